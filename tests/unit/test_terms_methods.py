@@ -320,6 +320,10 @@ def test_a_directory_column_names_store_credit_too():
     "refer a friend and the top 5 winners get 5 % in the app wallet rewards apply only to orders",
     # a payout platform said to be one, a customer's options, an order covered, an open choice
     "Tipalti is a third-party platform [a/b/c] customers have payment options orders covered by PayPal",
+    # a means denied after its name
+    "PayPal is not available bank transfer direct deposit is not an option",
+    # a payment processor either side of the name
+    "the payment processor is PayPal or Stripe, our payment processor",
 ])
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""
@@ -388,3 +392,65 @@ def test_the_affiliates_payment_options_and_a_bracketed_note_stay(text, expected
 def test_a_templates_open_choice_names_no_method_and_no_schedule(text):
     found = terms.extract(text)
     assert (found.payout_methods, found.payout_frequency) == ([], None)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a means denied after its name, in the languages of the corpus
+    ("Payouts are made by PayPal.\nPayoneer is not an available payment option.", ["paypal"]),
+    ("Payouts are sent by PayPal, wire transfer is not available.", ["paypal"]),
+    ("Auszahlung per PayPal oder Überweisung. Payoneer ist derzeit nicht verfügbar.", ["bank_transfer", "paypal"]),
+    ("Les commissions sont versées par virement. PayPal n'est pas proposé comme mode de paiement.", ["bank_transfer"]),
+    ("Pagamos las comisiones por transferencia bancaria. PayPal no está disponible como método de pago.",
+     ["bank_transfer"]),
+    ("As comissões são pagas via PayPal. O Payoneer não está disponível.", ["paypal"]),
+    ("Le provvigioni vengono pagate tramite bonifico bancario. PayPal non è disponibile.", ["bank_transfer"]),
+    ("Uitbetaling van je commissie gaat via PayPal. Payoneer is niet beschikbaar.", ["paypal"]),
+    # offered somewhere or above a sum, or sent after a delay, it stays
+    ("Payouts are made by PayPal or bank transfer. Bank transfer is not available in all countries.",
+     ["bank_transfer", "paypal"]),
+    ("Payouts are sent by PayPal or wire. Wire transfers are not available for amounts under $500.",
+     ["paypal", "wire"]),
+    ("We pay by check. Checks will not be sent until you earn $50.", ["check"]),
+    # a denial said as a condition is a fallback, and another means' denial is not this one's
+    ("Where PayPal is not supported, payouts are sent by wire.", ["paypal", "wire"]),
+    ("Payouts are sent by wire if PayPal is not available.", ["paypal", "wire"]),
+    ("Wo PayPal nicht verfügbar ist, zahlen wir per Überweisung.", ["bank_transfer", "paypal"]),
+])
+def test_a_means_denied_after_its_name_is_not_offered(text, expected):
+    assert methods(text) == expected
+
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a word a name starts, or the adjective "swift", names no method
+    ("Commissions are paid by PayPal. Our revolutionary dashboard shows your stats.", ["paypal"]),
+    ("Payouts are made with swift processing by bank transfer.", ["bank_transfer"]),
+    ("All payment data is protected with cryptographic encryption; we pay by PayPal.", ["paypal"]),
+    ("Die Auszahlung per PayPal ist durch Kryptografie geschützt.", ["paypal"]),
+    # the names themselves still do
+    ("We pay via Venmo, Zelle or Revolut.", ["other"]),
+    ("Payouts in cryptocurrency (USDT) or by SWIFT transfer.", ["crypto", "wire"]),
+    ("Auszahlung in Kryptowährung.", ["crypto"]),
+    ("Payouts via Stripe Connect.", ["other"]),
+])
+def test_a_word_a_name_starts_names_no_method(text, expected):
+    assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a payment company said as the payment processor takes the customers' payments
+    ("We may withhold payments due to you for 90 days if the payment processor (PayPal or Stripe) applies a buyer "
+     "protection mode.", []),
+    ("Payment processing is handled by PayPal. Affiliates receive commissions via bank transfer.", ["bank_transfer"]),
+    ("Stripe, our payment processor, handles all customer payments. Commissions are paid by bank transfer.",
+     ["bank_transfer"]),
+    ("We use PayPal as our payment processor. Affiliates are paid by bank transfer.", ["bank_transfer"]),
+    ("Die Zahlungen laufen über unseren Zahlungsabwickler PayPal. Provisionen zahlen wir per Überweisung.",
+     ["bank_transfer"]),
+    # a payout processor, or payouts processed by one, is the affiliate's
+    ("Our payout processor is PayPal.", ["paypal"]),
+    ("Affiliate payouts are processed by PayPal.", ["paypal"]),
+    ("We pay commissions via PayPal; processing takes 3 days.", ["paypal"]),
+])
+def test_a_payment_company_said_as_the_payment_processor_is_no_payout_method(text, expected):
+    assert methods(text) == expected

@@ -404,3 +404,62 @@ def test_two_days_and_a_quarters_day_said_thousands_of_times_are_read_in_linear_
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a weekday of each month is a monthly run
+    ("Commission will be paid to you on the first Monday of the month via PayPal.", "monthly"),
+    ("Die Provision wird am ersten Montag jedes Monats ausgezahlt.", "monthly"),
+    ("Les commissions sont versées le premier lundi du mois.", "monthly"),
+    ("As comissões são pagas na primeira segunda-feira do mês.", "monthly"),
+    ("Le provvigioni vengono pagate il primo lunedì del mese.", "monthly"),
+    ("De commissies worden uitbetaald op de eerste maandag van de maand.", "monthly"),
+    # not one said of something else, and a weekday of each week stays weekly
+    ("Our newsletter goes out on the first Monday of the month; commissions are paid by PayPal.", None),
+    ("We pay every Friday.", "weekly"),
+])
+def test_a_weekday_of_each_month_is_a_monthly_run(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the affiliate's money paid in the singular passive of Spanish and Portuguese
+    ("La comisión se paga el día 15 de cada mes.", "monthly"),
+    ("La comisión se pagará el primer día hábil de cada mes.", "monthly"),
+    ("A comissão é paga no dia 15 de cada mês.", "monthly"),
+    ("A comissão será paga todo mês via PIX.", "monthly"),
+    # a subscription or a fee the customer pays is no payout
+    ("La suscripción se paga cada mes.", None),
+    ("A mensalidade é paga todo mês pelo cliente.", None),
+])
+def test_the_affiliates_money_paid_in_the_singular_passive_is_a_payout(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a threshold or a cap per month is the amount's, not a run
+    ("Publishers are also required to clear a monthly threshold of $65 to be paid.", None),
+    ("Le seuil mensuel de paiement est de 50 €.", None),
+    ("Der monatliche Mindestbetrag für die Auszahlung beträgt 50 €.", None),
+    ("El umbral mensual de pago es de 50 €.", None),
+    # a run said beside it stays
+    ("Your commission is paid monthly in the first week of the following month, as long as you reach the monthly "
+     "threshold of 50 USD.", "monthly"),
+    ("Commissions are paid monthly, minimum $50.", "monthly"),
+])
+def test_a_threshold_per_month_is_no_run(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # an affiliate said to be approved is who is paid, not an approval the schedule is of
+    ("Approved partners can request withdrawals from their dashboard.", "on_request"),
+    ("Les affiliés approuvés peuvent demander un paiement à tout moment.", "on_request"),
+    ("Freigegebene Partner können ihre Auszahlung jederzeit beantragen.", "on_request"),
+    # commissions approved on a run are still the approval's
+    ("Commissions are approved monthly and paid via PayPal.", None),
+    ("Approved commissions are paid on the 15th of each month.", "monthly"),
+])
+def test_an_affiliate_said_to_be_approved_is_no_approval_notion(text, expected):
+    assert frequency(text) == expected

@@ -16,12 +16,15 @@ _ACCOUNT = (r"\bbank\s?accounts?|bankkonto|kontoverbindung|bankverbindung|auf (?
             r"compte bancaire|\brib\b|coordonn[ée]es bancaires|cuenta bancaria|datos bancarios|conto corrente|"
             r"conto bancario|coordinate bancarie|bankrekening|rekeningnummer|conta corrente|conta banc[áa]ria|"
             r"dados banc[áa]rios|\bbank(?:ing)? details|to your bank")
-_CRYPTO = r"crypto|cripto|krypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether"
+# (Not a word the names start: "cryptographic", "Kryptografie", "tethered".)
+_CRYPTO = (r"crypto(?!gra)|cripto(?!gra)|krypto(?!gra)|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|"
+           r"\btether\b")
 NAMES = {
     "paypal": r"pay[\s-]?pal",
     "payoneer": r"payoneer",
     "ach": r"\bACH\b|automated clearing ?house",
-    "wire": r"\bwire\b|\bswift\b|telegraphic",
+    # SWIFT the network, not "swift" the adjective ("processed swiftly", "swift processing").
+    "wire": r"\bwire\b|(?-i:\bSWIFT\b)|\bswift (?:transfers?|wires?|payments? to)|telegraphic",
     # PIX is Brazil's instant bank transfer (the brief's label set).
     "bank_transfer": r"\bbank\s?(?:transfer|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|\bbac?cs\b|"
                      r"\bchaps\b|faster payments|(?-i:\bWise\b)|transferwise|(?<!pal[\s-])(?<!pal)\b[üu]berweisung\b|"
@@ -38,9 +41,11 @@ NAMES = {
              rf"\bcheques?\b{_NOT_A_GIFT}|\bscheck|ch[èe]ques?\b{_NOT_A_GIFT}|\bassegn[oi] (?:circolar|bancari)",
     "crypto": _CRYPTO,
     # A card the payout is loaded on is none of the named methods.
-    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
-             r"bizum|\binterac\b|\be-?transfer|webmoney|neteller|alipay|wechat pay|payeer|perfect money|mercado ?pago|"
-             r"amazon gift|mb ?way|twint|satispay|mobilepay|(?:debit|prepaid|virtual|bank) cards?|cart[ãa]o banc[áa]rio|"
+    # (Names as words: "revolutionary", "pinstripe" or "Gazelle" name none.)
+    "other": r"\b(?:venmo|zelle|skrill|stripe|tipalti|revolut|paxum|paytm|gcash|bizum|webmoney|neteller|alipay|payeer|"
+             r"twint|satispay|mobilepay)\b|western union|moneygram|\bupi\b|m-?pesa|"
+             r"\binterac\b|\be-?transfer|wechat pay|perfect money|mercado ?pago|"
+             r"amazon gift|mb ?way|(?:debit|prepaid|virtual|bank) cards?|cart[ãa]o banc[áa]rio|"
              r"cartes? (?:virtuelle|pr[ée]pay[ée]e|de d[ée]bit)|"
              r"tarjetas? (?:de d[ée]bito|prepago|virtual)|cart[ãa]o (?:de d[ée]bito|pr[ée]-?pago|virtual)|"
              r"prepaid-?karte|debitkarte|prepaidkaart|carta (?:prepagata|di debito|virtuale)",
@@ -88,7 +93,8 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     "bank_transfer": r"\bbank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|(?-i:\bWise\b)",
-    "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|\binterac\b",
+    "other": r"\b(?:venmo|zelle|skrill|tipalti|revolut|paxum|paytm|gcash|bizum)\b|western union|moneygram|m-?pesa|"
+             r"\binterac\b",
 }.items()}
 # A unit that says money is moved to the affiliate ("wordt overgemaakt op je rekeningnummer"), or that the affiliate
 # receives the commission ("percevoir votre commission via une carte virtuelle"), talks of payouts too.
@@ -185,11 +191,28 @@ _BRAND_AFTER = Pattern(r"^\W{0,2}(?:inc\b|holdings?|ltd\b|llc\b|plc\b|s\.?a\.?r?
 _BRAND_NAMES = ("paypal", "payoneer", "other")
 
 
+# A payment company said as the payment processor, the one that takes the customers' payments ("if the payment processor
+# (PayPal or Stripe) applies a buyer protection", "Payment processing is handled by PayPal", "Stripe, our payment
+# processor"), wherever it is said; a payout processor is the affiliate's.
+_PROCESSOR = (r"(?<!payout )(?<!affiliate )(?<!commission )\b(?:payment\s+)?"
+              r"(?:processors?|processing(?: partner| provider| company| service)?)\b|"
+              r"zahlungsabwickler\w*|(?:processeur|prestataire) de paiement|"
+              r"procesador(?:es)? de pagos?|processador(?:es)? de pagamentos?|processore di pagamento|betaalverwerker")
+_PROCESSOR_BEFORE = Pattern(rf"(?:{_PROCESSOR})(?:[\s,(]{{1,3}}|\s+(?:is|are|ist|est|es|é|è|wordt)\s+"
+                            rf"(?:\w+\s+){{0,2}}?)(?:\w+\W+(?:or|and|oder|ou|o|y|e|of|en)\W+)?$", re.I)
+_PROCESSOR_AFTER = Pattern(rf"^[\s,)]{{0,3}}(?:(?:is|as|acts as|serves as|ist|als|est|comme|es|como|é|è|come)\s+)?"
+                           rf"(?:(?:our|the|a|an|unser\w*|der|notre|le|nuestro|el|nosso|o|il|nostro|onze|de)\s+)?"
+                           rf"(?:{_PROCESSOR})", re.I)
+
+
 def _named_as_brand(text: str, m: re.Match, paid_here: bool) -> bool:
-    """Whether a payment company's name is said as the company, a brand or a product around it."""
+    """Whether a payment company's name is said as the company, a brand, a product or the payment processor around
+    it."""
     before = text[max(0, m.start() - 60):m.start()]
+    after = text[m.end():m.end() + 40]
     return bool((not paid_here and _BRAND_BEFORE.search(before)) or _REFUNDED_BEFORE.search(before)
-                or _BRAND_AFTER.search(text[m.end():m.end() + 25]))
+                or _BRAND_AFTER.search(after[:25]) or _PROCESSOR_BEFORE.search(before)
+                or _PROCESSOR_AFTER.search(after))
 
 
 # A payout platform said to be one ("Tipalti is a third-party app that … distributes payments", "through our partnering
@@ -368,9 +391,34 @@ _UNTIL = Pattern(r"^[^.;:]{0,80}?\b(?:until|unless|before|till|bis|avant|tant qu
                  r"prima (?:di|che)|totdat|tot|voordat)\b", re.I)
 
 
+# A means denied after its name ("Payoneer is not an available payment option", "Schecks werden nicht angeboten",
+# "PayPal no está disponible"); not one offered somewhere or for some ("not available in all countries", "for amounts
+# under $50"), nor past a comma or a condition (another means' denial: "PayPal is our main method, wire is not
+# available", "by wire if PayPal is not available").
+_NEG = r"(?:not|no longer|nicht|nicht mehr|kein\w*|pas|plus|no|n[ãa]o|non|niet|geen|nog niet)"
+_BE = (r"(?:is|are|will be|ist|sind|wird|werden|n['’]est|ne sont|est|sont|est[áa]|est[áa]n|es|son|ser[áa]|é|s[ãa]o|"
+       r"ser[áa]|è|sono|zijn|wordt|worden)")
+_DENIED_AFTER = Pattern(
+    rf"^(?:(?!\b(?:if|when|where|unless|but|wenn|falls|aber|si|mais|cuando|pero|se|quando|mas|als|maar|ma)\b)"
+    rf"[^.;:,]){{0,30}}?\b(?:{_BE}\s+(?:\w+\s+)?{_NEG}|{_NEG}\s+{_BE})\s+(?:\w+\s+){{0,2}}?"
+    r"(?:available|offered|supported|accepted|possible|an option|verf[üu]gbar|angeboten|unterst[üu]tzt|m[öo]glich|"
+    r"disponibles?|propos[ée]e?s?|accept[ée]e?s?|pris en charge|ofrecid[oa]s?|admitid[oa]s?|aceptad[oa]s?|"
+    r"dispon[íi]ve(?:l|is)|oferecid[oa]s?|aceit[oa]s?|disponibil[ei]|offert[oi]|supportat[oi]|accettat[oi]|"
+    r"beschikbaar|aangeboden|ondersteund|mogelijk)\b(?!\s+(?:in|for|to|f[üu]r|pour|dans|en|para|voor|per|until|unless|"
+    r"below|under|outside|au-dessous|unter|bis|hasta|at[ée]|tot)\b)", re.I)
+
+
+# A denial said as a condition is a fallback beside the means ("Where PayPal is not supported, payouts are sent by wire").
+_IF = Pattern(r"\b(?:if|when|where|wherever|in case|falls|wenn|wo|si|lorsque|o[uù]|cuando|donde|se|quando|onde|als|waar|"
+              r"indien)\s+(?:\S+\s+){0,2}$", re.I)
+
+
 def _offered(pattern: Pattern, text: str) -> list[re.Match]:
-    """The pattern's matches the text does not rule out ("We no longer pay by cheque")."""
-    return [m for m in pattern.finditer(text) if not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])
+    """The pattern's matches the text does not rule out ("We no longer pay by cheque", "Payoneer is not available")."""
+    return [m for m in pattern.finditer(text)
+            if not (_NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])
+                    or (_DENIED_AFTER.search(text[m.end():m.end() + 120])
+                        and not _IF.search(text[max(0, m.start() - 30):m.start()])))
             or _UNTIL.search(text[m.end():m.end() + 100])]
 
 

@@ -112,6 +112,18 @@ _OF_QUARTER = (rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:[^\W\d]+\s+)?{_MONTH}\
                rf"ogni|le|el|o|il|het|dem)\s+)?(?:end of (?:the |each )?)?){_QUARTER}")
 
 
+# A weekday of each month is a monthly run ("on the first Monday of the month", "am ersten Montag des Monats", "le
+# premier lundi de chaque mois", "el primer lunes de cada mes", "na primeira segunda-feira do mês").
+_NTH = (r"(?:first|second|third|fourth|last|1st|2nd|3rd|4th|erste[nr]?|zweite[nr]?|dritte[nr]?|vierte[nr]?|letzte[nr]?|"
+        r"premier|deuxi[èe]me|troisi[èe]me|quatri[èe]me|dernier|primer|segundo|tercer|cuarto|[úu]ltimo|primeira|"
+        r"segunda|terceira|quarta|[úu]ltima|primo|secondo|terzo|quarto|ultimo|eerste|tweede|derde|vierde|laatste)")
+_WEEKDAY = (r"(?:monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag|lundi|mardi|"
+            r"mercredi|jeudi|vendredi|lunes|martes|mi[ée]rcoles|jueves|viernes|(?:segunda|ter[çc]a|quarta|quinta|sexta)"
+            r"(?:-feira)?|luned[ìi]|marted[ìi]|mercoled[ìi]|gioved[ìi]|venerd[ìi]|maandag|dinsdag|woensdag|donderdag|"
+            r"vrijdag)")
+_WEEKDAY_OF_MONTH = rf"\b{_NTH}\s+{_WEEKDAY}\s+{_OF_EACH}(?:(?:{_NEXT}|{_CURRENT})\s+)?{_MONTH}"
+
+
 FREQUENCIES = [
     # The end of the month after the one earned in is about 30 days after a month's end: "end of the following
     # month", "fin du mois suivant", "einde van de kalendermaand, volgend op de maand".
@@ -144,7 +156,7 @@ FREQUENCIES = [
                 r"(?:d[íi]a|le|am|op de) \d+\.?e? (?:de cada|de chaque|eines|jedes|van elke|van iedere) "
                 rf"(?:m[êe]s|mois|monats|maand)|{_EACH}\s+(?:[^\W\d]+\s+)?{_MONTH}|{_ONCE}\s+(?:{_PER}\s+)?{_MONTH}|"
                 rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:(?:{_NEXT}|{_CURRENT})\s+)?{_MONTH}|"
-                rf"{_END}\s+{_OF_EACH}{_MONTH}|"
+                rf"{_END}\s+{_OF_EACH}{_MONTH}|{_WEEKDAY_OF_MONTH}|"
                 rf"{_NEXT}\s+{_ONE_MONTH}|(?:le|du|au|del|el|do|o|de|il|het)\s+{_ONE_MONTH}\s+{_NEXT}|"
                 r"(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|"
                 r"pagamentos?)\W+(?:\w+\W+){0,3}?(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|"
@@ -220,8 +232,12 @@ _MONEY_OF_AFFILIATE = Pattern(rf"\b{_AFFILIATE_MONEY}\b", re.I)
 # The affiliate's money said payable, as agreements say it ("Commissions are payable monthly", "Provisionen sind
 # monatlich zahlbar"): a customer's fee is payable too, so only the affiliate's money is.
 _PAYABLE = r"(?:payable|zahlbar|f[äa]llig|exigibles?|pagader[oa]s?|pag[áa]ve(?:l|is)|pagabil[ei]|betaalbaar)"
+# The affiliate's money paid, said in the singular passive of Spanish and Portuguese ("La comisión se paga el día 15",
+# "A comissão é paga todo mês"; the plural "se pagan", "são pagas" is a payout word by itself): a subscription "se paga"
+# too, so only the affiliate's money is.
+_PAID_ONE = r"(?:se\s+pag(?:a|ar[áa])|(?:é|ser[áa])\s+pag[ao])"
 _SENT_MONEY = Pattern(rf"\b(?:{_SENDS})\s+(?:\S+\s+){{0,2}}?{_AFFILIATE_MONEY}\b|"
-                      rf"\b{_AFFILIATE_MONEY}\s+(?:\S+\s+){{0,4}}?(?:{_SENDS}|{_PAYABLE})\b", re.I)
+                      rf"\b{_AFFILIATE_MONEY}\s+(?:\S+\s+){{0,4}}?(?:{_SENDS}|{_PAYABLE}|{_PAID_ONE})\b", re.I)
 # The affiliate's own money, by a possessive ("you will receive your commission on the 15th", "affiliates get their
 # earnings monthly", "recibirás tu comisión", "erhalten Sie Ihre Provision", "riceverai le tue provvigioni"), is
 # money paid; "you receive a commission every month" is as often one that recurs, money "back" is a refund, and
@@ -283,6 +299,13 @@ _OTHER_NOTION = Pattern(
     r"(?:commission|sales|tracking|earnings?|referral)\s+(?:period|cycle|window)s?|provisionszeitr[äa]ume?|"
     r"provisionsperiode\w*|commissieperiode\w*|p[ée]riodes? de commissions?|per[íi]odos? de comisi[óo]n\w*|"
     r"per[íi]odos? de comiss[ãa]o|periodo di provvigion\w*)\b", re.I)
+# An affiliate said to be approved is who is paid, not an approval the schedule is of ("Approved partners can request
+# withdrawals", "Les affiliés approuvés peuvent demander un paiement").
+_PEOPLE = (r"(?:partners?|affiliates?|publishers?|members?|users?|accounts?|creators?|influencers?|ambassadors?|"
+           r"referrers?|partner\w*|affili[ée]s?|partenaires?|afiliad[oa]s?|socios?|parceir[oa]s?|affiliati)")
+_APPROVED_PERSON = Pattern(rf"\b(?:approved|validated|freigegebene[n]?|genehmigte[n]?|best[äa]tigte[n]?|"
+                           rf"goedgekeurde)\s+{_PEOPLE}\b|\b{_PEOPLE}\s+(?:approuv[ée]e?s?|valid[ée]e?s?|aprobad[oa]s|"
+                           rf"aprovad[oa]s|approvati|validati)\b", re.I)
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans", a monthly
 # amount ("o valor mensal pago em comissão"), a request one need not make.
 _NOT_THE_SCHEDULE = Pattern(
@@ -297,6 +320,12 @@ _NOT_THE_SCHEDULE = Pattern(
     r"einkommen|inkomsten|revenus?|reddito|volumen?|umsatz|omzet)\s+(?:mensal|mensuel\w*|mensual|mensile|"
     r"maandelijks\w*|monatlich\w*)|(?:monthly|monatliche[nr]?|mensuel(?:le)?s?|maandelijkse|mensais|mensuales|"
     r"mensili)\s+(?:amount|income|revenue|volume|turnover|einnahmen|einkommen|umsatz|revenus?|inkomsten|omzet)|"
+    # a threshold or a cap per month is the amount's ("clear a monthly threshold of $65 to be paid", "seuil mensuel")
+    r"(?:monthly|monatliche[nr]?|mensuel(?:le)?s?|mensual(?:es)?|mensais|mensal|mensil[ei]|maandelijkse)\s+"
+    r"(?:(?:payout|payment|earnings?|sales|commission|auszahlungs|zahlungs)[\s-]*)?(?:thresholds?|minimum|cap|limits?|"
+    r"targets?|quotas?|mindest\w*|schwelle|grenze|seuils?|plafonds?|minimo|m[íi]nimo|umbral|l[íi]mites?|drempel|"
+    r"soglia)\b|\b(?:thresholds?|seuils?|umbral|l[íi]mites?|soglia|plafonds?|minimo|m[íi]nimo|drempel)\s+(?:\w+\s+)?"
+    r"(?:mensuel\w*|mensual\w*|mensal|mensile|maandelijks\w*)|"
     r"(?:no need|not need|never need|n't need|without|ohne|sans|sin|sem|zonder|senza|hoeft)\s+(?:\S+\s+){0,4}?"
     r"(?:request|anfrage|demande|solicit|aanvra|verzoek|richiest|beantrag)\w*|"
     rf"{OTHER_PROGRAMS}[^,;.]*", re.I)
@@ -443,7 +472,7 @@ def _schedules_something_else(text: str, match: re.Match) -> bool:
     if _OTHER_NOTION.match(after) or _OTHER_NOTION.match(re.sub(_ONE_WORD, "", after)):
         return True  # the noun the schedule qualifies: "Maandelijkse facturatie", "our monthly affiliate newsletter"
     at = match.start() - start
-    other = _nearest_before(_OTHER_NOTION, clause, at)
+    other = _nearest_before(_OTHER_NOTION, _APPROVED_PERSON.sub(lambda m: " " * len(m.group(0)), clause), at)
     if other is None:
         return False
     paying = [d for d in (_nearest_before(word, clause, at) for word in (CUE, _SENT, _SENT_MONEY, _MOVING))
