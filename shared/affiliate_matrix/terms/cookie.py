@@ -11,9 +11,8 @@ from affiliate_matrix.terms.text import EXAMPLE, OTHER_PROGRAMS, Doc, Pattern, b
 # "Attributionsfenster", "fenêtre d'attribution", "ventana de atribución", "periodo di tracciamento".
 _TRACK = (r"tracking|attribution|referral|(?:conversion|post[\s-]?click|look[\s-]?back|click[\s-]?through)"
           r"(?=[\s-]*(?:window|period))|verweil|suivi|seguimiento|atribuci[óo]n|rastreamento|"
-          r"atribui[çc][ãa]o|tracciamento|attribuzione|attributie|r[ée]f[ée]rence|referencia|parrainage|"
-          r"referid[oa]|referentie|indica[çc][ãa]o")  # "periodo de referido", "período de indicação"
-_SPAN = (r"period|window|duration|time|days?|length|dauer|zeitraum|fenster|frist|p[ée]riode|d[ée]lai|fen[êe]tre|dur[ée]e|"
+          r"atribui[çc][ãa]o|tracciamento|attribuzione|attributie|r[ée]f[ée]rence|referencia|parrainage")
+_SPAN = (r"period|window|duration|time|days?|length|dauer|zeitraum|fenster|frist|p[ée]riode|fen[êe]tre|dur[ée]e|"
          r"ventana|periodo|per[íi]odo|duraci[óo]n|janela|dura[çc][ãa]o|finestra|durata|venster|periode|termijn|duur")
 # "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
 COOKIE = Pattern(
@@ -29,8 +28,7 @@ COOKIE = Pattern(
     r"(?:days?|tage?|jours?|d[ií]as|dagen|dias|giorni)[\s-]+(?:(?:last|first)[\s-]click[\s-]+)?(?:tracking|attribution|"
     r"referral)|tracking system|(?:referral|affiliate|click|sales?) tracking|"
     r"durata del cookie|finestra di (?:attribuzione|tracciamento)|"
-    r"^\W*(?:tracking|attribution|attributie|atribuci[óo]n|atribui[çc][ãa]o|attribuzione|suivi|post[\s-]?click|"
-    r"look[\s-]?back)\s*[:|]", re.I)
+    r"^\W*(?:tracking|attribution|attributie|atribuci[óo]n|atribui[çc][ãa]o|attribuzione|suivi)\s*[:|]", re.I)
 FOREVER = Pattern(
     r"\b(?:lifetime (?:cookies?|tracking|attribution|referrals?|link)|(?:cookies?|tracking|attribution)[^.]{0,40}?"
     r"(?:never expires?|do(?:es)? not expire|don't expire|remains? (?:active |valid )?(?:indefinitely|forever)|"
@@ -53,10 +51,7 @@ _SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:t
 # or the month's end (a cookie counts from the click, a refund, approval or payout from the order or the month).
 _OTHER_PERIOD = Pattern(
     r"refund|money[\s-]back|guarantee|return (?:policy|period|window)|trial|payout|\bpaid|payable|payment|\bnet\b|"
-    r"\bhold|\bheld\b|returned\b(?!\s+to\b)|return(?:s|ed)?\s+(?:(?:the|an?|their|its|any)\s+)?(?:items?|products?|"
-    r"orders?|goods|purchases?|it|them)\b|retourniert|retourneert|geretourneerd|zur[üu]ckgeschickt|zur[üu]ckgesendet|"
-    r"r[üu]cksend|retourn[ée]e?s?\b|restituit|"  # a customer's return ("returned within 14 days"), not a return visit
-    r"pending|\block|validat|validé|validad[oa]|validaci|validiert|gevalideerd|validaz|valida[çc]|approv|review|"
+    r"\bhold|\bheld\b|pending|\block|validat|validé|validad[oa]|validaci|validiert|gevalideerd|validaz|valida[çc]|approv|review|"
     r"cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gezahlt|bezahlt|[üu]berwiesen|gutschein|coupon|voucher|"
     r"discount|rabatt|remise|r[ée]duction|"
     r"descuento|korting|desconto|sconto|rembours|paiement|pay[ée]|vers[ée]e?s?\b|reembols|devoluci|garant|\bpago|"
@@ -74,18 +69,13 @@ _OTHER_PERIOD = Pattern(
     r"usuarios?|bezoekers?|klanten?|gebruikers?|visitatori|utenti|clientes?)\b)|updat|refresh|aktualisier|actualis|"
     r"actualiz|bijgewerkt|atualiz|aggiorn|"
     # a credit or points the affiliate holds, said to stay valid or expire ("referral credits are valid for 3 months")
-    r"(?:credits?|guthaben|cr[ée]dits?|avoirs?|saldo|tegoed|credito|points|punkte|puntos|pontos|punti|"
-    r"gift[\s-]?cards?|geschenkkarten?|cartes?[\s-]cadeaux?|tarjetas?[\s-]regalo|cadeaukaarten?|cart[ãa]o[\s-]presente|"
-    r"cart[ae][\s-]regalo|"
-    # an offer or a promotion said to stay valid ("This offer is valid for 30 days", "Das Angebot ist 30 Tage gültig")
-    r"offers?|promotions?|deals?|angebote?|aktion|offres?|ofertas?|promoci[óo]n|aanbieding|actie|promo[çc][ãa]o|"
-    r"promozione|offert[ae])\s+"
+    r"(?:credits?|guthaben|cr[ée]dits?|avoirs?|saldo|tegoed|credito|points|punkte|puntos|pontos|punti)\s+"
     r"(?:(?:are|is|will|sind|ist|sont|est|son|es|zijn|s[ãa]o|[ée]|sono|[èe])\s+)?(?:valid|expir|verf[äa]ll|g[üu]ltig|"
     r"valable|caduc|v[áa]lid|geldig|verlo|scad)|"
     # a commission that recurs for a span, and a network's statistics ("30 Day EPC", "7-day reversal rate")
     r"recurr|wiederkehr|r[ée]curren|recorren|ricorren|terugkerend|\bepc\b|reversal|average|durchschnitt|moyen|"
     r"promedio|gemiddeld|(?:(?:commission|provision|comisi[óo]n|commissie|comiss[ãa]o|provvigione|earn)s?|%)"
-    r"\s+(?:for|f[üu]r|pendant|durante|gedurende|por)\b|"
+    r"\s+(?:for|f[üu]r|pendant|durante|gedurende|por|per)\b|"
     r"(?:of|from|after|following|nach|après|despu[ée]s de|na|ap[óo]s|dopo)\s+(?:the\s+|der\s+|dem\s+|la\s+|le\s+|"
     r"el\s+|de\s+|a\s+|o\s+|il\s+|l'|your\s+|their\s+|his\s+|her\s+|ihre[rs]?\s+|votre\s+|su\s+|uw\s+|seu\s+|sua\s+)?"
     r"(?:\w+(?:'s|s')\s+)?(?:sale|purchase|order|transaction|verkauf|kauf|bestellung|vente|achat|"
@@ -98,10 +88,9 @@ _HEDGE = Pattern(r"\b(?:usually|typically|often|in der regel|meistens|normalemen
 # "within a period of 30 days" is "within 30 days": "innerhalb einer Frist von", "dans un délai de", "en un plazo de".
 _PERIOD_OF = (r"\s+(?:an?|the|einer|eines|un|une|el|um|een|il|o)?\s*(?:time\s*period|period|time\s*frame|frist|"
               r"zeitraums?|d[ée]lai|p[ée]riode|plazo|periodo|termijn|periode|prazo|termine)\s+(?:of|von|de|del|van|do|di)\b")
-_WITHIN = Pattern(rf"\b(?:(?:within|up to|in the next|over the next|in|innerhalb|binnen|bis zu|tot|jusqu['’][àa]|"
-                  rf"hasta|até|fino a|dans les|dentro de|en los|"
+_WITHIN = Pattern(rf"\b(?:(?:within|up to|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
                   rf"nos pr[óo]ximos|em at[ée]|entro|passati|na)(?:{_PERIOD_OF})?|(?:dans|en|no|nel){_PERIOD_OF})"
-                  rf"(?:\s+[^\W\d]{{1,9}}){{0,2}}\s+(?:\d|(?={DURATION.pattern}))", re.I)  # "within a month"
+                  r"(?:\s+[^\W\d]{1,9}){0,2}\s+\d", re.I)
 # A number of referrals or sales to reach within a span is a bonus's target, not a window: "Refer 5 customers within
 # 30 days and earn a $100 bonus", "Werben Sie 5 Kunden innerhalb von 30 Tagen".
 _TARGET = Pattern(r"\b\d+\s+(?:\w+\s+)?(?:customers?|clients?|friends?|sales|referrals?|orders|sign[\s-]?ups|members|"
@@ -126,7 +115,7 @@ _SALE = Pattern(r"\bsales?\b|verkauf|vente|venta|verkoop|venda|vendit|transa|joi
                 r"abschlie|contrat|kopen|bestel|achet|compr|acquist", re.I)
 _CLICKED = Pattern(r"click|klick|clic|klik|clique|\blink|visit|besuch|bezoek", re.I)
 # "für 30 Tage gültig": a span the referral is valid for (not "commission for 12 months", which recurs).
-_FOR = Pattern(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por|per)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
+_FOR = Pattern(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
 _VALID = Pattern(r"valid|g[üu]ltig|valable|v[áa]lid|geldig|attribut|tracked|zugeordnet|registr", re.I)
 # "within 30 days of clicking your link", "Sales are attributed for 60 days": a window by itself.
 _OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:first\s+|last\s+|initial\s+)?"
@@ -134,15 +123,10 @@ _OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:firs
                          r"nach dem (?:ersten )?klick|"
                          r"apr[èe]s le (?:premier )?clic|despu[ée]s del (?:primer )?clic|na de (?:eerste )?klik|"
                          r"ap[óo]s o (?:primeiro )?clique", re.I)
-# "from the date your customer first clicked", "ab dem Tag des Klicks", "à compter de la date du clic": the day of it.
-_CLICK_DAY = (r"(?:(?:the|der|dem|la|le|el|de|il)\s+)?(?:date|day|time|moment|tag|datum|zeitpunkt|jour|fecha|d[ií]a|"
-              r"momento|dag|data|giorno)\s+(?:(?:of|on which|when|that|des|vom|an dem|du|de la|del|de|van|do|da|della|"
-              r"dello)\s+)?(?:[^\W\d]+\s+){0,3}?")
 _FROM_CLICK = Pattern(
     r"\W*(?:of|from|after|since|following|nach dem|ab dem|apr[èe]s (?:le|un)|suivant|despu[ée]s del?|desde el|"
-    r"siguientes? al?|na de|na een|[àa] compter d[ue]|[àa] partir d[ue]|a partir de|desde la|vanaf|"
-    rf"ap[óo]s o|a partir d[oa]|dopo il|dal(?:l')?|dalla)\s*(?:{_CLICK_DAY}|(?:[^\W\d]+\s+){{0,2}}?)"
-    r"(?:first\s+|last\s+|initial\s+|"
+    r"siguientes? al?|na de|na een|"
+    r"ap[óo]s o|a partir do|dopo il|dal(?:l')?)\s*(?:[^\W\d]+\s+){0,2}?(?:first\s+|last\s+|initial\s+|"
     r"ersten\s+|letzten\s+|premier\s+|dernier\s+|primer\s+|[úu]ltimo\s+|eerste\s+|laatste\s+|primeiro\s+|primo\s+)?"
     r"(?:click|visit|klick|clic|klik|clique|visite|visita|bezoek|besuch)", re.I)
 # "they have 90 days to sign up", "Votre filleul a 48h pour passer commande": the time a referral has to act.
@@ -152,7 +136,7 @@ _TIME_TO_ACT = Pattern(
     r"(?:[^\W\d]+\s+){0,3}?(?:sign|buy|purchas|order|subscri|regist|convert|kauf|bestell|commande|achet|inscri|"
     r"souscri|compr|pedido|contrat|kopen|bestel|aanmeld|acquist|ordin|abbon|cadastr|assin)", re.I)
 # What the affiliate gets for a referral: a commission, credit, or a referrer's reward ("Prämie", "récompense").
-_CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|honou?red|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
+_CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
                      r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch|reward|bonus|"
                      r"pr[äa]mie|belohnung|r[ée]compense|recompensa|premio|pr[êe]mio|beloning|premie|r[ée]mun[ée]r|"
                      r"remunera|verg[üu]t|vergoed", re.I)
@@ -178,23 +162,17 @@ _FROM_REFERRED = Pattern(
     r"purchases?|bonus|rewards?|fees?|payments?|commissions?|credits?|links?)\b))(?!\w|['’]s)", re.I)
 _ACTS = Pattern(r"\b(?:sign|buy|bought|purchas|order|subscri|regist|join|convert|book|make|place|open)", re.I)
 # A span said of the referral itself, without the word cookie: "Referral links expire after 7 days", "Tracking lasts
-# 30 days", "Attribution lasts 30 days", "Clicks expire after 60 days", "Link expiry: 30 days", "Der Empfehlungslink ist 30
-# Tage gültig", "Le lien de parrainage est valable 30 jours". The referral notion
+# 30 days", "Der Empfehlungslink ist 30 Tage gültig", "Le lien de parrainage est valable 30 jours". The referral notion
 # is the subject: only a verb's helpers, its complement ("de parrainage") and the duration stand between it and the
 # verb, so "Referral credits expire after 12 months" (the credit expires) is not one.
-_REFERRAL_NOUN = (r"\b(?:referrals?|tracking|suivi|seguimiento|rastreamento|tracciamento|attribution|attributie|"
-                  r"attribuzione|atribuci[óo]n|atribui[çc][ãa]o|zuordnung|clicks?|klicks?|"
-                  r"links?(?=\s+(?:expiry|expiration|validity)\b)|"
+_REFERRAL_NOUN = (r"\b(?:referrals?|tracking|suivi|seguimiento|rastreamento|tracciamento|"
                   r"(?:referral|affiliate|tracking|partner|invite|invitation|empfehlungs|einladungs|verwijzings?|werbe|"
                   r"your|the|ihr|dein|der|votre|uw|je|de|seu|teu|su)[\s-]?links?|"
                   r"(?:referral|affiliate|tracking|partner|invite|invitation)[\s-]?urls?|"
-                  r"invit(?:e|es|ation|ations|aci[óo]n|o)|empfehlung(?:en)?|einladung(?:en)?|(?:door)?verwijzing|uitnodiging|"
-                  r"(?:le|un|votre|chaque)\s+parrainage|"
-                  r"convites?|"
+                  r"invit(?:e|es|ation|ations|aci[óo]n|o)|empfehlung|einladung|verwijzing|uitnodiging|convites?|"
                   r"indica[çc][ãa]o|(?:liens?|enlaces?|links?)\s+(?:de|d'|di|do|da|del)\s*"
                   r"(?:parrainage|affili|referid|referencia|afiliad|indica|convite|referral|invit|recomenda)\w*)\b")
-_SPAN_VERB = (r"(?:lasts?|gilt|gelten|expiry|expiration|validity|valid|g[üu]ltig|valables?|v[áa]lid[oa]s?|geldig|active|"
-              r"aktiv|actifs?|activ[oa]s?|ativ[oa]s?|"
+_SPAN_VERB = (r"(?:lasts?|valid|g[üu]ltig|valables?|v[áa]lid[oa]s?|geldig|active|aktiv|actifs?|activ[oa]s?|ativ[oa]s?|"
               r"attiv[oa]|expires?|verf[äa]llt|l[äa]uft|caducan?|expiran?|verloopt|scadono|scade|remembered|stored|saved|"
               r"tracks?|gespeichert|dure|durent|dura|duran|duurt|dauert|track(?:ed|s)? (?:\w+ ){0,2}|"
               r"(?:stays?|remains?|bleiben|bleibt|restent|reste) (?:with|bei|avec) (?:you|ihnen|dir|vous|toi))\b")

@@ -41,28 +41,20 @@ _HUNDREDS = {"hundert", "cent", "cien", "ciento", "honderd", "cem", "cento"}
 _WORD = "|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True))
 _WORD_NUMBER = rf"\b(?:{_WORD})(?:(?:[\s-]+(?:y|e|et|und|en)[\s-]+|[\s-]|und|en)?(?:{_WORD})){{0,3}}\b"
 
-_UNIT = (r"days?|t[äa]gig(?:e[nrs]?)?|tages|tagen?|tage?|jours?|d[ií]as?|dagen|daagse|dag|giorn[io]|"
-         r"months?|monats|monate?n?|mois|mes(?:es|e|i)?|mês|maanden|maand|"
-         r"years?|jahres|jahre?n?|jahr|ann[ée]es?|ans?|años?|anos?|ann[io]|jaren|jaar|"
+_UNIT = (r"days?|t[äa]gig(?:e[nrs]?)?|tagen?|tage?|jours?|d[ií]as?|dagen|daagse|dag|giorn[io]|"
+         r"months?|monate?n?|mois|mes(?:es|e|i)?|mês|maanden|maand|"
+         r"years?|jahre?n?|jahr|ann[ée]es?|ans?|años?|anos?|ann[io]|jaren|jaar|"
          r"weeks?|wochen?|semaines?|semanas?|settiman[ae]|weken|"
          r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|or[ae]|d")
-_CALENDAR = r"(?:calendar[\s-]|kalender)?"  # "30 calendar days", "30 Kalendertagen"
-_ONE = r"(?:an?|one|ein(?:e[nmrs]?)?|un[ae]?|um[a]?|een|1)"
-# "half a year", "ein halbes Jahr", "un demi-mois", "medio año", "een half jaar": half of the unit after it.
-_HALF = (r"\bhalf(?:[\s-]+an?)?|\b(?:(?:an?|ein(?:e[nms]?)?|un[ae]?|een|um)[\s-]+)?(?:half|halbe[sn]?|demi|medio|meio|"
-         r"mezzo)")
-# Abbreviations only a figure stands before ("30 Tg.", "30j", "3 mo", "2 yrs", "6 wks"): after a word they are words.
-_ABBREVIATION = r"(?:(?<=\d)|(?<=\d\s))(?:tg|j|mos?|mths?|yrs?|wks?)"
+_ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
 # A figure may touch its unit ("30d", "24h"); a word stands apart from it, or "and", "und", "ad", "aan" and "ahora"
 # would read as "a" or "an" before a unit ("a" + "d", "un" + "d", "a" + "an", "a" + "hora").
 DURATION = Pattern(
     # (?<!\d): a figure is looked for only where its digits start (see text.NUMBER)
-    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<half>{_HALF})[\s-]+|(?P<one>\b{_ONE})[\s-]+)(?:-\s*)?"
+    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+)(?:-\s*)?"
     rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
-    rf"{_CALENDAR}(?P<unit>{_UNIT}|{_ABBREVIATION})\b", re.I)
-_WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:\(\d+\)[\s-]*)?{_CALENDAR}(?:{_UNIT})\b)", re.I)
-# A figure repeating the words before it, as contracts write it: "thirty (30) days", "dreißig (30) Tagen".
-_REPEATED = Pattern(rf"\b(\d+)\s*\(\1\)(?=[\s-]*{_CALENDAR}(?:{_UNIT})\b)", re.I)
+    rf"(?:calendar[\s-]|kalender)?(?P<unit>{_UNIT})\b", re.I)  # "30 calendar days", "30 Kalendertagen"
+_WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:{_UNIT})\b)", re.I)
 
 
 def _words_value(words: str) -> int:
@@ -74,23 +66,22 @@ def _words_value(words: str) -> int:
 
 def figures(text: str) -> str:
     """The text with number words before a unit of time as figures ("cuarenta y cinco días" is "45 días"), so a
-    clause split at "y" or "e" does not cut a number in two; a figure repeating them is said once ("thirty (30)
-    days" is "30 days"), so the duration stands right after what introduces it ("within 30 days")."""
-    return _REPEATED.sub(r"\1", _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), text))
+    clause split at "y" or "e" does not cut a number in two."""
+    return _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), text)
 
 
 def duration_days(match: re.Match) -> int | None:
     """A DURATION match in days: "12 months" is a year (365), "6 months" 180, "24 hours" 1; None for a
     figure no record holds (text.number)."""
-    figure = 0.5 if match["half"] else number(match["n"]) if match["n"] else 1
+    figure = number(match["n"]) if match["n"] else 1
     if figure is None:
         return None
     n = float(figure)
     unit = match["unit"].lower()
-    if unit.startswith(("mo", "mes", "mês", "maand", "mth")):
+    if unit.startswith(("mo", "mes", "mês", "maand")):
         days = n / 12 * 365 if n % 12 == 0 else n * 30
-    elif unit.startswith(("y", "j", "an", "añ", "ano")) and not unit.startswith("jour") and unit != "j":
-        days = n * 365 if n % 1 == 0 else n * 12 * 30  # half a year is 6 months: 180
+    elif unit.startswith(("y", "j", "an", "añ", "ano")) and not unit.startswith("jour"):
+        days = n * 365
     elif unit.startswith(("w", "se")):
         days = n * 7
     elif unit.startswith(("h", "st", "uur", "or")):
