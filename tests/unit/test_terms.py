@@ -672,6 +672,54 @@ def test_commission_an_amount_beside_a_rate_is_an_offer_only_when_said_as_one(te
     assert [t.value_min for t in terms.extract(text).commission if t.type == "flat"] == flat
 
 
+def _entries(text):
+    return [(t.type, t.value_min, t.value_max, t.currency, t.recurring) for t in terms.extract(text).commission]
+
+
+# A one-time rate beside a recurring one, each said again plainly elsewhere: the plain value that is also said recurring
+# is the recurring offer, the one said one-time is the one-time offer; neither joins the other into a range.
+@pytest.mark.parametrize("text,expected", [
+    ("Earn 25% on first-time sales, plus 10% on recurring sales.\nWhat is your commission rate?\n"
+     "We pay a 25% commission rate for new customer purchases and 10% for returning customer purchases.",
+     [("percent", Decimal(25), None, None, False), ("percent", Decimal(10), None, None, True)]),
+    ("Provision: 30 % einmalig auf die erste Zahlung und 5 % wiederkehrend.\nUnsere Provision: 30 % und 5 %.",
+     [("percent", Decimal(30), None, None, False), ("percent", Decimal(5), None, None, True)]),
+    ("Commission : 40 % sur le premier paiement, puis 15 % récurrents.\nNous versons 40 % et 15 % de commission.",
+     [("percent", Decimal(40), None, None, False), ("percent", Decimal(15), None, None, True)]),
+    ("You earn 30% on the first payment. Our commission is 30% of each order.",
+     [("percent", Decimal(30), None, None, False)]),
+    # a plain value said neither one-time nor recurring stays in the one-time offer's range, unflagged
+    ("Earn 25% on first-time sales, plus 10% on recurring sales. Some products pay 20% commission.",
+     [("percent", Decimal(20), Decimal(25), None, None), ("percent", Decimal(10), None, None, True)]),
+])
+def test_commission_a_one_time_and_a_recurring_rate_said_again_stay_two_offers(text, expected):
+    assert _entries(text) == expected
+
+
+# The referrer's reward with an amount as its complement ("the referral bonus of $50", "eine Prämie in Höhe von 50
+# Euro"), when the reward is said to be the referrer's, by its noun or by the referrer named. Not a bonus of a sum
+# whoever gets it, a bonus for joining or depositing, a sum reached, a minimum, or a friend's bonus.
+@pytest.mark.parametrize("text,expected", [
+    ("The referral bonus of $50 will be applied to the existing customer's account once the new account is live.",
+     [("flat", Decimal(50), None, "USD", None)]),
+    ("Für jeden Empfohlenen erhalten der Empfehler und der Empfohlene jeweils eine Prämie in Höhe von 50 Euro.",
+     [("flat", Decimal(50), None, "EUR", None)]),
+    ("Le parrain reçoit une prime de 30 € dès que son filleul a validé son compte.",
+     [("flat", Decimal(30), None, "EUR", None)]),
+    ("Chaque membre touchera une prime de parrainage de 25 euros.", [("flat", Decimal(25), None, "EUR", None)]),
+    ("El padrino obtiene un bono de 20 € cuando su amigo se registra.", [("flat", Decimal(20), None, "EUR", None)]),
+    ("De aanbrenger ontvangt een beloning van € 25 zodra het lidmaatschap actief is.",
+     [("flat", Decimal(25), None, "EUR", None)]),
+    ("Those who join through an invitation also benefit: the platform offers a bonus of $10.", []),
+    ("New players get a welcome bonus of $50.", []),
+    ("No rewards are credited unless you earn a cumulative reward of $100 or more within a year.", []),
+    ("Your friend will receive a bonus of $20 on their first order.", []),
+    ("The minimum referral bonus of $20 applies to business accounts.", []),
+])
+def test_commission_the_referrers_reward_of_an_amount(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

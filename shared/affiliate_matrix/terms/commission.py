@@ -11,7 +11,7 @@ from affiliate_matrix.terms.cookie import COOKIE
 from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
                                         money_values,
                                         normalise, number)
-from affiliate_matrix.terms.pay_subject import UPTO, said_of_pay, subject_not_pay
+from affiliate_matrix.terms.pay_subject import UPTO, reward_of, said_of_pay, subject_not_pay
 from affiliate_matrix.terms.recurrence import (NOT_RECURRING, REACH, RECURRING, customer_stays, denies_recurrence,
                                               extends_to_renewals, recurring_at)
 
@@ -62,14 +62,16 @@ _FOR_FRIEND = Pattern(
     r"amic[oa]|amici|customers?|kunden?|neukund\w*|clients?|clientes?|klant\w*)\b(?!['’]s)", re.I)
 
 
-def _said_for_pay(before: str, after: str) -> bool:
-    """Whether a figure is said of the affiliate's pay: as its subject, or as what the referrer is given."""
-    return said_of_pay(before) or bool(_FOR_REFERRER.match(after))
+def _said_for_pay(before: str, after: str, amount: bool = False) -> bool:
+    """Whether a figure is said of the affiliate's pay: as its subject, as the reward's complement (an amount), or as
+    what the referrer is given."""
+    return said_of_pay(before) or (amount and reward_of(before)) or bool(_FOR_REFERRER.match(after))
 
 
 def _subject_in(text: str) -> bool:
     """Whether any figure of `text` is said of the affiliate's pay as its subject or as the referrer's."""
-    return any(_said_for_pay(text[max(0, m.start() - 80):m.start()], text[m.end():m.end() + 40])
+    return any(_said_for_pay(text[max(0, m.start() - 80):m.start()], text[m.end():m.end() + 40],
+                             not m.group().rstrip().endswith("%"))
                for m in _CANDIDATE.finditer(text))
 
 
@@ -412,7 +414,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             # lead + 5% per sale"); otherwise it is the rate's base or result ("50% ($24.50) of each sale").
             if percents and not (_BOUNTY_AFTER.match(after) and before.count("(") <= before.count(")")):
                 continue
-            said = _said_for_pay(before, after)
+            said = _said_for_pay(before, after, amount=True)
             if _FOR_FRIEND.match(after) or ((_threshold(before, after) or by_subject) and not said):
                 continue
             if not (said or flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(
@@ -438,6 +440,12 @@ def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: boo
         groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
     for kind, currency, _ in list(groups):
         plain, repeating = groups.get((kind, currency, False)), groups.get((kind, currency, True))
+        if plain is not None and repeating is not None and any(r is False for *_, r in plain):
+            # Beside a one-time rate, a value said plainly that is also said recurring is the recurring offer said
+            # again ("25% on first-time sales, plus 10% on recurring sales … We pay 25% for new customers and 10% for
+            # returning ones"): only the one-time offer's values stay apart.
+            again = {v[1:3] for v in repeating}
+            plain[:] = [v for v in plain if v[3] is False or v[1:3] not in again]
         if plain is None or any(r is False for *_, r in plain):
             continue
         # Plain values inside a recurring range are its tiers said again ("15-25% recurring … Bronze 15%, Gold 20%");
@@ -462,9 +470,12 @@ def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: boo
         low, high = (min(lows) if lows else None), max(highs)
         if low is not None and high <= low:
             high = None
-        said = {r for *_, r in values}
+        # A value said one-time once is one-time where it is said again plainly ("25% on first-time sales", then "a
+        # 25% commission rate"): the offer is one-time when each of its values is said so somewhere.
+        once = {v[1:3] for v in values if v[3] is False}
         merged.append(CommissionTerm(type=kind, value_min=low, value_max=high, currency=currency,
-                                     recurring=True if recurring else (False if said == {False} else None)))
+                                     recurring=True if recurring else (
+                                         False if once and all(v[1:3] in once for v in values) else None)))
     return merged
 
 
