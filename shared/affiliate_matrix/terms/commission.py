@@ -131,7 +131,11 @@ _SHARE_OF = Pattern(r"\s*of (?:the |your |all |approved |confirmed |validated )*
 # Figures about other people's earnings: an average, a market, the best affiliates.
 _AVERAGE = Pattern(rf"{OTHER_PROGRAMS}|average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
                       r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"
-                      r"normalmente|doorgaans|sommige|some (?:programs|companies|merchants)|manche", re.I)
+                      r"normalmente|doorgaans|sommige|some (?:programs|companies|merchants)|manche|"
+                      # what is usual in general, not this program's term: "(en général 30% …)", "in genere oscilla"
+                      r"\busually\b|\bgenerally\b|\bin general\b|en g[ée]n[ée]ral|in genere|di solito|solitamente|"
+                      r"generalmente|por lo general|em geral|geralmente|im allgemeinen|[üu]blicherweise|meestal|"
+                      r"over het algemeen|gewoonlijk", re.I)
 # What other affiliates earn: the rest of the sentence is about them too ("… ligt tussen de 5% en 15%, maar
 # kan oplopen tot 30-50%").
 _OTHERS_EARN = Pattern(r"average (?:affiliate )?(?:commission|earning|payout)|"
