@@ -748,6 +748,24 @@ def test_commission_what_is_usual_in_general_is_no_offer(text, expected):
     assert _entries(text) == expected
 
 
+# A lone 0% or $0 is a pay withdrawn or a category that earns nothing, and a share of the merchant's own orders or
+# customers is a statistic: neither is an offer, nor widens the offer beside it.
+@pytest.mark.parametrize("text,expected", [
+    ("Any violation of the policy will result in commissions being set to 0%.", []),
+    ("Affiliate commission: 10%. Gift cards: 0% commission.", [("percent", Decimal(10), None, None, None)]),
+    ("Provision: 8 %. Gutscheinseiten erhalten 0 % Provision.", [("percent", Decimal(8), None, None, None)]),
+    ("Earn $20 per sale. If fraud is found, the reward will be $0.", [("flat", Decimal(20), None, "USD", None)]),
+    ("Earn $20 per sale. Sales from coupon sites earn a $0 commission.", [("flat", Decimal(20), None, "USD", None)]),
+    ("Commission: 20% on every sale; the top 10% of our orders exceed 500 items.",
+     [("percent", Decimal(20), None, None, None)]),
+    ("We pay 12% commission, and 40% of our sales come from returning buyers.",
+     [("percent", Decimal(12), None, None, None)]),
+    ("Commission from 0-10% depending on the category.", [("percent", Decimal(0), Decimal(10), None, None)]),
+])
+def test_commission_a_zero_figure_or_a_share_of_our_orders_is_no_offer(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),
