@@ -766,6 +766,23 @@ def test_commission_a_zero_figure_or_a_share_of_our_orders_is_no_offer(text, exp
     assert _entries(text) == expected
 
 
+# PPS and PPL (pay per sale or sign-up, pay per lead) name a bounty as CPA and CPL do; a commission's noun with its
+# amount said per month ("a residual commission of $50/month") is paid each month, not a price's period.
+@pytest.mark.parametrize("text,expected", [
+    ("Revenue share: up to 35%. Or choose 80 USD PPS.",
+     [("percent", None, Decimal(35), None, None), ("flat", Decimal(80), None, "USD", None)]),
+    ("Webmasters: 25 EUR PPL for every confirmed registration.", [("flat", Decimal(25), None, "EUR", None)]),
+    ("Partners receive a residual commission of $50/month for the first 24 months for each referred client.",
+     [("flat", Decimal(50), None, "USD", True)]),
+    ("Sie erhalten eine Provision von 30 € pro Monat für 12 Monate.",
+     [("flat", Decimal(30), None, "EUR", True)]),
+    ("Hosting plans cost $20/month. Earn 20% commission per sale.", [("percent", Decimal(20), None, None, None)]),
+    ("Commissions of $50 or more are paid monthly. You earn $10 per sale.", [("flat", Decimal(10), None, "USD", None)]),
+])
+def test_commission_a_bounty_per_sale_or_per_month(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -80,7 +80,7 @@ CUE = Pattern(
     r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
     r"verg[üu]tung|vergoeding|r[ée]mun[èée]r|provvigion|commission[ei]\b|\bricev|\bguadagn|(?:per|su) ogni vendita|"
     r"remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
-    r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
+    r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|\bpp[ls]\b|payouts? (?:per|of|for)|\btier|"
     r"\b(?:rate|payout|tarif|tasa|taxa|tarief|satz)\s*[:|]\s*(?:up to\s*)?\d|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
     r"you(?:'ll| will)? (?:get|receive)|\byou earn|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|"
@@ -183,6 +183,10 @@ _COMMISSION_OF = Pattern(r"(?:comm?iss?i?on|provision|provisie|commissie|comisi[
                          r"verg[üu]tung|vergoeding)\s+(?:of|von|in h[öo]he von|de|d['’]|van|di|del|da)\s*$", re.I)
 
 
+_PER_MONTH = Pattern(r"\s*(?:/\s?(?:m|mo|mth|month|monat|mois|mes|maand|m[êe]s|mese)\b|(?:per|a|pro|par|al|por|each|"
+                    r"every) (?:month|monat|mois|mes|maand|m[êe]s|mese)\b)", re.I)
+
+
 def _threshold(before: str, after: str) -> bool:
     """Whether the notion nearest an amount, before it or right after it, is a threshold, a price or a balance
     rather than the reward."""
@@ -190,11 +194,14 @@ def _threshold(before: str, after: str) -> bool:
     if counted and not _BOUNTY_AFTER.match(counted["rest"]):
         return True
     after = after[:25]
-    blocking, reward = _NOT_REWARD.search(after[:20]), _REWARD.search(after)
-    if blocking and not (reward and reward.start() <= blocking.start()):
-        return True
     named = _COMMISSION_OF.search(before)
-    if named and not (subject_not_pay(before[:named.start()]) or _NOT_REWARD.search(before[:named.start()][-15:])):
+    named = named and not (subject_not_pay(before[:named.start()]) or _NOT_REWARD.search(before[:named.start()][-15:]))
+    blocking, reward = _NOT_REWARD.search(after[:20]), _REWARD.search(after)
+    # "a residual commission of $50/month": per month said of the commission's own amount is how often it is paid,
+    # not a price's period
+    if blocking and not (reward and reward.start() <= blocking.start()) and not (named and _PER_MONTH.match(after)):
+        return True
+    if named:
         return False
     last_block = max((m.end() for m in _NOT_REWARD.finditer(before)), default=-1)
     last_reward = max((m.end() for m in _REWARD.finditer(before)), default=-1)
@@ -234,7 +241,7 @@ _BOUNTY_AFTER = Pattern(
 _FLAT_CUE = Pattern(
     r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|"
     r"iedere)|"
-    r"bount(?:y|ies)|\bcp[alsoi]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|"
+    r"bount(?:y|ies)|\bcp[alsoi]\b|\bpp[ls]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|"
     r"fix[ao]|"
     r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
 # An amount said as a flat offer of its own: what it is paid for follows it ("£25 for a qualified lead", "$30 per
@@ -246,8 +253,8 @@ _BOUNTY_SAID_AFTER = Pattern(
     r"^\s*(?:[\w-]+\s+){0,2}?(?:per\b|each\b|(?:for|on) (?:each|every|a|an|any)\b|"
     r"for referring (?:a|an|one|each|every|new|your)\b|pro\b|je\b|par\b|por\b|para cada\b|"
     r"pour chaque\b|voor (?:elke|iedere)\b|f[üu]r jede|bount|bonus|b[ôo]nus|bono|flat\b|fixed\b|fix[eo]?\b|"
-    r"cp[alsi]\b|comm?iss?i?on|provis|commissie|comisi[óo]n|comiss[ãa]o|pr[äa]mie|prime\b|premio|reward)", re.I)
-_BOUNTY_SAID_BEFORE = Pattern(r"(?:bount\w*|fixed|flat|fixe|fijo|fixo|cp[alsi]|bonus|b[ôo]nus|bono|pr[äa]mie|"
+    r"cp[alsi]\b|pp[ls]\b|comm?iss?i?on|provis|commissie|comisi[óo]n|comiss[ãa]o|pr[äa]mie|prime\b|premio|reward)", re.I)
+_BOUNTY_SAID_BEFORE = Pattern(r"(?:bount\w*|fixed|flat|fixe|fijo|fixo|cp[alsi]|pp[ls]|bonus|b[ôo]nus|bono|pr[äa]mie|"
                               r"referral fee|finder['’]s fee|pays? you)\W*(?:\w+\W+){0,2}$", re.I)
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
