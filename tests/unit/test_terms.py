@@ -720,19 +720,6 @@ def test_commission_the_referrers_reward_of_an_amount(text, expected):
     assert _entries(text) == expected
 
 
-# An Italian example or hypothesis ("Ipotizzando che …", "ad esempio", "supponiamo", "vale a dire") opens an example as
-# the other languages' openers do: its figures are nobody's terms. The program's own rate before it stays.
-@pytest.mark.parametrize("text,expected", [
-    ("Ipotizzando che il contratto preveda una revenue share del 35%, il guadagno è di 7 euro.", []),
-    ("Supponiamo una commissione del 20% su una vendita di 100 euro: guadagnerai 20 euro.", []),
-    ("Ad esempio, con una CPA di 40 euro per cliente e 10 clienti il guadagno è di 400 euro.", []),
-    ("La nostra commissione è del 12% su ogni vendita. Ad esempio, su un ordine di 100 euro guadagni 12 euro.",
-     [("percent", Decimal(12), None, None, None)]),
-])
-def test_commission_an_italian_example_is_no_offer(text, expected):
-    assert _entries(text) == expected
-
-
 # What is usual in general ("en général 30%", "in genere tra il 10 e il 30%", "üblicherweise 2-20%", "usually 5-10%")
 # is not this program's rate, as an average or what most programs pay is not.
 @pytest.mark.parametrize("text,expected", [
