@@ -24,13 +24,8 @@ _ADVERB = (r"(?:currently|now|always|then|momenteel|nu|altijd|derzeit|aktuell|zu
            r"toujours|actualmente|atualmente|attualmente|sempre|siempre)")
 _SUBJECT_HEAD = (rf"\b{_PAY_NOUN}\s+(?:{_ADVERB}\s+)?{_COPULA}\s+(?:{_ADVERB}\s+)?"
                  rf"(?:(?:of|to|at|de|del|di|van|um|a|à|el|la|il|o|le|l')\s*)?(?:{UPTO}\s*)?")
-# A reward's noun as a label before its figure: "Reward amount: 20%", "Referral bonus: €25", "Prämie: 50 €". (The
-# commission's own nouns are cues already; a label "November commission: $500" is a worked example's line as often.)
-_LABEL_HEAD = (r"\b(?:rewards?|bonus(?:es)?|b[ôo]nus|bono|pr[äa]mie|prime|premio|pr[êe]mio|r[ée]compense|recompensa|"
-               r"beloning|(?:affiliate|referral|partner|referrer) fees?)(?:\s+(?:amount|rate|value|h[öo]he|montant|"
-               rf"taux|importe|monto|valor|bedrag|importo))?\s*:\s*(?:{UPTO}\s*)?")
 # The figure right after the head: `before` ends where the figure starts.
-_SAID_OF = Pattern(rf"(?:{_SUBJECT_HEAD}|{_LABEL_HEAD})(?:[$€£]|r\$|bs\.?)?\s?$", re.I)
+_SAID_OF = Pattern(rf"{_SUBJECT_HEAD}(?:[$€£]|r\$|bs\.?)?\s?$", re.I)
 # Not the pay's subject: a threshold, a total or an average said before it in the clause ("The minimum required
 # commission for a payout is $100", "L'importo minimo del bonus è di 5 EUR"), or a noun that is a preposition's
 # complement ("at the time of a payout is $20").
@@ -56,16 +51,10 @@ _REWARD_OF = Pattern(r"(?P<referral>\b(?:referral|referrer|refer-a-friend)\s+)?\
 _REFERRERS = Pattern(r"\b(?:referrers?|referring|empfehler\w*|empfehlungsgeber\w*|werber\w*|parrains?|marraines?|"
                      r"padrin[oh]o?s?|madrinas?|madrinhas?|referentes?|indicador\w*|verwijzers?|aanbrengers?|"
                      r"both|each of you|jeweils|beide[n]?|ambos|ambas|tous (?:les )?deux|allebei|entrambi)\b", re.I)
-# Not the referrer's: a sum reached ("a cumulative reward of $100"), a bonus for joining or depositing ("Welcome
-# bonus: $20").
-_NOT_THE_REFERRERS = Pattern(r"\b(?:welcome|sign[\s-]?up|joining|(?:first )?deposit|willkommens|bienvenue|bienvenida|"
+# Not the referrer's: a sum reached ("a cumulative reward of $100"), a bonus for joining or depositing.
+_NOT_THE_REFERRERS = Pattern(r"(?:welcome|sign[\s-]?up|joining|deposit|willkommens|start|bienvenue|bienvenida|"
                              r"boas[\s-]vindas|welkoms|benvenuto|dep[óo]sito|einzahlung|cumulative|accumulated|"
-                             r"kumuliert|cumul[ée]|acumulad)", re.I)
-
-
-def _not_the_referrers(before: str, noun: re.Match) -> bool:
-    """Whether the noun of pay, or the two words before it, name a bonus for joining or a sum reached."""
-    return bool(_NOT_THE_REFERRERS.search(before[max(0, noun.start() - 20):noun.end()]))
+                             r"kumuliert\w*|cumul[ée]e?|acumulad[oa])\W*(?:\w+\W+){0,1}$", re.I)
 
 
 def reward_of(before: str) -> bool:
@@ -73,7 +62,7 @@ def reward_of(before: str) -> bool:
     threshold's, a total's or a bonus for joining. `before`: the clause up to the amount."""
     before = before[-80:]
     noun = _REWARD_OF.search(before)
-    if not noun or subject_not_pay(before[:noun.start()]) or _not_the_referrers(before, noun):
+    if not noun or subject_not_pay(before[:noun.start()]) or _NOT_THE_REFERRERS.search(before[:noun.start()]):
         return False
     return bool(noun["referral"] or noun["whose"] or _REFERRERS.search(before[:noun.end()]))
 
@@ -83,7 +72,7 @@ def said_of_pay(before: str) -> bool:
     or a total of it ("the minimum payout is $50"). `before`: the clause up to the figure."""
     before = before[-80:]
     subject = _SAID_OF.search(before)
-    return bool(subject) and not (subject_not_pay(before[:subject.start()]) or _not_the_referrers(before, subject))
+    return bool(subject) and not subject_not_pay(before[:subject.start()])
 
 
 def subject_not_pay(before: str) -> bool:
