@@ -770,6 +770,26 @@ def test_commission_a_bounty_per_sale_or_per_month(text, expected):
     assert _entries(text) == expected
 
 
+# What the one referred gets, named as refer-a-friend terms name them ("the invited person", "le filleul", "der
+# Geworbene", "il tuo invitato", "a pessoa convidada"), is theirs, not the referrer's: it does not widen the referrer's
+# reward beside it.
+@pytest.mark.parametrize("text,expected", [
+    ("A pessoa convidada ainda receberá uma premiação de R$ 10 na primeira compra. O padrinho receberá um bônus de R$ 20.",
+     [("flat", Decimal(20), None, "BRL", None)]),
+    ("Il tuo invitato riceverà 5 euro, tu guadagni 10 euro per ogni amico.", [("flat", Decimal(10), None, "EUR", None)]),
+    ("Referral program: the referee receives $15 off, and you get $40 for each friend who subscribes.",
+     [("flat", Decimal(40), None, "USD", None)]),
+    ("Programme de parrainage : le filleul recevra 10 €, le parrain touche une prime de 30 €.",
+     [("flat", Decimal(30), None, "EUR", None)]),
+    ("Empfehlungsprogramm: Der Geworbene erhält 20 €, Sie erhalten 50 € pro Empfehlung.",
+     [("flat", Decimal(50), None, "EUR", None)]),
+    ("Both the invited friend and you receive $25 when the order ships.",
+     [("flat", Decimal(25), None, "USD", None)]),
+])
+def test_commission_what_the_one_referred_gets_is_theirs(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -213,9 +213,15 @@ def _threshold(before: str, after: str) -> bool:
 _CUSTOMER_GETS = Pattern(
     r"\b(?:customers?|clients?|friends?|referrals?|referred (?:users?|customers?|friends?)|users?|visitors?|"
     r"audience|followers?|readers?|buyers?|shoppers?|new (?:users?|members?)|they|kund(?:en|innen)|freunde|"
-    r"clientes?|amigos?|klanten|vrienden|utilisateurs?|amis?)\s+(?:\w+\s+){0,2}?"
+    r"clientes?|amigos?|klanten|vrienden|utilisateurs?|amis?|"
+    # the one referred, as refer-a-friend terms name them: "the invited person", "le filleul", "der Geworbene"
+    r"referees?|invitees?|invited (?:persons?|people|friends?|users?|members?)|filleul(?:e|s|es)?|geworbene\w*|"
+    r"empfohlene\w*|referid[oa]s?|indicad[oa]s?|convidad[oa]s?|pessoa convidada|persona invitada|invitad[oa]s?|"
+    r"genodigde\w*|invitat[oi])\s+(?:\w+\s+){0,2}?"
     r"(?:get|gets|receive|receives|save|saves|enjoy|enjoys|erhalten|bekommen|sparen|re[çc]oivent|b[ée]n[ée]ficient|"
-    r"obtienen|reciben|ahorran|krijgen|ontvangen|besparen|ganham|recebem|economizam)\b", re.I)
+    r"obtienen|reciben|ahorran|krijgen|ontvangen|besparen|ganham|recebem|economizam|"
+    r"erh[äa]lt|bekommt|re[çc]oit|recevra\w*|recibe|recibir[áa]n?|recebe|receber[áa]o?|ontvangt|krijgt|riceve|"
+    r"ricever[àa]|riceveranno|ottiene|ganha)\b", re.I)
 # The referrer among those who get: "you and your friend both receive a €25 credit", "Sie und Ihr Freund erhalten
 # jeweils 20 €", "ambos recibirán": the customer's clause is the referrer's too.
 _REFERRER_TOO = Pattern(
