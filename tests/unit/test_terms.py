@@ -774,9 +774,11 @@ def test_commission_a_bounty_per_sale_or_per_month(text, expected):
 # Geworbene", "il tuo invitato", "a pessoa convidada"), is theirs, not the referrer's: it does not widen the referrer's
 # reward beside it.
 @pytest.mark.parametrize("text,expected", [
-    ("A pessoa convidada ainda receberá uma premiação de R$ 10 na primeira compra. O padrinho receberá um bônus de R$ 20.",
+    ("A pessoa convidada ainda receberá uma premiação de R$ 10 na primeira compra. "
+     "O padrinho receberá um bônus de R$ 20.",
      [("flat", Decimal(20), None, "BRL", None)]),
-    ("Il tuo invitato riceverà 5 euro, tu guadagni 10 euro per ogni amico.", [("flat", Decimal(10), None, "EUR", None)]),
+    ("Il tuo invitato riceverà 5 euro, tu guadagni 10 euro per ogni amico.",
+     [("flat", Decimal(10), None, "EUR", None)]),
     ("Referral program: the referee receives $15 off, and you get $40 for each friend who subscribes.",
      [("flat", Decimal(40), None, "USD", None)]),
     ("Programme de parrainage : le filleul recevra 10 €, le parrain touche une prime de 30 €.",

@@ -80,7 +80,8 @@ CUE = Pattern(
     r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
     r"verg[üu]tung|vergoeding|r[ée]mun[èée]r|provvigion|commission[ei]\b|\bricev|\bguadagn|(?:per|su) ogni vendita|"
     r"remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
-    r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|\bpp[ls]\b|payouts? (?:per|of|for)|\btier|"
+    r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|\bpp[ls]\b|"
+    r"payouts? (?:per|of|for)|\btier|"
     r"\b(?:rate|payout|tarif|tasa|taxa|tarief|satz)\s*[:|]\s*(?:up to\s*)?\d|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
     r"you(?:'ll| will)? (?:get|receive)|\byou earn|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|"
@@ -247,7 +248,8 @@ _BOUNTY_AFTER = Pattern(
 _FLAT_CUE = Pattern(
     r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|"
     r"iedere)|"
-    r"bount(?:y|ies)|\bcp[alsoi]\b|\bpp[ls]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|"
+    r"bount(?:y|ies)|\bcp[alsoi]\b|\bpp[ls]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|"
+    r"fij[ao]|vast|"
     r"fix[ao]|"
     r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
 # An amount said as a flat offer of its own: what it is paid for follows it ("£25 for a qualified lead", "$30 per
@@ -259,7 +261,8 @@ _BOUNTY_SAID_AFTER = Pattern(
     r"^\s*(?:[\w-]+\s+){0,2}?(?:per\b|each\b|(?:for|on) (?:each|every|a|an|any)\b|"
     r"for referring (?:a|an|one|each|every|new|your)\b|pro\b|je\b|par\b|por\b|para cada\b|"
     r"pour chaque\b|voor (?:elke|iedere)\b|f[üu]r jede|bount|bonus|b[ôo]nus|bono|flat\b|fixed\b|fix[eo]?\b|"
-    r"cp[alsi]\b|pp[ls]\b|comm?iss?i?on|provis|commissie|comisi[óo]n|comiss[ãa]o|pr[äa]mie|prime\b|premio|reward)", re.I)
+    r"cp[alsi]\b|pp[ls]\b|comm?iss?i?on|provis|commissie|comisi[óo]n|comiss[ãa]o|pr[äa]mie|prime\b|premio|"
+    r"reward)", re.I)
 _BOUNTY_SAID_BEFORE = Pattern(r"(?:bount\w*|fixed|flat|fixe|fijo|fixo|cp[alsi]|pp[ls]|bonus|b[ôo]nus|bono|pr[äa]mie|"
                               r"referral fee|finder['’]s fee|pays? you)\W*(?:\w+\W+){0,2}$", re.I)
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
