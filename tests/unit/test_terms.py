@@ -672,6 +672,126 @@ def test_commission_an_amount_beside_a_rate_is_an_offer_only_when_said_as_one(te
     assert [t.value_min for t in terms.extract(text).commission if t.type == "flat"] == flat
 
 
+def _entries(text):
+    return [(t.type, t.value_min, t.value_max, t.currency, t.recurring) for t in terms.extract(text).commission]
+
+
+# A one-time rate beside a recurring one, each said again plainly elsewhere: the plain value that is also said recurring
+# is the recurring offer, the one said one-time is the one-time offer; neither joins the other into a range.
+@pytest.mark.parametrize("text,expected", [
+    ("Earn 25% on first-time sales, plus 10% on recurring sales.\nWhat is your commission rate?\n"
+     "We pay a 25% commission rate for new customer purchases and 10% for returning customer purchases.",
+     [("percent", Decimal(25), None, None, False), ("percent", Decimal(10), None, None, True)]),
+    ("Provision: 30 % einmalig auf die erste Zahlung und 5 % wiederkehrend.\nUnsere Provision: 30 % und 5 %.",
+     [("percent", Decimal(30), None, None, False), ("percent", Decimal(5), None, None, True)]),
+    ("Commission : 40 % sur le premier paiement, puis 15 % récurrents.\nNous versons 40 % et 15 % de commission.",
+     [("percent", Decimal(40), None, None, False), ("percent", Decimal(15), None, None, True)]),
+    ("You earn 30% on the first payment. Our commission is 30% of each order.",
+     [("percent", Decimal(30), None, None, False)]),
+    # a plain value said neither one-time nor recurring stays in the one-time offer's range, unflagged
+    ("Earn 25% on first-time sales, plus 10% on recurring sales. Some products pay 20% commission.",
+     [("percent", Decimal(20), Decimal(25), None, None), ("percent", Decimal(10), None, None, True)]),
+])
+def test_commission_a_one_time_and_a_recurring_rate_said_again_stay_two_offers(text, expected):
+    assert _entries(text) == expected
+
+
+# The referrer's reward with an amount as its complement ("the referral bonus of $50", "eine Prämie in Höhe von 50
+# Euro"), when the reward is said to be the referrer's, by its noun or by the referrer named. Not a bonus of a sum
+# whoever gets it, a bonus for joining or depositing, a sum reached, a minimum, or a friend's bonus.
+@pytest.mark.parametrize("text,expected", [
+    ("The referral bonus of $50 will be applied to the existing customer's account once the new account is live.",
+     [("flat", Decimal(50), None, "USD", None)]),
+    ("Für jeden Empfohlenen erhalten der Empfehler und der Empfohlene jeweils eine Prämie in Höhe von 50 Euro.",
+     [("flat", Decimal(50), None, "EUR", None)]),
+    ("Le parrain reçoit une prime de 30 € dès que son filleul a validé son compte.",
+     [("flat", Decimal(30), None, "EUR", None)]),
+    ("Chaque membre touchera une prime de parrainage de 25 euros.", [("flat", Decimal(25), None, "EUR", None)]),
+    ("El padrino obtiene un bono de 20 € cuando su amigo se registra.", [("flat", Decimal(20), None, "EUR", None)]),
+    ("De aanbrenger ontvangt een beloning van € 25 zodra het lidmaatschap actief is.",
+     [("flat", Decimal(25), None, "EUR", None)]),
+    ("Those who join through an invitation also benefit: the platform offers a bonus of $10.", []),
+    ("New players get a welcome bonus of $50.", []),
+    ("No rewards are credited unless you earn a cumulative reward of $100 or more within a year.", []),
+    ("Your friend will receive a bonus of $20 on their first order.", []),
+    ("The minimum referral bonus of $20 applies to business accounts.", []),
+])
+def test_commission_the_referrers_reward_of_an_amount(text, expected):
+    assert _entries(text) == expected
+
+
+# What is usual in general ("en général 30%", "in genere tra il 10 e il 30%", "üblicherweise 2-20%", "usually 5-10%")
+# is not this program's rate, as an average or what most programs pay is not.
+@pytest.mark.parametrize("text,expected", [
+    ("Il faut ajouter la commission de la plateforme (en général 30% de la rémunération affilié).", []),
+    ("La revenue share in genere oscilla tra il 10 e il 30%.", []),
+    ("Die Provision liegt üblicherweise zwischen 2-20% des Umsatzes.", []),
+    ("Affiliate commissions are usually 5-10% of the sale.", []),
+    ("De commissie ligt meestal tussen 5% en 15%.", []),
+    ("La comisión por lo general es del 8%.", []),
+    ("Our affiliates earn 15% commission on every sale.", [("percent", Decimal(15), None, None, None)]),
+])
+def test_commission_what_is_usual_in_general_is_no_offer(text, expected):
+    assert _entries(text) == expected
+
+
+# A lone 0% or $0 is a pay withdrawn or a category that earns nothing, and a share of the merchant's own orders or
+# customers is a statistic: neither is an offer, nor widens the offer beside it.
+@pytest.mark.parametrize("text,expected", [
+    ("Any violation of the policy will result in commissions being set to 0%.", []),
+    ("Affiliate commission: 10%. Gift cards: 0% commission.", [("percent", Decimal(10), None, None, None)]),
+    ("Provision: 8 %. Gutscheinseiten erhalten 0 % Provision.", [("percent", Decimal(8), None, None, None)]),
+    ("Earn $20 per sale. If fraud is found, the reward will be $0.", [("flat", Decimal(20), None, "USD", None)]),
+    ("Earn $20 per sale. Sales from coupon sites earn a $0 commission.", [("flat", Decimal(20), None, "USD", None)]),
+    ("Commission: 20% on every sale; the top 10% of our orders exceed 500 items.",
+     [("percent", Decimal(20), None, None, None)]),
+    ("We pay 12% commission, and 40% of our sales come from returning buyers.",
+     [("percent", Decimal(12), None, None, None)]),
+    ("Commission from 0-10% depending on the category.", [("percent", Decimal(0), Decimal(10), None, None)]),
+])
+def test_commission_a_zero_figure_or_a_share_of_our_orders_is_no_offer(text, expected):
+    assert _entries(text) == expected
+
+
+# PPS and PPL (pay per sale or sign-up, pay per lead) name a bounty as CPA and CPL do; a commission's noun with its
+# amount said per month ("a residual commission of $50/month") is paid each month, not a price's period.
+@pytest.mark.parametrize("text,expected", [
+    ("Revenue share: up to 35%. Or choose 80 USD PPS.",
+     [("percent", None, Decimal(35), None, None), ("flat", Decimal(80), None, "USD", None)]),
+    ("Webmasters: 25 EUR PPL for every confirmed registration.", [("flat", Decimal(25), None, "EUR", None)]),
+    ("Partners receive a residual commission of $50/month for the first 24 months for each referred client.",
+     [("flat", Decimal(50), None, "USD", True)]),
+    ("Sie erhalten eine Provision von 30 € pro Monat für 12 Monate.",
+     [("flat", Decimal(30), None, "EUR", True)]),
+    ("Hosting plans cost $20/month. Earn 20% commission per sale.", [("percent", Decimal(20), None, None, None)]),
+    ("Commissions of $50 or more are paid monthly. You earn $10 per sale.", [("flat", Decimal(10), None, "USD", None)]),
+])
+def test_commission_a_bounty_per_sale_or_per_month(text, expected):
+    assert _entries(text) == expected
+
+
+# What the one referred gets, named as refer-a-friend terms name them ("the invited person", "le filleul", "der
+# Geworbene", "il tuo invitato", "a pessoa convidada"), is theirs, not the referrer's: it does not widen the referrer's
+# reward beside it.
+@pytest.mark.parametrize("text,expected", [
+    ("A pessoa convidada ainda receberá uma premiação de R$ 10 na primeira compra. "
+     "O padrinho receberá um bônus de R$ 20.",
+     [("flat", Decimal(20), None, "BRL", None)]),
+    ("Il tuo invitato riceverà 5 euro, tu guadagni 10 euro per ogni amico.",
+     [("flat", Decimal(10), None, "EUR", None)]),
+    ("Referral program: the referee receives $15 off, and you get $40 for each friend who subscribes.",
+     [("flat", Decimal(40), None, "USD", None)]),
+    ("Programme de parrainage : le filleul recevra 10 €, le parrain touche une prime de 30 €.",
+     [("flat", Decimal(30), None, "EUR", None)]),
+    ("Empfehlungsprogramm: Der Geworbene erhält 20 €, Sie erhalten 50 € pro Empfehlung.",
+     [("flat", Decimal(50), None, "EUR", None)]),
+    ("Both the invited friend and you receive $25 when the order ships.",
+     [("flat", Decimal(25), None, "USD", None)]),
+])
+def test_commission_what_the_one_referred_gets_is_theirs(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -36,6 +36,37 @@ _SUBJECT_NOT_PAY = Pattern(r"minimum|\bmin\b|threshold|total|insgesamt|gesamt\w*
                            r"das|un|une|uma|um|il|lo|your)\s+)?$", re.I)
 
 
+# The referrer's reward with an amount as its complement: "the referral bonus of $50", "der Empfehler erhält eine Prämie
+# in Höhe von 50 Euro", "une prime de parrainage de 25 €", "el padrino recibe un bono de 20 €". The reward must be said
+# to be the referrer's, by its noun or by the referrer named before it (or among those who get it, "jeweils"): a bonus
+# of a sum whoever gets it ("the platform offers a bonus of R$ 10" to the friend who joins) is not. Amounts only: "a
+# bonus of 100%" is a casino's deposit match.
+_REWARD_OF = Pattern(r"(?P<referral>\b(?:referral|referrer|refer-a-friend)\s+)?\b(?:rewards?|\w*bonus|b[ôo]nus|bono|"
+                     r"\w*pr[äa]mie|prime|premio|pr[êe]mio|r[ée]compense|recompensa|\w*beloning|"
+                     r"(?:referral|referrer|finder['’]s) fee)"
+                     r"(?P<whose>\s+(?:de|di|por|per|voor) (?:parrainage|referidos?|indica[çc][ãa]o|presentazione|"
+                     r"verwijzing|aanbreng\w*))?\s+(?:of|von|in h[öo]he von|im wert von|de|d['’]|d['’]un montant de|"
+                     rf"d['’]une valeur de|por valor de|no valor de|van|ter waarde van|di|del valore di|da)\s*"
+                     rf"(?:{UPTO}\s*)?(?:[$€£]|r\$|bs\.?)?\s?$", re.I)
+_REFERRERS = Pattern(r"\b(?:referrers?|referring|empfehler\w*|empfehlungsgeber\w*|werber\w*|parrains?|marraines?|"
+                     r"padrin[oh]o?s?|madrinas?|madrinhas?|referentes?|indicador\w*|verwijzers?|aanbrengers?|"
+                     r"both|each of you|jeweils|beide[n]?|ambos|ambas|tous (?:les )?deux|allebei|entrambi)\b", re.I)
+# Not the referrer's: a sum reached ("a cumulative reward of $100"), a bonus for joining or depositing.
+_NOT_THE_REFERRERS = Pattern(r"(?:welcome|sign[\s-]?up|joining|deposit|willkommens|start|bienvenue|bienvenida|"
+                             r"boas[\s-]vindas|welkoms|benvenuto|dep[óo]sito|einzahlung|cumulative|accumulated|"
+                             r"kumuliert\w*|cumul[ée]e?|acumulad[oa])\W*(?:\w+\W+){0,1}$", re.I)
+
+
+def reward_of(before: str) -> bool:
+    """Whether an amount is said as the referrer's reward's complement ("the referral bonus of $50"), and not as a
+    threshold's, a total's or a bonus for joining. `before`: the clause up to the amount."""
+    before = before[-80:]
+    noun = _REWARD_OF.search(before)
+    if not noun or subject_not_pay(before[:noun.start()]) or _NOT_THE_REFERRERS.search(before[:noun.start()]):
+        return False
+    return bool(noun["referral"] or noun["whose"] or _REFERRERS.search(before[:noun.end()]))
+
+
 def said_of_pay(before: str) -> bool:
     """Whether a figure is said of the affiliate's pay as its subject ("the reward is 20%"), and not of a threshold
     or a total of it ("the minimum payout is $50"). `before`: the clause up to the figure."""
