@@ -14,7 +14,7 @@ from affiliate_matrix.events.http import HttpBus
 from affiliate_matrix.events.settings import EventSettings
 from affiliate_matrix.runtime import open_event_bus
 from tests.support.clock import ManualClock
-from tests.support.loopback import Loopback
+from tests.support.loopback import stalled
 from tests.support.receiver import Receiver
 
 
@@ -154,23 +154,13 @@ def test_http_gives_up_on_a_broker_that_never_answers_at_the_publish_s_time_limi
     """A broker that took the event and never answered held the publish for httpx's read timeout at each of five
     attempts. With no per-operation timeout at all, the publish's time limit alone ends it, after that one attempt.
     The broker holds its answer until the test ends, so a publish that outlived the limit would be answered 202."""
-    asked, release = threading.Event(), threading.Event()
-
-    def stall(request):
-        asked.set()
-        release.wait(120)  # set when the test ends; the cap only keeps a publish nothing bounds from hanging the run
-        return 202, {}, b""
-
-    with Loopback(stall) as broker:
-        try:
-            bus = HttpBus(f"{broker.url}/", total=1.0)
-            bus.client.timeout = httpx.Timeout(None)
-            with pytest.raises(BackendUnavailable, match=r"not tried again: waiting .* s more would pass the "
-                                                         r"publish's 1 s time limit$"):
-                bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
-            assert asked.wait(120) and len(broker.requests) == 1
-        finally:
-            release.set()
+    with stalled(202) as (broker, asked):
+        bus = HttpBus(f"{broker.url}/", total=1.0)
+        bus.client.timeout = httpx.Timeout(None)
+        with pytest.raises(BackendUnavailable, match=r"not tried again: waiting .* s more would pass the "
+                                                     r"publish's 1 s time limit$"):
+            bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+        assert asked.wait(120) and len(broker.requests) == 1
 
 
 def test_http_gives_up_as_backend_unavailable():

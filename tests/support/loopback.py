@@ -5,7 +5,8 @@ import socket
 import ssl
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -91,3 +92,21 @@ class Loopback:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextmanager
+def stalled(status: int = 500) -> Iterator[tuple[Loopback, threading.Event]]:
+    """A server that takes each request and holds its answer (`status`) until the block ends, and the event set when
+    a request came: a client that outlived its own bound would be answered."""
+    asked, release = threading.Event(), threading.Event()
+
+    def stall(request):
+        asked.set()
+        release.wait(120)  # set when the block ends; the cap only keeps a client nothing bounds from hanging the run
+        return status, {}, b""
+
+    with Loopback(stall) as server:
+        try:
+            yield server, asked
+        finally:
+            release.set()

@@ -5,7 +5,6 @@ byte at a time is cut there, though each byte comes well within any read's timeo
 the peer is a real server on loopback, holding its answer until the test ends."""
 
 import itertools
-import threading
 from types import SimpleNamespace
 
 import pytest
@@ -18,24 +17,15 @@ from affiliate_matrix.search import opensearch
 from affiliate_matrix.secrets import vault
 from affiliate_matrix.storage import s3
 from tests.support.clock import ManualClock
+from tests.support import loopback
 from tests.support.loopback import Loopback
 
 
 @pytest.fixture
 def stalled():
     """A server that takes each request and never answers it (until the test ends)."""
-    asked, release = threading.Event(), threading.Event()
-
-    def stall(request):
-        asked.set()
-        release.wait(120)  # set when the test ends; the cap only keeps a client nothing bounds from hanging the run
-        return 500, {}, b""
-
-    with Loopback(stall) as server:
-        try:
-            yield server, asked
-        finally:
-            release.set()
+    with loopback.stalled() as held:
+        yield held
 
 
 @pytest.fixture
