@@ -42,8 +42,9 @@ def redact_secrets(_logger, _method, event_dict):
 _SECRET_PARAMETER_PARTS = (*_SECRET_KEYS, "signature", "passwd")
 _SECRET_PARAMETERS = frozenset(("key", "sig", "auth", "pwd", "pass", "session", "sessionid", "sid", "code"))
 # A value ends where a URL in a text does: at a space, a quote, or punctuation before one (`…&key=x: HTTP 500`)
-_QUERY_PAIR = re.compile(r"([?&])([^=&#\s'\"?]+)=([^&#\s'\"]*?)(?=[.,;:)]*(?:[&#\s'\"]|$))")
-_USER_PASSWORD = re.compile(r"(//[^/\s:@'\"]*:)[^/\s@'\"]+@")
+# (both compiled by re on first use, by a line quoting a URL: not by every function's start)
+_QUERY_PAIR = r"([?&])([^=&#\s'\"?]+)=([^&#\s'\"]*?)(?=[.,;:)]*(?:[&#\s'\"]|$))"
+_USER_PASSWORD = r"(//[^/\s:@'\"]*:)[^/\s@'\"]+@"
 
 
 def _secret_parameter(name: str) -> bool:
@@ -59,7 +60,7 @@ def without_url_credentials(text: str) -> str:
 
     if "=" not in text and "@" not in text:
         return text
-    return _USER_PASSWORD.sub(r"\1[redacted]@", _QUERY_PAIR.sub(pair, text))
+    return re.sub(_USER_PASSWORD, r"\1[redacted]@", re.sub(_QUERY_PAIR, pair, text))
 
 
 def redact_url_credentials(_logger, _method, event_dict):
