@@ -25,7 +25,7 @@ from affiliate_matrix.errors import (BackendUnavailable, ConfigError, FetchError
 from affiliate_matrix.netguard import bounded_client, deadline
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
     expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded,
     validate_query, whole_value,
@@ -250,6 +250,12 @@ class _CallsWithinTimeout(Transport):
             return super().perform_request(method, url, params, body, timeout, ignore, headers)
 
 
+def _copied(spec: IndexSpec, new: str, doc: dict, old_id: str | None = None) -> dict:
+    """A migration's write of an upgraded document into the new version: under its id as upgraded (programs v16 moves a
+    re-keyed program), as the embedded index writes it."""
+    return {"_op_type": "index", "_index": new, "_id": doc.get(spec.id_field, old_id), "_source": as_indexed(spec, doc)}
+
+
 class OpenSearchIndex(SearchIndex):
     def __init__(self, client: OpenSearch, prefix: str = "amx", url: str = ""):
         self.client = client
@@ -452,17 +458,27 @@ class OpenSearchIndex(SearchIndex):
                     "failures": [{"id": None, "cause": {"reason": str(exc.error)}}]}
             failures = [(str(f.get("id")), str(f.get("cause", {}).get("reason"))) for f in result.get("failures", [])]
             return result.get("created", 0) + result.get("updated", 0), failures
-        result = BulkResult()
+        result, landings = BulkResult(), Landings(spec)
 
         def actions():
             for hit in helpers.scan(self.client, index=old, query={"query": {"match_all": {}}}, size=500,
                                    request_timeout=BATCH_TIMEOUT_S):
                 for doc in upgraded(spec, [hit["_source"]], result):
-                    # under its id as upgraded (programs v16 moves a re-keyed program), as the embedded index writes it
-                    doc_id = doc.get(spec.id_field, hit["_id"])
-                    yield {"_op_type": "index", "_index": new, "_id": doc_id, "_source": as_indexed(spec, doc)}
+                    if landings.first(hit["_id"], doc):
+                        yield _copied(spec, new, doc, hit["_id"])
 
-        for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500, raise_on_error=False,
+        self._copy_into(new, actions(), result)
+        if not result.errors:  # documents an upgrade landed on one id, combined over the first one written (a get
+            # reads it as written, refreshed or not)
+            together = landings.together(lambda doc_id: self.client.get(
+                index=new, id=doc_id, request_timeout=BATCH_TIMEOUT_S)["_source"], result)
+            self._copy_into(new, (_copied(spec, new, doc) for doc in together), BulkResult(errors=result.errors))
+            result.indexed += landings.combined()  # (written again, not copied again)
+        self.client.indices.refresh(index=new, request_timeout=BATCH_TIMEOUT_S)
+        return result.indexed, result.errors
+
+    def _copy_into(self, new: str, actions, result: BulkResult) -> None:
+        for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=500, raise_on_error=False,
                                                raise_on_exception=False, max_retries=4,
                                                request_timeout=BATCH_TIMEOUT_S):
             if ok:
@@ -470,8 +486,6 @@ class OpenSearchIndex(SearchIndex):
             else:
                 info = item.get("index", {})
                 result.errors.append((str(info.get("_id")), _reason(info.get("error"))))
-        self.client.indices.refresh(index=new, request_timeout=BATCH_TIMEOUT_S)
-        return result.indexed, result.errors
 
     def rollback(self, name):
         version = previous_version(self.status(name))
