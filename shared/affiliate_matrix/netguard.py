@@ -284,6 +284,16 @@ def past_deadline() -> bool:
     return left is not None and left <= 0
 
 
+def sleep_within(seconds: float) -> bool:
+    """Wait `seconds`, counted against the deadline this runs within: a wait that would end past it is not waited
+    (False), so a caller retrying after it ends now with what it met rather than ask again past its bound."""
+    left = time_left()
+    if left is not None and seconds >= left:
+        return False
+    time.sleep(seconds)
+    return True
+
+
 def _bounded(timeout: float | None) -> float | None:
     """An operation's timeout, cut to what is left of the deadline (a connection kept alive for the next
     request reads the deadline of the request using it)."""

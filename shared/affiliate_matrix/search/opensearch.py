@@ -2,12 +2,13 @@
 
 The spec becomes a strict mapping (unknown fields are per-item errors, as in SQLite) with the
 spec itself kept in the mapping's `_meta`, so any reader can rebuild the query contract.
-Bulk writes check every item: 429s are retried with backoff by the helper, everything else
-is returned as a per-item error, never dropped.
+Bulk writes check every item: 429s are retried with backoff within the chunk's time bound
+(_bulk_items), everything else is returned as a per-item error, never dropped.
 """
 
 import json
 import ssl
+from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
@@ -22,7 +23,7 @@ from opensearchpy import SSLError as OSSSLError
 
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, FetchError, InvalidInput, NotFoundError,
                                     tls_failed, tls_reason, without_credentials)
-from affiliate_matrix.netguard import bounded_client, deadline
+from affiliate_matrix.netguard import bounded_client, deadline, sleep_within
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
@@ -165,9 +166,9 @@ def _answering(what: str):
 
 
 def _node_failed(info: dict) -> bool:
-    """Whether a bulk item failed for the node's sake (no answer, a 429 past the helper's retries, a 5xx), not the
-    document's (a 400: a mapping refusing it). The helper gives each item of a chunk the node did not take the
-    chunk's failure, its status "N/A" when nothing answered."""
+    """Whether a bulk item failed for the node's sake (no answer, a 429 past _bulk_items' retries, a 5xx), not the
+    document's (a 400: a mapping refusing it). Each item of a chunk the node did not take has the chunk's failure,
+    its status "N/A" when nothing answered."""
     status = info.get("status")
     if not isinstance(status, int):
         return "exception" in info
@@ -248,6 +249,35 @@ class _CallsWithinTimeout(Transport):
         seconds = timeout or (params or {}).get("request_timeout") or self.kwargs["timeout"]
         with deadline(float(seconds)):
             return super().perform_request(method, url, params, body, timeout, ignore, headers)
+
+
+# Bulk writes go in chunks of up to 500 documents and 10 MiB; a document the node answers 429 (too many requests) is
+# sent again up to 4 times, after 0.5 s, then twice as long each time (7.5 s in all).
+_CHUNK_DOCS, _CHUNK_BYTES, _BULK_RETRIES, _FIRST_WAIT_S = 500, 10 * 1024 * 1024, 4, 0.5
+
+
+def _bulk_items(client: OpenSearch, actions) -> Iterator[tuple[bool, dict]]:
+    """(ok, item) for each action, as helpers.streaming_bulk gives them (raising nothing: a chunk the node did not take
+    is each of its items failed), but each chunk's attempts and the waits between them within BATCH_TIMEOUT_S in all,
+    where the helper waited (time.sleep) outside any bound: a chunk answered 429 held its caller up to 7.5 s past it.
+    A wait that would end past the bound is not waited: the items still answered 429 are given as they are."""
+    serializer = client.transport.serializer
+    for data, lines in helpers._chunk_actions(map(helpers.expand_action, actions), _CHUNK_DOCS, _CHUNK_BYTES,
+                                              serializer):
+        answered = []  # (given once the chunk is done: its deadline is not the caller's while it reads them)
+        with deadline(BATCH_TIMEOUT_S):
+            for attempt in range(_BULK_RETRIES + 1):
+                refused = []
+                for sent, (ok, item) in zip(data, helpers._process_bulk_chunk(
+                        client, lines, data, False, False, request_timeout=BATCH_TIMEOUT_S)):
+                    (info,) = item.values()
+                    (refused if not ok and info.get("status") == 429 else answered).append((sent, (ok, item)))
+                if not refused or attempt == _BULK_RETRIES or not sleep_within(_FIRST_WAIT_S * 2 ** attempt):
+                    answered += refused
+                    break
+                data = [sent for sent, _ in refused]
+                lines = [line for sent in data for line in map(serializer.dumps, sent)]
+        yield from (outcome for _, outcome in answered)
 
 
 def _copied(spec: IndexSpec, new: str, doc: dict, old_id: str | None = None) -> dict:
@@ -478,9 +508,7 @@ class OpenSearchIndex(SearchIndex):
         return result.indexed, result.errors
 
     def _copy_into(self, new: str, actions, result: BulkResult) -> None:
-        for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=500, raise_on_error=False,
-                                               raise_on_exception=False, max_retries=4,
-                                               request_timeout=BATCH_TIMEOUT_S):
+        for ok, item in _bulk_items(self.client, actions):
             if ok:
                 result.indexed += 1
             else:
@@ -577,10 +605,7 @@ class OpenSearchIndex(SearchIndex):
                 yield action
 
         with _answering(f"bulk into {alias}"):
-            for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500,
-                                                   max_chunk_bytes=10 * 1024 * 1024, raise_on_error=False,
-                                                   raise_on_exception=False, max_retries=4, initial_backoff=0.5,
-                                                   max_backoff=8, request_timeout=BATCH_TIMEOUT_S):
+            for ok, item in _bulk_items(self.client, actions()):
                 if ok:
                     result.indexed += 1
                     continue
