@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
-import httpx
 from opensearchpy import ConflictError as OSConflictError
 from opensearchpy import Connection
 from opensearchpy import ConnectionError as OSConnectionError
@@ -21,9 +20,9 @@ from opensearchpy import NotFoundError as OSNotFoundError
 from opensearchpy import OpenSearch, RequestError, Transport, TransportError, helpers
 from opensearchpy import SSLError as OSSSLError
 
-from affiliate_matrix.errors import (BackendUnavailable, ConfigError, FetchError, InvalidInput, NotFoundError,
-                                    tls_failed, tls_reason, without_credentials)
-from affiliate_matrix.netguard import bounded_client, deadline, sleep_within
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, InvalidInput, NotFoundError, tls_reason,
+                                    without_credentials)
+from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, sleep_within, unanswered_as
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
@@ -224,12 +223,9 @@ class _BoundedConnection(Connection):
         try:
             response = self.client.request(method, url, content=body, headers={**self.headers, **(headers or {})},
                                            timeout=timeout or self.timeout)
-        except (httpx.TransportError, FetchError) as exc:  # FetchError: the name did not resolve (in time)
-            if tls_failed(exc):
-                raise OSSSLError("N/A", str(exc), exc) from None
-            if isinstance(exc, httpx.TimeoutException):
-                raise ConnectionTimeout("TIMEOUT", str(exc), exc) from None
-            raise OSConnectionError("N/A", str(exc), exc) from None
+        except UNANSWERED as exc:
+            kind = unanswered_as(exc, tls=OSSSLError, timeout=ConnectionTimeout, unreachable=OSConnectionError)
+            raise kind("TIMEOUT" if kind is ConnectionTimeout else "N/A", str(exc), exc) from None
         raw = response.content.decode("utf-8", "surrogatepass")
         self._raise_warnings(response.headers.get_list("warning"))
         if not 200 <= response.status_code < 300 and response.status_code not in ignore:
