@@ -275,9 +275,8 @@ def test_a_migration_landing_two_documents_on_one_id_is_refused_naming_them_when
     """An upgrade moving a document onto another's id had one written over the other: one lost, and the migration
     reported success. With no way to combine them given, it is refused before the swap, naming both."""
     first, second = docs()[0]["id"], docs()[1]["id"]
-    with pytest.raises(InvalidInput, match=rf"aborted before the swap: 1 ids would each hold several documents, one "
-                                           rf"written over another, e\.g\. ({first}, {second}|{second}, {first}) "
-                                           rf"all become {first}$"):  # (in the order the copy met them)
+    with pytest.raises(InvalidInput, match=rf"aborted before the swap: documents ({first}, {second}|{second}, "
+                                           rf"{first}) all become {first}, one written over another$"):  # (as met)
         index.migrate(IndexSpec("things", 2, V2.fields, upgrade=_landing_on_the_first))
     assert index.status("things").current == 1  # the old version serves on, whole
     assert index.get("things", second) == docs()[1]
@@ -292,9 +291,14 @@ def test_a_migration_landing_two_documents_on_one_id_writes_them_as_its_spec_com
         combined.append(sorted(doc["name"] for doc in landed))
         return {**landed[0], "tags": combined[-1]}
 
-    assert index.migrate(IndexSpec("things", 2, V2.fields, upgrade=_landing_on_the_first, combine=together)) == \
-        len(docs())  # every document of v1 is in v2, two of them as one
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        assert index.migrate(IndexSpec("things", 2, V2.fields, upgrade=_landing_on_the_first, combine=together)) == \
+            len(docs())  # every document of v1 is in v2, two of them as one
     assert combined == [sorted([docs()[0]["name"], docs()[1]["name"]])]
+    (said,) = [log for log in logs if log["event"] == "index.migration_combined"]
+    assert (said["id"], sorted(said["documents"])) == (docs()[0]["id"], sorted([docs()[0]["id"], docs()[1]["id"]]))
     assert index.get("things", docs()[0]["id"])["tags"] == combined[0]
     assert index.get("things", docs()[1]["id"]) is None
     assert index.search("things", SearchQuery(size=0)).total == len(docs()) - 1

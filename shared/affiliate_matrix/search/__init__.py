@@ -481,9 +481,9 @@ class Landings:
                   for new_id, later in self.later.items()}
         if self.spec.combine is None:
             new_id, old_ids = next(iter(landed.items()))
-            raise InvalidInput(f"migration of {name!r} to v{version} aborted before the swap: {len(landed)} ids would "
-                               f"each hold several documents, one written over another, e.g. {', '.join(old_ids)} "
-                               f"all become {new_id}")
+            more = f" ({len(landed) - 1} more ids alike)" if len(landed) > 1 else ""
+            raise InvalidInput(f"migration of {name!r} to v{version} aborted before the swap: documents "
+                               f"{', '.join(old_ids)} all become {new_id}, one written over another{more}")
         from affiliate_matrix.observability import get_logger
 
         together = []
