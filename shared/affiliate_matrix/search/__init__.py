@@ -41,10 +41,13 @@ def _is_name(name) -> bool:
 
 # The records of this port are collections.namedtuple's: immutable, at a fraction of a frozen dataclass's cost to define
 # (every start pays it), and of typing.NamedTuple's (which evaluates and checks each field's annotation): their types
-# are in comments. An IndexSpec: name (str), version (int), fields (dict[str, FieldType]), id_field (str), and upgrade
+# are in comments. An IndexSpec: name (str), version (int), fields (dict[str, FieldType]), id_field (str), upgrade
 # (Callable[[dict], dict] | None): how a document of an older version becomes one of this version, as a fresh write
-# would make it; None: documents are copied as they are. Code, not part of the stored spec.
-_IndexSpecFields = namedtuple("_IndexSpecFields", "name version fields id_field upgrade", defaults=("id", None))
+# would make it; None: documents are copied as they are; and combine (Callable[[list[dict]], dict] | None): the one
+# document that upgraded documents landing on one id make (an upgrade may move a document to another id), in whatever
+# order they come; None: a migration landing two on one id is refused (Landings). Code, not part of the stored spec.
+_IndexSpecFields = namedtuple("_IndexSpecFields", "name version fields id_field upgrade combine",
+                              defaults=("id", None, None))
 
 
 class IndexSpec(_IndexSpecFields):
@@ -59,10 +62,10 @@ class IndexSpec(_IndexSpecFields):
             raise ValueError(f"id field {self.id_field!r} must be declared as keyword")
         return self
 
-    def __eq__(self, other) -> bool:  # the upgrade is code, not part of the spec
+    def __eq__(self, other) -> bool:  # the upgrade and combine are code, not part of the spec
         return isinstance(other, IndexSpec) and self.to_json() == other.to_json()
 
-    def __ne__(self, other) -> bool:  # tuple's own would compare the upgrade too
+    def __ne__(self, other) -> bool:  # tuple's own would compare the code too
         return not self == other
 
     __hash__ = None  # its fields are a dict
@@ -437,6 +440,66 @@ def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Itera
             else:
                 reason = f"{type(exc).__name__}: {exc}"
             result.errors.append((str(doc_id), f"cannot be upgraded to v{spec.version} ({reason})"))
+
+
+class Landings:
+    """Where a migration's copy lands each document of the old version in the new one. An upgrade may move a document
+    to another id (programs v16 re-keys a program), and two landing on one id were one written over the other, lost,
+    with the migration reporting success. The first to land on an id is written; each later one is kept here, to be
+    combined with it once the copy is whole (together)."""
+
+    def __init__(self, spec: IndexSpec):
+        self.spec = spec
+        self.ids: set[str] = set()
+        self.moved: dict[str, str] = {}  # new id -> the old id of the first document landing there, where it differs
+        self.later: dict[str, list[tuple[str, dict]]] = {}  # new id -> (old id, document) of each that landed later
+
+    def first(self, old_id: str, doc: dict) -> bool:
+        """Whether `doc` (upgraded from the document `old_id`) is the first to land on its id: written now."""
+        new_id = doc.get(self.spec.id_field) if isinstance(doc, dict) else None
+        if not isinstance(new_id, str) or new_id not in self.ids:
+            if isinstance(new_id, str):  # (one with no id is the adapter's to refuse)
+                self.ids.add(new_id)
+                if new_id != old_id:
+                    self.moved[new_id] = old_id
+            return True
+        self.later.setdefault(new_id, []).append((old_id, doc))
+        return False
+
+    def combined(self) -> int:
+        """How many documents landed on an id another had landed on first."""
+        return sum(map(len, self.later.values()))
+
+    def together(self, stored, result: BulkResult) -> list[dict]:
+        """Each id several documents landed on as one document, spec.combine of them all (`stored(id)`: the first's,
+        as written); one combine cannot make is added to result.errors, which aborts the migration. A spec with no
+        combine refuses the migration, naming the documents: which of them holds what is its code's to say."""
+        if not self.later:
+            return []
+        name, version = self.spec.name, self.spec.version
+        landed = {new_id: [self.moved.get(new_id, new_id), *(old_id for old_id, _ in later)]
+                  for new_id, later in self.later.items()}
+        if self.spec.combine is None:
+            new_id, old_ids = next(iter(landed.items()))
+            more = f" ({len(landed) - 1} more ids alike)" if len(landed) > 1 else ""
+            raise InvalidInput(f"migration of {name!r} to v{version} aborted before the swap: documents "
+                               f"{', '.join(old_ids)} all become {new_id}, one written over another{more}")
+        from affiliate_matrix.observability import get_logger
+
+        together = []
+        for new_id, later in self.later.items():
+            try:
+                one = self.spec.combine([stored(new_id), *(doc for _, doc in later)])
+                if one.get(self.spec.id_field) != new_id:
+                    raise ValueError(f"combined under another id, {str(one.get(self.spec.id_field))[:100]!r}")
+            except (KeyError, TypeError, ValueError) as exc:
+                result.errors.append((new_id, f"documents {', '.join(landed[new_id])} land on it and cannot be "
+                                              f"combined ({type(exc).__name__}: {exc})"[:500]))
+                continue
+            together.append(one)
+            get_logger().warning("index.migration_combined", index=name, version=version, id=new_id,
+                                 documents=landed[new_id])
+        return together
 
 
 def utc_time(value) -> datetime:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
-    begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value, expansions,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery, SearchResult,
+    Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value, expansions,
     migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded, utc_time,
     validate_query, whole_value,
 )
@@ -239,15 +239,21 @@ class SqliteSearchIndex(SearchIndex):
                 old_t, _ = self._resolve(spec.name)
                 self._drop(spec)  # a version a rollback left: its documents are not the live ones any more
                 self._create(spec)
-                last = 0
+                last, landings = 0, Landings(spec)
                 while True:
-                    rows = self.db.execute(f'SELECT rid, doc FROM "{old_t}_docs" WHERE rid > ? ORDER BY rid LIMIT ?',
-                                           (last, _CHUNK)).fetchall()
+                    rows = self.db.execute(f'SELECT rid, id, doc FROM "{old_t}_docs" WHERE rid > ? ORDER BY rid '
+                                           "LIMIT ?", (last, _CHUNK)).fetchall()
                     if not rows:
                         break
                     last = rows[-1][0]
-                    self._write_docs(new_t, spec, list(upgraded(spec, (json.loads(doc) for _, doc in rows), result)),
-                                     result)
+                    self._write_docs(new_t, spec, [doc for _, old_id, stored in rows
+                                                   for doc in upgraded(spec, [json.loads(stored)], result)
+                                                   if landings.first(old_id, doc)], result)
+                if not result.errors:  # documents an upgrade landed on one id, combined over the first one written
+                    together = landings.together(lambda doc_id: json.loads(self.db.execute(
+                        f'SELECT doc FROM "{new_t}_docs" WHERE id = ?', (doc_id,)).fetchone()[0]), result)
+                    self._write_docs(new_t, spec, together, BulkResult(errors=result.errors))  # copied already
+                    result.indexed += landings.combined()
                 if result.errors:
                     raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
                                        f"{len(result.errors)} documents do not fit, e.g. {result.errors[0]}")
