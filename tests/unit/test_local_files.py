@@ -422,7 +422,7 @@ def test_an_index_write_waiting_past_another_writers_lock_is_unavailable_not_a_5
 
 
 def _locks_held_on(path, pid: int) -> list[str]:
-    """The POSIX locks process `pid` holds on the file (/proc/locks: `1: POSIX ADVISORY READ <pid> <dev>:<inode> …`)."""
+    """The POSIX locks process `pid` holds on the file (/proc/locks: `1: POSIX ADVISORY READ <pid> <dev>:<inode>`)."""
     found = os.stat(path)
     file = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino}"
     with open("/proc/locks") as locks:
@@ -457,6 +457,41 @@ def test_a_forked_child_reads_the_index_holding_its_own_lock_on_the_file(tmp_pat
     os.waitpid(child, 0)
     assert got == {"id": "a", "name": "kept"}
     assert locks, "the child read the index holding no lock of its own on the file"
+
+
+def test_each_stop_of_the_programs_function_leaves_no_index_wal_to_grow(tmp_path):
+    """Each start of the programs function writes its search to the query log (the queries index) as it stops.
+    gunicorn's master kept the connection it opened before the fork until it ended, never closed, so no process was
+    ever the file's last to close it, the point where SQLite checkpoints the WAL into the file and removes it: the WAL
+    grew by each start's write (37 KB) and each start read it whole. Each stop now leaves none."""
+    import httpx
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.query_log import QUERIES_INDEX
+    from affiliate_matrix.runtime import open_secret_store
+    from affiliate_matrix.search import SearchQuery
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.processes import BIN, ROOT, Server, free_port
+
+    token = create_token(open_secret_store(Settings(data_dir=tmp_path)), "read")
+    wal = tmp_path / "search.sqlite3-wal"
+    sizes = []
+    for start in range(4):
+        port = free_port()
+        server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/programs/main.py"),
+                         "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                        f"http://127.0.0.1:{port}", tmp_path / f"programs-{start}.log", ready_path="/healthz",
+                        env={"AMX_DATA_DIR": str(tmp_path)})
+        try:
+            answer = httpx.get(f"{server.url}/programs?q=x", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert answer.status_code == 200, answer.text
+        finally:
+            server.stop()
+        sizes.append(wal.stat().st_size if wal.exists() else 0)
+    assert sizes == [0] * len(sizes), f"the WAL left by each stop: {sizes} bytes"
+    logged = SqliteSearchIndex(tmp_path / "search.sqlite3").search(QUERIES_INDEX.name, SearchQuery(size=0))
+    assert logged.total == 4  # each start's search was written, and kept
 
 
 def test_amx_up_refuses_a_port_something_else_listens_on_at_once_naming_it(tmp_path, monkeypatch):

@@ -7,11 +7,13 @@ facets, score and sort there; `fts.py` expands typos and lets FTS5 match words t
 Aliases and specs live in two small tables beside them.
 
 Each process uses a connection it opened itself: SQLite's locks are a process's own, and a connection carried across
-fork() into a child reads and writes there holding none of them (https://www.sqlite.org/howtocorrupt.html#fork). A
-connection is closed before a fork (gunicorn's master opens the index when it imports the function, to check it at
-start, then forks the worker), and the next use opens one.
+fork() into a child reads and writes there holding none of them (SQLite's How To Corrupt, §2.6:
+https://www.sqlite.org/howtocorrupt.html#_carrying_an_open_database_connection_across_a_fork_). A connection is
+closed before a fork (gunicorn's master opens the index when it imports the function, to check it at start, then forks
+the worker) and at exit, and the next use opens one.
 """
 
+import atexit
 import json
 import os
 import sqlite3
@@ -112,8 +114,13 @@ def _close_each() -> None:
 
 
 # Before a fork, so that the child opens its own connection: one the parent still held open there (even unused)
-# made SQLite in the child count the parent's locks as the child's, and its own connection then took none.
+# made SQLite in the child count the parent's locks as the child's, and its own connection then took none. At exit,
+# so that the last process out checkpoints the WAL into the file and removes it, as SQLite does on the last close: a
+# process that ends does not reliably free its objects (a function's are frozen before the fork, server.py), and one
+# that ended with its connection open left its writes in the WAL for the next start to read whole and checkpoint.
+# Registered at import, it runs after what registers later (atexit's order), such as the query log's last write.
 os.register_at_fork(before=_close_each)
+atexit.register(_close_each)
 
 
 class SqliteSearchIndex(SearchIndex):
