@@ -5,12 +5,20 @@ tables of (doc, field, value) for keyword and numeric values, all written in one
 Searches read those tables into memory once per index generation (`columns.py`) and filter, count
 facets, score and sort there; `fts.py` expands typos and lets FTS5 match words the in-memory text column cannot.
 Aliases and specs live in two small tables beside them.
+
+Each process uses a connection it opened itself: SQLite's locks are a process's own, and a connection carried across
+fork() into a child reads and writes there holding none of them (SQLite's How To Corrupt, §2.6:
+https://www.sqlite.org/howtocorrupt.html#_carrying_an_open_database_connection_across_a_fork_). A connection is
+closed before a fork (gunicorn's master opens the index when it imports the function, to check it at start, then forks
+the worker) and at exit, and the next use opens one.
 """
 
+import atexit
 import json
 import os
 import sqlite3
 import threading
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,6 +105,24 @@ class _Connection(sqlite3.Connection):
             return super().executemany(*args)
 
 
+_OPENED: weakref.WeakSet = weakref.WeakSet()  # the indexes this process has made
+
+
+def _close_each() -> None:
+    for index in list(_OPENED):
+        index.close()
+
+
+# Before a fork, so that the child opens its own connection: one the parent still held open there (even unused)
+# made SQLite in the child count the parent's locks as the child's, and its own connection then took none. At exit,
+# so that the last process out checkpoints the WAL into the file and removes it, as SQLite does on the last close: a
+# process that ends does not reliably free its objects (a function's are frozen before the fork, server.py), and one
+# that ended with its connection open left its writes in the WAL for the next start to read whole and checkpoint.
+# Registered at import, it runs after what registers later (atexit's order), such as the query log's last write.
+os.register_at_fork(before=_close_each)
+atexit.register(_close_each)
+
+
 class SqliteSearchIndex(SearchIndex):
     BUSY_TIMEOUT_S = 30  # how long a write waits for another's lock before it is BackendUnavailable
 
@@ -105,12 +131,10 @@ class SqliteSearchIndex(SearchIndex):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                  timeout=self.BUSY_TIMEOUT_S,
-                                  factory=_Connection)
-        self.db.path = str(self.path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._db: _Connection | None = None
+        self._columns: dict = {}
+        _OPENED.add(self)
+        self.db.execute("PRAGMA journal_mode=WAL")  # kept in the file: every later connection is in WAL mode
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_index(physical TEXT PRIMARY KEY, spec TEXT NOT NULL)")
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_alias(alias TEXT PRIMARY KEY, physical TEXT NOT NULL)")
         # A counter per physical index, bumped by every write: caches key on it.
@@ -120,7 +144,29 @@ class SqliteSearchIndex(SearchIndex):
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_file(incarnation TEXT NOT NULL)")
         self.incarnation = self._incarnation()
         self._vocab: dict[str, tuple] = {}
-        self._columns: dict = {}
+
+    @property
+    def db(self) -> _Connection:
+        """This process's connection to the file, opened by the first use after a fork or close()."""
+        db = self._db
+        if db is None:
+            with self._lock:
+                if self._db is None:
+                    self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                               timeout=self.BUSY_TIMEOUT_S, factory=_Connection)
+                    self._db.path = str(self.path)
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+                db = self._db
+        return db
+
+    def close(self) -> None:
+        """Close the connection (the next use opens another). The last connection to the file to close checkpoints
+        the WAL into it and removes it."""
+        with self._lock:
+            db, self._db = self._db, None
+            self._columns = {}  # they read through the connection they were made with
+            if db is not None:
+                db.close()
 
     def _incarnation(self) -> str:
         """The file's id, drawn by the first to open it: a write only then (an insert waits for the write lock, which
