@@ -39,7 +39,8 @@ def migrated_from_v15(rt):
     rt.index.ensure_index(DELTAS_INDEX)
     assert rt.index.bulk_upsert("programs", [to_document(p) for p in (before, kept)], refresh=True).errors == []
     delta = DeltaChange(id="d_before", program_id=before.id, change="updated", source="test",
-                        at=datetime(2026, 11, 21, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=30, new=90)])
+                        at=datetime(2026, 11, 21, tzinfo=UTC),
+                        fields=[FieldChange(field="cookie_days", old=30, new=90)])
     rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(delta, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))],
                          refresh=True)
     rt.index.migrate(PROGRAMS_INDEX)
@@ -92,6 +93,25 @@ def test_a_feed_answered_before_a_move_is_not_served_from_the_cache_after_it(rt)
     assert again.status_code == 200 and [item["id"] for item in again.json["items"]] == ["d_old"]
 
 
+def test_two_programs_the_migration_merges_into_one_are_each_found_by_their_old_ids(rt):
+    """कोमल keyed 'क-मल' and कोमल keyed 'कमल' by v15 land on one id in v16 and are merged (search.Landings): whichever
+    the copy met first, both old ids redirect to the one program, and the feed of its id has both ids' changes."""
+    from affiliate_matrix.moves import moved_into
+
+    split = keyed_before_v16(make_program("कोमल", commission_text="10% per sale"), "क-मल")
+    joined = keyed_before_v16(make_program("कोमल", commission_text="$40 per sale"), "कमल")
+    now = make_program("कोमल").id
+    rt.index.ensure_index(spec_of(15))
+    assert rt.index.bulk_upsert("programs", [to_document(p) for p in (split, joined)], refresh=True).errors == []
+    rt.index.migrate(PROGRAMS_INDEX)
+
+    assert moved_into(rt.index, [now]) == sorted([split.id, joined.id])
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    for old in (split, joined):
+        moved = app.get(f"/programs/{old.id}", headers=auth)
+        assert (moved.status_code, moved.headers["Location"]) == (308, f"/programs/{now}"), moved.text
+
+
 def test_the_openapi_document_says_a_program_may_answer_a_redirect(rt):
     document = function_client("programs").get("/openapi.json").json
     answers = document["paths"]["/programs/{program_id}"]["get"]["responses"]
@@ -117,7 +137,9 @@ def test_the_explorer_redirects_an_old_id_to_the_page_of_the_id_now(rt):
 
 
 def test_a_campaign_naming_an_old_id_finds_the_program_under_its_id_now(rt):
-    from affiliate_matrix.budget.campaigns import Campaign, checked_against_store, indexed_programs, programs_not_indexed
+    from affiliate_matrix.budget.campaigns import (
+        Campaign, checked_against_store, indexed_programs, programs_not_indexed,
+    )
 
     before, now, kept = migrated_from_v15(rt)
     found = indexed_programs(rt, [before.id, kept.id, "p_0000000000000000"])
