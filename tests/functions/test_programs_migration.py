@@ -194,8 +194,9 @@ def test_a_migration_to_v16_moves_a_program_keyed_without_its_marks_to_its_key_a
         shown = app.get(f"/programs/{program_id(key, 'program')}", headers=auth)
         assert shown.status_code == 200 and (shown.json["name"], shown.json["merchant_key"]) == (name, key)
         assert shown.json["merchant_key_source"] == "name"
-    for old in before[:2]:  # nothing is left under the old id (no record of moved ids: see the README)
-        assert app.get(f"/programs/{old.id}", headers=auth).status_code == 404
+    for old, key in zip(before[:2], moved.values()):  # nothing is left under the old id, which redirects to the new
+        answer = app.get(f"/programs/{old.id}", headers=auth)
+        assert (answer.status_code, answer.headers["Location"]) == (308, f"/programs/{program_id(key, 'program')}")
     for kept in (latin, domain):
         assert app.get(f"/programs/{kept.id}", headers=auth).json["merchant_key"] == kept.merchant_key
     assert sorted(item["id"] for item in app.get("/programs?limit=10", headers=auth).json["items"]) == sorted(

@@ -466,6 +466,12 @@ class Landings:
         self.later.setdefault(new_id, []).append((old_id, doc))
         return False
 
+    def moves(self) -> dict[str, str]:
+        """Old id -> new id of each document the copy landed on another id than its own (recorded: MOVED_INDEX)."""
+        firsts = {old_id: new_id for new_id, old_id in self.moved.items()}
+        return firsts | {old_id: new_id for new_id, later in self.later.items() for old_id, _ in later
+                         if old_id != new_id}
+
     def combined(self) -> int:
         """How many documents landed on an id another had landed on first."""
         return sum(map(len, self.later.values()))
@@ -500,6 +506,39 @@ class Landings:
             get_logger().warning("index.migration_combined", index=name, version=version, id=new_id,
                                  documents=landed[new_id])
         return together
+
+
+# The ids documents moved from: a migration whose upgrade gives a document another id (programs v16 re-keyed a name in
+# another script), or an import of a file exported before it, records old id -> new id in the step that moves it, so
+# what names the old id (a link, a feed's earlier entries, a campaign) still finds the document (moves.py reads them).
+# A record's id is "<index>:<old id>".
+MOVED_INDEX = IndexSpec("moved", 1, {"id": "keyword", "index": "keyword", "old": "keyword", "to": "keyword",
+                                     "at": "date", "by": "keyword"})
+
+
+def move_records(name: str, moves: dict[str, str], by: str) -> tuple[list[dict], list[str]]:
+    """The records of `moves` (old id -> new id, of index `name`), and the ids of the records they end: a new id is a
+    document's now, so a record of that id moving on is stale and goes, and no chain of moves can come back to itself
+    (each record written leaves its target none)."""
+    at = datetime.now(UTC).isoformat()  # when, for people: no decision reads it
+    records = [{"id": f"{name}:{old}", "index": name, "old": old, "to": new, "at": at, "by": by}
+               for old, new in moves.items() if old != new]
+    return records, [f"{name}:{new}" for new in set(moves.values()) - set(moves)]
+
+
+def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str) -> None:
+    """`moves` recorded (move_records) through the port, for a writer that has no transaction around its move: a
+    migration on OpenSearch records them before its alias swap, an import before it writes the programs (a record whose
+    old id is still held is not followed: moves.py)."""
+    records, ended = move_records(name, moves, by)
+    if not records:
+        return
+    index.ensure_index(MOVED_INDEX)
+    for record_id in index.get_many(MOVED_INDEX.name, ended):
+        index.delete(MOVED_INDEX.name, record_id, refresh=True)
+    result = index.bulk_upsert(MOVED_INDEX.name, records, refresh=True)
+    if result.errors:
+        raise InvalidInput(f"the moves of {name} could not be recorded: {result.errors[0]}")
 
 
 def utc_time(value) -> datetime:

@@ -27,8 +27,8 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded,
-    validate_query, whole_value,
+    expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, record_moves,
+    searched_words, upgraded, validate_query, whole_value,
 )
 
 log = get_logger()
@@ -453,10 +453,12 @@ class OpenSearchIndex(SearchIndex):
             # The copy searches `old`, and a search sees only what a refresh made visible: a write acknowledged just
             # before the block would be left behind.
             self.client.indices.refresh(index=old, request_timeout=BATCH_TIMEOUT_S)
-            copied, failures = self._copy(old, new, spec)
+            copied, failures, moved = self._copy(old, new, spec)
             if failures:
                 raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
                                    f"{len(failures)} documents do not fit, e.g. {failures[0][0]}: {failures[0][1]}")
+            # before the swap: a swap that fails leaves records of old ids still held, which are not followed
+            record_moves(self, spec.name, moved, f"migration of {spec.name} to v{spec.version}")
             self.client.indices.update_aliases(body={"actions": [
                 {"remove": {"index": old, "alias": alias}},
                 {"add": {"index": new, "alias": alias, "is_write_index": True}}]})
@@ -470,8 +472,9 @@ class OpenSearchIndex(SearchIndex):
         self._ism(old, retire=True)
         return copied
 
-    def _copy(self, old: str, new: str, spec: IndexSpec) -> tuple[int, list[tuple[str, str]]]:
-        """Every document of `old` into `new`: how many landed, and (id, reason) for each that did not.
+    def _copy(self, old: str, new: str, spec: IndexSpec) -> tuple[int, list[tuple[str, str]], dict[str, str]]:
+        """Every document of `old` into `new`: how many landed, (id, reason) for each that did not, and the ids the
+        upgrade moved (old -> new).
         On the node (reindex) when documents are copied as they are; through here when spec.upgrade
         reshapes each one, which only this code knows how to do, or when they have text, whose narrowed form (FOLDED)
         only this code makes and _source does not hold."""
@@ -483,7 +486,7 @@ class OpenSearchIndex(SearchIndex):
                 result = exc.info if isinstance(exc.info, dict) and exc.info.get("failures") else {
                     "failures": [{"id": None, "cause": {"reason": str(exc.error)}}]}
             failures = [(str(f.get("id")), str(f.get("cause", {}).get("reason"))) for f in result.get("failures", [])]
-            return result.get("created", 0) + result.get("updated", 0), failures
+            return result.get("created", 0) + result.get("updated", 0), failures, {}
         result, landings = BulkResult(), Landings(spec)
 
         def actions():
@@ -501,7 +504,7 @@ class OpenSearchIndex(SearchIndex):
             self._copy_into(new, (_copied(spec, new, doc) for doc in together), BulkResult(errors=result.errors))
             result.indexed += landings.combined()  # (written again, not copied again)
         self.client.indices.refresh(index=new, request_timeout=BATCH_TIMEOUT_S)
-        return result.indexed, result.errors
+        return result.indexed, result.errors, landings.moves()
 
     def _copy_into(self, new: str, actions, result: BulkResult) -> None:
         for ok, item in _bulk_items(self.client, actions):

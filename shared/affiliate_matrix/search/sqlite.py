@@ -24,10 +24,10 @@ from pathlib import Path
 
 from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery, SearchResult,
-    Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value, expansions,
-    migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded, utc_time,
-    validate_query, whole_value,
+    EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
+    SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
+    expansions, migration_holder, migration_running, move_records, narrowed, previous_version, ranges_of,
+    searched_words, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import fts_match, near, plain, read_vocabulary
 
@@ -182,22 +182,26 @@ class SqliteSearchIndex(SearchIndex):
     # -- lifecycle -------------------------------------------------------------------------
 
     def ensure_index(self, spec: IndexSpec) -> str:
-        physical = spec.physical(self.prefix)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                current = self.db.execute("SELECT physical FROM amx_alias WHERE alias = ?",
-                                          (f"{self.prefix}-{spec.name}",)).fetchone()
-                if current is not None:  # another version is live: moving to this one is migrate()'s job
-                    self.db.execute("COMMIT")
-                    return current[0]
-                self._create(spec)
-                self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)", (f"{self.prefix}-{spec.name}", physical))
+                physical = self._ensure(spec)
                 self.db.execute("COMMIT")
             except BaseException:
                 self._roll_back()
                 raise
         return physical
+
+    def _ensure(self, spec: IndexSpec) -> str:
+        """ensure_index inside the caller's transaction."""
+        current = self.db.execute("SELECT physical FROM amx_alias WHERE alias = ?",
+                                  (f"{self.prefix}-{spec.name}",)).fetchone()
+        if current is not None:  # another version is live: moving to this one is migrate()'s job
+            return current[0]
+        self._create(spec)
+        self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)",
+                        (f"{self.prefix}-{spec.name}", spec.physical(self.prefix)))
+        return spec.physical(self.prefix)
 
     def _roll_back(self) -> None:
         """What a failed write began, if it is still open: SQLite has rolled back by itself on a full disk
@@ -303,6 +307,7 @@ class SqliteSearchIndex(SearchIndex):
                 if result.errors:
                     raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
                                        f"{len(result.errors)} documents do not fit, e.g. {result.errors[0]}")
+                self._record_moves(spec, landings.moves())  # in the swap's transaction: both, or neither
                 self._bump(new_t)
                 self.db.execute("UPDATE amx_alias SET physical = ? WHERE alias = ?",
                                 (spec.physical(self.prefix), f"{self.prefix}-{spec.name}"))
@@ -311,6 +316,22 @@ class SqliteSearchIndex(SearchIndex):
                 self._roll_back()
                 raise
         return result.indexed
+
+    def _record_moves(self, spec: IndexSpec, moved: dict[str, str]) -> None:
+        """The ids a migration moved, recorded in MOVED_INDEX (search.move_records) inside the caller's transaction."""
+        records, ended = move_records(spec.name, moved, f"migration of {spec.name} to v{spec.version}")
+        if not records:
+            return
+        self._ensure(MOVED_INDEX)
+        t, moves_spec = self._resolve(MOVED_INDEX.name)
+        for record_id in ended:
+            self._delete_doc(t, moves_spec, record_id)
+        written = BulkResult()
+        self._write_docs(t, moves_spec, records, written)
+        if written.errors:
+            raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: its moved "
+                               f"ids could not be recorded, e.g. {written.errors[0]}")
+        self._bump(t)
 
     def rollback(self, name):
         version = previous_version(self.status(name))
@@ -460,17 +481,23 @@ class SqliteSearchIndex(SearchIndex):
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 t, spec = self._resolve(name)  # under the write lock, as a write's (_write_chunk)
-                row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
-                if row:
-                    for table in ("kw", "num"):
-                        self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
-                    if "text" in spec.fields.values():
-                        self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
+                deleted = self._delete_doc(t, spec, doc_id)
+                if deleted:
                     self._bump(t)
                 self.db.execute("COMMIT")
             except BaseException:
                 self._roll_back()
                 raise
+        return deleted
+
+    def _delete_doc(self, t: str, spec: IndexSpec, doc_id: str) -> bool:
+        """Delete one document inside the caller's transaction; whether it was there."""
+        row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
+        if row:
+            for table in ("kw", "num"):
+                self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
+            if "text" in spec.fields.values():
+                self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
         return row is not None
 
     # -- reads -----------------------------------------------------------------------------
