@@ -14,6 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Model, UtcDatetime
+from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.storage import ObjectStore
 
 _CRON = r"^(\S+\s+){4}\S+$"  # compiled by re when a connection is first read: not by a start
@@ -132,6 +133,10 @@ def checked(connection: Connection) -> None:
         check_name(connection.disabled_reason, "disabled_reason")
     if connection.source not in all_sources():
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
+    if connection.base_url is not None and without_url_credentials(str(connection.base_url)) != str(connection.base_url):
+        # as the userinfo the model refuses: shown to read tokens, a credential here is everyone's (never echoed)
+        raise InvalidInput("base_url: holds a credential in its query (a parameter named as api_key, token or key "
+                           "are): keep it in the secret at credentials_path")
     if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
         raise InvalidInput(f"base_url: {problem}")
     if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
