@@ -647,6 +647,21 @@ def test_graph_links_merchants_and_networks(app, rt):
     assert 'href="/merchants/shop1.com"' in app.get("/graph?q=shop").text
 
 
+@pytest.mark.parametrize("query,fragment", [
+    ("merchant=hosting.com&merchant=shop1.com", "merchant is given more than once; give it once"),
+    ("merchant=hosting.com&q=shop", "a merchant's graph takes no other parameter: q"),
+    ("merchant=hosting.com&network=awin", "a merchant's graph takes no other parameter: network"),
+    ("q=shop&merchnt=hosting.com", "unknown parameter(s): merchnt"),
+])
+def test_a_graph_asked_twice_over_or_with_a_parameter_it_would_not_read_is_refused_naming_it(app, rt, query, fragment):
+    """The graph drew the first merchant of two, a merchant's graph left the search's filters beside it unread, and a
+    misspelt parameter was dropped, drawing the whole index's first programs: each silently, where the programs page
+    (the API's search) refuses them."""
+    sign_in(app, rt)
+    answer = app.get(f"/graph?{query}")
+    assert answer.status_code == 400 and fragment in html.unescape(answer.text), answer.text[:400]
+
+
 def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     sign_in(app, rt)
     hostile = app.get("/programs?q=alert")
