@@ -428,6 +428,27 @@ def test_a_rule_description_with_a_bidi_override_is_refused_naming_it(env):
     assert written.status_code == 201, written.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("params,said", [
+    ({"text": "commission up\u202e"}, "action.params.text: holds U+202E"),
+    ({"text": "a\x00b"}, "action.params.text: holds U+0000"),
+    ({"severity": "\x1b[31mcritical"}, "action.params.severity: holds U+001B"),
+    ({"severity": "critical\nforged line"}, "action.params.severity: holds U+000A"),
+    ({"severity": "x" * 40_000}, "action.params.severity: 40,000 characters; at most 100"),
+])
+def test_an_alerts_text_or_severity_that_would_show_other_than_written_or_never_store_is_refused(env, params, said):
+    """What an alert records and a notify posts was taken as written, where the rule's description beside it was held
+    to show as written: a bidi override reversed the alert's text, a line break in its severity forged a line. A
+    severity is a keyword of the alerts index, which OpenSearch refuses past 32,766 bytes: such a rule's every alert
+    failed there (and only there)."""
+    rule = {"id": "r-alert", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": params}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400 and said in answer.get_json()["error"]["message"], answer.get_data(as_text=True)
+    lines = {"text": "{program_name}:\n\tcommission up", "severity": "critical"}
+    assert function_client("triggers").post("/rules", json={**rule, "action": {"type": "alert", "params": lines}},
+                                            headers=env["admin"]).status_code == 201
+
+
 @pytest.mark.parametrize("trigger,text,named", [
     ({"event": "program.delta"}, "{progam_name} raised its commission", "{progam_name} (did you mean 'program_name'?)"),
     ({"event": "key.expiring"}, "{program_name}'s key expires", "{program_name}"),
