@@ -125,11 +125,10 @@ def checked(connection: Connection) -> None:
 
     from cronsim import CronSim, CronSimError
 
+    from affiliate_matrix.model_types import check_name
     from affiliate_matrix.sources import all_sources
 
     if connection.disabled_reason:  # shown in `amx connections list` and a refused sync's error
-        from affiliate_matrix.model_types import check_name
-
         check_name(connection.disabled_reason, "disabled_reason")
     if connection.source not in all_sources():
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
@@ -142,6 +141,7 @@ def checked(connection: Connection) -> None:
     if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
         raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
                            "expression needs")
+    check_name(connection.schedule, "schedule")  # cron takes a line break or a tab between fields; a listing's row not
     try:
         CronSim(connection.schedule, datetime.now(UTC))
     except CronSimError as exc:

@@ -61,6 +61,9 @@ def test_create_read_list(env):
     (body(schedule="daily"), "schedule"),
     (body(schedule="99 99 99 99 99"), "schedule: '99 99 99 99 99': Bad minute"),  # five fields, but no cron
     (body(schedule="0 3 31 2 *"), "schedule: '0 3 31 2 *': Bad day-of-month"),    # February has no 31st
+    # fields apart by a line break or a tab were taken (whitespace to cron), and broke the row of amx connections list
+    (body(schedule="0 3 * *\n*"), "schedule: holds U+000A"),
+    (body(schedule="0\t3 * * *"), "schedule: holds U+0009"),
     (body(id="Bad Id"), "id"),
     (body(version=3), "version: set by the server"),
     (body(generation="g_" + "0" * 32), "generation: set by the server"),

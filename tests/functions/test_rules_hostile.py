@@ -428,6 +428,17 @@ def test_a_rule_description_with_a_bidi_override_is_refused_naming_it(env):
     assert written.status_code == 201, written.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("schedule", ["0 6 * *\n*", "0\t6 * * *"])
+def test_a_schedule_whose_fields_are_apart_by_a_control_character_is_refused_naming_it(env, schedule):
+    """Cron takes any whitespace between fields, so a line break or a tab was stored in the schedule, and in the
+    trigger its activations name (`schedule:0 6 * *` and a new line), breaking the lines that show them."""
+    rule = {"id": "r-daily", "trigger": {"schedule": schedule}, "condition": "true",
+            "action": {"type": "alert", "params": {}}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "trigger.schedule: holds U+00" in answer.get_json()["error"]["message"]
+
+
 @pytest.mark.parametrize("params,said", [
     ({"text": "commission up\u202e"}, "action.params.text: holds U+202E"),
     ({"text": "a\x00b"}, "action.params.text: holds U+0000"),
