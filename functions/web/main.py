@@ -8,6 +8,7 @@ from affiliate_matrix.runtime import start
 # A browser's first request, the sign-in page, reads neither the index nor the tokens: the first request
 # that does opens them (runtime.py).
 rt = start("web")
+functions_framework.errorhandler(404)(web.unrouted)  # the paths functions-framework answers itself
 
 
 @functions_framework.http

@@ -16,6 +16,7 @@ from affiliate_matrix.auth import create_token, revoke_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.deltas import to_document as delta_document
+from affiliate_matrix.handlers.web import PAGE_HEADERS
 from affiliate_matrix.merge import merge
 from affiliate_matrix.models import DeltaChange, FieldChange
 from affiliate_matrix.normalize import normalize
@@ -691,6 +692,17 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
     answer = app.get(path)
     assert answer.status_code == status, answer.text[:300]
     assert answer.headers["Content-Type"].startswith("text/html") and "Content-Security-Policy" in answer.headers
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt", "/programs/p_0000000000000000%0A", "/merchants/a%0Ab"])
+def test_a_path_the_framework_answers_itself_is_a_page_with_the_pages_headers(app, rt, path):
+    """functions-framework answers /favicon.ico and /robots.txt itself, and Werkzeug's routing a path holding a line
+    break, before this function is called: Flask's own page, with none of every answer's headers (no CSP, no
+    nosniff, no framing refusal, no Cache-Control)."""
+    answer = app.get(path)
+    assert answer.status_code == 404 and "Not found" in answer.text, answer.text[:300]
+    for name, value in PAGE_HEADERS.items():
+        assert answer.headers.get(name) == value, name
 
 
 @pytest.mark.parametrize("method,path", [("PUT", "/programs"), ("DELETE", "/signin"), ("POST", "/changes")])
