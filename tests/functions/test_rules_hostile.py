@@ -234,6 +234,15 @@ def test_the_activations_of_one_rule_are_found_however_many_other_rules_fired_si
     one_rules_activations(env, Runtime("test", Settings(data_dir=tmp_path)))
 
 
+@pytest.mark.parametrize("rule_id", ["Busy", "busy%00", "../busy"])
+def test_activations_asked_for_a_rule_id_no_rule_can_have_are_refused_naming_it(env, rule_id):
+    """A rule id no rule can have (a capital, a NUL, a path) was looked up and answered with no activations, as if
+    the rule had never fired, where the change feed refuses a program id no program can have."""
+    answer = function_client("triggers").get(f"/activations?rule_id={rule_id}", headers=env["read"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "is not a rule id: lower-case letters, digits and '-'" in answer.json["error"]["message"]
+
+
 @pytest.mark.slow
 def test_the_activations_of_one_rule_are_found_on_opensearch(env, monkeypatch, opensearch_node):
     import uuid
