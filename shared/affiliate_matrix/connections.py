@@ -132,8 +132,8 @@ def checked(connection: Connection) -> None:
         check_name(connection.disabled_reason, "disabled_reason")
     if connection.source not in all_sources():
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
-    if connection.base_url is not None and without_url_credentials(str(connection.base_url)) != str(connection.base_url):
-        # as the userinfo the model refuses: shown to read tokens, a credential here is everyone's (never echoed)
+    address = str(connection.base_url or "")
+    if without_url_credentials(address) != address:  # as the model's user:password@: read tokens see the address
         raise InvalidInput("base_url: holds a credential in its query (a parameter named as api_key, token or key "
                            "are): keep it in the secret at credentials_path")
     if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
