@@ -2,15 +2,17 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import web
+from affiliate_matrix.handlers import serve_unrouted, web
 from affiliate_matrix.runtime import start
 
 # A browser's first request, the sign-in page, reads neither the index nor the tokens: the first request
 # that does opens them (runtime.py).
 rt = start("web")
-functions_framework.errorhandler(404)(web.unrouted)  # the paths functions-framework answers itself
 
 
 @functions_framework.http
 def handle(request):
     return web.handle(rt, request)
+
+
+serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -694,15 +694,20 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
     assert answer.headers["Content-Type"].startswith("text/html") and "Content-Security-Policy" in answer.headers
 
 
-@pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt", "/programs/p_0000000000000000%0A", "/merchants/a%0Ab"])
-def test_a_path_the_framework_answers_itself_is_a_page_with_the_pages_headers(app, rt, path):
+@pytest.mark.parametrize("path,status,title", [
+    ("/favicon.ico", 404, "Not found"), ("/robots.txt", 404, "Not found"),
+    ("/programs/p_0000000000000000%0A", 404, "Not found"), ("/merchants/a%0Ab", 400, "That request is not valid")])
+def test_a_path_the_framework_answers_itself_is_a_page_with_the_pages_headers(app, rt, path, status, title):
     """functions-framework answers /favicon.ico and /robots.txt itself, and Werkzeug's routing a path holding a line
     break, before this function is called: Flask's own page, with none of every answer's headers (no CSP, no
-    nosniff, no framing refusal, no Cache-Control)."""
+    nosniff, no framing refusal, no Cache-Control). They are the function's to answer, as any other path."""
+    signed_out = app.get(path)
+    assert signed_out.status_code == 303 and signed_out.headers["Location"].startswith("/signin?next=")
+    sign_in(app, rt)
     answer = app.get(path)
-    assert answer.status_code == 404 and "Not found" in answer.text, answer.text[:300]
+    assert answer.status_code == status and f"<h1>{title}</h1>" in answer.text, answer.text[:300]
     for name, value in PAGE_HEADERS.items():
-        assert answer.headers.get(name) == value, name
+        assert answer.headers.get(name) == value == signed_out.headers.get(name), name
 
 
 @pytest.mark.parametrize("method,path", [("PUT", "/programs"), ("DELETE", "/signin"), ("POST", "/changes")])

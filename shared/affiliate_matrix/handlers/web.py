@@ -75,16 +75,6 @@ def route(rt, request):
         return page.render("error.html", 404, title="Not found", message=str(exc), back=came_from(request))
 
 
-def unrouted(_error):
-    """What functions-framework answers itself, before this function is called: /favicon.ico, /robots.txt, and a path
-    holding a line break, which Werkzeug's routing takes for none. This site's 404 page, with every answer's headers
-    (Flask's own page had none of them)."""
-    from flask import request  # loaded already: the function's framework
-
-    return Page(request).render("error.html", 404, title="Not found", back="/programs",
-                                message=f"there is no page at {request.path[:200]}")
-
-
 def came_from(request) -> str:
     """Where an error page's Back link goes: the page of this site the browser came from (its Referer, sent only
     within the site: PAGE_HEADERS' Referrer-Policy), with its query, so the filters set there are kept; the programs
