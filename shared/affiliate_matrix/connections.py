@@ -134,14 +134,14 @@ def checked(connection: Connection) -> None:
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
     address = str(connection.base_url or "")
     if without_url_credentials(address) != address:  # as the model's user:password@: read tokens see the address
-        raise InvalidInput("base_url: holds a credential in its query (a parameter named as api_key, token or key "
-                           "are): keep it in the secret at credentials_path")
+        raise InvalidInput("base_url: holds a credential in its query (a parameter named api_key, token, key or "
+                           "the like): keep it in the secret at credentials_path")
     if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
         raise InvalidInput(f"base_url: {problem}")
     if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
         raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
                            "expression needs")
-    check_name(connection.schedule, "schedule")  # cron takes a line break or a tab between fields; a listing's row not
+    check_name(connection.schedule, "schedule")  # cron takes a line break or a tab between fields: shown over two lines
     try:
         CronSim(connection.schedule, datetime.now(UTC))
     except CronSimError as exc:
