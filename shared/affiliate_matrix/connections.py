@@ -141,7 +141,7 @@ def checked(connection: Connection) -> None:
     if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
         raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
                            "expression needs")
-    check_name(connection.schedule, "schedule")  # cron takes a line break or a tab between fields: shown over two lines
+    check_name(connection.schedule, "schedule")  # cron takes a line break or a tab between fields: two lines shown
     try:
         CronSim(connection.schedule, datetime.now(UTC))
     except CronSimError as exc:

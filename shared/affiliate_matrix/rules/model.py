@@ -157,7 +157,7 @@ def checked(rule: Rule) -> Rule:
 
         from cronsim import CronSim, CronSimError
 
-        check_name(schedule, "trigger.schedule")  # cron takes a line break or a tab between fields: shown over two lines
+        check_name(schedule, "trigger.schedule")  # cron takes a line break or a tab between fields: two lines shown
         try:
             CronSim(schedule, datetime.now(UTC))
         except CronSimError as exc:
