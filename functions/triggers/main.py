@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import serve_unrouted, triggers
+from affiliate_matrix.handlers import triggers, serve_unrouted
 from affiliate_matrix.runtime import start
 
 rt = start("triggers", "store", "secrets")

@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import serve_unrouted, verify
+from affiliate_matrix.handlers import verify, serve_unrouted
 from affiliate_matrix.runtime import start
 
 rt = start("verify")

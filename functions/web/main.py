@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import serve_unrouted, web
+from affiliate_matrix.handlers import web, serve_unrouted
 from affiliate_matrix.runtime import start
 
 # A browser's first request, the sign-in page, reads neither the index nor the tokens: the first request
