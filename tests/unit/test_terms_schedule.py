@@ -475,7 +475,8 @@ def test_an_affiliate_said_to_be_approved_is_no_approval_notion(text, expected):
     ("Your referrals pay monthly; you get 20% of each payment.", None),
     ("Customer payments are processed weekly; affiliate payouts go out monthly.", "monthly"),
     # a period beside a yearly one is a billing plan's
-    ("Payments\nThe customer can choose to pay monthly or yearly.", None),
+    ("Payments\nPlans: monthly or yearly.", None),
+    ("Paiements\nFormules : mensuelle ou annuelle.", None),
     ("Pagamentos\nOs planos são cobrados mensalmente ou anualmente.", None),
     # the affiliate paid stays, beside the customer's payments
     ("Customers pay monthly, and we pay you on the 15th of each month.", "monthly"),
