@@ -584,3 +584,18 @@ def test_labels_and_customers_are_read_in_time_linear_in_their_number(monkeypatc
 
     small, large = (characters_read(text(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a short line a person is the subject of says what they do, not a payout value
+    ("Payments\nWe review applications weekly.", None),
+    ("Payouts\nOur affiliate manager will contact you every month.", None),
+    ("Auszahlung\nWir prüfen Anmeldungen wöchentlich.", None),
+    ("Paiements\nNous publions de nouvelles bannières chaque semaine.", None),
+    # a value, or a person paying, stays
+    ("Payouts\nMonthly via PayPal", "monthly"),
+    ("Payments\nWe pay monthly.", "monthly"),
+    ("Auszahlung\nWir zahlen monatlich aus.", "monthly"),
+])
+def test_a_short_line_a_person_is_the_subject_of_needs_a_word_of_paying(text, expected):
+    assert frequency(text) == expected

@@ -449,6 +449,13 @@ def _optional(text: str, frequency: str) -> bool:
     return bool(_DEPENDS.search(text) or option and (run is None or option.start() < run.start()))
 
 
+# A short line under a payout heading needs no word of paying when it is a value ("Monthly via PayPal"), but one a
+# person is the subject of says what they do ("We review applications weekly", "Our manager will contact you every
+# month").
+_SUBJECT = Pattern(r"^\W*(?:we|you|they|our|wir|unser\w*|nous|notre|nos|vous|nosotros|nuestr\w*|n[óo]s|noss[oa]s?|"
+                   r"wij|onze|noi|nostr[oaie])\b", re.I)
+
+
 def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
     """The first schedule said of a payout; a payment run ("paid on the 15th of every month") wins over
     the request that starts it ("request a withdrawal"), and both over a run said of a bonus alone. A run said as an
@@ -468,7 +475,8 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
         if not text.strip() or not (section or _about_paying(text)) or _HEDGE.search(text) \
                 or text.rstrip().endswith("?"):
             continue  # a schedule asked about ("Is your payment frequency set to "payment upon request"?") is not said
-        frequency = _frequency_of(text, short=says_when or section and len(text.split()) <= 8, answer=says_when)
+        short = section and len(text.split()) <= 8 and not _SUBJECT.match(text)
+        frequency = _frequency_of(text, short=says_when or short, answer=says_when)
         if frequency == "on_request":
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency and names_commission and _BONUS.search(text) and not _COMMISSION.search(text):
