@@ -383,7 +383,9 @@ class OpenSearchIndex(SearchIndex):
                 state = self.client.cluster.state(metric="metadata,routing_table", index=self._alias(name),
                                                   filter_path=_SHARD_COPY)
         except OSNotFoundError:
-            raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
+            state = {}
+        if not state.get("metadata", {}).get("indices"):  # (an alias naming nothing answers no metadata, not a 404)
+            raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})")
         (physical, meta), = state["metadata"]["indices"].items()
         shards = state["routing_table"]["indices"][physical]["shards"]
         primaries = {shard: next((c.get("allocation_id", {}).get("id") for c in copies if c.get("primary")), None)
