@@ -46,7 +46,7 @@ def main(memory: int, max_group: int) -> int:
         batches = parquet.iter_batches(batch_size=BATCH, use_threads=False)
         first = next(batches, None)  # its schema has the dictionaries' types, which the file's does not
         schema = first.schema if first is not None else parquet.read(use_threads=False).schema
-        with pa.ipc.new_stream(open(1, "wb", closefd=False), schema) as out:
+        with open(1, "wb", closefd=False) as written, pa.ipc.new_stream(written, schema) as out:
             for batch in chain([first] if first is not None else [], batches):
                 out.write_batch(batch)
     except MemoryError:  # pyarrow's ArrowMemoryError too
@@ -64,4 +64,9 @@ def refuse(message: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]), int(sys.argv[2])))
+    status = main(int(sys.argv[1]), int(sys.argv[2]))
+    sys.stderr.flush()
+    # Ended here, without the interpreter's teardown: pyarrow's thread pools, destroyed at exit, now and then aborted
+    # the process ("terminate called without an active exception", status -6) after the whole file was sent, and the
+    # import refused a good file.
+    os._exit(status)
