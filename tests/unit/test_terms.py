@@ -792,6 +792,27 @@ def test_commission_what_the_one_referred_gets_is_theirs(text, expected):
     assert _entries(text) == expected
 
 
+# An upper bound said otherwise than "up to" right before the figure ("up to a 40%", "as much as", "a maximum of",
+# "fino al", "höchstens", "maximaal"), or as the pay's highest figure ("the highest commission … is 35%"): the figure is
+# the range's top, not its one value.
+@pytest.mark.parametrize("text,expected", [
+    ("Affiliates can earn up to a 25% commission on every order.", [("percent", None, Decimal(25), None, None)]),
+    ("Promote our app and earn as much as 30% commission per sale.", [("percent", None, Decimal(30), None, None)]),
+    ("Each referral earns you a credit worth one month of the new client's plan subject to a maximum of $80.",
+     [("flat", None, Decimal(80), "USD", None)]),
+    ("Commission: 10% per sale. The highest commission an affiliate can reach is 18%.",
+     [("percent", Decimal(10), Decimal(18), None, None)]),
+    ("Guadagni fino al 12% di commissione su ogni vendita.", [("percent", None, Decimal(12), None, None)]),
+    ("Die Provision beträgt höchstens 15 % pro Verkauf.", [("percent", None, Decimal(15), None, None)]),
+    ("La commission maximale est de 25 % par vente.", [("percent", None, Decimal(25), None, None)]),
+    ("Je verdient maximaal 8% commissie per verkoop.", [("percent", None, Decimal(8), None, None)]),
+    ("You earn 20% commission per sale.", [("percent", Decimal(20), None, None, None)]),
+    ("We pay 15% per sale, and a minimum of $10 per order.", [("percent", Decimal(15), None, None, None)]),
+])
+def test_commission_an_upper_bound_said_otherwise_than_up_to(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -265,6 +265,16 @@ _BOUNTY_SAID_AFTER = Pattern(
     r"reward)", re.I)
 _BOUNTY_SAID_BEFORE = Pattern(r"(?:bount\w*|fixed|flat|fixe|fijo|fixo|cp[alsi]|pp[ls]|bonus|b[ôo]nus|bono|pr[äa]mie|"
                               r"referral fee|finder['’]s fee|pays? you)\W*(?:\w+\W+){0,2}$", re.I)
+# An upper bound said otherwise than `UPTO` right before the figure: "up to a 40%", "as much as 40%", "a maximum of
+# $120", "fino al 30%", "höchstens 20 %", "maximaal 10%"; or the pay's highest figure said as a subject ("the highest
+# possible commission you can receive is 35%", "la commission maximale est de 30 %").
+_CEILING = Pattern(
+    r"(?:\b(?:up to an?|as much as|(?:a |the )?maximum of|fino a[l']?|fino a un|h[öo]chstens|au maximum|au plus|"
+    r"no m[áa]ximo|como m[áa]ximo|maximaal)\s*|"
+    r"\b(?:highest|maximum|h[öo]chste\w*|maximale?\w*|plus [ée]lev[ée]e?|m[áa]xim[oa]|massim[oa])\s+"
+    r"(?:[\w'’-]+\s+){0,8}?(?:is|are|will be|ist|liegt bei|betr[äa]gt|est(?: de)?|es(?: de)?|[ée](?: de)?|"
+    r"[èe](?: del?| pari al?)?|bedraagt)\s+(?:(?:of|de|di|van|um|del|al)\s+)?)"
+    r"(?:[$€£]|r\$)?\s?$", re.I)
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
@@ -428,7 +438,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             if high is not None and high <= low:  # "40% and 20%": two rates, not a range
                 found.append(("percent", None, False, high, None, recurring))
                 high = None
-            found.append(("percent", None, bool(match["upto"]), low, high, recurring))
+            found.append(("percent", None, bool(match["upto"] or _CEILING.search(before)), low, high, recurring))
         for match in MONEY.finditer(clause):
             before, after = clause[max(0, match.start() - REACH):match.start()], clause[match.end():match.end() + REACH]
             # Beside a rate, an amount is a bounty of its own only when it says what it is paid for ("€10 per
@@ -447,7 +457,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
                 continue  # a lone $0, as a lone 0%, is no offer
             bounty = said or bool(_BOUNTY_SAID_AFTER.match(after) or _BOUNTY_SAID_BEFORE.search(before))
             recurring = recurring_at(clause, match, figures, single)
-            found.append(("flat", currency, bool(match["upto"]), low, high, recurring, bounty))
+            found.append(("flat", currency, bool(match["upto"] or _CEILING.search(before)), low, high, recurring, bounty))
     return found
 
 
