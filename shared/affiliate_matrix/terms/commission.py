@@ -265,28 +265,6 @@ _BOUNTY_SAID_AFTER = Pattern(
     r"reward)", re.I)
 _BOUNTY_SAID_BEFORE = Pattern(r"(?:bount\w*|fixed|flat|fixe|fijo|fixo|cp[alsi]|pp[ls]|bonus|b[ôo]nus|bono|pr[äa]mie|"
                               r"referral fee|finder['’]s fee|pays? you)\W*(?:\w+\W+){0,2}$", re.I)
-# A second tier: the rate the affiliate earns on the sales of the affiliates they recruit, not of the customers they
-# refer ("a 10% second-tier commission", "5% of sub-affiliate revenue", "a 7.5% override on their sales", "10 % für
-# Kunden Ihrer geworbenen Webmaster", "5 % sur les ventes de vos sous-affiliés"). It is no offer to the affiliate per
-# referral (the conventions: a second-tier rate counts only when the text presents it as that), so it does not widen
-# the direct rate. A flat bounty per affiliate recruited is paid per referral and stays; so do the levels of a
-# referral network ("Level 2: indirect referrals", "your second-level referrals"), which the labels count.
-_SECOND_TIER = Pattern(
-    r"\b(?:2nd|second|two)[\s-](?:tier|level)\s+(?:(?:affiliate\s+)?(?:commissions?|affiliates?|partners?|"
-    r"publishers?)\b)|"
-    r"\bsub[\s-]?(?:affiliat\w*|afiliad\w*|marketers?|partners?|publishers?|webmasters?)|\boverrides?\b|"
-    r"\bunterpartner\w*|\bsous[\s-]affili\w*|"
-    r"\b(?:sign[\s-]?(?:up|ing up)|refer(?:ring)?|recruit(?:ing)?|introduc(?:e|ing)|bring(?:ing)?)\s+"
-    r"(?:an(?:other)?|other|new|more)\s+(?:affiliates?|partners?|publishers?|webmasters?|marketers?)\b|"
-    r"\b(?:affiliates?|partners?|publishers?|webmasters?|marketers?)\s+(?:(?:that|who|whom)\s+)?"
-    r"(?:you|they)\s+(?:refer|recruit|introduce|bring)\b|"
-    r"\b(?:affiliates?|partners?|publishers?|webmasters?)\s+referred\s+by\s+(?:you|them)\b|"
-    r"\b(?:referred|recruited)\s+(?:affiliates|partners|publishers|webmasters)\b|"
-    r"\bnetworks?\s+of\s+(?:those|the (?:people|affiliates|partners))\s+(?:you|they)\s+(?:refer|recruit)|"
-    r"\bgeworbene\w*\s+(?:webmaster|partner|affiliate|publisher)|"
-    r"\b(?:affili[ée]s|webmasters|partenaires)\s+(?:parrain[ée]s|que vous parrainez|recrut[ée]s)|"
-    r"\bafiliados\s+(?:referidos|reclutados|indicados|recrutados|que (?:refieras|indiques|voc[êe] indicar))|"
-    r"\baffiliati\s+(?:presentati|reclutati|da te presentati)", re.I)
 # An upper bound said otherwise than `UPTO` right before the figure: "up to a 40%", "as much as 40%", "a maximum of
 # $120", "fino al 30%", "höchstens 20 %", "maximaal 10%"; or the pay's highest figure said as a subject ("the highest
 # possible commission you can receive is 35%", "la commission maximale est de 30 %").
@@ -416,11 +394,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
     if not cued:
         return found
     rated = 0
-    previous = ""
     for clause in clauses(text):
-        # What the clause before said after its last figure leads into this one's first figure ("for orders through
-        # the networks of those you refer, you can earn 5%").
-        lead, previous = previous[max((m.end() for m in _CANDIDATE.finditer(previous)), default=0):], clause
         # A figure is the affiliate's only where its clause says so, or its section does; a clause that goes
         # on listing rates ("… Domain (5%) and Hosting (20%)", "30% on the first sale, 20% on renewals")
         # leans on the one before it. The far end of a long sentence is about something else.
@@ -443,12 +417,9 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             continue
         spans = [m.span() for m in _CANDIDATE.finditer(clause)]
         figures = ([start for start, _ in spans], [end for _, end in spans])
-        second_tier = {span for span in spans if _second_tier(clause, span, spans, lead)}
         single, flat_cued, not_pay = len(spans) == 1, bool(_FLAT_CUE.search(clause)), bool(_NOT_PAY.search(clause))
         percents = list(PERCENT.finditer(clause))
         for match in percents:
-            if match.span() in second_tier:
-                continue
             before, after = clause[max(0, match.start() - REACH):match.start()], clause[match.end():match.end() + REACH]
             said = _said_for_pay(before, after)
             if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before) or (by_subject and not said):
@@ -488,17 +459,6 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             recurring = recurring_at(clause, match, figures, single)
             found.append(("flat", currency, bool(match["upto"] or _CEILING.search(before)), low, high, recurring, bounty))
     return found
-
-
-def _second_tier(clause: str, span: tuple[int, int], spans: list[tuple[int, int]], lead: str = "") -> bool:
-    """Whether the figure at `span` is said of a second tier (`_SECOND_TIER`): in the text since the figure before it
-    (for the clause's first figure, from `lead`, the clause before's text after its last figure), or after it up to
-    the next figure (one written right after it, "5% 5%" or "5% (five percent)", does not end it)."""
-    start, end = span
-    since = max((e for _, e in spans if e <= start), default=None)
-    before = clause[since:start] if since is not None else f"{lead} {clause[:start]}"
-    until = min((s for s, _ in spans if s > end + 3), default=len(clause))
-    return bool(_SECOND_TIER.search(before[-100:]) or _SECOND_TIER.search(clause[end:min(until, end + 100)]))
 
 
 def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: bool = False) -> list[CommissionTerm]:
