@@ -813,6 +813,23 @@ def test_commission_an_upper_bound_said_otherwise_than_up_to(text, expected):
     assert _entries(text) == expected
 
 
+# A cap on what the affiliate earns in all (a year, a total, the whole program) is no offer and does not widen the
+# reward per referral; a maximum said right after an amount ("$60 commission max") makes it the offer's top.
+@pytest.mark.parametrize("text,expected", [
+    ("Earn $25 per referral. There is a limit of 20 referrals ($500 maximum earning) per calendar year.",
+     [("flat", Decimal(25), None, "USD", None)]),
+    ("You both receive a $10 bonus. Referrers may earn up to $200 in rewards through this program.",
+     [("flat", Decimal(10), None, "USD", None)]),
+    ("Sie erhalten 20 € pro Empfehlung, höchstens 400 € pro Jahr.", [("flat", Decimal(20), None, "EUR", None)]),
+    ("Vous recevez 15 € par filleul, jusqu'à 300 € par an.", [("flat", Decimal(15), None, "EUR", None)]),
+    ("Referral fee: $60 commission max per order.", [("flat", None, Decimal(60), "USD", None)]),
+    ("Earn $50 per referral, up to $200 per referral for business plans.",
+     [("flat", Decimal(50), Decimal(200), "USD", None)]),
+])
+def test_commission_a_cap_on_all_the_affiliate_earns_is_no_offer(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -275,6 +275,26 @@ _CEILING = Pattern(
     r"(?:[\w'’-]+\s+){0,8}?(?:is|are|will be|ist|liegt bei|betr[äa]gt|est(?: de)?|es(?: de)?|[ée](?: de)?|"
     r"[èe](?: del?| pari al?)?|bedraagt)\s+(?:(?:of|de|di|van|um|del|al)\s+)?)"
     r"(?:[$€£]|r\$)?\s?$", re.I)
+# An amount said as a cap: a maximum right after it ("$75 commission max", "$500 maximum earning"), or a cap word
+# before or after it with a total or a year as its span ("a limit of 20 referrals ($500 maximum earning) per calendar
+# year", "may earn up to $100 in rewards through this program", "höchstens 300 € pro Jahr"). A cap per referral is
+# the offer's top; a cap on what the affiliate earns in all is no offer.
+_CAPPED_AFTER = Pattern(r"^\s*(?:[\w-]+\s+)?(?:max(?:imum)?|cap|limit)\b", re.I)
+_CAP = Pattern(r"\b(?:max(?:imum|\.)?|cap(?:ped)?|limit(?:ed)?|up to|may earn|h[öo]chst\w*|bis zu|maximal|plafon\w*|"
+               r"jusqu['’]\s?[àa]|tope|hasta|l[íi]mite|m[áa]xim[oa]|at[ée]|limiet|maximaal|massim[oa]|fino a)\b", re.I)
+_TOTAL_SPAN = Pattern(r"\b(?:per (?:calendar |fiscal )?year|per annum|a year|each year|every year|annually|in total|"
+                      r"total|through (?:this|the) program(?:me)?|per referrer|pro (?:kalender)?jahr|im jahr|insgesamt|"
+                      r"par an|par ann[ée]e|au total|por año|al año|en total|por ano|no total|per jaar|in totaal|"
+                      r"all['’]anno|in totale)\b", re.I)
+
+
+def _cap_of_total(before: str, after: str, upto: bool = False) -> bool:
+    """Whether an amount is a cap on what the affiliate earns in all, not a reward (`_CAPPED_AFTER`). `upto`: the
+    amount's own "up to" (MONEY's)."""
+    return bool((upto or _CAP.search(before[-40:]) or _CAPPED_AFTER.match(after)) and
+                (_TOTAL_SPAN.search(after[:60]) or _TOTAL_SPAN.search(before[-60:])))
+
+
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
@@ -446,6 +466,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             if percents and not (_BOUNTY_AFTER.match(after) and before.count("(") <= before.count(")")):
                 continue
             said = _said_for_pay(before, after, amount=True)
+            if _cap_of_total(before, after, bool(match["upto"])):
+                continue
             if _FOR_FRIEND.match(after) or ((_threshold(before, after) or by_subject) and not said):
                 continue
             if not (said or flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(
@@ -457,7 +479,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
                 continue  # a lone $0, as a lone 0%, is no offer
             bounty = said or bool(_BOUNTY_SAID_AFTER.match(after) or _BOUNTY_SAID_BEFORE.search(before))
             recurring = recurring_at(clause, match, figures, single)
-            found.append(("flat", currency, bool(match["upto"] or _CEILING.search(before)), low, high, recurring, bounty))
+            capped = bool(match["upto"] or _CEILING.search(before) or _CAPPED_AFTER.match(after))
+            found.append(("flat", currency, capped, low, high, recurring, bounty))
     return found
 
 
