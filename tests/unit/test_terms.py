@@ -830,6 +830,23 @@ def test_commission_a_cap_on_all_the_affiliate_earns_is_no_offer(text, expected)
     assert _entries(text) == expected
 
 
+# An amount said to be under a line ("onder de 10 EUR", "unter 25 €", "por debajo de 20 €") is a threshold, as "under
+# $10" and "below $10" are in English; "unter folgenden Bedingungen", "sous forme de" are no such line.
+@pytest.mark.parametrize("text,expected", [
+    ("Provisionen: Kontostände unter 25 € verfallen nach einem Jahr.", []),
+    ("Commissie: saldi onder de 10 EUR worden ingehouden als vergoeding.", []),
+    ("Comisión: los importes por debajo de 20 € se acumulan.", []),
+    ("Provvigioni: gli importi sotto i 30 € restano sul conto.", []),
+    ("Comissão: valores abaixo de R$ 50 ficam retidos.", []),
+    ("Sie erhalten 15 € pro Verkauf unter folgenden Bedingungen.", [("flat", Decimal(15), None, "EUR", None)]),
+    ("Vous recevez 20 € par vente sous forme de bon d'achat.", [("flat", Decimal(20), None, "EUR", None)]),
+    ("Je ontvangt 10 EUR per verkoop onder de voorwaarden van het programma.",
+     [("flat", Decimal(10), None, "EUR", None)]),
+])
+def test_commission_an_amount_under_a_line_is_a_threshold_in_every_language(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

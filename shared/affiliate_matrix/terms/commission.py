@@ -153,6 +153,9 @@ _NOT_REWARD = Pattern(
     r"warenkorb|preis|prix|precio|prijs|pre[çc]o|valor do pedido|/\s?(?:m|mo|mth|month|y|year|yr|jahr|monat)\b|"
     r"charge|(?<!referral )(?<!finder's )\bfees?\b|geb[üu]hr|frais|tarifa|cargo|kosten|taxa|deduct|abgezogen|d[ée]duit|deducid|"
     r"inferior|superior|weniger als|mehr als|moins de|plus de|menos de|m[áa]s de|minder dan|meer dan|"
+    # "under" as the other languages say it, right before the amount ("onder de 10 EUR", "unter 50 €")
+    r"(?:\bunter(?:halb)?|en[\s-]dessous de|au[\s-]dessous de|\bsous|por debajo de|\bbajo|abaixo de|\bonder de|"
+    r"\bbeneden|al di sotto d[ei]|\bsotto(?:\s+(?:i|le|gli))?)(?=\s*(?:$|[$€£]|eur\b|\d))|"
     r"=\s*$|which is|that'?s|makes|maakt|ergibt|soit|equals|would be|would earn|you'?d earn|could earn|"
     r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
     r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|"
