@@ -847,6 +847,20 @@ def test_commission_an_amount_under_a_line_is_a_threshold_in_every_language(text
     assert _entries(text) == expected
 
 
+# A "$" glued to a mark of one or two capitals that names no dollar the extractor knows ("T$" trade dollars, "J$",
+# "RD$") is another currency, not USD; the dollars it knows keep theirs, and a table's word run into "$" is no mark.
+@pytest.mark.parametrize("text,expected", [
+    ("For each member you refer, you will be paid a referral bounty of T$300.", []),
+    ("Earn J$2,000 per referral.", []),
+    ("Earn RD$1,500 per referral.", []),
+    ("Earn $20 per referral.", [("flat", Decimal(20), None, "USD", None)]),
+    ("Earn NZ$20 per referral.", [("flat", Decimal(20), None, "NZD", None)]),
+    ("Gold tier: 5+ active accounts$150 bonus per referral.", [("flat", Decimal(150), None, "USD", None)]),
+])
+def test_commission_a_dollar_of_another_mark_is_not_usd(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -298,6 +298,7 @@ def _cap_of_total(before: str, after: str, upto: bool = False) -> bool:
                 (_TOTAL_SPAN.search(after[:60]) or _TOTAL_SPAN.search(before[-60:])))
 
 
+_OTHER_DOLLAR = Pattern(r"(?<![^\W\d_])[A-Z]{1,2}$")
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
@@ -475,6 +476,11 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
                 continue
             if not (said or flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(
                     after):
+                continue
+            # A bare "$" glued to a mark of one or two capitals that no dollar of `currency_of` is ("T$500" trade
+            # dollars, "J$", "RD$") is some other currency, not the page's dollar. (A word glued to it, "EFINs$150",
+            # is a table's cells run together.)
+            if match["pre"] == "$" and _OTHER_DOLLAR.search(before):
                 continue
             currency = currency_of(match, dollar)
             low, high = money_values(match)
