@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import budget
+from affiliate_matrix.handlers import budget, serve_unrouted
 from affiliate_matrix.runtime import start
 
 rt = start("budget", "store", "secrets")
@@ -11,3 +11,6 @@ rt = start("budget", "store", "secrets")
 @functions_framework.http
 def handle(request):
     return budget.handle(rt, request)
+
+
+serve_unrouted(handle)  # what functions-framework answers itself, as any other path

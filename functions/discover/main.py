@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import discover
+from affiliate_matrix.handlers import discover, serve_unrouted
 from affiliate_matrix.runtime import start
 
 rt = start("discover")
@@ -11,3 +11,6 @@ rt = start("discover")
 @functions_framework.http
 def handle(request):
     return discover.handle(rt, request)
+
+
+serve_unrouted(handle)  # what functions-framework answers itself, as any other path

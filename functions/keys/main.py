@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import keys
+from affiliate_matrix.handlers import keys, serve_unrouted
 from affiliate_matrix.runtime import start
 
 rt = start("keys")
@@ -11,3 +11,6 @@ rt = start("keys")
 @functions_framework.http
 def handle(request):
     return keys.handle(rt, request)
+
+
+serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import scrape
+from affiliate_matrix.handlers import scrape, serve_unrouted
 from affiliate_matrix.runtime import start
 
 rt = start("scrape")
@@ -11,3 +11,6 @@ rt = start("scrape")
 @functions_framework.http
 def handle(request):
     return scrape.handle(rt, request)
+
+
+serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -2,7 +2,7 @@
 
 import functions_framework
 
-from affiliate_matrix.handlers import triggers
+from affiliate_matrix.handlers import triggers, serve_unrouted
 from affiliate_matrix.runtime import start
 
 rt = start("triggers", "store", "secrets")
@@ -11,3 +11,6 @@ rt = start("triggers", "store", "secrets")
 @functions_framework.http
 def handle(request):
     return triggers.handle(rt, request)
+
+
+serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -14,6 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Model, UtcDatetime
+from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.storage import ObjectStore
 
 _CRON = r"^(\S+\s+){4}\S+$"  # compiled by re when a connection is first read: not by a start
@@ -124,19 +125,23 @@ def checked(connection: Connection) -> None:
 
     from cronsim import CronSim, CronSimError
 
+    from affiliate_matrix.model_types import check_name
     from affiliate_matrix.sources import all_sources
 
     if connection.disabled_reason:  # shown in `amx connections list` and a refused sync's error
-        from affiliate_matrix.model_types import check_name
-
         check_name(connection.disabled_reason, "disabled_reason")
     if connection.source not in all_sources():
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
+    address = str(connection.base_url or "")
+    if without_url_credentials(address) != address:  # as the model's user:password@: read tokens see the address
+        raise InvalidInput("base_url: holds a credential in its query (a parameter named api_key, token, key or "
+                           "the like): keep it in the secret at credentials_path")
     if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
         raise InvalidInput(f"base_url: {problem}")
     if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
         raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
                            "expression needs")
+    check_name(connection.schedule, "schedule")  # cron takes a line break or a tab between fields: two lines shown
     try:
         CronSim(connection.schedule, datetime.now(UTC))
     except CronSimError as exc:

@@ -520,7 +520,8 @@ def _import(rt, handle, fmt: str) -> ImportReport:
     report, batch, batches = ImportReport(records=len(seen)), [], count(1)
     try:
         for _, data in records(handle, fmt):
-            batch.append(_program(data))
+            program = _program(data)  # (data cleaned in place, its id checked as a program's)
+            batch.append((data["id"], program))  # the id the file names: one exported before programs v16 may move
             if len(batch) == BATCH:
                 report = _write(rt, batch, report, f"{run}-{next(batches)}")
                 batch = []
@@ -542,11 +543,15 @@ def _digest(handle) -> str:
 
 
 def _write(rt, batch: list, report: ImportReport, run: str) -> ImportReport:
-    """The batch's programs written whole by id, each change recorded in the feed and announced as an index run's
-    are (write_changes); one the index holds as the file has it is left as it is (and counted written)."""
+    """The batch's programs (each with the id its file names) written whole by id, each change recorded in the feed and
+    announced as an index run's are (write_changes); one the index holds as the file has it is left as it is (and
+    counted written). A program whose id the import moved (a file exported before programs v16: as_written_now) has
+    the move recorded first (search.record_moves), so what names the file's id finds it."""
     from affiliate_matrix.pipeline import Changes, write_changes
+    from affiliate_matrix.search import record_moves
 
-    imported = {program.id: program for program in batch}
+    record_moves(rt.index, PROGRAMS_INDEX.name, {named: program.id for named, program in batch}, run)
+    imported = {program.id: program for _, program in batch}
     changes = Changes(lambda program_id, document: _change(imported[program_id], document))
     stored = rt.index.get_versioned(PROGRAMS_INDEX.name, list(imported))
     for program_id, program in imported.items():

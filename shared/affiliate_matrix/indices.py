@@ -14,9 +14,10 @@ def index_specs() -> dict:
     from affiliate_matrix.observability.figures import METRICS_INDEX
     from affiliate_matrix.program_index import PROGRAMS_INDEX
     from affiliate_matrix.rules.store import ACTIVATIONS_INDEX, ALERTS_INDEX
+    from affiliate_matrix.search import MOVED_INDEX
 
     return {spec.name: spec for spec in (PROGRAMS_INDEX, DELTAS_INDEX, METRICS_INDEX, BUDGET_INDEX,
-                                         ACTIVATIONS_INDEX, ALERTS_INDEX, QUERIES_INDEX)}
+                                         ACTIVATIONS_INDEX, ALERTS_INDEX, QUERIES_INDEX, MOVED_INDEX)}
 
 
 def rendered(spec) -> dict:

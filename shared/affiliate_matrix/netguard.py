@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from affiliate_matrix.errors import FetchError
+from affiliate_matrix.errors import FetchError, tls_failed
 
 LoopbackPolicy = Callable[[str, int], bool]  # (ASCII host, port) -> may it be a loopback address?
 _LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
@@ -284,6 +284,16 @@ def past_deadline() -> bool:
     return left is not None and left <= 0
 
 
+def sleep_within(seconds: float) -> bool:
+    """Wait `seconds`, counted against the deadline this runs within: a wait that would end past it is not waited
+    (False), so a caller retrying after it ends now with what it met rather than ask again past its bound."""
+    left = time_left()
+    if left is not None and seconds >= left:
+        return False
+    time.sleep(seconds)
+    return True
+
+
 def _bounded(timeout: float | None) -> float | None:
     """An operation's timeout, cut to what is left of the deadline (a connection kept alive for the next
     request reads the deadline of the request using it)."""
@@ -405,6 +415,27 @@ def bounded_client(ssl_context: ssl.SSLContext | None = None, **options) -> http
     internet: that is guarded_client's, and the policy tests (tests/support/function_reach.py) count only
     guarded_client's users as reaching it."""
     return httpx.Client(transport=BoundedTransport(ssl_context=ssl_context), follow_redirects=False, **options)
+
+
+# What a bounded client's request raises when no answer came: httpx's transport errors, and FetchError when the name
+# did not resolve (in time).
+UNANSWERED = (httpx.TransportError, FetchError)
+
+
+def unanswered_as(exc: BaseException, *, tls: type, timeout: type, unreachable: type,
+                  connect_timeout: type | None = None) -> type:
+    """Which of a library's exceptions its transport on a bounded client raises for a request that got no answer (`exc`,
+    one of UNANSWERED), as the library's own transport would: `tls` where the TLS library failed the connection (a
+    certificate refused, a handshake failing: only a setting helps, not waiting), `connect_timeout` where no connection
+    was made in time (if the library tells that apart), `timeout` where a read, a write or the deadline ran out, and
+    `unreachable` for the rest (refused, reset, a name that did not resolve)."""
+    if tls_failed(exc):
+        return tls
+    if connect_timeout is not None and isinstance(exc, httpx.ConnectTimeout):
+        return connect_timeout
+    if isinstance(exc, httpx.TimeoutException):
+        return timeout
+    return unreachable
 
 
 def on_this_machine(url: str) -> bool:

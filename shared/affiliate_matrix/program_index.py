@@ -67,6 +67,20 @@ def _as_indexed_now(doc: dict) -> dict:
     return to_document(as_written_now(from_document(doc)))
 
 
+def _merged(docs: list[dict]) -> dict:
+    """Documents a migration lands on one id as one (v16: कोमल keyed 'क-मल' and कोमल keyed 'कमल' by v15 are one key now):
+    the programs merged as the index merges two sightings of one program (merge.merge: each claimant's latest claims
+    kept, every list's union), the least recently seen first, so whichever the copy met first the program is the same.
+    Refusing would leave the index at the old version, which the code indexes no batch into, until someone chose by
+    hand which program to drop."""
+    from functools import reduce
+
+    from affiliate_matrix.merge import merge
+
+    programs = sorted(map(from_document, docs), key=lambda p: (p.last_seen_at, p.model_dump_json()))
+    return to_document(reduce(merge, programs))
+
+
 def as_written_now(program):
     """A program stored by older code as today's writes it, what a migration does to a stored document and an import to
     a file exported before: each claim's and record's request named without the account (v15), and keyed by its name's
@@ -130,7 +144,7 @@ def accounts_unnamed(program):
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
 PROGRAMS_INDEX = IndexSpec("programs", 16, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
-                           upgrade=_as_indexed_now)
+                           upgrade=_as_indexed_now, combine=_merged)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none
 # Programs a search lists unless it asks for a status: those open to join (closed_suspected and removed are over).

@@ -266,6 +266,63 @@ def test_a_mapping_that_refuses_documents_aborts_before_the_swap(index):
     assert index.migrate(V2) == len(docs())  # nothing half-made was left in the way
 
 
+def _landing_on_the_first(doc):
+    """An upgrade moving the second document onto the first one's id (as programs v16 re-keys a program)."""
+    return {**doc, "id": docs()[0]["id"]} if doc["id"] == docs()[1]["id"] else doc
+
+
+def test_a_migration_landing_two_documents_on_one_id_is_refused_naming_them_when_its_spec_cannot_combine(index):
+    """An upgrade moving a document onto another's id had one written over the other: one lost, and the migration
+    reported success. With no way to combine them given, it is refused before the swap, naming both."""
+    first, second = docs()[0]["id"], docs()[1]["id"]
+    with pytest.raises(InvalidInput, match=rf"aborted before the swap: documents ({first}, {second}|{second}, "
+                                           rf"{first}) all become {first}, one written over another$"):  # (as met)
+        index.migrate(IndexSpec("things", 2, V2.fields, upgrade=_landing_on_the_first))
+    assert index.status("things").current == 1  # the old version serves on, whole
+    assert index.get("things", second) == docs()[1]
+    assert index.search("things", SearchQuery(size=0)).total == len(docs())
+    assert index.migrate(V2) == len(docs())  # nothing half-made was left in the way
+
+
+def test_a_migration_landing_two_documents_on_one_id_writes_them_as_its_spec_combines_them(index):
+    combined = []
+
+    def together(landed: list[dict]) -> dict:
+        combined.append(sorted(doc["name"] for doc in landed))
+        return {**landed[0], "tags": combined[-1]}
+
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        assert index.migrate(IndexSpec("things", 2, V2.fields, upgrade=_landing_on_the_first, combine=together)) == \
+            len(docs())  # every document of v1 is in v2, two of them as one
+    assert combined == [sorted([docs()[0]["name"], docs()[1]["name"]])]
+    (said,) = [log for log in logs if log["event"] == "index.migration_combined"]
+    assert (said["id"], sorted(said["documents"])) == (docs()[0]["id"], sorted([docs()[0]["id"], docs()[1]["id"]]))
+    assert index.get("things", docs()[0]["id"])["tags"] == combined[0]
+    assert index.get("things", docs()[1]["id"]) is None
+    assert index.search("things", SearchQuery(size=0)).total == len(docs()) - 1
+
+
+def test_a_migration_stopped_part_way_leaves_the_old_version_serving(index):
+    """A migration stopped in its copy (an operator's Ctrl-C, an exception): the alias still names the old version,
+    whole, nothing half-made of the new one is left, and migrating again does the job."""
+    copied = []
+
+    def stopped(doc):
+        if len(copied) == len(docs()) // 2:
+            raise KeyboardInterrupt
+        copied.append(doc["id"])
+        return doc
+
+    with pytest.raises(KeyboardInterrupt):
+        index.migrate(IndexSpec("things", 2, V2.fields, upgrade=stopped))
+    assert (index.status("things").current, index.status("things").versions) == (1, [1])
+    assert index.search("things", SearchQuery(size=0)).total == len(docs())
+    assert index.bulk_upsert("things", docs()[:1], refresh=True).errors == []  # writes go on
+    assert index.migrate(V2) == len(docs())
+
+
 def test_ensure_index_never_moves_a_live_alias(index):
     index.ensure_index(V2)
     assert index.status("things").current == 1

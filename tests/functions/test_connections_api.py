@@ -61,6 +61,9 @@ def test_create_read_list(env):
     (body(schedule="daily"), "schedule"),
     (body(schedule="99 99 99 99 99"), "schedule: '99 99 99 99 99': Bad minute"),  # five fields, but no cron
     (body(schedule="0 3 31 2 *"), "schedule: '0 3 31 2 *': Bad day-of-month"),    # February has no 31st
+    # fields apart by a line break or a tab were taken (whitespace to cron), and broke the row of amx connections list
+    (body(schedule="0 3 * *\n*"), "schedule: holds U+000A"),
+    (body(schedule="0\t3 * * *"), "schedule: holds U+0009"),
     (body(id="Bad Id"), "id"),
     (body(version=3), "version: set by the server"),
     (body(generation="g_" + "0" * 32), "generation: set by the server"),
@@ -68,6 +71,10 @@ def test_create_read_list(env):
     # credentials in the address were stored, shown to read tokens and echoed by the connection test
     (body(base_url=f"https://user:{SECRET}@example.com/"), "base_url: holds credentials"),
     (body(base_url=f"https://{SECRET}@example.com/"), "base_url: holds credentials"),
+    # as was one in its query, as providers document their keys (?api_key=, ?token=, Google's ?key=)
+    (body(base_url=f"https://example.com/v1/?api_key={SECRET}"), "base_url: holds a credential in its query"),
+    (body(base_url=f"https://example.com/?page=1&token={SECRET}"), "base_url: holds a credential in its query"),
+    (body(base_url=f"https://example.com/?key={SECRET}"), "base_url: holds a credential in its query"),
 ])
 def test_bad_connections_are_refused_naming_the_field(env, payload, fragment):
     response = app().post("/connections", json=payload, headers=env["admin"])
@@ -100,6 +107,18 @@ def test_a_rate_limit_outside_its_range_is_refused_naming_the_field_and_the_rang
 def test_bodies_that_are_not_a_small_json_object_are_refused(env, raw):
     response = app().post("/connections", data=raw, headers={**env["admin"], "Content-Type": "application/json"})
     assert response.status_code == 400
+
+
+def test_a_base_url_stored_with_a_credential_in_its_query_is_shown_to_a_read_token_without_it(env):
+    """Such an address stored before writes refused it is shown to a read token as the logs show it; an admin token,
+    which writes connections back whole, sees it as stored (and its write is refused until the credential is out)."""
+    stored = json.loads(json.dumps(body(base_url=f"https://example.com/?api_key={SECRET}&page=1"), default=str))
+    env["rt"].store.put("connections/ap.json", json.dumps({**stored, "version": 0}).encode())
+    client = app()
+    for answer in (client.get("/connections/ap", headers=env["read"]).get_json(),
+                   client.get("/connections", headers=env["read"]).get_json()["items"][0]):
+        assert answer["base_url"] == "https://example.com/?api_key=[redacted]&page=1"
+    assert SECRET in client.get("/connections/ap", headers=env["admin"]).get_json()["base_url"]
 
 
 def test_writes_need_if_match_and_a_current_etag(env):

@@ -76,6 +76,16 @@ def test_post_discover_searches_in_dutch_portuguese_and_italian_and_refuses_a_la
     assert refused.json["error"]["message"] == "languages.0 must be one of 'en', 'de', 'fr', 'es', 'nl', 'pt' or 'it'"
 
 
+@pytest.mark.parametrize("niches", [["   "], ["pets", "\t"]])
+def test_a_blank_niche_is_refused_naming_it_not_searched_as_no_niche(env, provider, discover_app, niches):
+    """A niche of spaces passed the request's check (1 to 100 characters) and each of its dorks was searched with no
+    niche at all ('"affiliate program" '), spending the provider's quota on whatever that finds; a rule's discover
+    action refused it when written. Both refuse it now, in the same words."""
+    reply = discover_app.post("/discover", json={"niches": niches}, headers=env["admin"])
+    assert reply.status_code == 400, reply.json
+    assert reply.json["error"]["message"] == "niches: a list of 1-100 character strings, none blank"
+
+
 def test_one_address_under_many_spellings_is_one_candidate(env, provider, discover_app, monkeypatch):
     """A registrable domain is one candidate, and so was an address written as such (127.0.0.1), but the resolver
     reads an IPv4 address in many more spellings (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1, ::ffff:127.0.0.1 in

@@ -428,6 +428,20 @@ def test_a_single_valued_parameter_given_twice_is_refused(admin_env, function, p
     refused(client(function).get(path, headers=admin_env["admin"]), 400, f"{name} is given more than once")
 
 
+@pytest.mark.parametrize("function,path,status", [
+    ("programs", "/favicon.ico", 404), ("programs", "/robots.txt", 404), ("programs", "/programs/p_0%0A", 400),
+    ("connections", "/connections/ap%0A", 400), ("triggers", "/rules/r1%0A", 400), ("budget", "/favicon.ico", 404),
+    ("discover", "/robots.txt", 404), ("index", "/favicon.ico", 404),
+])
+def test_a_path_the_framework_answers_itself_gets_the_apis_json_error(admin_env, function, path, status):
+    """functions-framework answers /favicon.ico and /robots.txt itself, and Werkzeug's routing a path holding a line
+    break, before the function is called: Flask's HTML page, not the JSON error every other answer is, with no
+    request id."""
+    answer = client(function).get(path, headers=admin_env["admin"])
+    assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+    assert answer.get_json()["error"]["request_id"] == answer.headers["X-Request-Id"]
+
+
 def test_a_list_parameter_may_repeat(admin_env):
     _programs(admin_env["rt"], 2)
     answer = client("programs").get("/programs?category=beauty&category=pets", headers=admin_env["admin"])

@@ -194,14 +194,46 @@ def test_a_migration_to_v16_moves_a_program_keyed_without_its_marks_to_its_key_a
         shown = app.get(f"/programs/{program_id(key, 'program')}", headers=auth)
         assert shown.status_code == 200 and (shown.json["name"], shown.json["merchant_key"]) == (name, key)
         assert shown.json["merchant_key_source"] == "name"
-    for old in before[:2]:  # nothing is left under the old id (no record of moved ids: see the README)
-        assert app.get(f"/programs/{old.id}", headers=auth).status_code == 404
+    for old, key in zip(before[:2], moved.values()):  # nothing is left under the old id, which redirects to the new
+        answer = app.get(f"/programs/{old.id}", headers=auth)
+        assert (answer.status_code, answer.headers["Location"]) == (308, f"/programs/{program_id(key, 'program')}")
     for kept in (latin, domain):
         assert app.get(f"/programs/{kept.id}", headers=auth).json["merchant_key"] == kept.merchant_key
     assert sorted(item["id"] for item in app.get("/programs?limit=10", headers=auth).json["items"]) == sorted(
         [program_id(key, "program") for key in moved.values()] + [latin.id, domain.id])
     merchant = app.get(f"/merchants/{quote(moved['कोमल रसोई'])}", headers=auth)
     assert merchant.status_code == 200 and merchant.json["merchant"] == "कोमल रसोई", merchant.text
+
+
+def test_two_programs_v15_keyed_apart_that_v16_keys_as_one_are_merged_not_one_written_over_the_other(rt):
+    """कोमल keyed by its name's consonants ('क-मल'), and कोमल keyed by कमल's listing it once merged with ('कमल'), are
+    two programs under v15 that v16 keys alike: the copy wrote one over the other, its listings, terms and claims
+    lost, and the migration said every document was copied. They are merged as two sightings of one program are."""
+    from datetime import timedelta
+
+    from affiliate_matrix.normalize import name_key, normalize, program_id
+    from affiliate_matrix.program_index import from_document
+    from tests.support.factories import make_record
+
+    def listed(source: str, paid: str, days: int):
+        return normalize(make_record("कोमल", commission_text=paid).model_copy(update={
+            "source": source, "connection_id": source, "record_key": f"{source}-1",
+            "fetched_at": NOW + timedelta(days=days)}))
+
+    split = keyed_before_v16(listed("offervault", "10% per sale", 0), "क-मल")
+    joined = keyed_before_v16(listed("affiliatefix", "$40 per sale", 1), "कमल")
+    latin = make_program("Alpha Hosting")
+    assert len({split.id, joined.id, latin.id}) == 3
+    rt.index.ensure_index(spec_of(15))
+    assert rt.index.bulk_upsert("programs", [to_document(p) for p in (split, joined, latin)], refresh=True).errors == []
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 3  # every document of v15 is in v16, two of them as one
+    hits = {hit.id: from_document(hit.doc) for hit in rt.index.search("programs", SearchQuery()).hits}
+    one = hits.pop(program_id(name_key("कोमल"), "program"))
+    assert list(hits) == [latin.id]
+    assert sorted(r.source for r in one.records) == ["affiliatefix", "offervault"]
+    assert sorted(c.source for c in one.provenance["commission"]) == ["affiliatefix", "offervault"]
+    assert (one.name, one.first_seen_at, one.last_seen_at) == ("कोमल", split.first_seen_at, joined.last_seen_at)
 
 
 @pytest.mark.parametrize("shown", ["कमल", "कोमल"])

@@ -234,6 +234,15 @@ def test_the_activations_of_one_rule_are_found_however_many_other_rules_fired_si
     one_rules_activations(env, Runtime("test", Settings(data_dir=tmp_path)))
 
 
+@pytest.mark.parametrize("rule_id", ["Busy", "busy%00", "../busy"])
+def test_activations_asked_for_a_rule_id_no_rule_can_have_are_refused_naming_it(env, rule_id):
+    """A rule id no rule can have (a capital, a NUL, a path) was looked up and answered with no activations, as if
+    the rule had never fired, where the change feed refuses a program id no program can have."""
+    answer = function_client("triggers").get(f"/activations?rule_id={rule_id}", headers=env["read"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "is not a rule id: lower-case letters, digits and '-'" in answer.json["error"]["message"]
+
+
 @pytest.mark.slow
 def test_the_activations_of_one_rule_are_found_on_opensearch(env, monkeypatch, opensearch_node):
     import uuid
@@ -426,6 +435,38 @@ def test_a_rule_description_with_a_bidi_override_is_refused_naming_it(env):
     written = function_client("triggers").post("/rules", json={**rule, "description": "raise\n\tan alert"},
                                                headers=env["admin"])  # a description of lines is one
     assert written.status_code == 201, written.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("schedule", ["0 6 * *\n*", "0\t6 * * *"])
+def test_a_schedule_whose_fields_are_apart_by_a_control_character_is_refused_naming_it(env, schedule):
+    """Cron takes any whitespace between fields, so a line break or a tab was stored in the schedule, and in the
+    trigger its activations name (`schedule:0 6 * *` and a new line), breaking the lines that show them."""
+    rule = {"id": "r-daily", "trigger": {"schedule": schedule}, "condition": "true",
+            "action": {"type": "alert", "params": {}}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "trigger.schedule: holds U+00" in answer.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("params,said", [
+    ({"text": "commission up\u202e"}, "action.params.text: holds U+202E"),
+    ({"text": "a\x00b"}, "action.params.text: holds U+0000"),
+    ({"severity": "\x1b[31mcritical"}, "action.params.severity: holds U+001B"),
+    ({"severity": "critical\nforged line"}, "action.params.severity: holds U+000A"),
+    ({"severity": "x" * 40_000}, "action.params.severity: 40,000 characters; at most 100"),
+])
+def test_an_alerts_text_or_severity_that_would_show_other_than_written_or_never_store_is_refused(env, params, said):
+    """What an alert records and a notify posts was taken as written, where the rule's description beside it was held
+    to show as written: a bidi override reversed the alert's text, a line break in its severity forged a line. A
+    severity is a keyword of the alerts index, which OpenSearch refuses past 32,766 bytes: such a rule's every alert
+    failed there (and only there)."""
+    rule = {"id": "r-alert", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": params}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400 and said in answer.get_json()["error"]["message"], answer.get_data(as_text=True)
+    lines = {"text": "{program_name}:\n\tcommission up", "severity": "critical"}
+    assert function_client("triggers").post("/rules", json={**rule, "action": {"type": "alert", "params": lines}},
+                                            headers=env["admin"]).status_code == 201
 
 
 @pytest.mark.parametrize("trigger,text,named", [

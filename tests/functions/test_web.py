@@ -16,6 +16,7 @@ from affiliate_matrix.auth import create_token, revoke_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.deltas import to_document as delta_document
+from affiliate_matrix.handlers.web import PAGE_HEADERS
 from affiliate_matrix.merge import merge
 from affiliate_matrix.models import DeltaChange, FieldChange
 from affiliate_matrix.normalize import normalize
@@ -647,6 +648,21 @@ def test_graph_links_merchants_and_networks(app, rt):
     assert 'href="/merchants/shop1.com"' in app.get("/graph?q=shop").text
 
 
+@pytest.mark.parametrize("query,fragment", [
+    ("merchant=hosting.com&merchant=shop1.com", "merchant is given more than once; give it once"),
+    ("merchant=hosting.com&q=shop", "a merchant's graph takes no other parameter: q"),
+    ("merchant=hosting.com&network=awin", "a merchant's graph takes no other parameter: network"),
+    ("q=shop&merchnt=hosting.com", "unknown parameter(s): merchnt"),
+])
+def test_a_graph_asked_twice_over_or_with_a_parameter_it_would_not_read_is_refused_naming_it(app, rt, query, fragment):
+    """The graph drew the first merchant of two, a merchant's graph left the search's filters beside it unread, and a
+    misspelt parameter was dropped, drawing the whole index's first programs: each silently, where the programs page
+    (the API's search) refuses them."""
+    sign_in(app, rt)
+    answer = app.get(f"/graph?{query}")
+    assert answer.status_code == 400 and fragment in html.unescape(answer.text), answer.text[:400]
+
+
 def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     sign_in(app, rt)
     hostile = app.get("/programs?q=alert")
@@ -676,6 +692,22 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
     answer = app.get(path)
     assert answer.status_code == status, answer.text[:300]
     assert answer.headers["Content-Type"].startswith("text/html") and "Content-Security-Policy" in answer.headers
+
+
+@pytest.mark.parametrize("path,status,title", [
+    ("/favicon.ico", 404, "Not found"), ("/robots.txt", 404, "Not found"),
+    ("/programs/p_0000000000000000%0A", 404, "Not found"), ("/merchants/a%0Ab", 400, "That request is not valid")])
+def test_a_path_the_framework_answers_itself_is_a_page_with_the_pages_headers(app, rt, path, status, title):
+    """functions-framework answers /favicon.ico and /robots.txt itself, and Werkzeug's routing a path holding a line
+    break, before this function is called: Flask's own page, with none of every answer's headers (no CSP, no
+    nosniff, no framing refusal, no Cache-Control). They are the function's to answer, as any other path."""
+    signed_out = app.get(path)
+    assert signed_out.status_code == 303 and signed_out.headers["Location"].startswith("/signin?next=")
+    sign_in(app, rt)
+    answer = app.get(path)
+    assert answer.status_code == status and f"<h1>{title}</h1>" in answer.text, answer.text[:300]
+    for name, value in PAGE_HEADERS.items():
+        assert answer.headers.get(name) == value == signed_out.headers.get(name), name
 
 
 @pytest.mark.parametrize("method,path", [("PUT", "/programs"), ("DELETE", "/signin"), ("POST", "/changes")])

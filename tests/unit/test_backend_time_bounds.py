@@ -5,6 +5,7 @@ byte at a time is cut there, though each byte comes well within any read's timeo
 the peer is a real server on loopback, holding its answer until the test ends."""
 
 import itertools
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from affiliate_matrix import netguard
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable
-from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.search import IndexSpec, SearchQuery
 from affiliate_matrix.search import opensearch
 from affiliate_matrix.secrets import vault
 from affiliate_matrix.storage import s3
@@ -133,3 +134,78 @@ def test_an_s3_call_waits_for_no_attempt_the_call_s_bound_would_not_leave_time_f
         with pytest.raises(BackendUnavailable, match=r"^S3 get_object 'connections/c1.json': ServiceUnavailable$"):
             object_store(tmp_path, server).get("connections/c1.json")
     assert len(server.requests) == 1
+
+
+class _Waits:
+    """The deadlines' clock, moved only by the waits slept on it (each recorded) and by the server."""
+
+    def __init__(self, monkeypatch):
+        self.clock, self.slept = ManualClock(), []
+        monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=self.clock, sleep=self.sleep))
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.advance(seconds)
+
+
+def _bulk_node(answers):
+    """A node holding the "things" index (its mapping), answering its n-th bulk request with answers[n](ids sent)."""
+    spec = IndexSpec("things", 1, {"id": "keyword"})
+
+    def answer(request):
+        if request.path.endswith("/_mapping"):
+            return 200, {"Content-Type": "application/json"}, json.dumps(
+                {"amx-things-v1": {"mappings": {"_meta": {"spec": spec.to_json()}}}}).encode()
+        status, items = answers[sum(r.path == "/_bulk" for r in server.requests) - 1](_ids_sent(request))
+        return status, {"Content-Type": "application/json"}, json.dumps(items).encode()
+
+    server = Loopback(answer)  # (answer counts the requests it has taken)
+    return server
+
+
+def _ids_sent(request) -> list[str]:
+    return [line["index"]["_id"] for line in map(json.loads, request.body.decode().splitlines()) if "index" in line]
+
+
+def _items(statuses: dict[str, int]) -> tuple[int, dict]:
+    return 200, {"took": 1, "errors": any(s >= 300 for s in statuses.values()), "items": [
+        {"index": {"_index": "amx-things-v1", "_id": i, "status": s,
+                   **({"error": {"type": "es_rejected_execution_exception", "reason": "queue full"}} if s == 429
+                      else {})}} for i, s in statuses.items()]}
+
+
+def _too_many(ids):
+    return 429, {"error": {"type": "es_rejected_execution_exception", "reason": "queue full"}, "status": 429}
+
+
+def test_a_bulk_answered_429_waits_within_the_chunk_s_bound_and_ends_there_with_a_503(tmp_path, monkeypatch):
+    """A bulk chunk's attempt is bounded (30 s), but opensearch-py's helper waited 0.5, 1, 2 and 4 s between its
+    attempts after a 429 outside any bound: a chunk a node kept refusing held its caller 7.5 s past it. The waits
+    count against the chunk's bound now: one that would end past it is not waited, and the write ends with the node's
+    429 as BackendUnavailable (a 503), not asked again. (The node moves the deadlines' clock 9 s as it answers.)"""
+    waits = _Waits(monkeypatch)
+
+    def slow_429(ids):
+        waits.clock.advance(9.0)
+        return _too_many(ids)
+
+    with _bulk_node([slow_429] * 5) as server:
+        with pytest.raises(BackendUnavailable, match=r"^OpenSearch bulk into amx-things: 2 writes answered 429$") \
+                as caught:
+            search_index(tmp_path, server).bulk_upsert("things", [{"id": "a"}, {"id": "b"}])
+    assert caught.value.cause == "the search index is overloaded (it answered HTTP 429)"
+    # 9 s, a wait of 0.5 s, 9 s, 1 s, 9 s: 28.5 s of the 30, which leave no time for a wait of 2 s nor a fourth attempt
+    assert waits.slept == [0.5, 1.0]
+    assert [r.path for r in server.requests].count("/_bulk") == 3
+
+
+def test_a_bulk_sends_again_only_the_documents_answered_429_after_a_wait(tmp_path, monkeypatch):
+    """What the helper did within the bound: a chunk refused whole and then a document refused alone are sent again
+    (that one alone), after 0.5 s then 1 s, and every document is written."""
+    waits = _Waits(monkeypatch)
+    answers = [_too_many, lambda ids: _items({"a": 201, "b": 429}), lambda ids: _items(dict.fromkeys(ids, 201))]
+    with _bulk_node(answers) as server:
+        result = search_index(tmp_path, server).bulk_upsert("things", [{"id": "a"}, {"id": "b"}])
+    assert (result.indexed, result.errors) == (2, [])
+    assert waits.slept == [0.5, 1.0]
+    assert [_ids_sent(r) for r in server.requests if r.path == "/_bulk"] == [["a", "b"], ["a", "b"], ["b"]]

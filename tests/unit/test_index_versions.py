@@ -23,6 +23,7 @@ RENDERED = {
     "activations": (6, "2d72abc693421ac0"),
     "alerts": (6, "5e5f6db8fc96aef5"),
     "queries": (1, "e4df579ee94e5c71"),
+    "moved": (1, "9f644ae005309875"),
 }
 
 

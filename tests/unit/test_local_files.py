@@ -421,6 +421,79 @@ def test_an_index_write_waiting_past_another_writers_lock_is_unavailable_not_a_5
     assert index.bulk_upsert("t", [{"id": "b", "name": "written"}]).indexed == 1
 
 
+def _locks_held_on(path, pid: int) -> list[str]:
+    """The POSIX locks process `pid` holds on the file (/proc/locks: `1: POSIX ADVISORY READ <pid> <dev>:<inode>`)."""
+    found = os.stat(path)
+    file = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino}"
+    with open("/proc/locks") as locks:
+        return [line for line in locks if line.split()[4:6] == [str(pid), file]]
+
+
+def test_a_forked_child_reads_the_index_holding_its_own_lock_on_the_file(tmp_path):
+    """gunicorn's master opens the embedded index as it imports the function (the start checks it), then forks the
+    worker, which read and wrote through the master's connection. SQLite's locks are a process's own: the worker held
+    none on the file (the one that keeps a checkpoint from removing the WAL under a reader; howtocorrupt §2.6), and a
+    connection it opened itself took none either while the master's stayed open in it. Its first query holds its own."""
+    import json
+
+    from affiliate_matrix.search import IndexSpec
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    path = tmp_path / "search.sqlite3"
+    index = SqliteSearchIndex(path)
+    index.ensure_index(IndexSpec(name="t", version=1, fields={"id": "keyword", "name": "text"}, id_field="id"))
+    index.bulk_upsert("t", [{"id": "a", "name": "kept"}])
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child sends what it read and the locks it holds then, and ends without pytest's teardown
+        try:
+            os.close(read)
+            os.write(write, json.dumps([index.get("t", "a"), _locks_held_on(path, os.getpid())]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        got, locks = json.loads(answer.read() or "[null, []]")
+    os.waitpid(child, 0)
+    assert got == {"id": "a", "name": "kept"}
+    assert locks, "the child read the index holding no lock of its own on the file"
+
+
+def test_each_stop_of_the_programs_function_leaves_no_index_wal_to_grow(tmp_path):
+    """Each start of the programs function writes its search to the query log (the queries index) as it stops.
+    gunicorn's master kept the connection it opened before the fork until it ended, never closed, so no process was
+    ever the file's last to close it, the point where SQLite checkpoints the WAL into the file and removes it: the WAL
+    grew by each start's write (37 KB) and each start read it whole. Each stop now leaves none."""
+    import httpx
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.query_log import QUERIES_INDEX
+    from affiliate_matrix.runtime import open_secret_store
+    from affiliate_matrix.search import SearchQuery
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.processes import BIN, ROOT, Server, free_port
+
+    token = create_token(open_secret_store(Settings(data_dir=tmp_path)), "read")
+    wal = tmp_path / "search.sqlite3-wal"
+    sizes = []
+    for start in range(4):
+        port = free_port()
+        server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/programs/main.py"),
+                         "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                        f"http://127.0.0.1:{port}", tmp_path / f"programs-{start}.log", ready_path="/healthz",
+                        env={"AMX_DATA_DIR": str(tmp_path)})
+        try:
+            answer = httpx.get(f"{server.url}/programs?q=x", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert answer.status_code == 200, answer.text
+        finally:
+            server.stop()
+        sizes.append(wal.stat().st_size if wal.exists() else 0)
+    assert sizes == [0] * len(sizes), f"the WAL left by each stop: {sizes} bytes"
+    logged = SqliteSearchIndex(tmp_path / "search.sqlite3").search(QUERIES_INDEX.name, SearchQuery(size=0))
+    assert logged.total == 4  # each start's search was written, and kept
+
+
 def test_amx_up_refuses_a_port_something_else_listens_on_at_once_naming_it(tmp_path, monkeypatch):
     """A port taken (another `amx up` elsewhere, any server on 8100…) was found only by waiting 120 s for that
     function to answer, then a RuntimeError's traceback."""

@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
+import httpx
 import pytest
 
 from affiliate_matrix import netguard
@@ -348,3 +349,30 @@ def test_a_name_is_still_looked_up_on_a_thread_of_its_own(monkeypatch):
 
     monkeypatch.setattr(netguard, "threading", SimpleNamespace(Thread=Thread))
     assert netguard.resolve("example.test", 443) == ["192.0.2.7"] and len(threads) == 1
+
+
+
+def _raised_from(exc: BaseException, cause: BaseException) -> BaseException:
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.parametrize("failure, kind", [
+    (_raised_from(httpx.ConnectError("handshake"), ssl.SSLCertVerificationError(1, "refused")), "tls"),
+    (httpx.ReadError(ssl.SSLError(1, "bad record mac")), "tls"),  # the TLS error carried as an argument
+    (httpx.ConnectTimeout("no connection in time"), "connect_timeout"),
+    (httpx.ReadTimeout("no byte in time"), "timeout"),
+    (httpx.WriteTimeout("no write in time"), "timeout"),
+    (httpx.ConnectError("refused"), "unreachable"),
+    (httpx.RemoteProtocolError("reset"), "unreachable"),
+    (FetchError("cannot resolve 'opensearch': its name did not resolve in time"), "unreachable"),
+])
+def test_a_request_a_bounded_client_got_no_answer_to_is_told_as_one_kind_for_every_backend(failure, kind):
+    """OpenSearch's connection, S3's sender and Vault's adapter each raise their library's exception for it, of the
+    kind told here once: a TLS failure (down the chain) before anything, a connect timeout apart only where the library
+    tells it apart (else a timeout), any other timeout, and the rest unreachable (a name that did not resolve too)."""
+    kinds = {name: type(name, (Exception,), {}) for name in ("tls", "connect_timeout", "timeout", "unreachable")}
+    assert isinstance(failure, netguard.UNANSWERED)
+    assert netguard.unanswered_as(failure, **kinds) is kinds[kind]
+    without = {name: cls for name, cls in kinds.items() if name != "connect_timeout"}
+    assert netguard.unanswered_as(failure, **without) is kinds["timeout" if kind == "connect_timeout" else kind]

@@ -463,3 +463,139 @@ def test_a_threshold_per_month_is_no_run(text, expected):
 ])
 def test_an_affiliate_said_to_be_approved_is_no_approval_notion(text, expected):
     assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the customer paying is a billing period, under a payout heading too
+    ("Payments\nCustomers pay monthly.", None),
+    ("Zahlungen\nKunden zahlen monatlich.", None),
+    ("Paiements\nLes clients paient chaque mois.", None),
+    ("Pagos\nLos clientes pagan cada mes.", None),
+    ("Betalingen\nKlanten betalen maandelijks.", None),
+    ("Your referrals pay monthly; you get 20% of each payment.", None),
+    ("Customer payments are processed weekly; affiliate payouts go out monthly.", "monthly"),
+    # a period beside a yearly one is a billing plan's
+    ("Payments\nPlans: monthly or yearly.", None),
+    ("Paiements\nFormules : mensuelle ou annuelle.", None),
+    ("Pagamentos\nOs planos são cobrados mensalmente ou anualmente.", None),
+    # the affiliate paid stays, beside the customer's payments
+    ("Customers pay monthly, and we pay you on the 15th of each month.", "monthly"),
+    ("Whether your customers pay monthly or yearly, we pay you on the 15th of each month.", "monthly"),
+    ("The advertiser pays you monthly.", "monthly"),
+    ("Referral payouts are sent monthly.", "monthly"),
+])
+def test_the_customers_billing_is_no_payout_run(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a label names what its value schedules
+    ("Payments\nReporting: weekly", None),
+    ("Payouts\nApproval: monthly", None),
+    ("Auszahlung\nBerichte: wöchentlich", None),
+    ("Paiements\nRapports : hebdomadaires", None),
+    ("Payments\nSubscription: monthly", None),
+    # a payout's label keeps its value
+    ("Payments\nPayout schedule: monthly", "monthly"),
+    ("Paiements\nFréquence : mensuelle", "monthly"),
+    ("Approved commissions: paid monthly via PayPal.", "monthly"),
+])
+def test_a_label_of_another_notion_takes_its_value(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # with no word of paying in the clause, a notion's verb said after the value decides
+    ("Auszahlungen\nDie Provisionen werden monatlich vom Händler bestätigt.", None),
+    ("Pagos\nLas comisiones se validan cada mes.", None),
+    ("Pagamentos\nAs comissões são validadas todo mês.", None),
+    ("Betaling\nDe klant wordt maandelijks gefactureerd.", None),
+    ("Payouts\nCommissions are confirmed by the merchant every month.", None),
+    ("Payments\nThe tracking data is updated weekly.", None),
+    # a notion said as a condition of the run is not one
+    ("Payouts\nMonthly, once approved.", "monthly"),
+    ("Commissions are paid monthly once approved.", "monthly"),
+    ("Auszahlung\nmonatlich, sobald freigegeben", "monthly"),
+    ("Payments are made on the 15th of every month for approved referrals.", "monthly"),
+    # what an approval qualifies is what is paid
+    ("We pay all approved results each Wednesday.", "weekly"),
+    ("Nous payons les commissions validées chaque mercredi.", "weekly"),
+    ("Commissions are approved monthly and paid via PayPal.", None),
+])
+def test_a_notion_said_after_the_value_or_of_what_is_paid(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # net terms said from the month's last day, in a month, or after the month's end in short
+    ("Commissions will be paid 60 days from the last day of the month in which the sale occurred.", "net60"),
+    ("Die Provision wird 30 Tage nach dem letzten Tag des Monats ausgezahlt.", "net30"),
+    ("Monthly payouts will be sent one month from the end of the month.", "net30"),
+    ("Les commissions sont versées un mois après la fin du mois.", "net30"),
+    ("Payouts are made monthly within 30 days of month end.", "net30"),
+    # a lag after the quarter's end is the quarter's run
+    ("Bonuses are paid once per quarter, 30 days after the end of the quarter.", "quarterly"),
+    ("Commissions are paid quarterly, 60 days after the last day of the quarter.", "quarterly"),
+    ("Payments are made 30 days after the end of the month.", "net30"),
+])
+def test_net_terms_are_said_of_a_month(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a right the program reserves is no schedule
+    ("The company reserves the right to amend or withdraw this offer at any time. Rewards are paid by PayPal.", None),
+    ("Le programme se réserve le droit de retirer le paiement des commissions à tout moment.", None),
+    ("La empresa se reserva el derecho de retirar el pago de comisiones en cualquier momento.", None),
+    ("We reserve the right to change payment dates. Payouts are sent monthly.", "monthly"),
+    # a means offered on request is a means
+    ("Payment by cheque is also available upon request.", None),
+    ("Auszahlung per Gutschein ist auf Anfrage möglich.", None),
+    ("Payment by cheque is available upon request. Commissions are paid monthly.", "monthly"),
+    ("Payouts are available on request.", "on_request"),
+    # what may be the case, or a schedule asked about, is not said
+    ("It could be the case that we only pay you when you request your payments.", None),
+    ("Il se peut que les paiements soient effectués uniquement sur demande.", None),
+    ("Es kann sein, dass die Auszahlung nur auf Anfrage erfolgt.", None),
+    ("Payments\nIs your payment frequency set to \"payment upon request\"?", None),
+    # a request of the first payout only
+    ("Once the threshold has been reached, you will be able to request your first payment.", None),
+    ("Vous devez demander votre premier paiement dans votre compte.", None),
+    ("You can request a payment at any time.", "on_request"),
+    # whenever the affiliate likes is on request
+    ("Partners can withdraw their earnings whenever they like.", "on_request"),
+    ("Puedes retirar tus comisiones cuando quieras.", "on_request"),
+    # a label introducing what follows gives way to the run said under it
+    ("Payments\nEach month:\nWe create a document with the approved results.\nWe pay all approved results each "
+     "Wednesday.", "weekly"),
+    # a monthly profit is an amount
+    ("Die Zahlungen werden vom monatlichen Gesamtgewinn berechnet.", None),
+    ("Payments are based on your monthly profit.", None),
+])
+def test_what_is_not_said_of_the_payout_run(text, expected):
+    assert frequency(text) == expected
+
+
+def test_labels_and_customers_are_read_in_time_linear_in_their_number(monkeypatch):
+    """A label's notion is looked for in a bounded window before its colon, a customer who pays in the value's
+    clause: a hostile text of thousands of them costs about linear reading."""
+    def text(times: int) -> str:
+        return "Payments\n" + " ".join("Reporting: weekly, customers pay monthly" for _ in range(times))
+
+    small, large = (characters_read(text(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small  # quadratic reading would be 16 times
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a short line a person is the subject of says what they do, not a payout value
+    ("Payments\nWe review applications weekly.", None),
+    ("Payouts\nOur affiliate manager will contact you every month.", None),
+    ("Auszahlung\nWir prüfen Anmeldungen wöchentlich.", None),
+    ("Paiements\nNous publions de nouvelles bannières chaque semaine.", None),
+    # a value, or a person paying, stays
+    ("Payouts\nMonthly via PayPal", "monthly"),
+    ("Payments\nWe pay monthly.", "monthly"),
+    ("Auszahlung\nWir zahlen monatlich aus.", "monthly"),
+])
+def test_a_short_line_a_person_is_the_subject_of_needs_a_word_of_paying(text, expected):
+    assert frequency(text) == expected

@@ -151,15 +151,19 @@ def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None
 
 
 def indexed_programs(rt, program_ids) -> dict[str, dict]:
-    """The documents of the programs of `program_ids` the programs index holds, by id (none before any is indexed);
-    BackendUnavailable when it does not answer."""
+    """The documents of the programs of `program_ids` the programs index holds, by id (none before any is indexed),
+    an id that moved (a migration or an import gave its program another: moves.py) with its program's document under
+    its id now; BackendUnavailable when the index does not answer."""
+    from affiliate_matrix.moves import moved_to
     from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     wanted = list(dict.fromkeys(program_ids))
     try:
-        return rt.index.get_many(PROGRAMS_INDEX.name, wanted) if wanted else {}
+        found = rt.index.get_many(PROGRAMS_INDEX.name, wanted) if wanted else {}
     except NotFoundError:  # no program indexed yet
         return {}
+    missing = [program_id for program_id in wanted if program_id not in found]
+    return found | moved_to(rt.index, missing) if missing else found
 
 
 NOT_INDEXED = "not in the index (gone from it, or never in it)"  # how a program programs_not_indexed finds is said

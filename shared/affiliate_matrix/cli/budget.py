@@ -303,6 +303,12 @@ def _not_indexed(programs: list[str]) -> str:
             f"{escape(', '.join(p[:80] for p in programs))}; `amx search` finds a program's id")
 
 
+def _named(program_id: str, doc: dict) -> str:
+    """A campaign's program as shown: its name, and its id now where the id the campaign names moved."""
+    moved = f" (moved to {doc.get('id')})" if doc.get("id") != program_id else ""
+    return f"{doc.get('name')}{moved}"
+
+
 @campaigns_app.command("show")
 def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
     """One campaign: its fields, its days stored, and each program it names by its name in the index (or that it is
@@ -332,7 +338,7 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
                          ("active", "yes" if campaign.active else "no"), ("days", days)):
         table.add_row(field, escape(value))
     for i, program_id in enumerate(campaign.program_ids):
-        said = (unchecked if found is None else str(found[program_id].get("name")) if program_id in found
+        said = (unchecked if found is None else _named(program_id, found[program_id]) if program_id in found
                 else f"{NOT_INDEXED}; `amx search` finds a program's id")
         table.add_row("programs" if i == 0 else "", escape(f"{program_id[:80]}  {said}"))
     if not campaign.program_ids:

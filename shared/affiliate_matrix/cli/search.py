@@ -57,9 +57,15 @@ def show(program_id: str):
     rt = open_runtime()
     rt.index.ensure_index(PROGRAMS_INDEX)
     doc = rt.index.get(PROGRAMS_INDEX.name, program_id)
+    if doc is None:  # its id moved (a migration or an import gave it another): shown under its id now
+        from affiliate_matrix.moves import moved_to
+
+        doc = moved_to(rt.index, [program_id]).get(program_id)
     if doc is None:
         raise NotFoundError(f"program {program_id[:80]!r} is not in the index")
     program = from_document(doc)
+    if program.id != program_id:
+        console.print(f"[yellow]{escape(program_id[:80])} moved to {program.id}[/]", highlight=False)
     domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")

@@ -63,6 +63,16 @@ def serve(rt, request, route: Callable, with_flags: bool = True) -> tuple:
     return answer
 
 
+def serve_unrouted(handle: Callable) -> None:
+    """Send what functions-framework answers itself to the function's own `handle`: /favicon.ico, /robots.txt and a
+    path holding a line break (which Werkzeug's routing takes for none) got Flask's HTML page, not the function's JSON
+    error (or the web's page), with none of its headers. Called by each entry point, as it is loaded."""
+    import flask
+    import functions_framework
+
+    functions_framework.errorhandler(404)(lambda _error: handle(flask.request))
+
+
 def _leave_the_rest(request) -> None:
     """functions-framework reads what a route left of the body, whole and into memory, before it answers (its
     read_request): a body of any size, or one that never ends, with or without a token. What is left is read

@@ -20,7 +20,7 @@ from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, dispatcher
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, without_url_credentials
 
 log = get_logger()
 
@@ -67,11 +67,20 @@ def damaged_as_stored(rt, connection_id: str, etag: str) -> Connection | None:
     return salvaged(stored.data, connection_id) if stored.etag == etag else None
 
 
+def shown_to(connection: dict, role: str) -> dict:
+    """A base_url stored with a credential in its query (before writes refused one) is shown to a read token as the
+    logs show it; an admin token, which writes connections back whole, sees it as stored."""
+    url = connection.get("base_url")
+    if role == "admin" or not url:
+        return connection
+    return {**connection, "base_url": without_url_credentials(url)}
+
+
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
                          read_only=frozenset({"version", "generation", "last_sync", "healthy", "health_reason",
                                               "fenced"}),
                          check=checked, check_stored=checked_against_store, carry=next_version, created=created,
-                         patch=True, deleting=announce_deleted, deleted=lambda: shapes().Deletion,
+                         patch=True, shown=shown_to, deleting=announce_deleted, deleted=lambda: shapes().Deletion,
                          written_unchanged="or, its fields unchanged, was written again with a new ETag to fence off a "
                                            "delete announced on yours that never came",
                          damaged_remedy="delete it and create it again (amx connections delete {id}, or DELETE "

@@ -34,8 +34,10 @@ def run(rt, data: dict):
         [n.strip() for n in settings.discovery_niches.split(",") if n.strip()]
     languages = data.get("languages") or ([data["language"]] if data.get("language") else None) or \
         settings.discovery_languages.split(",")
-    if not isinstance(niches, list) or not all(isinstance(n, str) and 0 < len(n) <= MAX_NICHE for n in niches):
-        raise InvalidInput(f"niches: a list of 1-{MAX_NICHE} character strings")
+    # a blank niche's dorks search for no niche at all ('"affiliate program" '), as a rule's discover action refuses it
+    if not isinstance(niches, list) or not all(isinstance(n, str) and n.strip() and len(n) <= MAX_NICHE
+                                               for n in niches):
+        raise InvalidInput(f"niches: a list of 1-{MAX_NICHE} character strings, none blank")
     if len(niches) > 50:
         raise InvalidInput("niches: at most 50 per run")
     if not isinstance(languages, list) or not 0 < len(languages) <= 10 or \

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.", 204: "Done; nothing to say.",
          304: "Not modified since the ETag sent in If-None-Match.",
+         308: "Moved for good: the same request at Location (this API's own path) answers it.",
          400: "A parameter or field is wrong; the message names it.", 401: "No valid bearer token.",
          403: "This needs an admin token.", 404: "No such route or item.", 405: "Not for this method.",
          409: "It exists already, or is disabled.", 412: "The ETag in If-Match is stale: read again.",
@@ -115,6 +116,8 @@ def responses(route: "Route", answer: dict | None) -> dict:
     for status in sorted({*route.statuses, *common}):
         if status == 304:
             out["304"] = {"description": WORDS[304]}
+        elif status == 308:
+            out["308"] = {"description": WORDS[308], "headers": {"Location": {"schema": {"type": "string"}}}}
         elif status < 300:
             out[str(status)] = json_body(status)
         else:

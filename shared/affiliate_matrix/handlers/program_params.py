@@ -165,13 +165,18 @@ def _day_or_time(value, info):
 
 def _program_id(value, info):
     """A program's id as the index gives it (p_ and 16 hex digits); another is refused in words, not as the pattern."""
-    if isinstance(value, str) and not re.fullmatch(_PROGRAM_ID, value):
+    if isinstance(value, str) and not is_program_id(value):
         raise refuse(f"{info.field_name} must be a program's id, p_ and 16 hex digits as amx search and the API list "
                      f"them, not {value[:40]!r}")
     return value
 
 
 _PROGRAM_ID = r"p_[0-9a-f]{16}"
+
+
+def is_program_id(value) -> bool:
+    """Whether `value` has a program id's shape (p_ and 16 hex digits)."""
+    return isinstance(value, str) and re.fullmatch(_PROGRAM_ID, value) is not None
 # the pattern for the OpenAPI document; the validator, run first, refuses in words
 ProgramIdText = Annotated[str, Field(pattern=f"^{_PROGRAM_ID}$"), BeforeValidator(_program_id)]
 

@@ -68,11 +68,14 @@ def api() -> Api:
                       "headers from the search's first page, and builds no file)",
               media={"text/csv": {"type": "string"}, "application/x-ndjson": {"type": "string"},
                      "application/vnd.apache.parquet": {"type": "string", "format": "binary"}}),
-        Route("GET", "/programs/{program_id}", lambda call: _cached(call, PROGRAMS_INDEX, lambda: program(
-            call.rt, call.params.program_id)), program_answer, program_id_params, summary="One program with per-field "
-              "provenance", **cached_ok),
-        Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params)),
-              changes_answer, changes_params, summary="What changed, newest first", **cached_ok),
+        Route("GET", "/programs/{program_id}", program_route, program_answer, program_id_params,
+              summary="One program with per-field provenance; a permanent redirect (308, Location) to the program's "
+                      "id now when its id moved (a migration or an import gave it another)",
+              statuses=(304, 308), headers=("ETag",)),
+        Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params),
+                                                      with_moves=bool(call.params.program_id)),
+              changes_answer, changes_params, summary="What changed, newest first (a program's changes under the ids "
+                                                      "it had before its id moved too)", **cached_ok),
         Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
             call.rt, call.params)), merchants_answer, merchants_params, summary="Merchants whose programs match q",
               **cached_ok),
@@ -135,8 +138,29 @@ def merchant_route(call):
     return _cached(call, PROGRAMS_INDEX, lambda: merchant_view(call.rt.index, call.params.merchant_key))
 
 
-def _cached(call, index, answer):
-    return cached(call.rt, call.request, index.name, answer)
+def program_route(call):
+    try:
+        return _cached(call, PROGRAMS_INDEX, lambda: program(call.rt, call.params.program_id))
+    except NotFoundError:
+        return moved_program(call.rt, call.request, call.params.program_id)
+
+
+def moved_program(rt, request, program_id: str) -> tuple:
+    """The permanent redirect (308) of a program the index does not hold to its id now, when its id moved (moves.py),
+    with the same query string: a bookmark or a link to the old id finds it. Its 404 when it did not. The Location is
+    this API's own path, to an id of a program's shape: never another site."""
+    from affiliate_matrix.handlers.program_params import is_program_id
+    from affiliate_matrix.moves import moved_to
+
+    now = moved_to(rt.index, [program_id]).get(program_id, {}).get("id")
+    if not is_program_id(now):
+        raise not_indexed(program_id)
+    query = request.query_string.decode("latin-1")
+    return "", 308, {"Location": f"{request.script_root}/programs/{now}" + (f"?{query}" if query else "")}
+
+
+def _cached(call, index, answer, with_moves: bool = False):
+    return cached(call.rt, call.request, index.name, answer, with_moves)
 
 
 def etag_of(generation: str, path: str, args, flagged: tuple[str, ...] = ()) -> str:
@@ -146,15 +170,21 @@ def etag_of(generation: str, path: str, args, flagged: tuple[str, ...] = ()) -> 
     return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
 
 
-def cached(rt, request, index_name: str, answer):
+def cached(rt, request, index_name: str, answer, with_moves: bool = False):
     """Answer from the cache while the index generation is unchanged; 304 when the client has it."""
-    return respond(*cached_body(rt, request, index_name, answer))
+    return respond(*cached_body(rt, request, index_name, answer, with_moves=with_moves))
 
 
-def cached_body(rt, request, index_name: str, answer, flagged: tuple[str, ...] = ()) -> tuple[dict | None, dict]:
+def cached_body(rt, request, index_name: str, answer, flagged: tuple[str, ...] = (),
+                with_moves: bool = False) -> tuple[dict | None, dict]:
     """The answer's body (None when the client's copy is current) and its caching headers; `flagged`: the flags that
-    can change the answer."""
+    can change the answer; `with_moves`: an answer that reads the records of moved ids (moves.py), whose generation
+    it is kept under too."""
     generation = rt.index.generation(index_name)
+    if with_moves:
+        from affiliate_matrix.moves import moves_generation
+
+        generation = f"{generation}|{moves_generation(rt.index)}"
     if index_name == PROGRAMS_INDEX.name:
         warm_after(rt, generation)
     etag = etag_of(generation, request.path, request.args, flagged)
@@ -352,6 +382,10 @@ def changes_with(rt, params) -> dict:
     ranges = {"recorded_at": Range(gte=params.since.isoformat())} if params.since else {}
     filters = {f: getattr(params, name) for name, f in (("program_id", "program_id"), ("field", "fields"),
                                                          ("change", "change")) if getattr(params, name) is not None}
+    if params.program_id:  # a program's changes recorded before its id moved are its history too
+        from affiliate_matrix.moves import moved_into
+
+        filters["program_id"] = [*params.program_id, *moved_into(rt.index, params.program_id)]
     result = rt.index.search(DELTAS_INDEX.name, SearchQuery(
         filters=filters, ranges=ranges, size=params.limit, cursor=params.cursor,
         sort=[SortKey(field="recorded_at", order="desc"), SortKey(field="id", order="desc")]))

@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from functools import cache
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.documents import Collection, load
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, whole
-from affiliate_matrix.rules.model import Rule, checked, trigger_type
+from affiliate_matrix.rules.model import Rule, RuleId, checked, trigger_type
 
 PING = "dev.knative.sources.ping"
 
@@ -50,7 +50,7 @@ RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged wh
 
 class ActivationsParams(Shape):
     model_config = ConfigDict(extra="forbid")
-    rule_id: str | None = Field(None, max_length=63)
+    rule_id: RuleId | None = None  # one no rule can have is a 400, not an empty list as if it never fired
     limit: whole(1, 500) = 50
 
 

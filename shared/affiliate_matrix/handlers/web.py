@@ -122,7 +122,12 @@ def dispatch(rt, request, page):
     if program_id and program_id != path and "/" not in program_id:
         if not _PROGRAM_ID.fullmatch(program_id):  # no program has it: not looked up, but named as one that has
             raise api.not_indexed(program_id)
-        return page.render("program.html", **pages.program_page(rt, program_id))
+        try:
+            context = pages.program_page(rt, program_id)
+        except NotFoundError:  # its id moved: the API's redirect, to this site's page of the id now
+            _, status, headers = api.moved_program(rt, request, program_id)
+            return page.redirect(headers["Location"], status=status)
+        return page.render("program.html", **context)
     if path == "/merchants":
         params = api.parameters(api.merchants_params(), args, {})
         return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
@@ -219,13 +224,13 @@ class Page:
         if not kept or not hmac.compare_digest(sent, kept):  # bytes: compare_digest refuses non-ASCII text
             raise InvalidInput("the form's CSRF token is missing or stale: reload the page and send it again")
 
-    def redirect(self, location: str, session: str | None = None, forget: bool = False):
+    def redirect(self, location: str, session: str | None = None, forget: bool = False, status: int = 303):
         if session is not None:
             self.cookie(SESSION, session, max_age=SESSION_SECONDS)
         elif forget:
             self.cookie(SESSION, "", max_age=0)
         self.headers["Location"] = location
-        return "", 303, self.headers
+        return "", status, self.headers
 
     def render(self, template: str, status: int = 200, **context):
         html = render.render(template, csrf=self.csrf, signed_in=self.signed_in, path=self.request.path, **context)

@@ -32,6 +32,7 @@ LOOP_COOLDOWN_S = 600
 # The most characters of a reason a person gives for disabling a rule (as a connection's): it is shown in every
 # listing. A rule stored with a longer one still reads, and a failure's reason (the engine's) is not held to it.
 MAX_REASON = 500
+MAX_SEVERITY = 100  # characters of an alert's severity (a word: info, warning, critical)
 # A notify or alert text's {placeholder}: a name the activation's inputs hold (engine.event_values fills them), or the
 # rule's id. One they never hold would be sent as nothing on every firing, so it is refused when the rule is written.
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -140,12 +141,23 @@ def checked(rule: Rule) -> Rule:
 
     check_name(rule.description, "description", lines=True)
     check_reason(rule.disabled_reason or "")
+    # what an alert records and a notify posts, shown as written as the description is; a severity is a keyword of
+    # the alerts index, which OpenSearch refuses past 32,766 bytes (every such alert failed there, and only there)
+    if "text" in rule.action.params:
+        check_name(str(rule.action.params["text"]), "action.params.text", lines=True)
+    if "severity" in rule.action.params:
+        severity = str(rule.action.params["severity"])
+        check_name(severity, "action.params.severity")
+        if len(severity) > MAX_SEVERITY:
+            raise InvalidInput(f"action.params.severity: {len(severity):,} characters; at most {MAX_SEVERITY} (a "
+                               "word: info, warning, critical)")
     schedule = rule.trigger.schedule
     if schedule is not None:
         from datetime import UTC, datetime
 
         from cronsim import CronSim, CronSimError
 
+        check_name(schedule, "trigger.schedule")  # cron takes a line break or a tab between fields: two lines shown
         try:
             CronSim(schedule, datetime.now(UTC))
         except CronSimError as exc:

@@ -41,10 +41,13 @@ def _is_name(name) -> bool:
 
 # The records of this port are collections.namedtuple's: immutable, at a fraction of a frozen dataclass's cost to define
 # (every start pays it), and of typing.NamedTuple's (which evaluates and checks each field's annotation): their types
-# are in comments. An IndexSpec: name (str), version (int), fields (dict[str, FieldType]), id_field (str), and upgrade
+# are in comments. An IndexSpec: name (str), version (int), fields (dict[str, FieldType]), id_field (str), upgrade
 # (Callable[[dict], dict] | None): how a document of an older version becomes one of this version, as a fresh write
-# would make it; None: documents are copied as they are. Code, not part of the stored spec.
-_IndexSpecFields = namedtuple("_IndexSpecFields", "name version fields id_field upgrade", defaults=("id", None))
+# would make it; None: documents are copied as they are; and combine (Callable[[list[dict]], dict] | None): the one
+# document that upgraded documents landing on one id make (an upgrade may move a document to another id), in whatever
+# order they come; None: a migration landing two on one id is refused (Landings). Code, not part of the stored spec.
+_IndexSpecFields = namedtuple("_IndexSpecFields", "name version fields id_field upgrade combine",
+                              defaults=("id", None, None))
 
 
 class IndexSpec(_IndexSpecFields):
@@ -59,10 +62,10 @@ class IndexSpec(_IndexSpecFields):
             raise ValueError(f"id field {self.id_field!r} must be declared as keyword")
         return self
 
-    def __eq__(self, other) -> bool:  # the upgrade is code, not part of the spec
+    def __eq__(self, other) -> bool:  # the upgrade and combine are code, not part of the spec
         return isinstance(other, IndexSpec) and self.to_json() == other.to_json()
 
-    def __ne__(self, other) -> bool:  # tuple's own would compare the upgrade too
+    def __ne__(self, other) -> bool:  # tuple's own would compare the code too
         return not self == other
 
     __hash__ = None  # its fields are a dict
@@ -437,6 +440,105 @@ def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Itera
             else:
                 reason = f"{type(exc).__name__}: {exc}"
             result.errors.append((str(doc_id), f"cannot be upgraded to v{spec.version} ({reason})"))
+
+
+class Landings:
+    """Where a migration's copy lands each document of the old version in the new one. An upgrade may move a document
+    to another id (programs v16 re-keys a program), and two landing on one id were one written over the other, lost,
+    with the migration reporting success. The first to land on an id is written; each later one is kept here, to be
+    combined with it once the copy is whole (together)."""
+
+    def __init__(self, spec: IndexSpec):
+        self.spec = spec
+        self.ids: set[str] = set()
+        self.moved: dict[str, str] = {}  # new id -> the old id of the first document landing there, where it differs
+        self.later: dict[str, list[tuple[str, dict]]] = {}  # new id -> (old id, document) of each that landed later
+
+    def first(self, old_id: str, doc: dict) -> bool:
+        """Whether `doc` (upgraded from the document `old_id`) is the first to land on its id: written now."""
+        new_id = doc.get(self.spec.id_field) if isinstance(doc, dict) else None
+        if not isinstance(new_id, str) or new_id not in self.ids:
+            if isinstance(new_id, str):  # (one with no id is the adapter's to refuse)
+                self.ids.add(new_id)
+                if new_id != old_id:
+                    self.moved[new_id] = old_id
+            return True
+        self.later.setdefault(new_id, []).append((old_id, doc))
+        return False
+
+    def moves(self) -> dict[str, str]:
+        """Old id -> new id of each document the copy landed on another id than its own (recorded: MOVED_INDEX)."""
+        firsts = {old_id: new_id for new_id, old_id in self.moved.items()}
+        return firsts | {old_id: new_id for new_id, later in self.later.items() for old_id, _ in later
+                         if old_id != new_id}
+
+    def combined(self) -> int:
+        """How many documents landed on an id another had landed on first."""
+        return sum(map(len, self.later.values()))
+
+    def together(self, stored, result: BulkResult) -> list[dict]:
+        """Each id several documents landed on as one document, spec.combine of them all (`stored(id)`: the first's,
+        as written); one combine cannot make is added to result.errors, which aborts the migration. A spec with no
+        combine refuses the migration, naming the documents: which of them holds what is its code's to say."""
+        if not self.later:
+            return []
+        name, version = self.spec.name, self.spec.version
+        landed = {new_id: [self.moved.get(new_id, new_id), *(old_id for old_id, _ in later)]
+                  for new_id, later in self.later.items()}
+        if self.spec.combine is None:
+            new_id, old_ids = next(iter(landed.items()))
+            more = f" ({len(landed) - 1} more ids alike)" if len(landed) > 1 else ""
+            raise InvalidInput(f"migration of {name!r} to v{version} aborted before the swap: documents "
+                               f"{', '.join(old_ids)} all become {new_id}, one written over another{more}")
+        from affiliate_matrix.observability import get_logger
+
+        together = []
+        for new_id, later in self.later.items():
+            try:
+                one = self.spec.combine([stored(new_id), *(doc for _, doc in later)])
+                if one.get(self.spec.id_field) != new_id:
+                    raise ValueError(f"combined under another id, {str(one.get(self.spec.id_field))[:100]!r}")
+            except (KeyError, TypeError, ValueError) as exc:
+                result.errors.append((new_id, f"documents {', '.join(landed[new_id])} land on it and cannot be "
+                                              f"combined ({type(exc).__name__}: {exc})"[:500]))
+                continue
+            together.append(one)
+            get_logger().warning("index.migration_combined", index=name, version=version, id=new_id,
+                                 documents=landed[new_id])
+        return together
+
+
+# The ids documents moved from: a migration whose upgrade gives a document another id (programs v16 re-keyed a name in
+# another script), or an import of a file exported before it, records old id -> new id in the step that moves it, so
+# what names the old id (a link, a feed's earlier entries, a campaign) still finds the document (moves.py reads them).
+# A record's id is "<index>:<old id>".
+MOVED_INDEX = IndexSpec("moved", 1, {"id": "keyword", "index": "keyword", "old": "keyword", "to": "keyword",
+                                     "at": "date", "by": "keyword"})
+
+
+def move_records(name: str, moves: dict[str, str], by: str) -> tuple[list[dict], list[str]]:
+    """The records of `moves` (old id -> new id, of index `name`), and the ids of the records they end: a new id is a
+    document's now, so a record of that id moving on is stale and goes, and no chain of moves can come back to itself
+    (each record written leaves its target none)."""
+    at = datetime.now(UTC).isoformat()  # when, for people: no decision reads it
+    records = [{"id": f"{name}:{old}", "index": name, "old": old, "to": new, "at": at, "by": by}
+               for old, new in moves.items() if old != new]
+    return records, [f"{name}:{new}" for new in set(moves.values()) - set(moves)]
+
+
+def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str) -> None:
+    """`moves` recorded (move_records) through the port, for a writer that has no transaction around its move: a
+    migration on OpenSearch records them before its alias swap, an import before it writes the programs (a record whose
+    old id is still held is not followed: moves.py)."""
+    records, ended = move_records(name, moves, by)
+    if not records:
+        return
+    index.ensure_index(MOVED_INDEX)
+    for record_id in index.get_many(MOVED_INDEX.name, ended):
+        index.delete(MOVED_INDEX.name, record_id, refresh=True)
+    result = index.bulk_upsert(MOVED_INDEX.name, records, refresh=True)
+    if result.errors:
+        raise InvalidInput(f"the moves of {name} could not be recorded: {result.errors[0]}")
 
 
 def utc_time(value) -> datetime:

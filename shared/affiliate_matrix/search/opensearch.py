@@ -2,16 +2,16 @@
 
 The spec becomes a strict mapping (unknown fields are per-item errors, as in SQLite) with the
 spec itself kept in the mapping's `_meta`, so any reader can rebuild the query contract.
-Bulk writes check every item: 429s are retried with backoff by the helper, everything else
-is returned as a per-item error, never dropped.
+Bulk writes check every item: 429s are retried with backoff within the chunk's time bound
+(_bulk_items), everything else is returned as a per-item error, never dropped.
 """
 
 import json
 import ssl
+from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
-import httpx
 from opensearchpy import ConflictError as OSConflictError
 from opensearchpy import Connection
 from opensearchpy import ConnectionError as OSConnectionError
@@ -20,15 +20,15 @@ from opensearchpy import NotFoundError as OSNotFoundError
 from opensearchpy import OpenSearch, RequestError, Transport, TransportError, helpers
 from opensearchpy import SSLError as OSSSLError
 
-from affiliate_matrix.errors import (BackendUnavailable, ConfigError, FetchError, InvalidInput, NotFoundError,
-                                    tls_failed, tls_reason, without_credentials)
-from affiliate_matrix.netguard import bounded_client, deadline
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, InvalidInput, NotFoundError, tls_reason,
+                                    without_credentials)
+from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, sleep_within, unanswered_as
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded,
-    validate_query, whole_value,
+    expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, record_moves,
+    searched_words, upgraded, validate_query, whole_value,
 )
 
 log = get_logger()
@@ -165,9 +165,9 @@ def _answering(what: str):
 
 
 def _node_failed(info: dict) -> bool:
-    """Whether a bulk item failed for the node's sake (no answer, a 429 past the helper's retries, a 5xx), not the
-    document's (a 400: a mapping refusing it). The helper gives each item of a chunk the node did not take the
-    chunk's failure, its status "N/A" when nothing answered."""
+    """Whether a bulk item failed for the node's sake (no answer, a 429 past _bulk_items' retries, a 5xx), not the
+    document's (a 400: a mapping refusing it). Each item of a chunk the node did not take has the chunk's failure,
+    its status "N/A" when nothing answered."""
     status = info.get("status")
     if not isinstance(status, int):
         return "exception" in info
@@ -223,12 +223,9 @@ class _BoundedConnection(Connection):
         try:
             response = self.client.request(method, url, content=body, headers={**self.headers, **(headers or {})},
                                            timeout=timeout or self.timeout)
-        except (httpx.TransportError, FetchError) as exc:  # FetchError: the name did not resolve (in time)
-            if tls_failed(exc):
-                raise OSSSLError("N/A", str(exc), exc) from None
-            if isinstance(exc, httpx.TimeoutException):
-                raise ConnectionTimeout("TIMEOUT", str(exc), exc) from None
-            raise OSConnectionError("N/A", str(exc), exc) from None
+        except UNANSWERED as exc:
+            kind = unanswered_as(exc, tls=OSSSLError, timeout=ConnectionTimeout, unreachable=OSConnectionError)
+            raise kind("TIMEOUT" if kind is ConnectionTimeout else "N/A", str(exc), exc) from None
         raw = response.content.decode("utf-8", "surrogatepass")
         self._raise_warnings(response.headers.get_list("warning"))
         if not 200 <= response.status_code < 300 and response.status_code not in ignore:
@@ -248,6 +245,41 @@ class _CallsWithinTimeout(Transport):
         seconds = timeout or (params or {}).get("request_timeout") or self.kwargs["timeout"]
         with deadline(float(seconds)):
             return super().perform_request(method, url, params, body, timeout, ignore, headers)
+
+
+# Bulk writes go in chunks of up to 500 documents and 10 MiB; a document the node answers 429 (too many requests) is
+# sent again up to 4 times, after 0.5 s, then twice as long each time (7.5 s in all).
+_CHUNK_DOCS, _CHUNK_BYTES, _BULK_RETRIES, _FIRST_WAIT_S = 500, 10 * 1024 * 1024, 4, 0.5
+
+
+def _bulk_items(client: OpenSearch, actions) -> Iterator[tuple[bool, dict]]:
+    """(ok, item) for each action, as helpers.streaming_bulk gives them (raising nothing: a chunk the node did not take
+    is each of its items failed), but each chunk's attempts and the waits between them within BATCH_TIMEOUT_S in all,
+    where the helper waited (time.sleep) outside any bound: a chunk answered 429 held its caller up to 7.5 s past it.
+    A wait that would end past the bound is not waited: the items still answered 429 are given as they are."""
+    serializer = client.transport.serializer
+    for data, lines in helpers._chunk_actions(map(helpers.expand_action, actions), _CHUNK_DOCS, _CHUNK_BYTES,
+                                              serializer):
+        answered = []  # (given once the chunk is done: its deadline is not the caller's while it reads them)
+        with deadline(BATCH_TIMEOUT_S):
+            for attempt in range(_BULK_RETRIES + 1):
+                refused = []
+                for sent, (ok, item) in zip(data, helpers._process_bulk_chunk(
+                        client, lines, data, False, False, request_timeout=BATCH_TIMEOUT_S)):
+                    (info,) = item.values()
+                    (refused if not ok and info.get("status") == 429 else answered).append((sent, (ok, item)))
+                if not refused or attempt == _BULK_RETRIES or not sleep_within(_FIRST_WAIT_S * 2 ** attempt):
+                    answered += refused
+                    break
+                data = [sent for sent, _ in refused]
+                lines = [line for sent in data for line in map(serializer.dumps, sent)]
+        yield from (outcome for _, outcome in answered)
+
+
+def _copied(spec: IndexSpec, new: str, doc: dict, old_id: str | None = None) -> dict:
+    """A migration's write of an upgraded document into the new version: under its id as upgraded (programs v16 moves a
+    re-keyed program), as the embedded index writes it."""
+    return {"_op_type": "index", "_index": new, "_id": doc.get(spec.id_field, old_id), "_source": as_indexed(spec, doc)}
 
 
 class OpenSearchIndex(SearchIndex):
@@ -351,7 +383,9 @@ class OpenSearchIndex(SearchIndex):
                 state = self.client.cluster.state(metric="metadata,routing_table", index=self._alias(name),
                                                   filter_path=_SHARD_COPY)
         except OSNotFoundError:
-            raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
+            state = {}
+        if not state.get("metadata", {}).get("indices"):  # (an alias naming nothing answers no metadata, not a 404)
+            raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})")
         (physical, meta), = state["metadata"]["indices"].items()
         shards = state["routing_table"]["indices"][physical]["shards"]
         primaries = {shard: next((c.get("allocation_id", {}).get("id") for c in copies if c.get("primary")), None)
@@ -421,10 +455,12 @@ class OpenSearchIndex(SearchIndex):
             # The copy searches `old`, and a search sees only what a refresh made visible: a write acknowledged just
             # before the block would be left behind.
             self.client.indices.refresh(index=old, request_timeout=BATCH_TIMEOUT_S)
-            copied, failures = self._copy(old, new, spec)
+            copied, failures, moved = self._copy(old, new, spec)
             if failures:
                 raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
                                    f"{len(failures)} documents do not fit, e.g. {failures[0][0]}: {failures[0][1]}")
+            # before the swap: a swap that fails leaves records of old ids still held, which are not followed
+            record_moves(self, spec.name, moved, f"migration of {spec.name} to v{spec.version}")
             self.client.indices.update_aliases(body={"actions": [
                 {"remove": {"index": old, "alias": alias}},
                 {"add": {"index": new, "alias": alias, "is_write_index": True}}]})
@@ -438,8 +474,9 @@ class OpenSearchIndex(SearchIndex):
         self._ism(old, retire=True)
         return copied
 
-    def _copy(self, old: str, new: str, spec: IndexSpec) -> tuple[int, list[tuple[str, str]]]:
-        """Every document of `old` into `new`: how many landed, and (id, reason) for each that did not.
+    def _copy(self, old: str, new: str, spec: IndexSpec) -> tuple[int, list[tuple[str, str]], dict[str, str]]:
+        """Every document of `old` into `new`: how many landed, (id, reason) for each that did not, and the ids the
+        upgrade moved (old -> new).
         On the node (reindex) when documents are copied as they are; through here when spec.upgrade
         reshapes each one, which only this code knows how to do, or when they have text, whose narrowed form (FOLDED)
         only this code makes and _source does not hold."""
@@ -451,27 +488,33 @@ class OpenSearchIndex(SearchIndex):
                 result = exc.info if isinstance(exc.info, dict) and exc.info.get("failures") else {
                     "failures": [{"id": None, "cause": {"reason": str(exc.error)}}]}
             failures = [(str(f.get("id")), str(f.get("cause", {}).get("reason"))) for f in result.get("failures", [])]
-            return result.get("created", 0) + result.get("updated", 0), failures
-        result = BulkResult()
+            return result.get("created", 0) + result.get("updated", 0), failures, {}
+        result, landings = BulkResult(), Landings(spec)
 
         def actions():
             for hit in helpers.scan(self.client, index=old, query={"query": {"match_all": {}}}, size=500,
                                    request_timeout=BATCH_TIMEOUT_S):
                 for doc in upgraded(spec, [hit["_source"]], result):
-                    # under its id as upgraded (programs v16 moves a re-keyed program), as the embedded index writes it
-                    doc_id = doc.get(spec.id_field, hit["_id"])
-                    yield {"_op_type": "index", "_index": new, "_id": doc_id, "_source": as_indexed(spec, doc)}
+                    if landings.first(hit["_id"], doc):
+                        yield _copied(spec, new, doc, hit["_id"])
 
-        for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500, raise_on_error=False,
-                                               raise_on_exception=False, max_retries=4,
-                                               request_timeout=BATCH_TIMEOUT_S):
+        self._copy_into(new, actions(), result)
+        if not result.errors:  # documents an upgrade landed on one id, combined over the first one written (a get
+            # reads it as written, refreshed or not)
+            together = landings.together(lambda doc_id: self.client.get(
+                index=new, id=doc_id, request_timeout=BATCH_TIMEOUT_S)["_source"], result)
+            self._copy_into(new, (_copied(spec, new, doc) for doc in together), BulkResult(errors=result.errors))
+            result.indexed += landings.combined()  # (written again, not copied again)
+        self.client.indices.refresh(index=new, request_timeout=BATCH_TIMEOUT_S)
+        return result.indexed, result.errors, landings.moves()
+
+    def _copy_into(self, new: str, actions, result: BulkResult) -> None:
+        for ok, item in _bulk_items(self.client, actions):
             if ok:
                 result.indexed += 1
             else:
                 info = item.get("index", {})
                 result.errors.append((str(info.get("_id")), _reason(info.get("error"))))
-        self.client.indices.refresh(index=new, request_timeout=BATCH_TIMEOUT_S)
-        return result.indexed, result.errors
 
     def rollback(self, name):
         version = previous_version(self.status(name))
@@ -563,10 +606,7 @@ class OpenSearchIndex(SearchIndex):
                 yield action
 
         with _answering(f"bulk into {alias}"):
-            for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500,
-                                                   max_chunk_bytes=10 * 1024 * 1024, raise_on_error=False,
-                                                   raise_on_exception=False, max_retries=4, initial_backoff=0.5,
-                                                   max_backoff=8, request_timeout=BATCH_TIMEOUT_S):
+            for ok, item in _bulk_items(self.client, actions()):
                 if ok:
                     result.indexed += 1
                     continue

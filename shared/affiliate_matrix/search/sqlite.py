@@ -5,21 +5,29 @@ tables of (doc, field, value) for keyword and numeric values, all written in one
 Searches read those tables into memory once per index generation (`columns.py`) and filter, count
 facets, score and sort there; `fts.py` expands typos and lets FTS5 match words the in-memory text column cannot.
 Aliases and specs live in two small tables beside them.
+
+Each process uses a connection it opened itself: SQLite's locks are a process's own, and a connection carried across
+fork() into a child reads and writes there holding none of them (SQLite's How To Corrupt, §2.6:
+https://www.sqlite.org/howtocorrupt.html#_carrying_an_open_database_connection_across_a_fork_). A connection is
+closed before a fork (gunicorn's master opens the index when it imports the function, to check it at start, then forks
+the worker) and at exit, and the next use opens one.
 """
 
+import atexit
 import json
 import os
 import sqlite3
 import threading
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
 from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
-    begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value, expansions,
-    migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded, utc_time,
-    validate_query, whole_value,
+    EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
+    SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
+    expansions, migration_holder, migration_running, move_records, narrowed, previous_version, ranges_of,
+    searched_words, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import fts_match, near, plain, read_vocabulary
 
@@ -97,6 +105,24 @@ class _Connection(sqlite3.Connection):
             return super().executemany(*args)
 
 
+_OPENED: weakref.WeakSet = weakref.WeakSet()  # the indexes this process has made
+
+
+def _close_each() -> None:
+    for index in list(_OPENED):
+        index.close()
+
+
+# Before a fork, so that the child opens its own connection: one the parent still held open there (even unused)
+# made SQLite in the child count the parent's locks as the child's, and its own connection then took none. At exit,
+# so that the last process out checkpoints the WAL into the file and removes it, as SQLite does on the last close: a
+# process that ends does not reliably free its objects (a function's are frozen before the fork, server.py), and one
+# that ended with its connection open left its writes in the WAL for the next start to read whole and checkpoint.
+# Registered at import, it runs after what registers later (atexit's order), such as the query log's last write.
+os.register_at_fork(before=_close_each)
+atexit.register(_close_each)
+
+
 class SqliteSearchIndex(SearchIndex):
     BUSY_TIMEOUT_S = 30  # how long a write waits for another's lock before it is BackendUnavailable
 
@@ -105,12 +131,10 @@ class SqliteSearchIndex(SearchIndex):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                  timeout=self.BUSY_TIMEOUT_S,
-                                  factory=_Connection)
-        self.db.path = str(self.path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._db: _Connection | None = None
+        self._columns: dict = {}
+        _OPENED.add(self)
+        self.db.execute("PRAGMA journal_mode=WAL")  # kept in the file: every later connection is in WAL mode
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_index(physical TEXT PRIMARY KEY, spec TEXT NOT NULL)")
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_alias(alias TEXT PRIMARY KEY, physical TEXT NOT NULL)")
         # A counter per physical index, bumped by every write: caches key on it.
@@ -120,7 +144,29 @@ class SqliteSearchIndex(SearchIndex):
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_file(incarnation TEXT NOT NULL)")
         self.incarnation = self._incarnation()
         self._vocab: dict[str, tuple] = {}
-        self._columns: dict = {}
+
+    @property
+    def db(self) -> _Connection:
+        """This process's connection to the file, opened by the first use after a fork or close()."""
+        db = self._db
+        if db is None:
+            with self._lock:
+                if self._db is None:
+                    self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                               timeout=self.BUSY_TIMEOUT_S, factory=_Connection)
+                    self._db.path = str(self.path)
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+                db = self._db
+        return db
+
+    def close(self) -> None:
+        """Close the connection (the next use opens another). The last connection to the file to close checkpoints
+        the WAL into it and removes it."""
+        with self._lock:
+            db, self._db = self._db, None
+            self._columns = {}  # they read through the connection they were made with
+            if db is not None:
+                db.close()
 
     def _incarnation(self) -> str:
         """The file's id, drawn by the first to open it: a write only then (an insert waits for the write lock, which
@@ -136,22 +182,26 @@ class SqliteSearchIndex(SearchIndex):
     # -- lifecycle -------------------------------------------------------------------------
 
     def ensure_index(self, spec: IndexSpec) -> str:
-        physical = spec.physical(self.prefix)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                current = self.db.execute("SELECT physical FROM amx_alias WHERE alias = ?",
-                                          (f"{self.prefix}-{spec.name}",)).fetchone()
-                if current is not None:  # another version is live: moving to this one is migrate()'s job
-                    self.db.execute("COMMIT")
-                    return current[0]
-                self._create(spec)
-                self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)", (f"{self.prefix}-{spec.name}", physical))
+                physical = self._ensure(spec)
                 self.db.execute("COMMIT")
             except BaseException:
                 self._roll_back()
                 raise
         return physical
+
+    def _ensure(self, spec: IndexSpec) -> str:
+        """ensure_index inside the caller's transaction."""
+        current = self.db.execute("SELECT physical FROM amx_alias WHERE alias = ?",
+                                  (f"{self.prefix}-{spec.name}",)).fetchone()
+        if current is not None:  # another version is live: moving to this one is migrate()'s job
+            return current[0]
+        self._create(spec)
+        self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)",
+                        (f"{self.prefix}-{spec.name}", spec.physical(self.prefix)))
+        return spec.physical(self.prefix)
 
     def _roll_back(self) -> None:
         """What a failed write began, if it is still open: SQLite has rolled back by itself on a full disk
@@ -239,18 +289,25 @@ class SqliteSearchIndex(SearchIndex):
                 old_t, _ = self._resolve(spec.name)
                 self._drop(spec)  # a version a rollback left: its documents are not the live ones any more
                 self._create(spec)
-                last = 0
+                last, landings = 0, Landings(spec)
                 while True:
-                    rows = self.db.execute(f'SELECT rid, doc FROM "{old_t}_docs" WHERE rid > ? ORDER BY rid LIMIT ?',
-                                           (last, _CHUNK)).fetchall()
+                    rows = self.db.execute(f'SELECT rid, id, doc FROM "{old_t}_docs" WHERE rid > ? ORDER BY rid '
+                                           "LIMIT ?", (last, _CHUNK)).fetchall()
                     if not rows:
                         break
                     last = rows[-1][0]
-                    self._write_docs(new_t, spec, list(upgraded(spec, (json.loads(doc) for _, doc in rows), result)),
-                                     result)
+                    self._write_docs(new_t, spec, [doc for _, old_id, stored in rows
+                                                   for doc in upgraded(spec, [json.loads(stored)], result)
+                                                   if landings.first(old_id, doc)], result)
+                if not result.errors:  # documents an upgrade landed on one id, combined over the first one written
+                    together = landings.together(lambda doc_id: json.loads(self.db.execute(
+                        f'SELECT doc FROM "{new_t}_docs" WHERE id = ?', (doc_id,)).fetchone()[0]), result)
+                    self._write_docs(new_t, spec, together, BulkResult(errors=result.errors))  # copied already
+                    result.indexed += landings.combined()
                 if result.errors:
                     raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
                                        f"{len(result.errors)} documents do not fit, e.g. {result.errors[0]}")
+                self._record_moves(spec, landings.moves())  # in the swap's transaction: both, or neither
                 self._bump(new_t)
                 self.db.execute("UPDATE amx_alias SET physical = ? WHERE alias = ?",
                                 (spec.physical(self.prefix), f"{self.prefix}-{spec.name}"))
@@ -259,6 +316,22 @@ class SqliteSearchIndex(SearchIndex):
                 self._roll_back()
                 raise
         return result.indexed
+
+    def _record_moves(self, spec: IndexSpec, moved: dict[str, str]) -> None:
+        """The ids a migration moved, recorded in MOVED_INDEX (search.move_records) inside the caller's transaction."""
+        records, ended = move_records(spec.name, moved, f"migration of {spec.name} to v{spec.version}")
+        if not records:
+            return
+        self._ensure(MOVED_INDEX)
+        t, moves_spec = self._resolve(MOVED_INDEX.name)
+        for record_id in ended:
+            self._delete_doc(t, moves_spec, record_id)
+        written = BulkResult()
+        self._write_docs(t, moves_spec, records, written)
+        if written.errors:
+            raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: its moved "
+                               f"ids could not be recorded, e.g. {written.errors[0]}")
+        self._bump(t)
 
     def rollback(self, name):
         version = previous_version(self.status(name))
@@ -408,17 +481,23 @@ class SqliteSearchIndex(SearchIndex):
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 t, spec = self._resolve(name)  # under the write lock, as a write's (_write_chunk)
-                row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
-                if row:
-                    for table in ("kw", "num"):
-                        self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
-                    if "text" in spec.fields.values():
-                        self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
+                deleted = self._delete_doc(t, spec, doc_id)
+                if deleted:
                     self._bump(t)
                 self.db.execute("COMMIT")
             except BaseException:
                 self._roll_back()
                 raise
+        return deleted
+
+    def _delete_doc(self, t: str, spec: IndexSpec, doc_id: str) -> bool:
+        """Delete one document inside the caller's transaction; whether it was there."""
+        row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
+        if row:
+            for table in ("kw", "num"):
+                self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
+            if "text" in spec.fields.values():
+                self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
         return row is not None
 
     # -- reads -----------------------------------------------------------------------------

@@ -18,9 +18,9 @@ import requests
 from cachetools import TTLCache
 from requests.adapters import BaseAdapter
 
-from affiliate_matrix.errors import (AccessDenied, BackendUnavailable, ConfigError, ConflictError, FetchError,
-                                    NotFoundError, tls_failed, tls_reason, without_credentials)
-from affiliate_matrix.netguard import bounded_client, deadline
+from affiliate_matrix.errors import (AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError,
+                                    tls_reason, without_credentials)
+from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, unanswered_as
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_custom_metadata, check_path
 
@@ -66,9 +66,9 @@ class _BoundedAdapter(BaseAdapter):
             with deadline(timeout):
                 answer = self._client(verify, cert).request(request.method, request.url, headers=request.headers,
                                                             content=request.body, timeout=timeout)
-        except (httpx.TransportError, FetchError) as exc:  # FetchError: the name did not resolve (in time)
-            kind = (requests.exceptions.SSLError if tls_failed(exc) else
-                    requests.Timeout if isinstance(exc, httpx.TimeoutException) else requests.ConnectionError)
+        except UNANSWERED as exc:
+            kind = unanswered_as(exc, tls=requests.exceptions.SSLError, timeout=requests.Timeout,
+                                 unreachable=requests.ConnectionError)
             raise kind(f"{type(exc).__name__}: {exc}", request=request) from exc
         response = requests.Response()
         response.status_code, response.reason, response.url = answer.status_code, answer.reason_phrase, request.url

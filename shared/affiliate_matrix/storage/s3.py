@@ -32,9 +32,9 @@ from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
                                  ReadTimeoutError, SSLError)
 
-from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, FetchError, NotFoundError,
-                                    tls_failed, tls_reason, without_credentials)
-from affiliate_matrix.netguard import bounded_client, deadline, time_left
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, NotFoundError, tls_reason,
+                                    without_credentials)
+from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, time_left, unanswered_as
 from affiliate_matrix.storage import TOMBSTONED, ObjectStore, StoredObject, check_conditional_delete, check_key
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -77,14 +77,12 @@ class _BoundedSender:
                 raw = b"".join(answer.iter_raw())
             finally:
                 answer.close()
-        except (httpx.TransportError, FetchError) as exc:  # FetchError: the name did not resolve (in time)
-            if tls_failed(exc):
+        except UNANSWERED as exc:
+            kind = unanswered_as(exc, tls=SSLError, connect_timeout=ConnectTimeoutError, timeout=ReadTimeoutError,
+                                 unreachable=EndpointConnectionError)
+            if kind is SSLError:  # with its cause: the TLS library's words on the certificate (tls_reason)
                 raise SSLError(endpoint_url=request.url, error=exc) from exc
-            if isinstance(exc, httpx.ConnectTimeout):
-                raise ConnectTimeoutError(endpoint_url=request.url) from None
-            if isinstance(exc, httpx.TimeoutException):
-                raise ReadTimeoutError(endpoint_url=request.url) from None
-            raise EndpointConnectionError(endpoint_url=request.url) from None
+            raise kind(endpoint_url=request.url) from None
         return AWSResponse(request.url, answer.status_code, dict(answer.headers), _Answer(raw))
 
 

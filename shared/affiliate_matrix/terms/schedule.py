@@ -39,11 +39,18 @@ _TERM = r"(?:terms?|termijn|ziel|frist|d[ée]lai|plazo|prazo|termine)"
 _INVOICE = r"(?:invoices?|\w*rechnung\w*|factur\w*|fattur\w*|factuur\w*)"
 
 
+# Net terms are said of a month: "30 days after the end of the quarter" is the quarter's run, its lag outside the set.
+_OF_QUARTER_END = (r"\s+(?:(?:of|du|de|des|del|do|da|van|di|della|dem)\s+)?(?:(?:the|each|every|a|le|la|el|o|het|il|"
+                   r"jedes|chaque|cada|elk)\s+)?(?:(?:fiscal|calendar|financial)\s+)?(?:quarter|trimest|quartal|"
+                   r"kwartaal)")
+
+
 def _net(days: str, counted: bool = True) -> str:
     """Net terms: "net 30" or 30 days after the month's end; `counted`, also a term or a span from an invoice (those
     only in a clause about paying: a customer's invoice has them too)."""
-    named = (rf"\bnet(?:to|o)?[\s-]*(?:[^\W\d]+\s+)?\(?{days}\b(?!\s*%)|{days} days after the end of|"
-             rf"\b{days} {_DAYS} (?:\w+ ){{0,3}}?(?:end of|ende|fin|final|einde|fim|cierre|monatsende)")
+    named = (rf"\bnet(?:to|o)?[\s-]*(?:[^\W\d]+\s+)?\(?{days}\b(?!\s*%)|"
+             rf"\b{days} {_DAYS} (?:\w+ ){{0,3}}?(?:end of|ende|fin|final|einde|fim|cierre|monatsende|month[\s-]end|"
+             rf"{_LAST_DAY})(?!{_OF_QUARTER_END})")
     return named if not counted else named + (
             rf"|{_TERM}\s+(?:(?:van|of|de|von|di)\s+)?{days}[\s-]+{_DAYS}|{days}[\s-]+{_DAYS}?[\s-]*(?:payment\s+)?terms\b|"
             rf"\b{days} {_DAYS} (?:\w+ ){{0,4}}?{_INVOICE}")
@@ -55,7 +62,10 @@ def _net(days: str, counted: bool = True) -> str:
 _LAST_DAY = (r"(?:(?:last|final)\s+(?:(?:business|working|calendar)\s+)?day|letzten\s+(?:werk|kalender)?tag|"
              r"derni(?:er|ère)\s+jour(?:\s+ouvr[ée])?|[úu]ltimo\s+d[íi]a(?:\s+(?:h[áa]bil|[úu]til))?|"
              r"laatste\s+(?:werk)?dag|ultimo\s+giorno(?:\s+lavorativo)?)")
-_MONTH_AFTER = (r"|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|(?:ende|letzten (?:werk|kalender)?tag) des "
+_MONTH_AFTER = (rf"|\b(?:1|one|un|une|ein(?:en)?|uno?|um|[ée][ée]n)\s+{_ONE_MONTH}\s+(?:from|after|nach|apr[èe]s|"
+                rf"despu[ée]s de|ap[óo]s|na|dopo)\s+(?:(?:the|dem|la|el|o|de|het|il)\s+)?"
+                rf"(?:{_END}|{_LAST_DAY}|monatsende)\b"
+                r"|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|(?:ende|letzten (?:werk|kalender)?tag) des "
                 r"folgemonats|30 tage nach monatsende|30 jours fin de mois|"
                 rf"(?:{_END}|{_LAST_DAY})\s+{_OF_EACH}(?:{_NEXT}\s+{_MONTH}|{_MONTH}\W+(?:following|after|volgend op|"
                 r"na|nach|suivant|siguiente|seguinte|successivo|despu[ée]s del|ap[óo]s o)\b)")
@@ -165,7 +175,11 @@ FREQUENCIES = [
                 r"todos los meses|maandelijks|mensal(?!idade)|" + _every("(?:28|30|31)")),
     ("on_request", r"on request|upon request|on demand|may be requested|can be requested|withdrawal request|"
                    r"cash[\s-]?out request|" + _CLICKED + "|"
-                   r"whenever you (?:want|like|wish)|auf anfrage|auf wunsch|sur demande|a petici[óo]n|bajo petici[óo]n|"
+                   r"whenever (?:you|they|he|she) (?:want|like|wish|choose)s?|wann immer (?:sie|du) (?:wollen|willst|"
+                   r"m[öo]chtest|m[öo]chten)|quand (?:vous|tu) (?:le )?(?:voulez|veux|souhaitez|souhaites)|"
+                   r"cuando (?:quieras|lo desees|quiera|lo desee)|quando (?:quiser|desejar|vuoi|desideri)|"
+                   r"wanneer (?:je|u) maar (?:wilt|wil)|auf anfrage|auf wunsch|sur demande|a petici[óo]n|"
+                   r"bajo petici[óo]n|"
                    r"a solicitud|op aanvraag|op verzoek|sob (?:pedido|solicita[çc][ãa]o)|"
                    # a request of the payout made by its noun ("een verzoek indienen voor een uitbetaling")
                    + _REQUEST_MADE + "|" +
@@ -288,49 +302,106 @@ _FOR_EACH = Pattern(r"(?:for|f[üu]r|pour|por|voor|per)\s+(?:each|every|jeden|ch
 # a reset, a renewal or billing, a report ("Actions will lock on the 10th of the following month and are then closed
 # for payment").
 _OTHER_NOTION = Pattern(
-    r"\b(?:lock\w*|approv\w*|validat\w*|earn(?:s|ed|ing)?\b|monitor\w*|tracked|[üu]berwacht\w*|surveill[ée]\w*|"
-    r"reset\w*|renew\w*|bill(?:s|ed|ing)?|charged|subscri\w*|reports?|statistic\w*|"
+    r"\b(?:lock\w*|approv\w*|validat\w*|valid(?:an?|ad[oa]s?|ano|at[aeio])\b|confirm\w*|updat\w*|aktualisiert|"
+    r"mis(?:es)? à jour|actualiza\w*|atualiza\w*|bijgewerkt|aggiornat\w*|cobrad[oa]s?\b|earn(?:s|ed|ing)?\b|"
+    r"monitor\w*|tracked|[üu]berwacht\w*|surveill[ée]\w*|"
+    r"reset\w*|renew\w*|bill(?:s|ed|ing)?|charged|subscri\w*|report(?:s|ing|es)?|statistic\w*|"
     r"gesperrt|sperr\w*|genehmig\w*|freigegeben|best[äa]tig\w*|verrouill\w*|approuv\w*|valid[ée]\w*|aprob\w*|"
     r"aprova\w*|approvat\w*|goedgekeurd|goedkeur\w*|vergrendel\w*|bloquead\w*|bloccat\w*|zur[üu]ckgesetzt|"
     r"r[ée]initialis\w*|reinici\w*|azzera\w*|renouvel\w*|renova\w*|rinnov\w*|verl[äa]nger\w*|verleng\w*|abonn\w*|"
     r"suscrip\w*|assinatura|abbonament\w*|rapports?|relat[óo]rios?|informes?|berichte?|statisti\w*|estad[íi]stic\w*|"
-    r"estat[íi]stic\w*|invoic\w*|factur\w*|fattur\w*|\w*rechnung\w*|newsletters?|nieuwsbrie\w*|"
+    r"estat[íi]stic\w*|invoic\w*|factur\w*|gefactureerd|fattur\w*|\w*rechnung\w*|newsletters?|nieuwsbrie\w*|"
     # the period a commission is earned or counted in ("The commission period starts on the first day of the month")
     r"(?:commission|sales|tracking|earnings?|referral)\s+(?:period|cycle|window)s?|provisionszeitr[äa]ume?|"
     r"provisionsperiode\w*|commissieperiode\w*|p[ée]riodes? de commissions?|per[íi]odos? de comisi[óo]n\w*|"
     r"per[íi]odos? de comiss[ãa]o|periodo di provvigion\w*)\b", re.I)
+# The customer paying is a billing period, not a payout, wherever it stands ("Customers pay monthly or yearly" under
+# "Payments", "Your referrals pay monthly; you get 20%", "Les clients paient chaque mois", "Klanten betalen
+# maandelijks").
+_CUSTOMER_PAYS = Pattern(
+    rf"(?:{_CUSTOMER.pattern}|\bclienti\b)" + r"\s+(?:\S+\s+){0,2}?(?:pay|pays|zahl(?:t|en)|bezahl(?:t|en)|"
+    r"pai(?:e|ent)|pag(?:a|an|am|ano)|betal(?:t|en)|(?:are|is|get|werden|wird|sont|est|son|es|s[ãa]o|é|worden|wordt|"
+    r"sono|viene|vengono)\s+"
+    r"(?:billed|charged|factur[ée]e?s|facturad[oa]s|faturad[oa]s|gefactureerd|fatturat[ioe]|abgerechnet|belastet))\b|"
+    # their payments by a noun ("Customer payments are processed weekly"); not a referral's, which is the affiliate's
+    r"\b(?:customer|client|kunden)(?:'s|s'|s)?[\s-]*(?:payments?|zahlungen)\b|"
+    r"\b(?:paiements?|pagos?|pagamentos?|pagamenti|betalingen)\s+(?:des|de|dos|das|dei|van)\s+(?:los\s+|de\s+)?"
+    r"(?:clients?|clientes|clienti|klanten)\b",
+    re.I)
 # An affiliate said to be approved is who is paid, not an approval the schedule is of ("Approved partners can request
-# withdrawals", "Les affiliés approuvés peuvent demander un paiement").
-_PEOPLE = (r"(?:partners?|affiliates?|publishers?|members?|users?|accounts?|creators?|influencers?|ambassadors?|"
-           r"referrers?|partner\w*|affili[ée]s?|partenaires?|afiliad[oa]s?|socios?|parceir[oa]s?|affiliati)")
-_APPROVED_PERSON = Pattern(rf"\b(?:approved|validated|freigegebene[n]?|genehmigte[n]?|best[äa]tigte[n]?|"
-                           rf"goedgekeurde)\s+{_PEOPLE}\b|\b{_PEOPLE}\s+(?:approuv[ée]e?s?|valid[ée]e?s?|aprobad[oa]s|"
-                           rf"aprovad[oa]s|approvati|validati)\b", re.I)
+# withdrawals", "Les affiliés approuvés peuvent demander un paiement"); so is what an approval qualifies as an
+# adjective ("We pay all approved results each Wednesday", "les commissions validées"), not commissions approved on a
+# run.
+_PAID_ONES = (r"(?:partners?|affiliates?|publishers?|members?|users?|accounts?|creators?|influencers?|ambassadors?|"
+           r"referrers?|partner\w*|affili[ée]s?|partenaires?|afiliad[oa]s?|socios?|parceir[oa]s?|affiliati|"
+           # what is approved and paid
+           r"commissions?|results?|sales|referrals?|transactions?|earnings|conversions?|leads?|orders?|actions?|"
+           r"provision(?:en)?|ums[äa]tze|transaktionen|commissies|resultaten|verkopen|r[ée]sultats|ventes|"
+           r"comisiones|comiss[õo]es|ventas|vendas|transacciones|transa[çc][õo]es|provvigioni|vendite|transazioni)")
+_APPROVED_PAID = Pattern(rf"\b(?:approved|validated|confirmed|freigegebene[n]?|genehmigte[n]?|best[äa]tigte[n]?|"
+                         rf"goedgekeurde)\s+{_PAID_ONES}\b|\b{_PAID_ONES}\s+(?:approuv[ée]e?s?|valid[ée]e?s?|"
+                         rf"aprobad[oa]s|aprovad[oa]s|approvati|approvate|validati|validate|confirm[ée]e?s|"
+                         rf"confirmad[oa]s)\b", re.I)
+
+
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans", a monthly
 # amount ("o valor mensal pago em comissão"), a request one need not make.
 _NOT_THE_SCHEDULE = Pattern(
     r"(?:rather than|instead of|statt|anstatt|plut[ôo]t que|en lugar de|in plaats van|em vez de)\s+\S+|"
     r"(?:first|every|each|the) monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
+    # a period beside a yearly one is a billing plan's: no payout in the set is yearly ("Customers can pay monthly or
+    # yearly", "mensuellement ou annuellement", "maandelijks of jaarlijks")
+    r"\b(?:monthly|mensual(?:mente)?|mensal(?:mente)?|mensuel(?:le)?(?:ment)?|monatlich|maandelijks|mensilmente|"
+    r"mensile)\s+(?:or|oder|ou|o|of|e|y|and|und|et|en)\s+(?:yearly|annually|annual|j[äa]hrlich|annuel(?:le)?(?:ment)?|"
+    r"anual(?:mente)?|jaarlijks|annualmente|annuale)\b|\b(?:yearly|annually|annual|j[äa]hrlich|annuel(?:le)?(?:ment)?|"
+    r"anual(?:mente)?|jaarlijks|annualmente|annuale)\s+(?:or|oder|ou|o|of|e|y|and|und|et|en)\s+(?:monthly|"
+    r"mensual(?:mente)?|mensal(?:mente)?|mensuel(?:le)?(?:ment)?|monatlich|maandelijks|mensilmente|mensile)\b|"
     r"monthly payments? (?:your|of|made by|from) (?:the )?(?:referr|customer|client)|"
     r"(?:renews?|renewal|subscri\w*|billed|charged|plans?)\W+(?:\w+\W+){0,4}?(?:every|each) (?:month|week|year)|"
     r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*|"
     r"\b(?:monthly|weekly|quarterly|daily) (?:reports?|statements?|newsletters?|updates?|bonus(?:es)?|contests?|"
     r"promotions?|sales|traffic|visitors|performance|stats|statistics)\b|"
     r"\b(?:valor|montant|importe|bedrag|betrag|amount|income|revenue|ingresos?|receita|rendimento|einnahmen|"
-    r"einkommen|inkomsten|revenus?|reddito|volumen?|umsatz|omzet)\s+(?:mensal|mensuel\w*|mensual|mensile|"
-    r"maandelijks\w*|monatlich\w*)|(?:monthly|monatliche[nr]?|mensuel(?:le)?s?|maandelijkse|mensais|mensuales|"
-    r"mensili)\s+(?:amount|income|revenue|volume|turnover|einnahmen|einkommen|umsatz|revenus?|inkomsten|omzet)|"
+    r"einkommen|inkomsten|revenus?|reddito|volumen?|umsatz|omzet|b[ée]n[ée]fices?|beneficios?|lucros?|winst|utile|"
+    r"profitto)\s+(?:mensal|mensuel\w*|mensual|mensile|maandelijks\w*|monatlich\w*)|(?:monthly|monatliche[nr]?|"
+    r"mensuel(?:le)?s?|maandelijkse|mensais|mensuales|mensili)\s+(?:amount|income|revenue|volume|turnover|profits?|"
+    # a profit, German compounds too ("vom erwirtschafteten monatlichen Gesamtgewinn")
+    r"\w*(?:einnahmen|einkommen|umsatz|gewinn|ertrag|betrag)\w*|revenus?|inkomsten|omzet|winst)|"
     # a threshold or a cap per month is the amount's ("clear a monthly threshold of $65 to be paid", "seuil mensuel")
     r"(?:monthly|monatliche[nr]?|mensuel(?:le)?s?|mensual(?:es)?|mensais|mensal|mensil[ei]|maandelijkse)\s+"
     r"(?:(?:payout|payment|earnings?|sales|commission|auszahlungs|zahlungs)[\s-]*)?(?:thresholds?|minimum|cap|limits?|"
     r"targets?|quotas?|mindest\w*|schwelle|grenze|seuils?|plafonds?|minimo|m[íi]nimo|umbral|l[íi]mites?|drempel|"
     r"soglia)\b|\b(?:thresholds?|seuils?|umbral|l[íi]mites?|soglia|plafonds?|minimo|m[íi]nimo|drempel)\s+(?:\w+\s+)?"
     r"(?:mensuel\w*|mensual\w*|mensal|mensile|maandelijks\w*)|"
+    # a right the program reserves ("reserves the right to amend or withdraw this offer at any time")
+    r"\b(?:reserves?|reserving)\s+the\s+right\b[^.;]*|\bbeh[äa]lt\s+sich\b[^.;]*|"
+    r"\br[ée]serv\w*\s+le\s+droit\b[^.;]*|\breserva(?:mos)?(?:-se)?\s+(?:el|o)\s+(?:derecho|direito)\b[^.;]*|"
+    r"\bbehoud\w*\s+(?:\S+\s+)?het\s+recht\b[^.;]*|\briserva\w*\s+il\s+diritto\b[^.;]*|"
+    # a means of payment offered on request is a means, not a run ("Payment by cheque is available upon request")
+    r"\b(?:che(?:ck|que)s?|ch[èe]ques?|schecks?|gift[\s-]?cards?|gutscheine?|cartes?[\s-]cadeaux?|tarjetas?\s+regalo|"
+    r"cart[õo]es?[\s-]presente|cadeaubon\w*|buoni\s+regalo|vouchers?|wire(?:\s+transfers?)?|bank\s+transfers?|"
+    r"crypto\w*|store\s+credit)\b[^.;]{0,80}?\b(?:(?:available|possible|offered|verf[üu]gbar|m[öo]glich|disponibles?|"
+    r"dispon[íi]ve(?:l|is)|beschikbaar|mogelijk|disponibil[ei])\s+(?:\S+\s+)?(?:(?:up)?on\s+(?:request|demand)|"
+    r"auf\s+(?:anfrage|wunsch)|sur\s+demande|(?:a|bajo)\s+petici[óo]n|sob\s+(?:pedido|solicita[çc][ãa]o)|"
+    r"op\s+(?:aanvraag|verzoek)|su\s+richiesta)|(?:auf\s+(?:anfrage|wunsch)|op\s+(?:aanvraag|verzoek))\s+(?:\S+\s+)?"
+    r"(?:verf[üu]gbar|m[öo]glich|beschikbaar|mogelijk))|"
+    # a request of the first payout only: the later ones follow a run or a setting ("request your first payment")
+    r"\b(?:request|beantrag|anforder|demand|solicit|aanvra|richied)\w*\s+(?:(?:your|the|a|ihre|die|votre|le|tu|el|seu|"
+    r"o|je|de|il|tuo)\s+)?(?:first|erste\w*|premi(?:er|ère)|primer\w*|primeir\w*|eerste|prim[oa])\s+(?:pay[\s-]?outs?|"
+    r"payments?|withdrawals?|auszahlung\w*|paiements?|versements?|pagos?|pagamentos?|uitbetaling\w*|pagament\w*)\b|"
+    r"\b(?:first|erste\w*|premi(?:er|ère)|primer\w*|primeir\w*|eerste|prim[oa])\s+(?:pay[\s-]?outs?|payments?|"
+    r"withdrawals?|auszahlung\w*|paiements?|pagos?|pagamentos?|uitbetaling\w*|pagament\w*)\s+(?:\S+\s+){0,3}?"
+    r"(?:requested|beantragt|angefordert|demand[ée]e?|solicitad[oa]|aangevraagd|richiest[oa])\b|"
     r"(?:no need|not need|never need|n't need|without|ohne|sans|sin|sem|zonder|senza|hoeft)\s+(?:\S+\s+){0,4}?"
     r"(?:request|anfrage|demande|solicit|aanvra|verzoek|richiest|beantrag)\w*|"
     rf"{OTHER_PROGRAMS}[^,;.]*", re.I)
 _HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
-                 r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
+                 r"over het algemeen|usually|typically|normalement|normalmente|in der regel|"
+                 # what may be the case ("It could be the case that Daisycon only pays you when you request")
+                 r"(?:it|this)\s+(?:could|may|might)\s+be\s+(?:the\s+case|that)|"
+                 r"es\s+kann\s+(?:sein|vorkommen),?\s+dass|"
+                 r"il\s+se\s+peut\s+que|puede\s+(?:ser|darse\s+el\s+caso)\s+(?:de\s+)?que|pode\s+ser\s+que|"
+                 r"het\s+kan\s+zijn\s+dat|pu[òo]\s+(?:darsi|essere)\s+che)\b", re.I)
 # A schedule in the clause of a rate is how often the commission recurs ("paid 20% every month for each active
 # subscriber", "$1 per month for each month they pay"), not when the affiliate is paid.
 _RATE_CLAUSE = Pattern(rf"\d\s*%|(?:{MONEY.pattern})\s*(?:per|a|/|pro|par|por|al|for (?:each|every)|je)\b", re.I)
@@ -378,6 +449,13 @@ def _optional(text: str, frequency: str) -> bool:
     return bool(_DEPENDS.search(text) or option and (run is None or option.start() < run.start()))
 
 
+# A short line under a payout heading needs no word of paying when it is a value ("Monthly via PayPal"), but one a
+# person is the subject of says what they do ("We review applications weekly", "Our manager will contact you every
+# month").
+_SUBJECT = Pattern(r"^\W*(?:we|you|they|our|wir|unser\w*|nous|notre|nos|vous|nosotros|nuestr\w*|n[óo]s|noss[oa]s?|"
+                   r"wij|onze|noi|nostr[oaie])\b", re.I)
+
+
 def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
     """The first schedule said of a payout; a payment run ("paid on the 15th of every month") wins over
     the request that starts it ("request a withdrawal"), and both over a run said of a bonus alone. A run said as an
@@ -394,14 +472,17 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
         # next) says when without a payout word of its own, unless it speaks of the customer.
         says_when = about and asked.endswith("?") and bool(_WHEN.search(asked)) and not _CUSTOMER.search(text)
         section = topics[i] == "payout" or answers or says_when
-        if not text.strip() or not (section or _about_paying(text)) or _HEDGE.search(text):
-            continue
-        frequency = _frequency_of(text, short=says_when or section and len(text.split()) <= 8, answer=says_when)
+        if not text.strip() or not (section or _about_paying(text)) or _HEDGE.search(text) \
+                or text.rstrip().endswith("?"):
+            continue  # a schedule asked about ("Is your payment frequency set to "payment upon request"?") is not said
+        short = section and len(text.split()) <= 8 and not _SUBJECT.match(text)
+        frequency = _frequency_of(text, short=says_when or short, answer=says_when)
         if frequency == "on_request":
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency and names_commission and _BONUS.search(text) and not _COMMISSION.search(text):
             bonus_run = bonus_run or (frequency, unit.raw)
-        elif frequency and _optional(text, frequency):
+        elif frequency and (_optional(text, frequency) or unit.text.endswith(":") and len(text.split()) <= 4):
+            # a label introducing what follows ("Each month:") gives way to a run said under it
             optional = optional or (frequency, unit.raw)
         elif frequency:
             return frequency, unit.raw
@@ -456,28 +537,54 @@ def _nearest_before(pattern: Pattern, clause: str, at: int) -> int | None:
 # A word between a schedule and the noun it qualifies ("monthly affiliate newsletter"); not one that starts another
 # phrase ("paid monthly via invoice").
 _ONE_WORD = (r"^(?!(?:via|by|per|on|upon|after|before|with|against|through|par|por|através|tramite|met|mit|nach|na|"
-             r"após|au|en|in|op|bij|zum|zur|à|a|de|di|da|do)\b)\w+\s+")
+             r"após|au|en|in|op|bij|zum|zur|à|a|de|di|da|do|for|f[üu]r|pour|para|voor|once|when|sobald|wenn|d[èe]s|"
+             r"quand|cuando|quando|zodra|appena)\b)\w+\s+")
 
 
 def _schedules_something_else(text: str, match: re.Match) -> bool:
     """The notion nearest the value in its clause decides: a rate, advice ("mensuel recommandé"), or a lock,
     reset, renewal, invoice or report said before it, nearer than any word of paying (the verb a time is said of
     comes first: "Actions will lock on the 10th of the following month", "paid on the 20th of the month
-    following the lock date")."""
+    following the lock date"); the customer paying is such a notion, and a label's words count as its value's clause
+    ("Reporting: weekly")."""
     clause, start = _clause_at(text, match.start())
     if _RATE_CLAUSE.search(clause) or ADVICE.search(clause) or _WHILE.search(text[match.end():match.end() + 60]) \
             or _FOR_EACH.search(text[max(0, match.start() - 20):match.start()]):
         return True
     after = re.sub(r"^\w*(?:'s)?\W+", "", text[match.end():match.end() + 60])
-    if _OTHER_NOTION.match(after) or _OTHER_NOTION.match(re.sub(_ONE_WORD, "", after)):
+    if _OTHER_NOTION.match(after) or _OTHER_NOTION.match(re.sub(_ONE_WORD, "", after)) \
+            or _notion_said_last(text, match):
         return True  # the noun the schedule qualifies: "Maandelijkse facturatie", "our monthly affiliate newsletter"
+    if start > 0 and text[start - 1] == ":":
+        # A label names what its value schedules ("Reporting: weekly", "Approval: monthly" under "Payouts").
+        end = start + len(clause)
+        start = max(max(text.rfind(mark, 0, start - 1) for mark in (",", ";", ":", "(", ". ")) + 1, start - 60)
+        clause = text[start:end]
     at = match.start() - start
-    other = _nearest_before(_OTHER_NOTION, _APPROVED_PERSON.sub(lambda m: " " * len(m.group(0)), clause), at)
-    if other is None:
-        return False
-    paying = [d for d in (_nearest_before(word, clause, at) for word in (CUE, _SENT, _SENT_MONEY, _MOVING))
+    customer = _CUSTOMER_PAYS.sub(lambda m: " " * len(m.group(0)), clause)
+    notions = _APPROVED_PAID.sub(lambda m: " " * len(m.group(0)), clause)
+    others = [d for d in (_nearest_before(_OTHER_NOTION, notions, at), _nearest_before(_CUSTOMER_PAYS, clause, at))
               if d is not None]
-    return not paying or other < min(paying)
+    if not others:
+        return False
+    paying = [d for d in (_nearest_before(word, customer, at) for word in (CUE, _SENT, _SENT_MONEY, _MOVING))
+              if d is not None]
+    return not paying or min(others) < min(paying)
+
+
+# A notion said as a condition of the run ("monthly once approved", "monatlich, sobald freigegeben").
+_CONDITION = Pattern(r"\b(?:once|after|upon|when|sobald|nach|nachdem|d[èe]s|apr[èe]s|despu[ée]s|cuando|una vez|"
+                     r"ap[óo]s|quando|assim que|zodra|na|nadat|dopo|appena)\s+(?:\S+\s+){0,2}?\S+", re.I)
+
+
+def _notion_said_last(text: str, match: re.Match) -> bool:
+    """With no word of paying in its clause, a notion's verb said after the value decides ("Die Provisionen werden
+    monatlich vom Händler bestätigt", "De klant wordt maandelijks gefactureerd"), not a condition ("monthly, once
+    approved")."""
+    clause, start = _clause_at(text, match.start())
+    if _pays(clause) or _MOVING.search(clause):
+        return False
+    return bool(_OTHER_NOTION.search(_CONDITION.sub(" ", clause[match.end() - start:])))
 
 
 def _frequency_of(text: str, short: bool = True, answer: bool = False) -> str | None:

@@ -107,10 +107,19 @@ def changes_page(rt, args: MultiDict) -> dict:
 
 
 def graph_page(rt, args: MultiDict) -> dict:
+    """A merchant's graph (merchant=), or a search's (its parameters); anything it would not read is refused, naming
+    it, as the search refuses it, not passed over unseen."""
+    if unknown := sorted(set(args) - api.SEARCH_PARAMETERS - {"merchant"}):
+        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)[:200]}; the graph takes merchant, or a "
+                           "search's parameters as the programs page does")
     if "merchant" in args:
+        if len(args.getlist("merchant")) > 1:
+            raise InvalidInput("merchant is given more than once; give it once")
+        if others := sorted(set(args) - {"merchant"}):
+            raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
         edges = merchant_edges(merchant_page(rt, args["merchant"])["view"])
         return {"args": args, "graph": layout(edges, graph_link), "subject": f"merchant {args['merchant']}"}
-    query = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.SEARCH_PARAMETERS])
+    query = MultiDict(args)
     query.setdefault("limit", "50")
     return {"args": args, "graph": layout(search_edges(api.search(rt, query)["items"]), graph_link),
             "subject": f"search “{args.get('q', '')}”" if args.get("q") else "the first programs of the index"}

@@ -1,0 +1,221 @@
+"""A program whose id moved (programs v16's migration re-keyed a name in another script; an import of a file exported
+before it does the same) is still found by its old id: the move is recorded (search.MOVED_INDEX) in the step that
+moves it, and GET /programs/{old id} (the API and the explorer) answers a permanent redirect to the id now, the
+change feed of the new id has the changes recorded under the old one, and a campaign naming the old id finds it.
+On both index backends."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.deltas import DELTAS_INDEX
+from affiliate_matrix.deltas import to_document as delta_document
+from affiliate_matrix.models import DeltaChange, FieldChange
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import MOVED_INDEX, record_moves
+from tests.functions.test_programs_migration import keyed_before_v16, spec_of
+from tests.support.apps import function_client
+from tests.support.factories import make_program
+from tests.support.indexing import BACKENDS, on_backend
+from tests.support.processes import ROOT
+
+
+@pytest.fixture(params=BACKENDS)
+def rt(request, tmp_path, monkeypatch):
+    on_backend(request, tmp_path, monkeypatch)
+    return Runtime("test")
+
+
+def migrated_from_v15(rt):
+    """कोमल रसोई stored by v15 under its old key and id, a change recorded under that id, then migrated: (the program
+    keyed before, the program now, a program whose id did not move)."""
+    kitchen = make_program("कोमल रसोई", commission_text="10% per sale")
+    before, kept = keyed_before_v16(kitchen, "क-मल-रस-ई"), make_program("Alpha Hosting")
+    rt.index.ensure_index(spec_of(15))
+    rt.index.ensure_index(DELTAS_INDEX)
+    assert rt.index.bulk_upsert("programs", [to_document(p) for p in (before, kept)], refresh=True).errors == []
+    delta = DeltaChange(id="d_before", program_id=before.id, change="updated", source="test",
+                        at=datetime(2026, 11, 21, tzinfo=UTC),
+                        fields=[FieldChange(field="cookie_days", old=30, new=90)])
+    rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(delta, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))],
+                         refresh=True)
+    rt.index.migrate(PROGRAMS_INDEX)
+    assert before.id != kitchen.id and rt.index.get(PROGRAMS_INDEX.name, before.id) is None
+    return before, kitchen, kept
+
+
+def test_the_api_redirects_an_old_id_a_migration_moved_to_the_id_now(rt):
+    before, now, kept = migrated_from_v15(rt)
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+
+    moved = app.get(f"/programs/{before.id}", headers=auth)
+    assert (moved.status_code, moved.headers["Location"]) == (308, f"/programs/{now.id}"), moved.text
+    shown = app.get(moved.headers["Location"], headers=auth)
+    assert (shown.status_code, shown.json["id"], shown.json["name"]) == (200, now.id, "कोमल रसोई")
+    assert app.get(f"/programs/{kept.id}", headers=auth).status_code == 200  # an id that did not move is served
+    assert app.get("/programs/p_0000000000000000", headers=auth).status_code == 404  # nor is any other
+    assert app.get("/programs/p_not-an-id", headers=auth).status_code == 400  # refused as before, not looked up
+    assert app.get(f"/programs/{before.id}").status_code == 401  # a redirect tells no one without a token
+
+
+def test_the_change_feed_of_the_id_now_has_the_changes_recorded_under_the_old_one(rt):
+    before, now, kept = migrated_from_v15(rt)
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    feed = app.get(f"/changes?program_id={now.id}", headers=auth)
+    assert [item["id"] for item in feed.json["items"]] == ["d_before"], feed.text
+    assert [i["id"] for i in app.get(f"/changes?program_id={kept.id}", headers=auth).json["items"]] == []
+    both = app.get(f"/changes?program_id={now.id}&program_id={kept.id}", headers=auth)
+    assert [item["id"] for item in both.json["items"]] == ["d_before"]
+
+
+def test_a_feed_answered_before_a_move_is_not_served_from_the_cache_after_it(rt):
+    """The deltas do not change when an id moves: the answer cached for the new id (and its ETag) is kept under the
+    records' generation too, so the move is seen at once."""
+    kitchen = make_program("कोमल रसोई", commission_text="10% per sale")
+    old = keyed_before_v16(kitchen, "क-मल-रस-ई")
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(DELTAS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(kitchen)], refresh=True)
+    delta = DeltaChange(id="d_old", program_id=old.id, change="created", source="test",
+                        at=datetime(2026, 11, 21, tzinfo=UTC), fields=[])
+    rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(delta, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))],
+                         refresh=True)
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    first = app.get(f"/changes?program_id={kitchen.id}", headers=auth)
+    assert first.json["items"] == []
+
+    record_moves(rt.index, "programs", {old.id: kitchen.id}, "test")
+    again = app.get(f"/changes?program_id={kitchen.id}", headers={**auth, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and [item["id"] for item in again.json["items"]] == ["d_old"]
+
+
+def test_two_programs_the_migration_merges_into_one_are_each_found_by_their_old_ids(rt):
+    """कोमल keyed 'क-मल' and कोमल keyed 'कमल' by v15 land on one id in v16 and are merged (search.Landings): whichever
+    the copy met first, both old ids redirect to the one program, and the feed of its id has both ids' changes."""
+    from affiliate_matrix.moves import moved_into
+
+    split = keyed_before_v16(make_program("कोमल", commission_text="10% per sale"), "क-मल")
+    joined = keyed_before_v16(make_program("कोमल", commission_text="$40 per sale"), "कमल")
+    now = make_program("कोमल").id
+    rt.index.ensure_index(spec_of(15))
+    assert rt.index.bulk_upsert("programs", [to_document(p) for p in (split, joined)], refresh=True).errors == []
+    rt.index.migrate(PROGRAMS_INDEX)
+
+    assert moved_into(rt.index, [now]) == sorted([split.id, joined.id])
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    for old in (split, joined):
+        moved = app.get(f"/programs/{old.id}", headers=auth)
+        assert (moved.status_code, moved.headers["Location"]) == (308, f"/programs/{now}"), moved.text
+
+
+def test_the_openapi_document_says_a_program_may_answer_a_redirect(rt):
+    document = function_client("programs").get("/openapi.json").json
+    answers = document["paths"]["/programs/{program_id}"]["get"]["responses"]
+    assert set(answers["308"]["headers"]) == {"Location"} and "content" not in answers["308"]
+    assert "308" not in document["paths"]["/programs"]["get"]["responses"]
+
+
+def test_the_explorer_redirects_an_old_id_to_the_page_of_the_id_now(rt):
+    before, now, _ = migrated_from_v15(rt)
+    app = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    page = app.get("/signin")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    signed = app.post("/signin", data={"token": create_token(rt.secrets, "read"), "csrf": csrf, "next": "/programs"})
+    assert signed.status_code == 303
+
+    moved = app.get(f"/programs/{before.id}?from=bookmark")
+    assert (moved.status_code, moved.headers["Location"]) == (308, f"/programs/{now.id}?from=bookmark")
+    shown = app.get(f"/programs/{now.id}")
+    assert shown.status_code == 200 and "कोमल रसोई" in shown.text
+    # its history has the change recorded under the old id (linked by it: the link redirects here)
+    assert "No change recorded." not in shown.text and f'href="/programs/{before.id}"' in shown.text
+    assert app.get("/programs/p_0000000000000000").status_code == 404
+
+
+def test_a_campaign_naming_an_old_id_finds_the_program_under_its_id_now(rt):
+    from affiliate_matrix.budget.campaigns import (
+        Campaign, checked_against_store, indexed_programs, programs_not_indexed,
+    )
+
+    before, now, kept = migrated_from_v15(rt)
+    found = indexed_programs(rt, [before.id, kept.id, "p_0000000000000000"])
+    assert {asked: doc["id"] for asked, doc in found.items()} == {before.id: now.id, kept.id: kept.id}
+    campaign = Campaign(id="social", name="Social", channel="social", currency="USD", program_ids=[before.id])
+    checked_against_store(rt, campaign)  # named by its old id, it is in the index
+    assert programs_not_indexed(rt, [campaign]) == {}
+
+
+def test_a_chain_of_moves_ends_at_the_last_id_and_a_record_never_points_back(rt):
+    from affiliate_matrix.moves import moved_into, moved_to
+
+    a, b, c = (make_program(name) for name in ("Alpha", "Bravo", "Charlie"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(c)], refresh=True)
+    record_moves(rt.index, "programs", {a.id: b.id}, "test")
+    record_moves(rt.index, "programs", {b.id: c.id}, "test")
+    assert {asked: doc["id"] for asked, doc in moved_to(rt.index, [a.id, b.id]).items()} == {a.id: c.id, b.id: c.id}
+    assert moved_into(rt.index, [c.id]) == sorted([a.id, b.id])
+
+    # c moves back to a: a is a program's id again, so its record of moving on is dropped (no cycle a -> b -> c -> a)
+    rt.index.delete(PROGRAMS_INDEX.name, c.id, refresh=True)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(a)], refresh=True)
+    record_moves(rt.index, "programs", {c.id: a.id}, "test")
+    assert rt.index.get(MOVED_INDEX.name, f"programs:{a.id}") is None
+    assert {asked: doc["id"] for asked, doc in moved_to(rt.index, [b.id, c.id]).items()} == {b.id: a.id, c.id: a.id}
+
+
+def test_a_damaged_record_never_redirects_outside_the_api_nor_loops(rt):
+    """Records written by hand (or damaged): a cycle of ids no program holds, and a target that is not a program's id,
+    are each a 404, never a redirect elsewhere or a request that does not end."""
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(MOVED_INDEX)
+    x, y, z = "p_000000000000000a", "p_000000000000000b", "p_000000000000000c"
+    rt.index.bulk_upsert(MOVED_INDEX.name, [
+        {"id": f"programs:{x}", "index": "programs", "old": x, "to": y, "at": "2026-12-01T00:00:00Z", "by": "hand"},
+        {"id": f"programs:{y}", "index": "programs", "old": y, "to": x, "at": "2026-12-01T00:00:00Z", "by": "hand"},
+        {"id": f"programs:{z}", "index": "programs", "old": z, "to": "//evil.example/p", "at": "2026-12-01T00:00:00Z",
+         "by": "hand"}], refresh=True)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [{**to_document(make_program("Evil")), "id": "//evil.example/p"}],
+                         refresh=True)
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    for program_id in (x, y, z):
+        answer = app.get(f"/programs/{program_id}", headers=auth)
+        assert answer.status_code == 404 and "Location" not in answer.headers, (program_id, answer.headers)
+
+
+def test_an_import_of_a_file_exported_before_v16_records_the_ids_it_moves(rt, tmp_path):
+    from affiliate_matrix.exchange import import_programs, jsonl_chunks
+
+    kitchen = make_program("कोमल रसोई", commission_text="10% per sale")
+    exported = keyed_before_v16(kitchen, "क-मल-रस-ई")
+    path = tmp_path / "programs.jsonl"
+    path.write_text("".join(jsonl_chunks([exported])))
+    assert import_programs(rt, path, "jsonl").errors == []
+
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    moved = app.get(f"/programs/{exported.id}", headers=auth)
+    assert (moved.status_code, moved.headers["Location"]) == (308, f"/programs/{kitchen.id}"), moved.text
+    assert import_programs(rt, path, "jsonl").errors == []  # imported again: the same record, still one move
+    assert app.get(f"/programs/{exported.id}", headers=auth).headers["Location"] == f"/programs/{kitchen.id}"
+
+
+def test_the_cli_shows_a_program_and_a_campaigns_program_named_by_an_old_id(rt):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    before, now, _ = migrated_from_v15(rt)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["show", before.id], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert f"moved to {now.id}" in shown.output and "कोमल रसोई" in shown.output
+    added = runner.invoke(app, ["budget", "campaigns", "add", "social-hi", "--name", "Social", "--channel", "social",
+                                "--program", before.id])
+    assert added.exit_code == 0, added.output
+    campaign = runner.invoke(app, ["budget", "campaigns", "show", "social-hi"], env={"COLUMNS": "200"})
+    assert campaign.exit_code == 0, campaign.output
+    assert f"कोमल रसोई (moved to {now.id})" in campaign.output and "not in the index" not in campaign.output
