@@ -792,6 +792,75 @@ def test_commission_what_the_one_referred_gets_is_theirs(text, expected):
     assert _entries(text) == expected
 
 
+# An upper bound said otherwise than "up to" right before the figure ("up to a 40%", "as much as", "a maximum of",
+# "fino al", "höchstens", "maximaal"), or as the pay's highest figure ("the highest commission … is 35%"): the figure is
+# the range's top, not its one value.
+@pytest.mark.parametrize("text,expected", [
+    ("Affiliates can earn up to a 25% commission on every order.", [("percent", None, Decimal(25), None, None)]),
+    ("Promote our app and earn as much as 30% commission per sale.", [("percent", None, Decimal(30), None, None)]),
+    ("Each referral earns you a credit worth one month of the new client's plan subject to a maximum of $80.",
+     [("flat", None, Decimal(80), "USD", None)]),
+    ("Commission: 10% per sale. The highest commission an affiliate can reach is 18%.",
+     [("percent", Decimal(10), Decimal(18), None, None)]),
+    ("Guadagni fino al 12% di commissione su ogni vendita.", [("percent", None, Decimal(12), None, None)]),
+    ("Die Provision beträgt höchstens 15 % pro Verkauf.", [("percent", None, Decimal(15), None, None)]),
+    ("La commission maximale est de 25 % par vente.", [("percent", None, Decimal(25), None, None)]),
+    ("Je verdient maximaal 8% commissie per verkoop.", [("percent", None, Decimal(8), None, None)]),
+    ("You earn 20% commission per sale.", [("percent", Decimal(20), None, None, None)]),
+    ("We pay 15% per sale, and a minimum of $10 per order.", [("percent", Decimal(15), None, None, None)]),
+])
+def test_commission_an_upper_bound_said_otherwise_than_up_to(text, expected):
+    assert _entries(text) == expected
+
+
+# A cap on what the affiliate earns in all (a year, a total, the whole program) is no offer and does not widen the
+# reward per referral; a maximum said right after an amount ("$60 commission max") makes it the offer's top.
+@pytest.mark.parametrize("text,expected", [
+    ("Earn $25 per referral. There is a limit of 20 referrals ($500 maximum earning) per calendar year.",
+     [("flat", Decimal(25), None, "USD", None)]),
+    ("You both receive a $10 bonus. Referrers may earn up to $200 in rewards through this program.",
+     [("flat", Decimal(10), None, "USD", None)]),
+    ("Sie erhalten 20 € pro Empfehlung, höchstens 400 € pro Jahr.", [("flat", Decimal(20), None, "EUR", None)]),
+    ("Vous recevez 15 € par filleul, jusqu'à 300 € par an.", [("flat", Decimal(15), None, "EUR", None)]),
+    ("Referral fee: $60 commission max per order.", [("flat", None, Decimal(60), "USD", None)]),
+    ("Earn $50 per referral, up to $200 per referral for business plans.",
+     [("flat", Decimal(50), Decimal(200), "USD", None)]),
+])
+def test_commission_a_cap_on_all_the_affiliate_earns_is_no_offer(text, expected):
+    assert _entries(text) == expected
+
+
+# An amount said to be under a line ("onder de 10 EUR", "unter 25 €", "por debajo de 20 €") is a threshold, as "under
+# $10" and "below $10" are in English; "unter folgenden Bedingungen", "sous forme de" are no such line.
+@pytest.mark.parametrize("text,expected", [
+    ("Provisionen: Kontostände unter 25 € verfallen nach einem Jahr.", []),
+    ("Commissie: saldi onder de 10 EUR worden ingehouden als vergoeding.", []),
+    ("Comisión: los importes por debajo de 20 € se acumulan.", []),
+    ("Provvigioni: gli importi sotto i 30 € restano sul conto.", []),
+    ("Comissão: valores abaixo de R$ 50 ficam retidos.", []),
+    ("Sie erhalten 15 € pro Verkauf unter folgenden Bedingungen.", [("flat", Decimal(15), None, "EUR", None)]),
+    ("Vous recevez 20 € par vente sous forme de bon d'achat.", [("flat", Decimal(20), None, "EUR", None)]),
+    ("Je ontvangt 10 EUR per verkoop onder de voorwaarden van het programma.",
+     [("flat", Decimal(10), None, "EUR", None)]),
+])
+def test_commission_an_amount_under_a_line_is_a_threshold_in_every_language(text, expected):
+    assert _entries(text) == expected
+
+
+# A "$" glued to a mark of one or two capitals that names no dollar the extractor knows ("T$" trade dollars, "J$",
+# "RD$") is another currency, not USD; the dollars it knows keep theirs, and a table's word run into "$" is no mark.
+@pytest.mark.parametrize("text,expected", [
+    ("For each member you refer, you will be paid a referral bounty of T$300.", []),
+    ("Earn J$2,000 per referral.", []),
+    ("Earn RD$1,500 per referral.", []),
+    ("Earn $20 per referral.", [("flat", Decimal(20), None, "USD", None)]),
+    ("Earn NZ$20 per referral.", [("flat", Decimal(20), None, "NZD", None)]),
+    ("Gold tier: 5+ active accounts$150 bonus per referral.", [("flat", Decimal(150), None, "USD", None)]),
+])
+def test_commission_a_dollar_of_another_mark_is_not_usd(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -153,6 +153,9 @@ _NOT_REWARD = Pattern(
     r"warenkorb|preis|prix|precio|prijs|pre[çc]o|valor do pedido|/\s?(?:m|mo|mth|month|y|year|yr|jahr|monat)\b|"
     r"charge|(?<!referral )(?<!finder's )\bfees?\b|geb[üu]hr|frais|tarifa|cargo|kosten|taxa|deduct|abgezogen|d[ée]duit|deducid|"
     r"inferior|superior|weniger als|mehr als|moins de|plus de|menos de|m[áa]s de|minder dan|meer dan|"
+    # "under" as the other languages say it, right before the amount ("onder de 10 EUR", "unter 50 €")
+    r"(?:\bunter(?:halb)?|en[\s-]dessous de|au[\s-]dessous de|\bsous|por debajo de|\bbajo|abaixo de|\bonder de|"
+    r"\bbeneden|al di sotto d[ei]|\bsotto(?:\s+(?:i|le|gli))?)(?=\s*(?:$|[$€£]|eur\b|\d))|"
     r"=\s*$|which is|that'?s|makes|maakt|ergibt|soit|equals|would be|would earn|you'?d earn|could earn|"
     r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
     r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|"
@@ -265,6 +268,37 @@ _BOUNTY_SAID_AFTER = Pattern(
     r"reward)", re.I)
 _BOUNTY_SAID_BEFORE = Pattern(r"(?:bount\w*|fixed|flat|fixe|fijo|fixo|cp[alsi]|pp[ls]|bonus|b[ôo]nus|bono|pr[äa]mie|"
                               r"referral fee|finder['’]s fee|pays? you)\W*(?:\w+\W+){0,2}$", re.I)
+# An upper bound said otherwise than `UPTO` right before the figure: "up to a 40%", "as much as 40%", "a maximum of
+# $120", "fino al 30%", "höchstens 20 %", "maximaal 10%"; or the pay's highest figure said as a subject ("the highest
+# possible commission you can receive is 35%", "la commission maximale est de 30 %").
+_CEILING = Pattern(
+    r"(?:\b(?:up to an?|as much as|(?:a |the )?maximum of|fino a[l']?|fino a un|h[öo]chstens|au maximum|au plus|"
+    r"no m[áa]ximo|como m[áa]ximo|maximaal)\s*|"
+    r"\b(?:highest|maximum|h[öo]chste\w*|maximale?\w*|plus [ée]lev[ée]e?|m[áa]xim[oa]|massim[oa])\s+"
+    r"(?:[\w'’-]+\s+){0,8}?(?:is|are|will be|ist|liegt bei|betr[äa]gt|est(?: de)?|es(?: de)?|[ée](?: de)?|"
+    r"[èe](?: del?| pari al?)?|bedraagt)\s+(?:(?:of|de|di|van|um|del|al)\s+)?)"
+    r"(?:[$€£]|r\$)?\s?$", re.I)
+# An amount said as a cap: a maximum right after it ("$75 commission max", "$500 maximum earning"), or a cap word
+# before or after it with a total or a year as its span ("a limit of 20 referrals ($500 maximum earning) per calendar
+# year", "may earn up to $100 in rewards through this program", "höchstens 300 € pro Jahr"). A cap per referral is
+# the offer's top; a cap on what the affiliate earns in all is no offer.
+_CAPPED_AFTER = Pattern(r"^\s*(?:[\w-]+\s+)?(?:max(?:imum)?|cap|limit)\b", re.I)
+_CAP = Pattern(r"\b(?:max(?:imum|\.)?|cap(?:ped)?|limit(?:ed)?|up to|may earn|h[öo]chst\w*|bis zu|maximal|plafon\w*|"
+               r"jusqu['’]\s?[àa]|tope|hasta|l[íi]mite|m[áa]xim[oa]|at[ée]|limiet|maximaal|massim[oa]|fino a)\b", re.I)
+_TOTAL_SPAN = Pattern(r"\b(?:per (?:calendar |fiscal )?year|per annum|a year|each year|every year|annually|in total|"
+                      r"total|through (?:this|the) program(?:me)?|per referrer|pro (?:kalender)?jahr|im jahr|insgesamt|"
+                      r"par an|par ann[ée]e|au total|por año|al año|en total|por ano|no total|per jaar|in totaal|"
+                      r"all['’]anno|in totale)\b", re.I)
+
+
+def _cap_of_total(before: str, after: str, upto: bool = False) -> bool:
+    """Whether an amount is a cap on what the affiliate earns in all, not a reward (`_CAPPED_AFTER`). `upto`: the
+    amount's own "up to" (MONEY's)."""
+    return bool((upto or _CAP.search(before[-40:]) or _CAPPED_AFTER.match(after)) and
+                (_TOTAL_SPAN.search(after[:60]) or _TOTAL_SPAN.search(before[-60:])))
+
+
+_OTHER_DOLLAR = Pattern(r"(?<![^\W\d_])[A-Z]{1,2}$")
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
@@ -428,7 +462,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             if high is not None and high <= low:  # "40% and 20%": two rates, not a range
                 found.append(("percent", None, False, high, None, recurring))
                 high = None
-            found.append(("percent", None, bool(match["upto"]), low, high, recurring))
+            found.append(("percent", None, bool(match["upto"] or _CEILING.search(before)), low, high, recurring))
         for match in MONEY.finditer(clause):
             before, after = clause[max(0, match.start() - REACH):match.start()], clause[match.end():match.end() + REACH]
             # Beside a rate, an amount is a bounty of its own only when it says what it is paid for ("€10 per
@@ -436,10 +470,17 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             if percents and not (_BOUNTY_AFTER.match(after) and before.count("(") <= before.count(")")):
                 continue
             said = _said_for_pay(before, after, amount=True)
+            if _cap_of_total(before, after, bool(match["upto"])):
+                continue
             if _FOR_FRIEND.match(after) or ((_threshold(before, after) or by_subject) and not said):
                 continue
             if not (said or flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(
                     after):
+                continue
+            # A bare "$" glued to a mark of one or two capitals that no dollar of `currency_of` is ("T$500" trade
+            # dollars, "J$", "RD$") is some other currency, not the page's dollar. (A word glued to it, "EFINs$150",
+            # is a table's cells run together.)
+            if match["pre"] == "$" and _OTHER_DOLLAR.search(before):
                 continue
             currency = currency_of(match, dollar)
             low, high = money_values(match)
@@ -447,7 +488,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
                 continue  # a lone $0, as a lone 0%, is no offer
             bounty = said or bool(_BOUNTY_SAID_AFTER.match(after) or _BOUNTY_SAID_BEFORE.search(before))
             recurring = recurring_at(clause, match, figures, single)
-            found.append(("flat", currency, bool(match["upto"]), low, high, recurring, bounty))
+            capped = bool(match["upto"] or _CEILING.search(before) or _CAPPED_AFTER.match(after))
+            found.append(("flat", currency, capped, low, high, recurring, bounty))
     return found
 
 
