@@ -373,6 +373,17 @@ def test_a_reward_given_within_a_span_and_a_session_booked(text, days):
     ("If someone clicks your link and buys within 7 days, you earn commission (as long as it is not returned).", 7),
     ("Your referral link is valid for 30 days.", 30),
     ("Der Empfehlungslink ist 30 Tage gültig.", 30),
+    # under a cookie heading, what is not the cookie's: the agreement's notice, sales shown in the statistics, months
+    # the referred get free, the first months a rate is paid for
+    ("Tracking cookie\nThe agreement may be terminated with 30 days' notice.", None),
+    ("Cookies\nDer Vertrag ist mit einer Frist von 30 Tagen kündbar.", None),
+    ("Cookie\nSales may take up to 24 hours to show up.", None),
+    ("Tracking cookie\nIt takes up to 48 hours for sales to appear in your dashboard.", None),
+    ("Cookie tracking\nYour referrals get 2 months free.", None),
+    ("Cookie & Tracking\nCommission: 10% (first 12 months)", None),
+    ("Cookie duration\n30 days\nCommission\n10% for the first 12 months", 30),
+    ("Your friend has 7 days to sign up for a free account.", 7),
+    ("Visitors will appear in your account and are tracked for 60 days.", 60),
     # a word before a letter is no duration: initials are not an hour, a tag is not a day
     ("We use a H.O.P.E. cookie system.", None),
     ("Our tracking system uses a tag on every page.", None),

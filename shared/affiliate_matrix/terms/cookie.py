@@ -129,6 +129,14 @@ _OTHER_PERIOD = Pattern(
     r"\brepl(?:y|ies|ied)\b|\brespond|\bresponse|antwort|r[ée]pon|respuest|antwoord|rispo|\bcontact|\bkontakt|\bsupport|"
     r"experience|erfahrung|exp[ée]rience|experiencia|ervaring|experi[êe]ncia|esperienza|in business|founded|established|"
     r"gegr[üu]ndet|\bbeen\b(?:\s+[^\W\d]+){0,3}?\s+for\b|"
+    # the agreement's notice, sales shown in the statistics, months the referred get free, the first months a rate is
+    # paid for ("terminated with 30 days' notice", "take up to 48 hours to appear", "get 2 months free", "10% (first
+    # 12 months)")
+    r"notice|terminat|k[üu]nd(?:ig|bar)|r[ée]sili|pr[ée]avis|preaviso|opzeg|disdett|rescis|\bto (?:appear|show up)\b|"
+    r"\bfree\s+(?:months?|weeks?|days?|years?)\b|\b(?:months?|weeks?|days?|years?|monate?|mois|meses|maanden|mesi)\s+"
+    r"(?:free|gratis|kostenlos|gratuits?|gr[áa]tis)\b|"
+    r"\b(?:first|ersten|premi[eè]re?s|primer[ao]s|eerste|primeir[ao]s|prim[ie])\s+(?=\d+\s*(?:months?|monate?n?|mois|"
+    r"meses|maanden|mesi|years?|jahre?n?|ans|años|jaar|anos|anni)\b)|"
     # a cookie of another purpose (the site's analytics, consent or settings, a post-view cookie), a privacy notice
     rf"{_OTHER_COOKIE}|privacy|datenschutz|\bgdpr\b|\brgpd\b|\bdsgvo\b|confidentialit|privacidad|"
     # a commission that recurs for a span, and a network's statistics ("30 Day EPC", "7-day reversal rate")
