@@ -82,12 +82,12 @@ _UP_TO = Pattern(r"(?:\b(?:up to|until|till|bis zu|bis|jusqu'?\s?[àa]|hasta|tot
 def _without_moments(text: str) -> str:
     """The text with the durations that are a moment after an event ("buys 10 days later", "10 jours plus tard")
     blanked, before it is cut into clauses ("plus" cuts one); not the limit of a span ("up to 30 days later")."""
-    def blanked(match: re.Match) -> str:
-        moment = (_LATER.compiled.match(text, match.end())
-                  and not _UP_TO.search(text[max(0, match.start() - 12):match.start()]))
-        return " " * len(match.group(0)) if moment else match.group(0)
-
-    return DURATION.compiled.sub(blanked, text)
+    pieces, kept = [], 0
+    for match in DURATION.finditer(text):
+        if _LATER.compiled.match(text, match.end()) and not _UP_TO.search(text[max(0, match.start() - 12):match.start()]):
+            pieces += [text[kept:match.start()], " " * (match.end() - match.start())]
+            kept = match.end()
+    return "".join(pieces) + text[kept:]
 
 
 # How long something has been so ("seit 10 Jahren", "depuis 10 ans", "desde hace 5 años"): an age, not a span ahead.
