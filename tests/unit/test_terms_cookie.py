@@ -311,3 +311,106 @@ def test_an_example_said_in_passing_and_a_referral_url(text, days):
 ])
 def test_a_reward_given_within_a_span_and_a_session_booked(text, days):
     assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a cookie of another purpose: the site's analytics, consent or settings, a post-view cookie, its privacy notice
+    ("Analytics cookies expire after 2 years.", None),
+    ("Functional cookies are stored for 12 months.", None),
+    ("We store your cookie preferences for 12 months.", None),
+    ("Statistik-Cookies werden 2 Jahre gespeichert.", None),
+    ("Les cookies de mesure d'audience sont conservés 13 mois.", None),
+    ("Las cookies analíticas caducan a los 2 años.", None),
+    ("Analytische cookies worden 2 jaar bewaard.", None),
+    ("I cookie analitici durano 2 anni.", None),
+    ("Cookies are kept for up to 13 months in line with our privacy policy.", None),
+    ("A post-view cookie is valid for 1 day.", None),
+    ("Our affiliate tracking cookie lasts 60 days; analytics cookies last 2 years.", 60),
+    ("A click cookie is valid for 30 days. A post-view cookie is valid for 1 day.", 30),
+    ("Tracking cookies last 45 days.", 45),
+    # a cookie changed from one span to another is the new one
+    ("We have extended our cookie from 30 days to 90 days.", 90),
+    ("The cookie duration was increased from 30 days to 60 days.", 60),
+    ("La durée du cookie passe de 30 jours à 60 jours.", 60),
+    # a duration asked about in a question is not stated: its answer says the cookie
+    ("Why a 30-day cookie?", None),
+    ("Does the cookie last 90 days?", None),
+    ("Wie lange gilt das Cookie? 30 Tage?", None),
+    ("¿La cookie dura 30 días?", None),
+    ("Is the cookie valid for 30 days?\nNo, it depends on the product.", None),
+    ("How long does the cookie last?\n60 days.", 60),
+    ("What is the cookie window?\nOur cookie window is 7 days.", 7),
+    # a moment after an event ("buys 10 days later") is an example's, not a span; "up to 30 days later" is one
+    ("Even if the customer comes back 3 weeks later, the cookie makes sure you get credit.", None),
+    ("Kauft der Kunde 10 Tage später, erhalten Sie dank Cookie trotzdem Provision.", None),
+    ("Si le client achète 10 jours plus tard, le cookie vous crédite quand même.", None),
+    ("Als de klant 10 dagen later koopt, krijg je dankzij de cookie toch commissie.", None),
+    ("If they buy, even up to 30 days later, the cookie credits you for the sale.", 30),
+    ("If the visitor clicks and buys from 1 to 90 days later, the cookie still credits you.", 90),
+    # a lifetime said of the pay, not of the cookie
+    ("Cookies track your referrals, and you earn 20% for the lifetime of the account.", None),
+    ("With our tracking system you earn recurring commissions forever.", None),
+    ("Avec notre suivi par cookie, vous touchez des commissions à vie.", None),
+    ("Con el seguimiento por cookie ganas comisiones de por vida.", None),
+    ("Tracking cookies never expire, and you earn 20% on every sale.", -1),
+    ("We offer a lifetime “cookie” on every referral.", -1),
+    ("The cookie works with no time limit.", -1),
+    ("Das Cookie gilt ohne zeitliche Begrenzung.", -1),
+    # how long a company or its tracking has been going: an age, not a span ahead
+    ("We have 15 years of experience in affiliate tracking.", None),
+    ("Seit 10 Jahren setzen wir auf Cookie-Tracking.", None),
+    ("Depuis 10 ans, notre suivi par cookie est fiable.", None),
+    ("Our referral tracking has been running for over 5 years.", None),
+    ("Cookie duration: 30 days. We have been in business for 20 years.", 30),
+    # an offer, a code or a gift card said valid, a product returned, a reply time: not the referral's window
+    ("This offer is valid for 30 days.", None),
+    ("La oferta es válida durante 30 días.", None),
+    ("O código é válido por 30 dias.", None),
+    ("Gift cards are valid for one year.", None),
+    ("If a customer returns the product within 30 days, you will not receive the commission.", None),
+    ("Orders can be returned within 30 days; commissions on returned orders are reversed.", None),
+    ("Cookies\nOur affiliate managers reply within 24 hours.", None),
+    ("If someone clicks your link and buys within 7 days, you earn commission (as long as it is not returned).", 7),
+    ("Your referral link is valid for 30 days.", 30),
+    ("Der Empfehlungslink ist 30 Tage gültig.", 30),
+    # under a cookie heading, what is not the cookie's: the agreement's notice, sales shown in the statistics, months
+    # the referred get free, the first months a rate is paid for
+    ("Tracking cookie\nThe agreement may be terminated with 30 days' notice.", None),
+    ("Cookies\nDer Vertrag ist mit einer Frist von 30 Tagen kündbar.", None),
+    ("Cookie\nSales may take up to 24 hours to show up.", None),
+    ("Tracking cookie\nIt takes up to 48 hours for sales to appear in your dashboard.", None),
+    ("Cookie tracking\nYour referrals get 2 months free.", None),
+    ("Cookie & Tracking\nCommission: 10% (first 12 months)", None),
+    ("Cookie duration\n30 days\nCommission\n10% for the first 12 months", 30),
+    ("Your friend has 7 days to sign up for a free account.", 7),
+    ("Visitors will appear in your account and are tracked for 60 days.", 60),
+    # a word before a letter is no duration: initials are not an hour, a tag is not a day
+    ("We use a H.O.P.E. cookie system.", None),
+    ("Our tracking system uses a tag on every page.", None),
+    ("Our cookie stores a tag for 30 days.", 30),
+    ("Cookie: ein Tag", 1),
+    ("Cookie duration: 24h", 1),
+    # what never was the cookie's and must stay out: a trial, a commission's span, a payout delay, a session, a hold
+    ("Your referral gets a 14-day free trial.", None),
+    ("Earn 20% for 12 months on every referred customer.", None),
+    ("Referral commissions last for 12 months.", None),
+    ("Sie erhalten 20 % Provision für 12 Monate.", None),
+    ("Commissions are paid 30 days after the end of the month.", None),
+    ("There is a 30-day waiting period before commissions can be withdrawn.", None),
+    ("Your login session expires after 30 days.", None),
+    ("Referrals are eligible for payment after 60 days.", None),
+    ("For example, a 30-day cookie means you get credit if the visitor buys within 30 days.", None),
+])
+def test_what_a_cookie_rule_must_not_read_as_the_cookie(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+def test_a_sentence_of_many_moments_offers_and_other_cookies_is_read_in_linear_time(monkeypatch):
+    """Moments after events, offers said valid and analytics cookies, thousands in one sentence: each is read once,
+    so four times the phrases costs about four times the reading."""
+    def sentence(times: int) -> str:
+        return "Cookie: " + " ".join("(24 hours 3 days later this offer is valid for 30 days, analytics cookies 2 years"
+                                     for _ in range(times)) + "?"
+
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small  # quadratic reading would be 16 times
