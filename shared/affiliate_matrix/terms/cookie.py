@@ -5,7 +5,7 @@ the cookie's; a refund period, a payout delay or a trial is not."""
 import re
 
 from affiliate_matrix.terms.durations import DURATION, duration_days, figures
-from affiliate_matrix.terms.text import EXAMPLE, OTHER_PROGRAMS, Doc, Pattern, Unit, before_example, clauses, normalise
+from affiliate_matrix.terms.text import EXAMPLE, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, normalise
 
 # A window named by what it tracks and a word for a span, either order: "attribution window", "Tracking-Zeitraum",
 # "Attributionsfenster", "fenêtre d'attribution", "ventana de atribución", "periodo di tracciamento".
@@ -30,19 +30,14 @@ COOKIE = Pattern(
     r"durata del cookie|finestra di (?:attribuzione|tracciamento)|"
     r"^\W*(?:tracking|attribution|attributie|atribuci[óo]n|atribui[çc][ãa]o|attribuzione|suivi)\s*[:|]", re.I)
 FOREVER = Pattern(
-    r"\b(?:lifetime\s*[\"'“”‘’„«]?\s*(?:cookies?|tracking|attribution|referrals?|link)|"
-    r"(?:cookies?|tracking|attribution)[^.]{0,40}?"
+    r"\b(?:lifetime (?:cookies?|tracking|attribution|referrals?|link)|(?:cookies?|tracking|attribution)[^.]{0,40}?"
     r"(?:never expires?|do(?:es)? not expire|don't expire|remains? (?:active |valid )?(?:indefinitely|forever)|"
     r"indefinitely|forever|permanent(?:ly)?|for life|(?:for )?the lifetime|unlimited|no expiration|lebenslang|"
     r"unbegrenzt|unbefristet|"
     r"l[äa]uft nie ab|verf[äa]llt nie|à vie|illimit[ée]e?s?|n'expire(?:nt)? jamais|de por vida|ilimitad[ao]s?|"
     r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?|f[üu]r immer|dauerhaft|"
     r"para siempre|para sempre|per sempre|a vita|illimitat[oa]|senza scadenza|non scad[eo]n?o? mai|voor altijd|"
-    r"sem prazo|nunca expira|n'expire pas|(?:is|are) lifetime|"
-    # "with no time limit", "ohne zeitliche Begrenzung", "sans limite de durée"
-    r"(?:no|without(?: a| any)?) time limit|ohne (?:zeitliche (?:begrenzung|beschr[äa]nkung)|zeitlimit)|"
-    r"sans limite (?:de temps|de dur[ée]e)|sin l[íi]mite de tiempo|zonder tijdslimiet|sem limite de tempo|"
-    r"senza limit[ei] di tempo)|"
+    r"sem prazo|nunca expira|n'expire pas|(?:is|are) lifetime)|"
     # a label's value: "Cookie: lifetime", "Cookie duration" / "Lifetime" (not "Cookie lifetime: session")
     r"(?:cookies?|tracking|attribution)[\w\s-]{0,25}?(?:[:|]\s*|\b(?:duration|length|life|laufzeit|dauer|dur[ée]e|"
     r"duraci[óo]n|duur|looptijd|dura[çc][ãa]o|durata|window|period)\s+)(?:lifetime|unlimited|forever|permanent|infinite|"
@@ -51,48 +46,6 @@ FOREVER = Pattern(
     r"[^.]{0,15}?(?:cookies?|tracking))", re.I)
 _SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
                       r"\bsession\b|\bsitzung\b|\bsesi[óo]n\b|\bsessie\b|\bsessione\b|\bsess[ãa]o\b", re.I)
-_HELPER = (r"(?:is|are|will|be|ist|sind|wird|bleibt|est|sont|reste|es|son|sigue|zijn|blijft|[ée]|s[ãa]o|fica|[èe]|sono|"
-           r"rimane|remains?|stays?|only|nur|for|f[üu]r|up to|bis zu|the|of|your|de|di|van|von|do|da|del|d'|"
-           r"(?:de|di|van|von|do|da|del|of) [^\W\d]+|\d+(?:[.,]\d+)?[\s-]*[^\W\d]+)")
-# What the affiliate or the customer holds, whose validity is its own: a credit, points, an offer, a promotion, a
-# code, a coupon, a gift card, a reward.
-_HELD = (r"\b(?:credits?|guthaben|cr[ée]dits?|avoirs?|saldo|tegoed|credito|points|punkte|puntos|pontos|punti|offers?|"
-         r"angebot(?:e)?|offres?|ofertas?|aanbieding(?:en)?|offert[ae]|promo(?:tion)?s?|promoci[óo]n(?:es)?|"
-         r"promo[çc](?:[ãa]o|[õo]es)|promozion[ei]|aktion(?:en)?|deals?|codes?|c[óo]digos?|codici|gift[\s-]?cards?|"
-         r"geschenkkarten?|cartes?[\s-]cadeaux?|bons?|tarjetas?\s+regalo|cadeau(?:kaart|bon)(?:en|s)?|vales?|"
-         r"cart(?:[ãa]o|[õo]es)[\s-]presente|buon[io]|rewards?|bonus(?:es)?|b[ôo]nus|bono|pr[äa]mien?|r[ée]compenses?|"
-         r"recompensas?|premios?|pr[êe]mios?|beloning(?:en)?|premi[ea]s?|ricompens[ae])")
-# A cookie of another purpose than the referral's: the site's analytics, statistics, consent or settings, a post-view
-# cookie ("Analytics cookies expire after 2 years", "Les cookies de mesure d'audience sont conservés 13 mois").
-_PURPOSE = (r"analytic(?:s|al)?|statisti(?:cs|cal)|essential|(?:strictly\s+)?necessary|functional(?:ity)?|preferences?|"
-            r"performance|consent|post[\s-]?view|view[\s-]?through|impression|analyse|analytische|statistik|notwendige|"
-            r"funktionale|einwilligungs|d'analyse|de mesure d'audience|analytiques|fonctionnels|n[ée]cessaires|"
-            r"de pr[ée]f[ée]rences?|anal[íi]tic[ao]s|t[ée]cnic[ao]s|necesari[ao]s|funcionales|de preferencias?|"
-            r"functionele|noodzakelijke|necess[áa]ri[ao]s|funcionais|analitici|tecnici|necessari|funzionali|"
-            r"di preferenza|statistiques|estad[íi]stic[ao]s|statistici")
-_OTHER_COOKIE = (rf"\b(?:{_PURPOSE})[\s-]*cookies?\b|\bcookies?[\s-]+(?:(?:de|di|der|for|f[üu]r)\s+)?(?:{_PURPOSE})\b|"
-                 r"\bcookie[\s-]?(?:einstellungen|settings|banner)")
-_OTHER_COOKIE_PATTERN = Pattern(_OTHER_COOKIE, re.I)
-# A moment after an event, not a span ("buys 10 days later", "3 Wochen später"): an example's, not the cookie's.
-_LATER = Pattern(r"\s*(?:later|afterwards|sp[äa]ter|plus tard|m[áa]s tarde|mais tarde|pi[ùu] tardi|"
-                 r"(?:despu[ée]s|depois|dopo|apr[èe]s|danach|daarna)(?=\s*[.,;:!?)]|\s*$))", re.I)
-_UP_TO = Pattern(r"(?:\b(?:up to|until|till|bis zu|bis|jusqu'?\s?[àa]|hasta|tot|at[ée]|fino a)|\d\s*(?:to|[-–]))\s*$", re.I)
-
-
-def _without_moments(text: str) -> str:
-    """The text with the durations that are a moment after an event ("buys 10 days later", "10 jours plus tard")
-    blanked, before it is cut into clauses ("plus" cuts one); not the limit of a span ("up to 30 days later")."""
-    pieces, kept = [], 0
-    for match in DURATION.finditer(text):
-        if _LATER.compiled.match(text, match.end()) and not _UP_TO.search(text[max(0, match.start() - 12):match.start()]):
-            pieces += [text[kept:match.start()], " " * (match.end() - match.start())]
-            kept = match.end()
-    return "".join(pieces) + text[kept:]
-
-
-# How long something has been so ("seit 10 Jahren", "depuis 10 ans", "desde hace 5 años"): an age, not a span ahead.
-_SINCE = Pattern(r"\b(?:seit|depuis|desde hace|sinds)\s+(?:(?:über|mehr als|plus de|m[áa]s de|meer dan|mais de)\s+)?$",
-                 re.I)
 # A duration about something else: money back, a payout delay or hold, validation or review, a trial, a renewal,
 # a discount, a deadline to report or claim, a default setting, an inactive account; a span counted from the sale
 # or the month's end (a cookie counts from the click, a refund, approval or payout from the order or the month).
@@ -115,30 +68,10 @@ _OTHER_PERIOD = Pattern(
     r"clients?|people|persons?|users?|buyers?|friends?|besucher|kunden?|nutzer|visiteurs?|utilisateurs?|visitantes?|"
     r"usuarios?|bezoekers?|klanten?|gebruikers?|visitatori|utenti|clientes?)\b)|updat|refresh|aktualisier|actualis|"
     r"actualiz|bijgewerkt|atualiz|aggiorn|"
-    # a credit, points, an offer, a code, a gift card or a reward said to stay valid or expire ("referral credits are
-    # valid for 3 months", "This offer is valid for 30 days", "Das Angebot ist 30 Tage gültig"): what someone holds
-    rf"{_HELD}(?:\s+{_HELPER}){{0,4}}?\s+(?:valid|expir|verf[äa]ll|g[üu]ltig|valable|caduc|v[áa]lid|geldig|verlo|scad)|"
-    # a customer's return of what was bought ("returned by the customer within 14 days"), not a visit ("returned to
-    # the site") nor a condition said without a span ("as long as it is not returned")
-    r"\breturn(?:s|ed|ing)?\s+(?:the\s+|their\s+|an?\s+|his\s+|her\s+|its\s+)?(?:products?|items?|goods|orders?|"
-    r"purchases?|merchandise)\b|\breturned(?=(?:\s+[^\W\d]+){0,4}?\s+(?:within|in|after|before|during)\b)|"
-    r"zur[üu]ckgeschickt|zur[üu]ckgesendet|r[üu]cksend|retoure|retourn[ée]|renvoy[ée]|devuelt|devolv|geretourneerd|"
-    r"retourneer|restituit|"
-    # the program's reply or contact time, how long a company has existed ("15 years of experience", "has been
-    # running for 10 years")
-    r"\brepl(?:y|ies|ied)\b|\brespond|\bresponse|antwort|r[ée]pon|respuest|antwoord|rispo|\bcontact|\bkontakt|\bsupport|"
-    r"experience|erfahrung|exp[ée]rience|experiencia|ervaring|experi[êe]ncia|esperienza|in business|founded|established|"
-    r"gegr[üu]ndet|\bbeen\b(?:\s+[^\W\d]+){0,3}?\s+for\b|"
-    # the agreement's notice, sales shown in the statistics, months the referred get free, the first months a rate is
-    # paid for ("terminated with 30 days' notice", "take up to 48 hours to appear", "get 2 months free", "10% (first
-    # 12 months)")
-    r"notice|terminat|k[üu]nd(?:ig|bar)|r[ée]sili|pr[ée]avis|preaviso|opzeg|disdett|rescis|\bto (?:appear|show up)\b|"
-    r"\bfree\s+(?:months?|weeks?|days?|years?)\b|\b(?:months?|weeks?|days?|years?|monate?|mois|meses|maanden|mesi)\s+"
-    r"(?:free|gratis|kostenlos|gratuits?|gr[áa]tis)\b|"
-    r"\b(?:first|ersten|premi[eè]re?s|primer[ao]s|eerste|primeir[ao]s|prim[ie])\s+(?=\d+\s*(?:months?|monate?n?|mois|"
-    r"meses|maanden|mesi|years?|jahre?n?|ans|años|jaar|anos|anni)\b)|"
-    # a cookie of another purpose (the site's analytics, consent or settings, a post-view cookie), a privacy notice
-    rf"{_OTHER_COOKIE}|privacy|datenschutz|\bgdpr\b|\brgpd\b|\bdsgvo\b|confidentialit|privacidad|"
+    # a credit or points the affiliate holds, said to stay valid or expire ("referral credits are valid for 3 months")
+    r"(?:credits?|guthaben|cr[ée]dits?|avoirs?|saldo|tegoed|credito|points|punkte|puntos|pontos|punti)\s+"
+    r"(?:(?:are|is|will|sind|ist|sont|est|son|es|zijn|s[ãa]o|[ée]|sono|[èe])\s+)?(?:valid|expir|verf[äa]ll|g[üu]ltig|"
+    r"valable|caduc|v[áa]lid|geldig|verlo|scad)|"
     # a commission that recurs for a span, and a network's statistics ("30 Day EPC", "7-day reversal rate")
     r"recurr|wiederkehr|r[ée]curren|recorren|ricorren|terugkerend|\bepc\b|reversal|average|durchschnitt|moyen|"
     r"promedio|gemiddeld|(?:(?:commission|provision|comisi[óo]n|commissie|comiss[ãa]o|provvigione|earn)s?|%)"
@@ -243,6 +176,9 @@ _SPAN_VERB = (r"(?:lasts?|valid|g[üu]ltig|valables?|v[áa]lid[oa]s?|geldig|acti
               r"attiv[oa]|expires?|verf[äa]llt|l[äa]uft|caducan?|expiran?|verloopt|scadono|scade|remembered|stored|saved|"
               r"tracks?|gespeichert|dure|durent|dura|duran|duurt|dauert|track(?:ed|s)? (?:\w+ ){0,2}|"
               r"(?:stays?|remains?|bleiben|bleibt|restent|reste) (?:with|bei|avec) (?:you|ihnen|dir|vous|toi))\b")
+_HELPER = (r"(?:is|are|will|be|ist|sind|wird|bleibt|est|sont|reste|es|son|sigue|zijn|blijft|[ée]|s[ãa]o|fica|[èe]|sono|"
+           r"rimane|remains?|stays?|only|nur|for|f[üu]r|up to|bis zu|the|of|your|de|di|van|von|do|da|del|d'|"
+           r"(?:de|di|van|von|do|da|del|of) [^\W\d]+|\d+(?:[.,]\d+)?[\s-]*[^\W\d]+)")
 _REFERRAL_SPAN = Pattern(rf"{_REFERRAL_NOUN}(?:\s+{_HELPER}){{0,4}}?\s+{_SPAN_VERB}", re.I)
 # A session said as the span a referral is credited in, without the word cookie: "all sales within the same session
 # are credited to you", "De referral-link is geldig zolang de sessie duurt".
@@ -316,8 +252,7 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
         in_section = topics is not None and topics[i] == "cookie"
         if not (COOKIE.search(text) or in_section) or (topics is not None and topics[i] == "example"):
             continue
-        # A question's own figure is asked about, not stated ("Why a 30-day cookie?"): its answer says the cookie.
-        own = "" if _asks(unit) else before_example(_without_moments(figures(unit.norm)), _HEDGE, example=EXAMPLE)
+        own = before_example(figures(unit.norm), _HEDGE, example=EXAMPLE)
         days = _duration_in(own) if own.strip() else None
         if days is None and (bare := _BARE_DAYS.match(text)):  # "Cookie | 45": a cookie row's number is days
             days = int(bare["n"])
@@ -325,15 +260,15 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
             return days, doc.span(first, i)
         said = text if COOKIE.search(text) else f"cookie {text}"
         said = "" if ADVICE.search(said) else _own_part(said)
-        if _lifetime(said):
+        if FOREVER.search(said):
             return -1, doc.span(first, i)
         if session is None and _SESSION.search(said) and not _APPOINTMENT.search(said):
             session = 0, doc.span(first, i)
     if session is not None:
         return session
     for i, unit in enumerate(doc.units):
-        if (topics is None or topics[i] != "example") and not _asks(unit):
-            text = before_example(_without_moments(figures(unit.norm)), _HEDGE, example=EXAMPLE)
+        if topics is None or topics[i] != "example":
+            text = before_example(figures(unit.norm), _HEDGE, example=EXAMPLE)
             if (match := _window_in(text)) and (days := duration_days(match)) is not None:
                 return days, unit.raw
             if _TIED_FOREVER.search(text) and _REFERRED.search(text):
@@ -342,10 +277,6 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
                     and not _APPOINTMENT.search(text)):
                 session = 0, unit.raw
     return session or (None, None)
-
-
-def _asks(unit: Unit) -> bool:
-    return _QUESTION.search(unit.text) is not None
 
 
 def _window_in(text: str) -> re.Match | None:
@@ -402,26 +333,10 @@ def _duration_in(text: str) -> int | None:
     parts = [_own_part(c) for c in clauses(text) if not ADVICE.search(c)]
     # The clauses that name the cookie first: in "25 % für 12 Monate; Cookie-Laufzeit 60 Tage" the 60.
     for clause in sorted(parts, key=lambda c: own_cue and not COOKIE.search(c)):
-        changed = _CHANGED.search(clause)
         for match in DURATION.finditer(clause):
-            if changed and _FROM_OLD.search(clause[max(0, match.start() - 20):match.start()]) and \
-                    _TO_NEW.compiled.match(clause, match.end()):
-                continue  # "extended from 30 days to 90 days": the 30 was
             if _is_cookies(clause, match, own_cue):
                 return duration_days(match)
     return None
-
-
-# What the affiliate earns: a lifetime said after it is the pay's ("tracked by cookie, and you earn 20% for the
-# lifetime of the account"), not the cookie's.
-_EARNINGS = Pattern(r"commission|provision|comisi|commissie|comiss|provvigion|\bearn|verdien|gagn|ganar|ganh|guadagn|"
-                    r"recurr|wiederkehr|r[ée]curren|recorren|ricorren|terugkerend|revenue|income|einnahm|revenu|ingreso|"
-                    r"inkomsten|receita|entrat|%|\bpa(?:y|id)\b|verg[üu]t|r[ée]mun[ée]r|remunera", re.I)
-
-
-def _lifetime(said: str) -> bool:
-    """Whether a text says the cookie never expires, not that the pay lasts for life."""
-    return any(not _EARNINGS.search(m.group(0)) for m in FOREVER.finditer(said))
 
 
 def _own_part(text: str) -> str:
@@ -430,13 +345,6 @@ def _own_part(text: str) -> str:
     return text[:generic.start()] if generic else text
 
 
-# A cookie changed "from 30 days to 90 days" ("von 30 Tagen auf 60 Tage", "de 30 jours à 60 jours") is the new one.
-_CHANGED = Pattern(r"extend|increas|rais|chang|doubl|boost|verl[äa]nger|erh[öo]h|ge[äa]ndert|verdoppel|allong|"
-                   r"\bpass[ée]?e?s?\s+de\b|augment|prolong|aument|ampli|cambi|verleng|verhoog|veranderd|verdubbel|"
-                   r"alter|estes[oa]|estend", re.I)
-_FROM_OLD = Pattern(r"\b(?:from|von|de|van|da|desde|di)\s+$", re.I)
-_TO_NEW = Pattern(r"\s*(?:to|auf|[àa]|al|naar|tot|para|->|→)\s+\d", re.I)
-_QUESTION = Pattern(r"[?？][\"'”»)]*\s*$")
 _WORDS = re.compile(r"\w+")
 _NEAR = 100  # how far (characters) a notion may stand from a duration and still be said of it
 
@@ -447,30 +355,25 @@ def _is_cookies(clause: str, match: re.Match, own_cue: bool) -> bool:
     (in a sentence that has one) counts only when no other period's notion is in it; a unit whose cookie notion
     is its heading or section counts that notion at the clause's start. A span counted from the click is the
     cookie's whatever else is near."""
-    if _SINCE.search(clause[max(0, match.start() - 30):match.start()]):
-        return False
     if _FROM_CLICK.compiled.match(clause, match.end()):
         return True
     other = _distance(_OTHER_PERIOD, clause, match)
-    cookie = _distance(COOKIE, clause, match, unless=_OTHER_COOKIE_PATTERN) if own_cue else \
+    cookie = _distance(COOKIE, clause, match) if own_cue else \
         len(_WORDS.findall(clause, max(0, match.start() - _NEAR), match.start()))
     if other is None:
         return True
     return cookie is not None and cookie < other
 
 
-def _distance(cue: Pattern, clause: str, match: re.Match, unless: Pattern | None = None) -> float | None:
+def _distance(cue: Pattern, clause: str, match: re.Match) -> float | None:
     """Words between a duration and the nearest match of a cue within `_NEAR` characters of it in its clause, on
-    either side (a bounded window, so a clause of thousands of durations is read in linear time), leaving out a
-    cue inside a match of `unless`. A cue after it counts half a word more, so a label before its value wins a tie
-    ("Cookie Duration: 30 days Average Payout")."""
+    either side (a bounded window, so a clause of thousands of durations is read in linear time). A cue after it
+    counts half a word more, so a label before its value wins a tie ("Cookie Duration: 30 days Average Payout")."""
     start = max(0, match.start() - _NEAR)
     window = clause[start:match.end() + _NEAR]
     before, after = match.start() - start, match.end() - start
-    hidden = [(m.start(), m.end()) for m in unless.finditer(window)] if unless else []
     return min((len(_WORDS.findall(window, after, m.start())) + 0.5 if m.start() >= after
-                else len(_WORDS.findall(window, min(m.end(), before), before)) for m in cue.finditer(window)
-                if not any(a <= m.start() < b for a, b in hidden)),
+                else len(_WORDS.findall(window, min(m.end(), before), before)) for m in cue.finditer(window)),
                default=None)
 
 

@@ -51,9 +51,7 @@ _ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
 # would read as "a" or "an" before a unit ("a" + "d", "un" + "d", "a" + "an", "a" + "hora").
 DURATION = Pattern(
     # (?<!\d): a figure is looked for only where its digits start (see text.NUMBER)
-    # a word before a letter or an abbreviation is no duration: "a H.O.P.E. product" is not an hour, nor "a tag" a day
-    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|"
-    rf"(?P<one>\b{_ONE})[\s-]+(?!(?:h|hrs?|std|d)\b|(?<=\ba\s)tag\b))(?:-\s*)?"
+    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+)(?:-\s*)?"
     rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     rf"(?:calendar[\s-]|kalender)?(?P<unit>{_UNIT})\b", re.I)  # "30 calendar days", "30 Kalendertagen"
 _WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:{_UNIT})\b)", re.I)
