@@ -142,10 +142,10 @@ def test_the_merged_corpus_is_big_and_speaks_six_languages():
 
 
 # What this version reaches on the held-back split (735 texts since round 25 was merged; the README's look 30, the
-# minimum's look 32 with its gate, frequency's look 33, payout methods' look 34):
+# minimum's look 32 with its gate, payout methods' look 34, commission's and frequency's look 36):
 # falling below it is a regression.
-FLOORS = {"cookie_days": (0.93, 0.83), "commission": (0.63, 0.56), "payout_methods": (0.90, 0.78),
-          "payout_frequency": (0.83, 0.73), "min_payout": (0.94, 0.83), "restrictions": (0.88, 0.67)}
+FLOORS = {"cookie_days": (0.93, 0.83), "commission": (0.64, 0.57), "payout_methods": (0.90, 0.78),
+          "payout_frequency": (0.84, 0.73), "min_payout": (0.94, 0.83), "restrictions": (0.88, 0.67)}
 
 
 @cache  # the floor and the target read one scoring (~20 s)
