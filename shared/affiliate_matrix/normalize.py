@@ -219,24 +219,32 @@ def _set_fields(program: Program) -> list[str]:
     return [f for f in _TRACKED if getattr(program, f) not in (None, [], Payout())]
 
 
-def keyed_with_marks(program: Program) -> Program:
-    """The program re-keyed by its shown name's words with their marks, where its name key was made before programs v16
-    from that name's words without them (a vowel sign, a virama, a haraka split them: कोमल was 'क-मल' or 'कमल'): what a
-    migration to v16 does to a stored program and an import to a file exported before. The shown name's, as the
+def keyed_by_words_now(program: Program) -> Program:
+    """The program re-keyed by its name's words as keys read them now (search.word_runs), where its name key was made by
+    an older rule: what a migration does to a stored program and an import to a file exported before. Before v16 a
+    mark broke a word (a vowel sign, a virama, a haraka: कोमल was 'क-मल'); before v17 a word kept its optional marks
+    and a joiner broke it (كِتاب was 'كِتاب', not 'كتاب'; کتاب‌فروشی 'کتاب-فروشی'). The shown name's key, as the
     listings that join the program later are those of its name, and they keep its key: under another name's key it
     would take the listings of that name too (two merchants v15 merged, कोमल shown and keyed 'कमल', would stay one).
-    Any other key (a domain, another name's) stays. Old keys have no mark in them, so no program moves onto another."""
+    Another name's key (an alias) loses its optional marks, as that name keys now; a domain stays. A program landing on
+    another's id is merged with it (program_index._merged: one merchant written two ways)."""
     import unicodedata
 
     from affiliate_matrix.resolve import compact_name, folded_name
+    from affiliate_matrix.search import unwritten, word_runs
 
     key = program.merchant_key
     if "." in key:
         return program
-    # the name as keys before v16 read it: a mark broke its word
-    spaced = "".join(" " if unicodedata.category(c)[0] == "M" else c for c in folded_name(program.name))
-    now = next((keyed(program.name) for keyed in (compact_name, name_key) if keyed(spaced) == key), key)
-    return program if now == key else with_merchant_key(program, now)
+    if not key.isascii():  # its words without their optional marks (v16 kept them)
+        key = "-".join(word_runs(key)) or key
+    # the name as older keys read it: a joiner broke its word (v15, v16), and a mark too (v15)
+    joiners_broke = "".join(" " if unwritten(c) == "" and unicodedata.category(c)[0] != "M" else c
+                            for c in folded_name(program.name))
+    marks_broke = "".join(" " if unicodedata.category(c)[0] == "M" else c for c in joiners_broke)
+    now = next((keyed(program.name) for spelled in (marks_broke, joiners_broke) for keyed in (compact_name, name_key)
+                if keyed(spelled) == key), key)
+    return program if now == program.merchant_key else with_merchant_key(program, now)
 
 
 MAX_UNREAD = 20  # a source's country labels we cannot read, logged and kept on the program (a hostile list)

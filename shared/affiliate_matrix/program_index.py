@@ -68,11 +68,11 @@ def _as_indexed_now(doc: dict) -> dict:
 
 
 def _merged(docs: list[dict]) -> dict:
-    """Documents a migration lands on one id as one (v16: कोमल keyed 'क-मल' and कोमल keyed 'कमल' by v15 are one key now):
-    the programs merged as the index merges two sightings of one program (merge.merge: each claimant's latest claims
-    kept, every list's union), the least recently seen first, so whichever the copy met first the program is the same.
-    Refusing would leave the index at the old version, which the code indexes no batch into, until someone chose by
-    hand which program to drop."""
+    """Documents a migration lands on one id as one (v16: कोमल keyed 'क-मल' and कोमल keyed 'कमल' by v15 are one key now;
+    v17: كِتاب and كتاب): the programs merged as the index merges two sightings of one program (merge.merge: each
+    claimant's latest claims kept, every list's union), the least recently seen first, so whichever the copy met first
+    the program is the same. Refusing would leave the index at the old version, which the code indexes no batch into,
+    until someone chose by hand which program to drop."""
     from functools import reduce
 
     from affiliate_matrix.merge import merge
@@ -84,10 +84,11 @@ def _merged(docs: list[dict]) -> dict:
 def as_written_now(program):
     """A program stored by older code as today's writes it, what a migration does to a stored document and an import to
     a file exported before: each claim's and record's request named without the account (v15), and keyed by its name's
-    words with their marks (v16: normalize.keyed_with_marks; its id follows its key)."""
-    from affiliate_matrix.normalize import keyed_with_marks
+    words with their marks (v16), its optional marks and joiners dropped (v17: normalize.keyed_by_words_now; its id
+    follows its key)."""
+    from affiliate_matrix.normalize import keyed_by_words_now
 
-    return keyed_with_marks(accounts_unnamed(program))
+    return keyed_by_words_now(accounts_unnamed(program))
 
 
 def accounts_unnamed(program):
@@ -140,10 +141,13 @@ def accounts_unnamed(program):
 # a word (ZWNJ, ZWJ, the soft hyphen) are dropped from what is searched rather than splitting it (search.narrowed).
 # v16: the fields of v15; a program keyed by its name (none of its sites known) is keyed by the name's words with their
 # marks (search.word_runs), as its id is: a v15 document of a name in another script whose marks split its words (कोमल
-# as 'क-मल') is moved to its new key and id by `amx index migrate programs` (normalize.keyed_with_marks).
+# as 'क-मल') is moved to its new key and id by `amx index migrate programs` (normalize.keyed_by_words_now).
+# v17: the fields of v16; a word is written without its optional marks (Arabic harakat and tatweel, Hebrew niqqud and
+# cantillation) and the joiners inside it (search.unwritten), in what both indexes search and in a name's key: a v16
+# program keyed 'كِتاب' or 'کتاب-فروشی' moves to 'كتاب' or 'کتابفروشی', merged with one keyed so (_merged).
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 16, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+PROGRAMS_INDEX = IndexSpec("programs", 17, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
                            upgrade=_as_indexed_now, combine=_merged)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none

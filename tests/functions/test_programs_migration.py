@@ -278,3 +278,43 @@ def test_two_merchants_v15_merged_are_split_by_their_sources_next_run(rt, shown)
     assert {name: (p.id, [r.record_key.split("-", 1)[1] for r in p.records], p.commission_text)
             for name, p in apart.items()} == {name: (program_id(name, "program"), [name], paid)
                                               for name, paid in terms.items()}
+
+
+def test_a_migration_to_v17_moves_a_program_keyed_with_its_optional_marks_and_merges_it_with_its_bare_twin(rt):
+    """v16 keyed a name by its words with every mark and broke a word at a joiner: كِتاب (offervault's, with its kasra)
+    and كتاب (affiliatefix's) were two keys, two programs of one merchant, and دیجی‌کالا was 'دیجی-کالا' while the
+    search held one word. Migrated, both are one program under 'كتاب', merged as two sightings of it, دیجی‌کالا is
+    under 'دیجیکالا', each old id redirecting to its new one; a Latin name's program stays where it was."""
+    from datetime import timedelta
+
+    from affiliate_matrix.normalize import name_key, normalize, program_id
+    from affiliate_matrix.program_index import from_document
+    from tests.support.factories import make_record
+
+    def listed(name: str, source: str, paid: str, days: int):
+        return normalize(make_record(name, commission_text=paid).model_copy(update={
+            "source": source, "connection_id": source, "record_key": f"{source}-1",
+            "fetched_at": NOW + timedelta(days=days)}))
+
+    marked = keyed_before_v16(listed("كِتاب", "offervault", "10% per sale", 0), "كِتاب")  # as v16 keyed them
+    bare = keyed_before_v16(listed("كتاب", "affiliatefix", "$40 per sale", 1), "كتاب")
+    joined = keyed_before_v16(listed("دیجی\u200cکالا", "offervault", "5% per sale", 0), "دیجی-کالا")
+    latin = make_program("Alpha Hosting")
+    before = [marked, bare, joined, latin]
+    assert len({p.id for p in before}) == 4
+    rt.index.ensure_index(spec_of(16))
+    assert rt.index.bulk_upsert("programs", [to_document(p) for p in before], refresh=True).errors == []
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 4  # every document of v16 is in v17, two of them as one
+    hits = {hit.id: from_document(hit.doc) for hit in rt.index.search("programs", SearchQuery()).hits}
+    book, digikala = program_id("كتاب", "program"), program_id("دیجیکالا", "program")
+    assert sorted(hits) == sorted([book, digikala, latin.id])
+    assert (hits[book].merchant_key, hits[digikala].merchant_key) == ("كتاب", "دیجیکالا") == (
+        name_key("كِتاب"), name_key("دیجی\u200cکالا"))
+    assert sorted(c.source for c in hits[book].provenance["commission"]) == ["affiliatefix", "offervault"]
+    assert hits[latin.id].merchant_key == latin.merchant_key
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    for old, new in ((marked, book), (joined, digikala)):
+        answer = app.get(f"/programs/{old.id}", headers=auth)
+        assert (answer.status_code, answer.headers["Location"]) == (308, f"/programs/{new}")
+    assert [hit.id for hit in rt.index.search("programs", SearchQuery(text="كِتاب")).hits] == [book]

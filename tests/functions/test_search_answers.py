@@ -290,6 +290,17 @@ def test_a_merchant_keyed_by_a_name_in_another_script_is_shown(index, name):
     assert (view["merchant"], [row["source"] for row in view["rows"]]) == (name, ["dira"])
 
 
+@pytest.mark.parametrize("asked", ["مَكْتَبَة", "مكـتـبـة", "مكتبة"])
+def test_a_merchant_key_asked_with_its_optional_marks_is_the_key_without_them(index, asked):
+    """A key holds a word without its harakat (search.unwritten): GET /merchants/ of the key written with them (as a
+    user types the name, or as programs v16 keyed it) was a 404 for a merchant the index holds."""
+    from urllib.parse import quote
+
+    index.batch(record("dira", "مَكْتَبَة", None, commission_text="10% per sale"))
+    assert [p["merchant_key"] for p in index.programs()] == ["مكتبة"]
+    assert index.get(f"/merchants/{quote(asked)}")["merchant_key"] == "مكتبة"
+
+
 def test_a_cursor_past_a_long_name_in_another_script_is_taken_back(index):
     """A cursor holds the sort values of a page's last program: sort=name's is its name (up to 256 characters). Written
     as ASCII JSON, each CJK character took 6 bytes, so a next_cursor past a long Japanese name ran over the 2,000

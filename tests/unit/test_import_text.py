@@ -40,15 +40,20 @@ def test_an_imported_programs_text_is_cleaned_as_a_scraped_records_is(tmp_path, 
     assert stored.provenance["name"][0].value == CLEAN and stored.provenance["name"][0].evidence == [f"{CLEAN}!"]
 
 
-def test_a_program_exported_keyed_without_its_marks_is_imported_under_its_key_now(tmp_path, monkeypatch):
-    """A file exported before programs v16 keys a name in another script without its marks (कोमल रसोई as 'क-मल-रस-ई'):
-    imported as written, it stood under the old id, beside the program the next sync of its listing makes. It is
-    keyed as a migration keys a stored one (program_index.as_written_now)."""
+@pytest.mark.parametrize("name,old_key", [("कोमल रसोई", "क-मल-रस-ई"), ("مَكْتَبَة جرير", "مَكْتَبَة-جرير"),
+                                           ("دیجی\u200cکالا", "دیجی-کالا")], ids=["v15-marks", "v16-harakat", "v16-joiner"])
+def test_a_program_exported_keyed_as_older_code_keyed_it_is_imported_under_its_key_now(tmp_path, monkeypatch, name,
+                                                                                       old_key):
+    """A file exported before programs v16 keys a name in another script without its marks (कोमल रसोई as 'क-मल-रस-ई'),
+    and one before v17 with its harakat or with a joiner as a break: imported as written, it stood under the old id,
+    beside the program the next sync of its listing makes. It is keyed as a migration keys a stored one
+    (program_index.as_written_now)."""
     from affiliate_matrix.normalize import program_id
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
-    program = make_program("कोमल रसोई", commission_text="10% per sale")
-    exported = program.model_copy(update={"merchant_key": "क-मल-रस-ई", "id": program_id("क-मल-रस-ई", "program")})
+    program = make_program(name, commission_text="10% per sale")
+    assert program.merchant_key != old_key
+    exported = program.model_copy(update={"merchant_key": old_key, "id": program_id(old_key, "program")})
     path = tmp_path / "programs.jsonl"
     path.write_text("".join(jsonl_chunks([exported])))
     result = CliRunner().invoke(app, ["import", "programs", str(path)])

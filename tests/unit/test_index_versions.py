@@ -3,6 +3,8 @@ and mappings, and for text the SQLite index's tokenizer and folding), so a deplo
 Programs went to v6 (OpenSearch's tokenizer) and v7 (the embedded index's folding) while activations and alerts,
 whose text is analysed the same way, kept v1: a deployment kept the old analysis there, with nothing to migrate."""
 
+import unicodedata
+
 import pytest
 
 from affiliate_matrix.config import Settings
@@ -16,12 +18,12 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # Every digest moved once, versions kept, when number_of_replicas left the settings (a cluster's operator sets it:
 # the copies kept of an index, not how its documents are written or searched).
 RENDERED = {
-    "programs": (16, "503e93e3463788ca"),
+    "programs": (17, "cf5cda5072978b8a"),
     "deltas": (2, "344487a06480e47d"),
     "metrics": (1, "3271035ead2bae95"),
     "budget": (2, "417ff0ea3727d21e"),
-    "activations": (6, "2d72abc693421ac0"),
-    "alerts": (6, "5e5f6db8fc96aef5"),
+    "activations": (7, "310c9b2aca30721c"),
+    "alerts": (7, "bdab1b35e43027f3"),
     "queries": (1, "e4df579ee94e5c71"),
     "moved": (1, "9f644ae005309875"),
 }
@@ -101,6 +103,28 @@ def test_an_embedded_index_that_cut_words_at_their_marks_is_tokenized_again_by_i
     assert sorted(hit.id for hit in index.search(name, SearchQuery(text="हिन्दी")).hits) == ["hi", "hindustan"]
     index.migrate(spec)
     assert [hit.id for hit in index.search(name, SearchQuery(text="हिन्दी")).hits] == ["hi"]
+
+
+@pytest.mark.parametrize("name,field", [("alerts", "text"), ("activations", "detail")])
+def test_an_embedded_index_that_kept_optional_marks_in_its_words_drops_them_by_its_migration(tmp_path, monkeypatch,
+                                                                                          name, field):
+    """Programs v17 (alerts and activations v7) write a word without its harakat and niqqud: a file written before
+    holds "مَكْتَبَةُ" with them, which "مكتبة" (five edits away) does not find until `amx index migrate` writes it
+    again."""
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    spec = index_specs()[name]
+    old = IndexSpec(name, spec.version - 1, spec.fields, spec.id_field)
+    index = open_search_index(Settings(data_dir=tmp_path))
+    docs = [{"id": "jarir", field: "مَكْتَبَةُ جَرِيرٍ"}, {"id": "shufersal", field: "שׁוּפֶּרְסַל"}]
+    with monkeypatch.context() as before:  # the folding before kept the marks (NFKC alone, for this text)
+        before.setattr(sqlite_index, "narrowed", lambda text: unicodedata.normalize("NFKC", text))
+        index.ensure_index(old)
+        assert index.bulk_upsert(name, docs, refresh=True).errors == []
+    assert [index.search(name, SearchQuery(text=q)).total for q in ("مكتبة", "שופרסל")] == [0, 0]
+    index.migrate(spec)
+    assert [hit.id for hit in index.search(name, SearchQuery(text="مكتبة")).hits] == ["jarir"]
+    assert [hit.id for hit in index.search(name, SearchQuery(text="שופרסל")).hits] == ["shufersal"]
 
 
 def test_an_embedded_index_written_before_whole_values_were_folded_is_folded_by_its_migration(tmp_path, monkeypatch):

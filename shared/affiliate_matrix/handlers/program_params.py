@@ -209,10 +209,11 @@ class ProgramId(Shape):
 def folded_key(key):
     """A merchant key folded as resolution folds the names and domains it builds keys from (resolve.folded_name):
     full-width 'ｈｏｓｔｉｎｇ．ｃｏｍ', 'Hosting.com' and a decomposed 'cafe\u0301-shop' are the keys hosting.com and
-    cafe-shop, not a 404."""
+    cafe-shop, not a 404; and without the optional marks no key holds (search.unwritten: 'كِتاب' is the key 'كتاب')."""
     from affiliate_matrix.resolve import folded_name
+    from affiliate_matrix.search import unwritten
 
-    return folded_name(key) if isinstance(key, str) else key
+    return unwritten(folded_name(key)) if isinstance(key, str) else key
 
 
 class MerchantKey(Shape):

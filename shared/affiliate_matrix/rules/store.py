@@ -27,12 +27,13 @@ from affiliate_matrix.search import IndexSpec
 # v4 (SQLite): no whole value for a text longer than RAW_IGNORE_ABOVE, as OpenSearch has it (programs v12).
 # v5 (both): text searched in Unicode's compatibility form (NFKC), as programs v14 has it.
 # v6 (both): a word is a run of letters, marks and digits, joiners inside it dropped, as programs v15 has it.
-ACTIVATIONS_INDEX = IndexSpec("activations", 6, {
+# v7 (both): a word without its optional marks (Arabic harakat, Hebrew niqqud: search.unwritten), as programs v17.
+ACTIVATIONS_INDEX = IndexSpec("activations", 7, {
     "id": "keyword", "rule_id": "keyword", "trigger": "keyword", "event_id": "keyword", "decision": "keyword",
     "action": "keyword", "action_event_id": "keyword", "outcome": "keyword", "detail": "text", "inputs": "stored",
     "at": "date",
 })
-ALERTS_INDEX = IndexSpec("alerts", 6, {
+ALERTS_INDEX = IndexSpec("alerts", 7, {
     "id": "keyword", "rule_id": "keyword", "severity": "keyword", "text": "text", "subject": "keyword",
     "event_type": "keyword", "at": "date",
 })

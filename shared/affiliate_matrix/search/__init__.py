@@ -256,21 +256,35 @@ _ACCENTS = frozenset(map(chr, _DIACRITICS))
 # Thai and Khmer write it between words.
 _INVISIBLE = dict.fromkeys([0xAD, 0x34F, 0x61C, 0x200C, 0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F),
                             *range(0x2060, 0x2070), *range(0xFE00, 0xFE10), 0xFEFF])
+# The marks a word is written with or without at will: Arabic harakat (fatha, kasra, damma, sukun, shadda, tanwin, the
+# superscript alef) and the tatweel that stretches a word, Hebrew niqqud and cantillation. كِتاب is كتاب and שָׁלוֹם
+# שלום, one name written two ways. Not the hamza and madda (U+0653-U+0655), which NFC composes into letters (أ, آ):
+# other scripts' marks are their letters' (कोमल is not कमल).
+_OPTIONAL = dict.fromkeys([*range(0x591, 0x5BE), 0x5BF, 0x5C1, 0x5C2, 0x5C4, 0x5C5, 0x5C7, 0x640,
+                           *range(0x64B, 0x653), *range(0x656, 0x660), 0x670])
+_UNWRITTEN = _INVISIBLE | _OPTIONAL
+_NARROWED |= _OPTIONAL  # again after NFKC, which spells Hebrew's pointed letters (U+FB1D-U+FB4F) with their points
+
+
+def unwritten(text: str) -> str:
+    """Text without what a word may be written with or without (_INVISIBLE, _OPTIONAL): the one decision of it, for the
+    indexes' words (narrowed) and a merchant's name key (word_runs)."""
+    return text.translate(_UNWRITTEN)
 
 
 def narrowed(text: str) -> str:
     """Text as both indexes search it, before their own case and accent folding: in Unicode's compatibility form
     (NFKC: full-width "Ｂｏｏｋｉｎｇ" is "Booking", the ligature in "ﬁnance" "fi", half-width "ｶﾀｶﾅ" "カタカナ",
     "𝐇𝐨𝐬𝐭" "Host", "m²" "m2", and "e" with a combining U+0301 the one letter "é", where OpenSearch split the word at
-    the mark), without the invisible characters written inside words (_INVISIBLE), and the Latin letters asciifolding
-    spells in ASCII so ("Øresund" is "Oresund"). The one folding of indexed text and of a query's words: done here,
+    the mark), without the invisible characters and optional marks written inside words (unwritten: "كِتاب" is "كتاب"),
+    and the Latin letters asciifolding spells in ASCII so ("Øresund" is "Oresund"). The one folding of indexed text and of a query's words: done here,
     before either index sees the text (OpenSearch has no ICU plugin), so both hold the same words. A document keeps its
     text as written; only what is searched is folded."""
     if text.isascii():
         return text
     import unicodedata
 
-    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).translate(_NARROWED)
+    return unicodedata.normalize("NFKC", unwritten(text)).translate(_NARROWED)
 
 
 # The words a search takes: each is a clause of its own, fuzzy on every text field (see expansions); more are refused
@@ -290,11 +304,13 @@ def words(text: str | None) -> list[str]:
 
 def word_runs(text: str) -> list[str]:
     """The runs of letters, marks and digits in text, as both indexes split it into words (a vowel sign or a virama is
-    its word's: "हिन्दी" is one word, not "ह", "न" and "द"), everything else a break. The one definition of a word,
-    for the indexes and for a merchant's name key (resolve.script_words)."""
+    its word's: "हिन्दी" is one word, not "ह", "न" and "द"), everything else a break; without what a word is written
+    with or without (unwritten: "كِتاب" is "كتاب", and "کتاب‌فروشی" one word, its joiner dropped, as narrowed drops them
+    from what the indexes hold). The one definition of a word, for the indexes and for a merchant's name key
+    (resolve.script_words)."""
     import unicodedata
 
-    return "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in text).split()
+    return "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in unwritten(text)).split()
 
 
 def searched_words(text: str | None, name: str = "the search text") -> list[str]:
