@@ -65,6 +65,9 @@ WEB_ENCODINGS = frozenset({
 # a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+# How httpx says a redirect's Location is no URL it reads (it reads it even when following no redirect): the server's
+# answer, which asking again would not change, not a network fault (no other sign of it: a RemoteProtocolError)
+_UNREAD_LOCATION = "Invalid URL in location header"
 # What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a key
 BAD_HEADER = ("a request header is not a valid HTTP header value (a line break, a control character or a character "
               "past ASCII in it: often a key's trailing newline, or a non-breaking space or typographic quote pasted "
@@ -464,6 +467,8 @@ class PoliteClient:
             except httpx.LocalProtocolError:  # h11 quotes the header it refuses, which may be a credential
                 raise FetchError(f"{label}: {BAD_HEADER}") from None
             except httpx.HTTPError as exc:
+                if isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith(_UNREAD_LOCATION):
+                    raise FetchError(f"{label}: redirects to a malformed Location ({str(exc)[:200]})") from None
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
                     slow = "still sending" if body is None else "body too slow: still sending"
                     raise FetchError(f"{label}: {slow} after {self.deadline:.0f} s (the request's time limit)") \

@@ -136,6 +136,18 @@ def test_a_redirect_to_a_loopback_site_asked_before_is_refused_though_its_connec
     assert server.hits["/page/1"] == []
 
 
+@pytest.mark.parametrize("location", ["http://0177.0.0.1/x", "http://[::1/x"])
+def test_a_redirect_to_a_location_httpx_cannot_read_is_that_pages_error_not_retried(location):
+    """httpx reads a redirect's Location even when it follows none, and one it cannot read (an octal address, an
+    unclosed bracket) came out as a RemoteProtocolError: taken for a network fault, the page was asked again and
+    again, with backoff waits, and the error named no Location. It is the page's answer: one request, said so."""
+    with Loopback(lambda request: (404, {}, b"") if request.path == "/robots.txt" else
+                  (302, {"Location": location}, b"")) as site:
+        with pytest.raises(FetchError, match=r"/away: redirects to a malformed Location \(Invalid URL"):
+            fetcher().get(f"{site.url}/away")
+        assert [request.path for request in site.requests].count("/away") == 1
+
+
 def test_a_redirect_loop_ends(server):
     with pytest.raises(FetchError, match="more than 5 redirects"):
         fetcher().get(f"{server.url}/loop")
