@@ -40,7 +40,7 @@ REDIRECTS = (301, 302, 303, 307, 308)
 # bytes each (a redirected page takes two entries: those dropped then are the ones asked for longest ago), and the
 # links of its listing pages (crawl.py's MAX_LINKS_KEPT in all).
 MAX_VALIDATORS = 5000
-ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
+ROBOTS_PARSED = 500 * 1024  # bytes of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
 log = get_logger()
 # The (host, port) the current get() was asked for: where loopback may be allowed, a redirect elsewhere never.
@@ -100,7 +100,7 @@ class Fetcher:
         url = f"{site}/robots.txt"
         for _ in range(MAX_REDIRECTS + 1):
             try:
-                response = self.client.send(self.client.build("GET", url))
+                response = self.client.send(self.client.build("GET", url), up_to=ROBOTS_PARSED)  # the rest is ignored
             except FetchError as exc:
                 if isinstance(exc, RefusedAddress) and url == f"{site}/robots.txt" or isinstance(exc, WaitsSpent):
                     raise  # the site itself: not "unreachable", never to be asked at all; or not asked: no time left
@@ -119,8 +119,8 @@ class Fetcher:
             if response.status >= 400:
                 return "", "", None  # none: everything is allowed
             rules = response.text
-            if len(rules) > ROBOTS_PARSED:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
-                rules = rules[:ROBOTS_PARSED].rpartition("\n")[0]
+            if response.cut_short:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
+                rules = rules.rpartition("\n")[0]
             return rules, "", None
         return "", "", None  # more redirects than that: RFC 9309 takes it as unavailable, as a 404
 

@@ -264,6 +264,22 @@ def test_only_the_first_500_kib_of_a_robots_txt_is_parsed():
         server.close()
 
 
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
+def test_a_robots_txt_past_the_body_cap_is_read_for_its_first_500_kib_not_taken_for_unreachable(coding):
+    """RFC 9309 2.5: content past the parsing limit is ignored. A robots.txt past the 5 MB a response may hold (sent,
+    declared, or inflated from gzip) failed as a page too large, and the site was taken for one whose robots.txt
+    cannot be read: none of its pages was ever fetched. Its first 500 KiB are its rules, as a smaller one's are."""
+    rules = b"User-agent: *\nDisallow: /private/\n" + b"# padding\n" * (6 * 1024 * 1024 // 10)
+    wire = zlib.compress(rules, wbits=31) if coding == "gzip" else rules
+    pages = {"/robots.txt": (200, {"Content-Type": "text/plain", "Content-Encoding": coding}, wire),
+             "/ok": (200, {"Content-Type": "text/html"}, b"<p>fine</p>")}
+    with Loopback(lambda request: pages.get(request.path, (404, {}, b""))) as site:
+        f = fetcher()
+        with pytest.raises(FetchError, match="/private/page: disallowed by robots.txt$"):
+            f.get(f"{site.url}/private/page")
+        assert f.get(f"{site.url}/ok").status == 200
+
+
 def test_a_robots_txt_within_the_limit_keeps_its_last_line_without_a_newline():
     server = FaultServer(robots=b"User-agent: *\nDisallow: /private/")
     try:
