@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from affiliate_matrix.errors import ConflictError, NotFoundError
 
+MAX_CONTENT_TYPE = 200  # characters of a stored body's Content-Type: a media type and its parameters fit easily
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")  # fullmatch: "$" alone also takes a final "\n"
 
 
@@ -132,9 +133,13 @@ class ObjectStore(ABC):
 
     def put_content_addressed(self, prefix: str, data: bytes, *, suffix: str = "",
                               content_type: str = "application/octet-stream") -> str:
-        """Store bytes under their SHA-256 and return the key; the same bytes twice are written once."""
+        """Store bytes under their SHA-256 and return the key; the same bytes twice are written once. `content_type`
+        is what a site or an API sent (raw pages and answers): one no header can carry (past ASCII, a control
+        character, longer than MAX_CONTENT_TYPE), which S3 would refuse, is stored as application/octet-stream."""
         digest = hashlib.sha256(data).hexdigest()
         key = check_key(f"{prefix}/{digest[:2]}/{digest}{suffix}")
+        if not (content_type.isascii() and content_type.isprintable() and len(content_type) <= MAX_CONTENT_TYPE):
+            content_type = "application/octet-stream"
         if self.head(key) is None:
             try:
                 self.put(key, data, content_type=content_type, if_none_match=True)
