@@ -40,6 +40,7 @@ REDIRECTS = (301, 302, 303, 307, 308)
 # bytes each (a redirected page takes two entries: those dropped then are the ones asked for longest ago), and the
 # links of its listing pages (crawl.py's MAX_LINKS_KEPT in all).
 MAX_VALIDATORS = 5000
+MAX_VALIDATOR = 200  # characters of an ETag or Last-Modified kept (a hash, a date: tens of characters)
 ROBOTS_PARSED = 500 * 1024  # bytes of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
 log = get_logger()
@@ -163,11 +164,9 @@ class Fetcher:
             raise FetchError(f"{url}: disallowed by robots.txt")
         for _ in range(MAX_REDIRECTS + 1):
             known = self.validators.get(url) or {}
-            # a validator past ASCII (HTTP allows it) cannot be sent back (httpx encodes header values as ASCII):
-            # the page is fetched in full rather than refused before it is asked
             headers = {header: known[name] for name, header in (("etag", "If-None-Match"),
                                                                  ("last_modified", "If-Modified-Since"))
-                       if known.get(name) and known[name].isascii() and known[name].isprintable()}
+                       if _sendable(known.get(name))}
             response = self.client.request("GET", url, headers=headers)
             if response.status in REDIRECTS and "location" in response.headers:
                 try:
@@ -180,8 +179,8 @@ class Fetcher:
                     raise FetchError(f"{url}: disallowed by robots.txt (after a redirect)")
                 continue
             if response.status == 200:
-                self._remember(url, {"etag": response.headers.get("etag"),
-                                     "last_modified": response.headers.get("last-modified")})
+                self._remember(url, {name: value if _sendable(value := response.headers.get(header)) else None
+                                     for name, header in (("etag", "etag"), ("last_modified", "last-modified"))})
             elif response.status == 304 and known:
                 self._remember(url, known)  # still in use: the newest again
             return response
@@ -231,6 +230,13 @@ def _asking(url: str) -> Iterator[None]:
         yield
     finally:
         _ASKED.reset(asked)
+
+
+def _sendable(validator: str | None) -> bool:
+    """Whether an ETag or Last-Modified can be kept and sent back: one past ASCII (HTTP allows it) httpx cannot encode,
+    and one longer than MAX_VALIDATOR would fill the cache (5,000 of them, read and written whole each run) with what
+    the site chose; the page is fetched in full instead."""
+    return bool(validator) and validator.isascii() and validator.isprintable() and len(validator) <= MAX_VALIDATOR
 
 
 def _site(url: str) -> str:
