@@ -20,6 +20,14 @@ MAX_CONTENT_TYPE = 200  # characters of a stored body's Content-Type: a media ty
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")  # fullmatch: "$" alone also takes a final "\n"
 
 
+def storable_content_type(content_type: str | None) -> str | None:
+    """A Content-Type a site or an API sent, when a header can carry it as stored (S3 sends it as one) and it is no
+    longer than MAX_CONTENT_TYPE; else None. HTTP allows bytes past ASCII in a header, read as Latin-1."""
+    if content_type and content_type.isascii() and content_type.isprintable() and len(content_type) <= MAX_CONTENT_TYPE:
+        return content_type
+    return None
+
+
 class StoredObject(NamedTuple):  # a record, immutable; a NamedTuple costs an import ~0.5 ms less than a dataclass
     key: str
     data: bytes
@@ -138,8 +146,7 @@ class ObjectStore(ABC):
         character, longer than MAX_CONTENT_TYPE), which S3 would refuse, is stored as application/octet-stream."""
         digest = hashlib.sha256(data).hexdigest()
         key = check_key(f"{prefix}/{digest[:2]}/{digest}{suffix}")
-        if not (content_type.isascii() and content_type.isprintable() and len(content_type) <= MAX_CONTENT_TYPE):
-            content_type = "application/octet-stream"
+        content_type = storable_content_type(content_type) or "application/octet-stream"
         if self.head(key) is None:
             try:
                 self.put(key, data, content_type=content_type, if_none_match=True)
