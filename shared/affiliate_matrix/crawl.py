@@ -395,8 +395,8 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
         return
     yield Fetched(request.url, raw_key, not_modified)
     if response.url in fetcher.validators:
-        fetcher.validators[response.url].update(raw_key=raw_key,
-                                                content_type=storable_content_type(response.headers.get("content-type")))
+        sent_as = storable_content_type(response.headers.get("content-type"))  # None: read as HTML on a 304
+        fetcher.validators[response.url].update(raw_key=raw_key, content_type=sent_as)
         if response.url != request.url:  # redirected: a replay asks for request.url, so it is told where the copy is
             fetcher.validators.pop(request.url, None)  # (no validators: a redirect has none to send)
             fetcher.validators[request.url] = {"redirect": response.url}
