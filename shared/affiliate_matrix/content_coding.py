@@ -21,9 +21,11 @@ class Undecodable(ValueError):
 
 
 class BoundedDecoder:
-    """Feed it the raw chunks (`httpx.Response.iter_raw`), then `flush()`; at most `limit` bytes in all come out."""
+    """Feed it the raw chunks (`httpx.Response.iter_raw`), then `flush()`; at most `limit` bytes in all come out.
+    Past them it raises BodyTooLarge, or, with `cut`, hands out the body's first `limit` bytes and sets `cut_short`
+    (a robots.txt, of which only the opening is read)."""
 
-    def __init__(self, content_encoding: str, limit: int):
+    def __init__(self, content_encoding: str, limit: int, cut: bool = False):
         codings = [c for c in (part.strip().lower() for part in content_encoding.split(",")) if c in CODINGS]
         if len(codings) > 1:
             raise Undecodable(f"coded more than once ({content_encoding[:100]})")
@@ -31,6 +33,7 @@ class BoundedDecoder:
         self.left = limit
         self._zlib = zlib.decompressobj(CODINGS[self.coding]) if self.coding else None
         self._first = True
+        self.cut, self.cut_short = cut, False
 
     def decode(self, raw: bytes) -> bytes:
         if self._zlib is None:
@@ -52,6 +55,8 @@ class BoundedDecoder:
             raise Undecodable(f"not valid {self.coding} ({exc})") from None
 
     def _count(self, data: bytes) -> bytes:
+        if self.cut and len(data) > self.left:
+            data, self.cut_short = data[:self.left], True
         self.left -= len(data)
         if self.left < 0:
             raise BodyTooLarge("past the cap")

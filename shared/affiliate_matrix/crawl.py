@@ -22,7 +22,7 @@ from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import WaitsSpent
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
-from affiliate_matrix.storage import ObjectStore
+from affiliate_matrix.storage import ObjectStore, storable_content_type
 from affiliate_matrix.threads import ContextPool
 
 log = get_logger()
@@ -386,7 +386,7 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
             yield Failure(request.url, "fetch", f"HTTP 304 but the kept copy of the page cannot be read ({exc}): "
                                                 "it is fetched whole next time")
             return
-        response = Response(response.url, 200, {"content-type": known.get("content_type", "text/html")}, kept)
+        response = Response(response.url, 200, {"content-type": known.get("content_type") or "text/html"}, kept)
     else:
         raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=_suffix(response.content_type),
                                               content_type=response.content_type or "text/html")
@@ -395,7 +395,8 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
         return
     yield Fetched(request.url, raw_key, not_modified)
     if response.url in fetcher.validators:
-        fetcher.validators[response.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
+        sent_as = storable_content_type(response.headers.get("content-type"))  # None: read as HTML on a 304
+        fetcher.validators[response.url].update(raw_key=raw_key, content_type=sent_as)
         if response.url != request.url:  # redirected: a replay asks for request.url, so it is told where the copy is
             fetcher.validators.pop(request.url, None)  # (no validators: a redirect has none to send)
             fetcher.validators[request.url] = {"redirect": response.url}

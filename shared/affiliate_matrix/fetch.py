@@ -40,7 +40,8 @@ REDIRECTS = (301, 302, 303, 307, 308)
 # bytes each (a redirected page takes two entries: those dropped then are the ones asked for longest ago), and the
 # links of its listing pages (crawl.py's MAX_LINKS_KEPT in all).
 MAX_VALIDATORS = 5000
-ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
+MAX_VALIDATOR = 200  # characters of an ETag or Last-Modified kept (a hash, a date: tens of characters)
+ROBOTS_PARSED = 500 * 1024  # bytes of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
 log = get_logger()
 # The (host, port) the current get() was asked for: where loopback may be allowed, a redirect elsewhere never.
@@ -100,7 +101,7 @@ class Fetcher:
         url = f"{site}/robots.txt"
         for _ in range(MAX_REDIRECTS + 1):
             try:
-                response = self.client.send(self.client.build("GET", url))
+                response = self.client.send(self.client.build("GET", url), up_to=ROBOTS_PARSED)  # the rest is ignored
             except FetchError as exc:
                 if isinstance(exc, RefusedAddress) and url == f"{site}/robots.txt" or isinstance(exc, WaitsSpent):
                     raise  # the site itself: not "unreachable", never to be asked at all; or not asked: no time left
@@ -119,8 +120,8 @@ class Fetcher:
             if response.status >= 400:
                 return "", "", None  # none: everything is allowed
             rules = response.text
-            if len(rules) > ROBOTS_PARSED:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
-                rules = rules[:ROBOTS_PARSED].rpartition("\n")[0]
+            if response.cut_short:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
+                rules = rules.rpartition("\n")[0]
             return rules, "", None
         return "", "", None  # more redirects than that: RFC 9309 takes it as unavailable, as a 404
 
@@ -163,11 +164,9 @@ class Fetcher:
             raise FetchError(f"{url}: disallowed by robots.txt")
         for _ in range(MAX_REDIRECTS + 1):
             known = self.validators.get(url) or {}
-            # a validator past ASCII (HTTP allows it) cannot be sent back (httpx encodes header values as ASCII):
-            # the page is fetched in full rather than refused before it is asked
             headers = {header: known[name] for name, header in (("etag", "If-None-Match"),
                                                                  ("last_modified", "If-Modified-Since"))
-                       if known.get(name) and known[name].isascii() and known[name].isprintable()}
+                       if _sendable(known.get(name))}
             response = self.client.request("GET", url, headers=headers)
             if response.status in REDIRECTS and "location" in response.headers:
                 try:
@@ -180,8 +179,8 @@ class Fetcher:
                     raise FetchError(f"{url}: disallowed by robots.txt (after a redirect)")
                 continue
             if response.status == 200:
-                self._remember(url, {"etag": response.headers.get("etag"),
-                                     "last_modified": response.headers.get("last-modified")})
+                self._remember(url, {name: value if _sendable(value := response.headers.get(header)) else None
+                                     for name, header in (("etag", "etag"), ("last_modified", "last-modified"))})
             elif response.status == 304 and known:
                 self._remember(url, known)  # still in use: the newest again
             return response
@@ -231,6 +230,13 @@ def _asking(url: str) -> Iterator[None]:
         yield
     finally:
         _ASKED.reset(asked)
+
+
+def _sendable(validator: str | None) -> bool:
+    """Whether an ETag or Last-Modified can be kept and sent back: one past ASCII (HTTP allows it) httpx cannot encode,
+    and one longer than MAX_VALIDATOR would fill the cache (5,000 of them, read and written whole each run) with what
+    the site chose; the page is fetched in full instead."""
+    return bool(validator) and validator.isascii() and validator.isprintable() and len(validator) <= MAX_VALIDATOR
 
 
 def _site(url: str) -> str:

@@ -65,6 +65,9 @@ WEB_ENCODINGS = frozenset({
 # a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+# How httpx says a redirect's Location is no URL it reads (it reads it even when following no redirect): the server's
+# answer, which asking again would not change, not a network fault (no other sign of it: a RemoteProtocolError)
+_UNREAD_LOCATION = "Invalid URL in location header"
 # What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a key
 BAD_HEADER = ("a request header is not a valid HTTP header value (a line break, a control character or a character "
               "past ASCII in it: often a key's trailing newline, or a non-breaking space or typographic quote pasted "
@@ -91,6 +94,7 @@ class Response:
     headers: dict[str, str]  # names in lower case
     body: bytes
     attempts: int = 1
+    cut_short: bool = False  # only the body's opening was read (send's `up_to`)
 
     @property
     def content_type(self) -> str:
@@ -418,8 +422,10 @@ class PoliteClient:
             raise FetchError(f"{method} {str(url)[:200]}: not a valid URL ({exc})") from None
         return request
 
-    def send(self, request: httpx.Request, *, waited: float = 0.0) -> Response:
-        """One paced request, its body read within the caps; no retries, any status answered. `waited`: the retry's
+    def send(self, request: httpx.Request, *, waited: float = 0.0, up_to: int | None = None) -> Response:
+        """One paced request, its body read within the caps; no retries, any status answered. `up_to`: only the body's
+        first `up_to` bytes are wanted: reading stops there, and a longer body (sent, declared or inflated) is cut to
+        them (`cut_short`), not refused. `waited`: the retry's
         wait just slept before it (request), charged already: the host's spacing since the last request, this one's
         first attempt, is that much spent, so only the rest is charged again. With a WaitBudget, a request's time past
         `free` (its spacing times the concurrency: the host's next requests are paced from this one's start and take
@@ -440,21 +446,27 @@ class PoliteClient:
                 response = self.http.send(request, stream=True)
                 try:
                     declared = response.headers.get("content-length", "")
-                    if _WHOLE.match(declared) and int(declared) > self.max_bytes:
+                    if up_to is None and _WHOLE.match(declared) and int(declared) > self.max_bytes:
                         raise FetchError(f"{label}: declares {declared} bytes, more than the {self.max_bytes} we take")
                     # The body is gathered in a BytesIO because its getvalue() hands over the buffer itself: a
                     # bytearray's bytes() copy would hold a large body (a feed of tens of MB) twice for a moment.
                     body = io.BytesIO()
-                    decoder = BoundedDecoder(response.headers.get("content-encoding", ""), self.max_bytes)
+                    decoder = BoundedDecoder(response.headers.get("content-encoding", ""),
+                                             self.max_bytes if up_to is None else min(up_to, self.max_bytes),
+                                             cut=up_to is not None)
                     for chunk in response.iter_raw():  # decoded here, within the cap: compression bombs stop at it
                         body.write(decoder.decode(chunk))
+                        if decoder.cut_short:
+                            break
                         if self.clock() - started > limit:
                             raise FetchError(f"{label}: body too slow: still sending after {limit:.0f} s ({why})")
-                    body.write(decoder.flush())
+                    else:
+                        body.write(decoder.flush())
                 finally:
                     response.close()
                 return Response(str(response.url), response.status_code,
-                                {k.lower(): v for k, v in response.headers.items()}, body.getvalue())
+                                {k.lower(): v for k, v in response.headers.items()}, body.getvalue(),
+                                cut_short=decoder.cut_short)
             except BodyTooLarge:
                 raise FetchError(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)") from None
             except (Undecodable, httpx.DecodingError) as exc:
@@ -464,6 +476,8 @@ class PoliteClient:
             except httpx.LocalProtocolError:  # h11 quotes the header it refuses, which may be a credential
                 raise FetchError(f"{label}: {BAD_HEADER}") from None
             except httpx.HTTPError as exc:
+                if isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith(_UNREAD_LOCATION):
+                    raise FetchError(f"{label}: redirects to a malformed Location ({str(exc)[:200]})") from None
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
                     slow = "still sending" if body is None else "body too slow: still sending"
                     raise FetchError(f"{label}: {slow} after {self.deadline:.0f} s (the request's time limit)") \

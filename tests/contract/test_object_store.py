@@ -292,6 +292,18 @@ def test_content_addressed_put_is_stable_and_written_once(store):
     assert store.get(key1).data == b"<html>same</html>"
 
 
+@pytest.mark.parametrize("said,kept", [("text/html; charset=utf-8", "text/html; charset=utf-8"),
+                                        ("text/h\u00e9ml", "application/octet-stream"),
+                                        ("text/html\tx", "application/octet-stream"),
+                                        ("text/" + "x" * 5000, "application/octet-stream")])
+def test_a_content_addressed_body_keeps_its_content_type_only_when_a_header_can_carry_it(store, said, kept):
+    """The raw copies of pages and API answers are kept with the Content-Type the site sent, which it chooses: one
+    past ASCII (a byte HTTP allows, read as Latin-1) or of kilobytes cannot be sent to S3 as a header, and the put
+    raised out of the crawl, failing every run of the source. Such a type is kept as no type in particular."""
+    key = store.put_content_addressed("raw/pages", said.encode("utf-8"), suffix=".html", content_type=said)
+    assert store.get(key).content_type == kept
+
+
 def test_large_object_roundtrip(store):
     data = os.urandom(9 * 1024 * 1024)  # past boto3's 8 MB multipart threshold, should the adapter ever use it
     etag = store.put("big/blob", data)

@@ -8,7 +8,7 @@ from affiliate_matrix.connections import Connection
 from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, time_budget
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.polite import HostLimits, WaitBudget
-from affiliate_matrix.sources import Source
+from affiliate_matrix.sources import Listing, Source
 from affiliate_matrix.storage.local import LocalObjectStore
 from tests.support.clock import FakeTime
 from tests.support.counting import CountingStore
@@ -662,3 +662,39 @@ def test_the_crawls_fetches_run_in_the_context_of_the_work_crawling(tmp_path, mo
     finally:
         server.close()
     assert seen and set(seen) == {("a-rule", "b-rule")}
+
+
+class OnePage(Source):
+    name, title = "onepage", "One page"
+    start_paths = ("/p",)
+
+    def parse(self, page):
+        yield Listing(record_key="a", name="Shop", merchant_url="https://shop.example/")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/html; x=" + "y" * 10_000])
+def test_a_page_revalidated_whatever_content_type_it_was_sent_with_is_parsed_from_its_kept_copy(tmp_path,
+                                                                                                 content_type):
+    """A page served with an ETag and no Content-Type was kept in the HTTP cache with a content type of None, and its
+    304 on the next run made a page whose Content-Type was None: reading its charset raised AttributeError out of the
+    crawl, every run, for as long as the cache kept the entry. And one of kilobytes was kept whole in the cache (read
+    and written each run). Neither is kept now: the copy is read as HTML, its charset from its <meta>, as a page
+    sent without one is."""
+    from affiliate_matrix.storage import MAX_CONTENT_TYPE
+    from tests.support.loopback import Loopback
+
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        if request.headers.get("if-none-match") == '"v1"':
+            return 304, {"ETag": '"v1"'}, b""
+        return 200, {"ETag": '"v1"', **({"Content-Type": content_type} if content_type else {})}, b"<h1>Shop</h1>"
+
+    store, validators, runs = LocalObjectStore(tmp_path), {}, []
+    with Loopback(answer) as site:
+        for _ in range(2):
+            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
+                              validators=validators)
+            runs.append(list(crawl(OnePage(site.url), Connection(id="onepage", source="onepage"), fetcher, store)))
+    assert [type(outcome).__name__ for outcome in runs[1]] == ["Fetched", "RawRecord"] and runs[1][0].not_modified
+    assert len(validators[f"{site.url}/p"].get("content_type") or "") <= MAX_CONTENT_TYPE

@@ -136,6 +136,18 @@ def test_a_redirect_to_a_loopback_site_asked_before_is_refused_though_its_connec
     assert server.hits["/page/1"] == []
 
 
+@pytest.mark.parametrize("location", ["http://0177.0.0.1/x", "http://[::1/x"])
+def test_a_redirect_to_a_location_httpx_cannot_read_is_that_pages_error_not_retried(location):
+    """httpx reads a redirect's Location even when it follows none, and one it cannot read (an octal address, an
+    unclosed bracket) came out as a RemoteProtocolError: taken for a network fault, the page was asked again and
+    again, with backoff waits, and the error named no Location. It is the page's answer: one request, said so."""
+    with Loopback(lambda request: (404, {}, b"") if request.path == "/robots.txt" else
+                  (302, {"Location": location}, b"")) as site:
+        with pytest.raises(FetchError, match=r"/away: redirects to a malformed Location \(Invalid URL"):
+            fetcher().get(f"{site.url}/away")
+        assert [request.path for request in site.requests].count("/away") == 1
+
+
 def test_a_redirect_loop_ends(server):
     with pytest.raises(FetchError, match="more than 5 redirects"):
         fetcher().get(f"{server.url}/loop")
@@ -252,6 +264,22 @@ def test_only_the_first_500_kib_of_a_robots_txt_is_parsed():
         server.close()
 
 
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
+def test_a_robots_txt_past_the_body_cap_is_read_for_its_first_500_kib_not_taken_for_unreachable(coding):
+    """RFC 9309 2.5: content past the parsing limit is ignored. A robots.txt past the 5 MB a response may hold (sent,
+    declared, or inflated from gzip) failed as a page too large, and the site was taken for one whose robots.txt
+    cannot be read: none of its pages was ever fetched. Its first 500 KiB are its rules, as a smaller one's are."""
+    rules = b"User-agent: *\nDisallow: /private/\n" + b"# padding\n" * (6 * 1024 * 1024 // 10)
+    wire = zlib.compress(rules, wbits=31) if coding == "gzip" else rules
+    pages = {"/robots.txt": (200, {"Content-Type": "text/plain", "Content-Encoding": coding}, wire),
+             "/ok": (200, {"Content-Type": "text/html"}, b"<p>fine</p>")}
+    with Loopback(lambda request: pages.get(request.path, (404, {}, b""))) as site:
+        f = fetcher()
+        with pytest.raises(FetchError, match="/private/page: disallowed by robots.txt$"):
+            f.get(f"{site.url}/private/page")
+        assert f.get(f"{site.url}/ok").status == 200
+
+
 def test_a_robots_txt_within_the_limit_keeps_its_last_line_without_a_newline():
     server = FaultServer(robots=b"User-agent: *\nDisallow: /private/")
     try:
@@ -303,6 +331,22 @@ def test_a_validator_that_cannot_be_sent_back_does_not_stop_the_page_being_fetch
         assert client.get(f"{site.url}/page").status == 200
         assert client.get(f"{site.url}/page").status == 200
         assert len([request for request in site.requests if request.path == "/page"]) == 2
+
+
+def test_a_validator_of_kilobytes_is_not_kept_in_the_cache():
+    """A page's ETag and Last-Modified were kept as the server sent them, however long (a header may run to 16 KB):
+    5,000 pages of a site filled a connection's cache, read and written whole each run, with 80 MB it chose. A
+    validator longer than any real one is not kept; the page is fetched in full next time."""
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        return 200, {"ETag": '"' + "e" * 10_000 + '"', "Last-Modified": "x" * 10_000,
+                     "Content-Type": "text/html"}, b"<html>ok</html>"
+
+    with Loopback(answer) as site:
+        client = fetcher()
+        assert client.get(f"{site.url}/page").status == 200
+        assert client.validators[f"{site.url}/page"] == {"etag": None, "last_modified": None}
 
 
 def test_the_validator_cache_keeps_only_the_urls_fetched_or_revalidated_last(server):

@@ -454,3 +454,16 @@ def test_a_rakuten_offer_named_at_length_gives_its_tiers_thresholds_within_their
     long = [tier.threshold for tier in tiers if tier.threshold.startswith("Holiday Holiday")]
     assert len(long) == 2 and all(len(threshold) <= MAX_THRESHOLD for threshold in long)
     assert all(threshold.split(": ")[0].endswith("…") for threshold in long)  # said to be cut, its span kept whole
+
+
+def test_a_link_longer_than_a_records_url_may_be_is_not_followed():
+    """A listing page's links are queued, fetched, and kept in the connection's HTTP cache, 20,000 of them: a page
+    may hold links of megabytes (it is 5 MB), and each was followed and kept whole, the cache read and written each
+    run growing past anything a site is owed. A page at such a URL could give no record anyway (a record's url is at
+    most 2,083 characters, pydantic's HttpUrl): such a link is not followed, like one to another host."""
+    from affiliate_matrix.sources import MAX_URL, Page
+
+    page = Page("https://directory.example/list", 200, "", "raw/x")
+    assert page.follow("/p/" + "a" * (MAX_URL - len("https://directory.example/p/"))).url.endswith("a")
+    assert page.follow("/p/" + "a" * MAX_URL) is None
+    assert page.follow("p/" + "a" * MAX_URL) is None

@@ -125,6 +125,11 @@ def unreadable_xml(what: str, head: bytes, exc: Exception) -> ValueError:
     return ValueError(f"{what} is not XML we can read in {said} ({str(exc)[:200]})")
 
 
+# The longest link followed: a record's url is at most this long (pydantic's HttpUrl), and a page's links are queued
+# and kept in the connection's HTTP cache, where one of megabytes (a 5 MB page may hold it) is owed no room.
+MAX_URL = 2083
+
+
 class Request(NamedTuple):
     """A page to fetch, and the plugin's callback that reads it (a tuple: cheap to make, a list page
     makes one per link)."""
@@ -201,7 +206,7 @@ class Page:
 
     def follow(self, href: str | None, callback: str = "parse") -> Request | None:
         """A request for a link on this page, kept on the same host (plugins never leave their site).
-        None for an empty link (`<a href>`) or one to another host."""
+        None for an empty link (`<a href>`), one to another host, or one longer than MAX_URL."""
         if not href:
             return None
         if href.startswith("/") and not href.startswith("//"):
@@ -210,7 +215,8 @@ class Page:
             url = urljoin(self.url, href)
             if not url.startswith(self.origin + "/") and url != self.origin:
                 return None
-        return Request(url.split("#")[0], callback)
+        url = url.split("#")[0]
+        return Request(url, callback) if len(url) <= MAX_URL else None
 
 
 class Source:

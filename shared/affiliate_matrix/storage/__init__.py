@@ -16,7 +16,16 @@ from typing import Any, NamedTuple
 
 from affiliate_matrix.errors import ConflictError, NotFoundError
 
+MAX_CONTENT_TYPE = 200  # characters of a stored body's Content-Type: a media type and its parameters fit easily
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")  # fullmatch: "$" alone also takes a final "\n"
+
+
+def storable_content_type(content_type: str | None) -> str | None:
+    """A Content-Type a site or an API sent, when a header can carry it as stored (S3 sends it as one) and it is no
+    longer than MAX_CONTENT_TYPE; else None. HTTP allows bytes past ASCII in a header, read as Latin-1."""
+    if content_type and content_type.isascii() and content_type.isprintable() and len(content_type) <= MAX_CONTENT_TYPE:
+        return content_type
+    return None
 
 
 class StoredObject(NamedTuple):  # a record, immutable; a NamedTuple costs an import ~0.5 ms less than a dataclass
@@ -132,9 +141,12 @@ class ObjectStore(ABC):
 
     def put_content_addressed(self, prefix: str, data: bytes, *, suffix: str = "",
                               content_type: str = "application/octet-stream") -> str:
-        """Store bytes under their SHA-256 and return the key; the same bytes twice are written once."""
+        """Store bytes under their SHA-256 and return the key; the same bytes twice are written once. `content_type`
+        is what a site or an API sent (raw pages and answers): one no header can carry (past ASCII, a control
+        character, longer than MAX_CONTENT_TYPE), which S3 would refuse, is stored as application/octet-stream."""
         digest = hashlib.sha256(data).hexdigest()
         key = check_key(f"{prefix}/{digest[:2]}/{digest}{suffix}")
+        content_type = storable_content_type(content_type) or "application/octet-stream"
         if self.head(key) is None:
             try:
                 self.put(key, data, content_type=content_type, if_none_match=True)
