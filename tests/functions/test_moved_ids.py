@@ -17,10 +17,9 @@ from affiliate_matrix.models import DeltaChange, FieldChange
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import MOVED_INDEX, record_moves
-from tests.functions.test_programs_migration import keyed_before_v16, spec_of
 from tests.support.apps import function_client
 from tests.support.factories import make_program
-from tests.support.indexing import BACKENDS, on_backend
+from tests.support.indexing import BACKENDS, keyed_before_v16, on_backend, spec_of
 from tests.support.processes import ROOT
 
 

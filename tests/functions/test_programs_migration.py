@@ -2,7 +2,6 @@
 since, is served by the programs API as if each program had just been indexed: every field the
 answer model requires is there, and the fields a version added are filled from the stored program."""
 
-import json
 from urllib.parse import quote
 
 import pytest
@@ -12,22 +11,16 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.models import Program
 from affiliate_matrix.program_index import BESIDE, PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
-from affiliate_matrix.search import IndexSpec, SearchQuery
+from affiliate_matrix.search import SearchQuery
 from tests.support.apps import function_client
 from tests.support.factories import NOW, make_program
-from tests.support.indexing import BACKENDS, on_backend
-from tests.support.processes import ROOT
+from tests.support.indexing import BACKENDS, keyed_before_v16, on_backend, spec_of
 
 # What the code of each older version wrote (git log -p of program_index.py, then programs.py, and models.py):
 # the fields of its committed mapping, and a stored program without the Program and FieldSource fields added since.
 ADDED_SINCE = {2: ({"merchant_key_confidence", "misses", "discovery"}, {"value", "evidence"}),
                3: ({"merchant_key_confidence", "discovery"}, {"evidence"}), 4: (set(), set()), 5: (set(), set()),
                10: (set(), set())}
-
-
-def spec_of(version: int) -> IndexSpec:
-    body = json.loads((ROOT / "infra/opensearch/indices" / f"programs-v{version}.json").read_text())
-    return IndexSpec.from_json(body["mappings"]["_meta"]["spec"])
 
 
 def written_by(version: int, program) -> dict:
@@ -164,13 +157,6 @@ def test_a_migration_to_v15_names_no_account_in_a_claim_or_record_v14_kept(rt):
     named = request.replace("IRsecretSID123", ACCOUNT)
     assert {c["url"] for claims in shown.json["provenance"].values() for c in claims} == {named}
     assert [r["url"] for r in shown.json["records"]] == [named]
-
-
-def keyed_before_v16(program, key: str):
-    """`program` as v15's code stored it: keyed (and its id made) by its name's words without their marks."""
-    from affiliate_matrix.normalize import program_id
-
-    return program.model_copy(update={"merchant_key": key, "id": program_id(key, program.kind)})
 
 
 def test_a_migration_to_v16_moves_a_program_keyed_without_its_marks_to_its_key_and_id(rt):

@@ -96,3 +96,20 @@ def record(source: str, name: str, merchant_url: str | None = None, *, at: datet
                      url=page or f"https://{source}.example.org/p/{key}/",
                      fetched_at=at, raw_key=f"raw/{source}/{key}/{at:%Y%m%d}.html", name=name,
                      merchant_url=merchant_url, **fields)
+
+
+def spec_of(version: int):
+    """The programs index's spec as that version committed its mapping (infra/opensearch/indices)."""
+    import json
+
+    from affiliate_matrix.search import IndexSpec
+
+    body = json.loads((ROOT / "infra/opensearch/indices" / f"programs-v{version}.json").read_text())
+    return IndexSpec.from_json(body["mappings"]["_meta"]["spec"])
+
+
+def keyed_before_v16(program, key: str):
+    """`program` as v15's code stored it: keyed (and its id made) by its name's words without their marks."""
+    from affiliate_matrix.normalize import program_id
+
+    return program.model_copy(update={"merchant_key": key, "id": program_id(key, program.kind)})
