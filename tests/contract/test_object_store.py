@@ -301,7 +301,7 @@ def test_a_content_addressed_body_keeps_its_content_type_only_when_a_header_can_
     past ASCII (a byte HTTP allows, read as Latin-1) or of kilobytes cannot be sent to S3 as a header, and the put
     raised out of the crawl, failing every run of the source. Such a type is kept as no type in particular."""
     key = store.put_content_addressed("raw/pages", said.encode("utf-8"), suffix=".html", content_type=said)
-    assert store.get(key).content_type == kept
+    assert store.get(key).content_type.replace("; ", ";") == kept.replace("; ", ";")  # s3proxy drops the space
 
 
 def test_large_object_roundtrip(store):
