@@ -861,6 +861,40 @@ def test_commission_a_dollar_of_another_mark_is_not_usd(text, expected):
     assert _entries(text) == expected
 
 
+# Fees right after a rate are the base it is a share of ("35% of their fees"), not what the rate is: the rate is the
+# affiliate's where its clause says so. A fee said as the figure's own notion stays no offer.
+@pytest.mark.parametrize("text,expected", [
+    ("You earn 35% of their fees.", [("percent", Decimal(35), None, None, None)]),
+    ("Vous gagnez 20 % des frais de négociation payés par vos filleuls.", [("percent", Decimal(20), None, None, None)]),
+    ("Sie verdienen 15 % der Handelsgebühren Ihrer Freunde.", [("percent", Decimal(15), None, None, None)]),
+    ("Ganas el 25% de las tarifas que pagan tus referidos.", [("percent", Decimal(25), None, None, None)]),
+    ("Você ganha 30% das taxas pagas pelos seus indicados.", [("percent", Decimal(30), None, None, None)]),
+    ("Guadagni il 10% delle tariffe pagate dai tuoi invitati.", [("percent", Decimal(10), None, None, None)]),
+    ("Je verdient 20% van de transactiekosten van je vrienden.", [("percent", Decimal(20), None, None, None)]),
+    ("You earn 10% commission per sale; a 3% processing fee is deducted.",
+     [("percent", Decimal(10), None, None, None)]),
+    ("You earn commissions on every sale. A 3% transaction fee applies to all payouts.", []),
+])
+def test_commission_fees_after_a_rate_are_its_base(text, expected):
+    assert _entries(text) == expected
+
+
+# A run of lines each a label and a rate ("Gold: 2%", "Platinum: 3%") is a table: under a text about commission its
+# rates are one offer's tiers, whatever the labels name; under a text about something else they are not the pay.
+@pytest.mark.parametrize("text,expected", [
+    ("What you earn: a share of what your referrals trade.\nRates by rank\nGold: 2%\nPlatinum: 3%\nDiamond: 5%",
+     [("percent", Decimal(2), Decimal(5), None, None)]),
+    ("Ihre Provision richtet sich nach Ihrem Rang.\nBronze: 4 %\nSilber: 6 %\nGold: 8 %",
+     [("percent", Decimal(4), Decimal(8), None, None)]),
+    ("Vous touchez une commission selon votre rang.\nArgent | 5 %\nOr | 7 %",
+     [("percent", Decimal(5), Decimal(7), None, None)]),
+    ("Our affiliate program pays for every sale.\nCustomer discounts by season\nSpring: 10%\nSummer: 15%", []),
+    ("Conversion figures\nDesktop: 2%\nMobile: 3%", []),
+])
+def test_commission_a_run_of_label_and_rate_lines_is_a_table(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -298,6 +298,11 @@ def _cap_of_total(before: str, after: str, upto: bool = False) -> bool:
                 (_TOTAL_SPAN.search(after[:60]) or _TOTAL_SPAN.search(before[-60:])))
 
 
+# Fees as the base a rate is a share of, right after it: "35% of their fees", "from the platform service fees", "des
+# frais de négociation", "der Handelsgebühren", "de las tarifas", "das taxas", "delle commissioni", "van de kosten".
+_FEE_BASE = Pattern(r"\s*(?:of|from|on|des|sur les|der|von den|de (?:los|las)|das|dos|sobre as|delle|dei|sulle|"
+                    r"van de|op de)\s+(?:[\w'’-]+\s+){0,3}?(?:fees|frais|\w*geb[üu]hren|tarifas|taxas|tariffe|"
+                    r"\w*kosten)\b", re.I)
 _OTHER_DOLLAR = Pattern(r"(?<![^\W\d_])[A-Z]{1,2}$")
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
@@ -316,7 +321,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
         follows_rate = bool(found) and not unit.first_in_line and last_rated == i - 1 and len(text.split()) <= 6
-        rates_line = _rates_line(text) and _about_commission(doc, i)
+        rates_line = ((_rates_line(text) or _table_row(doc, i)) and _about_commission(doc, i))
         in_section = (topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate or _rate_row(text)
                       or rates_line)
         # A question ("What about recurring orders?") asks whether the pay repeats; its answer says. A text that
@@ -351,6 +356,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
 # label is the row's cue. A rate or amount of anything else ("Conversion rate: 3.2%", "Minimum order: $50") is not.
 _RATE_ROW = Pattern(rf"^\W*(?P<label>[^:|\d][^:|]{{0,40}}?)\s*[:|]\s*(?:{UPTO}\s*)?"
                     rf"(?:(?:{NUMBER})\s*%|{MONEY.pattern})\W*$", re.I)
+_RATE_RUN_ROW = Pattern(rf"^\W*[^:|\d\W][^:|\d]{{0,30}}?\s*[:|]\s*(?:{UPTO}\s*)?(?:{NUMBER})\s*%\W*$", re.I)
 _ROW_LABEL = Pattern(r"\b(?:sales?|leads?|orders?|customers?|clients?|sign[\s-]?ups?|tier|level|stufe|niveau|nivel|"
                      r"categor\w*|kategorie|plans?|products?|produkte?|neukunden?|bestandskunden?|verkauf|bestellung|"
                      r"ventes?|ventas?|verkoop|bestelling|vendas?|pedidos?|klant\w*|kund\w*|abonnements?|"
@@ -361,6 +367,15 @@ def _rate_row(text: str) -> bool:
     row = _RATE_ROW.match(text)
     return bool(row and _ROW_LABEL.search(row["label"]) and not (_NOT_PAY.search(row["label"])
                                                                  or _AVERAGE.search(row["label"])))
+
+
+def _table_row(doc: Doc, index: int) -> bool:
+    """Whether unit `index` is a line of a label and one rate or amount ("Gold: 2%", "Platinum | 3 %") beside another
+    such line: a run of them is a table, whose rates are the offer's when the text before it is about commission
+    (`_about_commission`), whatever its labels name (ranks, plans, countries)."""
+    def row(n: int) -> bool:
+        return 0 <= n < len(doc.units) and doc.units[n].first_in_line and bool(_RATE_RUN_ROW.match(doc.units[n].norm))
+    return row(index) and (row(index - 1) or row(index + 1))
 
 
 # A line of nothing but rates, bare ("10 % 15 % 20 % 25 % |", a tier table's row) or each with what it is paid on
@@ -448,7 +463,10 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             said = _said_for_pay(before, after)
             if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before) or (by_subject and not said):
                 continue
-            near = clause[max(0, match.start() - 30):match.end() + 15]
+            # "35% of their fees", "20 % des frais de trading": the fees are the base the rate is a share of, not
+            # what the figure is; what follows them still counts.
+            base = _FEE_BASE.match(after)
+            near = clause[max(0, match.start() - 30):match.end()] + (after[base.end():][:15] if base else after[:15])
             share = _SHARE_OF.match(after)
             if share and (share["own"] or not _COMMISSION_WORD.search(before)):
                 continue
