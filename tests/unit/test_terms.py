@@ -895,6 +895,31 @@ def test_commission_a_run_of_label_and_rate_lines_is_a_table(text, expected):
     assert _entries(text) == expected
 
 
+# "one-time" and "one-off" reach the recurrence test as "1-time" and "1-off" (numbers in words are written as digits
+# first), so a rate said one-time was read as saying nothing of recurrence.
+@pytest.mark.parametrize("text,expected", [
+    ("Earn a one-time 30% commission.", [("percent", Decimal(30), None, None, False)]),
+    ("Earn a one time commission of 30%.", [("percent", Decimal(30), None, None, False)]),
+    ("Earn a one-off $50 bounty per sale.", [("flat", Decimal(50), None, "USD", False)]),
+    ("Earn 30% one-time on the first order and 10% on every renewal.",
+     [("percent", Decimal(30), None, None, False), ("percent", Decimal(10), None, None, True)]),
+    ("Earn 30% per sale, paid once a month.", [("percent", Decimal(30), None, None, None)]),
+])
+def test_commission_a_rate_said_one_time(text, expected):
+    assert _entries(text) == expected
+
+
+# An arrow between two rates joins them as a range, as a dash does: "5% → 20% on first purchases, 2.5% → 10% on
+# renewals" is two offers, not one 2.5..20.
+@pytest.mark.parametrize("text,expected", [
+    ("Commission tiers: 5% → 20% on first purchases, 2.5% → 10% on renewals.",
+     [("percent", Decimal(5), Decimal(20), None, False), ("percent", Decimal("2.5"), Decimal(10), None, True)]),
+    ("Provision: 5 % -> 12 % je nach Umsatz.", [("percent", Decimal(5), Decimal(12), None, None)]),
+])
+def test_commission_an_arrow_between_rates_is_a_range(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -304,7 +304,7 @@ _FEE_BASE = Pattern(r"\s*(?:of|from|on|des|sur les|der|von den|de (?:los|las)|da
                     r"van de|op de)\s+(?:[\w'’-]+\s+){0,3}?(?:fees|frais|\w*geb[üu]hren|tarifas|taxas|tariffe|"
                     r"\w*kosten)\b", re.I)
 _OTHER_DOLLAR = Pattern(r"(?<![^\W\d_])[A-Z]{1,2}$")
-PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
+PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:->|→|-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
 

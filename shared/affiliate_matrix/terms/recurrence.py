@@ -48,7 +48,8 @@ NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|e
                          rf"ausgenommen|ausgeschlossen)\b\W+(?:\w+\W+){{0,2}}?{_RENEWAL}|"
                          rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
 ONE_TIME = Pattern(
-    r"one[\s-]?time|one[\s-]?off|(?:first|1st)(?:[\s-]time)? "
+    # `normalise` writes "one" as "1" before any field reads the text: "one-time" arrives as "1-time"
+    r"\b(?:one|1)[\s-]?(?:time|off)\b|(?:first|1st)(?:[\s-]time)? "
     r"(?:payment|month|purchase|order|invoice|sale|subscription|transaction)|"
     r"initial (?:payment|purchase|subscription|transaction)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|"
     r"im ersten monat|"
