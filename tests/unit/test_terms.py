@@ -896,7 +896,8 @@ def test_commission_a_run_of_label_and_rate_lines_is_a_table(text, expected):
 
 
 # "one-time" and "one-off" reach the recurrence test as "1-time" and "1-off" (numbers in words are written as digits
-# first), so a rate said one-time was read as saying nothing of recurrence.
+# first), so a rate said one-time was read as saying nothing of recurrence; "the one who referred" likewise arrived
+# as "the 1 who referred", which no longer named the referrer.
 @pytest.mark.parametrize("text,expected", [
     ("Earn a one-time 30% commission.", [("percent", Decimal(30), None, None, False)]),
     ("Earn a one time commission of 30%.", [("percent", Decimal(30), None, None, False)]),
@@ -904,6 +905,10 @@ def test_commission_a_run_of_label_and_rate_lines_is_a_table(text, expected):
     ("Earn 30% one-time on the first order and 10% on every renewal.",
      [("percent", Decimal(30), None, None, False), ("percent", Decimal(10), None, None, True)]),
     ("Earn 30% per sale, paid once a month.", [("percent", Decimal(30), None, None, None)]),
+    ("Earn a one time bonus of $50 for each new account.", [("flat", Decimal(50), None, "USD", False)]),
+    # the same reading for the referrer said as "the one who referred"
+    ("The one who referred them receives $20.", [("flat", Decimal(20), None, "USD", None)]),
+    ("You earn 10% of every payment made by one of your referrals.", [("percent", Decimal(10), None, None, True)]),
 ])
 def test_commission_a_rate_said_one_time(text, expected):
     assert _entries(text) == expected

@@ -19,7 +19,7 @@ from affiliate_matrix.terms.recurrence import (NOT_RECURRING, REACH, RECURRING, 
 # customer / agent / member", "the person who referred them", "the member who made the referral".
 _REFERRER_SAID = (r"\breferring (?:customers?|clients?|members?|users?|agents?|part(?:y|ies)|partners?|persons?|"
                   r"companies|company|account ?holders?)|"
-                  r"\b(?:person|customer|client|member|user|one|party)s? who (?:referred|refers|(?:made|makes|gave|gives) "
+                  r"\b(?:(?:person|customer|client|member|user|party)s?|one|1) who (?:referred|refers|(?:made|makes|gave|gives) "
                   r"the (?:referral|reference))\b(?: \w+)?")
 
 # Who is paid decides: a figure in a clause where the affiliate receives it (you, the partner, the affiliate, the
@@ -254,7 +254,7 @@ _FLAT_CUE = Pattern(
     r"bount(?:y|ies)|\bcp[alsoi]\b|\bpp[ls]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|"
     r"fij[ao]|vast|"
     r"fix[ao]|"
-    r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
+    r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|\b(?:one|1)[\s-]?time", re.I)
 # An amount said as a flat offer of its own: what it is paid for follows it ("£25 for a qualified lead", "$30 per
 # sign-up", "$25 each", "$10 for referring a new member"), or a bounty's word names it ("Fixed bounty: $50", "a fixed
 # $0.20", "a $100 flat commission", "a £50 bonus after the 5th referral"), or it is said of the affiliate's pay. Beside
@@ -262,7 +262,7 @@ _FLAT_CUE = Pattern(
 # balance or a band of a tier table, not a second offer (`commission_in`).
 _BOUNTY_SAID_AFTER = Pattern(
     r"^\s*(?:[\w-]+\s+){0,2}?(?:per\b|each\b|(?:for|on) (?:each|every|a|an|any)\b|"
-    r"for referring (?:a|an|one|each|every|new|your)\b|pro\b|je\b|par\b|por\b|para cada\b|"
+    r"for referring (?:a|an|one|1|each|every|new|your)\b|pro\b|je\b|par\b|por\b|para cada\b|"
     r"pour chaque\b|voor (?:elke|iedere)\b|f[üu]r jede|bount|bonus|b[ôo]nus|bono|flat\b|fixed\b|fix[eo]?\b|"
     r"cp[alsi]\b|pp[ls]\b|comm?iss?i?on|provis|commissie|comisi[óo]n|comiss[ãa]o|pr[äa]mie|prime\b|premio|"
     r"reward)", re.I)

@@ -187,7 +187,7 @@ _PAYMENT = (r"(?:payments?|fees?|invoices?|transactions?|trades?|pagos?|pagament
 _MONTHLY_FEES = r"(?:monthly (?:fees|payments|subscriptions)|mensalidades|mensualidades|mensualit[ée]s|monatsbeitr\w*)"
 _REFERRED_MAKER = (r"(?:\b(?:they|he|she) (?:make|makes|made|pay|pays|paid)\b|(?:someone|anyone|people|customers?|"
                    r"clients?|users?|members?|friends?|those) (?:\w+ ){0,2}?(?:you|they|who|that) (?:have |has )?"
-                   r"(?:refer|introduc|invit|brought|bring|sen[dt])\w*|\b(?:by|from) (?:(?:any|one|each|all) of )?"
+                   r"(?:refer|introduc|invit|brought|bring|sen[dt])\w*|\b(?:by|from) (?:(?:any|one|1|each|all) of )?"
                    r"(?:your |the |their )?"
                    r"(?:referr?(?:al|ed|ee)|invited|introduced)\w*|"
                    r"(?:pag[oa]s?|feit[oa]s?|realizad[oa]s?|hech[oa]s?|efectuad[oa]s?) (?:por|pel[oa]s?) "
