@@ -861,6 +861,70 @@ def test_commission_a_dollar_of_another_mark_is_not_usd(text, expected):
     assert _entries(text) == expected
 
 
+# Fees right after a rate are the base it is a share of ("35% of their fees"), not what the rate is: the rate is the
+# affiliate's where its clause says so. A fee said as the figure's own notion stays no offer.
+@pytest.mark.parametrize("text,expected", [
+    ("You earn 35% of their fees.", [("percent", Decimal(35), None, None, None)]),
+    ("Vous gagnez 20 % des frais de négociation payés par vos filleuls.", [("percent", Decimal(20), None, None, None)]),
+    ("Sie verdienen 15 % der Handelsgebühren Ihrer Freunde.", [("percent", Decimal(15), None, None, None)]),
+    ("Ganas el 25% de las tarifas que pagan tus referidos.", [("percent", Decimal(25), None, None, None)]),
+    ("Você ganha 30% das taxas pagas pelos seus indicados.", [("percent", Decimal(30), None, None, None)]),
+    ("Guadagni il 10% delle tariffe pagate dai tuoi invitati.", [("percent", Decimal(10), None, None, None)]),
+    ("Je verdient 20% van de transactiekosten van je vrienden.", [("percent", Decimal(20), None, None, None)]),
+    ("You earn 10% commission per sale; a 3% processing fee is deducted.",
+     [("percent", Decimal(10), None, None, None)]),
+    ("You earn commissions on every sale. A 3% transaction fee applies to all payouts.", []),
+])
+def test_commission_fees_after_a_rate_are_its_base(text, expected):
+    assert _entries(text) == expected
+
+
+# A run of lines each a label and a rate ("Gold: 2%", "Platinum: 3%") is a table: under a text about commission its
+# rates are one offer's tiers, whatever the labels name; under a text about something else they are not the pay.
+@pytest.mark.parametrize("text,expected", [
+    ("What you earn: a share of what your referrals trade.\nRates by rank\nGold: 2%\nPlatinum: 3%\nDiamond: 5%",
+     [("percent", Decimal(2), Decimal(5), None, None)]),
+    ("Ihre Provision richtet sich nach Ihrem Rang.\nBronze: 4 %\nSilber: 6 %\nGold: 8 %",
+     [("percent", Decimal(4), Decimal(8), None, None)]),
+    ("Vous touchez une commission selon votre rang.\nArgent | 5 %\nOr | 7 %",
+     [("percent", Decimal(5), Decimal(7), None, None)]),
+    ("Our affiliate program pays for every sale.\nCustomer discounts by season\nSpring: 10%\nSummer: 15%", []),
+    ("Conversion figures\nDesktop: 2%\nMobile: 3%", []),
+])
+def test_commission_a_run_of_label_and_rate_lines_is_a_table(text, expected):
+    assert _entries(text) == expected
+
+
+# "one-time" and "one-off" reach the recurrence test as "1-time" and "1-off" (numbers in words are written as digits
+# first), so a rate said one-time was read as saying nothing of recurrence; "the one who referred" likewise arrived
+# as "the 1 who referred", which no longer named the referrer.
+@pytest.mark.parametrize("text,expected", [
+    ("Earn a one-time 30% commission.", [("percent", Decimal(30), None, None, False)]),
+    ("Earn a one time commission of 30%.", [("percent", Decimal(30), None, None, False)]),
+    ("Earn a one-off $50 bounty per sale.", [("flat", Decimal(50), None, "USD", False)]),
+    ("Earn 30% one-time on the first order and 10% on every renewal.",
+     [("percent", Decimal(30), None, None, False), ("percent", Decimal(10), None, None, True)]),
+    ("Earn 30% per sale, paid once a month.", [("percent", Decimal(30), None, None, None)]),
+    ("Earn a one time bonus of $50 for each new account.", [("flat", Decimal(50), None, "USD", False)]),
+    # the same reading for the referrer said as "the one who referred"
+    ("The one who referred them receives $20.", [("flat", Decimal(20), None, "USD", None)]),
+    ("You earn 10% of every payment made by one of your referrals.", [("percent", Decimal(10), None, None, True)]),
+])
+def test_commission_a_rate_said_one_time(text, expected):
+    assert _entries(text) == expected
+
+
+# An arrow between two rates joins them as a range, as a dash does: "5% → 20% on first purchases, 2.5% → 10% on
+# renewals" is two offers, not one 2.5..20.
+@pytest.mark.parametrize("text,expected", [
+    ("Commission tiers: 5% → 20% on first purchases, 2.5% → 10% on renewals.",
+     [("percent", Decimal(5), Decimal(20), None, False), ("percent", Decimal("2.5"), Decimal(10), None, True)]),
+    ("Provision: 5 % -> 12 % je nach Umsatz.", [("percent", Decimal(5), Decimal(12), None, None)]),
+])
+def test_commission_an_arrow_between_rates_is_a_range(text, expected):
+    assert _entries(text) == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
     ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),

@@ -19,7 +19,7 @@ from affiliate_matrix.terms.recurrence import (NOT_RECURRING, REACH, RECURRING, 
 # customer / agent / member", "the person who referred them", "the member who made the referral".
 _REFERRER_SAID = (r"\breferring (?:customers?|clients?|members?|users?|agents?|part(?:y|ies)|partners?|persons?|"
                   r"companies|company|account ?holders?)|"
-                  r"\b(?:person|customer|client|member|user|one|party)s? who (?:referred|refers|(?:made|makes|gave|gives) "
+                  r"\b(?:(?:person|customer|client|member|user|party)s?|one|1) who (?:referred|refers|(?:made|makes|gave|gives) "
                   r"the (?:referral|reference))\b(?: \w+)?")
 
 # Who is paid decides: a figure in a clause where the affiliate receives it (you, the partner, the affiliate, the
@@ -254,7 +254,7 @@ _FLAT_CUE = Pattern(
     r"bount(?:y|ies)|\bcp[alsoi]\b|\bpp[ls]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|"
     r"fij[ao]|vast|"
     r"fix[ao]|"
-    r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
+    r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|\b(?:one|1)[\s-]?time", re.I)
 # An amount said as a flat offer of its own: what it is paid for follows it ("£25 for a qualified lead", "$30 per
 # sign-up", "$25 each", "$10 for referring a new member"), or a bounty's word names it ("Fixed bounty: $50", "a fixed
 # $0.20", "a $100 flat commission", "a £50 bonus after the 5th referral"), or it is said of the affiliate's pay. Beside
@@ -262,7 +262,7 @@ _FLAT_CUE = Pattern(
 # balance or a band of a tier table, not a second offer (`commission_in`).
 _BOUNTY_SAID_AFTER = Pattern(
     r"^\s*(?:[\w-]+\s+){0,2}?(?:per\b|each\b|(?:for|on) (?:each|every|a|an|any)\b|"
-    r"for referring (?:a|an|one|each|every|new|your)\b|pro\b|je\b|par\b|por\b|para cada\b|"
+    r"for referring (?:a|an|one|1|each|every|new|your)\b|pro\b|je\b|par\b|por\b|para cada\b|"
     r"pour chaque\b|voor (?:elke|iedere)\b|f[üu]r jede|bount|bonus|b[ôo]nus|bono|flat\b|fixed\b|fix[eo]?\b|"
     r"cp[alsi]\b|pp[ls]\b|comm?iss?i?on|provis|commissie|comisi[óo]n|comiss[ãa]o|pr[äa]mie|prime\b|premio|"
     r"reward)", re.I)
@@ -298,8 +298,13 @@ def _cap_of_total(before: str, after: str, upto: bool = False) -> bool:
                 (_TOTAL_SPAN.search(after[:60]) or _TOTAL_SPAN.search(before[-60:])))
 
 
+# Fees as the base a rate is a share of, right after it: "35% of their fees", "from the platform service fees", "des
+# frais de négociation", "der Handelsgebühren", "de las tarifas", "das taxas", "delle commissioni", "van de kosten".
+_FEE_BASE = Pattern(r"\s*(?:of|from|on|des|sur les|der|von den|de (?:los|las)|das|dos|sobre as|delle|dei|sulle|"
+                    r"van de|op de)\s+(?:[\w'’-]+\s+){0,3}?(?:fees|frais|\w*geb[üu]hren|tarifas|taxas|tariffe|"
+                    r"\w*kosten)\b", re.I)
 _OTHER_DOLLAR = Pattern(r"(?<![^\W\d_])[A-Z]{1,2}$")
-PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
+PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:->|→|-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
 
@@ -316,7 +321,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
         follows_rate = bool(found) and not unit.first_in_line and last_rated == i - 1 and len(text.split()) <= 6
-        rates_line = _rates_line(text) and _about_commission(doc, i)
+        rates_line = ((_rates_line(text) or _table_row(doc, i)) and _about_commission(doc, i))
         in_section = (topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate or _rate_row(text)
                       or rates_line)
         # A question ("What about recurring orders?") asks whether the pay repeats; its answer says. A text that
@@ -351,6 +356,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
 # label is the row's cue. A rate or amount of anything else ("Conversion rate: 3.2%", "Minimum order: $50") is not.
 _RATE_ROW = Pattern(rf"^\W*(?P<label>[^:|\d][^:|]{{0,40}}?)\s*[:|]\s*(?:{UPTO}\s*)?"
                     rf"(?:(?:{NUMBER})\s*%|{MONEY.pattern})\W*$", re.I)
+_RATE_RUN_ROW = Pattern(rf"^\W*[^:|\d\W][^:|\d]{{0,30}}?\s*[:|]\s*(?:{UPTO}\s*)?(?:{NUMBER})\s*%\W*$", re.I)
 _ROW_LABEL = Pattern(r"\b(?:sales?|leads?|orders?|customers?|clients?|sign[\s-]?ups?|tier|level|stufe|niveau|nivel|"
                      r"categor\w*|kategorie|plans?|products?|produkte?|neukunden?|bestandskunden?|verkauf|bestellung|"
                      r"ventes?|ventas?|verkoop|bestelling|vendas?|pedidos?|klant\w*|kund\w*|abonnements?|"
@@ -361,6 +367,15 @@ def _rate_row(text: str) -> bool:
     row = _RATE_ROW.match(text)
     return bool(row and _ROW_LABEL.search(row["label"]) and not (_NOT_PAY.search(row["label"])
                                                                  or _AVERAGE.search(row["label"])))
+
+
+def _table_row(doc: Doc, index: int) -> bool:
+    """Whether unit `index` is a line of a label and one rate or amount ("Gold: 2%", "Platinum | 3 %") beside another
+    such line: a run of them is a table, whose rates are the offer's when the text before it is about commission
+    (`_about_commission`), whatever its labels name (ranks, plans, countries)."""
+    def row(n: int) -> bool:
+        return 0 <= n < len(doc.units) and doc.units[n].first_in_line and bool(_RATE_RUN_ROW.match(doc.units[n].norm))
+    return row(index) and (row(index - 1) or row(index + 1))
 
 
 # A line of nothing but rates, bare ("10 % 15 % 20 % 25 % |", a tier table's row) or each with what it is paid on
@@ -448,7 +463,10 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             said = _said_for_pay(before, after)
             if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before) or (by_subject and not said):
                 continue
-            near = clause[max(0, match.start() - 30):match.end() + 15]
+            # "35% of their fees", "20 % des frais de trading": the fees are the base the rate is a share of, not
+            # what the figure is; what follows them still counts.
+            base = _FEE_BASE.match(after)
+            near = clause[max(0, match.start() - 30):match.end()] + (after[base.end():][:15] if base else after[:15])
             share = _SHARE_OF.match(after)
             if share and (share["own"] or not _COMMISSION_WORD.search(before)):
                 continue

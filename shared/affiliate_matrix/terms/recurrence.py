@@ -48,7 +48,8 @@ NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|e
                          rf"ausgenommen|ausgeschlossen)\b\W+(?:\w+\W+){{0,2}}?{_RENEWAL}|"
                          rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
 ONE_TIME = Pattern(
-    r"one[\s-]?time|one[\s-]?off|(?:first|1st)(?:[\s-]time)? "
+    # `normalise` writes "one" as "1" before any field reads the text: "one-time" arrives as "1-time"
+    r"\b(?:one|1)[\s-]?(?:time|off)\b|(?:first|1st)(?:[\s-]time)? "
     r"(?:payment|month|purchase|order|invoice|sale|subscription|transaction)|"
     r"initial (?:payment|purchase|subscription|transaction)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|"
     r"im ersten monat|"
@@ -186,7 +187,7 @@ _PAYMENT = (r"(?:payments?|fees?|invoices?|transactions?|trades?|pagos?|pagament
 _MONTHLY_FEES = r"(?:monthly (?:fees|payments|subscriptions)|mensalidades|mensualidades|mensualit[ée]s|monatsbeitr\w*)"
 _REFERRED_MAKER = (r"(?:\b(?:they|he|she) (?:make|makes|made|pay|pays|paid)\b|(?:someone|anyone|people|customers?|"
                    r"clients?|users?|members?|friends?|those) (?:\w+ ){0,2}?(?:you|they|who|that) (?:have |has )?"
-                   r"(?:refer|introduc|invit|brought|bring|sen[dt])\w*|\b(?:by|from) (?:(?:any|one|each|all) of )?"
+                   r"(?:refer|introduc|invit|brought|bring|sen[dt])\w*|\b(?:by|from) (?:(?:any|one|1|each|all) of )?"
                    r"(?:your |the |their )?"
                    r"(?:referr?(?:al|ed|ee)|invited|introduced)\w*|"
                    r"(?:pag[oa]s?|feit[oa]s?|realizad[oa]s?|hech[oa]s?|efectuad[oa]s?) (?:por|pel[oa]s?) "
