@@ -141,11 +141,10 @@ def test_the_merged_corpus_is_big_and_speaks_six_languages():
     assert {"en", "de", "es", "fr", "nl", "pt"} <= {item["lang"] for item in items}
 
 
-# What this version reaches on the held-back split (735 texts since round 25 was merged; the README's look 30, the
-# minimum's look 32 with its gate, payout methods' look 34, commission's and frequency's look 36):
-# falling below it is a regression.
-FLOORS = {"cookie_days": (0.93, 0.83), "commission": (0.64, 0.57), "payout_methods": (0.90, 0.78),
-          "payout_frequency": (0.84, 0.73), "min_payout": (0.94, 0.83), "restrictions": (0.88, 0.67)}
+# What this version reaches on the held-back split (759 texts since the corpus grew on 2026-12-05; the README's look
+# 37, which reset every floor to it): falling below it is a regression.
+FLOORS = {"cookie_days": (0.92, 0.83), "commission": (0.66, 0.58), "payout_methods": (0.90, 0.78),
+          "payout_frequency": (0.84, 0.74), "min_payout": (0.94, 0.82), "restrictions": (0.88, 0.67)}
 
 
 @cache  # the floor and the target read one scoring (~20 s)
