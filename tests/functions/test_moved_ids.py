@@ -221,6 +221,7 @@ def test_a_rule_sees_the_program_an_old_id_moved_to_in_a_dry_run_and_a_delivery(
     tried = app.post(f"/rules/kitchen/test/programs/{before.id}", headers=read)
     assert tried.status_code == 200 and tried.json["holds"] is True, tried.json
     assert tried.json["inputs"]["program_id"] == now.id and tried.json["inputs"]["delta_id"] == "d_before"
+    assert tried.json["inputs"]["program_name"] == "कोमल रसोई" and "categories" in tried.json["inputs"], tried.json
     old_delta = {"id": "d_before", "program_id": before.id, "change": "updated", "fields": []}
     trial = app.post("/rules/kitchen/test", headers=read, json={"type": "program.delta", "data": old_delta})
     assert trial.json["holds"] is True and trial.json["program_missing"] is None, trial.json

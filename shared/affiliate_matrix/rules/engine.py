@@ -306,7 +306,9 @@ def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
         program = program_values(rt, data.get("program_id"))
         if program:
             values["program"] = program
-            inputs |= {"program_id": program["id"], "program_name": program["name"],  # its id now, had it moved "categories": ", ".join(program["categories"]),
+            # the program's id now, where the delta names an id that moved
+            inputs |= {"program_id": program["id"], "program_name": program["name"],
+                       "categories": ", ".join(program["categories"]),
                        "commission_old": values["delta"]["commission_percent_old"],
                        "commission_new": values["delta"]["commission_percent_new"]}
     elif event.type.startswith(EVENT_PREFIX + "key."):
