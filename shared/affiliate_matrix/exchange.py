@@ -546,11 +546,12 @@ def _write(rt, batch: list, report: ImportReport, run: str) -> ImportReport:
     """The batch's programs (each with the id its file names) written whole by id, each change recorded in the feed and
     announced as an index run's are (write_changes); one the index holds as the file has it is left as it is (and
     counted written). A program whose id the import moved (a file exported before programs v16: as_written_now) has
-    the move recorded first (search.record_moves), so what names the file's id finds it."""
+    the move recorded once it is written (search.record_moves), so what names the file's id finds it: an import stopped
+    between leaves the file's id as it was (its 404), never a record naming a program not written (nor the record of
+    its new id moving on, which a record drops, gone while that id is no program's). The same import again records it."""
     from affiliate_matrix.pipeline import Changes, write_changes
     from affiliate_matrix.search import record_moves
 
-    record_moves(rt.index, PROGRAMS_INDEX.name, {named: program.id for named, program in batch}, run)
     imported = {program.id: program for _, program in batch}
     changes = Changes(lambda program_id, document: _change(imported[program_id], document))
     stored = rt.index.get_versioned(PROGRAMS_INDEX.name, list(imported))
@@ -558,7 +559,10 @@ def _write(rt, batch: list, report: ImportReport, run: str) -> ImportReport:
         read = stored.get(program_id)
         changes.add(program_id, read, *_change(program, read.doc if read is not None else None))
     deltas, errors, _ = write_changes(rt, changes, run, "/import")
-    report.written += len(imported.keys() - {key for key, _ in errors})  # held as the file has them, written or not
+    unwritten = {key for key, _ in errors}
+    record_moves(rt.index, PROGRAMS_INDEX.name,
+                 {named: program.id for named, program in batch if program.id not in unwritten}, run)
+    report.written += len(imported.keys() - unwritten)  # held as the file has them, written or not
     report.changes += len(deltas)
     report.errors += errors
     return report

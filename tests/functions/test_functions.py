@@ -87,6 +87,15 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("network=", 400, "network has a blank value: give one, or leave network out"),
     ("network=awin&network=%20", 400, "network has a blank value"),
     ("source=", 400, "source has a blank value"),
+    # a control character (NUL, C0 or C1, a bidi control) was dropped as indexing drops it: c%00j searched cj
+    ("network=c%00j", 400, "network holds U+0000, a control character"),
+    ("network=awin&network=c%C2%85j", 400, "network holds U+0085, a control character"),
+    ("network=c%E2%80%AEj", 400, "network holds U+202E, a control character"),
+    ("source=aw%00in", 400, "source holds U+0000, a control character"),
+    ("q=ac%C2%85me", 400, "q holds U+0085, a control character"),
+    ("q=ac%E2%81%A6me", 400, "q holds U+2066, a control character"),
+    ("q=ac%7Fme", 400, "q holds U+007F, a control character"),
+    ("network=%EF%BC%A3%EF%BC%AA", 200, ""),  # full-width ＣＪ is still cj
     ("payout_method=", 400, "payout_method must be one of"),
     ("country=de", 400, "country 'de' is not a country code (ISO 3166 alpha-2, as DE) or worldwide"),
     ("country=", 400, "country '' is not a country code"),

@@ -12,6 +12,7 @@ from functions_framework import create_app
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.deltas import DELTAS_INDEX
+from affiliate_matrix.errors import ImportIncomplete, NotFoundError
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.models import DeltaChange, FieldChange
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
@@ -200,6 +201,66 @@ def test_an_import_of_a_file_exported_before_v16_records_the_ids_it_moves(rt, tm
     assert (moved.status_code, moved.headers["Location"]) == (308, f"/programs/{kitchen.id}"), moved.text
     assert import_programs(rt, path, "jsonl").errors == []  # imported again: the same record, still one move
     assert app.get(f"/programs/{exported.id}", headers=auth).headers["Location"] == f"/programs/{kitchen.id}"
+
+
+def test_a_rule_sees_the_program_an_old_id_moved_to_in_a_dry_run_and_a_delivery(rt):
+    """A rule's dry run by the old id was a 404, and a delta naming it (recorded before the move, delivered again or
+    dry-run after) was evaluated against an empty program: the rule held for nothing, and its activation (an alert's
+    subject) named an id no program has. Now the rule sees the program the id moved to, recorded under its id now."""
+    from affiliate_matrix.events import PROGRAM_DELTA, Event
+    from affiliate_matrix.rules.engine import on_event
+    from affiliate_matrix.rules.store import activations
+
+    before, now, _ = migrated_from_v15(rt)
+    app = function_client("triggers")
+    admin, read = ({"Authorization": f"Bearer {create_token(rt.secrets, role)}"} for role in ("admin", "read"))
+    rule = {"id": "kitchen", "trigger": {"event": "program.delta"}, "condition": 'program.name == "कोमल रसोई"',
+            "action": {"type": "alert", "params": {"text": "{program_name} changed"}}, "cooldown_s": 0}
+    assert app.post("/rules", json=rule, headers=admin).status_code == 201
+
+    tried = app.post(f"/rules/kitchen/test/programs/{before.id}", headers=read)
+    assert tried.status_code == 200 and tried.json["holds"] is True, tried.json
+    assert tried.json["inputs"]["program_id"] == now.id and tried.json["inputs"]["delta_id"] == "d_before"
+    assert tried.json["inputs"]["program_name"] == "कोमल रसोई" and "categories" in tried.json["inputs"], tried.json
+    old_delta = {"id": "d_before", "program_id": before.id, "change": "updated", "fields": []}
+    trial = app.post("/rules/kitchen/test", headers=read, json={"type": "program.delta", "data": old_delta})
+    assert trial.json["holds"] is True and trial.json["program_missing"] is None, trial.json
+
+    on_event(rt, Event.make(PROGRAM_DELTA, "/index", old_delta, key="d_before"))
+    [fired] = activations(rt, rule_id="kitchen")
+    assert fired["decision"] == "fired" and fired["inputs"]["program_id"] == now.id, fired
+
+
+def test_an_import_stopped_before_its_programs_are_written_leaves_no_move_naming_one(rt, tmp_path):
+    """The import stops at its first write of a batch (its pending deltas cannot be kept: the store's folder for them is
+    a file). Its moves were recorded before the programs, so the old id's record named a program not written. Now
+    nothing is recorded until the programs are: the old id answers as before the import (404), and the same import
+    again finishes it, redirect and all."""
+    from affiliate_matrix.exchange import import_programs, jsonl_chunks
+
+    kitchen = make_program("कोमल रसोई", commission_text="10% per sale")
+    exported = keyed_before_v16(kitchen, "क-मल-रस-ई")
+    path = tmp_path / "programs.jsonl"
+    path.write_text("".join(jsonl_chunks([exported])))
+    blocked = tmp_path / "objects" / "pending"
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_text("a file where the store keeps its folder of pending work")
+    with pytest.raises(ImportIncomplete, match="0 of 1 programs were written"):
+        import_programs(rt, path, "jsonl")
+
+    assert rt.index.get(PROGRAMS_INDEX.name, kitchen.id) is None
+    try:
+        assert rt.index.get(MOVED_INDEX.name, f"programs:{exported.id}") is None
+    except NotFoundError:  # no move recorded ever: the index is not made
+        pass
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    stopped = app.get(f"/programs/{exported.id}", headers=auth)
+    assert stopped.status_code == 404 and "Location" not in stopped.headers
+
+    blocked.unlink()
+    assert import_programs(rt, path, "jsonl").errors == []
+    moved = app.get(f"/programs/{exported.id}", headers=auth)
+    assert (moved.status_code, moved.headers["Location"]) == (308, f"/programs/{kitchen.id}"), moved.text
 
 
 def test_the_cli_shows_a_program_and_a_campaigns_program_named_by_an_old_id(rt):

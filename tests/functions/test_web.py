@@ -186,6 +186,18 @@ def test_sign_in_never_redirects_off_site(app, rt):
     assert 'name="next" value="/programs"' in page.text
 
 
+def test_a_sign_in_link_or_form_with_two_next_values_is_refused_not_guessed(app, rt):
+    """`/signin?next=a&next=b` went to the first after signing in: which of two a proxy, a cache and we read
+    differs, so it is refused naming it, as the API and the other pages refuse a parameter given twice."""
+    page = app.get("/signin?next=%2Fchanges&next=%2Fgraph")
+    assert page.status_code == 400 and "next is given more than once; give it once" in page.text, page.text[:400]
+    token = create_token(rt.secrets, "read")
+    posted = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": ["/changes", "/graph"]})
+    assert posted.status_code == 400 and "next is given more than once" in posted.text
+    assert not any(c.startswith("amx_session=") for c in posted.headers.getlist("Set-Cookie"))  # not signed in
+    assert 'name="next" value="/changes"' in app.get("/signin?next=%2Fchanges").text  # once, as before
+
+
 def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):
     token = sign_in(app, rt)
     assert app.get("/programs").status_code == 200

@@ -13,7 +13,7 @@ from affiliate_matrix.codes import CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURR
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_LENGTH, MERCHANT_KEY_MAX,
-                                                     WORDS_MAX_LENGTH, plain_words)
+                                                     WORDS_MAX_LENGTH, plain_words, without_controls)
 from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
@@ -65,10 +65,11 @@ EpcWindow = Annotated[Literal[tuple(EPC_WINDOWS)], Field(description=(
     "own currency."))]
 def _given(value: str, info) -> str:
     """A filter's value that is not blank: `network=` (a form's empty field) was read by the index as the value "",
-    which no program has, so the search found nothing, as if no program were on that network."""
+    which no program has, so the search found nothing, as if no program were on that network. Nor holding a control
+    character: `network=c%00j` was read as cj, the NUL dropped unseen (program_shapes.without_controls, as q)."""
     if not value.strip():
         raise refuse(f"{info.field_name} has a blank value: give one, or leave {info.field_name} out")
-    return value
+    return without_controls(value, info.field_name)
 
 
 def _code(codes: frozenset, form: str, *others: str):

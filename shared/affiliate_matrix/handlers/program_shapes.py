@@ -13,6 +13,11 @@ from affiliate_matrix.search import searched_words
 # compile every start would pay.
 SYNTAX_CHARACTERS = frozenset(map(chr, range(0x20))) | frozenset("*?^~{}[]\\;=<>|")
 SYNTAX_PAIRS = ("--", "/*")
+# What no word, network or source is written with and the index would drop unseen (search._INVISIBLE, models.clean_text):
+# the C0 controls (NUL among them), DEL, the C1 controls and the bidi controls (marks, embeddings, overrides, isolates).
+# A value holding one is a link or a form mangled, refused naming its parameter, not searched as another value.
+CONTROL_CHARACTERS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F,
+                                         *range(0x202A, 0x202F), *range(0x2066, 0x206A))))
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
 # Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
 # at most MERCHANT_KEY_MAX characters (a name's are); a pattern, compiled on first use (a merchant's view), not by every
@@ -34,7 +39,17 @@ def query_syntax(text: str) -> str | None:
     return None
 
 
+def without_controls(text: str, name: str) -> str:
+    """`text`, the value of parameter `name`, when it holds no CONTROL_CHARACTERS; else refused naming both."""
+    if not CONTROL_CHARACTERS.isdisjoint(text):
+        found = next(character for character in text if character in CONTROL_CHARACTERS)
+        raise refuse(f"{name} holds U+{ord(found):04X}, a control character (C0 or C1, or a bidi control); "
+                     "give the value without it")
+    return text
+
+
 def plain_words(text: str | None) -> str | None:
+    without_controls(text or "", "q")
     syntax = query_syntax(text or "")
     if syntax:
         raise refuse(f"q contains query syntax ({syntax!r}); search for plain words")

@@ -146,17 +146,21 @@ def program_missing(event, values: dict) -> str | None:
 
 
 def program_event(rt, program_id: str) -> dict:
-    """A dry run's event for a program of the index: the program.delta its latest recorded change was delivered as
-    (the change feed's item, as the index function publishes it), or one with no change when none is recorded.
-    NotFoundError naming a program the index does not hold."""
+    """A dry run's event for a program of the index (one named by an id that moved: the program under its id now,
+    moves.py): the program.delta its latest recorded change was delivered as (the change feed's item, as the index
+    function publishes it), or one with no change when none is recorded. NotFoundError naming a program the index
+    does not hold."""
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.handlers.programs import changes_params, changes_with
+    from affiliate_matrix.moves import moved_to
     from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     try:
         held = rt.index.get(PROGRAMS_INDEX.name, program_id) is not None
     except NotFoundError:  # no index yet
         held = False
+    if not held and (now := moved_to(rt.index, [program_id]).get(program_id)) is not None:
+        program_id, held = now["id"], True
     if not held:
         raise NotFoundError(f"program {program_id} is not in the index")
     try:

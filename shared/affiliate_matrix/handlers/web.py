@@ -143,12 +143,12 @@ def dispatch(rt, request, page):
 
 def sign_in(rt, request, page):
     if request.method in ("GET", "HEAD"):
-        return page.render("signin.html", next=render.local_path(request.args.get("next")),
+        return page.render("signin.html", next=render.local_path(render.once(request.args, "next")),
                            refused="refused" in request.args)
     if request.method != "POST":
         raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
     page.check_csrf()  # before anything else of the form is read
-    next_path = render.local_path(page.form.get("next"))
+    next_path = render.local_path(render.once(page.form, "next"))
     token = (page.form.get("token") or "").strip()
     if not _TOKEN_SHAPE.match(token):
         return page.render("signin.html", 400, next=next_path,

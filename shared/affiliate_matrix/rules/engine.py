@@ -306,7 +306,9 @@ def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
         program = program_values(rt, data.get("program_id"))
         if program:
             values["program"] = program
-            inputs |= {"program_name": program["name"], "categories": ", ".join(program["categories"]),
+            # the program's id now, where the delta names an id that moved
+            inputs |= {"program_id": program["id"], "program_name": program["name"],
+                       "categories": ", ".join(program["categories"]),
                        "commission_old": values["delta"]["commission_percent_old"],
                        "commission_new": values["delta"]["commission_percent_new"]}
     elif event.type.startswith(EVENT_PREFIX + "key."):
@@ -345,6 +347,8 @@ def cookie_length(days) -> int:
 
 
 def program_values(rt, program_id) -> dict | None:
+    """The program as a rule sees it; one whose id moved (moves.py) as it is now, under its id now: a delta recorded
+    before a migration or an import moved it, delivered (again) or dry-run after, is of the program it moved to."""
     from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     from affiliate_matrix.errors import NotFoundError
@@ -353,6 +357,10 @@ def program_values(rt, program_id) -> dict | None:
         doc = rt.index.get(PROGRAMS_INDEX.name, program_id) if isinstance(program_id, str) else None
     except NotFoundError:  # no index yet
         doc = None
+    if doc is None and isinstance(program_id, str):
+        from affiliate_matrix.moves import moved_to
+
+        doc = moved_to(rt.index, [program_id]).get(program_id)
     if doc is None:
         return None
     return {"id": doc["id"], "name": doc.get("name") or "", "merchant_domain": doc.get("merchant_domain") or "",

@@ -544,8 +544,8 @@ def move_records(name: str, moves: dict[str, str], by: str) -> tuple[list[dict],
 
 def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str) -> None:
     """`moves` recorded (move_records) through the port, for a writer that has no transaction around its move: a
-    migration on OpenSearch records them before its alias swap, an import before it writes the programs (a record whose
-    old id is still held is not followed: moves.py)."""
+    migration on OpenSearch records them before its alias swap (a record whose old id is still held is not followed:
+    moves.py), an import once it has written the programs (a record never names one not written)."""
     records, ended = move_records(name, moves, by)
     if not records:
         return

@@ -10,7 +10,7 @@ from affiliate_matrix.handlers.search_params import checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import FACET_LABELS, category_label, url
+from affiliate_matrix.web.render import FACET_LABELS, category_label, once, url
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -112,9 +112,7 @@ def graph_page(rt, args: MultiDict) -> dict:
     if unknown := sorted(set(args) - api.SEARCH_PARAMETERS - {"merchant"}):
         raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)[:200]}; the graph takes merchant, or a "
                            "search's parameters as the programs page does")
-    if "merchant" in args:
-        if len(args.getlist("merchant")) > 1:
-            raise InvalidInput("merchant is given more than once; give it once")
+    if once(args, "merchant") is not None:
         if others := sorted(set(args) - {"merchant"}):
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
         edges = merchant_edges(merchant_page(rt, args["merchant"])["view"])

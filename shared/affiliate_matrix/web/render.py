@@ -99,6 +99,17 @@ def url(path: str, params=None, **changes) -> str:
     return f"{path}?{query}" if query else path
 
 
+def once(args, name: str) -> str | None:
+    """The value of a parameter given at most once; given twice, InvalidInput naming it, as the API refuses it
+    (routes.parameters): which of the two a proxy, a cache and we would read differs, so neither is guessed."""
+    from affiliate_matrix.errors import InvalidInput
+
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise InvalidInput(f"{name} is given more than once; give it once")
+    return values[0] if values else None
+
+
 def filled(args) -> MultiDict:
     """The query without blank values: an empty form field means no filter, not an empty one."""
     return MultiDict([(k, v.strip()) for k, v in args.items(multi=True) if v.strip()])
