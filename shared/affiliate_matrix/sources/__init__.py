@@ -144,6 +144,8 @@ class Page:
     status: int
     text: str
     raw_key: str
+    # The links `follow` did not follow, counted by why ("off_host", "too_long"): the crawl logs them once per page
+    not_followed: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def tree(self):
@@ -206,7 +208,8 @@ class Page:
 
     def follow(self, href: str | None, callback: str = "parse") -> Request | None:
         """A request for a link on this page, kept on the same host (plugins never leave their site).
-        None for an empty link (`<a href>`), one to another host, or one longer than MAX_URL."""
+        None for an empty link (`<a href>`), or one not followed, counted in `not_followed`: "off_host" (another
+        host or scheme: mailto:, javascript:, a social network), "too_long" (longer than MAX_URL)."""
         if not href:
             return None
         if href.startswith("/") and not href.startswith("//"):
@@ -214,9 +217,12 @@ class Page:
         else:
             url = urljoin(self.url, href)
             if not url.startswith(self.origin + "/") and url != self.origin:
-                return None
+                return self._not_followed("off_host")
         url = url.split("#")[0]
-        return Request(url, callback) if len(url) <= MAX_URL else None
+        return Request(url, callback) if len(url) <= MAX_URL else self._not_followed("too_long")
+
+    def _not_followed(self, why: str) -> None:
+        self.not_followed[why] = self.not_followed.get(why, 0) + 1
 
 
 class Source:
@@ -312,7 +318,8 @@ class ItemFailed(Exception):
 
     def __init__(self, url: str, error: Exception, raw_key: str | None, unanswered: bool = False):
         """`unanswered`: the API gave no answer but a retry status after the retries, or none at all (a refused
-        connection, a timeout); not an answer it means (a 404) or a body the plugin cannot decode."""
+        connection, a timeout); not an answer it means (a 404), one it cannot use (a redirect to a malformed Location,
+        a body past the cap or not in its Content-Encoding) or a body the plugin cannot decode."""
         super().__init__(str(error))
         self.url, self.error, self.raw_key, self.unanswered = url, error, raw_key, unanswered
         self.stage = "parse" if isinstance(error, ParseError) else "fetch"
