@@ -34,7 +34,8 @@ class BoundedDecoder:
     then refused (NotAskedFor) by `flush()`, or once cut short: a caller keeping raw bodies has it to keep."""
 
     def __init__(self, content_encoding: str, limit: int, cut: bool = False):
-        codings = [c for c in (part.strip().lower() for part in content_encoding.split(",")) if c not in ("", "identity")]
+        codings = [c for c in (part.strip().lower() for part in content_encoding.split(","))
+                   if c not in ("", "identity")]
         # a coding not decoded here: the body passes as it came, named for the client to refuse
         self.undone = next((c for c in codings if c not in CODINGS), None)
         if len(codings) > 1 and not self.undone:
@@ -77,7 +78,7 @@ class BoundedDecoder:
         return data
 
     def _refuse_undone(self) -> None:
-        """NotAskedFor, where a body came in a coding not decoded here (none came: a 304 or a HEAD says it of nothing)."""
+        """NotAskedFor, where a body came in a coding not decoded here (a 304 or a HEAD says it of no body)."""
         if self.undone and self.left < self.limit:
             raise NotAskedFor(f"its body is coded as {self.undone[:50]!r} (its Content-Encoding), which was not asked "
                               f"for (Accept-Encoding: {ACCEPT_ENCODING}) and is not decoded")
