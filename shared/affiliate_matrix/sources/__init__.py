@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
@@ -98,6 +98,33 @@ def plain(amount: Decimal) -> Decimal:
     """An amount without trailing zeros (130.00 → 130, 12.50 → 12.5, never 1.3E+2): equal terms from
     two sources then compare equal."""
     return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
+
+
+# The largest amount a source may state (a payout, a commission, a threshold): past it a figure is no real one, and
+# Decimal cannot round it to 6 decimals within its 28 digits (1e30 raised a bare InvalidOperation)
+MAX_AMOUNT = 10 ** 12
+
+
+def amount(value, what: str) -> Decimal:
+    """A number a source states (a JSON number, or one written in ASCII), as the models keep amounts: at most 6
+    decimals, without trailing zeros (`plain`). A value that is no number (a word, a boolean, NaN: Python's JSON
+    parser takes NaN and Infinity), infinite, negative or MAX_AMOUNT and past is a ParseError naming `what` (the
+    field, and whose it is) and the value, cut short: that item's failure, never a plugin fault naming neither."""
+    if isinstance(value, str):
+        shown = repr(value[:50] + ("…" if len(value) > 50 else ""))
+    else:  # a list or an object by its kind: its repr may be megabytes
+        shown = repr(value) if isinstance(value, int | float | None) else _JSON_KINDS.get(type(value), "a value")
+    number = None
+    if isinstance(value, int | float | str) and not isinstance(value, bool) and str(value).isascii():
+        try:
+            number = Decimal(str(value).replace("_", "!"))  # "1_000" is a number to Decimal, to no API
+        except InvalidOperation:
+            pass
+    if number is None or number.is_nan():
+        raise ParseError(f"{what} is {shown}, not a number")
+    if number.is_infinite() or not 0 <= number < MAX_AMOUNT:
+        raise ParseError(f"{what} is {shown}, out of range (0 to {MAX_AMOUNT:,})")
+    return plain(number if number.as_tuple().exponent >= -6 else number.quantize(Decimal("1e-6")))
 
 
 def node_text(node) -> str | None:
