@@ -3,13 +3,16 @@
 httpx undoes a coding one network chunk at a time, each chunk whole however far it expands: 64 KB of
 gzip is 64 MB of zeros, and "Content-Encoding: gzip, gzip" turns 2 KB on the wire into 1 GB, all held
 before a cap on the decoded body could be checked. Here zlib's `max_length` stops each chunk at what is
-left of the cap, so no more than the cap is ever produced. The codings are httpx's own (gzip, deflate;
-any other passes through as it does); a body coded more than once is refused, as no server sends one.
+left of the cap, so no more than the cap is ever produced. The codings are gzip and deflate, and requests ask for
+those only (ACCEPT_ENCODING); a body in any other (br, zstd: a server ignoring what we asked) is read as it came,
+within the cap, and named (`undone`), for the client to refuse: it is no text for a parser. A body coded more than
+once is refused, as no server sends one.
 """
 
 import zlib
 
 CODINGS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+ACCEPT_ENCODING = ", ".join(CODINGS)  # sent with every request: what this module decodes, whatever httpx could
 
 
 class BodyTooLarge(ValueError):
@@ -20,24 +23,35 @@ class Undecodable(ValueError):
     """The body is not what its Content-Encoding says, or is coded more than once."""
 
 
+class NotAskedFor(Undecodable):
+    """The body is in a coding not decoded here (`undone`): it came whole, as sent (the chunks handed out so far)."""
+
+
 class BoundedDecoder:
     """Feed it the raw chunks (`httpx.Response.iter_raw`), then `flush()`; at most `limit` bytes in all come out.
     Past them it raises BodyTooLarge, or, with `cut`, hands out the body's first `limit` bytes and sets `cut_short`
-    (a robots.txt, of which only the opening is read)."""
+    (a robots.txt, of which only the opening is read). A body in a coding not decoded here is handed out as it came,
+    then refused (NotAskedFor) by `flush()`, or once cut short: a caller keeping raw bodies has it to keep."""
 
     def __init__(self, content_encoding: str, limit: int, cut: bool = False):
-        codings = [c for c in (part.strip().lower() for part in content_encoding.split(",")) if c in CODINGS]
-        if len(codings) > 1:
+        codings = [c for c in (part.strip().lower() for part in content_encoding.split(","))
+                   if c not in ("", "identity")]
+        # a coding not decoded here: the body passes as it came, named for the client to refuse
+        self.undone = next((c for c in codings if c not in CODINGS), None)
+        if len(codings) > 1 and not self.undone:
             raise Undecodable(f"coded more than once ({content_encoding[:100]})")
-        self.coding = codings[0] if codings else None
-        self.left = limit
+        self.coding = None if self.undone or not codings else codings[0]
+        self.left = self.limit = limit
         self._zlib = zlib.decompressobj(CODINGS[self.coding]) if self.coding else None
         self._first = True
         self.cut, self.cut_short = cut, False
 
     def decode(self, raw: bytes) -> bytes:
         if self._zlib is None:
-            return self._count(raw)
+            data = self._count(raw)
+            if self.cut_short:
+                self._refuse_undone()
+            return data
         try:
             return self._count(self._zlib.decompress(raw, self.left + 1))
         except zlib.error as exc:
@@ -49,6 +63,7 @@ class BoundedDecoder:
             self._first = False
 
     def flush(self) -> bytes:
+        self._refuse_undone()
         try:
             return self._count(self._zlib.flush()) if self._zlib else b""
         except zlib.error as exc:
@@ -61,3 +76,9 @@ class BoundedDecoder:
         if self.left < 0:
             raise BodyTooLarge("past the cap")
         return data
+
+    def _refuse_undone(self) -> None:
+        """NotAskedFor, where a body came in a coding not decoded here (a 304 or a HEAD says it of no body)."""
+        if self.undone and self.left < self.limit:
+            raise NotAskedFor(f"its body is coded as {self.undone[:50]!r} (its Content-Encoding), which was not asked "
+                              f"for (Accept-Encoding: {ACCEPT_ENCODING}) and is not decoded")

@@ -20,7 +20,7 @@ from affiliate_matrix.fetch import GONE, MAX_VALIDATORS, Fetcher, FetchError, Re
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import WaitsSpent
+from affiliate_matrix.polite import Undecoded, WaitsSpent
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
 from affiliate_matrix.storage import ObjectStore, storable_content_type
 from affiliate_matrix.threads import ContextPool
@@ -185,8 +185,10 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     dropped: dict[str, str] = {}
     set_aside: dict[str, tuple] = {}  # the heaps' entries of dropped links, by URL
 
-    def enqueue(first: Request, lister: str | None) -> None:
-        found = deque([(first, lister)])
+    def enqueue(first: Request, lister: str | None) -> int:
+        """Queue a link, and the links an earlier run's copy of it lists if it is a listing page; how many of them
+        were not queued, the crawl holding MAX_QUEUED URLs already."""
+        found, refused = deque([(first, lister)]), 0
         while found:
             request, lister = found.popleft()
             if request.url in queued:
@@ -198,6 +200,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     listed[request.url] = None
                 continue
             if len(queued) >= MAX_QUEUED:
+                refused += 1
                 continue
             queued.add(request.url)
             listed[request.url] = lister
@@ -211,6 +214,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
             heapq.heappush(lane(entry), entry)
             if lane(entry) is listings and not gone_note(known):  # a page gone lists nothing
                 found.extend((link, request.url) for link in links_of(request))
+        return refused
 
     def drop_links_of(gone_page: str) -> None:
         for url, lister in listed.items():
@@ -291,14 +295,17 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     note = None
                 if gone and entry[2] == 1:
                     drop_links_of(request.url)
-                if isinstance(outcome, FetchError):
-                    yield Failure(request.url, "fetch", str(outcome))
+                if isinstance(outcome, FetchError):  # a page in a coding not asked for is kept raw all the same
+                    raw_key = keep_raw(source, store, outcome.response) if isinstance(outcome, Undecoded) else None
+                    yield Failure(request.url, "fetch", str(outcome), raw_key)
                 else:
-                    links, failure = [], None
-                    for item in _process(source, connection, fetcher, store, request, outcome, fetched_at):
+                    links, failure, not_followed = [], None, {}
+                    for item in _process(source, connection, fetcher, store, request, outcome, fetched_at,
+                                         not_followed):
                         if isinstance(item, Request):
                             links.append(item)
-                            enqueue(item, request.url)
+                            if refused := enqueue(item, request.url):
+                                not_followed["queue_full"] = not_followed.get("queue_full", 0) + refused
                         else:
                             failure = item if isinstance(item, Failure) else failure
                             if not gone:
@@ -311,6 +318,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     # keeps none; one answered otherwise keeps the copy it had, and its links)
                     if entry[2] == 1 and kept is not None and (gone or failure is None or failure.stage == "parse"):
                         keep_links(request, None if failure else links)
+                    if not_followed:  # the counts, never the links: a page may hold 100,000
+                        log.info("crawl.links_not_followed", source=source.name, url=request.url, **not_followed)
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
                     fetcher.mark_fetched(request.url, run, note)
     for failure in held:  # how many links only it listed are dropped, now that every page of the run has listed its own
@@ -360,6 +369,12 @@ def _suffix(content_type: str) -> str:
     return ".json" if "json" in content_type else ".html"
 
 
+def keep_raw(source, store: ObjectStore, response: Response) -> str:
+    """The page's body, as it came, in the object store; its key."""
+    return store.put_content_addressed(f"raw/{source.name}", response.body, suffix=_suffix(response.content_type),
+                                       content_type=response.content_type or "text/html")
+
+
 def _fetch(fetcher, url: str) -> tuple[datetime, Response | FetchError]:
     fetched_at = datetime.now(UTC)
     try:
@@ -368,9 +383,11 @@ def _fetch(fetcher, url: str) -> tuple[datetime, Response | FetchError]:
         return fetched_at, exc
 
 
-def _process(source, connection, fetcher, store, request: Request, response: Response, fetched_at):
-    """Keep the page raw, then parse it: records, failures and further requests. The fetcher keeps a page's
-    validators under the URL its redirects reached (response.url), the one they were sent to: its kept copy too."""
+def _process(source, connection, fetcher, store, request: Request, response: Response, fetched_at,
+             not_followed: dict[str, int]):
+    """Keep the page raw, then parse it: records, failures and further requests, and the links the plugin did not
+    follow counted into `not_followed` (Page.not_followed). The fetcher keeps a page's validators under the URL its
+    redirects reached (response.url), the one they were sent to: its kept copy too."""
     known = fetcher.validators.get(response.url) or {}
     not_modified = response.status == 304 and bool(known.get("raw_key"))
     if response.status == 304 and not not_modified:  # validators but no kept copy (a redirected page's, cached
@@ -388,8 +405,7 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
             return
         response = Response(response.url, 200, {"content-type": known.get("content_type") or "text/html"}, kept)
     else:
-        raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=_suffix(response.content_type),
-                                              content_type=response.content_type or "text/html")
+        raw_key = keep_raw(source, store, response)
     if response.status != 200:
         yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)
         return
@@ -411,6 +427,7 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
         yield Failure(request.url, "parse", reason, raw_key)
         return
     store.delete(error_key(raw_key))  # parsed now: a fixed parser clears the page's old error
+    not_followed.update(page.not_followed)
     yield from items
 
 

@@ -23,6 +23,8 @@ the same polite, safe way.
   request by its scheme and host only, in errors and logs alike.
 * Bodies are capped after decompression (and by a declared Content-Length) and in time: the request's deadline, or
   what is left of the run's WaitBudget when less (its time past its spacing is spent from it).
+* Only the content codings `content_coding` decodes are asked for (gzip, deflate); a body in another (br, zstd, sent
+  all the same) is refused (Undecoded), with its answer as it came for a caller that keeps raw answers.
 
 The clock, the sleep and the wall clock (for an HTTP-date Retry-After only) are parameters, so tests
 neither sleep nor depend on the time of day.
@@ -40,7 +42,7 @@ from datetime import timezone
 
 import httpx
 
-from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
+from affiliate_matrix.content_coding import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder, NotAskedFor, Undecodable
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import (LoopbackPolicy, deadline, guarded_client, mapped_host, never, past_deadline,
                                        target_of, time_left)
@@ -81,6 +83,18 @@ class CredentialsRefused(FetchError):
 class GaveUp(FetchError):
     """Still a retry status after the last attempt, or one asking to wait longer than we wait; the last response is
     kept for whoever wants it."""
+
+    def __init__(self, message: str, response: "Response"):
+        super().__init__(message)
+        self.response = response
+
+
+class Undecoded(FetchError):
+    """An answer whose body is in a content coding we did not ask for and do not decode (br, zstd: a server ignoring
+    our Accept-Encoding): no parser reads it as text. Its answer is kept, the body as it came, for whoever keeps raw
+    answers (a crawl's pages, an API's responses)."""
+
+    answered = True
 
     def __init__(self, message: str, response: "Response"):
         super().__init__(message)
@@ -311,7 +325,7 @@ class PoliteClient:
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         # sent with each request (build), not set on the client, where one httpx cannot encode raised at construction,
         # outside what a caller of request() handles
-        self.headers = dict(httpx_options.pop("headers", None) or {})
+        self.headers = {"Accept-Encoding": ACCEPT_ENCODING, **(httpx_options.pop("headers", None) or {})}
         self.http = guarded_client(allow_loopback, guard, timeout=timeouts, **httpx_options)
 
     def space_host(self, url: str, interval: float) -> None:
@@ -447,7 +461,7 @@ class PoliteClient:
                 try:
                     declared = response.headers.get("content-length", "")
                     if up_to is None and _WHOLE.match(declared) and int(declared) > self.max_bytes:
-                        raise FetchError(f"{label}: declares {declared} bytes, more than the {self.max_bytes} we take")
+                        raise _answered(f"{label}: declares {declared} bytes, more than the {self.max_bytes} we take")
                     # The body is gathered in a BytesIO because its getvalue() hands over the buffer itself: a
                     # bytearray's bytes() copy would hold a large body (a feed of tens of MB) twice for a moment.
                     body = io.BytesIO()
@@ -467,17 +481,20 @@ class PoliteClient:
                 return Response(str(response.url), response.status_code,
                                 {k.lower(): v for k, v in response.headers.items()}, body.getvalue(),
                                 cut_short=decoder.cut_short)
+            except NotAskedFor as exc:  # the body as it came, for a caller keeping raw answers
+                raise Undecoded(f"{label}: {exc}", Response(str(response.url), response.status_code, {
+                    k.lower(): v for k, v in response.headers.items()}, body.getvalue())) from None
             except BodyTooLarge:
-                raise FetchError(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)") from None
+                raise _answered(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)") from None
             except (Undecodable, httpx.DecodingError) as exc:
-                raise FetchError(f"{label}: body cannot be decoded ({exc})") from None
+                raise _answered(f"{label}: body cannot be decoded ({exc})") from None
             except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
-                raise FetchError(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None
+                raise _answered(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None
             except httpx.LocalProtocolError:  # h11 quotes the header it refuses, which may be a credential
                 raise FetchError(f"{label}: {BAD_HEADER}") from None
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith(_UNREAD_LOCATION):
-                    raise FetchError(f"{label}: redirects to a malformed Location ({str(exc)[:200]})") from None
+                    raise _answered(f"{label}: redirects to a malformed Location ({str(exc)[:200]})") from None
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
                     slow = "still sending" if body is None else "body too slow: still sending"
                     raise FetchError(f"{label}: {slow} after {self.deadline:.0f} s (the request's time limit)") \
@@ -491,6 +508,13 @@ class PoliteClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _answered(message: str) -> FetchError:
+    """The error for an answer that came whole but cannot be used (FetchError.answered): the server is up."""
+    error = FetchError(message)
+    error.answered = True
+    return error
 
 
 def _label(request: httpx.Request, redact: bool = False) -> str:

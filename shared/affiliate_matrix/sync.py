@@ -24,8 +24,8 @@ from affiliate_matrix.netguard import on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, WaitBudget,
-                                     WaitsSpent)
+from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
+                                     WaitBudget, WaitsSpent)
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
 from affiliate_matrix.storage import ObjectStore
 
@@ -38,7 +38,8 @@ MAX_FAILURES = 1000
 # Item requests (a programme's details) unanswered in a row that end a sync: the API has gone down. Each is retried in
 # vain, and at Awin's 20 calls a minute a listing's worth of them ran past the function's 15 minutes, losing the items
 # read before; ended here, those are kept (the run incomplete, withdrawing nothing). Answers the API means (a 404) do
-# not count: the same items would stop every sync at the same place.
+# not count, nor answers it cannot use (a redirect to a malformed Location, a body past the cap or not in its
+# Content-Encoding: FetchError.answered): the API is up, and the same items would stop every sync at the same place.
 ITEMS_UNANSWERED_IN_A_ROW = 5
 # What an error status on a sync's first request most likely means, and what to check: said only there (a 404 on a
 # later page, or on one item's details, is that page's or item's, not a wrong address)
@@ -127,6 +128,9 @@ class Api:
                     f"; {self.source.title} answers {exc.response.status} when its rate limit is hit, "
                     "so this alone does not say the credentials are wrong" if throttled else ""),
                     exc.response) from None
+            except Undecoded as exc:  # a coding not asked for: kept as it came, the request failing
+                raw_key = self._keep(exc.response, secret)
+                raise
             answered = True
             raw_key = self._keep(response, secret)
             label = response.url if method == "GET" else f"{method} {response.url}"
@@ -140,7 +144,7 @@ class Api:
         except (CredentialsRefused, WaitsSpent):
             raise
         except (FetchError, ParseError) as exc:
-            return ItemFailed(str(target), exc, raw_key or None, unanswered=not answered)
+            return ItemFailed(str(target), exc, raw_key or None, unanswered=not (answered or exc.answered))
         answer = ApiResponse(response.url, response.status, data, raw_key, fetched_at)
         if not secret:
             self.fetched.append(Fetched(answer.url, raw_key, False))

@@ -571,10 +571,15 @@ def test_awin_details_throttled_past_the_time_budget_end_the_sync_saying_so(tmp_
     assert sum(time.sleeps) <= 100 and time.sleeps.count(60) == 1
 
 
-def test_awin_details_refused_for_many_programmes_in_a_row_cost_those_only(tmp_path):
-    """A 404 is an answer: the API is up, and those programmes' details are not there; the rest are still asked for
-    (else the same programmes would stop every sync at the same place)."""
-    site = awin_details_failing(tmp_path / "site", {"status": 404})
+@pytest.mark.parametrize("route,said", [
+    ({"status": 404}, "HTTP 404"),
+    # a redirect to a Location httpx cannot read was counted as no answer: five ended the sync, the API taken for down
+    ({"status": 302, "headers": {"Location": "http://[::1/x"}}, "redirects to a malformed Location")])
+def test_awin_details_refused_for_many_programmes_in_a_row_cost_those_only(tmp_path, route, said):
+    """A 404 is an answer, and so is a redirect we cannot follow: the API is up, and those programmes' details are not
+    to be had there; the rest are still asked for (else the same programmes would stop every sync at the same place)."""
+    site = awin_details_failing(tmp_path / "site", route)
     _, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
     assert [f.url.rsplit("=", 1)[1] for f in reports["awin"].failures] == [str(2000 + n) for n in range(8)]
+    assert all(said in f.reason for f in reports["awin"].failures)
     assert reports["awin"].records == 1 and reports["awin"].incomplete

@@ -113,6 +113,12 @@ class FaultServer(Loopback):
             return 302, {"Location": "http://10.0.0.1/admin"}, b""
         if path == "/loop":
             return 302, {"Location": "/loop"}, b""
+        if path == "/to-malformed":  # a Location httpx cannot read (an unclosed IPv6 bracket)
+            return 302, {"Location": "http://[::1/x"}, b""
+        if path == "/not-gzip":  # says gzip, is not
+            return 200, {**HTML, "Content-Encoding": "gzip"}, PAGE
+        if path.startswith("/coded/"):  # PAGE under the Content-Encoding after /coded/, left as it is (never asked for)
+            return 200, {**HTML, "Content-Encoding": path.removeprefix("/coded/")}, PAGE
         if path == "/":  # a site's home page
             return 200, HTML, PAGE
         if path == "/listing-removed":  # a directory sending a deleted listing home

@@ -12,7 +12,7 @@ from affiliate_matrix.sources import Listing, Source
 from affiliate_matrix.storage.local import LocalObjectStore
 from tests.support.clock import FakeTime
 from tests.support.counting import CountingStore
-from tests.support.fault_server import FaultServer
+from tests.support.fault_server import PAGE, FaultServer
 
 LINKS_PER_PAGE = 20_000  # what one 5 MB page of <a href> can hold is more: 100,000 and up
 
@@ -698,3 +698,56 @@ def test_a_page_revalidated_whatever_content_type_it_was_sent_with_is_parsed_fro
             runs.append(list(crawl(OnePage(site.url), Connection(id="onepage", source="onepage"), fetcher, store)))
     assert [type(outcome).__name__ for outcome in runs[1]] == ["Fetched", "RawRecord"] and runs[1][0].not_modified
     assert len(validators[f"{site.url}/p"].get("content_type") or "") <= MAX_CONTENT_TYPE
+
+
+class Linking(Source):
+    """A directory whose home page links pages on its site, and others it does not follow."""
+
+    name, title = "linking", "Linking"
+
+    def parse(self, page):
+        if page.url.endswith("/"):
+            for href in ("/page/1", "https://elsewhere.example/x", "mailto:desk@site.example", "/page/" + "x" * 3000,
+                         "/page/2", "/page/3"):
+                yield page.follow(href)
+
+
+def test_the_links_a_page_does_not_follow_are_logged_once_counted_by_why(tmp_path, monkeypatch):
+    """Links to another host or longer than a URL may be were dropped with no word, and those past the crawl's
+    queue bound too: a plugin whose links all went elsewhere crawled one page, saying nothing. One line per page."""
+    from structlog.testing import capture_logs
+
+    monkeypatch.setattr("affiliate_matrix.crawl.MAX_QUEUED", 3)  # the home page, /page/1, /page/2
+    server = FaultServer()
+    try:
+        fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000)
+        with capture_logs() as logs:
+            outcomes = list(crawl(Linking(server.url), Connection(id="linking", source="linking"), fetcher,
+                                  LocalObjectStore(tmp_path)))
+    finally:
+        server.close()
+    assert sorted(o.url.removeprefix(server.url) for o in outcomes if isinstance(o, Fetched)) == [
+        "/", "/page/1", "/page/2"]
+    assert [{k: v for k, v in e.items() if k != "log_level"} for e in logs if e["event"] == "crawl.links_not_followed"
+            ] == [{"event": "crawl.links_not_followed", "source": "linking", "url": f"{server.url}/",
+                   "off_host": 2, "too_long": 1, "queue_full": 1}]
+
+
+class Coded(Source):
+    name, title = "coded", "Coded"
+    start_paths = ("/coded/br",)
+
+    def parse(self, page):
+        raise AssertionError("a body in a coding not decoded reached the parser")
+
+
+def test_a_page_in_a_coding_not_asked_for_fails_naming_it_and_is_kept_as_it_came(tmp_path):
+    """Its bytes went to the parser as text, to fail as a layout the plugin did not know, or to yield nothing."""
+    server, store = FaultServer(), LocalObjectStore(tmp_path)
+    try:
+        fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000)
+        (failure,) = crawl(Coded(server.url), Connection(id="coded", source="coded"), fetcher, store)
+    finally:
+        server.close()
+    assert failure.stage == "fetch" and "its body is coded as 'br'" in failure.reason
+    assert store.get(failure.raw_key).data == PAGE

@@ -10,7 +10,7 @@ import pytest
 from affiliate_matrix.fetch import Fetcher, FetchError, check_public
 from affiliate_matrix.polite import HostLimits
 from tests.support.clock import FakeTime
-from tests.support.fault_server import FaultServer, bombs
+from tests.support.fault_server import PAGE, FaultServer, bombs
 from tests.support.loopback import Loopback
 
 
@@ -411,10 +411,37 @@ def test_a_byte_order_mark_names_the_encoding_over_the_header_and_the_meta(bom, 
     ("deflate", zlib.compress(b"<html>deflated</html>")),                                # with its zlib header
     ("deflate", zlib.compress(b"<html>deflated</html>", wbits=-zlib.MAX_WBITS)),         # raw, as some servers send it
     ("gzip", zlib.compress(b"<html>deflated</html>", wbits=16 + zlib.MAX_WBITS)),
-    ("br", b"<html>deflated</html>"),  # a coding httpx would not undo either passes through as sent
 ])
 def test_each_content_coding_httpx_undoes_is_undone_within_the_cap(coding, wire):
     from affiliate_matrix.content_coding import BoundedDecoder
 
     decoder = BoundedDecoder(coding, 100)
     assert b"".join([decoder.decode(wire[:5]), decoder.decode(wire[5:]), decoder.flush()]) == b"<html>deflated</html>"
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "gzip,br"])
+def test_a_body_in_a_coding_not_asked_for_is_refused_naming_it_with_the_body_as_it_came(server, coding):
+    """Only gzip and deflate are asked for, and decoded; a server sending brotli or zstd all the same had its bytes
+    pass as the page's text, to fail in the parser as a layout it did not know. The page fails naming the coding,
+    and its answer is kept as it came, for a crawl to keep raw."""
+    from affiliate_matrix.polite import Undecoded
+
+    path = f"/coded/{coding}"
+    with pytest.raises(Undecoded, match=rf"{path}: its body is coded as '(br|zstd)' \(its Content-Encoding\), which "
+                                        r"was not asked for \(Accept-Encoding: gzip, deflate\) and is not decoded"):
+        fetcher().get(f"{server.url}{path}")
+    try:
+        fetcher().get(f"{server.url}{path}")
+    except Undecoded as refused:
+        assert refused.response.body == PAGE and refused.answered
+    assert {request.headers["accept-encoding"] for request in server.hits[path]} == {"gzip, deflate"}
+
+
+def test_a_robots_txt_in_a_coding_not_asked_for_keeps_the_site_unfetched():
+    """Its bytes read as rules were no rules: everything allowed. Rules that cannot be read keep the site away."""
+    pages = {"/robots.txt": (200, {"Content-Type": "text/plain", "Content-Encoding": "br"}, b"\x1b\x2f\x00\xf8"),
+             "/ok": (200, {"Content-Type": "text/html"}, b"<p>fine</p>")}
+    with Loopback(lambda request: pages.get(request.path, (404, {}, b""))) as site:
+        with pytest.raises(FetchError, match="coded as 'br'.*its robots.txt could not be read"):
+            fetcher().get(f"{site.url}/ok")
+        assert [request.path for request in site.requests] == ["/robots.txt"]

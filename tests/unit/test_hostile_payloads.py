@@ -3,6 +3,7 @@
 failure recorded beside the raw response, bounded in what it costs, never a plugin fault or a traceback."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -369,15 +370,51 @@ def test_an_offervault_search_that_repeats_its_page_under_a_count_of_a_billion_e
 
 
 @pytest.mark.parametrize("amount,said", [("18.50", "USD 18.50 per lead"), (4.1, "USD 4.10 per lead"),
-                                         (0.045, "USD 0.045 per lead"),
-                                         (float("nan"), None), ("NaN", None), (float("inf"), None), ("-Infinity", None),
-                                         (-5, None), (None, None), ("", None)])
-def test_an_offervault_amount_that_is_no_payout_gives_no_commission_text(amount, said):
-    """Python's JSON parser takes NaN and Infinity: they read 'USD NaN per lead' as a commission."""
+                                         (0.045, "USD 0.045 per lead"), (None, None), ("", None)])
+def test_an_offervault_amount_is_its_commission_text(amount, said):
     from affiliate_matrix.sources.offervault import offer_listing
 
     offer = {"id": "5f1", "title": "Offer", "usdAmount": amount, "payoutType": "lead"}
     assert offer_listing(offer, {"id": 12, "name": "Network"}).commission_text == said
+
+
+NO_AMOUNTS = [(1e30, "1e+30, out of range"), ("1e30", "'1e30', out of range"), (float("nan"), "nan, not a number"),
+              ("NaN", "'NaN', not a number"), (float("inf"), "inf, out of range"), ("-Infinity", "'-Infinity', out of"),
+              (-5, "-5, out of range"), ("call us", "'call us', not a number"), (True, "True, not a number"),
+              ({"usd": 5}, "an object, not a number"), ("9" * 80, "'" + "9" * 50 + "…', out of range")]
+
+
+@pytest.mark.parametrize("amount,said", NO_AMOUNTS)
+def test_a_figure_a_plugin_reads_that_is_no_amount_fails_its_item_naming_the_field_and_the_value(amount, said):
+    """Python's JSON parser takes NaN and Infinity, which read 'USD NaN per lead' as a commission; 1e30 failed the
+    offer as a bare decimal.InvalidOperation, a word as another, naming neither the field nor the value. Each
+    plugin's numbers are read by one function (sources.amount), which names both."""
+    from affiliate_matrix.sources import ParseError
+    from affiliate_matrix.sources.awin import programme_listing
+    from affiliate_matrix.sources.offervault import offer_listing
+
+    offer = {"id": "5f1", "title": "Offer", "usdAmount": amount, "payoutType": "lead"}
+    with pytest.raises(ParseError, match=re.escape(f"offer 5f1: usdAmount is {said}")):
+        offer_listing(offer, {"id": 12, "name": "Network"})
+    programme = {"id": 7, "name": "Shop", "currencyCode": "EUR"}
+    for details, field in (({"kpi": {"conversionRate": amount}}, "conversionRate"),
+                           ({"commissionRange": [{"type": "percentage", "min": amount, "max": 5}]},
+                            "a commission range's min")):
+        with pytest.raises(ParseError, match=re.escape(f"programme 7: {field} is {said}")):
+            programme_listing(programme, details, "https://api.awin.test/x")
+
+
+def test_an_offervault_payout_of_1e30_fails_that_offer_beside_its_answer_and_the_rest_is_read(rt, offervault):
+    page = json.loads((offervault / "search-12-1.json").read_text())
+    page["offers"][0]["usdAmount"] = 1e30
+    (offervault / "search-12-1.json").write_text(json.dumps(page))
+    report, logs = scraped(rt, offervault)
+    (failure,) = report.failures
+    assert failure.stage == "parse" and failure.raw_key
+    assert failure.reason == (f"offer {page['offers'][0]['id']}: usdAmount is 1e+30, out of range "
+                              "(0 to 1,000,000,000,000)")
+    assert report.records == 3  # the other offers of the answers recorded (4 in all)
+    assert not [line for line in logs if "exc_info" in line]  # no plugin fault
 
 
 def test_one_rakuten_offer_it_cannot_read_costs_its_advertiser_not_the_sync(rt, tmp_path):

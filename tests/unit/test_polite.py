@@ -372,7 +372,12 @@ def test_an_operator_endpoint_trickling_its_headers_is_given_up_at_the_deadline_
 @pytest.mark.parametrize("path,problem,kept,unanswered", [
     ("/truncated", "peer closed connection", False, True),  # no answer: cut mid-body
     ("/down", "HTTP 503 after 4 attempts", True, True),  # a retry status after the retries
-    ("/gone", "HTTP 404", True, False)])  # an answer the API means: it is up
+    ("/gone", "HTTP 404", True, False),  # an answer the API means: it is up
+    # answers it cannot use, which asking again would not change: the API is up all the same
+    ("/to-malformed", "redirects to a malformed Location", False, False),
+    ("/not-gzip", "body cannot be decoded", False, False),
+    ("/huge-declared", "declares 52428800 bytes", False, False),
+    ("/coded/br", "coded as 'br'", True, False)])  # kept as it came
 def test_a_request_for_one_item_hands_back_its_failure_where_a_listings_request_raises(server, tmp_path, path,
                                                                                       problem, kept, unanswered):
     """`Api.item` (a programme's details): the failure names the request and its kept answer, for the plugin to

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
+from affiliate_matrix.content_coding import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder, Undecodable
 from affiliate_matrix.errors import BackendUnavailable, Unauthorized
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -129,7 +129,7 @@ def _get(url: str, deadline_s: float) -> bytes:
     async def read() -> bytes:
         body = bytearray()
         async with asyncio.timeout(deadline_s), httpx.AsyncClient(timeout=READ_TIMEOUT_S, verify=verify) as client, \
-                client.stream("GET", url, headers=headers) as response:
+                client.stream("GET", url, headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}) as response:
             if response.status_code != 200:
                 raise BackendUnavailable(f"the event issuer's {url} answered HTTP {response.status_code}")
             decoder = BoundedDecoder(response.headers.get("content-encoding", ""), MAX_DOCUMENT)

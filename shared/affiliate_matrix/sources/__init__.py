@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
@@ -100,6 +100,33 @@ def plain(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
 
 
+# The largest amount a source may state (a payout, a commission, a threshold): past it a figure is no real one, and
+# Decimal cannot round it to 6 decimals within its 28 digits (1e30 raised a bare InvalidOperation)
+MAX_AMOUNT = 10 ** 12
+
+
+def amount(value, what: str) -> Decimal:
+    """A number a source states (a JSON number, or one written in ASCII), as the models keep amounts: at most 6
+    decimals, without trailing zeros (`plain`). A value that is no number (a word, a boolean, NaN: Python's JSON
+    parser takes NaN and Infinity), infinite, negative or MAX_AMOUNT and past is a ParseError naming `what` (the
+    field, and whose it is) and the value, cut short: that item's failure, never a plugin fault naming neither."""
+    if isinstance(value, str):
+        shown = repr(value[:50] + ("…" if len(value) > 50 else ""))
+    else:  # a list or an object by its kind: its repr may be megabytes
+        shown = repr(value) if isinstance(value, int | float | None) else _JSON_KINDS.get(type(value), "a value")
+    number = None
+    if isinstance(value, int | float | str) and not isinstance(value, bool) and str(value).isascii():
+        try:
+            number = Decimal(str(value).replace("_", "!"))  # "1_000" is a number to Decimal, to no API
+        except InvalidOperation:
+            pass
+    if number is None or number.is_nan():
+        raise ParseError(f"{what} is {shown}, not a number")
+    if number.is_infinite() or not 0 <= number < MAX_AMOUNT:
+        raise ParseError(f"{what} is {shown}, out of range (0 to {MAX_AMOUNT:,})")
+    return plain(number if number.as_tuple().exponent >= -6 else number.quantize(Decimal("1e-6")))
+
+
 def node_text(node) -> str | None:
     """A node's text with white space folded; None for no node or no text."""
     return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None
@@ -144,6 +171,8 @@ class Page:
     status: int
     text: str
     raw_key: str
+    # The links `follow` did not follow, counted by why ("off_host", "too_long"): the crawl logs them once per page
+    not_followed: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def tree(self):
@@ -206,7 +235,8 @@ class Page:
 
     def follow(self, href: str | None, callback: str = "parse") -> Request | None:
         """A request for a link on this page, kept on the same host (plugins never leave their site).
-        None for an empty link (`<a href>`), one to another host, or one longer than MAX_URL."""
+        None for an empty link (`<a href>`), or one not followed, counted in `not_followed`: "off_host" (another
+        host or scheme: mailto:, javascript:, a social network), "too_long" (longer than MAX_URL)."""
         if not href:
             return None
         if href.startswith("/") and not href.startswith("//"):
@@ -214,9 +244,12 @@ class Page:
         else:
             url = urljoin(self.url, href)
             if not url.startswith(self.origin + "/") and url != self.origin:
-                return None
+                return self._not_followed("off_host")
         url = url.split("#")[0]
-        return Request(url, callback) if len(url) <= MAX_URL else None
+        return Request(url, callback) if len(url) <= MAX_URL else self._not_followed("too_long")
+
+    def _not_followed(self, why: str) -> None:
+        self.not_followed[why] = self.not_followed.get(why, 0) + 1
 
 
 class Source:
@@ -312,7 +345,8 @@ class ItemFailed(Exception):
 
     def __init__(self, url: str, error: Exception, raw_key: str | None, unanswered: bool = False):
         """`unanswered`: the API gave no answer but a retry status after the retries, or none at all (a refused
-        connection, a timeout); not an answer it means (a 404) or a body the plugin cannot decode."""
+        connection, a timeout); not an answer it means (a 404), one it cannot use (a redirect to a malformed Location,
+        a body past the cap or not in its Content-Encoding) or a body the plugin cannot decode."""
         super().__init__(str(error))
         self.url, self.error, self.raw_key, self.unanswered = url, error, raw_key, unanswered
         self.stage = "parse" if isinstance(error, ParseError) else "fetch"

@@ -1,11 +1,11 @@
 """Awin publisher API: the programmes a publisher has joined, then each programme's details
 (KPIs and commission range). OAuth2 bearer token; about 20 calls a minute."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, ParseError, attempt, plain, register, shaped
+from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, ParseError, amount, attempt, register, shaped
 
 
 @register
@@ -61,8 +61,8 @@ def programme_listing(programme: dict, details: dict, url: str) -> Listing:
         join_url=programme.get("clickThroughUrl"),
         countries=[region["countryCode"]] if region.get("countryCode") else [],
         extra={k: str(v) for k, v in {
-            "approval_rate": _share(kpi.get("approvalPercentage")),
-            "conversion_rate": _share(kpi.get("conversionRate")),
+            "approval_rate": _share(kpi.get("approvalPercentage"), f"programme {programme['id']}: approvalPercentage"),
+            "conversion_rate": _share(kpi.get("conversionRate"), f"programme {programme['id']}: conversionRate"),
             "validation_days": kpi.get("validationDays"), "average_payment_days": kpi.get("averagePaymentTime"),
             **_epc(kpi.get("epc"), currency)}.items() if v is not None},
     )
@@ -75,8 +75,8 @@ def _epc(epc, currency: str | None) -> dict:
     return {"epc_90d": epc, "epc_currency": currency} if epc is not None and currency else {}
 
 
-def _share(percent) -> float | None:
-    return None if percent is None else round(float(percent) / 100, 4)
+def _share(percent, what: str) -> float | None:
+    return None if percent is None else round(float(amount(percent, what)) / 100, 4)
 
 
 def _range(given, programme_id) -> tuple[str, Decimal | None, Decimal | None]:
@@ -88,15 +88,7 @@ def _range(given, programme_id) -> tuple[str, Decimal | None, Decimal | None]:
 
 
 def _bound(value, end: str, programme_id) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        amount = Decimal(str(value)) if not isinstance(value, bool) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or not 0 <= amount < 10 ** 12:
-        raise ParseError(f"programme {programme_id}: a commission range's {end} is {str(value)[:50]!r}, not an amount")
-    return plain(amount.quantize(Decimal("1e-6")) if amount.as_tuple().exponent < -6 else amount)
+    return None if value is None else amount(value, f"programme {programme_id}: a commission range's {end}")
 
 
 def _commission(ranges: list[tuple], currency: str | None) -> list[CommissionTerm]:

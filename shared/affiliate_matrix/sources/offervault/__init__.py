@@ -4,7 +4,7 @@ politely, network by network (an offer in the search answer does not name its ne
 
 from decimal import Decimal
 
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register, shaped
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, amount, attempt, register, shaped
 
 MAX_PAGES = 500  # per network: the network's offerCount ends it first; this bounds a looping answer
 
@@ -61,7 +61,7 @@ def search(network_id, page: int) -> dict:
 
 
 def offer_listing(offer: dict, network: dict) -> Listing:
-    amount, payout_type = offer.get("usdAmount"), (offer.get("payoutType") or "").strip()
+    payout_type = (offer.get("payoutType") or "").strip()
     return Listing(
         record_key=str(offer["id"]),
         name=offer["title"],
@@ -69,7 +69,7 @@ def offer_listing(offer: dict, network: dict) -> Listing:
         merchant_url=offer.get("previewUrl") or None,  # the landing page: the merchant's domain
         description=offer.get("description") or None,
         categories=[label for label in map(_label, offer.get("categories") or []) if label],
-        commission_text=_payout(amount, payout_type),
+        commission_text=_payout(offer.get("usdAmount"), payout_type, f"offer {offer['id']}: usdAmount"),
         payout_text=_network_payout(network),
         network=network.get("name") or None,
         countries=[code for code in (c.get("code") if isinstance(c, dict) else c for c in offer.get("countries") or [])
@@ -82,14 +82,12 @@ def offer_listing(offer: dict, network: dict) -> Listing:
     )
 
 
-def _payout(amount, payout_type: str) -> str | None:
-    """'USD 18.50 per lead'; None without an amount, or with one that is no payout (NaN, infinite or negative:
-    Python's JSON parser takes NaN and Infinity, which would read 'USD NaN per lead')."""
-    if amount in (None, ""):
+def _payout(given, payout_type: str, what: str) -> str | None:
+    """'USD 18.50 per lead'; None without an amount. One that is no payout (a word, NaN or Infinity, which Python's
+    JSON parser takes, negative, 1e30) fails the offer, naming it (`amount`): 'USD NaN per lead' is no commission."""
+    if given in (None, ""):
         return None
-    value = Decimal(str(amount))
-    if not value.is_finite() or value < 0:
-        return None
+    value = amount(given, what)
     # Cents at least, and every decimal the offer gives: a payout per click of USD 0.045 is not 0.04.
     shown = value.quantize(Decimal("0.01")) if value.as_tuple().exponent >= -2 else value
     return f"USD {shown:f} per {payout_type or 'action'}"

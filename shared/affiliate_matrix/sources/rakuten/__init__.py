@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from affiliate_matrix.models import MAX_THRESHOLD, CommissionTerm, CommissionTier
-from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, PagedTotal, ParseError, attempt, plain, register
+from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, PagedTotal, ParseError, amount, attempt, register
 
 PAGE_SIZE = 200  # the Offers API's maximum `limit`
 MAX_PAGES = 1000  # the Offers API's maximum `page`
@@ -177,10 +177,10 @@ def _rates(commission: dict, network, where: str) -> list[Rate]:
         raise ParseError(f"{where}: no tiers")
     rates = []
     for number, tier in enumerate(tiers):
-        value = _decimal(tier.get("commission"), f"{where}: tier {number} commission")
-        low = _decimal(tier.get("threshold", 0), f"{where}: tier {number} threshold")
+        value = amount(tier.get("commission"), f"{where}: tier {number} commission")
+        low = amount(tier.get("threshold", 0), f"{where}: tier {number} threshold")
         high = tier.get("upper_threshold")
-        high = None if high is None else _decimal(high, f"{where}: tier {number} upper_threshold")
+        high = None if high is None else amount(high, f"{where}: tier {number} upper_threshold")
         span = f"{low:f} and above" if high is None else f"{low:f} to {high:f}"
         rates.append(Rate(kind, value, span if len(tiers) > 1 else None, label))
     return rates
@@ -218,15 +218,6 @@ def _dig(mapping, *keys):
     for key in keys:
         mapping = mapping.get(key) if isinstance(mapping, dict) else None
     return mapping
-
-
-def _decimal(value, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParseError(f"{where} is {value!r}, not a number")
-    amount = Decimal(str(value))
-    if not amount.is_finite() or amount < 0 or amount >= 10 ** 12:
-        raise ParseError(f"{where} is {value!r}, out of range")
-    return plain(amount if amount.as_tuple().exponent >= -6 else amount.quantize(Decimal("1e-6")))
 
 
 def _threshold(offer_name: str, span: str) -> str:
