@@ -311,3 +311,18 @@ def test_an_example_said_in_passing_and_a_referral_url(text, days):
 ])
 def test_a_reward_given_within_a_span_and_a_session_booked(text, days):
     assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # normalise writes English "one" as "1" before any field reads the text: a session said with it is read so
+    ("All purchases made within one session are credited to you.", 0),
+    ("Sales are only credited to you if the visitor buys during one single session.", 0),
+    # ... and a span of one is a figure of one
+    ("Cookie duration: one year", 365),
+    ("Referrals are tracked for one month after the click.", 30),
+    ("The cookie lasts one day.", 1),
+    # not a session an appointment is
+    ("You earn credit for one coaching session your friend books.", None),
+])
+def test_one_said_in_words_is_read_as_normalise_writes_it(text, days):
+    assert terms.extract(text).cookie_days == days

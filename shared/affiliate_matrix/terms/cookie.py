@@ -181,9 +181,9 @@ _HELPER = (r"(?:is|are|will|be|ist|sind|wird|bleibt|est|sont|reste|es|son|sigue|
            r"(?:de|di|van|von|do|da|del|of) [^\W\d]+|\d+(?:[.,]\d+)?[\s-]*[^\W\d]+)")
 _REFERRAL_SPAN = Pattern(rf"{_REFERRAL_NOUN}(?:\s+{_HELPER}){{0,4}}?\s+{_SPAN_VERB}", re.I)
 # A session said as the span a referral is credited in, without the word cookie: "all sales within the same session
-# are credited to you", "De referral-link is geldig zolang de sessie duurt".
+# are credited to you", "De referral-link is geldig zolang de sessie duurt". English "one" arrives as "1" (normalise).
 _SESSION_SPAN = Pattern(r"\b(?:within|during|for|in|innerhalb|w[äa]hrend|f[üu]r|pendant|durant|dans|durante|dentro de|"
-                        r"binnen|tijdens|zolang|entro|per|nella|na|em)\s+(?:(?:the|a|one|that|this|same|single|current|"
+                        r"binnen|tijdens|zolang|entro|per|nella|na|em)\s+(?:(?:the|a|1|that|this|same|single|current|"
                         r"their|its|[\w]+['’]s|die|der|dieselbe|derselben|gleichen|selben|einer|la|le|m[êe]me|une|misma|"
                         r"una|de|dezelfde|eenzelfde|zelfde|mesma|uma|stessa)\s+){0,2}(?:session|sitzung|sesi[óo]n|sessie|"
                         r"sessione|sess[ãa]o)\b", re.I)

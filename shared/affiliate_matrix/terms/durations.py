@@ -46,7 +46,7 @@ _UNIT = (r"days?|t[äa]gig(?:e[nrs]?)?|tagen?|tage?|jours?|d[ií]as?|dagen|daags
          r"years?|jahre?n?|jahr|ann[ée]es?|ans?|años?|anos?|ann[io]|jaren|jaar|"
          r"weeks?|wochen?|semaines?|semanas?|settiman[ae]|weken|"
          r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|or[ae]|d")
-_ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
+_ONE = r"(?:an?|ein(?:e[nm]?)?|un[ae]?|um[a]?|een)"  # English "one" arrives as "1", a figure (normalise)
 # A figure may touch its unit ("30d", "24h"); a word stands apart from it, or "and", "und", "ad", "aan" and "ahora"
 # would read as "a" or "an" before a unit ("a" + "d", "un" + "d", "a" + "an", "a" + "hora").
 DURATION = Pattern(
