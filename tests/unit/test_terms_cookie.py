@@ -326,3 +326,25 @@ def test_a_reward_given_within_a_span_and_a_session_booked(text, days):
 ])
 def test_one_said_in_words_is_read_as_normalise_writes_it(text, days):
     assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a number said in words and again in brackets, as contracts write it, is one figure: the window after
+    # "within" is read in every language
+    ("You earn a commission on purchases made within thirty (30) days of the click.", 30),
+    ("Sie erhalten eine Provision für Käufe innerhalb von dreißig (30) Tagen nach dem Klick.", 30),
+    ("Vous touchez une commission sur les achats effectués dans les trente (30) jours suivant le clic.", 30),
+    ("Recibirás una comisión por las compras realizadas dentro de los treinta (30) días siguientes al clic.", 30),
+    ("U ontvangt commissie op aankopen binnen dertig (30) dagen na de klik.", 30),
+    ("Você recebe comissão pelas compras feitas em até trinta (30) dias após o clique.", 30),
+    ("Riceverai una commissione sugli acquisti effettuati entro trenta (30) giorni dal clic.", 30),
+    ("Die Cookie-Laufzeit beträgt sechzig (60) Tage.", 60),
+    # ... and other periods said so stay other periods
+    ("Affiliate may terminate this agreement upon thirty (30) days written notice.", None),
+    ("Commissions are paid within thirty (30) days after the end of each month.", None),
+    ("Refunds requested within thirty (30) days of purchase reverse the commission. The cookie lasts 60 days.", 60),
+    ("Provisionen werden innerhalb von dreißig (30) Tagen nach Monatsende ausgezahlt.", None),
+])
+def test_a_number_said_in_words_and_again_in_brackets_is_one_figure(text, days):
+    assert terms.extract(text).cookie_days == days
+

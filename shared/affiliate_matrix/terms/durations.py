@@ -55,6 +55,10 @@ DURATION = Pattern(
     rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     rf"(?:calendar[\s-]|kalender)?(?P<unit>{_UNIT})\b", re.I)  # "30 calendar days", "30 Kalendertagen"
 _WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:{_UNIT})\b)", re.I)
+# A number said twice, in words (or, English words being figures already, in figures) and again in brackets, as
+# contracts write it: "thirty (30) days", "dreißig (30) Tagen", "trente (30) jours", "treinta (30) días".
+_SAID_TWICE = Pattern(rf"(?:(?P<figure>(?<!\d)\d+)|(?P<words>{_WORD_NUMBER}))\s*\(\s*(?P<again>\d+)\s*\)"
+                      rf"(?=[\s-]*(?:{_UNIT})\b)", re.I)
 
 
 def _words_value(words: str) -> int:
@@ -66,8 +70,15 @@ def _words_value(words: str) -> int:
 
 def figures(text: str) -> str:
     """The text with number words before a unit of time as figures ("cuarenta y cinco días" is "45 días"), so a
-    clause split at "y" or "e" does not cut a number in two."""
-    return _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), text)
+    clause split at "y" or "e" does not cut a number in two, and a number said twice said once ("dreißig (30) Tagen"
+    is "30 Tagen"), so the duration stands right after the words that open it ("innerhalb von", "within")."""
+    return _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), _SAID_TWICE.sub(_said_once, text))
+
+
+def _said_once(match: re.Match) -> str:
+    """The figure in brackets where it repeats the number before it; both, as written, where they differ."""
+    said = int(match["figure"]) if match["figure"] else _words_value(match["words"])
+    return match["again"] if said == int(match["again"]) else match.group(0)
 
 
 def duration_days(match: re.Match) -> int | None:
