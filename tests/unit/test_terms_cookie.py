@@ -348,3 +348,19 @@ def test_one_said_in_words_is_read_as_normalise_writes_it(text, days):
 def test_a_number_said_in_words_and_again_in_brackets_is_one_figure(text, days):
     assert terms.extract(text).cookie_days == days
 
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a span counted from the day of the click is counted from the click
+    ("You earn commission on every purchase made within 60 days from the date of the click.", 60),
+    ("Sales are credited to you for 45 days from the day the visitor first clicks your link.", 45),
+    ("You get credit for purchases within 90 days from the time a customer clicks your link.", 90),
+    ("Affiliates are paid on orders placed for 1 year from the date the customer initially clicked the link.", 365),
+    # ... not from the day of another event
+    ("Refunds are possible for 14 days from the date of purchase.", None),
+    ("Commissions are paid within 30 days from the date of the sale.", None),
+    ("Commissions are paid 30 days from the date the customer clicked, once the order is approved.", None),
+    ("The cookie lasts 30 days. Payouts are sent 60 days from the date of the order.", 30),
+])
+def test_a_span_counted_from_the_day_of_the_click(text, days):
+    assert terms.extract(text).cookie_days == days

@@ -126,7 +126,10 @@ _OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:firs
 _FROM_CLICK = Pattern(
     r"\W*(?:of|from|after|since|following|nach dem|ab dem|apr[èe]s (?:le|un)|suivant|despu[ée]s del?|desde el|"
     r"siguientes? al?|na de|na een|"
-    r"ap[óo]s o|a partir do|dopo il|dal(?:l')?)\s*(?:[^\W\d]+\s+){0,2}?(?:first\s+|last\s+|initial\s+|"
+    r"ap[óo]s o|a partir do|dopo il|dal(?:l')?)\s*"
+    # the day of the click: "from the date of the click", "from the day the visitor first clicks"
+    r"(?:(?:the\s+)?(?:date|day|time|moment)\s+(?:(?:that|when|on which)\s+)?)?"
+    r"(?:[^\W\d]+\s+){0,2}?(?:first\s+|last\s+|initial(?:ly)?\s+|originally\s+|"
     r"ersten\s+|letzten\s+|premier\s+|dernier\s+|primer\s+|[úu]ltimo\s+|eerste\s+|laatste\s+|primeiro\s+|primo\s+)?"
     r"(?:click|visit|klick|clic|klik|clique|visite|visita|bezoek|besuch)", re.I)
 # "they have 90 days to sign up", "Votre filleul a 48h pour passer commande": the time a referral has to act.
