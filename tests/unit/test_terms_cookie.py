@@ -364,3 +364,23 @@ def test_a_number_said_in_words_and_again_in_brackets_is_one_figure(text, days):
 ])
 def test_a_span_counted_from_the_day_of_the_click(text, days):
     assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a site's own cookies named by their purpose in its cookie notice keep no referral
+    ("Analytics cookies expire after 2 years.", None),
+    ("We store your cookie preferences for 12 months.", None),
+    ("Google Analytics cookies are kept for 26 months. Our affiliate cookie lasts 60 days.", 60),
+    ("Statistik-Cookies werden nach 14 Monaten gelöscht. Die Cookie-Laufzeit beträgt 30 Tage.", 30),
+    ("Les cookies de mesure d'audience sont conservés 13 mois.", None),
+    ("Las cookies analíticas se conservan 24 meses.", None),
+    ("Os cookies de análise são armazenados por 13 meses.", None),
+    ("I cookie analitici durano 12 mesi.", None),
+    ("Analytische cookies worden 2 jaar bewaard.", None),
+    # ... the affiliate's cookie beside them stays
+    ("The tracking cookie lasts 90 days, while analytics cookies last 2 years.", 90),
+    ("Cookie duration: 30 days (analytics cookies are separate).", 30),
+    ("Necessary cookies: session. Affiliate cookie: 45 days.", 45),
+])
+def test_a_sites_own_cookies_named_by_purpose_are_not_the_referral_cookie(text, days):
+    assert terms.extract(text).cookie_days == days

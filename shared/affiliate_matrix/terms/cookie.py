@@ -46,11 +46,21 @@ FOREVER = Pattern(
     r"[^.]{0,15}?(?:cookies?|tracking))", re.I)
 _SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
                       r"\bsession\b|\bsitzung\b|\bsesi[óo]n\b|\bsessie\b|\bsessione\b|\bsess[ãa]o\b", re.I)
+# A site's own cookies, named by their purpose in its cookie notice ("Analytics cookies expire after 2 years", "cookies
+# de mesure d'audience", "Statistik-Cookies", "cookie preferences"): they keep no referral, so their spans are others'.
+_SITE_COOKIE = (
+    r"\b(?:(?:google\s+)?analytics?|analytical|statisti(?:cs|cal)|(?:strictly\s+)?necessary|essential|functional|"
+    r"preferences?|consent|analyse|statistik|notwendige|funktionale|analytische|functionele|noodzakelijke|"
+    r"statistische)[\s-]*cookies?|"
+    r"\bcookies?\s+(?:preferences|settings|einstellungen|de mesure d'audience|d'audience|analytiques|statistiques|"
+    r"fonctionnels|n[ée]cessaires|essentiels|de pr[ée]f[ée]rences?|anal[íi]tic[ao]s|de an[áa]lis[ei]s?|estad[íi]stic[ao]s|"
+    r"t[ée]cnic[ao]s|necesarias|necess[áa]rios|funcionales|funcionais|essenciais|de prefer[êe]ncias?|analitici|"
+    r"statistici|tecnici|necessari|funzionali|di preferenza)")
 # A duration about something else: money back, a payout delay or hold, validation or review, a trial, a renewal,
 # a discount, a deadline to report or claim, a default setting, an inactive account; a span counted from the sale
 # or the month's end (a cookie counts from the click, a refund, approval or payout from the order or the month).
 _OTHER_PERIOD = Pattern(
-    r"refund|money[\s-]back|guarantee|return (?:policy|period|window)|trial|payout|\bpaid|payable|payment|\bnet\b|"
+    rf"{_SITE_COOKIE}|refund|money[\s-]back|guarantee|return (?:policy|period|window)|trial|payout|\bpaid|payable|payment|\bnet\b|"
     r"\bhold|\bheld\b|pending|\block|validat|validé|validad[oa]|validaci|validiert|gevalideerd|validaz|valida[çc]|approv|review|"
     r"cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gezahlt|bezahlt|[üu]berwiesen|gutschein|coupon|voucher|"
     r"discount|rabatt|remise|r[ée]duction|"
