@@ -384,3 +384,20 @@ def test_a_span_counted_from_the_day_of_the_click(text, days):
 ])
 def test_a_sites_own_cookies_named_by_purpose_are_not_the_referral_cookie(text, days):
     assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # an article takes no unit said as a letter, and English "a" no German day: initials and a tag are no durations
+    ("The cookie is set for a H.O.P.E. product purchase.", None),
+    ("Cookie: we place a tag on the visitor's browser that lasts 30 days.", 30),
+    ("Tracking cookie: a tag is stored in the browser for 45 days.", 45),
+    # ... a unit said in words after an article still counts, and a figure touches its letter
+    ("The cookie lasts a day.", 1),
+    ("Der Cookie gilt einen Tag lang.", 1),
+    ("Cookie-Laufzeit: ein Tag", 1),
+    ("Le cookie dure un an.", 365),
+    ("Cookie: 24h", 1),
+    ("Cookie: 1 d", 1),
+])
+def test_an_article_before_a_letter_or_a_tag_is_no_duration(text, days):
+    assert terms.extract(text).cookie_days == days

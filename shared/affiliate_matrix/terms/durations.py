@@ -48,10 +48,12 @@ _UNIT = (r"days?|t[äa]gig(?:e[nrs]?)?|tagen?|tage?|jours?|d[ií]as?|dagen|daags
          r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|or[ae]|d")
 _ONE = r"(?:an?|ein(?:e[nm]?)?|un[ae]?|um[a]?|een)"  # English "one" arrives as "1", a figure (normalise)
 # A figure may touch its unit ("30d", "24h"); a word stands apart from it, or "and", "und", "ad", "aan" and "ahora"
-# would read as "a" or "an" before a unit ("a" + "d", "un" + "d", "a" + "an", "a" + "hora").
+# would read as "a" or "an" before a unit ("a" + "d", "un" + "d", "a" + "an", "a" + "hora"). A word takes no unit
+# said as a letter ("for a H.O.P.E. product" is no hour), nor English "a" a German day ("we place a tag").
 DURATION = Pattern(
     # (?<!\d): a figure is looked for only where its digits start (see text.NUMBER)
-    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+)(?:-\s*)?"
+    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+(?![hd]\b|(?<=\ba[\s-])tage?\b|"
+    rf"(?<=\ban[\s-])tage?\b))(?:-\s*)?"
     rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     rf"(?:calendar[\s-]|kalender)?(?P<unit>{_UNIT})\b", re.I)  # "30 calendar days", "30 Kalendertagen"
 _WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:{_UNIT})\b)", re.I)
