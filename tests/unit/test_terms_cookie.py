@@ -401,3 +401,22 @@ def test_a_sites_own_cookies_named_by_purpose_are_not_the_referral_cookie(text, 
 ])
 def test_an_article_before_a_letter_or_a_tag_is_no_duration(text, days):
     assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a product sent back within a span is a refund's span, in seven languages
+    ("If a product bought through your link is later returned by the customer within 14 days, the commission is "
+     "adjusted.", None),
+    ("If the order is returned within 30 days, the commission is reversed.", None),
+    ("Wird die Ware innerhalb von 14 Tagen zurückgeschickt, entfällt die Provision.", None),
+    ("Si le produit est renvoyé dans les 14 jours, la commission est annulée.", None),
+    ("Si el producto es devuelto dentro de los 30 días, se anula la comisión.", None),
+    ("Als het product binnen 14 dagen wordt geretourneerd, vervalt de commissie.", None),
+    ("Se o produto for devolvido em até 7 dias, a comissão é cancelada.", None),
+    ("Se il prodotto viene restituito entro 14 giorni, la commissione viene annullata.", None),
+    # ... a visitor who returned to the site is a visit, and the cookie beside a return stays
+    ("If the visitor returned to the site within 30 days and bought, you earn the commission.", 30),
+    ("Cookie: 30 days. Items returned by the customer within 14 days earn no commission.", 30),
+])
+def test_a_product_sent_back_within_a_span_is_no_window(text, days):
+    assert terms.extract(text).cookie_days == days

@@ -53,14 +53,18 @@ _SITE_COOKIE = (
     r"preferences?|consent|analyse|statistik|notwendige|funktionale|analytische|functionele|noodzakelijke|"
     r"statistische)[\s-]*cookies?|"
     r"\bcookies?\s+(?:preferences|settings|einstellungen|de mesure d'audience|d'audience|analytiques|statistiques|"
-    r"fonctionnels|n[ée]cessaires|essentiels|de pr[ée]f[ée]rences?|anal[íi]tic[ao]s|de an[áa]lis[ei]s?|estad[íi]stic[ao]s|"
-    r"t[ée]cnic[ao]s|necesarias|necess[áa]rios|funcionales|funcionais|essenciais|de prefer[êe]ncias?|analitici|"
+    r"fonctionnels|n[ée]cessaires|essentiels|de pr[ée]f[ée]rences?|anal[íi]tic[ao]s|de an[áa]lis[ei]s?|"
+    r"estad[íi]stic[ao]s|t[ée]cnic[ao]s|necesarias|necess[áa]rios|funcionales|funcionais|essenciais|de prefer[êe]ncias?|analitici|"
     r"statistici|tecnici|necessari|funzionali|di preferenza)")
 # A duration about something else: money back, a payout delay or hold, validation or review, a trial, a renewal,
 # a discount, a deadline to report or claim, a default setting, an inactive account; a span counted from the sale
 # or the month's end (a cookie counts from the click, a refund, approval or payout from the order or the month).
 _OTHER_PERIOD = Pattern(
-    rf"{_SITE_COOKIE}|refund|money[\s-]back|guarantee|return (?:policy|period|window)|trial|payout|\bpaid|payable|payment|\bnet\b|"
+    rf"{_SITE_COOKIE}|refund|money[\s-]back|guarantee|return (?:policy|period|window)|"
+    # a product sent back ("returned by the customer", "is returned"; not a visitor who returned to the site)
+    r"\b(?:is|are|was|were|be|been|gets?|got)\s+returned\b|\breturned\s+by\b|zur[üu]ckgeschickt|zur[üu]ckgesendet|"
+    r"retourniert|renvoy[ée]e?s?\b|devuelt[oa]s?\b|geretourneerd|teruggestuurd|devolvid[oa]s?\b|restituit[oi]\b|"
+    r"trial|payout|\bpaid|payable|payment|\bnet\b|"
     r"\bhold|\bheld\b|pending|\block|validat|validé|validad[oa]|validaci|validiert|gevalideerd|validaz|valida[çc]|approv|review|"
     r"cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gezahlt|bezahlt|[üu]berwiesen|gutschein|coupon|voucher|"
     r"discount|rabatt|remise|r[ée]duction|"
