@@ -311,3 +311,112 @@ def test_an_example_said_in_passing_and_a_referral_url(text, days):
 ])
 def test_a_reward_given_within_a_span_and_a_session_booked(text, days):
     assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # normalise writes English "one" as "1" before any field reads the text: a session said with it is read so
+    ("All purchases made within one session are credited to you.", 0),
+    ("Sales are only credited to you if the visitor buys during one single session.", 0),
+    # ... and a span of one is a figure of one
+    ("Cookie duration: one year", 365),
+    ("Referrals are tracked for one month after the click.", 30),
+    ("The cookie lasts one day.", 1),
+    # not a session an appointment is
+    ("You earn credit for one coaching session your friend books.", None),
+])
+def test_one_said_in_words_is_read_as_normalise_writes_it(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a number said in words and again in brackets, as contracts write it, is one figure: the window after
+    # "within" is read in every language
+    ("You earn a commission on purchases made within thirty (30) days of the click.", 30),
+    ("Sie erhalten eine Provision für Käufe innerhalb von dreißig (30) Tagen nach dem Klick.", 30),
+    ("Vous touchez une commission sur les achats effectués dans les trente (30) jours suivant le clic.", 30),
+    ("Recibirás una comisión por las compras realizadas dentro de los treinta (30) días siguientes al clic.", 30),
+    ("U ontvangt commissie op aankopen binnen dertig (30) dagen na de klik.", 30),
+    ("Você recebe comissão pelas compras feitas em até trinta (30) dias após o clique.", 30),
+    ("Riceverai una commissione sugli acquisti effettuati entro trenta (30) giorni dal clic.", 30),
+    ("Die Cookie-Laufzeit beträgt sechzig (60) Tage.", 60),
+    # ... and other periods said so stay other periods
+    ("Affiliate may terminate this agreement upon thirty (30) days written notice.", None),
+    ("Commissions are paid within thirty (30) days after the end of each month.", None),
+    ("Refunds requested within thirty (30) days of purchase reverse the commission. The cookie lasts 60 days.", 60),
+    ("Provisionen werden innerhalb von dreißig (30) Tagen nach Monatsende ausgezahlt.", None),
+])
+def test_a_number_said_in_words_and_again_in_brackets_is_one_figure(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a span counted from the day of the click is counted from the click
+    ("You earn commission on every purchase made within 60 days from the date of the click.", 60),
+    ("Sales are credited to you for 45 days from the day the visitor first clicks your link.", 45),
+    ("You get credit for purchases within 90 days from the time a customer clicks your link.", 90),
+    ("Affiliates are paid on orders placed for 1 year from the date the customer initially clicked the link.", 365),
+    # ... not from the day of another event
+    ("Refunds are possible for 14 days from the date of purchase.", None),
+    ("Commissions are paid within 30 days from the date of the sale.", None),
+    ("Commissions are paid 30 days from the date the customer clicked, once the order is approved.", None),
+    ("The cookie lasts 30 days. Payouts are sent 60 days from the date of the order.", 30),
+])
+def test_a_span_counted_from_the_day_of_the_click(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a site's own cookies named by their purpose in its cookie notice keep no referral
+    ("Analytics cookies expire after 2 years.", None),
+    ("We store your cookie preferences for 12 months.", None),
+    ("Google Analytics cookies are kept for 26 months. Our affiliate cookie lasts 60 days.", 60),
+    ("Statistik-Cookies werden nach 14 Monaten gelöscht. Die Cookie-Laufzeit beträgt 30 Tage.", 30),
+    ("Les cookies de mesure d'audience sont conservés 13 mois.", None),
+    ("Las cookies analíticas se conservan 24 meses.", None),
+    ("Os cookies de análise são armazenados por 13 meses.", None),
+    ("I cookie analitici durano 12 mesi.", None),
+    ("Analytische cookies worden 2 jaar bewaard.", None),
+    # ... the affiliate's cookie beside them stays
+    ("The tracking cookie lasts 90 days, while analytics cookies last 2 years.", 90),
+    ("Cookie duration: 30 days (analytics cookies are separate).", 30),
+    ("Necessary cookies: session. Affiliate cookie: 45 days.", 45),
+])
+def test_a_sites_own_cookies_named_by_purpose_are_not_the_referral_cookie(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # an article takes no unit said as a letter, and English "a" no German day: initials and a tag are no durations
+    ("The cookie is set for a H.O.P.E. product purchase.", None),
+    ("Cookie: we place a tag on the visitor's browser that lasts 30 days.", 30),
+    ("Tracking cookie: a tag is stored in the browser for 45 days.", 45),
+    # ... a unit said in words after an article still counts, and a figure touches its letter
+    ("The cookie lasts a day.", 1),
+    ("Der Cookie gilt einen Tag lang.", 1),
+    ("Cookie-Laufzeit: ein Tag", 1),
+    ("Le cookie dure un an.", 365),
+    ("Cookie: 24h", 1),
+    ("Cookie: 1 d", 1),
+])
+def test_an_article_before_a_letter_or_a_tag_is_no_duration(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a product sent back within a span is a refund's span, in seven languages
+    ("If a product bought through your link is later returned by the customer within 14 days, the commission is "
+     "adjusted.", None),
+    ("If the order is returned within 30 days, the commission is reversed.", None),
+    ("Wird die Ware innerhalb von 14 Tagen zurückgeschickt, entfällt die Provision.", None),
+    ("Si le produit est renvoyé dans les 14 jours, la commission est annulée.", None),
+    ("Si el producto es devuelto dentro de los 30 días, se anula la comisión.", None),
+    ("Als het product binnen 14 dagen wordt geretourneerd, vervalt de commissie.", None),
+    ("Se o produto for devolvido em até 7 dias, a comissão é cancelada.", None),
+    ("Se il prodotto viene restituito entro 14 giorni, la commissione viene annullata.", None),
+    # ... a visitor who returned to the site is a visit, and the cookie beside a return stays
+    ("If the visitor returned to the site within 30 days and bought, you earn the commission.", 30),
+    ("Cookie: 30 days. Items returned by the customer within 14 days earn no commission.", 30),
+])
+def test_a_product_sent_back_within_a_span_is_no_window(text, days):
+    assert terms.extract(text).cookie_days == days

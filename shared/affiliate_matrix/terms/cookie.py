@@ -46,11 +46,25 @@ FOREVER = Pattern(
     r"[^.]{0,15}?(?:cookies?|tracking))", re.I)
 _SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
                       r"\bsession\b|\bsitzung\b|\bsesi[óo]n\b|\bsessie\b|\bsessione\b|\bsess[ãa]o\b", re.I)
+# A site's own cookies, named by their purpose in its cookie notice ("Analytics cookies expire after 2 years", "cookies
+# de mesure d'audience", "Statistik-Cookies", "cookie preferences"): they keep no referral, so their spans are others'.
+_SITE_COOKIE = (
+    r"\b(?:(?:google\s+)?analytics?|analytical|statisti(?:cs|cal)|(?:strictly\s+)?necessary|essential|functional|"
+    r"preferences?|consent|analyse|statistik|notwendige|funktionale|analytische|functionele|noodzakelijke|"
+    r"statistische)[\s-]*cookies?|"
+    r"\bcookies?\s+(?:preferences|settings|einstellungen|de mesure d'audience|d'audience|analytiques|statistiques|"
+    r"fonctionnels|n[ée]cessaires|essentiels|de pr[ée]f[ée]rences?|anal[íi]tic[ao]s|de an[áa]lis[ei]s?|"
+    r"estad[íi]stic[ao]s|t[ée]cnic[ao]s|necesarias|necess[áa]rios|funcionales|funcionais|essenciais|de prefer[êe]ncias?|analitici|"
+    r"statistici|tecnici|necessari|funzionali|di preferenza)")
 # A duration about something else: money back, a payout delay or hold, validation or review, a trial, a renewal,
 # a discount, a deadline to report or claim, a default setting, an inactive account; a span counted from the sale
 # or the month's end (a cookie counts from the click, a refund, approval or payout from the order or the month).
 _OTHER_PERIOD = Pattern(
-    r"refund|money[\s-]back|guarantee|return (?:policy|period|window)|trial|payout|\bpaid|payable|payment|\bnet\b|"
+    rf"{_SITE_COOKIE}|refund|money[\s-]back|guarantee|return (?:policy|period|window)|"
+    # a product sent back ("returned by the customer", "is returned"; not a visitor who returned to the site)
+    r"\b(?:is|are|was|were|be|been|gets?|got)\s+returned\b|\breturned\s+by\b|zur[üu]ckgeschickt|zur[üu]ckgesendet|"
+    r"retourniert|renvoy[ée]e?s?\b|devuelt[oa]s?\b|geretourneerd|teruggestuurd|devolvid[oa]s?\b|restituit[oi]\b|"
+    r"trial|payout|\bpaid|payable|payment|\bnet\b|"
     r"\bhold|\bheld\b|pending|\block|validat|validé|validad[oa]|validaci|validiert|gevalideerd|validaz|valida[çc]|approv|review|"
     r"cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gezahlt|bezahlt|[üu]berwiesen|gutschein|coupon|voucher|"
     r"discount|rabatt|remise|r[ée]duction|"
@@ -126,7 +140,10 @@ _OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:firs
 _FROM_CLICK = Pattern(
     r"\W*(?:of|from|after|since|following|nach dem|ab dem|apr[èe]s (?:le|un)|suivant|despu[ée]s del?|desde el|"
     r"siguientes? al?|na de|na een|"
-    r"ap[óo]s o|a partir do|dopo il|dal(?:l')?)\s*(?:[^\W\d]+\s+){0,2}?(?:first\s+|last\s+|initial\s+|"
+    r"ap[óo]s o|a partir do|dopo il|dal(?:l')?)\s*"
+    # the day of the click: "from the date of the click", "from the day the visitor first clicks"
+    r"(?:(?:the\s+)?(?:date|day|time|moment)\s+(?:(?:that|when|on which)\s+)?)?"
+    r"(?:[^\W\d]+\s+){0,2}?(?:first\s+|last\s+|initial(?:ly)?\s+|originally\s+|"
     r"ersten\s+|letzten\s+|premier\s+|dernier\s+|primer\s+|[úu]ltimo\s+|eerste\s+|laatste\s+|primeiro\s+|primo\s+)?"
     r"(?:click|visit|klick|clic|klik|clique|visite|visita|bezoek|besuch)", re.I)
 # "they have 90 days to sign up", "Votre filleul a 48h pour passer commande": the time a referral has to act.
@@ -181,9 +198,9 @@ _HELPER = (r"(?:is|are|will|be|ist|sind|wird|bleibt|est|sont|reste|es|son|sigue|
            r"(?:de|di|van|von|do|da|del|of) [^\W\d]+|\d+(?:[.,]\d+)?[\s-]*[^\W\d]+)")
 _REFERRAL_SPAN = Pattern(rf"{_REFERRAL_NOUN}(?:\s+{_HELPER}){{0,4}}?\s+{_SPAN_VERB}", re.I)
 # A session said as the span a referral is credited in, without the word cookie: "all sales within the same session
-# are credited to you", "De referral-link is geldig zolang de sessie duurt".
+# are credited to you", "De referral-link is geldig zolang de sessie duurt". English "one" arrives as "1" (normalise).
 _SESSION_SPAN = Pattern(r"\b(?:within|during|for|in|innerhalb|w[äa]hrend|f[üu]r|pendant|durant|dans|durante|dentro de|"
-                        r"binnen|tijdens|zolang|entro|per|nella|na|em)\s+(?:(?:the|a|one|that|this|same|single|current|"
+                        r"binnen|tijdens|zolang|entro|per|nella|na|em)\s+(?:(?:the|a|1|that|this|same|single|current|"
                         r"their|its|[\w]+['’]s|die|der|dieselbe|derselben|gleichen|selben|einer|la|le|m[êe]me|une|misma|"
                         r"una|de|dezelfde|eenzelfde|zelfde|mesma|uma|stessa)\s+){0,2}(?:session|sitzung|sesi[óo]n|sessie|"
                         r"sessione|sess[ãa]o)\b", re.I)

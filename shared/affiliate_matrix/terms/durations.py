@@ -46,15 +46,21 @@ _UNIT = (r"days?|t[äa]gig(?:e[nrs]?)?|tagen?|tage?|jours?|d[ií]as?|dagen|daags
          r"years?|jahre?n?|jahr|ann[ée]es?|ans?|años?|anos?|ann[io]|jaren|jaar|"
          r"weeks?|wochen?|semaines?|semanas?|settiman[ae]|weken|"
          r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|or[ae]|d")
-_ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
+_ONE = r"(?:an?|ein(?:e[nm]?)?|un[ae]?|um[a]?|een)"  # English "one" arrives as "1", a figure (normalise)
 # A figure may touch its unit ("30d", "24h"); a word stands apart from it, or "and", "und", "ad", "aan" and "ahora"
-# would read as "a" or "an" before a unit ("a" + "d", "un" + "d", "a" + "an", "a" + "hora").
+# would read as "a" or "an" before a unit ("a" + "d", "un" + "d", "a" + "an", "a" + "hora"). A word takes no unit
+# said as a letter ("for a H.O.P.E. product" is no hour), nor English "a" a German day ("we place a tag").
 DURATION = Pattern(
     # (?<!\d): a figure is looked for only where its digits start (see text.NUMBER)
-    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+)(?:-\s*)?"
+    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+(?![hd]\b|(?<=\ba[\s-])tage?\b|"
+    rf"(?<=\ban[\s-])tage?\b))(?:-\s*)?"
     rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     rf"(?:calendar[\s-]|kalender)?(?P<unit>{_UNIT})\b", re.I)  # "30 calendar days", "30 Kalendertagen"
 _WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:{_UNIT})\b)", re.I)
+# A number said twice, in words (or, English words being figures already, in figures) and again in brackets, as
+# contracts write it: "thirty (30) days", "dreißig (30) Tagen", "trente (30) jours", "treinta (30) días".
+_SAID_TWICE = Pattern(rf"(?:(?P<figure>(?<!\d)\d+)|(?P<words>{_WORD_NUMBER}))\s*\(\s*(?P<again>\d+)\s*\)"
+                      rf"(?=[\s-]*(?:{_UNIT})\b)", re.I)
 
 
 def _words_value(words: str) -> int:
@@ -66,8 +72,15 @@ def _words_value(words: str) -> int:
 
 def figures(text: str) -> str:
     """The text with number words before a unit of time as figures ("cuarenta y cinco días" is "45 días"), so a
-    clause split at "y" or "e" does not cut a number in two."""
-    return _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), text)
+    clause split at "y" or "e" does not cut a number in two, and a number said twice said once ("dreißig (30) Tagen"
+    is "30 Tagen"), so the duration stands right after the words that open it ("innerhalb von", "within")."""
+    return _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), _SAID_TWICE.sub(_said_once, text))
+
+
+def _said_once(match: re.Match) -> str:
+    """The figure in brackets where it repeats the number before it; both, as written, where they differ."""
+    said = int(match["figure"]) if match["figure"] else _words_value(match["words"])
+    return match["again"] if said == int(match["again"]) else match.group(0)
 
 
 def duration_days(match: re.Match) -> int | None:
