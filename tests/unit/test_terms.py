@@ -696,28 +696,6 @@ def test_commission_a_one_time_and_a_recurring_rate_said_again_stay_two_offers(t
     assert _entries(text) == expected
 
 
-# A value said recurring and said again plainly is the recurring offer said again, whether or not a one-time rate stands
-# beside it: it does not widen the other rate into a range. A plain value said nowhere recurring stays with the other.
-@pytest.mark.parametrize("text,expected", [
-    ("We offer recurring commissions of 10% on subscriptions. You receive a 20% commission on every new sale. "
-     "Subscription orders pay you 10%.",
-     [("percent", Decimal(10), None, None, True), ("percent", Decimal(20), None, None, None)]),
-    ("Wiederkehrende Provision: 10 % auf alle Abonnements. Für jeden neuen Verkauf erhalten Sie 20 % Provision. "
-     "Abonnements: 10 % Provision.",
-     [("percent", Decimal(10), None, None, True), ("percent", Decimal(20), None, None, None)]),
-    ("Commission récurrente de 10 % sur les abonnements. Vous touchez 25 % de commission sur chaque nouvelle vente. "
-     "Abonnements : 10 % de commission.",
-     [("percent", Decimal(10), None, None, True), ("percent", Decimal(25), None, None, None)]),
-    ("Comisión recurrente del 10 % en suscripciones. Recibes un 20 % de comisión por cada venta nueva. "
-     "Suscripciones: 10 % de comisión.",
-     [("percent", Decimal(10), None, None, True), ("percent", Decimal(20), None, None, None)]),
-    ("Earn 10% recurring on subscriptions, and 15% to 20% commission on hardware.",
-     [("percent", Decimal(10), None, None, True), ("percent", Decimal(15), Decimal(20), None, None)]),
-])
-def test_commission_a_recurring_rate_said_again_plainly_stays_the_recurring_offer(text, expected):
-    assert _entries(text) == expected
-
-
 # A recurring rate inside a plain range (not said one-time) is that offer's recurrence said: one recurring offer, the
 # range's. A recurring rate outside the range, or beside a one-time range, is an offer of its own.
 @pytest.mark.parametrize("text,expected", [

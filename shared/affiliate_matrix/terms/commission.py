@@ -521,16 +521,12 @@ def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: boo
         groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
     for kind, currency, _ in list(groups):
         plain, repeating = groups.get((kind, currency, False)), groups.get((kind, currency, True))
-        if plain is not None and repeating is not None:
-            # A value said plainly that is also said recurring is the recurring offer said again ("25% on
-            # first-time sales, plus 10% on recurring sales … We pay 25% for new customers and 10% for returning
-            # ones", "recurring referrals on subscriptions at 10% … a 20% commission for every new sale …
-            # subscriptions pay you 10%"): only the other offer's values stay apart, with or without a one-time rate.
+        if plain is not None and repeating is not None and any(r is False for *_, r in plain):
+            # Beside a one-time rate, a value said plainly that is also said recurring is the recurring offer said
+            # again ("25% on first-time sales, plus 10% on recurring sales … We pay 25% for new customers and 10% for
+            # returning ones"): only the one-time offer's values stay apart.
             again = {v[1:3] for v in repeating}
             plain[:] = [v for v in plain if v[3] is False or v[1:3] not in again]
-            if not plain:
-                del groups[(kind, currency, False)]
-                continue
         if plain is None or any(r is False for *_, r in plain):
             continue
         # Plain values inside a recurring range are its tiers said again ("15-25% recurring … Bronze 15%, Gold 20%");
