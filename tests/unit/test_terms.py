@@ -696,6 +696,26 @@ def test_commission_a_one_time_and_a_recurring_rate_said_again_stay_two_offers(t
     assert _entries(text) == expected
 
 
+# A recurring rate inside a plain range (not said one-time) is that offer's recurrence said: one recurring offer, the
+# range's. A recurring rate outside the range, or beside a one-time range, is an offer of its own.
+@pytest.mark.parametrize("text,expected", [
+    ("Commission ranges from 20% to 30% depending on the plan, and renewals earn 25% too.",
+     [("percent", Decimal(20), Decimal(30), None, True)]),
+    ("Provision: 20 bis 30 % je nach Tarif. Für Verlängerungen gibt es ebenfalls 25 % Provision.",
+     [("percent", Decimal(20), Decimal(30), None, True)]),
+    ("Comisión del 15 al 25 % según el plan. Las renovaciones también pagan un 20 % de comisión.",
+     [("percent", Decimal(15), Decimal(25), None, True)]),
+    ("Commissie van 20 tot 30% per verkoop, en 25% terugkerend op abonnementen.",
+     [("percent", Decimal(20), Decimal(30), None, True)]),
+    ("Earn 20-30% commission on hardware and 10% recurring on subscriptions.",
+     [("percent", Decimal(20), Decimal(30), None, None), ("percent", Decimal(10), None, None, True)]),
+    ("Earn 30-40% commission on the first payment, then 35% recurring.",
+     [("percent", Decimal(30), Decimal(40), None, False), ("percent", Decimal(35), None, None, True)]),
+])
+def test_commission_a_recurring_rate_inside_a_plain_range_makes_it_recurring(text, expected):
+    assert _entries(text) == expected
+
+
 # The referrer's reward with an amount as its complement ("the referral bonus of $50", "eine Prämie in Höhe von 50
 # Euro"), when the reward is said to be the referrer's, by its noun or by the referrer named. Not a bonus of a sum
 # whoever gets it, a bonus for joining or depositing, a sum reached, a minimum, or a friend's bonus.

@@ -537,9 +537,14 @@ def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: boo
                                    if b is not None)
         ceilings = [high or low for upto, low, high, _ in repeating or [] if upto]
         under = bool(ceilings) and all(v <= max(ceilings) for _, low, high, _ in plain for v in (low, high) if v is not None)
+        # A recurring rate inside a plain range is that offer's recurrence said ("between 30%-40% commission … That
+        # includes 40% on recurring sales"): one recurring offer, the range's.
+        ranged = [b for _, low, high, _ in plain if high is not None for b in (low, high) if b is not None]
+        within = bool(ranged) and all(min(ranged) <= b <= max(ranged) for _, low, high, _ in repeating or []
+                                      for b in (low, high) if b is not None)
         if repeating is not None and ({v[1:3] for v in plain} <= {v[1:3] for v in repeating} or tiers):
             del groups[(kind, currency, False)]
-        elif repeating is not None and under:
+        elif repeating is not None and (under or within):
             repeating += groups.pop((kind, currency, False))
         elif repeating is None and (customer_kept or (recurring_said and kind == "percent")):
             groups[(kind, currency, True)] = groups.pop((kind, currency, False))
