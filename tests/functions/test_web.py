@@ -428,6 +428,16 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     assert app.get("/merchants/Bad%20Key").status_code == 400
 
 
+def test_merchant_page_of_a_key_holding_a_control_character_is_refused_naming_it(app, rt):
+    """The page folded a bidi override out of the key (search.unwritten) and showed hosting.com's view for a mangled
+    link; it is refused, as the API refuses it."""
+    sign_in(app, rt)
+    for key, character in (("hosting.com%E2%80%AE", "U+202E"), ("hosting.com%C2%85", "U+0085")):
+        page = app.get(f"/merchants/{key}")
+        assert page.status_code == 400 and f"the merchant key holds {character}, a control character" in page.text, key
+    assert app.get("/merchants/hosting.com").status_code == 200
+
+
 def test_merchant_page_folds_a_full_width_or_capitalised_key_as_resolution_does(app, rt):
     """The explorer's merchant page with a key in full width (ｈｏｓｔｉｎｇ．ｃｏｍ) or capitals answered 404."""
     sign_in(app, rt)
@@ -444,7 +454,7 @@ def test_a_merchant_key_ending_in_a_newline_is_refused_as_the_api_refuses_it(rt)
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.web import pages
 
-    with pytest.raises(InvalidInput, match="is not a domain or a name key"):
+    with pytest.raises(InvalidInput, match="the merchant key holds U[+]000A, a control character"):
         pages.merchant_page(rt, "hosting.com\n")
     assert pages.merchant_page(rt, "hosting.com")["view"]["rows"]
 
