@@ -198,6 +198,18 @@ def test_a_sign_in_link_or_form_with_two_next_values_is_refused_not_guessed(app,
     assert 'name="next" value="/changes"' in app.get("/signin?next=%2Fchanges").text  # once, as before
 
 
+def test_a_sign_in_form_with_two_tokens_or_two_csrf_values_is_refused_not_guessed(app, rt):
+    """The form's first `token` (or `csrf`) was read and a second passed over: which of two a proxy and we read
+    differs, so a form with either given twice is refused naming it, as `next` is, and nobody is signed in."""
+    token, other, csrf = create_token(rt.secrets, "read"), create_token(rt.secrets, "read"), csrf_of(app)
+    for form, name in (({"token": [token, other], "csrf": csrf}, "token"),
+                       ({"token": token, "csrf": [csrf, "x" * 43]}, "csrf")):
+        posted = app.post("/signin", data={**form, "next": "/programs"})
+        assert posted.status_code == 400 and f"{name} is given more than once; give it once" in posted.text, name
+        assert not any(c.startswith("amx_session=") for c in posted.headers.getlist("Set-Cookie"))
+    assert app.post("/signin", data={"token": token, "csrf": csrf, "next": "/programs"}).status_code == 303
+
+
 def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):
     token = sign_in(app, rt)
     assert app.get("/programs").status_code == 200
