@@ -546,7 +546,7 @@ def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str
     """`moves` recorded (move_records) through the port, for a writer that has no transaction around its move: an
     import once it has written the programs (a record never names one not written). With end=False, only written:
     a migration on OpenSearch writes them before its alias swap (a record whose old id is still held is not followed:
-    moves.py) and ends the records they end only after it (end_moves)."""
+    moves.py) and deletes the records they make stale only after it (end_moves)."""
     records, _ = move_records(name, moves, by)
     if not records:
         return
@@ -559,8 +559,8 @@ def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str
 
 
 def end_moves(index: "SearchIndex", name: str, moves: dict[str, str]) -> None:
-    """Delete the records `moves` end (move_records): once their new ids are documents', never before, or a move that
-    stopped short would leave a new id no document's and its own move gone."""
+    """Delete the records `moves` make stale (move_records: a new id's own record of moving on): once the new ids are
+    documents', never before, or a move that stopped short would leave a new id no document's and its move gone."""
     _, ended = move_records(name, moves, "")
     if ended:  # (some id moved: record_moves has made MOVED_INDEX)
         for record_id in index.get_many(MOVED_INDEX.name, ended):
