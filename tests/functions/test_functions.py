@@ -261,6 +261,22 @@ def test_merchant_routes(data_dir, auth):
     assert app.get("/merchants/shop1.com").status_code == 401
 
 
+@pytest.mark.parametrize("key,character", [("shop1.com%E2%80%AE", "U+202E"), ("shop%E2%81%A61.com", "U+2066"),
+                                           ("shop1.com%C2%85", "U+0085"), ("shop1.com%00", "U+0000")])
+def test_a_merchant_key_holding_a_control_character_is_refused_naming_it(data_dir, auth, key, character):
+    """The key was folded (search.unwritten) without its bidi controls: shop1.com and a right-to-left override was
+    shop1.com's view, a link mangled answered as if whole. Refused now, as a search's parameters are."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert("programs", [to_document(make_program("Shop One", "https://shop1.com"))], refresh=True)
+    answer = client("programs").get(f"/merchants/{key}", headers=auth)
+    assert answer.status_code == 400, answer.text
+    assert f"the merchant key holds {character}, a control character" in answer.get_json()["error"]["message"]
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists()))
 def test_every_function_loads_and_exposes_handle(name, data_dir):
     assert client(name) is not None

@@ -279,3 +279,54 @@ def test_the_cli_shows_a_program_and_a_campaigns_program_named_by_an_old_id(rt):
     campaign = runner.invoke(app, ["budget", "campaigns", "show", "social-hi"], env={"COLUMNS": "200"})
     assert campaign.exit_code == 0, campaign.output
     assert f"कोमल रसोई (moved to {now.id})" in campaign.output and "not in the index" not in campaign.output
+
+
+@pytest.fixture(params=[pytest.param("opensearch", marks=pytest.mark.slow)])
+def rt_opensearch(request, tmp_path, monkeypatch):
+    """On OpenSearch alone: the embedded index records the moves in its swap's transaction, so it cannot stop
+    between them."""
+    on_backend(request, tmp_path, monkeypatch)
+    return Runtime("test")
+
+
+@pytest.mark.parametrize("stop", ["recording the moves", "the alias swap"])
+def test_a_migration_stopped_before_its_swap_loses_no_move_and_the_same_migration_finishes_it(rt_opensearch, stop):
+    """The id कोमल रसोई's migration moves it to had itself moved on before (an import's record: now -> Alpha Hosting).
+    The migration deleted that record before its swap, so one that stopped there left the id no program's and its move
+    gone: a 404 where a redirect was. Now the records are written before the swap and none is deleted until after it:
+    stopped at either step, every id answers as before the migration, and the migration run again finishes it."""
+    rt = rt_opensearch
+    kitchen = make_program("कोमल रसोई", commission_text="10% per sale")
+    before, elsewhere = keyed_before_v16(kitchen, "क-मल-रस-ई"), make_program("Alpha Hosting")
+    rt.index.ensure_index(spec_of(15))
+    assert rt.index.bulk_upsert("programs", [to_document(p) for p in (before, elsewhere)], refresh=True).errors == []
+    record_moves(rt.index, "programs", {kitchen.id: elsewhere.id}, "an import")
+    auth = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+
+    def answers() -> dict[str, tuple[int, str | None]]:
+        app = function_client("programs")
+        shown = {program_id: app.get(f"/programs/{program_id}", headers=auth) for program_id in (before.id, kitchen.id)}
+        return {program_id: (answer.status_code, answer.headers.get("Location")) for program_id, answer in shown.items()}
+
+    as_before = {before.id: (200, None), kitchen.id: (308, f"/programs/{elsewhere.id}")}
+    assert answers() == as_before
+
+    def stopped(*args, **kwargs):
+        raise RuntimeError("stopped")
+
+    # A stub: a real stop between one request of the migration and the next cannot be caused from outside it.
+    with pytest.MonkeyPatch.context() as patch:
+        if stop == "the alias swap":
+            patch.setattr(rt.index.client.indices, "update_aliases", stopped)
+        else:
+            write = rt.index.bulk_upsert
+            patch.setattr(rt.index, "bulk_upsert", lambda name, docs, **kw: (
+                stopped() if name == MOVED_INDEX.name else write(name, docs, **kw)))
+        with pytest.raises(RuntimeError, match="stopped"):
+            rt.index.migrate(PROGRAMS_INDEX)
+    assert rt.index.status(PROGRAMS_INDEX.name).current == 15
+    assert answers() == as_before
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 2
+    assert answers() == {before.id: (308, f"/programs/{kitchen.id}"), kitchen.id: (200, None)}
+    assert rt.index.get(MOVED_INDEX.name, f"programs:{kitchen.id}") is None  # the id now a program's moves no more

@@ -198,6 +198,18 @@ def test_a_sign_in_link_or_form_with_two_next_values_is_refused_not_guessed(app,
     assert 'name="next" value="/changes"' in app.get("/signin?next=%2Fchanges").text  # once, as before
 
 
+def test_a_sign_in_form_with_two_tokens_or_two_csrf_values_is_refused_not_guessed(app, rt):
+    """The form's first `token` (or `csrf`) was read and a second passed over: which of two a proxy and we read
+    differs, so a form with either given twice is refused naming it, as `next` is, and nobody is signed in."""
+    token, other, csrf = create_token(rt.secrets, "read"), create_token(rt.secrets, "read"), csrf_of(app)
+    for form, name in (({"token": [token, other], "csrf": csrf}, "token"),
+                       ({"token": token, "csrf": [csrf, "x" * 43]}, "csrf")):
+        posted = app.post("/signin", data={**form, "next": "/programs"})
+        assert posted.status_code == 400 and f"{name} is given more than once; give it once" in posted.text, name
+        assert not any(c.startswith("amx_session=") for c in posted.headers.getlist("Set-Cookie"))
+    assert app.post("/signin", data={"token": token, "csrf": csrf, "next": "/programs"}).status_code == 303
+
+
 def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):
     token = sign_in(app, rt)
     assert app.get("/programs").status_code == 200
@@ -428,6 +440,16 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     assert app.get("/merchants/Bad%20Key").status_code == 400
 
 
+def test_merchant_page_of_a_key_holding_a_control_character_is_refused_naming_it(app, rt):
+    """The page folded a bidi override out of the key (search.unwritten) and showed hosting.com's view for a mangled
+    link; it is refused, as the API refuses it."""
+    sign_in(app, rt)
+    for key, character in (("hosting.com%E2%80%AE", "U+202E"), ("hosting.com%C2%85", "U+0085")):
+        page = app.get(f"/merchants/{key}")
+        assert page.status_code == 400 and f"the merchant key holds {character}, a control character" in page.text, key
+    assert app.get("/merchants/hosting.com").status_code == 200
+
+
 def test_merchant_page_folds_a_full_width_or_capitalised_key_as_resolution_does(app, rt):
     """The explorer's merchant page with a key in full width (ｈｏｓｔｉｎｇ．ｃｏｍ) or capitals answered 404."""
     sign_in(app, rt)
@@ -444,7 +466,7 @@ def test_a_merchant_key_ending_in_a_newline_is_refused_as_the_api_refuses_it(rt)
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.web import pages
 
-    with pytest.raises(InvalidInput, match="is not a domain or a name key"):
+    with pytest.raises(InvalidInput, match="the merchant key holds U[+]000A, a control character"):
         pages.merchant_page(rt, "hosting.com\n")
     assert pages.merchant_page(rt, "hosting.com")["view"]["rows"]
 

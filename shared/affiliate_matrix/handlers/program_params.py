@@ -210,11 +210,13 @@ class ProgramId(Shape):
 def folded_key(key):
     """A merchant key folded as resolution folds the names and domains it builds keys from (resolve.folded_name):
     full-width 'ｈｏｓｔｉｎｇ．ｃｏｍ', 'Hosting.com' and a decomposed 'cafe\u0301-shop' are the keys hosting.com and
-    cafe-shop, not a 404; and without the optional marks no key holds (search.unwritten: 'كِتاب' is the key 'كتاب')."""
+    cafe-shop, not a 404; and without the optional marks no key holds (search.unwritten: 'كِتاب' is the key 'كتاب').
+    Not a key holding a control character: unwritten dropped a bidi override unseen ('hosting.com' and U+202E was
+    hosting.com's view), a link mangled (program_shapes.without_controls, as a search's parameters)."""
     from affiliate_matrix.resolve import folded_name
     from affiliate_matrix.search import unwritten
 
-    return unwritten(folded_name(key)) if isinstance(key, str) else key
+    return unwritten(folded_name(without_controls(key, "the merchant key"))) if isinstance(key, str) else key
 
 
 class MerchantKey(Shape):

@@ -149,7 +149,7 @@ def sign_in(rt, request, page):
         raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
     page.check_csrf()  # before anything else of the form is read
     next_path = render.local_path(render.once(page.form, "next"))
-    token = (page.form.get("token") or "").strip()
+    token = (render.once(page.form, "token") or "").strip()
     if not _TOKEN_SHAPE.match(token):
         return page.render("signin.html", 400, next=next_path,
                            error="That is not an API token: it looks like amx_<12 hex digits>_<43 characters> "
@@ -220,7 +220,7 @@ class Page:
         origin = self.request.headers.get("Origin")
         if origin is not None and origin != self.origin():
             raise InvalidInput(f"the form was sent from another origin ({origin[:80]})")
-        sent, kept = (self.form.get("csrf") or "").encode(), (self.cookie_value(CSRF) or "").encode()
+        sent, kept = (render.once(self.form, "csrf") or "").encode(), (self.cookie_value(CSRF) or "").encode()
         if not kept or not hmac.compare_digest(sent, kept):  # bytes: compare_digest refuses non-ASCII text
             raise InvalidInput("the form's CSRF token is missing or stale: reload the page and send it again")
 

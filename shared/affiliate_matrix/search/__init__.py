@@ -542,19 +542,29 @@ def move_records(name: str, moves: dict[str, str], by: str) -> tuple[list[dict],
     return records, [f"{name}:{new}" for new in set(moves.values()) - set(moves)]
 
 
-def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str) -> None:
-    """`moves` recorded (move_records) through the port, for a writer that has no transaction around its move: a
-    migration on OpenSearch records them before its alias swap (a record whose old id is still held is not followed:
-    moves.py), an import once it has written the programs (a record never names one not written)."""
-    records, ended = move_records(name, moves, by)
+def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str, *, end: bool = True) -> None:
+    """`moves` recorded (move_records) through the port, for a writer that has no transaction around its move: an
+    import once it has written the programs (a record never names one not written). With end=False, only written:
+    a migration on OpenSearch writes them before its alias swap (a record whose old id is still held is not followed:
+    moves.py) and deletes the records they make stale only after it (end_moves)."""
+    records, _ = move_records(name, moves, by)
     if not records:
         return
     index.ensure_index(MOVED_INDEX)
-    for record_id in index.get_many(MOVED_INDEX.name, ended):
-        index.delete(MOVED_INDEX.name, record_id, refresh=True)
     result = index.bulk_upsert(MOVED_INDEX.name, records, refresh=True)
     if result.errors:
         raise InvalidInput(f"the moves of {name} could not be recorded: {result.errors[0]}")
+    if end:
+        end_moves(index, name, moves)
+
+
+def end_moves(index: "SearchIndex", name: str, moves: dict[str, str]) -> None:
+    """Delete the records `moves` make stale (move_records: a new id's own record of moving on): once the new ids are
+    documents', never before, or a move that stopped short would leave a new id no document's and its move gone."""
+    _, ended = move_records(name, moves, "")
+    if ended:  # (some id moved: record_moves has made MOVED_INDEX)
+        for record_id in index.get_many(MOVED_INDEX.name, ended):
+            index.delete(MOVED_INDEX.name, record_id, refresh=True)
 
 
 def utc_time(value) -> datetime:

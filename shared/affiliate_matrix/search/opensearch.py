@@ -26,8 +26,8 @@ from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, slee
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, record_moves,
+    SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, end_moves,
+    exact_value, expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, record_moves,
     searched_words, upgraded, validate_query, whole_value,
 )
 
@@ -459,8 +459,10 @@ class OpenSearchIndex(SearchIndex):
             if failures:
                 raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
                                    f"{len(failures)} documents do not fit, e.g. {failures[0][0]}: {failures[0][1]}")
-            # before the swap: a swap that fails leaves records of old ids still held, which are not followed
-            record_moves(self, spec.name, moved, f"migration of {spec.name} to v{spec.version}")
+            # Written before the swap, so a stop after it leaves no old id unrecorded: until the swap, their old ids
+            # are still held, so they are not followed (moves.py), and the same migration run again writes them again.
+            # The records they end go only after the swap: before, a stop left a new id no program's, its move gone.
+            record_moves(self, spec.name, moved, f"migration of {spec.name} to v{spec.version}", end=False)
             self.client.indices.update_aliases(body={"actions": [
                 {"remove": {"index": old, "alias": alias}},
                 {"add": {"index": new, "alias": alias, "is_write_index": True}}]})
@@ -471,6 +473,7 @@ class OpenSearchIndex(SearchIndex):
             self.client.indices.put_settings(index=old, body={"index.blocks.write": None},
                                              request_timeout=BATCH_TIMEOUT_S)
         self._specs.pop(spec.name, None)
+        end_moves(self, spec.name, moved)
         self._ism(old, retire=True)
         return copied
 

@@ -84,11 +84,14 @@ def merchant_page(rt, key: str) -> dict:
     from pydantic import ValidationError
 
     from affiliate_matrix.handlers.program_params import MerchantKey, folded_key
+    from affiliate_matrix.handlers.routes import problem
     from affiliate_matrix.merchants import merchant_view
 
     try:  # the API's own check: Python's re has no \w for a name's marks ("कोमल"), the API's pattern engine has
         key = MerchantKey(merchant_key=key).merchant_key
-    except ValidationError:
+    except ValidationError as exc:
+        if exc.errors(include_url=False)[0]["type"] == "amx":  # a control character: named as the API names it
+            raise problem(exc) from None
         raise InvalidInput(f"merchant key {folded_key(key)[:80]!r} is not a domain or a name key") from None
     view = merchant_view(rt.index, key)
     requests = api_requests(view["rows"])
