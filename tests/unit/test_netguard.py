@@ -2,6 +2,7 @@
 TLS kept on the host name, and malformed URLs refused in words. Every server here is on loopback."""
 
 import ipaddress
+import os
 import socket
 import ssl
 import threading
@@ -17,6 +18,7 @@ from affiliate_matrix.netguard import RefusedAddress, check_public, deadline, gu
     target_of, why_not_public
 from affiliate_matrix.polite import HostLimits, PoliteClient
 from tests.support.clock import FakeTime, ManualClock
+from tests.support.loopback import Loopback
 from tests.support.tls import certificate
 
 
@@ -376,3 +378,29 @@ def test_a_request_a_bounded_client_got_no_answer_to_is_told_as_one_kind_for_eve
     assert netguard.unanswered_as(failure, **kinds) is kinds[kind]
     without = {name: cls for name, cls in kinds.items() if name != "connect_timeout"}
     assert netguard.unanswered_as(failure, **without) is kinds["timeout" if kind == "connect_timeout" else kind]
+
+
+def test_a_forked_child_never_sends_on_a_connection_its_parent_kept_alive():
+    """gunicorn's master checks the configured backends (S3, Vault, OpenSearch: each through a bounded client) as it
+    imports the function, and the connection the check used stays in the client's pool; then it forks the worker. The
+    worker sent its requests on the master's socket, and with WORKERS > 1 every worker on the same one, each reading
+    answers to the others' requests. A child now connects anew. The server serves each connection on a thread of its
+    own (ThreadingHTTPServer): the thread that answered tells the connection."""
+    with Loopback(lambda request: (200, {}, str(threading.get_ident()).encode())) as server:
+        client = netguard.bounded_client()
+        parents = client.get(server.url).text
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child sends the connection that answered it, and ends without pytest's teardown
+            try:
+                os.close(read)
+                os.write(write, client.get(server.url).text.encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as answer:
+            childs = answer.read()
+        os.waitpid(child, 0)
+        assert client.get(server.url).status_code == 200  # the parent's client still works
+    assert childs, "the child's request failed"
+    assert childs != parents, "the child sent its request on the connection its parent kept alive"
