@@ -4,6 +4,7 @@ Retriable failures (a backend down) become 5xx so Knative redelivers; fatal ones
 an unknown connection) are logged and acknowledged, or answered with a 4xx naming the problem.
 """
 
+import codecs
 import io
 import json
 import time
@@ -20,6 +21,9 @@ from affiliate_matrix.json_input import json_document, json_media_type
 from affiliate_matrix.observability import bind_request, function_name, get_logger, telemetry
 from affiliate_matrix.runtime import AFTER_ANSWER
 
+# So is the idna codec werkzeug's URL map encodes each request's host with (its module and stringprep's tables): 4.7 M
+# instructions of the worker's first request.
+codecs.lookup("idna")
 log = get_logger()
 UNREAD_LIMIT = 64 * 1024  # what is read of a body its route left (serve); past it, the connection is closed
 
