@@ -67,14 +67,16 @@ def serve(rt, request, route: Callable, with_flags: bool = True) -> tuple:
     return answer
 
 
-def serve_unrouted(handle: Callable) -> None:
-    """Send what functions-framework answers itself to the function's own `handle`: /favicon.ico, /robots.txt and a
-    path holding a line break (which Werkzeug's routing takes for none) got Flask's HTML page, not the function's JSON
-    error (or the web's page), with none of its headers. Called by each entry point, as it is loaded."""
+def entry_point(handle: Callable) -> Callable:
+    """A function's entry point (the `handle` of its main.py), an HTTP function for functions-framework, which is sent
+    what functions-framework answers itself too: /favicon.ico, /robots.txt and a path holding a line break (which
+    Werkzeug's routing takes for none) got Flask's HTML page, not the function's JSON error (or the web's page), with
+    none of its headers."""
     import flask
     import functions_framework
 
     functions_framework.errorhandler(404)(lambda _error: handle(flask.request))
+    return functions_framework.http(handle)
 
 
 def _leave_the_rest(request) -> None:
