@@ -395,7 +395,8 @@ def _close_pools() -> None:
 
 # Before a fork, so that no connection kept alive crosses it: gunicorn's master checks the backends as it imports a
 # function (runtime.start), then forks the worker (WORKERS of them), which sent its requests on the master's socket,
-# every worker on the same one, each reading the others' answers. The child connects anew.
+# every worker on the same one, each reading the others' answers. The child connects anew. (A request another thread
+# of the forking process is making then fails: no process of ours forks while one is; subprocesses run no such hook.)
 os.register_at_fork(before=_close_pools)
 
 
