@@ -1,16 +1,11 @@
 """budget: allocate tomorrow's budget and check pacing on a cron PingSource; take daily performance over HTTP."""
 
-import functions_framework
-
-from affiliate_matrix.handlers import budget, serve_unrouted
+from affiliate_matrix.handlers import entry_point, budget
 from affiliate_matrix.runtime import start
 
 rt = start("budget", "store", "secrets")
 
 
-@functions_framework.http
+@entry_point
 def handle(request):
     return budget.handle(rt, request)
-
-
-serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -1,16 +1,11 @@
 """connections: manage configured sources over HTTP, and start syncs."""
 
-import functions_framework
-
-from affiliate_matrix.handlers import connections, serve_unrouted
+from affiliate_matrix.handlers import entry_point, connections
 from affiliate_matrix.runtime import start
 
 rt = start("connections", "store", "secrets")
 
 
-@functions_framework.http
+@entry_point
 def handle(request):
     return connections.handle(rt, request)
-
-
-serve_unrouted(handle)  # what functions-framework answers itself, as any other path

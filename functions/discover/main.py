@@ -1,16 +1,11 @@
 """discover: find new programs by dork queries, on a cron PingSource, a rule's action or POST /discover."""
 
-import functions_framework
-
-from affiliate_matrix.handlers import discover, serve_unrouted
+from affiliate_matrix.handlers import entry_point, discover
 from affiliate_matrix.runtime import start
 
 rt = start("discover")
 
 
-@functions_framework.http
+@entry_point
 def handle(request):
     return discover.handle(rt, request)
-
-
-serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -1,16 +1,11 @@
 """index: fold a stored batch of raw records into the master index."""
 
-import functions_framework
-
-from affiliate_matrix.handlers import index, serve_unrouted
+from affiliate_matrix.handlers import entry_point, index
 from affiliate_matrix.runtime import start
 
 rt = start("index")
 
 
-@functions_framework.http
+@entry_point
 def handle(request):
     return index.handle(rt, request)
-
-
-serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -1,16 +1,11 @@
 """programs: search and read the master index over HTTP."""
 
-import functions_framework
-
-from affiliate_matrix.handlers import programs, serve_unrouted
+from affiliate_matrix.handlers import entry_point, programs
 from affiliate_matrix.runtime import start
 
 rt = start("programs", "index", "secrets")
 
 
-@functions_framework.http
+@entry_point
 def handle(request):
     return programs.handle(rt, request)
-
-
-serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -1,16 +1,11 @@
 """scrape: run one connection's scrape when its cron PingSource fires."""
 
-import functions_framework
-
-from affiliate_matrix.handlers import scrape, serve_unrouted
+from affiliate_matrix.handlers import entry_point, scrape
 from affiliate_matrix.runtime import start
 
 rt = start("scrape")
 
 
-@functions_framework.http
+@entry_point
 def handle(request):
     return scrape.handle(rt, request)
-
-
-serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -1,16 +1,11 @@
 """triggers: evaluate rules on events and on a cron PingSource; dispatch their actions as CloudEvents."""
 
-import functions_framework
-
-from affiliate_matrix.handlers import triggers, serve_unrouted
+from affiliate_matrix.handlers import entry_point, triggers
 from affiliate_matrix.runtime import start
 
 rt = start("triggers", "store", "secrets")
 
 
-@functions_framework.http
+@entry_point
 def handle(request):
     return triggers.handle(rt, request)
-
-
-serve_unrouted(handle)  # what functions-framework answers itself, as any other path

@@ -26,12 +26,14 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
 """
 
 import ipaddress
+import os
 import re
 import socket
 import ssl
 import threading
 import time
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, wait
 from contextlib import contextmanager
@@ -380,6 +382,22 @@ class BoundedTransport(httpx.HTTPTransport):
         super().__init__()
         self._backend = backend or _BoundedBackend()
         self._pool = httpcore.ConnectionPool(network_backend=self._backend, **_pool_options(ssl_context))
+        _POOLED.add(self)
+
+
+_POOLED: weakref.WeakSet = weakref.WeakSet()  # every BoundedTransport this process has made
+
+
+def _close_pools() -> None:
+    for transport in list(_POOLED):
+        transport.close()  # its connections; the pool stays usable, and the next request connects anew
+
+
+# Before a fork, so that no connection kept alive crosses it: gunicorn's master checks the backends as it imports a
+# function (runtime.start), then forks the worker (WORKERS of them), which sent its requests on the master's socket,
+# every worker on the same one, each reading the others' answers. The child connects anew. (A request another thread
+# of the forking process is making then fails: no process of ours forks while one is; subprocesses run no such hook.)
+os.register_at_fork(before=_close_pools)
 
 
 class GuardedTransport(BoundedTransport):

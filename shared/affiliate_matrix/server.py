@@ -5,7 +5,8 @@ request line (`limit_request_line: 0`, for long GET URLs), so a client could sen
 gunicorn would hold it all in memory before any route saw it. Here gunicorn's own maximum (8190 bytes) is back;
 a longer line is answered 414 (Request-URI Too Large)
 by gunicorn itself. Options and environment variables are functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE,
-HOST, PORT); every function is an HTTP function (events arrive as HTTP requests: handlers/events.py).
+HOST, PORT); every function is an HTTP function (events arrive as HTTP requests: handlers/events.py), whose entry
+point (handlers.entry_point) is sent what functions-framework answers itself too.
 
 Its garbage collection follows Python's recipe for a server that forks its workers (the `gc.freeze` docs): off
 while the process imports the function, frozen right before gunicorn forks the worker, back on for the requests.
@@ -32,20 +33,7 @@ MAX_REQUEST_LINE = 8190  # gunicorn's largest limit (and its default); header co
 @click.option("--port", envvar="PORT", type=int, default=8080)
 def main(target: str, source: str | None, host: str, port: int) -> None:
     app = create_app(target, source, "http")  # imports the function: its settings, ports and checks
-    serve_every_path(app)
     gc.freeze()
     gc.enable()
     create_server(app, False, limit_request_line=MAX_REQUEST_LINE).run(host, port)
 
-
-def serve_every_path(app) -> None:
-    """functions-framework's route for every path (`/<path:path>`) matches none holding a line feed (%0A: werkzeug's
-    `path` converter is `[^/].*?`), which Flask answered in HTML, with no JSON error, request id, log line or count.
-    Such a path goes to the function as every other path does. (/robots.txt and /favicon.ico, which functions-framework
-    routes to a 404 of its own, stay so: a browser asks for the icon with every page, and the web function would check
-    its session each time.)"""
-    from flask import request
-    from werkzeug.exceptions import NotFound
-
-    run = app.view_functions["run"]
-    app.register_error_handler(NotFound, lambda exc: exc if request.url_rule else run(request.path))

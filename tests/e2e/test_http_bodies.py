@@ -59,11 +59,15 @@ def test_a_request_line_past_gunicorns_limit_is_refused_before_any_route(functio
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]
 
 
-def test_a_path_holding_a_line_feed_is_answered_by_the_function(function):
+@pytest.mark.parametrize("path", ["/nowhere%0A", "/robots.txt", "/favicon.ico"])
+def test_a_path_functions_framework_answers_itself_is_answered_by_the_function(function, path):
     """functions-framework's route for every path matches none holding a line feed (werkzeug's path converter stops at
-    one): Flask answered it in HTML, with no JSON error, request id or log line. amx-function routes it to the
-    function, which answers it as any path it has no route for."""
-    answer = answer_to(function, b"GET /nowhere%0A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", b"")
+    one), and it routes /robots.txt and /favicon.ico to a 404 of its own: Flask answered them in HTML, with no JSON
+    error, request id or log line. Each function answers them as any path it has no route for. (Served as in
+    production, amx-function's own handler for the first, registered after the function's, replaced the function's
+    for all three: the last two were still Flask's page.)"""
+    answer = answer_to(function, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode(), b"")
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 404") and b"application/json" in head and b"X-Request-Id" in head, answer[:500]
-    assert b'"message":"no route for /nowhere\\n"' in body, body[:300]
+    shown = path.replace("%0A", "\\n").encode()
+    assert b'"message":"no route for ' + shown + b'"' in body, body[:300]

@@ -29,12 +29,12 @@ def call_and_check(case, token: str, statuses: dict[str, set[int]] | None = None
 
 
 def route_tables() -> dict:
-    """Each function's route table, found from the handler module its entry point imports."""
+    """Each function's route table, found from the handler module its entry point calls."""
     from tests.support.processes import ROOT
 
     tables = {}
     for main in sorted((ROOT / "functions").glob("*/main.py")):
-        handler = re.search(r"from affiliate_matrix\.handlers import (\w+)", main.read_text()).group(1)
+        handler = re.search(r"return (\w+)\.handle\(rt, request\)", main.read_text()).group(1)
         api = getattr(importlib.import_module(f"affiliate_matrix.handlers.{handler}"), "api", None)
         if callable(api):  # web's `api` is the programs handler module it renders pages over
             tables[main.parent.name] = api()

@@ -2,6 +2,8 @@
 TLS kept on the host name, and malformed URLs refused in words. Every server here is on loopback."""
 
 import ipaddress
+import itertools
+import os
 import socket
 import ssl
 import threading
@@ -376,3 +378,55 @@ def test_a_request_a_bounded_client_got_no_answer_to_is_told_as_one_kind_for_eve
     assert netguard.unanswered_as(failure, **kinds) is kinds[kind]
     without = {name: cls for name, cls in kinds.items() if name != "connect_timeout"}
     assert netguard.unanswered_as(failure, **without) is kinds["timeout" if kind == "connect_timeout" else kind]
+
+
+class _Numbered(BaseHTTPRequestHandler):
+    """Answers each request with the number of the connection it came on, counted by the server."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive
+    connections = itertools.count(1)
+
+    def setup(self):
+        super().setup()
+        self.number = next(self.connections)
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = str(self.number).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_forked_child_never_sends_on_a_connection_its_parent_kept_alive():
+    """gunicorn's master checks the configured backends (S3, Vault, OpenSearch: each through a bounded client) as it
+    imports the function, and the connection the check used stays in the client's pool; then it forks the worker. The
+    worker sent its requests on the master's socket, and with WORKERS > 1 every worker on the same one, each reading
+    answers to the others' requests. A child now connects anew."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Numbered)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        client = netguard.bounded_client()
+        parents = client.get(url).text
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child sends the connection that answered it, and ends without pytest's teardown
+            try:
+                os.close(read)
+                os.write(write, client.get(url).text.encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as answer:
+            childs = answer.read()
+        os.waitpid(child, 0)
+        assert client.get(url).status_code == 200  # the parent's client still works
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert childs, "the child's request failed"
+    assert childs != parents, "the child sent its request on the connection its parent kept alive"

@@ -4,6 +4,7 @@ Retriable failures (a backend down) become 5xx so Knative redelivers; fatal ones
 an unknown connection) are logged and acknowledged, or answered with a 4xx naming the problem.
 """
 
+import codecs
 import io
 import json
 import time
@@ -20,6 +21,9 @@ from affiliate_matrix.json_input import json_document, json_media_type
 from affiliate_matrix.observability import bind_request, function_name, get_logger, telemetry
 from affiliate_matrix.runtime import AFTER_ANSWER
 
+# So is the idna codec werkzeug's URL map encodes each request's host with (its module and stringprep's tables): 4.7 M
+# instructions of the worker's first request.
+codecs.lookup("idna")
 log = get_logger()
 UNREAD_LIMIT = 64 * 1024  # what is read of a body its route left (serve); past it, the connection is closed
 
@@ -63,14 +67,16 @@ def serve(rt, request, route: Callable, with_flags: bool = True) -> tuple:
     return answer
 
 
-def serve_unrouted(handle: Callable) -> None:
-    """Send what functions-framework answers itself to the function's own `handle`: /favicon.ico, /robots.txt and a
-    path holding a line break (which Werkzeug's routing takes for none) got Flask's HTML page, not the function's JSON
-    error (or the web's page), with none of its headers. Called by each entry point, as it is loaded."""
+def entry_point(handle: Callable) -> Callable:
+    """A function's entry point (the `handle` of its main.py), an HTTP function for functions-framework, which is sent
+    what functions-framework answers itself too: /favicon.ico, /robots.txt and a path holding a line break (which
+    Werkzeug's routing takes for none) got Flask's HTML page, not the function's JSON error (or the web's page), with
+    none of its headers."""
     import flask
     import functions_framework
 
     functions_framework.errorhandler(404)(lambda _error: handle(flask.request))
+    return functions_framework.http(handle)
 
 
 def _leave_the_rest(request) -> None:

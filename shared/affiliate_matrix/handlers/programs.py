@@ -21,7 +21,7 @@ import threading
 import time
 from functools import cache
 
-from affiliate_matrix import flags
+from affiliate_matrix import flags, query_log
 from affiliate_matrix.deltas import DELTAS_INDEX, feed_item
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.handlers import serve
@@ -216,10 +216,8 @@ def warm_after(rt, generation: str) -> None:
 
         from werkzeug.datastructures import MultiDict
 
-        from affiliate_matrix.query_log import warm_list
-
         flags.bind(dict, None)  # the answer a caller with no flag on would get
-        for query in warm_list(rt.store):
+        for query in query_log.warm_list(rt.store):
             parts = urlsplit(query)
             if parts.path != "/programs":
                 continue
@@ -236,9 +234,8 @@ def warm_after(rt, generation: str) -> None:
 @cache
 def recorder(rt):
     from affiliate_matrix.handlers.search_params import as_searched
-    from affiliate_matrix.query_log import Recorder
 
-    return Recorder(rt.index, as_searched)
+    return query_log.Recorder(rt.index, as_searched)
 
 
 def program(rt, program_id: str) -> dict:
@@ -292,7 +289,7 @@ def search_with(rt, params, args, apart: bool = False) -> dict:
 
 
 def facet_snapshot(rt, args) -> dict | None:
-    from affiliate_matrix import analytics, query_log
+    from affiliate_matrix import analytics
     from affiliate_matrix.handlers.search_params import as_searched
 
     key = analytics.filter_set(query_log.query_of("/programs", args, as_searched))

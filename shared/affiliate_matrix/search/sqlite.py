@@ -29,6 +29,7 @@ from affiliate_matrix.search import (
     expansions, migration_holder, migration_running, move_records, narrowed, previous_version, ranges_of,
     searched_words, upgraded, utc_time, validate_query, whole_value,
 )
+from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page
 from affiliate_matrix.search.fts import fts_match, near, plain, read_vocabulary
 
 _CHUNK = 1000
@@ -517,8 +518,6 @@ class SqliteSearchIndex(SearchIndex):
                 self.db.execute("COMMIT")
 
     def _search(self, t, spec, query, text_words, after) -> SearchResult:
-        from affiliate_matrix.search.columns import ScoreKey, sorted_page, walked_page
-
         columns = self._columns_of(t)
         match = columns.live  # a set of row ids (columns.py): `&` intersects
         scorer = None  # the text's bm25 scores of matched rows
@@ -605,8 +604,6 @@ class SqliteSearchIndex(SearchIndex):
 
     def _columns_of(self, t: str):
         """The index's columns in memory, rebuilt when its generation has moved (a write, by any process)."""
-        from affiliate_matrix.search.columns import Columns
-
         generation = self.db.execute("SELECT generation FROM amx_generation WHERE tbl = ?", (t,)).fetchone()
         cached = self._columns.get(t)
         if cached is None or cached.generation != generation:
