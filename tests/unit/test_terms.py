@@ -403,6 +403,51 @@ def test_commission_recurrence_follows_what_is_said_of_the_pay(text, expected):
     assert _recurrence(text) == expected
 
 
+# A recurrence said apart from the rate or in other words (terms24): the pay said to include renewals, or the first
+# sale (so the later ones too); an offer "for lifetime"; each purchase or payment of the customers "you refer", however
+# far the verb is from who makes it. Renewals not included, the product's inclusions, a lifetime of the product, the
+# affiliate's own sales, one referral's single reward and the merchant's years in business say no recurrence.
+@pytest.mark.parametrize("text,expected", [
+    ("You earn 20% commission on every subscription sold through your link. This includes fees for automatic "
+     "subscription renewals.", [("percent", Decimal(20), True)]),
+    ("You receive 30% commission on any service we provide to any client you refer, that includes the initial sale.",
+     [("percent", Decimal(30), True)]),
+    ("Sie erhalten 20 % Provision auf jede Bestellung Ihrer Kunden, einschließlich der ersten Bestellung.",
+     [("percent", Decimal(20), True)]),
+    ("Vous touchez 25 % de commission sur chaque abonnement, y compris les renouvellements.",
+     [("percent", Decimal(25), True)]),
+    ("Recibes un 30% de comisión por cada servicio que contrate tu cliente, incluida la primera venta.",
+     [("percent", Decimal(30), True)]),
+    ("Je ontvangt 20% commissie op elk abonnement, inclusief verlengingen.", [("percent", Decimal(20), True)]),
+    ("Revenue share: up to 35%. The offer is for lifetime!", [("percent", None, True)]),
+    ("Commission: 30%, paid for lifetime on every referred account.", [("percent", Decimal(30), True)]),
+    ("For every purchase made on the website by a referred person, you receive 10%.",
+     [("percent", Decimal(10), True)]),
+    ("You get 15% commission on all purchases made in our shop by the customers you refer.",
+     [("percent", Decimal(15), True)]),
+    ("Commission: 8%. Service credits are awarded whenever customers you refer settle their invoices.",
+     [("percent", Decimal(8), True)]),
+    ("We pay 12% commission, whenever clients you introduce pay their invoice.", [("percent", Decimal(12), True)]),
+    ("Earn 20% commission over 12 months on every subscription.", [("percent", Decimal(20), True)]),
+    ("You earn 20% commission per sale. This does not include renewals.", [("percent", Decimal(20), None)]),
+    ("You earn 20% commission per sale. The plan includes free updates and support.",
+     [("percent", Decimal(20), None)]),
+    ("Earn 15% commission on the first purchase only.", [("percent", Decimal(15), False)]),
+    ("Commission: 30% per sale. Buyers get lifetime access to the course.", [("percent", Decimal(30), None)]),
+    ("Commission: 30% per sale, with a product licence for lifetime support.", [("percent", Decimal(30), None)]),
+    ("You earn 10% commission on every sale you make through your link.", [("percent", Decimal(10), None)]),
+    ("Each referral pays a 20% commission.", [("percent", Decimal(20), None)]),
+    ("Earn 10% commission per sale. Every customer you refer gets 10% off their first order.",
+     [("percent", Decimal(10), None)]),
+    ("Earn 20% commission on every sale from a partner with over 10 years of experience.",
+     [("percent", Decimal(20), None)]),
+    ("Earn 20% commission per sale with a brand that has been over 15 years in business.",
+     [("percent", Decimal(20), None)]),
+])
+def test_commission_recurrence_said_apart_from_the_rate(text, expected):
+    assert _recurrence(text) == expected
+
+
 def test_a_sentence_of_many_payments_and_denials_is_read_in_time_linear_in_its_length(monkeypatch):
     """A hostile commission sentence of thousands of payments, referrals and one-time denials."""
     def text(words: int) -> str:

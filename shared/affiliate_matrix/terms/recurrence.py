@@ -26,15 +26,18 @@ STRONG_RECURRING = Pattern(
     r"(?<!\bnext )(?:renewals|(?<!\byour )renewal|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc])|"
     r"lifetime (?:commissions?|revenue|earnings|of (?:the|your) (?:customer|client|account|referral|player|user|"
     r"member|subscriber))|"
-    r"for (?:the )?life(?:time)? of|for life\b|lebenslang|"
+    r"for (?:the )?life(?:time)? of|for life(?:time)?\b(?! (?:access|support|warranty|licen[cs]e|updates?|guarantee|"
+    r"membership|deal|plan))|lebenslang|"
     r"auf lebenszeit|a vita\b|per tutta la vita|[àa] vie|de por vida|levenslang|vital[íi]ci", re.I)
 RECURRING = Pattern(
     rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
     r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
     r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
     r"for (?:up to )?(?:the )?(?:first |following |next |subsequent )?\d+ (?:months|years)|"
+    # "with over 10 years of experience" is the merchant's age, not the pay's run
     r"(?:during|over) (?:the )?(?:period of |first )?\d+ "
-    r"(?:months?|years?)|each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
+    r"(?:months?|years?)\b(?! (?:of (?:experience|business|history|expertise|operation)|in business))|"
+    r"each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
     r"jede[nrs]? (?:verl[äa]ngerung|zahlung)|gesamte laufzeit|f[üu]r \d+ monate|"
     r"chaque (?:renouvellement|paiement)|tout r[èe]glement|dans les \d+ (?:mois|ans)|pendant \d+ (?:mois|ans)|"
     r"cada (?:renovaci[óo]n|pago)|durante (?:\d+|los primeros \d+) (?:meses|a[ñn]os)|"
@@ -144,6 +147,8 @@ _AFFILIATE_SIDE = (r"(?:\byou\b|\byour|\byours\b|affiliates?|partners?|dealers?|
 _CUSTOMER_KEPT = Pattern(rf"{_CUSTOMER}\W+(?:\w+\W+){{0,8}}?{_FOR_LIFE}|"
                          rf"{_FOR_LIFE}\W+(?:\w+\W+){{0,4}}?{_CUSTOMER}", re.I)
 _AFFILIATE = Pattern(_AFFILIATE_SIDE, re.I)
+# How the affiliate's bringing a customer is said: "the customers you refer", "people you invited".
+_YOU_REFER = r"(?:who |that )?you (?:have )?(?:referred|refer|introduced|introduce|brought|bring|invited|invite)\b"
 # The pay goes on with the referred customer's later business: "you will continue to receive commissions", "for the
 # first 3 orders", "every transaction of the referred user", "Erst- und Folgegeschäfte", "cada vez que tu referido
 # gane". Not any "each sale" or "every order": those are the affiliate's sales, each paid once.
@@ -153,9 +158,16 @@ _LATER_BUSINESS = Pattern(
     r"(?:every|each|all (?:of )?(?:the )?)\s?(?:their|his|her|the referred \w+'s|your referrals'?|"
     r"(?:the )?referred \w+'s) (?:future |later |subsequent )?(?:orders|purchases|transactions?|payments?|trades?|"
     r"fees)|(?:every|each|all|any) (?:the )?(?:future |later |subsequent )?(?:orders?|purchases?|transactions?|"
-    r"payments?|trades?|fees?) (?:\w+ ){0,3}?(?:of|by|from) (?:the |a |an |your |their )?(?:referee|referred \w+|"
-    r"referrals?|invited \w+|friends?|(?:users?|customers?|clients?|members?) (?:who|that) (?:registered|signed up|"
-    r"joined|you referred))\b|"
+    r"payments?|trades?|fees?) (?:\w+ ){0,5}?(?:of|by|from) (?:the |a |an |your |their )?(?:referee|referred \w+|"
+    r"referrals?|invited \w+|friends?|(?:users?|customers?|clients?|members?|persons?|people|players?) (?:(?:who|that) "
+    rf"(?:registered|signed up|joined)|{_YOU_REFER}))\b|"
+    # The pay said to include renewals, or the first sale (so the later ones too): "This includes fees for automatic
+    # subscription renewals", "30% on any service we provide to any client you refer, that includes the initial sale".
+    r"(?<!\bnot )(?<!n['’]t )\b(?:includ\w*|einschlie(?:ß|ss)lich|inklusive|y compris|inclu[iíy]\w*|inclusief|"
+    r"met inbegrip van|inclus[oiae]|compres[oiae]) (?:\w+ ){0,4}?(?:renewals|verl[äa]ngerungen|renouvellements|"
+    r"renovaciones|renova[çc][õo]es|verlengingen|rinnovi|(?:the|der|des|la|a|de|il) (?:initial|first|erste\w*|"
+    r"premi[èe]re|primer[ao]?|eerste|prima) (?:sale|purchase|order|payment|kauf\w*|bestellung|zahlung|vente|commande|"
+    r"venta|compra|pago|venda|pagamento|verkoop|aankoop|bestelling|vendita|acquisto|ordine))\b|"
     r"folge(?:gesch[äa]ft|bestellung|auftr[äa]g|k[äa]uf)\w*|(?:alle|jede) (?:zuk[üu]nftigen?|weiteren?|"
     r"folgenden?) (?:bestellung|k[äa]uf|zahlung|umsatz)\w*|"
     r"continue\w* (?:[àa] )?(?:percevoir|recevoir|toucher|gagner)|(?:toutes|chacune de) (?:ses|leurs) "
@@ -202,8 +214,9 @@ _REFERRED_MAKER = (r"(?:\b(?:they|he|she) (?:make|makes|made|pay|pays|paid)\b|(?
 _REFERRED = (r"(?:referred \w+|referees?|referrals?|invited \w+|(?:customers?|clients?|users?|members?) (?:who |that )?"
              r"(?:you )?(?:have )?(?:referred|introduced|brought))")
 _REFERRED_PAYS = (rf"{_EACH}\W+(?:time\W+|that\W+){{0,2}}(?:(?:the|a|an|your|their|(?:one|1) of your) {_REFERRED}|"
-                  r"referrals|referees)\W+"
-                  r"(?:\w+\W+){0,2}?(?:pays?|paid|renews?|is billed|makes? (?:a |an )?(?:\w+ )?payment)\b")
+                  rf"(?:customers|clients|users|members) {_YOU_REFER}|referrals|referees)\W+"
+                  r"(?:\w+\W+){0,2}?(?:pays?|paid|renews?|is billed|settles? (?:an |a |their |its )?invoices?|"
+                  r"makes? (?:a |an )?(?:\w+ )?payment)\b")
 _PAID_BY_REFERRED = Pattern(rf"(?:{_EACH}\W+(?:\w+\W+){{0,6}}?{_PAYMENT}|{_MONTHLY_FEES})\W+(?:\w+\W+){{0,5}}?"
                             rf"{_REFERRED_MAKER}|{_REFERRED_PAYS}", re.I)
 
