@@ -37,7 +37,10 @@ def moved_to(index, program_ids) -> dict[str, dict]:
 
 
 def moved_into(index, program_ids: list[str]) -> list[str]:
-    """The ids that moved into `program_ids`, directly or along a chain of moves (at most MAX_PAGE a hop)."""
+    """The ids that moved into `program_ids`, directly or along a chain of moves (at most MAX_PAGE a hop); not one the
+    index holds, whose record is not followed (a migration that stopped after its alias swap, before it ended the
+    records the swap made stale, left the record of an id that is another program's again: its changes are that
+    program's, not those of the id the record names)."""
     found, reached = set(program_ids), set(program_ids)
     for _ in range(MAX_HOPS):
         query = SearchQuery(filters={"index": [PROGRAMS_INDEX.name], "to": sorted(reached)}, size=MAX_PAGE)
@@ -45,6 +48,7 @@ def moved_into(index, program_ids: list[str]) -> list[str]:
             reached = {hit.doc["old"] for hit in index.search(MOVED_INDEX.name, query).hits} - found
         except NotFoundError:
             break
+        reached -= set(index.get_many(PROGRAMS_INDEX.name, reached)) if reached else set()
         if not reached:
             break
         found |= reached

@@ -168,6 +168,20 @@ def test_a_chain_of_moves_ends_at_the_last_id_and_a_record_never_points_back(rt)
     assert {asked: doc["id"] for asked, doc in moved_to(rt.index, [b.id, c.id]).items()} == {b.id: a.id, c.id: a.id}
 
 
+def test_a_stale_record_of_an_id_that_is_a_programs_again_adds_none_of_its_changes_to_another_feed(rt):
+    """A migration that stopped after its alias swap, before it ended the records the swap made stale, leaves the
+    record b -> c while b is a program's again: b's own changes are not c's."""
+    from affiliate_matrix.moves import moved_into
+
+    b, c = make_program("Bravo"), make_program("Charlie")
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(b), to_document(c)], refresh=True)
+    record_moves(rt.index, "programs", {"p_000000000000000a": b.id}, "test", end=False)  # a -> b, b -> c left
+    record_moves(rt.index, "programs", {b.id: c.id}, "test", end=False)
+    assert moved_into(rt.index, [c.id]) == []
+    assert moved_into(rt.index, [b.id]) == ["p_000000000000000a"]
+
+
 def test_a_damaged_record_never_redirects_outside_the_api_nor_loops(rt):
     """Records written by hand (or damaged): a cycle of ids no program holds, and a target that is not a program's id,
     are each a 404, never a redirect elsewhere or a request that does not end."""
