@@ -636,11 +636,16 @@ def test_a_short_line_a_thing_is_the_subject_of_needs_a_word_of_paying(text, exp
     ("Die Auszahlung erfolgt per PayPal; neue Werbemittel gibt es jede Woche.", None),
     ("Le paiement se fait par PayPal ; de nouvelles bannières sont ajoutées chaque semaine.", None),
     ("De uitbetaling gaat via PayPal; elke week voegen we nieuwe banners toe.", None),
+    ("Payment information: the dashboard refreshes every week.", None),
+    ("Zahlungsinformationen: das Dashboard wird jede Woche aktualisiert.", None),
     # the payout's own clause, or a value after the semicolon, stays
     ("Commissions are calculated and paid monthly.", "monthly"),
     ("Payouts are made by PayPal; monthly, on the 15th.", "monthly"),
     ("Payments are sent by PayPal, and they go out every month.", "monthly"),
     ("We pay by PayPal, and payments are sent every Friday.", "weekly"),
+    ("Payment schedule: monthly", "monthly"),
+    ("Payouts: the 15th of each month.", "monthly"),
+    ("Payment: commissions are sent every month.", "monthly"),
 ])
 def test_a_clause_of_its_own_is_not_said_of_paying_by_the_clause_before(text, expected):
     assert frequency(text) == expected

@@ -535,9 +535,10 @@ def _said_of_paying(text: str, match: re.Match) -> bool:
                                                  and _MONEY_OF_AFFILIATE.search(sentence))
 
 
-# Where a clause of its own may start: a semicolon, a conjunction after a comma, or one before a person
-# ("…, and new banners are added every week", "… and our team reviews applications weekly", "…; jede Woche gibt es …").
-_NEW_CLAUSE = Pattern(r";|,\s*(?:and|und|et|y|e|en|ed|but|aber|mais|pero|mas|maar|ma)\b|"
+# Where a clause of its own may start: a semicolon or a label's colon, a conjunction after a comma, or one before a
+# person ("…, and new banners are added every week", "… and our team reviews applications weekly", "…; jede Woche gibt
+# es …", "Payment information: the dashboard refreshes every week").
+_NEW_CLAUSE = Pattern(r"[;:]|,\s*(?:and|und|et|y|e|en|ed|but|aber|mais|pero|mas|maar|ma)\b|"
                       r"\b(?:and|und|et|y|e|en|ed)\s+(?=(?:we|our|wir|unser\w*|nous|notre|nos|nosotros|nuestr\w*|"
                       r"n[óo]s|noss[oa]s?|wij|onze|noi|nostr[oaie])\b)", re.I)
 
