@@ -649,26 +649,3 @@ def test_a_short_line_a_thing_is_the_subject_of_needs_a_word_of_paying(text, exp
 ])
 def test_a_clause_of_its_own_is_not_said_of_paying_by_the_clause_before(text, expected):
     assert frequency(text) == expected
-
-
-@pytest.mark.parametrize("text,expected", [
-    # the affiliate's money claimed is a payout on request
-    ("You can claim your referral earnings from the dashboard.", "on_request"),
-    ("Once your friend subscribes, your reward is ready to be claimed.", "on_request"),
-    ("Vous pouvez réclamer vos commissions depuis votre espace.", "on_request"),
-    ("Puedes reclamar tus ganancias desde el panel.", "on_request"),
-    ("Je kunt je beloning claimen in je account.", "on_request"),
-    ("Puoi riscattare i tuoi guadagni dalla dashboard.", "on_request"),
-    ("Redeem your credits for cash via PayPal.", "on_request"),
-    # a claim denied, who claims a sale, or what is no payout claimed, is not
-    ("Commissions cannot be claimed on your own purchases.", None),
-    ("Affiliates may not claim commissions on their own orders.", None),
-    ("Les commissions ne peuvent pas être réclamées sur vos propres achats.", None),
-    ("No se pueden reclamar comisiones por compras propias.", None),
-    ("Commissions may be declined for any commissions claimed where the publisher is not the last referrer.", None),
-    ("Customers can claim the discount at checkout.", None),
-    ("Rewards can be redeemed for store credit.", None),
-    ("Partners must follow the Reclame Code Commissie.", None),
-])
-def test_the_affiliates_money_claimed_is_on_request(text, expected):
-    assert frequency(text) == expected

@@ -101,20 +101,6 @@ _CLICKED = (r"\b(?:click(?:s|ed|ing)?|klick(?:e|en|st|t)?|cliqu(?:e|es|ez|er|ant
             r"(?:receive|get|erhalten|recevoir|recibir|receber|ontvangen|ricevere)\s+(?:\S+\s+){0,3}?"
             r"(?:money|income|earnings|commissions?|pay[\s-]?outs?|funds|balance|geld|argent|dinero|"
             r"dinheiro|soldi|guthaben|solde|saldo|tegoed))\b")
-# The affiliate's own money (`_CLAIMED`, `_RECEIVED_MONEY`).
-_OWN_MONEY = (r"(?:commissions?|comisi[óo]n(?:es)?|comiss[ãa]o|comiss[õo]es|provision(?:en)?|provisies?|"
-              r"commissies?|provvigion[ei]|earnings|ganancias|ganhos|gains|guadagni|verdienste?|verg[üu]tung(?:en)?|"
-              r"rewards?|recompensas?|r[ée]compenses?|beloning(?:en)?|pay[\s-]?outs?|payments?|money|funds|"
-              r"geld|argent|dinero|dinheiro|soldi)")
-# The affiliate's money claimed is a payout started on request ("You can claim your referral earnings in the app",
-# "your reward is ready to be claimed", "Vous pouvez réclamer vos commissions", "je beloning claimen", "redeem credits
-# for cash"); a claim denied is a restriction (`_NOT_THE_SCHEDULE`), "commissions claimed where …" is who claims a
-# sale, and a bonus, a discount or free spins claimed are no payout.
-_CLAIMED = (r"\b(?:claim(?:s|ed|ing)?|r[ée]clam(?:er|ez)|reclamar|claimen|riscatt(?:are|a|i)|"
-            rf"opeis(?:en)?)\s+(?:\S+\s+){{0,3}}?(?:{_OWN_MONEY}|balance|guthaben|solde|saldo|tegoed)\b|"
-            rf"\b(?:{_OWN_MONEY}|balance|guthaben|solde|saldo|tegoed)\s+(?:\S+\s+){{0,4}}?(?:(?:be|been|être|ser|worden|"
-            r"essere)\s+(?:claimed|r[ée]clam[ée]e?s?|reclamad[oa]s?|geclaimd|riscattat[aeio])|claimen|opeisen|"
-            r"einfordern)\b|\bredeem\w*\s+(?:\S+\s+){0,3}?for\s+(?:cash|money|paypal)\b")
 _REQUEST_MADE = (rf"{_SUBMIT}\s+(?:\S+\s+){{0,2}}?(?:{_REQUEST}\s+{_OF}\s*(?:\w+\s+)?{_PAYOUT_NOUN}\b|"
                  rf"{_PAYOUT_NOUN}[\s-]?{_REQUEST}\b)|{_REQUEST}\s+(?:\w+\s+)?{_SUBMIT}\s+{_OF}\s*(?:\w+\s+)?"
                  rf"{_PAYOUT_NOUN}\b|(?:auszahlungs(?:anfrage|antrag)|uitbetalingsverzoek)\w*\s+(?:\S+\s+){{0,2}}?"
@@ -188,7 +174,7 @@ FREQUENCIES = [
                 r"pagad|pago|ausgezahlt|bezahlt)|monatlich|einmal im monat|folgemonat|mensuel|tous les mois|mensual(?!idad)|"
                 r"todos los meses|maandelijks|mensal(?!idade)|" + _every("(?:28|30|31)")),
     ("on_request", r"on request|upon request|on demand|may be requested|can be requested|withdrawal request|"
-                   r"cash[\s-]?out request|" + _CLICKED + "|" + _CLAIMED + "|"
+                   r"cash[\s-]?out request|" + _CLICKED + "|"
                    r"whenever (?:you|they|he|she) (?:want|like|wish|choose)s?|wann immer (?:sie|du) (?:wollen|willst|"
                    r"m[öo]chtest|m[öo]chten)|quand (?:vous|tu) (?:le )?(?:voulez|veux|souhaitez|souhaites)|"
                    r"cuando (?:quieras|lo desees|quiera|lo desee)|quando (?:quiser|desejar|vuoi|desideri)|"
@@ -224,7 +210,7 @@ _SENT = Pattern(
     r"\b(?:aus)?(?:ge|be)zahlt\b|"
     r"\b(?:wir|nous|wij|noi)\s+(?:zahlen|bezahlen|payons|versons|betalen|paghiamo)\b|"
     # a cash-out is a payout ("request a cash out"), as is the button that starts one
-    r"\bcash(?:ed|ing)?[\s-]?outs?\b|" + _CLICKED + "|" + _CLAIMED + "|"
+    r"\bcash(?:ed|ing)?[\s-]?outs?\b|" + _CLICKED + "|"
     # the program pays the affiliate, said in the third person ("TKNotes pays affiliates monthly", "paie ses affiliés")
     r"\bpays\s+(?:(?:its|our|all|the|their)\s+)?(?:affiliates|partners|referrers|publishers|ambassadors|creators|"
     r"influencers|you)\b|"
@@ -272,6 +258,10 @@ _SENT_MONEY = Pattern(rf"\b(?:{_SENDS})\s+(?:\S+\s+){{0,2}}?{_AFFILIATE_MONEY}\b
 # "your commission rate" or "your commission report" is not the money.
 _POSSESSIVE = (r"(?:your|their|tus?|sus?|vos|votre|ihre?[nm]?|deine?[nm]?|je|jouw|uw|suas?|seus?|tuo|tua|tuoi|tue|"
                r"leurs?)")
+_OWN_MONEY = (r"(?:commissions?|comisi[óo]n(?:es)?|comiss[ãa]o|comiss[õo]es|provision(?:en)?|provisies?|"
+              r"commissies?|provvigion[ei]|earnings|ganancias|ganhos|gains|guadagni|verdienste?|verg[üu]tung(?:en)?|"
+              r"rewards?|recompensas?|r[ée]compenses?|beloning(?:en)?|pay[\s-]?outs?|payments?|money|funds|"
+              r"geld|argent|dinero|dinheiro|soldi)")
 # A check or a deposit received is a payout ("you will receive a commission check or direct deposit").
 _RECEIVED_MONEY = Pattern(
     r"\b(?:receive|recib|receb|recev|re[çc]oi|erh[äa]lt|bekomm|ontvang|krijg|ricev)\w*\s+(?:\S+\s+){0,3}?"
@@ -402,9 +392,6 @@ _NOT_THE_SCHEDULE = Pattern(
     r"\b(?:first|erste\w*|premi(?:er|ère)|primer\w*|primeir\w*|eerste|prim[oa])\s+(?:pay[\s-]?outs?|payments?|"
     r"withdrawals?|auszahlung\w*|paiements?|pagos?|pagamentos?|uitbetaling\w*|pagament\w*)\s+(?:\S+\s+){0,3}?"
     r"(?:requested|beantragt|angefordert|demand[ée]e?|solicitad[oa]|aangevraagd|richiest[oa])\b|"
-    # a claim denied ("Commissions cannot be claimed on your own purchases", "ne peuvent pas être réclamées")
-    r"\b(?:not|cannot|can't|never|nicht|niet|geen|pas|non|no)\s+(?:\S+\s+){0,2}?(?:claim|r[ée]clam|reclam|riscatt|"
-    r"opeis|redeem)\w*|"
     r"(?:no need|not need|never need|n't need|without|ohne|sans|sin|sem|zonder|senza|hoeft)\s+(?:\S+\s+){0,4}?"
     r"(?:request|anfrage|demande|solicit|aanvra|verzoek|richiest|beantrag)\w*|"
     rf"{OTHER_PROGRAMS}[^,;.]*", re.I)
