@@ -612,8 +612,8 @@ def _notion_said_last(text: str, match: re.Match) -> bool:
     return bool(_OTHER_NOTION.search(_CONDITION.sub(" ", clause[match.end() - start:])))
 
 
-# What may stand before a schedule said as a value ("On the 15th of each month", "Paid monthly", "Am 15. jedes
-# Monats"): a preposition or a word saying when, not a subject ("New creatives are added every week").
+# What may stand before a schedule said as a value ("On the 15th of each month", "Am 15. jedes Monats", "Le 15 de
+# chaque mois"): a preposition or a word saying when, not a subject ("New creatives are added every week").
 _VALUE_LEAD = Pattern(r"^\W*(?:on|by|at|around|about|in|from|via|before|after|within|until|once|twice|am|zum|bis|"
                       r"jeweils|im|ab|per|nach|innerhalb|einmal|le|au|à|par|vers|dès|avant|el|al|por|hasta|antes|dentro|"
                       r"op|rond|voor|na|binnen|eens|no|até|il|entro|entre|tra|fra)\b", re.I)
@@ -623,13 +623,13 @@ _PERSON_AFTER = Pattern(r"^\W*(?:\w+\s+)?(?:we|wir|nous|wij|noi|nosotros|n[óo]s
 
 
 def _said_as_value(text: str, match: re.Match, start: int = 0) -> bool:
-    """A schedule standing as a value (under a payout heading, or answering when the money comes) needs no word of
+    """A schedule standing as a value (a short line under a payout heading, or a clause of its own) needs no word of
     paying: alone or after a label, a comma or a preposition ("Monthly via PayPal", "Frequency: monthly", "On the
     15th of each month"), or after the affiliate's money ("Commissions are processed monthly"). A sentence whose
     subject is a thing ("New creatives are added every week", "Neue Werbemittel werden jede Woche hinzugefügt", "Les
     commandes sont expédiées chaque semaine") or a person ("Each month we pick a winner") says what that does."""
-    lead = re.split(r"[:,;|(–]|\s-\s", text[start:match.start()])[-1]
-    if _PERSON_AFTER.match(text[match.end():]):
+    lead = re.split(r"[:,;|(–]|\s-\s", text[max(start, match.start() - 100):match.start()])[-1]  # a bounded look
+    if _PERSON_AFTER.match(text[match.end():match.end() + 40]):
         return False
     return len(lead.split()) <= 1 or bool(_VALUE_LEAD.match(lead) or _MONEY_OF_AFFILIATE.search(lead)
                                           or re.search(_OWN_MONEY, lead, re.I))
