@@ -623,6 +623,12 @@ def test_a_short_line_a_person_is_the_subject_of_needs_a_word_of_paying(text, ex
     ("Auszahlungen\nAm 15. jedes Monats.", "monthly"),
     ("Payouts\nCommissions are processed every month.", "monthly"),
     ("Pagos\nTus ganancias se procesan cada mes.", "monthly"),
+    # a means or a payer before the value says it is the payout's
+    ("Payouts\nTransfers happen every month.", "monthly"),
+    ("Auszahlungen\nDie Überweisung erfolgt monatlich.", "monthly"),
+    ("Pagamentos\nA transferência é feita todo mês.", "monthly"),
+    ("Uitbetalingen\nDe overboeking gebeurt maandelijks.", "monthly"),
+    ("Payment terms\nThe program pays monthly.", "monthly"),
 ])
 def test_a_short_line_a_thing_is_the_subject_of_needs_a_word_of_paying(text, expected):
     assert frequency(text) == expected

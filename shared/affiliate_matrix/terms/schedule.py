@@ -617,6 +617,11 @@ def _notion_said_last(text: str, match: re.Match) -> bool:
 _VALUE_LEAD = Pattern(r"^\W*(?:on|by|at|around|about|in|from|via|before|after|within|until|once|twice|am|zum|bis|"
                       r"jeweils|im|ab|per|nach|innerhalb|einmal|le|au|à|par|vers|dès|avant|el|al|por|hasta|antes|dentro|"
                       r"op|rond|voor|na|binnen|eens|no|até|il|entro|entre|tra|fra)\b", re.I)
+# The means or the payer paying said before a value ("Transfers happen every month", "Die Überweisung erfolgt
+# monatlich", "The program pays monthly").
+_MEANS_OR_PAYER = Pattern(r"\b(?:che(?:ck|que)s?|deposits?|transfers?|wires?|remittances?|virements?|transferencias?|"
+                          r"transfer[êe]ncias?|[üu]berweisung\w*|overboeking\w*|overmaking\w*|bonifici?|paypal|payoneer|"
+                          r"pays?|zahlt|paie|paga|betaalt)\b", re.I)
 # A person said as the subject right after a schedule that opens the line ("Each month we pick a winner", "Jeden Monat
 # wählen wir", "Chaque mois nous publions").
 _PERSON_AFTER = Pattern(r"^\W*(?:\w+\s+)?(?:we|wir|nous|wij|noi|nosotros|n[óo]s)\b", re.I)
@@ -625,14 +630,15 @@ _PERSON_AFTER = Pattern(r"^\W*(?:\w+\s+)?(?:we|wir|nous|wij|noi|nosotros|n[óo]s
 def _said_as_value(text: str, match: re.Match, start: int = 0) -> bool:
     """A schedule standing as a value (a short line under a payout heading, or a clause of its own) needs no word of
     paying: alone or after a label, a comma or a preposition ("Monthly via PayPal", "Frequency: monthly", "On the
-    15th of each month"), or after the affiliate's money ("Commissions are processed monthly"). A sentence whose
+    15th of each month"), or after the affiliate's money, a means or a payer ("Commissions are processed monthly",
+    "Transfers happen every month", "The program pays monthly"). A sentence whose
     subject is a thing ("New creatives are added every week", "Neue Werbemittel werden jede Woche hinzugefügt", "Les
     commandes sont expédiées chaque semaine") or a person ("Each month we pick a winner") says what that does."""
     lead = re.split(r"[:,;|(–]|\s-\s", text[max(start, match.start() - 100):match.start()])[-1]  # a bounded look
     if _PERSON_AFTER.match(text[match.end():match.end() + 40]):
         return False
     return len(lead.split()) <= 1 or bool(_VALUE_LEAD.match(lead) or _MONEY_OF_AFFILIATE.search(lead)
-                                          or re.search(_OWN_MONEY, lead, re.I))
+                                          or re.search(_OWN_MONEY, lead, re.I) or _MEANS_OR_PAYER.search(lead))
 
 
 def _frequency_of(text: str, short: bool = True, answer: bool = False) -> str | None:
