@@ -642,6 +642,9 @@ def test_a_short_line_a_thing_is_the_subject_of_needs_a_word_of_paying(text, exp
     ("Die Auszahlung erfolgt per PayPal; neue Werbemittel gibt es jede Woche.", None),
     ("Le paiement se fait par PayPal ; de nouvelles bannières sont ajoutées chaque semaine.", None),
     ("De uitbetaling gaat via PayPal; elke week voegen we nieuwe banners toe.", None),
+    ("El pago se realiza por PayPal; cada semana añadimos nuevos banners.", None),
+    ("O pagamento é feito via PayPal; toda semana adicionamos novos banners.", None),
+    ("Il pagamento avviene tramite PayPal; ogni settimana aggiungiamo nuovi banner.", None),
     ("Payment information: the dashboard refreshes every week.", None),
     ("Zahlungsinformationen: das Dashboard wird jede Woche aktualisiert.", None),
     # the payout's own clause, or a value after the semicolon, stays
@@ -652,6 +655,9 @@ def test_a_short_line_a_thing_is_the_subject_of_needs_a_word_of_paying(text, exp
     ("Payment schedule: monthly", "monthly"),
     ("Payouts: the 15th of each month.", "monthly"),
     ("Payment: commissions are sent every month.", "monthly"),
+    ("Los pagos se hacen por PayPal; cada mes pagamos el día 15.", "monthly"),
+    ("Pagamento via PayPal; todo mês enviamos suas comissões.", "monthly"),
+    ("Pagamento tramite PayPal; ogni mese paghiamo le provvigioni.", "monthly"),
 ])
 def test_a_clause_of_its_own_is_not_said_of_paying_by_the_clause_before(text, expected):
     assert frequency(text) == expected

@@ -209,6 +209,7 @@ _SENT = Pattern(
     r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\bse pag(?:an|ar[áa]n)\b|\b(?:uit)?betaald\b|"
     r"\b(?:aus)?(?:ge|be)zahlt\b|"
     r"\b(?:wir|nous|wij|noi)\s+(?:zahlen|bezahlen|payons|versons|betalen|paghiamo)\b|"
+    r"\bpaghiamo\b|"  # the pronoun dropped, as "pagamos" (CUE)
     # a cash-out is a payout ("request a cash out"), as is the button that starts one
     r"\bcash(?:ed|ing)?[\s-]?outs?\b|" + _CLICKED + "|"
     # the program pays the affiliate, said in the third person ("TKNotes pays affiliates monthly", "paie ses affiliés")
@@ -623,8 +624,9 @@ _MEANS_OR_PAYER = Pattern(r"\b(?:che(?:ck|que)s?|deposits?|transfers?|wires?|rem
                           r"transfer[êe]ncias?|[üu]berweisung\w*|overboeking\w*|overmaking\w*|bonifici?|paypal|payoneer|"
                           r"pays?|zahlt|paie|paga|betaalt)\b", re.I)
 # A person said as the subject right after a schedule that opens the line ("Each month we pick a winner", "Jeden Monat
-# wählen wir", "Chaque mois nous publions").
-_PERSON_AFTER = Pattern(r"^\W*(?:\w+\s+)?(?:we|wir|nous|wij|noi|nosotros|n[óo]s)\b", re.I)
+# wählen wir", "Chaque mois nous publions"), or by the verb where the pronoun is dropped ("cada semana añadimos",
+# "toda semana adicionamos", "ogni settimana aggiungiamo").
+_PERSON_AFTER = Pattern(r"^\W*(?:\w+\s+)?(?:we|wir|nous|wij|noi|nosotros|n[óo]s|\w{3,}(?:amos|emos|imos|iamo))\b", re.I)
 
 
 def _said_as_value(text: str, match: re.Match, start: int = 0) -> bool:
