@@ -599,3 +599,65 @@ def test_labels_and_customers_are_read_in_time_linear_in_their_number(monkeypatc
 ])
 def test_a_short_line_a_person_is_the_subject_of_needs_a_word_of_paying(text, expected):
     assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a short line under a payout heading whose subject is a thing says what that thing does
+    ("Payouts\nNew creatives are added every week.", None),
+    ("Payouts\nThe leaderboard is refreshed weekly.", None),
+    ("Payouts\nOrders ship weekly.", None),
+    ("Auszahlungen\nNeue Werbemittel werden jede Woche hinzugefügt.", None),
+    ("Paiements\nLes commandes sont expédiées chaque semaine.", None),
+    ("Pagos\nLos nuevos materiales promocionales se publican cada mes.", None),
+    ("Uitbetalingen\nNieuwe banners worden elke week toegevoegd.", None),
+    ("Pagamentos\nNovos banners são adicionados toda semana.", None),
+    ("Pagamenti\nNuovi banner vengono aggiunti ogni settimana.", None),
+    # or a person said right after the schedule that opens it
+    ("Payouts\nEach month we pick a winner.", None),
+    ("Uitbetalingen\nElke maand sturen we een nieuwsbrief.", None),
+    # a value, after a label, a comma or a preposition, or the affiliate's money as the subject, stays
+    ("Payouts\nMonthly via PayPal.", "monthly"),
+    ("Payouts\nOn the 15th of each month.", "monthly"),
+    ("Payouts\nPayPal, every month.", "monthly"),
+    ("Payouts\nSchedule: weekly", "weekly"),
+    ("Auszahlungen\nAm 15. jedes Monats.", "monthly"),
+    ("Payouts\nCommissions are processed every month.", "monthly"),
+    ("Pagos\nTus ganancias se procesan cada mes.", "monthly"),
+    # a means or a payer before the value says it is the payout's
+    ("Payouts\nTransfers happen every month.", "monthly"),
+    ("Auszahlungen\nDie Überweisung erfolgt monatlich.", "monthly"),
+    ("Pagamentos\nA transferência é feita todo mês.", "monthly"),
+    ("Uitbetalingen\nDe overboeking gebeurt maandelijks.", "monthly"),
+    ("Payment terms\nThe program pays monthly.", "monthly"),
+])
+def test_a_short_line_a_thing_is_the_subject_of_needs_a_word_of_paying(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a clause of its own after a semicolon or a conjunction says what something else does
+    ("Payouts are made by PayPal; we send a performance summary every month.", None),
+    ("Commissions are paid via PayPal, and new banners are added every week.", None),
+    ("The payout threshold is $50 and our affiliate team reviews applications weekly.", None),
+    ("Die Auszahlung erfolgt per PayPal; neue Werbemittel gibt es jede Woche.", None),
+    ("Le paiement se fait par PayPal ; de nouvelles bannières sont ajoutées chaque semaine.", None),
+    ("De uitbetaling gaat via PayPal; elke week voegen we nieuwe banners toe.", None),
+    ("El pago se realiza por PayPal; cada semana añadimos nuevos banners.", None),
+    ("O pagamento é feito via PayPal; toda semana adicionamos novos banners.", None),
+    ("Il pagamento avviene tramite PayPal; ogni settimana aggiungiamo nuovi banner.", None),
+    ("Payment information: the dashboard refreshes every week.", None),
+    ("Zahlungsinformationen: das Dashboard wird jede Woche aktualisiert.", None),
+    # the payout's own clause, or a value after the semicolon, stays
+    ("Commissions are calculated and paid monthly.", "monthly"),
+    ("Payouts are made by PayPal; monthly, on the 15th.", "monthly"),
+    ("Payments are sent by PayPal, and they go out every month.", "monthly"),
+    ("We pay by PayPal, and payments are sent every Friday.", "weekly"),
+    ("Payment schedule: monthly", "monthly"),
+    ("Payouts: the 15th of each month.", "monthly"),
+    ("Payment: commissions are sent every month.", "monthly"),
+    ("Los pagos se hacen por PayPal; cada mes pagamos el día 15.", "monthly"),
+    ("Pagamento via PayPal; todo mês enviamos suas comissões.", "monthly"),
+    ("Pagamento tramite PayPal; ogni mese paghiamo le provvigioni.", "monthly"),
+])
+def test_a_clause_of_its_own_is_not_said_of_paying_by_the_clause_before(text, expected):
+    assert frequency(text) == expected

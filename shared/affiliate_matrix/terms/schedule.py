@@ -209,6 +209,7 @@ _SENT = Pattern(
     r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\bse pag(?:an|ar[áa]n)\b|\b(?:uit)?betaald\b|"
     r"\b(?:aus)?(?:ge|be)zahlt\b|"
     r"\b(?:wir|nous|wij|noi)\s+(?:zahlen|bezahlen|payons|versons|betalen|paghiamo)\b|"
+    r"\bpaghiamo\b|"  # the pronoun dropped, as "pagamos" (CUE)
     # a cash-out is a payout ("request a cash out"), as is the button that starts one
     r"\bcash(?:ed|ing)?[\s-]?outs?\b|" + _CLICKED + "|"
     # the program pays the affiliate, said in the third person ("TKNotes pays affiliates monthly", "paie ses affiliés")
@@ -451,7 +452,7 @@ def _optional(text: str, frequency: str) -> bool:
 
 # A short line under a payout heading needs no word of paying when it is a value ("Monthly via PayPal"), but one a
 # person is the subject of says what they do ("We review applications weekly", "Our manager will contact you every
-# month").
+# month"), as one a thing is the subject of says what it does (`_said_as_value`).
 _SUBJECT = Pattern(r"^\W*(?:we|you|they|our|wir|unser\w*|nous|notre|nos|vous|nosotros|nuestr\w*|n[óo]s|noss[oa]s?|"
                    r"wij|onze|noi|nostr[oaie])\b", re.I)
 
@@ -509,15 +510,40 @@ def _said_of_paying(text: str, match: re.Match) -> bool:
     moving money there, the money named anywhere in the sentence ("As recompensas … serão distribuídas de forma
     periódica, após o fechamento de cada mês"). Not anywhere in a long sentence: "our contests, which we hold every
     month" beside "Payment details" at its start is no schedule."""
-    window = text[max(0, match.start() - 100):match.end() + 60]
+    own = _own_clause_start(text, match)
+    window = text[max(own, match.start() - 100):match.end() + 60]
     clause, start = _clause_at(text, match.start())
     low, high = max(0, match.start() - 300), min(len(text), match.end() + 300)
     begin = max(max(text.rfind(mark, low, match.start()) for mark in (". ", "? ", "! ")) + 1, low)
     stops = [e for e in (text.find(mark, match.end(), high) for mark in (". ", "? ", "! ")) if e >= 0]
     sentence = text[begin:min(stops, default=high)]
-    scope = sentence if not text[begin:start].strip() else clause
+    scope, scope_start = (sentence, begin) if not text[begin:start].strip() else (clause, start)
+    scope = text[max(own, scope_start):scope_start + len(scope)]
     return _pays(window) or _pays(scope) or bool((_MOVING.search(window) or _MOVING.search(scope))
                                                  and _MONEY_OF_AFFILIATE.search(sentence))
+
+
+# Where a clause of its own may start: a semicolon or a label's colon, a conjunction after a comma, or one before a
+# person ("…, and new banners are added every week", "… and our team reviews applications weekly", "…; jede Woche gibt
+# es …", "Payment information: the dashboard refreshes every week").
+_NEW_CLAUSE = Pattern(r"[;:]|,\s*(?:and|und|et|y|e|en|ed|but|aber|mais|pero|mas|maar|ma)\b|"
+                      r"\b(?:and|und|et|y|e|en|ed)\s+(?=(?:we|our|wir|unser\w*|nous|notre|nos|nosotros|nuestr\w*|"
+                      r"n[óo]s|noss[oa]s?|wij|onze|noi|nostr[oaie])\b)", re.I)
+
+
+# A pronoun naming again what the clause before spoke of ("Payments are sent by PayPal, and they go out monthly").
+_BACK = Pattern(r"\W*(?:they|it|these|sie|es|ils|elles?|ellos|ellas|eles|elas|zij|ze|het|essi|esse)\b", re.I)
+
+
+def _own_clause_start(text: str, match: re.Match) -> int:
+    """Where a clause of its own begins before the value (within 100 characters) that is no value but says what
+    something else does ("Payouts are made by PayPal; we send a summary every month", "Commissions are paid via
+    PayPal, and new banners are added every week"): words before it do not say the value is the payout's. 0 if none."""
+    low = max(0, match.start() - 100)
+    cuts = [low + m.end() for m in _NEW_CLAUSE.finditer(text[low:match.start()])]
+    if not cuts or _said_as_value(text, match, cuts[-1]) or _BACK.match(text[cuts[-1]:match.start()]):
+        return 0
+    return cuts[-1]
 
 
 def _clause_at(text: str, at: int, reach: int = 300) -> tuple[str, int]:
@@ -587,6 +613,36 @@ def _notion_said_last(text: str, match: re.Match) -> bool:
     return bool(_OTHER_NOTION.search(_CONDITION.sub(" ", clause[match.end() - start:])))
 
 
+# What may stand before a schedule said as a value ("On the 15th of each month", "Am 15. jedes Monats", "Le 15 de
+# chaque mois"): a preposition or a word saying when, not a subject ("New creatives are added every week").
+_VALUE_LEAD = Pattern(r"^\W*(?:on|by|at|around|about|in|from|via|before|after|within|until|once|twice|am|zum|bis|"
+                      r"jeweils|im|ab|per|nach|innerhalb|einmal|le|au|à|par|vers|dès|avant|el|al|por|hasta|antes|dentro|"
+                      r"op|rond|voor|na|binnen|eens|no|até|il|entro|entre|tra|fra)\b", re.I)
+# The means or the payer paying said before a value ("Transfers happen every month", "Die Überweisung erfolgt
+# monatlich", "The program pays monthly").
+_MEANS_OR_PAYER = Pattern(r"\b(?:che(?:ck|que)s?|deposits?|transfers?|wires?|remittances?|virements?|transferencias?|"
+                          r"transfer[êe]ncias?|[üu]berweisung\w*|overboeking\w*|overmaking\w*|bonifici?|paypal|payoneer|"
+                          r"pays?|zahlt|paie|paga|betaalt)\b", re.I)
+# A person said as the subject right after a schedule that opens the line ("Each month we pick a winner", "Jeden Monat
+# wählen wir", "Chaque mois nous publions"), or by the verb where the pronoun is dropped ("cada semana añadimos",
+# "toda semana adicionamos", "ogni settimana aggiungiamo").
+_PERSON_AFTER = Pattern(r"^\W*(?:\w+\s+)?(?:we|wir|nous|wij|noi|nosotros|n[óo]s|\w{3,}(?:amos|emos|imos|iamo))\b", re.I)
+
+
+def _said_as_value(text: str, match: re.Match, start: int = 0) -> bool:
+    """A schedule standing as a value (a short line under a payout heading, or a clause of its own) needs no word of
+    paying: alone or after a label, a comma or a preposition ("Monthly via PayPal", "Frequency: monthly", "On the
+    15th of each month"), or after the affiliate's money, a means or a payer ("Commissions are processed monthly",
+    "Transfers happen every month", "The program pays monthly"). A sentence whose
+    subject is a thing ("New creatives are added every week", "Neue Werbemittel werden jede Woche hinzugefügt", "Les
+    commandes sont expédiées chaque semaine") or a person ("Each month we pick a winner") says what that does."""
+    lead = re.split(r"[:,;|(–]|\s-\s", text[max(start, match.start() - 100):match.start()])[-1]  # a bounded look
+    if _PERSON_AFTER.match(text[match.end():match.end() + 40]):
+        return False
+    return len(lead.split()) <= 1 or bool(_VALUE_LEAD.match(lead) or _MONEY_OF_AFFILIATE.search(lead)
+                                          or re.search(_OWN_MONEY, lead, re.I) or _MEANS_OR_PAYER.search(lead))
+
+
 def _frequency_of(text: str, short: bool = True, answer: bool = False) -> str | None:
     """A schedule said of a payout ("monthly reports" beside "payments" elsewhere in a long sentence is not one);
     a bare value under a payout heading needs no payout word, nor does a request in the `answer` to when the money
@@ -598,7 +654,8 @@ def _frequency_of(text: str, short: bool = True, answer: bool = False) -> str | 
         for match in pattern.finditer(text):
             if any(taken[match.start():match.end()]) or _schedules_something_else(text, match):
                 continue
-            if short and (name != "on_request" or answer) or _said_of_paying(text, match):
+            if short and (name != "on_request" or answer) and (answer or _said_as_value(text, match)) \
+                    or _said_of_paying(text, match):
                 said.append((match.start(), len(said), name))
                 taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
     # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
