@@ -37,7 +37,8 @@ def with_program(activation: dict) -> dict:
     program's id (an event's data can hold anything there)."""
     from affiliate_matrix.program_index import is_program_id
 
-    program_id = (activation.get("inputs") or {}).get("program_id")
+    inputs = activation.get("inputs")
+    program_id = inputs.get("program_id") if isinstance(inputs, dict) else None
     return {**activation, "program_id": program_id} if is_program_id(program_id) else activation
 
 
