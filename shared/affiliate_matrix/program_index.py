@@ -13,6 +13,13 @@ if TYPE_CHECKING:  # the models load on first use: a search request never needs 
     from affiliate_matrix.models import Program
 
 Text, Keyword, Number, Date = "text", "keyword", "number", "date"  # how the index searches a field
+PROGRAM_ID = r"p_[0-9a-f]{16}"  # a program's id, as make_id gives it (models.Program)
+
+
+def is_program_id(value) -> bool:
+    """Whether `value` has a program id's shape (p_ and 16 hex digits)."""
+    return isinstance(value, str) and re.fullmatch(PROGRAM_ID, value) is not None
+
 
 
 # A program's searchable fields (SUMMARY_DOC): how the index searches each, its type and, for a field a document may

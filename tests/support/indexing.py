@@ -98,13 +98,14 @@ def record(source: str, name: str, merchant_url: str | None = None, *, at: datet
                      merchant_url=merchant_url, **fields)
 
 
-def spec_of(version: int):
-    """The programs index's spec as that version committed its mapping (infra/opensearch/indices)."""
+def spec_of(version: int, name: str = "programs"):
+    """An index's spec (the programs index's by default) as that version committed its mapping
+    (infra/opensearch/indices)."""
     import json
 
     from affiliate_matrix.search import IndexSpec
 
-    body = json.loads((ROOT / "infra/opensearch/indices" / f"programs-v{version}.json").read_text())
+    body = json.loads((ROOT / "infra/opensearch/indices" / f"{name}-v{version}.json").read_text())
     return IndexSpec.from_json(body["mappings"]["_meta"]["spec"])
 
 

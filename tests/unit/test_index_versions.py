@@ -22,7 +22,7 @@ RENDERED = {
     "deltas": (2, "344487a06480e47d"),
     "metrics": (1, "3271035ead2bae95"),
     "budget": (2, "417ff0ea3727d21e"),
-    "activations": (7, "310c9b2aca30721c"),
+    "activations": (8, "6ca3e7a93b94c30b"),
     "alerts": (7, "bdab1b35e43027f3"),
     "queries": (1, "e4df579ee94e5c71"),
     "moved": (1, "9f644ae005309875"),

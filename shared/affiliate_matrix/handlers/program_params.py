@@ -16,8 +16,8 @@ from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_
                                                      WORDS_MAX_LENGTH, plain_words, without_controls)
 from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
-from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
-                                            WORLDWIDE)
+from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, PROGRAM_ID, RESULT_WINDOW,
+                                            SORTS, WORLDWIDE, is_program_id)
 from affiliate_matrix.search import MAX_WORDS
 
 
@@ -172,14 +172,8 @@ def _program_id(value, info):
     return value
 
 
-_PROGRAM_ID = r"p_[0-9a-f]{16}"
-
-
-def is_program_id(value) -> bool:
-    """Whether `value` has a program id's shape (p_ and 16 hex digits)."""
-    return isinstance(value, str) and re.fullmatch(_PROGRAM_ID, value) is not None
 # the pattern for the OpenAPI document; the validator, run first, refuses in words
-ProgramIdText = Annotated[str, Field(pattern=f"^{_PROGRAM_ID}$"), BeforeValidator(_program_id)]
+ProgramIdText = Annotated[str, Field(pattern=f"^{PROGRAM_ID}$"), BeforeValidator(_program_id)]
 
 
 class ChangesParams(Shape):

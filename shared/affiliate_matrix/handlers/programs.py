@@ -35,7 +35,8 @@ from affiliate_matrix.handlers.search_params import SearchParameters
 from affiliate_matrix.runtime import after_answer
 from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FILTERS, LIFETIME_DAYS, MINIMUMS,
                                             PROGRAMS_INDEX, SORTS, commission_sort, epc_windowed, faceted,
-                                            facets_asked, facets_of, filtering, flat_minimum, from_document, searched)
+                                            facets_asked, facets_of, filtering, flat_minimum, from_document,
+                                            is_program_id, searched)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
@@ -149,7 +150,6 @@ def moved_program(rt, request, program_id: str) -> tuple:
     """The permanent redirect (308) of a program the index does not hold to its id now, when its id moved (moves.py),
     with the same query string: a bookmark or a link to the old id finds it. Its 404 when it did not. The Location is
     this API's own path, to an id of a program's shape: never another site."""
-    from affiliate_matrix.handlers.program_params import is_program_id
     from affiliate_matrix.moves import moved_to
 
     now = moved_to(rt.index, [program_id]).get(program_id, {}).get("id")

@@ -7,9 +7,10 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES, RULE_ID
-from affiliate_matrix.handlers.program_params import ProgramId
-from affiliate_matrix.handlers.routes import Shape, refuse
+from affiliate_matrix.handlers.program_params import ProgramId, ProgramIdText
+from affiliate_matrix.handlers.routes import Shape, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
+from affiliate_matrix.rules.model import RuleId
 
 EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")  # CloudEvents 1.0: an attribute's name
 
@@ -72,9 +73,21 @@ class RuleProgram(ProgramId):
     rule_id: str = Field(pattern=f"^{RULE_ID.pattern}$")
 
 
+class ActivationsParams(Shape):
+    model_config = ConfigDict(extra="forbid")
+    rule_id: RuleId | None = None  # one no rule can have is a 400, not an empty list as if it never fired
+    # as GET /changes': one no program can have is a 400; with the ids that moved into it (moves.py)
+    program_id: list[ProgramIdText] | None = Field(None, description=(
+        "Only the activations of these programs (their inputs' program_id), with those recorded under an id that "
+        "moved into one of them since."))
+    limit: whole(1, 500) = 50
+
+
 class Activation(Shape):
     id: str
     rule_id: str
+    program_id: str | None = Field(None, description="The program the activation was of (its inputs' program_id), "
+                                                     "as recorded: an id that moved since is its old id.")
     trigger: str | None = None
     event_id: str | None = None
     decision: Literal["fired", "cooldown", "error", "loop"]

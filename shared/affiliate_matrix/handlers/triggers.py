@@ -4,7 +4,7 @@ alert actions routed back to it. Over HTTP it manages the rules:
 
 GET /rules, POST /rules, GET|PUT|DELETE /rules/{id} (ETag / If-Match), POST /rules/{id}/test
 (dry-run against a given event; nothing is dispatched), POST /rules/{id}/test/programs/{program_id} (the same
-against a program of the index), GET /activations (newest first).
+against a program of the index), GET /activations (newest first; by rule_id, by program_id).
 Reads need a read token, writes an admin token.
 """
 
@@ -12,13 +12,11 @@ from datetime import UTC, datetime
 from functools import cache
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict
-
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.documents import Collection, load
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, whole
-from affiliate_matrix.rules.model import Rule, RuleId, checked, trigger_type
+from affiliate_matrix.handlers.routes import Api, Route, dispatcher
+from affiliate_matrix.rules.model import Rule, checked, trigger_type
 
 PING = "dev.knative.sources.ping"
 
@@ -46,12 +44,6 @@ def forget_state(rt, rule_id: str) -> None:
 
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
                    shown=shown_to, swept=forget_state)
-
-
-class ActivationsParams(Shape):
-    model_config = ConfigDict(extra="forbid")
-    rule_id: RuleId | None = None  # one no rule can have is a 400, not an empty list as if it never fired
-    limit: whole(1, 500) = 50
 
 
 def handle(rt, request):
@@ -91,7 +83,8 @@ def api() -> Api:
               summary="Dry-run the rule against a program of the index: its latest change, as its delivery would be "
                       "evaluated; nothing is dispatched"),
         Route("GET", "/activations", lambda call: {"items": activations_for(call.rt, call.params)},
-              lambda: shapes().Activations, ActivationsParams, summary="What the rules did, newest first"),
+              lambda: shapes().Activations, lambda: shapes().ActivationsParams,
+              summary="What the rules did, newest first (a program's under the ids it had before its id moved too)"),
     ])
 
 
@@ -171,7 +164,12 @@ def program_event(rt, program_id: str) -> dict:
     return {"type": "program.delta", "source": "/rules/test", "subject": program_id, "data": delta}
 
 
-def activations_for(rt, params: ActivationsParams) -> list[dict]:
+def activations_for(rt, params) -> list[dict]:
     from affiliate_matrix.rules.store import activations
 
-    return activations(rt, limit=params.limit, rule_id=params.rule_id)
+    program_ids = params.program_id
+    if program_ids:  # what a program's rules did before its id moved is its history too, as its changes are
+        from affiliate_matrix.moves import moved_into
+
+        program_ids = [*program_ids, *moved_into(rt.index, program_ids)]
+    return activations(rt, limit=params.limit, rule_id=params.rule_id, program_ids=program_ids)
