@@ -28,12 +28,13 @@ from affiliate_matrix.search import IndexSpec
 # v5 (both): text searched in Unicode's compatibility form (NFKC), as programs v14 has it.
 # v6 (both): a word is a run of letters, marks and digits, joiners inside it dropped, as programs v15 has it.
 # v7 (both): a word without its optional marks (Arabic harakat, Hebrew niqqud: search.unwritten), as programs v17.
-ACTIVATIONS_INDEX = IndexSpec("activations", 7, {
+# v8 (both): a run of a script written without spaces as its pairs of characters (search.paired), as programs v18.
+ACTIVATIONS_INDEX = IndexSpec("activations", 8, {
     "id": "keyword", "rule_id": "keyword", "trigger": "keyword", "event_id": "keyword", "decision": "keyword",
     "action": "keyword", "action_event_id": "keyword", "outcome": "keyword", "detail": "text", "inputs": "stored",
     "at": "date",
 })
-ALERTS_INDEX = IndexSpec("alerts", 7, {
+ALERTS_INDEX = IndexSpec("alerts", 8, {
     "id": "keyword", "rule_id": "keyword", "severity": "keyword", "text": "text", "subject": "keyword",
     "event_type": "keyword", "at": "date",
 })
