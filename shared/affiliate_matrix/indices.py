@@ -23,17 +23,18 @@ def index_specs() -> dict:
 def rendered(spec) -> dict:
     """What an index version's documents are written with, on each backend: OpenSearch's settings and mappings (as
     `amx index render` commits them) and, where it has text fields, the SQLite index's tokenizer and the foldings its
-    text is written with (search.narrowed, its words; search.folded, its whole values, none past RAW_IGNORE_ABOVE:
-    programs v12, activations and alerts v4, where the first 256 characters were kept before). Documents written under
-    another are searched otherwise until `amx index migrate` writes them again, so a change here is a new version."""
+    text is written with (search.narrowed and search.paired, its words; search.folded, its whole values, none past
+    RAW_IGNORE_ABOVE: programs v12, activations and alerts v4, where the first 256 characters were kept before).
+    Documents written under another are searched otherwise until `amx index migrate` writes them again, so a change
+    here is a new version."""
     from affiliate_matrix.search import RAW_IGNORE_ABOVE
     from affiliate_matrix.search.opensearch import index_body
     from affiliate_matrix.search.sqlite import TOKENIZE
 
     body = {"opensearch": index_body(spec)}
     if "text" in spec.fields.values():
-        body["sqlite"] = {"tokenize": TOKENIZE, "narrowed": _narrowing("narrowed"), "raw": _narrowing("folded"),
-                          "raw_ignore_above": RAW_IGNORE_ABOVE}
+        body["sqlite"] = {"tokenize": TOKENIZE, "narrowed": _narrowing("narrowed"), "paired": _narrowing("paired"),
+                          "raw": _narrowing("folded"), "raw_ignore_above": RAW_IGNORE_ABOVE}
     return body
 
 
@@ -43,8 +44,8 @@ def rendered_digest(spec) -> str:
 
 @cache
 def _narrowing(name: str) -> str:
-    """A folding of search's (narrowed: the words; folded: a text field's whole value, <field>.raw) as what it makes
-    of every character (a digest): a change to the folding changes it."""
+    """A folding of search's (narrowed and paired: the words; folded: a text field's whole value, <field>.raw) as what
+    it makes of every character (a digest): a change to the folding changes it."""
     from affiliate_matrix import search
 
     every = "".join(map(chr, (*range(0xD800), *range(0xE000, 0x110000))))

@@ -152,9 +152,12 @@ def accounts_unnamed(program):
 # v17: the fields of v16; a word is written without its optional marks (Arabic harakat and tatweel, Hebrew niqqud and
 # cantillation) and the joiners inside it (search.unwritten), in what both indexes search and in a name's key: a v16
 # program keyed 'كِتاب' or 'کتاب-فروشی' moves to 'كتاب' or 'کتابفروشی', merged with one keyed so (_merged).
+# v18: the fields of v17; a run of a script written without spaces (Thai, Lao, Khmer, Myanmar, Chinese, Japanese) is
+# searched as its overlapping pairs of characters on both indexes (search.paired), so "楽天" and "市場" find "楽天市場"
+# and "ไทย" "ภาษาไทย": v17 documents hold each run as one word until `amx index migrate programs` writes them again.
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 17, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+PROGRAMS_INDEX = IndexSpec("programs", 18, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
                            upgrade=_as_indexed_now, combine=_merged)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none

@@ -1041,6 +1041,34 @@ def test_the_start_of_a_word_with_marks_is_matched_with_its_marks(index, q, expe
     assert sorted(h.id for h in hits) == expected
 
 
+# Names in scripts written without spaces between words: a run is searched as its pairs of characters (search.paired).
+UNSPACED = {"rakuten": "楽天市場", "ichiba": "市場調査", "kana": "カタカナ通販", "th": "ภาษาไทย ออนไลน์",
+            "kh": "ខ្មែរ", "lo": "ພາສາລາວ", "my": "မြန်မာ", "zh": "中国银行", "lone": "楽 天 partners"}
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("楽天", ["rakuten"]), ("市場", ["ichiba", "rakuten"]), ("天市", ["rakuten"]), ("楽天市場", ["rakuten"]),
+    ("楽天 市場", ["rakuten"]), ("市場楽天", []), ("調査", ["ichiba"]), ("ｶﾀｶﾅ", ["kana"]), ("通販", ["kana"]),
+    ("ไทย", ["th"]), ("ภาษา", ["th"]), ("ภาษาไทย", ["th"]), ("ภาษาจีน", []), ("ខ្មែរ", ["kh"]), ("ລາວ", ["lo"]),
+    ("မြန်မာ", ["my"]), ("银行", ["zh"]), ("中国", ["zh"]), ("楽", ["lone"]), ("partners", ["lone"])])
+def test_a_part_of_a_word_of_a_script_without_spaces_finds_it_on_both_indexes(index, q, expected):
+    """Thai, Lao, Khmer, Myanmar, Chinese and Japanese are written without spaces between words, and neither index
+    can tell their words without a dictionary: each run was one word, found whole only, so "楽天" found no "楽天市場".
+    A run is its overlapping pairs of characters on both indexes and in a query, every pair of the query's required
+    ("市場楽天" asks for "場楽", which no name holds); a character standing alone is itself."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in UNSPACED.items()], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == expected
+
+
+def test_a_name_that_is_the_unspaced_text_ranks_above_names_holding_its_pairs(index):
+    """A name equal to the text asked ranks first (the exact boost), above names holding the same pairs more often."""
+    index.bulk_upsert("things", [
+        {"id": "whole", "name": "楽天", "description": "通販"},
+        {"id": "part", "name": "楽天市場 楽天トラベル", "description": "楽天 楽天 楽天"}], refresh=True)
+    hits = index.search("things", SearchQuery(text="楽天", exact=["name"], size=5)).hits
+    assert [h.id for h in hits] == ["whole", "part"]
+
+
 def test_twenty_words_each_near_many_terms_are_answered(index):
     # every word's typo neighbours are a clause per text field: 20 words with 50 each passed OpenSearch's
     # 1,024 clauses, and the search failed with a 500 (too many nested clauses) that SQLite answered

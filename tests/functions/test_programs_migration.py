@@ -304,3 +304,23 @@ def test_a_migration_to_v17_moves_a_program_keyed_with_its_optional_marks_and_me
         answer = app.get(f"/programs/{old.id}", headers=auth)
         assert (answer.status_code, answer.headers["Location"]) == (308, f"/programs/{new}")
     assert [hit.id for hit in rt.index.search("programs", SearchQuery(text="كِتاب")).hits] == [book]
+
+
+def test_a_migration_to_v18_pairs_the_words_of_a_name_written_without_spaces(rt, monkeypatch):
+    """v17 held a run of Japanese or Thai as one word, so "市場" found no "楽天市場" and "ไทย" no "ภาษาไทย"; migrated,
+    each run is its pairs of characters (search.paired) on either index, and a part of the name finds its program."""
+    import affiliate_matrix.search.opensearch as opensearch_index
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    programs = [make_program("楽天市場"), make_program("ภาษาไทย"), make_program("Alpha Hosting")]
+    with monkeypatch.context() as before:  # runs were kept whole before
+        for module in (sqlite_index, opensearch_index):
+            before.setattr(module, "paired", lambda text: text)
+        rt.index.ensure_index(spec_of(17))
+        assert rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True).errors == []
+    assert [rt.index.search("programs", SearchQuery(text=q)).total for q in ("市場", "ไทย", "alpha")] == [0, 0, 1]
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 3
+    found = {q: [hit.id for hit in rt.index.search("programs", SearchQuery(text=q)).hits]
+             for q in ("市場", "ไทย", "alpha")}
+    assert found == {"市場": [programs[0].id], "ไทย": [programs[1].id], "alpha": [programs[2].id]}

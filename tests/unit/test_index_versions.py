@@ -18,12 +18,12 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # Every digest moved once, versions kept, when number_of_replicas left the settings (a cluster's operator sets it:
 # the copies kept of an index, not how its documents are written or searched).
 RENDERED = {
-    "programs": (17, "cf5cda5072978b8a"),
+    "programs": (18, "9bb6b18f072eccfa"),
     "deltas": (2, "344487a06480e47d"),
     "metrics": (1, "3271035ead2bae95"),
     "budget": (2, "417ff0ea3727d21e"),
-    "activations": (8, "6ca3e7a93b94c30b"),
-    "alerts": (7, "bdab1b35e43027f3"),
+    "activations": (8, "2263b310f6121890"),
+    "alerts": (8, "42d01a457feb471e"),
     "queries": (1, "e4df579ee94e5c71"),
     "moved": (1, "9f644ae005309875"),
 }
@@ -125,6 +125,28 @@ def test_an_embedded_index_that_kept_optional_marks_in_its_words_drops_them_by_i
     index.migrate(spec)
     assert [hit.id for hit in index.search(name, SearchQuery(text="مكتبة")).hits] == ["jarir"]
     assert [hit.id for hit in index.search(name, SearchQuery(text="שופרסל")).hits] == ["shufersal"]
+
+
+@pytest.mark.parametrize("name,field", [("alerts", "text"), ("activations", "detail")])
+def test_an_embedded_index_that_held_unspaced_runs_whole_pairs_them_by_its_migration(tmp_path, monkeypatch, name,
+                                                                                   field):
+    """Programs v18 (alerts and activations v8) write a run of a script written without spaces as its pairs of
+    characters: a file written before holds "楽天市場" and "ภาษาไทย" as one word each, which "市場" and "ไทย" do not find
+    until `amx index migrate` writes them again."""
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    spec = index_specs()[name]
+    old = IndexSpec(name, spec.version - 1, spec.fields, spec.id_field)
+    index = open_search_index(Settings(data_dir=tmp_path))
+    docs = [{"id": "rakuten", field: "楽天市場"}, {"id": "thai", field: "ภาษาไทย"}]
+    with monkeypatch.context() as before:  # runs were kept whole before
+        before.setattr(sqlite_index, "paired", lambda text: text)
+        index.ensure_index(old)
+        assert index.bulk_upsert(name, docs, refresh=True).errors == []
+    assert [index.search(name, SearchQuery(text=q)).total for q in ("市場", "ไทย")] == [0, 0]
+    index.migrate(spec)
+    assert [hit.id for hit in index.search(name, SearchQuery(text="市場")).hits] == ["rakuten"]
+    assert [hit.id for hit in index.search(name, SearchQuery(text="ไทย")).hits] == ["thai"]
 
 
 def test_an_embedded_index_written_before_whole_values_were_folded_is_folded_by_its_migration(tmp_path, monkeypatch):

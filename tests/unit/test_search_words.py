@@ -6,16 +6,18 @@ import sqlite3
 import sys
 import unicodedata
 
-from affiliate_matrix.search import narrowed, unaccented, words
+from affiliate_matrix.search import narrowed, paired, unaccented, words
 from affiliate_matrix.search.sqlite import TOKENIZE
 
 
 def fts5_words(texts: list[str]) -> list[list[str]]:
-    """Each text's terms as an FTS5 table made with TOKENIZE holds them (its text narrowed, as the index writes it)."""
+    """Each text's terms as an FTS5 table made with TOKENIZE holds them (its text narrowed and paired, as the index
+    writes it)."""
     db = sqlite3.connect(":memory:")
     db.execute(f'CREATE VIRTUAL TABLE t USING fts5(x, tokenize="{TOKENIZE}")')
     db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
-    db.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", [(i, narrowed(text)) for i, text in enumerate(texts)])
+    db.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)",
+                   [(i, paired(narrowed(text))) for i, text in enumerate(texts)])
     found: list[list[str]] = [[] for _ in texts]
     for term, row in db.execute("SELECT term, doc FROM v ORDER BY doc, offset"):
         found[row].append(term)
@@ -33,6 +35,15 @@ def test_every_combining_mark_is_in_its_word_as_the_embedded_index_holds_it():
 
 
 def test_an_indic_word_is_one_term_and_one_query_word():
-    texts = ["हिन्दी समाचार", "தமிழ்நாடு", "বাংলাদেশ", "ลาซาด้า", "کتاب\u200cفروشی", "Tie\u0302\u0301ng Vie\u0323\u0302t"]
+    texts = ["हिन्दी समाचार", "தமிழ்நாடு", "বাংলাদেশ", "کتاب\u200cفروشی", "Tie\u0302\u0301ng Vie\u0323\u0302t"]
     assert fts5_words(texts) == [[unaccented(word) for word in words(text)] for text in texts] == [
-        ["हिन्दी", "समाचार"], ["தமிழ்நாடு"], ["বাংলাদেশ"], ["ลาซาด้า"], ["کتابفروشی"], ["tieng", "viet"]]
+        ["हिन्दी", "समाचार"], ["தமிழ்நாடு"], ["বাংলাদেশ"], ["کتابفروشی"], ["tieng", "viet"]]
+
+
+def test_a_run_of_a_script_without_spaces_is_its_pairs_of_characters_as_terms_and_query_words():
+    # A character is a letter with its marks (a Thai tone mark is its consonant's); one standing alone is itself; a
+    # run ends at a letter of another script and at a zero-width space (Thai writes one between words)
+    texts = ["ลาซาด้า", "楽天市場abc", "楽 ｶﾀｶﾅ", "ខ្មែរ", "ไทย\u200bออนไลน์", "한국어 단어"]
+    assert fts5_words(texts) == [[unaccented(word) for word in words(text)] for text in texts] == [
+        ["ลา", "าซ", "ซา", "าด้", "ด้า"], ["楽天", "天市", "市場", "abc"], ["楽", "カタ", "タカ", "カナ"], ["ខ្មែ", "មែរ"],
+        ["ไท", "ทย", "ออ", "อน", "นไ", "ไล", "ลน์"], ["한국어", "단어"]]

@@ -28,8 +28,9 @@ from affiliate_matrix.search import IndexSpec
 # v5 (both): text searched in Unicode's compatibility form (NFKC), as programs v14 has it.
 # v6 (both): a word is a run of letters, marks and digits, joiners inside it dropped, as programs v15 has it.
 # v7 (both): a word without its optional marks (Arabic harakat, Hebrew niqqud: search.unwritten), as programs v17.
-# v8 (both): program_id, the program an activation was of (its inputs' program_id), for GET /activations?program_id;
-# `amx index migrate activations` fills it from the inputs of those v7 holds.
+# v8 (both): a run of a script written without spaces as its pairs of characters (search.paired), as programs v18;
+# activations: program_id, the program an activation was of (its inputs' program_id), for GET
+# /activations?program_id; `amx index migrate activations` fills it from the inputs of those v7 holds.
 
 
 def with_program(activation: dict) -> dict:
@@ -47,7 +48,7 @@ ACTIVATIONS_INDEX = IndexSpec("activations", 8, {
     "action": "keyword", "action_event_id": "keyword", "outcome": "keyword", "detail": "text", "inputs": "stored",
     "at": "date", "program_id": "keyword",
 }, upgrade=with_program)
-ALERTS_INDEX = IndexSpec("alerts", 7, {
+ALERTS_INDEX = IndexSpec("alerts", 8, {
     "id": "keyword", "rule_id": "keyword", "severity": "keyword", "text": "text", "subject": "keyword",
     "event_type": "keyword", "at": "date",
 })

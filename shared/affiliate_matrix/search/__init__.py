@@ -287,6 +287,50 @@ def narrowed(text: str) -> str:
     return unicodedata.normalize("NFKC", unwritten(text)).translate(_NARROWED)
 
 
+# The scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Chinese, Japanese's kana and kanji, with
+# the iteration marks 々 〆 〇): their letters, as [first, past the last) code points. Korean is written with spaces.
+_UNSPACED = (0x0E00, 0x0F00, 0x1000, 0x10A0, 0x1780, 0x1800, 0x19E0, 0x1A00, 0x3005, 0x3008, 0x3040, 0x3100,
+             0x31F0, 0x3200, 0x3400, 0x4DC0, 0x4E00, 0xA000, 0xA9E0, 0xAA00, 0xAA60, 0xAA80, 0xF900, 0xFB00,
+             0x20000, 0x40000)
+
+
+@cache
+def _unspaced_letter() -> str:
+    """A character class of _UNSPACED (re compiles it on first use, not every start)."""
+    return "[" + "".join(f"{chr(a)}-{chr(b - 1)}" for a, b in zip(_UNSPACED[::2], _UNSPACED[1::2])) + "]"
+
+
+def paired(text: str) -> str:
+    """Text with each run of a script written without spaces as its overlapping pairs of characters, between spaces
+    (a character alone as itself), as Lucene's CJK bigrams make them without a dictionary: "楽天市場" is "楽天 天市 市場",
+    so "楽天" and "市場" find it, as "ไทย" finds "ภาษาไทย". A character is a letter with the marks after it (a Thai
+    vowel sign or tone mark is its consonant's). The one splitting of such text, for what both indexes hold (after
+    narrowed) and a query's words (words); other scripts' text is left as it is."""
+    if text.isascii() or not re.search(_unspaced_letter(), text):  # most text: not a character of it walked
+        return text
+    import unicodedata
+    from bisect import bisect_right
+
+    kept, run = [], []
+
+    def ended() -> None:
+        if run:
+            kept.append(" " + " ".join(a + b for a, b in zip(run, run[1:])) + " " if len(run) > 1 else f" {run[0]} ")
+            run.clear()
+
+    for c in text:
+        kind = unicodedata.category(c)[0]
+        if kind == "M" and run:
+            run[-1] += c
+        elif kind == "L" and bisect_right(_UNSPACED, ord(c)) % 2:
+            run.append(c)
+        else:
+            ended()
+            kept.append(c)
+    ended()
+    return "".join(kept)
+
+
 # The words a search takes: each is a clause of its own, fuzzy on every text field (see expansions); more are refused
 # (they were dropped without a word, so a long query matched on its first 20 only).
 MAX_WORDS = 20
@@ -297,9 +341,10 @@ def words(text: str | None) -> list[str]:
     "foo_bar" is two, as "Booking.com" is, and "हिन्दी" one with its vowel signs and virama), narrowed as indexed text
     is (NFKC: full-width letters are ASCII ones, a mark typed apart, "e" and U+0300, is composed with its letter);
     everything else (operators, quotes, syntax) is dropped. İ is lowercased as both indexes do, to "i" (Python's "i"
-    and U+0307 split "İstanbul" in two)."""
+    and U+0307 split "İstanbul" in two). A run of a script written without spaces is its pairs of characters (paired),
+    as indexed text is: "楽天市場" asks for "楽天", "天市" and "市場", each a word."""
     text = lowered(narrowed(text or "").replace("İ", "i"))
-    return re.findall(r"[a-z0-9]+", text) if text.isascii() else word_runs(text)
+    return re.findall(r"[a-z0-9]+", text) if text.isascii() else word_runs(paired(text))
 
 
 def word_runs(text: str) -> list[str]:

@@ -27,8 +27,8 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, end_moves,
-    exact_value, expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, record_moves,
-    searched_words, upgraded, validate_query, whole_value,
+    exact_value, expansions, migration_holder, migration_running, narrowed, paired, previous_version, ranges_of,
+    record_moves, searched_words, upgraded, validate_query, whole_value,
 )
 
 log = get_logger()
@@ -114,7 +114,7 @@ def as_indexed(spec: IndexSpec, doc: dict) -> dict:
         if kind != "text" or doc.get(field) is None:
             continue
         values = doc[field] if isinstance(doc[field], list) else [doc[field]]
-        searched[field] = [narrowed(v) if isinstance(v, str) else v for v in values]
+        searched[field] = [paired(narrowed(v)) if isinstance(v, str) else v for v in values]
         wholes = [whole for v in values if v is not None and not isinstance(v, (dict, list))
                   and (whole := whole_value(v)) is not None]
         if wholes:

@@ -26,7 +26,7 @@ from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInpu
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, migration_holder, migration_running, move_records, narrowed, previous_version, ranges_of,
+    expansions, migration_holder, migration_running, move_records, narrowed, paired, previous_version, ranges_of,
     searched_words, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page
@@ -406,7 +406,7 @@ class SqliteSearchIndex(SearchIndex):
             self.db.executemany(f'INSERT INTO "{t}_num" VALUES (?, ?, ?)', [(rid, f, v) for f, v in num])
             if text_fields:
                 self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', (rid,))
-                values = [narrowed(" ".join(map(str, _as_list(doc.get(f) or [])))) for f in text_fields]
+                values = [paired(narrowed(" ".join(map(str, _as_list(doc.get(f) or []))))) for f in text_fields]
                 marks = ", ".join("?" * (len(text_fields) + 1))
                 self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {", ".join(text_fields)}) VALUES ({marks})',
                                 (rid, *values))
