@@ -43,7 +43,6 @@ SESSION_SECONDS = int(SESSION_TTL.total_seconds())  # the cookie's life, the ses
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
-_PROGRAM_ID = re.compile(r"p_[0-9a-f]{16}")
 _TOKEN_SHAPE = re.compile(r"^amx_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$")
 FORM_LIMIT = 8 * 1024
 # Every answer's, pages and the shared error handling's alike (a 405, a 503 while the index is down)
@@ -120,7 +119,9 @@ def dispatch(rt, request, page):
         return body, status, Headers({**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
     program_id = path.removeprefix("/programs/")
     if program_id and program_id != path and "/" not in program_id:
-        if not _PROGRAM_ID.fullmatch(program_id):  # no program has it: not looked up, but named as one that has
+        from affiliate_matrix.program_index import is_program_id
+
+        if not is_program_id(program_id):  # no program has it: not looked up, but named as one that has
             raise api.not_indexed(program_id)
         try:
             context = pages.program_page(rt, program_id)
