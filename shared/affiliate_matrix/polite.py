@@ -45,7 +45,7 @@ import httpx
 from affiliate_matrix.content_coding import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder, NotAskedFor, Undecodable
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import (LoopbackPolicy, deadline, guarded_client, mapped_host, never, past_deadline,
-                                       target_of, time_left)
+                                       target_of, wait_fits)
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -416,8 +416,7 @@ class PoliteClient:
         from affiliate_matrix.observability.telemetry import RETRIES
 
         again = state.outcome.exception()
-        left = time_left()
-        if left is not None and state.upcoming_sleep >= left:
+        if not wait_fits(state.upcoming_sleep):
             said = (f"{again.error}, not asked again: the wait of {state.upcoming_sleep:.0f} s before it would pass "
                     "the request's time limit")
             raise GaveUp(said, again.response) if again.response is not None else FetchError(said)
