@@ -70,11 +70,11 @@ _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also t
 # How httpx says a redirect's Location is no URL it reads (it reads it even when following no redirect): the server's
 # answer, which asking again would not change, not a network fault (no other sign of it: a RemoteProtocolError)
 _UNREAD_LOCATION = "Invalid URL in location header"
-# What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a key,
-# so it is named by its name only
+# What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a
+# key, so it is named by its name only
 BAD_HEADER = ("is not a valid HTTP header value (a line break, a control character or a character past ASCII in it: "
-              "often a key's trailing newline, or a non-breaking space or typographic quote pasted with it); its value is "
-              "not shown")
+              "often a key's trailing newline, or a non-breaking space or typographic quote pasted with it); its value "
+              "is not shown")
 
 
 class UnsendableHeader(FetchError):
