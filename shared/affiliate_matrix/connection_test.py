@@ -20,7 +20,7 @@ from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.netguard import deadline
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import GaveUp, Response, retry_after_seconds
+from affiliate_matrix.polite import GaveUp, Response, UnsendableHeader, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
 
 log = get_logger()
@@ -167,6 +167,8 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         return [unusable(source, connection)]
     except GaveUp:
         raise  # an answer, maybe one asking to be asked later: check() says which
+    except UnsendableHeader as exc:  # nothing was sent: whether the provider is reachable is not known
+        return [("request sent", False, str(exc))]
     except (FetchError, AmxError, TimeoutError) as exc:
         return [("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")]
     except Exception as exc:  # noqa: BLE001 - the API answered, the plugin could not read it

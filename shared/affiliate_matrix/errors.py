@@ -134,6 +134,3 @@ class FetchError(Exception):
 
     # The object-store key of the answer kept, where there was one (an API's error answer): the provider's own words
     raw_key: str | None = None
-    # The server did answer, with what cannot be used and asking again would not change (a redirect to a malformed
-    # Location, a body past the cap or not in its Content-Encoding): not the network or the server failing to answer
-    answered: bool = False

@@ -286,11 +286,19 @@ def past_deadline() -> bool:
     return left is not None and left <= 0
 
 
-def sleep_within(seconds: float) -> bool:
-    """Wait `seconds`, counted against the deadline this runs within: a wait that would end past it is not waited
-    (False), so a caller retrying after it ends now with what it met rather than ask again past its bound."""
+def wait_fits(seconds: float) -> bool:
+    """Whether a wait of `seconds` (before a retry) ends within the deadline this runs within (always, outside any): one
+    ending at it or past it does not, as the request after it would have no time left. The one rule for every retry
+    loop of ours (polite, S3, the Broker, OpenSearch): one that does not fit is not waited, and the call ends with what
+    it met."""
     left = time_left()
-    if left is not None and seconds >= left:
+    return left is None or seconds < left
+
+
+def sleep_within(seconds: float) -> bool:
+    """Wait `seconds` when the wait fits in the deadline this runs within (wait_fits), else not (False), so a caller
+    retrying after it ends now with what it met rather than ask again past its bound."""
+    if not wait_fits(seconds):
         return False
     time.sleep(seconds)
     return True

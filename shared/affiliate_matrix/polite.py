@@ -45,7 +45,7 @@ import httpx
 from affiliate_matrix.content_coding import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder, NotAskedFor, Undecodable
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import (LoopbackPolicy, deadline, guarded_client, mapped_host, never, past_deadline,
-                                       target_of, time_left)
+                                       target_of, wait_fits)
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -70,10 +70,21 @@ _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also t
 # How httpx says a redirect's Location is no URL it reads (it reads it even when following no redirect): the server's
 # answer, which asking again would not change, not a network fault (no other sign of it: a RemoteProtocolError)
 _UNREAD_LOCATION = "Invalid URL in location header"
-# What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a key
-BAD_HEADER = ("a request header is not a valid HTTP header value (a line break, a control character or a character "
-              "past ASCII in it: often a key's trailing newline, or a non-breaking space or typographic quote pasted "
-              "with it); its value is not shown")
+# What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a
+# key, so it is named by its name only
+BAD_HEADER = ("is not a valid HTTP header value (a line break, a control character or a character past ASCII in it: "
+              "often a key's trailing newline, or a non-breaking space or typographic quote pasted with it); its value "
+              "is not shown")
+
+
+class UnsendableHeader(FetchError):
+    """A request header we cannot send (its value not a valid HTTP header value): our configuration's fault (a
+    connection's credentials), the same for every request, so nothing is asked; named by the header's name only."""
+
+    def __init__(self, label: str, name: str | None):
+        named = f"the request header {name!r}" if name else "a request header"
+        super().__init__(f"{label}: {named} {BAD_HEADER}. It is this end's configuration (the connection's credentials "
+                         "or headers), not the server: every request would fail alike, so none was sent")
 
 
 class CredentialsRefused(FetchError):
@@ -89,12 +100,16 @@ class GaveUp(FetchError):
         self.response = response
 
 
-class Undecoded(FetchError):
+class UnusableAnswer(FetchError):
+    """The server did answer, whole, with what cannot be used and asking again would not change (a redirect to a
+    malformed Location, a body past the cap, undecodable or not in a coding we asked for): the server is up, not failing
+    to answer."""
+
+
+class Undecoded(UnusableAnswer):
     """An answer whose body is in a content coding we did not ask for and do not decode (br, zstd: a server ignoring
     our Accept-Encoding): no parser reads it as text. Its answer is kept, the body as it came, for whoever keeps raw
     answers (a crawl's pages, an API's responses)."""
-
-    answered = True
 
     def __init__(self, message: str, response: "Response"):
         super().__init__(message)
@@ -401,8 +416,7 @@ class PoliteClient:
         from affiliate_matrix.observability.telemetry import RETRIES
 
         again = state.outcome.exception()
-        left = time_left()
-        if left is not None and state.upcoming_sleep >= left:
+        if not wait_fits(state.upcoming_sleep):
             said = (f"{again.error}, not asked again: the wait of {state.upcoming_sleep:.0f} s before it would pass "
                     "the request's time limit")
             raise GaveUp(said, again.response) if again.response is not None else FetchError(said)
@@ -415,10 +429,8 @@ class PoliteClient:
     def build(self, method: str, url: str, **options) -> httpx.Request:
         """The request as it will be sent (a base URL applied), or a FetchError naming what is wrong with it."""
         options["headers"] = {**self.headers, **(options.get("headers") or {})}
-        try:
-            httpx.Headers(options["headers"])  # httpx encodes their values as ASCII
-        except UnicodeEncodeError:
-            raise FetchError(f"{method} {'the URL' if self.redact else str(url)[:200]}: {BAD_HEADER}") from None
+        if (name := unsendable_header(options["headers"])) is not None:
+            raise UnsendableHeader(f"{method} {'the URL' if self.redact else str(url)[:200]}", name)
         try:
             mapped = mapped_host(url)
             target = httpx.URL(mapped)
@@ -461,7 +473,7 @@ class PoliteClient:
                 try:
                     declared = response.headers.get("content-length", "")
                     if up_to is None and _WHOLE.match(declared) and int(declared) > self.max_bytes:
-                        raise _answered(f"{label}: declares {declared} bytes, more than the {self.max_bytes} we take")
+                        raise UnusableAnswer(f"{label}: declares {declared} bytes, more than the {self.max_bytes} we take")
                     # The body is gathered in a BytesIO because its getvalue() hands over the buffer itself: a
                     # bytearray's bytes() copy would hold a large body (a feed of tens of MB) twice for a moment.
                     body = io.BytesIO()
@@ -485,16 +497,16 @@ class PoliteClient:
                 raise Undecoded(f"{label}: {exc}", Response(str(response.url), response.status_code, {
                     k.lower(): v for k, v in response.headers.items()}, body.getvalue())) from None
             except BodyTooLarge:
-                raise _answered(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)") from None
+                raise UnusableAnswer(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)") from None
             except (Undecodable, httpx.DecodingError) as exc:
-                raise _answered(f"{label}: body cannot be decoded ({exc})") from None
+                raise UnusableAnswer(f"{label}: body cannot be decoded ({exc})") from None
             except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
-                raise _answered(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None
+                raise UnusableAnswer(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None
             except httpx.LocalProtocolError:  # h11 quotes the header it refuses, which may be a credential
-                raise FetchError(f"{label}: {BAD_HEADER}") from None
+                raise UnsendableHeader(label, unsendable_header(dict(request.headers))) from None
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith(_UNREAD_LOCATION):
-                    raise _answered(f"{label}: redirects to a malformed Location ({str(exc)[:200]})") from None
+                    raise UnusableAnswer(f"{label}: redirects to a malformed Location ({str(exc)[:200]})") from None
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
                     slow = "still sending" if body is None else "body too slow: still sending"
                     raise FetchError(f"{label}: {slow} after {self.deadline:.0f} s (the request's time limit)") \
@@ -510,11 +522,19 @@ class PoliteClient:
         self.http.close()
 
 
-def _answered(message: str) -> FetchError:
-    """The error for an answer that came whole but cannot be used (FetchError.answered): the server is up."""
-    error = FetchError(message)
-    error.answered = True
-    return error
+def unsendable_header(headers: dict) -> str | None:
+    """The name of the first header no request can carry, as httpx encodes it (ASCII) and h11 checks it; None when all
+    can be sent."""
+    import h11
+
+    for name, value in headers.items():
+        try:
+            if isinstance(value, str):
+                value.encode("ascii")
+            h11.Request(method="GET", target="/", headers=[(name, value)], http_version="1.0")  # 1.0: no Host needed
+        except (UnicodeEncodeError, h11.LocalProtocolError):
+            return str(name)[:100]
+    return None
 
 
 def _label(request: httpx.Request, redact: bool = False) -> str:

@@ -20,12 +20,12 @@ from pydantic import ValidationError
 
 from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures, time_budget
 from affiliate_matrix.errors import FetchError
-from affiliate_matrix.netguard import on_this_machine, origin_policy
+from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
-                                     WaitBudget, WaitsSpent)
+                                     UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent)
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
 from affiliate_matrix.storage import ObjectStore
 
@@ -39,10 +39,15 @@ MAX_FAILURES = 1000
 # vain, and at Awin's 20 calls a minute a listing's worth of them ran past the function's 15 minutes, losing the items
 # read before; ended here, those are kept (the run incomplete, withdrawing nothing). Answers the API means (a 404) do
 # not count, nor answers it cannot use (a redirect to a malformed Location, a body past the cap or not in its
-# Content-Encoding: FetchError.answered): the API is up, and the same items would stop every sync at the same place.
+# Content-Encoding: UnusableAnswer): the API is up, and the same items would stop every sync at the same place. Nor do
+# our own refusals, which end the sync at once (ENDS_THE_SYNC): a header we cannot send, an address the policy refuses.
 ITEMS_UNANSWERED_IN_A_ROW = 5
 # What an error status on a sync's first request most likely means, and what to check: said only there (a 404 on a
 # later page, or on one item's details, is that page's or item's, not a wrong address)
+# What an item's request raises rather than hand back as that item's failure: every other request would meet it too.
+# Refused credentials and a spent wait budget; a request header we cannot send (our configuration's fault); the API's
+# host resolving to an address the policy refuses (its DNS changed under the sync: a refusal, not a network failure).
+ENDS_THE_SYNC = (CredentialsRefused, WaitsSpent, UnsendableHeader, RefusedAddress)
 FIRST_ANSWER_HINTS = {
     403: "the provider refused this account the request: check that the account has access to this API "
          "(its permissions or plan)",
@@ -110,8 +115,8 @@ class Api:
     async def item(self, method: str, path: str, *, secret: bool = False, **kwargs) -> ApiResponse | ItemFailed:
         """A request as `request` makes it, for one item of a listing (a programme's details): no usable answer is
         that item's failure, an ItemFailed naming the request and its raw answer, for the plugin to yield in place
-        of the item's listing. Refused credentials and a spent wait budget still raise: every other request would be
-        refused too."""
+        of the item's listing. Refused credentials, a spent wait budget and our own refusals (ENDS_THE_SYNC) still
+        raise: every other request would be refused too."""
         fetched_at = datetime.now(UTC)
         target, raw_key, answered = self.client.build(method, path, **kwargs).url, None, True
         try:
@@ -141,10 +146,11 @@ class Api:
                 data = self.source.decode(response.body)
             except ValueError as exc:
                 raise ParseError(f"{label}: {exc}{_what_came(response)}") from None
-        except (CredentialsRefused, WaitsSpent):
+        except ENDS_THE_SYNC:
             raise
         except (FetchError, ParseError) as exc:
-            return ItemFailed(str(target), exc, raw_key or None, unanswered=not (answered or exc.answered))
+            return ItemFailed(str(target), exc, raw_key or None,
+                              unanswered=not (answered or isinstance(exc, UnusableAnswer)))
         answer = ApiResponse(response.url, response.status, data, raw_key, fetched_at)
         if not secret:
             self.fetched.append(Fetched(answer.url, raw_key, False))
@@ -206,6 +212,9 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
         reason = str(exc) + (f"; give its key the provider's current values (amx keys rotate "
                              f"{connection.credentials_path}, which tests them) or, once the account is fixed at the "
                              f"provider, test it again (amx connections test {connection.id})" if refused else "")
+        if isinstance(exc, RefusedAddress):  # the name's DNS changed under the sync: not retried as a network fault
+            reason += ("; refused by the address policy (no request goes to a non-public address), not a network "
+                       "failure: the sync ended here, and asking again would not change it while the name resolves so")
         items.append(Failure(connection.id, "fetch", reason, exc.raw_key, refused=refused,
                              out_of_time=isinstance(exc, WaitsSpent)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown

@@ -337,3 +337,34 @@ def test_vault_not_answering_at_renewal_serves_cached_reads(own_openbao):
         assert store.read("slow/a").data == {"k": "v"}  # the renewal timed out: the copy read a moment ago
     finally:
         own_openbao.process.send_signal(signal.SIGCONT)
+
+
+@pytest.mark.slow
+def test_a_store_call_and_the_token_renewal_before_it_share_one_time_bound(openbao, monkeypatch):
+    """A renewal and the read after it each had the request's 5 s: a Vault slow to renew held its caller 10 s. They
+    share the call's one bound, so a renewal that took all of it (on the clock deadlines are kept on, moved by the test
+    as the real server answers) leaves the read none: it is not made, and the read fails closed."""
+    from types import SimpleNamespace
+
+    from affiliate_matrix import netguard
+    from affiliate_matrix.secrets import vault
+
+    store = open_secret_store(Settings(secrets="vault", vault_addr=openbao.url, vault_token=short_lived_token(openbao.url),
+                                       vault_token_ttl_s=3600))
+    store.write("bound/a", {"k": "v"})
+    clock = ManualClock()
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=clock))
+    renew, renewed = store.client.auth.token.renew_self, []
+
+    def slow_renewal(**kwargs):
+        answer = renew(**kwargs)
+        renewed.append(answer["auth"]["lease_duration"])
+        clock.advance(vault.REQUEST_TIMEOUT_S)  # the whole bound taken
+        return answer
+
+    monkeypatch.setattr(store.client.auth.token, "renew_self", slow_renewal)
+    with pytest.raises(BackendUnavailable, match="failing closed"):
+        store.read("bound/a", outage_copy=False)
+    assert renewed  # the renewal was made, and answered
+    monkeypatch.setattr(store.client.auth.token, "renew_self", renew)
+    assert store.read("bound/a").data == {"k": "v"}  # a renewal leaving it time: the read is made

@@ -141,3 +141,22 @@ def test_a_host_kept_under_its_key_before_hashes_is_still_known_and_its_review_d
     assert decide(rt, "::1", accept=False) is None
     assert rt.store.head("discovery/review/__1.json") is None and rt.store.head(review_key("::1")) is None
     assert known_domains(rt, ["::1"]) == {"::1"}  # decided: seen under its new key
+
+
+@pytest.mark.slow
+def test_the_sites_a_run_has_judged_are_listed_once_not_asked_for_one_by_one(s3_settings, tmp_path):
+    """Each candidate's decision was asked for under each of its keys: up to two GETs a candidate, thousands for a run
+    of many niches. The decisions are listed once; only one under a key another host's may share is read, to see
+    whose it is. The same hosts are judged as before, a hashed key's and a shared old key's alike."""
+    from affiliate_matrix.discovery.run import known_domains, remember
+
+    rt = Runtime("test", s3_settings.model_copy(update={"data_dir": tmp_path}))
+    judged = [f"shop{n:03d}.com" for n in range(40)] + ["::1", "x" * 300 + ".test"]
+    for domain in judged:
+        remember(rt, domain, {"domain": domain, "outcome": "rejected"})
+    before_hashes = {"domain": "a:b", "outcome": "rejected"}  # kept under its readable part, which "a_b" shares
+    rt.store.put("discovery/seen/a_b.json", json.dumps(before_hashes).encode())
+    calls = []
+    rt.store.client.meta.events.register("before-call.s3", lambda model, **kwargs: calls.append(model.name))
+    assert known_domains(rt, [*judged, "new.com", "a:b", "a_b"]) == {*judged, "a:b"}  # none in the index
+    assert calls.count("ListObjectsV2") == 1 and calls.count("GetObject") == 2, calls  # a_b.json, for each of the two

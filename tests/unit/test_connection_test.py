@@ -98,6 +98,16 @@ def test_a_key_the_provider_refuses_is_answered_as_refused_as_a_missing_one_is(r
     assert refused == missing and len(asked) == 1 and not_asked == []
 
 
+def test_a_key_no_request_can_carry_is_said_to_be_ours_not_the_providers_unreachability(rt):
+    """A key kept with its trailing newline: no request is sent (h11 refuses the header), which the test answered as
+    "reachable: failed", the provider's fault. It names the header (not the key) as what this end must fix."""
+    rt.secrets.write("connections/awin", {"api_token": SECRET + "\n", "publisher_id": "123456"})
+    result, asked = answer_of(rt, "awin", 200, credentials_path="connections/awin")
+    assert named(result) == [("request sent", False)] and asked == []
+    assert "the request header 'Authorization' is not a valid HTTP header value" in result["checks"][0]["detail"]
+    assert "configuration" in result["checks"][0]["detail"]
+
+
 @pytest.mark.parametrize("robots", [False, True], ids=["page", "robots.txt"])
 def test_a_site_asking_to_be_asked_later_is_reachable_and_its_page_not_judged(rt, robots):
     """A directory: its first page, or its robots.txt (which keeps every page unfetched while it says so)."""

@@ -424,7 +424,7 @@ def test_a_body_in_a_coding_not_asked_for_is_refused_naming_it_with_the_body_as_
     """Only gzip and deflate are asked for, and decoded; a server sending brotli or zstd all the same had its bytes
     pass as the page's text, to fail in the parser as a layout it did not know. The page fails naming the coding,
     and its answer is kept as it came, for a crawl to keep raw."""
-    from affiliate_matrix.polite import Undecoded
+    from affiliate_matrix.polite import Undecoded, UnusableAnswer
 
     path = f"/coded/{coding}"
     with pytest.raises(Undecoded, match=rf"{path}: its body is coded as '(br|zstd)' \(its Content-Encoding\), which "
@@ -433,7 +433,7 @@ def test_a_body_in_a_coding_not_asked_for_is_refused_naming_it_with_the_body_as_
     try:
         fetcher().get(f"{server.url}{path}")
     except Undecoded as refused:
-        assert refused.response.body == PAGE and refused.answered
+        assert refused.response.body == PAGE and isinstance(refused, UnusableAnswer)
     assert {request.headers["accept-encoding"] for request in server.hits[path]} == {"gzip, deflate"}
 
 

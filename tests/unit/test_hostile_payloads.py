@@ -404,6 +404,25 @@ def test_a_figure_a_plugin_reads_that_is_no_amount_fails_its_item_naming_the_fie
             programme_listing(programme, details, "https://api.awin.test/x")
 
 
+@pytest.mark.parametrize("epc,said", NO_AMOUNTS)
+def test_an_awin_epc_that_is_no_amount_is_dropped_naming_the_field_and_the_programme_stands(epc, said):
+    """The EPC is a statistic, not the offer: one that is no amount is dropped (logged, naming the field and the
+    value), the programme read all the same. It was taken as it came, past the one reader of a source's numbers
+    (sources.amount): 'call us' went on as the programme's epc_90d."""
+    from affiliate_matrix.sources.awin import programme_listing
+
+    programme = {"id": 7, "name": "Shop", "currencyCode": "EUR"}
+    with capture_logs() as logs:
+        listing = programme_listing(programme, {"kpi": {"epc": epc, "approvalPercentage": 80}},
+                                    "https://api.awin.test/x")
+    assert "epc_90d" not in listing.extra and "epc_currency" not in listing.extra
+    assert listing.extra["approval_rate"] == "0.8"
+    (dropped,) = [entry for entry in logs if entry["event"] == "awin.figure_dropped"]
+    assert dropped["field"] == "epc" and f"programme 7: epc is {said}" in dropped["problem"]
+    read = programme_listing(programme, {"kpi": {"epc": "0.2100"}}, "https://api.awin.test/x")
+    assert (read.extra["epc_90d"], read.extra["epc_currency"]) == ("0.21", "EUR")  # an amount, as amounts are kept
+
+
 def test_an_offervault_payout_of_1e30_fails_that_offer_beside_its_answer_and_the_rest_is_read(rt, offervault):
     page = json.loads((offervault / "search-12-1.json").read_text())
     page["offers"][0]["usdAmount"] = 1e30

@@ -331,6 +331,18 @@ def test_a_deadline_within_one_that_ends_sooner_ends_with_it(silent_name_server,
         _GuardedBackend(never).connect_tcp("silent.test", 443, timeout=5.0)
 
 
+def test_a_wait_fits_only_when_it_ends_before_the_deadline_not_at_it(monkeypatch):
+    """The one rule every retry loop of ours waits by (polite, S3, the Broker, OpenSearch): each wrote its own
+    comparison of the wait with the time left. A wait ending exactly at the deadline leaves the request after it no
+    time: it is not waited."""
+    from affiliate_matrix.netguard import wait_fits
+
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=ManualClock()))  # what is left is what was set
+    assert wait_fits(3600.0)  # outside any deadline
+    with deadline(2.0):
+        assert wait_fits(1.5) and not wait_fits(2.0) and not wait_fits(2.5)
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "93.184.215.14", "::1", "2001:db8::1", "::ffff:10.0.0.1"])
 def test_an_address_literal_resolves_as_before_without_a_thread(host, monkeypatch):
     """Every lookup started a thread, an address literal's too, though it needs no name server to wait for."""

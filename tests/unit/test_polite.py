@@ -416,3 +416,50 @@ def test_a_request_with_a_total_time_is_not_retried_past_it(monkeypatch):
         client.request("GET", "http://127.0.0.1:9/")  # the discard port: nothing listens there
     client.close()
     assert time.sleeps == []  # no wait before a retry either
+
+
+class ItemsOnly(Plain):
+    """An API read an item at a time (each a request of its own), with a bearer key."""
+
+    credential_keys = ("api_token",)
+
+    def auth_headers(self, credentials):
+        return {"Authorization": f"Bearer {credentials['api_token']}"}
+
+    async def listings(self, api, credentials):
+        for _ in range(8):
+            answer = await api.item("GET", "/gone")
+            yield (None, answer) if isinstance(answer, Exception) else (answer, answer.data)
+
+
+@pytest.mark.parametrize("token,allow_loopback,said", [
+    # a key pasted with its trailing newline: h11 refused each request, five "unanswered" took the API for down
+    ("s3cr3t\n", True, "the request header 'Authorization' is not a valid HTTP header value"),
+    # the API's host resolving to an address the policy refuses (its DNS changed under the sync): retried as no answer
+    ("s3cr3t", False, "resolves to a non-public address (loopback); refused by the address policy"),
+])
+def test_a_request_we_refuse_to_make_ends_the_sync_at_once_saying_whose_refusal_it_is(server, tmp_path, token,
+                                                                                      allow_loopback, said):
+    """Our own refusals were counted as requests nobody answered: the sync asked five times, then said the API was down.
+    They are the same for every request: the sync ends at the first, saying what refused it, never the key."""
+    from affiliate_matrix.connections import Connection
+    from affiliate_matrix.sync import sync
+
+    connection = Connection(id="items", source="awin", base_url=server.url, rate_limit_per_s=50)
+    (failure,) = sync(ItemsOnly(server.url), connection, {"api_token": token}, LocalObjectStore(tmp_path),
+                      allow_loopback, time_limit_s=60)
+    assert failure.stage == "fetch" and said in failure.reason, failure.reason
+    assert "in a row got no answer" not in failure.reason and "s3cr3t" not in failure.reason
+    assert not server.hits  # nothing was asked
+
+
+def test_an_answer_that_cannot_be_used_is_one_kind_of_error_whatever_was_wrong_with_it(server, tmp_path):
+    """The server answered, unusably: one class says so (the sync counts it as answered), for a body in a coding not
+    asked for as for the rest."""
+    from affiliate_matrix.polite import Undecoded, UnusableAnswer
+
+    for path, kind in (("/to-malformed", UnusableAnswer), ("/not-gzip", UnusableAnswer),
+                       ("/huge-declared", UnusableAnswer), ("/coded/br", Undecoded)):
+        with pytest.raises(kind) as caught:
+            call(api(server, tmp_path, FakeTime(), HostLimits()), path)
+        assert isinstance(caught.value, UnusableAnswer)

@@ -243,7 +243,7 @@ def known_domains(rt, domains: list[str]) -> set[str]:
             if result.next_cursor is None:
                 break
             query = query.replaced(cursor=result.next_cursor)
-    return known | {d for d in domains if _judged(rt, d)}
+    return known | judged_domains(rt, domains)
 
 
 def domain_key(domain: str) -> str:
@@ -288,16 +288,31 @@ def _for(found: dict, domain: str) -> bool:
         return False
 
 
-def _judged(rt, domain: str) -> bool:
-    """Whether a run has judged the host: a decision of its own under either of its keys (a damaged one counts, as
-    any object at its key did)."""
+def judged_domains(rt, domains: list[str]) -> set[str]:
+    """The hosts a run has judged: a decision of its own under either of its keys (a damaged one counts, as any object
+    at its key did). The decisions are listed once (a request per thousand on S3), not asked for two per host; only a
+    decision under a key another host's may share (`_maybe_shared`) is read, to see whose it is."""
+    if not domains:
+        return set()
+    listed = set(rt.store.list("discovery/seen/"))
+    return {domain for domain in domains if any(
+        key in listed and (not _maybe_shared(key) or _decision_for(rt, key, domain)) for key in _keys("seen", domain))}
+
+
+def _maybe_shared(key: str) -> bool:
+    """Whether another host's decision may be under `key`: a plain key with a '_' (what a character a key cannot hold
+    became) or of 200 characters (where a long host was cut) may be a key before hashes (`_keys`); a hashed key ('=')
+    is its host's alone, and so is any other plain key."""
+    name = key.rpartition("/")[2].removesuffix(".json")
+    return "=" not in name and ("_" in name or len(name) >= 200)
+
+
+def _decision_for(rt, key: str, domain: str) -> bool:
+    """Whether the decision under `key` is the host's (a damaged one counts: whose it is cannot be read)."""
     from affiliate_matrix.storage import read_json
 
-    for key in _keys("seen", domain):
-        found, etag, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "a JSON object")
-        if etag is not None and (found is None or _for(found, domain)):
-            return True
-    return False
+    found, etag, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "a JSON object")
+    return etag is not None and (found is None or _for(found, domain))
 
 
 def seen_key(domain: str) -> str:

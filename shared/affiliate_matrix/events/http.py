@@ -24,7 +24,7 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, FetchError
 from affiliate_matrix.events import Event, EventBus
-from affiliate_matrix.netguard import bounded_client, deadline, time_left
+from affiliate_matrix.netguard import bounded_client, deadline, wait_fits
 
 RETRIABLE = {401, 404, 409, 429, 500, 502, 503, 504}
 REFUSED_US = {401, 403}  # the Broker refused this function's identity (its token, or an EventPolicy)
@@ -83,7 +83,7 @@ class HttpBus(EventBus):
 
         def within_time_limit(state) -> None:
             """Give up, unretried, when the wait before the next attempt would end past the publish's time limit."""
-            if state.upcoming_sleep >= time_left():
+            if not wait_fits(state.upcoming_sleep):
                 raise BackendUnavailable(f"broker did not accept event {event.id}: {state.outcome.exception()}, not "
                                          f"tried again: waiting {state.upcoming_sleep:.4g} s more would pass the "
                                          f"publish's {self.total:.4g} s time limit")

@@ -31,9 +31,9 @@ UNREACHABLE = (requests.ConnectionError, requests.Timeout)
 UNAVAILABLE = (*UNREACHABLE, hv.VaultDown, hv.InternalServerError, hv.BadGateway)
 
 
-# How long one request to Vault may take in all: a secret, a token's lookup or renewal, a login are small, and a
-# healthy Vault answers them in milliseconds. A store call makes one (and, once a third of the token's TTL is left, its
-# renewal one more).
+# How long one store call to Vault may take in all: a secret, a token's lookup or renewal, a login are small, and a
+# healthy Vault answers them in milliseconds. A store call makes one request, and the token's lookup, renewal (once a
+# third of its TTL is left) or login before it shares its bound: they took one each, 10 s of a caller waiting.
 REQUEST_TIMEOUT_S = 5
 
 
@@ -181,8 +181,9 @@ class VaultSecretStore(SecretStore):
             raise unavailable(what, exc) from None
 
     def _op(self, fn, what: str):
-        self._ensure_token()
-        return self._call(fn, what)
+        with deadline(REQUEST_TIMEOUT_S):  # within the caller's when it ends sooner (netguard.deadline)
+            self._ensure_token()
+            return self._call(fn, what)
 
     def check(self) -> None:
         """A ConfigError naming the setting when nothing answers at the address (with a retry_after: a wrong address,

@@ -34,7 +34,7 @@ from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError
 
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, NotFoundError, tls_reason,
                                     without_credentials)
-from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, time_left, unanswered_as
+from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, unanswered_as, wait_fits
 from affiliate_matrix.storage import TOMBSTONED, ObjectStore, StoredObject, check_conditional_delete, check_key
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -95,8 +95,8 @@ def _retry_within_deadline(client) -> None:
     retries = standard.register_retry_handler(client, max_attempts=ATTEMPTS)  # its unique id is taken: not registered
 
     def needs_retry(**kwargs) -> float | None:
-        wait, left = retries.needs_retry(**kwargs), time_left()
-        return None if wait is not None and left is not None and wait >= left else wait
+        wait = retries.needs_retry(**kwargs)
+        return wait if wait is None or wait_fits(wait) else None
 
     client.meta.events.register("needs-retry.s3", needs_retry)
 

@@ -5,7 +5,10 @@ from decimal import Decimal
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, ParseError, amount, attempt, register, shaped
+
+log = get_logger()
 
 
 @register
@@ -64,15 +67,23 @@ def programme_listing(programme: dict, details: dict, url: str) -> Listing:
             "approval_rate": _share(kpi.get("approvalPercentage"), f"programme {programme['id']}: approvalPercentage"),
             "conversion_rate": _share(kpi.get("conversionRate"), f"programme {programme['id']}: conversionRate"),
             "validation_days": kpi.get("validationDays"), "average_payment_days": kpi.get("averagePaymentTime"),
-            **_epc(kpi.get("epc"), currency)}.items() if v is not None},
+            **_epc(kpi.get("epc"), currency, programme["id"])}.items() if v is not None},
     )
 
 
-def _epc(epc, currency: str | None) -> dict:
+def _epc(epc, currency: str | None, programme_id) -> dict:
     """Awin's EPC (commission earned by publishers over clicks, one of the figures its Awin Index weighs over the
     previous 3 months) as the program's 3-month EPC, in the programme's currency: Awin's figures for a programme are
-    in its currency, as its commission amounts. Where Awin names no currency, no EPC (no currency is assumed)."""
-    return {"epc_90d": epc, "epc_currency": currency} if epc is not None and currency else {}
+    in its currency, as its commission amounts. Where Awin names no currency, no EPC (no currency is assumed). One that
+    is no amount (sources.amount) is dropped, logged naming the field: a statistic, not the offer, so the rest of the
+    programme stands."""
+    if epc is None or not currency:
+        return {}
+    try:
+        return {"epc_90d": amount(epc, f"programme {programme_id}: epc"), "epc_currency": currency}
+    except ParseError as exc:
+        log.warning("awin.figure_dropped", field="epc", programme_id=str(programme_id)[:100], problem=str(exc))
+        return {}
 
 
 def _share(percent, what: str) -> float | None:
