@@ -720,6 +720,7 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     ("/changes?since=2026-11-21T00:00:00", 400), ("/changes?change=gone", 400),  # created, updated or removed ("/merchants/..%2Fetc", 400),
     ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 404), ("/assets/../x", 404),
     ("/nowhere", 404), ("/programs/", 404), ("/programs/p_ffffffffffffffff/x", 404),
+    ("/programs?network=c%FFj", 400), ("/merchants?q=host%ED%A0%80", 400),  # not UTF-8: searched as the escapes' text
 ])
 def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, status):
     sign_in(app, rt)

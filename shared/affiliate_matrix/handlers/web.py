@@ -35,7 +35,7 @@ from werkzeug.http import dump_cookie
 from affiliate_matrix import flags
 from affiliate_matrix.auth import SESSION_TTL, close_session, open_session, session_token_id
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
-from affiliate_matrix.handlers import serve
+from affiliate_matrix.handlers import query_of, serve
 from affiliate_matrix.web import render
 
 SESSION, CSRF = "amx_session", "amx_csrf"  # named __Host-amx_… where the cookies are Secure (Page.prefix)
@@ -99,7 +99,7 @@ def dispatch(rt, request, page):
     token_id = session_token_id(rt, page.cookie_value(SESSION))
     flags.bind(rt.flags.config, token_id)  # the same flag buckets as the token's API calls
     page.signed_in = True
-    args = render.filled(request.args)
+    args = render.filled(query_of(request))
     if path in ("/", ""):
         return page.redirect("/programs")
     # The index's pages, through the programs API's code: loaded here, so signing in (a browser's first
@@ -144,8 +144,8 @@ def dispatch(rt, request, page):
 
 def sign_in(rt, request, page):
     if request.method in ("GET", "HEAD"):
-        return page.render("signin.html", next=render.local_path(render.once(request.args, "next")),
-                           refused="refused" in request.args)
+        args = query_of(request)
+        return page.render("signin.html", next=render.local_path(render.once(args, "next")), refused="refused" in args)
     if request.method != "POST":
         raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
     page.check_csrf()  # before anything else of the form is read
