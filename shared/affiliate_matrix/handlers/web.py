@@ -35,7 +35,7 @@ from werkzeug.http import dump_cookie
 from affiliate_matrix import flags
 from affiliate_matrix.auth import SESSION_TTL, close_session, open_session, session_token_id
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
-from affiliate_matrix.handlers import query_of, serve
+from affiliate_matrix.handlers import query_of, serve, utf8_urlencoded
 from affiliate_matrix.web import render
 
 SESSION, CSRF = "amx_session", "amx_csrf"  # named __Host-amx_… where the cookies are Secure (Page.prefix)
@@ -217,7 +217,8 @@ class Page:
         declared = self.request.content_length or 0
         if declared > FORM_LIMIT or len(raw := self.request.stream.read(FORM_LIMIT + 1)) > FORM_LIMIT:
             raise InvalidInput(f"the form is larger than {FORM_LIMIT} bytes")
-        self.form = MultiDict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        utf8_urlencoded(raw)  # else read with U+FFFD for what it held: a `next` of /programs%FF led to a 404
+        self.form = MultiDict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         origin = self.request.headers.get("Origin")
         if origin is not None and origin != self.origin():
             raise InvalidInput(f"the form was sent from another origin ({origin[:80]})")
