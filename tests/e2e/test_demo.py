@@ -72,7 +72,8 @@ def test_every_recorded_source_is_scraped_with_a_bar_each(runs, columns):
     step = section(runs[columns], 1)
     for source in DIRECTORIES + NETWORKS:
         expected = EXPECTED[source]
-        counts = f"{expected['pages']} pages · {len(expected['records'])} listings"
+        pages, listings = expected["pages"], len(expected["records"])  # clickbank's is one page: "1 page", not "1 pages"
+        counts = f"{pages} page{'s' * (pages != 1)} · {listings} listing{'s' * (listings != 1)}"
         (line,) = [line for line in step.splitlines() if line.startswith(source + " ")]
         assert "━" in line and counts in line, line
         assert ("unreadable" in line) == bool(expected["parse_errors"])
@@ -164,8 +165,12 @@ def test_its_connections_are_left_disabled_saying_why_and_verify_asks_none_of_th
     for source in DIRECTORIES + NETWORKS:
         connection = load_connection(runs["rt"].store, f"demo-{source}")[0]
         assert not connection.enabled and "recorded site" in connection.disabled_reason, connection
+        # its runs are kept as `amx scrape`'s are: the list said "last sync —", never synced, right after the demo's
+        last = connection.last_sync
+        assert last is not None and last.pages and last.records == len(EXPECTED[source]["records"]), connection
     listed = amx("connections", "list", cwd=runs["cwd"], columns=200)
     assert listed.returncode == 0 and "no (the demo's" in listed.stdout, listed.stdout
+    assert " — " not in "".join(line for line in listed.stdout.splitlines() if line.startswith("│ demo-")), listed.stdout
     verified = amx("verify", cwd=runs["cwd"], columns=200)
     assert verified.returncode == 0 and verified.stdout.startswith("checked 0:"), verified.stdout + verified.stderr
 

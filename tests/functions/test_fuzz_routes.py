@@ -64,3 +64,47 @@ def test_no_route_answers_hostile_input_with_a_5xx_or_a_traceback(environment, c
     logged = capsys.readouterr()
     assert response.status_code < 500, f"{method.upper()} {target[:300]} -> {response.status_code}: {answer[:500]}"
     assert_no_traceback(answer, logged.out, logged.err)
+
+
+EXPLORER_PAGES = ["/programs", "/programs/export", "/programs/{id}", "/merchants", "/merchants/{id}", "/changes",
+                  "/graph", "/signin", "/signout", "/assets/{id}", "/"]
+EXPLORER_PARAMETERS = ["q", "category", "network", "source", "country", "status", "kind", "commission_type",
+                       "payout_method", "flat_currency", "epc_currency", "min_commission_percent", "min_commission_flat",
+                       "min_cookie_days", "min_epc", "epc_window", "sort", "limit", "page", "cursor", "format", "excel",
+                       "since", "field", "change", "program_id", "merchant", "next", "refused"]
+
+
+@pytest.fixture(scope="module")
+def signed_in_explorer(environment):
+    """The web function's client with a session: its pages are answered, not redirected to the sign-in."""
+    import re
+
+    from affiliate_matrix.auth import create_token
+
+    apps, _, rt = environment
+    csrf = re.search(r'name="csrf" value="([^"]+)"', apps["web"].get("/signin").get_data(as_text=True)).group(1)
+    signed = apps["web"].post("/signin", data={"token": create_token(rt.secrets, "read"), "csrf": csrf})
+    assert signed.status_code == 303 and apps["web"].get("/programs").status_code == 200
+    return apps["web"]
+
+
+@pytest.mark.parametrize("template", EXPLORER_PAGES)
+@given(data=st.data())
+@FUZZ
+def test_no_page_of_the_explorer_answers_hostile_input_with_a_5xx_or_a_traceback(signed_in_explorer, capsys, template,
+                                                                                data):
+    """The web function has no route table (its pages are not in an OpenAPI document), so the test above sends it
+    only its unknown paths: its pages get their own hostile paths, parameters, forms and Referers here."""
+    path = template.replace("{id}", quote(data.draw(path_parts(), label="id"), safe=""))
+    query = data.draw(st.lists(st.tuples(st.sampled_from(EXPLORER_PARAMETERS), text()), max_size=4), label="query")
+    target = path + ("?" + urlencode(query, encoding="utf-8", errors="surrogatepass") if query else "")
+    method = data.draw(st.sampled_from(["get", "head", "post"]), label="method")
+    referer = data.draw(st.sampled_from(["", "http://localhost/programs?q=a", "http://localhost//evil.example",
+                                         "http://localhost/\\evil", "http://evil.example/programs"]), label="Referer")
+    form = data.draw(bodies(), label="form") if method == "post" else None
+    response = getattr(signed_in_explorer, method)(target, data=form, headers={
+        "Referer": referer, "Content-Type": "application/x-www-form-urlencoded"})
+    answer = response.get_data(as_text=True)
+    logged = capsys.readouterr()
+    assert response.status_code < 500, f"{method.upper()} {target[:300]} -> {response.status_code}: {answer[:500]}"
+    assert_no_traceback(answer, logged.out, logged.err)

@@ -481,3 +481,19 @@ def test_nan_or_infinity_in_a_body_is_refused_not_stored_as_null(admin_env, cons
 def test_nan_in_event_data_is_refused_naming_it(admin_env):
     answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data='{"n": NaN}')
     refused(answer, 400, "event data holds NaN, which is no JSON number")
+
+
+@pytest.mark.parametrize("function,path,name", [
+    ("programs", "/programs?network=c%FFj", "network"),  # not UTF-8: read as the text "c%FFj"
+    ("programs", "/programs?q=host%ED%A0%80", "q"),  # a lone surrogate in UTF-8's form
+    ("programs", "/merchants?q=%C3", "q"),  # a sequence cut short
+    ("programs", "/changes?since=2026-12-01&field=%E9", "field"),  # Latin-1 'é'
+    ("triggers", "/activations?rule_id=r%FF", "rule_id"),
+    ("connections", "/connections?x%FF=1", "x%FF"),  # a name too, shown as sent
+])
+def test_a_query_value_that_is_not_utf8_is_refused_naming_its_parameter_not_searched_as_its_escapes(
+        admin_env, function, path, name):
+    """Werkzeug reads a percent-escape that is not UTF-8 as its own text: `network=c%FFj` searched for the network
+    'c%FFj', which no program has, and answered an empty result, as if the client had asked for that; others were
+    refused quoting an escape the client never wrote as text."""
+    refused(client(function).get(path, headers=admin_env["admin"]), 400, f"{name!r} is not UTF-8")

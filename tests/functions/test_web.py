@@ -186,6 +186,17 @@ def test_sign_in_never_redirects_off_site(app, rt):
     assert 'name="next" value="/programs"' in page.text
 
 
+def test_a_sign_in_link_or_form_that_is_not_utf8_is_refused_naming_the_field(app, rt):
+    """A form's bytes that are not UTF-8 were read as U+FFFD: `next=/programs%FF` signed in and sent the browser to
+    /programs%EF%BF%BD, a page that is not there."""
+    form = f"token={create_token(rt.secrets, 'read')}&csrf={csrf_of(app)}&next=/programs%FF"
+    answer = app.post("/signin", data=form, content_type="application/x-www-form-urlencoded")
+    assert answer.status_code == 400 and "&#39;next&#39; is not UTF-8" in answer.text, answer.text[-600:]
+    assert "Set-Cookie" not in answer.headers or "amx_session=" not in answer.headers.get("Set-Cookie", "")
+    link = app.get("/signin?next=/programs%FF")
+    assert link.status_code == 400 and "&#39;next&#39; is not UTF-8" in link.text
+
+
 def test_a_sign_in_link_or_form_with_two_next_values_is_refused_not_guessed(app, rt):
     """`/signin?next=a&next=b` went to the first after signing in: which of two a proxy, a cache and we read
     differs, so it is refused naming it, as the API and the other pages refuse a parameter given twice."""
@@ -720,6 +731,7 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     ("/changes?since=2026-11-21T00:00:00", 400), ("/changes?change=gone", 400),  # created, updated or removed ("/merchants/..%2Fetc", 400),
     ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 404), ("/assets/../x", 404),
     ("/nowhere", 404), ("/programs/", 404), ("/programs/p_ffffffffffffffff/x", 404),
+    ("/programs?network=c%FFj", 400), ("/merchants?q=host%ED%A0%80", 400),  # not UTF-8: searched as the escapes' text
 ])
 def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, status):
     sign_in(app, rt)

@@ -6,8 +6,10 @@ import shutil
 import tempfile
 from collections import Counter
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
+from affiliate_matrix.cli.common import counted
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection, update_connection
 from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
@@ -21,6 +23,7 @@ from affiliate_matrix.rules.model import Rule, checked
 from affiliate_matrix.rules.store import disable_rule, save_rule
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.sources import get_source
+from affiliate_matrix.sync_requests import record_run
 
 # The change the demo makes to its own copy of a recorded site: (source, page path, before, after).
 CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60% of the first payment")
@@ -36,7 +39,7 @@ def connection_id(source: str) -> str:
 
 
 def counts_text(counts: Counter) -> str:
-    parts = [f"{counts['pages']} pages", f"{counts['records']} listings"]
+    parts = [counted(counts["pages"], "page"), counted(counts["records"], "listing")]
     if counts["failures"]:
         parts.append(f"{counts['failures']} unreadable")
     return " · ".join(parts)
@@ -109,9 +112,16 @@ class Story:
                     counts[kind] += 1
                     bar.update(task, advance=kind == "pages", counts=counts_text(counts))
 
-                self.reports[source] = scrape(self.rt, self.connect(source), on_item=seen)
+                self.reports[source] = self.scraped(self.connect(source), on_item=seen)
                 done = max(self.reports[source].pages, 1)
                 bar.update(task, total=done, completed=done, counts=counts_text(counts))
+
+    def scraped(self, cid: str, **options):
+        """A run of the connection, kept in its last_sync as `amx scrape` keeps one (`amx connections list` shows it)."""
+        started = datetime.now(UTC)
+        report = scrape(self.rt, cid, **options)
+        record_run(self.rt, cid, started, report)
+        return report
 
     def programs(self) -> list:
         hits = self.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=MAX_PAGE)).hits
@@ -157,7 +167,7 @@ class Story:
         path.write_text(text.replace(before, after), encoding="utf-8")
         self._second_pass = True
         try:
-            self.second_report = scrape(self.rt, connection_id(source))
+            self.second_report = self.scraped(connection_id(source))
         finally:
             self._second_pass = False
             # its webhook is a placeholder: enabled, `amx up` (the next step) would fire it and post there

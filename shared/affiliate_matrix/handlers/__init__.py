@@ -33,6 +33,29 @@ def json_response(body, status: int = 200, headers: dict | None = None):
             {"Content-Type": "application/json", **(headers or {})})
 
 
+def query_of(request):
+    """The request's query parameters (request.args), refused naming the first parameter whose name or value is not
+    UTF-8 once percent-decoded: Werkzeug reads such an escape as its own text, so `network=c%FFj` searched for a
+    network 'c%FFj' and found none, as if it had been asked for."""
+    utf8_urlencoded(request.query_string)
+    return request.args
+
+
+def utf8_urlencoded(raw: bytes) -> None:
+    """InvalidInput naming the first parameter of `raw` (a query string or a form, URL-encoded) whose name or value
+    is not UTF-8 once percent-decoded."""
+    if b"%" in raw or not raw.isascii():
+        from urllib.parse import unquote_to_bytes
+
+        for pair in raw.split(b"&"):
+            try:
+                unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                name = pair.partition(b"=")[0].decode("latin-1")[:80]
+                raise InvalidInput(f"{name!r} is not UTF-8 once percent-decoded: percent-encode the UTF-8 bytes of "
+                                   "its name and value") from None
+
+
 def body_of(request, limit: int = 64 * 1024) -> dict:
     """The JSON object in a request body, read no further than `limit` bytes. A body without a Content-Type
     is read as JSON; one declared as something else (text/plain, a form: what a page of another site may

@@ -35,7 +35,7 @@ from werkzeug.http import dump_cookie
 from affiliate_matrix import flags
 from affiliate_matrix.auth import SESSION_TTL, close_session, open_session, session_token_id
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
-from affiliate_matrix.handlers import serve
+from affiliate_matrix.handlers import query_of, serve, utf8_urlencoded
 from affiliate_matrix.web import render
 
 SESSION, CSRF = "amx_session", "amx_csrf"  # named __Host-amx_… where the cookies are Secure (Page.prefix)
@@ -99,7 +99,7 @@ def dispatch(rt, request, page):
     token_id = session_token_id(rt, page.cookie_value(SESSION))
     flags.bind(rt.flags.config, token_id)  # the same flag buckets as the token's API calls
     page.signed_in = True
-    args = render.filled(request.args)
+    args = render.filled(query_of(request))
     if path in ("/", ""):
         return page.redirect("/programs")
     # The index's pages, through the programs API's code: loaded here, so signing in (a browser's first
@@ -144,8 +144,8 @@ def dispatch(rt, request, page):
 
 def sign_in(rt, request, page):
     if request.method in ("GET", "HEAD"):
-        return page.render("signin.html", next=render.local_path(render.once(request.args, "next")),
-                           refused="refused" in request.args)
+        args = query_of(request)
+        return page.render("signin.html", next=render.local_path(render.once(args, "next")), refused="refused" in args)
     if request.method != "POST":
         raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
     page.check_csrf()  # before anything else of the form is read
@@ -217,7 +217,8 @@ class Page:
         declared = self.request.content_length or 0
         if declared > FORM_LIMIT or len(raw := self.request.stream.read(FORM_LIMIT + 1)) > FORM_LIMIT:
             raise InvalidInput(f"the form is larger than {FORM_LIMIT} bytes")
-        self.form = MultiDict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        utf8_urlencoded(raw)  # else read with U+FFFD for what it held: a `next` of /programs%FF led to a 404
+        self.form = MultiDict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         origin = self.request.headers.get("Origin")
         if origin is not None and origin != self.origin():
             raise InvalidInput(f"the form was sent from another origin ({origin[:80]})")
