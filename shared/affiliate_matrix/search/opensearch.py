@@ -27,7 +27,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, end_moves,
-    exact_value, expansions, migration_holder, migration_running, narrowed, paired, previous_version, ranges_of,
+    exact_value, expansions, migration_holder, migration_label, migration_running, narrowed, paired, ranges_of,
     record_moves, searched_words, upgraded, validate_query, whole_value,
 )
 
@@ -492,7 +492,7 @@ class OpenSearchIndex(SearchIndex):
             # Written before the swap, so a stop after it leaves no old id unrecorded: until the swap, their old ids
             # are still held, so they are not followed (moves.py), and the same migration run again writes them again.
             # The records they end go only after the swap: before, a stop left a new id no program's, its move gone.
-            record_moves(self, spec.name, moved, f"migration of {spec.name} to v{spec.version}", end=False)
+            record_moves(self, spec.name, moved, migration_label(spec.name, spec.version), end=False)
             self.client.indices.update_aliases(body={"actions": [
                 {"remove": {"index": old, "alias": alias}},
                 {"add": {"index": new, "alias": alias, "is_write_index": True}}]})
@@ -504,10 +504,11 @@ class OpenSearchIndex(SearchIndex):
                                              request_timeout=BATCH_TIMEOUT_S)
         self._specs.pop(spec.name, None)
         try:
-            end_moves(self, spec.name, moved)
+            end_moves(self, spec.name, moved, kept_for=spec.version)
         except Exception as exc:  # the migration is live: a stale record is not followed from an id held (moves.py)
             log.warning("index.moves_not_ended", index=spec.name, version=spec.version, error=type(exc).__name__,
-                        reason="the records the swap made stale are left; each names an id the index holds, not followed")
+                        reason="the records the swap made stale are left; each names an id the index holds, not "
+                               f"followed: `amx index migrate {spec.name}` ends them")
         self._ism(old, retire=True)
         return copied
 
@@ -553,8 +554,7 @@ class OpenSearchIndex(SearchIndex):
                 info = item.get("index", {})
                 result.errors.append((str(info.get("_id")), _reason(info.get("error"))))
 
-    def rollback(self, name):
-        version = previous_version(self.status(name))
+    def _point_back(self, name, version):
         alias, current, previous = self._alias(name), self._current(name), f"{self.prefix}-{name}-v{version}"
         self.client.indices.update_aliases(body={"actions": [
             {"remove": {"index": current, "alias": alias}},
@@ -562,7 +562,6 @@ class OpenSearchIndex(SearchIndex):
         self._specs.pop(name, None)
         self._ism(previous, retire=False)
         self._ism(current, retire=True)
-        return version
 
     def _ism(self, index: str, *, retire: bool) -> None:
         """A version the alias left is kept for rollback, then deleted by the ISM policy Terraform
