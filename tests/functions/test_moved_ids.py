@@ -345,6 +345,64 @@ def test_the_cli_shows_a_program_and_a_campaigns_program_named_by_an_old_id(rt):
     assert f"कोमल रसोई (moved to {now.id})" in campaign.output and "not in the index" not in campaign.output
 
 
+def moved_on_before_v16(rt):
+    """v15 holds कोमल रसोई under its old key and id, and Alpha Hosting; the id the migration moves कोमल रसोई to had itself
+    moved on before (an import's record: that id -> Alpha Hosting's), and a change is recorded under each of the two
+    ids: (the program keyed before, its id after the migration, Alpha Hosting)."""
+    kitchen = make_program("कोमल रसोई", commission_text="10% per sale")
+    before, elsewhere = keyed_before_v16(kitchen, "क-मल-रस-ई"), make_program("Alpha Hosting")
+    rt.index.ensure_index(spec_of(15))
+    rt.index.ensure_index(DELTAS_INDEX)
+    assert rt.index.bulk_upsert("programs", [to_document(p) for p in (before, elsewhere)], refresh=True).errors == []
+    record_moves(rt.index, "programs", {kitchen.id: elsewhere.id}, "an import")
+    deltas = [DeltaChange(id=f"d_{i}", program_id=program_id, change="updated", source="test",
+                          at=datetime(2026, 11, 21, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=30, new=90)])
+              for i, program_id in enumerate((before.id, kitchen.id))]
+    rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))
+                                             for d in deltas], refresh=True)
+    return before, kitchen, elsewhere
+
+
+def seen(rt, *program_ids: str) -> dict:
+    """What the API answers for each id (its status and redirect, its change feed), and every move record."""
+    from affiliate_matrix.search import SearchQuery
+
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    answers = {}
+    for program_id in program_ids:
+        shown = app.get(f"/programs/{program_id}", headers=auth)
+        feed = app.get(f"/changes?program_id={program_id}", headers=auth)
+        assert feed.status_code == 200, feed.text
+        answers[program_id] = (shown.status_code, shown.headers.get("Location"),
+                               sorted(item["id"] for item in feed.json["items"]))
+    records = rt.index.search(MOVED_INDEX.name, SearchQuery(size=100)).hits
+    return {"answers": answers, "records": sorted((hit.id, hit.doc["to"], hit.doc["by"]) for hit in records)}
+
+
+def test_a_rollback_leaves_the_moved_ids_as_before_the_migration_and_migrating_again_moves_them_again(rt):
+    """The migration ended the import's record of the id it moved कोमल रसोई to (that id is a program's now), and its
+    rollback put none back: that id was a 404 where it was a redirect, and Alpha Hosting's feed lost the change
+    recorded under it. Now a rollback puts back the records as they were: the API answers as before the migration."""
+    before, kitchen, elsewhere = moved_on_before_v16(rt)
+    ids = (before.id, kitchen.id, elsewhere.id)
+    as_before = seen(rt, *ids)
+    assert as_before["answers"] == {before.id: (200, None, ["d_0"]),
+                                    kitchen.id: (308, f"/programs/{elsewhere.id}", ["d_1"]),
+                                    elsewhere.id: (200, None, ["d_1"])}
+
+    rt.index.migrate(PROGRAMS_INDEX)
+    migrated = seen(rt, *ids)
+    assert migrated["answers"] == {before.id: (308, f"/programs/{kitchen.id}", ["d_0"]),
+                                   kitchen.id: (200, None, ["d_0", "d_1"]), elsewhere.id: (200, None, [])}
+    assert rt.index.finish_migration(PROGRAMS_INDEX) == 0  # nothing left to finish
+
+    assert rt.index.rollback(PROGRAMS_INDEX.name) == 15
+    assert seen(rt, *ids) == as_before
+
+    rt.index.migrate(PROGRAMS_INDEX)  # and again: the same moves
+    assert seen(rt, *ids)["answers"] == migrated["answers"]
+
+
 @pytest.fixture(params=[pytest.param("opensearch", marks=pytest.mark.slow)])
 def rt_opensearch(request, tmp_path, monkeypatch):
     """On OpenSearch alone: the embedded index records the moves in its swap's transaction, so it cannot stop
@@ -394,3 +452,39 @@ def test_a_migration_stopped_before_its_swap_loses_no_move_and_the_same_migratio
     assert rt.index.migrate(PROGRAMS_INDEX) == 2
     assert answers() == {before.id: (308, f"/programs/{kitchen.id}"), kitchen.id: (200, None)}
     assert rt.index.get(MOVED_INDEX.name, f"programs:{kitchen.id}") is None  # the id now a program's moves no more
+
+
+def test_a_migration_stopped_after_its_swap_is_finished_by_migrate_run_again(rt_opensearch):
+    """The migration stops after its alias swap, before it ends the import's record of the id it moved कोमल रसोई to
+    (the record is not followed: that id is a program's). Running it again was refused (the index is at its version)
+    and the record stayed; `amx index migrate` now ends it, once, and a rollback still puts it back."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    rt = rt_opensearch
+    before, kitchen, elsewhere = moved_on_before_v16(rt)
+    ids = (before.id, kitchen.id, elsewhere.id)
+    as_before = seen(rt, *ids)
+
+    def stopped(*args, **kwargs):
+        raise RuntimeError("stopped")
+
+    # A stub: a real stop between one request of the migration and the next cannot be caused from outside it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("affiliate_matrix.search.opensearch.end_moves", stopped)
+        rt.index.migrate(PROGRAMS_INDEX)  # (the swap is done: the stop is a warning, index.moves_not_ended)
+    assert rt.index.get(MOVED_INDEX.name, f"programs:{kitchen.id}") is not None  # left
+
+    runner = CliRunner()
+    finished = runner.invoke(app, ["index", "migrate", "programs"])
+    assert finished.exit_code == 0, finished.output
+    assert "finished its migration: 1 move records it made stale ended" in finished.output
+    assert rt.index.get(MOVED_INDEX.name, f"programs:{kitchen.id}") is None
+    assert seen(rt, *ids)["answers"] == {before.id: (308, f"/programs/{kitchen.id}", ["d_0"]),
+                                         kitchen.id: (200, None, ["d_0", "d_1"]), elsewhere.id: (200, None, [])}
+    again = runner.invoke(app, ["index", "migrate", "programs"])
+    assert again.exit_code == 0 and "nothing to migrate" in again.output and "finished" not in again.output
+
+    assert rt.index.rollback(PROGRAMS_INDEX.name) == 15
+    assert seen(rt, *ids) == as_before

@@ -209,3 +209,23 @@ def test_a_bulk_sends_again_only_the_documents_answered_429_after_a_wait(tmp_pat
     assert (result.indexed, result.errors) == (2, [])
     assert waits.slept == [0.5, 1.0]
     assert [_ids_sent(r) for r in server.requests if r.path == "/_bulk"] == [["a", "b"], ["a", "b"], ["b"]]
+
+
+def test_a_bulk_goes_in_chunks_of_500_documents_or_10_mib_with_each_documents_result_in_its_order(tmp_path):
+    """The chunks opensearch-py's helper made, from the client's own bulk call: 500 documents at most, and no more than
+    10 MiB of request (a chunk is never empty: one larger document goes alone); each document's answer is its own."""
+    def answered(ids):
+        return _items({i: 400 if i == "doc-0700" else 201 for i in ids})
+
+    docs = [{"id": f"doc-{n:04d}"} for n in range(1001)]
+    with _bulk_node([answered] * 3) as server:
+        result = search_index(tmp_path, server).bulk_upsert("things", docs)
+    assert [len(_ids_sent(r)) for r in server.requests if r.path == "/_bulk"] == [500, 500, 1]
+    assert [_ids_sent(r) for r in server.requests if r.path == "/_bulk"][1][0] == "doc-0500"
+    assert (result.indexed, [doc_id for doc_id, _ in result.errors]) == (1000, ["doc-0700"])
+
+    mib = "x" * (4 * 1024 * 1024)  # three of these pass 10 MiB; two do not
+    actions = [{"_index": "amx-things-v1", "_id": f"big-{n}", "_source": {"id": f"big-{n}", "pad": mib}}
+               for n in range(3)]
+    chunks = list(opensearch._chunks(actions, opensearch.OpenSearch().transport.serializer))
+    assert [[action["_id"] for action, _ in chunk] for chunk in chunks] == [["big-0", "big-1"], ["big-2"]]

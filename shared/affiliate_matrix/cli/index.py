@@ -55,6 +55,10 @@ def index_migrate(name: Annotated[Optional[str], typer.Argument(
         # version past the code's is still refused by the migration (older code deployed over newer data).
         if live < spec.version or (name is not None and live != spec.version):
             behind.append(spec)
+        elif live == spec.version and (ended := rt.index.finish_migration(spec)):
+            # a migration to it stopped after its alias swap: the run again that finishes the rest
+            console.print(f"{spec.name}: at v{spec.version}; finished its migration: {ended} move records it made "
+                          "stale ended")
     if not behind:
         console.print(f"{name} is at v{specs[name].version}, the version this code expects: nothing to migrate"
                       if name is not None else "every index is at the version this code expects: nothing to migrate")

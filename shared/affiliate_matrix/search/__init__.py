@@ -572,7 +572,8 @@ class Landings:
 # The ids documents moved from: a migration whose upgrade gives a document another id (programs v16 re-keyed a name in
 # another script), or an import of a file exported before it, records old id -> new id in the step that moves it, so
 # what names the old id (a link, a feed's earlier entries, a campaign) still finds the document (moves.py reads them).
-# A record's id is "<index>:<old id>".
+# A record's id is "<index>:<old id>"; one a migration ended is kept as "<index>@v<version>:<old id>" for its rollback
+# (set_aside).
 MOVED_INDEX = IndexSpec("moved", 1, {"id": "keyword", "index": "keyword", "old": "keyword", "to": "keyword",
                                      "at": "date", "by": "keyword"})
 
@@ -587,11 +588,44 @@ def move_records(name: str, moves: dict[str, str], by: str) -> tuple[list[dict],
     return records, [f"{name}:{new}" for new in set(moves.values()) - set(moves)]
 
 
+def migration_label(name: str, version: int) -> str:
+    """The `by` of the records the migration of `name` to `version` writes: how its end and its rollback find them."""
+    return f"migration of {name} to v{version}"
+
+
+def set_aside(record: dict, version: int) -> dict:
+    """A record the migration to `version` ended, kept for its rollback (restored) under the index `<name>@v<version>`,
+    which no reader follows (moves.py reads the records of the programs index alone)."""
+    kept = f"{record['index']}@v{version}"
+    return {**record, "id": f"{kept}:{record['old']}", "index": kept}
+
+
+def restored(record: dict, name: str) -> dict:
+    """A record of index `name` set aside (set_aside) as it was before the migration ended it."""
+    return {**record, "id": f"{name}:{record['old']}", "index": name}
+
+
+def _records(index: "SearchIndex", filters: dict[str, list]) -> list[dict]:
+    """Every move record matching `filters`, page after page (none before any id has moved)."""
+    from affiliate_matrix.errors import NotFoundError
+
+    query, found = SearchQuery(filters=filters, size=MAX_PAGE), []
+    while True:
+        try:
+            result = index.search(MOVED_INDEX.name, query)
+        except NotFoundError:
+            return found
+        found += [hit.doc for hit in result.hits]
+        if not result.next_cursor:
+            return found
+        query = query.replaced(cursor=result.next_cursor)
+
+
 def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str, *, end: bool = True) -> None:
     """`moves` recorded (move_records) through the port, for a writer that has no transaction around its move: an
     import once it has written the programs (a record never names one not written). With end=False, only written:
     a migration on OpenSearch writes them before its alias swap (a record whose old id is still held is not followed:
-    moves.py) and deletes the records they make stale only after it (end_moves)."""
+    moves.py) and ends the records they make stale only after it (end_moves)."""
     records, _ = move_records(name, moves, by)
     if not records:
         return
@@ -603,13 +637,44 @@ def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str
         end_moves(index, name, moves)
 
 
-def end_moves(index: "SearchIndex", name: str, moves: dict[str, str]) -> None:
-    """Delete the records `moves` make stale (move_records: a new id's own record of moving on): once the new ids are
-    documents', never before, or a move that stopped short would leave a new id no document's and its move gone."""
+def end_moves(index: "SearchIndex", name: str, moves: dict[str, str], *, kept_for: int | None = None) -> int:
+    """End the records `moves` make stale (move_records: a new id's own record of moving on): once the new ids are
+    documents', never before, or a move that stopped short would leave a new id no document's and its move gone.
+    A migration's (kept_for: its version) are set aside for its rollback (set_aside) before they go; an import's just
+    go. Idempotent; how many it ended."""
     _, ended = move_records(name, moves, "")
-    if ended:  # (some id moved: record_moves has made MOVED_INDEX)
-        for record_id in index.get_many(MOVED_INDEX.name, ended):
-            index.delete(MOVED_INDEX.name, record_id, refresh=True)
+    stale = index.get_many(MOVED_INDEX.name, ended) if ended else {}  # (some id moved: MOVED_INDEX is made)
+    if stale and kept_for is not None:
+        result = index.bulk_upsert(MOVED_INDEX.name, [set_aside(r, kept_for) for r in stale.values()], refresh=True)
+        if result.errors:
+            raise InvalidInput(f"the moves of {name} could not be set aside: {result.errors[0]}")
+    for record_id in stale:
+        index.delete(MOVED_INDEX.name, record_id, refresh=True)
+    return len(stale)
+
+
+def migration_moves(index: "SearchIndex", name: str, version: int) -> dict[str, str]:
+    """The moves (old id -> new id) the migration of `name` to `version` recorded, read back from its records."""
+    return {r["old"]: r["to"] for r in _records(index, {"index": [name], "by": [migration_label(name, version)]})}
+
+
+def restore_moves(index: "SearchIndex", name: str, version: int) -> None:
+    """A rollback's first step, before its alias swap: the records the migration to `version` ended put back (their old
+    ids are still held until the swap, so none is followed before it)."""
+    kept = _records(index, {"index": [f"{name}@v{version}"]})
+    if kept:
+        result = index.bulk_upsert(MOVED_INDEX.name, [restored(r, name) for r in kept], refresh=True)
+        if result.errors:
+            raise InvalidInput(f"the moves of {name} could not be restored: {result.errors[0]}")
+
+
+def forget_moves(index: "SearchIndex", name: str, version: int) -> None:
+    """A rollback's last step, after its alias swap: the records the migration to `version` wrote go (their old ids
+    are held again, so none was followed since the swap), and the copies it set aside (restored before the swap)."""
+    gone = _records(index, {"index": [name], "by": [migration_label(name, version)]}) + _records(
+        index, {"index": [f"{name}@v{version}"]})
+    for record in gone:
+        index.delete(MOVED_INDEX.name, record["id"], refresh=True)
 
 
 def utc_time(value) -> datetime:
@@ -869,14 +934,41 @@ class SearchIndex(ABC):
         (migration_running). Returns the number of documents copied."""
         ...
 
+    def finish_migration(self, spec: IndexSpec) -> int:
+        """What the migration to the live version `spec` left undone, done: one stopped after its alias swap (on
+        OpenSearch, a separate step) left the records its moves made stale, which it ends (end_moves) as it would have.
+        `amx index migrate` runs it for an index at the code's version, as a deploy does every time. Under the
+        migration's lease; idempotent; how many records it ended (0 for a version not live)."""
+        with self._lease(spec):
+            if self.status(spec.name).current != spec.version:
+                return 0
+            return end_moves(self, spec.name, migration_moves(self, spec.name, spec.version), kept_for=spec.version)
+
+    @abstractmethod
+    def _lease(self, spec: IndexSpec):
+        """The index's migration lease, a context manager: one migration of an index (or its finish) at a time."""
+        ...
+
     def unlock(self, name: str) -> dict | None:
         """Clear the lease of a migration whose process died (what it said of itself, None when none was held), and
         what that migration left blocked. Only for a migration known not to run any more."""
         return None
 
-    @abstractmethod
     def rollback(self, name: str) -> int:
-        """Point the alias back at the newest version below the current one; returns that version."""
+        """Point the alias back at the newest version below the current one; returns that version. The move records
+        are as they were before the migration to the current one: those it ended put back before the swap
+        (restore_moves), those it wrote gone after it (forget_moves); in between, each names an id the index holds, so
+        none is followed (moves.py). A record an import wrote since is kept, as the programs it wrote are not."""
+        status = self.status(name)
+        version = previous_version(status)
+        restore_moves(self, name, status.current)
+        self._point_back(name, version)
+        forget_moves(self, name, status.current)
+        return version
+
+    @abstractmethod
+    def _point_back(self, name: str, version: int) -> None:
+        """A rollback's alias swap: the alias of `name` onto its kept `version`."""
         ...
 
     def check(self) -> None:

@@ -3,7 +3,7 @@
 The spec becomes a strict mapping (unknown fields are per-item errors, as in SQLite) with the
 spec itself kept in the mapping's `_meta`, so any reader can rebuild the query contract.
 Bulk writes check every item: 429s are retried with backoff within the chunk's time bound
-(_bulk_items), everything else is returned as a per-item error, never dropped.
+(_bulk_items, on the client's bulk in chunks of our own), everything else is returned as a per-item error, never dropped.
 """
 
 import json
@@ -27,7 +27,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, end_moves,
-    exact_value, expansions, migration_holder, migration_running, narrowed, paired, previous_version, ranges_of,
+    exact_value, expansions, migration_holder, migration_label, migration_running, narrowed, paired, ranges_of,
     record_moves, searched_words, upgraded, validate_query, whole_value,
 )
 
@@ -252,28 +252,58 @@ class _CallsWithinTimeout(Transport):
 _CHUNK_DOCS, _CHUNK_BYTES, _BULK_RETRIES, _FIRST_WAIT_S = 500, 10 * 1024 * 1024, 4, 0.5
 
 
+def _chunks(actions, serializer) -> Iterator[list[tuple[dict, list[str]]]]:
+    """The actions as bulk requests' chunks of up to _CHUNK_DOCS actions and _CHUNK_BYTES, as helpers.streaming_bulk
+    chunks them: each action with its lines (helpers.expand_action's, serialized)."""
+    chunk, size = [], 0
+    for action in actions:
+        lines = [serializer.dumps(part) for part in helpers.expand_action(action) if part is not None]
+        more = sum(len(line.encode("utf-8")) + 1 for line in lines)  # each line and its line feed
+        if chunk and (size + more > _CHUNK_BYTES or len(chunk) == _CHUNK_DOCS):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((action, lines))
+        size += more
+    if chunk:
+        yield chunk
+
+
+def _sent(client: OpenSearch, chunk: list[tuple[dict, list[str]]]) -> list[tuple[bool, dict]]:
+    """(ok, item) for each action of the chunk, in its order, from one bulk request: the node's answer to each, or, for a
+    chunk it did not take (a TransportError: a 429 or a 5xx for the whole request, no answer), that failure as each
+    item's (its status, "N/A" when nothing answered), as helpers.streaming_bulk gives them without raising."""
+    try:
+        answer = client.bulk(body="".join(line + "\n" for _, lines in chunk for line in lines),
+                             request_timeout=BATCH_TIMEOUT_S)
+    except TransportError as exc:
+        failed = []
+        for action, _ in chunk:
+            ((op_type, meta),) = helpers.expand_action(action)[0].items()
+            failed.append((False, {op_type: {**meta, "error": str(exc), "status": exc.status_code,
+                                             "exception": exc}}))
+        return failed
+    return [(200 <= info.get("status", 500) < 300, {op_type: info})
+            for item in answer["items"] for op_type, info in item.items()]
+
+
 def _bulk_items(client: OpenSearch, actions) -> Iterator[tuple[bool, dict]]:
-    """(ok, item) for each action, as helpers.streaming_bulk gives them (raising nothing: a chunk the node did not take
-    is each of its items failed), but each chunk's attempts and the waits between them within BATCH_TIMEOUT_S in all,
-    where the helper waited (time.sleep) outside any bound: a chunk answered 429 held its caller up to 7.5 s past it.
-    A wait that would end past the bound is not waited: the items still answered 429 are given as they are."""
-    serializer = client.transport.serializer
-    for data, lines in helpers._chunk_actions(map(helpers.expand_action, actions), _CHUNK_DOCS, _CHUNK_BYTES,
-                                              serializer):
-        answered = []  # (given once the chunk is done: its deadline is not the caller's while it reads them)
+    """(ok, item) for each action in order, as helpers.streaming_bulk gives them (raising nothing: a chunk the node did
+    not take is each of its items failed), but each chunk's attempts and the waits between them within BATCH_TIMEOUT_S
+    in all, where the helper waited (time.sleep) outside any bound: a chunk answered 429 held its caller up to 7.5 s
+    past it. A wait that would end past the bound is not waited: the items still answered 429 are given as they are.
+    Built on the client's bulk (_chunks, _sent), not the helper's private parts."""
+    for chunk in _chunks(actions, client.transport.serializer):
+        outcomes = [None] * len(chunk)  # (given once the chunk is done: its deadline is not the caller's meanwhile)
+        pending = list(range(len(chunk)))  # the positions of the actions still to send
         with deadline(BATCH_TIMEOUT_S):
             for attempt in range(_BULK_RETRIES + 1):
-                refused = []
-                for sent, (ok, item) in zip(data, helpers._process_bulk_chunk(
-                        client, lines, data, False, False, request_timeout=BATCH_TIMEOUT_S)):
-                    (info,) = item.values()
-                    (refused if not ok and info.get("status") == 429 else answered).append((sent, (ok, item)))
-                if not refused or attempt == _BULK_RETRIES or not sleep_within(_FIRST_WAIT_S * 2 ** attempt):
-                    answered += refused
+                for position, outcome in zip(pending, _sent(client, [chunk[p] for p in pending])):
+                    outcomes[position] = outcome
+                pending = [p for p in pending if not outcomes[p][0]
+                           and next(iter(outcomes[p][1].values())).get("status") == 429]
+                if not pending or attempt == _BULK_RETRIES or not sleep_within(_FIRST_WAIT_S * 2 ** attempt):
                     break
-                data = [sent for sent, _ in refused]
-                lines = [line for sent in data for line in map(serializer.dumps, sent)]
-        yield from (outcome for _, outcome in answered)
+        yield from outcomes
 
 
 def _copied(spec: IndexSpec, new: str, doc: dict, old_id: str | None = None) -> dict:
@@ -462,7 +492,7 @@ class OpenSearchIndex(SearchIndex):
             # Written before the swap, so a stop after it leaves no old id unrecorded: until the swap, their old ids
             # are still held, so they are not followed (moves.py), and the same migration run again writes them again.
             # The records they end go only after the swap: before, a stop left a new id no program's, its move gone.
-            record_moves(self, spec.name, moved, f"migration of {spec.name} to v{spec.version}", end=False)
+            record_moves(self, spec.name, moved, migration_label(spec.name, spec.version), end=False)
             self.client.indices.update_aliases(body={"actions": [
                 {"remove": {"index": old, "alias": alias}},
                 {"add": {"index": new, "alias": alias, "is_write_index": True}}]})
@@ -474,10 +504,11 @@ class OpenSearchIndex(SearchIndex):
                                              request_timeout=BATCH_TIMEOUT_S)
         self._specs.pop(spec.name, None)
         try:
-            end_moves(self, spec.name, moved)
+            end_moves(self, spec.name, moved, kept_for=spec.version)
         except Exception as exc:  # the migration is live: a stale record is not followed from an id held (moves.py)
             log.warning("index.moves_not_ended", index=spec.name, version=spec.version, error=type(exc).__name__,
-                        reason="the records the swap made stale are left; each names an id the index holds, not followed")
+                        reason="the records the swap made stale are left; each names an id the index holds, not "
+                               f"followed: `amx index migrate {spec.name}` ends them")
         self._ism(old, retire=True)
         return copied
 
@@ -523,8 +554,7 @@ class OpenSearchIndex(SearchIndex):
                 info = item.get("index", {})
                 result.errors.append((str(info.get("_id")), _reason(info.get("error"))))
 
-    def rollback(self, name):
-        version = previous_version(self.status(name))
+    def _point_back(self, name, version):
         alias, current, previous = self._alias(name), self._current(name), f"{self.prefix}-{name}-v{version}"
         self.client.indices.update_aliases(body={"actions": [
             {"remove": {"index": current, "alias": alias}},
@@ -532,7 +562,6 @@ class OpenSearchIndex(SearchIndex):
         self._specs.pop(name, None)
         self._ism(previous, retire=False)
         self._ism(current, retire=True)
-        return version
 
     def _ism(self, index: str, *, retire: bool) -> None:
         """A version the alias left is kept for rollback, then deleted by the ISM policy Terraform

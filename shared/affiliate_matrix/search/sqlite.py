@@ -26,8 +26,8 @@ from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInpu
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, migration_holder, migration_running, move_records, narrowed, paired, previous_version, ranges_of,
-    searched_words, upgraded, utc_time, validate_query, whole_value,
+    expansions, migration_holder, migration_label, migration_running, move_records, narrowed, paired, ranges_of,
+    searched_words, set_aside, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page
 from affiliate_matrix.search.fts import fts_match, near, plain, read_vocabulary
@@ -320,26 +320,26 @@ class SqliteSearchIndex(SearchIndex):
 
     def _record_moves(self, spec: IndexSpec, moved: dict[str, str]) -> None:
         """The ids a migration moved, recorded in MOVED_INDEX (search.move_records) inside the caller's transaction."""
-        records, ended = move_records(spec.name, moved, f"migration of {spec.name} to v{spec.version}")
+        records, ended = move_records(spec.name, moved, migration_label(spec.name, spec.version))
         if not records:
             return
         self._ensure(MOVED_INDEX)
         t, moves_spec = self._resolve(MOVED_INDEX.name)
-        for record_id in ended:
-            self._delete_doc(t, moves_spec, record_id)
+        stale = self.get_many(MOVED_INDEX.name, ended)  # kept for a rollback (set_aside), then gone
         written = BulkResult()
+        self._write_docs(t, moves_spec, [set_aside(record, spec.version) for record in stale.values()], written)
+        for record_id in stale:
+            self._delete_doc(t, moves_spec, record_id)
         self._write_docs(t, moves_spec, records, written)
         if written.errors:
             raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: its moved "
                                f"ids could not be recorded, e.g. {written.errors[0]}")
         self._bump(t)
 
-    def rollback(self, name):
-        version = previous_version(self.status(name))
+    def _point_back(self, name, version):
         with self._lock:
             self.db.execute("UPDATE amx_alias SET physical = ? WHERE alias = ?",
                             (f"{self.prefix}-{name}-v{version}", f"{self.prefix}-{name}"))
-        return version
 
     def _resolve(self, name: str) -> tuple[str, IndexSpec]:
         alias = f"{self.prefix}-{name}"
