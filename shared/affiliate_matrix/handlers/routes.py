@@ -70,6 +70,34 @@ def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
     return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
 
 
+def listing(body: dict, damaged: list[dict]):
+    """A list's answer, with what it left out as damaged named in `errors` ({"key", "error"}) and counted in
+    X-Damaged-Items: one bad document does not take its whole list down (documents.readable, of_shape)."""
+    if not damaged:
+        return body
+    return {**body, "errors": damaged}, 200, {"X-Damaged-Items": str(len(damaged))}
+
+
+def of_shape(docs: list[dict], model: type[BaseModel], what: str, damaged: list[dict]) -> list[dict]:
+    """The documents of an index (a list's items) that are of `model`'s shape. One that is not (written by hand, or
+    by a version that checked less) is logged by its id, never its content, left out and added to `damaged`, as a
+    stored document is (documents.readable): checked with the whole answer, it made the list a 500."""
+    from affiliate_matrix.observability import get_logger
+
+    shaped = []
+    for doc in docs:
+        try:
+            model.model_validate(doc)
+        except ValidationError as exc:
+            key = str(doc.get("id"))[:100]
+            error = f"{what} {key} is damaged: {problem(exc)}"
+            get_logger().warning("document.damaged", key=key, error=error)
+            damaged.append({"key": key, "error": error})
+        else:
+            shaped.append(doc)
+    return shaped
+
+
 def strictly(model, body):
     """A request's JSON body checked as the types JSON gives its values (pydantic's strict mode, in JSON mode): "20"
     is no number, "true" or 1 no boolean, 5 no string; a client's wrong type is refused, naming the field, not taken

@@ -101,3 +101,6 @@ class Activation(Shape):
 
 class Activations(Shape):
     items: list[Activation]
+    errors: list[dict[str, Any]] | None = Field(None, description=(
+        "The activations left out as damaged (not of an activation's shape): each one's id (key) and what is wrong "
+        "(error); also counted in X-Damaged-Items."))
