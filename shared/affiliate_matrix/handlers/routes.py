@@ -67,6 +67,8 @@ def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
         return InvalidInput(f"{loc} must be one of {first['ctx']['expected']}{given}")
     if first["type"] == "extra_forbidden":
         return InvalidInput(f"unknown field(s): {loc}")
+    if first["type"] == "too_long":  # a list past its bound: pydantic's words count "after validation"
+        return InvalidInput(f"{loc}: at most {first['ctx']['max_length']} at once, got {first['ctx']['actual_length']}")
     return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
 
 
