@@ -86,3 +86,48 @@ def test_the_ids_of_a_listing_are_bounded_on_both_routes(rt):
         documented = app.get("/openapi.json").json["paths"][path]["get"]["parameters"]
         [param] = [p for p in documented if p["name"] == "program_id"]
         assert f"'maxItems': {MAX_PROGRAM_IDS}" in repr(param["schema"]), param
+
+
+def test_rules_show_lists_a_programs_activations_as_the_api_does(rt, monkeypatch):
+    """`amx rules show` listed a rule's newest activations of every program: which it did on one program could be asked
+    of the API alone. --program (repeatable) means what the API's program_id does, read by the same code: with those
+    recorded under an id that moved into it, checked as the API checks it, and a damaged one named below."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.rules.store import ACTIVATIONS_INDEX, with_program
+    from affiliate_matrix.search import record_moves
+
+    monkeypatch.setenv("COLUMNS", "200")
+    old, now, other = "p_00000000000000a0", "p_00000000000000a1", "p_00000000000000b0"
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    record_moves(rt.index, "programs", {old: now}, "test")
+    rt.index.ensure_index(ACTIVATIONS_INDEX)
+    assert rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, [with_program(a) for a in (
+        activation("a_old", 1, program_id=old), activation("a_now", 2, program_id=now),
+        activation("a_other", 3, program_id=other),
+        {**activation("a_bad", 4, program_id=now), "decision": "exploded"})], refresh=True).errors == []
+    rule = {"id": "kitchen", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}}
+    (path := rt.settings.data_dir / "rule.json").write_text(json.dumps(rule))
+    assert CliRunner().invoke(app, ["rules", "add", str(path)]).exit_code == 0
+
+    shown = CliRunner().invoke(app, ["rules", "show", "kitchen", "--program", now])
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    assert [line.split()[0] for line in shown.output.splitlines() if line.startswith("  ")] == [
+        "2026-11-21T12:02:00+00:00", "2026-11-21T12:01:00+00:00"], shown.output  # a_now, then a_old: moved into it
+    assert "a_bad" in shown.output and "decision" in shown.output and "exploded" not in shown.output
+    read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    api = function_client("triggers").get(f"/activations?rule_id=kitchen&program_id={now}", headers=read).json
+    assert [item["id"] for item in api["items"]] == ["a_now", "a_old"]  # the same answer
+    both = CliRunner().invoke(app, ["rules", "show", "kitchen", "--program", now, "--program", other])
+    assert both.output.count("\n  2026-11-21T12:0") == 3, both.output
+    everything = CliRunner().invoke(app, ["rules", "show", "kitchen"])
+    assert everything.output.count("\n  2026-11-21T12:0") == 3, everything.output  # no filter: every program's
+    for options, said in ((["--program", "kitchen"], "--program must be a program's id"),
+                          ([a for n in range(51) for a in ("--program", f"p_{n:016x}")], "--program: at most 50")):
+        refused = CliRunner().invoke(app, ["rules", "show", "kitchen", *options])
+        assert refused.exit_code != 0 and said in str(refused.exception), (refused.output, refused.exception)
