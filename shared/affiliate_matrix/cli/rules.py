@@ -103,7 +103,8 @@ def rules_show(rule_id: str,
              f"condition: {rule['condition']}",
              f"action: {action['type']} {json.dumps(action['params'], ensure_ascii=False)}",
              f"cool-down: {rule['cooldown_s']} s"]
-    done, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
+    answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
+    done = answer["items"]
     of = f" of {', '.join(program)}" if program else ""
     lines += [f"activations{of}, newest first:", *(
         f"  {a['at']} {a['decision']}" + (f" → {a['action']}" if a.get("action") else "") + f": {a['outcome']}"

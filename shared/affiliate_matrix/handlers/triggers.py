@@ -82,8 +82,7 @@ def api() -> Api:
               lambda: shapes().Verdict, lambda: shapes().RuleProgram,
               summary="Dry-run the rule against a program of the index: its latest change, as its delivery would be "
                       "evaluated; nothing is dispatched"),
-        Route("GET", "/activations", lambda call: listing({"items": (found := activations_for(
-                  call.rt, call.params))[0]}, found[1]),
+        Route("GET", "/activations", lambda call: listing(*activations_for(call.rt, call.params)),
               lambda: shapes().Activations, lambda: shapes().ActivationsParams, headers=("X-Damaged-Items",),
               summary="What the rules did, newest first (a program's under the ids it had before its id moved too)"),
     ])
@@ -165,9 +164,9 @@ def program_event(rt, program_id: str) -> dict:
     return {"type": "program.delta", "source": "/rules/test", "subject": program_id, "data": delta}
 
 
-def activations_for(rt, params) -> tuple[list[dict], list[dict]]:
-    """The activations asked for (ActivationsParams: the API's query, `amx rules show`'s options), and those of them
-    not of an activation's shape (damaged: of_shape), left out."""
+def activations_for(rt, params) -> tuple[dict, list[dict]]:
+    """The activations asked for (ActivationsParams: the API's query, `amx rules show`'s options) as the answer's
+    `items`, and those of them not of an activation's shape (damaged: of_shape), left out."""
     from affiliate_matrix.rules.store import activations
 
     program_ids = params.program_id
@@ -177,4 +176,4 @@ def activations_for(rt, params) -> tuple[list[dict], list[dict]]:
         program_ids = [*program_ids, *moved_into(rt.index, program_ids)]
     damaged: list[dict] = []
     found = activations(rt, limit=params.limit, rule_id=params.rule_id, program_ids=program_ids)
-    return of_shape(found, shapes().Activation, "activation", damaged), damaged
+    return {"items": of_shape(found, shapes().Activation, "activation", damaged)}, damaged
