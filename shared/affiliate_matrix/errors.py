@@ -15,6 +15,8 @@ class ConfigError(AmxError):
     yet; None when only a change of setting will (a malformed value, refused credentials, a missing bucket). A
     request that meets it is a 503 (an event is redelivered) with a Retry-After only in the first case."""
 
+    shown = False  # whether a request's answer may say its words (a setting's value may be a credential)
+
     def __init__(self, setting: str, problem: str, *, retry_after: int | None = None):
         self.setting = setting
         self.retry_after = retry_after

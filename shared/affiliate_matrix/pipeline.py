@@ -25,7 +25,7 @@ from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import bind_source, get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, match_keys, network_programs, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
-from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, words
+from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, migrate_first, words
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import read_json
 from affiliate_matrix.sync import sync
@@ -214,8 +214,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         rt.index.ensure_index(spec)
         live = rt.index.status(spec.name).current
         if live != spec.version:
-            raise ConfigError("index", f"{spec.name} is at v{live} but this code writes v{spec.version}: "
-                                       f"run `amx index migrate {spec.name}` first")
+            raise ConfigError("index", migrate_first(spec.name, live, spec.version))
     # One bad record fails itself, not its batch: an exception from the code that normalizes, merges or diffs it
     # becomes a recorded error naming it (the backend's own errors still fail the batch, to be retried).
     normalized, origin = [], []

@@ -101,3 +101,31 @@ def test_a_migrated_v1_deltas_index_keeps_every_delta_readable(index, clock):
     index.batch(record("dirb", "Zed Tools", "https://zedtools.com/", at=T1, commission_text="$40 per sale"))
     assert [item["program_id"] for item in poll(index, items[0]["recorded_at"])][0] not in {
         c.program_id for c in changes}
+
+
+def test_a_damaged_delta_is_named_and_the_feed_answers(index):
+    """A delta of the index whose stored change is not an object (or not of a change's shape) made GET /changes a 500
+    (an uncaught TypeError: not even a JSON error) for every page it was on. Now the page answers, the damaged one left
+    out and named by its id as a list of stored documents names one (errors, X-Damaged-Items), and `amx changes`
+    names it below its table."""
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    good = diff(None, make_program("Shop", "https://shop.com"), at=T1, source="test")
+    rt = index.rt
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(DELTAS_INDEX)
+    when = {"at": T2.isoformat(), "recorded_at": T2.isoformat(), "program_id": good.program_id}
+    assert rt.index.bulk_upsert(DELTAS_INDEX.name, [
+        deltas.to_document(good, recorded_at=T1), {"id": "d_list", "delta": ["not", "a change"], **when},
+        {"id": "d_shape", "delta": {**good.model_dump(mode="json"), "id": "d_shape", "change": "exploded"}, **when},
+    ], refresh=True).errors == []
+    for query in ("", f"?program_id={good.program_id}"):
+        answer = index.api.get(f"/changes{query}", headers=index.auth)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert [item["id"] for item in answer.json["items"]] == [good.id], answer.json
+        assert answer.headers["X-Damaged-Items"] == "2"
+        assert sorted(bad["key"] for bad in answer.json["errors"]) == ["d_list", "d_shape"], answer.json
+        assert "exploded" not in answer.get_data(as_text=True)
+    listed = CliRunner().invoke(app, ["changes"], env={"AMX_DATA_DIR": str(rt.settings.data_dir), "COLUMNS": "200"})
+    assert listed.exit_code == 0 and "d_list" in listed.output and "d_shape" in listed.output, listed.output

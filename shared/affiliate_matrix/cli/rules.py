@@ -73,13 +73,26 @@ def rules_list():
 
 @rules_app.command("show")
 def rules_show(rule_id: str,
-               activations: Annotated[int, typer.Option(min=1, max=500, help="How many of its newest activations.")] = 5):
+               activations: Annotated[int, typer.Option(min=1, max=500, help="How many of its newest activations.")] = 5,
+               program: Annotated[list[str] | None, typer.Option(help=(
+                   "Only its activations of this program, by its id (p_…), with those recorded under an id that moved "
+                   "into it, as the API's program_id (repeatable)."))] = None):
     """One rule whole (its description and its action's parameters, a webhook as its host) and what it did last."""
     import json
 
-    from affiliate_matrix.handlers.triggers import shown_to
-    from affiliate_matrix.rules.store import activations as activations_of, load_rule
+    from werkzeug.datastructures import MultiDict
 
+    from affiliate_matrix.cli.views import print_damaged
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.handlers.routes import parameters
+    from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to
+    from affiliate_matrix.rules.store import load_rule
+
+    try:  # checked as GET /activations checks its query (program ids, how many)
+        asked = parameters(shapes().ActivationsParams, MultiDict(
+            [("rule_id", rule_id), ("limit", str(activations)), *(("program_id", p) for p in program or [])]), {})
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc).replace("program_id", "--program", 1)) from None
     rt = open_runtime("triggers")
     rule = load_rule(rt.store, rule_id)[0].model_dump(mode="json")
     action = shown_to(rule, "read")["action"]  # on a screen as to a read token: the webhook's address is a credential
@@ -90,12 +103,15 @@ def rules_show(rule_id: str,
              f"condition: {rule['condition']}",
              f"action: {action['type']} {json.dumps(action['params'], ensure_ascii=False)}",
              f"cool-down: {rule['cooldown_s']} s"]
-    done = activations_of(rt, limit=activations, rule_id=rule_id)
-    lines += ["activations, newest first:", *(
+    answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
+    done = answer["items"]
+    of = f" of {', '.join(program)}" if program else ""
+    lines += [f"activations{of}, newest first:", *(
         f"  {a['at']} {a['decision']}" + (f" → {a['action']}" if a.get("action") else "") + f": {a['outcome']}"
-        + (f" ({a['detail']})" if a.get("detail") else "") for a in done)] if done else ["no activation yet"]
+        + (f" ({a['detail']})" if a.get("detail") else "") for a in done)] if done else [f"no activation{of} yet"]
     for line in lines:
         console.print(escape(line), highlight=False)
+    print_damaged(console, damaged)
 
 
 @rules_app.command("test")

@@ -95,7 +95,7 @@ def changes(
     """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new."""
     from werkzeug.datastructures import MultiDict
 
-    from affiliate_matrix.cli.views import fitted, value_text
+    from affiliate_matrix.cli.views import fitted, print_damaged, value_text
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.handlers import programs as api
     from affiliate_matrix.program_index import PROGRAMS_INDEX
@@ -117,11 +117,13 @@ def changes(
     if not rows:  # a table of headers alone said nothing
         console.print("no change recorded" + (" matching these options" if len(args) > 1 else
                                               ": a scrape, a sync or an import that changes a program records one"))
+        print_damaged(console, feed.get("errors", []))
         return
     shown = f", the first {len(rows)} shown (--limit)" if len(rows) < feed["total"] else ""
     title = f"{feed['total']} change{'' if feed['total'] == 1 else 's'}, newest recorded first{shown}"
     console.print(fitted(console, title, [("recorded (UTC)", 0), ("change", 1), ("program", 0), ("fields", 0),
                                           ("source", 2)], rows, whole=("program",)))
+    print_damaged(console, feed.get("errors", []))  # a damaged delta, left out of the feed
 
 
 @commands.command()

@@ -162,7 +162,9 @@ def _served(rt, request, route: Callable, flags) -> tuple:
         body, status, headers = error_response(500, "damaged_data", str(exc), request_id)
     except ConfigError as exc:  # a backend this request is the first to use is misconfigured (runtime.py)
         log.error("request.misconfigured", setting=exc.setting, error=str(exc))
-        if exc.retry_after is None:  # only a new setting cures it: a Retry-After would promise that waiting does
+        if exc.shown:  # an index behind the code: the operator is told the migration to run (search.IndexBehind)
+            body, status, headers = error_response(503, "unavailable", f"{exc}; retry once it is done", request_id)
+        elif exc.retry_after is None:  # only a new setting cures it: a Retry-After would promise that waiting does
             body, status, headers = error_response(503, "unavailable", "a backend is misconfigured; retry once it "
                                                    "is fixed", request_id)
         else:  # nothing answers at its address: a node not up yet will

@@ -13,7 +13,7 @@ from pydantic.json_schema import SkipJsonSchema
 from affiliate_matrix.documents import delete_announced, load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, PreconditionFailed
 from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_match_of
-from affiliate_matrix.handlers.routes import Route, Shape, refuse, strictly
+from affiliate_matrix.handlers.routes import Route, Shape, listing, refuse, strictly
 
 
 class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen dataclass's cost to define (every start)
@@ -148,9 +148,7 @@ def listed(rt, collection: Collection, role: str):
     damaged: list[dict] = []
     shown = collection.shown_to(role) or (lambda doc: doc)
     items = [shown(doc.model_dump(mode="json")) for doc, _ in documents(rt, collection, damaged)]
-    if not damaged:
-        return {"items": items}
-    return {"items": items, "errors": damaged}, 200, {"X-Damaged-Items": str(len(damaged))}
+    return listing({"items": items}, damaged)
 
 
 def documents(rt, collection: Collection, damaged: list | None = None):

@@ -174,6 +174,11 @@ def _program_id(value, info):
 
 # the pattern for the OpenAPI document; the validator, run first, refuses in words
 ProgramIdText = Annotated[str, Field(pattern=f"^{PROGRAM_ID}$"), BeforeValidator(_program_id)]
+# The ids a listing takes at once (GET /changes, GET /activations), each widened by a query of the moved ids per hop
+# (moves.moved_into). The explorer's program page and the CLI send one program's (a few with --program repeated); a
+# merchant's programs across its networks and directories, the most a view gathers, are a few dozen.
+MAX_PROGRAM_IDS = 50
+ProgramIds = Annotated[list[ProgramIdText], Field(max_length=MAX_PROGRAM_IDS)]
 
 
 class ChangesParams(Shape):
@@ -184,7 +189,7 @@ class ChangesParams(Shape):
         "reader polling since the newest recorded_at it read), a day from its midnight UTC. At least once: "
         "deduplicate by id."))
     # a program id or a field no delta can name is a mistake (a typo found nothing and looked like no change): a 400
-    program_id: list[ProgramIdText] | None = None
+    program_id: ProgramIds | None = None
     field: list[Literal[TRACKED]] | None = None
     change: list[Literal["created", "updated", "removed"]] | None = None
     limit: PageSize = 20

@@ -3,6 +3,8 @@ merchant key's form, and functions naming the models of its answers, each built 
 parameters are in program_params.py (a search's are checked by search_params.py's fast path first), the merchants'
 answers in merchant_shapes.py, the search's in program_page.py."""
 
+from functools import cache
+
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import refuse
 from affiliate_matrix.search import searched_words
@@ -90,13 +92,23 @@ FEED = ("Newest first by when each change was recorded (recorded_at, then id); `
         "moves its recorded_at and shows it again, so deduplicate by id.")
 
 
-def changes_answer():
+@cache
+def change_item():
     from pydantic import Field, create_model
 
     from affiliate_matrix.models import DeltaChange, UtcDatetime
 
-    item = create_model("ChangeItem", __base__=DeltaChange, __doc__=DeltaChange.__doc__, recorded_at=(
+    return create_model("ChangeItem", __base__=DeltaChange, __doc__=DeltaChange.__doc__, recorded_at=(
         UtcDatetime, Field(description="When the change was recorded in the index (at: when it was observed). The "
                                        "feed's order and what `since` filters on.")))
-    return create_model("ChangePage", __doc__=FEED, total=(int, ...), items=(list[item], ...),
-                        next_cursor=(str | None, ...))
+
+
+def changes_answer():
+    from typing import Any
+
+    from pydantic import Field, create_model
+
+    return create_model("ChangePage", __doc__=FEED, total=(int, ...), items=(list[change_item()], ...),
+                        next_cursor=(str | None, ...), errors=(list[dict[str, Any]] | None, Field(None, description=(
+                            "The changes of this page left out as damaged (not of a change's shape): each one's id "
+                            "(key) and what is wrong (error); also counted in X-Damaged-Items."))))

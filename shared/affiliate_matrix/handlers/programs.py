@@ -26,11 +26,11 @@ from affiliate_matrix.deltas import DELTAS_INDEX, feed_item
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.program_shapes import (
-    changes_answer, merchant_answer, merchants_answer, program_answer, program_page,
+    change_item, changes_answer, merchant_answer, merchants_answer, program_answer, program_page,
 )
 from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match
-from affiliate_matrix.handlers.routes import Api, Route, parameters
+from affiliate_matrix.handlers.routes import Api, Route, counted, of_shape, parameters
 from affiliate_matrix.handlers.search_params import SearchParameters
 from affiliate_matrix.runtime import after_answer
 from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FILTERS, LIFETIME_DAYS, MINIMUMS,
@@ -73,10 +73,9 @@ def api() -> Api:
               summary="One program with per-field provenance; a permanent redirect (308, Location) to the program's "
                       "id now when its id moved (a migration or an import gave it another)",
               statuses=(304, 308), headers=("ETag",)),
-        Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params),
-                                                      with_moves=bool(call.params.program_id)),
-              changes_answer, changes_params, summary="What changed, newest first (a program's changes under the ids "
-                                                      "it had before its id moved too)", **cached_ok),
+        Route("GET", "/changes", changes_route, changes_answer, changes_params,
+              summary="What changed, newest first (a program's changes under the ids it had before its id moved too)",
+              statuses=(304,), headers=("ETag", "X-Damaged-Items")),
         Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
             call.rt, call.params)), merchants_answer, merchants_params, summary="Merchants whose programs match q",
               **cached_ok),
@@ -131,6 +130,12 @@ def search_route(call):
     total = None if body is None else body["total"]
     recorder(call.rt).record(call.request.path, call.request.args, (time.perf_counter() - started) * 1000, total, 200)
     return respond(body, headers)
+
+
+def changes_route(call):
+    body, headers = cached_body(call.rt, call.request, DELTAS_INDEX.name, lambda: changes_with(call.rt, call.params),
+                                with_moves=bool(call.params.program_id))
+    return respond(body, counted(body, headers))  # a damaged delta left out: named in the body, counted in a header
 
 
 def merchant_route(call):
@@ -386,5 +391,7 @@ def changes_with(rt, params) -> dict:
     result = rt.index.search(DELTAS_INDEX.name, SearchQuery(
         filters=filters, ranges=ranges, size=params.limit, cursor=params.cursor,
         sort=[SortKey(field="recorded_at", order="desc"), SortKey(field="id", order="desc")]))
-    return {"total": result.total, "items": [feed_item(hit.doc) for hit in result.hits],
-            "next_cursor": result.next_cursor}
+    damaged: list[dict] = []
+    items = of_shape([hit.doc for hit in result.hits], change_item(), "delta", damaged, made=feed_item)
+    return {"total": result.total, "items": items, "next_cursor": result.next_cursor,
+            **({"errors": damaged} if damaged else {})}

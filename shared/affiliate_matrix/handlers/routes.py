@@ -67,7 +67,52 @@ def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
         return InvalidInput(f"{loc} must be one of {first['ctx']['expected']}{given}")
     if first["type"] == "extra_forbidden":
         return InvalidInput(f"unknown field(s): {loc}")
+    if first["type"] == "too_long":  # a list past its bound: pydantic's words count "after validation"
+        return InvalidInput(f"{loc}: at most {first['ctx']['max_length']} at once, got {first['ctx']['actual_length']}")
     return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
+
+
+def listing(body: dict, damaged: list[dict]):
+    """A list's answer, with what it left out as damaged named in `errors` ({"key", "error"}) and counted in
+    X-Damaged-Items: one bad document does not take its whole list down (documents.readable, of_shape)."""
+    if not damaged:
+        return body
+    body = {**body, "errors": damaged}
+    return body, 200, counted(body, {})
+
+
+def counted(body: dict | None, headers: dict) -> dict:
+    """The headers of a list's answer, with X-Damaged-Items where its body names what it left out (`errors`): for an
+    answer kept in a cache, its body whole."""
+    errors = (body or {}).get("errors")
+    return {**headers, "X-Damaged-Items": str(len(errors))} if errors else headers
+
+
+def of_shape(docs: list[dict], model: type[BaseModel], what: str, damaged: list[dict],
+             made: Callable[[dict], dict] | None = None) -> list[dict]:
+    """The documents of an index (a list's items; with `made`, the item each makes) that are of `model`'s shape. One
+    that is not (written by hand, or by a version that checked less) is logged by its id, never its content, left out
+    and added to `damaged`, as a stored document is (documents.readable): checked with the whole answer, it made the
+    list a 500."""
+    from affiliate_matrix.observability import get_logger
+
+    shaped = []
+    for doc in docs:
+        try:
+            item = doc if made is None else made(doc)
+            model.model_validate(item)
+        except ValidationError as exc:
+            problem_of = str(problem(exc))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # `made` of a document it cannot read
+            problem_of = f"its stored form cannot be read ({type(exc).__name__})"
+        else:
+            shaped.append(item)
+            continue
+        key = str(doc.get("id"))[:100]
+        error = f"{what} {key} is damaged: {problem_of}"
+        get_logger().warning("document.damaged", key=key, error=error)
+        damaged.append({"key": key, "error": error})
+    return shaped
 
 
 def strictly(model, body):

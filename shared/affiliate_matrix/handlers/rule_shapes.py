@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES, RULE_ID
-from affiliate_matrix.handlers.program_params import ProgramId, ProgramIdText
+from affiliate_matrix.handlers.program_params import ProgramId, ProgramIds
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
 from affiliate_matrix.rules.model import RuleId
@@ -77,7 +77,7 @@ class ActivationsParams(Shape):
     model_config = ConfigDict(extra="forbid")
     rule_id: RuleId | None = None  # one no rule can have is a 400, not an empty list as if it never fired
     # as GET /changes': one no program can have is a 400; with the ids that moved into it (moves.py)
-    program_id: list[ProgramIdText] | None = Field(None, description=(
+    program_id: ProgramIds | None = Field(None, description=(
         "Only the activations of these programs (their inputs' program_id), with those recorded under an id that "
         "moved into one of them since."))
     limit: whole(1, 500) = 50
@@ -101,3 +101,6 @@ class Activation(Shape):
 
 class Activations(Shape):
     items: list[Activation]
+    errors: list[dict[str, Any]] | None = Field(None, description=(
+        "The activations left out as damaged (not of an activation's shape): each one's id (key) and what is wrong "
+        "(error); also counted in X-Damaged-Items."))

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.documents import Collection, load
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, dispatcher
+from affiliate_matrix.handlers.routes import Api, Route, dispatcher, listing, of_shape
 from affiliate_matrix.rules.model import Rule, checked, trigger_type
 
 PING = "dev.knative.sources.ping"
@@ -82,8 +82,8 @@ def api() -> Api:
               lambda: shapes().Verdict, lambda: shapes().RuleProgram,
               summary="Dry-run the rule against a program of the index: its latest change, as its delivery would be "
                       "evaluated; nothing is dispatched"),
-        Route("GET", "/activations", lambda call: {"items": activations_for(call.rt, call.params)},
-              lambda: shapes().Activations, lambda: shapes().ActivationsParams,
+        Route("GET", "/activations", lambda call: listing(*activations_for(call.rt, call.params)),
+              lambda: shapes().Activations, lambda: shapes().ActivationsParams, headers=("X-Damaged-Items",),
               summary="What the rules did, newest first (a program's under the ids it had before its id moved too)"),
     ])
 
@@ -164,7 +164,9 @@ def program_event(rt, program_id: str) -> dict:
     return {"type": "program.delta", "source": "/rules/test", "subject": program_id, "data": delta}
 
 
-def activations_for(rt, params) -> list[dict]:
+def activations_for(rt, params) -> tuple[dict, list[dict]]:
+    """The activations asked for (ActivationsParams: the API's query, `amx rules show`'s options) as the answer's
+    `items`, and those of them not of an activation's shape (damaged: of_shape), left out."""
     from affiliate_matrix.rules.store import activations
 
     program_ids = params.program_id
@@ -172,4 +174,6 @@ def activations_for(rt, params) -> list[dict]:
         from affiliate_matrix.moves import moved_into
 
         program_ids = [*program_ids, *moved_into(rt.index, program_ids)]
-    return activations(rt, limit=params.limit, rule_id=params.rule_id, program_ids=program_ids)
+    damaged: list[dict] = []
+    found = activations(rt, limit=params.limit, rule_id=params.rule_id, program_ids=program_ids)
+    return {"items": of_shape(found, shapes().Activation, "activation", damaged)}, damaged

@@ -239,12 +239,16 @@ def activations(rt, limit: int = 50, rule_id: str | None = None, program_ids: li
     `program_ids` alone (filtered in the search, not among the newest of all: a quiet rule's older firings are still
     found beside a busy rule's). Filtering on a program on an index v7 still holds is refused naming its migration
     (search.IndexBehind)."""
-    from affiliate_matrix.search import SearchQuery, SortKey
+    from affiliate_matrix.search import IndexBehind, SearchQuery, SortKey, migrate_first
 
     rt.index.ensure_index(ACTIVATIONS_INDEX)
     filters = {"rule_id": [rule_id]} if rule_id is not None else {}
     if program_ids:
         filters["program_id"] = program_ids
-    result = rt.index.search(ACTIVATIONS_INDEX.name, SearchQuery(
-        filters=filters, sort=[SortKey(field="at", order="desc")], size=limit))
+    try:
+        result = rt.index.search(ACTIVATIONS_INDEX.name, SearchQuery(
+            filters=filters, sort=[SortKey(field="at", order="desc")], size=limit))
+    except IndexBehind as exc:  # named with the version to migrate to, which the live index cannot tell
+        live = rt.index.status(ACTIVATIONS_INDEX.name).current
+        raise IndexBehind("index", migrate_first(ACTIVATIONS_INDEX.name, live, ACTIVATIONS_INDEX.version)) from exc
     return [hit.doc for hit in result.hits]

@@ -766,6 +766,13 @@ def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
 
 class IndexBehind(ConfigError):
     """A query naming a field the live index lacks: the index is behind the code (a version not migrated to yet)."""
+    shown = True  # its words name the index and the command to run, no setting's value: an operator reads them
+
+
+def migrate_first(name: str, live: int, wanted: int) -> str:
+    """What is refused before an index's migration says: the version it is at, the one the code needs, and the command
+    that brings it there."""
+    return f"{name} is at v{live} but this code needs v{wanted}: run `amx index migrate {name}` first"
 
 
 def validate_query(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
