@@ -127,15 +127,18 @@ def held() -> Iterator[type[BaseSettings]]:
 
 def _reject_unknown_variables() -> None:
     """ConfigError for a variable that names no setting, or one that is no longer one (RETIRED)."""
-    known = {f"AMX_{name.upper()}" for name in (*Settings.model_fields, *_HOLDER)}
+    fields = Settings.model_fields
     for variable in os.environ:
         if variable.upper() in RETIRED:
             raise ConfigError(variable, RETIRED[variable.upper()])
         # a setting is spelt AMX_ and capitals; one in another case is read as it is (_variables), never refused
-        if not variable.startswith("AMX_") or variable in known or variable.startswith(SECRET_ENV_PREFIX):
+        name = variable[4:].lower()
+        if not variable.startswith("AMX_") or variable.startswith(SECRET_ENV_PREFIX) or (
+                (name in fields or name in _HOLDER) and variable[4:] == name.upper()):
             continue
         import difflib  # only to name a likely typo: every start pays for an import at module level
 
+        known = {f"AMX_{name.upper()}" for name in (*fields, *_HOLDER)}
         guess = difflib.get_close_matches(variable, known, n=1)
         hint = f"; did you mean {guess[0]}?" if guess else ""
         raise ConfigError(variable, f"unknown setting{hint} (every setting is listed in .env.example)")

@@ -206,9 +206,13 @@ def test_a_start_keeps_the_settings_it_read(monkeypatch):
     assert rt.settings.budget_strategy == "optimal"  # none set: read on first use
 
 
-def test_a_misspelt_parts_setting_is_named_with_the_likely_one(monkeypatch):
+def test_a_misspelt_held_setting_is_named_with_the_likely_one(monkeypatch):
     monkeypatch.setenv("AMX_BUDGET_STRATEGI", "equal")
     with pytest.raises(ConfigError, match="AMX_BUDGET_STRATEGI: unknown setting; did you mean AMX_BUDGET_STRATEGY"):
+        load_settings()
+    monkeypatch.delenv("AMX_BUDGET_STRATEGI")
+    monkeypatch.setenv("AMX_budget_strategy", "equal")  # AMX_ is spelt as every setting is: so is the rest
+    with pytest.raises(ConfigError, match="AMX_budget_strategy: unknown setting"):
         load_settings()
 
 
