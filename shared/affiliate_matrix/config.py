@@ -4,7 +4,7 @@ import os
 from collections.abc import Iterator
 from importlib import import_module
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -24,8 +24,8 @@ def from_variables(settings: BaseSettings, values: dict) -> None:
 
 
 class Settings(BaseSettings):
-    """The settings every function reads; those of one concern are a class of their own (PARTS), or one it holds
-    and reads through its attributes (HELD)."""
+    """The settings every function reads; those of one concern are a class of their own that it holds and reads
+    through its attributes (HELD)."""
     model_config = VARIABLES
 
     data_dir: Path = Field(Path(".amx"), description="Where the embedded backends keep their files.")
@@ -86,18 +86,12 @@ RETIRED = {"AMX_FLAGS_TTL_S": "no longer a setting: every request checks the fla
                               "at once (nothing is cached for a while); remove it"}
 
 
-# The settings of one concern, each a class defined where the concern lives: a start defines Settings alone (~0.6 M
-# instructions a field), and a part is built by the first work that reads it (Runtime.part), or at start when one of
-# its variables is set, so that a bad value still stops the start naming it (load_settings).
-PARTS = ("affiliate_matrix.budget.settings.BudgetSettings", "affiliate_matrix.discovery.settings.DiscoverySettings",
-         "affiliate_matrix.events.settings.EventSettings")
-
-Part = TypeVar("Part", bound=BaseSettings)
-
-# Settings' own settings of one backend or one kind of work, each a class of its own (defined where it is used) that
-# Settings holds and reads through its attributes (settings.s3_bucket): so the ~190 places reading them are unchanged,
-# and a start defines only the classes it reads or is given (Settings.__init__). Listed here by name, as every field
-# of each (a test holds the two together), so that a start need not define a class to know it is none of its own.
+# The settings of one concern (a backend, a kind of work), each a class of its own defined where the concern lives,
+# that Settings holds and reads through its attributes (settings.s3_bucket, settings.budget_strategy): a start defines
+# Settings alone (~0.6 M instructions a field), and a class is defined by the first read of one of its settings, or at
+# start when one of its variables is set or it is given one, so that a bad value still stops the start naming it
+# (Settings.__init__). Listed here by name, as every field of each (a test holds the two together, and each name to
+# one class), so that a start need not define a class to know it is none of its own.
 HELD = {
     "affiliate_matrix.storage.settings.S3Settings": (
         "s3_endpoint_url", "s3_bucket", "s3_region", "s3_access_key_id", "s3_secret_access_key"),
@@ -108,6 +102,14 @@ HELD = {
         "secret_cache_ttl_s"),
     "affiliate_matrix.retention_settings.RetentionSettings": ("retention_days", "retention_dead_letters_days"),
     "affiliate_matrix.fetch_settings.FetchSettings": ("allow_loopback_fetch", "crawl_time_limit_s", "user_agent"),
+    "affiliate_matrix.budget.settings.BudgetSettings": (
+        "budget_daily_total", "budget_currency", "budget_strategy", "budget_metric", "budget_history_days",
+        "budget_pacing_tolerance", "budget_max_campaigns"),
+    "affiliate_matrix.discovery.settings.DiscoverySettings": (
+        "discovery_providers", "discovery_quotas", "discovery_niches", "discovery_languages", "google_cse_url",
+        "brave_search_url", "searxng_url"),
+    "affiliate_matrix.events.settings.EventSettings": (
+        "events", "broker_url", "broker_token_path", "events_oidc_discovery_url", "events_routes", "namespace"),
 }
 _HOLDER = {name: part for part, names in HELD.items() for name in names}  # each held setting's class
 
@@ -117,73 +119,37 @@ def _part_class(part: str) -> type[BaseSettings]:
     return getattr(import_module(module), name)
 
 
-def parts() -> Iterator[type[BaseSettings]]:
-    """Each part's class, imported (so defined) as it is reached."""
-    for part in PARTS:
-        yield _part_class(part)
-
-
 def held() -> Iterator[type[BaseSettings]]:
     """Each class Settings holds (HELD), imported (so defined)."""
     for part in HELD:
         yield _part_class(part)
 
 
-def _reject_unknown_variables() -> list[type[BaseSettings]]:
-    """The parts whose variables are set; ConfigError for a variable that names no setting."""
-    known = {f"AMX_{name.upper()}" for name in (*Settings.model_fields, *_HOLDER)}
-    set_parts: list[type[BaseSettings]] = []
+def _reject_unknown_variables() -> None:
+    """ConfigError for a variable that names no setting, or one that is no longer one (RETIRED)."""
+    fields = Settings.model_fields
     for variable in os.environ:
         if variable.upper() in RETIRED:
             raise ConfigError(variable, RETIRED[variable.upper()])
-        name = variable.lower().removeprefix("amx_")
-        if name == variable.lower() or variable in known or variable.startswith(SECRET_ENV_PREFIX):
-            continue
-        # a part's, spelt as Settings' must be (AMX_ and capitals) or in a case the check never looked at (as _Variables
-        # reads it); an empty value is no setting
-        owner = next((part for part in parts() if name in part.model_fields and
-                      (variable == f"AMX_{name.upper()}" or not variable.startswith("AMX_"))), None)
-        if owner is not None:
-            set_parts += [owner] if owner not in set_parts and os.environ[variable] != "" else []
-            continue
-        if not variable.startswith("AMX_"):
+        # a setting is spelt AMX_ and capitals; one in another case is read as it is (_variables), never refused
+        name = variable[4:].lower()
+        if not variable.startswith("AMX_") or variable.startswith(SECRET_ENV_PREFIX) or (
+                (name in fields or name in _HOLDER) and variable[4:] == name.upper()):
             continue
         import difflib  # only to name a likely typo: every start pays for an import at module level
 
-        names = known | {f"AMX_{name.upper()}" for part in parts() for name in part.model_fields}
-        guess = difflib.get_close_matches(variable, names, n=1)
+        known = {f"AMX_{name.upper()}" for name in (*fields, *_HOLDER)}
+        guess = difflib.get_close_matches(variable, known, n=1)
         hint = f"; did you mean {guess[0]}?" if guess else ""
         raise ConfigError(variable, f"unknown setting{hint} (every setting is listed in .env.example)")
-    return set_parts
 
 
 def load_settings(**overrides) -> Settings:
-    """Settings from the environment, or one ConfigError naming the first bad setting (of a part too, when one of its
-    variables is set)."""
-    return load_at_start(**overrides)[0]
-
-
-def load_at_start(**overrides) -> tuple[Settings, list[BaseSettings]]:
-    """Settings and the parts one of whose variables is set or overridden, from the environment and `overrides` (each
-    to the class that has it), as a start reads them; or one ConfigError naming the first bad setting."""
-    read = _reject_unknown_variables()
-    owners = {name: next((part for part in parts() if name in part.model_fields), Settings)
-              for name in overrides if name not in Settings.model_fields and name not in _HOLDER}  # an unknown name: Settings refuses it
-    read += [part for part in dict.fromkeys(owners.values()) if part is not Settings and part not in read]
-    loaded = [load_part(part, **{name: value for name, value in overrides.items() if owners.get(name) is part})
-              for part in read]
-    return _validated(Settings, {name: value for name, value in overrides.items()
-                                 if owners.get(name, Settings) is Settings}), loaded
-
-
-def load_part(kind: type[Part], **overrides) -> Part:
-    """The settings of one concern (PARTS) from the environment, or one ConfigError naming the first bad setting."""
-    return _validated(kind, overrides)
-
-
-def _validated(kind: type[Part], overrides: dict) -> Part:
+    """Settings from the environment and `overrides`, as a start reads them (each class Settings holds built now when
+    one of its variables is set or it is overridden); or one ConfigError naming the first bad setting."""
+    _reject_unknown_variables()
     try:
-        return kind(**overrides)
+        return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "settings"

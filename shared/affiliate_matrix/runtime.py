@@ -20,34 +20,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from affiliate_matrix.config import Part, Settings, load_at_start, load_part
+from affiliate_matrix.config import Settings, load_settings
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, DamagedData
 from affiliate_matrix.observability import configure_logging, get_logger
 
 if TYPE_CHECKING:  # each port loads when it is first used
     from affiliate_matrix.events import EventBus
-    from affiliate_matrix.events.settings import EventSettings
     from affiliate_matrix.search import SearchIndex
     from affiliate_matrix.secrets import SecretStore
     from affiliate_matrix.storage import ObjectStore
 
 
 class Runtime:
-    def __init__(self, function: str, settings: Settings | None = None, *parts):
-        """`parts`: settings of a concern (config.PARTS) to use rather than read from the environment."""
+    def __init__(self, function: str, settings: Settings | None = None):
         self.function = function
-        if settings is None:  # a start: the parts whose variables are set are read (and checked) now too
-            settings, loaded = load_at_start()
-            parts = (*loaded, *parts)
-        self.settings = settings
-        self._parts = {type(part): part for part in parts}
+        self.settings = load_settings() if settings is None else settings  # None: a start, read and checked now
         configure_logging(function, fmt=self.settings.log_format, level=self.settings.log_level)
-
-    def part(self, kind: type[Part]) -> Part:
-        """The settings of one concern (config.PARTS), read by the first work that needs them."""
-        if kind not in self._parts:
-            self._parts[kind] = load_part(kind)
-        return self._parts[kind]
 
     @cached_property
     def store(self):
@@ -82,9 +70,7 @@ class Runtime:
 
     @cached_property
     def bus(self):
-        from affiliate_matrix.events.settings import EventSettings
-
-        return open_event_bus(self.part(EventSettings))
+        return open_event_bus(self.settings)
 
 
 def start(function: str, *ports: str) -> Runtime:
@@ -227,7 +213,7 @@ def open_secret_store(settings) -> SecretStore:
     return LocalSecretStore(data_dir(settings) / "secrets.json")
 
 
-def open_event_bus(settings: EventSettings) -> EventBus:
+def open_event_bus(settings) -> EventBus:
     if settings.events == "http":
         from affiliate_matrix.events.http import HttpBus
 

@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from affiliate_matrix import netguard
+from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable, ConfigError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.events.http import HttpBus
-from affiliate_matrix.events.settings import EventSettings
 from affiliate_matrix.runtime import open_event_bus
 from tests.support.clock import ManualClock
 from tests.support.loopback import stalled
@@ -26,7 +26,7 @@ def receiver():
 
 
 def http_bus(receiver):
-    return open_event_bus(EventSettings(events="http", broker_url=receiver.url))
+    return open_event_bus(Settings(events="http", broker_url=receiver.url))
 
 
 def test_keyed_events_have_stable_ids():
@@ -42,7 +42,7 @@ def test_cloudevent_roundtrip_keeps_every_attribute():
 
 
 def test_inprocess_delivers_to_subscribers_of_the_type_only():
-    bus = open_event_bus(EventSettings())
+    bus = open_event_bus(Settings())
     got, other = [], []
     bus.subscribe(RAW_BATCH_STORED, got.append)
     bus.subscribe("dev.affiliatematrix.other", other.append)
@@ -54,7 +54,7 @@ def test_inprocess_delivers_to_subscribers_of_the_type_only():
 def test_each_bus_says_whether_an_event_type_reaches_work(receiver):
     """The in-process bus reaches only the handlers subscribed in this process (a function served alone has none
     for a sync's request: sync_requests.undelivered says so); a Broker routes every type on by its Triggers."""
-    bus = open_event_bus(EventSettings())
+    bus = open_event_bus(Settings())
     assert not bus.delivers(RAW_BATCH_STORED)
     bus.subscribe(RAW_BATCH_STORED, lambda event: None)
     assert bus.delivers(RAW_BATCH_STORED) and not bus.delivers("dev.affiliatematrix.other")
@@ -62,7 +62,7 @@ def test_each_bus_says_whether_an_event_type_reaches_work(receiver):
 
 
 def test_inprocess_retries_then_dead_letters_without_starving_other_handlers():
-    bus = open_event_bus(EventSettings())
+    bus = open_event_bus(Settings())
     calls, good = [], []
 
     def flaky(event):
@@ -191,20 +191,20 @@ def test_http_does_not_retry_a_client_error_and_answers_it_as_the_brokers_not_th
 
 def test_http_bus_needs_a_broker_url():
     with pytest.raises(ConfigError, match="AMX_BROKER_URL"):
-        open_event_bus(EventSettings(events="http"))
+        open_event_bus(Settings(events="http"))
 
 
 def test_http_sends_the_broker_token_from_its_file_as_it_is_now(receiver, tmp_path):
     """The kubelet replaces a projected token before it expires: each publish reads the file."""
     token = tmp_path / "token"
     token.write_text("first-token\n")
-    bus = open_event_bus(EventSettings(events="http", broker_url=receiver.url, broker_token_path=token))
+    bus = open_event_bus(Settings(events="http", broker_url=receiver.url, broker_token_path=token))
     bus.publish(Event.make(RAW_BATCH_STORED, "/t", {"n": 1}))
     token.write_text("renewed-token")
     bus.publish(Event.make(RAW_BATCH_STORED, "/t", {"n": 2}))
     assert [r.headers["authorization"] for r in receiver.requests] == ["Bearer first-token", "Bearer renewed-token"]
     with pytest.raises(ConfigError, match="AMX_BROKER_TOKEN_PATH"):
-        open_event_bus(EventSettings(events="http", broker_url=receiver.url, broker_token_path=tmp_path / "missing"))
+        open_event_bus(Settings(events="http", broker_url=receiver.url, broker_token_path=tmp_path / "missing"))
 
 
 def test_a_broker_refusing_this_functions_identity_is_no_fault_of_the_caller(tmp_path):

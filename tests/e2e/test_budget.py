@@ -15,7 +15,6 @@ from affiliate_matrix.budget.campaigns import (Campaign, history, import_csv, me
                                                save_campaign, sweep_days)
 from affiliate_matrix.budget.report import FRAME_COLOUR, report
 from affiliate_matrix.budget.run import check_pacing, load_run, run_allocation
-from affiliate_matrix.budget.settings import BudgetSettings
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable, ImportIncomplete, InvalidInput
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
@@ -44,7 +43,7 @@ def csv_for(days: int, campaigns=("search-1", "social-1", "email-1"), currency: 
 @pytest.fixture
 def rt(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    runtime = Runtime("test", Settings(data_dir=tmp_path), BudgetSettings(budget_daily_total="500.00"))
+    runtime = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="500.00"))
     for cid, channel in (("search-1", "search"), ("social-1", "social"), ("email-1", "email")):
         save_campaign(runtime.store, Campaign(id=cid, name=cid, channel=channel, currency="USD",
                                               min_budget="20.00" if cid == "email-1" else None), create=True)
@@ -545,8 +544,9 @@ def test_a_campaign_with_more_history_than_a_forecast_reads_still_gets_its_repor
 @pytest.mark.slow
 def test_the_budget_index_on_opensearch(opensearch_node, tmp_path, monkeypatch):
     settings = Settings(data_dir=tmp_path, search="opensearch", opensearch_url=opensearch_node.url,
-                        index_prefix=f"b{tmp_path.name[-8:].lower().replace('_', '')}")
-    runtime = Runtime("test", settings, BudgetSettings(budget_daily_total="USD=300.00,EUR=120.00"))
+                        index_prefix=f"b{tmp_path.name[-8:].lower().replace('_', '')}",
+                        budget_daily_total="USD=300.00,EUR=120.00")
+    runtime = Runtime("test", settings)
     save_campaign(runtime.store, Campaign(id="s1", name="s1", channel="search", currency="USD"), create=True)
     save_campaign(runtime.store, Campaign(id="s2", name="s2", channel="content", currency="USD"), create=True)
     save_campaign(runtime.store, Campaign(id="e1", name="e1", channel="search", currency="EUR"), create=True)
@@ -991,7 +991,7 @@ def in_currencies(rt, totals: str = TOTALS) -> Runtime:
         save_campaign(rt.store, Campaign(id=cid, name=cid, channel="search", currency="EUR"), create=True)
     import_csv(rt, csv_for(10).encode())
     import_csv(rt, csv_for(10, campaigns=EURO, currency="EUR").encode())
-    return Runtime("test", Settings(data_dir=rt.settings.data_dir), BudgetSettings(budget_daily_total=totals))
+    return Runtime("test", Settings(data_dir=rt.settings.data_dir, budget_daily_total=totals))
 
 
 def by_currency(run) -> dict[str, tuple[str, float, set[str]]]:

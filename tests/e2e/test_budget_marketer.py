@@ -10,7 +10,6 @@ from affiliate_matrix.auth import create_token
 from affiliate_matrix.budget.campaigns import Campaign, import_csv, save_campaign
 from affiliate_matrix.budget.contract import forecast_json
 from affiliate_matrix.budget.run import AllocationRun, check_pacing, run_key
-from affiliate_matrix.budget.settings import BudgetSettings
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
 from tests.support.apps import function_client
@@ -22,7 +21,7 @@ DAY = date(2026, 11, 10)
 @pytest.fixture
 def rt(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    runtime = Runtime("test", Settings(data_dir=tmp_path), BudgetSettings(budget_daily_total="500.00"))
+    runtime = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="500.00"))
     for cid, currency in (("search-us", "USD"), ("social-de", "EUR")):
         save_campaign(runtime.store, Campaign(id=cid, name=cid, channel="search", currency=currency), create=True)
     return runtime

@@ -13,7 +13,6 @@ import affiliate_matrix.discovery.providers as providers
 from affiliate_matrix.config import Settings
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.discovery.run import decide, discover, reviews, seen_key
-from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.normalize import normalize
@@ -42,9 +41,9 @@ def urls():
 def rt(tmp_path, urls, monkeypatch):
     # a run across midnight would count on two days; noon UTC is the same day in Pacific time, Google's quota day
     monkeypatch.setattr(providers, "now", lambda: datetime.fromisoformat(f"{DAY}T12:00:00+00:00"))
-    runtime = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True), DiscoverySettings(
-        discovery_providers="google,brave,searxng", google_cse_url=urls["google"], brave_search_url=urls["brave"],
-        searxng_url=urls["searxng"]))
+    runtime = Runtime("test", Settings(
+        data_dir=tmp_path, allow_loopback_fetch=True, discovery_providers="google,brave,searxng",
+        google_cse_url=urls["google"], brave_search_url=urls["brave"], searxng_url=urls["searxng"]))
     runtime.secrets.write("discovery/google", {"api_key": "test-google-key", "cx": "test-cx"})
     runtime.secrets.write("discovery/brave", {"api_token": "test-brave-token"})
     runtime.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(runtime, event.data["batch_key"]))
@@ -109,7 +108,7 @@ def test_a_second_run_skips_what_it_has_judged_and_review_decides(rt, pacing):
 def test_no_usable_provider_is_a_clear_error(tmp_path):
     from affiliate_matrix.errors import InvalidInput
 
-    bare = Runtime("test", Settings(data_dir=tmp_path), DiscoverySettings(discovery_providers="searxng,google,brave"))
+    bare = Runtime("test", Settings(data_dir=tmp_path, discovery_providers="searxng,google,brave"))
     with pytest.raises(InvalidInput) as refused:
         discover(bare, ["pets"], ["en"])
     # it said "set AMX_DISCOVERY_PROVIDERS, the provider URLs, and credentials": now what each one lacks, and how to

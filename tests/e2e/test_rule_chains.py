@@ -15,7 +15,6 @@ from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.events import ACTION_PREFIX, KEY_ROTATED, Event
-from affiliate_matrix.events.settings import EventSettings
 from affiliate_matrix.keys import KeyRecord, add_key, rotate
 from affiliate_matrix.rules.actions import execute
 from affiliate_matrix.rules.engine import on_event
@@ -163,7 +162,7 @@ def functions(tmp_path, monkeypatch):
                     assert answer.status_code == 204, (route.subscriber, event["type"], answer.get_data(as_text=True))
         return done
 
-    yield Runtime("test", Settings(data_dir=tmp_path), EventSettings(events="http", broker_url=broker.url)), pump, broker
+    yield Runtime("test", Settings(data_dir=tmp_path, events="http", broker_url=broker.url)), pump, broker
     broker.close()
 
 

@@ -45,14 +45,13 @@ def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next
 
     from affiliate_matrix.budget.campaigns import Campaign, save_campaign
     from affiliate_matrix.budget.run import run_allocation
-    from affiliate_matrix.budget.settings import BudgetSettings
     from affiliate_matrix.config import Settings
     from affiliate_matrix.errors import BackendUnavailable
     from affiliate_matrix.events import BUDGET_ALLOCATED
     from affiliate_matrix.runtime import Runtime
     from affiliate_matrix.search import SearchQuery
 
-    rt = Runtime("test", Settings(data_dir=tmp_path), BudgetSettings(budget_daily_total="300.00"))
+    rt = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="300.00"))
     for cid in ("search-1", "social-1"):
         save_campaign(rt.store, Campaign(id=cid, name=cid, channel="search", currency="USD"), create=True)
     announced = []
@@ -94,14 +93,13 @@ def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, 
 
     from affiliate_matrix.budget.campaigns import Campaign, load_campaign, save_campaign
     from affiliate_matrix.budget.run import run_allocation
-    from affiliate_matrix.budget.settings import BudgetSettings
     from affiliate_matrix.config import Settings
     from affiliate_matrix.events import BUDGET_PACING
     from affiliate_matrix.runtime import Runtime
     from tests.support.events import budget_tick, deliver
     from tests.support.receiver import Receiver
 
-    rt = Runtime("test", Settings(data_dir=tmp_path), BudgetSettings(budget_daily_total="300.00"))
+    rt = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="300.00"))
     save_campaign(rt.store, Campaign(id="search-1", name="s", channel="search", currency="USD"), create=True)
     run_allocation(rt, date(2026, 10, 22))
     broker = Receiver()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic_settings import EnvSettingsSource
 
-from affiliate_matrix.budget.settings import BudgetSettings
-from affiliate_matrix.config import HELD, Settings, _Variables, held, load_part, load_settings, parts
+from affiliate_matrix.budget.settings import BudgetSettings, budget_totals
+from affiliate_matrix.config import HELD, Settings, _Variables, held, load_settings
 from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.events.settings import EventSettings
 from affiliate_matrix.errors import ConfigError
@@ -26,7 +26,7 @@ def test_the_variables_read_as_pydantic_settings_reads_them(monkeypatch):
         monkeypatch.delenv(name)
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    for kind in (Settings, *parts(), *held()):  # the settings every function reads, and each concern's
+    for kind in (Settings, *held()):  # the settings every function reads, and each concern's
         assert _Variables(kind)() == EnvSettingsSource(kind)()
         assert kind() == kind(**EnvSettingsSource(kind)())
     settings, budget = Settings(), BudgetSettings()
@@ -67,7 +67,7 @@ def test_a_bad_setting_is_one_config_error_naming_it(monkeypatch):
 ])
 def test_the_daily_total_is_one_amount_or_a_total_per_currency(monkeypatch, value, totals):
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", value)
-    assert {code: str(total) for code, total in load_part(BudgetSettings).budget_totals.items()} == totals
+    assert {code: str(total) for code, total in budget_totals(load_settings()).items()} == totals
 
 
 @pytest.mark.parametrize("value, fragment", [
@@ -95,9 +95,9 @@ def test_totals_per_currency_without_usd_start_when_no_lone_amounts_currency_is_
     for a setting nobody had set (its default, USD, was judged as if given)."""
     monkeypatch.delenv("AMX_BUDGET_CURRENCY", raising=False)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "EUR=300.00,JPY=5000")
-    assert load_part(BudgetSettings).budget_totals == {"EUR": Decimal("300.00"), "JPY": Decimal("5000")}
+    assert budget_totals(load_settings()) == {"EUR": Decimal("300.00"), "JPY": Decimal("5000")}
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "12.50")  # a lone amount is still in USD unless set
-    assert load_part(BudgetSettings).budget_totals == {"USD": Decimal("12.50")}
+    assert budget_totals(load_settings()) == {"USD": Decimal("12.50")}
 
 
 def test_a_currency_for_a_lone_amount_beside_totals_per_currency_that_lack_it_is_refused(monkeypatch):
@@ -106,7 +106,7 @@ def test_a_currency_for_a_lone_amount_beside_totals_per_currency_that_lack_it_is
     with pytest.raises(ConfigError, match="AMX_BUDGET_CURRENCY: GBP has no total in AMX_BUDGET_DAILY_TOTAL"):
         load_settings()
     monkeypatch.setenv("AMX_BUDGET_CURRENCY", "EUR")  # one of them: harmless
-    assert list(load_part(BudgetSettings).budget_totals) == ["USD", "EUR"]
+    assert list(budget_totals(load_settings())) == ["USD", "EUR"]
 
 
 def test_a_lone_amount_with_cents_in_a_currency_without_them_is_refused_at_start(monkeypatch):
@@ -115,13 +115,13 @@ def test_a_lone_amount_with_cents_in_a_currency_without_them_is_refused_at_start
     with pytest.raises(ConfigError, match="AMX_BUDGET_CURRENCY: AMX_BUDGET_DAILY_TOTAL 5000.50: JPY has no minor unit"):
         load_settings()
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "5000")
-    assert load_part(BudgetSettings).budget_totals == {"JPY": 5000}
+    assert budget_totals(load_settings()) == {"JPY": 5000}
 
 
 def test_a_discovery_language_without_dork_templates_is_refused_at_start(monkeypatch):
     """AMX_DISCOVERY_LANGUAGES took any two letters; every cron run then failed on one with no templates."""
     monkeypatch.setenv("AMX_DISCOVERY_LANGUAGES", "nl,pt,it")
-    assert load_part(DiscoverySettings).discovery_languages == "nl,pt,it"
+    assert load_settings().discovery_languages == "nl,pt,it"
     monkeypatch.setenv("AMX_DISCOVERY_LANGUAGES", "en,xx")
     with pytest.raises(ConfigError, match=r"AMX_DISCOVERY_LANGUAGES: .*\(en\|de\|fr\|es\|nl\|pt\|it\)"):
         load_settings()
@@ -134,26 +134,34 @@ def test_the_discovery_languages_setting_takes_exactly_the_languages_dorks_are_w
     assert pattern == f"^({'|'.join(TEMPLATES)})(,({'|'.join(TEMPLATES)}))*$"
 
 
-def _start_defines(variables: dict[str, str], classes: str = "PARTS") -> list[str]:
-    """Which of the classes named in config's `classes` (PARTS or HELD) a function's start (load_settings) defines, in
-    a fresh process with `variables` set."""
+def _start_defines(variables: dict[str, str]) -> list[str]:
+    """Which of the classes Settings holds (config.HELD) a function's start (load_settings) defines, in a fresh
+    process with `variables` set."""
     import subprocess
     import sys
 
     env = {name: value for name, value in os.environ.items() if not name.lower().startswith("amx_")}
-    shown = subprocess.run([sys.executable, "-c", f"import sys; from affiliate_matrix.config import {classes}, load_settings; "
-                            f"load_settings(); print([p for p in {classes} if p.rpartition('.')[0] in sys.modules])"],
+    shown = subprocess.run([sys.executable, "-c", "import sys; from affiliate_matrix.config import HELD, load_settings; "
+                            "load_settings(); print([p for p in HELD if p.rpartition('.')[0] in sys.modules])"],
                            env={**env, **variables}, capture_output=True, text=True, check=True).stdout
-    return eval(shown)  # a list of the names in PARTS or HELD, printed by the line above
+    return eval(shown)  # a list of the names in HELD, printed by the line above
 
 
 def test_a_start_defines_none_of_the_backends_or_fetchings_settings_unless_one_is_set():
     """Every start defined the S3, OpenSearch, Vault, retention and fetching settings (21 of them, ~0.4 M
     instructions each) though a start on the embedded backends reads none: Settings holds each group as a class
     defined by the first read of one of its settings, or at start when one is set (so a bad one still stops it)."""
-    assert _start_defines({}, "HELD") == []
-    assert _start_defines({"AMX_S3_BUCKET": "ours"}, "HELD") == ["affiliate_matrix.storage.settings.S3Settings"]
-    assert _start_defines({"amx_vault_role": "fn"}, "HELD") == ["affiliate_matrix.secrets.settings.VaultSettings"]
+    assert _start_defines({}) == []
+    assert _start_defines({"AMX_S3_BUCKET": "ours"}) == ["affiliate_matrix.storage.settings.S3Settings"]
+    assert _start_defines({"amx_vault_role": "fn"}) == ["affiliate_matrix.secrets.settings.VaultSettings"]
+
+
+def test_each_held_setting_is_one_classs_and_none_of_settings_own():
+    """Settings reads a held setting from the one class HELD names for it: a name two classes had, or Settings too,
+    would be read from one of them and the other's never (nor its variable checked by it)."""
+    named = [name for names in HELD.values() for name in names]
+    clashes = {name for name in named if named.count(name) > 1} | (set(named) & set(Settings.model_fields))
+    assert not clashes, f"settings of more than one class: {sorted(clashes)}"
 
 
 def test_the_held_settings_are_read_given_and_checked_as_settings_own(monkeypatch):
@@ -178,40 +186,42 @@ def test_the_held_settings_are_read_given_and_checked_as_settings_own(monkeypatc
         load_settings()
 
 
-def test_a_start_defines_only_the_settings_every_function_reads_unless_a_parts_variable_is_set():
+def test_a_start_defines_only_the_settings_every_function_reads_unless_a_concerns_variable_is_set():
     """Every start defined all 49 settings, ~0.6 M instructions a field, though most functions read a few of them: the
-    budget's, discovery's and the event path's settings are each a class of their own, defined when that work reads them, or at start
-    when one is set (so a bad one still stops the start)."""
-    assert _start_defines({}) == []
-    assert "affiliate_matrix.budget.settings.BudgetSettings" in _start_defines({"AMX_BUDGET_STRATEGY": "equal"})
-    assert "affiliate_matrix.discovery.settings.DiscoverySettings" in _start_defines({"AMX_DISCOVERY_NICHES": "pets"})
-    assert "affiliate_matrix.events.settings.EventSettings" in _start_defines({"AMX_NAMESPACE": "ours"})
+    budget's, discovery's and the event path's settings are each a class Settings holds, defined when that work reads
+    them, or at start when one is set (so a bad one still stops the start)."""
+    assert _start_defines({"AMX_BUDGET_STRATEGY": "equal"}) == ["affiliate_matrix.budget.settings.BudgetSettings"]
+    assert _start_defines({"AMX_DISCOVERY_NICHES": "pets"}) == ["affiliate_matrix.discovery.settings.DiscoverySettings"]
+    assert _start_defines({"AMX_NAMESPACE": "ours"}) == ["affiliate_matrix.events.settings.EventSettings"]
 
 
-def test_a_start_keeps_the_parts_it_read(monkeypatch):
-    """A part whose variable is set is read with the start's settings, as every setting was: not again later."""
+def test_a_start_keeps_the_settings_it_read(monkeypatch):
+    """A held class whose variable is set is read with the start's settings, as every setting was: not again later."""
     from affiliate_matrix.runtime import Runtime
 
     monkeypatch.setenv("AMX_DISCOVERY_NICHES", "pets")
     rt = Runtime("test")
     monkeypatch.delenv("AMX_DISCOVERY_NICHES")
-    assert rt.part(DiscoverySettings).discovery_niches == "pets"
-    assert rt.part(BudgetSettings).budget_strategy == "optimal"  # none set: read on first use
+    assert rt.settings.discovery_niches == "pets"
+    assert rt.settings.budget_strategy == "optimal"  # none set: read on first use
 
 
-def test_a_misspelt_parts_setting_is_named_with_the_likely_one(monkeypatch):
+def test_a_misspelt_held_setting_is_named_with_the_likely_one(monkeypatch):
     monkeypatch.setenv("AMX_BUDGET_STRATEGI", "equal")
     with pytest.raises(ConfigError, match="AMX_BUDGET_STRATEGI: unknown setting; did you mean AMX_BUDGET_STRATEGY"):
         load_settings()
+    monkeypatch.delenv("AMX_BUDGET_STRATEGI")
+    monkeypatch.setenv("AMX_budget_strategy", "equal")  # AMX_ is spelt as every setting is: so is the rest
+    with pytest.raises(ConfigError, match="AMX_budget_strategy: unknown setting"):
+        load_settings()
 
 
-def test_an_override_goes_to_the_class_that_has_it():
-    """`amx demo` starts its runtime with events=inprocess, a setting of the event path's part."""
-    from affiliate_matrix.config import load_at_start
-
-    settings, loaded = load_at_start(log_level="error", events="inprocess", budget_strategy="equal")
-    assert settings.log_level == "error"
-    assert {type(part): part for part in loaded}[EventSettings].events == "inprocess"
-    assert {type(part): part for part in loaded}[BudgetSettings].budget_strategy == "equal"
+def test_an_override_goes_to_the_class_that_has_it(monkeypatch):
+    """`amx demo` starts its runtime with events=inprocess, a setting of the event path's class."""
+    monkeypatch.setenv("AMX_EVENTS", "http")
+    settings = load_settings(log_level="error", events="inprocess", budget_strategy="equal")
+    assert (settings.log_level, settings.events, settings.budget_strategy) == ("error", "inprocess", "equal")
     with pytest.raises(ConfigError, match="AMX_NO_SUCH: Extra inputs are not permitted"):
-        load_at_start(no_such=1)
+        load_settings(no_such=1)
+    with pytest.raises(ConfigError, match="AMX_BUDGET_HISTORY_DAYS: Input should be greater than or equal to 7"):
+        load_settings(budget_history_days=3)

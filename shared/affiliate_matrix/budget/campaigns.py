@@ -114,9 +114,7 @@ def checked(campaign: Campaign) -> None:
 
 def max_campaigns(rt) -> int:
     """AMX_BUDGET_MAX_CAMPAIGNS: its settings class is built by the first write that asks, not by a start."""
-    from affiliate_matrix.budget.settings import BudgetSettings
-
-    return rt.part(BudgetSettings).budget_max_campaigns
+    return rt.settings.budget_max_campaigns
 
 
 def checked_against_store(rt, campaign: Campaign) -> None:

@@ -19,7 +19,6 @@ from affiliate_matrix.budget.allocate import allocate
 from affiliate_matrix.budget.campaigns import list_campaigns, pending_imports, read_days, validated_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX, mirror
-from affiliate_matrix.budget.settings import BudgetSettings
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, CampaignHistory
 from affiliate_matrix.documents import together
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
@@ -154,8 +153,10 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     """Allocate `day`; each campaign's metrics are read once, and `spent` notes from them the spends its day reports.
     A day already run returns its stored run, unless `replace`: then it is run again and stored as the next revision
     (ConflictError when another replacement stored one first)."""
-    settings = rt.part(BudgetSettings)
-    totals = settings.budget_totals
+    from affiliate_matrix.budget.settings import budget_totals
+
+    settings = rt.settings
+    totals = budget_totals(settings)
     if totals is None:
         raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out")
     listed = list_campaigns(rt.store)
@@ -291,7 +292,7 @@ def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None
         rows = []  # nor paced: its spend was read from the damaged days (of a date stored twice, the first row)
     if spent is not None:
         spent.note(campaign_id, rows)
-    return [d for d in rows if d["date"] < day][-rt.part(BudgetSettings).budget_history_days:]
+    return [d for d in rows if d["date"] < day][-rt.settings.budget_history_days:]
 
 
 def stored_days(rt, campaign_id: str) -> list[dict]:
@@ -313,7 +314,7 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
     except DamagedData as exc:  # that day's pacing cannot be judged; the tick's allocation goes on
         log.error("document.damaged", key=exc.where, error=str(exc))
         return []
-    tolerance = rt.part(BudgetSettings).budget_pacing_tolerance
+    tolerance = rt.settings.budget_pacing_tolerance
     allocated = run.allocated()
     listed = (spent.listed if spent is not None and spent.listed is not None else
               {c.id: c.currency for c in list_campaigns(rt.store)})

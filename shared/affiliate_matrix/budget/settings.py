@@ -1,6 +1,6 @@
-"""The budget's settings (AMX_BUDGET_*): a class of their own, built by the budget's first use of them
-(Runtime.part), so that no other function's start defines them; a start where one is set checks them
-(config.load_settings)."""
+"""The budget's settings (AMX_BUDGET_*): a class Settings holds (config.HELD), defined by the budget's first read of
+one of them (settings.budget_strategy) or at start when one is set, so that no other function's start defines them
+and a start where one is set checks them."""
 
 from decimal import Decimal
 from functools import cache
@@ -85,12 +85,12 @@ class BudgetSettings(BaseSettings):
             _whole_units(currency, totals, f"AMX_BUDGET_DAILY_TOTAL {totals}")
         return currency
 
-    @property
-    def budget_totals(self) -> dict[str, Decimal] | None:
-        """Each currency's daily total: AMX_BUDGET_DAILY_TOTAL's per currency, or its lone amount in
-        AMX_BUDGET_CURRENCY; None when unset."""
-        total = self.budget_daily_total
-        return total if total is None or isinstance(total, dict) else {self.budget_currency: total}
-
     def __init__(self, **values):
         from_variables(self, values)
+
+
+def budget_totals(settings) -> dict[str, Decimal] | None:
+    """Each currency's daily total (of the Settings holding these): AMX_BUDGET_DAILY_TOTAL's per currency, or its lone
+    amount in AMX_BUDGET_CURRENCY; None when unset."""
+    total = settings.budget_daily_total
+    return total if total is None or isinstance(total, dict) else {settings.budget_currency: total}

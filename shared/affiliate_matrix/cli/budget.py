@@ -381,7 +381,6 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished day to check; yesterday by default.")] = None):
     """Compare a day's spend with its allocation; emit budget.pacing for each campaign off by more than the tolerance."""
     from affiliate_matrix.budget.run import RunResult, check_pacing, load_run
-    from affiliate_matrix.budget.settings import BudgetSettings
 
     rt, when = open_runtime("budget"), _day(day, offset=-1)
     load_run(rt.store, when, RunResult)  # a day no run allocated has nothing to pace against: named, exit 2
@@ -393,7 +392,7 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
                       f"{_amount(alert['allocated'], alert['currency'])} ({off}{alert['direction']})")
     if not alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
-                      f"{rt.part(BudgetSettings).budget_pacing_tolerance:.0%}")
+                      f"{rt.settings.budget_pacing_tolerance:.0%}")
 
 
 @budget_app.command("report")

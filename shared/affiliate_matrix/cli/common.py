@@ -9,11 +9,10 @@ errors = Console(stderr=True, soft_wrap=True)
 
 
 def open_runtime(function: str = "cli", **overrides):
-    from affiliate_matrix.config import load_at_start
+    from affiliate_matrix.config import load_settings
     from affiliate_matrix.runtime import Runtime
 
-    settings, parts = load_at_start(**quiet_logs(overrides))
-    return Runtime(function, settings, *parts)
+    return Runtime(function, load_settings(**quiet_logs(overrides)))
 
 
 def shown_path(path) -> str:

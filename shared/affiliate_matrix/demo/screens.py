@@ -14,11 +14,9 @@ FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", 
 
 
 def title(console, rt) -> None:
-    from affiliate_matrix.events.settings import EventSettings
-
-    s, events = rt.settings, rt.part(EventSettings).events
+    s = rt.settings
     console.print(f"[bold]Affiliate Matrix demo[/] — data in [cyan]{shown_path(s.data_dir)}[/] (objects: {s.object_store}, "
-                  f"search: {s.search}, secrets: {s.secrets}, events: {events}); running it again updates the same data")
+                  f"search: {s.search}, secrets: {s.secrets}, events: {s.events}); running it again updates the same data")
 
 
 def heading(console, number: int, text: str) -> None:

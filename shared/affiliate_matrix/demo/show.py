@@ -2,7 +2,7 @@
 
 import os
 
-from affiliate_matrix.config import load_at_start
+from affiliate_matrix.config import load_settings
 from affiliate_matrix.demo import screens
 from affiliate_matrix.demo.collect import Story
 from affiliate_matrix.errors import ConflictError
@@ -16,8 +16,7 @@ def run(console) -> None:
     # so logs show only errors unless AMX_LOG_LEVEL asks for more.
     overrides = {"allow_loopback_fetch": True, "events": "inprocess"} | (
         {} if "AMX_LOG_LEVEL" in os.environ else {"log_level": "error"})
-    settings, parts = load_at_start(**overrides)
-    rt = Runtime("demo", settings, *parts)
+    rt = Runtime("demo", load_settings(**overrides))
     # Two demos on one data dir would each point the demo's connections at their own recorded sites, mid-story
     folder = data_dir(rt.settings)
     lock = held(folder, "demo.lock")

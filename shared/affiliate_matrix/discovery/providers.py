@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from affiliate_matrix.discovery.dorks import Dork
-from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.errors import ConflictError, DamagedData, FetchError, NotFoundError
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import GaveUp, PoliteClient, Response, WaitsSpent
@@ -383,7 +382,7 @@ def open_providers(rt, unusable: list[str] | None = None, **pacing) -> list[Prov
     """The configured providers in the order they are tried, each with its credentials and its own polite
     client (close them when done). `unusable`: why each of the others is left out, appended. `pacing`: fakes for
     the PoliteClient, from tests."""
-    settings, unusable = rt.part(DiscoverySettings), [] if unusable is None else unusable
+    settings, unusable = rt.settings, [] if unusable is None else unusable
     providers = []
     for name in settings.discovery_providers.split(","):
         name = name.strip()

@@ -17,7 +17,6 @@ from affiliate_matrix.crawl import time_budget
 from affiliate_matrix.discovery import DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
-from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.discovery.validate import Verdict, classify
 from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
@@ -111,7 +110,7 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
         raise InvalidInput(str(exc)) from None
     if not queries:
         raise InvalidInput("give at least one niche")
-    usage = Usage(rt.store, quotas(rt.part(DiscoverySettings).discovery_quotas))
+    usage = Usage(rt.store, quotas(rt.settings.discovery_quotas))
     results: list[Result] = []
     broken: set[str] = set()
     unusable: list[str] = []

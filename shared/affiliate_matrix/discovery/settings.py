@@ -1,6 +1,6 @@
-"""Discovery's settings (AMX_DISCOVERY_* and each search provider's URL): a class of their own, built by discovery's
-first use of them (Runtime.part), so that no other function's start defines them; a start where one is set checks
-them (config.load_settings)."""
+"""Discovery's settings (AMX_DISCOVERY_* and each search provider's URL): a class Settings holds (config.HELD),
+defined by discovery's first read of one of them or at start when one is set, so that no other function's start
+defines them and a start where one is set checks them."""
 
 from pydantic import Field
 from pydantic_settings import BaseSettings

@@ -1,6 +1,6 @@
-"""The event path's settings (AMX_EVENTS, the Broker's, the senders' issuer, the routes, the namespace): a class of
-their own, built by the first event published or received (Runtime.part), so that a start defines them only when
-one is set, and checks them then (config.load_settings)."""
+"""The event path's settings (AMX_EVENTS, the Broker's, the senders' issuer, the routes, the namespace): a class
+Settings holds (config.HELD), defined by the first event published or received, so that a start defines them only
+when one is set, and checks them then."""
 
 from pathlib import Path
 from typing import Literal

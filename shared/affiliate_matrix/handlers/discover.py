@@ -27,9 +27,7 @@ def handle(rt, request):
 
 
 def run(rt, data: dict):
-    from affiliate_matrix.discovery.settings import DiscoverySettings
-
-    settings = rt.part(DiscoverySettings)
+    settings = rt.settings
     niches = data.get("niches") or ([data["niche"]] if data.get("niche") else None) or \
         [n.strip() for n in settings.discovery_niches.split(",") if n.strip()]
     languages = data.get("languages") or ([data["language"]] if data.get("language") else None) or \

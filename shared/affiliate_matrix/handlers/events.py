@@ -32,7 +32,6 @@ from affiliate_matrix.observability import get_logger
 
 if TYPE_CHECKING:  # the event model (and the domain models under it) is imported by the first event, not at start
     from affiliate_matrix.events import Event
-    from affiliate_matrix.events.settings import EventSettings
 
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
@@ -301,7 +300,7 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
         raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
     headers = dict(request.headers)
     unfit = check_body(headers, raw)
-    plan = routes(event_settings(rt).events_routes)
+    plan = routes(rt.settings.events_routes)
     dead_letters = request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function)  # the Broker's sink
     if unfit is not None and not dead_letters:  # a dead letter is parked with it: it is why the Broker parks it
         raise unfit
@@ -393,19 +392,12 @@ def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
         return None, None
 
 
-def event_settings(rt) -> EventSettings:
-    """The event path's settings, defined by the first event (a start defines them only when one is set)."""
-    from affiliate_matrix.events.settings import EventSettings
-
-    return rt.part(EventSettings)
-
-
 def authenticate(rt, request) -> str:
     """The sender's OIDC token must be for this function (Unauthorized otherwise, before the body is read).
     The sender (the token's subject) is returned."""
     from affiliate_matrix.events.identity import audience, issuer_for, verify
 
-    settings = event_settings(rt)
+    settings = rt.settings
     try:
         if not settings.events_oidc_discovery_url:
             raise Unauthorized("this function takes no events: AMX_EVENTS_OIDC_DISCOVERY_URL is not set")
@@ -421,7 +413,7 @@ def check_sender(rt, sender: str, service_accounts: set[str], what: str) -> None
     namespace can request (TokenRequest) for this function's audience proves nothing about the route."""
     from affiliate_matrix.events.identity import subject
 
-    if sender not in {subject(event_settings(rt).namespace, account) for account in service_accounts if account}:
+    if sender not in {subject(rt.settings.namespace, account) for account in service_accounts if account}:
         log.warning("event.wrong_sender", sender=sender)  # the subject only, never the token
         raise AccessDenied(f"{what} to {rt.function} are not sent by {sender}")
 
