@@ -155,9 +155,11 @@ def accounts_unnamed(program):
 # v18: the fields of v17; a run of a script written without spaces (Thai, Lao, Khmer, Myanmar, Chinese, Japanese) is
 # searched as its overlapping pairs of characters on both indexes (search.paired), so "楽天" and "市場" find "楽天市場"
 # and "ไทย" "ภาษาไทย": v17 documents hold each run as one word until `amx index migrate programs` writes them again.
+# v19: the fields of v18; a run's last character is written after its pairs (search.paired), so every character of a run
+# begins a term and "楽" alone finds "楽天市場" (search.lone): v18 documents lack it until the migration writes them again.
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 18, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+PROGRAMS_INDEX = IndexSpec("programs", 19, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
                            upgrade=_as_indexed_now, combine=_merged)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none

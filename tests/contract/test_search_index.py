@@ -1043,30 +1043,62 @@ def test_the_start_of_a_word_with_marks_is_matched_with_its_marks(index, q, expe
 
 # Names in scripts written without spaces between words: a run is searched as its pairs of characters (search.paired).
 UNSPACED = {"rakuten": "楽天市場", "ichiba": "市場調査", "kana": "カタカナ通販", "th": "ภาษาไทย ออนไลน์",
-            "kh": "ខ្មែរ", "lo": "ພາສາລາວ", "my": "မြန်မာ", "zh": "中国银行", "lone": "楽 天 partners"}
+            "kh": "ខ្មែរ", "lo": "ພາສາລາວ", "my": "မြန်မာ", "zh": "中国银行", "lone": "楽 天 partners",
+            "apart": "楽天 の 市場", "cities": "京都 東京", "tokyo": "東京都庁"}
 
 
 @pytest.mark.parametrize("q,expected", [
-    ("楽天", ["rakuten"]), ("市場", ["ichiba", "rakuten"]), ("天市", ["rakuten"]), ("楽天市場", ["rakuten"]),
-    ("楽天 市場", ["rakuten"]), ("市場楽天", []), ("調査", ["ichiba"]), ("ｶﾀｶﾅ", ["kana"]), ("通販", ["kana"]),
-    ("ไทย", ["th"]), ("ภาษา", ["th"]), ("ภาษาไทย", ["th"]), ("ภาษาจีน", []), ("ខ្មែរ", ["kh"]), ("ລາວ", ["lo"]),
-    ("မြန်မာ", ["my"]), ("银行", ["zh"]), ("中国", ["zh"]), ("楽", ["lone"]), ("partners", ["lone"])])
+    ("楽天", ["apart", "rakuten"]), ("市場", ["apart", "ichiba", "rakuten"]), ("天市", ["rakuten"]),
+    ("楽天市場", ["rakuten"]), ("楽天 市場", ["apart", "rakuten"]), ("市場楽天", []), ("調査", ["ichiba"]),
+    ("ｶﾀｶﾅ", ["kana"]), ("通販", ["kana"]), ("ไทย", ["th"]), ("ภาษา", ["th"]), ("ภาษาไทย", ["th"]), ("ภาษาจีน", []),
+    ("ខ្មែរ", ["kh"]), ("ລາວ", ["lo"]), ("မြန်မာ", ["my"]), ("银行", ["zh"]), ("中国", ["zh"]),
+    ("partners", ["lone"]), ("天市場", ["rakuten"]), ("場調", ["ichiba"]), ("市場調", ["ichiba"]),
+    ("天 市場", ["apart", "rakuten"]), ("中国银行 银", ["zh"]), ("東京都", ["tokyo"]), ("京都", ["cities", "tokyo"]),
+    ("東京 京都", ["cities", "tokyo"])])
 def test_a_part_of_a_word_of_a_script_without_spaces_finds_it_on_both_indexes(index, q, expected):
     """Thai, Lao, Khmer, Myanmar, Chinese and Japanese are written without spaces between words, and neither index
     can tell their words without a dictionary: each run was one word, found whole only, so "楽天" found no "楽天市場".
-    A run is its overlapping pairs of characters on both indexes and in a query, every pair of the query's required
-    ("市場楽天" asks for "場楽", which no name holds); a character standing alone is itself."""
+    A run is its overlapping pairs of characters on both indexes and in a query, a query's pairs found side by side
+    in order, as the run was typed: "東京都" (Tokyo-to) asks for "東京" then "京都", and no longer finds "京都 東京" (Kyoto,
+    Tokyo), which holds both apart (every pair was required, anywhere); "東京 京都", typed as two runs, does."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in UNSPACED.items()], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == expected
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("楽", ["apart", "lone", "rakuten"]), ("天", ["apart", "lone", "rakuten"]), ("場", ["apart", "ichiba", "rakuten"]),
+    ("査", ["ichiba"]), ("銀", []), ("银", ["zh"]), ("ナ", ["kana"]), ("ย", ["th"]), ("楽 市", ["apart", "rakuten"]),
+    ("の partners", []), ("天 partners", ["lone"])])
+def test_one_character_of_a_script_without_spaces_finds_every_run_holding_it(index, q, expected):
+    """A character is a word in Chinese and often the start of one in Japanese: asked alone, it found only where it
+    stood alone ("楽" found no "楽天市場", "場" no "市場調査"). Each character of a run begins a term (its last written
+    after the pairs: search.paired), and one asked alone matches every term it begins, on both indexes."""
     index.bulk_upsert("things", [{"id": k, "name": name} for k, name in UNSPACED.items()], refresh=True)
     assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == expected
 
 
 def test_a_name_that_is_the_unspaced_text_ranks_above_names_holding_its_pairs(index):
-    """A name equal to the text asked ranks first (the exact boost), above names holding the same pairs more often."""
+    """A name equal to the text asked ranks first (the exact boost), above names holding the same pairs more often;
+    so does a name that is the one character asked, and one where it stands alone above one where it is in a run."""
     index.bulk_upsert("things", [
         {"id": "whole", "name": "楽天", "description": "通販"},
-        {"id": "part", "name": "楽天市場 楽天トラベル", "description": "楽天 楽天 楽天"}], refresh=True)
+        {"id": "part", "name": "楽天市場 楽天トラベル", "description": "楽天 楽天 楽天"},
+        {"id": "one", "name": "楽"}, {"id": "alone", "name": "楽 store"}, {"id": "within", "name": "楽しい"}],
+        refresh=True)
     hits = index.search("things", SearchQuery(text="楽天", exact=["name"], size=5)).hits
     assert [h.id for h in hits] == ["whole", "part"]
+    hits = index.search("things", SearchQuery(text="楽", exact=["name"], size=10)).hits
+    assert [h.id for h in hits][:2] == ["one", "alone"]
+    assert sorted(h.id for h in hits[2:]) == ["part", "whole", "within"]
+
+
+def test_a_run_is_found_as_typed_even_at_the_start_of_what_is_typed_next(index):
+    """prefix (a page's search as it is typed) leaves a run as it is: its pairs side by side already find it inside
+    a longer run, and one character every run holding it."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in UNSPACED.items()], refresh=True)
+    found = {q: sorted(h.id for h in index.search("things", SearchQuery(text=q, prefix=True, size=10)).hits)
+             for q in ("楽天市", "カタカ", "調", "partners 楽")}
+    assert found == {"楽天市": ["rakuten"], "カタカ": ["kana"], "調": ["ichiba"], "partners 楽": ["lone"]}
 
 
 def test_twenty_words_each_near_many_terms_are_answered(index):

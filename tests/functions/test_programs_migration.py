@@ -324,3 +324,22 @@ def test_a_migration_to_v18_pairs_the_words_of_a_name_written_without_spaces(rt,
     found = {q: [hit.id for hit in rt.index.search("programs", SearchQuery(text=q)).hits]
              for q in ("市場", "ไทย", "alpha")}
     assert found == {"市場": [programs[0].id], "ไทย": [programs[1].id], "alpha": [programs[2].id]}
+
+
+def test_a_migration_to_v19_writes_the_last_character_of_a_run_so_one_character_finds_it(rt, monkeypatch):
+    """v18 held a run as its pairs alone, so "場", which begins none of "楽天 天市 市場", found no "楽天市場"; migrated,
+    the run's last character follows its pairs (search.paired), and one character finds every program holding it."""
+    import affiliate_matrix.search.opensearch as opensearch_index
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    programs = [make_program("楽天市場"), make_program("Alpha Hosting")]
+    with monkeypatch.context() as before:  # v18's pairs, without the last character
+        for module in (sqlite_index, opensearch_index):
+            before.setattr(module, "paired", lambda text: text.replace("楽天市場", " 楽天 天市 市場 "))
+        rt.index.ensure_index(spec_of(18))
+        assert rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True).errors == []
+    assert [rt.index.search("programs", SearchQuery(text=q)).total for q in ("場", "楽", "alpha")] == [0, 1, 1]
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 2
+    found = {q: [hit.id for hit in rt.index.search("programs", SearchQuery(text=q)).hits] for q in ("場", "楽")}
+    assert found == {"場": [programs[0].id], "楽": [programs[0].id]}

@@ -18,12 +18,12 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # Every digest moved once, versions kept, when number_of_replicas left the settings (a cluster's operator sets it:
 # the copies kept of an index, not how its documents are written or searched).
 RENDERED = {
-    "programs": (18, "9bb6b18f072eccfa"),
+    "programs": (19, "197da0646f39bc8c"),
     "deltas": (2, "344487a06480e47d"),
     "metrics": (1, "3271035ead2bae95"),
     "budget": (2, "417ff0ea3727d21e"),
-    "activations": (8, "2263b310f6121890"),
-    "alerts": (8, "42d01a457feb471e"),
+    "activations": (9, "f3c67d05f2a6d19a"),
+    "alerts": (9, "f60e4d05b9b3642d"),
     "queries": (1, "e4df579ee94e5c71"),
     "moved": (1, "9f644ae005309875"),
 }
@@ -147,6 +147,27 @@ def test_an_embedded_index_that_held_unspaced_runs_whole_pairs_them_by_its_migra
     index.migrate(spec)
     assert [hit.id for hit in index.search(name, SearchQuery(text="市場")).hits] == ["rakuten"]
     assert [hit.id for hit in index.search(name, SearchQuery(text="ไทย")).hits] == ["thai"]
+
+
+@pytest.mark.parametrize("name,field", [("alerts", "text"), ("activations", "detail")])
+def test_an_embedded_index_without_a_runs_last_character_writes_it_by_its_migration(tmp_path, monkeypatch, name,
+                                                                                     field):
+    """Programs v19 (alerts and activations v9) write a run's last character after its pairs, so one character asked
+    alone finds every run holding it: a file written before holds "楽天市場" as its pairs alone, where "場" (which
+    begins none of them) finds nothing until `amx index migrate` writes it again."""
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    spec = index_specs()[name]
+    old = IndexSpec(name, spec.version - 1, spec.fields, spec.id_field)
+    index = open_search_index(Settings(data_dir=tmp_path))
+    with monkeypatch.context() as before:  # v18's pairs, without the last character
+        before.setattr(sqlite_index, "paired", lambda text: " 楽天 天市 市場 " if text == "楽天市場" else text)
+        index.ensure_index(old)
+        assert index.bulk_upsert(name, [{"id": "rakuten", field: "楽天市場"}], refresh=True).errors == []
+    assert [index.search(name, SearchQuery(text=q)).total for q in ("場", "楽")] == [0, 1]
+    index.migrate(spec)
+    assert [[hit.id for hit in index.search(name, SearchQuery(text=q)).hits] for q in ("場", "楽")] == [
+        ["rakuten"], ["rakuten"]]
 
 
 def test_an_embedded_index_written_before_whole_values_were_folded_is_folded_by_its_migration(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import sqlite3
 import sys
 import unicodedata
 
-from affiliate_matrix.search import narrowed, paired, unaccented, words
+from affiliate_matrix.search import lone, narrowed, paired, phrases, unaccented, words
 from affiliate_matrix.search.sqlite import TOKENIZE
 
 
@@ -42,8 +42,16 @@ def test_an_indic_word_is_one_term_and_one_query_word():
 
 def test_a_run_of_a_script_without_spaces_is_its_pairs_of_characters_as_terms_and_query_words():
     # A character is a letter with its marks (a Thai tone mark is its consonant's); one standing alone is itself; a
-    # run ends at a letter of another script and at a zero-width space (Thai writes one between words)
+    # run ends at a letter of another script and at a zero-width space (Thai writes one between words). The index holds
+    # a run's last character after its pairs (every character of a run begins a term); a query asks for the pairs
+    # alone, side by side (phrases)
     texts = ["ลาซาด้า", "楽天市場abc", "楽 ｶﾀｶﾅ", "ខ្មែរ", "ไทย\u200bออนไลน์", "한국어 단어"]
-    assert fts5_words(texts) == [[unaccented(word) for word in words(text)] for text in texts] == [
+    assert [[unaccented(word) for word in words(text)] for text in texts] == [
         ["ลา", "าซ", "ซา", "าด้", "ด้า"], ["楽天", "天市", "市場", "abc"], ["楽", "カタ", "タカ", "カナ"], ["ខ្មែ", "មែរ"],
         ["ไท", "ทย", "ออ", "อน", "นไ", "ไล", "ลน์"], ["한국어", "단어"]]
+    assert fts5_words(texts) == [
+        ["ลา", "าซ", "ซา", "าด้", "ด้า", "า"], ["楽天", "天市", "市場", "場", "abc"], ["楽", "カタ", "タカ", "カナ", "ナ"],
+        ["ខ្មែ", "មែរ", "រ"], ["ไท", "ทย", "ย", "ออ", "อน", "นไ", "ไล", "ลน์", "น์"], ["한국어", "단어"]]
+    assert [phrases(text) for text in ("楽天市場 abc", "楽 天", "ไทยxyz")] == [
+        [["楽天", "天市", "市場"], ["abc"]], [["楽"], ["天"]], [["ไท", "ทย"], ["xyz"]]]
+    assert [lone(word) for word in ("楽", "ด้", "楽天", "a", "한")] == [True, True, False, False, False]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey, encode_cursor
 from affiliate_matrix.search.rowsets import rows_of
-from affiliate_matrix.search.fts import fts_match, near
+from affiliate_matrix.search.fts import fts_clauses, fts_match, near
 from affiliate_matrix.search.sqlite import SqliteSearchIndex
 
 SPEC = IndexSpec("things", 1, {"id": "keyword", "name": "text", "category": "keyword", "rank": "number",
@@ -103,7 +103,7 @@ def test_bm25_over_postings_is_fts5s(index, words):
         matched = columns.text().match(groups)
         scores = columns.text().scores(groups, matched)
         page_scores = columns.text().scores_of(groups, rows_of(matched)[::7])  # as a page sorted by a field has them
-        fts_matched, fts = fts_match(index.db, t, groups, columns.size)
+        fts_matched, fts = fts_match(index.db, t, fts_clauses([[w] for w in words], groups), columns.size)
     finally:
         index.db.execute("COMMIT")
     assert matched  # a set of row ids as an int: some rows match

@@ -31,6 +31,7 @@ from affiliate_matrix.search import IndexSpec
 # v8 (both): a run of a script written without spaces as its pairs of characters (search.paired), as programs v18;
 # activations: program_id, the program an activation was of (its inputs' program_id), for GET
 # /activations?program_id; `amx index migrate activations` fills it from the inputs of those v7 holds.
+# v9 (both): a run's last character written after its pairs (search.paired), as programs v19.
 
 
 def with_program(activation: dict) -> dict:
@@ -43,12 +44,12 @@ def with_program(activation: dict) -> dict:
     return {**activation, "program_id": program_id} if is_program_id(program_id) else activation
 
 
-ACTIVATIONS_INDEX = IndexSpec("activations", 8, {
+ACTIVATIONS_INDEX = IndexSpec("activations", 9, {
     "id": "keyword", "rule_id": "keyword", "trigger": "keyword", "event_id": "keyword", "decision": "keyword",
     "action": "keyword", "action_event_id": "keyword", "outcome": "keyword", "detail": "text", "inputs": "stored",
     "at": "date", "program_id": "keyword",
 }, upgrade=with_program)
-ALERTS_INDEX = IndexSpec("alerts", 8, {
+ALERTS_INDEX = IndexSpec("alerts", 9, {
     "id": "keyword", "rule_id": "keyword", "severity": "keyword", "text": "text", "subject": "keyword",
     "event_type": "keyword", "at": "date",
 })

@@ -300,35 +300,52 @@ def _unspaced_letter() -> str:
     return "[" + "".join(f"{chr(a)}-{chr(b - 1)}" for a, b in zip(_UNSPACED[::2], _UNSPACED[1::2])) + "]"
 
 
-def paired(text: str) -> str:
-    """Text with each run of a script written without spaces as its overlapping pairs of characters, between spaces
-    (a character alone as itself), as Lucene's CJK bigrams make them without a dictionary: "楽天市場" is "楽天 天市 市場",
-    so "楽天" and "市場" find it, as "ไทย" finds "ภาษาไทย". A character is a letter with the marks after it (a Thai
-    vowel sign or tone mark is its consonant's). The one splitting of such text, for what both indexes hold (after
-    narrowed) and a query's words (words); other scripts' text is left as it is."""
-    if text.isascii() or not re.search(_unspaced_letter(), text):  # most text: not a character of it walked
-        return text
-    import unicodedata
+def _unspaced(c: str) -> bool:
+    """Whether the character is a letter of a script written without spaces (_UNSPACED)."""
     from bisect import bisect_right
 
-    kept, run = [], []
+    return bisect_right(_UNSPACED, ord(c)) % 2 == 1
 
-    def ended() -> None:
-        if run:
-            kept.append(" " + " ".join(a + b for a, b in zip(run, run[1:])) + " " if len(run) > 1 else f" {run[0]} ")
-            run.clear()
 
-    for c in text:
+def _runs(text: str) -> list[str | list[str]]:
+    """Text cut into its runs of a script written without spaces, each the list of its characters (a letter with the
+    marks after it: a Thai vowel sign or tone mark is its consonant's), and the text between them, as it is."""
+    import unicodedata
+
+    pieces: list[str | list[str]] = []
+    run, start = None, 0  # the run being read, or where the text since the last one starts
+    for at, c in enumerate(text):
         kind = unicodedata.category(c)[0]
         if kind == "M" and run:
             run[-1] += c
-        elif kind == "L" and bisect_right(_UNSPACED, ord(c)) % 2:
+        elif kind == "L" and _unspaced(c):
+            if run is None:
+                pieces.append(text[start:at])
+                pieces.append(run := [])
             run.append(c)
-        else:
-            ended()
-            kept.append(c)
-    ended()
-    return "".join(kept)
+        elif run is not None:
+            run, start = None, at
+    if run is None:
+        pieces.append(text[start:])
+    return pieces
+
+
+def _pairs(run: list[str]) -> list[str]:
+    """A run's overlapping pairs of characters, in order; a character alone, itself."""
+    return [a + b for a, b in zip(run, run[1:])] or run
+
+
+def paired(text: str) -> str:
+    """Text as both indexes hold it, each run of a script written without spaces as its overlapping pairs of
+    characters between spaces, as Lucene's CJK bigrams make them without a dictionary, and its last character after
+    them: "楽天市場" is "楽天 天市 市場 場", so "楽天" and "市場" find it, as "ไทย" finds "ภาษาไทย", and every character of
+    a run begins a term, so one character asked alone finds the runs holding it (phrases). A character standing alone
+    is itself. The one splitting of indexed text (after narrowed); a query's words are its pairs alone (phrases).
+    Other scripts' text is left as it is."""
+    if text.isascii() or not re.search(_unspaced_letter(), text):  # most text: not a character of it walked
+        return text
+    return "".join(piece if isinstance(piece, str) else " " + " ".join(_pairs(piece) + piece[-1:] * (len(piece) > 1))
+                   + " " for piece in _runs(text))
 
 
 # The words a search takes: each is a clause of its own, fuzzy on every text field (see expansions); more are refused
@@ -336,15 +353,39 @@ def paired(text: str) -> str:
 MAX_WORDS = 20
 
 
+def phrases(text: str | None) -> list[list[str]]:
+    """The words of a free-text query (words), as they must be found: a run of a script written without spaces is its
+    pairs of characters in order and side by side (a phrase: "東京都" asks for "東京 京都", which "京都 東京" does not
+    hold), a run of one character that character wherever it stands in a run (lone: "楽" finds "楽天市場"), and every
+    other word itself."""
+    text = lowered(narrowed(text or "").replace("İ", "i"))
+    if text.isascii():
+        return [[word] for word in re.findall(r"[a-z0-9]+", text)]
+    found = []
+    for piece in _runs(text):
+        if isinstance(piece, str):
+            found += [[word] for word in word_runs(piece)]
+        else:
+            found.append(_pairs(piece))
+    return found
+
+
+def lone(word: str) -> bool:
+    """Whether a query's word is one character of a script written without spaces (a run of one: phrases), which
+    matches every term it begins: each character of an indexed run begins one (paired)."""
+    import unicodedata
+
+    return bool(word) and _unspaced(word[0]) and all(unicodedata.category(c)[0] == "M" for c in word[1:])
+
+
 def words(text: str | None) -> list[str]:
     """The words of a free-text query, runs of letters, marks and digits as both indexes split text into words (so
     "foo_bar" is two, as "Booking.com" is, and "हिन्दी" one with its vowel signs and virama), narrowed as indexed text
     is (NFKC: full-width letters are ASCII ones, a mark typed apart, "e" and U+0300, is composed with its letter);
     everything else (operators, quotes, syntax) is dropped. İ is lowercased as both indexes do, to "i" (Python's "i"
-    and U+0307 split "İstanbul" in two). A run of a script written without spaces is its pairs of characters (paired),
-    as indexed text is: "楽天市場" asks for "楽天", "天市" and "市場", each a word."""
-    text = lowered(narrowed(text or "").replace("İ", "i"))
-    return re.findall(r"[a-z0-9]+", text) if text.isascii() else word_runs(paired(text))
+    and U+0307 split "İstanbul" in two). A run of a script written without spaces is its pairs of characters
+    (phrases): "楽天市場" asks for "楽天", "天市" and "市場", each a word."""
+    return [word for phrase in phrases(text) for word in phrase]
 
 
 def word_runs(text: str) -> list[str]:
@@ -361,11 +402,18 @@ def word_runs(text: str) -> list[str]:
 def searched_words(text: str | None, name: str = "the search text") -> list[str]:
     """The words a search looks for; text with none (only punctuation) or more than MAX_WORDS is refused, named as
     its caller calls it (the API's q, a command's argument)."""
-    found = words(text)
-    if text is not None and text.strip() and not found:
+    return [word for phrase in searched_phrases(text, name) for word in phrase]
+
+
+def searched_phrases(text: str | None, name: str = "the search text") -> list[list[str]]:
+    """The words a search looks for as phrases groups them, refused as searched_words says (each pair of a run
+    counts as a word)."""
+    found = phrases(text)
+    count = sum(map(len, found))
+    if text is not None and text.strip() and not count:
         raise InvalidInput(f"{name} has no searchable words")
-    if len(found) > MAX_WORDS:
-        raise InvalidInput(f"{name} has {len(found)} words; a search takes at most {MAX_WORDS}")
+    if count > MAX_WORDS:
+        raise InvalidInput(f"{name} has {count} words; a search takes at most {MAX_WORDS}")
     return found
 
 
@@ -432,8 +480,8 @@ PREFIX_MIN = 2  # a one-letter start would match a good share of every word ther
 def begun_word(query: "SearchQuery", words: list[str]) -> str | None:
     """The word a prefix query matches as the start of words, as both indexes hold their terms (accents off);
     None when the query matches whole words only."""
-    if not (query.prefix and words and len(words[-1]) >= PREFIX_MIN):
-        return None
+    if not (query.prefix and words and len(words[-1]) >= PREFIX_MIN) or _unspaced(words[-1][0]):
+        return None  # (a run's pairs are found inside longer runs anyway, its one character at the start of any: lone)
     return unaccented(words[-1])
 
 

@@ -1,7 +1,7 @@
 """Words in the SQLite search index: the typo expansion over FTS5's vocabulary, and FTS5's own
 matching for words the in-memory postings (postings.py) cannot match as they are."""
 
-from affiliate_matrix.search import typo_allowance, unaccented
+from affiliate_matrix.search import lone, typo_allowance, unaccented
 from affiliate_matrix.search.rowsets import bits_of, flags_of
 
 
@@ -38,15 +38,33 @@ def read_vocabulary(db, t: str) -> dict[str, list[str]]:
     return terms
 
 
-def fts_match(db, t: str, groups: list[list[str]], size: int, begun: str | None = None) -> tuple[int, "FtsScores"]:
-    """FTS5's own match, as a set of row ids (rowsets.py), and its bm25 scores (negated: higher is better); with
-    `begun`, the last group matches words that start with it too."""
-    alternatives = [[f'"{v}"' for v in group] for group in groups]
-    if begun is not None:
-        alternatives[-1].append(f'"{begun}"*')
-    expression = " AND ".join("(" + " OR ".join(group) + ")" for group in alternatives)
+def fts_clauses(phrases: list[list[str]], groups: list[list[str]], begun: str | None = None,
+                starts: bool = True) -> list[str]:
+    """The FTS5 expression of each of a query's phrases (search.phrases; `groups`: each word's alternatives, near, in
+    the phrases' order), all of which a row must match: a word any of its alternatives; a run's pairs side by side,
+    as written (a phrase has no typo allowance, as on OpenSearch); one character of such a run (lone) also any term
+    it begins, and with `begun` the last word any term it begins, unless `starts` is False (what is scored: a
+    start matched adds nothing)."""
+    clauses, at = [], 0
+    for phrase in phrases:
+        if len(phrase) > 1:
+            clauses.append("(" + " + ".join(f'"{word}"' for word in phrase) + ")")
+        else:
+            alternatives = [f'"{v}"' for v in groups[at]]
+            if starts and lone(phrase[0]):
+                alternatives.append(f'"{phrase[0]}"*')
+            clauses.append(alternatives)
+        at += len(phrase)
+    if starts and begun is not None:  # (begun_word: never a run's)
+        clauses[-1].append(f'"{begun}"*')
+    return [clause if isinstance(clause, str) else "(" + " OR ".join(clause) + ")" for clause in clauses]
+
+
+def fts_match(db, t: str, clauses: list[str], size: int) -> tuple[int, "FtsScores"]:
+    """FTS5's own match of rows matching every clause (fts_clauses), as a set of row ids (rowsets.py), and its bm25
+    scores (negated: higher is better)."""
     scores = dict(db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
-                             (expression,)))
+                             (" AND ".join(clauses),)))
     return bits_of(scores, size), FtsScores(scores, size)
 
 

@@ -27,8 +27,8 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, end_moves,
-    exact_value, expansions, migration_holder, migration_label, migration_running, narrowed, paired, ranges_of,
-    record_moves, searched_words, upgraded, validate_query, whole_value,
+    exact_value, expansions, lone, migration_holder, migration_label, migration_running, narrowed, paired,
+    ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
 )
 
 log = get_logger()
@@ -714,21 +714,30 @@ class OpenSearchIndex(SearchIndex):
             self._specs.pop(name, None)
             spec, query = self._searchable(name, query)
         after = decode_cursor(query)
-        text_words = searched_words(query.text)
+        phrases = searched_phrases(query.text)
+        text_words = [word for phrase in phrases for word in phrase]
         text_fields = [f"{FOLDED}.{f}" for f, kind in spec.fields.items() if kind == "text"]  # their words
         if text_words and not text_fields:
             raise InvalidInput(f"index {name!r} has no text fields to search")
 
         must, filters = [], []
         most = expansions(len(text_words), len(text_fields))
-        for word in text_words:  # every word must match some text field, allowing typos
-            must.append({"multi_match": {"query": word, "fields": text_fields, "fuzziness": "AUTO",
+
+        def starts(word: str) -> dict:  # the terms `word` begins, scoring nothing: whole words rank above
+            return {"constant_score": {"filter": {"bool": {"should": [{"prefix": {f: word}} for f in text_fields]}},
+                                       "boost": 0}}
+
+        for phrase in phrases:  # every word must match some text field, allowing typos; a run's pairs side by side
+            if len(phrase) > 1:
+                must.append({"multi_match": {"query": " ".join(phrase), "fields": text_fields, "type": "phrase"}})
+                continue
+            must.append({"multi_match": {"query": phrase[0], "fields": text_fields, "fuzziness": "AUTO",
                                          "prefix_length": 1, "max_expansions": most}})
+            if lone(phrase[0]):  # one character of such a run: also every term it begins (search.paired)
+                must[-1] = {"bool": {"should": [must[-1], starts(phrase[0])]}}
         begun = begun_word(query, text_words)
-        if begun is not None:  # or the last one the start of a word, scoring nothing: whole words rank above
-            starts = {"constant_score": {"filter": {"bool": {"should": [{"prefix": {f: begun}} for f in text_fields]}},
-                                         "boost": 0}}
-            must[-1] = {"bool": {"should": [must[-1], starts]}}
+        if begun is not None:  # or the last one the start of a word
+            must[-1] = {"bool": {"should": [must[-1], starts(begun)]}}
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
         for field, ranges in query.ranges.items():

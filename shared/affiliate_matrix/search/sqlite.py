@@ -26,11 +26,11 @@ from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInpu
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, migration_holder, migration_label, migration_running, move_records, narrowed, paired, ranges_of,
-    searched_words, set_aside, upgraded, utc_time, validate_query, whole_value,
+    expansions, migration_holder, migration_label, migration_running, move_records, narrowed, paired,
+    ranges_of, searched_phrases, set_aside, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page
-from affiliate_matrix.search.fts import fts_match, near, plain, read_vocabulary
+from affiliate_matrix.search.fts import fts_clauses, fts_match, near, plain, read_vocabulary
 
 _CHUNK = 1000
 
@@ -507,35 +507,39 @@ class SqliteSearchIndex(SearchIndex):
         t, spec = self._resolve(name)
         query = validate_query(spec, query)
         after = decode_cursor(query)
-        text_words = searched_words(query.text)
-        if text_words and "text" not in spec.fields.values():
+        phrases = searched_phrases(query.text)
+        if phrases and "text" not in spec.fields.values():
             raise InvalidInput(f"index {name!r} has no text fields to search")
         with self._lock:  # one read snapshot: the columns, the matches and the page's documents agree
             self.db.execute("BEGIN")
             try:
-                return self._search(t, spec, query, text_words, after)
+                return self._search(t, spec, query, phrases, after)
             finally:
                 self.db.execute("COMMIT")
 
-    def _search(self, t, spec, query, text_words, after) -> SearchResult:
+    def _search(self, t, spec, query, phrases, after) -> SearchResult:
+        text_words = [word for phrase in phrases for word in phrase]
         columns = self._columns_of(t)
         match = columns.live  # a set of row ids (columns.py): `&` intersects
         scorer = None  # the text's bm25 scores of matched rows
+        started = False  # whether a word also matches the terms it begins (a start scores nothing)
         if text_words:
             vocabulary = self._vocabulary(t)
             most = expansions(len(text_words), sum(kind == "text" for kind in spec.fields.values()))
             groups = [near(w, vocabulary, most) for w in text_words]
-            plainly = all(map(plain, text_words))
+            plainly = all(map(plain, text_words))  # (so no run of a script written without spaces: no phrase)
             begun = begun_word(query, text_words)
-            if begun is not None:  # FTS5 matches the start of a word; the scores are the whole words' alone
-                match &= fts_match(self.db, t, groups, columns.size, begun)[0]
-                scorer = columns.text() if plainly else fts_match(self.db, t, [sum(groups, [])], columns.size)[1]
-            elif plainly:
+            if plainly and begun is None:
                 scorer = columns.text()
                 match &= scorer.match(groups)
-            else:  # a word FTS5's tokenizer would change (accents, joined words): let FTS5 match it
-                matched, scorer = fts_match(self.db, t, groups, columns.size)
+            else:  # a word FTS5's tokenizer would change (accents, joined words), a phrase, or a start: FTS5 matches
+                wanted = fts_clauses(phrases, groups, begun)
+                matched, scorer = fts_match(self.db, t, wanted, columns.size)
                 match &= matched
+                if started := wanted != (whole := fts_clauses(phrases, groups, begun, starts=False)):
+                    # a start matched scores nothing: the scores are the whole words' alone
+                    scorer = columns.text() if plainly else fts_match(self.db, t, [" OR ".join(whole)],
+                                                                      columns.size)[1]
         for field, values in query.filters.items():
             match &= _rows_with(columns, spec.fields[field], field, values)
         for field, ranges in query.ranges.items():
@@ -561,7 +565,7 @@ class SqliteSearchIndex(SearchIndex):
         keys, scores = [], None
         if not query.sort and text_words and query.size:  # ranked by score: every match is scored (a count, none)
             scores = scorer.scores(groups, match)
-            if begun is not None:  # a hit that only begins the last word holds none of its terms: scored without it
+            if started:  # a hit that only begins a word holds none of its terms: scored without it
                 from affiliate_matrix.search.rowsets import rows_of
 
                 scores = dict.fromkeys(rows_of(match), 0.0) | scores
