@@ -295,6 +295,15 @@ def test_metrics_need_a_token_on_every_function(name, data_dir, auth):
     assert shown.status_code == 200 and "amx_requests_total" in shown.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("name", ["programs", "triggers"])
+def test_metrics_refuse_a_parameter_as_every_route_does(name, data_dir, auth):
+    """/metrics?x=1 was answered 200, the parameter ignored, where every other route refuses one it does not take
+    (400 naming it). Prometheus sends none unless its scrape config's `params` names some."""
+    refused = client(name).get("/metrics?name[]=amx_requests_total&x=1", headers=auth)
+    assert refused.status_code == 400, refused.get_data(as_text=True)
+    assert refused.json["error"]["message"] == "unknown parameter(s): name[], x; this takes none"
+
+
 @pytest.mark.parametrize("name", ["budget", "connections", "discover", "triggers"])
 def test_the_readiness_probe_builds_no_route_table(name, data_dir):
     """/healthz is Knative's first request to every cold start: the table's models wait for a routed request."""
