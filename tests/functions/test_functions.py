@@ -94,6 +94,7 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("source=aw%00in", 400, "source holds U+0000, a control character"),
     ("q=ac%C2%85me", 400, "q holds U+0085, a control character"),
     ("q=ac%E2%81%A6me", 400, "q holds U+2066, a control character"),
+    ("q=ac%E2%80%A8me", 400, "q holds U+2028, a control character"),  # a line separator, a line break as LF is
     ("q=ac%7Fme", 400, "q holds U+007F, a control character"),
     ("network=%EF%BC%A3%EF%BC%AA", 200, ""),  # full-width ＣＪ is still cj
     ("payout_method=", 400, "payout_method must be one of"),
