@@ -54,8 +54,8 @@ class IndexReport:
     batch_key: str
     records: int
     # The batch's programs: new to the index; changed in a field the change feed tracks (a delta); or unchanged, as
-    # indexed or only seen again (its last_seen_at and its claims' times moved, as every rerun moves them: counted as
-    # updated, a demo's rerun said "34 updated" of programs nothing had changed in)
+    # indexed or only seen again (its last_seen_at and its claims' times moved, as every run moves them: counted
+    # updated, they made a demo's rerun say "34 updated" of programs nothing had changed in)
     created: int = 0
     updated: int = 0
     unchanged: int = 0

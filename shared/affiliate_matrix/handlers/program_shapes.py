@@ -16,7 +16,8 @@ SYNTAX_PAIRS = ("--", "/*")
 # What no word, network or source is written with and the index would drop unseen (search._INVISIBLE, models.clean_text):
 # the C0 controls (NUL among them), DEL, the C1 controls, the line and paragraph separators (line breaks, as LF is) and
 # the bidi controls (marks, embeddings, overrides, isolates). A value holding one is a link or a form mangled, refused
-# naming its parameter, not searched as another value; a sign-in's `next` holding one is not followed (render.local_path).
+# naming its parameter, not searched as another value; a sign-in's `next` holding one is not followed
+# (render.local_path).
 CONTROL_CHARACTERS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, 0x2028, 0x2029,
                                          *range(0x202A, 0x202F), *range(0x2066, 0x206A))))
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
