@@ -53,6 +53,9 @@ class ScrapeReport:
 class IndexReport:
     batch_key: str
     records: int
+    # The batch's programs: new to the index; changed in a field the change feed tracks (a delta); or unchanged, as
+    # indexed or only seen again (its last_seen_at and its claims' times moved, as every run moves them: counted
+    # updated, they made a demo's rerun say "34 updated" of programs nothing had changed in)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -266,10 +269,11 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
 
     counted: dict[str, str] = {}  # what the report counts each program as: "created", "updated" or "unchanged"
 
-    def count(program_id: str, existing: dict | None, document: dict | None) -> None:
+    def count(program_id: str, existing: dict | None, document: dict | None, delta: DeltaChange | None) -> None:
         if (before := counted.get(program_id)) is not None:
             setattr(report, before, getattr(report, before) - 1)
-        now = "unchanged" if document is None or existing == document else "created" if existing is None else "updated"
+        now = "created" if existing is None and document is not None else "updated" if delta is not None else \
+            "unchanged"
         setattr(report, now, getattr(report, now) + 1)
         counted[program_id] = now
 
@@ -279,10 +283,10 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
             return withdrawn.again(program_id, document)
         program = merged(program_id, document)
         if program is None:  # (every sighting failed to merge: each is in the report's errors)
-            count(program_id, document, None)
+            count(program_id, document, None, None)
             return None, None
         made, delta = indexed_form(program.model_copy(deep=True), document)  # (a lone sighting is the record's own)
-        count(program_id, document, made)
+        count(program_id, document, made, delta)
         return made, delta
 
     changes = Changes(again)
@@ -293,7 +297,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         except Exception as exc:
             report.errors.append((program.id, f"records {', '.join(made_of[program.id])}: {exc!r}"[:500]))
             continue
-        count(program.id, existing, document)
+        count(program.id, existing, document, delta)
         if existing == document:
             document = None
         changes.add(program.id, stored.get(program.id), document, delta)

@@ -100,6 +100,11 @@ class GaveUp(FetchError):
         self.response = response
 
 
+class NoAnswer(FetchError):
+    """No answer came, or only part of one (a connection refused or reset, a timeout, a body cut short): asking again
+    may get one, so a request retries it and a caller that can be asked again later (a webhook's event) is."""
+
+
 class UnusableAnswer(FetchError):
     """The server did answer, whole, with what cannot be used and asking again would not change (a redirect to a
     malformed Location, a body past the cap, undecodable or not in a coding we asked for): the server is up, not failing
@@ -367,10 +372,8 @@ class PoliteClient:
             attempts += 1
             try:
                 response = self.send(request, waited=waited)
-            except FetchError as exc:
-                if getattr(exc, "retriable", False):
-                    raise _Again(exc) from None
-                raise
+            except NoAnswer as exc:
+                raise _Again(exc) from None
             if response.status in self.refused_statuses:
                 raise CredentialsRefused(f"{label}: HTTP {response.status}, the connection's credentials were refused")
             answer = Response(response.url, response.status, response.headers, response.body, attempts)
@@ -511,9 +514,7 @@ class PoliteClient:
                     slow = "still sending" if body is None else "body too slow: still sending"
                     raise FetchError(f"{label}: {slow} after {self.deadline:.0f} s (the request's time limit)") \
                         from None
-                error = FetchError(f"{label}: {type(exc).__name__}: {exc}")
-                error.retriable = True  # connect errors, timeouts, truncated bodies
-                raise error from None
+                raise NoAnswer(f"{label}: {type(exc).__name__}: {exc}") from None
             finally:
                 if self.wait_budget is not None:  # its time past `free`, up to its limit (a chunk may come late)
                     self.wait_budget.spend(max(0.0, min(self.clock() - started, limit) - free))

@@ -94,6 +94,7 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("source=aw%00in", 400, "source holds U+0000, a control character"),
     ("q=ac%C2%85me", 400, "q holds U+0085, a control character"),
     ("q=ac%E2%81%A6me", 400, "q holds U+2066, a control character"),
+    ("q=ac%E2%80%A8me", 400, "q holds U+2028, a control character"),  # a line separator, a line break as LF is
     ("q=ac%7Fme", 400, "q holds U+007F, a control character"),
     ("network=%EF%BC%A3%EF%BC%AA", 200, ""),  # full-width ＣＪ is still cj
     ("payout_method=", 400, "payout_method must be one of"),
@@ -293,6 +294,15 @@ def test_metrics_need_a_token_on_every_function(name, data_dir, auth):
     assert app.get("/metrics", headers={"Authorization": "Bearer amx_0123456789ab_" + "x" * 43}).status_code == 401
     shown = app.get("/metrics", headers=auth)
     assert shown.status_code == 200 and "amx_requests_total" in shown.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["programs", "triggers"])
+def test_metrics_refuse_a_parameter_as_every_route_does(name, data_dir, auth):
+    """/metrics?x=1 was answered 200, the parameter ignored, where every other route refuses one it does not take
+    (400 naming it). Prometheus sends none unless its scrape config's `params` names some."""
+    refused = client(name).get("/metrics?name[]=amx_requests_total&x=1", headers=auth)
+    assert refused.status_code == 400, refused.get_data(as_text=True)
+    assert refused.json["error"]["message"] == "unknown parameter(s): name[], x; this takes none"
 
 
 @pytest.mark.parametrize("name", ["budget", "connections", "discover", "triggers"])

@@ -186,6 +186,17 @@ def test_sign_in_never_redirects_off_site(app, rt):
     assert 'name="next" value="/programs"' in page.text
 
 
+def test_sign_in_follows_no_next_holding_a_c1_control_a_line_separator_or_a_bidi_control(app, rt):
+    """`next` was checked for C0 controls only: one holding a C1 control, U+2028 or a bidi override (which shows
+    the address reordered) signed in and went there; now it goes to /programs, as with any control character."""
+    token = create_token(rt.secrets, "read")
+    for target in ("/programs\x85", "/programs\u2028x", "/programs\u2029", "/\u202egnp.evil/programs", "/x\u2066y"):
+        answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": target})
+        assert answer.status_code == 303 and answer.headers["Location"] == "/programs", repr(target)
+    assert 'name="next" value="/programs"' in app.get("/signin?next=%2Fchanges%E2%80%AE").text
+    assert 'name="next" value="/changes?q=caf%C3%A9"' in app.get("/signin?next=%2Fchanges%3Fq%3Dcaf%25C3%25A9").text
+
+
 def test_a_sign_in_link_or_form_that_is_not_utf8_is_refused_naming_the_field(app, rt):
     """A form's bytes that are not UTF-8 were read as U+FFFD: `next=/programs%FF` signed in and sent the browser to
     /programs%EF%BF%BD, a page that is not there."""

@@ -269,6 +269,25 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
     return result.stderr
 
 
+def test_a_usage_error_is_one_line_naming_it_and_the_help_to_read(tmp_path):
+    """A bad option or argument printed Typer's usage box, five lines on standard error: README promises one line,
+    with exit code 2, as every other error of `amx` is."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path / "data")}
+    for args, said in ((["changes", "--limit", "101"], "Invalid value for '--limit': Input should be less than or "
+                        "equal to 100; see amx changes --help"),
+                       (["search", "--kind", "netwrok"], "Invalid value for --kind: kind must be one of 'program' or "
+                        "'offer', got 'netwrok'; see amx search --help"),
+                       (["show"], "Missing argument 'program_id'; see amx show --help"),
+                       (["rules", "nosuch"], "No such command 'nosuch'; see amx rules --help"),
+                       (["search", "--nope"], "No such option: --nope; see amx search --help")):
+        result = amx(tmp_path, *args, env=env)
+        assert result.returncode == 2 and one_error_line(result) == f"error: {said}\n", (args, result.stderr)
+    bare = amx(tmp_path, env=env)  # `amx` alone: its help, as before
+    assert bare.returncode == 2 and "Usage: amx" in bare.stdout and bare.stderr == "", bare.stderr
+
+
 def test_a_data_dir_that_cannot_be_used_is_one_line_naming_it(tmp_path):
     """AMX_DATA_DIR naming a file, or a folder under a file, ended `amx` in a traceback (NotADirectoryError)."""
     import os

@@ -144,6 +144,31 @@ def test_a_batch_reads_its_programs_as_indexed_in_one_request(tmp_path, monkeypa
     assert gets == [] and report.updated == len(NAMES) and report.created == 0
 
 
+def test_a_rerun_that_only_sees_its_programs_again_counts_them_unchanged_and_records_no_change(tmp_path):
+    """Every program of a rerun was counted updated (the demo's rerun: "0 created, 34 updated"): its last_seen_at
+    moves with every run. Updated now counts a change the feed records; a program only seen again is unchanged."""
+    from datetime import timedelta
+
+    from tests.support.factories import NOW
+
+    def run(days: int, commission: str) -> str:
+        records = [make_record(name, f"https://{name.split()[0].lower()}.com/", commission_text=commission)
+                   .model_copy(update={"fetched_at": NOW + timedelta(days=days)}) for name in NAMES]
+        return rt.store.put_content_addressed("batches/test", "\n".join(r.model_dump_json() for r in records).encode(),
+                                              suffix=".jsonl")
+
+    rt, sent = _runtime(tmp_path)
+    index_batch(rt, run(0, "$200 per sale"))
+    sent.clear()
+    report = index_batch(rt, run(1, "$200 per sale"))
+    assert (report.created, report.updated, report.unchanged, report.deltas, sent) == (0, 0, len(NAMES), [], [])
+    seen = {h.doc["name"]: h.doc["last_seen_at"] for h in rt.index.search("programs", SearchQuery(size=10)).hits}
+    assert set(seen.values()) == {(NOW + timedelta(days=1)).isoformat()}, seen  # written all the same
+    changed = index_batch(rt, run(2, "$300 per sale"))
+    assert (changed.updated, changed.unchanged, len(changed.deltas)) == (len(NAMES), 0, len(NAMES))
+    assert len(sent) == len(NAMES)  # a change is announced, as before
+
+
 def _run_of_cj(rt, at, *names):
     """A batch of CJ's connection `cj` (an API: its complete runs withdraw what they no longer list), as scrape
     stores it, the connection stored."""

@@ -120,6 +120,25 @@ def test_a_console_line_shows_terminal_controls_rather_than_acting_on_them(capsy
     assert not any(line.startswith("2026-01-01") for line in printed.splitlines())
 
 
+def test_a_log_line_shows_bidi_controls_and_line_separators_rather_than_reordering_or_breaking_the_line(capsys):
+    """A request path holding U+202E was written raw into the console line (a viewer showed its tail reversed) and
+    U+2028 broke a viewer's line; the JSON line escapes them (ensure_ascii), the console line now does too."""
+    import json
+
+    path = "/programs\u202etxt.exe\u2066x\u2069\u2028y\u200f"
+    configure_logging("web", fmt="console")
+    bind_request("r1", path=path)
+    get_logger().info("request.done")
+    printed = capsys.readouterr().err
+    assert not {"\u202e", "\u2066", "\u2069", "\u2028", "\u200f"} & set(printed), repr(printed)
+    assert "path=/programs\\u202etxt.exe\\u2066x\\u2069\\u2028y\\u200f" in printed, printed
+    configure_logging("web", fmt="json")
+    bind_request("r1", path=path)
+    get_logger().info("request.done")
+    line = capsys.readouterr().err
+    assert line.isascii() and json.loads(line)["path"] == path, line
+
+
 def test_a_span_continues_a_valid_traceparent_and_a_request_without_one_compiles_no_pattern():
     """The traceparent's pattern is compiled by the first request that brings one, not by every start: a cold start's
     first request (Knative's probe, or a first read) has none. Run in a fresh interpreter, so re's cache is its own."""

@@ -463,3 +463,15 @@ def test_an_answer_that_cannot_be_used_is_one_kind_of_error_whatever_was_wrong_w
         with pytest.raises(kind) as caught:
             call(api(server, tmp_path, FakeTime(), HostLimits()), path)
         assert isinstance(caught.value, UnusableAnswer)
+
+
+def test_no_answer_is_one_kind_of_error_and_an_answer_that_cannot_be_used_is_not_it(server, tmp_path):
+    """That asking again may get an answer was an attribute (`retriable`) set on a plain FetchError, read with
+    getattr by whoever knew of it: a class now, caught as one, as UnusableAnswer is."""
+    from affiliate_matrix.polite import NoAnswer, UnusableAnswer
+
+    with pytest.raises(NoAnswer, match="peer closed connection"):
+        call(api(server, tmp_path, FakeTime(), HostLimits()), "/truncated")
+    with pytest.raises(UnusableAnswer) as caught:
+        call(api(server, tmp_path, FakeTime(), HostLimits()), "/to-malformed")
+    assert not isinstance(caught.value, NoAnswer)

@@ -44,7 +44,20 @@ def main():
     from affiliate_matrix.errors import ConflictError
 
     try:
-        app()
+        # Not standalone (Click's standalone_mode): Click's errors come here, not printed as Typer's usage box of
+        # five lines; a typer.Exit's code is returned
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # Click's (Typer's copy): a usage error (exit 2) holds its command's context
+        if type(exc).__name__ != "NoArgsIsHelpError":  # (`amx` or a group alone: its help is printed already)
+            ctx = getattr(exc, "ctx", None)  # (None in a few of Click's: an option given no value)
+            said = exc.format_message().removesuffix(".")
+            if exc.exit_code == 2:
+                said += f"; see {ctx.command_path if ctx is not None else 'amx'} --help"
+            errors.print(f"[red]error:[/] {escape(said)}", highlight=False)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:  # end of input at a prompt
+        errors.print("[red]aborted[/]", highlight=False)
+        raise SystemExit(1) from None
     except ConflictError as exc:
         errors.print(f"[red]conflict:[/] {escape(str(exc))}", highlight=False)
         raise SystemExit(2) from None
@@ -62,3 +75,4 @@ def main():
         where = f"{exc.filename}: " if exc.filename else ""
         errors.print(f"[red]error:[/] {escape(where + (exc.strerror or str(exc)))}", highlight=False)
         raise SystemExit(2) from None
+    raise SystemExit(code if isinstance(code, int) else 0)  # a command's value is no exit code: Exit's is

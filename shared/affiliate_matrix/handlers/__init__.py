@@ -41,6 +41,12 @@ def query_of(request):
     return request.args
 
 
+def no_parameters(request) -> None:
+    """A route that takes no query parameters refuses any, naming them: one misspelt or misplaced is not ignored."""
+    if args := query_of(request):
+        raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(args))[:200]}; this takes none")
+
+
 def utf8_urlencoded(raw: bytes) -> None:
     """InvalidInput naming the first parameter of `raw` (a query string or a form, URL-encoded) whose name or value
     is not UTF-8 once percent-decoded."""
@@ -115,6 +121,7 @@ def _metrics(rt, request) -> tuple:
     from affiliate_matrix.auth import authorize
 
     authorize(rt, request.headers.get("Authorization"))
+    no_parameters(request)  # Prometheus sends none unless its scrape config's `params` names some
     body, content_type = telemetry.exposition()
     return body, 200, {"Content-Type": content_type}
 

@@ -16,9 +16,11 @@ from affiliate_matrix.search import searched_words
 SYNTAX_CHARACTERS = frozenset(map(chr, range(0x20))) | frozenset("*?^~{}[]\\;=<>|")
 SYNTAX_PAIRS = ("--", "/*")
 # What no word, network or source is written with and the index would drop unseen (search._INVISIBLE, models.clean_text):
-# the C0 controls (NUL among them), DEL, the C1 controls and the bidi controls (marks, embeddings, overrides, isolates).
-# A value holding one is a link or a form mangled, refused naming its parameter, not searched as another value.
-CONTROL_CHARACTERS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F,
+# the C0 controls (NUL among them), DEL, the C1 controls, the line and paragraph separators (line breaks, as LF is) and
+# the bidi controls (marks, embeddings, overrides, isolates). A value holding one is a link or a form mangled, refused
+# naming its parameter, not searched as another value; a sign-in's `next` holding one is not followed
+# (render.local_path).
+CONTROL_CHARACTERS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, 0x2028, 0x2029,
                                          *range(0x202A, 0x202F), *range(0x2066, 0x206A))))
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
 # Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
@@ -45,8 +47,8 @@ def without_controls(text: str, name: str) -> str:
     """`text`, the value of parameter `name`, when it holds no CONTROL_CHARACTERS; else refused naming both."""
     if not CONTROL_CHARACTERS.isdisjoint(text):
         found = next(character for character in text if character in CONTROL_CHARACTERS)
-        raise refuse(f"{name} holds U+{ord(found):04X}, a control character (C0 or C1, or a bidi control); "
-                     "give the value without it")
+        raise refuse(f"{name} holds U+{ord(found):04X}, a control character (C0 or C1, a line separator or a bidi "
+                     "control); give the value without it")
     return text
 
 

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from affiliate_matrix.auth import authorize  # with the function, before the fork (handlers/__init__.py says why)
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import body_of, json_response, query_of
+from affiliate_matrix.handlers import body_of, json_response, no_parameters, query_of
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
 
 _PATH_NAMES = re.compile(r"\{(\w+)\}")  # the parameters a route's path names
@@ -248,10 +248,9 @@ class Api:
             raise MethodNotAllowed(request.method, tuple(allowed))
         route, match = chosen
         role = authorize(rt, request.headers.get("Authorization"), route.role) if route.role is not None else None
-        args = query_of(request)
-        params = parameters(route.params_model, args, match) if route.params else None
-        if route.params is None and args:
-            raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(args))[:200]}; this takes none")
+        if route.params is None:
+            no_parameters(request)
+        params = parameters(route.params_model, query_of(request), match) if route.params else None
         body = None
         if route.bodies is not None:
             body = body_of(request, route.body_limit)

@@ -89,13 +89,17 @@ def name_requests(_logger, _method, event_dict):
 
 # What a terminal acts on rather than shows: ESC starts a sequence that moves the cursor, erases or recolours (a request
 # path or a scraped page's text holding one could rewrite the lines above it), a carriage return writes over its line.
-# JSON escapes them; the console renderer prints a value as it is unless it holds a space, a quote or a line break.
+# The bidi controls (marks, embeddings, overrides, isolates) reorder the text after them in a terminal or a log
+# viewer (a path holding U+202E shows its tail reversed), and U+2028/U+2029 break a viewer's line. JSON escapes them all
+# (ensure_ascii); the console renderer prints a value as it is unless it holds a space, a quote or a line break.
 # Tabs and line feeds stay: a traceback's lines are its own.
-_TERMINAL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
+_TERMINAL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))} | {
+    c: f"\\u{c:04x}" for c in (0x61c, 0x200e, 0x200f, 0x2028, 0x2029, *range(0x202a, 0x202f), *range(0x2066, 0x206a))}
 
 
 def escape_controls(_logger, _method, event_dict):
-    """For the console: every control character of a value as its escape (\\x1b), shown rather than acted on."""
+    """For the console: every control character of a value as its escape (\\x1b, \\u202e), shown rather than acted
+    on."""
     for key, value in event_dict.items():
         if isinstance(value, str):
             event_dict[key] = value.translate(_TERMINAL_CONTROLS)

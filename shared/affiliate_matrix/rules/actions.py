@@ -110,7 +110,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     credential (Slack's is a secret path), so no error or log line shows more than its host.
     `pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
     from affiliate_matrix.netguard import origin_policy
-    from affiliate_matrix.polite import GaveUp, PoliteClient
+    from affiliate_matrix.polite import GaveUp, NoAnswer, PoliteClient
 
     text = message("notify", params, data)
     url = str(params["webhook_url"])
@@ -129,9 +129,9 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
         answer = client.request("POST", url, json=body)
     except GaveUp as exc:  # still 429 or 5xx, or asked to wait longer than we wait: the bus redelivers it
         answer = exc.response
+    except NoAnswer as exc:  # unreachable, timed out: the bus redelivers later
+        raise BackendUnavailable(f"webhook unreachable: {exc}") from None
     except FetchError as exc:
-        if getattr(exc, "retriable", False):  # unreachable, timed out: the bus redelivers later
-            raise BackendUnavailable(f"webhook unreachable: {exc}") from None
         raise InvalidInput(f"webhook not posted: {exc}") from None  # a non-public address, a malformed URL
     finally:
         client.close()

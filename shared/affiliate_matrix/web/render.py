@@ -117,13 +117,18 @@ def filled(args) -> MultiDict:
 
 # A path on this site: one "/", then no second "/" or "\\" (a browser reads "\\" as "/"), and no control
 # character or space anywhere (a browser drops tabs and line breaks: "/\t/host" is "//host"; a line break
-# in a Location header is refused by Werkzeug). No page of this site has one in its path or query.
+# in a Location header is refused by Werkzeug; a bidi override shows the address reordered): the C0 ones here, every
+# other one by program_shapes.CONTROL_CHARACTERS, the API's. No page of this site has one in its path or query.
 _LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]{0,1998}")
 
 
 def local_path(candidate: str | None) -> str:
     """Where to go after signing in: a path on this site, never another site ('//host', '/\\host', '/<tab>/host')."""
-    return candidate if candidate and _LOCAL_PATH.fullmatch(candidate) else "/programs"
+    from affiliate_matrix.handlers.program_shapes import CONTROL_CHARACTERS
+
+    if candidate and _LOCAL_PATH.fullmatch(candidate) and CONTROL_CHARACTERS.isdisjoint(candidate):
+        return candidate
+    return "/programs"
 
 
 def web_address(value) -> bool:
