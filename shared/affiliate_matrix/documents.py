@@ -63,11 +63,11 @@ def with_newer_fields(model: type[BaseModel], data: bytes, refused: ValidationEr
             raise refused
         aside.setdefault(tuple(path), {})[name] = holder.pop(name)
     doc = model.model_validate_json(json.dumps(document))  # as JSON: as the store's is read
-    shown = doc.model_dump(mode="json")
-    doc._newer_fields = {path: (fields, _at(shown, list(path))) for path, fields in aside.items()}
+    shown = doc.model_dump(mode="json")  # an object within it keeps its newer fields while it is left as this
+    doc._newer_fields = {path: (fields, _at(shown, list(path)) if path else None) for path, fields in aside.items()}
     names = [".".join(map(str, loc))[:100] for loc in unknown]
     log.info("document.newer_fields", key=key, fields=names[:NEWER_FIELDS_LOGGED], count=len(names),
-             remedy="written by a newer build: read, and kept by a rewrite; this build does not know them")
+             note="a newer build's, which this build does not know: read, never shown, kept by a rewrite")
     return doc
 
 
@@ -148,7 +148,8 @@ def stored_json(doc: BaseModel) -> bytes:
     """A document as stored: as a client is shown it, with the fields a client is never shown (excluded from
     every dump, `Field(exclude=True)`: Connection.fenced) where they are set, and the fields a newer build stored in
     it (Document._newer_fields): those of the document itself always (it is the same document), those of an object
-    within it where this build left that object as it read it (one it changed or replaced is not what they described)."""
+    within it where this build left that object as it read it (one it changed or replaced is not what they
+    described)."""
     hidden = {name: getattr(doc, name) for name, field in type(doc).model_fields.items()
               if field.exclude and getattr(doc, name) is not None}
     newer = getattr(doc, "_newer_fields", None)

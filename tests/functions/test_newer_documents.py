@@ -30,12 +30,15 @@ def campaign():
 
 
 KINDS = [  # function, path, key, stored document, a change (PATCH or PUT body), where the nested newer field is
-    ("connections", "/connections", "connections/c1.json", connection, ("PATCH", {"enabled": False, "disabled_reason": "paused"}),
+    ("connections", "/connections", "connections/c1.json", connection,
+     ("PATCH", {"enabled": False, "disabled_reason": "paused"}),
      ("last_sync", "newer_stat")),
-    ("triggers", "/rules", "rules/r1.json", rule, ("PUT", {"trigger": {"event": "program.delta"}, "condition": "true",
-                                          "action": {"type": "alert", "params": {}}, "description": "changed"}),
+    ("triggers", "/rules", "rules/r1.json", rule,
+     ("PUT", {"trigger": {"event": "program.delta"}, "condition": "true", "action": {"type": "alert", "params": {}},
+              "description": "changed"}),
      ("action", "newer_option")),
-    ("budget", "/campaigns", "budget/campaigns/c1.json", campaign, ("PUT", {"name": "changed", "channel": "email", "currency": "USD"}), None),
+    ("budget", "/campaigns", "budget/campaigns/c1.json", campaign,
+     ("PUT", {"name": "changed", "channel": "email", "currency": "USD"}), None),
 ]
 
 
@@ -68,6 +71,7 @@ def test_a_document_a_newer_build_wrote_is_read_listed_and_changed_keeping_its_f
     assert "newer_field" not in changed.get_json()
     stored = json.loads(rt.store.get(key).data)
     assert stored["newer_field"] == NEWER["newer_field"]  # written back unchanged, for the newer build
+    assert stored.get("days_currency") == document.get("days_currency")  # a field never shown: kept as ever
     assert changed.headers["ETag"].strip('"') == rt.store.head(key)
     if nested:  # its object left as it was read: kept
         assert stored[nested[0]][nested[1]] == document[nested[0]][nested[1]]
@@ -75,16 +79,22 @@ def test_a_document_a_newer_build_wrote_is_read_listed_and_changed_keeping_its_f
     assert again.status_code == 200 and "newer_field" not in again.get_json()
 
 
+class Holding:
+    """A store holding one document, as a newer build wrote it."""
+
+    def __init__(self, document: dict):
+        self.data = json.dumps(document).encode()
+
+    def get(self, key):
+        return type("Stored", (), {"data": self.data, "etag": "e"})()
+
+
 def test_a_nested_newer_field_goes_with_the_object_replaced():
     """One within an object this build replaced described the object it replaced: not carried to the new one."""
     from affiliate_matrix.documents import load_document, stored_json
     from affiliate_matrix.rules.model import Action, Rule
 
-    class Store:  # holding the rule as a newer build wrote it
-        def get(self, key):
-            return type("Stored", (), {"data": json.dumps({**rule(), **NEWER}).encode(), "etag": "e"})()
-
-    read, _ = load_document(Store(), "rules/r1.json", Rule, "rule 'r1'")
+    read, _ = load_document(Holding({**rule(), **NEWER}), "rules/r1.json", Rule, "rule 'r1'")
     kept = json.loads(stored_json(read.model_copy(update={"enabled": False})))
     assert kept["newer_field"] == NEWER["newer_field"] and kept["action"]["newer_option"] == "x"
     another = Action(type="notify", params={"webhook_url": "https://hooks.example/x"})
@@ -119,3 +129,19 @@ def test_a_sync_record_a_newer_build_wrote_is_read_and_moved_on_keeping_its_fiel
     update_sync(rt, sync_id, if_queued=True, status="running")
     stored = json.loads(rt.store.get(f"syncs/{sync_id}.json").data)
     assert stored["status"] == "running" and stored["newer_field"] == NEWER["newer_field"]
+
+
+def test_the_log_of_newer_fields_is_bounded_and_a_request_body_stays_strict(admin_env, capsys):
+    from affiliate_matrix.documents import NEWER_FIELDS_LOGGED, load_document
+    from affiliate_matrix.rules.model import Rule
+
+    many = {f"{i:03}" + "n" * 500: "v4lue-never-logged" for i in range(50)}  # and the action's one: 51
+    load_document(Holding({**rule(), **many}), "rules/r1.json", Rule, "rule 'r1'")
+    logged = capsys.readouterr()
+    line = next(line for line in (logged.out + logged.err).splitlines() if "document.newer_fields" in line)
+    assert "count=51" in line and "v4lue-never-logged" not in line and "n" * 101 not in line
+    names = line.split("fields=[", 1)[1].split("]", 1)[0]
+    assert names.count("', '") == NEWER_FIELDS_LOGGED - 1
+    answer = client("connections").post("/connections", json={"id": "c2", "source": "affiliateprograms", **NEWER},
+                                         headers=admin_env["admin"])
+    assert answer.status_code == 400 and "newer_field" in answer.get_json()["error"]["message"]
