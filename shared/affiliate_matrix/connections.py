@@ -13,7 +13,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
-from affiliate_matrix.model_types import Model, UtcDatetime
+from affiliate_matrix.model_types import Document, Model, UtcDatetime
 from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.storage import ObjectStore
 
@@ -56,7 +56,7 @@ class SyncResult(Model):
     incomplete: str | None = Field(None, description=INCOMPLETE)
 
 
-class Connection(Model):
+class Connection(Document):
     """A configured source. Holds where its credentials live in Vault, never the credentials."""
 
     id: ConnectionId

@@ -20,18 +20,73 @@ DAMAGED_DOCUMENT = "restore an earlier version of the object, or delete it and c
 def load_document(store, key: str, model: type[BaseModel], label: str,
                   remedy: str = DAMAGED_DOCUMENT) -> tuple[BaseModel, str]:
     """The document and its ETag; NotFoundError naming `label` (e.g. "rule 'x'") when absent, DamagedData
-    naming the key and `remedy` when what is stored there is not such a document (truncated, hand-edited)."""
+    naming the key and `remedy` when what is stored there is not such a document (truncated, hand-edited, a field of
+    the wrong type). A Document holding fields its model does not know, written by a newer build (a rolling update,
+    a rollback), is read: see with_newer_fields."""
     try:
         stored = store.get(key)
     except NotFoundError:
         raise NotFoundError(f"{label} does not exist") from None
     try:
-        return model.model_validate_json(stored.data), stored.etag
+        try:
+            return model.model_validate_json(stored.data), stored.etag
+        except ValidationError as exc:
+            return with_newer_fields(model, stored.data, exc, key), stored.etag
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        first = next((e for e in errors if e["type"] != "extra_forbidden"), errors[0])  # the fault, not a newer field
         where = ".".join(map(str, first["loc"])) or "the document"
         raise DamagedData(f"{label} at {key}", f"{where}: {first['msg'].removeprefix('Value error, ')}",
                           remedy) from None
+
+
+NEWER_FIELDS_LOGGED = 20  # names of a newer build's fields a read logs (a document's may be many, each long)
+
+
+def with_newer_fields(model: type[BaseModel], data: bytes, refused: ValidationError, key: str) -> BaseModel:
+    """The Document `data` holds when all that `refused` it is fields its model does not know, at any depth: a newer
+    build's, read aside into its _newer_fields (so a rewrite keeps them) and named in a log line, never their values.
+    Otherwise `refused` again: a known field of the wrong type or out of range is no newer build's, it is wrong."""
+    from affiliate_matrix.model_types import Document
+
+    unknown = [error["loc"] for error in refused.errors(include_url=False) if error["type"] == "extra_forbidden"]
+    if not issubclass(model, Document) or not unknown or len(unknown) < refused.error_count():
+        raise refused
+    try:
+        document = json.loads(data)  # what pydantic has just parsed: bounded by the object's size
+    except (ValueError, RecursionError):
+        raise refused from None
+    aside: dict[tuple, dict] = {}
+    for *path, name in unknown:
+        holder = _at(document, path)
+        if not isinstance(holder, dict) or name not in holder:  # a location that is no path (a union's member)
+            raise refused
+        aside.setdefault(tuple(path), {})[name] = holder.pop(name)
+    doc = model.model_validate_json(json.dumps(document))  # as JSON: as the store's is read
+    shown = doc.model_dump(mode="json")  # an object within it keeps its newer fields while it is left as this
+    doc._newer_fields = {path: (fields, _at(shown, list(path)) if path else None) for path, fields in aside.items()}
+    names = [".".join(map(str, loc))[:100] for loc in unknown]
+    log.info("document.newer_fields", key=key, fields=names[:NEWER_FIELDS_LOGGED], count=len(names),
+             note="a newer build's, which this build does not know: read, never shown, kept by a rewrite")
+    return doc
+
+
+def _at(document, path: list):
+    """What `document` holds at `path` (keys and indexes), None when it holds nothing there."""
+    for step in path:
+        try:
+            document = document[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return document
+
+
+def rewritten(doc: BaseModel, read: BaseModel) -> BaseModel:
+    """`doc`, a document made anew (a PUT's) to replace `read`: with the fields a newer build stored in `read`
+    (load_document), to be written back with it. A copy of `read` (model_copy) keeps them already."""
+    if getattr(read, "_newer_fields", None):
+        doc._newer_fields = read._newer_fields
+    return doc
 
 
 def readable(keys: Iterable[str], load: Callable[[str], object], damaged: list | None = None) -> Iterator:
@@ -90,13 +145,22 @@ def save_document(store, key: str, doc: BaseModel, *, if_match: str | None = Non
 
 
 def stored_json(doc: BaseModel) -> bytes:
-    """A document as stored: as a client is shown it, and with the fields a client is never shown (excluded from
-    every dump, `Field(exclude=True)`: Connection.fenced) where they are set."""
+    """A document as stored: as a client is shown it, with the fields a client is never shown (excluded from
+    every dump, `Field(exclude=True)`: Connection.fenced) where they are set, and the fields a newer build stored in
+    it (Document._newer_fields): those of the document itself always (it is the same document), those of an object
+    within it where this build left that object as it read it (one it changed or replaced is not what they
+    described)."""
     hidden = {name: getattr(doc, name) for name, field in type(doc).model_fields.items()
               if field.exclude and getattr(doc, name) is not None}
-    if not hidden:
+    newer = getattr(doc, "_newer_fields", None)
+    if not hidden and not newer:
         return doc.model_dump_json(indent=2).encode()
-    return json.dumps(doc.model_dump(mode="json") | to_jsonable_python(hidden), indent=2, ensure_ascii=False).encode()
+    document = doc.model_dump(mode="json")
+    for path, (fields, known) in (newer or {}).items():
+        holder = _at(document, list(path))
+        if isinstance(holder, dict) and (not path or holder == known):
+            holder.update({name: value for name, value in fields.items() if name not in holder})
+    return json.dumps(document | to_jsonable_python(hidden), indent=2, ensure_ascii=False).encode()
 
 
 # How many times a delete is announced over a document written again with its fields unchanged (delete_announced).
@@ -123,7 +187,8 @@ def delete_announced(store, key: str, label: str, document: BaseModel, etag: str
             current, etag = load_document(store, key, type(document), label)
         except DamagedData:
             raise ConflictError(f"{label} changed while it was being deleted") from None
-        if current.model_dump(mode="json") != document.model_dump(mode="json"):  # as a client sees it
+        if (current.model_dump(mode="json") != document.model_dump(mode="json")  # as a client sees it
+                or getattr(current, "_newer_fields", None) != getattr(document, "_newer_fields", None)):
             raise ConflictError(f"{label} changed while it was being deleted")
         document = current
     raise AssertionError("unreachable")

@@ -34,6 +34,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 
 from affiliate_matrix.connections import Connection, key_record_key, mark_healthy, update_connection
+from affiliate_matrix.documents import load_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -215,10 +216,10 @@ def dependents(rt, path: str) -> list[Connection]:
     either way), so a rotation or revocation is not stopped half-way by it."""
     found = []
     for key in rt.store.list("connections/"):
-        try:
-            connection = Connection.model_validate_json(rt.store.get(key).data)
-        except ValidationError as exc:
-            log.error("connection.damaged", key=key, problem=exc.errors(include_url=False)[0]["msg"],
+        try:  # as every read of a connection: one a newer build wrote is read (documents.load_document)
+            connection = load_document(rt.store, key, Connection, f"connection at {key}")[0]
+        except DamagedData as exc:
+            log.error("connection.damaged", key=key, problem=exc.problem,
                       remedy="fix or remove it (amx connections); it was passed over for key " + path)
             continue
         if connection.credentials_path == path:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr
 
 from affiliate_matrix.codes import COUNTRIES, CURRENCIES
 from affiliate_matrix.errors import InvalidInput
@@ -78,3 +78,15 @@ NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6), A
 class Model(BaseModel):
     # Each model's validator is built on its first use, not at import: a function's start pays only for those it uses.
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True, defer_build=True)
+
+
+class Document(Model):
+    """A document stored under a key of its own (documents.load_document, save_document): a connection, a rule, a
+    campaign, a sync's record. One written by a newer build may hold fields this build does not know: they are read
+    aside, not refused (a rolling update, a rollback), and kept here so that this build's rewrite writes them back
+    (documents.stored_json). Never shown, never validated: they are the newer build's. A private attribute costs every
+    instance a call, so only documents have it, never the records read by the thousand."""
+
+    # {where (a path of keys and indexes; () the document itself): ({name: value}, what this build knows of the
+    # object holding them, as dumped when read)}. None: none.
+    _newer_fields: dict | None = PrivateAttr(None)

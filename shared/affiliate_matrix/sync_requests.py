@@ -11,16 +11,16 @@ from pydantic import Field
 
 from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, skip_reason, stored_connections,
                                           update_connection)
-from affiliate_matrix.documents import load_document
+from affiliate_matrix.documents import load_document, stored_json
 from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError, NotFoundError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
-from affiliate_matrix.model_types import Model, UtcDatetime
+from affiliate_matrix.model_types import Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 
 
-class Sync(Model):
+class Sync(Document):
     id: str = Field(pattern=r"^s_[0-9a-f]{32}$")
     connection_id: str
     status: Literal["queued", "running", "succeeded", "failed", "skipped"] = "queued"
@@ -70,7 +70,7 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     if skipped is not None:
         sync = sync.model_copy(update={"status": "skipped", "finished_at": now, "errors": [skipped]})
     try:
-        etag = rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
+        etag = rt.store.put(sync_key(sync.id), stored_json(sync), content_type="application/json",
                             if_none_match=True)
     except ConflictError:  # only a derived id meets its own record: this tick delivered again
         stored, etag = load_sync_record(rt, sync.id)
@@ -83,7 +83,7 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
             sync = stored
         else:  # requested again, or skipped now (the connection marked unhealthy since)
             try:
-                etag = rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(),
+                etag = rt.store.put(sync_key(sync.id), stored_json(sync),
                                     content_type="application/json", if_match=etag)
             except ConflictError:  # another delivery of the tick requested it again meanwhile
                 return load_sync(rt, sync.id)
@@ -101,7 +101,7 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
         raise
     published = sync.model_copy(update={"published_at": datetime.now(UTC)})
     try:  # so that the tick delivered again does not publish it again
-        rt.store.put(sync_key(sync.id), published.model_dump_json().encode(), content_type="application/json",
+        rt.store.put(sync_key(sync.id), stored_json(published), content_type="application/json",
                      if_match=etag)
     except ConflictError:  # its run has moved it on already, which says as much
         return sync
@@ -193,7 +193,7 @@ def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync
         return None
     sync = sync.model_copy(update=changes)
     try:
-        rt.store.put(sync_key(sync_id), sync.model_dump_json().encode(), content_type="application/json",
+        rt.store.put(sync_key(sync_id), stored_json(sync), content_type="application/json",
                      if_match=etag if if_queued else None)
     except ConflictError:
         return None  # only a conditional write conflicts: its run moved it on meanwhile

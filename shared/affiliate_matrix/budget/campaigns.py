@@ -37,7 +37,7 @@ from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, C
 from affiliate_matrix.csv_rows import CHUNK, Digested, check_utf8, rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, ImportIncomplete, InvalidInput, NotFoundError
-from affiliate_matrix.model_types import Currency, Model, UtcDatetime
+from affiliate_matrix.model_types import Currency, Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -50,7 +50,7 @@ IMPORTS = "budget/imports/"  # an import's journal while it is written: import_c
 MAX_STORED_DAYS = 1_100  # the calendar's last days a campaign keeps, from its newest: MAX_HISTORY_DAYS (a test holds it)
 
 
-class Campaign(Model):
+class Campaign(Document):
     id: CampaignId
     name: str = Field(min_length=1, max_length=200)
     channel: Channel

@@ -15,6 +15,7 @@ rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a co
 def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or JSON (- for standard input).")],
               replace: Annotated[bool, typer.Option(help="Replace a rule with the same id.")] = False):
     """Check a rule (its CEL condition against the documented context) and store it."""
+    from affiliate_matrix.documents import rewritten
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.rules.model import checked, parse_rule
     from affiliate_matrix.rules.store import load_rule, save_rule
@@ -39,7 +40,8 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     etag = None
     if replace:
         try:
-            etag = load_rule(store, rule.id)[1]
+            read, etag = load_rule(store, rule.id)
+            rule = rewritten(rule, read)  # with what a newer build stored in it
         except AmxError:
             etag = None
         save_rule(store, rule, if_match=etag, create=etag is None)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-from affiliate_matrix.documents import delete_announced, load_document, readable, save_document
+from affiliate_matrix.documents import delete_announced, load_document, readable, rewritten, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, PreconditionFailed
 from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_match_of
 from affiliate_matrix.handlers.routes import Route, Shape, listing, refuse, strictly
@@ -225,6 +225,7 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
     doc = validated(collection, {**body, "id": doc_id})
     if collection.carry is not None:
         doc = collection.model.model_validate(collection.carry(current, doc.model_dump(mode="json")))
+    doc = rewritten(doc, current)  # with what a newer build stored in it, which this build does not know
     agrees_with_store(rt, collection, doc)  # as it would be stored: with what the server keeps of it (carry)
     expected = holds(collection, condition, current_etag)
     try:

@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import RULE_ID
-from affiliate_matrix.model_types import Model
+from affiliate_matrix.model_types import Document, Model
 
 EVENT_PREFIX = "dev.affiliatematrix."
 # Short trigger names → the CloudEvent types the functions publish.
@@ -100,7 +100,7 @@ class Action(Model):
         return self
 
 
-class Rule(Model):
+class Rule(Document):
     """A rule document. Its condition is judged by `checked` when the rule is written; a stored rule is
     trusted as it was written, so loading one never judges it again (limits may change; rules stay)."""
 

@@ -1,0 +1,172 @@
+"""Stored documents across a rolling update and a rollback: a document a newer build wrote, holding fields this build
+does not know, is read, listed and changed (the newer build's fields written back unchanged, never shown), not refused
+as damaged; a known field of the wrong type still is."""
+
+import json
+
+import pytest
+
+from tests.support.apps import function_client
+
+client = function_client
+
+# What "a newer build" adds: a field of the document's own, and one within an object it holds.
+NEWER = {"newer_field": {"value": "v4lue-never-logged", "n": 3}}
+
+
+def connection():
+    return {"id": "c1", "source": "affiliateprograms", "enabled": True, "generation": "g_" + "0" * 32,
+            "last_sync": {"status": "succeeded", "pages": 2, "newer_stat": 7}}
+
+
+def rule():
+    return {"id": "r1", "description": "d", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": {}, "newer_option": "x"}}
+
+
+def campaign():
+    return {"id": "c1", "name": "n", "channel": "email", "program_ids": [], "currency": "USD",
+            "created_at": "2026-01-01T00:00:00Z", "days_currency": "USD"}
+
+
+KINDS = [  # function, path, key, stored document, a change (PATCH or PUT body), where the nested newer field is
+    ("connections", "/connections", "connections/c1.json", connection,
+     ("PATCH", {"enabled": False, "disabled_reason": "paused"}),
+     ("last_sync", "newer_stat")),
+    ("triggers", "/rules", "rules/r1.json", rule,
+     ("PUT", {"trigger": {"event": "program.delta"}, "condition": "true", "action": {"type": "alert", "params": {}},
+              "description": "changed"}),
+     ("action", "newer_option")),
+    ("budget", "/campaigns", "budget/campaigns/c1.json", campaign,
+     ("PUT", {"name": "changed", "channel": "email", "currency": "USD"}), None),
+]
+
+
+def put_json(rt, key, document):
+    rt.store.put(key, json.dumps(document).encode(), content_type="application/json")
+
+
+@pytest.mark.parametrize("function,path,key,make,change,nested", KINDS)
+def test_a_document_a_newer_build_wrote_is_read_listed_and_changed_keeping_its_fields(
+        admin_env, capsys, function, path, key, make, change, nested):
+    rt, admin, app = admin_env["rt"], admin_env["admin"], client(function)
+    document = make()
+    put_json(rt, key, {**document, **NEWER})  # as a newer build writes it
+    one = f"{path}/{document['id']}"
+
+    read = app.get(one, headers=admin)
+    assert read.status_code == 200, read.get_json()
+    assert "newer_field" not in read.get_json()  # a client is shown what this build knows
+    if nested:
+        assert nested[1] not in read.get_json()[nested[0]]
+    listed = app.get(path, headers=admin)
+    assert "X-Damaged-Items" not in listed.headers and [d["id"] for d in listed.get_json()["items"]] == [document["id"]]
+    logged = capsys.readouterr().err
+    assert "document.newer_fields" in logged and key in logged and "newer_field" in logged
+    assert "v4lue-never-logged" not in logged and "document.damaged" not in logged
+
+    method, body = change
+    changed = app.open(one, method=method, json=body, headers={**admin, "If-Match": read.headers["ETag"]})
+    assert changed.status_code == 200, changed.get_json()
+    assert "newer_field" not in changed.get_json()
+    stored = json.loads(rt.store.get(key).data)
+    assert stored["newer_field"] == NEWER["newer_field"]  # written back unchanged, for the newer build
+    assert stored.get("days_currency") == document.get("days_currency")  # a field never shown: kept as ever
+    assert changed.headers["ETag"].strip('"') == rt.store.head(key)
+    if nested:  # its object left as it was read: kept
+        assert stored[nested[0]][nested[1]] == document[nested[0]][nested[1]]
+    again = app.get(one, headers=admin)
+    assert again.status_code == 200 and "newer_field" not in again.get_json()
+
+
+class Holding:
+    """A store holding one document, as a newer build wrote it."""
+
+    def __init__(self, document: dict):
+        self.data = json.dumps(document).encode()
+
+    def get(self, key):
+        return type("Stored", (), {"data": self.data, "etag": "e"})()
+
+
+def test_a_nested_newer_field_goes_with_the_object_replaced():
+    """One within an object this build replaced described the object it replaced: not carried to the new one."""
+    from affiliate_matrix.documents import load_document, stored_json
+    from affiliate_matrix.rules.model import Action, Rule
+
+    read, _ = load_document(Holding({**rule(), **NEWER}), "rules/r1.json", Rule, "rule 'r1'")
+    kept = json.loads(stored_json(read.model_copy(update={"enabled": False})))
+    assert kept["newer_field"] == NEWER["newer_field"] and kept["action"]["newer_option"] == "x"
+    another = Action(type="notify", params={"webhook_url": "https://hooks.example/x"})
+    replaced = json.loads(stored_json(read.model_copy(update={"action": another})))
+    assert replaced["newer_field"] == NEWER["newer_field"] and "newer_option" not in replaced["action"]
+
+
+@pytest.mark.parametrize("function,path,key,make,change,nested", KINDS)
+def test_a_known_field_of_the_wrong_type_is_still_damaged_beside_newer_fields(
+        admin_env, function, path, key, make, change, nested):
+    rt, admin, app = admin_env["rt"], admin_env["admin"], client(function)
+    document = make()
+    put_json(rt, key, {**document, **NEWER, "id": document["id"], "enabled" if function != "budget" else "active":
+                       "not a boolean"})
+    read = app.get(f"{path}/{document['id']}", headers=admin)
+    assert read.status_code == 500 and read.get_json()["error"]["code"] == "damaged_data"
+    message = read.get_json()["error"]["message"]
+    assert "enabled: " in message or "active: " in message, message  # the fault named, not the newer field
+    assert app.get(path, headers=admin).headers["X-Damaged-Items"] == "1"
+
+
+def test_a_sync_record_a_newer_build_wrote_is_read_and_moved_on_keeping_its_fields(admin_env):
+    from affiliate_matrix.sync_requests import update_sync
+
+    rt, admin, app = admin_env["rt"], admin_env["admin"], client("connections")
+    assert app.post("/connections", json={"id": "c1", "source": "affiliateprograms"}, headers=admin).status_code == 201
+    sync_id = "s_" + "1" * 32
+    put_json(rt, f"syncs/{sync_id}.json", {"id": sync_id, "connection_id": "c1", "status": "queued",
+                                           "requested_at": "2026-01-01T00:00:00Z", **NEWER})
+    read = app.get(f"/syncs/{sync_id}", headers=admin)
+    assert read.status_code == 200 and read.get_json()["status"] == "queued" and "newer_field" not in read.get_json()
+    update_sync(rt, sync_id, if_queued=True, status="running")
+    stored = json.loads(rt.store.get(f"syncs/{sync_id}.json").data)
+    assert stored["status"] == "running" and stored["newer_field"] == NEWER["newer_field"]
+
+
+def test_the_log_of_newer_fields_is_bounded_and_a_request_body_stays_strict(admin_env, capsys):
+    from affiliate_matrix.documents import NEWER_FIELDS_LOGGED, load_document
+    from affiliate_matrix.rules.model import Rule
+
+    many = {f"{i:03}" + "n" * 500: "v4lue-never-logged" for i in range(50)}  # and the action's one: 51
+    load_document(Holding({**rule(), **many}), "rules/r1.json", Rule, "rule 'r1'")
+    logged = capsys.readouterr()
+    line = next(line for line in (logged.out + logged.err).splitlines() if "document.newer_fields" in line)
+    assert "count=51" in line and "v4lue-never-logged" not in line and "n" * 101 not in line
+    names = line.split("fields=[", 1)[1].split("]", 1)[0]
+    assert names.count("', '") == NEWER_FIELDS_LOGGED - 1
+    answer = client("connections").post("/connections", json={"id": "c2", "source": "affiliateprograms", **NEWER},
+                                         headers=admin_env["admin"])
+    assert answer.status_code == 400 and "newer_field" in answer.get_json()["error"]["message"]
+
+
+def test_a_key_rotation_finds_the_connections_a_newer_build_wrote(admin_env):
+    """keys.dependents read connections apart from load_document: one a newer build wrote was passed over as damaged,
+    and a rotation or revocation left it on the old key."""
+    from affiliate_matrix.keys import dependents
+
+    rt = admin_env["rt"]
+    put_json(rt, "connections/c1.json", {**connection(), "credentials_path": "connections/cj/main", **NEWER})
+    assert [c.id for c in dependents(rt, "connections/cj/main")] == ["c1"]
+
+
+def test_amx_rules_add_replace_keeps_what_a_newer_build_stored(admin_env, tmp_path):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as amx
+
+    rt = admin_env["rt"]
+    put_json(rt, "rules/r1.json", {**rule(), **NEWER})
+    (tmp_path / "rule.json").write_text(json.dumps({**rule(), "action": {"type": "alert", "params": {}},
+                                                    "description": "replaced"}))
+    result = CliRunner().invoke(amx, ["rules", "add", "--replace", str(tmp_path / "rule.json")])
+    assert result.exit_code == 0, result.output
+    stored = json.loads(rt.store.get("rules/r1.json").data)
+    assert stored["description"] == "replaced" and stored["newer_field"] == NEWER["newer_field"]
