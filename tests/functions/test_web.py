@@ -539,6 +539,26 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert app.get("/changes?since=yesterday").status_code == 400
 
 
+def test_the_changes_pages_say_how_many_damaged_changes_they_left_out_never_their_content(app, rt):
+    """The API leaves a damaged delta out and names it (routes.of_shape); the Changes page and a program's history,
+    read through it, dropped it without a word, or said "No change recorded" when it was all there was. Now they
+    say how many of the page could not be shown, and nothing of what they hold."""
+    when = {"at": "2026-11-23T00:00:00Z", "recorded_at": "2026-11-23T00:00:00Z", "program_id": rt.hosting_id}
+    rt.index.bulk_upsert("deltas", [{"id": "d_list", "delta": ["<b>secret</b>"], **when},
+                                    {"id": "d_shape", "delta": {"id": "d_shape", "change": "<b>exploded</b>"}, **when}],
+                         refresh=True)
+    sign_in(app, rt)
+    for path in ("/changes", f"/programs/{rt.hosting_id}"):
+        page = app.get(path)
+        assert page.status_code == 200, page.text
+        assert "2 changes of this page could not be shown: their stored records are damaged." in shown(page.text)
+        assert "30 days → 90 days" in shown(page.text)  # the sound one is shown
+        assert "secret" not in page.text and "exploded" not in page.text
+    alone = shown(app.get("/changes?since=2026-11-23").text)  # nothing else since: no "No change recorded"
+    assert "2 changes of this page could not be shown" in alone and "No change recorded" not in alone
+    assert "could not be shown" not in app.get("/changes?since=2026-11-24").text
+
+
 def test_the_changes_pages_field_filter_and_rows_name_fields_in_words_not_their_stored_names(app, rt):
     """The Changes page's Field filter listed raw names (merchant_domain, cookie_days), where categories are shown by
     their labels; the filter still sends the field's name."""
