@@ -559,6 +559,26 @@ def test_the_changes_pages_say_how_many_damaged_changes_they_left_out_never_thei
     assert "could not be shown" not in app.get("/changes?since=2026-11-24").text
 
 
+def test_the_programs_page_says_how_many_damaged_programs_it_left_out_and_a_damaged_ones_page_names_it(app, rt):
+    """A program document of the index not of its shape (a hand edit) was shown as it was on the Programs page, and
+    its own page was a bare 500. Now the page says how many of its programs could not be shown (the search leaves them
+    out: handlers/programs.py summaries), never their content, and the program's page names it as damaged."""
+    hand_edited = to_document(make_program("Shop Edited", "https://shopedited.com"))
+    rt.index.bulk_upsert("programs", [{**hand_edited, "name": ["<b>secret</b>"], "program": {"name": 5}}],
+                         refresh=True)
+    sign_in(app, rt)
+    page = app.get("/programs?q=shop")
+    assert page.status_code == 200, page.text
+    assert "1 program of this page could not be shown: its stored record in the index is damaged." in shown(page.text)
+    assert "Shop 0" in page.text and "secret" not in page.text
+    assert "could not be shown" not in app.get("/programs?q=hosting").text
+    alone = shown(app.get("/programs?q=shopedited").text)
+    assert "1 program of this page could not be shown" in alone and "No program matches" not in alone
+    page = app.get(f"/programs/{hand_edited['id']}")
+    assert page.status_code == 500 and "Stored data is damaged" in page.text, page.text
+    assert f"program {hand_edited['id']} is damaged" in shown(page.text) and "secret" not in page.text
+
+
 def test_the_changes_pages_field_filter_and_rows_name_fields_in_words_not_their_stored_names(app, rt):
     """The Changes page's Field filter listed raw names (merchant_domain, cookie_days), where categories are shown by
     their labels; the filter still sends the field's name."""
