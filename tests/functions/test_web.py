@@ -551,11 +551,11 @@ def test_the_changes_pages_say_how_many_damaged_changes_they_left_out_never_thei
     for path in ("/changes", f"/programs/{rt.hosting_id}"):
         page = app.get(path)
         assert page.status_code == 200, page.text
-        assert "2 changes of this page could not be shown: their stored records are damaged." in shown(page.text)
+        assert "2 changes could not be shown: their stored records in the index are damaged." in shown(page.text)
         assert "30 days → 90 days" in shown(page.text)  # the sound one is shown
         assert "secret" not in page.text and "exploded" not in page.text
     alone = shown(app.get("/changes?since=2026-11-23").text)  # nothing else since: no "No change recorded"
-    assert "2 changes of this page could not be shown" in alone and "No change recorded" not in alone
+    assert "2 changes could not be shown" in alone and "No change recorded" not in alone
     assert "could not be shown" not in app.get("/changes?since=2026-11-24").text
 
 
@@ -569,14 +569,21 @@ def test_the_programs_page_says_how_many_damaged_programs_it_left_out_and_a_dama
     sign_in(app, rt)
     page = app.get("/programs?q=shop")
     assert page.status_code == 200, page.text
-    assert "1 program of this page could not be shown: its stored record in the index is damaged." in shown(page.text)
+    assert "1 program could not be shown: its stored record in the index is damaged." in shown(page.text)
     assert "Shop 0" in page.text and "secret" not in page.text
     assert "could not be shown" not in app.get("/programs?q=hosting").text
     alone = shown(app.get("/programs?q=shopedited").text)
-    assert "1 program of this page could not be shown" in alone and "No program matches" not in alone
+    assert "1 program could not be shown" in alone and "No program matches" not in alone
     page = app.get(f"/programs/{hand_edited['id']}")
     assert page.status_code == 500 and "Stored data is damaged" in page.text, page.text
     assert f"program {hand_edited['id']} is damaged" in shown(page.text) and "secret" not in page.text
+    merchants = shown(app.get("/merchants?q=shop").text)
+    assert "1 program could not be shown" in merchants and "Shop 0" in merchants and "secret" not in merchants
+    # a second program of Hosting Co's merchant, its stored program not of a Program's shape
+    beside = {**rt.index.get("programs", rt.hosting_id), "id": "p_00000000000000aa", "program": {"name": 5}}
+    rt.index.bulk_upsert("programs", [beside], refresh=True)
+    merchant = shown(app.get("/merchants/hosting.com").text)
+    assert "1 program could not be shown" in merchant and "50% per sale" in merchant
 
 
 def test_the_changes_pages_field_filter_and_rows_name_fields_in_words_not_their_stored_names(app, rt):

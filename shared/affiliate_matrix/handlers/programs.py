@@ -56,7 +56,6 @@ def _routed(rt, request):
 @cache
 def api() -> Api:
     """The table, built on the first request."""
-    cached_ok = dict(statuses=(304,), headers=("ETag",))
     return Api("Affiliate Matrix programs API", [
         # A search's answer is checked against its model by the tests (tests/support/indexing.py, the schema's), not
         # by each request: building the page's model cost a cold start's first search ~6 M instructions. Its items,
@@ -76,11 +75,11 @@ def api() -> Api:
         Route("GET", "/changes", changes_route, changes_answer, changes_params,
               summary="What changed, newest first (a program's changes under the ids it had before its id moved too)",
               statuses=(304,), headers=("ETag", "X-Damaged-Items")),
-        Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
-            call.rt, call.params)), merchants_answer, merchants_params, summary="Merchants whose programs match q",
-              **cached_ok),
+        Route("GET", "/merchants", merchants_route, merchants_answer, merchants_params,
+              summary="Merchants whose programs match q", statuses=(304,), headers=("ETag", "X-Damaged-Items")),
         Route("GET", "/merchants/{merchant_key}", merchant_route, merchant_answer, merchant_key_params,
-              summary="One merchant's programs and offers side by side, per source", **cached_ok),
+              summary="One merchant's programs and offers side by side, per source", statuses=(304,),
+              headers=("ETag", "X-Damaged-Items")),
     ])
 
 
@@ -138,10 +137,33 @@ def changes_route(call):
     return respond(body, counted(body, headers))  # a damaged delta left out: named in the body, counted in a header
 
 
-def merchant_route(call):
-    from affiliate_matrix.merchants import merchant_view
+def merchants_route(call):
+    body, headers = cached_body(call.rt, call.request, PROGRAMS_INDEX.name,
+                                lambda: merchants_with(call.rt, call.params))
+    return respond(body, counted(body, headers))
 
-    return _cached(call, PROGRAMS_INDEX, lambda: merchant_view(call.rt.index, call.params.merchant_key))
+
+def merchant_route(call):
+    body, headers = cached_body(call.rt, call.request, PROGRAMS_INDEX.name,
+                                lambda: merchant_of(call.rt, call.params.merchant_key))
+    return respond(body, counted(body, headers))
+
+
+def merchant_of(rt, merchant_key: str) -> dict:
+    """One merchant's view (merchants.merchant_view), a program of it not of a Program's shape left out and named."""
+    from affiliate_matrix.merchants import merchant_view
+    from affiliate_matrix.models import Program
+
+    damaged: list[dict] = []
+    view = merchant_view(rt.index, merchant_key,
+                         readable=lambda docs: of_shape(docs, Program, "program", damaged, made=from_document))
+    return with_errors(view, damaged)
+
+
+def with_errors(body: dict, damaged: list[dict]) -> dict:
+    """An answer with what it left out as damaged named in `errors`, each document once, however often it was read."""
+    once = list({bad["key"]: bad for bad in damaged}.values())
+    return {**body, "errors": once} if once else body
 
 
 def program_route(call):
@@ -293,13 +315,12 @@ def search_with(rt, params, args, apart: bool = False) -> dict:
     else:
         facets = snapshot
     damaged: list[dict] = []
-    return {
+    return with_errors({
         "total": result.total,
         "items": summaries([hit.doc for hit in result.hits], damaged),
         "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in facets.items()},
         "next_cursor": result.next_cursor,
-        **({"errors": damaged} if damaged else {}),
-    }
+    }, damaged)
 
 
 def summaries(docs: list[dict], damaged: list[dict]) -> list[dict]:
@@ -392,7 +413,9 @@ def merchants_with(rt, params) -> dict:
     """Merchants whose programs match q, each with how many programs and on which networks."""
     from affiliate_matrix.merchants import find_merchants
 
-    return find_merchants(rt.index, params.q, params.limit)
+    damaged: list[dict] = []  # a program not of its summary's shape: left out of the counts and named
+    found = find_merchants(rt.index, params.q, params.limit, readable=lambda docs: summaries(docs, damaged))
+    return with_errors(found, damaged)
 
 
 def changes(rt, args) -> dict:
