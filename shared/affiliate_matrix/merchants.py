@@ -3,7 +3,7 @@ claims: commission parsed and verbatim, cookie, payout, network and join link; t
 rows, as they are two claimants: merge.claimant), the best terms per column marked, and the fields where sources
 disagree flagged."""
 
-from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.merge import as_read, claimant, claimant_name
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
@@ -45,12 +45,21 @@ def _mark_best(rows: list[dict]) -> None:
     mark("cookie_days", [_cookie_rank(r["cookie_days"]) if r["cookie_days"] is not None else None for r in rows])
 
 
-def merchant_view(index, merchant_key: str) -> dict:
+def programs_of(docs: list[dict]) -> list:
+    return [from_document(doc) for doc in docs]
+
+
+def merchant_view(index, merchant_key: str, readable=programs_of) -> dict:
+    """`readable`: the Programs of the documents found (the programs API's leaves a damaged one out and names it)."""
     hits = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_key": [merchant_key]}, size=100)).hits
     if not hits:
         raise NotFoundError(f"no program for merchant {merchant_key!r}")
+    programs = readable([hit.doc for hit in hits])
+    if not programs:
+        raise DamagedData(f"the programs of merchant {merchant_key!r}", f"none of its {len(hits)} can be read",
+                          "index their sources again, or delete them")
     rows, conflicts = [], {}
-    for program in (from_document(h.doc) for h in hits):
+    for program in programs:
         claims: dict[tuple[str, str | None], dict] = {}  # by claimant
         for field in COMPARED + REPORTED:
             for claim in program.provenance.get(field, []):
@@ -81,7 +90,7 @@ def merchant_view(index, merchant_key: str) -> dict:
             if len({as_read(field, value) for value in said.values()}) > 1:
                 conflicts.setdefault(program.id, {})[field] = said
     _mark_best(rows)
-    first = from_document(hits[0].doc)
+    first = programs[0]
     return {"merchant_key": merchant_key, "merchant": first.merchant or first.name,
             "domain": first.merchant_domain, "rows": rows, "conflicts": conflicts}
 
@@ -90,14 +99,15 @@ def merchant_view(index, merchant_key: str) -> dict:
 MERCHANT_SCAN = 10_000
 
 
-def find_merchants(index, text: str | None, limit: int = 20) -> dict:
+def find_merchants(index, text: str | None, limit: int = 20, readable=lambda docs: docs) -> dict:
     """Merchants whose programs match `text` (its last word as the start of a word too: "host" finds Hostinger),
     in the order of their most relevant program, each with how many matching programs it has and on which networks.
 
     Two steps, each reading a page at a time and at most MERCHANT_SCAN programs: the matches in order of relevance
     until a merchant past the first `limit` shows (`more`), then every matching program of those merchants, whose
     counts and networks they are. So the work is the programs of the merchants shown, not of every match; `cut`
-    says a bound stopped a step (a merchant with thousands of matching programs)."""
+    says a bound stopped a step (a merchant with thousands of matching programs). `readable`: the documents of a page
+    read (the programs API's leaves one not of a program's summary out and names it)."""
     from affiliate_matrix.search import SortKey
 
     query = SearchQuery(text=text, prefix=True, size=min(MAX_PAGE, 5 * limit))
@@ -105,11 +115,11 @@ def find_merchants(index, text: str | None, limit: int = 20) -> dict:
     more, read = False, 0
     while not more:
         result = index.search(PROGRAMS_INDEX.name, query)
-        for hit in result.hits:
-            if hit.doc["merchant_key"] not in first and len(first) == limit:
+        for doc in readable([hit.doc for hit in result.hits]):
+            if doc["merchant_key"] not in first and len(first) == limit:
                 more = True
                 break
-            first.setdefault(hit.doc["merchant_key"], hit.doc)
+            first.setdefault(doc["merchant_key"], doc)
         read += len(result.hits)
         if result.next_cursor is None or read >= MERCHANT_SCAN:
             break
@@ -124,9 +134,9 @@ def find_merchants(index, text: str | None, limit: int = 20) -> dict:
     read = 0
     while merchants:
         result = index.search(PROGRAMS_INDEX.name, query)
-        for hit in result.hits:
-            merchants[hit.doc["merchant_key"]]["programs"] += 1
-            merchants[hit.doc["merchant_key"]]["networks"].update(hit.doc.get("networks") or [])
+        for doc in readable([hit.doc for hit in result.hits]):
+            merchants[doc["merchant_key"]]["programs"] += 1
+            merchants[doc["merchant_key"]]["networks"].update(doc.get("networks") or [])
         read += len(result.hits)
         if result.next_cursor is None:
             break

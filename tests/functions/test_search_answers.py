@@ -337,3 +337,68 @@ def test_a_merchant_key_in_full_width_or_decomposed_form_is_the_key_resolution_b
     assert sorted(p["merchant_key"] for p in index.programs()) == ["cafelumiere", "hosting.com"]
     assert index.get(f"/merchants/{quote(asked)}")["merchant_key"] == "cafelumiere"
     assert index.get(f"/merchants/{quote('ＨＯＳＴＩＮＧ．ｃｏｍ')}")["merchant_key"] == "hosting.com"
+
+
+def test_a_program_of_the_index_not_of_its_shape_is_left_out_of_a_search_and_named(index):
+    """A program document of the index not of its shape (a hand edit, an older build's writing) was sent as it was: the
+    search's answer is not checked as a whole (its model costs a cold start), so it broke the API's schema (a name that
+    is a list), and GET /programs/{id} of a stored program not of a Program's shape was an uncaught AttributeError or
+    ValidationError, a 500 with no JSON. Now the search leaves it out and names it (errors, X-Damaged-Items, as the
+    other lists), cached with the answer, and the program's own address names it (damaged_data)."""
+    from affiliate_matrix.deltas import DELTAS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = index.rt
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(DELTAS_INDEX)
+    good, listed, unread = (to_document(make_program(f"Shop {n}", f"https://shop{n}.com")) for n in ("one", "two", "3"))
+    assert rt.index.bulk_upsert(PROGRAMS_INDEX.name, [good, {**listed, "name": ["<b>listed</b>"]},
+                                                      {**unread, "program": {"name": 5}}], refresh=True).errors == []
+    for _ in range(2):  # the second from the answers' cache: its notice kept with it
+        answer = index.api.get("/programs?q=shop&sort=name", headers=index.auth)
+        assert answer.status_code == 200 and answer.headers["X-Damaged-Items"] == "1"
+        body = index.get("/programs?q=shop&sort=name")  # and of the schema the API documents
+        assert [item["id"] for item in body["items"]] == [unread["id"], good["id"]]  # its summary is of its shape
+        assert [bad["key"] for bad in body["errors"]] == [listed["id"]]
+        assert "name" in body["errors"][0]["error"] and "listed" not in answer.get_data(as_text=True)
+    assert "X-Damaged-Items" not in index.api.get("/programs?q=one", headers=index.auth).headers
+    assert index.get(f"/programs/{good['id']}")["name"] == "Shop one"
+    answer = index.api.get(f"/programs/{unread['id']}", headers=index.auth)
+    assert answer.status_code == 500 and answer.json["error"]["code"] == "damaged_data", answer.get_data(as_text=True)
+    assert answer.json["error"]["message"].startswith(f"program {unread['id']} is damaged (id: Field required)")
+
+
+
+def test_the_merchants_answer_past_a_program_of_the_index_not_of_its_shape_and_name_it(index):
+    """GET /merchants?q= read a hit's merchant_key as it was (a document without one: a KeyError, a 500 with no JSON)
+    and GET /merchants/{key} each of its programs (one not of a Program's shape: an AttributeError or ValidationError,
+    the same). Now each leaves it out and names it (errors, X-Damaged-Items), as the search does."""
+    from affiliate_matrix.deltas import DELTAS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = index.rt
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(DELTAS_INDEX)
+    good, keyless = (to_document(make_program(f"Shop {n}", f"https://shop{n}.com", commission_text="5%"))
+                     for n in ("one", "two"))
+    beside = {**good, "id": "p_00000000000000aa", "program": {"name": 5}}  # one of Shop one's merchant too
+    assert rt.index.bulk_upsert(PROGRAMS_INDEX.name, [
+        good, beside, {key: value for key, value in keyless.items() if key != "merchant_key"}],
+        refresh=True).errors == []
+    for _ in range(2):  # the second from the answers' cache
+        answer = index.api.get("/merchants?q=shop", headers=index.auth)
+        assert answer.status_code == 200 and answer.headers["X-Damaged-Items"] == "1", answer.get_data(as_text=True)
+        assert [m["merchant_key"] for m in answer.json["items"]] == ["shopone.com"]
+        assert answer.json["items"][0]["programs"] == 2  # its summary is of its shape
+        assert [bad["key"] for bad in answer.json["errors"]] == [keyless["id"]]  # once, however often it was read
+    for _ in range(2):
+        answer = index.api.get("/merchants/shopone.com", headers=index.auth)
+        assert answer.status_code == 200 and answer.headers["X-Damaged-Items"] == "1", answer.get_data(as_text=True)
+        assert {row["program_id"] for row in answer.json["rows"]} == {good["id"]}
+        assert [bad["key"] for bad in answer.json["errors"]] == [beside["id"]]
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [{**good, "program": {"name": 5}}], refresh=True)
+    answer = index.api.get("/merchants/shopone.com", headers=index.auth)  # none of its programs can be read
+    assert answer.status_code == 500 and answer.json["error"]["code"] == "damaged_data", answer.get_data(as_text=True)
+    assert "none of its 2 can be read" in answer.json["error"]["message"]

@@ -550,6 +550,53 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert app.get("/changes?since=yesterday").status_code == 400
 
 
+def test_the_changes_pages_say_how_many_damaged_changes_they_left_out_never_their_content(app, rt):
+    """The API leaves a damaged delta out and names it (routes.of_shape); the Changes page and a program's history,
+    read through it, dropped it without a word, or said "No change recorded" when it was all there was. Now they
+    say how many of the page could not be shown, and nothing of what they hold."""
+    when = {"at": "2026-11-23T00:00:00Z", "recorded_at": "2026-11-23T00:00:00Z", "program_id": rt.hosting_id}
+    rt.index.bulk_upsert("deltas", [{"id": "d_list", "delta": ["<b>secret</b>"], **when},
+                                    {"id": "d_shape", "delta": {"id": "d_shape", "change": "<b>exploded</b>"}, **when}],
+                         refresh=True)
+    sign_in(app, rt)
+    for path in ("/changes", f"/programs/{rt.hosting_id}"):
+        page = app.get(path)
+        assert page.status_code == 200, page.text
+        assert "2 changes could not be shown: their stored records in the index are damaged." in shown(page.text)
+        assert "30 days → 90 days" in shown(page.text)  # the sound one is shown
+        assert "secret" not in page.text and "exploded" not in page.text
+    alone = shown(app.get("/changes?since=2026-11-23").text)  # nothing else since: no "No change recorded"
+    assert "2 changes could not be shown" in alone and "No change recorded" not in alone
+    assert "could not be shown" not in app.get("/changes?since=2026-11-24").text
+
+
+def test_the_programs_page_says_how_many_damaged_programs_it_left_out_and_a_damaged_ones_page_names_it(app, rt):
+    """A program document of the index not of its shape (a hand edit) was shown as it was on the Programs page, and
+    its own page was a bare 500. Now the page says how many of its programs could not be shown (the search leaves them
+    out: handlers/programs.py summaries), never their content, and the program's page names it as damaged."""
+    hand_edited = to_document(make_program("Shop Edited", "https://shopedited.com"))
+    rt.index.bulk_upsert("programs", [{**hand_edited, "name": ["<b>secret</b>"], "program": {"name": 5}}],
+                         refresh=True)
+    sign_in(app, rt)
+    page = app.get("/programs?q=shop")
+    assert page.status_code == 200, page.text
+    assert "1 program could not be shown: its stored record in the index is damaged." in shown(page.text)
+    assert "Shop 0" in page.text and "secret" not in page.text
+    assert "could not be shown" not in app.get("/programs?q=hosting").text
+    alone = shown(app.get("/programs?q=shopedited").text)
+    assert "1 program could not be shown" in alone and "No program matches" not in alone
+    page = app.get(f"/programs/{hand_edited['id']}")
+    assert page.status_code == 500 and "Stored data is damaged" in page.text, page.text
+    assert f"program {hand_edited['id']} is damaged" in shown(page.text) and "secret" not in page.text
+    merchants = shown(app.get("/merchants?q=shop").text)
+    assert "1 program could not be shown" in merchants and "Shop 0" in merchants and "secret" not in merchants
+    # a second program of Hosting Co's merchant, its stored program not of a Program's shape
+    beside = {**rt.index.get("programs", rt.hosting_id), "id": "p_00000000000000aa", "program": {"name": 5}}
+    rt.index.bulk_upsert("programs", [beside], refresh=True)
+    merchant = shown(app.get("/merchants/hosting.com").text)
+    assert "1 program could not be shown" in merchant and "50% per sale" in merchant
+
+
 def test_the_changes_pages_field_filter_and_rows_name_fields_in_words_not_their_stored_names(app, rt):
     """The Changes page's Field filter listed raw names (merchant_domain, cookie_days), where categories are shown by
     their labels; the filter still sends the field's name."""

@@ -23,6 +23,9 @@ class Merchants(Shape):
     more: bool = Field(description="Other merchants match too: narrow q, or raise limit (at most 100).")
     cut: bool = Field(description="More than 10,000 matching programs had to be read (a merchant with that many): the "
                                   "list or the counts are of the first 10,000 read.")
+    errors: list[dict[str, Any]] | None = Field(None, description=(
+        "The matching programs left out as damaged (a document of the index not of a program's shape), not counted: "
+        "each one's id (key) and what is wrong (error); also counted in X-Damaged-Items."))
 
 
 class SourceRow(Shape):
@@ -66,3 +69,6 @@ class MerchantView(Shape):
     conflicts: dict[str, dict[str, dict[str, Any]]] = Field(description=(
         "program id -> field -> what each source said; a source with two connections that claim the field (two "
         "accounts of a network) by each connection, named as `awin (awin-agency)`"))
+    errors: list[dict[str, Any]] | None = Field(None, description=(
+        "The merchant's programs left out as damaged (a document of the index not of a program's shape): each one's "
+        "id (key) and what is wrong (error); also counted in X-Damaged-Items."))

@@ -1,8 +1,10 @@
 """A search's answer as the programs API documents it, its items the index's summary fields (program_index.SUMMARY).
-Defined by the first GET /openapi.json or the tests that check a search's answers against it, not by a start or a
-search: the search route sends its answer unchecked (handlers/programs.py)."""
+Defined by the first search that finds a program (handlers/programs.py summaries checks each item against
+ProgramSummary), the first GET /openapi.json or the tests, not by a start: the search route sends its page unchecked."""
 
-from pydantic import ConfigDict, create_model
+from typing import Any
+
+from pydantic import ConfigDict, Field, create_model
 
 from affiliate_matrix.handlers.routes import Shape
 from affiliate_matrix.program_index import SUMMARY, SUMMARY_DOC
@@ -21,3 +23,6 @@ class ProgramPage(Shape):
     items: list[ProgramSummary]
     facets: dict[str, list[Facet]]
     next_cursor: str | None
+    errors: list[dict[str, Any]] | None = Field(None, description=(
+        "The programs of this page left out as damaged (a document of the index not of a program's shape): each one's "
+        "id (key) and what is wrong (error); also counted in X-Damaged-Items."))

@@ -23,7 +23,7 @@ from functools import cache
 
 from affiliate_matrix import flags, query_log
 from affiliate_matrix.deltas import DELTAS_INDEX, feed_item
-from affiliate_matrix.errors import InvalidInput, NotFoundError
+from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.program_shapes import (
     change_item, changes_answer, merchant_answer, merchants_answer, program_answer, program_page,
@@ -56,13 +56,12 @@ def _routed(rt, request):
 @cache
 def api() -> Api:
     """The table, built on the first request."""
-    cached_ok = dict(statuses=(304,), headers=("ETag",))
     return Api("Affiliate Matrix programs API", [
         # A search's answer is checked against its model by the tests (tests/support/indexing.py, the schema's), not
-        # by each request: its items are the index's summary fields as only our code writes them (to_document, kept
-        # so by the spec's versions), and building the model cost a cold start's first search ~6 M instructions.
+        # by each request: building the page's model cost a cold start's first search ~6 M instructions. Its items,
+        # the index's summary fields, are each checked (summaries): a document edited by hand is one of the index's.
         Route("GET", "/programs", search_route, program_page, SearchParameters, summary="Search programs",
-              checked=False, **cached_ok),
+              checked=False, statuses=(304,), headers=("ETag", "X-Damaged-Items")),
         Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params, call.request.method == "HEAD"),
               params=export_params, headers=("Content-Disposition",),
               summary="The index, or a search's result, streamed as a file (a HEAD answers a GET's status and "
@@ -76,11 +75,11 @@ def api() -> Api:
         Route("GET", "/changes", changes_route, changes_answer, changes_params,
               summary="What changed, newest first (a program's changes under the ids it had before its id moved too)",
               statuses=(304,), headers=("ETag", "X-Damaged-Items")),
-        Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
-            call.rt, call.params)), merchants_answer, merchants_params, summary="Merchants whose programs match q",
-              **cached_ok),
+        Route("GET", "/merchants", merchants_route, merchants_answer, merchants_params,
+              summary="Merchants whose programs match q", statuses=(304,), headers=("ETag", "X-Damaged-Items")),
         Route("GET", "/merchants/{merchant_key}", merchant_route, merchant_answer, merchant_key_params,
-              summary="One merchant's programs and offers side by side, per source", **cached_ok),
+              summary="One merchant's programs and offers side by side, per source", statuses=(304,),
+              headers=("ETag", "X-Damaged-Items")),
     ])
 
 
@@ -129,7 +128,7 @@ def search_route(call):
                                 ("quality_ranking",) if quality_ranking_applies(call.params) else ())
     total = None if body is None else body["total"]
     recorder(call.rt).record(call.request.path, call.request.args, (time.perf_counter() - started) * 1000, total, 200)
-    return respond(body, headers)
+    return respond(body, counted(body, headers))  # a damaged program left out: named in the body, counted in a header
 
 
 def changes_route(call):
@@ -138,10 +137,33 @@ def changes_route(call):
     return respond(body, counted(body, headers))  # a damaged delta left out: named in the body, counted in a header
 
 
-def merchant_route(call):
-    from affiliate_matrix.merchants import merchant_view
+def merchants_route(call):
+    body, headers = cached_body(call.rt, call.request, PROGRAMS_INDEX.name,
+                                lambda: merchants_with(call.rt, call.params))
+    return respond(body, counted(body, headers))
 
-    return _cached(call, PROGRAMS_INDEX, lambda: merchant_view(call.rt.index, call.params.merchant_key))
+
+def merchant_route(call):
+    body, headers = cached_body(call.rt, call.request, PROGRAMS_INDEX.name,
+                                lambda: merchant_of(call.rt, call.params.merchant_key))
+    return respond(body, counted(body, headers))
+
+
+def merchant_of(rt, merchant_key: str) -> dict:
+    """One merchant's view (merchants.merchant_view), a program of it not of a Program's shape left out and named."""
+    from affiliate_matrix.merchants import merchant_view
+    from affiliate_matrix.models import Program
+
+    damaged: list[dict] = []
+    view = merchant_view(rt.index, merchant_key,
+                         readable=lambda docs: of_shape(docs, Program, "program", damaged, made=from_document))
+    return with_errors(view, damaged)
+
+
+def with_errors(body: dict, damaged: list[dict]) -> dict:
+    """An answer with what it left out as damaged named in `errors`, each document once, however often it was read."""
+    once = list({bad["key"]: bad for bad in damaged}.values())
+    return {**body, "errors": once} if once else body
 
 
 def program_route(call):
@@ -244,10 +266,17 @@ def recorder(rt):
 
 
 def program(rt, program_id: str) -> dict:
+    from affiliate_matrix.models import Program
+
     doc = rt.index.get(PROGRAMS_INDEX.name, program_id)
     if doc is None:
         raise not_indexed(program_id)
-    return from_document(doc).model_dump(mode="json")
+    damaged: list[dict] = []
+    # a stored program not of its shape (a hand edit) was an uncaught AttributeError or ValidationError: a 500, no JSON
+    for read in of_shape([doc], Program, "program", damaged, made=from_document):
+        return read.model_dump(mode="json")
+    raise DamagedData(f"program {program_id}", damaged[0]["error"].partition(" is damaged: ")[2],
+                      "index its sources again, or delete it")
 
 
 def not_indexed(program_id: str) -> NotFoundError:
@@ -285,12 +314,25 @@ def search_with(rt, params, args, apart: bool = False) -> dict:
                   for name, buckets in facets_of(result.facets, params.epc_window).items()}
     else:
         facets = snapshot
-    return {
+    damaged: list[dict] = []
+    return with_errors({
         "total": result.total,
-        "items": [{k: v for k, v in hit.doc.items() if k not in BESIDE} for hit in result.hits],
+        "items": summaries([hit.doc for hit in result.hits], damaged),
         "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in facets.items()},
         "next_cursor": result.next_cursor,
-    }
+    }, damaged)
+
+
+def summaries(docs: list[dict], damaged: list[dict]) -> list[dict]:
+    """A search's items: the summary fields of the programs found, those of a document not of its shape (a hand edit)
+    left out and named in `damaged` (routes.of_shape), as the other lists leave one out. Its model is built by the
+    first search that finds a program, not by a start or a search of an empty index (program_page.py)."""
+    if not docs:
+        return []
+    from affiliate_matrix.handlers.program_page import ProgramSummary
+
+    return of_shape(docs, ProgramSummary, "program", damaged,
+                    made=lambda doc: {k: v for k, v in doc.items() if k not in BESIDE})
 
 
 def facet_snapshot(rt, args) -> dict | None:
@@ -371,7 +413,9 @@ def merchants_with(rt, params) -> dict:
     """Merchants whose programs match q, each with how many programs and on which networks."""
     from affiliate_matrix.merchants import find_merchants
 
-    return find_merchants(rt.index, params.q, params.limit)
+    damaged: list[dict] = []  # a program not of its summary's shape: left out of the counts and named
+    found = find_merchants(rt.index, params.q, params.limit, readable=lambda docs: summaries(docs, damaged))
+    return with_errors(found, damaged)
 
 
 def changes(rt, args) -> dict:

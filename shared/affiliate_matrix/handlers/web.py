@@ -34,8 +34,9 @@ from werkzeug.http import dump_cookie
 
 from affiliate_matrix import flags
 from affiliate_matrix.auth import SESSION_TTL, close_session, open_session, session_token_id
-from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
+from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
 from affiliate_matrix.handlers import query_of, serve, utf8_urlencoded
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.web import render
 
 SESSION, CSRF = "amx_session", "amx_csrf"  # named __Host-amx_… where the cookies are Secure (Page.prefix)
@@ -72,6 +73,10 @@ def route(rt, request):
                            back=came_from(request))
     except NotFoundError as exc:
         return page.render("error.html", 404, title="Not found", message=str(exc), back=came_from(request))
+    except DamagedData as exc:  # a program of the index not of its shape: named, as the API names it
+        get_logger().error("request.damaged_data", where=exc.where, error=str(exc))
+        return page.render("error.html", 500, title="Stored data is damaged", message=str(exc),
+                           back=came_from(request))
 
 
 def came_from(request) -> str:

@@ -85,7 +85,6 @@ def merchant_page(rt, key: str) -> dict:
 
     from affiliate_matrix.handlers.program_params import MerchantKey, folded_key
     from affiliate_matrix.handlers.routes import problem
-    from affiliate_matrix.merchants import merchant_view
 
     try:  # the API's own check: Python's re has no \w for a name's marks ("कोमल"), the API's pattern engine has
         key = MerchantKey(merchant_key=key).merchant_key
@@ -93,7 +92,7 @@ def merchant_page(rt, key: str) -> dict:
         if exc.errors(include_url=False)[0]["type"] == "amx":  # a control character: named as the API names it
             raise problem(exc) from None
         raise InvalidInput(f"merchant key {folded_key(key)[:80]!r} is not a domain or a name key") from None
-    view = merchant_view(rt.index, key)
+    view = api.merchant_of(rt, key)
     requests = api_requests(view["rows"])
     view["rows"] = [{**row, "page": None if row["url"] in requests else row["url"]} for row in view["rows"]]
     disputed = {(program_id, field) for program_id, fields in view["conflicts"].items() for field in fields}
