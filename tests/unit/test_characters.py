@@ -1,7 +1,8 @@
 """The characters that are no text (affiliate_matrix.characters), as each place that meets them treats them: a search's
-parameter refuses them (program_shapes.without_controls), a console log line escapes them (observability), a name a
-person writes refuses them (model_types.check_name), text a source gives is cleaned of them (models.clean_text). Each
-class is read from the one module, so a character added to a class is checked here in every place that uses it."""
+parameter refuses them (program_shapes.without_controls) and a sign-in does not follow a path holding one
+(render.local_path), a console log line escapes them (observability), a name a person writes refuses them
+(model_types.check_name), text a source gives is cleaned of them (models.clean_text). Each class is read from the one
+module, so a character added to a class is checked here in every place that uses it."""
 
 import pytest
 
@@ -12,6 +13,7 @@ from affiliate_matrix.handlers.program_shapes import without_controls
 from affiliate_matrix.model_types import check_name
 from affiliate_matrix.models import clean_text
 from affiliate_matrix.observability import escape_controls
+from affiliate_matrix.web.render import local_path
 
 
 def refused_in_a_search(text: str) -> bool:
@@ -35,6 +37,10 @@ def escaped_in_a_console_line(text: str) -> bool:
     return text[1] not in shown and f"{ord(text[1]):02x}" in shown
 
 
+def not_followed_after_signing_in(text: str) -> bool:
+    return local_path(f"/{text}") == "/programs" and local_path("/ab") == "/ab"
+
+
 def removed_from_a_sources_text(text: str) -> bool:
     return clean_text(text) == "ab"
 
@@ -44,7 +50,7 @@ def removed_from_a_sources_text(text: str) -> bool:
     ids=["C0 but tab and line breaks", "DEL and C1", "bidi"])
 def test_controls_are_refused_escaped_or_removed_in_every_place(codes):
     for text in (f"a{chr(code)}b" for code in codes):
-        assert refused_in_a_search(text), repr(text)
+        assert refused_in_a_search(text) and not_followed_after_signing_in(text), repr(text)
         assert escaped_in_a_console_line(text), repr(text)
         assert refused_in_a_name(text) and refused_in_a_name(text, lines=True), repr(text)
         assert removed_from_a_sources_text(text), repr(text)
@@ -56,7 +62,7 @@ def test_a_line_separator_is_a_line_break_in_every_place(code):
     parameter refused them and a console line escaped them): a name shown on two lines, a description broken
     otherwise than by its own line feeds."""
     text = f"a{chr(code)}b"
-    assert refused_in_a_search(text)
+    assert refused_in_a_search(text) and not_followed_after_signing_in(text)
     assert escaped_in_a_console_line(text)
     assert refused_in_a_name(text) and refused_in_a_name(text, lines=True)
     assert clean_text(text) == text  # a source's text keeps its line breaks, this one as LF
