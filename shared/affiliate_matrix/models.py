@@ -6,7 +6,6 @@ currency, countries are ISO-3166 alpha-2, and every timestamp is timezone-aware 
 """
 
 import hashlib
-import re
 import unicodedata
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
+from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RETURN, DELETE_AND_C1_CONTROLS,
+                                         INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
 from affiliate_matrix.codes import CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.model_types import Country, Currency, Model, NonNegative, UtcDatetime
 
@@ -116,16 +117,16 @@ class FieldSource(Model):
                                                 "was read from free text.")
 
 
-# Characters no name or term is written with that a page or a payload may still carry: C0 controls but tab, line
-# feed and carriage return (NUL among them), DEL, the C1 controls, and the bidi embeddings, overrides and isolates,
-# which show a name reversed or hide part of it.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# Invisible characters that change no word but make one name two ("Acme" and "Acme" with a zero-width space, a
-# left-to-right mark, a byte order mark or a soft hyphen in it): removed. The zero-width joiner and non-joiner stay
-# (some scripts and emoji are written with them). And Latin letters, digits and signs written full-width ("Ａｃｍｅ",
-# "１０％"), as Japanese and Chinese pages do, are the ASCII ones they stand for.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u061c\u200b\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"))
-_FOLDED = _INVISIBLE | {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+# Characters no name or term is written with that a page or a payload may still carry, removed: the C0 controls but
+# tab, line feed and carriage return (a terms text's lines are its own; NUL among the rest), DEL, the C1 controls, the
+# bidi controls, which show a name reversed or hide part of it, and the invisible format characters that change no word
+# but make one name two ("Acme" and "Acme" with a zero-width space, a byte order mark or a soft hyphen in it). The
+# line and paragraph separators stay, line breaks as LF is. (A name a person writes refuses them all:
+# model_types.check_name.) And Latin letters, digits and signs written full-width ("Ａｃｍｅ", "１０％"), as Japanese and
+# Chinese pages do, are the ASCII ones they stand for.
+_REMOVED = dict.fromkeys(map(ord, characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS, BIDI_CONTROLS, INVISIBLE_FORMAT,
+                                             but=(TAB, LINE_FEED, CARRIAGE_RETURN))))
+_FOLDED = _REMOVED | {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
 _TEXT_FIELDS = ("name", "description", "commission_text", "cookie_text", "payout_text", "network",
                 "network_program_id", "categories", "countries", "aliases", "extra", "closed")
 
@@ -133,7 +134,7 @@ _TEXT_FIELDS = ("name", "description", "commission_text", "cookie_text", "payout
 def clean_text(text: str) -> str:
     """Text as a page or an API gave it, without those controls and invisible characters, full-width Latin as
     ASCII, in NFC: a composed "Café" (U+00E9) and a decomposed one (e, U+0301) are one name, with one key."""
-    return unicodedata.normalize("NFC", _CONTROLS.sub("", text).translate(_FOLDED))
+    return unicodedata.normalize("NFC", text.translate(_FOLDED))
 
 
 def _cleaned(value):

@@ -5,6 +5,8 @@ answers in merchant_shapes.py, the search's in program_page.py."""
 
 from functools import cache
 
+from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS,
+                                         characters)
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import refuse
 from affiliate_matrix.search import searched_words
@@ -15,13 +17,14 @@ from affiliate_matrix.search import searched_words
 # compile every start would pay.
 SYNTAX_CHARACTERS = frozenset(map(chr, range(0x20))) | frozenset("*?^~{}[]\\;=<>|")
 SYNTAX_PAIRS = ("--", "/*")
-# What no word, network or source is written with and the index would drop unseen (search._INVISIBLE, models.clean_text):
-# the C0 controls (NUL among them), DEL, the C1 controls, the line and paragraph separators (line breaks, as LF is) and
-# the bidi controls (marks, embeddings, overrides, isolates). A value holding one is a link or a form mangled, refused
-# naming its parameter, not searched as another value; a sign-in's `next` holding one is not followed
-# (render.local_path).
-CONTROL_CHARACTERS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, 0x2028, 0x2029,
-                                         *range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+# What no word, network or source is written with and the index would drop unseen (search._INVISIBLE,
+# models.clean_text): the C0 controls (NUL, tab and LF among them), DEL, the C1 controls, the line and paragraph
+# separators (line breaks, as LF is) and the bidi controls (marks, embeddings, overrides, isolates). A value holding one
+# is a link or a form mangled, refused naming its parameter, not searched as another value; a sign-in's `next` holding
+# one is not followed (render.local_path). The invisible format characters (a soft hyphen, a word joiner), which a name
+# refuses (model_types.check_name), are let through on purpose: a word is searched without them (search.unwritten), and
+# a merchant's key is read so.
+CONTROL_CHARACTERS = characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, BIDI_CONTROLS)
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
 # Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
 # at most MERCHANT_KEY_MAX characters (a name's are); a pattern, compiled on first use (a merchant's view), not by every

@@ -24,6 +24,9 @@ from urllib.parse import unquote_plus
 
 import structlog
 
+from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_FEED,
+                                         LINE_SEPARATORS, TAB, characters)
+
 _SECRET_KEYS = ("token", "password", "secret", "authorization", "api_key", "apikey", "jwt", "credential")
 # fullmatch: "$" would also take a final "\n"; compiled by re when a request first brings one, not by a start
 _REQUEST_ID = r"[A-Za-z0-9._:-]{1,128}"
@@ -92,9 +95,10 @@ def name_requests(_logger, _method, event_dict):
 # The bidi controls (marks, embeddings, overrides, isolates) reorder the text after them in a terminal or a log
 # viewer (a path holding U+202E shows its tail reversed), and U+2028/U+2029 break a viewer's line. JSON escapes them all
 # (ensure_ascii); the console renderer prints a value as it is unless it holds a space, a quote or a line break.
-# Tabs and line feeds stay: a traceback's lines are its own.
-_TERMINAL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))} | {
-    c: f"\\u{c:04x}" for c in (0x61c, 0x200e, 0x200f, 0x2028, 0x2029, *range(0x202a, 0x202f), *range(0x2066, 0x206a))}
+# Tabs and line feeds stay: a traceback's lines are its own. The invisible format characters (a zero-width space) stay
+# on purpose: a terminal acts on none of them (a name refuses them for making one name two: model_types.check_name).
+_TERMINAL_CONTROLS = {ord(c): f"\\x{ord(c):02x}" if c < "\u0100" else f"\\u{ord(c):04x}" for c in characters(
+    C0_CONTROLS, DELETE_AND_C1_CONTROLS, BIDI_CONTROLS, LINE_SEPARATORS, but=(TAB, LINE_FEED))}
 
 
 def escape_controls(_logger, _method, event_dict):

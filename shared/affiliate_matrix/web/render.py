@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
 from affiliate_matrix.wording import RATES, rate_text, terms_summary
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
@@ -118,15 +119,16 @@ def filled(args) -> MultiDict:
 # A path on this site: one "/", then no second "/" or "\\" (a browser reads "\\" as "/"), and no control
 # character or space anywhere (a browser drops tabs and line breaks: "/\t/host" is "//host"; a line break
 # in a Location header is refused by Werkzeug; a bidi override shows the address reordered): the C0 ones here, every
-# other one by program_shapes.CONTROL_CHARACTERS, the API's. No page of this site has one in its path or query.
-_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]{0,1998}")
+# one by _NOT_IN_A_PATH, the classes a search's parameter refuses too (program_shapes.CONTROL_CHARACTERS), composed
+# here from affiliate_matrix.characters: the API's module brought the search code into a sign-in's first request. No
+# page of this site has one in its path or query.
+_LOCAL_PATH = r"/(?![/\\])[^\x00-\x20\x7f\\]{0,1998}"  # compiled by re when a sign-in first follows one
+_NOT_IN_A_PATH = characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, BIDI_CONTROLS)
 
 
 def local_path(candidate: str | None) -> str:
     """Where to go after signing in: a path on this site, never another site ('//host', '/\\host', '/<tab>/host')."""
-    from affiliate_matrix.handlers.program_shapes import CONTROL_CHARACTERS
-
-    if candidate and _LOCAL_PATH.fullmatch(candidate) and CONTROL_CHARACTERS.isdisjoint(candidate):
+    if candidate and re.fullmatch(_LOCAL_PATH, candidate) and _NOT_IN_A_PATH.isdisjoint(candidate):
         return candidate
     return "/programs"
 
