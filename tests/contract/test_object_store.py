@@ -66,6 +66,17 @@ def test_listed_gives_each_key_under_a_prefix_with_the_etag_a_head_gives(store):
     assert changed != etags["rules/b.json"] and store.head("rules/b.json") == changed
 
 
+@pytest.mark.parametrize("asked", [2, 8, 20])  # a HEAD each; enough for the listing on S3 (a page per 8 keys)
+def test_stored_gives_the_keys_asked_that_hold_an_object(store, asked):
+    """Which of a run's keys are stored, whatever way the adapter finds out: a key deleted conditionally (a tombstone
+    on S3) is not stored, a key not asked is not given."""
+    keys = [f"rules/{n:02d}.json" for n in range(asked)]
+    for key in [*keys[::2], "rules/zz.json", "rulesx/00.json"]:
+        store.put(key, b"{}")
+    store.delete(keys[0], if_match=store.head(keys[0]))
+    assert store.stored([*keys, "rulesx/01.json"]) == set(keys[2::2])
+
+
 def test_delete_is_idempotent(store):
     store.put("k", b"v")
     store.delete("k")

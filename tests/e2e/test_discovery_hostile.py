@@ -146,8 +146,9 @@ def test_a_host_kept_under_its_key_before_hashes_is_still_known_and_its_review_d
 @pytest.mark.slow
 def test_the_sites_a_run_has_judged_are_listed_once_not_asked_for_one_by_one(s3_settings, tmp_path):
     """Each candidate's decision was asked for under each of its keys: up to two GETs a candidate, thousands for a run
-    of many niches. The decisions are listed once; only one under a key another host's may share is read, to see
-    whose it is. The same hosts are judged as before, a hashed key's and a shared old key's alike."""
+    of many niches. Where a page of the listing holds them all, the decisions are listed once; only one under a key
+    another host's may share is read, to see whose it is. The same hosts are judged as before, a hashed key's and a
+    shared old key's alike."""
     from affiliate_matrix.discovery.run import known_domains, remember
 
     rt = Runtime("test", s3_settings.model_copy(update={"data_dir": tmp_path}))
@@ -160,3 +161,35 @@ def test_the_sites_a_run_has_judged_are_listed_once_not_asked_for_one_by_one(s3_
     rt.store.client.meta.events.register("before-call.s3", lambda model, **kwargs: calls.append(model.name))
     assert known_domains(rt, [*judged, "new.com", "a:b", "a_b"]) == {*judged, "a:b"}  # none in the index
     assert calls.count("ListObjectsV2") == 1 and calls.count("GetObject") == 2, calls  # a_b.json, for each of the two
+
+
+@pytest.mark.slow
+def test_what_a_run_asks_for_the_sites_it_judged_grows_with_its_candidates_not_with_all_ever_judged(s3_settings,
+                                                                                                     tmp_path):
+    """Every decision ever made (discovery/seen/, kept for good) was listed at each run, a request per 1,000: a store
+    of a million was 1,000 requests for a run of ten candidates. A few candidates' keys are asked for, a HEAD each;
+    for many, their listing is read for at most a page per 8 keys (what 8 HEADs at a time take), and the keys past
+    what it reached are asked for. Here 2,500 other decisions stand for the million: three pages."""
+    from affiliate_matrix.discovery.run import known_domains, remember
+    from affiliate_matrix.documents import together
+
+    rt = Runtime("test", s3_settings.model_copy(update={"data_dir": tmp_path}))
+    list(together(lambda n: rt.store.put(f"discovery/seen/old{n:04d}.com.json", json.dumps(
+        {"domain": f"old{n:04d}.com", "outcome": "rejected"}).encode()), range(2500)))
+    early, more, late = ([f"{letter}{n}.com" for n in range(8)] for letter in "apz")  # "a…" sorts before "old…"
+    judged = [*early[::2], *more[::2], *late[::2], "::1"]
+    for domain in judged:
+        remember(rt, domain, {"domain": domain, "outcome": "rejected"})
+    calls = []
+    rt.store.client.meta.events.register("before-call.s3", lambda model, **kwargs: calls.append(model.name))
+
+    def asked(domains: list[str]) -> dict[str, int]:
+        assert known_domains(rt, domains) == set(judged) & set(domains)  # none in the index
+        counted = {call: calls.count(call) for call in set(calls)}
+        calls.clear()
+        return counted
+
+    assert asked(["a0.com", "new.com", "::1"]) == {"HeadObject": 4}  # "::1" under its hashed key and its old one
+    # 16 keys: two pages (a…, then old… to old1995), then a HEAD for each key past them (z…)
+    assert asked([*early, *late]) == {"ListObjectsV2": 2, "HeadObject": 8}
+    assert asked([*early, *more, *late]) == {"ListObjectsV2": 3}  # 24 keys: the three pages list them all

@@ -39,6 +39,23 @@ def test_every_site_the_index_lists_is_known_however_many_candidates_a_run_has(t
     assert known_domains(rt, [*domains, "new.com"]) == set(domains)
 
 
+def test_a_run_asks_the_local_store_for_its_candidates_decisions_alone(tmp_path):
+    """Every decision ever made (discovery/seen/, kept for good) was listed at each run, the folder walked whole for a
+    run of three candidates; the local store is asked for each of the candidates' keys (a file each)."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.discovery.run import known_domains, remember, seen_key
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.counting import CountingStore
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    for domain in [f"old{n}.com" for n in range(50)] + ["shop.com"]:
+        remember(rt, domain, {"domain": domain, "outcome": "rejected"})
+    rt.store = CountingStore(rt.store)
+    assert known_domains(rt, ["shop.com", "new.com", "::1"]) == {"shop.com"}
+    assert sorted(rt.store.asked) == sorted(("head", key) for key in (
+        seen_key("shop.com"), seen_key("new.com"), seen_key("::1"), "discovery/seen/__1.json"))
+
+
 def test_one_site_is_one_candidate_however_its_host_is_spelt():
     """A host was keyed as spelt where no public suffix names its site (a suffix newer than the list, a name such as
     `shop.example`): `shop.example.` and `shop.example` were two candidates, fetched and judged twice. A host is keyed

@@ -289,13 +289,14 @@ def _for(found: dict, domain: str) -> bool:
 
 def judged_domains(rt, domains: list[str]) -> set[str]:
     """The hosts a run has judged: a decision of its own under either of its keys (a damaged one counts, as any object
-    at its key did). The decisions are listed once (a request per thousand on S3), not asked for two per host; only a
-    decision under a key another host's may share (`_maybe_shared`) is read, to see whose it is."""
-    if not domains:
-        return set()
-    listed = set(rt.store.list("discovery/seen/"))
-    return {domain for domain in domains if any(
-        key in listed and (not _maybe_shared(key) or _decision_for(rt, key, domain)) for key in _keys("seen", domain))}
+    at its key did). Which keys hold one is asked of the store for the hosts' keys alone (ObjectStore.stored: a
+    request or so per key, fewer where a few pages of the listing hold them), never by listing every decision ever
+    made (a request per thousand, for all history); only a decision under a key another host's may share
+    (`_maybe_shared`) is read, to see whose it is."""
+    keys = {domain: _keys("seen", domain) for domain in domains}
+    stored = rt.store.stored(key for found in keys.values() for key in found)
+    return {domain for domain, found in keys.items() if any(
+        key in stored and (not _maybe_shared(key) or _decision_for(rt, key, domain)) for key in found)}
 
 
 def _maybe_shared(key: str) -> bool:

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -117,6 +117,14 @@ class ObjectStore(ABC):
         for key in self.list(prefix):
             if (etag := self.head(key)) is not None:  # None: deleted since it was listed
                 yield key, etag
+
+    def stored(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` hold an object: each asked for (head), several at a time (documents.together), so what it
+        costs is bounded by how many keys are asked, not by how many objects are stored."""
+        from affiliate_matrix.documents import together
+
+        keys = sorted(set(keys))
+        return {key for key, etag in zip(keys, together(self.head, keys)) if etag is not None}
 
     @abstractmethod
     def delete(self, key: str, *, if_match: str | None = None) -> None:

@@ -19,6 +19,7 @@ on a key deleted weeks before) would be removed with it: the bucket's versioning
 """
 
 import io
+import itertools
 import os
 import secrets
 import ssl
@@ -237,10 +238,31 @@ class S3ObjectStore(ObjectStore):
 
     def listed(self, prefix=""):
         for page in self._pages(prefix):
-            for item in page.get("Contents", []):
-                if item["Size"] == TOMBSTONE_SIZE and self.head(item["Key"]) is None:
-                    continue  # a tombstone (only objects of its size are asked)
-                yield item["Key"], item["ETag"].strip('"')
+            yield from self._live(page)
+
+    def _live(self, page: dict) -> Iterator[tuple[str, str]]:
+        """A listing page's objects (key, ETag) without its tombstones (only objects of a tombstone's size are asked)."""
+        for item in page.get("Contents", []):
+            if item["Size"] == TOMBSTONE_SIZE and self.head(item["Key"]) is None:
+                continue
+            yield item["Key"], item["ETag"].strip('"')
+
+    def stored(self, keys):
+        """As the port's, for fewer requests where many keys are asked: the listing of the keys' common prefix (a
+        request per 1,000 objects, one after another) is read for at most a page per READERS keys, the time their
+        HEADs take READERS at a time (a LIST is priced as 12.5 HEADs on AWS); the keys past what it reached are asked
+        for one by one. So a few keys in a store of a million objects are not listed for (1,000 requests), and
+        thousands of keys that a few pages list are not asked for each."""
+        from affiliate_matrix.documents import READERS
+
+        keys = sorted(set(keys))
+        found, reached = set(), ""
+        for page in itertools.islice(self._pages(os.path.commonprefix(keys)), len(keys) // READERS):
+            found |= {key for key, _ in self._live(page)}
+            if not page.get("IsTruncated"):
+                return found.intersection(keys)
+            reached = page["Contents"][-1]["Key"]
+        return found.intersection(keys) | super().stored(key for key in keys if key > reached)
 
     def remove_before(self, prefix, before):
         """By the LastModified S3 lists for each object (a tombstone among them goes too: it dates a delete). Each is
