@@ -25,7 +25,7 @@ def export_programs(
     """Stream the master index, or a search's result, without holding it in memory."""
     import sys
 
-    from affiliate_matrix.cli.views import checked, network_names, search_text
+    from affiliate_matrix.cli.views import checked, network_names, print_damaged, search_text
     from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering
@@ -47,14 +47,16 @@ def export_programs(
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
     query = SearchQuery(text=text, filters=filtering(filters, open_only=False)["filters"])
+    damaged: list[dict] = []  # a program of the index not of its shape: left out of the file, named below
     if out is None:
-        long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel)
+        long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel, damaged=damaged)
     else:
         text_mode = {"encoding": "utf-8", "newline": ""}
         with whole_or_not_at_all(out) as partial:
             with open(partial, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else text_mode)) as sink:
-                long_cells = export(rt.index, fmt, sink, query, excel=excel)
+                long_cells = export(rt.index, fmt, sink, query, excel=excel, damaged=damaged)
         errors.print(f"wrote {out}")
+    print_damaged(errors, damaged)
     if long_cells:
         named = ", ".join(f"{program_id} ({', '.join(cut)})" for program_id, cut in long_cells[:10])
         more = ", …" if len(long_cells) > 10 else ""

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, create_model
 
+from affiliate_matrix.handlers.program_shapes import TOTAL
 from affiliate_matrix.handlers.routes import Shape
 from affiliate_matrix.program_index import SUMMARY, SUMMARY_DOC
 
@@ -19,7 +20,7 @@ class Facet(Shape):
 
 
 class ProgramPage(Shape):
-    total: int
+    total: int = Field(description=TOTAL.format(what="programs"))
     items: list[ProgramSummary]
     facets: dict[str, list[Facet]]
     next_cursor: str | None

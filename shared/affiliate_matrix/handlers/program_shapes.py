@@ -108,12 +108,19 @@ def change_item():
                                        "feed's order and what `since` filters on.")))
 
 
+# A list's total: what its page numbers count in (page × limit is an offset among the matches), and known without
+# reading every match, which checking each one's shape would take
+TOTAL = ("The {what} of the index that match, those a page leaves out as damaged (errors) too: page by next_cursor "
+         "until it is null, not until total items are read.")
+
+
 def changes_answer():
     from typing import Any
 
     from pydantic import Field, create_model
 
-    return create_model("ChangePage", __doc__=FEED, total=(int, ...), items=(list[change_item()], ...),
+    return create_model("ChangePage", __doc__=FEED, total=(int, Field(..., description=TOTAL.format(what="changes"))),
+                        items=(list[change_item()], ...),
                         next_cursor=(str | None, ...), errors=(list[dict[str, Any]] | None, Field(None, description=(
                             "The changes of this page left out as damaged (not of a change's shape): each one's id "
                             "(key) and what is wrong (error); also counted in X-Damaged-Items."))))

@@ -103,6 +103,8 @@ def of_shape(docs: list[dict], model: type[BaseModel], what: str, damaged: list[
             model.model_validate(item)
         except ValidationError as exc:
             problem_of = str(problem(exc))
+        except DamagedData as exc:  # `made` of a stored program not of its shape (program_index.from_document)
+            problem_of = exc.problem
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # `made` of a document it cannot read
             problem_of = f"its stored form cannot be read ({type(exc).__name__})"
         else:
