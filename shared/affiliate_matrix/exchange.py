@@ -173,8 +173,17 @@ def left_out_line(fmt: str, damaged: list[dict]) -> str:
         return json.dumps({"errors": damaged}, ensure_ascii=False) + "\n"
     buffer = io.StringIO()
     said = "; ".join(bad["error"] for bad in damaged)
-    csv.writer(buffer, lineterminator="\n").writerow([f"# {len(damaged)} program(s) left out, damaged: {said}"])
+    csv.writer(buffer, lineterminator="\n").writerow([f"{LEFT_OUT}{len(damaged)} program(s) left out, damaged: {said}"])
     return buffer.getvalue()
+
+
+LEFT_OUT = "# "  # how a CSV's line of what its export left out begins (no program's id does)
+
+
+def is_left_out_line(data: dict) -> bool:
+    """Whether a record of a file read for import is the line its export ended with, naming what it left out as
+    damaged (left_out_line): read past, not refused as a program, so the programs of such a file import."""
+    return list(data) == ["errors"] or (list(data) == ["id"] and str(data["id"]).startswith(LEFT_OUT))
 
 
 def jsonl_chunks(items: Iterable) -> Iterator[str]:
@@ -485,6 +494,7 @@ class ImportReport:
     written: int = 0
     changes: int = 0  # the deltas recorded in the change feed
     errors: list[tuple[str, str]] = field(default_factory=list)
+    left_out_lines: int = 0  # lines of an export naming the programs it left out as damaged (is_left_out_line)
 
 
 def import_programs(rt, path: Path, fmt: str) -> ImportReport:
@@ -505,9 +515,11 @@ def _program(data: dict):
 
 
 def _import(rt, handle, fmt: str) -> ImportReport:
-    problems, seen = [], {}
+    problems, seen, left_out = [], {}, 0
     for number, data in records(handle, fmt):
-        if "__error__" in data:
+        if is_left_out_line(data):
+            left_out += 1
+        elif "__error__" in data:
             problems.append(f"line {number}: {data['__error__']}")
         else:
             try:
@@ -532,9 +544,11 @@ def _import(rt, handle, fmt: str) -> ImportReport:
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
     run = f"import-{_digest(handle)}"  # the same file imported again names the same runs (their pending deltas)
-    report, batch, batches = ImportReport(records=len(seen)), [], count(1)
+    report, batch, batches = ImportReport(records=len(seen), left_out_lines=left_out), [], count(1)
     try:
         for _, data in records(handle, fmt):
+            if is_left_out_line(data):
+                continue
             program = _program(data)  # (data cleaned in place, its id checked as a program's)
             batch.append((data["id"], program))  # the id the file names: one exported before programs v16 may move
             if len(batch) == BATCH:

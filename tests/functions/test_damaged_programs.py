@@ -56,7 +56,7 @@ def test_from_document_raises_one_named_error_for_a_program_not_of_its_shape():
         from_document({"name": "no program"})
 
 
-def test_an_export_leaves_a_damaged_program_out_and_names_it_on_its_last_line(index):
+def test_an_export_leaves_a_damaged_program_out_and_names_it_on_its_last_line(index, tmp_path):
     """GET /programs/export of an index holding a damaged program ended the stream halfway (its 200 gone already):
     a file cut short with no word why. Now the file holds the others and its last line names what was left out; a
     Parquet file, written whole before it is sent, counts them in X-Damaged-Items."""
@@ -80,6 +80,14 @@ def test_an_export_leaves_a_damaged_program_out_and_names_it_on_its_last_line(in
     answer = index.api.get("/programs/export?format=parquet", headers=index.auth)
     assert answer.status_code == 200 and answer.headers["X-Damaged-Items"] == "2"
     assert pq.read_table(io.BytesIO(answer.get_data())).column("id").to_pylist() == [good["id"]]
+
+    for fmt in ("jsonl", "csv"):  # that line is no program: an import of the file reads past it, and says so
+        from affiliate_matrix.exchange import import_programs
+
+        path = tmp_path / f"exported.{fmt}"
+        path.write_bytes(index.api.get(f"/programs/export?format={fmt}", headers=index.auth).get_data())
+        report = import_programs(index.rt, path, fmt)
+        assert (report.records, report.errors, report.left_out_lines) == (1, [], 1)
 
     answer = index.api.get("/programs/export?format=jsonl&q=one", headers=index.auth)  # nothing left out: no last line
     assert [json.loads(line)["id"] for line in answer.get_data(as_text=True).splitlines()] == [good["id"]]

@@ -81,6 +81,9 @@ def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx e
     report = run_import(rt, file, fmt or format_named(path))
     console.print(f"imported {report.written} of {report.records} programs, {counted(report.changes, 'change')} in the "
                   "feed" + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
+    if report.left_out_lines:  # the programs its export could not read are not in the file: said, not hidden
+        errors.print("note: the file's export left programs out as damaged, as its last line says: they are not in it",
+                     markup=False)
     say_rules_not_run(rt)
     if report.errors:
         raise typer.Exit(1)
