@@ -8,7 +8,7 @@ from functools import cache
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS,
                                          characters)
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.handlers.routes import refuse
+from affiliate_matrix.handlers.routes import TOTAL, refuse
 from affiliate_matrix.search import searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,
@@ -106,12 +106,6 @@ def change_item():
     return create_model("ChangeItem", __base__=DeltaChange, __doc__=DeltaChange.__doc__, recorded_at=(
         UtcDatetime, Field(description="When the change was recorded in the index (at: when it was observed). The "
                                        "feed's order and what `since` filters on.")))
-
-
-# A list's total: what its page numbers count in (page × limit is an offset among the matches), and known without
-# reading every match, which checking each one's shape would take
-TOTAL = ("The {what} of the index that match, those a page leaves out as damaged (errors) too: page by next_cursor "
-         "until it is null, not until total items are read.")
 
 
 def changes_answer():
