@@ -164,20 +164,20 @@ def csv_chunks(items: Iterable, long_cells: list | None = None, *, cut_for_excel
     yield buffer.getvalue()
 
 
+LEFT_OUT = "# "  # how a CSV's line of what its export left out begins (no program's id does)
+
+
 def left_out_line(fmt: str, damaged: list[dict]) -> str:
     """The last line of a streamed export (the API's) that left programs out as damaged, naming each: its headers went
     out before the index was read past its first page, so it cannot count them in a header, and a file that lacks
     programs without a word is what its reader would least expect. JSON Lines: an object with the API's `errors`;
-    CSV: one cell. Either is no program: `amx import programs` refuses that line, naming it, and imports the rest."""
+    CSV: one cell. Either is no program: `amx import programs` reads past it (is_left_out_line), saying so."""
     if fmt == "jsonl":
         return json.dumps({"errors": damaged}, ensure_ascii=False) + "\n"
     buffer = io.StringIO()
     said = "; ".join(bad["error"] for bad in damaged)
     csv.writer(buffer, lineterminator="\n").writerow([f"{LEFT_OUT}{len(damaged)} program(s) left out, damaged: {said}"])
     return buffer.getvalue()
-
-
-LEFT_OUT = "# "  # how a CSV's line of what its export left out begins (no program's id does)
 
 
 def is_left_out_line(data: dict) -> bool:
@@ -250,7 +250,8 @@ def export(index, fmt: str, out, query: SearchQuery | None = None, *, excel: boo
     """Write every matching program to `out` (a text stream for csv/jsonl, a binary one for parquet); for a CSV, return
     the programs with cells Excel would cut, as (id, their columns). With `excel`, the CSV begins with a byte order
     mark, without which Excel reads UTF-8 as the locale's code page ("CafÃ©"). A program of the index not of its
-    shape is left out and added to `damaged` ({"key", "error"}), for the command to name: the file holds programs only."""
+    shape is left out and added to `damaged` ({"key", "error"}), for the command to name: the file holds programs
+    only."""
     check_format(fmt)
     items = programs(index, query, damaged)
     if fmt == "parquet":

@@ -46,8 +46,8 @@ def _mark_best(rows: list[dict]) -> None:
 
 
 def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_of(docs))) -> dict:
-    """`readable`: the Programs of the documents found, one not of a Program's shape left out (program_index.programs_of;
-    the programs API's and `amx compare` name it)."""
+    """`readable`: the Programs of the documents found, one not of a Program's shape left out
+    (program_index.programs_of; the programs API's and `amx compare` name it)."""
     hits = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_key": [merchant_key]}, size=100)).hits
     if not hits:
         raise NotFoundError(f"no program for merchant {merchant_key!r}")

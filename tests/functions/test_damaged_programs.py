@@ -142,6 +142,8 @@ def test_the_commands_leave_a_damaged_program_out_and_name_it_on_standard_error(
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [good["id"]]  # programs only
     named = [line for line in result.stderr.splitlines() if line.startswith("unreadable: ")]
     assert {line.split()[1].rstrip(":") for line in named} == {listless["id"], misshapen["id"], beside["id"]}
+    result = runner.invoke(app, ["export", "programs", "--q", "three"])  # all it found is damaged
+    assert isinstance(result.exception, DamagedData) and "none of them can be read" in str(result.exception)
 
 
 def test_indexing_refuses_a_sighting_of_a_damaged_program_names_it_and_indexes_the_rest(index):

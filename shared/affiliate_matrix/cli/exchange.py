@@ -28,7 +28,8 @@ def export_programs(
     from affiliate_matrix.cli.views import checked, network_names, print_damaged, search_text
     from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
-    from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, filtering
     from affiliate_matrix.search import SearchQuery
 
     # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
@@ -57,6 +58,8 @@ def export_programs(
                 long_cells = export(rt.index, fmt, sink, query, excel=excel, damaged=damaged)
         errors.print(f"wrote {out}")
     print_damaged(errors, damaged)
+    if damaged and len(damaged) >= rt.index.search(PROGRAMS_INDEX.name, query.replaced(size=0)).total:
+        raise DamagedData(f"the {len(damaged)} program(s) to export", "none of them can be read", DAMAGED_PROGRAM)
     if long_cells:
         named = ", ".join(f"{program_id} ({', '.join(cut)})" for program_id, cut in long_cells[:10])
         more = ", …" if len(long_cells) > 10 else ""

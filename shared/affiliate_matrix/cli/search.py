@@ -120,7 +120,8 @@ def changes(
         print_damaged(console, feed.get("errors", []))
         return
     # (total counts the changes left out as damaged too, named below: they are not what --limit cut)
-    shown = f", the first {len(rows)} shown (--limit)" if len(rows) + len(feed.get("errors", [])) < feed["total"] else ""
+    cut = len(rows) + len(feed.get("errors", [])) < feed["total"]
+    shown = f", the first {len(rows)} shown (--limit)" if cut else ""
     title = f"{feed['total']} change{'' if feed['total'] == 1 else 's'}, newest recorded first{shown}"
     console.print(fitted(console, title, [("recorded (UTC)", 0), ("change", 1), ("program", 0), ("fields", 0),
                                           ("source", 2)], rows, whole=("program",)))

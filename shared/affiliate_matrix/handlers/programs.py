@@ -396,6 +396,7 @@ def export_with(rt, params, head: bool = False):
                     yield block
 
         return chunks(), 200, headers
+
     def left_out():  # once the programs are read: what was left out, named on the file's last line
         if damaged:
             yield left_out_line(fmt, damaged)
