@@ -32,8 +32,8 @@ from typing import Annotated, Union, get_args, get_origin
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
 from affiliate_matrix.csv_rows import not_utf8, rows as csv_rows
-from affiliate_matrix.errors import ImportIncomplete, InvalidInput
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.errors import DamagedData, ImportIncomplete, InvalidInput
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, programs_of, to_document
 from affiliate_matrix.search import SearchQuery
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -97,18 +97,18 @@ def _kind(annotation) -> str:
 
 # --- export ----------------------------------------------------------------------------------------
 
-def programs(index, query: SearchQuery | None = None) -> Iterator:
+def programs(index, query: SearchQuery | None = None, damaged: list[dict] | None = None) -> Iterator:
     """Every program matching the query (all of them by default), a cursor page at a time. The first
     page is asked at once, so a query the index refuses fails here, not halfway through a stream
-    whose 200 has already gone out."""
+    whose 200 has already gone out. One not of a Program's shape is left out and added to `damaged` (programs_of):
+    it ended the export halfway, a raw AttributeError or ValidationError."""
     query = (query or SearchQuery()).replaced(size=PAGE, offset=0, facets=[], cursor=None)
-    return _pages(index, query, index.search(PROGRAMS_INDEX.name, query))
+    return _pages(index, query, index.search(PROGRAMS_INDEX.name, query), damaged)
 
 
-def _pages(index, query: SearchQuery, result) -> Iterator:
+def _pages(index, query: SearchQuery, result, damaged: list[dict] | None) -> Iterator:
     while True:
-        for hit in result.hits:
-            yield from_document(hit.doc)
+        yield from programs_of((hit.doc for hit in result.hits), damaged)
         if not result.next_cursor:
             return
         query = query.replaced(cursor=result.next_cursor)
@@ -162,6 +162,28 @@ def csv_chunks(items: Iterable, long_cells: list | None = None, *, cut_for_excel
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+LEFT_OUT = "# "  # how a CSV's line of what its export left out begins (no program's id does)
+
+
+def left_out_line(fmt: str, damaged: list[dict]) -> str:
+    """The last line of a streamed export (the API's) that left programs out as damaged, naming each: its headers went
+    out before the index was read past its first page, so it cannot count them in a header, and a file that lacks
+    programs without a word is what its reader would least expect. JSON Lines: an object with the API's `errors`;
+    CSV: one cell. Either is no program: `amx import programs` reads past it (is_left_out_line), saying so."""
+    if fmt == "jsonl":
+        return json.dumps({"errors": damaged}, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    said = "; ".join(bad["error"] for bad in damaged)
+    csv.writer(buffer, lineterminator="\n").writerow([f"{LEFT_OUT}{len(damaged)} program(s) left out, damaged: {said}"])
+    return buffer.getvalue()
+
+
+def is_left_out_line(data: dict) -> bool:
+    """Whether a record of a file read for import is the line its export ended with, naming what it left out as
+    damaged (left_out_line): read past, not refused as a program, so the programs of such a file import."""
+    return list(data) == ["errors"] or (list(data) == ["id"] and str(data["id"]).startswith(LEFT_OUT))
 
 
 def jsonl_chunks(items: Iterable) -> Iterator[str]:
@@ -223,12 +245,15 @@ def write_parquet(items: Iterable, sink) -> int:
     return count
 
 
-def export(index, fmt: str, out, query: SearchQuery | None = None, *, excel: bool = False) -> list:
+def export(index, fmt: str, out, query: SearchQuery | None = None, *, excel: bool = False,
+           damaged: list[dict] | None = None) -> list:
     """Write every matching program to `out` (a text stream for csv/jsonl, a binary one for parquet); for a CSV, return
     the programs with cells Excel would cut, as (id, their columns). With `excel`, the CSV begins with a byte order
-    mark, without which Excel reads UTF-8 as the locale's code page ("CafÃ©")."""
+    mark, without which Excel reads UTF-8 as the locale's code page ("CafÃ©"). A program of the index not of its
+    shape is left out and added to `damaged` ({"key", "error"}), for the command to name: the file holds programs
+    only."""
     check_format(fmt)
-    items = programs(index, query)
+    items = programs(index, query, damaged)
     if fmt == "parquet":
         write_parquet(items, out)
         return []
@@ -470,6 +495,7 @@ class ImportReport:
     written: int = 0
     changes: int = 0  # the deltas recorded in the change feed
     errors: list[tuple[str, str]] = field(default_factory=list)
+    left_out_lines: int = 0  # lines of an export naming the programs it left out as damaged (is_left_out_line)
 
 
 def import_programs(rt, path: Path, fmt: str) -> ImportReport:
@@ -490,9 +516,11 @@ def _program(data: dict):
 
 
 def _import(rt, handle, fmt: str) -> ImportReport:
-    problems, seen = [], {}
+    problems, seen, left_out = [], {}, 0
     for number, data in records(handle, fmt):
-        if "__error__" in data:
+        if is_left_out_line(data):
+            left_out += 1
+        elif "__error__" in data:
             problems.append(f"line {number}: {data['__error__']}")
         else:
             try:
@@ -517,9 +545,11 @@ def _import(rt, handle, fmt: str) -> ImportReport:
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
     run = f"import-{_digest(handle)}"  # the same file imported again names the same runs (their pending deltas)
-    report, batch, batches = ImportReport(records=len(seen)), [], count(1)
+    report, batch, batches = ImportReport(records=len(seen), left_out_lines=left_out), [], count(1)
     try:
         for _, data in records(handle, fmt):
+            if is_left_out_line(data):
+                continue
             program = _program(data)  # (data cleaned in place, its id checked as a program's)
             batch.append((data["id"], program))  # the id the file names: one exported before programs v16 may move
             if len(batch) == BATCH:
@@ -577,5 +607,11 @@ def _change(program, existing: dict | None) -> tuple[dict | None, object]:
     document = to_document(program)
     if document == existing:
         return None, None
-    before = from_document(existing) if existing is not None else None
+    try:
+        before = from_document(existing) if existing is not None else None
+    except DamagedData as exc:  # a stored program not of its shape: the file's replaces it whole, as it replaces any
+        from affiliate_matrix.observability import get_logger
+
+        get_logger().warning("import.damaged_replaced", key=program.id, error=str(exc))
+        before = None  # (its delta: created, what a reader of the feed could not read before)
     return document, diff(before, program, at=program.last_seen_at, source="import")

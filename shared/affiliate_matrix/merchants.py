@@ -5,7 +5,7 @@ disagree flagged."""
 
 from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.merge import as_read, claimant, claimant_name
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
 COMPARED = ("commission", "commission_text", "cookie_days", "payout", "networks", "countries")
@@ -45,12 +45,9 @@ def _mark_best(rows: list[dict]) -> None:
     mark("cookie_days", [_cookie_rank(r["cookie_days"]) if r["cookie_days"] is not None else None for r in rows])
 
 
-def programs_of(docs: list[dict]) -> list:
-    return [from_document(doc) for doc in docs]
-
-
-def merchant_view(index, merchant_key: str, readable=programs_of) -> dict:
-    """`readable`: the Programs of the documents found (the programs API's leaves a damaged one out and names it)."""
+def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_of(docs))) -> dict:
+    """`readable`: the Programs of the documents found, one not of a Program's shape left out
+    (program_index.programs_of; the programs API's and `amx compare` name it)."""
     hits = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_key": [merchant_key]}, size=100)).hits
     if not hits:
         raise NotFoundError(f"no program for merchant {merchant_key!r}")

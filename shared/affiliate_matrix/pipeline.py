@@ -23,7 +23,8 @@ from affiliate_matrix.models import DeltaChange, Program, RawRecord, SourceRecor
 from affiliate_matrix.merge import claimant, claims_of, combined, merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import bind_source, get_logger
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, match_keys, network_programs, to_document
+from affiliate_matrix.program_index import (PROGRAMS_INDEX, from_document, match_keys, network_programs, programs_of,
+                                           to_document)
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, migrate_first, words
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
@@ -524,7 +525,11 @@ def write_changes(rt, changes: Changes, run: str, origin: str) -> tuple[list[Del
         documents, deltas, versions = {}, {}, {}
         for program_id in result.conflicts:
             read = now.get(program_id)
-            document, delta = changes.again(program_id, read.doc if read is not None else None)
+            try:
+                document, delta = changes.again(program_id, read.doc if read is not None else None)
+            except DamagedData as exc:  # written since as no program (a hand edit): not written over, named
+                errors.append((program_id, str(exc)))
+                continue
             if document is None or (read is not None and document == read.doc):
                 continue  # what it would make is there already
             documents[program_id], versions[program_id] = document, read.version if read is not None else None
@@ -724,7 +729,11 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
         query = query.replaced(cursor=result.next_cursor)
     for start in range(0, len(found), MAX_PAGE):
         for program_id, read in rt.index.get_versioned(PROGRAMS_INDEX.name, found[start:start + MAX_PAGE]).items():
-            before = from_document(read.doc)
+            try:
+                before = from_document(read.doc)
+            except DamagedData as exc:  # its claims cannot be withdrawn: it stays as it is, named, the others go on
+                log.error("index.withdrawal_damaged", program_id=program_id, source=source, error=str(exc))
+                continue
             kept += (source, None) not in claimants and any(
                 claimant(c) == (source, None) for cs in before.provenance.values() for c in cs)
             changes.add(program_id, read, *withdrawal(read.doc, source, claimants, at, generation, before))
@@ -827,7 +836,8 @@ def resolved(rt, programs) -> list[Program]:
     # and whatever its name, a program holding one of the batch's sites or network programs ("Acme DE" with Awin id
     # 1234 is "Acme" holding it)
     known |= {hit.id: hit.doc for hit in holding_match_keys(rt, programs)}
-    existing = [from_document(doc) for doc in known.values()]
+    # one not of a Program's shape is logged and left out (its own sightings are refused when merged: indexed_form)
+    existing = list(programs_of(known.values()))
     keys = resolve([candidate(p) for p in programs + existing])
     kept: dict[str, str] = {}
     for key, program in zip(keys[len(programs):], existing):

@@ -3,10 +3,11 @@ becomes in it, and its search vocabulary (the names a search may filter, bound a
 fields they stand for). The full Program rides along as a stored field, so a read needs no second store."""
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import DamagedData, InvalidInput
 from affiliate_matrix.search import IndexSpec, Range, SortKey
 
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
@@ -388,11 +389,49 @@ def network_programs(program: "Program") -> tuple[str, ...]:
     return tuple(f"{n.network}:{n.program_id}" for n in program.networks if n.program_id)
 
 
+# What to do about a program of the index not of its shape: indexing refuses to merge a sighting into it (the records
+# are kept in errors/index/ for a replay), so it stays as it is until someone deletes it
+DAMAGED_PROGRAM = "delete it from the index, then index its sources again"
+
+
 def from_document(doc: dict) -> "Program":
+    """The Program a document of the index holds; DamagedData naming its id where it holds none (a hand edit, a build
+    that checked less): a program that is no object, a field of the wrong shape. Raised as pydantic's or Python's own
+    errors, each caller met a raw AttributeError, TypeError or ValidationError."""
+    from pydantic import ValidationError
+
     from affiliate_matrix.models import MAX_COOKIE_DAYS, Program
 
-    stored = doc["program"]
+    stored = doc.get("program") if isinstance(doc, dict) else None
+    if not isinstance(stored, dict):
+        raise DamagedData(damaged_name(doc), "its program is not an object", DAMAGED_PROGRAM)
     cookie = stored.get("cookie_days")
     if isinstance(cookie, int) and cookie > MAX_COOKIE_DAYS:  # stored before the bound: read as not known
         stored = {**stored, "cookie_days": None}
-    return Program.model_validate(stored)
+    try:
+        return Program.model_validate(stored)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"]))[:200]  # a key may be hostile: named, cut, never its value
+        raise DamagedData(damaged_name(doc), f"{where}: {first['msg'].removeprefix('Value error, ')}" if where
+                          else first["msg"], DAMAGED_PROGRAM) from None
+
+
+def damaged_name(doc) -> str:
+    return f"program {str(doc.get('id') if isinstance(doc, dict) else None)[:100]}"
+
+
+def programs_of(docs: Iterable[dict], damaged: list[dict] | None = None) -> Iterator["Program"]:
+    """The Programs of documents of the index, one not of a Program's shape left out: logged by its id (never its
+    content) and added to `damaged` as {"key", "error"}, as a list's reader leaves a damaged document out
+    (documents.readable, handlers/routes.of_shape)."""
+    from affiliate_matrix.observability import get_logger
+
+    for doc in docs:
+        try:
+            yield from_document(doc)
+        except DamagedData as exc:
+            key = exc.where.removeprefix("program ")
+            get_logger().warning("document.damaged", key=key, error=str(exc))
+            if damaged is not None:
+                damaged.append({"key": key, "error": str(exc)})

@@ -129,3 +129,4 @@ def test_a_damaged_delta_is_named_and_the_feed_answers(index):
         assert "exploded" not in answer.get_data(as_text=True)
     listed = CliRunner().invoke(app, ["changes"], env={"AMX_DATA_DIR": str(rt.settings.data_dir), "COLUMNS": "200"})
     assert listed.exit_code == 0 and "d_list" in listed.output and "d_shape" in listed.output, listed.output
+    assert "3 changes, newest recorded first" in listed.output and "--limit" not in listed.output  # none cut by it

@@ -25,10 +25,11 @@ def export_programs(
     """Stream the master index, or a search's result, without holding it in memory."""
     import sys
 
-    from affiliate_matrix.cli.views import checked, network_names, search_text
+    from affiliate_matrix.cli.views import checked, network_names, print_damaged, search_text
     from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
-    from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, filtering
     from affiliate_matrix.search import SearchQuery
 
     # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
@@ -47,14 +48,18 @@ def export_programs(
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
     query = SearchQuery(text=text, filters=filtering(filters, open_only=False)["filters"])
+    damaged: list[dict] = []  # a program of the index not of its shape: left out of the file, named below
     if out is None:
-        long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel)
+        long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel, damaged=damaged)
     else:
         text_mode = {"encoding": "utf-8", "newline": ""}
         with whole_or_not_at_all(out) as partial:
             with open(partial, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else text_mode)) as sink:
-                long_cells = export(rt.index, fmt, sink, query, excel=excel)
+                long_cells = export(rt.index, fmt, sink, query, excel=excel, damaged=damaged)
         errors.print(f"wrote {out}")
+    print_damaged(errors, damaged)
+    if damaged and len(damaged) >= rt.index.search(PROGRAMS_INDEX.name, query.replaced(size=0)).total:
+        raise DamagedData(f"the {len(damaged)} program(s) to export", "none of them can be read", DAMAGED_PROGRAM)
     if long_cells:
         named = ", ".join(f"{program_id} ({', '.join(cut)})" for program_id, cut in long_cells[:10])
         more = ", …" if len(long_cells) > 10 else ""
@@ -79,6 +84,9 @@ def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx e
     report = run_import(rt, file, fmt or format_named(path))
     console.print(f"imported {report.written} of {report.records} programs, {counted(report.changes, 'change')} in the "
                   "feed" + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
+    if report.left_out_lines:  # the programs its export could not read are not in the file: said, not hidden
+        errors.print("note: the file's export left programs out as damaged, as its last line says: they are not in it",
+                     markup=False)
     say_rules_not_run(rt)
     if report.errors:
         raise typer.Exit(1)

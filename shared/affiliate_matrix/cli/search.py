@@ -119,7 +119,9 @@ def changes(
                                               ": a scrape, a sync or an import that changes a program records one"))
         print_damaged(console, feed.get("errors", []))
         return
-    shown = f", the first {len(rows)} shown (--limit)" if len(rows) < feed["total"] else ""
+    # (total counts the changes left out as damaged too, named below: they are not what --limit cut)
+    cut = len(rows) + len(feed.get("errors", [])) < feed["total"]
+    shown = f", the first {len(rows)} shown (--limit)" if cut else ""
     title = f"{feed['total']} change{'' if feed['total'] == 1 else 's'}, newest recorded first{shown}"
     console.print(fitted(console, title, [("recorded (UTC)", 0), ("change", 1), ("program", 0), ("fields", 0),
                                           ("source", 2)], rows, whole=("program",)))
@@ -130,17 +132,22 @@ def changes(
 def compare(merchant_key: str):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
-    from affiliate_matrix.cli.views import cookie_text, disagreement, fitted, listed_terms, value_text
+    from affiliate_matrix.cli.common import errors
+    from affiliate_matrix.cli.views import cookie_text, disagreement, fitted, listed_terms, print_damaged, value_text
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.merge import claimant_name
+    from affiliate_matrix.program_index import programs_of
 
     index = open_runtime().index
+    damaged: list[dict] = []  # a program of the merchant not of its shape: left out, named on standard error
     try:
-        view = merchant_view(index, merchant_key)
+        view = merchant_view(index, merchant_key, readable=lambda docs: list(programs_of(docs, damaged)))
     except NotFoundError:
         raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}{merchants_like(index, merchant_key)}") \
             from None
+    finally:  # (none of them read: merchant_view's DamagedData, exit 2)
+        print_damaged(errors, damaged)
     rows = []
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
@@ -167,11 +174,13 @@ def merchants_like(index, typed: str) -> str:
     from urllib.parse import urlsplit
 
     from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.handlers.programs import summaries
     from affiliate_matrix.merchants import find_merchants
 
     words = urlsplit(typed).hostname or typed if "://" in typed else typed
     try:
-        found = find_merchants(index, words.removeprefix("www."), limit=5)["items"]
+        found = find_merchants(index, words.removeprefix("www."), limit=5,
+                               readable=lambda docs: summaries(docs, []))["items"]  # a hint: a damaged one unsaid
     except (InvalidInput, ValueError):  # no words to search for, too many, a text longer than a search takes
         return ""
     return "; try: " + ", ".join(f"{m['merchant_key']} ({m['merchant']})" for m in found) if found else ""

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, create_model
 
-from affiliate_matrix.handlers.routes import Shape
+from affiliate_matrix.handlers.routes import TOTAL, Shape
 from affiliate_matrix.program_index import SUMMARY, SUMMARY_DOC
 
 ProgramSummary = create_model("ProgramSummary", __config__=ConfigDict(extra="forbid"), __doc__=SUMMARY_DOC,
@@ -19,7 +19,7 @@ class Facet(Shape):
 
 
 class ProgramPage(Shape):
-    total: int
+    total: int = Field(description=TOTAL.format(what="programs"))
     items: list[ProgramSummary]
     facets: dict[str, list[Facet]]
     next_cursor: str | None

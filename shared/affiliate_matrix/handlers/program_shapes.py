@@ -8,7 +8,7 @@ from functools import cache
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS,
                                          characters)
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.handlers.routes import refuse
+from affiliate_matrix.handlers.routes import TOTAL, refuse
 from affiliate_matrix.search import searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,
@@ -113,7 +113,8 @@ def changes_answer():
 
     from pydantic import Field, create_model
 
-    return create_model("ChangePage", __doc__=FEED, total=(int, ...), items=(list[change_item()], ...),
+    return create_model("ChangePage", __doc__=FEED, total=(int, Field(..., description=TOTAL.format(what="changes"))),
+                        items=(list[change_item()], ...),
                         next_cursor=(str | None, ...), errors=(list[dict[str, Any]] | None, Field(None, description=(
                             "The changes of this page left out as damaged (not of a change's shape): each one's id "
                             "(key) and what is wrong (error); also counted in X-Damaged-Items."))))

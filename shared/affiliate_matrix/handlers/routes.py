@@ -72,6 +72,12 @@ def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
     return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
 
 
+# A list's total: what its page numbers count in (page × limit is an offset among the matches), and known without
+# reading every match, which checking each one's shape would take
+TOTAL = ("The {what} of the index that match, those a page leaves out as damaged (errors) too: page by next_cursor "
+         "until it is null, not until total items are read.")
+
+
 def listing(body: dict, damaged: list[dict]):
     """A list's answer, with what it left out as damaged named in `errors` ({"key", "error"}) and counted in
     X-Damaged-Items: one bad document does not take its whole list down (documents.readable, of_shape)."""
@@ -103,6 +109,8 @@ def of_shape(docs: list[dict], model: type[BaseModel], what: str, damaged: list[
             model.model_validate(item)
         except ValidationError as exc:
             problem_of = str(problem(exc))
+        except DamagedData as exc:  # `made` of a stored program not of its shape (program_index.from_document)
+            problem_of = exc.problem
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # `made` of a document it cannot read
             problem_of = f"its stored form cannot be read ({type(exc).__name__})"
         else:

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ValidationError
 
-from affiliate_matrix.errors import ConfigError, ConflictError, InvalidInput
+from affiliate_matrix.errors import ConfigError, ConflictError, DamagedData, InvalidInput
 
 FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
 FILTERABLE = ("keyword", "number", "date", "bool")
@@ -541,11 +541,13 @@ def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Itera
             continue
         try:
             yield spec.upgrade(doc)
-        except (KeyError, TypeError, ValueError) as exc:  # a pydantic ValidationError is a ValueError
+        except (KeyError, TypeError, ValueError, DamagedData) as exc:  # a pydantic ValidationError is a ValueError
             doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
             if isinstance(exc, ValidationError):  # its first error, without pydantic's banner and links
                 first = exc.errors(include_url=False)[0]
                 reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+            elif isinstance(exc, DamagedData):  # a stored program not of its shape (program_index.from_document)
+                reason = exc.problem
             else:
                 reason = f"{type(exc).__name__}: {exc}"
             result.errors.append((str(doc_id), f"cannot be upgraded to v{spec.version} ({reason})"))

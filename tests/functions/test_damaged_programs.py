@@ -1,0 +1,212 @@
+"""A program document of the index not of its shape (a hand edit, an older build's writing) where programs are read
+past the API's lists: the export, the commands, indexing, verify, a connection's withdrawal and an import. Each read
+it as it was (program_index.from_document): a raw AttributeError, TypeError or ValidationError that ended the whole
+export, command, batch or run. Now from_document raises one DamagedData naming its id, and each leaves it out and
+names it, or refuses what would be merged into it, losing nothing."""
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from affiliate_matrix.errors import DamagedData
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
+from tests.support.factories import make_program
+from tests.support.indexing import BACKENDS, Index, on_backend, record
+
+NOT_A_PROGRAM = ["a list", "not an object"]  # old: AttributeError ('list' object has no attribute 'get')
+
+
+@pytest.fixture(params=BACKENDS)
+def index(request, tmp_path, monkeypatch):
+    on_backend(request, tmp_path, monkeypatch)
+    monkeypatch.setenv("COLUMNS", "400")  # a command's table and lines unwrapped
+    return Index(tmp_path)
+
+
+def stored(index: Index, *docs: dict) -> None:
+    from affiliate_matrix.deltas import DELTAS_INDEX
+
+    index.rt.index.ensure_index(PROGRAMS_INDEX)
+    index.rt.index.ensure_index(DELTAS_INDEX)
+    assert index.rt.index.bulk_upsert(PROGRAMS_INDEX.name, list(docs), refresh=True).errors == []
+
+
+def shops(index: Index) -> tuple[dict, dict, dict]:
+    """Shop one, read; Shop two, its program not an object; Shop three, a field of the wrong shape."""
+    good, listless, misshapen = (to_document(make_program(f"Shop {n}", f"https://shop{n}.com", commission_text="5%"))
+                                 for n in ("one", "two", "three"))
+    listless, misshapen = {**listless, "program": NOT_A_PROGRAM}, {**misshapen, "program": {"name": 5}}
+    stored(index, good, listless, misshapen)
+    return good, listless, misshapen
+
+
+def test_from_document_raises_one_named_error_for_a_program_not_of_its_shape():
+    doc = to_document(make_program("Shop one", "https://shopone.com"))
+    assert from_document(doc).id == doc["id"]
+    for program, said in ((NOT_A_PROGRAM, "its program is not an object"), ({"name": 5}, "id: Field required"),
+                          ({**doc["program"], "networks": "awin"}, "networks: Input should be a valid list")):
+        with pytest.raises(DamagedData) as raised:
+            from_document({**doc, "program": program})
+        assert str(raised.value).startswith(f"program {doc['id']} is damaged ({said}")
+        assert raised.value.where == f"program {doc['id']}"
+    with pytest.raises(DamagedData, match="program None is damaged"):
+        from_document({"name": "no program"})
+
+
+def test_an_export_leaves_a_damaged_program_out_and_names_it_on_its_last_line(index, tmp_path):
+    """GET /programs/export of an index holding a damaged program ended the stream halfway (its 200 gone already):
+    a file cut short with no word why. Now the file holds the others and its last line names what was left out; a
+    Parquet file, written whole before it is sent, counts them in X-Damaged-Items."""
+    import pyarrow.parquet as pq
+
+    good, listless, misshapen = shops(index)
+    damaged = {listless["id"], misshapen["id"]}
+    answer = index.api.get("/programs/export?format=jsonl", headers=index.auth)
+    assert answer.status_code == 200
+    *programs, last = answer.get_data(as_text=True).splitlines()
+    assert [json.loads(line)["id"] for line in programs] == [good["id"]]
+    assert {bad["key"] for bad in json.loads(last)["errors"]} == damaged
+    assert "Shop two" not in last and "Shop three" not in last  # named by its id, never its content
+
+    rows = list(csv.reader(io.StringIO(index.api.get("/programs/export?format=csv", headers=index.auth)
+                                       .get_data(as_text=True))))
+    assert rows[0][0] == "id" and [row[0] for row in rows[1:-1]] == [good["id"]]
+    assert len(rows[-1]) == 1 and rows[-1][0].startswith("# 2 program(s) left out, damaged: program p_")
+    assert all(program_id in rows[-1][0] for program_id in damaged)
+
+    answer = index.api.get("/programs/export?format=parquet", headers=index.auth)
+    assert answer.status_code == 200 and answer.headers["X-Damaged-Items"] == "2"
+    assert pq.read_table(io.BytesIO(answer.get_data())).column("id").to_pylist() == [good["id"]]
+
+    for fmt in ("jsonl", "csv"):  # that line is no program: an import of the file reads past it, and says so
+        from affiliate_matrix.exchange import import_programs
+
+        path = tmp_path / f"exported.{fmt}"
+        path.write_bytes(index.api.get(f"/programs/export?format={fmt}", headers=index.auth).get_data())
+        report = import_programs(index.rt, path, fmt)
+        assert (report.records, report.errors, report.left_out_lines) == (1, [], 1)
+
+    answer = index.api.get("/programs/export?format=jsonl&q=one", headers=index.auth)  # nothing left out: no last line
+    assert [json.loads(line)["id"] for line in answer.get_data(as_text=True).splitlines()] == [good["id"]]
+    assert "X-Damaged-Items" not in index.api.get("/programs/export?format=parquet&q=one", headers=index.auth).headers
+
+
+def test_a_search_total_counts_the_matches_of_the_index_those_left_out_as_damaged_too(index):
+    """total is what the page numbers count in (page × limit is an offset among the matches): a page names what it
+    left out (errors), and a client pages by next_cursor until it is null (README, the schema's description)."""
+    one, two, three = (to_document(make_program(f"Shop {n}", f"https://shop{n}.com")) for n in ("one", "two", "three"))
+    stored(index, one, two, {**three, "categories": "not a list"})  # a summary field of the wrong shape
+    body = index.get("/programs?q=shop&limit=2&sort=name")
+    assert body["total"] == 3 and [item["id"] for item in body["items"]] == [one["id"]]
+    assert [bad["key"] for bad in body["errors"]] == [three["id"]]  # (Shop three sorts before Shop two)
+    body = index.get(f"/programs?q=shop&limit=2&sort=name&cursor={body['next_cursor']}")
+    assert body["total"] == 3 and [item["id"] for item in body["items"]] == [two["id"]] and body["next_cursor"] is None
+
+
+def test_the_commands_leave_a_damaged_program_out_and_name_it_on_standard_error(index, tmp_path):
+    """amx search, compare and export programs met a damaged program as a traceback; amx show as one too. Now each
+    leaves it out and names it on standard error, its exit code 0; where all it found is damaged, an error naming it."""
+    from affiliate_matrix.cli import app
+
+    good, listless, misshapen = shops(index)
+    beside = {**to_document(make_program("Shop one", "https://shopone.com", commission_text="7%")),
+              "id": "p_00000000000000aa", "program": {"name": 5}}  # one of Shop one's merchant too
+    stored(index, beside)
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["search", "shop"])
+    assert result.exit_code == 0, result.output
+    assert "Shop one" in result.stdout and "Shop two" not in result.stdout and "Shop three" not in result.stdout
+    named = [line for line in result.stderr.splitlines() if line.startswith("unreadable: ")]  # (and the log's warning)
+    assert {line.split()[1].rstrip(":") for line in named} == {listless["id"], misshapen["id"], beside["id"]}
+    assert all("is damaged" in line for line in named)
+
+    result = runner.invoke(app, ["search", "three"])  # all it found is damaged
+    assert isinstance(result.exception, DamagedData), result.output
+    assert misshapen["id"] in result.stderr and "none of them can be read" in str(result.exception)
+
+    result = runner.invoke(app, ["compare", "shopone.com"])
+    assert result.exit_code == 0, result.output
+    assert "5%" in result.stdout and beside["id"] in result.stderr and "is damaged" in result.stderr
+
+    result = runner.invoke(app, ["show", listless["id"]])
+    assert isinstance(result.exception, DamagedData)
+    assert str(result.exception).startswith(f"program {listless['id']} is damaged (its program is not an object)")
+
+    out = tmp_path / "programs.jsonl"
+    result = runner.invoke(app, ["export", "programs", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [good["id"]]  # programs only
+    named = [line for line in result.stderr.splitlines() if line.startswith("unreadable: ")]
+    assert {line.split()[1].rstrip(":") for line in named} == {listless["id"], misshapen["id"], beside["id"]}
+    result = runner.invoke(app, ["export", "programs", "--q", "three"])  # all it found is damaged
+    assert isinstance(result.exception, DamagedData) and "none of them can be read" in str(result.exception)
+
+
+def test_indexing_refuses_a_sighting_of_a_damaged_program_names_it_and_indexes_the_rest(index):
+    """A batch whose program the index holds damaged failed whole, every time it was delivered: resolution read each
+    candidate found by name (a raw AttributeError). Now the sighting of the damaged program is refused, named in the
+    batch's errors (kept for a replay), the program left as it is, and the batch's other programs indexed: overwriting
+    it from the sighting would drop every other source's claims it holds."""
+    index.batch(record("dira", "Shop one", "https://shopone.com/", commission_text="5%"))
+    (first,) = index.programs()
+    doc = index.rt.index.get(PROGRAMS_INDEX.name, first["id"])
+    damaged = {**doc, "program": NOT_A_PROGRAM}
+    stored(index, damaged)
+    key = index.batch(record("dira", "Shop one", "https://shopone.com/", commission_text="8%"),
+                      record("dira", "Shop two", "https://shoptwo.com/", commission_text="3%"))
+    assert index.rt.index.get(PROGRAMS_INDEX.name, first["id"]) == damaged  # as it was
+    assert [p["name"] for p in index.get("/programs?q=two")["items"]] == ["Shop two"]
+    errors = json.loads(index.rt.store.get(f"errors/index/{key.rsplit('/', 1)[-1]}.json").data)["errors"]
+    assert [error["id"] for error in errors] == [first["id"]]
+    assert f"program {first['id']} is damaged" in errors[0]["reason"]
+
+
+def test_a_connections_withdrawal_passes_over_a_damaged_program_and_withdraws_the_rest(index):
+    """A deleted connection's claims are withdrawn from every program of its source: one damaged failed the whole
+    withdrawal (a raw AttributeError, its event delivered again for ever). Now it is left as it is and logged by its id,
+    and the others are withdrawn."""
+    from datetime import UTC, datetime
+
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.pipeline import withdraw_connection
+
+    index.batch(record("dira", "Shop one", "https://shopone.com/"), record("dira", "Shop two", "https://shoptwo.com/"))
+    one, two = index.programs()
+    stored(index, {**index.rt.index.get(PROGRAMS_INDEX.name, two["id"]), "program": {"name": 5}})
+    with capture_logs() as logs:
+        withdraw_connection(index.rt, "dira", "dira", datetime(2026, 12, 1, tzinfo=UTC))
+    assert index.get(f"/programs/{one['id']}")["status"] == "closed_suspected"  # withdrawn
+    assert [(e["program_id"], e["error"][:40]) for e in logs if e["event"] == "index.withdrawal_damaged"] == [
+        (two["id"], f"program {two['id']} is damaged (id: Field required)"[:40])]
+
+
+def test_verify_passes_over_a_damaged_program(index):
+    """Verify's choice of programs to check read every active one: a damaged one ended the run. Now it is left out,
+    logged by its id."""
+    from affiliate_matrix.verify import VerifyReport, _stalest_within_budget
+
+    good, listless, misshapen = shops(index)
+    chosen = _stalest_within_budget(index.rt, 10, VerifyReport())
+    assert [program.id for program, _ in chosen] == [good["id"]]
+
+
+def test_an_import_replaces_a_damaged_program_whole(index, tmp_path):
+    """An import writes each program of its file whole: one the index holds damaged ended it (a raw AttributeError
+    reading the program it replaces for the change's delta). Now the file's program replaces it, its change a
+    creation (what a reader could not read before), logged by its id."""
+    from affiliate_matrix.exchange import import_programs
+
+    good, listless, misshapen = shops(index)
+    program = make_program("Shop two", "https://shoptwo.com", commission_text="9%")
+    assert program.id == listless["id"]
+    path = tmp_path / "in.jsonl"
+    path.write_text(program.model_dump_json() + "\n")
+    report = import_programs(index.rt, path, "jsonl")
+    assert report.errors == [] and report.written == 1
+    assert index.get(f"/programs/{listless['id']}")["commission_text"] == "9%"
+    assert [(c["program_id"], c["change"]) for c in index.changes()] == [(listless["id"], "created")]
