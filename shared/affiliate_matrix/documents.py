@@ -20,18 +20,28 @@ DAMAGED_DOCUMENT = "restore an earlier version of the object, or delete it and c
 def load_document(store, key: str, model: type[BaseModel], label: str,
                   remedy: str = DAMAGED_DOCUMENT) -> tuple[BaseModel, str]:
     """The document and its ETag; NotFoundError naming `label` (e.g. "rule 'x'") when absent, DamagedData
-    naming the key and `remedy` when what is stored there is not such a document (truncated, hand-edited, a field of
-    the wrong type). A Document holding fields its model does not know, written by a newer build (a rolling update,
-    a rollback), is read: see with_newer_fields."""
+    naming the key and `remedy` when what is stored there is not such a document (parsed_document)."""
     try:
         stored = store.get(key)
     except NotFoundError:
         raise NotFoundError(f"{label} does not exist") from None
+    return parsed_document(stored.data, key, model, label, remedy), stored.etag
+
+
+def parsed_document(data: bytes, key: str, model: type[BaseModel], label: str,
+                    remedy: str = DAMAGED_DOCUMENT) -> BaseModel:
+    """The document `data`, read from `key`, holds; DamagedData naming `label` at the key and `remedy` when it is not
+    such a document (truncated, hand-edited, a field of the wrong type). A Document holding fields its model does not
+    know, written by a newer build (a rolling update, a rollback), is read: see with_newer_fields. A view of part of a
+    document (a model of extra="ignore": budget.run.RunResult) ignores what it does not read at every depth, a newer
+    build's fields with the rest. For a read that has the data already (a damaged allocation run's ETag is the one
+    its replacement is written If-Match)."""
+    ignored = "ignore" if model.model_config.get("extra") == "ignore" else None  # None: each model's own
     try:
         try:
-            return model.model_validate_json(stored.data), stored.etag
+            return model.model_validate_json(data, extra=ignored)
         except ValidationError as exc:
-            return with_newer_fields(model, stored.data, exc, key), stored.etag
+            return with_newer_fields(model, data, exc, key)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = next((e for e in errors if e["type"] != "extra_forbidden"), errors[0])  # the fault, not a newer field
@@ -81,7 +91,7 @@ def _at(document, path: list):
     return document
 
 
-def rewritten(doc: BaseModel, read: BaseModel) -> BaseModel:
+def rewritten(doc: BaseModel, read: BaseModel | None) -> BaseModel:
     """`doc`, a document made anew (a PUT's) to replace `read`: with the fields a newer build stored in `read`
     (load_document), to be written back with it. A copy of `read` (model_copy) keeps them already."""
     if getattr(read, "_newer_fields", None):
@@ -144,23 +154,24 @@ def save_document(store, key: str, doc: BaseModel, *, if_match: str | None = Non
     return store.put(key, stored_json(doc), content_type="application/json", if_match=if_match, if_none_match=create)
 
 
-def stored_json(doc: BaseModel) -> bytes:
+def stored_json(doc: BaseModel, indent: int | None = 2) -> bytes:
     """A document as stored: as a client is shown it, with the fields a client is never shown (excluded from
     every dump, `Field(exclude=True)`: Connection.fenced) where they are set, and the fields a newer build stored in
     it (Document._newer_fields): those of the document itself always (it is the same document), those of an object
     within it where this build left that object as it read it (one it changed or replaced is not what they
-    described)."""
+    described). `indent` None: compact, for a document too large to be read by eye (an allocation run)."""
     hidden = {name: getattr(doc, name) for name, field in type(doc).model_fields.items()
               if field.exclude and getattr(doc, name) is not None}
     newer = getattr(doc, "_newer_fields", None)
     if not hidden and not newer:
-        return doc.model_dump_json(indent=2).encode()
+        return doc.model_dump_json(indent=indent).encode()
     document = doc.model_dump(mode="json")
     for path, (fields, known) in (newer or {}).items():
         holder = _at(document, list(path))
         if isinstance(holder, dict) and (not path or holder == known):
             holder.update({name: value for name, value in fields.items() if name not in holder})
-    return json.dumps(document | to_jsonable_python(hidden), indent=2, ensure_ascii=False).encode()
+    return json.dumps(document | to_jsonable_python(hidden), indent=indent, separators=None if indent else (",", ":"),
+                      ensure_ascii=False).encode()
 
 
 # How many times a delete is announced over a document written again with its fields unchanged (delete_announced).

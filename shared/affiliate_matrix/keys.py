@@ -34,10 +34,10 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 
 from affiliate_matrix.connections import Connection, key_record_key, mark_healthy, update_connection
-from affiliate_matrix.documents import load_document
+from affiliate_matrix.documents import load_document, stored_json
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
-from affiliate_matrix.model_types import Model, UtcDatetime
+from affiliate_matrix.model_types import Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -52,7 +52,7 @@ KEY_PATH = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$"
 KEY_PATH_MAX = 200  # a connection's credentials_path is no longer
 
 
-class KeyRecord(Model):
+class KeyRecord(Document):
     path: str = Field(pattern=KEY_PATH, max_length=KEY_PATH_MAX)
     rotation: Literal["generate", "provider", "manual"]
     owner_source: str | None = None
@@ -83,26 +83,24 @@ def load_record(rt, path: str) -> tuple[KeyRecord, str]:
     if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path):  # no key there: named, not refused as a store key
         raise unregistered
     try:
-        stored = rt.store.get(record_key(path))
+        return stored_record(rt, record_key(path))
     except NotFoundError:
         raise unregistered from None
-    return parsed_record(record_key(path), stored.data), stored.etag
 
 
 # What to do about a damaged key record: revocation takes one (revoke), after which the key can be added again
 DAMAGED_RECORD = "restore it from a backup, or revoke the key (amx keys revoke) and add it again (amx keys add)"
 
 
-def parsed_record(key: str, data: bytes) -> KeyRecord:
-    """The key record stored at `key`; DamagedData naming the key when it is not one (truncated, hand-edited)."""
-    try:
-        return KeyRecord.model_validate_json(data)
-    except ValidationError as exc:
-        raise DamagedData(key, exc.errors(include_url=False)[0]["msg"], DAMAGED_RECORD) from None
+def stored_record(rt, key: str) -> tuple[KeyRecord, str]:
+    """The key record stored at `key` and its ETag, as every stored document is read (load_document: one a newer build
+    wrote is read, and a rewrite keeps what it holds); DamagedData naming the key when it is not one (truncated,
+    hand-edited)."""
+    return load_document(rt.store, key, KeyRecord, "key record", DAMAGED_RECORD)
 
 
 def save_record(rt, record: KeyRecord, etag: str | None = None, create: bool = False) -> str:
-    return rt.store.put(record_key(record.path), record.model_dump_json().encode(), content_type="application/json",
+    return rt.store.put(record_key(record.path), stored_json(record), content_type="application/json",
                         if_match=etag, if_none_match=create)
 
 
@@ -111,7 +109,7 @@ def records(rt, damaged: list[str] | None = None) -> list[KeyRecord]:
     found = []
     for key in rt.store.list("keys/records/"):
         try:
-            found.append(parsed_record(key, rt.store.get(key).data))
+            found.append(stored_record(rt, key)[0])
         except DamagedData as exc:
             problem = str(exc)
             log.error("key_record.damaged", key=key, problem=problem)

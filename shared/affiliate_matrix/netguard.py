@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from affiliate_matrix.characters import C0_CONTROLS, characters
 from affiliate_matrix.errors import FetchError, tls_failed
 
 LoopbackPolicy = Callable[[str, int], bool]  # (ASCII host, port) -> may it be a loopback address?
@@ -61,9 +62,10 @@ def never(host: str, port: int) -> bool:
     return False
 
 
-# What the URL Standard refuses in a host name once mapped ("forbidden domain code points"): `ex／ample.com` maps to
-# "ex/ample.com", which a browser refuses rather than reading a path into it.
-_FORBIDDEN_IN_DOMAIN = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+# What the URL Standard refuses in a host name once mapped ("forbidden domain code points": the C0 controls, DEL, the
+# space and the URL's delimiters): `ex／ample.com` maps to "ex/ample.com", which a browser refuses rather than reading
+# a path into it.
+_FORBIDDEN_IN_DOMAIN = characters(C0_CONTROLS) | frozenset(" #%/:<>?@[\\]^|\x7f")
 _JOINERS = ("\u200c", "\u200d")
 
 
@@ -80,7 +82,7 @@ def domain_to_ascii(host: str) -> str:
     if host.isascii() and not any(label.startswith("xn--") for label in labels):
         return host.lower()
     mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)  # refuses what UTS #46 disallows
-    if _FORBIDDEN_IN_DOMAIN.search(mapped):
+    if not _FORBIDDEN_IN_DOMAIN.isdisjoint(mapped):
         raise idna.IDNAError(f"{mapped[:100]!r} holds a character a host name cannot")
     labels = []
     for label in mapped.split("."):

@@ -145,9 +145,14 @@ def said(result) -> str:
 
 def test_a_value_no_request_can_carry_is_refused_naming_its_field(tmp_path):
     """An empty value (at the prompt, or as a JSON object's ""), a blank one, one with a line break inside or a space
-    at its end was stored, and failed only at its connection's first sync, as a request that could not be sent."""
+    at its end was stored, and failed only at its connection's first sync, as a request that could not be sent. A line
+    separator, a bidi control or a zero-width space pasted with a key was stored as the key (only controls were
+    refused): the provider refused it as no key of its own."""
     for stdin, problem in (('{"api_token": ""}', "is empty"), ('{"api_token": "   "}', "is empty"), ("  \n", "is empty"),
-                           ('{"api_token": "%s\\n%s"}' % (TOKEN, TOKEN), "holds a line break"),
+                           ('{"api_token": "%s\\n%s"}' % (TOKEN, TOKEN), "holds U+000A, a line break"),
+                           ('{"api_token": "%s\\u2028%s"}' % (TOKEN, TOKEN), "holds U+2028, a line break"),
+                           ('{"api_token": "%s\\u202e%s"}' % (TOKEN, TOKEN), "holds U+202E"),
+                           ('{"api_token": "%s\\u200b"}' % TOKEN, "holds U+200B"),
                            (f"{TOKEN} \n", "begins or ends with whitespace"), ("\n", "is empty")):
         result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
                      stdin=stdin)

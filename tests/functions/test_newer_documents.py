@@ -170,3 +170,93 @@ def test_amx_rules_add_replace_keeps_what_a_newer_build_stored(admin_env, tmp_pa
     assert result.exit_code == 0, result.output
     stored = json.loads(rt.store.get("rules/r1.json").data)
     assert stored["description"] == "replaced" and stored["newer_field"] == NEWER["newer_field"]
+
+
+RUN_DAY = "2026-11-12"
+RUN_KEY = f"budget/runs/{RUN_DAY}.json"
+
+
+def stored_run_with(tmp_path, env, **changes):
+    """A day's run stored by the budget function, then written again as a newer build writes it: a field of its own
+    and one in an allocation (or `changes`)."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    app, rt = client("budget"), Runtime("test", Settings(data_dir=tmp_path))
+    for cid in ("search-1", "social-1"):
+        made = app.post("/campaigns", json={"id": cid, "name": cid, "channel": "search", "currency": "USD"},
+                        headers=env["admin"])
+        assert made.status_code == 201, made.get_json()
+    assert app.post("/allocations", json={"day": RUN_DAY}, headers=env["admin"]).status_code == 201
+    run = json.loads(rt.store.get(RUN_KEY).data)
+    run["parts"][0]["result"]["allocations"][0]["newer_stat"] = 7
+    put_json(rt, RUN_KEY, {**run, **NEWER, **changes})
+    return app, rt
+
+
+def test_an_allocation_run_a_newer_build_wrote_is_read_paced_and_replaced_keeping_its_fields(env, tmp_path, capsys):
+    """budget/runs/<day>.json was read apart from load_document, strictly: a newer build's field made the day's run
+    damaged to this build (its GET a 500, its pacing and report skipped), and its replacement started over as if
+    from a damaged run (revision 2 whatever it replaced, the campaigns it superseded forgotten)."""
+    from datetime import date
+
+    from affiliate_matrix.budget.run import RunResult, load_run
+
+    app, rt = stored_run_with(tmp_path, env)
+    read = app.get(f"/allocations/{RUN_DAY}", headers=env["read"])
+    assert read.status_code == 200, read.get_json()
+    assert "newer_field" not in read.get_json()
+    assert "newer_stat" not in read.get_json()["parts"][0]["result"]["allocations"][0]
+    assert len(load_run(rt.store, date.fromisoformat(RUN_DAY), RunResult).allocated()) == 2  # pacing's, the report's
+    replaced = app.post("/allocations", json={"day": RUN_DAY, "replace": True}, headers=env["admin"])
+    assert replaced.status_code == 200 and replaced.get_json()["revision"] == 2 and "newer_field" not in replaced.json
+    stored = json.loads(rt.store.get(RUN_KEY).data)
+    assert stored["revision"] == 2 and stored["newer_field"] == NEWER["newer_field"]
+    logged = capsys.readouterr().err
+    assert "document.newer_fields" in logged and "budget.damaged_run_replaced" not in logged
+    assert "document.damaged" not in logged and "v4lue-never-logged" not in logged
+
+
+def test_an_allocation_run_with_a_known_field_of_the_wrong_type_is_still_damaged(env, tmp_path):
+    app, _ = stored_run_with(tmp_path, env, revision="two")
+    read = app.get(f"/allocations/{RUN_DAY}", headers=env["read"])
+    assert read.status_code == 500 and read.get_json()["error"]["code"] == "damaged_data"
+    assert "revision: " in read.get_json()["error"]["message"] and RUN_KEY in read.get_json()["error"]["message"]
+
+
+KEY_PATH = "connections/cj/main"
+KEY_RECORD = {"path": KEY_PATH, "rotation": "manual", "created_at": "2026-01-01T00:00:00Z",
+              "expires_at": "2026-04-01T00:00:00Z"}
+
+
+def test_a_key_record_a_newer_build_wrote_is_read_listed_and_revoked_keeping_its_fields(admin_env, capsys):
+    """keys/records/ was read apart from load_document, strictly: a newer build's field made the key's record damaged
+    to this build (its rotation refused, `amx keys status` and the keys cron naming it damaged). A record holds no
+    object, so its newer fields are its own."""
+    from affiliate_matrix.keys import load_record, records, revoke
+
+    rt = admin_env["rt"]
+    rt.secrets.write(KEY_PATH, {"api_token": "k3y-never-logged"}, cas=0)
+    put_json(rt, f"keys/records/{KEY_PATH}.json", {**KEY_RECORD, **NEWER})
+    record, _ = load_record(rt, KEY_PATH)
+    assert record.rotation == "manual" and "newer_field" not in record.model_dump(mode="json")
+    damaged = []
+    assert [r.path for r in records(rt, damaged)] == [KEY_PATH] and damaged == []
+    revoke(rt, KEY_PATH)
+    stored = json.loads(rt.store.get(f"keys/records/{KEY_PATH}.json").data)
+    assert stored["revoked_at"] and stored["newer_field"] == NEWER["newer_field"]
+    logged = capsys.readouterr().err
+    assert "document.newer_fields" in logged and "key_record.damaged" not in logged
+    assert "v4lue-never-logged" not in logged and "k3y-never-logged" not in logged
+
+
+def test_a_key_record_with_a_known_field_of_the_wrong_type_is_still_damaged(admin_env):
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.keys import load_record, records
+
+    rt = admin_env["rt"]
+    put_json(rt, f"keys/records/{KEY_PATH}.json", {**KEY_RECORD, **NEWER, "lifetime_days": "many"})
+    with pytest.raises(DamagedData, match=f"keys/records/{KEY_PATH}.json is damaged \\(lifetime_days: "):
+        load_record(rt, KEY_PATH)
+    damaged = []
+    assert records(rt, damaged) == [] and len(damaged) == 1

@@ -117,6 +117,16 @@ def test_host_names_uts46_refuses_are_still_refused(url):
         target_of(url)
 
 
+@pytest.mark.parametrize("delimiter", " #%/:<>?@[\\]^|\x7f\x00\x1f")
+def test_a_host_name_mapped_to_a_url_delimiter_or_a_control_is_refused(delimiter):
+    """The URL Standard's forbidden domain code points, each written as a character UTS #46 maps to it (a full-width
+    form; the ideographic space), or as itself beside a non-ASCII label."""
+    full_width = {" ": "\u3000"}.get(delimiter, chr(ord(delimiter) + 0xFEE0))
+    written = full_width if " " <= delimiter <= "~" else delimiter  # a control has no full-width form
+    with pytest.raises(UnicodeError, match="holds a character a host name cannot"):
+        netguard.domain_to_ascii(f"例え{written}ample.com")
+
+
 @pytest.mark.parametrize("host", ["１２７．０．０．１", "１２７．１", "①②⑦.0.0.1", "ｌｏｃａｌｈｏｓｔ"])
 def test_a_full_width_loopback_address_is_refused_after_mapping(host):
     """Hostile input: the mapped host is what the address guard judges, so a full-width 127.0.0.1 is loopback."""

@@ -20,10 +20,10 @@ from affiliate_matrix.budget.campaigns import list_campaigns, pending_imports, r
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX, mirror
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, CampaignHistory
-from affiliate_matrix.documents import together
+from affiliate_matrix.documents import load_document, parsed_document, rewritten, stored_json, together
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
-from affiliate_matrix.model_types import Model, UtcDatetime
+from affiliate_matrix.model_types import Document, Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import ALLOCATION_RUNS
 
@@ -45,7 +45,7 @@ class RunPart(Model):
     result: AllocateResult
 
 
-class AllocationRun(Model):
+class AllocationRun(Document):
     # One document per day holding a part per currency, not one per day and currency: the day's run stays one
     # conditional write (create-only; a replacement stored If-Match the run it read, as its next revision), so a day
     # is never stored for some currencies and not others, and a revision replaces every currency at once.
@@ -71,19 +71,18 @@ class AllocationRun(Model):
 
 
 class PartCurrency(Model):
-    model_config = ConfigDict(extra="ignore")
     currency: str
 
 
 class PartResult(Model):
-    model_config = ConfigDict(extra="ignore")
     request: PartCurrency
     result: AllocateResult
 
 
 class RunResult(Model):
     """What the pacing check reads of a stored run: each part's currency and allocations, not its inputs (every
-    campaign's days, which it parsed and built for nothing: a second copy of the run's whole history in memory)."""
+    campaign's days, which it parsed and built for nothing: a second copy of the run's whole history in memory).
+    It ignores what it does not read at every depth (documents.parsed_document), a newer build's fields too."""
     model_config = ConfigDict(extra="ignore")
     parts: list[PartResult]
     revision: int = Field(1, ge=1)
@@ -119,20 +118,17 @@ def run_key(day: date) -> str:
     return f"budget/runs/{day.isoformat()}.json"
 
 
+DAMAGED_RUN = "restore an earlier version of the object, or delete it and run the day again"
+
+
 def load_run(store, day: date, model: type[Model] = AllocationRun) -> AllocationRun:
-    """The day's stored run (or the part of it `model` reads); DamagedData naming its key when it does not parse or
-    is no run (pydantic's ValidationError went out of the daily tick's pacing check and a GET of the day as a
-    traceback)."""
+    """The day's stored run (or the part of it `model` reads), as every stored document is read (load_document: one
+    a newer build wrote is read); DamagedData naming its key when it does not parse or is no run (pydantic's
+    ValidationError went out of the daily tick's pacing check and a GET of the day as a traceback)."""
     try:
-        data = store.get(run_key(day)).data
+        return load_document(store, run_key(day), model, f"the allocation run of {day}", DAMAGED_RUN)[0]
     except NotFoundError:
         raise NotFoundError(f"no allocation run for {day}") from None
-    try:
-        return model.model_validate_json(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise DamagedData(run_key(day), f"{'.'.join(map(str, first['loc'])) or 'the document'}: {first['msg']}",
-                          "restore an earlier version of the object, or delete it and run the day again") from None
 
 
 def list_runs(store) -> list[date]:
@@ -209,8 +205,9 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
         parts.append(RunPart(request=request, result=allocate(request, metric=settings.budget_metric)))
     run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, parts=parts,
                         skipped=skipped, pending_imports=unfinished, **revised(previous, etag, parts))
+    run = rewritten(run, previous)  # with what a newer build stored in the run it replaces (this build does not know)
     try:
-        rt.store.put(run_key(day), run.model_dump_json().encode(), content_type="application/json",
+        rt.store.put(run_key(day), stored_json(run, indent=None), content_type="application/json",
                      if_match=etag, if_none_match=etag is None)
     except ConflictError:
         if replace:
@@ -233,9 +230,10 @@ def stored_run(store, day: date) -> tuple[AllocationRun | None, str | None]:
         stored = store.get(run_key(day))
     except NotFoundError:
         return None, None
-    try:
-        return AllocationRun.model_validate_json(stored.data), stored.etag
-    except ValidationError:
+    try:  # the data read, not load_run: a damaged run's ETag is the one its replacement is stored If-Match
+        return parsed_document(stored.data, run_key(day), AllocationRun, f"the allocation run of {day}",
+                               DAMAGED_RUN), stored.etag
+    except DamagedData:
         log.warning("budget.damaged_run_replaced", key=run_key(day))
         return None, stored.etag
 

@@ -1,12 +1,13 @@
 """`amx keys`: source API keys in the secret store. A key's values are read from standard input or
 a hidden prompt, never from the command line, where `ps`, /proc and shell history would show them."""
 
-import unicodedata
 from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
 
+from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, INVISIBLE_FORMAT,
+                                         LINE_SEPARATORS, characters)
 from affiliate_matrix.cli.common import console, errors, open_runtime
 
 keys_app = typer.Typer(help="Source API keys in the secret store (Vault, or .amx/secrets.json locally): add, status, "
@@ -15,6 +16,10 @@ STDIN_LIMIT = 64 * 1024
 # A terminal's line discipline (Linux's N_TTY, canonical mode) hands a read at most 4,095 characters of a line and
 # drops the rest with no word: a value that long, read at a hidden prompt, may have been cut.
 TERMINAL_LINE = 4095
+# What no key holds, pasted with one all the same (from a web page, an editor, a chat): a line break (LF, or U+2028 as
+# a line break) or another control, a bidi control, an invisible character. A header cannot carry the first, and the
+# provider refuses the rest as a key it never issued.
+_NOT_IN_A_KEY = characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, BIDI_CONTROLS, INVISIBLE_FORMAT)
 
 
 def secret_fields(names: list[str], every: list[str] = ()) -> dict[str, str]:
@@ -36,14 +41,15 @@ def secret_fields(names: list[str], every: list[str] = ()) -> dict[str, str]:
 
 
 def _unsendable(value: str) -> str | None:
-    """Why no request could carry the value (in a header, where keys go), or None. Whitespace at either end is a copy's
-    (HTTP drops it from a header, so a request refuses to send it), never a provider's key."""
+    """Why no request could carry the value (in a header, where keys go) as the provider's key, or None. Whitespace at
+    either end is a copy's (HTTP drops it from a header, so a request refuses to send it), never a provider's key."""
     if not value.strip():
         return "is empty"
     if value != value.strip():
         return "begins or ends with whitespace"
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        return "holds a line break or another control character"
+    if not _NOT_IN_A_KEY.isdisjoint(value):
+        found = next(character for character in value if character in _NOT_IN_A_KEY)
+        return f"holds U+{ord(found):04X}, a line break or a control, bidi or invisible character, never part of a key"
     return None
 
 
