@@ -272,3 +272,42 @@ def test_a_rule_reading_a_damaged_program_is_not_evaluated_but_named_and_the_oth
     trial = app.post(f"/rules/rich/test/programs/{summary['id']}", headers=admin)
     assert trial.status_code == 200, trial.get_data(as_text=True)
     assert (trial.json["holds"], trial.json["inputs"]["program_name"]) == (True, "Shop four")
+
+
+def test_an_export_names_at_most_its_bound_of_damaged_programs_and_counts_the_rest(index, tmp_path, monkeypatch):
+    """An export kept every damaged program it left out in memory and named them all on its last line (and the command
+    on standard error): an index an older build wrote whole made that line as long as the index. Now it names the
+    first MAX_NAMED_LEFT_OUT and counts the rest, in the file's last line, the Parquet file's header and the command's
+    words; an import still reads past that line."""
+    import pyarrow.parquet as pq
+
+    from affiliate_matrix import exchange
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.exchange import import_programs
+
+    monkeypatch.setattr(exchange, "MAX_NAMED_LEFT_OUT", 1, raising=False)
+    good, listless, misshapen = shops(index)
+    *programs, last = index.api.get("/programs/export?format=jsonl", headers=index.auth).get_data(as_text=True) \
+        .splitlines()
+    named, more = json.loads(last)["errors"]
+    assert named["key"] in (listless["id"], misshapen["id"])
+    assert more == {"key": "more", "error": "1 more program(s) left out as damaged, not named"}
+
+    rows = list(csv.reader(io.StringIO(index.api.get("/programs/export?format=csv", headers=index.auth)
+                                       .get_data(as_text=True))))
+    assert rows[-1] == [f"# 2 program(s) left out, damaged: {named['error']}; {more['error']}"]
+    answer = index.api.get("/programs/export?format=parquet", headers=index.auth)
+    assert answer.headers["X-Damaged-Items"] == "2"
+    assert pq.read_table(io.BytesIO(answer.get_data())).column("id").to_pylist() == [good["id"]]
+
+    out = tmp_path / "programs.jsonl"
+    result = CliRunner().invoke(app, ["export", "programs", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [line.split()[1].rstrip(":") for line in result.stderr.splitlines() if line.startswith("unreadable: ")] \
+        == [named["key"]]
+    assert "and 1 more program(s) left out as damaged, not named" in result.stderr
+
+    path = tmp_path / "exported.jsonl"
+    path.write_text("\n".join([*programs, last]) + "\n")
+    report = import_programs(index.rt, path, "jsonl")
+    assert (report.records, report.errors, report.left_out_lines) == (1, [], 1)
