@@ -311,3 +311,28 @@ def test_an_export_names_at_most_its_bound_of_damaged_programs_and_counts_the_re
     path.write_text("\n".join([*programs, last]) + "\n")
     report = import_programs(index.rt, path, "jsonl")
     assert (report.records, report.errors, report.left_out_lines) == (1, [], 1)
+
+
+def test_the_demo_reads_past_a_damaged_program_of_its_data_dir(index):
+    """amx demo runs on the data dir it is given, whose index may hold a damaged program: its count of programs and its
+    provenance screen read each through from_document, and one ended the demo (DamagedData). Now they read through
+    programs_of: left out, logged, and named on the provenance screen."""
+    from collections import defaultdict
+
+    from rich.console import Console
+
+    from affiliate_matrix.demo import screens
+    from affiliate_matrix.demo.collect import Story
+
+    good, listless, misshapen = shops(index)
+    beside = {**to_document(make_program("Shop one", "https://shopone.com", commission_text="7%")),
+              "id": "p_00000000000000aa", "program": {"name": 5}}  # one of Shop one's merchant too
+    stored(index, beside)
+    story = Story(index.rt)
+    assert [program.id for program in story.programs()] == [good["id"]]
+    story.merchant, story.urls = good["merchant_key"], defaultdict(lambda: "https://recorded.example/")
+    console = Console(file=io.StringIO(), width=300)
+    screens.provenance(console, story)
+    said = console.file.getvalue()
+    assert story.shown_program.id == good["id"] and f"unreadable: {beside['id']}: program {beside['id']} is damaged" \
+        in said
