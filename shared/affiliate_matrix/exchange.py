@@ -97,7 +97,7 @@ def _kind(annotation) -> str:
 
 # --- export ----------------------------------------------------------------------------------------
 
-def programs(index, query: SearchQuery | None = None, damaged: list[dict] | None = None) -> Iterator:
+def programs(index, query: SearchQuery | None = None, damaged: "LeftOut | None" = None) -> Iterator:
     """Every program matching the query (all of them by default), a cursor page at a time. The first
     page is asked at once, so a query the index refuses fails here, not halfway through a stream
     whose 200 has already gone out. One not of a Program's shape is left out and added to `damaged` (programs_of):
@@ -106,7 +106,7 @@ def programs(index, query: SearchQuery | None = None, damaged: list[dict] | None
     return _pages(index, query, index.search(PROGRAMS_INDEX.name, query), damaged)
 
 
-def _pages(index, query: SearchQuery, result, damaged: list[dict] | None) -> Iterator:
+def _pages(index, query: SearchQuery, result, damaged: "LeftOut | None") -> Iterator:
     while True:
         yield from programs_of((hit.doc for hit in result.hits), damaged)
         if not result.next_cursor:
@@ -165,18 +165,46 @@ def csv_chunks(items: Iterable, long_cells: list | None = None, *, cut_for_excel
 
 
 LEFT_OUT = "# "  # how a CSV's line of what its export left out begins (no program's id does)
+MAX_NAMED_LEFT_OUT = 100  # the programs an export names as left out damaged; those past them it counts
 
 
-def left_out_line(fmt: str, damaged: list[dict]) -> str:
-    """The last line of a streamed export (the API's) that left programs out as damaged, naming each: its headers went
-    out before the index was read past its first page, so it cannot count them in a header, and a file that lacks
-    programs without a word is what its reader would least expect. JSON Lines: an object with the API's `errors`;
-    CSV: one cell. Either is no program: `amx import programs` reads past it (is_left_out_line), saying so."""
+class LeftOut:
+    """What an export left out as damaged (programs_of appends each {"key", "error"}): the first MAX_NAMED_LEFT_OUT
+    kept, to be named, the rest counted. Each was kept and named on the file's last line, however many: an index
+    whose every document an older build wrote held them all in memory and ended its file with a line of megabytes."""
+
+    def __init__(self):
+        self.named: list[dict] = []
+        self.count = 0
+
+    def append(self, bad: dict) -> None:
+        self.count += 1
+        if len(self.named) < MAX_NAMED_LEFT_OUT:
+            self.named.append(bad)
+
+    @property
+    def more(self) -> int:
+        """How many were left out past those named."""
+        return self.count - len(self.named)
+
+    def errors(self) -> list[dict]:
+        """As the API's `errors`: those named, then one counting the rest (key "more") where there are more."""
+        more = [{"key": "more", "error": f"{self.more:,} more program(s) left out as damaged, not named"}]
+        return self.named + (more if self.more else [])
+
+
+def left_out_line(fmt: str, left_out: LeftOut) -> str:
+    """The last line of a streamed export (the API's) that left programs out as damaged, naming them (at most
+    MAX_NAMED_LEFT_OUT, the rest counted): its headers went out before the index was read past its first page, so it
+    cannot count them in a header, and a file that lacks programs without a word is what its reader would least expect.
+    JSON Lines: an object with the API's `errors`; CSV: one cell. Either is no program: `amx import programs` reads
+    past it (is_left_out_line), saying so."""
     if fmt == "jsonl":
-        return json.dumps({"errors": damaged}, ensure_ascii=False) + "\n"
+        return json.dumps({"errors": left_out.errors()}, ensure_ascii=False) + "\n"
     buffer = io.StringIO()
-    said = "; ".join(bad["error"] for bad in damaged)
-    csv.writer(buffer, lineterminator="\n").writerow([f"{LEFT_OUT}{len(damaged)} program(s) left out, damaged: {said}"])
+    said = "; ".join(bad["error"] for bad in left_out.errors())
+    csv.writer(buffer, lineterminator="\n").writerow([f"{LEFT_OUT}{left_out.count} program(s) left out, damaged: "
+                                                      f"{said}"])
     return buffer.getvalue()
 
 
@@ -246,12 +274,11 @@ def write_parquet(items: Iterable, sink) -> int:
 
 
 def export(index, fmt: str, out, query: SearchQuery | None = None, *, excel: bool = False,
-           damaged: list[dict] | None = None) -> list:
+           damaged: LeftOut | None = None) -> list:
     """Write every matching program to `out` (a text stream for csv/jsonl, a binary one for parquet); for a CSV, return
     the programs with cells Excel would cut, as (id, their columns). With `excel`, the CSV begins with a byte order
     mark, without which Excel reads UTF-8 as the locale's code page ("CafÃ©"). A program of the index not of its
-    shape is left out and added to `damaged` ({"key", "error"}), for the command to name: the file holds programs
-    only."""
+    shape is left out and added to `damaged` (LeftOut), for the command to name: the file holds programs only."""
     check_format(fmt)
     items = programs(index, query, damaged)
     if fmt == "parquet":

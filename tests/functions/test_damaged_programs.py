@@ -210,3 +210,129 @@ def test_an_import_replaces_a_damaged_program_whole(index, tmp_path):
     assert report.errors == [] and report.written == 1
     assert index.get(f"/programs/{listless['id']}")["commission_text"] == "9%"
     assert [(c["program_id"], c["change"]) for c in index.changes()] == [(listless["id"], "created")]
+
+
+def test_a_rule_reading_a_damaged_program_is_not_evaluated_but_named_and_the_others_go_on(index):
+    """The rules engine read a delta's program from the document's summary fields as they were. A list where a number
+    is failed the whole event as data that does not fit it (400: parked as a dead letter, every rule of it lost; its
+    dry run a 400 blaming the event); a document whose program is not of its shape was evaluated on its summary. Now
+    the program is read through from_document and its summary derived from it (to_document): a wrongly shaped summary
+    field never reaches a condition, and a program not of its shape is named (document.damaged; the activation of each
+    rule reading it: decision error, outcome not_evaluated, no failure counted; the dry run's program_damaged), while
+    the event's rules that do not read it are evaluated."""
+    from functions_framework import create_app
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.events import PROGRAM_DELTA, Event
+    from affiliate_matrix.rules.store import activations
+    from tests.support.events import deliver
+    from tests.support.processes import ROOT
+
+    good, listless, misshapen = shops(index)
+    summary = to_document(make_program("Shop four", "https://shopfour.com", commission_text="5%"))
+    summary = {**summary, "name": 5, "commission_percent_max": [50.0]}  # its program is of its shape
+    stored(index, summary)
+    app = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
+    admin = {"Authorization": f"Bearer {create_token(index.rt.secrets, 'admin')}"}
+    for rule_id, condition in (("rich", "program.commission_percent_max > 4.0"),
+                               ("named", 'program.name.startsWith("Shop")'), ("any", 'delta.change == "updated"')):
+        rule = {"id": rule_id, "trigger": {"event": "program.delta"}, "condition": condition,
+                "action": {"type": "alert", "params": {"text": "changed"}}, "cooldown_s": 0}
+        assert app.post("/rules", json=rule, headers=admin).status_code == 201
+
+    with capture_logs() as logs:
+        for n, doc in enumerate((good, listless, summary, listless, listless)):  # 3 times: no rule disabled
+            delta = {"id": f"d_{n}", "program_id": doc["id"], "change": "updated", "fields": []}
+            event = Event.make(PROGRAM_DELTA, "/index", delta, key=f"delta {n}")
+            assert deliver(app, event, "triggers").status_code == 204
+    assert {e["key"] for e in logs if e["event"] == "document.damaged"} == {listless["id"]}
+    done = {(a["rule_id"], a["inputs"]["program_id"], a["decision"], a["outcome"])
+            for a in activations(index.rt, limit=100)}
+    assert done == {*((rule_id, program_id, "fired", "dispatched") for rule_id in ("rich", "named", "any")
+                      for program_id in (good["id"], summary["id"])),
+                    ("rich", listless["id"], "error", "not_evaluated"), ("named", listless["id"], "error", "not_evaluated"),
+                    ("any", listless["id"], "fired", "dispatched")}
+    unread = [a for a in activations(index.rt, limit=100) if a["outcome"] == "not_evaluated"]
+    assert all(f"program {listless['id']} is damaged (its program is not an object)" in a["detail"] for a in unread)
+    assert "Shop two" not in str(unread)  # named by its id, never its content
+    assert all(app.get(f"/rules/{rule_id}", headers=admin).get_json()["enabled"] for rule_id in ("rich", "named"))
+
+    trial = app.post(f"/rules/rich/test/programs/{listless['id']}", headers=admin)
+    assert trial.status_code == 200, trial.get_data(as_text=True)
+    assert (trial.json["holds"], trial.json["error"], trial.json["would_dispatch"]) == (None, None, None)
+    assert trial.json["program_damaged"].startswith(f"not evaluated: its condition reads the program, and program "
+                                                    f"{listless['id']} is damaged")
+    assert trial.json["program_missing"] is None
+    result = CliRunner().invoke(amx, ["rules", "test", "rich", "--program", listless["id"]])
+    assert result.exit_code == 1 and f"program {listless['id']} is damaged" in result.stdout, result.output
+    trial = app.post(f"/rules/any/test/programs/{listless['id']}", headers=admin)  # it reads no program: evaluated
+    assert (trial.json["holds"], trial.json["program_damaged"]) == (False, None)  # (no change recorded)
+    trial = app.post(f"/rules/rich/test/programs/{summary['id']}", headers=admin)
+    assert trial.status_code == 200, trial.get_data(as_text=True)
+    assert (trial.json["holds"], trial.json["inputs"]["program_name"]) == (True, "Shop four")
+
+
+def test_an_export_names_at_most_its_bound_of_damaged_programs_and_counts_the_rest(index, tmp_path, monkeypatch):
+    """An export kept every damaged program it left out in memory and named them all on its last line (and the command
+    on standard error): an index an older build wrote whole made that line as long as the index. Now it names the
+    first MAX_NAMED_LEFT_OUT and counts the rest, in the file's last line, the Parquet file's header and the command's
+    words; an import still reads past that line."""
+    import pyarrow.parquet as pq
+
+    from affiliate_matrix import exchange
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.exchange import import_programs
+
+    monkeypatch.setattr(exchange, "MAX_NAMED_LEFT_OUT", 1, raising=False)
+    good, listless, misshapen = shops(index)
+    *programs, last = index.api.get("/programs/export?format=jsonl", headers=index.auth).get_data(as_text=True) \
+        .splitlines()
+    named, more = json.loads(last)["errors"]
+    assert named["key"] in (listless["id"], misshapen["id"])
+    assert more == {"key": "more", "error": "1 more program(s) left out as damaged, not named"}
+
+    rows = list(csv.reader(io.StringIO(index.api.get("/programs/export?format=csv", headers=index.auth)
+                                       .get_data(as_text=True))))
+    assert rows[-1] == [f"# 2 program(s) left out, damaged: {named['error']}; {more['error']}"]
+    answer = index.api.get("/programs/export?format=parquet", headers=index.auth)
+    assert answer.headers["X-Damaged-Items"] == "2"
+    assert pq.read_table(io.BytesIO(answer.get_data())).column("id").to_pylist() == [good["id"]]
+
+    out = tmp_path / "programs.jsonl"
+    result = CliRunner().invoke(app, ["export", "programs", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [line.split()[1].rstrip(":") for line in result.stderr.splitlines() if line.startswith("unreadable: ")] \
+        == [named["key"]]
+    assert "and 1 more program(s) left out as damaged, not named" in result.stderr
+
+    path = tmp_path / "exported.jsonl"
+    path.write_text("\n".join([*programs, last]) + "\n")
+    report = import_programs(index.rt, path, "jsonl")
+    assert (report.records, report.errors, report.left_out_lines) == (1, [], 1)
+
+
+def test_the_demo_reads_past_a_damaged_program_of_its_data_dir(index):
+    """amx demo runs on the data dir it is given, whose index may hold a damaged program: its count of programs and its
+    provenance screen read each through from_document, and one ended the demo (DamagedData). Now they read through
+    programs_of: left out, logged, and named on the provenance screen."""
+    from collections import defaultdict
+
+    from rich.console import Console
+
+    from affiliate_matrix.demo import screens
+    from affiliate_matrix.demo.collect import Story
+
+    good, listless, misshapen = shops(index)
+    beside = {**to_document(make_program("Shop one", "https://shopone.com", commission_text="7%")),
+              "id": "p_00000000000000aa", "program": {"name": 5}}  # one of Shop one's merchant too
+    stored(index, beside)
+    story = Story(index.rt)
+    assert [program.id for program in story.programs()] == [good["id"]]
+    story.merchant, story.urls = good["merchant_key"], defaultdict(lambda: "https://recorded.example/")
+    console = Console(file=io.StringIO(), width=300)
+    screens.provenance(console, story)
+    said = console.file.getvalue()
+    assert story.shown_program.id == good["id"] and f"unreadable: {beside['id']}: program {beside['id']} is damaged" \
+        in said

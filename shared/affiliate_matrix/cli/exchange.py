@@ -26,7 +26,7 @@ def export_programs(
     import sys
 
     from affiliate_matrix.cli.views import checked, network_names, print_damaged, search_text
-    from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, check_format, export, format_named
+    from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, LeftOut, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.errors import DamagedData
     from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, filtering
@@ -48,7 +48,7 @@ def export_programs(
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
     query = SearchQuery(text=text, filters=filtering(filters, open_only=False)["filters"])
-    damaged: list[dict] = []  # a program of the index not of its shape: left out of the file, named below
+    damaged = LeftOut()  # a program of the index not of its shape: left out of the file, named below
     if out is None:
         long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel, damaged=damaged)
     else:
@@ -57,9 +57,11 @@ def export_programs(
             with open(partial, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else text_mode)) as sink:
                 long_cells = export(rt.index, fmt, sink, query, excel=excel, damaged=damaged)
         errors.print(f"wrote {out}")
-    print_damaged(errors, damaged)
-    if damaged and len(damaged) >= rt.index.search(PROGRAMS_INDEX.name, query.replaced(size=0)).total:
-        raise DamagedData(f"the {len(damaged)} program(s) to export", "none of them can be read", DAMAGED_PROGRAM)
+    print_damaged(errors, damaged.named)
+    if damaged.more:
+        errors.print(f"and {damaged.more:,} more program(s) left out as damaged, not named", markup=False)
+    if damaged.count and damaged.count >= rt.index.search(PROGRAMS_INDEX.name, query.replaced(size=0)).total:
+        raise DamagedData(f"the {damaged.count} program(s) to export", "none of them can be read", DAMAGED_PROGRAM)
     if long_cells:
         named = ", ".join(f"{program_id} ({', '.join(cut)})" for program_id, cut in long_cells[:10])
         more = ", …" if len(long_cells) > 10 else ""

@@ -188,6 +188,9 @@ def print_verdict(rule, verdict: dict) -> None:
     if verdict["error"]:
         console.print(f"[red]the condition raises:[/] {escape(verdict['error'])}")
         raise SystemExit(1)
+    if verdict["program_damaged"]:  # as its delivery: the rule not evaluated
+        console.print(f"[red]{escape(verdict['program_damaged'])}[/]")
+        raise SystemExit(1)
     holds, stopped, dispatched = verdict["holds"], verdict["stopped_by_chain"], verdict["would_dispatch"]
     console.print(f"inputs: {escape(json.dumps(verdict['inputs'], ensure_ascii=False))}")
     console.print(f"{escape(rule.condition)} → [bold]{str(holds).lower()}[/]: " + escape(

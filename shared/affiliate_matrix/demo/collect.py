@@ -16,7 +16,7 @@ from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, r
 from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
 from affiliate_matrix.pipeline import index_announced, scrape
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of
 from affiliate_matrix.rules.actions import record_outcome, render
 from affiliate_matrix.rules.engine import on_event
 from affiliate_matrix.rules.model import Rule, checked
@@ -123,9 +123,11 @@ class Story:
         record_run(self.rt, cid, started, report)
         return report
 
-    def programs(self) -> list:
+    def programs(self, damaged: list[dict] | None = None) -> list:
+        """The index's programs (the demo runs on the data dir it is given, which may hold others): one not of a
+        program's shape left out, logged and added to `damaged` (programs_of), where it ended the demo."""
         hits = self.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=MAX_PAGE)).hits
-        return [from_document(hit.doc) for hit in hits]
+        return list(programs_of((hit.doc for hit in hits), damaged))
 
     def merchants(self) -> dict[str, set[str]]:
         """merchant key → the sources that list it."""

@@ -5,7 +5,7 @@ from rich.markup import escape
 
 from affiliate_matrix.cli.common import shown_path, stored_at
 from affiliate_matrix.cli.views import (commission_summary, cookie_text, disagreement, fitted, listed_terms,
-                                        value_text)
+                                        print_damaged, value_text)
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 from affiliate_matrix.wording import terms_summary
@@ -66,11 +66,17 @@ def resolved(console, story) -> None:
 
 
 def provenance(console, story) -> None:
-    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, programs_of
     from affiliate_matrix.search import SearchQuery
 
     hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_key": [story.merchant]})).hits
-    program = max((from_document(h.doc) for h in hits), key=lambda p: len(p.provenance.get("commission_text", [])))
+    damaged: list[dict] = []  # one of the merchant's programs the data dir held damaged (indexing leaves it so)
+    program = max(programs_of((h.doc for h in hits), damaged), key=lambda p: len(p.provenance.get("commission_text", [])),
+                  default=None)
+    print_damaged(console, damaged)
+    if program is None:
+        raise DamagedData(f"merchant {story.merchant}", "none of its programs can be read", DAMAGED_PROGRAM)
     story.shown_program = program
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}): "
                   + escape(f"commission kept as {commission_summary(program)}, cookie {cookie_text(program.cookie_days)}"))

@@ -371,12 +371,13 @@ def export(rt, args, head: bool = False):
 def export_with(rt, params, head: bool = False):
     """The whole index, or a search's result, streamed in the asked format. A HEAD asks the first page only (a
     query the index refuses is its 400 too) and builds nothing: a Parquet file is written whole before it is sent."""
-    from affiliate_matrix.exchange import MEDIA_TYPES, csv_chunks, jsonl_chunks, left_out_line, programs, write_parquet
+    from affiliate_matrix.exchange import (MEDIA_TYPES, LeftOut, csv_chunks, jsonl_chunks, left_out_line, programs,
+                                           write_parquet)
 
     fmt = params.format
     if params.excel and fmt != "csv":
         raise InvalidInput(f"excel is for format=csv, not {fmt}")
-    damaged: list[dict] = []  # a program not of its shape: left out, named after the others (exchange.left_out_line)
+    damaged = LeftOut()  # a program not of its shape: left out, named after the others (exchange.left_out_line)
     items = programs(rt.index, query_of(params, open_only=False), damaged)  # with no status, the whole index
     headers = {"Content-Type": MEDIA_TYPES[fmt],
                "Content-Disposition": f'attachment; filename="programs.{fmt}"'}
@@ -388,7 +389,8 @@ def export_with(rt, params, head: bool = False):
         spool = tempfile.TemporaryFile()
         write_parquet(items, spool)
         spool.seek(0)
-        headers = counted({"errors": damaged}, headers)  # written whole before its headers: counted in one
+        if damaged.count:  # written whole before its headers: counted in one
+            headers = {**headers, "X-Damaged-Items": str(damaged.count)}
 
         def chunks():
             with spool:
@@ -398,7 +400,7 @@ def export_with(rt, params, head: bool = False):
         return chunks(), 200, headers
 
     def left_out():  # once the programs are read: what was left out, named on the file's last line
-        if damaged:
+        if damaged.count:
             yield left_out_line(fmt, damaged)
 
     chunks = csv_chunks(items, cut_for_excel=params.excel) if fmt == "csv" else jsonl_chunks(items)

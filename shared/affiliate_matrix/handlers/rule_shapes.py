@@ -66,6 +66,11 @@ class Verdict(Shape):
     program_missing: str | None = Field(None, description="A program.delta event whose program the index does not "
                                                           "hold (or that names none): the condition saw an empty "
                                                           "program, as its delivery would.")
+    program_damaged: str | None = Field(None, description="A program.delta event whose program the index holds "
+                                                          "damaged (not of a program's shape), for a rule whose "
+                                                          "condition reads the program: named, and the rule not "
+                                                          "evaluated (holds and error null), as its delivery would "
+                                                          "record it (decision error, outcome not_evaluated).")
 
 
 class RuleProgram(ProgramId):

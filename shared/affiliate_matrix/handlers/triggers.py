@@ -94,7 +94,7 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
 
     from affiliate_matrix.events import RULE_CHAIN, Event
     from affiliate_matrix.rules.conditions import context_of
-    from affiliate_matrix.rules.engine import chain_stop, compiled, context_values
+    from affiliate_matrix.rules.engine import chain_stop, compiled, context_values, unreadable
 
     # the event's own attributes: not a structured CloudEvent's specversion, datacontenttype or extensions
     attributes = {k: v for k, v in body.items() if k in ("id", "source", "subject", "time", "data")}
@@ -106,10 +106,13 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
         where = ".".join(map(str, first["loc"])).replace("rulechain", RULE_CHAIN, 1)
         raise InvalidInput(f"event.{where}: {first['msg'].removeprefix('Value error, ')}") from None
     values, inputs = context_values(rt, event, needs_stats="stats" in rule.condition)
-    try:
-        holds, error = compiled(rule).execute(context_of(values)) is True, None
-    except Exception as exc:  # what the engine would count as a failure
-        holds, error = None, f"{type(exc).__name__}: {exc}"
+    if damaged := unreadable(rule, inputs):  # as a delivery: not evaluated, named
+        holds, error = None, None
+    else:
+        try:
+            holds, error = compiled(rule).execute(context_of(values)) is True, None
+        except Exception as exc:  # what the engine would count as a failure
+            holds, error = None, f"{type(exc).__name__}: {exc}"
     # a schedule rule fires on its ticks: no event triggers it
     triggered = rule.trigger.event is not None and event.type == "dev.affiliatematrix." + rule.trigger.event
     stopped = chain_stop(event.rulechain, rule.id) if holds and triggered and rule.enabled else ""  # as evaluate's
@@ -122,15 +125,16 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs, "triggered_by_this_event": triggered,
             "stopped_by_chain": stopped or None,
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
-            if dispatched else None, "message": said, "program_missing": program_missing(event, values)}
+            if dispatched else None, "message": said, "program_missing": program_missing(event, values, inputs),
+            "program_damaged": damaged or None}
 
 
-def program_missing(event, values: dict) -> str | None:
+def program_missing(event, values: dict, inputs: dict) -> str | None:
     """What a dry run says of a program.delta event whose program the index does not hold: the condition saw an empty
-    program, which reads as the rule not holding unless said."""
+    program, which reads as the rule not holding unless said. (One it holds damaged is said as program_damaged.)"""
     from affiliate_matrix.events import PROGRAM_DELTA
 
-    if event.type != PROGRAM_DELTA or "program" in values:
+    if event.type != PROGRAM_DELTA or "program" in values or "program_damaged" in inputs:
         return None
     program_id = event.data.get("program_id")
     if not isinstance(program_id, str) or not program_id:

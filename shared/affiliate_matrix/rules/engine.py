@@ -130,8 +130,10 @@ def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, i
     """`states`: the ETag of each rule's state as listed with the rules for this event (current_rules); without
     it, a rule that does not hold has its state read to end a run of failures. `detail`: said in each activation.
     `chain`: the rules whose actions led to this event (its rule chain), none for a schedule's tick."""
-    activations = []
-    for rule, outcome in decide(rules, context):
+    unread = {rule.id: why for rule in rules if (why := unreadable(rule, inputs))}
+    activations = [not_evaluated(rt, rule, unread[rule.id], trigger_id, at, inputs) for rule in rules
+                   if rule.id in unread]
+    for rule, outcome in decide([rule for rule in rules if rule.id not in unread], context):
         if isinstance(outcome, Exception):
             activations.append(failed(rt, rule, outcome, trigger_id, at, inputs, detail))
         elif outcome and (why := chain_stop(chain, rule.id)):
@@ -165,6 +167,29 @@ def stopped(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, chain: 
     record_activation(rt, activation)
     RULE_ACTIVATIONS.labels(rule.id, "loop").inc()
     log.warning("rule.loop_stopped", rule_id=rule.id, rule_chain=list(chain), reason=why)
+    return activation
+
+
+def unreadable(rule: Rule, inputs: dict) -> str:
+    """Why the rule cannot be evaluated on this event, or "": it reads the event's program, which the index holds
+    damaged (event_values). Evaluated, it would see an empty program and hold or not whatever the program is."""
+    damaged = inputs.get("program_damaged")
+    if not damaged or "program" not in compiled(rule).variables():
+        return ""
+    return f"not evaluated: its condition reads the program, and {damaged}"
+
+
+def not_evaluated(rt, rule: Rule, why: str, trigger_id: str, at: datetime, inputs: dict) -> dict:
+    """A rule the event's data could not be read for: recorded (decision error, outcome not_evaluated) and logged,
+    nothing dispatched. Its state is not touched: no failure counts against the rule, the data is at fault, and the
+    event's other rules are evaluated."""
+    activation = {"id": activation_id(f"{rule.id}|{trigger_id}|error"), "rule_id": rule.id,
+                  "trigger": rule.trigger.key, "event_id": trigger_id, "decision": "error", "action": rule.action.type,
+                  "action_event_id": "", "outcome": "not_evaluated", "detail": why[:500], "inputs": inputs,
+                  "at": at.isoformat()}
+    record_activation(rt, activation)
+    RULE_ACTIVATIONS.labels(rule.id, "error").inc()
+    log.warning("rule.not_evaluated", rule_id=rule.id, reason=why[:500])
     return activation
 
 
@@ -303,7 +328,10 @@ def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
     if event.type == PROGRAM_DELTA:
         values["delta"] = delta_values(data)
         inputs |= {"delta_id": data.get("id", ""), "program_id": data.get("program_id", "")}
-        program = program_values(rt, data.get("program_id"))
+        damaged: list[dict] = []
+        program = program_values(rt, data.get("program_id"), damaged)
+        if damaged:  # no program in the context: a rule reading it is not evaluated (unreadable), the others are
+            inputs["program_damaged"] = damaged[0]["error"]
         if program:
             values["program"] = program
             # the program's id now, where the delta names an id that moved
@@ -346,12 +374,14 @@ def cookie_length(days) -> int:
     return int(length(days) or 0)
 
 
-def program_values(rt, program_id) -> dict | None:
+def program_values(rt, program_id, damaged: list[dict] | None = None) -> dict | None:
     """The program as a rule sees it; one whose id moved (moves.py) as it is now, under its id now: a delta recorded
-    before a migration or an import moved it, delivered (again) or dry-run after, is of the program it moved to."""
-    from affiliate_matrix.program_index import PROGRAMS_INDEX
-
+    before a migration or an import moved it, delivered (again) or dry-run after, is of the program it moved to. Read
+    through from_document, as every reader of a program, its fields derived as indexing derives the document's
+    (to_document): the document's own summary fields, read as they were, put one of the wrong shape (a hand edit)
+    before the rule. One not of a program's shape is None, logged and added to `damaged` (programs_of)."""
     from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of, to_document
 
     try:
         doc = rt.index.get(PROGRAMS_INDEX.name, program_id) if isinstance(program_id, str) else None
@@ -361,19 +391,17 @@ def program_values(rt, program_id) -> dict | None:
         from affiliate_matrix.moves import moved_to
 
         doc = moved_to(rt.index, [program_id]).get(program_id)
-    if doc is None:
+    program = next(programs_of([doc], damaged), None) if doc is not None else None
+    if program is None:
         return None
-    return {"id": doc["id"], "name": doc.get("name") or "", "merchant_domain": doc.get("merchant_domain") or "",
-            "status": doc.get("status") or "", "kind": doc.get("kind") or "", "categories": doc.get("categories") or [],
-            "networks": doc.get("networks") or [], "countries": countries_taken(doc),
-            "worldwide": bool(doc.get("worldwide")),
-            "commission_percent_max": float(doc.get("commission_percent_max") or 0),
-            "commission_flat_max": float(doc.get("commission_flat_max") or 0),
-            "commission_flat_currency": doc.get("commission_flat_currency") or "",
-            "cookie_days": cookie_length(doc.get("cookie_days")), "quality_score": float(doc.get("quality_score") or 0),
-            "epc_7d": float(doc.get("epc_7d") or 0), "epc_currency": doc.get("epc_currency") or "",
-            "epc_90d": float(doc.get("epc_90d") or 0), "epc_90d_currency": doc.get("epc_90d_currency") or ""}
-
+    summary = to_document(program)  # every field present, those a program lacks None
+    text = {name: summary[name] or "" for name in ("name", "merchant_domain", "status", "kind",
+                                                   "commission_flat_currency", "epc_currency", "epc_90d_currency")}
+    amounts = {name: float(summary[name] or 0) for name in ("commission_percent_max", "commission_flat_max",
+                                                            "quality_score", "epc_7d", "epc_90d")}
+    return {"id": summary["id"], **text, **amounts, "categories": summary["categories"],
+            "networks": summary["networks"], "countries": countries_taken(summary),
+            "worldwide": summary["worldwide"], "cookie_days": cookie_length(summary["cookie_days"])}
 
 def countries_taken(doc: dict) -> list[str]:
     """The countries a program takes, as a rule means `"US" in program.countries`: those it names and does not
