@@ -403,6 +403,7 @@ def program_values(rt, program_id, damaged: list[dict] | None = None) -> dict | 
             "networks": summary["networks"], "countries": countries_taken(summary),
             "worldwide": summary["worldwide"], "cookie_days": cookie_length(summary["cookie_days"])}
 
+
 def countries_taken(doc: dict) -> list[str]:
     """The countries a program takes, as a rule means `"US" in program.countries`: those it names and does not
     exclude, every country when it names none (a source's Worldwide: its stored list is empty, which matched no
