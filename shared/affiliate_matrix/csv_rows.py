@@ -20,6 +20,10 @@ def rows(reader) -> Iterator[tuple[int, object]]:
         except StopIteration:
             return
         except csv.Error as exc:
+            if str(exc).startswith("new-line character seen in unquoted field"):  # its advice is to Python's open()
+                raise InvalidInput(f"line {start}: a carriage return alone outside quotes: lines must end in LF or "
+                                   "CRLF (a CSV saved for the old Mac OS ends them in CR alone; save it as CSV "
+                                   "UTF-8), and a cell holding a line break must be quoted") from None
             raise InvalidInput(f"line {start}: {exc}") from None
         yield start, row
 

@@ -122,6 +122,19 @@ def test_a_csv_whose_cells_are_separated_by_semicolons_is_refused_saying_so(tmp_
                                             "CSV in some locales): save it with commas as the separator")
 
 
+def test_a_csv_whose_lines_end_in_a_carriage_return_alone_is_refused_in_words(tmp_path, target):
+    """Lines ending in CR alone (a CSV saved for the old Mac OS) were refused with the csv module's own words: "new-line
+    character seen in unquoted field - do you need to open the file in universal-newline mode?", advice about
+    Python's open() that the person importing cannot follow. They are told what is wrong with the file, and its fix."""
+    rows = list(csv.reader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))
+    path = tmp_path / "mac.csv"
+    with open(path, "w", newline="") as out:
+        csv.writer(out, lineterminator="\r").writerows(rows)
+    said = refused(target, path, "csv")
+    assert "line 1: a carriage return alone outside quotes: lines must end in LF or CRLF" in said
+    assert "universal-newline" not in said
+
+
 @pytest.mark.parametrize("content", [b"not parquet at all", b"PAR1" + b"\0" * 64 + b"PAR1"])
 def test_a_file_that_is_not_parquet_is_refused(tmp_path, target, content):
     path = tmp_path / "programs.parquet"

@@ -608,3 +608,27 @@ def test_a_rules_disabled_reason_past_its_limit_is_refused_and_a_stored_one_stil
               Rule.model_validate({**rule, "id": "r-old", "disabled_reason": "o" * 10_000}))
     listed = {r["id"]: r for r in client.get("/rules", headers=env["read"]).json["items"]}
     assert listed["r-old"]["disabled_reason"] == "o" * 10_000 and listed["r-why"]["disabled_reason"] == "w" * MAX_REASON
+
+
+def test_a_condition_reading_the_event_in_a_comprehension_over_a_large_event_fails_that_activation_at_once(env):
+    """The CEL library copies a variable whole at each read, so a condition reading event inside a comprehension
+    over event.data copies the event once per element: the cost bound judged when the rule is written passed it,
+    and an event of a few MB (well within MAX_EVENT_BYTES) held a worker for minutes, or took every byte of memory
+    (`.map(e, event.data.text + …)`). It is now judged on the event before it runs: over the bound, the activation
+    fails naming why, as does a dry run, and a small event is evaluated as before."""
+    triggers = function_client("triggers")
+    rule = {"id": "copies", "trigger": {"event": "key.expiring"},
+            "condition": "event.data.errors.exists(e, e == event.data.path)",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    small = {"path": "connections/awin", "errors": ["x", "connections/awin"]}
+    large = {"path": "connections/awin", "errors": ["x"] * 8_000}
+    verdict = triggers.post("/rules/copies/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": large})
+    assert verdict.status_code == 200 and verdict.json["holds"] is None
+    assert "reads event up to 8,001 times" in verdict.json["error"]
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, large, id="large").status_code == 204
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, small, id="small").status_code == 204
+    items = triggers.get("/activations", headers=env["read"]).json["items"]
+    assert sorted((a["event_id"], a["decision"]) for a in items) == [("large", "error"), ("small", "fired")]
+    [failed] = [a for a in items if a["decision"] == "error"]
+    assert "over the limit of 50,000,000" in failed["detail"]

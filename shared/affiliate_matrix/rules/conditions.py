@@ -39,10 +39,12 @@ a negated set, \S) is such an automaton too, smaller (tens of µs): ANY_CHARACTE
 LIST_BOUNDS, lists whose size nothing bounds (anything in event.data, a comprehension's own results)
 UNBOUNDED_LIST. A condition over COST_LIMIT is refused: the interpreter takes about 0.05-0.15 µs per
 step (measured on the sample context with nothing cut short), so the limit keeps a rule's worst case
-near a millisecond, while ordinary rules cost tens of steps.
+near a millisecond, while ordinary rules cost tens of steps. One bound needs the event, so it is judged on each
+before the condition runs (Condition.execute, EVENT_COPY_LIMIT).
 """
 
 import difflib
+import functools
 import re
 import typing
 from typing import Any
@@ -236,12 +238,7 @@ def cost(text: str) -> int:
     """The most steps the condition can take (see the module's docstring for how they count)."""
     tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
     pairs = _pairs(tokens)
-    repeats = [1] * len(tokens)
-    for i in range(len(tokens) - 2):
-        if tokens[i][1] == "." and tokens[i + 1][1] in MACROS and tokens[i + 2][1] == "(":
-            bound = _range_bound(tokens, i - 1, pairs)
-            for j in range(i + 3, pairs[i + 2]):
-                repeats[j] *= bound
+    repeats = _repeats(tokens, pairs, UNBOUNDED_LIST)
     total = 0
     for i, (kind, value) in enumerate(tokens):
         if value in _GROUPING:
@@ -255,6 +252,17 @@ def cost(text: str) -> int:
             steps = LIST_BOUNDS.get(_path_from(tokens, i), 1)
         total += steps * repeats[i]
     return total
+
+
+def _repeats(tokens, pairs, unbounded: int) -> list[int]:
+    """How many times each token can run: once per element of each comprehension around it."""
+    repeats = [1] * len(tokens)
+    for i in range(len(tokens) - 2):
+        if tokens[i][1] == "." and tokens[i + 1][1] in MACROS and tokens[i + 2][1] == "(":
+            bound = _range_bound(tokens, i - 1, pairs, unbounded)
+            for j in range(i + 3, pairs[i + 2]):
+                repeats[j] *= bound
+    return repeats
 
 
 def _pairs(tokens) -> dict[int, int]:
@@ -291,23 +299,23 @@ def _path_from(tokens, i: int) -> str:
     return ".".join(path)
 
 
-def _range_bound(tokens, end: int, pairs) -> int:
+def _range_bound(tokens, end: int, pairs, unbounded: int) -> int:
     """How many elements the expression ending at tokens[end] (what a comprehension walks) can hold."""
     if end < 0:
-        return UNBOUNDED_LIST
+        return unbounded
     kind, value = tokens[end]
     if value == "]" and not _indexes(tokens, pairs[end] - 1):  # a literal list: its own elements
         return _elements(tokens, pairs[end], end, pairs)
     if value == ")" and pairs[end] >= 2 and tokens[pairs[end] - 1][1] in ("map", "filter") \
             and tokens[pairs[end] - 2][1] == ".":
-        return _range_bound(tokens, pairs[end] - 3, pairs)  # no longer than what it maps or filters
+        return _range_bound(tokens, pairs[end] - 3, pairs, unbounded)  # no longer than what it maps or filters
     if kind == "ident":
         start = end
         while start >= 2 and tokens[start - 1][1] == "." and tokens[start - 2][0] == "ident":
             start -= 2
         if start == 0 or tokens[start - 1][1] != ".":
-            return LIST_BOUNDS.get(".".join(v for _, v in tokens[start:end + 1:2]), UNBOUNDED_LIST)
-    return UNBOUNDED_LIST
+            return LIST_BOUNDS.get(".".join(v for _, v in tokens[start:end + 1:2]), unbounded)
+    return unbounded
 
 
 def _indexes(tokens, i: int) -> bool:
@@ -463,13 +471,53 @@ def _path_to(value, found, where: str) -> str:
     return where
 
 
-def compile_condition(text: str):
-    import cel
+# The CEL library copies a variable whole each time the condition reads it, so reading event (event.data: up to
+# MAX_EVENT_BYTES of any shape) inside a comprehension copies the event once per element: a condition of a few
+# thousand steps on a small event took minutes, or every byte of memory (`.map(x, event.data.text + …)`), on one
+# of 4 MB. The cost bound above cannot know the event; this one is judged on it, before it runs: the reads of
+# event (counting comprehensions over event.data at its longest list) times the values and characters it holds.
+EVENT_COPY_LIMIT = 50_000_000  # about half a second and 50 MB
 
-    return cel.compile(text)
+
+class Condition:
+    """A compiled condition, run only on a context whose event it can read within EVENT_COPY_LIMIT."""
+
+    def __init__(self, text: str):
+        import cel
+
+        self.text, self.program = text, cel.compile(text)
+
+    def execute(self, context: "Context"):
+        reads = event_reads(self.text, context.longest)
+        if reads > 1 and reads * context.event_size > EVENT_COPY_LIMIT:
+            raise ConditionError(
+                f"condition: reads event up to {reads:,} times (once per element of a comprehension, the event's "
+                f"longest list holding {context.longest:,}) and its data holds {context.event_size:,} values and "
+                f"characters, each read copying them: over the limit of {EVENT_COPY_LIMIT:,}, so it is not run on "
+                "this event")
+        return self.program.execute(context.variables)
 
 
-def context_of(values: dict):
+@functools.lru_cache(maxsize=1024)
+def event_reads(text: str, longest: int) -> int:
+    """How many times the condition can read event, a comprehension over event.data's lists `longest` elements."""
+    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    repeats = _repeats(tokens, _pairs(tokens), max(longest, UNBOUNDED_LIST))
+    return sum(repeats[i] for i, (kind, value) in enumerate(tokens)
+               if kind == "ident" and value == "event" and (i == 0 or tokens[i - 1][1] != "."))
+
+
+class Context(typing.NamedTuple):
+    variables: Any  # cel.Context
+    event_size: int  # values and characters in event.data
+    longest: int  # elements in its longest list or map
+
+
+def compile_condition(text: str) -> Condition:
+    return Condition(text)
+
+
+def context_of(values: dict) -> Context:
     """The CEL context for one trigger: every documented part present, the given values filled in."""
     import cel
 
@@ -477,7 +525,25 @@ def context_of(values: dict):
             for name, schema in CONTEXT.items()}
     for name, value in values.items():
         full[name] = {**full[name], **value} if isinstance(full[name], dict) else value
-    return cel.Context(variables=full)
+    return Context(cel.Context(variables=full), *_measure(full["event"]["data"]))
+
+
+def _measure(value) -> tuple[int, int]:
+    """(values and characters, the longest list or map's length) in decoded JSON."""
+    size, longest, stack = 0, 0, [value]
+    while stack:
+        item = stack.pop()
+        size += 1
+        if isinstance(item, dict):
+            longest = max(longest, len(item))
+            size += sum(len(key) for key in item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            longest = max(longest, len(item))
+            stack.extend(item)
+        elif isinstance(item, str):
+            size += len(item)
+    return size, longest
 
 
 def _empty(kind):
