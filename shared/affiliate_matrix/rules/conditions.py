@@ -497,6 +497,10 @@ class Condition:
                 "this event")
         return self.program.execute(context.variables)
 
+    def variables(self) -> list[str]:
+        """The variables the condition reads (event, program, ...), as the compiled program names them."""
+        return self.program.variables()
+
 
 @functools.lru_cache(maxsize=1024)
 def event_reads(text: str, longest: int) -> int:
