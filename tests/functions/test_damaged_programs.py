@@ -373,6 +373,31 @@ def test_a_change_of_a_damaged_program_is_listed_its_name_not_known_and_the_dama
     assert f"unreadable: {bad['id']}: program {bad['id']} is damaged" in result.stdout
 
 
+def test_a_campaign_naming_a_damaged_program_says_so_and_is_otherwise_as_it_was(index):
+    """A campaign's programs were read as the index's documents as they were: amx budget campaigns show named a
+    damaged one by its document's name (5). Now indexed_programs reads them through from_document: a damaged program
+    is still held (a campaign may name it, it is not called not indexed; no run allocates by a program), and where the
+    campaign is shown it is said damaged, its name not known, with what to do."""
+    from affiliate_matrix.budget.campaigns import (Campaign, checked_against_store, indexed_programs,
+                                                   programs_not_indexed, save_campaign)
+    from affiliate_matrix.cli import app as amx
+
+    good = to_document(make_program("Shop one", "https://shopone.com"))
+    bad = {**to_document(make_program("Shop two", "https://shoptwo.com")), "name": 5, "program": {"name": 5}}
+    stored(index, good, bad)
+    campaign = Campaign(id="social", name="Social", channel="social", currency="USD",
+                        program_ids=[good["id"], bad["id"]])
+    checked_against_store(index.rt, campaign)  # both in the index
+    save_campaign(index.rt.store, campaign, create=True)
+    assert programs_not_indexed(index.rt, [campaign]) == {}
+    result = CliRunner().invoke(amx, ["budget", "campaigns", "show", "social"])
+    assert result.exit_code == 0, result.output
+    assert f"{good['id']}  Shop one" in result.stdout
+    assert f"{bad['id']}  name not known: program {bad['id']} is damaged" in result.stdout  # old: "p_…  5"
+    found = indexed_programs(index.rt, campaign.program_ids)
+    assert found[good["id"]].name == "Shop one" and isinstance(found[bad["id"]], DamagedData)
+
+
 def test_a_read_of_many_damaged_programs_logs_a_bounded_number_of_lines_and_names_every_one():
     """programs_of logged a document.damaged line for each damaged program it met: a listing over an index of thousands
     wrote thousands of lines a request. Now the first MAX_DAMAGED_LOGGED, then one line counting the rest; `damaged`
