@@ -421,17 +421,44 @@ def damaged_name(doc) -> str:
     return f"program {str(doc.get('id') if isinstance(doc, dict) else None)[:100]}"
 
 
+MAX_DAMAGED_LOGGED = 20  # document.damaged lines one read writes: an index of thousands wrote thousands a request
+
+
 def programs_of(docs: Iterable[dict], damaged: list[dict] | None = None) -> Iterator["Program"]:
     """The Programs of documents of the index, one not of a Program's shape left out: logged by its id (never its
-    content) and added to `damaged` as {"key", "error"}, as a list's reader leaves a damaged document out
-    (documents.readable, handlers/routes.of_shape)."""
+    content; programs_read bounds the lines) and added to `damaged` as {"key", "error"}, every one, as a list's reader
+    leaves a damaged document out (documents.readable, handlers/routes.of_shape)."""
+    for read in programs_read(docs):
+        if not isinstance(read, DamagedData):
+            yield read
+        elif damaged is not None:
+            damaged.append({"key": read.where.removeprefix("program "), "error": str(read)})
+
+
+def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
+    """For each document of the index, in order, its Program or the DamagedData naming it (from_document), a damaged
+    one logged by its id: the first MAX_DAMAGED_LOGGED of a read, then one line counting the rest."""
     from affiliate_matrix.observability import get_logger
 
-    for doc in docs:
-        try:
-            yield from_document(doc)
-        except DamagedData as exc:
-            key = exc.where.removeprefix("program ")
-            get_logger().warning("document.damaged", key=key, error=str(exc))
-            if damaged is not None:
-                damaged.append({"key": key, "error": str(exc)})
+    met = 0
+    try:
+        for doc in docs:
+            try:
+                read = from_document(doc)
+            except DamagedData as exc:
+                read, met = exc, met + 1
+                if met <= MAX_DAMAGED_LOGGED:
+                    get_logger().warning("document.damaged", key=exc.where.removeprefix("program "), error=str(exc))
+            yield read
+    finally:  # (also when the reader stops early: what it met is counted)
+        if met > MAX_DAMAGED_LOGGED:
+            get_logger().warning("document.damaged_more", count=met - MAX_DAMAGED_LOGGED,
+                                 logged=MAX_DAMAGED_LOGGED, reason="more damaged programs than a read logs")
+
+
+def program_names(index, program_ids: Iterable[str], damaged: list[dict]) -> dict[str, str]:
+    """The names of the programs of `program_ids` the programs index holds, by id (a change names its program by id:
+    the change feed's page and `amx changes` show its name); one not of its shape has none here, its id added to
+    `damaged` (programs_of), so its name is shown as not known and the damage named as a list names it."""
+    docs = index.get_many(PROGRAMS_INDEX.name, list(dict.fromkeys(program_ids)))
+    return {program.id: program.name for program in programs_of(docs.values(), damaged)}

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from affiliate_matrix.errors import DamagedData
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from tests.support.factories import make_program
-from tests.support.indexing import BACKENDS, Index, on_backend, record
+from tests.support.indexing import BACKENDS, T1, Index, on_backend, record
 
 NOT_A_PROGRAM = ["a list", "not an object"]  # old: AttributeError ('list' object has no attribute 'get')
 
@@ -336,3 +336,81 @@ def test_the_demo_reads_past_a_damaged_program_of_its_data_dir(index):
     said = console.file.getvalue()
     assert story.shown_program.id == good["id"] and f"unreadable: {beside['id']}: program {beside['id']} is damaged" \
         in said
+
+
+def test_a_change_of_a_damaged_program_is_listed_its_name_not_known_and_the_damage_named(index):
+    """The change feed's page and amx changes named a change's program by the document's name as it was: a damaged
+    program's showed as 5, or a list. Now both read the names through from_document (program_names): its changes are
+    listed by its id, its name not known, and the program is named as damaged as a list names it."""
+    import re
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.deltas import DELTAS_INDEX
+    from affiliate_matrix.deltas import to_document as delta_document
+    from affiliate_matrix.models import DeltaChange, FieldChange
+    from tests.support.apps import function_client
+
+    good = to_document(make_program("Shop one", "https://shopone.com"))
+    bad = {**to_document(make_program("Shop two", "https://shoptwo.com")), "name": 5, "program": {"name": 5}}
+    stored(index, good, bad)
+    deltas = [delta_document(DeltaChange(id=f"d_{n}", program_id=doc["id"], change="updated", source="test", at=T1,
+                                         fields=[FieldChange(field="cookie_days", old=30, new=90)]), recorded_at=T1)
+              for n, doc in enumerate((good, bad))]
+    assert index.rt.index.bulk_upsert(DELTAS_INDEX.name, deltas, refresh=True).errors == []
+
+    web = function_client("web")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/signin").text).group(1)
+    web.post("/signin", data={"token": create_token(index.rt.secrets, "read"), "csrf": csrf, "next": "/changes"})
+    page = web.get("/changes").text
+    assert f'<a href="/programs/{good["id"]}">Shop one</a>' in page
+    assert f'<a href="/programs/{bad["id"]}">{bad["id"]}</a>' in page  # old: >5<
+    assert "1 program could not be shown: its stored record in the index is damaged." in page
+
+    result = CliRunner().invoke(amx, ["changes"])
+    assert result.exit_code == 0, result.output
+    assert f"Shop one ({good['id']})" in result.stdout and f"— ({bad['id']})" in result.stdout  # old: 5 (p_…)
+    assert f"unreadable: {bad['id']}: program {bad['id']} is damaged" in result.stdout
+
+
+def test_a_campaign_naming_a_damaged_program_says_so_and_is_otherwise_as_it_was(index):
+    """A campaign's programs were read as the index's documents as they were: amx budget campaigns show named a
+    damaged one by its document's name (5). Now indexed_programs reads them through from_document: a damaged program
+    is still held (a campaign may name it, it is not called not indexed; no run allocates by a program), and where the
+    campaign is shown it is said damaged, its name not known, with what to do."""
+    from affiliate_matrix.budget.campaigns import (Campaign, checked_against_store, indexed_programs,
+                                                   programs_not_indexed, save_campaign)
+    from affiliate_matrix.cli import app as amx
+
+    good = to_document(make_program("Shop one", "https://shopone.com"))
+    bad = {**to_document(make_program("Shop two", "https://shoptwo.com")), "name": 5, "program": {"name": 5}}
+    stored(index, good, bad)
+    campaign = Campaign(id="social", name="Social", channel="social", currency="USD",
+                        program_ids=[good["id"], bad["id"]])
+    checked_against_store(index.rt, campaign)  # both in the index
+    save_campaign(index.rt.store, campaign, create=True)
+    assert programs_not_indexed(index.rt, [campaign]) == {}
+    result = CliRunner().invoke(amx, ["budget", "campaigns", "show", "social"])
+    assert result.exit_code == 0, result.output
+    assert f"{good['id']}  Shop one" in result.stdout
+    assert f"{bad['id']}  name not known: program {bad['id']} is damaged" in result.stdout  # old: "p_…  5"
+    found = indexed_programs(index.rt, campaign.program_ids)
+    assert found[good["id"]].name == "Shop one" and isinstance(found[bad["id"]], DamagedData)
+
+
+def test_a_read_of_many_damaged_programs_logs_a_bounded_number_of_lines_and_names_every_one():
+    """programs_of logged a document.damaged line for each damaged program it met: a listing over an index of thousands
+    wrote thousands of lines a request. Now the first MAX_DAMAGED_LOGGED, then one line counting the rest; `damaged`
+    still names every one."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.program_index import MAX_DAMAGED_LOGGED, programs_of
+
+    docs = [{"id": f"p_{n:016x}", "program": NOT_A_PROGRAM} for n in range(MAX_DAMAGED_LOGGED + 5)]
+    damaged: list[dict] = []
+    with capture_logs() as logs:
+        assert list(programs_of(docs, damaged)) == []
+    assert [bad["key"] for bad in damaged] == [doc["id"] for doc in docs]
+    assert [line["key"] for line in logs if line["event"] == "document.damaged"] == \
+        [doc["id"] for doc in docs[:MAX_DAMAGED_LOGGED]]
+    assert [line["count"] for line in logs if line["event"] == "document.damaged_more"] == [5]

@@ -143,7 +143,7 @@ def test_a_campaign_naming_an_old_id_finds_the_program_under_its_id_now(rt):
 
     before, now, kept = migrated_from_v15(rt)
     found = indexed_programs(rt, [before.id, kept.id, "p_0000000000000000"])
-    assert {asked: doc["id"] for asked, doc in found.items()} == {before.id: now.id, kept.id: kept.id}
+    assert {asked: program.id for asked, program in found.items()} == {before.id: now.id, kept.id: kept.id}
     campaign = Campaign(id="social", name="Social", channel="social", currency="USD", program_ids=[before.id])
     checked_against_store(rt, campaign)  # named by its old id, it is in the index
     assert programs_not_indexed(rt, [campaign]) == {}

@@ -109,10 +109,11 @@ KNOWN = "p_0123456789abcdef"
 
 
 def indexed(rt, *program_ids: str) -> None:
-    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
 
-    rt.index.ensure_index(PROGRAMS_INDEX)
-    docs = [{"id": program_id, "name": program_id} for program_id in program_ids]
+    rt.index.ensure_index(PROGRAMS_INDEX)  # programs named by their ids (a campaign's programs are read as programs)
+    docs = [to_document(make_program(program_id).model_copy(update={"id": program_id})) for program_id in program_ids]
     assert not rt.index.bulk_upsert(PROGRAMS_INDEX.name, docs, refresh=True).errors
 
 

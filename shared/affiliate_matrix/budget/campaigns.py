@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -36,9 +36,12 @@ from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, C
                                                   not_a_campaign_id, whole_units)
 from affiliate_matrix.csv_rows import CHUNK, Digested, check_utf8, rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
-from affiliate_matrix.errors import ConflictError, ImportIncomplete, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
+
+if TYPE_CHECKING:
+    from affiliate_matrix.models import Program
 
 log = get_logger()
 
@@ -148,12 +151,15 @@ def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None
         raise InvalidInput(f"{field}: program {unknown[:80]!r} is not in the index (`amx search` finds a program's id)")
 
 
-def indexed_programs(rt, program_ids) -> dict[str, dict]:
-    """The documents of the programs of `program_ids` the programs index holds, by id (none before any is indexed),
-    an id that moved (a migration or an import gave its program another: moves.py) with its program's document under
-    its id now; BackendUnavailable when the index does not answer."""
+def indexed_programs(rt, program_ids) -> dict[str, "Program | DamagedData"]:
+    """The programs of `program_ids` the programs index holds, by id (none before any is indexed), an id that moved (a
+    migration or an import gave its program another: moves.py) with its program under its id now; one whose document
+    is not of a program's shape (program_index.from_document) the DamagedData naming it. Such a program is still
+    held: a campaign may name it, it is not called not indexed, and where the campaign is shown it is said damaged,
+    its name not known. Nothing else of a campaign reads a program (no run allocates by one: they describe the
+    campaign), so its allocation and its report are as they were. BackendUnavailable when the index does not answer."""
     from affiliate_matrix.moves import moved_to
-    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_read
 
     wanted = list(dict.fromkeys(program_ids))
     try:
@@ -161,7 +167,8 @@ def indexed_programs(rt, program_ids) -> dict[str, dict]:
     except NotFoundError:  # no program indexed yet
         return {}
     missing = [program_id for program_id in wanted if program_id not in found]
-    return found | moved_to(rt.index, missing) if missing else found
+    docs = found | moved_to(rt.index, missing) if missing else found
+    return dict(zip(docs, programs_read(docs.values()), strict=True))
 
 
 NOT_INDEXED = "not in the index (gone from it, or never in it)"  # how a program programs_not_indexed finds is said

@@ -303,10 +303,15 @@ def _not_indexed(programs: list[str]) -> str:
             f"{escape(', '.join(p[:80] for p in programs))}; `amx search` finds a program's id")
 
 
-def _named(program_id: str, doc: dict) -> str:
-    """A campaign's program as shown: its name, and its id now where the id the campaign names moved."""
-    moved = f" (moved to {doc.get('id')})" if doc.get("id") != program_id else ""
-    return f"{doc.get('name')}{moved}"
+def _named(program_id: str, program) -> str:
+    """A campaign's program as shown: its name, and its id now where the id the campaign names moved; a damaged one
+    (indexed_programs' DamagedData) as such, with what to do."""
+    from affiliate_matrix.errors import DamagedData
+
+    if isinstance(program, DamagedData):
+        return f"name not known: {program}"
+    moved = f" (moved to {program.id})" if program.id != program_id else ""
+    return f"{program.name}{moved}"
 
 
 @campaigns_app.command("show")

@@ -98,7 +98,7 @@ def changes(
     from affiliate_matrix.cli.views import fitted, print_damaged, value_text
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.handlers import programs as api
-    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, program_names
 
     args = MultiDict([("limit", str(limit)), *([("since", since)] if since is not None else []),
                       *(("program_id", p) for p in program or []), *(("field", f) for f in field or []),
@@ -107,8 +107,8 @@ def changes(
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):  # (a fresh data dir has neither yet)
         rt.index.ensure_index(spec)
     feed = api.changes(rt, args)  # checked as the API checks it: a 400's words, exit 2
-    names = {pid: doc.get("name") for pid, doc in rt.index.get_many(
-        PROGRAMS_INDEX.name, [item["program_id"] for item in feed["items"]]).items()}
+    damaged_programs: list[dict] = []  # a change of one listed, its name not known (—), the program named below
+    names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged_programs)
     rows = [[escape(cell) for cell in (
         item["recorded_at"][:16].replace("T", " "), item["change"],
         f"{names.get(item['program_id']) or '—'} ({item['program_id']})",
@@ -126,6 +126,7 @@ def changes(
     console.print(fitted(console, title, [("recorded (UTC)", 0), ("change", 1), ("program", 0), ("fields", 0),
                                           ("source", 2)], rows, whole=("program",)))
     print_damaged(console, feed.get("errors", []))  # a damaged delta, left out of the feed
+    print_damaged(console, damaged_programs)
 
 
 @commands.command()

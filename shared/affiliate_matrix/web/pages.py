@@ -7,7 +7,7 @@ from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers.search_params import checked_filter
-from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
+from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, category_label, once, url
@@ -102,10 +102,11 @@ def merchant_page(rt, key: str) -> dict:
 def changes_page(rt, args: MultiDict) -> dict:
     """The change feed (a bare date in `since`, what a date field sends, is that day's midnight UTC, as in the API)."""
     feed = api.changes(rt, args)
-    # a change names its program by id: the page shows its name (the page's programs, read in one request)
-    programs = rt.index.get_many(PROGRAMS_INDEX.name, [item["program_id"] for item in feed["items"]])
-    names = {program_id: doc.get("name") for program_id, doc in programs.items()}
-    return {"args": args, "feed": feed, "tracked": TRACKED, "names": names}
+    # a change names its program by id: the page shows its name (the page's programs, read in one request), a damaged
+    # program's change by its id, the damage said as a list says it
+    damaged: list[dict] = []
+    names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged)
+    return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged}
 
 
 def graph_page(rt, args: MultiDict) -> dict:
