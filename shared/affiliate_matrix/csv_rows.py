@@ -21,12 +21,18 @@ def rows(reader) -> Iterator[tuple[int, object]]:
             return
         except csv.Error as exc:
             if str(exc).startswith("new-line character seen in unquoted field"):  # its advice is to Python's open()
-                raise InvalidInput(f"line {start}: a carriage return alone outside quotes: lines must end in LF or "
-                                   "CRLF (a CSV saved for the old Mac OS ends them in CR alone; save it as CSV "
-                                   "UTF-8), and a cell holding a line break must be quoted") from None
+                raise InvalidInput(f"line {start}: " + cr_alone("outside quotes", "CSV UTF-8") +
+                                   ", and a cell holding a line break must be quoted") from None
             raise InvalidInput(f"line {start}: {exc}") from None
         yield start, row
 
+
+
+def cr_alone(where: str, save_as: str) -> str:
+    """What is wrong with an imported file whose lines end in a carriage return alone (one saved for the old Mac OS),
+    which the readers, splitting lines at LF, took for one line: CSV and JSON Lines name it alike."""
+    return (f"a carriage return alone {where}: lines must end in LF or CRLF (a file saved for the old Mac OS ends them "
+            f"in CR alone; save it as {save_as})")
 
 
 def not_utf8(number: int, at: int, byte: int) -> InvalidInput:

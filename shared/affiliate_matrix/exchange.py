@@ -31,7 +31,7 @@ from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
-from affiliate_matrix.csv_rows import not_utf8, rows as csv_rows
+from affiliate_matrix.csv_rows import cr_alone, not_utf8, rows as csv_rows
 from affiliate_matrix.errors import DamagedData, ImportIncomplete, InvalidInput
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, programs_of, to_document
 from affiliate_matrix.search import SearchQuery
@@ -316,7 +316,10 @@ def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
     if fmt == "jsonl":
         for number, line in enumerate(_lines(handle), 1):
             if line.strip():
-                yield number, _json_object(line)
+                record = _json_object(line)
+                if "__error__" in record and "\r" in line.rstrip("\r\n"):  # lines ending in CR alone, read as one
+                    record = {"__error__": cr_alone("between records", "JSON Lines with LF line endings")}
+                yield number, record
         return
     csv.field_size_limit(MAX_LINE)  # a cell may be a long JSON column (the default, 128 KiB, is process-wide)
     reader = csv.DictReader(_lines(handle))
@@ -510,10 +513,21 @@ def unflat(row: dict) -> dict:
         if isinstance(value, str) and kinds().get(key) in ("json", "money", "texts"):
             try:
                 value = json.loads(value)
-            except (ValueError, RecursionError):
-                pass  # left as text: validation names the field
+            except (ValueError, RecursionError) as exc:
+                if value.lstrip()[:1] in ("[", "{"):  # meant as JSON (a list, an object) and broken: say so
+                    return {"__error__": f"{key}: the cell's JSON cannot be read ({_json_fault(exc)})"}
+                # other text is left as it is: validation names the field
         out[key] = value
     return out
+
+
+def _json_fault(exc: Exception) -> str:
+    """What json.loads found wrong with a cell, placed in the cell: its own "line 1 column 9" reads as the file's."""
+    if isinstance(exc, json.JSONDecodeError):
+        what = exc.msg.removesuffix(" at")  # "Invalid control character at": which one (a NUL) is worth naming
+        which = f" U+{ord(exc.doc[exc.pos]):04X}" if what == "Invalid control character" else ""
+        return f"{what}{which} at character {exc.pos + 1} of the cell"
+    return "nested too deep" if isinstance(exc, RecursionError) else str(exc)[:200]
 
 
 @dataclass

@@ -358,9 +358,9 @@ class PoliteClient:
         the host asked for (space_host)."""
         return max(self.interval, self.slower.get(target_of(url)[1:], 0.0))
 
-    def request(self, method: str, url: str, **options) -> Response:
+    def request(self, method: str, url: str, *, up_to: int | None = None, **options) -> Response:
         """One request, retried as the module says. Raises FetchError (GaveUp, CredentialsRefused) when
-        no answer worth having came; any other status is the caller's to judge."""
+        no answer worth having came; any other status is the caller's to judge. `up_to`: as send's."""
         from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
         request = self.build(method, url, **options)
@@ -371,12 +371,13 @@ class PoliteClient:
             nonlocal attempts
             attempts += 1
             try:
-                response = self.send(request, waited=waited)
+                response = self.send(request, waited=waited, up_to=up_to)
             except NoAnswer as exc:
                 raise _Again(exc) from None
             if response.status in self.refused_statuses:
                 raise CredentialsRefused(f"{label}: HTTP {response.status}, the connection's credentials were refused")
-            answer = Response(response.url, response.status, response.headers, response.body, attempts)
+            answer = Response(response.url, response.status, response.headers, response.body, attempts,
+                              response.cut_short)
             if response.status not in self.retry_statuses or self.settled(response):
                 return answer
             wait = retry_after_seconds(response.headers.get("retry-after"), self.wall_clock)

@@ -76,7 +76,8 @@ def test_json_nested_past_the_parsers_depth_is_an_error_of_its_line(tmp_path, ta
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    assert re.search(r"line \d+: categories: Input should be a valid list", refused(target, path, "csv"))
+    assert re.search(r"line \d+: categories: the cell's JSON cannot be read \(nested too deep\)",
+                     refused(target, path, "csv"))
 
 
 def test_a_cell_over_the_csv_modules_default_limit_round_trips(tmp_path, target):
@@ -133,6 +134,37 @@ def test_a_csv_whose_lines_end_in_a_carriage_return_alone_is_refused_in_words(tm
     said = refused(target, path, "csv")
     assert "line 1: a carriage return alone outside quotes: lines must end in LF or CRLF" in said
     assert "universal-newline" not in said
+
+
+def test_a_json_lines_file_whose_lines_end_in_a_carriage_return_alone_is_refused_naming_the_line_endings(tmp_path,
+                                                                                                         target):
+    """Lines ending in CR alone are one line to the reader, refused as "line 1: the record is not JSON (Extra data …)",
+    which says nothing of the line endings: named as the CSV import names them."""
+    lines = exported(tmp_path, "jsonl", synthetic_programs(3)).decode().splitlines()
+    path = tmp_path / "mac.jsonl"
+    path.write_bytes("\r".join(lines).encode() + b"\r")
+    said = refused(target, path, "jsonl")
+    assert "line 1: a carriage return alone between records: lines must end in LF or CRLF" in said
+    assert "Extra data" not in said
+    path.write_bytes("\r\n".join(lines).encode() + b"\r\n")  # CRLF is read
+    import_programs(target, path, "jsonl")
+    assert len(list(programs(target.index))) == 3
+
+
+def test_a_csv_cell_of_json_holding_a_nul_is_refused_saying_its_json_is_broken(tmp_path, target):
+    """A NUL inside a cell's JSON string (unescaped, as JSON forbids) was refused as "networks: Input should be a valid
+    list", as though the cell held no list: the cell's JSON is named as broken, and where."""
+    rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))
+    rows[1]["networks"] = rows[1]["networks"].replace('"', '"\0', 1)
+    path = tmp_path / "nul.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    said = refused(target, path, "csv")
+    assert re.search(r"line \d+: networks: the cell's JSON cannot be read \(Invalid control character U\+0000 at "
+                     r"character 4 of the cell\)", said), said
+    assert "valid list" not in said
 
 
 @pytest.mark.parametrize("content", [b"not parquet at all", b"PAR1" + b"\0" * 64 + b"PAR1"])

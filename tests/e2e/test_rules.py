@@ -216,6 +216,48 @@ def test_an_action_in_flight_posts_to_the_webhook_the_rule_has_when_it_runs(rt, 
     assert [a["outcome"] for a in activations(rt)] == ["done"]
 
 
+@pytest.mark.parametrize("body", [b"<html>" + b"x" * (6 * 2**20) + b"</html>",  # past the 5 MB cap, declared
+                                  (b"x" * 2**20 for _ in range(6))])  # streamed, its length unsaid
+def test_a_webhook_answering_2xx_with_a_body_past_the_cap_is_recorded_as_posted(rt, broker, body):
+    """The POST went out and the webhook said 200, but its answer's body was past the client's 5 MB cap: the action was
+    recorded as failed, "webhook not posted". Only the body's opening is read (Slack's word fits in it)."""
+    webhook = Loopback(lambda request: (200, {"Content-Type": "text/html"}, body))
+    save_rule(rt.store, raise_rule(webhook.url + "/services/T0/B0/s3cr3t"), create=True)
+    assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    assert len(webhook.requests) == 1
+    [activation] = activations(rt)
+    assert (activation["outcome"], activation["detail"]) == ("done", "posted (200)"), activation
+
+
+def test_a_webhook_refusing_with_a_long_body_is_refused_without_reading_it_whole(rt, broker):
+    """A refusal whose body is past what is read names no word of it (it could be cut mid-word)."""
+    webhook, action = fire_at(rt, broker, "/services/T0/B0/s3cr3t", (404, b"no_service" + b" " * 2000 + b"x"))
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    [activation] = activations(rt)
+    assert activation["outcome"] == "failed" and activation["detail"].endswith("webhook answered HTTP 404")
+
+
+def test_a_rule_stored_with_credentials_in_its_webhook_url_still_posts_and_never_shows_the_password(rt, broker,
+                                                                                                 capsys):
+    """Such a URL is refused when a rule is written now (test_rules_hostile); one stored before still loads and posts
+    as it did (user:password@ as Basic auth), the password in no event, log line or activation."""
+    webhook, action = fire_at(rt, broker, "/hook", (200, b"ok"))
+    rule, etag = load_rule(rt.store, "gaming-commission-up")
+    userinfo = webhook.url.replace("http://", "http://amx:s3cr3t-pw@")
+    save_rule(rt.store, raise_rule(userinfo + "/hook"), if_match=etag)
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    [request] = webhook.requests
+    assert request.headers["authorization"] == "Basic YW14OnMzY3IzdC1wdw=="  # amx:s3cr3t-pw
+    [activation] = activations(rt)
+    assert activation["outcome"] == "done"
+    assert "s3cr3t-pw" not in json.dumps(action) + json.dumps(activation) + "".join(capsys.readouterr())
+
+
 def test_a_rule_disabled_by_hand_keeps_its_persons_reason_when_its_webhook_is_then_refused_for_good(rt, broker):
     """A rule a person disabled (its reason theirs) while its action was in flight had that reason overwritten by the
     webhook's refusal: the rule was disabled already, so nothing is written and the person's reason stands."""

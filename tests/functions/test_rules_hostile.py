@@ -529,6 +529,31 @@ def test_a_webhook_at_a_non_public_address_is_refused_when_the_rule_is_written(e
     assert triggers.post("/rules", json=loopback, headers=env["admin"]).status_code == 201
 
 
+@pytest.mark.parametrize("url", ["https://amx:s3cr3t@hooks.example.com/services/T0/B0/x",
+                                 "https://s3cr3t@hooks.example.com/services/T0/B0/x"])
+def test_a_webhook_url_with_credentials_is_refused_when_the_rule_is_written(env, tmp_path, url):
+    """user:password@ in a webhook's URL was stored in the rule and sent as Basic auth: a password kept outside the
+    secret store, shown whole to every admin token. It is refused naming the fix, without repeating it; a rule stored
+    with one before still loads, its read token shown the host alone."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    rule = {"id": "with-password", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": url}}}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert refused.status_code == 400 and "s3cr3t" not in refused.get_data(as_text=True)
+    assert refused.json["error"]["message"].startswith("action.params.webhook_url: holds credentials (user:password@)")
+    assert "whose secret is its path" in refused.json["error"]["message"]
+    save_rule(Runtime("test", Settings(data_dir=tmp_path)).store, Rule.model_validate(rule), create=True)
+    for answer in (triggers.get("/rules", headers=env["read"]), triggers.get("/rules/with-password", headers=env["read"])):
+        assert answer.status_code == 200 and "s3cr3t" not in answer.get_data(as_text=True)
+    assert triggers.get("/rules/with-password", headers=env["read"]).json["action"]["params"]["webhook_url"] == \
+        "https://hooks.example.com/…"
+
+
 @pytest.mark.parametrize("rule_id", ["Règle-1", "gaming up", "-up", "a" * 64])
 def test_a_rule_id_is_refused_in_words_not_as_a_pattern(env, rule_id):
     """A rule id with a capital, an accent or a space was refused as "id: String should match pattern

@@ -17,6 +17,9 @@ log = get_logger()
 _ACTIVATION_KEY = re.compile(r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
 _ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
 _SLACK_ERROR = re.compile(rb"[a-z][a-z_]{0,63}")  # an incoming webhook's error answer, as Slack documents them
+# Of a webhook's answer only its opening is read: its status says whether it posted, and Slack's word fits well within
+# it. A longer body (a receiver's page of HTML, past the client's cap too) is cut there, not a failure of the post.
+WEBHOOK_ANSWER_READ = 1024
 # Slack's answers saying the webhook will never post again as it is: it was removed or disabled (no_service), its token
 # revoked (invalid_token), its channel deleted or archived (api.slack.com/changelog/2016-05-17-changes-to-errors-for-
 # incoming-webhooks). Only a person can mend that (a new webhook URL, the channel restored).
@@ -126,7 +129,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
                           max_retry_after=30.0,
                           attempts=3 if "Idempotency-Key" in headers else 1, redact=True, headers=headers, **pacing)
     try:
-        answer = client.request("POST", url, json=body)
+        answer = client.request("POST", url, json=body, up_to=WEBHOOK_ANSWER_READ)
     except GaveUp as exc:  # still 429 or 5xx, or asked to wait longer than we wait: the bus redelivers it
         answer = exc.response
     except NoAnswer as exc:  # unreachable, timed out: the bus redelivers later
@@ -138,7 +141,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     status = answer.status
     # Slack says why in a word (no_service: the webhook was removed; channel_not_found, invalid_payload, ...); only
     # such a word is repeated, never whatever else a receiver answers.
-    word = answer.body.strip()
+    word = b"" if answer.cut_short else answer.body.strip()
     why = f" ({word.decode()})" if _SLACK_ERROR.fullmatch(word) else ""
     if status == 429 or status >= 500:
         raise BackendUnavailable(f"webhook answered HTTP {status}{why}")

@@ -172,6 +172,8 @@ def checked(rule: Rule) -> Rule:
                            f"trigger, so with a cool-down of {rule.cooldown_s} s it could set itself off without end; "
                            f"give cooldown_s of at least {LOOP_COOLDOWN_S}")
     if "webhook_url" in rule.action.params:  # as the notify action will read it (netguard), else it never posts
+        from urllib.parse import urlsplit
+
         from affiliate_matrix.errors import FetchError
         from affiliate_matrix.netguard import written_refusal
 
@@ -183,6 +185,12 @@ def checked(rule: Rule) -> Rule:
         if kind:
             raise InvalidInput(f"action.params.webhook_url: its host is a non-public address ({kind}), which the "
                                "notify action never posts to")
+        # user:password@ was sent as Basic auth: a password kept in the rule, outside the secret store, and shown
+        # whole to an admin token (`amx rules show`). A rule stored with one before still loads and posts as it did.
+        if "@" in urlsplit(str(rule.action.params["webhook_url"])).netloc:
+            raise InvalidInput("action.params.webhook_url: holds credentials (user:password@), which would be kept in "
+                               "the rule outside the secret store; the notify action sends none of its own: give a "
+                               "webhook whose secret is its path, as Slack's is (https://hooks.slack.com/services/…)")
     text = rule.action.params.get("text")
     known = placeholders(rule.trigger)
     if unknown := [name for name in PLACEHOLDER.findall(str(text or "")) if name not in known]:
