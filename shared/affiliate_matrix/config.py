@@ -100,7 +100,8 @@ HELD = {
     "affiliate_matrix.secrets.settings.VaultSettings": (
         "vault_addr", "vault_token", "vault_kv_mount", "vault_role", "vault_jwt_path", "vault_token_ttl_s",
         "secret_cache_ttl_s"),
-    "affiliate_matrix.retention_settings.RetentionSettings": ("retention_days", "retention_dead_letters_days"),
+    "affiliate_matrix.retention_settings.RetentionSettings": (
+        "retention_days", "retention_dead_letters_days", "retention_discovery_seen_days"),
     "affiliate_matrix.fetch_settings.FetchSettings": ("allow_loopback_fetch", "crawl_time_limit_s", "user_agent"),
     "affiliate_matrix.budget.settings.BudgetSettings": (
         "budget_daily_total", "budget_currency", "budget_strategy", "budget_metric", "budget_history_days",

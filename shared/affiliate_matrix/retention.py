@@ -22,6 +22,7 @@ removed its mark left it for good."""
 from datetime import UTC, datetime, timedelta
 
 from affiliate_matrix.connections import sweep_deletion_marks
+from affiliate_matrix.discovery import SEEN
 from affiliate_matrix.errors import ConfigError, NotFoundError
 from affiliate_matrix.events import DEAD_LETTERS
 from affiliate_matrix.observability import get_logger
@@ -69,6 +70,8 @@ def apply(rt, now: datetime | None = None) -> dict[str, int]:
         recorded_before = now - timedelta(days=kept["activations"])
         deleted["activation_records"] = sum(rt.store.remove_before(prefix, recorded_before)
                                             for prefix in ACTIVATION_RECORDS)
+    deleted["discovery_seen"] = rt.store.remove_before(
+        SEEN, now - timedelta(days=rt.settings.retention_discovery_seen_days))
     deleted["deletion_marks"] = sweep_deletion_marks(rt.store)
     deleted["tombstones"] = rt.store.remove_tombstones(now - timedelta(days=min(kept.values()))) if kept else 0
     log.info("retention.done", **{f"deleted_{k}": v for k, v in deleted.items()})

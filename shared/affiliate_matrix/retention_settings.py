@@ -16,6 +16,10 @@ class RetentionSettings(BaseSettings):
     retention_dead_letters_days: int = Field(30, ge=1, le=3650,
                                              description="Days a dead letter (dead-letters/ in the store, up to 4 MB "
                                                          "each) is kept, from when it was parked (the daily retention job).")
+    retention_discovery_seen_days: int = Field(
+        180, ge=1, le=36_500,
+        description="Days discovery remembers it judged a site (discovery/seen/ in the store), from the judgement: "
+                    "past it, a search that finds the site again has it judged again (the daily retention job).")
 
     def __init__(self, **values):
         from_variables(self, values)

@@ -21,7 +21,8 @@ def test_old_documents_go_and_recent_ones_stay(tmp_path):
     docs = [metric("m", i, {"n": str(i)}, NOW - timedelta(days=i), f"d{i}") for i in range(60)]
     rt.index.bulk_upsert(METRICS_INDEX.name, docs, refresh=True)
     # 30 days old and older go; no deltas index yet; the local store leaves no tombstones
-    assert apply(rt, NOW) == {"metrics": 30, "deltas": 0, "dead_letters": 0, "deletion_marks": 0, "tombstones": 0}
+    assert apply(rt, NOW) == {"metrics": 30, "deltas": 0, "dead_letters": 0, "discovery_seen": 0, "deletion_marks": 0,
+                              "tombstones": 0}
     kept = rt.index.search(METRICS_INDEX.name, SearchQuery(size=100)).hits
     assert sorted(int(h.doc["value"]) for h in kept) == list(range(30))
 
@@ -68,6 +69,30 @@ def test_dead_letters_are_kept_for_their_window_from_when_they_were_parked(tmp_p
     assert apply(shorter, NOW)["dead_letters"] == 1 and list(rt.store.list("dead-letters/")) == []
 
 
+def test_discovery_forgets_a_judged_site_after_its_window_and_judges_it_again(tmp_path):
+    """Discovery's decisions (discovery/seen/, a site each) were kept for good: the store grew with every site a
+    search ever returned, and a site without a program when judged was skipped for ever. The retention job forgets
+    those judged more than AMX_RETENTION_DISCOVERY_SEEN_DAYS (180) ago, by the date the store recorded; a later run
+    then judges the site again. The review list, for people, stays."""
+    import json
+    import os
+
+    from affiliate_matrix.discovery.run import judged_domains, review_key, seen_key
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="queries=30"))
+    assert rt.settings.retention_discovery_seen_days == 180
+    ages = {seen_key("old-shop.example"): 181, seen_key("new-shop.example"): 179, review_key("old-shop.example"): 400}
+    for key, days in ages.items():
+        rt.store.put(key, json.dumps({"domain": key.rpartition("/")[2].removesuffix(".json")}).encode(),
+                     content_type="application/json")
+        judged = (NOW - timedelta(days=days)).timestamp()
+        os.utime(rt.store.root / key, (judged, judged))
+    assert judged_domains(rt, ["old-shop.example", "new-shop.example"]) == {"old-shop.example", "new-shop.example"}
+    assert apply(rt, NOW)["discovery_seen"] == 1
+    assert judged_domains(rt, ["old-shop.example", "new-shop.example"]) == {"new-shop.example"}
+    assert rt.store.head(review_key("old-shop.example")) is not None
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path, monkeypatch):
     """The search port each index's retention runs on (the retention job's delete_before and the index's version)."""
@@ -106,7 +131,8 @@ def test_deltas_not_yet_migrated_to_v2_go_by_when_they_were_observed(tmp_path, b
     rt.index.bulk_upsert("deltas", [{"id": f"d{i}", "at": (NOW - timedelta(days=i)).isoformat(), "delta": {}}
                                     for i in (1, 40)], refresh=True)
     rt.index.bulk_upsert(METRICS_INDEX.name, [metric("m", 1, {}, NOW - timedelta(days=40), "old")], refresh=True)
-    assert apply(rt, NOW) == {"deltas": 1, "metrics": 1, "dead_letters": 0, "deletion_marks": 0, "tombstones": 0}
+    assert apply(rt, NOW) == {"deltas": 1, "metrics": 1, "dead_letters": 0, "discovery_seen": 0, "deletion_marks": 0,
+                              "tombstones": 0}
 
 
 def test_deletion_marks_go_once_their_connection_is_no_longer_stored_as_it_was_marked(tmp_path):

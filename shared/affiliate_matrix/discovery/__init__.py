@@ -9,6 +9,10 @@ A run's report is defined here, light, because the discover API declares its ans
 
 from dataclasses import dataclass, field
 
+# Where a run's decisions are kept, a site each (run.seen_key): the sites judged, skipped by later runs until the
+# retention job forgets a decision (AMX_RETENTION_DISCOVERY_SEEN_DAYS), so a site without a program then is judged again.
+SEEN = "discovery/seen/"
+
 
 @dataclass
 class DiscoveryReport:

@@ -14,7 +14,7 @@ from pydantic import HttpUrl, TypeAdapter, ValidationError
 
 from affiliate_matrix import taxonomy
 from affiliate_matrix.crawl import time_budget
-from affiliate_matrix.discovery import DiscoveryReport
+from affiliate_matrix.discovery import SEEN, DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
 from affiliate_matrix.discovery.validate import Verdict, classify
@@ -316,7 +316,7 @@ def _decision_for(rt, key: str, domain: str) -> bool:
 
 
 def seen_key(domain: str) -> str:
-    return f"discovery/seen/{domain_key(domain)}.json"
+    return f"{SEEN}{domain_key(domain)}.json"
 
 
 def review_key(domain: str) -> str:
