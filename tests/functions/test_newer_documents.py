@@ -131,6 +131,29 @@ def test_a_sync_record_a_newer_build_wrote_is_read_and_moved_on_keeping_its_fiel
     assert stored["status"] == "running" and stored["newer_field"] == NEWER["newer_field"]
 
 
+def test_a_scheduled_sync_record_a_newer_build_wrote_keeps_its_fields_when_requested_again(admin_env):
+    """A tick delivered again over a scheduled sync whose publish had failed wrote a fresh record over the stored one,
+    dropping what a newer build had stored in it."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.sync_requests import request_sync
+
+    rt, admin, app = admin_env["rt"], admin_env["admin"], client("connections")
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: None)  # a scrape function takes the request (and holds it)
+    assert app.post("/connections", json={"id": "c1", "source": "affiliateprograms"}, headers=admin).status_code == 201
+    connection, tick = load_connection(rt.store, "c1")[0], datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    sync_id = request_sync(rt, connection, tick=tick).id
+    key = f"syncs/{sync_id}.json"
+    failed = {**json.loads(rt.store.get(key).data), "status": "failed", "errors": ["not published"]}
+    put_json(rt, key, {**failed, **NEWER})  # its publish failed, as a newer build records it
+    again = request_sync(rt, connection, tick=tick)
+    stored = json.loads(rt.store.get(key).data)
+    assert again.id == sync_id and (stored["status"], stored["errors"]) == ("queued", []) and stored["published_at"]
+    assert stored["newer_field"] == NEWER["newer_field"]
+
+
 def test_the_log_of_newer_fields_is_bounded_and_a_request_body_stays_strict(admin_env, capsys):
     from affiliate_matrix.documents import NEWER_FIELDS_LOGGED, load_document
     from affiliate_matrix.rules.model import Rule
