@@ -283,3 +283,23 @@ def test_a_key_record_with_a_known_field_of_the_wrong_type_is_still_damaged(admi
         load_record(rt, KEY_PATH)
     damaged = []
     assert records(rt, damaged) == [] and len(damaged) == 1
+
+
+def test_a_key_added_again_over_a_revoked_record_a_newer_build_wrote_keeps_its_fields(admin_env):
+    """amx keys add over a revoked key wrote a record made anew over the stored one, dropping what a newer build had
+    stored in it."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.keys import load_record, revoke
+
+    rt = admin_env["rt"]
+    rt.secrets.write(KEY_PATH, {"api_token": "k3y-never-logged"}, cas=0)
+    put_json(rt, f"keys/records/{KEY_PATH}.json", {**KEY_RECORD, **NEWER})
+    revoke(rt, KEY_PATH)
+    added = CliRunner().invoke(amx, ["keys", "add", KEY_PATH, "--rotation", "manual"],
+                               input='{"api_token": "an0ther-k3y"}')
+    assert added.exit_code == 0, (added.output, added.exception)
+    assert load_record(rt, KEY_PATH)[0].revoked_at is None
+    stored = json.loads(rt.store.get(f"keys/records/{KEY_PATH}.json").data)
+    assert stored["created_at"] != KEY_RECORD["created_at"] and stored["newer_field"] == NEWER["newer_field"]
