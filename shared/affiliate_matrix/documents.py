@@ -63,7 +63,7 @@ def with_newer_fields(model: type[BaseModel], data: bytes, refused: ValidationEr
     if not issubclass(model, Document) or not unknown or len(unknown) < refused.error_count():
         raise refused
     try:
-        document = json.loads(data)  # what pydantic has just parsed: bounded by the object's size
+        document = model.current_shape(json.loads(data))  # what pydantic has just parsed: bounded by the object's size
     except (ValueError, RecursionError):
         raise refused from None
     aside: dict[tuple, dict] = {}

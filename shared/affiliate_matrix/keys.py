@@ -34,7 +34,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 
 from affiliate_matrix.connections import Connection, key_record_key, mark_healthy, update_connection
-from affiliate_matrix.documents import load_document, stored_json
+from affiliate_matrix.documents import load_document, rewritten, stored_json
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Document, UtcDatetime
@@ -130,8 +130,9 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
         raise InvalidInput(f"connection {other.id!r} (source {other.source!r}) reads the key at {record.path!r}: "
                            f"a key of source {record.owner_source!r} cannot be added there; add it at a path of its "
                            f"own, or as source {other.source!r}'s")
-    revoked = _revoked_etag(rt, record.path)
+    revoked, revoked_etag = _revoked_record(rt, record.path)
     if revoked is not None:
+        record = rewritten(record, revoked)  # what a newer build stored in the record is kept
         _write_over_revoked(rt, record.path, data)
         for connection in dependents(rt, record.path):  # before the record: an add run again gets here again
             _mark_healthy_again(rt, connection.id, _revoked_reason(record.path))
@@ -145,7 +146,7 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
                                     ) from None
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
-    save_record(rt, record, revoked, create=revoked is None)
+    save_record(rt, record, revoked_etag, create=revoked is None)
     custom = {"rotation": record.rotation, "owner_source": record.owner_source,
               "expires_at": record.expires_at.isoformat()}
     rt.secrets.set_custom_metadata(record.path, {k: v for k, v in custom.items() if v})  # Vault refuses empty values
@@ -176,13 +177,13 @@ def check_rotation(record: KeyRecord):
     return source, hook
 
 
-def _revoked_etag(rt, path: str) -> str | None:
-    """The ETag of the record of a revoked key at `path`, or None (no record, or a key in use)."""
+def _revoked_record(rt, path: str) -> tuple[KeyRecord | None, str | None]:
+    """The record of a revoked key at `path` and its ETag, or (None, None) (no record, or a key in use)."""
     try:
         record, etag = load_record(rt, path)
     except NotFoundError:
-        return None
-    return etag if record.revoked_at else None
+        return None, None
+    return (record, etag) if record.revoked_at else (None, None)
 
 
 def _write_over_revoked(rt, path: str, data: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, skip_reason, stored_connections,
                                           update_connection)
-from affiliate_matrix.documents import load_document, stored_json
+from affiliate_matrix.documents import load_document, rewritten, stored_json
 from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError, NotFoundError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Document, UtcDatetime
@@ -82,6 +82,7 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
         if never_published and skipped is None:  # its publish never came: published below
             sync = stored
         else:  # requested again, or skipped now (the connection marked unhealthy since)
+            sync = rewritten(sync, stored)  # what a newer build stored in the record is kept
             try:
                 etag = rt.store.put(sync_key(sync.id), stored_json(sync),
                                     content_type="application/json", if_match=etag)

@@ -131,6 +131,29 @@ def test_a_sync_record_a_newer_build_wrote_is_read_and_moved_on_keeping_its_fiel
     assert stored["status"] == "running" and stored["newer_field"] == NEWER["newer_field"]
 
 
+def test_a_scheduled_sync_record_a_newer_build_wrote_keeps_its_fields_when_requested_again(admin_env):
+    """A tick delivered again over a scheduled sync whose publish had failed wrote a fresh record over the stored one,
+    dropping what a newer build had stored in it."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.sync_requests import request_sync
+
+    rt, admin, app = admin_env["rt"], admin_env["admin"], client("connections")
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: None)  # a scrape function takes the request (and holds it)
+    assert app.post("/connections", json={"id": "c1", "source": "affiliateprograms"}, headers=admin).status_code == 201
+    connection, tick = load_connection(rt.store, "c1")[0], datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    sync_id = request_sync(rt, connection, tick=tick).id
+    key = f"syncs/{sync_id}.json"
+    failed = {**json.loads(rt.store.get(key).data), "status": "failed", "errors": ["not published"]}
+    put_json(rt, key, {**failed, **NEWER})  # its publish failed, as a newer build records it
+    again = request_sync(rt, connection, tick=tick)
+    stored = json.loads(rt.store.get(key).data)
+    assert again.id == sync_id and (stored["status"], stored["errors"]) == ("queued", []) and stored["published_at"]
+    assert stored["newer_field"] == NEWER["newer_field"]
+
+
 def test_the_log_of_newer_fields_is_bounded_and_a_request_body_stays_strict(admin_env, capsys):
     from affiliate_matrix.documents import NEWER_FIELDS_LOGGED, load_document
     from affiliate_matrix.rules.model import Rule
@@ -176,9 +199,10 @@ RUN_DAY = "2026-11-12"
 RUN_KEY = f"budget/runs/{RUN_DAY}.json"
 
 
-def stored_run_with(tmp_path, env, **changes):
+def stored_run_with(tmp_path, env, one_part=False, **changes):
     """A day's run stored by the budget function, then written again as a newer build writes it: a field of its own
-    and one in an allocation (or `changes`)."""
+    and one in an allocation (or `changes`). `one_part`: in the format of a build before runs had parts (`request`
+    and `result` at its top), as such a run is found written again by a newer build."""
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import Runtime
 
@@ -190,6 +214,8 @@ def stored_run_with(tmp_path, env, **changes):
     assert app.post("/allocations", json={"day": RUN_DAY}, headers=env["admin"]).status_code == 201
     run = json.loads(rt.store.get(RUN_KEY).data)
     run["parts"][0]["result"]["allocations"][0]["newer_stat"] = 7
+    if one_part:
+        run |= run.pop("parts")[0]
     put_json(rt, RUN_KEY, {**run, **NEWER, **changes})
     return app, rt
 
@@ -217,8 +243,9 @@ def test_an_allocation_run_a_newer_build_wrote_is_read_paced_and_replaced_keepin
     assert "document.damaged" not in logged and "v4lue-never-logged" not in logged
 
 
-def test_an_allocation_run_with_a_known_field_of_the_wrong_type_is_still_damaged(env, tmp_path):
-    app, _ = stored_run_with(tmp_path, env, revision="two")
+@pytest.mark.parametrize("one_part", [False, True])
+def test_an_allocation_run_with_a_known_field_of_the_wrong_type_is_still_damaged(env, tmp_path, one_part):
+    app, _ = stored_run_with(tmp_path, env, one_part, revision="two")
     read = app.get(f"/allocations/{RUN_DAY}", headers=env["read"])
     assert read.status_code == 500 and read.get_json()["error"]["code"] == "damaged_data"
     assert "revision: " in read.get_json()["error"]["message"] and RUN_KEY in read.get_json()["error"]["message"]
@@ -260,3 +287,44 @@ def test_a_key_record_with_a_known_field_of_the_wrong_type_is_still_damaged(admi
         load_record(rt, KEY_PATH)
     damaged = []
     assert records(rt, damaged) == [] and len(damaged) == 1
+
+
+def test_a_key_added_again_over_a_revoked_record_a_newer_build_wrote_keeps_its_fields(admin_env):
+    """amx keys add over a revoked key wrote a record made anew over the stored one, dropping what a newer build had
+    stored in it."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.keys import load_record, revoke
+
+    rt = admin_env["rt"]
+    rt.secrets.write(KEY_PATH, {"api_token": "k3y-never-logged"}, cas=0)
+    put_json(rt, f"keys/records/{KEY_PATH}.json", {**KEY_RECORD, **NEWER})
+    revoke(rt, KEY_PATH)
+    added = CliRunner().invoke(amx, ["keys", "add", KEY_PATH, "--rotation", "manual"],
+                               input='{"api_token": "an0ther-k3y"}')
+    assert added.exit_code == 0, (added.output, added.exception)
+    assert load_record(rt, KEY_PATH)[0].revoked_at is None
+    stored = json.loads(rt.store.get(f"keys/records/{KEY_PATH}.json").data)
+    assert stored["created_at"] != KEY_RECORD["created_at"] and stored["newer_field"] == NEWER["newer_field"]
+
+
+def test_an_allocation_run_of_the_one_part_format_a_newer_build_wrote_is_read_and_replaced_keeping_its_fields(
+        env, tmp_path):
+    """A run stored before runs had parts (`request` and `result` at its top) is read as a run of that one part; one a
+    newer build had written a field into (within an allocation) was damaged: the field's place, as pydantic named it,
+    was in the part the reading made, not in the document stored."""
+    from datetime import date
+
+    from affiliate_matrix.budget.run import RunResult, load_run
+
+    app, rt = stored_run_with(tmp_path, env, one_part=True)
+    read = app.get(f"/allocations/{RUN_DAY}", headers=env["read"])
+    assert read.status_code == 200, read.get_json()
+    allocation = read.get_json()["parts"][0]["result"]["allocations"][0]
+    assert "newer_field" not in read.get_json() and "newer_stat" not in allocation
+    assert len(load_run(rt.store, date.fromisoformat(RUN_DAY), RunResult).allocated()) == 2
+    replaced = app.post("/allocations", json={"day": RUN_DAY, "replace": True}, headers=env["admin"])
+    assert replaced.status_code == 200 and replaced.get_json()["revision"] == 2
+    stored = json.loads(rt.store.get(RUN_KEY).data)
+    assert stored["revision"] == 2 and stored["newer_field"] == NEWER["newer_field"] and len(stored["parts"]) == 1
