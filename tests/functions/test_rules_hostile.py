@@ -593,6 +593,9 @@ def test_a_rule_stored_with_credentials_in_its_webhook_url_shows_them_to_no_one_
         return
     [warning] = trial.json["warnings"]
     assert warning.startswith("action.params.webhook_url holds credentials") and "auth_key" in warning
+    # written back as shown: refused for what it held, not for the [redacted] in it
+    back = triggers.put("/rules/with-password", json=one.json, headers={**env["admin"], "If-Match": one.headers["ETag"]})
+    assert back.status_code == 400 and "holds credentials" in back.json["error"]["message"], back.json
     for output in outputs:
         assert output.exit_code == 0 and "s3cr3t" not in output.output, output.output
         assert "needs a change" in output.output and "webhook_url holds credentials" in output.output, output.output

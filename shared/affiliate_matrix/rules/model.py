@@ -191,6 +191,12 @@ def checked(rule: Rule) -> Rule:
         from affiliate_matrix.errors import FetchError
         from affiliate_matrix.netguard import written_refusal
 
+        # user:password@ was sent as Basic auth: a password kept in the rule, outside the secret store, and shown
+        # whole to an admin token. A rule stored with one before still loads and posts as it did (rule_warnings). Said
+        # first: a rule read back as shown, [redacted] in its place, is told this, not that its host is unreadable.
+        if url_credentials(str(rule.action.params["webhook_url"])):
+            raise InvalidInput("action.params.webhook_url: holds credentials (user:password@), which would be kept in "
+                               f"the rule outside the secret store: {AUTH_KEY_HOWTO}")
         try:  # an address written as such is judged now, as the action would judge it (a name, when it resolves it);
             # loopback is left to the setting where the action runs
             kind = written_refusal(str(rule.action.params["webhook_url"]), allow_loopback=True)
@@ -199,11 +205,6 @@ def checked(rule: Rule) -> Rule:
         if kind:
             raise InvalidInput(f"action.params.webhook_url: its host is a non-public address ({kind}), which the "
                                "notify action never posts to")
-        # user:password@ was sent as Basic auth: a password kept in the rule, outside the secret store, and shown
-        # whole to an admin token (`amx rules show`). A rule stored with one before still loads and posts as it did.
-        if url_credentials(str(rule.action.params["webhook_url"])):
-            raise InvalidInput("action.params.webhook_url: holds credentials (user:password@), which would be kept in "
-                               f"the rule outside the secret store: {AUTH_KEY_HOWTO}")
     check_auth_header(rule.action.params)
     text = rule.action.params.get("text")
     known = placeholders(rule.trigger)
