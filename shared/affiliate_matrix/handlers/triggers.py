@@ -163,10 +163,14 @@ def warnings(rt, rule: Rule) -> list[str]:
     if "auth_key" in rule.action.params:
         from affiliate_matrix.rules.actions import auth_value
 
+        from affiliate_matrix.errors import AmxError
+
         try:
             auth_value(rt, str(rule.action.params["auth_key"]))
         except InvalidInput as exc:
             found.append(f"action.params.auth_key: {exc}; a firing would fail")
+        except AmxError as exc:  # the store not answering: said, and the dry run given all the same
+            found.append(f"action.params.auth_key: not checked, the secret store did not answer ({type(exc).__name__})")
     return found
 
 
