@@ -255,7 +255,100 @@ def test_a_rule_stored_with_credentials_in_its_webhook_url_still_posts_and_never
     assert request.headers["authorization"] == "Basic YW14OnMzY3IzdC1wdw=="  # amx:s3cr3t-pw
     [activation] = activations(rt)
     assert activation["outcome"] == "done"
-    assert "s3cr3t-pw" not in json.dumps(action) + json.dumps(activation) + "".join(capsys.readouterr())
+    logged = "".join(capsys.readouterr())
+    assert "s3cr3t-pw" not in json.dumps(action) + json.dumps(activation) + logged
+    assert "rule.webhook_credentials_in_url" in logged  # each firing says the rule needs a change
+
+
+def keyed_rule(url: str, **auth) -> Rule:
+    """The raise rule posting to `url` with a secret header (auth_key, auth_header)."""
+    rule = raise_rule(url)
+    return rule.model_copy(update={"action": rule.action.model_copy(update={
+        "params": {**rule.action.params, **auth}})})
+
+
+@pytest.mark.parametrize("auth_header, sent_as", [(None, "authorization"), ("X-Relay-Token", "x-relay-token")])
+def test_a_webhook_key_is_sent_in_its_header_and_its_value_shown_nowhere(rt, broker, capsys, auth_header, sent_as):
+    """A webhook that needs a secret header (a bearer token, a relay's X-…-Token) could not be used: user:password@ is
+    refused, and the notify action sent no header of its own. The rule names a key of the secret store (auth_key) and
+    the header (auth_header, Authorization by default); the action reads the key as it posts, and its value is in no
+    event, activation or log line."""
+    rt.secrets.write("webhooks/relay", {"value": "Bearer t0k3n-relay"})
+    webhook = Receiver(statuses=[200])
+    save_rule(rt.store, keyed_rule(webhook.url + "hook", auth_key="webhooks/relay",
+                                   **({"auth_header": auth_header} if auth_header else {})), create=True)
+    assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    assert not {"auth_key", "auth_header", "webhook_url"} & set(action["data"]["params"])  # read from the rule
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    [request] = webhook.requests
+    assert request.headers[sent_as] == "Bearer t0k3n-relay"
+    [activation] = activations(rt)
+    assert (activation["outcome"], activation["detail"]) == ("done", "posted (200)")
+    assert "t0k3n" not in json.dumps(action) + json.dumps(activation) + "".join(capsys.readouterr())
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_webhook_redirect_never_carries_its_key_to_another_origin(rt, broker, status):
+    """A redirect is not followed (the polite client follows none): its secret header, and the secret path, never
+    reach the origin the Location names. The activation says so, and what to do."""
+    rt.secrets.write("webhooks/relay", {"value": "Bearer t0k3n-relay"})
+    elsewhere = Receiver(statuses=[200])
+    webhook = Loopback(lambda request: (status, {"Location": elsewhere.url + "stolen"}, b""), host="127.0.0.2")
+    save_rule(rt.store, keyed_rule(webhook.url + "/hook", auth_key="webhooks/relay", auth_header="X-Relay-Token"),
+              create=True)
+    assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    with webhook, elsewhere:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    assert [r.headers["x-relay-token"] for r in webhook.requests] == ["Bearer t0k3n-relay"]
+    assert elsewhere.requests == []
+    [activation] = activations(rt)
+    assert activation["outcome"] == "failed" and activation["detail"].endswith(
+        f"webhook answered HTTP {status}, a redirect, not followed: give the webhook's own URL"), activation
+
+
+def test_a_webhook_key_no_header_can_carry_fails_the_post_named_by_its_header_not_its_value(rt, broker, capsys):
+    """A key's value with a line break (written to the store by hand: amx keys add refuses one) cannot be a header's
+    value: nothing is sent, and the outcome names the header, never the value."""
+    rt.secrets.write("webhooks/relay", {"value": "Bearer t0k3n\r\nX-Forged: 1"})
+    webhook = Receiver(statuses=[200])
+    save_rule(rt.store, keyed_rule(webhook.url + "hook", auth_key="webhooks/relay"), create=True)
+    assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    assert webhook.requests == []
+    [activation] = activations(rt)
+    assert activation["outcome"] == "failed" and "the request header 'Authorization' is not a valid" in \
+        activation["detail"], activation
+    assert "t0k3n" not in json.dumps(activation) + "".join(capsys.readouterr())
+
+
+def test_an_action_in_flight_sends_the_key_the_rule_has_with_its_webhook_when_it_runs(rt, broker):
+    """The webhook and its key are read together from the rule as stored when the action runs: a rule given another
+    webhook (and no key) while its action was in flight never sends the first webhook's key to the second; a key
+    removed since fails the post, named, with nothing sent."""
+    rt.secrets.write("webhooks/relay", {"value": "Bearer t0k3n-relay"})
+    first, second = Receiver(statuses=[200]), Receiver(statuses=[200])
+    save_rule(rt.store, keyed_rule(first.url + "hook", auth_key="webhooks/relay"), create=True)
+    assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    _, etag = load_rule(rt.store, "gaming-commission-up")
+    etag = save_rule(rt.store, raise_rule(second.url + "hook"), if_match=etag)
+    with first, second:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+        assert first.requests == [] and "authorization" not in second.requests[0].headers
+        save_rule(rt.store, keyed_rule(first.url + "hook", auth_key="webhooks/relay"), if_match=etag)
+        rt.secrets.destroy("webhooks/relay", [1])
+        again = on_event(rt, commission_delta(rt.program_id, 30, 40, T0 + timedelta(hours=2)))
+        assert again[0]["decision"] == "fired"
+        later = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)][-1]
+        assert deliver(triggers_app(), later, "triggers").status_code == 204
+    assert first.requests == []
+    [outcome] = [a for a in activations(rt) if a["id"] == later["data"]["activation_id"]]
+    assert outcome["outcome"] == "failed" and "no key is stored at 'webhooks/relay'" in outcome["detail"], outcome
 
 
 def test_a_rule_disabled_by_hand_keeps_its_persons_reason_when_its_webhook_is_then_refused_for_good(rt, broker):

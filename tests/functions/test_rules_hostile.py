@@ -1,6 +1,8 @@
 """The triggers function fed hostile rules and events through its real entry points (its HTTP stack, signed
 CloudEvents as the Broker delivers them): decisions judged by the event, a bad rule costing only itself."""
 
+import json
+
 import pytest
 
 from tests.support.apps import function_client
@@ -546,12 +548,128 @@ def test_a_webhook_url_with_credentials_is_refused_when_the_rule_is_written(env,
     refused = triggers.post("/rules", json=rule, headers=env["admin"])
     assert refused.status_code == 400 and "s3cr3t" not in refused.get_data(as_text=True)
     assert refused.json["error"]["message"].startswith("action.params.webhook_url: holds credentials (user:password@)")
-    assert "whose secret is its path" in refused.json["error"]["message"]
+    assert "name it in action.params.auth_key" in refused.json["error"]["message"]
     save_rule(Runtime("test", Settings(data_dir=tmp_path)).store, Rule.model_validate(rule), create=True)
     for answer in (triggers.get("/rules", headers=env["read"]), triggers.get("/rules/with-password", headers=env["read"])):
         assert answer.status_code == 200 and "s3cr3t" not in answer.get_data(as_text=True)
     assert triggers.get("/rules/with-password", headers=env["read"]).json["action"]["params"]["webhook_url"] == \
         "https://hooks.example.com/…"
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://amx:s3cr3t@hooks.example.com/services/T0/B0/x", "https://amx:[redacted]@hooks.example.com/services/T0/B0/x"),
+    ("https://s3cr3t@hooks.example.com/x?a=b", "https://[redacted]@hooks.example.com/x?a=b"),
+    ("https://hooks.example.com/x?a=b@c", "https://hooks.example.com/x?a=b@c")])  # an @ past the host: no credentials
+def test_a_rule_stored_with_credentials_in_its_webhook_url_shows_them_to_no_one_and_is_named_to_change(
+        env, tmp_path, monkeypatch, url, shown):
+    """A rule stored before user:password@ was refused still posts with them (test_rules), but an admin token saw the
+    password whole (GET /rules, GET /rules/{id}, a dry run's would_dispatch), and nothing said the rule needed a change.
+    Every answer shows the URL without them; the dry run's warnings, amx rules list and amx rules show say what to do."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("COLUMNS", "400")
+    triggers = function_client("triggers")
+    rule = {"id": "with-password", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": url}}}
+    save_rule(Runtime("test", Settings(data_dir=tmp_path)).store, Rule.model_validate(rule), create=True)
+    listed = triggers.get("/rules", headers=env["admin"])
+    one = triggers.get("/rules/with-password", headers=env["admin"])
+    trial = triggers.post("/rules/with-password/test", headers=env["admin"],
+                          json={"type": KEY_EXPIRING, "data": {"path": "connections/awin", "days": 7}})
+    for answer in (listed, one, trial):
+        assert answer.status_code == 200 and "s3cr3t" not in answer.get_data(as_text=True), answer.json
+    assert listed.json["items"][0]["action"]["params"]["webhook_url"] == shown
+    assert one.json["action"]["params"]["webhook_url"] == shown
+    assert trial.json["would_dispatch"]["params"]["webhook_url"] == shown
+    outputs = [CliRunner().invoke(app, ["rules", *args]) for args in (["list"], ["show", "with-password"])]
+    if "@c" in url:
+        assert trial.json["warnings"] == [] and not any("needs a change" in o.output for o in outputs)
+        return
+    [warning] = trial.json["warnings"]
+    assert warning.startswith("action.params.webhook_url holds credentials") and "auth_key" in warning
+    # written back as shown: refused for what it held, not for the [redacted] in it
+    back = triggers.put("/rules/with-password", json=one.json, headers={**env["admin"], "If-Match": one.headers["ETag"]})
+    assert back.status_code == 400 and "holds credentials" in back.json["error"]["message"], back.json
+    for output in outputs:
+        assert output.exit_code == 0 and "s3cr3t" not in output.output, output.output
+        assert "needs a change" in output.output and "webhook_url holds credentials" in output.output, output.output
+
+
+def relay_rule(**params) -> dict:
+    return {"id": "relay", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": "https://relay.example.com/hook", **params}}}
+
+
+@pytest.mark.parametrize("params, told", [
+    ({"auth_key": "connections/awin"}, "is not a webhook's key: a key's path under webhooks/"),  # a source's key
+    ({"auth_key": "api-tokens/t1"}, "is not a webhook's key"),
+    ({"auth_key": "webhooks/../x"}, "is not a webhook's key"),
+    ({"auth_key": "webhooks/relay", "auth_header": "X Relay Token"}, "'X Relay Token' is not a header's name"),
+    ({"auth_key": "webhooks/relay", "auth_header": "X-Token:"}, "is not a header's name"),
+    ({"auth_key": "webhooks/relay", "auth_header": "content-type"}, "content-type is set by the notify action"),
+    ({"auth_key": "webhooks/relay", "auth_header": "Host"}, "Host is set by the notify action"),
+    ({"auth_header": "Authorization"}, "auth_header: names the header an auth_key's value is sent in"),
+    ({"auth_key": "webhooks/absent"}, "auth_key: no key is stored at 'webhooks/absent' (amx keys add webhooks/absent "
+                                      "--rotation manual --field value); add it first, or write the rule disabled"),
+    ({"auth_key": "webhooks/other"}, "the key at 'webhooks/other' holds no field 'value'"),
+])
+def test_a_notify_webhook_key_is_held_to_what_can_be_sent_when_the_rule_is_written(env, tmp_path, params, told):
+    """A notify may send a secret header (auth_header, Authorization by default) holding a key of the secret store
+    (auth_key, under webhooks/): a source's key, a header no request can carry or one the action sets itself, and an
+    enabled rule's key that is not there to send, are refused when the rule is written, by POST and amx rules add."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    Runtime("test", Settings(data_dir=tmp_path)).secrets.write("webhooks/other", {"token": "t0k3n-0ther"})
+    triggers = function_client("triggers")
+    refused = triggers.post("/rules", json=relay_rule(**params), headers=env["admin"])
+    assert refused.status_code == 400 and told in refused.json["error"]["message"], refused.json
+    assert "t0k3n" not in refused.get_data(as_text=True)
+    written = tmp_path / "rule.json"
+    written.write_text(json.dumps(relay_rule(**params)))
+    added = CliRunner().invoke(app, ["rules", "add", str(written)])  # its error printed by main()
+    assert added.exit_code != 0 and told in str(added.exception), added.output
+
+
+def test_a_notify_webhook_key_may_come_after_a_disabled_rule_and_a_dry_run_names_it_without_its_value(env, tmp_path):
+    """A rule written disabled may come before its key (nothing sends it until it is enabled, which checks it); a dry
+    run says which header the post would carry and from which key, never the value, and warns while the key is not
+    there. Read tokens see the key's path and header's name: they are names, not the credential."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    rule = relay_rule(auth_key="webhooks/relay", auth_header="X-Relay-Token")
+    assert triggers.post("/rules", json={**rule, "enabled": False}, headers=env["admin"]).status_code == 201
+    trial_event = {"type": KEY_EXPIRING, "data": {"path": "connections/awin", "days": 7}}
+    etag = triggers.get("/rules/relay", headers=env["admin"]).headers["ETag"]
+    enabled = triggers.put("/rules/relay", json=rule, headers={**env["admin"], "If-Match": etag})
+    assert enabled.status_code == 400 and "no key is stored at 'webhooks/relay'" in enabled.json["error"]["message"]
+    Runtime("test", Settings(data_dir=tmp_path)).secrets.write("webhooks/relay", {"value": "Bearer t0k3n-relay"})
+    assert triggers.put("/rules/relay", json=rule, headers={**env["admin"], "If-Match": etag}).status_code == 200
+    trial = triggers.post("/rules/relay/test", headers=env["read"], json=trial_event)
+    assert trial.status_code == 200 and trial.json["warnings"] == [], trial.json
+    assert trial.json["webhook_auth"] == "X-Relay-Token: the value of the key at webhooks/relay (its field value), " \
+                                        "not shown"
+    assert trial.json["would_dispatch"]["params"]["auth_key"] == "webhooks/relay"
+    Runtime("test", Settings(data_dir=tmp_path)).secrets.destroy("webhooks/relay", [1])
+    [warning] = triggers.post("/rules/relay/test", headers=env["read"], json=trial_event).json["warnings"]
+    assert warning.startswith("action.params.auth_key: no key is stored at 'webhooks/relay'") and \
+        warning.endswith("a firing would fail")
+    for answer in (trial, triggers.get("/rules", headers=env["admin"])):
+        assert "t0k3n" not in answer.get_data(as_text=True)
+    schemas = triggers.get("/openapi.json").json["components"]["schemas"]  # the API's document says them
+    assert "auth_key (a key's path under webhooks/" in schemas["Action"]["properties"]["params"]["description"]
+    assert {"webhook_auth", "warnings"} <= set(schemas["Verdict"]["properties"])
 
 
 @pytest.mark.parametrize("rule_id", ["Règle-1", "gaming up", "-up", "a" * 64])

@@ -1,4 +1,4 @@
-# A person with amx: mint, list and revoke API tokens; add and revoke keys.
+# A person with amx: mint, list and revoke API tokens; add and revoke keys (a connection's, a webhook's).
 path "secret/data/api-tokens/*" {
   capabilities = ["create", "read"]
 }
@@ -15,5 +15,14 @@ path "secret/metadata/connections/*" {
   capabilities = ["read", "update", "list"]
 }
 path "secret/destroy/connections/*" {
+  capabilities = ["update"]
+}
+path "secret/data/webhooks/*" {
+  capabilities = ["create", "read", "update"]
+}
+path "secret/metadata/webhooks/*" {
+  capabilities = ["read", "update", "list"]
+}
+path "secret/destroy/webhooks/*" {
   capabilities = ["update"]
 }

@@ -36,7 +36,11 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
         raise InvalidInput(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    store = open_runtime("triggers").store
+    rt = open_runtime("triggers")
+    store = rt.store
+    from affiliate_matrix.handlers.triggers import check_stored
+
+    check_stored(rt, rule)  # as POST and PUT /rules: a notify's auth_key is there to send
     etag = None
     if replace:
         try:
@@ -58,18 +62,23 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
 def rules_list():
     """Every rule: its trigger, condition, action, cool-down and whether it is enabled (and why not)."""
     from affiliate_matrix.cli.views import fitted, print_damaged
+    from affiliate_matrix.rules.model import rule_warnings
     from affiliate_matrix.rules.store import list_rules
 
     damaged: list[dict] = []
+    rules = list_rules(open_runtime("triggers").store, damaged)
     rows = [list(map(escape, (rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
                               "yes" if rule.enabled else f"no ({why_disabled(rule.disabled_reason)})")))
-            for rule in list_rules(open_runtime("triggers").store, damaged)]
+            for rule in rules]
     if not rows and not damaged:  # a table of headers alone said nothing
         console.print("no rules (amx rules add FILE adds one)")
         return
     # the id whole (amx rules test takes it) and the condition wrapped, never cut to "…"
     console.print(fitted(console, "", [("id", 0), ("trigger", 1), ("condition", 0), ("action", 0), ("cool-down", 2),
                                        ("enabled", 0)], rows, whole=("id",)))
+    for rule in rules:  # stored before a check that refuses it now: still run, to be changed
+        for warning in rule_warnings(rule):
+            console.print(f"[yellow]rule {rule.id} needs a change:[/] {escape(warning)}", highlight=False)
     print_damaged(console, damaged)  # amx rules delete takes one
 
 
@@ -87,7 +96,7 @@ def rules_show(rule_id: str,
     from affiliate_matrix.cli.views import print_damaged
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import parameters
-    from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to
+    from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to, warnings
     from affiliate_matrix.rules.store import load_rule
 
     try:  # checked as GET /activations checks its query (program ids, how many)
@@ -96,7 +105,8 @@ def rules_show(rule_id: str,
     except InvalidInput as exc:
         raise InvalidInput(str(exc).replace("program_id", "--program", 1)) from None
     rt = open_runtime("triggers")
-    rule = load_rule(rt.store, rule_id)[0].model_dump(mode="json")
+    stored = load_rule(rt.store, rule_id)[0]
+    rule = stored.model_dump(mode="json")
     action = shown_to(rule, "read")["action"]  # on a screen as to a read token: the webhook's address is a credential
     state = "enabled" if rule["enabled"] else f"disabled ({why_disabled(rule['disabled_reason'])})"
     lines = [f"rule {rule['id']}: {state}",
@@ -104,7 +114,7 @@ def rules_show(rule_id: str,
              f"trigger: {rule['trigger']['event'] or 'schedule ' + rule['trigger']['schedule'] + ' (UTC)'}",
              f"condition: {rule['condition']}",
              f"action: {action['type']} {json.dumps(action['params'], ensure_ascii=False)}",
-             f"cool-down: {rule['cooldown_s']} s"]
+             f"cool-down: {rule['cooldown_s']} s", *(f"needs a change: {warning}" for warning in warnings(rt, stored))]
     answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
     done = answer["items"]
     of = f" of {', '.join(program)}" if program else ""
@@ -179,6 +189,8 @@ def print_verdict(rule, verdict: dict) -> None:
 
     from affiliate_matrix.events import RULE_CHAIN
 
+    for warning in verdict["warnings"]:  # of the rule, whatever the event
+        console.print(f"[yellow]needs a change:[/] {escape(warning)}", highlight=False)
     if not verdict["triggered_by_this_event"]:
         console.print(f"rule {rule.id} is triggered by {escape(rule.trigger.key)}, not by "
                       f"{escape(verdict['inputs']['event_type'])}: no action")
@@ -199,6 +211,8 @@ def print_verdict(rule, verdict: dict) -> None:
         else f"no action: the rule is disabled ({why_disabled(rule.disabled_reason)})" if holds else "no action"))
     if verdict["message"] is not None:
         console.print(f"message: {escape(verdict['message'])}", highlight=False)
+    if verdict["webhook_auth"] is not None:
+        console.print(f"header: {escape(verdict['webhook_auth'])}", highlight=False)
 
 
 def why_disabled(reason: str | None) -> str:

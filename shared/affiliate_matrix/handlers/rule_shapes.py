@@ -63,6 +63,9 @@ class Verdict(Shape):
     would_dispatch: dict[str, Any] | None
     message: str | None = Field(None, description="The text the dispatched notify would post or alert record, its "
                                                   "placeholders filled from the inputs.")
+    webhook_auth: str | None = Field(None, description="The header the dispatched notify would authenticate with and "
+                                                       "the key its value is read from (auth_key, auth_header); the "
+                                                       "value itself is never shown.")
     program_missing: str | None = Field(None, description="A program.delta event whose program the index does not "
                                                           "hold (or that names none): the condition saw an empty "
                                                           "program, as its delivery would.")
@@ -71,6 +74,9 @@ class Verdict(Shape):
                                                           "condition reads the program: named, and the rule not "
                                                           "evaluated (holds and error null), as its delivery would "
                                                           "record it (decision error, outcome not_evaluated).")
+    warnings: list[str] = Field(default_factory=list, description="What the rule needs changed though it still runs "
+                                "(a webhook_url with user:password@, stored before it was refused: still posted with "
+                                "them), and a notify's auth_key a firing could not send now (missing, revoked).")
 
 
 class RuleProgram(ProgramId):

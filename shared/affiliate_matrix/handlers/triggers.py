@@ -23,17 +23,35 @@ PING = "dev.knative.sources.ping"
 
 def shown_to(rule: dict, role: str) -> dict:
     """A webhook's address is its credential (whoever has it posts to the channel): a read token sees its host.
-    An admin token, which writes rules back whole, sees all of it."""
+    An admin token, which writes rules back whole, sees all of it but credentials in it (user:password@, stored
+    before they were refused): those are no one's to read back, and a rule written with them is refused."""
     params = rule.get("action", {}).get("params") or {}
-    if role == "admin" or "webhook_url" not in params:
+    if "webhook_url" not in params:
         return rule
     url = str(params["webhook_url"])
-    try:
-        host = urlsplit(url).netloc.rpartition("@")[2]
-    except ValueError:  # a bracket it cannot read, in a rule stored before `checked` refused such addresses
-        host = ""
-    shown = f"{url.partition(':')[0]}://{host + '/' if host else ''}…"  # the scheme: http or https (Action)
+    scheme, _, rest = url.partition("://")
+    end = min((at for at in map(rest.find, "/?#") if at >= 0), default=len(rest))  # the authority ends (urlsplit)
+    userinfo, at, host = rest[:end].rpartition("@")
+    if role == "admin":
+        if not at:
+            return rule
+        user, colon, _ = userinfo.partition(":")
+        shown = f"{scheme}://{user + ':' if colon else ''}[redacted]@{host}{rest[end:]}"
+    else:
+        try:
+            host = urlsplit(url).netloc.rpartition("@")[2]
+        except ValueError:  # a bracket it cannot read, in a rule stored before `checked` refused such addresses
+            host = ""
+        shown = f"{scheme}://{host + '/' if host else ''}…"  # the scheme: http or https (Action)
     return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": shown}}}
+
+
+def check_stored(rt, rule: Rule) -> None:
+    """A notify's auth_key held to the secret store as an enabled rule is written (actions.auth_key_problem)."""
+    from affiliate_matrix.rules.actions import auth_key_problem
+
+    if problem := auth_key_problem(rt, rule):
+        raise InvalidInput(problem)
 
 
 def forget_state(rt, rule_id: str) -> None:
@@ -43,7 +61,7 @@ def forget_state(rt, rule_id: str) -> None:
 
 
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
-                   shown=shown_to, swept=forget_state)
+                   check_stored=check_stored, shown=shown_to, swept=forget_state)
 
 
 def handle(rt, request):
@@ -117,16 +135,43 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     triggered = rule.trigger.event is not None and event.type == "dev.affiliatematrix." + rule.trigger.event
     stopped = chain_stop(event.rulechain, rule.id) if holds and triggered and rule.enabled else ""  # as evaluate's
     dispatched = bool(holds and triggered and rule.enabled and not stopped)
-    said = None
+    said, auth = None, None
     if dispatched and rule.action.type in ("notify", "alert"):
         from affiliate_matrix.rules.actions import message
 
         said = message(rule.action.type, rule.action.params, {"rule_id": rule.id, "inputs": inputs})
+    if dispatched and "auth_key" in rule.action.params:
+        from affiliate_matrix.rules.model import DEFAULT_AUTH_HEADER, WEBHOOK_KEY_FIELD
+
+        params = rule.action.params
+        auth = (f"{params.get('auth_header') or DEFAULT_AUTH_HEADER}: the value of the key at {params['auth_key']} "
+                f"(its field {WEBHOOK_KEY_FIELD}), not shown")
     return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs, "triggered_by_this_event": triggered,
             "stopped_by_chain": stopped or None,
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
-            if dispatched else None, "message": said, "program_missing": program_missing(event, values, inputs),
-            "program_damaged": damaged or None}
+            if dispatched else None, "message": said, "webhook_auth": auth,
+            "program_missing": program_missing(event, values, inputs), "program_damaged": damaged or None,
+            "warnings": warnings(rt, rule)}
+
+
+def warnings(rt, rule: Rule) -> list[str]:
+    """What the rule needs changed though it is stored (model.rule_warnings), and a notify's key that a firing could
+    not send now (missing, revoked, lacking its field)."""
+    from affiliate_matrix.rules.model import rule_warnings
+
+    found = rule_warnings(rule)
+    if "auth_key" in rule.action.params:
+        from affiliate_matrix.rules.actions import auth_value
+
+        from affiliate_matrix.errors import AmxError
+
+        try:
+            auth_value(rt, str(rule.action.params["auth_key"]))
+        except InvalidInput as exc:
+            found.append(f"action.params.auth_key: {exc}; a firing would fail")
+        except AmxError as exc:  # the store not answering: said, and the dry run given all the same
+            found.append(f"action.params.auth_key: not checked, the secret store did not answer ({type(exc).__name__})")
+    return found
 
 
 def program_missing(event, values: dict, inputs: dict) -> str | None:

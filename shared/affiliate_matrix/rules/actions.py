@@ -6,10 +6,11 @@ import json
 import re
 from datetime import UTC, datetime
 
-from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, DamagedData, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, RULE_ID, Event
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.rules.model import PLACEHOLDER, REQUIRED_PARAMS, SECRET_PARAMS
+from affiliate_matrix.rules.model import (DEFAULT_AUTH_HEADER, OPTIONAL_PARAMS, PLACEHOLDER, REQUIRED_PARAMS,
+                                          SECRET_PARAMS, WEBHOOK_KEY_FIELD, WEBHOOK_KEYS, url_credentials)
 from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation
 
 log = get_logger()
@@ -56,9 +57,10 @@ def execute(rt, event: Event) -> None:
 
 
 def with_secrets(rt, kind: str, rule_id, params: dict) -> dict:
-    """The action's params with the credentials it needs (SECRET_PARAMS: a webhook's URL) read from the rule as stored
-    now: its event carries none. A rule deleted, or given another action, since it fired runs nothing."""
-    needed = REQUIRED_PARAMS.get(kind, set()) & SECRET_PARAMS
+    """The action's params with the credentials it needs (SECRET_PARAMS: a webhook's URL, and the key and header that
+    authenticate to it) read together from the rule as stored now: its event carries none. A rule deleted, or given
+    another action, since it fired runs nothing."""
+    needed = (REQUIRED_PARAMS.get(kind, set()) | OPTIONAL_PARAMS.get(kind, set())) & SECRET_PARAMS
     if not needed:
         return params
     if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
@@ -69,7 +71,54 @@ def with_secrets(rt, kind: str, rule_id, params: dict) -> dict:
         raise InvalidInput(f"rule {rule_id!r} no longer exists: its {kind} action is not run") from None
     if rule.action.type != kind:
         raise InvalidInput(f"rule {rule_id!r} no longer has a {kind} action: not run")
-    return {**params, **{name: rule.action.params[name] for name in needed}}
+    stored = rule.action.params
+    return {**{k: v for k, v in params.items() if k not in needed}, **{k: stored[k] for k in needed if k in stored}}
+
+
+def auth_value(rt, path: str) -> str:
+    """The header value a webhook's key holds (its field WEBHOOK_KEY_FIELD), read as every key is (rt.secrets);
+    InvalidInput naming what is missing and what to do, never the value."""
+    from affiliate_matrix.connections import key_gone
+
+    add = f"amx keys add {path} --rotation manual --field {WEBHOOK_KEY_FIELD}"
+    try:
+        held = rt.secrets.read(path).data
+    except NotFoundError:  # the store's words ("version 1 not found or destroyed") do not say a key was revoked
+        raise InvalidInput(key_gone(rt, path) or f"no key is stored at {path!r} ({add})") from None
+    if not held.get(WEBHOOK_KEY_FIELD):
+        raise InvalidInput(f"the key at {path!r} holds no field {WEBHOOK_KEY_FIELD!r}, the header's value (it holds "
+                           f"{', '.join(sorted(held)) or 'none'}): revoke it and add it again ({add})")
+    return held[WEBHOOK_KEY_FIELD]
+
+
+def webhook_auth(rt, params: dict) -> dict[str, str]:
+    """The header a notify authenticates with: auth_header (Authorization) holding its auth_key's value; none without
+    an auth_key."""
+    if "auth_key" not in params:
+        return {}
+    return {str(params.get("auth_header") or DEFAULT_AUTH_HEADER): auth_value(rt, str(params["auth_key"]))}
+
+
+def auth_key_problem(rt, rule) -> str | None:
+    """Why a notify rule's auth_key cannot be sent, or None. Judged when an enabled rule is written where the write
+    makes its firings read the key (the rule new, enabled, or naming another key), as a connection's key is
+    (connections.key_missing_problem): a typo is said then, not at the first firing, days later; a rule written
+    disabled may come before its key, and an edit of a rule whose key was revoked since is not refused for it."""
+    path = rule.action.params.get("auth_key")
+    if path is None or not rule.enabled:
+        return None
+    try:
+        stored, _ = load_rule(rt.store, rule.id)
+        if stored.enabled and stored.action.params.get("auth_key") == path:
+            return None
+    except (NotFoundError, DamagedData):  # new (or replacing what cannot be read)
+        pass
+    try:
+        auth_value(rt, str(path))
+    except InvalidInput as exc:
+        return (f"action.params.auth_key: {exc}; add it first, or write the rule disabled (enabled: false) until it "
+                "is there")
+    return None
 
 
 def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
@@ -110,8 +159,9 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     every other request of the process, the address guard, a size cap). The POST carries the activation
     id as its Idempotency-Key, the same on every redelivery, and only then is it retried on a connect
     error, a timeout, 429 or 5xx, honouring Retry-After; without one it is sent once. The webhook URL is a
-    credential (Slack's is a secret path), so no error or log line shows more than its host.
-    `pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
+    credential (Slack's is a secret path), so no error or log line shows more than its host. With an auth_key, its
+    value is sent in auth_header (Authorization) and shown nowhere; the client follows no redirect, so it never
+    reaches another origin. `pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
     from affiliate_matrix.netguard import origin_policy
     from affiliate_matrix.polite import GaveUp, NoAnswer, PoliteClient
 
@@ -121,6 +171,10 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     key = data.get("activation_id")
     headers = {"User-Agent": rt.settings.user_agent} | (
         {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.fullmatch(key) else {})
+    headers |= webhook_auth(rt, params)
+    if url_credentials(url):  # stored before they were refused: posted as they are, said until the rule is changed
+        log.warning("rule.webhook_credentials_in_url", rule_id=data.get("rule_id"),
+                    remedy=f"store them as a key under {WEBHOOK_KEYS} and name it in the rule's auth_key")
     # Slack takes about one message a second per webhook; Knative redelivers what is still failing after 30 s. Its
     # attempts and their waits take at most 90 s in all (each attempt's 30 s and two waits of 30 s took 150 s), well
     # within the triggers function's 120 s: stopped there, the post's outcome was never recorded.
@@ -147,7 +201,9 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
         raise BackendUnavailable(f"webhook answered HTTP {status}{why}")
     if status >= 300:
         gone = why and word.decode() in WEBHOOK_GONE
-        raise (ActionRefused if gone else InvalidInput)(f"webhook answered HTTP {status}{why}")
+        # never followed: its credentials (a secret path, an auth header) would go where the Location says
+        moved = ", a redirect, not followed: give the webhook's own URL" if status < 400 else ""
+        raise (ActionRefused if gone else InvalidInput)(f"webhook answered HTTP {status}{why}{moved}")
     return f"posted ({status})"
 
 

@@ -17,10 +17,22 @@ EVENT_TRIGGERS = ("program.delta", "key.expiring", "key.rotated", "key.rotation.
 ActionType = Literal["discover", "resync", "migrate_index", "rebuild_index", "rotate_key", "notify", "alert"]
 REQUIRED_PARAMS = {"discover": {"niche"}, "resync": {"connection_id"}, "migrate_index": {"index"},
                    "rebuild_index": set(), "rotate_key": {"path"}, "notify": {"webhook_url"}, "alert": set()}
-# Params that are credentials (whoever has a Slack webhook's URL posts to its channel): an action's event never carries
-# them (it crosses the Broker and is kept whole in a dead letter); the action reads them from the stored rule.
-SECRET_PARAMS = frozenset({"webhook_url"})
-OPTIONAL_PARAMS = {"discover": {"language"}, "rebuild_index": {"connection_id"}, "notify": {"text"}, "alert": {"severity", "text"}}
+# Params that are credentials (whoever has a Slack webhook's URL posts to its channel), or say which credential goes
+# with one: an action's event never carries them (it crosses the Broker and is kept whole in a dead letter); the action
+# reads them together from the stored rule, so an action in flight never sends one webhook's key to another webhook.
+SECRET_PARAMS = frozenset({"webhook_url", "auth_key", "auth_header"})
+OPTIONAL_PARAMS = {"discover": {"language"}, "rebuild_index": {"connection_id"},
+                   "notify": {"text", "auth_key", "auth_header"}, "alert": {"severity", "text"}}
+# A notify's auth_key: a key of the secret store under this folder (amx keys add webhooks/NAME), whose field
+# WEBHOOK_KEY_FIELD is the header's whole value ("Bearer …"). Only there: a rule naming a source's key
+# (connections/…) would send it to any host its writer names; the triggers function reads this folder alone
+# (fn-triggers.hcl).
+WEBHOOK_KEYS = "webhooks/"
+WEBHOOK_KEY_FIELD = "value"
+DEFAULT_AUTH_HEADER = "Authorization"
+# Headers the notify action sets itself or that frame the request: a key's value in one would break or forge the post
+OWN_HEADERS = frozenset({"host", "content-type", "content-length", "transfer-encoding", "connection", "user-agent",
+                         "accept-encoding", "idempotency-key", "te", "trailer", "upgrade", "expect"})
 # The events an action's work can publish. A rule on one of them with that action sets off its own trigger (a replay
 # stores batches, a sync that fails fails again, a failed rotation is retried and fails): without a cool-down it
 # would fire itself over and over, so it must keep at least LOOP_COOLDOWN_S between firings.
@@ -81,7 +93,11 @@ def placeholders(trigger: Trigger) -> list[str]:
 
 class Action(Model):
     type: ActionType
-    params: dict[str, str | int | float | bool] = {}
+    params: dict[str, str | int | float | bool] = Field({}, description=(
+        "By type: discover niche, language; resync connection_id; migrate_index index; rebuild_index connection_id; "
+        "rotate_key path; notify webhook_url, text, auth_key (a key's path under webhooks/, whose field `value` is "
+        "sent as the header auth_header, Authorization unless named; the value is never shown), auth_header; alert "
+        "severity, text."))
 
     @model_validator(mode="after")
     def _params(self):
@@ -172,11 +188,15 @@ def checked(rule: Rule) -> Rule:
                            f"trigger, so with a cool-down of {rule.cooldown_s} s it could set itself off without end; "
                            f"give cooldown_s of at least {LOOP_COOLDOWN_S}")
     if "webhook_url" in rule.action.params:  # as the notify action will read it (netguard), else it never posts
-        from urllib.parse import urlsplit
-
         from affiliate_matrix.errors import FetchError
         from affiliate_matrix.netguard import written_refusal
 
+        # user:password@ was sent as Basic auth: a password kept in the rule, outside the secret store, and shown
+        # whole to an admin token. A rule stored with one before still loads and posts as it did (rule_warnings). Said
+        # first: a rule read back as shown, [redacted] in its place, is told this, not that its host is unreadable.
+        if url_credentials(str(rule.action.params["webhook_url"])):
+            raise InvalidInput("action.params.webhook_url: holds credentials (user:password@), which would be kept in "
+                               f"the rule outside the secret store: {AUTH_KEY_HOWTO}")
         try:  # an address written as such is judged now, as the action would judge it (a name, when it resolves it);
             # loopback is left to the setting where the action runs
             kind = written_refusal(str(rule.action.params["webhook_url"]), allow_loopback=True)
@@ -185,12 +205,7 @@ def checked(rule: Rule) -> Rule:
         if kind:
             raise InvalidInput(f"action.params.webhook_url: its host is a non-public address ({kind}), which the "
                                "notify action never posts to")
-        # user:password@ was sent as Basic auth: a password kept in the rule, outside the secret store, and shown
-        # whole to an admin token (`amx rules show`). A rule stored with one before still loads and posts as it did.
-        if "@" in urlsplit(str(rule.action.params["webhook_url"])).netloc:
-            raise InvalidInput("action.params.webhook_url: holds credentials (user:password@), which would be kept in "
-                               "the rule outside the secret store; the notify action sends none of its own: give a "
-                               "webhook whose secret is its path, as Slack's is (https://hooks.slack.com/services/…)")
+    check_auth_header(rule.action.params)
     text = rule.action.params.get("text")
     known = placeholders(rule.trigger)
     if unknown := [name for name in PLACEHOLDER.findall(str(text or "")) if name not in known]:
@@ -213,9 +228,57 @@ def checked(rule: Rule) -> Rule:
     return rule
 
 
+# How a webhook's credential is given: in the secret store, named by the rule (the refusal of user:password@ and the
+# warning of a rule stored with one say it)
+AUTH_KEY_HOWTO = (f"store the header's value as a key (amx keys add {WEBHOOK_KEYS}NAME --rotation manual --field "
+                  f"{WEBHOOK_KEY_FIELD}; for user:password, the value 'Basic ' and the base64 of user:password) and "
+                  f"name it in action.params.auth_key ({WEBHOOK_KEYS}NAME; auth_header, if not "
+                  f"{DEFAULT_AUTH_HEADER}), with the webhook_url without them")
+
+
+def url_credentials(url: str) -> bool:
+    """Whether a webhook's URL holds credentials (user:password@, or a user alone: a token as one)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:  # a bracket it cannot read: judged by netguard as no URL
+        return "@" in url.partition("://")[2].partition("/")[0]
+
+
+def rule_warnings(rule: Rule) -> list[str]:
+    """What a stored rule needs changed though it still runs: it was written before a check that now refuses it (a
+    webhook_url with credentials, posted as they are until the rule is written again: a rollout never silently stops
+    its notifications). Said by `amx rules list` and `show`, a dry run (warnings) and each firing's log."""
+    url = rule.action.params.get("webhook_url")
+    if url is not None and url_credentials(str(url)):
+        return [f"action.params.webhook_url holds credentials (user:password@), kept in the rule outside the secret "
+                f"store and refused when a rule is written now; still posted with them until the rule is changed: "
+                f"{AUTH_KEY_HOWTO}"]
+    return []
+
+
+def check_auth_header(params: dict) -> None:
+    """A notify's auth_header: a header's name (an HTTP token) the action does not set itself, given with an
+    auth_key."""
+    if "auth_header" not in params:
+        return
+    if "auth_key" not in params:
+        raise InvalidInput("action.params.auth_header: names the header an auth_key's value is sent in; give the "
+                           f"auth_key ({WEBHOOK_KEYS}NAME) too")
+    header = str(params["auth_header"])
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}", header):
+        raise InvalidInput(f"action.params.auth_header: {header[:80]!r} is not a header's name: 1 to 100 letters, "
+                           "digits and !#$%&'*+-.^_`|~ (e.g. Authorization, X-Relay-Token)")
+    if header.lower() in OWN_HEADERS:
+        raise InvalidInput(f"action.params.auth_header: {header} is set by the notify action itself or frames the "
+                           "request; name the header the receiver reads its credential from (e.g. Authorization)")
+
+
 def check_named(action: Action) -> None:
     """What an action names must be able to be a connection or a key: one that cannot (a connection '../../x') failed
-    at every firing. Whether it exists is the firing's to find: a rule may be written first."""
+    at every firing. Whether it exists is the firing's to find: a rule may be written first (but a notify's auth_key,
+    judged against the secret store as an enabled rule is written: actions.auth_key_problem)."""
     params = action.params
     if "connection_id" in params:
         from affiliate_matrix.connections import _connection_id
@@ -231,6 +294,15 @@ def check_named(action: Action) -> None:
         if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path):
             raise InvalidInput(f"action.params.path: {path[:80]!r} is not a key's path: letters, digits, '_' and '-', "
                                f"parts separated by '/', at most {KEY_PATH_MAX} characters (as amx keys status shows it)")
+    if "auth_key" in params:
+        from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX
+
+        path = str(params["auth_key"])
+        if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path) or not path.startswith(WEBHOOK_KEYS):
+            raise InvalidInput(f"action.params.auth_key: {path[:80]!r} is not a webhook's key: a key's path under "
+                               f"{WEBHOOK_KEYS} ({WEBHOOK_KEYS}NAME: letters, digits, '_' and '-', parts separated by "
+                               f"'/', at most {KEY_PATH_MAX} characters), as amx keys add stores it; a key elsewhere "
+                               "(a source's) is never sent to a webhook")
 
 
 def trigger_type(kind: str) -> str:
