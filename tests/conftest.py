@@ -41,10 +41,14 @@ def in_tokyo(monkeypatch):
 @pytest.fixture(autouse=True)
 def logging_as_found():
     """Each test leaves structlog as it found it: a CLI command run in process sets the level to warning, and a
-    later test capturing info lines (structlog's capture_logs keeps the level filter) would see none."""
+    later test capturing info lines (structlog's capture_logs keeps the level filter) would see none; and it starts
+    without a count of document.damaged lines that another test's request or runtime started in this context."""
     import structlog
 
+    from affiliate_matrix import observability
+
     saved = structlog.get_config()
+    observability._damaged_logged.set(None)
     yield
     structlog.configure(**saved)
 

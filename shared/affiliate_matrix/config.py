@@ -49,6 +49,13 @@ class Settings(BaseSettings):
             self._held[part] = _part_class(part)(**{name: value for name, value in values.items()
                                                     if _HOLDER.get(name) == part})
 
+    def __copy__(self):
+        """model_copy: the copy owns its table of parts (pydantic copies the private attributes' dict, not their
+        values, so a part either built later was the other's too); those built so far are shared, never changed."""
+        copied = super().__copy__()
+        copied._held = dict(self._held)
+        return copied
+
     def __getattr__(self, name: str):
         part = _HOLDER.get(name)
         if part is None:

@@ -359,11 +359,14 @@ class PoliteClient:
         return max(self.interval, self.slower.get(target_of(url)[1:], 0.0))
 
     def request(self, method: str, url: str, *, up_to: int | None = None, **options) -> Response:
-        """One request, retried as the module says. Raises FetchError (GaveUp, CredentialsRefused) when
+        """One request, built (build) and asked (ask)."""
+        return self.ask(self.build(method, url, **options), up_to=up_to)
+
+    def ask(self, request: httpx.Request, *, up_to: int | None = None) -> Response:
+        """A request built (build), retried as the module says. Raises FetchError (GaveUp, CredentialsRefused) when
         no answer worth having came; any other status is the caller's to judge. `up_to`: as send's."""
         from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-        request = self.build(method, url, **options)
         label = _label(request, self.redact)
         attempts, waited = 0, 0.0
 

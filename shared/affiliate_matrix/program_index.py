@@ -421,12 +421,9 @@ def damaged_name(doc) -> str:
     return f"program {str(doc.get('id') if isinstance(doc, dict) else None)[:100]}"
 
 
-MAX_DAMAGED_LOGGED = 20  # document.damaged lines one read writes: an index of thousands wrote thousands a request
-
-
 def programs_of(docs: Iterable[dict], damaged: list[dict] | None = None) -> Iterator["Program"]:
     """The Programs of documents of the index, one not of a Program's shape left out: logged by its id (never its
-    content; programs_read bounds the lines) and added to `damaged` as {"key", "error"}, every one, as a list's reader
+    content; log_damaged) and added to `damaged` as {"key", "error"}, every one, as a list's reader
     leaves a damaged document out (documents.readable, handlers/routes.of_shape)."""
     for read in programs_read(docs):
         if not isinstance(read, DamagedData):
@@ -437,23 +434,16 @@ def programs_of(docs: Iterable[dict], damaged: list[dict] | None = None) -> Iter
 
 def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
     """For each document of the index, in order, its Program or the DamagedData naming it (from_document), a damaged
-    one logged by its id: the first MAX_DAMAGED_LOGGED of a read, then one line counting the rest."""
-    from affiliate_matrix.observability import get_logger
+    one logged by its id (observability.log_damaged: a bounded number of lines a request)."""
+    from affiliate_matrix.observability import log_damaged
 
-    met = 0
-    try:
-        for doc in docs:
-            try:
-                read = from_document(doc)
-            except DamagedData as exc:
-                read, met = exc, met + 1
-                if met <= MAX_DAMAGED_LOGGED:
-                    get_logger().warning("document.damaged", key=exc.where.removeprefix("program "), error=str(exc))
-            yield read
-    finally:  # (also when the reader stops early: what it met is counted)
-        if met > MAX_DAMAGED_LOGGED:
-            get_logger().warning("document.damaged_more", count=met - MAX_DAMAGED_LOGGED,
-                                 logged=MAX_DAMAGED_LOGGED, reason="more damaged programs than a read logs")
+    for doc in docs:
+        try:
+            read = from_document(doc)
+        except DamagedData as exc:
+            read = exc
+            log_damaged(exc.where.removeprefix("program "), str(exc))
+        yield read
 
 
 def program_names(index, program_ids: Iterable[str], damaged: list[dict]) -> dict[str, str]:

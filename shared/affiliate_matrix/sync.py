@@ -118,14 +118,15 @@ class Api:
         of the item's listing. Refused credentials, a spent wait budget and our own refusals (ENDS_THE_SYNC) still
         raise: every other request would be refused too."""
         fetched_at = datetime.now(UTC)
-        target, raw_key, answered = self.client.build(method, path, **kwargs).url, None, True
+        built, raw_key, answered = self.client.build(method, path, **kwargs), None, True
+        target = built.url  # the request checked here is the one sent
         try:
             if (target.scheme, target.host, target.port) != self.origin:  # httpx sends the client's headers anywhere
                 raise FetchError(f"{method} {str(target)[:200]}: not on {self.source.base_url}: "
                                  "the API's credentials go only there")
             try:
                 answered = False
-                response = await asyncio.to_thread(self.client.request, method, path, **kwargs)
+                response = await asyncio.to_thread(self.client.ask, built)
             except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
                 raw_key = self._keep(exc.response, secret)
                 throttled = exc.response.status in self.source.throttle_statuses

@@ -7,6 +7,7 @@ import pytest
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.rules.store import ACTIVATIONS_INDEX
 from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
 from tests.support.apps import function_client
 from tests.support.indexing import BACKENDS, on_backend, spec_of
 
@@ -66,6 +67,22 @@ def test_a_program_filter_before_the_migration_tells_the_operator_what_to_run(rt
     wanted = f"v{ACTIVATIONS_INDEX.version}"  # the code's version, whichever came after v7
     assert "`amx index migrate activations`" in said and "v7" in said and wanted in said, said
     assert "Retry-After" not in behind.headers  # waiting does not migrate it
+
+
+def test_an_activation_mirrored_before_the_migration_names_it_as_a_refusal_does(rt):
+    """Its log line worded the migration itself ("once after deploying activations v8", whichever version the code
+    needs): now in search.migrate_first's words, as the 503 above."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.rules.store import mirror_activation
+    from affiliate_matrix.search import migrate_first
+
+    rt.index.ensure_index(spec_of(7, "activations"))
+    with capture_logs() as logs:
+        mirror_activation(rt, activation("a_before", 1, program_id="p_00000000000000aa"))
+    [behind] = [line for line in logs if line["event"] == "activations.index_behind"]
+    assert behind["hint"] == migrate_first("activations", 7, ACTIVATIONS_INDEX.version)
+    assert [hit.id for hit in rt.index.search(ACTIVATIONS_INDEX.name, SearchQuery()).hits] == ["a_before"]
 
 
 def test_the_ids_of_a_listing_are_bounded_on_both_routes(rt):

@@ -398,19 +398,49 @@ def test_a_campaign_naming_a_damaged_program_says_so_and_is_otherwise_as_it_was(
     assert found[good["id"]].name == "Shop one" and isinstance(found[bad["id"]], DamagedData)
 
 
-def test_a_read_of_many_damaged_programs_logs_a_bounded_number_of_lines_and_names_every_one():
+def test_a_request_reading_many_damaged_programs_logs_a_bounded_number_of_lines_and_names_every_one():
     """programs_of logged a document.damaged line for each damaged program it met: a listing over an index of thousands
-    wrote thousands of lines a request. Now the first MAX_DAMAGED_LOGGED, then one line counting the rest; `damaged`
-    still names every one."""
+    wrote thousands of lines a request. The bound was then a read's, and a request reads a page at a time (an export,
+    the merchants' search, whose pages routes.of_shape read without any bound). Now the first MAX_DAMAGED_LOGGED of
+    the request, then one line saying the rest are not logged; `damaged` still names every one."""
     from structlog.testing import capture_logs
 
-    from affiliate_matrix.program_index import MAX_DAMAGED_LOGGED, programs_of
+    from affiliate_matrix.handlers.program_page import ProgramSummary
+    from affiliate_matrix.handlers.routes import of_shape
+    from affiliate_matrix.observability import MAX_DAMAGED_LOGGED, bind_request
+    from affiliate_matrix.program_index import programs_of
 
     docs = [{"id": f"p_{n:016x}", "program": NOT_A_PROGRAM} for n in range(MAX_DAMAGED_LOGGED + 5)]
+    pages = [docs[:10], docs[10:], docs[:3]]
     damaged: list[dict] = []
     with capture_logs() as logs:
-        assert list(programs_of(docs, damaged)) == []
-    assert [bad["key"] for bad in damaged] == [doc["id"] for doc in docs]
+        bind_request()
+        for page in pages:
+            assert list(programs_of(page, damaged)) == []
+        assert of_shape(docs[:2], ProgramSummary, "program", damaged, made=from_document) == []
+        bind_request()  # the next request logs its own
+        assert list(programs_of(docs[:1])) == []
+    assert [bad["key"] for bad in damaged] == [doc["id"] for page in (*pages, docs[:2]) for doc in page]
     assert [line["key"] for line in logs if line["event"] == "document.damaged"] == \
-        [doc["id"] for doc in docs[:MAX_DAMAGED_LOGGED]]
-    assert [line["count"] for line in logs if line["event"] == "document.damaged_more"] == [5]
+        [doc["id"] for doc in docs[:MAX_DAMAGED_LOGGED]] + [docs[0]["id"]]
+    assert [line["logged"] for line in logs if line["event"] == "document.damaged_more"] == [MAX_DAMAGED_LOGGED]
+
+
+def test_an_export_of_many_pages_logs_a_bounded_number_of_damaged_lines(index, monkeypatch):
+    """An export reads the index a page at a time: each page logged its own MAX_DAMAGED_LOGGED damaged programs."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix import exchange
+    from affiliate_matrix.observability import MAX_DAMAGED_LOGGED
+
+    good = to_document(make_program("Shop one", "https://shopone.com"))
+    stored(index, good,
+           *({**good, "id": f"p_{n:016x}", "program": NOT_A_PROGRAM} for n in range(MAX_DAMAGED_LOGGED + 5)))
+    monkeypatch.setattr(exchange, "PAGE", 10)
+    with capture_logs() as logs:
+        answer = index.api.get("/programs/export?format=jsonl", headers=index.auth)
+        lines = answer.get_data(as_text=True).splitlines()
+    assert len(lines) == 2 and json.loads(lines[0])["id"] == good["id"]
+    assert len(json.loads(lines[1])["errors"]) > 1  # named on its last line, as before
+    events = [line["event"] for line in logs if line["event"].startswith("document.damaged")]
+    assert events == ["document.damaged"] * MAX_DAMAGED_LOGGED + ["document.damaged_more"]

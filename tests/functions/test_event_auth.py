@@ -287,6 +287,7 @@ def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_
     ({"type": "dev..affiliatematrix"}, "event type: String should match pattern"),
     ({"time": "0999-01-01T00:00:00Z"}, "time 0999-01-01T00:00:00+00:00 is not between the years 1970 and 9000"),
     ({"subject": "s\x00"}, "event subject: holds U+0000"),
+    ({"subject": "a\u2028b"}, "event subject: holds U+2028"),  # taken before controls19: a letter re-posted
 ])
 def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_dir, unfit, refused):
     """A function answers 400 to an event that does not fit (its data, its attributes), so that the Broker parks it
@@ -307,6 +308,35 @@ def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_di
     letter = json.loads(rt.store.get(key).data)
     assert refused in letter["refused"] and letter["event"]["id"] == event["id"]
     assert letter["event"]["data"] == event["data"] and letter["destination"] == event["knativeerrordest"]
+
+
+def test_a_letter_re_posted_and_refused_now_stays_parked_by_amx_ups_broker_with_the_functions_reason(data_dir):
+    """An event a function took when it was parked (a subject holding U+2028, before the check that refuses it) is
+    refused when re-posted once its cause is fixed: `amx up`'s Broker parked it again, over its letter, as "HTTP 400"
+    alone, why in no file or log line. Its letter names the function's reason now (the cluster's sink parks it under
+    dead-letters/unfit/ with why: above)."""
+    from affiliate_matrix.localrun.router import Delivery, Router
+    from tests.support.loopback import Loopback
+
+    triggers = app("triggers")
+
+    def over_http(request):  # the triggers function, answering as it does over HTTP
+        reply = triggers.post(request.path, headers=request.headers, data=request.body)
+        return reply.status_code, {"Content-Type": reply.content_type}, reply.get_data()
+
+    route = next(route for route in plan().routes if route.name == "delta-to-triggers")
+    event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA, "subject": "a\u2028b",
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1}}
+    store = Runtime("test", Settings(data_dir=data_dir)).store
+    with Loopback(over_http) as function:
+        router = Router([route], {"triggers": function.url + "/"}, store, sign=lambda delivery: {
+            "Authorization": "Bearer " + token_for("triggers", service_account=delivery.route.sender)})
+        router._deliver(Delivery(route, event))  # one delivery, on this thread
+        router.close()
+    [key] = store.list("dead-letters/")
+    letter = json.loads(store.get(key).data)
+    assert key.startswith(f"dead-letters/{route.name}/") and letter["event"] == event
+    assert letter["reason"].startswith("HTTP 400: event subject: holds U+2028"), letter["reason"]
 
 
 def test_an_event_refused_for_a_key_given_twice_is_parked_as_a_dead_letter_with_why(data_dir):

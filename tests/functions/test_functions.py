@@ -305,6 +305,16 @@ def test_metrics_refuse_a_parameter_as_every_route_does(name, data_dir, auth):
     assert refused.json["error"]["message"] == "unknown parameter(s): name[], x; this takes none"
 
 
+@pytest.mark.parametrize("name", ["programs", "verify"])
+def test_healthz_refuses_a_parameter_as_metrics_does(name, data_dir):
+    """/healthz?x=1 was answered 200, the parameter ignored (it is answered before any route). Kubernetes' probes
+    send none: one is refused, 400 naming it, without a token."""
+    refused = client(name).get("/healthz?x=1")
+    assert refused.status_code == 400, refused.get_data(as_text=True)
+    assert refused.json["error"]["message"] == "unknown parameter(s): x; this takes none"
+    assert client(name).get("/healthz").json["status"] == "ok"
+
+
 @pytest.mark.parametrize("name", ["budget", "connections", "discover", "triggers"])
 def test_the_readiness_probe_builds_no_route_table(name, data_dir):
     """/healthz is Knative's first request to every cold start: the table's models wait for a routed request."""

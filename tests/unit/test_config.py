@@ -225,3 +225,16 @@ def test_an_override_goes_to_the_class_that_has_it(monkeypatch):
         load_settings(no_such=1)
     with pytest.raises(ConfigError, match="AMX_BUDGET_HISTORY_DAYS: Input should be greater than or equal to 7"):
         load_settings(budget_history_days=3)
+
+
+def test_a_copy_of_the_settings_owns_the_held_settings_it_reads(monkeypatch):
+    """model_copy shared the table of held classes built so far: a class one of the two built later, read with the
+    variables then, was the other's too."""
+    original = Settings()
+    copied = original.model_copy()
+    monkeypatch.setenv("AMX_BUDGET_STRATEGY", "equal")
+    assert copied.budget_strategy == "equal"  # read on first use, now
+    monkeypatch.delenv("AMX_BUDGET_STRATEGY")
+    assert original.budget_strategy == "optimal"
+    # a copy starts from what its original read: a class built before is not read again
+    assert [c.budget_strategy for c in (copied.model_copy(), copied.model_copy(deep=True))] == ["equal", "equal"]

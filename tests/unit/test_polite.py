@@ -181,6 +181,26 @@ def test_an_api_naming_a_url_off_its_origin_is_not_asked_with_the_credentials(se
     assert server.hits == {}
 
 
+def test_an_api_request_is_built_once_and_the_one_checked_is_the_one_sent(server, tmp_path, monkeypatch):
+    """Api.item built each request to check its origin, and the client built it again to send it (its headers checked
+    twice): the request sent was not the one checked. Now the one built is checked and sent."""
+    built, sent = [], []
+    build, send = PoliteClient.build, PoliteClient.send
+
+    def building(self, *args, **options):
+        built.append(build(self, *args, **options))
+        return built[-1]
+
+    def sending(self, request, **options):
+        sent.append(request)
+        return send(self, request, **options)
+
+    monkeypatch.setattr(PoliteClient, "build", building)
+    monkeypatch.setattr(PoliteClient, "send", sending)
+    assert call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), "/ok").status == 200
+    assert len(built) == 1 and sent == built
+
+
 @pytest.mark.parametrize("path,problem", [("/huge-declared", "declares 52428800 bytes"),
                                           ("/bomb", "exceeds 5242880 bytes \\(after decompression\\)")])
 def test_an_api_answer_is_capped_like_a_page(server, tmp_path, path, problem):

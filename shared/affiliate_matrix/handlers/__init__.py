@@ -126,14 +126,19 @@ def _metrics(rt, request) -> tuple:
     return body, 200, {"Content-Type": content_type}
 
 
+def _health(request) -> tuple:
+    no_parameters(request)  # Kubernetes' probes send none
+    return json_response({"status": "ok", "function": function_name()})
+
+
 def _served(rt, request, route: Callable, flags) -> tuple:
     if request.path == "/metrics":
         route = lambda request: _metrics(rt, request)  # noqa: E731 - answered and shaped as any route
+    elif request.path == "/healthz":  # liveness, for every function, without a token, before any route or flag
+        route, flags = _health, None
     request_id = bind_request(request.headers.get("X-Request-Id"), method=request.method, path=request.path)
     traceparent = telemetry.start_span(request.headers.get("traceparent"))
     started = time.perf_counter()
-    if request.path == "/healthz":  # liveness, for every function, without a token
-        return _answered(json_response({"status": "ok", "function": function_name()}), started, traceparent)
     pending: list[Callable[[], None]] = []
     serving = AFTER_ANSWER.set(pending)
     try:

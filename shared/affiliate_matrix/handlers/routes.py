@@ -100,7 +100,7 @@ def of_shape(docs: list[dict], model: type[BaseModel], what: str, damaged: list[
     that is not (written by hand, or by a version that checked less) is logged by its id, never its content, left out
     and added to `damaged`, as a stored document is (documents.readable): checked with the whole answer, it made the
     list a 500."""
-    from affiliate_matrix.observability import get_logger
+    from affiliate_matrix.observability import log_damaged
 
     shaped = []
     for doc in docs:
@@ -118,7 +118,7 @@ def of_shape(docs: list[dict], model: type[BaseModel], what: str, damaged: list[
             continue
         key = str(doc.get("id"))[:100]
         error = f"{what} {key} is damaged: {problem_of}"
-        get_logger().warning("document.damaged", key=key, error=error)
+        log_damaged(key, error)
         damaged.append({"key": key, "error": error})
     return shaped
 

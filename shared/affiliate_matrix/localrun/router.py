@@ -158,7 +158,8 @@ class Router:
                                         headers={"Content-Type": "application/cloudevents+json",
                                                  **self.sign(delivery)},
                                         timeout=httpx.Timeout(delivery.route.timeout_s, connect=2.0))
-            ok, reason = response.status_code < 300, f"HTTP {response.status_code}"
+            ok = response.status_code < 300
+            reason = f"HTTP {response.status_code}" + ("" if ok else _said(response))
             # as Knative's Broker: a refused event (400, 403, 422, ...) is parked at once, not retried
             retriable = response.status_code >= 500 or response.status_code in (404, 408, 409, 429)
         except httpx.HTTPError as exc:
@@ -185,6 +186,17 @@ class Router:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _said(response: httpx.Response) -> str:
+    """Why a function refused a delivery, as its error answer says (handlers.error_response's message), for the dead
+    letter's reason: an event a function took when it was parked and refuses when re-posted (a check added since)
+    was parked again as "HTTP 400" alone, its reason in no file or log line."""
+    try:
+        message = response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):  # not a function's JSON error
+        return ""
+    return f": {str(message)[:1000]}"
 
 
 def _json(body: bytes):

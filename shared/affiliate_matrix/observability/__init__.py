@@ -20,6 +20,7 @@ import re
 import sys
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from urllib.parse import unquote_plus
 
 import structlog
@@ -156,6 +157,7 @@ def configure_logging(function: str, *, fmt: str = "console", level: str = "info
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.clear_contextvars()
+    _damaged_logged.set([0])  # a command's, or a function's start
 
 
 def bind_request(request_id: str | None = None, **context) -> str:
@@ -165,7 +167,29 @@ def bind_request(request_id: str | None = None, **context) -> str:
         request_id = uuid.uuid4().hex
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id, **context)
+    _damaged_logged.set([0])
     return request_id
+
+
+MAX_DAMAGED_LOGGED = 20  # document.damaged lines a request or event writes: an index of thousands wrote thousands
+# How many log_damaged met in this request or event (bind_request starts it; a ContextPool's task shares it), or in
+# this command (configure_logging); a thread of its own (started with an empty context) has none, and logs every one
+_damaged_logged: ContextVar[list[int] | None] = ContextVar("damaged_logged", default=None)
+
+
+def log_damaged(key: str, error: str) -> None:
+    """A `document.damaged` line naming a stored document a list or a read leaves out (its key, never its content):
+    the first MAX_DAMAGED_LOGGED of a request or event, however many pages it reads (an export, the merchants'
+    search), then one `document.damaged_more`. A list's answer names each one it leaves out, an export counts them."""
+    met = _damaged_logged.get()
+    if met is not None:
+        met[0] += 1
+        if met[0] == MAX_DAMAGED_LOGGED + 1:
+            get_logger().warning("document.damaged_more", logged=MAX_DAMAGED_LOGGED,
+                                 reason="more damaged documents than a request logs: the rest are not logged")
+        if met[0] > MAX_DAMAGED_LOGGED:
+            return
+    get_logger().warning("document.damaged", key=key, error=error)
 
 
 def bind_source(name: str) -> None:

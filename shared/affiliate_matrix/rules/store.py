@@ -227,11 +227,13 @@ def mirror_activation(rt, activation: dict) -> None:
     rt.index.ensure_index(ACTIVATIONS_INDEX)
     doc = with_program(activation)
     if rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, [doc], refresh=True).errors and doc is not activation \
-            and rt.index.status(ACTIVATIONS_INDEX.name).current < ACTIVATIONS_INDEX.version:
+            and (live := rt.index.status(ACTIVATIONS_INDEX.name).current) < ACTIVATIONS_INDEX.version:
+        from affiliate_matrix.search import migrate_first
+
         # v7, not migrated yet, has no program_id (OpenSearch's mapping is strict): the activation is written without
         # it, for its migration to fill from the inputs, rather than missing from the index until a later write
         log.warning("activations.index_behind", activation_id=activation.get("id"),
-                    hint="run `amx index migrate activations` once after deploying activations v8")
+                    hint=migrate_first(ACTIVATIONS_INDEX.name, live, ACTIVATIONS_INDEX.version))
         rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, [activation], refresh=True)
 
 
