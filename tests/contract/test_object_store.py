@@ -400,8 +400,9 @@ def test_the_retention_job_removes_s3_tombstones_older_than_its_shortest_window(
                             lambda params, **_: listed.append(params.get("Prefix", "")))
 
     assert apply(rt, deleted_on + timedelta(days=29))["tombstones"] == 0  # within the window: kept
-    # the dead letters, the marks of connection deletes, the connections, then where conditional deletes are made only
-    assert listed == ["dead-letters/", "pending/deletions/", "connections/", *TOMBSTONED]
+    # the dead letters, discovery's decisions, the marks of connection deletes, the connections, then where conditional
+    # deletes are made only
+    assert listed == ["dead-letters/", "discovery/seen/", "pending/deletions/", "connections/", *TOMBSTONED]
     assert s3.head_object(Bucket=bucket, Key="rules/gone.json")["Metadata"] == {"amx-deleted": "1"}
     assert apply(rt, deleted_on + timedelta(days=31))["tombstones"] == 2
     assert [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["rules/back.json",
