@@ -498,6 +498,33 @@ def test_a_migration_after_a_rollback_stopped_part_way_finishes_it_first(rt, sto
     assert seen(rt, *ids) == as_before
 
 
+def test_the_copies_kept_for_a_rollback_go_once_the_version_it_would_go_back_to_is_deleted(rt):
+    """The records a migration replaced are kept (programs@v19:<old id>) for its rollback, and outlived the version it
+    rolls back to (deleted by OpenSearch's retention policy 30 days on). `amx index migrate`, which a deploy runs every
+    time, deletes them once no version below the live one is left; until then they are kept."""
+    from affiliate_matrix.search import SearchQuery
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    def copies() -> list[str]:
+        hits = rt.index.search(MOVED_INDEX.name, SearchQuery(filters={"index": ["programs@v19"]}, size=100)).hits
+        return sorted(hit.id for hit in hits)
+
+    before, kitchen, elsewhere = moved_on_and_back_before_v16(rt)
+    rt.index.migrate(PROGRAMS_INDEX)
+    rt.index.finish_migration(PROGRAMS_INDEX)
+    assert copies() == sorted([f"programs@v19:{kitchen.id}", f"programs@v19:{before.id}"])
+
+    if isinstance(rt.index, SqliteSearchIndex):  # the retention policy's deletion of v15
+        rt.index._drop(spec_of(15))
+    else:
+        rt.index.client.indices.delete(index=spec_of(15).physical(rt.index.prefix))
+    assert rt.index.status(PROGRAMS_INDEX.name).versions == [19]
+    assert rt.index.finish_migration(PROGRAMS_INDEX) == 0
+    assert copies() == []
+    assert seen(rt, before.id, kitchen.id)["answers"] == {before.id: (308, f"/programs/{kitchen.id}", ["d_0"]),
+                                                         kitchen.id: (200, None, ["d_0", "d_1"])}
+
+
 @pytest.fixture(params=[pytest.param("opensearch", marks=pytest.mark.slow)])
 def rt_opensearch(request, tmp_path, monkeypatch):
     """On OpenSearch alone: the embedded index records the moves in its swap's transaction, so it cannot stop

@@ -752,6 +752,30 @@ def forget_moves(index: "SearchIndex", name: str, version: int) -> None:
         index.delete(MOVED_INDEX.name, record["id"], refresh=True)
 
 
+def drop_lost_copies(index: "SearchIndex", name: str) -> int:
+    """The copies kept for rollbacks (set_aside) that no rollback can read any more, deleted: those of a version no
+    longer kept, or with none below it left to roll back to (OpenSearch's retention policy deletes a version the alias
+    left 30 days on). How many."""
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.observability import get_logger
+
+    try:
+        kept = index.search(MOVED_INDEX.name, SearchQuery(facets=["index"], facet_size=200, size=0)).facets["index"]
+    except NotFoundError:
+        return 0
+    versions, prefix = index.status(name).versions, f"{name}@v"
+    kept_for = {value: int(value[len(prefix):]) for value, _ in kept
+                if value.startswith(prefix) and value[len(prefix):].isdigit()}
+    lost = [value for value, version in kept_for.items() if version not in versions or version <= min(versions)]
+    gone = _records(index, {"index": lost}) if lost else []
+    for record in gone:
+        index.delete(MOVED_INDEX.name, record["id"], refresh=True)
+    if gone:
+        get_logger().info("index.rollback_copies_dropped", index=name, versions=sorted(kept_for[v] for v in lost),
+                          records=len(gone), reason="no rollback from those versions is left to read them")
+    return len(gone)
+
+
 def begin_rollback(index: "SearchIndex", name: str, start: int, version: int) -> None:
     """Record that a rollback of `name` from `start` to `version` is under way, before its first step: one stopped
     part-way (after its alias swap, the index is at `version` and a rollback run again took it one version further
@@ -1054,12 +1078,14 @@ class SearchIndex(ABC):
         OpenSearch, a separate step) left the records its moves made stale, which it ends (end_moves) as it would have.
         `amx index migrate` runs it for an index at the code's version, as a deploy does every time; a rollback a stop
         left part-way is finished first (finish_rollback). Under the migration's lease; idempotent; how many records it
-        ended (0 for a version not live)."""
+        ended (0 for a version not live). The copies no rollback can read any more go too (drop_lost_copies)."""
         with self._lease(spec):
             self.finish_rollback(spec.name)
             if self.status(spec.name).current != spec.version:
                 return 0
-            return end_moves(self, spec.name, migration_moves(self, spec.name, spec.version), kept_for=spec.version)
+            ended = end_moves(self, spec.name, migration_moves(self, spec.name, spec.version), kept_for=spec.version)
+            drop_lost_copies(self, spec.name)
+            return ended
 
     @abstractmethod
     def _lease(self, spec: IndexSpec):
