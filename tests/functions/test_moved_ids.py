@@ -403,6 +403,128 @@ def test_a_rollback_leaves_the_moved_ids_as_before_the_migration_and_migrating_a
     assert seen(rt, *ids)["answers"] == migrated["answers"]
 
 
+def moved_on_and_back_before_v16(rt):
+    """moved_on_before_v16, and the old id of कोमल रसोई had itself moved on once to Alpha Hosting's (an import's record,
+    stale: that id is a program's again, so not followed), which the migration writes over with its own move."""
+    before, kitchen, elsewhere = moved_on_before_v16(rt)
+    record_moves(rt.index, "programs", {before.id: elsewhere.id}, "an earlier import")
+    return before, kitchen, elsewhere
+
+
+def test_a_rollback_puts_back_a_stale_record_the_migration_wrote_over(rt):
+    """The migration moves the id of कोमल रसोई, which had a record already (stale: the id is a program's), and writes
+    its own over it; the rollback deleted the migration's record, so the one before it was gone, not restored. Now the
+    migration keeps it for its rollback as it keeps the records it ends, and the rollback puts it back once its alias
+    swap makes the id a program's again: every record as before the migration."""
+    before, kitchen, elsewhere = moved_on_and_back_before_v16(rt)
+    ids = (before.id, kitchen.id, elsewhere.id)
+    as_before = seen(rt, *ids)
+    assert (f"programs:{before.id}", elsewhere.id, "an earlier import") in as_before["records"]
+
+    rt.index.migrate(PROGRAMS_INDEX)
+    assert seen(rt, *ids)["answers"][before.id] == (308, f"/programs/{kitchen.id}", ["d_0"])
+    assert rt.index.rollback(PROGRAMS_INDEX.name) == 15
+    assert seen(rt, *ids) == as_before
+
+
+def stopped(*args, **kwargs):
+    raise RuntimeError("stopped")
+
+
+@pytest.mark.parametrize("stop", ["the alias swap", "the records after the swap"])
+def test_a_rollback_stopped_part_way_is_finished_by_the_next_which_rolls_back_no_further(rt, stop):
+    """A rollback from v19 to v15 stops at its alias swap or after it, before it put back the records the migration
+    wrote over and deleted its own. Run again, it took the index one version further back (to v14), and the records
+    stayed as the migration left them. Now the rollback records that it is under way (programs@rollback) before its
+    first step, and the next finishes it: v15, every record as before the migration; the one after rolls back on."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    rt.index.ensure_index(spec_of(14))
+    rt.index.migrate(spec_of(15))  # a version below v15 to roll back to
+    before, kitchen, elsewhere = moved_on_and_back_before_v16(rt)
+    ids = (before.id, kitchen.id, elsewhere.id)
+    as_before = seen(rt, *ids)
+    rt.index.migrate(PROGRAMS_INDEX)
+
+    # A stub: a real stop between one step of the rollback and the next cannot be caused from outside it.
+    with pytest.MonkeyPatch.context() as patch:
+        if stop == "the alias swap":
+            patch.setattr(rt.index, "_point_back", stopped)
+        else:
+            patch.setattr("affiliate_matrix.search.forget_moves", stopped)
+        with pytest.raises(RuntimeError, match="stopped"):
+            rt.index.rollback(PROGRAMS_INDEX.name)
+    assert rt.index.status(PROGRAMS_INDEX.name).current == (19 if stop == "the alias swap" else 15)
+
+    again = CliRunner().invoke(app, ["index", "rollback", "programs"])
+    assert again.exit_code == 0, again.output
+    assert "programs: now v15" in again.output
+    assert rt.index.status(PROGRAMS_INDEX.name).current == 15
+    assert seen(rt, *ids) == as_before  # (programs@rollback gone with the rest)
+
+    assert rt.index.rollback(PROGRAMS_INDEX.name) == 14  # the next is a rollback of its own
+
+
+@pytest.mark.parametrize("stop", ["the alias swap", "the records after the swap"])
+def test_a_migration_after_a_rollback_stopped_part_way_finishes_it_first(rt, stop):
+    """A deploy runs `amx index migrate` every time: one after a rollback that stopped part-way finishes that rollback
+    first, then migrates from the version it went back to (not left at it, with the code a version ahead, when the
+    stop came before the swap), and the migration's own rollback is whole again."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    before, kitchen, elsewhere = moved_on_and_back_before_v16(rt)
+    ids = (before.id, kitchen.id, elsewhere.id)
+    as_before = seen(rt, *ids)
+    rt.index.migrate(PROGRAMS_INDEX)
+    migrated = seen(rt, *ids)
+    with pytest.MonkeyPatch.context() as patch:
+        if stop == "the alias swap":
+            patch.setattr(rt.index, "_point_back", stopped)
+        else:
+            patch.setattr("affiliate_matrix.search.forget_moves", stopped)
+        with pytest.raises(RuntimeError, match="stopped"):
+            rt.index.rollback(PROGRAMS_INDEX.name)
+
+    deploy = CliRunner().invoke(app, ["index", "migrate", "programs"])
+    assert deploy.exit_code == 0, deploy.output
+    assert "programs: finished the rollback to v15 that had stopped part-way" in deploy.output
+    assert "programs: now v19, 2 documents copied" in deploy.output
+    assert seen(rt, *ids) == migrated
+    assert rt.index.rollback(PROGRAMS_INDEX.name) == 15
+    assert seen(rt, *ids) == as_before
+
+
+def test_the_copies_kept_for_a_rollback_go_once_the_version_it_would_go_back_to_is_deleted(rt):
+    """The records a migration replaced are kept (programs@v19:<old id>) for its rollback, and outlived the version it
+    rolls back to (deleted by OpenSearch's retention policy 30 days on). `amx index migrate`, which a deploy runs every
+    time, deletes them once no version below the live one is left; until then they are kept."""
+    from affiliate_matrix.search import SearchQuery
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    def copies() -> list[str]:
+        hits = rt.index.search(MOVED_INDEX.name, SearchQuery(filters={"index": ["programs@v19"]}, size=100)).hits
+        return sorted(hit.id for hit in hits)
+
+    before, kitchen, elsewhere = moved_on_and_back_before_v16(rt)
+    rt.index.migrate(PROGRAMS_INDEX)
+    rt.index.finish_migration(PROGRAMS_INDEX)
+    assert copies() == sorted([f"programs@v19:{kitchen.id}", f"programs@v19:{before.id}"])
+
+    if isinstance(rt.index, SqliteSearchIndex):  # the retention policy's deletion of v15
+        rt.index._drop(spec_of(15))
+    else:
+        rt.index.client.indices.delete(index=spec_of(15).physical(rt.index.prefix))
+    assert rt.index.status(PROGRAMS_INDEX.name).versions == [19]
+    assert rt.index.finish_migration(PROGRAMS_INDEX) == 0
+    assert copies() == []
+    assert seen(rt, before.id, kitchen.id)["answers"] == {before.id: (308, f"/programs/{kitchen.id}", ["d_0"]),
+                                                         kitchen.id: (200, None, ["d_0", "d_1"])}
+
+
 @pytest.fixture(params=[pytest.param("opensearch", marks=pytest.mark.slow)])
 def rt_opensearch(request, tmp_path, monkeypatch):
     """On OpenSearch alone: the embedded index records the moves in its swap's transaction, so it cannot stop

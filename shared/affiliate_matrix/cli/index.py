@@ -50,6 +50,9 @@ def index_migrate(name: Annotated[Optional[str], typer.Argument(
     behind = []
     for spec in specs.values():
         rt.index.ensure_index(spec)
+        # A rollback that stopped part-way, finished before the version is read: what is live is where it went back to
+        if (back := rt.index.finish_rollback(spec.name)) is not None:
+            console.print(f"{spec.name}: finished the rollback to v{back} that had stopped part-way")
         live = rt.index.status(spec.name).current
         # Named, at the code's version already: done, as a deploy script running it every time expects; a live
         # version past the code's is still refused by the migration (older code deployed over newer data).
@@ -70,7 +73,8 @@ def index_migrate(name: Annotated[Optional[str], typer.Argument(
 
 @index_app.command("rollback")
 def index_rollback(name: str):
-    """Point an index back at its previous version."""
+    """Point an index back at its previous version, and the records of moved ids with it; one that stopped part-way
+    is finished, not taken further back: run it again after a stop."""
     version = open_runtime().index.rollback(_spec(name).name)
     console.print(f"{name}: now v{version}")
 

@@ -622,8 +622,9 @@ class Landings:
 # The ids documents moved from: a migration whose upgrade gives a document another id (programs v16 re-keyed a name in
 # another script), or an import of a file exported before it, records old id -> new id in the step that moves it, so
 # what names the old id (a link, a feed's earlier entries, a campaign) still finds the document (moves.py reads them).
-# A record's id is "<index>:<old id>"; one a migration ended is kept as "<index>@v<version>:<old id>" for its rollback
-# (set_aside).
+# A record's id is "<index>:<old id>"; one a migration replaced (ended, or wrote over) is kept as
+# "<index>@v<version>:<old id>" for its rollback (set_aside); and while a rollback of an index is under way,
+# "<index>@rollback" says from which version (old) to which (to) (begin_rollback). No reader follows either.
 MOVED_INDEX = IndexSpec("moved", 1, {"id": "keyword", "index": "keyword", "old": "keyword", "to": "keyword",
                                      "at": "date", "by": "keyword"})
 
@@ -644,14 +645,22 @@ def migration_label(name: str, version: int) -> str:
 
 
 def set_aside(record: dict, version: int) -> dict:
-    """A record the migration to `version` ended, kept for its rollback (restored) under the index `<name>@v<version>`,
-    which no reader follows (moves.py reads the records of the programs index alone)."""
+    """A record the migration to `version` replaced, kept for its rollback (restored) under the index
+    `<name>@v<version>`, which no reader follows (moves.py reads the records of the programs index alone)."""
     kept = f"{record['index']}@v{version}"
     return {**record, "id": f"{kept}:{record['old']}", "index": kept}
 
 
+def kept_for_rollback(name: str, version: int, replaced: dict[str, dict]) -> list[dict]:
+    """The copies (set_aside) the migration of `name` to `version` keeps of the records it replaces: those it ends and
+    those it writes over (an id it moves that had a record already, a stale one: its id was a program's). Not its own
+    (the same migration run again after a stop): their copy holds the record before it."""
+    return [set_aside(record, version) for record in replaced.values()
+            if record.get("by") != migration_label(name, version)]
+
+
 def restored(record: dict, name: str) -> dict:
-    """A record of index `name` set aside (set_aside) as it was before the migration ended it."""
+    """A record of index `name` set aside (set_aside) as it was before the migration replaced it."""
     return {**record, "id": f"{name}:{record['old']}", "index": name}
 
 
@@ -671,18 +680,28 @@ def _records(index: "SearchIndex", filters: dict[str, list]) -> list[dict]:
         query = query.replaced(cursor=result.next_cursor)
 
 
-def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str, *, end: bool = True) -> None:
+def _write_records(index: "SearchIndex", records: list[dict], failed: str) -> None:
+    if records:
+        result = index.bulk_upsert(MOVED_INDEX.name, records, refresh=True)
+        if result.errors:
+            raise InvalidInput(f"{failed}: {result.errors[0]}")
+
+
+def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str, *, end: bool = True,
+                 kept_for: int | None = None) -> None:
     """`moves` recorded (move_records) through the port, for a writer that has no transaction around its move: an
     import once it has written the programs (a record never names one not written). With end=False, only written:
     a migration on OpenSearch writes them before its alias swap (a record whose old id is still held is not followed:
-    moves.py) and ends the records they make stale only after it (end_moves)."""
+    moves.py) and ends the records they make stale only after it (end_moves); with kept_for (its version), the records
+    they write over are set aside for its rollback first (kept_for_rollback)."""
     records, _ = move_records(name, moves, by)
     if not records:
         return
     index.ensure_index(MOVED_INDEX)
-    result = index.bulk_upsert(MOVED_INDEX.name, records, refresh=True)
-    if result.errors:
-        raise InvalidInput(f"the moves of {name} could not be recorded: {result.errors[0]}")
+    if kept_for is not None:
+        over = index.get_many(MOVED_INDEX.name, [record["id"] for record in records])
+        _write_records(index, kept_for_rollback(name, kept_for, over), f"the moves of {name} could not be set aside")
+    _write_records(index, records, f"the moves of {name} could not be recorded")
     if end:
         end_moves(index, name, moves)
 
@@ -690,14 +709,12 @@ def record_moves(index: "SearchIndex", name: str, moves: dict[str, str], by: str
 def end_moves(index: "SearchIndex", name: str, moves: dict[str, str], *, kept_for: int | None = None) -> int:
     """End the records `moves` make stale (move_records: a new id's own record of moving on): once the new ids are
     documents', never before, or a move that stopped short would leave a new id no document's and its move gone.
-    A migration's (kept_for: its version) are set aside for its rollback (set_aside) before they go; an import's just
-    go. Idempotent; how many it ended."""
+    A migration's (kept_for: its version) are set aside for its rollback (kept_for_rollback) before they go; an
+    import's just go. Idempotent; how many it ended."""
     _, ended = move_records(name, moves, "")
     stale = index.get_many(MOVED_INDEX.name, ended) if ended else {}  # (some id moved: MOVED_INDEX is made)
     if stale and kept_for is not None:
-        result = index.bulk_upsert(MOVED_INDEX.name, [set_aside(r, kept_for) for r in stale.values()], refresh=True)
-        if result.errors:
-            raise InvalidInput(f"the moves of {name} could not be set aside: {result.errors[0]}")
+        _write_records(index, kept_for_rollback(name, kept_for, stale), f"the moves of {name} could not be set aside")
     for record_id in stale:
         index.delete(MOVED_INDEX.name, record_id, refresh=True)
     return len(stale)
@@ -708,23 +725,81 @@ def migration_moves(index: "SearchIndex", name: str, version: int) -> dict[str, 
     return {r["old"]: r["to"] for r in _records(index, {"index": [name], "by": [migration_label(name, version)]})}
 
 
-def restore_moves(index: "SearchIndex", name: str, version: int) -> None:
-    """A rollback's first step, before its alias swap: the records the migration to `version` ended put back (their old
-    ids are still held until the swap, so none is followed before it)."""
+def restore_moves(index: "SearchIndex", name: str, version: int, *, swapped: bool) -> None:
+    """The records the migration to `version` replaced put back from their copies (set_aside), each only where the
+    record now is the one that migration left. Before a rollback's alias swap, those it ended (none is there now):
+    their old ids are held until the swap, so none is followed before it. After the swap (swapped), also those it
+    wrote over (its own record is there now): before the swap their old ids had moved, and the migration's record of
+    that move was followed. A record an import wrote since is kept (SearchIndex.rollback)."""
     kept = _records(index, {"index": [f"{name}@v{version}"]})
-    if kept:
-        result = index.bulk_upsert(MOVED_INDEX.name, [restored(r, name) for r in kept], refresh=True)
-        if result.errors:
-            raise InvalidInput(f"the moves of {name} could not be restored: {result.errors[0]}")
+    if not kept:
+        return
+    now = index.get_many(MOVED_INDEX.name, [f"{name}:{record['old']}" for record in kept])
+    label = migration_label(name, version)
+    _write_records(index, [restored(record, name) for record in kept
+                           if (there := now.get(f"{name}:{record['old']}")) is None
+                           or (swapped and there.get("by") == label)], f"the moves of {name} could not be restored")
 
 
 def forget_moves(index: "SearchIndex", name: str, version: int) -> None:
-    """A rollback's last step, after its alias swap: the records the migration to `version` wrote go (their old ids
-    are held again, so none was followed since the swap), and the copies it set aside (restored before the swap)."""
-    gone = _records(index, {"index": [name], "by": [migration_label(name, version)]}) + _records(
-        index, {"index": [f"{name}@v{version}"]})
+    """A rollback's last step, after its alias swap: the records the migration to `version` wrote over put back
+    (restore_moves), the rest of its own go (their old ids are held again, so none was followed since the swap), then
+    the copies it kept (set_aside). Each step again finishes one a stop cut short."""
+    restore_moves(index, name, version, swapped=True)
+    for record in _records(index, {"index": [name], "by": [migration_label(name, version)]}):
+        index.delete(MOVED_INDEX.name, record["id"], refresh=True)
+    for record in _records(index, {"index": [f"{name}@v{version}"]}):
+        index.delete(MOVED_INDEX.name, record["id"], refresh=True)
+
+
+def drop_lost_copies(index: "SearchIndex", name: str) -> int:
+    """The copies kept for rollbacks (set_aside) that no rollback can read any more, deleted: those of a version no
+    longer kept, or with none below it left to roll back to (OpenSearch's retention policy deletes a version the alias
+    left 30 days on). How many."""
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.observability import get_logger
+
+    try:
+        kept = index.search(MOVED_INDEX.name, SearchQuery(facets=["index"], facet_size=200, size=0)).facets["index"]
+    except NotFoundError:
+        return 0
+    versions, prefix = index.status(name).versions, f"{name}@v"
+    kept_for = {value: int(value[len(prefix):]) for value, _ in kept
+                if value.startswith(prefix) and value[len(prefix):].isdigit()}
+    lost = [value for value, version in kept_for.items() if version not in versions or version <= min(versions)]
+    gone = _records(index, {"index": lost}) if lost else []
     for record in gone:
         index.delete(MOVED_INDEX.name, record["id"], refresh=True)
+    if gone:
+        get_logger().info("index.rollback_copies_dropped", index=name, versions=sorted(kept_for[v] for v in lost),
+                          records=len(gone), reason="no rollback from those versions is left to read them")
+    return len(gone)
+
+
+def begin_rollback(index: "SearchIndex", name: str, start: int, version: int) -> None:
+    """Record that a rollback of `name` from `start` to `version` is under way, before its first step: one stopped
+    part-way (after its alias swap, the index is at `version` and a rollback run again took it one version further
+    back) is finished by the next (SearchIndex.finish_rollback), which rolls back no further."""
+    index.ensure_index(MOVED_INDEX)
+    marker = {"id": f"{name}@rollback", "index": f"{name}@rollback", "old": str(start), "to": str(version),
+              "at": datetime.now(UTC).isoformat(), "by": f"rollback of {name} from v{start} to v{version}"}
+    _write_records(index, [marker], f"the rollback of {name} could not be recorded")
+
+
+def rollback_begun(index: "SearchIndex", name: str) -> tuple[int, int] | None:
+    """The rollback of `name` begun and not finished (begin_rollback): (the version it rolls back from, the one it rolls
+    back to); None when there is none."""
+    from affiliate_matrix.errors import NotFoundError
+
+    try:
+        marker = index.get(MOVED_INDEX.name, f"{name}@rollback")
+    except NotFoundError:  # no id has moved, nor any rollback begun
+        return None
+    return None if marker is None else (int(marker["old"]), int(marker["to"]))
+
+
+def end_rollback(index: "SearchIndex", name: str) -> None:
+    index.delete(MOVED_INDEX.name, f"{name}@rollback", refresh=True)
 
 
 def utc_time(value) -> datetime:
@@ -982,24 +1057,35 @@ class SearchIndex(ABC):
         """Which versions exist and which one the alias points at."""
         ...
 
-    @abstractmethod
     def migrate(self, spec: IndexSpec) -> int:
         """Zero-downtime move to spec.version: create it, copy every document (as spec.upgrade makes it,
         when the spec has one), swap the alias in one step, keep the old version for rollback. Reads never
         stop; a document the upgrade or the new mapping refuses aborts the migration before the swap.
         One at a time per index: a migration holds the index's lease throughout, and one begun beside it is refused
-        (migration_running). Returns the number of documents copied."""
+        (migration_running). A rollback of the index a stop left part-way is finished first (finish_rollback): the
+        migration builds on the version it rolled back to. Returns the number of documents copied."""
+        with self._lease(spec):
+            self.finish_rollback(spec.name)
+            return self._migrate(spec)
+
+    @abstractmethod
+    def _migrate(self, spec: IndexSpec) -> int:
+        """migrate's copy and alias swap, under the index's lease."""
         ...
 
     def finish_migration(self, spec: IndexSpec) -> int:
         """What the migration to the live version `spec` left undone, done: one stopped after its alias swap (on
         OpenSearch, a separate step) left the records its moves made stale, which it ends (end_moves) as it would have.
-        `amx index migrate` runs it for an index at the code's version, as a deploy does every time. Under the
-        migration's lease; idempotent; how many records it ended (0 for a version not live)."""
+        `amx index migrate` runs it for an index at the code's version, as a deploy does every time; a rollback a stop
+        left part-way is finished first (finish_rollback). Under the migration's lease; idempotent; how many records it
+        ended (0 for a version not live). The copies no rollback can read any more go too (drop_lost_copies)."""
         with self._lease(spec):
+            self.finish_rollback(spec.name)
             if self.status(spec.name).current != spec.version:
                 return 0
-            return end_moves(self, spec.name, migration_moves(self, spec.name, spec.version), kept_for=spec.version)
+            ended = end_moves(self, spec.name, migration_moves(self, spec.name, spec.version), kept_for=spec.version)
+            drop_lost_copies(self, spec.name)
+            return ended
 
     @abstractmethod
     def _lease(self, spec: IndexSpec):
@@ -1013,14 +1099,33 @@ class SearchIndex(ABC):
 
     def rollback(self, name: str) -> int:
         """Point the alias back at the newest version below the current one; returns that version. The move records
-        are as they were before the migration to the current one: those it ended put back before the swap
-        (restore_moves), those it wrote gone after it (forget_moves); in between, each names an id the index holds, so
-        none is followed (moves.py). A record an import wrote since is kept, as the programs it wrote are not."""
+        are as they were before the migration to the current one: those it ended put back before the swap, those it
+        wrote over after it (restore_moves), and the rest of those it wrote gone (forget_moves); in between, each names
+        an id the index holds, so none is followed (moves.py). A record an import wrote since is kept, as the programs
+        it wrote are not. A rollback that stopped part-way (begin_rollback records each before its first step) is
+        finished by the next, which rolls back no further: it returns the version that one rolled back to."""
+        if (version := self.finish_rollback(name)) is not None:
+            return version
         status = self.status(name)
-        version = previous_version(status)
-        restore_moves(self, name, status.current)
-        self._point_back(name, version)
-        forget_moves(self, name, status.current)
+        begin_rollback(self, name, status.current, previous_version(status))
+        return self.finish_rollback(name)
+
+    def finish_rollback(self, name: str) -> int | None:
+        """The rollback of `name` begun (begin_rollback) and not finished, finished: the version it rolled back to,
+        None when none was begun. Every step is idempotent, so one run again after a stop at any of them does only
+        what is left: the records put back, the alias swap (unless done), the migration's records and copies gone."""
+        begun = rollback_begun(self, name)
+        if begun is None:
+            return None
+        start, version = begun
+        restore_moves(self, name, start, swapped=False)
+        if self.status(name).current != version:
+            self._point_back(name, version)
+        forget_moves(self, name, start)
+        end_rollback(self, name)
+        from affiliate_matrix.observability import get_logger
+
+        get_logger().info("index.rolled_back", index=name, version=version, rolled_back_from=start)
         return version
 
     @abstractmethod

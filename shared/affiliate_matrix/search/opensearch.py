@@ -430,10 +430,6 @@ class OpenSearchIndex(SearchIndex):
         versions = sorted(int(i[len(prefix):]) for i in found if i[len(prefix):].isdigit())
         return IndexStatus(name, int(current[len(prefix):]), versions)
 
-    def migrate(self, spec):
-        with self._lease(spec):
-            return self._migrate(spec)
-
     @contextmanager
     def _lease(self, spec: IndexSpec):
         """The index's migration lease: a document created only if absent in <prefix>-leases (made on first use),
@@ -492,7 +488,8 @@ class OpenSearchIndex(SearchIndex):
             # Written before the swap, so a stop after it leaves no old id unrecorded: until the swap, their old ids
             # are still held, so they are not followed (moves.py), and the same migration run again writes them again.
             # The records they end go only after the swap: before, a stop left a new id no program's, its move gone.
-            record_moves(self, spec.name, moved, migration_label(spec.name, spec.version), end=False)
+            record_moves(self, spec.name, moved, migration_label(spec.name, spec.version), end=False,
+                         kept_for=spec.version)
             self.client.indices.update_aliases(body={"actions": [
                 {"remove": {"index": old, "alias": alias}},
                 {"add": {"index": new, "alias": alias, "is_write_index": True}}]})

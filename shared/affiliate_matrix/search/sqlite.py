@@ -26,8 +26,8 @@ from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInpu
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, migration_holder, migration_label, migration_running, move_records, narrowed, paired,
-    ranges_of, searched_phrases, set_aside, upgraded, utc_time, validate_query, whole_value,
+    expansions, kept_for_rollback, migration_holder, migration_label, migration_running, move_records, narrowed,
+    paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page
 from affiliate_matrix.search.fts import fts_clauses, fts_match, near, plain, read_vocabulary
@@ -248,10 +248,6 @@ class SqliteSearchIndex(SearchIndex):
                           if json.loads(r[0])["name"] == name)
         return IndexStatus(name, spec.version, versions)
 
-    def migrate(self, spec):
-        with self._lease(spec):
-            return self._migrate(spec)
-
     @contextmanager
     def _lease(self, spec: IndexSpec):
         """The index's migration lease: an exclusive flock on a file beside the index file, taken without waiting (a
@@ -325,10 +321,11 @@ class SqliteSearchIndex(SearchIndex):
             return
         self._ensure(MOVED_INDEX)
         t, moves_spec = self._resolve(MOVED_INDEX.name)
-        stale = self.get_many(MOVED_INDEX.name, ended)  # kept for a rollback (set_aside), then gone
+        # The records they end, and those they write over, kept for a rollback (kept_for_rollback); the ended then gone
+        replaced = self.get_many(MOVED_INDEX.name, [*ended, *(record["id"] for record in records)])
         written = BulkResult()
-        self._write_docs(t, moves_spec, [set_aside(record, spec.version) for record in stale.values()], written)
-        for record_id in stale:
+        self._write_docs(t, moves_spec, kept_for_rollback(spec.name, spec.version, replaced), written)
+        for record_id in set(ended) & set(replaced):
             self._delete_doc(t, moves_spec, record_id)
         self._write_docs(t, moves_spec, records, written)
         if written.errors:
