@@ -103,3 +103,12 @@ def test_a_binary_event_with_an_empty_ce_id_is_refused_naming_the_id(admin_env):
 def test_a_binary_and_a_structured_event_of_1_0_are_still_taken(admin_env):
     assert client("verify").post("/", data=b"{}", headers=binary_headers()).status_code == 204
     assert deliver_event(client("verify"), "verify", "dev.knative.sources.ping", {}).status_code == 204
+
+
+def test_an_event_with_some_binary_headers_only_is_refused(admin_env):
+    """ce-id and ce-specversion without ce-source and ce-type: the SDK read the body as a structured event (whatever
+    its Content-Type), a reader going by the ce- headers (Knative's Go SDK) a binary one missing two attributes."""
+    headers = {name: value for name, value in binary_headers().items() if name not in ("ce-source", "ce-type")}
+    refused(client("verify").post("/", data=json.dumps(structured_event()), headers=headers), 400,
+            "the event gives ce-id, ce-specversion but not ce-source, ce-type: a binary event gives all four headers")
+    nothing_done(admin_env)
