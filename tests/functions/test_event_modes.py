@@ -112,3 +112,21 @@ def test_an_event_with_some_binary_headers_only_is_refused(admin_env):
     refused(client("verify").post("/", data=json.dumps(structured_event()), headers=headers), 400,
             "the event gives ce-id, ce-specversion but not ce-source, ce-type: a binary event gives all four headers")
     nothing_done(admin_env)
+
+
+@pytest.mark.parametrize("encode,fragment", [
+    (lambda text: text.encode("utf-16"), "the event is not UTF-8 (byte 0): JSON is sent in UTF-8"),
+    (lambda text: text.encode("utf-32-le"), "the event is not UTF-8"),
+    (lambda text: b"\xef\xbb\xbf" + text.encode(), "the event starts with a byte order mark: JSON is sent in UTF-8"),
+])
+@pytest.mark.parametrize("mode", ["structured", "binary"])
+def test_an_event_in_json_other_than_utf_8_is_refused(admin_env, encode, fragment, mode):
+    """Python's json reads bytes in UTF-16 or UTF-32, and UTF-8 after a byte order mark, as JSON; JSON between systems
+    is UTF-8 without one (RFC 8259), and Knative's Go SDK reads none of them: the event was worked on all the same."""
+    if mode == "structured":
+        headers = {"Content-Type": "application/cloudevents+json", "Authorization": f"Bearer {token_for('verify')}"}
+        answer = client("verify").post("/", data=encode(json.dumps(structured_event())), headers=headers)
+    else:
+        answer = client("verify").post("/", data=encode(json.dumps({"n": 1})), headers=binary_headers())
+    refused(answer, 400, fragment)
+    nothing_done(admin_env)

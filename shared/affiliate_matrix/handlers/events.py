@@ -413,14 +413,19 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
 def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
     """(the JSON in `raw`, None), read as a request body is; (it as json reads it, or None, and why it is refused);
     (None, None) for what is not JSON (the SDK names what is wrong with it, or keeps it as data that is no object)."""
-    from affiliate_matrix.json_input import _once_each, _whole_number
+    from affiliate_matrix.json_input import _once_each, _whole_number, json_text
 
     try:
         try:
-            return json.loads(raw, object_pairs_hook=_once_each, parse_int=_whole_number), None
+            text = json_text(raw, "the event")
+        except InvalidInput as exc:  # refused when the SDK would read it as JSON all the same (UTF-16, a BOM)
+            json.loads(raw)
+            return None, exc
+        try:
+            return json.loads(text, object_pairs_hook=_once_each, parse_int=_whole_number), None
         except InvalidInput as exc:
             try:
-                return json.loads(raw), exc
+                return json.loads(text), exc
             except ValueError:
                 return None, exc
     except RecursionError:
