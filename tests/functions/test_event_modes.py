@@ -130,3 +130,16 @@ def test_an_event_in_json_other_than_utf_8_is_refused(admin_env, encode, fragmen
         answer = client("verify").post("/", data=encode(json.dumps({"n": 1})), headers=binary_headers())
     refused(answer, 400, fragment)
     nothing_done(admin_env)
+
+
+@pytest.mark.parametrize("header", ["ce-id", "ce-source", "ce-subject"])
+def test_a_binary_event_giving_an_attribute_header_twice_is_refused(admin_env, header):
+    """The WSGI server joins a header given twice into one value, with a comma: the event was worked on as id "b1, b2"
+    (or from source "/cron/verify, /x"), where a reader taking the first (Go's Header.Get, Knative's) read another."""
+    from werkzeug.datastructures import Headers
+
+    headers = Headers(list(binary_headers(**{"ce-subject": "s1"}).items()))
+    headers.add(header, "x2")
+    refused(client("verify").post("/", data=b"{}", headers=headers), 400,
+            f"event attribute {header[3:]}: its {header} header is given twice (joined by a comma)")
+    nothing_done(admin_env)

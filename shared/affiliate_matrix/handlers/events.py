@@ -403,6 +403,12 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
         else:  # the SDK's word for the number 1.0 was "Found invalid specversion 1.0"
             shown = f"{json.dumps(specversion)[:40]} ({next(n for t, n in DATA_KINDS if isinstance(specversion, t))})"
         unfit = InvalidInput(f"event specversion {shown}: only CloudEvents {SPECVERSION} events are taken")
+    # A header given twice reaches us joined by a comma (WSGI), where a reader taking the first (Go's Header.Get) reads
+    # another id: no sender's id, source or subject holds one (a type, time or specversion with one is refused anyway)
+    if unfit is None and binary and (twice := next((name for name in ("ce-id", "ce-source", "ce-subject")
+                                                    if "," in lowered.get(name, "")), None)):
+        unfit = InvalidInput(f"event attribute {twice[3:]}: its {twice} header is given twice (joined by a comma), or "
+                             "holds a comma, which no sender's does")
     # The SDK takes such a header over the Content-Type, which CloudEvents' HTTP binding says declares the data
     if unfit is None and binary and any(name.lower() == "ce-datacontenttype" for name in headers):
         unfit = InvalidInput("a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype "
