@@ -1,6 +1,6 @@
 """JSON from outside read one way, wherever it comes in: a request's body (handlers.body_of), an event's data, a file
-a command takes in a body's place, a JSON Lines record of an import. A key given twice, an integer past
-MAX_INT_DIGITS, nesting past MAX_DEPTH, a lone surrogate, NaN or Infinity are refused in our words."""
+a command takes in a body's place, a JSON Lines record of an import. Bytes other than UTF-8, a key given twice, an
+integer past MAX_INT_DIGITS, nesting past MAX_DEPTH, a lone surrogate, NaN or Infinity are refused in our words."""
 
 import json
 import math
