@@ -1,6 +1,6 @@
 """JSON from outside read one way, wherever it comes in: a request's body (handlers.body_of), an event's data, a file
-a command takes in a body's place, a JSON Lines record of an import. A key given twice, an integer past
-MAX_INT_DIGITS, nesting past MAX_DEPTH, a lone surrogate, NaN or Infinity are refused in our words."""
+a command takes in a body's place, a JSON Lines record of an import. Bytes other than UTF-8, a key given twice, an
+integer past MAX_INT_DIGITS, nesting past MAX_DEPTH, a lone surrogate, NaN or Infinity are refused in our words."""
 
 import json
 import math
@@ -18,11 +18,29 @@ def json_media_type(media_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-def json_document(raw: bytes | str, what: str = "the body") -> object:
-    """JSON read as a body is (a request's, a file a command takes in its place): a key given twice, a number past
-    MAX_INT_DIGITS, nesting past MAX_DEPTH or a lone surrogate refused in our words (check_json)."""
+def json_text(raw: bytes | str, what: str = "the body") -> str:
+    """JSON's text from the bytes sent: UTF-8 without a byte order mark (RFC 8259). json.loads also reads bytes in
+    UTF-16 or UTF-32, and UTF-8 after a BOM, where other readers (a proxy's filter, Knative's Go SDK) read no JSON."""
+    if isinstance(raw, str):
+        return raw
     try:
-        document = json.loads(raw, object_pairs_hook=_once_each, parse_int=_whole_number)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{what} is not UTF-8 (byte {exc.start}): JSON is sent in UTF-8") from None
+    if text.startswith("\ufeff"):
+        raise InvalidInput(f"{what} starts with a byte order mark: JSON is sent in UTF-8 without one")
+    if "\0" in text:  # no JSON text holds one; UTF-16 or UTF-32 without a BOM is valid UTF-8 holding them
+        raise InvalidInput(f"{what} is not UTF-8 (it holds NUL bytes: UTF-16 or UTF-32?): JSON is sent in UTF-8")
+    return text
+
+
+def json_document(raw: bytes | str, what: str = "the body") -> object:
+    """JSON read as a body is (a request's, a file a command takes in its place): UTF-8 (json_text), a key given
+    twice, a number past MAX_INT_DIGITS, nesting past MAX_DEPTH or a lone surrogate refused in our words
+    (check_json)."""
+    text = json_text(raw, what)
+    try:
+        document = json.loads(text, object_pairs_hook=_once_each, parse_int=_whole_number)
     except RecursionError:
         raise InvalidInput(f"{what} is nested more than {MAX_DEPTH} levels deep") from None
     except InvalidInput as exc:

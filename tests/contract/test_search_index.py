@@ -46,6 +46,19 @@ def all_pages(idx, query):
 
 # -- lifecycle and writes ------------------------------------------------------------------
 
+@pytest.mark.parametrize("doc_id", [".", ".."])
+def test_a_document_whose_id_is_a_dot_segment_is_a_document_like_any_other(index, doc_id):
+    """httpx drops a URL path's dot segments: on OpenSearch a GET of document '..' was a GET of the index (its
+    settings, no _source: a KeyError, so a program.delta naming program '..' was a 500 at the triggers function), its
+    DELETE a DELETE of the index, refused only for the refresh parameter it carried."""
+    assert index.get("things", doc_id) is None
+    assert index.delete("things", doc_id) is False
+    assert index.bulk_upsert("things", [{**docs()[0], "id": doc_id}], refresh=True).errors == []
+    assert index.get("things", doc_id)["id"] == doc_id
+    assert index.delete("things", doc_id, refresh=True) is True
+    assert index.get("things", doc_id) is None
+
+
 def test_ensure_index_is_idempotent(index):
     assert index.ensure_index(SPEC) == index.ensure_index(SPEC)
 

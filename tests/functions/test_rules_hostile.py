@@ -257,6 +257,32 @@ def test_the_activations_of_one_rule_are_found_on_opensearch(env, monkeypatch, o
     one_rules_activations(env, Runtime("test"))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("program_id", ["..", "."])
+def test_a_delta_naming_a_dot_segment_for_its_program_is_judged_on_opensearch_not_a_500(env, monkeypatch,
+                                                                                       opensearch_node, program_id):
+    """The engine reads the delta's program from the index by the id the event names: httpx made a GET of document
+    '..' one of the index itself (no _source: a KeyError), a 500 Knative redelivered until it parked the event."""
+    import uuid
+
+    for name, value in {"AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": opensearch_node.url,
+                        "AMX_INDEX_PREFIX": f"a{uuid.uuid4().hex[:8]}"}.items():
+        monkeypatch.setenv(name, value)
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.runtime import Runtime
+
+    Runtime("test").index.ensure_index(PROGRAMS_INDEX)  # no index at all was NotFoundError: no program, judged so
+    triggers = function_client("triggers")
+    rule = {"id": "any", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    delta = {"id": "d1", "program_id": program_id, "change": "updated", "fields": []}
+    answer = deliver_event(triggers, "triggers", "dev.affiliatematrix.program.delta", delta)
+    assert answer.status_code == 204, answer.get_data(as_text=True)[:300]
+    fired = triggers.get("/activations?rule_id=any", headers=env["read"]).json["items"]
+    assert [(a["decision"], a["inputs"]["program_id"]) for a in fired] == [("fired", program_id)]
+
+
 def one_rules_activations(env, rt):
     from affiliate_matrix.rules.store import ACTIVATIONS_INDEX
 

@@ -108,3 +108,19 @@ def test_a_number_too_long_to_read_is_refused_as_such_not_as_a_body_that_is_not_
     longest = app("triggers").post("/rules", data='{"cooldown_s": ' + "1" * 4_300 + "}",
                                    headers=headers)
     assert longest.status_code == 400 and "too long" not in longest.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("encode,message", [
+    (lambda text: text.encode("utf-16"), "the body is not UTF-8 (byte 0): JSON is sent in UTF-8"),
+    (lambda text: b"\xef\xbb\xbf" + text.encode(), "the body starts with a byte order mark: JSON is sent in UTF-8 "
+                                                   "without one"),
+])
+def test_a_json_body_other_than_utf_8_is_refused(env, encode, message):
+    """Python's json read a body in UTF-16 (or after a byte order mark) as JSON, which a proxy's filter reading UTF-8
+    does not see as this JSON: the campaign was created."""
+    import json
+
+    answer = app("budget").post("/campaigns", data=encode(json.dumps(CAMPAIGN)),
+                                headers={**env["admin"], "Content-Type": "application/json"})
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"] == message, answer.get_data(as_text=True)
+    assert app("budget").get("/campaigns/search-1", headers=env["admin"]).status_code == 404

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from affiliate_matrix.errors import (NOT_RETRIED, AccessDenied, ConfigError, ConflictError, InvalidInput, NotFoundError,
-                                     Unauthorized)
+from affiliate_matrix.errors import (NOT_RETRIED, AccessDenied, ConfigError, ConflictError, InvalidInput,
+                                     MethodNotAllowed, NotFoundError, Unauthorized)
 from affiliate_matrix.observability import get_logger
 
 if TYPE_CHECKING:  # the event model (and the domain models under it) is imported by the first event, not at start
@@ -36,10 +36,15 @@ if TYPE_CHECKING:  # the event model (and the domain models under it) is importe
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
 ATTRIBUTE_NAME = r"[a-z0-9]+"  # CloudEvents' attribute names, extensions' too (compiled by re on first use)
+SPECVERSION = "1.0"  # the CloudEvents version every sender here (Knative, Event.to_cloudevent) speaks
+STRUCTURED = "application/cloudevents"  # the media types of a structured event (+json) and of a batch (-batch+json)
+BATCH = "application/cloudevents-batch+json"
+BINARY_REQUIRED = ("ce-id", "ce-source", "ce-specversion", "ce-type")  # what makes the SDK read an event as binary
 # What the CloudEvents SDK makes of data that is not a JSON object: JSON of another shape, or (binary mode, a body
-# that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused.
+# that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused. (An object: where a
+# string is wanted, as an event's specversion.)
 DATA_KINDS = (((bytes, bytearray), "bytes"), (str, "a string"), (list, "a list"), (bool, "a boolean"),
-              ((int, float), "a number"))
+              ((int, float), "a number"), (dict, "an object"))
 
 
 def event_of(cloud_event) -> Event:
@@ -272,7 +277,10 @@ def health(rt, request):
 
 
 def is_event(request) -> bool:
-    return bool(request.headers.get("ce-id")) or request.mimetype == "application/cloudevents+json"
+    """Whether the request is sent as a CloudEvent: any ce- attribute header the SDK reads a binary event by (an empty
+    ce-id too: it was answered as an HTTP request, 404), or a CloudEvents media type (a batch too, refused by the
+    intake naming it, where it was answered as an HTTP request)."""
+    return any(name in request.headers for name in BINARY_REQUIRED) or request.mimetype.startswith(STRUCTURED)
 
 
 def http_or_event(rt, request, route: Callable, work: Callable[[Event], None] | None = None):
@@ -289,6 +297,8 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None] | 
 def take_event(rt, request, work: Callable[[Event], None] | None):
     """Authenticate, parse, check the routing, then run (or, on the dead-letter path, park) an event."""
     sender = authenticate(rt, request)
+    if request.method != "POST":  # CloudEvents' HTTP binding and Knative POST; a GET or a PUT was worked on alike
+        raise MethodNotAllowed(request.method, ("POST",))
     from cloudevents.http import from_http
 
     from affiliate_matrix.events import MAX_EVENT_BYTES
@@ -340,7 +350,14 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES
 
     binary = is_binary(headers)
+    lowered = {name.lower(): value for name, value in headers.items()}
+    media_type = lowered.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type == BATCH:  # Knative sends one event per request; the SDK reads no batch
+        raise InvalidInput(f"a batch of CloudEvents ({BATCH}) is not taken: send each event in a request of its own")
     document, unfit = _json_of(raw)
+    if not binary and document is not None and not isinstance(document, dict):  # the SDK's refusal quoted it whole
+        kind = next((name for types, name in DATA_KINDS if isinstance(document, types)), type(document).__name__)
+        raise InvalidInput(f"a structured CloudEvent is a JSON object, not {kind}")
     if not binary and unfit is None and isinstance(document, dict) and isinstance(document.get("data_base64"), str):
         try:
             _, unfit = _json_of(base64.b64decode(document["data_base64"], validate=True))
@@ -366,6 +383,32 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
                              "(CloudEvents)")
     if unfit is None and not binary and isinstance(document, dict) and {"data", "data_base64"} <= document.keys():
         unfit = InvalidInput("the event gives both data and data_base64: CloudEvents gives one")
+    # Two readers read one request as two events: the SDK reads ce- headers (all of BINARY_REQUIRED) as a binary event
+    # and a structured body then as its data, a reader going by the Content-Type (Knative's Go SDK) reads the body as
+    # the event; with some of those headers only, the SDK reads the body as the event, the Go SDK a binary one.
+    if unfit is None and binary and media_type.startswith(STRUCTURED):
+        unfit = InvalidInput(f"the event is sent both in binary mode (ce- headers) and structured (Content-Type "
+                             f"{media_type[:100]}): send one of the two")
+    if unfit is None and not binary and (given := [name for name in BINARY_REQUIRED if name in lowered]):
+        missing = ", ".join(name for name in BINARY_REQUIRED if name not in lowered)
+        unfit = InvalidInput(f"the event gives {', '.join(given)} but not {missing}: a binary event gives all four "
+                             "headers, a structured one none")
+    specversion = lowered.get("ce-specversion") if binary else \
+        document.get("specversion") if isinstance(document, dict) else SPECVERSION  # not JSON: the SDK names it
+    if unfit is None and specversion != SPECVERSION:  # another version is read by other rules (0.3: its encodings)
+        if specversion is None:
+            shown = "missing"
+        elif isinstance(specversion, str):
+            shown = repr(specversion[:40])
+        else:  # the SDK's word for the number 1.0 was "Found invalid specversion 1.0"
+            shown = f"{json.dumps(specversion)[:40]} ({next(n for t, n in DATA_KINDS if isinstance(specversion, t))})"
+        unfit = InvalidInput(f"event specversion {shown}: only CloudEvents {SPECVERSION} events are taken")
+    # A header given twice reaches us joined by a comma (WSGI), where a reader taking the first (Go's Header.Get) reads
+    # another id: no sender's id, source or subject holds one (a type, time or specversion with one is refused anyway)
+    if unfit is None and binary and (twice := next((name for name in ("ce-id", "ce-source", "ce-subject")
+                                                    if "," in lowered.get(name, "")), None)):
+        unfit = InvalidInput(f"event attribute {twice[3:]}: its {twice} header is given twice (joined by a comma), or "
+                             "holds a comma, which no sender's does")
     # The SDK takes such a header over the Content-Type, which CloudEvents' HTTP binding says declares the data
     if unfit is None and binary and any(name.lower() == "ce-datacontenttype" for name in headers):
         unfit = InvalidInput("a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype "
@@ -376,14 +419,19 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
 def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
     """(the JSON in `raw`, None), read as a request body is; (it as json reads it, or None, and why it is refused);
     (None, None) for what is not JSON (the SDK names what is wrong with it, or keeps it as data that is no object)."""
-    from affiliate_matrix.json_input import _once_each, _whole_number
+    from affiliate_matrix.json_input import _once_each, _whole_number, json_text
 
     try:
         try:
-            return json.loads(raw, object_pairs_hook=_once_each, parse_int=_whole_number), None
+            text = json_text(raw, "the event")
+        except InvalidInput as exc:  # refused when the SDK would read it as JSON all the same (UTF-16, a BOM)
+            json.loads(raw)
+            return None, exc
+        try:
+            return json.loads(text, object_pairs_hook=_once_each, parse_int=_whole_number), None
         except InvalidInput as exc:
             try:
-                return json.loads(raw), exc
+                return json.loads(text), exc
             except ValueError:
                 return None, exc
     except RecursionError:

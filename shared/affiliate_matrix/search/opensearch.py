@@ -219,6 +219,10 @@ class _BoundedConnection(Connection):
         self.client = bounded_client(trusted, auth=tuple(http_auth) if http_auth else None)
 
     def perform_request(self, method, url, params=None, body=None, timeout=None, ignore=(), headers=None):
+        # httpx drops a path's dot segments (RFC 3986): a document id "." or ".." (opensearch-py percent-encodes the
+        # other characters that matter) named the index's _doc endpoint, or the index itself (a GET of its settings, a
+        # DELETE of it). Percent-encoded, OpenSearch reads them back as the id.
+        url = "/".join("%2E" * len(part) if part in (".", "..") else part for part in url.split("/"))
         url = self.host + self.url_prefix + url + (f"?{urlencode(params)}" if params else "")
         try:
             response = self.client.request(method, url, content=body, headers={**self.headers, **(headers or {})},
