@@ -10,7 +10,7 @@ from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app
 from affiliate_matrix.errors import InvalidInput
 from tests.support.apps import function_client
-from tests.support.indexing import Index, record
+from tests.support.indexing import T2, Index, record
 from tests.support.processes import BIN
 
 
@@ -1487,3 +1487,36 @@ def test_verify_says_what_its_options_mean(tmp_path, monkeypatch):
     assert "Pages checked at most on each host this run" in said, said
     assert "Misses in a row (the page gone: 404, 410, a redirect home) after which a program is closed_suspected" \
         in said, said
+
+
+def test_tables_fold_no_word_where_the_terminal_has_room_for_every_word(tmp_path, monkeypatch):
+    """Rich narrowed the widest wrapping columns first, heedless of their words: at 120 columns `amx compare` folded
+    the demo's connection id ("demo-affiliatepro" / "grams") and at 80 `amx changes` folded "commission_text", while
+    other columns had room to spare. Each column now keeps its longest word whole when the terminal has room for all."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", connection="demo-affiliateprograms",
+                       commission_text="$65 - $130 per qualified sale", cookie_text="90 days",
+                       join_url="https://www.bluehost.com/affiliates/join"))
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", connection="demo-cj",
+                       commission_text="Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)",
+                       extra={"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}))
+    index.batch(record("rakuten", "Bluehost", "https://bluehost.com", connection="demo-rakuten",
+                       commission_text="Bluehost Hosting Bounty: Per qualified hosting sale, by sales in the month: "
+                                       "USD 65 (0 to 20), USD 100 (20 and above)", cookie_text="45 days"))
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", connection="demo-affiliateprograms",
+                       commission_text="$70 - $130 per qualified sale", cookie_text="90 days", at=T2))
+
+    def words(output: str) -> set[str]:
+        return {word for line in output.splitlines() for word in line.strip("│┃ ").replace("│", " ").split()}
+
+    monkeypatch.setenv("COLUMNS", "120")
+    compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert compared.exit_code == 0, (compared.output, compared.exception)
+    assert max(map(len, compared.output.splitlines())) <= 120, compared.output
+    assert "(demo-affiliateprograms)" in words(compared.output), compared.output
+    monkeypatch.setenv("COLUMNS", "80")
+    changes = CliRunner().invoke(app, ["changes"])
+    assert changes.exit_code == 0, (changes.output, changes.exception)
+    assert max(map(len, changes.output.splitlines())) <= 80, changes.output
+    assert "commission_text" in words(changes.output), changes.output
