@@ -402,7 +402,7 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
 
 @budget_app.command("report")
 def budget_report(out: Annotated[str, typer.Option(help="Folder for the PNGs and summary.")] = "budget-report",
-                  horizon: Annotated[int, typer.Option(min=1, max=366)] = 14):
+                  horizon: Annotated[int, typer.Option(min=1, max=366, help="Days each forecast runs.")] = 14):
     """PNG figures (allocation over time, response curves, forecasts), a text summary, and the same as documents."""
     from pathlib import Path
 

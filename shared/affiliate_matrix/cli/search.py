@@ -47,7 +47,7 @@ def search(
 
 
 @commands.command()
-def show(program_id: str):
+def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (amx search lists them).")]):
     """One program with the provenance of each field."""
     from affiliate_matrix.cli.views import commission_summary, fitted, value_text
     from affiliate_matrix.errors import NotFoundError
@@ -130,7 +130,9 @@ def changes(
 
 
 @commands.command()
-def compare(merchant_key: str):
+def compare(merchant_key: Annotated[str, typer.Argument(
+        help="A merchant's key: its domain (bluehost.com), else its name's words; a name or an address that is no key "
+             "names the merchants matching it and their keys.")]):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
