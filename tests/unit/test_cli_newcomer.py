@@ -1386,7 +1386,7 @@ def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
     scraped = CliRunner().invoke(app, ["scrape", "cj"])
     assert isinstance(scraped.exception, InvalidInput), (scraped.output, scraped.exception)
     assert "amx connections add cj --source cj --credentials-path connections/cj" in str(scraped.exception)
-    assert "0 connections" in CliRunner().invoke(app, ["connections", "list"]).output
+    assert "no connections" in CliRunner().invoke(app, ["connections", "list"]).output
     directory = CliRunner().invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"])
     assert directory.exit_code == 0, directory.output  # a directory reads no key
 
@@ -1439,12 +1439,20 @@ def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(t
     assert quiet.exit_code == 0 and "not run" not in quiet.output, quiet.output  # no rule waits: nothing to say
 
 
-@pytest.mark.parametrize("command,said", [(["rules", "list"], "no rules (amx rules add FILE adds one)"),
-                                          (["tokens", "list"], "no tokens (amx tokens create mints one)")])
+@pytest.mark.parametrize("command,said", [
+    (["rules", "list"], "no rules (amx rules add FILE adds one)"),
+    (["tokens", "list"], "no tokens (amx tokens create mints one)"),
+    (["connections", "list"], "no connections (amx connections add ID --source SOURCE adds one; amx scrape SOURCE "
+                              "makes one of a directory's defaults)"),
+    (["budget", "campaigns", "list"], "no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL adds "
+                                      "one)"),
+])
 def test_an_empty_list_says_so_and_what_adds_one(tmp_path, monkeypatch, command, said):
-    """`amx rules list` and `amx tokens list` on a fresh data dir printed a table of headers and no row, saying
-    nothing; `amx keys status` says "no keys registered" and how to add one: so do they."""
+    """`amx rules list`, `tokens list`, `connections list` and `budget campaigns list` on a fresh data dir printed a
+    table of headers and no row, saying nothing; `amx keys status` says "no keys registered" and how to add one: so
+    do they."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # the line unwrapped
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0 and result.output.strip() == said, (result.output, result.exception)
 

@@ -281,6 +281,9 @@ def campaigns_list():
                                          for bound in (c.min_budget, c.max_budget)),
                                        days, "yes" if c.active else "no")]
             for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
+    if not rows and not damaged:  # a table of headers alone said nothing
+        console.print("no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL adds one)")
+        return
     console.print(fitted(console, f"{len(rows)} campaign{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("name", 1), ("channel", 2), ("currency", 0), ("min", 3), ("max", 3), ("days", 2),
                           ("active", 0)], rows, whole=("id",)))

@@ -165,7 +165,7 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     console.print(fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"),
                          [("source", 0), ("kind", 4), ("network", 2), ("contract", 1), ("commission", 0),
                           ("cookie", 0), ("payout", 3),
-                          ("EPC 7 days", 1), ("EPC 3 months", 1), ("join", 5)], rows))
+                          ("EPC 7 days", 1), ("EPC 3 months", 1), ("join link", 5)], rows))
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))
