@@ -235,8 +235,10 @@ def refuse_disabled(connection: Connection) -> None:
     sync, amx scrape)."""
     if not connection.enabled:
         why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
-        raise ConflictError(f"connection {connection.id!r} is disabled{why}: enable it before syncing (PATCH "
-                            f"/connections/{connection.id} with {{\"enabled\": true}})")
+        # in words for both who meet it: a person at `amx scrape` and a caller of the API's sync
+        raise ConflictError(f"connection {connection.id!r} is disabled{why}: enable it before syncing (amx "
+                            f"connections edit {connection.id} --enabled, or PATCH /connections/{connection.id} with "
+                            f"{{\"enabled\": true}})")
 
 
 def connection_key(connection_id: str) -> str:

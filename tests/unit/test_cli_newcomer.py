@@ -949,6 +949,7 @@ def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, mo
     result = CliRunner().invoke(app, ["scrape", "off"])
     assert isinstance(result.exception, ConflictError), (result.output, result.exception)
     assert str(result.exception).startswith("connection 'off' is disabled: enable it before syncing")
+    assert "amx connections edit off --enabled" in str(result.exception)  # the command line's way, not a PATCH alone
     assert not list(rt.store.list("batches/")), "nothing is collected"
     admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
     answer = function_client("connections").post("/connections/off/sync", headers=admin)
