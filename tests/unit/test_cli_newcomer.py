@@ -631,9 +631,24 @@ def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_pat
 
 def test_text_of_more_words_than_a_search_takes_is_refused_naming_the_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    result = CliRunner().invoke(app, ["search", " ".join(["word"] * 21)])
-    said = " ".join(result.output.split())
-    assert result.exit_code == 2 and "TEXT" in said and "has 21 words; a search takes at most 20" in said, said
+    for words in ([" ".join(["word"] * 21)], ["word"] * 21):  # quoted as one argument, or a shell's word each
+        result = CliRunner().invoke(app, ["search", *words])
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2 and "TEXT" in said and "has 21 words; a search takes at most 20" in said, said
+
+
+def test_search_takes_its_words_unquoted(tmp_path, monkeypatch):
+    """`amx search web hosting`, as a newcomer types it, was refused: "Got unexpected extra argument(s) (hosting)";
+    only `amx search "web hosting"` searched. Each word a shell splits off is one of the words searched."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "HostFast", "https://hostfast.net", description="Fast web hosting"),
+                record("affiliateprograms", "WebShop", "https://webshop.example", description="A web shop"))
+    unquoted, quoted = (CliRunner().invoke(app, ["search", *words]) for words in (["web", "hosting"], ["web hosting"]))
+    assert unquoted.exit_code == 0, (unquoted.output, unquoted.exception)
+    assert "1 program matching 'web hosting'" in unquoted.output and "HostFast" in unquoted.output, unquoted.output
+    assert unquoted.output == quoted.output
 
 
 def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypatch):

@@ -14,7 +14,8 @@ terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 
 @commands.command()
 def search(
-    text: Annotated[Optional[str], typer.Argument(help="Words to search for.")] = None,
+    # each word its own argument, as a shell splits `amx search web hosting` (one quoted argument reads the same)
+    text: Annotated[Optional[list[str]], typer.Argument(help="Words to search for.")] = None,
     category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
     status: Annotated[Optional[list[str]], typer.Option(help=(
@@ -42,7 +43,7 @@ def search(
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
         raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
-    print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit,
+    print_search(console, open_runtime(), search_text(" ".join(text) if text else None, "TEXT"), limit=limit,
                  sort=epc_windowed(SORTS[sort], epc_window), **filtering(filters))
 
 
