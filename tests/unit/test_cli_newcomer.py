@@ -55,6 +55,18 @@ def compare_rows(output: str) -> dict[str, dict[str, str]]:
             if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0]}
 
 
+def test_compare_shows_a_sources_payout_terms_as_the_demos_compare_does(tmp_path, monkeypatch):
+    """The demo's compare screen showed affiliateprograms' payout as "paypal; net60" and its "again: amx compare
+    bluehost.com" showed "paypal" alone: the frequency and the minimum a source gave were left out."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale",
+                                 payout_text="PayPal, net 60, $50 minimum"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert compare_rows(result.output)["affiliateprograms"]["payout"] == "paypal; net60; min 50 USD", result.output
+
+
 def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
     """`amx compare`'s "sources disagree" lines printed Python dicts of the parsed terms, where the demo's own
     compare screen prints them in words."""

@@ -155,12 +155,11 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     rows = []
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
-        payout = row["payout"] or {}
         rows.append([escape(cell) for cell in (
             claimant_name(row["source"], row["connection_id"]), row["kind"], row["network"] or "—",
             row["contract"] or "—", star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
-            ", ".join(payout.get("methods") or []) or "—",
+            value_text("payout", row["payout"]),  # methods, frequency and minimum, as the demo's compare shows it
             value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or "—")])
     # a narrow terminal drops the columns of least use first, rather than cutting every cell, a figure too, to "…"
     console.print(fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"),
