@@ -983,6 +983,26 @@ def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, mo
     assert answer.status_code == 409 and answer.get_json()["error"]["message"] == str(result.exception)
 
 
+def test_an_edit_that_leaves_a_loopback_base_url_as_it_is_is_not_refused_for_it(tmp_path, monkeypatch):
+    """After `amx demo` (which writes its connections where loopback is allowed, their addresses its recorded sites),
+    `amx connections edit demo-affiliateprograms --schedule …` was refused for the base_url it did not write. The
+    address is judged where a write makes a sync fetch from it anew: another base_url, or the connection enabled."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    save_connection(rt.store, Connection(id="demo-ap", source="affiliateprograms", base_url="http://127.0.0.1:9/",
+                                         enabled=False, disabled_reason="the demo's"), create=True)
+    edited = CliRunner().invoke(app, ["connections", "edit", "demo-ap", "--schedule", "0 4 * * *"])
+    assert edited.exit_code == 0, (edited.output, edited.exception)
+    assert load_connection(rt.store, "demo-ap")[0].schedule == "0 4 * * *"
+    for options in (["--enabled"], ["--base-url", "http://127.0.0.1:10/"]):
+        refused = CliRunner().invoke(app, ["connections", "edit", "demo-ap", *options])
+        assert "non-public address (loopback)" in str(refused.exception), (options, refused.output)
+
+
 def test_keys_status_fits_a_narrow_terminal_never_cutting_a_path_or_a_date(tmp_path, monkeypatch):
     """At 80 columns `amx keys status` was a plain table that showed every key as "connec…" and its expiry as
     "2027-0…": the path `keys rotate` and `keys revoke` take could not be read. It keeps the path and the dates whole
