@@ -190,12 +190,23 @@ def checked_against_store(rt, connection: Connection) -> None:
     """What a written connection must agree with where it is written: an address this deployment fetches from
     (loopback only with AMX_ALLOW_LOOPBACK_FETCH), and a key it names in the store, of its own source, holding what
     the source reads."""
-    if problem := address_problem(connection, rt.settings.allow_loopback_fetch):
+    if (problem := address_problem(connection, rt.settings.allow_loopback_fetch)) and address_written(rt, connection):
         raise InvalidInput(f"base_url: {problem}")
     if problem := key_owner_problem(rt.store, connection):
         raise InvalidInput(f"credentials_path: {problem}")
     if problem := key_missing_problem(rt, connection):
         raise InvalidInput(f"credentials_path: {problem}")
+
+
+def address_written(rt, connection: Connection) -> bool:
+    """Whether this write is where the connection's base_url is judged: a new connection, another base_url, or one
+    enabled that was not. An edit of the schedule of one stored with a loopback address (the demo's, written where
+    AMX_ALLOW_LOOPBACK_FETCH is set) was refused for the base_url it did not write."""
+    try:
+        stored, _ = load_connection(rt.store, connection.id)
+    except (NotFoundError, DamagedData):  # new (or replacing what cannot be read)
+        return True
+    return bool(settings_changed(stored, connection, ("base_url",))) or (connection.enabled and not stored.enabled)
 
 
 def key_missing_problem(rt, connection: Connection) -> str | None:
@@ -235,8 +246,10 @@ def refuse_disabled(connection: Connection) -> None:
     sync, amx scrape)."""
     if not connection.enabled:
         why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
-        raise ConflictError(f"connection {connection.id!r} is disabled{why}: enable it before syncing (PATCH "
-                            f"/connections/{connection.id} with {{\"enabled\": true}})")
+        # in words for both who meet it: a person at `amx scrape` and a caller of the API's sync
+        raise ConflictError(f"connection {connection.id!r} is disabled{why}: enable it before syncing (amx "
+                            f"connections edit {connection.id} --enabled, or PATCH /connections/{connection.id} with "
+                            f"{{\"enabled\": true}})")
 
 
 def connection_key(connection_id: str) -> str:

@@ -336,8 +336,9 @@ def test_a_run_whose_campaigns_ask_more_than_the_total_is_refused_naming_it(rt, 
 
 def test_the_run_refuses_without_a_total_and_is_stored_once_per_day(rt, tmp_path):
     import_csv(rt, csv_for(10).encode())
-    with pytest.raises(InvalidInput, match="AMX_BUDGET_DAILY_TOTAL is not set"):
+    with pytest.raises(InvalidInput, match="AMX_BUDGET_DAILY_TOTAL is not set") as refused:
         run_allocation(Runtime("test", Settings(data_dir=tmp_path)), date(2026, 10, 11))
+    assert "USD=500.00,EUR=300.00" in str(refused.value)  # how to set it, for whoever meets it first
     first = run_allocation(rt, date(2026, 10, 11))
     again = run_allocation(rt, date(2026, 10, 11))
     assert again == first
@@ -1125,7 +1126,7 @@ def test_a_run_stored_in_the_old_layout_is_read_by_pacing_the_report_and_get(rt,
     assert exited.value.code == 0
     assert "search-1: spent 400.00 of 250.00 USD (+60%, over)" in capsys.readouterr().out
     result = report(rt, tmp_path / "report", horizon=7)
-    assert "1 allocation runs, 2026-10-11 to 2026-10-11; latest strategy equal in USD" in result.summary
+    assert "1 allocation run, 2026-10-11 to 2026-10-11; latest strategy equal in USD" in result.summary
     assert result.panels["allocation.png"] == 1
     read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     got = budget_app().get(f"/allocations/{day}", headers=read)

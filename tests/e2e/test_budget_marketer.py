@@ -518,7 +518,7 @@ def test_a_file_set_aside_beside_the_stored_runs_is_no_run(rt, tmp_path):
     reply = function_client("budget").get("/allocations", headers=admin(rt))
     assert reply.status_code == 200, reply.status_code
     assert reply.json == {"items": [{"day": DAY.isoformat(), "href": f"/allocations/{DAY}"}]}
-    assert "1 allocation runs, 2026-11-10 to 2026-11-10" in report(rt, tmp_path / "report", horizon=7).summary
+    assert "1 allocation run, 2026-11-10 to 2026-11-10" in report(rt, tmp_path / "report", horizon=7).summary
 
 
 def test_a_file_set_aside_beside_the_campaigns_is_no_campaign(rt):

@@ -751,6 +751,14 @@ def test_graph_links_merchants_and_networks(app, rt):
     assert 'href="/merchants/shop1.com"' in app.get("/graph?q=shop").text
 
 
+def test_the_graph_counts_one_merchant_in_the_singular(app, rt):
+    """A merchant's graph, one merchant by its nature, said "1 merchants"."""
+    sign_in(app, rt)
+    page = app.get("/graph?merchant=hosting.com").text
+    counts = re.search(r"<p>(\d+ sources?, \d+ merchants?, \d+ networks?)\.", page)
+    assert counts and "1 merchant," in counts.group(1), counts
+
+
 @pytest.mark.parametrize("query,fragment", [
     ("merchant=hosting.com&merchant=shop1.com", "merchant is given more than once; give it once"),
     ("merchant=hosting.com&q=shop", "a merchant's graph takes no other parameter: q"),

@@ -10,7 +10,7 @@ from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app
 from affiliate_matrix.errors import InvalidInput
 from tests.support.apps import function_client
-from tests.support.indexing import Index, record
+from tests.support.indexing import T2, Index, record
 from tests.support.processes import BIN
 
 
@@ -53,6 +53,18 @@ def compare_rows(output: str) -> dict[str, dict[str, str]]:
     columns = [cell.strip() for cell in header.split("┃")[1:-1]]
     return {cells[0]: dict(zip(columns, cells)) for line in output.splitlines()
             if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0]}
+
+
+def test_compare_shows_a_sources_payout_terms_as_the_demos_compare_does(tmp_path, monkeypatch):
+    """The demo's compare screen showed affiliateprograms' payout as "paypal; net60" and its "again: amx compare
+    bluehost.com" showed "paypal" alone: the frequency and the minimum a source gave were left out."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale",
+                                 payout_text="PayPal, net 60, $50 minimum"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert compare_rows(result.output)["affiliateprograms"]["payout"] == "paypal; net60; min 50 USD", result.output
 
 
 def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
@@ -631,9 +643,24 @@ def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_pat
 
 def test_text_of_more_words_than_a_search_takes_is_refused_naming_the_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    result = CliRunner().invoke(app, ["search", " ".join(["word"] * 21)])
-    said = " ".join(result.output.split())
-    assert result.exit_code == 2 and "TEXT" in said and "has 21 words; a search takes at most 20" in said, said
+    for words in ([" ".join(["word"] * 21)], ["word"] * 21):  # quoted as one argument, or a shell's word each
+        result = CliRunner().invoke(app, ["search", *words])
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2 and "TEXT" in said and "has 21 words; a search takes at most 20" in said, said
+
+
+def test_search_takes_its_words_unquoted(tmp_path, monkeypatch):
+    """`amx search web hosting`, as a newcomer types it, was refused: "Got unexpected extra argument(s) (hosting)";
+    only `amx search "web hosting"` searched. Each word a shell splits off is one of the words searched."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "HostFast", "https://hostfast.net", description="Fast web hosting"),
+                record("affiliateprograms", "WebShop", "https://webshop.example", description="A web shop"))
+    unquoted, quoted = (CliRunner().invoke(app, ["search", *words]) for words in (["web", "hosting"], ["web hosting"]))
+    assert unquoted.exit_code == 0, (unquoted.output, unquoted.exception)
+    assert "1 program matching 'web hosting'" in unquoted.output and "HostFast" in unquoted.output, unquoted.output
+    assert unquoted.output == quoted.output
 
 
 def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypatch):
@@ -949,10 +976,31 @@ def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, mo
     result = CliRunner().invoke(app, ["scrape", "off"])
     assert isinstance(result.exception, ConflictError), (result.output, result.exception)
     assert str(result.exception).startswith("connection 'off' is disabled: enable it before syncing")
+    assert "amx connections edit off --enabled" in str(result.exception)  # the command line's way, not a PATCH alone
     assert not list(rt.store.list("batches/")), "nothing is collected"
     admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
     answer = function_client("connections").post("/connections/off/sync", headers=admin)
     assert answer.status_code == 409 and answer.get_json()["error"]["message"] == str(result.exception)
+
+
+def test_an_edit_that_leaves_a_loopback_base_url_as_it_is_is_not_refused_for_it(tmp_path, monkeypatch):
+    """After `amx demo` (which writes its connections where loopback is allowed, their addresses its recorded sites),
+    `amx connections edit demo-affiliateprograms --schedule …` was refused for the base_url it did not write. The
+    address is judged where a write makes a sync fetch from it anew: another base_url, or the connection enabled."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    save_connection(rt.store, Connection(id="demo-ap", source="affiliateprograms", base_url="http://127.0.0.1:9/",
+                                         enabled=False, disabled_reason="the demo's"), create=True)
+    edited = CliRunner().invoke(app, ["connections", "edit", "demo-ap", "--schedule", "0 4 * * *"])
+    assert edited.exit_code == 0, (edited.output, edited.exception)
+    assert load_connection(rt.store, "demo-ap")[0].schedule == "0 4 * * *"
+    for options in (["--enabled"], ["--base-url", "http://127.0.0.1:10/"]):
+        refused = CliRunner().invoke(app, ["connections", "edit", "demo-ap", *options])
+        assert "non-public address (loopback)" in str(refused.exception), (options, refused.output)
 
 
 def test_keys_status_fits_a_narrow_terminal_never_cutting_a_path_or_a_date(tmp_path, monkeypatch):
@@ -1386,7 +1434,7 @@ def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
     scraped = CliRunner().invoke(app, ["scrape", "cj"])
     assert isinstance(scraped.exception, InvalidInput), (scraped.output, scraped.exception)
     assert "amx connections add cj --source cj --credentials-path connections/cj" in str(scraped.exception)
-    assert "0 connections" in CliRunner().invoke(app, ["connections", "list"]).output
+    assert "no connections" in CliRunner().invoke(app, ["connections", "list"]).output
     directory = CliRunner().invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"])
     assert directory.exit_code == 0, directory.output  # a directory reads no key
 
@@ -1439,12 +1487,20 @@ def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(t
     assert quiet.exit_code == 0 and "not run" not in quiet.output, quiet.output  # no rule waits: nothing to say
 
 
-@pytest.mark.parametrize("command,said", [(["rules", "list"], "no rules (amx rules add FILE adds one)"),
-                                          (["tokens", "list"], "no tokens (amx tokens create mints one)")])
+@pytest.mark.parametrize("command,said", [
+    (["rules", "list"], "no rules (amx rules add FILE adds one)"),
+    (["tokens", "list"], "no tokens (amx tokens create mints one)"),
+    (["connections", "list"], "no connections (amx connections add ID --source SOURCE adds one; amx scrape SOURCE "
+                              "makes one of a directory's defaults)"),
+    (["budget", "campaigns", "list"], "no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL adds "
+                                      "one)"),
+])
 def test_an_empty_list_says_so_and_what_adds_one(tmp_path, monkeypatch, command, said):
-    """`amx rules list` and `amx tokens list` on a fresh data dir printed a table of headers and no row, saying
-    nothing; `amx keys status` says "no keys registered" and how to add one: so do they."""
+    """`amx rules list`, `tokens list`, `connections list` and `budget campaigns list` on a fresh data dir printed a
+    table of headers and no row, saying nothing; `amx keys status` says "no keys registered" and how to add one: so
+    do they."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # the line unwrapped
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0 and result.output.strip() == said, (result.output, result.exception)
 
@@ -1487,3 +1543,36 @@ def test_verify_says_what_its_options_mean(tmp_path, monkeypatch):
     assert "Pages checked at most on each host this run" in said, said
     assert "Misses in a row (the page gone: 404, 410, a redirect home) after which a program is closed_suspected" \
         in said, said
+
+
+def test_tables_fold_no_word_where_the_terminal_has_room_for_every_word(tmp_path, monkeypatch):
+    """Rich narrowed the widest wrapping columns first, heedless of their words: at 120 columns `amx compare` folded
+    the demo's connection id ("demo-affiliatepro" / "grams") and at 80 `amx changes` folded "commission_text", while
+    other columns had room to spare. Each column now keeps its longest word whole when the terminal has room for all."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", connection="demo-affiliateprograms",
+                       commission_text="$65 - $130 per qualified sale", cookie_text="90 days",
+                       join_url="https://www.bluehost.com/affiliates/join"))
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", connection="demo-cj",
+                       commission_text="Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)",
+                       extra={"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}))
+    index.batch(record("rakuten", "Bluehost", "https://bluehost.com", connection="demo-rakuten",
+                       commission_text="Bluehost Hosting Bounty: Per qualified hosting sale, by sales in the month: "
+                                       "USD 65 (0 to 20), USD 100 (20 and above)", cookie_text="45 days"))
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", connection="demo-affiliateprograms",
+                       commission_text="$70 - $130 per qualified sale", cookie_text="90 days", at=T2))
+
+    def words(output: str) -> set[str]:
+        return {word for line in output.splitlines() for word in line.strip("│┃ ").replace("│", " ").split()}
+
+    monkeypatch.setenv("COLUMNS", "120")
+    compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert compared.exit_code == 0, (compared.output, compared.exception)
+    assert max(map(len, compared.output.splitlines())) <= 120, compared.output
+    assert "(demo-affiliateprograms)" in words(compared.output), compared.output
+    monkeypatch.setenv("COLUMNS", "80")
+    changes = CliRunner().invoke(app, ["changes"])
+    assert changes.exit_code == 0, (changes.output, changes.exception)
+    assert max(map(len, changes.output.splitlines())) <= 80, changes.output
+    assert "commission_text" in words(changes.output), changes.output

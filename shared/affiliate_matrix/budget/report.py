@@ -74,7 +74,8 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
         axes.stackplot(days, amounts, labels=ids)
         axes.legend(loc="upper left", fontsize=6, ncol=4)
         axes.set_title(f"Daily allocation by campaign ({code})")
-        lines.append(f"{len(days)} allocation runs, {days[0]} to {days[-1]}; latest strategy "
+        runs = f"{len(days)} allocation run{'' if len(days) == 1 else 's'}"
+        lines.append(f"{runs}, {days[0]} to {days[-1]}; latest strategy "
                      f"{latest.strategy} in {code}: {latest.explanation}")
         if len(ids) < len(latest.allocations):
             lines.append(f"The {code} allocation panel shows the latest run's {MAX_PANELS} largest allocations and "

@@ -158,7 +158,9 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     settings = rt.settings
     totals = budget_totals(settings)
     if totals is None:
-        raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out")
+        raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out (set it to"
+                           " the day's amount, 500.00 in AMX_BUDGET_CURRENCY, or one per currency, "
+                           "USD=500.00,EUR=300.00)")
     listed = list_campaigns(rt.store)
     if spent is not None:
         spent.listed = {c.id: c.currency for c in listed}

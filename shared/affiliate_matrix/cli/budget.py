@@ -28,7 +28,9 @@ def budget_allocate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
     metric: Annotated[str, typer.Option(help="What proportional and pareto follow: revenue, roas or conversions.")] = "revenue",
 ):
-    """Share a budget across campaigns. Reads the request as JSON on standard input (see the README)."""
+    """Share a budget across campaigns. Reads the request as JSON on standard input: total_budget, currency, strategy
+    (equal, proportional, pareto, exploratory or optimal) and campaigns, each with its id, min_budget, max_budget and
+    daily history (README's Budget has an example)."""
     import json
 
     from affiliate_matrix.budget.contract import allocate_json
@@ -281,6 +283,9 @@ def campaigns_list():
                                          for bound in (c.min_budget, c.max_budget)),
                                        days, "yes" if c.active else "no")]
             for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
+    if not rows and not damaged:  # a table of headers alone said nothing
+        console.print("no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL adds one)")
+        return
     console.print(fitted(console, f"{len(rows)} campaign{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("name", 1), ("channel", 2), ("currency", 0), ("min", 3), ("max", 3), ("days", 2),
                           ("active", 0)], rows, whole=("id",)))
@@ -355,8 +360,9 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
 def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to allocate (YYYY-MM-DD); tomorrow by default.")] = None,
                replace: Annotated[bool, typer.Option(help="Run a day already run again, from today's campaigns and "
                                                           "days, as its next revision.")] = False):
-    """The daily run: allocate a day's budget (AMX_BUDGET_*), each currency's campaigns from its total, store it and
-    emit budget.allocated. A day already run shows its stored run, unless --replace."""
+    """The daily run: allocate a day's budget (AMX_BUDGET_DAILY_TOTAL, by AMX_BUDGET_STRATEGY), each currency's
+    campaigns from its total, store it and emit budget.allocated. A day already run shows its stored run, unless
+    --replace."""
     from affiliate_matrix.budget.model_types import not_a_run_day
     from affiliate_matrix.budget.run import run_allocation, run_key
 
@@ -402,7 +408,7 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
 
 @budget_app.command("report")
 def budget_report(out: Annotated[str, typer.Option(help="Folder for the PNGs and summary.")] = "budget-report",
-                  horizon: Annotated[int, typer.Option(min=1, max=366)] = 14):
+                  horizon: Annotated[int, typer.Option(min=1, max=366, help="Days each forecast runs.")] = 14):
     """PNG figures (allocation over time, response curves, forecasts), a text summary, and the same as documents."""
     from pathlib import Path
 

@@ -86,7 +86,7 @@ def _exit_on_failures(rt, report) -> None:
 
 
 @commands.command()
-def replay(connection_id: str):
+def replay(connection_id: Annotated[str, typer.Argument(help="A directory's connection (amx connections list).")]):
     """Parse a connection's stored raw pages again (after a parser fix) and index them: no refetching."""
     from affiliate_matrix.pipeline import scrape as run_scrape
 

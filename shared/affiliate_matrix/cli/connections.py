@@ -45,6 +45,10 @@ def connections_list():
         rows.append([escape(cell) for cell in (
             connection.id, connection.source, connection.schedule, "yes" if connection.enabled else f"no{why}",
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
+    if not rows and not damaged:  # a table of headers alone said nothing
+        console.print("no connections (amx connections add ID --source SOURCE adds one; amx scrape SOURCE makes one "
+                      "of a directory's defaults)")
+        return
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
                           ("last sync", 0)], rows, whole=("id", "source")))

@@ -13,6 +13,8 @@ from affiliate_matrix.cli.common import console, errors, open_runtime
 keys_app = typer.Typer(help="Source API keys in the secret store (Vault, or .amx/secrets.json locally): add, status, "
                             "rotate, revoke.", no_args_is_help=True)
 STDIN_LIMIT = 64 * 1024
+KEY_PATH = ("Where the key is kept in the secret store: connections/NAME for a connection's (amx keys status lists "
+            "them).")
 # A terminal's line discipline (Linux's N_TTY, canonical mode) hands a read at most 4,095 characters of a line and
 # drops the rest with no word: a value that long, read at a hidden prompt, may have been cut.
 TERMINAL_LINE = 4095
@@ -118,7 +120,7 @@ def _read_fields(names: list[str], every: list[str]) -> dict[str, str]:
 
 @keys_app.command("add")
 def keys_add(
-    path: str,
+    path: Annotated[str, typer.Argument(help=KEY_PATH)],
     rotation: Annotated[str, typer.Option(help="generate, provider or manual.")],
     field: Annotated[list[str], typer.Option(help="A field to store (repeatable); its value comes from standard "
                                                   "input (one line each, or a JSON object) or a hidden prompt. None "
@@ -200,7 +202,7 @@ def keys_status():
 
 
 @keys_app.command("rotate")
-def keys_rotate(path: str,
+def keys_rotate(path: Annotated[str, typer.Argument(help=KEY_PATH)],
                 field: Annotated[list[str], typer.Option(help="A manual key's field to replace (repeatable; every "
                                                               "field by default); its new value is read as keys add "
                                                               "reads it.")] = []):
@@ -220,7 +222,7 @@ def keys_rotate(path: str,
 
 
 @keys_app.command("revoke")
-def keys_revoke(path: str):
+def keys_revoke(path: Annotated[str, typer.Argument(help=KEY_PATH)]):
     """Destroy a compromised key's versions and mark every dependent connection unhealthy."""
     from affiliate_matrix.keys import revoke
 

@@ -14,7 +14,8 @@ terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 
 @commands.command()
 def search(
-    text: Annotated[Optional[str], typer.Argument(help="Words to search for.")] = None,
+    # each word its own argument, as a shell splits `amx search web hosting` (one quoted argument reads the same)
+    text: Annotated[Optional[list[str]], typer.Argument(help="Words to search for.")] = None,
     category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
     status: Annotated[Optional[list[str]], typer.Option(help=(
@@ -42,12 +43,12 @@ def search(
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
         raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
-    print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit,
+    print_search(console, open_runtime(), search_text(" ".join(text) if text else None, "TEXT"), limit=limit,
                  sort=epc_windowed(SORTS[sort], epc_window), **filtering(filters))
 
 
 @commands.command()
-def show(program_id: str):
+def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (amx search lists them).")]):
     """One program with the provenance of each field."""
     from affiliate_matrix.cli.views import commission_summary, fitted, value_text
     from affiliate_matrix.errors import NotFoundError
@@ -130,7 +131,9 @@ def changes(
 
 
 @commands.command()
-def compare(merchant_key: str):
+def compare(merchant_key: Annotated[str, typer.Argument(
+        help="A merchant's key: its domain (bluehost.com), else its name's words; a name or an address that is no key "
+             "names the merchants matching it and their keys.")]):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
@@ -152,18 +155,17 @@ def compare(merchant_key: str):
     rows = []
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
-        payout = row["payout"] or {}
         rows.append([escape(cell) for cell in (
             claimant_name(row["source"], row["connection_id"]), row["kind"], row["network"] or "—",
             row["contract"] or "—", star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
-            ", ".join(payout.get("methods") or []) or "—",
+            value_text("payout", row["payout"]),  # methods, frequency and minimum, as the demo's compare shows it
             value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or "—")])
     # a narrow terminal drops the columns of least use first, rather than cutting every cell, a figure too, to "…"
     console.print(fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"),
                          [("source", 0), ("kind", 4), ("network", 2), ("contract", 1), ("commission", 0),
                           ("cookie", 0), ("payout", 3),
-                          ("EPC 7 days", 1), ("EPC 3 months", 1), ("join", 5)], rows))
+                          ("EPC 7 days", 1), ("EPC 3 months", 1), ("join link", 5)], rows))
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))

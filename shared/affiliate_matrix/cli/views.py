@@ -50,8 +50,42 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
             dropped = [name for i, (name, _) in enumerate(columns) if i not in kept]
             if dropped:
                 table.caption = f"(a wider terminal also shows: {', '.join(dropped)})"
+            if unfolded <= console.width:
+                _fold_no_word(console, table, [[columns[i][0], *(row[i] for row in rows)] for i in kept])
             return table
         kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
+
+
+def _fold_no_word(console, table, texts: list[list[str]]) -> None:
+    """Rich narrows the widest wrapping columns first, heedless of their words: with room to spare elsewhere it folded
+    `commission_text` in `amx changes`' fields and a connection id in `amx compare`'s sources. A table too wide for
+    the terminal whose words all fit is narrowed the same way, widest first, but no column past its longest word (a
+    column shown whole, past none of it). `texts`: each column's header and cells."""
+    from rich.measure import Measurement
+
+    options = console.options.update_width(100_000)
+    spans = []
+    for column, cells in zip(table.columns, texts):
+        spans.append(Measurement(0, 0))
+        for text in cells:
+            low, high = Measurement.get(console, options, console.render_str(text))
+            spans[-1] = Measurement(max(spans[-1].minimum, high if column.no_wrap else low),
+                                    max(spans[-1].maximum, high))
+    room = console.width - (len(spans) + 1) - 2 * len(spans)  # the borders, and a space either side of each cell
+    widths = [span.maximum for span in spans]
+    if sum(widths) <= room or sum(span.minimum for span in spans) > room:
+        return  # Rich's own widths fold nothing, or no widths could
+    def scaled(share: float) -> list[int]:
+        return [max(span.minimum, int(span.maximum * share)) for span in spans]
+
+    low, high = 0.0, 1.0  # each column narrowed in proportion to its width, as Rich does, but none past its longest word
+    for _ in range(30):
+        low, high = ((low + high) / 2, high) if sum(scaled((low + high) / 2)) <= room else (low, (low + high) / 2)
+    widths = scaled(low)
+    widest = max(range(len(spans)), key=lambda i: spans[i].maximum - widths[i])
+    widths[widest] += room - sum(widths)  # what the rounding left, to the column cut most
+    for column, width in zip(table.columns, widths):
+        column.width = width
 
 
 def print_damaged(console, damaged: list[dict]) -> None:
