@@ -1,12 +1,13 @@
 """Index versions on both adapters: a migration keeps every document searchable throughout,
 and rollback restores the previous mapping."""
 
+import re
 import threading
 
 import pytest
 
 from affiliate_matrix.errors import ConfigError, InvalidInput
-from affiliate_matrix.search import IndexSpec, MigrationRunning, SearchQuery
+from affiliate_matrix.search import IndexSpec, MigrationRunning, SearchQuery, lease_holder
 from tests.support.things import BACKENDS, SPEC, docs, open_index
 
 V2 = IndexSpec("things", 2, {**SPEC.fields, "tags": "keyword"})
@@ -164,6 +165,47 @@ def test_a_migration_begun_beside_another_is_refused_naming_it(index):
         beside(index).migrate(V2)
 
 
+def test_a_rollback_and_a_migration_of_one_index_are_refused_beside_each_other(index, monkeypatch):
+    """`amx index rollback` took no lease: run beside a migration of the same index (or another rollback), its alias
+    swap and the other's copy and swap interleaved, and move records were put back and forgotten under a migration
+    writing them. A rollback holds the index's lease as a migration does: a rollback begun during a migration's copy,
+    and a migration or another rollback begun during a rollback's alias swap, are refused, naming the holder; the
+    holder ends as if alone."""
+    refused = []
+
+    def begun_beside(action) -> None:
+        with pytest.raises(MigrationRunning) as caught:
+            action(beside(index))
+        refused.append(str(caught.value))
+
+    def copying(doc):  # the migration to v3, at its first document, meets a rollback begun beside it
+        if not refused:
+            begun_beside(lambda other: other.rollback("things"))
+        return doc
+
+    v3 = IndexSpec("things", 3, V2.fields, upgrade=copying)
+    index.migrate(V2)
+    assert index.migrate(v3) == len(docs())
+    assert len(refused) == 1 and re.fullmatch(r"a migration of 'things' to v3 by .+ pid \d+ since \S+ is running: "
+                                              r"wait for it to end.*", refused[0])
+
+    swap = index._point_back
+
+    def swapping(name, version):  # the rollback to v2, at its alias swap, meets a migration and a rollback beside it
+        begun_beside(lambda other: other.migrate(v3))
+        begun_beside(lambda other: other.rollback("things"))
+        swap(name, version)
+
+    monkeypatch.setattr(index, "_point_back", swapping)
+    assert index.rollback("things") == 2
+    assert len(refused) == 3 and all(re.fullmatch(r"a rollback of 'things' to v2 by .+ pid \d+ since \S+ is running: "
+                                                  r"wait for it to end.*", said) for said in refused[1:])
+    assert (index.status("things").current, index.status("things").versions) == (2, [1, 2, 3])
+    assert index.search("things", SearchQuery(size=0)).total == len(docs())
+    monkeypatch.undo()
+    assert beside(index).rollback("things") == 1  # the lease was given back
+
+
 def test_an_embedded_migration_s_lease_ends_with_its_process(tmp_path):
     """A migration whose process dies (killed, out of memory) holding the embedded index's lease: the system releases
     it, so the next migration runs with nothing to clear (SQLite rolled the dead one's copy back)."""
@@ -178,8 +220,9 @@ def test_an_embedded_migration_s_lease_ends_with_its_process(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
         "import os, sys\n"
         "from affiliate_matrix.search.sqlite import SqliteSearchIndex\n"
-        "from tests.contract.test_index_lifecycle import V2\n"
-        f"lease = SqliteSearchIndex({str(index.path)!r}, {index.prefix!r})._lease(V2)\n"
+        "from affiliate_matrix.search import lease_holder\n"
+        f"lease = SqliteSearchIndex({str(index.path)!r}, {index.prefix!r})._lease('things', "
+        "lease_holder('migration', 2))\n"
         "lease.__enter__()\n"
         "print('held', flush=True)\n"
         "sys.stdin.readline()\n"
@@ -202,7 +245,7 @@ def test_a_lease_left_by_a_migration_that_died_is_cleared_by_unlock(request, tmp
     index = open_index("opensearch", tmp_path, request)
     index.ensure_index(SPEC)
     index.bulk_upsert("things", docs()[:3], refresh=True)
-    died = index._lease(V2)
+    died = index._lease("things", lease_holder("migration", 2))
     died.__enter__()  # taken and never given back: its process died
     index.client.indices.put_settings(index=SPEC.physical(index.prefix), body={"index.blocks.write": True})
     with pytest.raises(MigrationRunning, match=r"is running: .*if its process has died, run `amx index unlock things`"):
@@ -353,12 +396,12 @@ def test_cli_refuses_a_migration_beside_another_and_says_there_is_no_lease_to_cl
 
     running = open_search_index(Settings(data_dir=tmp_path / ".amx"))
     running.ensure_index(IndexSpec("programs", 1, PROGRAMS_INDEX.fields))  # behind the code: a migration is due
-    with running._lease(PROGRAMS_INDEX):  # a migration of programs under way in another process
+    with running._lease("programs", lease_holder("migration", PROGRAMS_INDEX.version)):  # a migration of programs under way in another process
         refused = amx("index", "migrate", "programs")
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "conflict: a migration of 'programs' to v" in " ".join(refused.stderr.split())
     unlocked = amx("index", "unlock", "programs")
-    assert unlocked.returncode == 0 and "programs: no migration lease left to clear" in unlocked.stdout
+    assert unlocked.returncode == 0 and "programs: no lease of a migration or rollback left to clear" in unlocked.stdout
 
 
 def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path):

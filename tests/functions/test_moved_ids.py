@@ -498,12 +498,65 @@ def test_a_migration_after_a_rollback_stopped_part_way_finishes_it_first(rt, sto
     assert seen(rt, *ids) == as_before
 
 
+def retention_deletes(rt, version: int) -> None:
+    """The programs index's `version` deleted, as OpenSearch's retention policy deletes one 30 days after the alias left
+    it (the embedded index has none: its drop)."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    if isinstance(rt.index, SqliteSearchIndex):
+        rt.index._drop(spec_of(version))
+    else:
+        rt.index.client.indices.delete(index=spec_of(version).physical(rt.index.prefix))
+
+
+def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given_up_by_abandon(rt):
+    """A rollback from v19 to v15 stopped before its alias swap, and v15 was deleted since (the retention policy):
+    every `amx index migrate` (each deploy) failed at the swap until its record was deleted by hand, and on the
+    embedded index pointed the alias at the missing version. Now the rollback and the migration refuse before any
+    step, naming what is wrong and `amx index rollback programs --abandon`, which gives it up (refused while it can
+    still finish): the index stays at v19, every record as the migration left them, and deploys go on."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.errors import ConflictError, InvalidInput
+
+    before, kitchen, elsewhere = moved_on_and_back_before_v16(rt)
+    ids = (before.id, kitchen.id, elsewhere.id)
+    rt.index.migrate(PROGRAMS_INDEX)
+    migrated = seen(rt, *ids)
+    # A stub: a real stop between one step of the rollback and the next cannot be caused from outside it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rt.index, "_point_back", stopped)
+        with pytest.raises(RuntimeError, match="stopped"):
+            rt.index.rollback(PROGRAMS_INDEX.name)
+    runner = CliRunner()
+    early = runner.invoke(app, ["index", "rollback", "programs", "--abandon"])
+    assert isinstance(early.exception, InvalidInput), early.output
+    assert "the rollback of 'programs' from v19 to v15 can still finish" in str(early.exception)
+
+    retention_deletes(rt, 15)
+    for command in (["index", "migrate", "programs"], ["index", "rollback", "programs"]):
+        refused = runner.invoke(app, command)
+        assert isinstance(refused.exception, ConflictError), refused.output
+        said = str(refused.exception)
+        assert said.startswith("the rollback of 'programs' from v19 to v15 cannot finish: v15 was deleted"), said
+        assert "run `amx index rollback programs --abandon` to give it up (the index stays at v19)" in said
+        assert (rt.index.status(PROGRAMS_INDEX.name).current, rt.index.status(PROGRAMS_INDEX.name).versions) == (19, [19])
+
+    given_up = runner.invoke(app, ["index", "rollback", "programs", "--abandon"])
+    assert given_up.exit_code == 0, given_up.output
+    assert "programs: gave up the rollback from v19 to v15 (v15 was deleted); still at v19" in given_up.output
+    assert seen(rt, *ids) == migrated  # (programs@rollback gone, the records a first attempt put back ended again)
+    deploy = runner.invoke(app, ["index", "migrate", "programs"])
+    assert deploy.exit_code == 0 and "nothing to migrate" in deploy.output, deploy.output
+    assert "no rollback under way to give up" in runner.invoke(app, ["index", "rollback", "programs", "--abandon"]).output
+
+
 def test_the_copies_kept_for_a_rollback_go_once_the_version_it_would_go_back_to_is_deleted(rt):
     """The records a migration replaced are kept (programs@v19:<old id>) for its rollback, and outlived the version it
     rolls back to (deleted by OpenSearch's retention policy 30 days on). `amx index migrate`, which a deploy runs every
     time, deletes them once no version below the live one is left; until then they are kept."""
     from affiliate_matrix.search import SearchQuery
-    from affiliate_matrix.search.sqlite import SqliteSearchIndex
 
     def copies() -> list[str]:
         hits = rt.index.search(MOVED_INDEX.name, SearchQuery(filters={"index": ["programs@v19"]}, size=100)).hits
@@ -514,10 +567,7 @@ def test_the_copies_kept_for_a_rollback_go_once_the_version_it_would_go_back_to_
     rt.index.finish_migration(PROGRAMS_INDEX)
     assert copies() == sorted([f"programs@v19:{kitchen.id}", f"programs@v19:{before.id}"])
 
-    if isinstance(rt.index, SqliteSearchIndex):  # the retention policy's deletion of v15
-        rt.index._drop(spec_of(15))
-    else:
-        rt.index.client.indices.delete(index=spec_of(15).physical(rt.index.prefix))
+    retention_deletes(rt, 15)
     assert rt.index.status(PROGRAMS_INDEX.name).versions == [19]
     assert rt.index.finish_migration(PROGRAMS_INDEX) == 0
     assert copies() == []
@@ -610,3 +660,38 @@ def test_a_migration_stopped_after_its_swap_is_finished_by_migrate_run_again(rt_
 
     assert rt.index.rollback(PROGRAMS_INDEX.name) == 15
     assert seen(rt, *ids) == as_before
+
+
+def test_a_rollback_that_died_holding_its_lease_is_named_and_its_lease_cleared_by_unlock(rt_opensearch):
+    """A rollback holds the index's lease; on OpenSearch one whose process died leaves it (a document). The migration a
+    deploy runs is refused naming the rollback and how to clear its lease; `amx index unlock` clears it saying it was
+    a rollback's and what finishes it, which then does."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.search import MigrationRunning, begin_rollback, lease_holder
+
+    rt = rt_opensearch
+    before, kitchen, elsewhere = moved_on_and_back_before_v16(rt)
+    ids = (before.id, kitchen.id, elsewhere.id)
+    as_before = seen(rt, *ids)
+    rt.index.migrate(PROGRAMS_INDEX)
+    # A rollback whose process died after recording that it is under way: its lease and its record left.
+    died = rt.index._lease("programs", lease_holder("rollback", 15))
+    died.__enter__()  # (held by a name: a generator collected would give it back)
+    begin_rollback(rt.index, "programs", 19, 15)
+
+    runner = CliRunner()
+    deploy = runner.invoke(app, ["index", "migrate", "programs"])
+    assert isinstance(deploy.exception, MigrationRunning), deploy.output
+    assert re.fullmatch(r"a rollback of 'programs' to v15 by .+ pid \d+ since \S+ is running: wait for it to end; if "
+                        r"its process has died, run `amx index unlock programs`, then `amx index rollback programs` "
+                        r"to finish it", str(deploy.exception)), str(deploy.exception)
+    unlocked = runner.invoke(app, ["index", "unlock", "programs"])
+    assert unlocked.exit_code == 0, unlocked.output
+    assert re.search(r"programs: cleared the lease of the rollback to v15 by .+ pid \d+ since \S+; run `amx index "
+                     r"rollback programs` to finish it", " ".join(unlocked.output.split())), unlocked.output
+    finished = runner.invoke(app, ["index", "rollback", "programs"])
+    assert finished.exit_code == 0 and "programs: now v15" in finished.output, finished.output
+    assert seen(rt, *ids) == as_before
+    died.gen.close()  # (while the node is up: its delete finds no lease, as unlock cleared it)

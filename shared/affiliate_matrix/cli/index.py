@@ -50,7 +50,8 @@ def index_migrate(name: Annotated[Optional[str], typer.Argument(
     behind = []
     for spec in specs.values():
         rt.index.ensure_index(spec)
-        # A rollback that stopped part-way, finished before the version is read: what is live is where it went back to
+        # A rollback that stopped part-way, finished before the version is read (under the index's lease): what is live
+        # is where it went back to
         if (back := rt.index.finish_rollback(spec.name)) is not None:
             console.print(f"{spec.name}: finished the rollback to v{back} that had stopped part-way")
         live = rt.index.status(spec.name).current
@@ -72,23 +73,34 @@ def index_migrate(name: Annotated[Optional[str], typer.Argument(
 
 
 @index_app.command("rollback")
-def index_rollback(name: str):
+def index_rollback(name: str, abandon: Annotated[bool, typer.Option(
+        "--abandon", help="Give up a rollback that cannot finish (the version it goes back to was deleted before its "
+                          "alias swap); the index stays where it is.")] = False):
     """Point an index back at its previous version, and the records of moved ids with it; one that stopped part-way
     is finished, not taken further back: run it again after a stop."""
-    version = open_runtime().index.rollback(_spec(name).name)
-    console.print(f"{name}: now v{version}")
+    index = open_runtime().index
+    if not abandon:
+        console.print(f"{name}: now v{index.rollback(_spec(name).name)}")
+    elif (given_up := index.abandon_rollback(_spec(name).name)) is None:
+        console.print(f"{name}: no rollback under way to give up")
+    else:
+        start, version = given_up
+        console.print(f"{name}: gave up the rollback from v{start} to v{version} (v{version} was deleted); still at "
+                      f"v{start}")
 
 
 @index_app.command("unlock")
 def index_unlock(name: str):
-    """Clear the lease of a migration whose process died, and the write block it left on the live version (OpenSearch;
-    the embedded index's lease ends with its process). Only once that migration is known to have stopped."""
+    """Clear the lease of a migration or rollback whose process died, and the write block a migration left on the live
+    version (OpenSearch; the embedded index's lease ends with its process). Only once it is known to have stopped."""
     holder = open_runtime().index.unlock(_spec(name).name)
     if holder is None:
-        console.print(f"{name}: no migration lease left to clear")
-    else:
-        console.print(f"{name}: cleared the lease of the migration to v{holder.get('version')} by {holder.get('by')} "
-                      f"since {holder.get('since')}; migrate again to finish it")
+        console.print(f"{name}: no lease of a migration or rollback left to clear")
+        return
+    from affiliate_matrix.search import finishing_command
+
+    console.print(f"{name}: cleared the lease of the {holder.get('doing', 'migration')} to v{holder.get('version')} by "
+                  f"{holder.get('by')} since {holder.get('since')}; run `{finishing_command(name, holder)}` to finish it")
 
 
 @index_app.command("render")

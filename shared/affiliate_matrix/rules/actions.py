@@ -243,8 +243,8 @@ def resync(rt, params: dict, data: dict) -> str | tuple[str, str]:
 
 def migrate_index(rt, params: dict, data: dict) -> str | tuple[str, str]:
     """The index migrated to the code's version. One refused because a migration holds the index's lease (this event
-    delivered again while its first delivery migrates) is skipped, naming the holder: the first does the work and
-    records its own outcome when done."""
+    delivered again while its first delivery migrates), or a rollback, is skipped, naming the holder: the first does
+    the work and records its own outcome when done."""
     from affiliate_matrix.indices import index_specs
     from affiliate_matrix.search import MigrationRunning
 

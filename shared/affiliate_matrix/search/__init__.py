@@ -510,26 +510,34 @@ def check_migration(status: IndexStatus, spec: IndexSpec) -> None:
                            f"not v{spec.version}")
 
 
-def migration_holder(spec: IndexSpec) -> dict:
-    """What a migration's lease says of it, for a migration refused beside it: the version, the host and process,
-    and when it began (shown, never compared)."""
+def lease_holder(doing: str, version: int) -> dict:
+    """What an index's lease says of its holder, for one refused beside it: what it does ("migration", to `version`;
+    "rollback", back to `version`), the host and process, and when it began (shown, never compared)."""
     import os
     import socket
 
-    return {"version": spec.version, "by": f"{socket.gethostname()} pid {os.getpid()}",
+    return {"doing": doing, "version": version, "by": f"{socket.gethostname()} pid {os.getpid()}",
             "since": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 class MigrationRunning(ConflictError):
-    """A migration refused because another holds the index's lease: not a failure of this one's work."""
+    """A migration or rollback refused because another holds the index's lease: not a failure of this one's work."""
 
 
-def migration_running(name: str, holder: dict | None, remedy: str = "") -> MigrationRunning:
-    """Why a migration is refused while another holds the index's lease (two at once both copied and both swapped the
-    alias, the second building on a version the first had just made live), naming the other as its lease does."""
-    held = (f" to v{holder.get('version')} by {holder.get('by')} since {holder.get('since')}"
-            if isinstance(holder, dict) else "")
-    return MigrationRunning(f"a migration of {name!r}{held} is running: wait for it to end{remedy}")
+def lease_taken(name: str, holder: dict | None, remedy: str = "") -> MigrationRunning:
+    """Why a migration or rollback is refused while another holds the index's lease (two migrations at once both copied
+    and both swapped the alias; a rollback beside a migration swapped the alias under its copy and put back the move
+    records it was writing), naming the other as its lease does (a lease without "doing" is a migration's)."""
+    if not isinstance(holder, dict):  # taken but not written yet, or ended since
+        return MigrationRunning(f"a migration or rollback of {name!r} is running: wait for it to end{remedy}")
+    return MigrationRunning(f"a {holder.get('doing', 'migration')} of {name!r} to v{holder.get('version')} by "
+                            f"{holder.get('by')} since {holder.get('since')} is running: wait for it to end{remedy}")
+
+
+def finishing_command(name: str, holder: dict | None) -> str:
+    """The command that finishes what the holder of `name`'s lease was doing, once its lease is cleared (unlock)."""
+    doing = holder.get("doing", "migration") if isinstance(holder, dict) else "migration"
+    return f"amx index {'rollback' if doing == 'rollback' else 'migrate'} {name}"
 
 
 def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Iterator[dict]:
@@ -798,6 +806,15 @@ def rollback_begun(index: "SearchIndex", name: str) -> tuple[int, int] | None:
     return None if marker is None else (int(marker["old"]), int(marker["to"]))
 
 
+def rollback_target(index: "SearchIndex", name: str) -> tuple[int, int]:
+    """(from, to) of the rollback of `name`: the one begun and not finished, else from the live version to the newest
+    kept below it (previous_version)."""
+    if (begun := rollback_begun(index, name)) is not None:
+        return begun
+    status = index.status(name)
+    return status.current, previous_version(status)
+
+
 def end_rollback(index: "SearchIndex", name: str) -> None:
     index.delete(MOVED_INDEX.name, f"{name}@rollback", refresh=True)
 
@@ -1061,11 +1078,11 @@ class SearchIndex(ABC):
         """Zero-downtime move to spec.version: create it, copy every document (as spec.upgrade makes it,
         when the spec has one), swap the alias in one step, keep the old version for rollback. Reads never
         stop; a document the upgrade or the new mapping refuses aborts the migration before the swap.
-        One at a time per index: a migration holds the index's lease throughout, and one begun beside it is refused
-        (migration_running). A rollback of the index a stop left part-way is finished first (finish_rollback): the
+        One at a time per index: a migration holds the index's lease throughout, and one begun beside it, or a rollback,
+        is refused (lease_taken). A rollback of the index a stop left part-way is finished first (finish_rollback): the
         migration builds on the version it rolled back to. Returns the number of documents copied."""
-        with self._lease(spec):
-            self.finish_rollback(spec.name)
+        with self._lease(spec.name, lease_holder("migration", spec.version)):
+            self._finish_rollback(spec.name)
             return self._migrate(spec)
 
     @abstractmethod
@@ -1079,8 +1096,8 @@ class SearchIndex(ABC):
         `amx index migrate` runs it for an index at the code's version, as a deploy does every time; a rollback a stop
         left part-way is finished first (finish_rollback). Under the migration's lease; idempotent; how many records it
         ended (0 for a version not live). The copies no rollback can read any more go too (drop_lost_copies)."""
-        with self._lease(spec):
-            self.finish_rollback(spec.name)
+        with self._lease(spec.name, lease_holder("migration", spec.version)):
+            self._finish_rollback(spec.name)
             if self.status(spec.name).current != spec.version:
                 return 0
             ended = end_moves(self, spec.name, migration_moves(self, spec.name, spec.version), kept_for=spec.version)
@@ -1088,13 +1105,14 @@ class SearchIndex(ABC):
             return ended
 
     @abstractmethod
-    def _lease(self, spec: IndexSpec):
-        """The index's migration lease, a context manager: one migration of an index (or its finish) at a time."""
+    def _lease(self, name: str, holder: dict):
+        """The index's lease, a context manager: one migration or rollback of an index (or its finish) at a time, the
+        holder saying what it is (lease_holder); one begun beside it is refused (lease_taken)."""
         ...
 
     def unlock(self, name: str) -> dict | None:
-        """Clear the lease of a migration whose process died (what it said of itself, None when none was held), and
-        what that migration left blocked. Only for a migration known not to run any more."""
+        """Clear the lease of a migration or rollback whose process died (what it said of itself, None when none was
+        held), and what that migration left blocked. Only for one known not to run any more."""
         return None
 
     def rollback(self, name: str) -> int:
@@ -1103,23 +1121,40 @@ class SearchIndex(ABC):
         wrote over after it (restore_moves), and the rest of those it wrote gone (forget_moves); in between, each names
         an id the index holds, so none is followed (moves.py). A record an import wrote since is kept, as the programs
         it wrote are not. A rollback that stopped part-way (begin_rollback records each before its first step) is
-        finished by the next, which rolls back no further: it returns the version that one rolled back to."""
-        if (version := self.finish_rollback(name)) is not None:
-            return version
-        status = self.status(name)
-        begin_rollback(self, name, status.current, previous_version(status))
-        return self.finish_rollback(name)
+        finished by the next, which rolls back no further: it returns the version that one rolled back to. Under the
+        index's lease, as a migration: one beside it is refused (its alias swap and move records under the other's)."""
+        _, version = rollback_target(self, name)  # for its lease's holder; read again under the lease
+        with self._lease(name, lease_holder("rollback", version)):
+            if rollback_begun(self, name) is None:
+                begin_rollback(self, name, *rollback_target(self, name))
+            return self._finish_rollback(name)
 
     def finish_rollback(self, name: str) -> int | None:
-        """The rollback of `name` begun (begin_rollback) and not finished, finished: the version it rolled back to,
-        None when none was begun. Every step is idempotent, so one run again after a stop at any of them does only
-        what is left: the records put back, the alias swap (unless done), the migration's records and copies gone."""
+        """The rollback of `name` begun (begin_rollback) and not finished, finished under the index's lease: the version
+        it rolled back to, None when none was begun."""
+        if (begun := rollback_begun(self, name)) is None:
+            return None
+        with self._lease(name, lease_holder("rollback", begun[1])):
+            return self._finish_rollback(name)
+
+    def _finish_rollback(self, name: str) -> int | None:
+        """finish_rollback, under the lease. Every step is idempotent, so one run again after a stop at any of them does
+        only what is left: the records put back, the alias swap (unless done), the migration's records and copies
+        gone. One whose version was deleted before its swap (the retention policy) can never finish: refused before any
+        step, the alias left where it is (abandon_rollback gives it up)."""
         begun = rollback_begun(self, name)
         if begun is None:
             return None
         start, version = begun
+        status = self.status(name)
+        if status.current != version and version not in status.versions:
+            raise ConflictError(
+                f"the rollback of {name!r} from v{start} to v{version} cannot finish: v{version} was deleted since it "
+                f"began (the retention policy deletes a version 30 days after the alias left it), and {name!r} is "
+                f"still at v{status.current}; run `amx index rollback {name} --abandon` to give it up (the index "
+                f"stays at v{status.current}), then `amx index rollback {name}` for a rollback to a version still kept")
         restore_moves(self, name, start, swapped=False)
-        if self.status(name).current != version:
+        if status.current != version:
             self._point_back(name, version)
         forget_moves(self, name, start)
         end_rollback(self, name)
@@ -1127,6 +1162,31 @@ class SearchIndex(ABC):
 
         get_logger().info("index.rolled_back", index=name, version=version, rolled_back_from=start)
         return version
+
+    def abandon_rollback(self, name: str) -> tuple[int, int] | None:
+        """Give up the rollback of `name` that cannot finish (its version deleted before its swap: _finish_rollback),
+        under the index's lease: its record goes, the alias stays on the version it never left, and the move records are
+        as the migration to that version left them (those a first attempt put back ended again). (from, to) of the
+        rollback given up, None when none was begun; one that can still finish is refused (giving it up after its
+        alias swap would leave the index at the older version with the newer one's records)."""
+        if (begun := rollback_begun(self, name)) is None:
+            return None
+        with self._lease(name, lease_holder("rollback", begun[1])):
+            if (begun := rollback_begun(self, name)) is None:
+                return None
+            start, version = begun
+            status = self.status(name)
+            if status.current == version or version in status.versions:
+                raise InvalidInput(f"the rollback of {name!r} from v{start} to v{version} can still finish (v{version} "
+                                   f"is kept): run `amx index rollback {name}` to finish it")
+            end_moves(self, name, migration_moves(self, name, start), kept_for=start)
+            end_rollback(self, name)
+        from affiliate_matrix.observability import get_logger
+
+        get_logger().warning("index.rollback_abandoned", index=name, version=version, rolled_back_from=start,
+                             reason=f"v{version} was deleted before the rollback's alias swap; the index stays at "
+                                    f"v{status.current}")
+        return start, version
 
     @abstractmethod
     def _point_back(self, name: str, version: int) -> None:

@@ -27,7 +27,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, end_moves,
-    exact_value, expansions, lone, migration_holder, migration_label, migration_running, narrowed, paired,
+    exact_value, expansions, finishing_command, lease_taken, lone, migration_label, narrowed, paired,
     ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
 )
 
@@ -435,11 +435,12 @@ class OpenSearchIndex(SearchIndex):
         return IndexStatus(name, int(current[len(prefix):]), versions)
 
     @contextmanager
-    def _lease(self, spec: IndexSpec):
-        """The index's migration lease: a document created only if absent in <prefix>-leases (made on first use),
-        deleted at the end only if still the one created. A holder that dies leaves it (and the live version's write
-        block): `amx index unlock` clears both (unlock)."""
-        leases, lease_id = f"{self.prefix}-leases", f"migrate-{spec.name}"
+    def _lease(self, name: str, holder: dict):
+        """The index's lease: a document created only if absent in <prefix>-leases (made on first use), holding what
+        its holder says of itself (lease_holder), deleted at the end only if still the one created. A holder that dies
+        leaves it (and a migration, the live version's write block): `amx index unlock` clears both (unlock). (Its id
+        is a migration's: one of code before rollbacks took it, in a rolling update, takes the same.)"""
+        leases, lease_id = f"{self.prefix}-leases", f"migrate-{name}"
         try:
             self.client.indices.create(index=leases, body={"settings": {"number_of_shards": 1},
                                                            "mappings": {"dynamic": False, "properties": {}}})
@@ -447,14 +448,14 @@ class OpenSearchIndex(SearchIndex):
             if exc.error != "resource_already_exists_exception":
                 raise
         try:
-            taken = self.client.create(index=leases, id=lease_id, body=migration_holder(spec), refresh="true")
+            taken = self.client.create(index=leases, id=lease_id, body=holder, refresh="true")
         except OSConflictError:
             try:
-                holder = self.client.get(index=leases, id=lease_id)["_source"]
+                held = self.client.get(index=leases, id=lease_id)["_source"]
             except OSNotFoundError:  # it ended since
-                holder = None
-            raise migration_running(spec.name, holder, f"; if its process has died, run `amx index unlock "
-                                                       f"{spec.name}`, then migrate again") from None
+                held = None
+            raise lease_taken(name, held, f"; if its process has died, run `amx index unlock {name}`, then "
+                                          f"`{finishing_command(name, held)}` to finish it") from None
         try:
             yield
         finally:
@@ -466,9 +467,10 @@ class OpenSearchIndex(SearchIndex):
             holder = self.client.get(index=f"{self.prefix}-leases", id=f"migrate-{name}")["_source"]
         except OSNotFoundError:
             return None
-        # What a migration that died left: the live version's write block (a half-built version the next migration
-        # builds afresh), then the lease.
-        self.client.indices.put_settings(index=self._current(name), body={"index.blocks.write": None})
+        if holder.get("doing", "migration") == "migration":
+            # What a migration that died left: the live version's write block (a half-built version the next
+            # migration builds afresh), then the lease. A rollback sets no block: its record says what is left to do.
+            self.client.indices.put_settings(index=self._current(name), body={"index.blocks.write": None})
         self.client.delete(index=f"{self.prefix}-leases", id=f"migrate-{name}", refresh="true", ignore=[404])
         return holder
 

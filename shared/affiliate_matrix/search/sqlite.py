@@ -26,7 +26,7 @@ from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInpu
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, kept_for_rollback, migration_holder, migration_label, migration_running, move_records, narrowed,
+    expansions, kept_for_rollback, lease_taken, migration_label, move_records, narrowed,
     paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page
@@ -249,26 +249,27 @@ class SqliteSearchIndex(SearchIndex):
         return IndexStatus(name, spec.version, versions)
 
     @contextmanager
-    def _lease(self, spec: IndexSpec):
-        """The index's migration lease: an exclusive flock on a file beside the index file, taken without waiting (a
-        migration waiting for the write lock another holds for its whole copy would wait past SQLite's timeout), and
-        released by the system when its process ends, however it ends: no stale lease to clear. The file holds what
-        the holder says of itself, for one refused."""
+    def _lease(self, name: str, holder: dict):
+        """The index's lease: an exclusive flock on a file beside the index file, taken without waiting (a migration
+        waiting for the write lock another holds for its whole copy would wait past SQLite's timeout), and released by
+        the system when its process ends, however it ends: no stale lease to clear. The file holds what the holder
+        says of itself (lease_holder), for one refused. (Its name is a migration's: one of code before rollbacks took
+        it, in a rolling update, takes the same.)"""
         import fcntl
 
-        with open(f"{self.path}.migrate-{spec.name}.lock", "a+") as lease:
+        with open(f"{self.path}.migrate-{name}.lock", "a+") as lease:
             try:
                 fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 lease.seek(0)
                 try:
-                    holder = json.loads(lease.read())
+                    held = json.loads(lease.read())
                 except ValueError:  # taken but not written yet
-                    holder = None
-                raise migration_running(spec.name, holder) from None
+                    held = None
+                raise lease_taken(name, held) from None
             try:
                 lease.truncate(0)
-                lease.write(json.dumps(migration_holder(spec)))
+                lease.write(json.dumps(holder))
                 lease.flush()
                 yield
             finally:
