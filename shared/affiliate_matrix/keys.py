@@ -118,7 +118,20 @@ def records(rt, damaged: list[str] | None = None) -> list[KeyRecord]:
     return found
 
 
+def check_folder(path: str) -> None:
+    """InvalidInput unless the path is in a folder of keys (KEY_FOLDERS): Vault's policies let a person add keys, and
+    the keys function rotate them, there alone, so a key added elsewhere was refused by Vault in a cluster ("permission
+    denied"), and only there."""
+    from affiliate_matrix.secrets.access import KEY_FOLDERS
+
+    if path.split("/")[0] not in KEY_FOLDERS or "/" not in path:
+        raise InvalidInput(f"key {path[:200]!r}: a key is added under {', '.join(f + '/' for f in KEY_FOLDERS)} "
+                           "(a connection's credentials, a webhook's auth_key, a search provider's key), e.g. "
+                           "connections/NAME")
+
+
 def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
+    check_folder(record.path)
     missing = [f for f in record.generated_fields if f not in data]
     if missing:
         raise InvalidInput(f"generated_fields {missing} are not in the key's data")

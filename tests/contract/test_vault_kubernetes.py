@@ -7,7 +7,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import hcl2
 import httpx
 import hvac
 import pytest
@@ -16,13 +15,14 @@ import yaml
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import AccessDenied
 from affiliate_matrix.runtime import open_secret_store
+from affiliate_matrix.secrets.access import ACCESS, KEY_FOLDERS, READ
 from tests.conftest import VAULT_ROOT_TOKEN
 from tests.support.manifests import render
 from tests.support.processes import ROOT
+from tests.support.vault_policies import POLICIES, policy_rules
 
 pytestmark = pytest.mark.slow
 
-POLICIES = ROOT / "infra" / "vault" / "policies"
 OVERLAY = "prod"  # its namespace is the one terraform binds the roles to (terraform/variables.tf)
 ROLE_ANNOTATION = "vault.hashicorp.com/role"
 TOKEN_TTL_S, TOKEN_MAX_TTL_S = 3600, 14400  # terraform/vault.tf's roles
@@ -94,9 +94,13 @@ def test_every_policy_has_a_service_account_and_role(vault):
     assert set(vault.accounts) == functions
 
 
+def seed(vault: VaultOnCluster, path: str, data: dict | None = None) -> None:
+    """A secret written as root (no function's role creates one but web's sessions: amx keys add does)."""
+    hvac.Client(url=vault.url, token=VAULT_ROOT_TOKEN).secrets.kv.v2.create_or_update_secret(path, data or {"k": "v"})
+
+
 def test_function_logs_in_with_its_service_account_token(vault, tmp_path):
-    hvac.Client(url=vault.url, token=VAULT_ROOT_TOKEN).secrets.kv.v2.create_or_update_secret(
-        "connections/login-a", {"api_token": "t"})
+    seed(vault, "connections/login-a", {"api_token": "t"})
     store = vault.store(tmp_path, "fn-scrape")
     assert store.read("connections/login-a").data == {"api_token": "t"}
     lookup = store.client.auth.token.lookup_self()["data"]
@@ -105,8 +109,9 @@ def test_function_logs_in_with_its_service_account_token(vault, tmp_path):
 
 def test_login_then_renewal_before_ttl(vault, tmp_path):
     # A 12000 s AMX_VAULT_TOKEN_TTL_S: the role's 3600 s grant is below a third of it, so the next operation renews.
+    seed(vault, "connections/renewal-a")
     store = vault.store(tmp_path, "fn-keys", vault_token_ttl_s=12000)
-    store.write("connections/renewal-a", {"k": "v"})  # logs in
+    store.read("connections/renewal-a")  # logs in
     first_token = store.client.token
     assert store.client.auth.token.lookup_self()["data"]["ttl"] <= TOKEN_TTL_S
     assert store.read("connections/renewal-a").data == {"k": "v"}  # renews the same token
@@ -116,8 +121,9 @@ def test_login_then_renewal_before_ttl(vault, tmp_path):
 
 def test_revoked_token_logs_in_again(vault, tmp_path):
     # Above three times the role's maximum: every operation begins with a renewal.
+    seed(vault, "connections/relogin-a")
     store = vault.store(tmp_path, "fn-keys", vault_token_ttl_s=3 * TOKEN_MAX_TTL_S + 60)
-    store.write("connections/relogin-a", {"k": "v"})
+    store.read("connections/relogin-a")
     first_token = store.client.token
     store.client.auth.token.revoke_self()  # behind the store's back: its renewal is refused
     assert store.read("connections/relogin-a").data == {"k": "v"}
@@ -160,18 +166,11 @@ def test_token_not_from_the_cluster_is_refused(vault, tmp_path):
 
 # -- least privilege ------------------------------------------------------------------------------
 
-def rules(policy: Path) -> list[tuple[str, set[str]]]:
-    """The policy's path rules: (path pattern, capabilities)."""
-    return [(path.strip('"'), {c.strip('"') for c in body["capabilities"]})
-            for block in hcl2.loads(policy.read_text())["path"] for path, body in block.items()]
-
-
 def capabilities(policy_rules, path: str) -> set[str]:
     """What a policy grants on a concrete path: the exact rule, else the longest matching glob (Vault's order)."""
-    exact = [caps for pattern, caps in policy_rules if pattern == path]
-    globs = sorted((pattern, caps) for pattern, caps in policy_rules
-                   if pattern.endswith("*") and path.startswith(pattern[:-1]))
-    caps = exact[0] if exact else max(globs, key=lambda g: len(g[0]))[1] if globs else set()
+    globs = [(pattern, caps) for pattern, caps in policy_rules.items()
+             if pattern.endswith("*") and path.startswith(pattern[:-1])]
+    caps = policy_rules.get(path) or (max(globs, key=lambda g: len(g[0]))[1] if globs else set())
     return set() if "deny" in caps else caps
 
 
@@ -179,7 +178,7 @@ def secret_names(tag: str) -> list[str]:
     """One secret under every path any policy names (`*` made concrete), and one under a path none names."""
     names = {"elsewhere/probe"}
     for policy in POLICIES.glob("*.hcl"):
-        for pattern, _ in rules(policy):
+        for pattern in policy_rules(policy):
             mount, _kind, rest = pattern.split("/", 2)
             assert mount == "secret", pattern
             names.add(rest.replace("*", f"probe-{tag}"))
@@ -218,7 +217,7 @@ def test_each_policy_allows_exactly_what_it_names(vault, tmp_path, policy):
     for name in names:
         root.secrets.kv.v2.create_or_update_secret(name, {"k": "seed"})
     token = login(vault, tmp_path, policy)
-    policy_rules = rules(POLICIES / f"{policy}.hcl")
+    granted = policy_rules(POLICIES / f"{policy}.hcl")
     outcome, expected = {}, {}
     with httpx.Client(base_url=f"{vault.url}/v1/", headers={"X-Vault-Token": token}) as client:
         for name in names:
@@ -226,6 +225,50 @@ def test_each_policy_allows_exactly_what_it_names(vault, tmp_path, policy):
                 response = client.request(method, path, json=body)
                 assert response.status_code in (200, 204, 403), f"{what} {path}: {response.status_code} {response.text}"
                 outcome[f"{what} {path}"] = response.status_code != 403
-                expected[f"{what} {path}"] = needs in capabilities(policy_rules, path.split("?")[0])
+                expected[f"{what} {path}"] = needs in capabilities(granted, path.split("?")[0])
     assert outcome == expected
     assert not all(outcome.values())  # something outside the policy was tried, and refused
+
+
+@pytest.mark.parametrize("folder", KEY_FOLDERS)
+def test_the_operator_adds_rotates_and_revokes_each_kind_of_key_and_only_its_functions_read_it(vault, tmp_path,
+                                                                                               monkeypatch, folder):
+    """The README tells a person to `amx keys add` a connection's, a webhook's and a search provider's key
+    (discovery/): with the operator's policy each is added, listed by status, rotated and revoked (operator.hcl had no
+    rule for discovery/, so `amx keys add discovery/…` was refused); the functions ACCESS says read it do, with
+    their own service account's login, and every other function is refused."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.keys import rotate
+    from affiliate_matrix.runtime import Runtime
+
+    path, operator = f"{folder}/amx-{uuid.uuid4().hex[:6]}", login(vault, tmp_path, "operator")
+
+    def amx(*args: str, given: str | None = None) -> None:
+        with monkeypatch.context() as env:  # the person's token, for the command alone (the stores below log in)
+            for name, value in {"AMX_DATA_DIR": str(tmp_path / ".amx"), "AMX_SECRETS": "vault",
+                                "AMX_VAULT_ADDR": vault.url, "AMX_VAULT_TOKEN": operator}.items():
+                env.setenv(name, value)
+            done = CliRunner().invoke(app, ["keys", *args], input=given)
+        assert done.exit_code == 0, (args, done.output, done.exception)
+
+    amx("add", path, "--rotation", "manual", "--field", "api_token", given="first-key\n")
+    amx("status")
+    amx("rotate", path, "--field", "api_token", given="second-key\n")
+    for function in sorted(vault.accounts):
+        store = vault.store(tmp_path, function)
+        if READ in ACCESS[function].get(folder, ()):
+            assert store.read(path).data == {"api_token": "second-key"}, function
+        else:
+            with pytest.raises(AccessDenied, match="permission denied"):
+                store.read(path)
+    # the keys function rotates it (its cron, a rule's rotate_key): read, written over with check-and-set, the older
+    # versions destroyed, with its own role; and reads its version for the key_version figure
+    keys = Runtime("keys", Settings(data_dir=tmp_path / ".amx"))
+    keys.secrets = vault.store(tmp_path, "fn-keys")
+    assert rotate(keys, path, given={"api_token": "third-key"}) == 3
+    assert keys.secrets.metadata(path).current_version == 3
+    amx("revoke", path)
+    versions = hvac.Client(url=vault.url, token=VAULT_ROOT_TOKEN).secrets.kv.v2.read_secret_metadata(path)
+    assert all(version["destroyed"] for version in versions["data"]["versions"].values())

@@ -52,15 +52,15 @@ def rotate_on_rotation(rule_id: str, key: str, then: str) -> Rule:
 
 
 # A → B → A, and A → B → C → A: the rules as written, in order
-TWO = [rebuild_on_rotation("a-rebuild", "keys/one"), rotate_on_batch("b-rotate", "keys/one")]
-THREE = [rebuild_on_rotation("a-rebuild", "keys/one"), rotate_on_batch("b-rotate", "keys/two"),
-         rotate_on_rotation("c-rotate", "keys/two", "keys/one")]
+TWO = [rebuild_on_rotation("a-rebuild", "connections/one"), rotate_on_batch("b-rotate", "connections/one")]
+THREE = [rebuild_on_rotation("a-rebuild", "connections/one"), rotate_on_batch("b-rotate", "connections/two"),
+         rotate_on_rotation("c-rotate", "connections/two", "connections/one")]
 
 
 def setting_up(rt, rules: list[Rule]) -> None:
     save_connection(rt.store, Connection(id="site", source="affiliateprograms",
                                          base_url="https://www.affiliateprograms.com/"))
-    for path in ("keys/one", "keys/two"):
+    for path in ("connections/one", "connections/two"):
         add_key(rt, KeyRecord(path=path, rotation="generate", generated_fields=["token"], created_at=T0),
                 {"token": "t" * 32})
     for rule in rules:
@@ -106,7 +106,7 @@ def embedded(tmp_path, monkeypatch):
 def test_rules_setting_each_other_off_stop_when_the_chain_comes_round_in_process(embedded, rules):
     setting_up(embedded, rules)
     with capture_logs() as logs:
-        rotate(embedded, "keys/one")  # a person rotates the key: the chain starts from no rule
+        rotate(embedded, "connections/one")  # a person rotates the key: the chain starts from no rule
     stopped_as_a_loop(embedded, rules)
     [stop] = [line for line in logs if line["event"] == "rule.loop_stopped"]
     assert stop["rule_id"] == rules[0].id and stop["rule_chain"] == [r.id for r in rules]
@@ -129,7 +129,7 @@ def test_rules_setting_each_other_off_stop_when_their_actions_publish_from_a_wor
     for action in ("rebuild_index", "rotate_key"):
         embedded.bus.handlers[ACTION_PREFIX + action] = [in_a_worker]
     setting_up(embedded, rules)
-    rotate(embedded, "keys/one")
+    rotate(embedded, "connections/one")
     stopped_as_a_loop(embedded, rules)
     assert not embedded.bus.dead_letters
 
@@ -170,7 +170,7 @@ def functions(tmp_path, monkeypatch):
 def test_rules_setting_each_other_off_stop_when_the_chain_comes_round_over_http(functions, rules):
     rt, pump, broker = functions
     setting_up(rt, rules)
-    rotate(rt, "keys/one")
+    rotate(rt, "connections/one")
     pump()
     stopped_as_a_loop(rt, rules)
     sent = broker.json_bodies()
@@ -184,16 +184,16 @@ def test_a_long_chain_with_no_cycle_stops_at_the_hop_limit(tmp_path):
     from affiliate_matrix.events import MAX_RULE_HOPS
 
     rt = Runtime("test", Settings(data_dir=tmp_path))
-    save_rule(rt.store, checked(rotate_on_rotation("next-rule", "keys/one", "keys/two")), create=True)
+    save_rule(rt.store, checked(rotate_on_rotation("next-rule", "connections/one", "connections/two")), create=True)
     chain = tuple(f"rule-{n}" for n in range(MAX_RULE_HOPS))
-    event = Event.make(KEY_ROTATED, "/keys", {"path": "keys/one", "version": 2}, key="k", rulechain=chain)
+    event = Event.make(KEY_ROTATED, "/keys", {"path": "connections/one", "version": 2}, key="k", rulechain=chain)
     with capture_logs() as logs:
         [stopped] = on_event(rt, event)
     assert (stopped["decision"], stopped["outcome"]) == ("loop", "stopped")
     assert stopped["detail"] == (f"stopped at the hop limit: the actions of {MAX_RULE_HOPS} rules led to this event: "
                                  + " → ".join(chain))
     assert [line["rule_chain"] for line in logs if line["event"] == "rule.loop_stopped"] == [list(chain)]
-    shorter = Event.make(KEY_ROTATED, "/keys", {"path": "keys/one", "version": 3}, key="k2", rulechain=chain[1:])
+    shorter = Event.make(KEY_ROTATED, "/keys", {"path": "connections/one", "version": 3}, key="k2", rulechain=chain[1:])
     [fired] = on_event(rt, shorter)
     assert fired["decision"] == "fired" and fired["inputs"]["rule_chain"] == list(chain[1:])
 
@@ -214,7 +214,7 @@ def test_a_chain_no_engine_made_is_refused_naming_it(functions, chain, refusal):
     rt, _, broker = functions
     setting_up(rt, TWO)
     client = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
-    answer = deliver_event(client, "triggers", KEY_ROTATED, {"path": "keys/one", "version": 2}, amxrulechain=chain)
+    answer = deliver_event(client, "triggers", KEY_ROTATED, {"path": "connections/one", "version": 2}, amxrulechain=chain)
     assert answer.status_code == 400 and refusal in answer.get_data(as_text=True), answer.get_data(as_text=True)
     assert activations(rt) == [] and broker.requests == []
 
@@ -228,7 +228,7 @@ def test_a_forged_chain_stops_its_rules_on_that_event_and_nothing_more(functions
     rt, _, broker = functions
     setting_up(rt, TWO)
     client = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
-    forged = Event.make(KEY_ROTATED, "/keys", {"path": "keys/one", "version": 2}, key="v2", rulechain=("a-rebuild",))
+    forged = Event.make(KEY_ROTATED, "/keys", {"path": "connections/one", "version": 2}, key="v2", rulechain=("a-rebuild",))
     assert deliver(client, forged, "triggers", binary=binary).status_code == 204
     [loop] = activations(rt)
     assert (loop["rule_id"], loop["decision"], loop["detail"]) == ("a-rebuild", "loop",
@@ -237,7 +237,7 @@ def test_a_forged_chain_stops_its_rules_on_that_event_and_nothing_more(functions
     read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     shown = client.get("/activations?rule_id=a-rebuild", headers=read)
     assert shown.status_code == 200 and [a["decision"] for a in shown.json["items"]] == ["loop"]
-    genuine = Event.make(KEY_ROTATED, "/keys", {"path": "keys/one", "version": 3}, key="v3")
+    genuine = Event.make(KEY_ROTATED, "/keys", {"path": "connections/one", "version": 3}, key="v3")
     assert deliver(client, genuine, "triggers", binary=binary).status_code == 204
     assert [e["type"] for e in broker.json_bodies()] == [ACTION_PREFIX + "rebuild_index"]
     assert broker.json_bodies()[0]["amxrulechain"] == "a-rebuild"

@@ -1,24 +1,35 @@
-# keys: rotate (write new versions with check-and-set), retire and revoke (destroy versions),
-# and keep the rotation metadata of the connections' credentials and the webhooks' keys (notify's auth_key); API
-# bearer tokens for its /metrics.
+# keys: rotate every kind of key amx keys adds (connections' credentials, webhooks' keys for notify's auth_key, the
+# search providers' keys under discovery/), by its cron or a rule's rotate_key action: read the key, write its new
+# version over it with check-and-set (or the old one back), read its versions and destroy the older ones; a key's
+# version for the key_version figure. Its connections' tests read their credentials. API bearer tokens for /metrics.
+# It never creates a key (amx keys add does) nor sets a key's metadata.
 path "secret/data/api-tokens/*" {
   capabilities = ["read"]
 }
 path "secret/data/connections/*" {
-  capabilities = ["create", "read", "update"]
+  capabilities = ["read", "update"]
 }
 path "secret/metadata/connections/*" {
-  capabilities = ["read", "update"]
+  capabilities = ["read"]
 }
 path "secret/destroy/connections/*" {
   capabilities = ["update"]
 }
 path "secret/data/webhooks/*" {
-  capabilities = ["create", "read", "update"]
-}
-path "secret/metadata/webhooks/*" {
   capabilities = ["read", "update"]
 }
+path "secret/metadata/webhooks/*" {
+  capabilities = ["read"]
+}
 path "secret/destroy/webhooks/*" {
+  capabilities = ["update"]
+}
+path "secret/data/discovery/*" {
+  capabilities = ["read", "update"]
+}
+path "secret/metadata/discovery/*" {
+  capabilities = ["read"]
+}
+path "secret/destroy/discovery/*" {
   capabilities = ["update"]
 }

@@ -136,7 +136,7 @@ def keys_add(
     from datetime import UTC, datetime
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.keys import KeyRecord, add_key, check_rotation
+    from affiliate_matrix.keys import KeyRecord, add_key, check_folder, check_rotation
     from affiliate_matrix.sources import get_source
 
     # a key its source cannot use is refused here, not at its connection's first sync or test (there, in words that
@@ -146,7 +146,8 @@ def keys_add(
         raise InvalidInput(f"source {source!r} reads no credentials: its connections need no key")
     record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
                        lifetime_days=lifetime_days, created_at=datetime.now(UTC))
-    check_rotation(record)  # before the values are asked for
+    check_folder(path)  # before the values are asked for
+    check_rotation(record)
     data = secret_fields(field, list(needs))  # none named: the fields its source reads, asked for in turn
     if not data:
         raise typer.BadParameter("no fields to store" + (f": a key of source {source!r} holds {', '.join(needs)}"
