@@ -389,13 +389,41 @@ def test_a_campaign_naming_a_damaged_program_says_so_and_is_otherwise_as_it_was(
                         program_ids=[good["id"], bad["id"]])
     checked_against_store(index.rt, campaign)  # both in the index
     save_campaign(index.rt.store, campaign, create=True)
-    assert programs_not_indexed(index.rt, [campaign]) == {}
+    assert programs_not_indexed(index.rt, [campaign]).missing == {}
     result = CliRunner().invoke(amx, ["budget", "campaigns", "show", "social"])
     assert result.exit_code == 0, result.output
     assert f"{good['id']}  Shop one" in result.stdout
     assert f"{bad['id']}  name not known: program {bad['id']} is damaged" in result.stdout  # old: "p_…  5"
     found = indexed_programs(index.rt, campaign.program_ids)
     assert found[good["id"]].name == "Shop one" and isinstance(found[bad["id"]], DamagedData)
+
+
+def test_the_budget_report_and_campaign_list_name_a_campaign_naming_a_damaged_program(index, tmp_path):
+    """Only `amx budget campaigns show` and the log said a campaign named a program the index holds damaged: the
+    report's summary and `amx budget campaigns list` said nothing. Now both name the campaign and the program's id, in
+    one wording, and say the campaign is allocated and forecast as any (no run reads its programs)."""
+    from affiliate_matrix.budget.campaigns import Campaign, damaged_programs_said, programs_not_indexed, save_campaign
+    from affiliate_matrix.budget.report import report
+    from affiliate_matrix.cli import app as amx
+
+    good = to_document(make_program("Shop one", "https://shopone.com"))
+    bad = {**to_document(make_program("Shop two", "https://shoptwo.com")), "program": NOT_A_PROGRAM}
+    stored(index, good, bad)
+    campaigns = [Campaign(id="social", name="Social", channel="social", currency="USD",
+                          program_ids=[good["id"], bad["id"]]),
+                 Campaign(id="search", name="Search", channel="search", currency="USD", program_ids=[good["id"]])]
+    for campaign in campaigns:
+        save_campaign(index.rt.store, campaign, create=True)
+    assert programs_not_indexed(index.rt, campaigns) == ({}, {"social": [bad["id"]]})  # in the index, damaged
+    said = damaged_programs_said("social", [bad["id"]])
+    assert said.startswith(f"social names program damaged in the index: {bad['id']} (name not known; the campaign is "
+                           "allocated and forecast from its days as any other")
+    summary = report(index.rt, tmp_path / "report", horizon=7).summary
+    assert f"{said}." in summary.splitlines()  # old: not a word of it
+    assert "search names" not in summary
+    listed = CliRunner().invoke(amx, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert said in listed.stdout.splitlines()
 
 
 def test_a_request_reading_many_damaged_programs_logs_a_bounded_number_of_lines_and_names_every_one():
