@@ -426,6 +426,37 @@ def test_the_budget_report_and_campaign_list_name_a_campaign_naming_a_damaged_pr
     assert said in listed.stdout.splitlines()
 
 
+def test_a_program_whose_summary_fields_are_damaged_and_program_sound_is_read_from_its_program_or_named(index):
+    """A document whose summary fields are not of their shape (a hand edit the index's mapping took: a name 5, a
+    keyword field a list) and whose program is sound. GET /programs and GET /merchants?q= read the summary: they name
+    it; GET /merchants/{key}, the export and amx search read the program: right. Two read the summary as it was:
+    verify's freshness figures named the program 5, and discovery's known domains ended the run on the list
+    (unhashable). Now each reads such a field from the program (program_index.summary_field)."""
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.discovery.run import known_domains
+    from affiliate_matrix.verify import freshness
+
+    good = to_document(make_program("Shop one", "https://shopone.com"))
+    sound = to_document(make_program("Shop two", "https://shoptwo.com", commission_text="5%"))
+    bad = {**sound, "name": 5, "merchant_domain": [sound["merchant_domain"]]}
+    stored(index, good, bad)
+    found = index.api.get("/programs", headers=index.auth).get_json()
+    assert [item["id"] for item in found["items"]] == [good["id"]]
+    assert [error["key"] for error in found["errors"]] == [bad["id"]]  # named
+    merchants = index.api.get("/merchants?q=shop", headers=index.auth).get_json()
+    assert [error["key"] for error in merchants["errors"]] == [bad["id"]]  # named
+    merchant = index.api.get(f"/merchants/{sound['merchant_key']}", headers=index.auth).get_json()
+    assert {row["name"] for row in merchant["rows"]} == {"Shop two"}  # read from its program
+    exported = index.api.get("/programs/export?format=jsonl", headers=index.auth).get_data(as_text=True)
+    assert {json.loads(line)["name"] for line in exported.splitlines()} == {"Shop one", "Shop two"}
+    searched = CliRunner().invoke(amx, ["search", "shop"])
+    assert searched.exit_code == 0 and "Shop two" in searched.stdout, searched.output
+
+    named = {oldest["id"]: oldest["name"] for oldest in freshness(index.rt)["oldest"]}
+    assert named == {good["id"]: "Shop one", bad["id"]: "Shop two"}, named  # old: 5
+    assert known_domains(index.rt, ["shoptwo.com", "shopthree.com"]) == {"shoptwo.com"}  # old: TypeError
+
+
 def test_a_request_reading_many_damaged_programs_logs_a_bounded_number_of_lines_and_names_every_one():
     """programs_of logged a document.damaged line for each damaged program it met: a listing over an index of thousands
     wrote thousands of lines a request. The bound was then a read's, and a request reads a page at a time (an export,
