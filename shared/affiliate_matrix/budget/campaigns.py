@@ -173,6 +173,8 @@ def indexed_programs(rt, program_ids) -> dict[str, "Program | DamagedData"]:
 
 
 NOT_INDEXED = "not in the index (gone from it, or never in it)"  # how a program programs_not_indexed finds is said
+
+
 def damaged_programs_said(campaign_id: str, programs: list[str]) -> str:
     """How a campaign naming programs the index holds damaged (indexed_programs' DamagedData) is said where its
     programs are summed up (the report's summary, `amx budget campaigns list`): which, and what it changes."""
