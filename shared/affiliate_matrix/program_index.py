@@ -3,7 +3,7 @@ becomes in it, and its search vocabulary (the names a search may filter, bound a
 fields they stand for). The full Program rides along as a stored field, so a read needs no second store."""
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -415,6 +415,15 @@ def from_document(doc: dict) -> "Program":
         where = ".".join(map(str, first["loc"]))[:200]  # a key may be hostile: named, cut, never its value
         raise DamagedData(damaged_name(doc), f"{where}: {first['msg'].removeprefix('Value error, ')}" if where
                           else first["msg"], DAMAGED_PROGRAM) from None
+
+
+def summary_field(doc: dict, name: str, fits: Callable[[object], bool]):
+    """Summary field `name` of a document of the index as it holds it or, where that is not of its shape (`fits`: a
+    hand edit, an older build's writing, which the index's mapping took: a keyword field takes a list), as indexing
+    derives it from the document's program (to_document), the truth the summary is made from. DamagedData naming it
+    (from_document) when its program is damaged too."""
+    value = doc.get(name)
+    return value if fits(value) else to_document(from_document(doc))[name]
 
 
 def damaged_name(doc) -> str:

@@ -16,9 +16,9 @@ from affiliate_matrix.deltas import DELTAS_INDEX, diff
 from affiliate_matrix.errors import DamagedData
 from affiliate_matrix.fetch import GONE, Fetcher, FetchError, http_cache
 from affiliate_matrix.models import Program
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.polite import WaitBudget, WaitsSpent
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, programs_of, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, programs_of, summary_field, to_document
 from affiliate_matrix.search import SearchQuery, SortKey
 from affiliate_matrix.threads import ContextPool
 
@@ -217,14 +217,22 @@ def freshness(rt, now: datetime | None = None) -> dict:
     while True:
         result = rt.index.search(PROGRAMS_INDEX.name, query)
         for hit in result.hits:
-            verified = hit.doc.get("last_verified_at")
+            try:  # a summary field not of its shape read from the program (a name 5 was shown as 5)
+                verified = summary_field(hit.doc, "last_verified_at",
+                                         lambda value: value is None or isinstance(value, str))
+                sources = summary_field(hit.doc, "sources", lambda value: isinstance(value, list) and all(
+                    isinstance(source, str) for source in value))
+                name = summary_field(hit.doc, "name", lambda value: isinstance(value, str))
+            except DamagedData as exc:  # its program too: left out of the figures, logged
+                log_damaged(hit.id, str(exc))
+                continue
             age = (now - datetime.fromisoformat(verified)).total_seconds() / 86400 if verified else None
-            for source in hit.doc.get("sources") or ["unknown"]:
+            for source in sources or ["unknown"]:
                 per_source.setdefault(source, []).append(age)
             per_source.setdefault("all", []).append(age)
             found = never if age is None else oldest
             if len(found) < 5:
-                found.append({"id": hit.id, "name": hit.doc["name"], "age_days": None if age is None else round(age, 1)})
+                found.append({"id": hit.id, "name": name, "age_days": None if age is None else round(age, 1)})
         if not result.next_cursor:
             break
         query = query.replaced(cursor=result.next_cursor)

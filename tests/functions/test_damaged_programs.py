@@ -389,13 +389,72 @@ def test_a_campaign_naming_a_damaged_program_says_so_and_is_otherwise_as_it_was(
                         program_ids=[good["id"], bad["id"]])
     checked_against_store(index.rt, campaign)  # both in the index
     save_campaign(index.rt.store, campaign, create=True)
-    assert programs_not_indexed(index.rt, [campaign]) == {}
+    assert programs_not_indexed(index.rt, [campaign]).missing == {}
     result = CliRunner().invoke(amx, ["budget", "campaigns", "show", "social"])
     assert result.exit_code == 0, result.output
     assert f"{good['id']}  Shop one" in result.stdout
     assert f"{bad['id']}  name not known: program {bad['id']} is damaged" in result.stdout  # old: "p_…  5"
     found = indexed_programs(index.rt, campaign.program_ids)
     assert found[good["id"]].name == "Shop one" and isinstance(found[bad["id"]], DamagedData)
+
+
+def test_the_budget_report_and_campaign_list_name_a_campaign_naming_a_damaged_program(index, tmp_path):
+    """Only `amx budget campaigns show` and the log said a campaign named a program the index holds damaged: the
+    report's summary and `amx budget campaigns list` said nothing. Now both name the campaign and the program's id, in
+    one wording, and say the campaign is allocated and forecast as any (no run reads its programs)."""
+    from affiliate_matrix.budget.campaigns import Campaign, damaged_programs_said, programs_not_indexed, save_campaign
+    from affiliate_matrix.budget.report import report
+    from affiliate_matrix.cli import app as amx
+
+    good = to_document(make_program("Shop one", "https://shopone.com"))
+    bad = {**to_document(make_program("Shop two", "https://shoptwo.com")), "program": NOT_A_PROGRAM}
+    stored(index, good, bad)
+    campaigns = [Campaign(id="social", name="Social", channel="social", currency="USD",
+                          program_ids=[good["id"], bad["id"]]),
+                 Campaign(id="search", name="Search", channel="search", currency="USD", program_ids=[good["id"]])]
+    for campaign in campaigns:
+        save_campaign(index.rt.store, campaign, create=True)
+    assert programs_not_indexed(index.rt, campaigns) == ({}, {"social": [bad["id"]]})  # in the index, damaged
+    said = damaged_programs_said("social", [bad["id"]])
+    assert said.startswith(f"social names program damaged in the index: {bad['id']} (name not known; the campaign is "
+                           "allocated and forecast from its days as any other")
+    summary = report(index.rt, tmp_path / "report", horizon=7).summary
+    assert f"{said}." in summary.splitlines()  # old: not a word of it
+    assert "search names" not in summary
+    listed = CliRunner().invoke(amx, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert said in listed.stdout.splitlines()
+
+
+def test_a_program_whose_summary_fields_are_damaged_and_program_sound_is_read_from_its_program_or_named(index):
+    """A document whose summary fields are not of their shape (a hand edit the index's mapping took: a name 5, a
+    keyword field a list) and whose program is sound. GET /programs and GET /merchants?q= read the summary: they name
+    it; GET /merchants/{key}, the export and amx search read the program: right. Two read the summary as it was:
+    verify's freshness figures named the program 5, and discovery's known domains ended the run on the list
+    (unhashable). Now each reads such a field from the program (program_index.summary_field)."""
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.discovery.run import known_domains
+    from affiliate_matrix.verify import freshness
+
+    good = to_document(make_program("Shop one", "https://shopone.com"))
+    sound = to_document(make_program("Shop two", "https://shoptwo.com", commission_text="5%"))
+    bad = {**sound, "name": 5, "merchant_domain": [sound["merchant_domain"]]}
+    stored(index, good, bad)
+    found = index.api.get("/programs", headers=index.auth).get_json()
+    assert [item["id"] for item in found["items"]] == [good["id"]]
+    assert [error["key"] for error in found["errors"]] == [bad["id"]]  # named
+    merchants = index.api.get("/merchants?q=shop", headers=index.auth).get_json()
+    assert [error["key"] for error in merchants["errors"]] == [bad["id"]]  # named
+    merchant = index.api.get(f"/merchants/{sound['merchant_key']}", headers=index.auth).get_json()
+    assert {row["name"] for row in merchant["rows"]} == {"Shop two"}  # read from its program
+    exported = index.api.get("/programs/export?format=jsonl", headers=index.auth).get_data(as_text=True)
+    assert {json.loads(line)["name"] for line in exported.splitlines()} == {"Shop one", "Shop two"}
+    searched = CliRunner().invoke(amx, ["search", "shop"])
+    assert searched.exit_code == 0 and "Shop two" in searched.stdout, searched.output
+
+    named = {oldest["id"]: oldest["name"] for oldest in freshness(index.rt)["oldest"]}
+    assert named == {good["id"]: "Shop one", bad["id"]: "Shop two"}, named  # old: 5
+    assert known_domains(index.rt, ["shoptwo.com", "shopthree.com"]) == {"shoptwo.com"}  # old: TypeError
 
 
 def test_a_request_reading_many_damaged_programs_logs_a_bounded_number_of_lines_and_names_every_one():

@@ -328,3 +328,28 @@ def test_an_allocation_run_of_the_one_part_format_a_newer_build_wrote_is_read_an
     assert replaced.status_code == 200 and replaced.get_json()["revision"] == 2
     stored = json.loads(rt.store.get(RUN_KEY).data)
     assert stored["revision"] == 2 and stored["newer_field"] == NEWER["newer_field"] and len(stored["parts"]) == 1
+
+
+def test_a_rerun_of_amx_demo_keeps_what_a_newer_build_stored_in_its_connection_and_rule(tmp_path):
+    """amx demo wrote its own connection (with no condition) and rule (with no read) whole each run: a rerun dropped
+    the fields a newer build had stored in them, which every other rewrite keeps. Now each is read and written back
+    with them (documents.rewritten), conditionally on what was read."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.demo import DIRECTORIES
+    from affiliate_matrix.demo.collect import RULE_ID, Story, connection_id
+    from affiliate_matrix.runtime import Runtime
+
+    rt, source = Runtime("test", Settings(data_dir=tmp_path)), DIRECTORIES[0]
+    story = Story(rt)
+    story.urls = {source: "http://127.0.0.1:9/"}
+    cid = story.connect(source)
+    generation = load_connection(rt.store, cid)[0].generation
+    story.write_rule("vpn_security")
+    for key in (f"connections/{cid}.json", f"rules/{RULE_ID}.json"):  # a newer build wrote them since
+        put_json(rt, key, {**json.loads(rt.store.get(key).data), **NEWER})
+    assert story.connect(source) == cid == connection_id(source)
+    story.write_rule("vpn_security")
+    for key in (f"connections/{cid}.json", f"rules/{RULE_ID}.json"):
+        assert json.loads(rt.store.get(key).data)["newer_field"] == NEWER["newer_field"], key  # old: dropped
+    assert load_connection(rt.store, cid)[0].generation == generation

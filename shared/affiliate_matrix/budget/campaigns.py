@@ -155,9 +155,10 @@ def indexed_programs(rt, program_ids) -> dict[str, "Program | DamagedData"]:
     """The programs of `program_ids` the programs index holds, by id (none before any is indexed), an id that moved (a
     migration or an import gave its program another: moves.py) with its program under its id now; one whose document
     is not of a program's shape (program_index.from_document) the DamagedData naming it. Such a program is still
-    held: a campaign may name it, it is not called not indexed, and where the campaign is shown it is said damaged,
-    its name not known. Nothing else of a campaign reads a program (no run allocates by one: they describe the
-    campaign), so its allocation and its report are as they were. BackendUnavailable when the index does not answer."""
+    held: a campaign may name it, it is not called not indexed, and where the campaign is shown (the report's summary
+    too) it is said damaged, its name not known. Nothing else of a campaign reads a program (no run allocates by one:
+    they describe the campaign), so its allocation and forecast are as they were. BackendUnavailable when the index
+    does not answer."""
     from affiliate_matrix.moves import moved_to
     from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_read
 
@@ -174,14 +175,36 @@ def indexed_programs(rt, program_ids) -> dict[str, "Program | DamagedData"]:
 NOT_INDEXED = "not in the index (gone from it, or never in it)"  # how a program programs_not_indexed finds is said
 
 
-def programs_not_indexed(rt, campaigns) -> dict[str, list[str]]:
-    """Per campaign of `campaigns` naming any, the programs it names that the programs index does not hold: named
-    before writes were checked (programs_indexed), or gone from the index since. Kept as stored, and told where the
-    campaign is shown (`amx budget campaigns list|show`, the report's summary): they are the campaign's description,
-    and no run reads them. BackendUnavailable when the index does not answer."""
+def damaged_programs_said(campaign_id: str, programs: list[str]) -> str:
+    """How a campaign naming programs the index holds damaged (indexed_programs' DamagedData) is said where its
+    programs are summed up (the report's summary, `amx budget campaigns list`): which, and what it changes."""
+    return (f"{campaign_id} names program{'' if len(programs) == 1 else 's'} damaged in the index: "
+            f"{', '.join(p[:80] for p in programs)} (name not known; the campaign is allocated and forecast from its "
+            f"days as any other: no run reads its programs; `amx budget campaigns show {campaign_id}` says what is "
+            "wrong)")
+
+
+class CampaignPrograms(NamedTuple):
+    """Per campaign naming any, the programs it names that the programs index does not hold (`missing`), and those it
+    holds damaged (`damaged`), each in the campaign's order."""
+    missing: dict[str, list[str]]
+    damaged: dict[str, list[str]]
+
+
+def programs_not_indexed(rt, campaigns) -> CampaignPrograms:
+    """Per campaign of `campaigns`, the programs it names that the programs index does not hold (named before writes
+    were checked, programs_indexed, or gone from the index since) and those it holds not of a program's shape. Kept
+    as stored, and told where the campaign is shown (`amx budget campaigns list|show`, the report's summary): they
+    are the campaign's description, and no run reads them. BackendUnavailable when the index does not answer."""
     found = indexed_programs(rt, (program_id for c in campaigns for program_id in c.program_ids))
-    return {c.id: missing for c in campaigns
-            if (missing := [program_id for program_id in dict.fromkeys(c.program_ids) if program_id not in found])}
+    missing, damaged = {}, {}
+    for c in campaigns:
+        named = list(dict.fromkeys(c.program_ids))
+        if gone := [program_id for program_id in named if program_id not in found]:
+            missing[c.id] = gone
+        if unread := [program_id for program_id in named if isinstance(found.get(program_id), DamagedData)]:
+            damaged[c.id] = unread
+    return CampaignPrograms(missing, damaged)
 
 
 def room_for(store, campaign_id: str, limit: int) -> None:

@@ -141,19 +141,22 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
 
 
 def _programs_not_indexed(rt, campaigns, most: int = 20) -> list[str]:
-    """The summary's lines on the programs campaigns name that the index does not hold (kept as stored), the first
-    `most` campaigns' named."""
-    from affiliate_matrix.budget.campaigns import NOT_INDEXED, programs_not_indexed
+    """The summary's lines on the programs campaigns name that the index does not hold or holds damaged (kept as
+    stored), the first `most` campaigns' of each named."""
+    from affiliate_matrix.budget.campaigns import NOT_INDEXED, damaged_programs_said, programs_not_indexed
     from affiliate_matrix.errors import BackendUnavailable
 
     try:
-        missing = programs_not_indexed(rt, campaigns)
+        missing, damaged = programs_not_indexed(rt, campaigns)
     except BackendUnavailable as exc:
         return [f"The campaigns' programs were not checked: the programs index did not answer ({exc})."]
-    lines = [f"{campaign_id} names programs {NOT_INDEXED}: "
-             f"{', '.join(p[:80] for p in programs)}." for campaign_id, programs in list(missing.items())[:most]]
-    if len(missing) > most:
-        lines.append(f"… and {len(missing) - most:,} more campaigns (`amx budget campaigns list` names them all).")
+    lines = []
+    for named, said in ((missing, lambda cid, programs: f"{cid} names programs {NOT_INDEXED}: "
+                                                         f"{', '.join(p[:80] for p in programs)}"),
+                        (damaged, damaged_programs_said)):
+        lines += [f"{said(campaign_id, programs)}." for campaign_id, programs in list(named.items())[:most]]
+        if len(named) > most:
+            lines.append(f"… and {len(named) - most:,} more campaigns (`amx budget campaigns list` names them all).")
     return lines
 
 

@@ -260,10 +260,10 @@ def campaigns_delete(campaign_id: Annotated[str, typer.Argument(help="The campai
 @campaigns_app.command("list")
 def campaigns_list():
     """Every campaign: its channel, currency, budget bounds, days of performance stored and whether it is active;
-    below, those naming programs the index does not hold."""
+    below, those naming programs the index does not hold, or holds damaged."""
     from rich.markup import escape
 
-    from affiliate_matrix.budget.campaigns import list_campaigns, load_days, programs_not_indexed
+    from affiliate_matrix.budget.campaigns import damaged_programs_said, list_campaigns, load_days, programs_not_indexed
     from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.documents import together
     from affiliate_matrix.errors import BackendUnavailable, DamagedData
@@ -291,12 +291,14 @@ def campaigns_list():
                           ("active", 0)], rows, whole=("id",)))
     print_damaged(console, damaged)
     try:
-        missing = programs_not_indexed(rt, campaigns)
+        missing, damaged_programs = programs_not_indexed(rt, campaigns)
     except BackendUnavailable as exc:  # the campaigns are listed all the same
         console.print(f"[yellow]programs not checked[/]: the programs index did not answer ({escape(str(exc))})")
         return
     for campaign_id, programs in missing.items():
         console.print(f"[yellow]{campaign_id}[/] names {_not_indexed(programs)}", highlight=False)
+    for campaign_id, programs in damaged_programs.items():  # the report's summary's words
+        console.print(f"[yellow]{escape(damaged_programs_said(campaign_id, programs))}[/]", highlight=False)
 
 
 def _not_indexed(programs: list[str]) -> str:

@@ -13,6 +13,7 @@ from affiliate_matrix.cli.common import counted
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection, update_connection
 from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
+from affiliate_matrix.documents import rewritten
 from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
 from affiliate_matrix.pipeline import index_announced, scrape
@@ -20,7 +21,7 @@ from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of
 from affiliate_matrix.rules.actions import record_outcome, render
 from affiliate_matrix.rules.engine import on_event
 from affiliate_matrix.rules.model import Rule, checked
-from affiliate_matrix.rules.store import disable_rule, save_rule
+from affiliate_matrix.rules.store import disable_rule, load_rule, save_rule
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.sources import get_source
 from affiliate_matrix.sync_requests import record_run
@@ -88,13 +89,15 @@ class Story:
             if current != credentials:  # a rerun adds no new secret version
                 self.rt.secrets.write(path, credentials)
         try:  # a rerun's connection is the same creation, edited: it keeps its generation
-            generation = load_connection(self.rt.store, cid)[0].generation
-        except (NotFoundError, DamagedData):
-            generation = None
-        # a fast rate for loopback recorded sites, as the tests use; a generation of its own when it has none
-        save_connection(self.rt.store, created(Connection(
-            id=cid, source=source, base_url=self.urls[source], rate_limit_per_s=50, generation=generation,
-            credentials_path=f"connections/{cid}" if credentials else None)))
+            read, etag = load_connection(self.rt.store, cid)
+        except (NotFoundError, DamagedData):  # a damaged one is written over whole
+            read, etag = None, None
+        # a fast rate for loopback recorded sites, as the tests use; a generation of its own when it has none; what a
+        # newer build stored in it kept, as every rewrite keeps it, on a write conditional on what was read
+        save_connection(self.rt.store, rewritten(created(Connection(
+            id=cid, source=source, base_url=self.urls[source], rate_limit_per_s=50,
+            generation=read.generation if read else None,
+            credentials_path=f"connections/{cid}" if credentials else None)), read), if_match=etag)
         self.connected.append(cid)
         return cid
 
@@ -152,16 +155,7 @@ class Story:
     def change(self) -> None:
         """The rule, then the raised commission on the page, then a second pass over that source."""
         source, page, before, after = CHANGE
-        category = self.changed_program().categories[0]
-        self.rule = checked(Rule(
-            id=RULE_ID, description=f"commission raised in my category ({category})",
-            trigger={"event": "program.delta"}, cooldown_s=0,  # 0: a rerun of the demo fires again
-            condition=f'delta.change == "updated" && "{category}" in program.categories'
-                      " && delta.commission_percent_new > delta.commission_percent_old",
-            action={"type": "notify", "params": {
-                "webhook_url": SHOWN_NOT_POSTED,
-                "text": "{program_name} raised its commission {commission_old}% → {commission_new}% ({categories})"}}))
-        save_rule(self.rt.store, self.rule)
+        self.write_rule(self.changed_program().categories[0])
         path = self.site_copy / page / "index.html"
         text = path.read_text(encoding="utf-8")
         if before not in text:
@@ -175,6 +169,23 @@ class Story:
             # its webhook is a placeholder: enabled, `amx up` (the next step) would fire it and post there
             disable_rule(self.rt.store, RULE_ID, "the demo's rule: its webhook is a placeholder; give it yours and "
                                                  "amx rules add --replace to use it")
+
+    def write_rule(self, category: str) -> None:
+        """The demo's rule, on raised commissions in `category`; a rerun's replaces the last run's, keeping what a
+        newer build stored in it (documents.rewritten), as every rewrite of a stored document does."""
+        self.rule = checked(Rule(
+            id=RULE_ID, description=f"commission raised in my category ({category})",
+            trigger={"event": "program.delta"}, cooldown_s=0,  # 0: a rerun of the demo fires again
+            condition=f'delta.change == "updated" && "{category}" in program.categories'
+                      " && delta.commission_percent_new > delta.commission_percent_old",
+            action={"type": "notify", "params": {
+                "webhook_url": SHOWN_NOT_POSTED,
+                "text": "{program_name} raised its commission {commission_old}% → {commission_new}% ({categories})"}}))
+        try:
+            read, etag = load_rule(self.rt.store, RULE_ID)
+        except (NotFoundError, DamagedData):
+            read, etag = None, None
+        save_rule(self.rt.store, rewritten(self.rule, read), if_match=etag)
 
     def _on_delta(self, event) -> None:
         if self._second_pass:

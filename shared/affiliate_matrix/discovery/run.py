@@ -18,16 +18,16 @@ from affiliate_matrix.discovery import SEEN, DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
 from affiliate_matrix.discovery.validate import Verdict, classify
-from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.netguard import target_of
 from affiliate_matrix.normalize import registrable_domain
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.observability.telemetry import ITEMS
 from affiliate_matrix.polite import WaitBudget, WaitsSpent
-from affiliate_matrix.program_index import PROGRAMS_INDEX
+from affiliate_matrix.program_index import PROGRAMS_INDEX, summary_field
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
 log = get_logger()
@@ -238,7 +238,11 @@ def known_domains(rt, domains: list[str]) -> set[str]:
         query = SearchQuery(filters={"merchant_domain": domains}, size=MAX_PAGE)
         while True:  # every page: a run of many niches has thousands of candidates, and one page was 1,000 programs
             result = rt.index.search(PROGRAMS_INDEX.name, query)
-            known |= {h.doc["merchant_domain"] for h in result.hits}
+            for hit in result.hits:
+                try:  # a summary's domain not of its shape (a list: unhashable, it ended the run) read from the program
+                    known.add(summary_field(hit.doc, "merchant_domain", lambda value: isinstance(value, str)))
+                except DamagedData as exc:  # its program too: logged, its domain not known
+                    log_damaged(hit.id, str(exc))
             if result.next_cursor is None:
                 break
             query = query.replaced(cursor=result.next_cursor)
