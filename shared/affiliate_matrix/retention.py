@@ -17,13 +17,17 @@ activations index's window, by the date the store recorded for each: kept foreve
 
 And it removes the marks of connection deletes (pending/deletions/) whose connection is no longer stored as it was
 marked, by what the store holds (connections.sweep_deletion_marks): an event parked before its next delivery
-removed its mark left it for good."""
+removed its mark left it for good.
 
+The daily tick dates the run (apply_tick), so a redelivery deletes what the first delivery did; a tick dated after
+the store's own time is refused."""
+
+import json
 from datetime import UTC, datetime, timedelta
 
 from affiliate_matrix.connections import sweep_deletion_marks
 from affiliate_matrix.discovery import SEEN
-from affiliate_matrix.errors import ConfigError, NotFoundError
+from affiliate_matrix.errors import ConfigError, InvalidInput, NotFoundError
 from affiliate_matrix.events import DEAD_LETTERS
 from affiliate_matrix.observability import get_logger
 
@@ -37,6 +41,9 @@ BEFORE = {"deltas": (2, "at")}
 ACTIVATION_RECORDS = ("activations/", "rules/activations/")  # rules.store.activation_key's; where they were before
 
 
+# Each tick writes it, for the store to date: its time is the store's clock (S3's LastModified), not this machine's
+TICK_RECORD = "retention/tick.json"
+TICK_LEEWAY = timedelta(minutes=5)  # the sender's clock and the store's may differ by this much
 MAX_DAYS = 36_500  # a hundred years: past it, a window reaches before any date (an OverflowError, not a window)
 
 
@@ -51,6 +58,21 @@ def windows(setting: str) -> dict[str, int]:
         raise ConfigError("AMX_RETENTION_DAYS", f"{', '.join(wrong)}: a window is 1 to {MAX_DAYS:,} days "
                                                 "(0 would delete every document each day)")
     return days
+
+
+def apply_tick(rt, tick_time: datetime) -> dict[str, int]:
+    """The run a retention tick asks for, dated by the tick. Whoever may tick the index function (its PingSource's
+    account) could date one in 2100, and every time-stamped document, dead letter and record would be deleted: a tick
+    dated after the store's own time of a record written now (past TICK_LEEWAY) is refused, nothing deleted. A real
+    tick is sent at its time and arrives after it, a redelivery later still, so none is. Refused rather than run as of
+    the store's time: the operator sees the forged tick (logged, parked), and no run is dated by a clock."""
+    rt.store.put(TICK_RECORD, json.dumps({"tick": tick_time.isoformat()}).encode(), content_type="application/json")
+    stored = rt.store.written_at(TICK_RECORD)
+    if stored is None or tick_time > stored + TICK_LEEWAY:
+        raise InvalidInput(f"the retention tick is dated {tick_time.isoformat()}, after the object store's own time "
+                           f"({stored.isoformat() if stored else 'unknown'}): a tick dated ahead would delete what its "
+                           "windows keep; refused, nothing deleted")
+    return apply(rt, tick_time)
 
 
 def apply(rt, now: datetime | None = None) -> dict[str, int]:

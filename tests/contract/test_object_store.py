@@ -47,6 +47,16 @@ def test_missing_object_raises_not_found_and_head_is_none(store):
     assert store.head("nope/x") is None
 
 
+def test_written_at_is_the_stores_date_of_the_last_write_and_none_once_deleted(store):
+    """What the retention tick is checked against (retention.apply_tick): the store's own clock."""
+    assert store.written_at("connections/w.json") is None
+    etag = store.put("connections/w.json", b"{}", content_type="application/json")
+    written = store.written_at("connections/w.json")
+    assert written is not None and written.utcoffset() is not None
+    store.delete("connections/w.json", if_match=etag)  # on S3, a tombstone stands: no object for all that
+    assert store.written_at("connections/w.json") is None
+
+
 def test_list_is_sorted_and_prefix_filtered(store):
     for key in ["raw/b/2", "raw/a/1", "cfg/x", "raw/a/0"]:
         store.put(key, key.encode())

@@ -25,6 +25,10 @@ class CountingStore(ObjectStore):
         self._asked("head", key)
         return self.store.head(key)
 
+    def written_at(self, key):
+        self._asked("written_at", key)
+        return self.store.written_at(key)
+
     def list(self, prefix=""):
         self._asked("list", prefix)
         return self.store.list(prefix)

@@ -177,3 +177,24 @@ def test_activation_records_go_with_the_activations_window(tmp_path):
     assert sorted(rt.store.list("")) == ["activations/2026-11-20/a_recent.json", "rules/r1.json"]
     assert "activation_records" not in apply(Runtime("test", Settings(data_dir=tmp_path, retention_days="queries=30")),
                                              NOW)  # no activations window set: kept
+
+
+def test_a_tick_dated_after_the_stores_own_time_is_refused_and_deletes_nothing(tmp_path):
+    """The tick's time dates the run: a tick dated 2100 (from whoever may tick the index function) deleted every
+    document of every window. One dated after the store's own time of a record it writes is refused now."""
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.events import Event
+    from affiliate_matrix.handlers.index import index_event
+    from affiliate_matrix.localrun.plan import PING_TYPE
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="metrics=30"))
+    rt.index.ensure_index(METRICS_INDEX)
+    docs = [metric("m", i, {"n": str(i)}, NOW - timedelta(days=i), f"d{i}") for i in range(60)]
+    rt.index.bulk_upsert(METRICS_INDEX.name, docs, refresh=True)
+    tick = Event.make(PING_TYPE, "/cron/retention", {"task": "retention"})
+    with pytest.raises(InvalidInput, match="the retention tick is dated 2100-01-01T00:00:00[+]00:00, after the object "
+                                           "store's own time"):
+        index_event(rt, tick.model_copy(update={"time": datetime(2100, 1, 1, tzinfo=UTC)}))
+    assert rt.index.search(METRICS_INDEX.name, SearchQuery(size=0)).total == 60
+    index_event(rt, tick.model_copy(update={"time": NOW}))  # a tick of its time: runs
+    assert rt.index.search(METRICS_INDEX.name, SearchQuery(size=0)).total == 30

@@ -62,10 +62,20 @@ def utf8_urlencoded(raw: bytes) -> None:
                                    "its name and value") from None
 
 
+def check_content_coding(request, what: str) -> None:
+    """UnsupportedMediaType (415) naming the Content-Encoding of a body in a coding: none is decoded here (content_coding
+    decodes answers to our own requests only), and its bytes read as they came were JSON to no one."""
+    coding = request.headers.get("Content-Encoding", "").strip()
+    if coding.lower() not in ("", "identity"):
+        raise UnsupportedMediaType(f"{what} is sent with Content-Encoding {coding[:80]!r}, which is not decoded here: "
+                                   "send it uncompressed, without a Content-Encoding")
+
+
 def body_of(request, limit: int = 64 * 1024) -> dict:
     """The JSON object in a request body, read no further than `limit` bytes. A body without a Content-Type
     is read as JSON; one declared as something else (text/plain, a form: what a page of another site may
-    send without a CORS preflight) is refused."""
+    send without a CORS preflight), or in a coding (Content-Encoding), is refused."""
+    check_content_coding(request, "the body")
     if request.mimetype and not json_media_type(request.mimetype):
         raise UnsupportedMediaType(f"the body is {request.mimetype[:80]}: send the body as Content-Type: "
                                    "application/json")

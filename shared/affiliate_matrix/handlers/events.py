@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from affiliate_matrix.errors import (NOT_RETRIED, AccessDenied, ConfigError, ConflictError, InvalidInput,
-                                     MethodNotAllowed, NotFoundError, Unauthorized)
+                                     MethodNotAllowed, NotFoundError, Unauthorized, UnsupportedMediaType)
 from affiliate_matrix.observability import get_logger
 
 if TYPE_CHECKING:  # the event model (and the domain models under it) is imported by the first event, not at start
@@ -47,6 +47,14 @@ DATA_KINDS = (((bytes, bytearray), "bytes"), (str, "a string"), (list, "a list")
               ((int, float), "a number"), (dict, "an object"))
 
 
+class ShapeRefused(InvalidInput):
+    """An event refused for its shape alone: every reader reads the one event from it (its source, id, type and
+    body), unlike one refused for what two readers read apart (a key given twice, a request both binary and
+    structured), where the Broker may have routed another event than the one we read. A redelivery of one whose work
+    is done already is acknowledged as done (_done_already): a check added between a delivery and its redelivery
+    (a rollout) must not park work that was done."""
+
+
 def event_of(cloud_event) -> Event:
     """The CloudEvent as our Event, or InvalidInput naming the attribute that does not fit."""
     from pydantic import ValidationError
@@ -64,6 +72,9 @@ def event_of(cloud_event) -> Event:
     # None declared is JSON, as CloudEvents' JSON format says.
     if data and declared is not None and not (isinstance(declared, str) and json_media_type(declared)):
         raise InvalidInput(f"event data must be JSON, declared as application/json, not {str(declared)[:100]!r}")
+    if declared is not None and not isinstance(declared, str):  # a structured event's may be any JSON; with no data too
+        kind = next((name for types, name in DATA_KINDS if isinstance(declared, types)), type(declared).__name__)
+        raise InvalidInput(f"event datacontenttype must be a media type (a string), not {kind}")
     try:
         event = Event.from_cloudevent(cloud_event)
     except ValidationError as exc:
@@ -177,7 +188,8 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
         log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
         telemetry.EVENTS.labels(function, event.type, "done").inc()
     except NOT_RETRIED as exc:
-        log.error("event.rejected", error=str(exc))  # fatal: do not make Knative retry
+        if not isinstance(exc, InvalidInput):  # a refusal is logged by the intake, once (take_event)
+            log.error("event.rejected", error=str(exc))  # fatal: do not make Knative retry
         telemetry.EVENTS.labels(function, event.type, "rejected").inc()
         if isinstance(exc, InvalidInput):
             _let_go(rt, key, claim)
@@ -295,36 +307,71 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None] | 
 
 
 def take_event(rt, request, work: Callable[[Event], None] | None):
-    """Authenticate, parse, check the routing, then run (or, on the dead-letter path, park) an event."""
+    """Authenticate, parse, check the routing, then run (or, on the dead-letter path, park) an event. A refusal (400,
+    415) is logged once, naming the event as far as it was read and why: the answer alone went to the Broker, which
+    parks it, and an operator reading the function's logs saw nothing."""
     sender = authenticate(rt, request)
+    read: dict[str, str] = {}  # the event's id, type and source as far as they were read
+    try:
+        return _take_event(rt, request, work, sender, read)
+    except (InvalidInput, UnsupportedMediaType) as exc:
+        log.warning("event.refused", reason=str(exc)[:500], sender=sender, **read)  # never its data or token
+        raise
+
+
+def _read(attributes) -> dict[str, str]:
+    """An event's id, type and source for a log line, as the headers or the SDK give them, bounded (the log escapes
+    what they hold)."""
+    return {f"event_{name}": str(attributes[name])[:200] for name in ("id", "type", "source")
+            if attributes.get(name) is not None}
+
+
+def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, read: dict[str, str]):
     if request.method != "POST":  # CloudEvents' HTTP binding and Knative POST; a GET or a PUT was worked on alike
         raise MethodNotAllowed(request.method, ("POST",))
     from cloudevents.http import from_http
 
     from affiliate_matrix.events import MAX_EVENT_BYTES
+    from affiliate_matrix.handlers import check_content_coding
 
+    headers = dict(request.headers)
+    read.update(_read({name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")}))
+    check_content_coding(request, "the event")
     if (request.content_length or 0) > MAX_EVENT_BYTES:
         raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
     raw = request.stream.read(MAX_EVENT_BYTES + 1)
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
-    headers = dict(request.headers)
     unfit = check_body(headers, raw)
     plan = routes(rt.settings.events_routes)
     dead_letters = request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function)  # the Broker's sink
-    if unfit is not None and not dead_letters:  # a dead letter is parked with it: it is why the Broker parks it
+    # a dead letter is parked with it: it is why the Broker parks it; one refused for its shape alone may be a
+    # redelivery of work done (ShapeRefused), read on to know
+    if unfit is not None and not dead_letters and not isinstance(unfit, ShapeRefused):
         raise unfit
     try:
         cloud_event = from_http(headers, raw)
     except RecursionError:
         raise InvalidInput("the event is nested too deeply") from None
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
+        if unfit is not None:
+            raise unfit from None
         raise InvalidInput(f"not a CloudEvent: {str(exc)[:500]}") from None
+    read.update(_read(cloud_event.get_attributes()))
     if dead_letters:
         check_sender(rt, sender, dead_letters, f"dead letters of {str(cloud_event.get('type'))[:200]} events")
         park(rt, cloud_event, unfit)  # not read as an event first: one refused for its shape is parked too
         return "", 204, {}
-    event = event_of(cloud_event)
+    try:
+        if unfit is not None:
+            raise unfit
+        event = event_of(cloud_event)
+    except InvalidInput as exc:
+        if request.path in ("/", "") and _done_already(rt, plan, sender, cloud_event):
+            # 204, as any duplicate: a body that is no CloudEvent is an error to Knative's dispatcher
+            log.info("event.duplicate_skipped", would_refuse=str(exc)[:500], **read)
+            return "", 204, {}
+        raise
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
     if request.path not in ("/", ""):
         raise NotFoundError(f"no event route {request.path}")
@@ -335,6 +382,35 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     check_sender(rt, sender, senders, f"{event.type} events")
     receive(rt, event, cloud_event, work, request.headers.get("traceparent"))
     return "", 204, {}
+
+
+def _done_already(rt, plan, sender: str, cloud_event) -> bool:
+    """Whether an event refused for its shape alone (event_of, ShapeRefused) is one this function has done: its
+    record is done (_claim) for the same (source, id) and body. So a redelivery of work done before a check was added
+    (a rollout between a delivery and its redelivery) is acknowledged, not parked. Only for an identity read safely:
+    text of an event's bounds, its body a JSON object, sent by a route's own account that sends it here, as an event
+    taken is. A new event has no record: it is refused as before."""
+    from affiliate_matrix.events import Event, body_digest as digest
+
+    attributes = cloud_event.get_attributes()
+    source, event_id, kind, about = (attributes.get(name) for name in ("source", "id", "type", "subject"))
+    data = {} if cloud_event.data in (None, b"", "") else cloud_event.data
+    if not (all(isinstance(value, str) and 0 < len(value) <= 200 for value in (source, event_id, kind))
+            and (about is None or isinstance(about, str)) and isinstance(data, dict)):
+        return False
+    if not _sent_by_route(rt, sender, plan.senders(rt.function, {k: v for k, v in attributes.items()
+                                                                  if isinstance(v, str)})):
+        return False
+    identity, body = Event.model_construct(source=source, id=event_id), digest(
+        {"type": kind, "subject": about, "data": data})
+    for key in (claim_key(identity, rt.function), claim_key(identity, rt.function, body)):
+        try:
+            record = rt.store.get(key).data
+        except NotFoundError:
+            continue
+        if _claimed_at(record) is None and _held_body(record) == body:
+            return True
+    return False
 
 
 def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
@@ -367,13 +443,6 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
         len(document) if isinstance(document, dict) else 0
     if count > MAX_EVENT_ATTRIBUTES:
         raise InvalidInput(f"the event has {count} attributes: more than {MAX_EVENT_ATTRIBUTES} attributes are refused")
-    # The SDK gives an event naming no time the time it arrives: its work (a tick's day, a withdrawal's moment, a
-    # rule's cool-down) would be dated by this machine's clock. Every event here names one (Event.to_cloudevent, the
-    # Broker keeps it, PingSource sets it).
-    timed = any(name.lower() == "ce-time" for name in headers) if binary else \
-        not isinstance(document, dict) or document.get("time") is not None
-    if unfit is None and not timed:
-        unfit = InvalidInput("the event names no time (its time attribute, RFC 3339): its work is dated by it")
     # Names two readers read apart: the SDK lowercases a structured event's (a "TYPE" overrode its "type"), and takes
     # its data_base64 over its data where both are given
     names = [name[3:].lower() for name in headers if name.lower().startswith("ce-")] if binary else \
@@ -393,16 +462,6 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
         missing = ", ".join(name for name in BINARY_REQUIRED if name not in lowered)
         unfit = InvalidInput(f"the event gives {', '.join(given)} but not {missing}: a binary event gives all four "
                              "headers, a structured one none")
-    specversion = lowered.get("ce-specversion") if binary else \
-        document.get("specversion") if isinstance(document, dict) else SPECVERSION  # not JSON: the SDK names it
-    if unfit is None and specversion != SPECVERSION:  # another version is read by other rules (0.3: its encodings)
-        if specversion is None:
-            shown = "missing"
-        elif isinstance(specversion, str):
-            shown = repr(specversion[:40])
-        else:  # the SDK's word for the number 1.0 was "Found invalid specversion 1.0"
-            shown = f"{json.dumps(specversion)[:40]} ({next(n for t, n in DATA_KINDS if isinstance(specversion, t))})"
-        unfit = InvalidInput(f"event specversion {shown}: only CloudEvents {SPECVERSION} events are taken")
     # A header given twice reaches us joined by a comma (WSGI), where a reader taking the first (Go's Header.Get) reads
     # another id: no sender's id, source or subject holds one (a type, time or specversion with one is refused anyway)
     if unfit is None and binary and (twice := next((name for name in ("ce-id", "ce-source", "ce-subject")
@@ -413,6 +472,25 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     if unfit is None and binary and any(name.lower() == "ce-datacontenttype" for name in headers):
         unfit = InvalidInput("a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype "
                              "header: send the data's type as the Content-Type alone")
+    # Last, what refuses the event for its shape alone (ShapeRefused), once nothing two readers read apart is found:
+    # one done before such a check was added is acknowledged (take_event)
+    specversion = lowered.get("ce-specversion") if binary else \
+        document.get("specversion") if isinstance(document, dict) else SPECVERSION  # not JSON: the SDK names it
+    if unfit is None and specversion != SPECVERSION:  # another version is read by other rules (0.3: its encodings)
+        if specversion is None:
+            shown = "missing"
+        elif isinstance(specversion, str):
+            shown = repr(specversion[:40])
+        else:  # the SDK's word for the number 1.0 was "Found invalid specversion 1.0"
+            shown = f"{json.dumps(specversion)[:40]} ({next(n for t, n in DATA_KINDS if isinstance(specversion, t))})"
+        unfit = ShapeRefused(f"event specversion {shown}: only CloudEvents {SPECVERSION} events are taken")
+    # The SDK gives an event naming no time the time it arrives: its work (a tick's day, a withdrawal's moment, a
+    # rule's cool-down) would be dated by this machine's clock. Every event here names one (Event.to_cloudevent, the
+    # Broker keeps it, PingSource sets it).
+    timed = any(name.lower() == "ce-time" for name in headers) if binary else \
+        not isinstance(document, dict) or document.get("time") is not None
+    if unfit is None and not timed:
+        unfit = ShapeRefused("the event names no time (its time attribute, RFC 3339): its work is dated by it")
     return unfit
 
 
@@ -459,11 +537,15 @@ def authenticate(rt, request) -> str:
 def check_sender(rt, sender: str, service_accounts: set[str], what: str) -> None:
     """AccessDenied unless `sender` is one of the routes' own service accounts: a token any other account of the
     namespace can request (TokenRequest) for this function's audience proves nothing about the route."""
-    from affiliate_matrix.events.identity import subject
-
-    if sender not in {subject(rt.settings.namespace, account) for account in service_accounts if account}:
+    if not _sent_by_route(rt, sender, service_accounts):
         log.warning("event.wrong_sender", sender=sender)  # the subject only, never the token
         raise AccessDenied(f"{what} to {rt.function} are not sent by {sender}")
+
+
+def _sent_by_route(rt, sender: str, service_accounts: set[str]) -> bool:
+    from affiliate_matrix.events.identity import subject
+
+    return sender in {subject(rt.settings.namespace, account) for account in service_accounts if account}
 
 
 @cache

@@ -27,9 +27,9 @@ def index_event(rt, event) -> None:
                  proposals=len(report.proposals))
         return
     if event.type == "dev.knative.sources.ping" and event.data.get("task") == "retention":
-        from affiliate_matrix.retention import apply
+        from affiliate_matrix.retention import apply_tick
 
-        apply(rt, event.time)
+        apply_tick(rt, event.time)
         return
     from affiliate_matrix.events import CONNECTION_DELETED  # imported with the event model already
 

@@ -107,6 +107,12 @@ class ObjectStore(ABC):
         ...
 
     @abstractmethod
+    def written_at(self, key: str) -> datetime | None:
+        """When the store recorded the object's last write (S3's LastModified: the store's clock, not ours), or None
+        when absent."""
+        ...
+
+    @abstractmethod
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys under prefix, in lexicographic order."""
         ...

@@ -18,6 +18,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from affiliate_matrix.errors import ConflictError, NotFoundError
@@ -152,6 +153,12 @@ class LocalObjectStore(ObjectStore):
 
     def head(self, key):
         return self._etag(key)
+
+    def written_at(self, key):
+        try:
+            return datetime.fromtimestamp(self.path_of(key).stat().st_mtime, UTC)  # its last put, as remove_before reads
+        except (FileNotFoundError, IsADirectoryError):
+            return None
 
     def list(self, prefix="") -> Iterator[str]:
         keys = []

@@ -233,6 +233,12 @@ class S3ObjectStore(ObjectStore):
             return None
         return response["ETag"].strip('"')
 
+    def written_at(self, key):
+        response = self._head(key)
+        if response is None or TOMBSTONE in response.get("Metadata", {}):
+            return None
+        return response["LastModified"]
+
     def list(self, prefix="") -> Iterator[str]:
         return (key for key, _ in self.listed(prefix))
 

@@ -1,0 +1,152 @@
+"""What an operator sees of an event refused (one log line naming it and why, never its data or a token), and what
+a redelivery of an event whose work was done meets when a check added since would refuse it: acknowledged as done,
+not parked. Each through a function's own HTTP stack."""
+
+import gzip
+import json
+
+import pytest
+from structlog.testing import capture_logs
+
+from affiliate_matrix.events import RAW_BATCH_STORED
+from affiliate_matrix.events.identity import audience, subject
+from affiliate_matrix.observability import context_processors
+from tests.support.apps import function_client as client
+from tests.support.events import NAMESPACE, deliver_event, issuer, token_for
+
+PING = "dev.knative.sources.ping"
+SECRET_DATA = "s3cr3t-data-value"
+
+
+def lines_of(name: str, lines: list[dict]) -> list[dict]:
+    return [line for line in lines if line["event"] == name]
+
+
+def test_an_event_refused_for_its_shape_is_logged_once_naming_it_and_why_but_not_its_data(admin_env):
+    verify = client("verify")  # made first: making it configures the logging a capture replaces
+    with capture_logs(processors=context_processors()) as lines:
+        answer = deliver_event(verify, "verify", PING, {"note": SECRET_DATA}, id="r1", specversion="0.3")
+    assert answer.status_code == 400
+    (refusal,) = lines_of("event.refused", lines)
+    assert refusal["function"] == "verify" and refusal["event_id"] == "r1" and refusal["event_type"] == PING
+    assert refusal["event_source"] == "/tests" and refusal["sender"].startswith("system:serviceaccount:")
+    assert refusal["reason"] == answer.get_json()["error"]["message"]
+    assert "event specversion '0.3'" in refusal["reason"]
+    assert SECRET_DATA not in repr(lines)
+
+
+def test_an_event_its_work_refuses_is_logged_once(admin_env):
+    """The work's refusal was logged as event.rejected by the intake's receive; it is one event.refused now."""
+    index = client("index")
+    with capture_logs(processors=context_processors()) as lines:
+        answer = deliver_event(index, "index", RAW_BATCH_STORED, {}, id="r2")
+    assert answer.status_code == 400
+    (refusal,) = lines_of("event.refused", lines)
+    assert refusal["event_id"] == "r2" and "batch_key" in refusal["reason"]
+    assert not lines_of("event.rejected", lines)
+
+
+def test_an_event_refused_before_it_is_read_names_the_id_its_headers_give(admin_env):
+    headers = {"ce-id": "b\x1b[2J", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": PING,
+               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "application/json",
+               "Authorization": f"Bearer {token_for('verify')}"}
+    verify = client("verify")
+    with capture_logs(processors=context_processors()) as lines:
+        answer = verify.post("/", data=b'{"a": 1, "a": 2}', headers=headers)
+    assert answer.status_code == 400
+    (refusal,) = lines_of("event.refused", lines)
+    assert refusal["event_id"] == "b\x1b[2J" and "twice" in refusal["reason"]  # the renderer escapes it
+    from affiliate_matrix.observability import escape_controls
+
+    assert "\x1b" not in escape_controls(None, None, dict(refusal))["event_id"]
+
+
+@pytest.mark.parametrize("authorization", ["Bearer not.a.jwt-secret-part", "Bearer "])
+def test_an_event_refused_for_its_token_is_logged_with_why_but_never_the_token(admin_env, authorization):
+    forged = issuer().token(audience(NAMESPACE, "programs"), subject(NAMESPACE, "verify"))  # another audience
+    verify = client("verify")
+    for sent in (authorization, f"Bearer {forged}"):
+        with capture_logs(processors=context_processors()) as lines:
+            answer = verify.post("/", data=b"{}", headers={
+                "ce-id": "t1", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": PING,
+                "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "application/json", "Authorization": sent})
+        assert answer.status_code == 401
+        (refusal,) = lines_of("event.unauthenticated", lines)
+        assert refusal["reason"] == answer.get_json()["error"]["message"]
+        token = sent.partition(" ")[2]
+        assert not token or (token not in repr(lines) and token.split(".")[-1] not in repr(lines))
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param({"time": None}, id="no-time"),  # refused by check_body since audit21
+    pytest.param({"datacontenttype": 5}, id="datacontenttype-a-number"),  # refused by event_of since events22
+    pytest.param({"amxrulechain": "NOT A RULE"}, id="bad-rule-chain"),  # refused by the event model
+])
+def test_a_redelivery_of_an_event_done_is_acknowledged_though_a_check_added_since_refuses_it(admin_env, change):
+    """Knative redelivers what it did not see acknowledged; a rollout between the delivery and its redelivery added
+    a check the redelivery fails. Its work was done: it is acknowledged as done, not parked. A new event of that
+    shape, or the same id with another body, is refused as before."""
+    verify = client("verify")
+    assert deliver_event(verify, "verify", PING, {}, id="d1").status_code == 204
+    done = set(admin_env["rt"].store.list("events/done/"))
+    with capture_logs(processors=context_processors()) as lines:
+        again = deliver_event(verify, "verify", PING, {}, id="d1", **change)
+    assert again.status_code == 204, again.get_data(as_text=True)
+    assert lines_of("event.duplicate_skipped", lines) and not lines_of("event.refused", lines)
+    assert set(admin_env["rt"].store.list("events/done/")) == done  # nothing claimed, nothing worked
+    assert deliver_event(verify, "verify", PING, {}, id="d2", **change).status_code == 400
+    assert deliver_event(verify, "verify", PING, {"other": 1}, id="d1", **change).status_code == 400
+
+
+def test_a_redelivery_of_an_event_done_is_refused_from_any_sender_but_its_route(admin_env):
+    verify = client("verify")
+    assert deliver_event(verify, "verify", PING, {}, id="d3").status_code == 204
+    envelope = {"specversion": "1.0", "id": "d3", "source": "/tests", "type": PING, "time": None, "data": {}}
+    other = issuer().token(audience(NAMESPACE, "verify"), subject(NAMESPACE, "fn-web"))  # a namespace's pod's
+    answer = verify.post("/", data=json.dumps(envelope), headers={
+        "Content-Type": "application/cloudevents+json", "Authorization": f"Bearer {other}"})
+    assert answer.status_code == 400 and "names no time" in answer.get_json()["error"]["message"]
+
+
+def test_a_redelivery_refused_for_what_two_readers_read_apart_is_refused_though_done(admin_env):
+    """A key given twice: the Broker may have routed another event than the one read here, so none is acknowledged."""
+    verify = client("verify")
+    assert deliver_event(verify, "verify", PING, {}, id="d4").status_code == 204
+    body = json.dumps({"specversion": "1.0", "id": "d4", "source": "/tests", "type": PING,
+                       "time": "2026-11-22T06:00:00Z", "data": {}})[:-1] + ', "id": "d4"}'
+    answer = verify.post("/", data=body, headers={"Content-Type": "application/cloudevents+json",
+                                                  "Authorization": f"Bearer {token_for('verify')}"})
+    assert answer.status_code == 400
+
+
+def test_an_event_with_no_data_and_a_datacontenttype_that_is_no_text_is_refused(admin_env):
+    answer = deliver_event(client("verify"), "verify", PING, {}, datacontenttype=5)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["message"] == "event datacontenttype must be a media type (a string), not a number"
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+def test_an_event_in_a_content_encoding_is_refused_naming_it(admin_env, coding):
+    """Its bytes were read as they came: gzip's are no JSON, and the SDK's error was all the sender learnt."""
+    body = gzip.compress(json.dumps({"specversion": "1.0", "id": "z1", "source": "/cron/verify", "type": PING,
+                                     "time": "2026-11-22T06:00:00Z", "data": {}}).encode())
+    verify = client("verify")
+    with capture_logs(processors=context_processors()) as lines:
+        answer = verify.post("/", data=body, headers={
+            "Content-Type": "application/cloudevents+json", "Content-Encoding": coding,
+            "Authorization": f"Bearer {token_for('verify')}"})
+    assert answer.status_code == 415
+    assert f"Content-Encoding {coding!r}, which is not decoded here" in answer.get_json()["error"]["message"]
+    assert lines_of("event.refused", lines)
+
+
+def test_a_request_body_in_a_content_encoding_is_refused_naming_it(admin_env):
+    body = gzip.compress(b'{"id": "zipped", "source": "affiliateprograms"}')
+    answer = client("connections").post("/connections", data=body, headers={
+        **admin_env["admin"], "Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert answer.status_code == 415
+    assert "Content-Encoding 'gzip', which is not decoded here" in answer.get_json()["error"]["message"]
+    plain = client("connections").post("/connections", data=b'{"id": "plain", "source": "affiliateprograms"}',
+                                       headers={**admin_env["admin"], "Content-Type": "application/json",
+                                                "Content-Encoding": "identity"})
+    assert plain.status_code != 415, plain.get_data(as_text=True)
