@@ -431,6 +431,18 @@ def stopped(*args, **kwargs):
     raise RuntimeError("stopped")
 
 
+def rollback_stopped_at(rt, stop: str) -> None:
+    """A rollback of programs stopped at its alias swap, or after it at the records' last step."""
+    # A stub: a real stop between one step of the rollback and the next cannot be caused from outside it.
+    with pytest.MonkeyPatch.context() as patch:
+        if stop == "the alias swap":
+            patch.setattr(rt.index, "_point_back", stopped)
+        else:
+            patch.setattr("affiliate_matrix.search.forget_moves", stopped)
+        with pytest.raises(RuntimeError, match="stopped"):
+            rt.index.rollback(PROGRAMS_INDEX.name)
+
+
 @pytest.mark.parametrize("stop", ["the alias swap", "the records after the swap"])
 def test_a_rollback_stopped_part_way_is_finished_by_the_next_which_rolls_back_no_further(rt, stop):
     """A rollback from v19 to v15 stops at its alias swap or after it, before it put back the records the migration
@@ -448,14 +460,7 @@ def test_a_rollback_stopped_part_way_is_finished_by_the_next_which_rolls_back_no
     as_before = seen(rt, *ids)
     rt.index.migrate(PROGRAMS_INDEX)
 
-    # A stub: a real stop between one step of the rollback and the next cannot be caused from outside it.
-    with pytest.MonkeyPatch.context() as patch:
-        if stop == "the alias swap":
-            patch.setattr(rt.index, "_point_back", stopped)
-        else:
-            patch.setattr("affiliate_matrix.search.forget_moves", stopped)
-        with pytest.raises(RuntimeError, match="stopped"):
-            rt.index.rollback(PROGRAMS_INDEX.name)
+    rollback_stopped_at(rt, stop)
     assert rt.index.status(PROGRAMS_INDEX.name).current == (19 if stop == "the alias swap" else 15)
 
     again = CliRunner().invoke(app, ["index", "rollback", "programs"])
@@ -481,13 +486,7 @@ def test_a_migration_after_a_rollback_stopped_part_way_finishes_it_first(rt, sto
     as_before = seen(rt, *ids)
     rt.index.migrate(PROGRAMS_INDEX)
     migrated = seen(rt, *ids)
-    with pytest.MonkeyPatch.context() as patch:
-        if stop == "the alias swap":
-            patch.setattr(rt.index, "_point_back", stopped)
-        else:
-            patch.setattr("affiliate_matrix.search.forget_moves", stopped)
-        with pytest.raises(RuntimeError, match="stopped"):
-            rt.index.rollback(PROGRAMS_INDEX.name)
+    rollback_stopped_at(rt, stop)
 
     deploy = CliRunner().invoke(app, ["index", "migrate", "programs"])
     assert deploy.exit_code == 0, deploy.output
