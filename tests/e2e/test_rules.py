@@ -3,6 +3,7 @@ dispatched to a receiver standing in for the Knative Broker and delivered back t
 route them, the webhook a local receiver; conditions checked by `amx rules add`."""
 
 import json
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 
@@ -624,7 +625,9 @@ def test_a_good_rule_is_added_listed_tested_and_disabled_from_the_command_line(t
     tested = amx("test", "gaming-up", "--event", "event.json")
     assert tested.returncode == 0 and "→ false: no action" in tested.stdout
     assert amx("disable", "gaming-up", "--reason", "noisy").returncode == 0
-    assert "no (noisy)" in amx("list").stdout
+    listed = subprocess.run([str(BIN / "amx"), "rules", "list"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "COLUMNS": "200"})  # wide enough to fold no cell
+    assert "no (noisy)" in listed.stdout
 
 
 def test_an_event_file_is_read_no_further_than_the_event_limit(tmp_path):
