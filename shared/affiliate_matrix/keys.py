@@ -134,6 +134,10 @@ def check_origins(record: KeyRecord) -> None:
     if record.origins and not webhook:
         raise InvalidInput(f"key {record.path!r}: --for-url is for a webhook's key (under {WEBHOOKS}/); a source's "
                            "key is sent to its source's own domain alone")
+    # kept in the secret's metadata too, whose values Vault holds to 512 bytes: refused there, the add stopped half-way
+    if (size := len(" ".join(record.origins).encode())) > 512:
+        raise InvalidInput(f"key {record.path!r}: its origins take {size} bytes written out; at most 512 (fewer "
+                           "--for-url)")
 
 
 def record_key(path: str) -> str:

@@ -665,6 +665,9 @@ def test_a_webhook_key_names_its_origins_and_only_a_webhook_key_does(tmp_path):
     with pytest.raises(InvalidInput, match="--for-url is for a webhook's key"):
         add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW, origins=["https://example.com"]),
                 {"api_token": "a"})
+    many = [f"https://hook-{n}.relay.example.com" for n in range(20)]  # more than the secret's metadata holds
+    with pytest.raises(InvalidInput, match="its origins take 669 bytes written out; at most 512"):
+        add_key(rt, KeyRecord(path="webhooks/relay", rotation="manual", created_at=NOW, origins=many), {"value": "v"})
     assert not (tmp_path / "secrets.json").exists()
     with pytest.raises(ValueError, match="is not an origin as amx keys add --for-url writes it"):
         KeyRecord(path="webhooks/relay", rotation="manual", created_at=NOW, origins=["https://Example.com/x"])
