@@ -62,6 +62,18 @@ class KeyRecord(Document):
     rotated_at: UtcDatetime | None = None
     expires_at: UtcDatetime | None = None
     revoked_at: UtcDatetime | None = None
+    # A webhook's key (webhooks/): the origins the notify action may send it to, as origin() writes them. Any admin
+    # writes rules, and a rule names the URL: without them, a rule pointing at its writer's host took any webhook's key.
+    origins: list[str] = []
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        """As origin() writes them: a record edited by hand to another form is damaged, never read as some origin."""
+        if bad := next((o for o in origins if origin_or_none(o) != o), None):
+            raise ValueError(f"{bad[:100]!r} is not an origin as amx keys add --for-url writes it "
+                             "(https://host[:port])")
+        return origins
 
     @field_validator("path")
     @classmethod
@@ -72,6 +84,60 @@ class KeyRecord(Document):
         if path.split("/")[0] == FOLDER:
             raise ValueError(f"{FOLDER}/ holds the API tokens (amx tokens): put a key elsewhere, e.g. connections/NAME")
         return path
+
+
+def origin(url: str) -> str:
+    """The origin of an http(s) URL: scheme://host, and :port unless the scheme's own; the host read as the notify
+    action connects to it (netguard.target_of: IDNA-mapped, lower case), so one origin is written one way alone.
+    InvalidInput saying what is wrong with the URL."""
+    from affiliate_matrix.errors import FetchError
+    from affiliate_matrix.netguard import target_of
+
+    try:
+        scheme, host, port = target_of(url)
+    except FetchError as exc:
+        raise InvalidInput(str(exc)) from None
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 literal
+    return f"{scheme}://{shown}" + ("" if port == {"http": 80, "https": 443}[scheme] else f":{port}")
+
+
+def origin_or_none(url: str) -> str | None:
+    """The origin of `url`, or None when it has none (origin)."""
+    try:
+        return origin(url)
+    except InvalidInput:
+        return None
+
+
+def origin_problem(record: KeyRecord, url: str) -> str | None:
+    """Why the webhook's key of `record` may not be sent to `url`, or None: the URL's origin (scheme, host and port) is
+    not one the key was added for. Names the key and its origins, never its value."""
+    there = origin_or_none(url)
+    if there in record.origins:
+        return None
+    if not record.origins:  # added before webhook keys named them (or not as one): sent nowhere
+        return (f"the key at {record.path!r} names no origin it may be sent to: revoke it and add it again with the "
+                "webhook's --for-url URL (amx keys add)")
+    return (f"the key at {record.path!r} is sent only to {', '.join(record.origins)}, not to {there or 'this URL'}: "
+            "name a key added for this webhook (amx keys add webhooks/NAME --rotation manual --field value --for-url "
+            "URL)")
+
+
+def check_origins(record: KeyRecord) -> None:
+    """A webhook's key names the origins it may be sent to, and only a webhook's key does."""
+    from affiliate_matrix.secrets.access import WEBHOOKS
+
+    webhook = record.path.split("/")[0] == WEBHOOKS
+    if webhook and not record.origins:
+        raise InvalidInput(f"key {record.path!r}: a webhook's key is sent only to the webhooks it is added for: name "
+                           "each with --for-url URL (its scheme, host and port are kept)")
+    if record.origins and not webhook:
+        raise InvalidInput(f"key {record.path!r}: --for-url is for a webhook's key (under {WEBHOOKS}/); a source's "
+                           "key is sent to its source's own domain alone")
+    # kept in the secret's metadata too, whose values Vault holds to 512 bytes: refused there, the add stopped half-way
+    if (size := len(" ".join(record.origins).encode())) > 512:
+        raise InvalidInput(f"key {record.path!r}: its origins take {size} bytes written out; at most 512 (fewer "
+                           "--for-url)")
 
 
 def record_key(path: str) -> str:
@@ -136,6 +202,7 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     if missing:
         raise InvalidInput(f"generated_fields {missing} are not in the key's data")
     check_rotation(record)
+    check_origins(record)
     # A key of one source where another's connections read it would be sent to that source (the connections' side
     # refuses the same pairing: connections.key_owner_problem).
     if record.owner_source and (other := next((c for c in dependents(rt, record.path)
@@ -161,7 +228,7 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
     save_record(rt, record, revoked_etag, create=revoked is None)
     custom = {"rotation": record.rotation, "owner_source": record.owner_source,
-              "expires_at": record.expires_at.isoformat()}
+              "expires_at": record.expires_at.isoformat(), "origins": " ".join(record.origins)}
     rt.secrets.set_custom_metadata(record.path, {k: v for k, v in custom.items() if v})  # Vault refuses empty values
 
 
@@ -473,9 +540,12 @@ def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
 
 
 def stand_in(path: str, custom: dict[str, str], now: datetime) -> KeyRecord:
-    """A damaged record's stand-in, written by its revocation: how the key rotates, whose it is and when it expires as
-    the secret's metadata says them (keys add writes them there too), else manual, no one's, no expiry."""
+    """A damaged record's stand-in, written by its revocation: how the key rotates, whose it is, when it expires and
+    where it may be sent as the secret's metadata says them (keys add writes them there too), else manual, no one's,
+    no expiry, sent nowhere."""
     known = {name: custom[name] for name in ("rotation", "owner_source", "expires_at") if name in custom}
+    if "origins" in custom:  # space-separated: Vault's metadata holds strings
+        known["origins"] = custom["origins"].split()
     try:
         return KeyRecord.model_validate_json(json.dumps({"rotation": "manual", **known, "path": path,
                                                          "created_at": now.isoformat()}))

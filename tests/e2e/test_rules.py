@@ -261,6 +261,13 @@ def test_a_rule_stored_with_credentials_in_its_webhook_url_still_posts_and_never
     assert "rule.webhook_credentials_in_url" in logged  # each firing says the rule needs a change
 
 
+def add_webhook_key(rt, url: str, value: str = "Bearer t0k3n-relay", path: str = "webhooks/relay") -> None:
+    """A webhook's key as amx keys add stores it, sent only to `url`'s origin."""
+    from affiliate_matrix.keys import KeyRecord, add_key, origin
+
+    add_key(rt, KeyRecord(path=path, rotation="manual", created_at=T0, origins=[origin(url)]), {"value": value})
+
+
 def keyed_rule(url: str, **auth) -> Rule:
     """The raise rule posting to `url` with a secret header (auth_key, auth_header)."""
     rule = raise_rule(url)
@@ -274,8 +281,8 @@ def test_a_webhook_key_is_sent_in_its_header_and_its_value_shown_nowhere(rt, bro
     refused, and the notify action sent no header of its own. The rule names a key of the secret store (auth_key) and
     the header (auth_header, Authorization by default); the action reads the key as it posts, and its value is in no
     event, activation or log line."""
-    rt.secrets.write("webhooks/relay", {"value": "Bearer t0k3n-relay"})
     webhook = Receiver(statuses=[200])
+    add_webhook_key(rt, webhook.url)
     save_rule(rt.store, keyed_rule(webhook.url + "hook", auth_key="webhooks/relay",
                                    **({"auth_header": auth_header} if auth_header else {})), create=True)
     assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
@@ -290,13 +297,48 @@ def test_a_webhook_key_is_sent_in_its_header_and_its_value_shown_nowhere(rt, bro
     assert "t0k3n" not in json.dumps(action) + json.dumps(activation) + "".join(capsys.readouterr())
 
 
+def test_a_webhook_key_is_never_sent_to_an_origin_it_was_not_added_for(rt, broker, capsys):
+    """A rule stored naming a webhook's key with another origin's webhook_url (stored before that was refused when
+    written, or its key added again since for another webhook) posts nothing when it fires: the header never reaches
+    that origin (another port of the same host is another origin). The activation names the key and its origins."""
+    owned, other = Receiver(statuses=[200]), Receiver(statuses=[200])
+    add_webhook_key(rt, owned.url)
+    save_rule(rt.store, keyed_rule(other.url + "hook", auth_key="webhooks/relay"), create=True)  # as stored before
+    assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    with owned, other:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    assert owned.requests == [] and other.requests == []
+    [activation] = activations(rt)
+    owned_origin, other_origin = owned.url.rstrip("/"), other.url.rstrip("/")
+    assert activation["outcome"] == "failed" and (
+        f"the key at 'webhooks/relay' is sent only to {owned_origin}, not to {other_origin}") in activation["detail"]
+    # the rule pointed at the key's webhook, the key then added again for another: refused at the firing as well
+    from affiliate_matrix.keys import revoke
+
+    _, etag = load_rule(rt.store, "gaming-commission-up")
+    save_rule(rt.store, keyed_rule(owned.url + "hook", auth_key="webhooks/relay"), if_match=etag)
+    revoke(rt, "webhooks/relay")
+    add_webhook_key(rt, other.url)
+    again = on_event(rt, commission_delta(rt.program_id, 30, 40, T0 + timedelta(hours=2)))
+    assert again[0]["decision"] == "fired"
+    later = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)][-1]
+    with owned, other:
+        assert deliver(triggers_app(), later, "triggers").status_code == 204
+    assert owned.requests == [] and other.requests == []
+    [outcome] = [a for a in activations(rt) if a["id"] == later["data"]["activation_id"]]
+    assert outcome["outcome"] == "failed" and f"is sent only to {other_origin}, not to {owned_origin}" in \
+        outcome["detail"], outcome
+    assert "t0k3n" not in json.dumps(activations(rt)) + "".join(capsys.readouterr())
+
+
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 def test_a_webhook_redirect_never_carries_its_key_to_another_origin(rt, broker, status):
     """A redirect is not followed (the polite client follows none): its secret header, and the secret path, never
     reach the origin the Location names. The activation says so, and what to do."""
-    rt.secrets.write("webhooks/relay", {"value": "Bearer t0k3n-relay"})
     elsewhere = Receiver(statuses=[200])
     webhook = Loopback(lambda request: (status, {"Location": elsewhere.url + "stolen"}, b""), host="127.0.0.2")
+    add_webhook_key(rt, webhook.url)
     save_rule(rt.store, keyed_rule(webhook.url + "/hook", auth_key="webhooks/relay", auth_header="X-Relay-Token"),
               create=True)
     assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
@@ -313,8 +355,8 @@ def test_a_webhook_redirect_never_carries_its_key_to_another_origin(rt, broker, 
 def test_a_webhook_key_no_header_can_carry_fails_the_post_named_by_its_header_not_its_value(rt, broker, capsys):
     """A key's value with a line break (written to the store by hand: amx keys add refuses one) cannot be a header's
     value: nothing is sent, and the outcome names the header, never the value."""
-    rt.secrets.write("webhooks/relay", {"value": "Bearer t0k3n\r\nX-Forged: 1"})
     webhook = Receiver(statuses=[200])
+    add_webhook_key(rt, webhook.url, "Bearer t0k3n\r\nX-Forged: 1")
     save_rule(rt.store, keyed_rule(webhook.url + "hook", auth_key="webhooks/relay"), create=True)
     assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
     [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
@@ -331,8 +373,8 @@ def test_an_action_in_flight_sends_the_key_the_rule_has_with_its_webhook_when_it
     """The webhook and its key are read together from the rule as stored when the action runs: a rule given another
     webhook (and no key) while its action was in flight never sends the first webhook's key to the second; a key
     removed since fails the post, named, with nothing sent."""
-    rt.secrets.write("webhooks/relay", {"value": "Bearer t0k3n-relay"})
     first, second = Receiver(statuses=[200]), Receiver(statuses=[200])
+    add_webhook_key(rt, first.url)
     save_rule(rt.store, keyed_rule(first.url + "hook", auth_key="webhooks/relay"), create=True)
     assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
     [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]

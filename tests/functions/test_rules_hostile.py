@@ -627,6 +627,16 @@ def test_a_rule_stored_with_credentials_in_its_webhook_url_shows_them_to_no_one_
         assert "needs a change" in output.output and "webhook_url holds credentials" in output.output, output.output
 
 
+def add_webhook_key(rt, path: str, data: dict | None = None, url: str = "https://relay.example.com/hook") -> None:
+    """A webhook's key as amx keys add stores it: sent only to `url`'s origin."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.keys import KeyRecord, add_key, origin
+
+    add_key(rt, KeyRecord(path=path, rotation="manual", created_at=datetime(2026, 11, 21, tzinfo=UTC),
+                          origins=[origin(url)]), data or {"value": "Bearer t0k3n-relay"})
+
+
 def relay_rule(**params) -> dict:
     return {"id": "relay", "trigger": {"event": "key.expiring"}, "condition": "true",
             "action": {"type": "notify", "params": {"webhook_url": "https://relay.example.com/hook", **params}}}
@@ -642,7 +652,8 @@ def relay_rule(**params) -> dict:
     ({"auth_key": "webhooks/relay", "auth_header": "Host"}, "Host is set by the notify action"),
     ({"auth_header": "Authorization"}, "auth_header: names the header an auth_key's value is sent in"),
     ({"auth_key": "webhooks/absent"}, "auth_key: no key is stored at 'webhooks/absent' (amx keys add webhooks/absent "
-                                      "--rotation manual --field value); add it first, or write the rule disabled"),
+                                      "--rotation manual --field value --for-url URL); add it first, or write the rule "
+                                      "disabled"),
     ({"auth_key": "webhooks/other"}, "the key at 'webhooks/other' holds no field 'value'"),
 ])
 def test_a_notify_webhook_key_is_held_to_what_can_be_sent_when_the_rule_is_written(env, tmp_path, params, told):
@@ -655,7 +666,7 @@ def test_a_notify_webhook_key_is_held_to_what_can_be_sent_when_the_rule_is_writt
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import Runtime
 
-    Runtime("test", Settings(data_dir=tmp_path)).secrets.write("webhooks/other", {"token": "t0k3n-0ther"})
+    add_webhook_key(Runtime("test", Settings(data_dir=tmp_path)), "webhooks/other", {"token": "t0k3n-0ther"})
     triggers = function_client("triggers")
     refused = triggers.post("/rules", json=relay_rule(**params), headers=env["admin"])
     assert refused.status_code == 400 and told in refused.json["error"]["message"], refused.json
@@ -680,7 +691,7 @@ def test_a_notify_webhook_key_may_come_after_a_disabled_rule_and_a_dry_run_names
     etag = triggers.get("/rules/relay", headers=env["admin"]).headers["ETag"]
     enabled = triggers.put("/rules/relay", json=rule, headers={**env["admin"], "If-Match": etag})
     assert enabled.status_code == 400 and "no key is stored at 'webhooks/relay'" in enabled.json["error"]["message"]
-    Runtime("test", Settings(data_dir=tmp_path)).secrets.write("webhooks/relay", {"value": "Bearer t0k3n-relay"})
+    add_webhook_key(Runtime("test", Settings(data_dir=tmp_path)), "webhooks/relay")
     assert triggers.put("/rules/relay", json=rule, headers={**env["admin"], "If-Match": etag}).status_code == 200
     trial = triggers.post("/rules/relay/test", headers=env["read"], json=trial_event)
     assert trial.status_code == 200 and trial.json["warnings"] == [], trial.json
@@ -801,3 +812,76 @@ def test_a_condition_reading_the_event_in_a_comprehension_over_a_large_event_fai
     assert sorted((a["event_id"], a["decision"]) for a in items) == [("large", "error"), ("small", "fired")]
     [failed] = [a for a in items if a["decision"] == "error"]
     assert "over the limit of 50,000,000" in failed["detail"]
+
+
+def test_a_rule_sending_a_webhook_key_to_another_origin_is_refused_when_written(env, tmp_path):
+    """Any admin writes rules, and an admin token never reads the secret store: a rule naming the production webhook's
+    key with a webhook_url of its writer's host was stored, and its firings sent the key there. A webhook's key names
+    the origins it was added for; a rule sending it elsewhere is refused when written, enabled or not, new or edited
+    (its key unchanged), by the API and amx rules add, naming the key and its origins, never the value."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.keys import revoke
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_webhook_key(rt, "webhooks/relay")
+    triggers = function_client("triggers")
+    told = ("action.params.auth_key: the key at 'webhooks/relay' is sent only to https://relay.example.com, not to "
+            "https://attacker.example")
+    for url in ("https://attacker.example/hook", "http://relay.example.com/hook", "https://relay.example.com:8443/h"):
+        for enabled in (True, False):
+            rule = {**relay_rule(auth_key="webhooks/relay"), "enabled": enabled}
+            rule["action"]["params"]["webhook_url"] = url
+            refused = triggers.post("/rules", json=rule, headers=env["admin"])
+            assert refused.status_code == 400 and "is sent only to https://relay.example.com, not to" in \
+                refused.json["error"]["message"], refused.json
+            assert "t0k3n" not in refused.get_data(as_text=True)
+    rule = relay_rule(auth_key="webhooks/relay")
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201  # its own origin
+    one = triggers.get("/rules/relay", headers=env["admin"])
+    moved = {**one.json, "action": {**one.json["action"], "params": {**one.json["action"]["params"],
+                                                                     "webhook_url": "https://attacker.example/x"}}}
+    edited = triggers.put("/rules/relay", json=moved, headers={**env["admin"], "If-Match": one.headers["ETag"]})
+    assert edited.status_code == 400 and edited.json["error"]["message"].startswith(told), edited.json
+    written = tmp_path / "rule.json"
+    written.write_text(json.dumps({**moved, "id": "relay-cli"}))
+    added = CliRunner().invoke(app, ["rules", "add", str(written)])
+    assert added.exit_code != 0 and str(added.exception).startswith(told), added.output
+    # the key added again for another webhook: the rule stored before is named by a dry run as a firing would fail
+    revoke(rt, "webhooks/relay")
+    add_webhook_key(rt, "webhooks/relay", url="https://other.example.com")
+    trial = triggers.post("/rules/relay/test", headers=env["read"],
+                          json={"type": KEY_EXPIRING, "data": {"path": "connections/awin", "days": 7}})
+    [warning] = trial.json["warnings"]
+    assert warning.startswith("action.params.auth_key: the key at 'webhooks/relay' is sent only to "
+                              "https://other.example.com, not to https://relay.example.com") and \
+        warning.endswith("a firing would fail"), warning
+
+
+def test_amx_keys_add_takes_a_webhook_keys_origins_and_refuses_one_without(env, tmp_path, monkeypatch):
+    """amx keys add webhooks/NAME without --for-url is refused before the value is asked for: the key would have gone
+    to any host a rule names. With it, the URL's origin alone is kept (its path may be the webhook's secret)."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.keys import load_record
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("COLUMNS", "400")
+    add = ["keys", "add", "webhooks/relay", "--rotation", "manual", "--field", "value"]
+    refused = CliRunner().invoke(app, add, input="Bearer t0k3n-relay\n")
+    assert refused.exit_code != 0 and "name each with --for-url URL" in str(refused.exception), refused.output
+    bad = CliRunner().invoke(app, [*add, "--for-url", "ftp://relay.example.com"], input="Bearer t0k3n-relay\n")
+    assert bad.exit_code == 2 and "--for-url" in bad.output, bad.output
+    stored = CliRunner().invoke(app, [*add, "--for-url", "https://Relay.Example.com/services/s3cr3t-path",
+                                      "--for-url", "https://relay.example.com:8443"], input="Bearer t0k3n-relay\n")
+    assert stored.exit_code == 0, stored.output
+    assert "sent only to https://relay.example.com, https://relay.example.com:8443" in stored.output
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    assert load_record(rt, "webhooks/relay")[0].origins == ["https://relay.example.com",
+                                                            "https://relay.example.com:8443"]
+    assert "s3cr3t-path" not in json.dumps(rt.secrets.metadata("webhooks/relay").custom_metadata)

@@ -622,3 +622,59 @@ def test_a_revocation_run_again_keeps_the_time_of_the_first(tmp_path):
     revoke(rt, PATH, NOW + timedelta(hours=5))
     assert load_record(rt, PATH)[0].revoked_at == NOW
     assert load_connection(rt.store, "aw")[0].health_reason.endswith(NOW.isoformat(timespec="seconds"))
+
+
+@pytest.mark.parametrize("url, sent", [
+    ("https://hooks.example.com/services/T0/x", True),
+    ("https://HOOKS.Example.COM:443/other?a=b", True),  # case and the scheme's own port: the same origin
+    ("https://bücher.example/x", True),  # an IDNA name, as netguard maps it
+    ("https://XN--BCHER-KVA.example/x", True),
+    ("http://hooks.example.com/services/T0/x", False),  # another scheme
+    ("https://hooks.example.com:8443/services/T0/x", False),  # another port
+    ("https://hooks.example.com.evil.example/x", False),
+    ("https://evil.example/hooks.example.com", False),
+    ("https://hooks.example.com@evil.example/x", False),  # the host is after the @
+    ("https://sub.hooks.example.com/x", False),
+    ("not a url", False),
+])
+def test_a_webhook_key_is_sent_only_to_the_exact_origins_it_was_added_for(url, sent):
+    """A webhook's key names the origins (scheme, host, port) it may be sent to, its host read as netguard connects to
+    it: the comparison is exact, never a suffix or a prefix of the host."""
+    from affiliate_matrix.keys import origin, origin_problem
+
+    origins = [origin("https://Hooks.Example.com/services/T0/secret-path"), origin("https://BÜCHER.example")]
+    assert origins == ["https://hooks.example.com", "https://xn--bcher-kva.example"]  # the path is never kept
+    problem = origin_problem(KeyRecord(path="webhooks/relay", rotation="manual", created_at=NOW, origins=origins), url)
+    assert (problem is None) == sent, problem
+    if problem:
+        assert problem.startswith("the key at 'webhooks/relay' is sent only to https://hooks.example.com, "
+                                  "https://xn--bcher-kva.example, not to ")
+
+
+def test_a_webhook_key_names_its_origins_and_only_a_webhook_key_does(tmp_path):
+    """A key under webhooks/ added without an origin would be sent to whatever host a rule names (any admin writes
+    rules): refused, nothing stored, as is an origin given to a source's key. The origins are kept in the record and in
+    the secret's metadata, from which a revocation's stand-in for a damaged record takes them."""
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.keys import origin, stand_in
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    with pytest.raises(InvalidInput, match="a webhook's key is sent only to the webhooks it is added for: name each "
+                                           "with --for-url URL"):
+        add_key(rt, KeyRecord(path="webhooks/relay", rotation="manual", created_at=NOW), {"value": "Bearer t0k3n"})
+    with pytest.raises(InvalidInput, match="--for-url is for a webhook's key"):
+        add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW, origins=["https://example.com"]),
+                {"api_token": "a"})
+    many = [f"https://hook-{n}.relay.example.com" for n in range(20)]  # more than the secret's metadata holds
+    with pytest.raises(InvalidInput, match="its origins take 669 bytes written out; at most 512"):
+        add_key(rt, KeyRecord(path="webhooks/relay", rotation="manual", created_at=NOW, origins=many), {"value": "v"})
+    assert not (tmp_path / "secrets.json").exists()
+    with pytest.raises(ValueError, match="is not an origin as amx keys add --for-url writes it"):
+        KeyRecord(path="webhooks/relay", rotation="manual", created_at=NOW, origins=["https://Example.com/x"])
+    origins = [origin("https://relay.example.com:8443/hook"), origin("http://[::1]:9000")]
+    assert origins == ["https://relay.example.com:8443", "http://[::1]:9000"]
+    add_key(rt, KeyRecord(path="webhooks/relay", rotation="manual", created_at=NOW, origins=origins),
+            {"value": "Bearer t0k3n"})
+    assert load_record(rt, "webhooks/relay")[0].origins == origins
+    custom = rt.secrets.metadata("webhooks/relay").custom_metadata
+    assert stand_in("webhooks/relay", custom, NOW).origins == origins

@@ -131,12 +131,15 @@ def keys_add(
     lifetime_days: Annotated[int, typer.Option(min=1, max=3650, help=(
         "Days until it expires (warned of 7, 3 and 1 days before; a generated key is rotated within 7 instead), "
         "counted again from each rotation."))] = 90,
+    for_url: Annotated[list[str], typer.Option(help=(
+        "A webhook's key (webhooks/NAME, required there): the webhook URL it may be sent to (repeatable). Its origin "
+        "alone is kept (scheme, host, port): a notify rule naming the key posts it there and nowhere else."))] = [],
 ):
     """Store a key in the secret store (create-only) and register how it rotates."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.keys import KeyRecord, add_key, check_folder, check_rotation
+    from affiliate_matrix.keys import KeyRecord, add_key, check_folder, check_origins, check_rotation, origin
     from affiliate_matrix.sources import get_source
 
     # a key its source cannot use is refused here, not at its connection's first sync or test (there, in words that
@@ -144,10 +147,16 @@ def keys_add(
     needs = getattr(get_source(source), "credential_keys", ()) if source is not None else ()  # a directory: none
     if source is not None and not needs:
         raise InvalidInput(f"source {source!r} reads no credentials: its connections need no key")
+    try:
+        origins = list(dict.fromkeys(origin(url) for url in for_url))
+    except InvalidInput as exc:
+        raise typer.BadParameter(str(exc), param_hint="--for-url") from None
     record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
-                       lifetime_days=lifetime_days, created_at=datetime.now(UTC))
+                       lifetime_days=lifetime_days, created_at=datetime.now(UTC),
+                       origins=origins)
     check_folder(path)  # before the values are asked for
     check_rotation(record)
+    check_origins(record)
     data = secret_fields(field, list(needs))  # none named: the fields its source reads, asked for in turn
     if not data:
         raise typer.BadParameter("no fields to store" + (f": a key of source {source!r} holds {', '.join(needs)}"
@@ -156,7 +165,8 @@ def keys_add(
         raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
                            "(name each with --field)")
     add_key(open_runtime("keys"), record, data)
-    console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}")
+    sent_to = f"; sent only to {', '.join(record.origins)}" if record.origins else ""
+    console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}{sent_to}")
 
 
 @keys_app.command("status")

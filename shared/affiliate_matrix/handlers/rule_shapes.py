@@ -76,7 +76,8 @@ class Verdict(Shape):
                                                           "record it (decision error, outcome not_evaluated).")
     warnings: list[str] = Field(default_factory=list, description="What the rule needs changed though it still runs "
                                 "(a webhook_url with user:password@, stored before it was refused: still posted with "
-                                "them), and a notify's auth_key a firing could not send now (missing, revoked).")
+                                "them), and a notify's auth_key a firing could not send now (missing, revoked, or "
+                                "added for another origin than the webhook_url's).")
 
 
 class RuleProgram(ProgramId):

@@ -156,17 +156,17 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
 
 def warnings(rt, rule: Rule) -> list[str]:
     """What the rule needs changed though it is stored (model.rule_warnings), and a notify's key that a firing could
-    not send now (missing, revoked, lacking its field)."""
+    not send now (missing, revoked, lacking its field, or added for another origin than its webhook_url's)."""
     from affiliate_matrix.rules.model import rule_warnings
 
     found = rule_warnings(rule)
     if "auth_key" in rule.action.params:
-        from affiliate_matrix.rules.actions import auth_value
+        from affiliate_matrix.rules.actions import webhook_auth
 
         from affiliate_matrix.errors import AmxError
 
         try:
-            auth_value(rt, str(rule.action.params["auth_key"]))
+            webhook_auth(rt, rule.action.params)
         except InvalidInput as exc:
             found.append(f"action.params.auth_key: {exc}; a firing would fail")
         except AmxError as exc:  # the store not answering: said, and the dry run given all the same

@@ -75,37 +75,69 @@ def with_secrets(rt, kind: str, rule_id, params: dict) -> dict:
     return {**{k: v for k, v in params.items() if k not in needed}, **{k: stored[k] for k in needed if k in stored}}
 
 
+def add_command(path: str) -> str:
+    """How the webhook's key at `path` is added (a refusal naming it missing says so)."""
+    return f"amx keys add {path} --rotation manual --field {WEBHOOK_KEY_FIELD} --for-url URL"
+
+
 def auth_value(rt, path: str) -> str:
     """The header value a webhook's key holds (its field WEBHOOK_KEY_FIELD), read as every key is (rt.secrets);
     InvalidInput naming what is missing and what to do, never the value."""
     from affiliate_matrix.connections import key_gone
 
-    add = f"amx keys add {path} --rotation manual --field {WEBHOOK_KEY_FIELD}"
     try:
         held = rt.secrets.read(path).data
     except NotFoundError:  # the store's words ("version 1 not found or destroyed") do not say a key was revoked
-        raise InvalidInput(key_gone(rt, path) or f"no key is stored at {path!r} ({add})") from None
+        raise InvalidInput(key_gone(rt, path) or f"no key is stored at {path!r} ({add_command(path)})") from None
     if not held.get(WEBHOOK_KEY_FIELD):
         raise InvalidInput(f"the key at {path!r} holds no field {WEBHOOK_KEY_FIELD!r}, the header's value (it holds "
-                           f"{', '.join(sorted(held)) or 'none'}): revoke it and add it again ({add})")
+                           f"{', '.join(sorted(held)) or 'none'}): revoke it and add it again ({add_command(path)})")
     return held[WEBHOOK_KEY_FIELD]
+
+
+def sent_to_problem(rt, path: str, url: str, unregistered: bool = False) -> str | None:
+    """Why the webhook's key at `path` may not be sent to `url`, or None: its record names the origins it was added for
+    (keys.origin_problem), and a key with no record to say (written to the store by hand) is sent nowhere; with
+    `unregistered`, a key with no record is let be (a rule written before its key is added: judged as it fires)."""
+    from affiliate_matrix.keys import load_record, origin_problem
+
+    try:
+        record, _ = load_record(rt, path)
+    except NotFoundError:
+        return None if unregistered else (f"no key is registered at {path!r}, so nothing says where it may be sent: "
+                                          f"revoke it and add it again ({add_command(path)})")
+    except DamagedData as exc:  # what it allowed cannot be read: sent nowhere
+        return str(exc)
+    return origin_problem(record, url)
 
 
 def webhook_auth(rt, params: dict) -> dict[str, str]:
     """The header a notify authenticates with: auth_header (Authorization) holding its auth_key's value; none without
-    an auth_key."""
+    an auth_key. The key is read only for an origin (scheme, host, port) of its webhook_url it was added for: any admin
+    writes rules, and one pointing a webhook's key at their own host would have been sent it."""
     if "auth_key" not in params:
         return {}
-    return {str(params.get("auth_header") or DEFAULT_AUTH_HEADER): auth_value(rt, str(params["auth_key"]))}
+    path = str(params["auth_key"])
+    value = auth_value(rt, path)  # first: a key missing or revoked is said as such
+    if problem := sent_to_problem(rt, path, str(params.get("webhook_url"))):
+        raise InvalidInput(problem)
+    return {str(params.get("auth_header") or DEFAULT_AUTH_HEADER): value}
 
 
 def auth_key_problem(rt, rule) -> str | None:
-    """Why a notify rule's auth_key cannot be sent, or None. Judged when an enabled rule is written where the write
-    makes its firings read the key (the rule new, enabled, or naming another key), as a connection's key is
-    (connections.key_missing_problem): a typo is said then, not at the first firing, days later; a rule written
-    disabled may come before its key, and an edit of a rule whose key was revoked since is not refused for it."""
-    path = rule.action.params.get("auth_key")
-    if path is None or not rule.enabled:
+    """Why a notify rule's auth_key cannot be sent, or None. Its webhook_url's origin is held to the key's on every
+    write, enabled or not (keys.origin_problem; a rule written before its key is judged as it fires). The key itself is
+    judged when an enabled rule is written where the write makes its firings read the key (the rule new, enabled, or
+    naming another key), as a connection's key is (connections.key_missing_problem): a typo is said then, not at the
+    first firing, days later; a rule written disabled may come before its key, and an edit of a rule whose key was
+    revoked since is not refused for it."""
+    params = rule.action.params
+    path = params.get("auth_key")
+    if path is None:
+        return None
+    if problem := sent_to_problem(rt, str(path), str(params.get("webhook_url")), unregistered=True):
+        return f"action.params.auth_key: {problem}"
+    if not rule.enabled:
         return None
     try:
         stored, _ = load_rule(rt.store, rule.id)
@@ -114,7 +146,7 @@ def auth_key_problem(rt, rule) -> str | None:
     except (NotFoundError, DamagedData):  # new (or replacing what cannot be read)
         pass
     try:
-        auth_value(rt, str(path))
+        webhook_auth(rt, params)
     except InvalidInput as exc:
         return (f"action.params.auth_key: {exc}; add it first, or write the rule disabled (enabled: false) until it "
                 "is there")

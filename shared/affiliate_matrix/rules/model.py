@@ -24,9 +24,9 @@ SECRET_PARAMS = frozenset({"webhook_url", "auth_key", "auth_header"})
 OPTIONAL_PARAMS = {"discover": {"language"}, "rebuild_index": {"connection_id"},
                    "notify": {"text", "auth_key", "auth_header"}, "alert": {"severity", "text"}}
 # A notify's auth_key: a key of the secret store under this folder (amx keys add webhooks/NAME), whose field
-# WEBHOOK_KEY_FIELD is the header's whole value ("Bearer …"). Only there: a rule naming a source's key
-# (connections/…) would send it to any host its writer names; the triggers function reads this folder alone
-# (fn-triggers.hcl).
+# WEBHOOK_KEY_FIELD is the header's whole value ("Bearer …"), sent only to the origins its record names (--for-url).
+# Only there: a rule naming a source's key (connections/…) would send it to any host its writer names; the triggers
+# function reads this folder alone (fn-triggers.hcl).
 WEBHOOK_KEYS = "webhooks/"
 WEBHOOK_KEY_FIELD = "value"
 DEFAULT_AUTH_HEADER = "Authorization"
@@ -96,8 +96,8 @@ class Action(Model):
     params: dict[str, str | int | float | bool] = Field({}, description=(
         "By type: discover niche, language; resync connection_id; migrate_index index; rebuild_index connection_id; "
         "rotate_key path; notify webhook_url, text, auth_key (a key's path under webhooks/, whose field `value` is "
-        "sent as the header auth_header, Authorization unless named; the value is never shown), auth_header; alert "
-        "severity, text."))
+        "sent as the header auth_header, Authorization unless named, and only to the origins the key was added for "
+        "(amx keys add --for-url); the value is never shown), auth_header; alert severity, text."))
 
     @model_validator(mode="after")
     def _params(self):
@@ -231,9 +231,9 @@ def checked(rule: Rule) -> Rule:
 # How a webhook's credential is given: in the secret store, named by the rule (the refusal of user:password@ and the
 # warning of a rule stored with one say it)
 AUTH_KEY_HOWTO = (f"store the header's value as a key (amx keys add {WEBHOOK_KEYS}NAME --rotation manual --field "
-                  f"{WEBHOOK_KEY_FIELD}; for user:password, the value 'Basic ' and the base64 of user:password) and "
-                  f"name it in action.params.auth_key ({WEBHOOK_KEYS}NAME; auth_header, if not "
-                  f"{DEFAULT_AUTH_HEADER}), with the webhook_url without them")
+                  f"{WEBHOOK_KEY_FIELD} --for-url URL, the webhook it may be sent to; for user:password, the value "
+                  f"'Basic ' and the base64 of user:password) and name it in action.params.auth_key "
+                  f"({WEBHOOK_KEYS}NAME; auth_header, if not {DEFAULT_AUTH_HEADER}), with the webhook_url without them")
 
 
 def url_credentials(url: str) -> bool:
