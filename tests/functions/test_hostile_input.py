@@ -497,3 +497,17 @@ def test_a_query_value_that_is_not_utf8_is_refused_naming_its_parameter_not_sear
     'c%FFj', which no program has, and answered an empty result, as if the client had asked for that; others were
     refused quoting an escape the client never wrote as text."""
     refused(client(function).get(path, headers=admin_env["admin"]), 400, f"{name!r} is not UTF-8")
+
+
+@pytest.mark.parametrize("function,path,status", [
+    ("programs", "/programs?q=shop", 200), ("programs", "/programs/export?format=csv", 200),
+    ("programs", "/programs/%3Cscript%3E", 400), ("programs", "/openapi.json", 200), ("programs", "/healthz", 200),
+    ("programs", "/metrics", 200), ("programs", "/favicon.ico", 404), ("triggers", "/rules/%3Cb%3E", 400),
+    ("budget", "/nowhere", 404),
+])
+def test_every_api_answer_is_sent_with_nosniff(admin_env, function, path, status):
+    """An error echoes what was asked ('<script>' in a path) and an export holds scraped names and descriptions:
+    without X-Content-Type-Options: nosniff, a browser that sniffs may read such an answer as HTML and run it."""
+    answer = client(function).get(path, headers=admin_env["admin"])
+    assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+    assert answer.headers.get("X-Content-Type-Options") == "nosniff"

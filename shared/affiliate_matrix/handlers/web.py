@@ -121,7 +121,7 @@ def dispatch(rt, request, page):
         return page.render("programs.html", **context)
     if path == "/programs/export":
         body, status, headers = api.export(rt, args, request.method == "HEAD")
-        return body, status, Headers({**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+        return body, status, Headers({**headers, "Cache-Control": "no-store"})
     program_id = path.removeprefix("/programs/")
     if program_id and program_id != path and "/" not in program_id:
         from affiliate_matrix.program_index import is_program_id
@@ -172,8 +172,7 @@ def static(name: str):
     if name not in STATIC:
         raise NotFoundError(f"no static file {name[:80]!r}")
     body = resources.files("affiliate_matrix.web").joinpath("static", name).read_bytes()
-    return body, 200, Headers({"Content-Type": STATIC[name], "Cache-Control": "public, max-age=300",
-                               "X-Content-Type-Options": "nosniff"})
+    return body, 200, Headers({"Content-Type": STATIC[name], "Cache-Control": "public, max-age=300"})
 
 
 class Page:
