@@ -165,6 +165,19 @@ def test_sign_in_takes_only_a_url_encoded_form(app, rt):
         assert "amx_session=" not in str(answer.headers)
 
 
+def test_a_form_in_a_content_coding_is_refused_naming_the_coding(app, rt):
+    """Nothing decodes a form's coding (so no gzip bomb is inflated), but its compressed bytes were read as the form,
+    refused as 'not UTF-8', naming the bytes: refused naming the coding, as the APIs refuse a body in one."""
+    import gzip
+
+    form = f"token={create_token(rt.secrets, 'read')}&csrf={csrf_of(app)}&next=/programs".encode()
+    for path in ("/signin", "/signout"):
+        answer = app.post(path, data=gzip.compress(form), headers={"Content-Encoding": "gzip"},
+                          content_type="application/x-www-form-urlencoded")
+        assert answer.status_code == 415 and "Content-Encoding 'gzip'" in answer.text, answer.text[:300]
+        assert "amx_session=" not in str(answer.headers)
+
+
 def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_500(app, rt):
     csrf = csrf_of(app)
     for path in ("/signin", "/signout"):

@@ -35,7 +35,7 @@ from werkzeug.http import dump_cookie
 from affiliate_matrix import flags
 from affiliate_matrix.auth import SESSION_TTL, close_session, open_session, session_token_id
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
-from affiliate_matrix.handlers import query_of, serve, utf8_urlencoded
+from affiliate_matrix.handlers import check_content_coding, query_of, serve, utf8_urlencoded
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.web import render
 
@@ -217,6 +217,7 @@ class Page:
         is read here (self.form)."""
         if self.request.mimetype != "application/x-www-form-urlencoded":  # a multipart body spools files to disk
             raise InvalidInput("send the form as application/x-www-form-urlencoded, as this site's pages do")
+        check_content_coding(self.request, "the form")  # its coded bytes were read as the form, 'not UTF-8'
         # read here, no further than the limit: a body in chunks has no Content-Length to check first
         declared = self.request.content_length or 0
         if declared > FORM_LIMIT or len(raw := self.request.stream.read(FORM_LIMIT + 1)) > FORM_LIMIT:
