@@ -18,7 +18,7 @@ from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.handlers.web import PAGE_HEADERS
 from affiliate_matrix.merge import merge
-from affiliate_matrix.models import DeltaChange, FieldChange
+from affiliate_matrix.models import DeltaChange, FieldChange, RawRecord
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
@@ -453,6 +453,26 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     # its history names it, as the Changes page does, not by its id
     assert f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in page.split("Change history")[1]
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
+
+
+def test_a_sources_record_key_and_tier_thresholds_reach_no_page_with_a_bidi_or_invisible_character(app, rt):
+    """A source's own id for a program (an API payload's offer id) and a tier's threshold a plugin builds from a
+    payload's words (Rakuten's offer name) were kept as given, where its names and descriptions are cleaned: a bidi
+    override showed the program's page reversed ('123<U+202E>gnp.exe' as 123exe.png), a zero-width space made two
+    keys of one. They are cleaned where every reader's record goes through, as its other text is."""
+    from affiliate_matrix.models import CommissionTerm, CommissionTier
+
+    tier = CommissionTier(threshold="50+ sales\u202e\u2066 a month\u200b", value=Decimal("7"))
+    record = make_record("Mirror Co", "https://mirror.com",
+                         commission=[CommissionTerm(type="percent", value_min=Decimal("5"), tiers=[tier])])
+    record = RawRecord.model_validate({**record.model_dump(), "record_key": "123\u202egnp.exe\u200b\x85"})
+    program = normalize(record)
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    sign_in(app, rt)
+    page = app.get(f"/programs/{program.id}")
+    assert page.status_code == 200 and "123gnp.exe" in page.text and "50+ sales a month" in page.text
+    for character in ("\u202e", "\u2066", "\u200b", "\x85"):
+        assert character not in page.text, repr(character)
 
 
 def test_program_page_lists_the_offers_of_one_source_it_was_made_of(app, rt):
