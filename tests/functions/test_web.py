@@ -92,6 +92,19 @@ def test_the_cookie_is_secure_off_loopback(rt):
     assert all("Secure" in c for c in page.headers.getlist("Set-Cookie"))
 
 
+@pytest.mark.parametrize("path", ["/signin", "/programs", "/assets/app.css", "/nowhere", "/favicon.ico"])
+def test_off_loopback_every_answer_tells_the_browser_to_come_back_over_https_alone(rt, path):
+    """The cookies are Secure there, but a browser that was sent to http://the-host (a typed address, a link) asked it
+    in the clear: whoever sat on the path could answer with a sign-in page of their own, asking for the API token.
+    Strict-Transport-Security makes the browser ask over HTTPS alone, a year from its last answer; not on loopback,
+    where the site is plain HTTP."""
+    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    for base in ("https://amx.example.com", "http://amx.example.com"):  # TLS may end in front of the function
+        answer = client.get(path, base_url=base)
+        assert answer.headers.get("Strict-Transport-Security") == "max-age=31536000", (base, answer.status_code)
+    assert "Strict-Transport-Security" not in client.get(path).headers
+
+
 def test_secure_cookies_are_host_prefixed_so_a_sibling_subdomain_cannot_set_them(rt):
     """A Secure cookie named __Host-… is taken by a browser only with Path=/ and no Domain: a page on a sibling
     subdomain cannot set or shadow it. The plain names, which such a page could set for the parent domain, are
