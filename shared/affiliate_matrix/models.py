@@ -44,6 +44,13 @@ class CommissionTier(Model):
     threshold: str = Field(description="What unlocks the tier, verbatim, e.g. '50+ sales/month'.")
     value: NonNegative
 
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _clean(cls, value):
+        """Cleaned as a record's text is (clean_text): a plugin builds it from a payload's words (Rakuten's offer
+        name), which no RawRecord field cleans."""
+        return clean_text(value) if isinstance(value, str) else value
+
     @field_validator("threshold")
     @classmethod
     def _bounded_when_written(cls, value: str, info: ValidationInfo) -> str:
@@ -127,7 +134,7 @@ class FieldSource(Model):
 _REMOVED = dict.fromkeys(map(ord, characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS, BIDI_CONTROLS, INVISIBLE_FORMAT,
                                              but=(TAB, LINE_FEED, CARRIAGE_RETURN))))
 _FOLDED = _REMOVED | {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
-_TEXT_FIELDS = ("name", "description", "commission_text", "cookie_text", "payout_text", "network",
+_TEXT_FIELDS = ("record_key", "name", "description", "commission_text", "cookie_text", "payout_text", "network",
                 "network_program_id", "categories", "countries", "aliases", "extra", "closed")
 
 

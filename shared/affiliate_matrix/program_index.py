@@ -211,6 +211,9 @@ EXACT = ["name", "merchant", "domain_words"]  # a program named as asked (or its
 FACETS = ["status", "categories", "networks", "countries", "commission_types", "payout_methods",
           "commission_flat_currencies", "epc_currency"]
 FACET_SIZE = 20  # values of each facet in an answer
+# The flat currencies a search takes at once: sort=commission ranks by each apart, a sort key (on OpenSearch a script
+# run on every matching program) each; as many as the currency facet lists, which a person ticks
+MAX_FLAT_CURRENCIES = FACET_SIZE
 SEARCHED_AS = {"countries": "open_countries"}  # a field whose filter and facet are another's (filtering, facets_of)
 # The EPC a search's epc_currency, min_epc, sort=epc and EPC currencies facet read (epc_window): over 7 days (the
 # vocabulary above names its fields) or over 3 months, each an amount in its own currency.

@@ -497,3 +497,32 @@ def test_a_query_value_that_is_not_utf8_is_refused_naming_its_parameter_not_sear
     'c%FFj', which no program has, and answered an empty result, as if the client had asked for that; others were
     refused quoting an escape the client never wrote as text."""
     refused(client(function).get(path, headers=admin_env["admin"]), 400, f"{name!r} is not UTF-8")
+
+
+@pytest.mark.parametrize("function,path,status", [
+    ("programs", "/programs?q=shop", 200), ("programs", "/programs/export?format=csv", 200),
+    ("programs", "/programs/%3Cscript%3E", 400), ("programs", "/openapi.json", 200), ("programs", "/healthz", 200),
+    ("programs", "/metrics", 200), ("programs", "/favicon.ico", 404), ("triggers", "/rules/%3Cb%3E", 400),
+    ("budget", "/nowhere", 404),
+])
+def test_every_api_answer_is_sent_with_nosniff(admin_env, function, path, status):
+    """An error echoes what was asked ('<script>' in a path) and an export holds scraped names and descriptions:
+    without X-Content-Type-Options: nosniff, a browser that sniffs may read such an answer as HTML and run it."""
+    answer = client(function).get(path, headers=admin_env["admin"])
+    assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+    assert answer.headers.get("X-Content-Type-Options") == "nosniff"
+
+
+def test_a_commission_sort_over_every_currency_is_refused_naming_the_bound(admin_env):
+    """sort=commission ranks by each flat currency asked apart, a sort key each, a script run on every matching program
+    on OpenSearch: one request naming all 163 currencies cost the index 165 sort keys per program. At most as many
+    as the currency facet lists (20) are taken, at once, as a person ticks them."""
+    from affiliate_matrix.codes import CURRENCIES
+
+    api = client("programs")
+    currencies = sorted(CURRENCIES)
+    for path in ("/programs?sort=commission", "/programs/export?format=csv"):
+        many = "&".join(f"flat_currency={c}" for c in currencies[:21])
+        refused(api.get(f"{path}&{many}", headers=admin_env["admin"]), 400, "flat_currency: at most 20 at once, got 21")
+    twenty = "&".join(f"flat_currency={c}" for c in currencies[:20])
+    assert api.get(f"/programs?sort=commission&{twenty}", headers=admin_env["admin"]).status_code == 200

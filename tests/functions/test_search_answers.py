@@ -312,6 +312,24 @@ def test_a_cursor_past_a_long_name_in_another_script_is_taken_back(index):
     assert [p["name"][0] for p in first["items"] + rest["items"]] == ["日", "月"]
 
 
+def test_a_commission_sort_over_many_flat_currencies_pages_on_by_its_own_cursor(index):
+    """sort=commission ranks by each flat currency asked apart, a sort key each: with nine or more, the next_cursor held
+    more sort values than a cursor was let hold (ten), so passing it back, as the answer says to, was a 400 and the
+    second page could not be had. A cursor holds as many values as its query has sort keys."""
+    index.batch(*(record("dira", f"Flat {i}", f"https://flat{i}.com/", commission_text=f"${10 + i} per sale")
+                  for i in range(3)))
+    asked = "sort=commission&limit=1&" + "&".join(
+        f"flat_currency={c}" for c in ("AUD", "BRL", "CAD", "CHF", "CNY", "EUR", "GBP", "JPY", "USD"))
+    seen, cursor = [], ""
+    for _ in range(5):  # paged until next_cursor is null (a last full page may still give one)
+        page = index.get(f"/programs?{asked}{cursor}")
+        seen += [item["name"] for item in page["items"]]
+        if not page["next_cursor"]:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert seen == ["Flat 2", "Flat 1", "Flat 0"] and not page["next_cursor"]
+
+
 @pytest.mark.parametrize("asked", ["CJ", "ＣＪ", "cj.com", "Commission Junction"])
 def test_a_network_filter_finds_the_network_however_it_is_spelt(index, asked):
     """`network=CJ` or full-width `ｃｊ` found nothing, silently: the index names networks as taxonomy.network_name

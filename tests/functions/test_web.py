@@ -18,7 +18,7 @@ from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.handlers.web import PAGE_HEADERS
 from affiliate_matrix.merge import merge
-from affiliate_matrix.models import DeltaChange, FieldChange
+from affiliate_matrix.models import DeltaChange, FieldChange, RawRecord
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
@@ -92,6 +92,19 @@ def test_the_cookie_is_secure_off_loopback(rt):
     assert all("Secure" in c for c in page.headers.getlist("Set-Cookie"))
 
 
+@pytest.mark.parametrize("path", ["/signin", "/programs", "/assets/app.css", "/nowhere", "/favicon.ico"])
+def test_off_loopback_every_answer_tells_the_browser_to_come_back_over_https_alone(rt, path):
+    """The cookies are Secure there, but a browser that was sent to http://the-host (a typed address, a link) asked it
+    in the clear: whoever sat on the path could answer with a sign-in page of their own, asking for the API token.
+    Strict-Transport-Security makes the browser ask over HTTPS alone, a year from its last answer; not on loopback,
+    where the site is plain HTTP."""
+    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    for base in ("https://amx.example.com", "http://amx.example.com"):  # TLS may end in front of the function
+        answer = client.get(path, base_url=base)
+        assert answer.headers.get("Strict-Transport-Security") == "max-age=31536000", (base, answer.status_code)
+    assert "Strict-Transport-Security" not in client.get(path).headers
+
+
 def test_secure_cookies_are_host_prefixed_so_a_sibling_subdomain_cannot_set_them(rt):
     """A Secure cookie named __Host-… is taken by a browser only with Path=/ and no Domain: a page on a sibling
     subdomain cannot set or shadow it. The plain names, which such a page could set for the parent domain, are
@@ -162,6 +175,19 @@ def test_sign_in_takes_only_a_url_encoded_form(app, rt):
         data = {"token": token, "csrf": csrf} if content_type == "multipart/form-data" else f"token={token}&csrf={csrf}"
         answer = app.post("/signin", data=data, content_type=content_type)
         assert answer.status_code == 400 and "application/x-www-form-urlencoded" in answer.text, content_type
+        assert "amx_session=" not in str(answer.headers)
+
+
+def test_a_form_in_a_content_coding_is_refused_naming_the_coding(app, rt):
+    """Nothing decodes a form's coding (so no gzip bomb is inflated), but its compressed bytes were read as the form,
+    refused as 'not UTF-8', naming the bytes: refused naming the coding, as the APIs refuse a body in one."""
+    import gzip
+
+    form = f"token={create_token(rt.secrets, 'read')}&csrf={csrf_of(app)}&next=/programs".encode()
+    for path in ("/signin", "/signout"):
+        answer = app.post(path, data=gzip.compress(form), headers={"Content-Encoding": "gzip"},
+                          content_type="application/x-www-form-urlencoded")
+        assert answer.status_code == 415 and "Content-Encoding 'gzip'" in answer.text, answer.text[:300]
         assert "amx_session=" not in str(answer.headers)
 
 
@@ -440,6 +466,26 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     # its history names it, as the Changes page does, not by its id
     assert f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in page.split("Change history")[1]
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
+
+
+def test_a_sources_record_key_and_tier_thresholds_reach_no_page_with_a_bidi_or_invisible_character(app, rt):
+    """A source's own id for a program (an API payload's offer id) and a tier's threshold a plugin builds from a
+    payload's words (Rakuten's offer name) were kept as given, where its names and descriptions are cleaned: a bidi
+    override showed the program's page reversed ('123<U+202E>gnp.exe' as 123exe.png), a zero-width space made two
+    keys of one. They are cleaned where every reader's record goes through, as its other text is."""
+    from affiliate_matrix.models import CommissionTerm, CommissionTier
+
+    tier = CommissionTier(threshold="50+ sales\u202e\u2066 a month\u200b", value=Decimal("7"))
+    record = make_record("Mirror Co", "https://mirror.com",
+                         commission=[CommissionTerm(type="percent", value_min=Decimal("5"), tiers=[tier])])
+    record = RawRecord.model_validate({**record.model_dump(), "record_key": "123\u202egnp.exe\u200b\x85"})
+    program = normalize(record)
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    sign_in(app, rt)
+    page = app.get(f"/programs/{program.id}")
+    assert page.status_code == 200 and "123gnp.exe" in page.text and "50+ sales a month" in page.text
+    for character in ("\u202e", "\u2066", "\u200b", "\x85"):
+        assert character not in page.text, repr(character)
 
 
 def test_program_page_lists_the_offers_of_one_source_it_was_made_of(app, rt):

@@ -230,7 +230,7 @@ def _run_each(pending: list[Callable[[], None]]) -> None:
 
 
 def _answered(answer: tuple, started: float, traceparent: str) -> tuple:
-    """Log, count and stamp an answer with its trace context."""
+    """Log, count and stamp an answer with its trace context and nosniff."""
     body, status, headers = answer
     elapsed = time.perf_counter() - started
     log.info("request.done", status=status, ms=round(elapsed * 1000, 1))
@@ -240,4 +240,6 @@ def _answered(answer: tuple, started: float, traceparent: str) -> tuple:
     if status >= 500:
         telemetry.ERRORS.labels(function, "http_5xx").inc()
     headers["traceparent"] = traceparent
+    # an error echoes what was asked, an export holds scraped text: no browser is to read either as anything else
+    headers["X-Content-Type-Options"] = "nosniff"
     return body, status, headers

@@ -16,8 +16,8 @@ from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_
                                                      WORDS_MAX_LENGTH, plain_words, without_controls)
 from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
-from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, PROGRAM_ID, RESULT_WINDOW,
-                                            SORTS, WORLDWIDE, is_program_id)
+from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE, MINIMUMS,
+                                            PROGRAM_ID, RESULT_WINDOW, SORTS, WORLDWIDE, is_program_id)
 from affiliate_matrix.search import MAX_WORDS
 
 
@@ -48,7 +48,8 @@ SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it n
                    "and removed ones out, and its status facet counts every status; an export has every program. "
                    "Ask for closed ones by name (status=closed_suspected), or for all (status=active&status="
                    "discovered&status=closed_suspected&status=removed)."),
-        "flat_currency": "A currency the program pays flat amounts in (any of them: every one is listed).",
+        "flat_currency": (f"A currency the program pays flat amounts in (any of them: every one is listed); at most "
+                          f"{MAX_FLAT_CURRENCIES} at once (sort=commission ranks by each apart)."),
         "min_commission_flat": (
             "A program with a flat term of at least this much in a currency asked for by flat_currency, whichever "
             "of its terms that is (never ¥5000 with a minimum meant in dollars). Needs flat_currency: without it "
@@ -111,9 +112,11 @@ CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind":
            "network": Annotated[str, AfterValidator(_given), AfterValidator(_network)],
            "source": Annotated[str, AfterValidator(_given), AfterValidator(_source)],
            "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE)}
+MAX_LISTED = {"flat_currency": MAX_FLAT_CURRENCIES}  # a filter's values at once, where they cost more than a term each
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
                      **{name: (list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
-                               Field(None, description=SAID.get(name))) for name in FILTERS},
+                               Field(None, description=SAID.get(name), max_length=MAX_LISTED.get(name)))
+                        for name in FILTERS},
                      **{name: (Minimum, Field(None, description=SAID.get(name))) for name in MINIMUMS})
 
 

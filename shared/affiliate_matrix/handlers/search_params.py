@@ -14,8 +14,8 @@ from affiliate_matrix.errors import InvalidInput
 
 from affiliate_matrix.handlers.program_shapes import CURSOR_MAX_LENGTH, WORDS_MAX_LENGTH, plain_words
 from affiliate_matrix.handlers.routes import problem
-from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
-                                            WORLDWIDE)
+from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE, MINIMUMS,
+                                            RESULT_WINDOW, SORTS, WORLDWIDE)
 
 DEFAULTS = {"q": None, "sort": "relevance", "epc_window": "7d", **dict.fromkeys(FILTERS), **dict.fromkeys(MINIMUMS),
             "limit": 20, "page": None, "cursor": None}  # SearchParams' fields, in its order, with its defaults
@@ -72,7 +72,8 @@ def fast(values: dict):
     for name, value in values.items():
         if name in FILTERS:
             allowed = closed().get(name)
-            if allowed is None or not isinstance(value, list) or not allowed.issuperset(value):
+            if allowed is None or not isinstance(value, list) or not allowed.issuperset(value) or (
+                    name == "flat_currency" and len(value) > MAX_FLAT_CURRENCIES):  # the model's bound (MAX_LISTED)
                 return None
             checked[name] = value
         elif name in DEFAULTS and isinstance(value, str) and (plain := _plain(name, value)) is not None:

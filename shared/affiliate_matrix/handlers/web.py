@@ -35,7 +35,7 @@ from werkzeug.http import dump_cookie
 from affiliate_matrix import flags
 from affiliate_matrix.auth import SESSION_TTL, close_session, open_session, session_token_id
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
-from affiliate_matrix.handlers import query_of, serve, utf8_urlencoded
+from affiliate_matrix.handlers import check_content_coding, query_of, serve, utf8_urlencoded
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.web import render
 
@@ -51,11 +51,30 @@ PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosni
                 "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
 
 
+# Where the cookies are Secure the site is HTTPS (on_https): a browser sent to http:// of it asks over HTTPS alone
+# then, so nobody on the path answers a plain request with a sign-in page of their own
+HSTS = "max-age=31536000"
+
+
 def handle(rt, request):
     body, status, headers = serve(rt, request, lambda r: route(rt, r))
     for name, value in PAGE_HEADERS.items():
         headers.setdefault(name, value)  # a static file keeps its own Cache-Control
+    if on_https(request):
+        headers["Strict-Transport-Security"] = HSTS
     return body, status, headers
+
+
+def on_https(request) -> bool:
+    """Whether the browser reaches this site over HTTPS: everywhere but a browser on this machine talking to a
+    loopback address (where the cookies are not Secure: Page.prefix). TLS ends at the ingress in front of Knative,
+    which forwards plain HTTP, so the scheme the function sees says nothing."""
+    host = request.host.rsplit(":", 1)[0].strip("[]")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        return not (loopback and ipaddress.ip_address(request.remote_addr or "0.0.0.0").is_loopback)
+    except ValueError:
+        return True
 
 
 def route(rt, request):
@@ -121,7 +140,7 @@ def dispatch(rt, request, page):
         return page.render("programs.html", **context)
     if path == "/programs/export":
         body, status, headers = api.export(rt, args, request.method == "HEAD")
-        return body, status, Headers({**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+        return body, status, Headers({**headers, "Cache-Control": "no-store"})
     program_id = path.removeprefix("/programs/")
     if program_id and program_id != path and "/" not in program_id:
         from affiliate_matrix.program_index import is_program_id
@@ -172,8 +191,7 @@ def static(name: str):
     if name not in STATIC:
         raise NotFoundError(f"no static file {name[:80]!r}")
     body = resources.files("affiliate_matrix.web").joinpath("static", name).read_bytes()
-    return body, 200, Headers({"Content-Type": STATIC[name], "Cache-Control": "public, max-age=300",
-                               "X-Content-Type-Options": "nosniff"})
+    return body, 200, Headers({"Content-Type": STATIC[name], "Cache-Control": "public, max-age=300"})
 
 
 class Page:
@@ -183,21 +201,12 @@ class Page:
         self.request, self.signed_in, self.form = request, False, MultiDict()
         # A Secure cookie is named __Host-…: a browser takes it only when Secure, with Path=/ and no Domain, so a
         # sibling subdomain can neither set nor shadow it. Plain HTTP on loopback cannot use the prefix.
-        self.prefix = "__Host-" if self.secure() else ""
+        self.prefix = "__Host-" if on_https(request) else ""
         self.headers = Headers(PAGE_HEADERS)
         csrf = self.cookie_value(CSRF) or ""
         self.csrf = csrf if re.fullmatch(r"[A-Za-z0-9_-]{43}", csrf) else secrets.token_urlsafe(32)
         if self.csrf != csrf:
             self.cookie(CSRF, self.csrf)
-
-    def secure(self) -> bool:
-        """Secure cookies everywhere but a browser on this machine talking to a loopback address."""
-        host = self.request.host.rsplit(":", 1)[0].strip("[]")
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-            return not (loopback and ipaddress.ip_address(self.request.remote_addr or "0.0.0.0").is_loopback)
-        except ValueError:
-            return True
 
     def origin(self) -> str:
         """This site's origin as its browser names it. Where the cookies are Secure the browser is on HTTPS (no other
@@ -218,6 +227,7 @@ class Page:
         is read here (self.form)."""
         if self.request.mimetype != "application/x-www-form-urlencoded":  # a multipart body spools files to disk
             raise InvalidInput("send the form as application/x-www-form-urlencoded, as this site's pages do")
+        check_content_coding(self.request, "the form")  # its coded bytes were read as the form, 'not UTF-8'
         # read here, no further than the limit: a body in chunks has no Content-Length to check first
         declared = self.request.content_length or 0
         if declared > FORM_LIMIT or len(raw := self.request.stream.read(FORM_LIMIT + 1)) > FORM_LIMIT:
