@@ -193,6 +193,12 @@ class LeftOut:
         return self.named + (more if self.more else [])
 
 
+# JSON leaves U+2028 and U+2029 raw (it need not escape them), and a description holds them as a page wrote them; but a
+# reader splitting lines as Python's str.splitlines does (or JavaScript before ES2019) broke the record there. Escaped,
+# a record is one line however it is read, and reads back as the same text.
+LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def left_out_line(fmt: str, left_out: LeftOut) -> str:
     """The last line of a streamed export (the API's) that left programs out as damaged, naming them (at most
     MAX_NAMED_LEFT_OUT, the rest counted): its headers went out before the index was read past its first page, so it
@@ -200,7 +206,7 @@ def left_out_line(fmt: str, left_out: LeftOut) -> str:
     JSON Lines: an object with the API's `errors`; CSV: one cell. Either is no program: `amx import programs` reads
     past it (is_left_out_line), saying so."""
     if fmt == "jsonl":
-        return json.dumps({"errors": left_out.errors()}, ensure_ascii=False) + "\n"
+        return json.dumps({"errors": left_out.errors()}, ensure_ascii=False).translate(LINE_SEPARATORS) + "\n"
     buffer = io.StringIO()
     said = "; ".join(bad["error"] for bad in left_out.errors())
     csv.writer(buffer, lineterminator="\n").writerow([f"{LEFT_OUT}{left_out.count} program(s) left out, damaged: "
@@ -217,7 +223,7 @@ def is_left_out_line(data: dict) -> bool:
 def jsonl_chunks(items: Iterable) -> Iterator[str]:
     lines = []
     for program in items:
-        lines.append(program.model_dump_json())
+        lines.append(program.model_dump_json().translate(LINE_SEPARATORS))
         if len(lines) == 200:
             yield "\n".join(lines) + "\n"
             lines = []

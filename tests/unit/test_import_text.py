@@ -3,6 +3,8 @@ and C1 controls, DEL and the bidi embeddings, overrides and isolates (tabs and l
 is text from outside as a scraped page is; it was stored as written, so an imported 'Cafe\u0301' stood apart from
 a scraped 'Caf\u00e9' and a name could be shown reversed."""
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -61,3 +63,19 @@ def test_a_program_exported_keyed_as_older_code_keyed_it_is_imported_under_its_k
     rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
     assert rt.index.get(PROGRAMS_INDEX.name, exported.id) is None
     assert from_document(rt.index.get(PROGRAMS_INDEX.name, program.id)).merchant_key == program.merchant_key
+
+
+def test_a_jsonl_export_keeps_each_program_on_one_line_however_lines_are_split(tmp_path, monkeypatch):
+    """A description holds U+2028/U+2029 as its page wrote them, and JSON need not escape them: the export wrote them
+    raw, so a reader splitting lines as Python's str.splitlines (or JavaScript before ES2019) broke the record in
+    two. Escaped, every line is a record, and the import reads the same text back."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+    program = make_program(CLEAN, "https://cafe.example.com", description="one\u2028two\u2029three")
+    exported = "".join(jsonl_chunks([program]))
+    assert [json.loads(line)["description"] for line in exported.splitlines()] == ["one\u2028two\u2029three"]
+    path = tmp_path / "programs.jsonl"
+    path.write_text(exported)
+    result = CliRunner().invoke(app, ["import", "programs", str(path)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
+    assert from_document(rt.index.get(PROGRAMS_INDEX.name, program.id)).description == "one\u2028two\u2029three"
