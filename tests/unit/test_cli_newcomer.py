@@ -798,7 +798,7 @@ def test_rules_and_tokens_lists_fit_a_narrow_terminal_never_cutting_an_id_or_a_c
         assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80, result.output
         row = cells_by_row(result.output)[key]
         assert all(row[column] == text for column, text in whole.items()), result.output
-    assert len(row["expires"]) == 19, result.output  # 2027-03-05T03:34:12
+    assert len(row["expires (UTC)"]) == 19, result.output  # 2027-03-05 03:34:12
 
 
 def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_path, monkeypatch):
