@@ -1082,7 +1082,8 @@ def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
 
 def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_path, monkeypatch):
     """`amx replay` of an Awin connection said "aw is a awin API connection", and a scrape that made one program
-    "indexed: 1 new programs … 1 changes"."""
+    "indexed: 1 new programs … 1 changes". Of a disabled one it said to run `amx scrape`, which refuses it: it says to
+    enable it first."""
     from affiliate_matrix.cli.common import print_indexed
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.pipeline import IndexReport
@@ -1092,7 +1093,8 @@ def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_p
                                     "connections/aw", "--disabled"]).exit_code == 0  # no key added: taken disabled
     result = CliRunner().invoke(app, ["replay", "aw"])
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
-    assert str(result.exception).startswith("aw is an API connection (source awin): an API keeps no pages to replay")
+    assert str(result.exception) == ("aw is an API connection (source awin): an API keeps no pages to replay; amx "
+                                     "connections edit aw --enabled, then amx scrape aw syncs it again")  # (disabled)
     monkeypatch.setenv("COLUMNS", "200")
     printed = CliRunner().invoke(typer_of(lambda: print_indexed([IndexReport("b", 1, created=1, deltas=[object()]),
                                                                   IndexReport("b", 2, created=2)])))
