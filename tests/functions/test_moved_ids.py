@@ -338,7 +338,7 @@ def test_the_cli_shows_a_program_and_a_campaigns_program_named_by_an_old_id(rt):
     assert shown.exit_code == 0, shown.output
     assert f"moved to {now.id}" in shown.output and "कोमल रसोई" in shown.output
     added = runner.invoke(app, ["budget", "campaigns", "add", "social-hi", "--name", "Social", "--channel", "social",
-                                "--program", before.id])
+                                "--currency", "USD", "--program", before.id])
     assert added.exit_code == 0, added.output
     campaign = runner.invoke(app, ["budget", "campaigns", "show", "social-hi"], env={"COLUMNS": "200"})
     assert campaign.exit_code == 0, campaign.output

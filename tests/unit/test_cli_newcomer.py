@@ -337,7 +337,8 @@ def test_budget_pacing_of_a_day_with_no_allocation_says_so(tmp_path):
     import os
 
     env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
-    made = amx(tmp_path, "budget", "campaigns", "add", "s1", "--name", "Search", "--channel", "search", env=env)
+    made = amx(tmp_path, "budget", "campaigns", "add", "s1", "--name", "Search", "--channel", "search",
+               "--currency", "USD", env=env)
     assert made.returncode == 0, made.stderr
     result = amx(tmp_path, "budget", "pacing", "--day", "2026-11-09", env=env)
     assert "on pace" not in result.stdout
@@ -427,8 +428,8 @@ def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
     import os
 
     env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
-    result = amx(tmp_path, "budget", "campaigns", "add", "s3", "--name", "x", "--channel", "search", "--min", "300",
-                 "--max", "5", env=env)
+    result = amx(tmp_path, "budget", "campaigns", "add", "s3", "--name", "x", "--channel", "search",
+                 "--currency", "USD", "--min", "300", "--max", "5", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == "error: --min 300 is above --max 5", result.stderr  # the options typed
 
@@ -556,8 +557,8 @@ def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
 
     env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
     for command, said in ((["connections", "add", "c", "--source", "affiliateprograms"], "connection 'c' exists"),
-                          (["budget", "campaigns", "add", "s1", "--name", "S", "--channel", "search"],
-                           "campaign 's1' exists")):
+                          (["budget", "campaigns", "add", "s1", "--name", "S", "--channel", "search",
+                            "--currency", "USD"], "campaign 's1' exists")):
         assert amx(tmp_path, *command, env=env).returncode == 0
         again = amx(tmp_path, *command, env=env)
         assert again.returncode == 2 and said in again.stderr and ".json" not in again.stderr, again.stderr
@@ -1183,6 +1184,7 @@ def test_a_campaign_id_is_described_and_refused_in_words_not_as_a_pattern(tmp_pa
     assert helped.exit_code == 0 and " : " not in described, described
     for bad in ("a:b", "_a", "a" * 101):
         refused = amx(tmp_path, "budget", "campaigns", "add", bad, "--name", "N", "--channel", "search",
+                      "--currency", "USD",
                       env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
         said = " ".join(refused.stderr.split())
         assert refused.returncode == 2 and f"{bad[:20]}" in said and "letters, digits" in said, said
@@ -1251,8 +1253,9 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
 def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
     """`amx budget campaigns add x --max -5` said "invalid max_budget: …", a field of the API's, not the --max typed."""
     env = {"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
-    for options, said in ((["--max", "-5"], "--max"), (["--min", "1.005"], "--min"),
-                          (["--min", "300", "--max", "100"], "--min 300 is above --max 100"),
+    usd = ["--currency", "USD"]
+    for options, said in (([*usd, "--max", "-5"], "--max"), ([*usd, "--min", "1.005"], "--min"),
+                          ([*usd, "--min", "300", "--max", "100"], "--min 300 is above --max 100"),
                           (["--currency", "JPY", "--max", "100.50"], "--max: JPY has no minor unit")):
         refused = amx(tmp_path, "budget", "campaigns", "add", "c1", "--name", "N", "--channel", "search", *options,
                       env=env)
@@ -1494,8 +1497,8 @@ def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(t
     (["tokens", "list"], "no tokens (amx tokens create mints one)"),
     (["connections", "list"], "no connections (amx connections add ID --source SOURCE adds one; amx scrape SOURCE "
                               "makes one of a directory's defaults)"),
-    (["budget", "campaigns", "list"], "no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL adds "
-                                      "one)"),
+    (["budget", "campaigns", "list"], "no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL "
+                                      "--currency CODE adds one)"),
 ])
 def test_an_empty_list_says_so_and_what_adds_one(tmp_path, monkeypatch, command, said):
     """`amx rules list`, `tokens list`, `connections list` and `budget campaigns list` on a fresh data dir printed a

@@ -52,7 +52,7 @@ def test_campaigns_list_fits_and_shows_a_name_as_written(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     runner = CliRunner()
     added = runner.invoke(app, ["budget", "campaigns", "add", "spring-search-2027", "--name", "Spring [bold]sale[/]",
-                                "--channel", "search", "--min", "10.00", "--max", "250.00"])
+                                "--channel", "search", "--currency", "USD", "--min", "10.00", "--max", "250.00"])
     assert added.exit_code == 0, added.output
     wide = runner.invoke(app, ["budget", "campaigns", "list"], env={"COLUMNS": "200"})
     assert wide.exit_code == 0, wide.output

@@ -829,7 +829,8 @@ def rollback_left(index: "SearchIndex", name: str) -> str | None:
     start, version = begun
     if rollback_can_finish(index.status(name), version):
         return f"rollback v{start} → v{version} not finished: amx index rollback {name} finishes it"
-    return f"rollback v{start} → v{version} stuck (v{version} deleted): amx index rollback {name} --abandon gives it up"
+    return (f"rollback v{start} → v{version} stuck (v{version} deleted): amx index rollback {name} --abandon gives it "
+            "up")
 
 
 def end_rollback(index: "SearchIndex", name: str) -> None:
