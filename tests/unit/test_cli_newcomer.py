@@ -899,6 +899,24 @@ def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch
     assert list(cells_by_row(result.output)) == ["affiliateprograms", "awin", "all"], result.output
 
 
+def test_a_failure_a_command_lists_is_not_printed_again_as_its_log_line(tmp_path, monkeypatch):
+    """`amx keys revoke` said which connections it made unhealthy, then printed the same as a `key.revoked` log line
+    on stderr (`amx scrape` each failed page, `keys rotate` its failure, `discover` a provider's): a command's console
+    shows each once. Asked for (AMX_LOG_LEVEL), the logs are written whole, for whatever collects them."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AMX_LOG_LEVEL", raising=False)
+    runner = CliRunner()
+    for path, asked in (("connections/one", None), ("connections/two", "warning")):
+        added = runner.invoke(app, ["keys", "add", path, "--rotation", "manual", "--field", "api_token"],
+                              input="sk_test_0123456789abc\n")
+        assert added.exit_code == 0, added.output
+        if asked:
+            monkeypatch.setenv("AMX_LOG_LEVEL", asked)
+        revoked = runner.invoke(app, ["keys", "revoke", path])
+        assert revoked.exit_code == 0 and f"{path}: revoked; unhealthy now: no connection" in revoked.stdout
+        assert ("key.revoked" in revoked.stderr) == bool(asked), revoked.stderr
+
+
 def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
     """`amx keys status` with no key registered (after the demo too: its recorded credentials are no keys) printed an
     empty table's headers, nothing saying why it was empty or how to register one."""
