@@ -531,13 +531,15 @@ def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given
             rt.index.rollback(PROGRAMS_INDEX.name)
     runner = CliRunner()
 
-    def to_do() -> str:  # `amx index status`'s programs row, its "to do" (a newcomer's first look at what is left)
-        shown = runner.invoke(app, ["index", "status"], env={"COLUMNS": "300"})
+    def to_do() -> tuple[str, str]:  # `amx index status`'s programs row, its "to do", and the words below the table
+        shown = runner.invoke(app, ["index", "status"], env={"COLUMNS": "80"})
         assert shown.exit_code == 0, shown.output
         [row] = [line for line in shown.output.splitlines() if line.startswith("│ programs ")]
-        return row.split("│")[-2].strip()
+        below = " ".join(shown.output.split("┘")[-1].split())
+        return row.split("│")[-2].strip(), below[below.find("programs: "):] if "programs: " in below else ""
 
-    assert to_do() == "rollback v19 → v15 not finished: amx index rollback programs finishes it"
+    assert to_do() == ("amx index rollback programs", "programs: the rollback from v19 to v15 is running or stopped "
+                                                      "part-way: run again, the command finishes it")
     early = runner.invoke(app, ["index", "rollback", "programs", "--abandon"])
     assert isinstance(early.exception, InvalidInput), early.output
     assert "the rollback of 'programs' from v19 to v15 can still finish" in str(early.exception)
@@ -551,14 +553,16 @@ def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given
         assert "run `amx index rollback programs --abandon` to give it up (the index stays at v19)" in said
         assert (rt.index.status(PROGRAMS_INDEX.name).current, rt.index.status(PROGRAMS_INDEX.name).versions) == (19, [19])
 
-    assert to_do() == "rollback v19 → v15 stuck (v15 deleted): amx index rollback programs --abandon gives it up"
+    assert to_do() == ("amx index rollback programs --abandon", "programs: the rollback from v19 to v15 cannot finish "
+                                                                "(v15 was deleted): the command gives it up, the index "
+                                                                "staying at v19")
     given_up = runner.invoke(app, ["index", "rollback", "programs", "--abandon"])
     assert given_up.exit_code == 0, given_up.output
     assert "programs: gave up the rollback from v19 to v15 (v15 was deleted); still at v19" in given_up.output
     assert seen(rt, *ids) == migrated  # (programs@rollback gone, the records a first attempt put back ended again)
     deploy = runner.invoke(app, ["index", "migrate", "programs"])
     assert deploy.exit_code == 0 and "nothing to migrate" in deploy.output, deploy.output
-    assert to_do() == ""
+    assert to_do() == ("", "")
     assert "no rollback under way to give up" in runner.invoke(app, ["index", "rollback", "programs", "--abandon"]).output
 
 

@@ -821,16 +821,18 @@ def rollback_can_finish(status: IndexStatus, version: int) -> bool:
     return status.current == version or version in status.versions
 
 
-def rollback_left(index: "SearchIndex", name: str) -> str | None:
-    """A rollback of `name` begun and not finished (running, or stopped part-way), in words with the command that
-    finishes it, or gives it up when it cannot finish; None when there is none (`amx index status`)."""
+def rollback_left(index: "SearchIndex", name: str) -> tuple[str, str] | None:
+    """A rollback of `name` begun and not finished (running, or stopped part-way): the command that finishes it, or
+    gives it up when it cannot finish, and what it is in words; None when there is none (`amx index status`)."""
     if (begun := rollback_begun(index, name)) is None:
         return None
     start, version = begun
     if rollback_can_finish(index.status(name), version):
-        return f"rollback v{start} → v{version} not finished: amx index rollback {name} finishes it"
-    return (f"rollback v{start} → v{version} stuck (v{version} deleted): amx index rollback {name} --abandon gives it "
-            "up")
+        return (f"amx index rollback {name}", f"the rollback from v{start} to v{version} is running or stopped "
+                                              "part-way: run again, the command finishes it")
+    return (f"amx index rollback {name} --abandon", f"the rollback from v{start} to v{version} cannot finish "
+                                                    f"(v{version} was deleted): the command gives it up, the index "
+                                                    f"staying at v{start}")
 
 
 def end_rollback(index: "SearchIndex", name: str) -> None:
