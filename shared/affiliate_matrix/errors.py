@@ -23,6 +23,16 @@ class ConfigError(AmxError):
         super().__init__(f"{setting}: {problem}")
 
 
+class SettingMissing(ConfigError):
+    """A setting the server needs for what was asked, with no default, not set: the operator's to set, not the
+    caller's fault (a 503, as any ConfigError), its answer naming the variable (a name, no value)."""
+
+    shown = True
+
+    def __init__(self, setting: str, problem: str):
+        super().__init__(setting, f"not set: {problem}")
+
+
 def without_credentials(text: str, url: str) -> str:
     """`text` (an address, an error naming it) without the user:password@ that `url` may carry: a backend's
     setting may hold them, and a start's error line or a log line must not."""

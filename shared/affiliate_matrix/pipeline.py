@@ -76,8 +76,10 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     bind_source(source.name)
     if isinstance(source, ApiSource):
         if replay:  # a sync keeps the API's answers raw but parses none of them again: only a new sync reads it
+            # (a disabled one is synced by no one until enabled: amx scrape alone would be refused in turn)
+            enable = "" if connection.enabled else f"amx connections edit {connection.id} --enabled, then "
             raise InvalidInput(f"{connection.id} is an API connection (source {source.name}): an API keeps no pages to "
-                               f"replay; amx scrape {connection.id} syncs it again")
+                               f"replay; {enable}amx scrape {connection.id} syncs it again")
         credentials = credentials_for(rt, connection, source)
         items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch,
                      time_limit_s=rt.settings.crawl_time_limit_s)

@@ -254,6 +254,7 @@ def test_a_lease_left_by_a_migration_that_died_is_cleared_by_unlock(request, tmp
     assert index.unlock("things") is None
     assert index.bulk_upsert("things", docs()[3:4], refresh=True).errors == []  # writes go on
     assert beside(index).migrate(V2) == 4
+    died.gen.close()  # (while the node is up: its delete finds no lease, as unlock cleared it)
 
 
 def test_a_migration_keeps_text_searchable_in_its_folded_form(index):

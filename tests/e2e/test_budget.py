@@ -16,7 +16,7 @@ from affiliate_matrix.budget.campaigns import (Campaign, history, import_csv, me
 from affiliate_matrix.budget.report import FRAME_COLOUR, report
 from affiliate_matrix.budget.run import check_pacing, load_run, run_allocation
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import BackendUnavailable, ImportIncomplete, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, ImportIncomplete, InvalidInput
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
@@ -335,10 +335,20 @@ def test_a_run_whose_campaigns_ask_more_than_the_total_is_refused_naming_it(rt, 
 
 
 def test_the_run_refuses_without_a_total_and_is_stored_once_per_day(rt, tmp_path):
+    """A missing AMX_BUDGET_DAILY_TOTAL was answered over HTTP as a 400, the caller's fault, though it is the server's
+    setting: it is a 503 naming the variable, as the product answers other settings missing."""
+    from affiliate_matrix.auth import create_token
+
     import_csv(rt, csv_for(10).encode())
-    with pytest.raises(InvalidInput, match="AMX_BUDGET_DAILY_TOTAL is not set") as refused:
+    with pytest.raises(ConfigError, match="AMX_BUDGET_DAILY_TOTAL: not set") as refused:
         run_allocation(Runtime("test", Settings(data_dir=tmp_path)), date(2026, 10, 11))
     assert "USD=500.00,EUR=300.00" in str(refused.value)  # how to set it, for whoever meets it first
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    reply = budget_app().post("/allocations", headers=admin, json={"day": "2026-10-11"})  # (the process's settings)
+    assert (reply.status_code, reply.json["error"]["code"]) == (503, "unavailable"), reply.text
+    assert reply.json["error"]["message"].startswith("AMX_BUDGET_DAILY_TOTAL: not set: the run does not know what "
+                                                     "to share out"), reply.text
+    assert "Retry-After" not in reply.headers  # only setting it cures it
     first = run_allocation(rt, date(2026, 10, 11))
     again = run_allocation(rt, date(2026, 10, 11))
     assert again == first

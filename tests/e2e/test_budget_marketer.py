@@ -203,7 +203,8 @@ def test_campaigns_past_the_limit_are_refused_naming_it(rt, monkeypatch):
     refused = api.post("/campaigns", headers=headers, json={**body, "id": "fourth"})
     assert refused.status_code == 409, refused.json
     assert "3 campaigns are stored, the limit (AMX_BUDGET_MAX_CAMPAIGNS=3)" in refused.json["error"]["message"]
-    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "fourth", "--name", "x", "--channel", "search"])
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "fourth", "--name", "x", "--channel", "search",
+                                     "--currency", "USD"])
     assert added.exit_code != 0 and "AMX_BUDGET_MAX_CAMPAIGNS=3" in str(added.exception), added.output
     assert api.get("/campaigns/fourth", headers=headers).status_code == 404
     read = api.get("/campaigns/third", headers=headers)

@@ -240,7 +240,7 @@ def test_amx_budget_campaigns_delete_takes_a_damaged_campaign_and_its_days(tmp_p
     """A damaged campaign was named with "delete it and create it again", and its damaged days with a delete too, but
     no command deleted a campaign: only the API could."""
     for campaign_id in ("c1", "c2"):
-        assert amx("budget", "campaigns", "add", campaign_id, "--name", "n", "--channel", "email",
+        assert amx("budget", "campaigns", "add", campaign_id, "--name", "n", "--channel", "email", "--currency", "USD",
                    data_dir=tmp_path).returncode == 0
     days = tmp_path / "objects" / "budget" / "metrics" / "c1.json"
     days.parent.mkdir(parents=True, exist_ok=True)
@@ -252,7 +252,8 @@ def test_amx_budget_campaigns_delete_takes_a_damaged_campaign_and_its_days(tmp_p
     assert not campaign.exists() and not days.exists()
     again = amx("budget", "campaigns", "delete", "c1", data_dir=tmp_path)
     assert again.returncode == 2 and "there is no campaign 'c1'" in again.stderr, again.stderr
-    added = amx("budget", "campaigns", "add", "c1", "--name", "n", "--channel", "email", data_dir=tmp_path)
+    added = amx("budget", "campaigns", "add", "c1", "--name", "n", "--channel", "email",
+                "--currency", "USD", data_dir=tmp_path)
     assert added.returncode == 0, added.stderr
     listed = amx("budget", "campaigns", "list", data_dir=tmp_path).stdout
     assert "unreadable" not in listed and "c1" in listed and "c2" in listed, listed

@@ -338,7 +338,7 @@ def test_the_cli_shows_a_program_and_a_campaigns_program_named_by_an_old_id(rt):
     assert shown.exit_code == 0, shown.output
     assert f"moved to {now.id}" in shown.output and "कोमल रसोई" in shown.output
     added = runner.invoke(app, ["budget", "campaigns", "add", "social-hi", "--name", "Social", "--channel", "social",
-                                "--program", before.id])
+                                "--currency", "USD", "--program", before.id])
     assert added.exit_code == 0, added.output
     campaign = runner.invoke(app, ["budget", "campaigns", "show", "social-hi"], env={"COLUMNS": "200"})
     assert campaign.exit_code == 0, campaign.output
@@ -513,7 +513,8 @@ def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given
     every `amx index migrate` (each deploy) failed at the swap until its record was deleted by hand, and on the
     embedded index pointed the alias at the missing version. Now the rollback and the migration refuse before any
     step, naming what is wrong and `amx index rollback programs --abandon`, which gives it up (refused while it can
-    still finish): the index stays at v19, every record as the migration left them, and deploys go on."""
+    still finish): the index stays at v19, every record as the migration left them, and deploys go on. `amx index
+    status` showed neither the rollback left unfinished nor, once stuck, the command that gives it up: it shows both."""
     from typer.testing import CliRunner
 
     from affiliate_matrix.cli import app
@@ -529,6 +530,16 @@ def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given
         with pytest.raises(RuntimeError, match="stopped"):
             rt.index.rollback(PROGRAMS_INDEX.name)
     runner = CliRunner()
+
+    def to_do() -> tuple[str, str]:  # `amx index status`'s programs row, its "to do", and the words below the table
+        shown = runner.invoke(app, ["index", "status"], env={"COLUMNS": "80"})
+        assert shown.exit_code == 0, shown.output
+        [row] = [line for line in shown.output.splitlines() if line.startswith("│ programs ")]
+        below = " ".join(shown.output.split("┘")[-1].split())
+        return row.split("│")[-2].strip(), below[below.find("programs: "):] if "programs: " in below else ""
+
+    assert to_do() == ("amx index rollback programs", "programs: the rollback from v19 to v15 is running or stopped "
+                                                      "part-way: run again, the command finishes it")
     early = runner.invoke(app, ["index", "rollback", "programs", "--abandon"])
     assert isinstance(early.exception, InvalidInput), early.output
     assert "the rollback of 'programs' from v19 to v15 can still finish" in str(early.exception)
@@ -542,12 +553,16 @@ def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given
         assert "run `amx index rollback programs --abandon` to give it up (the index stays at v19)" in said
         assert (rt.index.status(PROGRAMS_INDEX.name).current, rt.index.status(PROGRAMS_INDEX.name).versions) == (19, [19])
 
+    assert to_do() == ("amx index rollback programs --abandon", "programs: the rollback from v19 to v15 cannot finish "
+                                                                "(v15 was deleted): the command gives it up, the index "
+                                                                "staying at v19")
     given_up = runner.invoke(app, ["index", "rollback", "programs", "--abandon"])
     assert given_up.exit_code == 0, given_up.output
     assert "programs: gave up the rollback from v19 to v15 (v15 was deleted); still at v19" in given_up.output
     assert seen(rt, *ids) == migrated  # (programs@rollback gone, the records a first attempt put back ended again)
     deploy = runner.invoke(app, ["index", "migrate", "programs"])
     assert deploy.exit_code == 0 and "nothing to migrate" in deploy.output, deploy.output
+    assert to_do() == ("", "")
     assert "no rollback under way to give up" in runner.invoke(app, ["index", "rollback", "programs", "--abandon"]).output
 
 

@@ -121,18 +121,18 @@ def test_a_campaign_added_naming_a_program_not_indexed_is_refused_naming_it(rt):
     """`--program p_nope` was stored as it was typed: the campaign promoted a program that does not exist."""
     indexed(rt, KNOWN)
     added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
-                                     "--program", KNOWN, "--program", "p_nope"])
+                                     "--currency", "USD", "--program", KNOWN, "--program", "p_nope"])
     assert isinstance(added.exception, InvalidInput)
     assert str(added.exception) == "--program: program 'p_nope' is not in the index (`amx search` finds a program's id)"
     assert rt.store.head("budget/campaigns/s2.json") is None
     added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
-                                     "--program", KNOWN])
+                                     "--currency", "USD", "--program", KNOWN])
     assert added.exit_code == 0, added.output
 
 
 def test_a_program_named_before_any_is_indexed_is_unknown(rt):
     added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
-                                     "--program", KNOWN])
+                                     "--currency", "USD", "--program", KNOWN])
     assert isinstance(added.exception, InvalidInput) and repr(KNOWN) in str(added.exception)
 
 
@@ -149,6 +149,18 @@ def test_a_campaign_posted_or_put_naming_a_program_not_indexed_is_refused_naming
     reply = client.put("/campaigns/s2", json={**body, "program_ids": [KNOWN, "p_other"]},
                        headers={**admin(rt), "If-Match": created.headers["ETag"]})
     assert reply.status_code == 400 and "'p_other'" in reply.json["error"]["message"]
+
+
+def test_a_campaign_without_its_currency_is_refused_naming_it_by_the_api_and_the_cli_alike(rt):
+    """`POST /campaigns` required `currency` while `amx budget campaigns add` took USD when none was given: a euro
+    campaign added without it was allocated from the dollar total. Both refuse it, naming the field."""
+    reply = function_client("budget").post("/campaigns", json={"id": "s2", "name": "S", "channel": "search"},
+                                           headers=admin(rt))
+    assert reply.status_code == 400 and reply.json["error"]["message"].startswith("currency"), reply.json
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search"],
+                               env={"COLUMNS": "200"})
+    assert added.exit_code == 2 and "Missing option '--currency'" in added.output, added.output
+    assert not [c for c in CliRunner().invoke(cli, ["budget", "campaigns", "list"]).output.splitlines() if "s2" in c]
 
 
 def test_a_program_named_before_keeps_its_campaign_editable_once_it_left_the_index(rt):
@@ -176,7 +188,7 @@ def test_programs_are_taken_unchecked_and_logged_when_the_index_does_not_answer(
 
     monkeypatch.setattr(SqliteSearchIndex, "get_many", down)
     added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
-                                     "--program", "p_nope"])
+                                     "--currency", "USD", "--program", "p_nope"])
     assert added.exit_code == 0, added.output
     client = function_client("budget")  # started (its logging set up) before the logs are captured
     with capture_logs() as logs:

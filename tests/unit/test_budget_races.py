@@ -68,7 +68,8 @@ def added(rt, how: str, name: str) -> tuple[bool, str | None]:
             "id": name, "name": name, "channel": "search", "currency": "USD"}, headers={
             "Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"})
         return reply.status_code == 201, (reply.json.get("error") or {}).get("message")
-    run = CliRunner().invoke(cli, ["budget", "campaigns", "add", name, "--name", name, "--channel", "search"])
+    run = CliRunner().invoke(cli, ["budget", "campaigns", "add", name, "--name", name, "--channel", "search",
+                                   "--currency", "USD"])
     return run.exit_code == 0, None if run.exception is None else str(run.exception)
 
 

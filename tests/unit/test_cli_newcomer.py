@@ -337,7 +337,8 @@ def test_budget_pacing_of_a_day_with_no_allocation_says_so(tmp_path):
     import os
 
     env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
-    made = amx(tmp_path, "budget", "campaigns", "add", "s1", "--name", "Search", "--channel", "search", env=env)
+    made = amx(tmp_path, "budget", "campaigns", "add", "s1", "--name", "Search", "--channel", "search",
+               "--currency", "USD", env=env)
     assert made.returncode == 0, made.stderr
     result = amx(tmp_path, "budget", "pacing", "--day", "2026-11-09", env=env)
     assert "on pace" not in result.stdout
@@ -427,8 +428,8 @@ def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
     import os
 
     env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
-    result = amx(tmp_path, "budget", "campaigns", "add", "s3", "--name", "x", "--channel", "search", "--min", "300",
-                 "--max", "5", env=env)
+    result = amx(tmp_path, "budget", "campaigns", "add", "s3", "--name", "x", "--channel", "search",
+                 "--currency", "USD", "--min", "300", "--max", "5", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == "error: --min 300 is above --max 5", result.stderr  # the options typed
 
@@ -556,8 +557,8 @@ def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
 
     env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
     for command, said in ((["connections", "add", "c", "--source", "affiliateprograms"], "connection 'c' exists"),
-                          (["budget", "campaigns", "add", "s1", "--name", "S", "--channel", "search"],
-                           "campaign 's1' exists")):
+                          (["budget", "campaigns", "add", "s1", "--name", "S", "--channel", "search",
+                            "--currency", "USD"], "campaign 's1' exists")):
         assert amx(tmp_path, *command, env=env).returncode == 0
         again = amx(tmp_path, *command, env=env)
         assert again.returncode == 2 and said in again.stderr and ".json" not in again.stderr, again.stderr
@@ -798,7 +799,7 @@ def test_rules_and_tokens_lists_fit_a_narrow_terminal_never_cutting_an_id_or_a_c
         assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80, result.output
         row = cells_by_row(result.output)[key]
         assert all(row[column] == text for column, text in whole.items()), result.output
-    assert len(row["expires"]) == 19, result.output  # 2027-03-05T03:34:12
+    assert len(row["expires (UTC)"]) == 19, result.output  # 2027-03-05 03:34:12
 
 
 def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_path, monkeypatch):
@@ -896,6 +897,24 @@ def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch
     result = CliRunner().invoke(app, ["freshness"])
     assert result.exit_code == 0, (result.output, result.exception)
     assert list(cells_by_row(result.output)) == ["affiliateprograms", "awin", "all"], result.output
+
+
+def test_a_failure_a_command_lists_is_not_printed_again_as_its_log_line(tmp_path, monkeypatch):
+    """`amx keys revoke` said which connections it made unhealthy, then printed the same as a `key.revoked` log line
+    on stderr (`amx scrape` each failed page, `keys rotate` its failure, `discover` a provider's): a command's console
+    shows each once. Asked for (AMX_LOG_LEVEL), the logs are written whole, for whatever collects them."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AMX_LOG_LEVEL", raising=False)
+    runner = CliRunner()
+    for path, asked in (("connections/one", None), ("connections/two", "warning")):
+        added = runner.invoke(app, ["keys", "add", path, "--rotation", "manual", "--field", "api_token"],
+                              input="sk_test_0123456789abc\n")
+        assert added.exit_code == 0, added.output
+        if asked:
+            monkeypatch.setenv("AMX_LOG_LEVEL", asked)
+        revoked = runner.invoke(app, ["keys", "revoke", path])
+        assert revoked.exit_code == 0 and f"{path}: revoked; unhealthy now: no connection" in revoked.stdout
+        assert ("key.revoked" in revoked.stderr) == bool(asked), revoked.stderr
 
 
 def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
@@ -1082,7 +1101,8 @@ def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
 
 def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_path, monkeypatch):
     """`amx replay` of an Awin connection said "aw is a awin API connection", and a scrape that made one program
-    "indexed: 1 new programs … 1 changes"."""
+    "indexed: 1 new programs … 1 changes". Of a disabled one it said to run `amx scrape`, which refuses it: it says to
+    enable it first."""
     from affiliate_matrix.cli.common import print_indexed
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.pipeline import IndexReport
@@ -1092,7 +1112,8 @@ def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_p
                                     "connections/aw", "--disabled"]).exit_code == 0  # no key added: taken disabled
     result = CliRunner().invoke(app, ["replay", "aw"])
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
-    assert str(result.exception).startswith("aw is an API connection (source awin): an API keeps no pages to replay")
+    assert str(result.exception) == ("aw is an API connection (source awin): an API keeps no pages to replay; amx "
+                                     "connections edit aw --enabled, then amx scrape aw syncs it again")  # (disabled)
     monkeypatch.setenv("COLUMNS", "200")
     printed = CliRunner().invoke(typer_of(lambda: print_indexed([IndexReport("b", 1, created=1, deltas=[object()]),
                                                                   IndexReport("b", 2, created=2)])))
@@ -1181,6 +1202,7 @@ def test_a_campaign_id_is_described_and_refused_in_words_not_as_a_pattern(tmp_pa
     assert helped.exit_code == 0 and " : " not in described, described
     for bad in ("a:b", "_a", "a" * 101):
         refused = amx(tmp_path, "budget", "campaigns", "add", bad, "--name", "N", "--channel", "search",
+                      "--currency", "USD",
                       env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
         said = " ".join(refused.stderr.split())
         assert refused.returncode == 2 and f"{bad[:20]}" in said and "letters, digits" in said, said
@@ -1249,8 +1271,9 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
 def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
     """`amx budget campaigns add x --max -5` said "invalid max_budget: …", a field of the API's, not the --max typed."""
     env = {"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
-    for options, said in ((["--max", "-5"], "--max"), (["--min", "1.005"], "--min"),
-                          (["--min", "300", "--max", "100"], "--min 300 is above --max 100"),
+    usd = ["--currency", "USD"]
+    for options, said in (([*usd, "--max", "-5"], "--max"), ([*usd, "--min", "1.005"], "--min"),
+                          ([*usd, "--min", "300", "--max", "100"], "--min 300 is above --max 100"),
                           (["--currency", "JPY", "--max", "100.50"], "--max: JPY has no minor unit")):
         refused = amx(tmp_path, "budget", "campaigns", "add", "c1", "--name", "N", "--channel", "search", *options,
                       env=env)
@@ -1492,8 +1515,8 @@ def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(t
     (["tokens", "list"], "no tokens (amx tokens create mints one)"),
     (["connections", "list"], "no connections (amx connections add ID --source SOURCE adds one; amx scrape SOURCE "
                               "makes one of a directory's defaults)"),
-    (["budget", "campaigns", "list"], "no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL adds "
-                                      "one)"),
+    (["budget", "campaigns", "list"], "no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL "
+                                      "--currency CODE adds one)"),
 ])
 def test_an_empty_list_says_so_and_what_adds_one(tmp_path, monkeypatch, command, said):
     """`amx rules list`, `tokens list`, `connections list` and `budget campaigns list` on a fresh data dir printed a

@@ -52,7 +52,7 @@ def test_campaigns_list_fits_and_shows_a_name_as_written(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     runner = CliRunner()
     added = runner.invoke(app, ["budget", "campaigns", "add", "spring-search-2027", "--name", "Spring [bold]sale[/]",
-                                "--channel", "search", "--min", "10.00", "--max", "250.00"])
+                                "--channel", "search", "--currency", "USD", "--min", "10.00", "--max", "250.00"])
     assert added.exit_code == 0, added.output
     wide = runner.invoke(app, ["budget", "campaigns", "list"], env={"COLUMNS": "200"})
     assert wide.exit_code == 0, wide.output
@@ -96,3 +96,25 @@ def test_terms_extract_prints_each_field_in_words_with_its_sentence(tmp_path):
     assert "value_min" not in shown.output
     as_json = CliRunner().invoke(app, ["terms", "extract", str(source), "--json"])
     assert '"value_min": 30' in as_json.output  # --json unchanged
+
+
+def test_tokens_list_shows_its_times_in_utc_and_says_so(tmp_path, monkeypatch):
+    """`amx tokens list` showed its times with no zone, cut from the stored text (a token made at 12:00 in UTC+2 read
+    12:00), where every other view says UTC: they are shown in UTC, their columns saying so."""
+    from datetime import datetime, timedelta, timezone
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    made_at = datetime(2026, 12, 5, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    token_id = create_token(Runtime("test", Settings(data_dir=tmp_path)).secrets, "read", ttl=timedelta(days=30),
+                            now=made_at).split("_")[1]
+    listed = CliRunner().invoke(app, ["tokens", "list"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    header, *rows = [[cell.strip() for cell in line.split("│" if "│" in line else "┃")[1:-1]]
+                     for line in listed.output.splitlines() if "│" in line or "┃" in line]
+    row = dict(zip(header, next(row for row in rows if row[0] == token_id)))
+    assert {column: row[column] for column in ("created (UTC)", "expires (UTC)", "last used (UTC)")} == {
+        "created (UTC)": "2026-12-05 10:00:00", "expires (UTC)": "2027-01-04 10:00:00", "last used (UTC)": "never"}

@@ -21,7 +21,7 @@ from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX, mirror
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, CampaignHistory
 from affiliate_matrix.documents import load_document, parsed_document, rewritten, stored_json, together
-from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, SettingMissing
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.model_types import Document, Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -158,9 +158,8 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     settings = rt.settings
     totals = budget_totals(settings)
     if totals is None:
-        raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out (set it to"
-                           " the day's amount, 500.00 in AMX_BUDGET_CURRENCY, or one per currency, "
-                           "USD=500.00,EUR=300.00)")
+        raise SettingMissing("AMX_BUDGET_DAILY_TOTAL", "the run does not know what to share out (set it to the day's "
+                             "amount, 500.00 in AMX_BUDGET_CURRENCY, or one per currency, USD=500.00,EUR=300.00)")
     listed = list_campaigns(rt.store)
     if spent is not None:
         spent.listed = {c.id: c.currency for c in listed}

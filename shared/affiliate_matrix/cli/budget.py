@@ -186,7 +186,9 @@ def campaigns_add(
     campaign_id: Annotated[str, typer.Argument(help=CAMPAIGN_ID_WORDS[0].upper() + CAMPAIGN_ID_WORDS[1:] + ".")],
     name: Annotated[str, typer.Option(help="A human name.")],
     channel: Annotated[str, typer.Option(help="search, social, email, content, display, video, affiliate or other.")],
-    currency: Annotated[str, typer.Option(help="ISO-4217 code of its spend and revenue.")] = "USD",
+    # required, as POST /campaigns requires it: one guessed for the user (USD) had a euro campaign allocated from the
+    # dollar total
+    currency: Annotated[str, typer.Option(help="ISO-4217 code of its spend and revenue (USD, EUR, JPY...).")],
     program: Annotated[Optional[list[str]], typer.Option(help="A program id it promotes (repeatable).")] = None,
     min_budget: Annotated[Optional[str], typer.Option("--min", help="Daily minimum, e.g. 10.00")] = None,
     max_budget: Annotated[Optional[str], typer.Option("--max", help="Daily maximum, e.g. 250.00")] = None,
@@ -284,7 +286,8 @@ def campaigns_list():
                                        days, "yes" if c.active else "no")]
             for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
     if not rows and not damaged:  # a table of headers alone said nothing
-        console.print("no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL adds one)")
+        console.print("no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL --currency CODE adds "
+                      "one)")
         return
     console.print(fitted(console, f"{len(rows)} campaign{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("name", 1), ("channel", 2), ("currency", 0), ("min", 3), ("max", 3), ("days", 2),

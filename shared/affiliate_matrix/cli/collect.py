@@ -12,6 +12,8 @@ from affiliate_matrix.cli.common import (console, counted, fail_if_undelivered, 
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
+# Each page or response that failed is listed by the command (_exit_on_failures), not printed again as its log line
+PAGES_FAILED = ("scrape.page_failed",)
 
 
 @commands.command()
@@ -31,7 +33,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     from affiliate_matrix.sources import all_sources
     from affiliate_matrix.sync_requests import record_run, run_error
 
-    rt = open_runtime("scrape")
+    rt = open_runtime("scrape", listed=PAGES_FAILED)
     try:
         refuse_disabled(load_connection(rt.store, name)[0])  # as the API's sync does: a person's too
     except NotFoundError:
@@ -90,7 +92,7 @@ def replay(connection_id: Annotated[str, typer.Argument(help="A directory's conn
     """Parse a connection's stored raw pages again (after a parser fix) and index them: no refetching."""
     from affiliate_matrix.pipeline import scrape as run_scrape
 
-    rt = open_runtime("replay")
+    rt = open_runtime("replay", listed=PAGES_FAILED)
     indexed = index_here(rt)
     report = run_scrape(rt, connection_id, replay=True)
     console.print(f"replayed {counted(report.pages, 'stored page')}: {counted(report.records, 'record')}, "
@@ -151,7 +153,9 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
     from affiliate_matrix.discovery.run import discover
 
-    rt = open_runtime("discover")
+    # each provider's failure, its spent quota and the time limit are listed below
+    rt = open_runtime("discover", listed=("discover.provider_failed", "discover.quota_exhausted",
+                                          "discover.out_of_time"))
     index_here(rt)
     report = discover(rt, niches, language or ["en"])
     # report.queries counts the queries answered: "0 queries" beside "unanswered: 5 of 5" read as none asked

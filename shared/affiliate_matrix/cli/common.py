@@ -8,11 +8,17 @@ console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
 
-def open_runtime(function: str = "cli", **overrides):
+def open_runtime(function: str = "cli", *, listed: tuple[str, ...] = (), **overrides):
+    """The command's runtime. `listed`: the log events (warnings, errors) the command lists on its console itself,
+    not printed there a second time as log lines unless AMX_LOG_LEVEL asks for the logs."""
     from affiliate_matrix.config import load_settings
+    from affiliate_matrix.observability import shown_by_command
     from affiliate_matrix.runtime import Runtime
 
-    return Runtime(function, load_settings(**quiet_logs(overrides)))
+    rt = Runtime(function, load_settings(**quiet_logs(overrides)))
+    if not logs_asked():
+        shown_by_command(listed)
+    return rt
 
 
 def shown_path(path) -> str:
@@ -144,8 +150,13 @@ def open_limited(path: str, limit: int):
     return copy
 
 
-def quiet_logs(overrides: dict) -> dict:
-    """At a terminal, the command prints its own outcome: logs show warnings unless AMX_LOG_LEVEL says otherwise."""
+def logs_asked() -> bool:
+    """Whether the logs are asked for (AMX_LOG_LEVEL): then they are written whole, for whatever collects them."""
     import os
 
-    return overrides if "AMX_LOG_LEVEL" in os.environ else {"log_level": "warning", **overrides}
+    return "AMX_LOG_LEVEL" in os.environ
+
+
+def quiet_logs(overrides: dict) -> dict:
+    """At a terminal, the command prints its own outcome: logs show warnings unless AMX_LOG_LEVEL says otherwise."""
+    return overrides if logs_asked() else {"log_level": "warning", **overrides}

@@ -26,18 +26,28 @@ def _spec(name: str):
 
 @index_app.command("status")
 def index_status():
-    """Each index's live version, the versions kept, the version this code expects, and what to run when behind."""
+    """Each index's live version, the versions kept, the version this code expects, and what to run when behind or when
+    a rollback was left unfinished."""
     from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.search import rollback_left
 
     rt = open_runtime()
-    rows = []
+    rows, rollbacks = [], []
     for name, spec in _index_specs().items():
         rt.index.ensure_index(spec)
         status = rt.index.status(name)
-        todo = f"amx index migrate {name}" if status.current < spec.version else ""
+        # a rollback begun and not finished comes first: a migration finishes it before it migrates (or is refused
+        # while it cannot finish)
+        if (left := rollback_left(rt.index, name)) is not None:
+            todo, why = left
+            rollbacks.append(f"{name}: {why}")
+        else:
+            todo = f"amx index migrate {name}" if status.current < spec.version else ""
         rows.append([name, f"v{status.current}", ", ".join(f"v{v}" for v in status.versions), f"v{spec.version}", todo])
     console.print(fitted(console, "", [("index", 0), ("live", 0), ("kept", 2), ("code expects", 1), ("to do", 0)], rows,
                          whole=("index", "to do")))
+    for said in rollbacks:
+        console.print(said, highlight=False)
 
 
 @index_app.command("migrate")

@@ -221,7 +221,7 @@ def keys_rotate(path: Annotated[str, typer.Argument(help=KEY_PATH)],
     puts the old key back and exits 2. A manual key's new values (from the provider) are read as keys add reads them."""
     from affiliate_matrix.keys import load_record, rotate
 
-    rt = open_runtime("keys")
+    rt = open_runtime("keys", listed=("key.rotation_failed",))  # its error says what failed
     record, _ = load_record(rt, path)
     given = None
     if record.rotation == "manual" and not record.revoked_at:
@@ -237,5 +237,5 @@ def keys_revoke(path: Annotated[str, typer.Argument(help=KEY_PATH)]):
     """Destroy a compromised key's versions and mark every dependent connection unhealthy."""
     from affiliate_matrix.keys import revoke
 
-    flagged = revoke(open_runtime("keys"), path)
+    flagged = revoke(open_runtime("keys", listed=("key.revoked",)), path)  # said below, with its connections
     console.print(f"{path}: revoked; unhealthy now: {', '.join(flagged) or 'no connection'}")

@@ -33,14 +33,26 @@ def tokens_list():
     for token in list_tokens(open_runtime()):
         expired = token.expires_at != "?" and datetime.fromisoformat(token.expires_at) <= now
         status = "revoked" if token.revoked_at else "expired" if expired else "active"
-        rows.append([token.id, token.role, token.created_at[:19], token.expires_at[:19],
-                     (token.last_used_at or "never")[:16], status])
+        rows.append([token.id, token.role, _in_utc(token.created_at), _in_utc(token.expires_at),
+                     _in_utc(token.last_used_at)[:16] if token.last_used_at else "never", status])
     if not rows:  # a table of headers alone said nothing
         console.print("no tokens (amx tokens create mints one)")
         return
-    # the id (amx tokens revoke takes it) and the expiry whole, never cut to "2026-12-05T0…"
-    console.print(fitted(console, "", [("id", 0), ("role", 0), ("created", 2), ("expires", 0), ("last used", 1),
-                                       ("status", 0)], rows, whole=("id", "expires")))
+    # the id (amx tokens revoke takes it) and the expiry whole, never cut to "2026-12-05T0…"; times in UTC, said as
+    # every other view says it (they showed a time of no zone)
+    console.print(fitted(console, "", [("id", 0), ("role", 0), ("created (UTC)", 2), ("expires (UTC)", 0),
+                                       ("last used (UTC)", 1), ("status", 0)], rows,
+                         whole=("id", "expires (UTC)")))
+
+
+def _in_utc(when: str) -> str:
+    """A stored time (ISO 8601) as the list shows it, in UTC to the second; one unreadable ("?") as it is."""
+    from affiliate_matrix.search import utc_time
+
+    try:
+        return f"{utc_time(when):%Y-%m-%d %H:%M:%S}"
+    except ValueError:
+        return when[:19]
 
 
 @tokens_app.command("revoke")

@@ -37,10 +37,12 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
             # the columns named `whole`: Rich narrows the widest wrapping columns first, heedless of their words, and
             # would fold "affiliateprograms"
             shown_whole = columns[i][0] in whole or not any(" " in row[i] for row in rows)
-            # its header is not wrapped either, but Rich measures it wrapped ("days left" as 4): the measure below
-            # took a table too wide to fit for one that fits, and Rich cut every column to make it fit
+            # its header and cells are not wrapped either, but Rich measures them wrapped ("days left" as 4, a command
+            # as its longest word): the measure below took a table too wide to fit for one that fits, and Rich cut
+            # every column to make it fit, or one that does not fit for one that does, and Rich cropped the command
             table.add_column(columns[i][0], overflow="fold", no_wrap=shown_whole,
-                             min_width=cell_len(columns[i][0]) if shown_whole else None)
+                             min_width=max(cell_len(text) for text in (columns[i][0], *(row[i] for row in rows)))
+                             if shown_whole else None)
         for row in rows:
             table.add_row(*(row[i] for i in kept))
         droppable = [i for i in kept if columns[i][1] > 0]

@@ -135,14 +135,34 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+# The log events the command running lists on its console itself (shown_by_command): a failure it lists is not printed
+# a second time as a log line. None in a function, nor in a command whose log level is asked for (AMX_LOG_LEVEL: its
+# logs are collected, whole). A process runs one command; module state, as every thread of its run logs.
+_shown_by_command: frozenset[str] = frozenset()
+
+
+def shown_by_command(events) -> None:
+    """The log events this command lists on its console itself, from here on not logged (drop_shown)."""
+    global _shown_by_command
+    _shown_by_command = frozenset(events)
+
+
+def drop_shown(_, __, event_dict):
+    if event_dict.get("event") in _shown_by_command:
+        raise structlog.DropEvent
+    return event_dict
+
+
 def configure_logging(function: str, *, fmt: str = "console", level: str = "info") -> None:
     """Configure structlog for this process; `function` is on every line, whichever thread logs it."""
     global _function
     _function = function
+    shown_by_command(())  # (a command names them after its runtime is made)
     renderers = [structlog.processors.JSONRenderer()] if fmt == "json" else \
         [escape_controls, structlog.dev.ConsoleRenderer(colors=False)]
     structlog.configure(
         processors=[
+            drop_shown,
             *context_processors(),
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -815,6 +815,26 @@ def rollback_target(index: "SearchIndex", name: str) -> tuple[int, int]:
     return status.current, previous_version(status)
 
 
+def rollback_can_finish(status: IndexStatus, version: int) -> bool:
+    """Whether a rollback to `version` begun on the index `status` describes can finish: the version is kept (or live
+    already, its swap done); one deleted before its swap can only be given up (SearchIndex.abandon_rollback)."""
+    return status.current == version or version in status.versions
+
+
+def rollback_left(index: "SearchIndex", name: str) -> tuple[str, str] | None:
+    """A rollback of `name` begun and not finished (running, or stopped part-way): the command that finishes it, or
+    gives it up when it cannot finish, and what it is in words; None when there is none (`amx index status`)."""
+    if (begun := rollback_begun(index, name)) is None:
+        return None
+    start, version = begun
+    if rollback_can_finish(index.status(name), version):
+        return (f"amx index rollback {name}", f"the rollback from v{start} to v{version} is running or stopped "
+                                              "part-way: run again, the command finishes it")
+    return (f"amx index rollback {name} --abandon", f"the rollback from v{start} to v{version} cannot finish "
+                                                    f"(v{version} was deleted): the command gives it up, the index "
+                                                    f"staying at v{start}")
+
+
 def end_rollback(index: "SearchIndex", name: str) -> None:
     index.delete(MOVED_INDEX.name, f"{name}@rollback", refresh=True)
 
@@ -1150,7 +1170,7 @@ class SearchIndex(ABC):
             return None
         start, version = begun
         status = self.status(name)
-        if status.current != version and version not in status.versions:
+        if not rollback_can_finish(status, version):
             raise ConflictError(
                 f"the rollback of {name!r} from v{start} to v{version} cannot finish: v{version} was deleted since it "
                 f"began (the retention policy deletes a version 30 days after the alias left it), and {name!r} is "
@@ -1179,7 +1199,7 @@ class SearchIndex(ABC):
                 return None
             start, version = begun
             status = self.status(name)
-            if status.current == version or version in status.versions:
+            if rollback_can_finish(status, version):
                 raise InvalidInput(f"the rollback of {name!r} from v{start} to v{version} can still finish (v{version} "
                                    f"is kept): run `amx index rollback {name}` to finish it")
             end_moves(self, name, migration_moves(self, name, start), kept_for=start)
