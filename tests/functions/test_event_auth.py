@@ -288,6 +288,7 @@ def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_
     ({"time": "0999-01-01T00:00:00Z"}, "time 0999-01-01T00:00:00+00:00 is not between the years 1970 and 9000"),
     ({"subject": "s\x00"}, "event subject: holds U+0000"),
     ({"subject": "a\u2028b"}, "event subject: holds U+2028"),  # taken before controls19: a letter re-posted
+    ({"amxnote": {"an": "object"}}, "event attribute amxnote: an extension's value is a string"),
 ])
 def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_dir, unfit, refused):
     """A function answers 400 to an event that does not fit (its data, its attributes), so that the Broker parks it
@@ -337,6 +338,23 @@ def test_a_letter_re_posted_and_refused_now_stays_parked_by_amx_ups_broker_with_
     letter = json.loads(store.get(key).data)
     assert key.startswith(f"dead-letters/{route.name}/") and letter["event"] == event
     assert letter["reason"].startswith("HTTP 400: event subject: holds U+2028"), letter["reason"]
+
+
+def test_a_dead_letter_with_knatives_error_extensions_is_parked_under_its_type(data_dir):
+    """What Knative's dispatcher adds to a dead letter (filter_handler.go, the Kafka broker alike): the destination,
+    the status (an integer) and the base64 of at most 1,024 bytes of the answer, within an extension's bounds."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1},
+             "knativeerrordest": "http://triggers.amx.svc.cluster.local/", "knativeerrorcode": 500,
+             "knativeerrordata": base64.b64encode(b"\xff" * 1024).decode(),
+             "knativearrivaltime": "2026-11-22T06:00:01Z"}
+    route = next(route for route in plan().routes if route.subscriber == "triggers")
+    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
+        "triggers", service_account=route.sender))
+    assert app("triggers").post("/dead-letters", headers=headers, data=body).status_code == 204
+    [key] = rt.store.list("dead-letters/")
+    assert key.startswith(f"dead-letters/{PROGRAM_DELTA}/")
 
 
 def test_an_event_refused_for_a_key_given_twice_is_parked_as_a_dead_letter_with_why(data_dir):
