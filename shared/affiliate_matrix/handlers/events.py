@@ -143,18 +143,28 @@ def _done_before(rt, event: Event) -> bool:
     """Whether a done marker written before markers named their function (when every event type had one function to
     go to, so such a marker is the reader's own work) says the work is done: under the joined digest of a pair without
     '|', or of a pair with one read and checked to be this event's, or the length-prefixed digest of a pair with one."""
-    from affiliate_matrix.events import Event
     from affiliate_matrix.storage import read_json
 
-    joined = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
-    if "|" not in event.source and "|" not in event.id:
+    joined, *prefixed = _markers_before(event)
+    if not prefixed:
         return rt.store.head(joined) is not None
-    prefixed = "events/done/" + Event.make("marker", "x", {}, key=f"{len(event.source)}:{event.source}|{event.id}").id
-    if rt.store.head(prefixed) is not None:
+    if rt.store.head(prefixed[0]) is not None:
         return True
     written, _, _ = read_json(rt.store, joined, lambda written: isinstance(written, dict), "an event")
     # none, or damaged: not known to be this event's
     return written is not None and (written.get("source"), written.get("id")) == (event.source, event.id)
+
+
+def _markers_before(event: Event) -> tuple[str, ...]:
+    """Where a done marker (the event's JSON) was written before markers named their function: under the joined
+    digest of (source, id), and, for a pair holding a '|', then under the length-prefixed one."""
+    from affiliate_matrix.events import Event
+
+    joined = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+    if "|" not in event.source and "|" not in event.id:
+        return (joined,)
+    prefixed = Event.make("marker", "x", {}, key=f"{len(event.source)}:{event.source}|{event.id}").id
+    return joined, "events/done/" + prefixed
 
 
 def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
@@ -409,14 +419,31 @@ def _done_already(rt, plan, sender: str, cloud_event) -> bool:
         return False
     identity, body = Event.model_construct(source=source, id=event_id), digest(
         {"type": kind, "subject": about, "data": data})
-    for key in (claim_key(identity, rt.function), claim_key(identity, rt.function, body)):
+    records = _records(rt, (claim_key(identity, rt.function), claim_key(identity, rt.function, body)))
+    if not records:  # none of this function's: a done marker written before markers named it, read as receive does
+        records = [record for record in _records(rt, _markers_before(identity))
+                   if _of_event(record, source, event_id)]  # the joined digest of a pair with '|' may be another's
+    return any(_claimed_at(record) is None and _held_body(record) == body for record in records)
+
+
+def _records(rt, keys) -> list[bytes]:
+    """The records found under `keys`."""
+    found = []
+    for key in keys:
         try:
-            record = rt.store.get(key).data
+            found.append(rt.store.get(key).data)
         except NotFoundError:
-            continue
-        if _claimed_at(record) is None and _held_body(record) == body:
-            return True
-    return False
+            pass
+    return found
+
+
+def _of_event(record: bytes, source: str, event_id: str) -> bool:
+    """Whether a done marker written before markers named their function (the event's JSON) is of (source, id)."""
+    try:
+        written = json.loads(record)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(written, dict) and (written.get("source"), written.get("id")) == (source, event_id)
 
 
 def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
