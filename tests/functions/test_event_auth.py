@@ -288,6 +288,7 @@ def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_
     ({"time": "0999-01-01T00:00:00Z"}, "time 0999-01-01T00:00:00+00:00 is not between the years 1970 and 9000"),
     ({"subject": "s\x00"}, "event subject: holds U+0000"),
     ({"subject": "a\u2028b"}, "event subject: holds U+2028"),  # taken before controls19: a letter re-posted
+    ({"specversion": "0.3"}, "event specversion '0.3': only CloudEvents 1.0 events are taken"),
     ({"amxnote": {"an": "object"}}, "event attribute amxnote: an extension's value is a string"),
 ])
 def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_dir, unfit, refused):
@@ -355,6 +356,28 @@ def test_a_dead_letter_with_knatives_error_extensions_is_parked_under_its_type(d
     assert app("triggers").post("/dead-letters", headers=headers, data=body).status_code == 204
     [key] = rt.store.list("dead-letters/")
     assert key.startswith(f"dead-letters/{PROGRAM_DELTA}/")
+
+
+@pytest.mark.parametrize("extra,refused", [
+    ({"ce-id": "e-2"}, "the event gives ce-id but not ce-source"),
+    ({"ce-id": "e-2", "ce-source": "/index", "ce-specversion": "1.0", "ce-type": PROGRAM_DELTA,
+      "ce-time": "2026-11-22T06:00:00Z"}, "sent both in binary mode"),
+])
+def test_a_dead_letter_in_mixed_modes_is_parked_with_why(data_dir, extra, refused):
+    """A function refuses an event sent both ways (two readers read two events): the sink parks it as it came, with
+    why, as it must whatever Knative sends it (refused, the Broker would drop it)."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1}}
+    route = next(route for route in plan().routes if route.subscriber == "triggers")
+    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
+        "triggers", service_account=route.sender))
+    reply = app("triggers").post("/dead-letters", headers={**headers, **extra}, data=body)
+    assert reply.status_code == 204, reply.get_data(as_text=True)
+    [key] = rt.store.list("dead-letters/")
+    letter = json.loads(rt.store.get(key).data)
+    assert key.startswith("dead-letters/unfit/") and refused in letter["refused"]
+    assert letter["event"]["id"] == "e-1"  # the event the SDK reads, by the Content-Type: the body's
 
 
 def test_an_event_refused_for_a_key_given_twice_is_parked_as_a_dead_letter_with_why(data_dir):
