@@ -288,6 +288,8 @@ def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_
     ({"time": "0999-01-01T00:00:00Z"}, "time 0999-01-01T00:00:00+00:00 is not between the years 1970 and 9000"),
     ({"subject": "s\x00"}, "event subject: holds U+0000"),
     ({"subject": "a\u2028b"}, "event subject: holds U+2028"),  # taken before controls19: a letter re-posted
+    ({"specversion": "0.3"}, "event specversion '0.3': only CloudEvents 1.0 events are taken"),
+    ({"amxnote": {"an": "object"}}, "event attribute amxnote: an extension's value is a string"),
 ])
 def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_dir, unfit, refused):
     """A function answers 400 to an event that does not fit (its data, its attributes), so that the Broker parks it
@@ -337,6 +339,45 @@ def test_a_letter_re_posted_and_refused_now_stays_parked_by_amx_ups_broker_with_
     letter = json.loads(store.get(key).data)
     assert key.startswith(f"dead-letters/{route.name}/") and letter["event"] == event
     assert letter["reason"].startswith("HTTP 400: event subject: holds U+2028"), letter["reason"]
+
+
+def test_a_dead_letter_with_knatives_error_extensions_is_parked_under_its_type(data_dir):
+    """What Knative's dispatcher adds to a dead letter (filter_handler.go, the Kafka broker alike): the destination,
+    the status (an integer) and the base64 of at most 1,024 bytes of the answer, within an extension's bounds."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1},
+             "knativeerrordest": "http://triggers.amx.svc.cluster.local/", "knativeerrorcode": 500,
+             "knativeerrordata": base64.b64encode(b"\xff" * 1024).decode(),
+             "knativearrivaltime": "2026-11-22T06:00:01Z"}
+    route = next(route for route in plan().routes if route.subscriber == "triggers")
+    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
+        "triggers", service_account=route.sender))
+    assert app("triggers").post("/dead-letters", headers=headers, data=body).status_code == 204
+    [key] = rt.store.list("dead-letters/")
+    assert key.startswith(f"dead-letters/{PROGRAM_DELTA}/")
+
+
+@pytest.mark.parametrize("extra,refused", [
+    ({"ce-id": "e-2"}, "the event gives ce-id but not ce-source"),
+    ({"ce-id": "e-2", "ce-source": "/index", "ce-specversion": "1.0", "ce-type": PROGRAM_DELTA,
+      "ce-time": "2026-11-22T06:00:00Z"}, "sent both in binary mode"),
+])
+def test_a_dead_letter_in_mixed_modes_is_parked_with_why(data_dir, extra, refused):
+    """A function refuses an event sent both ways (two readers read two events): the sink parks it as it came, with
+    why, as it must whatever Knative sends it (refused, the Broker would drop it)."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1}}
+    route = next(route for route in plan().routes if route.subscriber == "triggers")
+    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
+        "triggers", service_account=route.sender))
+    reply = app("triggers").post("/dead-letters", headers={**headers, **extra}, data=body)
+    assert reply.status_code == 204, reply.get_data(as_text=True)
+    [key] = rt.store.list("dead-letters/")
+    letter = json.loads(rt.store.get(key).data)
+    assert key.startswith("dead-letters/unfit/") and refused in letter["refused"]
+    assert letter["event"]["id"] == "e-1"  # the event the SDK reads, by the Content-Type: the body's
 
 
 def test_an_event_refused_for_a_key_given_twice_is_parked_as_a_dead_letter_with_why(data_dir):

@@ -2,6 +2,7 @@
 a redelivery of an event whose work was done meets when a check added since would refuse it: acknowledged as done,
 not parked. Each through a function's own HTTP stack."""
 
+import base64
 import gzip
 import json
 
@@ -150,3 +151,73 @@ def test_a_request_body_in_a_content_encoding_is_refused_naming_it(admin_env):
                                        headers={**admin_env["admin"], "Content-Type": "application/json",
                                                 "Content-Encoding": "identity"})
     assert plain.status_code != 415, plain.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("extension,refused", [
+    ({"amxnote": {"an": "object"}}, "event attribute amxnote: an extension's value is a string, an integer or a "
+                                    "boolean (CloudEvents), not an object"),
+    ({"amxnote": [1]}, "event attribute amxnote: an extension's value is a string, an integer or a boolean "
+                       "(CloudEvents), not a list"),
+    ({"amxnote": 1.5}, "not a number with a fraction"),
+    ({"amxnote": 2**40}, "event attribute amxnote: 1099511627776 is past a CloudEvents Integer (32 bits)"),
+    ({"amxnote": "x" * 2049}, "event attribute amxnote: 2049 characters, more than the 2048"),
+    ({"amxnote": "a\ud800b"}, "event attribute amxnote holds a string that is not Unicode text"),
+    ({"amxnote": "a\x1b[2Jb"}, "event attribute amxnote: holds U+001B"),
+    ({"traceparent": "a\u202eb"}, "event attribute traceparent: holds U+202E"),
+])
+def test_an_extension_attribute_of_no_cloudevents_type_or_too_long_is_refused_naming_it(admin_env, extension,
+                                                                                         refused):
+    """Extension attributes were taken whatever they held (an object, 3 MB of text, a lone surrogate, an escape
+    sequence) and kept: a dead letter holds them all. CloudEvents' are strings, integers and booleans."""
+    answer = deliver_event(client("verify"), "verify", PING, {}, id="x1", **extension)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert refused in answer.get_json()["error"]["message"]
+
+
+def test_an_extension_header_of_a_binary_event_too_long_is_refused_naming_it(admin_env):
+    headers = {"ce-id": "x2", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": PING,
+               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "application/json",
+               "Authorization": f"Bearer {token_for('verify')}"}
+    verify = client("verify")
+    answer = verify.post("/", data=b"{}", headers={**headers, "ce-amxnote": "x" * 3000})
+    assert answer.status_code == 400
+    assert "event attribute amxnote: 3000 characters" in answer.get_json()["error"]["message"]
+    assert verify.post("/", data=b"{}", headers={**headers, "ce-amxnote": "x" * 2048,
+                                                  "ce-knativebrokerttl": "255"}).status_code == 204
+
+
+def test_the_extensions_knative_and_our_senders_set_are_taken(admin_env):
+    """traceparent (55 characters), a rule chain, Knative's arrival time, TTL and, on a dead letter, its error
+    extensions (knativeerrordata: the base64 of at most 1,024 bytes of the answer refusing it) and an integer."""
+    answer = deliver_event(client("verify"), "verify", PING, {}, id="x3",
+                           traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01", amxrulechain="r1,r2",
+                           knativearrivaltime="2026-11-22T06:00:00.5Z", knativebrokerttl=255, amxflag=True,
+                           knativeerrordata=base64.b64encode(b"\xff" * 1024).decode(), amxnothing=None)
+    assert answer.status_code == 204, answer.get_data(as_text=True)
+
+
+def test_a_redelivery_done_under_a_marker_older_than_named_markers_is_acknowledged(admin_env):
+    """A done marker written before markers named their function (the event's JSON under the digest of its source
+    and id) is read by a delivery as done, but was not by the look for work done that a redelivery refused for its
+    shape gets: one done then and refused now (naming no time) was parked."""
+    from affiliate_matrix.events import Event
+
+    store = admin_env["rt"].store
+    done = Event(id="d5", source="/tests", type=PING, time="2026-11-22T06:00:00Z", data={})
+    marker = "events/done/" + Event.make("marker", "x", {}, key="/tests|d5").id  # the code before wrote it
+    store.put(marker, done.model_dump_json().encode())
+    verify = client("verify")
+    with capture_logs(processors=context_processors()) as lines:
+        again = deliver_event(verify, "verify", PING, {}, id="d5", time=None)
+    assert again.status_code == 204, again.get_data(as_text=True)
+    assert lines_of("event.duplicate_skipped", lines)
+    assert deliver_event(verify, "verify", PING, {"other": 1}, id="d5", time=None).status_code == 400
+    # a pair holding '|': under the joined digest, which another pair joins to as well, or the length-prefixed one
+    piped = Event(id="a|b", source="/tests", type=PING, time="2026-11-22T06:00:00Z", data={})
+    store.put("events/done/" + Event.make("marker", "x", {}, key="/tests|a|b").id, piped.model_dump_json().encode())
+    assert deliver_event(verify, "verify", PING, {}, id="a|b", time=None).status_code == 204
+    assert deliver_event(verify, "verify", PING, {}, id="b", source="/tests|a", time=None).status_code == 400
+    prefixed = Event(id="c|d", source="/tests", type=PING, time="2026-11-22T06:00:00Z", data={})
+    marker = "events/done/" + Event.make("marker", "x", {}, key="6:/tests|c|d").id
+    store.put(marker, prefixed.model_dump_json().encode())
+    assert deliver_event(verify, "verify", PING, {}, id="c|d", time=None).status_code == 204

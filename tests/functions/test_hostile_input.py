@@ -154,11 +154,16 @@ def test_a_binary_event_naming_no_time_is_refused_not_dated_by_the_clock(admin_e
     assert not list(admin_env["rt"].store.list("events/done/"))
 
 
-@pytest.mark.parametrize("traceparent", [5, {"trace": "x"}, ["00-x"]])
+@pytest.mark.parametrize("traceparent", [5, True, {"trace": "x"}, ["00-x"]])
 def test_a_traceparent_extension_that_is_not_text_starts_a_new_trace_as_a_malformed_one_does(admin_env, traceparent):
     """A structured event's extensions may be any JSON; the tracing extension's was read as text, so an object, a list
-    or a number raised AttributeError: a 500 with a traceback, and Knative redelivered it until it was dropped."""
+    or a number raised AttributeError: a 500 with a traceback, and Knative redelivered it until it was dropped. A
+    number or a boolean (CloudEvents types) starts a new trace; an object or a list, of no CloudEvents type, is
+    refused naming it (events23)."""
     answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", {}, traceparent=traceparent)
+    if isinstance(traceparent, (dict, list)):
+        refused(answer, 400, "event attribute traceparent: an extension's value is a string, an integer or a boolean")
+        return
     assert answer.status_code == 204, answer.get_data(as_text=True)[:300]
     assert list(admin_env["rt"].store.list("events/done/"))  # the work was done, once
 

@@ -40,6 +40,12 @@ SPECVERSION = "1.0"  # the CloudEvents version every sender here (Knative, Event
 STRUCTURED = "application/cloudevents"  # the media types of a structured event (+json) and of a batch (-batch+json)
 BATCH = "application/cloudevents-batch+json"
 BINARY_REQUIRED = ("ce-id", "ce-source", "ce-specversion", "ce-type")  # what makes the SDK read an event as binary
+# CloudEvents 1.0's context attributes and a structured event's data members: every other attribute is an extension
+CONTEXT_ATTRIBUTES = ("specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time",
+                      "data", "data_base64")
+# The longest extension value taken: Knative's longest is knativeerrordata, the base64 of at most 1,024 bytes of the
+# refusing answer (1,368 characters); ours are a traceparent (55) and a rule chain (at most 512).
+MAX_EXTENSION_CHARACTERS = 2048
 # What the CloudEvents SDK makes of data that is not a JSON object: JSON of another shape, or (binary mode, a body
 # that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused. (An object: where a
 # string is wanted, as an event's specversion.)
@@ -137,18 +143,28 @@ def _done_before(rt, event: Event) -> bool:
     """Whether a done marker written before markers named their function (when every event type had one function to
     go to, so such a marker is the reader's own work) says the work is done: under the joined digest of a pair without
     '|', or of a pair with one read and checked to be this event's, or the length-prefixed digest of a pair with one."""
-    from affiliate_matrix.events import Event
     from affiliate_matrix.storage import read_json
 
-    joined = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
-    if "|" not in event.source and "|" not in event.id:
+    joined, *prefixed = _markers_before(event)
+    if not prefixed:
         return rt.store.head(joined) is not None
-    prefixed = "events/done/" + Event.make("marker", "x", {}, key=f"{len(event.source)}:{event.source}|{event.id}").id
-    if rt.store.head(prefixed) is not None:
+    if rt.store.head(prefixed[0]) is not None:
         return True
     written, _, _ = read_json(rt.store, joined, lambda written: isinstance(written, dict), "an event")
     # none, or damaged: not known to be this event's
     return written is not None and (written.get("source"), written.get("id")) == (event.source, event.id)
+
+
+def _markers_before(event: Event) -> tuple[str, ...]:
+    """Where a done marker (the event's JSON) was written before markers named their function: under the joined
+    digest of (source, id), and, for a pair holding a '|', then under the length-prefixed one."""
+    from affiliate_matrix.events import Event
+
+    joined = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+    if "|" not in event.source and "|" not in event.id:
+        return (joined,)
+    prefixed = Event.make("marker", "x", {}, key=f"{len(event.source)}:{event.source}|{event.id}").id
+    return joined, "events/done/" + prefixed
 
 
 def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
@@ -159,7 +175,7 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     from affiliate_matrix.events import ACTION_PREFIX
     from affiliate_matrix.observability import telemetry
 
-    extension = cloud_event.get("traceparent")  # a structured event's may be any JSON: not text, it is ignored
+    extension = cloud_event.get("traceparent")  # a structured event's may be a number: not text, it is ignored
     telemetry.start_span((extension if isinstance(extension, str) else None) or traceparent)  # as a malformed one is
     function = rt.function
     if event.type.startswith(ACTION_PREFIX):  # a rule's action, routed here by its type
@@ -403,14 +419,31 @@ def _done_already(rt, plan, sender: str, cloud_event) -> bool:
         return False
     identity, body = Event.model_construct(source=source, id=event_id), digest(
         {"type": kind, "subject": about, "data": data})
-    for key in (claim_key(identity, rt.function), claim_key(identity, rt.function, body)):
+    records = _records(rt, (claim_key(identity, rt.function), claim_key(identity, rt.function, body)))
+    if not records:  # none of this function's: a done marker written before markers named it, read as receive does
+        records = [record for record in _records(rt, _markers_before(identity))
+                   if _of_event(record, source, event_id)]  # the joined digest of a pair with '|' may be another's
+    return any(_claimed_at(record) is None and _held_body(record) == body for record in records)
+
+
+def _records(rt, keys) -> list[bytes]:
+    """The records found under `keys`."""
+    found = []
+    for key in keys:
         try:
-            record = rt.store.get(key).data
+            found.append(rt.store.get(key).data)
         except NotFoundError:
-            continue
-        if _claimed_at(record) is None and _held_body(record) == body:
-            return True
-    return False
+            pass
+    return found
+
+
+def _of_event(record: bytes, source: str, event_id: str) -> bool:
+    """Whether a done marker written before markers named their function (the event's JSON) is of (source, id)."""
+    try:
+        written = json.loads(record)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(written, dict) and (written.get("source"), written.get("id")) == (source, event_id)
 
 
 def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
@@ -491,7 +524,43 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
         not isinstance(document, dict) or document.get("time") is not None
     if unfit is None and not timed:
         unfit = ShapeRefused("the event names no time (its time attribute, RFC 3339): its work is dated by it")
+    if unfit is None:
+        given = {name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")} \
+            if binary else document if isinstance(document, dict) else {}
+        unfit = _extension_refused({name: value for name, value in given.items() if name not in CONTEXT_ATTRIBUTES})
     return unfit
+
+
+def _extension_refused(extensions: dict) -> ShapeRefused | None:
+    """Why an extension attribute is refused, naming it: a value of no CloudEvents type (an object, a list, a number
+    with a fraction, an integer past 32 bits), text longer than MAX_EXTENSION_CHARACTERS, or holding a lone surrogate
+    or a character no attribute holds (model_types.check_name). Only traceparent, amxrulechain and knativeerrordest are
+    read, yet every one is kept (a dead letter holds them): a 3 MB one or an object was kept as it came."""
+    from affiliate_matrix.json_input import check_json
+    from affiliate_matrix.model_types import check_name
+
+    for name, value in extensions.items():
+        where = f"event attribute {name[:100]}"
+        if value is None or isinstance(value, bool):  # null: not set (CloudEvents' JSON format)
+            continue
+        if isinstance(value, int) and not -2**31 <= value < 2**31:
+            return ShapeRefused(f"{where}: {str(value)[:40]} is past a CloudEvents Integer (32 bits)")
+        if isinstance(value, int):
+            continue
+        if not isinstance(value, str):
+            kind = "a number with a fraction" if isinstance(value, float) else \
+                next((kind for types, kind in DATA_KINDS if isinstance(value, types)), type(value).__name__)
+            return ShapeRefused(f"{where}: an extension's value is a string, an integer or a boolean (CloudEvents), "
+                                f"not {kind}")
+        if len(value) > MAX_EXTENSION_CHARACTERS:
+            return ShapeRefused(f"{where}: {len(value)} characters, more than the {MAX_EXTENSION_CHARACTERS} an "
+                                "extension's value may hold")
+        try:
+            check_json(value, where)
+            check_name(value, where)
+        except InvalidInput as exc:
+            return ShapeRefused(str(exc))
+    return None
 
 
 def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
