@@ -150,3 +150,18 @@ def test_connections_list_and_keys_status_show_their_times_in_utc_and_say_so(tmp
     row = table_row(["keys", "status"], "connections/aw")
     assert row["last used (UTC)"] == "2026-12-05 10:00:00" and len(row["expires (UTC)"]) == 10, row
 
+
+def test_keys_status_says_where_each_webhooks_key_may_be_sent(tmp_path, monkeypatch):
+    """`amx keys status` did not show a webhook key's origins (amx keys add --for-url): an operator auditing where the
+    keys go could not see it. Each is said below the table, whole; a key of no webhook says nothing."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for path, sent_to in (("webhooks/relay", ["--for-url", "https://relay.example.com:8443/hook", "--for-url",
+                                              "http://[::1]:9000/x"]),
+                          ("connections/aw", [])):
+        added = CliRunner().invoke(app, ["keys", "add", path, "--rotation", "manual", "--field", "api_token",
+                                         *sent_to], input="s3cr3t-value\n")
+        assert added.exit_code == 0, (added.output, added.exception)
+    shown = CliRunner().invoke(app, ["keys", "status"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    said = [line for line in shown.output.splitlines() if "sent only to" in line]
+    assert said == ["webhooks/relay: sent only to https://relay.example.com:8443, http://[::1]:9000"], shown.output

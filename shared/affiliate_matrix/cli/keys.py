@@ -206,6 +206,11 @@ def keys_status():
     console.print(fitted(console, "", [("path", 0), ("rotation", 2), ("version", 0), ("expires (UTC)", 0),
                                        ("days left", 3), ("last used (UTC)", 4), ("uses today", 5),
                                        ("failures today", 1)], rows, whole=("path",)))
+    # where each webhook's key may be sent (amx keys add --for-url), for an audit of where keys go: below the table,
+    # whole, as a line each (a column of URLs would crowd out the usage at 80 columns)
+    for record in registered:
+        if record.origins:
+            console.print(escape(f"{record.path}: sent only to {', '.join(record.origins)}"), highlight=False)
     for problem in problems:
         errors.print(escape(problem), highlight=False)
     if problems:
