@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
 from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, log_damaged
 
 log = get_logger()
 
@@ -100,13 +100,13 @@ def rewritten(doc: BaseModel, read: BaseModel | None) -> BaseModel:
 
 
 def readable(keys: Iterable[str], load: Callable[[str], object], damaged: list | None = None) -> Iterator:
-    """What `load` makes of each key; a damaged one is logged and left out (and added to `damaged` as
-    {"key", "error"}), so one bad document does not take its whole list down."""
+    """What `load` makes of each key; a damaged one is logged (log_damaged: a bounded number of lines a request) and
+    left out (and added to `damaged` as {"key", "error"}), so one bad document does not take its whole list down."""
     for key in keys:
         try:
             yield load(key)
         except DamagedData as exc:
-            log.error("document.damaged", key=key, error=str(exc))
+            log_damaged(key, str(exc))
             if damaged is not None:
                 damaged.append({"key": key, "error": str(exc)})
 
@@ -143,7 +143,7 @@ def readable_together(keys: Iterable[str], load: Callable[[str], object], damage
         if exc is None:
             yield value
             continue
-        log.error("document.damaged", key=key, error=str(exc))
+        log_damaged(key, str(exc))
         if damaged is not None:
             damaged.append({"key": key, "error": str(exc)})
 

@@ -283,3 +283,28 @@ def test_a_campaign_name_that_would_show_other_than_written_is_refused_naming_th
     renamed = budget.put("/campaigns/c-spring", json={**sent_back, "name": name},
                          headers={**env["admin"], "If-Match": written.headers["ETag"]})
     assert renamed.status_code == 400 and f"name: holds {shown}" in renamed.get_json()["error"]["message"]
+
+
+def test_a_run_reading_many_damaged_documents_logs_a_bounded_number_of_lines(env, tmp_path):
+    """documents.readable (the campaigns' list) and the budget's readers of a campaign's days logged document.damaged
+    for every damaged document they met, past the bound a request keeps (observability.log_damaged): a run over a
+    store of many damaged campaigns and metrics wrote a line for each. Now the first MAX_DAMAGED_LOGGED of the
+    request, then one line saying the rest are not logged."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.budget.campaigns import campaign_key, metrics_key
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.observability import MAX_DAMAGED_LOGGED
+    from affiliate_matrix.runtime import Runtime
+
+    budget = function_client("budget")
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    for n in range(MAX_DAMAGED_LOGGED):
+        assert budget.post("/campaigns", json={**CAMPAIGN, "id": f"search-{n}"}, headers=env["admin"]).status_code == 201
+        store.put(metrics_key(f"search-{n}"), b"{", content_type="application/json")  # a campaign's days damaged
+        store.put(campaign_key(f"gone-{n}"), b"{", content_type="application/json")  # a campaign itself damaged
+    with capture_logs() as logs:
+        run = budget.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"])
+    assert run.status_code == 201, run.json
+    events = [line["event"] for line in logs if line["event"].startswith("document.damaged")]
+    assert events == ["document.damaged"] * MAX_DAMAGED_LOGGED + ["document.damaged_more"], events

@@ -859,9 +859,9 @@ def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp
     assert result.exit_code == 0, (result.output, result.exception)
     rows = cells_by_row(result.output)
     assert rows["dir-main"] == {"id": "dir-main", "source": "affiliateprograms", "schedule": "0 3 * * *",
-                                "enabled": "yes", "healthy": "yes", "last sync": "—"}, result.output
+                                "enabled": "yes", "healthy": "yes", "last sync (UTC)": "—"}, result.output
     assert rows["cj-main"]["enabled"] == "no", result.output
-    assert rows["cj-main"]["last sync"] == "succeeded 2026-11-22 03:04 12 records 1 failed", result.output
+    assert rows["cj-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04 12 records 1 failed", result.output
     assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
 
 
@@ -1037,7 +1037,7 @@ def test_keys_status_fits_a_narrow_terminal_never_cutting_a_path_or_a_date(tmp_p
         assert result.exit_code == 0, (result.output, result.exception)
         assert max(map(len, result.output.splitlines())) <= columns, result.output
         row = cells_by_row(result.output)["connections/awin-main"]
-        assert row["version"] == "1" and len(row["expires"]) == 10, result.output  # 2027-03-05
+        assert row["version"] == "1" and len(row["expires (UTC)"]) == 10, result.output  # 2027-03-05
         assert "(a wider terminal also shows:" in result.output, result.output
 
 
@@ -1384,9 +1384,10 @@ def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, 
     assert keyless.exception is not None and load_connection(rt.store, "aw")[0].last_sync.errors == [
         str(keyless.exception)]
     rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
-    assert rows["aw"]["last sync"].startswith("failed ") and rows["aw"]["last sync"].endswith(" 0 records 1 failed")
-    assert rows["ap"]["last sync"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M} 6 records 1 failed"
-    assert rows["down"]["last sync"].startswith("failed ")
+    last = rows["aw"]["last sync (UTC)"]
+    assert last.startswith("failed ") and last.endswith(" 0 records 1 failed")
+    assert rows["ap"]["last sync (UTC)"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M} 6 records 1 failed"
+    assert rows["down"]["last sync (UTC)"].startswith("failed ")
     read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     shown = function_client("connections").get("/connections/ap", headers=read).get_json()["last_sync"]
     assert shown == ran.model_dump(mode="json")
@@ -1410,7 +1411,7 @@ def test_connections_list_says_why_a_run_is_incomplete_and_nothing_for_a_directo
         save_connection(rt.store, Connection(id=connection_id, source=source, credentials_path=f"connections/{source}",
                                              last_sync=sync), create=True)
     rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
-    assert {key: row["last sync"] for key, row in rows.items()} == {
+    assert {key: row["last sync (UTC)"] for key, row in rows.items()} == {
         "crawl": "succeeded 3 records", "api": "succeeded 3 records incomplete: it listed nothing",
         "whole": "succeeded 3 records"}
 

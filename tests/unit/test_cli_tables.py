@@ -111,10 +111,57 @@ def test_tokens_list_shows_its_times_in_utc_and_says_so(tmp_path, monkeypatch):
     made_at = datetime(2026, 12, 5, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     token_id = create_token(Runtime("test", Settings(data_dir=tmp_path)).secrets, "read", ttl=timedelta(days=30),
                             now=made_at).split("_")[1]
-    listed = CliRunner().invoke(app, ["tokens", "list"], env={"COLUMNS": "200"})
-    assert listed.exit_code == 0, listed.output
-    header, *rows = [[cell.strip() for cell in line.split("│" if "│" in line else "┃")[1:-1]]
-                     for line in listed.output.splitlines() if "│" in line or "┃" in line]
-    row = dict(zip(header, next(row for row in rows if row[0] == token_id)))
+    row = table_row(["tokens", "list"], token_id)
     assert {column: row[column] for column in ("created (UTC)", "expires (UTC)", "last used (UTC)")} == {
         "created (UTC)": "2026-12-05 10:00:00", "expires (UTC)": "2027-01-04 10:00:00", "last used (UTC)": "never"}
+
+
+def table_row(command: list[str], first: str) -> dict[str, str]:
+    """The row of a command's table (printed 200 columns wide) whose first cell is `first`, under its headers."""
+    shown = CliRunner().invoke(app, command, env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    header, *rows = [[cell.strip() for cell in line.split("│" if "│" in line else "┃")[1:-1]]
+                     for line in shown.output.splitlines() if "│" in line or "┃" in line]
+    return dict(zip(header, next(row for row in rows if row[0] == first)))
+
+
+def test_connections_list_and_keys_status_show_their_times_in_utc_and_say_so(tmp_path, monkeypatch):
+    """`amx connections list` (its last sync) and `amx keys status` (expiry, last use) showed times with no zone where
+    `amx tokens list` says UTC; keys status showed a use recorded with the caller's zone (12:00+02:00) as written,
+    "2026-12-05T12:00:00", two hours off. Every table shows its times in UTC, its columns saying so."""
+    from datetime import datetime, timedelta, timezone
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, SyncResult, save_connection
+    from affiliate_matrix.keys import record_use
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    noon_in_paris = datetime(2026, 12, 5, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    sync = SyncResult(status="succeeded", records=3, started_at=noon_in_paris, finished_at=noon_in_paris)
+    save_connection(rt.store, Connection(id="aw", source="awin", credentials_path="connections/aw", last_sync=sync),
+                    create=True)
+    assert table_row(["connections", "list"], "aw")["last sync (UTC)"] == "succeeded 2026-12-05 10:00 3 records"
+    added = CliRunner().invoke(app, ["keys", "add", "connections/aw", "--rotation", "manual", "--source", "awin"],
+                               input='{"api_token": "t", "publisher_id": "1"}')
+    assert added.exit_code == 0, added.output
+    record_use(rt, "connections/aw", ok=True, now=noon_in_paris)
+    row = table_row(["keys", "status"], "connections/aw")
+    assert row["last used (UTC)"] == "2026-12-05 10:00:00" and len(row["expires (UTC)"]) == 10, row
+
+
+def test_keys_status_says_where_each_webhooks_key_may_be_sent(tmp_path, monkeypatch):
+    """`amx keys status` did not show a webhook key's origins (amx keys add --for-url): an operator auditing where the
+    keys go could not see it. Each is said below the table, whole; a key of no webhook says nothing."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for path, sent_to in (("webhooks/relay", ["--for-url", "https://relay.example.com:8443/hook", "--for-url",
+                                              "http://[::1]:9000/x"]),
+                          ("connections/aw", [])):
+        added = CliRunner().invoke(app, ["keys", "add", path, "--rotation", "manual", "--field", "api_token",
+                                         *sent_to], input="s3cr3t-value\n")
+        assert added.exit_code == 0, (added.output, added.exception)
+    shown = CliRunner().invoke(app, ["keys", "status"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    said = [line for line in shown.output.splitlines() if "sent only to" in line]
+    assert said == ["webhooks/relay: sent only to https://relay.example.com:8443, http://[::1]:9000"], shown.output

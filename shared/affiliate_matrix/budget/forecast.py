@@ -264,11 +264,11 @@ def stored_forecast(rt, horizon: int, campaign_ids: list[str] | None = None) -> 
 def stored_series(rt, campaign_id: str) -> "Series | DamagedData":
     """The campaign's stored days (the last MAX_HISTORY_DAYS) as a Series, or the DamagedData of its metrics, logged."""
     from affiliate_matrix.budget.campaigns import read_days, validated_days
-    from affiliate_matrix.observability import get_logger
+    from affiliate_matrix.observability import log_damaged
 
     try:
         checked, written = read_days(rt.store, campaign_id)
         return daily_series(validated_days(campaign_id, written, days=MAX_HISTORY_DAYS, checked=checked))
     except DamagedData as exc:
-        get_logger().error("document.damaged", key=exc.where, error=str(exc))
+        log_damaged(exc.where, str(exc))
         return exc

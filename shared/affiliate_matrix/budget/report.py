@@ -33,12 +33,12 @@ HORIZON = 14
 def _history(rt, campaign_id: str) -> list[dict]:
     """A campaign's last days; damaged metrics are logged and shown as no history, the other campaigns reported."""
     from affiliate_matrix.errors import DamagedData
-    from affiliate_matrix.observability import get_logger
+    from affiliate_matrix.observability import log_damaged
 
     try:
         return history(rt.store, campaign_id, days=MAX_HISTORY_DAYS)
     except DamagedData as exc:
-        get_logger().error("document.damaged", key=exc.where, error=str(exc))
+        log_damaged(exc.where, str(exc))
         return []
 
 

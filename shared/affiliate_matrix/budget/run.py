@@ -24,7 +24,7 @@ from affiliate_matrix.documents import load_document, parsed_document, rewritten
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, SettingMissing
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.model_types import Document, Model, UtcDatetime
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.observability.telemetry import ALLOCATION_RUNS
 
 log = get_logger()
@@ -291,7 +291,7 @@ def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None
     try:
         rows = stored_days(rt, campaign_id)
     except DamagedData as exc:
-        log.error("document.damaged", key=exc.where, error=str(exc))
+        log_damaged(exc.where, str(exc))
         rows = []  # nor paced: its spend was read from the damaged days (of a date stored twice, the first row)
     if spent is not None:
         spent.note(campaign_id, rows)
@@ -315,7 +315,7 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
     except NotFoundError:
         return []
     except DamagedData as exc:  # that day's pacing cannot be judged; the tick's allocation goes on
-        log.error("document.damaged", key=exc.where, error=str(exc))
+        log_damaged(exc.where, str(exc))
         return []
     tolerance = rt.settings.budget_pacing_tolerance
     allocated = run.allocated()
@@ -327,7 +327,7 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
         try:
             spend = noted[campaign_id] if campaign_id in noted else spend_on(stored_days(rt, campaign_id), day)
         except DamagedData as exc:
-            log.error("document.damaged", key=exc.where, error=str(exc))
+            log_damaged(exc.where, str(exc))
             continue
         if spend is None:
             continue

@@ -26,7 +26,7 @@ def connections_list():
     run with amx scrape)."""
     from rich.markup import escape
 
-    from affiliate_matrix.cli.views import fitted, print_damaged
+    from affiliate_matrix.cli.views import fitted, print_damaged, utc_text
     from affiliate_matrix.connections import DIRECTORY_CRAWL, stored_connections
 
     damaged: list[dict] = []
@@ -35,7 +35,7 @@ def connections_list():
         sync, last = connection.last_sync, "—"  # a sync requested (API, cron) or run here (amx scrape)
         if sync is not None:
             when = sync.finished_at or sync.started_at
-            last = " ".join(filter(None, (sync.status, when and f"{when:%Y-%m-%d %H:%M}", f"{sync.records} records",
+            last = " ".join(filter(None, (sync.status, when and utc_text(when, minutes=True), f"{sync.records} records",
                                           sync.errors and f"{len(sync.errors)} failed",
                                           # every crawl's standing word is no fault: only a run short of
                                           # its listing says why (an API's that listed nothing, say)
@@ -51,7 +51,7 @@ def connections_list():
         return
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
-                          ("last sync", 0)], rows, whole=("id", "source")))
+                          ("last sync (UTC)", 0)], rows, whole=("id", "source")))
     print_damaged(console, damaged)
 
 

@@ -174,7 +174,7 @@ def keys_status():
     """Every registered key: version, expiry, rotation, usage and failures today."""
     from datetime import UTC, datetime
 
-    from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.cli.views import fitted, utc_text
     from affiliate_matrix.errors import AmxError, NotFoundError
     from affiliate_matrix.keys import records, usage
 
@@ -200,12 +200,17 @@ def keys_status():
         rows.append([record.path, record.rotation, "revoked" if record.revoked_at else version,
                      expires.date().isoformat() if expires else "—",
                      "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
-                     used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
-                     str(used["failures"].get(today, 0))])
+                     utc_text(used["last_used_at"]) if "last_used_at" in used else "—",
+                     str(used["uses"].get(today, 0)), str(used["failures"].get(today, 0))])
     # the path is what rotate and revoke take: never folded; a narrow terminal drops the usage columns first
-    console.print(fitted(console, "", [("path", 0), ("rotation", 2), ("version", 0), ("expires", 0), ("days left", 3),
-                                       ("last used", 4), ("uses today", 5), ("failures today", 1)], rows,
-                         whole=("path",)))
+    console.print(fitted(console, "", [("path", 0), ("rotation", 2), ("version", 0), ("expires (UTC)", 0),
+                                       ("days left", 3), ("last used (UTC)", 4), ("uses today", 5),
+                                       ("failures today", 1)], rows, whole=("path",)))
+    # where each webhook's key may be sent (amx keys add --for-url), for an audit of where keys go: below the table,
+    # whole, as a line each (a column of URLs would crowd out the usage at 80 columns)
+    for record in registered:
+        if record.origins:
+            console.print(escape(f"{record.path}: sent only to {', '.join(record.origins)}"), highlight=False)
     for problem in problems:
         errors.print(escape(problem), highlight=False)
     if problems:

@@ -96,7 +96,7 @@ def changes(
     """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new."""
     from werkzeug.datastructures import MultiDict
 
-    from affiliate_matrix.cli.views import fitted, print_damaged, value_text
+    from affiliate_matrix.cli.views import fitted, print_damaged, utc_text, value_text
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.handlers import programs as api
     from affiliate_matrix.program_index import PROGRAMS_INDEX, program_names
@@ -111,7 +111,7 @@ def changes(
     damaged_programs: list[dict] = []  # a change of one listed, its name not known (—), the program named below
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged_programs)
     rows = [[escape(cell) for cell in (
-        item["recorded_at"][:16].replace("T", " "), item["change"],
+        utc_text(item["recorded_at"], minutes=True), item["change"],
         f"{names.get(item['program_id']) or '—'} ({item['program_id']})",
         "\n".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
                   for f in item["fields"]) or "—", item["source"])] for item in feed["items"]]

@@ -26,15 +26,15 @@ def tokens_list():
     from datetime import UTC, datetime
 
     from affiliate_matrix.auth import list_tokens
-    from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.cli.views import fitted, utc_text
 
     now = datetime.now(UTC)
     rows = []
     for token in list_tokens(open_runtime()):
         expired = token.expires_at != "?" and datetime.fromisoformat(token.expires_at) <= now
         status = "revoked" if token.revoked_at else "expired" if expired else "active"
-        rows.append([token.id, token.role, _in_utc(token.created_at), _in_utc(token.expires_at),
-                     _in_utc(token.last_used_at)[:16] if token.last_used_at else "never", status])
+        rows.append([token.id, token.role, utc_text(token.created_at), utc_text(token.expires_at),
+                     utc_text(token.last_used_at, minutes=True) if token.last_used_at else "never", status])
     if not rows:  # a table of headers alone said nothing
         console.print("no tokens (amx tokens create mints one)")
         return
@@ -43,16 +43,6 @@ def tokens_list():
     console.print(fitted(console, "", [("id", 0), ("role", 0), ("created (UTC)", 2), ("expires (UTC)", 0),
                                        ("last used (UTC)", 1), ("status", 0)], rows,
                          whole=("id", "expires (UTC)")))
-
-
-def _in_utc(when: str) -> str:
-    """A stored time (ISO 8601) as the list shows it, in UTC to the second; one unreadable ("?") as it is."""
-    from affiliate_matrix.search import utc_time
-
-    try:
-        return f"{utc_time(when):%Y-%m-%d %H:%M:%S}"
-    except ValueError:
-        return when[:19]
 
 
 @tokens_app.command("revoke")

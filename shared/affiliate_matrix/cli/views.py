@@ -8,7 +8,7 @@ import json
 from rich.markup import escape
 
 from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDEX, programs_of
-from affiliate_matrix.search import SearchQuery, SortKey
+from affiliate_matrix.search import SearchQuery, SortKey, utc_time
 from affiliate_matrix.wording import RATES, rate_text, terms_summary
 
 
@@ -56,6 +56,16 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
                 _fold_no_word(console, table, [[columns[i][0], *(row[i] for row in rows)] for i in kept])
             return table
         kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
+
+
+def utc_text(when, *, minutes: bool = False) -> str:
+    """A time as every table shows it, its column headed "… (UTC)": in UTC, to the second (or the minute), a space
+    between its date and time. `when`: a datetime, or stored ISO 8601 text (one without a zone taken as UTC); text
+    that is no time ("?", a record's placeholder) is shown as it is."""
+    try:
+        return f"{utc_time(when):%Y-%m-%d %H:%M}" if minutes else f"{utc_time(when):%Y-%m-%d %H:%M:%S}"
+    except ValueError:
+        return str(when)[:19]
 
 
 def _fold_no_word(console, table, texts: list[list[str]]) -> None:
