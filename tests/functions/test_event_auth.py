@@ -281,6 +281,13 @@ def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_
     assert deliver(app("scrape"), resync, "scrape").status_code == 403  # not where resync is routed
 
 
+def signed_for_triggers(event: dict) -> tuple[dict, bytes]:
+    """A structured event signed as the Broker's route to the triggers function sends it."""
+    route = next(route for route in plan().routes if route.subscriber == "triggers")
+    return signed_event(event, "triggers", authorization="Bearer " + token_for("triggers",
+                                                                               service_account=route.sender))
+
+
 @pytest.mark.parametrize("unfit,refused", [
     ({"data": ["a", "list"]}, "event data must be a JSON object, not a list"),
     ({"id": "x" * 300}, "event id: String should have at most 200 characters"),
@@ -300,9 +307,7 @@ def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_di
     event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
              "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1},
              "knativeerrordest": "http://triggers.amx.svc.cluster.local/", **unfit}
-    route = next(route for route in plan().routes if route.subscriber == "triggers")
-    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
-        "triggers", service_account=route.sender))
+    headers, body = signed_for_triggers(event)
     reply = app("triggers").post("/dead-letters", headers=headers, data=body)
     assert reply.status_code == 204, reply.get_data(as_text=True)
     [key] = rt.store.list("dead-letters/")
@@ -350,9 +355,7 @@ def test_a_dead_letter_with_knatives_error_extensions_is_parked_under_its_type(d
              "knativeerrordest": "http://triggers.amx.svc.cluster.local/", "knativeerrorcode": 500,
              "knativeerrordata": base64.b64encode(b"\xff" * 1024).decode(),
              "knativearrivaltime": "2026-11-22T06:00:01Z"}
-    route = next(route for route in plan().routes if route.subscriber == "triggers")
-    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
-        "triggers", service_account=route.sender))
+    headers, body = signed_for_triggers(event)
     assert app("triggers").post("/dead-letters", headers=headers, data=body).status_code == 204
     [key] = rt.store.list("dead-letters/")
     assert key.startswith(f"dead-letters/{PROGRAM_DELTA}/")
@@ -369,9 +372,7 @@ def test_a_dead_letter_in_mixed_modes_is_parked_with_why(data_dir, extra, refuse
     rt = Runtime("test", Settings(data_dir=data_dir))
     event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
              "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1}}
-    route = next(route for route in plan().routes if route.subscriber == "triggers")
-    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
-        "triggers", service_account=route.sender))
+    headers, body = signed_for_triggers(event)
     reply = app("triggers").post("/dead-letters", headers={**headers, **extra}, data=body)
     assert reply.status_code == 204, reply.get_data(as_text=True)
     [key] = rt.store.list("dead-letters/")
@@ -386,9 +387,7 @@ def test_an_event_refused_for_a_key_given_twice_is_parked_as_a_dead_letter_with_
     rt = Runtime("test", Settings(data_dir=data_dir))
     event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
              "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1}}
-    route = next(route for route in plan().routes if route.subscriber == "triggers")
-    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
-        "triggers", service_account=route.sender))
+    headers, body = signed_for_triggers(event)
     body = body.replace(b'{"x": 1}', b'{"x": 1, "x": 2}')
     reply = app("triggers").post("/dead-letters", headers=headers, data=body)
     assert reply.status_code == 204, reply.get_data(as_text=True)
