@@ -143,16 +143,13 @@ def _done_before(rt, event: Event) -> bool:
     """Whether a done marker written before markers named their function (when every event type had one function to
     go to, so such a marker is the reader's own work) says the work is done: under the joined digest of a pair without
     '|', or of a pair with one read and checked to be this event's, or the length-prefixed digest of a pair with one."""
-    from affiliate_matrix.storage import read_json
-
     joined, *prefixed = _markers_before(event)
     if not prefixed:
         return rt.store.head(joined) is not None
     if rt.store.head(prefixed[0]) is not None:
         return True
-    written, _, _ = read_json(rt.store, joined, lambda written: isinstance(written, dict), "an event")
     # none, or damaged: not known to be this event's
-    return written is not None and (written.get("source"), written.get("id")) == (event.source, event.id)
+    return any(_of_event(record, event.source, event.id) for record in _records(rt, (joined,)))
 
 
 def _markers_before(event: Event) -> tuple[str, ...]:
