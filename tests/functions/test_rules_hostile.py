@@ -701,7 +701,7 @@ def test_a_notify_webhook_key_may_come_after_a_disabled_rule_and_a_dry_run_names
     Runtime("test", Settings(data_dir=tmp_path)).secrets.destroy("webhooks/relay", [1])
     [warning] = triggers.post("/rules/relay/test", headers=env["read"], json=trial_event).json["warnings"]
     assert warning.startswith("action.params.auth_key: no key is stored at 'webhooks/relay'") and \
-        warning.endswith("a firing would fail")
+        warning.endswith("a firing would be refused, disabling the rule")
     for answer in (trial, triggers.get("/rules", headers=env["admin"])):
         assert "t0k3n" not in answer.get_data(as_text=True)
     schemas = triggers.get("/openapi.json").json["components"]["schemas"]  # the API's document says them
@@ -850,15 +850,25 @@ def test_a_rule_sending_a_webhook_key_to_another_origin_is_refused_when_written(
     written.write_text(json.dumps({**moved, "id": "relay-cli"}))
     added = CliRunner().invoke(app, ["rules", "add", str(written)])
     assert added.exit_code != 0 and str(added.exception).startswith(told), added.output
-    # the key added again for another webhook: the rule stored before is named by a dry run as a firing would fail
+    def listed() -> str:  # amx rules list, read as words (rich wraps its lines)
+        result = CliRunner().invoke(app, ["rules", "list"])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    assert "needs a change" not in listed()
+    # revoked, then added again for another webhook: the rule stored before is named by amx rules list (from the key's
+    # record, no secret read: it named nothing) and a dry run as a firing would refuse it
     revoke(rt, "webhooks/relay")
+    assert "rule relay needs a change: action.params.auth_key: the key at 'webhooks/relay' was revoked at " in listed()
     add_webhook_key(rt, "webhooks/relay", url="https://other.example.com")
     trial = triggers.post("/rules/relay/test", headers=env["read"],
                           json={"type": KEY_EXPIRING, "data": {"path": "connections/awin", "days": 7}})
     [warning] = trial.json["warnings"]
-    assert warning.startswith("action.params.auth_key: the key at 'webhooks/relay' is sent only to "
-                              "https://other.example.com, not to https://relay.example.com") and \
-        warning.endswith("a firing would fail"), warning
+    sent_elsewhere = ("action.params.auth_key: the key at 'webhooks/relay' is sent only to https://other.example.com, "
+                      "not to https://relay.example.com")
+    assert warning.startswith(sent_elsewhere) and warning.endswith("a firing would be refused, disabling the rule"), \
+        warning
+    assert f"rule relay needs a change: {sent_elsewhere}" in listed() and "t0k3n" not in listed()
 
 
 def test_amx_keys_add_takes_a_webhook_keys_origins_and_refuses_one_without(env, tmp_path, monkeypatch):

@@ -114,14 +114,36 @@ def sent_to_problem(rt, path: str, url: str, unregistered: bool = False) -> str 
 def webhook_auth(rt, params: dict) -> dict[str, str]:
     """The header a notify authenticates with: auth_header (Authorization) holding its auth_key's value; none without
     an auth_key. The key is read only for an origin (scheme, host, port) of its webhook_url it was added for: any admin
-    writes rules, and one pointing a webhook's key at their own host would have been sent it."""
+    writes rules, and one pointing a webhook's key at their own host would have been sent it. A key missing, revoked,
+    without its field or added for another origin is ActionRefused: every firing would be refused the same way until a
+    person adds the key or changes the rule (the secret store not answering is BackendUnavailable, retried)."""
     if "auth_key" not in params:
         return {}
     path = str(params["auth_key"])
-    value = auth_value(rt, path)  # first: a key missing or revoked is said as such
+    try:
+        value = auth_value(rt, path)  # first: a key missing or revoked is said as such
+    except InvalidInput as exc:
+        raise ActionRefused(str(exc)) from None
     if problem := sent_to_problem(rt, path, str(params.get("webhook_url"))):
-        raise InvalidInput(problem)
+        raise ActionRefused(problem)
     return {str(params.get("auth_header") or DEFAULT_AUTH_HEADER): value}
+
+
+def auth_key_warning(problem: str) -> str:
+    """A notify's key problem as `amx rules list`/`show` and the dry run name it: what a firing would do about it."""
+    return f"action.params.auth_key: {problem}; a firing would be refused, disabling the rule"
+
+
+def recorded_key_problem(rt, params: dict) -> str | None:
+    """Why a notify's auth_key could not be sent to its webhook_url as far as the key's record says (revoked, no
+    record, added for another origin), or None: no secret is read (`amx rules list`). Whether the secret holds its
+    field is judged by webhook_auth (`amx rules show`, the dry run, a firing)."""
+    from affiliate_matrix.connections import key_gone
+
+    if "auth_key" not in params:
+        return None
+    path = str(params["auth_key"])
+    return key_gone(rt, path) or sent_to_problem(rt, path, str(params.get("webhook_url")))
 
 
 def auth_key_problem(rt, rule) -> str | None:
