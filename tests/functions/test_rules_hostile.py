@@ -681,6 +681,9 @@ def test_a_notify_webhook_key_may_come_after_a_disabled_rule_and_a_dry_run_names
     """A rule written disabled may come before its key (nothing sends it until it is enabled, which checks it); a dry
     run says which header the post would carry and from which key, never the value, and warns while the key is not
     there. Read tokens see the key's path and header's name: they are names, not the credential."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import Runtime
 
@@ -691,6 +694,9 @@ def test_a_notify_webhook_key_may_come_after_a_disabled_rule_and_a_dry_run_names
     etag = triggers.get("/rules/relay", headers=env["admin"]).headers["ETag"]
     enabled = triggers.put("/rules/relay", json=rule, headers={**env["admin"], "If-Match": etag})
     assert enabled.status_code == 400 and "no key is stored at 'webhooks/relay'" in enabled.json["error"]["message"]
+    listed = CliRunner().invoke(app, ["rules", "list"])  # from the keys' records: none yet
+    assert "rule relay needs a change: action.params.auth_key: no key is registered at 'webhooks/relay' (amx keys " \
+        "add webhooks/relay" in " ".join(listed.output.split()), listed.output
     add_webhook_key(Runtime("test", Settings(data_dir=tmp_path)), "webhooks/relay")
     assert triggers.put("/rules/relay", json=rule, headers={**env["admin"], "If-Match": etag}).status_code == 200
     trial = triggers.post("/rules/relay/test", headers=env["read"], json=trial_event)

@@ -139,11 +139,18 @@ def recorded_key_problem(rt, params: dict) -> str | None:
     record, added for another origin), or None: no secret is read (`amx rules list`). Whether the secret holds its
     field is judged by webhook_auth (`amx rules show`, the dry run, a firing)."""
     from affiliate_matrix.connections import key_gone
+    from affiliate_matrix.keys import load_record, origin_problem
 
     if "auth_key" not in params:
         return None
     path = str(params["auth_key"])
-    return key_gone(rt, path) or sent_to_problem(rt, path, str(params.get("webhook_url")))
+    try:
+        record, _ = load_record(rt, path)
+    except NotFoundError:  # none added yet (a rule written disabled may come first), or written to the store by hand
+        return f"no key is registered at {path!r} ({add_command(path)})"
+    except DamagedData as exc:
+        return str(exc)
+    return key_gone(rt, path) if record.revoked_at else origin_problem(record, str(params.get("webhook_url")))
 
 
 def auth_key_problem(rt, rule) -> str | None:
