@@ -119,6 +119,41 @@ def test_a_damaged_rule_state_costs_neither_the_other_rules_nor_the_event(env, t
     assert "document.damaged" in logged and "rules/state/first.json" in logged and "Traceback" not in logged
 
 
+def test_the_rules_damaged_reads_log_no_more_lines_than_an_event_may(env, tmp_path):
+    """A rule's state and an action's activation record, read damaged, were logged document.damaged directly, past the
+    bound an event keeps (observability.log_damaged): an event over many rules with damaged states wrote a line for
+    each. Now they count with every other damaged read of the event: the first MAX_DAMAGED_LOGGED, then one line."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.observability import MAX_DAMAGED_LOGGED, bind_request, log_damaged
+    from affiliate_matrix.rules.actions import record_outcome
+    from affiliate_matrix.runtime import Runtime
+
+    def damaged_lines(logs) -> list[str]:
+        return [line["event"] for line in logs if line["event"].startswith("document.damaged")]
+
+    triggers = function_client("triggers")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    for n in range(MAX_DAMAGED_LOGGED + 1):
+        rule = {"id": f"r{n}", "trigger": {"event": "key.expiring"}, "condition": "true",
+                "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+        assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+        rt.store.put(f"rules/state/r{n}.json", b"{", content_type="application/json")
+    with capture_logs() as logs:
+        assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin"}).status_code == 204
+    assert damaged_lines(logs) == ["document.damaged"] * MAX_DAMAGED_LOGGED + ["document.damaged_more"]
+    # an action's damaged activation record, read by an event that met as many damaged documents already
+    key = "activations/2026-11-22/a_000000000000000000000000.json"
+    rt.store.put(key, b"{", content_type="application/json")
+    with capture_logs() as logs:
+        bind_request()
+        for n in range(MAX_DAMAGED_LOGGED):
+            log_damaged(f"other/{n}.json", "damaged")
+        record_outcome(rt, key, "done", "alert written")
+    assert damaged_lines(logs) == ["document.damaged"] * MAX_DAMAGED_LOGGED + ["document.damaged_more"]
+
+
 @pytest.mark.parametrize("damage", [b'{"id": "a_000000000000000000000000", "rule_id": "r", "decis', b"[" * 100_000,
                                     b'["an", "activation"]'])
 def test_an_action_whose_activation_record_is_damaged_is_done_once_and_names_it(env, tmp_path, damage, capsys):

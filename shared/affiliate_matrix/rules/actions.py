@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from affiliate_matrix.errors import BackendUnavailable, DamagedData, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, RULE_ID, Event
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import (DEFAULT_AUTH_HEADER, OPTIONAL_PARAMS, PLACEHOLDER, REQUIRED_PARAMS,
                                           SECRET_PARAMS, WEBHOOK_KEY_FIELD, WEBHOOK_KEYS, url_credentials)
 from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation
@@ -378,7 +378,7 @@ def record_outcome(rt, key, status: str, outcome: str) -> None:
     # in the log, its outcome left unrecorded (and the record never overwritten).
     stored, _, problem = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "not an activation (an object)")
     if problem is not None:
-        log.error("document.damaged", key=key, error=problem, outcome=status)
+        log_damaged(key, problem, outcome=status)
     if stored is None:
         return
     activation = stored | {"outcome": status, "detail": outcome}
