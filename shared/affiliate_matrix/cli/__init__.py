@@ -38,6 +38,23 @@ def one_line_summaries(typer_app: typer.Typer) -> None:
 one_line_summaries(app)
 
 
+def flags_without_a_type() -> None:
+    """Typer 0.29 shows each option's type beside it in --help, and a flag's too: `--json <bool>`, even its own
+    `--help <bool>`, as if the flag took a value. Not how the flags are declared (Typer's own --help has it) and no
+    setting turns it off, so a flag's type is left out here; an option taking a value keeps its type (`<int>`)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self, ctx):
+        return None if self.is_bool_flag and self.metavar is None else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich
+
+
+flags_without_a_type()
+
+
 def main():
     from pydantic import ValidationError
 

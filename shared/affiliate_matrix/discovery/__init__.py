@@ -26,6 +26,7 @@ class DiscoveryReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     provider_errors: list[str] = field(default_factory=list)
     quota_exhausted: list[str] = field(default_factory=list)
+    unusable: list[str] = field(default_factory=list)  # the providers left out, and why (no URL, no key)
     unanswered: list[str] = field(default_factory=list)
     batch_key: str | None = None
     # The run stopped asking at its time budget (run.discover); the candidates it had not judged, by domain, are judged

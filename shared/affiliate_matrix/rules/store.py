@@ -17,7 +17,7 @@ from datetime import datetime
 
 from affiliate_matrix.documents import load_document, readable, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, NotFoundError
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.search import IndexSpec
 
@@ -186,7 +186,7 @@ def load_state(store, rule_id: str) -> tuple[dict, str | None]:
     state, etag, problem = read_json(store, state_key(rule_id), _state_shape,
                                      "not a rule's state (last_fired_at, failures)")
     if problem is not None:
-        log.error("document.damaged", key=state_key(rule_id), error=problem, action="the rule's state starts afresh")
+        log_damaged(state_key(rule_id), problem, action="the rule's state starts afresh")
     return (state if state is not None else {"last_fired_at": None, "failures": 0}), etag
 
 
