@@ -166,16 +166,21 @@ K_NEAR = 10
 
 def near(items, ref_items, vecs) -> dict[str, np.ndarray]:
     """Per candidate, from its window's K_NEAR nearest windows among `ref_items`' candidates (never its own
-    item's): the share of them positive, and the best cosine to a positive less the best to a negative."""
+    item's): the share of them positive, and the best cosine to a positive less the best to a negative. A contextual
+    encoder's figure vectors ("fig") stand for the windows."""
+    def unit_rows(i):
+        v = vecs[i["id"]]["win"] if "win" in vecs[i["id"]] else vecs[i["id"]]["fig"]
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+
     ref = [(i["id"], c[-1]) for i in ref_items for c in i["candidates"]]
-    rv = np.concatenate([vecs[i["id"]]["win"] for i in ref_items if i["candidates"]])
+    rv = np.concatenate([unit_rows(i) for i in ref_items if i["candidates"]])
     rid = np.array([r[0] for r in ref])
     ry = np.array([r[1] for r in ref], dtype=bool)
     out = {}
     for i in items:
         if not i["candidates"]:
             continue
-        sim = vecs[i["id"]]["win"] @ rv.T
+        sim = unit_rows(i) @ rv.T
         sim[:, rid == i["id"]] = -2.0
         top = np.argsort(-sim, axis=1)[:, :K_NEAR]
         share = ry[top].mean(1)
