@@ -310,16 +310,9 @@ _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pat
 
 
 def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTerm], list[str]]:
-    """The text's commission entries, merged per offer, and the verbatim units they came from: each unit's figures
-    (`offers`), then the merge (`merged_offers`)."""
-    return merged_offers(*offers(doc, topics))
-
-
-def offers(doc: Doc, topics: list[str | None]) -> tuple[list[tuple[int, list[tuple], str]], bool, bool]:
-    """Each unit's figures the rules take for the affiliate's pay, as (unit index, figures, the verbatim text they
-    came from), and whether the text says its commission recurs and its customers stay the affiliate's."""
+    """The text's commission entries, merged per offer, and the verbatim units they came from."""
     found: list[tuple] = []
-    quoted: list[tuple[int, list[tuple], str]] = []  # each unit's figures and the text they came from
+    quoted: list[tuple[list[tuple], str]] = []  # each unit's figures and the text they came from
     recurring_said, recurrence_denied, customer_kept, last_rated = False, False, False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
@@ -349,20 +342,14 @@ def offers(doc: Doc, topics: list[str | None]) -> tuple[list[tuple[int, list[tup
         if terms:
             found += terms
             last_rated = i
-            quoted.append((i, terms, doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw))
-    return quoted, recurring_said and not recurrence_denied, customer_kept
-
-
-def merged_offers(quoted: list[tuple[int, list[tuple], str]], recurring_said: bool,
-                  customer_kept: bool) -> tuple[list[CommissionTerm], list[str]]:
-    """`offers`' figures merged per offer, and the verbatim units they came from."""
+            quoted.append((terms, doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw))
     # Beside a rate, only amounts said as bounties are offers (`_BOUNTY_SAID_AFTER`).
-    rate_given = any(entry[0] == "percent" for _, terms, _ in quoted for entry in terms)
+    rate_given = any(kind == "percent" for kind, *_ in found)
     quoted = [([entry for entry in terms if not rate_given or entry[0] == "percent" or entry[6]], quote)
-              for _, terms, quote in quoted]
+              for terms, quote in quoted]
     found = [entry for terms, _ in quoted for entry in terms]
     evidence = [quote for terms, quote in quoted if terms]
-    return _merged(found, recurring_said, customer_kept), evidence
+    return _merged(found, recurring_said and not recurrence_denied, customer_kept), evidence
 
 
 # A table row whose label names what a rate or an amount is paid on ("New customer sale | 12%", "Lead: 5 €"): the
