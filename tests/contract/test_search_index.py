@@ -1090,6 +1090,25 @@ def test_one_character_of_a_script_without_spaces_finds_every_run_holding_it(ind
     assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == expected
 
 
+@pytest.mark.parametrize("q,expected", [("ก", ["kai", "ko"]), ("ก่", ["kai"]), ("ไก่", ["kai"]), ("ไก", [])])
+def test_a_thai_consonant_alone_finds_it_with_or_without_a_tone_mark_and_with_one_only_with_it(index, q, expected):
+    """Decided, not a fault: one Thai consonant asked alone matches the terms it begins (search.lone), its marks among
+    them, so "ก" finds "ไก่ย่าง" (ก with a tone mark) as "e" finds "é" (a tone mark, like an accent, is what a reader
+    leaves out when unsure of it, and one consonant alone asks for a broad match anyway); asked with the mark it finds
+    only the mark. A run of more than one character is matched as typed, marks and all: "ไก" is not "ไก่"."""
+    index.bulk_upsert("things", [{"id": "kai", "name": "ไก่ย่าง"}, {"id": "ko", "name": "กาแฟ"}], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == expected
+
+
+def test_a_name_pasted_with_a_zero_width_space_inside_finds_it_on_both_indexes(index):
+    """A zero-width space was a break: "Book\u200bing" pasted from a page was "book" and "ing", which found no
+    "Booking", and "ภาษา\u200bไทย" indexed was not found by "ภาษาไทย" (the pair across it was not held)."""
+    index.bulk_upsert("things", [{"id": "booking", "name": "Booking"}, {"id": "th", "name": "ภาษา\u200bไทย"}],
+                      refresh=True)
+    assert [[h.id for h in index.search("things", SearchQuery(text=q)).hits]
+            for q in ("Book\u200bing", "ภาษาไทย", "ภาษา\u200bไทย")] == [["booking"], ["th"], ["th"]]
+
+
 def test_a_name_that_is_the_unspaced_text_ranks_above_names_holding_its_pairs(index):
     """A name equal to the text asked ranks first (the exact boost), above names holding the same pairs more often;
     so does a name that is the one character asked, and one where it stands alone above one where it is in a run."""

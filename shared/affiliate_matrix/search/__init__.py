@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ValidationError
 
+from affiliate_matrix.characters import BIDI_CONTROLS, INVISIBLE_FORMAT, JOINERS_AND_SELECTORS, characters
 from affiliate_matrix.errors import ConfigError, ConflictError, DamagedData, InvalidInput
 
 FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
@@ -250,12 +251,14 @@ _NARROWED = str.maketrans({
     "ς": "σ", **dict.fromkeys(_DIACRITICS)})
 _ACCENTS = frozenset(map(chr, _DIACRITICS))
 # Invisible format characters written inside a word, dropped as Unicode's NFKC_Casefold drops them (default
-# ignorables): the joiners Indic and Arabic scripts write between letters (ZWNJ, ZWJ), the soft hyphen, the word
-# joiner, the combining grapheme joiner, variation selectors, direction marks and a byte order mark. Either index split
-# the word there ("کتاب‌فروشی" was two words, and "کتابفروشی" found nothing). The zero-width space stays a break:
-# Thai and Khmer write it between words.
-_INVISIBLE = dict.fromkeys([0xAD, 0x34F, 0x61C, 0x200C, 0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F),
-                            *range(0x2060, 0x2070), *range(0xFE00, 0xFE10), 0xFEFF])
+# ignorables), the characters module's classes: the invisible format characters (the soft hyphen, the zero-width space,
+# the word joiner, a byte order mark), the bidi controls, and the joiners and selectors (ZWNJ and ZWJ, which Indic and
+# Arabic scripts write between letters, the combining grapheme joiner, variation selectors). Either index split the
+# word there ("کتاب‌فروشی" was two words, and "کتابفروشی" found nothing). The zero-width space too: it was kept as a
+# break (Thai and Khmer write it between words), but a run is searched as its pairs whatever its words, so a break
+# there lost the pair across it ("ภาษา​ไทย" was not found by "ภาษาไทย"), and a name pasted with one ("Book​ing") was
+# two words that found nothing (the programs index holds no such break: models.clean_text removes it from sources' text).
+_INVISIBLE = dict.fromkeys(map(ord, characters(INVISIBLE_FORMAT, BIDI_CONTROLS, JOINERS_AND_SELECTORS)))
 # The marks a word is written with or without at will: Arabic harakat (fatha, kasra, damma, sukun, shadda, tanwin, the
 # superscript alef) and the tatweel that stretches a word, Hebrew niqqud and cantillation. كِتاب is كتاب and שָׁלוֹם
 # שלום, one name written two ways. Not the hamza and madda (U+0653-U+0655), which NFC composes into letters (أ, آ):
