@@ -6,7 +6,8 @@ index is `<prefix>-<name>-v<version>` and callers always address the alias `<pre
 Both adapters answer the same `SearchQuery` the same way: AND of words over the text fields (the
 last one also as the start of a word, with `prefix`), term filters (any of the values), ranges,
 term facets counted under the filters, post filters (on the hits and every facet but their own
-field's), sort with the id as tiebreak, and opaque cursors that return every hit exactly once.
+field's), sort with the id as tiebreak, and opaque cursors that return every hit exactly once (a relevance sort's
+across a write between pages only on OpenSearch, which pages it in a point in time: the embedded index has none).
 """
 
 from abc import ABC, abstractmethod
@@ -1002,18 +1003,33 @@ def _cursor_shape():
         model_config = ConfigDict(extra="forbid")
         q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
         a: list[Annotated[Any, AfterValidator(_sort_value)]]
+        # the point in time a relevance sort pages (OpenSearch's PIT id, base64), absent where none was opened
+        p: StrictStr | None = Field(None, max_length=1000, pattern=r"^[A-Za-z0-9+/=_-]+$")
 
     return Cursor
 
 
-def encode_cursor(query: SearchQuery, after: list) -> str:
+def encode_cursor(query: SearchQuery, after: list, point: str | None = None) -> str:
     # UTF-8, not ASCII escapes: a CJK character is 3 bytes, not 6, so a cursor past a 256-character name stays within
     # the 2,000 characters a cursor may be passed back in (indexed text is UTF-8, so every value encodes)
-    raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":"), ensure_ascii=False).encode()
+    cursor = {"q": query.fingerprint(), "a": after, **({"p": point} if point else {})}
+    raw = json.dumps(cursor, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(query: SearchQuery) -> list | None:
+    """The sort values a cursor pages after (None: the first page)."""
+    cursor = _read_cursor(query)
+    return None if cursor is None else cursor.a
+
+
+def cursor_point(query: SearchQuery) -> str | None:
+    """The point in time a query's cursor pages (encode_cursor's `point`), None when it names none."""
+    cursor = _read_cursor(query)
+    return None if cursor is None else cursor.p
+
+
+def _read_cursor(query: SearchQuery):
     if not query.cursor:
         return None
     try:  # the standard library's JSON keeps 2**70 an int, which the bounds then refuse
@@ -1026,7 +1042,7 @@ def decode_cursor(query: SearchQuery) -> list | None:
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
     if cursor.q != query.fingerprint():
         raise InvalidInput("cursor belongs to a different query: keep the same q, filters and sort when paging")
-    return cursor.a
+    return cursor
 
 
 class SearchIndex(ABC):
