@@ -1234,7 +1234,7 @@ def test_relevance_pages_with_a_write_between_them_return_every_match_once(index
         request.applymarker(pytest.mark.xfail(strict=True, reason="the embedded index pages the index as it is"))
     index.bulk_upsert("things", [{"id": f"h{i}", "name": " ".join(["hotel"] + ["word"] * i)} for i in range(6)]
                       + [{"id": f"p{i}", "name": "plain"} for i in range(20)], refresh=True)
-    query = SearchQuery(text="hotel", size=2)
+    query = SearchQuery(text="hotel", size=2, paged=True)
     first = index.search("things", query)
     index.bulk_upsert("things", [{"id": f"x{i}", "name": "other words " * 10} for i in range(50)], refresh=True)
     rest, _, _ = all_pages(index, query.replaced(cursor=first.next_cursor))
@@ -1244,18 +1244,25 @@ def test_relevance_pages_with_a_write_between_them_return_every_match_once(index
 @pytest.mark.slow
 def test_a_relevance_point_in_time_gone_pages_the_live_index_and_one_of_another_index_is_refused(tmp_path, request):
     """A cursor read after its point in time is gone (POINT_KEEP_ALIVE past, a node restarted) pages the live index as
-    before, not an error; the last page closes it (the node keeps at most 300); a cursor is not signed, so one naming
-    a point in time of another index is refused by the hits it gives, not answered from that index."""
+    before, not an error; the last page closes it (the node keeps at most 300), and a query that is not `paged` (a
+    lookup reading one page: resolution's candidates, one per program synced) opens none; a cursor is not signed, so
+    one naming a point in time of another index is refused by the hits it gives, not answered from that index."""
     from affiliate_matrix.search import cursor_point, encode_cursor
 
     index = open_index("opensearch", tmp_path, request)
     index.ensure_index(SPEC)
     index.bulk_upsert("things", [{"id": f"h{i}", "name": " ".join(["hotel"] + ["word"] * i)} for i in range(6)],
                       refresh=True)
-    query = SearchQuery(text="hotel", size=2)
+    def points() -> set[str]:
+        return {pit["pit_id"] for pit in index.client.get_all_pits()["pits"]}
+
+    before = points()
+    assert index.search("things", SearchQuery(text="hotel", size=2)).next_cursor and points() == before
+
+    query = SearchQuery(text="hotel", size=2, paged=True)
     first = index.search("things", query)
     point = cursor_point(query.replaced(cursor=first.next_cursor))
-    assert point and point in {pit["pit_id"] for pit in index.client.get_all_pits()["pits"]}
+    assert point and point in points()
     index.client.delete_pit(body={"pit_id": [point]})
     seen, _, _ = all_pages(index, query.replaced(cursor=first.next_cursor))
     assert [h.id for h in first.hits] + seen == [f"h{i}" for i in range(6)]
@@ -1263,7 +1270,7 @@ def test_a_relevance_point_in_time_gone_pages_the_live_index_and_one_of_another_
     first = index.search("things", query)
     opened = cursor_point(query.replaced(cursor=first.next_cursor))
     all_pages(index, query.replaced(cursor=first.next_cursor))
-    assert opened not in {pit["pit_id"] for pit in index.client.get_all_pits()["pits"]}
+    assert opened and opened not in points()
 
     other = open_index("opensearch", tmp_path, request)  # an index prefix of its own
     other.ensure_index(SPEC)

@@ -160,8 +160,11 @@ class SortKey(_SortKeyFields):
 # prefix: bool: the last word (of at least PREFIX_MIN characters) also matches the words it begins ("host" finds
 #   Hostinger); that match adds nothing to a hit's score, so hits that have the word whole rank above.
 # size: int, 0 to MAX_PAGE; offset: int, 0 to 10,000; cursor: str | None, at most 2,000 characters
+# paged: bool: the caller may ask for the pages after this one by its cursor (an API's search, an export), so a relevance
+#   sort's pages are read in one point in time where the index has one (OpenSearch: opensearch.POINT_KEEP_ALIVE); a
+#   lookup that reads one page (resolution's candidates) holds none open. Not part of the query (its fingerprint).
 _SearchQueryFields = namedtuple("_SearchQueryFields", "text filters post_filters ranges facets facet_size sort exact "
-                                                      "prefix size offset cursor")
+                                                      "prefix size offset cursor paged")
 
 
 class SearchQuery(_SearchQueryFields):
@@ -172,7 +175,7 @@ class SearchQuery(_SearchQueryFields):
     def __new__(cls, text: str | None = None, filters: dict | None = None, post_filters: dict | None = None,
                 ranges: dict | None = None, facets: list[str] | None = None, facet_size: int = 20,
                 sort: list[SortKey] | None = None, exact: list[str] | None = None, prefix: bool = False, size: int = 20,
-                offset: int = 0, cursor: str | None = None):
+                offset: int = 0, cursor: str | None = None, paged: bool = False):
         _length(text, "text", 500)
         _length(cursor, "cursor", 2_000)
         for value, name, low, high in ((facet_size, "facet_size", 1, 200), (size, "size", 0, MAX_PAGE),
@@ -181,7 +184,7 @@ class SearchQuery(_SearchQueryFields):
                 raise InvalidInput(f"a search's {name} must be a whole number from {low} to {high}, not {value!r}")
         return super().__new__(cls, text, _filters(filters), _filters(post_filters), dict(ranges or {}),
                                list(facets or []), facet_size, list(sort or []), list(exact or []), prefix,
-                               size, offset, cursor)
+                               size, offset, cursor, paged)
 
     def replaced(self, **update) -> "SearchQuery":
         """This query with the fields `update` names changed, checked as a new one is."""

@@ -131,12 +131,12 @@ _LARGEST = 1.7976931348623157e308  # Java's Double.MAX_VALUE
 # refreshes on its own schedule, so a search the node sent to one not refreshed yet answered without a write the
 # primary already showed, and that answer was cached under the generation the write made, stale until the next write.
 _COUNTED_COPIES = "_primary"
-# How long a relevance sort's point in time (PIT) outlives its last page read: a score is the index's statistics of the
+# How long a relevance sort's point in time (PIT, opened for a query that is `paged`) outlives its last page read: a score is the index's statistics of the
 # moment (bm25: the documents there are, their length), so a write between two pages moved every score and the live
 # index's next page skipped hits that rose above the cursor or repeated some that sank below it; in a PIT the pages are
 # of one view. Read again after it, a cursor pages the live index, as before (a view of its own, kept until then by the
 # node, holds segments from merging: a node keeps at most 300 by default, and one it will not open is none).
-POINT_KEEP_ALIVE = "2m"
+POINT_KEEP_ALIVE = "1m"
 
 
 def _facet(field: str, query: SearchQuery) -> dict:
@@ -825,7 +825,7 @@ class OpenSearchIndex(SearchIndex):
                                     else value for value, (kind, descending) in zip(after, keys)]
         point = None  # a relevance sort's pages are read in one point in time (POINT_KEEP_ALIVE)
         if sort[0] == {"_score": "desc"} and query.size and not query.offset:
-            point = cursor_point(query) if after is not None else self._open_point(name)
+            point = cursor_point(query) if after is not None else self._open_point(name) if query.paged else None
         response = self._search_in(name, body, point)
         point = response.get("pit_id") if point else None  # (the node may give the next page another id)
         raw_hits = response["hits"]["hits"]
