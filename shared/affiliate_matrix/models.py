@@ -16,7 +16,7 @@ from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_vali
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RETURN, DELETE_AND_C1_CONTROLS,
                                          INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
 from affiliate_matrix.codes import CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_METHODS, STATUSES
-from affiliate_matrix.model_types import Country, Currency, Model, NonNegative, UtcDatetime
+from affiliate_matrix.model_types import Country, Currency, Model, NetworkName, NonNegative, UtcDatetime
 
 # One fixed taxonomy of verticals (codes.CATEGORIES; taxonomy.py maps them); every source's own categories map onto these.
 Category = Literal[CATEGORIES]
@@ -97,7 +97,7 @@ Contract = Literal["joined", "pending", "not_joined", "expired"]
 
 
 class NetworkListing(Model):
-    network: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$", description="shareasale, impact, cj, awin, direct, …")
+    network: NetworkName = Field(description="shareasale, impact, cj, awin, direct, … (taxonomy.network_name)")
     program_id: str | None = None
     join_url: HttpUrl | None = None
     contract: Contract | None = Field(None, description="The account's relationship with the program as the network's "

@@ -32,6 +32,7 @@ from affiliate_matrix.search import IndexSpec
 # activations: program_id, the program an activation was of (its inputs' program_id), for GET
 # /activations?program_id; `amx index migrate activations` fills it from the inputs of those v7 holds.
 # v9 (both): a run's last character written after its pairs (search.paired), as programs v19.
+# v10 (both): a zero-width space dropped from a word, not a break (search.unwritten), as programs v20.
 
 
 def with_program(activation: dict) -> dict:
@@ -44,12 +45,12 @@ def with_program(activation: dict) -> dict:
     return {**activation, "program_id": program_id} if is_program_id(program_id) else activation
 
 
-ACTIVATIONS_INDEX = IndexSpec("activations", 9, {
+ACTIVATIONS_INDEX = IndexSpec("activations", 10, {
     "id": "keyword", "rule_id": "keyword", "trigger": "keyword", "event_id": "keyword", "decision": "keyword",
     "action": "keyword", "action_event_id": "keyword", "outcome": "keyword", "detail": "text", "inputs": "stored",
     "at": "date", "program_id": "keyword",
 }, upgrade=with_program)
-ALERTS_INDEX = IndexSpec("alerts", 9, {
+ALERTS_INDEX = IndexSpec("alerts", 10, {
     "id": "keyword", "rule_id": "keyword", "severity": "keyword", "text": "text", "subject": "keyword",
     "event_type": "keyword", "at": "date",
 })
