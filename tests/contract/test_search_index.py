@@ -1245,7 +1245,8 @@ def test_relevance_pages_with_a_write_between_them_return_every_match_once(index
 def test_a_relevance_point_in_time_gone_pages_the_live_index_and_one_of_another_index_is_refused(tmp_path, request):
     """A cursor read after its point in time is gone (POINT_KEEP_ALIVE past, a node restarted) pages the live index as
     before, not an error; the last page closes it (the node keeps at most 300), and a query that is not `paged` (a
-    lookup reading one page: resolution's candidates, one per program synced) opens none; a cursor is not signed, so
+    lookup reading one page: resolution's candidates, one per program synced) or whose first page is its last opens
+    none; a cursor is not signed, so
     one naming a point in time of another index is refused by the hits it gives, not answered from that index."""
     from affiliate_matrix.search import cursor_point, encode_cursor
 
@@ -1258,6 +1259,9 @@ def test_a_relevance_point_in_time_gone_pages_the_live_index_and_one_of_another_
 
     before = points()
     assert index.search("things", SearchQuery(text="hotel", size=2)).next_cursor and points() == before
+    # a paged search read in one page opens none either: most searches are never paged (two requests more each)
+    assert index.search("things", SearchQuery(text="hotel", size=10, paged=True)).next_cursor is None
+    assert points() == before
 
     query = SearchQuery(text="hotel", size=2, paged=True)
     first = index.search("things", query)

@@ -131,8 +131,8 @@ _LARGEST = 1.7976931348623157e308  # Java's Double.MAX_VALUE
 # refreshes on its own schedule, so a search the node sent to one not refreshed yet answered without a write the
 # primary already showed, and that answer was cached under the generation the write made, stale until the next write.
 _COUNTED_COPIES = "_primary"
-# How long a relevance sort's point in time (PIT, opened for a query that is `paged`) outlives its last page read: a score is the index's statistics of the
-# moment (bm25: the documents there are, their length), so a write between two pages moved every score and the live
+# How long a relevance sort's point in time (PIT, opened for a `paged` query whose first page has a next one)
+# outlives its last page read: a score is the index's statistics of the moment (bm25: the documents there are, their length), so a write between two pages moved every score and the live
 # index's next page skipped hits that rose above the cursor or repeated some that sank below it; in a PIT the pages are
 # of one view. Read again after it, a cursor pages the live index, as before (a view of its own, kept until then by the
 # node, holds segments from merging: a node keeps at most 300 by default, and one it will not open is none).
@@ -823,9 +823,10 @@ class OpenSearchIndex(SearchIndex):
                 raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
             body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
                                     else value for value, (kind, descending) in zip(after, keys)]
-        point = None  # a relevance sort's pages are read in one point in time (POINT_KEEP_ALIVE)
-        if sort[0] == {"_score": "desc"} and query.size and not query.offset:
-            point = cursor_point(query) if after is not None else self._open_point(name) if query.paged else None
+        # A relevance sort's later pages are read in one point in time (POINT_KEEP_ALIVE), opened once a first page
+        # shows there is a next one: a search most callers read one page of costs no more requests, nor a node's view.
+        relevance = sort[0] == {"_score": "desc"} and query.size and not query.offset
+        point = cursor_point(query) if relevance and after is not None else None
         response = self._search_in(name, body, point)
         point = response.get("pit_id") if point else None  # (the node may give the next page another id)
         raw_hits = response["hits"]["hits"]
@@ -833,6 +834,8 @@ class OpenSearchIndex(SearchIndex):
         hits = [Hit(h["_id"], h.get("_score"), h["_source"]) for h in raw_hits]
         next_cursor = None
         if raw_hits and len(raw_hits) == query.size and query.offset + query.size < total:
+            if relevance and after is None and query.paged:  # the first page's scores: a write ms away may move them
+                point = self._open_point(name)
             next_cursor = encode_cursor(query, raw_hits[-1]["sort"], point)
         elif point:
             self._close_point(point)  # the last page: nothing will read it again
