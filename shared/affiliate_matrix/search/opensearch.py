@@ -132,9 +132,9 @@ _LARGEST = 1.7976931348623157e308  # Java's Double.MAX_VALUE
 # primary already showed, and that answer was cached under the generation the write made, stale until the next write.
 _COUNTED_COPIES = "_primary"
 # How long a relevance sort's point in time (PIT, opened for a `paged` query whose first page has a next one)
-# outlives its last page read: a score is the index's statistics of the moment (bm25: the documents there are, their length), so a write between two pages moved every score and the live
-# index's next page skipped hits that rose above the cursor or repeated some that sank below it; in a PIT the pages are
-# of one view. Read again after it, a cursor pages the live index, as before (a view of its own, kept until then by the
+# outlives its last page read: a score is the index's statistics of the moment (bm25: the documents there are, their
+# length), so a write between two pages moved every score and the live index's next page skipped hits that rose above
+# the cursor or repeated some that sank below it; in a PIT the pages are of one view. Read again after it, a cursor pages the live index, as before (a view of its own, kept until then by the
 # node, holds segments from merging: a node keeps at most 300 by default, and one it will not open is none).
 POINT_KEEP_ALIVE = "1m"
 
