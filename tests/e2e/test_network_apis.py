@@ -235,8 +235,7 @@ CJ_CASES = {
                         "advertiser 42: commission 'ten percent' is neither a percentage nor an amount"),
     "a negative EPC": (CJ_PAGE % (b"42", b"<seven-day-epc>-3.10</seven-day-epc>"),
                        "advertiser 42: seven-day-epc is '-3.10', not an amount"),
-    "entity amplification": (LAUGHS, "the response is not XML we can read in UTF-8 (it declares no encoding) (limit on input "
-                                     "amplification"),
+    "entity amplification": (LAUGHS, "the response declares an XML entity ('a'), which no answer of this source does"),
 }
 RAKUTEN_CASES = {
     "no offers": (json.dumps({"_metadata": {"total": 1}}).encode(), "offers is None, not list"),
@@ -256,7 +255,8 @@ CLICKBANK_CASES = {
     "not a zip": (b"<html>moved</html>", "the response is not the zipped XML feed (BadZipFile"),
     "no feed inside": (zipped(b"<Catalog/>", name="readme.txt"), "the archive holds 0 .xml files"),
     "another document": (zipped(b"<rss><channel/></rss>"), "the feed's root element is <rss>, not <Catalog>"),
-    "entity amplification": (zipped(LAUGHS), "limit on input amplification"),
+    "entity amplification": (zipped(LAUGHS),
+                             "the feed declares an XML entity ('a'), which no answer of this source does"),
     "a multi-byte encoding": (zipped(b'<?xml version="1.0" encoding="Shift_JIS"?><Catalog/>'),
                               "the feed is not XML we can read in its declared encoding 'Shift_JIS' (multi-byte"),
     "an unknown encoding": (zipped(b'<?xml version="1.0" encoding="x-unknown"?><Catalog/>'),
