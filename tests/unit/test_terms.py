@@ -1029,3 +1029,16 @@ def test_an_amount_with_a_thousands_or_millions_mark_is_multiplied(text, expecte
 
 def test_a_minimum_payout_with_a_thousands_mark_is_multiplied():
     assert terms.min_payout("Minimum payout: $1k") == terms.Money(amount=Decimal(1000), currency="USD")
+
+
+@pytest.mark.parametrize("text", ["Cookie: 1e999 days", "Commission: 5e3% per sale", "Commission: 1E+999% per sale",
+                                  "Cookie duration: 2.5e2 days"])
+def test_a_figure_in_scientific_notation_is_no_figure_not_its_exponent(text):
+    """'1e999 days' was a cookie of 999 days, '5e3%' a commission of 3%: the exponent read as the figure. No terms text
+    writes a figure so; one that does says nothing we can read (a Dutch '1e' is an ordinal, no exponent: below)."""
+    found = terms.extract(text)
+    assert (found.commission, found.cookie_days) == ([], None)
+
+
+def test_an_ordinal_written_with_e_is_still_read():
+    assert terms.extract("Cookie: 30 dagen. De uitbetaling gebeurt op de 1e en 15e van elke maand.").cookie_days == 30
