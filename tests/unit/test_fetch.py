@@ -219,6 +219,24 @@ def test_a_robots_txt_redirecting_to_an_internal_address_means_stay_away():
         server.close()
 
 
+def test_a_redirect_to_a_site_whose_robots_txt_cannot_be_read_says_why_not_that_robots_txt_disallows_it():
+    """The site a page redirects to is another site with a robots.txt of its own (here the same host over https://,
+    which answers no TLS): where that could not be read, the page said 'disallowed by robots.txt', as if the site
+    forbade it; it says what kept its robots.txt from being read, as for the site asked for."""
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        return 302, {"Location": f"https://127.0.0.1:{server.port}/ok"}, b""
+
+    with Loopback(answer) as server:
+        with pytest.raises(FetchError) as refused:
+            fetcher(attempts=1).get(f"{server.url}/moved")
+    said = str(refused.value)
+    assert said.startswith(f"https://127.0.0.1:{server.port}/ok: not fetched (after a redirect): ")
+    assert said.endswith("its robots.txt could not be read (no page of a site is fetched while its robots.txt cannot "
+                         "be read)") and "disallowed" not in said
+
+
 def test_a_host_that_cannot_be_resolved_is_named_as_such_not_as_a_robots_txt_refusal(monkeypatch):
     """The page of a host whose name did not resolve failed as "disallowed by robots.txt (robots.txt unreachable:
     cannot resolve ...)": robots named where DNS failed. It says what failed, and that the page was not fetched
