@@ -583,3 +583,15 @@ def test_awin_details_refused_for_many_programmes_in_a_row_cost_those_only(tmp_p
     assert [f.url.rsplit("=", 1)[1] for f in reports["awin"].failures] == [str(2000 + n) for n in range(8)]
     assert all(said in f.reason for f in reports["awin"].failures)
     assert reports["awin"].records == 1 and reports["awin"].incomplete
+
+
+def test_an_api_redirecting_elsewhere_never_has_its_key_sent_there(tmp_path):
+    """An API's answer redirecting to another host (an attacker's, a metadata address) is not followed: the request
+    carrying its key goes to its own origin only, and each such answer is that item's failure, naming the status."""
+    from tests.support.loopback import Loopback
+
+    with Loopback(lambda request: (200, {}, b"{}"), host="127.0.0.2") as elsewhere:
+        site = awin_details_failing(tmp_path / "site", {"status": 307, "headers": {"Location": f"{elsewhere.url}/x"}})
+        _, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
+    assert elsewhere.requests == []
+    assert reports["awin"].failures and all("HTTP 307" in f.reason for f in reports["awin"].failures)
