@@ -179,6 +179,11 @@ class Fetcher:
                     target = urljoin(url, response.headers["location"])
                 except ValueError as exc:
                     raise FetchError(f"{url}: redirects to a malformed Location ({exc})") from None
+                from affiliate_matrix.sources import MAX_URL  # as a link longer is not followed (sources.Page.follow)
+
+                if len(target) > MAX_URL:  # the URL reached is kept, in the HTTP cache and as its records' url
+                    raise FetchError(f"{url}: redirects to a URL of {len(target):,} characters, longer than the "
+                                     f"{MAX_URL:,} a record keeps")
                 target_of(target)  # well-formed, or a FetchError for this page; its address is checked on connect
                 url = target
                 self._must_be_allowed(url, " (after a redirect)")  # another site's robots.txt, maybe

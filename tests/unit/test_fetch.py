@@ -153,6 +153,28 @@ def test_a_redirect_loop_ends(server):
         fetcher().get(f"{server.url}/loop")
 
 
+def test_a_redirect_to_a_url_longer_than_a_record_keeps_is_that_pages_error():
+    """A page's link longer than MAX_URL is not followed (a record cannot keep it, and the connection's HTTP cache, read
+    and written whole each run, owes it no room); a redirect to one was followed, and the URL it reached kept in the
+    cache: 5,000 pages redirecting to 15 KB URLs held 75 MB there."""
+    from affiliate_matrix.sources import MAX_URL
+
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        if request.path == "/moved":
+            return 302, {"Location": "/ok?" + "a" * 15_000}, b""
+        return 200, {"Content-Type": "text/html", "ETag": '"v1"'}, PAGE
+
+    with Loopback(answer) as server:
+        f = fetcher()
+        with pytest.raises(FetchError, match=rf"/moved: redirects to a URL of 15,\d\d\d characters, longer than the "
+                                             rf"{MAX_URL:,} a record keeps"):
+            f.get(f"{server.url}/moved")
+        assert [r.path for r in server.requests] == ["/robots.txt", "/moved"]
+        assert all(len(url) <= MAX_URL for url in f.validators)
+
+
 def test_a_redirect_is_followed(server):
     assert fetcher().get(f"{server.url}/to-ok").url.endswith("/ok")
 
