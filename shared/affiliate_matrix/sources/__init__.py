@@ -151,12 +151,13 @@ class EntityWatch:
     ElementTree expands every entity, and expat refuses only past a 100-fold amplification, so an entity of 250 bytes
     named in every 3 bytes of a 5 MB answer made 400 MB of text (ClickBank's 64 MB feed: gigabytes); an external one
     (XXE) expat never fetches. No feed or answer we read declares one (ClickBank's names an external DTD, read as
-    before). `what` names the document in the error. Fed in pieces (`feed`) or as a stream (`reading`)."""
+    before). `what` names the document in the error. Fed in pieces (`feed`), or read through (`read`) as the stream it
+    is given, whose reader it then is."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, stream=None):
         import pyexpat
 
-        self.what, self.done = what, False
+        self.what, self.stream, self.done = what, stream, False
         self._parser = pyexpat.ParserCreate()
         self._parser.EntityDeclHandler = self._declared
         self._parser.StartElementHandler = self._started
@@ -183,17 +184,11 @@ class EntityWatch:
         except (ExpatError, *XML_FAULTS):  # not XML it reads: the document's own parser says what is wrong with it
             self.done = True
 
-    def reading(self, stream):
-        """A reader of `stream` (its read()) that feeds what it reads to this watch first."""
-        watch = self
-
-        class _Reader:
-            def read(self, size: int = -1) -> bytes:
-                data = stream.read(size)
-                watch.feed(data)
-                return data
-
-        return _Reader()
+    def read(self, size: int = -1) -> bytes:
+        """What the stream gives, watched first."""
+        data = self.stream.read(size)
+        self.feed(data)
+        return data
 
 
 def refuse_entities(what: str, document: bytes | str) -> None:

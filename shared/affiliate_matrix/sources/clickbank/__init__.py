@@ -78,7 +78,7 @@ def read_feed(body: bytes) -> list[dict]:
             with archive.open(names[0]) as stream:
                 head = stream.peek(300)[:300]
                 try:  # an entity declared is refused as it is read, before any site (EntityWatch)
-                    return _sites(EntityWatch("the feed").reading(_Capped(stream, MAX_XML_BYTES)))
+                    return _sites(EntityWatch("the feed", _Capped(stream, MAX_XML_BYTES)))
                 except XML_FAULTS as exc:
                     if not isinstance(exc, _NotTheFeed | EntityDeclared):
                         raise unreadable_xml("the feed", head, exc) from None
