@@ -196,6 +196,17 @@ class RawRecord(Model):
             data = {**data, "url": request_named(data["source"], str(data["url"]))}
         return data
 
+    @field_validator("url", "merchant_url", "join_url")
+    @classmethod
+    def _without_userinfo(cls, url: HttpUrl | None) -> HttpUrl | None:
+        """A URL as a source wrote it, without a user name or password before its host: a page's
+        'https://user:secret@…' leaked a password, and 'https://paypal.com@evil.com/' reads as another site than the
+        one it goes to; the index, the API, exports and the explorer's links would show both. Its host stays."""
+        if url is None or not (url.username or url.password):
+            return url
+        scheme, _, rest = str(url).partition("://")
+        return HttpUrl(f"{scheme}://{rest.partition('@')[2]}")  # the first @: one in the userinfo is written %40
+
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     connection_id: str
     generation: str | None = Field(None, description="The generation of its connection when the run began "
