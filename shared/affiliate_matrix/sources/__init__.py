@@ -139,61 +139,38 @@ XML_FAULTS = (ET.ParseError, LookupError, ValueError)
 
 
 class EntityDeclared(ValueError):
-    """An XML document that declares an entity (refuse_entities)."""
+    """An XML document that declares an entity (parsed_xml, parsed_xml_events)."""
 
 
-class _RootStarted(Exception):
-    pass
+# XML is parsed by defusedxml's ElementTree, which refuses a document declaring an entity: the standard one expands
+# every entity, and expat refuses only past a 100-fold amplification, so an entity of 250 bytes named in every 3 bytes
+# of a 5 MB answer made 400 MB of text (ClickBank's 64 MB feed: gigabytes). No feed or answer we read declares one
+# (ClickBank's names an external DTD, read as before: a DTD is not refused, an entity in it is).
+def parsed_xml(what: str, document: bytes | str) -> ET.Element:
+    """`document`'s root element; EntityDeclared naming `what` for an entity declared, XML_FAULTS for the rest."""
+    from defusedxml import EntitiesForbidden
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return fromstring(document)
+    except EntitiesForbidden as exc:
+        raise _entity_declared(what, exc) from None
 
 
-class EntityWatch:
-    """Reads an XML document's prolog, up to its root element, and refuses (EntityDeclared) an entity declared there:
-    ElementTree expands every entity, and expat refuses only past a 100-fold amplification, so an entity of 250 bytes
-    named in every 3 bytes of a 5 MB answer made 400 MB of text (ClickBank's 64 MB feed: gigabytes); an external one
-    (XXE) expat never fetches. No feed or answer we read declares one (ClickBank's names an external DTD, read as
-    before). `what` names the document in the error. Fed in pieces (`feed`), or read through (`read`) as the stream it
-    is given, whose reader it then is."""
+def parsed_xml_events(what: str, stream, events: tuple[str, ...]):
+    """ElementTree's iterparse of `stream`, read as it streams; an entity declared as parsed_xml."""
+    from defusedxml import EntitiesForbidden
+    from defusedxml.ElementTree import iterparse
 
-    def __init__(self, what: str, stream=None):
-        import pyexpat
-
-        self.what, self.stream, self.done = what, stream, False
-        self._parser = pyexpat.ParserCreate()
-        self._parser.EntityDeclHandler = self._declared
-        self._parser.StartElementHandler = self._started
-
-    def _declared(self, name, *_):
-        raise EntityDeclared(f"{self.what} declares an XML entity ({str(name)[:50]!r}), which no answer of this source "
-                             "does: refused unread, as what it expands to may be gigabytes")
-
-    @staticmethod
-    def _started(*_):
-        raise _RootStarted
-
-    def feed(self, data: bytes | str) -> None:
-        from pyexpat import ExpatError
-
-        if self.done or not data:
-            return
-        try:
-            self._parser.Parse(data, False)
-        except EntityDeclared:
-            raise
-        except _RootStarted:  # the prolog is over: no declaration can follow
-            self.done = True
-        except (ExpatError, *XML_FAULTS):  # not XML it reads: the document's own parser says what is wrong with it
-            self.done = True
-
-    def read(self, size: int = -1) -> bytes:
-        """What the stream gives, watched first."""
-        data = self.stream.read(size)
-        self.feed(data)
-        return data
+    try:
+        yield from iterparse(stream, events=events)
+    except EntitiesForbidden as exc:
+        raise _entity_declared(what, exc) from None
 
 
-def refuse_entities(what: str, document: bytes | str) -> None:
-    """EntityDeclared when `document` declares an XML entity (EntityWatch)."""
-    EntityWatch(what).feed(document)
+def _entity_declared(what: str, exc) -> EntityDeclared:
+    return EntityDeclared(f"{what} declares an XML entity ({str(exc.name)[:50]!r}), which no answer of this source "
+                          "does: refused unread, as what it expands to may be gigabytes")
 
 
 def unreadable_xml(what: str, head: bytes, exc: Exception) -> ValueError:

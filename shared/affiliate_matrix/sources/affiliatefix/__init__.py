@@ -4,12 +4,11 @@ announces a program is followed, and its first post is read (the terms extractor
 later). Other threads (questions, news, chat) are left alone."""
 
 import re
-import xml.etree.ElementTree as ET
 from html import unescape
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from affiliate_matrix.sources import (XML_FAULTS, Listing, Page, ParseError, Source, node_text, refuse_entities,
+from affiliate_matrix.sources import (XML_FAULTS, Listing, Page, ParseError, Source, node_text, parsed_xml,
                                       register)
 from affiliate_matrix.taxonomy import NETWORK_HOSTS
 
@@ -68,8 +67,7 @@ def feed_items(page: Page) -> list[FeedItem]:
     # names the encoding of those bytes, not of this text. Encoded again (as UTF-8) under a declaration naming another
     # encoding, a windows-1252 feed's "d’affiliation" read as "dâ€™affiliation"; a text is read as it is.
     try:
-        refuse_entities("the feed", page.text)
-        channel = ET.fromstring(page.text).find("channel")
+        channel = parsed_xml("the feed", page.text).find("channel")
     except XML_FAULTS as exc:
         raise ParseError(f"{page.url}: not an RSS feed ({exc})") from None
     if channel is None:

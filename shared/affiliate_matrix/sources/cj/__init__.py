@@ -10,8 +10,8 @@ from decimal import Decimal
 from affiliate_matrix import taxonomy
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import (XML_FAULTS, ApiSource, Listing, PagedTotal, ParseError, attempt, plain,
-                                      refuse_entities, register, unreadable_xml)
+from affiliate_matrix.sources import (XML_FAULTS, ApiSource, EntityDeclared, Listing, PagedTotal, ParseError, attempt,
+                                      parsed_xml, plain, register, unreadable_xml)
 
 PAGE_SIZE = 100  # the API's maximum records per page
 MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
@@ -64,12 +64,12 @@ class CJ(ApiSource):
 
 
 def xml_root(body: bytes) -> ET.Element:
-    """An XML document's root. An answer declaring an entity is refused unread (refuse_entities: expat refuses only
-    past a 100-fold amplification, and never fetches an external one). What it cannot read is a ValueError naming the
-    encoding the answer declares (the sync's parse failure)."""
-    refuse_entities("the response", body)
+    """An XML document's root. An answer declaring an entity is refused unread (parsed_xml). What it cannot read is a
+    ValueError naming the encoding the answer declares (the sync's parse failure)."""
     try:
-        return ET.fromstring(body)
+        return parsed_xml("the response", body)
+    except EntityDeclared:
+        raise
     except XML_FAULTS as exc:
         raise unreadable_xml("the response", body, exc) from None
 

@@ -4,14 +4,13 @@ figures and popularity rank. Public: no credentials. Read once a day at most."""
 
 import io
 import re
-import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import (XML_FAULTS, ApiSource, EntityDeclared, EntityWatch, Listing, ParseError, attempt,
-                                      plain, register, unreadable_xml)
+from affiliate_matrix.sources import (XML_FAULTS, ApiSource, EntityDeclared, Listing, ParseError, attempt,
+                                      parsed_xml_events, plain, register, unreadable_xml)
 
 FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
 # How big the feed is: ~4.3 MB zipped, ~23.5 MB of XML (see the README for where that comes from), already
@@ -77,8 +76,8 @@ def read_feed(body: bytes) -> list[dict]:
                 raise ValueError(f"the archive holds {len(names)} .xml files, not the one feed")
             with archive.open(names[0]) as stream:
                 head = stream.peek(300)[:300]
-                try:  # an entity declared is refused as it is read, before any site (EntityWatch)
-                    return _sites(EntityWatch("the feed", _Capped(stream, MAX_XML_BYTES)))
+                try:  # an entity declared is refused as it is read, before any site (parsed_xml_events)
+                    return _sites(_Capped(stream, MAX_XML_BYTES))
                 except XML_FAULTS as exc:
                     if not isinstance(exc, _NotTheFeed | EntityDeclared):
                         raise unreadable_xml("the feed", head, exc) from None
@@ -101,7 +100,7 @@ def _sites(stream) -> list[dict]:
     """Each vendor once, with every category path it is listed under: the feed lists a vendor under its main
     category, its subcategories and "New Products", each time with the same figures."""
     sites, path, root, by_id = [], [], None, {}
-    for event, element in ET.iterparse(stream, events=("start", "end")):
+    for event, element in parsed_xml_events("the feed", stream, ("start", "end")):
         if root is None:
             root = element
             if element.tag != "Catalog":
