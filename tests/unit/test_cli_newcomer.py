@@ -1600,3 +1600,17 @@ def test_tables_fold_no_word_where_the_terminal_has_room_for_every_word(tmp_path
     assert changes.exit_code == 0, (changes.output, changes.exception)
     assert max(map(len, changes.output.splitlines())) <= 80, changes.output
     assert "commission_text" in words(changes.output), changes.output
+
+
+def test_show_names_each_raw_copy_where_it_is_kept(tmp_path, monkeypatch):
+    """`amx show` named each claim's raw copy by its object-store key (`raw/affiliateprograms/…`), a path that opens
+    nothing where the command runs, while `amx scrape` and the demo name the file (`.amx/objects/raw/…`)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    kept = tmp_path / "objects" / "raw" / "affiliateprograms" / "bluehost" / f"{index_day()}.html"
+    assert f"raw copy {kept}" in result.output, result.output

@@ -6,7 +6,7 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, open_runtime, stored_at
 
 commands = typer.Typer()  # top-level commands
 terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
@@ -71,7 +71,8 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
     # each source's claim as it said it (the kept value is the first claim's); then the pages they were read from,
-    # once each, as lines: whole at any width, to be pasted
+    # once each, as lines: whole at any width, to be pasted (the raw copy where it is, as amx scrape names it: its
+    # object-store key alone opened nothing)
     rows = [[escape(name), escape(value_text(name, claim.value)),
              escape(claimant_name(claim.source, claim.connection_id))]
             for name, claims in sorted(program.provenance.items()) for claim in claims]
@@ -80,7 +81,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
     for source, url, raw_key, fetched_at in sorted(pages):
         console.print(f"{escape(source)}: {escape(url)} fetched {fetched_at.isoformat(timespec='seconds')}, raw copy "
-                      f"{escape(raw_key)}", soft_wrap=True, highlight=False)
+                      f"{escape(stored_at(rt, raw_key))}", soft_wrap=True, highlight=False)
 
 @commands.command()
 def changes(
