@@ -1614,3 +1614,21 @@ def test_show_names_each_raw_copy_where_it_is_kept(tmp_path, monkeypatch):
     assert result.exit_code == 0, (result.output, result.exception)
     kept = tmp_path / "objects" / "raw" / "affiliateprograms" / "bluehost" / f"{index_day()}.html"
     assert f"raw copy {kept}" in result.output, result.output
+
+
+def test_changes_wraps_a_long_program_name_rather_than_the_fields(tmp_path, monkeypatch):
+    """`amx changes` kept the program cell, name and id, on one line: at 100 columns a program named "SEOpresso - Rank
+    Tracker Software" took 56 of them, and its fields were folded into a column of 18 (`status — →` / `active`), the
+    source column dropped. The name wraps now; its id, one word, is never folded."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "100")
+    index = Index(tmp_path)
+    index.batch(record("clickbank", "SEOpresso - Rank Tracker Software for Agencies", "https://seopresso.example",
+                       key="seopresso", commission_text="50% per sale; recurring for the first 12 months"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["changes"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [" ".join(line.replace("│", " ").split()) for line in result.output.splitlines()]
+    assert any("status — → active" in line for line in lines), result.output
+    assert any(program["id"] in line for line in lines) and "clickbank" in result.output, result.output
+    assert "a wider terminal also shows" not in result.output, result.output

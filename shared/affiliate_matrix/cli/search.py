@@ -125,8 +125,10 @@ def changes(
     cut = len(rows) + len(feed.get("errors", [])) < feed["total"]
     shown = f", the first {len(rows)} shown (--limit)" if cut else ""
     title = f"{feed['total']} change{'' if feed['total'] == 1 else 's'}, newest recorded first{shown}"
+    # (the program's name wraps, its id a word fitted never folds: the whole cell kept on one line took a long name's
+    # width from the fields, folded a line a word)
     console.print(fitted(console, title, [("recorded (UTC)", 0), ("change", 1), ("program", 0), ("fields", 0),
-                                          ("source", 2)], rows, whole=("program",)))
+                                          ("source", 2)], rows))
     print_damaged(console, feed.get("errors", []))  # a damaged delta, left out of the feed
     print_damaged(console, damaged_programs)
 
