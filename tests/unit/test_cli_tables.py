@@ -142,7 +142,7 @@ def test_connections_list_and_keys_status_show_their_times_in_utc_and_say_so(tmp
     sync = SyncResult(status="succeeded", records=3, started_at=noon_in_paris, finished_at=noon_in_paris)
     save_connection(rt.store, Connection(id="aw", source="awin", credentials_path="connections/aw", last_sync=sync),
                     create=True)
-    assert table_row(["connections", "list"], "aw")["last sync (UTC)"] == "succeeded 2026-12-05 10:00 3 records"
+    assert table_row(["connections", "list"], "aw")["last sync (UTC)"] == "succeeded 2026-12-05 10:00, 3 records"
     added = CliRunner().invoke(app, ["keys", "add", "connections/aw", "--rotation", "manual", "--source", "awin"],
                                input='{"api_token": "t", "publisher_id": "1"}')
     assert added.exit_code == 0, added.output
@@ -165,3 +165,31 @@ def test_keys_status_says_where_each_webhooks_key_may_be_sent(tmp_path, monkeypa
     assert shown.exit_code == 0, (shown.output, shown.exception)
     said = [line for line in shown.output.splitlines() if "sent only to" in line]
     assert said == ["webhooks/relay: sent only to https://relay.example.com:8443, http://[::1]:9000"], shown.output
+
+
+def test_connections_list_keeps_a_schedule_whole_and_a_last_syncs_figures_apart(tmp_path, monkeypatch):
+    """At 120 columns `amx connections list` folded the cron `0 3 * * *` over two lines (`0 3 * *` / `*`), and a last
+    sync wrapped as `07:59 3` / `records 1` / `failed`, its time and counts run together: the schedule is kept whole
+    and the last sync's parts are apart by commas."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, SyncResult, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "120")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    at = datetime(2026, 12, 6, 7, 59, tzinfo=UTC)
+    save_connection(rt.store, Connection(
+        id="demo-affiliatesdirectory", source="affiliatesdirectory", enabled=False,
+        disabled_reason="the demo's: its recorded site is served only while amx demo runs",
+        last_sync=SyncResult(status="succeeded", records=3, errors=["page failed"], started_at=at, finished_at=at)),
+        create=True)
+    save_connection(rt.store, Connection(
+        id="awin-main", source="awin", credentials_path="connections/awin-main", healthy=False,
+        health_reason="credentials at connections/awin-main revoked at 2026-12-06T08:00:00+00:00"), create=True)
+    result = CliRunner().invoke(app, ["connections", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "│ 0 3 * * * │" in result.output, result.output
+    assert "│ 07:59, 3   │" in result.output and "│ records, 1 │" in result.output, result.output

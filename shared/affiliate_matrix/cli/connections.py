@@ -35,12 +35,13 @@ def connections_list():
         sync, last = connection.last_sync, "—"  # a sync requested (API, cron) or run here (amx scrape)
         if sync is not None:
             when = sync.finished_at or sync.started_at
-            last = " ".join(filter(None, (sync.status, when and utc_text(when, minutes=True), f"{sync.records} records",
-                                          sync.errors and f"{len(sync.errors)} failed",
-                                          # every crawl's standing word is no fault: only a run short of
-                                          # its listing says why (an API's that listed nothing, say)
-                                          sync.incomplete not in (None, DIRECTORY_CRAWL)
-                                          and f"incomplete: {sync.incomplete}")))
+            # its parts apart by commas: wrapped, "07:59 3 records" read as one figure
+            last = ", ".join(filter(None, (" ".join(filter(None, (sync.status, when and utc_text(when, minutes=True)))),
+                                           f"{sync.records} records", sync.errors and f"{len(sync.errors)} failed",
+                                           # every crawl's standing word is no fault: only a run short of
+                                           # its listing says why (an API's that listed nothing, say)
+                                           sync.incomplete not in (None, DIRECTORY_CRAWL)
+                                           and f"incomplete: {sync.incomplete}")))
         why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
         rows.append([escape(cell) for cell in (
             connection.id, connection.source, connection.schedule, "yes" if connection.enabled else f"no{why}",
@@ -51,7 +52,7 @@ def connections_list():
         return
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
-                          ("last sync (UTC)", 0)], rows, whole=("id", "source")))
+                          ("last sync (UTC)", 0)], rows, whole=("id", "source", "schedule")))  # a cron unfolded
     print_damaged(console, damaged)
 
 
