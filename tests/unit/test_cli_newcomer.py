@@ -1632,3 +1632,17 @@ def test_changes_wraps_a_long_program_name_rather_than_the_fields(tmp_path, monk
     assert any("status — → active" in line for line in lines), result.output
     assert any(program["id"] in line for line in lines) and "clickbank" in result.output, result.output
     assert "a wider terminal also shows" not in result.output, result.output
+
+
+def test_discover_run_names_a_provider_left_out_once(tmp_path):
+    """`amx discover run pets` on the defaults printed three warning log lines (searxng has no URL, brave and google
+    no key) above its error, which names the three again, where the README says a failure the command lists itself is
+    not printed again as its log line."""
+    import os
+
+    env = {name: value for name, value in os.environ.items() if name != "AMX_LOG_LEVEL"}
+    result = amx(tmp_path, "discover", "run", "pets", env={**env, "AMX_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith("error: no search provider is usable (AMX_DISCOVERY_PROVIDERS names them): "
+                                    "searxng has no URL (AMX_SEARXNG_URL);"), result.stderr
+    assert "discovery.provider" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr

@@ -153,9 +153,11 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
     from affiliate_matrix.discovery.run import discover
 
-    # each provider's failure, its spent quota and the time limit are listed below
+    # each provider's failure, its spent quota, a provider left out (no URL, no key: in the error when it is every
+    # one) and the time limit are listed below
     rt = open_runtime("discover", listed=("discover.provider_failed", "discover.quota_exhausted",
-                                          "discover.out_of_time"))
+                                          "discover.out_of_time", "discovery.provider_unconfigured",
+                                          "discovery.provider_without_credentials"))
     index_here(rt)
     report = discover(rt, niches, language or ["en"])
     # report.queries counts the queries answered: "0 queries" beside "unanswered: 5 of 5" read as none asked
@@ -168,6 +170,8 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
                       "the provider said so); it is asked again on its next day")
     for problem in report.provider_errors:
         console.print(f"  [yellow]provider[/] {escape(problem)}")
+    for problem in report.unusable:
+        console.print(f"  [yellow]provider[/] {escape(problem)}, not asked")
     for url, reason in report.failures:
         console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")
     if report.out_of_time:

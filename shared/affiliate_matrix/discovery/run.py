@@ -113,12 +113,11 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
     usage = Usage(rt.store, quotas(rt.settings.discovery_quotas))
     results: list[Result] = []
     broken: set[str] = set()
-    unusable: list[str] = []
-    providers = open_providers(rt, unusable, **pacing)
+    providers = open_providers(rt, report.unusable, **pacing)
     try:
         if not providers:
             raise InvalidInput("no search provider is usable (AMX_DISCOVERY_PROVIDERS names them): "
-                               + "; ".join(unusable))
+                               + "; ".join(report.unusable))
         for number, dork in enumerate(queries):
             for provider in providers:
                 if provider.name in broken:
