@@ -46,6 +46,22 @@ def test_every_groups_command_list_wraps_to_the_terminal_not_the_docstring():
             assert command.short_help or command.help, f"amx {' '.join(path)} {name} has no summary"
 
 
+def test_no_help_gives_a_flag_a_value():
+    """Every --help showed a flag with a type as if it took a value (`--excel <bool>`, `--enabled --disabled <bool>`,
+    `--help <bool>`): `amx export programs --excel true` was refused as an extra argument. A flag shows no type."""
+    runner = CliRunner()
+    root = typer.main.get_command(app)
+    commands = [(path, group) for path, group in groups(root)]
+    commands += [((*path, name), command) for path, group in groups(root) for name, command in group.commands.items()
+                 if not isinstance(command, click.Group)]
+    for path, command in commands:
+        shown = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}, terminal_width=200)
+        assert shown.exit_code == 0, shown.output
+        flags = ["--help", *(opt for param in command.params if getattr(param, "is_flag", False) for opt in param.opts)]
+        rows = [line for line in shown.output.splitlines() if any(f"│ {flag} " in line for flag in flags)]
+        assert rows and not [row for row in rows if "<bool>" in row], (path, rows)
+
+
 def test_campaigns_list_fits_and_shows_a_name_as_written(tmp_path, monkeypatch):
     """`amx budget campaigns list` was a plain table: a name holding "[bold]" lost it to Rich's markup, and at 60
     columns every cell was cut to "…" (the campaign's id too, the value a person pastes into the next command)."""

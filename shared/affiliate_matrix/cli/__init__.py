@@ -11,6 +11,18 @@ from affiliate_matrix.cli.keys import keys_app
 from affiliate_matrix.cli.tokens import tokens_app
 from affiliate_matrix.errors import AmxError
 
+
+def flag_type_unshown() -> None:
+    """A flag takes no value, yet Typer's help showed it a type as it shows an option's value (`--excel <bool>`,
+    `--help <bool>`), so a newcomer typed `amx export programs --excel true`, refused as an extra argument. Its type
+    column is left empty."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)
+
+
+flag_type_unshown()
 app = typer.Typer(help="Affiliate Matrix: find, track and fund affiliate programs.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 for commands in (local.commands, search.commands, collect.commands):  # top-level commands: no group name
