@@ -1646,3 +1646,22 @@ def test_discover_run_names_a_provider_left_out_once(tmp_path):
     assert result.stderr.startswith("error: no search provider is usable (AMX_DISCOVERY_PROVIDERS names them): "
                                     "searxng has no URL (AMX_SEARXNG_URL);"), result.stderr
     assert "discovery.provider" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_search_sorted_by_epc_shows_the_epc_it_ranks_by(tmp_path, monkeypatch):
+    """`amx search --sort epc` ranked programs by an EPC its table did not show (the explorer shows it), so the order
+    read as random: the EPC of the window it ranks by is a column of its own then, a dash where a program has none."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row
+    index = Index(tmp_path)
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", commission_text="USD 65 per sale",
+                       extra={"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}))
+    index.batch(record("affiliateprograms", "HostFast", "https://hostfast.net", commission_text="$100 per sale"))
+    for window, header, figure in (("7d", "EPC 7 days", "0.4512 USD"), ("90d", "EPC 3 months", "0.389 USD")):
+        result = CliRunner().invoke(app, ["search", "--sort", "epc", "--epc-window", window])
+        assert result.exit_code == 0, (result.output, result.exception)
+        rows = [[cell.strip() for cell in line.split("│" if "│" in line else "┃")[1:-1]]
+                for line in result.output.splitlines() if "│" in line or "┃" in line]
+        assert rows[0][5] == header and [row[5] for row in rows[1:]] == [figure, "—"], result.output
+    plain = CliRunner().invoke(app, ["search"])
+    assert "EPC" not in plain.output, plain.output

@@ -140,7 +140,8 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
-    from affiliate_matrix.cli.views import cookie_text, disagreement, fitted, listed_terms, print_damaged, value_text
+    from affiliate_matrix.cli.views import (EPC_HEADERS, cookie_text, disagreement, fitted, listed_terms,
+                                           print_damaged, value_text)
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.merge import claimant_name
@@ -168,7 +169,7 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     console.print(fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"),
                          [("source", 0), ("kind", 4), ("network", 2), ("contract", 1), ("commission", 0),
                           ("cookie", 0), ("payout", 3),
-                          ("EPC 7 days", 1), ("EPC 3 months", 1), ("join link", 5)], rows))
+                          (EPC_HEADERS["epc_7d"], 1), (EPC_HEADERS["epc_90d"], 1), ("join link", 5)], rows))
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))
