@@ -93,7 +93,7 @@ def rules_show(rule_id: str,
 
     from werkzeug.datastructures import MultiDict
 
-    from affiliate_matrix.cli.views import print_damaged
+    from affiliate_matrix.cli.views import print_damaged, utc_text
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to, warnings
@@ -118,8 +118,9 @@ def rules_show(rule_id: str,
     answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
     done = answer["items"]
     of = f" of {', '.join(program)}" if program else ""
+    # (its time as every table shows one, in UTC to the second: the stored ISO time, microseconds and all, read as noise)
     lines += [f"activations{of}, newest first:", *(
-        f"  {a['at']} {a['decision']}" + (f" → {a['action']}" if a.get("action") else "") + f": {a['outcome']}"
+        f"  {utc_text(a['at'])} UTC {a['decision']}" + (f" → {a['action']}" if a.get("action") else "") + f": {a['outcome']}"
         + (f" ({a['detail']})" if a.get("detail") else "") for a in done)] if done else [f"no activation{of} yet"]
     for line in lines:
         console.print(escape(line), highlight=False)
