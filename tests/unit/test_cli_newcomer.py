@@ -342,7 +342,9 @@ def test_budget_pacing_of_a_day_with_no_allocation_says_so(tmp_path):
     assert made.returncode == 0, made.stderr
     result = amx(tmp_path, "budget", "pacing", "--day", "2026-11-09", env=env)
     assert "on pace" not in result.stdout
-    assert result.returncode == 2 and "no allocation run for 2026-11-09" in one_error_line(result)
+    assert result.returncode == 2 and one_error_line(result).strip() == (  # with what allocates one (it said no more)
+        "error: no allocation run for 2026-11-09: nothing to pace against (amx budget run --day 2026-11-09 allocates "
+        "it)"), result.stderr
 
 
 def test_a_second_demo_on_the_same_data_dir_is_refused(tmp_path):

@@ -397,9 +397,13 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished day to check; yesterday by default.")] = None):
     """Compare a day's spend with its allocation; emit budget.pacing for each campaign off by more than the tolerance."""
     from affiliate_matrix.budget.run import RunResult, check_pacing, load_run
+    from affiliate_matrix.errors import NotFoundError
 
     rt, when = open_runtime("budget"), _day(day, offset=-1)
-    load_run(rt.store, when, RunResult)  # a day no run allocated has nothing to pace against: named, exit 2
+    try:  # a day no run allocated has nothing to pace against: named, with what allocates it, exit 2
+        load_run(rt.store, when, RunResult)
+    except NotFoundError as exc:
+        raise NotFoundError(f"{exc}: nothing to pace against (amx budget run --day {when} allocates it)") from None
     alerts = check_pacing(rt, when)
     for alert in alerts:
         off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else
