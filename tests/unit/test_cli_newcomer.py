@@ -1668,3 +1668,20 @@ def test_search_sorted_by_epc_shows_the_epc_it_ranks_by(tmp_path, monkeypatch):
         assert rows[0][5] == header and [row[5] for row in rows[1:]] == [figure, "—"], result.output
     plain = CliRunner().invoke(app, ["search"])
     assert "EPC" not in plain.output, plain.output
+
+
+def test_a_created_change_names_only_the_fields_the_program_states(tmp_path, monkeypatch):
+    """A program created with no payout terms was a created change listing `payout — → —` (its default, a payout of no
+    method, frequency or minimum, counted as a value), in `amx changes`, the API's feed and the explorer."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    index.batch(record("affiliateprograms", "HostFast", "https://hostfast.net", commission_text="$100 per sale",
+                       payout_text="PayPal, net 30"))
+    fields = {item["program_id"]: [f["field"] for f in item["fields"]] for item in index.changes()}
+    by_name = {program["name"]: program["id"] for program in index.programs()}
+    assert "payout" not in fields[by_name["Bluehost"]] and "commission" in fields[by_name["Bluehost"]], fields
+    assert "payout" in fields[by_name["HostFast"]], fields
+    result = CliRunner().invoke(app, ["changes"])
+    assert "payout — → —" not in result.output and "payout — → paypal; net30" in result.output, result.output
