@@ -1685,3 +1685,17 @@ def test_a_created_change_names_only_the_fields_the_program_states(tmp_path, mon
     assert "payout" in fields[by_name["HostFast"]], fields
     result = CliRunner().invoke(app, ["changes"])
     assert "payout — → —" not in result.output and "payout — → paypal; net30" in result.output, result.output
+
+
+def test_export_to_a_file_named_for_no_format_it_writes_is_refused(tmp_path, monkeypatch):
+    """`amx export programs --out programs.xlsx` wrote JSON Lines into programs.xlsx (the default format), which Excel
+    cannot open and `amx import programs programs.xlsx` refused ("format must be one of csv, jsonl, parquet"). Without
+    --format, a name that gives none of them is refused, saying what to name it; --format writes it all the same."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65"))
+    out = tmp_path / "programs.xlsx"
+    refused = CliRunner().invoke(app, ["export", "programs", "--out", str(out)])
+    assert refused.exit_code != 0 and not out.exists(), refused.output
+    assert "is named as none of csv, jsonl, parquet" in str(refused.exception) + refused.output, refused.output
+    asked = CliRunner().invoke(app, ["export", "programs", "--out", str(out), "--format", "csv"])
+    assert asked.exit_code == 0 and out.read_text().startswith("id,name"), asked.output
