@@ -974,10 +974,17 @@ def test_scrape_and_replay_name_each_failed_page_once_and_where_its_raw_copy_and
         at = next(i for i, line in enumerate(lines) if line.strip().startswith(f"parse {page}"))  # not the log line
         assert lines[at].count(page) == 1 and lines[at].strip().startswith(f"parse {page}: no h1.program-name"), \
             result.output
-        raw, why = lines[at + 1].strip().removeprefix("kept raw: ").split("; why: ")
+        raw, why = lines[at + 1].strip().removeprefix("kept raw: "), lines[at + 2].strip().removeprefix("why: ")
         assert b"Surfshark" in Path(raw).read_bytes() and page in Path(why).read_text(), result.output
     batch = next(line for line in scraped.output.splitlines() if " batch " in line).rpartition(" batch ")[2]
     assert Path(batch).is_file(), scraped.output
+    # at 80 columns Rich broke each path past the terminal's width with a line break, which a paste kept: each is a
+    # line of its own, whole, for the terminal to wrap
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = CliRunner().invoke(app, ["replay", "ap"])
+    kept = [line.strip().partition(": ")[2] for line in narrow.output.splitlines()
+            if line.strip().startswith(("kept raw: ", "why: "))]
+    assert len(kept) == 2 and all(Path(path).is_file() for path in kept), narrow.output
 
 
 def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, monkeypatch):

@@ -130,7 +130,7 @@ def parse_failures(console, story) -> None:
                       + escape(f"{source} {failure.url.removeprefix(story.urls[source])}\n  {failure.why}"))
         if failure.raw_key:
             console.print(f"  kept raw, and the reason beside it:\n  {stored_at(story.rt, failure.raw_key)}\n"
-                          f"  {stored_at(story.rt, error_key(failure.raw_key))}")
+                          f"  {stored_at(story.rt, error_key(failure.raw_key))}", soft_wrap=True)  # paths unfolded
         console.print(f"  replay: .venv/bin/amx replay {connection_id(source)}")
 
 
