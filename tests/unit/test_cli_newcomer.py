@@ -1706,3 +1706,25 @@ def test_export_to_a_file_named_for_no_format_it_writes_is_refused(tmp_path, mon
     assert "is named as none of csv, jsonl, parquet" in str(refused.exception) + refused.output, refused.output
     asked = CliRunner().invoke(app, ["export", "programs", "--out", str(out), "--format", "csv"])
     assert asked.exit_code == 0 and out.read_text().startswith("id,name"), asked.output
+
+
+def test_the_demos_command_to_paste_is_one_line_at_80_columns(tmp_path, monkeypatch):
+    """At 80 columns the demo's provenance screen ended "…it came from: .venv/bin/amx show" and put the program's id
+    on the next line: pasted, `amx show` ran without it. The command is printed whole, for the terminal to wrap."""
+    import io
+    from collections import defaultdict
+
+    from rich.console import Console
+
+    from affiliate_matrix.demo import screens
+    from affiliate_matrix.demo.collect import Story
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    [program] = index.programs()
+    story = Story(index.rt)
+    story.merchant, story.urls = "bluehost.com", defaultdict(lambda: "https://recorded.example/")
+    console = Console(file=io.StringIO(), width=80)
+    screens.provenance(console, story)
+    assert f".venv/bin/amx show {program['id']}" in console.file.getvalue(), console.file.getvalue()

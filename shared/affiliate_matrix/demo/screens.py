@@ -62,7 +62,8 @@ def resolved(console, story) -> None:
     for fields in view["conflicts"].values():
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))
-    console.print(f"[dim]again: .venv/bin/amx compare {escape(story.merchant)}[/]")
+    # a command to paste is one line, for the terminal to wrap: Rich broke it at a space, and a paste ran it cut
+    console.print(f"[dim]again: .venv/bin/amx compare {escape(story.merchant)}[/]", soft_wrap=True)
 
 
 def provenance(console, story) -> None:
@@ -89,7 +90,8 @@ def provenance(console, story) -> None:
     rows = [[field, claim.source, escape(value_text(field, claim.value))]
             for field in FIELDS_SHOWN for claim in program.provenance.get(field, [])]
     console.print(fitted(console, "Which source said what", [("field", 0), ("source", 0), ("said", 0)], rows))
-    console.print(f"[dim]every field, with the raw page it came from: .venv/bin/amx show {program.id}[/]")
+    console.print(f"[dim]every field, with the raw page it came from: .venv/bin/amx show {program.id}[/]",
+                  soft_wrap=True)  # one line to paste, as compare's
 
 
 def changed(console, story) -> None:
