@@ -633,6 +633,19 @@ def test_a_dry_run_says_when_the_events_rule_chain_would_stop_the_rule(tmp_path,
         assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
 
 
+def test_rules_test_says_its_event_is_a_file(tmp_path, monkeypatch):
+    """`amx rules test --help` said --event is "A CloudEvent as JSON", so a newcomer gave it the JSON, and was told
+    "No such file or directory: '{…}'": its help says it takes a file (or - for standard input), and so does that
+    refusal."""
+    rule_always_added(tmp_path, monkeypatch)
+    monkeypatch.setenv("COLUMNS", "400")
+    helped = " ".join(CliRunner().invoke(app, ["rules", "test", "--help"]).output.replace("│", " ").split())
+    assert "--event FILE A file holding a CloudEvent as JSON" in helped, helped
+    given = CliRunner().invoke(app, ["rules", "test", "always", "--event", '{"type": "program.delta", "data": {}}'])
+    assert isinstance(given.exception, InvalidInput) and str(given.exception).endswith(
+        "(it takes a file holding the event, or - for standard input, not its JSON)"), given.exception
+
+
 def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_path, monkeypatch):
     """`amx search '"'` said "q has no searchable words": q is the API's parameter, not anything the user typed. Each
     command names its own argument or option (TEXT, --q)."""

@@ -130,8 +130,10 @@ def rules_show(rule_id: str,
 @rules_app.command("test")
 def rules_test(rule_id: str,
                event: Annotated[str | None, typer.Option(
-                   help="A CloudEvent as JSON (type and data; id, source, time and amxrulechain if you like; or the "
-                        "CloudEvent whole, structured, with its specversion), - for stdin.")] = None,
+                   metavar="FILE",  # its JSON given here was read as a file's name ("No such file or directory")
+                   help="A file holding a CloudEvent as JSON (type and data; id, source, time and amxrulechain if you "
+                        "like; or the CloudEvent whole, structured, with its specversion), or - for standard "
+                        "input.")] = None,
                program: Annotated[str | None, typer.Option(help="A program of the index, by its id (p_…): the rule "
                                                                 "tried on its latest change.")] = None):
     """Dry-run a rule against an event or a program of the index: the context it sees and whether it would fire.
@@ -178,7 +180,9 @@ def trial_event(path: str) -> dict:
     try:
         body = json_document(read_limited(path, MAX_EVENT_BYTES), "the file")  # as the route reads it
     except (OSError, InvalidInput) as exc:
-        raise InvalidInput(f"--event: {exc}") from None
+        given = " (it takes a file holding the event, or - for standard input, not its JSON)" \
+            if path.lstrip().startswith("{") else ""
+        raise InvalidInput(f"--event: {exc}{given}") from None
     if isinstance(body, dict) and isinstance(body.get("rulechain"), list):  # an Event as the product writes it
         body[RULE_CHAIN] = ",".join(map(str, body.pop("rulechain")))
     return body
