@@ -8,6 +8,8 @@ from affiliate_matrix.cli.common import console, open_runtime
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
+# the argument of the commands on one connection (its help said only "[required]")
+CONNECTION_ID = Annotated[str, typer.Argument(help="A connection's id (amx connections list).")]
 
 
 @sources_app.command("list")
@@ -72,7 +74,8 @@ def keyless(source: str, connection_id: str) -> str | None:
 
 @connections_app.command("add")
 def connections_add(
-    connection_id: str,
+    connection_id: Annotated[str, typer.Argument(help=(
+        "The new connection's id: lower-case letters, digits and '-', up to 63, the first a letter or a digit."))],
     source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
     base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
@@ -105,7 +108,7 @@ def connections_add(
 
 @connections_app.command("edit")
 def connections_edit(
-    connection_id: str,
+    connection_id: CONNECTION_ID,
     base_url: Annotated[Optional[str], typer.Option(help="The source's address; '' for the source's own.")] = None,
     schedule: Annotated[Optional[str], typer.Option(help="Cron, five fields, UTC.")] = None,
     rate_limit_per_s: Annotated[Optional[float], typer.Option(help="Requests a second to the source's hosts, 0.01 to "
@@ -140,7 +143,7 @@ def connections_edit(
 
 
 @connections_app.command("test")
-def connections_test(connection_id: str):
+def connections_test(connection_id: CONNECTION_ID):
     """Is the source reachable, are the credentials accepted, can its plugin read the first answer? One cheap request,
     as POST /connections/{id}/test makes it; a passing test makes a connection marked unhealthy healthy again. Exits 1
     when a check fails."""
@@ -157,7 +160,7 @@ def connections_test(connection_id: str):
 
 
 @connections_app.command("delete")
-def connections_delete(connection_id: str):
+def connections_delete(connection_id: CONNECTION_ID):
     """Delete a connection. Its claims are withdrawn from the programs it listed (a connection.deleted event, taken
     here with the embedded defaults, by the index function with a Broker): a program no source lists any more is
     closed_suspected. A damaged one is deleted too, its claims withdrawn where its source and generation can still be

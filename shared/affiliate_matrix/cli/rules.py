@@ -9,6 +9,7 @@ from affiliate_matrix.cli.common import console, open_runtime, read_limited
 from affiliate_matrix.errors import AmxError
 
 rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
+RULE_ID = Annotated[str, typer.Argument(help="A rule's id (amx rules list).")]  # its help said only "[required]"
 
 
 @rules_app.command("add")
@@ -83,7 +84,7 @@ def rules_list():
 
 
 @rules_app.command("show")
-def rules_show(rule_id: str,
+def rules_show(rule_id: RULE_ID,
                activations: Annotated[int, typer.Option(min=1, max=500, help="How many of its newest activations.")] = 5,
                program: Annotated[list[str] | None, typer.Option(help=(
                    "Only its activations of this program, by its id (p_…), with those recorded under an id that moved "
@@ -128,7 +129,7 @@ def rules_show(rule_id: str,
 
 
 @rules_app.command("test")
-def rules_test(rule_id: str,
+def rules_test(rule_id: RULE_ID,
                event: Annotated[str | None, typer.Option(
                    metavar="FILE",  # its JSON given here was read as a file's name ("No such file or directory")
                    help="A file holding a CloudEvent as JSON (type and data; id, source, time and amxrulechain if you "
@@ -226,7 +227,7 @@ def why_disabled(reason: str | None) -> str:
 
 
 @rules_app.command("disable")
-def rules_disable(rule_id: str, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
+def rules_disable(rule_id: RULE_ID, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
     """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.rules.model import check_reason
@@ -239,7 +240,7 @@ def rules_disable(rule_id: str, reason: Annotated[str, typer.Option(help="Why, f
 
 
 @rules_app.command("delete")
-def rules_delete(rule_id: str):
+def rules_delete(rule_id: RULE_ID):
     """Delete a rule and its state (its cool-down and failures): one added again under its id starts afresh."""
     from affiliate_matrix.rules.store import delete_rule
 
