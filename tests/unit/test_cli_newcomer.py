@@ -1741,3 +1741,22 @@ def test_the_demos_command_to_paste_is_one_line_at_80_columns(tmp_path, monkeypa
     console = Console(file=io.StringIO(), width=80)
     screens.provenance(console, story)
     assert f".venv/bin/amx show {program['id']}" in console.file.getvalue(), console.file.getvalue()
+
+
+def test_search_keeps_each_facet_value_beside_its_count(tmp_path, monkeypatch):
+    """`amx search`'s facet lines were wrapped by Rich at any space, so a count went to the next line from its value
+    ("marketing_tools" / "(2), other (2)…"): they wrap between values now, each value with its count."""
+    import re
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "40")
+    index = Index(tmp_path)
+    for name, network in (("Alpha", "partnerstack"), ("Beta", "clickdealer"), ("Gamma", "shareasale"),
+                          ("Delta", "maxbounty"), ("Epsilon", "partnerstack")):
+        index.batch(record("affiliateprograms", name, f"https://{name.lower()}.example", commission_text="10%",
+                           network=network))
+    result = CliRunner().invoke(app, ["search"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    facets = result.output[result.output.index("networks:"):].splitlines()
+    assert len(facets) > 1 and not [line for line in facets if re.match(r"\(\d+\)", line)], result.output
+    assert "partnerstack (2)" in result.output, result.output

@@ -226,5 +226,17 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
                                                   ("cookie", 1), *([(EPC_HEADERS[epc], 0)] if epc else []),
                                                   ("networks", 2), ("categories", 4)], rows, whole=("id",)))
     for name, buckets in result.facets.items():
-        console.print(f"[dim]{name}:[/] " + (escape(", ".join(f"{v} ({n})" for v, n in buckets)) or
-                                             f"none (no program found has {name})"))
+        console.print(f"[dim]{name}:[/] " + (escape(facet_values(console, name, buckets)) or
+                                             f"none (no program found has {name})"), soft_wrap=True)
+
+
+def facet_values(console, name: str, buckets) -> str:
+    """A facet's values and counts, wrapped to the terminal between values: Rich wrapped at any space, and put a
+    count on the next line from its value ("marketing_tools" / "(2)")."""
+    import textwrap
+
+    if not buckets:
+        return ""
+    whole = ", ".join(f"{value}\N{NO-BREAK SPACE}({count})" for value, count in buckets)  # textwrap breaks no NBSP
+    lines = textwrap.wrap(f"{name}: {whole}", max(console.width, 20), break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines).removeprefix(f"{name}: ").replace("\N{NO-BREAK SPACE}", " ")
