@@ -1723,7 +1723,8 @@ def test_export_to_a_file_named_for_no_format_it_writes_is_refused(tmp_path, mon
 
 def test_the_demos_command_to_paste_is_one_line_at_80_columns(tmp_path, monkeypatch):
     """At 80 columns the demo's provenance screen ended "…it came from: .venv/bin/amx show" and put the program's id
-    on the next line: pasted, `amx show` ran without it. The command is printed whole, for the terminal to wrap."""
+    on the next line: pasted, `amx show` ran without it. The command is a line of its own (the demo's lines fit the
+    terminal: test_demo)."""
     import io
     from collections import defaultdict
 

@@ -62,8 +62,7 @@ def resolved(console, story) -> None:
     for fields in view["conflicts"].values():
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))
-    # a command to paste is one line, for the terminal to wrap: Rich broke it at a space, and a paste ran it cut
-    console.print(f"[dim]again: .venv/bin/amx compare {escape(story.merchant)}[/]", soft_wrap=True)
+    console.print(f"[dim]again: .venv/bin/amx compare {escape(story.merchant)}[/]")
 
 
 def provenance(console, story) -> None:
@@ -90,8 +89,8 @@ def provenance(console, story) -> None:
     rows = [[field, claim.source, escape(value_text(field, claim.value))]
             for field in FIELDS_SHOWN for claim in program.provenance.get(field, [])]
     console.print(fitted(console, "Which source said what", [("field", 0), ("source", 0), ("said", 0)], rows))
-    console.print(f"[dim]every field, with the raw page it came from: .venv/bin/amx show {program.id}[/]",
-                  soft_wrap=True)  # one line to paste, as compare's
+    # the command on a line of its own: at 80 columns Rich broke it before the id, and a paste ran it without
+    console.print(f"[dim]every field, with the raw page it came from:\n  .venv/bin/amx show {program.id}[/]")
 
 
 def changed(console, story) -> None:
@@ -132,7 +131,7 @@ def parse_failures(console, story) -> None:
                       + escape(f"{source} {failure.url.removeprefix(story.urls[source])}\n  {failure.why}"))
         if failure.raw_key:
             console.print(f"  kept raw, and the reason beside it:\n  {stored_at(story.rt, failure.raw_key)}\n"
-                          f"  {stored_at(story.rt, error_key(failure.raw_key))}", soft_wrap=True)  # paths unfolded
+                          f"  {stored_at(story.rt, error_key(failure.raw_key))}")
         console.print(f"  replay: .venv/bin/amx replay {connection_id(source)}")
 
 
