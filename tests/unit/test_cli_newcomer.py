@@ -410,6 +410,9 @@ def test_verify_asks_no_page_of_a_disabled_connection_and_a_sync_of_it_says_why_
                       "disabled")
     result = CliRunner().invoke(app, ["verify"])
     assert result.exit_code == 0 and result.output.startswith("checked 0:"), (result.output, result.exception)
+    # and says why it checked none: "checked 0" alone said nothing of the program it passed over
+    assert "1 program not asked: listed only through disabled connections (amx connections list says why" \
+        in result.output, result.output
     refused = CliRunner().invoke(app, ["scrape", "ap"])
     said = " ".join((refused.output + str(refused.exception)).split())
     assert refused.exit_code != 0 and "'ap' is disabled (its site is gone)" in said, said

@@ -117,6 +117,9 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=
     console.print(f"checked {report.checked}: {report.verified} verified, {report.missed} gone, "
                   f"{report.inconclusive} inconclusive, {report.skipped_budget} left for the next run "
                   f"(past the host budget or the time limit); {counted(len(report.deltas), 'change')}")
+    if report.not_asked:  # "checked 0" said nothing of why, after the demo (its connections are left disabled)
+        console.print(f"{counted(report.not_asked, 'program')} not asked: listed only through disabled connections "
+                      "(amx connections list says why each is; amx connections edit ID --enabled enables one)")
     for url, reason in report.unsure:
         console.print(f"  [yellow]inconclusive[/] {escape(f'{url}: {reason}')}")
     say_rules_not_run(rt)
