@@ -228,3 +228,17 @@ def test_connections_list_keeps_a_schedule_whole_and_a_last_syncs_figures_apart(
     assert result.exit_code == 0, (result.output, result.exception)
     assert "│ 0 3 * * * │" in result.output, result.output
     assert "│ 07:59, 3   │" in result.output and "│ records, 1 │" in result.output, result.output
+
+
+def test_campaigns_list_shows_its_bounds_as_show_does(tmp_path, monkeypatch):
+    """`amx budget campaigns list` showed a bound as typed (`--min 10` as "10" beside "250.00"), where `amx budget
+    campaigns show` writes it as its currency writes an amount: with cents, or whole in a currency without them."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    for campaign, currency, low, high in (("usd-1", "USD", "10", "1000"), ("jpy-1", "JPY", "500", "20000")):
+        added = runner.invoke(app, ["budget", "campaigns", "add", campaign, "--name", campaign, "--channel", "search",
+                                    "--currency", currency, "--min", low, "--max", high])
+        assert added.exit_code == 0, added.output
+    rows = {key: table_row(["budget", "campaigns", "list"], key) for key in ("usd-1", "jpy-1")}
+    assert [(rows[key]["min"], rows[key]["max"]) for key in ("usd-1", "jpy-1")] == [("10.00", "1,000.00"),
+                                                                                ("500", "20,000")], rows

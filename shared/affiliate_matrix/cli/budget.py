@@ -281,7 +281,9 @@ def campaigns_list():
     damaged: list[dict] = []
     campaigns = list_campaigns(rt.store, damaged)
     rows = [[escape(cell) for cell in (c.id, c.name, c.channel, c.currency,
-                                       *("–" if bound is None else str(bound)  # 0.00 is a bound
+                                       # as its currency writes an amount, as show does (`--min 10` was "10"
+                                       # beside "250.00"); 0.00 is a bound
+                                       *("–" if bound is None else _figure(bound, c.currency)
                                          for bound in (c.min_budget, c.max_budget)),
                                        days, "yes" if c.active else "no")]
             for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
