@@ -17,6 +17,11 @@ LINE_SEPARATORS = (0x2028, 0x2029)
 # joiner and the invisible operators (U+2060-U+2064), the byte order mark. Not the zero-width joiner and non-joiner:
 # some scripts and emoji are written with them.
 INVISIBLE_FORMAT = (0xAD, 0x200B, *range(0x2060, 0x2065), 0xFEFF)
+# What shows nothing and joins or shapes the letters around it, which a name may be written with (so not refused nor
+# cleaned) and a word is searched without (search.unwritten): the zero-width non-joiner and joiner Indic and Arabic
+# scripts write between letters, the combining grapheme joiner, the deprecated format characters (U+206A-U+206F) and
+# the variation selectors.
+JOINERS_AND_SELECTORS = (0x34F, 0x200C, 0x200D, *range(0x206A, 0x2070), *range(0xFE00, 0xFE10))
 
 
 def characters(*classes: tuple[int, ...], but: tuple[int, ...] = ()) -> frozenset[str]:

@@ -102,7 +102,7 @@ def programs(index, query: SearchQuery | None = None, damaged: "LeftOut | None" 
     page is asked at once, so a query the index refuses fails here, not halfway through a stream
     whose 200 has already gone out. One not of a Program's shape is left out and added to `damaged` (programs_of):
     it ended the export halfway, a raw AttributeError or ValidationError."""
-    query = (query or SearchQuery()).replaced(size=PAGE, offset=0, facets=[], cursor=None)
+    query = (query or SearchQuery()).replaced(size=PAGE, offset=0, facets=[], cursor=None, paged=True)
     return _pages(index, query, index.search(PROGRAMS_INDEX.name, query), damaged)
 
 

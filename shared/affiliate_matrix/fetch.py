@@ -154,14 +154,20 @@ class Fetcher:
             self.validators[url] = entry | {"fetched_in_run": run} | (gone or {})
             self._trim_validators()
 
+    def _must_be_allowed(self, url: str, after: str = "") -> None:
+        """FetchError unless robots.txt allows `url`: its rules, or what kept them from being read. `after`: how the
+        URL was reached (" (after a redirect)")."""
+        if self.allowed(url):
+            return
+        robots = self._robots[_site(url)]
+        if robots.problem:  # not the site's rules: what kept us from reading them
+            said = (f"{url}: not fetched{after}: {robots.problem} (no page of a site is fetched while its robots.txt "
+                    "cannot be read)")
+            raise GaveUp(said, robots.answer) if robots.answer else FetchError(said)  # its answer, for whoever asks
+        raise FetchError(f"{url}: disallowed by robots.txt{after}")
+
     def _get(self, url: str) -> Response:
-        if not self.allowed(url):
-            robots = self._robots[_site(url)]
-            if robots.problem:  # not the site's rules: what kept us from reading them
-                said = (f"{url}: not fetched: {robots.problem} (no page of a site is fetched while its robots.txt "
-                        "cannot be read)")
-                raise GaveUp(said, robots.answer) if robots.answer else FetchError(said)  # its answer, for whoever asks
-            raise FetchError(f"{url}: disallowed by robots.txt")
+        self._must_be_allowed(url)
         for _ in range(MAX_REDIRECTS + 1):
             known = self.validators.get(url) or {}
             headers = {header: known[name] for name, header in (("etag", "If-None-Match"),
@@ -173,10 +179,14 @@ class Fetcher:
                     target = urljoin(url, response.headers["location"])
                 except ValueError as exc:
                     raise FetchError(f"{url}: redirects to a malformed Location ({exc})") from None
+                from affiliate_matrix.sources import MAX_URL  # as a link longer is not followed (sources.Page.follow)
+
+                if len(target) > MAX_URL:  # the URL reached is kept, in the HTTP cache and as its records' url
+                    raise FetchError(f"{url}: redirects to a URL of {len(target):,} characters, longer than the "
+                                     f"{MAX_URL:,} a record keeps")
                 target_of(target)  # well-formed, or a FetchError for this page; its address is checked on connect
                 url = target
-                if not self.allowed(url):
-                    raise FetchError(f"{url}: disallowed by robots.txt (after a redirect)")
+                self._must_be_allowed(url, " (after a redirect)")  # another site's robots.txt, maybe
                 continue
             if response.status == 200:
                 self._remember(url, {name: value if _sendable(value := response.headers.get(header)) else None

@@ -107,7 +107,7 @@ def find_merchants(index, text: str | None, limit: int = 20, readable=lambda doc
     read (the programs API's leaves one not of a program's summary out and names it)."""
     from affiliate_matrix.search import SortKey
 
-    query = SearchQuery(text=text, prefix=True, size=min(MAX_PAGE, 5 * limit))
+    query = SearchQuery(text=text, prefix=True, size=min(MAX_PAGE, 5 * limit), paged=True)
     first: dict[str, dict] = {}  # merchant key -> its most relevant program
     more, read = False, 0
     while not more:

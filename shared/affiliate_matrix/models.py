@@ -16,7 +16,7 @@ from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_vali
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RETURN, DELETE_AND_C1_CONTROLS,
                                          INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
 from affiliate_matrix.codes import CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_METHODS, STATUSES
-from affiliate_matrix.model_types import Country, Currency, Model, NonNegative, UtcDatetime
+from affiliate_matrix.model_types import Country, Currency, Model, NetworkName, NonNegative, UtcDatetime
 
 # One fixed taxonomy of verticals (codes.CATEGORIES; taxonomy.py maps them); every source's own categories map onto these.
 Category = Literal[CATEGORIES]
@@ -97,7 +97,7 @@ Contract = Literal["joined", "pending", "not_joined", "expired"]
 
 
 class NetworkListing(Model):
-    network: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$", description="shareasale, impact, cj, awin, direct, …")
+    network: NetworkName = Field(description="shareasale, impact, cj, awin, direct, … (taxonomy.network_name)")
     program_id: str | None = None
     join_url: HttpUrl | None = None
     contract: Contract | None = Field(None, description="The account's relationship with the program as the network's "
@@ -195,6 +195,17 @@ class RawRecord(Model):
 
             data = {**data, "url": request_named(data["source"], str(data["url"]))}
         return data
+
+    @field_validator("url", "merchant_url", "join_url")
+    @classmethod
+    def _without_userinfo(cls, url: HttpUrl | None) -> HttpUrl | None:
+        """A URL as a source wrote it, without a user name or password before its host: a page's
+        'https://user:secret@…' leaked a password, and 'https://paypal.com@evil.com/' reads as another site than the
+        one it goes to; the index, the API, exports and the explorer's links would show both. Its host stays."""
+        if url is None or not (url.username or url.password):
+            return url
+        scheme, _, rest = str(url).partition("://")
+        return HttpUrl(f"{scheme}://{rest.partition('@')[2]}")  # the first @: one in the userinfo is written %40
 
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     connection_id: str

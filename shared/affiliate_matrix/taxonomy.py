@@ -77,12 +77,17 @@ _NETWORK_SLUGS = {"".join(c for c in name if c.isalnum()): network for name, net
 def network_name(label: str | None) -> str | None:
     """The network a source names, as one name: the known networks whoever spells them ('Impact.com', 'CJ.com',
     'ShareASale.com', 'Awin (formerly Affiliate Window)', 'Rakuten Marketing', 'In house' are impact, cj, shareasale,
-    awin, rakuten, direct); another its letters and digits ('MaxBounty' is maxbounty). Read in Unicode's compatibility
-    form (NFKC), as searched text is: full-width 'ＣＪ' is cj."""
-    named = " ".join(unicodedata.normalize("NFKC", label or "").lower().split())
+    awin, rakuten, direct); another its words run together ('MaxBounty' is maxbounty), in any script and every letter
+    kept ('Ćj' is ćj, 'バリューコマース' itself: only ASCII letters were, so 'ćj' was j and a name in another script
+    none), a word being what search takes for one (search.word_runs). Read in Unicode's compatibility form and case
+    folded (NFKC, casefold), as searched text is: full-width 'ＣＪ' is cj. The one folding of a network's name, for
+    what is indexed and for a filter (`network=`, `amx search --network`)."""
+    from affiliate_matrix.search import word_runs
+
+    named = " ".join(unicodedata.normalize("NFKC", label or "").casefold().split())
     bare = re.sub(r"\s*\(.*?\)", "", named).strip()  # a remark: '(formerly Affiliate Window)'
     bare = re.sub(r"\.(com|net|io|co|org)$", "", bare)  # a site's name for its network: 'impact.com'
-    slug = re.sub(r"[^a-z0-9]+", "", bare)[:40]
+    slug = "".join(word_runs(bare))[:40]
     return NETWORK_NAMES.get(named) or NETWORK_NAMES.get(bare) or _NETWORK_SLUGS.get(slug, slug) or None
 
 

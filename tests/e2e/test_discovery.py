@@ -178,6 +178,35 @@ def test_the_cli_says_which_provider_is_spent_or_failing_and_fails_a_run_that_le
         result.output
 
 
+def test_the_cli_lists_a_provider_left_out_once_and_not_as_its_log_line(rt, urls, pacing, monkeypatch):
+    """A provider left out of the run (no URL, no key) was said only as a log line beside the listing when another
+    provider answered, and as three log lines above the error naming the same when none could: listed once now, below
+    the summary, or in the error. Asked for (AMX_LOG_LEVEL), the logs are written whole."""
+    import functools
+
+    from typer.testing import CliRunner
+
+    import affiliate_matrix.discovery.run as run
+    from affiliate_matrix.cli import app
+
+    for name, value in {"AMX_DATA_DIR": str(rt.settings.data_dir), "AMX_ALLOW_LOOPBACK_FETCH": "true",
+                        "AMX_DISCOVERY_PROVIDERS": "searxng,brave", "AMX_BRAVE_SEARCH_URL": urls["brave"],
+                        "COLUMNS": "400"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AMX_SEARXNG_URL", raising=False)
+    monkeypatch.delenv("AMX_LOG_LEVEL", raising=False)
+    monkeypatch.setattr(run, "discover", functools.partial(run.discover, **pacing))
+    result = CliRunner().invoke(app, ["discover", "run", "pets"])
+    assert "provider searxng has no URL (AMX_SEARXNG_URL)" in result.output, (result.output, result.exception)
+    assert "discovery.provider_unconfigured" not in result.output, result.output
+    monkeypatch.setenv("AMX_DISCOVERY_PROVIDERS", "searxng")
+    refused = CliRunner().invoke(app, ["discover", "run", "pets"])
+    assert "searxng has no URL (AMX_SEARXNG_URL)" in str(refused.exception), refused.exception
+    assert "discovery.provider_unconfigured" not in refused.output, refused.output
+    monkeypatch.setenv("AMX_LOG_LEVEL", "warning")
+    assert "discovery.provider_unconfigured" in CliRunner().invoke(app, ["discover", "run", "pets"]).output
+
+
 class EndsAtHost(WaitBudget):
     """A run's budget of waits that runs out when the run first asks `host` (in real runs, whichever request comes
     when the waits charged reach the function's time limit)."""

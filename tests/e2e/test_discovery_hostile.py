@@ -72,6 +72,35 @@ def test_idn_and_ipv6_hosts_are_fetched_and_malformed_ones_are_failures_for_thei
     assert seen_key("bücher.test").endswith("xn--bcher-kva.test.json")
 
 
+def test_sites_asking_for_long_waits_are_judged_after_the_others_not_before_them(tmp_path, monkeypatch):
+    """A site's robots.txt may ask for up to 60 s between requests (Crawl-delay), waited and counted in the run's
+    budget before its page: judged in the order found, 14 such sites ranked first spent a run's whole budget (810 s of
+    the 900 s limit) and no other site was judged. Every site's robots.txt is read first, and the sites asking for the
+    longest waits are judged last, with what is left of the budget."""
+    from affiliate_matrix.crawl import time_budget
+    from affiliate_matrix.polite import WaitBudget
+
+    real = socket.getaddrinfo  # no DNS server we control runs here: every *.test name is this machine
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
+        "127.0.0.1" if host.endswith(".test") else host, *args, **kwargs))
+
+    def answer(request):
+        if request.path == "/robots.txt":
+            slow = request.headers["host"].startswith("slow")
+            return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nCrawl-delay: 60\n" if slow else b""
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, PROGRAM
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    report, time = DiscoveryReport(), FakeTime()
+    with Loopback(answer) as server:
+        names = [f"slow{n}.test" for n in range(14)] + ["quick.test"]
+        results = [Result(f"http://{name}:{server.port}/partners", "t", "s", rank, "searxng", "q")
+                   for rank, name in enumerate(names)]
+        validate(rt, results, report, wait_budget=WaitBudget(time_budget(900)), **time.options(HostLimits()))
+    assert "quick.test" in report.discovered and report.out_of_time
+    assert 0 < len(report.not_judged) < 14 and "quick.test" not in report.not_judged
+
+
 def test_a_domain_with_a_low_line_is_keyed_by_the_name_the_fetch_sends():
     """An IDN with '_' failed the idna package's IDNA 2008 encoding and was keyed as written, each letter outside ASCII
     made '_': a_b.bücher.de and a_b.bächer.de were one key, the second site taken as judged with the first."""

@@ -235,8 +235,7 @@ CJ_CASES = {
                         "advertiser 42: commission 'ten percent' is neither a percentage nor an amount"),
     "a negative EPC": (CJ_PAGE % (b"42", b"<seven-day-epc>-3.10</seven-day-epc>"),
                        "advertiser 42: seven-day-epc is '-3.10', not an amount"),
-    "entity amplification": (LAUGHS, "the response is not XML we can read in UTF-8 (it declares no encoding) (limit on input "
-                                     "amplification"),
+    "entity amplification": (LAUGHS, "the response declares an XML entity ('a'), which no answer of this source does"),
 }
 RAKUTEN_CASES = {
     "no offers": (json.dumps({"_metadata": {"total": 1}}).encode(), "offers is None, not list"),
@@ -256,7 +255,8 @@ CLICKBANK_CASES = {
     "not a zip": (b"<html>moved</html>", "the response is not the zipped XML feed (BadZipFile"),
     "no feed inside": (zipped(b"<Catalog/>", name="readme.txt"), "the archive holds 0 .xml files"),
     "another document": (zipped(b"<rss><channel/></rss>"), "the feed's root element is <rss>, not <Catalog>"),
-    "entity amplification": (zipped(LAUGHS), "limit on input amplification"),
+    "entity amplification": (zipped(LAUGHS),
+                             "the feed declares an XML entity ('a'), which no answer of this source does"),
     "a multi-byte encoding": (zipped(b'<?xml version="1.0" encoding="Shift_JIS"?><Catalog/>'),
                               "the feed is not XML we can read in its declared encoding 'Shift_JIS' (multi-byte"),
     "an unknown encoding": (zipped(b'<?xml version="1.0" encoding="x-unknown"?><Catalog/>'),
@@ -583,3 +583,15 @@ def test_awin_details_refused_for_many_programmes_in_a_row_cost_those_only(tmp_p
     assert [f.url.rsplit("=", 1)[1] for f in reports["awin"].failures] == [str(2000 + n) for n in range(8)]
     assert all(said in f.reason for f in reports["awin"].failures)
     assert reports["awin"].records == 1 and reports["awin"].incomplete
+
+
+def test_an_api_redirecting_elsewhere_never_has_its_key_sent_there(tmp_path):
+    """An API's answer redirecting to another host (an attacker's, a metadata address) is not followed: the request
+    carrying its key goes to its own origin only, and each such answer is that item's failure, naming the status."""
+    from tests.support.loopback import Loopback
+
+    with Loopback(lambda request: (200, {}, b"{}"), host="127.0.0.2") as elsewhere:
+        site = awin_details_failing(tmp_path / "site", {"status": 307, "headers": {"Location": f"{elsewhere.url}/x"}})
+        _, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
+    assert elsewhere.requests == []
+    assert reports["awin"].failures and all("HTTP 307" in f.reason for f in reports["awin"].failures)

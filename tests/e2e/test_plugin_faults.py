@@ -142,6 +142,39 @@ def test_amx_scrape_says_what_failed_and_exits_non_zero(rt, tmp_path):
         in result.stdout, result.stdout
 
 
+@pytest.mark.parametrize("connection, source", [("ad", "affiliatesdirectory"), ("ov", "offervault")])
+def test_amx_scrape_lists_a_plugin_fault_once_not_again_as_its_log_line(rt, broken_offervault, monkeypatch,
+                                                                        connection, source):
+    """A plugin's fault was listed by amx scrape (the exception and the plugin's line) and printed again above it as
+    its log line, crawl.plugin_fault or sync.plugin_fault, with the whole traceback. Asked for (AMX_LOG_LEVEL), the
+    logs are written whole, the traceback too."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.sources.affiliatesdirectory import AffiliatesDirectory
+
+    original = AffiliatesDirectory.parse_program
+
+    def faulty(self, page):
+        if "/program/5120/" in page.url:
+            {}["commission"]
+        yield from original(self, page)
+
+    monkeypatch.setattr(AffiliatesDirectory, "parse_program", faulty)
+    monkeypatch.setenv("AMX_DATA_DIR", str(rt.settings.data_dir))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    monkeypatch.setenv("COLUMNS", "400")  # a failure's line whole
+    monkeypatch.delenv("AMX_LOG_LEVEL", raising=False)
+    with recorded_sites(source, directories={"offervault": broken_offervault}) as urls:
+        save_connection(rt.store, Connection(id=connection, source=source, base_url=urls[source], rate_limit_per_s=50))
+        listed = CliRunner().invoke(app, ["scrape", connection])
+        monkeypatch.setenv("AMX_LOG_LEVEL", "warning")
+        logged = CliRunner().invoke(app, ["scrape", connection])
+    assert listed.exit_code == 1 and "plugin fault: KeyError: " in listed.output, (listed.output, listed.exception)
+    assert "plugin_fault" not in listed.output and "Traceback" not in listed.output, listed.output
+    assert "plugin_fault" in logged.output, logged.output
+
+
 @pytest.mark.parametrize("source,status,refused,note", [
     ("impact", 401, True, "credentials were refused"),
     ("impact", 403, False, "HTTP 403"),  # Impact says 401 for a wrong key; a 403 is a permission or a bot wall

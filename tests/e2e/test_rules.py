@@ -300,7 +300,10 @@ def test_a_webhook_key_is_sent_in_its_header_and_its_value_shown_nowhere(rt, bro
 def test_a_webhook_key_is_never_sent_to_an_origin_it_was_not_added_for(rt, broker, capsys):
     """A rule stored naming a webhook's key with another origin's webhook_url (stored before that was refused when
     written, or its key added again since for another webhook) posts nothing when it fires: the header never reaches
-    that origin (another port of the same host is another origin). The activation names the key and its origins."""
+    that origin (another port of the same host is another origin). Every firing would be refused the same way until a
+    person changes the rule or the key, so the rule is disabled at once, as for a webhook refusing for good: it was
+    recorded as failed, the rule left enabled to be refused at each firing. The activation and the rule's reason
+    name the key and its origins."""
     owned, other = Receiver(statuses=[200]), Receiver(statuses=[200])
     add_webhook_key(rt, owned.url)
     save_rule(rt.store, keyed_rule(other.url + "hook", auth_key="webhooks/relay"), create=True)  # as stored before
@@ -311,8 +314,11 @@ def test_a_webhook_key_is_never_sent_to_an_origin_it_was_not_added_for(rt, broke
     assert owned.requests == [] and other.requests == []
     [activation] = activations(rt)
     owned_origin, other_origin = owned.url.rstrip("/"), other.url.rstrip("/")
-    assert activation["outcome"] == "failed" and (
-        f"the key at 'webhooks/relay' is sent only to {owned_origin}, not to {other_origin}") in activation["detail"]
+    told = f"the key at 'webhooks/relay' is sent only to {owned_origin}, not to {other_origin}"
+    assert activation["outcome"] == "disabled" and told in activation["detail"], activation
+    rule, _ = load_rule(rt.store, "gaming-commission-up")
+    assert not rule.enabled and told in rule.disabled_reason and "refused for good" in rule.disabled_reason
+    assert on_event(rt, commission_delta(rt.program_id, 30, 40, T0 + timedelta(hours=1))) == []  # fires no more
     # the rule pointed at the key's webhook, the key then added again for another: refused at the firing as well
     from affiliate_matrix.keys import revoke
 
@@ -327,8 +333,9 @@ def test_a_webhook_key_is_never_sent_to_an_origin_it_was_not_added_for(rt, broke
         assert deliver(triggers_app(), later, "triggers").status_code == 204
     assert owned.requests == [] and other.requests == []
     [outcome] = [a for a in activations(rt) if a["id"] == later["data"]["activation_id"]]
-    assert outcome["outcome"] == "failed" and f"is sent only to {other_origin}, not to {owned_origin}" in \
+    assert outcome["outcome"] == "disabled" and f"is sent only to {other_origin}, not to {owned_origin}" in \
         outcome["detail"], outcome
+    assert not load_rule(rt.store, "gaming-commission-up")[0].enabled
     assert "t0k3n" not in json.dumps(activations(rt)) + "".join(capsys.readouterr())
 
 
@@ -372,7 +379,7 @@ def test_a_webhook_key_no_header_can_carry_fails_the_post_named_by_its_header_no
 def test_an_action_in_flight_sends_the_key_the_rule_has_with_its_webhook_when_it_runs(rt, broker):
     """The webhook and its key are read together from the rule as stored when the action runs: a rule given another
     webhook (and no key) while its action was in flight never sends the first webhook's key to the second; a key
-    removed since fails the post, named, with nothing sent."""
+    removed since refuses the post, named, with nothing sent, and disables the rule until the key is added again."""
     first, second = Receiver(statuses=[200]), Receiver(statuses=[200])
     add_webhook_key(rt, first.url)
     save_rule(rt.store, keyed_rule(first.url + "hook", auth_key="webhooks/relay"), create=True)
@@ -391,7 +398,9 @@ def test_an_action_in_flight_sends_the_key_the_rule_has_with_its_webhook_when_it
         assert deliver(triggers_app(), later, "triggers").status_code == 204
     assert first.requests == []
     [outcome] = [a for a in activations(rt) if a["id"] == later["data"]["activation_id"]]
-    assert outcome["outcome"] == "failed" and "no key is stored at 'webhooks/relay'" in outcome["detail"], outcome
+    assert outcome["outcome"] == "disabled" and "no key is stored at 'webhooks/relay'" in outcome["detail"], outcome
+    rule, _ = load_rule(rt.store, "gaming-commission-up")
+    assert not rule.enabled and "amx keys add webhooks/relay" in rule.disabled_reason
 
 
 def test_a_rule_disabled_by_hand_keeps_its_persons_reason_when_its_webhook_is_then_refused_for_good(rt, broker):

@@ -119,6 +119,41 @@ def test_a_damaged_rule_state_costs_neither_the_other_rules_nor_the_event(env, t
     assert "document.damaged" in logged and "rules/state/first.json" in logged and "Traceback" not in logged
 
 
+def test_the_rules_damaged_reads_log_no_more_lines_than_an_event_may(env, tmp_path):
+    """A rule's state and an action's activation record, read damaged, were logged document.damaged directly, past the
+    bound an event keeps (observability.log_damaged): an event over many rules with damaged states wrote a line for
+    each. Now they count with every other damaged read of the event: the first MAX_DAMAGED_LOGGED, then one line."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.observability import MAX_DAMAGED_LOGGED, bind_request, log_damaged
+    from affiliate_matrix.rules.actions import record_outcome
+    from affiliate_matrix.runtime import Runtime
+
+    def damaged_lines(logs) -> list[str]:
+        return [line["event"] for line in logs if line["event"].startswith("document.damaged")]
+
+    triggers = function_client("triggers")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    for n in range(MAX_DAMAGED_LOGGED + 1):
+        rule = {"id": f"r{n}", "trigger": {"event": "key.expiring"}, "condition": "true",
+                "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+        assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+        rt.store.put(f"rules/state/r{n}.json", b"{", content_type="application/json")
+    with capture_logs() as logs:
+        assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin"}).status_code == 204
+    assert damaged_lines(logs) == ["document.damaged"] * MAX_DAMAGED_LOGGED + ["document.damaged_more"]
+    # an action's damaged activation record, read by an event that met as many damaged documents already
+    key = "activations/2026-11-22/a_000000000000000000000000.json"
+    rt.store.put(key, b"{", content_type="application/json")
+    with capture_logs() as logs:
+        bind_request()
+        for n in range(MAX_DAMAGED_LOGGED):
+            log_damaged(f"other/{n}.json", "damaged")
+        record_outcome(rt, key, "done", "alert written")
+    assert damaged_lines(logs) == ["document.damaged"] * MAX_DAMAGED_LOGGED + ["document.damaged_more"]
+
+
 @pytest.mark.parametrize("damage", [b'{"id": "a_000000000000000000000000", "rule_id": "r", "decis', b"[" * 100_000,
                                     b'["an", "activation"]'])
 def test_an_action_whose_activation_record_is_damaged_is_done_once_and_names_it(env, tmp_path, damage, capsys):
@@ -681,6 +716,9 @@ def test_a_notify_webhook_key_may_come_after_a_disabled_rule_and_a_dry_run_names
     """A rule written disabled may come before its key (nothing sends it until it is enabled, which checks it); a dry
     run says which header the post would carry and from which key, never the value, and warns while the key is not
     there. Read tokens see the key's path and header's name: they are names, not the credential."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import Runtime
 
@@ -691,6 +729,9 @@ def test_a_notify_webhook_key_may_come_after_a_disabled_rule_and_a_dry_run_names
     etag = triggers.get("/rules/relay", headers=env["admin"]).headers["ETag"]
     enabled = triggers.put("/rules/relay", json=rule, headers={**env["admin"], "If-Match": etag})
     assert enabled.status_code == 400 and "no key is stored at 'webhooks/relay'" in enabled.json["error"]["message"]
+    listed = CliRunner().invoke(app, ["rules", "list"])  # from the keys' records: none yet
+    assert "rule relay needs a change: action.params.auth_key: no key is registered at 'webhooks/relay' (amx keys " \
+        "add webhooks/relay" in " ".join(listed.output.split()), listed.output
     add_webhook_key(Runtime("test", Settings(data_dir=tmp_path)), "webhooks/relay")
     assert triggers.put("/rules/relay", json=rule, headers={**env["admin"], "If-Match": etag}).status_code == 200
     trial = triggers.post("/rules/relay/test", headers=env["read"], json=trial_event)
@@ -701,7 +742,7 @@ def test_a_notify_webhook_key_may_come_after_a_disabled_rule_and_a_dry_run_names
     Runtime("test", Settings(data_dir=tmp_path)).secrets.destroy("webhooks/relay", [1])
     [warning] = triggers.post("/rules/relay/test", headers=env["read"], json=trial_event).json["warnings"]
     assert warning.startswith("action.params.auth_key: no key is stored at 'webhooks/relay'") and \
-        warning.endswith("a firing would fail")
+        warning.endswith("a firing would be refused, disabling the rule")
     for answer in (trial, triggers.get("/rules", headers=env["admin"])):
         assert "t0k3n" not in answer.get_data(as_text=True)
     schemas = triggers.get("/openapi.json").json["components"]["schemas"]  # the API's document says them
@@ -850,15 +891,25 @@ def test_a_rule_sending_a_webhook_key_to_another_origin_is_refused_when_written(
     written.write_text(json.dumps({**moved, "id": "relay-cli"}))
     added = CliRunner().invoke(app, ["rules", "add", str(written)])
     assert added.exit_code != 0 and str(added.exception).startswith(told), added.output
-    # the key added again for another webhook: the rule stored before is named by a dry run as a firing would fail
+    def listed() -> str:  # amx rules list, read as words (rich wraps its lines)
+        result = CliRunner().invoke(app, ["rules", "list"])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    assert "needs a change" not in listed()
+    # revoked, then added again for another webhook: the rule stored before is named by amx rules list (from the key's
+    # record, no secret read: it named nothing) and a dry run as a firing would refuse it
     revoke(rt, "webhooks/relay")
+    assert "rule relay needs a change: action.params.auth_key: the key at 'webhooks/relay' was revoked at " in listed()
     add_webhook_key(rt, "webhooks/relay", url="https://other.example.com")
     trial = triggers.post("/rules/relay/test", headers=env["read"],
                           json={"type": KEY_EXPIRING, "data": {"path": "connections/awin", "days": 7}})
     [warning] = trial.json["warnings"]
-    assert warning.startswith("action.params.auth_key: the key at 'webhooks/relay' is sent only to "
-                              "https://other.example.com, not to https://relay.example.com") and \
-        warning.endswith("a firing would fail"), warning
+    sent_elsewhere = ("action.params.auth_key: the key at 'webhooks/relay' is sent only to https://other.example.com, "
+                      "not to https://relay.example.com")
+    assert warning.startswith(sent_elsewhere) and warning.endswith("a firing would be refused, disabling the rule"), \
+        warning
+    assert f"rule relay needs a change: {sent_elsewhere}" in listed() and "t0k3n" not in listed()
 
 
 def test_amx_keys_add_takes_a_webhook_keys_origins_and_refuses_one_without(env, tmp_path, monkeypatch):

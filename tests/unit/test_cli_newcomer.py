@@ -1764,3 +1764,22 @@ def test_search_keeps_each_facet_value_beside_its_count(tmp_path, monkeypatch):
     facets = result.output[result.output.index("networks:"):].splitlines()
     assert len(facets) > 1 and not [line for line in facets if re.match(r"\(\d+\)", line)], result.output
     assert "partnerstack (2)" in result.output, result.output
+
+
+@pytest.mark.parametrize("command, flags, typed", [
+    (["budget", "forecast"], ("--json", "--from-store", "--help"), ("--horizon", "<int>")),
+    (["rules", "add"], ("--replace", "--help"), ("path", "<str>")),
+    (["connections", "add"], ("--enabled",), None),
+])
+def test_a_flag_is_shown_in_help_without_a_type(monkeypatch, command, flags, typed):
+    """Typer 0.29 showed every flag with a type, `--json <bool>` (its own --help too), as if it took a value. A flag is
+    shown as itself; an option or argument taking a value keeps its type."""
+    monkeypatch.setenv("COLUMNS", "200")
+    helped = CliRunner().invoke(app, [*command, "--help"])
+    assert helped.exit_code == 0 and "<bool>" not in helped.output, helped.output
+    lines = helped.output.splitlines()
+    for flag in flags:
+        assert any(f" {flag} " in line for line in lines), (flag, helped.output)
+    if typed:
+        name, shown = typed
+        assert any(f" {name} " in line and shown in line for line in lines), helped.output

@@ -153,6 +153,28 @@ def test_a_redirect_loop_ends(server):
         fetcher().get(f"{server.url}/loop")
 
 
+def test_a_redirect_to_a_url_longer_than_a_record_keeps_is_that_pages_error():
+    """A page's link longer than MAX_URL is not followed (a record cannot keep it, and the connection's HTTP cache, read
+    and written whole each run, owes it no room); a redirect to one was followed, and the URL it reached kept in the
+    cache: 5,000 pages redirecting to 15 KB URLs held 75 MB there."""
+    from affiliate_matrix.sources import MAX_URL
+
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        if request.path == "/moved":
+            return 302, {"Location": "/ok?" + "a" * 15_000}, b""
+        return 200, {"Content-Type": "text/html", "ETag": '"v1"'}, PAGE
+
+    with Loopback(answer) as server:
+        f = fetcher()
+        with pytest.raises(FetchError, match=rf"/moved: redirects to a URL of 15,\d\d\d characters, longer than the "
+                                             rf"{MAX_URL:,} a record keeps"):
+            f.get(f"{server.url}/moved")
+        assert [r.path for r in server.requests] == ["/robots.txt", "/moved"]
+        assert all(len(url) <= MAX_URL for url in f.validators)
+
+
 def test_a_redirect_is_followed(server):
     assert fetcher().get(f"{server.url}/to-ok").url.endswith("/ok")
 
@@ -217,6 +239,24 @@ def test_a_robots_txt_redirecting_to_an_internal_address_means_stay_away():
         assert server.hits["/ok"] == []
     finally:
         server.close()
+
+
+def test_a_redirect_to_a_site_whose_robots_txt_cannot_be_read_says_why_not_that_robots_txt_disallows_it():
+    """The site a page redirects to is another site with a robots.txt of its own (here the same host over https://,
+    which answers no TLS): where that could not be read, the page said 'disallowed by robots.txt', as if the site
+    forbade it; it says what kept its robots.txt from being read, as for the site asked for."""
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        return 302, {"Location": f"https://127.0.0.1:{server.port}/ok"}, b""
+
+    with Loopback(answer) as server:
+        with pytest.raises(FetchError) as refused:
+            fetcher(attempts=1).get(f"{server.url}/moved")
+    said = str(refused.value)
+    assert said.startswith(f"https://127.0.0.1:{server.port}/ok: not fetched (after a redirect): ")
+    assert said.endswith("its robots.txt could not be read (no page of a site is fetched while its robots.txt cannot "
+                         "be read)") and "disallowed" not in said
 
 
 def test_a_host_that_cannot_be_resolved_is_named_as_such_not_as_a_robots_txt_refusal(monkeypatch):

@@ -216,6 +216,58 @@ def test_a_cj_answer_in_an_encoding_it_cannot_read_is_a_parse_failure_naming_tha
     assert not [line for line in logs if "exc_info" in line]
 
 
+# An entity of 250 bytes named 2,000 times: 500 KB of text from 8 KB. Expat refuses only past a 100-fold amplification,
+# so a 5 MB answer naming it in every 3 bytes made 400 MB of one element's text (ClickBank's 64 MB feed: 6 GB).
+ENTITIES = {"expanded": ('<!DOCTYPE cj-api [<!ENTITY a "' + "A" * 250 + '">]>', "&a;" * 2_000),
+            "external": ('<!DOCTYPE cj-api [<!ENTITY a SYSTEM "file:///etc/passwd">]>', "&a;")}
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
+def test_a_cj_answer_declaring_an_entity_is_a_parse_failure_naming_it(rt, tmp_path, entity):
+    """No answer of CJ's declares an entity; one that does is refused before it is parsed, whatever it expands to."""
+    declared, named = ENTITIES[entity]
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    page = (site / "advertisers-1.xml").read_text()
+    page = page.replace("<cj-api>", f"{declared}<cj-api>", 1).replace(
+        "<advertiser-name>Bluehost</advertiser-name>", f"<advertiser-name>Bluehost {named}</advertiser-name>", 1)
+    (site / "advertisers-1.xml").write_text(page)
+    report = synced_api(rt, "cj", site)
+    (failure,) = report.failures
+    assert failure.stage == "parse" and failure.raw_key and report.records == 0
+    assert "the response declares an XML entity ('a'), which no answer of this source does" in failure.reason
+
+
+def test_a_clickbank_feed_declaring_an_entity_is_refused_and_its_dtd_alone_is_read(rt, tmp_path):
+    """The feed names its DTD (an external one, which expat never reads): that is read as before; an entity declared
+    in it is refused before any site is read."""
+    import zipfile
+
+    site = tmp_path / "clickbank"
+    shutil.copytree(get_source("clickbank").recorded_dir(), site)
+    feed = (site / "marketplace_feed_v2.xml").read_bytes()
+    feed = feed.replace(b'"marketplace_feed_v2.dtd">', b'"marketplace_feed_v2.dtd" [<!ENTITY a "' + b"A" * 250
+                        + b'">]>', 1).replace(b"<Description>", b"<Description>" + b"&a;" * 2_000, 1)
+    with zipfile.ZipFile(site / "marketplace_feed_v2.xml.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("marketplace_feed_v2.xml", feed)
+    report = synced_api(rt, "clickbank", site)
+    (failure,) = report.failures
+    assert report.records == 0 and failure.stage == "parse" and failure.raw_key
+    assert "the feed declares an XML entity ('a'), which no answer of this source does" in failure.reason
+
+
+def test_an_affiliatefix_feed_declaring_an_entity_is_not_read():
+    from affiliate_matrix.sources import Page, ParseError
+    from affiliate_matrix.sources.affiliatefix import feed_items
+
+    rss = ('<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "' + "A" * 250 + '">]><rss version="2.0"><channel>'
+           "<item><title>Mailflow " + "&a;" * 2_000 + "</title><link>https://www.affiliatefix.com/threads/m.1/</link>"
+           "</item></channel></rss>")
+    page = Page("https://www.affiliatefix.com/forums/-/index.rss", 200, rss, "raw/x")
+    with pytest.raises(ParseError, match=r"index.rss: not an RSS feed \(the feed declares an XML entity \('a'\)"):
+        feed_items(page)
+
+
 def test_a_clickbank_feed_of_empty_sites_is_refused_past_a_bound_not_held_one_dict_each(rt, tmp_path):
     """A zip of 92 KB unzips to 63 MB of '<Site/>' (under the 64 MB cap): 9 million sites held as dicts, 3.2 GB and
     64 s before the first was read. A real feed's sites are ~600 bytes each; past MAX_SITES the feed is refused."""

@@ -295,3 +295,19 @@ def test_a_program_stored_with_a_cookie_past_any_real_one_is_read_without_it():
     program = from_document(doc)
     assert program.cookie_days is None and program.name == "Shop"
     assert from_document(to_document(make_program("Shop", "https://shop.com", cookie_text="30 days"))).cookie_days == 30
+
+
+def test_a_sources_url_holding_credentials_is_kept_without_them():
+    """A page's link to 'https://paypal.com@evil.com/' goes to evil.com, its first part a user name that reads as
+    another site to whoever reads the URL; 'https://user:secret@…' is a password the page leaked. A record keeps its
+    URLs without them (the host is the one they named), so the index, the API, exports and the explorer's links
+    republish no credential, nor a URL reading as a site it does not go to."""
+    record = make_record("Evil", "https://paypal.com@evil.com/signup",
+                         join_url="https://user:s3cret@a.example.com:8443/j?x=1#f")
+    assert (str(record.merchant_url), str(record.join_url)) == ("https://evil.com/signup",
+                                                                "https://a.example.com:8443/j?x=1#f")
+    page = record.model_dump() | {"url": "https://me%40dir.example.org@dir.example.org/p/x/"}  # a redirect's Location
+    assert str(RawRecord(**page).url) == "https://dir.example.org/p/x/"
+    program = make_program("Evil", "https://paypal.com:443@evil.com/", join_url="https://paypal.com@evil.com/join")
+    assert program.merchant_domain == "evil.com" and str(program.networks[0].join_url) == "https://evil.com/join"
+    assert str(make_record("Plain", "https://evil.com/a@b").merchant_url) == "https://evil.com/a@b"  # a path's @ stays

@@ -149,3 +149,16 @@ def test_resolution_and_the_index_key_a_network_program_by_one_helper():
     assert set(network_programs(program)) == {"awin:1234", "cj:77"}
     assert candidate(program).network_ids == network_programs(program)
     assert {key for key in match_keys(program) if key.startswith("i:")} == {"i:awin:1234", "i:cj:77"}
+
+
+def test_a_look_alike_domain_of_a_known_merchant_is_another_merchant_and_a_full_width_one_is_the_same():
+    """A page naming 'Amazon' at аmazon.com (a Cyrillic а: xn--mazon-3ve.com, another site) is not merged into the real
+    merchant by its name; ａｍａｚｏｎ.com (full-width) is amazon.com, where a browser goes, and is."""
+    from tests.support.factories import make_program
+
+    real, homograph, full_width = (make_program("Amazon", url) for url in (
+        "https://amazon.com/", "https://\u0430mazon.com/", "https://\uff41\uff4d\uff41\uff5a\uff4f\uff4e.com/"))
+    assert (homograph.merchant_domain, full_width.merchant_domain) == ("xn--mazon-3ve.com", "amazon.com")
+    assert homograph.id != real.id == full_width.id
+    keys = resolve([Candidate(p.name, p.merchant_domain) for p in (real, homograph, full_width)])
+    assert keys == ["amazon.com", "xn--mazon-3ve.com", "amazon.com"]

@@ -1029,3 +1029,28 @@ def test_an_amount_with_a_thousands_or_millions_mark_is_multiplied(text, expecte
 
 def test_a_minimum_payout_with_a_thousands_mark_is_multiplied():
     assert terms.min_payout("Minimum payout: $1k") == terms.Money(amount=Decimal(1000), currency="USD")
+
+
+@pytest.mark.parametrize("text", ["Cookie: 1e999 days", "Commission: 5e3% per sale", "Commission: 1E+999% per sale",
+                                  "Cookie duration: 2.5e2 days"])
+def test_a_figure_in_scientific_notation_is_no_figure_not_its_exponent(text):
+    """'1e999 days' was a cookie of 999 days, '5e3%' a commission of 3%: the exponent read as the figure. No terms text
+    writes a figure so; one that does says nothing we can read (a Dutch '1e' is an ordinal, no exponent: below)."""
+    found = terms.extract(text)
+    assert (found.commission, found.cookie_days) == ([], None)
+
+
+def test_an_ordinal_written_with_e_is_still_read():
+    assert terms.extract("Cookie: 30 dagen. De uitbetaling gebeurt op de 1e en 15e van elke maand.").cookie_days == 30
+
+
+def test_a_text_of_thousands_of_figures_is_read_up_to_its_figure_bound(monkeypatch):
+    """A record's description may hold 20,000 characters: of '$1$1$1$1 ' it cost 2.5 s of CPU each, the extractor's
+    work growing with the figures it weighs, so 500 such pages of one directory held a batch's indexing past its
+    function's 15 minutes, delivered again and again. No terms text holds near MAX_FIGURES (the corpus's most is 39):
+    past them a text is read no further, so four times the figures cost no more reading (the bound's own scan aside)."""
+    dense = "$1$1$1$1 " * 2_222  # 20,000 characters, 8,888 figures
+    once, four_times = (characters_read(text, monkeypatch) for text in (dense, dense * 4))
+    assert four_times - once <= 3 * len(dense)  # the scan for the bound is handed the whole text; nothing else is
+    said = "Cookie: 45 days. " + "Tier %d: 5%% on orders over $%d. " * 300 % tuple(n for i in range(300) for n in (i, i))
+    assert terms.extract(said).cookie_days == 45  # 600 figures, the cookie before them all: read

@@ -11,18 +11,6 @@ from affiliate_matrix.cli.keys import keys_app
 from affiliate_matrix.cli.tokens import tokens_app
 from affiliate_matrix.errors import AmxError
 
-
-def flag_type_unshown() -> None:
-    """A flag takes no value, yet Typer's help showed it a type as it shows an option's value (`--excel <bool>`,
-    `--help <bool>`), so a newcomer typed `amx export programs --excel true`, refused as an extra argument. Its type
-    column is left empty."""
-    from typer.core import TyperOption
-
-    shown = TyperOption.display_type_rich
-    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)
-
-
-flag_type_unshown()
 app = typer.Typer(help="Affiliate Matrix: find, track and fund affiliate programs.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 for commands in (local.commands, search.commands, collect.commands):  # top-level commands: no group name
@@ -48,6 +36,23 @@ def one_line_summaries(typer_app: typer.Typer) -> None:
 
 
 one_line_summaries(app)
+
+
+def flags_without_a_type() -> None:
+    """Typer 0.29 shows each option's type beside it in --help, and a flag's too: `--json <bool>`, even its own
+    `--help <bool>`, as if the flag took a value. Not how the flags are declared (Typer's own --help has it) and no
+    setting turns it off, so a flag's type is left out here; an option taking a value keeps its type (`<int>`)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self, ctx):
+        return None if self.is_bool_flag and self.metavar is None else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich
+
+
+flags_without_a_type()
 
 
 def main():

@@ -12,8 +12,9 @@ from affiliate_matrix.cli.common import (console, counted, fail_if_undelivered, 
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
-# Each page or response that failed is listed by the command (_exit_on_failures), not printed again as its log line
-PAGES_FAILED = ("scrape.page_failed",)
+# Each page or response that failed is listed by the command (_exit_on_failures), not printed again as its log line;
+# a plugin's fault too, listed with the exception and the plugin's line that raised it (crawl.fault_reason)
+PAGES_FAILED = ("scrape.page_failed", "crawl.plugin_fault", "sync.plugin_fault")
 
 
 @commands.command()
@@ -158,8 +159,8 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
     from affiliate_matrix.discovery.run import discover
 
-    # each provider's failure, its spent quota, a provider left out (no URL, no key: in the error when it is every
-    # one) and the time limit are listed below
+    # each provider's failure, its spent quota, one left out (no URL, no key) and the time limit are listed below (a
+    # run with no provider to ask is refused, naming each)
     rt = open_runtime("discover", listed=("discover.provider_failed", "discover.quota_exhausted",
                                           "discover.out_of_time", "discovery.provider_unconfigured",
                                           "discovery.provider_without_credentials"))
@@ -173,10 +174,8 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     for name in report.quota_exhausted:
         console.print(f"  [yellow]provider[/] {escape(name)}: its quota for the day is spent (AMX_DISCOVERY_QUOTAS, or "
                       "the provider said so); it is asked again on its next day")
-    for problem in report.provider_errors:
+    for problem in report.provider_errors + report.unusable:
         console.print(f"  [yellow]provider[/] {escape(problem)}")
-    for problem in report.unusable:
-        console.print(f"  [yellow]provider[/] {escape(problem)}, not asked")
     for url, reason in report.failures:
         console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")
     if report.out_of_time:

@@ -63,11 +63,13 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
 def rules_list():
     """Every rule: its trigger, condition, action, cool-down and whether it is enabled (and why not)."""
     from affiliate_matrix.cli.views import fitted, print_damaged
+    from affiliate_matrix.rules.actions import auth_key_warning, recorded_key_problem
     from affiliate_matrix.rules.model import rule_warnings
     from affiliate_matrix.rules.store import list_rules
 
     damaged: list[dict] = []
-    rules = list_rules(open_runtime("triggers").store, damaged)
+    rt = open_runtime("triggers")
+    rules = list_rules(rt.store, damaged)
     rows = [list(map(escape, (rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
                               "yes" if rule.enabled else f"no ({why_disabled(rule.disabled_reason)})")))
             for rule in rules]
@@ -78,7 +80,9 @@ def rules_list():
     console.print(fitted(console, "", [("id", 0), ("trigger", 1), ("condition", 0), ("action", 0), ("cool-down", 2),
                                        ("enabled", 0)], rows, whole=("id",)))
     for rule in rules:  # stored before a check that refuses it now: still run, to be changed
-        for warning in rule_warnings(rule):
+        # a notify's key as its record says (no secret read here; amx rules show reads the key too)
+        key = recorded_key_problem(rt, rule.action.params) if rule.action.type == "notify" else None
+        for warning in rule_warnings(rule) + ([auth_key_warning(key)] if key else []):
             console.print(f"[yellow]rule {rule.id} needs a change:[/] {escape(warning)}", highlight=False)
     print_damaged(console, damaged)  # amx rules delete takes one
 

@@ -25,8 +25,8 @@ class DiscoveryReport:
     rejected: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     provider_errors: list[str] = field(default_factory=list)
-    unusable: list[str] = field(default_factory=list)  # a provider left out, and what it lacks (providers.open_providers)
     quota_exhausted: list[str] = field(default_factory=list)
+    unusable: list[str] = field(default_factory=list)  # the providers left out, and why (no URL, no key)
     unanswered: list[str] = field(default_factory=list)
     batch_key: str | None = None
     # The run stopped asking at its time budget (run.discover); the candidates it had not judged, by domain, are judged

@@ -67,6 +67,10 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
                       **pacing)
     unknown = [c for c in candidates if c.domain not in known]
     try:
+        # Each site's robots.txt first, then the sites judged by the wait they ask between requests (a Crawl-delay, up
+        # to 60 s, waited and counted in the run's budget before the page), shortest first (a stable sort: alike, in
+        # the order found): in the order found, 14 sites asking 60 s spent a run's whole budget before any other
+        unknown.sort(key=lambda candidate: fetcher.spacing(candidate.url))
         for number, candidate in enumerate(unknown):
             try:
                 judged = judge(rt, fetcher, candidate, report)

@@ -360,7 +360,7 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
         ranges["flat_amounts"] = flat_minimum(params.flat_currency, ranges.pop("commission_flat_max").gte)
     sort = commission_sort(params.flat_currency) if params.sort == "commission" else SORTS[params.sort]
     return SearchQuery(text=params.q, sort=epc_windowed(sort, params.epc_window), exact=EXACT, ranges=ranges,
-                       **filtering(chosen, open_only, apart, params.epc_window))
+                       paged=True, **filtering(chosen, open_only, apart, params.epc_window))
 
 
 def export(rt, args, head: bool = False):

@@ -161,14 +161,14 @@ def warnings(rt, rule: Rule) -> list[str]:
 
     found = rule_warnings(rule)
     if "auth_key" in rule.action.params:
-        from affiliate_matrix.rules.actions import webhook_auth
+        from affiliate_matrix.rules.actions import auth_key_warning, webhook_auth
 
         from affiliate_matrix.errors import AmxError
 
         try:
             webhook_auth(rt, rule.action.params)
         except InvalidInput as exc:
-            found.append(f"action.params.auth_key: {exc}; a firing would fail")
+            found.append(auth_key_warning(str(exc)))
         except AmxError as exc:  # the store not answering: said, and the dry run given all the same
             found.append(f"action.params.auth_key: not checked, the secret store did not answer ({type(exc).__name__})")
     return found

@@ -197,10 +197,11 @@ MAX_DAMAGED_LOGGED = 20  # document.damaged lines a request or event writes: an 
 _damaged_logged: ContextVar[list[int] | None] = ContextVar("damaged_logged", default=None)
 
 
-def log_damaged(key: str, error: str) -> None:
-    """A `document.damaged` line naming a stored document a list or a read leaves out (its key, never its content):
-    the first MAX_DAMAGED_LOGGED of a request or event, however many pages it reads (an export, the merchants'
-    search), then one `document.damaged_more`. A list's answer names each one it leaves out, an export counts them."""
+def log_damaged(key: str, error: str, **said) -> None:
+    """A `document.damaged` line naming a stored document a list or a read leaves out (its key, never its content;
+    `said`: what the reader did instead): the first MAX_DAMAGED_LOGGED of a request or event, however many pages it
+    reads (an export, the merchants' search), then one `document.damaged_more`. A list's answer names each one it
+    leaves out, an export counts them."""
     met = _damaged_logged.get()
     if met is not None:
         met[0] += 1
@@ -209,7 +210,7 @@ def log_damaged(key: str, error: str) -> None:
                                  reason="more damaged documents than a request logs: the rest are not logged")
         if met[0] > MAX_DAMAGED_LOGGED:
             return
-    get_logger().warning("document.damaged", key=key, error=error)
+    get_logger().warning("document.damaged", key=key, error=error, **said)
 
 
 def bind_source(name: str) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from affiliate_matrix.errors import BackendUnavailable, DamagedData, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, RULE_ID, Event
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import (DEFAULT_AUTH_HEADER, OPTIONAL_PARAMS, PLACEHOLDER, REQUIRED_PARAMS,
                                           SECRET_PARAMS, WEBHOOK_KEY_FIELD, WEBHOOK_KEYS, url_credentials)
 from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation
@@ -114,14 +114,43 @@ def sent_to_problem(rt, path: str, url: str, unregistered: bool = False) -> str 
 def webhook_auth(rt, params: dict) -> dict[str, str]:
     """The header a notify authenticates with: auth_header (Authorization) holding its auth_key's value; none without
     an auth_key. The key is read only for an origin (scheme, host, port) of its webhook_url it was added for: any admin
-    writes rules, and one pointing a webhook's key at their own host would have been sent it."""
+    writes rules, and one pointing a webhook's key at their own host would have been sent it. A key missing, revoked,
+    without its field or added for another origin is ActionRefused: every firing would be refused the same way until a
+    person adds the key or changes the rule (the secret store not answering is BackendUnavailable, retried)."""
     if "auth_key" not in params:
         return {}
     path = str(params["auth_key"])
-    value = auth_value(rt, path)  # first: a key missing or revoked is said as such
+    try:
+        value = auth_value(rt, path)  # first: a key missing or revoked is said as such
+    except InvalidInput as exc:
+        raise ActionRefused(str(exc)) from None
     if problem := sent_to_problem(rt, path, str(params.get("webhook_url"))):
-        raise InvalidInput(problem)
+        raise ActionRefused(problem)
     return {str(params.get("auth_header") or DEFAULT_AUTH_HEADER): value}
+
+
+def auth_key_warning(problem: str) -> str:
+    """A notify's key problem as `amx rules list`/`show` and the dry run name it: what a firing would do about it."""
+    return f"action.params.auth_key: {problem}; a firing would be refused, disabling the rule"
+
+
+def recorded_key_problem(rt, params: dict) -> str | None:
+    """Why a notify's auth_key could not be sent to its webhook_url as far as the key's record says (revoked, no
+    record, added for another origin), or None: no secret is read (`amx rules list`). Whether the secret holds its
+    field is judged by webhook_auth (`amx rules show`, the dry run, a firing)."""
+    from affiliate_matrix.connections import key_gone
+    from affiliate_matrix.keys import load_record, origin_problem
+
+    if "auth_key" not in params:
+        return None
+    path = str(params["auth_key"])
+    try:
+        record, _ = load_record(rt, path)
+    except NotFoundError:  # none added yet (a rule written disabled may come first), or written to the store by hand
+        return f"no key is registered at {path!r} ({add_command(path)})"
+    except DamagedData as exc:
+        return str(exc)
+    return key_gone(rt, path) if record.revoked_at else origin_problem(record, str(params.get("webhook_url")))
 
 
 def auth_key_problem(rt, rule) -> str | None:
@@ -349,7 +378,7 @@ def record_outcome(rt, key, status: str, outcome: str) -> None:
     # in the log, its outcome left unrecorded (and the record never overwritten).
     stored, _, problem = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "not an activation (an object)")
     if problem is not None:
-        log.error("document.damaged", key=key, error=problem, outcome=status)
+        log_damaged(key, problem, outcome=status)
     if stored is None:
         return
     activation = stored | {"outcome": status, "detail": outcome}

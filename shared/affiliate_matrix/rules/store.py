@@ -17,7 +17,7 @@ from datetime import datetime
 
 from affiliate_matrix.documents import load_document, readable, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, NotFoundError
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.search import IndexSpec
 
@@ -32,6 +32,7 @@ from affiliate_matrix.search import IndexSpec
 # activations: program_id, the program an activation was of (its inputs' program_id), for GET
 # /activations?program_id; `amx index migrate activations` fills it from the inputs of those v7 holds.
 # v9 (both): a run's last character written after its pairs (search.paired), as programs v19.
+# v10 (both): a zero-width space dropped from a word, not a break (search.unwritten), as programs v20.
 
 
 def with_program(activation: dict) -> dict:
@@ -44,12 +45,12 @@ def with_program(activation: dict) -> dict:
     return {**activation, "program_id": program_id} if is_program_id(program_id) else activation
 
 
-ACTIVATIONS_INDEX = IndexSpec("activations", 9, {
+ACTIVATIONS_INDEX = IndexSpec("activations", 10, {
     "id": "keyword", "rule_id": "keyword", "trigger": "keyword", "event_id": "keyword", "decision": "keyword",
     "action": "keyword", "action_event_id": "keyword", "outcome": "keyword", "detail": "text", "inputs": "stored",
     "at": "date", "program_id": "keyword",
 }, upgrade=with_program)
-ALERTS_INDEX = IndexSpec("alerts", 9, {
+ALERTS_INDEX = IndexSpec("alerts", 10, {
     "id": "keyword", "rule_id": "keyword", "severity": "keyword", "text": "text", "subject": "keyword",
     "event_type": "keyword", "at": "date",
 })
@@ -186,7 +187,7 @@ def load_state(store, rule_id: str) -> tuple[dict, str | None]:
     state, etag, problem = read_json(store, state_key(rule_id), _state_shape,
                                      "not a rule's state (last_fired_at, failures)")
     if problem is not None:
-        log.error("document.damaged", key=state_key(rule_id), error=problem, action="the rule's state starts afresh")
+        log_damaged(state_key(rule_id), problem, action="the rule's state starts afresh")
     return (state if state is not None else {"last_fired_at": None, "failures": 0}), etag
 
 

@@ -6,7 +6,8 @@ index is `<prefix>-<name>-v<version>` and callers always address the alias `<pre
 Both adapters answer the same `SearchQuery` the same way: AND of words over the text fields (the
 last one also as the start of a word, with `prefix`), term filters (any of the values), ranges,
 term facets counted under the filters, post filters (on the hits and every facet but their own
-field's), sort with the id as tiebreak, and opaque cursors that return every hit exactly once.
+field's), sort with the id as tiebreak, and opaque cursors that return every hit exactly once (a relevance sort's
+across a write between pages only on OpenSearch, which pages it in a point in time: the embedded index has none).
 """
 
 from abc import ABC, abstractmethod
@@ -23,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ValidationError
 
+from affiliate_matrix.characters import BIDI_CONTROLS, INVISIBLE_FORMAT, JOINERS_AND_SELECTORS, characters
 from affiliate_matrix.errors import ConfigError, ConflictError, DamagedData, InvalidInput
 
 FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
@@ -158,8 +160,11 @@ class SortKey(_SortKeyFields):
 # prefix: bool: the last word (of at least PREFIX_MIN characters) also matches the words it begins ("host" finds
 #   Hostinger); that match adds nothing to a hit's score, so hits that have the word whole rank above.
 # size: int, 0 to MAX_PAGE; offset: int, 0 to 10,000; cursor: str | None, at most 2,000 characters
+# paged: bool: the caller may ask for the pages after this one by its cursor (an API's search, an export), so a relevance
+#   sort's pages are read in one point in time where the index has one (OpenSearch: opensearch.POINT_KEEP_ALIVE); a
+#   lookup that reads one page (resolution's candidates) holds none open. Not part of the query (its fingerprint).
 _SearchQueryFields = namedtuple("_SearchQueryFields", "text filters post_filters ranges facets facet_size sort exact "
-                                                      "prefix size offset cursor")
+                                                      "prefix size offset cursor paged")
 
 
 class SearchQuery(_SearchQueryFields):
@@ -170,7 +175,7 @@ class SearchQuery(_SearchQueryFields):
     def __new__(cls, text: str | None = None, filters: dict | None = None, post_filters: dict | None = None,
                 ranges: dict | None = None, facets: list[str] | None = None, facet_size: int = 20,
                 sort: list[SortKey] | None = None, exact: list[str] | None = None, prefix: bool = False, size: int = 20,
-                offset: int = 0, cursor: str | None = None):
+                offset: int = 0, cursor: str | None = None, paged: bool = False):
         _length(text, "text", 500)
         _length(cursor, "cursor", 2_000)
         for value, name, low, high in ((facet_size, "facet_size", 1, 200), (size, "size", 0, MAX_PAGE),
@@ -179,7 +184,7 @@ class SearchQuery(_SearchQueryFields):
                 raise InvalidInput(f"a search's {name} must be a whole number from {low} to {high}, not {value!r}")
         return super().__new__(cls, text, _filters(filters), _filters(post_filters), dict(ranges or {}),
                                list(facets or []), facet_size, list(sort or []), list(exact or []), prefix,
-                               size, offset, cursor)
+                               size, offset, cursor, paged)
 
     def replaced(self, **update) -> "SearchQuery":
         """This query with the fields `update` names changed, checked as a new one is."""
@@ -250,12 +255,14 @@ _NARROWED = str.maketrans({
     "ς": "σ", **dict.fromkeys(_DIACRITICS)})
 _ACCENTS = frozenset(map(chr, _DIACRITICS))
 # Invisible format characters written inside a word, dropped as Unicode's NFKC_Casefold drops them (default
-# ignorables): the joiners Indic and Arabic scripts write between letters (ZWNJ, ZWJ), the soft hyphen, the word
-# joiner, the combining grapheme joiner, variation selectors, direction marks and a byte order mark. Either index split
-# the word there ("کتاب‌فروشی" was two words, and "کتابفروشی" found nothing). The zero-width space stays a break:
-# Thai and Khmer write it between words.
-_INVISIBLE = dict.fromkeys([0xAD, 0x34F, 0x61C, 0x200C, 0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F),
-                            *range(0x2060, 0x2070), *range(0xFE00, 0xFE10), 0xFEFF])
+# ignorables), the characters module's classes: the invisible format characters (the soft hyphen, the zero-width space,
+# the word joiner, a byte order mark), the bidi controls, and the joiners and selectors (ZWNJ and ZWJ, which Indic and
+# Arabic scripts write between letters, the combining grapheme joiner, variation selectors). Either index split the
+# word there ("کتاب‌فروشی" was two words, and "کتابفروشی" found nothing). The zero-width space too: it was kept as a
+# break (Thai and Khmer write it between words), but a run is searched as its pairs whatever its words, so a break
+# there lost the pair across it ("ภาษา​ไทย" was not found by "ภาษาไทย"), and a name pasted with one ("Book​ing") was
+# two words that found nothing (the programs index holds no such break: models.clean_text removes it from sources' text).
+_INVISIBLE = dict.fromkeys(map(ord, characters(INVISIBLE_FORMAT, BIDI_CONTROLS, JOINERS_AND_SELECTORS)))
 # The marks a word is written with or without at will: Arabic harakat (fatha, kasra, damma, sukun, shadda, tanwin, the
 # superscript alef) and the tatweel that stretches a word, Hebrew niqqud and cantillation. كِتاب is كتاب and שָׁלוֹם
 # שלום, one name written two ways. Not the hamza and madda (U+0653-U+0655), which NFC composes into letters (أ, آ):
@@ -999,18 +1006,33 @@ def _cursor_shape():
         model_config = ConfigDict(extra="forbid")
         q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
         a: list[Annotated[Any, AfterValidator(_sort_value)]]
+        # the point in time a relevance sort pages (OpenSearch's PIT id, base64), absent where none was opened
+        p: StrictStr | None = Field(None, max_length=1000, pattern=r"^[A-Za-z0-9+/=_-]+$")
 
     return Cursor
 
 
-def encode_cursor(query: SearchQuery, after: list) -> str:
+def encode_cursor(query: SearchQuery, after: list, point: str | None = None) -> str:
     # UTF-8, not ASCII escapes: a CJK character is 3 bytes, not 6, so a cursor past a 256-character name stays within
     # the 2,000 characters a cursor may be passed back in (indexed text is UTF-8, so every value encodes)
-    raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":"), ensure_ascii=False).encode()
+    cursor = {"q": query.fingerprint(), "a": after, **({"p": point} if point else {})}
+    raw = json.dumps(cursor, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(query: SearchQuery) -> list | None:
+    """The sort values a cursor pages after (None: the first page)."""
+    cursor = _read_cursor(query)
+    return None if cursor is None else cursor.a
+
+
+def cursor_point(query: SearchQuery) -> str | None:
+    """The point in time a query's cursor pages (encode_cursor's `point`), None when it names none."""
+    cursor = _read_cursor(query)
+    return None if cursor is None else cursor.p
+
+
+def _read_cursor(query: SearchQuery):
     if not query.cursor:
         return None
     try:  # the standard library's JSON keeps 2**70 an int, which the bounds then refuse
@@ -1023,7 +1045,7 @@ def decode_cursor(query: SearchQuery) -> list | None:
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
     if cursor.q != query.fingerprint():
         raise InvalidInput("cursor belongs to a different query: keep the same q, filters and sort when paging")
-    return cursor.a
+    return cursor
 
 
 class SearchIndex(ABC):

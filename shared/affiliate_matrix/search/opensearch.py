@@ -26,7 +26,8 @@ from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, slee
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, end_moves,
+    SearchResult, Versioned, begun_word, check_migration, cursor_point, decode_cursor, document_times, encode_cursor,
+    end_moves,
     exact_value, expansions, finishing_command, lease_taken, lone, migration_label, narrowed, paired,
     ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
 )
@@ -130,6 +131,12 @@ _LARGEST = 1.7976931348623157e308  # Java's Double.MAX_VALUE
 # refreshes on its own schedule, so a search the node sent to one not refreshed yet answered without a write the
 # primary already showed, and that answer was cached under the generation the write made, stale until the next write.
 _COUNTED_COPIES = "_primary"
+# How long a relevance sort's point in time (PIT, opened for a `paged` query whose first page has a next one)
+# outlives its last page read: a score is the index's statistics of the moment (bm25: the documents there are, their
+# length), so a write between two pages moved every score and the live index's next page skipped hits that rose above
+# the cursor or repeated some that sank below it; in a PIT the pages are of one view. Read again after it, a cursor pages the live index, as before (a view of its own, kept until then by the
+# node, holds segments from merging: a node keeps at most 300 by default, and one it will not open is none).
+POINT_KEEP_ALIVE = "1m"
 
 
 def _facet(field: str, query: SearchQuery) -> dict:
@@ -710,6 +717,44 @@ class OpenSearchIndex(SearchIndex):
         except OSNotFoundError:
             return False
 
+    def _search_in(self, name: str, body: dict, point: str | None) -> dict:
+        """The answer of `body` on the index `name`, read in the point in time `point` while the node keeps it (the live
+        index after: a cursor read past POINT_KEEP_ALIVE). A point is a cursor's, not signed (encode_cursor): one of
+        another index (only a caller of that index's searches holds its id) is refused by the hits it gives."""
+        if point:
+            try:
+                with _answering(f"search on {name}"):
+                    response = self.client.search(body={**body, "pit": {"id": point, "keep_alive": POINT_KEEP_ALIVE}})
+            except OSNotFoundError:
+                response = None  # expired (or the node restarted): the live index
+            except RequestError as exc:
+                raise InvalidInput(f"search rejected: {exc.error}") from None
+            if response is not None:
+                if any(not hit["_index"].startswith(f"{self._alias(name)}-v") for hit in response["hits"]["hits"]):
+                    raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+                return response
+        try:
+            with _answering(f"search on {name}"):  # of the copies whose refreshes the generation counts
+                return self.client.search(index=self._alias(name), body=body, preference=_COUNTED_COPIES)
+        except RequestError as exc:
+            raise InvalidInput(f"search rejected: {exc.error}") from None
+
+    def _open_point(self, name: str) -> str | None:
+        """A point in time of the index `name` (POINT_KEEP_ALIVE), None where the node opens none (too many open, an
+        older node): its pages are then of the live index, as before."""
+        try:
+            return self.client.create_pit(index=self._alias(name), params={"keep_alive": POINT_KEEP_ALIVE})["pit_id"]
+        except (TransportError, KeyError) as exc:
+            get_logger().warning("search.no_point_in_time", index=name,
+                                 reason=f"{type(exc).__name__} {getattr(exc, 'status_code', '')}".strip())
+            return None
+
+    def _close_point(self, point: str) -> None:
+        try:
+            self.client.delete_pit(body={"pit_id": [point]})
+        except TransportError:  # it expires anyway
+            pass
+
     def search(self, name, query: SearchQuery) -> SearchResult:
         try:
             spec, query = self._searchable(name, query)
@@ -778,17 +823,22 @@ class OpenSearchIndex(SearchIndex):
                 raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
             body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
                                     else value for value, (kind, descending) in zip(after, keys)]
-        try:
-            with _answering(f"search on {name}"):  # of the copies whose refreshes the generation counts
-                response = self.client.search(index=self._alias(name), body=body, preference=_COUNTED_COPIES)
-        except RequestError as exc:
-            raise InvalidInput(f"search rejected: {exc.error}") from None
+        # A relevance sort's later pages are read in one point in time (POINT_KEEP_ALIVE), opened once a first page
+        # shows there is a next one: a search most callers read one page of costs no more requests, nor a node's view.
+        relevance = sort[0] == {"_score": "desc"} and query.size and not query.offset
+        point = cursor_point(query) if relevance and after is not None else None
+        response = self._search_in(name, body, point)
+        point = response.get("pit_id") if point else None  # (the node may give the next page another id)
         raw_hits = response["hits"]["hits"]
         total = response["hits"]["total"]["value"]
         hits = [Hit(h["_id"], h.get("_score"), h["_source"]) for h in raw_hits]
         next_cursor = None
         if raw_hits and len(raw_hits) == query.size and query.offset + query.size < total:
-            next_cursor = encode_cursor(query, raw_hits[-1]["sort"])
+            if relevance and after is None and query.paged:  # the first page's scores: a write ms away may move them
+                point = self._open_point(name)
+            next_cursor = encode_cursor(query, raw_hits[-1]["sort"], point)
+        elif point:
+            self._close_point(point)  # the last page: nothing will read it again
         facets = {}
         for field in query.facets:
             counted = response["aggregations"][field]

@@ -203,9 +203,14 @@ def normalise(text: str) -> str:
 # A figure starts where its digits start (not after a digit): tried from every digit of a long run, each try
 # reading the rest of the run, a pattern costs the square of the run's length. Thousands are grouped by a point, a
 # comma, a space or (in Switzerland) an apostrophe: "CHF 1'234.50". A figure written without its leading zero
-# (".5%") starts at its point, unless the point ends a word ("sale.10%" is 10%).
-NUMBER = (r"(?<!\d)\d{1,3}(?:[.,\u00a0\u202f '’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|(?<!\d)\d+(?:[.,]\d+)?|"
-          r"(?<![\w.,])\.\d+")
+# (".5%") starts at its point, unless the point ends a word ("sale.10%" is 10%). A figure in scientific notation
+# ("1e999", "5e3") is none: its exponent was read as the figure ("1e999 days" a cookie of 999 days); the two
+# guards, before and after a figure, are every figure pattern's (durations.DURATION's too).
+NOT_AN_EXPONENT = r"(?<!\d[eE])(?<!\d[eE][+-])"
+NO_EXPONENT = r"(?![eE][+-]?\d)"
+NUMBER = (rf"(?:(?<!\d){NOT_AN_EXPONENT}"
+          r"(?:\d{1,3}(?:[.,\u00a0\u202f '’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?|(?<![\w.,])\.\d+)"
+          rf"{NO_EXPONENT})")
 
 
 # The largest figure a record holds (models.NonNegative: 18 digits, 6 of them after the point).

@@ -9,7 +9,8 @@ from html import unescape
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from affiliate_matrix.sources import XML_FAULTS, Listing, Page, ParseError, Source, node_text, register
+from affiliate_matrix.sources import (XML_FAULTS, Listing, Page, ParseError, Source, node_text, refuse_entities,
+                                      register)
 from affiliate_matrix.taxonomy import NETWORK_HOSTS
 
 _THREAD = re.compile(r"/threads/([a-z0-9-]+)\.(\d+)/?$")
@@ -67,6 +68,7 @@ def feed_items(page: Page) -> list[FeedItem]:
     # names the encoding of those bytes, not of this text. Encoded again (as UTF-8) under a declaration naming another
     # encoding, a windows-1252 feed's "d’affiliation" read as "dâ€™affiliation"; a text is read as it is.
     try:
+        refuse_entities("the feed", page.text)
         channel = ET.fromstring(page.text).find("channel")
     except XML_FAULTS as exc:
         raise ParseError(f"{page.url}: not an RSS feed ({exc})") from None

@@ -10,8 +10,8 @@ from decimal import Decimal
 from affiliate_matrix import taxonomy
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import (XML_FAULTS, ApiSource, Listing, PagedTotal, ParseError, attempt, plain, register,
-                                      unreadable_xml)
+from affiliate_matrix.sources import (XML_FAULTS, ApiSource, Listing, PagedTotal, ParseError, attempt, plain,
+                                      refuse_entities, register, unreadable_xml)
 
 PAGE_SIZE = 100  # the API's maximum records per page
 MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
@@ -64,9 +64,10 @@ class CJ(ApiSource):
 
 
 def xml_root(body: bytes) -> ET.Element:
-    """An XML document's root. ElementTree on expat ≥ 2.4.1 refuses entity amplification (billion
-    laughs) and never fetches external entities, so a hostile answer is a parse error, not a hazard.
-    What it cannot read is a ValueError naming the encoding the answer declares (the sync's parse failure)."""
+    """An XML document's root. An answer declaring an entity is refused unread (refuse_entities: expat refuses only
+    past a 100-fold amplification, and never fetches an external one). What it cannot read is a ValueError naming the
+    encoding the answer declares (the sync's parse failure)."""
+    refuse_entities("the response", body)
     try:
         return ET.fromstring(body)
     except XML_FAULTS as exc:

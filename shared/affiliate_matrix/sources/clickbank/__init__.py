@@ -10,7 +10,8 @@ import zlib
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import XML_FAULTS, ApiSource, Listing, ParseError, attempt, plain, register, unreadable_xml
+from affiliate_matrix.sources import (XML_FAULTS, ApiSource, EntityDeclared, EntityWatch, Listing, ParseError, attempt,
+                                      plain, register, unreadable_xml)
 
 FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
 # How big the feed is: ~4.3 MB zipped, ~23.5 MB of XML (see the README for where that comes from), already
@@ -76,10 +77,10 @@ def read_feed(body: bytes) -> list[dict]:
                 raise ValueError(f"the archive holds {len(names)} .xml files, not the one feed")
             with archive.open(names[0]) as stream:
                 head = stream.peek(300)[:300]
-                try:
-                    return _sites(_Capped(stream, MAX_XML_BYTES))
+                try:  # an entity declared is refused as it is read, before any site (EntityWatch)
+                    return _sites(EntityWatch("the feed", _Capped(stream, MAX_XML_BYTES)))
                 except XML_FAULTS as exc:
-                    if not isinstance(exc, _NotTheFeed):
+                    if not isinstance(exc, _NotTheFeed | EntityDeclared):
                         raise unreadable_xml("the feed", head, exc) from None
                     raise
     except _ARCHIVE_FAULTS as exc:
