@@ -65,7 +65,7 @@ def diff(old: "Program | None", new: "Program", *, at: datetime, source: str) ->
 
     new_values = _tracked(new)
     if old is None:
-        changes = [FieldChange(field=f, new=new_values[f]) for f in TRACKED if new_values[f] not in (None, [], {})]
+        changes = [FieldChange(field=f, new=new_values[f]) for f in TRACKED if _stated(new_values[f])]
         change = "created"
     else:
         old_values = _tracked(old)
@@ -78,6 +78,14 @@ def diff(old: "Program | None", new: "Program", *, at: datetime, source: str) ->
             return None
     return DeltaChange(id=DeltaChange.make_id(new.id, change, changes, at), program_id=new.id, change=change,
                        fields=changes, at=at, source=source)
+
+
+def _stated(value) -> bool:
+    """What a program just created says of a field: a value, not none, an empty list or an object of nothing (a
+    payout with no method, frequency or minimum, a program's default, was a created change's "payout — → —")."""
+    if isinstance(value, dict):
+        return any(map(_stated, value.values()))
+    return value not in (None, [])
 
 
 def to_document(delta: "DeltaChange", recorded_at: datetime | None = None) -> dict:

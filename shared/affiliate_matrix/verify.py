@@ -38,6 +38,7 @@ class VerifyReport:
     missed: int = 0
     inconclusive: int = 0
     skipped_budget: int = 0
+    not_asked: int = 0  # programs whose pages are all through disabled connections (evidence_url): none was asked
     unsure: list[tuple[str, str]] = field(default_factory=list)  # each check with no outcome kept: its page, and why
     deltas: list = field(default_factory=list)
 
@@ -194,6 +195,8 @@ def _stalest_within_budget(rt, budget_per_host: int, report: VerifyReport) -> li
         for program in programs_of(hit.doc for hit in result.hits):  # one not of its shape: logged, not checked
             url = evidence_url(program, disabled)
             if url is None:
+                if disabled and evidence_url(program) is not None:
+                    report.not_asked += 1
                 continue
             host = urlsplit(url).netloc
             if spent[host] >= budget_per_host:

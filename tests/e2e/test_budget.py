@@ -518,6 +518,19 @@ def test_report_renders_the_expected_panels_and_mirrors_documents(rt, tmp_path):
     assert rt.index.search("budget", SearchQuery(filters={"kind": ["curve"]}, size=1)).total == 30
 
 
+def test_the_reports_allocation_panel_shows_a_first_run(rt, tmp_path):
+    """After a newcomer's first `amx budget run` the report's allocation panel was empty but for its legend: one run
+    is one day, and an area over one day has no width. A single run is drawn as a stacked bar on its day."""
+    from matplotlib import image
+
+    import_csv(rt, csv_for(14).encode())
+    run_allocation(rt, date(2026, 10, 15))
+    report(rt, tmp_path / "report", horizon=7)
+    pixels = image.imread(tmp_path / "report" / "allocation.png")[..., :3]
+    first_band = np.array([0x1F, 0x77, 0xB4]) / 255  # matplotlib's first colour, the first campaign's
+    assert (np.abs(pixels - first_band).max(axis=2) < 0.05).sum() > 5_000  # (its legend's patch: about 60 pixels)
+
+
 def test_the_report_reads_each_run_for_its_allocations_only_and_bands_the_largest(rt, tmp_path, monkeypatch):
     """The report held every stored run whole, each with its inputs (every campaign's days), looked each amount up by
     a scan of its run's allocations (campaigns × runs × campaigns: a year of runs of 20,000 campaigns never ended)

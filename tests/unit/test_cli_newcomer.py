@@ -342,7 +342,9 @@ def test_budget_pacing_of_a_day_with_no_allocation_says_so(tmp_path):
     assert made.returncode == 0, made.stderr
     result = amx(tmp_path, "budget", "pacing", "--day", "2026-11-09", env=env)
     assert "on pace" not in result.stdout
-    assert result.returncode == 2 and "no allocation run for 2026-11-09" in one_error_line(result)
+    assert result.returncode == 2 and one_error_line(result).strip() == (  # with what allocates one (it said no more)
+        "error: no allocation run for 2026-11-09: nothing to pace against (amx budget run --day 2026-11-09 allocates "
+        "it)"), result.stderr
 
 
 def test_a_second_demo_on_the_same_data_dir_is_refused(tmp_path):
@@ -408,6 +410,9 @@ def test_verify_asks_no_page_of_a_disabled_connection_and_a_sync_of_it_says_why_
                       "disabled")
     result = CliRunner().invoke(app, ["verify"])
     assert result.exit_code == 0 and result.output.startswith("checked 0:"), (result.output, result.exception)
+    # and says why it checked none: "checked 0" alone said nothing of the program it passed over
+    assert "1 program not asked: listed only through disabled connections (amx connections list says why" \
+        in result.output, result.output
     refused = CliRunner().invoke(app, ["scrape", "ap"])
     said = " ".join((refused.output + str(refused.exception)).split())
     assert refused.exit_code != 0 and "'ap' is disabled (its site is gone)" in said, said
@@ -629,6 +634,19 @@ def test_a_dry_run_says_when_the_events_rule_chain_would_stop_the_rule(tmp_path,
                                      "data": {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}}))
         result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
         assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
+
+
+def test_rules_test_says_its_event_is_a_file(tmp_path, monkeypatch):
+    """`amx rules test --help` said --event is "A CloudEvent as JSON", so a newcomer gave it the JSON, and was told
+    "No such file or directory: '{…}'": its help says it takes a file (or - for standard input), and so does that
+    refusal."""
+    rule_always_added(tmp_path, monkeypatch)
+    monkeypatch.setenv("COLUMNS", "400")
+    helped = " ".join(CliRunner().invoke(app, ["rules", "test", "--help"]).output.replace("│", " ").split())
+    assert "--event FILE A file holding a CloudEvent as JSON" in helped, helped
+    given = CliRunner().invoke(app, ["rules", "test", "always", "--event", '{"type": "program.delta", "data": {}}'])
+    assert isinstance(given.exception, InvalidInput) and str(given.exception).endswith(
+        "(it takes a file holding the event, or - for standard input, not its JSON)"), given.exception
 
 
 def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_path, monkeypatch):
@@ -861,7 +879,7 @@ def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp
     assert rows["dir-main"] == {"id": "dir-main", "source": "affiliateprograms", "schedule": "0 3 * * *",
                                 "enabled": "yes", "healthy": "yes", "last sync (UTC)": "—"}, result.output
     assert rows["cj-main"]["enabled"] == "no", result.output
-    assert rows["cj-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04 12 records 1 failed", result.output
+    assert rows["cj-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 12 records, 1 failed", result.output
     assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
 
 
@@ -972,10 +990,17 @@ def test_scrape_and_replay_name_each_failed_page_once_and_where_its_raw_copy_and
         at = next(i for i, line in enumerate(lines) if line.strip().startswith(f"parse {page}"))  # not the log line
         assert lines[at].count(page) == 1 and lines[at].strip().startswith(f"parse {page}: no h1.program-name"), \
             result.output
-        raw, why = lines[at + 1].strip().removeprefix("kept raw: ").split("; why: ")
+        raw, why = lines[at + 1].strip().removeprefix("kept raw: "), lines[at + 2].strip().removeprefix("why: ")
         assert b"Surfshark" in Path(raw).read_bytes() and page in Path(why).read_text(), result.output
     batch = next(line for line in scraped.output.splitlines() if " batch " in line).rpartition(" batch ")[2]
     assert Path(batch).is_file(), scraped.output
+    # at 80 columns Rich broke each path past the terminal's width with a line break, which a paste kept: each is a
+    # line of its own, whole, for the terminal to wrap
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = CliRunner().invoke(app, ["replay", "ap"])
+    kept = [line.strip().partition(": ")[2] for line in narrow.output.splitlines()
+            if line.strip().startswith(("kept raw: ", "why: "))]
+    assert len(kept) == 2 and all(Path(path).is_file() for path in kept), narrow.output
 
 
 def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, monkeypatch):
@@ -1263,7 +1288,8 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
         "action": "notify", "action_event_id": "x", "outcome": "failed", "detail": "webhook answered HTTP 404",
         "inputs": {}, "at": "2026-11-22T06:00:00+00:00"})
     shown = CliRunner().invoke(app, ["rules", "show", "raised"])
-    assert "2026-11-22T06:00:00+00:00 fired → notify: failed (webhook answered HTTP 404)" in shown.output, shown.output
+    # (in UTC to the second, as every table shows a time: it was the stored ISO time, microseconds and all)
+    assert "2026-11-22 06:00:00 UTC fired → notify: failed (webhook answered HTTP 404)" in shown.output, shown.output
     missing = CliRunner().invoke(app, ["rules", "show", "nope"])
     assert missing.exit_code != 0 and "rule 'nope' does not exist" in str(missing.exception)
 
@@ -1385,8 +1411,8 @@ def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, 
         str(keyless.exception)]
     rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
     last = rows["aw"]["last sync (UTC)"]
-    assert last.startswith("failed ") and last.endswith(" 0 records 1 failed")
-    assert rows["ap"]["last sync (UTC)"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M} 6 records 1 failed"
+    assert last.startswith("failed ") and last.endswith(", 0 records, 1 failed")
+    assert rows["ap"]["last sync (UTC)"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M}, 6 records, 1 failed"
     assert rows["down"]["last sync (UTC)"].startswith("failed ")
     read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     shown = function_client("connections").get("/connections/ap", headers=read).get_json()["last_sync"]
@@ -1412,8 +1438,8 @@ def test_connections_list_says_why_a_run_is_incomplete_and_nothing_for_a_directo
                                              last_sync=sync), create=True)
     rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
     assert {key: row["last sync (UTC)"] for key, row in rows.items()} == {
-        "crawl": "succeeded 3 records", "api": "succeeded 3 records incomplete: it listed nothing",
-        "whole": "succeeded 3 records"}
+        "crawl": "succeeded, 3 records", "api": "succeeded, 3 records, incomplete: it listed nothing",
+        "whole": "succeeded, 3 records"}
 
 
 def test_show_gives_a_networks_rates_in_percent_as_the_network_does(tmp_path, monkeypatch):
@@ -1600,6 +1626,144 @@ def test_tables_fold_no_word_where_the_terminal_has_room_for_every_word(tmp_path
     assert changes.exit_code == 0, (changes.output, changes.exception)
     assert max(map(len, changes.output.splitlines())) <= 80, changes.output
     assert "commission_text" in words(changes.output), changes.output
+
+
+def test_show_names_each_raw_copy_where_it_is_kept(tmp_path, monkeypatch):
+    """`amx show` named each claim's raw copy by its object-store key (`raw/affiliateprograms/…`), a path that opens
+    nothing where the command runs, while `amx scrape` and the demo name the file (`.amx/objects/raw/…`)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    kept = tmp_path / "objects" / "raw" / "affiliateprograms" / "bluehost" / f"{index_day()}.html"
+    assert f"raw copy {kept}" in result.output, result.output
+
+
+def test_changes_wraps_a_long_program_name_rather_than_the_fields(tmp_path, monkeypatch):
+    """`amx changes` kept the program cell, name and id, on one line: at 100 columns a program named "SEOpresso - Rank
+    Tracker Software" took 56 of them, and its fields were folded into a column of 18 (`status — →` / `active`), the
+    source column dropped. The name wraps now; its id, one word, is never folded."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "100")
+    index = Index(tmp_path)
+    index.batch(record("clickbank", "SEOpresso - Rank Tracker Software for Agencies", "https://seopresso.example",
+                       key="seopresso", commission_text="50% per sale; recurring for the first 12 months"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["changes"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [" ".join(line.replace("│", " ").split()) for line in result.output.splitlines()]
+    assert any("status — → active" in line for line in lines), result.output
+    assert any(program["id"] in line for line in lines) and "clickbank" in result.output, result.output
+    assert "a wider terminal also shows" not in result.output, result.output
+
+
+def test_discover_run_names_a_provider_left_out_once(tmp_path):
+    """`amx discover run pets` on the defaults printed three warning log lines (searxng has no URL, brave and google
+    no key) above its error, which names the three again, where the README says a failure the command lists itself is
+    not printed again as its log line."""
+    import os
+
+    env = {name: value for name, value in os.environ.items() if name != "AMX_LOG_LEVEL"}
+    result = amx(tmp_path, "discover", "run", "pets", env={**env, "AMX_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith("error: no search provider is usable (AMX_DISCOVERY_PROVIDERS names them): "
+                                    "searxng has no URL (AMX_SEARXNG_URL);"), result.stderr
+    assert "discovery.provider" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_search_sorted_by_epc_shows_the_epc_it_ranks_by(tmp_path, monkeypatch):
+    """`amx search --sort epc` ranked programs by an EPC its table did not show (the explorer shows it), so the order
+    read as random: the EPC of the window it ranks by is a column of its own then, a dash where a program has none."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row
+    index = Index(tmp_path)
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", commission_text="USD 65 per sale",
+                       extra={"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}))
+    index.batch(record("affiliateprograms", "HostFast", "https://hostfast.net", commission_text="$100 per sale"))
+    for window, header, figure in (("7d", "EPC 7 days", "0.4512 USD"), ("90d", "EPC 3 months", "0.389 USD")):
+        result = CliRunner().invoke(app, ["search", "--sort", "epc", "--epc-window", window])
+        assert result.exit_code == 0, (result.output, result.exception)
+        rows = [[cell.strip() for cell in line.split("│" if "│" in line else "┃")[1:-1]]
+                for line in result.output.splitlines() if "│" in line or "┃" in line]
+        assert rows[0][5] == header and [row[5] for row in rows[1:]] == [figure, "—"], result.output
+    plain = CliRunner().invoke(app, ["search"])
+    assert "EPC" not in plain.output, plain.output
+
+
+def test_a_created_change_names_only_the_fields_the_program_states(tmp_path, monkeypatch):
+    """A program created with no payout terms was a created change listing `payout — → —` (its default, a payout of no
+    method, frequency or minimum, counted as a value), in `amx changes`, the API's feed and the explorer."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    index.batch(record("affiliateprograms", "HostFast", "https://hostfast.net", commission_text="$100 per sale",
+                       payout_text="PayPal, net 30"))
+    fields = {item["program_id"]: [f["field"] for f in item["fields"]] for item in index.changes()}
+    by_name = {program["name"]: program["id"] for program in index.programs()}
+    assert "payout" not in fields[by_name["Bluehost"]] and "commission" in fields[by_name["Bluehost"]], fields
+    assert "payout" in fields[by_name["HostFast"]], fields
+    result = CliRunner().invoke(app, ["changes"])
+    assert "payout — → —" not in result.output and "payout — → paypal; net30" in result.output, result.output
+
+
+def test_export_to_a_file_named_for_no_format_it_writes_is_refused(tmp_path, monkeypatch):
+    """`amx export programs --out programs.xlsx` wrote JSON Lines into programs.xlsx (the default format), which Excel
+    cannot open and `amx import programs programs.xlsx` refused ("format must be one of csv, jsonl, parquet"). Without
+    --format, a name that gives none of them is refused, saying what to name it; --format writes it all the same."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65"))
+    out = tmp_path / "programs.xlsx"
+    refused = CliRunner().invoke(app, ["export", "programs", "--out", str(out)])
+    assert refused.exit_code != 0 and not out.exists(), refused.output
+    assert "is named as none of csv, jsonl, parquet" in str(refused.exception) + refused.output, refused.output
+    asked = CliRunner().invoke(app, ["export", "programs", "--out", str(out), "--format", "csv"])
+    assert asked.exit_code == 0 and out.read_text().startswith("id,name"), asked.output
+
+
+def test_the_demos_command_to_paste_is_one_line_at_80_columns(tmp_path, monkeypatch):
+    """At 80 columns the demo's provenance screen ended "…it came from: .venv/bin/amx show" and put the program's id
+    on the next line: pasted, `amx show` ran without it. The command is a line of its own (the demo's lines fit the
+    terminal: test_demo)."""
+    import io
+    from collections import defaultdict
+
+    from rich.console import Console
+
+    from affiliate_matrix.demo import screens
+    from affiliate_matrix.demo.collect import Story
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    [program] = index.programs()
+    story = Story(index.rt)
+    story.merchant, story.urls = "bluehost.com", defaultdict(lambda: "https://recorded.example/")
+    console = Console(file=io.StringIO(), width=80)
+    screens.provenance(console, story)
+    assert f".venv/bin/amx show {program['id']}" in console.file.getvalue(), console.file.getvalue()
+
+
+def test_search_keeps_each_facet_value_beside_its_count(tmp_path, monkeypatch):
+    """`amx search`'s facet lines were wrapped by Rich at any space, so a count went to the next line from its value
+    ("marketing_tools" / "(2), other (2)…"): they wrap between values now, each value with its count."""
+    import re
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "40")
+    index = Index(tmp_path)
+    for name, network in (("Alpha", "partnerstack"), ("Beta", "clickdealer"), ("Gamma", "shareasale"),
+                          ("Delta", "maxbounty"), ("Epsilon", "partnerstack")):
+        index.batch(record("affiliateprograms", name, f"https://{name.lower()}.example", commission_text="10%",
+                           network=network))
+    result = CliRunner().invoke(app, ["search"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    facets = result.output[result.output.index("networks:"):].splitlines()
+    assert len(facets) > 1 and not [line for line in facets if re.match(r"\(\d+\)", line)], result.output
+    assert "partnerstack (2)" in result.output, result.output
 
 
 @pytest.mark.parametrize("command, flags, typed", [

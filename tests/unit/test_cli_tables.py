@@ -11,10 +11,16 @@ TEXT = ("Earn 30% recurring commission on every sale. Cookie lasts 90 days. Mini
         "monthly. No [bold]PPC[/] brand bidding.")
 
 
-def groups(command: click.Group, path: tuple[str, ...] = ()):
+def is_group(command) -> bool:
+    """Typer's groups are of the click it vendors (typer._click), no click.Group: `isinstance(…, click.Group)` found
+    none but the root, and the tests walking every group walked `amx` alone."""
+    return hasattr(command, "commands")
+
+
+def groups(command, path: tuple[str, ...] = ()):
     yield path, command
     for name, sub in command.commands.items():
-        if isinstance(sub, click.Group):
+        if is_group(sub):
             yield from groups(sub, (*path, name))
 
 
@@ -44,6 +50,35 @@ def test_every_groups_command_list_wraps_to_the_terminal_not_the_docstring():
         assert broken_early(shown.output) == [], (path, shown.output)
         for name, command in group.commands.items():
             assert command.short_help or command.help, f"amx {' '.join(path)} {name} has no summary"
+
+
+def test_no_help_gives_a_flag_a_value():
+    """Every --help showed a flag with a type as if it took a value (`--excel <bool>`, `--enabled --disabled <bool>`,
+    `--help <bool>`): `amx export programs --excel true` was refused as an extra argument. A flag shows no type."""
+    runner = CliRunner()
+    root = typer.main.get_command(app)
+    commands = [(path, group) for path, group in groups(root)]
+    commands += [((*path, name), command) for path, group in groups(root) for name, command in group.commands.items()
+                 if not is_group(command)]
+    for path, command in commands:
+        shown = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}, terminal_width=200)
+        assert shown.exit_code == 0, shown.output
+        flags = ["--help", *(opt for param in command.params if getattr(param, "is_flag", False) for opt in param.opts)]
+        rows = [line for line in shown.output.splitlines()
+                if any(line.startswith("│ ") and line[2:].lstrip(" *").startswith(f"{flag} ") for flag in flags)]
+        assert rows and not [row for row in rows if "<bool>" in row], (path, rows)
+
+
+def test_every_commands_argument_says_what_it_is():
+    """`amx connections edit --help` (test, delete, add), `amx rules show --help` (test, disable, delete), `amx index
+    rollback`/`unlock` and `amx flags set` described their argument as "[required]" and nothing else."""
+    def leaves(command, path=()):
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from leaves(sub, (*path, name)) if is_group(sub) else [((*path, name), sub)]
+
+    unsaid = [" ".join((*path, param.name)) for path, command in leaves(typer.main.get_command(app))
+              for param in command.params if param.param_type_name == "argument" and not getattr(param, "help", None)]
+    assert unsaid == []
 
 
 def test_campaigns_list_fits_and_shows_a_name_as_written(tmp_path, monkeypatch):
@@ -142,7 +177,7 @@ def test_connections_list_and_keys_status_show_their_times_in_utc_and_say_so(tmp
     sync = SyncResult(status="succeeded", records=3, started_at=noon_in_paris, finished_at=noon_in_paris)
     save_connection(rt.store, Connection(id="aw", source="awin", credentials_path="connections/aw", last_sync=sync),
                     create=True)
-    assert table_row(["connections", "list"], "aw")["last sync (UTC)"] == "succeeded 2026-12-05 10:00 3 records"
+    assert table_row(["connections", "list"], "aw")["last sync (UTC)"] == "succeeded 2026-12-05 10:00, 3 records"
     added = CliRunner().invoke(app, ["keys", "add", "connections/aw", "--rotation", "manual", "--source", "awin"],
                                input='{"api_token": "t", "publisher_id": "1"}')
     assert added.exit_code == 0, added.output
@@ -165,3 +200,45 @@ def test_keys_status_says_where_each_webhooks_key_may_be_sent(tmp_path, monkeypa
     assert shown.exit_code == 0, (shown.output, shown.exception)
     said = [line for line in shown.output.splitlines() if "sent only to" in line]
     assert said == ["webhooks/relay: sent only to https://relay.example.com:8443, http://[::1]:9000"], shown.output
+
+
+def test_connections_list_keeps_a_schedule_whole_and_a_last_syncs_figures_apart(tmp_path, monkeypatch):
+    """At 120 columns `amx connections list` folded the cron `0 3 * * *` over two lines (`0 3 * *` / `*`), and a last
+    sync wrapped as `07:59 3` / `records 1` / `failed`, its time and counts run together: the schedule is kept whole
+    and the last sync's parts are apart by commas."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, SyncResult, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "120")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    at = datetime(2026, 12, 6, 7, 59, tzinfo=UTC)
+    save_connection(rt.store, Connection(
+        id="demo-affiliatesdirectory", source="affiliatesdirectory", enabled=False,
+        disabled_reason="the demo's: its recorded site is served only while amx demo runs",
+        last_sync=SyncResult(status="succeeded", records=3, errors=["page failed"], started_at=at, finished_at=at)),
+        create=True)
+    save_connection(rt.store, Connection(
+        id="awin-main", source="awin", credentials_path="connections/awin-main", healthy=False,
+        health_reason="credentials at connections/awin-main revoked at 2026-12-06T08:00:00+00:00"), create=True)
+    result = CliRunner().invoke(app, ["connections", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "│ 0 3 * * * │" in result.output, result.output
+    assert "│ 07:59, 3   │" in result.output and "│ records, 1 │" in result.output, result.output
+
+
+def test_campaigns_list_shows_its_bounds_as_show_does(tmp_path, monkeypatch):
+    """`amx budget campaigns list` showed a bound as typed (`--min 10` as "10" beside "250.00"), where `amx budget
+    campaigns show` writes it as its currency writes an amount: with cents, or whole in a currency without them."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    for campaign, currency, low, high in (("usd-1", "USD", "10", "1000"), ("jpy-1", "JPY", "500", "20000")):
+        added = runner.invoke(app, ["budget", "campaigns", "add", campaign, "--name", campaign, "--channel", "search",
+                                    "--currency", currency, "--min", low, "--max", high])
+        assert added.exit_code == 0, added.output
+    rows = {key: table_row(["budget", "campaigns", "list"], key) for key in ("usd-1", "jpy-1")}
+    assert [(rows[key]["min"], rows[key]["max"]) for key in ("usd-1", "jpy-1")] == [("10.00", "1,000.00"),
+                                                                                ("500", "20,000")], rows

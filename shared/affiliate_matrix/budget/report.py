@@ -71,7 +71,13 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
     # a panel per currency: amounts in different currencies are never stacked (there are no exchange rates)
     figure, grid = plt.subplots(max(len(allocations), 1), 1, figsize=(9, 4 * max(len(allocations), 1)), squeeze=False)
     for (code, (days, ids, amounts, latest)), axes in zip(allocations.items(), grid.flat):
-        axes.stackplot(days, amounts, labels=ids)
+        if len(days) > 1:
+            axes.stackplot(days, amounts, labels=ids)
+        else:  # one run, a day's first: an area over one day has no width, and the panel showed nothing but its legend
+            bottoms = np.concatenate(([0.0], np.cumsum(amounts[:, 0])[:-1]))
+            for label, amount, bottom in zip(ids, amounts[:, 0], bottoms):
+                axes.bar(days, [amount], bottom=bottom, label=label, width=0.8)
+            axes.set_xticks(days, [str(day) for day in days])  # the day, not its hours
         axes.legend(loc="upper left", fontsize=6, ncol=4)
         axes.set_title(f"Daily allocation by campaign ({code})")
         runs = f"{len(days)} allocation run{'' if len(days) == 1 else 's'}"

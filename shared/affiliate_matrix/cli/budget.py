@@ -281,7 +281,9 @@ def campaigns_list():
     damaged: list[dict] = []
     campaigns = list_campaigns(rt.store, damaged)
     rows = [[escape(cell) for cell in (c.id, c.name, c.channel, c.currency,
-                                       *("–" if bound is None else str(bound)  # 0.00 is a bound
+                                       # as its currency writes an amount, as show does (`--min 10` was "10"
+                                       # beside "250.00"); 0.00 is a bound
+                                       *("–" if bound is None else _figure(bound, c.currency)
                                          for bound in (c.min_budget, c.max_budget)),
                                        days, "yes" if c.active else "no")]
             for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
@@ -397,9 +399,13 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished day to check; yesterday by default.")] = None):
     """Compare a day's spend with its allocation; emit budget.pacing for each campaign off by more than the tolerance."""
     from affiliate_matrix.budget.run import RunResult, check_pacing, load_run
+    from affiliate_matrix.errors import NotFoundError
 
     rt, when = open_runtime("budget"), _day(day, offset=-1)
-    load_run(rt.store, when, RunResult)  # a day no run allocated has nothing to pace against: named, exit 2
+    try:  # a day no run allocated has nothing to pace against: named, with what allocates it, exit 2
+        load_run(rt.store, when, RunResult)
+    except NotFoundError as exc:
+        raise NotFoundError(f"{exc}: nothing to pace against (amx budget run --day {when} allocates it)") from None
     alerts = check_pacing(rt, when)
     for alert in alerts:
         off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else

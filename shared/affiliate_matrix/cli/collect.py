@@ -66,7 +66,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     record_run(rt, name, started, report)  # its last_sync, as the API's sync records it: amx connections list shows it
     console.print(f"{counted(report.records, 'record')}, {counted(len(report.failures), 'failure')}, "
                   f"{counted(report.not_modified, 'page')} unchanged; "
-                  f"batch {stored_at(rt, report.batch_key)}")
+                  f"batch {stored_at(rt, report.batch_key)}", soft_wrap=True)
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped
         console.print(f"[yellow]{escape(report.incomplete)}[/]")
     print_indexed(indexed)
@@ -79,9 +79,11 @@ def _exit_on_failures(rt, report) -> None:
 
     for failure in report.failures:
         console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.why}')}")
-        if failure.raw_key:  # where to look, and what a fixed parser reads again (amx replay)
-            console.print(f"    kept raw: {escape(stored_at(rt, failure.raw_key))}" + (
-                f"; why: {escape(stored_at(rt, error_key(failure.raw_key)))}" if failure.stage == "parse" else ""))
+        if failure.raw_key:  # where to look, and what a fixed parser reads again (amx replay): each path on a line
+            # of its own, not folded (Rich broke a path past the terminal's width with a line break, pasted with it)
+            console.print(f"    kept raw: {escape(stored_at(rt, failure.raw_key))}", soft_wrap=True)
+            if failure.stage == "parse":
+                console.print(f"    why: {escape(stored_at(rt, error_key(failure.raw_key)))}", soft_wrap=True)
     fail_if_undelivered(rt)
     if report.failures:
         console.print(f"[red]{counted(len(report.failures), 'page or response', 'pages or responses')} failed[/]")
@@ -116,6 +118,9 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=
     console.print(f"checked {report.checked}: {report.verified} verified, {report.missed} gone, "
                   f"{report.inconclusive} inconclusive, {report.skipped_budget} left for the next run "
                   f"(past the host budget or the time limit); {counted(len(report.deltas), 'change')}")
+    if report.not_asked:  # "checked 0" said nothing of why, after the demo (its connections are left disabled)
+        console.print(f"{counted(report.not_asked, 'program')} not asked: listed only through disabled connections "
+                      "(amx connections list says why each is; amx connections edit ID --enabled enables one)")
     for url, reason in report.unsure:
         console.print(f"  [yellow]inconclusive[/] {escape(f'{url}: {reason}')}")
     say_rules_not_run(rt)

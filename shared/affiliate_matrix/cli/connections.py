@@ -8,6 +8,8 @@ from affiliate_matrix.cli.common import console, open_runtime
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
+# the argument of the commands on one connection (its help said only "[required]")
+CONNECTION_ID = Annotated[str, typer.Argument(help="A connection's id (amx connections list).")]
 
 
 @sources_app.command("list")
@@ -35,12 +37,13 @@ def connections_list():
         sync, last = connection.last_sync, "—"  # a sync requested (API, cron) or run here (amx scrape)
         if sync is not None:
             when = sync.finished_at or sync.started_at
-            last = " ".join(filter(None, (sync.status, when and utc_text(when, minutes=True), f"{sync.records} records",
-                                          sync.errors and f"{len(sync.errors)} failed",
-                                          # every crawl's standing word is no fault: only a run short of
-                                          # its listing says why (an API's that listed nothing, say)
-                                          sync.incomplete not in (None, DIRECTORY_CRAWL)
-                                          and f"incomplete: {sync.incomplete}")))
+            # its parts apart by commas: wrapped, "07:59 3 records" read as one figure
+            last = ", ".join(filter(None, (" ".join(filter(None, (sync.status, when and utc_text(when, minutes=True)))),
+                                           f"{sync.records} records", sync.errors and f"{len(sync.errors)} failed",
+                                           # every crawl's standing word is no fault: only a run short of
+                                           # its listing says why (an API's that listed nothing, say)
+                                           sync.incomplete not in (None, DIRECTORY_CRAWL)
+                                           and f"incomplete: {sync.incomplete}")))
         why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
         rows.append([escape(cell) for cell in (
             connection.id, connection.source, connection.schedule, "yes" if connection.enabled else f"no{why}",
@@ -51,7 +54,7 @@ def connections_list():
         return
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
-                          ("last sync (UTC)", 0)], rows, whole=("id", "source")))
+                          ("last sync (UTC)", 0)], rows, whole=("id", "source", "schedule")))  # a cron unfolded
     print_damaged(console, damaged)
 
 
@@ -71,7 +74,8 @@ def keyless(source: str, connection_id: str) -> str | None:
 
 @connections_app.command("add")
 def connections_add(
-    connection_id: str,
+    connection_id: Annotated[str, typer.Argument(help=(
+        "The new connection's id: lower-case letters, digits and '-', up to 63, the first a letter or a digit."))],
     source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
     base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
@@ -104,7 +108,7 @@ def connections_add(
 
 @connections_app.command("edit")
 def connections_edit(
-    connection_id: str,
+    connection_id: CONNECTION_ID,
     base_url: Annotated[Optional[str], typer.Option(help="The source's address; '' for the source's own.")] = None,
     schedule: Annotated[Optional[str], typer.Option(help="Cron, five fields, UTC.")] = None,
     rate_limit_per_s: Annotated[Optional[float], typer.Option(help="Requests a second to the source's hosts, 0.01 to "
@@ -139,7 +143,7 @@ def connections_edit(
 
 
 @connections_app.command("test")
-def connections_test(connection_id: str):
+def connections_test(connection_id: CONNECTION_ID):
     """Is the source reachable, are the credentials accepted, can its plugin read the first answer? One cheap request,
     as POST /connections/{id}/test makes it; a passing test makes a connection marked unhealthy healthy again. Exits 1
     when a check fails."""
@@ -156,7 +160,7 @@ def connections_test(connection_id: str):
 
 
 @connections_app.command("delete")
-def connections_delete(connection_id: str):
+def connections_delete(connection_id: CONNECTION_ID):
     """Delete a connection. Its claims are withdrawn from the programs it listed (a connection.deleted event, taken
     here with the embedded defaults, by the index function with a Broker): a program no source lists any more is
     closed_suspected. A damaged one is deleted too, its claims withdrawn where its source and generation can still be

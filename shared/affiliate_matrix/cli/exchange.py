@@ -37,6 +37,10 @@ def export_programs(
     if fmt is not None and named is not None and fmt != named:
         raise typer.BadParameter(f"{out} is named as {named}, not {fmt} (import reads a file by its extension): "
                                  "name it alike, or leave --format out", param_hint="--out")
+    if out and fmt is None and named is None:  # `--out programs.xlsx` was JSON Lines, which import then refused
+        raise typer.BadParameter(f"{out} is named as none of {', '.join(FORMATS)} (import reads a file by its "
+                                 "extension): name it .csv (--excel for Excel), .jsonl or .parquet, or give --format",
+                                 param_hint="--out")
     fmt = fmt or named or "jsonl"
     check_format(fmt)
     if excel and fmt != "csv":

@@ -41,7 +41,7 @@ def flags_schema():
 
 
 @flags_app.command("set")
-def flags_set(name: str,
+def flags_set(name: Annotated[str, typer.Argument(help="A flag's name (amx flags list).")],
               on: Annotated[Optional[bool], typer.Option("--on/--off", help="Turn it on or off.")] = None,
               percentage: Annotated[Optional[float], typer.Option(min=0, max=100, help="On for this share (makes it a percentage flag).")] = None,
               allow: Annotated[Optional[list[str]], typer.Option(help="A token or connection id it is always on for (repeatable; replaces the list).")] = None):

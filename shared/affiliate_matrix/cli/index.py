@@ -9,6 +9,7 @@ from affiliate_matrix.cli.common import console, open_runtime
 
 index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback.", no_args_is_help=True)
 analytics_app = typer.Typer(help="What the programs API is asked, and what that suggests.", no_args_is_help=True)
+INDEX_NAME = Annotated[str, typer.Argument(help="An index: programs, deltas, … (amx index status lists them).")]
 
 
 def _index_specs() -> dict:
@@ -83,7 +84,7 @@ def index_migrate(name: Annotated[Optional[str], typer.Argument(
 
 
 @index_app.command("rollback")
-def index_rollback(name: str, abandon: Annotated[bool, typer.Option(
+def index_rollback(name: INDEX_NAME, abandon: Annotated[bool, typer.Option(
         "--abandon", help="Give up a rollback that cannot finish (the version it goes back to was deleted before its "
                           "alias swap); the index stays where it is.")] = False):
     """Point an index back at its previous version, and the records of moved ids with it; one that stopped part-way
@@ -100,7 +101,7 @@ def index_rollback(name: str, abandon: Annotated[bool, typer.Option(
 
 
 @index_app.command("unlock")
-def index_unlock(name: str):
+def index_unlock(name: INDEX_NAME):
     """Clear the lease of a migration or rollback whose process died, and the write block a migration left on the live
     version (OpenSearch; the embedded index's lease ends with its process). Only once it is known to have stopped."""
     holder = open_runtime().index.unlock(_spec(name).name)

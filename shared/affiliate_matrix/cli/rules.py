@@ -9,6 +9,7 @@ from affiliate_matrix.cli.common import console, open_runtime, read_limited
 from affiliate_matrix.errors import AmxError
 
 rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
+RULE_ID = Annotated[str, typer.Argument(help="A rule's id (amx rules list).")]  # its help said only "[required]"
 
 
 @rules_app.command("add")
@@ -87,7 +88,7 @@ def rules_list():
 
 
 @rules_app.command("show")
-def rules_show(rule_id: str,
+def rules_show(rule_id: RULE_ID,
                activations: Annotated[int, typer.Option(min=1, max=500, help="How many of its newest activations.")] = 5,
                program: Annotated[list[str] | None, typer.Option(help=(
                    "Only its activations of this program, by its id (p_…), with those recorded under an id that moved "
@@ -97,7 +98,7 @@ def rules_show(rule_id: str,
 
     from werkzeug.datastructures import MultiDict
 
-    from affiliate_matrix.cli.views import print_damaged
+    from affiliate_matrix.cli.views import print_damaged, utc_text
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to, warnings
@@ -122,8 +123,9 @@ def rules_show(rule_id: str,
     answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
     done = answer["items"]
     of = f" of {', '.join(program)}" if program else ""
+    # (its time as every table shows one, in UTC to the second: the stored ISO time, microseconds and all, read as noise)
     lines += [f"activations{of}, newest first:", *(
-        f"  {a['at']} {a['decision']}" + (f" → {a['action']}" if a.get("action") else "") + f": {a['outcome']}"
+        f"  {utc_text(a['at'])} UTC {a['decision']}" + (f" → {a['action']}" if a.get("action") else "") + f": {a['outcome']}"
         + (f" ({a['detail']})" if a.get("detail") else "") for a in done)] if done else [f"no activation{of} yet"]
     for line in lines:
         console.print(escape(line), highlight=False)
@@ -131,10 +133,12 @@ def rules_show(rule_id: str,
 
 
 @rules_app.command("test")
-def rules_test(rule_id: str,
+def rules_test(rule_id: RULE_ID,
                event: Annotated[str | None, typer.Option(
-                   help="A CloudEvent as JSON (type and data; id, source, time and amxrulechain if you like; or the "
-                        "CloudEvent whole, structured, with its specversion), - for stdin.")] = None,
+                   metavar="FILE",  # its JSON given here was read as a file's name ("No such file or directory")
+                   help="A file holding a CloudEvent as JSON (type and data; id, source, time and amxrulechain if you "
+                        "like; or the CloudEvent whole, structured, with its specversion), or - for standard "
+                        "input.")] = None,
                program: Annotated[str | None, typer.Option(help="A program of the index, by its id (p_…): the rule "
                                                                 "tried on its latest change.")] = None):
     """Dry-run a rule against an event or a program of the index: the context it sees and whether it would fire.
@@ -181,7 +185,9 @@ def trial_event(path: str) -> dict:
     try:
         body = json_document(read_limited(path, MAX_EVENT_BYTES), "the file")  # as the route reads it
     except (OSError, InvalidInput) as exc:
-        raise InvalidInput(f"--event: {exc}") from None
+        given = " (it takes a file holding the event, or - for standard input, not its JSON)" \
+            if path.lstrip().startswith("{") else ""
+        raise InvalidInput(f"--event: {exc}{given}") from None
     if isinstance(body, dict) and isinstance(body.get("rulechain"), list):  # an Event as the product writes it
         body[RULE_CHAIN] = ",".join(map(str, body.pop("rulechain")))
     return body
@@ -225,7 +231,7 @@ def why_disabled(reason: str | None) -> str:
 
 
 @rules_app.command("disable")
-def rules_disable(rule_id: str, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
+def rules_disable(rule_id: RULE_ID, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
     """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.rules.model import check_reason
@@ -238,7 +244,7 @@ def rules_disable(rule_id: str, reason: Annotated[str, typer.Option(help="Why, f
 
 
 @rules_app.command("delete")
-def rules_delete(rule_id: str):
+def rules_delete(rule_id: RULE_ID):
     """Delete a rule and its state (its cool-down and failures): one added again under its id starts afresh."""
     from affiliate_matrix.rules.store import delete_rule
 

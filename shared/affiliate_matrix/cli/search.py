@@ -6,7 +6,7 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, open_runtime, stored_at
 
 commands = typer.Typer()  # top-level commands
 terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
@@ -71,7 +71,8 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
     # each source's claim as it said it (the kept value is the first claim's); then the pages they were read from,
-    # once each, as lines: whole at any width, to be pasted
+    # once each, as lines: whole at any width, to be pasted (the raw copy where it is, as amx scrape names it: its
+    # object-store key alone opened nothing)
     rows = [[escape(name), escape(value_text(name, claim.value)),
              escape(claimant_name(claim.source, claim.connection_id))]
             for name, claims in sorted(program.provenance.items()) for claim in claims]
@@ -80,7 +81,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
     for source, url, raw_key, fetched_at in sorted(pages):
         console.print(f"{escape(source)}: {escape(url)} fetched {fetched_at.isoformat(timespec='seconds')}, raw copy "
-                      f"{escape(raw_key)}", soft_wrap=True, highlight=False)
+                      f"{escape(stored_at(rt, raw_key))}", soft_wrap=True, highlight=False)
 
 @commands.command()
 def changes(
@@ -124,8 +125,10 @@ def changes(
     cut = len(rows) + len(feed.get("errors", [])) < feed["total"]
     shown = f", the first {len(rows)} shown (--limit)" if cut else ""
     title = f"{feed['total']} change{'' if feed['total'] == 1 else 's'}, newest recorded first{shown}"
+    # (the program's name wraps, its id a word fitted never folds: the whole cell kept on one line took a long name's
+    # width from the fields, folded a line a word)
     console.print(fitted(console, title, [("recorded (UTC)", 0), ("change", 1), ("program", 0), ("fields", 0),
-                                          ("source", 2)], rows, whole=("program",)))
+                                          ("source", 2)], rows))
     print_damaged(console, feed.get("errors", []))  # a damaged delta, left out of the feed
     print_damaged(console, damaged_programs)
 
@@ -137,7 +140,8 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
-    from affiliate_matrix.cli.views import cookie_text, disagreement, fitted, listed_terms, print_damaged, value_text
+    from affiliate_matrix.cli.views import (EPC_HEADERS, cookie_text, disagreement, fitted, listed_terms,
+                                           print_damaged, value_text)
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.merge import claimant_name
@@ -165,7 +169,7 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     console.print(fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"),
                          [("source", 0), ("kind", 4), ("network", 2), ("contract", 1), ("commission", 0),
                           ("cookie", 0), ("payout", 3),
-                          ("EPC 7 days", 1), ("EPC 3 months", 1), ("join link", 5)], rows))
+                          (EPC_HEADERS["epc_7d"], 1), (EPC_HEADERS["epc_90d"], 1), ("join link", 5)], rows))
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))

@@ -11,6 +11,8 @@ from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDE
 from affiliate_matrix.search import SearchQuery, SortKey, utc_time
 from affiliate_matrix.wording import RATES, rate_text, terms_summary
 
+EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
+
 
 def commission_summary(program) -> str:
     return terms_summary(program.commission)
@@ -210,16 +212,31 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
     print_damaged(errors, damaged)
     if damaged and not found:
         raise DamagedData(f"the {len(damaged)} program(s) found", "none of them can be read", DAMAGED_PROGRAM)
+    # ranked by an EPC (--sort epc), the EPC it ranks by is shown: the table showed none, so the order read as random
+    epc = next((key.field for key in sort or [] if key.field in ("epc_7d", "epc_90d")), None)
     rows = []
     for p in found:
         rows.append([escape(cell) for cell in (
             p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
+            *([value_text(epc, getattr(p, epc).model_dump(mode="json")) if getattr(p, epc) else "—"] if epc else []),
             ", ".join(dict.fromkeys(n.network for n in p.networks)) or "—",  # a network once
             ", ".join(p.categories) or "—")])
     # the words typed are the user's text, not markup; a narrow terminal drops columns rather than cut names to "…"
     console.print(fitted(console, escape(title), [("id", 0), ("name", 0), ("domain", 3), ("commission", 0),
-                                                  ("cookie", 1), ("networks", 2), ("categories", 4)], rows,
-                          whole=("id",)))
+                                                  ("cookie", 1), *([(EPC_HEADERS[epc], 0)] if epc else []),
+                                                  ("networks", 2), ("categories", 4)], rows, whole=("id",)))
     for name, buckets in result.facets.items():
-        console.print(f"[dim]{name}:[/] " + (escape(", ".join(f"{v} ({n})" for v, n in buckets)) or
-                                             f"none (no program found has {name})"))
+        console.print(f"[dim]{name}:[/] " + (escape(facet_values(console, name, buckets)) or
+                                             f"none (no program found has {name})"), soft_wrap=True)
+
+
+def facet_values(console, name: str, buckets) -> str:
+    """A facet's values and counts, wrapped to the terminal between values: Rich wrapped at any space, and put a
+    count on the next line from its value ("marketing_tools" / "(2)")."""
+    import textwrap
+
+    if not buckets:
+        return ""
+    whole = ", ".join(f"{value}\N{NO-BREAK SPACE}({count})" for value, count in buckets)  # textwrap breaks no NBSP
+    lines = textwrap.wrap(f"{name}: {whole}", max(console.width, 20), break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines).removeprefix(f"{name}: ").replace("\N{NO-BREAK SPACE}", " ")

@@ -89,7 +89,8 @@ def provenance(console, story) -> None:
     rows = [[field, claim.source, escape(value_text(field, claim.value))]
             for field in FIELDS_SHOWN for claim in program.provenance.get(field, [])]
     console.print(fitted(console, "Which source said what", [("field", 0), ("source", 0), ("said", 0)], rows))
-    console.print(f"[dim]every field, with the raw page it came from: .venv/bin/amx show {program.id}[/]")
+    # the command on a line of its own: at 80 columns Rich broke it before the id, and a paste ran it without
+    console.print(f"[dim]every field, with the raw page it came from:\n  .venv/bin/amx show {program.id}[/]")
 
 
 def changed(console, story) -> None:
