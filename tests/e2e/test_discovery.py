@@ -207,6 +207,32 @@ def test_the_cli_lists_a_provider_left_out_once_and_not_as_its_log_line(rt, urls
     assert "discovery.provider_unconfigured" in CliRunner().invoke(app, ["discover", "run", "pets"]).output
 
 
+def test_a_searxng_answer_some_of_whose_engines_failed_is_in_the_report_and_listed_once(rt, urls, pacing, monkeypatch):
+    """SearXNG's engines failing (a CAPTCHA) beside others that found nothing is read as no results, and that was said
+    only as a log line (discover.searxng_engines_failed): it is in the run's report (partial_answers), listed by amx
+    discover run once, not again as its log line."""
+    import functools
+
+    from typer.testing import CliRunner
+
+    import affiliate_matrix.discovery.run as run
+    from affiliate_matrix.cli import app
+
+    told = ("searxng: its engines google (CAPTCHA) did not answer and brave, duckduckgo found nothing: read as no "
+            "results, which the engines that failed may have had")
+    monkeypatch.setattr(rt, "settings", rt.settings.model_copy(update={"discovery_providers": "searxng"}))
+    assert discover(rt, ["aquarium"], ["en"], **pacing).partial_answers == [told]
+    for name, value in {"AMX_DATA_DIR": str(rt.settings.data_dir), "AMX_ALLOW_LOOPBACK_FETCH": "true",
+                        "AMX_DISCOVERY_PROVIDERS": "searxng", "AMX_SEARXNG_URL": urls["searxng"],
+                        "COLUMNS": "400"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AMX_LOG_LEVEL", raising=False)
+    monkeypatch.setattr(run, "discover", functools.partial(run.discover, **pacing))
+    result = CliRunner().invoke(app, ["discover", "run", "aquarium"])
+    assert f"provider {told}" in result.output, (result.output, result.exception)
+    assert "searxng_engines_failed" not in result.output, result.output
+
+
 class EndsAtHost(WaitBudget):
     """A run's budget of waits that runs out when the run first asks `host` (in real runs, whichever request comes
     when the waits charged reach the function's time limit)."""

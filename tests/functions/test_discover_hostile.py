@@ -52,12 +52,17 @@ def discover_app(env, provider, monkeypatch):
 def test_an_answer_of_thousands_of_results_is_read_as_the_page_a_query_asks_for(env, provider, discover_app):
     """A provider answering 2,000 results to a query (40,000 fit its 2 MB cap) had every one taken as a candidate and
     fetched, one after another: 40,000 pages for each of a niche's five dorks. A query takes the results of one page
-    (SearXNG's at most 100, Brave's 20, Google's 10), in the provider's order."""
+    (SearXNG's at most 100, Brave's 20, Google's 10), in the provider's order. The report says the answers were cut
+    (partial_answers), once, with how many queries: only the log said so."""
     provider.results = [{"url": f"http://10.{i // 256}.{i % 256}.1/", "title": "t"} for i in range(2_000)]
     reply = discover_app.post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
     assert reply.status_code == 200, reply.json
     report = reply.json
     assert report["queries"] == 5 and report["results"] == 5 * 100 and report["candidates"] == 100
+    assert report["partial_answers"] == ["searxng: an answer held more results than the 100 a query takes; its first "
+                                         "100 kept, the rest not looked at (5 queries)"], report["partial_answers"]
+    schemas = discover_app.get("/openapi.json").json["components"]["schemas"]
+    assert schemas["DiscoveryReport"]["properties"]["partial_answers"]["type"] == "array"
     assert len(report["failures"]) == 100  # each a private address, refused by the guard: a failure for itself
     assert all("non-public" in reason for _, reason in report["failures"])
 

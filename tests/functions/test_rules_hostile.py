@@ -912,6 +912,47 @@ def test_a_rule_sending_a_webhook_key_to_another_origin_is_refused_when_written(
     assert f"rule relay needs a change: {sent_elsewhere}" in listed() and "t0k3n" not in listed()
 
 
+def test_get_rules_says_what_a_rule_needs_changed_as_amx_rules_list_and_show_do(env, tmp_path):
+    """GET /rules and GET /rules/{id} said nothing of a notify whose key a firing would refuse (disabling the rule),
+    where amx rules list and show and the dry run named it: each rule read has its `warnings`, a listing's from the
+    key's record alone (no secret read, as amx rules list), one rule's with its key read (as amx rules show). Written
+    back whole as read, the rule is taken, its warnings not stored."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.keys import revoke
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_webhook_key(rt, "webhooks/relay")
+    triggers = function_client("triggers")
+    assert triggers.post("/rules", json=relay_rule(auth_key="webhooks/relay"), headers=env["admin"]).status_code == 201
+    one = triggers.get("/rules/relay", headers=env["read"])
+    assert one.json["warnings"] == [] and triggers.get("/rules", headers=env["read"]).json["items"][0]["warnings"] == []
+    rule = triggers.get("/rules/relay", headers=env["admin"])
+    back = triggers.put("/rules/relay", json=rule.json, headers={**env["admin"], "If-Match": rule.headers["ETag"]})
+    assert back.status_code == 200, back.json
+    assert "warnings" not in json.loads(rt.store.get("rules/relay.json").data)
+    rt.secrets.destroy("webhooks/relay", [1])  # its secret gone, its record standing: seen by a read of the rule alone
+    assert triggers.get("/rules", headers=env["read"]).json["items"][0]["warnings"] == []
+    [warning] = triggers.get("/rules/relay", headers=env["read"]).json["warnings"]
+    assert warning.startswith("action.params.auth_key: no key is stored at 'webhooks/relay'") and \
+        warning.endswith("a firing would be refused, disabling the rule"), warning
+    revoke(rt, "webhooks/relay")
+    [listed] = triggers.get("/rules", headers=env["read"]).json["items"][0]["warnings"]
+    [shown] = triggers.get("/rules/relay", headers=env["read"]).json["warnings"]
+    assert listed == shown and listed.startswith("action.params.auth_key: the key at 'webhooks/relay' was revoked at ")
+    printed = " ".join(CliRunner().invoke(app, ["rules", "list"]).output.split())
+    assert f"rule relay needs a change: {listed}" in printed, printed
+    document = triggers.get("/openapi.json").json
+    schemas = document["components"]["schemas"]
+    assert "warnings" in schemas["RuleRead"]["properties"] and "warnings" not in schemas["Rule"]["properties"]
+    assert schemas["RuleList"]["properties"]["items"]["items"] == {"$ref": "#/components/schemas/RuleRead"}
+    assert document["paths"]["/rules/{rule_id}"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"] == {"$ref": "#/components/schemas/RuleRead"}
+
+
 def test_amx_keys_add_takes_a_webhook_keys_origins_and_refuses_one_without(env, tmp_path, monkeypatch):
     """amx keys add webhooks/NAME without --for-url is refused before the value is asked for: the key would have gone
     to any host a rule names. With it, the URL's origin alone is kept (its path may be the webhook's secret)."""

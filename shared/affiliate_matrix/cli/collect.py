@@ -159,11 +159,12 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
     from affiliate_matrix.discovery.run import discover
 
-    # each provider's failure, its spent quota, one left out (no URL, no key) and the time limit are listed below (a
-    # run with no provider to ask is refused, naming each)
+    # each provider's failure, its spent quota, one left out (no URL, no key), an answer given in part and the time
+    # limit are listed below (a run with no provider to ask is refused, naming each)
     rt = open_runtime("discover", listed=("discover.provider_failed", "discover.quota_exhausted",
                                           "discover.out_of_time", "discovery.provider_unconfigured",
-                                          "discovery.provider_without_credentials"))
+                                          "discovery.provider_without_credentials", "discover.results_cut",
+                                          "discover.searxng_engines_failed"))
     index_here(rt)
     report = discover(rt, niches, language or ["en"])
     # report.queries counts the queries answered: "0 queries" beside "unanswered: 5 of 5" read as none asked
@@ -174,7 +175,7 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     for name in report.quota_exhausted:
         console.print(f"  [yellow]provider[/] {escape(name)}: its quota for the day is spent (AMX_DISCOVERY_QUOTAS, or "
                       "the provider said so); it is asked again on its next day")
-    for problem in report.provider_errors + report.unusable:
+    for problem in report.provider_errors + report.unusable + report.partial_answers:
         console.print(f"  [yellow]provider[/] {escape(problem)}")
     for url, reason in report.failures:
         console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")

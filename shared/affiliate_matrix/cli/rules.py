@@ -63,8 +63,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
 def rules_list():
     """Every rule: its trigger, condition, action, cool-down and whether it is enabled (and why not)."""
     from affiliate_matrix.cli.views import fitted, print_damaged
-    from affiliate_matrix.rules.actions import auth_key_warning, recorded_key_problem
-    from affiliate_matrix.rules.model import rule_warnings
+    from affiliate_matrix.rules.needed import needed_changes
     from affiliate_matrix.rules.store import list_rules
 
     damaged: list[dict] = []
@@ -81,8 +80,7 @@ def rules_list():
                                        ("enabled", 0)], rows, whole=("id",)))
     for rule in rules:  # stored before a check that refuses it now: still run, to be changed
         # a notify's key as its record says (no secret read here; amx rules show reads the key too)
-        key = recorded_key_problem(rt, rule.action.params) if rule.action.type == "notify" else None
-        for warning in rule_warnings(rule) + ([auth_key_warning(key)] if key else []):
+        for warning in needed_changes(rt, rule, read_secret=False):
             console.print(f"[yellow]rule {rule.id} needs a change:[/] {escape(warning)}", highlight=False)
     print_damaged(console, damaged)  # amx rules delete takes one
 
@@ -101,7 +99,8 @@ def rules_show(rule_id: RULE_ID,
     from affiliate_matrix.cli.views import print_damaged, utc_text
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import parameters
-    from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to, warnings
+    from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to
+    from affiliate_matrix.rules.needed import needed_changes
     from affiliate_matrix.rules.store import load_rule
 
     try:  # checked as GET /activations checks its query (program ids, how many)
@@ -119,7 +118,8 @@ def rules_show(rule_id: RULE_ID,
              f"trigger: {rule['trigger']['event'] or 'schedule ' + rule['trigger']['schedule'] + ' (UTC)'}",
              f"condition: {rule['condition']}",
              f"action: {action['type']} {json.dumps(action['params'], ensure_ascii=False)}",
-             f"cool-down: {rule['cooldown_s']} s", *(f"needs a change: {warning}" for warning in warnings(rt, stored))]
+             f"cool-down: {rule['cooldown_s']} s",
+             *(f"needs a change: {warning}" for warning in needed_changes(rt, stored))]
     answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
     done = answer["items"]
     of = f" of {', '.join(program)}" if program else ""

@@ -27,6 +27,9 @@ class DiscoveryReport:
     provider_errors: list[str] = field(default_factory=list)
     quota_exhausted: list[str] = field(default_factory=list)
     unusable: list[str] = field(default_factory=list)  # the providers left out, and why (no URL, no key)
+    # answers given in part (results cut to the page a query takes; SearXNG engines that failed beside others that
+    # found nothing), each with how many queries
+    partial_answers: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     batch_key: str | None = None
     # The run stopped asking at its time budget (run.discover); the candidates it had not judged, by domain, are judged

@@ -80,6 +80,9 @@ class Provider(ABC):
         """`pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
+        # What its answers gave in part (results cut, engines that failed), each with how many queries: the run's
+        # report lists them (partial_answers), where only the log said so
+        self.notes: dict[str, int] = {}
         self.client = PoliteClient("discovery", guard=False, redact=True, rate_limit_per_s=self.rate_limit_per_s,
                                    concurrency=1, timeout=15.0, max_bytes=MAX_RESPONSE, attempts=3,
                                    max_retry_after=30.0, deadline=30.0, settled=self.quota_spent,
@@ -124,6 +127,13 @@ class Provider(ABC):
             message += f" (check its key, discovery/{self.name} in the secret store)"
         return ProviderError(message)
 
+    def note(self, what: str) -> None:
+        self.notes[what] = self.notes.get(what, 0) + 1
+
+    def partial_answers(self) -> list[str]:
+        """What its answers gave in part, each once, with how many queries it was said of."""
+        return [what + (f" ({count} queries)" if count > 1 else "") for what, count in self.notes.items()]
+
     def results(self, items, dork: Dork, url: str, snippet: str) -> list[Result]:
         """The answer's results: objects with a text URL, their title and snippet as text (absent: empty), the
         first `page_size` of them; a result list that is not a list is the provider's error. Each is a page to fetch
@@ -133,6 +143,8 @@ class Provider(ABC):
             raise ProviderError(f"{self.name}: the answer's results are not a list")
         if len(items) > self.page_size:
             log.warning("discover.results_cut", provider=self.name, results=len(items), kept=self.page_size)
+            self.note(f"{self.name}: an answer held more results than the {self.page_size} a query takes; its first "
+                      f"{self.page_size} kept, the rest not looked at")
         return [Result(item[url], _text(item.get("title")), _text(item.get(snippet)), rank, self.name, dork.text)
                 for rank, item in enumerate(items[:self.page_size], 1) if isinstance(item, dict) and _text(item.get(url))]
 
@@ -279,6 +291,8 @@ class SearxngSearch(Provider):
         answered = engines - names if engines else None
         if answered:
             log.warning("discover.searxng_engines_failed", engines=named, answered=sorted(answered)[:10])
+            self.note(f"searxng: its engines {named} did not answer and {', '.join(sorted(answered)[:10])} found "
+                      "nothing: read as no results, which the engines that failed may have had")
             return []
         raise ProviderError("searxng: no results, and its engines did not answer: " + named + (
             "" if engines else " (its /config does not list its engines: whether another answered is unknown)"))

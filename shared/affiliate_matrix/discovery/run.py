@@ -155,6 +155,7 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
                 report.unanswered.append(dork.text)
     finally:
         for provider in providers:
+            report.partial_answers += provider.partial_answers()
             provider.close()
     return results
 

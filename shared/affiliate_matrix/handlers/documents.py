@@ -32,6 +32,10 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     admit: Callable[[Any, BaseModel, str], None] | None = None
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
+    # a read: (rt, a document, whether it is read alone, not in a listing, which may judge less) -> what it needs
+    # changed though stored, its `warnings` (declared in the read's answer, `read`, described by warnings_said)
+    warnings: Callable[[Any, BaseModel, bool], list[str]] | None = None
+    warnings_said: str = ""
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
     # or None
     deleting: Callable[[Any, str, BaseModel | None, str], dict | None] | None = None
@@ -79,9 +83,17 @@ class Collection(_CollectionFields):
             pattern=f"^(?:{self.id_pattern})$"))})
 
     @cached_property
+    def read(self) -> type[BaseModel]:
+        """A document as a read answers it: the model, and its `warnings` where the collection says them."""
+        if self.warnings is None:
+            return self.model
+        return create_model(f"{self.model.__name__}Read", __base__=self.model, warnings=(list[str], Field(
+            default_factory=list, description=self.warnings_said)))
+
+    @cached_property
     def listing(self) -> type[BaseModel]:
         """The answer of a GET of the whole collection."""
-        return create_model(f"{self.model.__name__}List", __base__=Shape, items=(list[self.model], ...),
+        return create_model(f"{self.model.__name__}List", __base__=Shape, items=(list[self.read], ...),
                             errors=(list[dict[str, Any]] | None, None))
 
     def input(self, id_required: bool) -> type[BaseModel]:
@@ -91,6 +103,8 @@ class Collection(_CollectionFields):
         fields: dict[str, Any] = {name: (f.annotation, f) for name, f in self.model.model_fields.items()}
         for name in self.read_only:
             fields[name] = (SkipJsonSchema[Annotated[Any, AfterValidator(_set_by_the_server(name))]], None)
+        if self.warnings is not None:  # a document written back whole as it was read: what the server said, left out
+            fields["warnings"] = (SkipJsonSchema[Any], None)
         if not id_required:  # PUT: the address names it (a different id in the body is refused by `replace`)
             fields["id"] = (str | None, None)
         name = f"{self.model.__name__}{'Input' if id_required else 'Replacement'}"
@@ -114,8 +128,8 @@ class Collection(_CollectionFields):
                   body=lambda: self.input(True), status=201, role="admin", statuses=(409,),
                   headers=("ETag", "Location"), summary=f"Create a {self.name}"),
             Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call)),
-                                                     shown=self.shown_to(call.role)),
-                  self.model, lambda: self.address, headers=("ETag",), summary=f"One {self.name}"),
+                                                     shown=self.shown_to(call.role), rt=call.rt, collection=self),
+                  lambda: self.read, lambda: self.address, headers=("ETag",), summary=f"One {self.name}"),
             Route("PUT", one, lambda call: replace(call.rt, self, self.id_of(call), if_match(call.request, self),
                                                    call.body), self.model, lambda: self.address,
                   lambda: self.input(False), headers=("ETag",), summary=f"Replace a {self.name}", **changed),
@@ -147,7 +161,8 @@ def _set_by_the_server(name: str):
 def listed(rt, collection: Collection, role: str):
     damaged: list[dict] = []
     shown = collection.shown_to(role) or (lambda doc: doc)
-    items = [shown(doc.model_dump(mode="json")) for doc, _ in documents(rt, collection, damaged)]
+    items = [warned(rt, collection, doc, shown(doc.model_dump(mode="json")), alone=False)
+             for doc, _ in documents(rt, collection, damaged)]
     return listing({"items": items}, damaged)
 
 
@@ -164,6 +179,8 @@ def load(rt, collection: Collection, doc_id: str) -> tuple[BaseModel, str]:
 
 
 def validated(collection: Collection, data: dict) -> BaseModel:
+    if collection.warnings is not None:  # read with the document, not of it (input)
+        data = {k: v for k, v in data.items() if k != "warnings"}
     refused = collection.read_only & set(data)
     if refused:
         raise InvalidInput(f"{', '.join(sorted(refused))}: set by the server, not by a request")
@@ -186,9 +203,18 @@ def agrees_with_store(rt, collection: Collection, doc: BaseModel) -> BaseModel:
 
 
 def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None,
-              shown: Callable[[dict], dict] | None = None):
+              shown: Callable[[dict], dict] | None = None, rt=None, collection: Collection | None = None):
+    """`rt` and `collection`: a read of the document alone, with its warnings where the collection says them."""
     data = doc.model_dump(mode="json")
-    return shown(data) if shown else data, status, {"ETag": f'"{etag}"', **(headers or {})}
+    data = shown(data) if shown else data
+    if collection is not None:
+        data = warned(rt, collection, doc, data, alone=True)
+    return data, status, {"ETag": f'"{etag}"', **(headers or {})}
+
+
+def warned(rt, collection: Collection, doc: BaseModel, data: dict, alone: bool) -> dict:
+    """A document as read, with its `warnings` where the collection says them."""
+    return data if collection.warnings is None else {**data, "warnings": collection.warnings(rt, doc, alone)}
 
 
 def if_match(request, collection: Collection) -> EntityTags:

@@ -60,8 +60,22 @@ def forget_state(rt, rule_id: str) -> None:
     forget_state(rt.store, rule_id)
 
 
+def warnings(rt, rule: Rule, alone: bool) -> list[str]:
+    """What a rule read needs changed, as `amx rules show` says it of one (its key read) and `amx rules list` of each
+    in a listing (its key's record alone: no secret read)."""
+    from affiliate_matrix.rules.needed import needed_changes
+
+    return needed_changes(rt, rule, read_secret=alone)
+
+
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
-                   check_stored=check_stored, shown=shown_to, swept=forget_state)
+                   check_stored=check_stored, shown=shown_to, swept=forget_state, warnings=warnings,
+                   warnings_said="What the rule needs changed though it still runs, as `amx rules list` and `show` "
+                                 "say it: a webhook_url with user:password@ (stored before it was refused: still "
+                                 "posted with them), a notify's auth_key a firing would refuse, disabling the rule "
+                                 "(revoked, unregistered, added for another origin than the webhook_url's; read alone, "
+                                 "a key whose secret is gone or lacks its field too). Not part of the rule: a body "
+                                 "sending it back is taken without it.")
 
 
 def handle(rt, request):
@@ -113,6 +127,7 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     from affiliate_matrix.events import RULE_CHAIN, Event
     from affiliate_matrix.rules.conditions import context_of
     from affiliate_matrix.rules.engine import chain_stop, compiled, context_values, unreadable
+    from affiliate_matrix.rules.needed import needed_changes
 
     # the event's own attributes: not a structured CloudEvent's specversion, datacontenttype or extensions
     attributes = {k: v for k, v in body.items() if k in ("id", "source", "subject", "time", "data")}
@@ -151,27 +166,7 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
             if dispatched else None, "message": said, "webhook_auth": auth,
             "program_missing": program_missing(event, values, inputs), "program_damaged": damaged or None,
-            "warnings": warnings(rt, rule)}
-
-
-def warnings(rt, rule: Rule) -> list[str]:
-    """What the rule needs changed though it is stored (model.rule_warnings), and a notify's key that a firing could
-    not send now (missing, revoked, lacking its field, or added for another origin than its webhook_url's)."""
-    from affiliate_matrix.rules.model import rule_warnings
-
-    found = rule_warnings(rule)
-    if "auth_key" in rule.action.params:
-        from affiliate_matrix.rules.actions import auth_key_warning, webhook_auth
-
-        from affiliate_matrix.errors import AmxError
-
-        try:
-            webhook_auth(rt, rule.action.params)
-        except InvalidInput as exc:
-            found.append(auth_key_warning(str(exc)))
-        except AmxError as exc:  # the store not answering: said, and the dry run given all the same
-            found.append(f"action.params.auth_key: not checked, the secret store did not answer ({type(exc).__name__})")
-    return found
+            "warnings": needed_changes(rt, rule)}
 
 
 def program_missing(event, values: dict, inputs: dict) -> str | None:
