@@ -41,6 +41,8 @@ REDIRECTS = (301, 302, 303, 307, 308)
 # links of its listing pages (crawl.py's MAX_LINKS_KEPT in all).
 MAX_VALIDATORS = 5000
 MAX_VALIDATOR = 200  # characters of an ETag or Last-Modified kept (a hash, a date: tens of characters)
+# The longest Crawl-delay honoured, in seconds: a host asking more is asked at this pace (a crawl's budget pays for it)
+MAX_CRAWL_DELAY = 60.0
 ROBOTS_PARSED = 500 * 1024  # bytes of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
 log = get_logger()
@@ -88,10 +90,11 @@ class Fetcher:
         robots = self._robots.get(site)
         if robots is None or robots.until < self.client.clock():
             rules, problem, answer = self._read_robots(site)
-            robots = self._robots[site] = _Robots(Protego.parse(rules), self.client.clock() + 3600, problem, answer)
+            robots = self._robots[site] = _Robots(Protego.parse(_delays_read(rules)), self.client.clock() + 3600,
+                                                  problem, answer)
             delay = robots.rules.crawl_delay(self.user_agent)
             if delay:
-                self.client.space_host(url, min(float(delay), 60.0))
+                self.client.space_host(url, min(float(delay), MAX_CRAWL_DELAY))
         return robots.rules.can_fetch(url, self.user_agent)
 
     def _read_robots(self, site: str) -> tuple[str, str, Response | None]:
@@ -240,6 +243,29 @@ def _asking(url: str) -> Iterator[None]:
         yield
     finally:
         _ASKED.reset(asked)
+
+
+def _delays_read(rules: str) -> str:
+    """robots.txt's rules with each Crawl-delay that is no finite number ("inf", "1e400" past a float, "10s") written as
+    MAX_CRAWL_DELAY. protego drops such a line, and the site that asked us to slow down was crawled at our own pace;
+    read as the longest delay honoured, it applies to the user agents of its group, as protego matches them."""
+    if "delay" not in rules.lower():
+        return rules
+    import math
+    import re
+
+    directive = re.compile(r"\s*crawl[- ]delay\s*:?\s*(.*?)\s*", re.I)  # as protego reads a line, its comment cut
+    lines = rules.splitlines()
+    for number, line in enumerate(lines):
+        found = directive.fullmatch(line.split("#", 1)[0])
+        if found and found[1]:
+            try:
+                finite = math.isfinite(float(found[1]))
+            except ValueError:
+                finite = False
+            if not finite:
+                lines[number] = f"Crawl-delay: {MAX_CRAWL_DELAY:g}"
+    return "\n".join(lines)
 
 
 def _sendable(validator: str | None) -> bool:

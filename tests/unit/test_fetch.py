@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from affiliate_matrix.fetch import Fetcher, FetchError, check_public
+from affiliate_matrix.fetch import MAX_CRAWL_DELAY, Fetcher, FetchError, check_public
 from affiliate_matrix.polite import HostLimits
 from tests.support.clock import FakeTime
 from tests.support.fault_server import PAGE, FaultServer, bombs
@@ -345,6 +345,19 @@ def test_crawl_delay_slows_the_host_down():
         for i in range(3):
             assert f.get(f"{server.url}/page/{i}").status == 200
         assert time.sleeps == [pytest.approx(0.5 * 1.02)] * 3  # robots.txt, then each page half a second apart
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("delay", [b"inf", b"1e400", b"10s"])
+def test_a_crawl_delay_that_is_no_finite_number_is_the_longest_honoured(delay):
+    """protego drops a Crawl-delay it cannot read as a finite number, and the host that asked us to slow down was
+    asked at our own pace (50 requests/s here): read as the longest delay honoured (60 s), as a delay above it is."""
+    server, time = FaultServer(robots=b"User-agent: *\nCrawl-delay: " + delay + b"\n"), FakeTime()
+    try:
+        f = fetcher(**time.options(HostLimits()))
+        assert f.get(f"{server.url}/page/1").status == 200
+        assert time.sleeps == [pytest.approx(MAX_CRAWL_DELAY * 1.02)]  # the page, a minute after robots.txt
     finally:
         server.close()
 
