@@ -472,6 +472,25 @@ def test_each_content_coding_httpx_undoes_is_undone_within_the_cap(coding, wire)
     assert b"".join([decoder.decode(wire[:5]), decoder.decode(wire[5:]), decoder.flush()]) == b"<html>deflated</html>"
 
 
+def test_a_gzip_body_of_several_members_is_read_whole_within_the_cap():
+    """RFC 1952 2.2: a gzip body is a series of members (a server compressing a page piece by piece sends one a
+    piece). Only the first was read, as zlib and httpx stop at its end: the rest of the page was dropped unsaid. Every
+    member is read now (zero bytes between them are padding), within the one cap."""
+    from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
+
+    pieces = [b"<html><body><p>first</p>", b"<p>second</p>", b"</body></html>"]
+    members = [zlib.compress(piece, wbits=31) for piece in pieces]
+    wire = b"".join(members)
+    page = (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, b"".join(members[:2]) + b"\0\0" + members[2])
+    with Loopback(lambda request: page if request.path == "/page" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/page").body == b"".join(pieces)
+    with pytest.raises(BodyTooLarge):  # the cap holds over them all: a second member is no way past it
+        decoder = BoundedDecoder("gzip", 30)
+        decoder.decode(wire + zlib.compress(bytes(10**6), wbits=31))
+    with pytest.raises(Undecodable, match=r"not valid gzip \(its member 4: .*incorrect header check"):
+        BoundedDecoder("gzip", 1000).decode(wire + b"<p>past the members</p>")
+
+
 @pytest.mark.parametrize("coding", ["br", "zstd", "gzip,br"])
 def test_a_body_in_a_coding_not_asked_for_is_refused_naming_it_with_the_body_as_it_came(server, coding):
     """Only gzip and deflate are asked for, and decoded; a server sending brotli or zstd all the same had its bytes
