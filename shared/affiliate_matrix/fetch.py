@@ -130,11 +130,13 @@ class Fetcher:
 
     # -- fetching ----------------------------------------------------------------------------
 
-    def get(self, url: str) -> Response:
+    def get(self, url: str, *, site: str | None = None) -> Response:
         """Fetch a page: robots.txt, politeness, retries, conditional GET, redirects checked hop by hop.
-        A 304 comes back as status 304 with an empty body (the caller has the page already)."""
+        A 304 comes back as status 304 with an empty body (the caller has the page already). `site` (site_of): the
+        one site its redirects may lead to (a crawl's, its directory's); one to another is this page's FetchError,
+        not followed, that site never asked. None: any."""
         with _asking(url):
-            return self._get(url)
+            return self._get(url, site)
 
     def spacing(self, url: str) -> float:
         """Seconds between two requests to url's host, as get() will keep them: the rate limit, or the host's
@@ -169,7 +171,10 @@ class Fetcher:
             raise GaveUp(said, robots.answer) if robots.answer else FetchError(said)  # its answer, for whoever asks
         raise FetchError(f"{url}: disallowed by robots.txt{after}")
 
-    def _get(self, url: str) -> Response:
+    def _get(self, url: str, site: str | None) -> Response:
+        if site is not None and (on := site_of(url)) != site:  # a link kept by a run before its crawl stayed on its site
+            raise FetchError(f"{url}: a page of another site ({on}, not {site}): not asked, as a crawl stays on its "
+                             "directory's site")
         self._must_be_allowed(url)
         for _ in range(MAX_REDIRECTS + 1):
             known = self.validators.get(url) or {}
@@ -188,6 +193,9 @@ class Fetcher:
                     raise FetchError(f"{url}: redirects to a URL of {len(target):,} characters, longer than the "
                                      f"{MAX_URL:,} a record keeps")
                 target_of(target)  # well-formed, or a FetchError for this page; its address is checked on connect
+                if site is not None and (reached := site_of(target)) != site:
+                    raise FetchError(f"{url}: redirects to another site ({reached}, not {site}): not followed, as a "
+                                     "crawl stays on its directory's site")
                 url = target
                 self._must_be_allowed(url, " (after a redirect)")  # another site's robots.txt, maybe
                 continue
@@ -273,6 +281,15 @@ def _sendable(validator: str | None) -> bool:
     and one longer than MAX_VALIDATOR would fill the cache (5,000 of them, read and written whole each run) with what
     the site chose; the page is fetched in full instead."""
     return bool(validator) and validator.isascii() and validator.isprintable() and len(validator) <= MAX_VALIDATOR
+
+
+def site_of(url: str) -> str:
+    """The site a URL is on: its host's registrable domain (www.shop.com, shop.com and http:// or https:// are one
+    site), or the host itself where it has none (an address, localhost)."""
+    from affiliate_matrix.normalize import registrable_domain
+
+    host = target_of(url)[1].rstrip(".")
+    return registrable_domain(host) or host
 
 
 def _site(url: str) -> str:

@@ -148,6 +148,14 @@ def test_a_redirect_to_a_location_httpx_cannot_read_is_that_pages_error_not_retr
         assert [request.path for request in site.requests].count("/away") == 1
 
 
+def test_a_page_asked_within_a_site_is_not_asked_elsewhere(server):
+    """A crawl's scope is its directory's site (crawl.py; test_crawl.py shows a redirect off it): a link kept from
+    before it was, on another site, is not asked at all."""
+    with pytest.raises(FetchError, match=r"/ok: a page of another site \(127.0.0.1, not example.com\): not asked"):
+        fetcher().get(f"{server.url}/ok", site="example.com")
+    assert server.hits == {}
+
+
 def test_a_redirect_loop_ends(server):
     with pytest.raises(FetchError, match="more than 5 redirects"):
         fetcher().get(f"{server.url}/loop")
