@@ -13,6 +13,8 @@
   that carry one); where loopback is allowed (recorded sites), it is for the site asked for: a
   redirect that leaves it for a loopback address is refused like any other; a malformed URL or
   redirect Location is a FetchError for that page;
+* a crawl's page (`get(url, site=...)`) is asked only on its directory's site (`site_of`), and a redirect off it is
+  that page's FetchError, not followed.
 """
 
 import threading
@@ -172,7 +174,7 @@ class Fetcher:
         raise FetchError(f"{url}: disallowed by robots.txt{after}")
 
     def _get(self, url: str, site: str | None) -> Response:
-        if site is not None and (on := site_of(url)) != site:  # a link kept by a run before its crawl stayed on its site
+        if site is not None and (on := site_of(url)) != site:  # a link kept before a crawl stayed on its site
             raise FetchError(f"{url}: a page of another site ({on}, not {site}): not asked, as a crawl stays on its "
                              "directory's site")
         self._must_be_allowed(url)
