@@ -6,7 +6,10 @@ before a cap on the decoded body could be checked. Here zlib's `max_length` stop
 left of the cap, so no more than the cap is ever produced. The codings are gzip and deflate, and requests ask for
 those only (ACCEPT_ENCODING); a body in any other (br, zstd: a server ignoring what we asked) is read as it came,
 within the cap, and named (`undone`), for the client to refuse: it is no text for a parser. A body coded more than
-once is refused, as no server sends one.
+once is refused, as no server sends one. A gzip body is every member it holds, one after another (RFC 1952 2.2: a
+server compressing a page piece by piece sends one a piece), as gzip(1), Python's gzip, Go and requests read it, all
+within the one cap: zlib (and httpx) stop at the first member's end, and the rest of the page was dropped unsaid.
+Zero bytes after a member are padding; anything else there is no gzip, and refused as such.
 """
 
 import zlib
@@ -44,6 +47,7 @@ class BoundedDecoder:
         self.left = self.limit = limit
         self._zlib = zlib.decompressobj(CODINGS[self.coding]) if self.coding else None
         self._first = True
+        self.members = 1  # gzip members begun
         self.cut, self.cut_short = cut, False
 
     def decode(self, raw: bytes) -> bytes:
@@ -53,12 +57,21 @@ class BoundedDecoder:
                 self._refuse_undone()
             return data
         try:
-            return self._count(self._zlib.decompress(raw, self.left + 1))
+            data = self._zlib.decompress(raw, self.left + 1)
+            while self.coding == "gzip" and self._zlib.eof and len(data) <= self.left:  # a member ended: the next
+                rest = self._zlib.unused_data.lstrip(b"\0")  # (past it, the bytes given after are its unused_data)
+                if not rest:
+                    break
+                self.members += 1
+                self._zlib = zlib.decompressobj(CODINGS["gzip"])
+                data += self._zlib.decompress(rest, self.left + 1 - len(data))
+            return self._count(data)
         except zlib.error as exc:
             if self._first and self.coding == "deflate":  # "deflate" is sent without its zlib header too (httpx's fallback)
                 self._first, self._zlib = False, zlib.decompressobj(-zlib.MAX_WBITS)
                 return self.decode(raw)
-            raise Undecodable(f"not valid {self.coding} ({exc})") from None
+            member = f"its member {self.members}: " if self.members > 1 else ""
+            raise Undecodable(f"not valid {self.coding} ({member}{exc})") from None
         finally:
             self._first = False
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from affiliate_matrix.errors import NotFoundError
-from affiliate_matrix.fetch import GONE, MAX_VALIDATORS, Fetcher, FetchError, Response
+from affiliate_matrix.fetch import GONE, MAX_VALIDATORS, Fetcher, FetchError, Response, site_of
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
@@ -44,8 +44,10 @@ class StoredPages:
             known = self.validators.get(url) or {}
         return url, known
 
-    def get(self, url: str) -> Response:
+    def get(self, url: str, *, site: str | None = None) -> Response:
         url, known = self.entry(url)
+        if site is not None and (reached := site_of(url)) != site:  # a copy kept before a crawl stayed on its site
+            raise FetchError(f"{url}: a page of another site ({reached}, not {site}): not replayed")
         if not known.get("raw_key"):
             raise FetchError(f"{url}: no stored copy to replay")
         try:
@@ -154,6 +156,10 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     answered 404 or 410 is noted gone there until it answers again, and each run that finds it says so (a Failure),
     whether it asked for it or not, before BudgetSpent; the run it answers so drops the links only it listed."""
     starts = list(source.start_requests())
+    # The crawl's scope: its directory's site (the connection's base_url). A page redirecting elsewhere is that page's
+    # failure, never followed: read there, its links were on the page's host, and the crawl went on across another
+    # site with a plugin written for this one. Links are kept to the page's own host (Page.follow).
+    site = site_of(source.base_url)
     # The order pages are asked for: the start pages first, since they find the rest; then the pages no run has asked
     # for, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so that a
     # run stopped at its budget is followed by one that reaches the pages it did not; among pages alike in that, the
@@ -251,7 +257,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         entry = kept.entry(request.url)[1]
         if "links" in entry:
             return [Request(url, callback) for url, callback in entry["links"]]
-        links = links_kept(source, kept, request)
+        links = links_kept(source, kept, request, site)
         keep_links(request, links)
         return links or []
 
@@ -273,7 +279,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         while pending or (waiting() and asked < max_pages and not out_of_time):
             while waiting() and asked < max_pages and not out_of_time and len(pending) < connection.concurrency:
                 entry = next_entry(asked + 1)
-                pending[pool.submit(_fetch, fetcher, entry[-1].url)] = entry
+                pending[pool.submit(_fetch, fetcher, entry[-1].url, site)] = entry
                 asked += 1
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -352,11 +358,12 @@ def links_in(validators: dict) -> int:
     return sum(len(entry.get("links") or ()) for entry in list(validators.values()))
 
 
-def links_kept(source, kept: StoredPages, request: Request) -> list[Request] | None:
+def links_kept(source, kept: StoredPages, request: Request, site: str) -> list[Request] | None:
     """The pages a page's kept copy links, read with no request to its host; None when it has no copy the plugin
-    reads (a parser changed since, say: the page is asked again in its turn, and its failure recorded then)."""
+    reads (a parser changed since, say: the page is asked again in its turn, and its failure recorded then; a copy
+    of another site's page, kept before a crawl stayed on its site)."""
     try:
-        response = kept.get(request.url)
+        response = kept.get(request.url, site=site)
         page = Page(response.url, 200, response.text, "")
         return [item for item in source.run(request.callback, page) if isinstance(item, Request)]
     except Exception:  # noqa: BLE001 - FetchError, a ParseError, a plugin's fault: no links from the copy
@@ -375,10 +382,10 @@ def keep_raw(source, store: ObjectStore, response: Response) -> str:
                                        content_type=response.content_type or "text/html")
 
 
-def _fetch(fetcher, url: str) -> tuple[datetime, Response | FetchError]:
+def _fetch(fetcher, url: str, site: str) -> tuple[datetime, Response | FetchError]:
     fetched_at = datetime.now(UTC)
     try:
-        return fetched_at, fetcher.get(url)
+        return fetched_at, fetcher.get(url, site=site)
     except FetchError as exc:
         return fetched_at, exc
 

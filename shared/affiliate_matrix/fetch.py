@@ -13,6 +13,8 @@
   that carry one); where loopback is allowed (recorded sites), it is for the site asked for: a
   redirect that leaves it for a loopback address is refused like any other; a malformed URL or
   redirect Location is a FetchError for that page;
+* a crawl's page (`get(url, site=...)`) is asked only on its directory's site (`site_of`), and a redirect off it is
+  that page's FetchError, not followed.
 """
 
 import threading
@@ -41,6 +43,8 @@ REDIRECTS = (301, 302, 303, 307, 308)
 # links of its listing pages (crawl.py's MAX_LINKS_KEPT in all).
 MAX_VALIDATORS = 5000
 MAX_VALIDATOR = 200  # characters of an ETag or Last-Modified kept (a hash, a date: tens of characters)
+# The longest Crawl-delay honoured, in seconds: a host asking more is asked at this pace (a crawl's budget pays for it)
+MAX_CRAWL_DELAY = 60.0
 ROBOTS_PARSED = 500 * 1024  # bytes of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
 log = get_logger()
@@ -88,10 +92,11 @@ class Fetcher:
         robots = self._robots.get(site)
         if robots is None or robots.until < self.client.clock():
             rules, problem, answer = self._read_robots(site)
-            robots = self._robots[site] = _Robots(Protego.parse(rules), self.client.clock() + 3600, problem, answer)
+            robots = self._robots[site] = _Robots(Protego.parse(_delays_read(rules)), self.client.clock() + 3600,
+                                                  problem, answer)
             delay = robots.rules.crawl_delay(self.user_agent)
             if delay:
-                self.client.space_host(url, min(float(delay), 60.0))
+                self.client.space_host(url, min(float(delay), MAX_CRAWL_DELAY))
         return robots.rules.can_fetch(url, self.user_agent)
 
     def _read_robots(self, site: str) -> tuple[str, str, Response | None]:
@@ -127,11 +132,13 @@ class Fetcher:
 
     # -- fetching ----------------------------------------------------------------------------
 
-    def get(self, url: str) -> Response:
+    def get(self, url: str, *, site: str | None = None) -> Response:
         """Fetch a page: robots.txt, politeness, retries, conditional GET, redirects checked hop by hop.
-        A 304 comes back as status 304 with an empty body (the caller has the page already)."""
+        A 304 comes back as status 304 with an empty body (the caller has the page already). `site` (site_of): the
+        one site its redirects may lead to (a crawl's, its directory's); one to another is this page's FetchError,
+        not followed, that site never asked. None: any."""
         with _asking(url):
-            return self._get(url)
+            return self._get(url, site)
 
     def spacing(self, url: str) -> float:
         """Seconds between two requests to url's host, as get() will keep them: the rate limit, or the host's
@@ -166,7 +173,10 @@ class Fetcher:
             raise GaveUp(said, robots.answer) if robots.answer else FetchError(said)  # its answer, for whoever asks
         raise FetchError(f"{url}: disallowed by robots.txt{after}")
 
-    def _get(self, url: str) -> Response:
+    def _get(self, url: str, site: str | None) -> Response:
+        if site is not None and (on := site_of(url)) != site:  # a link kept before a crawl stayed on its site
+            raise FetchError(f"{url}: a page of another site ({on}, not {site}): not asked, as a crawl stays on its "
+                             "directory's site")
         self._must_be_allowed(url)
         for _ in range(MAX_REDIRECTS + 1):
             known = self.validators.get(url) or {}
@@ -185,6 +195,9 @@ class Fetcher:
                     raise FetchError(f"{url}: redirects to a URL of {len(target):,} characters, longer than the "
                                      f"{MAX_URL:,} a record keeps")
                 target_of(target)  # well-formed, or a FetchError for this page; its address is checked on connect
+                if site is not None and (reached := site_of(target)) != site:
+                    raise FetchError(f"{url}: redirects to another site ({reached}, not {site}): not followed, as a "
+                                     "crawl stays on its directory's site")
                 url = target
                 self._must_be_allowed(url, " (after a redirect)")  # another site's robots.txt, maybe
                 continue
@@ -242,11 +255,43 @@ def _asking(url: str) -> Iterator[None]:
         _ASKED.reset(asked)
 
 
+def _delays_read(rules: str) -> str:
+    """robots.txt's rules with each Crawl-delay that is no finite number ("inf", "1e400" past a float, "10s") written as
+    MAX_CRAWL_DELAY. protego drops such a line, and the site that asked us to slow down was crawled at our own pace;
+    read as the longest delay honoured, it applies to the user agents of its group, as protego matches them."""
+    if "delay" not in rules.lower():
+        return rules
+    import math
+    import re
+
+    directive = re.compile(r"\s*crawl[- ]delay\s*:?\s*(.*?)\s*", re.I)  # as protego reads a line, its comment cut
+    lines = rules.splitlines()
+    for number, line in enumerate(lines):
+        found = directive.fullmatch(line.split("#", 1)[0])
+        if found and found[1]:
+            try:
+                finite = math.isfinite(float(found[1]))
+            except ValueError:
+                finite = False
+            if not finite:
+                lines[number] = f"Crawl-delay: {MAX_CRAWL_DELAY:g}"
+    return "\n".join(lines)
+
+
 def _sendable(validator: str | None) -> bool:
     """Whether an ETag or Last-Modified can be kept and sent back: one past ASCII (HTTP allows it) httpx cannot encode,
     and one longer than MAX_VALIDATOR would fill the cache (5,000 of them, read and written whole each run) with what
     the site chose; the page is fetched in full instead."""
     return bool(validator) and validator.isascii() and validator.isprintable() and len(validator) <= MAX_VALIDATOR
+
+
+def site_of(url: str) -> str:
+    """The site a URL is on: its host's registrable domain (www.shop.com, shop.com and http:// or https:// are one
+    site), or the host itself where it has none (an address, localhost)."""
+    from affiliate_matrix.normalize import registrable_domain
+
+    host = target_of(url)[1].rstrip(".")
+    return registrable_domain(host) or host
 
 
 def _site(url: str) -> str:

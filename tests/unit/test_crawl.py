@@ -1,5 +1,6 @@
 """The crawl loop against a real local server (FaultServer): what a hostile directory page can make it hold."""
 
+import re
 import tracemalloc
 
 import pytest
@@ -13,6 +14,7 @@ from affiliate_matrix.storage.local import LocalObjectStore
 from tests.support.clock import FakeTime
 from tests.support.counting import CountingStore
 from tests.support.fault_server import PAGE, FaultServer
+from tests.support.loopback import Loopback
 
 LINKS_PER_PAGE = 20_000  # what one 5 MB page of <a href> can hold is more: 100,000 and up
 
@@ -681,7 +683,6 @@ def test_a_page_revalidated_whatever_content_type_it_was_sent_with_is_parsed_fro
     and written each run). Neither is kept now: the copy is read as HTML, its charset from its <meta>, as a page
     sent without one is."""
     from affiliate_matrix.storage import MAX_CONTENT_TYPE
-    from tests.support.loopback import Loopback
 
     def answer(request):
         if request.path == "/robots.txt":
@@ -751,3 +752,80 @@ def test_a_page_in_a_coding_not_asked_for_fails_naming_it_and_is_kept_as_it_came
         server.close()
     assert failure.stage == "fetch" and "its body is coded as 'br'" in failure.reason
     assert store.get(failure.raw_key).data == PAGE
+
+
+class Wandering(Source):
+    """A directory whose pages link every page they name (`<a href>`), one of them moved off its site."""
+
+    name, title = "wandering", "Wandering"
+
+    def parse(self, page):
+        for href in re.findall(r'href="([^"]+)"', page.text):
+            yield page.follow(href)
+
+
+def wandering_crawl(tmp_path, directory_url: str) -> list:
+    fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000)
+    try:
+        return list(crawl(Wandering(directory_url), Connection(id="wandering", source="wandering"), fetcher,
+                          LocalObjectStore(tmp_path)))
+    finally:
+        fetcher.close()
+
+
+def test_a_directory_page_redirecting_to_another_site_is_its_failure_and_that_site_is_never_crawled(tmp_path,
+                                                                                                     monkeypatch):
+    """A page redirecting elsewhere was followed, and that site's links were then 'on host' (relative to the page
+    reached): the crawl went on across the other site, reading it with the directory's plugin. The crawl's scope is
+    its directory's site: such a page fails naming where it led, and the other site is asked for nothing."""
+    other = Loopback(lambda request: (200, {"Content-Type": "text/html"}, b'<a href="/elsewhere/1">x</a>'),
+                     host="127.0.0.2")
+    pages = {"/": b'<a href="/moved">m</a><a href="/p/1">p</a>', "/p/1": b"<p>a program</p>"}
+
+    def answer(request):
+        if request.path == "/moved":
+            return 301, {"Location": f"{other.url}/"}, b""
+        return (200, {"Content-Type": "text/html"}, pages[request.path]) if request.path in pages else (404, {}, b"")
+
+    # the two loopback addresses stand for two public sites: loopback is otherwise allowed for the site asked alone
+    monkeypatch.setattr(Fetcher, "_may_use_loopback", lambda self, host, port: True)
+    with other, Loopback(answer) as directory:
+        outcomes = wandering_crawl(tmp_path, directory.url)
+    assert other.requests == []  # not even its robots.txt
+    assert sorted(o.url.removeprefix(directory.url) for o in outcomes if isinstance(o, Fetched)) == ["/", "/p/1"]
+    [failure] = [o for o in outcomes if isinstance(o, Failure)]
+    assert failure.url == f"{directory.url}/moved" and failure.why == (
+        "redirects to another site (127.0.0.2, not 127.0.0.1): not followed, as a crawl stays on its directory's site")
+
+
+@pytest.mark.parametrize("start,moved_to", [("http://www.example.com", "http://example.com"),
+                                            ("http://example.com", "http://www.example.com"),
+                                            ("http://example.com", "https://example.com")])
+def test_a_redirect_within_the_directorys_own_site_is_followed_and_its_links_too(tmp_path, monkeypatch, start,
+                                                                                 moved_to):
+    """www to the apex and back, http to https: one site, the crawl goes on there (its registrable domain)."""
+    import socket
+
+    from tests.support.tls import certificate
+
+    pages = {"/": b'<a href="/moved">m</a>', "/p/1": b'<a href="/p/2">p</a>', "/p/2": b"<p>a program</p>"}
+
+    def answer(request):
+        if request.path == "/moved":
+            return 301, {"Location": f"{moved_to}:{port_of[moved_to.split(':')[0]]}/p/1"}, b""
+        return (200, {"Content-Type": "text/html"}, pages[request.path]) if request.path in pages else (404, {}, b"")
+
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
+        "127.0.0.1" if host.endswith("example.com") else host, *args, **kwargs))
+    monkeypatch.setattr(Fetcher, "_may_use_loopback", lambda self, host, port: True)  # example.com's, here
+    (tmp_path / "tls").mkdir()
+    tls, ca_file = certificate(tmp_path / "tls", "example.com")
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)  # httpx trusts this CA (trust_env) instead of the public ones
+    with Loopback(answer) as plain, Loopback(answer, tls=tls) as secure:
+        port_of = {"http": plain.port, "https": secure.port}
+        outcomes = wandering_crawl(tmp_path, f"{start}:{plain.port}")
+    assert [o for o in outcomes if isinstance(o, Failure)] == []
+    reached = f"{moved_to}:{port_of[moved_to.split(':')[0]]}"
+    assert sorted(o.url for o in outcomes if isinstance(o, Fetched)) == sorted([  # /moved is /p/1, which links /p/2
+        f"{start}:{plain.port}/", f"{start}:{plain.port}/moved", f"{reached}/p/2"])

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from affiliate_matrix.fetch import Fetcher, FetchError, check_public
+from affiliate_matrix.fetch import MAX_CRAWL_DELAY, Fetcher, FetchError, check_public
 from affiliate_matrix.polite import HostLimits
 from tests.support.clock import FakeTime
 from tests.support.fault_server import PAGE, FaultServer, bombs
@@ -146,6 +146,14 @@ def test_a_redirect_to_a_location_httpx_cannot_read_is_that_pages_error_not_retr
         with pytest.raises(FetchError, match=r"/away: redirects to a malformed Location \(Invalid URL"):
             fetcher().get(f"{site.url}/away")
         assert [request.path for request in site.requests].count("/away") == 1
+
+
+def test_a_page_asked_within_a_site_is_not_asked_elsewhere(server):
+    """A crawl's scope is its directory's site (crawl.py; test_crawl.py shows a redirect off it): a link kept from
+    before it was, on another site, is not asked at all."""
+    with pytest.raises(FetchError, match=r"/ok: a page of another site \(127.0.0.1, not example.com\): not asked"):
+        fetcher().get(f"{server.url}/ok", site="example.com")
+    assert server.hits == {}
 
 
 def test_a_redirect_loop_ends(server):
@@ -349,6 +357,19 @@ def test_crawl_delay_slows_the_host_down():
         server.close()
 
 
+@pytest.mark.parametrize("delay", [b"inf", b"1e400", b"10s"])
+def test_a_crawl_delay_that_is_no_finite_number_is_the_longest_honoured(delay):
+    """protego drops a Crawl-delay it cannot read as a finite number, and the host that asked us to slow down was
+    asked at our own pace (50 requests/s here): read as the longest delay honoured (60 s), as a delay above it is."""
+    server, time = FaultServer(robots=b"User-agent: *\nCrawl-delay: " + delay + b"\n"), FakeTime()
+    try:
+        f = fetcher(**time.options(HostLimits()))
+        assert f.get(f"{server.url}/page/1").status == 200
+        assert time.sleeps == [pytest.approx(MAX_CRAWL_DELAY * 1.02)]  # the page, a minute after robots.txt
+    finally:
+        server.close()
+
+
 def test_conditional_get_turns_an_unchanged_page_into_a_304(server):
     f = fetcher()
     assert f.get(f"{server.url}/etag").status == 200
@@ -457,6 +478,25 @@ def test_each_content_coding_httpx_undoes_is_undone_within_the_cap(coding, wire)
 
     decoder = BoundedDecoder(coding, 100)
     assert b"".join([decoder.decode(wire[:5]), decoder.decode(wire[5:]), decoder.flush()]) == b"<html>deflated</html>"
+
+
+def test_a_gzip_body_of_several_members_is_read_whole_within_the_cap():
+    """RFC 1952 2.2: a gzip body is a series of members (a server compressing a page piece by piece sends one a
+    piece). Only the first was read, as zlib and httpx stop at its end: the rest of the page was dropped unsaid. Every
+    member is read now (zero bytes between them are padding), within the one cap."""
+    from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
+
+    pieces = [b"<html><body><p>first</p>", b"<p>second</p>", b"</body></html>"]
+    members = [zlib.compress(piece, wbits=31) for piece in pieces]
+    wire = b"".join(members)
+    page = (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, b"".join(members[:2]) + b"\0\0" + members[2])
+    with Loopback(lambda request: page if request.path == "/page" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/page").body == b"".join(pieces)
+    with pytest.raises(BodyTooLarge):  # the cap holds over them all: a second member is no way past it
+        decoder = BoundedDecoder("gzip", 30)
+        decoder.decode(wire + zlib.compress(bytes(10**6), wbits=31))
+    with pytest.raises(Undecodable, match=r"not valid gzip \(its member 4: .*incorrect header check"):
+        BoundedDecoder("gzip", 1000).decode(wire + b"<p>past the members</p>")
 
 
 @pytest.mark.parametrize("coding", ["br", "zstd", "gzip,br"])

@@ -1040,6 +1040,15 @@ def test_a_figure_in_scientific_notation_is_no_figure_not_its_exponent(text):
     assert (found.commission, found.cookie_days) == ([], None)
 
 
+@pytest.mark.parametrize("text", ["Commission: 0x50% per sale", "Commission: 0X1f50% per sale", "Cookie: 0x30 days",
+                                  "Commission: 0xff50% per sale", "Cookie: 0x1e days"])
+def test_a_hexadecimal_literal_is_no_figure_not_its_digits(text):
+    """'0x50%' was a commission of 50%, '0x30 days' a cookie of 30 days: a hex literal's digits read as a figure, as
+    an exponent's were (above)."""
+    found = terms.extract(text)
+    assert (found.commission, found.cookie_days) == ([], None)
+
+
 def test_an_ordinal_written_with_e_is_still_read():
     assert terms.extract("Cookie: 30 dagen. De uitbetaling gebeurt op de 1e en 15e van elke maand.").cookie_days == 30
 

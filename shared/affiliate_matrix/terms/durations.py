@@ -6,7 +6,7 @@ are read here, and only in front of a unit of time, so a word like Italian "sei"
 
 import re
 
-from affiliate_matrix.terms.text import NO_EXPONENT, NOT_AN_EXPONENT, Pattern, number
+from affiliate_matrix.terms.text import NO_EXPONENT, NOT_AN_EXPONENT, NOT_HEX, Pattern, number
 
 # Number words of de, fr, es, nl, pt, it (one is `_ONE`, an article in most of them). A compound is its words
 # summed ("quarante-cinq", "cuarenta y cinco", "fünfundvierzig", "vijfenveertig", "quarantacinque"); a
@@ -52,7 +52,8 @@ _ONE = r"(?:an?|ein(?:e[nm]?)?|un[ae]?|um[a]?|een)"  # English "one" arrives as 
 # said as a letter ("for a H.O.P.E. product" is no hour), nor English "a" a German day ("we place a tag").
 DURATION = Pattern(
     # (?<!\d): a figure is looked for only where its digits start (see text.NUMBER)
-    rf"(?:(?P<n>(?<!\d){NOT_AN_EXPONENT}\d+(?:[.,]\d+)?{NO_EXPONENT})\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+(?![hd]\b|(?<=\ba[\s-])tage?\b|"
+    rf"(?:(?P<n>(?<!\d){NOT_AN_EXPONENT}{NOT_HEX}\d+(?:[.,]\d+)?{NO_EXPONENT})\)?[\s-]*|"
+    rf"(?P<one>\b{_ONE})[\s-]+(?![hd]\b|(?<=\ba[\s-])tage?\b|"
     rf"(?<=\ban[\s-])tage?\b))(?:-\s*)?"
     rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     rf"(?:calendar[\s-]|kalender)?(?P<unit>{_UNIT})\b", re.I)  # "30 calendar days", "30 Kalendertagen"

@@ -205,10 +205,14 @@ def normalise(text: str) -> str:
 # comma, a space or (in Switzerland) an apostrophe: "CHF 1'234.50". A figure written without its leading zero
 # (".5%") starts at its point, unless the point ends a word ("sale.10%" is 10%). A figure in scientific notation
 # ("1e999", "5e3") is none: its exponent was read as the figure ("1e999 days" a cookie of 999 days); the two
-# guards, before and after a figure, are every figure pattern's (durations.DURATION's too).
+# guards, before and after a figure, are every figure pattern's (durations.DURATION's too). Nor are a hexadecimal
+# literal's digits ("0x50%" was a commission of 50%, "0x1e" 1): NOT_HEX, before a figure, stops one after "0x" or
+# after one or two of the letters a-f that follow a digit or the x (a lookbehind has a fixed width: "0x1ab50" or
+# "0xfff50" still passes; no terms text writes one).
 NOT_AN_EXPONENT = r"(?<!\d[eE])(?<!\d[eE][+-])"
 NO_EXPONENT = r"(?![eE][+-]?\d)"
-NUMBER = (rf"(?:(?<!\d){NOT_AN_EXPONENT}"
+NOT_HEX = r"(?<!\b0[xX])(?<![\dxX][a-fA-F])(?<![\dxX][a-fA-F]{2})"
+NUMBER = (rf"(?:(?<!\d){NOT_AN_EXPONENT}{NOT_HEX}"
           r"(?:\d{1,3}(?:[.,\u00a0\u202f '’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?|(?<![\w.,])\.\d+)"
           rf"{NO_EXPONENT})")
 
