@@ -1,5 +1,5 @@
 """The README and docs name only what exists: each backticked reference of a shape that can be checked resolves
-(a dotted name under affiliate_matrix, or else an event the code logs; a path in the repository; an AMX_* setting;
+(a dotted name under affiliate_matrix, or else an event the code logs; a class's field; a path in the repository; an AMX_* setting;
 an `amx …` command and its options; an HTTP route a function declares; a task). A reference of no such shape is
 skipped, not guessed at: prose, examples, storage keys and values are not names. .env.example's comments and the
 commands' --help texts are held to the same."""
@@ -80,6 +80,22 @@ def dotted_problem(span: str) -> str | None:
     if first in event_families():
         return None if said(span) else "no event the product logs or sends"
     return None  # `program.cookie_days`, `event.data`, `rt.bus`: a rule's fields, a variable, not our names
+
+
+def class_problem(span: str) -> str | None:
+    """`Listing.closed`: a field or attribute of the one class of that name the product defines (none: not ours)."""
+    if not re.fullmatch(r"[A-Z][A-Za-z0-9]*\.[a-z_][a-z0-9_]*", span) or span.endswith((".com", ".net", ".io")):
+        return None  # `Impact.com`: a domain
+    name, attribute = span.split(".")
+    defined = [p for p in (ROOT / "shared" / "affiliate_matrix").rglob("*.py")
+               if re.search(rf"^class {name}\b", p.read_text(), re.MULTILINE)]
+    if len(defined) != 1:
+        return None  # a library's (`PyJWKClient`), or several of ours: which is meant is a guess
+    module = ".".join(defined[0].relative_to(ROOT / "shared").with_suffix("").parts).removesuffix(".__init__")
+    kind = getattr(importlib.import_module(module), name)
+    if hasattr(kind, attribute) or any(attribute in getattr(k, "__annotations__", {}) for k in kind.__mro__):
+        return None
+    return f"{module}.{name} has no {attribute}"
 
 
 def path_problem(span: str) -> str | None:
@@ -174,7 +190,7 @@ def task_problem(span: str) -> str | None:
     return None if match.group(1) in tasks else "no such task in Taskfile.yml"
 
 
-CHECKS = (dotted_problem, path_problem, command_problem, route_problem, task_problem)
+CHECKS = (dotted_problem, class_problem, path_problem, command_problem, route_problem, task_problem)
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
@@ -211,6 +227,7 @@ def test_the_checks_find_a_stale_name_of_each_shape():
     assert dotted_problem("sources.EntityWatch") and not dotted_problem("sources.parsed_xml")
     assert dotted_problem("sync.failed_twice") and dotted_problem("index.records_lost")
     assert not dotted_problem("sync.failed") and not dotted_problem("connection.deleted")
+    assert class_problem("Listing.gone") and not class_problem("Listing.closed")
     assert path_problem("tests/unit/test_gone.py") and not path_problem("tests/unit/test_doc_names.py")
     assert setting_problems("`AMX_FLAGS_TTL` and AMX_NOPE_*") and not setting_problems("AMX_DATA_DIR, AMX_VAULT_*")
     assert command_problem("amx rules frob") and command_problem("amx search --frob")
