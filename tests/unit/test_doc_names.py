@@ -1,8 +1,8 @@
-"""The README and docs name only what exists: each backticked reference of a shape that can be checked resolves
-(a dotted name under affiliate_matrix, or else an event the code logs; a class's field; a path in the repository; an AMX_* setting;
-an `amx …` command and its options; an HTTP route a function declares; a task). A reference of no such shape is
-skipped, not guessed at: prose, examples, storage keys and values are not names. .env.example's comments and the
-commands' --help texts are held to the same."""
+"""The README and docs name only what exists: each backticked reference of a shape that can be checked resolves (a
+dotted name under affiliate_matrix, or else an event the code logs; a class's field; a path in the repository; an
+AMX_* setting; an `amx …` command and its options; an HTTP route a function declares; a task). A reference of no such
+shape is skipped, not guessed at: prose, examples, storage keys and values are not names. .env.example's comments and
+the commands' --help texts are held to the same."""
 
 import importlib
 import pkgutil
