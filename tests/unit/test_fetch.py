@@ -499,6 +499,29 @@ def test_a_gzip_body_of_several_members_is_read_whole_within_the_cap():
         BoundedDecoder("gzip", 1000).decode(wire + b"<p>past the members</p>")
 
 
+@pytest.mark.parametrize("coding,wire,problem", [
+    ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-3], "cut short: the body ends before its gzip stream does"),
+    ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-8], "cut short"),  # no trailer at all
+    ("gzip", zlib.compress(b"<p>1</p>", wbits=31) + zlib.compress(b"<p>2</p>", wbits=31)[:-2],
+     "cut short: .* in its member 2"),
+    ("deflate", zlib.compress(b"<html>page</html>")[:-4], "cut short: the body ends before its deflate stream"),
+    ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-8] + b"\0\0\0\0" + b"\x11\0\0\0",
+     "incorrect data check"),  # a damaged CRC
+])
+def test_a_coded_body_cut_short_or_with_a_damaged_trailer_is_refused_naming_it(coding, wire, problem):
+    """A gzip body whose trailer (CRC and size) was cut short was accepted silently: zlib's flush hands out what it
+    has and says nothing of a stream not ended. It is refused as cut short, as a body cut short elsewhere is."""
+    from affiliate_matrix.content_coding import BoundedDecoder, Undecodable
+
+    decoder = BoundedDecoder(coding, 10_000)
+    with pytest.raises(Undecodable, match=problem):
+        decoder.decode(wire)
+        decoder.flush()
+    assert BoundedDecoder("gzip", 100).flush() == b""  # no body (a HEAD's, a 304's) is nothing cut short
+    cut = BoundedDecoder("gzip", 5, cut=True)  # a robots.txt of which only the opening is read
+    assert cut.decode(zlib.compress(b"<html>page</html>", wbits=31)) == b"<html" and cut.cut_short
+
+
 @pytest.mark.parametrize("coding", ["br", "zstd", "gzip,br"])
 def test_a_body_in_a_coding_not_asked_for_is_refused_naming_it_with_the_body_as_it_came(server, coding):
     """Only gzip and deflate are asked for, and decoded; a server sending brotli or zstd all the same had its bytes
