@@ -156,6 +156,21 @@ def test_a_page_asked_within_a_site_is_not_asked_elsewhere(server):
     assert server.hits == {}
 
 
+def test_a_site_on_a_shared_host_is_its_own_and_not_its_neighbours():
+    """A directory at x.github.io counted every other *.github.io site (and x.herokuapp.com every *.herokuapp.com)
+    as its own: tldextract left out the public suffix list's private part. A crawl's scope counts it; merchant keys
+    are made as before (the scope only)."""
+    from affiliate_matrix.fetch import site_of
+    from affiliate_matrix.normalize import merchant_domain, registrable_domain
+
+    assert {site_of(url) for url in ("https://x.github.io/", "http://www.x.github.io/a")} == {"x.github.io"}
+    assert site_of("https://shop.x.herokuapp.com/") == "x.herokuapp.com" and site_of("https://github.io/") == "github.io"
+    with pytest.raises(FetchError, match=r"a page of another site \(y.github.io, not x.github.io\): not asked"):
+        fetcher().get("https://y.github.io/list", site=site_of("https://x.github.io/"))
+    # merchant keys as they were: the domain under the public suffix, a tenant's own by taxonomy.TENANT_HOSTS
+    assert registrable_domain("x.github.io") == "github.io" and merchant_domain("https://x.github.io/") == "x.github.io"
+
+
 def test_a_redirect_loop_ends(server):
     with pytest.raises(FetchError, match="more than 5 redirects"):
         fetcher().get(f"{server.url}/loop")
