@@ -239,8 +239,8 @@ def test_a_provider_asking_to_be_asked_later_is_answered_reachable_not_judged_an
     tested = answer.get_json()
     assert (tested["ok"], tested["retry_after_s"]) == (False, 90)
     assert [(c["name"], c["ok"]) for c in tested["checks"]] == [("reachable", True), ("credentials accepted", None)]
-    assert said.exit_code == 1 and "credentials accepted: not judged — the provider asked to be asked later, before " \
-        "judging them; test again in 90 s (its Retry-After)" in " ".join(said.output.split())
+    assert said.exit_code == 1 and "credentials accepted: not judged — the provider asked to be asked later, " \
+        "before judging them; test again in 90 s (its Retry-After)" in " ".join(said.output.split())
 
 
 @pytest.mark.parametrize("loopback_allowed", [True, False], ids=["loopback-allowed", "loopback-not-allowed"])

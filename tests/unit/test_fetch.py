@@ -164,7 +164,8 @@ def test_a_site_on_a_shared_host_is_its_own_and_not_its_neighbours():
     from affiliate_matrix.normalize import merchant_domain, registrable_domain
 
     assert {site_of(url) for url in ("https://x.github.io/", "http://www.x.github.io/a")} == {"x.github.io"}
-    assert site_of("https://shop.x.herokuapp.com/") == "x.herokuapp.com" and site_of("https://github.io/") == "github.io"
+    assert site_of("https://shop.x.herokuapp.com/") == "x.herokuapp.com"
+    assert site_of("https://github.io/") == "github.io"
     with pytest.raises(FetchError, match=r"a page of another site \(y.github.io, not x.github.io\): not asked"):
         fetcher().get("https://y.github.io/list", site=site_of("https://x.github.io/"))
     # merchant keys as they were: the domain under the public suffix, a tenant's own by taxonomy.TENANT_HOSTS
@@ -515,7 +516,7 @@ def test_a_gzip_body_of_several_members_is_read_whole_within_the_cap():
 
 
 @pytest.mark.parametrize("coding,wire,problem", [
-    ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-3], "cut short: the body ends before its gzip stream does"),
+    ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-3], "cut short: the body ends before its gzip stream"),
     ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-8], "cut short"),  # no trailer at all
     ("gzip", zlib.compress(b"<p>1</p>", wbits=31) + zlib.compress(b"<p>2</p>", wbits=31)[:-2],
      "cut short: .* in its member 2"),

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
 
-from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES,
-                                   typed_currency)
+from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
+                                   STATUSES, typed_currency)
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_LENGTH, MERCHANT_KEY_MAX,
