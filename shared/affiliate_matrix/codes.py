@@ -28,6 +28,14 @@ CURRENCIES = frozenset(
     """.split()
 )
 
+
+
+def typed_currency(code: str) -> str:
+    """A currency code as a person types it: `usd` is USD, wherever a currency is typed (a model's Currency, a search's
+    currency filter, AMX_BUDGET_DAILY_TOTAL); ASCII only, as 'uſd'.upper() is USD too and names nothing."""
+    return code.upper() if code.isascii() else code
+
+
 # ISO-4217 currencies whose minor unit is 0 (no cents): an amount in them is whole (¥12,432.50 cannot be spent).
 WHOLE_CURRENCIES = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split())
 

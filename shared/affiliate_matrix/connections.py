@@ -16,6 +16,7 @@ from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, Invali
 from affiliate_matrix.model_types import Document, Model, UtcDatetime
 from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.storage import ObjectStore
+from affiliate_matrix.wording import utc_said
 
 _CRON = r"^(\S+\s+){4}\S+$"  # compiled by re when a connection is first read: not by a start
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
@@ -476,7 +477,7 @@ def mark_refused(rt, synced: Connection, credentials: dict[str, str], at: dateti
             kept_off = replaced
             return None
         kept_off = None
-        mark = REFUSED + at.isoformat(timespec="seconds") + (f" (key version {version})" if version else "")
+        mark = REFUSED + utc_said(at) + (f" (key version {version})" if version else "")
         if not connection.healthy and not (connection.health_reason or "").startswith(REFUSED):
             return None
         before = {"healthy": connection.healthy, "health_reason": connection.health_reason}

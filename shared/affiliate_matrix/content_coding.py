@@ -9,7 +9,9 @@ within the cap, and named (`undone`), for the client to refuse: it is no text fo
 once is refused, as no server sends one. A gzip body is every member it holds, one after another (RFC 1952 2.2: a
 server compressing a page piece by piece sends one a piece), as gzip(1), Python's gzip, Go and requests read it, all
 within the one cap: zlib (and httpx) stop at the first member's end, and the rest of the page was dropped unsaid.
-Zero bytes after a member are padding; anything else there is no gzip, and refused as such.
+Zero bytes after a member are padding; anything else there is no gzip, and refused as such. A body that ends before
+its stream does (a gzip member without its whole trailer: CRC and size) is refused as cut short, as zlib's flush
+returned what it had and said nothing; a damaged trailer is zlib's own error (incorrect data or length check).
 """
 
 import zlib
@@ -48,6 +50,7 @@ class BoundedDecoder:
         self._zlib = zlib.decompressobj(CODINGS[self.coding]) if self.coding else None
         self._first = True
         self.members = 1  # gzip members begun
+        self.fed = False  # any coded byte came (a HEAD's or a 304's coded body is none, and not cut short)
         self.cut, self.cut_short = cut, False
 
     def decode(self, raw: bytes) -> bytes:
@@ -56,6 +59,7 @@ class BoundedDecoder:
             if self.cut_short:
                 self._refuse_undone()
             return data
+        self.fed = self.fed or bool(raw)
         try:
             data = self._zlib.decompress(raw, self.left + 1)
             while self.coding == "gzip" and self._zlib.eof and len(data) <= self.left:  # a member ended: the next
@@ -77,10 +81,16 @@ class BoundedDecoder:
 
     def flush(self) -> bytes:
         self._refuse_undone()
+        if self._zlib is None:
+            return b""
         try:
-            return self._count(self._zlib.flush()) if self._zlib else b""
+            data = self._count(self._zlib.flush())
         except zlib.error as exc:
             raise Undecodable(f"not valid {self.coding} ({exc})") from None
+        if self.fed and not self._zlib.eof and not self.cut_short:
+            member = f" in its member {self.members}" if self.members > 1 else ""
+            raise Undecodable(f"cut short: the body ends before its {self.coding} stream does{member}")
+        return data
 
     def _count(self, data: bytes) -> bytes:
         if self.cut and len(data) > self.left:

@@ -287,11 +287,13 @@ def _sendable(validator: str | None) -> bool:
 
 def site_of(url: str) -> str:
     """The site a URL is on: its host's registrable domain (www.shop.com, shop.com and http:// or https:// are one
-    site), or the host itself where it has none (an address, localhost)."""
+    site), a private suffix counting as a public one (x.github.io and y.github.io, x.herokuapp.com and
+    y.herokuapp.com are two sites, as their owners are two), or the host itself where it has none (an address,
+    localhost, github.io)."""
     from affiliate_matrix.normalize import registrable_domain
 
     host = target_of(url)[1].rstrip(".")
-    return registrable_domain(host) or host
+    return registrable_domain(host, private=True) or host
 
 
 def _site(url: str) -> str:

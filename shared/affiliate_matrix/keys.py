@@ -39,6 +39,7 @@ from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, Invali
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.wording import utc_said
 
 log = get_logger()
 WARN_DAYS = (7, 3, 1)
@@ -529,7 +530,7 @@ def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
     rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
     flagged = []
     for connection in dependents(rt, path):
-        mark_unhealthy(rt, connection.id, _revoked_reason(path) + now.isoformat(timespec="seconds"))
+        mark_unhealthy(rt, connection.id, _revoked_reason(path) + utc_said(now))
         flagged.append(connection.id)
     save_record(rt, record.model_copy(update={"revoked_at": now}), etag)
     # of the versions up to the current one: a revocation run again is the same event, one after a key added again not

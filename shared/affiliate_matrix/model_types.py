@@ -12,11 +12,12 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, INVISIBLE_FORMAT,
                                          LINE_FEED, LINE_SEPARATORS, TAB, characters)
-from affiliate_matrix.codes import COUNTRIES, CURRENCIES
+from affiliate_matrix.codes import COUNTRIES, CURRENCIES, typed_currency
 from affiliate_matrix.errors import InvalidInput
 
 
 def _currency(code: str) -> str:
+    code = typed_currency(code)  # --currency usd is USD
     if code not in CURRENCIES:
         raise ValueError(f"{code!r} is not an ISO-4217 currency code")
     return code

@@ -26,8 +26,11 @@ def _extractor():
 
 
 @lru_cache(maxsize=65536)
-def registrable_domain(host: str) -> str | None:
-    return _extractor()(host).top_domain_under_public_suffix.lower() or None
+def registrable_domain(host: str, private: bool = False) -> str | None:
+    """The host's domain under its public suffix (shop.co.uk of www.shop.co.uk); with `private`, a private suffix
+    counts as one (x.github.io and y.github.io are two sites: a crawl's scope, fetch.site_of). Merchant keys are made
+    without it: a merchant's program keeps the key it has."""
+    return _extractor()(host, include_psl_private_domains=private).top_domain_under_public_suffix.lower() or None
 
 
 def merchant_domain(url) -> str | None:

@@ -1,5 +1,6 @@
 """How stored values read to people, the same in the CLI, the demo and the web explorer."""
 
+from datetime import UTC
 from decimal import Decimal
 
 # A term says it recurs, says it does not ("one-time"), or does not say: three claims, read as three (merge's vote
@@ -8,6 +9,12 @@ RECURRENCE = {True: " recurring", False: " one-time", None: ""}
 
 
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
+
+
+def utc_said(when) -> str:
+    """An aware time in stored text a person reads (a connection's health reason) as the CLI shows every time
+    (cli/views.utc_text): '2026-12-06 08:00:00 UTC', not ISO's '2026-12-06T08:00:00+00:00'."""
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
 def rate_text(fraction) -> str:

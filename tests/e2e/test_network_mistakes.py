@@ -42,10 +42,10 @@ def test_amx_connections_test_checks_a_connection_and_clears_a_refusal_it_no_lon
         passing = CliRunner().invoke(app, ["connections", "test", "impact-main"])
         failing = CliRunner().invoke(app, ["connections", "test", "impact-wrong"])
     assert passing.exit_code == 0, (passing.output, passing.exception)
-    assert "ok credentials accepted" in passing.output and "ok read: read 'Semrush'" in passing.output
+    assert "credentials accepted: ok —" in passing.output and "read: ok — read 'Semrush'" in passing.output
     assert load_connection(rt.store, "impact-main")[0].healthy  # the mark a passing test clears
     assert failing.exit_code == 1, (failing.output, failing.exception)
-    assert "failed credentials accepted: impact: the connection's credentials were refused" in failing.output
+    assert "credentials accepted: failed — impact: the connection's credentials were refused" in failing.output
     assert "ok" not in failing.output.split()
 
 
@@ -150,6 +150,6 @@ def test_a_connection_test_answered_by_a_page_it_cannot_read_does_not_call_the_c
         tested = CliRunner().invoke(app, ["connections", "test", "login"])
     assert tested.exit_code == 1, (tested.output, tested.exception)
     lines = tested.output.splitlines()
-    assert lines[0] == f"ok reachable: {urls['impact']}/Mediapartners/LOGIN/Campaigns?PageSize=100 answered", lines
-    assert lines[1].startswith("failed read: ") and "a web page came" in lines[1], lines
+    assert lines[0] == f"reachable: ok — {urls['impact']}/Mediapartners/LOGIN/Campaigns?PageSize=100 answered", lines
+    assert lines[1].startswith("read: failed — ") and "a web page came" in lines[1], lines
     assert "credentials accepted" not in tested.output

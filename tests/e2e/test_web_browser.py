@@ -158,6 +158,28 @@ def test_the_back_button_shows_the_filters_and_sort_of_the_page_it_returns_to(pa
     assert page.get_by_label("Change type").input_value() == "created"
 
 
+def test_an_identifier_in_the_changes_table_is_kept_whole(browser, served):
+    """The Changes page broke "affiliationlis/t" in its Source column at 1280 px: every cell broke anywhere, so the
+    table's layout could narrow a column below its one word. An identifier's cell keeps it whole (td.id), at the
+    common desktop widths; a long scraped name still wraps rather than widen the page (the test below)."""
+    base, token = served
+    for width in (1280, 1024):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        sign_in(page, base, token)
+        page.goto(f"{base}/changes")
+        cells = page.evaluate("""() => [...document.querySelectorAll(
+            'table.changes td[data-label=Source], table.changes td[data-label=Change]')].map(td => {
+                const text = document.createRange();
+                text.selectNodeContents(td);
+                return [td.textContent.trim(), new Set([...text.getClientRects()].map(r => r.top)).size,
+                        getComputedStyle(td).overflowWrap];
+            })""")
+        assert cells and all(lines == 1 and wrap == "break-word" for _, lines, wrap in cells), (width, cells)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        context.close()
+
+
 def test_a_long_scraped_name_wraps_instead_of_widening_the_page(browser, tmp_path):
     # One program named with a 240-letter word (a scraped title without spaces) made the programs list, its own
     # page and its merchant's three times wider than the window, on a desktop and on a phone alike.

@@ -396,13 +396,21 @@ def test_an_empty_index_says_what_fills_it_not_to_loosen_a_filter(tmp_path, monk
 
 
 def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(app, rt):
+    """The list said a commission by its highest figure ("USD 130 flat" of $65–$130) where the CLI and the program
+    page say the range: one way to say one (wording.terms_summary), in all three."""
     sign_in(app, rt)
     rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", commission_text=text))
-                                      for name, text in [("Dollarshop", "$25 per sale"), ("Yenshop", "¥100 per sale")]],
+                                      for name, text in [("Dollarshop", "$25 per sale"), ("Yenshop", "¥100 per sale"),
+                                                         ("Rangeshop", "$65–$130 per sale"),
+                                                         ("Bothshop", "10-20% per sale or $5 per lead")]],
                          refresh=True)
-    cells = dict(re.findall(r'>(Dollarshop|Yenshop)</a>.*?data-label="Commission">\s*(.*?)\s*</td>',
-                            app.get("/programs?sort=name").text, re.S))
-    assert cells == {"Dollarshop": "USD 25 flat", "Yenshop": "JPY 100 flat"}  # as written, not 25.0
+    listed = app.get("/programs?sort=name").text
+    cells = dict(re.findall(r'>(Dollarshop|Yenshop|Rangeshop|Bothshop)</a>.*?data-label="Commission">\s*(.*?)\s*</td>',
+                            listed, re.S))
+    assert cells == {"Dollarshop": "25 USD", "Yenshop": "100 JPY", "Rangeshop": "65–130 USD",  # as written, not 25.0
+                     "Bothshop": "10–20%, 5 USD"}, cells
+    [range_id] = re.findall(r'href="/programs/(p_[0-9a-f]+)">Rangeshop<', listed)
+    assert "<p>65–130 USD</p>" in app.get(f"/programs/{range_id}").text  # the program page's parsed terms
     assert re.search(r'name="flat_currency" value="JPY"', app.get("/programs").text)  # a facet to pick one
     assert re.search(r'name="status" value="active"', app.get("/programs").text)  # what state each program is in
     # a flat minimum holds to a currency (no exchange rates): alone it is refused, naming the currency it needs

@@ -242,3 +242,13 @@ def test_campaigns_list_shows_its_bounds_as_show_does(tmp_path, monkeypatch):
     rows = {key: table_row(["budget", "campaigns", "list"], key) for key in ("usd-1", "jpy-1")}
     assert [(rows[key]["min"], rows[key]["max"]) for key in ("usd-1", "jpy-1")] == [("10.00", "1,000.00"),
                                                                                 ("500", "20,000")], rows
+
+
+def test_a_currency_typed_in_lower_case_is_its_code(tmp_path, monkeypatch):
+    """`amx budget campaigns add --currency usd` was refused ("'usd' is not an ISO-4217 currency code") without
+    saying USD would do: a currency as typed is its upper case (codes.typed_currency, the models' Currency)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    added = CliRunner().invoke(app, ["budget", "campaigns", "add", "usd-1", "--name", "usd-1", "--channel", "search",
+                                     "--currency", "usd", "--min", "10"])
+    assert added.exit_code == 0, added.output
+    assert table_row(["budget", "campaigns", "list"], "usd-1")["currency"] == "USD"

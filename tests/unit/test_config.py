@@ -64,6 +64,7 @@ def test_a_bad_setting_is_one_config_error_naming_it(monkeypatch):
     ("12.50", {"USD": "12.50"}),  # a lone amount, in AMX_BUDGET_CURRENCY as ever
     ("USD=500.00,EUR=300.00", {"USD": "500.00", "EUR": "300.00"}),
     (" USD=500 , JPY=1000 ", {"USD": "500", "JPY": "1000"}),
+    ("usd=500,Eur=300", {"USD": "500", "EUR": "300"}),  # a code as typed (codes.typed_currency)
 ])
 def test_the_daily_total_is_one_amount_or_a_total_per_currency(monkeypatch, value, totals):
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", value)
@@ -75,7 +76,7 @@ def test_the_daily_total_is_one_amount_or_a_total_per_currency(monkeypatch, valu
     ("USD=1e400", "'USD=1e400': Input should be less than or equal to 1E+12"),
     ("USD=1,EUR=2,USD=3", "'USD=3': USD is given twice"),
     ("USD=1,XYZ=2", "'XYZ=2': 'XYZ' is not an ISO-4217 currency code"),
-    ("USD=1,eur=2", "'eur=2': 'eur' is not an ISO-4217 currency code"),
+    ("USD=1,eus=2", "'eus=2': 'EUS' is not an ISO-4217 currency code"),  # eur is EUR, as typed
     ("USD=1,,EUR=2", "'' is not CURRENCY=AMOUNT"),
     ("USD=1,EUR", "'EUR' is not CURRENCY=AMOUNT"),
     ("USD=1;EUR=2", "'USD=1;EUR=2': Input should be a valid decimal"),

@@ -156,6 +156,22 @@ def test_a_page_asked_within_a_site_is_not_asked_elsewhere(server):
     assert server.hits == {}
 
 
+def test_a_site_on_a_shared_host_is_its_own_and_not_its_neighbours():
+    """A directory at x.github.io counted every other *.github.io site (and x.herokuapp.com every *.herokuapp.com)
+    as its own: tldextract left out the public suffix list's private part. A crawl's scope counts it; merchant keys
+    are made as before (the scope only)."""
+    from affiliate_matrix.fetch import site_of
+    from affiliate_matrix.normalize import merchant_domain, registrable_domain
+
+    assert {site_of(url) for url in ("https://x.github.io/", "http://www.x.github.io/a")} == {"x.github.io"}
+    assert site_of("https://shop.x.herokuapp.com/") == "x.herokuapp.com"
+    assert site_of("https://github.io/") == "github.io"
+    with pytest.raises(FetchError, match=r"a page of another site \(y.github.io, not x.github.io\): not asked"):
+        fetcher().get("https://y.github.io/list", site=site_of("https://x.github.io/"))
+    # merchant keys as they were: the domain under the public suffix, a tenant's own by taxonomy.TENANT_HOSTS
+    assert registrable_domain("x.github.io") == "github.io" and merchant_domain("https://x.github.io/") == "x.github.io"
+
+
 def test_a_redirect_loop_ends(server):
     with pytest.raises(FetchError, match="more than 5 redirects"):
         fetcher().get(f"{server.url}/loop")
@@ -497,6 +513,29 @@ def test_a_gzip_body_of_several_members_is_read_whole_within_the_cap():
         decoder.decode(wire + zlib.compress(bytes(10**6), wbits=31))
     with pytest.raises(Undecodable, match=r"not valid gzip \(its member 4: .*incorrect header check"):
         BoundedDecoder("gzip", 1000).decode(wire + b"<p>past the members</p>")
+
+
+@pytest.mark.parametrize("coding,wire,problem", [
+    ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-3], "cut short: the body ends before its gzip stream"),
+    ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-8], "cut short"),  # no trailer at all
+    ("gzip", zlib.compress(b"<p>1</p>", wbits=31) + zlib.compress(b"<p>2</p>", wbits=31)[:-2],
+     "cut short: .* in its member 2"),
+    ("deflate", zlib.compress(b"<html>page</html>")[:-4], "cut short: the body ends before its deflate stream"),
+    ("gzip", zlib.compress(b"<html>page</html>", wbits=31)[:-8] + b"\0\0\0\0" + b"\x11\0\0\0",
+     "incorrect data check"),  # a damaged CRC
+])
+def test_a_coded_body_cut_short_or_with_a_damaged_trailer_is_refused_naming_it(coding, wire, problem):
+    """A gzip body whose trailer (CRC and size) was cut short was accepted silently: zlib's flush hands out what it
+    has and says nothing of a stream not ended. It is refused as cut short, as a body cut short elsewhere is."""
+    from affiliate_matrix.content_coding import BoundedDecoder, Undecodable
+
+    decoder = BoundedDecoder(coding, 10_000)
+    with pytest.raises(Undecodable, match=problem):
+        decoder.decode(wire)
+        decoder.flush()
+    assert BoundedDecoder("gzip", 100).flush() == b""  # no body (a HEAD's, a 304's) is nothing cut short
+    cut = BoundedDecoder("gzip", 5, cut=True)  # a robots.txt of which only the opening is read
+    assert cut.decode(zlib.compress(b"<html>page</html>", wbits=31)) == b"<html" and cut.cut_short
 
 
 @pytest.mark.parametrize("coding", ["br", "zstd", "gzip,br"])

@@ -621,7 +621,9 @@ def test_a_revocation_run_again_keeps_the_time_of_the_first(tmp_path):
     revoke(rt, PATH, NOW)
     revoke(rt, PATH, NOW + timedelta(hours=5))
     assert load_record(rt, PATH)[0].revoked_at == NOW
-    assert load_connection(rt.store, "aw")[0].health_reason.endswith(NOW.isoformat(timespec="seconds"))
+    # said as every CLI time is (cli/views.utc_text), not as ISO text (2026-11-21T12:00:00+00:00)
+    said = load_connection(rt.store, "aw")[0].health_reason
+    assert said == f"credentials at {PATH} revoked at 2026-11-21 12:00:00 UTC"
 
 
 @pytest.mark.parametrize("url, sent", [

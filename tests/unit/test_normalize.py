@@ -74,6 +74,9 @@ def test_models_reject_bad_input_naming_the_field():
                   raw_key="r", name="n")  # naive timestamp
     with pytest.raises(ValidationError, match="not an ISO-4217"):
         CommissionTerm(type="flat", value_min=1, currency="DOLLARS")
+    assert CommissionTerm(type="flat", value_min=1, currency="usd").currency == "USD"  # a code as typed
+    with pytest.raises(ValidationError, match="not an ISO-4217"):
+        CommissionTerm(type="flat", value_min=1, currency="u\u017fd")  # 'uſd'.upper() is USD: not a code as typed
     with pytest.raises(ValidationError, match="extra_field"):
         make_record("n", extra_field=1)
     with pytest.raises(ValidationError, match="five-field cron"):

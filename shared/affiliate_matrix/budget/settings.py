@@ -29,11 +29,12 @@ def _daily_totals(value):
         return value
     if not isinstance(value, str) or "=" not in value:
         return _amount().validate_python(value)
-    from affiliate_matrix.codes import CURRENCIES
+    from affiliate_matrix.codes import CURRENCIES, typed_currency
 
     totals: dict[str, Decimal] = {}
     for entry in value.split(","):
         code, _, amount = (part.strip() for part in entry.partition("="))
+        code = typed_currency(code)
         if not _:
             raise ValueError(f"{entry.strip()!r} is not CURRENCY=AMOUNT (USD=500.00,EUR=300.00)")
         if code not in CURRENCIES:

@@ -153,8 +153,9 @@ def connections_test(connection_id: CONNECTION_ID):
 
     answer = test(open_runtime(), connection_id)
     for check in answer["checks"]:
+        # "reachable: failed — …": the check, then its outcome ("failed reachable: …" read awkwardly)
         mark = {True: "[green]ok[/]", False: "[red]failed[/]", None: "[yellow]not judged[/]"}[check["ok"]]
-        console.print(f"{mark} {escape(check['name'])}: {escape(check['detail'])}", soft_wrap=True)
+        console.print(f"{escape(check['name'])}: {mark} — {escape(check['detail'])}", soft_wrap=True)
     if not answer["ok"]:
         raise typer.Exit(1)
 

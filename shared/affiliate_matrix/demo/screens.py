@@ -41,8 +41,11 @@ def resolved(console, story) -> None:
     programs = story.programs()
     created, updated, unchanged = (sum(getattr(r, f) for r in story.indexed) for f in ("created", "updated", "unchanged"))
     several = sum(1 for sources in merchants.values() if len(sources) > 1)
-    console.print(f"{listings} listings became {len(programs)} programs of {len(merchants)} merchants "
-                  f"({created} created, {updated} updated, {unchanged} unchanged in the index); "
+    # counted per batch, a source's at a time: a program a later source lists too is created once and updated then
+    # ("25 programs (25 created, 9 updated)" read as 34 of 25)
+    console.print(f"{listings} listings became {len(programs)} programs of {len(merchants)} merchants; indexed a "
+                  f"source at a time, {created} were created, then updated {updated} times where a later source "
+                  f"listed one already indexed ({unchanged} listed again unchanged); "
                   f"{several} merchants are listed by more than one source.")
     story.merchant = story.featured_merchant()
     view = merchant_view(story.rt.index, story.merchant)

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
 
-from affiliate_matrix.codes import CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
+from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
+                                   STATUSES, typed_currency)
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_LENGTH, MERCHANT_KEY_MAX,
@@ -73,10 +74,11 @@ def _given(value: str, info) -> str:
     return without_controls(value, info.field_name)
 
 
-def _code(codes: frozenset, form: str, *others: str):
+def _code(codes: frozenset, form: str, *others: str, typed=None):
     """A filter's value that must be a code as the index holds it (its capitals): `flat_currency=usd` found no
-    program, silently, where a minimum beside it was a 400."""
+    program, silently, where a minimum beside it was a 400; `typed` reads a code as typed (codes.typed_currency)."""
     def check(value: str, info) -> str:
+        value = typed(value) if typed else value
         if value not in codes and value not in others:
             raise refuse(f"{info.field_name} {value[:20]!r} is not {form}")
         return value
@@ -104,7 +106,7 @@ def _source(value: str, info) -> str:
     return named
 
 
-_CURRENCY = _code(CURRENCIES, "a currency code (ISO 4217, as EUR)")
+_CURRENCY = _code(CURRENCIES, "a currency code (ISO 4217, as EUR)", typed=typed_currency)
 # the filters whose every value is known: another is a 400 naming them (it would find nothing)
 CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind": Literal[KINDS],
            "commission_type": Literal[COMMISSION_TYPES], "payout_method": Literal[PAYOUT_METHODS],

@@ -282,10 +282,11 @@ def not_indexed(program_id: str) -> NotFoundError:
 SEARCH_PARAMETERS = set(SearchParameters.model_fields)
 
 
-def search(rt, args, apart: bool = False) -> dict:
+def search(rt, args, apart: bool = False, terms: bool = False) -> dict:
     """A search from a query string (the web pages and the cache warmer call this); apart, each facet is counted
-    without its own filter (filtering), as the web explorer shows them."""
-    return search_with(rt, parameters(SearchParameters, args, {}), args, apart)
+    without its own filter (filtering), as the web explorer shows them; with `terms`, each item has its program's
+    commission terms too (`commission`), which the explorer's list says as the CLI's does (wording.terms_summary)."""
+    return search_with(rt, parameters(SearchParameters, args, {}), args, apart, terms)
 
 
 def quality_ranking_applies(params) -> bool:
@@ -293,7 +294,7 @@ def quality_ranking_applies(params) -> bool:
     return not params.q and "sort" not in params.model_fields_set
 
 
-def search_with(rt, params, args, apart: bool = False) -> dict:
+def search_with(rt, params, args, apart: bool = False, terms: bool = False) -> dict:
     query = query_of(params, apart=apart).replaced(size=params.limit, offset=((params.page or 1) - 1) * params.limit,
                                                    cursor=params.cursor, **facets_asked(params.epc_window))
     if quality_ranking_applies(params) and flags.current().on("quality_ranking"):
@@ -310,9 +311,14 @@ def search_with(rt, params, args, apart: bool = False) -> dict:
     else:
         facets = snapshot
     damaged: list[dict] = []
+    docs = [hit.doc for hit in result.hits]
+    items = summaries(docs, damaged)
+    if terms:  # a summary holds a commission's highest figures only: "USD 130 flat" of terms of 65 to 130 USD
+        commission = {doc.get("id"): (doc.get("program") or {}).get("commission") for doc in docs}
+        items = [{**item, "commission": commission.get(item["id"])} for item in items]
     return with_errors({
         "total": result.total,
-        "items": summaries([hit.doc for hit in result.hits], damaged),
+        "items": items,
         "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in facets.items()},
         "next_cursor": result.next_cursor,
     }, damaged)

@@ -26,7 +26,7 @@ def search_page(rt, args: MultiDict) -> dict:
     ticking one more value would add; the minimums (ranges) hold for every count. A search that asks no status lists
     open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts of every status (the API's
     status facet counts them all then)."""
-    result = api.search(rt, args, apart=True)
+    result = api.search(rt, args, apart=True, terms=True)
     counted = dict(result["facets"])
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
     chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
