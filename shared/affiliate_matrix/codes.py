@@ -29,7 +29,6 @@ CURRENCIES = frozenset(
 )
 
 
-
 def typed_currency(code: str) -> str:
     """A currency code as a person types it: `usd` is USD, wherever a currency is typed (a model's Currency, a search's
     currency filter, AMX_BUDGET_DAILY_TOTAL); ASCII only, as 'uſd'.upper() is USD too and names nothing."""

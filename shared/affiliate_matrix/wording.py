@@ -11,10 +11,15 @@ RECURRENCE = {True: " recurring", False: " one-time", None: ""}
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
 
 
+# How a time in UTC reads to a person, to the second or the minute: every CLI table (cli/views.utc_text) and stored
+# text a person reads (utc_said)
+TO_THE_SECOND, TO_THE_MINUTE = "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"
+
+
 def utc_said(when) -> str:
-    """An aware time in stored text a person reads (a connection's health reason) as the CLI shows every time
-    (cli/views.utc_text): '2026-12-06 08:00:00 UTC', not ISO's '2026-12-06T08:00:00+00:00'."""
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    """An aware time in stored text a person reads (a connection's health reason) as the CLI shows every time:
+    '2026-12-06 08:00:00 UTC', not ISO's '2026-12-06T08:00:00+00:00'."""
+    return f"{when.astimezone(UTC):{TO_THE_SECOND}} UTC"
 
 
 def rate_text(fraction) -> str:

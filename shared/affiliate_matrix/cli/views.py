@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDEX, programs_of
 from affiliate_matrix.search import SearchQuery, SortKey, utc_time
-from affiliate_matrix.wording import RATES, rate_text, terms_summary
+from affiliate_matrix.wording import RATES, TO_THE_MINUTE, TO_THE_SECOND, rate_text, terms_summary
 
 EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
 
@@ -65,7 +65,7 @@ def utc_text(when, *, minutes: bool = False) -> str:
     between its date and time. `when`: a datetime, or stored ISO 8601 text (one without a zone taken as UTC); text
     that is no time ("?", a record's placeholder) is shown as it is."""
     try:
-        return f"{utc_time(when):%Y-%m-%d %H:%M}" if minutes else f"{utc_time(when):%Y-%m-%d %H:%M:%S}"
+        return f"{utc_time(when):{TO_THE_MINUTE if minutes else TO_THE_SECOND}}"
     except ValueError:
         return str(when)[:19]
 
