@@ -31,7 +31,18 @@ CURRENCIES = frozenset(
 
 def typed_currency(code: str) -> str:
     """A currency code as a person types it: `usd` is USD, wherever a currency is typed (a model's Currency, a search's
-    currency filter, AMX_BUDGET_DAILY_TOTAL); ASCII only, as 'uſd'.upper() is USD too and names nothing."""
+    currency filter, AMX_BUDGET_DAILY_TOTAL)."""
+    return _typed(code)
+
+
+def typed_country(code: str) -> str:
+    """A country code as a person types it: `de` is DE, wherever a country is typed (a model's Country, a search's
+    country filter)."""
+    return _typed(code)
+
+
+def _typed(code: str) -> str:
+    """A code's capitals, ASCII only: 'uſd'.upper() is USD too, and names nothing."""
     return code.upper() if code.isascii() else code
 
 

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, INVISIBLE_FORMAT,
                                          LINE_FEED, LINE_SEPARATORS, TAB, characters)
-from affiliate_matrix.codes import COUNTRIES, CURRENCIES, typed_currency
+from affiliate_matrix.codes import COUNTRIES, CURRENCIES, typed_country, typed_currency
 from affiliate_matrix.errors import InvalidInput
 
 
@@ -37,6 +37,7 @@ def _network(name: str) -> str:
 
 
 def _country(code: str) -> str:
+    code = typed_country(code)  # a body's "de" is DE
     if code not in COUNTRIES:
         raise ValueError(f"{code!r} is not an ISO-3166 alpha-2 country code")
     return code

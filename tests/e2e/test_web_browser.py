@@ -180,6 +180,39 @@ def test_an_identifier_in_the_changes_table_is_kept_whole(browser, served):
         context.close()
 
 
+def test_an_identifier_on_the_merchant_and_program_pages_is_kept_whole(browser, served):
+    """The merchant page's Source and Network and the program page's claim sources could break mid-word (a cell's
+    words broke anywhere), as the Changes table did before td.id: they keep their words whole too (one style, .id),
+    and the program page still fits the window."""
+    base, token = served
+    for width in (1280, 1024):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        sign_in(page, base, token)
+        program = page.locator("table.programs tbody tr td:first-child a").first.get_attribute("href")
+        merchant = page.locator("table.programs tbody tr td[data-label=Merchant] a").first.get_attribute("href")
+        for path, cells in ((merchant, "table.merchant th[data-label=Source], table.merchant td[data-label=Network]"),
+                            (program, "table.fields .claim .source")):
+            page.goto(f"{base}{path}")
+            # each cell's words split over two lines (a cell of two words, "affiliateprograms (ap)", may take two)
+            shown = page.evaluate("""cells => [...document.querySelectorAll(cells)].map(cell => {
+                const split = [], texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                for (let text; (text = texts.nextNode());) {
+                    for (const word of text.data.matchAll(/\\S+/g)) {
+                        const range = document.createRange();
+                        range.setStart(text, word.index);
+                        range.setEnd(text, word.index + word[0].length);
+                        if (new Set([...range.getClientRects()].map(r => r.top)).size > 1) split.push(word[0]);
+                    }
+                }
+                return [cell.textContent.trim(), split, getComputedStyle(cell).overflowWrap];
+            })""", cells)
+            assert shown and all(not split and wrap == "break-word" for _, split, wrap in shown), (width, path, shown)
+        # (the merchant page's ten columns, each at least 6rem, are wider than 1024 px as they were before .id)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        context.close()
+
+
 def test_a_long_scraped_name_wraps_instead_of_widening_the_page(browser, tmp_path):
     # One program named with a 240-letter word (a scraped title without spaces) made the programs list, its own
     # page and its merchant's three times wider than the window, on a desktop and on a phone alike.

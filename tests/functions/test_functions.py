@@ -98,7 +98,9 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("q=ac%7Fme", 400, "q holds U+007F, a control character"),
     ("network=%EF%BC%A3%EF%BC%AA", 200, ""),  # full-width ＣＪ is still cj
     ("payout_method=", 400, "payout_method must be one of"),
-    ("country=de", 400, "country 'de' is not a country code (ISO 3166 alpha-2, as DE) or worldwide"),
+    ("country=de", 200, ""),  # DE as typed (codes.typed_country); it was a 400 not naming the fix
+    ("country=uk", 400, "country 'UK' is not a country code (ISO 3166 alpha-2, as DE) or worldwide"),
+    ("country=WORLDWIDE", 400, "country 'WORLDWIDE' is not a country code"),  # worldwide is no code: as it is
     ("country=", 400, "country '' is not a country code"),
     ("country=UK", 400, "country 'UK' is not a country code"),
     ("country=DE&country=worldwide", 200, ""),

@@ -947,7 +947,8 @@ def test_get_rules_says_what_a_rule_needs_changed_as_amx_rules_list_and_show_do(
     assert f"rule relay needs a change: {listed}" in printed, printed
     document = triggers.get("/openapi.json").json
     schemas = document["components"]["schemas"]
-    assert "warnings" in schemas["RuleRead"]["properties"] and "warnings" not in schemas["Rule"]["properties"]
+    assert "warnings" in schemas["RuleRead"]["properties"] and not any(
+        "warnings" in schemas[body]["properties"] for body in ("RuleInput", "RuleReplacement"))
     assert schemas["RuleList"]["properties"]["items"]["items"] == {"$ref": "#/components/schemas/RuleRead"}
     assert document["paths"]["/rules/{rule_id}"]["get"]["responses"]["200"]["content"]["application/json"][
         "schema"] == {"$ref": "#/components/schemas/RuleRead"}
@@ -977,3 +978,33 @@ def test_amx_keys_add_takes_a_webhook_keys_origins_and_refuses_one_without(env, 
     assert load_record(rt, "webhooks/relay")[0].origins == ["https://relay.example.com",
                                                             "https://relay.example.com:8443"]
     assert "s3cr3t-path" not in json.dumps(rt.secrets.metadata("webhooks/relay").custom_metadata)
+
+
+def test_a_rule_written_is_answered_with_its_warnings_as_a_read_of_it(env, tmp_path):
+    """POST /rules and PUT /rules/{id} answered the plain rule, without the `warnings` both GETs carry: a rule written
+    with a revoked key said nothing of it until it was read. A write answers the rule as a read of it alone does, its
+    key read: here a rule written disabled until its key is there (an enabled one is refused)."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.keys import revoke
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_webhook_key(rt, "webhooks/relay")
+    revoke(rt, "webhooks/relay")
+    triggers = function_client("triggers")
+    created = triggers.post("/rules", json={**relay_rule(auth_key="webhooks/relay"), "enabled": False},
+                            headers=env["admin"])
+    assert created.status_code == 201, created.json
+    [warning] = created.json["warnings"]
+    assert warning.startswith("action.params.auth_key: the key at 'webhooks/relay' was revoked at "), warning
+    read = triggers.get("/rules/relay", headers=env["admin"])
+    assert created.json == read.json and created.headers["ETag"] == read.headers["ETag"]
+    replaced = triggers.put("/rules/relay", json={**read.json, "description": "again"},
+                            headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert replaced.status_code == 200 and replaced.json["warnings"] == [warning], replaced.json
+    assert replaced.json == triggers.get("/rules/relay", headers=env["admin"]).json
+    assert "warnings" not in json.loads(rt.store.get("rules/relay.json").data)
+    paths = triggers.get("/openapi.json").json["paths"]
+    for method, path, status in (("post", "/rules", "201"), ("put", "/rules/{rule_id}", "200")):
+        assert paths[path][method]["responses"][status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/RuleRead"}, (method, path)

@@ -1168,7 +1168,7 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     page = app.get("/merchants/acme.com").text
     networks = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
-        r'<th scope="row"[^>]*>(?:<a [^>]*>)?(\w+)[^<]*(?:</a>)?</th>.*?<td data-label="Network">(.*?)</td>', page,
+        r'<th scope="row"[^>]*>(?:<a [^>]*>)?(\w+)[^<]*(?:</a>)?</th>.*?<td data-label="Network"[^>]*>(.*?)</td>', page,
         re.S)}
     assert networks == {"impact": "impact account: expired", "cj": "cj account: not joined", "otherdir": "—"}
 

@@ -84,6 +84,12 @@ def test_models_reject_bad_input_naming_the_field():
     with pytest.raises(ValidationError, match="not an ISO-3166"):
         Program(id="p_0123456789abcdef", name="n", merchant_key="k", merchant_key_source="name",
                 first_seen_at=NOW, last_seen_at=NOW, countries=["XX"])
+    program = dict(id="p_0123456789abcdef", name="n", merchant_key="k", merchant_key_source="name", first_seen_at=NOW,
+                   last_seen_at=NOW)
+    typed = Program(**program, countries=["de"], excluded_countries=["Us"])  # codes as typed
+    assert (typed.countries, typed.excluded_countries) == (["DE"], ["US"])
+    with pytest.raises(ValidationError, match="not an ISO-3166"):
+        Program(**program, countries=["\u0131t"])  # 'ıt'.upper() is IT: not a code as typed
 
 
 def test_timestamps_are_kept_in_utc():

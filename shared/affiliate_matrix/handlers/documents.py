@@ -33,7 +33,8 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
     # a read: (rt, a document, whether it is read alone, not in a listing, which may judge less) -> what it needs
-    # changed though stored, its `warnings` (declared in the read's answer, `read`, described by warnings_said)
+    # changed though stored, its `warnings` (declared in the read's answer, `read`, described by warnings_said); a
+    # write's answer is the document read alone
     warnings: Callable[[Any, BaseModel, bool], list[str]] | None = None
     warnings_said: str = ""
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
@@ -124,14 +125,14 @@ class Collection(_CollectionFields):
         table = [
             Route("GET", self.path, lambda call: listed(call.rt, self, call.role), lambda: self.listing,
                   summary=f"Every {self.name}", headers=("X-Damaged-Items",), checked=False),
-            Route("POST", self.path, lambda call: create(call.rt, self, call.body), self.model,
+            Route("POST", self.path, lambda call: create(call.rt, self, call.body), lambda: self.read,
                   body=lambda: self.input(True), status=201, role="admin", statuses=(409,),
                   headers=("ETag", "Location"), summary=f"Create a {self.name}"),
             Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call)),
                                                      shown=self.shown_to(call.role), rt=call.rt, collection=self),
                   lambda: self.read, lambda: self.address, headers=("ETag",), summary=f"One {self.name}"),
             Route("PUT", one, lambda call: replace(call.rt, self, self.id_of(call), if_match(call.request, self),
-                                                   call.body), self.model, lambda: self.address,
+                                                   call.body), lambda: self.read, lambda: self.address,
                   lambda: self.input(False), headers=("ETag",), summary=f"Replace a {self.name}", **changed),
             Route("DELETE", one, lambda call: delete(call.rt, self, self.id_of(call), if_match(call.request, self)),
                   self.deleted, lambda: self.address, status=204 if self.deleted is None else 202,
@@ -140,7 +141,8 @@ class Collection(_CollectionFields):
         ]
         if self.patch:
             table.append(Route("PATCH", one, lambda call: merge(call.rt, self, self.id_of(call), if_match(
-                call.request, self), call.body), self.model, lambda: self.address, dict[str, Any], headers=("ETag",),
+                call.request, self), call.body), lambda: self.read, lambda: self.address, dict[str, Any],
+                headers=("ETag",),
                 summary=f"Change a {self.name}: a JSON Merge Patch (RFC 7396); null puts a field back to its default",
                 **changed))
         return table
@@ -204,7 +206,8 @@ def agrees_with_store(rt, collection: Collection, doc: BaseModel) -> BaseModel:
 
 def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None,
               shown: Callable[[dict], dict] | None = None, rt=None, collection: Collection | None = None):
-    """`rt` and `collection`: a read of the document alone, with its warnings where the collection says them."""
+    """`rt` and `collection`: the document alone as a read answers it (a GET of it, and a write's answer: a writer
+    learns at once what it needs changed), with its warnings where the collection says them."""
     data = doc.model_dump(mode="json")
     data = shown(data) if shown else data
     if collection is not None:
@@ -239,7 +242,7 @@ def create(rt, collection: Collection, body: dict):
         raise ConflictError(f"{collection.name} {doc.id!r} already exists") from None
     if collection.admit is not None:
         collection.admit(rt, doc, etag)
-    return with_etag(doc, etag, 201, {"Location": f"{collection.path}/{doc.id}"})
+    return with_etag(doc, etag, 201, {"Location": f"{collection.path}/{doc.id}"}, rt=rt, collection=collection)
 
 
 def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body: dict,
@@ -258,7 +261,7 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
     except ConflictError:
         raise collection.stale() from None
-    return with_etag(doc, etag)
+    return with_etag(doc, etag, rt=rt, collection=collection)
 
 
 def merge(rt, collection: Collection, doc_id: str, condition: EntityTags, changes: dict):

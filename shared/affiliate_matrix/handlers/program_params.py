@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
 
 from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
-                                   STATUSES, typed_currency)
+                                   STATUSES, typed_country, typed_currency)
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_LENGTH, MERCHANT_KEY_MAX,
@@ -76,10 +76,13 @@ def _given(value: str, info) -> str:
 
 def _code(codes: frozenset, form: str, *others: str, typed=None):
     """A filter's value that must be a code as the index holds it (its capitals): `flat_currency=usd` found no
-    program, silently, where a minimum beside it was a 400; `typed` reads a code as typed (codes.typed_currency)."""
+    program, silently, where a minimum beside it was a 400; `typed` reads a code as typed (codes.typed_currency);
+    `others` are taken as they are (`worldwide`, never WORLDWIDE)."""
     def check(value: str, info) -> str:
+        if value in others:
+            return value
         value = typed(value) if typed else value
-        if value not in codes and value not in others:
+        if value not in codes:
             raise refuse(f"{info.field_name} {value[:20]!r} is not {form}")
         return value
     return Annotated[str, AfterValidator(check)]
@@ -113,7 +116,8 @@ CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind":
            "flat_currency": _CURRENCY, "epc_currency": _CURRENCY,
            "network": Annotated[str, AfterValidator(_given), AfterValidator(_network)],
            "source": Annotated[str, AfterValidator(_given), AfterValidator(_source)],
-           "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE)}
+           "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE,
+                            typed=typed_country)}
 MAX_LISTED = {"flat_currency": MAX_FLAT_CURRENCIES}  # a filter's values at once, where they cost more than a term each
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
                      **{name: (list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,

@@ -1,5 +1,6 @@
 """What a stored rule needs changed though it still runs, said wherever a rule is shown: `amx rules list` and `show`,
-`GET /rules` and `GET /rules/{id}` (each rule's `warnings`), and a dry run's `warnings`."""
+`GET /rules` and `GET /rules/{id}` (each rule's `warnings`, as `POST /rules` and `PUT /rules/{id}` answer them), and
+a dry run's `warnings`."""
 
 from affiliate_matrix.errors import AmxError, InvalidInput
 from affiliate_matrix.rules.model import rule_warnings
