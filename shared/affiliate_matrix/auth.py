@@ -87,6 +87,14 @@ def expires_at(record: dict) -> datetime:
 
 def authorize(rt, header: str | None, needed: str = "read", now: datetime | None = None) -> str:
     """The caller's role from an `Authorization: Bearer …` header; Unauthorized or AccessDenied otherwise."""
+    _, record = _bearer_record(rt, header, now or datetime.now(UTC))
+    if needed == "admin" and record["role"] != "admin":
+        raise AccessDenied("this needs an admin token")
+    return record["role"]
+
+
+def _bearer_record(rt, header: str | None, now: datetime) -> tuple[str, dict]:
+    """The id and live record of the token an `Authorization: Bearer …` header sends; Unauthorized otherwise."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (create one with `amx tokens create`)")
@@ -95,10 +103,7 @@ def authorize(rt, header: str | None, needed: str = "read", now: datetime | None
         raise Unauthorized("the token is not one `amx tokens create` printed (amx_, 12 hexadecimal digits, _ and 43 "
                            "characters): was it cut short when copied?")
     token_id, secret = match.groups()
-    record = _live_record(rt, token_id, secret, now or datetime.now(UTC))
-    if needed == "admin" and record["role"] != "admin":
-        raise AccessDenied("this needs an admin token")
-    return record["role"]
+    return token_id, _live_record(rt, token_id, secret, now)
 
 
 # One answer for a token never minted here, revoked, or not its own secret (which it was is not told); where to look,
@@ -137,9 +142,8 @@ _SESSION = r"^amxs_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$"  # compiled by re on the
 def open_session(rt, token: str, now: datetime | None = None) -> str:
     """A new session for a valid API token (Unauthorized otherwise); the only place it is shown is the return value."""
     now = now or datetime.now(UTC)
-    authorize(rt, f"Bearer {token}", now=now)
-    token_id = _TOKEN.match(token).group(1)
-    until = min(now + SESSION_TTL, expires_at(rt.secrets.read(f"{FOLDER}/{token_id}", outage_copy=False).data))
+    token_id, record = _bearer_record(rt, f"Bearer {token}", now)
+    until = min(now + SESSION_TTL, expires_at(record))
     session_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     rt.secrets.write(f"{SESSIONS}/{session_id}", {"sha256": _hash(secret), "token_id": token_id,
                                                   "expires_at": until.isoformat()}, cas=0)
