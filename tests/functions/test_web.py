@@ -301,7 +301,7 @@ def test_a_session_lasts_twelve_hours_and_never_past_its_tokens_expiry(rt):
     with pytest.raises(Unauthorized, match="the session expired"):
         session_token_id(rt, brief, now=at + timedelta(hours=1))
     with pytest.raises(Unauthorized, match="not valid"):  # another session's id with a guessed secret
-        session_token_id(rt, session[:18] + "x" * 43, now=at)
+        session_token_id(rt, session[:-43] + "x" * 43, now=at)
 
 
 def test_ended_sessions_records_are_swept_at_sign_in_a_bounded_few_each_time(rt):
@@ -334,6 +334,28 @@ def test_ended_sessions_records_are_swept_at_sign_in_a_bounded_few_each_time(rt)
     close_session(rt, last)  # signing out removes the record itself
     assert sessions() == {session_id(live)}
     assert {session_id(s) for s in expired} & sessions() == set()
+
+
+def test_a_token_holds_a_bounded_number_of_sessions_signing_in_past_it_ends_the_oldest(rt):
+    """Every sign-in wrote a session record good for 12 hours, however many the token held: a script signing in with
+    one token in a loop filled Vault with live sessions, and each sign-in's sweep listed them all. A token now holds at
+    most SESSIONS_PER_TOKEN: each sign-in past them ends its sessions opened first; other tokens' are not touched."""
+    from datetime import timedelta
+
+    from affiliate_matrix.auth import SESSIONS, SESSIONS_PER_TOKEN, open_session, session_token_id
+    from affiliate_matrix.errors import Unauthorized
+
+    at = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    token, other = create_token(rt.secrets, "read", now=at), create_token(rt.secrets, "read", now=at)
+    elsewhere = open_session(rt, other, now=at)
+    opened = [open_session(rt, token, now=at + timedelta(minutes=i)) for i in range(SESSIONS_PER_TOKEN + 3)]
+    last = at + timedelta(minutes=SESSIONS_PER_TOKEN + 3)
+    assert len(list(rt.secrets.list(SESSIONS))) == SESSIONS_PER_TOKEN + 1
+    for ended in opened[:3]:
+        with pytest.raises(Unauthorized, match="not valid"):
+            session_token_id(rt, ended, now=last)
+    assert {session_token_id(rt, session, now=last) for session in opened[3:]} == {token.split("_")[1]}
+    assert session_token_id(rt, elsewhere, now=last) == other.split("_")[1]
 
 
 def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
