@@ -366,6 +366,17 @@ def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
     assert app.get("/programs").status_code == 303
 
 
+def test_sign_out_by_any_method_but_post_is_refused_naming_post_and_ends_nothing(app, rt):
+    """A GET of /signout (typed, or a link) was "there is no page at /signout", a 404 for a page that is there, and
+    signed out, a redirect to sign in: the method is what is wrong, and is named."""
+    sign_in(app, rt)
+    for method in ("GET", "HEAD", "PUT"):
+        answer = app.open("/signout", method=method)
+        assert answer.status_code == 405 and answer.headers["Allow"] == "POST", (method, answer.text[:300])
+    assert "use POST" in app.get("/signout").text
+    assert app.get("/programs").status_code == 200
+
+
 def test_signing_in_again_ends_the_session_the_browser_held(app, rt):
     """Signing in again (another token, or the sign-in page opened while signed in) replaced the cookie but left the
     earlier session's record: signing out then ended only the new one, and a copy of the earlier cookie still opened

@@ -113,7 +113,9 @@ def dispatch(rt, request, page):
         return static(path.removeprefix("/assets/"))
     if path == "/signin":
         return sign_in(rt, request, page)
-    if request.method == "POST" and path == "/signout":
+    if path == "/signout":
+        if request.method != "POST":  # a GET changes nothing, and /signout is a form's, not a page
+            raise MethodNotAllowed(request.method, ("POST",))
         page.check_csrf()
         close_session(rt, page.cookie_value(SESSION))
         return page.redirect("/signin", forget=True)
