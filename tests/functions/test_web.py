@@ -1209,11 +1209,15 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
 def test_the_sign_in_page_says_what_the_browser_keeps_and_for_how_long(app):
     """The sign-in page said "this browser keeps it until you sign out": the browser never gets the token, only a
     session of its own, which ends after 12 hours (SESSION_TTL) or when the token is revoked or expires."""
-    from affiliate_matrix.auth import SESSION_TTL
+    from affiliate_matrix.auth import SESSION_TTL, SESSIONS_PER_TOKEN
 
     said = " ".join(re.sub(r"<[^>]+>", " ", app.get("/signin").text).split())
     assert "keeps it until you sign out" not in said, said
     assert "not the token" in said and f"{SESSION_TTL.total_seconds() / 3600:.0f} hours" in said, said
+    # and that a token holds a bounded number of sessions, the oldest ended past it, there and when one ended
+    assert f"the token signs in {SESSIONS_PER_TOKEN} more times" in said, said
+    ended = " ".join(re.sub(r"<[^>]+>", " ", app.get("/signin?refused=1").text).split())
+    assert f"the token signed in {SESSIONS_PER_TOKEN} more times since" in ended, ended
 
 
 def test_a_claim_read_from_a_networks_api_links_the_programs_own_page_never_the_api_request(app, rt):
