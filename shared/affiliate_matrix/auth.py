@@ -87,6 +87,14 @@ def expires_at(record: dict) -> datetime:
 
 def authorize(rt, header: str | None, needed: str = "read", now: datetime | None = None) -> str:
     """The caller's role from an `Authorization: Bearer …` header; Unauthorized or AccessDenied otherwise."""
+    _, record = _bearer_record(rt, header, now or datetime.now(UTC))
+    if needed == "admin" and record["role"] != "admin":
+        raise AccessDenied("this needs an admin token")
+    return record["role"]
+
+
+def _bearer_record(rt, header: str | None, now: datetime) -> tuple[str, dict]:
+    """The id and live record of the token an `Authorization: Bearer …` header sends; Unauthorized otherwise."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (create one with `amx tokens create`)")
@@ -95,10 +103,7 @@ def authorize(rt, header: str | None, needed: str = "read", now: datetime | None
         raise Unauthorized("the token is not one `amx tokens create` printed (amx_, 12 hexadecimal digits, _ and 43 "
                            "characters): was it cut short when copied?")
     token_id, secret = match.groups()
-    record = _live_record(rt, token_id, secret, now or datetime.now(UTC))
-    if needed == "admin" and record["role"] != "admin":
-        raise AccessDenied("this needs an admin token")
-    return record["role"]
+    return token_id, _live_record(rt, token_id, secret, now)
 
 
 # One answer for a token never minted here, revoked, or not its own secret (which it was is not told); where to look,
@@ -131,16 +136,19 @@ SESSIONS = "web-sessions"
 SESSION_TTL = timedelta(hours=12)
 # Records of other sessions each sign-in checks, once its answer is sent, removing those that ended (sweep_sessions).
 SWEPT_AT_SIGN_IN = 4
-_SESSION = r"^amxs_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$"  # compiled by re on the web pages' first use: not by the APIs'
+# The sessions one token holds at once (browsers, people sharing a read token): a sign-in past them ends the oldest, so
+# signing in in a loop fills no store. A session's id starts with its token's, so a listing counts them.
+SESSIONS_PER_TOKEN = 20
+# compiled by re on the web pages' first use: not by the APIs'
+_SESSION = r"^amxs_([0-9a-f]{12}-[0-9a-f]{12})_([A-Za-z0-9_-]{43})$"
 
 
 def open_session(rt, token: str, now: datetime | None = None) -> str:
     """A new session for a valid API token (Unauthorized otherwise); the only place it is shown is the return value."""
     now = now or datetime.now(UTC)
-    authorize(rt, f"Bearer {token}", now=now)
-    token_id = _TOKEN.match(token).group(1)
-    until = min(now + SESSION_TTL, expires_at(rt.secrets.read(f"{FOLDER}/{token_id}", outage_copy=False).data))
-    session_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    token_id, record = _bearer_record(rt, f"Bearer {token}", now)
+    until = min(now + SESSION_TTL, expires_at(record))
+    session_id, secret = f"{token_id}-{secrets.token_hex(6)}", secrets.token_urlsafe(32)
     rt.secrets.write(f"{SESSIONS}/{session_id}", {"sha256": _hash(secret), "token_id": token_id,
                                                   "expires_at": until.isoformat()}, cas=0)
     log.info("session.opened", session_id=session_id, token_id=token_id)
@@ -149,33 +157,43 @@ def open_session(rt, token: str, now: datetime | None = None) -> str:
 
 
 def sweep_sessions(rt, opened: str, now: datetime, most: int = SWEPT_AT_SIGN_IN) -> int:
-    """Remove the records of ended sessions (expired, or closed when sign-out only destroyed their versions) among the
-    `most` that follow the session just `opened` in the listing, wrapping round; how many. Bounded work at each
-    sign-in, in the function that owns the records and with no schedule to run: ids are random, so these are a fair
+    """Remove the records of the token's sessions past SESSIONS_PER_TOKEN with the one just `opened` (those ending
+    first: opened first), then of ended sessions (expired, or closed when sign-out only destroyed their versions) among
+    the `most` that follow `opened` in the listing by their random part, wrapping round; how many. Bounded work at each
+    sign-in, in the function that owns the records and with no schedule to run: the random parts make these a fair
     sample, and as each sign-in adds one record and removes `most` times the share of ended ones on average, at most
     about 1/`most` of the records kept are of ended sessions. An ended session is one its own expiry says is over; a
     sweep that fails is logged and left to the next sign-in."""
     from bisect import bisect_right
 
+    def random_part(session_id: str) -> str:
+        return session_id.rpartition("-")[2]
+
+    def ends(session_id: str) -> datetime:
+        try:
+            record = rt.secrets.read(f"{SESSIONS}/{session_id}", outage_copy=False).data
+        except NotFoundError:  # closed before sign-out removed records: only its metadata left
+            return datetime.min.replace(tzinfo=UTC)
+        return datetime.fromisoformat(record["expires_at"])
+
     try:
         names = [name for name in rt.secrets.list(SESSIONS) if not name.endswith("/") and name != opened]
-        start = bisect_right(names, opened)
-        removed = 0
-        for session_id in (names[(start + i) % len(names)] for i in range(min(most, len(names)))):
-            path = f"{SESSIONS}/{session_id}"
-            try:
-                ended = now >= datetime.fromisoformat(rt.secrets.read(path, outage_copy=False).data["expires_at"])
-            except NotFoundError:  # closed before sign-out removed records: only its metadata left
-                ended = True
-            if ended:
-                rt.secrets.remove(path)
-                removed += 1
+        own = [name for name in names if name.startswith(opened.partition("-")[0] + "-")]
+        past = sorted(own, key=ends)[:len(own) + 1 - SESSIONS_PER_TOKEN] if len(own) >= SESSIONS_PER_TOKEN else []
+        names = sorted((name for name in names if name not in past), key=random_part)
+        start = bisect_right([random_part(name) for name in names], random_part(opened))
+        checked = (names[(start + i) % len(names)] for i in range(min(most, len(names))))
+        removed = past + [name for name in checked if now >= ends(name)]
+        for session_id in removed:
+            rt.secrets.remove(f"{SESSIONS}/{session_id}")
+        if past:
+            log.info("sessions.past_bound_ended", token_id=opened.partition("-")[0], ended=len(past))
     except AmxError as exc:
         log.warning("sessions.not_swept", error=type(exc).__name__)
         return 0
     if removed:
-        log.info("sessions.swept", removed=removed)
-    return removed
+        log.info("sessions.swept", removed=len(removed))
+    return len(removed)
 
 
 def session_token_id(rt, session: str | None, now: datetime | None = None) -> str:

@@ -85,6 +85,18 @@ def test_an_event_both_binary_and_structured_is_refused(admin_env):
     nothing_done(admin_env)
 
 
+@pytest.mark.parametrize("media_type", ["application/cloudevents", "application/cloudevents+xml",
+                                        "application/cloudevents+protobuf", "Application/CloudEvents+CBOR; x=1"])
+def test_a_structured_event_in_a_format_other_than_json_is_refused_naming_it(admin_env, media_type):
+    """The SDK read any application/cloudevents… body as CloudEvents' JSON format and worked the event, where a reader
+    going by the Content-Type (Knative's Go SDK, amx up's broker) reads no JSON event from it."""
+    answer = client("verify").post("/", data=json.dumps(structured_event()), headers={
+        "Content-Type": media_type, "Authorization": f"Bearer {token_for('verify')}"})
+    refused(answer, 400, f"a structured CloudEvent is sent as application/cloudevents+json (CloudEvents' JSON "
+                         f"format), not {media_type.partition(';')[0].lower()}")
+    nothing_done(admin_env)
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_an_event_is_taken_only_when_posted(admin_env, method):
     """An event sent with GET, PUT or DELETE was worked on as one POSTed; CloudEvents' HTTP binding and Knative POST."""

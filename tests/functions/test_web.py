@@ -301,7 +301,7 @@ def test_a_session_lasts_twelve_hours_and_never_past_its_tokens_expiry(rt):
     with pytest.raises(Unauthorized, match="the session expired"):
         session_token_id(rt, brief, now=at + timedelta(hours=1))
     with pytest.raises(Unauthorized, match="not valid"):  # another session's id with a guessed secret
-        session_token_id(rt, session[:18] + "x" * 43, now=at)
+        session_token_id(rt, session[:-43] + "x" * 43, now=at)
 
 
 def test_ended_sessions_records_are_swept_at_sign_in_a_bounded_few_each_time(rt):
@@ -336,12 +336,45 @@ def test_ended_sessions_records_are_swept_at_sign_in_a_bounded_few_each_time(rt)
     assert {session_id(s) for s in expired} & sessions() == set()
 
 
+def test_a_token_holds_a_bounded_number_of_sessions_signing_in_past_it_ends_the_oldest(rt):
+    """Every sign-in wrote a session record good for 12 hours, however many the token held: a script signing in with
+    one token in a loop filled Vault with live sessions, and each sign-in's sweep listed them all. A token now holds at
+    most SESSIONS_PER_TOKEN: each sign-in past them ends its sessions opened first; other tokens' are not touched."""
+    from datetime import timedelta
+
+    from affiliate_matrix.auth import SESSIONS, SESSIONS_PER_TOKEN, open_session, session_token_id
+    from affiliate_matrix.errors import Unauthorized
+
+    at = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    token, other = create_token(rt.secrets, "read", now=at), create_token(rt.secrets, "read", now=at)
+    elsewhere = open_session(rt, other, now=at)
+    opened = [open_session(rt, token, now=at + timedelta(minutes=i)) for i in range(SESSIONS_PER_TOKEN + 3)]
+    last = at + timedelta(minutes=SESSIONS_PER_TOKEN + 3)
+    assert len(list(rt.secrets.list(SESSIONS))) == SESSIONS_PER_TOKEN + 1
+    for ended in opened[:3]:
+        with pytest.raises(Unauthorized, match="not valid"):
+            session_token_id(rt, ended, now=last)
+    assert {session_token_id(rt, session, now=last) for session in opened[3:]} == {token.split("_")[1]}
+    assert session_token_id(rt, elsewhere, now=last) == other.split("_")[1]
+
+
 def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
     sign_in(app, rt)
     assert app.post("/signout", data={}).status_code == 400
     out = app.post("/signout", data={"csrf": csrf_of(app)})
     assert out.status_code == 303 and any(c.startswith("amx_session=;") for c in out.headers.getlist("Set-Cookie"))
     assert app.get("/programs").status_code == 303
+
+
+def test_sign_out_by_any_method_but_post_is_refused_naming_post_and_ends_nothing(app, rt):
+    """A GET of /signout (typed, or a link) was "there is no page at /signout", a 404 for a page that is there, and
+    signed out, a redirect to sign in: the method is what is wrong, and is named."""
+    sign_in(app, rt)
+    for method in ("GET", "HEAD", "PUT"):
+        answer = app.open("/signout", method=method)
+        assert answer.status_code == 405 and answer.headers["Allow"] == "POST", (method, answer.text[:300])
+    assert "use POST" in app.get("/signout").text
+    assert app.get("/programs").status_code == 200
 
 
 def test_signing_in_again_ends_the_session_the_browser_held(app, rt):
@@ -1176,11 +1209,15 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
 def test_the_sign_in_page_says_what_the_browser_keeps_and_for_how_long(app):
     """The sign-in page said "this browser keeps it until you sign out": the browser never gets the token, only a
     session of its own, which ends after 12 hours (SESSION_TTL) or when the token is revoked or expires."""
-    from affiliate_matrix.auth import SESSION_TTL
+    from affiliate_matrix.auth import SESSION_TTL, SESSIONS_PER_TOKEN
 
     said = " ".join(re.sub(r"<[^>]+>", " ", app.get("/signin").text).split())
     assert "keeps it until you sign out" not in said, said
     assert "not the token" in said and f"{SESSION_TTL.total_seconds() / 3600:.0f} hours" in said, said
+    # and that a token holds a bounded number of sessions, the oldest ended past it, there and when one ended
+    assert f"the token signs in {SESSIONS_PER_TOKEN} more times" in said, said
+    ended = " ".join(re.sub(r"<[^>]+>", " ", app.get("/signin?refused=1").text).split())
+    assert f"the token signed in {SESSIONS_PER_TOKEN} more times since" in ended, ended
 
 
 def test_a_claim_read_from_a_networks_api_links_the_programs_own_page_never_the_api_request(app, rt):

@@ -34,3 +34,15 @@ def test_only_a_token_of_the_minted_shape_costs_a_secret_store_read(rt, monkeypa
     assert reads == [f"api-tokens/{'0' * 12}"]
     assert authorize(rt, f"Bearer {token}") == "read"
     assert reads == [f"api-tokens/{'0' * 12}", f"api-tokens/{token_id}"]
+
+
+def test_a_sign_in_reads_its_tokens_record_once(rt, monkeypatch):
+    """Opening a web session read the token's record twice, once to check it and once more for its expiry: two Vault
+    reads a sign-in where one says both."""
+    from affiliate_matrix.auth import FOLDER, open_session
+
+    token = create_token(rt.secrets, "read")
+    reads, read = [], rt.secrets.read
+    monkeypatch.setattr(rt.secrets, "read", lambda path, **options: reads.append(path) or read(path, **options))
+    open_session(rt, token)
+    assert [path for path in reads if path.startswith(f"{FOLDER}/")] == [f"{FOLDER}/{token.split('_')[1]}"]

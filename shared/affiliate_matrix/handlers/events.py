@@ -38,6 +38,7 @@ DEAD_LETTERS = "/dead-letters"
 ATTRIBUTE_NAME = r"[a-z0-9]+"  # CloudEvents' attribute names, extensions' too (compiled by re on first use)
 SPECVERSION = "1.0"  # the CloudEvents version every sender here (Knative, Event.to_cloudevent) speaks
 STRUCTURED = "application/cloudevents"  # the media types of a structured event (+json) and of a batch (-batch+json)
+STRUCTURED_JSON = "application/cloudevents+json"  # CloudEvents' JSON format: the one every sender here uses
 BATCH = "application/cloudevents-batch+json"
 BINARY_REQUIRED = ("ce-id", "ce-source", "ce-specversion", "ce-type")  # what makes the SDK read an event as binary
 # CloudEvents 1.0's context attributes and a structured event's data members: every other attribute is an extension
@@ -488,6 +489,11 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     if unfit is None and binary and media_type.startswith(STRUCTURED):
         unfit = InvalidInput(f"the event is sent both in binary mode (ce- headers) and structured (Content-Type "
                              f"{media_type[:100]}): send one of the two")
+    # The SDK reads any application/cloudevents… body as the JSON format; a reader going by the Content-Type (Knative's
+    # Go SDK, amx up's broker) reads no JSON event from one declared +xml, +protobuf or with no format
+    if unfit is None and not binary and media_type.startswith(STRUCTURED) and media_type != STRUCTURED_JSON:
+        unfit = InvalidInput(f"a structured CloudEvent is sent as {STRUCTURED_JSON} (CloudEvents' JSON format), not "
+                             f"{media_type[:100]}")
     if unfit is None and not binary and (given := [name for name in BINARY_REQUIRED if name in lowered]):
         missing = ", ".join(name for name in BINARY_REQUIRED if name not in lowered)
         unfit = InvalidInput(f"the event gives {', '.join(given)} but not {missing}: a binary event gives all four "

@@ -33,7 +33,7 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import dump_cookie
 
 from affiliate_matrix import flags
-from affiliate_matrix.auth import SESSION_TTL, close_session, open_session, session_token_id
+from affiliate_matrix.auth import SESSION_TTL, SESSIONS_PER_TOKEN, close_session, open_session, session_token_id
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
 from affiliate_matrix.handlers import check_content_coding, query_of, serve, utf8_urlencoded
 from affiliate_matrix.observability import get_logger
@@ -113,7 +113,9 @@ def dispatch(rt, request, page):
         return static(path.removeprefix("/assets/"))
     if path == "/signin":
         return sign_in(rt, request, page)
-    if request.method == "POST" and path == "/signout":
+    if path == "/signout":
+        if request.method != "POST":  # a GET changes nothing, and /signout is a form's, not a page
+            raise MethodNotAllowed(request.method, ("POST",))
         page.check_csrf()
         close_session(rt, page.cookie_value(SESSION))
         return page.redirect("/signin", forget=True)
@@ -169,22 +171,27 @@ def dispatch(rt, request, page):
 def sign_in(rt, request, page):
     if request.method in ("GET", "HEAD"):
         args = query_of(request)
-        return page.render("signin.html", next=render.local_path(render.once(args, "next")), refused="refused" in args)
+        return signin_page(page, next=render.local_path(render.once(args, "next")), refused="refused" in args)
     if request.method != "POST":
         raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
     page.check_csrf()  # before anything else of the form is read
     next_path = render.local_path(render.once(page.form, "next"))
     token = (render.once(page.form, "token") or "").strip()
     if not _TOKEN_SHAPE.match(token):
-        return page.render("signin.html", 400, next=next_path,
+        return signin_page(page, 400, next=next_path,
                            error="That is not an API token: it looks like amx_<12 hex digits>_<43 characters> "
                                  "(create one with `amx tokens create --role read`).")
     try:
         session = open_session(rt, token)
     except Unauthorized as exc:
-        return page.render("signin.html", 401, next=next_path, error=str(exc))
+        return signin_page(page, 401, next=next_path, error=str(exc))
     close_session(rt, page.cookie_value(SESSION))  # the session this browser held ends here, not at its 12 hours
     return page.redirect(next_path, session=session)
+
+
+def signin_page(page, status: int = 200, **context):
+    """The sign-in page, saying how long a session lasts."""
+    return page.render("signin.html", status, sessions_per_token=SESSIONS_PER_TOKEN, **context)
 
 
 def static(name: str):
