@@ -292,3 +292,18 @@ def revoke_token(rt, token: str, now: datetime | None = None) -> None:
     revoked = (now or datetime.now(UTC)).isoformat()
     rt.secrets.set_custom_metadata(path, {**metadata.custom_metadata, "revoked_at": revoked})
     log.warning("token.revoked", token_id=token)
+    _end_sessions_of(rt, token)
+
+
+def _end_sessions_of(rt, token_id: str) -> None:
+    """Remove the records of a revoked token's sessions (their ids start with its id). Each is refused from the token's
+    revocation on anyway; removed here, they hold no place in the store for their 12 hours. Failing is logged only."""
+    try:
+        ended = [name for name in rt.secrets.list(SESSIONS) if name.startswith(f"{token_id}-")]
+        for session_id in ended:
+            rt.secrets.remove(f"{SESSIONS}/{session_id}")
+    except AmxError as exc:
+        log.warning("sessions.not_ended", token_id=token_id, error=type(exc).__name__)
+        return
+    if ended:
+        log.info("sessions.ended_with_token", token_id=token_id, ended=len(ended))

@@ -268,6 +268,19 @@ def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):
     assert "revoked or has expired" in app.get(answer.headers["Location"]).text
 
 
+def test_revoking_a_token_removes_its_sessions_records_and_no_other(rt):
+    """A revoked token's sessions were refused but their records stayed in the store until their 12 hours ended."""
+    from affiliate_matrix.auth import SESSIONS, open_session
+
+    token, other = create_token(rt.secrets, "read"), create_token(rt.secrets, "read")
+    for _ in range(3):
+        open_session(rt, token)
+    kept = open_session(rt, other)
+    revoke_token(rt, token.split("_")[1])
+    assert [name.partition("-")[0] for name in rt.secrets.list(SESSIONS)] == [other.split("_")[1]]
+    assert kept.startswith(f"amxs_{other.split('_')[1]}-")
+
+
 def test_the_browser_holds_a_session_of_its_own_never_the_api_token(app, rt):
     """The cookie held the API token itself (valid 90 days by default): its 12 hours were the browser's word only,
     so a copied cookie was the token for months, and signing out ended nothing but the browser's copy."""
