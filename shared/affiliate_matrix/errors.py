@@ -98,6 +98,15 @@ class ImportIncomplete(AmxError):
     message says how far it got and that the same import again finishes it (what is written again is harmless)."""
 
 
+class RequestStalled(AmxError):
+    """The client sent nothing more of its request (its head or its body) for `seconds`
+    (AMX_REQUEST_READ_TIMEOUT_S): answered 408 where an answer can still be sent, and the connection closed."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"nothing more of the request came for {seconds:g} s: send it again")
+
+
 class UnsupportedMediaType(AmxError):
     """A request body declared as another media type than the route reads."""
 

@@ -1,12 +1,21 @@
 """amx-function: how every function is served (the image's entry point, the local run, the tests, the bench).
 
-It is functions-framework's own command with one change: functions-framework turns off gunicorn's limit on the
+It is functions-framework's own command with two changes. functions-framework turns off gunicorn's limit on the
 request line (`limit_request_line: 0`, for long GET URLs), so a client could send a request line of any length and
 gunicorn would hold it all in memory before any route saw it. Here gunicorn's own maximum (8190 bytes) is back;
 a longer line is answered 414 (Request-URI Too Large)
 by gunicorn itself. Options and environment variables are functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE,
 HOST, PORT); every function is an HTTP function (events arrive as HTTP requests: handlers/events.py), whose entry
 point (handlers.entry_point) is sent what functions-framework answers itself too.
+
+Its worker bounds each read of a request: Knative's queue-proxy streams a request to the container as it comes,
+and gunicorn's threaded worker waits for a request's first bytes without a thread, but then reads its head and body
+on one of its few threads (THREADS, the CPUs times 4) without a bound, so a few clients that stopped sending held
+them all, until Knative's timeoutSeconds (30 s, 900 s for the batch functions), and the function answered no one.
+Now a read that waits AMX_REQUEST_READ_TIMEOUT_S (15 s) for a byte is given up (a bound between reads: a large body
+sent slowly still comes): a head is answered 408 here, a body the route was reading 408 by the function
+(handlers.serve), and the connection is closed. A client trickling a byte within each bound still holds its thread
+until Knative's timeout. Writing the answer and the function's work are not bounded.
 
 Its garbage collection follows Python's recipe for a server that forks its workers (the `gc.freeze` docs): off
 while the process imports the function, frozen right before gunicorn forks the worker, back on for the requests.
@@ -19,11 +28,80 @@ import gc
 
 gc.disable()  # before the imports below: functions-framework, Flask and gunicorn are most of what a start imports
 
+import socket  # noqa: E402
+
 import click  # noqa: E402
+import structlog  # noqa: E402
 from functions_framework import create_app  # noqa: E402
 from functions_framework._http import create_server  # noqa: E402  (the server functions-framework's command starts)
+from gunicorn import util  # noqa: E402
+from gunicorn.http import get_parser  # noqa: E402
+from gunicorn.workers.gthread import ThreadWorker  # noqa: E402  (functions-framework's worker: it sets THREADS)
 
-MAX_REQUEST_LINE = 8190  # gunicorn's largest limit (and its default); header count and size keep gunicorn's defaults
+from affiliate_matrix.config import load_settings  # noqa: E402
+from affiliate_matrix.errors import RequestStalled  # noqa: E402
+from affiliate_matrix.observability import get_logger  # noqa: E402
+
+# gunicorn's largest limit (its default is 4094); header count and size keep gunicorn's defaults (100 fields of at most
+# 8190 bytes, larger answered 431), which functions-framework leaves alone
+MAX_REQUEST_LINE = 8190
+
+
+class _BoundedReads:
+    """A connection's socket as gunicorn's parser reads the request through it (the head, then the body as the function
+    reads it): a read that waits `seconds` for a byte raises RequestStalled, and so does every read after it. Anything
+    else is the socket's own: the answer is written to the socket itself, unbounded, and gunicorn's own drain of a body
+    the function left unread sets a timeout of its own on it (gettimeout), kept."""
+
+    def __init__(self, sock: socket.socket, seconds: float):
+        self.sock, self.seconds, self.stalled = sock, seconds, False
+
+    def recv(self, size: int) -> bytes:
+        if self.stalled:  # the client sends nothing: nothing more of its request is waited for
+            raise RequestStalled(self.seconds)
+        if self.sock.gettimeout() is not None:  # gunicorn's drain, bounded by gunicorn
+            return self.sock.recv(size)
+        self.sock.settimeout(self.seconds)
+        try:
+            return self.sock.recv(size)
+        except TimeoutError:
+            self.stalled = True
+            raise RequestStalled(self.seconds) from None
+        finally:
+            self.sock.settimeout(None)  # blocking, as gunicorn's worker thread uses it
+
+    def __getattr__(self, name: str):
+        return getattr(self.sock, name)
+
+
+class ReadBoundWorker(ThreadWorker):
+    """gunicorn's threaded worker, each read of a request bounded (_BoundedReads)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read_timeout = load_settings().request_read_timeout_s  # checked already: the function's start read them
+
+    def handle(self, conn):
+        if conn.parser is None:  # a new connection: TConn.init's parser for plain HTTP/1.x (no TLS nor h2c is set up)
+            conn.parser = get_parser(self.cfg, _BoundedReads(conn.sock, self.read_timeout), conn.client)
+        keepalive = super().handle(conn)
+        if not conn.parser.unreader.sock.stalled:
+            return keepalive
+        # closed now: gthread closes a connection on its main thread, where it waits up to 2 s for the client to close
+        # first, which a stalled client does not do; with both ways shut, that wait ends at once
+        try:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return False
+
+    def handle_error(self, req, client, addr, exc):
+        if not isinstance(exc, RequestStalled):
+            return super().handle_error(req, client, addr, exc)
+        if req is None:  # its head stalled: nothing is answered yet (a body's stall the function answered, serve)
+            structlog.contextvars.clear_contextvars()  # no earlier request's on this thread: this one has none yet
+            get_logger().warning("request.stalled", read="head", seconds=exc.seconds)
+            util.write_error(client, 408, "Request Timeout", str(exc))
 
 
 @click.command()
@@ -35,5 +113,5 @@ def main(target: str, source: str | None, host: str, port: int) -> None:
     app = create_app(target, source, "http")  # imports the function: its settings, ports and checks
     gc.freeze()
     gc.enable()
-    create_server(app, False, limit_request_line=MAX_REQUEST_LINE).run(host, port)
+    create_server(app, False, limit_request_line=MAX_REQUEST_LINE, worker_class=ReadBoundWorker).run(host, port)
 

@@ -1,10 +1,13 @@
 """A function's request body over real HTTP, served as in production (amx-function: functions-framework, gunicorn):
 functions-framework reads whatever a route left of the body, whole and into memory, before it answers.
 A body far larger than any route takes, or one that never ends, must not hold the answer (nor fill the
-memory) up: the answer comes once a bounded part is read, and gunicorn closes the connection after it."""
+memory) up: the answer comes once a bounded part is read, and gunicorn closes the connection after it.
+A request whose client stops sending it must not hold one of the worker's few threads either (server.py)."""
 
+import json
 import socket
 
+import httpx
 import pytest
 
 from tests.support.processes import BIN, ROOT, Server, free_port
@@ -25,12 +28,17 @@ def function(tmp_path_factory):
 def answer_to(port: int, head: bytes, body: bytes) -> bytes:
     """Send a request's head and the start of its body (never the rest), and read the answer until the server
     closes the connection. Before the fix the server waited for the rest: the read timed out."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:  # a guard against hanging, not a bound
         conn.sendall(head + body)
-        received = b""
-        while chunk := conn.recv(65536):
-            received += chunk
-        return received
+        return answer_on(conn)
+
+
+def answer_on(conn: socket.socket) -> bytes:
+    """What the server sends on `conn` until it closes the connection."""
+    received = b""
+    while chunk := conn.recv(65536):
+        received += chunk
+    return received
 
 
 @pytest.mark.parametrize("path", ["/connections", "/healthz"])
@@ -71,3 +79,104 @@ def test_a_path_functions_framework_answers_itself_is_answered_by_the_function(f
     assert head.startswith(b"HTTP/1.1 404") and b"application/json" in head and b"X-Request-Id" in head, answer[:500]
     shown = path.replace("%0A", "\\n").encode()
     assert b'"message":"no route for ' + shown + b'"' in body, body[:300]
+
+
+THREADS = 2  # the worker's threads (functions-framework's THREADS; the CPUs times 4 by default)
+
+
+@pytest.fixture(scope="module")
+def stalling(tmp_path_factory):
+    """The connections function with each read of a request bounded to 0.3 s, and an admin token."""
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    data = tmp_path_factory.mktemp("stalling")
+    token = create_token(Runtime("test", Settings(data_dir=data)).secrets, "admin")
+    port = free_port()
+    server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/connections/main.py"),
+                     "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                    f"http://127.0.0.1:{port}", data / "connections.log", ready_path="/healthz",
+                    env={"AMX_DATA_DIR": str(data), "AMX_REQUEST_READ_TIMEOUT_S": "0.3", "THREADS": str(THREADS)})
+    yield port, token, server.log
+    server.stop()
+
+
+def stalled(port: int, sent: bytes) -> socket.socket:
+    """A connection whose client sent `sent` and then nothing more."""
+    conn = socket.create_connection(("127.0.0.1", port), timeout=30)  # a guard against hanging, not a bound
+    conn.sendall(sent)
+    return conn
+
+
+def stalls_logged(log) -> list[str]:
+    """The function's request.stalled lines (its lines name it: function=connections)."""
+    return [line for line in log.read_text().splitlines()
+            if "request.stalled" in line and "function=connections" in line]
+
+
+HALF_A_HEAD = b"GET /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthor"
+
+
+def test_a_request_whose_head_stops_coming_is_answered_408_and_closed(stalling):
+    """Its head stopped coming: the read that waited past the bound gives the thread up, answers 408 and closes the
+    connection (the answer is read to its end). Before, the thread waited until Knative's timeout."""
+    port, _, log = stalling
+    with stalled(port, HALF_A_HEAD) as conn:
+        answer = answer_on(conn)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer[:300]
+    assert any("read=head" in line for line in stalls_logged(log))
+
+
+def test_a_request_whose_body_stops_coming_is_answered_408_by_the_function(stalling):
+    """The route reading the body (an admin's POST /connections) gets no more of it: the function answers 408 as it
+    answers any error, in JSON with its request id, logs it without the body, and the connection is closed."""
+    port, token, log = stalling
+    head = (f"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n").encode()
+    with stalled(port, head + b'{"id": "body-never-logged", ') as conn:
+        answer = answer_on(conn)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408") and b"X-Request-Id" in head, answer[:500]
+    assert json.loads(body)["error"]["code"] == "request_timeout"
+    assert any("read=body" in line for line in stalls_logged(log))
+    assert "body-never-logged" not in log.read_text()
+
+
+def test_a_body_that_stops_coming_after_the_route_answered_does_not_hold_the_answer(stalling):
+    """A route that answers without the body (no token: 401) is answered; what is left of the body, read after it,
+    stops coming, and the connection is closed after the answer."""
+    head = (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n")
+    with stalled(stalling[0], head + b"{") as conn:
+        answer = answer_on(conn)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+
+
+def test_a_request_is_answered_while_a_stalled_client_holds_every_thread(stalling):
+    """One more stalled client than the worker has threads, each stopped in its head, connected before the request:
+    the request is answered (once the bound frees a thread) and each of them gets its 408. Before, every thread
+    waited on a stalled client until Knative's timeout and the request was not answered."""
+    port, _, _ = stalling
+    clients = [stalled(port, HALF_A_HEAD) for _ in range(THREADS + 1)]
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).status_code == 200
+        assert [answer_on(conn)[:12] for conn in clients] == [b"HTTP/1.1 408"] * len(clients)
+    finally:
+        for conn in clients:
+            conn.close()
+
+
+@pytest.mark.parametrize("headers, status", [
+    ([f"X-{i}: a" for i in range(98)], b"200"),  # with Host and Connection, gunicorn's 100 fields
+    ([f"X-{i}: a" for i in range(99)], b"431"),
+    ([f"X-Big: {'a' * 8180}"], b"200"),  # a field of gunicorn's 8190 bytes
+    ([f"X-Big: {'a' * 8190}"], b"431"),
+    ([f"X-Big: {'a' * 1024 * 1024}"], b"431"),
+])
+def test_a_request_past_gunicorns_header_limits_is_refused(function, headers, status):
+    """gunicorn's limits on the request's header fields (at most 100, each at most 8190 bytes) are in force:
+    functions-framework turns the request line's off, not these."""
+    head = "\r\n".join(["GET /healthz HTTP/1.1", "Host: 127.0.0.1", *headers, "Connection: close", "", ""])
+    answer = answer_to(function, head.encode(), b"")
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]

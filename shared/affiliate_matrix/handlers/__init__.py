@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
-    NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized, UnsupportedMediaType,
+    NotFoundError, PreconditionFailed, PreconditionRequired, RequestStalled, Unauthorized, UnsupportedMediaType,
 )
 from affiliate_matrix.json_input import json_document, json_media_type
 # telemetry (every request's span and counts) and auth (routes.py) are imported with the function, before gunicorn
@@ -123,8 +123,12 @@ def _leave_the_rest(request) -> None:
     read_request): a body of any size, or one that never ends, with or without a token. What is left is read
     here no further than UNREAD_LIMIT bytes; past that, functions-framework finds the body read, and gunicorn
     (which drains at most 64 KiB of a body left unread) closes the connection after the answer."""
-    if request.stream.read(UNREAD_LIMIT) and request.stream.read(1):
-        request.stream = io.BytesIO()  # werkzeug's cached_property may be set
+    try:
+        if not (request.stream.read(UNREAD_LIMIT) and request.stream.read(1)):
+            return
+    except RequestStalled as exc:  # the answer goes all the same; amx-function closes the connection after it
+        log.warning("request.stalled", read="body", seconds=exc.seconds)
+    request.stream = io.BytesIO()  # werkzeug's cached_property may be set
 
 
 def _metrics(rt, request) -> tuple:
@@ -168,6 +172,9 @@ def _served(rt, request, route: Callable, flags) -> tuple:
         body, status, headers = error_response(415, "unsupported_media_type", str(exc), request_id)
     except AccessDenied as exc:
         body, status, headers = error_response(403, "forbidden", str(exc), request_id)
+    except RequestStalled as exc:  # the body stopped coming (amx-function's bound on each read); never logs the body
+        log.warning("request.stalled", read="body", seconds=exc.seconds)
+        body, status, headers = error_response(408, "request_timeout", str(exc), request_id)
     except MethodNotAllowed as exc:
         body, status, headers = error_response(405, "method_not_allowed", str(exc), request_id)
         headers["Allow"] = ", ".join(exc.allowed)

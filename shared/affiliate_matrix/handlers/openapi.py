@@ -14,6 +14,7 @@ WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.",
          308: "Moved for good: the same request at Location (this API's own path) answers it.",
          400: "A parameter or field is wrong; the message names it.", 401: "No valid bearer token.",
          403: "This needs an admin token.", 404: "No such route or item.", 405: "Not for this method.",
+         408: "The body stopped coming for a while: send the request again.",
          409: "It exists already, or is disabled.", 412: "The ETag in If-Match is stale: read again.",
          415: "The body is not declared as JSON.", 428: "If-Match is required.",
          503: "A backend is unavailable; retry."}
@@ -112,7 +113,7 @@ def responses(route: "Route", answer: dict | None) -> dict:
     if route.status == 204:
         out["204"].pop("content", None)
     common = (400, 404, 405, 503) + ((401,) if route.role else ()) + ((403,) if route.role == "admin" else ()) + \
-        ((415,) if route.body is not None else ())
+        ((408, 415) if route.body is not None else ())
     for status in sorted({*route.statuses, *common}):
         if status == 304:
             out["304"] = {"description": WORDS[304]}
