@@ -1398,6 +1398,31 @@ def test_a_relevance_sort_past_the_hits_its_view_keeps_pages_on_in_the_live_inde
     assert viewed(index, query, second.next_cursor) is None
 
 
+def test_a_relevance_first_page_while_another_write_holds_the_index_keeps_no_view_and_pages_the_live_index(
+        tmp_path, monkeypatch):
+    """Keeping a view is a write: while another holds the write lock (a migration holds it for its whole copy) the
+    search waits VIEW_WAIT_MS for it, not the 30 s a write waits, and then answers with a cursor naming no view, whose
+    pages read the live index; a write after it waits as long as before."""
+    import sqlite3
+
+    from affiliate_matrix.search import views
+
+    monkeypatch.setattr(views, "VIEW_WAIT_MS", 1)
+    index = open_index("sqlite", tmp_path, None)
+    index.ensure_index(SPEC)
+    query = hotels(index)
+    holder = sqlite3.connect(index.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        first = index.search("things", query)
+        assert [h.id for h in first.hits] == HOTELS[:2] and viewed(index, query, first.next_cursor) is None
+        assert index.db.execute("PRAGMA busy_timeout").fetchone() == (index.BUSY_TIMEOUT_S * 1000,)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert all_pages(index, query.replaced(cursor=first.next_cursor))[0] == HOTELS[2:]
+
+
 def test_a_relevance_cursor_from_before_a_migration_pages_the_live_index(tmp_path):
     """A view is of one version's table: after a migration the alias names another, whose rows the view's ids may not
     be, so a cursor naming one pages the live index, as a dropped one (and does not fail on the table it named)."""
