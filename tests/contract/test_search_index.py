@@ -1225,20 +1225,217 @@ def test_a_prefix_query_finds_words_by_their_start_below_whole_words(index, q, e
         assert [h.id for h in first.hits + rest.hits] == expected
 
 
-def test_relevance_pages_with_a_write_between_them_return_every_match_once(index, request):
+def test_relevance_pages_with_a_write_between_them_return_every_match_once(index):
     """A relevance cursor is the last hit's score and id, and a score is the index's statistics of the moment (bm25:
     the documents there are, their average length): a write between two pages moved every score, so the hits ranked
     after the cursor here all rose above its score and were never shown (they may as well sink below it and be shown
-    again). OpenSearch pages them in one point in time (PIT); the embedded index has none (README: `cursor`)."""
-    if request.node.callspec.params["index"] == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="the embedded index pages the index as it is"))
-    index.bulk_upsert("things", [{"id": f"h{i}", "name": " ".join(["hotel"] + ["word"] * i)} for i in range(6)]
-                      + [{"id": f"p{i}", "name": "plain"} for i in range(20)], refresh=True)
-    query = SearchQuery(text="hotel", size=2, paged=True)
+    again). OpenSearch pages them in one point in time (PIT), the embedded index in the first page's ranking it keeps
+    (search/views.py; README: `cursor`)."""
+    query = hotels(index)
     first = index.search("things", query)
-    index.bulk_upsert("things", [{"id": f"x{i}", "name": "other words " * 10} for i in range(50)], refresh=True)
+    moved(index)
     rest, _, _ = all_pages(index, query.replaced(cursor=first.next_cursor))
-    assert [h.id for h in first.hits] + rest == [f"h{i}" for i in range(6)]  # shorter names rank first
+    assert [h.id for h in first.hits] + rest == HOTELS  # shorter names rank first
+
+
+HOTELS = [f"h{i}" for i in range(6)]  # hotels()'s matches, best first
+
+
+def hotels(index, size: int = 2) -> SearchQuery:
+    """Six documents "hotel" finds, ranked by their names' length (h0 first), twenty it does not; the paged query."""
+    index.bulk_upsert("things", [{"id": f"h{i}", "name": " ".join(["hotel"] + ["word"] * i), "network": "awin"}
+                                 for i in range(6)] + [{"id": f"p{i}", "name": "plain"} for i in range(20)],
+                      refresh=True)
+    return SearchQuery(text="hotel", size=size, paged=True)
+
+
+def moved(index, n: int = 50) -> None:
+    """A write that moves every score: without a view, the hits after a cursor rise above its score (the test above)."""
+    index.bulk_upsert("things", [{"id": f"x{i}", "name": "other words " * 10} for i in range(n)], refresh=True)
+
+
+def viewed(index, query, cursor) -> str | None:
+    """The view (a point in time on OpenSearch) a cursor pages in."""
+    from affiliate_matrix.search import cursor_point
+
+    return cursor_point(query.replaced(cursor=cursor))
+
+
+def test_a_document_deleted_between_relevance_pages_is_left_out_on_the_embedded_index_and_the_rest_pages_once(index):
+    """A write between pages moves every score, a delete too: the pages after it keep the first page's order, each
+    hit once. The embedded index reads the documents there are now, so one deleted since is left out; OpenSearch's
+    point in time still holds it (README: `cursor`)."""
+    query = hotels(index)
+    first = index.search("things", query)
+    assert index.delete("things", "h3", refresh=True) is True
+    moved(index)
+    rest, _, _ = all_pages(index, query.replaced(cursor=first.next_cursor))
+    kept = HOTELS if getattr(index, "client", None) else [i for i in HOTELS if i != "h3"]
+    assert [h.id for h in first.hits] + rest == kept
+
+
+def test_a_document_updated_between_relevance_pages_keeps_its_place_and_one_matching_no_more_is_left_out(index):
+    """The embedded index shows a program updated since the first page as it is now, in the place the first page's
+    ranking gave it, and leaves out one that no longer matches, as a deleted one; OpenSearch's point in time shows
+    both as they were (README: `cursor`)."""
+    query = hotels(index).replaced(filters={"network": ["awin"]})
+    first = index.search("things", query)
+    index.bulk_upsert("things", [{"id": "h3", "name": "hotel word word word", "network": "awin",
+                                  "description": "updated"},
+                                 {"id": "h4", "name": "hotel word word word word", "network": "cj"}], refresh=True)
+    moved(index)
+    pages = [first]
+    while pages[-1].next_cursor:
+        pages.append(index.search("things", query.replaced(cursor=pages[-1].next_cursor)))
+    hits = {h.id: h.doc for page in pages for h in page.hits}
+    assert [h.id for page in pages for h in page.hits] == list(hits)  # each once
+    if getattr(index, "client", None):  # OpenSearch: the point in time's documents
+        assert list(hits) == HOTELS and "description" not in hits["h3"] and hits["h4"]["network"] == "awin"
+    else:
+        assert list(hits) == [i for i in HOTELS if i != "h4"] and hits["h3"]["description"] == "updated"
+
+
+def test_a_cursor_whose_view_is_gone_pages_the_live_index(index, monkeypatch):
+    """A view dropped since its first page (the embedded index keeps the newest VIEWS_KEPT; OpenSearch a point in time
+    POINT_KEEP_ALIVE past its last read) is not an error: the pages after it read the live index, as before there
+    were views, and their cursors name none."""
+    from affiliate_matrix.search import views
+
+    monkeypatch.setattr(views, "VIEWS_KEPT", 2)
+    query = hotels(index)
+    first = index.search("things", query)
+    point = viewed(index, query, first.next_cursor)
+    assert point
+    if getattr(index, "client", None):
+        index.client.delete_pit(body={"pit_id": [point]})
+    else:  # two views made since drop it
+        for text in ("word", "hotel word"):
+            made = SearchQuery(text=text, size=1, paged=True)
+            assert viewed(index, made, index.search("things", made).next_cursor)
+        assert index.db.execute("SELECT count(*) FROM amx_view WHERE view = ?", (point,)).fetchone() == (0,)
+    second = index.search("things", query.replaced(cursor=first.next_cursor))
+    assert [h.id for h in second.hits] == HOTELS[2:4] and viewed(index, query, second.next_cursor) is None
+    rest, _, _ = all_pages(index, query.replaced(cursor=second.next_cursor))
+    assert rest == HOTELS[4:]
+
+
+def test_a_cursor_naming_a_view_that_is_none_or_another_query_s_is_the_live_index_or_refused(index):
+    """A cursor is not signed (encode_cursor): one naming a view no search made pages the live index (as one dropped),
+    and one naming another query's view is refused on the embedded index, not answered with that query's hits (its
+    filters left out); on OpenSearch a point in time is a view of the index only, in which this query is answered."""
+    from affiliate_matrix.search import encode_cursor
+
+    query = hotels(index)
+    first = index.search("things", query)
+    forged = encode_cursor(query, [first.hits[-1].score, first.hits[-1].id], "0" * 24)
+    if getattr(index, "client", None):
+        with pytest.raises(InvalidInput):
+            index.search("things", query.replaced(cursor=forged))
+    else:
+        assert all_pages(index, query.replaced(cursor=forged))[0] == HOTELS[2:]
+    other = query.replaced(filters={"id": ["h0", "h1", "h2", "h3", "p0"]})
+    theirs = index.search("things", other.replaced(text="hotel word"))
+    point = viewed(index, other.replaced(text="hotel word"), theirs.next_cursor)
+    assert point
+    stolen = encode_cursor(other, [first.hits[-1].score, first.hits[-1].id], point)
+    if getattr(index, "client", None):
+        assert all_pages(index, other.replaced(cursor=stolen))[0] == ["h2", "h3"]
+    else:
+        with pytest.raises(InvalidInput, match="cursor is malformed"):
+            index.search("things", other.replaced(cursor=stolen))
+
+
+def test_many_relevance_searches_paged_at_once_each_page_once_and_the_views_kept_are_bounded(index, monkeypatch):
+    """Each paged relevance search whose first page has a next one holds a view until it is dropped: the embedded index
+    keeps the newest VIEWS_KEPT (by the order they were made in), so the older ones' pages read the live index, and
+    OpenSearch closes a point in time at its last page. Searches paged side by side across writes each show every hit
+    once, those whose views are kept in their first page's order."""
+    from affiliate_matrix.search import views
+
+    monkeypatch.setattr(views, "VIEWS_KEPT", 3)
+    query = hotels(index)
+    firsts = [index.search("things", query) for _ in range(5)]
+    points = [viewed(index, query, first.next_cursor) for first in firsts]
+    assert all(points) and len(set(points)) == 5
+    if not getattr(index, "client", None):
+        assert index.db.execute("SELECT count(*) FROM amx_view").fetchone() == (3,)
+    moved(index)
+    cursors, seen = [first.next_cursor for first in firsts], [[h.id for h in first.hits] for first in firsts]
+    while any(cursors):  # a page of each in turn, a write between the rounds
+        for i, cursor in enumerate(cursors):
+            if cursor:
+                page = index.search("things", query.replaced(cursor=cursor))
+                seen[i] += [h.id for h in page.hits]
+                cursors[i] = page.next_cursor
+        moved(index, 10)
+    kept = range(5) if getattr(index, "client", None) else range(2, 5)
+    assert [seen[i] for i in kept] == [HOTELS] * len(kept)
+    assert all(len(ids) == len(set(ids)) for ids in seen)  # the live index's pages repeat none here either
+    if getattr(index, "client", None):
+        assert not set(points) & {pit["pit_id"] for pit in index.client.get_all_pits()["pits"]}
+
+
+def test_a_relevance_sort_past_the_hits_its_view_keeps_pages_on_in_the_live_index(tmp_path, monkeypatch):
+    """The embedded index keeps a view's first VIEW_DEPTH hits (as far as a search's offset reaches): the pages give
+    those in its order across writes, and the page reaching past them is filled from the live index after the last
+    (where a write between pages can skip or repeat hits, as without a view); the cursors after it name no view."""
+    from affiliate_matrix.search import views
+
+    monkeypatch.setattr(views, "VIEW_DEPTH", 4)
+    index = open_index("sqlite", tmp_path, None)
+    index.ensure_index(SPEC)
+    query = hotels(index)
+    first = index.search("things", query)
+    moved(index)
+    second = index.search("things", query.replaced(cursor=first.next_cursor))
+    assert [h.id for h in second.hits] == HOTELS[2:4] and viewed(index, query, second.next_cursor)
+    third = index.search("things", query.replaced(cursor=second.next_cursor))  # the live index's, after h3's score
+    assert viewed(index, query, third.next_cursor) is None
+
+    first = index.search("things", query.replaced(size=3))  # a page reaching past the view: h3 from it, then live
+    second = index.search("things", query.replaced(size=3, cursor=first.next_cursor))
+    assert [h.id for h in first.hits + second.hits] == HOTELS
+    assert viewed(index, query, second.next_cursor) is None
+
+
+def test_a_relevance_first_page_while_another_write_holds_the_index_keeps_no_view_and_pages_the_live_index(
+        tmp_path, monkeypatch):
+    """Keeping a view is a write: while another holds the write lock (a migration holds it for its whole copy) the
+    search waits VIEW_WAIT_MS for it, not the 30 s a write waits, and then answers with a cursor naming no view, whose
+    pages read the live index; a write after it waits as long as before."""
+    import sqlite3
+
+    from affiliate_matrix.search import views
+
+    monkeypatch.setattr(views, "VIEW_WAIT_MS", 1)
+    index = open_index("sqlite", tmp_path, None)
+    index.ensure_index(SPEC)
+    query = hotels(index)
+    holder = sqlite3.connect(index.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        first = index.search("things", query)
+        assert [h.id for h in first.hits] == HOTELS[:2] and viewed(index, query, first.next_cursor) is None
+        assert index.db.execute("PRAGMA busy_timeout").fetchone() == (index.BUSY_TIMEOUT_S * 1000,)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert all_pages(index, query.replaced(cursor=first.next_cursor))[0] == HOTELS[2:]
+
+
+def test_a_relevance_cursor_from_before_a_migration_pages_the_live_index(tmp_path):
+    """A view is of one version's table: after a migration the alias names another, whose rows the view's ids may not
+    be, so a cursor naming one pages the live index, as a dropped one (and does not fail on the table it named)."""
+    from affiliate_matrix.search import IndexSpec
+
+    index = open_index("sqlite", tmp_path, None)
+    index.ensure_index(SPEC)
+    query = hotels(index)
+    first = index.search("things", query)
+    assert viewed(index, query, first.next_cursor)
+    index.migrate(IndexSpec("things", 2, {**SPEC.fields, "tags": "keyword"}))
+    second = index.search("things", query.replaced(cursor=first.next_cursor))
+    assert [h.id for h in second.hits] == HOTELS[2:4] and viewed(index, query, second.next_cursor) is None
 
 
 @pytest.mark.slow

@@ -462,12 +462,11 @@ def test_a_program_stored_with_a_networks_ascii_letters_alone_gets_its_whole_nam
     assert (names(index, "network=j"), names(index, "network=%C4%87j")) == ([], ["Accent Shop"])
 
 
-def test_the_pages_of_a_search_by_relevance_are_every_match_once_with_a_sync_between_them(index, request):
+def test_the_pages_of_a_search_by_relevance_are_every_match_once_with_a_sync_between_them(index):
     """GET /programs?q= pages by relevance, whose scores a write between two pages moved (bm25's statistics): the
     programs ranked after the first page rose above its cursor and no page showed them. On OpenSearch the API's search
-    is read in one point in time (SearchQuery.paged); the embedded index has none (README: `cursor`)."""
-    if request.node.callspec.params["index"] == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="the embedded index pages the index as it is"))
+    is read in one view (SearchQuery.paged): a point in time on OpenSearch, the first page's ranking kept on the
+    embedded index (README: `cursor`)."""
     index.batch(*[record("dira", " ".join(["Hotel"] + ["Stay"] * i), f"https://hotel{i}.com/") for i in range(6)],
                 *[record("dira", f"Plain {i}", f"https://plain{i}.com/") for i in range(20)])
     first = index.get("/programs?q=hotel&limit=2")

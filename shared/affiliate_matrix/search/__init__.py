@@ -7,7 +7,8 @@ Both adapters answer the same `SearchQuery` the same way: AND of words over the 
 last one also as the start of a word, with `prefix`), term filters (any of the values), ranges,
 term facets counted under the filters, post filters (on the hits and every facet but their own
 field's), sort with the id as tiebreak, and opaque cursors that return every hit exactly once (a relevance sort's
-across a write between pages only on OpenSearch, which pages it in a point in time: the embedded index has none).
+across a write between pages too: OpenSearch pages it in a point in time, the embedded index in the first page's
+ranking it keeps, views.py).
 """
 
 from abc import ABC, abstractmethod
@@ -161,8 +162,9 @@ class SortKey(_SortKeyFields):
 #   Hostinger); that match adds nothing to a hit's score, so hits that have the word whole rank above.
 # size: int, 0 to MAX_PAGE; offset: int, 0 to 10,000; cursor: str | None, at most 2,000 characters
 # paged: bool: the caller may ask for the pages after this one by its cursor (an API's search, an export), so a relevance
-#   sort's pages are read in one point in time where the index has one (OpenSearch: opensearch.POINT_KEEP_ALIVE); a
-#   lookup that reads one page (resolution's candidates) holds none open. Not part of the query (its fingerprint).
+#   sort's pages are read in one view of the index (OpenSearch: a point in time, opensearch.POINT_KEEP_ALIVE; the
+#   embedded index: the first page's ranking, views.py); a lookup that reads one page (resolution's candidates) holds
+#   none open. Not part of the query (its fingerprint).
 _SearchQueryFields = namedtuple("_SearchQueryFields", "text filters post_filters ranges facets facet_size sort exact "
                                                       "prefix size offset cursor paged")
 
@@ -1006,7 +1008,8 @@ def _cursor_shape():
         model_config = ConfigDict(extra="forbid")
         q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
         a: list[Annotated[Any, AfterValidator(_sort_value)]]
-        # the point in time a relevance sort pages (OpenSearch's PIT id, base64), absent where none was opened
+        # the view a relevance sort pages in (OpenSearch's PIT id, base64; the embedded index's, views.py), absent
+        # where none was opened
         p: StrictStr | None = Field(None, max_length=1000, pattern=r"^[A-Za-z0-9+/=_-]+$")
 
     return Cursor
@@ -1027,7 +1030,7 @@ def decode_cursor(query: SearchQuery) -> list | None:
 
 
 def cursor_point(query: SearchQuery) -> str | None:
-    """The point in time a query's cursor pages (encode_cursor's `point`), None when it names none."""
+    """The view (a point in time) a query's cursor pages in (encode_cursor's `point`), None when it names none."""
     cursor = _read_cursor(query)
     return None if cursor is None else cursor.p
 

@@ -244,6 +244,11 @@ class Columns:
     def id_of(self, row: int) -> str:
         return self.ids[self.by_id.rank[row]]
 
+    def row_of(self, doc_id: str) -> int | None:
+        """The live row of an id, None if no document has it."""
+        i = bisect_left(self.ids, doc_id)
+        return self.live_by_id[i] if i < len(self.ids) and self.ids[i] == doc_id else None
+
     def text(self) -> Text:
         if self._text is None:
             self._text = Text(self.db, self.t, self.size)

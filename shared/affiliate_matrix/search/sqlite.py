@@ -25,8 +25,8 @@ from pathlib import Path
 from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, kept_for_rollback, lease_taken, migration_label, move_records, narrowed,
+    SearchResult, Versioned, begun_word, check_migration, cursor_point, decode_cursor, document_times, encode_cursor,
+    exact_value, expansions, kept_for_rollback, lease_taken, migration_label, move_records, narrowed,
     paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page
@@ -143,6 +143,10 @@ class SqliteSearchIndex(SearchIndex):
         # Which file this is, drawn when it is made: a file made again at the path (a damaged one moved aside and
         # rebuilt) counts its generations from 0 again, past the ETags and facet snapshots kept of the old one.
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_file(incarnation TEXT NOT NULL)")
+        # A relevance sort's ranking kept for its later pages (views.py): n orders them, oldest first.
+        self.db.execute("CREATE TABLE IF NOT EXISTS amx_view(n INTEGER PRIMARY KEY AUTOINCREMENT, "
+                        "view TEXT NOT NULL UNIQUE, name TEXT NOT NULL, tbl TEXT NOT NULL, query TEXT NOT NULL, "
+                        "ids TEXT NOT NULL, scores BLOB NOT NULL, whole INTEGER NOT NULL)")
         self.incarnation = self._incarnation()
         self._vocab: dict[str, tuple] = {}
 
@@ -234,6 +238,7 @@ class SqliteSearchIndex(SearchIndex):
         t = _table(spec.physical(self.prefix))
         for table in ("docs", "kw", "num", "fts"):
             self.db.execute(f'DROP TABLE IF EXISTS "{t}_{table}"')
+        self.db.execute("DELETE FROM amx_view WHERE tbl = ?", (t,))
         self.db.execute("DELETE FROM amx_index WHERE physical = ?", (spec.physical(self.prefix),))
 
     def generation(self, name):
@@ -508,14 +513,43 @@ class SqliteSearchIndex(SearchIndex):
         phrases = searched_phrases(query.text)
         if phrases and "text" not in spec.fields.values():
             raise InvalidInput(f"index {name!r} has no text fields to search")
-        with self._lock:  # one read snapshot: the columns, the matches and the page's documents agree
+        with self._lock:  # one read snapshot: the columns, the matches, the view and the page's documents agree
             self.db.execute("BEGIN")
             try:
-                return self._search(t, spec, query, phrases, after)
+                result, ranking = self._search(name, t, spec, query, phrases, after)
             finally:
                 self.db.execute("COMMIT")
+            if ranking is not None and (view := self._keep_view(name, t, query, *ranking)):
+                last = result.hits[-1]
+                result = result._replace(next_cursor=encode_cursor(query, [last.score, last.id], view))
+        return result
 
-    def _search(self, t, spec, query, phrases, after) -> SearchResult:
+    def _keep_view(self, name: str, t: str, query: SearchQuery, ids: list, scores: list, whole: bool) -> str | None:
+        """Keep a relevance sort's ranking for its later pages (views.py): its id, None where the index is busy
+        with another write past VIEW_WAIT_MS (a migration's copy), whose pages then read the live index."""
+        from affiliate_matrix.search.views import VIEW_WAIT_MS, keep
+
+        self.db.execute(f"PRAGMA busy_timeout = {VIEW_WAIT_MS}")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                view = keep(self.db, name, t, query.fingerprint(), ids, scores, whole)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._roll_back()
+                raise
+        except BackendUnavailable:
+            from affiliate_matrix.observability import get_logger
+
+            get_logger().warning("search.no_point_in_time", index=name, reason="the index is busy with another write")
+            return None
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {self.BUSY_TIMEOUT_S * 1000}")
+        return view
+
+    def _search(self, name, t, spec, query, phrases, after) -> tuple[SearchResult, tuple | None]:
+        """The answer, and the ranking to keep as a view (views.py) when it is a paged relevance sort's first page
+        with a next one: its ids and scores (the first VIEW_DEPTH), whether they are every hit."""
         text_words = [word for phrase in phrases for word in phrase]
         columns = self._columns_of(t)
         match = columns.live  # a set of row ids (columns.py): `&` intersects
@@ -560,8 +594,25 @@ class SqliteSearchIndex(SearchIndex):
             found = self.db.execute(f'SELECT rid FROM "{t}_kw" WHERE field IN ({", ".join("?" * len(fields))}) '
                                     "AND value = ?", (*fields, exact_value(query.text)))
             exact = bits_of([rid for (rid,) in found], columns.size) & match
+        total = match.bit_count()
+        relevance = not query.sort and text_words and query.size
+        need, viewed, view = query.size, [], None  # viewed: the hits (id, score) the cursor's view gives this page
+        if relevance and after is not None and (point := cursor_point(query)):
+            from affiliate_matrix.search.views import page, read
+
+            view = read(self.db, point, name, t, query.fingerprint())
+        if view is not None:  # the hits it ranked that are here and match still, their documents as they are now
+            def matched(doc_id: str) -> bool:
+                row = columns.row_of(doc_id)
+                return row is not None and (match >> row) & 1 == 1
+
+            viewed, more = page(view, after, matched, query.size)
+            if len(viewed) < need and not view.whole:  # past the VIEW_DEPTH hits it kept: the live index's after
+                need, after = need - len(viewed), [view.scores[-1], view.ids[-1]]
+            else:
+                need = 0
         keys, scores = [], None
-        if not query.sort and text_words and query.size:  # ranked by score: every match is scored (a count, none)
+        if relevance and need:  # ranked by score: every match is scored (a count, none)
             scores = scorer.scores(groups, match)
             if started:  # a hit that only begins a word holds none of its terms: scored without it
                 from affiliate_matrix.search.rowsets import rows_of
@@ -577,20 +628,34 @@ class SqliteSearchIndex(SearchIndex):
                 column = columns.keyword(f"{key.field}.raw" if kind == "text" else key.field)
                 keys.append(column.sort_key(agg, descending))
         keys.append(columns.by_id)
-        total = match.bit_count()
-        if not query.size:
+        ranking = None
+        if not need:
             shown = []
         elif isinstance(keys[0], ScoreKey):
-            shown = sorted_page(list(scores), keys, after, query.offset, query.size)
+            if query.paged and after is None and not query.offset and total > need:  # a next page: keep a view
+                from affiliate_matrix.search.views import VIEW_DEPTH
+
+                ranked = sorted_page(list(scores), keys, None, 0, VIEW_DEPTH)
+                ids = list(map(columns.ids.__getitem__, map(columns.by_id.rank.__getitem__, ranked)))  # (id_of's)
+                ranking = ids, list(map(scores.__getitem__, ranked)), len(ranked) == total
+                shown = ranked[:need]
+            else:  # (past a view's hits: none it gave this page again)
+                given = {i for i, _ in viewed}
+                shown = [r for r in sorted_page(list(scores), keys, after, query.offset, need + len(viewed))
+                         if columns.id_of(r) not in given][:need]
         else:
-            shown = walked_page(match, total, columns.size, keys, after, query.offset, query.size)
-        if scorer is not None and scores is None:  # sorted by fields: only the page's hits are scored
+            shown = walked_page(match, total, columns.size, keys, after, query.offset, need)
+        if scorer is not None and scores is None and shown:  # sorted by fields: only the page's hits are scored
             scores = _boosted(scorer.scores_of(groups, shown), exact)
         ids = [columns.id_of(r) for r in shown]
-        docs = self._docs(t, ids)
-        hits = [Hit(i, None if scores is None else scores[r], docs[i]) for i, r in zip(ids, shown)]
+        docs = self._docs(t, [i for i, _ in viewed] + ids)
+        hits = [Hit(i, score, docs[i]) for i, score in viewed]
+        hits += [Hit(i, None if scores is None else scores[r], docs[i]) for i, r in zip(ids, shown)]
         next_cursor = None
-        if shown and len(shown) == query.size and query.offset + query.size < total:
+        if view is not None and not need:  # the page is the view's
+            if len(viewed) == query.size and (more or not view.whole):
+                next_cursor = encode_cursor(query, [viewed[-1][1], viewed[-1][0]], view.id)
+        elif shown and len(shown) == need and query.offset + query.size < total:
             next_cursor = encode_cursor(query, [key.cursor_value(shown[-1]) for key in keys])
         facets = {}
         for field in query.facets:
@@ -602,7 +667,7 @@ class SqliteSearchIndex(SearchIndex):
                         under &= rows
             counts = columns.keyword(field).counts(under, query.facet_size)
             facets[field] = [(v == "true", n) for v, n in counts] if spec.fields[field] == "bool" else counts
-        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor), ranking
 
     def _columns_of(self, t: str):
         """The index's columns in memory, rebuilt when its generation has moved (a write, by any process)."""
