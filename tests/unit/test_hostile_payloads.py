@@ -475,6 +475,21 @@ def test_an_awin_epc_that_is_no_amount_is_dropped_naming_the_field_and_the_progr
     assert (read.extra["epc_90d"], read.extra["epc_currency"]) == ("0.21", "EUR")  # an amount, as amounts are kept
 
 
+@pytest.mark.parametrize("zero", [-0.0, "-0", "-0.000"])
+def test_an_amount_of_minus_zero_is_zero(zero):
+    """A negative zero (a JSON -0.0, or '-0') is no negative amount, so it was taken, and kept as it came: 'USD -0.00
+    per lead', an Awin range of '-0 - 5 EUR', an EPC of '-0'. The one reader of a source's numbers makes it zero."""
+    from affiliate_matrix.sources.awin import programme_listing
+    from affiliate_matrix.sources.offervault import offer_listing
+
+    offer = {"id": "5f1", "title": "Offer", "usdAmount": zero, "payoutType": "lead"}
+    assert offer_listing(offer, {"id": 12, "name": "Network"}).commission_text == "USD 0.00 per lead"
+    listing = programme_listing({"id": 7, "name": "Shop", "currencyCode": "EUR"},
+                                {"kpi": {"epc": zero}, "commissionRange": [{"type": "amount", "min": zero, "max": 5}]},
+                                "https://api.awin.test/x")
+    assert (listing.extra["epc_90d"], listing.commission_text) == ("0", "0 - 5 EUR")
+
+
 def test_an_offervault_payout_of_1e30_fails_that_offer_beside_its_answer_and_the_rest_is_read(rt, offervault):
     page = json.loads((offervault / "search-12-1.json").read_text())
     page["offers"][0]["usdAmount"] = 1e30
