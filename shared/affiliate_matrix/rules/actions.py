@@ -52,10 +52,11 @@ def execute(rt, event: Event) -> None:
         status = "disabled" if disable_refused(rt, data.get("rule_id"), kind, params, str(exc)) else "failed"
     except Exception as exc:  # the outcome is recorded; a redelivery would fail the same way
         outcome, status = f"{type(exc).__name__}: {exc}"[:500], "failed"
-    # a rule that switched itself off is a warning, as the engine's rule.failed that disables one is: an operator
-    # watching warnings sees it
-    (log.warning if status == "disabled" else log.info)("rule.action_done", rule_id=data.get("rule_id"), action=kind,
-                                                        status=status, outcome=outcome)
+    # a rule that switched itself off, or whose action failed, is a warning, as the engine's rule.failed is: an
+    # operator watching warnings sees a rule failing at every firing (the outcome, as the activation keeps it, and
+    # the log's URLs without their credentials)
+    (log.warning if status in ("disabled", "failed") else log.info)(
+        "rule.action_done", rule_id=data.get("rule_id"), action=kind, status=status, outcome=outcome)
     record_outcome(rt, data.get("activation_key"), status, outcome)
 
 
