@@ -138,23 +138,35 @@ def auth_key_warning(problem: str) -> str:
     return f"action.params.auth_key: {problem}; a firing would be refused, disabling the rule"
 
 
-def recorded_key_problem(rt, params: dict) -> str | None:
+def recorded_key_problem(rt, params: dict, records: dict | None = None) -> str | None:
     """Why a notify's auth_key could not be sent to its webhook_url as far as the key's record says (revoked, no
     record, added for another origin), or None: no secret is read (`amx rules list`). Whether the secret holds its
-    field is judged by webhook_auth (`amx rules show`, the dry run, a firing)."""
-    from affiliate_matrix.connections import key_gone
-    from affiliate_matrix.keys import load_record, origin_problem
+    field is judged by webhook_auth (`amx rules show`, the dry run, a firing). `records`: what the keys' records said,
+    by path, kept across a listing's rules, so a key many rules name is read once."""
+    from affiliate_matrix.keys import origin_problem
 
     if "auth_key" not in params:
         return None
     path = str(params["auth_key"])
+    records = {} if records is None else records
+    if path not in records:
+        records[path] = _recorded(rt, path)
+    record, problem = records[path]
+    return problem or origin_problem(record, str(params.get("webhook_url")))
+
+
+def _recorded(rt, path: str) -> tuple[object, str | None]:
+    """The record of the key at `path`, or why it cannot be sent whatever the URL (none, damaged, revoked)."""
+    from affiliate_matrix.connections import revoked_said
+    from affiliate_matrix.keys import load_record
+
     try:
         record, _ = load_record(rt, path)
     except NotFoundError:  # none added yet (a rule written disabled may come first), or written to the store by hand
-        return f"no key is registered at {path!r} ({add_command(path)})"
+        return None, f"no key is registered at {path!r} ({add_command(path)})"
     except DamagedData as exc:
-        return str(exc)
-    return key_gone(rt, path) if record.revoked_at else origin_problem(record, str(params.get("webhook_url")))
+        return None, str(exc)
+    return record, revoked_said(path, record.revoked_at) if record.revoked_at else None
 
 
 def auth_key_problem(rt, rule) -> str | None:
