@@ -573,8 +573,12 @@ def key_gone(rt, path: str) -> str | None:
         revoked = datetime.fromisoformat(record["revoked_at"]) if record and record.get("revoked_at") else None
     except (AmxError, ValueError):  # no record, a damaged one or a path no key can have: the store's words stand
         return None
-    return revoked and (f"the key at {path!r} was revoked at {revoked:%Y-%m-%d %H:%M} UTC; add a new one there "
-                        "(amx keys add)")
+    return revoked and revoked_said(path, revoked)
+
+
+def revoked_said(path: str, revoked) -> str:
+    """A key revoked at `revoked` (a datetime), as key_gone says it: what to do."""
+    return f"the key at {path!r} was revoked at {revoked:%Y-%m-%d %H:%M} UTC; add a new one there (amx keys add)"
 
 
 def credentials_for(rt, connection, source) -> dict[str, str]:

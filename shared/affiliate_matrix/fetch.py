@@ -256,15 +256,17 @@ def _asking(url: str) -> Iterator[None]:
 
 
 def _delays_read(rules: str) -> str:
-    """robots.txt's rules with each Crawl-delay that is no finite number ("inf", "1e400" past a float, "10s") written as
+    """robots.txt's rules with each Crawl-delay that is no finite number ("inf", "1e400" past a float, "10m") written as
     MAX_CRAWL_DELAY. protego drops such a line, and the site that asked us to slow down was crawled at our own pace;
-    read as the longest delay honoured, it applies to the user agents of its group, as protego matches them."""
+    read as the longest delay honoured, it applies to the user agents of its group, as protego matches them. A number
+    of seconds written with its unit ("10s", "10 seconds") is written as that number."""
     if "delay" not in rules.lower():
         return rules
     import math
     import re
 
-    directive = re.compile(r"\s*crawl[- ]delay\s*:?\s*(.*?)\s*", re.I)  # as protego reads a line, its comment cut
+    # as protego reads a line, its comment cut; the unit of seconds apart
+    directive = re.compile(r"\s*crawl[- ]delay\s*:?\s*(.+?)(\s*(?:s|secs?|seconds?))?\s*", re.I)
     lines = rules.splitlines()
     for number, line in enumerate(lines):
         found = directive.fullmatch(line.split("#", 1)[0])
@@ -275,6 +277,8 @@ def _delays_read(rules: str) -> str:
                 finite = False
             if not finite:
                 lines[number] = f"Crawl-delay: {MAX_CRAWL_DELAY:g}"
+            elif found[2]:
+                lines[number] = f"Crawl-delay: {found[1]}"
     return "\n".join(lines)
 
 

@@ -180,7 +180,8 @@ def test_a_webhook_refused_for_good_disables_its_rule_at_once_and_says_why_on_th
     """A webhook Slack answers no_service (revoked) or channel_not_found was recorded as failed and the rule left
     enabled: every firing after posted to it and failed the same way. Only a person can mend it, so the rule is
     disabled at the first such answer, with the reason on the rule (its webhook's secret path never in it), and its
-    rule.action_done logged at warning (it was info: an operator watching warnings never saw the rule switch off)."""
+    rule.action_done logged at warning (it was info: an operator watching warnings never saw the rule switch off). A
+    failed one is a warning too, naming the rule and why: one failing at every firing was logged at info alone."""
     from structlog.testing import capture_logs
 
     webhook, action = fire_at(rt, broker, "/services/T0/B0/s3cr3t", answer)
@@ -192,7 +193,8 @@ def test_a_webhook_refused_for_good_disables_its_rule_at_once_and_says_why_on_th
     [activation] = activations(rt)
     assert activation["outcome"] == outcome and rule.enabled is (outcome == "failed")
     [done] = [line for line in logs if line["event"] == "rule.action_done"]
-    assert (done["status"], done["log_level"]) == (outcome, "warning" if outcome == "disabled" else "info"), done
+    assert (done["status"], done["log_level"], done["rule_id"]) == (outcome, "warning", "gaming-commission-up"), done
+    assert f"HTTP {answer[0]}" in done["outcome"] and "s3cr3t" not in json.dumps(done)
     if outcome == "disabled":
         assert f"HTTP {answer[0]} ({answer[1].decode()})" in rule.disabled_reason
         assert "s3cr3t" not in rule.disabled_reason + activation["detail"]

@@ -954,6 +954,38 @@ def test_get_rules_says_what_a_rule_needs_changed_as_amx_rules_list_and_show_do(
         "schema"] == {"$ref": "#/components/schemas/RuleRead"}
 
 
+@pytest.mark.parametrize("revoked", [False, True])
+def test_a_listing_of_rules_sharing_a_key_reads_its_record_once(env, tmp_path, monkeypatch, revoked):
+    """GET /rules and amx rules list read a notify's key record for each rule naming it (and a revoked one's twice):
+    100 rules sharing one key, 100 reads of one record a listing. Each distinct key is read once a listing, and every
+    rule still named by what its record says."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.keys import revoke
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+    from affiliate_matrix.runtime import Runtime
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_webhook_key(rt, "webhooks/relay")
+    for number in range(100):
+        save_rule(rt.store, Rule.model_validate({**relay_rule(auth_key="webhooks/relay"), "id": f"relay-{number}"}))
+    if revoked:
+        revoke(rt, "webhooks/relay")
+    reads, get = [], LocalObjectStore.get
+    monkeypatch.setattr(LocalObjectStore, "get", lambda store, key: reads.append(key) or get(store, key))
+    items = function_client("triggers").get("/rules", headers=env["read"]).json["items"]
+    assert reads.count("keys/records/webhooks/relay.json") == 1 and len(items) == 100
+    assert all(bool(item["warnings"]) is revoked for item in items)
+    reads.clear()
+    printed = CliRunner().invoke(app, ["rules", "list"]).output
+    assert reads.count("keys/records/webhooks/relay.json") == 1
+    assert printed.count("needs a change") == (100 if revoked else 0), printed
+
+
 def test_amx_keys_add_takes_a_webhook_keys_origins_and_refuses_one_without(env, tmp_path, monkeypatch):
     """amx keys add webhooks/NAME without --for-url is refused before the value is asked for: the key would have gone
     to any host a rule names. With it, the URL's origin alone is kept (its path may be the webhook's secret)."""

@@ -373,7 +373,7 @@ def test_crawl_delay_slows_the_host_down():
         server.close()
 
 
-@pytest.mark.parametrize("delay", [b"inf", b"1e400", b"10s"])
+@pytest.mark.parametrize("delay", [b"inf", b"1e400", b"10 minutes", b"10ms", b"s"])
 def test_a_crawl_delay_that_is_no_finite_number_is_the_longest_honoured(delay):
     """protego drops a Crawl-delay it cannot read as a finite number, and the host that asked us to slow down was
     asked at our own pace (50 requests/s here): read as the longest delay honoured (60 s), as a delay above it is."""
@@ -382,6 +382,19 @@ def test_a_crawl_delay_that_is_no_finite_number_is_the_longest_honoured(delay):
         f = fetcher(**time.options(HostLimits()))
         assert f.get(f"{server.url}/page/1").status == 200
         assert time.sleeps == [pytest.approx(MAX_CRAWL_DELAY * 1.02)]  # the page, a minute after robots.txt
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("delay", [b"10s", b"10 sec", b"10SECS", b"10 Seconds", b"10second", b"1e1 s"])
+def test_a_crawl_delay_in_seconds_with_its_unit_is_that_many_seconds(delay):
+    """'Crawl-delay: 10s' was read as no number, so as the longest delay honoured (60 s): a host asking ten seconds
+    was asked once a minute. A number followed by s, sec, secs, second or seconds is that many seconds."""
+    server, time = FaultServer(robots=b"User-agent: *\nCrawl-delay: " + delay + b"\n"), FakeTime()
+    try:
+        f = fetcher(**time.options(HostLimits()))
+        assert f.get(f"{server.url}/page/1").status == 200
+        assert time.sleeps == [pytest.approx(10 * 1.02)]  # the page, ten seconds after robots.txt
     finally:
         server.close()
 

@@ -285,6 +285,43 @@ def test_a_clickbank_feed_of_empty_sites_is_refused_past_a_bound_not_held_one_di
     assert report.records == 0 and f"more than {MAX_SITES} sites" in failure.reason and failure.raw_key
 
 
+def zip_of_empty_entries(count: int, stated: int) -> bytes:
+    """A zip (zip64, as a writer makes one past 65,535 entries) of `count` entries, each an empty file sharing one
+    local header, its end record stating `stated` entries: built in bytes, as writing it entry by entry takes long."""
+    import io
+    import struct
+    import zipfile
+
+    one = io.BytesIO()
+    with zipfile.ZipFile(one, "w") as archive:
+        archive.writestr("e", b"")
+    data = one.getvalue()
+    local, entry = data[:data.index(b"PK\x01\x02")], data[data.index(b"PK\x01\x02"):data.index(b"PK\x05\x06")]
+    directory = entry * count
+    return (local + directory
+            + struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, stated, stated, len(directory), len(local))
+            + struct.pack("<4sLQL", b"PK\x06\x07", 0, len(local) + len(directory), 1)
+            + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
+
+
+@pytest.mark.parametrize("stated, said", [(400_000, "the archive states 400000 entries, not the feed's one file"),
+                                          (1, "the archive's directory is 18800000 bytes, more than 16 entries")])
+def test_a_clickbank_zip_of_400000_empty_entries_is_refused_before_its_directory_is_read(stated, said):
+    """Python's zipfile reads a zip's whole central directory, an object each entry, before a name can be looked at:
+    400,000 empty entries (19 MB of zip, under the 32 MB cap) cost ~200 MB to list. The feed is one XML file: an
+    archive whose end record states more than a few entries, or a directory larger than they take (zipfile reads it
+    by its size, whatever count is stated), is refused before it is read, naming them."""
+    import zipfile
+
+    from affiliate_matrix.sources.clickbank import read_feed
+
+    body = zip_of_empty_entries(400_000, stated)
+    with pytest.MonkeyPatch.context() as patch:  # never read as an archive
+        patch.setattr(zipfile.ZipFile, "_RealGetContents", lambda archive: pytest.fail("the directory was read"))
+        with pytest.raises(ValueError, match=re.escape(said)):
+            read_feed(body)
+
+
 def test_a_clickbank_vendor_listed_under_200000_categories_keeps_a_bounded_few(rt, tmp_path):
     """A vendor listed again is one record with its categories together; listed under 200,000 categories (6 MB of
     XML), each name would be looked for among all the others (2 * 10**10 comparisons): it keeps the first few."""
@@ -473,6 +510,21 @@ def test_an_awin_epc_that_is_no_amount_is_dropped_naming_the_field_and_the_progr
     assert dropped["field"] == "epc" and f"programme 7: epc is {said}" in dropped["problem"]
     read = programme_listing(programme, {"kpi": {"epc": "0.2100"}}, "https://api.awin.test/x")
     assert (read.extra["epc_90d"], read.extra["epc_currency"]) == ("0.21", "EUR")  # an amount, as amounts are kept
+
+
+@pytest.mark.parametrize("zero", [-0.0, "-0", "-0.000"])
+def test_an_amount_of_minus_zero_is_zero(zero):
+    """A negative zero (a JSON -0.0, or '-0') is no negative amount, so it was taken, and kept as it came: 'USD -0.00
+    per lead', an Awin range of '-0 - 5 EUR', an EPC of '-0'. The one reader of a source's numbers makes it zero."""
+    from affiliate_matrix.sources.awin import programme_listing
+    from affiliate_matrix.sources.offervault import offer_listing
+
+    offer = {"id": "5f1", "title": "Offer", "usdAmount": zero, "payoutType": "lead"}
+    assert offer_listing(offer, {"id": 12, "name": "Network"}).commission_text == "USD 0.00 per lead"
+    listing = programme_listing({"id": 7, "name": "Shop", "currencyCode": "EUR"},
+                                {"kpi": {"epc": zero}, "commissionRange": [{"type": "amount", "min": zero, "max": 5}]},
+                                "https://api.awin.test/x")
+    assert (listing.extra["epc_90d"], listing.commission_text) == ("0", "0 - 5 EUR")
 
 
 def test_an_offervault_payout_of_1e30_fails_that_offer_beside_its_answer_and_the_rest_is_read(rt, offervault):

@@ -1041,10 +1041,12 @@ def test_a_figure_in_scientific_notation_is_no_figure_not_its_exponent(text):
 
 
 @pytest.mark.parametrize("text", ["Commission: 0x50% per sale", "Commission: 0X1f50% per sale", "Cookie: 0x30 days",
-                                  "Commission: 0xff50% per sale", "Cookie: 0x1e days"])
+                                  "Commission: 0xff50% per sale", "Cookie: 0x1e days", "Commission: 0xfff50% per sale",
+                                  "Cookie: 0X1Ab2CDE30 days", "Cookie: 0xdeadbeefcafe30 days",
+                                  "Commission: 0x" + "abcdef" * 5 + "50% per sale"])
 def test_a_hexadecimal_literal_is_no_figure_not_its_digits(text):
     """'0x50%' was a commission of 50%, '0x30 days' a cookie of 30 days: a hex literal's digits read as a figure, as
-    an exponent's were (above)."""
+    an exponent's were (above). So were those after three hex letters or more ('0xfff50%' was 50%)."""
     found = terms.extract(text)
     assert (found.commission, found.cookie_days) == ([], None)
 

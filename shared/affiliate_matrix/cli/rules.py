@@ -78,9 +78,10 @@ def rules_list():
     # the id whole (amx rules test takes it) and the condition wrapped, never cut to "…"
     console.print(fitted(console, "", [("id", 0), ("trigger", 1), ("condition", 0), ("action", 0), ("cool-down", 2),
                                        ("enabled", 0)], rows, whole=("id",)))
+    listing: dict = {}  # each key's record read once for all the rules naming it
     for rule in rules:  # stored before a check that refuses it now: still run, to be changed
         # a notify's key as its record says (no secret read here; amx rules show reads the key too)
-        for warning in needed_changes(rt, rule, read_secret=False):
+        for warning in needed_changes(rt, rule, listing=listing):
             console.print(f"[yellow]rule {rule.id} needs a change:[/] {escape(warning)}", highlight=False)
     print_damaged(console, damaged)  # amx rules delete takes one
 

@@ -32,10 +32,10 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     admit: Callable[[Any, BaseModel, str], None] | None = None
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
-    # a read: (rt, a document, whether it is read alone, not in a listing, which may judge less) -> what it needs
-    # changed though stored, its `warnings` (declared in the read's answer, `read`, described by warnings_said); a
-    # write's answer is the document read alone
-    warnings: Callable[[Any, BaseModel, bool], list[str]] | None = None
+    # a read: (rt, a document, None when it is read alone, else a dict its listing's reads share, which may judge less
+    # and keep there what one read learned for the next) -> what it needs changed though stored, its `warnings`
+    # (declared in the read's answer, `read`, described by warnings_said); a write's answer is the document read alone
+    warnings: Callable[[Any, BaseModel, dict | None], list[str]] | None = None
     warnings_said: str = ""
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
     # or None
@@ -163,7 +163,8 @@ def _set_by_the_server(name: str):
 def listed(rt, collection: Collection, role: str):
     damaged: list[dict] = []
     shown = collection.shown_to(role) or (lambda doc: doc)
-    items = [warned(rt, collection, doc, shown(doc.model_dump(mode="json")), alone=False)
+    shared: dict = {}
+    items = [warned(rt, collection, doc, shown(doc.model_dump(mode="json")), listing=shared)
              for doc, _ in documents(rt, collection, damaged)]
     return listing({"items": items}, damaged)
 
@@ -211,13 +212,13 @@ def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None
     data = doc.model_dump(mode="json")
     data = shown(data) if shown else data
     if collection is not None:
-        data = warned(rt, collection, doc, data, alone=True)
+        data = warned(rt, collection, doc, data, listing=None)
     return data, status, {"ETag": f'"{etag}"', **(headers or {})}
 
 
-def warned(rt, collection: Collection, doc: BaseModel, data: dict, alone: bool) -> dict:
+def warned(rt, collection: Collection, doc: BaseModel, data: dict, listing: dict | None) -> dict:
     """A document as read, with its `warnings` where the collection says them."""
-    return data if collection.warnings is None else {**data, "warnings": collection.warnings(rt, doc, alone)}
+    return data if collection.warnings is None else {**data, "warnings": collection.warnings(rt, doc, listing)}
 
 
 def if_match(request, collection: Collection) -> EntityTags:

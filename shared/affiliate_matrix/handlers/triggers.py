@@ -60,12 +60,12 @@ def forget_state(rt, rule_id: str) -> None:
     forget_state(rt.store, rule_id)
 
 
-def warnings(rt, rule: Rule, alone: bool) -> list[str]:
+def warnings(rt, rule: Rule, listing: dict | None) -> list[str]:
     """What a rule read needs changed, as `amx rules show` says it of one (its key read) and `amx rules list` of each
-    in a listing (its key's record alone: no secret read)."""
+    in a listing (its key's record alone, read once for the listing's rules: no secret read)."""
     from affiliate_matrix.rules.needed import needed_changes
 
-    return needed_changes(rt, rule, read_secret=alone)
+    return needed_changes(rt, rule, listing=listing)
 
 
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read

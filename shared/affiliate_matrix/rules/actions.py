@@ -52,10 +52,11 @@ def execute(rt, event: Event) -> None:
         status = "disabled" if disable_refused(rt, data.get("rule_id"), kind, params, str(exc)) else "failed"
     except Exception as exc:  # the outcome is recorded; a redelivery would fail the same way
         outcome, status = f"{type(exc).__name__}: {exc}"[:500], "failed"
-    # a rule that switched itself off is a warning, as the engine's rule.failed that disables one is: an operator
-    # watching warnings sees it
-    (log.warning if status == "disabled" else log.info)("rule.action_done", rule_id=data.get("rule_id"), action=kind,
-                                                        status=status, outcome=outcome)
+    # a rule that switched itself off, or whose action failed, is a warning, as the engine's rule.failed is: an
+    # operator watching warnings sees a rule failing at every firing (the outcome, as the activation keeps it, and
+    # the log's URLs without their credentials)
+    (log.warning if status in ("disabled", "failed") else log.info)(
+        "rule.action_done", rule_id=data.get("rule_id"), action=kind, status=status, outcome=outcome)
     record_outcome(rt, data.get("activation_key"), status, outcome)
 
 
@@ -137,23 +138,35 @@ def auth_key_warning(problem: str) -> str:
     return f"action.params.auth_key: {problem}; a firing would be refused, disabling the rule"
 
 
-def recorded_key_problem(rt, params: dict) -> str | None:
+def recorded_key_problem(rt, params: dict, records: dict | None = None) -> str | None:
     """Why a notify's auth_key could not be sent to its webhook_url as far as the key's record says (revoked, no
     record, added for another origin), or None: no secret is read (`amx rules list`). Whether the secret holds its
-    field is judged by webhook_auth (`amx rules show`, the dry run, a firing)."""
-    from affiliate_matrix.connections import key_gone
-    from affiliate_matrix.keys import load_record, origin_problem
+    field is judged by webhook_auth (`amx rules show`, the dry run, a firing). `records`: what the keys' records said,
+    by path, kept across a listing's rules, so a key many rules name is read once."""
+    from affiliate_matrix.keys import origin_problem
 
     if "auth_key" not in params:
         return None
     path = str(params["auth_key"])
+    records = {} if records is None else records
+    if path not in records:
+        records[path] = _recorded(rt, path)
+    record, problem = records[path]
+    return problem or origin_problem(record, str(params.get("webhook_url")))
+
+
+def _recorded(rt, path: str) -> tuple[object, str | None]:
+    """The record of the key at `path`, or why it cannot be sent whatever the URL (none, damaged, revoked)."""
+    from affiliate_matrix.connections import revoked_said
+    from affiliate_matrix.keys import load_record
+
     try:
         record, _ = load_record(rt, path)
     except NotFoundError:  # none added yet (a rule written disabled may come first), or written to the store by hand
-        return f"no key is registered at {path!r} ({add_command(path)})"
+        return None, f"no key is registered at {path!r} ({add_command(path)})"
     except DamagedData as exc:
-        return str(exc)
-    return key_gone(rt, path) if record.revoked_at else origin_problem(record, str(params.get("webhook_url")))
+        return None, str(exc)
+    return record, revoked_said(path, record.revoked_at) if record.revoked_at else None
 
 
 def auth_key_problem(rt, rule) -> str | None:

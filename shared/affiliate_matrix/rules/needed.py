@@ -6,12 +6,12 @@ from affiliate_matrix.errors import AmxError, InvalidInput
 from affiliate_matrix.rules.model import rule_warnings
 
 
-def needed_changes(rt, rule, *, read_secret: bool = True) -> list[str]:
+def needed_changes(rt, rule, *, listing: dict | None = None) -> list[str]:
     """What a stored rule needs changed though it still runs (model.rule_warnings), and a notify's key a firing could
-    not send now (auth_key_warning): as `amx rules list` and `GET /rules` say it without `read_secret`, from the key's
-    record alone (revoked, unregistered, added for another origin; no secret is read for a listing), and as `amx rules
-    show`, `GET /rules/{id}` and a dry run say it with it, the key read as a firing reads it (a secret gone or without
-    its field too). One place, so each says the same."""
+    not send now (auth_key_warning): as `amx rules list` and `GET /rules` say it, in a `listing` (what its rules' reads
+    share: each key's record read once), from the key's record alone (revoked, unregistered, added for another origin;
+    no secret is read for a listing), and as `amx rules show`, `GET /rules/{id}` and a dry run say it without one, the
+    key read as a firing reads it (a secret gone or without its field too). One place, so each says the same."""
     found = rule_warnings(rule)
     if "auth_key" not in rule.action.params:
         return found
@@ -19,8 +19,8 @@ def needed_changes(rt, rule, *, read_secret: bool = True) -> list[str]:
     # triggers function's first request) imports neither
     from affiliate_matrix.rules.actions import auth_key_warning, recorded_key_problem, webhook_auth
 
-    if not read_secret:
-        problem = recorded_key_problem(rt, rule.action.params)
+    if listing is not None:
+        problem = recorded_key_problem(rt, rule.action.params, listing.setdefault("key records", {}))
         return found + ([auth_key_warning(problem)] if problem else [])
     try:
         webhook_auth(rt, rule.action.params)

@@ -95,8 +95,10 @@ def children(node, tag: str) -> list:
 
 
 def plain(amount: Decimal) -> Decimal:
-    """An amount without trailing zeros (130.00 → 130, 12.50 → 12.5, never 1.3E+2): equal terms from
-    two sources then compare equal."""
+    """An amount without trailing zeros (130.00 → 130, 12.50 → 12.5, never 1.3E+2) or a sign on zero (-0 → 0): equal
+    terms from two sources then compare equal, and show alike."""
+    if amount == 0:
+        return Decimal(0)
     return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
 
 

@@ -52,7 +52,7 @@ _ONE = r"(?:an?|ein(?:e[nm]?)?|un[ae]?|um[a]?|een)"  # English "one" arrives as 
 # said as a letter ("for a H.O.P.E. product" is no hour), nor English "a" a German day ("we place a tag").
 DURATION = Pattern(
     # (?<!\d): a figure is looked for only where its digits start (see text.NUMBER)
-    rf"(?:(?P<n>(?<!\d){NOT_AN_EXPONENT}{NOT_HEX}\d+(?:[.,]\d+)?{NO_EXPONENT})\)?[\s-]*|"
+    rf"(?:(?P<n>(?=\d)(?<!\d){NOT_AN_EXPONENT}{NOT_HEX}\d+(?:[.,]\d+)?{NO_EXPONENT})\)?[\s-]*|"
     rf"(?P<one>\b{_ONE})[\s-]+(?![hd]\b|(?<=\ba[\s-])tage?\b|"
     rf"(?<=\ban[\s-])tage?\b))(?:-\s*)?"
     rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"

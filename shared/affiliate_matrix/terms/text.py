@@ -206,13 +206,15 @@ def normalise(text: str) -> str:
 # (".5%") starts at its point, unless the point ends a word ("sale.10%" is 10%). A figure in scientific notation
 # ("1e999", "5e3") is none: its exponent was read as the figure ("1e999 days" a cookie of 999 days); the two
 # guards, before and after a figure, are every figure pattern's (durations.DURATION's too). Nor are a hexadecimal
-# literal's digits ("0x50%" was a commission of 50%, "0x1e" 1): NOT_HEX, before a figure, stops one after "0x" or
-# after one or two of the letters a-f that follow a digit or the x (a lookbehind has a fixed width: "0x1ab50" or
-# "0xfff50" still passes; no terms text writes one).
+# literal's digits ("0x50%" was a commission of 50%, "0x1e" 1, "0xfff50%" 50%): NOT_HEX, before a figure, stops one
+# after "0x" or after letters a-f that follow a digit or the x. A lookbehind has a fixed width: one per count of
+# letters up to 7, and after 8 or more in a row (no word of terms text) whatever precedes them; most figures follow
+# no such letter and are let through by the first test. The guards are tried only where a digit or point is next.
 NOT_AN_EXPONENT = r"(?<!\d[eE])(?<!\d[eE][+-])"
 NO_EXPONENT = r"(?![eE][+-]?\d)"
-NOT_HEX = r"(?<!\b0[xX])(?<![\dxX][a-fA-F])(?<![\dxX][a-fA-F]{2})"
-NUMBER = (rf"(?:(?<!\d){NOT_AN_EXPONENT}{NOT_HEX}"
+NOT_HEX = (r"(?<!\b0[xX])(?:(?<![a-fA-F])|"
+           + "".join(rf"(?<![\dxX][a-fA-F]{{{letters}}})" for letters in range(1, 8)) + r"(?<![a-fA-F]{8}))")
+NUMBER = (rf"(?:(?=[\d.])(?<!\d){NOT_AN_EXPONENT}{NOT_HEX}"
           r"(?:\d{1,3}(?:[.,\u00a0\u202f '’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?|(?<![\w.,])\.\d+)"
           rf"{NO_EXPONENT})")
 

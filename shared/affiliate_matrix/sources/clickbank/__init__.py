@@ -18,6 +18,12 @@ FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
 # would hold even today's XML stored uncompressed; 64 MB of XML is ~2.7x it. Past either, the feed is refused.
 MAX_FEED_BYTES = 32 * 1024 * 1024  # the download, after any Content-Encoding
 MAX_XML_BYTES = 64 * 1024 * 1024  # the unzipped feed; a bigger one is refused, never inflated further
+# The archive holds the feed's one XML file: zipfile reads its whole central directory, an object each entry, before a
+# name can be looked at (400,000 empty entries, 19 MB of zip, cost ~200 MB). Past a few entries, or the directory they
+# take (its own entry is under 100 bytes; zipfile reads the directory by its size, whatever count is stated), it is
+# refused before it is read.
+MAX_ENTRIES = 16
+MAX_DIRECTORY_BYTES = 64 * 1024
 # Sites read from one feed: a real site is ~600 bytes of XML (a title, a description, a dozen figures), so the 64 MB
 # cap holds ~100,000 of them; '<Site/>' is 7 bytes, and 9 million of those (a 92 KB zip) were held as 3.2 GB of dicts.
 MAX_SITES = 250_000
@@ -70,7 +76,9 @@ def read_feed(body: bytes) -> list[dict]:
     parsed in chunks, never held whole: a site is read, kept as a dict and cleared, so memory follows the
     sites, not the file. Raises ValueError for a body that is not the zipped feed."""
     try:
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        archive_bytes = io.BytesIO(body)
+        _bounded_directory(archive_bytes)
+        with zipfile.ZipFile(archive_bytes) as archive:
             names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
             if len(names) != 1:
                 raise ValueError(f"the archive holds {len(names)} .xml files, not the one feed")
@@ -84,6 +92,21 @@ def read_feed(body: bytes) -> list[dict]:
                     raise
     except _ARCHIVE_FAULTS as exc:
         raise ValueError(f"the response is not the zipped XML feed ({type(exc).__name__}: {exc})") from None
+
+
+def _bounded_directory(archive_bytes) -> None:
+    """_NotTheFeed when the archive's end record states more entries, or a larger central directory, than the feed's
+    one file could have. The record as ZipFile reads it (its zip64 record too): zipfile's own reader, private, of the
+    Python the project pins (3.11)."""
+    end = zipfile._EndRecData(archive_bytes)
+    if end is None:  # no zip: ZipFile says so
+        return
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if entries > MAX_ENTRIES:
+        raise _NotTheFeed(f"the archive states {entries} entries, not the feed's one file (at most {MAX_ENTRIES})")
+    if size > MAX_DIRECTORY_BYTES:
+        raise _NotTheFeed(f"the archive's directory is {size} bytes, more than {MAX_ENTRIES} entries take (at most "
+                          f"{MAX_DIRECTORY_BYTES})")
 
 
 # Category names kept for one vendor listed again and again (a real one has two categories, each under a parent):
