@@ -159,6 +159,9 @@ def test_a_request_id_ending_in_a_newline_is_replaced_not_echoed_into_a_header(d
     ("/changes?program_id=nope", "program_id must be a program's id, p_ and 16 hex digits as amx search and the API "
                                  "list them, not 'nope'"),
     ("/programs/p_123", "program_id must be a program's id, p_ and 16 hex digits"),
+    # nor a merchant key as its pattern's ("String should match pattern '^[^\\W_](?:[^\\W_]|[.-])*$'")
+    ("/merchants/Blue%20Host", "the merchant key 'blue host' is no merchant's: a key is a merchant's domain "
+                               "(bluehost.com), or its name's words joined by '-'"),
 ])
 def test_every_programs_route_refuses_a_value_it_cannot_match(data_dir, auth, path, fragment):
     response = client("programs").get(path, headers=auth)

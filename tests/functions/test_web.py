@@ -513,7 +513,9 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     page = app.get("/merchants/hosting.com").text
     assert page.count("★ best") >= 2 and "⚠ disputed" in page
     assert ">test (c)<" in page and ">otherdir (c)<" in page  # a row per source's connection, named
-    assert app.get("/merchants/Bad%20Key").status_code == 400
+    bad = app.get("/merchants/Bad%20Key")  # in the API's words, which say what a key is
+    assert bad.status_code == 400 and "the merchant key &#39;bad key&#39; is no merchant&#39;s: a key is a merchant&#39;s " \
+                                      "domain" in bad.text, bad.text
 
 
 def test_merchant_page_of_a_key_holding_a_control_character_is_refused_naming_it(app, rt):

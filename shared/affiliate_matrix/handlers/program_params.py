@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator, create_model
 
 from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
                                    STATUSES, typed_country, typed_currency)
@@ -227,6 +227,18 @@ def folded_key(key):
     return unwritten(folded_name(without_controls(key, "the merchant key"))) if isinstance(key, str) else key
 
 
+def _merchant_key_words(key, pattern_checked):
+    """A folded key the pattern refuses ('blue host', '-x'), said in words, not as the pattern: the pattern itself is
+    checked by pydantic's engine (its \\w takes a name's marks, Python's re does not), so its refusal is reworded."""
+    try:
+        return pattern_checked(key)
+    except ValidationError as exc:
+        if exc.errors(include_url=False)[0]["type"] != "string_pattern_mismatch":
+            raise
+        raise refuse(f"the merchant key {key[:80]!r} is no merchant's: a key is a merchant's domain (bluehost.com), or "
+                     "its name's words joined by '-' (acme-shop), as GET /merchants lists them") from None
+
+
 class MerchantKey(Shape):
-    merchant_key: Annotated[str, BeforeValidator(folded_key)] = Field(pattern=_MERCHANT_KEY,
-                                                                      max_length=MERCHANT_KEY_MAX)
+    merchant_key: Annotated[Annotated[str, Field(pattern=_MERCHANT_KEY, max_length=MERCHANT_KEY_MAX)],
+                            WrapValidator(_merchant_key_words), BeforeValidator(folded_key)]
