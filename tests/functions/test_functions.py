@@ -896,3 +896,20 @@ def test_a_scrape_run_again_for_one_event_announces_its_failure_once(data_dir, m
     announced = [e for e in rt.bus.published if e.type == SYNC_FAILED]
     assert len(announced) == 3 and announced[0].id == announced[1].id != announced[2].id
     assert announced[0].data["errors"] == ["fetch https://ap.example/: HTTP 503"]
+
+
+def test_the_programs_document_describes_every_filter_and_names_each_facet_with_its_filter(data_dir, auth):
+    """A client generated from /openapi.json had network and source with no word between them (network=
+    affiliateprograms found nothing, silently: it is a source), nor what kind, category, the minimums or the change
+    feed's program_id, field and change take; and the facets as a bare map, whose keys (commission_flat_currencies)
+    are not the parameters that filter by them (flat_currency)."""
+    app = client("programs")
+    document = app.get("/openapi.json").get_json()
+    undescribed = [(path, p["name"]) for path in ("/programs", "/programs/export", "/changes")
+                   for p in document["paths"][path]["get"]["parameters"]
+                   if not p.get("description") and p["name"] not in ("limit", "format")]
+    assert undescribed == []
+    facets = document["components"]["schemas"]["ProgramPage"]["properties"]["facets"]["description"]
+    answered = app.get("/programs", headers=auth).get_json()["facets"]
+    assert answered and all(f"{name} (" in facets for name in answered), facets
+    assert "commission_flat_currencies (flat_currency=)" in facets and "networks (network=)" in facets

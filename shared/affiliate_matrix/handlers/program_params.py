@@ -57,6 +57,18 @@ SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it n
             "the request is refused with a 400, since there are no exchange rates to compare amounts in different "
             "currencies."),
         "epc_currency": "The currency of the program's earnings per click (epc_7d, or epc_90d with epc_window=90d).",
+        # each filter is repeatable, its values alternatives; the facet named is what it filters and counts
+        "category": "A category of the program (the categories facet's values).",
+        "network": ("A network the program runs on (its networks, the networks facet's values: awin, cj, impact), "
+                    "read as the index names networks: CJ, cj.com and Commission Junction are cj. Not the directory "
+                    "that listed it: that is source."),
+        "source": ("A directory or network that listed the program (its sources: affiliateprograms, cj), read "
+                   "lower-case."),
+        "kind": "program, or offer (a network's CPA offer, as OfferVault lists them).",
+        "commission_type": "A commission the program pays: percent, or flat amounts (the commission_types facet).",
+        "payout_method": "A way the program pays its affiliates (the payout_methods facet's values).",
+        "min_commission_percent": "The lowest commission rate, in percent (30 for 30%), of the program's best rate.",
+        "min_cookie_days": "The shortest cookie, in days; a lifetime cookie meets any minimum.",
         "min_epc": ("The program's earnings per click (over 7 days, or 3 months with epc_window=90d), in a currency "
                     "asked for by epc_currency (epc_currency=USD&min_epc=1.5: at least $1.50 a click, never ¥150). "
                     "Needs epc_currency: without it the request is refused with a 400, since there are no exchange "
@@ -198,9 +210,12 @@ class ChangesParams(Shape):
         "reader polling since the newest recorded_at it read), a day from its midnight UTC. At least once: "
         "deduplicate by id."))
     # a program id or a field no delta can name is a mistake (a typo found nothing and looked like no change): a 400
-    program_id: ProgramIds | None = None
-    field: list[Literal[TRACKED]] | None = None
-    change: list[Literal["created", "updated", "removed"]] | None = None
+    program_id: ProgramIds | None = Field(None, description=(
+        f"Only these programs' changes (at most {MAX_PROGRAM_IDS}), with those recorded under an id that moved into "
+        "one of them since."))
+    field: list[Literal[TRACKED]] | None = Field(None, description="Only changes to one of these fields.")
+    change: list[Literal["created", "updated", "removed"]] | None = Field(None, description=(
+        "Only these kinds of change."))
     limit: PageSize = 20
     cursor: Cursor = None
 
