@@ -256,6 +256,14 @@ def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     page.screenshot(path=shots / "programs-phone.png", full_page=True)
     page.get_by_text("Filters", exact=True).click()  # folded on a phone, one tap away
     assert page.get_by_label("Minimum cookie (days)").is_visible()
+    # a cell of several elements (a change's fields, a field's claims, a merchant row's tags) keeps each in the value's
+    # column: the second and later went to the label's, under "Fields", where they overlapped it and read as labels
+    page.goto(f"{base}/changes?change=created")
+    label = page.locator("table.changes tbody td[data-label=Fields]").first
+    fields = label.locator(":scope > div")
+    assert fields.count() > 1
+    lefts = {round(fields.nth(i).bounding_box()["x"]) for i in range(fields.count())}
+    assert len(lefts) == 1 and lefts.pop() > label.bounding_box()["x"] + 100, lefts
     context.close()
 
 
