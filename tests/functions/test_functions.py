@@ -223,6 +223,13 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
         answer = app.get(f"/changes?since={since}", headers=auth)
         assert answer.status_code == 400, since
         assert answer.get_json()["error"]["message"] == SINCE_FORMS + f"not {since!r}"
+    # a time copied from an answer (a program's last_changed_at ends +00:00) into a URL as it is: its + arrived as a
+    # space, and the 400 showed a space the caller never typed, saying nothing of why
+    answer = app.get("/changes?since=2026-11-18T00:00:00+00:00", headers=auth)
+    assert answer.get_json()["error"]["message"] == SINCE_FORMS + (
+        "not '2026-11-18T00:00:00 00:00': a + in a query string is read as a space, so send the zone's + as %2B "
+        "(+00:00 as %2B00:00), or the time in UTC with Z")
+    assert app.get("/changes?since=2026-11-18T00:00:00%2B00:00", headers=auth).status_code == 200
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer amx_0123456789ab_" + "x" * 43])

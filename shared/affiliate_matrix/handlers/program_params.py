@@ -180,8 +180,12 @@ def _day_or_time(value, info):
     except ValueError:
         zoned = False
     if not zoned:
+        # a zone's + sent unescaped in a URL arrives as a space (the API's own times end +00:00, copied as they are)
+        plus = re.search(r"[0-9] [0-9]{2}:?[0-9]{2}$", value)
         raise refuse(f"{info.field_name} must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with "
-                     f"its zone (2026-12-01T12:00:00Z), not {value[:40]!r}")
+                     f"its zone (2026-12-01T12:00:00Z), not {value[:40]!r}" + (
+                         ": a + in a query string is read as a space, so send the zone's + as %2B (+00:00 as "
+                         "%2B00:00), or the time in UTC with Z" if plus else ""))
     return text
 
 
