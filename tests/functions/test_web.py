@@ -823,6 +823,19 @@ def test_graph_links_merchants_and_networks(app, rt):
     assert 'href="/merchants/shop1.com"' in app.get("/graph?q=shop").text
 
 
+def test_the_graph_of_a_filtered_result_is_not_titled_the_index(app, rt):
+    """The programs page's "Graph of this result" of a filtered search drew that result under "Graph of the first
+    programs of the index", as if unfiltered; the open statuses its link always names filter nothing."""
+    sign_in(app, rt)
+    link = re.search(r'<a href="(/graph\?[^"]*)">Graph of this result</a>', app.get("/programs?network=impact").text)
+    heading = re.search(r"<h1>([^<]*)</h1>", app.get(html.unescape(link.group(1))).text).group(1)
+    assert heading == "Graph of the first programs of this search", heading
+    assert "<h1>Graph of the first programs of the index</h1>" in app.get(
+        "/graph?status=active&status=discovered").text
+    assert "<h1>Graph of search “shop” and its filters</h1>" in app.get("/graph?q=shop&min_cookie_days=1").text
+    assert "<h1>Graph of search “shop”</h1>" in app.get("/graph?q=shop").text
+
+
 def test_the_graph_counts_one_merchant_in_the_singular(app, rt):
     """A merchant's graph, one merchant by its nature, said "1 merchants"."""
     sign_in(app, rt)

@@ -120,8 +120,15 @@ def graph_page(rt, args: MultiDict) -> dict:
         return {"args": args, "graph": layout(edges, graph_link), "subject": f"merchant {args['merchant']}"}
     query = MultiDict(args)
     query.setdefault("limit", "50")
-    return {"args": args, "graph": layout(search_edges(api.search(rt, query)["items"]), graph_link),
-            "subject": f"search “{args.get('q', '')}”" if args.get("q") else "the first programs of the index"}
+    # the programs page's "Graph of this result" names its filters: a graph of them is not the index's (the open
+    # statuses are what a search naming none lists, and that link names them)
+    filtered = any(name in api.MINIMUMS or (name in api.FILTERS and not (
+        name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES))) for name in args)
+    if args.get("q"):
+        subject = f"search “{args['q']}”" + (" and its filters" if filtered else "")
+    else:
+        subject = "the first programs of this search" if filtered else "the first programs of the index"
+    return {"args": args, "graph": layout(search_edges(api.search(rt, query)["items"]), graph_link), "subject": subject}
 
 
 def graph_link(kind: str, name: str) -> str | None:
