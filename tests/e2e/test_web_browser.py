@@ -244,6 +244,22 @@ def test_a_long_scraped_name_wraps_instead_of_widening_the_page(browser, tmp_pat
         server.stop()
 
 
+def test_a_window_between_a_phone_and_a_desktop_never_scrolls_the_page_sideways(browser, served):
+    """From 761 pixels (past the phone's cards) to about 1,100 the programs list (1,100 wide), a merchant's (1,180),
+    the Changes page and a program's page were wider than the window: the whole page, header and filters with it,
+    scrolled sideways. A table wider than its window now scrolls in its own box."""
+    base, token = served
+    context = browser.new_context(viewport={"width": 800, "height": 900})
+    page = context.new_page()
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs?q=nordvpn")
+    program = page.locator("table.programs tbody td:first-child a", has_text="NordVPN").get_attribute("href")
+    for path in ("/programs", "/merchants/nordvpn.com", "/changes", program):
+        page.goto(base + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800, path
+    context.close()
+
+
 def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     base, token = served
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
