@@ -264,6 +264,9 @@ def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     base, token = served
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
+    page.goto(f"{base}/signin")  # the token's field within the page's margin (1rem), as its left edge is: it ran past
+    field = page.get_by_label("API token").bounding_box()
+    assert field["x"] == 16 and field["x"] + field["width"] <= 390 - 16, field
     sign_in(page, base, token)
     row = page.locator("table.programs tbody tr").first
     assert row.bounding_box()["width"] <= 390  # no sideways scrolling for a row
