@@ -97,7 +97,8 @@ def authorize(rt, header: str | None, needed: str = "read", now: datetime | None
     token_id, secret = match.groups()
     record = _live_record(rt, token_id, secret, now or datetime.now(UTC))
     if needed == "admin" and record["role"] != "admin":
-        raise AccessDenied("this needs an admin token")
+        raise AccessDenied("this needs an admin token, and this one is a read token: `amx tokens create --role admin` "
+                           "mints one")
     return record["role"]
 
 
