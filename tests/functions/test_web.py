@@ -836,6 +836,16 @@ def test_the_graph_of_a_filtered_result_is_not_titled_the_index(app, rt):
     assert "<h1>Graph of search “shop”</h1>" in app.get("/graph?q=shop").text
 
 
+def test_the_graph_names_a_merchant_as_the_other_pages_do_not_by_its_key(app, rt):
+    """Each merchant of the graph was labelled by its key (a domain, or a name's words run together:
+    seopressoranktrackersoftware), where the programs and merchants lists name it; its link is still by its key."""
+    sign_in(app, rt)
+    for page in (app.get("/graph?q=hosting").text, app.get("/graph?merchant=hosting.com").text):
+        merchant = re.search(r'<a href="/merchants/hosting.com">\s*<g class="node merchant">.*?<text[^>]*>([^<]*)</text>',
+                             page, re.S)
+        assert merchant and merchant.group(1) == "Hosting Co", merchant and merchant.group(1)
+
+
 def test_the_graph_counts_one_merchant_in_the_singular(app, rt):
     """A merchant's graph, one merchant by its nature, said "1 merchants"."""
     sign_in(app, rt)

@@ -116,8 +116,9 @@ def graph_page(rt, args: MultiDict) -> dict:
     if once(args, "merchant") is not None:
         if others := sorted(set(args) - {"merchant"}):
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
-        edges = merchant_edges(merchant_page(rt, args["merchant"])["view"])
-        return {"args": args, "graph": layout(edges, graph_link), "subject": f"merchant {args['merchant']}"}
+        view = merchant_page(rt, args["merchant"])["view"]
+        return {"args": args, "graph": layout(merchant_edges(view), graph_link, {view["merchant_key"]: view["merchant"]}),
+                "subject": f"merchant {args['merchant']}"}
     query = MultiDict(args)
     query.setdefault("limit", "50")
     # the programs page's "Graph of this result" names its filters: a graph of them is not the index's (the open
@@ -128,7 +129,9 @@ def graph_page(rt, args: MultiDict) -> dict:
         subject = f"search “{args['q']}”" + (" and its filters" if filtered else "")
     else:
         subject = "the first programs of this search" if filtered else "the first programs of the index"
-    return {"args": args, "graph": layout(search_edges(api.search(rt, query)["items"]), graph_link), "subject": subject}
+    items = api.search(rt, query)["items"]
+    names = {item["merchant_key"]: item["merchant"] for item in items}
+    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject}
 
 
 def graph_link(kind: str, name: str) -> str | None:
