@@ -89,7 +89,8 @@ def authorize(rt, header: str | None, needed: str = "read", now: datetime | None
     """The caller's role from an `Authorization: Bearer …` header; Unauthorized or AccessDenied otherwise."""
     _, record = _bearer_record(rt, header, now or datetime.now(UTC))
     if needed == "admin" and record["role"] != "admin":
-        raise AccessDenied("this needs an admin token")
+        raise AccessDenied("this needs an admin token, and this one is a read token: `amx tokens create --role admin` "
+                           "mints one")
     return record["role"]
 
 

@@ -33,7 +33,8 @@ def _connection_id(value):
     return value
 
 
-ConnectionId = Annotated[str, BeforeValidator(_connection_id), Field(pattern=CONNECTION_ID)]
+# the pattern before the validator, so the OpenAPI document shows it (after one, pydantic's schema left it out)
+ConnectionId = Annotated[str, Field(pattern=CONNECTION_ID), BeforeValidator(_connection_id)]
 # A connection's requests a second: at least one every 100 s, so that a run of the function's 15 minutes still makes a
 # few (any rate above 0 was taken, and 5e-324 spaced requests by infinite seconds: the connection fetched nothing, ever)
 RATE_MIN, RATE_MAX = 0.01, 50

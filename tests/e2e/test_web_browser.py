@@ -244,10 +244,29 @@ def test_a_long_scraped_name_wraps_instead_of_widening_the_page(browser, tmp_pat
         server.stop()
 
 
+def test_a_window_between_a_phone_and_a_desktop_never_scrolls_the_page_sideways(browser, served):
+    """From 761 pixels (past the phone's cards) to about 1,100 the programs list (1,100 wide), a merchant's (1,180),
+    the Changes page and a program's page were wider than the window: the whole page, header and filters with it,
+    scrolled sideways. A table wider than its window now scrolls in its own box."""
+    base, token = served
+    context = browser.new_context(viewport={"width": 800, "height": 900})
+    page = context.new_page()
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs?q=nordvpn")
+    program = page.locator("table.programs tbody td:first-child a", has_text="NordVPN").get_attribute("href")
+    for path in ("/programs", "/merchants/nordvpn.com", "/changes", program):
+        page.goto(base + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800, path
+    context.close()
+
+
 def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     base, token = served
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
+    page.goto(f"{base}/signin")  # the token's field within the page's margin (1rem), as its left edge is: it ran past
+    field = page.get_by_label("API token").bounding_box()
+    assert field["x"] == 16 and field["x"] + field["width"] <= 390 - 16, field
     sign_in(page, base, token)
     row = page.locator("table.programs tbody tr").first
     assert row.bounding_box()["width"] <= 390  # no sideways scrolling for a row
@@ -256,6 +275,14 @@ def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     page.screenshot(path=shots / "programs-phone.png", full_page=True)
     page.get_by_text("Filters", exact=True).click()  # folded on a phone, one tap away
     assert page.get_by_label("Minimum cookie (days)").is_visible()
+    # a cell of several elements (a change's fields, a field's claims, a merchant row's tags) keeps each in the value's
+    # column: the second and later went to the label's, under "Fields", where they overlapped it and read as labels
+    page.goto(f"{base}/changes?change=created")
+    label = page.locator("table.changes tbody td[data-label=Fields]").first
+    fields = label.locator(":scope > div")
+    assert fields.count() > 1
+    lefts = {round(fields.nth(i).bounding_box()["x"]) for i in range(fields.count())}
+    assert len(lefts) == 1 and lefts.pop() > label.bounding_box()["x"] + 100, lefts
     context.close()
 
 

@@ -18,7 +18,9 @@ RULE = {"id": "gaming-up", "trigger": {"event": "program.delta"}, "condition": '
 
 def test_concurrent_rule_updates_with_a_stale_etag_get_412(env):
     client = app("triggers")
-    assert client.post("/rules", json=RULE, headers=env["read"]).status_code == 403
+    refused = client.post("/rules", json=RULE, headers=env["read"])  # it said what, never how to get one
+    assert refused.status_code == 403 and refused.json["error"]["message"] == (
+        "this needs an admin token, and this one is a read token: `amx tokens create --role admin` mints one")
     created = client.post("/rules", json=RULE, headers=env["admin"])
     assert created.status_code == 201 and created.headers["Location"] == "/rules/gaming-up"
     etag = client.get("/rules/gaming-up", headers=env["read"]).headers["ETag"]
@@ -250,3 +252,29 @@ def test_every_collections_listing_fits_its_documented_model(env, tmp_path):
             listed = client.get(path, headers=headers)
             assert listed.status_code == 200 and len(listed.json["items"]) == 1 and len(listed.json["errors"]) == 1
             documented.validate_python(listed.json)
+
+
+def test_an_id_in_a_path_that_is_none_is_refused_in_words_and_its_pattern_documented(env):
+    """GET /connections/Bad_Id, /rules/Bad_Id and /syncs/x answered "connection_id: String should match pattern
+    '^(?:[a-z0-9][a-z0-9-]{0,62})$'", a regular expression to decode, where the same id in a body was refused in words;
+    and the document showed no body id's pattern (it stood after the words' validator, where pydantic's schema drops
+    it)."""
+    asked = [("connections", "GET", "/connections/Bad_Id", "connection_id: 'Bad_Id' is not a connection id: lower-case "
+                                                             "letters, digits and '-'"),
+             ("connections", "DELETE", "/connections/Bad_Id", "connection_id: 'Bad_Id' is not a connection id"),
+             ("connections", "POST", "/connections/Bad_Id/test", "connection_id: 'Bad_Id' is not a connection id"),
+             ("connections", "GET", "/syncs/Bad_Id", "sync_id must be a sync's id, s_ and 32 hex digits"),
+             ("triggers", "GET", "/rules/Bad_Id", "rule_id: 'Bad_Id' is not a rule id: lower-case letters"),
+             ("triggers", "POST", "/rules/Bad_Id/test/programs/p_0123456789abcdef", "rule_id: 'Bad_Id' is not a "
+                                                                                   "rule id"),
+             ("budget", "GET", "/campaigns/-x", "campaign_id: '-x' is not a campaign id (letters, digits")]
+    for function, method, path, said in asked:
+        answer = app(function).open(path, method=method, headers={**env["admin"], "If-Match": "*"})
+        message = answer.json["error"]["message"]
+        assert answer.status_code == 400 and message.startswith(said) and "pattern" not in message, (path, message)
+    for function, path, schema in (("connections", "/connections/{connection_id}", "ConnectionInput"),
+                                   ("triggers", "/rules/{rule_id}", "RuleInput"),
+                                   ("budget", "/campaigns/{campaign_id}", "CampaignInput")):
+        document = app(function).get("/openapi.json").json
+        address = document["paths"][path]["get"]["parameters"][0]["schema"]
+        assert address["pattern"] == document["components"]["schemas"][schema]["properties"]["id"]["pattern"], path

@@ -159,6 +159,9 @@ def test_a_request_id_ending_in_a_newline_is_replaced_not_echoed_into_a_header(d
     ("/changes?program_id=nope", "program_id must be a program's id, p_ and 16 hex digits as amx search and the API "
                                  "list them, not 'nope'"),
     ("/programs/p_123", "program_id must be a program's id, p_ and 16 hex digits"),
+    # nor a merchant key as its pattern's ("String should match pattern '^[^\\W_](?:[^\\W_]|[.-])*$'")
+    ("/merchants/Blue%20Host", "the merchant key 'blue host' is no merchant's: a key is a merchant's domain "
+                               "(bluehost.com), or its name's words joined by '-'"),
 ])
 def test_every_programs_route_refuses_a_value_it_cannot_match(data_dir, auth, path, fragment):
     response = client("programs").get(path, headers=auth)
@@ -220,6 +223,13 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
         answer = app.get(f"/changes?since={since}", headers=auth)
         assert answer.status_code == 400, since
         assert answer.get_json()["error"]["message"] == SINCE_FORMS + f"not {since!r}"
+    # a time copied from an answer (a program's last_changed_at ends +00:00) into a URL as it is: its + arrived as a
+    # space, and the 400 showed a space the caller never typed, saying nothing of why
+    answer = app.get("/changes?since=2026-11-18T00:00:00+00:00", headers=auth)
+    assert answer.get_json()["error"]["message"] == SINCE_FORMS + (
+        "not '2026-11-18T00:00:00 00:00': a + in a query string is read as a space, so send the zone's + as %2B "
+        "(+00:00 as %2B00:00), or the time in UTC with Z")
+    assert app.get("/changes?since=2026-11-18T00:00:00%2B00:00", headers=auth).status_code == 200
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer amx_0123456789ab_" + "x" * 43])
@@ -893,3 +903,20 @@ def test_a_scrape_run_again_for_one_event_announces_its_failure_once(data_dir, m
     announced = [e for e in rt.bus.published if e.type == SYNC_FAILED]
     assert len(announced) == 3 and announced[0].id == announced[1].id != announced[2].id
     assert announced[0].data["errors"] == ["fetch https://ap.example/: HTTP 503"]
+
+
+def test_the_programs_document_describes_every_filter_and_names_each_facet_with_its_filter(data_dir, auth):
+    """A client generated from /openapi.json had network and source with no word between them (network=
+    affiliateprograms found nothing, silently: it is a source), nor what kind, category, the minimums or the change
+    feed's program_id, field and change take; and the facets as a bare map, whose keys (commission_flat_currencies)
+    are not the parameters that filter by them (flat_currency)."""
+    app = client("programs")
+    document = app.get("/openapi.json").get_json()
+    undescribed = [(path, p["name"]) for path in ("/programs", "/programs/export", "/changes")
+                   for p in document["paths"][path]["get"]["parameters"]
+                   if not p.get("description") and p["name"] not in ("limit", "format")]
+    assert undescribed == []
+    facets = document["components"]["schemas"]["ProgramPage"]["properties"]["facets"]["description"]
+    answered = app.get("/programs", headers=auth).get_json()["facets"]
+    assert answered and all(f"{name} (" in facets for name in answered), facets
+    assert "commission_flat_currencies (flat_currency=)" in facets and "networks (network=)" in facets

@@ -515,7 +515,7 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     sign_in(app, rt)
     page = app.get(f"/programs/{rt.hosting_id}").text
     assert "50% per sale" in page and "otherdir" in page and "40%" in page
-    assert "cookie_days" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
+    assert "Cookie length" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
     assert "updated" in page and "30 days → 90 days" in page
     # its history names it, as the Changes page does, not by its id
     assert f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in page.split("Change history")[1]
@@ -559,7 +559,9 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     page = app.get("/merchants/hosting.com").text
     assert page.count("★ best") >= 2 and "⚠ disputed" in page
     assert ">test (c)<" in page and ">otherdir (c)<" in page  # a row per source's connection, named
-    assert app.get("/merchants/Bad%20Key").status_code == 400
+    bad = app.get("/merchants/Bad%20Key")  # in the API's words, which say what a key is
+    assert bad.status_code == 400 and "the merchant key &#39;bad key&#39; is no merchant&#39;s: a key is a merchant&#39;s " \
+                                      "domain" in bad.text, bad.text
 
 
 def test_merchant_page_of_a_key_holding_a_control_character_is_refused_naming_it(app, rt):
@@ -703,12 +705,28 @@ def test_the_changes_pages_field_filter_and_rows_name_fields_in_words_not_their_
     from affiliate_matrix.deltas import TRACKED
     from affiliate_matrix.web.render import FIELD_LABELS
 
-    assert set(FIELD_LABELS) == set(TRACKED)
+    assert set(TRACKED) <= set(FIELD_LABELS)
     sign_in(app, rt)
     page = app.get("/changes?field=cookie_days").text
     assert '<option value="merchant_domain">Merchant domain</option>' in page
     assert '<option value="cookie_days" selected>Cookie length</option>' in page
     assert "<strong>Cookie length</strong>: 30 days → 90 days" in page
+
+
+def test_a_programs_page_names_its_fields_in_words_as_its_change_history_does(app, rt):
+    """The program page's field table named each field as stored (cookie_days, first_seen_at, merchant_domain) where
+    the same page's summary and change history said Cookie length, First seen, Merchant domain: two names for one
+    field on one page. Every field shown has its words (a field added to Program without them fails here)."""
+    from affiliate_matrix.models import Program
+    from affiliate_matrix.web.pages import HIDDEN_FIELDS
+    from affiliate_matrix.web.render import FIELD_LABELS
+
+    assert set(Program.model_fields) - HIDDEN_FIELDS <= set(FIELD_LABELS)
+    sign_in(app, rt)
+    page = app.get(f"/programs/{rt.hosting_id}").text
+    named = re.findall(r'<th scope="row" data-label="Field">([^<]*)</th>', page)
+    assert "Cookie length" in named and "First seen" in named and "Merchant domain" in named, named
+    assert not [name for name in named if "_" in name or name.islower()], named
 
 
 def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its_query(app, rt):
@@ -805,7 +823,7 @@ def test_approval_and_conversion_rates_are_shown_in_percent_as_amx_show_does(app
                          refresh=True)
     sign_in(app, rt)
     page = shown(app.get(f"/programs/{program.id}").text)
-    assert "approval_rate 87.3%" in page and "conversion_rate 1.2%" in page, page
+    assert "Approval rate 87.3%" in page and "Conversion rate 1.2%" in page, page
     assert "Approval rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
 
 
@@ -849,6 +867,29 @@ def test_graph_links_merchants_and_networks(app, rt):
     assert "Hosting Co" in app.get("/programs?source=otherdir").text
     assert "Shop 1" not in app.get("/programs?source=otherdir").text
     assert 'href="/merchants/shop1.com"' in app.get("/graph?q=shop").text
+
+
+def test_the_graph_of_a_filtered_result_is_not_titled_the_index(app, rt):
+    """The programs page's "Graph of this result" of a filtered search drew that result under "Graph of the first
+    programs of the index", as if unfiltered; the open statuses its link always names filter nothing."""
+    sign_in(app, rt)
+    link = re.search(r'<a href="(/graph\?[^"]*)">Graph of this result</a>', app.get("/programs?network=impact").text)
+    heading = re.search(r"<h1>([^<]*)</h1>", app.get(html.unescape(link.group(1))).text).group(1)
+    assert heading == "Graph of the first programs of this search", heading
+    assert "<h1>Graph of the first programs of the index</h1>" in app.get(
+        "/graph?status=active&status=discovered").text
+    assert "<h1>Graph of search “shop” and its filters</h1>" in app.get("/graph?q=shop&min_cookie_days=1").text
+    assert "<h1>Graph of search “shop”</h1>" in app.get("/graph?q=shop").text
+
+
+def test_the_graph_names_a_merchant_as_the_other_pages_do_not_by_its_key(app, rt):
+    """Each merchant of the graph was labelled by its key (a domain, or a name's words run together:
+    seopressoranktrackersoftware), where the programs and merchants lists name it; its link is still by its key."""
+    sign_in(app, rt)
+    for page in (app.get("/graph?q=hosting").text, app.get("/graph?merchant=hosting.com").text):
+        merchant = re.search(r'<a href="/merchants/hosting.com">\s*<g class="node merchant">.*?<text[^>]*>([^<]*)</text>',
+                             page, re.S)
+        assert merchant and merchant.group(1) == "Hosting Co", merchant and merchant.group(1)
 
 
 def test_the_graph_counts_one_merchant_in_the_singular(app, rt):
@@ -1027,7 +1068,7 @@ def test_a_change_and_a_programs_fields_read_as_terms_not_as_stored_json(app, rt
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
         assert "50% one-time → 60% one-time" in text and "30 days → lifetime" in text and "— → USD 0.45" in text
         assert "value_min" not in text and '"amount"' not in text
-    row = re.search(r'<th scope="row" data-label="Field">cookie_days</th>\s*<td data-label="Value">([^<]*)</td>',
+    row = re.search(r'<th scope="row" data-label="Field">Cookie length</th>\s*<td data-label="Value">([^<]*)</td>',
                     app.get(f"/programs/{lifetime.id}").text)
     assert row.group(1) == "lifetime"
 

@@ -23,7 +23,7 @@ class Params(BaseModel):
 
 
 class Thing(BaseModel):
-    id: str
+    id: str = Field(pattern=r"^t_[0-9]+$")  # a collection's address takes its document's id as it is typed
     size: int
 
 
@@ -219,7 +219,7 @@ def test_a_collections_listing_is_sent_as_made_and_its_models_are_built_only_whe
     create_model = documents.create_model
     monkeypatch.setattr(documents, "create_model", lambda name, **fields: made.append(name) or create_model(name,
                                                                                                           **fields))
-    things = documents.Collection("thing", "/things", "things/", Thing, id_pattern=r"t_[0-9]+")
+    things = documents.Collection("thing", "/things", "things/", Thing)
     api = Api("things", things.routes())
     rt = Runtime("test", Settings(data_dir=tmp_path))
     rt.store.put("things/t_1.json", b'{"id": "t_1", "size": 2}')
@@ -229,5 +229,5 @@ def test_a_collections_listing_is_sent_as_made_and_its_models_are_built_only_whe
     document = api.openapi()
     assert document["components"]["schemas"]["ThingList"]["properties"]["items"]["items"] == {
         "$ref": "#/components/schemas/Thing"}
-    assert document["paths"]["/things/{thing_id}"]["get"]["parameters"][0]["schema"]["pattern"] == "^(?:t_[0-9]+)$"
+    assert document["paths"]["/things/{thing_id}"]["get"]["parameters"][0]["schema"]["pattern"] == "^t_[0-9]+$"
     assert {"ThingAddress", "ThingList"} <= set(made)

@@ -27,7 +27,8 @@ def _campaign_id(value):
     return value
 
 
-CampaignId = Annotated[str, BeforeValidator(_campaign_id), Field(pattern=rf"^{CAMPAIGN_ID}$")]
+# the pattern before the validator, so the OpenAPI document shows it (after one, pydantic's schema left it out)
+CampaignId = Annotated[str, Field(pattern=rf"^{CAMPAIGN_ID}$"), BeforeValidator(_campaign_id)]
 
 
 def _cents(value: Decimal) -> Decimal:

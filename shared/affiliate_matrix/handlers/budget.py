@@ -17,7 +17,6 @@ from typing import Annotated, NotRequired
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
-from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import NOT_A_DAY, iso_day, not_a_run_day
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
@@ -109,7 +108,7 @@ def campaigns():
     from affiliate_matrix.budget.campaigns import (Campaign, admit, checked, checked_against_store, max_campaigns,
                                                    sweep_days)
 
-    return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
+    return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign,
                       read_only=frozenset({"created_at", "days_currency"}), check=checked,
                       check_stored=checked_against_store,
                       # a PUT set created_at afresh; days_currency is never shown, so never sent back

@@ -1,11 +1,14 @@
 """The connections API's answers to a test and a delete, and a sync's address (handlers/connections.py), apart so
 that a start and a first GET /connections do not define them."""
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from affiliate_matrix.handlers.routes import Shape
+from affiliate_matrix.handlers.routes import Shape, refuse
+
+SYNC_ID = r"^s_[0-9a-f]{32}$"
 
 
 class Check(Shape):
@@ -28,5 +31,14 @@ class Deletion(Shape):
     detail: str
 
 
+def _sync_id(value, info):
+    """A sync's id as a sync's Location gives it; another is refused in words, not as the pattern (kept for the
+    document)."""
+    if isinstance(value, str) and not re.fullmatch(SYNC_ID, value):
+        raise refuse(f"{info.field_name} must be a sync's id, s_ and 32 hex digits as the Location of POST "
+                     f"/connections/{{id}}/sync gives it, not {value[:40]!r}")
+    return value
+
+
 class SyncAddress(Shape):
-    sync_id: str = Field(pattern=r"^s_[0-9a-f]{32}$")
+    sync_id: Annotated[str, BeforeValidator(_sync_id)] = Field(pattern=SYNC_ID)

@@ -20,8 +20,7 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     name: str                      # "rule", used in messages
     path: str                      # "/rules"
     prefix: str                    # "rules/": documents are <prefix><id>.json
-    model: type[BaseModel]
-    id_pattern: str = r"[a-z0-9][a-z0-9-]{0,62}"
+    model: type[BaseModel]  # its `id` field, refused in words (ConnectionId, RuleId, CampaignId), types the address
     read_only: frozenset = frozenset()                       # set by the server; refused in a body
     check: Callable[[BaseModel], None] | None = None         # more than the model can say (InvalidInput)
     check_stored: Callable[[Any, BaseModel], None] | None = None  # what it must agree with in the store (rt, doc)
@@ -79,9 +78,11 @@ class Collection(_CollectionFields):
 
     @cached_property
     def address(self) -> type[BaseModel]:
-        """The path parameter naming one document."""
-        return create_model(f"{self.model.__name__}Address", __base__=Shape, **{self.id_name: (str, Field(
-            pattern=f"^(?:{self.id_pattern})$"))})
+        """The path parameter naming one document: the document's id field, so that an id that is none is refused in
+        the words a body's is (`'Bad_Id' is not a rule id: …`), not as its pattern."""
+        id_field = self.model.model_fields["id"]
+        return create_model(f"{self.model.__name__}Address", __base__=Shape,
+                            **{self.id_name: (id_field.annotation, id_field)})
 
     @cached_property
     def read(self) -> type[BaseModel]:

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator, create_model
 
 from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
                                    STATUSES, typed_country, typed_currency)
@@ -57,6 +57,18 @@ SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it n
             "the request is refused with a 400, since there are no exchange rates to compare amounts in different "
             "currencies."),
         "epc_currency": "The currency of the program's earnings per click (epc_7d, or epc_90d with epc_window=90d).",
+        # each filter is repeatable, its values alternatives; the facet named is what it filters and counts
+        "category": "A category of the program (the categories facet's values).",
+        "network": ("A network the program runs on (its networks, the networks facet's values: awin, cj, impact), "
+                    "read as the index names networks: CJ, cj.com and Commission Junction are cj. Not the directory "
+                    "that listed it: that is source."),
+        "source": ("A directory or network that listed the program (its sources: affiliateprograms, cj), read "
+                   "lower-case."),
+        "kind": "program, or offer (a network's CPA offer, as OfferVault lists them).",
+        "commission_type": "A commission the program pays: percent, or flat amounts (the commission_types facet).",
+        "payout_method": "A way the program pays its affiliates (the payout_methods facet's values).",
+        "min_commission_percent": "The lowest commission rate, in percent (30 for 30%), of the program's best rate.",
+        "min_cookie_days": "The shortest cookie, in days; a lifetime cookie meets any minimum.",
         "min_epc": ("The program's earnings per click (over 7 days, or 3 months with epc_window=90d), in a currency "
                     "asked for by epc_currency (epc_currency=USD&min_epc=1.5: at least $1.50 a click, never ¥150). "
                     "Needs epc_currency: without it the request is refused with a 400, since there are no exchange "
@@ -168,8 +180,12 @@ def _day_or_time(value, info):
     except ValueError:
         zoned = False
     if not zoned:
+        # a zone's + sent unescaped in a URL arrives as a space (the API's own times end +00:00, copied as they are)
+        plus = re.search(r"[0-9] [0-9]{2}:?[0-9]{2}$", value)
         raise refuse(f"{info.field_name} must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with "
-                     f"its zone (2026-12-01T12:00:00Z), not {value[:40]!r}")
+                     f"its zone (2026-12-01T12:00:00Z), not {value[:40]!r}" + (
+                         ": a + in a query string is read as a space, so send the zone's + as %2B (+00:00 as "
+                         "%2B00:00), or the time in UTC with Z" if plus else ""))
     return text
 
 
@@ -198,9 +214,12 @@ class ChangesParams(Shape):
         "reader polling since the newest recorded_at it read), a day from its midnight UTC. At least once: "
         "deduplicate by id."))
     # a program id or a field no delta can name is a mistake (a typo found nothing and looked like no change): a 400
-    program_id: ProgramIds | None = None
-    field: list[Literal[TRACKED]] | None = None
-    change: list[Literal["created", "updated", "removed"]] | None = None
+    program_id: ProgramIds | None = Field(None, description=(
+        f"Only these programs' changes (at most {MAX_PROGRAM_IDS}), with those recorded under an id that moved into "
+        "one of them since."))
+    field: list[Literal[TRACKED]] | None = Field(None, description="Only changes to one of these fields.")
+    change: list[Literal["created", "updated", "removed"]] | None = Field(None, description=(
+        "Only these kinds of change."))
     limit: PageSize = 20
     cursor: Cursor = None
 
@@ -227,6 +246,18 @@ def folded_key(key):
     return unwritten(folded_name(without_controls(key, "the merchant key"))) if isinstance(key, str) else key
 
 
+def _merchant_key_words(key, pattern_checked):
+    """A folded key the pattern refuses ('blue host', '-x'), said in words, not as the pattern: the pattern itself is
+    checked by pydantic's engine (its \\w takes a name's marks, Python's re does not), so its refusal is reworded."""
+    try:
+        return pattern_checked(key)
+    except ValidationError as exc:
+        if exc.errors(include_url=False)[0]["type"] != "string_pattern_mismatch":
+            raise
+        raise refuse(f"the merchant key {key[:80]!r} is no merchant's: a key is a merchant's domain (bluehost.com), or "
+                     "its name's words joined by '-' (acme-shop), as GET /merchants lists them") from None
+
+
 class MerchantKey(Shape):
-    merchant_key: Annotated[str, BeforeValidator(folded_key)] = Field(pattern=_MERCHANT_KEY,
-                                                                      max_length=MERCHANT_KEY_MAX)
+    merchant_key: Annotated[Annotated[str, Field(pattern=_MERCHANT_KEY, max_length=MERCHANT_KEY_MAX)],
+                            WrapValidator(_merchant_key_words), BeforeValidator(folded_key)]

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES, RULE_ID
+from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES
 from affiliate_matrix.handlers.program_params import ProgramId, ProgramIds
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
@@ -82,7 +82,7 @@ class Verdict(Shape):
 
 class RuleProgram(ProgramId):
     """A rule and a program of the index to try it on."""
-    rule_id: str = Field(pattern=f"^{RULE_ID.pattern}$")
+    rule_id: RuleId
 
 
 class ActivationsParams(Shape):

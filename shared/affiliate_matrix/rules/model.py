@@ -63,7 +63,8 @@ def _rule_id(value):
     return value
 
 
-RuleId = Annotated[str, BeforeValidator(_rule_id), Field(pattern=f"^{RULE_ID.pattern}$")]
+# the pattern before the validator, so the OpenAPI document shows it (after one, pydantic's schema left it out)
+RuleId = Annotated[str, Field(pattern=f"^{RULE_ID.pattern}$"), BeforeValidator(_rule_id)]
 
 
 class Trigger(Model):

@@ -83,15 +83,13 @@ def program_page(rt, program_id: str) -> dict:
 def merchant_page(rt, key: str) -> dict:
     from pydantic import ValidationError
 
-    from affiliate_matrix.handlers.program_params import MerchantKey, folded_key
+    from affiliate_matrix.handlers.program_params import MerchantKey
     from affiliate_matrix.handlers.routes import problem
 
-    try:  # the API's own check: Python's re has no \w for a name's marks ("कोमल"), the API's pattern engine has
+    try:  # the API's own check and words: Python's re has no \w for a name's marks ("कोमल"), its pattern engine has
         key = MerchantKey(merchant_key=key).merchant_key
     except ValidationError as exc:
-        if exc.errors(include_url=False)[0]["type"] == "amx":  # a control character: named as the API names it
-            raise problem(exc) from None
-        raise InvalidInput(f"merchant key {folded_key(key)[:80]!r} is not a domain or a name key") from None
+        raise problem(exc) from None
     view = api.merchant_of(rt, key)
     requests = api_requests(view["rows"])
     view["rows"] = [{**row, "page": None if row["url"] in requests else row["url"]} for row in view["rows"]]
@@ -118,12 +116,22 @@ def graph_page(rt, args: MultiDict) -> dict:
     if once(args, "merchant") is not None:
         if others := sorted(set(args) - {"merchant"}):
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
-        edges = merchant_edges(merchant_page(rt, args["merchant"])["view"])
-        return {"args": args, "graph": layout(edges, graph_link), "subject": f"merchant {args['merchant']}"}
+        view = merchant_page(rt, args["merchant"])["view"]
+        return {"args": args, "graph": layout(merchant_edges(view), graph_link, {view["merchant_key"]: view["merchant"]}),
+                "subject": f"merchant {args['merchant']}"}
     query = MultiDict(args)
     query.setdefault("limit", "50")
-    return {"args": args, "graph": layout(search_edges(api.search(rt, query)["items"]), graph_link),
-            "subject": f"search “{args.get('q', '')}”" if args.get("q") else "the first programs of the index"}
+    # the programs page's "Graph of this result" names its filters: a graph of them is not the index's (the open
+    # statuses are what a search naming none lists, and that link names them)
+    filtered = any(name in api.MINIMUMS or (name in api.FILTERS and not (
+        name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES))) for name in args)
+    if args.get("q"):
+        subject = f"search “{args['q']}”" + (" and its filters" if filtered else "")
+    else:
+        subject = "the first programs of this search" if filtered else "the first programs of the index"
+    items = api.search(rt, query)["items"]
+    names = {item["merchant_key"]: item["merchant"] for item in items}
+    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject}
 
 
 def graph_link(kind: str, name: str) -> str | None:

@@ -26,13 +26,22 @@ MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commi
                   "min_cookie_days": "Minimum cookie (days)", "min_epc": "Minimum EPC"}
 EPC_WINDOW_LABELS = {"7d": "7 days", "90d": "3 months"}  # the EPC (epc_window) the sort, minimum and facet read
 CHANGE_TYPES = ("created", "updated", "removed")
-# The tracked fields (deltas.TRACKED) as the Changes page names them, in words, as categories are shown by label
-FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant_domain": "Merchant domain", "status": "Status",
-                "categories": "Categories", "networks": "Networks", "commission": "Commission",
-                "commission_text": "Commission (verbatim)", "cookie_days": "Cookie length", "payout": "Payout",
-                "countries": "Countries", "excluded_countries": "Excluded countries", "restrictions": "Restrictions",
-                "epc_7d": "EPC (7 days)", "epc_90d": "EPC (3 months)", "approval_rate": "Approval rate",
-                "terms_url": "Terms page", "records": "Source records"}
+# A program's fields as the pages name them, in words, as categories are shown by label: the Changes page's filter and
+# rows (the tracked ones, deltas.TRACKED) and a program's page, whose every field a change of it names the same way
+FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchant_domain": "Merchant domain",
+                "merchant_key": "Merchant key", "merchant_key_source": "Merchant key from",
+                "merchant_key_confidence": "Merchant key confidence", "aliases": "Aliases", "domains": "Domains",
+                "description": "Description", "status": "Status", "categories": "Categories", "networks": "Networks",
+                "commission": "Commission", "commission_text": "Commission (verbatim)", "payout_model": "Payout model",
+                "cookie_days": "Cookie length", "payout": "Payout", "countries": "Countries",
+                "excluded_countries": "Excluded countries", "countries_unread": "Countries not read",
+                "restrictions": "Restrictions", "epc_7d": "EPC (7 days)", "epc_90d": "EPC (3 months)",
+                "conversion_rate": "Conversion rate", "approval_rate": "Approval rate",
+                "validation_days": "Validation days", "gravity": "Gravity", "approval": "Approval",
+                "terms_url": "Terms page", "first_seen_at": "First seen", "last_seen_at": "Last seen",
+                "last_verified_at": "Last verified", "last_changed_at": "Last changed",
+                "misses": "Verifications missed", "records": "Source records", "quality_score": "Quality score",
+                "discovery": "Discovery"}
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
 # (compile_templates), as compileall does the modules (a `__pycache__`: git and the image's context leave it out).
