@@ -14,7 +14,8 @@ on one of its few threads (THREADS, the CPUs times 4) without a bound, so a few 
 them all, until Knative's timeoutSeconds (30 s, 900 s for the batch functions), and the function answered no one.
 Now a read that waits AMX_REQUEST_READ_TIMEOUT_S (15 s) for a byte is given up (a bound between reads: a large body
 sent slowly still comes): a head is answered 408 here, a body the route was reading 408 by the function
-(handlers.serve), and the connection is closed. A client trickling a byte within each bound still holds its thread
+(handlers.serve), and the connection is closed. A head must also come whole within twice that (30 s) from its first
+byte, so one trickled a byte at a time within each bound is answered 408 too; a body so trickled still holds its thread
 until Knative's timeout. Writing the answer and the function's work are not bounded.
 
 A connection that is not kept alive (the client asked Connection: close, HTTP/1.0, an error) is closed as RFC 9112 §9.6
@@ -38,6 +39,7 @@ gc.disable()  # before the imports below: functions-framework, Flask and gunicor
 import socket  # noqa: E402
 import threading  # noqa: E402
 from functools import partial  # noqa: E402
+from time import monotonic  # noqa: E402
 
 import click  # noqa: E402
 import structlog  # noqa: E402
@@ -60,24 +62,36 @@ MAX_LINGERING_CLOSES = 32
 
 class _BoundedReads:
     """A connection's socket as gunicorn's parser reads the request through it (the head, then the body as the function
-    reads it): a read that waits `seconds` for a byte raises RequestStalled, and so does every read after it. Anything
-    else is the socket's own: the answer is written to the socket itself, unbounded, and gunicorn's own drain of a body
-    the function left unread sets a timeout of its own on it (gettimeout), kept."""
+    reads it): a read that waits `seconds` for a byte raises RequestStalled, and so does every read after it; so does
+    one past the head's deadline, twice `seconds` from its first read (while `reading_head`, which the worker sets), so
+    a head trickled a byte at a time is given up too. Anything else is the socket's own: the answer is written to the
+    socket itself, unbounded, and gunicorn's own drain of a body the function left unread sets a timeout of its own on
+    it (gettimeout), kept."""
 
     def __init__(self, sock: socket.socket, seconds: float):
-        self.sock, self.seconds, self.stalled = sock, seconds, False
+        self.sock, self.seconds = sock, seconds
+        self.stalled: RequestStalled | None = None
+        self.reading_head, self.head_deadline = False, None
 
     def recv(self, size: int) -> bytes:
         if self.stalled:  # the client sends nothing: nothing more of its request is waited for
-            raise RequestStalled(self.seconds)
+            raise self.stalled
         if self.sock.gettimeout() is not None:  # gunicorn's drain, bounded by gunicorn
             return self.sock.recv(size)
-        self.sock.settimeout(self.seconds)
+        wait, whole_head = self.seconds, False
+        if self.reading_head:
+            if self.head_deadline is None:  # its first read: the worker reads a connection once it is readable
+                self.head_deadline = monotonic() + 2 * self.seconds
+            if (left := self.head_deadline - monotonic()) < wait:
+                wait, whole_head = left, True
         try:
+            if wait <= 0:
+                raise TimeoutError
+            self.sock.settimeout(wait)
             return self.sock.recv(size)
         except TimeoutError:
-            self.stalled = True
-            raise RequestStalled(self.seconds) from None
+            self.stalled = RequestStalled(2 * self.seconds if whole_head else self.seconds, whole_head)
+            raise self.stalled from None
         finally:
             self.sock.settimeout(None)  # blocking, as gunicorn's worker thread uses it
 
@@ -125,8 +139,10 @@ class ReadBoundWorker(ThreadWorker):
         if conn.parser is None:  # a new connection: TConn.init's parser for plain HTTP/1.x (no TLS nor h2c is set up)
             conn.parser = get_parser(self.cfg, _BoundedReads(conn.sock, self.read_timeout), conn.client)
             conn.close = partial(self.closes.close, conn)  # what gthread's main thread calls to close it
+        reads = conn.parser.unreader.sock
+        reads.reading_head, reads.head_deadline = True, None  # a request's head, if one comes (handle_request: it did)
         keepalive = super().handle(conn)
-        if not conn.parser.unreader.sock.stalled:
+        if not reads.stalled:
             return keepalive
         # closed now: its closing waits up to 2 s for the client to close first (_LingeringCloses), which a stalled
         # client does not do; with both ways shut, that wait ends at once and frees its place
@@ -135,6 +151,10 @@ class ReadBoundWorker(ThreadWorker):
         except OSError:
             pass
         return False
+
+    def handle_request(self, req, conn):
+        conn.parser.unreader.sock.reading_head = False  # its head came whole: its body's reads have their own bound
+        return super().handle_request(req, conn)
 
     def handle_error(self, req, client, addr, exc):
         if not isinstance(exc, RequestStalled):

@@ -1,6 +1,6 @@
 """amx-function's worker (server.py, ReadBoundWorker), driven as gthread drives it, on a socket pair: a connection it
 does not keep alive is closed off its main thread (gthread's graceful close waits up to 2 s for the client to close its
-end, on the thread that accepts and dispatches every connection)."""
+end, on the thread that accepts and dispatches every connection), and a request's head must come whole in time."""
 
 import socket
 import threading
@@ -94,3 +94,37 @@ def test_past_the_bound_a_connection_is_closed_at_once(monkeypatch):
         for _, client in pairs:
             client.close()
 
+
+def test_a_head_trickled_past_its_deadline_is_answered_408(monkeypatch):
+    """A client sending its head a byte at a time, each within a read's bound (AMX_REQUEST_READ_TIMEOUT_S, 15 s here),
+    held its thread until Knative's timeout: the head must come whole within twice the bound from its first read. Here
+    each look at the clock finds 16 s gone, so the second read of the head is past its deadline (30 s)."""
+    clock = iter(range(0, 10**6, 16))
+    monkeypatch.setattr(server, "monotonic", lambda: next(clock))
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+        assert worker_of(hello).handle(connection(served)) is False
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer
+    assert b"head did not come whole within 30 s" in answer
+
+
+def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):
+    """A body is read long after its head's deadline (a large one comes slowly): only each of its reads is bounded."""
+    now = [0.0]
+    monkeypatch.setattr(server, "monotonic", lambda: now[0])
+    served, client = socket.socketpair()
+
+    def echo_later(environ, start_response):
+        now[0] += 1000
+        client.sendall(b"hello")  # the body comes only now
+        body = environ["wsgi.input"].read(5)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    with client:
+        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
+        assert worker_of(echo_later).handle(connection(served)) is False
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"\r\n\r\nhello"), answer
