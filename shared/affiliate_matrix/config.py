@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     request_read_timeout_s: float = Field(15, gt=0, description="How long a read of a request's head or body waits for "
-                                          "a byte before the request is answered 408 (amx-function, server.py).")
+                                          "a byte before the request is answered 408; a head must come whole within "
+                                          "twice it (amx-function, server.py).")
 
     object_store: Literal["local", "s3"] = "local"
     search: Literal["sqlite", "opensearch"] = "sqlite"

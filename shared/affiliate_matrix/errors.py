@@ -100,11 +100,13 @@ class ImportIncomplete(AmxError):
 
 class RequestStalled(AmxError):
     """The client sent nothing more of its request (its head or its body) for `seconds`
-    (AMX_REQUEST_READ_TIMEOUT_S): answered 408 where an answer can still be sent, and the connection closed."""
+    (AMX_REQUEST_READ_TIMEOUT_S), or not its whole head within `seconds` of its first byte (`whole_head`, twice that):
+    answered 408 where an answer can still be sent, and the connection closed."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, whole_head: bool = False):
         self.seconds = seconds
-        super().__init__(f"nothing more of the request came for {seconds:g} s: send it again")
+        super().__init__(f"the request's head did not come whole within {seconds:g} s: send it again" if whole_head
+                         else f"nothing more of the request came for {seconds:g} s: send it again")
 
 
 class UnsupportedMediaType(AmxError):

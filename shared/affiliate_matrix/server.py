@@ -14,8 +14,16 @@ on one of its few threads (THREADS, the CPUs times 4) without a bound, so a few 
 them all, until Knative's timeoutSeconds (30 s, 900 s for the batch functions), and the function answered no one.
 Now a read that waits AMX_REQUEST_READ_TIMEOUT_S (15 s) for a byte is given up (a bound between reads: a large body
 sent slowly still comes): a head is answered 408 here, a body the route was reading 408 by the function
-(handlers.serve), and the connection is closed. A client trickling a byte within each bound still holds its thread
+(handlers.serve), and the connection is closed. A head must also come whole within twice that (30 s) from its first
+byte, so one trickled a byte at a time within each bound is answered 408 too; a body so trickled still holds its thread
 until Knative's timeout. Writing the answer and the function's work are not bounded.
+
+A connection that is not kept alive (the client asked Connection: close, HTTP/1.0, an error) is closed as RFC 9112 §9.6
+asks: a FIN after the answer, then what the client still sends is read until it closes, for up to 2 s, so the answer is
+not cut by a RST. gthread lingers so on its main thread, which accepts and dispatches every connection: clients that
+never closed their end held it 2 s each (six held the next request 12 s). Here each linger has a daemon thread of its
+own, at most MAX_LINGERING_CLOSES (32) at once, a thread and a file descriptor each for up to 2 s; past that, a
+connection is closed at once.
 
 Its garbage collection follows Python's recipe for a server that forks its workers (the `gc.freeze` docs): off
 while the process imports the function, frozen right before gunicorn forks the worker, back on for the requests.
@@ -29,6 +37,9 @@ import gc
 gc.disable()  # before the imports below: functions-framework, Flask and gunicorn are most of what a start imports
 
 import socket  # noqa: E402
+import threading  # noqa: E402
+from functools import partial  # noqa: E402
+from time import monotonic  # noqa: E402
 
 import click  # noqa: E402
 import structlog  # noqa: E402
@@ -45,28 +56,42 @@ from affiliate_matrix.observability import get_logger  # noqa: E402
 # gunicorn's largest limit (its default is 4094); header count and size keep gunicorn's defaults (100 fields of at most
 # 8190 bytes, larger answered 431), which functions-framework leaves alone
 MAX_REQUEST_LINE = 8190
+# a thread and a file descriptor each, for up to 2 s (util.close_graceful's linger): legitimate clients close at once
+MAX_LINGERING_CLOSES = 32
 
 
 class _BoundedReads:
     """A connection's socket as gunicorn's parser reads the request through it (the head, then the body as the function
-    reads it): a read that waits `seconds` for a byte raises RequestStalled, and so does every read after it. Anything
-    else is the socket's own: the answer is written to the socket itself, unbounded, and gunicorn's own drain of a body
-    the function left unread sets a timeout of its own on it (gettimeout), kept."""
+    reads it): a read that waits `seconds` for a byte raises RequestStalled, and so does every read after it; so does
+    one past the head's deadline, twice `seconds` from its first read (while `reading_head`, which the worker sets), so
+    a head trickled a byte at a time is given up too. Anything else is the socket's own: the answer is written to the
+    socket itself, unbounded, and gunicorn's own drain of a body the function left unread sets a timeout of its own on
+    it (gettimeout), kept."""
 
     def __init__(self, sock: socket.socket, seconds: float):
-        self.sock, self.seconds, self.stalled = sock, seconds, False
+        self.sock, self.seconds = sock, seconds
+        self.stalled: RequestStalled | None = None
+        self.reading_head, self.head_deadline = False, None
 
     def recv(self, size: int) -> bytes:
         if self.stalled:  # the client sends nothing: nothing more of its request is waited for
-            raise RequestStalled(self.seconds)
+            raise self.stalled
         if self.sock.gettimeout() is not None:  # gunicorn's drain, bounded by gunicorn
             return self.sock.recv(size)
-        self.sock.settimeout(self.seconds)
+        wait, whole_head = self.seconds, False
+        if self.reading_head:
+            if self.head_deadline is None:  # its first read: the worker reads a connection once it is readable
+                self.head_deadline = monotonic() + 2 * self.seconds
+            if (left := self.head_deadline - monotonic()) < wait:
+                wait, whole_head = left, True
         try:
+            if wait <= 0:
+                raise TimeoutError
+            self.sock.settimeout(wait)
             return self.sock.recv(size)
         except TimeoutError:
-            self.stalled = True
-            raise RequestStalled(self.seconds) from None
+            self.stalled = RequestStalled(2 * self.seconds if whole_head else self.seconds, whole_head)
+            raise self.stalled from None
         finally:
             self.sock.settimeout(None)  # blocking, as gunicorn's worker thread uses it
 
@@ -74,26 +99,62 @@ class _BoundedReads:
         return getattr(self.sock, name)
 
 
+class _LingeringCloses:
+    """Closes a connection that is not kept alive as RFC 9112 §9.6 asks (gunicorn's util.close_graceful: a FIN, then
+    what the client still sends is read, for up to 2 s, until it closes, so its last answer is not cut by a RST), each
+    on a daemon thread of its own: gthread does it on its main thread, the accept loop and every connection's dispatch,
+    which a client that never closed its end held for 2 s a connection. At most `limit` linger at once; past that, a
+    connection is closed at once (a client that sent more than was read may then see its answer cut by a RST)."""
+
+    def __init__(self, limit: int):
+        self.slots = threading.BoundedSemaphore(limit)
+
+    def close(self, conn, graceful: bool = False) -> None:
+        """TConn.close, as gthread's main thread calls it (finish_request, its timeouts): never waits."""
+        if graceful and self.slots.acquire(blocking=False):
+            try:
+                threading.Thread(target=self._linger, args=(conn.sock,), name="amx-linger", daemon=True).start()
+                return
+            except RuntimeError:  # no thread to be had: closed at once (never raised into gthread's loop)
+                self.slots.release()
+        util.close(conn.sock)
+
+    def _linger(self, sock: socket.socket) -> None:
+        try:
+            util.close_graceful(sock)
+        finally:
+            self.slots.release()
+
+
 class ReadBoundWorker(ThreadWorker):
-    """gunicorn's threaded worker, each read of a request bounded (_BoundedReads)."""
+    """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
+    off its main thread (_LingeringCloses)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.read_timeout = load_settings().request_read_timeout_s  # checked already: the function's start read them
+        self.closes = _LingeringCloses(MAX_LINGERING_CLOSES)
 
     def handle(self, conn):
         if conn.parser is None:  # a new connection: TConn.init's parser for plain HTTP/1.x (no TLS nor h2c is set up)
             conn.parser = get_parser(self.cfg, _BoundedReads(conn.sock, self.read_timeout), conn.client)
+            conn.close = partial(self.closes.close, conn)  # what gthread's main thread calls to close it
+        reads = conn.parser.unreader.sock
+        reads.reading_head, reads.head_deadline = True, None  # a request's head, if one comes (handle_request: it did)
         keepalive = super().handle(conn)
-        if not conn.parser.unreader.sock.stalled:
+        if not reads.stalled:
             return keepalive
-        # closed now: gthread closes a connection on its main thread, where it waits up to 2 s for the client to close
-        # first, which a stalled client does not do; with both ways shut, that wait ends at once
+        # closed now: its closing waits up to 2 s for the client to close first (_LingeringCloses), which a stalled
+        # client does not do; with both ways shut, that wait ends at once and frees its place
         try:
             conn.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         return False
+
+    def handle_request(self, req, conn):
+        conn.parser.unreader.sock.reading_head = False  # its head came whole: its body's reads have their own bound
+        return super().handle_request(req, conn)
 
     def handle_error(self, req, client, addr, exc):
         if not isinstance(exc, RequestStalled):

@@ -180,3 +180,32 @@ def test_a_request_past_gunicorns_header_limits_is_refused(function, headers, st
     head = "\r\n".join(["GET /healthz HTTP/1.1", "Host: 127.0.0.1", *headers, "Connection: close", "", ""])
     answer = answer_to(function, head.encode(), b"")
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]
+
+
+def test_clients_that_never_close_their_end_do_not_hold_the_next_request(function):
+    """gthread closes a connection it does not keep alive (here the clients asked Connection: close) on its main
+    thread, which accepts every connection, waiting up to 2 s for the client to close its end first (RFC 9112 §9.6):
+    30 clients that never closed theirs held the next connection unaccepted up to 2 s each (the guard's 30 s ran out).
+    amx-function lingers on a thread of its own (server.py); each client still gets its answer and the end of it."""
+    clients = [stalled(function, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+               for _ in range(30)]  # fewer than lingering closes may be held at once (server.py)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{function}/healthz", timeout=30).status_code == 200
+        assert [answer_on(conn)[:12] for conn in clients] == [b"HTTP/1.1 200"] * len(clients)
+    finally:
+        for conn in clients:
+            conn.close()
+
+
+def test_the_last_answer_arrives_whole_though_the_client_sends_more_and_closes_late(function):
+    """The answer to a Connection: close request is sent whole before the connection is closed, and what the client
+    sends after it is read, not left for the close to answer with a RST that can cut the answer (RFC 9112 §9.6): the
+    client sends more once the answer starts, reads it to its end, then closes."""
+    with socket.create_connection(("127.0.0.1", function), timeout=30) as conn:  # a guard against hanging
+        conn.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = conn.recv(65536)
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 1000)  # never served: the answer said close
+        answer += answer_on(conn)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Connection: close" in head, head
+    assert json.loads(body)["openapi"].startswith("3.")

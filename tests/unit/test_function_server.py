@@ -1,0 +1,130 @@
+"""amx-function's worker (server.py, ReadBoundWorker), driven as gthread drives it, on a socket pair: a connection it
+does not keep alive is closed off its main thread (gthread's graceful close waits up to 2 s for the client to close its
+end, on the thread that accepts and dispatches every connection), and a request's head must come whole in time."""
+
+import socket
+import threading
+from concurrent.futures import Future
+
+import pytest
+from gunicorn import util
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import TConn
+
+from affiliate_matrix import server
+
+GUARD = 30  # a guard against hanging, not a bound
+
+
+def hello(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [b"hello"]
+
+
+def worker_of(app) -> server.ReadBoundWorker:
+    cfg = Config()
+    worker = server.ReadBoundWorker(0, 0, [], None, 30, cfg, Logger(cfg))
+    worker.wsgi = app
+    return worker
+
+
+def connection(served: socket.socket) -> TConn:
+    return TConn(Config(), served, ("127.0.0.1", 1), ("127.0.0.1", 2))
+
+
+@pytest.fixture
+def lingers(monkeypatch):
+    """util.close_graceful recording the thread each socket lingers on (and closing it at once)."""
+    threads, done = {}, threading.Event()
+
+    def close_graceful(sock, **_):
+        threads[sock] = threading.current_thread()
+        sock.close()
+        done.set()
+
+    monkeypatch.setattr(util, "close_graceful", close_graceful)
+    return threads, done
+
+
+def test_the_main_thread_never_lingers_on_a_closed_connection(lingers):
+    """A request with Connection: close, served by the worker (its thread pool's part: handle, then gthread's
+    finish_request on the main thread): the linger runs on a thread of its own. Before, finish_request ran
+    util.close_graceful itself, on the main thread."""
+    threads, done = lingers
+    worker = worker_of(hello)
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        conn = connection(served)
+        worker.nr_conns = 1  # as accept counted it
+        result = Future()
+        result.set_result(worker.handle(conn))
+        worker.finish_request(conn, result)  # on this, the main thread, as gthread calls it
+        assert done.wait(GUARD)
+        assert threads[served] is not threading.current_thread()
+        assert worker.nr_conns == 0
+        assert client.recv(65536).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_past_the_bound_a_connection_is_closed_at_once(monkeypatch):
+    """A lingering close holds a thread and a file descriptor: past the bound, a connection is closed at once, not
+    lingered on (nor waited for)."""
+    release, started = threading.Event(), threading.Event()
+    lingering = []
+
+    def close_graceful(sock, **_):  # a client that does not close its end, until released
+        lingering.append(sock)
+        started.set()
+        release.wait(GUARD)
+        sock.close()
+
+    monkeypatch.setattr(util, "close_graceful", close_graceful)
+    closes = server._LingeringCloses(1)
+    pairs = [socket.socketpair() for _ in range(2)]
+    try:
+        first, second = (connection(served) for served, _ in pairs)
+        closes.close(first, graceful=True)
+        assert started.wait(GUARD)
+        closes.close(second, graceful=True)
+        assert second.sock.fileno() == -1 and pairs[1][1].recv(1) == b""  # closed, the client sees its end
+        assert lingering == [first.sock] and first.sock.fileno() != -1
+    finally:
+        release.set()
+        for _, client in pairs:
+            client.close()
+
+
+def test_a_head_trickled_past_its_deadline_is_answered_408(monkeypatch):
+    """A client sending its head a byte at a time, each within a read's bound (AMX_REQUEST_READ_TIMEOUT_S, 15 s here),
+    held its thread until Knative's timeout: the head must come whole within twice the bound from its first read. Here
+    each look at the clock finds 16 s gone, so the second read of the head is past its deadline (30 s)."""
+    clock = iter(range(0, 10**6, 16))
+    monkeypatch.setattr(server, "monotonic", lambda: next(clock))
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+        assert worker_of(hello).handle(connection(served)) is False
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer
+    assert b"head did not come whole within 30 s" in answer
+
+
+def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):
+    """A body is read long after its head's deadline (a large one comes slowly): only each of its reads is bounded."""
+    now = [0.0]
+    monkeypatch.setattr(server, "monotonic", lambda: now[0])
+    served, client = socket.socketpair()
+
+    def echo_later(environ, start_response):
+        now[0] += 1000
+        client.sendall(b"hello")  # the body comes only now
+        body = environ["wsgi.input"].read(5)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    with client:
+        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
+        assert worker_of(echo_later).handle(connection(served)) is False
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"\r\n\r\nhello"), answer
