@@ -6,7 +6,7 @@ from pathlib import Path
 from affiliate_matrix.web import render
 
 TEMPLATES = Path(render.__file__).parent / "templates"
-SIGN_IN = dict(csrf="c", signed_in=False, path="/signin", next="/programs", refused=True)
+SIGN_IN = dict(csrf="c", signed_in=False, path="/signin", next="/programs", refused=True, sessions_per_token=20)
 
 
 def test_a_page_renders_from_the_compiled_cache_as_from_its_source(tmp_path, monkeypatch):
