@@ -57,8 +57,6 @@ def test_the_programs_api_uses_the_snapshot_and_warm_list_and_records_queries(rt
     from affiliate_matrix.handlers import programs as handler
 
     analyze(rt, since=SINCE)
-    from affiliate_matrix.auth import create_token
-
     monkeypatch.setenv("AMX_DATA_DIR", str(rt.settings.data_dir))
     token = create_token(rt.secrets, "read")
     client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
