@@ -652,6 +652,20 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert app.get("/changes?since=yesterday").status_code == 400
 
 
+def test_the_changes_page_of_one_program_says_so_keeps_it_in_its_form_and_links_to_every_programs(app, rt):
+    """`/changes?program_id=…` listed that program's changes alone under the heading of the whole feed: nothing said it
+    was filtered, the Filter button dropped it, and no link led back to every program's changes."""
+    sign_in(app, rt)
+    page = app.get(f"/changes?program_id={rt.hosting_id}&field=cookie_days").text
+    form = page[page.index('<form method="get" action="/changes"'):]
+    form = form[:form.index("</form>")]
+    assert f'<input type="hidden" name="program_id" value="{rt.hosting_id}">' in form
+    shown = re.search(r'<span class="filtered">(.*?)</span>', form, re.S)
+    assert shown and f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in shown.group(1), form
+    assert 'href="/changes?field=cookie_days">every program</a>' in shown.group(1), shown.group(1)
+    assert 'class="filtered"' not in app.get("/changes?field=cookie_days").text
+
+
 def test_the_changes_pages_say_how_many_damaged_changes_they_left_out_never_their_content(app, rt):
     """The API leaves a damaged delta out and names it (routes.of_shape); the Changes page and a program's history,
     read through it, dropped it without a word, or said "No change recorded" when it was all there was. Now they

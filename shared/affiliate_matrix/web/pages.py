@@ -100,11 +100,13 @@ def merchant_page(rt, key: str) -> dict:
 def changes_page(rt, args: MultiDict) -> dict:
     """The change feed (a bare date in `since`, what a date field sends, is that day's midnight UTC, as in the API)."""
     feed = api.changes(rt, args)
-    # a change names its program by id: the page shows its name (the page's programs, read in one request), a damaged
-    # program's change by its id, the damage said as a list says it
+    # a change names its program by id: the page shows its name (the page's programs, and those it is filtered to,
+    # read in one request), a damaged program's change by its id, the damage said as a list says it
     damaged: list[dict] = []
-    names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged)
-    return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged}
+    program_ids = args.getlist("program_id")
+    names = program_names(rt.index, [item["program_id"] for item in feed["items"]] + program_ids, damaged)
+    return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged,
+            "program_ids": program_ids}
 
 
 def graph_page(rt, args: MultiDict) -> dict:
