@@ -423,6 +423,26 @@ def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     assert app.get("/programs?sort=bogus").status_code == 400
 
 
+def test_a_paged_programs_list_says_which_of_its_programs_it_shows(app, rt):
+    """The list said "7 programs" above its first three and its Next page's alike: now which ones (1–3 of 7), on a page
+    by number too; a cursor page knows its place only at the end (the last of the total), else how many more."""
+    sign_in(app, rt)
+
+    def count(page: str) -> str:
+        return " ".join(re.search(r'id="result-count" role="status">([^<]*)</p>', page).group(1).split())
+
+    assert count(app.get("/programs").text) == "7 programs"  # all of them: no range to say
+    first = app.get("/programs?sort=name&limit=3").text
+    assert count(first) == "1–3 of 7 programs"
+    assert count(app.get("/programs?sort=name&limit=3&page=2").text) == "4–6 of 7 programs"
+    assert count(app.get("/programs?sort=name&limit=3&page=3").text) == "7 of 7 programs"
+    second = app.get(html.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))).text
+    assert count(second) == "3 more of 7 programs"
+    last = app.get(html.unescape(re.search(r'rel="next" href="([^"]+)"', second).group(1))).text
+    assert count(last) == "7 of 7 programs"
+    assert count(app.get("/programs?q=shop&limit=2").text) == "1–2 of 5 programs for “shop”"
+
+
 def test_an_empty_index_says_what_fills_it_not_to_loosen_a_filter(tmp_path, monkeypatch):
     """A newcomer signing in before anything was indexed read "No program matches. Loosen a filter or check the
     words." on a page with no filter and no words: the page says the index holds no programs yet and what fills it,
@@ -1026,7 +1046,7 @@ def resent(page: str) -> str:
 
 
 def total(page: str) -> int:
-    return int(re.search(r'id="result-count" role="status">(\d+) program', page).group(1))
+    return int(re.search(r'id="result-count" role="status">(?:[^<]* of )?(\d+) program', page).group(1))
 
 
 @pytest.mark.parametrize("query", ["source=otherdir", "kind=program", "epc_currency=USD",

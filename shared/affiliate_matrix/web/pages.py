@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
-from affiliate_matrix.handlers.search_params import checked_filter
+from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
@@ -47,8 +47,15 @@ def search_page(rt, args: MultiDict) -> dict:
     epc_window = args.get("epc_window", "7d")  # a known one: the search refused any other
     # nothing found in an index that holds nothing: no filter to loosen, but something to fill it with
     empty_index = not result["total"] and not rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total
+    # Which of the total the page lists (1–20 of 25), the damaged ones it left out counted in their places. A page by
+    # number knows its place; a cursor holds sort values, not a place: its page knows it only at the end (None: unknown)
+    shown = len(result["items"]) + len(result.get("errors") or [])
+    if "cursor" in args:
+        first = None if result["next_cursor"] else result["total"] - shown + 1
+    else:  # the search took limit and page, in digits
+        first = (int(args.get("page", 1)) - 1) * int(args.get("limit", DEFAULTS["limit"])) + 1
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
-            "empty_index": empty_index,
+            "empty_index": empty_index, "first": first, "shown": shown,
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
