@@ -926,6 +926,27 @@ def test_the_graph_names_a_merchant_as_the_other_pages_do_not_by_its_key(app, rt
         assert merchant and merchant.group(1) == "Hosting Co", merchant and merchant.group(1)
 
 
+def test_drawing_again_from_the_graph_keeps_the_filters_of_the_search_it_was_opened_from(app, rt):
+    """The graph's search box sent its words alone: drawing again from the graph of a filtered result ("Graph of this
+    result") dropped every filter. It keeps them now, as hidden fields; not a cursor or a page of the words before."""
+    sign_in(app, rt)
+    page = app.get("/graph?q=shop&network=impact&min_cookie_days=1&limit=10&page=2").text
+    form = page[page.index('<form method="get" action="/graph"'):]
+    form = form[:form.index("</form>")]
+    kept = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+    assert sorted(kept) == [("limit", "10"), ("min_cookie_days", "1"), ("network", "impact")], form
+    drawn = app.get("/graph?" + urlencode([*kept, ("q", "hosting")])).text
+    assert "<h1>Graph of search “hosting” and its filters</h1>" in drawn
+    merchant = app.get("/graph?merchant=hosting.com").text  # a merchant's graph takes nothing beside: the box, words
+    assert 'type="hidden"' not in merchant[merchant.index('<form method="get" action="/graph"'):]
+
+
+def test_a_merchants_graph_is_headed_by_the_merchants_name_not_the_key_as_typed(app, rt):
+    sign_in(app, rt)
+    page = app.get("/graph?merchant=HOSTING.COM").text
+    assert "<h1>Graph of merchant Hosting Co</h1>" in page, re.search(r"<h1>.*?</h1>", page).group(0)
+
+
 def test_the_graph_counts_one_merchant_in_the_singular(app, rt):
     """A merchant's graph, one merchant by its nature, said "1 merchants"."""
     sign_in(app, rt)

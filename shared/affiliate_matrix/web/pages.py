@@ -127,7 +127,7 @@ def graph_page(rt, args: MultiDict) -> dict:
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
         view = merchant_page(rt, args["merchant"])["view"]
         return {"args": args, "graph": layout(merchant_edges(view), graph_link, {view["merchant_key"]: view["merchant"]}),
-                "subject": f"merchant {args['merchant']}"}
+                "subject": f"merchant {view['merchant'] or view['merchant_key']}", "kept": []}
     query = MultiDict(args)
     query.setdefault("limit", "50")
     # the programs page's "Graph of this result" names its filters: a graph of them is not the index's (the open
@@ -140,7 +140,9 @@ def graph_page(rt, args: MultiDict) -> dict:
         subject = "the first programs of this search" if filtered else "the first programs of the index"
     items = api.search(rt, query)["items"]
     names = {item["merchant_key"]: item["merchant"] for item in items}
-    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject}
+    # what its search box sends again beside new words: the filters, not a place in the result of the words before
+    kept = [(name, value) for name, value in args.items(multi=True) if name not in ("q", "cursor", "page")]
+    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept}
 
 
 def graph_link(kind: str, name: str) -> str | None:
