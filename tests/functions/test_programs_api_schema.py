@@ -59,6 +59,17 @@ def test_the_change_feed_documents_when_each_change_was_recorded_and_that_it_is_
     assert len(page["items"]) == 2 and all(item["recorded_at"] for item in page["items"])
 
 
+def test_the_change_feeds_since_is_documented_as_a_date_or_a_time_as_it_takes_both():
+    """`since` was declared `format: date-time` alone, though the feed takes a bare day (its midnight UTC) and its
+    description says so: a client generated from the document could not send one."""
+    document = APP.test_client().get("/openapi.json").get_json()
+    since = next(p for p in document["paths"]["/changes"]["get"]["parameters"] if p["name"] == "since")
+    assert sorted(branch.get("format") for branch in since["schema"]["anyOf"]) == ["date", "date-time"], since
+    assert all(branch["type"] == "string" for branch in since["schema"]["anyOf"]), since
+    answer = APP.test_client().get("/changes?since=2026-01-01", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 200, answer.text
+
+
 def test_the_document_offers_the_epc_window_the_epc_minimum_and_sort_read():
     """min_epc and sort=epc read the 7-day EPC, and no parameter asked for the 3-month one (Awin's only EPC)."""
     document = APP.test_client().get("/openapi.json").get_json()

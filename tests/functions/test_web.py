@@ -423,6 +423,26 @@ def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     assert app.get("/programs?sort=bogus").status_code == 400
 
 
+def test_a_paged_programs_list_says_which_of_its_programs_it_shows(app, rt):
+    """The list said "7 programs" above its first three and its Next page's alike: now which ones (1–3 of 7), on a page
+    by number too; a cursor page knows its place only at the end (the last of the total), else how many more."""
+    sign_in(app, rt)
+
+    def count(page: str) -> str:
+        return " ".join(re.search(r'id="result-count" role="status">([^<]*)</p>', page).group(1).split())
+
+    assert count(app.get("/programs").text) == "7 programs"  # all of them: no range to say
+    first = app.get("/programs?sort=name&limit=3").text
+    assert count(first) == "1–3 of 7 programs"
+    assert count(app.get("/programs?sort=name&limit=3&page=2").text) == "4–6 of 7 programs"
+    assert count(app.get("/programs?sort=name&limit=3&page=3").text) == "7 of 7 programs"
+    second = app.get(html.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))).text
+    assert count(second) == "3 more of 7 programs"
+    last = app.get(html.unescape(re.search(r'rel="next" href="([^"]+)"', second).group(1))).text
+    assert count(last) == "7 of 7 programs"
+    assert count(app.get("/programs?q=shop&limit=2").text) == "1–2 of 5 programs for “shop”"
+
+
 def test_an_empty_index_says_what_fills_it_not_to_loosen_a_filter(tmp_path, monkeypatch):
     """A newcomer signing in before anything was indexed read "No program matches. Loosen a filter or check the
     words." on a page with no filter and no words: the page says the index holds no programs yet and what fills it,
@@ -650,6 +670,20 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert "No change recorded" in app.get("/changes?field=cookie_days&since=2026-11-23").text  # recorded before
     assert "No change recorded" in app.get("/changes?field=commission").text
     assert app.get("/changes?since=yesterday").status_code == 400
+
+
+def test_the_changes_page_of_one_program_says_so_keeps_it_in_its_form_and_links_to_every_programs(app, rt):
+    """`/changes?program_id=…` listed that program's changes alone under the heading of the whole feed: nothing said it
+    was filtered, the Filter button dropped it, and no link led back to every program's changes."""
+    sign_in(app, rt)
+    page = app.get(f"/changes?program_id={rt.hosting_id}&field=cookie_days").text
+    form = page[page.index('<form method="get" action="/changes"'):]
+    form = form[:form.index("</form>")]
+    assert f'<input type="hidden" name="program_id" value="{rt.hosting_id}">' in form
+    shown = re.search(r'<span class="filtered">(.*?)</span>', form, re.S)
+    assert shown and f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in shown.group(1), form
+    assert 'href="/changes?field=cookie_days">every program</a>' in shown.group(1), shown.group(1)
+    assert 'class="filtered"' not in app.get("/changes?field=cookie_days").text
 
 
 def test_the_changes_pages_say_how_many_damaged_changes_they_left_out_never_their_content(app, rt):
@@ -892,6 +926,27 @@ def test_the_graph_names_a_merchant_as_the_other_pages_do_not_by_its_key(app, rt
         assert merchant and merchant.group(1) == "Hosting Co", merchant and merchant.group(1)
 
 
+def test_drawing_again_from_the_graph_keeps_the_filters_of_the_search_it_was_opened_from(app, rt):
+    """The graph's search box sent its words alone: drawing again from the graph of a filtered result ("Graph of this
+    result") dropped every filter. It keeps them now, as hidden fields; not a cursor or a page of the words before."""
+    sign_in(app, rt)
+    page = app.get("/graph?q=shop&network=impact&min_cookie_days=1&limit=10&page=2").text
+    form = page[page.index('<form method="get" action="/graph"'):]
+    form = form[:form.index("</form>")]
+    kept = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+    assert sorted(kept) == [("limit", "10"), ("min_cookie_days", "1"), ("network", "impact")], form
+    drawn = app.get("/graph?" + urlencode([*kept, ("q", "hosting")])).text
+    assert "<h1>Graph of search “hosting” and its filters</h1>" in drawn
+    merchant = app.get("/graph?merchant=hosting.com").text  # a merchant's graph takes nothing beside: the box, words
+    assert 'type="hidden"' not in merchant[merchant.index('<form method="get" action="/graph"'):]
+
+
+def test_a_merchants_graph_is_headed_by_the_merchants_name_not_the_key_as_typed(app, rt):
+    sign_in(app, rt)
+    page = app.get("/graph?merchant=HOSTING.COM").text
+    assert "<h1>Graph of merchant Hosting Co</h1>" in page, re.search(r"<h1>.*?</h1>", page).group(0)
+
+
 def test_the_graph_counts_one_merchant_in_the_singular(app, rt):
     """A merchant's graph, one merchant by its nature, said "1 merchants"."""
     sign_in(app, rt)
@@ -1012,7 +1067,7 @@ def resent(page: str) -> str:
 
 
 def total(page: str) -> int:
-    return int(re.search(r'id="result-count" role="status">(\d+) program', page).group(1))
+    return int(re.search(r'id="result-count" role="status">(?:[^<]* of )?(\d+) program', page).group(1))
 
 
 @pytest.mark.parametrize("query", ["source=otherdir", "kind=program", "epc_currency=USD",

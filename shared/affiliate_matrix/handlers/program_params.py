@@ -7,7 +7,8 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator, create_model
+from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema,
+                      WrapValidator, create_model)
 
 from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
                                    STATUSES, typed_country, typed_currency)
@@ -208,8 +209,11 @@ ProgramIds = Annotated[list[ProgramIdText], Field(max_length=MAX_PROGRAM_IDS)]
 
 class ChangesParams(Shape):
     model_config = ConfigDict(extra="forbid")
-    # a bare day first becomes its midnight UTC (the last Before validator runs first), then IsoTime reads it
-    since: Annotated[IsoTime, BeforeValidator(_day_or_time)] | None = Field(None, description=(
+    # a bare day first becomes its midnight UTC (the last Before validator runs first), then IsoTime reads it; the
+    # document declares both forms (IsoTime's own schema is a date-time alone)
+    since: Annotated[IsoTime, BeforeValidator(_day_or_time), WithJsonSchema({"anyOf": [
+        {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})] | None = Field(
+        None, description=(
         "Only changes recorded at or after this time (recorded_at, not at: a batch indexed late is found by a "
         "reader polling since the newest recorded_at it read), a day from its midnight UTC. At least once: "
         "deduplicate by id."))

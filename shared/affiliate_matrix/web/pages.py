@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
-from affiliate_matrix.handlers.search_params import checked_filter
+from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
@@ -47,8 +47,15 @@ def search_page(rt, args: MultiDict) -> dict:
     epc_window = args.get("epc_window", "7d")  # a known one: the search refused any other
     # nothing found in an index that holds nothing: no filter to loosen, but something to fill it with
     empty_index = not result["total"] and not rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total
+    # Which of the total the page lists (1–20 of 25), the damaged ones it left out counted in their places. A page by
+    # number knows its place; a cursor holds sort values, not a place: its page knows it only at the end (None: unknown)
+    shown = len(result["items"]) + len(result.get("errors") or [])
+    if "cursor" in args:
+        first = None if result["next_cursor"] else result["total"] - shown + 1
+    else:  # the search took limit and page, in digits
+        first = (int(args.get("page", 1)) - 1) * int(args.get("limit", DEFAULTS["limit"])) + 1
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
-            "empty_index": empty_index,
+            "empty_index": empty_index, "first": first, "shown": shown,
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
@@ -100,11 +107,13 @@ def merchant_page(rt, key: str) -> dict:
 def changes_page(rt, args: MultiDict) -> dict:
     """The change feed (a bare date in `since`, what a date field sends, is that day's midnight UTC, as in the API)."""
     feed = api.changes(rt, args)
-    # a change names its program by id: the page shows its name (the page's programs, read in one request), a damaged
-    # program's change by its id, the damage said as a list says it
+    # a change names its program by id: the page shows its name (the page's programs, and those it is filtered to,
+    # read in one request), a damaged program's change by its id, the damage said as a list says it
     damaged: list[dict] = []
-    names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged)
-    return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged}
+    program_ids = args.getlist("program_id")
+    names = program_names(rt.index, [item["program_id"] for item in feed["items"]] + program_ids, damaged)
+    return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged,
+            "program_ids": program_ids}
 
 
 def graph_page(rt, args: MultiDict) -> dict:
@@ -118,7 +127,7 @@ def graph_page(rt, args: MultiDict) -> dict:
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
         view = merchant_page(rt, args["merchant"])["view"]
         return {"args": args, "graph": layout(merchant_edges(view), graph_link, {view["merchant_key"]: view["merchant"]}),
-                "subject": f"merchant {args['merchant']}"}
+                "subject": f"merchant {view['merchant'] or view['merchant_key']}", "kept": []}
     query = MultiDict(args)
     query.setdefault("limit", "50")
     # the programs page's "Graph of this result" names its filters: a graph of them is not the index's (the open
@@ -131,7 +140,9 @@ def graph_page(rt, args: MultiDict) -> dict:
         subject = "the first programs of this search" if filtered else "the first programs of the index"
     items = api.search(rt, query)["items"]
     names = {item["merchant_key"]: item["merchant"] for item in items}
-    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject}
+    # what its search box sends again beside new words: the filters, not a place in the result of the words before
+    kept = [(name, value) for name, value in args.items(multi=True) if name not in ("q", "cursor", "page")]
+    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept}
 
 
 def graph_link(kind: str, name: str) -> str | None:
