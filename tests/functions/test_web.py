@@ -542,6 +542,23 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
 
 
+def test_a_programs_page_showing_its_newest_changes_links_to_the_rest(app, rt, monkeypatch):
+    """A program's page listed its newest 100 changes and said nothing of the older ones, which no link reached."""
+    from affiliate_matrix.web import pages
+
+    sign_in(app, rt)
+    assert "every change of this program" not in app.get(f"/programs/{rt.hosting_id}").text  # all of them shown
+    newer = DeltaChange(id="d_2", program_id=rt.hosting_id, change="updated", source="test",
+                        at=datetime(2026, 11, 23, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=90, new=60)])
+    rt.index.bulk_upsert("deltas", [delta_document(newer, recorded_at=datetime(2026, 11, 23, 6, tzinfo=UTC))],
+                         refresh=True)
+    monkeypatch.setattr(pages, "HISTORY_SHOWN", 1)
+    page = app.get(f"/programs/{rt.hosting_id}").text
+    assert "90 days → 60 days" in page and "30 days → 90 days" not in page
+    assert f'The newest 1 changes are shown: <a href="/changes?program_id={rt.hosting_id}">every change' in page
+    assert "30 days → 90 days" in app.get(f"/changes?program_id={rt.hosting_id}").text
+
+
 def test_a_sources_record_key_and_tier_thresholds_reach_no_page_with_a_bidi_or_invisible_character(app, rt):
     """A source's own id for a program (an API payload's offer id) and a tier's threshold a plugin builds from a
     payload's words (Rakuten's offer name) were kept as given, where its names and descriptions are cleaned: a bidi

@@ -72,9 +72,12 @@ def api_requests(claims) -> set[str]:
     return {claim["url"] for claim in claims if claim["source"] in apis}
 
 
+HISTORY_SHOWN = 100  # a program page's newest changes; the rest are a link away, on the Changes page filtered to it
+
+
 def program_page(rt, program_id: str) -> dict:
     program = api.program(rt, program_id)
-    history = api.changes(rt, MultiDict({"program_id": program_id, "limit": "100"}))
+    history = api.changes(rt, MultiDict({"program_id": program_id, "limit": str(HISTORY_SHOWN)}))
     requests = api_requests(claim for claims in program["provenance"].values() for claim in claims)
     records = [{**record, "page": None if record["url"] in requests else record["url"]}
                for record in program.get("records") or []]
