@@ -146,8 +146,8 @@ def _categories(parent: str | None, child: str | None) -> list[str]:
 
 def _epc(value: str | None, where: str, field: str) -> str | None:
     """CJ's EPC, earnings per one hundred clicks (CJ's own definition), as earnings per click, the program's EPC
-    (45.12 → 0.4512); None where CJ has none ("N/A")."""
-    if value is None or value.upper() == "N/A":
+    (45.12 → 0.4512); None where CJ has none: "N/A", or "New" for a new advertiser (as its network-rank says)."""
+    if value is None or value.upper() in ("N/A", "NEW"):
         return None
     if not re.fullmatch(_NUMBER, value):
         raise ParseError(f"{where}: {field} is {value!r}, not an amount")

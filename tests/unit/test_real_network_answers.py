@@ -1,0 +1,31 @@
+"""The network plugins on answers their real servers sent, saved by other people in public code (each plugin's
+`recorded/real/`, its README says where from and what was cut): measured on material they were not written from."""
+
+from affiliate_matrix.sources import Listing, get_source
+from affiliate_matrix.sources.cj import read_page
+
+
+def real_answer(source: str, name: str) -> bytes:
+    return (get_source(source).recorded_dir() / "real" / name).read_bytes()
+
+
+def test_cj_reads_every_advertiser_of_a_real_advertiser_lookup_page():
+    """A real joined-advertisers page (UK publisher, 6 of its 21 advertisers): item lists in percent and in pounds,
+    `<default type="item-level">`, an empty parent category, and new advertisers whose EPCs are `New`."""
+    listings, total = read_page(get_source("cj")().decode(real_answer("cj", "advertiser-lookup-uk-joined.xml")),
+                                "https://advertiser-lookup.api.cj.com/v2/advertiser-lookup")
+    assert total == 21 and all(isinstance(listing, Listing) for listing in listings), listings
+    by_id = {listing.record_key: listing for listing in listings}
+    assert list(by_id) == ["1515487", "1826327", "4044858", "4356401", "4703026", "4718153"]
+    uk2 = by_id["1826327"]
+    assert [(t.type, str(t.value_min), t.value_max and str(t.value_max), t.currency) for t in uk2.commission] == [
+        ("percent", "3", "30", None), ("flat", "50", None, "GBP")]
+    assert uk2.extra["epc_7d"] == "0.0888" and uk2.categories == ["Web Hosting/Servers"]
+    assert by_id["4044858"].name == "Toys R Us & Babies R Us"
+    assert by_id["4356401"].categories == ["Sports & Fitness"]  # the parent is blank: the child stands alone
+    # A new advertiser: CJ writes `New` where the EPCs will be, as it does for the rank. No EPC yet, not a fault.
+    new = by_id["4703026"]
+    assert (new.name, new.closed, new.contract) == ("TM Lewin GLOBAL", None, "joined")
+    assert "epc_7d" not in new.extra and "epc_90d" not in new.extra and "epc_currency" not in new.extra
+    assert new.extra["network_rank"] == "New"
+    assert [(t.type, str(t.value_min)) for t in by_id["4718153"].commission] == [("percent", "2"), ("flat", "8")]
