@@ -26,10 +26,10 @@ def test_each_api_answers_its_times_ending_in_z_and_stores_them_as_before(index)
     index.rt.index.ensure_index(ACTIVATIONS_INDEX)
     assert index.rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, [with_program({
         "id": "a_one", "rule_id": "kitchen", "trigger": "program.delta", "event_id": "e", "decision": "fired",
-        "action": "alert", "action_event_id": "x", "outcome": "done", "detail": "", "inputs": {"program_id": program_id},
-        "at": STORED})], refresh=True).errors == []
+        "action": "alert", "action_event_id": "x", "outcome": "done", "detail": "",
+        "inputs": {"program_id": program_id}, "at": STORED})], refresh=True).errors == []
     admin = {"Authorization": f"Bearer {create_token(index.rt.secrets, 'admin')}"}
-    triggers, connections, budget = function_client("triggers"), function_client("connections"), function_client("budget")
+    triggers, connections, budget = (function_client(name) for name in ("triggers", "connections", "budget"))
     assert triggers.post("/rules", json={"id": "kitchen", "trigger": {"event": "program.delta"}, "condition": "true",
                                          "action": {"type": "alert", "params": {}}}, headers=admin).status_code == 201
     assert connections.post("/connections", json={"id": "ap", "source": "affiliateprograms"},
@@ -57,4 +57,5 @@ def test_only_a_time_alone_is_rewritten():
     answer = {"at": "2026-11-21T12:00:00.123456+00:00", "zoned": "2026-11-21T12:00:00+02:00", "day": "2026-11-21",
               "event_id": f"schedule:0 3 * * *@{STORED}", "detail": f"caught up at {STORED}", "name": "x+00:00",
               "items": [{"at": STORED}], "count": 2}
-    assert in_rfc3339(answer) == {**answer, "at": "2026-11-21T12:00:00.123456Z", "items": [{"at": "2026-11-21T12:00:00Z"}]}
+    assert in_rfc3339(answer) == {**answer, "at": "2026-11-21T12:00:00.123456Z",
+                                  "items": [{"at": "2026-11-21T12:00:00Z"}]}
