@@ -5,7 +5,6 @@ change feed and the documents said Z, so a client comparing times as text saw on
 import pytest
 
 from affiliate_matrix.auth import create_token
-from affiliate_matrix.handlers import in_rfc3339
 from affiliate_matrix.rules.store import ACTIVATIONS_INDEX, with_program
 from tests.support.apps import function_client
 from tests.support.indexing import T1, Index, record
@@ -53,9 +52,20 @@ def test_each_api_answers_its_times_ending_in_z_and_stores_them_as_before(index)
     assert answers["campaigns"].json["items"][0]["created_at"].endswith("Z")
 
 
-def test_only_a_time_alone_is_rewritten():
-    answer = {"at": "2026-11-21T12:00:00.123456+00:00", "zoned": "2026-11-21T12:00:00+02:00", "day": "2026-11-21",
-              "event_id": f"schedule:0 3 * * *@{STORED}", "detail": f"caught up at {STORED}", "name": "x+00:00",
-              "items": [{"at": STORED}], "count": 2}
-    assert in_rfc3339(answer) == {**answer, "at": "2026-11-21T12:00:00.123456Z",
-                                  "items": [{"at": "2026-11-21T12:00:00Z"}]}
+def test_only_the_answer_models_time_fields_are_rewritten():
+    from datetime import datetime
+
+    from pydantic import BaseModel
+
+    from affiliate_matrix.handlers.routes import in_rfc3339
+
+    class Answer(BaseModel):
+        at: datetime
+        seen: datetime | None = None
+        detail: str = ""
+        zoned: datetime | None = None
+
+    item = {"at": "2026-11-21T12:00:00.123456+00:00", "seen": None, "detail": f"caught up at {STORED}",
+            "zoned": "2026-11-21T12:00:00+02:00"}
+    assert in_rfc3339(item, Answer) == {**item, "at": "2026-11-21T12:00:00.123456Z"}
+    assert item["at"].endswith("+00:00")  # the stored document itself is not rewritten

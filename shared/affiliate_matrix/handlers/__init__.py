@@ -29,31 +29,8 @@ UNREAD_LIMIT = 64 * 1024  # what is read of a body its route left (serve); past 
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):
-    return (json.dumps(in_rfc3339(body), default=str, separators=(",", ":")), status,
+    return (json.dumps(body, default=str, separators=(",", ":")), status,
             {"Content-Type": "application/json", **(headers or {})})
-
-
-def in_rfc3339(value):
-    """`value` (an answer's JSON) with each time in UTC written as pydantic writes one, ending in Z: a stored document's
-    times were written with isoformat (+00:00) and answered as stored (a search's items, activations), the models'
-    dumps with Z, so a client comparing times as text saw one instant two ways. What is stored is unchanged; both forms
-    are still read."""
-    if isinstance(value, str):
-        # a time alone, as isoformat writes it (a date, T, then +00:00), not one inside a text (an event id, a detail)
-        if value.endswith("+00:00") and value[4:5] == "-" and value[10:11] == "T":
-            from datetime import datetime
-
-            try:
-                datetime.fromisoformat(value)
-            except ValueError:
-                return value
-            return value[:-6] + "Z"
-        return value
-    if isinstance(value, dict):
-        return {key: in_rfc3339(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [in_rfc3339(item) for item in value]
-    return value
 
 
 def query_of(request):
