@@ -223,8 +223,8 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
         answer = app.get(f"/changes?since={since}", headers=auth)
         assert answer.status_code == 400, since
         assert answer.get_json()["error"]["message"] == SINCE_FORMS + f"not {since!r}"
-    # a time copied from an answer (a program's last_changed_at ends +00:00) into a URL as it is: its + arrived as a
-    # space, and the 400 showed a space the caller never typed, saying nothing of why
+    # a time with an offset written into a URL as it is (+00:00: the answers' times end in Z, but a client's own may
+    # not): its + arrived as a space, and the 400 showed a space the caller never typed, saying nothing of why
     answer = app.get("/changes?since=2026-11-18T00:00:00+00:00", headers=auth)
     assert answer.get_json()["error"]["message"] == SINCE_FORMS + (
         "not '2026-11-18T00:00:00 00:00': a + in a query string is read as a space, so send the zone's + as %2B "

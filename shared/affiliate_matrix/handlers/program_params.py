@@ -181,7 +181,7 @@ def _day_or_time(value, info):
     except ValueError:
         zoned = False
     if not zoned:
-        # a zone's + sent unescaped in a URL arrives as a space (the API's own times end +00:00, copied as they are)
+        # a zone's + sent unescaped in a URL arrives as a space (a time with an offset, +02:00, written as it is)
         plus = re.search(r"[0-9] [0-9]{2}:?[0-9]{2}$", value)
         raise refuse(f"{info.field_name} must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with "
                      f"its zone (2026-12-01T12:00:00Z), not {value[:40]!r}" + (

@@ -9,7 +9,7 @@ import json
 import re
 import types
 from collections.abc import Callable, Mapping
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
@@ -114,13 +114,38 @@ def of_shape(docs: list[dict], model: type[BaseModel], what: str, damaged: list[
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # `made` of a document it cannot read
             problem_of = f"its stored form cannot be read ({type(exc).__name__})"
         else:
-            shaped.append(item)
+            shaped.append(in_rfc3339(item, model))
             continue
         key = str(doc.get("id"))[:100]
         error = f"{what} {key} is damaged: {problem_of}"
         log_damaged(key, error)
         damaged.append({"key": key, "error": error})
     return shaped
+
+
+def in_rfc3339(item, model: type[BaseModel]):
+    """An item answered as the index stores it (a search's, an activation), its times written as the models' dumps
+    write them, ending in Z: stored with isoformat (+00:00), a client comparing times as text saw one instant two ways.
+    Only the model's own time fields are looked at (what is stored is unchanged; both forms are read). An item `made`
+    as a model (a merchant's programs) is its own dump's business."""
+    if not isinstance(item, dict):
+        return item
+    zoned = {name: value[:-6] + "Z" for name in _time_fields(model)
+             if isinstance(value := item.get(name), str) and value.endswith("+00:00")}
+    return {**item, **zoned} if zoned else item
+
+
+@cache
+def _time_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The names of a model's fields holding a time (a datetime, or one or None)."""
+    from datetime import datetime
+    from typing import get_args
+
+    from pydantic import AwareDatetime
+
+    times = {datetime, AwareDatetime}
+    return tuple(name for name, field in model.model_fields.items()
+                 if field.annotation in times or times & set(get_args(field.annotation)))
 
 
 def strictly(model, body):

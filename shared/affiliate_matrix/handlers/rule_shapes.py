@@ -108,7 +108,7 @@ class Activation(Shape):
     outcome: str
     detail: str | None = None
     inputs: dict[str, Any] | None = None
-    at: str
+    at: IsoTime = Field(description="When the rule was evaluated, in UTC.")
 
 
 class Activations(Shape):
