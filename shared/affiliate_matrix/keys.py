@@ -335,8 +335,12 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
         version = _landed(rt, path, current.version, new)
         if not isinstance(version, int):  # nothing to put back: not written, or not known to be
             reason = _reason(exc, [*current.data.values(), *new.values()])
-            if version is None:  # the old version is still the current one
+            if version is None:  # the old version is still the current one, or another caller's new one
                 _retire(hook_source, path, new, "the new key, not stored")
+                if isinstance(exc, ConflictError):  # no failure: the rotation stored first stands (an event twice)
+                    raise ConflictError(f"key {path!r}: rotated meanwhile by another caller (a version after "
+                                        f"{current.version} was stored first): this rotation stored nothing, its new "
+                                        "key retired") from None
                 outcome = "the new version could not be stored ({}); the old key is still in use"
             else:  # either may be stored: neither is retired
                 outcome = ("the write of the new version failed ({}) and the secret store could not be read after "
@@ -597,6 +601,9 @@ def run_checks(rt, now: datetime | None = None) -> dict:
             try:
                 rotate(rt, record.path, now)
                 outcome["rotated"].append(record.path)
+                continue
+            except ConflictError as exc:  # rotated by another run at the same time (an event delivered twice)
+                log.info("key.rotated_meanwhile", secret_path=record.path, detail=str(exc))
                 continue
             except AmxError as exc:
                 outcome["failed"].append(f"{record.path}: {exc}")
