@@ -367,6 +367,14 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
         # Revoked meanwhile (its record says so): putting the old key back would bring back the very key revoked, so
         # the new version goes the way of the others instead, and neither key is live.
         revoked = _revoked_meanwhile(rt, path)
+        if not revoked and _overtaken(rt, path, version):
+            # another rotation wrote over this one's version and stands (it retires this one's key): nothing is put
+            # back, and the key this one replaced, stored nowhere now, is retired
+            _retire(hook_source, path, current.data, "the old key, replaced")
+            if not isinstance(exc, Exception):
+                raise
+            raise ConflictError(f"key {path!r}: rotated meanwhile by another caller (a version after {version} was "
+                                f"stored while it was verified): the later one stands ({reason})") from None
         restored = not revoked and _roll_back(rt, record, current, version, written_etag, new.values())
         withdrawn = revoked and _destroy_live(rt, path, secret_values)
         if restored or withdrawn:
@@ -459,6 +467,14 @@ def _clear_mark(rt, verified: Connection, version: int) -> None:
     except AmxError as exc:
         log.error("key.connection_not_cleared", connection_id=verified.id, error=str(exc),
                   remedy="re-test the connection (POST /connections/{id}/test)")
+
+
+def _overtaken(rt, path: str, version: int) -> bool:
+    """Whether a version after `version` is stored: another rotation of the key wrote over it meanwhile."""
+    try:
+        return rt.secrets.metadata(path).current_version > version
+    except Exception:  # unreadable now: not known to be overtaken, so rolled back as any failed rotation
+        return False
 
 
 def _revoked_meanwhile(rt, path: str) -> bool:

@@ -715,3 +715,29 @@ def test_a_rotation_raced_by_another_that_stored_first_says_so_and_is_no_failure
     outcome = run_checks(rt, later)
     assert raced == [path, 3] and outcome["failed"] == [] and rt.failures == []
     assert path not in outcome["rotated"] and rt.secrets.read(path).version == 3
+
+
+def test_a_rotation_overtaken_by_another_after_its_write_leaves_the_later_one_standing(rt, monkeypatch):
+    """Two rotations at once, the second run whole while the first verified its new version: the first's record write
+    then lost, and its roll-back (the old key written over the later version) lost too. It said "could NOT be rolled
+    back: it is live" of a version already destroyed, published key.rotation.failed, and left the key it replaced
+    valid at the provider, used by no one. Now it says the key was rotated meanwhile, leaves the later rotation
+    standing, retires the key it replaced and publishes no failure."""
+    from affiliate_matrix import keys
+    from affiliate_matrix.errors import ConflictError
+
+    verify, raced = keys._verify, []
+
+    def another_rotation_meanwhile(rt_, path):
+        if not raced:  # the first caller's new version is written, its record not yet
+            raced.append(PATH)
+            raced.append(rotate(rt, PATH, NOW))
+        return verify(rt_, path)
+
+    monkeypatch.setattr(keys, "_verify", another_rotation_meanwhile)
+    with pytest.raises(ConflictError, match="rotated meanwhile by another caller"):
+        rotate(rt, PATH, NOW)
+    assert raced == [PATH, 3] and rt.failures == []
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-2-secret"}, 3)
+    assert rt.provider.valid == {"minted-2-secret"}  # the first key retired, the first rotation's key too
+    assert load_record(rt, PATH)[0].rotated_at == NOW
