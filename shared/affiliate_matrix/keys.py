@@ -38,7 +38,7 @@ from affiliate_matrix.documents import load_document, rewritten, stored_json
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Document, UtcDatetime
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, without_values
 from affiliate_matrix.wording import utc_said
 
 log = get_logger()
@@ -379,7 +379,7 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
         withdrawn = revoked and _destroy_live(rt, path, secret_values)
         if restored or withdrawn:
             _retire(hook_source, path, new, "the new key, rolled back" if restored else "the new key, its path revoked")
-        failed = [_redacted(f, secret_values) for f in failed]
+        failed = [without_values(f, secret_values) for f in failed]
         _publish_failure(rt, path, version, reason, failed, old_key_live=restored, at=now)
         if not isinstance(exc, Exception):
             raise  # an interrupt: put back, then stop as asked
@@ -523,15 +523,8 @@ def _publish_failure(rt, path: str, version: int | None, reason: str, failed: li
 
 def _reason(exc: BaseException, secret_values) -> str:
     """The exception in words, with any secret value in it blanked out."""
-    return _redacted(exc.args[0] if isinstance(exc, RotationFailed) else f"{type(exc).__name__}: {exc}",
+    return without_values(exc.args[0] if isinstance(exc, RotationFailed) else f"{type(exc).__name__}: {exc}",
                      secret_values)[:500]
-
-
-def _redacted(text: str, secret_values) -> str:
-    for value in secret_values:
-        if len(value) >= 4:
-            text = text.replace(value, "[redacted]")
-    return text
 
 
 def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
