@@ -19,7 +19,7 @@ from affiliate_matrix.connections import Connection, credentials_for, key_owner_
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.netguard import deadline
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, secret_values, without_values
 from affiliate_matrix.polite import GaveUp, Response, UnsendableHeader, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
 
@@ -39,9 +39,8 @@ def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.
     """`wall_clock`: what a Retry-After given as an HTTP date is counted from, for the seconds it says (tests pass a
     fixed one); nothing is decided by it."""
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
-    checks, retry_after = [], None
+    checks, retry_after, credentials = [], None, None
     if isinstance(source, ApiSource):
-        credentials = None
         if source.credential_keys and not connection.credentials_path:
             checks.append(("credentials accepted", False, f"{source.name} needs credentials "
                            f"({', '.join(source.credential_keys)}) but the connection has no credentials_path"))
@@ -81,7 +80,9 @@ def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.
         finally:
             fetcher.close()
     return {"ok": bool(checks) and all(ok is True for _, ok, _ in checks),
-            "checks": [{"name": name, "ok": ok, "detail": detail} for name, ok, detail in checks],
+            # a provider's answer quoted in a detail may quote the key it was sent
+            "checks": [{"name": name, "ok": ok, "detail": without_values(detail, secret_values(credentials or {}))}
+                       for name, ok, detail in checks],
             "retry_after_s": retry_after}
 
 

@@ -530,7 +530,7 @@ def skip_reason(connection: Connection) -> str | None:
 def credentials_destination_problem(connection: Connection, source_class) -> str | None:
     """Why the connection's base_url may not receive its source's credentials, or None. An override of the
     source's address (recorded sites, a provider's staging host) keeps them within the source's own registrable
-    domain, or on an address that is not public (the fetch guard lets loopback through only where
+    domain, over https, or on an address that is not public (the fetch guard lets loopback through only where
     AMX_ALLOW_LOOPBACK_FETCH says so). Anywhere else, whoever may write a connection (an admin token) could name
     any stored credential under connections/ and a host of theirs, and a sync or POST /connections/{id}/test
     sent it there."""
@@ -555,6 +555,9 @@ def credentials_destination_problem(connection: Connection, source_class) -> str
 
         own = registrable_domain(own_host) if own_host else None
         if host == own_host or (own is not None and registrable_domain(host) == own):
+            if connection.base_url.scheme != "https":  # a bearer token in the clear, to anyone on the way
+                return (f"http:// sends the credentials of source {source_class.name!r} unencrypted: give an https:// "
+                        "address")
             return None
         own_host = own or own_host
     return (f"{host!r} is outside {own_host}, where the credentials of source {source_class.name!r} are sent; "

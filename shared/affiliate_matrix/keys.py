@@ -38,7 +38,7 @@ from affiliate_matrix.documents import load_document, rewritten, stored_json
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Document, UtcDatetime
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, without_values
 from affiliate_matrix.wording import utc_said
 
 log = get_logger()
@@ -335,8 +335,12 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
         version = _landed(rt, path, current.version, new)
         if not isinstance(version, int):  # nothing to put back: not written, or not known to be
             reason = _reason(exc, [*current.data.values(), *new.values()])
-            if version is None:  # the old version is still the current one
+            if version is None:  # the old version is still the current one, or another caller's new one
                 _retire(hook_source, path, new, "the new key, not stored")
+                if isinstance(exc, ConflictError):  # no failure: the rotation stored first stands (an event twice)
+                    raise ConflictError(f"key {path!r}: rotated meanwhile by another caller (a version after "
+                                        f"{current.version} was stored first): this rotation stored nothing, its new "
+                                        "key retired") from None
                 outcome = "the new version could not be stored ({}); the old key is still in use"
             else:  # either may be stored: neither is retired
                 outcome = ("the write of the new version failed ({}) and the secret store could not be read after "
@@ -363,11 +367,19 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
         # Revoked meanwhile (its record says so): putting the old key back would bring back the very key revoked, so
         # the new version goes the way of the others instead, and neither key is live.
         revoked = _revoked_meanwhile(rt, path)
+        if not revoked and _overtaken(rt, path, version):
+            # another rotation wrote over this one's version and stands (it retires this one's key): nothing is put
+            # back, and the key this one replaced, stored nowhere now, is retired
+            _retire(hook_source, path, current.data, "the old key, replaced")
+            if not isinstance(exc, Exception):
+                raise
+            raise ConflictError(f"key {path!r}: rotated meanwhile by another caller (a version after {version} was "
+                                f"stored while it was verified): the later one stands ({reason})") from None
         restored = not revoked and _roll_back(rt, record, current, version, written_etag, new.values())
         withdrawn = revoked and _destroy_live(rt, path, secret_values)
         if restored or withdrawn:
             _retire(hook_source, path, new, "the new key, rolled back" if restored else "the new key, its path revoked")
-        failed = [_redacted(f, secret_values) for f in failed]
+        failed = [without_values(f, secret_values) for f in failed]
         _publish_failure(rt, path, version, reason, failed, old_key_live=restored, at=now)
         if not isinstance(exc, Exception):
             raise  # an interrupt: put back, then stop as asked
@@ -457,6 +469,14 @@ def _clear_mark(rt, verified: Connection, version: int) -> None:
                   remedy="re-test the connection (POST /connections/{id}/test)")
 
 
+def _overtaken(rt, path: str, version: int) -> bool:
+    """Whether a version after `version` is stored: another rotation of the key wrote over it meanwhile."""
+    try:
+        return rt.secrets.metadata(path).current_version > version
+    except Exception:  # unreadable now: not known to be overtaken, so rolled back as any failed rotation
+        return False
+
+
 def _revoked_meanwhile(rt, path: str) -> bool:
     """Whether the key's record says it was revoked (by a revocation that landed during a rotation)."""
     try:
@@ -503,15 +523,8 @@ def _publish_failure(rt, path: str, version: int | None, reason: str, failed: li
 
 def _reason(exc: BaseException, secret_values) -> str:
     """The exception in words, with any secret value in it blanked out."""
-    return _redacted(exc.args[0] if isinstance(exc, RotationFailed) else f"{type(exc).__name__}: {exc}",
+    return without_values(exc.args[0] if isinstance(exc, RotationFailed) else f"{type(exc).__name__}: {exc}",
                      secret_values)[:500]
-
-
-def _redacted(text: str, secret_values) -> str:
-    for value in secret_values:
-        if len(value) >= 4:
-            text = text.replace(value, "[redacted]")
-    return text
 
 
 def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
@@ -597,6 +610,9 @@ def run_checks(rt, now: datetime | None = None) -> dict:
             try:
                 rotate(rt, record.path, now)
                 outcome["rotated"].append(record.path)
+                continue
+            except ConflictError as exc:  # rotated by another run at the same time (an event delivered twice)
+                log.info("key.rotated_meanwhile", secret_path=record.path, detail=str(exc))
                 continue
             except AmxError as exc:
                 outcome["failed"].append(f"{record.path}: {exc}")

@@ -11,7 +11,7 @@ failure, and the sync goes on to the next."""
 
 import asyncio
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import get_logger, secret_values, without_values
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
                                      UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent)
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
@@ -223,6 +223,9 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
         items.append(Failure(url, "parse", _reason(source, url, exc), raw_key))
     finally:
         await api.aclose()
+    # a reason quoting what the provider answered may quote the key it was sent: shown to every read token
+    items = [replace(item, reason=without_values(item.reason, secret_values(credentials))) if isinstance(item, Failure)
+             else item for item in items]
     if counted:
         items.append(Failure(connection.id, "parse", f"{sum(counted.values())} more items could not be read: only "
                              f"the first {MAX_FAILURES} failures are listed (each response's are kept beside it)"))

@@ -442,6 +442,39 @@ def test_credentials_go_only_to_their_sources_own_domain(env, monkeypatch):
     assert "collector.example" not in looked_up
 
 
+def test_credentials_go_to_their_sources_public_host_only_over_https(env, monkeypatch):
+    """A connection of an API source could name its own provider's host over http (http://api.awin.com/), and its
+    test and every sync sent the bearer token in the clear, to anyone on the way. Now such a write is a 400 naming
+    base_url and https; one stored so before is tested and synced without the host being so much as looked up. A
+    non-public address (the recorded sites) is still taken over http."""
+    import socket
+
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.pipeline import scrape
+
+    looked_up = []
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: looked_up.append(host) or real(host, *a, **k))
+    client = app()
+    env["rt"].secrets.write("connections/awin", {"api_token": SECRET, "publisher_id": "123456"})
+    aw = body(id="aw", source="awin", credentials_path="connections/awin")
+    for address in ("http://api.awin.com/", "http://sandbox.awin.com:8080/v1/"):
+        refused = client.post("/connections", json={**aw, "base_url": address}, headers=env["admin"])
+        assert refused.status_code == 400, address
+        assert refused.get_json()["error"]["message"].startswith("base_url: http:// sends the credentials of source "
+                                                                 "'awin' unencrypted: give an https:// address")
+    assert client.post("/connections", json={**aw, "base_url": "http://127.0.0.1:8080/"},
+                       headers=env["admin"]).status_code == 201  # loopback: AMX_ALLOW_LOOPBACK_FETCH, as here
+    save_connection(env["rt"].store, Connection(id="old", source="awin", base_url="http://api.awin.com/",
+                                                credentials_path="connections/awin"))
+    tested = client.post("/connections/old/test", headers=env["admin"])
+    assert tested.status_code == 200 and tested.get_json()["ok"] is False
+    with pytest.raises(InvalidInput, match="sends the credentials of source 'awin' unencrypted"):
+        scrape(env["rt"], "old")
+    assert "api.awin.com" not in looked_up
+
+
 def test_a_connection_naming_another_sources_key_is_refused_on_write_and_reported_on_use(env):
     """A connection of one source could name the key added for another (amx keys add --source awin), and the write
     was taken without a word: the key went to the wrong provider, refused there (never elsewhere: credentials go

@@ -209,3 +209,16 @@ def test_a_site_answering_its_start_page_with_another_status_is_reachable_and_it
     result, _ = answer_of(rt, "affiliateprograms", status)
     assert named(result) == [("reachable", True), ("read", False)] and result["ok"] is False
     assert result["checks"][1]["detail"].endswith(f"/categories/software/ answered HTTP {status}: {why}")
+
+
+
+def test_a_provider_quoting_the_key_in_its_answer_is_not_echoed_by_the_test(rt):
+    """The test's answer quotes what the provider answered where the plugin cannot read it (a programme without an
+    id, quoted whole): a provider that echoed the key it was sent (an error object in the listing) had the key shown
+    in the answer. The key's values are now blanked out of what the test says."""
+    with Loopback(lambda request: (200, {}, json.dumps([{"note": f"token {SECRET} refused"}]).encode())) as site:
+        connection = Connection(id="c", source="awin", base_url=site.url, rate_limit_per_s=50,
+                                credentials_path="connections/awin")
+        result = check(rt, connection, wall_clock=WALL.timestamp)
+    assert named(result) == [("credentials accepted", True), ("read", False)]
+    assert SECRET not in str(result) and "token [redacted] refused" in result["checks"][1]["detail"]

@@ -588,6 +588,27 @@ def test_a_credential_past_ascii_fails_the_sync_in_words_not_with_an_encoding_er
     assert "past ASCII" in failure.reason and "s3cr3t" not in failure.reason
 
 
+
+def test_a_provider_quoting_the_key_in_its_answer_is_not_kept_in_the_syncs_failures(tmp_path):
+    """A failure's reason quotes what the plugin could not read (a programme without an id, quoted whole): a provider
+    that echoed the key it was sent had it kept in the sync's failures, shown to every read token. The key's values
+    are now blanked out of every failure a sync makes."""
+    from affiliate_matrix.crawl import Failure
+    from affiliate_matrix.storage.local import LocalObjectStore
+    from affiliate_matrix.sync import sync
+    from tests.support.loopback import Loopback
+
+    key = "awin-key-not-to-be-kept-7311"
+    with Loopback(lambda request: (200, {}, json.dumps([{"note": f"token {key} refused"}]).encode())) as site:
+        connection = Connection(id="aw", source="awin", base_url=site.url, rate_limit_per_s=50)
+        items = sync(get_source("awin")(site.url), connection, {"api_token": key, "publisher_id": "1"},
+                     LocalObjectStore(tmp_path / "store"), True, time_limit_s=60)
+    (failure,) = [item for item in items if isinstance(item, Failure)]
+    assert "token [redacted] refused" in failure.reason and key not in failure.reason
+    (kept,) = (tmp_path / "store" / "errors").rglob("*.json")  # the failure kept beside the raw answer
+    assert "token [redacted] refused" in kept.read_text() and key not in kept.read_text()
+
+
 def test_a_rakuten_offer_named_at_length_gives_its_tiers_thresholds_within_their_limit(rt, tmp_path):
     """A tier's threshold is its offer's name and span: an offer named in 800 characters made thresholds of that
     length, shown wherever the term is, past the limit an import holds a threshold to (models.MAX_THRESHOLD). (A name

@@ -680,3 +680,64 @@ def test_a_webhook_key_names_its_origins_and_only_a_webhook_key_does(tmp_path):
     assert load_record(rt, "webhooks/relay")[0].origins == origins
     custom = rt.secrets.metadata("webhooks/relay").custom_metadata
     assert stand_in("webhooks/relay", custom, NOW).origins == origins
+
+
+
+def test_a_rotation_raced_by_another_that_stored_first_says_so_and_is_no_failure(rt, monkeypatch):
+    """Two rotations of one key at once (the keys cron's event delivered twice, or amx keys rotate beside the cron
+    run): the one whose write came second lost its check-and-set, said its new version "could not be stored; the old
+    key is still in use" (the other's key is in use, the old one retired) and published key.rotation.failed: the
+    cron run failed, a false alarm. Now it says the key was rotated meanwhile by another caller, stores and publishes
+    nothing, and the cron run counts it as neither rotated nor failed."""
+    import secrets
+
+    from affiliate_matrix.errors import ConflictError
+    from affiliate_matrix.keys import run_checks
+
+    path, due = "connections/gen", datetime(2027, 2, 15, tzinfo=UTC)  # within a week of its 90 days
+    add_key(rt, KeyRecord(path=path, rotation="generate", generated_fields=["api_token"], created_at=NOW),
+            {"api_token": "first-generated-1234"})
+    mint, raced = secrets.token_urlsafe, []
+
+    def mint_while_another_rotates(size):
+        if not raced:  # this caller has read version 1; another rotates the key whole meanwhile
+            raced.append(path)
+            raced.append(rotate(rt, path, due))
+        return mint(size)
+
+    monkeypatch.setattr(secrets, "token_urlsafe", mint_while_another_rotates)
+    with pytest.raises(ConflictError, match="rotated meanwhile by another caller"):
+        rotate(rt, path, due)
+    assert raced == [path, 2] and rt.failures == [] and rt.secrets.read(path).version == 2
+
+    raced.clear()
+    later = datetime(2027, 5, 15, tzinfo=UTC)  # due again, and the cron run meets the same race
+    outcome = run_checks(rt, later)
+    assert raced == [path, 3] and outcome["failed"] == [] and rt.failures == []
+    assert path not in outcome["rotated"] and rt.secrets.read(path).version == 3
+
+
+def test_a_rotation_overtaken_by_another_after_its_write_leaves_the_later_one_standing(rt, monkeypatch):
+    """Two rotations at once, the second run whole while the first verified its new version: the first's record write
+    then lost, and its roll-back (the old key written over the later version) lost too. It said "could NOT be rolled
+    back: it is live" of a version already destroyed, published key.rotation.failed, and left the key it replaced
+    valid at the provider, used by no one. Now it says the key was rotated meanwhile, leaves the later rotation
+    standing, retires the key it replaced and publishes no failure."""
+    from affiliate_matrix import keys
+    from affiliate_matrix.errors import ConflictError
+
+    verify, raced = keys._verify, []
+
+    def another_rotation_meanwhile(rt_, path):
+        if not raced:  # the first caller's new version is written, its record not yet
+            raced.append(PATH)
+            raced.append(rotate(rt, PATH, NOW))
+        return verify(rt_, path)
+
+    monkeypatch.setattr(keys, "_verify", another_rotation_meanwhile)
+    with pytest.raises(ConflictError, match="rotated meanwhile by another caller"):
+        rotate(rt, PATH, NOW)
+    assert raced == [PATH, 3] and rt.failures == []
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-2-secret"}, 3)
+    assert rt.provider.valid == {"minted-2-secret"}  # the first key retired, the first rotation's key too
+    assert load_record(rt, PATH)[0].rotated_at == NOW

@@ -67,6 +67,22 @@ def without_url_credentials(text: str) -> str:
     return re.sub(_USER_PASSWORD, r"\1[redacted]@", re.sub(_QUERY_PAIR, pair, text))
 
 
+def without_values(text: str, secret_values) -> str:
+    """A text with each of a key's values (4 characters or more) blanked out: a provider's answer, quoted in an error,
+    can quote the credentials it was sent."""
+    for value in secret_values:
+        if isinstance(value, str) and len(value) >= 4:
+            text = text.replace(value, "[redacted]")
+    return text
+
+
+def secret_values(credentials: dict) -> list:
+    """The values of a key's fields named as secrets (Awin's api_token, Impact's auth_token, Rakuten's client_secret),
+    as a URL's query parameters are judged; not its account ids (publisher_id, account_sid), which the operator's own
+    words on a request show."""
+    return [value for name, value in credentials.items() if _secret_parameter(name)]
+
+
 def redact_url_credentials(_logger, _method, event_dict):
     for key, value in event_dict.items():
         if isinstance(value, str):
