@@ -19,7 +19,7 @@ from affiliate_matrix.connections import Connection, credentials_for, key_owner_
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.netguard import deadline
-from affiliate_matrix.observability import get_logger, secret_values, without_values
+from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import GaveUp, Response, UnsendableHeader, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
 
@@ -56,7 +56,8 @@ def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.
                 checks.append(("credentials accepted", False, str(exc)))
         if credentials is not None or not source.credential_keys:
             try:
-                checks += _first_response(rt, source, connection, credentials or {})
+                with keys_unlogged(secret_values(credentials or {})):  # a plugin's fault may quote the key echoed
+                    checks += _first_response(rt, source, connection, credentials or {})
             except GaveUp as exc:
                 found, retry_after = _failed(exc, source, wall_clock)
                 checks += found

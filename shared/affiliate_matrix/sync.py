@@ -23,7 +23,7 @@ from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
-from affiliate_matrix.observability import get_logger, secret_values, without_values
+from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
                                      UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent)
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
@@ -286,4 +286,5 @@ def sync(source: ApiSource, connection: Connection, credentials: dict, store: Ob
     time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request whose wait
     would pass it is not made, and the sync ends there with what it read (a Failure, out_of_time: the run incomplete,
     withdrawing nothing)."""
-    return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s))
+    with keys_unlogged(secret_values(credentials)):  # a plugin's fault may quote the provider quoting the key
+        return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s))

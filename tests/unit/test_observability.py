@@ -105,6 +105,39 @@ def test_a_hostile_request_id_is_replaced():
     assert bind_request("abc-123") == "abc-123"
 
 
+def test_a_sync_logs_no_value_of_its_key_even_in_a_plugin_faults_traceback(capsys, tmp_path):
+    """A plugin's fault is logged with its traceback (sync.plugin_fault); one raised on an answer quoting the key the
+    provider was sent quoted the key in the log. While a sync runs, its key's secret values are blanked out of every
+    line; its account ids are not secrets and stay."""
+    from affiliate_matrix.connections import Connection
+    from affiliate_matrix.sources import get_source
+    from affiliate_matrix.storage.local import LocalObjectStore
+    from affiliate_matrix.sync import sync
+    from tests.support.loopback import Loopback
+
+    key = "awin-key-never-logged-7311"
+    configure_logging("sync", fmt="json")
+    source = get_source("awin")
+
+    def broken(*_):  # a plugin fault whose message quotes what the provider sent back
+        raise ValueError(f"unexpected answer: token {key} is refused")
+
+    with Loopback(lambda request: (200, {}, b"[]")) as site:
+        plugin = source(site.url)
+        plugin.listings = lambda *a: _raising(broken)
+        sync(plugin, Connection(id="aw", source="awin", base_url=site.url, rate_limit_per_s=50),
+             {"api_token": key, "publisher_id": "1234567"}, LocalObjectStore(tmp_path / "store"), True, time_limit_s=60)
+    printed = capsys.readouterr().err
+    assert "sync.plugin_fault" in printed and "token [redacted] is refused" in printed and key not in printed
+    get_logger().info("after.sync", said=key)  # outside a sync a value is not known to be a key
+    assert key in capsys.readouterr().err
+
+
+async def _raising(fault):
+    fault()
+    yield
+
+
 def test_a_console_line_shows_terminal_controls_rather_than_acting_on_them(capsys):
     """The console renderer (amx up, the CLI) printed a value as it was unless it held a space or a line break: a
     request path or a scraped page's text holding ESC sequences moved the cursor up and rewrote the lines above (a

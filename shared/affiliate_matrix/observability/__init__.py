@@ -19,7 +19,8 @@ import logging
 import re
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import unquote_plus
 
@@ -83,10 +84,26 @@ def secret_values(credentials: dict) -> list:
     return [value for name, value in credentials.items() if _secret_parameter(name)]
 
 
+# The values of the key a piece of work sends (sync, keys_unlogged): a provider's answer quoted in a line (a plugin's
+# fault, its traceback) can quote the key it was sent, and no line may hold a secret
+_key_values: ContextVar[tuple[str, ...]] = ContextVar("key_values", default=())
+
+
+@contextmanager
+def keys_unlogged(values) -> Iterator[None]:
+    """While inside, each of these values (a key's secrets: secret_values) is blanked out of every log line."""
+    token = _key_values.set(tuple(values))
+    try:
+        yield
+    finally:
+        _key_values.reset(token)
+
+
 def redact_url_credentials(_logger, _method, event_dict):
+    keys = _key_values.get()
     for key, value in event_dict.items():
         if isinstance(value, str):
-            event_dict[key] = without_url_credentials(value)
+            event_dict[key] = without_values(without_url_credentials(value), keys)
     return event_dict
 
 
