@@ -798,6 +798,19 @@ def test_cursor_pages_return_every_hit_exactly_once(loaded, sort):
     assert seen[:1000] == [h.id for h in one_page]
 
 
+@pytest.mark.parametrize("sort", [[], [SortKey(field="name")]])
+def test_a_last_cursor_page_that_is_full_names_no_page_after_it(index, sort):
+    """A cursor page gave a next cursor whenever it was full and the total was larger than one page (the total counts
+    the hits before the cursor too), so when the hits ended on a page's last row the next page was empty: the
+    explorer's Next led nowhere. A cursor page now reads one hit more to know."""
+    assert index.bulk_upsert("things", docs()[:6], refresh=True).errors == []
+    # six by name, two a page; by relevance, the two matching "delta", one a page
+    query = SearchQuery(sort=sort, size=2) if sort else SearchQuery(text="delta", size=1, paged=True)
+    seen, pages, total = all_pages(index, query)
+    assert total == (6 if sort else 2) and len(seen) == len(set(seen)) == total
+    assert pages == total // query.size
+
+
 def test_cursor_pages_with_text_and_relevance(loaded):
     query = SearchQuery(text="echo", size=25)
     seen, _, total = all_pages(loaded, query)

@@ -823,6 +823,8 @@ class OpenSearchIndex(SearchIndex):
                 raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
             body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
                                     else value for value, (kind, descending) in zip(after, keys)]
+            if query.size:  # one hit past the page says whether another page follows (the total counts all)
+                body["size"] = query.size + 1
         # A relevance sort's later pages are read in one point in time (POINT_KEEP_ALIVE), opened once a first page
         # shows there is a next one: a search most callers read one page of costs no more requests, nor a node's view.
         relevance = sort[0] == {"_score": "desc"} and query.size and not query.offset
@@ -831,9 +833,13 @@ class OpenSearchIndex(SearchIndex):
         point = response.get("pit_id") if point else None  # (the node may give the next page another id)
         raw_hits = response["hits"]["hits"]
         total = response["hits"]["total"]["value"]
+        # a cursor's page asked one hit more: the total counts the hits before the cursor too, so a last page that was
+        # full gave a cursor to an empty one
+        more = len(raw_hits) > query.size if after is not None else query.offset + query.size < total
+        raw_hits = raw_hits[:query.size]
         hits = [Hit(h["_id"], h.get("_score"), h["_source"]) for h in raw_hits]
         next_cursor = None
-        if raw_hits and len(raw_hits) == query.size and query.offset + query.size < total:
+        if raw_hits and len(raw_hits) == query.size and more:
             if relevance and after is None and query.paged:  # the first page's scores: a write ms away may move them
                 point = self._open_point(name)
             next_cursor = encode_cursor(query, raw_hits[-1]["sort"], point)

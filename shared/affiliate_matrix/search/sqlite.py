@@ -629,6 +629,9 @@ class SqliteSearchIndex(SearchIndex):
                 keys.append(column.sort_key(agg, descending))
         keys.append(columns.by_id)
         ranking = None
+        # a cursor's page reads one hit more: whether another page follows (the total counts the hits before it too,
+        # so a last page that was full gave a cursor to an empty one)
+        past = 1 if after is not None else 0
         if not need:
             shown = []
         elif isinstance(keys[0], ScoreKey):
@@ -641,10 +644,12 @@ class SqliteSearchIndex(SearchIndex):
                 shown = ranked[:need]
             else:  # (past a view's hits: none it gave this page again)
                 given = {i for i, _ in viewed}
-                shown = [r for r in sorted_page(list(scores), keys, after, query.offset, need + len(viewed))
-                         if columns.id_of(r) not in given][:need]
+                shown = [r for r in sorted_page(list(scores), keys, after, query.offset, need + past + len(viewed))
+                         if columns.id_of(r) not in given][:need + past]
         else:
-            shown = walked_page(match, total, columns.size, keys, after, query.offset, need)
+            shown = walked_page(match, total, columns.size, keys, after, query.offset, need + past)
+        follows = len(shown) > need if past else query.offset + query.size < total
+        shown = shown[:need]
         if scorer is not None and scores is None and shown:  # sorted by fields: only the page's hits are scored
             scores = _boosted(scorer.scores_of(groups, shown), exact)
         ids = [columns.id_of(r) for r in shown]
@@ -655,7 +660,7 @@ class SqliteSearchIndex(SearchIndex):
         if view is not None and not need:  # the page is the view's
             if len(viewed) == query.size and (more or not view.whole):
                 next_cursor = encode_cursor(query, [viewed[-1][1], viewed[-1][0]], view.id)
-        elif shown and len(shown) == need and query.offset + query.size < total:
+        elif shown and len(shown) == need and follows:
             next_cursor = encode_cursor(query, [key.cursor_value(shown[-1]) for key in keys])
         facets = {}
         for field in query.facets:
