@@ -8,6 +8,8 @@ import pytest
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.handlers.program_page import ProgramSummary
+from affiliate_matrix.handlers.routes import in_rfc3339
 from affiliate_matrix.models import Program
 from affiliate_matrix.program_index import BESIDE, PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
@@ -57,11 +59,14 @@ def test_a_migrated_index_is_served_as_a_freshly_indexed_one(rt, version):
     assert rt.index.status("programs").current == PROGRAMS_INDEX.version
 
     app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
-    fresh = {p.id: {k: v for k, v in to_document(p).items() if k not in BESIDE} for p in programs()}
+    # what a fresh index answers: its stored summary, its times said as every answer says them (in UTC, ending in Z)
+    fresh = {p.id: in_rfc3339({k: v for k, v in to_document(p).items() if k not in BESIDE}, ProgramSummary)
+             for p in programs()}
     page = app.get("/programs?sort=name", headers=auth)
     assert page.status_code == 200, page.text
     assert page.json["items"] == [fresh[p.id] for p in programs()]
-    assert page.json["items"][0]["last_verified_at"] == NOW.isoformat() and page.json["items"][0]["sources"] == ["test"]
+    assert page.json["items"][0]["last_verified_at"] == NOW.isoformat().replace("+00:00", "Z")
+    assert page.json["items"][0]["sources"] == ["test"]
     facets = page.json["facets"]
     assert facets["commission_flat_currencies"] == [{"value": "USD", "count": 1}]
     # Alpha names the US; Bravo, naming none, takes it, and is counted as open to every country too
