@@ -21,7 +21,11 @@ def test_cj_reads_every_advertiser_of_a_real_advertiser_lookup_page():
     assert [(t.type, str(t.value_min), t.value_max and str(t.value_max), t.currency) for t in uk2.commission] == [
         ("percent", "3", "30", None), ("flat", "50", None, "GBP")]
     assert uk2.extra["epc_7d"] == "0.0888" and uk2.categories == ["Web Hosting/Servers"]
-    assert by_id["4044858"].name == "Toys R Us & Babies R Us"
+    toys = by_id["4044858"]
+    assert toys.name == "Toys R Us & Babies R Us"
+    # Its two hidden actions pay GBP 0.00: no offer beside the 3% sales rate, though the text still says them
+    assert [(t.type, str(t.value_min), t.currency) for t in toys.commission] == [("percent", "3", None)]
+    assert "Sale - Click & Collect (Hidden Action): GBP 0.00" in toys.commission_text
     assert by_id["4356401"].categories == ["Sports & Fitness"]  # the parent is blank: the child stands alone
     # A new advertiser: CJ writes `New` where the EPCs will be, as it does for the rank. No EPC yet, not a fault.
     new = by_id["4703026"]

@@ -155,7 +155,7 @@ def _epc(value: str | None, where: str, field: str) -> str | None:
 
 
 def _commission(actions: list[ET.Element], where: str) -> tuple[list[CommissionTerm], str | None]:
-    """Every action's default rate and item-list rates: one range per kind of rate (percent, or an
+    """Every action's default rate and item-list rates but zeroes: one range per kind of rate (percent, or an
     amount in each currency), and the rates verbatim for people ("Online Sale: 10.00% (Gift Sets: 4.00%)")."""
     ranges: dict[tuple[str, str | None], list[Decimal]] = {}
     described = []
@@ -166,7 +166,9 @@ def _commission(actions: list[ET.Element], where: str) -> tuple[list[CommissionT
             for item in commission if item.tag in ("default", "itemlist")]
         for _, rate in rates:
             kind, value = _rate(rate, where)
-            if kind is not None:
+            # A rate of zero pays nothing: no offer (a real answer's hidden actions are GBP 0.00 beside the 3% sales
+            # rate, which made a flat GBP 0 offer); the verbatim text below still shows it
+            if kind is not None and value:
                 ranges.setdefault(kind, []).append(value)
         default = next((rate for label, rate in rates if label is None), None)
         lists = ", ".join(f"{label}: {rate}" for label, rate in rates if label is not None)
