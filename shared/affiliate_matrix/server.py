@@ -15,8 +15,10 @@ them all, until Knative's timeoutSeconds (30 s, 900 s for the batch functions), 
 Now a read that waits AMX_REQUEST_READ_TIMEOUT_S (15 s) for a byte is given up (a bound between reads: a large body
 sent slowly still comes): a head is answered 408 here, a body the route was reading 408 by the function
 (handlers.serve), and the connection is closed. A head must also come whole within twice that (30 s) from its first
-byte, so one trickled a byte at a time within each bound is answered 408 too; a body so trickled still holds its thread
-until Knative's timeout. Writing the answer and the function's work are not bounded.
+byte, so one trickled a byte at a time within each bound is answered 408 too. A body's reads may wait that bound in all,
+and a second more for each AMX_REQUEST_BODY_MIN_RATE (500) bytes they received, as Apache's mod_reqtimeout bounds a body
+(body=20,MinRate=500): one trickled within each read's bound is answered 408 by the function too. Writing the answer and
+the function's work (between its reads of the body too) are not bounded.
 
 A connection that is not kept alive (the client asked Connection: close, HTTP/1.0, an error) is closed as RFC 9112 §9.6
 asks: a FIN after the answer, then what the client still sends is read until it closes, for up to 2 s, so the answer is
@@ -64,36 +66,47 @@ class _BoundedReads:
     """A connection's socket as gunicorn's parser reads the request through it (the head, then the body as the function
     reads it): a read that waits `seconds` for a byte raises RequestStalled, and so does every read after it; so does
     one past the head's deadline, twice `seconds` from its first read (while `reading_head`, which the worker sets), so
-    a head trickled a byte at a time is given up too. Anything else is the socket's own: the answer is written to the
-    socket itself, unbounded, and gunicorn's own drain of a body the function left unread sets a timeout of its own on
-    it (gettimeout), kept."""
+    a head trickled a byte at a time is given up too. A body's reads may wait `seconds` in all, and 1/`min_rate` s
+    more for each byte they received (Apache mod_reqtimeout's body MinRate), so a body trickled a byte within each
+    read's bound is given up too; only their waits count, not the function's work between them. Anything else is the
+    socket's own: the answer is written to the socket itself, unbounded, and gunicorn's own drain of a body the
+    function left unread sets a timeout of its own on it (gettimeout), kept."""
 
-    def __init__(self, sock: socket.socket, seconds: float):
-        self.sock, self.seconds = sock, seconds
+    def __init__(self, sock: socket.socket, seconds: float, min_rate: float):
+        self.sock, self.seconds, self.min_rate = sock, seconds, min_rate
         self.stalled: RequestStalled | None = None
         self.reading_head, self.head_deadline = False, None
+        self.body_wait = seconds  # what the body's reads may still wait in all (set again for each request)
 
     def recv(self, size: int) -> bytes:
         if self.stalled:  # the client sends nothing: nothing more of its request is waited for
             raise self.stalled
         if self.sock.gettimeout() is not None:  # gunicorn's drain, bounded by gunicorn
             return self.sock.recv(size)
-        wait, whole_head = self.seconds, False
+        wait, whole_head, too_slow = self.seconds, False, False
         if self.reading_head:
             if self.head_deadline is None:  # its first read: the worker reads a connection once it is readable
                 self.head_deadline = monotonic() + 2 * self.seconds
             if (left := self.head_deadline - monotonic()) < wait:
                 wait, whole_head = left, True
+        else:
+            if self.body_wait < wait:
+                wait, too_slow = self.body_wait, True
+            started = monotonic()
         try:
             if wait <= 0:
                 raise TimeoutError
             self.sock.settimeout(wait)
-            return self.sock.recv(size)
+            received = self.sock.recv(size)
         except TimeoutError:
-            self.stalled = RequestStalled(2 * self.seconds if whole_head else self.seconds, whole_head)
+            self.stalled = RequestStalled(2 * self.seconds if whole_head else self.seconds, whole_head,
+                                          self.min_rate if too_slow else None)
             raise self.stalled from None
         finally:
             self.sock.settimeout(None)  # blocking, as gunicorn's worker thread uses it
+        if not self.reading_head:
+            self.body_wait += len(received) / self.min_rate - (monotonic() - started)
+        return received
 
     def __getattr__(self, name: str):
         return getattr(self.sock, name)
@@ -132,15 +145,18 @@ class ReadBoundWorker(ThreadWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.read_timeout = load_settings().request_read_timeout_s  # checked already: the function's start read them
+        settings = load_settings()  # checked already: the function's start read them
+        self.read_timeout, self.body_min_rate = settings.request_read_timeout_s, settings.request_body_min_rate
         self.closes = _LingeringCloses(MAX_LINGERING_CLOSES)
 
     def handle(self, conn):
         if conn.parser is None:  # a new connection: TConn.init's parser for plain HTTP/1.x (no TLS nor h2c is set up)
-            conn.parser = get_parser(self.cfg, _BoundedReads(conn.sock, self.read_timeout), conn.client)
+            conn.parser = get_parser(self.cfg, _BoundedReads(conn.sock, self.read_timeout, self.body_min_rate),
+                                     conn.client)
             conn.close = partial(self.closes.close, conn)  # what gthread's main thread calls to close it
         reads = conn.parser.unreader.sock
-        reads.reading_head, reads.head_deadline = True, None  # a request's head, if one comes (handle_request: it did)
+        # a request's head, if one comes (handle_request: it did), then its body
+        reads.reading_head, reads.head_deadline, reads.body_wait = True, None, self.read_timeout
         keepalive = super().handle(conn)
         if not reads.stalled:
             return keepalive

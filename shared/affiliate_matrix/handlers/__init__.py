@@ -127,7 +127,7 @@ def _leave_the_rest(request) -> None:
         if not (request.stream.read(UNREAD_LIMIT) and request.stream.read(1)):
             return
     except RequestStalled as exc:  # the answer goes all the same; amx-function closes the connection after it
-        log.warning("request.stalled", read="body", seconds=exc.seconds)
+        log.warning("request.stalled", read="body", seconds=exc.seconds, min_rate=exc.min_rate)
     request.stream = io.BytesIO()  # werkzeug's cached_property may be set
 
 
@@ -173,7 +173,7 @@ def _served(rt, request, route: Callable, flags) -> tuple:
     except AccessDenied as exc:
         body, status, headers = error_response(403, "forbidden", str(exc), request_id)
     except RequestStalled as exc:  # the body stopped coming (amx-function's bound on each read); never logs the body
-        log.warning("request.stalled", read="body", seconds=exc.seconds)
+        log.warning("request.stalled", read="body", seconds=exc.seconds, min_rate=exc.min_rate)
         body, status, headers = error_response(408, "request_timeout", str(exc), request_id)
     except MethodNotAllowed as exc:
         body, status, headers = error_response(405, "method_not_allowed", str(exc), request_id)
