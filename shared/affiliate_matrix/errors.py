@@ -9,6 +9,12 @@ class AmxError(Exception):
     """Base of every error this package raises on purpose."""
 
 
+def error_document(code: str, message: str, request_id: str | None) -> dict:
+    """The body of every error a function answers (handlers.error_response), and of amx-function's own 408 to a head
+    that stopped coming (server.py), which has no request id: no request was made of it yet."""
+    return {"error": {"code": code, "message": message, "request_id": request_id}}
+
+
 class ConfigError(AmxError):
     """A setting is missing, malformed or points at something unusable. Names the setting. `retry_after` (seconds)
     when time may cure it: nothing answers at a backend's address, which may be a wrong address or a node not up

@@ -38,6 +38,7 @@ import gc
 
 gc.disable()  # before the imports below: functions-framework, Flask and gunicorn are most of what a start imports
 
+import json  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
 from functools import partial  # noqa: E402
@@ -52,7 +53,7 @@ from gunicorn.http import get_parser  # noqa: E402
 from gunicorn.workers.gthread import ThreadWorker  # noqa: E402  (functions-framework's worker: it sets THREADS)
 
 from affiliate_matrix.config import load_settings  # noqa: E402
-from affiliate_matrix.errors import RequestStalled  # noqa: E402
+from affiliate_matrix.errors import RequestStalled, error_document  # noqa: E402
 from affiliate_matrix.observability import get_logger  # noqa: E402
 
 # gunicorn's largest limit (its default is 4094); header count and size keep gunicorn's defaults (100 fields of at most
@@ -141,7 +142,8 @@ class _LingeringCloses:
 
 class ReadBoundWorker(ThreadWorker):
     """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
-    off its main thread (_LingeringCloses)."""
+    off its main thread (_LingeringCloses), and a head that stopped coming answered 408 in the functions' JSON error
+    shape (its request id null: no request was made yet)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,7 +180,10 @@ class ReadBoundWorker(ThreadWorker):
         if req is None:  # its head stalled: nothing is answered yet (a body's stall the function answered, serve)
             structlog.contextvars.clear_contextvars()  # no earlier request's on this thread: this one has none yet
             get_logger().warning("request.stalled", read="head", seconds=exc.seconds)
-            util.write_error(client, 408, "Request Timeout", str(exc))
+            body = json.dumps(error_document("request_timeout", str(exc), None), separators=(",", ":")).encode()
+            util.write_nonblock(client, b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                                b"Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
+                                b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
 @click.command()

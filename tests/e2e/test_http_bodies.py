@@ -127,7 +127,9 @@ def test_a_request_whose_head_stops_coming_is_answered_408_and_closed(stalling):
     port, _, log = stalling
     with stalled(port, HALF_A_HEAD) as conn:
         answer = answer_on(conn)
-    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer[:300]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 Request Timeout"), answer[:300]
+    assert json.loads(body)["error"]["code"] == "request_timeout"  # JSON, as every other error
     assert any("read=head" in line for line in stalls_logged(log))
 
 

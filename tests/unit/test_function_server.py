@@ -3,6 +3,7 @@ does not keep alive is closed off its main thread (gthread's graceful close wait
 end, on the thread that accepts and dispatches every connection), a request's head must come whole in time, and its
 body at a minimum rate."""
 
+import json
 import socket
 import threading
 from concurrent.futures import Future
@@ -110,8 +111,11 @@ def test_a_head_trickled_past_its_deadline_is_answered_408(monkeypatch):
         client.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
         assert worker_of(hello).handle(connection(served)) is False
         answer = client.recv(65536)
-    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer
-    assert b"head did not come whole within 30 s" in answer
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 Request Timeout"), answer
+    assert b"\r\nContent-Type: application/json\r\n" in head, answer  # as every other error: gunicorn's was HTML
+    assert json.loads(body) == {"error": {"code": "request_timeout", "request_id": None, "message":
+                                          "the request's head did not come whole within 30 s: send it again"}}
 
 
 def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):

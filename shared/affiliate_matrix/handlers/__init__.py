@@ -13,6 +13,7 @@ from collections.abc import Callable
 from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
     NotFoundError, PreconditionFailed, PreconditionRequired, RequestStalled, Unauthorized, UnsupportedMediaType,
+    error_document,
 )
 from affiliate_matrix.json_input import json_document, json_media_type
 # telemetry (every request's span and counts) and auth (routes.py) are imported with the function, before gunicorn
@@ -91,8 +92,7 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
 
 
 def error_response(status: int, code: str, message: str, request_id: str):
-    return json_response({"error": {"code": code, "message": message, "request_id": request_id}}, status,
-                         {"X-Request-Id": request_id})
+    return json_response(error_document(code, message, request_id), status, {"X-Request-Id": request_id})
 
 
 def serve(rt, request, route: Callable, with_flags: bool = True) -> tuple:
