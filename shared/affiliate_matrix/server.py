@@ -25,7 +25,8 @@ asks: a FIN after the answer, then what the client still sends is read until it 
 not cut by a RST. gthread lingers so on its main thread, which accepts and dispatches every connection: clients that
 never closed their end held it 2 s each (six held the next request 12 s). Here each linger has a daemon thread of its
 own, at most MAX_LINGERING_CLOSES (32) at once, a thread and a file descriptor each for up to 2 s; past that, a
-connection is closed at once.
+connection is closed at once. A worker exiting gracefully waits for the lingers running (2 s at most), which its exit
+would otherwise cut with a RST.
 
 Its garbage collection follows Python's recipe for a server that forks its workers (the `gc.freeze` docs): off
 while the process imports the function, frozen right before gunicorn forks the worker, back on for the requests.
@@ -121,7 +122,7 @@ class _LingeringCloses:
     connection is closed at once (a client that sent more than was read may then see its answer cut by a RST)."""
 
     def __init__(self, limit: int):
-        self.slots = threading.BoundedSemaphore(limit)
+        self.limit, self.slots = limit, threading.BoundedSemaphore(limit)
 
     def close(self, conn, graceful: bool = False) -> None:
         """TConn.close, as gthread's main thread calls it (finish_request, its timeouts): never waits."""
@@ -133,6 +134,12 @@ class _LingeringCloses:
                 self.slots.release()
         util.close(conn.sock)
 
+    def wait(self) -> None:
+        """Returns once every linger running has ended (each within close_graceful's 2 s, side by side): the worker
+        exiting would cut them, each client's answer with a RST. Every slot is taken then: a later close is at once."""
+        for _ in range(self.limit):
+            self.slots.acquire()
+
     def _linger(self, sock: socket.socket) -> None:
         try:
             util.close_graceful(sock)
@@ -142,8 +149,8 @@ class _LingeringCloses:
 
 class ReadBoundWorker(ThreadWorker):
     """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
-    off its main thread (_LingeringCloses), and a head that stopped coming answered 408 in the functions' JSON error
-    shape (its request id null: no request was made yet)."""
+    off its main thread (_LingeringCloses), the lingers running waited for at a graceful exit, and a head that stopped
+    coming answered 408 in the functions' JSON error shape (its request id null: no request was made yet)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -169,6 +176,10 @@ class ReadBoundWorker(ThreadWorker):
         except OSError:
             pass
         return False
+
+    def run(self):
+        super().run()  # returns at a graceful exit (SIGTERM, max_requests), its requests answered or past their grace
+        self.closes.wait()
 
     def handle_request(self, req, conn):
         conn.parser.unreader.sock.reading_head = False  # its head came whole: its body's reads have their own bound

@@ -1,7 +1,7 @@
 """amx-function's worker (server.py, ReadBoundWorker), driven as gthread drives it, on a socket pair: a connection it
 does not keep alive is closed off its main thread (gthread's graceful close waits up to 2 s for the client to close its
-end, on the thread that accepts and dispatches every connection), a request's head must come whole in time, and its
-body at a minimum rate."""
+end, on the thread that accepts and dispatches every connection) and waited for at the worker's exit, a request's head
+must come whole in time, and its body at a minimum rate."""
 
 import json
 import socket
@@ -12,7 +12,7 @@ import pytest
 from gunicorn import util
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
-from gunicorn.workers.gthread import TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from affiliate_matrix import server
 from affiliate_matrix.errors import RequestStalled
@@ -203,3 +203,32 @@ def test_the_largest_body_at_a_slow_links_pace_is_read_whole(monkeypatch):
         answer = client.recv(65536)
     assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"\r\n\r\n%d" % largest), answer
 
+
+def test_a_graceful_exit_waits_for_the_lingers_running(monkeypatch):
+    """A worker's exit ends its process, and with it a linger still running: the client's answer was cut by a RST.
+    Its run (gthread's loop, here closing a connection that lingers, until a graceful exit) returns once the linger
+    has ended: here the client closes its end once the worker waits for it."""
+    exiting, ended = threading.Event(), []
+
+    def close_graceful(sock, **_):
+        exiting.wait(GUARD)
+        ended.append(sock)
+        sock.close()
+
+    class Slots(threading.BoundedSemaphore):
+        def acquire(self, blocking=True, timeout=None):
+            if blocking:  # the worker waits for the lingers: its client closes its end
+                exiting.set()
+            return super().acquire(blocking, timeout)
+
+    monkeypatch.setattr(util, "close_graceful", close_graceful)
+    worker = worker_of(hello)
+    worker.closes.slots = Slots(server.MAX_LINGERING_CLOSES)
+    served, client = socket.socketpair()
+    monkeypatch.setattr(ThreadWorker, "run", lambda self: self.closes.close(connection(served), graceful=True))
+    try:
+        worker.run()
+        assert ended == [served]
+    finally:
+        exiting.set()
+        client.close()
