@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     request_read_timeout_s: float = Field(15, gt=0, description="How long a read of a request's head or body waits for "
                                           "a byte before the request is answered 408; a head must come whole within "
                                           "twice it (amx-function, server.py).")
+    request_body_min_rate: float = Field(500, gt=0, description="The bytes a second a request's body must average once "
+                                         "its reads have waited request_read_timeout_s in all (each byte received "
+                                         "gives its reads 1/rate s more), or it is answered 408 (amx-function, "
+                                         "server.py; Apache mod_reqtimeout's body MinRate).")
 
     object_store: Literal["local", "s3"] = "local"
     search: Literal["sqlite", "opensearch"] = "sqlite"

@@ -9,6 +9,12 @@ class AmxError(Exception):
     """Base of every error this package raises on purpose."""
 
 
+def error_document(code: str, message: str, request_id: str | None) -> dict:
+    """The body of every error a function answers (handlers.error_response), and of amx-function's own 408 to a head
+    that stopped coming (server.py), which has no request id: no request was made of it yet."""
+    return {"error": {"code": code, "message": message, "request_id": request_id}}
+
+
 class ConfigError(AmxError):
     """A setting is missing, malformed or points at something unusable. Names the setting. `retry_after` (seconds)
     when time may cure it: nothing answers at a backend's address, which may be a wrong address or a node not up
@@ -100,13 +106,20 @@ class ImportIncomplete(AmxError):
 
 class RequestStalled(AmxError):
     """The client sent nothing more of its request (its head or its body) for `seconds`
-    (AMX_REQUEST_READ_TIMEOUT_S), or not its whole head within `seconds` of its first byte (`whole_head`, twice that):
+    (AMX_REQUEST_READ_TIMEOUT_S), not its whole head within `seconds` of its first byte (`whole_head`, twice that), or
+    its body slower than `min_rate` bytes a second once its reads had waited `seconds` (AMX_REQUEST_BODY_MIN_RATE):
     answered 408 where an answer can still be sent, and the connection closed."""
 
-    def __init__(self, seconds: float, whole_head: bool = False):
-        self.seconds = seconds
-        super().__init__(f"the request's head did not come whole within {seconds:g} s: send it again" if whole_head
-                         else f"nothing more of the request came for {seconds:g} s: send it again")
+    def __init__(self, seconds: float, whole_head: bool = False, min_rate: float | None = None):
+        self.seconds, self.min_rate = seconds, min_rate
+        if whole_head:
+            message = f"the request's head did not come whole within {seconds:g} s: send it again"
+        elif min_rate:
+            message = (f"the request's body came slower than {min_rate:g} bytes a second after its first {seconds:g} "
+                       "s: send it again, faster")
+        else:
+            message = f"nothing more of the request came for {seconds:g} s: send it again"
+        super().__init__(message)
 
 
 class UnsupportedMediaType(AmxError):

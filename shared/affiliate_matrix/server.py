@@ -15,15 +15,18 @@ them all, until Knative's timeoutSeconds (30 s, 900 s for the batch functions), 
 Now a read that waits AMX_REQUEST_READ_TIMEOUT_S (15 s) for a byte is given up (a bound between reads: a large body
 sent slowly still comes): a head is answered 408 here, a body the route was reading 408 by the function
 (handlers.serve), and the connection is closed. A head must also come whole within twice that (30 s) from its first
-byte, so one trickled a byte at a time within each bound is answered 408 too; a body so trickled still holds its thread
-until Knative's timeout. Writing the answer and the function's work are not bounded.
+byte, so one trickled a byte at a time within each bound is answered 408 too. A body's reads may wait that bound in all,
+and a second more for each AMX_REQUEST_BODY_MIN_RATE (500) bytes they received, as Apache's mod_reqtimeout bounds a body
+(body=20,MinRate=500): one trickled within each read's bound is answered 408 by the function too. Writing the answer and
+the function's work (between its reads of the body too) are not bounded.
 
 A connection that is not kept alive (the client asked Connection: close, HTTP/1.0, an error) is closed as RFC 9112 §9.6
 asks: a FIN after the answer, then what the client still sends is read until it closes, for up to 2 s, so the answer is
 not cut by a RST. gthread lingers so on its main thread, which accepts and dispatches every connection: clients that
 never closed their end held it 2 s each (six held the next request 12 s). Here each linger has a daemon thread of its
 own, at most MAX_LINGERING_CLOSES (32) at once, a thread and a file descriptor each for up to 2 s; past that, a
-connection is closed at once.
+connection is closed at once. A worker exiting gracefully waits for the lingers running (2 s at most), which its exit
+would otherwise cut with a RST.
 
 Its garbage collection follows Python's recipe for a server that forks its workers (the `gc.freeze` docs): off
 while the process imports the function, frozen right before gunicorn forks the worker, back on for the requests.
@@ -36,6 +39,7 @@ import gc
 
 gc.disable()  # before the imports below: functions-framework, Flask and gunicorn are most of what a start imports
 
+import json  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
 from functools import partial  # noqa: E402
@@ -50,7 +54,7 @@ from gunicorn.http import get_parser  # noqa: E402
 from gunicorn.workers.gthread import ThreadWorker  # noqa: E402  (functions-framework's worker: it sets THREADS)
 
 from affiliate_matrix.config import load_settings  # noqa: E402
-from affiliate_matrix.errors import RequestStalled  # noqa: E402
+from affiliate_matrix.errors import RequestStalled, error_document  # noqa: E402
 from affiliate_matrix.observability import get_logger  # noqa: E402
 
 # gunicorn's largest limit (its default is 4094); header count and size keep gunicorn's defaults (100 fields of at most
@@ -64,36 +68,47 @@ class _BoundedReads:
     """A connection's socket as gunicorn's parser reads the request through it (the head, then the body as the function
     reads it): a read that waits `seconds` for a byte raises RequestStalled, and so does every read after it; so does
     one past the head's deadline, twice `seconds` from its first read (while `reading_head`, which the worker sets), so
-    a head trickled a byte at a time is given up too. Anything else is the socket's own: the answer is written to the
-    socket itself, unbounded, and gunicorn's own drain of a body the function left unread sets a timeout of its own on
-    it (gettimeout), kept."""
+    a head trickled a byte at a time is given up too. A body's reads may wait `seconds` in all, and 1/`min_rate` s
+    more for each byte they received (Apache mod_reqtimeout's body MinRate), so a body trickled a byte within each
+    read's bound is given up too; only their waits count, not the function's work between them. Anything else is the
+    socket's own: the answer is written to the socket itself, unbounded, and gunicorn's own drain of a body the
+    function left unread sets a timeout of its own on it (gettimeout), kept."""
 
-    def __init__(self, sock: socket.socket, seconds: float):
-        self.sock, self.seconds = sock, seconds
+    def __init__(self, sock: socket.socket, seconds: float, min_rate: float):
+        self.sock, self.seconds, self.min_rate = sock, seconds, min_rate
         self.stalled: RequestStalled | None = None
         self.reading_head, self.head_deadline = False, None
+        self.body_wait = seconds  # what the body's reads may still wait in all (set again for each request)
 
     def recv(self, size: int) -> bytes:
         if self.stalled:  # the client sends nothing: nothing more of its request is waited for
             raise self.stalled
         if self.sock.gettimeout() is not None:  # gunicorn's drain, bounded by gunicorn
             return self.sock.recv(size)
-        wait, whole_head = self.seconds, False
+        wait, whole_head, too_slow = self.seconds, False, False
         if self.reading_head:
             if self.head_deadline is None:  # its first read: the worker reads a connection once it is readable
                 self.head_deadline = monotonic() + 2 * self.seconds
             if (left := self.head_deadline - monotonic()) < wait:
                 wait, whole_head = left, True
+        else:
+            if self.body_wait < wait:
+                wait, too_slow = self.body_wait, True
+            started = monotonic()
         try:
             if wait <= 0:
                 raise TimeoutError
             self.sock.settimeout(wait)
-            return self.sock.recv(size)
+            received = self.sock.recv(size)
         except TimeoutError:
-            self.stalled = RequestStalled(2 * self.seconds if whole_head else self.seconds, whole_head)
+            self.stalled = RequestStalled(2 * self.seconds if whole_head else self.seconds, whole_head,
+                                          self.min_rate if too_slow else None)
             raise self.stalled from None
         finally:
             self.sock.settimeout(None)  # blocking, as gunicorn's worker thread uses it
+        if not self.reading_head:
+            self.body_wait += len(received) / self.min_rate - (monotonic() - started)
+        return received
 
     def __getattr__(self, name: str):
         return getattr(self.sock, name)
@@ -107,7 +122,7 @@ class _LingeringCloses:
     connection is closed at once (a client that sent more than was read may then see its answer cut by a RST)."""
 
     def __init__(self, limit: int):
-        self.slots = threading.BoundedSemaphore(limit)
+        self.limit, self.slots = limit, threading.BoundedSemaphore(limit)
 
     def close(self, conn, graceful: bool = False) -> None:
         """TConn.close, as gthread's main thread calls it (finish_request, its timeouts): never waits."""
@@ -119,6 +134,12 @@ class _LingeringCloses:
                 self.slots.release()
         util.close(conn.sock)
 
+    def wait(self) -> None:
+        """Returns once every linger running has ended (each within close_graceful's 2 s, side by side): the worker
+        exiting would cut them, each client's answer with a RST. Every slot is taken then: a later close is at once."""
+        for _ in range(self.limit):
+            self.slots.acquire()
+
     def _linger(self, sock: socket.socket) -> None:
         try:
             util.close_graceful(sock)
@@ -128,19 +149,23 @@ class _LingeringCloses:
 
 class ReadBoundWorker(ThreadWorker):
     """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
-    off its main thread (_LingeringCloses)."""
+    off its main thread (_LingeringCloses), the lingers running waited for at a graceful exit, and a head that stopped
+    coming answered 408 in the functions' JSON error shape (its request id null: no request was made yet)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.read_timeout = load_settings().request_read_timeout_s  # checked already: the function's start read them
+        settings = load_settings()  # checked already: the function's start read them
+        self.read_timeout, self.body_min_rate = settings.request_read_timeout_s, settings.request_body_min_rate
         self.closes = _LingeringCloses(MAX_LINGERING_CLOSES)
 
     def handle(self, conn):
         if conn.parser is None:  # a new connection: TConn.init's parser for plain HTTP/1.x (no TLS nor h2c is set up)
-            conn.parser = get_parser(self.cfg, _BoundedReads(conn.sock, self.read_timeout), conn.client)
+            conn.parser = get_parser(self.cfg, _BoundedReads(conn.sock, self.read_timeout, self.body_min_rate),
+                                     conn.client)
             conn.close = partial(self.closes.close, conn)  # what gthread's main thread calls to close it
         reads = conn.parser.unreader.sock
-        reads.reading_head, reads.head_deadline = True, None  # a request's head, if one comes (handle_request: it did)
+        # a request's head, if one comes (handle_request: it did), then its body
+        reads.reading_head, reads.head_deadline, reads.body_wait = True, None, self.read_timeout
         keepalive = super().handle(conn)
         if not reads.stalled:
             return keepalive
@@ -152,6 +177,10 @@ class ReadBoundWorker(ThreadWorker):
             pass
         return False
 
+    def run(self):
+        super().run()  # returns at a graceful exit (SIGTERM, max_requests), its requests answered or past their grace
+        self.closes.wait()
+
     def handle_request(self, req, conn):
         conn.parser.unreader.sock.reading_head = False  # its head came whole: its body's reads have their own bound
         return super().handle_request(req, conn)
@@ -162,7 +191,10 @@ class ReadBoundWorker(ThreadWorker):
         if req is None:  # its head stalled: nothing is answered yet (a body's stall the function answered, serve)
             structlog.contextvars.clear_contextvars()  # no earlier request's on this thread: this one has none yet
             get_logger().warning("request.stalled", read="head", seconds=exc.seconds)
-            util.write_error(client, 408, "Request Timeout", str(exc))
+            body = json.dumps(error_document("request_timeout", str(exc), None), separators=(",", ":")).encode()
+            util.write_nonblock(client, b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                                b"Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
+                                b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
 @click.command()

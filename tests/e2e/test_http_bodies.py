@@ -5,6 +5,7 @@ memory) up: the answer comes once a bounded part is read, and gunicorn closes th
 A request whose client stops sending it must not hold one of the worker's few threads either (server.py)."""
 
 import json
+import select
 import socket
 
 import httpx
@@ -86,7 +87,8 @@ THREADS = 2  # the worker's threads (functions-framework's THREADS; the CPUs tim
 
 @pytest.fixture(scope="module")
 def stalling(tmp_path_factory):
-    """The connections function with each read of a request bounded to 0.3 s, and an admin token."""
+    """The connections function with each read of a request bounded to 0.3 s, a body's rate to 100 bytes a second, and
+    an admin token."""
     from affiliate_matrix.auth import create_token
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import Runtime
@@ -97,7 +99,8 @@ def stalling(tmp_path_factory):
     server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/connections/main.py"),
                      "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
                     f"http://127.0.0.1:{port}", data / "connections.log", ready_path="/healthz",
-                    env={"AMX_DATA_DIR": str(data), "AMX_REQUEST_READ_TIMEOUT_S": "0.3", "THREADS": str(THREADS)})
+                    env={"AMX_DATA_DIR": str(data), "AMX_REQUEST_READ_TIMEOUT_S": "0.3",
+                         "AMX_REQUEST_BODY_MIN_RATE": "100", "THREADS": str(THREADS)})
     yield port, token, server.log
     server.stop()
 
@@ -124,7 +127,9 @@ def test_a_request_whose_head_stops_coming_is_answered_408_and_closed(stalling):
     port, _, log = stalling
     with stalled(port, HALF_A_HEAD) as conn:
         answer = answer_on(conn)
-    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer[:300]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 Request Timeout"), answer[:300]
+    assert json.loads(body)["error"]["code"] == "request_timeout"  # JSON, as every other error
     assert any("read=head" in line for line in stalls_logged(log))
 
 
@@ -141,6 +146,27 @@ def test_a_request_whose_body_stops_coming_is_answered_408_by_the_function(stall
     assert json.loads(body)["error"]["code"] == "request_timeout"
     assert any("read=body" in line for line in stalls_logged(log))
     assert "body-never-logged" not in log.read_text()
+
+
+def test_a_body_trickled_within_each_reads_bound_is_answered_408_by_the_function(stalling):
+    """The client sends its body a byte each time no answer came for 0.1 s, within each read's bound (0.3 s): once the
+    body's reads have waited the bound it must average 100 bytes a second here, so the function answers 408 in JSON.
+    Before, its 60 bytes came whole (in 6 s) and were answered 400, the thread held all along."""
+    port, token, _ = stalling
+    head = (f"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 60\r\n\r\n").encode()
+    with stalled(port, head) as conn:
+        for _ in range(60):
+            try:
+                conn.sendall(b" ")
+            except OSError:  # answered and closed meanwhile
+                break
+            if select.select([conn], [], [], 0.1)[0]:  # the client's pace, not a bound
+                break
+        answer = answer_on(conn)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), answer[:500]
+    assert json.loads(body)["error"]["code"] == "request_timeout"
 
 
 def test_a_body_that_stops_coming_after_the_route_answered_does_not_hold_the_answer(stalling):

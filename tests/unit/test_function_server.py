@@ -1,7 +1,9 @@
 """amx-function's worker (server.py, ReadBoundWorker), driven as gthread drives it, on a socket pair: a connection it
 does not keep alive is closed off its main thread (gthread's graceful close waits up to 2 s for the client to close its
-end, on the thread that accepts and dispatches every connection), and a request's head must come whole in time."""
+end, on the thread that accepts and dispatches every connection) and waited for at the worker's exit, a request's head
+must come whole in time, and its body at a minimum rate."""
 
+import json
 import socket
 import threading
 from concurrent.futures import Future
@@ -10,9 +12,12 @@ import pytest
 from gunicorn import util
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
-from gunicorn.workers.gthread import TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from affiliate_matrix import server
+from affiliate_matrix.errors import RequestStalled
+from affiliate_matrix.events import MAX_EVENT_BYTES
+from affiliate_matrix.handlers.budget import MAX_BODY
 
 GUARD = 30  # a guard against hanging, not a bound
 
@@ -106,8 +111,11 @@ def test_a_head_trickled_past_its_deadline_is_answered_408(monkeypatch):
         client.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
         assert worker_of(hello).handle(connection(served)) is False
         answer = client.recv(65536)
-    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer
-    assert b"head did not come whole within 30 s" in answer
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 Request Timeout"), answer
+    assert b"\r\nContent-Type: application/json\r\n" in head, answer  # as every other error: gunicorn's was HTML
+    assert json.loads(body) == {"error": {"code": "request_timeout", "request_id": None, "message":
+                                          "the request's head did not come whole within 30 s: send it again"}}
 
 
 def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):
@@ -128,3 +136,99 @@ def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):
         assert worker_of(echo_later).handle(connection(served)) is False
         answer = client.recv(65536)
     assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"\r\n\r\nhello"), answer
+
+
+class Trickle:
+    """The server's clock (server.monotonic) as a client sending its body sees it: each look at it finds `step` s gone,
+    and `chunk` more bytes of the body sent meanwhile (the worker looks before and after each read of a body)."""
+
+    def __init__(self, client: socket.socket, body: bytes, chunk: int, step: float):
+        self.client, self.body, self.chunk, self.step, self.now = client, body, chunk, step, 0.0
+
+    def __call__(self) -> float:
+        part, self.body = self.body[:self.chunk], self.body[self.chunk:]
+        self.client.sendall(part)
+        self.now += self.step
+        return self.now
+
+
+def reads_the_body(environ, start_response):
+    """Its body's length, or its 408 as the function answers a RequestStalled (handlers.serve)."""
+    try:
+        status, answer = "200 OK", b"%d" % len(environ["wsgi.input"].read())
+    except RequestStalled as exc:
+        status, answer = "408 Request Timeout", str(exc).encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(answer)))])
+    return [answer]
+
+
+def post(length: int) -> bytes:
+    return b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % length
+
+
+def test_a_body_trickled_within_each_reads_bound_is_answered_408(monkeypatch):
+    """A client sending its body a byte at a time, each within a read's bound (15 s), held its thread until Knative's
+    timeout: once the body's reads have waited the bound, it must average AMX_REQUEST_BODY_MIN_RATE (500 bytes a
+    second). Here each read waits 7 s for its 2 bytes; before, the client was waited for until its body came whole."""
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(post(100))
+        monkeypatch.setattr(server, "monotonic", Trickle(client, b"x" * 100, chunk=1, step=7))
+        assert worker_of(reads_the_body).handle(connection(served)) is False
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer
+    assert answer.endswith(b"\r\n\r\nthe request's body came slower than 500 bytes a second after its first 15 s: "
+                           b"send it again, faster"), answer
+
+
+def test_the_largest_body_at_a_slow_links_pace_is_read_whole(monkeypatch):
+    """The largest body a route takes (4 MiB: the budget's uploads, an event), each read of it waiting 0.5 s for its
+    8 KiB (16 KiB a second, a slow mobile link), comes whole; so it does though the function works 1000 s between two
+    of its reads (only the reads' waits count)."""
+    largest = max(MAX_BODY, MAX_EVENT_BYTES)
+    served, client = socket.socketpair()
+    clock = Trickle(client, b"x" * largest, chunk=4096, step=0.5)
+
+    def works_midway(environ, start_response):
+        half = environ["wsgi.input"].read(largest // 2)
+        clock.now += 1000
+        answer = b"%d" % (len(half) + len(environ["wsgi.input"].read()))
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(answer)))])
+        return [answer]
+
+    with client:
+        client.sendall(post(largest))
+        monkeypatch.setattr(server, "monotonic", clock)
+        assert worker_of(works_midway).handle(connection(served)) is False
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"\r\n\r\n%d" % largest), answer
+
+
+def test_a_graceful_exit_waits_for_the_lingers_running(monkeypatch):
+    """A worker's exit ends its process, and with it a linger still running: the client's answer was cut by a RST.
+    Its run (gthread's loop, here closing a connection that lingers, until a graceful exit) returns once the linger
+    has ended: here the client closes its end once the worker waits for it."""
+    exiting, ended = threading.Event(), []
+
+    def close_graceful(sock, **_):
+        exiting.wait(GUARD)
+        ended.append(sock)
+        sock.close()
+
+    class Slots(threading.BoundedSemaphore):
+        def acquire(self, blocking=True, timeout=None):
+            if blocking:  # the worker waits for the lingers: its client closes its end
+                exiting.set()
+            return super().acquire(blocking, timeout)
+
+    monkeypatch.setattr(util, "close_graceful", close_graceful)
+    worker = worker_of(hello)
+    worker.closes.slots = Slots(server.MAX_LINGERING_CLOSES)
+    served, client = socket.socketpair()
+    monkeypatch.setattr(ThreadWorker, "run", lambda self: self.closes.close(connection(served), graceful=True))
+    try:
+        worker.run()
+        assert ended == [served]
+    finally:
+        exiting.set()
+        client.close()

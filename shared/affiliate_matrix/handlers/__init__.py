@@ -13,6 +13,7 @@ from collections.abc import Callable
 from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
     NotFoundError, PreconditionFailed, PreconditionRequired, RequestStalled, Unauthorized, UnsupportedMediaType,
+    error_document,
 )
 from affiliate_matrix.json_input import json_document, json_media_type
 # telemetry (every request's span and counts) and auth (routes.py) are imported with the function, before gunicorn
@@ -91,8 +92,7 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
 
 
 def error_response(status: int, code: str, message: str, request_id: str):
-    return json_response({"error": {"code": code, "message": message, "request_id": request_id}}, status,
-                         {"X-Request-Id": request_id})
+    return json_response(error_document(code, message, request_id), status, {"X-Request-Id": request_id})
 
 
 def serve(rt, request, route: Callable, with_flags: bool = True) -> tuple:
@@ -127,7 +127,7 @@ def _leave_the_rest(request) -> None:
         if not (request.stream.read(UNREAD_LIMIT) and request.stream.read(1)):
             return
     except RequestStalled as exc:  # the answer goes all the same; amx-function closes the connection after it
-        log.warning("request.stalled", read="body", seconds=exc.seconds)
+        log.warning("request.stalled", read="body", seconds=exc.seconds, min_rate=exc.min_rate)
     request.stream = io.BytesIO()  # werkzeug's cached_property may be set
 
 
@@ -173,7 +173,7 @@ def _served(rt, request, route: Callable, flags) -> tuple:
     except AccessDenied as exc:
         body, status, headers = error_response(403, "forbidden", str(exc), request_id)
     except RequestStalled as exc:  # the body stopped coming (amx-function's bound on each read); never logs the body
-        log.warning("request.stalled", read="body", seconds=exc.seconds)
+        log.warning("request.stalled", read="body", seconds=exc.seconds, min_rate=exc.min_rate)
         body, status, headers = error_response(408, "request_timeout", str(exc), request_id)
     except MethodNotAllowed as exc:
         body, status, headers = error_response(405, "method_not_allowed", str(exc), request_id)
