@@ -15,8 +15,9 @@ def handle(rt, request):
     return http_or_event(rt, request, health, lambda event: collect(rt, event))
 
 
-_CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_SYNC_ID = re.compile(r"^s_[0-9a-f]{32}$")
+# compiled by re (its cache) when a request first needs them: not by a start
+_CONNECTION_ID = r"[a-z0-9][a-z0-9-]{0,62}"
+_SYNC_ID = r"s_[0-9a-f]{32}"
 
 
 def collect(rt, event) -> None:
@@ -30,9 +31,9 @@ def collect(rt, event) -> None:
         request_due(rt, event.data["class"], event.time, every)
         return
     connection_id, sync_id = event.data.get("connection_id"), event.data.get("sync_id")
-    if not isinstance(connection_id, str) or not _CONNECTION_ID.fullmatch(connection_id):
+    if not isinstance(connection_id, str) or not re.fullmatch(_CONNECTION_ID, connection_id):
         raise InvalidInput("event data needs a connection_id: a connection's id ([a-z0-9-], up to 63)")
-    if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.fullmatch(sync_id)):
+    if sync_id is not None and (not isinstance(sync_id, str) or not re.fullmatch(_SYNC_ID, sync_id)):
         raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
     from affiliate_matrix.pipeline import scrape  # the crawler, resolution and the terms extractor: not for a tick
     from affiliate_matrix.sync_requests import load_sync, outcome, run_error, update_sync
