@@ -11,7 +11,6 @@ from affiliate_matrix.observability import get_logger
 log = get_logger()
 # compiled by re (its cache) when an event first needs them: not by a start
 BATCH_KEY = r"batches/[a-z0-9_-]{1,40}/[0-9a-f]{2}/[0-9a-f]{64}\.jsonl"
-CONNECTION_ID = r"[a-z0-9][a-z0-9-]{0,62}"
 SOURCE = r"[a-z0-9_]{1,40}"
 
 
@@ -32,6 +31,7 @@ def index_event(rt, event) -> None:
 
         apply_tick(rt, event.time)
         return
+    from affiliate_matrix.connections import CONNECTION_ID, GENERATION  # the pipeline below imports them anyway
     from affiliate_matrix.events import CONNECTION_DELETED  # imported with the event model already
 
     if event.type == CONNECTION_DELETED:
@@ -44,8 +44,6 @@ def index_event(rt, event) -> None:
         etag = event.data.get("etag")  # None: an event published before events named the ETag deleted
         if etag is not None and not (isinstance(etag, str) and 0 < len(etag) <= 200):
             raise InvalidInput("a connection.deleted event's etag must be the ETag deleted: a string, up to 200")
-        from affiliate_matrix.connections import GENERATION
-
         generation = event.data.get("generation")  # None: an event published before events named the generation
         if generation is not None and not (isinstance(generation, str) and re.fullmatch(GENERATION, generation)):
             raise InvalidInput("a connection.deleted event's generation must be the connection's generation deleted: "
