@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr
 
+from affiliate_matrix.amounts import plain
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, INVISIBLE_FORMAT,
                                          LINE_FEED, LINE_SEPARATORS, TAB, characters)
 from affiliate_matrix.codes import COUNTRIES, CURRENCIES, typed_country, typed_currency
@@ -83,16 +84,7 @@ Currency = Annotated[str, AfterValidator(_currency)]
 NetworkName = Annotated[str, AfterValidator(_network)]
 Country = Annotated[str, AfterValidator(_country)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(in_utc)]
-def _plain(value: Decimal) -> Decimal:
-    """A figure in one form: 10.0 and 10, 18.50 and 18.5 are one value (no trailing zeros, no exponent, no -0), so
-    two sources writing one figure differently agree, and a source rewriting it changes nothing."""
-    value = value.normalize()
-    if value == 0:
-        return Decimal(0)
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
-
-
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6), AfterValidator(_plain)]
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6), AfterValidator(plain)]
 
 
 class Model(BaseModel):
