@@ -123,11 +123,7 @@ class Connection(Document):
 def checked(connection: Connection) -> None:
     """What a written connection passes beyond its model: a source plugin, and a schedule the cron library
     reads (the model checks five fields only, so that reading a stored connection does not load the library)."""
-    from datetime import UTC, datetime
-
-    from cronsim import CronSim, CronSimError
-
-    from affiliate_matrix.model_types import check_name
+    from affiliate_matrix.model_types import check_cron, check_name
     from affiliate_matrix.sources import all_sources
 
     if connection.disabled_reason:  # shown in `amx connections list` and a refused sync's error
@@ -143,11 +139,7 @@ def checked(connection: Connection) -> None:
     if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
         raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
                            "expression needs")
-    check_name(connection.schedule, "schedule")  # cron takes a line break or a tab between fields: two lines shown
-    try:
-        CronSim(connection.schedule, datetime.now(UTC))
-    except CronSimError as exc:
-        raise InvalidInput(f"schedule: {connection.schedule!r}: {exc}") from None
+    check_cron(connection.schedule, "schedule")
 
 
 def key_record_key(path: str) -> str:

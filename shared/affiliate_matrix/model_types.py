@@ -80,6 +80,29 @@ def check_name(text: str, field: str, *, lines: bool = False) -> None:
                            "which would show it other than it is written")
 
 
+def check_cron(schedule: str, field: str) -> None:
+    """InvalidInput naming `field` and what of a written cron expression the cron library would not read as written:
+    a control character (check_name), a character outside ASCII, or a field out of range. Cron splits fields at any
+    whitespace and upper-cases its names, so a full-width space (U+3000) or a no-break space was taken as a space,
+    and 'ſun' as SUN: a cron expression is ASCII."""
+    from datetime import UTC, datetime
+
+    from cronsim import CronSim, CronSimError
+
+    check_name(schedule, field)  # cron takes a line break or a tab between fields: two lines shown
+    if not schedule.isascii():
+        import unicodedata
+
+        at, found = next((at, c) for at, c in enumerate(schedule, 1) if not c.isascii())
+        raise InvalidInput(f"{field}: holds U+{ord(found):04X} ({unicodedata.name(found, 'unnamed')}) at character "
+                           f"{at}: a cron expression is ASCII, its fields apart by spaces, its names (MON, JAN) in "
+                           "ASCII letters")
+    try:
+        CronSim(schedule, datetime.now(UTC))
+    except CronSimError as exc:
+        raise InvalidInput(f"{field}: {schedule!r}: {exc}") from None
+
+
 Currency = Annotated[str, AfterValidator(_currency)]
 NetworkName = Annotated[str, AfterValidator(_network)]
 Country = Annotated[str, AfterValidator(_country)]

@@ -153,7 +153,7 @@ def checked(rule: Rule) -> Rule:
     """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`): its
     condition, the context parts it reads against those its trigger fills, a cool-down on an action that can set
     off its own trigger, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
-    from affiliate_matrix.model_types import check_name
+    from affiliate_matrix.model_types import check_cron, check_name
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     check_name(rule.description, "description", lines=True)
@@ -170,15 +170,7 @@ def checked(rule: Rule) -> Rule:
                                "word: info, warning, critical)")
     schedule = rule.trigger.schedule
     if schedule is not None:
-        from datetime import UTC, datetime
-
-        from cronsim import CronSim, CronSimError
-
-        check_name(schedule, "trigger.schedule")  # cron takes a line break or a tab between fields: two lines shown
-        try:
-            CronSim(schedule, datetime.now(UTC))
-        except CronSimError as exc:
-            raise InvalidInput(f"trigger.schedule: {schedule!r}: {exc}") from None
+        check_cron(schedule, "trigger.schedule")
     try:
         check(rule.condition)
         check_trigger(rule.condition, rule.trigger.key)
