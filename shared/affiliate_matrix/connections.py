@@ -13,12 +13,11 @@ from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
-from affiliate_matrix.model_types import Document, Model, UtcDatetime
+from affiliate_matrix.model_types import CRON_FIELDS, Document, Model, UtcDatetime
 from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.storage import ObjectStore
 from affiliate_matrix.wording import utc_said
 
-_CRON = r"^(\S+\s+){4}\S+$"  # compiled by re when a connection is first read: not by a start
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
 CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -115,7 +114,7 @@ class Connection(Document):
     @field_validator("schedule")
     @classmethod
     def _five_field_cron(cls, value: str) -> str:
-        if not re.match(_CRON, value):
+        if not re.match(CRON_FIELDS, value):
             raise ValueError(f"{value!r} is not a five-field cron expression")
         return value
 

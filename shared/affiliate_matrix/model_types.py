@@ -80,6 +80,11 @@ def check_name(text: str, field: str, *, lines: bool = False) -> None:
                            "which would show it other than it is written")
 
 
+# A cron expression's shape, five fields, which a stored connection's or rule's model checks without the cron library
+# (check_cron reads it when it is written); compiled by re when one is first read, not by a start
+CRON_FIELDS = r"^(\S+\s+){4}\S+$"
+
+
 def check_cron(schedule: str, field: str) -> None:
     """InvalidInput naming `field` and what of a written cron expression the cron library would not read as written:
     a control character (check_name), a character outside ASCII, or a field out of range. Cron splits fields at any
