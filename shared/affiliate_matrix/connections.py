@@ -13,12 +13,11 @@ from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
-from affiliate_matrix.model_types import Document, Model, UtcDatetime
+from affiliate_matrix.model_types import CRON_FIELDS, Document, Model, UtcDatetime
 from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.storage import ObjectStore
 from affiliate_matrix.wording import utc_said
 
-_CRON = r"^(\S+\s+){4}\S+$"  # compiled by re when a connection is first read: not by a start
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
 CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -115,7 +114,7 @@ class Connection(Document):
     @field_validator("schedule")
     @classmethod
     def _five_field_cron(cls, value: str) -> str:
-        if not re.match(_CRON, value):
+        if not re.match(CRON_FIELDS, value):
             raise ValueError(f"{value!r} is not a five-field cron expression")
         return value
 
@@ -123,11 +122,7 @@ class Connection(Document):
 def checked(connection: Connection) -> None:
     """What a written connection passes beyond its model: a source plugin, and a schedule the cron library
     reads (the model checks five fields only, so that reading a stored connection does not load the library)."""
-    from datetime import UTC, datetime
-
-    from cronsim import CronSim, CronSimError
-
-    from affiliate_matrix.model_types import check_name
+    from affiliate_matrix.model_types import check_cron, check_name
     from affiliate_matrix.sources import all_sources
 
     if connection.disabled_reason:  # shown in `amx connections list` and a refused sync's error
@@ -143,11 +138,7 @@ def checked(connection: Connection) -> None:
     if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
         raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
                            "expression needs")
-    check_name(connection.schedule, "schedule")  # cron takes a line break or a tab between fields: two lines shown
-    try:
-        CronSim(connection.schedule, datetime.now(UTC))
-    except CronSimError as exc:
-        raise InvalidInput(f"schedule: {connection.schedule!r}: {exc}") from None
+    check_cron(connection.schedule, "schedule")
 
 
 def key_record_key(path: str) -> str:

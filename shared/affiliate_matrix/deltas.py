@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from affiliate_matrix.search import IndexSpec
+from affiliate_matrix.wording import ending_in_z
 
 if TYPE_CHECKING:  # the models load on first use: reading the change feed never needs them
     from affiliate_matrix.models import DeltaChange, Program
@@ -100,4 +101,4 @@ def feed_item(doc: dict) -> dict:
     """A delta of the change feed as its document holds it, with when it was recorded (a v1 document not yet
     migrated has none: its observation time stands in, as the migration writes it)."""
     recorded_at = datetime.fromisoformat(doc.get("recorded_at") or doc["at"]).astimezone(UTC)
-    return {**doc["delta"], "recorded_at": recorded_at.isoformat().replace("+00:00", "Z")}  # as the delta's `at`
+    return {**doc["delta"], "recorded_at": ending_in_z(recorded_at.isoformat())}  # as the delta's `at`

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr
 
+from affiliate_matrix.amounts import plain
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, INVISIBLE_FORMAT,
                                          LINE_FEED, LINE_SEPARATORS, TAB, characters)
 from affiliate_matrix.codes import COUNTRIES, CURRENCIES, typed_country, typed_currency
@@ -79,20 +80,39 @@ def check_name(text: str, field: str, *, lines: bool = False) -> None:
                            "which would show it other than it is written")
 
 
+# A cron expression's shape, five fields, which a stored connection's or rule's model checks without the cron library
+# (check_cron reads it when it is written); compiled by re when one is first read, not by a start
+CRON_FIELDS = r"^(\S+\s+){4}\S+$"
+
+
+def check_cron(schedule: str, field: str) -> None:
+    """InvalidInput naming `field` and what of a written cron expression the cron library would not read as written:
+    a control character (check_name), a character outside ASCII, or a field out of range. Cron splits fields at any
+    whitespace and upper-cases its names, so a full-width space (U+3000) or a no-break space was taken as a space,
+    and 'ſun' as SUN: a cron expression is ASCII."""
+    from datetime import UTC, datetime
+
+    from cronsim import CronSim, CronSimError
+
+    check_name(schedule, field)  # cron takes a line break or a tab between fields: two lines shown
+    if not schedule.isascii():
+        import unicodedata
+
+        at, found = next((at, c) for at, c in enumerate(schedule, 1) if not c.isascii())
+        raise InvalidInput(f"{field}: holds U+{ord(found):04X} ({unicodedata.name(found, 'unnamed')}) at character "
+                           f"{at}: a cron expression is ASCII, its fields apart by spaces, its names (MON, JAN) in "
+                           "ASCII letters")
+    try:
+        CronSim(schedule, datetime.now(UTC))
+    except CronSimError as exc:
+        raise InvalidInput(f"{field}: {schedule!r}: {exc}") from None
+
+
 Currency = Annotated[str, AfterValidator(_currency)]
 NetworkName = Annotated[str, AfterValidator(_network)]
 Country = Annotated[str, AfterValidator(_country)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(in_utc)]
-def _plain(value: Decimal) -> Decimal:
-    """A figure in one form: 10.0 and 10, 18.50 and 18.5 are one value (no trailing zeros, no exponent, no -0), so
-    two sources writing one figure differently agree, and a source rewriting it changes nothing."""
-    value = value.normalize()
-    if value == 0:
-        return Decimal(0)
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
-
-
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6), AfterValidator(_plain)]
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6), AfterValidator(plain)]
 
 
 class Model(BaseModel):

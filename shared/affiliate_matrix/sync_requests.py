@@ -18,10 +18,11 @@ from affiliate_matrix.model_types import Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
+SYNC_ID = r"^s_[0-9a-f]{32}$"
 
 
 class Sync(Document):
-    id: str = Field(pattern=r"^s_[0-9a-f]{32}$")
+    id: str = Field(pattern=SYNC_ID)
     connection_id: str
     status: Literal["queued", "running", "succeeded", "failed", "skipped"] = "queued"
     requested_at: UtcDatetime

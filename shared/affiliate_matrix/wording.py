@@ -1,4 +1,5 @@
-"""How stored values read to people, the same in the CLI, the demo and the web explorer."""
+"""How stored values read to people, the same in the CLI, the demo and the web explorer (and a time to the API's
+clients, ending_in_z)."""
 
 from datetime import UTC
 from decimal import Decimal
@@ -20,6 +21,12 @@ def utc_said(when) -> str:
     """An aware time in stored text a person reads (a connection's health reason) as the CLI shows every time:
     '2026-12-06 08:00:00 UTC', not ISO's '2026-12-06T08:00:00+00:00'."""
     return f"{when.astimezone(UTC):{TO_THE_SECOND}} UTC"
+
+
+def ending_in_z(iso: str) -> str:
+    """A time in UTC as the API writes it (as the models' dumps write one), ending in Z, where isoformat, which stored
+    times are written with, ends it in +00:00; other text is returned as it is."""
+    return iso[:-6] + "Z" if iso.endswith("+00:00") else iso
 
 
 def rate_text(fraction) -> str:

@@ -64,6 +64,11 @@ def test_create_read_list(env):
     # fields apart by a line break or a tab were taken (whitespace to cron), and broke the row of amx connections list
     (body(schedule="0 3 * *\n*"), "schedule: holds U+000A"),
     (body(schedule="0\t3 * * *"), "schedule: holds U+0009"),
+    # cron splits fields at any whitespace and upper-cases its names: these were stored and run as 0 3 * * * (SUN)
+    (body(schedule="0\u30003 * * *"), "schedule: holds U+3000 (IDEOGRAPHIC SPACE) at character 2: a cron expression is "
+                                      "ASCII"),
+    (body(schedule="0 3\u00a0* * *"), "schedule: holds U+00A0 (NO-BREAK SPACE) at character 4"),
+    (body(schedule="0 3 * * \u017fun"), "schedule: holds U+017F (LATIN SMALL LETTER LONG S) at character 9"),
     (body(id="Bad Id"), "id"),
     (body(version=3), "version: set by the server"),
     (body(generation="g_" + "0" * 32), "generation: set by the server"),

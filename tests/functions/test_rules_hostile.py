@@ -511,6 +511,21 @@ def test_a_schedule_whose_fields_are_apart_by_a_control_character_is_refused_nam
     assert "trigger.schedule: holds U+00" in answer.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize("schedule,said", [
+    ("0\u30006 * * *", "U+3000 (IDEOGRAPHIC SPACE) at character 2"),
+    ("0 6 * * \u017fun", "U+017F (LATIN SMALL LETTER LONG S) at character 9")])
+def test_a_schedule_holding_a_character_outside_ascii_is_refused_naming_it_and_where(env, schedule, said):
+    """Cron splits fields at any whitespace and upper-cases its names, so a full-width space was taken as a space and
+    'ſun' as SUN: the rule was stored and fired as on `0 6 * * *` (on Sundays), not as its schedule reads."""
+    rule = {"id": "r-daily", "trigger": {"schedule": schedule}, "condition": "true",
+            "action": {"type": "alert", "params": {}}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["message"] == (
+        f"trigger.schedule: holds {said}: a cron expression is ASCII, its fields apart by spaces, its names (MON, JAN) "
+        "in ASCII letters")
+
+
 @pytest.mark.parametrize("params,said", [
     ({"text": "commission up\u202e"}, "action.params.text: holds U+202E"),
     ({"text": "a\x00b"}, "action.params.text: holds U+0000"),

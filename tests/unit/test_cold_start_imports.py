@@ -140,7 +140,7 @@ def test_the_connections_start_and_first_read_compile_no_pattern_only_a_write_or
     connection is read), a key version in a refusal mark, a caller's X-Request-Id and traceparent (when a request brings
     one). re compiles each on its first use instead. (A name's characters, checked when written, are a set, no
     pattern: model_types.check_name.)"""
-    from affiliate_matrix import connections, observability
+    from affiliate_matrix import connections, model_types, observability
     from affiliate_matrix.auth import create_token
     from affiliate_matrix.config import Settings
     from affiliate_matrix.observability import telemetry
@@ -154,6 +154,6 @@ def test_the_connections_start_and_first_read_compile_no_pattern_only_a_write_or
     seen = json.loads(shown.stdout.strip().splitlines()[-1])
     assert seen["status"] == 200
     lazy = {getattr(pattern, "pattern", pattern) for pattern in (
-        connections._CRON, connections._REFUSED_VERSION, observability._REQUEST_ID,
+        model_types.CRON_FIELDS, connections._REFUSED_VERSION, observability._REQUEST_ID,
         telemetry._TRACEPARENT)}
     assert lazy.isdisjoint(seen["patterns"])

@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from affiliate_matrix.handlers.routes import Shape, refuse
-
-SYNC_ID = r"^s_[0-9a-f]{32}$"
+from affiliate_matrix.sync_requests import SYNC_ID
 
 
 class Check(Shape):

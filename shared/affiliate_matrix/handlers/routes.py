@@ -19,6 +19,7 @@ from affiliate_matrix.auth import authorize  # with the function, before the for
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response, no_parameters, query_of
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
+from affiliate_matrix.wording import ending_in_z
 
 _PATH_NAMES = re.compile(r"\{(\w+)\}")  # the parameters a route's path names
 
@@ -130,8 +131,8 @@ def in_rfc3339(item, model: type[BaseModel]):
     as a model (a merchant's programs) is its own dump's business."""
     if not isinstance(item, dict):
         return item
-    zoned = {name: value[:-6] + "Z" for name in _time_fields(model)
-             if isinstance(value := item.get(name), str) and value.endswith("+00:00")}
+    zoned = {name: zulu for name in _time_fields(model)
+             if isinstance(value := item.get(name), str) and (zulu := ending_in_z(value)) != value}
     return {**item, **zoned} if zoned else item
 
 

@@ -15,10 +15,6 @@ def handle(rt, request):
     return http_or_event(rt, request, health, lambda event: collect(rt, event))
 
 
-_CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_SYNC_ID = re.compile(r"^s_[0-9a-f]{32}$")
-
-
 def collect(rt, event) -> None:
     """A cron tick for a class of connections requests each one that is due; a request names one connection."""
     if "connection_id" not in event.data and event.data.get("class") in ("directory", "api"):
@@ -29,13 +25,15 @@ def collect(rt, event) -> None:
             raise InvalidInput("every_minutes must be a whole number of minutes from 1 to 1440")
         request_due(rt, event.data["class"], event.time, every)
         return
+    from affiliate_matrix.connections import CONNECTION_ID
+    from affiliate_matrix.sync_requests import SYNC_ID, load_sync, outcome, run_error, update_sync
+
     connection_id, sync_id = event.data.get("connection_id"), event.data.get("sync_id")
-    if not isinstance(connection_id, str) or not _CONNECTION_ID.fullmatch(connection_id):
+    if not isinstance(connection_id, str) or not re.fullmatch(CONNECTION_ID, connection_id):
         raise InvalidInput("event data needs a connection_id: a connection's id ([a-z0-9-], up to 63)")
-    if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.fullmatch(sync_id)):
+    if sync_id is not None and (not isinstance(sync_id, str) or not re.fullmatch(SYNC_ID, sync_id)):
         raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
     from affiliate_matrix.pipeline import scrape  # the crawler, resolution and the terms extractor: not for a tick
-    from affiliate_matrix.sync_requests import load_sync, outcome, run_error, update_sync
 
     if sync_id is not None and (followed := load_sync(rt, sync_id).connection_id) != connection_id:
         # its run's outcome would be written as the other connection's (its record, its last_sync)

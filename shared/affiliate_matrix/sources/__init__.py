@@ -22,6 +22,7 @@ from typing import Literal, NamedTuple
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
+from affiliate_matrix.amounts import plain
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix import observability
 from affiliate_matrix.observability import without_url_credentials
@@ -92,14 +93,6 @@ def children(node, tag: str) -> list:
     """A node's child elements with this tag: for table cells and lists, where a selector query
     would cost more than the few children it looks at."""
     return [] if node is None else [child for child in node.iter() if child.tag == tag]
-
-
-def plain(amount: Decimal) -> Decimal:
-    """An amount without trailing zeros (130.00 → 130, 12.50 → 12.5, never 1.3E+2) or a sign on zero (-0 → 0): equal
-    terms from two sources then compare equal, and show alike."""
-    if amount == 0:
-        return Decimal(0)
-    return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
 
 
 # The largest amount a source may state (a payout, a commission, a threshold): past it a figure is no real one, and
