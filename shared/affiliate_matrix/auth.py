@@ -88,6 +88,12 @@ def expires_at(record: dict) -> datetime:
 def authorize(rt, header: str | None, needed: str = "read", now: datetime | None = None) -> str:
     """The caller's role from an `Authorization: Bearer …` header; Unauthorized or AccessDenied otherwise."""
     _, record = _bearer_record(rt, header, now or datetime.now(UTC))
+    return allowed(record, needed)
+
+
+def allowed(record: dict, needed: str) -> str:
+    """The role of a token's record when it may do what needs `needed` (a route's role); AccessDenied otherwise. The
+    API's routes and the web's pages alike."""
     if needed == "admin" and record["role"] != "admin":
         raise AccessDenied("this needs an admin token, and this one is a read token: `amx tokens create --role admin` "
                            "mints one")
@@ -197,9 +203,9 @@ def sweep_sessions(rt, opened: str, now: datetime, most: int = SWEPT_AT_SIGN_IN)
     return len(removed)
 
 
-def session_token_id(rt, session: str | None, now: datetime | None = None) -> str:
+def session_token_id(rt, session: str | None, now: datetime | None = None, needed: str = "read") -> str:
     """The id of the API token a live session stands for; Unauthorized when there is none, it expired or was closed,
-    or its token was revoked or expired."""
+    or its token was revoked or expired; AccessDenied when the token's role may not do what needs `needed`."""
     match = re.match(_SESSION, session or "")
     if match is None:
         raise Unauthorized("not signed in")
@@ -213,7 +219,7 @@ def session_token_id(rt, session: str | None, now: datetime | None = None) -> st
     now = now or datetime.now(UTC)
     if now >= datetime.fromisoformat(record["expires_at"]):
         raise Unauthorized("the session expired: sign in again")
-    _live_record(rt, record["token_id"], None, now)
+    allowed(_live_record(rt, record["token_id"], None, now), needed)
     return record["token_id"]
 
 

@@ -244,6 +244,36 @@ def test_a_long_scraped_name_wraps_instead_of_widening_the_page(browser, tmp_pat
         server.stop()
 
 
+def test_the_sources_page_fits_a_narrow_window(browser, tmp_path):
+    """A connection's long id, its source's title, a schedule and a failed sync's failures (each a request's whole URL)
+    fit a phone's width and a laptop's half screen: the page never scrolls sideways."""
+    from affiliate_matrix.connections import Connection, save_connection
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    failure = "list https://api.awin.com/publishers/ACCOUNT/programmes?relationship=joined&countryCode=" + "GB" * 60
+    save_connection(rt.store, Connection(id="awin-" + "agency" * 9, source="awin", schedule="0,15,30,45 */2 * * 1-5",
+                                         enabled=False, disabled_reason="paused while the agency's account moves",
+                                         healthy=False, health_reason="the provider refused its credentials",
+                                         last_sync={"status": "failed", "pages": 3, "records": 0,
+                                                    "finished_at": "2026-12-02T07:01:00Z",
+                                                    "errors": [failure + ": HTTP 401"] * 3}), create=True)
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms"), create=True)
+    server = web_server(tmp_path)
+    try:
+        for width in (390, 800):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            page.goto(f"{server.url}/connections")
+            page.get_by_label("API token").fill(create_token(rt.secrets, "read"))
+            with page.expect_navigation(url=re.compile(r"/connections$")):
+                page.get_by_role("button", name="Sign in").click()
+            assert page.get_by_text("3 failed").is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+            context.close()
+    finally:
+        server.stop()
+
+
 def test_a_window_between_a_phone_and_a_desktop_never_scrolls_the_page_sideways(browser, served):
     """From 761 pixels (past the phone's cards) to about 1,100 the programs list (1,100 wide), a merchant's (1,180),
     the Changes page and a program's page were wider than the window: the whole page, header and filters with it,
@@ -333,7 +363,7 @@ def test_no_serious_accessibility_violations(page, served):
     sign_in(page, base, token)
     program = page.locator("table.programs tbody a").first.get_attribute("href")
     for path in ("/programs", "/programs?category=software&sort=name", program, "/merchants?q=vpn",
-                 "/merchants/nordvpn.com", "/changes", "/graph", "/programs?sort=nonsense"):
+                 "/merchants/nordvpn.com", "/changes", "/graph", "/connections", "/programs?sort=nonsense"):
         page.goto(base + path)
         assert serious_violations(page) == [], path
     page.context.clear_cookies()

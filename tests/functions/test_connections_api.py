@@ -114,6 +114,20 @@ def test_bodies_that_are_not_a_small_json_object_are_refused(env, raw):
     assert response.status_code == 400
 
 
+def test_a_last_sync_failure_quoting_a_credential_is_shown_to_a_read_token_without_it(env):
+    """A failure recorded before runs named their requests without credentials (or by a run that named less) quoted a
+    key's query parameter or a password whole to every read token; an admin token sees it as stored."""
+    failure = f"list https://api.example.com/v1?api_key={SECRET}&page=2: HTTP 500"
+    env["rt"].store.put("connections/ap.json", json.dumps({**body(), "last_sync": {
+        "status": "failed", "errors": [failure, f"page https://robot:{SECRET}@example.com/: refused"]}}).encode())
+    client = app()
+    for answer in (client.get("/connections/ap", headers=env["read"]).get_json(),
+                   client.get("/connections", headers=env["read"]).get_json()["items"][0]):
+        assert answer["last_sync"]["errors"] == ["list https://api.example.com/v1?api_key=[redacted]&page=2: HTTP 500",
+                                                 "page https://robot:[redacted]@example.com/: refused"]
+    assert client.get("/connections/ap", headers=env["admin"]).get_json()["last_sync"]["errors"][0] == failure
+
+
 def test_a_base_url_stored_with_a_credential_in_its_query_is_shown_to_a_read_token_without_it(env):
     """Such an address stored before writes refused it is shown to a read token as the logs show it; an admin token,
     which writes connections back whole, sees it as stored (and its write is refused until the credential is out)."""

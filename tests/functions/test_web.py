@@ -68,8 +68,8 @@ def csrf_of(app) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
 
 
-def sign_in(app, rt) -> str:
-    token = create_token(rt.secrets, "read")
+def sign_in(app, rt, role: str = "read") -> str:
+    token = create_token(rt.secrets, role)
     answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": "/programs"})
     assert answer.status_code == 303 and answer.headers["Location"] == "/programs"
     return token
@@ -315,6 +315,22 @@ def test_a_session_lasts_twelve_hours_and_never_past_its_tokens_expiry(rt):
         session_token_id(rt, brief, now=at + timedelta(hours=1))
     with pytest.raises(Unauthorized, match="not valid"):  # another session's id with a guessed secret
         session_token_id(rt, session[:-43] + "x" * 43, now=at)
+
+
+def test_a_session_is_held_to_the_role_its_page_needs_as_its_token_is_in_the_api(rt):
+    """The Sources page asks its session's token for the role the connections API's listing needs (web/sources.py);
+    a read token's session is refused a page that would need an admin token, as the token is in the API."""
+    from affiliate_matrix.auth import open_session, session_token_id
+    from affiliate_matrix.errors import AccessDenied
+    from affiliate_matrix.web.sources import needed_role
+
+    read, admin = create_token(rt.secrets, "read"), create_token(rt.secrets, "admin")
+    assert needed_role() == "read"
+    for token in (read, admin):
+        assert session_token_id(rt, open_session(rt, token), needed=needed_role()) == token.split("_")[1]
+    assert session_token_id(rt, open_session(rt, admin), needed="admin") == admin.split("_")[1]
+    with pytest.raises(AccessDenied, match="needs an admin token"):
+        session_token_id(rt, open_session(rt, read), needed="admin")
 
 
 def test_ended_sessions_records_are_swept_at_sign_in_a_bounded_few_each_time(rt):
@@ -1366,3 +1382,109 @@ def test_a_claim_read_from_a_networks_api_links_the_programs_own_page_never_the_
     # a directory's claim still links the page it was read from
     assert '<a href="https://dir.example.org/p/x/" rel="noopener noreferrer nofollow">page</a>' in \
         app.get(f"/programs/{rt.hosting_id}").text
+
+
+SECRET = "sk-test-secret-value-98765"
+
+
+def stored_connection(rt, **fields) -> None:
+    """A connection as the store holds it (its last sync and health are the server's: written here as a run would)."""
+    from affiliate_matrix.connections import Connection, save_connection
+
+    save_connection(rt.store, Connection.model_validate({"source": "affiliateprograms", **fields}), create=True)
+
+
+def sources_rows(page: str) -> dict[str, str]:
+    """Each connection's row of the Sources page as the words it shows, by the connection's id (its first cell)."""
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split("<tbody>", 1)[-1], re.S)
+    said = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+    return {words.split(" ", 1)[0]: words for words in said}
+
+
+def test_the_sources_page_lists_each_connection_with_its_health_and_last_sync_in_words(app, rt):
+    stored_connection(rt, id="ap", last_sync={
+        "status": "succeeded", "started_at": "2026-12-01T09:58:00Z", "finished_at": "2026-12-01T10:00:05.123456Z",
+        "pages": 5, "records": 1234, "errors": []})
+    stored_connection(rt, id="awin-main", source="awin", schedule="30 */6 * * *", enabled=False,
+                      disabled_reason="paused for the audit", healthy=False,
+                      health_reason="the provider refused its credentials at 2026-12-02 07:00 UTC",
+                      last_sync={"status": "failed", "started_at": "2026-12-02T07:00:00+00:00",
+                                 "finished_at": "2026-12-02T07:01:00+00:00", "pages": 1, "records": 0,
+                                 "errors": ["list https://api.awin.com/publishers/ACCOUNT/programmes: HTTP 401"]})
+    stored_connection(rt, id="fresh")
+    sign_in(app, rt)
+    page = app.get("/connections")
+    assert page.status_code == 200
+    rows = sources_rows(page.text)
+    assert set(rows) == {"ap", "awin-main", "fresh"}, rows
+    ap, awin = rows["ap"], rows["awin-main"]
+    for said in ("AffiliatePrograms.com", "Enabled", "0 3 * * *", "Healthy",
+                 "Succeeded 2026-12-01 10:00 UTC", "1,234 listings read from 5 pages"):
+        assert said in ap, (said, ap)
+    assert "failed" not in ap
+    for said in ("Awin publisher API", "Disabled: paused for the audit", "30 */6 * * *",
+                 "Unhealthy: the provider refused its credentials at 2026-12-02 07:00 UTC", "Failed 2026-12-02 07:01 UTC",
+                 "0 listings read from 1 page; 1 failed",
+                 "list https://api.awin.com/publishers/ACCOUNT/programmes: HTTP 401"):
+        assert said in awin, (said, awin)
+    assert "Never synced" in rows["fresh"]
+    assert '<a href="/connections" aria-current="page">Sources</a>' in page.text  # the nav names it
+
+
+def test_a_failed_syncs_message_quoting_a_key_is_shown_without_it_whatever_the_sessions_role(app, rt):
+    """A failure recorded before runs named their requests without credentials (or by one that named less) quotes the
+    key a request carried: the page shows it as the connections API shows it to a read token, to an admin's session
+    too, and a base_url stored with a key in its query (before writes refused one) is nowhere on it."""
+    stored_connection(rt, id="cj-main", source="cj", base_url=f"https://cj.example.com/?api_key={SECRET}",
+                      last_sync={"status": "failed", "errors": [
+                          f"list https://advertiser-lookup.api.cj.com/v2?requestor-cid=ACCOUNT&api_key={SECRET}: HTTP "
+                          f"500", f"page https://robot:{SECRET}@cj.example.com/feed: refused"]})
+    sign_in(app, rt, "admin")
+    page = app.get("/connections").text
+    assert SECRET not in page
+    row = sources_rows(page)["cj-main"]
+    assert "requestor-cid=ACCOUNT&api_key=[redacted]: HTTP 500" in row and "robot:[redacted]@" in row, row
+    assert "Failed" in row and "2 failed" in row, row
+
+
+def test_a_damaged_stored_connection_is_named_as_damaged_and_the_others_still_list(app, rt):
+    stored_connection(rt, id="ap")
+    rt.store.put("connections/broken.json", b'{"id": "broken", "source": "affiliateprograms", "rate_limit_per_s": 0}')
+    rt.store.put("connections/cut.json", b'{"id": "cut", "sour')
+    sign_in(app, rt)
+    page = app.get("/connections")
+    assert page.status_code == 200
+    assert set(sources_rows(page.text)) == {"ap"}
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    for key in ("connections/broken.json", "connections/cut.json"):
+        assert f"The stored connection {key} is damaged" in said, said
+    assert "rate_limit_per_s: 0.0 requests a second is outside 0.01 to 50" in said  # what is wrong, as the API says
+    assert "or delete it and create it again" in said  # and how to mend it
+
+
+def test_the_sources_page_with_no_connection_says_how_to_add_one(app, rt):
+    sign_in(app, rt)
+    page = app.get("/connections")
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    assert page.status_code == 200 and not sources_rows(page.text)
+    assert "No connection yet" in said and "amx connections add ID --source SOURCE" in said, said
+
+
+def test_the_sources_page_needs_a_session(app, rt):
+    stored_connection(rt, id="ap")
+    answer = app.get("/connections")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/signin?next=%2Fconnections"
+    assert "ap" not in answer.text
+
+
+def test_the_sources_page_follows_the_apis_rule_for_who_may_read_connections(app, rt, monkeypatch):
+    """Were the connections API's listing to need an admin token, a read token's session would be refused the page
+    in the same words (a 403 page, not the sign-in: the session is valid), and an admin's shown it."""
+    monkeypatch.setattr("affiliate_matrix.web.sources.needed_role", lambda: "admin")
+    stored_connection(rt, id="ap")
+    sign_in(app, rt)
+    refused = app.get("/connections")
+    assert refused.status_code == 403 and "this needs an admin token" in html.unescape(refused.text)
+    assert "ap" not in sources_rows(refused.text) and "Sign out" in refused.text  # signed in all the same
+    sign_in(app, rt, "admin")
+    assert set(sources_rows(app.get("/connections").text)) == {"ap"}

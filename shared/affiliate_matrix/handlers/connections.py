@@ -69,11 +69,17 @@ def damaged_as_stored(rt, connection_id: str, etag: str) -> Connection | None:
 
 def shown_to(connection: dict, role: str) -> dict:
     """A base_url stored with a credential in its query (before writes refused one) is shown to a read token as the
-    logs show it; an admin token, which writes connections back whole, sees it as stored."""
-    url = connection.get("base_url")
-    if role == "admin" or not url:
+    logs show it; an admin token, which writes connections back whole, sees it as stored. So are the last sync's
+    failures: each is named without credentials when recorded (sync_requests.outcome, run_error), but one recorded
+    before that, or by a run that named less, quoted a signed link or a key's query whole to every read token."""
+    if role == "admin":
         return connection
-    return {**connection, "base_url": without_url_credentials(url)}
+    shown = dict(connection)
+    if url := connection.get("base_url"):
+        shown["base_url"] = without_url_credentials(url)
+    if sync := connection.get("last_sync"):
+        shown["last_sync"] = {**sync, "errors": [without_url_credentials(error) for error in sync.get("errors", [])]}
+    return shown
 
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,

@@ -162,12 +162,18 @@ def _set_by_the_server(name: str):
 
 
 def listed(rt, collection: Collection, role: str):
+    return listing(*listed_items(rt, collection, role))
+
+
+def listed_items(rt, collection: Collection, role: str) -> tuple[dict, list[dict]]:
+    """The collection's listing as a caller of `role` is shown it ({"items": …}), and what it left out as damaged
+    ({"key", "error"}): the API's GET of it, and the web's Sources page."""
     damaged: list[dict] = []
     shown = collection.shown_to(role) or (lambda doc: doc)
     shared: dict = {}
     items = [warned(rt, collection, doc, shown(doc.model_dump(mode="json")), listing=shared)
              for doc, _ in documents(rt, collection, damaged)]
-    return listing({"items": items}, damaged)
+    return {"items": items}, damaged
 
 
 def documents(rt, collection: Collection, damaged: list | None = None):

@@ -14,6 +14,8 @@ GET  /merchants?q=            merchants whose programs match, with their network
 GET  /merchants/{key}         one merchant across networks and directories, best terms, disagreements
 GET  /changes                 the change feed, filtered by field, change type and since
 GET  /graph?merchant=|q=      merchants, networks and sources as an SVG graph
+GET  /connections             the sources' connections ("Sources"), read-only: enabled, schedule, health and the
+                              last sync's outcome, as the connections API lists them to a read token
 GET  /assets/<file>           the stylesheet and the one script
 
 Every form that changes something carries a CSRF token (double-submit: a random HttpOnly cookie
@@ -34,7 +36,8 @@ from werkzeug.http import dump_cookie
 
 from affiliate_matrix import flags
 from affiliate_matrix.auth import SESSION_TTL, SESSIONS_PER_TOKEN, close_session, open_session, session_token_id
-from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
+from affiliate_matrix.errors import (AccessDenied, DamagedData, InvalidInput, MethodNotAllowed, NotFoundError,
+                                     Unauthorized)
 from affiliate_matrix.handlers import check_content_coding, query_of, serve, utf8_urlencoded
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.web import render
@@ -90,6 +93,9 @@ def route(rt, request):
     except InvalidInput as exc:
         return page.render("error.html", 400, title="That request is not valid", message=str(exc),
                            back=came_from(request))
+    except AccessDenied as exc:  # a page the session's token may not read through the API either
+        page.signed_in = True  # its session was checked: only its token's role fell short
+        return page.render("error.html", 403, title="Not for this token", message=str(exc), back=came_from(request))
     except NotFoundError as exc:
         return page.render("error.html", 404, title="Not found", message=str(exc), back=came_from(request))
     except DamagedData as exc:  # a program of the index not of its shape: named, as the API names it
@@ -121,13 +127,20 @@ def dispatch(rt, request, page):
         return page.redirect("/signin", forget=True)
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowed(request.method, ("GET", "HEAD"))
+    needed = "read"
+    if path == "/connections":  # for the sessions whose token may list connections in the API: the same rule
+        from affiliate_matrix.web import sources
+
+        needed = sources.needed_role()
     # every request: an ended session, or a revoked or expired token, is refused now
-    token_id = session_token_id(rt, page.cookie_value(SESSION))
+    token_id = session_token_id(rt, page.cookie_value(SESSION), needed=needed)
     flags.bind(rt.flags.config, token_id)  # the same flag buckets as the token's API calls
     page.signed_in = True
     args = render.filled(query_of(request))
     if path in ("/", ""):
         return page.redirect("/programs")
+    if path == "/connections":  # read from the store alone: not the index, which the pages below ensure
+        return page.render("connections.html", **sources.connections_page(rt))
     # The index's pages, through the programs API's code: loaded here, so signing in (a browser's first
     # request, the function's cold start) does not.
     from affiliate_matrix.handlers import programs as api
