@@ -55,6 +55,9 @@ WHOLE_CURRENCIES = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VN
 KINDS = ("program", "offer")
 COMMISSION_TYPES = ("percent", "flat")
 PAYOUT_METHODS = ("paypal", "check", "bank_transfer", "payoneer", "ach", "wire", "store_credit", "crypto", "other")
+PAYOUT_FREQUENCIES = ("monthly", "weekly", "biweekly", "quarterly", "net30", "net60", "on_request")
+RESTRICTIONS = ("ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam", "adult", "trademark_domains",
+                "social_ads", "self_referral", "other")
 STATUSES = ("active", "discovered", "closed_suspected", "removed")  # a program's status (Program.status)
 CHANGES = ("created", "updated", "removed")  # what a delta records (DeltaChange.change)
 # Every category a program can have (taxonomy.py maps each source's own onto them), with the label people read for it
@@ -71,3 +74,26 @@ CATEGORY_LABELS = {
     "travel": "Travel", "vpn_security": "VPN & security",
 }
 CATEGORIES = tuple(sorted(CATEGORY_LABELS))
+
+# How each closed vocabulary's codes read to people (the web explorer's pages), by vocabulary: a filter's URL, the API
+# and the CLI keep the codes. A code missing here (a stored document's, damaged) is shown as it is.
+WORDS = {
+    "category": CATEGORY_LABELS,
+    "kind": {"program": "Program", "offer": "Offer"},
+    "commission_type": {"percent": "Percent", "flat": "Flat"},
+    "payout_method": {"paypal": "PayPal", "check": "Check", "bank_transfer": "Bank transfer", "payoneer": "Payoneer",
+                      "ach": "ACH", "wire": "Wire transfer", "store_credit": "Store credit", "crypto": "Crypto",
+                      "other": "Other"},
+    "payout_frequency": {"monthly": "Monthly", "weekly": "Weekly", "biweekly": "Every two weeks",
+                         "quarterly": "Quarterly", "net30": "Net 30", "net60": "Net 60", "on_request": "On request"},
+    "restriction": {"ppc_brand_bidding": "PPC brand bidding", "coupon_sites": "Coupon sites",
+                    "incentivized": "Incentivized traffic", "email_spam": "Email spam", "adult": "Adult content",
+                    "trademark_domains": "Trademark domains", "social_ads": "Social ads",
+                    "self_referral": "Self-referral", "other": "Other"},
+    "status": {"active": "Active", "discovered": "Discovered", "closed_suspected": "Possibly closed",
+               "removed": "Removed"},
+    "change": {"created": "Created", "updated": "Updated", "removed": "Removed"},
+    "contract": {"joined": "Joined", "pending": "Pending", "not_joined": "Not joined", "expired": "Expired"},
+    "approval": {"auto": "Automatic", "manual": "Manual"},
+    "merchant_key_source": {"domain": "Domain", "alias": "Alias", "name": "Name"},
+}

@@ -536,7 +536,7 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     page = app.get(f"/programs/{rt.hosting_id}").text
     assert "50% per sale" in page and "otherdir" in page and "40%" in page
     assert "Cookie length" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
-    assert "updated" in page and "30 days → 90 days" in page
+    assert "Updated" in page and "30 days → 90 days" in page
     # its history names it, as the Changes page does, not by its id
     assert f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in page.split("Change history")[1]
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
@@ -832,6 +832,55 @@ def test_categories_are_shown_by_the_taxonomys_labels_not_their_slugs(app, rt):
     assert "Categories : Pets → Home & garden, Pets" in shown(app.get("/changes?field=categories").text)
     for page in (results, app.get(f"/programs/{garden.id}").text):
         assert "home_garden" not in shown(page)
+
+
+def test_closed_vocabularies_codes_are_shown_in_words_and_filters_keep_the_codes(app, rt):
+    """Payout methods and frequencies, statuses, restrictions, kinds and change types were shown as the index keeps
+    them (bank_transfer, net30, on_request, closed_suspected) on a program's page, the facets, a merchant's rows and
+    the Changes page: each is shown in words (codes.WORDS), and a filter's URL still sends the code."""
+    from affiliate_matrix.models import Payout
+
+    payout = Payout(methods=["bank_transfer", "paypal"], frequency="net30")
+    program = make_program("Bank Co", "https://bank.com", commission_text="5%").model_copy(
+        update={"payout": payout, "status": "closed_suspected", "restrictions": ["ppc_brand_bidding"]})
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    change = DeltaChange(id="d_bank", program_id=program.id, change="updated", source="test",
+                         at=datetime(2026, 11, 21, tzinfo=UTC),
+                         fields=[FieldChange(field="status", old="active", new="closed_suspected"),
+                                 FieldChange(field="payout", old={"methods": ["paypal"], "frequency": "on_request"},
+                                             new=payout.model_dump(mode="json"))])
+    rt.index.bulk_upsert("deltas", [delta_document(change, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))],
+                         refresh=True)
+    sign_in(app, rt)
+    page = shown(app.get(f"/programs/{program.id}").text)
+    assert "Payout Bank transfer, PayPal; Net 30" in page and "Status Possibly closed" in page, page
+    assert "Restrictions PPC brand bidding" in page
+    results = app.get("/programs?q=bank&status=closed_suspected").text
+    assert 'name="payout_method" value="bank_transfer"' in results and 'value="closed_suspected" checked' in results
+    assert "Bank transfer (1)" in shown(results) and "Possibly closed (1)" in shown(results), shown(results)
+    changes = app.get("/changes?change=updated").text
+    assert '<option value="updated" selected>Updated</option>' in changes
+    assert "Status : Active → Possibly closed" in shown(changes)
+    assert "Payout : PayPal; On request → Bank transfer, PayPal; Net 30" in shown(changes)
+    for text in (page, shown(results), shown(changes), shown(app.get("/merchants/bank.com").text)):
+        assert not re.search(r"\b(bank_transfer|net30|on_request|closed_suspected|ppc_brand_bidding)\b", text), text
+    # every code of each vocabulary has its words, and no words for a code that is not one
+    from typing import get_args
+
+    from affiliate_matrix.codes import WORDS
+    from affiliate_matrix.models import NetworkListing, Program
+    from affiliate_matrix.models import Payout as PayoutModel
+
+    def codes(model, name):
+        return {value for arg in get_args(model.model_fields[name].annotation) for value in get_args(arg) or [arg]}
+
+    assert set(WORDS["payout_method"]) == set(get_args(get_args(PayoutModel.model_fields["methods"].annotation)[0]))
+    assert set(WORDS["payout_frequency"]) == codes(PayoutModel, "frequency") - {type(None)}
+    assert set(WORDS["restriction"]) == set(get_args(get_args(Program.model_fields["restrictions"].annotation)[0]))
+    for vocabulary, field in (("status", "status"), ("kind", "kind"), ("approval", "approval"),
+                              ("merchant_key_source", "merchant_key_source")):
+        assert set(WORDS[vocabulary]) == codes(Program, field) - {type(None)}, vocabulary
+    assert set(WORDS["contract"]) == codes(NetworkListing, "contract") - {type(None)}
 
 
 def test_times_are_shown_to_people_in_one_readable_form(app, rt):

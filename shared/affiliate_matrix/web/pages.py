@@ -10,7 +10,7 @@ from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import FACET_LABELS, category_label, once, url
+from affiliate_matrix.web.render import FACET_LABELS, VOCABULARY_OF, once, url, words
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -39,8 +39,7 @@ def search_page(rt, args: MultiDict) -> dict:
         shown = {bucket["value"] for bucket in buckets}
         buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
         for bucket in buckets:
-            bucket["label"] = category_label(bucket["value"]) if name == "category" else \
-                SHOWN_AS.get((name, bucket["value"]), bucket["value"])
+            bucket["label"] = filter_value(name, bucket["value"])
         facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
@@ -60,6 +59,12 @@ def search_page(rt, args: MultiDict) -> dict:
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def filter_value(name: str, value: str) -> str:
+    """A filter's value as people read it (a facet's): a code in words, the URL keeping the code."""
+    field = api.FILTERS.get(name)
+    return words(value, VOCABULARY_OF[field]) if field in VOCABULARY_OF else SHOWN_AS.get((name, value), value)
 
 
 def api_requests(claims) -> set[str]:
