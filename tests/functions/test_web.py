@@ -883,6 +883,24 @@ def test_closed_vocabularies_codes_are_shown_in_words_and_filters_keep_the_codes
     assert set(WORDS["contract"]) == codes(NetworkListing, "contract") - {type(None)}
 
 
+def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, rt):
+    """The graph of a filtered search kept its filters as hidden fields only: a person who came from the programs page
+    could not see which held nor drop one. It names each in words, with a link drawing the graph without it, and links
+    back to the search's programs."""
+    sign_in(app, rt)
+    page = app.get("/graph?q=shop&payout_method=bank_transfer&min_cookie_days=1&limit=10&page=2").text
+    kept = page[page.index('<p class="kept">'):]
+    kept = kept[:kept.index("</p>")]
+    assert "Filtered by Payout method: Bank transfer ( drop" in shown(kept), shown(kept)
+    assert "Minimum cookie (days): 1 ( drop" in shown(kept)
+    links = [html.unescape(link) for link in re.findall(r'<a href="([^"]+)"', kept)]
+    assert links == ["/graph?q=shop&min_cookie_days=1&limit=10", "/graph?q=shop&payout_method=bank_transfer&limit=10",
+                     "/programs?q=shop&payout_method=bank_transfer&min_cookie_days=1&limit=10"], links
+    assert "<h1>Graph of search “shop”</h1>" in app.get(links[1].replace("&payout_method=bank_transfer", "")).text
+    for bare in ("/graph", "/graph?merchant=hosting.com"):  # nothing kept: nothing to show
+        assert 'class="kept"' not in app.get(bare).text
+
+
 def test_times_are_shown_to_people_in_one_readable_form(app, rt):
     """Times were shown as the index keeps them, to the microsecond (2026-12-01T10:00:00.123456+00:00): on a program's
     page, its sources' claims, the change feed and a merchant's rows each is shown as a person reads one, in UTC, the

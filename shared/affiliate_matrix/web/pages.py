@@ -10,7 +10,7 @@ from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import FACET_LABELS, VOCABULARY_OF, once, url, words
+from affiliate_matrix.web.render import FACET_LABELS, MINIMUM_LABELS, VOCABULARY_OF, once, url, words
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -62,7 +62,7 @@ def search_page(rt, args: MultiDict) -> dict:
 
 
 def filter_value(name: str, value: str) -> str:
-    """A filter's value as people read it (a facet's): a code in words, the URL keeping the code."""
+    """A filter's value as people read it (a facet's, a kept filter's): a code in words, the URL keeping the code."""
     field = api.FILTERS.get(name)
     return words(value, VOCABULARY_OF[field]) if field in VOCABULARY_OF else SHOWN_AS.get((name, value), value)
 
@@ -135,7 +135,8 @@ def graph_page(rt, args: MultiDict) -> dict:
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
         view = merchant_page(rt, args["merchant"])["view"]
         return {"args": args, "graph": layout(merchant_edges(view), graph_link, {view["merchant_key"]: view["merchant"]}),
-                "subject": f"merchant {view['merchant'] or view['merchant_key']}", "kept": []}
+                "subject": f"merchant {view['merchant'] or view['merchant_key']}", "kept": [], "filters": [],
+                "search": None}
     query = MultiDict(args)
     query.setdefault("limit", "50")
     # the programs page's "Graph of this result" names its filters: a graph of them is not the index's (the open
@@ -150,7 +151,14 @@ def graph_page(rt, args: MultiDict) -> dict:
     names = {item["merchant_key"]: item["merchant"] for item in items}
     # what its search box sends again beside new words: the filters, not a place in the result of the words before
     kept = [(name, value) for name, value in args.items(multi=True) if name not in ("q", "cursor", "page")]
-    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept}
+    # and shows them, each in words with a link drawing the graph without it, as the programs page shows its own
+    drawn = [(name, value) for name, value in args.items(multi=True) if name not in ("cursor", "page")]
+    filters = [{"label": FACET_LABELS.get(api.FILTERS[name], name) if name in api.FILTERS else MINIMUM_LABELS[name],
+                "value": filter_value(name, value),
+                "drop": url("/graph", MultiDict([pair for pair in drawn if pair != (name, value)]))}
+               for name, value in drawn if name in api.FILTERS or name in api.MINIMUMS]
+    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept,
+            "filters": filters, "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
 
 
 def graph_link(kind: str, name: str) -> str | None:
