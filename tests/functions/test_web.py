@@ -883,6 +883,23 @@ def test_closed_vocabularies_codes_are_shown_in_words_and_filters_keep_the_codes
     assert set(WORDS["contract"]) == codes(NetworkListing, "contract") - {type(None)}
 
 
+def test_countries_are_shown_by_name_and_filters_keep_their_codes(app, rt):
+    """Countries were shown as codes (US, DE) on a program's page, its sources' claims and the Country filter, where
+    every other closed vocabulary is shown in words: each is its name now (codes.COUNTRY_NAMES), the filter still
+    sending the code; "Open to every country" stays."""
+    program = make_program("Atlas Co", "https://atlas.com", commission_text="5%", countries=["United States", "DE"])
+    program = program.model_copy(update={"excluded_countries": ["GB"]})
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    sign_in(app, rt)
+    page = shown(app.get(f"/programs/{program.id}").text)
+    assert "Countries Germany, United States" in page or "Countries United States, Germany" in page, page
+    assert "Excluded countries United Kingdom" in page
+    results = app.get("/programs?country=DE").text
+    assert 'name="country" value="DE" checked' in results
+    assert re.search(r"Germany \(\d+\) United States \(\d+\)", shown(results)), shown(results)
+    assert "Open to every country" in shown(app.get("/programs").text)
+
+
 def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, rt):
     """The graph of a filtered search kept its filters as hidden fields only: a person who came from the programs page
     could not see which held nor drop one. It names each in words, with a link drawing the graph without it, and links
@@ -1178,7 +1195,7 @@ def test_a_facet_that_is_ticked_counts_what_each_other_value_would_add(app, rt):
     rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", countries=countries))
                                       for name, countries in [("Usonly", ["US"]), ("Both", ["US", "DE"]),
                                                               ("Deonly", ["DE"])]], refresh=True)
-    counts = dict(re.findall(r'name="country" value="([A-Z]+)"[^>]*>\s*<label[^>]*>[A-Z]+ <span class="count">\((\d+)\)',
+    counts = dict(re.findall(r'name="country" value="([A-Z]+)"[^>]*>\s*<label[^>]*>[^<]+ <span class="count">\((\d+)\)',
                              app.get("/programs?country=US").text))
     # a country's count is what ticking it finds: the programs naming it and those naming no country (open to all)
     assert counts == {"US": str(total(app.get("/programs?country=US").text)),

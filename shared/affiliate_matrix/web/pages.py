@@ -64,7 +64,9 @@ def search_page(rt, args: MultiDict) -> dict:
 def filter_value(name: str, value: str) -> str:
     """A filter's value as people read it (a facet's, a kept filter's): a code in words, the URL keeping the code."""
     field = api.FILTERS.get(name)
-    return words(value, VOCABULARY_OF[field]) if field in VOCABULARY_OF else SHOWN_AS.get((name, value), value)
+    if (name, value) in SHOWN_AS:
+        return SHOWN_AS[name, value]
+    return words(value, VOCABULARY_OF[field]) if field in VOCABULARY_OF else value
 
 
 def api_requests(claims) -> set[str]:

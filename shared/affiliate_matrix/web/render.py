@@ -45,7 +45,8 @@ FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchan
 # The fields (a program's, or the index's facets') holding a closed vocabulary's codes, each shown in its words
 VOCABULARY_OF = {"status": "status", "kind": "kind", "categories": "category", "restrictions": "restriction",
                  "approval": "approval", "merchant_key_source": "merchant_key_source",
-                 "commission_types": "commission_type", "payout_methods": "payout_method"}
+                 "commission_types": "commission_type", "payout_methods": "payout_method",
+                 "countries": "country", "excluded_countries": "country"}
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
 # (compile_templates), as compileall does the modules (a `__pycache__`: git and the image's context leave it out).
@@ -176,6 +177,8 @@ def field(value, name: str) -> str:
                          for n in value if isinstance(n, dict)) or "—"
     if name.endswith("_at"):  # a time (first_seen_at, last_verified_at, …)
         return when(value)
+    if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
+        return "every country"
     if name in VOCABULARY_OF:  # a closed vocabulary's code, or a list of them
         codes = value if isinstance(value, list) else [] if value is None else [value]
         return ", ".join(words(code, VOCABULARY_OF[name]) for code in codes) or "—"
@@ -184,8 +187,6 @@ def field(value, name: str) -> str:
             return rate_text(value)
         except ArithmeticError:  # no number (a damaged document's): shown as it is
             return show(value)
-    if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
-        return "every country"
     if name == "records" and isinstance(value, list):
         return ", ".join(f"{r.get('source')} {r.get('record_key')}" for r in value if isinstance(r, dict)) or "—"
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
