@@ -900,6 +900,21 @@ def test_countries_are_shown_by_name_and_filters_keep_their_codes(app, rt):
     assert "Open to every country" in shown(app.get("/programs").text)
 
 
+def test_the_filters_panel_says_how_many_filters_hold(app, rt):
+    """On a phone the Filters panel starts folded (app.js), and a filtered result read "3 programs" with nothing saying
+    a filter held: the panel's summary counts the filters in use. The open statuses, what a search naming none lists,
+    filter nothing."""
+    sign_in(app, rt)
+
+    def summary(query):
+        return re.search(r"<summary>([^<]*)</summary>", app.get(f"/programs?{query}").text).group(1)
+
+    assert summary("q=shop") == "Filters"
+    assert summary("status=active&status=discovered") == "Filters"
+    assert summary("network=impact&network=cj&min_cookie_days=1&min_epc=") == "Filters (3 in use)"
+    assert summary("status=removed") == "Filters (1 in use)"
+
+
 def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, rt):
     """The graph of a filtered search kept its filters as hidden fields only: a person who came from the programs page
     could not see which held nor drop one. It names each in words, with a link drawing the graph without it, and links

@@ -58,7 +58,16 @@ def search_page(rt, args: MultiDict) -> dict:
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
+            "in_use": filters_in_use(args),  # said on the Filters panel, which starts folded on a phone
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def filters_in_use(args: MultiDict) -> int:
+    """How many filter values and minimums a search's URL holds; the open statuses, which a search naming no status
+    lists, filter nothing (the programs page's "Graph of this result" names them)."""
+    return sum(len(args.getlist(name)) for name in api.FILTERS
+               if not (name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES))) + \
+        sum(1 for name in api.MINIMUMS if name in args)
 
 
 def filter_value(name: str, value: str) -> str:
@@ -143,8 +152,7 @@ def graph_page(rt, args: MultiDict) -> dict:
     query.setdefault("limit", "50")
     # the programs page's "Graph of this result" names its filters: a graph of them is not the index's (the open
     # statuses are what a search naming none lists, and that link names them)
-    filtered = any(name in api.MINIMUMS or (name in api.FILTERS and not (
-        name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES))) for name in args)
+    filtered = bool(filters_in_use(args))
     if args.get("q"):
         subject = f"search “{args['q']}”" + (" and its filters" if filtered else "")
     else:
