@@ -1431,6 +1431,19 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
     assert networks == {"impact": "impact account: expired", "cj": "cj account: not joined", "otherdir": "—"}
 
 
+def test_a_programs_page_names_each_claim_by_its_claimant_as_the_merchant_page_does(app, rt):
+    """A program's page named each claim by its source alone: two accounts of one network saying different terms read
+    "cj: 10%" and "cj: 12%", where the merchant page names them "cj" and "cj (cj-agency)" (merge.claimant_name)."""
+    sign_in(app, rt)
+    records = [make_record("Acme", "https://acme.com", commission_text=terms, network="cj").model_copy(
+        update={"source": "cj", "connection_id": connection}) for connection, terms in (("cj", "10% per sale"),
+                                                                                       ("cj-agency", "12% per sale"))]
+    program = merge(normalize(records[0]), normalize(records[1]))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    claims = shown(app.get(f"/programs/{program.id}").text)
+    assert "cj : 10%" in claims and "cj (cj-agency) : 12%" in claims, claims
+
+
 def test_the_sign_in_page_says_what_the_browser_keeps_and_for_how_long(app):
     """The sign-in page said "this browser keeps it until you sign out": the browser never gets the token, only a
     session of its own, which ends after 12 hours (SESSION_TTL) or when the token is revoked or expires."""
