@@ -931,6 +931,10 @@ def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, 
     assert "<h1>Graph of search “shop”</h1>" in app.get(links[1].replace("&payout_method=bank_transfer", "")).text
     for bare in ("/graph", "/graph?merchant=hosting.com"):  # nothing kept: nothing to show
         assert 'class="kept"' not in app.get(bare).text
+    # the open statuses, which "Graph of this result" always names, filter nothing: not listed as if they did
+    page = shown(app.get("/graph?status=active&status=discovered&network=impact").text)
+    assert "Filtered by Network: impact ( drop" in page and "Status:" not in page, page
+    assert "Filtered by Status: Active ( drop" in shown(app.get("/graph?status=active").text)
 
 
 def test_times_are_shown_to_people_in_one_readable_form(app, rt):

@@ -63,11 +63,15 @@ def search_page(rt, args: MultiDict) -> dict:
 
 
 def filters_in_use(args: MultiDict) -> int:
-    """How many filter values and minimums a search's URL holds; the open statuses, which a search naming no status
-    lists, filter nothing (the programs page's "Graph of this result" names them)."""
-    return sum(len(args.getlist(name)) for name in api.FILTERS
-               if not (name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES))) + \
+    """How many filter values and minimums a search's URL holds."""
+    return sum(len(args.getlist(name)) for name in api.FILTERS if not filters_nothing(name, args)) + \
         sum(1 for name in api.MINIMUMS if name in args)
+
+
+def filters_nothing(name: str, args: MultiDict) -> bool:
+    """The open statuses, which a search naming no status lists, filter nothing (the programs page's "Graph of this
+    result" names them)."""
+    return name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES)
 
 
 def filter_value(name: str, value: str) -> str:
@@ -166,7 +170,8 @@ def graph_page(rt, args: MultiDict) -> dict:
     filters = [{"label": FACET_LABELS.get(api.FILTERS[name], name) if name in api.FILTERS else MINIMUM_LABELS[name],
                 "value": filter_value(name, value),
                 "drop": url("/graph", MultiDict([pair for pair in drawn if pair != (name, value)]))}
-               for name, value in drawn if name in api.FILTERS or name in api.MINIMUMS]
+               for name, value in drawn
+               if (name in api.FILTERS or name in api.MINIMUMS) and not filters_nothing(name, args)]
     return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept,
             "filters": filters, "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
 
