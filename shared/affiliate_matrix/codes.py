@@ -1,19 +1,58 @@
-"""ISO-3166 alpha-2 country and ISO-4217 currency codes (generated once from pycountry's data; a frozenset
-lookup adds nothing to a cold start), and the domain's closed vocabularies: kinds, statuses, categories, …"""
+"""ISO-3166 alpha-2 country codes with their names and ISO-4217 currency codes (generated once from pycountry's and
+Debian iso-codes' data; a lookup adds nothing to a cold start), and the domain's closed vocabularies: kinds, statuses,
+categories, …"""
 
-COUNTRIES = frozenset(
-    """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
-    BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ
-    DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP
-    GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG
-    KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML
-    MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE
-    PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL
-    SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM
-    US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
-    """.split()
-)
+# Each country code with its name as people read it (Debian iso-codes' common names, a few shortened so that a list of
+# them joined by commas reads: DR Congo, US Virgin Islands)
+COUNTRY_NAMES = {
+    "AD": "Andorra", "AE": "United Arab Emirates", "AF": "Afghanistan", "AG": "Antigua and Barbuda", "AI": "Anguilla",
+    "AL": "Albania", "AM": "Armenia", "AO": "Angola", "AQ": "Antarctica", "AR": "Argentina", "AS": "American Samoa",
+    "AT": "Austria", "AU": "Australia", "AW": "Aruba", "AX": "Åland Islands", "AZ": "Azerbaijan",
+    "BA": "Bosnia and Herzegovina", "BB": "Barbados", "BD": "Bangladesh", "BE": "Belgium", "BF": "Burkina Faso",
+    "BG": "Bulgaria", "BH": "Bahrain", "BI": "Burundi", "BJ": "Benin", "BL": "Saint Barthélemy", "BM": "Bermuda",
+    "BN": "Brunei", "BO": "Bolivia", "BQ": "Caribbean Netherlands", "BR": "Brazil", "BS": "Bahamas", "BT": "Bhutan",
+    "BV": "Bouvet Island", "BW": "Botswana", "BY": "Belarus", "BZ": "Belize", "CA": "Canada", "CC": "Cocos Islands",
+    "CD": "DR Congo", "CF": "Central African Republic", "CG": "Congo", "CH": "Switzerland", "CI": "Côte d'Ivoire",
+    "CK": "Cook Islands", "CL": "Chile", "CM": "Cameroon", "CN": "China", "CO": "Colombia", "CR": "Costa Rica",
+    "CU": "Cuba", "CV": "Cabo Verde", "CW": "Curaçao", "CX": "Christmas Island", "CY": "Cyprus", "CZ": "Czechia",
+    "DE": "Germany", "DJ": "Djibouti", "DK": "Denmark", "DM": "Dominica", "DO": "Dominican Republic", "DZ": "Algeria",
+    "EC": "Ecuador", "EE": "Estonia", "EG": "Egypt", "EH": "Western Sahara", "ER": "Eritrea", "ES": "Spain",
+    "ET": "Ethiopia", "FI": "Finland", "FJ": "Fiji", "FK": "Falkland Islands", "FM": "Micronesia",
+    "FO": "Faroe Islands", "FR": "France", "GA": "Gabon", "GB": "United Kingdom", "GD": "Grenada", "GE": "Georgia",
+    "GF": "French Guiana", "GG": "Guernsey", "GH": "Ghana", "GI": "Gibraltar", "GL": "Greenland", "GM": "Gambia",
+    "GN": "Guinea", "GP": "Guadeloupe", "GQ": "Equatorial Guinea", "GR": "Greece",
+    "GS": "South Georgia and the South Sandwich Islands", "GT": "Guatemala", "GU": "Guam", "GW": "Guinea-Bissau",
+    "GY": "Guyana", "HK": "Hong Kong", "HM": "Heard Island and McDonald Islands", "HN": "Honduras", "HR": "Croatia",
+    "HT": "Haiti", "HU": "Hungary", "ID": "Indonesia", "IE": "Ireland", "IL": "Israel", "IM": "Isle of Man",
+    "IN": "India", "IO": "British Indian Ocean Territory", "IQ": "Iraq", "IR": "Iran", "IS": "Iceland", "IT": "Italy",
+    "JE": "Jersey", "JM": "Jamaica", "JO": "Jordan", "JP": "Japan", "KE": "Kenya", "KG": "Kyrgyzstan", "KH": "Cambodia",
+    "KI": "Kiribati", "KM": "Comoros", "KN": "Saint Kitts and Nevis", "KP": "North Korea", "KR": "South Korea",
+    "KW": "Kuwait", "KY": "Cayman Islands", "KZ": "Kazakhstan", "LA": "Laos", "LB": "Lebanon", "LC": "Saint Lucia",
+    "LI": "Liechtenstein", "LK": "Sri Lanka", "LR": "Liberia", "LS": "Lesotho", "LT": "Lithuania", "LU": "Luxembourg",
+    "LV": "Latvia", "LY": "Libya", "MA": "Morocco", "MC": "Monaco", "MD": "Moldova", "ME": "Montenegro",
+    "MF": "Saint Martin", "MG": "Madagascar", "MH": "Marshall Islands", "MK": "North Macedonia", "ML": "Mali",
+    "MM": "Myanmar", "MN": "Mongolia", "MO": "Macao", "MP": "Northern Mariana Islands", "MQ": "Martinique",
+    "MR": "Mauritania", "MS": "Montserrat", "MT": "Malta", "MU": "Mauritius", "MV": "Maldives", "MW": "Malawi",
+    "MX": "Mexico", "MY": "Malaysia", "MZ": "Mozambique", "NA": "Namibia", "NC": "New Caledonia", "NE": "Niger",
+    "NF": "Norfolk Island", "NG": "Nigeria", "NI": "Nicaragua", "NL": "Netherlands", "NO": "Norway", "NP": "Nepal",
+    "NR": "Nauru", "NU": "Niue", "NZ": "New Zealand", "OM": "Oman", "PA": "Panama", "PE": "Peru",
+    "PF": "French Polynesia", "PG": "Papua New Guinea", "PH": "Philippines", "PK": "Pakistan", "PL": "Poland",
+    "PM": "Saint Pierre and Miquelon", "PN": "Pitcairn", "PR": "Puerto Rico", "PS": "Palestine", "PT": "Portugal",
+    "PW": "Palau", "PY": "Paraguay", "QA": "Qatar", "RE": "Réunion", "RO": "Romania", "RS": "Serbia", "RU": "Russia",
+    "RW": "Rwanda", "SA": "Saudi Arabia", "SB": "Solomon Islands", "SC": "Seychelles", "SD": "Sudan", "SE": "Sweden",
+    "SG": "Singapore", "SH": "Saint Helena", "SI": "Slovenia", "SJ": "Svalbard and Jan Mayen", "SK": "Slovakia",
+    "SL": "Sierra Leone", "SM": "San Marino", "SN": "Senegal", "SO": "Somalia", "SR": "Suriname", "SS": "South Sudan",
+    "ST": "Sao Tome and Principe", "SV": "El Salvador", "SX": "Sint Maarten", "SY": "Syria", "SZ": "Eswatini",
+    "TC": "Turks and Caicos Islands", "TD": "Chad", "TF": "French Southern Territories", "TG": "Togo", "TH": "Thailand",
+    "TJ": "Tajikistan", "TK": "Tokelau", "TL": "Timor-Leste", "TM": "Turkmenistan", "TN": "Tunisia", "TO": "Tonga",
+    "TR": "Türkiye", "TT": "Trinidad and Tobago", "TV": "Tuvalu", "TW": "Taiwan", "TZ": "Tanzania", "UA": "Ukraine",
+    "UG": "Uganda", "UM": "United States Minor Outlying Islands", "US": "United States", "UY": "Uruguay",
+    "UZ": "Uzbekistan", "VA": "Vatican City", "VC": "Saint Vincent and the Grenadines", "VE": "Venezuela",
+    "VG": "British Virgin Islands", "VI": "US Virgin Islands", "VN": "Vietnam", "VU": "Vanuatu",
+    "WF": "Wallis and Futuna", "WS": "Samoa", "YE": "Yemen", "YT": "Mayotte", "ZA": "South Africa", "ZM": "Zambia",
+    "ZW": "Zimbabwe",
+}
+COUNTRIES = frozenset(COUNTRY_NAMES)
 
 CURRENCIES = frozenset(
     """
@@ -55,6 +94,9 @@ WHOLE_CURRENCIES = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VN
 KINDS = ("program", "offer")
 COMMISSION_TYPES = ("percent", "flat")
 PAYOUT_METHODS = ("paypal", "check", "bank_transfer", "payoneer", "ach", "wire", "store_credit", "crypto", "other")
+PAYOUT_FREQUENCIES = ("monthly", "weekly", "biweekly", "quarterly", "net30", "net60", "on_request")
+RESTRICTIONS = ("ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam", "adult", "trademark_domains",
+                "social_ads", "self_referral", "other")
 STATUSES = ("active", "discovered", "closed_suspected", "removed")  # a program's status (Program.status)
 CHANGES = ("created", "updated", "removed")  # what a delta records (DeltaChange.change)
 # Every category a program can have (taxonomy.py maps each source's own onto them), with the label people read for it
@@ -71,3 +113,27 @@ CATEGORY_LABELS = {
     "travel": "Travel", "vpn_security": "VPN & security",
 }
 CATEGORIES = tuple(sorted(CATEGORY_LABELS))
+
+# How each closed vocabulary's codes read to people (the web explorer's pages), by vocabulary: a filter's URL, the API
+# and the CLI keep the codes. A code missing here (a stored document's, damaged) is shown as it is.
+WORDS = {
+    "category": CATEGORY_LABELS,
+    "country": COUNTRY_NAMES,
+    "kind": {"program": "Program", "offer": "Offer"},
+    "commission_type": {"percent": "Percent", "flat": "Flat"},
+    "payout_method": {"paypal": "PayPal", "check": "Check", "bank_transfer": "Bank transfer", "payoneer": "Payoneer",
+                      "ach": "ACH", "wire": "Wire transfer", "store_credit": "Store credit", "crypto": "Crypto",
+                      "other": "Other"},
+    "payout_frequency": {"monthly": "Monthly", "weekly": "Weekly", "biweekly": "Every two weeks",
+                         "quarterly": "Quarterly", "net30": "Net 30", "net60": "Net 60", "on_request": "On request"},
+    "restriction": {"ppc_brand_bidding": "PPC brand bidding", "coupon_sites": "Coupon sites",
+                    "incentivized": "Incentivized traffic", "email_spam": "Email spam", "adult": "Adult content",
+                    "trademark_domains": "Trademark domains", "social_ads": "Social ads",
+                    "self_referral": "Self-referral", "other": "Other"},
+    "status": {"active": "Active", "discovered": "Discovered", "closed_suspected": "Possibly closed",
+               "removed": "Removed"},
+    "change": {"created": "Created", "updated": "Updated", "removed": "Removed"},
+    "contract": {"joined": "Joined", "pending": "Pending", "not_joined": "Not joined", "expired": "Expired"},
+    "approval": {"auto": "Automatic", "manual": "Manual"},
+    "merchant_key_source": {"domain": "Domain", "alias": "Alias", "name": "Name"},
+}

@@ -15,17 +15,15 @@ from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_vali
 
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RETURN, DELETE_AND_C1_CONTROLS,
                                          INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
-from affiliate_matrix.codes import CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_METHODS, STATUSES
+from affiliate_matrix.codes import (CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_FREQUENCIES, PAYOUT_METHODS,
+                                    RESTRICTIONS, STATUSES)
 from affiliate_matrix.model_types import Country, Currency, Model, NetworkName, NonNegative, UtcDatetime
 
 # One fixed taxonomy of verticals (codes.CATEGORIES; taxonomy.py maps them); every source's own categories map onto these.
 Category = Literal[CATEGORIES]
 PayoutMethod = Literal[PAYOUT_METHODS]
-PayoutFrequency = Literal["monthly", "weekly", "biweekly", "quarterly", "net30", "net60", "on_request"]
-Restriction = Literal[
-    "ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam", "adult", "trademark_domains", "social_ads",
-    "self_referral", "other"
-]
+PayoutFrequency = Literal[PAYOUT_FREQUENCIES]
+Restriction = Literal[RESTRICTIONS]
 
 
 class Money(Model):

@@ -552,7 +552,7 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     page = app.get(f"/programs/{rt.hosting_id}").text
     assert "50% per sale" in page and "otherdir" in page and "40%" in page
     assert "Cookie length" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
-    assert "updated" in page and "30 days → 90 days" in page
+    assert "Updated" in page and "30 days → 90 days" in page
     # its history names it, as the Changes page does, not by its id
     assert f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in page.split("Change history")[1]
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
@@ -850,6 +850,109 @@ def test_categories_are_shown_by_the_taxonomys_labels_not_their_slugs(app, rt):
         assert "home_garden" not in shown(page)
 
 
+def test_closed_vocabularies_codes_are_shown_in_words_and_filters_keep_the_codes(app, rt):
+    """Payout methods and frequencies, statuses, restrictions, kinds and change types were shown as the index keeps
+    them (bank_transfer, net30, on_request, closed_suspected) on a program's page, the facets, a merchant's rows and
+    the Changes page: each is shown in words (codes.WORDS), and a filter's URL still sends the code."""
+    from affiliate_matrix.models import Payout
+
+    payout = Payout(methods=["bank_transfer", "paypal"], frequency="net30")
+    program = make_program("Bank Co", "https://bank.com", commission_text="5%").model_copy(
+        update={"payout": payout, "status": "closed_suspected", "restrictions": ["ppc_brand_bidding"]})
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    change = DeltaChange(id="d_bank", program_id=program.id, change="updated", source="test",
+                         at=datetime(2026, 11, 21, tzinfo=UTC),
+                         fields=[FieldChange(field="status", old="active", new="closed_suspected"),
+                                 FieldChange(field="payout", old={"methods": ["paypal"], "frequency": "on_request"},
+                                             new=payout.model_dump(mode="json"))])
+    rt.index.bulk_upsert("deltas", [delta_document(change, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))],
+                         refresh=True)
+    sign_in(app, rt)
+    page = shown(app.get(f"/programs/{program.id}").text)
+    assert "Payout Bank transfer, PayPal; Net 30" in page and "Status Possibly closed" in page, page
+    assert "Restrictions PPC brand bidding" in page
+    results = app.get("/programs?q=bank&status=closed_suspected").text
+    assert 'name="payout_method" value="bank_transfer"' in results and 'value="closed_suspected" checked' in results
+    assert "Bank transfer (1)" in shown(results) and "Possibly closed (1)" in shown(results), shown(results)
+    changes = app.get("/changes?change=updated").text
+    assert '<option value="updated" selected>Updated</option>' in changes
+    assert "Status : Active → Possibly closed" in shown(changes)
+    assert "Payout : PayPal; On request → Bank transfer, PayPal; Net 30" in shown(changes)
+    for text in (page, shown(results), shown(changes), shown(app.get("/merchants/bank.com").text)):
+        assert not re.search(r"\b(bank_transfer|net30|on_request|closed_suspected|ppc_brand_bidding)\b", text), text
+    # every code of each vocabulary has its words, and no words for a code that is not one
+    from typing import get_args
+
+    from affiliate_matrix.codes import WORDS
+    from affiliate_matrix.models import NetworkListing, Program
+    from affiliate_matrix.models import Payout as PayoutModel
+
+    def codes(model, name):
+        return {value for arg in get_args(model.model_fields[name].annotation) for value in get_args(arg) or [arg]}
+
+    assert set(WORDS["payout_method"]) == set(get_args(get_args(PayoutModel.model_fields["methods"].annotation)[0]))
+    assert set(WORDS["payout_frequency"]) == codes(PayoutModel, "frequency") - {type(None)}
+    assert set(WORDS["restriction"]) == set(get_args(get_args(Program.model_fields["restrictions"].annotation)[0]))
+    for vocabulary, field in (("status", "status"), ("kind", "kind"), ("approval", "approval"),
+                              ("merchant_key_source", "merchant_key_source")):
+        assert set(WORDS[vocabulary]) == codes(Program, field) - {type(None)}, vocabulary
+    assert set(WORDS["contract"]) == codes(NetworkListing, "contract") - {type(None)}
+
+
+def test_countries_are_shown_by_name_and_filters_keep_their_codes(app, rt):
+    """Countries were shown as codes (US, DE) on a program's page, its sources' claims and the Country filter, where
+    every other closed vocabulary is shown in words: each is its name now (codes.COUNTRY_NAMES), the filter still
+    sending the code; "Open to every country" stays."""
+    program = make_program("Atlas Co", "https://atlas.com", commission_text="5%", countries=["United States", "DE"])
+    program = program.model_copy(update={"excluded_countries": ["GB"]})
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    sign_in(app, rt)
+    page = shown(app.get(f"/programs/{program.id}").text)
+    assert "Countries Germany, United States" in page or "Countries United States, Germany" in page, page
+    assert "Excluded countries United Kingdom" in page
+    results = app.get("/programs?country=DE").text
+    assert 'name="country" value="DE" checked' in results
+    assert re.search(r"Germany \(\d+\) United States \(\d+\)", shown(results)), shown(results)
+    assert "Open to every country" in shown(app.get("/programs").text)
+
+
+def test_the_filters_panel_says_how_many_filters_hold(app, rt):
+    """On a phone the Filters panel starts folded (app.js), and a filtered result read "3 programs" with nothing saying
+    a filter held: the panel's summary counts the filters in use. The open statuses, what a search naming none lists,
+    filter nothing."""
+    sign_in(app, rt)
+
+    def summary(query):
+        return re.search(r"<summary>([^<]*)</summary>", app.get(f"/programs?{query}").text).group(1)
+
+    assert summary("q=shop") == "Filters"
+    assert summary("status=active&status=discovered") == "Filters"
+    assert summary("network=impact&network=cj&min_cookie_days=1&min_epc=") == "Filters (3 in use)"
+    assert summary("status=removed") == "Filters (1 in use)"
+
+
+def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, rt):
+    """The graph of a filtered search kept its filters as hidden fields only: a person who came from the programs page
+    could not see which held nor drop one. It names each in words, with a link drawing the graph without it, and links
+    back to the search's programs."""
+    sign_in(app, rt)
+    page = app.get("/graph?q=shop&payout_method=bank_transfer&min_cookie_days=1&limit=10&page=2").text
+    kept = page[page.index('<p class="kept">'):]
+    kept = kept[:kept.index("</p>")]
+    assert "Filtered by Payout method: Bank transfer ( drop" in shown(kept), shown(kept)
+    assert "Minimum cookie (days): 1 ( drop" in shown(kept)
+    links = [html.unescape(link) for link in re.findall(r'<a href="([^"]+)"', kept)]
+    assert links == ["/graph?q=shop&min_cookie_days=1&limit=10", "/graph?q=shop&payout_method=bank_transfer&limit=10",
+                     "/programs?q=shop&payout_method=bank_transfer&min_cookie_days=1&limit=10"], links
+    assert "<h1>Graph of search “shop”</h1>" in app.get(links[1].replace("&payout_method=bank_transfer", "")).text
+    for bare in ("/graph", "/graph?merchant=hosting.com"):  # nothing kept: nothing to show
+        assert 'class="kept"' not in app.get(bare).text
+    # the open statuses, which "Graph of this result" always names, filter nothing: not listed as if they did
+    page = shown(app.get("/graph?status=active&status=discovered&network=impact").text)
+    assert "Filtered by Network: impact ( drop" in page and "Status:" not in page, page
+    assert "Filtered by Status: Active ( drop" in shown(app.get("/graph?status=active").text)
+
+
 def test_times_are_shown_to_people_in_one_readable_form(app, rt):
     """Times were shown as the index keeps them, to the microsecond (2026-12-01T10:00:00.123456+00:00): on a program's
     page, its sources' claims, the change feed and a merchant's rows each is shown as a person reads one, in UTC, the
@@ -1127,7 +1230,7 @@ def test_a_facet_that_is_ticked_counts_what_each_other_value_would_add(app, rt):
     rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", countries=countries))
                                       for name, countries in [("Usonly", ["US"]), ("Both", ["US", "DE"]),
                                                               ("Deonly", ["DE"])]], refresh=True)
-    counts = dict(re.findall(r'name="country" value="([A-Z]+)"[^>]*>\s*<label[^>]*>[A-Z]+ <span class="count">\((\d+)\)',
+    counts = dict(re.findall(r'name="country" value="([A-Z]+)"[^>]*>\s*<label[^>]*>[^<]+ <span class="count">\((\d+)\)',
                              app.get("/programs?country=US").text))
     # a country's count is what ticking it finds: the programs naming it and those naming no country (open to all)
     assert counts == {"US": str(total(app.get("/programs?country=US").text)),
@@ -1346,6 +1449,19 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
         r'<th scope="row"[^>]*>(?:<a [^>]*>)?(\w+)[^<]*(?:</a>)?</th>.*?<td data-label="Network"[^>]*>(.*?)</td>', page,
         re.S)}
     assert networks == {"impact": "impact account: expired", "cj": "cj account: not joined", "otherdir": "—"}
+
+
+def test_a_programs_page_names_each_claim_by_its_claimant_as_the_merchant_page_does(app, rt):
+    """A program's page named each claim by its source alone: two accounts of one network saying different terms read
+    "cj: 10%" and "cj: 12%", where the merchant page names them "cj" and "cj (cj-agency)" (merge.claimant_name)."""
+    sign_in(app, rt)
+    records = [make_record("Acme", "https://acme.com", commission_text=terms, network="cj").model_copy(
+        update={"source": "cj", "connection_id": connection}) for connection, terms in (("cj", "10% per sale"),
+                                                                                       ("cj-agency", "12% per sale"))]
+    program = merge(normalize(records[0]), normalize(records[1]))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    claims = shown(app.get(f"/programs/{program.id}").text)
+    assert "cj : 10%" in claims and "cj (cj-agency) : 12%" in claims, claims
 
 
 def test_the_sign_in_page_says_what_the_browser_keeps_and_for_how_long(app):

@@ -158,7 +158,7 @@ def test_pages_show_a_program_naming_no_country_as_taking_every_country():
     from affiliate_matrix.web.render import field
 
     assert field([], "countries") == "every country"
-    assert field(["GB", "US"], "countries") == "GB, US" and field([], "categories") == "—"
+    assert field(["GB", "US"], "countries") == "United Kingdom, United States" and field([], "categories") == "—"
 
 
 def test_a_hostile_list_of_labels_keeps_a_bounded_claim_and_log():

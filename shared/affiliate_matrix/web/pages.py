@@ -10,7 +10,7 @@ from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import FACET_LABELS, category_label, once, url
+from affiliate_matrix.web.render import FACET_LABELS, MINIMUM_LABELS, VOCABULARY_OF, once, url, words
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -39,8 +39,7 @@ def search_page(rt, args: MultiDict) -> dict:
         shown = {bucket["value"] for bucket in buckets}
         buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
         for bucket in buckets:
-            bucket["label"] = category_label(bucket["value"]) if name == "category" else \
-                SHOWN_AS.get((name, bucket["value"]), bucket["value"])
+            bucket["label"] = filter_value(name, bucket["value"])
         facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
@@ -59,7 +58,28 @@ def search_page(rt, args: MultiDict) -> dict:
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
+            "in_use": filters_in_use(args),  # said on the Filters panel, which starts folded on a phone
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def filters_in_use(args: MultiDict) -> int:
+    """How many filter values and minimums a search's URL holds."""
+    return sum(len(args.getlist(name)) for name in api.FILTERS if not filters_nothing(name, args)) + \
+        sum(1 for name in api.MINIMUMS if name in args)
+
+
+def filters_nothing(name: str, args: MultiDict) -> bool:
+    """The open statuses, which a search naming no status lists, filter nothing (the programs page's "Graph of this
+    result" names them)."""
+    return name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES)
+
+
+def filter_value(name: str, value: str) -> str:
+    """A filter's value as people read it (a facet's, a kept filter's): a code in words, the URL keeping the code."""
+    field = api.FILTERS.get(name)
+    if (name, value) in SHOWN_AS:
+        return SHOWN_AS[name, value]
+    return words(value, VOCABULARY_OF[field]) if field in VOCABULARY_OF else value
 
 
 def api_requests(claims) -> set[str]:
@@ -130,13 +150,13 @@ def graph_page(rt, args: MultiDict) -> dict:
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
         view = merchant_page(rt, args["merchant"])["view"]
         return {"args": args, "graph": layout(merchant_edges(view), graph_link, {view["merchant_key"]: view["merchant"]}),
-                "subject": f"merchant {view['merchant'] or view['merchant_key']}", "kept": []}
+                "subject": f"merchant {view['merchant'] or view['merchant_key']}", "kept": [], "filters": [],
+                "search": None}
     query = MultiDict(args)
     query.setdefault("limit", "50")
     # the programs page's "Graph of this result" names its filters: a graph of them is not the index's (the open
     # statuses are what a search naming none lists, and that link names them)
-    filtered = any(name in api.MINIMUMS or (name in api.FILTERS and not (
-        name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES))) for name in args)
+    filtered = bool(filters_in_use(args))
     if args.get("q"):
         subject = f"search “{args['q']}”" + (" and its filters" if filtered else "")
     else:
@@ -145,7 +165,15 @@ def graph_page(rt, args: MultiDict) -> dict:
     names = {item["merchant_key"]: item["merchant"] for item in items}
     # what its search box sends again beside new words: the filters, not a place in the result of the words before
     kept = [(name, value) for name, value in args.items(multi=True) if name not in ("q", "cursor", "page")]
-    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept}
+    # and shows them, each in words with a link drawing the graph without it, as the programs page shows its own
+    drawn = [(name, value) for name, value in args.items(multi=True) if name not in ("cursor", "page")]
+    filters = [{"label": FACET_LABELS.get(api.FILTERS[name], name) if name in api.FILTERS else MINIMUM_LABELS[name],
+                "value": filter_value(name, value),
+                "drop": url("/graph", MultiDict([pair for pair in drawn if pair != (name, value)]))}
+               for name, value in drawn
+               if (name in api.FILTERS or name in api.MINIMUMS) and not filters_nothing(name, args)]
+    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept,
+            "filters": filters, "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
 
 
 def graph_link(kind: str, name: str) -> str | None:

@@ -42,6 +42,11 @@ FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchan
                 "last_verified_at": "Last verified", "last_changed_at": "Last changed",
                 "misses": "Verifications missed", "records": "Source records", "quality_score": "Quality score",
                 "discovery": "Discovery"}
+# The fields (a program's, or the index's facets') holding a closed vocabulary's codes, each shown in its words
+VOCABULARY_OF = {"status": "status", "kind": "kind", "categories": "category", "restrictions": "restriction",
+                 "approval": "approval", "merchant_key_source": "merchant_key_source",
+                 "commission_types": "commission_type", "payout_methods": "payout_method",
+                 "countries": "country", "excluded_countries": "country"}
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
 # (compile_templates), as compileall does the modules (a `__pycache__`: git and the image's context leave it out).
@@ -65,7 +70,7 @@ def environment():
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
     env.filters.update(show=show, terms=terms_summary, payout=payout, cookie=cookie, field=field, number=number,
-                       when=when)
+                       when=when, words=words)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
                        MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES,
@@ -172,15 +177,16 @@ def field(value, name: str) -> str:
                          for n in value if isinstance(n, dict)) or "—"
     if name.endswith("_at"):  # a time (first_seen_at, last_verified_at, …)
         return when(value)
-    if name == "categories" and isinstance(value, list):
-        return ", ".join(category_label(c) for c in value) or "—"
+    if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
+        return "every country"
+    if name in VOCABULARY_OF:  # a closed vocabulary's code, or a list of them
+        codes = value if isinstance(value, list) else [] if value is None else [value]
+        return ", ".join(words(code, VOCABULARY_OF[name]) for code in codes) or "—"
     if name in RATES and value not in (None, "") and not isinstance(value, bool):
         try:
             return rate_text(value)
         except ArithmeticError:  # no number (a damaged document's): shown as it is
             return show(value)
-    if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
-        return "every country"
     if name == "records" and isinstance(value, list):
         return ", ".join(f"{r.get('source')} {r.get('record_key')}" for r in value if isinstance(r, dict)) or "—"
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
@@ -188,12 +194,12 @@ def field(value, name: str) -> str:
     return show(value)
 
 
-def category_label(category) -> str:
-    """A category as people read it, the taxonomy's label ('Home & garden' for home_garden); one the taxonomy does
-    not know (a stored document's, damaged) as it is."""
-    from affiliate_matrix.codes import CATEGORY_LABELS  # (only the index's pages show one: not for signing in)
+def words(code, vocabulary: str) -> str:
+    """A closed vocabulary's code as people read it (codes.WORDS): 'Home & garden' for the category home_garden,
+    'Bank transfer' for the payout method bank_transfer; one it does not know (a stored document's, damaged) as it is."""
+    from affiliate_matrix.codes import WORDS  # (only the index's pages show one: not for signing in)
 
-    return CATEGORY_LABELS.get(category, str(category))
+    return WORDS[vocabulary].get(code, str(code)) if isinstance(code, str) else show(code)
 
 
 def when(value) -> str:
@@ -222,10 +228,12 @@ def cookie(days) -> str:
 
 
 def payout(value) -> str:
-    """Payout terms as a line: 'paypal, wire; monthly; minimum USD 50'."""
+    """Payout terms as a line: 'PayPal, Wire transfer; Net 30; minimum USD 50'."""
     if not value:
         return "—"
     minimum = value.get("minimum")
-    parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
+    frequency = value.get("frequency")
+    parts = [", ".join(words(method, "payout_method") for method in value.get("methods") or []),
+             words(frequency, "payout_frequency") if frequency else "",
              f"minimum {minimum['currency']} {minimum['amount']}" if minimum else ""]
     return "; ".join(p for p in parts if p) or "—"
