@@ -136,4 +136,6 @@ WORDS = {
     "contract": {"joined": "Joined", "pending": "Pending", "not_joined": "Not joined", "expired": "Expired"},
     "approval": {"auto": "Automatic", "manual": "Manual"},
     "merchant_key_source": {"domain": "Domain", "alias": "Alias", "name": "Name"},
+    "sync_status": {"queued": "Queued", "running": "Running", "succeeded": "Succeeded", "failed": "Failed",
+                    "skipped": "Skipped"},  # a connection's last sync (connections.SyncResult.status)
 }

@@ -897,6 +897,9 @@ def test_closed_vocabularies_codes_are_shown_in_words_and_filters_keep_the_codes
                               ("merchant_key_source", "merchant_key_source")):
         assert set(WORDS[vocabulary]) == codes(Program, field) - {type(None)}, vocabulary
     assert set(WORDS["contract"]) == codes(NetworkListing, "contract") - {type(None)}
+    from affiliate_matrix.connections import SyncResult
+
+    assert set(WORDS["sync_status"]) == codes(SyncResult, "status")
 
 
 def test_countries_are_shown_by_name_and_filters_keep_their_codes(app, rt):

@@ -6,11 +6,6 @@ from affiliate_matrix.connections import DIRECTORY_CRAWL
 from affiliate_matrix.handlers.connections import CONNECTIONS
 from affiliate_matrix.handlers.documents import listed_items
 
-# A last sync's status in words (connections.SyncResult.status)
-SYNC_STATUS = {"queued": "Queued", "running": "Running", "succeeded": "Succeeded", "failed": "Failed",
-               "skipped": "Skipped"}
-
-
 def needed_role() -> str:
     """The role the connections API's listing needs (its route's): the page is for the same sessions."""
     return next(route.role for route in CONNECTIONS.routes() if route.method == "GET" and route.path == CONNECTIONS.path)
@@ -30,4 +25,4 @@ def connections_page(rt) -> dict:
         incomplete = sync and sync["incomplete"] not in (None, DIRECTORY_CRAWL) and sync["incomplete"]
         connections.append({**item, "title": getattr(sources.get(item["source"]), "title", None),
                             "incomplete": incomplete or None})
-    return {"connections": connections, "damaged": damaged, "SYNC_STATUS": SYNC_STATUS}
+    return {"connections": connections, "damaged": damaged}
