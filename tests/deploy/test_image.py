@@ -89,6 +89,6 @@ def test_the_image_task_tags_the_image_the_overlays_pull():
 
     (build,) = yaml.safe_load((ROOT / "Taskfile.yml").read_text())["tasks"]["image"]["cmds"]
     built = re.search(r"-t (\S+):", build).group(1)
-    pulled = {image["newName"] for kustomization in (ROOT / "manifests").rglob("kustomization.yaml")
+    pulled = {image.get("newName", image["name"]) for kustomization in (ROOT / "manifests").rglob("kustomization.yaml")
               for image in yaml.safe_load(kustomization.read_text()).get("images", [])}
     assert pulled == {built}
