@@ -80,3 +80,15 @@ def test_no_package_installer_is_left_in_the_image():
     assert any(op == "RUN" and uninstalls(arg, "/opt/venv/bin/python") for op, arg in build), "the venv keeps pip"
     assert any(op == "RUN" and re.search(r"(^|&& )python -m pip uninstall", arg) and uninstalls(arg, "python")
                for op, arg in final), "the base image's Python keeps pip"
+
+
+def test_the_image_task_tags_the_image_the_overlays_pull():
+    """README's runbook runs `./task image -- 0.1.0` then pushes the name the overlays pull: the push found no such
+    image when the task tagged `affiliate-matrix/functions` (the manifests' placeholder) instead."""
+    import yaml
+
+    (build,) = yaml.safe_load((ROOT / "Taskfile.yml").read_text())["tasks"]["image"]["cmds"]
+    built = re.search(r"-t (\S+):", build).group(1)
+    pulled = {image.get("newName", image["name"]) for kustomization in (ROOT / "manifests").rglob("kustomization.yaml")
+              for image in yaml.safe_load(kustomization.read_text()).get("images", [])}
+    assert pulled == {built}

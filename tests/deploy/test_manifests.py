@@ -211,6 +211,20 @@ def test_overlays_differ_where_they_should():
     assert {d["metadata"]["namespace"] for d in dev if "namespace" in d["metadata"]} == {"affiliate-matrix-dev"}
 
 
+def test_each_overlay_runs_the_image_readme_names():
+    """README's overlays table: dev runs `:dev`, staging `:staging`, prod `:0.1.0`. The overlays renamed the base's
+    image by its placeholder name, which the base had already renamed to the registry's: dev and staging ran 0.1.0."""
+    header, row = (re.search(rf"^\| {first} \|.*", (ROOT / "README.md").read_text(), re.MULTILINE).group()
+                   for first in (r"\| dev", "image"))
+    tags = dict(zip(header.strip("| ").split(" | "), re.findall(r"`:([^`]+)`", row)))
+    assert sorted(tags) == OVERLAYS
+    for overlay, tag in tags.items():
+        images = {container["image"] for doc in render(ROOT / "manifests" / "overlays" / overlay)
+                  if doc["kind"] == "Service" and "serving.knative.dev" in doc["apiVersion"]
+                  for container in doc["spec"]["template"]["spec"]["containers"]}
+        assert images == {f"ghcr.io/affiliate-matrix/functions:{tag}"}, overlay
+
+
 @pytest.mark.parametrize("breakage,expected", [
     (lambda s: s.replace("containerConcurrency: 1", 'containerConcurrency: "one"', 1), "containerConcurrency"),
     (lambda s: s.replace("timeoutSeconds:", "timeoutSecond:", 1), "timeoutSecond: not a field"),

@@ -1783,3 +1783,20 @@ def test_a_flag_is_shown_in_help_without_a_type(monkeypatch, command, flags, typ
     if typed:
         name, shown = typed
         assert any(f" {name} " in line and shown in line for line in lines), helped.output
+
+
+def test_up_detached_that_fails_to_start_says_why_and_exits_with_its_code(tmp_path):
+    """`./task up` (`amx up --detach`) on a port something listens on printed nothing and exited 0: the background
+    `amx up`'s refusal, naming the port, was only in up.log, and `typer.Exit` given a message exits 0 here."""
+    import os
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = amx(tmp_path, "up", "--detach", "--port-base", str(port),
+                     env={**os.environ, "AMX_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert f"port {port} on 127.0.0.1, programs's, is taken" in result.stderr and "up.log" in result.stderr
+    assert not (tmp_path / "up.json").exists()

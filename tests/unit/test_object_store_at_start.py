@@ -54,3 +54,18 @@ def test_an_s3_unreachable_at_start_is_a_config_error_worth_retrying(tmp_path):
     with pytest.raises(ConfigError, match="AMX_S3_ENDPOINT_URL") as caught:
         store.check()
     assert caught.value.retry_after and caught.value.retry_after > 0
+
+
+def test_an_s3_without_credentials_at_start_names_them_not_the_address(tmp_path, monkeypatch):
+    """In a cluster the runbook deploys, nothing gave the functions S3 keys: boto3 found none, and the start said
+    `AMX_S3_ENDPOINT_URL: cannot reach S3 at …: Unable to locate credentials`, to be retried, naming the wrong setting."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    settings = Settings(data_dir=tmp_path, s3_endpoint_url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ConfigError, match="AMX_S3_ACCESS_KEY_ID.*AMX_S3_SECRET_ACCESS_KEY") as caught:
+        S3ObjectStore.from_settings(settings).check()
+    assert caught.value.retry_after is None and "cannot reach" not in str(caught.value)

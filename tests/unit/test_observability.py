@@ -191,3 +191,16 @@ print(telemetry.start_span(incoming.upper())[:36] == "00-" + "a" * 32 + "-", tel
 """
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert shown == ["False", "True", "-00", "True"]
+
+
+def test_env_example_gives_no_value_to_a_setting_unset_by_default():
+    """.env.example lists each setting with its default: a line copied as it is changes nothing. Its
+    AMX_BUDGET_CURRENCY=USD (unset by default, read as USD), copied beside totals per currency without USD, refused
+    every start."""
+    from affiliate_matrix.config import held
+    from tests.support.processes import ROOT
+
+    lines = dict(re.findall(r"^(AMX_[A-Z0-9_]+)=(.*)$", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    unset = {f"AMX_{name.upper()}" for kind in (Settings, *held()) for name, field in kind.model_fields.items()
+             if field.default is None}
+    assert {name: value for name, value in lines.items() if name in unset and value} == {}

@@ -10,8 +10,9 @@ from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_
                                          LINE_SEPARATORS, characters)
 from affiliate_matrix.cli.common import console, errors, open_runtime
 
-keys_app = typer.Typer(help="Source API keys in the secret store (Vault, or .amx/secrets.json locally): add, status, "
-                            "rotate, revoke.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys in the secret store (Vault, or secrets.json in AMX_DATA_DIR locally): the "
+                            "sources' (connections/), rule webhooks' (webhooks/) and search providers' (discovery/); "
+                            "add, status, rotate, revoke.", no_args_is_help=True)
 STDIN_LIMIT = 64 * 1024
 KEY_PATH = ("Where the key is kept in the secret store: connections/NAME for a connection's (amx keys status lists "
             "them).")

@@ -3,8 +3,9 @@
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from affiliate_matrix.cli.common import console
+from affiliate_matrix.cli.common import console, errors
 
 commands = typer.Typer()  # top-level commands
 
@@ -51,12 +52,17 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
         state.unlink(missing_ok=True)
         args = [sys.argv[0], "up", "--speed", str(speed), "--port-base", str(port_base)] + (["--start", start] if start else [])
         log = open(data_dir / "up.log", "ab")
+        begun = log.tell()
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         for _ in range(1200):
             if state.exists():
                 break
-            if process.poll() is not None:
-                raise typer.Exit(f"amx up exited with {process.returncode}; see {data_dir / 'up.log'}")
+            if process.poll() is not None:  # its last line says why (a port taken...): up.log alone held it
+                said = (data_dir / "up.log").read_bytes()[begun:].decode(errors="replace").strip().splitlines()
+                errors.print(escape(said[-1] if said else "amx up stopped"), highlight=False)
+                errors.print(f"amx up exited with {process.returncode}; all it said: {data_dir / 'up.log'}",
+                             highlight=False)
+                raise typer.Exit(process.returncode)
             time.sleep(0.1)
         _say_where(json.loads(state.read_text()))
         console.print(f"running in the background (logs in {data_dir / 'logs'}); `amx down` stops it")

@@ -31,7 +31,7 @@ import httpx
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
-                                 ReadTimeoutError, SSLError)
+                                 NoCredentialsError, ReadTimeoutError, SSLError)
 
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, NotFoundError, tls_reason,
                                     without_credentials)
@@ -144,6 +144,10 @@ class S3ObjectStore(ObjectStore):
             shown = without_credentials(f"S3 at {self.endpoint}", self.endpoint or "")
             raise ConfigError("AWS_CA_BUNDLE", f"{shown} has a certificate we do not trust ({tls_reason(exc)}): the "
                                                "variable names the CA that signed it, and it must be for the address's host") from None
+        except NoCredentialsError:  # before BotoCoreError, its base: nothing to sign with, whatever answers there
+            shown = without_credentials(f"no credentials for S3 at {self.endpoint}", self.endpoint or "")
+            raise ConfigError("AMX_S3_ACCESS_KEY_ID", f"{shown}: set it and AMX_S3_SECRET_ACCESS_KEY (or the AWS_* "
+                                                      "variables boto3 reads)") from None
         except (EndpointConnectionError, BotoCoreError) as exc:
             shown = without_credentials(f"cannot reach S3 at {self.endpoint}: {exc}", self.endpoint or "")
             raise ConfigError("AMX_S3_ENDPOINT_URL", shown, retry_after=30) from None
