@@ -83,10 +83,16 @@ def shape_problems(docs: list[dict]) -> list[str]:
     if not any(m["mountPath"] == "/tmp" and m["name"] in scratch for m in container.get("volumeMounts", [])):
         found.append("the shape mounts no emptyDir on /tmp (the root filesystem is read-only)")
     config_maps = {d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"}
-    for source in container.get("envFrom", [{}]):
-        name = source.get("configMapRef", {}).get("name")
-        if name not in config_maps or not name.startswith("amx-settings"):
-            found.append(f"the shape takes its environment from {name!r}, not the amx-settings ConfigMap")
+    sources = container.get("envFrom", [])
+    settings = [s.get("configMapRef", {}).get("name") for s in sources if "configMapRef" in s]
+    if len(settings) != 1 or settings[0] not in config_maps or not settings[0].startswith("amx-settings"):
+        found.append(f"the shape takes its settings from {settings}, not the amx-settings ConfigMap alone")
+    # the backends' credentials: from the Secret the runbook creates (never a manifest's value), required
+    secrets = [s["secretRef"] for s in sources if "secretRef" in s]
+    if secrets != [{"name": "amx-backends"}]:
+        found.append(f"the shape takes the backends' credentials from {secrets}, not the required Secret amx-backends")
+    if any(set(s) - {"configMapRef", "secretRef"} for s in sources):
+        found.append(f"the shape's environment comes from more than the settings and the backends' Secret: {sources}")
     for name, doc in sorted(services.items()):
         own = doc["spec"]["template"]["spec"]
         env = {e["name"]: e.get("value") for e in own["containers"][0].get("env", [])}
@@ -158,6 +164,10 @@ LIVENESS, MOUNTS = "/spec/template/spec/containers/0/livenessProbe", "/spec/temp
     (lambda m: (m / "base" / "services.yaml").write_text(
         (m / "base" / "services.yaml").read_text().replace("value: fn-keys}", "value: fn-budget}")),
      "Service/keys runs as fn-keys with Vault role fn-budget"),
+    # every function reads the store: without the backends' credentials each would fail at its first request
+    (lambda m: (m / "base" / "function-shape.yaml").write_text(
+        (m / "base" / "function-shape.yaml").read_text().replace("    - secretRef:\n        name: amx-backends\n", "")),
+     "not the required Secret amx-backends"),
 ])
 def test_a_service_off_the_shape_is_found(tmp_path, breakage, expected):
     copy = tmp_path / "manifests"
