@@ -507,6 +507,14 @@ def test_a_run_of_blanks_is_read_as_one_space():
     assert found.cookie_days == 30 and [(t.value_min, t.type) for t in found.commission] == [(5, "percent")]
 
 
+def test_a_window_then_a_long_run_of_digits_is_read_in_time():
+    """A description (20,000 characters a record may hold) or a merchant page's text of a window and then a run of
+    digits, one figure however long: the window's pattern split the run every way from every start (1,000 digits took
+    8 s, 20,000 hours, under the suite's timeout), and the crypto means' scanned it to its end from each digit (8 s)."""
+    found = terms.extract("Sales within 30 days earn " + "1" * 20_000)
+    assert (found.cookie_days, found.commission, found.payout_methods) == (None, [], [])
+
+
 # The referrer's reward said by who gives it or who shares it: the merchant rewards, gives, sends or credits "you";
 # "you" and the friend both get it; a reward for referring or on each friend. Sentences written for the mechanism,
 # negatives beside (a discount given to the referrer, a payment sent once a threshold is hit, the friend's alone).
