@@ -1,6 +1,7 @@
 """The spine's terms extractor on the phrasings the recorded directories use (the full labelled
 corpus comes with the sources issue)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -513,6 +514,19 @@ def test_a_window_then_a_long_run_of_digits_is_read_in_time():
     8 s, 20,000 hours, under the suite's timeout), and the crypto means' scanned it to its end from each digit (8 s)."""
     found = terms.extract("Sales within 30 days earn " + "1" * 20_000)
     assert (found.cookie_days, found.commission, found.payout_methods) == (None, [], [])
+
+
+def test_a_long_run_of_thousands_groups_is_read_in_time():
+    """A description of "1.000,00" 2,500 times over (20,000 characters, one figure to the figure bound) took 4 minutes:
+    a figure was tried from each group, each try reading the rest of the run. A figure now holds at most five groups,
+    and one past a record's 12 digits is still no figure."""
+    from affiliate_matrix.terms.text import NUMBER
+
+    run = "1.000,00" * 2_500
+    assert re.match(NUMBER, run).end() < 30  # five groups, not the whole run
+    found = terms.extract("Commission: " + run)
+    assert (found.commission, found.min_payout) == ([], None)
+    assert terms.extract("Earn $1,000,000,000,000,000,000 per sale.").commission == []
 
 
 # The referrer's reward said by who gives it or who shares it: the merchant rewards, gives, sends or credits "you";
