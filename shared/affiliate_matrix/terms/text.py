@@ -104,7 +104,9 @@ def _units(text: str) -> list[Unit]:
     for line in _joined_lines(text):
         start, pieces = 0, []
         for end in _SENTENCE_END.finditer(line):
-            if _ABBREVIATIONS.search(line[start:end.start()]):
+            # an abbreviation ends the text before the stop, in 10 characters at most: only those are looked at (the
+            # whole sentence so far was, again at each stop: 20,000 characters of "i.e. " took 19 s)
+            if _ABBREVIATIONS.search(line[max(start, end.start() - 30):end.start()]):
                 continue
             pieces.append(line[start:end.start()])
             start = end.end()
