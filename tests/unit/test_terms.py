@@ -1,6 +1,7 @@
 """The spine's terms extractor on the phrasings the recorded directories use (the full labelled
 corpus comes with the sources issue)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -505,6 +506,38 @@ def test_a_run_of_blanks_is_read_as_one_space():
     assert Doc(padded).text.split("\n") == ["Commission: 5% per sale.", "Cookie: 30 days"]
     found = terms.extract(padded)
     assert found.cookie_days == 30 and [(t.value_min, t.type) for t in found.commission] == [(5, "percent")]
+
+
+def test_a_window_then_a_long_run_of_digits_is_read_in_time():
+    """A description (20,000 characters a record may hold) or a merchant page's text of a window and then a run of
+    digits, one figure however long: the window's pattern split the run every way from every start (1,000 digits took
+    8 s, 20,000 hours, under the suite's timeout), and the crypto means' scanned it to its end from each digit (8 s)."""
+    found = terms.extract("Sales within 30 days earn " + "1" * 20_000)
+    assert (found.cookie_days, found.commission, found.payout_methods) == (None, [], [])
+
+
+def test_a_long_run_of_thousands_groups_is_read_in_time():
+    """A description of "1.000,00" 2,500 times over (20,000 characters, one figure to the figure bound) took 4 minutes:
+    a figure was tried from each group, each try reading the rest of the run. A figure now holds at most five groups,
+    and one past a record's 12 digits is still no figure."""
+    from affiliate_matrix.terms.text import NUMBER
+
+    run = "1.000,00" * 2_500
+    assert re.match(NUMBER, run).end() < 30  # five groups, not the whole run
+    found = terms.extract("Commission: " + run)
+    assert (found.commission, found.min_payout) == ([], None)
+    assert terms.extract("Earn $1,000,000,000,000,000,000 per sale.").commission == []
+
+
+def test_a_line_of_abbreviations_is_cut_into_sentences_in_time_linear_in_its_length(monkeypatch):
+    """A stop after an abbreviation ends no sentence, and the sentence so far was searched again for one at each stop:
+    20,000 characters of "i.e. " took 19 s. Only its end is looked at now, and "z. B." still ends none."""
+    from affiliate_matrix.terms.text import Doc
+
+    small, large = (characters_read("Commission: 5% " + "i.e. " * n, monkeypatch) for n in (500, 2000))
+    assert large < 5 * small  # quadratic reading would be 16 times
+    assert [unit.raw for unit in Doc("Das sind z. B. Gutscheine. Danach 5%.").units] == [
+        "Das sind z. B. Gutscheine.", "Danach 5%."]
 
 
 # The referrer's reward said by who gives it or who shares it: the merchant rewards, gives, sends or credits "you";

@@ -86,8 +86,9 @@ _ACCOUNT_ONLY = Pattern(rf"^(?:{_ACCOUNT})$", re.I)
 # "PIX" there is as often how customers pay, and bitcoin what a crypto exchange's customers buy).
 _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     **{name: NAMES[name] for name in ("paypal", "payoneer", "ach", "wire")},
-    # An amount in crypto is paid in it ("25 euros en stablecoins"); bitcoin alone is what an exchange sells.
-    "crypto": rf"\d\S*\s+(?:\S+\s+)?(?:in|en|em|na|no)\s+(?:\w+\s+)?(?:{_CRYPTO})",
+    # An amount in crypto is paid in it ("25 euros en stablecoins"); bitcoin alone is what an exchange sells. The
+    # figure's word is bounded: `\d\S*` scanned a run of digits to its end from each of them (20,000: 8 s).
+    "crypto": rf"\d\S{{0,40}}\s+(?:\S+\s+)?(?:in|en|em|na|no)\s+(?:\w+\s+)?(?:{_CRYPTO})",
     "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)|"
              r"\bche(?:ck|que)s?\s+(?:\S+\s+){0,3}?mailed\b|" + _CHECK_CONVEYED,
     "bank_transfer": r"\bbank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
