@@ -935,6 +935,40 @@ def test_a_failure_a_command_lists_is_not_printed_again_as_its_log_line(tmp_path
         assert ("key.revoked" in revoked.stderr) == bool(asked), revoked.stderr
 
 
+def test_an_empty_amx_log_level_is_unset_for_the_cli_and_the_demo_as_for_every_setting(tmp_path, monkeypatch):
+    """`AMX_LOG_LEVEL=` (empty) was taken as the logs asked for by the CLI (and the demo's own copy of that check),
+    which then wrote info logs, while every setting takes an empty variable as unset (config.VARIABLES). The CLI and
+    the demo now ask as Settings reads them: empty is unset, and the name in any case is set."""
+    from affiliate_matrix.demo import show
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_LOG_LEVEL", "")
+    runner = CliRunner()
+    for path, lower_case in (("connections/one", None), ("connections/two", "warning")):
+        added = runner.invoke(app, ["keys", "add", path, "--rotation", "manual", "--field", "api_token"],
+                              input="sk_test_0123456789abc\n")
+        assert added.exit_code == 0, added.output
+        if lower_case:
+            monkeypatch.setenv("amx_log_level", lower_case)
+        revoked = runner.invoke(app, ["keys", "revoke", path])
+        assert revoked.exit_code == 0, revoked.output
+        assert ("key.revoked" in revoked.stderr) == bool(lower_case), revoked.stderr
+    monkeypatch.delenv("amx_log_level")
+    levels = []
+
+    class NotTold(Exception):
+        pass
+
+    def started(function, settings):  # the demo's runtime, as it reads its settings: the story is not told
+        levels.append(settings.log_level)
+        raise NotTold
+
+    monkeypatch.setattr(show, "Runtime", started)
+    with pytest.raises(NotTold):
+        show.run(None)
+    assert levels == ["error"]
+
+
 def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
     """`amx keys status` with no key registered (after the demo too: its recorded credentials are no keys) printed an
     empty table's headers, nothing saying why it was empty or how to register one."""
