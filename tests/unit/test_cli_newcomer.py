@@ -1413,6 +1413,28 @@ def test_connections_add_takes_a_rate_limit_and_refuses_one_outside_its_range(tm
     assert '"rate_limit_per_s":0.5' in (tmp_path / "objects" / "connections" / "c.json").read_text().replace(" ", "")
 
 
+def test_connections_add_takes_a_concurrency_and_refuses_one_out_of_bounds_in_the_apis_words(tmp_path):
+    """`amx connections edit` took --concurrency, `amx connections add` had none: a new connection's requests in
+    flight could be set only by an edit after it was stored. `add` takes the same option, and a value outside 1 to 16
+    is refused in the words the API refuses it in, storing nothing."""
+    import json
+
+    from affiliate_matrix.handlers.connections import CONNECTIONS
+    from affiliate_matrix.handlers.documents import validated
+
+    env = {"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    for concurrency in (0, 17):
+        with pytest.raises(InvalidInput) as api:  # as POST /connections refuses it
+            validated(CONNECTIONS, {"id": "c", "source": "affiliateprograms", "concurrency": concurrency})
+        refused = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--concurrency",
+                      str(concurrency), env=env)
+        assert refused.returncode == 2 and refused.stderr == f"invalid {api.value}\n", refused.stderr
+    assert not (tmp_path / "objects" / "connections").exists()
+    made = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--concurrency", "5", env=env)
+    assert made.returncode == 0, made.stderr
+    assert json.loads((tmp_path / "objects" / "connections" / "c.json").read_text())["concurrency"] == 5
+
+
 def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, monkeypatch):
     """On the embedded defaults a user who ran `amx scrape` saw no last run in `amx connections list` (nor in GET
     /connections): only a sync requested through the API recorded one. A run of `amx scrape` is recorded in the
