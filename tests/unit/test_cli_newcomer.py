@@ -1841,6 +1841,56 @@ def test_a_flag_is_shown_in_help_without_a_type(monkeypatch, command, flags, typ
         assert any(f" {name} " in line and shown in line for line in lines), helped.output
 
 
+_NEVER_READY = """
+import os, signal, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as a run that does not stop when asked
+os.write(int(sys.argv[1]), b"up")
+while True:
+    signal.pause()
+"""
+
+
+def test_up_detached_not_ready_in_time_says_so_stops_its_run_and_fails(tmp_path, monkeypatch):
+    """`amx up --detach` whose background run wrote no up.json within its wait (120 s) failed reading up.json (a file
+    error naming no cause) and left that run going, holding the data dir and its ports. It says it was not ready in
+    time, stops the run's process group (SIGTERM, on which a run stops its functions, then SIGKILL) and exits 1."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from affiliate_matrix.cli import local
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(local, "READY_WAIT_S", 0)
+    monkeypatch.setattr(local, "STOP_WAIT_S", 0)
+    popen, killpg, runs, sent = subprocess.Popen, os.killpg, [], []
+
+    def never_ready(args, **kwargs):  # in amx up's place: writes no up.json, ignores SIGTERM
+        started, told = os.pipe()
+        runs.append(popen([sys.executable, "-c", _NEVER_READY, str(told)], pass_fds=(told,), **kwargs))
+        os.close(told)
+        assert os.read(started, 2) == b"up"  # its SIGTERM ignored by now
+        os.close(started)
+        return runs[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", never_ready)
+    monkeypatch.setattr(os, "killpg", lambda pgid, signalled: sent.append((pgid, signalled)) or killpg(pgid, signalled))
+    try:
+        result = CliRunner().invoke(app, ["up", "--detach"])
+        stopped = [run.returncode for run in runs]  # set once the command has waited for it
+    finally:
+        for run in runs:
+            run.kill()
+            run.wait()
+    (run,) = runs
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "amx up was not ready in 0 s" in result.stderr and "stopped" in result.stderr, result.stderr
+    assert "up.log" in result.stderr and "json" not in result.stderr.lower()
+    assert sent == [(run.pid, signal.SIGTERM), (run.pid, signal.SIGKILL)]
+    assert stopped == [-signal.SIGKILL]
+
+
 def test_up_detached_that_fails_to_start_says_why_and_exits_with_its_code(tmp_path):
     """`./task up` (`amx up --detach`) on a port something listens on printed nothing and exited 0: the background
     `amx up`'s refusal, naming the port, was only in up.log, and `typer.Exit` given a message exits 0 here."""
