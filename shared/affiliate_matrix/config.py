@@ -95,6 +95,11 @@ def _variables() -> dict[str, str]:
             if name.lower().startswith("amx_") and value != ""}
 
 
+def variable_set(setting: str) -> bool:
+    """Whether an AMX_* variable gives `setting` a value, as Settings reads them: any case, an empty one unset."""
+    return setting in _variables()
+
+
 # Settings there were, and why they are gone: set, they are refused with the reason, not ignored.
 RETIRED = {"AMX_FLAGS_TTL_S": "no longer a setting: every request checks the flags document's ETag and sees a change "
                               "at once (nothing is cached for a while); remove it"}

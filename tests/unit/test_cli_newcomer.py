@@ -935,6 +935,40 @@ def test_a_failure_a_command_lists_is_not_printed_again_as_its_log_line(tmp_path
         assert ("key.revoked" in revoked.stderr) == bool(asked), revoked.stderr
 
 
+def test_an_empty_amx_log_level_is_unset_for_the_cli_and_the_demo_as_for_every_setting(tmp_path, monkeypatch):
+    """`AMX_LOG_LEVEL=` (empty) was taken as the logs asked for by the CLI (and the demo's own copy of that check),
+    which then wrote info logs, while every setting takes an empty variable as unset (config.VARIABLES). The CLI and
+    the demo now ask as Settings reads them: empty is unset, and the name in any case is set."""
+    from affiliate_matrix.demo import show
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_LOG_LEVEL", "")
+    runner = CliRunner()
+    for path, lower_case in (("connections/one", None), ("connections/two", "warning")):
+        added = runner.invoke(app, ["keys", "add", path, "--rotation", "manual", "--field", "api_token"],
+                              input="sk_test_0123456789abc\n")
+        assert added.exit_code == 0, added.output
+        if lower_case:
+            monkeypatch.setenv("amx_log_level", lower_case)
+        revoked = runner.invoke(app, ["keys", "revoke", path])
+        assert revoked.exit_code == 0, revoked.output
+        assert ("key.revoked" in revoked.stderr) == bool(lower_case), revoked.stderr
+    monkeypatch.delenv("amx_log_level")
+    levels = []
+
+    class NotTold(Exception):
+        pass
+
+    def started(function, settings):  # the demo's runtime, as it reads its settings: the story is not told
+        levels.append(settings.log_level)
+        raise NotTold
+
+    monkeypatch.setattr(show, "Runtime", started)
+    with pytest.raises(NotTold):
+        show.run(None)
+    assert levels == ["error"]
+
+
 def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
     """`amx keys status` with no key registered (after the demo too: its recorded credentials are no keys) printed an
     empty table's headers, nothing saying why it was empty or how to register one."""
@@ -1379,6 +1413,28 @@ def test_connections_add_takes_a_rate_limit_and_refuses_one_outside_its_range(tm
     assert '"rate_limit_per_s":0.5' in (tmp_path / "objects" / "connections" / "c.json").read_text().replace(" ", "")
 
 
+def test_connections_add_takes_a_concurrency_and_refuses_one_out_of_bounds_in_the_apis_words(tmp_path):
+    """`amx connections edit` took --concurrency, `amx connections add` had none: a new connection's requests in
+    flight could be set only by an edit after it was stored. `add` takes the same option, and a value outside 1 to 16
+    is refused in the words the API refuses it in, storing nothing."""
+    import json
+
+    from affiliate_matrix.handlers.connections import CONNECTIONS
+    from affiliate_matrix.handlers.documents import validated
+
+    env = {"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    for concurrency in (0, 17):
+        with pytest.raises(InvalidInput) as api:  # as POST /connections refuses it
+            validated(CONNECTIONS, {"id": "c", "source": "affiliateprograms", "concurrency": concurrency})
+        refused = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--concurrency",
+                      str(concurrency), env=env)
+        assert refused.returncode == 2 and refused.stderr == f"invalid {api.value}\n", refused.stderr
+    assert not (tmp_path / "objects" / "connections").exists()
+    made = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--concurrency", "5", env=env)
+    assert made.returncode == 0, made.stderr
+    assert json.loads((tmp_path / "objects" / "connections" / "c.json").read_text())["concurrency"] == 5
+
+
 def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, monkeypatch):
     """On the embedded defaults a user who ran `amx scrape` saw no last run in `amx connections list` (nor in GET
     /connections): only a sync requested through the API recorded one. A run of `amx scrape` is recorded in the
@@ -1783,6 +1839,56 @@ def test_a_flag_is_shown_in_help_without_a_type(monkeypatch, command, flags, typ
     if typed:
         name, shown = typed
         assert any(f" {name} " in line and shown in line for line in lines), helped.output
+
+
+_NEVER_READY = """
+import os, signal, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as a run that does not stop when asked
+os.write(int(sys.argv[1]), b"up")
+while True:
+    signal.pause()
+"""
+
+
+def test_up_detached_not_ready_in_time_says_so_stops_its_run_and_fails(tmp_path, monkeypatch):
+    """`amx up --detach` whose background run wrote no up.json within its wait (120 s) failed reading up.json (a file
+    error naming no cause) and left that run going, holding the data dir and its ports. It says it was not ready in
+    time, stops the run's process group (SIGTERM, on which a run stops its functions, then SIGKILL) and exits 1."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from affiliate_matrix.cli import local
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(local, "READY_WAIT_S", 0)
+    monkeypatch.setattr(local, "STOP_WAIT_S", 0)
+    popen, killpg, runs, sent = subprocess.Popen, os.killpg, [], []
+
+    def never_ready(args, **kwargs):  # in amx up's place: writes no up.json, ignores SIGTERM
+        started, told = os.pipe()
+        runs.append(popen([sys.executable, "-c", _NEVER_READY, str(told)], pass_fds=(told,), **kwargs))
+        os.close(told)
+        assert os.read(started, 2) == b"up"  # its SIGTERM ignored by now
+        os.close(started)
+        return runs[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", never_ready)
+    monkeypatch.setattr(os, "killpg", lambda pgid, signalled: sent.append((pgid, signalled)) or killpg(pgid, signalled))
+    try:
+        result = CliRunner().invoke(app, ["up", "--detach"])
+        stopped = [run.returncode for run in runs]  # set once the command has waited for it
+    finally:
+        for run in runs:
+            run.kill()
+            run.wait()
+    (run,) = runs
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "amx up was not ready in 0 s" in result.stderr and "stopped" in result.stderr, result.stderr
+    assert "up.log" in result.stderr and "json" not in result.stderr.lower()
+    assert sent == [(run.pid, signal.SIGTERM), (run.pid, signal.SIGKILL)]
+    assert stopped == [-signal.SIGKILL]
 
 
 def test_up_detached_that_fails_to_start_says_why_and_exits_with_its_code(tmp_path):

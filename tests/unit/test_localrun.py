@@ -330,3 +330,26 @@ spec:
   to: [{{ref: {{apiVersion: eventing.knative.dev/v1, kind: Broker, name: default}}}}]
   from: {sender}
 """))
+
+
+def test_amx_up_asked_to_stop_while_its_functions_start_stops_them_at_once(tmp_path, monkeypatch):
+    """SIGTERM sets `stopping`, which only a started run's supervision read: an `amx up` whose functions had not all
+    answered yet (stopped by `amx up --detach` done waiting, or `amx down`) went on waiting for them up to its own
+    120 s. It stops them at once, as a started run stops."""
+    import subprocess
+
+    from affiliate_matrix.localrun.runner import Function, LocalRuntime
+
+    def start(self):  # a function that never answers
+        self.process = subprocess.Popen(["sleep", "600"], start_new_session=True)
+
+    monkeypatch.setattr(Function, "start", start)
+    monkeypatch.setattr(Function, "ready", lambda self: False)
+    runtime = LocalRuntime(ROOT, tmp_path / ".amx", port_base=0)
+    runtime.stopping.set()  # its SIGTERM handler's doing
+    try:
+        runtime.run(ready_file=tmp_path / ".amx" / "up.json")
+    finally:
+        runtime.stop()  # (again: returns at once when it has stopped)
+    assert all(function.process.poll() is not None for function in runtime.functions.values())
+    assert not (tmp_path / ".amx" / "up.json").exists()

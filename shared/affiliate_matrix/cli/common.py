@@ -151,12 +151,14 @@ def open_limited(path: str, limit: int):
 
 
 def logs_asked() -> bool:
-    """Whether the logs are asked for (AMX_LOG_LEVEL): then they are written whole, for whatever collects them."""
-    import os
+    """Whether the logs are asked for (AMX_LOG_LEVEL set, as every setting is: an empty one is not): then they are
+    written whole, for whatever collects them."""
+    from affiliate_matrix.config import variable_set
 
-    return "AMX_LOG_LEVEL" in os.environ
+    return variable_set("log_level")
 
 
-def quiet_logs(overrides: dict) -> dict:
-    """At a terminal, the command prints its own outcome: logs show warnings unless AMX_LOG_LEVEL says otherwise."""
-    return overrides if logs_asked() else {"log_level": "warning", **overrides}
+def quiet_logs(overrides: dict, level: str = "warning") -> dict:
+    """At a terminal, the command (or the demo) prints its own outcome: logs show `level` and above unless
+    AMX_LOG_LEVEL says otherwise."""
+    return overrides if logs_asked() else {"log_level": level, **overrides}

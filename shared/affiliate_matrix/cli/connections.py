@@ -10,6 +10,8 @@ sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
 # the argument of the commands on one connection (its help said only "[required]")
 CONNECTION_ID = Annotated[str, typer.Argument(help="A connection's id (amx connections list).")]
+# add's and edit's: the model's bounds refuse another (Connection.concurrency), in the API's words
+CONCURRENCY = Annotated[Optional[int], typer.Option(help="Requests in flight, 1 to 16.")]
 
 
 @sources_app.command("list")
@@ -80,6 +82,7 @@ def connections_add(
     base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
     rate_limit_per_s: Annotated[float, typer.Option(help="Requests a second to the source's hosts, 0.01 to 50.")] = 1.0,
+    concurrency: CONCURRENCY = None,  # None: the model's default
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store, for an API source "
                                                                  "(amx keys add connections/NAME --rotation manual "
                                                                  "--source SOURCE).")] = None,
@@ -93,7 +96,8 @@ def connections_add(
 
     get_source(source)
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
-                            rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path, enabled=enabled)
+                            rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path, enabled=enabled,
+                            **({} if concurrency is None else {"concurrency": concurrency}))
     checked(connection)
     if not credentials_path and (lacking := keyless(source, connection_id)):
         raise typer.BadParameter(lacking, param_hint="--credentials-path")
@@ -114,7 +118,7 @@ def connections_edit(
     rate_limit_per_s: Annotated[Optional[float], typer.Option(help="Requests a second to the source's hosts, 0.01 to "
                                                                    "50.")] = None,
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store.")] = None,
-    concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight, 1 to 16.")] = None,
+    concurrency: CONCURRENCY = None,
     enabled: Annotated[Optional[bool], typer.Option("--enabled/--disabled", help="Whether its schedule runs it.")] = None,
     reason: Annotated[Optional[str], typer.Option(help="With --disabled: why, shown by connections list.")] = None,
 ):

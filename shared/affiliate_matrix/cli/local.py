@@ -8,6 +8,8 @@ from rich.markup import escape
 from affiliate_matrix.cli.common import console, errors
 
 commands = typer.Typer()  # top-level commands
+READY_WAIT_S = 120  # how long `amx up --detach` waits for its background run's up.json (every function answering)
+STOP_WAIT_S = 30  # then, how long the background run has to stop its functions on SIGTERM before it is killed
 
 
 @commands.command()
@@ -54,7 +56,7 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
         log = open(data_dir / "up.log", "ab")
         begun = log.tell()
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(1200):
+        for _ in range(READY_WAIT_S * 10):  # a look every 0.1 s
             if state.exists():
                 break
             if process.poll() is not None:  # its last line says why (a port taken...): up.log alone held it
@@ -64,11 +66,34 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
                              highlight=False)
                 raise typer.Exit(process.returncode)
             time.sleep(0.1)
+        else:  # not ready in time (up.json was read regardless: a file error, the run left going)
+            _stop(process)
+            errors.print(f"amx up was not ready in {READY_WAIT_S} s (every function answering): stopped; all it said: "
+                         f"{data_dir / 'up.log'}", highlight=False)
+            raise typer.Exit(1)
         _say_where(json.loads(state.read_text()))
         console.print(f"running in the background (logs in {data_dir / 'logs'}); `amx down` stops it")
         return
     console.print(f"starting every function; logs in {data_dir / 'logs'}; Ctrl-C stops")
     run_up(ROOT, data_dir, speed=speed, start=when, port_base=port_base, on_ready=_say_where)
+
+
+def _stop(process) -> None:
+    """Stop the background `amx up` and its process group (it was started in a session of its own): SIGTERM first, on
+    which it stops the functions it started (each in a session of its own too, which its group's SIGKILL would miss),
+    then SIGKILL when it has not exited within STOP_WAIT_S."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _say_where(state: dict) -> None:

@@ -1,7 +1,6 @@
 """`amx demo`: the story, scene by scene (see the package's docstring)."""
 
-import os
-
+from affiliate_matrix.cli.common import quiet_logs
 from affiliate_matrix.config import load_settings
 from affiliate_matrix.demo import screens
 from affiliate_matrix.demo.collect import Story
@@ -14,9 +13,7 @@ def run(console) -> None:
     # Recorded sites listen on loopback, which the fetcher otherwise refuses; the story (a delta firing a
     # rule, its notification shown) happens in this one process. The demo explains its failures itself,
     # so logs show only errors unless AMX_LOG_LEVEL asks for more.
-    overrides = {"allow_loopback_fetch": True, "events": "inprocess"} | (
-        {} if "AMX_LOG_LEVEL" in os.environ else {"log_level": "error"})
-    rt = Runtime("demo", load_settings(**overrides))
+    rt = Runtime("demo", load_settings(**quiet_logs({"allow_loopback_fetch": True, "events": "inprocess"}, "error")))
     # Two demos on one data dir would each point the demo's connections at their own recorded sites, mid-story
     folder = data_dir(rt.settings)
     lock = held(folder, "demo.lock")

@@ -162,6 +162,9 @@ class LocalRuntime:
             function.start()
         deadline = time.monotonic() + 120
         while not all(f.ready() for f in self.functions.values()):
+            if self.stopping.is_set():  # SIGTERM while they start (`amx up --detach` done waiting): not at the deadline
+                self.stop()
+                return
             if time.monotonic() > deadline:
                 raise RuntimeError("functions did not become ready in 120 s; see " + str(self.logs))
             time.sleep(0.2)
