@@ -956,6 +956,20 @@ def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, 
     assert "Filtered by Status: Active ( drop" in shown(app.get("/graph?status=active").text)
 
 
+def test_the_graphs_kept_filters_are_said_as_the_search_read_them_and_dropped_however_spelled(app, rt):
+    """A filter's value as typed (country=de, which the search reads as DE) was listed as typed, not in words; given
+    in two spellings it was listed twice, and the link dropping one drew the graph of the other: filtered still."""
+    sign_in(app, rt)
+    page = app.get("/graph?country=DE&country=de&network=impact").text
+    kept = page[page.index('<p class="kept">'):]
+    kept = kept[:kept.index("</p>")]
+    assert shown(kept).startswith("Filtered by Country: Germany ( drop Country: Germany ), Network: impact ( drop"), \
+        shown(kept)
+    assert "de" not in shown(kept).split()
+    links = [html.unescape(link) for link in re.findall(r'<a href="([^"]+)"', kept)]
+    assert links[0] == "/graph?network=impact", links
+
+
 def test_times_are_shown_to_people_in_one_readable_form(app, rt):
     """Times were shown as the index keeps them, to the microsecond (2026-12-01T10:00:00.123456+00:00): on a program's
     page, its sources' claims, the change feed and a merchant's rows each is shown as a person reads one, in UTC, the

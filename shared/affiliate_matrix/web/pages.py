@@ -167,11 +167,17 @@ def graph_page(rt, args: MultiDict) -> dict:
     kept = [(name, value) for name, value in args.items(multi=True) if name not in ("q", "cursor", "page")]
     # and shows them, each in words with a link drawing the graph without it, as the programs page shows its own
     drawn = [(name, value) for name, value in args.items(multi=True) if name not in ("cursor", "page")]
+    # each value as the search read it (DE for de, cj for CJ), so it is said in words, once however it was spelled,
+    # and its drop link drops every spelling of it: "country=DE&country=de" listed Germany and "de", and dropping
+    # Germany drew the graph of "de", Germany still
+    read = {(name, value): (name, checked_filter(name, [value])[0] if name in api.FILTERS else value)
+            for name, value in drawn}
+    shown = dict.fromkeys(read[name, value] for name, value in drawn
+                          if (name in api.FILTERS or name in api.MINIMUMS) and not filters_nothing(name, args))
     filters = [{"label": FACET_LABELS.get(api.FILTERS[name], name) if name in api.FILTERS else MINIMUM_LABELS[name],
                 "value": filter_value(name, value),
-                "drop": url("/graph", MultiDict([pair for pair in drawn if pair != (name, value)]))}
-               for name, value in drawn
-               if (name in api.FILTERS or name in api.MINIMUMS) and not filters_nothing(name, args)]
+                "drop": url("/graph", MultiDict([pair for pair in drawn if read[pair] != (name, value)]))}
+               for name, value in shown]
     return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept,
             "filters": filters, "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
 
