@@ -286,14 +286,14 @@ def test_a_key_is_not_added_among_the_api_tokens(tmp_path):
 
 
 def test_the_help_says_where_keys_are_kept_and_what_a_lifetime_is():
-    """`amx keys --help` said the keys were in Vault (locally they are in .amx/secrets.json), and `--lifetime-days`
+    """`amx keys --help` said the keys were in Vault (locally they are in secrets.json in AMX_DATA_DIR), and `--lifetime-days`
     was the one option of `keys add` with no word of what it does."""
     shown = subprocess.run([str(BIN / "amx"), "keys", "add", "--help"], capture_output=True, text=True, timeout=120,
                            env={**os.environ, "COLUMNS": "300"}).stdout
     assert "Days until it expires" in shown, shown
     group = subprocess.run([str(BIN / "amx"), "keys", "--help"], capture_output=True, text=True, timeout=120,
                            env={**os.environ, "COLUMNS": "300"}).stdout
-    assert ".amx/secrets.json locally" in group, group
+    assert "secrets.json in AMX_DATA_DIR locally" in group, group
 
 
 def test_a_key_whose_record_is_damaged_is_revoked_and_added_again(tmp_path):
