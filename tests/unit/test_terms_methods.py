@@ -334,6 +334,23 @@ def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, ph
     assert large < 5 * small  # quadratic reading would be 16 times
 
 
+def test_a_long_run_of_digits_or_blanks_is_tried_from_few_of_its_places():
+    """A description of 20,000 digits then "credit", a payout text of 2,000 blanks then "and you": credit after a
+    figure ("$20 credit") and a conjunction between clauses were tried from every digit or blank of the run, each try
+    reading the rest of it (3 s, 0.2 s). The word after a figure is 40 characters at most, and a conjunction's blanks
+    start where the run does; both are still read."""
+    from affiliate_matrix.terms.methods import _CLAUSE_END, _IN_KIND_NAMED
+
+    def starts(pattern, text: str) -> int:
+        return sum(1 for at in range(len(text)) if pattern.compiled.match(text, at))
+
+    assert starts(_IN_KIND_NAMED, "1" * 20_000 + " credit") <= 41  # every digit was a start
+    assert starts(_CLAUSE_END, "a" + " " * 2_000 + "and you get credit") == 1  # every blank was
+    assert terms.payout_methods("Your friend gets 10% off" + " " * 1_900 + "and you receive $20 credit") == [
+        "store_credit"]
+    assert terms.payout_methods("Refer a friend and get 5 dollars credit") == ["store_credit"]
+
+
 @pytest.mark.parametrize("text,expected", [
     # a payout platform said to be one is the service the means run through
     ("Tipalti is a third-party app we use to distribute payments to affiliates. Transactions will be reflected in your "

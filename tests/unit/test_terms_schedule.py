@@ -2,6 +2,8 @@
 than taken from the corpus: a schedule is built from words for a period, "each", "next" and an ordinal day; the
 notion nearest before it decides what it schedules; a request of the payout is on request, one not needed is not."""
 
+import re
+
 import pytest
 
 from affiliate_matrix import terms
@@ -172,6 +174,19 @@ def test_schedules_beside_other_notions_are_read_in_time_linear_in_their_number(
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+def test_an_ordinal_day_is_read_from_where_its_digits_start():
+    """A payout text (2,000 characters) of one run of digits, or a description (20,000): a schedule's ordinal day ("the
+    15th of each month") was tried from every digit of the run, each try reading the rest of it (2,000 digits took
+    0.5 s, a description's 40 s). It is tried from the run's start alone, and still read whole."""
+    from affiliate_matrix.terms.schedule import _ORDINAL
+
+    ordinal, run = re.compile(_ORDINAL), "1" * 2_000
+    assert sum(1 for at in range(len(run)) if ordinal.match(run, at)) == 1  # every digit was a start
+    assert ordinal.match("on the 15th", 7).group() == "15th" and ordinal.match("on the 15th", 8) is None
+    assert terms.payout_frequency(run) is None
+    assert terms.payout_frequency("Paid on the 15th of each month.") == "monthly"
 
 
 def test_a_long_sentence_of_money_moved_is_read_in_time_linear_in_its_length(monkeypatch):
