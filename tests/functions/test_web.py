@@ -957,6 +957,15 @@ def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, 
     assert "Filtered by Status: Active ( drop" in shown(app.get("/graph?status=active").text)
 
 
+def test_the_open_statuses_given_with_one_twice_filter_nothing_either(app, rt):
+    """`status=active&status=discovered&status=active` (the open statuses, one given twice) was listed as kept
+    filters and counted in use, the graph titled as a filtered search's: the check compared the values as lists."""
+    sign_in(app, rt)
+    page = app.get("/graph?status=active&status=discovered&status=active").text
+    assert 'class="kept"' not in page and "<h1>Graph of the first programs of the index</h1>" in page, shown(page)
+    assert "in use" not in shown(app.get("/programs?status=discovered&status=active&status=discovered").text)
+
+
 def test_the_graphs_kept_filters_are_said_as_the_search_read_them_and_dropped_however_spelled(app, rt):
     """A filter's value as typed (country=de, which the search reads as DE) was listed as typed, not in words; given
     in two spellings it was listed twice, and the link dropping one drew the graph of the other: filtered still."""

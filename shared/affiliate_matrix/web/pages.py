@@ -71,8 +71,8 @@ def filters_in_use(args: MultiDict) -> int:
 
 def filters_nothing(name: str, args: MultiDict) -> bool:
     """The open statuses, which a search naming no status lists, filter nothing (the programs page's "Graph of this
-    result" names them)."""
-    return name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES)
+    result" names them), however often each is given."""
+    return name == "status" and set(args.getlist(name)) == set(OPEN_STATUSES)
 
 
 def filter_value(name: str, value: str) -> str:
