@@ -64,12 +64,14 @@ def claimant(claim: FieldSource) -> Claimant:
     return claim.source, claim.connection_id
 
 
-def claimant_name(source: str, connection_id: str | None) -> str:
-    """How a claimant is named to a reader: its source, and the connection it came through where that is not named
-    as the source (`cj (cj-agency)`: two accounts of one network are two claimants)."""
+def claimant_name(source: str, connection_id: str | None, title: str | None = None) -> str:
+    """How a claimant is named to a reader: its source (by `title` where the reader names it so: the explorer's),
+    and the connection it came through where that is not named as the source (`cj (cj-agency)`: two accounts of one
+    network are two claimants)."""
+    named = title or source
     if connection_id in (None, source):
-        return source
-    return f"{source} ({connection_id})"
+        return named
+    return f"{named} ({connection_id})"
 
 
 def _current(known: Program, seen: Program, withdrawals: dict[Claimant, datetime]):

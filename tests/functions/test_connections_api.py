@@ -128,6 +128,21 @@ def test_a_last_sync_failure_quoting_a_credential_is_shown_to_a_read_token_witho
     assert client.get("/connections/ap", headers=env["admin"]).get_json()["last_sync"]["errors"][0] == failure
 
 
+def test_a_last_syncs_word_on_what_it_did_not_read_is_shown_to_a_read_token_without_a_credential(env):
+    """A last sync's `incomplete` text (why it cannot tell what the connection no longer lists) may quote the request
+    it stopped at, as its errors may: its errors were shown to a read token without credentials, it whole (the
+    Sources page shows it); an admin token sees it as stored."""
+    stopped = f"stopped at https://api.example.com/v1?api_key={SECRET}&page=3 (https://robot:{SECRET}@example.com/)"
+    env["rt"].store.put("connections/ap.json", json.dumps({**body(), "last_sync": {
+        "status": "succeeded", "incomplete": stopped}}).encode())
+    client = app()
+    for answer in (client.get("/connections/ap", headers=env["read"]).get_json(),
+                   client.get("/connections", headers=env["read"]).get_json()["items"][0]):
+        assert answer["last_sync"]["incomplete"] == ("stopped at https://api.example.com/v1?api_key=[redacted]&page=3 "
+                                                     "(https://robot:[redacted]@example.com/)")
+    assert client.get("/connections/ap", headers=env["admin"]).get_json()["last_sync"]["incomplete"] == stopped
+
+
 def test_a_base_url_stored_with_a_credential_in_its_query_is_shown_to_a_read_token_without_it(env):
     """Such an address stored before writes refused it is shown to a read token as the logs show it; an admin token,
     which writes connections back whole, sees it as stored (and its write is refused until the credential is out)."""

@@ -674,8 +674,9 @@ def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt)
     page = app.get("/merchants/acme.com").text
     assert '<th scope="col">EPC</th>' in page
     epcs = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
-        r'>(\w+) \(c\)(?:</a>)?</th>.*?<td data-label="EPC">(.*?)</td>', page, re.S)}
-    assert epcs == {"awin": "GBP 0.47 (3 months)", "cj": "USD 0.4512 (7 days) USD 0.389 (3 months)", "otherdir": "—"}
+        r'>([^<>]+) \(c\)(?:</a>)?</th>.*?<td data-label="EPC">(.*?)</td>', page, re.S)}
+    assert epcs == {"Awin publisher API": "GBP 0.47 (3 months)", "CJ Advertiser Lookup API": "USD 0.4512 (7 days) "
+                    "USD 0.389 (3 months)", "otherdir": "—"}
 
 
 def test_merchants_page_lists_merchants_whose_programs_match(app, rt):
@@ -956,6 +957,15 @@ def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, 
     assert "Filtered by Status: Active ( drop" in shown(app.get("/graph?status=active").text)
 
 
+def test_the_open_statuses_given_with_one_twice_filter_nothing_either(app, rt):
+    """`status=active&status=discovered&status=active` (the open statuses, one given twice) was listed as kept
+    filters and counted in use, the graph titled as a filtered search's: the check compared the values as lists."""
+    sign_in(app, rt)
+    page = app.get("/graph?status=active&status=discovered&status=active").text
+    assert 'class="kept"' not in page and "<h1>Graph of the first programs of the index</h1>" in page, shown(page)
+    assert "in use" not in shown(app.get("/programs?status=discovered&status=active&status=discovered").text)
+
+
 def test_the_graphs_kept_filters_are_said_as_the_search_read_them_and_dropped_however_spelled(app, rt):
     """A filter's value as typed (country=de, which the search reads as DE) was listed as typed, not in words; given
     in two spellings it was listed twice, and the link dropping one drew the graph of the other: filtered still."""
@@ -1077,6 +1087,34 @@ def test_the_graph_names_a_merchant_as_the_other_pages_do_not_by_its_key(app, rt
         merchant = re.search(r'<a href="/merchants/hosting.com">\s*<g class="node merchant">.*?<text[^>]*>([^<]*)</text>',
                              page, re.S)
         assert merchant and merchant.group(1) == "Hosting Co", merchant and merchant.group(1)
+
+
+def test_the_pages_name_a_source_by_its_title_keeping_its_name_in_links(app, rt):
+    """The explorer named sources by their plugins' names ("cj") in the facets, a program's records, the Changes
+    page's Source column and the graph, where each plugin has a title, as the Sources page shows it: each is named by
+    its title now (one no plugin has, as it is), its name kept in the URLs and filters."""
+    sign_in(app, rt)
+    records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network="cj").model_copy(
+        update={"source": source, "connection_id": source}) for source in ("cj", "otherdir")]
+    program = merge(normalize(records[0]), normalize(records[1]))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    delta = DeltaChange(id="d_cj", program_id=program.id, change="created", source="cj",
+                        at=datetime(2026, 11, 23, tzinfo=UTC), fields=[])
+    rt.index.bulk_upsert("deltas", [delta_document(delta, recorded_at=datetime(2026, 11, 23, tzinfo=UTC))],
+                         refresh=True)
+    title = "CJ Advertiser Lookup API"
+    facet = re.search(r'name="source" value="cj" checked>\s*<label[^>]*>([^<]*)<', app.get("/programs?source=cj").text)
+    assert facet and facet.group(1) == title, facet and facet.group(1)
+    listed = shown(app.get(f"/programs/{program.id}").text)
+    assert f"{title}: acme" in listed and "otherdir: acme" in listed, listed  # its records, unknown as it is
+    assert f"Source records {title} acme" in listed, listed  # the records field
+    rows = re.findall(r'<td data-label="Source" class="id">([^<]*)</td>', app.get("/changes").text)
+    assert title in rows and "test" in rows, rows
+    graph = app.get("/graph?merchant=acme.com").text
+    node = re.search(r'<a href="/programs\?source=cj">\s*<g class="node source">.*?<text[^>]*>([^<]*)</text>', graph,
+                     re.S)
+    assert node and node.group(1) == title, node and node.group(1)
+    assert f"Filtered by Listed by: {title} ( drop" in shown(app.get("/graph?source=cj").text)
 
 
 def test_drawing_again_from_the_graph_keeps_the_filters_of_the_search_it_was_opened_from(app, rt):
@@ -1463,14 +1501,16 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     page = app.get("/merchants/acme.com").text
     networks = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
-        r'<th scope="row"[^>]*>(?:<a [^>]*>)?(\w+)[^<]*(?:</a>)?</th>.*?<td data-label="Network"[^>]*>(.*?)</td>', page,
-        re.S)}
-    assert networks == {"impact": "impact account: expired", "cj": "cj account: not joined", "otherdir": "—"}
+        r'<th scope="row"[^>]*>(?:<a [^>]*>)?([^<(]+?) ?(?:\([^<]*)?(?:</a>)?</th>'
+        r'.*?<td data-label="Network"[^>]*>(.*?)</td>', page, re.S)}
+    assert networks == {"Impact partner API": "impact account: expired",
+                        "CJ Advertiser Lookup API": "cj account: not joined", "otherdir": "—"}
 
 
 def test_a_programs_page_names_each_claim_by_its_claimant_as_the_merchant_page_does(app, rt):
     """A program's page named each claim by its source alone: two accounts of one network saying different terms read
-    "cj: 10%" and "cj: 12%", where the merchant page names them "cj" and "cj (cj-agency)" (merge.claimant_name)."""
+    "cj: 10%" and "cj: 12%", where the merchant page names them by the source's title and "… (cj-agency)"
+    (merge.claimant_name)."""
     sign_in(app, rt)
     records = [make_record("Acme", "https://acme.com", commission_text=terms, network="cj").model_copy(
         update={"source": "cj", "connection_id": connection}) for connection, terms in (("cj", "10% per sale"),
@@ -1478,7 +1518,7 @@ def test_a_programs_page_names_each_claim_by_its_claimant_as_the_merchant_page_d
     program = merge(normalize(records[0]), normalize(records[1]))
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     claims = shown(app.get(f"/programs/{program.id}").text)
-    assert "cj : 10%" in claims and "cj (cj-agency) : 12%" in claims, claims
+    assert "CJ Advertiser Lookup API : 10%" in claims and "CJ Advertiser Lookup API (cj-agency) : 12%" in claims, claims
 
 
 def test_the_sign_in_page_says_what_the_browser_keeps_and_for_how_long(app):

@@ -71,14 +71,18 @@ def shown_to(connection: dict, role: str) -> dict:
     """A base_url stored with a credential in its query (before writes refused one) is shown to a read token as the
     logs show it; an admin token, which writes connections back whole, sees it as stored. So are the last sync's
     failures: each is named without credentials when recorded (sync_requests.outcome, run_error), but one recorded
-    before that, or by a run that named less, quoted a signed link or a key's query whole to every read token."""
+    before that, or by a run that named less, quoted a signed link or a key's query whole to every read token. And its
+    word on what it did not read (`incomplete`), which may quote the request a crawl stopped at: the Sources page
+    showed it whole."""
     if role == "admin":
         return connection
     shown = dict(connection)
     if url := connection.get("base_url"):
         shown["base_url"] = without_url_credentials(url)
     if sync := connection.get("last_sync"):
-        shown["last_sync"] = {**sync, "errors": [without_url_credentials(error) for error in sync.get("errors", [])]}
+        incomplete = sync.get("incomplete")  # a crawl's stop may quote its request, as an error does
+        shown["last_sync"] = {**sync, "errors": [without_url_credentials(error) for error in sync.get("errors", [])],
+                              "incomplete": incomplete and without_url_credentials(incomplete)}
     return shown
 
 

@@ -30,9 +30,9 @@ def search_edges(items: list[dict]) -> list[tuple[tuple[str, str], tuple[str, st
     return edges
 
 
-def layout(edges, link: Callable[[str, str], str | None], merchant_names: dict[str, str]) -> dict:
-    """Nodes placed column by column in the order first met, each with link(kind, name) as its href and its label (a
-    merchant's name, by its key in merchant_names, as the other pages name it); edges as line end points."""
+def layout(edges, link: Callable[[str, str], str | None], label: Callable[[str, str], str]) -> dict:
+    """Nodes placed column by column in the order first met, each with link(kind, name) as its href and
+    label(kind, name) as its label; edges as line end points."""
     unique = list(dict.fromkeys(edges))
     columns: dict[str, list[str]] = {kind: [] for kind in COLUMNS}
     for a, b in unique:
@@ -42,7 +42,7 @@ def layout(edges, link: Callable[[str, str], str | None], merchant_names: dict[s
     x = dict(zip(COLUMNS, (LEFT, WIDTH // 2, RIGHT)))
     position = {(kind, name): (x[kind], TOP + i * ROW) for kind in COLUMNS for i, name in enumerate(columns[kind])}
     nodes = [{"kind": kind, "name": name, "x": px, "y": py, "href": link(kind, name),
-              "label": merchant_names.get(name) or name if kind == "merchant" else name}
+              "label": label(kind, name)}
              for (kind, name), (px, py) in position.items()]
     lines = [{"x1": position[a][0], "y1": position[a][1], "x2": position[b][0], "y2": position[b][1]}
              for a, b in unique if a in position and b in position]

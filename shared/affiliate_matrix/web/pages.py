@@ -10,7 +10,8 @@ from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import FACET_LABELS, MINIMUM_LABELS, VOCABULARY_OF, once, url, words
+from affiliate_matrix.web.render import (FACET_LABELS, MINIMUM_LABELS, VOCABULARY_OF, once, source_title, url,
+                                         words)
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -70,8 +71,8 @@ def filters_in_use(args: MultiDict) -> int:
 
 def filters_nothing(name: str, args: MultiDict) -> bool:
     """The open statuses, which a search naming no status lists, filter nothing (the programs page's "Graph of this
-    result" names them)."""
-    return name == "status" and sorted(args.getlist(name)) == sorted(OPEN_STATUSES)
+    result" names them), however often each is given."""
+    return name == "status" and set(args.getlist(name)) == set(OPEN_STATUSES)
 
 
 def filter_value(name: str, value: str) -> str:
@@ -79,6 +80,8 @@ def filter_value(name: str, value: str) -> str:
     field = api.FILTERS.get(name)
     if (name, value) in SHOWN_AS:
         return SHOWN_AS[name, value]
+    if field == "sources":
+        return source_title(value)
     return words(value, VOCABULARY_OF[field]) if field in VOCABULARY_OF else value
 
 
@@ -149,7 +152,8 @@ def graph_page(rt, args: MultiDict) -> dict:
         if others := sorted(set(args) - {"merchant"}):
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
         view = merchant_page(rt, args["merchant"])["view"]
-        return {"args": args, "graph": layout(merchant_edges(view), graph_link, {view["merchant_key"]: view["merchant"]}),
+        return {"args": args, "graph": layout(merchant_edges(view), graph_link,
+                                        graph_label({view["merchant_key"]: view["merchant"]})),
                 "subject": f"merchant {view['merchant'] or view['merchant_key']}", "kept": [], "filters": [],
                 "search": None}
     query = MultiDict(args)
@@ -178,11 +182,22 @@ def graph_page(rt, args: MultiDict) -> dict:
                 "value": filter_value(name, value),
                 "drop": url("/graph", MultiDict([pair for pair in drawn if read[pair] != (name, value)]))}
                for name, value in shown]
-    return {"args": args, "graph": layout(search_edges(items), graph_link, names), "subject": subject, "kept": kept,
-            "filters": filters, "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
+    return {"args": args, "graph": layout(search_edges(items), graph_link, graph_label(names)), "subject": subject,
+            "kept": kept, "filters": filters,
+            "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
 
 
 def graph_link(kind: str, name: str) -> str | None:
     if kind == "merchant":
         return f"/merchants/{name}"
     return url("/programs", **{kind: name})  # a network's or a source's programs
+
+
+def graph_label(merchant_names: dict[str, str]):
+    """A graph's node as the other pages name it: a merchant by its name (by its key in merchant_names), a source by
+    its title, a network (an open set, no words of ours) as the index names it."""
+    def label(kind: str, name: str) -> str:
+        if kind == "merchant":
+            return merchant_names.get(name) or name
+        return source_title(name) if kind == "source" else name
+    return label

@@ -70,7 +70,7 @@ def environment():
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
     env.filters.update(show=show, terms=terms_summary, payout=payout, cookie=cookie, field=field, number=number,
-                       when=when, words=words)
+                       when=when, words=words, source=source_title)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
                        MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES,
@@ -79,11 +79,19 @@ def environment():
 
 
 def claimant_name(source: str, connection_id: str | None) -> str:
-    """merge.claimant_name, imported when a page names a claimant: merge builds the domain's models, which the
-    sign-in page (the web function's first request) has no use for."""
+    """merge.claimant_name, its source by its title, imported when a page names a claimant: merge builds the
+    domain's models, which the sign-in page (the web function's first request) has no use for."""
     from affiliate_matrix.merge import claimant_name as named
 
-    return named(source, connection_id)
+    return named(source, connection_id, source_title(source))
+
+
+def source_title(name) -> str:
+    """A source as people read it wherever a page shows one, its plugin's title ('CJ Advertiser Lookup API' for cj),
+    the URLs and filters keeping its name; one no plugin has (a removed one's, in a stored document) as it is."""
+    from affiliate_matrix.sources import all_sources  # (only the index's pages show one: not for signing in)
+
+    return getattr(all_sources().get(name), "title", None) or name if isinstance(name, str) else show(name)
 
 
 def render(template: str, **context) -> str:
@@ -188,7 +196,8 @@ def field(value, name: str) -> str:
         except ArithmeticError:  # no number (a damaged document's): shown as it is
             return show(value)
     if name == "records" and isinstance(value, list):
-        return ", ".join(f"{r.get('source')} {r.get('record_key')}" for r in value if isinstance(r, dict)) or "—"
+        return ", ".join(f"{source_title(r.get('source'))} {r.get('record_key')}"
+                         for r in value if isinstance(r, dict)) or "—"
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return f"{value['currency']} {value['amount']}"
     return show(value)
