@@ -5,10 +5,11 @@ request line (`limit_request_line: 0`, for long GET URLs), so a client could sen
 gunicorn would hold it all in memory before any route saw it. Here gunicorn's own maximum (8190 bytes) is back;
 a longer line is answered 414 (URI Too Long). What gunicorn refuses before any request exists (a head too long or
 malformed, a transfer coding it cannot read: 400, 414, 417, 431, 501) is answered with gunicorn's status in the
-functions' JSON error shape, not its HTML page (ReadBoundWorker.handle_error). Options and environment variables are
-functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE, HOST, PORT); every function is an HTTP function (events
-arrive as HTTP requests: handlers/events.py), whose entry point (handlers.entry_point) is sent what
-functions-framework answers itself too.
+functions' JSON error shape, not its HTML page (ReadBoundWorker.handle_error); a malformed chunked body is refused
+to the function as InvalidInput (_MalformedBodyRefused), which it answers 400 in that shape too. Options and
+environment variables are functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE, HOST, PORT); every function is an
+HTTP function (events arrive as HTTP requests: handlers/events.py), whose entry point (handlers.entry_point) is sent
+what functions-framework answers itself too.
 
 Its worker bounds each read of a request: Knative's queue-proxy streams a request to the container as it comes,
 and gunicorn's threaded worker waits for a request's first bytes without a thread, but then reads its head and body
@@ -55,11 +56,12 @@ from gunicorn import util  # noqa: E402
 from gunicorn.http import get_parser  # noqa: E402
 from gunicorn.http.errors import (  # noqa: E402
     ExpectationFailed, InvalidHeader, InvalidHeaderName, InvalidHTTPVersion, InvalidRequestLine, InvalidRequestMethod,
-    InvalidSchemeHeaders, LimitRequestHeaders, LimitRequestLine, ObsoleteFolding, UnsupportedTransferCoding)
+    InvalidSchemeHeaders, LimitRequestHeaders, LimitRequestLine, ObsoleteFolding, ParseException,
+    UnsupportedTransferCoding)
 from gunicorn.workers.gthread import ThreadWorker  # noqa: E402  (functions-framework's worker: it sets THREADS)
 
 from affiliate_matrix.config import load_settings  # noqa: E402
-from affiliate_matrix.errors import RequestStalled, error_document  # noqa: E402
+from affiliate_matrix.errors import InvalidInput, RequestStalled, error_document  # noqa: E402
 from affiliate_matrix.observability import get_logger  # noqa: E402
 
 # gunicorn's largest limit (its default is 4094); header count and size keep gunicorn's defaults (100 fields of at most
@@ -152,6 +154,43 @@ class _LingeringCloses:
             self.slots.release()
 
 
+class _MalformedBodyRefused:
+    """A request's body as the function reads it (gunicorn's Body, its wsgi.input): gunicorn's error for a body that is
+    not valid HTTP/1.1 (a malformed chunk: InvalidChunkSize, ChunkMissingTerminator, InvalidChunkExtension) is raised
+    as InvalidInput, which the function answers 400 in its JSON shape (handlers.serve): it was a 500, Flask's HTML
+    page, with a traceback logged. gunicorn closes the connection after it (Body.failed: where the next request
+    starts is unknown)."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def read(self, size=None):
+        return self._refused(self.body.read, size)
+
+    def readline(self, size=None):
+        return self._refused(self.body.readline, size)
+
+    def readlines(self, size=None):
+        return self._refused(self.body.readlines, size)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self._refused(self.body.__next__)
+
+    def __getattr__(self, name: str):
+        return getattr(self.body, name)
+
+    @staticmethod
+    def _refused(read, *args):
+        try:
+            return read(*args)
+        except ParseException as exc:
+            raise InvalidInput(f"the request's body is malformed ({_quoted(exc)}): send it again, well-formed, or "
+                               "with Content-Length") from None
+
+
 class ReadBoundWorker(ThreadWorker):
     """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
     off its main thread (_LingeringCloses), the lingers running waited for at a graceful exit, and a head that stopped
@@ -189,6 +228,7 @@ class ReadBoundWorker(ThreadWorker):
 
     def handle_request(self, req, conn):
         conn.parser.unreader.sock.reading_head = False  # its head came whole: its body's reads have their own bound
+        req.body = _MalformedBodyRefused(req.body)  # wsgi.input, as the function reads it
         return super().handle_request(req, conn)
 
     def handle_error(self, req, client, addr, exc):

@@ -155,6 +155,22 @@ def test_a_request_whose_head_stops_coming_is_answered_408_and_closed(stalling):
     assert any("read=head" in line for line in stalls_logged(log))
 
 
+@pytest.mark.parametrize("path, status", [("/connections", b"400"), ("/healthz", b"200")])
+@pytest.mark.parametrize("chunks", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"], ids=["size", "terminator"])
+def test_a_malformed_chunked_body_is_answered_and_closed(stalling, path, status, chunks):
+    """A malformed chunk, read by the route (an admin's POST /connections) or after it answered (/healthz, which reads
+    none): gunicorn's error was answered 500, Flask's HTML page, with a traceback logged. Now the route's read is
+    answered 400 in the JSON shape, a route's answer goes, and the connection is closed after it (the request sent
+    after the body is not served)."""
+    port, token, _ = stalling
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    answer = answer_to(port, head, chunks + b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 " + status) and answer.count(b"HTTP/1.1 ") == 1, answer[:500]
+    if status == b"400":
+        assert json_error(answer)["code"] == "invalid_request"
+
+
 def test_a_request_whose_body_stops_coming_is_answered_408_by_the_function(stalling):
     """The route reading the body (an admin's POST /connections) gets no more of it: the function answers 408 as it
     answers any error, in JSON with its request id, logs it without the body, and the connection is closed."""

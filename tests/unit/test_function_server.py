@@ -16,7 +16,7 @@ from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from affiliate_matrix import server
-from affiliate_matrix.errors import RequestStalled
+from affiliate_matrix.errors import InvalidInput, RequestStalled
 from affiliate_matrix.events import MAX_EVENT_BYTES
 from affiliate_matrix.handlers.budget import MAX_BODY
 
@@ -148,6 +148,29 @@ def test_a_head_gunicorn_refuses_is_answered_in_the_json_error_shape(head, statu
     assert len(error["message"]) < 200 and SECRET not in error["message"], error
     assert [(log["event"], log["status"]) for log in logs] == [("request.invalid", int(status[:3]))]
     assert "s3cr3t" not in str(logs)
+
+
+@pytest.mark.parametrize("chunks", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"], ids=["size", "terminator"])
+def test_a_malformed_chunked_body_is_invalid_input_to_the_function(chunks):
+    """gunicorn's error for a malformed chunk reached the function as itself, an error no branch of handlers.serve
+    answers: a 500, Flask's HTML page, and a traceback. Now it is InvalidInput (serve's 400 in the JSON shape), and the
+    connection is closed after the answer: a request sent after that body is not served."""
+    refused = []
+
+    def read_body(environ, start_response):
+        try:
+            environ["wsgi.input"].read()
+        except InvalidInput as exc:
+            refused.append(str(exc))
+        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
+
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
+                       + b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert worker_of(read_body).handle(connection(served)) is False
+    assert len(refused) == 1 and refused[0].startswith("the request's body is malformed (Invalid chunk"), refused
 
 
 def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):
