@@ -3,10 +3,13 @@
 It is functions-framework's own command with two changes. functions-framework turns off gunicorn's limit on the
 request line (`limit_request_line: 0`, for long GET URLs), so a client could send a request line of any length and
 gunicorn would hold it all in memory before any route saw it. Here gunicorn's own maximum (8190 bytes) is back;
-a longer line is answered 414 (Request-URI Too Large)
-by gunicorn itself. Options and environment variables are functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE,
-HOST, PORT); every function is an HTTP function (events arrive as HTTP requests: handlers/events.py), whose entry
-point (handlers.entry_point) is sent what functions-framework answers itself too.
+a longer line is answered 414 (URI Too Long). What gunicorn refuses before any request exists (a head too long or
+malformed, a transfer coding it cannot read: 400, 414, 417, 431, 501) is answered with gunicorn's status in the
+functions' JSON error shape, not its HTML page (ReadBoundWorker.handle_error); a malformed chunked body is refused
+to the function as InvalidInput (_MalformedBodyRefused), which it answers 400 in that shape too. Options and
+environment variables are functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE, HOST, PORT); every function is an
+HTTP function (events arrive as HTTP requests: handlers/events.py), whose entry point (handlers.entry_point) is sent
+what functions-framework answers itself too.
 
 Its worker bounds each read of a request: Knative's queue-proxy streams a request to the container as it comes,
 and gunicorn's threaded worker waits for a request's first bytes without a thread, but then reads its head and body
@@ -51,10 +54,14 @@ from functions_framework import create_app  # noqa: E402
 from functions_framework._http import create_server  # noqa: E402  (the server functions-framework's command starts)
 from gunicorn import util  # noqa: E402
 from gunicorn.http import get_parser  # noqa: E402
+from gunicorn.http.errors import (  # noqa: E402
+    ExpectationFailed, InvalidHeader, InvalidHeaderName, InvalidHTTPVersion, InvalidRequestLine, InvalidRequestMethod,
+    InvalidSchemeHeaders, LimitRequestHeaders, LimitRequestLine, ObsoleteFolding, ParseException,
+    UnsupportedTransferCoding)
 from gunicorn.workers.gthread import ThreadWorker  # noqa: E402  (functions-framework's worker: it sets THREADS)
 
 from affiliate_matrix.config import load_settings  # noqa: E402
-from affiliate_matrix.errors import RequestStalled, error_document  # noqa: E402
+from affiliate_matrix.errors import InvalidInput, RequestStalled, error_document  # noqa: E402
 from affiliate_matrix.observability import get_logger  # noqa: E402
 
 # gunicorn's largest limit (its default is 4094); header count and size keep gunicorn's defaults (100 fields of at most
@@ -147,10 +154,48 @@ class _LingeringCloses:
             self.slots.release()
 
 
+class _MalformedBodyRefused:
+    """A request's body as the function reads it (gunicorn's Body, its wsgi.input): gunicorn's error for a body that is
+    not valid HTTP/1.1 (a malformed chunk: InvalidChunkSize, ChunkMissingTerminator, InvalidChunkExtension) is raised
+    as InvalidInput, which the function answers 400 in its JSON shape (handlers.serve): it was a 500, Flask's HTML
+    page, with a traceback logged. gunicorn closes the connection after it (Body.failed: where the next request
+    starts is unknown)."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def read(self, size=None):
+        return self._refused(self.body.read, size)
+
+    def readline(self, size=None):
+        return self._refused(self.body.readline, size)
+
+    def readlines(self, size=None):
+        return self._refused(self.body.readlines, size)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self._refused(self.body.__next__)
+
+    def __getattr__(self, name: str):
+        return getattr(self.body, name)
+
+    @staticmethod
+    def _refused(read, *args):
+        try:
+            return read(*args)
+        except ParseException as exc:
+            raise InvalidInput(f"the request's body is malformed ({_quoted(exc)}): send it again, well-formed, or "
+                               "with Content-Length") from None
+
+
 class ReadBoundWorker(ThreadWorker):
     """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
     off its main thread (_LingeringCloses), the lingers running waited for at a graceful exit, and a head that stopped
-    coming answered 408 in the functions' JSON error shape (its request id null: no request was made yet)."""
+    coming answered 408, one gunicorn refuses with gunicorn's status (_head_error), in the functions' JSON error shape
+    (its request id null: no request was made yet)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,18 +228,63 @@ class ReadBoundWorker(ThreadWorker):
 
     def handle_request(self, req, conn):
         conn.parser.unreader.sock.reading_head = False  # its head came whole: its body's reads have their own bound
+        req.body = _MalformedBodyRefused(req.body)  # wsgi.input, as the function reads it
         return super().handle_request(req, conn)
 
     def handle_error(self, req, client, addr, exc):
-        if not isinstance(exc, RequestStalled):
+        if req is not None and isinstance(exc, RequestStalled):  # a body's: the function answered it (serve)
+            return
+        answer = _head_error(exc, self.cfg) if req is None else None
+        if answer is None:  # gunicorn's own fault (500), or an error once a request exists: gunicorn's answer
             return super().handle_error(req, client, addr, exc)
-        if req is None:  # its head stalled: nothing is answered yet (a body's stall the function answered, serve)
-            structlog.contextvars.clear_contextvars()  # no earlier request's on this thread: this one has none yet
+        status, reason, code, message = answer
+        structlog.contextvars.clear_contextvars()  # no earlier request's on this thread: this one has none yet
+        if isinstance(exc, RequestStalled):
             get_logger().warning("request.stalled", read="head", seconds=exc.seconds)
-            body = json.dumps(error_document("request_timeout", str(exc), None), separators=(",", ":")).encode()
-            util.write_nonblock(client, b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                                b"Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
-                                b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        else:  # gunicorn's line quoted the client's head (a header's value too): its error's name only, here
+            get_logger().warning("request.invalid", status=status, error=type(exc).__name__, client=(addr or ("",))[0])
+        body = json.dumps(error_document(code, message, None), separators=(",", ":")).encode()
+        try:
+            util.write_nonblock(client, b"HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                                b"X-Content-Type-Options: nosniff\r\nContent-Length: %d\r\n\r\n%s"
+                                % (status, reason.encode(), len(body), body))
+        except OSError:  # the client is gone, as gunicorn's write_error does
+            pass
+
+
+# gunicorn's errors for a malformed head, answered 400 (Worker.handle_error); those of a chunked body come once a
+# request exists, as the function reads it (no TLS, PROXY protocol nor h2c is set up: their errors cannot come)
+_MALFORMED_HEAD = (InvalidRequestLine, InvalidRequestMethod, InvalidHTTPVersion, InvalidHeader, InvalidHeaderName,
+                   ObsoleteFolding, InvalidSchemeHeaders)
+
+
+def _head_error(exc: Exception, cfg) -> tuple[int, str, str, str] | None:
+    """How a request whose head could not be read is answered: gunicorn's status (Worker.handle_error, an HTML page)
+    as (status, reason, code, message) for the functions' JSON error shape, with the functions' code where they have
+    one (handlers.serve). None for what stays gunicorn's (its own faults: 500)."""
+    if isinstance(exc, RequestStalled):
+        return 408, "Request Timeout", "request_timeout", str(exc)
+    if isinstance(exc, LimitRequestLine):
+        return (414, "URI Too Long", "uri_too_long",
+                f"the request line is longer than {cfg.limit_request_line} bytes: send a shorter URL")
+    if isinstance(exc, LimitRequestHeaders):
+        return (431, "Request Header Fields Too Large", "header_fields_too_large",
+                f"the request has more than {cfg.limit_request_fields} header fields, or one longer than "
+                f"{cfg.limit_request_field_size} bytes: send fewer or shorter ones")
+    if isinstance(exc, UnsupportedTransferCoding):
+        return (501, "Not Implemented", "not_implemented",
+                f"{_quoted(exc)}: send the body with Content-Length or Transfer-Encoding: chunked")
+    if isinstance(exc, ExpectationFailed):
+        return 417, "Expectation Failed", "expectation_failed", f"{_quoted(exc)}: send Expect: 100-continue or none"
+    if isinstance(exc, _MALFORMED_HEAD):
+        return 400, "Bad Request", "invalid_request", f"{_quoted(exc)}: send a well-formed HTTP/1.1 request"
+    return None
+
+
+def _quoted(exc: Exception, limit: int = 100) -> str:
+    """gunicorn's text for its error (the client's bytes in it escaped, repr), no more than `limit` characters of it."""
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 @click.command()

@@ -66,6 +66,28 @@ def test_a_request_line_past_gunicorns_limit_is_refused_before_any_route(functio
     line = b"GET /connections?q=" + b"a" * length + b" HTTP/1.1\r\n"
     answer = answer_to(function, line + b"Host: 127.0.0.1\r\n\r\n", b"")
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]
+    assert json_error(answer)["code"] == ("uri_too_long" if status == b"414" else "unauthorized")
+
+
+def json_error(answer: bytes) -> dict:
+    """The error an answer carries in the functions' JSON shape, its headers checked (gunicorn's own was HTML)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"\r\nContent-Type: application/json\r\n" in head, answer[:300]
+    assert b"\r\nX-Content-Type-Options: nosniff\r\n" in head, answer[:300]
+    return json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("head, status, code", [
+    (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-\x01: a\r\n\r\n", b"400", "invalid_request"),
+    (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: br\r\n\r\n", b"501", "not_implemented"),
+], ids=["400", "501"])
+def test_a_head_gunicorn_refuses_is_answered_in_json_and_closed(function, head, status, code):
+    """gunicorn refuses a malformed head, or a transfer coding it cannot read, before any route: it answered with its
+    HTML page, now with the functions' JSON error, then closes the connection (answer_to reads to its end)."""
+    answer = answer_to(function, head, b"")
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]
+    error = json_error(answer)
+    assert error["code"] == code and error["request_id"] is None, error
 
 
 @pytest.mark.parametrize("path", ["/nowhere%0A", "/robots.txt", "/favicon.ico"])
@@ -131,6 +153,22 @@ def test_a_request_whose_head_stops_coming_is_answered_408_and_closed(stalling):
     assert head.startswith(b"HTTP/1.1 408 Request Timeout"), answer[:300]
     assert json.loads(body)["error"]["code"] == "request_timeout"  # JSON, as every other error
     assert any("read=head" in line for line in stalls_logged(log))
+
+
+@pytest.mark.parametrize("path, status", [("/connections", b"400"), ("/healthz", b"200")])
+@pytest.mark.parametrize("chunks", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"], ids=["size", "terminator"])
+def test_a_malformed_chunked_body_is_answered_and_closed(stalling, path, status, chunks):
+    """A malformed chunk, read by the route (an admin's POST /connections) or after it answered (/healthz, which reads
+    none): gunicorn's error was answered 500, Flask's HTML page, with a traceback logged. Now the route's read is
+    answered 400 in the JSON shape, a route's answer goes, and the connection is closed after it (the request sent
+    after the body is not served)."""
+    port, token, _ = stalling
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    answer = answer_to(port, head, chunks + b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 " + status) and answer.count(b"HTTP/1.1 ") == 1, answer[:500]
+    if status == b"400":
+        assert json_error(answer)["code"] == "invalid_request"
 
 
 def test_a_request_whose_body_stops_coming_is_answered_408_by_the_function(stalling):
@@ -206,6 +244,8 @@ def test_a_request_past_gunicorns_header_limits_is_refused(function, headers, st
     head = "\r\n".join(["GET /healthz HTTP/1.1", "Host: 127.0.0.1", *headers, "Connection: close", "", ""])
     answer = answer_to(function, head.encode(), b"")
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]
+    if status == b"431":
+        assert json_error(answer)["code"] == "header_fields_too_large"
 
 
 def test_clients_that_never_close_their_end_do_not_hold_the_next_request(function):

@@ -9,13 +9,14 @@ import threading
 from concurrent.futures import Future
 
 import pytest
+from structlog.testing import capture_logs
 from gunicorn import util
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from affiliate_matrix import server
-from affiliate_matrix.errors import RequestStalled
+from affiliate_matrix.errors import InvalidInput, RequestStalled
 from affiliate_matrix.events import MAX_EVENT_BYTES
 from affiliate_matrix.handlers.budget import MAX_BODY
 
@@ -116,6 +117,60 @@ def test_a_head_trickled_past_its_deadline_is_answered_408(monkeypatch):
     assert b"\r\nContent-Type: application/json\r\n" in head, answer  # as every other error: gunicorn's was HTML
     assert json.loads(body) == {"error": {"code": "request_timeout", "request_id": None, "message":
                                           "the request's head did not come whole within 30 s: send it again"}}
+
+
+SECRET = "Bearer s3cr3t-" + "t" * 200  # a token in a header gunicorn refuses: never logged, never echoed whole
+
+
+@pytest.mark.parametrize("head, status, code", [
+    (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n", b"414 URI Too Long", "uri_too_long"),  # Config(): 4094 bytes
+    (b"GET / HTTP/1.1\r\n" + b"X-A: a\r\n" * 101 + b"\r\n", b"431 Request Header Fields Too Large",
+     "header_fields_too_large"),
+    (b"GET / HTTP/1.1\r\nAuthorization " + SECRET.encode() + b"\r\n\r\n", b"400 Bad Request", "invalid_request"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: br\r\n\r\n", b"501 Not Implemented", "not_implemented"),
+    (b"GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", b"417 Expectation Failed", "expectation_failed"),
+], ids=["414", "431", "400", "501", "417"])
+def test_a_head_gunicorn_refuses_is_answered_in_the_json_error_shape(head, status, code):
+    """gunicorn answered a head it refuses (too long, too many fields, malformed, an unknown transfer coding) with its
+    HTML page; now with its status in the functions' JSON error shape (request id null: no request was made yet), what
+    the client sent quoted no more than briefly, and logged without it."""
+    served, client = socket.socketpair()
+    with client, capture_logs() as logs:
+        client.sendall(head)
+        assert worker_of(hello).handle(connection(served)) is False
+        answer = client.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 " + status), answer
+    for field in (b"Content-Type: application/json", b"X-Content-Type-Options: nosniff", b"Connection: close"):
+        assert b"\r\n" + field + b"\r\n" in head + b"\r\n", answer
+    error = json.loads(body)["error"]
+    assert error["code"] == code and error["request_id"] is None and ": send " in error["message"], error
+    assert len(error["message"]) < 200 and SECRET not in error["message"], error
+    assert [(log["event"], log["status"]) for log in logs] == [("request.invalid", int(status[:3]))]
+    assert "s3cr3t" not in str(logs)
+
+
+@pytest.mark.parametrize("chunks", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"], ids=["size", "terminator"])
+def test_a_malformed_chunked_body_is_invalid_input_to_the_function(chunks):
+    """gunicorn's error for a malformed chunk reached the function as itself, an error no branch of handlers.serve
+    answers: a 500, Flask's HTML page, and a traceback. Now it is InvalidInput (serve's 400 in the JSON shape), and the
+    connection is closed after the answer: a request sent after that body is not served."""
+    refused = []
+
+    def read_body(environ, start_response):
+        try:
+            environ["wsgi.input"].read()
+        except InvalidInput as exc:
+            refused.append(str(exc))
+        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
+
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
+                       + b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert worker_of(read_body).handle(connection(served)) is False
+    assert len(refused) == 1 and refused[0].startswith("the request's body is malformed (Invalid chunk"), refused
 
 
 def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):

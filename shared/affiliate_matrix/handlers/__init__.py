@@ -128,6 +128,8 @@ def _leave_the_rest(request) -> None:
             return
     except RequestStalled as exc:  # the answer goes all the same; amx-function closes the connection after it
         log.warning("request.stalled", read="body", seconds=exc.seconds, min_rate=exc.min_rate)
+    except InvalidInput:  # a malformed chunk (amx-function): the answer goes all the same; gunicorn closes after it
+        log.warning("request.invalid", read="body")
     request.stream = io.BytesIO()  # werkzeug's cached_property may be set
 
 
