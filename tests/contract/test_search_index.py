@@ -1333,8 +1333,8 @@ def test_a_cursor_whose_view_is_gone_pages_the_live_index(index, monkeypatch):
 
 
 def test_a_cursor_naming_a_view_that_is_none_or_another_query_s_is_the_live_index_or_refused(index):
-    """A cursor is not signed (encode_cursor): one naming a view no search made pages the live index (as one dropped),
-    and one naming another query's view is refused on the embedded index, not answered with that query's hits (its
+    """A cursor is not signed (encode_cursor): one naming a view no search made pages the live index (as one dropped)
+    when the name has the shape a view's has, is refused when not (on both backends), and one naming another query's view is refused on the embedded index, not answered with that query's hits (its
     filters left out); on OpenSearch a point in time is a view of the index only, in which this query is answered."""
     from affiliate_matrix.search import encode_cursor
 
@@ -1346,6 +1346,10 @@ def test_a_cursor_naming_a_view_that_is_none_or_another_query_s_is_the_live_inde
             index.search("things", query.replaced(cursor=forged))
     else:
         assert all_pages(index, query.replaced(cursor=forged))[0] == HOTELS[2:]
+    for shape in ("abc", "0" * 23 + "g", "A" * 24, "0" * 25):  # no view either backend could have made
+        misshapen = encode_cursor(query, [first.hits[-1].score, first.hits[-1].id], shape)
+        with pytest.raises(InvalidInput):
+            index.search("things", query.replaced(cursor=misshapen))
     other = query.replaced(filters={"id": ["h0", "h1", "h2", "h3", "p0"]})
     theirs = index.search("things", other.replaced(text="hotel word"))
     point = viewed(index, other.replaced(text="hotel word"), theirs.next_cursor)

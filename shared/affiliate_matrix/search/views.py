@@ -47,7 +47,11 @@ def keep(db, name: str, t: str, fingerprint: str, ids: list[str], scores: list[f
 
 def read(db, view: str, name: str, t: str, fingerprint: str) -> View | None:
     """The view a cursor names, None if it is gone (dropped, or of another version of the index). One of
-    another index or query (a cursor is not signed: encode_cursor) is refused, not read: its hits are not this one's."""
+    another index or query (a cursor is not signed: encode_cursor) is refused, not read: its hits are not this one's;
+    so is an id of another shape than keep's, which no search made (as OpenSearch refuses a point in time it cannot
+    read, and reads one of its shape that is gone as the live index)."""
+    if len(view) != 24 or view.strip("0123456789abcdef"):
+        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
     row = db.execute("SELECT name, tbl, query, ids, scores, whole FROM amx_view WHERE view = ?", (view,)).fetchone()
     if row is None:
         return None
