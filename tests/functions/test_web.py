@@ -420,6 +420,37 @@ def test_signing_in_again_ends_the_session_the_browser_held(app, rt):
     assert copy.get("/programs").status_code == 303
 
 
+@pytest.mark.parametrize("failure", ["the secrets store's outage", "a damaged record"])
+def test_a_sign_in_whose_closing_of_the_earlier_session_fails_signs_in_and_leaves_no_new_record(app, rt, monkeypatch,
+                                                                                                failure):
+    """Signing in again opened the new session, then closed the browser's earlier one: when that close failed, the
+    browser got an error page and the new session's record, its cookie never set, held one of the token's
+    SESSIONS_PER_TOKEN places until it expired. The sign-in stands now, the earlier session logged by its id (never
+    its secret) and left to end at its expiry."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.auth import SESSIONS
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.secrets.local import LocalSecretStore
+
+    sign_in(app, rt)
+    earlier = app.get_cookie("amx_session").value
+    earlier_id = earlier.split("_")[1]
+    if failure == "a damaged record":
+        rt.secrets.write(f"{SESSIONS}/{earlier_id}", {"token_id": earlier_id.partition("-")[0]})
+    else:
+        def down(store, path):
+            raise BackendUnavailable("secrets store: connection refused")
+        monkeypatch.setattr(LocalSecretStore, "remove", down)
+    with capture_logs() as logs:
+        sign_in(app, rt)
+    later = app.get_cookie("amx_session").value
+    assert later != earlier and app.get("/programs").status_code == 200
+    assert sorted(rt.secrets.list(SESSIONS)) == sorted([earlier_id, later.split("_")[1]])
+    [warning] = [line for line in logs if line["event"] == "session.not_closed_at_sign_in"]
+    assert warning["session_id"] == earlier_id and earlier not in str(logs)
+
+
 def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     sign_in(app, rt)
     typo = app.get("/programs?q=hostnig")

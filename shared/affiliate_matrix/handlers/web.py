@@ -35,7 +35,8 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import dump_cookie
 
 from affiliate_matrix import flags
-from affiliate_matrix.auth import SESSION_TTL, SESSIONS_PER_TOKEN, close_session, open_session, session_token_id
+from affiliate_matrix.auth import (SESSION_TTL, SESSIONS_PER_TOKEN, close_replaced_session, close_session, open_session,
+                                   session_token_id)
 from affiliate_matrix.errors import (AccessDenied, DamagedData, InvalidInput, MethodNotAllowed, NotFoundError,
                                      Unauthorized)
 from affiliate_matrix.handlers import check_content_coding, query_of, serve, utf8_urlencoded
@@ -198,7 +199,7 @@ def sign_in(rt, request, page):
         session = open_session(rt, token)
     except Unauthorized as exc:
         return signin_page(page, 401, next=next_path, error=str(exc))
-    close_session(rt, page.cookie_value(SESSION))  # the session this browser held ends here, not at its 12 hours
+    close_replaced_session(rt, page.cookie_value(SESSION))  # the browser's earlier session ends here, not at its 12 h
     return page.redirect(next_path, session=session)
 
 
