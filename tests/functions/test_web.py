@@ -86,6 +86,24 @@ def test_pages_need_a_session_and_sign_in_sets_a_strict_http_only_cookie(app, rt
     assert app.get("/programs?q=shop").status_code == 200
 
 
+def test_on_loopback_each_ports_site_keeps_its_own_cookies(app, rt):
+    """A browser sends a host's cookies to every port of it (RFC 6265 §8.5): two runs on 127.0.0.1 (`amx up` twice, or
+    amx and another local app) read each other's session and CSRF cookies, and one refusing the other's session signed
+    the browser out of it. On loopback the cookies' names carry the port."""
+    first, second = "http://127.0.0.1:8001", "http://127.0.0.1:8002"
+    page = app.get("/signin", base_url=first)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    form = {"token": create_token(rt.secrets, "read"), "csrf": csrf, "next": "/programs"}
+    signed = app.post("/signin", base_url=first, data=form)
+    assert signed.status_code == 303
+    elsewhere = app.get("/programs", base_url=second)  # the other port's site: not signed in, and ending nothing
+    assert elsewhere.status_code == 303 and elsewhere.headers["Location"] == "/signin?next=%2Fprograms"
+    assert not any(c.startswith("amx_session_8001=") for c in elsewhere.headers.getlist("Set-Cookie"))
+    assert app.post("/signin", base_url=second, data=form).status_code == 400  # its CSRF cookie is its own
+    assert app.get("/programs", base_url=first).status_code == 200
+    assert [c.split("=")[0] for c in signed.headers.getlist("Set-Cookie")] == ["amx_session_8001"]
+
+
 def test_the_cookie_is_secure_off_loopback(rt):
     client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
     page = client.get("/signin", base_url="https://amx.example.com")

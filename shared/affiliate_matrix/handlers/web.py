@@ -2,7 +2,8 @@
 
 GET  /signin, POST /signin    paste an API token once; the browser gets a session of its own (auth.open_session:
                               at most 12 h, never past the token's expiry; never the token itself) in an
-                              HttpOnly, SameSite=Strict cookie (Secure and named __Host-… except on loopback),
+                              HttpOnly, SameSite=Strict cookie (Secure and named __Host-… except on loopback,
+                              where its name carries the port),
                               checked afresh with its token on every request, so a revoked or expired token
                               signs the browser out at its next click
 POST /signout                 end the session (its record removed: a copy of the cookie is refused too)
@@ -43,7 +44,7 @@ from affiliate_matrix.handlers import check_content_coding, query_of, serve, utf
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.web import render
 
-SESSION, CSRF = "amx_session", "amx_csrf"  # named __Host-amx_… where the cookies are Secure (Page.prefix)
+SESSION, CSRF = "amx_session", "amx_csrf"  # __Host-amx_… where cookies are Secure, amx_…_<port> on loopback (Page)
 SESSION_SECONDS = int(SESSION_TTL.total_seconds())  # the cookie's life, the session's on the server
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -221,8 +222,12 @@ class Page:
     def __init__(self, request):
         self.request, self.signed_in, self.form = request, False, MultiDict()
         # A Secure cookie is named __Host-…: a browser takes it only when Secure, with Path=/ and no Domain, so a
-        # sibling subdomain can neither set nor shadow it. Plain HTTP on loopback cannot use the prefix.
+        # sibling subdomain can neither set nor shadow it. Plain HTTP on loopback cannot use the prefix; there the
+        # name carries the port instead: a browser sends a host's cookies to each of its ports (RFC 6265 §8.5), so two
+        # runs on 127.0.0.1 read each other's session (refusing it, they signed the other out) and CSRF cookies.
         self.prefix = "__Host-" if on_https(request) else ""
+        port = request.host.rpartition(":")[2]
+        self.suffix = f"_{port}" if not self.prefix and port.isascii() and port.isdigit() else ""
         self.headers = Headers(PAGE_HEADERS)
         csrf = self.cookie_value(CSRF) or ""
         self.csrf = csrf if re.fullmatch(r"[A-Za-z0-9_-]{43}", csrf) else secrets.token_urlsafe(32)
@@ -236,12 +241,12 @@ class Page:
         return f"https://{self.request.host}" if self.prefix else self.request.host_url.rstrip("/")
 
     def cookie_value(self, name: str) -> str | None:
-        """This site's cookie of that name: only the __Host- one where cookies are Secure."""
-        return self.request.cookies.get(self.prefix + name)
+        """This site's cookie of that name: only the __Host- one where cookies are Secure, its port's on loopback."""
+        return self.request.cookies.get(self.prefix + name + self.suffix)
 
     def cookie(self, name: str, value: str, max_age: int | None = None) -> None:
-        self.headers.add("Set-Cookie", dump_cookie(self.prefix + name, value, max_age=max_age, path="/", httponly=True,
-                                                   secure=bool(self.prefix), samesite="Strict"))
+        self.headers.add("Set-Cookie", dump_cookie(self.prefix + name + self.suffix, value, max_age=max_age, path="/",
+                                                   httponly=True, secure=bool(self.prefix), samesite="Strict"))
 
     def check_csrf(self) -> None:
         """The form's token equals the cookie's, and a browser that names the origin names this one; the form
