@@ -28,7 +28,7 @@ FOLDER = "api-tokens"
 DEFAULT_TTL = timedelta(days=90)
 MAX_TTL = timedelta(days=366)
 LAST_USE_EVERY = timedelta(minutes=1)
-_TOKEN = re.compile(r"^amx_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_TOKEN = r"^amx_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$"  # compiled by re when a token is first read
 _last_use_written: dict[str, datetime] = {}  # token id -> the last use this process wrote
 
 
@@ -49,7 +49,7 @@ def _hash(secret: str) -> str:
 def token_id(header: str | None) -> str | None:
     """The id part of a bearer token, unverified: enough to bucket a caller for feature flags."""
     scheme, _, token = (header or "").partition(" ")
-    match = _TOKEN.match(token.strip()) if scheme.lower() == "bearer" else None
+    match = re.match(_TOKEN, token.strip()) if scheme.lower() == "bearer" else None
     return match.group(1) if match else None
 
 
@@ -105,7 +105,7 @@ def _bearer_record(rt, header: str | None, now: datetime) -> tuple[str, dict]:
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (create one with `amx tokens create`)")
-    match = _TOKEN.match(token.strip())
+    match = re.match(_TOKEN, token.strip())
     if match is None:  # sent, but not as `amx tokens create` prints one (cut short when copied, say); never echoed
         raise Unauthorized("the token is not one `amx tokens create` printed (amx_, 12 hexadecimal digits, _ and 43 "
                            "characters): was it cut short when copied?")
