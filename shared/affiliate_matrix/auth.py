@@ -18,7 +18,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from affiliate_matrix.errors import AccessDenied, AmxError, InvalidInput, NotFoundError, Unauthorized
+from affiliate_matrix.errors import AccessDenied, AmxError, DamagedData, InvalidInput, NotFoundError, Unauthorized
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.runtime import after_answer
 
@@ -28,7 +28,7 @@ FOLDER = "api-tokens"
 DEFAULT_TTL = timedelta(days=90)
 MAX_TTL = timedelta(days=366)
 LAST_USE_EVERY = timedelta(minutes=1)
-_TOKEN = re.compile(r"^amx_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_TOKEN = r"^amx_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$"  # compiled by re when a token is first read
 _last_use_written: dict[str, datetime] = {}  # token id -> the last use this process wrote
 
 
@@ -49,7 +49,7 @@ def _hash(secret: str) -> str:
 def token_id(header: str | None) -> str | None:
     """The id part of a bearer token, unverified: enough to bucket a caller for feature flags."""
     scheme, _, token = (header or "").partition(" ")
-    match = _TOKEN.match(token.strip()) if scheme.lower() == "bearer" else None
+    match = re.match(_TOKEN, token.strip()) if scheme.lower() == "bearer" else None
     return match.group(1) if match else None
 
 
@@ -105,7 +105,7 @@ def _bearer_record(rt, header: str | None, now: datetime) -> tuple[str, dict]:
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (create one with `amx tokens create`)")
-    match = _TOKEN.match(token.strip())
+    match = re.match(_TOKEN, token.strip())
     if match is None:  # sent, but not as `amx tokens create` prints one (cut short when copied, say); never echoed
         raise Unauthorized("the token is not one `amx tokens create` printed (amx_, 12 hexadecimal digits, _ and 43 "
                            "characters): was it cut short when copied?")
@@ -230,12 +230,27 @@ def close_session(rt, session: str | None) -> None:
         return
     path = f"{SESSIONS}/{match.group(1)}"
     try:
-        if not hmac.compare_digest(rt.secrets.read(path, outage_copy=False).data["sha256"], _hash(match.group(2))):
-            return  # not this browser's to end
+        stored = rt.secrets.read(path, outage_copy=False).data.get("sha256")
     except NotFoundError:
         return
+    if not isinstance(stored, str):  # no hash to check the cookie against: not removed on its word
+        raise DamagedData(f"the web session record {match.group(1)}", "it holds no sha256 hash",
+                          "sign in again (the record is kept: not removed on the word of a cookie it cannot check)")
+    if not hmac.compare_digest(stored, _hash(match.group(2))):
+        return  # not this browser's to end
     rt.secrets.remove(path)
     log.info("session.closed", session_id=match.group(1))
+
+
+def close_replaced_session(rt, session: str | None) -> None:
+    """close_session of the session a browser held when it signed in again. Failing to (the secrets store's outage, a
+    damaged record) is logged with the session's id, never its secret, and its record left to end at its expiry: the
+    sign-in stands, the browser holding the new session, rather than failing with the new record left behind."""
+    try:
+        close_session(rt, session)
+    except AmxError as exc:
+        log.warning("session.not_closed_at_sign_in", session_id=re.match(_SESSION, session).group(1),
+                    error=type(exc).__name__)
 
 
 def _last_use_key(token_id: str) -> str:

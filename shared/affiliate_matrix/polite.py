@@ -52,8 +52,9 @@ log = get_logger()
 MAX_BYTES = 5 * 1024 * 1024
 MAX_HOSTS = 1024  # past this many, the host table forgets the hosts whose state no longer matters
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
-_XML_DECLARATION = re.compile(rb"""<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["']([^"'>]{0,60})["']""")
+# compiled by re on first use, as are the others here
+_META_CHARSET = rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)"""  # re.I
+_XML_DECLARATION = rb"""<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["']([^"'>]{0,60})["']"""
 # The encodings of the WHATWG Encoding Standard (and plain ASCII, Latin-1, UTF-32), by Python's codec names: a page
 # names its charset, and Python has codecs no page may choose (punycode decodes in quadratic time, minutes for a
 # 5 MB page; idna and undefined raise whatever the bytes). Names, not lookups: a lookup imports the codec.
@@ -66,7 +67,7 @@ WEB_ENCODINGS = frozenset({
 # A body's byte order mark and the codec that reads it (and drops the mark): a BOM names the encoding over a header or
 # a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+_WHOLE = r"^[0-9]{1,12}$"  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
 # How httpx says a redirect's Location is no URL it reads (it reads it even when following no redirect): the server's
 # answer, which asking again would not change, not a network fault (no other sign of it: a RemoteProtocolError)
 _UNREAD_LOCATION = "Invalid URL in location header"
@@ -146,7 +147,7 @@ class Response:
         declared = declared_xml_encoding(self.body)
         if declared:
             return declared
-        match = _META_CHARSET.search(self.body[:4096])
+        match = re.search(_META_CHARSET, self.body[:4096], re.I)
         return match.group(1).decode() if match else "utf-8"
 
     @property
@@ -161,7 +162,7 @@ class Response:
 
 def declared_xml_encoding(head: bytes) -> str | None:
     """The encoding an XML document's declaration names (`<?xml version="1.0" encoding="windows-1252"?>`), if any."""
-    match = _XML_DECLARATION.match(head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:300])
+    match = re.match(_XML_DECLARATION, head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:300])
     return match.group(1).decode("ascii", "replace") if match else None
 
 
@@ -479,7 +480,7 @@ class PoliteClient:
                 response = self.http.send(request, stream=True)
                 try:
                     declared = response.headers.get("content-length", "")
-                    if up_to is None and _WHOLE.match(declared) and int(declared) > self.max_bytes:
+                    if up_to is None and re.match(_WHOLE, declared) and int(declared) > self.max_bytes:
                         raise UnusableAnswer(f"{label}: declares {declared} bytes, more than the {self.max_bytes} we take")
                     # The body is gathered in a BytesIO because its getvalue() hands over the buffer itself: a
                     # bytearray's bytes() copy would hold a large body (a feed of tens of MB) twice for a moment.

@@ -86,6 +86,24 @@ def test_pages_need_a_session_and_sign_in_sets_a_strict_http_only_cookie(app, rt
     assert app.get("/programs?q=shop").status_code == 200
 
 
+def test_on_loopback_each_ports_site_keeps_its_own_cookies(app, rt):
+    """A browser sends a host's cookies to every port of it (RFC 6265 §8.5): two runs on 127.0.0.1 (`amx up` twice, or
+    amx and another local app) read each other's session and CSRF cookies, and one refusing the other's session signed
+    the browser out of it. On loopback the cookies' names carry the port."""
+    first, second = "http://127.0.0.1:8001", "http://127.0.0.1:8002"
+    page = app.get("/signin", base_url=first)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    form = {"token": create_token(rt.secrets, "read"), "csrf": csrf, "next": "/programs"}
+    signed = app.post("/signin", base_url=first, data=form)
+    assert signed.status_code == 303
+    elsewhere = app.get("/programs", base_url=second)  # the other port's site: not signed in, and ending nothing
+    assert elsewhere.status_code == 303 and elsewhere.headers["Location"] == "/signin?next=%2Fprograms"
+    assert not any(c.startswith("amx_session_8001=") for c in elsewhere.headers.getlist("Set-Cookie"))
+    assert app.post("/signin", base_url=second, data=form).status_code == 400  # its CSRF cookie is its own
+    assert app.get("/programs", base_url=first).status_code == 200
+    assert [c.split("=")[0] for c in signed.headers.getlist("Set-Cookie")] == ["amx_session_8001"]
+
+
 def test_the_cookie_is_secure_off_loopback(rt):
     client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
     page = client.get("/signin", base_url="https://amx.example.com")
@@ -418,6 +436,37 @@ def test_signing_in_again_ends_the_session_the_browser_held(app, rt):
     copy = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
     copy.set_cookie("amx_session", earlier)
     assert copy.get("/programs").status_code == 303
+
+
+@pytest.mark.parametrize("failure", ["the secrets store's outage", "a damaged record"])
+def test_a_sign_in_whose_closing_of_the_earlier_session_fails_signs_in_and_leaves_no_new_record(app, rt, monkeypatch,
+                                                                                                failure):
+    """Signing in again opened the new session, then closed the browser's earlier one: when that close failed, the
+    browser got an error page and the new session's record, its cookie never set, held one of the token's
+    SESSIONS_PER_TOKEN places until it expired. The sign-in stands now, the earlier session logged by its id (never
+    its secret) and left to end at its expiry."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.auth import SESSIONS
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.secrets.local import LocalSecretStore
+
+    sign_in(app, rt)
+    earlier = app.get_cookie("amx_session").value
+    earlier_id = earlier.split("_")[1]
+    if failure == "a damaged record":
+        rt.secrets.write(f"{SESSIONS}/{earlier_id}", {"token_id": earlier_id.partition("-")[0]})
+    else:
+        def down(store, path):
+            raise BackendUnavailable("secrets store: connection refused")
+        monkeypatch.setattr(LocalSecretStore, "remove", down)
+    with capture_logs() as logs:
+        sign_in(app, rt)
+    later = app.get_cookie("amx_session").value
+    assert later != earlier and app.get("/programs").status_code == 200
+    assert sorted(rt.secrets.list(SESSIONS)) == sorted([earlier_id, later.split("_")[1]])
+    [warning] = [line for line in logs if line["event"] == "session.not_closed_at_sign_in"]
+    assert warning["session_id"] == earlier_id and earlier not in str(logs)
 
 
 def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):

@@ -45,7 +45,7 @@ MAX_EVENT_ATTRIBUTES = 100
 # round again (rules/engine.py), and a chain with no cycle stops after MAX_RULE_HOPS rules.
 RULE_CHAIN = "amxrulechain"
 MAX_RULE_HOPS = 8
-RULE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # a rule's id (rules/model.py Rule.id)
+RULE_ID = r"[a-z0-9][a-z0-9-]{0,62}"  # a rule's id (rules/model.py Rule.id); compiled by re on first use
 _rule_chain: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("rule_chain", default=())
 
 
@@ -81,7 +81,7 @@ def _chain_checked(chain: tuple[str, ...]) -> tuple[str, ...]:
     """A chain the engine could have made: at most MAX_RULE_HOPS rule ids, each once (a rule met again is stopped)."""
     if len(chain) > MAX_RULE_HOPS:
         raise ValueError(f"the {RULE_CHAIN} attribute names {len(chain)} rules, more than {MAX_RULE_HOPS}")
-    if (bad := next((rule_id for rule_id in chain if not RULE_ID.fullmatch(rule_id)), None)) is not None:
+    if (bad := next((rule_id for rule_id in chain if not re.fullmatch(RULE_ID, rule_id)), None)) is not None:
         raise ValueError(f"the {RULE_CHAIN} attribute holds {bad[:70]!r}, not a rule id")
     if len(set(chain)) < len(chain):
         raise ValueError(f"the {RULE_CHAIN} attribute names a rule twice")

@@ -21,7 +21,7 @@ from affiliate_matrix.handlers import body_of, json_response, no_parameters, que
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
 from affiliate_matrix.wording import ending_in_z
 
-_PATH_NAMES = re.compile(r"\{(\w+)\}")  # the parameters a route's path names
+_PATH_NAMES = r"\{(\w+)\}"  # the parameters a route's path names (compiled by re on first use)
 
 
 def _digits(text: str, point: bool = False) -> bool:
@@ -210,7 +210,7 @@ class Route(_RouteFields):
         """The parameters' model, checked against the path: a table that could not be served as documented is
         refused when it is built (a model given as a function: when the route is first used, or documented)."""
         model = None if self.params is None else _named(self.params)
-        missing = set(_PATH_NAMES.findall(self.path)) - set(model.model_fields if model else ())
+        missing = set(re.findall(_PATH_NAMES, self.path)) - set(model.model_fields if model else ())
         if missing:
             raise TypeError(f"{self.label}: the path names {', '.join(sorted(missing))}, its params model not")
         return model

@@ -2,7 +2,8 @@
 
 GET  /signin, POST /signin    paste an API token once; the browser gets a session of its own (auth.open_session:
                               at most 12 h, never past the token's expiry; never the token itself) in an
-                              HttpOnly, SameSite=Strict cookie (Secure and named __Host-… except on loopback),
+                              HttpOnly, SameSite=Strict cookie (Secure and named __Host-… except on loopback,
+                              where its name carries the port),
                               checked afresh with its token on every request, so a revoked or expired token
                               signs the browser out at its next click
 POST /signout                 end the session (its record removed: a copy of the cookie is refused too)
@@ -35,19 +36,20 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import dump_cookie
 
 from affiliate_matrix import flags
-from affiliate_matrix.auth import SESSION_TTL, SESSIONS_PER_TOKEN, close_session, open_session, session_token_id
+from affiliate_matrix.auth import (SESSION_TTL, SESSIONS_PER_TOKEN, close_replaced_session, close_session, open_session,
+                                   session_token_id)
 from affiliate_matrix.errors import (AccessDenied, DamagedData, InvalidInput, MethodNotAllowed, NotFoundError,
                                      Unauthorized)
 from affiliate_matrix.handlers import check_content_coding, query_of, serve, utf8_urlencoded
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.web import render
 
-SESSION, CSRF = "amx_session", "amx_csrf"  # named __Host-amx_… where the cookies are Secure (Page.prefix)
+SESSION, CSRF = "amx_session", "amx_csrf"  # __Host-amx_… where cookies are Secure, amx_…_<port> on loopback (Page)
 SESSION_SECONDS = int(SESSION_TTL.total_seconds())  # the cookie's life, the session's on the server
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
-_TOKEN_SHAPE = re.compile(r"^amx_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$")
+_TOKEN_SHAPE = r"^amx_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$"  # compiled by re at the first sign-in
 FORM_LIMIT = 8 * 1024
 # Every answer's, pages and the shared error handling's alike (a 405, a 503 while the index is down)
 PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
@@ -190,7 +192,7 @@ def sign_in(rt, request, page):
     page.check_csrf()  # before anything else of the form is read
     next_path = render.local_path(render.once(page.form, "next"))
     token = (render.once(page.form, "token") or "").strip()
-    if not _TOKEN_SHAPE.match(token):
+    if not re.match(_TOKEN_SHAPE, token):
         return signin_page(page, 400, next=next_path,
                            error="That is not an API token: it looks like amx_<12 hex digits>_<43 characters> "
                                  "(create one with `amx tokens create --role read`).")
@@ -198,7 +200,7 @@ def sign_in(rt, request, page):
         session = open_session(rt, token)
     except Unauthorized as exc:
         return signin_page(page, 401, next=next_path, error=str(exc))
-    close_session(rt, page.cookie_value(SESSION))  # the session this browser held ends here, not at its 12 hours
+    close_replaced_session(rt, page.cookie_value(SESSION))  # the browser's earlier session ends here, not at its 12 h
     return page.redirect(next_path, session=session)
 
 
@@ -220,8 +222,12 @@ class Page:
     def __init__(self, request):
         self.request, self.signed_in, self.form = request, False, MultiDict()
         # A Secure cookie is named __Host-…: a browser takes it only when Secure, with Path=/ and no Domain, so a
-        # sibling subdomain can neither set nor shadow it. Plain HTTP on loopback cannot use the prefix.
+        # sibling subdomain can neither set nor shadow it. Plain HTTP on loopback cannot use the prefix; there the
+        # name carries the port instead: a browser sends a host's cookies to each of its ports (RFC 6265 §8.5), so two
+        # runs on 127.0.0.1 read each other's session (refusing it, they signed the other out) and CSRF cookies.
         self.prefix = "__Host-" if on_https(request) else ""
+        port = request.host.rpartition(":")[2]
+        self.suffix = f"_{port}" if not self.prefix and port.isascii() and port.isdigit() else ""
         self.headers = Headers(PAGE_HEADERS)
         csrf = self.cookie_value(CSRF) or ""
         self.csrf = csrf if re.fullmatch(r"[A-Za-z0-9_-]{43}", csrf) else secrets.token_urlsafe(32)
@@ -235,12 +241,12 @@ class Page:
         return f"https://{self.request.host}" if self.prefix else self.request.host_url.rstrip("/")
 
     def cookie_value(self, name: str) -> str | None:
-        """This site's cookie of that name: only the __Host- one where cookies are Secure."""
-        return self.request.cookies.get(self.prefix + name)
+        """This site's cookie of that name: only the __Host- one where cookies are Secure, its port's on loopback."""
+        return self.request.cookies.get(self.prefix + name + self.suffix)
 
     def cookie(self, name: str, value: str, max_age: int | None = None) -> None:
-        self.headers.add("Set-Cookie", dump_cookie(self.prefix + name, value, max_age=max_age, path="/", httponly=True,
-                                                   secure=bool(self.prefix), samesite="Strict"))
+        self.headers.add("Set-Cookie", dump_cookie(self.prefix + name + self.suffix, value, max_age=max_age, path="/",
+                                                   httponly=True, secure=bool(self.prefix), samesite="Strict"))
 
     def check_csrf(self) -> None:
         """The form's token equals the cookie's, and a browser that names the origin names this one; the form

@@ -15,9 +15,10 @@ from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, 
 
 log = get_logger()
 # store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
-_ACTIVATION_KEY = re.compile(r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
-_ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
-_SLACK_ERROR = re.compile(rb"[a-z][a-z_]{0,63}")  # an incoming webhook's error answer, as Slack documents them
+# compiled by re on first use
+_ACTIVATION_KEY = r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$"
+_ACTIVATION_ID = r"^a_[0-9a-f]{24}$"
+_SLACK_ERROR = rb"[a-z][a-z_]{0,63}"  # an incoming webhook's error answer, as Slack documents them
 # Of a webhook's answer only its opening is read: its status says whether it posted, and Slack's word fits well within
 # it. A longer body (a receiver's page of HTML, past the client's cap too) is cut there, not a failure of the post.
 WEBHOOK_ANSWER_READ = 1024
@@ -67,7 +68,7 @@ def with_secrets(rt, kind: str, rule_id, params: dict) -> dict:
     needed = (REQUIRED_PARAMS.get(kind, set()) | OPTIONAL_PARAMS.get(kind, set())) & SECRET_PARAMS
     if not needed:
         return params
-    if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
+    if not isinstance(rule_id, str) or not re.fullmatch(RULE_ID, rule_id):
         raise InvalidInput("event data: rule_id must be a rule's id")
     try:
         rule, _ = load_rule(rt.store, rule_id)
@@ -202,7 +203,7 @@ def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
     """Disable the rule whose action was refused for good, with the reason on the rule (`amx rules list`, GET /rules),
     only while its action is still the one refused (`params` as with_secrets read them): a rule given a new webhook
     since stays enabled."""
-    if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
+    if not isinstance(rule_id, str) or not re.fullmatch(RULE_ID, rule_id):
         return False
     reason = f"its {kind} action was refused for good ({why}): mend it, then enable the rule again"
     return disable_rule(rt.store, rule_id, reason, action=(kind, params)) is not None
@@ -211,7 +212,7 @@ def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
 def render(text: str, inputs: dict, quote=str) -> str:
     """{name} placeholders from the activation's inputs, each value passed through `quote`; nothing else is
     interpreted."""
-    return PLACEHOLDER.sub(lambda m: quote(str(inputs.get(m.group(1), ""))), text)
+    return re.sub(PLACEHOLDER, lambda m: quote(str(inputs.get(m.group(1), ""))), text)
 
 
 def slack_text(value: str) -> str:
@@ -247,7 +248,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     key = data.get("activation_id")
     headers = {"User-Agent": rt.settings.user_agent} | (
-        {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.fullmatch(key) else {})
+        {"Idempotency-Key": key} if isinstance(key, str) and re.fullmatch(_ACTIVATION_ID, key) else {})
     headers |= webhook_auth(rt, params)
     if url_credentials(url):  # stored before they were refused: posted as they are, said until the rule is changed
         log.warning("rule.webhook_credentials_in_url", rule_id=data.get("rule_id"),
@@ -273,7 +274,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     # Slack says why in a word (no_service: the webhook was removed; channel_not_found, invalid_payload, ...); only
     # such a word is repeated, never whatever else a receiver answers.
     word = b"" if answer.cut_short else answer.body.strip()
-    why = f" ({word.decode()})" if _SLACK_ERROR.fullmatch(word) else ""
+    why = f" ({word.decode()})" if re.fullmatch(_SLACK_ERROR, word) else ""
     if status == 429 or status >= 500:
         raise BackendUnavailable(f"webhook answered HTTP {status}{why}")
     if status >= 300:
@@ -375,7 +376,7 @@ HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": re
 def check_activation(rt, key, rule_id) -> None:
     """InvalidInput, before the action runs, when the activation its event names is another rule's: its outcome would
     be written over that rule's history. One not kept (none named, gone) is no matter: no outcome is recorded."""
-    if not isinstance(key, str) or not _ACTIVATION_KEY.fullmatch(key):
+    if not isinstance(key, str) or not re.fullmatch(_ACTIVATION_KEY, key):
         return
     from affiliate_matrix.storage import read_json
 
@@ -386,7 +387,7 @@ def check_activation(rt, key, rule_id) -> None:
 
 
 def record_outcome(rt, key, status: str, outcome: str) -> None:
-    if not isinstance(key, str) or not _ACTIVATION_KEY.fullmatch(key):  # from the event: only what fire() writes
+    if not isinstance(key, str) or not re.fullmatch(_ACTIVATION_KEY, key):  # from the event: only what fire() writes
         return
     from affiliate_matrix.storage import read_json
 

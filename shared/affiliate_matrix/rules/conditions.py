@@ -94,12 +94,13 @@ LIST_BOUNDS = {  # the most elements each list in the context can hold
 MACROS = {"all", "exists", "exists_one", "map", "filter"}
 FUNCTIONS = {"size", "has", "int", "uint", "double", "string", "bytes", "bool", "timestamp", "duration", "type",
              "dyn", "matches", "max", "min", "abs"}
-_TOKEN = re.compile(r"""
+# Read with re.X; compiled by re on first use, as are the other patterns here
+_TOKEN = r"""
     (?P<string>[rRbB]{0,2}(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'))
   | (?P<number>\d+\.?\d*(?:[eE][+-]?\d+)?[uU]?|0x[0-9a-fA-F]+)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<punct>\.|\(|\)|\[|\]|\{|\}|,|[^\sA-Za-z0-9_])
-""", re.X)
+"""
 
 
 class ConditionError(ValueError):
@@ -139,7 +140,7 @@ def check(text: str) -> None:
     trial(program)
 
 
-_RECURSION = re.compile(r"Syntax error: OtherError\(ParseError \{.*msg: \"Recursion limit of (\d+) exceeded\".*\}\)")
+_RECURSION = r"Syntax error: OtherError\(ParseError \{.*msg: \"Recursion limit of (\d+) exceeded\".*\}\)"
 _SHOWN = 60  # characters of the condition's line shown on each side of the caret
 
 
@@ -151,7 +152,7 @@ def parse_error(message: str) -> str:
     if not first:
         return message.removeprefix("Failed to parse expression ")
     where, *shown = first.split("\n")
-    where = _RECURSION.sub(lambda m: f"nested more than {m.group(1)} deep", where)
+    where = re.sub(_RECURSION, lambda m: f"nested more than {m.group(1)} deep", where)
     if len(shown) != 2:
         return where
     line, caret = (row.removeprefix("| ") for row in shown)
@@ -164,7 +165,7 @@ def parse_error(message: str) -> str:
 
 def check_names(text: str) -> set[str]:
     """Field paths against the context, and comprehension depth; returns the comprehension variables."""
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    tokens = [(m.lastgroup, m.group()) for m in re.finditer(_TOKEN, text, re.X)]
     locals_, depth, open_macros = set(), 0, []
     for i, (kind, value) in enumerate(tokens):
         if value == "(":
@@ -210,7 +211,7 @@ def check_amounts(text: str) -> None:
     used by name, program.epc_7d or program["epc_7d"]; the part of the context holding amounts read any other way
     (as a whole: [program], dyn(program), program[k], a walk over its keys) is refused, as its amounts would be
     compared unseen."""
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    tokens = [(m.lastgroup, m.group()) for m in re.finditer(_TOKEN, text, re.X)]
     used = {_path_from(tokens, i) for i, (kind, value) in enumerate(tokens)
             if kind == "ident" and value in CONTEXT and (i == 0 or tokens[i - 1][1] != ".")}
     holders = {amount.split(".")[0] for amount in AMOUNTS}
@@ -227,16 +228,16 @@ def check_amounts(text: str) -> None:
 
 
 _GROUPING = {"(", ")", ",", "]", "}", ":", "."}
-_QUANTIFIER = re.compile(r"\{(\d+)(?:,(\d*))?\}")
-_UNICODE_CLASS = re.compile(r"\\\\?[wWdDbBpP]")  # \w or, escaped in a CEL string, \\w (\s is cheap)
+_QUANTIFIER = r"\{(\d+)(?:,(\d*))?\}"
+_UNICODE_CLASS = r"\\\\?[wWdDbBpP]"  # \w or, escaped in a CEL string, \\w (\s is cheap)
 UNICODE_CLASS_STEPS = 2_000
-_ANY_CHARACTER = re.compile(r"(?<!\\)\.|\[\^|\\\\?S")  # '.', a negated set, \S: any of Unicode's characters
+_ANY_CHARACTER = r"(?<!\\)\.|\[\^|\\\\?S"  # '.', a negated set, \S: any of Unicode's characters
 ANY_CHARACTER_STEPS = 200
 
 
 def cost(text: str) -> int:
     """The most steps the condition can take (see the module's docstring for how they count)."""
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    tokens = [(m.lastgroup, m.group()) for m in re.finditer(_TOKEN, text, re.X)]
     pairs = _pairs(tokens)
     repeats = _repeats(tokens, pairs, UNBOUNDED_LIST)
     total = 0
@@ -277,7 +278,7 @@ def _pairs(tokens) -> dict[int, int]:
     return pairs
 
 
-_KEY = re.compile(r"""[rR]?(["'])([A-Za-z_][A-Za-z0-9_]*)\1""")  # a key written as a plain literal: "epc_7d"
+_KEY = r"""[rR]?(["'])([A-Za-z_][A-Za-z0-9_]*)\1"""  # a key written as a plain literal: "epc_7d"
 
 
 def _path_from(tokens, i: int) -> str:
@@ -291,7 +292,7 @@ def _path_from(tokens, i: int) -> str:
             path.append(tokens[j + 1][1])
             j += 2
         elif (tokens[j][1] == "[" and j + 2 < len(tokens) and tokens[j + 2][1] == "]"
-              and (key := _KEY.fullmatch(tokens[j + 1][1]))):
+              and (key := re.fullmatch(_KEY, tokens[j + 1][1]))):
             path.append(key.group(2))
             j += 3
         else:
@@ -353,9 +354,9 @@ def _regex_steps(tokens, open_: int, pairs) -> int:
     if kind != "string" or tokens[close - 2][1] not in ("(", ","):
         raise ConditionError("condition: matches() needs a literal pattern (\"...\"), so its cost can be judged "
                              "when the rule is written")
-    steps = len(pattern) + UNICODE_CLASS_STEPS * len(_UNICODE_CLASS.findall(pattern)) \
-        + ANY_CHARACTER_STEPS * len(_ANY_CHARACTER.findall(pattern))
-    for low, high in _QUANTIFIER.findall(pattern):
+    steps = len(pattern) + UNICODE_CLASS_STEPS * len(re.findall(_UNICODE_CLASS, pattern)) \
+        + ANY_CHARACTER_STEPS * len(re.findall(_ANY_CHARACTER, pattern))
+    for low, high in re.findall(_QUANTIFIER, pattern):
         steps *= max(int(low), int(high or 0), 1)
     return steps
 
@@ -366,7 +367,7 @@ def _why(text: str) -> str:
     why = [f"a comprehension repeats its body for each element and `in` walks its list: {lists}"]
     if "matches" in text:
         why.append("matches() costs its pattern's length times its counted repetitions")
-        if _UNICODE_CLASS.search(text):
+        if re.search(_UNICODE_CLASS, text):
             why.append(f"each Unicode class in it (\\w, \\d, \\p{{..}}, \\b) {UNICODE_CLASS_STEPS:,} more, as the "
                        f"matcher compiles it on every call: [A-Za-z0-9_], [0-9] and the like cost a step")
     return "; ".join(why)
@@ -505,7 +506,7 @@ class Condition:
 @functools.lru_cache(maxsize=1024)
 def event_reads(text: str, longest: int) -> int:
     """How many times the condition can read event, a comprehension over event.data's lists `longest` elements."""
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    tokens = [(m.lastgroup, m.group()) for m in re.finditer(_TOKEN, text, re.X)]
     repeats = _repeats(tokens, _pairs(tokens), max(longest, UNBOUNDED_LIST))
     return sum(repeats[i] for i, (kind, value) in enumerate(tokens)
                if kind == "ident" and value == "event" and (i == 0 or tokens[i - 1][1] != "."))

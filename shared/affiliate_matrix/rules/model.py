@@ -47,7 +47,7 @@ MAX_REASON = 500
 MAX_SEVERITY = 100  # characters of an alert's severity (a word: info, warning, critical)
 # A notify or alert text's {placeholder}: a name the activation's inputs hold (engine.event_values fills them), or the
 # rule's id. One they never hold would be sent as nothing on every firing, so it is refused when the rule is written.
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLACEHOLDER = r"\{(\w+)\}"  # compiled by re on first use
 EVENT_INPUTS = {"program.delta": ("delta_id", "program_id", "program_name", "categories", "commission_old",
                                   "commission_new"),
                 "key.": ("key_path",), "budget.pacing": ("campaign_id", "day"), "budget.allocated": ("day",)}
@@ -56,14 +56,14 @@ EVENT_INPUTS = {"program.delta": ("delta_id", "program_id", "program_name", "cat
 def _rule_id(value):
     """An id said in words, before its pattern (kept for the schema) would be quoted to whoever typed it. In the field's
     annotation, so that the API's body models, which copy the fields and not the model's validators, say it too."""
-    if isinstance(value, str) and not RULE_ID.fullmatch(value):
+    if isinstance(value, str) and not re.fullmatch(RULE_ID, value):
         raise ValueError(f"{value[:80]!r} is not a rule id: lower-case letters, digits and '-', up to 63, the first a "
                          "letter or a digit")
     return value
 
 
 # the pattern before the validator, so the OpenAPI document shows it (after one, pydantic's schema left it out)
-RuleId = Annotated[str, Field(pattern=f"^{RULE_ID.pattern}$"), BeforeValidator(_rule_id)]
+RuleId = Annotated[str, Field(pattern=f"^{RULE_ID}$"), BeforeValidator(_rule_id)]
 
 
 class Trigger(Model):
@@ -200,7 +200,7 @@ def checked(rule: Rule) -> Rule:
     check_auth_header(rule.action.params)
     text = rule.action.params.get("text")
     known = placeholders(rule.trigger)
-    if unknown := [name for name in PLACEHOLDER.findall(str(text or "")) if name not in known]:
+    if unknown := [name for name in re.findall(PLACEHOLDER, str(text or "")) if name not in known]:
         import difflib
 
         guess = difflib.get_close_matches(unknown[0], known, n=1)

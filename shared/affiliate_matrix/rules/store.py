@@ -11,6 +11,7 @@ in flight then (actions.record_outcome).
 """
 
 import json
+import re
 import threading
 import weakref
 from datetime import datetime
@@ -127,7 +128,8 @@ def delete_rule(store, rule_id: str) -> None:
 
     etag = store.head(rule_key(rule_id))
     if etag is None:
-        if RULE_ID.fullmatch(rule_id):  # a rule's, not the schedule's own state (engine.SCHEDULE_STATE, `_schedule`)
+        # a rule's, not the schedule's own state (engine.SCHEDULE_STATE, `_schedule`)
+        if re.fullmatch(RULE_ID, rule_id):
             forget_state(store, rule_id)
         raise NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
     store.delete(rule_key(rule_id), if_match=etag)

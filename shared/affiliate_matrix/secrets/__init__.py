@@ -10,11 +10,12 @@ from abc import ABC, abstractmethod
 import re
 from typing import NamedTuple
 
-_PATH = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")  # fullmatch: "$" alone also takes a final "\n"
+# compiled by re on first use
+_PATH = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$"  # fullmatch: "$" alone also takes a final "\n"
 
 
 def check_path(path: str) -> str:
-    if len(path) > 200 or not _PATH.fullmatch(path):
+    if len(path) > 200 or not re.fullmatch(_PATH, path):
         raise ValueError(f"secret path {path!r} must be /-separated segments of [A-Za-z0-9_-]")
     return path
 

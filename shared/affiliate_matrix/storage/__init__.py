@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 from affiliate_matrix.errors import ConflictError, NotFoundError
 
 MAX_CONTENT_TYPE = 200  # characters of a stored body's Content-Type: a media type and its parameters fit easily
-_KEY = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")  # fullmatch: "$" alone also takes a final "\n"
+# compiled by re on first use
+_KEY = r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$"  # fullmatch: "$" alone also takes a final "\n"
 
 
 def storable_content_type(content_type: str | None) -> str | None:
@@ -39,7 +40,7 @@ def check_key(key: str) -> str:
     """A key both adapters take alike. A part starting with "." is refused: S3 allows one, but our keys never
     need it, and in the local directory ".", ".." and ".x" are other files (a parent, the adapter's own
     .locks and .<name>.meta files)."""
-    if len(key) > 900 or not _KEY.fullmatch(key):
+    if len(key) > 900 or not re.fullmatch(_KEY, key):
         raise ValueError(f"object key {key!r} is not a relative path of [A-Za-z0-9_.=-] segments")
     dotted = next((part for part in key.split("/") if part.startswith(".")), None)
     if dotted is not None:
