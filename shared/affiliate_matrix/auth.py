@@ -178,10 +178,9 @@ def sweep_sessions(rt, opened: str, now: datetime, most: int = SWEPT_AT_SIGN_IN)
 
     def ends(session_id: str) -> datetime:
         try:
-            record = rt.secrets.read(f"{SESSIONS}/{session_id}", outage_copy=False).data
-        except NotFoundError:  # closed before sign-out removed records: only its metadata left
-            return datetime.min.replace(tzinfo=UTC)
-        return datetime.fromisoformat(record["expires_at"])
+            return _session_record(rt, session_id).expires_at
+        except (NotFoundError, DamagedData):  # closed before sign-out removed records (only its metadata left), or
+            return datetime.min.replace(tzinfo=UTC)  # a record no session can use: ended
 
     try:
         names = [name for name in rt.secrets.list(SESSIONS) if not name.endswith("/") and name != opened]
@@ -203,6 +202,26 @@ def sweep_sessions(rt, opened: str, now: datetime, most: int = SWEPT_AT_SIGN_IN)
     return len(removed)
 
 
+class _SessionRecord(NamedTuple):
+    sha256: str
+    token_id: str
+    expires_at: datetime
+
+
+def _session_record(rt, session_id: str) -> _SessionRecord:
+    """A session's record as open_session wrote it; NotFoundError when there is none, DamagedData when it is not of
+    that shape (a hand edit, a store's fault): every reader of it checks the same fields the same way."""
+    data = rt.secrets.read(f"{SESSIONS}/{session_id}", outage_copy=False).data
+    try:
+        sha256, token, expires_at = data["sha256"], data["token_id"], datetime.fromisoformat(data["expires_at"])
+        if not (isinstance(sha256, str) and isinstance(token, str) and expires_at.tzinfo is not None):
+            raise TypeError("a field of another type")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DamagedData(f"the web session record {session_id}", f"not as a sign-in writes it: {type(exc).__name__}",
+                          "sign in again (the record is left to the sweeps at sign-in)") from None
+    return _SessionRecord(sha256, token, expires_at)
+
+
 def session_token_id(rt, session: str | None, now: datetime | None = None, needed: str = "read") -> str:
     """The id of the API token a live session stands for; Unauthorized when there is none, it expired or was closed,
     or its token was revoked or expired; AccessDenied when the token's role may not do what needs `needed`."""
@@ -211,16 +230,19 @@ def session_token_id(rt, session: str | None, now: datetime | None = None, neede
         raise Unauthorized("not signed in")
     session_id, secret = match.groups()
     try:
-        record = rt.secrets.read(f"{SESSIONS}/{session_id}", outage_copy=False).data
+        record = _session_record(rt, session_id)
     except NotFoundError:  # never opened, or signed out
         raise Unauthorized("the session is not valid: sign in again") from None
-    if not hmac.compare_digest(record["sha256"], _hash(secret)):
+    except DamagedData as exc:  # the browser is asked to sign in again, as for any session it cannot use
+        log.warning("session.damaged", session_id=session_id, problem=exc.problem)
+        raise Unauthorized("the session is not valid: sign in again") from None
+    if not hmac.compare_digest(record.sha256, _hash(secret)):
         raise Unauthorized("the session is not valid: sign in again")
     now = now or datetime.now(UTC)
-    if now >= datetime.fromisoformat(record["expires_at"]):
+    if now >= record.expires_at:
         raise Unauthorized("the session expired: sign in again")
-    allowed(_live_record(rt, record["token_id"], None, now), needed)
-    return record["token_id"]
+    allowed(_live_record(rt, record.token_id, None, now), needed)
+    return record.token_id
 
 
 def close_session(rt, session: str | None) -> None:
@@ -229,13 +251,10 @@ def close_session(rt, session: str | None) -> None:
     if match is None:
         return
     path = f"{SESSIONS}/{match.group(1)}"
-    try:
-        stored = rt.secrets.read(path, outage_copy=False).data.get("sha256")
+    try:  # damaged: not removed on the word of a cookie it cannot check (DamagedData)
+        stored = _session_record(rt, match.group(1)).sha256
     except NotFoundError:
         return
-    if not isinstance(stored, str):  # no hash to check the cookie against: not removed on its word
-        raise DamagedData(f"the web session record {match.group(1)}", "it holds no sha256 hash",
-                          "sign in again (the record is kept: not removed on the word of a cookie it cannot check)")
     if not hmac.compare_digest(stored, _hash(match.group(2))):
         return  # not this browser's to end
     rt.secrets.remove(path)

@@ -469,6 +469,28 @@ def test_a_sign_in_whose_closing_of_the_earlier_session_fails_signs_in_and_leave
     assert warning["session_id"] == earlier_id and earlier not in str(logs)
 
 
+@pytest.mark.parametrize("damage", [{"sha256": None}, {"expires_at": "soon"}, {"expires_at": "2999-01-01T00:00:00"}])
+def test_a_damaged_session_record_asks_the_browser_to_sign_in_again(app, rt, damage):
+    """A session record not as a sign-in writes it (a hand edit, a store's fault) was read field by field: a missing
+    hash or an unreadable expiry was a 500 on every page. Now the browser is sent to sign in, the record named in the
+    log (never the cookie's secret)."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.auth import SESSIONS
+
+    sign_in(app, rt)
+    cookie = app.get_cookie("amx_session").value
+    session_id = cookie.split("_")[1]
+    record = rt.secrets.read(f"{SESSIONS}/{session_id}").data
+    damaged = {key: value for key, value in {**record, **damage}.items() if value is not None}  # None: left out
+    rt.secrets.write(f"{SESSIONS}/{session_id}", damaged)
+    with capture_logs() as logs:
+        answer = app.get("/programs")
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/signin?next=%2Fprograms")
+    [warning] = [line for line in logs if line["event"] == "session.damaged"]
+    assert warning["session_id"] == session_id and cookie not in str(logs)
+
+
 def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     sign_in(app, rt)
     typo = app.get("/programs?q=hostnig")
