@@ -138,4 +138,16 @@ WORDS = {
     "merchant_key_source": {"domain": "Domain", "alias": "Alias", "name": "Name"},
     "sync_status": {"queued": "Queued", "running": "Running", "succeeded": "Succeeded", "failed": "Failed",
                     "skipped": "Skipped"},  # a connection's last sync (connections.SyncResult.status)
+    # a rule's trigger, its action and its action's parameters (rules/model.py: EVENT_TRIGGERS, ActionType, the params)
+    "rule_trigger": {"program.delta": "A program changed", "key.expiring": "A key is expiring",
+                     "key.rotated": "A key was rotated", "key.rotation.failed": "A key's rotation failed",
+                     "key.revoked": "A key was revoked", "sync.failed": "A sync failed",
+                     "budget.pacing": "A campaign's budget pacing", "budget.allocated": "The budget was allocated",
+                     "raw.batch.stored": "A batch of raw listings was stored"},
+    "rule_action": {"discover": "Discover programs", "resync": "Sync a connection again", "migrate_index":
+                    "Migrate an index", "rebuild_index": "Rebuild the index", "rotate_key": "Rotate a key",
+                    "notify": "Post to a webhook", "alert": "Record an alert"},
+    "rule_param": {"niche": "Niche", "language": "Language", "connection_id": "Connection", "index": "Index",
+                   "path": "Key", "webhook_url": "Webhook", "text": "Text", "auth_key": "Webhook's key",
+                   "auth_header": "Key sent in header", "severity": "Severity"},
 }

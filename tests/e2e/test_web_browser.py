@@ -274,6 +274,44 @@ def test_the_sources_page_fits_a_narrow_window(browser, tmp_path):
         server.stop()
 
 
+def test_the_rules_page_fits_a_narrow_window(browser, tmp_path):
+    """A rule's long id, a long CEL condition (a word of 200 characters), an alert's long text, a failure's message
+    and a warning fit a phone's width and a laptop's half screen: the page never scrolls sideways."""
+    import json
+
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule, state_key
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    long_id = "commission-" + "rises" * 10
+    save_rule(rt.store, Rule.model_validate({
+        "id": long_id, "description": "Tell the team " * 20, "trigger": {"event": "program.delta"},
+        "condition": "delta.commission_new > delta.commission_old && program.name == '" + "x" * 200 + "'",
+        "action": {"type": "alert", "params": {"severity": "warning", "text": "{program_name}" + "-more" * 60}},
+    }), create=True)
+    save_rule(rt.store, Rule.model_validate({
+        "id": "relay", "trigger": {"schedule": "0,15,30,45 */2 * * 1-5"}, "condition": "true",
+        "action": {"type": "notify",
+                   "params": {"webhook_url": "https://amx:pw@hooks." + "relay" * 20 + ".example.com/x"}},
+    }), create=True)
+    rt.store.put(state_key(long_id), json.dumps({"last_fired_at": "2026-12-01T10:00:00+00:00", "failures": 2,
+                                                 "last_error": "EvalError: " + "no_such_key" * 20}).encode())
+    server = web_server(tmp_path)
+    try:
+        for width in (390, 800):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            page.goto(f"{server.url}/rules")
+            page.get_by_label("API token").fill(create_token(rt.secrets, "read"))
+            with page.expect_navigation(url=re.compile(r"/rules$")):
+                page.get_by_role("button", name="Sign in").click()
+            assert page.get_by_text("Failed 2 times in a row").is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+            context.close()
+    finally:
+        server.stop()
+
+
 def test_a_window_between_a_phone_and_a_desktop_never_scrolls_the_page_sideways(browser, served):
     """From 761 pixels (past the phone's cards) to about 1,100 the programs list (1,100 wide), a merchant's (1,180),
     the Changes page and a program's page were wider than the window: the whole page, header and filters with it,
@@ -363,7 +401,7 @@ def test_no_serious_accessibility_violations(page, served):
     sign_in(page, base, token)
     program = page.locator("table.programs tbody a").first.get_attribute("href")
     for path in ("/programs", "/programs?category=software&sort=name", program, "/merchants?q=vpn",
-                 "/merchants/nordvpn.com", "/changes", "/graph", "/connections", "/programs?sort=nonsense"):
+                 "/merchants/nordvpn.com", "/changes", "/graph", "/connections", "/rules", "/programs?sort=nonsense"):
         page.goto(base + path)
         assert serious_violations(page) == [], path
     page.context.clear_cookies()

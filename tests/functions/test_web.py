@@ -972,6 +972,11 @@ def test_closed_vocabularies_codes_are_shown_in_words_and_filters_keep_the_codes
     from affiliate_matrix.connections import SyncResult
 
     assert set(WORDS["sync_status"]) == codes(SyncResult, "status")
+    from affiliate_matrix.rules.model import EVENT_TRIGGERS, OPTIONAL_PARAMS, REQUIRED_PARAMS, ActionType
+
+    assert set(WORDS["rule_trigger"]) == set(EVENT_TRIGGERS)
+    assert set(WORDS["rule_action"]) == set(get_args(ActionType))
+    assert set(WORDS["rule_param"]) == set().union(*REQUIRED_PARAMS.values(), *OPTIONAL_PARAMS.values())
 
 
 def test_countries_are_shown_by_name_and_filters_keep_their_codes(app, rt):
@@ -1732,3 +1737,154 @@ def test_the_sources_page_follows_the_apis_rule_for_who_may_read_connections(app
     assert "ap" not in sources_rows(refused.text) and "Sign out" in refused.text  # signed in all the same
     sign_in(app, rt, "admin")
     assert set(sources_rows(app.get("/connections").text)) == {"ap"}
+
+
+def stored_rule(rt, state: dict | None = None, **fields) -> None:
+    """A rule as the store holds it (written as `amx rules add` would, unchecked here), and its state as the engine
+    writes it."""
+    import json
+
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule, state_key
+
+    rule = Rule.model_validate({"trigger": {"event": "program.delta"}, "condition": "true",
+                                "action": {"type": "alert", "params": {"text": "changed"}}, **fields})
+    save_rule(rt.store, rule, create=True)
+    if state is not None:
+        rt.store.put(state_key(rule.id), json.dumps(state).encode(), content_type="application/json")
+
+
+def rules_rows(page: str) -> dict[str, str]:
+    """Each rule's row of the Rules page as the words it shows, each cell's after its label (as a phone shows it: its
+    data-label), by the rule's id (its first cell)."""
+    labelled = re.sub(r'<t[hd] scope="row" data-label="[^"]*">|<td data-label="([^"]*)">',
+                      lambda m: f" {m.group(1)}: " if m.group(1) else "", page.split("<tbody>", 1)[-1])
+    return sources_rows("<tbody>" + labelled)
+
+
+def test_the_rules_page_lists_each_rule_with_its_trigger_action_state_and_warnings_in_words(app, rt):
+    stored_rule(rt, id="commission-up", description="Tell us when a commission rises",
+                condition='delta.commission_new > delta.commission_old && program.name != "<b>x</b>"',
+                action={"type": "alert", "params": {"severity": "warning", "text": "{program_name} pays more"}},
+                state={"last_fired_at": "2026-12-01T10:00:05.123456+00:00", "failures": 0})
+    stored_rule(rt, id="nightly-resync", trigger={"schedule": "0 3 * * *"}, condition="true", cooldown_s=7200,
+                action={"type": "resync", "params": {"connection_id": "ap"}}, enabled=False,
+                disabled_reason="raised 3 times; last: EvalError: no such key 'stats'",
+                state={"last_fired_at": None, "failures": 3, "last_error": "EvalError: no such key 'stats'"})
+    stored_rule(rt, id="flaky", state={"last_fired_at": None, "failures": 1,
+                                       "last_error": "EvalError: division by zero"})
+    stored_rule(rt, id="old-relay", action={"type": "notify", "params": {
+        "webhook_url": "https://amx:s3cr3t-pw@hooks.example.com/services/T0/B0"}})
+    sign_in(app, rt)
+    page = app.get("/rules")
+    assert page.status_code == 200
+    rows = rules_rows(page.text)
+    assert set(rows) == {"commission-up", "nightly-resync", "flaky", "old-relay"}, rows
+    up, nightly = rows["commission-up"], rows["nightly-resync"]
+    for said in ("Tell us when a commission rises", "Enabled", "A program changed (program.delta)",
+                 'delta.commission_new > delta.commission_old && program.name != "<b>x</b>"',  # the CEL as written
+                 "Record an alert", "Severity: warning", "Text: {program_name} pays more", "Cool-down: 3,600 s",
+                 "Last fired 2026-12-01 10:00 UTC", "Needs a change: Nothing"):
+        assert said in up, (said, up)
+    assert "Failed" not in up and "Enabled: Enabled" in up and "Trigger: A program changed" in up
+    for said in ("Disabled: raised 3 times; last: EvalError: no such key 'stats'", "On the schedule 0 3 * * * (UTC)",
+                 "Sync a connection again", "Connection: ap", "Cool-down: 7,200 s", "Never fired",
+                 "Failed 3 times in a row (disabled at 3); last: EvalError: no such key 'stats'"):
+        assert said in nightly, (said, nightly)
+    assert "Failed 1 time in a row (disabled at 3); last: EvalError: division by zero" in rows["flaky"]
+    relay = rows["old-relay"]
+    assert "Post to a webhook" in relay and "Webhook: https://hooks.example.com/…" in relay, relay
+    assert "action.params.webhook_url holds credentials (user:password@)" in relay, relay  # its warning, in words
+    assert "<b>x</b>" not in page.text  # the condition escaped, shown as text
+    # codes in words
+    assert "Action: Sync a connection again Connection: ap" in nightly and "Action: Record an alert" in up
+    assert '<a href="/rules" aria-current="page">Rules</a>' in page.text  # the nav names it
+    assert "<form" not in page.text.split("</header>", 1)[1]  # nothing on it changes anything
+
+
+def test_a_rules_webhook_and_its_key_are_shown_to_no_session_whatever_its_role(app, rt, monkeypatch):
+    """A webhook's address is its credential, and a notify's key is sent in a header: the page shows a rule as the
+    rules API shows it to a read token (the webhook's host alone, the key's path, never its value), to an admin's
+    session too, and a stored user:password@ is nowhere on it. What a key needs is said from its record alone: the
+    page reads no secret of webhooks/, which the web function's Vault policy (fn-web.hcl) does not grant."""
+    from affiliate_matrix.keys import KeyRecord, add_key, origin
+    from affiliate_matrix.secrets.local import LocalSecretStore
+
+    add_key(rt, KeyRecord(path="webhooks/relay", rotation="manual", created_at=datetime(2026, 12, 1, tzinfo=UTC),
+                          origins=[origin("https://relay.example.com")]), {"value": f"Bearer {SECRET}"})
+    stored_rule(rt, id="relay", action={"type": "notify", "params": {
+        "webhook_url": "https://relay.example.com/hooks/T0SECRETPATH", "auth_key": "webhooks/relay",
+        "auth_header": "X-Relay-Token"}})
+    stored_rule(rt, id="elsewhere", action={"type": "notify", "params": {
+        "webhook_url": f"https://bot:{SECRET}@other.example.com/T1SECRETPATH", "auth_key": "webhooks/relay"}})
+    read, reads = LocalSecretStore.read, []
+    monkeypatch.setattr(LocalSecretStore, "read", lambda store, path, *args, **kwargs: (
+        reads.append(path), read(store, path, *args, **kwargs))[1])
+    sign_in(app, rt, "admin")
+    page = app.get("/rules").text
+    assert SECRET not in page and "SECRETPATH" not in page
+    assert reads and not [path for path in reads if path.startswith("webhooks/")], reads
+    rows = rules_rows(page)
+    relay, elsewhere = rows["relay"], rows["elsewhere"]
+    for said in ("Webhook: https://relay.example.com/…", "Webhook's key: webhooks/relay",
+                 "Key sent in header: X-Relay-Token", "Needs a change: Nothing"):
+        assert said in relay, (said, relay)
+    assert "Webhook: https://other.example.com/…" in elsewhere, elsewhere
+    # its key is for another origin: said from the key's record, as GET /rules says it
+    assert "is sent only to https://relay.example.com, not to https://other.example.com" in elsewhere, elsewhere
+
+
+def test_a_damaged_stored_rule_is_named_as_damaged_and_the_others_still_list(app, rt):
+    stored_rule(rt, id="ok")
+    stored_rule(rt, id="fresh-state")
+    rt.store.put("rules/broken.json", b'{"id": "broken", "trigger": {}, "condition": "true", '
+                                      b'"action": {"type": "alert"}}')
+    rt.store.put("rules/cut.json", b'{"id": "cut", "trig')
+    rt.store.put("rules/state/fresh-state.json", b'{"failures": "many"}')
+    sign_in(app, rt)
+    page = app.get("/rules")
+    assert page.status_code == 200
+    rows = rules_rows(page.text)
+    assert set(rows) == {"ok", "fresh-state"}, rows
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    for key in ("rules/broken.json", "rules/cut.json"):
+        assert f"The stored rule {key} is damaged" in said, said
+    assert "give exactly one of event or schedule" in said  # what is wrong, as the API says
+    assert "Its stored state is damaged (not a rule's state (last_fired_at, failures))" in rows["fresh-state"]
+    assert "Never fired" in rows["ok"]
+
+
+def test_the_rules_page_with_no_rule_says_how_to_add_one(app, rt):
+    sign_in(app, rt)
+    page = app.get("/rules")
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    assert page.status_code == 200 and not rules_rows(page.text)
+    assert "No rule yet" in said and "amx rules add FILE" in said, said
+
+
+def test_the_rules_page_needs_a_session_and_signing_in_leads_back_to_it(app, rt):
+    stored_rule(rt, id="commission-up")
+    answer = app.get("/rules")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/signin?next=%2Frules"
+    assert "commission-up" not in answer.text
+    token = create_token(rt.secrets, "read")
+    signed = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": "/rules"})
+    assert signed.status_code == 303 and signed.headers["Location"] == "/rules"
+    assert set(rules_rows(app.get("/rules").text)) == {"commission-up"}
+
+
+def test_the_rules_page_follows_the_apis_rule_for_who_may_read_rules(app, rt, monkeypatch):
+    """Were the rules API's listing to need an admin token, a read token's session would be refused the page in the
+    same words as the Sources page refuses (a 403 page, not the sign-in: the session is valid), and an admin's shown
+    it. The role is the API's own listing route's."""
+    from affiliate_matrix.web.rules import needed_role
+
+    assert needed_role() == "read"
+    monkeypatch.setattr("affiliate_matrix.web.rules.needed_role", lambda: "admin")
+    stored_rule(rt, id="commission-up")
+    sign_in(app, rt)
+    refused = app.get("/rules")
+    assert refused.status_code == 403 and "this needs an admin token" in html.unescape(refused.text)
+    assert "commission-up" not in rules_rows(refused.text) and "Sign out" in refused.text
+    sign_in(app, rt, "admin")
+    assert set(rules_rows(app.get("/rules").text)) == {"commission-up"}

@@ -151,6 +151,10 @@ class Collection(_CollectionFields):
     def id_of(self, call) -> str:
         return getattr(call.params, self.id_name)
 
+    def listing_role(self) -> str | None:
+        """The role a token needs to list the collection (its GET route's): a web page of the listing asks the same."""
+        return next(route.role for route in self.routes() if route.method == "GET" and route.path == self.path)
+
     def shown_to(self, role: str) -> Callable[[dict], dict] | None:
         return None if self.shown is None else lambda doc: self.shown(doc, role)
 
@@ -167,7 +171,7 @@ def listed(rt, collection: Collection, role: str):
 
 def listed_items(rt, collection: Collection, role: str) -> tuple[dict, list[dict]]:
     """The collection's listing as a caller of `role` is shown it ({"items": …}), and what it left out as damaged
-    ({"key", "error"}): the API's GET of it, and the web's Sources page."""
+    ({"key", "error"}): the API's GET of it, and the web's Sources and Rules pages."""
     damaged: list[dict] = []
     shown = collection.shown_to(role) or (lambda doc: doc)
     shared: dict = {}

@@ -17,6 +17,8 @@ GET  /changes                 the change feed, filtered by field, change type an
 GET  /graph?merchant=|q=      merchants, networks and sources as an SVG graph
 GET  /connections             the sources' connections ("Sources"), read-only: enabled, schedule, health and the
                               last sync's outcome, as the connections API lists them to a read token
+GET  /rules                   the trigger rules, read-only: trigger, condition, action, state and what each needs
+                              changed, as the rules API lists them to a read token
 GET  /assets/<file>           the stylesheet and the one script
 
 Every form that changes something carries a CSRF token (double-submit: a random HttpOnly cookie
@@ -134,6 +136,10 @@ def dispatch(rt, request, page):
         from affiliate_matrix.web import sources
 
         needed = sources.needed_role()
+    elif path == "/rules":  # for the sessions whose token may list rules in the API: the same rule
+        from affiliate_matrix.web import rules
+
+        needed = rules.needed_role()
     # every request: an ended session, or a revoked or expired token, is refused now
     token_id = session_token_id(rt, page.cookie_value(SESSION), needed=needed)
     flags.bind(rt.flags.config, token_id)  # the same flag buckets as the token's API calls
@@ -143,6 +149,8 @@ def dispatch(rt, request, page):
         return page.redirect("/programs")
     if path == "/connections":  # read from the store alone: not the index, which the pages below ensure
         return page.render("connections.html", **sources.connections_page(rt))
+    if path == "/rules":  # the store alone too
+        return page.render("rules.html", **rules.rules_page(rt))
     # The index's pages, through the programs API's code: loaded here, so signing in (a browser's first
     # request, the function's cold start) does not.
     from affiliate_matrix.handlers import programs as api

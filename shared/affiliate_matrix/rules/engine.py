@@ -23,11 +23,10 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, SECRET_PARAMS, Rule
-from affiliate_matrix.rules.store import (activation_key, current_rules, disable_rule, load_state,
+from affiliate_matrix.rules.store import (FAILURES_TO_DISABLE, activation_key, current_rules, disable_rule, load_state,
                                            record_activation, update_state)
 
 log = get_logger()
-FAILURES_TO_DISABLE = 3
 SCHEDULE_STATE = "_schedule"
 CATCH_UP_COUNTED = timedelta(days=1)  # how far back a late ping counts the ticks it catches up (minutely: 1,440)
 # store -> {rule id: the ETag of its state when this process read it with no failures} (see recovered)

@@ -163,6 +163,10 @@ def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = No
     raise ConflictError(f"rule {rule_id} kept changing; not disabled")
 
 
+# A rule that raises this many times in a row is disabled (engine.failed), its reason saying so
+FAILURES_TO_DISABLE = 3
+
+
 def state_key(rule_id: str) -> str:
     return f"rules/state/{rule_id}.json"
 
@@ -179,15 +183,20 @@ def _state_shape(state) -> bool:
     return type(state.get("failures", 0)) is int and isinstance(state.get("failed_by", []), list)
 
 
+def stored_state(store, rule_id: str) -> tuple[dict | None, str | None, str | None]:
+    """The rule's state as stored, its ETag and what is wrong with it (storage.read_json): None where it has none
+    (never fired nor failed), or where it is damaged (and the problem said)."""
+    from affiliate_matrix.storage import read_json
+
+    return read_json(store, state_key(rule_id), _state_shape, "not a rule's state (last_fired_at, failures)")
+
+
 def load_state(store, rule_id: str) -> tuple[dict, str | None]:
     """The rule's state and its ETag. A damaged one (truncated, nested past the parser, of another shape) is named in
     the log and the rule goes on from a fresh state, written over it conditionally: it raised out of the engine at the
     rule's firing, failing the event for every rule after it, for good. What is lost is a cool-down's start and a
     count of failures."""
-    from affiliate_matrix.storage import read_json
-
-    state, etag, problem = read_json(store, state_key(rule_id), _state_shape,
-                                     "not a rule's state (last_fired_at, failures)")
+    state, etag, problem = stored_state(store, rule_id)
     if problem is not None:
         log_damaged(state_key(rule_id), problem, action="the rule's state starts afresh")
     return (state if state is not None else {"last_fired_at": None, "failures": 0}), etag

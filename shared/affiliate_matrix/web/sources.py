@@ -9,7 +9,7 @@ from affiliate_matrix.web.render import source_titles
 
 def needed_role() -> str:
     """The role the connections API's listing needs (its route's): the page is for the same sessions."""
-    return next(route.role for route in CONNECTIONS.routes() if route.method == "GET" and route.path == CONNECTIONS.path)
+    return CONNECTIONS.listing_role()
 
 
 def connections_page(rt) -> dict:
