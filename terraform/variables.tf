@@ -82,8 +82,9 @@ variable "raw_noncurrent_days" {
 }
 
 variable "opensearch_url" {
-  type    = string
-  default = "http://opensearch.search.svc.cluster.local:9200"
+  description = "OpenSearch's https address; its CA and user come from OPENSEARCH_CACERT, OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD."
+  type        = string
+  default     = "https://opensearch.search.svc.cluster.local:9200"
 }
 
 variable "index_prefix" {

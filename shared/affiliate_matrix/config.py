@@ -23,6 +23,10 @@ def from_variables(settings: BaseSettings, values: dict) -> None:
     super(BaseSettings, settings).__init__(**{**_Variables(type(settings))(), **values})
 
 
+# AMX_INDEX_PREFIX: the indices are <prefix>-<name>; the Dashboards saved objects are rendered for it too.
+INDEX_PREFIX = r"^[a-z][a-z0-9_-]{0,30}$"
+
+
 class Settings(BaseSettings):
     """The settings every function reads; those of one concern are a class of their own that it holds and reads
     through its attributes (HELD)."""
@@ -41,7 +45,7 @@ class Settings(BaseSettings):
 
     object_store: Literal["local", "s3"] = "local"
     search: Literal["sqlite", "opensearch"] = "sqlite"
-    index_prefix: str = Field("amx", pattern=r"^[a-z][a-z0-9_-]{0,30}$")
+    index_prefix: str = Field("amx", pattern=INDEX_PREFIX)
     secrets: Literal["local", "vault"] = "local"
     flags_file: Path | None = Field(None, description="The environment's flags (the mounted amx-flags ConfigMap); seeds the flags document.")
     _held: dict[str, BaseSettings]  # the parts of it (HELD) built so far, by class name

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import re
 
+import pytest
 import yaml
 
 from affiliate_matrix.observability import telemetry
@@ -70,8 +71,39 @@ def test_references_resolve_and_fields_exist_with_types_that_aggregate():
             panels = json.loads(obj["attributes"]["panelsJSON"])
             assert sorted(p["panelRefName"] for p in panels) == sorted(r["name"] for r in obj["references"])
     titles = {o["attributes"]["title"] for o in saved if o["type"] == "dashboard"}
-    assert titles == {"Programs explorer", "Changes over time", "Source health", "Key expiry",
-                      "Budget allocation and pacing"}
+    assert titles == {"Programs explorer (amx)", "Changes over time (amx)", "Source health (amx)", "Key expiry (amx)",
+                      "Budget allocation and pacing (amx)"}
+
+
+def test_the_objects_for_another_prefix_name_only_its_indices_and_the_patterns_they_define():
+    """README gave a sed for dev's and staging's prefixes that changed the index patterns' titles only: their ids, and
+    so the visualizations naming them, stayed prod's, so one Dashboards holding both had the last import's patterns
+    under every visualization."""
+    module = renderer()
+    dev = [json.loads(line) for text in module.render("amxdev").values() for line in text.splitlines()]
+    assert len(dev) == len(objects())
+    patterns = {o["id"]: o["attributes"]["title"] for o in dev if o["type"] == "index-pattern"}
+    assert sorted(patterns.values()) == sorted(f"amxdev-{name}" for name in module.PATTERNS)
+    assert all(o["id"].startswith("amxdev-") for o in dev)
+    assert not {o["id"] for o in dev} & {o["id"] for o in objects()}, "an id prod's objects have too"
+    assert "amx-" not in json.dumps(dev).replace("amxdev-", ""), "prod's indices or objects named"
+    ids = {(o["type"], o["id"]) for o in dev}
+    for obj in dev:
+        assert all((r["type"], r["id"]) in ids for r in obj["references"]), obj["id"]
+        assert all(r["id"] in patterns for r in obj["references"] if r["type"] == "index-pattern"), obj["id"]
+
+
+def test_the_import_file_for_a_prefix_holds_every_object_its_patterns_first(capsys):
+    renderer().main(["--prefix", "amxstg"])
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    patterns = [o["type"] == "index-pattern" for o in printed]
+    assert len(printed) == len(objects()) and patterns == sorted(patterns, reverse=True)  # the others name them
+
+
+def test_a_prefix_amx_index_prefix_refuses_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        renderer().main(["--prefix", "amx*"])
+    assert "index prefix 'amx*': AMX_INDEX_PREFIX is" in capsys.readouterr().err
 
 
 def test_alert_rules_read_metrics_the_functions_export():

@@ -93,6 +93,7 @@ def shape_problems(docs: list[dict]) -> list[str]:
         found.append(f"the shape takes the backends' credentials from {secrets}, not the required Secret amx-backends")
     if any(set(s) - {"configMapRef", "secretRef"} for s in sources):
         found.append(f"the shape's environment comes from more than the settings and the backends' Secret: {sources}")
+    found += opensearch_tls_problems(docs, pod, settings)
     for name, doc in sorted(services.items()):
         own = doc["spec"]["template"]["spec"]
         env = {e["name"]: e.get("value") for e in own["containers"][0].get("env", [])}
@@ -105,6 +106,27 @@ def shape_problems(docs: list[dict]) -> list[str]:
         resources = own["containers"][0].get("resources", {})
         if any(set(resources.get(bound, {})) != {"cpu", "memory"} for bound in ("requests", "limits")):
             found.append(f"Service/{name} has resources {resources}, not cpu and memory requests and limits")
+    return found
+
+
+def opensearch_tls_problems(docs: list[dict], pod: dict, settings: list[str]) -> list[str]:
+    """OpenSearch over https, trusting the cluster's CA from a read-only, required mount of the ConfigMap or Secret the
+    runbook makes (none the manifests render): over http:// every function's OpenSearch credentials cross the network
+    in clear, and an OpenSearch with its security plugin on answers https only."""
+    data = next((d.get("data", {}) for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] in settings), {})
+    found = []
+    if not data.get("AMX_OPENSEARCH_URL", "").startswith("https://"):
+        found.append(f"the functions reach OpenSearch at {data.get('AMX_OPENSEARCH_URL')}, not an https:// address")
+    ca_file = data.get("AMX_OPENSEARCH_CA_FILE", "")
+    sources = {v["name"]: v.get("configMap") or v.get("secret") for v in pod.get("volumes", [])}
+    holders = [m for m in pod["containers"][0].get("volumeMounts", []) if ca_file.startswith(m["mountPath"].rstrip("/") + "/")]
+    holder = max(holders, key=lambda m: len(m["mountPath"]), default=None)
+    source = sources.get(holder["name"]) if holder else None
+    rendered = {d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"}
+    if not (source and holder.get("readOnly") and not source.get("optional")
+            and (source.get("name") or source.get("secretName")) not in rendered):
+        found.append(f"AMX_OPENSEARCH_CA_FILE ({ca_file or 'unset'}) is in no required, read-only mount of the CA's "
+                     "ConfigMap or Secret")
     return found
 
 
@@ -168,6 +190,17 @@ LIVENESS, MOUNTS = "/spec/template/spec/containers/0/livenessProbe", "/spec/temp
     (lambda m: (m / "base" / "function-shape.yaml").write_text(
         (m / "base" / "function-shape.yaml").read_text().replace("    - secretRef:\n        name: amx-backends\n", "")),
      "not the required Secret amx-backends"),
+    # OpenSearch in clear, or its CA not mounted (or mounted where a missing one would go unnoticed)
+    (lambda m: (m / "base" / "settings.env").write_text(
+        (m / "base" / "settings.env").read_text().replace("AMX_OPENSEARCH_URL=https://", "AMX_OPENSEARCH_URL=http://")),
+     "the functions reach OpenSearch at http://opensearch.search.svc.cluster.local:9200, not an https:// address"),
+    (lambda m: overlay_patch(m / "overlays" / "dev", "budget|connections|discover|index|keys|programs|scrape|sync|triggers"
+                             "|verify|web", {"op": "remove", "path": f"{MOUNTS}/3"}),
+     "AMX_OPENSEARCH_CA_FILE (/etc/amx-opensearch-ca/ca.crt) is in no required, read-only mount"),
+    (lambda m: (m / "base" / "function-shape.yaml").write_text(
+        (m / "base" / "function-shape.yaml").read_text().replace("name: amx-opensearch-ca\n", "name: amx-opensearch-ca\n"
+                                                                 "        optional: true\n")),
+     "AMX_OPENSEARCH_CA_FILE (/etc/amx-opensearch-ca/ca.crt) is in no required, read-only mount"),
 ])
 def test_a_service_off_the_shape_is_found(tmp_path, breakage, expected):
     copy = tmp_path / "manifests"

@@ -68,7 +68,8 @@ def test_a_certificate_for_another_host_is_named_as_such(tmp_path):
 
 @pytest.mark.parametrize("url,ca,problem", [
     ("http://localhost:9200", "ca.pem", "not an https:// address"),
-    ("https://localhost:9200", "missing.pem", "is not a file")])
+    ("https://localhost:9200", "missing.pem", "is not a file"),
+    ("https://localhost:9200", "ca.pem", "holds no PEM certificate we can read")])
 def test_a_ca_file_that_cannot_protect_is_refused_at_start(tmp_path, url, ca, problem):
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     with pytest.raises(ConfigError, match=f"AMX_OPENSEARCH_CA_FILE: .*{problem}"):

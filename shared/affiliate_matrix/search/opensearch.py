@@ -202,7 +202,12 @@ def _trusted(settings) -> dict:
         raise ConfigError("AMX_OPENSEARCH_CA_FILE", "is set, but AMX_OPENSEARCH_URL is not an https:// address")
     if not ca_file.is_file():
         raise ConfigError("AMX_OPENSEARCH_CA_FILE", f"{ca_file} is not a file")
-    return {"use_ssl": True, "verify_certs": True, "ca_certs": str(ca_file)}
+    try:  # read here, once: a file that holds no certificate is this setting's fault, not a TLS error on a request
+        trusted = ssl.create_default_context(cafile=ca_file)
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError("AMX_OPENSEARCH_CA_FILE", f"{ca_file} holds no PEM certificate we can read "
+                                                    f"({exc})") from None
+    return {"use_ssl": True, "ssl_context": trusted}
 
 
 # How long a call may take in all, its retries included (_CallsWithinTimeout): what a person waits for a search, and
@@ -218,12 +223,11 @@ class _BoundedConnection(Connection):
     within the deadline it runs in (_CallsWithinTimeout's), so a node that trickles its answer a byte at a time is cut
     there. urllib3's timeouts, which opensearch-py's own connection passes on, bound each read only."""
 
-    def __init__(self, host="localhost", port=None, http_auth=None, ca_certs=None, **kwargs):
+    def __init__(self, host="localhost", port=None, http_auth=None, ssl_context=None, **kwargs):
         super().__init__(host=host, port=port, **kwargs)
-        trusted = ssl.create_default_context(cafile=ca_certs) if ca_certs else None
         if isinstance(http_auth, str):  # "user:password", as opensearch-py reads it from an address
             http_auth = http_auth.split(":", 1)
-        self.client = bounded_client(trusted, auth=tuple(http_auth) if http_auth else None)
+        self.client = bounded_client(ssl_context, auth=tuple(http_auth) if http_auth else None)
 
     def perform_request(self, method, url, params=None, body=None, timeout=None, ignore=(), headers=None):
         # httpx drops a path's dot segments (RFC 3986): a document id "." or ".." (opensearch-py percent-encodes the
