@@ -199,8 +199,8 @@ class ReadBoundWorker(ThreadWorker):
     """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
     off its main thread (_LingeringCloses), the lingers running waited for at a graceful exit, and a head that stopped
     coming answered 408, one gunicorn refuses with gunicorn's status (_head_error), in the functions' JSON error shape
-    with a request id minted for it as the functions mint one (bind_request), so the answer and its log line name the
-    same id an operator can be quoted."""
+    with a request id minted for it as the functions mint one (bind_request): the answer and its log line name the
+    same id, which a client can quote to an operator."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
