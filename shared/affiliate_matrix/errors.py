@@ -9,9 +9,9 @@ class AmxError(Exception):
     """Base of every error this package raises on purpose."""
 
 
-def error_document(code: str, message: str, request_id: str | None) -> dict:
-    """The body of every error a function answers (handlers.error_response), and of amx-function's own 408 to a head
-    that stopped coming (server.py), which has no request id: no request was made of it yet."""
+def error_document(code: str, message: str, request_id: str) -> dict:
+    """The body of every error a function answers (handlers.error_response), and of amx-function's own to a head it
+    refuses or that stopped coming (server.py), with the id it minted for it as the functions do (bind_request)."""
     return {"error": {"code": code, "message": message, "request_id": request_id}}
 
 

@@ -5,8 +5,10 @@ request line (`limit_request_line: 0`, for long GET URLs), so a client could sen
 gunicorn would hold it all in memory before any route saw it. Here gunicorn's own maximum (8190 bytes) is back;
 a longer line is answered 414 (URI Too Long). What gunicorn refuses before any request exists (a head too long or
 malformed, a transfer coding it cannot read: 400, 414, 417, 431, 501) is answered with gunicorn's status in the
-functions' JSON error shape, not its HTML page (ReadBoundWorker.handle_error); a malformed chunked body is refused
-to the function as InvalidInput (_MalformedBodyRefused), which it answers 400 in that shape too. Options and
+functions' JSON error shape, not its HTML page (ReadBoundWorker.handle_error), with a request id minted as the
+functions mint one (the client's X-Request-Id where gunicorn read it and it is a sane token), in the answer and its log
+line; a malformed chunked body is refused to the function as InvalidInput (_MalformedBodyRefused), which it answers 400
+in that shape too. Every answer after which the connection is closed says Connection: close. Options and
 environment variables are functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE, HOST, PORT); every function is an
 HTTP function (events arrive as HTTP requests: handlers/events.py), whose entry point (handlers.entry_point) is sent
 what functions-framework answers itself too.
@@ -49,7 +51,6 @@ from functools import partial  # noqa: E402
 from time import monotonic  # noqa: E402
 
 import click  # noqa: E402
-import structlog  # noqa: E402
 from functions_framework import create_app  # noqa: E402
 from functions_framework._http import create_server  # noqa: E402  (the server functions-framework's command starts)
 from gunicorn import util  # noqa: E402
@@ -62,7 +63,7 @@ from gunicorn.workers.gthread import ThreadWorker  # noqa: E402  (functions-fram
 
 from affiliate_matrix.config import load_settings  # noqa: E402
 from affiliate_matrix.errors import InvalidInput, RequestStalled, error_document  # noqa: E402
-from affiliate_matrix.observability import get_logger  # noqa: E402
+from affiliate_matrix.observability import bind_request, get_logger  # noqa: E402
 
 # gunicorn's largest limit (its default is 4094); header count and size keep gunicorn's defaults (100 fields of at most
 # 8190 bytes, larger answered 431), which functions-framework leaves alone
@@ -158,11 +159,12 @@ class _MalformedBodyRefused:
     """A request's body as the function reads it (gunicorn's Body, its wsgi.input): gunicorn's error for a body that is
     not valid HTTP/1.1 (a malformed chunk: InvalidChunkSize, ChunkMissingTerminator, InvalidChunkExtension) is raised
     as InvalidInput, which the function answers 400 in its JSON shape (handlers.serve): it was a 500, Flask's HTML
-    page, with a traceback logged. gunicorn closes the connection after it (Body.failed: where the next request
-    starts is unknown)."""
+    page, with a traceback logged. gunicorn closes the connection after a read that raised (Body.failed: where the next
+    request starts is unknown), a stalled one's too (ReadBoundWorker.handle), but its answer said Connection:
+    keep-alive: the request is marked to close (gunicorn's must_close), so the answer says Connection: close."""
 
-    def __init__(self, body):
-        self.body = body
+    def __init__(self, body, req):
+        self.body, self.req = body, req
 
     def read(self, size=None):
         return self._refused(self.body.read, size)
@@ -182,20 +184,23 @@ class _MalformedBodyRefused:
     def __getattr__(self, name: str):
         return getattr(self.body, name)
 
-    @staticmethod
-    def _refused(read, *args):
+    def _refused(self, read, *args):
         try:
             return read(*args)
-        except ParseException as exc:
-            raise InvalidInput(f"the request's body is malformed ({_quoted(exc)}): send it again, well-formed, or "
-                               "with Content-Length") from None
+        except Exception as exc:
+            self.req.must_close = True
+            if isinstance(exc, ParseException):
+                raise InvalidInput(f"the request's body is malformed ({_quoted(exc)}): send it again, well-formed, "
+                                   "or with Content-Length") from None
+            raise
 
 
 class ReadBoundWorker(ThreadWorker):
     """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
     off its main thread (_LingeringCloses), the lingers running waited for at a graceful exit, and a head that stopped
     coming answered 408, one gunicorn refuses with gunicorn's status (_head_error), in the functions' JSON error shape
-    (its request id null: no request was made yet)."""
+    with a request id minted for it as the functions mint one (bind_request): the answer and its log line name the
+    same id, which a client can quote to an operator."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -228,7 +233,7 @@ class ReadBoundWorker(ThreadWorker):
 
     def handle_request(self, req, conn):
         conn.parser.unreader.sock.reading_head = False  # its head came whole: its body's reads have their own bound
-        req.body = _MalformedBodyRefused(req.body)  # wsgi.input, as the function reads it
+        req.body = _MalformedBodyRefused(req.body, req)  # wsgi.input, as the function reads it
         return super().handle_request(req, conn)
 
     def handle_error(self, req, client, addr, exc):
@@ -238,16 +243,16 @@ class ReadBoundWorker(ThreadWorker):
         if answer is None:  # gunicorn's own fault (500), or an error once a request exists: gunicorn's answer
             return super().handle_error(req, client, addr, exc)
         status, reason, code, message = answer
-        structlog.contextvars.clear_contextvars()  # no earlier request's on this thread: this one has none yet
+        request_id = bind_request(_client_request_id(exc))  # no earlier request's context on this thread's lines
         if isinstance(exc, RequestStalled):
             get_logger().warning("request.stalled", read="head", seconds=exc.seconds)
         else:  # gunicorn's line quoted the client's head (a header's value too): its error's name only, here
             get_logger().warning("request.invalid", status=status, error=type(exc).__name__, client=(addr or ("",))[0])
-        body = json.dumps(error_document(code, message, None), separators=(",", ":")).encode()
+        body = json.dumps(error_document(code, message, request_id), separators=(",", ":")).encode()
         try:
             util.write_nonblock(client, b"HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                                b"X-Content-Type-Options: nosniff\r\nContent-Length: %d\r\n\r\n%s"
-                                % (status, reason.encode(), len(body), body))
+                                b"X-Content-Type-Options: nosniff\r\nX-Request-Id: %s\r\nContent-Length: %d\r\n\r\n%s"
+                                % (status, reason.encode(), request_id.encode(), len(body), body))
         except OSError:  # the client is gone, as gunicorn's write_error does
             pass
 
@@ -278,6 +283,15 @@ def _head_error(exc: Exception, cfg) -> tuple[int, str, str, str] | None:
         return 417, "Expectation Failed", "expectation_failed", f"{_quoted(exc)}: send Expect: 100-continue or none"
     if isinstance(exc, _MALFORMED_HEAD):
         return 400, "Bad Request", "invalid_request", f"{_quoted(exc)}: send a well-formed HTTP/1.1 request"
+    return None
+
+
+def _client_request_id(exc: Exception) -> str | None:
+    """The client's X-Request-Id, where gunicorn had read the head's fields before refusing it (a duplicate
+    Content-Length or a bad Transfer-Encoding: InvalidHeader's req); bind_request keeps it only if it is a sane token."""
+    for name, value in getattr(getattr(exc, "req", None), "headers", None) or ():
+        if name == "X-REQUEST-ID":
+            return value
     return None
 
 

@@ -87,7 +87,8 @@ def test_a_head_gunicorn_refuses_is_answered_in_json_and_closed(function, head, 
     answer = answer_to(function, head, b"")
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]
     error = json_error(answer)
-    assert error["code"] == code and error["request_id"] is None, error
+    assert error["code"] == code and error["request_id"], error  # a string, minted for it (it was null)
+    assert b"\r\nX-Request-Id: " + error["request_id"].encode() + b"\r\n" in answer.partition(b"\r\n\r\n")[0], answer
 
 
 @pytest.mark.parametrize("path", ["/nowhere%0A", "/robots.txt", "/favicon.ico"])

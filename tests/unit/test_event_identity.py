@@ -290,3 +290,24 @@ def test_a_token_living_longer_than_the_cap_is_refused_though_unexpired(local):
                             "iat": now - 86400, "exp": now + 600})  # issued a day ago, ten minutes left
     with pytest.raises(Unauthorized, match="longer than"):
         verify(f"Bearer {backdated}", issuer, audience("ns", "index"), "ns")
+
+
+@pytest.mark.parametrize("aud, taken", [
+    (lambda ours: ours, True),
+    (lambda ours: [ours], True),
+    (lambda ours: [ours, audience("ns", "web")], False),
+    (lambda ours: ["serving.knative.dev/service/other/thing", ours], False),
+], ids=["text", "list-of-ours", "ours-and-another", "another-and-ours"])
+def test_a_token_for_other_audiences_besides_ours_is_refused(local, aud, taken):
+    """RFC 7519 lets a token name several audiences, and PyJWT takes one whose list holds ours; but every token Knative,
+    the manifests and amx up make names one, and one made for several services is one another of them could replay
+    to us. It was taken."""
+    import time
+
+    ours, now = audience("ns", "index"), int(time.time())  # a token's own validity window is wall-clock time
+    signed = local.sign({"iss": local.name, "aud": aud(ours), "sub": subject("ns", "t"), "iat": now, "exp": now + 600})
+    if taken:
+        assert verify(f"Bearer {signed}", Issuer(local.discovery_url), ours, "ns")["sub"] == subject("ns", "t")
+    else:
+        with pytest.raises(Unauthorized, match=f"is for 2 audiences: a sender's token is for {ours} alone"):
+            verify(f"Bearer {signed}", Issuer(local.discovery_url), ours, "ns")

@@ -9,6 +9,7 @@ import threading
 from concurrent.futures import Future
 
 import pytest
+from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 from gunicorn import util
 from gunicorn.config import Config
@@ -19,6 +20,7 @@ from affiliate_matrix import server
 from affiliate_matrix.errors import InvalidInput, RequestStalled
 from affiliate_matrix.events import MAX_EVENT_BYTES
 from affiliate_matrix.handlers.budget import MAX_BODY
+from affiliate_matrix.handlers.openapi import Error
 
 GUARD = 30  # a guard against hanging, not a bound
 
@@ -37,6 +39,18 @@ def worker_of(app) -> server.ReadBoundWorker:
 
 def connection(served: socket.socket) -> TConn:
     return TConn(Config(), served, ("127.0.0.1", 1), ("127.0.0.1", 2))
+
+
+def refused(answer: bytes, logs: list[dict]) -> dict:
+    """The error of a refusal the worker answered itself, checked as the OpenAPI declares every error answer (Error:
+    its request id a string), that id in its X-Request-Id and its one log line, so an operator quoted it finds it."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    for field in (b"Content-Type: application/json", b"X-Content-Type-Options: nosniff", b"Connection: close"):
+        assert b"\r\n" + field + b"\r\n" in head + b"\r\n", answer
+    error = Error.model_validate_json(body, strict=True).error
+    assert b"\r\nX-Request-Id: " + error.request_id.encode() + b"\r\n" in head, answer
+    assert [log["request_id"] for log in logs] == [error.request_id], logs
+    return json.loads(body)["error"]
 
 
 @pytest.fixture
@@ -110,13 +124,14 @@ def test_a_head_trickled_past_its_deadline_is_answered_408(monkeypatch):
     served, client = socket.socketpair()
     with client:
         client.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
-        assert worker_of(hello).handle(connection(served)) is False
+        with capture_logs(processors=[merge_contextvars]) as logs:
+            assert worker_of(hello).handle(connection(served)) is False
         answer = client.recv(65536)
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 408 Request Timeout"), answer
-    assert b"\r\nContent-Type: application/json\r\n" in head, answer  # as every other error: gunicorn's was HTML
-    assert json.loads(body) == {"error": {"code": "request_timeout", "request_id": None, "message":
-                                          "the request's head did not come whole within 30 s: send it again"}}
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer
+    error = refused(answer, logs)  # JSON, as every other error: gunicorn's was HTML; its request id was null
+    assert [log["event"] for log in logs] == ["request.stalled"]
+    assert error["code"] == "request_timeout" and error["message"] == (
+        "the request's head did not come whole within 30 s: send it again"), error
 
 
 SECRET = "Bearer s3cr3t-" + "t" * 200  # a token in a header gunicorn refuses: never logged, never echoed whole
@@ -132,22 +147,36 @@ SECRET = "Bearer s3cr3t-" + "t" * 200  # a token in a header gunicorn refuses: n
 ], ids=["414", "431", "400", "501", "417"])
 def test_a_head_gunicorn_refuses_is_answered_in_the_json_error_shape(head, status, code):
     """gunicorn answered a head it refuses (too long, too many fields, malformed, an unknown transfer coding) with its
-    HTML page; now with its status in the functions' JSON error shape (request id null: no request was made yet), what
-    the client sent quoted no more than briefly, and logged without it."""
+    HTML page; now with its status in the functions' JSON error shape and a request id minted for it (it was null, which
+    the OpenAPI's string does not allow, and its log line named none), what the client sent quoted no more than briefly,
+    and logged without it."""
     served, client = socket.socketpair()
-    with client, capture_logs() as logs:
+    with client, capture_logs(processors=[merge_contextvars]) as logs:
         client.sendall(head)
         assert worker_of(hello).handle(connection(served)) is False
         answer = client.recv(65536)
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 " + status), answer
-    for field in (b"Content-Type: application/json", b"X-Content-Type-Options: nosniff", b"Connection: close"):
-        assert b"\r\n" + field + b"\r\n" in head + b"\r\n", answer
-    error = json.loads(body)["error"]
-    assert error["code"] == code and error["request_id"] is None and ": send " in error["message"], error
+    assert answer.startswith(b"HTTP/1.1 " + status), answer
+    error = refused(answer, logs)
+    assert error["code"] == code and ": send " in error["message"], error
     assert len(error["message"]) < 200 and SECRET not in error["message"], error
     assert [(log["event"], log["status"]) for log in logs] == [("request.invalid", int(status[:3]))]
     assert "s3cr3t" not in str(logs)
+
+
+@pytest.mark.parametrize("sent, kept", [("req-42.a:b", True), ("<a>" + "x" * 300, False)], ids=["sane", "hostile"])
+def test_a_refused_heads_request_id_is_the_clients_as_the_functions_take_it(sent, kept):
+    """A head gunicorn read whole before refusing it (here a Content-Length given twice) names its request by the
+    client's X-Request-Id as the functions do (observability.bind_request): a sane token is kept, anything else
+    replaced by a minted id, never logged."""
+    served, client = socket.socketpair()
+    with client, capture_logs(processors=[merge_contextvars]) as logs:
+        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nX-Request-Id: " + sent.encode() + b"\r\nContent-Length: 1\r\n"
+                       b"Content-Length: 2\r\n\r\nab")
+        assert worker_of(hello).handle(connection(served)) is False
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request"), answer
+    error = refused(answer, logs)
+    assert (error["request_id"] == sent) is kept and "x" * 100 not in str(logs), (error, logs)
 
 
 @pytest.mark.parametrize("chunks", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"], ids=["size", "terminator"])
@@ -208,11 +237,13 @@ class Trickle:
 
 
 def reads_the_body(environ, start_response):
-    """Its body's length, or its 408 as the function answers a RequestStalled (handlers.serve)."""
+    """Its body's length; its 408 as the function answers a RequestStalled, its 400 an InvalidInput (handlers.serve)."""
     try:
         status, answer = "200 OK", b"%d" % len(environ["wsgi.input"].read())
     except RequestStalled as exc:
         status, answer = "408 Request Timeout", str(exc).encode()
+    except InvalidInput as exc:
+        status, answer = "400 Bad Request", str(exc).encode()
     start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(answer)))])
     return [answer]
 
@@ -287,3 +318,28 @@ def test_a_graceful_exit_waits_for_the_lingers_running(monkeypatch):
     finally:
         exiting.set()
         client.close()
+
+
+def fails(environ, start_response):
+    raise RuntimeError("a fault of the function's")
+
+
+@pytest.mark.parametrize("app, sent, trickled, status", [
+    (reads_the_body, b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", b"",
+     b"400"),
+    (reads_the_body, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n", b"x" * 100, b"408"),
+    (fails, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"", b"500"),
+], ids=["malformed-chunk", "trickled-body", "gunicorns-500"])
+def test_an_answer_after_which_the_connection_closes_says_so(monkeypatch, app, sent, trickled, status):
+    """A kept-alive request whose body could not be read (a malformed chunk, a body too slow to wait for), or whose
+    function failed (gunicorn's own 500): the connection is closed after the answer, which must say Connection: close,
+    or the client sends its next request on a closed socket. The first two said keep-alive."""
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(sent)
+        monkeypatch.setattr(server, "monotonic", Trickle(client, trickled, chunk=1, step=7))  # 2 bytes each 7 s
+        assert worker_of(app).handle(connection(served)) is False
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert b"\r\nconnection: close\r\n" in head and b"keep-alive" not in head, answer

@@ -203,6 +203,13 @@ def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
     # a RecursionError, which the handler did not catch: no answer, a traceback on amx up's terminal
     ({"Content-Type": "application/cloudevents+json"}, b"[" * 100_000, "nested too deeply"),
     ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "1.0"}, b"[" * 100_000, "nested too deeply"),
+    # a specversion every function refuses was queued, delivered and parked; named as the functions name it
+    ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "0.3"}, b"{}",
+     "event specversion '0.3': only CloudEvents 1.0 events are taken"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(specversion=1.0)).encode(),
+     "event specversion 1.0 (a number): only CloudEvents 1.0 events are taken"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(specversion=None)).encode(),
+     "event specversion missing: only CloudEvents 1.0 events are taken"),
 ])
 def test_the_local_broker_refuses_what_is_no_cloudevent_with_a_400_naming_it(tmp_path, headers, body, problem):
     """amx up's Broker: a JSON list raised AttributeError in its handler (no answer), and a Content-Length of any size

@@ -35,6 +35,12 @@ BUDGET_PACING = "dev.affiliatematrix.budget.pacing"
 SYNC_FAILED = "dev.affiliatematrix.sync.failed"
 CONNECTION_DELETED = "dev.affiliatematrix.connection.deleted"  # for the index function: withdraw its claims
 ACTION_PREFIX = "dev.affiliatematrix.action."  # + a rule action type: action.notify, action.discover, …
+SPECVERSION = "1.0"  # the CloudEvents version every sender here (Knative, Event.to_cloudevent) speaks
+# What the CloudEvents SDK makes of data that is not a JSON object: JSON of another shape, or (binary mode, a body
+# that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused. (An object: where a
+# string is wanted, as an event's specversion.)
+DATA_KINDS = (((bytes, bytearray), "bytes"), (str, "a string"), (list, "a list"), (bool, "a boolean"),
+              ((int, float), "a number"), (dict, "an object"))
 MAX_EVENT_BYTES = 4 * 1024 * 1024  # the largest event taken in, over HTTP or from a file (`amx rules test --event`)
 # Attributes of one CloudEvent taken in, extensions included: a binary event carries at most gunicorn's 100 header
 # fields (limit_request_fields), and the CloudEvents SDK copies the extensions it holds at every attribute it sets
@@ -167,6 +173,21 @@ class Event(BaseModel):
 
 
 DEAD_LETTERS = "dead-letters/"  # the store's prefix for parked events (handlers/events.park; retention removes them)
+
+
+def specversion_refused(specversion: Any) -> str | None:
+    """Why an event's specversion (None: not given) is refused, naming it and the one taken, or None for SPECVERSION:
+    the functions' check (handlers.events.check_body) and amx up's Broker's ingress (localrun.router), which so queues
+    no event every consumer would refuse. Another version is read by other rules (0.3: its encodings)."""
+    if specversion == SPECVERSION:
+        return None
+    if specversion is None:
+        shown = "missing"
+    elif isinstance(specversion, str):
+        shown = repr(specversion[:40])
+    else:  # the SDK's word for the number 1.0 was "Found invalid specversion 1.0"
+        shown = f"{json.dumps(specversion)[:40]} ({next(n for t, n in DATA_KINDS if isinstance(specversion, t))})"
+    return f"event specversion {shown}: only CloudEvents {SPECVERSION} events are taken"
 
 
 def clock() -> datetime:

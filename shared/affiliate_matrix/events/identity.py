@@ -6,7 +6,7 @@ its JWKS); anything else is refused with 401.
 
 Knative names an addressable's audience `<group>/<kind>/<namespace>/<name>`, lowercased; a Knative
 Service does not announce one, so the manifests give each Trigger and PingSource exactly that for
-its subscriber (`audience()` below). Each Trigger and PingSource sends with a service account of its
+its subscriber (`audience()` below), and a token naming other audiences besides is refused. Each Trigger and PingSource sends with a service account of its
 own, which Knative names after it (`oidc_service_account()`), so a token proves which route sent
 the event: the handler takes an event only from the route that sends it there (handlers/events.py).
 PyJWT is imported here only, on the event path: it and `cryptography` cost a cold start ~50 ms that
@@ -259,6 +259,14 @@ def verify(authorization: str | None, issuer: Issuer, expected_audience: str, na
         raise Unauthorized(f"the event's token is not signed with {key.algorithm_name}") from None
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"the event's token is not valid: {exc}") from None
+    # RFC 7519 lets `aud` list several, and PyJWT takes a list holding ours; but every token made here names one:
+    # Knative's token provider asks the API server for the subscriber's audience alone (TokenRequest, one audience), the
+    # manifests project the Broker's token for its audience alone, and amx up's issuer does the same. A token made for
+    # several services is one each of them could replay to us (Kubernetes: "implies a high degree of trust between the
+    # target audiences").
+    if isinstance(claims["aud"], list) and len(claims["aud"]) > 1:
+        raise Unauthorized(f"the event's token is for {len(claims['aud'])} audiences: a sender's token is for "
+                           f"{expected_audience} alone, as Knative makes it")
     lifetime = int(claims["exp"]) - int(claims["iat"])  # both read as integers: PyJWT checked exactly that
     if lifetime > MAX_TOKEN_LIFETIME_S:  # however far its exp: a stolen long-lived token stays refused
         raise Unauthorized(f"the event's token lives {lifetime} s, longer than the {MAX_TOKEN_LIFETIME_S} s a "

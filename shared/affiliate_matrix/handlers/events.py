@@ -36,7 +36,6 @@ if TYPE_CHECKING:  # the event model (and the domain models under it) is importe
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
 ATTRIBUTE_NAME = r"[a-z0-9]+"  # CloudEvents' attribute names, extensions' too (compiled by re on first use)
-SPECVERSION = "1.0"  # the CloudEvents version every sender here (Knative, Event.to_cloudevent) speaks
 STRUCTURED = "application/cloudevents"  # the media types of a structured event (+json) and of a batch (-batch+json)
 STRUCTURED_JSON = "application/cloudevents+json"  # CloudEvents' JSON format: the one every sender here uses
 BATCH = "application/cloudevents-batch+json"
@@ -47,11 +46,6 @@ CONTEXT_ATTRIBUTES = ("specversion", "id", "source", "type", "datacontenttype", 
 # The longest extension value taken: Knative's longest is knativeerrordata, the base64 of at most 1,024 bytes of the
 # refusing answer (1,368 characters); ours are a traceparent (55) and a rule chain (at most 512).
 MAX_EXTENSION_CHARACTERS = 2048
-# What the CloudEvents SDK makes of data that is not a JSON object: JSON of another shape, or (binary mode, a body
-# that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused. (An object: where a
-# string is wanted, as an event's specversion.)
-DATA_KINDS = (((bytes, bytearray), "bytes"), (str, "a string"), (list, "a list"), (bool, "a boolean"),
-              ((int, float), "a number"), (dict, "an object"))
 
 
 class ShapeRefused(InvalidInput):
@@ -66,7 +60,7 @@ def event_of(cloud_event) -> Event:
     """The CloudEvent as our Event, or InvalidInput naming the attribute that does not fit."""
     from pydantic import ValidationError
 
-    from affiliate_matrix.events import Event
+    from affiliate_matrix.events import DATA_KINDS, Event
     from affiliate_matrix.json_input import check_json, json_media_type
 
     data, declared = cloud_event.data, cloud_event.get("datacontenttype")
@@ -454,7 +448,7 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     whatever its Content-Type says, and a structured event's data_base64 once decoded, so those are checked too."""
     from cloudevents.sdk.converters.binary import is_binary
 
-    from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES
+    from affiliate_matrix.events import DATA_KINDS, MAX_EVENT_ATTRIBUTES, SPECVERSION, specversion_refused
 
     binary = is_binary(headers)
     lowered = {name.lower(): value for name, value in headers.items()}
@@ -512,14 +506,8 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     # one done before such a check was added is acknowledged (take_event)
     specversion = lowered.get("ce-specversion") if binary else \
         document.get("specversion") if isinstance(document, dict) else SPECVERSION  # not JSON: the SDK names it
-    if unfit is None and specversion != SPECVERSION:  # another version is read by other rules (0.3: its encodings)
-        if specversion is None:
-            shown = "missing"
-        elif isinstance(specversion, str):
-            shown = repr(specversion[:40])
-        else:  # the SDK's word for the number 1.0 was "Found invalid specversion 1.0"
-            shown = f"{json.dumps(specversion)[:40]} ({next(n for t, n in DATA_KINDS if isinstance(specversion, t))})"
-        unfit = ShapeRefused(f"event specversion {shown}: only CloudEvents {SPECVERSION} events are taken")
+    if unfit is None and (refused := specversion_refused(specversion)):
+        unfit = ShapeRefused(refused)
     # The SDK gives an event naming no time the time it arrives: its work (a tick's day, a withdrawal's moment, a
     # rule's cool-down) would be dated by this machine's clock. Every event here names one (Event.to_cloudevent, the
     # Broker keeps it, PingSource sets it).
@@ -539,6 +527,7 @@ def _extension_refused(extensions: dict) -> ShapeRefused | None:
     with a fraction, an integer past 32 bits), text longer than MAX_EXTENSION_CHARACTERS, or holding a lone surrogate
     or a character no attribute holds (model_types.check_name). Only traceparent, amxrulechain and knativeerrordest are
     read, yet every one is kept (a dead letter holds them): a 3 MB one or an object was kept as it came."""
+    from affiliate_matrix.events import DATA_KINDS
     from affiliate_matrix.json_input import check_json
     from affiliate_matrix.model_types import check_name
 
