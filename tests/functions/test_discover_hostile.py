@@ -142,8 +142,8 @@ def test_a_niche_with_search_operators_is_refused_where_given_and_skipped_where_
                                              "action": {"type": "discover", "params": {"niche": "pets OR casinos"}}}))
     key = f"activations/2026-11-22/a_{'0' * 24}.json"
     rt.store.put(key, json_module.dumps({"id": f"a_{'0' * 24}", "rule_id": "r", "outcome": "dispatched"}).encode())
-    action = Event.make(ACTION_PREFIX + "discover", "/triggers", {"rule_id": "r", "params": {"niche": "pets OR casinos"},
-                                                                    "inputs": {}, "activation_key": key})
+    action = Event.make(ACTION_PREFIX + "discover", "/triggers", {
+        "rule_id": "r", "params": {"niche": "pets OR casinos"}, "inputs": {}, "activation_key": key})
     assert deliver(discover_app, action, "discover").status_code == 204
     activation = json_module.loads(rt.store.get(key).data)
     assert activation["outcome"] == "disabled" and "action.params.niche: 'OR' at character 6 is a search operator" in \
