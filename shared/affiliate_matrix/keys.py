@@ -368,13 +368,16 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
         # the new version goes the way of the others instead, and neither key is live.
         revoked = _revoked_meanwhile(rt, path)
         if not revoked and _overtaken(rt, path, version):
-            # another rotation wrote over this one's version and stands (it retires this one's key): nothing is put
-            # back, and the key this one replaced, stored nowhere now, is retired
+            # another rotation wrote over this one's version: nothing is put back, and the key this one replaced,
+            # stored nowhere now, is retired. That rotation decides which key is live: its own, or, rolled back, this
+            # one's (the key it replaced), so this failure is no "the later one stands": it is logged as such.
             _retire(hook_source, path, current.data, "the old key, replaced")
+            log.warning("key.rotation_overtaken", secret_path=path, version=version, reason=reason)
             if not isinstance(exc, Exception):
                 raise
             raise ConflictError(f"key {path!r}: rotated meanwhile by another caller (a version after {version} was "
-                                f"stored while it was verified): the later one stands ({reason})") from None
+                                f"stored while it was verified): that rotation decides which key is live, its own, or "
+                                f"this one's should it be rolled back ({reason})") from None
         restored = not revoked and _roll_back(rt, record, current, version, written_etag, new.values())
         withdrawn = revoked and _destroy_live(rt, path, secret_values)
         if restored or withdrawn:

@@ -146,6 +146,40 @@ def test_a_rotation_after_one_killed_half_way_retires_every_older_version(rt, re
     with pytest.raises(NotFoundError):
         rt.secrets.read(path, version=1)
 
+def test_two_rotations_interleaved_the_first_failing_at_its_last_step_leave_a_usable_key(rt, request, monkeypatch):
+    """As tests/unit/test_keys.py's, on OpenBao's check-and-set: the second rotation starts once the first wrote
+    version 2 and writes version 3; the first records and fails at publishing key.rotated, overtaken; the second fails
+    (the record changed under it) and rolls back to the first's key. That key is the newest version, the record the
+    first's, the original destroyed, and the second's failure published."""
+    import threading
+
+    from affiliate_matrix import keys
+    from affiliate_matrix.errors import BackendUnavailable, ConflictError
+    from tests.support.interleave import second_held_at
+
+    path = path_for(request)
+    awin_key(rt, path)
+    first, publish = threading.current_thread(), rt.bus.publish
+
+    def bus_down_for_the_first(event):
+        if event.type == "dev.affiliatematrix.key.rotated" and threading.current_thread() is first:
+            raise BackendUnavailable("broker: unavailable")
+        return publish(event)
+
+    monkeypatch.setattr(rt.bus, "publish", bus_down_for_the_first)
+    with second_held_at(monkeypatch, keys, "_verify", lambda: rotate(rt, path, NOW)) as outcome:
+        with pytest.raises(ConflictError, match="that rotation decides which key is live"):
+            rotate(rt, path, NOW)
+    firsts, seconds = (rt.secrets.read(path, version=n).data["api_token"] for n in (2, 3))
+    SECRETS_SEEN.extend([firsts, seconds])
+    assert isinstance(outcome["second"], RotationFailed) and "version 3 failed and was rolled back" in \
+        str(outcome["second"])
+    current = rt.secrets.read(path)
+    assert current.version == 4 and current.data == {"api_token": firsts, "publisher_id": "123456"}
+    assert rt.secrets.metadata(path).versions[1]["destroyed"] and load_record(rt, path)[0].rotated_at == NOW
+    assert [(e.type, e.data["version"], e.data["old_key_live"]) for e in rt.events] == [(KEY_ROTATION_FAILED, 3, True)]
+
+
 def test_revocation_destroys_the_key_and_flags_every_dependent(rt, request):
     path = path_for(request)
     awin_key(rt, path)

@@ -225,6 +225,50 @@ def test_a_campaign_keeps_a_bounded_window_of_days_and_refuses_one_far_past_the_
     assert store.head("budget/metrics/fresh.json") is None
 
 
+def test_a_metrics_post_carries_at_most_the_days_a_campaign_keeps_and_merges_them_with_the_stored_ones(env, tmp_path):
+    """A POST of 48,000 days took ~6 s (each day mirrored to the budget index) to keep 1,100 of them. A POST carries
+    at most MAX_STORED_DAYS days (its OpenAPI says so), more refused naming the bound and what to do, nothing
+    written; one of that many over stored days replaces those of its dates, keeps the stored ones it leaves out
+    within the window, drops those before it, and mirrors every day it carries."""
+    from datetime import date, timedelta
+
+    from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
+    from affiliate_matrix.budget.mirror import BUDGET_INDEX
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    first = date(2020, 1, 1)
+
+    def days(numbers, spend):
+        return [{"date": (first + timedelta(days=n)).isoformat(), "spend": spend, "revenue": 30.0} for n in numbers]
+
+    assert budget.post("/campaigns/search-1/metrics", json={"days": days(range(300), 10.0)},
+                       headers=env["admin"]).status_code == 200
+    before = rt.store.get("budget/metrics/search-1.json").data
+    over = budget.post("/campaigns/search-1/metrics", json={"days": days(range(100, 100 + MAX_STORED_DAYS + 1), 20.0)},
+                       headers=env["admin"])
+    assert over.status_code == 400 and over.json["error"]["message"].startswith(
+        "days: 1,101 in one POST, at most 1,100: a campaign keeps the last 1,100 days from its newest")
+    assert "several POSTs of at most 1,100" in over.json["error"]["message"]
+    assert rt.store.get("budget/metrics/search-1.json").data == before
+    schema = budget.get("/openapi.json", headers=env["read"]).json["components"]["schemas"]["PostedMetrics"]
+    assert schema["properties"]["days"]["maxItems"] == MAX_STORED_DAYS
+
+    # days 150..1299 but for 160..209: 1,100 days, the newest 1299, so the campaign keeps 200..1299
+    posted = [n for n in range(150, 1300) if not 160 <= n < 210]
+    assert len(posted) == MAX_STORED_DAYS
+    written = budget.post("/campaigns/search-1/metrics", json={"days": days(posted, 20.0)}, headers=env["admin"])
+    assert written.status_code == 200 and written.json == {"campaign_id": "search-1", "days_written": MAX_STORED_DAYS}
+    kept = budget.get("/campaigns/search-1/metrics", headers=env["read"]).json["days"]
+    assert [d["date"] for d in kept] == [(first + timedelta(days=n)).isoformat() for n in range(200, 1300)]
+    assert {d["spend"] for d in kept[:10]} == {10.0} and {d["spend"] for d in kept[10:]} == {20.0}
+    mirrored = rt.index.get_many(BUDGET_INDEX.name, [f"day:search-1:{d['date']}" for d in days(posted, 0)])
+    assert len(mirrored) == MAX_STORED_DAYS and mirrored[f"day:search-1:{first + timedelta(days=150)}"]["spend"] == 20.0
+
+
 def test_a_day_of_two_currencies_is_run_and_read_over_http_a_part_per_currency(env, monkeypatch):
     """The budget function refused the whole day while an active campaign was in a currency other than
     AMX_BUDGET_CURRENCY. With a total per currency, POST /allocations runs both and GET /allocations/{day} answers

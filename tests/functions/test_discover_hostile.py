@@ -91,6 +91,66 @@ def test_a_blank_niche_is_refused_naming_it_not_searched_as_no_niche(env, provid
     assert reply.json["error"]["message"] == "niches: a list of 1-100 character strings, none blank"
 
 
+def test_a_niche_with_search_operators_is_refused_where_given_and_skipped_where_stored(env, provider, discover_app,
+                                                                                      tmp_path, monkeypatch, capsys):
+    """A niche went into every dork as written: `shoes site:evil.example` or `-inurl:affiliate` changed what each of
+    its dorks asked the provider, and a quote broke the dork's own quoting. POST /discover refuses it naming the
+    character and its place, asking nothing; one stored before (a cron's data, AMX_DISCOVERY_NICHES, a rule's
+    action) is skipped and said (the log, the report, the activation), the run's other niches searched."""
+    import json as json_module
+    from urllib.parse import parse_qs
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.events import ACTION_PREFIX, Event
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import load_rule, save_rule
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.events import deliver
+
+    for niches, said in ((["pets", "shoes site:evil.example"], "niches.1: ':' at character 11 makes the word before "
+                                                              "it a search operator"),
+                         (["-inurl:affiliate"], "niches.0: '-' at character 1 excludes the word after it"),
+                         (['pet "food'], "niches.0: '\"' at character 5 quotes a phrase")):
+        reply = discover_app.post("/discover", json={"niches": niches}, headers=env["admin"])
+        assert reply.status_code == 400 and reply.json["error"]["message"].startswith(said), reply.json
+    assert provider.requests == []
+
+    def asked() -> set[str]:
+        queries = {q for r in provider.requests for q in r.query.get("q", []) + parse_qs(r.body.decode()).get("q", [])}
+        provider.requests.clear()
+        return queries
+
+    capsys.readouterr()
+    tick = Event.make("dev.knative.sources.ping", "/cron/discover", {"niches": ["pets", "shoes site:evil.example"]})
+    assert deliver(discover_app, tick, "discover").status_code == 204
+    queries = asked()
+    assert queries and all(q.endswith(" pets") for q in queries)
+    logged = capsys.readouterr().err
+    assert "discover.niche_skipped" in logged and "shoes site:evil.example" in logged
+    monkeypatch.setenv("AMX_DISCOVERY_NICHES", "-inurl:affiliate,cats")
+    from_settings = deliver(function_client("discover"), Event.make("dev.knative.sources.ping", "/cron/discover", {}),
+                            "discover")
+    assert from_settings.status_code == 204, from_settings.data
+    queries = asked()
+    assert queries and all(q.endswith(" cats") for q in queries) and not any("-inurl" in q for q in queries)
+    none_left = deliver(discover_app, Event.make("dev.knative.sources.ping", "/cron/discover", {"niches": ['"x"']}),
+                        "discover")
+    assert none_left.status_code == 400 and b"no niche to search" in none_left.data and asked() == set()
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))  # a rule stored before niches were held to words
+    save_rule(rt.store, Rule.model_validate({"id": "r", "trigger": {"event": "key.expiring"}, "condition": "true",
+                                             "action": {"type": "discover", "params": {"niche": "pets OR casinos"}}}))
+    key = f"activations/2026-11-22/a_{'0' * 24}.json"
+    rt.store.put(key, json_module.dumps({"id": f"a_{'0' * 24}", "rule_id": "r", "outcome": "dispatched"}).encode())
+    action = Event.make(ACTION_PREFIX + "discover", "/triggers", {
+        "rule_id": "r", "params": {"niche": "pets OR casinos"}, "inputs": {}, "activation_key": key})
+    assert deliver(discover_app, action, "discover").status_code == 204
+    activation = json_module.loads(rt.store.get(key).data)
+    assert activation["outcome"] == "disabled" and "action.params.niche: 'OR' at character 6 is a search operator" in \
+        activation["detail"], activation
+    assert not load_rule(rt.store, "r")[0].enabled and asked() == set()
+
+
 def test_one_address_under_many_spellings_is_one_candidate(env, provider, discover_app, monkeypatch):
     """A registrable domain is one candidate, and so was an address written as such (127.0.0.1), but the resolver
     reads an IPv4 address in many more spellings (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1, ::ffff:127.0.0.1 in

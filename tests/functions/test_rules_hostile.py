@@ -76,6 +76,9 @@ def test_a_rule_edited_while_its_old_condition_fails_is_not_disabled_for_the_old
     ({"niche": ""}, "action.params.niche: a niche of 1 to 100 characters"),
     ({"niche": "pets " * 2_000}, "action.params.niche: a niche of 1 to 100 characters"),
     ({"niche": True}, "action.params.niche: a niche of 1 to 100 characters"),
+    ({"niche": "shoes site:evil.example"}, "action.params.niche: ':' at character 11 makes the word before it a "
+                                           "search operator"),
+    ({"niche": "-inurl:affiliate"}, "action.params.niche: '-' at character 1 excludes the word after it"),
     ({"niche": "pets", "language": "xx"}, "action.params.language: no dork templates for 'xx'"),
     ({"niche": "pets", "language": 7}, "action.params.language: no dork templates for 7"),
 ])

@@ -1,8 +1,9 @@
 """Two pieces of work interleaved at a chosen point, coordinated by events (no sleeps): the index race tests' and the
-embedded index's write-beside-a-migration tests'."""
+embedded index's write-beside-a-migration tests', and two key rotations one inside the other (second_held_at)."""
 
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 
 
 def interleaved(hold: Callable[[threading.Event, threading.Event], None], held: Callable, meanwhile: Callable):
@@ -27,3 +28,38 @@ def interleaved(hold: Callable[[threading.Event, threading.Event], None], held: 
         thread.join(60)
     assert not isinstance(outcome["held"], BaseException), outcome["held"]
     return outcome["held"], done
+
+
+@contextmanager
+def second_held_at(monkeypatch, owner, name: str, second: Callable):
+    """`owner.name`, a step two runs of the same work each call, patched: the run in this thread, at the step, starts
+    `second` in a thread and waits for it to reach the step too, where it is held until the block ends (this run
+    going on meanwhile), then finishes. Yields a dict whose "second" is what `second` returned or raised, once the
+    block is left; the step is itself again from then on."""
+    this, reached, go_on, outcome = threading.current_thread(), threading.Event(), threading.Event(), {}
+    step = getattr(owner, name)
+
+    def run():
+        try:
+            outcome["second"] = second()
+        except Exception as exc:  # noqa: BLE001 - the test asserts on it, in its own thread
+            outcome["second"] = exc
+
+    def paused(*args, **kwargs):
+        if threading.current_thread() is this and "thread" not in outcome:
+            outcome["thread"] = threading.Thread(target=run)
+            outcome["thread"].start()
+            assert reached.wait(60), "the second run did not reach the step"
+        elif threading.current_thread() is not this:
+            reached.set()
+            assert go_on.wait(60)
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, paused)
+    try:
+        yield outcome
+    finally:
+        go_on.set()
+        if "thread" in outcome:
+            outcome.pop("thread").join(60)
+        monkeypatch.setattr(owner, name, step)

@@ -556,6 +556,19 @@ def test_discover_review_says_when_there_is_nothing_to_review(tmp_path, monkeypa
     assert result.exit_code == 0 and "nothing to review" in result.output, (result.output, result.exception)
 
 
+def test_discover_run_refuses_a_niche_with_search_operators_naming_them(tmp_path, monkeypatch):
+    """`amx discover run 'shoes site:evil.example'` sent `"affiliate program" shoes site:evil.example` and the like to
+    the providers: every dork of the niche searched one site. The niche is refused naming the operator, nothing
+    asked."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_DISCOVERY_PROVIDERS", "searxng")
+    monkeypatch.setenv("AMX_SEARXNG_URL", "http://127.0.0.1:9")  # nothing there: a query would fail, not pass
+    result = CliRunner().invoke(app, ["discover", "run", "pets", "shoes site:evil.example"])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    assert str(result.exception).startswith("niche 'shoes site:evil.example': ':' at character 11 makes the word "
+                                            "before it a search operator")
+
+
 def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
     """A connection or a campaign added twice said "conflict: object 'connections/c.json' already exists"."""
     import os

@@ -741,3 +741,50 @@ def test_a_rotation_overtaken_by_another_after_its_write_leaves_the_later_one_st
     assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-2-secret"}, 3)
     assert rt.provider.valid == {"minted-2-secret"}  # the first key retired, the first rotation's key too
     assert load_record(rt, PATH)[0].rotated_at == NOW
+
+
+def test_two_rotations_interleaved_the_first_failing_at_its_last_step_leave_a_usable_key(rt, monkeypatch, capsys):
+    """Two rotations of one key (the keys cron and a rule's rotate_key, say): the second starts once the first has
+    written its new version (2) and writes its own (3); the first then verifies, records, and fails at its last step
+    (the bus refusing key.rotated), overtaken by version 3; the second then fails (the record changed under it) and
+    rolls back to the key it replaced, the first's. The key ends usable: its newest version the first's key, which the
+    provider accepts, its record the first's, the keys replaced retired, no key lost. The first said "the later one
+    stands", which it could not know (the later one fell), and its failure went unrecorded: it is logged now, and
+    says the later rotation decides."""
+    import threading
+
+    from affiliate_matrix import keys
+    from affiliate_matrix.errors import BackendUnavailable, ConflictError
+    from affiliate_matrix.events import KEY_ROTATED
+    from tests.support.interleave import second_held_at
+
+    first, publish = threading.current_thread(), rt.bus.publish
+
+    def bus_down_for_the_first(event):
+        if event.type == KEY_ROTATED and threading.current_thread() is first:
+            raise BackendUnavailable("broker: unavailable")
+        return publish(event)
+
+    monkeypatch.setattr(rt.bus, "publish", bus_down_for_the_first)
+    # each rotation verifies right after its write: the first, having written version 2, starts the second there,
+    # which writes version 3 and is held at its own verification until the first is done
+    with second_held_at(monkeypatch, keys, "_verify", lambda: rotate(rt, PATH, NOW)) as outcome:
+        with pytest.raises(ConflictError) as first_failed:
+            rotate(rt, PATH, NOW)
+    assert "BackendUnavailable: broker: unavailable" in str(first_failed.value)
+    assert "the later one stands" not in str(first_failed.value)
+    assert "that rotation decides which key is live" in str(first_failed.value)
+    logged = capsys.readouterr().err
+    assert "key.rotation_overtaken" in logged and "broker: unavailable" in logged
+    assert isinstance(outcome["second"], RotationFailed) and "version 3 failed and was rolled back" in \
+        str(outcome["second"])
+    assert [(f["version"], f["old_key_live"]) for f in rt.failures] == [(3, True)]
+
+    current = rt.secrets.read(PATH)
+    assert current.version == 4 and current.data == {"api_token": "minted-1-secret"}  # the first's key, written back
+    assert rt.provider.valid == {"minted-1-secret"}  # accepted; the key it replaced and the second's retired
+    assert rt.secrets.read(PATH, 2).data == current.data and rt.secrets.metadata(PATH).versions[1]["destroyed"]
+    assert load_record(rt, PATH)[0].rotated_at == NOW
+    monkeypatch.setattr(rt.bus, "publish", publish)
+    assert rotate(rt, PATH, NOW) == 5  # and the next rotation goes on from it
+    assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [5]

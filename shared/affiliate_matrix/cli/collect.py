@@ -157,7 +157,13 @@ def freshness():
 def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to search, e.g. pets \"web hosting\".")],
                  language: Annotated[Optional[list[str]], typer.Option(help="en, de, fr, es, nl, pt or it (repeatable).")] = None):
     """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
+    from affiliate_matrix.discovery.dorks import niche_problem
     from affiliate_matrix.discovery.run import discover
+    from affiliate_matrix.errors import InvalidInput
+
+    for niche in niches:
+        if why := niche_problem(niche):
+            raise InvalidInput(f"niche {niche[:100]!r}: {why}")
 
     # each provider's failure, its spent quota, one left out (no URL, no key), an answer given in part and the time
     # limit are listed below (a run with no provider to ask is refused, naming each)

@@ -36,6 +36,9 @@ class DiscoveryReport:
     # by the next run that finds them
     out_of_time: bool = False
     not_judged: list[str] = field(default_factory=list)
+    # niches the run left out, each with why: words a search engine reads as operators (dorks.niche_problem), given
+    # where nothing refused them (AMX_DISCOVERY_NICHES, a cron's data, a rule stored before the rule on niches)
+    skipped_niches: list[str] = field(default_factory=list)
 
 
 def nothing_asked(report: DiscoveryReport) -> str | None:

@@ -20,6 +20,46 @@ TEMPLATES = {
 }
 
 
+# A niche goes into every dork as the words it is (dorks()), so nothing in it may be read as a search operator or
+# break the template's own quotes: `shoes site:evil.example`, `-inurl:affiliate` or `"` changed what each dork asked.
+INSIDE_A_WORD = "-'’."  # e-bikes, men's, node.js: no operator there (a leading hyphen excludes a word)
+OPERATOR_WORDS = ("OR", "AND", "NOT")  # in capitals, Google's and Bing's operators between words
+NICHE_RULE = ("a niche is words of letters and digits, separated by spaces (a hyphen, apostrophe or period inside a "
+              "word, as e-bikes, men's, node.js)")
+
+
+def niche_problem(niche: str) -> str | None:
+    """What in `niche` a search engine would read as an operator, or that breaks a dork's quotes, named with its
+    place (the character, counted from 1, as written); None when the niche is words only (NICHE_RULE)."""
+    import re
+    import unicodedata
+
+    def in_word(char: str) -> bool:  # a letter or digit, or a mark of one (an accent written apart: NFD)
+        return char.isalnum() or unicodedata.category(char).startswith("M")
+
+    for found in re.finditer(r"\S+", niche):
+        word, start = found.group(), found.start()
+        if word in OPERATOR_WORDS:
+            return (f"{word!r} at character {start + 1} is a search operator (write it in lower case to search the "
+                    f"word); {NICHE_RULE}")
+        for offset, char in enumerate(word):
+            if in_word(char) or (char in INSIDE_A_WORD and 0 < offset < len(word) - 1 and in_word(word[offset - 1])
+                                 and in_word(word[offset + 1])):
+                continue
+            if char == "-" and offset == 0:
+                said = "excludes the word after it from the search"
+            elif char in INSIDE_A_WORD:
+                said = "is not between two letters or digits of a word"
+            elif char == '"':
+                said = "quotes a phrase, breaking the dork's own quotes"
+            elif char == ":":
+                said = "makes the word before it a search operator (as site:, inurl:)"
+            else:
+                said = "is not a letter, digit or space"
+            return f"{char!r} at character {start + offset + 1} {said}; {NICHE_RULE}"
+    return None
+
+
 @dataclass(frozen=True)
 class Dork:
     text: str

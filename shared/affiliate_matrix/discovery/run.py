@@ -15,7 +15,7 @@ from pydantic import HttpUrl, TypeAdapter, ValidationError
 from affiliate_matrix import taxonomy
 from affiliate_matrix.crawl import time_budget
 from affiliate_matrix.discovery import SEEN, DiscoveryReport
-from affiliate_matrix.discovery.dorks import dorks
+from affiliate_matrix.discovery.dorks import MAX_NICHE, dorks, niche_problem
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
 from affiliate_matrix.discovery.validate import Verdict, classify
 from affiliate_matrix.errors import BackendUnavailable, ConflictError, DamagedData, InvalidInput, NotFoundError
@@ -51,8 +51,24 @@ def discover(rt, niches: list[str], languages: list[str], **pacing) -> Discovery
     keeps what it judged, and says what it did not (`out_of_time`, `not_judged`)."""
     report = DiscoveryReport()
     pacing.setdefault("wait_budget", WaitBudget(time_budget(rt.settings.crawl_time_limit_s)))
-    validate(rt, search(rt, niches, languages, report, **pacing), report, **pacing)
+    validate(rt, search(rt, searchable(niches, report), languages, report, **pacing), report, **pacing)
     return report
+
+
+def searchable(niches: list[str], report: DiscoveryReport) -> list[str]:
+    """The niches a run searches: one a search engine would read operators in (dorks.niche_problem) is refused where a
+    person gives it, but one stored before that (AMX_DISCOVERY_NICHES, a cron's data) is skipped, logged and named in
+    the report (skipped_niches), the others searched. InvalidInput naming them when none is left."""
+    kept = []
+    for niche in niches:
+        if why := niche_problem(niche):
+            report.skipped_niches.append(f"{niche[:MAX_NICHE]!r}: {why}")
+            log.warning("discover.niche_skipped", niche=niche[:MAX_NICHE], reason=why)
+        else:
+            kept.append(niche)
+    if not kept and report.skipped_niches:
+        raise InvalidInput("no niche to search, each skipped: " + "; ".join(report.skipped_niches))
+    return kept
 
 
 def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> None:

@@ -2,8 +2,8 @@
 yesterday's pacing, both relative to the event's time. Over HTTP:
 
 GET /campaigns, POST /campaigns, GET|PUT|DELETE /campaigns/{id} (ETag / If-Match);
-GET /campaigns/{id}/metrics (its days), POST /campaigns/{id}/metrics {"days": [...]} (a date
-already recorded is replaced); GET /allocations (the days with a run), GET /allocations/{day}
+GET /campaigns/{id}/metrics (its days), POST /campaigns/{id}/metrics {"days": [...]} (at most the 1,100 days a
+campaign keeps; a date already recorded is replaced); GET /allocations (the days with a run), GET /allocations/{day}
 (the run: a part per currency with its inputs, strategy, allocations and explanation; a run stored
 before runs had parts is answered as one part), POST /allocations {"day": "YYYY-MM-DD"}
 (run it now; 201, or 200 with the stored run when that day has one; with "replace": true, 200 with the day run
@@ -74,9 +74,23 @@ class RunLinks(Shape):
     items: list[RunLink]
 
 
+def _at_most_kept(days):
+    """The days of one POST, refused naming the bound before any is written: a POST of 48,000 days took ~6 s (each
+    day mirrored to the budget index) to keep 1,100 of them."""
+    from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
+
+    if len(days) > MAX_STORED_DAYS:
+        raise refuse(f"days: {len(days):,} in one POST, at most {MAX_STORED_DAYS:,}: a campaign keeps the last "
+                     f"{MAX_STORED_DAYS:,} days from its newest, so more could not all be kept; post them in several "
+                     f"POSTs of at most {MAX_STORED_DAYS:,} (a longer history for the dashboards: `amx budget import` "
+                     "a CSV)")
+    return days
+
+
 @cache
 def metrics_models() -> tuple[type, type]:
     """The metrics' answer and body, built with the first metrics request (not with the first listing)."""
+    from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
     from affiliate_matrix.budget.model_types import Day, WrittenDay
 
     class PostedDay(WrittenDay):
@@ -91,7 +105,11 @@ def metrics_models() -> tuple[type, type]:
     class PostedMetrics(Shape):
         """Days to record; a date already recorded is replaced."""
         model_config = ConfigDict(extra="forbid")
-        days: list[PostedDay] = Field(min_length=1)
+        # the bound checked by _at_most_kept, naming what to do (pydantic's max_length says only the count)
+        days: Annotated[list[PostedDay], AfterValidator(_at_most_kept)] = Field(
+            min_length=1, json_schema_extra={"maxItems": MAX_STORED_DAYS},
+            description=f"At most {MAX_STORED_DAYS:,}, the days a campaign keeps (its newest day's last "
+                        f"{MAX_STORED_DAYS:,}): more in one POST could not all be kept.")
 
     return Metrics, PostedMetrics
 

@@ -7,17 +7,28 @@ from dataclasses import asdict, fields
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, create_model
+from pydantic import AfterValidator, ConfigDict, Field, create_model
 
-from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
+from affiliate_matrix.discovery.dorks import MAX_NICHE, NICHE_RULE, TEMPLATES
 from affiliate_matrix.errors import BackendUnavailable, InvalidInput
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
+from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, refuse
+
+
+def _searchable(niches: list[str]) -> list[str]:
+    """The niches of a request, the first whose words a search engine would read as operators refused naming it."""
+    from affiliate_matrix.discovery.dorks import niche_problem
+
+    for number, niche in enumerate(niches):
+        if why := niche_problem(niche):
+            raise refuse(f"niches.{number}: {why}")
+    return niches
 
 
 class DiscoverRequest(Shape):
     model_config = ConfigDict(extra="forbid")
-    niches: list[Annotated[str, Field(min_length=1, max_length=MAX_NICHE)]] = Field(min_length=1, max_length=50)
+    niches: Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_NICHE)]], AfterValidator(_searchable)] = \
+        Field(min_length=1, max_length=50, description=f"Searched as the words they are: {NICHE_RULE}.")
     languages: list[Literal[tuple(TEMPLATES)]] | None = Field(
         None, min_length=1, max_length=10, description='Two-letter codes of languages with dork templates, e.g. ["en", "de"]')
 

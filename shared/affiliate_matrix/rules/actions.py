@@ -299,8 +299,11 @@ def alert(rt, params: dict, data: dict) -> str:
 
 def discover(rt, params: dict, data: dict) -> str | tuple[str, str]:
     from affiliate_matrix.discovery import nothing_asked
+    from affiliate_matrix.discovery.dorks import niche_problem
     from affiliate_matrix.discovery.run import discover as run
 
+    if why := niche_problem(str(params["niche"])):  # a rule stored before niches were held to words: each firing
+        raise ActionRefused(f"action.params.niche: {why}")  # would be refused the same way
     report = run(rt, [str(params["niche"])], [str(params.get("language", "en"))])
     if why := nothing_asked(report):  # not done: the activation says why (a spent quota is spent for its day)
         return "failed", why

@@ -209,11 +209,13 @@ def checked(rule: Rule) -> Rule:
                            f"is not filled by {kind}, so it would be sent empty; it fills "
                            f"{', '.join('{' + name + '}' for name in known)}")
     if rule.action.type == "discover":  # what POST /discover takes: each firing runs a discovery on it
-        from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
+        from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES, niche_problem
 
         niche, language = rule.action.params["niche"], rule.action.params.get("language", "en")
         if not isinstance(niche, str) or not 0 < len(niche.strip()) <= MAX_NICHE:
             raise InvalidInput(f"action.params.niche: a niche of 1 to {MAX_NICHE} characters")
+        if why := niche_problem(niche):
+            raise InvalidInput(f"action.params.niche: {why}")
         if not isinstance(language, str) or language not in TEMPLATES:
             raise InvalidInput(f"action.params.language: no dork templates for {language!r}; known: {', '.join(TEMPLATES)}")
     check_named(rule.action)
