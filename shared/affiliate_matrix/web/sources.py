@@ -5,7 +5,7 @@ nor the index: the store alone answers it."""
 from affiliate_matrix.connections import DIRECTORY_CRAWL
 from affiliate_matrix.handlers.connections import CONNECTIONS
 from affiliate_matrix.handlers.documents import listed_items
-from affiliate_matrix.web.render import source_titles
+from affiliate_matrix.sources import source_titles
 from affiliate_matrix.wording import schedule_words
 
 def needed_role() -> str:
