@@ -1413,7 +1413,7 @@ def test_connections_add_takes_a_rate_limit_and_refuses_one_outside_its_range(tm
         refused = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--rate-limit-per-s", rate,
                       env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
         assert refused.returncode == 2, (rate, refused.stdout, refused.stderr)
-        assert refused.stderr.startswith("invalid rate_limit_per_s: ") and len(refused.stderr.splitlines()) == 1
+        assert refused.stderr.startswith("error: rate_limit_per_s: ") and len(refused.stderr.splitlines()) == 1
         assert "requests a second is outside 0.01 to 50" in refused.stderr, refused.stderr
     assert not (tmp_path / "objects" / "connections").exists()
     made = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--rate-limit-per-s", "0.5",
@@ -1437,7 +1437,7 @@ def test_connections_add_takes_a_concurrency_and_refuses_one_out_of_bounds_in_th
             validated(CONNECTIONS, {"id": "c", "source": "affiliateprograms", "concurrency": concurrency})
         refused = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--concurrency",
                       str(concurrency), env=env)
-        assert refused.returncode == 2 and refused.stderr == f"invalid {api.value}\n", refused.stderr
+        assert refused.returncode == 2 and refused.stderr == f"error: {api.value}\n", refused.stderr
     assert not (tmp_path / "objects" / "connections").exists()
     made = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--concurrency", "5", env=env)
     assert made.returncode == 0, made.stderr
