@@ -45,6 +45,21 @@ def test_compare_and_changes_name_each_source_by_its_title_and_its_code(tmp_path
         "CJ Advertiser Lookup API (cj)", "AffiliatePrograms.com (affiliateprograms)"}, changed.output
 
 
+def test_the_machine_output_keeps_the_codes(tmp_path, monkeypatch):
+    """`amx export programs` (JSON lines, for programs to read) names each claim's source and connection by its code,
+    as the API does: the titles are for people's tables."""
+    import json
+
+    indexed(tmp_path, monkeypatch)
+    exported = CliRunner().invoke(app, ["export", "programs", "--format", "jsonl"])
+    assert exported.exit_code == 0, (exported.output, exported.exception)
+    [program] = [json.loads(line) for line in exported.stdout.splitlines() if line.startswith("{")]
+    claimants = {(claim["source"], claim["connection_id"]) for claims in program["provenance"].values()
+                 for claim in claims}
+    assert claimants == {("cj", "cj-agency"), ("affiliateprograms", "affiliateprograms")}, claimants
+    assert "CJ Advertiser Lookup API" not in exported.stdout
+
+
 def test_a_source_no_plugin_has_is_named_by_its_codes():
     from affiliate_matrix.cli.views import source_named
 
