@@ -64,9 +64,10 @@ WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "S
 
 
 def _numbers(field: str, low: int, high: int) -> list[int] | None:
-    """A cron field of numbers listed (3 or 3,15) as its values, or None: any other shape, or one out of range."""
+    """A cron field of numbers listed (3 or 15,3) as its values in the order they run, or None: any other shape, or
+    one out of range."""
     values = [int(item) if item.isascii() and item.isdigit() else -1 for item in field.split(",")]
-    return values if all(low <= value <= high for value in values) else None
+    return sorted(set(values)) if all(low <= value <= high for value in values) else None
 
 
 def _every(field: str, whole: int) -> int | None:
@@ -100,7 +101,7 @@ def _weekdays(field: str) -> str | None:
 
 
 def schedule_words(cron: str) -> str | None:
-    """A connection's cron schedule (UTC, as the scheduler reads it: sync_requests.due_connections) in words for the
+    """A connection's cron schedule (UTC, as the scheduler reads it: sync_requests.request_due) in words for the
     shapes people write ('every day at 03:00 UTC' for '0 3 * * *', 'every 15 minutes', 'every Monday to Friday at
     06:30 UTC', 'on day 1 of the month at 00:00 UTC', 'every 6 hours from 00:30 UTC'), or None for any other: the
     cron is then shown alone rather than said wrong. Written here, not by a cron-describing library: cron-descriptor's

@@ -12,7 +12,7 @@ from affiliate_matrix.wording import schedule_words
 
 @pytest.mark.parametrize(("cron", "said"), [
     ("0 3 * * *", "every day at 03:00 UTC"),
-    ("0 3,15 * * *", "every day at 03:00 and 15:00 UTC"),
+    ("0 15,3 * * *", "every day at 03:00 and 15:00 UTC"),
     ("*/15 * * * *", "every 15 minutes"),
     ("* * * * *", "every minute"),
     ("15 * * * *", "every hour at minute 15"),
