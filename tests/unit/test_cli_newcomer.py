@@ -32,11 +32,10 @@ def test_show_prints_each_sources_claim_not_the_kept_value_on_every_row(tmp_path
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
-    assert ("cookie_days", "90d", "AffiliatePrograms.com (affiliateprograms)") in rows and ("cookie_days", "45d", "Rakuten Advertising API (rakuten)") in rows, \
-        result.output
-    assert ("commission_text", "$65 per sale", "AffiliatePrograms.com (affiliateprograms)") in rows, result.output
-    assert ("commission", "100 USD", "Rakuten Advertising API (rakuten)") in rows and ("commission", "65 USD", "AffiliatePrograms.com (affiliateprograms)") in rows, \
-        result.output
+    directory, rakuten = "AffiliatePrograms.com (affiliateprograms)", "Rakuten Advertising API (rakuten)"
+    assert ("cookie_days", "90d", directory) in rows and ("cookie_days", "45d", rakuten) in rows, result.output
+    assert ("commission_text", "$65 per sale", directory) in rows, result.output
+    assert ("commission", "100 USD", rakuten) in rows and ("commission", "65 USD", directory) in rows, result.output
     assert "CommissionTerm(" not in result.output
     assert f"raw/affiliateprograms/bluehost/{index_day()}.html" in result.output  # the raw page each claim came from
 

@@ -79,7 +79,8 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
                          [("field", 0), ("said", 0), ("source", 0)], rows))
     pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
     for source, url, raw_key, fetched_at in sorted(pages):
-        console.print(f"{escape(source_named(source))}: {escape(url)} fetched {fetched_at.isoformat(timespec='seconds')}, raw copy "
+        console.print(f"{escape(source_named(source))}: {escape(url)} fetched "
+                      f"{fetched_at.isoformat(timespec='seconds')}, raw copy "
                       f"{escape(stored_at(rt, raw_key))}", soft_wrap=True, highlight=False)
 
 @commands.command()

@@ -8,6 +8,7 @@ from affiliate_matrix.handlers.documents import listed_items
 from affiliate_matrix.sources import source_titles
 from affiliate_matrix.wording import schedule_words
 
+
 def needed_role() -> str:
     """The role the connections API's listing needs (its route's): the page is for the same sessions."""
     return next(route.role for route in CONNECTIONS.routes() if route.method == "GET" and route.path == CONNECTIONS.path)
@@ -15,7 +16,8 @@ def needed_role() -> str:
 
 def connections_page(rt) -> dict:
     """Every connection as a read token is shown it, whatever the session's role (never a credential, a base_url's
-    secret or a failure's signed link), with its source's title and its schedule in words; the damaged ones named as the API names them."""
+    secret or a failure's signed link), with its source's title and its schedule in words; the damaged ones named as
+    the API names them."""
     listing, damaged = listed_items(rt, CONNECTIONS, "read")
     titles = source_titles()
     connections = []
