@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, HttpUrl, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from affiliate_matrix import connection_fields as defaults
+from affiliate_matrix.connection_fields import RATE_MAX, RATE_MIN
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import CRON_FIELDS, Document, Model, UtcDatetime
@@ -34,9 +36,6 @@ def _connection_id(value):
 
 # the pattern before the validator, so the OpenAPI document shows it (after one, pydantic's schema left it out)
 ConnectionId = Annotated[str, Field(pattern=CONNECTION_ID), BeforeValidator(_connection_id)]
-# A connection's requests a second: at least one every 100 s, so that a run of the function's 15 minutes still makes a
-# few (any rate above 0 was taken, and 5e-324 spaced requests by infinite seconds: the connection fetched nothing, ever)
-RATE_MIN, RATE_MAX = 0.01, 50
 SCHEDULE_MAX = 500  # every minute listed one by one (0,1,…,59: 170 characters), every hour, day and month too
 
 
@@ -62,10 +61,11 @@ class Connection(Document):
 
     id: ConnectionId
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
-    schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
-    rate_limit_per_s: float = Field(1.0, json_schema_extra={"minimum": RATE_MIN, "maximum": RATE_MAX},
-                                    description="Requests a second to the source's hosts, from 0.01 to 50.")
-    concurrency: int = Field(2, ge=1, le=16)
+    schedule: str = Field(defaults.SCHEDULE, description="Cron, five fields, UTC.")
+    rate_limit_per_s: float = Field(
+        defaults.RATE_LIMIT_PER_S, json_schema_extra={"minimum": RATE_MIN, "maximum": RATE_MAX},
+        description=f"Requests a second to the source's hosts, from {RATE_MIN} to {RATE_MAX}.")
+    concurrency: int = Field(defaults.CONCURRENCY, ge=defaults.CONCURRENCY_MIN, le=defaults.CONCURRENCY_MAX)
     enabled: bool = True
     disabled_reason: str | None = Field(None, max_length=500, description="Why the connection is disabled; an enabled "
                                                                           "one has none.")

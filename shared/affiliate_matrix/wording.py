@@ -58,3 +58,83 @@ def terms_summary(terms) -> str:
                           for tier in term.get("tiers") or [])
         parts.append(f"{value}{unit}" + RECURRENCE.get(term.get("recurring"), "") + (f" (tiers: {tiers})" if tiers else ""))
     return ", ".join(parts) or "—"
+
+
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+def _numbers(field: str, low: int, high: int) -> list[int] | None:
+    """A cron field of numbers listed (3 or 15,3) as its values in the order they run, or None: any other shape, or
+    one out of range."""
+    values = [int(item) if item.isascii() and item.isdigit() else -1 for item in field.split(",")]
+    return sorted(set(values)) if all(low <= value <= high for value in values) else None
+
+
+def _every(field: str, whole: int) -> int | None:
+    """A step over a whole field (*/15 of 60 minutes) as its step, or None: any other shape, or one that does not
+    divide the hour or the day evenly (*/7 minutes runs at :56 and again at :00), which 'every 7 minutes' would miss."""
+    step = field.removeprefix("*/")
+    if step == field or not (step.isascii() and step.isdigit()):
+        return None
+    return int(step) if 0 < int(step) < whole and whole % int(step) == 0 else None
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _weekdays(field: str) -> str | None:
+    """A day-of-week field (1-5, MON,THU, 0 or 7 for Sunday) in words ('Monday to Friday'), or None."""
+    def day(text: str) -> int | None:  # 0 to 7, as cron numbers them (7: Sunday again)
+        if text.isascii() and text.isdigit():
+            return int(text) if int(text) <= 7 else None
+        return next((at for at, name in enumerate(WEEKDAYS) if name[:3].upper() == text.upper()), None)
+
+    said = []
+    for item in field.split(","):
+        first, dash, last = item.partition("-")
+        start, end = day(first), day(last) if dash else None
+        if start is None or dash and (end is None or end <= start):
+            return None
+        said.append(WEEKDAYS[start % 7] + (f" to {WEEKDAYS[end % 7]}" if dash else ""))
+    return _listed(said)
+
+
+def schedule_words(cron: str) -> str | None:
+    """A connection's cron schedule (UTC, as the scheduler reads it: sync_requests.request_due) in words for the
+    shapes people write ('every day at 03:00 UTC' for '0 3 * * *', 'every 15 minutes', 'every Monday to Friday at
+    06:30 UTC', 'on day 1 of the month at 00:00 UTC', 'every 6 hours from 00:30 UTC'), or None for any other: the
+    cron is then shown alone rather than said wrong. Written here, not by a cron-describing library: cron-descriptor's
+    English ('At 03:00') says no 'every day' and reads the process's locale; these few shapes are all ours take."""
+    fields = cron.split()
+    if len(fields) != 5:
+        return None
+    minute, hour, day, month, weekday = fields
+    if month != "*" or (day != "*" and weekday != "*"):  # a day of the month or a weekday (cron: either), not both
+        return None
+    if hour == "*" and day == weekday == "*":
+        if minute == "*":
+            return "every minute"
+        if step := _every(minute, 60):
+            return "every minute" if step == 1 else f"every {step} minutes"
+        minutes = _numbers(minute, 0, 59)
+        return minutes and f"every hour at minute{'s' if len(minutes) > 1 else ''} {_listed([str(m) for m in minutes])}"
+    minutes = _numbers(minute, 0, 59)
+    if minutes is None or len(minutes) != 1:
+        return None
+    if hour.startswith("*/"):  # every few hours from midnight
+        step = _every(hour, 24)
+        if step is None or day != "*" or weekday != "*":
+            return None
+        return f"every hour at minute {minutes[0]}" if step == 1 else f"every {step} hours from 00:{minutes[0]:02d} UTC"
+    hours = _numbers(hour, 0, 23)
+    if hours is None:
+        return None
+    at = f"at {_listed([f'{h:02d}:{minutes[0]:02d}' for h in hours])} UTC"
+    if day != "*":
+        days = _numbers(day, 1, 31)
+        return days and f"on day{'s' if len(days) > 1 else ''} {_listed([str(d) for d in days])} of the month {at}"
+    if weekday != "*":
+        days_said = _weekdays(weekday)
+        return days_said and f"every {days_said} {at}"
+    return f"every day {at}"

@@ -571,7 +571,8 @@ def test_deleting_one_of_two_connections_of_a_source_withdraws_its_claims_only(s
     synced.sync("cj")
     synced.sync("cj", connection="cj-agency")
     shown = CliRunner().invoke(app, ["show", synced.named("NordVPN")["id"]], env={"COLUMNS": "400"})
-    assert "cj (cj-agency)" in shown.output, shown.output  # amx show names the account a claim came through
+    # amx show names the account a claim came through
+    assert "CJ Advertiser Lookup API (cj-agency)" in shown.output, shown.output
     result = CliRunner().invoke(app, ["connections", "delete", "cj-agency"])
     assert result.exit_code == 0, result.output
     for item in synced.get("/programs?limit=100")["items"]:

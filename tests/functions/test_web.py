@@ -1661,22 +1661,25 @@ def test_the_sources_page_lists_each_connection_with_its_health_and_last_sync_in
                                  "finished_at": "2026-12-02T07:01:00+00:00", "pages": 1, "records": 0,
                                  "errors": ["list https://api.awin.com/publishers/ACCOUNT/programmes: HTTP 401"]})
     stored_connection(rt, id="fresh")
+    stored_connection(rt, id="odd", schedule="0 3 L * *")
     sign_in(app, rt)
     page = app.get("/connections")
     assert page.status_code == 200
     rows = sources_rows(page.text)
-    assert set(rows) == {"ap", "awin-main", "fresh"}, rows
+    assert set(rows) == {"ap", "awin-main", "fresh", "odd"}, rows
     ap, awin = rows["ap"], rows["awin-main"]
-    for said in ("AffiliatePrograms.com", "Enabled", "0 3 * * *", "Healthy",
+    for said in ("AffiliatePrograms.com", "Enabled", "every day at 03:00 UTC", "0 3 * * *", "Healthy",
                  "Succeeded 2026-12-01 10:00 UTC", "1,234 listings read from 5 pages"):
         assert said in ap, (said, ap)
     assert "failed" not in ap
-    for said in ("Awin publisher API", "Disabled: paused for the audit", "30 */6 * * *",
+    for said in ("Awin publisher API", "Disabled: paused for the audit", "every 6 hours from 00:30 UTC",
+                 "30 */6 * * *",
                  "Unhealthy: the provider refused its credentials at 2026-12-02 07:00 UTC", "Failed 2026-12-02 07:01 UTC",
                  "0 listings read from 1 page; 1 failed",
                  "list https://api.awin.com/publishers/ACCOUNT/programmes: HTTP 401"):
         assert said in awin, (said, awin)
     assert "Never synced" in rows["fresh"]
+    assert "Enabled 0 3 L * * Healthy" in rows["odd"], rows["odd"]  # a cron the words cannot say: its text alone
     assert '<a href="/connections" aria-current="page">Sources</a>' in page.text  # the nav names it
 
 

@@ -32,11 +32,10 @@ def test_show_prints_each_sources_claim_not_the_kept_value_on_every_row(tmp_path
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
-    assert ("cookie_days", "90d", "affiliateprograms") in rows and ("cookie_days", "45d", "rakuten") in rows, \
-        result.output
-    assert ("commission_text", "$65 per sale", "affiliateprograms") in rows, result.output
-    assert ("commission", "100 USD", "rakuten") in rows and ("commission", "65 USD", "affiliateprograms") in rows, \
-        result.output
+    directory, rakuten = "AffiliatePrograms.com (affiliateprograms)", "Rakuten Advertising API (rakuten)"
+    assert ("cookie_days", "90d", directory) in rows and ("cookie_days", "45d", rakuten) in rows, result.output
+    assert ("commission_text", "$65 per sale", directory) in rows, result.output
+    assert ("commission", "100 USD", rakuten) in rows and ("commission", "65 USD", directory) in rows, result.output
     assert "CommissionTerm(" not in result.output
     assert f"raw/affiliateprograms/bluehost/{index_day()}.html" in result.output  # the raw page each claim came from
 
@@ -47,11 +46,16 @@ def index_day() -> str:
     return f"{T1:%Y%m%d}"
 
 
+def code_of(source: str) -> str:
+    """The code a table names a source by, beside its title: 'cj-agency' of 'CJ Advertiser Lookup API (cj-agency)'."""
+    return source.rsplit("(", 1)[-1].removesuffix(")") if source.endswith(")") else source
+
+
 def compare_rows(output: str) -> dict[str, dict[str, str]]:
-    """`amx compare`'s table (a wide terminal, one line a row) as {source: {column: cell}}."""
+    """`amx compare`'s table (a wide terminal, one line a row) as {source's code: {column: cell}}."""
     header = next(line for line in output.splitlines() if line.startswith("┃ source"))
     columns = [cell.strip() for cell in header.split("┃")[1:-1]]
-    return {cells[0]: dict(zip(columns, cells)) for line in output.splitlines()
+    return {code_of(cells[0]): dict(zip(columns, cells)) for line in output.splitlines()
             if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0]}
 
 
@@ -171,8 +175,9 @@ def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeyp
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:6]) for line in result.output.splitlines()}
-    assert ("rakuten", "program", "—", "—", "USD 100 per sale") in rows, result.output
-    assert ("rakuten (rakuten-agency)", "program", "—", "—", "★ USD 120 per sale") in rows, result.output
+    assert ("Rakuten Advertising API (rakuten)", "program", "—", "—", "USD 100 per sale") in rows, result.output
+    assert ("Rakuten Advertising API (rakuten-agency)", "program", "—", "—", "★ USD 120 per sale") in rows, \
+        result.output
 
 
 def test_compare_shows_each_networks_own_epcs_over_7_days_and_3_months_with_their_currency(tmp_path, monkeypatch):
@@ -213,7 +218,7 @@ def test_compare_shows_each_accounts_contract_with_the_program(tmp_path, monkeyp
     assert result.exit_code == 0, (result.output, result.exception)
     rows = compare_rows(result.output)
     assert {source: row["contract"] for source, row in rows.items()} == {
-        "impact": "expired", "impact (impact-agency)": "joined", "cj": "pending", "affiliateprograms": "—"}, \
+        "impact": "expired", "impact-agency": "joined", "cj": "pending", "affiliateprograms": "—"}, \
         result.output
 
 
@@ -235,14 +240,16 @@ def test_compare_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_figu
     assert result.exit_code == 0, (result.output, result.exception)
     assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80, result.output
     assert "(a wider terminal also shows: " in " ".join(result.output.split()), result.output
-    rows: dict[str, list[str]] = {}  # each row's cells by its first, their wrapped lines joined; the header's too
+    # each row's cells, their wrapped lines joined (a row starts where its network, never empty, is), then the header's
+    rows: list[list[str]] = []
     for line in result.output.splitlines():
         if line.startswith(("│", "┃")):
             cells = [cell.strip() for cell in line.strip("│┃").split(line[0])]
-            key = "header" if line[0] == "┃" else cells[0] or key
-            rows[key] = [" ".join(filter(None, pair)) for pair in zip(rows.get(key, [""] * len(cells)), cells)]
-    header = ["".join(name.split()) for name in rows.pop("header")]  # a header may be folded mid-word
-    shown = {key: dict(zip(header, cells)) for key, cells in rows.items()}
+            if not rows or line[0] == "│" and (cells[1] or rows[-1][0] == "header"):
+                rows.append(["header" if line[0] == "┃" else ""] + [""] * len(cells))
+            rows[-1][1:] = [" ".join(filter(None, pair)) for pair in zip(rows[-1][1:], cells)]
+    header = ["".join(name.split()) for name in rows.pop(0)[1:]]  # a header may be folded mid-word
+    shown = {code_of(cells[1]): dict(zip(header, cells[1:])) for cells in rows}
     assert shown["cj"]["commission"] == "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)", result.output
     assert {key: (row["EPC7days"], row["EPC3months"]) for key, row in shown.items()} == {
         "awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "dira": ("—", "—")}, result.output
@@ -864,7 +871,8 @@ def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkey
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
-    assert ("records", "5f0c2b (https://offervault.com/offer/5f0c2b/keto-burn-us)", "offervault") in rows, result.output
+    assert ("records", "5f0c2b (https://offervault.com/offer/5f0c2b/keto-burn-us)",
+            "OfferVault (CPA offers) (offervault)") in rows, result.output
     assert "batch_key" not in result.output
 
 
@@ -1417,7 +1425,7 @@ def test_connections_add_takes_a_rate_limit_and_refuses_one_outside_its_range(tm
         refused = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--rate-limit-per-s", rate,
                       env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
         assert refused.returncode == 2, (rate, refused.stdout, refused.stderr)
-        assert refused.stderr.startswith("invalid rate_limit_per_s: ") and len(refused.stderr.splitlines()) == 1
+        assert refused.stderr.startswith("error: rate_limit_per_s: ") and len(refused.stderr.splitlines()) == 1
         assert "requests a second is outside 0.01 to 50" in refused.stderr, refused.stderr
     assert not (tmp_path / "objects" / "connections").exists()
     made = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--rate-limit-per-s", "0.5",
@@ -1441,7 +1449,7 @@ def test_connections_add_takes_a_concurrency_and_refuses_one_out_of_bounds_in_th
             validated(CONNECTIONS, {"id": "c", "source": "affiliateprograms", "concurrency": concurrency})
         refused = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--concurrency",
                       str(concurrency), env=env)
-        assert refused.returncode == 2 and refused.stderr == f"invalid {api.value}\n", refused.stderr
+        assert refused.returncode == 2 and refused.stderr == f"error: {api.value}\n", refused.stderr
     assert not (tmp_path / "objects" / "connections").exists()
     made = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--concurrency", "5", env=env)
     assert made.returncode == 0, made.stderr
@@ -1523,7 +1531,8 @@ def test_show_gives_a_networks_rates_in_percent_as_the_network_does(tmp_path, mo
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
-    assert ("approval_rate", "87.3%", "awin") in rows and ("conversion_rate", "2.41%", "awin") in rows, result.output
+    assert ("approval_rate", "87.3%", "Awin publisher API (awin)") in rows, result.output
+    assert ("conversion_rate", "2.41%", "Awin publisher API (awin)") in rows, result.output
 
 
 def test_search_says_when_no_program_found_has_a_category(tmp_path, monkeypatch):

@@ -82,10 +82,10 @@ def main():
         errors.print(f"[red]error:[/] {escape(str(exc.args[0] if isinstance(exc, KeyError) else exc))}",
                      highlight=False, markup=True)
         raise SystemExit(2) from None
-    except ValidationError as exc:
+    except ValidationError as exc:  # a model's refusal, said as the API's (InvalidInput, above): "error: field: …"
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or exc.title.lower()  # a check across fields names no field
-        errors.print(f"[red]invalid {escape(where)}:[/] {escape(first['msg'].removeprefix('Value error, '))}",
+        errors.print(f"[red]error:[/] {escape(where)}: {escape(first['msg'].removeprefix('Value error, '))}",
                      highlight=False)
         raise SystemExit(2) from None
     except OSError as exc:  # the system refused a file or folder the command was given or writes: named, no traceback

@@ -4,14 +4,19 @@ from typing import Annotated, Optional
 
 import typer
 
+from affiliate_matrix import connection_fields as defaults
 from affiliate_matrix.cli.common import console, open_runtime
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
 # the argument of the commands on one connection (its help said only "[required]")
 CONNECTION_ID = Annotated[str, typer.Argument(help="A connection's id (amx connections list).")]
-# add's and edit's: the model's bounds refuse another (Connection.concurrency), in the API's words
-CONCURRENCY = Annotated[Optional[int], typer.Option(help="Requests in flight, 1 to 16.")]
+# add's and edit's, each said with the model's default and bounds (connection_fields), which refuse another in the
+# API's words
+SCHEDULE_HELP = "Cron, five fields, UTC."
+RATE_HELP = f"Requests a second to the source's hosts, {defaults.RATE_MIN} to {defaults.RATE_MAX}."
+CONCURRENCY = Annotated[Optional[int], typer.Option(
+    help=f"Requests in flight, {defaults.CONCURRENCY_MIN} to {defaults.CONCURRENCY_MAX}.")]
 
 
 @sources_app.command("list")
@@ -80,9 +85,9 @@ def connections_add(
         "The new connection's id: lower-case letters, digits and '-', up to 63, the first a letter or a digit."))],
     source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
     base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
-    schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
-    rate_limit_per_s: Annotated[float, typer.Option(help="Requests a second to the source's hosts, 0.01 to 50.")] = 1.0,
-    concurrency: CONCURRENCY = None,  # None: the model's default
+    schedule: Annotated[str, typer.Option(help=SCHEDULE_HELP)] = defaults.SCHEDULE,
+    rate_limit_per_s: Annotated[float, typer.Option(help=RATE_HELP)] = defaults.RATE_LIMIT_PER_S,
+    concurrency: CONCURRENCY = defaults.CONCURRENCY,
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store, for an API source "
                                                                  "(amx keys add connections/NAME --rotation manual "
                                                                  "--source SOURCE).")] = None,
@@ -97,7 +102,7 @@ def connections_add(
     get_source(source)
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
                             rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path, enabled=enabled,
-                            **({} if concurrency is None else {"concurrency": concurrency}))
+                            concurrency=concurrency)
     checked(connection)
     if not credentials_path and (lacking := keyless(source, connection_id)):
         raise typer.BadParameter(lacking, param_hint="--credentials-path")
@@ -114,9 +119,8 @@ def connections_add(
 def connections_edit(
     connection_id: CONNECTION_ID,
     base_url: Annotated[Optional[str], typer.Option(help="The source's address; '' for the source's own.")] = None,
-    schedule: Annotated[Optional[str], typer.Option(help="Cron, five fields, UTC.")] = None,
-    rate_limit_per_s: Annotated[Optional[float], typer.Option(help="Requests a second to the source's hosts, 0.01 to "
-                                                                   "50.")] = None,
+    schedule: Annotated[Optional[str], typer.Option(help=SCHEDULE_HELP)] = None,
+    rate_limit_per_s: Annotated[Optional[float], typer.Option(help=RATE_HELP)] = None,
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store.")] = None,
     concurrency: CONCURRENCY = None,
     enabled: Annotated[Optional[bool], typer.Option("--enabled/--disabled", help="Whether its schedule runs it.")] = None,

@@ -50,9 +50,8 @@ def search(
 @commands.command()
 def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (amx search lists them).")]):
     """One program with the provenance of each field."""
-    from affiliate_matrix.cli.views import commission_summary, fitted, value_text
+    from affiliate_matrix.cli.views import commission_summary, fitted, source_named, value_text
     from affiliate_matrix.errors import NotFoundError
-    from affiliate_matrix.merge import claimant_name
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 
     rt = open_runtime()
@@ -74,13 +73,14 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     # once each, as lines: whole at any width, to be pasted (the raw copy where it is, as amx scrape names it: its
     # object-store key alone opened nothing)
     rows = [[escape(name), escape(value_text(name, claim.value)),
-             escape(claimant_name(claim.source, claim.connection_id))]
+             escape(source_named(claim.source, claim.connection_id))]
             for name, claims in sorted(program.provenance.items()) for claim in claims]
     console.print(fitted(console, "provenance: each source's claim, the kept one first",
                          [("field", 0), ("said", 0), ("source", 0)], rows))
     pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
     for source, url, raw_key, fetched_at in sorted(pages):
-        console.print(f"{escape(source)}: {escape(url)} fetched {fetched_at.isoformat(timespec='seconds')}, raw copy "
+        console.print(f"{escape(source_named(source))}: {escape(url)} fetched "
+                      f"{fetched_at.isoformat(timespec='seconds')}, raw copy "
                       f"{escape(stored_at(rt, raw_key))}", soft_wrap=True, highlight=False)
 
 @commands.command()
@@ -97,7 +97,7 @@ def changes(
     """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new."""
     from werkzeug.datastructures import MultiDict
 
-    from affiliate_matrix.cli.views import fitted, print_damaged, utc_text, value_text
+    from affiliate_matrix.cli.views import fitted, print_damaged, source_named, utc_text, value_text
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.handlers import programs as api
     from affiliate_matrix.program_index import PROGRAMS_INDEX, program_names
@@ -115,7 +115,7 @@ def changes(
         utc_text(item["recorded_at"], minutes=True), item["change"],
         f"{names.get(item['program_id']) or '—'} ({item['program_id']})",
         "\n".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
-                  for f in item["fields"]) or "—", item["source"])] for item in feed["items"]]
+                  for f in item["fields"]) or "—", source_named(item["source"]))] for item in feed["items"]]
     if not rows:  # a table of headers alone said nothing
         console.print("no change recorded" + (" matching these options" if len(args) > 1 else
                                               ": a scrape, a sync or an import that changes a program records one"))
@@ -141,10 +141,9 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
     from affiliate_matrix.cli.views import (EPC_HEADERS, cookie_text, disagreement, fitted, listed_terms,
-                                           print_damaged, value_text)
+                                           print_damaged, source_named, value_text)
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
-    from affiliate_matrix.merge import claimant_name
     from affiliate_matrix.program_index import programs_of
 
     index = open_runtime().index
@@ -160,7 +159,7 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         rows.append([escape(cell) for cell in (
-            claimant_name(row["source"], row["connection_id"]), row["kind"], row["network"] or "—",
+            source_named(row["source"], row["connection_id"]), row["kind"], row["network"] or "—",
             row["contract"] or "—", star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
             value_text("payout", row["payout"]),  # methods, frequency and minimum, as the demo's compare shows it

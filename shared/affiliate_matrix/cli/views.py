@@ -60,6 +60,17 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
         kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
 
 
+def source_named(source: str, connection_id: str | None = None) -> str:
+    """A source as a table names it: its plugin's title, as the explorer names it, with the code a filter or a command
+    takes ('CJ Advertiser Lookup API (cj-agency)': the connection it came through, else the source); one no plugin has
+    (a removed one's, in a stored document) by its codes alone (merge.claimant_name)."""
+    from affiliate_matrix.merge import claimant_name
+    from affiliate_matrix.sources import source_titles
+
+    title = source_titles().get(source)
+    return f"{title} ({connection_id or source})" if title else claimant_name(source, connection_id)
+
+
 def utc_text(when, *, minutes: bool = False) -> str:
     """A time as every table shows it, its column headed "… (UTC)": in UTC, to the second (or the minute), a space
     between its date and time. `when`: a datetime, or stored ISO 8601 text (one without a zone taken as UTC); text

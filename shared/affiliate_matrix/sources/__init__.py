@@ -430,6 +430,14 @@ def all_sources() -> dict[str, type[Source]]:
     return dict(sorted(_REGISTRY.items()))
 
 
+@cache
+def source_titles() -> dict[str, str]:
+    """Each source plugin's title by its name, read once (a page or a table names a source in every row): the plugins
+    are what this build registers, fixed while the process runs. The explorer (web.render.source_title) and the CLI
+    (cli.views.source_named) name a source by it."""
+    return {name: plugin.title for name, plugin in all_sources().items()}
+
+
 class UnknownSource(InvalidInput, KeyError):
     """No source plugin has that name: a person's typo, or a connection stored while its plugin existed (removed or
     renamed since). Bad input (a 400 naming it, never a 500); a KeyError too, as a lookup by name raises."""

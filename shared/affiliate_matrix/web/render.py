@@ -86,18 +86,11 @@ def claimant_name(source: str, connection_id: str | None) -> str:
     return named(source, connection_id, source_title(source))
 
 
-@cache
-def source_titles() -> dict[str, str]:
-    """Each source plugin's title by its name, read once (a page names a source in every row of its changes): the
-    plugins are what this build registers, fixed while the process runs."""
-    from affiliate_matrix.sources import all_sources  # (only the index's pages show one: not for signing in)
-
-    return {name: plugin.title for name, plugin in all_sources().items()}
-
-
 def source_title(name) -> str:
     """A source as people read it wherever a page shows one, its plugin's title ('CJ Advertiser Lookup API' for cj),
     the URLs and filters keeping its name; one no plugin has (a removed one's, in a stored document) as it is."""
+    from affiliate_matrix.sources import source_titles  # (only the index's pages show one: not for signing in)
+
     return source_titles().get(name) or name if isinstance(name, str) else show(name)
 
 

@@ -1,0 +1,49 @@
+"""`amx connections add` and `edit` say a connection's bounds and defaults as its model has them: a bound refused in
+one wording by both (add said "invalid concurrency: …", edit "error: concurrency: …"), and add's help giving the
+model's defaults (add wrote its own copy of them)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+from affiliate_matrix.connections import Connection
+from tests.support.processes import BIN
+
+
+def amx(tmp_path, *args: str):
+    import subprocess
+
+    return subprocess.run([str(BIN / "amx"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--concurrency", "17", "error: concurrency: Input should be less than or equal to 16\n"),
+    ("--rate-limit-per-s", "51", "error: rate_limit_per_s: 51.0 requests a second is outside 0.01 to 50 (at least one "
+                                 "request every 100 s, at most 50 a second)\n"),
+    ("--schedule", "0 3 * *", "error: schedule: '0 3 * *' is not a five-field cron expression\n"),
+])
+def test_add_and_edit_refuse_a_bound_in_one_wording(tmp_path, option, value, said):
+    assert amx(tmp_path, "connections", "add", "ap", "--source", "affiliateprograms").returncode == 0
+    added = amx(tmp_path, "connections", "add", "other", "--source", "affiliateprograms", option, value)
+    edited = amx(tmp_path, "connections", "edit", "ap", option, value)
+    assert (added.returncode, added.stderr) == (edited.returncode, edited.stderr) == (2, said), (added, edited)
+
+
+def test_adds_help_gives_the_models_defaults_and_a_connection_added_plain_has_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    helped = CliRunner().invoke(app, ["connections", "add", "--help"])
+    assert helped.exit_code == 0, helped.output
+    lines = {line.split()[1]: line for line in helped.output.splitlines() if line.split()[1:2] and
+             line.split()[1].startswith("--")}
+    model = Connection.model_fields
+    for option, field in (("--schedule", "schedule"), ("--rate-limit-per-s", "rate_limit_per_s"),
+                          ("--concurrency", "concurrency")):
+        assert f"[default: {model[field].default}]" in lines[option], lines[option]
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    assert CliRunner().invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"]).exit_code == 0
+    stored = json.loads((tmp_path / "objects" / "connections" / "ap.json").read_text())
+    assert {field: stored[field] for field in ("schedule", "rate_limit_per_s", "concurrency")} == {
+        field: model[field].default for field in ("schedule", "rate_limit_per_s", "concurrency")}
