@@ -101,8 +101,8 @@ def _weekdays(field: str) -> str | None:
 
 
 def schedule_words(cron: str) -> str | None:
-    """A connection's cron schedule (UTC, as the scheduler reads it: sync_requests.request_due) in words for the
-    shapes people write ('every day at 03:00 UTC' for '0 3 * * *', 'every 15 minutes', 'every Monday to Friday at
+    """A connection's or a rule's cron schedule (UTC, as the schedulers read them: sync_requests.request_due) in words
+    for the shapes people write ('every day at 03:00 UTC' for '0 3 * * *', 'every 15 minutes', 'every Monday to Friday at
     06:30 UTC', 'on day 1 of the month at 00:00 UTC', 'every 6 hours from 00:30 UTC'), or None for any other: the
     cron is then shown alone rather than said wrong. Written here, not by a cron-describing library: cron-descriptor's
     English ('At 03:00') says no 'every day' and reads the process's locale; these few shapes are all ours take."""

@@ -1790,7 +1790,7 @@ def test_the_rules_page_lists_each_rule_with_its_trigger_action_state_and_warnin
                  "Last fired 2026-12-01 10:00 UTC", "Needs a change: Nothing"):
         assert said in up, (said, up)
     assert "Failed" not in up and "Enabled: Enabled" in up and "Trigger: A program changed" in up
-    for said in ("Disabled: raised 3 times; last: EvalError: no such key 'stats'", "On the schedule 0 3 * * * (UTC)",
+    for said in ("Disabled: raised 3 times; last: EvalError: no such key 'stats'", "On a schedule: every day at 03:00 UTC",
                  "Sync a connection again", "Connection: ap", "Cool-down: 7,200 s", "Never fired",
                  "Failed 3 times in a row (disabled at 3); last: EvalError: no such key 'stats'"):
         assert said in nightly, (said, nightly)

@@ -6,7 +6,6 @@ from affiliate_matrix.connections import DIRECTORY_CRAWL
 from affiliate_matrix.handlers.connections import CONNECTIONS
 from affiliate_matrix.handlers.documents import listed_items
 from affiliate_matrix.sources import source_titles
-from affiliate_matrix.wording import schedule_words
 
 
 def needed_role() -> str:
@@ -16,7 +15,7 @@ def needed_role() -> str:
 
 def connections_page(rt) -> dict:
     """Every connection as a read token is shown it, whatever the session's role (never a credential, a base_url's
-    secret or a failure's signed link), with its source's title and its schedule in words; the damaged ones named as
+    secret or a failure's signed link), with its source's title; the damaged ones named as
     the API names them."""
     listing, damaged = listed_items(rt, CONNECTIONS, "read")
     titles = source_titles()
@@ -26,5 +25,5 @@ def connections_page(rt) -> dict:
         # a directory crawl's standing word on what it did not read is no fault (amx connections list: the same)
         incomplete = sync and sync["incomplete"] not in (None, DIRECTORY_CRAWL) and sync["incomplete"]
         connections.append({**item, "title": titles.get(item["source"]),
-                            "schedule_said": schedule_words(item["schedule"]), "incomplete": incomplete or None})
+                            "incomplete": incomplete or None})
     return {"connections": connections, "damaged": damaged}
