@@ -47,7 +47,7 @@ from affiliate_matrix.characters import C0_CONTROLS, characters
 from affiliate_matrix.errors import FetchError, tls_failed
 
 LoopbackPolicy = Callable[[str, int], bool]  # (ASCII host, port) -> may it be a loopback address?
-_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
+_LABEL = r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$"  # a host name's label; compiled by re on first use
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _ALSO_NOT_PUBLIC = [ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("64:ff9b:1::/48")]
@@ -140,7 +140,7 @@ def target_of(url: str) -> tuple[str, str, int]:
         ipaddress.ip_address(host.split("%")[0])
     except ValueError:
         labels = host.removesuffix(".").split(".")
-        if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
+        if len(host) > 253 or not all(re.match(_LABEL, label) for label in labels):
             raise FetchError(f"refused {shown!r}: {host[:100]!r} is not a valid host name") from None
     return parsed.scheme, host, port
 

@@ -157,3 +157,20 @@ def test_the_connections_start_and_first_read_compile_no_pattern_only_a_write_or
         model_types.CRON_FIELDS, connections._REFUSED_VERSION, observability._REQUEST_ID,
         telemetry._TRACEPARENT)}
     assert lazy.isdisjoint(seen["patterns"])
+
+
+def test_the_stores_a_start_opens_compile_no_pattern_when_imported():
+    """A start opens the object store (the local one, or S3), the search index (OpenSearch) and the secret store
+    (OpenBao), each adapter importing the host checks (netguard); the patterns of these modules wait for their use (a
+    file name, a host name), as re compiles them then."""
+    from affiliate_matrix import netguard
+    from affiliate_matrix.storage import local
+
+    adapters = ("affiliate_matrix.storage.local", "affiliate_matrix.storage.s3", "affiliate_matrix.search.opensearch",
+                "affiliate_matrix.secrets.vault", "affiliate_matrix.events.http")
+    probe = f"import importlib, json, re; [importlib.import_module(name) for name in {adapters!r}]; " \
+            "print(json.dumps([str(key[1]) for key in re._cache]))"
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    compiled = set(json.loads(shown.stdout.strip().splitlines()[-1]))
+    lazy = {getattr(pattern, "pattern", pattern) for pattern in (local._CAPITAL, local._MARKED, netguard._LABEL)}
+    assert compiled.isdisjoint(lazy)

@@ -234,3 +234,21 @@ def test_the_checks_find_a_stale_name_of_each_shape():
     assert not command_problem("amx rules test ID --program p_1")
     assert task_problem("./task test:slow") and not task_problem("task bench -- search")
     assert route_problem("GET/DELETE /programs") and not route_problem("GET /programs/{program_id}?x=1")
+
+
+def test_the_readme_lists_every_vocabulary_shown_in_words():
+    """The README's paragraph on codes.WORDS names each of its vocabularies: one added there (the Rules page's three
+    were not) is missing from the paragraph until it is written in."""
+    from affiliate_matrix.codes import WORDS
+
+    phrases = {"category": "`codes.CATEGORY_LABELS`", "country": "countries by name", "kind": "kinds",
+               "commission_type": "commission types", "payout_method": "payout methods",
+               "payout_frequency": "frequencies", "restriction": "restrictions", "status": "statuses",
+               "change": "change types", "contract": "contracts", "approval": "approvals",
+               "merchant_key_source": "merchant keys' sources", "sync_status": "a connection's last sync",
+               "rule_trigger": "a rule's trigger", "rule_action": "trigger, action",
+               "rule_param": "action's parameters"}
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    paragraph = re.search(r"`codes\.CATEGORY_LABELS`.*?\(`codes\.WORDS`\).*?keep the codes", readme).group()
+    assert set(phrases) == set(WORDS)  # a vocabulary added to WORDS is named here, and in the README
+    assert [name for name, phrase in phrases.items() if phrase not in paragraph] == []

@@ -27,8 +27,9 @@ from affiliate_matrix.storage import ObjectStore, StoredObject, check_conditiona
 
 _NAME_MAX = 255  # bytes in a file name, on every common file system
 _OBJECT_NAME_MAX = _NAME_MAX - len("..meta")  # an object's own: its metadata file is named ".<name>.meta"
-_CAPITAL = re.compile("[A-Z]")
-_MARKED = re.compile(r"\+([a-z])")
+# compiled by re on first use (the functions that start on this store name no file before a request)
+_CAPITAL = "[A-Z]"
+_MARKED = r"\+([a-z])"
 # Written once every file name in the store is as _file_name names it now (earlier versions named a part as it is).
 CASE_SAFE = ".case-safe-names"
 
@@ -39,7 +40,7 @@ def _file_name(part: str, limit: int) -> str:
     key of up to 1,024 bytes in one part; a file name is at most 255 bytes. A longer name is the part's start and
     its hash, joined by "~", which no key has either, so it is no other key's name (the hash tells two parts apart
     whatever their case); the listing reads the key back from the object's metadata."""
-    name = _CAPITAL.sub(lambda capital: "+" + capital[0].lower(), part)
+    name = re.sub(_CAPITAL, lambda capital: "+" + capital[0].lower(), part)
     if len(name) <= limit:
         return name
     return f"{part[:100]}~{hashlib.sha256(part.encode()).hexdigest()}"
@@ -47,7 +48,7 @@ def _file_name(part: str, limit: int) -> str:
 
 def _key_part(name: str) -> str:
     """The key's part a file name that is no hash stands for (_file_name's reverse)."""
-    return _MARKED.sub(lambda marked: marked[1].upper(), name)
+    return re.sub(_MARKED, lambda marked: marked[1].upper(), name)
 
 
 class LocalObjectStore(ObjectStore):
