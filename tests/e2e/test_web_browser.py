@@ -244,6 +244,25 @@ def test_a_long_scraped_name_wraps_instead_of_widening_the_page(browser, tmp_pat
         server.stop()
 
 
+def assert_fits_narrow_windows(browser, tmp_path, rt, path: str, shown: str) -> None:
+    """The page at `path`, signed in with a read token at a phone's width and a laptop's half screen, shows `shown`
+    and never scrolls sideways."""
+    server = web_server(tmp_path)
+    try:
+        for width in (390, 800):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            page.goto(server.url + path)
+            page.get_by_label("API token").fill(create_token(rt.secrets, "read"))
+            with page.expect_navigation(url=re.compile(re.escape(path) + "$")):
+                page.get_by_role("button", name="Sign in").click()
+            assert page.get_by_text(shown).is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+            context.close()
+    finally:
+        server.stop()
+
+
 def test_the_sources_page_fits_a_narrow_window(browser, tmp_path):
     """A connection's long id, its source's title, a schedule and a failed sync's failures (each a request's whole URL)
     fit a phone's width and a laptop's half screen: the page never scrolls sideways."""
@@ -258,20 +277,7 @@ def test_the_sources_page_fits_a_narrow_window(browser, tmp_path):
                                                     "finished_at": "2026-12-02T07:01:00Z",
                                                     "errors": [failure + ": HTTP 401"] * 3}), create=True)
     save_connection(rt.store, Connection(id="ap", source="affiliateprograms"), create=True)
-    server = web_server(tmp_path)
-    try:
-        for width in (390, 800):
-            context = browser.new_context(viewport={"width": width, "height": 900})
-            page = context.new_page()
-            page.goto(f"{server.url}/connections")
-            page.get_by_label("API token").fill(create_token(rt.secrets, "read"))
-            with page.expect_navigation(url=re.compile(r"/connections$")):
-                page.get_by_role("button", name="Sign in").click()
-            assert page.get_by_text("3 failed").is_visible()
-            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
-            context.close()
-    finally:
-        server.stop()
+    assert_fits_narrow_windows(browser, tmp_path, rt, "/connections", shown="3 failed")
 
 
 def test_the_rules_page_fits_a_narrow_window(browser, tmp_path):
@@ -296,20 +302,7 @@ def test_the_rules_page_fits_a_narrow_window(browser, tmp_path):
     }), create=True)
     rt.store.put(state_key(long_id), json.dumps({"last_fired_at": "2026-12-01T10:00:00+00:00", "failures": 2,
                                                  "last_error": "EvalError: " + "no_such_key" * 20}).encode())
-    server = web_server(tmp_path)
-    try:
-        for width in (390, 800):
-            context = browser.new_context(viewport={"width": width, "height": 900})
-            page = context.new_page()
-            page.goto(f"{server.url}/rules")
-            page.get_by_label("API token").fill(create_token(rt.secrets, "read"))
-            with page.expect_navigation(url=re.compile(r"/rules$")):
-                page.get_by_role("button", name="Sign in").click()
-            assert page.get_by_text("Failed 2 times in a row").is_visible()
-            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
-            context.close()
-    finally:
-        server.stop()
+    assert_fits_narrow_windows(browser, tmp_path, rt, "/rules", shown="Failed 2 times in a row")
 
 
 def test_a_window_between_a_phone_and_a_desktop_never_scrolls_the_page_sideways(browser, served):

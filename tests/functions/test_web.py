@@ -744,7 +744,7 @@ def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt)
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     page = app.get("/merchants/acme.com").text
     assert '<th scope="col">EPC</th>' in page
-    epcs = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
+    epcs = {source: shown(cell) for source, cell in re.findall(
         r'>([^<>]+) \(c\)(?:</a>)?</th>.*?<td data-label="EPC">(.*?)</td>', page, re.S)}
     assert epcs == {"Awin publisher API": "GBP 0.47 (3 months)", "CJ Advertiser Lookup API": "USD 0.4512 (7 days) "
                     "USD 0.389 (3 months)", "otherdir": "—"}
@@ -1576,7 +1576,7 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
         program = merge(program, normalize(other))
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     page = app.get("/merchants/acme.com").text
-    networks = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
+    networks = {source: shown(cell) for source, cell in re.findall(
         r'<th scope="row"[^>]*>(?:<a [^>]*>)?([^<(]+?) ?(?:\([^<]*)?(?:</a>)?</th>'
         r'.*?<td data-label="Network"[^>]*>(.*?)</td>', page, re.S)}
     assert networks == {"Impact partner API": "impact account: expired",
@@ -1646,7 +1646,7 @@ def stored_connection(rt, **fields) -> None:
 def sources_rows(page: str) -> dict[str, str]:
     """Each connection's row of the Sources page as the words it shows, by the connection's id (its first cell)."""
     rows = re.findall(r"<tr>(.*?)</tr>", page.split("<tbody>", 1)[-1], re.S)
-    said = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+    said = [shown(row) for row in rows]
     return {words.split(" ", 1)[0]: words for words in said}
 
 
@@ -1707,7 +1707,7 @@ def test_a_damaged_stored_connection_is_named_as_damaged_and_the_others_still_li
     page = app.get("/connections")
     assert page.status_code == 200
     assert set(sources_rows(page.text)) == {"ap"}
-    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    said = shown(page.text)
     for key in ("connections/broken.json", "connections/cut.json"):
         assert f"The stored connection {key} is damaged" in said, said
     assert "rate_limit_per_s: 0.0 requests a second is outside 0.01 to 50" in said  # what is wrong, as the API says
@@ -1717,7 +1717,7 @@ def test_a_damaged_stored_connection_is_named_as_damaged_and_the_others_still_li
 def test_the_sources_page_with_no_connection_says_how_to_add_one(app, rt):
     sign_in(app, rt)
     page = app.get("/connections")
-    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    said = shown(page.text)
     assert page.status_code == 200 and not sources_rows(page.text)
     assert "No connection yet" in said and "amx connections add ID --source SOURCE" in said, said
 
@@ -1849,7 +1849,7 @@ def test_a_damaged_stored_rule_is_named_as_damaged_and_the_others_still_list(app
     assert page.status_code == 200
     rows = rules_rows(page.text)
     assert set(rows) == {"ok", "fresh-state"}, rows
-    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    said = shown(page.text)
     for key in ("rules/broken.json", "rules/cut.json"):
         assert f"The stored rule {key} is damaged" in said, said
     assert "give exactly one of event or schedule" in said  # what is wrong, as the API says
@@ -1860,7 +1860,7 @@ def test_a_damaged_stored_rule_is_named_as_damaged_and_the_others_still_list(app
 def test_the_rules_page_with_no_rule_says_how_to_add_one(app, rt):
     sign_in(app, rt)
     page = app.get("/rules")
-    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    said = shown(page.text)
     assert page.status_code == 200 and not rules_rows(page.text)
     assert "No rule yet" in said and "amx rules add FILE" in said, said
 
