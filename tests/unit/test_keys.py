@@ -741,3 +741,21 @@ def test_a_rotation_overtaken_by_another_after_its_write_leaves_the_later_one_st
     assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-2-secret"}, 3)
     assert rt.provider.valid == {"minted-2-secret"}  # the first key retired, the first rotation's key too
     assert load_record(rt, PATH)[0].rotated_at == NOW
+
+
+def test_adding_a_key_where_one_is_stored_is_refused_before_its_values_are_asked_for(tmp_path, monkeypatch):
+    """A person typed each secret at the hidden prompt, then learnt a key was stored there already; the path's other
+    refusals (its folder, its rotation, a webhook's origins) come before the values, this one now too."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.errors import ConflictError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    add = ["keys", "add", PATH, "--rotation", "manual", "--field", "api_token"]
+    assert CliRunner().invoke(app, add, input="first-key-1234\n").exit_code == 0
+    asked = []
+    monkeypatch.setattr("affiliate_matrix.cli.keys.secret_fields", lambda *args: asked.append(args) or {})
+    again = CliRunner().invoke(app, add)  # (amx's main says a ConflictError in one line, exit 2)
+    assert isinstance(again.exception, ConflictError) and asked == [], (again.exception, asked)
+    assert f"a key is stored at '{PATH}' already" in str(again.exception)
