@@ -222,9 +222,7 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
             rt.secrets.write(record.path, data, cas=0)
         except ConflictError:
             if not _unfinished_add(rt, record.path, data):  # the store's words were its check-and-set's ("not 0")
-                raise ConflictError(f"a key is stored at {record.path!r} already, and adding one never replaces it: "
-                                    "rotate it (amx keys rotate), or revoke it (amx keys revoke) and add it again"
-                                    ) from None
+                raise _stored_already(record.path) from None
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
     save_record(rt, record, revoked_etag, create=revoked is None)
@@ -256,6 +254,19 @@ def check_rotation(record: KeyRecord):
         raise InvalidInput(f"source {record.owner_source!r} offers no provider rotation: rotate its key by manual or "
                            "generate")
     return source, hook
+
+
+def check_addable(rt, path: str) -> None:
+    """ConflictError when a key in use is registered at `path`, before its values are asked for (a person typed each
+    secret at the hidden prompt, then learnt it was stored already). A revoked key, or an add stopped before its
+    record, is added as add_key adds it; a damaged record is named, as add_key names it."""
+    if rt.store.head(record_key(path)) is not None and not load_record(rt, path)[0].revoked_at:
+        raise _stored_already(path)
+
+
+def _stored_already(path: str) -> ConflictError:
+    return ConflictError(f"a key is stored at {path!r} already, and adding one never replaces it: rotate it "
+                         "(amx keys rotate), or revoke it (amx keys revoke) and add it again")
 
 
 def _revoked_record(rt, path: str) -> tuple[KeyRecord | None, str | None]:

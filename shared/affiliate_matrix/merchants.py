@@ -7,6 +7,7 @@ from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.merge import as_read, claimant, claimant_name
 from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
+from affiliate_matrix.wording import ending_in_z
 
 COMPARED = ("commission", "commission_text", "cookie_days", "payout", "networks", "countries")
 REPORTED = ("epc_7d", "epc_90d", "approval_rate")  # a network's own figures: a row shows its own source's, none else
@@ -61,7 +62,7 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
         for field in COMPARED + REPORTED:
             for claim in program.provenance.get(field, []):
                 row = claims.setdefault(claimant(claim), {"url": claim.url,
-                                                          "fetched_at": claim.fetched_at.isoformat()})
+                                                          "fetched_at": ending_in_z(claim.fetched_at.isoformat())})
                 row[field] = claim.value
         for (source, connection_id), row in claims.items():
             networks = row.get("networks") or []
@@ -75,7 +76,8 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
                 "contract": networks[0].get("contract") if networks else None, "countries": row.get("countries") or [],
                 "epc_7d": row.get("epc_7d"), "epc_90d": row.get("epc_90d"),
                 "approval_rate": float(row["approval_rate"]) if row.get("approval_rate") is not None else None,
-                "last_verified_at": program.last_verified_at.isoformat() if program.last_verified_at else None,
+                "last_verified_at": (ending_in_z(program.last_verified_at.isoformat()) if program.last_verified_at
+                                     else None),
                 "restrictions": program.restrictions, "best": []})
         for field in ("commission", "cookie_days", "payout"):
             claims = program.provenance.get(field, [])

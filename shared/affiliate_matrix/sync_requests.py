@@ -214,7 +214,7 @@ def outcome(report) -> dict:
 
     return {"status": "failed" if report.records == 0 and report.failures else "succeeded", "pages": report.pages,
             "records": report.records, "incomplete": report.incomplete,
-            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.reason}") for f in report.failures]}
+            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.why}") for f in report.failures]}
 
 
 def run_error(rt, connection_id: str, exc: Exception) -> str:

@@ -19,7 +19,7 @@ def index(tmp_path, monkeypatch):
 
 
 def test_each_api_answers_its_times_ending_in_z_and_stores_them_as_before(index):
-    index.batch(record("dira", "Forever Shoes", "https://forevershoes.com/", at=T1))
+    index.batch(record("dira", "Forever Shoes", "https://forevershoes.com/", at=T1, cookie_text="30 days"))
     program_id = index.get("/programs")["items"][0]["id"]
     assert index.rt.index.get("programs", program_id)["first_seen_at"] == STORED  # what is stored does not move
     index.rt.index.ensure_index(ACTIVATIONS_INDEX)
@@ -39,6 +39,7 @@ def test_each_api_answers_its_times_ending_in_z_and_stores_them_as_before(index)
         "search": index.api.get("/programs", headers=index.auth),
         "program": index.api.get(f"/programs/{program_id}", headers=index.auth),
         "changes": index.api.get("/changes", headers=index.auth),
+        "merchant": index.api.get("/merchants/forevershoes.com", headers=index.auth),
         "activations": triggers.get("/activations", headers=admin),
         "rules": triggers.get("/rules", headers=admin),
         "connections": connections.get("/connections", headers=admin),
@@ -50,6 +51,10 @@ def test_each_api_answers_its_times_ending_in_z_and_stores_them_as_before(index)
     assert answers["search"].json["items"][0]["first_seen_at"] == "2026-11-21T12:00:00Z"
     assert answers["activations"].json["items"][0]["at"] == "2026-11-21T12:00:00Z"
     assert answers["campaigns"].json["items"][0]["created_at"].endswith("Z")
+    (row,) = answers["merchant"].json["rows"]  # its seen_at and last_verified_at said +00:00
+    assert (row["seen_at"], row["last_verified_at"]) == ("2026-11-21T12:00:00Z", "2026-11-21T12:00:00Z")
+    shape = index.api.get("/openapi.json").json["components"]["schemas"]["SourceRow"]["properties"]
+    assert "date-time" in str(shape["seen_at"]) and "date-time" in str(shape["last_verified_at"])
 
 
 def test_only_the_answer_models_time_fields_are_rewritten():

@@ -1928,3 +1928,16 @@ def test_up_detached_that_fails_to_start_says_why_and_exits_with_its_code(tmp_pa
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert f"port {port} on 127.0.0.1, programs's, is taken" in result.stderr and "up.log" in result.stderr
     assert not (tmp_path / "up.json").exists()
+
+
+def test_a_syncs_record_names_a_failed_page_once_as_amx_scrape_prints_it():
+    """A sync's record (GET /syncs/{id}), the connection's last_sync and the Sources page quoted a fetch failure as
+    `fetch <url>: <url>: not fetched: …`: the fetcher's reason starts with the page's address already."""
+    from affiliate_matrix.crawl import Failure
+    from affiliate_matrix.pipeline import ScrapeReport
+    from affiliate_matrix.sync_requests import outcome
+
+    url = "https://www.affiliateprograms.com/categories/software/"
+    failure = Failure(url, "fetch", f"{url}: not fetched: cannot resolve 'www.affiliateprograms.com'")
+    report = ScrapeReport("ap", "batches/ap/x.jsonl", "e1", records=0, failures=[failure], source="affiliateprograms")
+    assert outcome(report)["errors"] == [f"fetch {url}: not fetched: cannot resolve 'www.affiliateprograms.com'"]

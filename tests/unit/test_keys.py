@@ -788,3 +788,21 @@ def test_two_rotations_interleaved_the_first_failing_at_its_last_step_leave_a_us
     monkeypatch.setattr(rt.bus, "publish", publish)
     assert rotate(rt, PATH, NOW) == 5  # and the next rotation goes on from it
     assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [5]
+
+
+def test_adding_a_key_where_one_is_stored_is_refused_before_its_values_are_asked_for(tmp_path, monkeypatch):
+    """A person typed each secret at the hidden prompt, then learnt a key was stored there already; the path's other
+    refusals (its folder, its rotation, a webhook's origins) come before the values, this one now too."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.errors import ConflictError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    add = ["keys", "add", PATH, "--rotation", "manual", "--field", "api_token"]
+    assert CliRunner().invoke(app, add, input="first-key-1234\n").exit_code == 0
+    asked = []
+    monkeypatch.setattr("affiliate_matrix.cli.keys.secret_fields", lambda *args: asked.append(args) or {})
+    again = CliRunner().invoke(app, add)  # (amx's main says a ConflictError in one line, exit 2)
+    assert isinstance(again.exception, ConflictError) and asked == [], (again.exception, asked)
+    assert f"a key is stored at '{PATH}' already" in str(again.exception)

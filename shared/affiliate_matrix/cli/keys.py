@@ -140,7 +140,8 @@ def keys_add(
     from datetime import UTC, datetime
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.keys import KeyRecord, add_key, check_folder, check_origins, check_rotation, origin
+    from affiliate_matrix.keys import (KeyRecord, add_key, check_addable, check_folder, check_origins,
+                                       check_rotation, origin)
     from affiliate_matrix.sources import get_source
 
     # a key its source cannot use is refused here, not at its connection's first sync or test (there, in words that
@@ -158,6 +159,8 @@ def keys_add(
     check_folder(path)  # before the values are asked for
     check_rotation(record)
     check_origins(record)
+    rt = open_runtime("keys")
+    check_addable(rt, path)
     data = secret_fields(field, list(needs))  # none named: the fields its source reads, asked for in turn
     if not data:
         raise typer.BadParameter("no fields to store" + (f": a key of source {source!r} holds {', '.join(needs)}"
@@ -165,7 +168,7 @@ def keys_add(
     if lacking := [name for name in needs if not data.get(name)]:
         raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
                            "(name each with --field)")
-    add_key(open_runtime("keys"), record, data)
+    add_key(rt, record, data)
     sent_to = f"; sent only to {', '.join(record.origins)}" if record.origins else ""
     console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}{sent_to}")
 

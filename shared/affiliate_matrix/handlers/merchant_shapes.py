@@ -3,7 +3,7 @@ program_shapes.py so that a start and a first search do not build them."""
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from affiliate_matrix.handlers.routes import Shape
 
@@ -39,7 +39,7 @@ class SourceRow(Shape):
                                                   "one source are two rows. None: claims recorded before claims named "
                                                   "their connection")
     url: str
-    seen_at: str
+    seen_at: AwareDatetime  # answered as every time is, in UTC ending in Z (merchants.merchant_view writes it)
     commission: list
     commission_text: str | None
     cookie_days: int | None
@@ -55,7 +55,7 @@ class SourceRow(Shape):
     epc_90d: dict | None = Field(description="Earnings per click over 3 months the row's source reports, "
                                              "{amount, currency} (Awin reports only this one, CJ both)")
     approval_rate: float | None
-    last_verified_at: str | None
+    last_verified_at: AwareDatetime | None
     restrictions: list
     best: list[Literal["commission_percent", "commission_flat", "cookie_days"]]
 
