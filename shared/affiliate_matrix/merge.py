@@ -1,6 +1,7 @@
 """Field-level conflict resolution. Every field keeps each claimant's latest claim (its provenance; a claimant is a
 source's connection, see claimant); the value shown is the one most sources agree on (a source votes once; claims read
-as one value, 15 and "15.0", agree: as_read), then the one from the higher-priority source, then the most recent; the
+as one value, 15 and "15.0", agree: as_read), then the one from the higher-priority source, then the one shown unless
+another was newly said since (_deciding), then the most recent; the
 commission's text is one a source of the kept commission said, none when none did (another source's words describe a figure not shown). List fields take the
 union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A source saying the
 program is over (its status claim) closes it only while no other source lists it as open. A connection that stops listing the program (a complete run of it without the
@@ -157,8 +158,7 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
         by_value: dict[str, list[FieldSource]] = {}  # claims read as one value (130 and "130.0") are one side
         for claim in voters:
             by_value.setdefault(as_read(field, claim.value), []).append(claim)
-        kept, winner = max(by_value.items(), key=lambda kv: (len(kv[1]), max(priority_of(c.source) for c in kv[1]),
-                                                             max(c.fetched_at for c in kv[1]), kv[0]))
+        kept, winner = max(by_value.items(), key=_deciding(field, known, seen, by_value))
         kept_from[field] = {c.source for c in winner}
         setattr(merged, field, _adapter(field).validate_python(winner[0].value))
         merged.provenance[field] = sorted(latest.values(), key=lambda c: (
@@ -185,8 +185,12 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
         credited = {source for source, connection in reports if connection is not None}
         reports = {who: c for who, c in reports.items() if who[1] is not None or who[0] not in credited}
         if reports:  # (a report naming no connection is its source's until one of the source's connections reports)
-            newest = max(reports.values(), key=lambda c: (c.fetched_at, priority_of(c.source), c.source,
-                                                          c.connection_id or ""))
+            # the claimant shown stands while it reports: two networks reporting one program's figure each sync would
+            # otherwise take turns, a change in the feed (and a rule's trigger) at every sync
+            shown = next((claimant(c) for c in claims_of(known, field)[:1] if getattr(known, field) is not None
+                          and as_read(field, c.value) == as_read(field, getattr(known, field))), None)
+            newest = reports.get(shown) or max(reports.values(), key=lambda c: (
+                c.fetched_at, priority_of(c.source), c.source, c.connection_id or ""))
             setattr(merged, field, _adapter(field).validate_python(newest.value))
             merged.provenance[field] = sorted(reports.values(), key=lambda c: (c is not newest, c.source,
                                                                                c.connection_id or ""))
@@ -228,6 +232,41 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
         merged.status = "closed_suspected"  # no source lists it any more
     merged.quality_score = quality(merged)
     return merged
+
+
+def _deciding(field: str, known: Program, seen: Program, sides: dict[str, list[FieldSource]]):
+    """The order of a voted field's sides (its values, each with its claims): the most votes, then the highest
+    priority, then the value shown now, unless another side tied with it was newly said since (its claimant said
+    nothing, or another value, before this sighting, which is newer than every claim of the value shown), then the
+    most recent claim. Two sources that disagree and restate their values at each sync (two network APIs) keep the
+    value shown: by the latest sighting alone they took turns, a change in the feed (and a rule's trigger) each sync;
+    a source saying a new value is news, as before."""
+    from affiliate_matrix.sources import priority_of
+
+    def standing(claims: list[FieldSource]) -> tuple:
+        return len(claims), max(priority_of(c.source) for c in claims)
+
+    said_before = {claimant(c): as_read(field, c.value) for c in claims_of(known, field)}
+    new_claims = {id(c) for c in claims_of(seen, field)}
+
+    def newly_said(claim: FieldSource) -> bool:
+        return id(claim) in new_claims and said_before.get(claimant(claim)) != as_read(field, claim.value)
+
+    top = max(map(standing, sides.values()))
+    shown = as_read(field, getattr(known, field)) if claims_of(known, field) else None
+    shown_side = sides.get(shown) if shown in sides and standing(sides[shown]) == top else None
+
+    def order(side: tuple[str, list[FieldSource]]) -> tuple:
+        value, claims = side
+        if shown_side is None:
+            held = 0
+        elif value == shown:
+            held = 1
+        else:  # news newer than every claim of the value shown displaces it
+            held = 2 * any(newly_said(c) and c.fetched_at > max(s.fetched_at for s in shown_side) for c in claims)
+        return standing(claims), held, max(c.fetched_at for c in claims), value
+
+    return order
 
 
 def _union(field: str, said: list) -> list:

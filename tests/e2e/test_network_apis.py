@@ -597,3 +597,24 @@ def test_an_api_redirecting_elsewhere_never_has_its_key_sent_there(tmp_path):
         _, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
     assert elsewhere.requests == []
     assert reports["awin"].failures and all("HTTP 307" in f.reason for f in reports["awin"].failures)
+
+
+def test_two_networks_that_disagree_synced_again_record_no_change(tmp_path):
+    """CJ and Rakuten both list Lumen Skincare, of one priority, each its own commission: by the latest sighting alone
+    the shown commission took turns, a change in the feed (a "commission changed" rule's trigger) at every sync of
+    either. Synced again with nothing changed at either, the feed records nothing for it."""
+    from affiliate_matrix.deltas import DELTAS_INDEX
+
+    def lumen_changes(rt) -> list[dict]:
+        lumen = program(rt, merchant_key="lumenskincare.com")
+        hits = rt.index.search(DELTAS_INDEX.name, SearchQuery(filters={"program_id": [lumen.id]}, size=100)).hits
+        return [hit.doc for hit in hits]
+
+    rt, _ = synced(tmp_path, "cj", "rakuten")
+    first = program(rt, merchant_key="lumenskincare.com")
+    assert len({claim.source for claim in first.provenance["commission"]}) == 2  # both claim it, and disagree
+    before = lumen_changes(rt)
+    for _ in range(2):
+        rt, _ = synced(tmp_path, "rakuten", "cj")  # in the other order: the later sync's was shown
+        assert program(rt, merchant_key="lumenskincare.com").commission == first.commission
+    assert lumen_changes(rt) == before

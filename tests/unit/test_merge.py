@@ -21,6 +21,16 @@ class NetworkApiForTests(Source):
     priority = 3
 
 
+@register
+class OtherNetworkApiForTests(Source):
+    """A second network API: two of one priority that disagree."""
+
+    name = "test_network_api_2"
+    title = "Test network API 2"
+    base_url = "https://api2.example.org"
+    priority = 3
+
+
 def observe(source, cookie, days=0, connection=None, **fields):
     record = make_record("Shop", "https://shop.com", cookie_text=f"{cookie} days", **fields)
     return normalize(record.model_copy(update={"source": source, "connection_id": connection or source,
@@ -277,3 +287,47 @@ def test_two_sources_saying_one_commission_in_different_forms_vote_together():
     assert [(t.value_min, t.currency) for t in merged.commission] == [(15, "USD")]
     assert {c.source for c in merged.provenance["commission"][:2]} == {"dir_a", "dir_b"}  # the kept claims first
     assert merged.provenance["commission"][2].source == "test_network_api"
+
+
+def test_two_network_apis_that_disagree_and_restate_at_each_sync_keep_the_value_shown():
+    """Two sources of one priority, each restating its own cookie at every sync: by the latest sighting alone the shown
+    value took turns, a change in the feed (and a "cookie changed" rule's trigger) at each sync of either."""
+    merged = fold(observe("test_network_api", 30), observe("test_network_api_2", 45, days=1))
+    assert merged.cookie_days == 45  # newly said, and newer than the 30 shown: news, as before
+    for day in range(2, 10):  # each restates what it said
+        merged = merge(merged, observe("test_network_api" if day % 2 else "test_network_api_2", 30 if day % 2 else 45,
+                                       days=day))
+        assert merged.cookie_days == 45, day
+
+
+def test_a_source_saying_a_new_value_is_shown_then_kept_while_the_other_restates():
+    merged = fold(observe("test_network_api", 30), observe("test_network_api_2", 45, days=1))
+    merged = merge(merged, observe("test_network_api", 60, days=2))  # changed its figure: the newest news
+    assert merged.cookie_days == 60
+    merged = merge(merged, observe("test_network_api_2", 45, days=3))  # the other restates: no news
+    assert merged.cookie_days == 60
+    merged = merge(merged, observe("test_network_api_2", 90, days=4))
+    assert merged.cookie_days == 90
+
+
+def test_an_old_sighting_newly_said_but_replayed_late_does_not_displace_a_newer_value():
+    """News displaces the value shown only when it is newer than every claim of it (a replayed old page is not)."""
+    merged = fold(observe("test_network_api_2", 45, days=5), observe("test_network_api", 30, days=1))
+    assert merged.cookie_days == 45
+
+
+def test_two_networks_reporting_one_programs_figure_at_each_sync_keep_the_one_shown():
+    """The newest report stands for a claimant's own figures; across two networks reporting it at each sync, the one
+    shown stands while it reports (they took turns), its new figures shown."""
+    def report(source, epc, day):
+        return observe(source, 30, days=day, extra={"epc_7d": epc, "epc_currency": "USD"})
+
+    merged = fold(report("test_network_api", "1.10", 0), report("test_network_api_2", "2.20", 1))
+    shown = merged.epc_7d.amount
+    for day in range(2, 8):
+        merged = merge(merged, report("test_network_api" if day % 2 == 0 else "test_network_api_2",
+                                      "1.10" if day % 2 == 0 else "2.20", day))
+        assert merged.epc_7d.amount == shown, day
+    claimant = "test_network_api" if shown == Decimal("1.10") else "test_network_api_2"
+    merged = merge(merged, report(claimant, "3.30", 9))
+    assert merged.epc_7d.amount == Decimal("3.30")
