@@ -383,7 +383,7 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
             raise ConflictError(f"key {path!r}: rotated meanwhile by another caller (a version after {version} was "
                                 f"stored while it was verified): that rotation decides which key is live, its own, or "
                                 f"this one's should it be rolled back ({reason})") from None
-        recorded_meanwhile = not revoked and written_etag is None and _recorded_meanwhile(rt, path, etag)
+        recorded_meanwhile = not revoked and written_etag is None and _recorded_meanwhile(rt, record)
         put_back = None if revoked else _roll_back(rt, record, current, version, written_etag, secret_values)
         restored = put_back is not None
         withdrawn = revoked and _destroy_live(rt, path, secret_values)
@@ -497,13 +497,13 @@ def _revoked_meanwhile(rt, path: str) -> bool:
         return False
 
 
-def _recorded_meanwhile(rt, path: str, etag: str) -> bool:
-    """Whether the key's record changed since it was read with `etag`: another rotation recorded its key meanwhile (only
-    one records on an ETag), so the key a rollback puts back is that rotation's, maybe never announced (its own
-    key.rotated refused, say)."""
+def _recorded_meanwhile(rt, record: KeyRecord) -> bool:
+    """Whether another rotation recorded its key since `record` was read (its rotation time changed: only a rotation
+    writes it; a person's edit of the record does not), so the key a rollback puts back, the newest before its own, is
+    that rotation's, maybe never announced (its own key.rotated refused, say)."""
     try:
-        return rt.store.head(record_key(path)) != etag
-    except Exception:  # unreadable now: not known to have changed, so no announcement
+        return load_record(rt, record.path)[0].rotated_at != record.rotated_at
+    except Exception:  # unreadable now: not known to be another's, so not announced
         return False
 
 

@@ -838,3 +838,23 @@ def test_a_rotation_rolled_back_destroys_the_version_it_wrote(rt, monkeypatch):
         1: True, 2: True, 3: False}
     assert rt.provider.valid == {"first-key-1234"}
     assert [e.type for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)] == [KEY_ROTATION_FAILED]
+
+
+def test_a_rotation_rolled_back_after_a_persons_edit_of_the_record_announces_nothing_but_its_failure(rt, monkeypatch):
+    """A rollback announces the key it puts back only when another rotation recorded that key meanwhile: a record
+    changed by a person while the rotation was verified (its lifetime, say) fails the rotation as before, and the key
+    put back, the one it replaced, is no rotation's to announce."""
+    from affiliate_matrix import keys
+    from affiliate_matrix.events import KEY_ROTATED
+    from affiliate_matrix.keys import save_record
+
+    def verified_while_a_person_edits(runtime, path):
+        record, etag = load_record(runtime, path)
+        save_record(runtime, record.model_copy(update={"lifetime_days": 30}), etag)
+        return [], []
+
+    monkeypatch.setattr(keys, "_verify", verified_while_a_person_edits)
+    with pytest.raises(RotationFailed, match="version 2 failed and was rolled back: ConflictError"):
+        rotate(rt, PATH, NOW)
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 3)
+    assert [e.type for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)] == [KEY_ROTATION_FAILED]
