@@ -7,12 +7,17 @@ new key) or `manual` (a person does it; we warn before expiry). A rotation write
 version with check-and-set, verifies it with every dependent connection's test, records it and
 only then destroys the older versions. It is all or nothing: whatever fails once the new version is
 written (a refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts
-the old value back as the newest version and the record as it was (unless a revocation landed meanwhile: then the
+the old value back as the newest version (the failed one destroyed: its key retired, or never verified) and the
+record as it was (unless a revocation landed meanwhile: then the
 new version is destroyed too, and neither key is live), publishes key.rotation.failed
 with the reason (secret values blanked out) and raises RotationFailed. A write of the new version that
 fails changes nothing (one that landed with its answer lost goes on as written), and is such a failure too;
 when the store cannot be read after it, which key it holds is unknown, and the failure says so (old_key_live
 null): both keys stay valid at the provider and the next rotation goes on from the version stored.
+
+Two rotations interleaved: the one overtaken (a version after its own stored meanwhile) puts nothing back; the later
+one decides which key is live. Rolled back after the earlier one recorded its key, it puts that key back, and
+announces it (key.rotated of the version it wrote): the earlier one's own key.rotated may have been refused.
 
 A provider's key is used until the new one is stored: the source's `rotate_credentials(old)` mints a new key
 beside the old one, which stays valid; its optional `retire_credentials(key)` is called for the old key once
@@ -372,7 +377,7 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
         # was written (nothing put back) left the version before it, which destroying `current` alone never reached
         rt.secrets.destroy(path, [n for n, meta in rt.secrets.metadata(path).versions.items()
                                   if n < version and not meta["destroyed"]])
-        rt.bus.publish(Event.make(KEY_ROTATED, "/keys", {"path": path, "version": version}, key=f"{path}|{version}"))
+        rt.bus.publish(_rotated(path, version))
     except BaseException as exc:
         reason = _reason(exc, secret_values)
         # Revoked meanwhile (its record says so): putting the old key back would bring back the very key revoked, so
@@ -389,12 +394,16 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
             raise ConflictError(f"key {path!r}: rotated meanwhile by another caller (a version after {version} was "
                                 f"stored while it was verified): that rotation decides which key is live, its own, or "
                                 f"this one's should it be rolled back ({reason})") from None
-        restored = not revoked and _roll_back(rt, record, current, version, written_etag, new.values())
+        recorded_meanwhile = not revoked and written_etag is None and _recorded_meanwhile(rt, record)
+        put_back = None if revoked else _roll_back(rt, record, current, version, written_etag, secret_values)
+        restored = put_back is not None
         withdrawn = revoked and _destroy_live(rt, path, secret_values)
         if restored or withdrawn:
             _retire(hook_source, path, new, "the new key, rolled back" if restored else "the new key, its path revoked")
         failed = [without_values(f, secret_values) for f in failed]
         _publish_failure(rt, path, version, reason, failed, old_key_live=restored, at=now)
+        if restored and recorded_meanwhile:
+            _announce_put_back(rt, path, put_back)
         if not isinstance(exc, Exception):
             raise  # an interrupt: put back, then stop as asked
         if revoked:
@@ -499,6 +508,16 @@ def _revoked_meanwhile(rt, path: str) -> bool:
         return False
 
 
+def _recorded_meanwhile(rt, record: KeyRecord) -> bool:
+    """Whether another rotation recorded its key since `record` was read (its rotation time changed: only a rotation
+    writes it; a person's edit of the record does not), so the key a rollback puts back, the newest before its own, is
+    that rotation's, maybe never announced (its own key.rotated refused, say)."""
+    try:
+        return load_record(rt, record.path)[0].rotated_at != record.rotated_at
+    except Exception:  # unreadable now: not known to be another's, so not announced
+        return False
+
+
 def _destroy_live(rt, path: str, secret_values) -> bool:
     """Destroy every version still live (a rotation's, written after or beside a revocation); whether that was done."""
     try:
@@ -509,17 +528,41 @@ def _destroy_live(rt, path: str, secret_values) -> bool:
         return False
 
 
-def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: str | None, new_values=()) -> bool:
-    """The old value as the newest version (it may be destroyed already) and the record as it was."""
+def _rotated(path: str, version: int) -> Event:
+    """key.rotated of `version`, the key's live one: one id per version, so a publish repeated is the same event."""
+    return Event.make(KEY_ROTATED, "/keys", {"path": path, "version": version}, key=f"{path}|{version}")
+
+
+def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: str | None, secret_values) -> int | None:
+    """The old value as the newest version (it may be destroyed already) and the record as it was; then the failed
+    version destroyed, its key retired at the provider or never verified, so no reader of older versions tries it.
+    The version written, or None when the old value could not be put back (nothing is destroyed then)."""
     try:
-        rt.secrets.write(record.path, dict(old.data), cas=failed_version)
+        put_back = rt.secrets.write(record.path, dict(old.data), cas=failed_version)
         if written_etag is not None:
             save_record(rt, record, written_etag)
-        return True
     except Exception as exc:
         log.critical("key.rollback_failed", secret_path=record.path, version=failed_version,
-                     error=_reason(exc, [*old.data.values(), *new_values]))
-        return False
+                     error=_reason(exc, secret_values))
+        return None
+    try:  # the old value is the newest version: the failed one is no longer the live key
+        rt.secrets.destroy(record.path, [failed_version])
+    except Exception as exc:  # put back all the same; the next rotation destroys it with the other older versions
+        log.error("key.rolled_back_version_live", secret_path=record.path, version=failed_version,
+                  error=_reason(exc, secret_values), remedy="nothing to do: the next rotation destroys it")
+    return put_back
+
+
+def _announce_put_back(rt, path: str, version: int) -> None:
+    """key.rotated of the version a rollback wrote when the key it put back is another rotation's, recorded meanwhile:
+    the consumers of key.rotated (rules; functions holding the key) learn the live key changed. Best effort: the
+    rollback is done, and its key.rotation.failed says the old key is live."""
+    log.warning("key.put_back_announced", secret_path=path, version=version,
+                reason="the key put back is the one another rotation recorded meanwhile")
+    try:
+        rt.bus.publish(_rotated(path, version))
+    except Exception as exc:
+        log.error("key.rotated_not_published", secret_path=path, version=version, error=type(exc).__name__)
 
 
 def _publish_failure(rt, path: str, version: int | None, reason: str, failed: list[str],

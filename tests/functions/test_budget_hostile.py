@@ -252,7 +252,7 @@ def test_a_metrics_post_carries_at_most_the_days_a_campaign_keeps_and_merges_the
                        headers=env["admin"])
     assert over.status_code == 400 and over.json["error"]["message"].startswith(
         "days: 1,101 in one POST, at most 1,100: a campaign keeps the last 1,100 days from its newest")
-    assert "several POSTs of at most 1,100" in over.json["error"]["message"]
+    assert "post it oldest first, each POST's newest day at most 1,099 days after" in over.json["error"]["message"]
     assert rt.store.get("budget/metrics/search-1.json").data == before
     schema = budget.get("/openapi.json", headers=env["read"]).json["components"]["schemas"]["PostedMetrics"]
     assert schema["properties"]["days"]["maxItems"] == MAX_STORED_DAYS
@@ -267,6 +267,79 @@ def test_a_metrics_post_carries_at_most_the_days_a_campaign_keeps_and_merges_the
     assert {d["spend"] for d in kept[:10]} == {10.0} and {d["spend"] for d in kept[10:]} == {20.0}
     mirrored = rt.index.get_many(BUDGET_INDEX.name, [f"day:search-1:{d['date']}" for d in days(posted, 0)])
     assert len(mirrored) == MAX_STORED_DAYS and mirrored[f"day:search-1:{first + timedelta(days=150)}"]["spend"] == 20.0
+
+
+def _days(first, count: int, skip: int = 0) -> list[dict]:
+    """`count` days one after another from `first` + `skip` days."""
+    from datetime import timedelta
+
+    return [{"date": (first + timedelta(days=skip + n)).isoformat(), "spend": 10.0, "revenue": 30.0}
+            for n in range(count)]
+
+
+def test_a_backfill_refused_as_one_post_is_written_as_its_refusal_says(env, tmp_path):
+    """A POST of more than 1,100 days said "post them in several POSTs of at most 1,100", and the second such POST,
+    oldest first, was refused (its newest day 1,100 days after every stored day): the advice could not be followed. The
+    refusal gives the size that works, oldest first, and following it writes the whole history: the campaign keeps its
+    newest 1,100 days, the dashboards' index every day; so does the one CSV it names."""
+    import re
+    from datetime import date
+
+    from affiliate_matrix.budget.campaigns import import_csv, load_days
+    from affiliate_matrix.budget.mirror import BUDGET_INDEX
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    first, history = date(2018, 1, 1), 3_000
+    whole = budget.post("/campaigns/search-1/metrics", json={"days": _days(first, history)}, headers=env["admin"])
+    assert whole.status_code == 400
+    said = whole.json["error"]["message"]
+    assert "a campaign keeps the last 1,100 days from its newest" in said and "`amx budget import`" in said
+    size = int(re.search(r"POSTs of (?:at most )?([\d,]+)", said)[1].replace(",", ""))  # the old words: at most 1,100
+    for skip in range(0, history, size):  # oldest first, as it says
+        part = budget.post("/campaigns/search-1/metrics", json={"days": _days(first, min(size, history - skip), skip)},
+                           headers=env["admin"])
+        assert part.status_code == 200, part.json
+    kept = [row["date"] for row in load_days(rt.store, "search-1")[0]]
+    assert kept == [day["date"] for day in _days(first, 1_100, history - 1_100)]
+    every = [f"day:search-1:{day['date']}" for day in _days(first, history)]
+    assert len(rt.index.get_many(BUDGET_INDEX.name, every)) == history
+
+    assert budget.post("/campaigns", json={**CAMPAIGN, "id": "fresh"}, headers=env["admin"]).status_code == 201
+    rows = "".join(f"fresh,{day['date']},10.00,,,30.00,USD\n" for day in _days(first, history))
+    assert import_csv(rt, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n{rows}".encode()) == {
+        "fresh": history}
+    assert len(load_days(rt.store, "fresh")[0]) == 1_100
+
+
+def test_a_post_past_every_stored_day_is_refused_saying_what_to_send_first(env):
+    """Oldest first, a second POST of 1,100 days would push out every stored day and is refused: it said so, and not
+    what to send instead. It names the last day that may be sent first; sending the days up to it, then the rest,
+    writes them all."""
+    import re
+    from datetime import date
+
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    first = date(2018, 1, 1)
+    assert budget.post("/campaigns/search-1/metrics", json={"days": _days(first, 1_100)},
+                       headers=env["admin"]).status_code == 200
+    second = budget.post("/campaigns/search-1/metrics", json={"days": _days(first, 1_100, 1_100)},
+                         headers=env["admin"])
+    assert second.status_code == 400
+    said = second.json["error"]["message"]
+    assert "is more than 1,100 days after every stored day (the newest 2021-01-04)" in said
+    up_to = date.fromisoformat(re.search(r"send the days up to (\d{4}-\d\d-\d\d) first", said)[1])
+    assert up_to == date(2024, 1, 8)  # 1,099 days after 2021-01-04
+    gap = (up_to - first).days + 1 - 1_100
+    for part in (_days(first, gap, 1_100), _days(first, 1_100 - gap, 1_100 + gap)):  # up to it, then the rest
+        written = budget.post("/campaigns/search-1/metrics", json={"days": part}, headers=env["admin"])
+        assert written.status_code == 200, written.json
+    newest = budget.get("/campaigns/search-1/metrics", headers=env["read"]).json["days"][-1]["date"]
+    assert newest == _days(first, 1, 2_199)[0]["date"]
 
 
 def test_a_day_of_two_currencies_is_run_and_read_over_http_a_part_per_currency(env, monkeypatch):

@@ -751,6 +751,29 @@ def test_two_rotations_interleaved_the_first_failing_at_its_last_step_leave_a_us
     provider accepts, its record the first's, the keys replaced retired, no key lost. The first said "the later one
     stands", which it could not know (the later one fell), and its failure went unrecorded: it is logged now, and
     says the later rotation decides."""
+    first_failed, outcome, publish = _interleaved_the_first_failing_at_its_last_step(rt, monkeypatch)
+    assert "BackendUnavailable: broker: unavailable" in str(first_failed.value)
+    assert "the later one stands" not in str(first_failed.value)
+    assert "that rotation decides which key is live" in str(first_failed.value)
+    logged = capsys.readouterr().err
+    assert "key.rotation_overtaken" in logged and "broker: unavailable" in logged
+    assert isinstance(outcome["second"], RotationFailed) and "version 3 failed and was rolled back" in \
+        str(outcome["second"])
+    assert [(f["version"], f["old_key_live"]) for f in rt.failures] == [(3, True)]
+
+    current = rt.secrets.read(PATH)
+    assert current.version == 4 and current.data == {"api_token": "minted-1-secret"}  # the first's key, written back
+    assert rt.provider.valid == {"minted-1-secret"}  # accepted; the key it replaced and the second's retired
+    assert rt.secrets.read(PATH, 2).data == current.data and rt.secrets.metadata(PATH).versions[1]["destroyed"]
+    assert load_record(rt, PATH)[0].rotated_at == NOW
+    monkeypatch.setattr(rt.bus, "publish", publish)
+    assert rotate(rt, PATH, NOW) == 5  # and the next rotation goes on from it
+    assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [5]
+
+
+def _interleaved_the_first_failing_at_its_last_step(rt, monkeypatch):
+    """The interleaving above: the first rotation's error (pytest's ExceptionInfo), the second's outcome, and the bus's
+    own publish (the first's key.rotated refused until it is put back)."""
     import threading
 
     from affiliate_matrix import keys
@@ -771,24 +794,7 @@ def test_two_rotations_interleaved_the_first_failing_at_its_last_step_leave_a_us
     with second_held_at(monkeypatch, keys, "_verify", lambda: rotate(rt, PATH, NOW)) as outcome:
         with pytest.raises(ConflictError) as first_failed:
             rotate(rt, PATH, NOW)
-    assert "BackendUnavailable: broker: unavailable" in str(first_failed.value)
-    assert "the later one stands" not in str(first_failed.value)
-    assert "that rotation decides which key is live" in str(first_failed.value)
-    logged = capsys.readouterr().err
-    assert "key.rotation_overtaken" in logged and "broker: unavailable" in logged
-    assert isinstance(outcome["second"], RotationFailed) and "version 3 failed and was rolled back" in \
-        str(outcome["second"])
-    assert [(f["version"], f["old_key_live"]) for f in rt.failures] == [(3, True)]
-
-    current = rt.secrets.read(PATH)
-    assert current.version == 4 and current.data == {"api_token": "minted-1-secret"}  # the first's key, written back
-    assert rt.provider.valid == {"minted-1-secret"}  # accepted; the key it replaced and the second's retired
-    assert rt.secrets.read(PATH, 2).data == current.data and rt.secrets.metadata(PATH).versions[1]["destroyed"]
-    assert load_record(rt, PATH)[0].rotated_at == NOW
-    monkeypatch.setattr(rt.bus, "publish", publish)
-    assert rotate(rt, PATH, NOW) == 5  # and the next rotation goes on from it
-    assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [5]
-
+    return first_failed, outcome, publish
 
 def test_adding_a_key_where_one_is_stored_is_refused_before_its_values_are_asked_for(tmp_path, monkeypatch):
     """A person typed each secret at the hidden prompt, then learnt a key was stored there already; the path's other
@@ -806,3 +812,66 @@ def test_adding_a_key_where_one_is_stored_is_refused_before_its_values_are_asked
     again = CliRunner().invoke(app, add)  # (amx's main says a ConflictError in one line, exit 2)
     assert isinstance(again.exception, ConflictError) and asked == [], (again.exception, asked)
     assert f"a key is stored at '{PATH}' already" in str(again.exception)
+
+
+def test_two_rotations_interleaved_announce_the_key_left_live_and_destroy_the_one_rolled_back(rt, monkeypatch):
+    """The interleaving above: the first rotation's key ends live (put back by the second's rollback as version 4), but
+    its key.rotated was refused and the second published only its failure, so the consumers of key.rotated (rules,
+    functions holding the key) never learnt the live key changed; and version 3, the second's key, retired at the
+    provider, stayed live as an older version (a reader of older versions tried a dead key) until the next rotation.
+    The rollback, putting back a key another rotation recorded meanwhile, announces it: key.rotated of version 4,
+    once, after the failure; and destroys version 3."""
+    from affiliate_matrix.events import KEY_ROTATED
+
+    _interleaved_the_first_failing_at_its_last_step(rt, monkeypatch)
+    announced = [(e.type, e.data["version"]) for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)]
+    assert announced == [(KEY_ROTATION_FAILED, 3), (KEY_ROTATED, 4)]
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-1-secret"}, 4)
+    live = [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]]
+    assert live == [2, 4]  # the first's key, as it wrote it and as put back; version 3 destroyed
+    assert "minted-2-secret" not in rt.provider.valid
+
+
+def test_a_rotation_rolled_back_destroys_the_version_it_wrote(rt, monkeypatch):
+    """A rotation failing at its last step (the bus refusing key.rotated) put the old key back as version 3 and left
+    version 2, its new key retired at the provider, live as an older version until the next rotation. The rollback
+    destroys it: the old key, put back, is the one version live (version 1 was destroyed before the refused publish),
+    and nothing is announced but the failure."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import KEY_ROTATED
+
+    publish = rt.bus.publish
+
+    def bus_refusing_rotated(event):
+        if event.type == KEY_ROTATED:
+            raise BackendUnavailable("broker: unavailable")
+        return publish(event)
+
+    monkeypatch.setattr(rt.bus, "publish", bus_refusing_rotated)
+    with pytest.raises(RotationFailed, match="version 2 failed and was rolled back"):
+        rotate(rt, PATH, NOW)
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 3)
+    assert {n: meta["destroyed"] for n, meta in rt.secrets.metadata(PATH).versions.items()} == {
+        1: True, 2: True, 3: False}
+    assert rt.provider.valid == {"first-key-1234"}
+    assert [e.type for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)] == [KEY_ROTATION_FAILED]
+
+
+def test_a_rotation_rolled_back_after_a_persons_edit_of_the_record_announces_nothing_but_its_failure(rt, monkeypatch):
+    """A rollback announces the key it puts back only when another rotation recorded that key meanwhile: a record
+    changed by a person while the rotation was verified (its lifetime, say) fails the rotation as before, and the key
+    put back, the one it replaced, is no rotation's to announce."""
+    from affiliate_matrix import keys
+    from affiliate_matrix.events import KEY_ROTATED
+    from affiliate_matrix.keys import save_record
+
+    def verified_while_a_person_edits(runtime, path):
+        record, etag = load_record(runtime, path)
+        save_record(runtime, record.model_copy(update={"lifetime_days": 30}), etag)
+        return [], []
+
+    monkeypatch.setattr(keys, "_verify", verified_while_a_person_edits)
+    with pytest.raises(RotationFailed, match="version 2 failed and was rolled back: ConflictError"):
+        rotate(rt, PATH, NOW)
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 3)
+    assert [e.type for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)] == [KEY_ROTATION_FAILED]

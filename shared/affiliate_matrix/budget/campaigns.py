@@ -11,7 +11,9 @@ moving the newest day forward drops the days that fall out (their index mirror k
 A write is refused naming the limit when none of its days would be kept (all outside that window; a long import's
 older days are dropped like stored ones), or when its newest day is so far after the stored ones that none of them
 would be kept (one day dated 9999-01-01 left every other day out of
-the forecast): a rule on the days themselves, no clock decides it.
+the forecast; the refusal names the newest day that may be sent first): a rule on the days themselves, no clock
+decides it. So a history longer than the window is written oldest first, in writes ending at most MAX_STORED_DAYS - 1
+days after the newest stored day (LONGER_HISTORY), or as one import.
 
 Every write is conditional on the ETag read, retried on a lost race, so two writers never drop
 each other's days.
@@ -51,6 +53,11 @@ MAX_ERRORS = 20
 CAMPAIGNS = "budget/campaigns/"
 IMPORTS = "budget/imports/"  # an import's journal while it is written: import_csv
 MAX_STORED_DAYS = 1_100  # the calendar's last days a campaign keeps, from its newest: MAX_HISTORY_DAYS (a test holds it)
+# How days more than a POST carries are written: a write whose newest day is MAX_STORED_DAYS or more after every stored
+# day is refused (_window), so POSTs of MAX_STORED_DAYS days one after another, oldest first, failed from the second on
+LONGER_HISTORY = (f"A longer history: post it oldest first, each POST's newest day at most {MAX_STORED_DAYS - 1:,} "
+                  f"days after the newest day stored (POSTs of {MAX_STORED_DAYS - 1:,} days when none is missing), or "
+                  "import it as one CSV (`amx budget import`)")
 
 
 class Campaign(Document):
@@ -487,8 +494,11 @@ def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[
             return start, (later, f"{earlier} is more than {MAX_STORED_DAYS:,} days before the next day written, "
                                   f"{later} ({kept})")
     if stored and max(stored) < start:
+        last = date.fromordinal(date.fromisoformat(max(stored)).toordinal() + MAX_STORED_DAYS - 1).isoformat()
         return start, (newest, f"{newest} is more than {MAX_STORED_DAYS:,} days after every stored day (the newest "
-                               f"{max(stored)}), which would all be dropped ({kept})")
+                               f"{max(stored)}), which would all be dropped ({kept}): send the days up to {last} "
+                               f"first (at most {MAX_STORED_DAYS - 1:,} days after it), oldest first, then the later "
+                               "ones")
     return start, None
 
 

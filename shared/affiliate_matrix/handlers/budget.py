@@ -77,13 +77,12 @@ class RunLinks(Shape):
 def _at_most_kept(days):
     """The days of one POST, refused naming the bound before any is written: a POST of 48,000 days took ~6 s (each
     day mirrored to the budget index) to keep 1,100 of them."""
-    from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
+    from affiliate_matrix.budget.campaigns import LONGER_HISTORY, MAX_STORED_DAYS
 
     if len(days) > MAX_STORED_DAYS:
         raise refuse(f"days: {len(days):,} in one POST, at most {MAX_STORED_DAYS:,}: a campaign keeps the last "
-                     f"{MAX_STORED_DAYS:,} days from its newest, so more could not all be kept; post them in several "
-                     f"POSTs of at most {MAX_STORED_DAYS:,} (a longer history for the dashboards: `amx budget import` "
-                     "a CSV)")
+                     f"{MAX_STORED_DAYS:,} days from its newest, so more could not all be kept (a write drops the "
+                     f"older ones; the dashboards keep every day written). {LONGER_HISTORY}")
     return days
 
 
