@@ -122,7 +122,8 @@ def _leave_the_rest(request) -> None:
     """functions-framework reads what a route left of the body, whole and into memory, before it answers (its
     read_request): a body of any size, or one that never ends, with or without a token. What is left is read
     here no further than UNREAD_LIMIT bytes; past that, functions-framework finds the body read, and gunicorn
-    (which drains at most 64 KiB of a body left unread) closes the connection after the answer."""
+    (which drains at most 64 KiB of a body left unread) closes the connection after the answer, which says so
+    (amx-function)."""
     try:
         if not (request.stream.read(UNREAD_LIMIT) and request.stream.read(1)):
             return
