@@ -10,10 +10,9 @@ functions mint one (the client's X-Request-Id where gunicorn read it and it is a
 line; a malformed chunked body is refused to the function as InvalidInput (_MalformedBodyRefused), which it answers 400
 in that shape too. Every answer after which the connection is closed says Connection: close: one whose body the
 function left unread past what gunicorn drains before the next request (64 KiB; a chunked one not read to its end,
-whose rest is unknown) too (_Request). Options and
-environment variables are functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE, HOST, PORT); every function is an
-HTTP function (events arrive as HTTP requests: handlers/events.py), whose entry point (handlers.entry_point) is sent
-what functions-framework answers itself too.
+whose rest is unknown) too (_Request). Options and environment variables are functions-framework's (FUNCTION_TARGET,
+FUNCTION_SOURCE, HOST, PORT); every function is an HTTP function (events arrive as HTTP requests: handlers/events.py),
+whose entry point (handlers.entry_point) is sent what functions-framework answers itself too.
 
 Its worker bounds each read of a request: Knative's queue-proxy streams a request to the container as it comes,
 and gunicorn's threaded worker waits for a request's first bytes without a thread, but then reads its head and body
