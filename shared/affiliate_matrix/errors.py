@@ -99,6 +99,11 @@ class InvalidInput(AmxError):
     """Input failed validation; the message names the field and the value."""
 
 
+class ContentTooLarge(InvalidInput):
+    """A request's body larger than its route takes (Route.body_limit): answered 413 (Content Too Large), read no
+    further; the message names the limit."""
+
+
 class ImportIncomplete(AmxError):
     """An import stopped in its write phase (interrupted, a backend failing): some of it is written, the rest not. The
     message says how far it got and that the same import again finishes it (what is written again is harmless)."""

@@ -8,10 +8,11 @@ malformed, a transfer coding it cannot read: 400, 414, 417, 431, 501) is answere
 functions' JSON error shape, not its HTML page (ReadBoundWorker.handle_error), with a request id minted as the
 functions mint one (the client's X-Request-Id where gunicorn read it and it is a sane token), in the answer and its log
 line; a malformed chunked body is refused to the function as InvalidInput (_MalformedBodyRefused), which it answers 400
-in that shape too. Every answer after which the connection is closed says Connection: close. Options and
-environment variables are functions-framework's (FUNCTION_TARGET, FUNCTION_SOURCE, HOST, PORT); every function is an
-HTTP function (events arrive as HTTP requests: handlers/events.py), whose entry point (handlers.entry_point) is sent
-what functions-framework answers itself too.
+in that shape too. Every answer after which the connection is closed says Connection: close: one whose body the
+function left unread past what gunicorn drains before the next request (64 KiB; a chunked one not read to its end,
+whose rest is unknown) too (_Request). Options and environment variables are functions-framework's (FUNCTION_TARGET,
+FUNCTION_SOURCE, HOST, PORT); every function is an HTTP function (events arrive as HTTP requests: handlers/events.py),
+whose entry point (handlers.entry_point) is sent what functions-framework answers itself too.
 
 Its worker bounds each read of a request: Knative's queue-proxy streams a request to the container as it comes,
 and gunicorn's threaded worker waits for a request's first bytes without a thread, but then reads its head and body
@@ -54,11 +55,13 @@ import click  # noqa: E402
 from functions_framework import create_app  # noqa: E402
 from functions_framework._http import create_server  # noqa: E402  (the server functions-framework's command starts)
 from gunicorn import util  # noqa: E402
-from gunicorn.http import get_parser  # noqa: E402
+from gunicorn.http.body import ChunkedReader, LengthReader  # noqa: E402
 from gunicorn.http.errors import (  # noqa: E402
     ExpectationFailed, InvalidHeader, InvalidHeaderName, InvalidHTTPVersion, InvalidRequestLine, InvalidRequestMethod,
     InvalidSchemeHeaders, LimitRequestHeaders, LimitRequestLine, ObsoleteFolding, ParseException,
     UnsupportedTransferCoding)
+from gunicorn.http.message import Request  # noqa: E402
+from gunicorn.http.parser import _DRAIN_MAX_BYTES, RequestParser  # noqa: E402  (the most gunicorn drains of a body)
 from gunicorn.workers.gthread import ThreadWorker  # noqa: E402  (functions-framework's worker: it sets THREADS)
 
 from affiliate_matrix.config import load_settings  # noqa: E402
@@ -195,6 +198,36 @@ class _MalformedBodyRefused:
             raise
 
 
+class _Request(Request):
+    """gunicorn's request, which closes its connection when more of its body is left unread than gunicorn drains before
+    the next request (_DRAIN_MAX_BYTES; gthread closed the connection after an answer that said Connection:
+    keep-alive, and a client trusting it sent its next request on a closed socket), or a rest it cannot know without
+    reading it (a chunked body not read to its end). Asked when the answer starts (its Connection header) and again
+    after it; once it closes, it stays closed (must_close), whatever is read after the answer started."""
+
+    def should_close(self) -> bool:
+        if not self.must_close and _unread_past_drain(self.body):
+            self.must_close = True
+        return super().should_close()
+
+
+class _RequestParser(RequestParser):
+    mesg_class = _Request
+
+
+def _unread_past_drain(body) -> bool:
+    """Whether gunicorn's drain (Parser.finish_body) would give up on what is left of `body` (gunicorn's Body, or
+    _MalformedBodyRefused around it): it stops once it read _DRAIN_MAX_BYTES, at the end or not."""
+    reader = body.reader
+    if isinstance(reader, LengthReader):  # Content-Length: what it has not taken from the socket yet
+        left = reader.length
+    elif isinstance(reader, ChunkedReader) and reader.parser is None:  # read to its last chunk
+        left = reader.buf.tell()
+    else:  # a chunked body's rest is unknown: only reading it would tell
+        return True
+    return body.buf.tell() + left >= _DRAIN_MAX_BYTES
+
+
 class ReadBoundWorker(ThreadWorker):
     """gunicorn's threaded worker, each read of a request bounded (_BoundedReads), a connection's closing lingering
     off its main thread (_LingeringCloses), the lingers running waited for at a graceful exit, and a head that stopped
@@ -209,9 +242,10 @@ class ReadBoundWorker(ThreadWorker):
         self.closes = _LingeringCloses(MAX_LINGERING_CLOSES)
 
     def handle(self, conn):
-        if conn.parser is None:  # a new connection: TConn.init's parser for plain HTTP/1.x (no TLS nor h2c is set up)
-            conn.parser = get_parser(self.cfg, _BoundedReads(conn.sock, self.read_timeout, self.body_min_rate),
-                                     conn.client)
+        if conn.parser is None:  # a new connection: TConn.init's parser for plain HTTP/1.x (no TLS nor h2c is set up),
+            # whose requests close the connection when their body is left unread past gunicorn's drain (_Request)
+            conn.parser = _RequestParser(self.cfg, _BoundedReads(conn.sock, self.read_timeout, self.body_min_rate),
+                                         conn.client)
             conn.close = partial(self.closes.close, conn)  # what gthread's main thread calls to close it
         reads = conn.parser.unreader.sock
         # a request's head, if one comes (handle_request: it did), then its body

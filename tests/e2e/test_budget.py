@@ -302,7 +302,7 @@ def test_metrics_intake_refuses_bad_input(rt, path, body, status, fragment):
     assert reply.status_code == status and fragment in reply.json["error"]["message"]
     assert budget_app().post("/campaigns/search-1/metrics", json={"days": []}).status_code == 401
     huge = budget_app().post("/campaigns/search-1/metrics", headers=admin, data=b"[" * (5 * 1024 * 1024))
-    assert huge.status_code == 400 and "larger than" in huge.json["error"]["message"]
+    assert huge.status_code == 413 and "larger than" in huge.json["error"]["message"]
 
 
 def test_a_campaign_whose_min_budget_is_above_its_max_is_refused_when_written(rt):

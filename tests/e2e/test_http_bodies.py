@@ -48,6 +48,8 @@ def test_a_body_that_claims_a_terabyte_is_answered_without_being_read(function, 
             f"Content-Length: {10**12}\r\n\r\n").encode()
     answer = answer_to(function, head, b"{" + b" " * (256 * 1024))
     assert answer.startswith(b"HTTP/1.1 401" if path == "/connections" else b"HTTP/1.1 200"), answer[:300]
+    # closed after it, as the answer says (it said keep-alive: the rest is more than gunicorn drains)
+    assert b"\r\nConnection: close\r\n" in answer.partition(b"\r\n\r\n")[0], answer[:300]
 
 
 def test_a_chunked_body_that_never_ends_is_answered(function):

@@ -343,3 +343,58 @@ def test_an_answer_after_which_the_connection_closes_says_so(monkeypatch, app, s
     assert answer.startswith(b"HTTP/1.1 " + status), answer
     head = answer.partition(b"\r\n\r\n")[0].lower()
     assert b"\r\nconnection: close\r\n" in head and b"keep-alive" not in head, answer
+
+
+def answers_unread(environ, start_response):
+    """A route answering without reading the body (a refusal by its Content-Length, a route that takes none)."""
+    start_response("413 Content Too Large", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+    return [b""]
+
+
+def pipelined(head: bytes, sent: bytes) -> bytes:
+    """A kept-alive request, `sent` of its body, then a second request behind it."""
+    return head + sent + b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+
+
+@pytest.mark.parametrize("head, sent", [
+    (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1), b"x" * (64 * 1024)),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", b"2\r\n{}\r\n0\r\n\r\n"),
+], ids=["past-the-drain", "chunked"])
+def test_an_answer_leaving_more_of_the_body_than_gunicorn_drains_says_connection_close(head, sent):
+    """gunicorn drains at most 64 KiB of a body the function left unread before the next request, and closes the
+    connection past that: its answer said Connection: keep-alive, so a client sent its next request on a closed
+    socket. It now says Connection: close, and nothing is drained (nor served) after it; so does one leaving a chunked
+    body unread, whose rest is unknown without reading it."""
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(pipelined(head, sent))
+        assert worker_of(answers_unread).handle(connection(served)) is False
+        answer = client.recv(65536)
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert answer.startswith(b"HTTP/1.1 413") and answer.count(b"HTTP/1.1") == 1, answer
+    assert b"\r\nconnection: close\r\n" in head and b"keep-alive" not in head, answer
+
+
+@pytest.mark.parametrize("app, head, sent", [
+    (answers_unread, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (64 * 1024 - 1),
+     b"x" * (64 * 1024 - 1)),
+    (reads_the_body, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY // 16),
+     b"x" * (MAX_BODY // 16)),
+    (reads_the_body, b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", b"2\r\n{}\r\n0\r\n\r\n"),
+], ids=["unread-within-the-drain", "read-whole", "chunked-read-whole"])
+def test_a_body_read_whole_or_small_enough_to_drain_keeps_the_connection(app, head, sent):
+    """A body the function read whole, or left unread within what gunicorn drains: the answer says keep-alive, and the
+    request behind it is served on the same connection."""
+    served, client = socket.socketpair()
+    worker, conn = worker_of(app), connection(served)
+    with client:
+        sending = threading.Thread(target=client.sendall, args=(pipelined(head, sent),))
+        sending.start()
+        assert worker.handle(conn) is True
+        sending.join(GUARD)
+        worker.wsgi = hello
+        assert worker.handle(conn) is True  # the second request, on the same connection
+        answer = client.recv(65536)
+    first, _, second = answer.partition(b"\r\n\r\n")
+    assert b"\r\nConnection: keep-alive" in first, answer
+    assert b"HTTP/1.1 200 OK" in second and second.endswith(b"hello"), answer

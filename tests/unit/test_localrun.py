@@ -19,7 +19,8 @@ from tests.support.wait import wait_until
 
 
 def event(**attributes) -> dict:
-    return {"specversion": "1.0", "id": "e1", "source": "/x", "type": "t.a", "data": {}, **attributes}
+    return {"specversion": "1.0", "id": "e1", "source": "/x", "type": "t.a", "time": "2026-01-05T06:00:00Z", "data": {},
+            **attributes}
 
 
 def test_the_plan_is_the_manifests_wiring():
@@ -210,6 +211,23 @@ def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
      "event specversion 1.0 (a number): only CloudEvents 1.0 events are taken"),
     ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(specversion=None)).encode(),
      "event specversion missing: only CloudEvents 1.0 events are taken"),
+    # what every function refuses for its attributes was queued, delivered and parked too (events.attributes_refused)
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(time=None)).encode(),
+     "the event names no time (its time attribute, RFC 3339)"),
+    ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "1.0"}, b"{}",
+     "the event names no time (its time attribute, RFC 3339)"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(amxnote={"a": 1})).encode(),
+     "event attribute amxnote: an extension's value is a string, an integer or a boolean (CloudEvents), not an object"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(amxnote=1.5)).encode(),
+     "event attribute amxnote: an extension's value is a string, an integer or a boolean (CloudEvents), not a number "
+     "with a fraction"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(amxnote=2**31)).encode(),
+     "event attribute amxnote: 2147483648 is past a CloudEvents Integer (32 bits)"),
+    ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "1.0", "ce-time": "2026-01-05T06:00:00Z",
+      "ce-amxnote": "x" * 2049}, b"{}",
+     "event attribute amxnote: 2049 characters, more than the 2048 an extension's value may hold"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(amxnote="a\u0000b")).encode(),
+     "event attribute amxnote: holds U+0000"),
 ])
 def test_the_local_broker_refuses_what_is_no_cloudevent_with_a_400_naming_it(tmp_path, headers, body, problem):
     """amx up's Broker: a JSON list raised AttributeError in its handler (no answer), and a Content-Length of any size

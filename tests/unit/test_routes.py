@@ -3,6 +3,8 @@ checks what comes in and what goes out against the same models. A small table of
 (its handlers are plain functions: the dispatcher is what is under test); the functions' own tables
 are checked for coverage by the schemathesis tests."""
 
+import json
+
 import flask
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
@@ -231,3 +233,43 @@ def test_a_collections_listing_is_sent_as_made_and_its_models_are_built_only_whe
         "$ref": "#/components/schemas/Thing"}
     assert document["paths"]["/things/{thing_id}"]["get"]["parameters"][0]["schema"]["pattern"] == "^t_[0-9]+$"
     assert {"ThingAddress", "ThingList"} <= set(made)
+
+
+def sized_table() -> Api:
+    return Api("things", [Route("POST", "/things", lambda call: call.body, Thing, body=Thing, role=None, body_limit=40),
+                          Route("GET", "/things/{thing_id}", lambda call: None, Thing, Params, role=None)])
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_past_its_routes_limit_is_answered_413(chunked):
+    """A body larger than its route takes was answered 400 invalid_request: it is 413 (Content Too Large) in the error
+    shape, naming the limit, whether its Content-Length says so or it is read (chunked) no further than the limit."""
+    api = sized_table()
+    answers = []
+    for sent in ({"id": "t_1", "size": 2}, {"id": "t_1", "size": 2, "pad": "x" * 40}):
+        request = EnvironBuilder(path="/things", method="POST", json=sent).get_request()
+        if chunked:  # no length declared: werkzeug reads the stream to its end (gunicorn says so of a chunked body)
+            del request.environ["CONTENT_LENGTH"]
+            request.environ["wsgi.input_terminated"] = True
+        body, status, _ = serve(None, request, lambda r: api.route(None, r), with_flags=False)
+        answers.append((status, json.loads(body)))
+    assert answers == [(200, {"id": "t_1", "size": 2}), (413, {"error": {
+        "code": "content_too_large", "message": "the body is larger than 40 bytes: send at most that",
+        "request_id": answers[1][1]["error"]["request_id"]}})], answers
+
+
+def test_every_route_taking_a_body_documents_its_limit_as_a_413():
+    """No route's document named its body limit, nor the answer past it: each route taking a body lists 413 in the
+    error shape, its description naming the route's own limit; a route taking none lists no 413."""
+    document = sized_table().openapi()
+    assert document["paths"]["/things"]["post"]["responses"]["413"] == {
+        "description": "The body is larger than 40 bytes, the most this route takes: it is not read further.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    assert "413" not in document["paths"]["/things/{thing_id}"]["get"]["responses"]
+    for table in route_tables().values():  # every function's
+        document = table.openapi()
+        for route in table.routes:
+            responses = document["paths"][route.path][route.method.lower()]["responses"]
+            assert ("413" in responses) is (route.body is not None), route.label
+            if route.body is not None:
+                assert f"larger than {route.body_limit} bytes" in responses["413"]["description"], route.label

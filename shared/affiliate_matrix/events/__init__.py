@@ -36,6 +36,12 @@ SYNC_FAILED = "dev.affiliatematrix.sync.failed"
 CONNECTION_DELETED = "dev.affiliatematrix.connection.deleted"  # for the index function: withdraw its claims
 ACTION_PREFIX = "dev.affiliatematrix.action."  # + a rule action type: action.notify, action.discover, …
 SPECVERSION = "1.0"  # the CloudEvents version every sender here (Knative, Event.to_cloudevent) speaks
+# CloudEvents 1.0's context attributes and a structured event's data members: every other attribute is an extension
+CONTEXT_ATTRIBUTES = ("specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time",
+                      "data", "data_base64")
+# The longest extension value taken: Knative's longest is knativeerrordata, the base64 of at most 1,024 bytes of the
+# refusing answer (1,368 characters); ours are a traceparent (55) and a rule chain (at most 512).
+MAX_EXTENSION_CHARACTERS = 2048
 # What the CloudEvents SDK makes of data that is not a JSON object: JSON of another shape, or (binary mode, a body
 # that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused. (An object: where a
 # string is wanted, as an event's specversion.)
@@ -175,10 +181,25 @@ class Event(BaseModel):
 DEAD_LETTERS = "dead-letters/"  # the store's prefix for parked events (handlers/events.park; retention removes them)
 
 
+def attributes_refused(attributes: dict) -> str | None:
+    """Why every function refuses an event for its attributes alone (`attributes`: a structured event's members, or a
+    binary one's ce- headers by their names without ce-), naming what is wrong, or None: a specversion other than
+    SPECVERSION, no time, an extension attribute no CloudEvents type holds. The functions' check (handlers.events
+    check_body, which reads how the event is sent first) and amx up's Broker's ingress (localrun.router), which so
+    queues no event that every function would refuse."""
+    if refused := specversion_refused(attributes.get("specversion")):
+        return refused
+    # The SDK gives an event naming no time the time it arrives: its work (a tick's day, a withdrawal's moment, a
+    # rule's cool-down) would be dated by this machine's clock. Every event here names one (Event.to_cloudevent, the
+    # Broker keeps it, PingSource sets it).
+    if attributes.get("time") is None:
+        return "the event names no time (its time attribute, RFC 3339): its work is dated by it"
+    return _extension_refused({name: value for name, value in attributes.items() if name not in CONTEXT_ATTRIBUTES})
+
+
 def specversion_refused(specversion: Any) -> str | None:
-    """Why an event's specversion (None: not given) is refused, naming it and the one taken, or None for SPECVERSION:
-    the functions' check (handlers.events.check_body) and amx up's Broker's ingress (localrun.router), which so queues
-    no event every consumer would refuse. Another version is read by other rules (0.3: its encodings)."""
+    """Why an event's specversion (None: not given) is refused, naming it and the one taken, or None for SPECVERSION.
+    Another version is read by other rules (0.3: its encodings)."""
     if specversion == SPECVERSION:
         return None
     if specversion is None:
@@ -188,6 +209,36 @@ def specversion_refused(specversion: Any) -> str | None:
     else:  # the SDK's word for the number 1.0 was "Found invalid specversion 1.0"
         shown = f"{json.dumps(specversion)[:40]} ({next(n for t, n in DATA_KINDS if isinstance(specversion, t))})"
     return f"event specversion {shown}: only CloudEvents {SPECVERSION} events are taken"
+
+
+def _extension_refused(extensions: dict) -> str | None:
+    """Why an extension attribute is refused, naming it: a value of no CloudEvents type (an object, a list, a number
+    with a fraction, an integer past 32 bits), text longer than MAX_EXTENSION_CHARACTERS, or holding a lone surrogate
+    or a character no attribute holds (model_types.check_name). Only traceparent, amxrulechain and knativeerrordest are
+    read, yet every one is kept (a dead letter holds them): a 3 MB one or an object was kept as it came."""
+    from affiliate_matrix.json_input import check_json
+
+    for name, value in extensions.items():
+        where = f"event attribute {name[:100]}"
+        if value is None or isinstance(value, bool):  # null: not set (CloudEvents' JSON format)
+            continue
+        if isinstance(value, int) and not -2**31 <= value < 2**31:
+            return f"{where}: {str(value)[:40]} is past a CloudEvents Integer (32 bits)"
+        if isinstance(value, int):
+            continue
+        if not isinstance(value, str):
+            kind = "a number with a fraction" if isinstance(value, float) else \
+                next((kind for types, kind in DATA_KINDS if isinstance(value, types)), type(value).__name__)
+            return f"{where}: an extension's value is a string, an integer or a boolean (CloudEvents), not {kind}"
+        if len(value) > MAX_EXTENSION_CHARACTERS:
+            return (f"{where}: {len(value)} characters, more than the {MAX_EXTENSION_CHARACTERS} an extension's "
+                    "value may hold")
+        try:
+            check_json(value, where)
+            check_name(value, where)
+        except InvalidInput as exc:
+            return str(exc)
+    return None
 
 
 def clock() -> datetime:

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 
 from affiliate_matrix.errors import (
-    AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
-    NotFoundError, PreconditionFailed, PreconditionRequired, RequestStalled, Unauthorized, UnsupportedMediaType,
-    error_document,
+    AccessDenied, BackendUnavailable, ConfigError, ConflictError, ContentTooLarge, DamagedData, InvalidInput,
+    MethodNotAllowed, NotFoundError, PreconditionFailed, PreconditionRequired, RequestStalled, Unauthorized,
+    UnsupportedMediaType, error_document,
 )
 from affiliate_matrix.json_input import json_document, json_media_type
 # telemetry (every request's span and counts) and auth (routes.py) are imported with the function, before gunicorn
@@ -72,8 +72,9 @@ def check_content_coding(request, what: str) -> None:
                                    "send it uncompressed, without a Content-Encoding")
 
 
-def body_of(request, limit: int = 64 * 1024) -> dict:
-    """The JSON object in a request body, read no further than `limit` bytes. A body without a Content-Type
+def body_of(request, limit: int) -> dict:
+    """The JSON object in a request body, read no further than `limit` bytes (its route's body_limit; a larger one is
+    ContentTooLarge, answered 413). A body without a Content-Type
     is read as JSON; one declared as something else (text/plain, a form: what a page of another site may
     send without a CORS preflight), or in a coding (Content-Encoding), is refused."""
     check_content_coding(request, "the body")
@@ -81,10 +82,10 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
         raise UnsupportedMediaType(f"the body is {request.mimetype[:80]}: send the body as Content-Type: "
                                    "application/json")
     if (request.content_length or 0) > limit:
-        raise InvalidInput(f"the body is larger than {limit} bytes")
+        raise ContentTooLarge(f"the body is larger than {limit} bytes: send at most that")
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
-        raise InvalidInput(f"the body is larger than {limit} bytes")
+        raise ContentTooLarge(f"the body is larger than {limit} bytes: send at most that")
     body = json_document(raw or b"null")
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
@@ -122,7 +123,8 @@ def _leave_the_rest(request) -> None:
     """functions-framework reads what a route left of the body, whole and into memory, before it answers (its
     read_request): a body of any size, or one that never ends, with or without a token. What is left is read
     here no further than UNREAD_LIMIT bytes; past that, functions-framework finds the body read, and gunicorn
-    (which drains at most 64 KiB of a body left unread) closes the connection after the answer."""
+    (which drains at most 64 KiB of a body left unread) closes the connection after the answer, which says so
+    (amx-function)."""
     try:
         if not (request.stream.read(UNREAD_LIMIT) and request.stream.read(1)):
             return
@@ -165,6 +167,8 @@ def _served(rt, request, route: Callable, flags) -> tuple:
             feature_flags.bind(flags.config, token_id(request.headers.get("Authorization")) or request_id)
         body, status, headers = route(request)
         headers["X-Request-Id"] = request_id
+    except ContentTooLarge as exc:  # before InvalidInput, which it is
+        body, status, headers = error_response(413, "content_too_large", str(exc), request_id)
     except InvalidInput as exc:
         body, status, headers = error_response(400, "invalid_request", str(exc), request_id)
     except Unauthorized as exc:

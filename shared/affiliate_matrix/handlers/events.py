@@ -40,12 +40,6 @@ STRUCTURED = "application/cloudevents"  # the media types of a structured event 
 STRUCTURED_JSON = "application/cloudevents+json"  # CloudEvents' JSON format: the one every sender here uses
 BATCH = "application/cloudevents-batch+json"
 BINARY_REQUIRED = ("ce-id", "ce-source", "ce-specversion", "ce-type")  # what makes the SDK read an event as binary
-# CloudEvents 1.0's context attributes and a structured event's data members: every other attribute is an extension
-CONTEXT_ATTRIBUTES = ("specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time",
-                      "data", "data_base64")
-# The longest extension value taken: Knative's longest is knativeerrordata, the base64 of at most 1,024 bytes of the
-# refusing answer (1,368 characters); ours are a traceparent (55) and a rule chain (at most 512).
-MAX_EXTENSION_CHARACTERS = 2048
 
 
 class ShapeRefused(InvalidInput):
@@ -448,7 +442,7 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     whatever its Content-Type says, and a structured event's data_base64 once decoded, so those are checked too."""
     from cloudevents.sdk.converters.binary import is_binary
 
-    from affiliate_matrix.events import DATA_KINDS, MAX_EVENT_ATTRIBUTES, SPECVERSION, specversion_refused
+    from affiliate_matrix.events import DATA_KINDS, MAX_EVENT_ATTRIBUTES, attributes_refused
 
     binary = is_binary(headers)
     lowered = {name.lower(): value for name, value in headers.items()}
@@ -503,56 +497,13 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
         unfit = InvalidInput("a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype "
                              "header: send the data's type as the Content-Type alone")
     # Last, what refuses the event for its shape alone (ShapeRefused), once nothing two readers read apart is found:
-    # one done before such a check was added is acknowledged (take_event)
-    specversion = lowered.get("ce-specversion") if binary else \
-        document.get("specversion") if isinstance(document, dict) else SPECVERSION  # not JSON: the SDK names it
-    if unfit is None and (refused := specversion_refused(specversion)):
-        unfit = ShapeRefused(refused)
-    # The SDK gives an event naming no time the time it arrives: its work (a tick's day, a withdrawal's moment, a
-    # rule's cool-down) would be dated by this machine's clock. Every event here names one (Event.to_cloudevent, the
-    # Broker keeps it, PingSource sets it).
-    timed = any(name.lower() == "ce-time" for name in headers) if binary else \
-        not isinstance(document, dict) or document.get("time") is not None
-    if unfit is None and not timed:
-        unfit = ShapeRefused("the event names no time (its time attribute, RFC 3339): its work is dated by it")
-    if unfit is None:
+    # one done before such a check was added is acknowledged (take_event). The local Broker's ingress checks the same.
+    if unfit is None and (binary or isinstance(document, dict)):  # not JSON, or no object: the SDK names it
         given = {name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")} \
-            if binary else document if isinstance(document, dict) else {}
-        unfit = _extension_refused({name: value for name, value in given.items() if name not in CONTEXT_ATTRIBUTES})
+            if binary else document
+        if refused := attributes_refused(given):
+            unfit = ShapeRefused(refused)
     return unfit
-
-
-def _extension_refused(extensions: dict) -> ShapeRefused | None:
-    """Why an extension attribute is refused, naming it: a value of no CloudEvents type (an object, a list, a number
-    with a fraction, an integer past 32 bits), text longer than MAX_EXTENSION_CHARACTERS, or holding a lone surrogate
-    or a character no attribute holds (model_types.check_name). Only traceparent, amxrulechain and knativeerrordest are
-    read, yet every one is kept (a dead letter holds them): a 3 MB one or an object was kept as it came."""
-    from affiliate_matrix.events import DATA_KINDS
-    from affiliate_matrix.json_input import check_json
-    from affiliate_matrix.model_types import check_name
-
-    for name, value in extensions.items():
-        where = f"event attribute {name[:100]}"
-        if value is None or isinstance(value, bool):  # null: not set (CloudEvents' JSON format)
-            continue
-        if isinstance(value, int) and not -2**31 <= value < 2**31:
-            return ShapeRefused(f"{where}: {str(value)[:40]} is past a CloudEvents Integer (32 bits)")
-        if isinstance(value, int):
-            continue
-        if not isinstance(value, str):
-            kind = "a number with a fraction" if isinstance(value, float) else \
-                next((kind for types, kind in DATA_KINDS if isinstance(value, types)), type(value).__name__)
-            return ShapeRefused(f"{where}: an extension's value is a string, an integer or a boolean (CloudEvents), "
-                                f"not {kind}")
-        if len(value) > MAX_EXTENSION_CHARACTERS:
-            return ShapeRefused(f"{where}: {len(value)} characters, more than the {MAX_EXTENSION_CHARACTERS} an "
-                                "extension's value may hold")
-        try:
-            check_json(value, where)
-            check_name(value, where)
-        except InvalidInput as exc:
-            return ShapeRefused(str(exc))
-    return None
 
 
 def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:

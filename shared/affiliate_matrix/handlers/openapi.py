@@ -16,6 +16,7 @@ WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.",
          403: "This needs an admin token.", 404: "No such route or item.", 405: "Not for this method.",
          408: "The body stopped coming for a while: send the request again.",
          409: "It exists already, or is disabled.", 412: "The ETag in If-Match is stale: read again.",
+         413: "The body is larger than {limit} bytes, the most this route takes: it is not read further.",
          415: "The body is not declared as JSON.", 428: "If-Match is required.",
          503: "A backend is unavailable; retry."}
 _REFS = "#/components/schemas/{model}"
@@ -113,7 +114,7 @@ def responses(route: "Route", answer: dict | None) -> dict:
     if route.status == 204:
         out["204"].pop("content", None)
     common = (400, 404, 405, 503) + ((401,) if route.role else ()) + ((403,) if route.role == "admin" else ()) + \
-        ((408, 415) if route.body is not None else ())
+        ((408, 413, 415) if route.body is not None else ())
     for status in sorted({*route.statuses, *common}):
         if status == 304:
             out["304"] = {"description": WORDS[304]}
@@ -121,8 +122,8 @@ def responses(route: "Route", answer: dict | None) -> dict:
             out["308"] = {"description": WORDS[308], "headers": {"Location": {"schema": {"type": "string"}}}}
         elif status < 300:
             out[str(status)] = json_body(status)
-        else:
-            out[str(status)] = {"description": WORDS[status], "content": dict(error)}
+        else:  # a 413 names the route's own limit (Route.body_limit, which body_of holds the body to)
+            out[str(status)] = {"description": WORDS[status].format(limit=route.body_limit), "content": dict(error)}
     # A path the web framework cannot route at all (control characters) gets werkzeug's own HTML 404.
     out["404"]["content"] = {**error, "text/html": {"schema": {"type": "string"}}}
     return out

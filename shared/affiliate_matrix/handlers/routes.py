@@ -184,7 +184,7 @@ class _RouteFields(NamedTuple):  # a NamedTuple: immutable, at a third of a froz
     headers: tuple[str, ...] = ()          # response headers of a success
     if_match: bool = False                 # a write that needs If-Match
     media: Mapping[str, dict] = types.MappingProxyType({})  # a non-JSON answer: media type -> schema
-    body_limit: int = 64 * 1024
+    body_limit: int = 64 * 1024            # the largest body taken, in bytes (body_of); larger: 413, documented
     checked: bool = True                   # the answer checked against `answer` before it is sent; False: by the
                                            # tests alone (an answer our code shapes from what only our code writes)
 

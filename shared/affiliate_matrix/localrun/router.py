@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 from affiliate_matrix.errors import AccessDenied, Unauthorized
-from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name, specversion_refused
+from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, attributes_refused, dead_letter, dead_letter_name
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.storage import ObjectStore
@@ -113,7 +113,7 @@ class Router:
             raise ValueError("not a CloudEvent")
         if not all(event.get(k) for k in ("id", "source", "type")):
             raise ValueError("a CloudEvent needs id, source and type")
-        if refused := specversion_refused(event.get("specversion")):  # the functions' check: every one would refuse it
+        if refused := attributes_refused(event):  # the functions' check: every one would refuse it
             raise ValueError(refused)
         return event
 
