@@ -753,7 +753,7 @@ def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt)
 def test_merchants_page_lists_merchants_whose_programs_match(app, rt):
     sign_in(app, rt)
     page = app.get("/merchants?q=hostnig").text
-    assert 'href="/merchants/hosting.com"' in page and "shop1.com" not in page and "impact" in page
+    assert 'href="/merchants/hosting.com"' in page and "shop1.com" not in page and "Impact" in page
     assert 'href="/merchants/shop1.com"' in app.get("/merchants").text
     assert app.get("/merchants?q=a;b").status_code == 400
     assert app.get("/merchants?q=hosting:").status_code == 200  # a colon is punctuation
@@ -1029,7 +1029,7 @@ def test_the_graph_shows_the_filters_it_keeps_each_with_a_link_dropping_it(app, 
         assert 'class="kept"' not in app.get(bare).text
     # the open statuses, which "Graph of this result" always names, filter nothing: not listed as if they did
     page = shown(app.get("/graph?status=active&status=discovered&network=impact").text)
-    assert "Filtered by Network: impact ( drop" in page and "Status:" not in page, page
+    assert "Filtered by Network: Impact ( drop" in page and "Status:" not in page, page
     assert "Filtered by Status: Active ( drop" in shown(app.get("/graph?status=active").text)
 
 
@@ -1049,7 +1049,7 @@ def test_the_graphs_kept_filters_are_said_as_the_search_read_them_and_dropped_ho
     page = app.get("/graph?country=DE&country=de&network=impact").text
     kept = page[page.index('<p class="kept">'):]
     kept = kept[:kept.index("</p>")]
-    assert shown(kept).startswith("Filtered by Country: Germany ( drop Country: Germany ), Network: impact ( drop"), \
+    assert shown(kept).startswith("Filtered by Country: Germany ( drop Country: Germany ), Network: Impact ( drop"), \
         shown(kept)
     assert "de" not in shown(kept).split()
     links = [html.unescape(link) for link in re.findall(r'<a href="([^"]+)"', kept)]
@@ -1191,6 +1191,40 @@ def test_the_pages_name_a_source_by_its_title_keeping_its_name_in_links(app, rt)
                      re.S)
     assert node and node.group(1) == title, node and node.group(1)
     assert f"Filtered by Listed by: {title} ( drop" in shown(app.get("/graph?source=cj").text)
+
+
+def test_the_pages_name_a_network_a_plugin_reads_by_its_proper_name_keeping_the_stored_one_in_links(app, rt):
+    """The explorer showed networks as the index keeps them (cj, impact) where it names sources by their titles: one a
+    network plugin reads is shown by its proper name (CJ, as the plugin declares it) on a merchant's rows, the
+    programs and merchants lists, a program's page, the facet and the graph; one no plugin reads (a directory may name
+    any) as it is. The URLs and the filter keep the stored name, and filter by it."""
+    sign_in(app, rt)
+    records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network=network,
+                           join_url=join).model_copy(update={"source": source, "connection_id": source})
+               for source, network, join in (("cj", "cj", "https://www.anrdoezrs.net/click-1-2"),
+                                             ("otherdir", "MaxBounty", None))]
+    program = merge(normalize(records[0]), normalize(records[1]))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    merchant = app.get("/merchants/acme.com").text
+    cells = {shown(cell) for cell in re.findall(r'<td data-label="Network"[^>]*>(.*?)</td>', merchant, re.S)}
+    assert cells == {"CJ", "maxbounty"}, cells
+    listed = app.get("/programs?network=cj")
+    assert total(listed.text) == 1, shown(listed.text)  # filtered by the stored name: Acme alone
+    row = re.search(r'<a href="/programs/' + program.id + r'">.*?<td data-label="Networks"[^>]*>([^<]*)</td>',
+                    listed.text, re.S)
+    assert row and row.group(1) == "CJ, maxbounty", row and row.group(1)
+    facet = dict(re.findall(r'name="network" value="([^"]+)"[^>]*>\s*<label[^>]*>([^<]*?) ?<', listed.text))
+    assert facet == {"cj": "CJ", "maxbounty": "maxbounty", "impact": "Impact"}, facet
+    assert re.search(r'name="network" value="cj" checked>', listed.text)
+    merchants = re.findall(r'<td data-label="Networks"[^>]*>([^<]*)</td>', app.get("/merchants?q=acme").text)
+    assert merchants == ["CJ, maxbounty"], merchants
+    page = shown(app.get(f"/programs/{program.id}").text)
+    assert "CJ: join on CJ" in page, page
+    graph = app.get("/graph?merchant=acme.com").text
+    nodes = dict(re.findall(r'<a href="/programs\?network=([^"]+)">\s*<g class="node network">.*?<text[^>]*>([^<]*)<',
+                            graph, re.S))
+    assert nodes == {"cj": "CJ", "maxbounty": "maxbounty"}, nodes
+    assert "Filtered by Network: CJ ( drop" in shown(app.get("/graph?network=cj").text)
 
 
 def test_drawing_again_from_the_graph_keeps_the_filters_of_the_search_it_was_opened_from(app, rt):
@@ -1579,8 +1613,8 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
     networks = {source: shown(cell) for source, cell in re.findall(
         r'<th scope="row"[^>]*>(?:<a [^>]*>)?([^<(]+?) ?(?:\([^<]*)?(?:</a>)?</th>'
         r'.*?<td data-label="Network"[^>]*>(.*?)</td>', page, re.S)}
-    assert networks == {"Impact partner API": "impact account: expired",
-                        "CJ Advertiser Lookup API": "cj account: not joined", "otherdir": "—"}
+    assert networks == {"Impact partner API": "Impact account: expired",
+                        "CJ Advertiser Lookup API": "CJ account: not joined", "otherdir": "—"}
 
 
 def test_a_programs_page_names_each_claim_by_its_claimant_as_the_merchant_page_does(app, rt):

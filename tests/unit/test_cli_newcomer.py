@@ -447,7 +447,8 @@ def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
 
 
 def test_search_names_each_network_once(tmp_path, monkeypatch):
-    """A program a directory and the network itself both list on Impact (two join links) showed "impact, impact"."""
+    """A program a directory and the network itself both list on Impact (two join links) showed "impact, impact"
+    (named now as the explorer names it: Impact)."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
     index = Index(tmp_path)
@@ -459,7 +460,7 @@ def test_search_names_each_network_once(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["search", "canva"])
     assert result.exit_code == 0, (result.output, result.exception)
     [row] = [line for line in result.output.splitlines() if "canva.com" in line]
-    assert [cell.strip() for cell in row.split("│")][6] == "impact", row
+    assert [cell.strip() for cell in row.split("│")][6] == "Impact", row
 
 
 def test_up_refuses_a_clock_that_does_not_run_forward(tmp_path, monkeypatch):
@@ -897,8 +898,9 @@ def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp
     result = CliRunner().invoke(app, ["connections", "list"])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = cells_by_row(result.output)
-    assert rows["dir-main"] == {"id": "dir-main", "source": "affiliateprograms", "schedule": "0 3 * * *",
-                                "enabled": "yes", "healthy": "yes", "last sync (UTC)": "—"}, result.output
+    assert rows["dir-main"] == {"id": "dir-main", "source": "AffiliatePrograms.com (affiliateprograms)",
+                                "schedule": "every day at 03:00 UTC", "cron": "0 3 * * *", "enabled": "yes",
+                                "healthy": "yes", "last sync (UTC)": "—"}, result.output
     assert rows["cj-main"]["enabled"] == "no", result.output
     assert rows["cj-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 12 records, 1 failed", result.output
     assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
@@ -935,7 +937,8 @@ def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch
     index.batch(record("affiliateprograms", "Canva", "https://canva.com"))
     result = CliRunner().invoke(app, ["freshness"])
     assert result.exit_code == 0, (result.output, result.exception)
-    assert list(cells_by_row(result.output)) == ["affiliateprograms", "awin", "all"], result.output
+    assert list(cells_by_row(result.output)) == ["AffiliatePrograms.com (affiliateprograms)",
+                                                 "Awin publisher API (awin)", "all"], result.output
 
 
 def test_a_failure_a_command_lists_is_not_printed_again_as_its_log_line(tmp_path, monkeypatch):
@@ -1544,7 +1547,7 @@ def test_search_says_when_no_program_found_has_a_category(tmp_path, monkeypatch)
     result = CliRunner().invoke(app, ["search", ""])
     assert result.exit_code == 0, (result.output, result.exception)
     lines = [line.strip() for line in result.output.splitlines()]
-    assert "categories: none (no program found has categories)" in lines and "networks: impact (1)" in lines, lines
+    assert "categories: none (no program found has categories)" in lines and "networks: Impact (1)" in lines, lines
 
 
 def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):

@@ -65,3 +65,100 @@ def test_a_source_no_plugin_has_is_named_by_its_codes():
 
     assert source_named("gone", "gone-main") == "gone (gone-main)"
     assert source_named("gone") == "gone"
+
+
+def connections(tmp_path, monkeypatch, columns: int):
+    """Two connections: one on a weekday schedule, one on a cron no words say."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", str(columns))
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    save_connection(store, Connection(id="cj-agency", source="cj", schedule="30 6 * * 1-5", enabled=False,
+                                      credentials_path="connections/cj-agency"), create=True)
+    save_connection(store, Connection(id="dir-main", source="affiliateprograms", schedule="5,35 */2 * * *"),
+                    create=True)
+    result = CliRunner().invoke(app, ["connections", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+def test_connections_list_names_a_source_by_its_title_and_says_its_schedule_in_words_beside_its_cron(
+        tmp_path, monkeypatch):
+    """`amx connections list` showed a connection's source by its code and its schedule as a cron alone, where the
+    Sources page names the source by its title and says the schedule in words beside the cron."""
+    rows = {row[0]: row[1:4] for row in cells(connections(tmp_path, monkeypatch, 400)) if row}
+    assert rows["cj-agency"] == ("CJ Advertiser Lookup API (cj)", "every Monday to Friday at 06:30 UTC",
+                                 "30 6 * * 1-5"), rows
+    # a cron no words say is shown as it is, never said wrong
+    assert rows["dir-main"] == ("AffiliatePrograms.com (affiliateprograms)", "5,35 */2 * * *", "5,35 */2 * * *"), rows
+
+
+def test_connections_list_keeps_each_cron_whole_in_a_narrow_terminal(tmp_path, monkeypatch):
+    """Narrower, the titles wrap and the words give way before the cron, which is never folded (nor a source's code):
+    a column left out is named below the table."""
+    for columns in (80, 100, 120):
+        output = connections(tmp_path / str(columns), monkeypatch, columns)
+        assert max(map(len, output.splitlines())) <= columns, output
+        assert "(cj)" in output and "(affiliateprograms)" in output, output
+        if columns == 100:
+            assert "│ 30 6 * * 1-5   │" in output and "│ 5,35 */2 * * * │" in output, output
+            assert "(a wider terminal also shows: schedule)" in output, output
+        if columns == 80:
+            assert "(a wider terminal also shows: schedule, cron)" in output, output
+
+
+def test_freshness_names_each_source_by_its_title_and_its_code(tmp_path, monkeypatch):
+    indexed(tmp_path, monkeypatch)
+    result = CliRunner().invoke(app, ["freshness"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert {row[0] for row in cells(result.output) if row} == {
+        "AffiliatePrograms.com (affiliateprograms)", "CJ Advertiser Lookup API (cj)", "all"}, result.output
+
+
+def test_a_network_a_plugin_reads_is_named_by_its_proper_name_another_as_the_index_keeps_it(tmp_path, monkeypatch):
+    """`amx search`, `compare` and `show` named networks as the index keeps them (cj), where sources get titles: one
+    a network plugin reads is named as its plugin declares it (CJ), one no plugin reads (maxbounty) as it is; the
+    --network filter still takes the stored name (or the proper one) and the export keeps the stored one."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", network="cj", network_program_id="77"))
+    index.batch(record("offervault", "Bluehost", "https://bluehost.com", network="MaxBounty"))
+    index.batch(record("affiliateprograms", "Canva", "https://canva.com", network="impact"))
+    searched = CliRunner().invoke(app, ["search", ""])
+    assert searched.exit_code == 0, (searched.output, searched.exception)
+    networks = {row[1]: row[5] for row in cells(searched.output) if row}
+    assert networks == {"Bluehost": "CJ, maxbounty", "Canva": "Impact"}, searched.output
+    assert "networks: CJ (1), Impact (1), maxbounty (1)" in searched.output, searched.output
+    compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert {row[0]: row[2] for row in cells(compared.output) if row}.items() >= {
+        ("CJ Advertiser Lookup API (cj)", "CJ"), ("OfferVault (CPA offers) (offervault)", "maxbounty")}, compared.output
+    [bluehost] = [p for p in index.programs() if p["name"] == "Bluehost"]
+    shown = CliRunner().invoke(app, ["show", bluehost["id"]])
+    assert ("networks", "CJ", "CJ Advertiser Lookup API (cj)") in {row[:3] for row in cells(shown.output)}, \
+        shown.output
+    for typed in ("cj", "CJ"):  # the filter by the stored name, or the proper one folded to it
+        filtered = CliRunner().invoke(app, ["search", "", "--network", typed])
+        assert {row[1] for row in cells(filtered.output) if row} == {"Bluehost"}, filtered.output
+    exported = CliRunner().invoke(app, ["export", "programs", "--format", "jsonl"])
+    listed = {n["network"] for line in exported.stdout.splitlines() if line.startswith("{")
+              for n in json.loads(line)["networks"]}
+    assert listed == {"cj", "maxbounty", "impact"}, listed
+
+
+def test_each_network_plugins_network_is_the_name_the_index_keeps_and_its_proper_name_filters_by_it():
+    """The proper names (sources.network_titles) are keyed by the name the index keeps for the network (what a plugin's
+    listings name, folded by taxonomy.network_name), and each proper name, typed into `--network` or the explorer's
+    filter, folds back to it."""
+    from affiliate_matrix.sources import all_sources, network_titles
+    from affiliate_matrix.taxonomy import network_name
+
+    titles = network_titles()
+    assert set(titles) == {p.network for p in all_sources().values() if getattr(p, "network", None)} and titles
+    for network, title in titles.items():
+        assert network_name(network) == network_name(title) == network, (network, title)

@@ -133,21 +133,20 @@ def freshness():
     """Share of active programs verified within 1, 7 and 30 days, per source and overall; the oldest."""
     from datetime import UTC, datetime
 
-    from rich.table import Table
-
+    from affiliate_matrix.cli.views import fitted, source_named
     from affiliate_matrix.verify import emit_freshness
     from affiliate_matrix.verify import freshness as figures_of
 
     rt, now = open_runtime("verify"), datetime.now(UTC)
     figures = figures_of(rt, now)
     emit_freshness(rt, figures, now)
-    table = Table(title="verified within")
-    for column in ("source", "programs", "1 day", "7 days", "30 days"):
-        table.add_column(column)
-    # every source by name, then the whole index (not filed among the sources as if it were one, "all" after "affi…")
-    for source, shares in sorted(figures["sources"].items(), key=lambda item: item[0] == "all"):
-        table.add_row(source, str(shares["programs"]), *(f"{shares[f'within_{d}d']:.0%}" for d in (1, 7, 30)))
-    console.print(table)
+    # every source by its title and code (the figures, for the dashboards, keep the code), then the whole index (not
+    # filed among the sources as if it were one, "all" after "affi…")
+    rows = [[escape(source_named(source)), str(shares["programs"]),
+             *(f"{shares[f'within_{d}d']:.0%}" for d in (1, 7, 30))]
+            for source, shares in sorted(figures["sources"].items(), key=lambda item: item[0] == "all")]
+    console.print(fitted(console, "verified within", [("source", 0), ("programs", 0), ("1 day", 0), ("7 days", 0),
+                                                      ("30 days", 0)], rows))
     for program in figures["oldest"]:
         age = "never verified" if program["age_days"] is None else f"{program['age_days']} days"
         console.print(f"[dim]oldest:[/] {escape(program['name'])} ({program['id']}), {age}")

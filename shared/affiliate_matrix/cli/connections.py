@@ -35,8 +35,9 @@ def connections_list():
     run with amx scrape)."""
     from rich.markup import escape
 
-    from affiliate_matrix.cli.views import fitted, print_damaged, utc_text
+    from affiliate_matrix.cli.views import fitted, print_damaged, source_named, utc_text
     from affiliate_matrix.connections import DIRECTORY_CRAWL, stored_connections
+    from affiliate_matrix.wording import schedule_words
 
     damaged: list[dict] = []
     rows = []
@@ -53,15 +54,20 @@ def connections_list():
                                            and f"incomplete: {sync.incomplete}")))
         why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
         rows.append([escape(cell) for cell in (
-            connection.id, connection.source, connection.schedule, "yes" if connection.enabled else f"no{why}",
+            # the schedule in words as the Sources page says it (the cron itself where words would say it wrong),
+            # beside the cron `edit --schedule` takes
+            connection.id, source_named(connection.source),
+            schedule_words(connection.schedule) or connection.schedule, connection.schedule,
+            "yes" if connection.enabled else f"no{why}",
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
     if not rows and not damaged:  # a table of headers alone said nothing
         console.print("no connections (amx connections add ID --source SOURCE adds one; amx scrape SOURCE makes one "
                       "of a directory's defaults)")
         return
+    # a cron unfolded; narrower, the words give way first (the cron says the schedule too)
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
-                         [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
-                          ("last sync (UTC)", 0)], rows, whole=("id", "source", "schedule")))  # a cron unfolded
+                         [("id", 0), ("source", 0), ("schedule", 3), ("cron", 2), ("enabled", 0), ("healthy", 1),
+                          ("last sync (UTC)", 0)], rows, whole=("id", "cron")))
     print_damaged(console, damaged)
 
 

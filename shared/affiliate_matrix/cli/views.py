@@ -71,6 +71,14 @@ def source_named(source: str, connection_id: str | None = None) -> str:
     return f"{title} ({connection_id or source})" if title else claimant_name(source, connection_id)
 
 
+def network_named(network: str) -> str:
+    """A network as a table names it, as the explorer does: its proper name where a plugin reads it ('CJ' for cj,
+    sources.network_titles), which `--network` takes too (taxonomy.network_name); any other as the index keeps it."""
+    from affiliate_matrix.sources import network_titles
+
+    return network_titles().get(network) or network
+
+
 def utc_text(when, *, minutes: bool = False) -> str:
     """A time as every table shows it, its column headed "… (UTC)": in UTC, to the second (or the minute), a space
     between its date and time. `when`: a datetime, or stored ISO 8601 text (one without a zone taken as UTC); text
@@ -170,7 +178,7 @@ def value_text(field: str, value) -> str:
     if field == "cookie_days":
         return cookie_text(value)
     if field == "networks":
-        return ", ".join(n["network"] for n in value or []) or "—"
+        return ", ".join(network_named(n["network"]) for n in value or []) or "—"
     if field == "countries":  # a claim of none: every country (a source's Worldwide), as the pages say
         return ", ".join(value or []) or "every country"
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
@@ -230,13 +238,15 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
         rows.append([escape(cell) for cell in (
             p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
             *([value_text(epc, getattr(p, epc).model_dump(mode="json")) if getattr(p, epc) else "—"] if epc else []),
-            ", ".join(dict.fromkeys(n.network for n in p.networks)) or "—",  # a network once
+            ", ".join(dict.fromkeys(network_named(n.network) for n in p.networks)) or "—",  # a network once
             ", ".join(p.categories) or "—")])
     # the words typed are the user's text, not markup; a narrow terminal drops columns rather than cut names to "…"
     console.print(fitted(console, escape(title), [("id", 0), ("name", 0), ("domain", 3), ("commission", 0),
                                                   ("cookie", 1), *([(EPC_HEADERS[epc], 0)] if epc else []),
                                                   ("networks", 2), ("categories", 4)], rows, whole=("id",)))
     for name, buckets in result.facets.items():
+        if name == "networks":  # by name, as the table names them
+            buckets = [(network_named(value), count) for value, count in buckets]
         console.print(f"[dim]{name}:[/] " + (escape(facet_values(console, name, buckets)) or
                                              f"none (no program found has {name})"), soft_wrap=True)
 

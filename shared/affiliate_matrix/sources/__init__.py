@@ -333,6 +333,10 @@ class ApiSource(Source):
     # `/Mediapartners/<SID>/`), the value of a query parameter of these names (CJ's `requestor-cid`); lower-case.
     account_after: tuple[str, ...] = ()
     account_params: tuple[str, ...] = ()
+    # A network's own API: the network its listings name (as the index keeps it) and its proper name (network_titles);
+    # None for an aggregator's, whose listings name many
+    network: str | None = None
+    network_title: str | None = None
 
     def auth_headers(self, credentials: dict[str, str]) -> dict[str, str]:
         return {}
@@ -436,6 +440,15 @@ def source_titles() -> dict[str, str]:
     are what this build registers, fixed while the process runs. The explorer (web.render.source_title) and the CLI
     (cli.views.source_named) name a source by it."""
     return {name: plugin.title for name, plugin in all_sources().items()}
+
+
+@cache
+def network_titles() -> dict[str, str]:
+    """The proper name of each network a plugin reads ('CJ' for cj), by the name the index keeps, as each network's API
+    plugin declares it: the explorer and the CLI show a network so. Networks are an open set (a directory names any):
+    one no plugin reads has no entry, and is shown as the index keeps it."""
+    return {plugin.network: plugin.network_title for plugin in all_sources().values()
+            if getattr(plugin, "network", None)}
 
 
 class UnknownSource(InvalidInput, KeyError):

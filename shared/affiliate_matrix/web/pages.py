@@ -10,8 +10,8 @@ from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import (FACET_LABELS, MINIMUM_LABELS, VOCABULARY_OF, once, source_title, url,
-                                         words)
+from affiliate_matrix.web.render import (FACET_LABELS, MINIMUM_LABELS, VOCABULARY_OF, network_title, once,
+                                         source_title, url, words)
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -82,6 +82,8 @@ def filter_value(name: str, value: str) -> str:
         return SHOWN_AS[name, value]
     if field == "sources":
         return source_title(value)
+    if field == "networks":
+        return network_title(value)
     return words(value, VOCABULARY_OF[field]) if field in VOCABULARY_OF else value
 
 
@@ -195,9 +197,9 @@ def graph_link(kind: str, name: str) -> str | None:
 
 def graph_label(merchant_names: dict[str, str]):
     """A graph's node as the other pages name it: a merchant by its name (by its key in merchant_names), a source by
-    its title, a network (an open set, no words of ours) as the index names it."""
+    its title, a network by its proper name (one no plugin reads, as the index names it)."""
     def label(kind: str, name: str) -> str:
         if kind == "merchant":
             return merchant_names.get(name) or name
-        return source_title(name) if kind == "source" else name
+        return source_title(name) if kind == "source" else network_title(name)
     return label

@@ -70,7 +70,8 @@ def environment():
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
     env.filters.update(show=show, terms=terms_summary, payout=payout, cookie=cookie, field=field, number=number,
-                       when=when, words=words, source=source_title, schedule_said=schedule_words)
+                       when=when, words=words, source=source_title, network=network_title,
+                       schedule_said=schedule_words)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
                        MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES,
@@ -92,6 +93,17 @@ def source_title(name) -> str:
     from affiliate_matrix.sources import source_titles  # (only the index's pages show one: not for signing in)
 
     return source_titles().get(name) or name if isinstance(name, str) else show(name)
+
+
+def network_title(value) -> str:
+    """A network as people read it wherever a page shows one: its proper name where a plugin reads it ('CJ' for cj,
+    sources.network_titles), any other (an open set: a directory names any) as the index keeps it; a list of them
+    joined. The URLs and filters keep the name the index keeps."""
+    from affiliate_matrix.sources import network_titles  # (only the index's pages show one: not for signing in)
+
+    if isinstance(value, list):
+        return show([network_title(name) for name in value])
+    return network_titles().get(value) or value if isinstance(value, str) else show(value)
 
 
 def render(template: str, **context) -> str:
@@ -181,7 +193,8 @@ def field(value, name: str) -> str:
     if name == "cookie_days":
         return cookie(value)
     if name == "networks" and isinstance(value, list):
-        return ", ".join(f"{n.get('network')} ({n['program_id']})" if n.get("program_id") else str(n.get("network"))
+        return ", ".join(f"{network_title(n.get('network'))} ({n['program_id']})" if n.get("program_id")
+                         else network_title(n.get("network"))
                          for n in value if isinstance(n, dict)) or "—"
     if name.endswith("_at"):  # a time (first_seen_at, last_verified_at, …)
         return when(value)

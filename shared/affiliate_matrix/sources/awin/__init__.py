@@ -15,6 +15,7 @@ log = get_logger()
 class Awin(ApiSource):
     name = "awin"
     title = "Awin publisher API"
+    network, network_title = "awin", "Awin"  # the network its listings name, as people name it
     base_url = "https://api.awin.com"
     credential_keys = ("api_token", "publisher_id")
     account_after = ("publishers",)  # /publishers/<publisher id>/programmes
@@ -59,7 +60,7 @@ def programme_listing(programme: dict, details: dict, url: str) -> Listing:
         categories=[info["primarySector"]] if info.get("primarySector") else [],
         commission_text=_commission_text(ranges, currency),
         commission=_commission(ranges, currency),
-        network="awin",
+        network=Awin.network,
         network_program_id=str(programme["id"]),
         join_url=programme.get("clickThroughUrl"),
         countries=[region["countryCode"]] if region.get("countryCode") else [],

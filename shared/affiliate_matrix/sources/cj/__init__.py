@@ -28,6 +28,7 @@ RELATIONSHIPS = {"joined": "joined", "pending": "pending", "notjoined": "not_joi
 class CJ(ApiSource):
     name = "cj"
     title = "CJ Advertiser Lookup API"
+    network, network_title = "cj", "CJ"  # the network its listings name, as people name it
     base_url = "https://advertiser-lookup.api.cj.com"
     credential_keys = ("api_token", "requestor_cid")
     account_params = ("requestor-cid",)  # the requestor (publisher) id, in every request
@@ -123,7 +124,7 @@ def _listing(advertiser: ET.Element, url: str) -> Listing:
                                _text(advertiser, "primary-category/child")),
         commission_text=text,
         commission=terms,
-        network="cj",
+        network=CJ.network,
         network_program_id=advertiser_id,
         extra=extra,
         # CJ shows whether a joined advertiser is in good standing (active) or deactivated: any other account status

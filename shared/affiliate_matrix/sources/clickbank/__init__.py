@@ -42,6 +42,7 @@ class _NotTheFeed(ValueError):
 class ClickBank(ApiSource):
     name = "clickbank"
     title = "ClickBank marketplace feed"
+    network, network_title = "clickbank", "ClickBank"  # the network its listings name, as people name it
     base_url = "https://accounts.clickbank.com"
     max_rate_per_s = 0.1  # one file; the feed changes once a day
     raw_suffix = ".zip"
@@ -210,7 +211,7 @@ def listing(site: dict, url: str) -> Listing:
         commission_text=text,
         commission=terms,
         cookie_text=COOKIE_TEXT,
-        network="clickbank",
+        network=ClickBank.network,
         network_program_id=vendor,
         extra=extra,
     )

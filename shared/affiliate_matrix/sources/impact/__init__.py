@@ -23,6 +23,7 @@ CONTRACTS = {"active": "joined", "expired": "expired"}
 class Impact(ApiSource):
     name = "impact"
     title = "Impact partner API"
+    network, network_title = "impact", "Impact"  # the network its listings name, as people name it
     base_url = "https://api.impact.com"
     credential_keys = ("account_sid", "auth_token")
     account_after = ("mediapartners",)  # /Mediapartners/<account SID>/Campaigns
@@ -65,7 +66,7 @@ def campaign_listing(campaign: dict) -> Listing:
         name=name,
         merchant_url=campaign.get("CampaignUrl") or None,  # never the parent company's site
         description=campaign.get("CampaignDescription") or None,
-        network="impact",
+        network=Impact.network,
         network_program_id=campaign_id,
         join_url=campaign.get("TrackingLink") or None,
         countries=[str(region)[:200] for region in shaped(campaign.get("ShippingRegions") or [], list,

@@ -42,6 +42,7 @@ class Offer:
 class Rakuten(ApiSource):
     name = "rakuten"
     title = "Rakuten Advertising API"
+    network, network_title = "rakuten", "Rakuten Advertising"  # the network its listings name, as people name it
     base_url = "https://api.linksynergy.com"
     credential_keys = ("client_id", "client_secret", "sid")
     max_rate_per_s = 1.0  # no published figure; Rakuten answers 403 past its per-minute quota
@@ -202,7 +203,7 @@ def listing(offers: list[Offer], details, url: str) -> Listing:
         commission=terms,
         # The return window is Rakuten's cookie; with several active offers, the longest one counts.
         cookie_text=f"{max(return_days)} days" if return_days else None,
-        network="rakuten",
+        network=Rakuten.network,
         network_program_id=str(first.advertiser_id),
         countries=[c for c in ships_to if isinstance(c, str)] if isinstance(ships_to, list) else [],  # ISO codes
         extra={k: v for k, v in {
