@@ -469,10 +469,12 @@ def test_a_sign_in_whose_closing_of_the_earlier_session_fails_signs_in_and_leave
     assert warning["session_id"] == earlier_id and earlier not in str(logs)
 
 
-@pytest.mark.parametrize("damage", [{"sha256": None}, {"expires_at": "soon"}, {"expires_at": "2999-01-01T00:00:00"}])
+@pytest.mark.parametrize("damage", [{"sha256": None}, {"expires_at": "soon"}, {"expires_at": "2999-01-01T00:00:00"},
+                                    {"sha256": "\u00e9" * 64}])
 def test_a_damaged_session_record_asks_the_browser_to_sign_in_again(app, rt, damage):
     """A session record not as a sign-in writes it (a hand edit, a store's fault) was read field by field: a missing
-    hash or an unreadable expiry was a 500 on every page. Now the browser is sent to sign in, the record named in the
+    hash or an unreadable expiry was a 500 on every page, and so was a hash holding a character outside ASCII
+    (hmac.compare_digest raises TypeError on such text). Now the browser is sent to sign in, the record named in the
     log (never the cookie's secret)."""
     from structlog.testing import capture_logs
 
