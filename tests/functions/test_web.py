@@ -1859,6 +1859,19 @@ def test_a_damaged_stored_rule_is_named_as_damaged_and_the_others_still_list(app
     assert "Never fired" in rows["ok"]
 
 
+def test_a_stored_rules_hostile_description_and_unreadable_schedule_are_shown_as_text(app, rt):
+    """A rule stored past the API's checks (a restore, a hand edit): a schedule holding a number of over 4,300 digits
+    (its model checks five fields only) was a 500, schedule_words' int() raising ValueError; it is shown as its cron.
+    Its description is text, escaped."""
+    long_schedule = "0 " + "1" * 5000 + " * * *"
+    stored_rule(rt, id="hostile", description=HOSTILE, trigger={"schedule": long_schedule})
+    sign_in(app, rt)
+    page = app.get("/rules")
+    assert page.status_code == 200, page.text[:300]
+    assert '<script>alert("x")' not in page.text and "&lt;script&gt;" in page.text
+    assert f"On the schedule {long_schedule} (UTC)" in rules_rows(page.text)["hostile"]
+
+
 def test_the_rules_page_with_no_rule_says_how_to_add_one(app, rt):
     sign_in(app, rt)
     page = app.get("/rules")
