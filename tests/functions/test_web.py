@@ -104,6 +104,17 @@ def test_on_loopback_each_ports_site_keeps_its_own_cookies(app, rt):
     assert [c.split("=")[0] for c in signed.headers.getlist("Set-Cookie")] == ["amx_session_8001"]
 
 
+@pytest.mark.parametrize("base_url", ["http://[::1]", "http://[::1]:80", "http://[::1]:8001"])
+def test_on_ipv6_loopback_the_cookies_are_plain_http_ones_whatever_the_port(rt, base_url):
+    """The host was read by cutting at its last colon, so [::1] with no port (werkzeug drops http's 80) was no address:
+    taken as off loopback, its cookies were Secure and __Host-, which a browser over plain HTTP may not keep."""
+    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    page = client.get("/signin", base_url=base_url, environ_base={"REMOTE_ADDR": "::1"})
+    [cookie] = page.headers.getlist("Set-Cookie")
+    assert cookie.startswith("amx_csrf") and "Secure" not in cookie, cookie
+    assert "Strict-Transport-Security" not in page.headers
+
+
 def test_the_cookie_is_secure_off_loopback(rt):
     client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
     page = client.get("/signin", base_url="https://amx.example.com")
