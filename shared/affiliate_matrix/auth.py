@@ -214,7 +214,9 @@ def _session_record(rt, session_id: str) -> _SessionRecord:
     data = rt.secrets.read(f"{SESSIONS}/{session_id}", outage_copy=False).data
     try:
         sha256, token, expires_at = data["sha256"], data["token_id"], datetime.fromisoformat(data["expires_at"])
-        if not (isinstance(sha256, str) and isinstance(token, str) and expires_at.tzinfo is not None):
+        # a hash is ASCII (hmac.compare_digest raises TypeError on other text, a 500 at the comparison)
+        if not (isinstance(sha256, str) and sha256.isascii() and isinstance(token, str)
+                and expires_at.tzinfo is not None):
             raise TypeError("a field of another type")
     except (KeyError, TypeError, ValueError) as exc:
         raise DamagedData(f"the web session record {session_id}", f"not as a sign-in writes it: {type(exc).__name__}",

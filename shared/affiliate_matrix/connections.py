@@ -36,7 +36,6 @@ def _connection_id(value):
 
 # the pattern before the validator, so the OpenAPI document shows it (after one, pydantic's schema left it out)
 ConnectionId = Annotated[str, Field(pattern=CONNECTION_ID), BeforeValidator(_connection_id)]
-SCHEDULE_MAX = 500  # every minute listed one by one (0,1,…,59: 170 characters), every hour, day and month too
 
 
 # What every directory crawl's run says it did not read: no fault, its programs are re-verified on their own pages
@@ -135,9 +134,6 @@ def checked(connection: Connection) -> None:
                            "the like): keep it in the secret at credentials_path")
     if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
         raise InvalidInput(f"base_url: {problem}")
-    if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
-        raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
-                           "expression needs")
     check_cron(connection.schedule, "schedule")
 
 

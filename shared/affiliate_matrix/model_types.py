@@ -83,17 +83,23 @@ def check_name(text: str, field: str, *, lines: bool = False) -> None:
 # A cron expression's shape, five fields, which a stored connection's or rule's model checks without the cron library
 # (check_cron reads it when it is written); compiled by re when one is first read, not by a start
 CRON_FIELDS = r"^(\S+\s+){4}\S+$"
+SCHEDULE_MAX = 500  # every minute listed one by one (0,1,…,59: 170 characters), every hour, day and month too
 
 
 def check_cron(schedule: str, field: str) -> None:
     """InvalidInput naming `field` and what of a written cron expression the cron library would not read as written:
     a control character (check_name), a character outside ASCII, or a field out of range. Cron splits fields at any
     whitespace and upper-cases its names, so a full-width space (U+3000) or a no-break space was taken as a space,
-    and 'ſun' as SUN: a cron expression is ASCII."""
+    and 'ſun' as SUN: a cron expression is ASCII. One longer than SCHEDULE_MAX is refused before it is read: every tick
+    reads every schedule, an error would echo it whole, and the library raised ValueError (a 500) on a number of over
+    4,300 digits."""
     from datetime import UTC, datetime
 
     from cronsim import CronSim, CronSimError
 
+    if len(schedule) > SCHEDULE_MAX:
+        raise InvalidInput(f"{field}: {len(schedule):,} characters, more than the {SCHEDULE_MAX} any cron expression "
+                           "needs")
     check_name(schedule, field)  # cron takes a line break or a tab between fields: two lines shown
     if not schedule.isascii():
         import unicodedata

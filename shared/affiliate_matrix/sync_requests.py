@@ -157,9 +157,11 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
             continue
         try:
             due = next(CronSim(connection.schedule, tick - timedelta(minutes=every_minutes))) <= tick
-        except CronSimError as exc:  # stored before the API checked schedules: this connection waits, not the rest
-            log.warning("sync.schedule_invalid", connection_id=connection.id, schedule=connection.schedule,
-                        error=str(exc))
+        # stored before the API checked schedules: this connection waits, not the rest (ValueError: cronsim's int() of
+        # a number of over 4,300 digits, the schedule logged cut short)
+        except (CronSimError, ValueError) as exc:
+            log.warning("sync.schedule_invalid", connection_id=connection.id, schedule=connection.schedule[:100],
+                        error=str(exc)[:300])
             continue
         if not due:
             continue

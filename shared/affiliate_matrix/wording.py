@@ -63,20 +63,24 @@ def terms_summary(terms) -> str:
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
+def _cron_number(text: str) -> int | None:
+    """A cron field's number (ASCII digits, leading zeros as cron takes them) or None: text of more digits than any
+    field's number has is none (int() refuses one of over 4,300 digits, a ValueError the pages answered 500)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 2 else None
+
+
 def _numbers(field: str, low: int, high: int) -> list[int] | None:
     """A cron field of numbers listed (3 or 15,3) as its values in the order they run, or None: any other shape, or
     one out of range."""
-    values = [int(item) if item.isascii() and item.isdigit() else -1 for item in field.split(",")]
-    return sorted(set(values)) if all(low <= value <= high for value in values) else None
+    values = [_cron_number(item) for item in field.split(",")]
+    return sorted(set(values)) if all(value is not None and low <= value <= high for value in values) else None
 
 
 def _every(field: str, whole: int) -> int | None:
     """A step over a whole field (*/15 of 60 minutes) as its step, or None: any other shape, or one that does not
     divide the hour or the day evenly (*/7 minutes runs at :56 and again at :00), which 'every 7 minutes' would miss."""
-    step = field.removeprefix("*/")
-    if step == field or not (step.isascii() and step.isdigit()):
-        return None
-    return int(step) if 0 < int(step) < whole and whole % int(step) == 0 else None
+    step = _cron_number(field.removeprefix("*/")) if field.startswith("*/") else None
+    return step if step is not None and 0 < step < whole and whole % step == 0 else None
 
 
 def _listed(words: list[str]) -> str:
@@ -84,20 +88,22 @@ def _listed(words: list[str]) -> str:
 
 
 def _weekdays(field: str) -> str | None:
-    """A day-of-week field (1-5, MON,THU, 0 or 7 for Sunday) in words ('Monday to Friday'), or None."""
+    """A day-of-week field (1-5, MON,THU, 0 or 7 for Sunday) in words ('Monday to Friday'), or None, also for one
+    naming a day twice (0-7 is every day, not 'Sunday to Sunday'; 1-5,3 is not 'Monday to Friday and Wednesday')."""
     def day(text: str) -> int | None:  # 0 to 7, as cron numbers them (7: Sunday again)
-        if text.isascii() and text.isdigit():
-            return int(text) if int(text) <= 7 else None
+        if (number := _cron_number(text)) is not None:
+            return number if number <= 7 else None
         return next((at for at, name in enumerate(WEEKDAYS) if name[:3].upper() == text.upper()), None)
 
-    said = []
+    said, days = [], []
     for item in field.split(","):
         first, dash, last = item.partition("-")
         start, end = day(first), day(last) if dash else None
         if start is None or dash and (end is None or end <= start):
             return None
         said.append(WEEKDAYS[start % 7] + (f" to {WEEKDAYS[end % 7]}" if dash else ""))
-    return _listed(said)
+        days += [number % 7 for number in range(start, (end if dash else start) + 1)]
+    return _listed(said) if len(days) == len(set(days)) else None
 
 
 def schedule_words(cron: str) -> str | None:

@@ -517,6 +517,19 @@ def hourly(rt, schedule="0 * * * *", rule_id="hourly-alert"):
                              action={"type": "alert"}), create=True)
 
 
+def test_a_stored_schedule_the_cron_library_cannot_read_fails_its_rule_not_the_tick(rt):
+    """A rule's schedule is checked when written (check_cron); one stored past that (a restore, a hand edit) holding a
+    number of over 4,300 digits made the cron library raise ValueError, not CronSimError: out of the tick, so no
+    schedule rule fired, at every ping."""
+    hourly(rt)
+    hourly(rt, "0 " + "1" * 5000 + " * * *", rule_id="unreadable")
+    on_schedule(rt, datetime(2026, 11, 22, 8, 30, tzinfo=UTC))
+    fired = {activation["rule_id"]: activation for activation in on_schedule(rt, datetime(2026, 11, 22, 9, 30,
+                                                                                          tzinfo=UTC))}
+    assert fired["hourly-alert"]["decision"] == "fired"
+    assert fired["unreadable"]["decision"] == "error" and "ValueError" in fired["unreadable"]["detail"]
+
+
 def test_ticks_missed_between_pings_are_caught_up_once_at_the_latest(rt):
     """The function scaled to zero or an outage lost the pings of 09:00 to 11:00: the next ping fires the rule once,
     at its latest tick, saying which earlier ticks it stands for; a ping delivered late moves nothing back."""

@@ -254,6 +254,14 @@ def test_a_metrics_post_carries_at_most_the_days_a_campaign_keeps_and_merges_the
         "days: 1,101 in one POST, at most 1,100: a campaign keeps the last 1,100 days from its newest")
     assert "post it oldest first, each POST's newest day at most 1,099 days after" in over.json["error"]["message"]
     assert rt.store.get("budget/metrics/search-1.json").data == before
+    # the first that is no day ends the reading: each of 500,000 numbers (1.5 MB) was refused in turn, ~6 s
+    from pydantic import ValidationError
+
+    from affiliate_matrix.handlers.budget import metrics_models
+
+    with pytest.raises(ValidationError) as refused:
+        metrics_models()[1].model_validate_json(json.dumps({"days": [1] * 500_000}), strict=True)
+    assert refused.value.error_count() == 1
     schema = budget.get("/openapi.json", headers=env["read"]).json["components"]["schemas"]["PostedMetrics"]
     assert schema["properties"]["days"]["maxItems"] == MAX_STORED_DAYS
 

@@ -361,6 +361,20 @@ def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
     assert [(e.type, e.data["connection_id"]) for e in seen] == [(SCRAPE_REQUESTED, "ap"), (SYNC_REQUESTED, "aw")]
 
 
+def test_a_stored_schedule_the_cron_library_cannot_read_leaves_its_connection_waiting_not_the_tick(data_dir):
+    """A schedule stored past the API's check (a restore, a hand edit) holding a number of over 4,300 digits made the
+    cron library raise ValueError, not CronSimError: out of the tick, no connection after it requested."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.sync_requests import request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    for cid, schedule in (("a-unreadable", "0 " + "6" * 5000 + " * * *"), ("ap", "0 6 * * *")):
+        save_connection(rt.store, Connection(id=cid, source="affiliateprograms", schedule=schedule))
+    tick = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    assert [s.connection_id for s in request_due(rt, "directory", tick, 15)] == ["ap"]
+
+
 def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_connection_once(data_dir):
     """One connection's publish failing failed the whole tick (a 503), and its redelivery requested again the
     connections it had already requested: a second record and a second event each, so a second sync (twice the

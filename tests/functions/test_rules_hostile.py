@@ -529,6 +529,17 @@ def test_a_schedule_holding_a_character_outside_ascii_is_refused_naming_it_and_w
         "in ASCII letters")
 
 
+def test_a_schedule_holding_a_number_of_thousands_of_digits_is_refused_by_its_length_not_a_500(env):
+    """The cron library reads a field's number with int(), which raises ValueError past 4,300 digits: POST /rules
+    answered 500. A rule's schedule is now held to the length a connection's is (model_types.SCHEDULE_MAX)."""
+    rule = {"id": "r-daily", "trigger": {"schedule": "0 " + "1" * 5000 + " * * *"}, "condition": "true",
+            "action": {"type": "alert", "params": {}}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
+    assert answer.get_json()["error"]["message"] == ("trigger.schedule: 5,008 characters, more than the 500 any cron "
+                                                     "expression needs")
+
+
 @pytest.mark.parametrize("params,said", [
     ({"text": "commission up\u202e"}, "action.params.text: holds U+202E"),
     ({"text": "a\x00b"}, "action.params.text: holds U+0000"),

@@ -104,6 +104,17 @@ def test_on_loopback_each_ports_site_keeps_its_own_cookies(app, rt):
     assert [c.split("=")[0] for c in signed.headers.getlist("Set-Cookie")] == ["amx_session_8001"]
 
 
+@pytest.mark.parametrize("base_url", ["http://[::1]", "http://[::1]:80", "http://[::1]:8001"])
+def test_on_ipv6_loopback_the_cookies_are_plain_http_ones_whatever_the_port(rt, base_url):
+    """The host was read by cutting at its last colon, so [::1] with no port (werkzeug drops http's 80) was no address:
+    taken as off loopback, its cookies were Secure and __Host-, which a browser over plain HTTP may not keep."""
+    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    page = client.get("/signin", base_url=base_url, environ_base={"REMOTE_ADDR": "::1"})
+    [cookie] = page.headers.getlist("Set-Cookie")
+    assert cookie.startswith("amx_csrf") and "Secure" not in cookie, cookie
+    assert "Strict-Transport-Security" not in page.headers
+
+
 def test_the_cookie_is_secure_off_loopback(rt):
     client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
     page = client.get("/signin", base_url="https://amx.example.com")
@@ -469,10 +480,12 @@ def test_a_sign_in_whose_closing_of_the_earlier_session_fails_signs_in_and_leave
     assert warning["session_id"] == earlier_id and earlier not in str(logs)
 
 
-@pytest.mark.parametrize("damage", [{"sha256": None}, {"expires_at": "soon"}, {"expires_at": "2999-01-01T00:00:00"}])
+@pytest.mark.parametrize("damage", [{"sha256": None}, {"expires_at": "soon"}, {"expires_at": "2999-01-01T00:00:00"},
+                                    {"sha256": "\u00e9" * 64}])
 def test_a_damaged_session_record_asks_the_browser_to_sign_in_again(app, rt, damage):
     """A session record not as a sign-in writes it (a hand edit, a store's fault) was read field by field: a missing
-    hash or an unreadable expiry was a 500 on every page. Now the browser is sent to sign in, the record named in the
+    hash or an unreadable expiry was a 500 on every page, and so was a hash holding a character outside ASCII
+    (hmac.compare_digest raises TypeError on such text). Now the browser is sent to sign in, the record named in the
     log (never the cookie's secret)."""
     from structlog.testing import capture_logs
 
@@ -1889,6 +1902,19 @@ def test_a_damaged_stored_rule_is_named_as_damaged_and_the_others_still_list(app
     assert "give exactly one of event or schedule" in said  # what is wrong, as the API says
     assert "Its stored state is damaged (not a rule's state (last_fired_at, failures))" in rows["fresh-state"]
     assert "Never fired" in rows["ok"]
+
+
+def test_a_stored_rules_hostile_description_and_unreadable_schedule_are_shown_as_text(app, rt):
+    """A rule stored past the API's checks (a restore, a hand edit): a schedule holding a number of over 4,300 digits
+    (its model checks five fields only) was a 500, schedule_words' int() raising ValueError; it is shown as its cron.
+    Its description is text, escaped."""
+    long_schedule = "0 " + "1" * 5000 + " * * *"
+    stored_rule(rt, id="hostile", description=HOSTILE, trigger={"schedule": long_schedule})
+    sign_in(app, rt)
+    page = app.get("/rules")
+    assert page.status_code == 200, page.text[:300]
+    assert '<script>alert("x")' not in page.text and "&lt;script&gt;" in page.text
+    assert f"On the schedule {long_schedule} (UTC)" in rules_rows(page.text)["hostile"]
 
 
 def test_the_rules_page_with_no_rule_says_how_to_add_one(app, rt):

@@ -45,6 +45,12 @@ def test_a_language_without_templates_is_refused_naming_the_supported_ones():
     ("pets (cheap)", "'(' at character 6 is not a letter, digit or space"),
     ("size 10..100", "'.' at character 8 is not between two letters or digits of a word"),
     ("smart-", "'-' at character 6 is not between two letters or digits of a word"),
+    # a combining mark counted as a letter wherever it stood: one before a hyphen made `-affiliate` a hyphen inside
+    ("shoes \u0301-affiliate", "'\u0301' at character 7 is a combining mark on no letter or digit"),
+    ("e-\u0301bikes", "'-' at character 2 is not between two letters or digits of a word"),
+    ("shoes \u0338", "'\u0338' at character 7 is a combining mark on no letter or digit"),
+    ("shoes site\uff1aevil.example", "'\uff1a' at character 11 is not a letter, digit or space"),
+    ("shoes\u200dsite", "'\\u200d' at character 6 is not a letter, digit or space"),
 ])
 def test_a_niche_a_search_engine_would_read_operators_in_is_named_with_the_place(niche, problem):
     """A niche went into every dork as written: `shoes site:evil.example` or `-inurl:affiliate` changed what each

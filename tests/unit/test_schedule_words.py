@@ -42,3 +42,22 @@ def test_the_shapes_people_write_are_said_as_cron_runs_them(cron, said):
 ])
 def test_a_cron_the_words_cannot_say_is_left_unsaid(cron):
     assert schedule_words(cron) is None
+
+
+@pytest.mark.parametrize("cron", ["0 3 * * 0-7", "0 3 * * 0,7", "0 3 * * 1-5,3", "0 3 * * MON,mon"])
+def test_a_weekday_field_naming_a_day_twice_is_left_unsaid(cron):
+    """0-7 runs every day (7 is Sunday again) and was said 'every Sunday to Sunday'; 1-5,3 was 'Monday to Friday
+    and Wednesday', 0,7 'Sunday and Sunday'."""
+    assert schedule_words(cron) is None
+
+
+@pytest.mark.parametrize("cron", ["0 " + "1" * 5000 + " * * *", "0 3 * * " + "1" * 5000, "*/" + "1" * 5000 + " * * * *",
+                                  "0 3 " + "1" * 5000 + " * *"])
+def test_a_number_of_thousands_of_digits_is_left_unsaid_not_an_error(cron):
+    """int() refuses text of over 4,300 digits (ValueError), which a stored rule's schedule (its model checks five
+    fields only) carried out of the Rules page as a 500."""
+    assert schedule_words(cron) is None
+
+
+def test_a_number_with_leading_zeros_is_read_as_cron_reads_it():
+    assert schedule_words("0 003 * * *") == "every day at 03:00 UTC"

@@ -34,19 +34,24 @@ def niche_problem(niche: str) -> str | None:
     import re
     import unicodedata
 
-    def in_word(char: str) -> bool:  # a letter or digit, or a mark of one (an accent written apart: NFD)
-        return char.isalnum() or unicodedata.category(char).startswith("M")
-
     for found in re.finditer(r"\S+", niche):
         word, start = found.group(), found.start()
         if word in OPERATOR_WORDS:
             return (f"{word!r} at character {start + 1} is a search operator (write it in lower case to search the "
                     f"word); {NICHE_RULE}")
+        # each character's place in a word: a letter or digit, or a mark on one (an accent written apart: NFD); a mark
+        # on nothing (a word's first, one after a hyphen) is none, else it made `\u0301-affiliate` a hyphen inside
+        in_word = []
         for offset, char in enumerate(word):
-            if in_word(char) or (char in INSIDE_A_WORD and 0 < offset < len(word) - 1 and in_word(word[offset - 1])
-                                 and in_word(word[offset + 1])):
+            on_letter = offset > 0 and in_word[offset - 1] and unicodedata.category(char).startswith("M")
+            in_word.append(char.isalnum() or on_letter)
+        for offset, char in enumerate(word):
+            if in_word[offset] or (char in INSIDE_A_WORD and 0 < offset < len(word) - 1 and in_word[offset - 1]
+                                   and word[offset + 1].isalnum()):
                 continue
-            if char == "-" and offset == 0:
+            if unicodedata.category(char).startswith("M"):
+                said = "is a combining mark on no letter or digit"
+            elif char == "-" and offset == 0:
                 said = "excludes the word after it from the search"
             elif char in INSIDE_A_WORD:
                 said = "is not between two letters or digits of a word"

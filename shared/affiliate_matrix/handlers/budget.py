@@ -104,9 +104,11 @@ def metrics_models() -> tuple[type, type]:
     class PostedMetrics(Shape):
         """Days to record; a date already recorded is replaced."""
         model_config = ConfigDict(extra="forbid")
-        # the bound checked by _at_most_kept, naming what to do (pydantic's max_length says only the count)
+        # the bound checked by _at_most_kept, naming what to do (pydantic's max_length says only the count); each day
+        # is read before it, so the first that is no day ends the reading (fail_fast): 500,000 numbers (1.5 MB) were
+        # each refused as no object, ~6 s, before the bound was reached
         days: Annotated[list[PostedDay], AfterValidator(_at_most_kept)] = Field(
-            min_length=1, json_schema_extra={"maxItems": MAX_STORED_DAYS},
+            min_length=1, fail_fast=True, json_schema_extra={"maxItems": MAX_STORED_DAYS},
             description=f"At most {MAX_STORED_DAYS:,}, the days a campaign keeps (its newest day's last "
                         f"{MAX_STORED_DAYS:,}): more in one POST could not all be kept.")
 

@@ -76,7 +76,8 @@ def on_https(request) -> bool:
     """Whether the browser reaches this site over HTTPS: everywhere but a browser on this machine talking to a
     loopback address (where the cookies are not Secure: Page.prefix). TLS ends at the ingress in front of Knative,
     which forwards plain HTTP, so the scheme the function sees says nothing."""
-    host = request.host.rsplit(":", 1)[0].strip("[]")
+    host = request.host  # [::1] is cut at its bracket: werkzeug leaves out http's port 80, so its last colon is inside
+    host = host[1:].partition("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
         return not (loopback and ipaddress.ip_address(request.remote_addr or "0.0.0.0").is_loopback)

@@ -73,7 +73,9 @@ def on_schedule(rt, now: datetime) -> list[dict]:
             if not ticks and since < earliest:  # none in the day counted: its latest before that, if not done yet
                 before = next(CronSim(rule.trigger.schedule, earliest + timedelta(seconds=1), reverse=True), None)
                 ticks = [before] if before is not None and before > since else []
-        except CronSimError as exc:  # stored past `checked`, which judges schedules: this rule fails, not the tick
+        # stored past `checked`, which judges schedules: this rule fails, not the tick (ValueError: cronsim's int() of
+        # a number of over 4,300 digits)
+        except (CronSimError, ValueError) as exc:
             fired.append(failed(rt, rule, exc, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
             continue
         if not ticks:
