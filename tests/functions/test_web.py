@@ -1761,14 +1761,6 @@ def test_a_damaged_stored_connection_is_named_as_damaged_and_the_others_still_li
     assert "or delete it and create it again" in said  # and how to mend it
 
 
-def test_the_sources_page_with_no_connection_says_how_to_add_one(app, rt):
-    sign_in(app, rt)
-    page = app.get("/connections")
-    said = shown(page.text)
-    assert page.status_code == 200 and not sources_rows(page.text)
-    assert "No connection yet" in said and "amx connections add ID --source SOURCE" in said, said
-
-
 def test_the_sources_page_needs_a_session(app, rt):
     stored_connection(rt, id="ap")
     answer = app.get("/connections")
@@ -1917,12 +1909,15 @@ def test_a_stored_rules_hostile_description_and_unreadable_schedule_are_shown_as
     assert f"On the schedule {long_schedule} (UTC)" in rules_rows(page.text)["hostile"]
 
 
-def test_the_rules_page_with_no_rule_says_how_to_add_one(app, rt):
+@pytest.mark.parametrize(("path", "rows", "empty"), [
+    ("/connections", sources_rows, ("No connection yet", "amx connections add ID --source SOURCE")),
+    ("/rules", rules_rows, ("No rule yet", "amx rules add FILE"))])
+def test_the_sources_and_rules_pages_with_nothing_stored_say_how_to_add_one(app, rt, path, rows, empty):
     sign_in(app, rt)
-    page = app.get("/rules")
+    page = app.get(path)
     said = shown(page.text)
-    assert page.status_code == 200 and not rules_rows(page.text)
-    assert "No rule yet" in said and "amx rules add FILE" in said, said
+    assert page.status_code == 200 and not rows(page.text)
+    assert all(words in said for words in empty), said
 
 
 def test_the_rules_page_needs_a_session_and_signing_in_leads_back_to_it(app, rt):
