@@ -941,6 +941,17 @@ def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch
                                                  "Awin publisher API (awin)", "all"], result.output
 
 
+def test_freshness_of_an_empty_index_says_so_in_one_line(tmp_path, monkeypatch):
+    """It printed a table's head with no row and nothing more."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(app, ["freshness"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.output.strip().splitlines() == [
+        "No active program in the index yet: `amx demo` fills it from recorded sources, `amx scrape SOURCE` from a "
+        "live one."], result.output
+
+
 def test_a_failure_a_command_lists_is_not_printed_again_as_its_log_line(tmp_path, monkeypatch):
     """`amx keys revoke` said which connections it made unhealthy, then printed the same as a `key.revoked` log line
     on stderr (`amx scrape` each failed page, `keys rotate` its failure, `discover` a provider's): a command's console

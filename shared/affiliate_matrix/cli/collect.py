@@ -140,6 +140,10 @@ def freshness():
     rt, now = open_runtime("verify"), datetime.now(UTC)
     figures = figures_of(rt, now)
     emit_freshness(rt, figures, now)
+    if not figures["sources"]:  # an empty table said nothing more
+        console.print("No active program in the index yet: `amx demo` fills it from recorded sources, "
+                      "`amx scrape SOURCE` from a live one.")
+        return
     # every source by its title and code (the figures, for the dashboards, keep the code), then the whole index (not
     # filed among the sources as if it were one, "all" after "affi…")
     rows = [[escape(source_named(source)), str(shares["programs"]),
