@@ -72,12 +72,23 @@ def handle(rt, request):
     return body, status, headers
 
 
+def _host_and_port(request) -> tuple[str, str]:
+    """The request's Host as its host and its port ('' when it names none): [::1] is cut at its bracket (werkzeug
+    leaves out http's port 80, so an IPv6 address's last colon is inside it)."""
+    host, port = request.host, ""
+    if host.startswith("["):
+        host, _, rest = host[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif ":" in host:
+        host, _, port = host.rpartition(":")
+    return host, port
+
+
 def on_https(request) -> bool:
     """Whether the browser reaches this site over HTTPS: everywhere but a browser on this machine talking to a
     loopback address (where the cookies are not Secure: Page.prefix). TLS ends at the ingress in front of Knative,
     which forwards plain HTTP, so the scheme the function sees says nothing."""
-    host = request.host  # [::1] is cut at its bracket: werkzeug leaves out http's port 80, so its last colon is inside
-    host = host[1:].partition("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+    host = _host_and_port(request)[0]
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
         return not (loopback and ipaddress.ip_address(request.remote_addr or "0.0.0.0").is_loopback)
@@ -235,7 +246,7 @@ class Page:
         # name carries the port instead: a browser sends a host's cookies to each of its ports (RFC 6265 §8.5), so two
         # runs on 127.0.0.1 read each other's session (refusing it, they signed the other out) and CSRF cookies.
         self.prefix = "__Host-" if on_https(request) else ""
-        port = request.host.rpartition(":")[2]
+        port = _host_and_port(request)[1]
         self.suffix = f"_{port}" if not self.prefix and port.isascii() and port.isdigit() else ""
         self.headers = Headers(PAGE_HEADERS)
         csrf = self.cookie_value(CSRF) or ""
