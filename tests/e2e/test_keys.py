@@ -16,6 +16,7 @@ from affiliate_matrix.keys import KeyRecord, RotationFailed, add_key, load_recor
 from affiliate_matrix.observability import configure_logging
 from affiliate_matrix.runtime import Runtime
 from tests.conftest import VAULT_ROOT_TOKEN
+from tests.support.minting import cj_mints
 
 pytestmark = pytest.mark.slow  # a real OpenBao server
 
@@ -297,13 +298,11 @@ def test_a_refusal_of_a_key_rotated_away_during_the_sync_does_not_mark_the_conne
     from affiliate_matrix import pipeline
     from affiliate_matrix.demo import RECORDED_CREDENTIALS
     from affiliate_matrix.pipeline import scrape
-    from affiliate_matrix.sources.cj import CJ
 
     stale = "stale-cj-token-1234"
     SECRETS_SEEN.append(stale)
     path = path_for(request)
-    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **RECORDED_CREDENTIALS["cj"]}),
-                        raising=False)
+    cj_mints(monkeypatch, RECORDED_CREDENTIALS["cj"])
     add_key(rt, KeyRecord(path=path, rotation="provider", owner_source="cj", created_at=NOW),
             {"api_token": stale, "requestor_cid": "7811141"})
     real_sync, rotated = pipeline.sync, []
