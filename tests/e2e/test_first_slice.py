@@ -17,6 +17,7 @@ from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.processes import BIN, ROOT, free_port
 from tests.support.slice import run_slice
+from tests.support.wait import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -120,18 +121,17 @@ def test_demo_then_a_function_started_later_sees_its_data(tmp_path):
         process.wait(timeout=10)
 
 
-def wait_json(url, process, headers, timeout=30):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_json(url, process, headers):
+    """The JSON `url` answers once the function `process` listens (an AssertionError if it exits first)."""
+    def answer():
         if process.poll() is not None:
             raise AssertionError(f"function exited: {process.stderr.read()}")
         try:
             return httpx.get(url, headers=headers, timeout=2).json()
         except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"no answer from {url}")
+            return None
+
+    return wait_until(answer, f"an answer from {url}", timeout=30)
 
 
 @pytest.mark.parametrize("env,setting", [

@@ -16,12 +16,12 @@ from affiliate_matrix.keys import KeyRecord, RotationFailed, add_key, load_recor
 from affiliate_matrix.observability import configure_logging
 from affiliate_matrix.runtime import Runtime
 from tests.conftest import VAULT_ROOT_TOKEN
+from tests.support.minting import cj_mints
 
 pytestmark = pytest.mark.slow  # a real OpenBao server
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 AWIN_TOKEN = "test-awin-token"  # what the recorded API accepts
-SECRETS_SEEN: list[str] = [AWIN_TOKEN]
 
 
 @pytest.fixture
@@ -29,10 +29,10 @@ def rt(tmp_path, openbao, capsys):
     configure_logging("keys", fmt="json")
     runtime = Runtime("test", Settings(data_dir=tmp_path, secrets="vault", vault_addr=openbao.url,
                                        vault_token=VAULT_ROOT_TOKEN, allow_loopback_fetch=True, log_format="json"))
-    write = runtime.secrets.write
+    write, runtime.secrets_seen = runtime.secrets.write, [AWIN_TOKEN]  # this test's own: none left for the next
 
     def write_seen(path, data, **options):  # each key written, a rolled-back one destroyed since, is never to be logged
-        SECRETS_SEEN.extend(value for field, value in data.items() if field == "api_token")
+        runtime.secrets_seen.extend(value for field, value in data.items() if field == "api_token")
         return write(path, data, **options)
 
     runtime.secrets.write = write_seen
@@ -42,7 +42,7 @@ def rt(tmp_path, openbao, capsys):
     yield runtime
     output = capsys.readouterr()
     text = output.out + output.err + json.dumps([e.model_dump(mode="json") for e in runtime.events])
-    for value in SECRETS_SEEN:
+    for value in runtime.secrets_seen:
         assert value not in text, "a secret value reached a log line or an event"
 
 
@@ -128,7 +128,7 @@ def test_rotation_verified_retires_the_old_version(rt, request):
     path = path_for(request)
     awin_key(rt, path)
     version = rotate(rt, path, NOW)  # no dependent connection to fail
-    SECRETS_SEEN.append(rt.secrets.read(path).data["api_token"])
+    rt.secrets_seen.append(rt.secrets.read(path).data["api_token"])
     assert version == 2 and rt.secrets.read(path).data["api_token"] != AWIN_TOKEN
     with pytest.raises(NotFoundError):
         rt.secrets.read(path, version=1)
@@ -141,9 +141,9 @@ def test_a_rotation_after_one_killed_half_way_retires_every_older_version(rt, re
     awin_key(rt, path)
     # a rotation killed (SIGKILL, a pod evicted) once its new version was written: nothing put back, nothing destroyed
     rt.secrets.write(path, {"api_token": "half-way-0123456789", "publisher_id": "123456"}, cas=1)
-    SECRETS_SEEN.append("half-way-0123456789")
+    rt.secrets_seen.append("half-way-0123456789")
     version = rotate(rt, path, NOW)
-    SECRETS_SEEN.append(rt.secrets.read(path).data["api_token"])
+    rt.secrets_seen.append(rt.secrets.read(path).data["api_token"])
     assert version == 3
     versions = rt.secrets.metadata(path).versions
     # only version 2 was destroyed: the original key stayed readable for good
@@ -234,7 +234,7 @@ def test_the_cron_run_warns_before_expiry_and_is_safe_twice(rt, request):
     assert second["rotated"] == [] and second["warned"] == [manual]  # rotated keys are no longer due
     warnings = [e for e in rt.events if e.type == KEY_EXPIRING]
     assert len({e.id for e in warnings}) == 1 and warnings[0].data["days"] == 3  # the same warning, twice
-    SECRETS_SEEN.append(rt.secrets.read(generated).data["api_token"])
+    rt.secrets_seen.append(rt.secrets.read(generated).data["api_token"])
 
 
 def test_usage_is_tracked_per_key(rt, request):
@@ -297,13 +297,11 @@ def test_a_refusal_of_a_key_rotated_away_during_the_sync_does_not_mark_the_conne
     from affiliate_matrix import pipeline
     from affiliate_matrix.demo import RECORDED_CREDENTIALS
     from affiliate_matrix.pipeline import scrape
-    from affiliate_matrix.sources.cj import CJ
 
     stale = "stale-cj-token-1234"
-    SECRETS_SEEN.append(stale)
+    rt.secrets_seen.append(stale)
     path = path_for(request)
-    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **RECORDED_CREDENTIALS["cj"]}),
-                        raising=False)
+    cj_mints(monkeypatch, RECORDED_CREDENTIALS["cj"])
     add_key(rt, KeyRecord(path=path, rotation="provider", owner_source="cj", created_at=NOW),
             {"api_token": stale, "requestor_cid": "7811141"})
     real_sync, rotated = pipeline.sync, []

@@ -503,3 +503,30 @@ def test_an_export_of_many_pages_logs_a_bounded_number_of_damaged_lines(index, m
     assert len(json.loads(lines[1])["errors"]) > 1  # named on its last line, as before
     events = [line["event"] for line in logs if line["event"].startswith("document.damaged")]
     assert events == ["document.damaged"] * MAX_DAMAGED_LOGGED + ["document.damaged_more"]
+
+
+def test_the_cache_warm_up_names_the_request_it_follows_on_a_damaged_programs_line(index):
+    """The programs function replays the warm list on a thread of its own once an answer is sent: the thread started
+    in an empty context, so the document.damaged lines its searches wrote named no request (and were not counted
+    against a request's bound). They name the request whose answer started it, counted on their own."""
+    from structlog.testing import capture_logs
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.handlers import programs as handler
+    from affiliate_matrix.observability import context_processors
+    from affiliate_matrix.query_log import WARM_KEY
+    from tests.support.wait import wait_until
+
+    good, misnamed = (to_document(make_program(f"Shop {n}", f"https://shop{n}.com")) for n in ("one", "two"))
+    misnamed = {**misnamed, "name": ["not", "a name"]}  # a list's item not of its shape: a search leaves it out
+    stored(index, good, misnamed)
+    index.rt.store.put(WARM_KEY, json.dumps({"queries": ["/programs?limit=50"]}).encode(),
+                       content_type="application/json")
+    warmed = handler.etag_of(index.rt.index.generation(PROGRAMS_INDEX.name), "/programs", MultiDict([("limit", "50")]))
+    with capture_logs(processors=context_processors()) as logs:
+        with index.api.get("/programs?q=nothing-matches", headers={**index.auth, "X-Request-Id": "req-warm"}) as answer:
+            assert answer.status_code == 200  # closed as a server closes it: the warm-up starts then
+        wait_until(lambda: warmed in handler.answers, "the warm list to be replayed")
+    damaged = [line for line in logs if line["event"] == "document.damaged"]
+    assert [line["key"] for line in damaged] == [misnamed["id"]]  # the warm-up's: the answer found none
+    assert {(line.get("request_id"), line["function"]) for line in damaged} == {("req-warm", "programs")}, damaged

@@ -516,13 +516,13 @@ def killed(event):
 TICK = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
 
 
-def stopped_at_its_publish(rt):
-    """A connection due at TICK whose tick's process stopped right after writing its sync's record, before publishing
-    it. rt.bus.publish is left killing; the real one is returned."""
+def stopped_at_its_publish(rt, **connection):
+    """A connection due at TICK (with the `connection` fields given) whose tick's process stopped right after writing
+    its sync's record, before publishing it. rt.bus.publish is left killing; the real one is returned."""
     from affiliate_matrix.events import SCRAPE_REQUESTED
     from affiliate_matrix.sync_requests import request_due
 
-    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *", **connection))
     rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: None)  # the Broker: takes it (rt.bus.published), runs nothing
     publish, rt.bus.publish = rt.bus.publish, killed
     with pytest.raises(Killed):
@@ -541,24 +541,25 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
     from affiliate_matrix.sync_requests import Sync, load_sync, request_due
 
     rt, tick = Runtime("test", Settings(data_dir=data_dir)), TICK
-    publish = stopped_at_its_publish(rt)
-    (key,) = rt.store.list("syncs/")
-    left = Sync.model_validate_json(rt.store.get(key).data)
-    assert left.status == "queued"
-    rt.bus.publish = publish
-    for _ in range(2):  # the tick delivered again, twice, before the scrape function takes the event
-        assert [s.id for s in request_due(rt, "directory", tick, 15)] == [left.id]
-    (first,) = rt.bus.published  # published by the first delivery again, and noted so: not by the second
-    assert (first.source, first.data) == ("/connections", {"connection_id": "ap", "sync_id": left.id})
-    second = first.model_copy()  # the Broker delivering it twice all the same
-    runs = []
-    monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id: runs.append(connection_id) or
-                        pipeline.ScrapeReport(connection_id, "batches/b.jsonl", "e", records=3, pages=1))
-    app = client("scrape")
-    for event in (first, second):
-        assert deliver(app, event, "scrape").status_code == 204
-    assert runs == ["ap"]
-    assert (load_sync(rt, left.id).status, load_sync(rt, left.id).records) == ("succeeded", 3)
+    with recorded_sites("affiliateprograms") as urls:
+        publish = stopped_at_its_publish(rt, base_url=urls["affiliateprograms"], rate_limit_per_s=50)
+        (key,) = rt.store.list("syncs/")
+        left = Sync.model_validate_json(rt.store.get(key).data)
+        assert left.status == "queued"
+        rt.bus.publish = publish
+        for _ in range(2):  # the tick delivered again, twice, before the scrape function takes the event
+            assert [s.id for s in request_due(rt, "directory", tick, 15)] == [left.id]
+        (first,) = rt.bus.published  # published by the first delivery again, and noted so: not by the second
+        assert (first.source, first.data) == ("/connections", {"connection_id": "ap", "sync_id": left.id})
+        second = first.model_copy()  # the Broker delivering it twice all the same
+        runs, scrape = [], pipeline.scrape
+        monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id: runs.append(connection_id) or
+                            scrape(rt_, connection_id))
+        app = client("scrape")
+        for event in (first, second):
+            assert deliver(app, event, "scrape").status_code == 204
+    assert runs == ["ap"] and len(list(rt.store.list("batches/"))) == 1
+    assert (load_sync(rt, left.id).status, load_sync(rt, left.id).records) == ("succeeded", 6)
     assert [s.status for s in request_due(rt, "directory", tick, 15)] == ["succeeded"]  # run: not published again
     assert len(rt.bus.published) == 1
 

@@ -409,24 +409,26 @@ def test_a_rebuild_replays_every_connection_a_damaged_one_aside(env, tmp_path, m
     load_connection, so a damaged one (truncated, hand-edited) raised out of the action: the connections after it
     were not replayed and the activation said only the damage. Damaged data is named and the rest keeps working,
     as the scheduled syncs read the same list."""
-    from types import SimpleNamespace
-
     from affiliate_matrix import pipeline
     from affiliate_matrix.config import Settings
     from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import recorded_sites
     from affiliate_matrix.rules.actions import rebuild_index
     from affiliate_matrix.runtime import Runtime
 
-    rt = Runtime("test", Settings(data_dir=tmp_path))
-    for connection_id in ("a-first", "c-last"):
-        save_connection(rt.store, Connection(id=connection_id, source="affiliatefix"))
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    with recorded_sites("affiliatefix") as urls:  # each connection's pages fetched once, for the rebuild to replay
+        for connection_id in ("a-first", "c-last"):
+            save_connection(rt.store, Connection(id=connection_id, source="affiliatefix", base_url=urls["affiliatefix"],
+                                                 rate_limit_per_s=50))
+            fetched = pipeline.scrape(rt, connection_id).records
     rt.store.put("connections/b-damaged.json", b'{"id": "b-damaged", "sour', content_type="application/json")
-    replayed = []
+    replayed, scrape = [], pipeline.scrape
     monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id, replay: replayed.append(connection_id)
-                        or SimpleNamespace(records=3))
+                        or scrape(rt_, connection_id, replay=replay))
     outcome = rebuild_index(rt, {}, {})
-    assert replayed == ["a-first", "c-last"]
-    assert outcome.startswith("replayed a-first (3 records), c-last (3 records)")
+    assert replayed == ["a-first", "c-last"] and fetched > 0
+    assert outcome.startswith(f"replayed a-first ({fetched} records), c-last ({fetched} records)")
     assert "connections/b-damaged.json" in outcome and "connections/b-damaged.json" in capsys.readouterr().err
 
 

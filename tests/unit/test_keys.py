@@ -9,6 +9,7 @@ from affiliate_matrix.events import KEY_ROTATION_FAILED
 from affiliate_matrix.keys import KeyRecord, RotationFailed, add_key, load_record, rotate
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.secrets.local import LocalSecretStore
+from tests.support.minting import cj_mints
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 PATH = "connections/shop"
@@ -221,10 +222,8 @@ def test_a_rotation_whose_new_key_passes_clears_the_refused_mark_of_its_connecti
     from affiliate_matrix.connections import Connection, load_connection, save_connection, skip_reason
     from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
     from affiliate_matrix.pipeline import scrape
-    from affiliate_matrix.sources.cj import CJ
 
-    minted = iter([{"api_token": "refused-again-0000"}, RECORDED_CREDENTIALS["cj"]])
-    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **next(minted)}), raising=False)
+    cj_mints(monkeypatch, {"api_token": "refused-again-0000"}, RECORDED_CREDENTIALS["cj"])
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "1")
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
@@ -262,10 +261,8 @@ def test_a_rotation_leaves_the_mark_of_a_connection_pointed_elsewhere_while_its_
     from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
     from affiliate_matrix.keys import rotate
     from affiliate_matrix.pipeline import scrape
-    from affiliate_matrix.sources.cj import CJ
 
-    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **RECORDED_CREDENTIALS["cj"]}),
-                        raising=False)
+    cj_mints(monkeypatch, RECORDED_CREDENTIALS["cj"])
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
     add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
             {"api_token": "expired-key-1234", "requestor_cid": "7811141"})
@@ -305,10 +302,9 @@ def test_a_refusal_of_a_key_rotated_away_while_it_was_used_does_not_mark_the_con
     from affiliate_matrix.connections import Connection, load_connection, save_connection
     from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
     from affiliate_matrix.pipeline import scrape
-    from affiliate_matrix.sources.cj import CJ
 
     minted = {"api_token": "refused-too-5678"} if rotated == "rolled-back" else RECORDED_CREDENTIALS["cj"]
-    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **minted}), raising=False)
+    cj_mints(monkeypatch, minted)
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
     add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
             {"api_token": "expired-key-1234", "requestor_cid": "7811141"})
@@ -459,11 +455,10 @@ def test_a_refusal_of_a_key_rotated_away_while_it_was_used_is_not_that_keys_fail
     from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
     from affiliate_matrix.keys import usage
     from affiliate_matrix.pipeline import scrape
-    from affiliate_matrix.sources.cj import CJ
     from tests.support.interleave import interleaved
 
     minted = RECORDED_CREDENTIALS["cj"] if rotation == "kept" else {"api_token": "refused-too-5678"}
-    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **minted}), raising=False)
+    cj_mints(monkeypatch, minted)
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
     add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
             {"api_token": "expired-key-1234", "requestor_cid": "7811141"})
@@ -511,11 +506,9 @@ def test_a_refused_connection_synced_while_a_rotation_lands_is_cleared_by_the_ro
     from affiliate_matrix import keys
     from affiliate_matrix.connections import REFUSED, Connection, load_connection, mark_refused, save_connection
     from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
-    from affiliate_matrix.sources.cj import CJ
     from tests.support.interleave import interleaved
 
-    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **RECORDED_CREDENTIALS["cj"]}),
-                        raising=False)
+    cj_mints(monkeypatch, RECORDED_CREDENTIALS["cj"])
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
     refused_key = {"api_token": "expired-key-1234", "requestor_cid": "7811141"}
     add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW), refused_key)

@@ -363,6 +363,7 @@ def test_an_address_literal_resolves_as_before_without_a_thread(host, monkeypatc
 
 
 def test_a_name_is_still_looked_up_on_a_thread_of_its_own(monkeypatch):
+    # no DNS server we control runs here: example.test answers a documentation address
     monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: [(0, 0, 0, "", ("192.0.2.7", 443))])
     threads = []
 

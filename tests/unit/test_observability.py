@@ -41,6 +41,36 @@ def test_a_url_quoted_in_any_value_or_traceback_is_logged_without_its_credential
     assert line["key"] == "discovery/usage/2026-12-05.json"  # a field named key is a storage key, not a credential
 
 
+def test_a_secret_in_a_list_or_mapping_a_line_holds_is_redacted_as_at_the_top(capsys):
+    """The redaction read only a line's own values: a list of failures (keys.checked's, each an error's words) kept a
+    URL's key whole, a mapping (a backend's answer) its token, and a key's value a sync blanks out stayed in either."""
+    from affiliate_matrix.observability import keys_unlogged
+
+    configure_logging("keys", fmt="json")
+    bind_request("req-2")
+    with keys_unlogged(["sync-key-5678"]):
+        get_logger().info("keys.checked", rotated=["connections/awin"], warned=[], failed=[
+            "connections/cj: 401 for https://api.example/rotate?api_key=AIzaSecret1&q=1",
+            ("connections/aw", "the provider echoed sync-key-5678")],
+            answer={"auth": {"client_token": "hvs.secret", "lease_duration": 60, "policy_id": "p1"},
+                    "pages": [{"url": "https://ops:hunter2@api.example/"}]})
+    logged = capsys.readouterr().err.strip().splitlines()[-1]
+    for secret in ("AIzaSecret1", "sync-key-5678", "hvs.secret", "hunter2"):
+        assert secret not in logged, secret
+    line = json.loads(logged)
+    assert line["failed"] == ["connections/cj: 401 for https://api.example/rotate?api_key=[redacted]&q=1",
+                              ["connections/aw", "the provider echoed [redacted]"]]
+    assert line["answer"] == {"auth": {"client_token": "[redacted]", "lease_duration": 60, "policy_id": "p1"},
+                              "pages": [{"url": "https://ops:[redacted]@api.example/"}]}
+    assert line["rotated"] == ["connections/awin"] and line["request_id"] == "req-2"
+    deep = "https://api.example/?api_key=AIzaDeep"
+    for _ in range(5000):  # past Python's recursion limit: the line is written all the same, without it
+        deep = [deep]
+    get_logger().info("deep", value=deep)
+    logged = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "AIzaDeep" not in logged and "nested too deep" in logged
+
+
 def test_a_request_without_an_id_gets_one(capsys):
     configure_logging("scrape", fmt="json")
     request_id = bind_request(None)

@@ -237,12 +237,18 @@ def warm_after(rt, generation: str) -> None:
     """Once per index generation, replay the analysis' warm list into the cache, off the request path."""
     if not answers.claim_warm_up(generation):
         return
+    import structlog
+
+    from affiliate_matrix.observability import bind_request
+
+    logged_as = structlog.contextvars.get_contextvars()  # the request's: a thread of its own starts with no context
 
     def warm():
         from urllib.parse import parse_qsl, urlsplit
 
         from werkzeug.datastructures import MultiDict
 
+        bind_request(**logged_as)  # its lines name the request it follows, counted on their own (log_damaged)
         flags.bind(dict, None)  # the answer a caller with no flag on would get
         for query in query_log.warm_list(rt.store):
             parts = urlsplit(query)

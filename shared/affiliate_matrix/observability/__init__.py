@@ -11,7 +11,7 @@ on a reused worker thread.
 
 Secrets never reach a log line: values under secret-looking keys are redacted by a processor,
 so a careless `log.info(..., token=t)` is safe too; so are a URL's credential-looking query values and password
-(`?api_key=…`, `user:pass@`) in any value, a traceback's included. A line of a source's work (its `source`, bound
+(`?api_key=…`, `user:pass@`) in any value, a traceback's included, and in the lists and mappings a value holds. A line of a source's work (its `source`, bound
 for a whole scrape or sync) names each request as a reader is shown it: without the account (sources.request_named).
 """
 
@@ -35,9 +35,14 @@ _REQUEST_ID = r"[A-Za-z0-9._:-]{1,128}"
 _function = "unknown"
 
 
+def _secret_name(key) -> bool:
+    key = str(key).lower()
+    return any(part in key for part in _SECRET_KEYS) and not key.endswith(("_path", "_id"))
+
+
 def redact_secrets(_logger, _method, event_dict):
     for key in event_dict:
-        if any(part in key.lower() for part in _SECRET_KEYS) and not key.endswith(("_path", "_id")):
+        if _secret_name(key):
             event_dict[key] = "[redacted]"
     return event_dict
 
@@ -99,11 +104,29 @@ def keys_unlogged(values) -> Iterator[None]:
         _key_values.reset(token)
 
 
+MAX_NESTED = 8  # lists and mappings a logged value is read into; what sits deeper is not logged
+
+
+def _without_credentials(value, keys: tuple[str, ...], depth: int = 0):
+    """`value` with each text in it without credentials (a URL's, a key's values), however deep in lists and mappings
+    it sits (keys.checked's failures, each an error's words), and each member of a mapping named as a secret redacted,
+    as a line's own values are."""
+    if isinstance(value, str):
+        return without_values(without_url_credentials(value), keys)
+    if not isinstance(value, (dict, list, tuple, set, frozenset)):
+        return value
+    if depth == MAX_NESTED:
+        return "[redacted: nested too deep]"
+    if isinstance(value, dict):
+        return {name: "[redacted]" if _secret_name(name) else _without_credentials(member, keys, depth + 1)
+                for name, member in value.items()}
+    return [_without_credentials(item, keys, depth + 1) for item in value]
+
+
 def redact_url_credentials(_logger, _method, event_dict):
     keys = _key_values.get()
     for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = without_values(without_url_credentials(value), keys)
+        event_dict[key] = _without_credentials(value, keys)
     return event_dict
 
 
