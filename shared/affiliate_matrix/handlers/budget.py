@@ -3,7 +3,8 @@ yesterday's pacing, both relative to the event's time. Over HTTP:
 
 GET /campaigns, POST /campaigns, GET|PUT|DELETE /campaigns/{id} (ETag / If-Match);
 GET /campaigns/{id}/metrics (its days), POST /campaigns/{id}/metrics {"days": [...]} (at most the 1,100 days a
-campaign keeps; a date already recorded is replaced); GET /allocations (the days with a run), GET /allocations/{day}
+campaign keeps; a date already recorded is replaced; the answer names the days
+the write dropped from the campaign's window); GET /allocations (the days with a run), GET /allocations/{day}
 (the run: a part per currency with its inputs, strategy, allocations and explanation; a run stored
 before runs had parts is answered as one part), POST /allocations {"day": "YYYY-MM-DD"}
 (run it now; 201, or 200 with the stored run when that day has one; with "replace": true, 200 with the day run
@@ -49,9 +50,19 @@ def _run_day(day: date) -> date:
 RunnableDay = Annotated[IsoDay, AfterValidator(_run_day)]
 
 
+class DroppedDays(Shape):
+    days: int
+    first: str
+    last: str
+
+
 class Recorded(Shape):
     campaign_id: str
     days_written: int
+    dropped: DroppedDays | None = Field(description=(
+        "The days this write dropped from the window the campaign keeps (the last days from its newest), stored "
+        "before or in this POST: every one dated first to last, `days` of them; the budget index keeps them for the "
+        "dashboards. null when it dropped none."))
 
 
 class RunRequest(Shape):
@@ -74,15 +85,22 @@ class RunLinks(Shape):
     items: list[RunLink]
 
 
+def _days_bound() -> str:
+    """The bound on the days of one POST, in words."""
+    from affiliate_matrix.budget.campaigns import LONGER_HISTORY, MAX_STORED_DAYS
+
+    return (f"at most {MAX_STORED_DAYS:,}: a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest, so "
+            "more could not all be kept (a write drops the older ones and says which; the dashboards keep every day "
+            f"written). {LONGER_HISTORY}")
+
+
 def _at_most_kept(days):
     """The days of one POST, refused naming the bound before any is written: a POST of 48,000 days took ~6 s (each
     day mirrored to the budget index) to keep 1,100 of them."""
-    from affiliate_matrix.budget.campaigns import LONGER_HISTORY, MAX_STORED_DAYS
+    from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
 
     if len(days) > MAX_STORED_DAYS:
-        raise refuse(f"days: {len(days):,} in one POST, at most {MAX_STORED_DAYS:,}: a campaign keeps the last "
-                     f"{MAX_STORED_DAYS:,} days from its newest, so more could not all be kept (a write drops the "
-                     f"older ones; the dashboards keep every day written). {LONGER_HISTORY}")
+        raise refuse(f"days: {len(days):,} in one POST, {_days_bound()}")
     return days
 
 
@@ -188,8 +206,8 @@ def record(rt, campaign_id: str, days: list) -> dict:
     from affiliate_matrix.budget.campaigns import load_campaign, parse_days, record_days
 
     campaign, etag = load_campaign(rt.store, campaign_id)
-    return {"campaign_id": campaign.id,
-            "days_written": record_days(rt, campaign, parse_days(days, campaign.currency), etag=etag)}
+    dropped = record_days(rt, campaign, parse_days(days, campaign.currency), etag=etag)
+    return {"campaign_id": campaign.id, "days_written": len(days), "dropped": dropped and dropped._asdict()}
 
 
 def runs(rt) -> dict:
