@@ -416,6 +416,34 @@ def test_a_whole_history_imported_after_a_first_post_names_the_days_it_drops(env
         day["date"] for day in _days(first, 1_100, history - 1_100)]
 
 
+def test_a_metrics_body_of_far_more_days_than_a_post_carries_is_refused_unread(env):
+    """A POST of 80,000 valid days (3.5 MB, under the 4 MiB the route took) was read and parsed, ~1 s, before their
+    count was refused. The route's body limit is sized from the bound (1,100 days of at most 512 bytes): such a body
+    is a 413 from the limit, which names the bound, and never parsed; 1,100 days of the longest entries, indented,
+    are still taken."""
+    from datetime import date
+
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    body = json.dumps({"days": [{"date": "2020-01-01", "spend": 1, "revenue": 1}] * 80_000}, separators=(",", ":"))
+    assert len(body) < 4 * 1024 * 1024
+    refused = budget.post("/campaigns/search-1/metrics", data=body, content_type="application/json",
+                          headers=env["admin"])
+    assert refused.status_code == 413 and refused.json["error"]["code"] == "content_too_large"
+    said = refused.json["error"]["message"]
+    assert "the days of one POST, at most 1,100: a campaign keeps the last 1,100 days from its newest" in said
+    assert "post it oldest first" in said
+    documented = budget.get("/openapi.json", headers=env["read"]).json["paths"]["/campaigns/{campaign_id}/metrics"]
+    assert "at most 1,100" in documented["post"]["responses"]["413"]["description"]
+
+    longest = {"date": "2026-01-05", "spend": 0.30000000000000004, "clicks": 1000000000000,
+               "conversions": 999999999999, "revenue": 123456789012.34, "currency": "USD"}
+    days = [{**longest, "date": day["date"]} for day in _days(date(2020, 1, 1), 1_100)]
+    taken = budget.post("/campaigns/search-1/metrics", data=json.dumps({"days": days}, indent=4),
+                        content_type="application/json", headers=env["admin"])
+    assert taken.status_code == 200 and taken.json["days_written"] == 1_100, taken.json
+
+
 def test_a_post_past_every_stored_day_is_refused_saying_what_to_send_first(env):
     """Oldest first, a second POST of 1,100 days would push out every stored day and is refused: it said so, and not
     what to send instead. It names the last day that may be sent first; sending the days up to it, then the rest,
