@@ -67,7 +67,7 @@ def test_csv_import_is_all_or_nothing_with_errors_named_by_line(rt):
     assert list(rt.store.list("budget/metrics/")) == []  # nothing half-imported
     with pytest.raises(InvalidInput, match="line 1: the header must be"):
         import_csv(rt, b"campaign,date\nx,2026-01-01\n")
-    assert import_csv(rt, csv_for(3).encode()) == {"search-1": 3, "social-1": 3, "email-1": 3}
+    assert import_csv(rt, csv_for(3).encode()).written == {"search-1": 3, "social-1": 3, "email-1": 3}
     # a re-import of a corrected day replaces it rather than adding a second row
     import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\nsearch-1,2026-10-02,1.00,,,9.50,USD\n")
     rows = history(rt.store, "search-1")
@@ -87,7 +87,7 @@ def test_a_date_not_written_yyyy_mm_dd_is_refused_naming_its_line(rt):
     for line, day in enumerate(loose, start=2):
         assert f"line {line}: date: {day!r} is not a date (YYYY-MM-DD, e.g. 2026-01-05)" in said
     assert list(rt.store.list("budget/metrics/")) == []
-    assert import_csv(rt, (header + "search-1, 2026-01-05 ,1,1,1,5,USD\n").encode()) == {"search-1": 1}
+    assert import_csv(rt, (header + "search-1, 2026-01-05 ,1,1,1,5,USD\n").encode()).written == {"search-1": 1}
     assert [d["date"] for d in history(rt.store, "search-1")] == [date(2026, 1, 5)]
 
 
@@ -158,7 +158,7 @@ def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt,
         reply = app.post(f"/campaigns/{cid}/metrics", headers=admin, json={"days": [
             {"date": "2026-10-22", "spend": round(amounts[cid] * factor, 2), "clicks": 10, "conversions": 2,
              "revenue": 300.0, "currency": "USD"}]})
-        assert reply.status_code == 200 and reply.json == {"campaign_id": cid, "days_written": 1}
+        assert reply.status_code == 200 and reply.json == {"campaign_id": cid, "days_written": 1, "dropped": None}
     assert deliver(app, budget_tick(date(2026, 10, 23)), "budget", binary=True).status_code == 204
     pacing = [e for e in broker.json_bodies() if e["type"] == BUDGET_PACING]
     assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]
@@ -752,7 +752,7 @@ def test_a_write_failing_midway_names_the_campaigns_and_the_same_file_again_fini
     assert "to finish it, import the same file again" in said
     assert days_of(rt) == {"search-1": 5, "social-1": 0, "email-1": 0}
     assert journals(rt) == [f"budget/imports/{hashlib.sha256(data).hexdigest()}.json"]
-    assert import_csv(rt, data) == {"social-1": 5, "email-1": 5, "search-1": 5}  # search-1: written before
+    assert import_csv(rt, data).written == {"social-1": 5, "email-1": 5, "search-1": 5}  # search-1: written before
     assert days_of(rt) == {"search-1": 5, "social-1": 5, "email-1": 5} and journals(rt) == []
 
 
@@ -911,7 +911,7 @@ def test_a_damaged_journal_is_named_with_what_to_do(rt, journal):
         import_csv(rt, data)
     assert days_of(rt) == {cid: 0 for cid in CAMPAIGNS}
     rt.store.delete(import_key(data))
-    assert import_csv(rt, data) == {cid: 2 for cid in CAMPAIGNS}
+    assert import_csv(rt, data).written == {cid: 2 for cid in CAMPAIGNS}
 
 
 def test_a_journal_stored_before_imports_read_their_file_again_is_finished_from_the_file(rt):
@@ -924,7 +924,7 @@ def test_a_journal_stored_before_imports_read_their_file_again_is_finished_from_
     old = {"campaigns": {cid: {"currency": "USD", "days": [{"date": "2000-01-01", "spend": 1.0, "revenue": 1.0}]}
                          for cid in CAMPAIGNS}, "written": ["search-1"]}  # days unlike the file's: not the ones written
     rt.store.put(import_key(data), json.dumps(old).encode(), content_type="application/json")
-    assert import_csv(rt, data) == {cid: 4 for cid in CAMPAIGNS}
+    assert import_csv(rt, data).written == {cid: 4 for cid in CAMPAIGNS}
     assert days_of(rt) == {"search-1": 0, "social-1": 4, "email-1": 4} and journals(rt) == []
     assert [day["date"] for day in history(rt.store, "email-1")] == [START + timedelta(days=i) for i in range(4)]
 
@@ -983,7 +983,7 @@ def test_an_unfinished_import_is_listed_and_can_be_given_up(rt, tmp_path, monkey
     code, said = amx("imports", "list")
     assert code == 0 and "no import is unfinished" in said
     monkeypatch.undo()  # the store writes again: the same file is a new import, checked and written whole
-    assert import_csv(rt, data) == {cid: 3 for cid in CAMPAIGNS}
+    assert import_csv(rt, data).written == {cid: 3 for cid in CAMPAIGNS}
 
 
 def test_giving_up_names_an_import_by_a_prefix_only_when_one_import_has_it(rt):

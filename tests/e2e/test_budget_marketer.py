@@ -565,7 +565,7 @@ def test_a_csv_import_builds_no_validator_per_line(rt, monkeypatch):
     monkeypatch.setattr(campaigns, "TypeAdapter", counted)
     campaigns.day_adapter.cache_clear(), campaigns.days_adapter.cache_clear()
     try:
-        assert import_csv(rt, days_csv("search-us", "USD", 50)) == {"search-us": 50}
+        assert import_csv(rt, days_csv("search-us", "USD", 50)).written == {"search-us": 50}
     finally:
         campaigns.day_adapter.cache_clear(), campaigns.days_adapter.cache_clear()
     assert len(built) <= 3  # the day's and the days' validators, once each

@@ -216,6 +216,9 @@ def test_a_campaign_keeps_a_bounded_window_of_days_and_refuses_one_far_past_the_
                         headers=env["admin"])
     assert mixed.status_code == 400 and "2100-01-02 is more than 1,100 days after" in mixed.json["error"]["message"]
     assert store.get("budget/metrics/search-1.json").data == before
+    oldest = late.json["error"]["message"].partition("the days from ")[2][:10]  # as it says, that one is taken
+    assert oldest == kept[0] and budget.post("/campaigns/search-1/metrics", json={"days": [{**day, "date": oldest}]},
+                                             headers=env["admin"]).json["dropped"] is None
     assert budget.post("/campaigns", json={**CAMPAIGN, "id": "fresh"}, headers=env["admin"]).status_code == 201
     fresh = budget.post("/campaigns/fresh/metrics", json={"days": [{**day, "date": "2026-11-01"},
                                                                      {**day, "date": "9999-01-01"}]},
@@ -269,7 +272,9 @@ def test_a_metrics_post_carries_at_most_the_days_a_campaign_keeps_and_merges_the
     posted = [n for n in range(150, 1300) if not 160 <= n < 210]
     assert len(posted) == MAX_STORED_DAYS
     written = budget.post("/campaigns/search-1/metrics", json={"days": days(posted, 20.0)}, headers=env["admin"])
-    assert written.status_code == 200 and written.json == {"campaign_id": "search-1", "days_written": MAX_STORED_DAYS}
+    assert written.status_code == 200 and written.json == {  # the stored 0..149 and the posted 150..159 dropped
+        "campaign_id": "search-1", "days_written": MAX_STORED_DAYS,
+        "dropped": {"days": 200, "first": first.isoformat(), "last": (first + timedelta(days=199)).isoformat()}}
     kept = budget.get("/campaigns/search-1/metrics", headers=env["read"]).json["days"]
     assert [d["date"] for d in kept] == [(first + timedelta(days=n)).isoformat() for n in range(200, 1300)]
     assert {d["spend"] for d in kept[:10]} == {10.0} and {d["spend"] for d in kept[10:]} == {20.0}
@@ -318,9 +323,125 @@ def test_a_backfill_refused_as_one_post_is_written_as_its_refusal_says(env, tmp_
 
     assert budget.post("/campaigns", json={**CAMPAIGN, "id": "fresh"}, headers=env["admin"]).status_code == 201
     rows = "".join(f"fresh,{day['date']},10.00,,,30.00,USD\n" for day in _days(first, history))
-    assert import_csv(rt, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n{rows}".encode()) == {
+    assert import_csv(rt, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n{rows}".encode()).written == {
         "fresh": history}
     assert len(load_days(rt.store, "fresh")[0]) == 1_100
+
+
+def _dates(first, dropped: dict) -> list[str]:
+    """Every day a write's answer says it dropped, of a history of consecutive days from `first`."""
+    from datetime import date, timedelta
+
+    start = (date.fromisoformat(dropped["first"]) - first).days
+    return [(first + timedelta(days=start + n)).isoformat() for n in range(dropped["days"])]
+
+
+def test_a_backfill_written_as_the_refusal_says_names_every_day_it_drops(env, tmp_path):
+    """POSTs of 1,099 days oldest first (as a refusal of more says) passed and each silently dropped the days the
+    previous ones had stored: the campaign kept its newest 1,100 and no answer said the others were gone. Each answer
+    now names the days its write dropped (stored ones or its own), so the answers together name every day not kept."""
+    import re
+    from datetime import date
+
+    from affiliate_matrix.budget.campaigns import load_days
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    first, history = date(2018, 1, 1), 3_000
+    said = budget.post("/campaigns/search-1/metrics", json={"days": _days(first, history)},
+                       headers=env["admin"]).json["error"]["message"]
+    size = int(re.search(r"POSTs of ([\d,]+)", said)[1].replace(",", ""))
+    dropped, answers = [], []
+    for skip in range(0, history, size):  # oldest first, as it says
+        part = budget.post("/campaigns/search-1/metrics", json={"days": _days(first, min(size, history - skip), skip)},
+                           headers=env["admin"])
+        assert part.status_code == 200, part.json
+        answers.append(part.json["dropped"])
+        dropped += _dates(first, part.json["dropped"]) if part.json["dropped"] else []
+    assert answers[:2] == [None, {"days": 1_098, "first": "2018-01-01", "last": "2021-01-02"}]  # README's example
+    kept = [row["date"] for row in load_days(Runtime("test", Settings(data_dir=tmp_path)).store, "search-1")[0]]
+    assert dropped + kept == [day["date"] for day in _days(first, history)]  # each day dropped once, said once
+
+
+def test_a_whole_history_imported_after_a_first_post_names_the_days_it_drops(env, tmp_path, monkeypatch, capsys):
+    """A campaign's newest days posted first, then its whole history imported as one CSV (as a refusal says): the
+    import passed, kept the newest 1,100 days and said only how many it imported, its older days dropped unsaid.
+    `amx budget import` now names, per campaign, the days its write dropped; so does an import stopped midway, for the
+    campaigns it wrote."""
+    from datetime import date
+
+    from affiliate_matrix.budget.campaigns import Dropped, import_csv, load_days, metrics_key
+    from affiliate_matrix.cli import main
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.errors import BackendUnavailable, ImportIncomplete
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    budget = function_client("budget")
+    for cid in ("search-1", "search-2"):
+        assert budget.post("/campaigns", json={**CAMPAIGN, "id": cid}, headers=env["admin"]).status_code == 201
+    first, history = date(2018, 1, 1), 3_000
+    newest = budget.post("/campaigns/search-1/metrics", json={"days": _days(first, 1_000, history - 1_000)},
+                         headers=env["admin"])
+    assert newest.status_code == 200 and newest.json["dropped"] is None
+    rows = "".join(f"{cid},{day['date']},10.00,,,30.00,USD\n" for cid in ("search-1", "search-2")
+                   for day in _days(first, history))
+    path = tmp_path / "days.csv"
+    path.write_text(f"campaign_id,date,spend,clicks,conversions,revenue,currency\n{rows}")
+    gone = Dropped(history - 1_100, first.isoformat(), _days(first, 1, history - 1_101)[0]["date"])
+
+    put = rt.store.put  # search-2's write fails: the import stops after search-1's, and says what it dropped
+    monkeypatch.setattr(rt.store, "put", lambda key, *a, **kw: (_ for _ in ()).throw(BackendUnavailable("down"))
+                        if key == metrics_key("search-2") else put(key, *a, **kw))
+    with pytest.raises(ImportIncomplete) as stopped:
+        import_csv(rt, path.read_bytes())
+    assert "written: search-1 (3000 days; 1,900 days dropped, 2018-01-01 to 2023-03-15)" in str(stopped.value)
+    monkeypatch.undo()
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    assert import_csv(rt, path.read_bytes()).dropped == {"search-2": gone}  # search-1's were said when it was written
+
+    path.write_text(f"campaign_id,date,spend,clicks,conversions,revenue,currency\n{rows}".replace("10.00", "11.00"))
+    monkeypatch.setattr("sys.argv", ["amx", "budget", "import", str(path)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    said = " ".join(capsys.readouterr().out.split())
+    assert exited.value.code == 0, said
+    assert gone == Dropped(1_900, "2018-01-01", "2023-03-15")
+    assert ("imported 6000 day(s) for 2 campaign(s) dropped, each campaign keeping the last 1,100 days from its "
+            "newest (the budget index keeps them for the dashboards): search-1: 1,900 days dropped, 2018-01-01 to "
+            "2023-03-15 search-2: 1,900 days dropped, 2018-01-01 to 2023-03-15") in said
+    assert [row["date"] for row in load_days(rt.store, "search-1")[0]] == [
+        day["date"] for day in _days(first, 1_100, history - 1_100)]
+
+
+def test_a_metrics_body_of_far_more_days_than_a_post_carries_is_refused_unread(env):
+    """A POST of 80,000 valid days (3.5 MB, under the 4 MiB the route took) was read and parsed, ~1 s, before their
+    count was refused. The route's body limit is sized from the bound (1,100 days of at most 512 bytes): such a body
+    is a 413 from the limit, which names the bound, and never parsed; 1,100 days of the longest entries, indented,
+    are still taken."""
+    from datetime import date
+
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    body = json.dumps({"days": [{"date": "2020-01-01", "spend": 1, "revenue": 1}] * 80_000}, separators=(",", ":"))
+    assert len(body) < 4 * 1024 * 1024
+    refused = budget.post("/campaigns/search-1/metrics", data=body, content_type="application/json",
+                          headers=env["admin"])
+    assert refused.status_code == 413 and refused.json["error"]["code"] == "content_too_large"
+    said = refused.json["error"]["message"]
+    assert "the days of one POST, at most 1,100: a campaign keeps the last 1,100 days from its newest" in said
+    assert "post it oldest first" in said
+    documented = budget.get("/openapi.json", headers=env["read"]).json["paths"]["/campaigns/{campaign_id}/metrics"]
+    assert "at most 1,100" in documented["post"]["responses"]["413"]["description"]
+
+    longest = {"date": "2026-01-05", "spend": 0.30000000000000004, "clicks": 1000000000000,
+               "conversions": 999999999999, "revenue": 123456789012.34, "currency": "USD"}
+    days = [{**longest, "date": day["date"]} for day in _days(date(2020, 1, 1), 1_100)]
+    taken = budget.post("/campaigns/search-1/metrics", data=json.dumps({"days": days}, indent=4),
+                        content_type="application/json", headers=env["admin"])
+    assert taken.status_code == 200 and taken.json["days_written"] == 1_100, taken.json
 
 
 def test_a_post_past_every_stored_day_is_refused_saying_what_to_send_first(env):

@@ -190,7 +190,7 @@ def test_campaigns_metrics_and_allocations(env):
     assert client.put("/campaigns/search-1", json=campaign, headers={**env["admin"], "If-Match": etag}).status_code == 412
     days = [{"date": f"2026-11-{d:02d}", "spend": 50 + d, "revenue": 200 + 3 * d} for d in range(1, 11)]
     assert client.post("/campaigns/search-1/metrics", json={"days": days}, headers=env["admin"]).json == {
-        "campaign_id": "search-1", "days_written": 10}
+        "campaign_id": "search-1", "days_written": 10, "dropped": None}
     read = client.get("/campaigns/search-1/metrics", headers=env["read"]).json
     assert [d["date"] for d in read["days"]][:2] == ["2026-11-01", "2026-11-02"] and len(read["days"]) == 10
     run = client.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"])

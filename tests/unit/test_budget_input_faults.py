@@ -388,7 +388,7 @@ def peak_of_import(rt, monkeypatch, campaign_id: str, count: int, resumed: bool)
             with pytest.raises(Exception, match=f"the import stopped at campaign {campaign_id}"):
                 import_csv(rt, data)
     written, peak = traced_import(rt, data)
-    assert written == {campaign_id: count}
+    assert written.written == {campaign_id: count}
     kept = history(rt.store, campaign_id)
     assert len(kept) == MAX_STORED_DAYS and kept[-1]["date"] == date.fromordinal(first + count - 1)
     mirrored = rt.index.search(BUDGET_INDEX.name, SearchQuery(filters={"campaign_id": [campaign_id]}, size=0))
@@ -422,7 +422,7 @@ def peak_of_campaigns(rt, prefix: str, campaigns: int, days: int) -> tuple[int, 
     data = "".join([f"{HEADER}\n", *(f"{campaign_id},{date(2024, 1, 1) + timedelta(days=day)},10.25,3,1,20.50,USD\n"
                                       for day in range(days) for campaign_id in ids)]).encode()
     written, peak = traced_import(rt, data)
-    assert written == dict.fromkeys(ids, days)
+    assert written.written == dict.fromkeys(ids, days)
     assert [len(history(rt.store, campaign_id)) for campaign_id in ids] == [days] * campaigns
     return len(data), peak
 

@@ -19,7 +19,6 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 from affiliate_matrix import server
 from affiliate_matrix.errors import InvalidInput, RequestStalled
 from affiliate_matrix.events import MAX_EVENT_BYTES
-from affiliate_matrix.handlers.budget import MAX_BODY
 from affiliate_matrix.handlers.openapi import Error
 
 GUARD = 30  # a guard against hanging, not a bound
@@ -268,10 +267,10 @@ def test_a_body_trickled_within_each_reads_bound_is_answered_408(monkeypatch):
 
 
 def test_the_largest_body_at_a_slow_links_pace_is_read_whole(monkeypatch):
-    """The largest body a route takes (4 MiB: the budget's uploads, an event), each read of it waiting 0.5 s for its
+    """The largest body a route takes (4 MiB: an event), each read of it waiting 0.5 s for its
     8 KiB (16 KiB a second, a slow mobile link), comes whole; so it does though the function works 1000 s between two
     of its reads (only the reads' waits count)."""
-    largest = max(MAX_BODY, MAX_EVENT_BYTES)
+    largest = MAX_EVENT_BYTES
     served, client = socket.socketpair()
     clock = Trickle(client, b"x" * largest, chunk=4096, step=0.5)
 
@@ -357,7 +356,7 @@ def pipelined(head: bytes, sent: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("head, sent", [
-    (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1), b"x" * (64 * 1024)),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (MAX_EVENT_BYTES + 1), b"x" * (64 * 1024)),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", b"2\r\n{}\r\n0\r\n\r\n"),
 ], ids=["past-the-drain", "chunked"])
 def test_an_answer_leaving_more_of_the_body_than_gunicorn_drains_says_connection_close(head, sent):
@@ -378,8 +377,8 @@ def test_an_answer_leaving_more_of_the_body_than_gunicorn_drains_says_connection
 @pytest.mark.parametrize("app, head, sent", [
     (answers_unread, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (64 * 1024 - 1),
      b"x" * (64 * 1024 - 1)),
-    (reads_the_body, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY // 16),
-     b"x" * (MAX_BODY // 16)),
+    (reads_the_body, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (MAX_EVENT_BYTES // 16),
+     b"x" * (MAX_EVENT_BYTES // 16)),
     (reads_the_body, b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", b"2\r\n{}\r\n0\r\n\r\n"),
 ], ids=["unread-within-the-drain", "read-whole", "chunked-read-whole"])
 def test_a_body_read_whole_or_small_enough_to_drain_keeps_the_connection(app, head, sent):

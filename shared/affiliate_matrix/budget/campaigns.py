@@ -6,14 +6,15 @@ the dashboards.
     budget/imports/<sha256>.json a CSV import's journal while its campaigns are written (import_csv)
 
 A campaign keeps the calendar's last MAX_STORED_DAYS days, counted back from its newest day (what a forecast
-reads, budget.models.MAX_HISTORY_DAYS, not imported here for a cold start's sake; the run reads at most AMX_BUDGET_HISTORY_DAYS <= 1,000 of them): a write
-moving the newest day forward drops the days that fall out (their index mirror keeps them, for the dashboards).
-A write is refused naming the limit when none of its days would be kept (all outside that window; a long import's
-older days are dropped like stored ones), or when its newest day is so far after the stored ones that none of them
-would be kept (one day dated 9999-01-01 left every other day out of
-the forecast; the refusal names the newest day that may be sent first): a rule on the days themselves, no clock
-decides it. So a history longer than the window is written oldest first, in writes ending at most MAX_STORED_DAYS - 1
-days after the newest stored day (LONGER_HISTORY), or as one import.
+reads, budget.models.MAX_HISTORY_DAYS, not imported here for a cold start's sake; the run reads at most
+AMX_BUDGET_HISTORY_DAYS <= 1,000 of them): a write moving the newest day forward drops the days that fall out, stored
+ones or its own older ones (their index mirror keeps them, for the dashboards), and says which (Dropped: the POST's
+answer, `amx budget import`'s output): one rule, _window, for both, and nothing dropped unsaid. A write is refused
+naming the limit when none of its days would be kept (all outside that window), when its days fall apart by more than
+the window (a typo), or when its newest day is so far after the stored ones that none of them would be kept (one day
+dated 9999-01-01 left every other day out of the forecast; the refusal names the newest day that may be sent first):
+a rule on the days themselves, no clock decides it. So a history longer than the window is written oldest first, in
+writes ending at most MAX_STORED_DAYS - 1 days after the newest stored day (LONGER_HISTORY), or as one import.
 
 Every write is conditional on the ETag read, retried on a lost race, so two writers never drop
 each other's days.
@@ -57,7 +58,7 @@ MAX_STORED_DAYS = 1_100  # the calendar's last days a campaign keeps, from its n
 # day is refused (_window), so POSTs of MAX_STORED_DAYS days one after another, oldest first, failed from the second on
 LONGER_HISTORY = (f"A longer history: post it oldest first, each POST's newest day at most {MAX_STORED_DAYS - 1:,} "
                   f"days after the newest day stored (POSTs of {MAX_STORED_DAYS - 1:,} days when none is missing), or "
-                  "import it as one CSV (`amx budget import`)")
+                  "import it as one CSV (`amx budget import`); each write says the days it drops")
 
 
 class Campaign(Document):
@@ -424,15 +425,31 @@ def claim_days(store, campaign: Campaign, etag: str | None = None, attempts: int
     raise ConflictError(f"campaign {campaign.id} kept changing under {attempts} attempts; retry")
 
 
-def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5, etag: str | None = None) -> int:
-    """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many.
-    Its currency is fixed as theirs first (claim_days: CurrencyChanged when it changed since `campaign` was read, with
+class Dropped(NamedTuple):
+    """The days a write left out of the window its campaign keeps, stored before it or written by it: every such day
+    dated `first` to `last` (all dated before the window), `days` of them. The budget index keeps them for the
+    dashboards."""
+    days: int
+    first: str
+    last: str
+
+
+def dropped_said(dropped: Dropped) -> str:
+    """A write's Dropped in words, as `amx budget import` says them."""
+    return (f"{dropped.days:,} day{'' if dropped.days == 1 else 's'} dropped, {dropped.first}"
+            + ("" if dropped.first == dropped.last else f" to {dropped.last}"))
+
+
+def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5, etag: str | None = None) -> Dropped | None:
+    """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns the days the
+    write dropped from the window the campaign keeps (theirs or stored ones), or None. Its currency is fixed as theirs first (claim_days: CurrencyChanged when it changed since `campaign` was read, with
     `etag` when given). NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added
     again under its id inherited them)."""
     return _record_days(rt, campaign, {d["date"].isoformat(): d for d in days}, attempts, etag)
 
 
-def _record_days(rt, campaign: Campaign, incoming: dict[str, dict], attempts: int = 5, etag: str | None = None) -> int:
+def _record_days(rt, campaign: Campaign, incoming: dict[str, dict], attempts: int = 5,
+                 etag: str | None = None) -> Dropped | None:
     """record_days of days by ISO date, the days themselves (an import's may be a million: no copy of them); their
     dates ISO text or dates (json.dumps writes them)."""
     campaign = claim_days(rt.store, campaign, etag)
@@ -458,7 +475,9 @@ def _record_days(rt, campaign: Campaign, incoming: dict[str, dict], attempts: in
     from affiliate_matrix.budget.mirror import mirror_days  # the search port: loaded by a write, not a read
 
     mirror_days(rt, campaign, incoming)
-    return len(incoming)
+    if len(kept) == len(merged):
+        return None
+    return Dropped(len(merged) - len(kept), min(merged), max(k for k in merged if k < start))
 
 
 def window_start(campaign_id: str, current: list[dict], incoming: dict[str, dict]) -> str:
@@ -485,7 +504,7 @@ def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[
     kept = f"a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest"
     if max(incoming) < start:  # nothing written would be kept
         return start, (max(incoming), f"{max(incoming)} is more than {MAX_STORED_DAYS:,} days before the newest "
-                                      f"day, {newest} ({kept})")
+                                      f"day, {newest} ({kept}: the days from {start} on)")
     # A long import's older days are dropped as stored ones are; but a write whose days fall apart by more than the
     # window (2026-11-01 and 9999-01-01) would keep one part only: a typo, refused.
     ordered = sorted(incoming)
@@ -591,11 +610,18 @@ def abandon_import(store, given: str) -> UnfinishedImport:
     return matching[0]
 
 
-def import_csv(rt, source, finish: str = "import the same file again") -> dict[str, int]:
+class Imported(NamedTuple):
+    """What an import wrote: the days of each campaign, and the days each write dropped from the window its campaign
+    keeps (the file's older days, or stored ones), by campaign."""
+    written: dict[str, int]
+    dropped: dict[str, Dropped]
+
+
+def import_csv(rt, source, finish: str = "import the same file again") -> Imported:
     """Import a CSV of daily rows (columns CSV_COLUMNS; clicks and conversions may be empty) from `source`, its bytes or
     a binary file that can seek. The whole file is checked first, each campaign's days against its stored ones too
     (the window a campaign keeps); any bad line fails the import with every error named by line, before anything is
-    written. Returns the days written per campaign.
+    written. Returns the days written per campaign and those each write dropped (Imported).
 
     The file's rows are spilled to disk by campaign (ImportRows) and read back a campaign at a time: memory holds one
     campaign's days, not the file's. The object store has no transaction across campaigns, so once the file is checked
@@ -799,17 +825,20 @@ def _load_journal(store, key: str) -> tuple[dict | None, str | None]:
     return journal, etag
 
 
-def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, rows: ImportRows) -> dict[str, int]:
+def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, rows: ImportRows) -> Imported:
     """Each campaign of the journal not yet written, one after another (a campaign's days written twice are the same
     days: a later row for a date replaces it), its days read from `rows`; then the journal deleted. Names what was
-    and was not written."""
+    and was not written, and the days each write dropped."""
     campaigns, written = journal["campaigns"], dict.fromkeys(journal["written"])
+    dropped: dict[str, Dropped] = {}  # by campaign written here (one written by an earlier run said its own)
     left_out: dict[str, str] = {}  # changed since the check: no import of this file writes their days as they are
     for campaign_id, part in campaigns.items():
         if campaign_id in written:
             continue
         try:
-            _write_campaign(rt, campaign_id, part["currency"], {day["date"]: day for _, day in rows.of(campaign_id)})
+            if gone := _write_campaign(rt, campaign_id, part["currency"],
+                                       {day["date"]: day for _, day in rows.of(campaign_id)}):
+                dropped[campaign_id] = gone
         except (InvalidInput, NotFoundError, CurrencyChanged) as exc:
             left_out[campaign_id] = f"{exc}: its {_days(rows, campaign_id)} were not written"
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - whatever stopped it, the user learns how far
@@ -818,7 +847,7 @@ def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, r
             not_written = [cid for cid in campaigns if cid not in written and cid not in left_out]
             raise ImportIncomplete(
                 f"the import stopped at campaign {campaign_id} ({cause}): written: "
-                + _named([f"{cid} ({_days(rows, cid)})" for cid in written]) + "; not written: "
+                + _named([_written_said(cid, dropped, _days(rows, cid)) for cid in written]) + "; not written: "
                 + _named(not_written) + "".join(f"; {reason}" for reason in list(left_out.values())[:MAX_ERRORS])
                 + f"; to finish it, {finish} (the campaigns written are not written again; until then the daily "
                   f"run reports the import unfinished: {key})") from exc
@@ -829,13 +858,19 @@ def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, r
         raise InvalidInput("; ".join(list(left_out.values())[:MAX_ERRORS])
                            + (f"; and {len(left_out) - MAX_ERRORS:,} more campaigns" if len(left_out) > MAX_ERRORS else "")
                            + " (changed since the file was checked); the other campaigns' days were written: "
-                           + _named(list(written)))
-    return {campaign_id: rows.days.get(campaign_id, 0) for campaign_id in campaigns}
+                           + _named([_written_said(cid, dropped) for cid in written]))
+    return Imported({campaign_id: rows.days.get(campaign_id, 0) for campaign_id in campaigns}, dropped)
 
 
 def _days(rows: ImportRows, campaign_id: str) -> str:
     count = rows.days.get(campaign_id, 0)
     return f"{count} day{'' if count == 1 else 's'}"
+
+
+def _written_said(campaign_id: str, dropped: dict[str, Dropped], days: str = "") -> str:
+    """A campaign an import wrote, with `days` (how many, when given) and the days its write dropped, if any."""
+    said = "; ".join(part for part in (days, campaign_id in dropped and dropped_said(dropped[campaign_id])) if part)
+    return f"{campaign_id} ({said})" if said else campaign_id
 
 
 def _named(items: list[str]) -> str:
@@ -844,10 +879,10 @@ def _named(items: list[str]) -> str:
     return (", ".join(items[:MAX_ERRORS]) or "none") + more
 
 
-def _write_campaign(rt, campaign_id: str, currency: str, days: dict[str, dict]) -> None:
+def _write_campaign(rt, campaign_id: str, currency: str, days: dict[str, dict]) -> Dropped | None:
     """One campaign's days of an import (by ISO date), against the campaign as it is now: NotFoundError when it was
     deleted, InvalidInput when its currency is no longer the file's (`currency`) or its days no longer fit its
-    window."""
+    window. Returns the days the write dropped (record_days)."""
     try:
         campaign, etag = load_campaign(rt.store, campaign_id)
     except NotFoundError:
@@ -855,7 +890,7 @@ def _write_campaign(rt, campaign_id: str, currency: str, days: dict[str, dict]) 
     if campaign.currency != currency:
         raise InvalidInput(f"campaign {campaign_id}: currency: its days are in {currency}, and the campaign "
                            f"is now in {campaign.currency}")
-    _record_days(rt, campaign, days, etag=etag)
+    return _record_days(rt, campaign, days, etag=etag)
 
 
 def _note_written(store, key: str, journal: dict, etag: str | None, written: list[str]) -> None:

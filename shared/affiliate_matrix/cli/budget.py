@@ -134,16 +134,21 @@ def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,dat
     midway is finished by importing the same file again."""
     import shlex
 
-    from affiliate_matrix.budget.campaigns import MAX_CSV_BYTES, import_csv
+    from affiliate_matrix.budget.campaigns import MAX_CSV_BYTES, MAX_STORED_DAYS, dropped_said, import_csv
 
     try:
         handle = open_limited(path, MAX_CSV_BYTES)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
     with handle:
-        written = import_csv(open_runtime("budget"), handle, finish=f"run `amx budget import {shlex.quote(path)}` "
-                                                                    f"again, or give it up: {GIVE_UP}")
-    console.print(f"imported {sum(written.values())} day(s) for {len(written)} campaign(s)")
+        imported = import_csv(open_runtime("budget"), handle, finish=f"run `amx budget import {shlex.quote(path)}` "
+                                                                     f"again, or give it up: {GIVE_UP}")
+    console.print(f"imported {sum(imported.written.values())} day(s) for {len(imported.written)} campaign(s)")
+    if imported.dropped:  # every one said: nothing a write drops goes unsaid
+        console.print(f"dropped, each campaign keeping the last {MAX_STORED_DAYS:,} days from its newest (the budget "
+                      "index keeps them for the dashboards):", highlight=False)
+        for campaign_id, dropped in imported.dropped.items():
+            console.print(f"  {campaign_id}: {dropped_said(dropped)}", highlight=False)
 
 
 @imports_app.command("list")

@@ -72,20 +72,21 @@ def check_content_coding(request, what: str) -> None:
                                    "send it uncompressed, without a Content-Encoding")
 
 
-def body_of(request, limit: int) -> dict:
+def body_of(request, limit: int, why: str = "") -> dict:
     """The JSON object in a request body, read no further than `limit` bytes (its route's body_limit; a larger one is
-    ContentTooLarge, answered 413). A body without a Content-Type
+    ContentTooLarge, answered 413, saying `why` the limit is what it is). A body without a Content-Type
     is read as JSON; one declared as something else (text/plain, a form: what a page of another site may
     send without a CORS preflight), or in a coding (Content-Encoding), is refused."""
     check_content_coding(request, "the body")
     if request.mimetype and not json_media_type(request.mimetype):
         raise UnsupportedMediaType(f"the body is {request.mimetype[:80]}: send the body as Content-Type: "
                                    "application/json")
+    too_large = f"the body is larger than {limit} bytes{f' ({why})' if why else ''}: send at most that"
     if (request.content_length or 0) > limit:
-        raise ContentTooLarge(f"the body is larger than {limit} bytes: send at most that")
+        raise ContentTooLarge(too_large)
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
-        raise ContentTooLarge(f"the body is larger than {limit} bytes: send at most that")
+        raise ContentTooLarge(too_large)
     body = json_document(raw or b"null")
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")

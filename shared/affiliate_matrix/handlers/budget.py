@@ -3,7 +3,8 @@ yesterday's pacing, both relative to the event's time. Over HTTP:
 
 GET /campaigns, POST /campaigns, GET|PUT|DELETE /campaigns/{id} (ETag / If-Match);
 GET /campaigns/{id}/metrics (its days), POST /campaigns/{id}/metrics {"days": [...]} (at most the 1,100 days a
-campaign keeps; a date already recorded is replaced); GET /allocations (the days with a run), GET /allocations/{day}
+campaign keeps, in a body of at most 512 bytes a day; a date already recorded is replaced; the answer names the days
+the write dropped from the campaign's window); GET /allocations (the days with a run), GET /allocations/{day}
 (the run: a part per currency with its inputs, strategy, allocations and explanation; a run stored
 before runs had parts is answered as one part), POST /allocations {"day": "YYYY-MM-DD"}
 (run it now; 201, or 200 with the stored run when that day has one; with "replace": true, 200 with the day run
@@ -24,7 +25,10 @@ from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, refu
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
-MAX_BODY = 4 * 1024 * 1024
+# The room a day's entry in a metrics POST has: twice the longest one written (every field, 17 digits a number,
+# indented 4 spaces: ~250 bytes). The body's limit is MAX_STORED_DAYS of them, so a body of far more days (80,000 under
+# the 4 MiB it was: read and parsed, ~1 s, before their count was refused) is refused unread.
+MAX_DAY_BYTES = 512
 
 
 def _iso_day(value):
@@ -49,9 +53,19 @@ def _run_day(day: date) -> date:
 RunnableDay = Annotated[IsoDay, AfterValidator(_run_day)]
 
 
+class DroppedDays(Shape):
+    days: int
+    first: str
+    last: str
+
+
 class Recorded(Shape):
     campaign_id: str
     days_written: int
+    dropped: DroppedDays | None = Field(description=(
+        "The days this write dropped from the window the campaign keeps (the last days from its newest), stored "
+        "before or in this POST: every one dated first to last, `days` of them; the budget index keeps them for the "
+        "dashboards. null when it dropped none."))
 
 
 class RunRequest(Shape):
@@ -74,15 +88,22 @@ class RunLinks(Shape):
     items: list[RunLink]
 
 
+def _days_bound() -> str:
+    """The bound on the days of one POST, in words: said by its refusal, and by the body's limit sized from it."""
+    from affiliate_matrix.budget.campaigns import LONGER_HISTORY, MAX_STORED_DAYS
+
+    return (f"at most {MAX_STORED_DAYS:,}: a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest, so "
+            "more could not all be kept (a write drops the older ones and says which; the dashboards keep every day "
+            f"written). {LONGER_HISTORY}")
+
+
 def _at_most_kept(days):
     """The days of one POST, refused naming the bound before any is written: a POST of 48,000 days took ~6 s (each
     day mirrored to the budget index) to keep 1,100 of them."""
-    from affiliate_matrix.budget.campaigns import LONGER_HISTORY, MAX_STORED_DAYS
+    from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
 
     if len(days) > MAX_STORED_DAYS:
-        raise refuse(f"days: {len(days):,} in one POST, at most {MAX_STORED_DAYS:,}: a campaign keeps the last "
-                     f"{MAX_STORED_DAYS:,} days from its newest, so more could not all be kept (a write drops the "
-                     f"older ones; the dashboards keep every day written). {LONGER_HISTORY}")
+        raise refuse(f"days: {len(days):,} in one POST, {_days_bound()}")
     return days
 
 
@@ -145,6 +166,8 @@ def handle(rt, request):
 
 @cache
 def api() -> Api:
+    from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS  # loaded by campaigns() already
+
     collection = campaigns()
     return Api("Affiliate Matrix budget API", [
         *collection.routes(),
@@ -152,7 +175,9 @@ def api() -> Api:
               lambda: metrics_models()[0], lambda: collection.address, summary="The campaign's days"),
         Route("POST", "/campaigns/{campaign_id}/metrics", lambda call: record(call.rt, call.params.campaign_id,
                                                                               call.body["days"]),
-              Recorded, lambda: collection.address, lambda: metrics_models()[1], role="admin", body_limit=MAX_BODY,
+              Recorded, lambda: collection.address, lambda: metrics_models()[1], role="admin",
+              body_limit=MAX_STORED_DAYS * MAX_DAY_BYTES,
+              body_limit_why=f"{MAX_DAY_BYTES} bytes a day; the days of one POST, {_days_bound()}",
               summary="Record days; a date already recorded is replaced"),
         Route("GET", "/allocations", lambda call: runs(call.rt), RunLinks, summary="The days with a run"),
         Route("POST", "/allocations", lambda call: run_now(call.rt, date.fromisoformat(call.body["day"]),
@@ -188,8 +213,8 @@ def record(rt, campaign_id: str, days: list) -> dict:
     from affiliate_matrix.budget.campaigns import load_campaign, parse_days, record_days
 
     campaign, etag = load_campaign(rt.store, campaign_id)
-    return {"campaign_id": campaign.id,
-            "days_written": record_days(rt, campaign, parse_days(days, campaign.currency), etag=etag)}
+    dropped = record_days(rt, campaign, parse_days(days, campaign.currency), etag=etag)
+    return {"campaign_id": campaign.id, "days_written": len(days), "dropped": dropped and dropped._asdict()}
 
 
 def runs(rt) -> dict:

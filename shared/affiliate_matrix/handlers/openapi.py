@@ -16,7 +16,7 @@ WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.",
          403: "This needs an admin token.", 404: "No such route or item.", 405: "Not for this method.",
          408: "The body stopped coming for a while: send the request again.",
          409: "It exists already, or is disabled.", 412: "The ETag in If-Match is stale: read again.",
-         413: "The body is larger than {limit} bytes, the most this route takes: it is not read further.",
+         413: "The body is larger than {limit} bytes{why}, the most this route takes: it is not read further.",
          415: "The body is not declared as JSON.", 428: "If-Match is required.",
          503: "A backend is unavailable; retry."}
 _REFS = "#/components/schemas/{model}"
@@ -123,7 +123,9 @@ def responses(route: "Route", answer: dict | None) -> dict:
         elif status < 300:
             out[str(status)] = json_body(status)
         else:  # a 413 names the route's own limit (Route.body_limit, which body_of holds the body to)
-            out[str(status)] = {"description": WORDS[status].format(limit=route.body_limit), "content": dict(error)}
+            why = f" ({route.body_limit_why})" if route.body_limit_why else ""
+            out[str(status)] = {"description": WORDS[status].format(limit=route.body_limit, why=why),
+                                "content": dict(error)}
     # A path the web framework cannot route at all (control characters) gets werkzeug's own HTML 404.
     out["404"]["content"] = {**error, "text/html": {"schema": {"type": "string"}}}
     return out

@@ -185,6 +185,7 @@ class _RouteFields(NamedTuple):  # a NamedTuple: immutable, at a third of a froz
     if_match: bool = False                 # a write that needs If-Match
     media: Mapping[str, dict] = types.MappingProxyType({})  # a non-JSON answer: media type -> schema
     body_limit: int = 64 * 1024            # the largest body taken, in bytes (body_of); larger: 413, documented
+    body_limit_why: str = ""               # what a limit sized from another bound says of it, with its 413
     checked: bool = True                   # the answer checked against `answer` before it is sent; False: by the
                                            # tests alone (an answer our code shapes from what only our code writes)
 
@@ -287,7 +288,7 @@ class Api:
         params = parameters(route.params_model, query_of(request), match) if route.params else None
         body = None
         if route.bodies is not None:
-            body = body_of(request, route.body_limit)
+            body = body_of(request, route.body_limit, route.body_limit_why)
             try:
                 strictly(route.bodies, body)
             except ValidationError as exc:
