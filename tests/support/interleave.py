@@ -35,9 +35,10 @@ def second_held_at(monkeypatch, owner, name: str, second: Callable):
     """`owner.name`, a step two runs of the same work each call, patched: the run in this thread, at the step, starts
     `second` in a thread and waits for it to reach the step too, where it is held until the block ends (this run
     going on meanwhile), then finishes. Yields a dict whose "second" is what `second` returned or raised, once the
-    block is left; the step is itself again from then on."""
+    block is left, or once its "finish" is called within the block (the second run let go on and waited for there:
+    an order in which the second ends before this run's later steps); the step is itself again from then on."""
     this, reached, go_on, outcome = threading.current_thread(), threading.Event(), threading.Event(), {}
-    step = getattr(owner, name)
+    step, runs = getattr(owner, name), {}  # runs: the second's thread, once started
 
     def run():
         try:
@@ -46,20 +47,24 @@ def second_held_at(monkeypatch, owner, name: str, second: Callable):
             outcome["second"] = exc
 
     def paused(*args, **kwargs):
-        if threading.current_thread() is this and "thread" not in outcome:
-            outcome["thread"] = threading.Thread(target=run)
-            outcome["thread"].start()
+        if threading.current_thread() is this and not runs:  # once: called again, this run calls the step alone
+            runs["second"] = threading.Thread(target=run)
+            runs["second"].start()
             assert reached.wait(60), "the second run did not reach the step"
         elif threading.current_thread() is not this:
             reached.set()
             assert go_on.wait(60)
         return step(*args, **kwargs)
 
+    def finish():
+        go_on.set()
+        if "second" in runs:
+            runs["second"].join(60)
+
     monkeypatch.setattr(owner, name, paused)
+    outcome["finish"] = finish
     try:
         yield outcome
     finally:
-        go_on.set()
-        if "thread" in outcome:
-            outcome.pop("thread").join(60)
+        finish()
         monkeypatch.setattr(owner, name, step)

@@ -875,3 +875,112 @@ def test_a_rotation_rolled_back_after_a_persons_edit_of_the_record_announces_not
         rotate(rt, PATH, NOW)
     assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 3)
     assert [e.type for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)] == [KEY_ROTATION_FAILED]
+
+
+@pytest.mark.parametrize("second_ends", ["before the first records", "after the first records"])
+@pytest.mark.parametrize("first_announces", [True, False], ids=["published", "refused"])
+def test_two_rotations_the_second_rolled_back_before_the_first_announces_end_with_the_live_key_announced(
+        rt, monkeypatch, second_ends, first_announces):
+    """Two rotations of one key, the second (B) starting once the first (A) has written version 2, writing version 3,
+    its new key refused by the connection test, so it rolls back to A's key as version 4: here before A's last step,
+    publishing key.rotated (the other order, A's publish refused before B's rollback, is the test above). Every order
+    of the two that matters (B writes after A's write: before it, one of the two loses its check-and-set and stores
+    nothing; B recording first leaves A overtaken, B's key live, and B announces or rolls back as one rotation):
+
+    B rolls back          | A's key.rotated | the end
+    ----------------------|-----------------|----------------------------------------------------------------------
+    before A records      | published       | A announces the live version, 4 (its key, put back): it announced 2
+    before A records      | refused         | A rolls back from 4 (its key put back is live): the old key as 5,
+                          |                 | announced; 2 and 4 destroyed (it was "overtaken": its key live, unsaid)
+    after A records       | published       | B announces 4 (A recorded meanwhile), and A's key.rotated of the live
+                          |                 | version is the same event (one id per version): it announced 2 too
+    after A records       | refused         | A rolls back from 4 as above: 5 announced after B's 4
+
+    Each ends with the live key announced exactly once after its last change (one id), no live version destroyed and
+    every version rolled back destroyed."""
+    import threading
+
+    from affiliate_matrix import keys
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import KEY_ROTATED
+    from tests.support.interleave import second_held_at
+
+    first, verify, publish, destroy, save = (threading.current_thread(), keys._verify, rt.bus.publish,
+                                             rt.secrets.destroy, keys.save_record)
+    refused = []
+
+    def refused_for_the_second(runtime, path):
+        if threading.current_thread() is first:
+            return verify(runtime, path)
+        return ["shop: the provider refused the key"], []
+
+    def refused_once_for_the_first(event):
+        if event.type == KEY_ROTATED and threading.current_thread() is first and not first_announces and not refused:
+            refused.append(event)
+            raise BackendUnavailable("broker: unavailable")
+        return publish(event)
+
+    def the_second_ends_at(step):  # A's step, first run once the second has ended
+        def then(*args, **kwargs):
+            if threading.current_thread() is first:
+                outcome["finish"]()
+            return step(*args, **kwargs)
+        return then
+
+    monkeypatch.setattr(keys, "_verify", refused_for_the_second)
+    monkeypatch.setattr(rt.bus, "publish", refused_once_for_the_first)
+    with second_held_at(monkeypatch, keys, "_verify", lambda: rotate(rt, PATH, NOW)) as outcome:
+        if second_ends == "before the first records":
+            monkeypatch.setattr(keys, "save_record", the_second_ends_at(save))
+        else:  # A's next step, destroying the versions before its own
+            monkeypatch.setattr(rt.secrets, "destroy", the_second_ends_at(destroy))
+        try:
+            ended = rotate(rt, PATH, NOW)
+        except RotationFailed as exc:
+            ended = exc
+    assert isinstance(outcome["second"], RotationFailed), outcome["second"]
+    assert "version 3 failed and was rolled back" in str(outcome["second"])
+
+    events = [e for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)]
+    said = [("rotated" if e.type == KEY_ROTATED else "failed", e.data["version"]) for e in events]
+    b_announced = [("rotated", 4)] if second_ends == "after the first records" else []
+    live = [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]]
+    if first_announces:  # A's key stands, as put back by B
+        assert ended == 2
+        assert said == [("failed", 3), *b_announced, ("rotated", 4)]
+        assert len({e.id for e in events if e.type == KEY_ROTATED}) == 1
+        assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-1-secret"}, 4)
+        assert live == [2, 4] and rt.provider.valid == {"minted-1-secret"}
+        assert load_record(rt, PATH)[0].rotated_at == NOW
+    else:  # A rolled back, from the version B put its key back as
+        assert isinstance(ended, RotationFailed) and "version 2 failed and was rolled back" in str(ended), ended
+        assert said == [("failed", 3), *b_announced, ("failed", 2), ("rotated", 5)]
+        assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 5)
+        assert live == [5] and rt.provider.valid == {"first-key-1234"}
+        assert load_record(rt, PATH)[0].rotated_at is None
+
+
+def test_a_rotation_whose_record_write_landed_with_its_answer_lost_is_rolled_back_whole(rt, monkeypatch):
+    """The record's write applied, its answer lost (a timeout on the way back): the rollback put the old key back but
+    left the rotation's record (rotated now, its expiry pushed back 90 days for the old key), and, taking that record
+    for another rotation's, announced key.rotated of the old key put back. The rollback reads what is stored: the
+    record it finds is its own, and it is restored; nothing is announced but the failure."""
+    from affiliate_matrix.events import KEY_ROTATED
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    before, put, lost = load_record(rt, PATH)[0], LocalObjectStore.put, []
+
+    def answer_lost(self, key, data, **kwargs):
+        etag = put(self, key, data, **kwargs)
+        if key.startswith("keys/records/") and not lost:
+            lost.append(key)
+            raise TimeoutError("no answer")
+        return etag
+
+    monkeypatch.setattr(LocalObjectStore, "put", answer_lost)
+    with pytest.raises(RotationFailed, match="version 2 failed and was rolled back: TimeoutError"):
+        rotate(rt, PATH, NOW)
+    assert load_record(rt, PATH)[0] == before
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 3)
+    assert [e.type for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)] == [KEY_ROTATION_FAILED]
+    assert rt.provider.valid == {"first-key-1234"}
