@@ -3,14 +3,13 @@ the object store a record of how the key rotates, when it expires and how it is 
 key itself).
 
 Rotation: `generate` (we mint the value), `provider` (the source plugin asks the provider for a
-new key) or `manual` (a person does it; we warn before expiry). A rotation writes the new
-version with check-and-set, verifies it with every dependent connection's test, records it, announces it
-(key.rotated) and only then destroys the older versions: a version before the live one still live says the live key
-may be unannounced (its rotation under way, failed at its last steps, or killed). It is all or nothing: whatever fails once the new version is
-written (a refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts
-the old value back as the newest version (the failed one destroyed: its key retired, or never verified) and the
-record as it was (unless a revocation landed meanwhile: then the
-new version is destroyed too, and neither key is live), publishes key.rotation.failed
+new key) or `manual` (a person does it; we warn before expiry). A rotation writes the new version with check-and-set,
+verifies it with every dependent connection's test, records it, announces it (key.rotated) and only then destroys the
+older versions: a version before the live one still live says the live key may be unannounced (its rotation under
+way, failed at its last steps, or killed). It is all or nothing: whatever fails once the new version is written (a
+refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts the old value back as the newest
+version (the failed one destroyed: its key retired, or never verified) and the record as it was (unless a revocation
+landed meanwhile: then the new version is destroyed too, and neither key is live), publishes key.rotation.failed
 with the reason (secret values blanked out) and raises RotationFailed. A write of the new version that
 fails changes nothing (one that landed with its answer lost goes on as written), and is such a failure too;
 when the store cannot be read after it, which key it holds is unknown, and the failure says so (old_key_live
@@ -417,9 +416,9 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
             written_etag = stored_etag  # its own record, written with the answer lost: restored as one answered
         announce = None if revoked else (
             "its own key.rotated was published" if announced else
-            "this rotation's key was live as another rotation's rollback put it back, maybe announced" if live != version
-            else None if _settled(rt, path, current.version) else
-            "the key put back is another rotation's, not announced when this one read it (that one not finished)")
+            "its key was live as another rotation's rollback put it back, maybe announced" if live != version else
+            None if _settled(rt, path, current.version) else
+            "the key put back is not settled: a version before it is live (the rotation that wrote it unfinished)")
         put_back = None if revoked else _roll_back(rt, record, current, live, sorted({version, live}), written_etag,
                                                    secret_values)
         restored = put_back is not None
