@@ -3,21 +3,29 @@ the object store a record of how the key rotates, when it expires and how it is 
 key itself).
 
 Rotation: `generate` (we mint the value), `provider` (the source plugin asks the provider for a
-new key) or `manual` (a person does it; we warn before expiry). A rotation writes the new
-version with check-and-set, verifies it with every dependent connection's test, records it and
-only then destroys the older versions. It is all or nothing: whatever fails once the new version is
-written (a refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts
-the old value back as the newest version (the failed one destroyed: its key retired, or never verified) and the
-record as it was (unless a revocation landed meanwhile: then the
-new version is destroyed too, and neither key is live), publishes key.rotation.failed
+new key) or `manual` (a person does it; we warn before expiry). A rotation writes the new version with check-and-set,
+verifies it with every dependent connection's test, records it, announces it (key.rotated) and only then destroys the
+older versions: a version before the live one still live says the live key may be unannounced (its rotation under
+way, failed at its last steps, or killed). It is all or nothing: whatever fails once the new version is written (a
+refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts the old value back as the newest
+version (the failed one destroyed: its key retired, or never verified) and the record as it was (unless a revocation
+landed meanwhile: then the new version is destroyed too, and neither key is live), publishes key.rotation.failed
 with the reason (secret values blanked out) and raises RotationFailed. A write of the new version that
 fails changes nothing (one that landed with its answer lost goes on as written), and is such a failure too;
 when the store cannot be read after it, which key it holds is unknown, and the failure says so (old_key_live
 null): both keys stay valid at the provider and the next rotation goes on from the version stored.
 
-Two rotations interleaved: the one overtaken (a version after its own stored meanwhile) puts nothing back; the later
-one decides which key is live. Rolled back after the earlier one recorded its key, it puts that key back, and
-announces it (key.rotated of the version it wrote): the earlier one's own key.rotated may have been refused.
+A rollback reads what is stored before it decides what to restore and announce: its own record write that landed
+with its answer lost is restored as one answered; it announces the key it puts back (key.rotated of the version it
+wrote) when that key may not be the one last announced (a version before it still live, its own key.rotated published,
+or its own key put back by another's rollback: below), and once that is done (or not needed) destroys the versions
+before it, so the key is settled.
+
+Two rotations interleaved: the one overtaken (another rotation's key live at a version after its own) puts nothing
+back; the later one decides which key is live, and, rolled back to the earlier one's key before that one finished,
+announces it (the earlier one's key.rotated may have been refused). The earlier one, finding its own key live again as
+that rollback put it back, announces that version (the same event: one id per version), or, failing itself, rolls back
+from it as from its own version and announces the key it puts back.
 
 A provider's key is used until the new one is stored: the source's `rotate_credentials(old)` mints a new key
 beside the old one, which stays valid; its optional `retire_credentials(key)` is called for the old key once
@@ -368,22 +376,31 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
             raise RotationFailed(f"key {path!r}: " + outcome.format(reason)) from None
     rotated = record.model_copy(update={"rotated_at": now, "expires_at": now + timedelta(days=record.lifetime_days)})
     failed, verified, written_etag, secret_values = [], [], None, [*current.data.values(), *new.values()]
+    record_sent = False  # its record's write asked: one that raised may have landed, its answer lost
+    announced = False  # its key.rotated published: a rollback after it announces the key it puts back
     try:
         failed, verified = _verify(rt, path)
         if failed:
             raise RotationFailed("the new version failed verification: " + " | ".join(failed))
+        record_sent = True
         written_etag = save_record(rt, rotated, etag)
-        # every older version still live, not only the one it replaced: a rotation killed once its new version
-        # was written (nothing put back) left the version before it, which destroying `current` alone never reached
-        rt.secrets.destroy(path, [n for n, meta in rt.secrets.metadata(path).versions.items()
-                                  if n < version and not meta["destroyed"]])
-        rt.bus.publish(_rotated(path, version))
+        # of the version live, when it holds this key put back by another rotation's rollback (which may announce it
+        # too: the same event)
+        rt.bus.publish(_rotated(path, _live_with(rt, path, version, new) or version))
+        announced = True
+        # last, once announced (_settled): every older version still live, not only the one it replaced (a rotation
+        # killed once its new version was written, nothing put back, left the version before it live too)
+        rt.secrets.destroy(path, _older_live(rt, path, version))
     except BaseException as exc:
         reason = _reason(exc, secret_values)
-        # Revoked meanwhile (its record says so): putting the old key back would bring back the very key revoked, so
-        # the new version goes the way of the others instead, and neither key is live.
-        revoked = _revoked_meanwhile(rt, path)
-        if not revoked and _overtaken(rt, path, version):
+        # what is stored now decides: the record (revoked meanwhile? another rotation's, or this one's own write that
+        # raised?) and the version live (this one's key, or another rotation's)
+        stored, stored_etag = _stored_now(rt, path)
+        # Revoked meanwhile: putting the old key back would bring back the very key revoked, so the new version goes
+        # the way of the others instead, and neither key is live.
+        revoked = stored is not None and stored.revoked_at is not None
+        live = None if revoked else _live_with(rt, path, version, new)
+        if not revoked and live is None:
             # another rotation wrote over this one's version: nothing is put back, and the key this one replaced,
             # stored nowhere now, is retired. That rotation decides which key is live: its own, or, rolled back, this
             # one's (the key it replaced), so this failure is no "the later one stands": it is logged as such.
@@ -394,16 +411,24 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
             raise ConflictError(f"key {path!r}: rotated meanwhile by another caller (a version after {version} was "
                                 f"stored while it was verified): that rotation decides which key is live, its own, or "
                                 f"this one's should it be rolled back ({reason})") from None
-        recorded_meanwhile = not revoked and written_etag is None and _recorded_meanwhile(rt, record)
-        put_back = None if revoked else _roll_back(rt, record, current, version, written_etag, secret_values)
+        if written_etag is None and record_sent and not isinstance(exc, ConflictError) and stored is not None \
+                and stored_json(stored) == stored_json(rotated):
+            written_etag = stored_etag  # its own record, written with the answer lost: restored as one answered
+        announce = None if revoked else (
+            "its own key.rotated was published" if announced else
+            "its key was live as another rotation's rollback put it back, maybe announced" if live != version else
+            None if _settled(rt, path, current.version) else
+            "the key put back is not settled: a version before it is live (the rotation that wrote it unfinished)")
+        put_back = None if revoked else _roll_back(rt, record, current, live, sorted({version, live}), written_etag,
+                                                   secret_values)
         restored = put_back is not None
         withdrawn = revoked and _destroy_live(rt, path, secret_values)
         if restored or withdrawn:
             _retire(hook_source, path, new, "the new key, rolled back" if restored else "the new key, its path revoked")
         failed = [without_values(f, secret_values) for f in failed]
         _publish_failure(rt, path, version, reason, failed, old_key_live=restored, at=now)
-        if restored and recorded_meanwhile:
-            _announce_put_back(rt, path, put_back)
+        if restored and (not announce or _announce_put_back(rt, path, put_back, announce)):
+            _settle(rt, path, put_back, secret_values)
         if not isinstance(exc, Exception):
             raise  # an interrupt: put back, then stop as asked
         if revoked:
@@ -492,30 +517,55 @@ def _clear_mark(rt, verified: Connection, version: int) -> None:
                   remedy="re-test the connection (POST /connections/{id}/test)")
 
 
-def _overtaken(rt, path: str, version: int) -> bool:
-    """Whether a version after `version` is stored: another rotation of the key wrote over it meanwhile."""
+def _live_with(rt, path: str, version: int, key: dict[str, str]) -> int | None:
+    """The version live holding `key`, which this rotation wrote as `version`: that one; a later one, another
+    rotation's rollback having put it back; or None when another rotation's key is live (it wrote over this one's
+    version). A store that cannot say now: `version`, not known to be overtaken; one that cannot read the later
+    version it names: None, overtaken as far as it knows."""
     try:
-        return rt.secrets.metadata(path).current_version > version
-    except Exception:  # unreadable now: not known to be overtaken, so rolled back as any failed rotation
-        return False
-
-
-def _revoked_meanwhile(rt, path: str) -> bool:
-    """Whether the key's record says it was revoked (by a revocation that landed during a rotation)."""
+        live = rt.secrets.metadata(path).current_version
+    except Exception:
+        return version
+    if live == version:
+        return version
     try:
-        return load_record(rt, path)[0].revoked_at is not None
-    except Exception:  # unreadable now: not known to be revoked, so rolled back as any failed rotation
-        return False
+        return live if rt.secrets.read(path, live, outage_copy=False).data == key else None
+    except Exception:
+        return None
 
 
-def _recorded_meanwhile(rt, record: KeyRecord) -> bool:
-    """Whether another rotation recorded its key since `record` was read (its rotation time changed: only a rotation
-    writes it; a person's edit of the record does not), so the key a rollback puts back, the newest before its own, is
-    that rotation's, maybe never announced (its own key.rotated refused, say)."""
+def _older_live(rt, path: str, version: int) -> list[int]:
+    """The versions before `version` not destroyed."""
+    return [n for n, meta in rt.secrets.metadata(path).versions.items() if n < version and not meta["destroyed"]]
+
+
+def _settled(rt, path: str, version: int) -> bool:
+    """Whether `version` is settled, announced as the live key when it had to be: no version before it is live. A
+    rotation destroys them once it has announced its own, and a rollback once the key it put back needs no
+    announcement or has had it; one that has not (under way, failed at its last steps, killed) leaves them live. A
+    store that cannot say now: settled, not announced again."""
     try:
-        return load_record(rt, record.path)[0].rotated_at != record.rotated_at
-    except Exception:  # unreadable now: not known to be another's, so not announced
-        return False
+        return not _older_live(rt, path, version)
+    except Exception:
+        return True
+
+
+def _settle(rt, path: str, version: int, secret_values) -> None:
+    """The versions before `version`, the key a rollback put back, destroyed: it is settled (_settled). Best effort:
+    left live, the next rollback announces its key again, and the next rotation destroys them."""
+    try:
+        rt.secrets.destroy(path, _older_live(rt, path, version))
+    except Exception as exc:
+        log.error("key.older_versions_live", secret_path=path, version=version, error=_reason(exc, secret_values),
+                  remedy="nothing to do: the next rotation destroys them")
+
+
+def _stored_now(rt, path: str) -> tuple[KeyRecord | None, str | None]:
+    """The key's record as stored now and its ETag, or (None, None) when it cannot be read (nothing is known of it)."""
+    try:
+        return load_record(rt, path)
+    except Exception:
+        return None, None
 
 
 def _destroy_live(rt, path: str, secret_values) -> bool:
@@ -533,36 +583,38 @@ def _rotated(path: str, version: int) -> Event:
     return Event.make(KEY_ROTATED, "/keys", {"path": path, "version": version}, key=f"{path}|{version}")
 
 
-def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: str | None, secret_values) -> int | None:
-    """The old value as the newest version (it may be destroyed already) and the record as it was; then the failed
-    version destroyed, its key retired at the provider or never verified, so no reader of older versions tries it.
-    The version written, or None when the old value could not be put back (nothing is destroyed then)."""
+def _roll_back(rt, record: KeyRecord, old, live: int, rolled_back: list[int], written_etag: str | None,
+               secret_values) -> int | None:
+    """The old value as the newest version, written over `live` (it may be destroyed already), and the record as it
+    was; then the versions `rolled_back` destroyed (those holding the failed key), its key retired at the provider or
+    never verified, so no reader of older versions tries it. The version written, or None when the old value could not
+    be put back (nothing is destroyed then)."""
     try:
-        put_back = rt.secrets.write(record.path, dict(old.data), cas=failed_version)
+        put_back = rt.secrets.write(record.path, dict(old.data), cas=live)
         if written_etag is not None:
             save_record(rt, record, written_etag)
     except Exception as exc:
-        log.critical("key.rollback_failed", secret_path=record.path, version=failed_version,
-                     error=_reason(exc, secret_values))
+        log.critical("key.rollback_failed", secret_path=record.path, version=live, error=_reason(exc, secret_values))
         return None
     try:  # the old value is the newest version: the failed one is no longer the live key
-        rt.secrets.destroy(record.path, [failed_version])
+        rt.secrets.destroy(record.path, rolled_back)
     except Exception as exc:  # put back all the same; the next rotation destroys it with the other older versions
-        log.error("key.rolled_back_version_live", secret_path=record.path, version=failed_version,
+        log.error("key.rolled_back_version_live", secret_path=record.path, versions=rolled_back,
                   error=_reason(exc, secret_values), remedy="nothing to do: the next rotation destroys it")
     return put_back
 
 
-def _announce_put_back(rt, path: str, version: int) -> None:
-    """key.rotated of the version a rollback wrote when the key it put back is another rotation's, recorded meanwhile:
-    the consumers of key.rotated (rules; functions holding the key) learn the live key changed. Best effort: the
-    rollback is done, and its key.rotation.failed says the old key is live."""
-    log.warning("key.put_back_announced", secret_path=path, version=version,
-                reason="the key put back is the one another rotation recorded meanwhile")
+def _announce_put_back(rt, path: str, version: int, why: str) -> bool:
+    """key.rotated of the version a rollback wrote when the key it put back may not be the one last announced (`why`):
+    the consumers of key.rotated (rules; functions holding the key) learn the live key changed. Whether it was
+    published. Best effort: the rollback is done, and its key.rotation.failed says the old key is live."""
+    log.warning("key.put_back_announced", secret_path=path, version=version, reason=why)
     try:
         rt.bus.publish(_rotated(path, version))
+        return True
     except Exception as exc:
         log.error("key.rotated_not_published", secret_path=path, version=version, error=type(exc).__name__)
+        return False
 
 
 def _publish_failure(rt, path: str, version: int | None, reason: str, failed: list[str],

@@ -757,7 +757,7 @@ def test_two_rotations_interleaved_the_first_failing_at_its_last_step_leave_a_us
     current = rt.secrets.read(PATH)
     assert current.version == 4 and current.data == {"api_token": "minted-1-secret"}  # the first's key, written back
     assert rt.provider.valid == {"minted-1-secret"}  # accepted; the key it replaced and the second's retired
-    assert rt.secrets.read(PATH, 2).data == current.data and rt.secrets.metadata(PATH).versions[1]["destroyed"]
+    assert all(rt.secrets.metadata(PATH).versions[n]["destroyed"] for n in (1, 2, 3))  # settled: _settled
     assert load_record(rt, PATH)[0].rotated_at == NOW
     monkeypatch.setattr(rt.bus, "publish", publish)
     assert rotate(rt, PATH, NOW) == 5  # and the next rotation goes on from it
@@ -821,15 +821,15 @@ def test_two_rotations_interleaved_announce_the_key_left_live_and_destroy_the_on
     assert announced == [(KEY_ROTATION_FAILED, 3), (KEY_ROTATED, 4)]
     assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-1-secret"}, 4)
     live = [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]]
-    assert live == [2, 4]  # the first's key, as it wrote it and as put back; version 3 destroyed
+    assert live == [4]  # the first's key as put back; 3 rolled back, and 2 (the same key) once 4 was announced
     assert "minted-2-secret" not in rt.provider.valid
 
 
 def test_a_rotation_rolled_back_destroys_the_version_it_wrote(rt, monkeypatch):
     """A rotation failing at its last step (the bus refusing key.rotated) put the old key back as version 3 and left
     version 2, its new key retired at the provider, live as an older version until the next rotation. The rollback
-    destroys it: the old key, put back, is the one version live (version 1 was destroyed before the refused publish),
-    and nothing is announced but the failure."""
+    destroys it: the old key, put back, is the one version live (version 1, its first copy, destroyed once it is put
+    back, the key settled), and nothing is announced but the failure."""
     from affiliate_matrix.errors import BackendUnavailable
     from affiliate_matrix.events import KEY_ROTATED
 
@@ -868,3 +868,168 @@ def test_a_rotation_rolled_back_after_a_persons_edit_of_the_record_announces_not
         rotate(rt, PATH, NOW)
     assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 3)
     assert [e.type for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)] == [KEY_ROTATION_FAILED]
+
+
+@pytest.mark.parametrize("second_ends", ["before the first records", "after the first records"])
+@pytest.mark.parametrize("first_announces", [True, False], ids=["published", "refused"])
+def test_two_rotations_the_second_rolled_back_before_the_first_announces_end_with_the_live_key_announced(
+        rt, monkeypatch, second_ends, first_announces):
+    """Two rotations of one key, the second (B) starting once the first (A) has written version 2, writing version 3,
+    its new key refused by the connection test, so it rolls back to A's key as version 4: here before A's last step,
+    publishing key.rotated (the other order, A's publish refused before B's rollback, is the test above). Every order
+    of the two that matters (B writes after A's write: before it, one of the two loses its check-and-set and stores
+    nothing; B recording first leaves A overtaken, B's key live, and B announces or rolls back as one rotation: the
+    test below):
+
+    B rolls back          | A's key.rotated | before                          | now
+    ----------------------|-----------------|---------------------------------|-------------------------------------
+    before A records      | published       | of version 2 (4 live)           | B announces 4 (a version before A's
+    after A records       |                 | of 2, after B's of 4            | live: A unfinished); A's of the live
+                          |                 |                                 | version is the same event (one id)
+    before A records      | refused         | A "overtaken", gave up: its key | A rolls back from 4 (its key, put
+    after A records       |                 | live, announced by no one (or   | back): the old key as 5, announced;
+                          |                 | by B, A having recorded)        | 2 and 4 destroyed
+
+    Each ends with the live key announced exactly once after its last change (one id), no live version destroyed, every
+    version rolled back destroyed, and the versions before the live one too (the key settled)."""
+    import threading
+
+    from affiliate_matrix import keys
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import KEY_ROTATED
+    from tests.support.interleave import second_held_at
+
+    first, verify, publish, save = threading.current_thread(), keys._verify, rt.bus.publish, keys.save_record
+    refused = []
+
+    def refused_for_the_second(runtime, path):
+        if threading.current_thread() is first:
+            return verify(runtime, path)
+        return ["shop: the provider refused the key"], []
+
+    def refused_once_for_the_first(event):
+        if event.type == KEY_ROTATED and threading.current_thread() is first and not first_announces and not refused:
+            refused.append(event)
+            raise BackendUnavailable("broker: unavailable")
+        return publish(event)
+
+    def recording(*args, **kwargs):  # A's record written once the second has ended, or the second ended after it
+        if threading.current_thread() is first and second_ends == "before the first records":
+            outcome["finish"]()
+        written = save(*args, **kwargs)
+        if threading.current_thread() is first:
+            outcome["finish"]()
+        return written
+
+    monkeypatch.setattr(keys, "_verify", refused_for_the_second)
+    monkeypatch.setattr(rt.bus, "publish", refused_once_for_the_first)
+    with second_held_at(monkeypatch, keys, "_verify", lambda: rotate(rt, PATH, NOW)) as outcome:
+        monkeypatch.setattr(keys, "save_record", recording)
+        try:
+            ended = rotate(rt, PATH, NOW)
+        except RotationFailed as exc:
+            ended = exc
+    assert isinstance(outcome["second"], RotationFailed), outcome["second"]
+    assert "version 3 failed and was rolled back" in str(outcome["second"])
+
+    events = [e for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)]
+    said = [("rotated" if e.type == KEY_ROTATED else "failed", e.data["version"]) for e in events]
+    live = [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]]
+    if first_announces:  # A's key stands, as put back by B
+        assert ended == 2
+        assert said == [("failed", 3), ("rotated", 4), ("rotated", 4)]
+        assert len({e.id for e in events if e.type == KEY_ROTATED}) == 1
+        assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-1-secret"}, 4)
+        assert live == [4] and rt.provider.valid == {"minted-1-secret"}
+        assert load_record(rt, PATH)[0].rotated_at == NOW
+    else:  # A rolled back, from the version B put its key back as
+        assert isinstance(ended, RotationFailed) and "version 2 failed and was rolled back" in str(ended), ended
+        assert said == [("failed", 3), ("rotated", 4), ("failed", 2), ("rotated", 5)]
+        assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 5)
+        assert live == [5] and rt.provider.valid == {"first-key-1234"}
+        assert load_record(rt, PATH)[0].rotated_at is None
+
+
+def test_a_rotation_whose_record_write_landed_with_its_answer_lost_is_rolled_back_whole(rt, monkeypatch):
+    """The record's write applied, its answer lost (a timeout on the way back): the rollback put the old key back but
+    left the rotation's record (rotated now, its expiry pushed back 90 days for the old key), and, taking that record
+    for another rotation's, announced key.rotated of the old key put back. The rollback reads what is stored: the
+    record it finds is its own, and it is restored; nothing is announced but the failure."""
+    from affiliate_matrix.events import KEY_ROTATED
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    before, put, lost = load_record(rt, PATH)[0], LocalObjectStore.put, []
+
+    def answer_lost(self, key, data, **kwargs):
+        etag = put(self, key, data, **kwargs)
+        if key.startswith("keys/records/") and not lost:
+            lost.append(key)
+            raise TimeoutError("no answer")
+        return etag
+
+    monkeypatch.setattr(LocalObjectStore, "put", answer_lost)
+    with pytest.raises(RotationFailed, match="version 2 failed and was rolled back: TimeoutError"):
+        rotate(rt, PATH, NOW)
+    assert load_record(rt, PATH)[0] == before
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "first-key-1234"}, 3)
+    assert [e.type for e in rt.bus.published if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)] == [KEY_ROTATION_FAILED]
+    assert rt.provider.valid == {"first-key-1234"}
+
+
+@pytest.mark.parametrize("order", ["the second reads the first's record", "the second records first"])
+def test_two_rotations_the_first_ended_before_the_second_rolls_back_to_its_key_end_with_it_announced(
+        rt, monkeypatch, order):
+    """The orders in which the first rotation (A) ends, overtaken, before the second (B) rolls back to A's key, and B
+    could not tell A's key unannounced from its record (the test above it has B read the record before A wrote it):
+
+    order                                                    | the end
+    ---------------------------------------------------------|-------------------------------------------------------
+    A records; B reads A's record and writes 3; A's          | B, its key refused, rolls back to A's key as 4: it
+    key.rotated refused (overtaken, A ends)                  | saw A's record, so announced nothing
+    B reads, writes 3, records first; A's record refused     | B's key.rotated refused: B rolls back to A's key as 4,
+    (overtaken, A ends)                                      | the record as B read it: nothing announced
+
+    A's key was live and never announced. Now a rotation destroys the versions before its own only once it has
+    announced it, so B, finding a version before the key it puts back live (A never finished), announces 4; and once
+    announced, the versions before 4 are destroyed (the key is settled)."""
+    import threading
+
+    from affiliate_matrix import keys
+    from affiliate_matrix.errors import BackendUnavailable, ConflictError
+    from affiliate_matrix.events import KEY_ROTATED
+    from tests.support.interleave import second_held_at
+
+    first, verify, publish, refused = threading.current_thread(), keys._verify, rt.bus.publish, []
+    records_first = order == "the second records first"
+
+    def refused_for_the_second(runtime, path):
+        if threading.current_thread() is first or records_first:
+            return verify(runtime, path)
+        return ["shop: the provider refused the key"], []
+
+    def refused_once(event):  # A's key.rotated, or B's when B records first (A publishes none then)
+        if event.type == KEY_ROTATED and not refused:
+            refused.append(event)
+            raise BackendUnavailable("broker: unavailable")
+        return publish(event)
+
+    monkeypatch.setattr(keys, "_verify", refused_for_the_second)
+    monkeypatch.setattr(rt.bus, "publish", refused_once)
+    # the secret's metadata is read by a rotation first once it has recorded its key (both then held there): B starts
+    # there when it reads A's record, else at A's verification
+    start = (keys, "_verify") if records_first else (rt.secrets, "metadata")
+    with second_held_at(monkeypatch, *start, lambda: rotate(rt, PATH, NOW), held_at=(rt.secrets, "metadata")) \
+            as outcome:
+        with pytest.raises(ConflictError, match="that rotation decides which key is live"):
+            rotate(rt, PATH, NOW)
+    assert isinstance(outcome["second"], RotationFailed), outcome["second"]
+    assert "version 3 failed and was rolled back" in str(outcome["second"])
+
+    said = [("rotated" if e.type == KEY_ROTATED else "failed", e.data["version"]) for e in rt.bus.published
+            if e.type in (KEY_ROTATED, KEY_ROTATION_FAILED)]
+    assert said == [("failed", 3), ("rotated", 4)]
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-1-secret"}, 4)
+    assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [4]
+    assert rt.provider.valid == {"minted-1-secret"}
+    # A's record, or, A's refused, the one B read and put back (the key's expiry the original's: due sooner, not later)
+    assert load_record(rt, PATH)[0].rotated_at == (None if records_first else NOW)

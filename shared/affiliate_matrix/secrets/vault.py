@@ -201,12 +201,18 @@ class VaultSecretStore(SecretStore):
 
     def read(self, path, version=None, *, outage_copy=True):
         """From Vault; while Vault is down, the last copy read within the cache TTL (unless outage_copy is
-        False), then fail closed."""
+        False), then fail closed. Every answer Vault gives leaves the copy as it says: a read refusing copies
+        refreshes one kept (a function checking whether its key was rotated away), and "not found" (revoked,
+        destroyed, removed) drops it, so an outage after it never serves the key it replaced or withdrew."""
         check_path(path)
         try:
             response = self._op(lambda: self.client.secrets.kv.v2.read_secret_version(
                 path=path, version=version, mount_point=self.mount, raise_on_deleted_version=True),
                 f"secret {path!r}")
+        except NotFoundError:
+            with self._copies_lock:
+                self._copies.pop((path, version), None)
+            raise
         except BackendUnavailable:
             with self._copies_lock:
                 copy = self._copies.get((path, version)) if outage_copy else None
@@ -217,8 +223,8 @@ class VaultSecretStore(SecretStore):
                                      f"{self.cache_ttl_s} s remains; failing closed",
                                      cause="the secret store is unavailable") from None
         secret = Secret(path, dict(response["data"]["data"]), response["data"]["metadata"]["version"])
-        if outage_copy:
-            with self._copies_lock:
+        with self._copies_lock:
+            if outage_copy or (path, version) in self._copies:  # no copy made of what a token check reads
                 self._copies[(path, version)] = secret
         return secret
 
