@@ -228,6 +228,15 @@ def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
      "event attribute amxnote: 2049 characters, more than the 2048 an extension's value may hold"),
     ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(amxnote="a\u0000b")).encode(),
      "event attribute amxnote: holds U+0000"),
+    # what two readers read as two events, refused by the functions (events.read_apart), was queued and parked: a name
+    # the SDK lower-cases over another attribute, one no CloudEvents attribute has, both forms of data
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(TYPE="t.b")).encode(),
+     "event attribute 'TYPE': an attribute's name is lower-case letters and digits (CloudEvents)"),
+    ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "1.0", "ce-time": "2026-01-05T06:00:00Z",
+      "ce-rule-chain": "r1"}, b"{}",
+     "event attribute 'rule-chain': an attribute's name is lower-case letters and digits (CloudEvents)"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(data_base64="e30=")).encode(),
+     "the event gives both data and data_base64: CloudEvents gives one"),
 ])
 def test_the_local_broker_refuses_what_is_no_cloudevent_with_a_400_naming_it(tmp_path, headers, body, problem):
     """amx up's Broker: a JSON list raised AttributeError in its handler (no answer), and a Content-Length of any size

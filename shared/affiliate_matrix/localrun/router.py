@@ -22,7 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 from affiliate_matrix.errors import AccessDenied, Unauthorized
-from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, attributes_refused, dead_letter, dead_letter_name
+from affiliate_matrix.events import (DEAD_LETTERS, MAX_EVENT_BYTES, attributes_refused, dead_letter, dead_letter_name,
+                                     read_apart)
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.storage import ObjectStore
@@ -105,15 +106,19 @@ class Router:
             event = _json(body)
             if not isinstance(event, dict):
                 raise ValueError("a structured CloudEvent is a JSON object")
+            apart = read_apart(event, structured=True)
         elif "ce-id" in lowered:
             event = {k[3:]: v for k, v in lowered.items() if k.startswith("ce-")}
+            apart = read_apart(event, structured=False)  # its attributes, before its data is added
             event["data"] = _json(body) if body else None
             event["datacontenttype"] = lowered.get("content-type", "application/json")
         else:
             raise ValueError("not a CloudEvent")
+        if apart:  # the functions' checks, in their order: every one would refuse it
+            raise ValueError(apart)
         if not all(event.get(k) for k in ("id", "source", "type")):
             raise ValueError("a CloudEvent needs id, source and type")
-        if refused := attributes_refused(event):  # the functions' check: every one would refuse it
+        if refused := attributes_refused(event):
             raise ValueError(refused)
         return event
 
