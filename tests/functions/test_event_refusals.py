@@ -221,3 +221,29 @@ def test_a_redelivery_done_under_a_marker_older_than_named_markers_is_acknowledg
     marker = "events/done/" + Event.make("marker", "x", {}, key="6:/tests|c|d").id
     store.put(marker, prefixed.model_dump_json().encode())
     assert deliver_event(verify, "verify", PING, {}, id="c|d", time=None).status_code == 204
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_event_past_its_limit_is_answered_413_in_the_error_shape(admin_env, chunked):
+    """An event larger than MAX_EVENT_BYTES was answered 400 invalid_request, where every other body past its route's
+    limit is 413 content_too_large: it is that too, whether its Content-Length says so or it is read (chunked) no
+    further than the limit."""
+    import io
+
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from affiliate_matrix.events import MAX_EVENT_BYTES
+
+    body = b" " * MAX_EVENT_BYTES + b"{}"
+    headers = {"ce-id": "big1", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": PING,
+               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "application/json",
+               "Authorization": f"Bearer {token_for('verify')}"}
+    request = EnvironBuilder(path="/", method="POST", headers=headers, input_stream=io.BytesIO(body)).get_environ()
+    if chunked:  # no length declared (the test client would declare one): read to its end, as gunicorn's chunks are
+        del request["CONTENT_LENGTH"]
+        request["wsgi.input_terminated"] = True
+    answer, status, answer_headers = run_wsgi_app(client("verify").application, request)
+    assert status.startswith("413") and json.loads(b"".join(answer)) == {"error": {
+        "code": "content_too_large", "message": f"the event is larger than {MAX_EVENT_BYTES} bytes: send at most that",
+        "request_id": answer_headers["X-Request-Id"]}}
+    assert not list(admin_env["rt"].store.list("events/done/"))

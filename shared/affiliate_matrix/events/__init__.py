@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import ContentTooLarge, InvalidInput
 from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime, check_name
 
 # The event types the functions exchange.
@@ -196,6 +196,11 @@ def attributes_refused(attributes: dict) -> str | None:
     if attributes.get("time") is None:
         return "the event names no time (its time attribute, RFC 3339): its work is dated by it"
     return _extension_refused({name: value for name, value in attributes.items() if name not in CONTEXT_ATTRIBUTES})
+
+
+def too_large() -> ContentTooLarge:
+    """An event past MAX_EVENT_BYTES, refused (413) in these words by the functions and amx up's Broker alike."""
+    return ContentTooLarge(f"the event is larger than {MAX_EVENT_BYTES} bytes: send at most that")
 
 
 def read_apart(attributes: dict, structured: bool) -> str | None:

@@ -331,17 +331,17 @@ def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, 
         raise MethodNotAllowed(request.method, ("POST",))
     from cloudevents.http import from_http
 
-    from affiliate_matrix.events import MAX_EVENT_BYTES
+    from affiliate_matrix.events import MAX_EVENT_BYTES, too_large
     from affiliate_matrix.handlers import check_content_coding
 
     headers = dict(request.headers)
     read.update(_read({name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")}))
     check_content_coding(request, "the event")
     if (request.content_length or 0) > MAX_EVENT_BYTES:
-        raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
-    raw = request.stream.read(MAX_EVENT_BYTES + 1)
+        raise too_large()
+    raw = request.stream.read(MAX_EVENT_BYTES + 1)  # no further than the limit: a body in chunks declares no length
     if len(raw) > MAX_EVENT_BYTES:
-        raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
+        raise too_large()
     unfit = check_body(headers, raw)
     plan = routes(rt.settings.events_routes)
     dead_letters = request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function)  # the Broker's sink

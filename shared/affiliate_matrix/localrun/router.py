@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from affiliate_matrix.errors import AccessDenied, Unauthorized
+from affiliate_matrix.errors import AccessDenied, ContentTooLarge, Unauthorized
 from affiliate_matrix.events import (DEAD_LETTERS, MAX_EVENT_BYTES, attributes_refused, dead_letter, dead_letter_name,
-                                     read_apart)
+                                     read_apart, too_large)
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.storage import ObjectStore
@@ -73,14 +73,17 @@ class Router:
                 authorization = self.headers.get("Authorization")
                 try:
                     router.admit(authorization, None)  # who it is, before a byte of the body is read
-                    length = int(self.headers.get("Content-Length") or 0)
-                    if not 0 <= length <= MAX_EVENT_BYTES:  # as a function reads an event: up to its limit
-                        raise ValueError(f"an event is at most {MAX_EVENT_BYTES} bytes (Content-Length {length})")
-                    event = router.structured(dict(self.headers), self.rfile.read(length))
+                    declared = self.headers.get("Content-Length") or "0"
+                    if not (declared.isascii() and declared.isdigit()):  # int() reads "-5", " 5" and "٥" too
+                        raise ValueError(f"Content-Length {declared[:40]!r} is not a number of bytes")
+                    if int(declared) > MAX_EVENT_BYTES:  # as a function reads an event: up to its limit
+                        raise too_large()
+                    event = router.structured(dict(self.headers), self.rfile.read(int(declared)))
                     router.admit(authorization, event)  # and whether it may publish this
-                except (ValueError, Unauthorized, AccessDenied) as exc:
-                    status = 400 if isinstance(exc, ValueError) else 401 if isinstance(exc, Unauthorized) else 403
-                    if status != 400:
+                except (ValueError, ContentTooLarge, Unauthorized, AccessDenied) as exc:
+                    status = 413 if isinstance(exc, ContentTooLarge) else 400 if isinstance(exc, ValueError) else \
+                        401 if isinstance(exc, Unauthorized) else 403
+                    if status in (401, 403):
                         log.warning("router.refused", status=status, reason=str(exc))
                     self.close_connection = True  # whatever of the body is unread stays so
                     self.send_response(status)
