@@ -56,10 +56,28 @@ def test_an_event_refused_before_it_is_read_names_the_id_its_headers_give(admin_
         answer = verify.post("/", data=b'{"a": 1, "a": 2}', headers=headers)
     assert answer.status_code == 400
     (refusal,) = lines_of("event.refused", lines)
-    assert refusal["event_id"] == "b\x1b[2J" and "twice" in refusal["reason"]  # the renderer escapes it
+    assert refusal["event_id"] == "b\\x1b[2J" and "twice" in refusal["reason"]  # escaped, as it was not checked
+
+
+@pytest.mark.parametrize("sent,logged", [
+    ("a\u200bb", "a\\u200bb"),        # invisible: the console printed it as it is, shown as the id "ab"
+    ("ｅ1", "\\uff451"),              # full-width: shown as the id "e1"
+    ("x\ny", "x\\ny"),                # a line feed: printed quoted, not escaped
+    ("a\\b\u202e", "a\\\\b\\u202e"),  # a backslash doubled where the rest is escaped: one reading
+])
+def test_the_id_of_an_event_refused_is_logged_escaped_never_as_sent(admin_env, sent, logged):
+    """An event's id is logged before it is checked (event.refused names the event refused): JSON lines escaped what
+    it held, the console printed a line feed quoted and an invisible or full-width character as it is, so the line
+    named another id than the one sent. It is logged with every character but printable ASCII escaped
+    (observability.escaped_for_log), on the console too; the event is refused naming the character."""
     from affiliate_matrix.observability import escape_controls
 
-    assert "\x1b" not in escape_controls(None, None, dict(refusal))["event_id"]
+    verify = client("verify")
+    with capture_logs(processors=context_processors()) as lines:
+        answer = deliver_event(verify, "verify", PING, {}, id=sent)
+    assert answer.status_code == 400 and "event id: holds U+" in answer.get_json()["error"]["message"]
+    (refusal,) = lines_of("event.refused", lines)
+    assert refusal["event_id"] == logged and escape_controls(None, None, dict(refusal))["event_id"] == logged
 
 
 @pytest.mark.parametrize("authorization", ["Bearer not.a.jwt-secret-part", "Bearer "])

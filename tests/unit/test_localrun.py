@@ -399,3 +399,18 @@ def test_amx_up_asked_to_stop_while_its_functions_start_stops_them_at_once(tmp_p
         runtime.stop()  # (again: returns at once when it has stopped)
     assert all(function.process.poll() is not None for function in runtime.functions.values())
     assert not (tmp_path / ".amx" / "up.json").exists()
+
+
+def test_the_local_broker_logs_an_id_it_took_escaped_never_as_sent(tmp_path):
+    """amx up's Broker takes an id the functions refuse (a line feed, a character outside ASCII: their event model's
+    check) and logged it as sent, where its console printed an invisible character as it is: another id to a reader."""
+    from structlog.testing import capture_logs
+
+    router = Router([], {}, tmp_path / "dead")
+    try:
+        with capture_logs() as lines:
+            router.publish(event(id="a\u200bb\nc", type="t.\u202eb"))  # routed nowhere: router.unrouted names it
+    finally:
+        router.close()
+    assert [(line["event_id"], line["type"]) for line in lines if line["event"] == "router.unrouted"] == [
+        ("a\\u200bb\\nc", "t.\\u202eb")]

@@ -320,9 +320,11 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
 
 
 def _read(attributes) -> dict[str, str]:
-    """An event's id, type and source for a log line, as the headers or the SDK give them, bounded (the log escapes
-    what they hold)."""
-    return {f"event_{name}": str(attributes[name])[:200] for name in ("id", "type", "source")
+    """An event's id, type and source for a log line, as the headers or the SDK give them, not yet checked: bounded and
+    escaped (escaped_for_log)."""
+    from affiliate_matrix.observability import escaped_for_log
+
+    return {f"event_{name}": escaped_for_log(attributes[name]) for name in ("id", "type", "source")
             if attributes.get(name) is not None}
 
 
@@ -577,9 +579,9 @@ def park(rt, cloud_event, unfit: InvalidInput | None = None) -> None:
         data = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data  # binary, not JSON
         record = {"event": {**cloud_event.get_attributes(), "data": data}, "refused": str(exc)}
         source, event_id, folder = str(cloud_event.get("source")), str(cloud_event.get("id")), "unfit"
-    kind = str(cloud_event.get("type"))[:200]
-    structlog.contextvars.bind_contextvars(event_id=event_id[:200], event_type=kind, event_source=source[:200])
+    read = _read({"id": event_id, "type": cloud_event.get("type"), "source": source})  # not checked, if unfit
+    structlog.contextvars.bind_contextvars(**read)
     key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(record['event'])}.json"
     rt.store.put(key, dead_letter({**record, "destination": destination}), content_type="application/json")
-    log.error("event.dead_lettered", event_id=event_id[:200], type=kind, destination=destination,
+    log.error("event.dead_lettered", event_id=read["event_id"], type=read.get("event_type"), destination=destination,
               refused=record.get("refused"))

@@ -25,7 +25,7 @@ from affiliate_matrix.errors import AccessDenied, ContentTooLarge, Unauthorized
 from affiliate_matrix.events import (DEAD_LETTERS, MAX_EVENT_BYTES, attributes_refused, dead_letter, dead_letter_name,
                                      read_apart, too_large)
 from affiliate_matrix.localrun.plan import Route
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import escaped_for_log, get_logger
 from affiliate_matrix.storage import ObjectStore
 
 log = get_logger()
@@ -128,7 +128,7 @@ class Router:
     def publish(self, event: dict) -> None:
         matched = [r for r in self.routes if r.matches(event)]
         if not matched:
-            log.info("router.unrouted", event_id=event["id"], type=event["type"])
+            log.info("router.unrouted", event_id=escaped_for_log(event["id"]), type=escaped_for_log(event["type"]))
         for route in matched:
             self.submit(Delivery(route, event))
 
@@ -154,7 +154,7 @@ class Router:
             try:
                 self._deliver(delivery)
             except Exception:  # noqa: BLE001 - one delivery's fault must not stop this worker
-                log.exception("router.delivery_failed", event_id=delivery.event["id"])
+                log.exception("router.delivery_failed", event_id=escaped_for_log(delivery.event["id"]))
                 self._done()
 
     def _done(self) -> None:
@@ -182,15 +182,16 @@ class Router:
         if retriable and delivery.attempt < delivery.route.retry:
             delay = delivery.route.backoff_s * (2 ** delivery.attempt if delivery.route.exponential
                                                 else delivery.attempt + 1)
-            log.warning("router.retry", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason,
-                        attempt=delivery.attempt + 1, delay_s=delay)
+            log.warning("router.retry", event_id=escaped_for_log(delivery.event["id"]), to=delivery.route.subscriber,
+                        reason=reason, attempt=delivery.attempt + 1, delay_s=delay)
             self._enqueue(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
             return
         name = dead_letter_name(delivery.event)
         self.dead_letters.put(f"{DEAD_LETTERS}{delivery.route.name}/{name}.json", dead_letter(
             {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}),
             content_type="application/json")
-        log.error("router.dead_letter", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason)
+        log.error("router.dead_letter", event_id=escaped_for_log(delivery.event["id"]), to=delivery.route.subscriber,
+                  reason=reason)
         self._done()
 
     def close(self) -> None:
