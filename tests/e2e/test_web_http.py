@@ -34,7 +34,7 @@ def test_a_sign_in_form_sent_in_chunks_is_held_to_the_form_limit(tmp_path):
             assert small.status_code == 303 and small.headers["Location"] == "/programs"  # chunks as such are fine
             client.cookies.delete(f"amx_session_{port}")  # on loopback, named by the port
             big = client.post("/signin", content=chunks(4096), headers=headers)
-            assert big.status_code == 400 and "the form is larger than 8192 bytes" in big.text
+            assert big.status_code == 413 and "the form is larger than 8192 bytes" in big.text
             assert "amx_session" not in big.headers.get("Set-Cookie", "")
     finally:
         server.stop()

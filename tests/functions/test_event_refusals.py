@@ -56,10 +56,28 @@ def test_an_event_refused_before_it_is_read_names_the_id_its_headers_give(admin_
         answer = verify.post("/", data=b'{"a": 1, "a": 2}', headers=headers)
     assert answer.status_code == 400
     (refusal,) = lines_of("event.refused", lines)
-    assert refusal["event_id"] == "b\x1b[2J" and "twice" in refusal["reason"]  # the renderer escapes it
+    assert refusal["event_id"] == "b\\x1b[2J" and "twice" in refusal["reason"]  # escaped, as it was not checked
+
+
+@pytest.mark.parametrize("sent,logged", [
+    ("a\u200bb", "a\\u200bb"),        # invisible: the console printed it as it is, shown as the id "ab"
+    ("ｅ1", "\\uff451"),              # full-width: shown as the id "e1"
+    ("x\ny", "x\\ny"),                # a line feed: printed quoted, not escaped
+    ("a\\b\u202e", "a\\\\b\\u202e"),  # a backslash doubled where the rest is escaped: one reading
+])
+def test_the_id_of_an_event_refused_is_logged_escaped_never_as_sent(admin_env, sent, logged):
+    """An event's id is logged before it is checked (event.refused names the event refused): JSON lines escaped what
+    it held, the console printed a line feed quoted and an invisible or full-width character as it is, so the line
+    named another id than the one sent. It is logged with every character but printable ASCII escaped
+    (observability.escaped_for_log), on the console too; the event is refused naming the character."""
     from affiliate_matrix.observability import escape_controls
 
-    assert "\x1b" not in escape_controls(None, None, dict(refusal))["event_id"]
+    verify = client("verify")
+    with capture_logs(processors=context_processors()) as lines:
+        answer = deliver_event(verify, "verify", PING, {}, id=sent)
+    assert answer.status_code == 400 and "event id: holds U+" in answer.get_json()["error"]["message"]
+    (refusal,) = lines_of("event.refused", lines)
+    assert refusal["event_id"] == logged and escape_controls(None, None, dict(refusal))["event_id"] == logged
 
 
 @pytest.mark.parametrize("authorization", ["Bearer not.a.jwt-secret-part", "Bearer "])
@@ -221,3 +239,29 @@ def test_a_redelivery_done_under_a_marker_older_than_named_markers_is_acknowledg
     marker = "events/done/" + Event.make("marker", "x", {}, key="6:/tests|c|d").id
     store.put(marker, prefixed.model_dump_json().encode())
     assert deliver_event(verify, "verify", PING, {}, id="c|d", time=None).status_code == 204
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_event_past_its_limit_is_answered_413_in_the_error_shape(admin_env, chunked):
+    """An event larger than MAX_EVENT_BYTES was answered 400 invalid_request, where every other body past its route's
+    limit is 413 content_too_large: it is that too, whether its Content-Length says so or it is read (chunked) no
+    further than the limit."""
+    import io
+
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from affiliate_matrix.events import MAX_EVENT_BYTES
+
+    body = b" " * MAX_EVENT_BYTES + b"{}"
+    headers = {"ce-id": "big1", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": PING,
+               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "application/json",
+               "Authorization": f"Bearer {token_for('verify')}"}
+    request = EnvironBuilder(path="/", method="POST", headers=headers, input_stream=io.BytesIO(body)).get_environ()
+    if chunked:  # no length declared (the test client would declare one): read to its end, as gunicorn's chunks are
+        del request["CONTENT_LENGTH"]
+        request["wsgi.input_terminated"] = True
+    answer, status, answer_headers = run_wsgi_app(client("verify").application, request)
+    assert status.startswith("413") and json.loads(b"".join(answer)) == {"error": {
+        "code": "content_too_large", "message": f"the event is larger than {MAX_EVENT_BYTES} bytes: send at most that",
+        "request_id": answer_headers["X-Request-Id"]}}
+    assert not list(admin_env["rt"].store.list("events/done/"))

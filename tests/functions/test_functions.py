@@ -148,6 +148,25 @@ def test_a_request_id_ending_in_a_newline_is_replaced_not_echoed_into_a_header(d
         "X-Request-Id"] == "abc"  # a sane one is still the caller's
 
 
+@pytest.mark.parametrize("sent", ["a\x1bb", "a\x85b", "caf\xe9", "a\xe2\x80\x8bb", "a b", "x" * 129, "a\r"],
+                         ids=["escape", "next-line", "latin-1", "utf-8-zero-width", "space", "129", "return"])
+def test_a_request_id_of_any_other_character_than_a_tokens_is_replaced_in_the_logs_and_the_header(data_dir, auth,
+                                                                                                      sent):
+    """X-Request-Id is the caller's only as a token of at most 128 letters, digits, '.', '_', ':' and '-'
+    (observability.bind_request): a control character, a byte past ASCII (WSGI passes a header's bytes as latin-1),
+    a space or a longer one is replaced by an id of the function's own, on its log lines and in its answer's header."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.observability import context_processors
+
+    programs = client("programs")
+    with capture_logs(processors=context_processors()) as lines:
+        response = programs.get("/programs?limit=x", headers=auth, environ_overrides={"HTTP_X_REQUEST_ID": sent})
+    request_id = response.headers["X-Request-Id"]
+    assert response.status_code == 400 and request_id != sent and request_id.isascii() and request_id.isalnum()
+    assert {line.get("request_id") for line in lines} == {request_id}
+
+
 @pytest.mark.parametrize("path,fragment", [
     ("/programs/export?kind=ofer", "kind must be one of 'program' or 'offer', got 'ofer'"),
     ("/programs/export?payout_method=paypall", "payout_method must be one of"),
@@ -707,6 +726,26 @@ def test_dead_letters_are_parked_whatever_their_id(data_dir):
     (key,) = list(rt.store.list("dead-letters/"))
     assert key.startswith(f"dead-letters/{PROGRAM_DELTA_TYPE}/")
     assert json.loads(rt.store.get(key).data)["event"]["id"] == "../../etc/passwd with spaces"
+
+
+def test_a_dead_letter_that_does_not_fit_is_parked_as_it_came_and_logged_with_its_id_escaped(data_dir):
+    """An event parked unfit (its id is no event's: a line feed, an invisible character) is kept as it came, and its
+    id, never checked, was logged as sent: it is logged escaped (observability.escaped_for_log)."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.observability import context_processors
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = {"specversion": "1.0", "id": "a\u200bb\nc", "source": "/index", "type": PROGRAM_DELTA_TYPE,
+             "time": "2026-11-22T06:00:00Z", "data": {"x": 1}}
+    triggers = client("triggers")
+    with capture_logs(processors=context_processors()) as lines:
+        reply = deliver(triggers, event, "triggers", path="/dead-letters")
+    assert reply.status_code == 204, reply.get_data(as_text=True)
+    (key,) = list(rt.store.list("dead-letters/unfit/"))
+    assert json.loads(rt.store.get(key).data)["event"]["id"] == "a\u200bb\nc"
+    (parked,) = [line for line in lines if line["event"] == "event.dead_lettered"]
+    assert parked["event_id"] == "a\\u200bb\\nc" and parked["type"] == PROGRAM_DELTA_TYPE
 
 
 def test_dead_letters_of_one_id_from_two_sources_are_both_parked(data_dir):

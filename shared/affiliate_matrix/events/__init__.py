@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import ContentTooLarge, InvalidInput
 from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime, check_name
 
 # The event types the functions exchange.
@@ -47,6 +47,7 @@ MAX_EXTENSION_CHARACTERS = 2048
 # string is wanted, as an event's specversion.)
 DATA_KINDS = (((bytes, bytearray), "bytes"), (str, "a string"), (list, "a list"), (bool, "a boolean"),
               ((int, float), "a number"), (dict, "an object"))
+ATTRIBUTE_NAME = r"[a-z0-9]+"  # CloudEvents' attribute names, extensions' too (compiled by re on first use)
 MAX_EVENT_BYTES = 4 * 1024 * 1024  # the largest event taken in, over HTTP or from a file (`amx rules test --event`)
 # Attributes of one CloudEvent taken in, extensions included: a binary event carries at most gunicorn's 100 header
 # fields (limit_request_fields), and the CloudEvents SDK copies the extensions it holds at every attribute it sets
@@ -195,6 +196,27 @@ def attributes_refused(attributes: dict) -> str | None:
     if attributes.get("time") is None:
         return "the event names no time (its time attribute, RFC 3339): its work is dated by it"
     return _extension_refused({name: value for name, value in attributes.items() if name not in CONTEXT_ATTRIBUTES})
+
+
+def too_large() -> ContentTooLarge:
+    """An event past MAX_EVENT_BYTES, refused (413) in these words by the functions and amx up's Broker alike."""
+    return ContentTooLarge(f"the event is larger than {MAX_EVENT_BYTES} bytes: send at most that")
+
+
+def read_apart(attributes: dict, structured: bool) -> str | None:
+    """Why an event is refused for what two readers would read as two events (`attributes`: a structured event's
+    members, or a binary one's ce- headers by their names without ce-, lower-cased as HTTP's names are), naming it, or
+    None: an attribute's name that is not CloudEvents' (lower-case ASCII letters and digits: the SDK lower-cases a
+    structured event's, so a "TYPE" overrode its "type"), or both data and data_base64 (CloudEvents' JSON format gives
+    one; the SDK takes data_base64's, another reader data's). The functions' check (handlers.events check_body) and amx
+    up's Broker's ingress (localrun.router), before attributes_refused. No cap on a name's length: the spec's 20
+    characters is a SHOULD, which the SDKs do not enforce."""
+    names = [name for name in attributes if name not in ("data", "data_base64")] if structured else attributes
+    if (odd := next((name for name in names if not re.fullmatch(ATTRIBUTE_NAME, name)), None)) is not None:
+        return f"event attribute {odd[:100]!r}: an attribute's name is lower-case letters and digits (CloudEvents)"
+    if structured and {"data", "data_base64"} <= attributes.keys():
+        return "the event gives both data and data_base64: CloudEvents gives one"
+    return None
 
 
 def specversion_refused(specversion: Any) -> str | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -35,7 +34,6 @@ if TYPE_CHECKING:  # the event model (and the domain models under it) is importe
 
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
-ATTRIBUTE_NAME = r"[a-z0-9]+"  # CloudEvents' attribute names, extensions' too (compiled by re on first use)
 STRUCTURED = "application/cloudevents"  # the media types of a structured event (+json) and of a batch (-batch+json)
 STRUCTURED_JSON = "application/cloudevents+json"  # CloudEvents' JSON format: the one every sender here uses
 BATCH = "application/cloudevents-batch+json"
@@ -322,9 +320,11 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
 
 
 def _read(attributes) -> dict[str, str]:
-    """An event's id, type and source for a log line, as the headers or the SDK give them, bounded (the log escapes
-    what they hold)."""
-    return {f"event_{name}": str(attributes[name])[:200] for name in ("id", "type", "source")
+    """An event's id, type and source for a log line, as the headers or the SDK give them, not yet checked: bounded and
+    escaped (escaped_for_log)."""
+    from affiliate_matrix.observability import escaped_for_log
+
+    return {f"event_{name}": escaped_for_log(attributes[name]) for name in ("id", "type", "source")
             if attributes.get(name) is not None}
 
 
@@ -333,17 +333,17 @@ def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, 
         raise MethodNotAllowed(request.method, ("POST",))
     from cloudevents.http import from_http
 
-    from affiliate_matrix.events import MAX_EVENT_BYTES
+    from affiliate_matrix.events import MAX_EVENT_BYTES, too_large
     from affiliate_matrix.handlers import check_content_coding
 
     headers = dict(request.headers)
     read.update(_read({name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")}))
     check_content_coding(request, "the event")
     if (request.content_length or 0) > MAX_EVENT_BYTES:
-        raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
-    raw = request.stream.read(MAX_EVENT_BYTES + 1)
+        raise too_large()
+    raw = request.stream.read(MAX_EVENT_BYTES + 1)  # no further than the limit: a body in chunks declares no length
     if len(raw) > MAX_EVENT_BYTES:
-        raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
+        raise too_large()
     unfit = check_body(headers, raw)
     plan = routes(rt.settings.events_routes)
     dead_letters = request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function)  # the Broker's sink
@@ -442,7 +442,7 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     whatever its Content-Type says, and a structured event's data_base64 once decoded, so those are checked too."""
     from cloudevents.sdk.converters.binary import is_binary
 
-    from affiliate_matrix.events import DATA_KINDS, MAX_EVENT_ATTRIBUTES, attributes_refused
+    from affiliate_matrix.events import DATA_KINDS, MAX_EVENT_ATTRIBUTES, attributes_refused, read_apart
 
     binary = is_binary(headers)
     lowered = {name.lower(): value for name, value in headers.items()}
@@ -458,19 +458,13 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
             _, unfit = _json_of(base64.b64decode(document["data_base64"], validate=True))
         except ValueError:
             pass  # not base64: the SDK names that
-    count = sum(1 for name in headers if name.lower().startswith("ce-")) if binary else \
-        len(document) if isinstance(document, dict) else 0
-    if count > MAX_EVENT_ATTRIBUTES:
+    # the attributes as the SDK reads them: none where the body is no JSON object (the SDK names that)
+    attributes = {name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")} \
+        if binary else document if isinstance(document, dict) else None
+    if (count := len(attributes or ())) > MAX_EVENT_ATTRIBUTES:
         raise InvalidInput(f"the event has {count} attributes: more than {MAX_EVENT_ATTRIBUTES} attributes are refused")
-    # Names two readers read apart: the SDK lowercases a structured event's (a "TYPE" overrode its "type"), and takes
-    # its data_base64 over its data where both are given
-    names = [name[3:].lower() for name in headers if name.lower().startswith("ce-")] if binary else \
-        [name for name in document if name not in ("data", "data_base64")] if isinstance(document, dict) else []
-    if unfit is None and (odd := next((name for name in names if not re.fullmatch(ATTRIBUTE_NAME, name)), None)):
-        unfit = InvalidInput(f"event attribute {odd[:100]!r}: an attribute's name is lower-case letters and digits "
-                             "(CloudEvents)")
-    if unfit is None and not binary and isinstance(document, dict) and {"data", "data_base64"} <= document.keys():
-        unfit = InvalidInput("the event gives both data and data_base64: CloudEvents gives one")
+    if unfit is None and attributes is not None and (apart := read_apart(attributes, structured=not binary)):
+        unfit = InvalidInput(apart)
     # Two readers read one request as two events: the SDK reads ce- headers (all of BINARY_REQUIRED) as a binary event
     # and a structured body then as its data, a reader going by the Content-Type (Knative's Go SDK) reads the body as
     # the event; with some of those headers only, the SDK reads the body as the event, the Go SDK a binary one.
@@ -498,11 +492,8 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
                              "header: send the data's type as the Content-Type alone")
     # Last, what refuses the event for its shape alone (ShapeRefused), once nothing two readers read apart is found:
     # one done before such a check was added is acknowledged (take_event). The local Broker's ingress checks the same.
-    if unfit is None and (binary or isinstance(document, dict)):  # not JSON, or no object: the SDK names it
-        given = {name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")} \
-            if binary else document
-        if refused := attributes_refused(given):
-            unfit = ShapeRefused(refused)
+    if unfit is None and attributes is not None and (refused := attributes_refused(attributes)):
+        unfit = ShapeRefused(refused)
     return unfit
 
 
@@ -588,9 +579,9 @@ def park(rt, cloud_event, unfit: InvalidInput | None = None) -> None:
         data = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data  # binary, not JSON
         record = {"event": {**cloud_event.get_attributes(), "data": data}, "refused": str(exc)}
         source, event_id, folder = str(cloud_event.get("source")), str(cloud_event.get("id")), "unfit"
-    kind = str(cloud_event.get("type"))[:200]
-    structlog.contextvars.bind_contextvars(event_id=event_id[:200], event_type=kind, event_source=source[:200])
+    read = _read({"id": event_id, "type": cloud_event.get("type"), "source": source})  # not checked, if unfit
+    structlog.contextvars.bind_contextvars(**read)
     key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(record['event'])}.json"
     rt.store.put(key, dead_letter({**record, "destination": destination}), content_type="application/json")
-    log.error("event.dead_lettered", event_id=event_id[:200], type=kind, destination=destination,
+    log.error("event.dead_lettered", event_id=read["event_id"], type=read.get("event_type"), destination=destination,
               refused=record.get("refused"))

@@ -40,8 +40,8 @@ from werkzeug.http import dump_cookie
 from affiliate_matrix import flags
 from affiliate_matrix.auth import (SESSION_TTL, SESSIONS_PER_TOKEN, close_replaced_session, close_session, open_session,
                                    session_token_id)
-from affiliate_matrix.errors import (AccessDenied, DamagedData, InvalidInput, MethodNotAllowed, NotFoundError,
-                                     Unauthorized)
+from affiliate_matrix.errors import (AccessDenied, ContentTooLarge, DamagedData, InvalidInput, MethodNotAllowed,
+                                     NotFoundError, Unauthorized)
 from affiliate_matrix.handlers import check_content_coding, query_of, serve, utf8_urlencoded
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.web import render
@@ -106,9 +106,9 @@ def route(rt, request):
         refused = bool(page.cookie_value(SESSION))  # a session whose token was revoked or expired
         return page.redirect("/signin?" + render.encode({"next": request.full_path.rstrip("?"),
                                                         "refused": "1" if refused else None}), forget=True)
-    except InvalidInput as exc:
-        return page.render("error.html", 400, title="That request is not valid", message=str(exc),
-                           back=came_from(request))
+    except InvalidInput as exc:  # a form past its limit: 413, as the APIs answer a body past theirs
+        return page.render("error.html", 413 if isinstance(exc, ContentTooLarge) else 400,
+                           title="That request is not valid", message=str(exc), back=came_from(request))
     except AccessDenied as exc:  # a page the session's token may not read through the API either
         page.signed_in = True  # its session was checked: only its token's role fell short
         return page.render("error.html", 403, title="Not for this token", message=str(exc), back=came_from(request))
@@ -277,7 +277,7 @@ class Page:
         # read here, no further than the limit: a body in chunks has no Content-Length to check first
         declared = self.request.content_length or 0
         if declared > FORM_LIMIT or len(raw := self.request.stream.read(FORM_LIMIT + 1)) > FORM_LIMIT:
-            raise InvalidInput(f"the form is larger than {FORM_LIMIT} bytes")
+            raise ContentTooLarge(f"the form is larger than {FORM_LIMIT} bytes")
         utf8_urlencoded(raw)  # else read with U+FFFD for what it held: a `next` of /programs%FF led to a 404
         self.form = MultiDict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         origin = self.request.headers.get("Origin")

@@ -21,10 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from affiliate_matrix.errors import AccessDenied, Unauthorized
-from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, attributes_refused, dead_letter, dead_letter_name
+from affiliate_matrix.errors import AccessDenied, ContentTooLarge, Unauthorized
+from affiliate_matrix.events import (DEAD_LETTERS, MAX_EVENT_BYTES, attributes_refused, dead_letter, dead_letter_name,
+                                     read_apart, too_large)
 from affiliate_matrix.localrun.plan import Route
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import escaped_for_log, get_logger
 from affiliate_matrix.storage import ObjectStore
 
 log = get_logger()
@@ -72,14 +73,17 @@ class Router:
                 authorization = self.headers.get("Authorization")
                 try:
                     router.admit(authorization, None)  # who it is, before a byte of the body is read
-                    length = int(self.headers.get("Content-Length") or 0)
-                    if not 0 <= length <= MAX_EVENT_BYTES:  # as a function reads an event: up to its limit
-                        raise ValueError(f"an event is at most {MAX_EVENT_BYTES} bytes (Content-Length {length})")
-                    event = router.structured(dict(self.headers), self.rfile.read(length))
+                    declared = self.headers.get("Content-Length") or "0"
+                    if not (declared.isascii() and declared.isdigit()):  # int() reads "-5", " 5" and "٥" too
+                        raise ValueError(f"Content-Length {declared[:40]!r} is not a number of bytes")
+                    if int(declared) > MAX_EVENT_BYTES:  # as a function reads an event: up to its limit
+                        raise too_large()
+                    event = router.structured(dict(self.headers), self.rfile.read(int(declared)))
                     router.admit(authorization, event)  # and whether it may publish this
-                except (ValueError, Unauthorized, AccessDenied) as exc:
-                    status = 400 if isinstance(exc, ValueError) else 401 if isinstance(exc, Unauthorized) else 403
-                    if status != 400:
+                except (ValueError, ContentTooLarge, Unauthorized, AccessDenied) as exc:
+                    status = 413 if isinstance(exc, ContentTooLarge) else 400 if isinstance(exc, ValueError) else \
+                        401 if isinstance(exc, Unauthorized) else 403
+                    if status in (401, 403):
                         log.warning("router.refused", status=status, reason=str(exc))
                     self.close_connection = True  # whatever of the body is unread stays so
                     self.send_response(status)
@@ -105,22 +109,26 @@ class Router:
             event = _json(body)
             if not isinstance(event, dict):
                 raise ValueError("a structured CloudEvent is a JSON object")
+            apart = read_apart(event, structured=True)
         elif "ce-id" in lowered:
             event = {k[3:]: v for k, v in lowered.items() if k.startswith("ce-")}
+            apart = read_apart(event, structured=False)  # its attributes, before its data is added
             event["data"] = _json(body) if body else None
             event["datacontenttype"] = lowered.get("content-type", "application/json")
         else:
             raise ValueError("not a CloudEvent")
+        if apart:  # the functions' checks, in their order: every one would refuse it
+            raise ValueError(apart)
         if not all(event.get(k) for k in ("id", "source", "type")):
             raise ValueError("a CloudEvent needs id, source and type")
-        if refused := attributes_refused(event):  # the functions' check: every one would refuse it
+        if refused := attributes_refused(event):
             raise ValueError(refused)
         return event
 
     def publish(self, event: dict) -> None:
         matched = [r for r in self.routes if r.matches(event)]
         if not matched:
-            log.info("router.unrouted", event_id=event["id"], type=event["type"])
+            log.info("router.unrouted", event_id=escaped_for_log(event["id"]), type=escaped_for_log(event["type"]))
         for route in matched:
             self.submit(Delivery(route, event))
 
@@ -146,7 +154,7 @@ class Router:
             try:
                 self._deliver(delivery)
             except Exception:  # noqa: BLE001 - one delivery's fault must not stop this worker
-                log.exception("router.delivery_failed", event_id=delivery.event["id"])
+                log.exception("router.delivery_failed", event_id=escaped_for_log(delivery.event["id"]))
                 self._done()
 
     def _done(self) -> None:
@@ -174,15 +182,16 @@ class Router:
         if retriable and delivery.attempt < delivery.route.retry:
             delay = delivery.route.backoff_s * (2 ** delivery.attempt if delivery.route.exponential
                                                 else delivery.attempt + 1)
-            log.warning("router.retry", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason,
-                        attempt=delivery.attempt + 1, delay_s=delay)
+            log.warning("router.retry", event_id=escaped_for_log(delivery.event["id"]), to=delivery.route.subscriber,
+                        reason=reason, attempt=delivery.attempt + 1, delay_s=delay)
             self._enqueue(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
             return
         name = dead_letter_name(delivery.event)
         self.dead_letters.put(f"{DEAD_LETTERS}{delivery.route.name}/{name}.json", dead_letter(
             {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}),
             content_type="application/json")
-        log.error("router.dead_letter", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason)
+        log.error("router.dead_letter", event_id=escaped_for_log(delivery.event["id"]), to=delivery.route.subscriber,
+                  reason=reason)
         self._done()
 
     def close(self) -> None:

@@ -247,6 +247,16 @@ def bind_request(request_id: str | None = None, **context) -> str:
     return request_id
 
 
+def escaped_for_log(value, limit: int = 200) -> str:
+    """What a client sent, logged before it is checked (a refused event's id, type and source, an id the local Broker
+    took), as a log line holds it: printable ASCII as sent, else every other character as its escape (\\n, \\u200b,
+    \\uff41; a backslash doubled), at most `limit` characters of it. JSON lines escape all of them, but the console
+    printed a line feed quoted, and an invisible or look-alike character as it is: shown as another id than the one
+    sent. An id taken is ASCII with no control character (events.Event), an X-Request-Id a token (bind_request)."""
+    text = str(value)[:limit]
+    return text if text.isascii() and text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 MAX_DAMAGED_LOGGED = 20  # document.damaged lines a request or event writes: an index of thousands wrote thousands
 # How many log_damaged met in this request or event (bind_request starts it; a ContextPool's task shares it), or in
 # this command (configure_logging); a thread of its own (started with an empty context) has none, and logs every one
