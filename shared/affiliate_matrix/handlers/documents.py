@@ -91,14 +91,14 @@ class Collection(_CollectionFields):
     @cached_property
     def read(self) -> type[BaseModel]:
         """A document as a read answers it: the model, and its `warnings` and `state` where the collection says them."""
-        said: dict[str, Any] = {}
+        added: dict[str, Any] = {}
         if self.warnings is not None:
-            said["warnings"] = (list[str], Field(default_factory=list, description=self.warnings_said))
+            added["warnings"] = (list[str], Field(default_factory=list, description=self.warnings_said))
         if self.state is not None:
-            said["state"] = (self.state_shape(), Field(description="Kept by the server apart from the document, and "
-                                                                   "read-only: a body sending it back is taken "
-                                                                   "without it."))
-        return create_model(f"{self.model.__name__}Read", __base__=self.model, **said) if said else self.model
+            added["state"] = (self.state_shape(), Field(description="Kept by the server apart from the document, and "
+                                                                    "read-only: a body sending it back is taken "
+                                                                    "without it."))
+        return create_model(f"{self.model.__name__}Read", __base__=self.model, **added) if added else self.model
 
     @cached_property
     def listing(self) -> type[BaseModel]:
@@ -113,8 +113,8 @@ class Collection(_CollectionFields):
         fields: dict[str, Any] = {name: (f.annotation, f) for name, f in self.model.model_fields.items()}
         for name in self.read_only:
             fields[name] = (SkipJsonSchema[Annotated[Any, AfterValidator(_set_by_the_server(name))]], None)
-        for said in self.said:  # a document written back whole as it was read: what the server said, left out
-            fields[said] = (SkipJsonSchema[Any], None)
+        for name in self.said:  # a document written back whole as it was read: what the server said, left out
+            fields[name] = (SkipJsonSchema[Any], None)
         if not id_required:  # PUT: the address names it (a different id in the body is refused by `replace`)
             fields["id"] = (str | None, None)
         name = f"{self.model.__name__}{'Input' if id_required else 'Replacement'}"

@@ -91,9 +91,10 @@ class RuleState(Shape):
     last_fired_at: IsoTime | None = Field(description="When the rule last fired (its action dispatched), in UTC; "
                                                       "null: never.")
     failures: int = Field(ge=0, description=f"Its evaluations that raised, in a row: at {FAILURES_TO_DISABLE} the "
-                                            "rule is disabled (enabled false, disabled_reason saying why); a firing "
-                                            "puts it back to 0.")
-    last_error: str | None = Field(description="What the last of those failures raised.")
+                                            "rule is disabled (enabled false, disabled_reason saying why); one that "
+                                            "does not raise puts it back to 0.")
+    last_error: str | None = Field(description="What its last failure raised (kept, for the record, once its "
+                                               "failures are back to 0).")
     damaged: DamagedState | None = Field(description="A stored state that cannot be read, named (the figures above "
                                                      "are then a fresh state's): the rule starts afresh at its next "
                                                      "evaluation.")
