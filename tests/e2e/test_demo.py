@@ -15,6 +15,7 @@ from affiliate_matrix.program_index import from_document
 from affiliate_matrix.rules.store import activations
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
+from affiliate_matrix.sources import source_titles
 from tests.support.processes import BIN
 from tests.support.recorded_expected import EXPECTED
 
@@ -30,18 +31,30 @@ def section(out: str, number: int) -> str:
     return re.split(r"^\d\. ", out, flags=re.M)[number]
 
 
-def table_rows(text: str) -> dict[str, list[str]]:
-    """A table's rows keyed by their first cell: each cell's text, its wrapped lines joined."""
-    rows: dict[str, list[str]] = {}
-    key = None
+# Each demo source's connection as the demo's tables name it (the CLI's views.source_named): its title, its id
+NAMED = {source: f"{title} (demo-{source})" for source, title in source_titles().items()}
+
+
+def table(text: str, starts: tuple[str, ...] = ()) -> list[list[str]]:
+    """A table's rows, each cell's text with its wrapped lines joined. A row begins at a line whose first cell is not
+    empty, or, given `starts`, whose first cell begins with one of them (a first cell that wraps)."""
+    rows: list[list[str]] = []
     for line in text.splitlines():
         if not line.startswith("│"):
             continue
         cells = [c.strip() for c in line.strip("│").split("│")]
-        key = cells[0] or key
-        joined = rows.setdefault(key, [""] * (len(cells) - 1))
-        rows[key] = [" ".join(filter(None, (old, new))) for old, new in zip(joined, cells[1:])]
+        if not rows or (cells[0].startswith(starts) if starts else cells[0]):
+            rows.append(cells)
+        else:
+            rows[-1] = [" ".join(filter(None, (old, new))) for old, new in zip(rows[-1], cells)]
     return rows
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    """A table of the demo's sources (its first column) as its rows by source, each the other cells' text."""
+    titles = tuple(title for title in source_titles().values())
+    named = {name: source for source, name in NAMED.items()}
+    return {named[row[0]]: row[1:] for row in table(text, titles)}
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +109,16 @@ def test_listings_become_programs_and_one_merchant_is_shown_across_sources(runs,
     assert "Bluehost (bluehost.com) on 3 sources" in step  # on a directory, CJ and Rakuten (test_network_apis)
     rows = table_rows(section(runs[columns], 2))
     assert set(rows) == {"affiliateprograms", "cj", "rakuten"}
-    # network, the account's contract (CJ's relationship; a directory says none), commission ($130: the best USD
-    # amount), cookie
-    assert rows["cj"][:3] == ["cj", "joined", "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)"]
-    assert rows["rakuten"][:2] == ["rakuten", "—"] and not rows["rakuten"][2].startswith("★")
+    # network (by its proper name), the account's contract (CJ's relationship; a directory says none), commission
+    # ($130: the best USD amount), cookie
+    assert rows["cj"][:3] == ["CJ", "joined", "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)"]
+    assert rows["rakuten"][:2] == ["Rakuten Advertising", "—"] and not rows["rakuten"][2].startswith("★")
     assert rows["rakuten"][3] == "45d"
-    assert rows["affiliateprograms"][1:4:2] == ["—", "★ 90d"]
-    assert "sources disagree on commission" in step
+    assert rows["affiliateprograms"][:4:3] == ["Impact", "★ 90d"]
+    # the sources named as the table names them, by their title (as amx compare: no code alone)
+    assert (f"sources disagree on commission: 65–130 USD from {NAMED['affiliateprograms']} and {NAMED['cj']}; "
+            "65–100 USD (tiers: ") in step or (f"65–130 USD from {NAMED['cj']} and {NAMED['affiliateprograms']}") in step
+    assert f"from {NAMED['rakuten']}" in step.split("sources disagree on commission", 1)[1], step
 
 
 @pytest.mark.parametrize("columns", [80, 120])
@@ -115,12 +131,13 @@ def test_one_program_shows_each_sources_words_beside_the_parsed_terms(runs, colu
     assert rows["cj"][:2] == ["Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)", "65–130 USD"]
     assert rows["rakuten"][0].startswith("Bluehost Hosting Bounty") and rows["rakuten"][1] == (
         "65–100 USD (tiers: 65 USD at Bluehost Hosting Bounty: 0 to 20, 100 USD at Bluehost Hosting Bounty: 20 and above)")
-    lines = [" ".join(line.strip("│").split("│")[i].strip() for i in range(3)) for line in said.splitlines()
-             if line.startswith("│")]
-    assert "cookie_days rakuten 45d" in lines and "cookie_days affiliateprograms 90d" in lines
-    assert lines.count("categories cj hosting_domains") == 1  # a rerun adds no second claim (CJ's child alone)
+    lines = [" ".join(row) for row in table(said)]
+    assert f"cookie_days {NAMED['rakuten']} 45d" in lines and f"cookie_days {NAMED['affiliateprograms']} 90d" in lines
+    # a rerun adds no second claim (CJ's child alone); the category by its title
+    assert lines.count(f"categories {NAMED['cj']} Hosting & domains") == 1, lines
     # CJ's EPC over 7 days and over 3 months, each in its currency (the 3-month one was left out)
-    assert lines.count("epc_7d cj 0.4512 USD") == 1 and lines.count("epc_90d cj 0.389 USD") == 1, lines
+    assert lines.count(f"epc_7d {NAMED['cj']} 0.4512 USD") == 1 and lines.count(f"epc_90d {NAMED['cj']} 0.389 USD") == 1, \
+        lines
 
 
 @pytest.mark.parametrize("columns", [80, 120])
@@ -130,7 +147,8 @@ def test_a_raised_commission_is_one_delta_one_rule_firing_one_notification(runs,
     assert 'rule demo-commission-raised: commission raised in my category (b2b_saas)' in flat
     deltas = [line for line in step.splitlines() if line.startswith("delta (")]
     assert len(deltas) == 1 and "Notion: commission 50% one-time → 60% one-time" in deltas[0]
-    assert "second pass over affiliationlist: 7 pages, 6 unchanged (HTTP 304)" in flat
+    assert (f"the page /program/notion/ of {NAMED['affiliationlist']} now says “60% of the first payment” (was “50% of "
+            "the first payment”); a second pass over it: 7 pages, 6 unchanged (HTTP 304)") in flat, flat
     assert "fired 1 time; 1 notification" in flat
     assert step.count("notify from demo-commission-raised") == 1
     assert "Notion raised its commission 50.0% → 60.0% (b2b_saas" in flat
@@ -182,10 +200,9 @@ def test_its_connections_are_left_disabled_saying_why_and_verify_asks_none_of_th
 def test_unreadable_pages_are_shown_with_their_raw_copy_and_the_replay(runs, columns):
     step = section(runs[columns], 5)
     failing = {(s, path) for s, e in EXPECTED.items() for path in e["parse_errors"]}
-    shown = set(re.findall(r"^parse failure (\S+) (\S+)$", step, flags=re.M))
-    if columns == 80:  # a long path goes to the next line
-        shown = set(re.findall(r"^parse failure (\S+)\s+(/\S+)$", step, flags=re.M))
-    assert shown == failing
+    # each by its connection as the tables name it (at 80 columns a long path goes to the next line)
+    shown = set(re.findall(r"^parse failure on (.+?): ?\n?(/\S+)$", step, flags=re.M))
+    assert shown == {(NAMED[s], path) for s, path in failing}, step
     kept = [line.strip() for line in step.splitlines() if line.startswith("  .amx/objects/")]
     if columns == 120:  # at 80 the paths fold
         assert len(kept) == 2 * len(failing) and all((runs["cwd"] / path).is_file() for path in kept)

@@ -99,7 +99,7 @@ def test_a_discover_action_is_held_to_what_post_discover_takes_when_the_rule_is_
 
 
 @pytest.mark.parametrize("damage", [b'{"last_fired_at": "2026-11-22T0', b"[" * 100_000, b'["not", "a", "state"]',
-                                    b'{"last_fired_at": 5, "failures": "x"}'])
+                                    b'{"last_fired_at": 5, "failures": "x"}', b'{"failures": -5}'])
 def test_a_damaged_rule_state_costs_neither_the_other_rules_nor_the_event(env, tmp_path, damage, capsys):
     """A rule's state (rules/state/<id>.json: its last firing, its failures) that no longer parses raised out of the
     engine at that rule's firing: the event failed (a 500, redelivered until dropped) and every rule after it missed
@@ -983,6 +983,57 @@ def test_get_rules_says_what_a_rule_needs_changed_as_amx_rules_list_and_show_do(
     assert schemas["RuleList"]["properties"]["items"]["items"] == {"$ref": "#/components/schemas/RuleRead"}
     assert document["paths"]["/rules/{rule_id}"]["get"]["responses"]["200"]["content"]["application/json"][
         "schema"] == {"$ref": "#/components/schemas/RuleRead"}
+
+
+def test_get_rules_says_each_rules_state_as_the_rules_page_shows_it(env, tmp_path):
+    """The Rules page showed a rule's state (its last firing, its failures in a row, a damaged one named) from the
+    store, where GET /rules and GET /rules/{id} said none of it: a client of the API could not tell a rule failing
+    towards its disabling from a quiet one. Each rule read has its `state`, to the page's role (a read token); it is
+    the server's, so a rule written back whole as read is taken, its state neither stored in it nor changed."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    triggers = function_client("triggers")
+    rule = {"id": "expiring", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    fresh = {"last_fired_at": None, "failures": 0, "last_error": None, "damaged": None}
+    assert triggers.get("/rules/expiring", headers=env["read"]).json["state"] == fresh
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin"}).status_code == 204
+    [fired] = triggers.get("/activations", headers=env["read"]).json["items"]
+    state = triggers.get("/rules/expiring", headers=env["read"]).json["state"]
+    assert state == {**fresh, "last_fired_at": state["last_fired_at"]} and state["last_fired_at"].endswith("Z")
+    assert state["last_fired_at"][:19] == fired["at"][:19]
+    rt.store.put("rules/state/expiring.json", json.dumps({
+        "last_fired_at": "2026-12-01T10:00:00+00:00", "failures": 2, "last_error": "EvalError: no such key 'stats'"
+    }).encode(), content_type="application/json")
+    failing = {"last_fired_at": "2026-12-01T10:00:00Z", "failures": 2, "last_error": "EvalError: no such key 'stats'",
+               "damaged": None}
+    assert triggers.get("/rules", headers=env["read"]).json["items"][0]["state"] == failing
+    read = triggers.get("/rules/expiring", headers=env["admin"])
+    assert read.json["state"] == failing
+    back = triggers.put("/rules/expiring", json={**read.json, "state": {**failing, "failures": 0}},
+                        headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert back.status_code == 200 and back.json["state"] == failing, back.json
+    assert "state" not in json.loads(rt.store.get("rules/expiring.json").data)
+    copied = tmp_path / "rule.json"  # and by amx rules add
+    copied.write_text(json.dumps({**read.json, "id": "expiring-copy"}))
+    added = CliRunner().invoke(app, ["rules", "add", str(copied)])
+    assert added.exit_code == 0, (added.output, added.exception)
+    assert "state" not in json.loads(rt.store.get("rules/expiring-copy.json").data)
+    rt.store.put("rules/state/expiring.json", b'{"failures": -5}', content_type="application/json")
+    listed = {rule["id"]: rule for rule in triggers.get("/rules", headers=env["read"]).json["items"]}["expiring"]
+    assert listed["state"] == {**fresh, "damaged": {
+        "key": "rules/state/expiring.json",
+        "error": "not a rule's state (its last_fired_at a time, its failures a count of 0 or more)"}}
+    schemas = triggers.get("/openapi.json").json["components"]["schemas"]
+    assert schemas["RuleRead"]["properties"]["state"]["$ref"] == "#/components/schemas/RuleState"
+    assert set(schemas["RuleState"]["properties"]) == set(fresh)
+    assert not any("state" in schemas[body]["properties"] for body in ("RuleInput", "RuleReplacement"))
 
 
 @pytest.mark.parametrize("revoked", [False, True])

@@ -1894,8 +1894,21 @@ def test_a_damaged_stored_rule_is_named_as_damaged_and_the_others_still_list(app
     for key in ("rules/broken.json", "rules/cut.json"):
         assert f"The stored rule {key} is damaged" in said, said
     assert "give exactly one of event or schedule" in said  # what is wrong, as the API says
-    assert "Its stored state is damaged (not a rule's state (last_fired_at, failures))" in rows["fresh-state"]
+    assert ("The stored state rules/state/fresh-state.json is damaged and cannot be shown: not a rule's state (its "
+            "last_fired_at a time, its failures a count of 0 or more) It starts afresh at its next evaluation.") \
+        in rows["fresh-state"], rows["fresh-state"]
     assert "Never fired" in rows["ok"]
+
+
+def test_a_stored_rule_state_of_negative_failures_is_named_as_damaged_not_shown_as_a_count(app, rt):
+    """A state counting -5 failures in a row (a hand edit, a restore) was shown as "Failed -5 times in a row": no count
+    of failures is below 0, so the state is damaged, named as the page names a damaged rule (its key, what is wrong);
+    the engine starts it afresh (a rule counting from -5 took 8 failures to disable, not 3)."""
+    stored_rule(rt, id="negative", state={"last_fired_at": None, "failures": -5, "last_error": "EvalError: x"})
+    sign_in(app, rt)
+    row = rules_rows(app.get("/rules").text)["negative"]
+    assert "Failed" not in row and "-5" not in row, row
+    assert "The stored state rules/state/negative.json is damaged and cannot be shown" in row, row
 
 
 def test_a_stored_rules_hostile_description_and_unreadable_schedule_are_shown_as_text(app, rt):

@@ -84,7 +84,7 @@ def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
-    assert "65 USD (affiliateprograms)" in line and "100 USD (rakuten)" in line, result.output
+    assert "65 USD from AffiliatePrograms.com (affiliateprograms)" in line and "100 USD from Rakuten Advertising API (rakuten)" in line, result.output
     assert "sources disagree on cookie_days: " in result.output and "'value_min'" not in result.output
 
 
@@ -101,7 +101,8 @@ def test_compare_names_the_sources_that_agree_together_beside_the_one_that_disag
     assert result.exit_code == 0, (result.output, result.exception)
     [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
     assert line.removeprefix("sources disagree on commission: ") in (
-        "65–130 USD (affiliateprograms, cj); 65–100 USD (rakuten)", "65–100 USD (rakuten); 65–130 USD (affiliateprograms, cj)")
+        "65–130 USD from AffiliatePrograms.com (affiliateprograms) and CJ Advertiser Lookup API (cj); 65–100 USD from Rakuten Advertising API (rakuten)",
+        "65–100 USD from Rakuten Advertising API (rakuten); 65–130 USD from AffiliatePrograms.com (affiliateprograms) and CJ Advertiser Lookup API (cj)"), line
 
 
 def test_compare_tells_apart_two_commissions_that_differ_only_in_their_tiers(tmp_path, monkeypatch):
@@ -119,10 +120,10 @@ def test_compare_tells_apart_two_commissions_that_differ_only_in_their_tiers(tmp
     assert result.exit_code == 0, (result.output, result.exception)
     [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
     assert line.removeprefix("sources disagree on commission: ") in (
-        ("5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) (cj); "
-         "5–10% (tiers: 5% at first sale, 10% at 100+ sales/month) (rakuten)"),
-        ("5–10% (tiers: 5% at first sale, 10% at 100+ sales/month) (rakuten); "
-         "5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) (cj)")), line
+        ("5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) from CJ Advertiser Lookup API (cj); "
+         "5–10% (tiers: 5% at first sale, 10% at 100+ sales/month) from Rakuten Advertising API (rakuten)"),
+        ("5–10% (tiers: 5% at first sale, 10% at 100+ sales/month) from Rakuten Advertising API (rakuten); "
+         "5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) from CJ Advertiser Lookup API (cj)")), line
 
 
 def test_compare_tells_a_one_time_commission_from_one_that_does_not_say(tmp_path, monkeypatch):
@@ -138,7 +139,7 @@ def test_compare_tells_a_one_time_commission_from_one_that_does_not_say(tmp_path
     assert result.exit_code == 0, (result.output, result.exception)
     [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
     assert line.removeprefix("sources disagree on commission: ") in (
-        "20% one-time (cj); 20% (rakuten)", "20% (rakuten); 20% one-time (cj)"), line
+        "20% one-time from CJ Advertiser Lookup API (cj); 20% from Rakuten Advertising API (rakuten)", "20% from Rakuten Advertising API (rakuten); 20% one-time from CJ Advertiser Lookup API (cj)"), line
 
 
 def test_the_web_tells_a_one_time_commission_from_a_recurring_one_and_one_that_does_not_say():

@@ -162,3 +162,56 @@ def test_each_network_plugins_network_is_the_name_the_index_keeps_and_its_proper
     assert set(titles) == {p.network for p in all_sources().values() if getattr(p, "network", None)} and titles
     for network, title in titles.items():
         assert network_name(network) == network_name(title) == network, (network, title)
+
+
+def test_compares_disagreements_name_each_source_as_its_row_does(tmp_path, monkeypatch):
+    """`amx compare` named each source of its table by its title and code, but its "sources disagree" lines by the
+    code alone ("45d (cj); 90d (affiliateprograms)"): each is named as its row is, its connection's code beside it."""
+    indexed(tmp_path, monkeypatch)
+    compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert compared.exit_code == 0, (compared.output, compared.exception)
+    [line] = [line for line in compared.output.splitlines() if line.startswith("sources disagree on cookie_days: ")]
+    assert line.removeprefix("sources disagree on cookie_days: ") in (
+        "45d from CJ Advertiser Lookup API (cj-agency); 90d from AffiliatePrograms.com (affiliateprograms)",
+        "90d from AffiliatePrograms.com (affiliateprograms); 45d from CJ Advertiser Lookup API (cj-agency)"), line
+
+
+def test_two_connections_of_one_source_disagreeing_are_each_named_by_its_connection(tmp_path, monkeypatch):
+    """Two accounts of one network (cj-agency, cj-brand) are two rows and two sides of a disagreement, each named
+    by its connection, as its row is."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", connection="cj-agency", cookie_text="45 days"))
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", connection="cj-brand", cookie_text="60 days"))
+    compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert compared.exit_code == 0, (compared.output, compared.exception)
+    [line] = [line for line in compared.output.splitlines() if line.startswith("sources disagree on cookie_days: ")]
+    assert "45d from CJ Advertiser Lookup API (cj-agency)" in line and \
+        "60d from CJ Advertiser Lookup API (cj-brand)" in line, line
+
+
+def test_search_names_categories_by_their_title_which_category_takes_too(tmp_path, monkeypatch):
+    """`amx search` showed categories by their code (hosting_domains), in its table and its facet line, where the
+    explorer shows their titles: each is shown by its title, which `--category` takes as well as the code (the filter
+    and the export keep the code)."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", categories=["Web Hosting"]))
+    index.batch(record("cj", "Canva", "https://canva.com", categories=["SaaS"]))
+    searched = CliRunner().invoke(app, ["search", ""])
+    assert searched.exit_code == 0, (searched.output, searched.exception)
+    assert {row[1]: row[-1] for row in cells(searched.output) if row} == {
+        "Bluehost": "Hosting & domains", "Canva": "B2B SaaS"}, searched.output
+    assert "categories: B2B SaaS (1), Hosting & domains (1)" in searched.output, searched.output
+    assert "hosting_domains" not in searched.output
+    for typed in ("hosting_domains", "Hosting & domains", "hosting  & DOMAINS"):
+        filtered = CliRunner().invoke(app, ["search", "", "--category", typed])
+        assert filtered.exit_code == 0, (typed, filtered.output)
+        assert {row[1] for row in cells(filtered.output) if row} == {"Bluehost"}, (typed, filtered.output)
+    exported = CliRunner().invoke(app, ["export", "programs", "--format", "jsonl", "--category", "Hosting & domains"])
+    [program] = [json.loads(line) for line in exported.stdout.splitlines() if line.startswith("{")]
+    assert program["categories"] == ["hosting_domains"], program

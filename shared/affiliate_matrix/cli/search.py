@@ -16,7 +16,8 @@ terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 def search(
     # each word its own argument, as a shell splits `amx search web hosting` (one quoted argument reads the same)
     text: Annotated[Optional[list[str]], typer.Argument(help="Words to search for.")] = None,
-    category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
+    category: Annotated[Optional[list[str]], typer.Option(help=(
+        "Category, by its code or its name as shown (hosting_domains, or \"Hosting & domains\") (repeatable)."))] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
     status: Annotated[Optional[list[str]], typer.Option(help=(
         "Status (repeatable): active, discovered, closed_suspected or removed. Without it, the open ones "
@@ -32,12 +33,12 @@ def search(
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import checked, network_names, print_search, search_text
+    from affiliate_matrix.cli.views import category_codes, checked, network_names, print_search, search_text
     from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, epc_windowed, filtering
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
-    filters = checked({"category": category, "network": network_names(network), "status": status, "kind": kind,
+    filters = checked({"category": category_codes(category), "network": network_names(network), "status": status, "kind": kind,
                        "commission_type": commission_type, "payout_method": payout_method})
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
@@ -140,8 +141,8 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
-    from affiliate_matrix.cli.views import (EPC_HEADERS, cookie_text, disagreement, fitted, listed_terms,
-                                           network_named, print_damaged, source_named, value_text)
+    from affiliate_matrix.cli.views import (EPC_HEADERS, claimants_named, cookie_text, disagreement, fitted,
+                                           listed_terms, network_named, print_damaged, source_named, value_text)
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.program_index import programs_of
@@ -170,8 +171,9 @@ def compare(merchant_key: Annotated[str, typer.Argument(
                           ("cookie", 0), ("payout", 3),
                           (EPC_HEADERS["epc_7d"], 1), (EPC_HEADERS["epc_90d"], 1), ("join link", 5)], rows))
     for program_id, fields in view["conflicts"].items():
+        named = claimants_named(view["rows"], program_id)  # as the table's rows name them
         for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))
+            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named)))
 
 
 def merchants_like(index, typed: str) -> str:

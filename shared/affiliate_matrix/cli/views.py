@@ -79,6 +79,38 @@ def network_named(network: str) -> str:
     return network_titles().get(network) or network
 
 
+def claimants_named(rows: list[dict], program_id: str) -> dict[str, str]:
+    """A merchant view's claimants of one program by the names its conflicts give them (merchants.merchant_view: a
+    source by its name, or, where two connections of one source claim, merge.claimant_name's 'cj (cj-agency)'), each
+    named as its row of the table is (source_named): what `disagreement` says them as."""
+    from affiliate_matrix.merge import claimant_name
+
+    named: dict[str, str] = {}
+    for row in rows:
+        if row["program_id"] == program_id:
+            shown = source_named(row["source"], row["connection_id"])
+            named[claimant_name(row["source"], row["connection_id"])] = shown
+            named.setdefault(row["source"], shown)  # its one connection's, where the conflict names the source alone
+    return named
+
+
+def category_named(category: str) -> str:
+    """A category as people read it, its title ('Hosting & domains' for hosting_domains, codes.WORDS as the explorer
+    shows it), which `--category` takes too (category_codes); one of no title (a damaged document's) as it is."""
+    from affiliate_matrix.codes import WORDS
+
+    return WORDS["category"].get(category, category)
+
+
+def category_codes(typed: list[str] | None) -> list[str]:
+    """Categories as a user types them, by code or by title in any case ('hosting & domains'), as the index keeps them;
+    any other as typed (the filter's check names it)."""
+    from affiliate_matrix.codes import WORDS
+
+    by_title = {title.casefold(): code for code, title in WORDS["category"].items()}
+    return [by_title.get(" ".join(c.split()).casefold(), c) for c in typed or []]
+
+
 def utc_text(when, *, minutes: bool = False) -> str:
     """A time as every table shows it, its column headed "… (UTC)": in UTC, to the second (or the minute), a space
     between its date and time. `when`: a datetime, or stored ISO 8601 text (one without a zone taken as UTC); text
@@ -179,6 +211,8 @@ def value_text(field: str, value) -> str:
         return cookie_text(value)
     if field == "networks":
         return ", ".join(network_named(n["network"]) for n in value or []) or "—"
+    if field == "categories":
+        return ", ".join(map(category_named, value or [])) or "—"
     if field == "countries":  # a claim of none: every country (a source's Worldwide), as the pages say
         return ", ".join(value or []) or "every country"
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
@@ -197,16 +231,24 @@ def value_text(field: str, value) -> str:
     return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
-def disagreement(field: str, said: dict) -> str:
+def disagreement(field: str, said: dict, named: dict[str, str]) -> str:
     """What the sources said of a field they disagree on (a merchant view's conflict), each value once with the sources
-    saying it: "65–130 USD (affiliateprograms, cj); 65–100 USD (rakuten)". Listed a source at a time, two agreeing
-    sources read as two sides of the disagreement, the one disagreeing wrapped onto the next line."""
+    saying it, named as the table names them (`named`: claimants_named): "65–130 USD from AffiliatePrograms.com
+    (affiliateprograms) and CJ Advertiser Lookup API (cj); 65–100 USD from Rakuten Advertising API (rakuten)". Listed a
+    source at a time, two agreeing sources read as two sides of the disagreement, the one disagreeing wrapped onto the
+    next line."""
     from affiliate_matrix.merge import as_read
 
     by_value: dict[str, list[str]] = {}
-    for source, value in said.items():
-        by_value.setdefault(as_read(field, value), []).append(source)
-    return "; ".join(f"{value_text(field, said[sources[0]])} ({', '.join(sources)})" for sources in by_value.values())
+    for claimant, value in said.items():
+        by_value.setdefault(as_read(field, value), []).append(claimant)
+
+    def listed(claimants: list[str]) -> str:
+        names = [named.get(claimant, claimant) for claimant in claimants]
+        return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+    return "; ".join(f"{value_text(field, said[claimants[0]])} from {listed(claimants)}"
+                     for claimants in by_value.values())
 
 
 def print_search(console, rt, text: str | None, limit: int = 20, sort: list[SortKey] | None = None, filters=None,
@@ -239,14 +281,15 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
             p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
             *([value_text(epc, getattr(p, epc).model_dump(mode="json")) if getattr(p, epc) else "—"] if epc else []),
             ", ".join(dict.fromkeys(network_named(n.network) for n in p.networks)) or "—",  # a network once
-            ", ".join(p.categories) or "—")])
+            ", ".join(map(category_named, p.categories)) or "—")])
     # the words typed are the user's text, not markup; a narrow terminal drops columns rather than cut names to "…"
     console.print(fitted(console, escape(title), [("id", 0), ("name", 0), ("domain", 3), ("commission", 0),
                                                   ("cookie", 1), *([(EPC_HEADERS[epc], 0)] if epc else []),
                                                   ("networks", 2), ("categories", 4)], rows, whole=("id",)))
     for name, buckets in result.facets.items():
-        if name == "networks":  # by name, as the table names them
-            buckets = [(network_named(value), count) for value, count in buckets]
+        if name in ("networks", "categories"):  # by name, as the table names them (and --network, --category take)
+            named = network_named if name == "networks" else category_named
+            buckets = [(named(value), count) for value, count in buckets]
         console.print(f"[dim]{name}:[/] " + (escape(facet_values(console, name, buckets)) or
                                              f"none (no program found has {name})"), soft_wrap=True)
 

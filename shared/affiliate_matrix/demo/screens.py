@@ -1,11 +1,13 @@
 """What the demo prints, screen by screen, in tables that fit the terminal (`views.fitted`). What a source wrote (names,
-terms, pages) is `escape`d: Rich would read "[b]" in it as markup, or fail on "[/x]"."""
+terms, pages) is `escape`d: Rich would read "[b]" in it as markup, or fail on "[/x]". Sources, networks and categories
+are named as the CLI names them (views.source_named, network_named, category_named), the commands and paths keeping
+their codes."""
 
 from rich.markup import escape
 
 from affiliate_matrix.cli.common import shown_path, stored_at
-from affiliate_matrix.cli.views import (commission_summary, cookie_text, disagreement, fitted, listed_terms,
-                                        print_damaged, value_text)
+from affiliate_matrix.cli.views import (claimants_named, commission_summary, cookie_text, disagreement, fitted,
+                                        listed_terms, network_named, print_damaged, source_named, value_text)
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 from affiliate_matrix.wording import terms_summary
@@ -53,7 +55,8 @@ def resolved(console, story) -> None:
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         rows.append([escape(cell) for cell in (
-            row["source"], row["network"] or "—", row["contract"] or "—", star + listed_terms(row),
+            source_named(row["source"], row["connection_id"]), network_named(row["network"] or "—"),
+            row["contract"] or "—", star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
             value_text("payout", row["payout"]), row["join_url"] or "—")])
     sources = sorted({row["source"] for row in view["rows"]})
@@ -62,9 +65,10 @@ def resolved(console, story) -> None:
                                                  ("commission as listed", 0), ("cookie", 0), ("payout", 2),
                                                  ("join link", 3)], rows)
     console.print(table)
-    for fields in view["conflicts"].values():
+    for program_id, fields in view["conflicts"].items():
+        named = claimants_named(view["rows"], program_id)  # as the table's rows name them, as amx compare does
         for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))
+            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named)))
     console.print(f"[dim]again: .venv/bin/amx compare {escape(story.merchant)}[/]")
 
 
@@ -84,12 +88,13 @@ def provenance(console, story) -> None:
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}): "
                   + escape(f"commission kept as {commission_summary(program)}, cookie {cookie_text(program.cookie_days)}"))
     parsed = {claim.source: claim.value for claim in program.provenance.get("commission", [])}
-    rows = [[escape(cell) for cell in (claim.source, claim.value or "—", terms_summary(parsed.get(claim.source) or []),
+    rows = [[escape(cell) for cell in (source_named(claim.source, claim.connection_id), claim.value or "—",
+                                       terms_summary(parsed.get(claim.source) or []),
                                        claim.url.removeprefix(story.urls[claim.source].rstrip("/")))]
             for claim in program.provenance.get("commission_text", [])]
     console.print(fitted(console, "Terms as each source wrote them, and as parsed",
                          [("source", 0), ("as written (verbatim)", 0), ("parsed", 0), ("page", 2)], rows))
-    rows = [[field, claim.source, escape(value_text(field, claim.value))]
+    rows = [[field, escape(source_named(claim.source, claim.connection_id)), escape(value_text(field, claim.value))]
             for field in FIELDS_SHOWN for claim in program.provenance.get(field, [])]
     console.print(fitted(console, "Which source said what", [("field", 0), ("source", 0), ("said", 0)], rows))
     # the command on a line of its own: at 80 columns Rich broke it before the id, and a paste ran it without
@@ -104,8 +109,9 @@ def changed(console, story) -> None:
     console.print(f"rule [bold]{story.rule.id}[/]: {escape(story.rule.description)}")
     console.print(Padding(Text(f"when {story.rule.condition}\nthen notify"), (0, 0, 0, 2)))
     report = story.second_report
-    console.print(escape(f"{source}'s page /{page} now says “{after}” (was “{before}”); second pass over {source}: "
-                         f"{report.pages} pages, {report.not_modified} unchanged (HTTP 304)"))
+    console.print(escape(f"the page /{page} of {source_named(source, connection_id(source))} now says “{after}” (was "
+                         f"“{before}”); a second pass over it: {report.pages} pages, {report.not_modified} unchanged "
+                         "(HTTP 304)"))
     names = {p.id: p.name for p in story.programs()}
     for delta in story.deltas:
         changes = "; ".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
@@ -130,8 +136,9 @@ def parse_failures(console, story) -> None:
                   "app shell). Nothing is guessed from them: each is kept raw with the reason beside it, and "
                   "`amx replay` parses the kept copies again (no refetch) once a parser is fixed.")
     for source, failure in failures:
-        console.print(f"[yellow]{failure.stage} failure[/] "
-                      + escape(f"{source} {failure.url.removeprefix(story.urls[source])}\n  {failure.why}"))
+        console.print(f"[yellow]{failure.stage} failure[/] on " + escape(
+            f"{source_named(source, connection_id(source))}: {failure.url.removeprefix(story.urls[source])}\n"
+            f"  {failure.why}"))
         if failure.raw_key:
             console.print(f"  kept raw, and the reason beside it:\n  {stored_at(story.rt, failure.raw_key)}\n"
                           f"  {stored_at(story.rt, error_key(failure.raw_key))}")

@@ -36,6 +36,10 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     # (declared in the read's answer, `read`, described by warnings_said); a write's answer is the document read alone
     warnings: Callable[[Any, BaseModel, dict | None], list[str]] | None = None
     warnings_said: str = ""
+    # a read: (rt, the document's id) -> what the server keeps of it apart from the document (a rule's firings and
+    # failures), its read-only `state`, declared in the read's answer by state_shape (a function naming its model)
+    state: Callable[[Any, str], dict] | None = None
+    state_shape: Callable[[], type[BaseModel]] | None = None
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
     # or None
     deleting: Callable[[Any, str, BaseModel | None, str], dict | None] | None = None
@@ -86,11 +90,15 @@ class Collection(_CollectionFields):
 
     @cached_property
     def read(self) -> type[BaseModel]:
-        """A document as a read answers it: the model, and its `warnings` where the collection says them."""
-        if self.warnings is None:
-            return self.model
-        return create_model(f"{self.model.__name__}Read", __base__=self.model, warnings=(list[str], Field(
-            default_factory=list, description=self.warnings_said)))
+        """A document as a read answers it: the model, and its `warnings` and `state` where the collection says them."""
+        added: dict[str, Any] = {}
+        if self.warnings is not None:
+            added["warnings"] = (list[str], Field(default_factory=list, description=self.warnings_said))
+        if self.state is not None:
+            added["state"] = (self.state_shape(), Field(description="Kept by the server apart from the document, and "
+                                                                    "read-only: a body sending it back is taken "
+                                                                    "without it."))
+        return create_model(f"{self.model.__name__}Read", __base__=self.model, **added) if added else self.model
 
     @cached_property
     def listing(self) -> type[BaseModel]:
@@ -105,8 +113,8 @@ class Collection(_CollectionFields):
         fields: dict[str, Any] = {name: (f.annotation, f) for name, f in self.model.model_fields.items()}
         for name in self.read_only:
             fields[name] = (SkipJsonSchema[Annotated[Any, AfterValidator(_set_by_the_server(name))]], None)
-        if self.warnings is not None:  # a document written back whole as it was read: what the server said, left out
-            fields["warnings"] = (SkipJsonSchema[Any], None)
+        for name in self.said:  # a document written back whole as it was read: what the server said, left out
+            fields[name] = (SkipJsonSchema[Any], None)
         if not id_required:  # PUT: the address names it (a different id in the body is refused by `replace`)
             fields["id"] = (str | None, None)
         name = f"{self.model.__name__}{'Input' if id_required else 'Replacement'}"
@@ -148,6 +156,11 @@ class Collection(_CollectionFields):
                 **changed))
         return table
 
+    @property
+    def said(self) -> tuple[str, ...]:
+        """The fields a read adds to the document (warnings, state): the server's, never written."""
+        return tuple(name for name in ("warnings", "state") if getattr(self, name) is not None)
+
     def id_of(self, call) -> str:
         return getattr(call.params, self.id_name)
 
@@ -175,7 +188,7 @@ def listed_items(rt, collection: Collection, role: str) -> tuple[dict, list[dict
     damaged: list[dict] = []
     shown = collection.shown_to(role) or (lambda doc: doc)
     shared: dict = {}
-    items = [warned(rt, collection, doc, shown(doc.model_dump(mode="json")), listing=shared)
+    items = [as_read(rt, collection, doc, shown(doc.model_dump(mode="json")), listing=shared)
              for doc, _ in documents(rt, collection, damaged)]
     return {"items": items}, damaged
 
@@ -193,8 +206,8 @@ def load(rt, collection: Collection, doc_id: str) -> tuple[BaseModel, str]:
 
 
 def validated(collection: Collection, data: dict) -> BaseModel:
-    if collection.warnings is not None:  # read with the document, not of it (input)
-        data = {k: v for k, v in data.items() if k != "warnings"}
+    if collection.said:  # read with the document, not of it (input)
+        data = {k: v for k, v in data.items() if k not in collection.said}
     refused = collection.read_only & set(data)
     if refused:
         raise InvalidInput(f"{', '.join(sorted(refused))}: set by the server, not by a request")
@@ -219,17 +232,21 @@ def agrees_with_store(rt, collection: Collection, doc: BaseModel) -> BaseModel:
 def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None,
               shown: Callable[[dict], dict] | None = None, rt=None, collection: Collection | None = None):
     """`rt` and `collection`: the document alone as a read answers it (a GET of it, and a write's answer: a writer
-    learns at once what it needs changed), with its warnings where the collection says them."""
+    learns at once what it needs changed), with its warnings and state where the collection says them."""
     data = doc.model_dump(mode="json")
     data = shown(data) if shown else data
     if collection is not None:
-        data = warned(rt, collection, doc, data, listing=None)
+        data = as_read(rt, collection, doc, data, listing=None)
     return data, status, {"ETag": f'"{etag}"', **(headers or {})}
 
 
-def warned(rt, collection: Collection, doc: BaseModel, data: dict, listing: dict | None) -> dict:
-    """A document as read, with its `warnings` where the collection says them."""
-    return data if collection.warnings is None else {**data, "warnings": collection.warnings(rt, doc, listing)}
+def as_read(rt, collection: Collection, doc: BaseModel, data: dict, listing: dict | None) -> dict:
+    """A document as read, with its `warnings` and its `state` where the collection says them."""
+    if collection.warnings is not None:
+        data = {**data, "warnings": collection.warnings(rt, doc, listing)}
+    if collection.state is not None:
+        data = {**data, "state": collection.state(rt, doc.id)}
+    return data
 
 
 def if_match(request, collection: Collection) -> EntityTags:

@@ -1,5 +1,5 @@
-"""The rules API's dry-run body and answer and its activations' answer (handlers/triggers.py), apart so
-that a start and a first GET /rules do not build them."""
+"""The rules API's dry-run body and answer, its activations' answer and a rule's state as a read shows it
+(handlers/triggers.py), apart so that a start and a first GET /rules do not build them."""
 
 import re
 from typing import Any, Literal
@@ -11,6 +11,7 @@ from affiliate_matrix.handlers.program_params import ProgramId, ProgramIds
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
 from affiliate_matrix.rules.model import RuleId
+from affiliate_matrix.rules.state import FAILURES_TO_DISABLE
 
 EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")  # CloudEvents 1.0: an attribute's name
 
@@ -78,6 +79,25 @@ class Verdict(Shape):
                                 "(a webhook_url with user:password@, stored before it was refused: still posted with "
                                 "them), and a notify's auth_key a firing could not send now (missing, revoked, or "
                                 "added for another origin than the webhook_url's).")
+
+
+class DamagedState(Shape):
+    key: str = Field(description="The stored state's key.")
+    error: str = Field(description="What is wrong with it.")
+
+
+class RuleState(Shape):
+    """What the rules' engine keeps of a rule apart from it (rules/state/), as the web's Rules page shows it."""
+    last_fired_at: IsoTime | None = Field(description="When the rule last fired (its action dispatched), in UTC; "
+                                                      "null: never.")
+    failures: int = Field(ge=0, description=f"Its evaluations that raised, in a row: at {FAILURES_TO_DISABLE} the "
+                                            "rule is disabled (enabled false, disabled_reason saying why); one that "
+                                            "does not raise puts it back to 0.")
+    last_error: str | None = Field(description="What its last failure raised (kept, for the record, once its "
+                                               "failures are back to 0).")
+    damaged: DamagedState | None = Field(description="A stored state that cannot be read, named (the figures above "
+                                                     "are then a fresh state's): the rule starts afresh at its next "
+                                                     "evaluation.")
 
 
 class RuleProgram(ProgramId):

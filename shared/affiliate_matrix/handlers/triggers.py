@@ -17,6 +17,7 @@ from affiliate_matrix.handlers.documents import Collection, load
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, dispatcher, listing, of_shape
 from affiliate_matrix.rules.model import Rule, checked, trigger_type
+from affiliate_matrix.rules.state import shown_state
 
 PING = "dev.knative.sources.ping"
 
@@ -75,7 +76,8 @@ RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged wh
                                  "posted with them), a notify's auth_key a firing would refuse, disabling the rule "
                                  "(revoked, unregistered, added for another origin than the webhook_url's; read alone, "
                                  "a key whose secret is gone or lacks its field too). Not part of the rule: a body "
-                                 "sending it back is taken without it.")
+                                 "sending it back is taken without it.",
+                   state=lambda rt, rule_id: shown_state(rt.store, rule_id), state_shape=lambda: shapes().RuleState)
 
 
 def handle(rt, request):

@@ -23,8 +23,9 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, SECRET_PARAMS, Rule
-from affiliate_matrix.rules.store import (FAILURES_TO_DISABLE, activation_key, current_rules, disable_rule, load_state,
-                                           record_activation, update_state)
+from affiliate_matrix.rules.state import FAILURES_TO_DISABLE
+from affiliate_matrix.rules.store import (activation_key, current_rules, disable_rule, load_state, record_activation,
+                                           update_state)
 
 log = get_logger()
 SCHEDULE_STATE = "_schedule"

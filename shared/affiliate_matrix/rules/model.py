@@ -321,5 +321,6 @@ def parse_rule(text: str) -> Rule:
         raise ValueError("the rule is not valid YAML/JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("the rule must be a mapping")
-    data.pop("warnings", None)  # what GET /rules/{id} says of a rule, not part of it: a rule read and saved is taken
+    for said in ("warnings", "state"):  # what GET /rules/{id} says of a rule, not part of it: a rule read and saved
+        data.pop(said, None)            # is taken
     return Rule.model_validate(data)

@@ -2,7 +2,7 @@
 and alerts mirrored to the search index for the dashboards.
 
     rules/<id>.json                       the rule document
-    rules/state/<id>.json                 last firing, consecutive failures
+    rules/state/<id>.json                 last firing, consecutive failures (read by state.py)
     activations/<day>/<id>.json           one per decision to act (fired, cooldown, error, loop)
 
 Activations are kept apart from rules/, which every event lists (current_rules): under it, that listing walked
@@ -20,6 +20,7 @@ from affiliate_matrix.documents import load_document, readable, readable_togethe
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import Rule
+from affiliate_matrix.rules.state import state_key, stored_state
 from affiliate_matrix.search import IndexSpec
 
 # v2 (both): the fields of v1; their text analysed as programs v6 and v7 have it, split into words of letters and digits
@@ -161,34 +162,6 @@ def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = No
         except ConflictError:
             continue
     raise ConflictError(f"rule {rule_id} kept changing; not disabled")
-
-
-# A rule that raises this many times in a row is disabled (engine.failed), its reason saying so
-FAILURES_TO_DISABLE = 3
-
-
-def state_key(rule_id: str) -> str:
-    return f"rules/state/{rule_id}.json"
-
-
-def _state_shape(state) -> bool:
-    if not isinstance(state, dict):
-        return False
-    for name in ("last_fired_at", "last_tick", "previous", "done_until"):  # times read back with fromisoformat
-        if state.get(name) is not None:
-            try:
-                datetime.fromisoformat(state[name])
-            except (TypeError, ValueError):
-                return False
-    return type(state.get("failures", 0)) is int and isinstance(state.get("failed_by", []), list)
-
-
-def stored_state(store, rule_id: str) -> tuple[dict | None, str | None, str | None]:
-    """The rule's state as stored, its ETag and what is wrong with it (storage.read_json): None where it has none
-    (never fired nor failed), or where it is damaged (and the problem said)."""
-    from affiliate_matrix.storage import read_json
-
-    return read_json(store, state_key(rule_id), _state_shape, "not a rule's state (last_fired_at, failures)")
 
 
 def load_state(store, rule_id: str) -> tuple[dict, str | None]:

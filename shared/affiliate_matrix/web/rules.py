@@ -1,10 +1,10 @@
 """The Rules page: each trigger rule, as the rules API lists them to a read token (its Collection's own listing,
-shown_to and warnings), with its state (last firing, failures in a row) from the rules' store. Apart from pages.py,
-so it loads neither the programs API nor the index, nor the rules' engine and its CEL: the store alone answers it."""
+shown_to, warnings and state: last firing, failures in a row). Apart from pages.py, so it loads neither the programs
+API nor the index, nor the rules' engine and its CEL: the store alone answers it."""
 
 from affiliate_matrix.handlers.documents import listed_items
 from affiliate_matrix.handlers.triggers import RULES
-from affiliate_matrix.rules.store import FAILURES_TO_DISABLE, stored_state
+from affiliate_matrix.rules.state import FAILURES_TO_DISABLE
 
 
 def needed_role() -> str:
@@ -16,10 +16,4 @@ def rules_page(rt) -> dict:
     """Every rule as a read token is shown it, whatever the session's role (a webhook as its host alone, never a key's
     value), with its warnings and its state; the damaged ones named as the API names them."""
     listing, damaged = listed_items(rt, RULES, "read")
-    rules = []
-    for item in listing["items"]:
-        state, _, problem = stored_state(rt.store, item["id"])
-        state = state or {}  # none: never fired nor failed
-        rules.append({**item, "state_damaged": problem, "last_fired_at": state.get("last_fired_at"),
-                      "failures": state.get("failures", 0), "last_error": state.get("last_error")})
-    return {"rules": rules, "damaged": damaged, "failures_to_disable": FAILURES_TO_DISABLE}
+    return {"rules": listing["items"], "damaged": damaged, "failures_to_disable": FAILURES_TO_DISABLE}

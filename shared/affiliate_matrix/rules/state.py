@@ -1,0 +1,51 @@
+"""A rule's state in the object store (rules/state/<id>.json: its last firing, its failures in a row), read apart
+from the rules' store (store.py, which loads the search port for the activations): the rules API's reads and the Rules
+page show it, and GET /rules is the triggers function's first request."""
+
+from datetime import UTC, datetime
+
+# A rule that raises this many times in a row is disabled (engine.failed), its reason saying so
+FAILURES_TO_DISABLE = 3
+
+
+def state_key(rule_id: str) -> str:
+    return f"rules/state/{rule_id}.json"
+
+
+def _state_shape(state) -> bool:
+    if not isinstance(state, dict):
+        return False
+    for name in ("last_fired_at", "last_tick", "previous", "done_until"):  # times read back with fromisoformat
+        if state.get(name) is not None:
+            try:
+                datetime.fromisoformat(state[name])
+            except (TypeError, ValueError):
+                return False
+    failures = state.get("failures", 0)  # a count: one below 0 would take the engine more failures to disable at 3
+    return (type(failures) is int and failures >= 0 and isinstance(state.get("failed_by", []), list)
+            and isinstance(state.get("last_error", ""), str | None))
+
+
+def stored_state(store, rule_id: str) -> tuple[dict | None, str | None, str | None]:
+    """The rule's state as stored, its ETag and what is wrong with it (storage.read_json): None where it has none
+    (never fired nor failed), or where it is damaged (and the problem said)."""
+    from affiliate_matrix.storage import read_json
+
+    return read_json(store, state_key(rule_id), _state_shape,
+                     "not a rule's state (its last_fired_at a time, its failures a count of 0 or more)")
+
+
+def shown_state(store, rule_id: str) -> dict:
+    """A rule's state as the rules API's reads and the Rules page show it: when it last fired (in UTC, as the API
+    writes a time), its failures in a row and the last one's error. A damaged one is named as a listing names a damaged
+    document ({"key", "error"}), with a fresh state's figures: the engine starts it afresh (store.load_state)."""
+    from affiliate_matrix.wording import ending_in_z
+
+    state, _, problem = stored_state(store, rule_id)
+    state = state or {}  # none: never fired nor failed
+    fired = state.get("last_fired_at")
+    if fired is not None:  # (one stored without a zone read in UTC, as every stored time)
+        fired = datetime.fromisoformat(fired)
+        fired = ending_in_z((fired if fired.tzinfo else fired.replace(tzinfo=UTC)).astimezone(UTC).isoformat())
+    return {"last_fired_at": fired, "failures": state.get("failures", 0), "last_error": state.get("last_error"),
+            "damaged": {"key": state_key(rule_id), "error": problem} if problem else None}
