@@ -55,9 +55,11 @@ def test_impact_reads_a_live_campaign_list_campaign_first_parent_company_as_alia
                         "tiers": []}],
         "extra": {"approval_rate": "0.7019", "conversion_rate": "0.0209", "validation_days": "9", "epc_90d": "0.47",
                   "epc_currency": "GBP",
-                  "average_payment_days": "44"}}),
+                  "average_payment_days": "44", "membership_status": "joined"},
+        "contract": "joined"}),  # membershipStatus, the account's relationship: its network listing's contract
     ("programmedetails-mixed-range.json", {  # the details hold only the commission range
         "commission_text": "2 - 11%, 1.5 - 18 GBP", "description": "Awin programme description.", "extra": {},
+        "contract": "joined",  # listed by relationship=joined, its details silent on it
         "commission": [  # one term per kind, the figures as Awin states them (not read back from the text)
             {"type": "percent", "value_min": "2", "value_max": "11", "currency": None, "recurring": None, "tiers": []},
             {"type": "flat", "value_min": "1.5", "value_max": "18", "currency": "GBP", "recurring": None, "tiers": []}]}),
