@@ -1630,6 +1630,26 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
                         "CJ Advertiser Lookup API": "CJ account: not joined", "otherdir": "—"}
 
 
+def test_a_programs_page_says_each_accounts_contract_beside_its_join_link(app, rt):
+    """A program's page listed its networks to join with no word of the account's contract, which the merchant page
+    shows: Impact's live campaign list says SunnySports' contract `Expired` (no tracking link) and Wine Express'
+    `Active`, and the page read "Impact" for one and "Impact: join on Impact" for the other, as if both were open."""
+    sign_in(app, rt)
+    records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network=network, join_url=join,
+                           contract=contract).model_copy(update={"source": source, "connection_id": source})
+               for source, network, join, contract in (("impact", "impact", None, "expired"),
+                                                       ("cj", "cj", "https://www.anrdoezrs.net/click-1-2", "joined"),
+                                                       ("otherdir", "MaxBounty", None, None))]
+    program = normalize(records[0])
+    for other in records[1:]:
+        program = merge(program, normalize(other))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    page = app.get(f"/programs/{program.id}").text
+    joins = [shown(item) for item in re.findall(r"<li>(.*?)</li>", re.search(
+        r'<ul class="joins">(.*?)</ul>', page, re.S).group(1), re.S)]
+    assert sorted(joins) == ["CJ (account: joined): join on CJ", "Impact (account: expired)", "maxbounty"], joins
+
+
 def test_a_programs_page_names_each_claim_by_its_claimant_as_the_merchant_page_does(app, rt):
     """A program's page named each claim by its source alone: two accounts of one network saying different terms read
     "cj: 10%" and "cj: 12%", where the merchant page names them by the source's title and "… (cj-agency)"
