@@ -877,6 +877,22 @@ def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkey
     assert "batch_key" not in result.output
 
 
+def test_show_says_each_accounts_contract_and_the_names_a_program_is_known_by(tmp_path, monkeypatch):
+    """Impact's live campaign list says SunnySports' contract `Expired` and names its advertiser, Adorama: `amx show`
+    said "networks: Impact" and no other name, as if the account could promote it and nobody else listed it so."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("impact", "SunnySports", "http://sunnysports.com", network="impact", contract="expired",
+                       aliases=["Adorama"]))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
+    assert ("networks", "Impact (account: expired)", "Impact partner API (impact)") in rows, result.output
+    assert "also known as: Adorama" in result.output.splitlines()
+
+
 def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp_path, monkeypatch):
     """`amx connections` had add and delete but no list: after the demo a user could not see the connections
     (`demo-cj`, …) that `amx replay` and `amx scrape` take, short of reading the store's files."""

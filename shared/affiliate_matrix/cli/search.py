@@ -68,6 +68,8 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
         console.print(f"[yellow]{escape(program_id[:80])} moved to {program.id}[/]", highlight=False)
     domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
+    if program.aliases:  # the other names it is known by (Impact's advertiser, the campaign's parent company), which
+        console.print(f"also known as: {escape(', '.join(program.aliases))}", highlight=False)  # no claim holds
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
     # each source's claim as it said it (the kept value is the first claim's); then the pages they were read from,
     # once each, as lines: whole at any width, to be pasted (the raw copy where it is, as amx scrape names it: its

@@ -79,6 +79,13 @@ def network_named(network: str) -> str:
     return network_titles().get(network) or network
 
 
+def contract_words(contract: str) -> str:
+    """An account's contract with a program as the explorer's merchant page words it ("not joined" for not_joined)."""
+    from affiliate_matrix.codes import WORDS
+
+    return WORDS["contract"].get(contract, contract).lower()
+
+
 def utc_text(when, *, minutes: bool = False) -> str:
     """A time as every table shows it, its column headed "… (UTC)": in UTC, to the second (or the minute), a space
     between its date and time. `when`: a datetime, or stored ISO 8601 text (one without a zone taken as UTC); text
@@ -177,8 +184,9 @@ def value_text(field: str, value) -> str:
         return terms_summary(value or [])
     if field == "cookie_days":
         return cookie_text(value)
-    if field == "networks":
-        return ", ".join(network_named(n["network"]) for n in value or []) or "—"
+    if field == "networks":  # each with the account's contract where its network says one, as the explorer's pages
+        return ", ".join(network_named(n["network"]) + (f" (account: {contract_words(n['contract'])})"
+                                                        if n.get("contract") else "") for n in value or []) or "—"
     if field == "countries":  # a claim of none: every country (a source's Worldwide), as the pages say
         return ", ".join(value or []) or "every country"
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
