@@ -893,6 +893,21 @@ def test_show_says_each_accounts_contract_and_the_names_a_program_is_known_by(tm
     assert "also known as: Adorama" in result.output.splitlines()
 
 
+def test_show_says_when_each_page_was_fetched_as_every_command_says_a_time(tmp_path, monkeypatch):
+    """`amx show` wrote a page's fetch time in ISO 8601 (`2026-12-01T10:00:00+00:00`), where every other command
+    writes a time in UTC as `2026-12-01 10:00:00 UTC` (wording.utc_said)."""
+    from tests.support.indexing import T1
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"fetched {T1:%Y-%m-%d %H:%M:%S} UTC, raw copy" in result.output, result.output
+
+
 def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp_path, monkeypatch):
     """`amx connections` had add and delete but no list: after the demo a user could not see the connections
     (`demo-cj`, …) that `amx replay` and `amx scrape` take, short of reading the store's files."""

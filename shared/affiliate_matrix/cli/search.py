@@ -53,6 +53,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     from affiliate_matrix.cli.views import commission_summary, fitted, source_named, value_text
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.wording import utc_said
 
     rt = open_runtime()
     rt.index.ensure_index(PROGRAMS_INDEX)
@@ -81,8 +82,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
                          [("field", 0), ("said", 0), ("source", 0)], rows))
     pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
     for source, url, raw_key, fetched_at in sorted(pages):
-        console.print(f"{escape(source_named(source))}: {escape(url)} fetched "
-                      f"{fetched_at.isoformat(timespec='seconds')}, raw copy "
+        console.print(f"{escape(source_named(source))}: {escape(url)} fetched {utc_said(fetched_at)}, raw copy "
                       f"{escape(stored_at(rt, raw_key))}", soft_wrap=True, highlight=False)
 
 @commands.command()
