@@ -908,6 +908,18 @@ def test_show_says_when_each_page_was_fetched_as_every_command_says_a_time(tmp_p
     assert f"fetched {T1:%Y-%m-%d %H:%M:%S} UTC, raw copy" in result.output, result.output
 
 
+def test_changes_says_a_created_programs_countries_were_none_not_every_country(tmp_path, monkeypatch):
+    """A program created with countries was listed as `countries every country → US`: its old value is none (it did
+    not exist), not a claim of every country, as the explorer's change feed says (`— → United States`)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("impact", "Wine Express", "http://www.wineexpress.com/", network="impact",
+                                 countries=["US"]))
+    result = CliRunner().invoke(app, ["changes", "--field", "countries"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "countries — → US" in result.output and "every country" not in result.output, result.output
+
+
 def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp_path, monkeypatch):
     """`amx connections` had add and delete but no list: after the demo a user could not see the connections
     (`demo-cj`, …) that `amx replay` and `amx scrape` take, short of reading the store's files."""

@@ -187,8 +187,8 @@ def value_text(field: str, value) -> str:
     if field == "networks":  # each with the account's contract where its network says one, as the explorer's pages
         return ", ".join(network_named(n["network"]) + (f" (account: {contract_words(n['contract'])})"
                                                         if n.get("contract") else "") for n in value or []) or "—"
-    if field == "countries":  # a claim of none: every country (a source's Worldwide), as the pages say
-        return ", ".join(value or []) or "every country"
+    if field == "countries" and value is not None:  # a claim of none: every country (a source's Worldwide), as the
+        return ", ".join(value) or "every country"   # pages say; no value (a created program's old one) is none
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
         return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or "—"
     if field == "payout" and isinstance(value, dict):
