@@ -949,6 +949,24 @@ def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp
     assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
 
 
+def test_connections_list_counts_one_record_in_the_singular(tmp_path, monkeypatch):
+    """A sync that read one record (Awin's documented programme list holds one) was listed "1 records"."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, SyncResult, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    synced = SyncResult(status="succeeded", finished_at=datetime(2026, 11, 22, 3, 4, tzinfo=UTC), records=1)
+    save_connection(Runtime("test", Settings(data_dir=tmp_path)).store,
+                    Connection(id="awin-main", source="awin", last_sync=synced), create=True)
+    result = CliRunner().invoke(app, ["connections", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert cells_by_row(result.output)["awin-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 1 record"
+
+
 def test_a_category_no_program_can_have_is_refused_naming_the_categories(tmp_path, monkeypatch):
     """`amx search --category hosting` (the taxonomy says hosting_domains) listed "0 programs", as did the API's
     category=hosting and `amx export --category hosting` an empty file: read as "no hosting programs". A category

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix import connection_fields as defaults
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, counted, open_runtime
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
@@ -47,7 +47,8 @@ def connections_list():
             when = sync.finished_at or sync.started_at
             # its parts apart by commas: wrapped, "07:59 3 records" read as one figure
             last = ", ".join(filter(None, (" ".join(filter(None, (sync.status, when and utc_text(when, minutes=True)))),
-                                           f"{sync.records} records", sync.errors and f"{len(sync.errors)} failed",
+                                           counted(sync.records, "record"),  # 1 record, not "1 records"
+                                           sync.errors and f"{len(sync.errors)} failed",
                                            # every crawl's standing word is no fault: only a run short of
                                            # its listing says why (an API's that listed nothing, say)
                                            sync.incomplete not in (None, DIRECTORY_CRAWL)
