@@ -1,6 +1,7 @@
 """The path a newcomer walks with `amx`: each command says what the README says it does, and a user's mistake is one
 line naming it, with a nonzero exit, never a traceback."""
 
+import re
 import subprocess
 
 import pytest
@@ -1000,6 +1001,26 @@ def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch
     assert result.exit_code == 0, (result.output, result.exception)
     assert list(cells_by_row(result.output)) == ["AffiliatePrograms.com (affiliateprograms)",
                                                  "Awin publisher API (awin)", "all"], result.output
+
+
+def test_freshness_lists_the_programs_verified_longest_ago_under_one_heading(tmp_path, monkeypatch):
+    """It printed each of the five programs verified longest ago as "oldest: …, 0.0 days": five "oldest" in a row,
+    and an age that did not say of what."""
+    from tests.support.indexing import T1
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Bluehost", "https://bluehost.com", at=T1))
+    index.batch(record("affiliateprograms", "Canva", "https://canva.com", at=T1))
+    result = CliRunner().invoke(app, ["freshness"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = result.output.splitlines()
+    heading = lines.index("verified longest ago:")
+    listed = lines[heading + 1:]
+    assert len(listed) == 2 and all(re.fullmatch(r"  (Bluehost|Canva) \(p_[0-9a-f]+\), verified [\d.]+ days ago", line)
+                                    for line in listed), result.output
+    assert "oldest:" not in result.output
 
 
 def test_freshness_of_an_empty_index_says_so_in_one_line(tmp_path, monkeypatch):

@@ -130,7 +130,7 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=
 
 @commands.command()
 def freshness():
-    """Share of active programs verified within 1, 7 and 30 days, per source and overall; the oldest."""
+    """Share of active programs verified within 1, 7 and 30 days, per source and overall; those verified longest ago."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.cli.views import fitted, source_named
@@ -151,9 +151,11 @@ def freshness():
             for source, shares in sorted(figures["sources"].items(), key=lambda item: item[0] == "all")]
     console.print(fitted(console, "verified within", [("source", 0), ("programs", 0), ("1 day", 0), ("7 days", 0),
                                                       ("30 days", 0)], rows))
+    if figures["oldest"]:  # under one heading: five lines each saying "oldest:" read as five oldest
+        console.print("[dim]verified longest ago:[/]")
     for program in figures["oldest"]:
-        age = "never verified" if program["age_days"] is None else f"{program['age_days']} days"
-        console.print(f"[dim]oldest:[/] {escape(program['name'])} ({program['id']}), {age}")
+        age = "never verified" if program["age_days"] is None else f"verified {program['age_days']} days ago"
+        console.print(f"  {escape(program['name'])} ({program['id']}), {age}", highlight=False)
 
 
 @discover_app.command("run")
