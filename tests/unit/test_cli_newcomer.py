@@ -1937,7 +1937,7 @@ def test_search_keeps_each_facet_value_beside_its_count(tmp_path, monkeypatch):
     assert result.exit_code == 0, (result.output, result.exception)
     facets = result.output[result.output.index("networks:"):].splitlines()
     assert len(facets) > 1 and not [line for line in facets if re.match(r"\(\d+\)", line)], result.output
-    assert "partnerstack (2)" in result.output, result.output
+    assert "PartnerStack (2)" in result.output, result.output
 
 
 @pytest.mark.parametrize("command, flags, typed", [
