@@ -436,6 +436,28 @@ def test_verify_asks_no_page_of_a_disabled_connection_and_a_sync_of_it_says_why_
     assert "no (paused for a week)" in listed, listed
 
 
+def test_connections_test_of_a_disabled_connection_says_why_it_is_disabled(tmp_path, monkeypatch):
+    """`amx connections test demo-affiliateprograms` after the demo said only "reachable: failed — refused
+    127.0.0.1:…: … non-public address (loopback)", where the connection says why: its recorded site is served only
+    while the demo runs."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AMX_ALLOW_LOOPBACK_FETCH", raising=False)
+    monkeypatch.setenv("COLUMNS", "400")
+    reason = "the demo's: its recorded site is served only while amx demo runs"
+    save_connection(Runtime("test", Settings(data_dir=tmp_path)).store,
+                    Connection(id="demo-ap", source="affiliateprograms", base_url="http://127.0.0.1:9",
+                               enabled=False, disabled_reason=reason), create=True)
+    result = CliRunner().invoke(app, ["connections", "test", "demo-ap"])
+    assert result.exit_code == 1, (result.output, result.exception)
+    lines = result.output.splitlines()
+    assert lines[0] == f"connection 'demo-ap' is disabled ({reason}): no schedule syncs it", result.output
+    assert lines[1].startswith("reachable: failed"), result.output
+
+
 def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
     """A model's own check (min above max) was printed as "invalid : Value error, min_budget 300 is above …"."""
     import os

@@ -164,9 +164,15 @@ def connections_test(connection_id: CONNECTION_ID):
     when a check fails."""
     from rich.markup import escape
 
+    from affiliate_matrix.connections import load_connection
     from affiliate_matrix.handlers.connections import test
 
-    answer = test(open_runtime(), connection_id)
+    rt = open_runtime()
+    answer = test(rt, connection_id)
+    connection, _ = load_connection(rt.store, connection_id)
+    if not connection.enabled:  # why a disabled one may fail (the demo's: its recorded site is gone with the demo)
+        why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
+        console.print(escape(f"connection {connection_id!r} is disabled{why}: no schedule syncs it"), highlight=False)
     for check in answer["checks"]:
         # "reachable: failed — …": the check, then its outcome ("failed reachable: …" read awkwardly)
         mark = {True: "[green]ok[/]", False: "[red]failed[/]", None: "[yellow]not judged[/]"}[check["ok"]]
