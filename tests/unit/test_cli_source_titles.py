@@ -140,7 +140,7 @@ def test_a_network_a_plugin_reads_is_named_by_its_proper_name_another_as_the_ind
         ("CJ Advertiser Lookup API (cj)", "CJ"), ("OfferVault (CPA offers) (offervault)", "maxbounty")}, compared.output
     [bluehost] = [p for p in index.programs() if p["name"] == "Bluehost"]
     shown = CliRunner().invoke(app, ["show", bluehost["id"]])
-    assert ("networks", "CJ", "CJ Advertiser Lookup API (cj)") in {row[:3] for row in cells(shown.output)}, \
+    assert ("networks", "CJ (77)", "CJ Advertiser Lookup API (cj)") in {row[:3] for row in cells(shown.output)}, \
         shown.output
     for typed in ("cj", "CJ"):  # the filter by the stored name, or the proper one folded to it
         filtered = CliRunner().invoke(app, ["search", "", "--network", typed])

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDEX, programs_of
 from affiliate_matrix.search import SearchQuery, SortKey, utc_time
-from affiliate_matrix.wording import RATES, TO_THE_MINUTE, TO_THE_SECOND, rate_text, terms_summary
+from affiliate_matrix.wording import RATES, TO_THE_MINUTE, TO_THE_SECOND, listing_text, rate_text, terms_summary
 
 EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
 
@@ -77,13 +77,6 @@ def network_named(network: str) -> str:
     from affiliate_matrix.sources import network_titles
 
     return network_titles().get(network) or network
-
-
-def contract_words(contract: str) -> str:
-    """An account's contract with a program as the explorer's merchant page words it ("not joined" for not_joined)."""
-    from affiliate_matrix.codes import WORDS
-
-    return WORDS["contract"].get(contract, contract).lower()
 
 
 def utc_text(when, *, minutes: bool = False) -> str:
@@ -184,9 +177,8 @@ def value_text(field: str, value) -> str:
         return terms_summary(value or [])
     if field == "cookie_days":
         return cookie_text(value)
-    if field == "networks":  # each with the account's contract where its network says one, as the explorer's pages
-        return ", ".join(network_named(n["network"]) + (f" (account: {contract_words(n['contract'])})"
-                                                        if n.get("contract") else "") for n in value or []) or "—"
+    if field == "networks":  # each by name, program id and the account's contract, as the explorer's pages
+        return ", ".join(listing_text(n, network_named) for n in value or []) or "—"
     if field == "countries" and value is not None:  # a claim of none: every country (a source's Worldwide), as the
         return ", ".join(value) or "every country"   # pages say; no value (a created program's old one) is none
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
-from affiliate_matrix.wording import RATES, rate_text, schedule_words, terms_summary
+from affiliate_matrix.wording import RATES, listing_text, rate_text, schedule_words, terms_summary
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -192,8 +192,8 @@ def field(value, name: str) -> str:
         return payout(value)
     if name == "cookie_days":
         return cookie(value)
-    if name == "networks" and isinstance(value, list):  # each by name, program id and the account's contract: a
-        return ", ".join(listing(n) for n in value if isinstance(n, dict)) or "—"  # contract's change reads as one
+    if name == "networks" and isinstance(value, list):  # each by name, program id and the account's contract
+        return ", ".join(listing_text(n, network_title) for n in value if isinstance(n, dict)) or "—"
     if name.endswith("_at"):  # a time (first_seen_at, last_verified_at, …)
         return when(value)
     if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
@@ -212,15 +212,6 @@ def field(value, name: str) -> str:
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return f"{value['currency']} {value['amount']}"
     return show(value)
-
-
-def listing(network: dict) -> str:
-    """A program's listing on a network as a field shows it: 'Impact (11630; account: expired)', its name, its program
-    id and the account's contract where each is said, the contract worded as the merchant page words it."""
-    said = [str(network["program_id"])] if network.get("program_id") else []
-    if network.get("contract"):
-        said.append(f"account: {words(network['contract'], 'contract').lower()}")
-    return network_title(network.get("network")) + (f" ({'; '.join(said)})" if said else "")
 
 
 def words(code, vocabulary: str) -> str:
