@@ -122,3 +122,20 @@ def test_a_real_feed_item_that_announces_a_program_is_followed_to_its_thread():
     requests = AffiliateFix().run("parse", Page(page.url, 200, announced, "raw/x"))
     assert requests == [Request("https://www.affiliatefix.com/threads/bed-wars-doubles-tournament-results.4876572/",
                                 "parse_thread")]
+
+
+def test_a_connection_test_on_a_real_feed_says_it_holds_nothing_the_plugin_takes(tmp_path):
+    """`amx connections test` of AffiliateFix served a real XenForo feed (20 threads, none announcing a program) said
+    "read: ok — …: 0 item(s) read", as if the feed were empty; it says what the plugin found on it."""
+    from affiliate_matrix.connection_test import check
+
+    feed = real_sample("affiliatefix", "xf2-forum-feed.rss")
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True))
+    site = api_site(tmp_path / "site", [{"path": "/forums/-/index.rss", "file": feed,
+                                         "headers": {"Content-Type": "application/rss+xml; charset=utf-8"}}])
+    with recorded_sites("affiliatefix", directories={"affiliatefix": site}) as urls:
+        result = check(rt, Connection(id="c", source="affiliatefix", base_url=urls["affiliatefix"],
+                                      rate_limit_per_s=50))
+    read = {c["name"]: c for c in result["checks"]}["read"]
+    assert read["ok"] is True and read["detail"].endswith(
+        "/forums/-/index.rss: read, with no listing on it and no link the plugin follows"), read
