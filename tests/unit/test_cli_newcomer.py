@@ -1292,6 +1292,10 @@ def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
         assert isinstance(result.exception, AmxError) and str(result.exception).startswith(said), \
             (source, result.output, result.exception)
     assert not list(Runtime("test", Settings(data_dir=tmp_path)).store.list("keys/"))
+    # a JSON object lacking a field is mended in the object: it said "(name each with --field)", which mends nothing
+    lacking = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", "cj"],
+                                 input='{"api_token": "t"}')
+    assert "as a key of the JSON object on standard input" in str(lacking.exception), lacking.exception
     whole = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", "cj"],
                                input='{"api_token": "t", "requestor_cid": "7811141"}')
     assert whole.exit_code == 0, (whole.output, whole.exception)
