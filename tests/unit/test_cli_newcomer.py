@@ -436,6 +436,20 @@ def test_verify_asks_no_page_of_a_disabled_connection_and_a_sync_of_it_says_why_
     assert "no (paused for a week)" in listed, listed
 
 
+def test_verify_says_why_it_checked_no_page_of_a_network_apis_programs(tmp_path, monkeypatch):
+    """`amx verify` over Impact's live campaign list said "checked 0: 0 verified, …" and nothing more: a network API's
+    programs have no directory page to check, their next sync verifies them."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    for name in ("SunnySports", "Wine Express"):
+        index.batch(record("impact", name, f"http://{name.lower().replace(' ', '')}.com", network="impact"))
+    result = CliRunner().invoke(app, ["verify"])
+    assert result.exit_code == 0 and result.output.startswith("checked 0:"), (result.output, result.exception)
+    assert "2 programs with no directory page to check: a network API's are verified by its connection's next sync" \
+        in result.output, result.output
+
+
 def test_connections_test_of_a_disabled_connection_says_why_it_is_disabled(tmp_path, monkeypatch):
     """`amx connections test demo-affiliateprograms` after the demo said only "reachable: failed — refused
     127.0.0.1:…: … non-public address (loopback)", where the connection says why: its recorded site is served only

@@ -121,6 +121,9 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=
     if report.not_asked:  # "checked 0" said nothing of why, after the demo (its connections are left disabled)
         console.print(f"{counted(report.not_asked, 'program')} not asked: listed only through disabled connections "
                       "(amx connections list says why each is; amx connections edit ID --enabled enables one)")
+    if report.by_sync:  # "checked 0" of an index of network programs said nothing of why
+        console.print(f"{counted(report.by_sync, 'program')} with no directory page to check: a network API's are "
+                      "verified by its connection's next sync (amx scrape ID)")
     for url, reason in report.unsure:
         console.print(f"  [yellow]inconclusive[/] {escape(f'{url}: {reason}')}")
     say_rules_not_run(rt)
