@@ -129,6 +129,7 @@ def _failed(exc: FetchError, source, wall_clock: Callable[[], float]) -> tuple[l
 def _read_page(source, connection: Connection, page: Page, callback: str) -> tuple[str, bool, str]:
     """The plugin on the first page, as the crawl would read it."""
     from affiliate_matrix.crawl import fault_reason, records_of
+    from affiliate_matrix.models import RawRecord
     from affiliate_matrix.sources import ParseError
 
     try:
@@ -137,7 +138,14 @@ def _read_page(source, connection: Connection, page: Page, callback: str) -> tup
         return ("read", False, str(exc))
     except Exception as exc:  # noqa: BLE001 - a fault in the plugin is this check's answer
         return ("read", False, fault_reason(exc))
-    return ("read", True, f"{page.url}: {len(items)} item(s) read")
+    # listings and links apart: "0 item(s) read" of a real forum feed whose threads announce no program read as an
+    # empty feed
+    listings = sum(isinstance(item, RawRecord) for item in items)
+    links = len(items) - listings
+    if not items:
+        return ("read", True, f"{page.url}: read, with no listing on it and no link the plugin follows")
+    return ("read", True, f"{page.url}: {listings} listing{'' if listings == 1 else 's'} and {links} "
+                          f"link{'' if links == 1 else 's'} to follow read")
 
 
 def _first_response(rt, source: ApiSource, connection: Connection, credentials: dict) -> list[tuple[str, bool, str]]:

@@ -70,6 +70,10 @@ NETWORK_NAMES = {"impact": "impact", "impact radius": "impact", "shareasale": "s
                  "partnerize": "partnerize", "in-house": "direct", "direct": "direct",
                  "affiliate window": "awin", "rakuten marketing": "rakuten", "rakuten linkshare": "rakuten",
                  "linkshare": "rakuten", "in house": "direct", "inhouse": "direct"}
+# The proper names of the networks recognised here that no plugin reads (a plugin declares its own network_title):
+# shown so wherever a network is (sources.network_titles), where "shareasale" beside "CJ" read as a code.
+NETWORK_TITLES = {"shareasale": "ShareASale", "partnerstack": "PartnerStack", "partnerize": "Partnerize",
+                  "direct": "In-house"}
 # The same names as letters and digits only ('Impact Radius', 'impact-radius' and 'ImpactRadius' are one).
 _NETWORK_SLUGS = {"".join(c for c in name if c.isalnum()): network for name, network in NETWORK_NAMES.items()}
 

@@ -39,6 +39,7 @@ class VerifyReport:
     inconclusive: int = 0
     skipped_budget: int = 0
     not_asked: int = 0  # programs whose pages are all through disabled connections (evidence_url): none was asked
+    by_sync: int = 0  # programs with no directory page (a network API's, verified by its next sync): none to ask
     unsure: list[tuple[str, str]] = field(default_factory=list)  # each check with no outcome kept: its page, and why
     deltas: list = field(default_factory=list)
 
@@ -197,6 +198,8 @@ def _stalest_within_budget(rt, budget_per_host: int, report: VerifyReport) -> li
             if url is None:
                 if disabled and evidence_url(program) is not None:
                     report.not_asked += 1
+                else:
+                    report.by_sync += 1
                 continue
             host = urlsplit(url).netloc
             if spent[host] >= budget_per_host:

@@ -55,9 +55,11 @@ def test_impact_reads_a_live_campaign_list_campaign_first_parent_company_as_alia
                         "tiers": []}],
         "extra": {"approval_rate": "0.7019", "conversion_rate": "0.0209", "validation_days": "9", "epc_90d": "0.47",
                   "epc_currency": "GBP",
-                  "average_payment_days": "44"}}),
+                  "average_payment_days": "44", "membership_status": "joined"},
+        "contract": "joined"}),  # membershipStatus, the account's relationship: its network listing's contract
     ("programmedetails-mixed-range.json", {  # the details hold only the commission range
         "commission_text": "2 - 11%, 1.5 - 18 GBP", "description": "Awin programme description.", "extra": {},
+        "contract": "joined",  # listed by relationship=joined, its details silent on it
         "commission": [  # one term per kind, the figures as Awin states them (not read back from the text)
             {"type": "percent", "value_min": "2", "value_max": "11", "currency": None, "recurring": None, "tiers": []},
             {"type": "flat", "value_min": "1.5", "value_max": "18", "currency": "GBP", "recurring": None, "tiers": []}]}),
@@ -120,3 +122,20 @@ def test_a_real_feed_item_that_announces_a_program_is_followed_to_its_thread():
     requests = AffiliateFix().run("parse", Page(page.url, 200, announced, "raw/x"))
     assert requests == [Request("https://www.affiliatefix.com/threads/bed-wars-doubles-tournament-results.4876572/",
                                 "parse_thread")]
+
+
+def test_a_connection_test_on_a_real_feed_says_it_holds_nothing_the_plugin_takes(tmp_path):
+    """`amx connections test` of AffiliateFix served a real XenForo feed (20 threads, none announcing a program) said
+    "read: ok — …: 0 item(s) read", as if the feed were empty; it says what the plugin found on it."""
+    from affiliate_matrix.connection_test import check
+
+    feed = real_sample("affiliatefix", "xf2-forum-feed.rss")
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True))
+    site = api_site(tmp_path / "site", [{"path": "/forums/-/index.rss", "file": feed,
+                                         "headers": {"Content-Type": "application/rss+xml; charset=utf-8"}}])
+    with recorded_sites("affiliatefix", directories={"affiliatefix": site}) as urls:
+        result = check(rt, Connection(id="c", source="affiliatefix", base_url=urls["affiliatefix"],
+                                      rate_limit_per_s=50))
+    read = {c["name"]: c for c in result["checks"]}["read"]
+    assert read["ok"] is True and read["detail"].endswith(
+        "/forums/-/index.rss: read, with no listing on it and no link the plugin follows"), read

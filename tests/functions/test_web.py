@@ -1632,6 +1632,48 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
                         "CJ Advertiser Lookup API": "CJ account: not joined", "otherdir": "—"}
 
 
+def test_a_programs_page_says_each_accounts_contract_beside_its_join_link(app, rt):
+    """A program's page listed its networks to join with no word of the account's contract, which the merchant page
+    shows: Impact's live campaign list says SunnySports' contract `Expired` (no tracking link) and Wine Express'
+    `Active`, and the page read "Impact" for one and "Impact: join on Impact" for the other, as if both were open."""
+    sign_in(app, rt)
+    records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network=network, join_url=join,
+                           contract=contract).model_copy(update={"source": source, "connection_id": source})
+               for source, network, join, contract in (("impact", "impact", None, "expired"),
+                                                       ("cj", "cj", "https://www.anrdoezrs.net/click-1-2", "joined"),
+                                                       ("otherdir", "MaxBounty", None, None))]
+    program = normalize(records[0])
+    for other in records[1:]:
+        program = merge(program, normalize(other))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    page = app.get(f"/programs/{program.id}").text
+    joins = [shown(item) for item in re.findall(r"<li>(.*?)</li>", re.search(
+        r'<ul class="joins">(.*?)</ul>', page, re.S).group(1), re.S)]
+    assert sorted(joins) == ["CJ (account: joined): join on CJ", "Impact (account: expired)", "maxbounty"], joins
+
+
+def test_a_change_of_an_accounts_contract_alone_reads_as_one(app, rt):
+    """Awin's membershipStatus read for the first time changed the program's networks by their contract alone, and its
+    page's change history said "Networks: Awin (3) → Awin (3)": a listing shows its contract beside its program id,
+    there and in the Networks field, as the merchant page words it."""
+    sign_in(app, rt)
+    before = normalize(make_record("Affiliate Window", "http://www.affiliatewindow.com", network="awin",
+                                   network_program_id="3").model_copy(update={"source": "awin",
+                                                                               "connection_id": "awin"}))
+    after = before.model_copy(update={"networks": [before.networks[0].model_copy(update={"contract": "joined"})]})
+    rt.index.bulk_upsert("programs", [to_document(after)], refresh=True)
+    delta = DeltaChange(id="d_awin", program_id=after.id, change="updated", source="awin",
+                        at=datetime(2026, 12, 6, 19, 15, tzinfo=UTC),
+                        fields=[FieldChange(field="networks", old=[n.model_dump(mode="json") for n in before.networks],
+                                            new=[n.model_dump(mode="json") for n in after.networks])])
+    rt.index.bulk_upsert("deltas", [delta_document(delta, recorded_at=datetime(2026, 12, 6, 19, 15, tzinfo=UTC))],
+                         refresh=True)
+    page = app.get(f"/programs/{after.id}").text
+    value = re.search(r'<th scope="row" data-label="Field">Networks</th>\s*<td data-label="Value">(.*?)</td>', page, re.S)
+    assert value and shown(value.group(1)) == "Awin (3; account: joined)", value and value.group(1)
+    assert "Awin (3) → Awin (3; account: joined)" in shown(page), shown(page)
+
+
 def test_a_programs_page_names_each_claim_by_its_claimant_as_the_merchant_page_does(app, rt):
     """A program's page named each claim by its source alone: two accounts of one network saying different terms read
     "cj: 10%" and "cj: 12%", where the merchant page names them by the source's title and "… (cj-agency)"

@@ -1,6 +1,7 @@
 """The path a newcomer walks with `amx`: each command says what the README says it does, and a user's mistake is one
 line naming it, with a nonzero exit, never a traceback."""
 
+import re
 import subprocess
 
 import pytest
@@ -434,6 +435,42 @@ def test_verify_asks_no_page_of_a_disabled_connection_and_a_sync_of_it_says_why_
     assert paused.exit_code == 0, (paused.output, paused.exception)
     listed = " ".join(CliRunner().invoke(app, ["connections", "list"]).output.split())
     assert "no (paused for a week)" in listed, listed
+
+
+def test_verify_says_why_it_checked_no_page_of_a_network_apis_programs(tmp_path, monkeypatch):
+    """`amx verify` over Impact's live campaign list said "checked 0: 0 verified, …" and nothing more: a network API's
+    programs have no directory page to check, their next sync verifies them."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    for name in ("SunnySports", "Wine Express"):
+        index.batch(record("impact", name, f"http://{name.lower().replace(' ', '')}.com", network="impact"))
+    result = CliRunner().invoke(app, ["verify"])
+    assert result.exit_code == 0 and result.output.startswith("checked 0:"), (result.output, result.exception)
+    assert "2 programs with no directory page to check: a network API's are verified by its connection's next sync" \
+        in result.output, result.output
+
+
+def test_connections_test_of_a_disabled_connection_says_why_it_is_disabled(tmp_path, monkeypatch):
+    """`amx connections test demo-affiliateprograms` after the demo said only "reachable: failed — refused
+    127.0.0.1:…: … non-public address (loopback)", where the connection says why: its recorded site is served only
+    while the demo runs."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AMX_ALLOW_LOOPBACK_FETCH", raising=False)
+    monkeypatch.setenv("COLUMNS", "400")
+    reason = "the demo's: its recorded site is served only while amx demo runs"
+    save_connection(Runtime("test", Settings(data_dir=tmp_path)).store,
+                    Connection(id="demo-ap", source="affiliateprograms", base_url="http://127.0.0.1:9",
+                               enabled=False, disabled_reason=reason), create=True)
+    result = CliRunner().invoke(app, ["connections", "test", "demo-ap"])
+    assert result.exit_code == 1, (result.output, result.exception)
+    lines = result.output.splitlines()
+    assert lines[0] == f"connection 'demo-ap' is disabled ({reason}): no schedule syncs it", result.output
+    assert lines[1].startswith("reachable: failed"), result.output
 
 
 def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
@@ -878,6 +915,49 @@ def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkey
     assert "batch_key" not in result.output
 
 
+def test_show_says_each_accounts_contract_and_the_names_a_program_is_known_by(tmp_path, monkeypatch):
+    """Impact's live campaign list says SunnySports' contract `Expired` and names its advertiser, Adorama: `amx show`
+    said "networks: Impact" and no other name, as if the account could promote it and nobody else listed it so."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("impact", "SunnySports", "http://sunnysports.com", network="impact", contract="expired",
+                       aliases=["Adorama"]))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
+    assert ("networks", "Impact (account: expired)", "Impact partner API (impact)") in rows, result.output
+    assert "also known as: Adorama" in result.output.splitlines()
+
+
+def test_show_says_when_each_page_was_fetched_as_every_command_says_a_time(tmp_path, monkeypatch):
+    """`amx show` wrote a page's fetch time in ISO 8601 (`2026-12-01T10:00:00+00:00`), where every other command
+    writes a time in UTC as `2026-12-01 10:00:00 UTC` (wording.utc_said)."""
+    from tests.support.indexing import T1
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"fetched {T1:%Y-%m-%d %H:%M:%S} UTC, raw copy" in result.output, result.output
+
+
+def test_changes_says_a_created_programs_countries_were_none_not_every_country(tmp_path, monkeypatch):
+    """A program created with countries was listed as `countries every country → US`: its old value is none (it did
+    not exist), not a claim of every country, as the explorer's change feed says (`— → United States`)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("impact", "Wine Express", "http://www.wineexpress.com/", network="impact",
+                                 countries=["US"]))
+    result = CliRunner().invoke(app, ["changes", "--field", "countries"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "countries — → US" in result.output and "every country" not in result.output, result.output
+
+
 def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp_path, monkeypatch):
     """`amx connections` had add and delete but no list: after the demo a user could not see the connections
     (`demo-cj`, …) that `amx replay` and `amx scrape` take, short of reading the store's files."""
@@ -905,6 +985,24 @@ def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp
     assert rows["cj-main"]["enabled"] == "no", result.output
     assert rows["cj-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 12 records, 1 failed", result.output
     assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
+
+
+def test_connections_list_counts_one_record_in_the_singular(tmp_path, monkeypatch):
+    """A sync that read one record (Awin's documented programme list holds one) was listed "1 records"."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, SyncResult, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    synced = SyncResult(status="succeeded", finished_at=datetime(2026, 11, 22, 3, 4, tzinfo=UTC), records=1)
+    save_connection(Runtime("test", Settings(data_dir=tmp_path)).store,
+                    Connection(id="awin-main", source="awin", last_sync=synced), create=True)
+    result = CliRunner().invoke(app, ["connections", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert cells_by_row(result.output)["awin-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 1 record"
 
 
 def test_a_category_no_program_can_have_is_refused_naming_the_categories(tmp_path, monkeypatch):
@@ -940,6 +1038,26 @@ def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch
     assert result.exit_code == 0, (result.output, result.exception)
     assert list(cells_by_row(result.output)) == ["AffiliatePrograms.com (affiliateprograms)",
                                                  "Awin publisher API (awin)", "all"], result.output
+
+
+def test_freshness_lists_the_programs_verified_longest_ago_under_one_heading(tmp_path, monkeypatch):
+    """It printed each of the five programs verified longest ago as "oldest: …, 0.0 days": five "oldest" in a row,
+    and an age that did not say of what."""
+    from tests.support.indexing import T1
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Bluehost", "https://bluehost.com", at=T1))
+    index.batch(record("affiliateprograms", "Canva", "https://canva.com", at=T1))
+    result = CliRunner().invoke(app, ["freshness"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = result.output.splitlines()
+    heading = lines.index("verified longest ago:")
+    listed = lines[heading + 1:]
+    assert len(listed) == 2 and all(re.fullmatch(r"  (Bluehost|Canva) \(p_[0-9a-f]+\), verified [\d.]+ days ago", line)
+                                    for line in listed), result.output
+    assert "oldest:" not in result.output
 
 
 def test_freshness_of_an_empty_index_says_so_in_one_line(tmp_path, monkeypatch):
@@ -1189,6 +1307,10 @@ def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
         assert isinstance(result.exception, AmxError) and str(result.exception).startswith(said), \
             (source, result.output, result.exception)
     assert not list(Runtime("test", Settings(data_dir=tmp_path)).store.list("keys/"))
+    # a JSON object lacking a field is mended in the object: it said "(name each with --field)", which mends nothing
+    lacking = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", "cj"],
+                                 input='{"api_token": "t"}')
+    assert "as a key of the JSON object on standard input" in str(lacking.exception), lacking.exception
     whole = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", "cj"],
                                input='{"api_token": "t", "requestor_cid": "7811141"}')
     assert whole.exit_code == 0, (whole.output, whole.exception)
@@ -1856,7 +1978,7 @@ def test_search_keeps_each_facet_value_beside_its_count(tmp_path, monkeypatch):
     assert result.exit_code == 0, (result.output, result.exception)
     facets = result.output[result.output.index("networks:"):].splitlines()
     assert len(facets) > 1 and not [line for line in facets if re.match(r"\(\d+\)", line)], result.output
-    assert "partnerstack (2)" in result.output, result.output
+    assert "PartnerStack (2)" in result.output, result.output
 
 
 @pytest.mark.parametrize("command, flags, typed", [

@@ -140,7 +140,7 @@ def test_a_network_a_plugin_reads_is_named_by_its_proper_name_another_as_the_ind
         ("CJ Advertiser Lookup API (cj)", "CJ"), ("OfferVault (CPA offers) (offervault)", "maxbounty")}, compared.output
     [bluehost] = [p for p in index.programs() if p["name"] == "Bluehost"]
     shown = CliRunner().invoke(app, ["show", bluehost["id"]])
-    assert ("networks", "CJ", "CJ Advertiser Lookup API (cj)") in {row[:3] for row in cells(shown.output)}, \
+    assert ("networks", "CJ (77)", "CJ Advertiser Lookup API (cj)") in {row[:3] for row in cells(shown.output)}, \
         shown.output
     for typed in ("cj", "CJ"):  # the filter by the stored name, or the proper one folded to it
         filtered = CliRunner().invoke(app, ["search", "", "--network", typed])
@@ -156,10 +156,11 @@ def test_each_network_plugins_network_is_the_name_the_index_keeps_and_its_proper
     listings name, folded by taxonomy.network_name), and each proper name, typed into `--network` or the explorer's
     filter, folds back to it."""
     from affiliate_matrix.sources import all_sources, network_titles
-    from affiliate_matrix.taxonomy import network_name
+    from affiliate_matrix.taxonomy import NETWORK_TITLES, network_name
 
     titles = network_titles()
-    assert set(titles) == {p.network for p in all_sources().values() if getattr(p, "network", None)} and titles
+    assert set(titles) == {p.network for p in all_sources().values() if getattr(p, "network", None)} | set(
+        NETWORK_TITLES) and titles
     for network, title in titles.items():
         assert network_name(network) == network_name(title) == network, (network, title)
 
@@ -215,3 +216,19 @@ def test_search_names_categories_by_their_title_which_category_takes_too(tmp_pat
     exported = CliRunner().invoke(app, ["export", "programs", "--format", "jsonl", "--category", "Hosting & domains"])
     [program] = [json.loads(line) for line in exported.stdout.splitlines() if line.startswith("{")]
     assert program["categories"] == ["hosting_domains"], program
+
+
+def test_a_network_the_taxonomy_knows_is_named_by_its_proper_name_though_no_plugin_reads_it(tmp_path, monkeypatch):
+    """The demo's HostFast (a directory names ShareASale) was listed "shareasale" beside "CJ" and "Impact", in
+    `amx search` and the explorer alike: a network the taxonomy recognises has its proper name too."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliatesdirectory", "HostFast", "https://hostfast.net", network="ShareASale"))
+    index.batch(record("affiliationlist", "Notion", "https://notion.so", network="PartnerStack"))
+    searched = CliRunner().invoke(app, ["search", ""])
+    assert searched.exit_code == 0, (searched.output, searched.exception)
+    assert {row[1]: row[5] for row in cells(searched.output) if row} == {"HostFast": "ShareASale",
+                                                                          "Notion": "PartnerStack"}, searched.output
+    filtered = CliRunner().invoke(app, ["search", "", "--network", "ShareASale"])
+    assert {row[1] for row in cells(filtered.output) if row} == {"HostFast"}, filtered.output

@@ -4,6 +4,7 @@ A provider refusing the key is still answered as refused. A test's requests shar
 local server."""
 
 import json
+import re
 import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -222,3 +223,22 @@ def test_a_provider_quoting_the_key_in_its_answer_is_not_echoed_by_the_test(rt):
         result = check(rt, connection, wall_clock=WALL.timestamp)
     assert named(result) == [("credentials accepted", True), ("read", False)]
     assert SECRET not in str(result) and "token [redacted] refused" in result["checks"][1]["detail"]
+
+
+def test_a_directorys_first_page_read_says_its_listings_and_links_apart(rt):
+    """The read check said "N item(s) read", counting a page's links to follow with its listings."""
+    from affiliate_matrix.sources import get_source
+
+    page = (get_source("affiliateprograms").recorded_dir() / "categories/software/index.html").read_bytes()
+
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, page
+
+    with Loopback(answer) as site:
+        result = check(rt, Connection(id="c", source="affiliateprograms", base_url=site.url, rate_limit_per_s=50),
+                       wall_clock=WALL.timestamp)
+    assert named(result) == [("reachable", True), ("read", True)], result
+    assert re.search(r"/categories/software/: 0 listings and [2-9]\d* links to follow read$",
+                     result["checks"][1]["detail"]), result

@@ -121,6 +121,9 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=
     if report.not_asked:  # "checked 0" said nothing of why, after the demo (its connections are left disabled)
         console.print(f"{counted(report.not_asked, 'program')} not asked: listed only through disabled connections "
                       "(amx connections list says why each is; amx connections edit ID --enabled enables one)")
+    if report.by_sync:  # "checked 0" of an index of network programs said nothing of why
+        console.print(f"{counted(report.by_sync, 'program')} with no directory page to check: a network API's are "
+                      "verified by its connection's next sync (amx scrape ID)")
     for url, reason in report.unsure:
         console.print(f"  [yellow]inconclusive[/] {escape(f'{url}: {reason}')}")
     say_rules_not_run(rt)
@@ -130,7 +133,7 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=
 
 @commands.command()
 def freshness():
-    """Share of active programs verified within 1, 7 and 30 days, per source and overall; the oldest."""
+    """Share of active programs verified within 1, 7 and 30 days, per source and overall; those verified longest ago."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.cli.views import fitted, source_named
@@ -151,9 +154,11 @@ def freshness():
             for source, shares in sorted(figures["sources"].items(), key=lambda item: item[0] == "all")]
     console.print(fitted(console, "verified within", [("source", 0), ("programs", 0), ("1 day", 0), ("7 days", 0),
                                                       ("30 days", 0)], rows))
+    if figures["oldest"]:  # under one heading: five lines each saying "oldest:" read as five oldest
+        console.print("[dim]verified longest ago:[/]")
     for program in figures["oldest"]:
-        age = "never verified" if program["age_days"] is None else f"{program['age_days']} days"
-        console.print(f"[dim]oldest:[/] {escape(program['name'])} ({program['id']}), {age}")
+        age = "never verified" if program["age_days"] is None else f"verified {program['age_days']} days ago"
+        console.print(f"  {escape(program['name'])} ({program['id']}), {age}", highlight=False)
 
 
 @discover_app.command("run")

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix import connection_fields as defaults
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, counted, open_runtime
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
@@ -47,7 +47,8 @@ def connections_list():
             when = sync.finished_at or sync.started_at
             # its parts apart by commas: wrapped, "07:59 3 records" read as one figure
             last = ", ".join(filter(None, (" ".join(filter(None, (sync.status, when and utc_text(when, minutes=True)))),
-                                           f"{sync.records} records", sync.errors and f"{len(sync.errors)} failed",
+                                           counted(sync.records, "record"),  # 1 record, not "1 records"
+                                           sync.errors and f"{len(sync.errors)} failed",
                                            # every crawl's standing word is no fault: only a run short of
                                            # its listing says why (an API's that listed nothing, say)
                                            sync.incomplete not in (None, DIRECTORY_CRAWL)
@@ -163,9 +164,15 @@ def connections_test(connection_id: CONNECTION_ID):
     when a check fails."""
     from rich.markup import escape
 
+    from affiliate_matrix.connections import load_connection
     from affiliate_matrix.handlers.connections import test
 
-    answer = test(open_runtime(), connection_id)
+    rt = open_runtime()
+    answer = test(rt, connection_id)
+    connection, _ = load_connection(rt.store, connection_id)
+    if not connection.enabled:  # why a disabled one may fail (the demo's: its recorded site is gone with the demo)
+        why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
+        console.print(escape(f"connection {connection_id!r} is disabled{why}: no schedule syncs it"), highlight=False)
     for check in answer["checks"]:
         # "reachable: failed — …": the check, then its outcome ("failed reachable: …" read awkwardly)
         mark = {True: "[green]ok[/]", False: "[red]failed[/]", None: "[yellow]not judged[/]"}[check["ok"]]

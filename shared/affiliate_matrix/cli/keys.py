@@ -167,7 +167,8 @@ def keys_add(
                                                          if needs else ""), param_hint="--field")
     if lacking := [name for name in needs if not data.get(name)]:
         raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
-                           "(name each with --field)")
+                           "(give each a value: as a key of the JSON object on standard input, or with --field "
+                           "NAME for each, its value a line of standard input or typed at the prompt)")
     add_key(rt, record, data)
     sent_to = f"; sent only to {', '.join(record.origins)}" if record.origins else ""
     console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}{sent_to}")

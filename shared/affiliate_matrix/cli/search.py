@@ -54,6 +54,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     from affiliate_matrix.cli.views import commission_summary, fitted, source_named, value_text
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.wording import utc_said
 
     rt = open_runtime()
     rt.index.ensure_index(PROGRAMS_INDEX)
@@ -69,6 +70,8 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
         console.print(f"[yellow]{escape(program_id[:80])} moved to {program.id}[/]", highlight=False)
     domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
+    if program.aliases:  # the other names it is known by (Impact's advertiser, the campaign's parent company), which
+        console.print(f"also known as: {escape(', '.join(program.aliases))}", highlight=False)  # no claim holds
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
     # each source's claim as it said it (the kept value is the first claim's); then the pages they were read from,
     # once each, as lines: whole at any width, to be pasted (the raw copy where it is, as amx scrape names it: its
@@ -80,8 +83,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
                          [("field", 0), ("said", 0), ("source", 0)], rows))
     pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
     for source, url, raw_key, fetched_at in sorted(pages):
-        console.print(f"{escape(source_named(source))}: {escape(url)} fetched "
-                      f"{fetched_at.isoformat(timespec='seconds')}, raw copy "
+        console.print(f"{escape(source_named(source))}: {escape(url)} fetched {utc_said(fetched_at)}, raw copy "
                       f"{escape(stored_at(rt, raw_key))}", soft_wrap=True, highlight=False)
 
 @commands.command()

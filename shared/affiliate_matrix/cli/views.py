@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDEX, programs_of
 from affiliate_matrix.search import SearchQuery, SortKey, utc_time
-from affiliate_matrix.wording import RATES, TO_THE_MINUTE, TO_THE_SECOND, rate_text, terms_summary
+from affiliate_matrix.wording import RATES, TO_THE_MINUTE, TO_THE_SECOND, listing_text, rate_text, terms_summary
 
 EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
 
@@ -209,12 +209,12 @@ def value_text(field: str, value) -> str:
         return terms_summary(value or [])
     if field == "cookie_days":
         return cookie_text(value)
-    if field == "networks":
-        return ", ".join(network_named(n["network"]) for n in value or []) or "—"
+    if field == "networks":  # each by name, program id and the account's contract, as the explorer's pages
+        return ", ".join(listing_text(n, network_named) for n in value or []) or "—"
     if field == "categories":
         return ", ".join(map(category_named, value or [])) or "—"
-    if field == "countries":  # a claim of none: every country (a source's Worldwide), as the pages say
-        return ", ".join(value or []) or "every country"
+    if field == "countries" and value is not None:  # a claim of none: every country (a source's Worldwide), as the
+        return ", ".join(value) or "every country"   # pages say; no value (a created program's old one) is none
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
         return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or "—"
     if field == "payout" and isinstance(value, dict):

@@ -445,10 +445,13 @@ def source_titles() -> dict[str, str]:
 @cache
 def network_titles() -> dict[str, str]:
     """The proper name of each network a plugin reads ('CJ' for cj), by the name the index keeps, as each network's API
-    plugin declares it: the explorer and the CLI show a network so. Networks are an open set (a directory names any):
-    one no plugin reads has no entry, and is shown as the index keeps it."""
-    return {plugin.network: plugin.network_title for plugin in all_sources().values()
-            if getattr(plugin, "network", None)}
+    plugin declares it, and of the others the taxonomy recognises ('ShareASale': taxonomy.NETWORK_TITLES): the
+    explorer and the CLI show a network so. Networks are an open set (a directory names any): any other has no entry,
+    and is shown as the index keeps it."""
+    from affiliate_matrix.taxonomy import NETWORK_TITLES
+
+    return NETWORK_TITLES | {plugin.network: plugin.network_title for plugin in all_sources().values()
+                             if getattr(plugin, "network", None)}
 
 
 class UnknownSource(InvalidInput, KeyError):

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
-from affiliate_matrix.wording import RATES, rate_text, schedule_words, terms_summary
+from affiliate_matrix.wording import RATES, listing_text, rate_text, schedule_words, terms_summary
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -192,10 +192,8 @@ def field(value, name: str) -> str:
         return payout(value)
     if name == "cookie_days":
         return cookie(value)
-    if name == "networks" and isinstance(value, list):
-        return ", ".join(f"{network_title(n.get('network'))} ({n['program_id']})" if n.get("program_id")
-                         else network_title(n.get("network"))
-                         for n in value if isinstance(n, dict)) or "—"
+    if name == "networks" and isinstance(value, list):  # each by name, program id and the account's contract
+        return ", ".join(listing_text(n, network_title) for n in value if isinstance(n, dict)) or "—"
     if name.endswith("_at"):  # a time (first_seen_at, last_verified_at, …)
         return when(value)
     if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)

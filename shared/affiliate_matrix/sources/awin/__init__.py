@@ -10,6 +10,11 @@ from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, ParseError,
 
 log = get_logger()
 
+# Awin's membershipStatus in a programme's details (its relationship filter's words) in the shared contract words; its
+# other words (suspended, rejected) say none. The listing asks for joined programmes only (relationship=joined), so one
+# whose details say nothing is joined.
+MEMBERSHIPS = {"joined": "joined", "pending": "pending", "notjoined": "not_joined"}
+
 
 @register
 class Awin(ApiSource):
@@ -52,6 +57,7 @@ def programme_listing(programme: dict, details: dict, url: str) -> Listing:
     region = programme.get("primaryRegion") or {}
     ranges = [_range(r, programme["id"]) for r in details.get("commissionRange") or []]
     currency = programme.get("currencyCode") or info.get("currencyCode")
+    membership = info.get("membershipStatus")
     return Listing(
         record_key=str(programme["id"]),
         name=programme["name"],
@@ -64,7 +70,10 @@ def programme_listing(programme: dict, details: dict, url: str) -> Listing:
         network_program_id=str(programme["id"]),
         join_url=programme.get("clickThroughUrl"),
         countries=[region["countryCode"]] if region.get("countryCode") else [],
+        # the account's relationship, its network listing's contract, never the program's status (as Impact's and CJ's)
+        contract=MEMBERSHIPS.get(str(membership).strip().lower()) if membership is not None else "joined",
         extra={k: str(v) for k, v in {
+            "membership_status": membership,
             "approval_rate": _share(kpi.get("approvalPercentage"), f"programme {programme['id']}: approvalPercentage"),
             "conversion_rate": _share(kpi.get("conversionRate"), f"programme {programme['id']}: conversionRate"),
             "validation_days": kpi.get("validationDays"), "average_payment_days": kpi.get("averagePaymentTime"),
