@@ -38,6 +38,21 @@ def test_cookie_days(text, days):
     assert terms.cookie_days(text) == days
 
 
+@pytest.mark.parametrize("text,cookie,commission,minimum", [
+    ("Cookie: 3\u03000 days", 30, [], None),                      # read as a cookie of 0 days
+    ("Cookie: 9\u03010 days", 90, [], None),
+    ("Commission: 1\u0301.5% per sale", None, [Decimal("1.5")], None),  # read as 0.5%
+    ("Commission: 1.\u03015% per sale", None, [Decimal("1.5")], None),  # read as 5%
+    ("Minimum payout: $5\u03000", None, [], Decimal(50)),          # read as $5
+])
+def test_a_combining_mark_on_a_figure_does_not_cut_it_in_two(text, cookie, commission, minimum):
+    found = terms.extract(text)
+    assert found.cookie_days == cookie
+    assert [term.value_min for term in found.commission] == commission
+    assert (found.min_payout.amount if found.min_payout else None) == minimum
+    assert terms.cookie_days("3\u03000 days") == 30  # a directory's labelled column, read alone
+
+
 def test_payout_terms():
     text = "Paid monthly via PayPal or wire once you reach $50"
     assert terms.payout_methods(text) == ["paypal", "wire"]
