@@ -53,6 +53,13 @@ def test_a_combining_mark_on_a_figure_does_not_cut_it_in_two(text, cookie, commi
     assert terms.cookie_days("3\u03000 days") == 30  # a directory's labelled column, read alone
 
 
+@pytest.mark.parametrize("space", ["\u2009", "\u2007"])  # a thin space (SI, French typography), a figure space
+def test_thousands_grouped_by_a_thin_or_figure_space_are_one_figure(space):
+    found = terms.extract(f"Minimum payout: $1{space}000")
+    assert (found.min_payout.amount, found.min_payout.currency) == (Decimal(1000), "USD")  # $1 before
+    assert shape(f"€1{space}500 per sale") == [("flat", Decimal(1500), None, "EUR", None)]
+
+
 def test_payout_terms():
     text = "Paid monthly via PayPal or wire once you reach $50"
     assert terms.payout_methods(text) == ["paypal", "wire"]

@@ -226,9 +226,10 @@ def normalise(text: str) -> str:
 
 # A figure starts where its digits start (not after a digit): tried from every digit of a long run, each try
 # reading the rest of the run, a pattern costs the square of the run's length. Thousands are grouped by a point, a
-# comma, a space or (in Switzerland) an apostrophe: "CHF 1'234.50"; five groups at most (18 digits, more than number()
-# reads), as a figure is tried from each group of a run too ("1.000,00" 2,500 times over, a description's 20,000
-# characters, took 4 minutes). A figure written without its leading zero
+# comma, a space (a no-break, thin, narrow or figure one too: SI and French typography group with a thin space, and
+# "$1 000" was read as $1) or (in Switzerland) an apostrophe: "CHF 1'234.50"; five groups at most (18 digits, more
+# than number() reads), as a figure is tried from each group of a run too ("1.000,00" 2,500 times over, a
+# description's 20,000 characters, took 4 minutes). A figure written without its leading zero
 # (".5%") starts at its point, unless the point ends a word ("sale.10%" is 10%). A figure in scientific notation
 # ("1e999", "5e3") is none: its exponent was read as the figure ("1e999 days" a cookie of 999 days); the two
 # guards, before and after a figure, are every figure pattern's (durations.DURATION's too). Nor are a hexadecimal
@@ -241,7 +242,7 @@ NO_EXPONENT = r"(?![eE][+-]?\d)"
 NOT_HEX = (r"(?<!\b0[xX])(?:(?<![a-fA-F])|"
            + "".join(rf"(?<![\dxX][a-fA-F]{{{letters}}})" for letters in range(1, 8)) + r"(?<![a-fA-F]{8}))")
 NUMBER = (rf"(?:(?=[\d.])(?<!\d){NOT_AN_EXPONENT}{NOT_HEX}"
-          r"(?:\d{1,3}(?:[.,\u00a0\u202f '’]\d{3}){1,5}(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?|(?<![\w.,])\.\d+)"
+          r"(?:\d{1,3}(?:[.,\u00a0\u2007\u2009\u202f '’]\d{3}){1,5}(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?|(?<![\w.,])\.\d+)"
           rf"{NO_EXPONENT})")
 
 
