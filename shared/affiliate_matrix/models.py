@@ -172,6 +172,9 @@ def cleaned_import(data: dict) -> dict:
     return data
 
 
+COMMISSION_TEXT_MAX = 2_000  # a record's commission text: a page's cell, or an API's terms said for people
+
+
 class RawRecord(Model):
     """What one source said about one program at one time, as parsed. Its text, however it was read (a page, an
     API's payload, the generic reader), is cleaned here, the one place every reader's record goes through."""
@@ -219,7 +222,7 @@ class RawRecord(Model):
     merchant_url: HttpUrl | None = None
     description: str | None = Field(None, max_length=20_000)
     categories: list[str] = Field([], description="The source's own category labels, verbatim.")
-    commission_text: str | None = Field(None, max_length=2_000)
+    commission_text: str | None = Field(None, max_length=COMMISSION_TEXT_MAX)
     cookie_text: str | None = Field(None, max_length=500)
     payout_text: str | None = Field(None, max_length=2_000)
     network: str | None = None
