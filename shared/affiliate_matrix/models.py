@@ -17,7 +17,8 @@ from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RE
                                          INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
 from affiliate_matrix.codes import (CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_FREQUENCIES, PAYOUT_METHODS,
                                     RESTRICTIONS, STATUSES)
-from affiliate_matrix.model_types import Country, Currency, Model, NetworkName, NonNegative, UtcDatetime
+from affiliate_matrix.model_types import (COMMISSION_TEXT_MAX, Country, Currency, Model, NetworkName, NonNegative,
+                                          UtcDatetime)
 
 # One fixed taxonomy of verticals (codes.CATEGORIES; taxonomy.py maps them); every source's own categories map onto these.
 Category = Literal[CATEGORIES]
@@ -170,9 +171,6 @@ def cleaned_import(data: dict) -> dict:
                 stack.append(value)
             item[clean_text(key) if isinstance(key, str) else key] = value
     return data
-
-
-COMMISSION_TEXT_MAX = 2_000  # a record's commission text: a page's cell, or an API's terms said for people
 
 
 class RawRecord(Model):

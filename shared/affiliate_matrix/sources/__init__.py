@@ -100,7 +100,7 @@ def terms_said(parts: list[str]) -> str | None:
     fit a record's commission text, those that fit and how many more (the structured terms carry every rate): a CJ
     advertiser of 20 actions with their item lists, or a Rakuten advertiser of many offers, said in more, was refused
     whole ('commission_text: String should have at most 2000 characters') and missing from the index."""
-    from affiliate_matrix.models import COMMISSION_TEXT_MAX
+    from affiliate_matrix.model_types import COMMISSION_TEXT_MAX
 
     text = "; ".join(parts)
     if len(text) <= COMMISSION_TEXT_MAX:
