@@ -1,6 +1,7 @@
 """JSON from outside read one way, wherever it comes in: a request's body (handlers.body_of), an event's data, a file
 a command takes in a body's place, a JSON Lines record of an import. Bytes other than UTF-8, a key given twice, an
-integer past MAX_INT_DIGITS, nesting past MAX_DEPTH, a lone surrogate, NaN or Infinity are refused in our words."""
+integer past MAX_INT_DIGITS, a number past a double's range, nesting past MAX_DEPTH, a lone surrogate, NaN or Infinity
+are refused in our words."""
 
 import json
 import math
@@ -40,7 +41,7 @@ def json_document(raw: bytes | str, what: str = "the body") -> object:
     (check_json)."""
     text = json_text(raw, what)
     try:
-        document = json.loads(text, object_pairs_hook=_once_each, parse_int=_whole_number)
+        document = json.loads(text, object_pairs_hook=_once_each, parse_int=_whole_number, parse_float=_finite_number)
     except RecursionError:
         raise InvalidInput(f"{what} is nested more than {MAX_DEPTH} levels deep") from None
     except InvalidInput as exc:
@@ -58,6 +59,16 @@ def _whole_number(digits: str) -> int:
         raise InvalidInput(f"the body holds a number too long: {len(digits.lstrip('-')):,} digits, where a number "
                            f"has at most {MAX_INT_DIGITS:,}")
     return int(digits)
+
+
+def _finite_number(text: str) -> float:
+    """A JSON number with a fraction or an exponent, refused in our words past a double's range: Python reads 1e999 as
+    infinity, which check_json then refused as a body holding 'Infinity, which is no JSON number', a word it never
+    held."""
+    value = float(text)
+    if math.isinf(value):
+        raise InvalidInput(f"the body holds the number {text[:40]}, past ±1.8e308, the range a number may have")
+    return value
 
 
 def _once_each(pairs: list[tuple[str, object]]) -> dict:

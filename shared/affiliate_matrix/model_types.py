@@ -16,6 +16,8 @@ from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_
 from affiliate_matrix.codes import COUNTRIES, CURRENCIES, typed_country, typed_currency
 from affiliate_matrix.errors import InvalidInput
 
+COMMISSION_TEXT_MAX = 2_000  # a record's commission text: a page's cell, or an API's terms said for people
+
 
 def _currency(code: str) -> str:
     code = typed_currency(code)  # --currency usd is USD

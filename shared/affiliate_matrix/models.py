@@ -17,7 +17,8 @@ from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RE
                                          INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
 from affiliate_matrix.codes import (CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_FREQUENCIES, PAYOUT_METHODS,
                                     RESTRICTIONS, STATUSES)
-from affiliate_matrix.model_types import Country, Currency, Model, NetworkName, NonNegative, UtcDatetime
+from affiliate_matrix.model_types import (COMMISSION_TEXT_MAX, Country, Currency, Model, NetworkName, NonNegative,
+                                          UtcDatetime)
 
 # One fixed taxonomy of verticals (codes.CATEGORIES; taxonomy.py maps them); every source's own categories map onto these.
 Category = Literal[CATEGORIES]
@@ -219,7 +220,7 @@ class RawRecord(Model):
     merchant_url: HttpUrl | None = None
     description: str | None = Field(None, max_length=20_000)
     categories: list[str] = Field([], description="The source's own category labels, verbatim.")
-    commission_text: str | None = Field(None, max_length=2_000)
+    commission_text: str | None = Field(None, max_length=COMMISSION_TEXT_MAX)
     cookie_text: str | None = Field(None, max_length=500)
     payout_text: str | None = Field(None, max_length=2_000)
     network: str | None = None

@@ -78,6 +78,12 @@ NETWORK_TITLES = {"shareasale": "ShareASale", "partnerstack": "PartnerStack", "p
 _NETWORK_SLUGS = {"".join(c for c in name if c.isalnum()): network for name, network in NETWORK_NAMES.items()}
 
 
+# The characters of a network's label read (its name and a remark: 'Rakuten Advertising (formerly Rakuten Marketing)'
+# is 58): a remark is looked for from each bracket, to the first closing one, so a page's network cell of 40,000
+# brackets took 7 s to read at each index run (a record's network text has no bound)
+MAX_NETWORK_LABEL = 200
+
+
 def network_name(label: str | None) -> str | None:
     """The network a source names, as one name: the known networks whoever spells them ('Impact.com', 'CJ.com',
     'ShareASale.com', 'Awin (formerly Affiliate Window)', 'Rakuten Marketing', 'In house' are impact, cj, shareasale,
@@ -88,7 +94,7 @@ def network_name(label: str | None) -> str | None:
     what is indexed and for a filter (`network=`, `amx search --network`)."""
     from affiliate_matrix.search import word_runs
 
-    named = " ".join(unicodedata.normalize("NFKC", label or "").casefold().split())
+    named = " ".join(unicodedata.normalize("NFKC", label or "").casefold().split())[:MAX_NETWORK_LABEL]
     bare = re.sub(r"\s*\(.*?\)", "", named).strip()  # a remark: '(formerly Affiliate Window)'
     bare = re.sub(r"\.(com|net|io|co|org)$", "", bare)  # a site's name for its network: 'impact.com'
     slug = "".join(word_runs(bare))[:40]

@@ -483,6 +483,19 @@ def test_nan_or_infinity_in_a_body_is_refused_not_stored_as_null(admin_env, cons
     assert not [k for k in admin_env["rt"].store.list() if k.startswith("rules/")]
 
 
+@pytest.mark.parametrize("number", ["1e999", "-1e400", "1" * 400 + ".0"])
+def test_a_number_past_a_doubles_range_is_refused_naming_it_not_as_infinity(admin_env, number):
+    """Python reads it as infinity, which was refused as 'Infinity, which is no JSON number': a word the body never
+    held, though it holds a number JSON's grammar takes."""
+    rule = ('{"id": "r1", "trigger": {"event": "key.expiring"}, "condition": "true", '
+            f'"action": {{"type": "alert", "params": {{"severity": {number}}}}}}}')
+    refused(client("triggers").post("/rules", data=rule, headers={**admin_env["admin"],
+                                                                 "Content-Type": "application/json"}),
+            400, f"the body holds the number {number[:40]}, past ±1.8e308")
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data=f'{{"n": {number}}}')
+    refused(answer, 400, f"holds the number {number[:40]}, past ±1.8e308")
+
+
 def test_nan_in_event_data_is_refused_naming_it(admin_env):
     answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data='{"n": NaN}')
     refused(answer, 400, "event data holds NaN, which is no JSON number")

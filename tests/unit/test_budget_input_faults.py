@@ -44,6 +44,22 @@ def test_a_csv_count_with_a_fraction_is_refused_naming_the_line_and_the_column(r
     assert history(rt.store, "search-us") == []  # nothing written
 
 
+@pytest.mark.parametrize("column", ["spend", "clicks", "revenue"])
+def test_a_csv_number_of_hundreds_of_digits_is_refused_as_too_large_not_as_infinite(rt, column):
+    """400 digits, read as a float, were infinity: refused 'Input should be a finite number (got inf)', a value the
+    file does not hold."""
+    cells = {"spend": "10.25", "clicks": "3", "revenue": "20.50"} | {column: "1" * 400}
+    data = f"{HEADER}\nsearch-us,2026-11-01,{cells['spend']},{cells['clicks']},1,{cells['revenue']},USD\n".encode()
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, data)
+    assert f"line 2: {column}: '{'1' * 40}'… is too large a number" in str(refused.value)
+    assert "inf" not in str(refused.value)
+    assert history(rt.store, "search-us") == []
+    with pytest.raises(InvalidInput) as refused:  # nor is a cell that is no number echoed whole
+        import_csv(rt, data.replace(b"1" * 400, b"x" * 100_000))
+    assert f"line 2: {column}: '{'x' * 40}'… is not a number" in str(refused.value) and len(str(refused.value)) < 300
+
+
 def test_a_csv_row_spread_over_lines_is_named_by_the_line_it_starts_on(rt):
     """A quoted cell may hold a line break (a spreadsheet writes one so): the error named the line the row ended on,
     where a person looking at the file finds the middle of a cell."""

@@ -98,3 +98,28 @@ def test_offer_texts_in_json_ld_are_bounded_as_the_page_lines_are(monkeypatch):
     (record,) = read("affiliationlist", "longwind", html)
     assert record.cookie_text == "Cookie: 30 days" and record.commission_text is None
     assert read_by_extractor and all("Our partners love us." not in text for text in read_by_extractor)
+
+
+def test_an_anchors_text_is_read_for_what_it_says_no_further_than_its_bound(monkeypatch):
+    """The site's words ("site", "website", "store", "shop") were looked for after each "visit" or "official" of an
+    anchor's text to its end: an anchor of 20,000 "visit " took 39 s. Counted, not timed: the text the anchors'
+    patterns are handed."""
+    from affiliate_matrix.sources import generic
+
+    handed = []
+
+    class Counted:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def search(self, text):
+            handed.append(len(text))
+            return self.pattern.search(text)
+
+    for name in ("_JOIN_TEXT", "_SITE_TEXT"):
+        monkeypatch.setattr(generic, name, Counted(getattr(generic, name)))
+    html = ('<h1>Acme Hosting</h1><p>Commission: 30% per sale</p><a href="https://acme.example.com/">'
+            + "visit " * 5_000 + '</a><a href="https://acme-shop.example.com/">Visit the official website</a>')
+    (record,) = read("affiliateprograms", "acme", html)
+    assert handed and max(handed) <= 200
+    assert str(record.merchant_url) == "https://acme-shop.example.com/"  # an anchor saying so is still the site

@@ -612,7 +612,7 @@ def test_a_provider_quoting_the_key_in_its_answer_is_not_kept_in_the_syncs_failu
 def test_a_rakuten_offer_named_at_length_gives_its_tiers_thresholds_within_their_limit(rt, tmp_path):
     """A tier's threshold is its offer's name and span: an offer named in 800 characters made thresholds of that
     length, shown wherever the term is, past the limit an import holds a threshold to (models.MAX_THRESHOLD). (A name
-    past ~2,000 characters fails its advertiser's record: its terms in words pass commission_text's limit.)"""
+    past ~2,000 characters: its terms in words are cut to commission_text's limit, sources.terms_said.)"""
     from affiliate_matrix.models import MAX_THRESHOLD
     from affiliate_matrix.pipeline import index_batch
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
@@ -635,6 +635,40 @@ def test_a_rakuten_offer_named_at_length_gives_its_tiers_thresholds_within_their
     long = [tier.threshold for tier in tiers if tier.threshold.startswith("Holiday Holiday")]
     assert len(long) == 2 and all(len(threshold) <= MAX_THRESHOLD for threshold in long)
     assert all(threshold.split(": ")[0].endswith("…") for threshold in long)  # said to be cut, its span kept whole
+
+
+def test_an_advertiser_whose_terms_in_words_pass_a_records_limit_is_recorded_with_them_cut(rt, tmp_path):
+    """An API's terms said for people, every action's or offer's, joined: a CJ advertiser of 20 actions with their item
+    lists (3,848 characters), or a Rakuten offer named at length, passed commission_text's 2,000 and the advertiser was
+    refused whole ('commission_text: String should have at most 2000 characters'), missing from the index. Those that
+    fit are said, then how many more; the structured terms keep every rate."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from affiliate_matrix.models import RawRecord
+    from affiliate_matrix.sources.cj import read_page
+    from affiliate_matrix.sync import listing_record
+
+    actions = "".join(f"<action><name>Sale {i}</name><commission><default>10.00%</default>" + "".join(
+        f'<itemlist name="Category number {j} of items">{j + 1}.00%</itemlist>' for j in range(5))
+        + "</commission></action>" for i in range(20))
+    answer = ('<cj-api><advertisers total-matched="1"><advertiser><advertiser-id>123</advertiser-id><advertiser-name>'
+              f"Acme</advertiser-name><actions>{actions}</actions></advertiser></advertisers></cj-api>")
+    (listing,), _ = read_page(get_source("cj")().decode(answer.encode()), "https://advertiser-lookup.api.cj.com/v2")
+    response = SimpleNamespace(url="https://advertiser-lookup.api.cj.com/v2", fetched_at=datetime.now(UTC),
+                               raw_key="raw/x")
+    record = listing_record(get_source("cj")(), Connection(id="cj", source="cj"), response, listing)
+    assert isinstance(record, RawRecord), record
+    assert len(record.commission_text) <= 2_000 and record.commission_text.endswith("; … and 10 more")
+    assert [(t.type, str(t.value_min), str(t.value_max)) for t in record.commission] == [("percent", "1", "10")]
+
+    site = tmp_path / "rakuten"
+    shutil.copytree(get_source("rakuten").recorded_dir(), site)
+    page = json.loads((site / "offers-2.json").read_text())
+    page["offers"][0]["name"] = "Holiday " * 300  # one offer said in 2,400 characters
+    (site / "offers-2.json").write_text(json.dumps(page))
+    report = synced_api(rt, "rakuten", site)
+    assert [f.reason for f in report.failures if "403" not in f.reason] == []  # the recording's one 403, retried
 
 
 def test_a_link_longer_than_a_records_url_may_be_is_not_followed():

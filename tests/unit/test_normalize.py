@@ -32,6 +32,24 @@ def test_network_from_join_link_and_direct_programs():
     assert [n.network for n in direct.networks] == ["direct"]
 
 
+def test_a_network_label_is_read_no_further_than_its_bound(monkeypatch):
+    """A page's network cell has no bound: its remark, '(formerly …)', was looked for from each bracket to the first
+    closing one, so a cell of 40,000 brackets took 7 s to read, at each index run. Counted, not timed: the text the
+    patterns are handed."""
+    import re
+
+    from affiliate_matrix import taxonomy
+
+    handed, sub = [], re.sub
+    monkeypatch.setattr(taxonomy.re, "sub", lambda pattern, repl, text, *more: handed.append(len(text)) or sub(
+        pattern, repl, text, *more))
+    assert taxonomy.network_name("Awin (formerly Affiliate Window) " + "(" * 20_000) == "awin"
+    assert handed and max(handed) <= 200
+    monkeypatch.undo()
+    assert [n.network for n in make_program("A", "https://a.com", network="Impact " + "(" * 20_000).networks] == [
+        "impact"]
+
+
 def test_other_is_a_programs_category_only_when_none_of_its_labels_maps_and_provenance_names_the_raw_page():
     """A label we do not know beside one we do added "other" (Notion: b2b_saas and other), so `category=other`
     found programs that have a category of ours: "other" means none of ours fits."""

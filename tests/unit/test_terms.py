@@ -38,6 +38,28 @@ def test_cookie_days(text, days):
     assert terms.cookie_days(text) == days
 
 
+@pytest.mark.parametrize("text,cookie,commission,minimum", [
+    ("Cookie: 3\u03000 days", 30, [], None),                      # read as a cookie of 0 days
+    ("Cookie: 9\u03010 days", 90, [], None),
+    ("Commission: 1\u0301.5% per sale", None, [Decimal("1.5")], None),  # read as 0.5%
+    ("Commission: 1.\u03015% per sale", None, [Decimal("1.5")], None),  # read as 5%
+    ("Minimum payout: $5\u03000", None, [], Decimal(50)),          # read as $5
+])
+def test_a_combining_mark_on_a_figure_does_not_cut_it_in_two(text, cookie, commission, minimum):
+    found = terms.extract(text)
+    assert found.cookie_days == cookie
+    assert [term.value_min for term in found.commission] == commission
+    assert (found.min_payout.amount if found.min_payout else None) == minimum
+    assert terms.cookie_days("3\u03000 days") == 30  # a directory's labelled column, read alone
+
+
+@pytest.mark.parametrize("space", ["\u2009", "\u2007"])  # a thin space (SI, French typography), a figure space
+def test_thousands_grouped_by_a_thin_or_figure_space_are_one_figure(space):
+    found = terms.extract(f"Minimum payout: $1{space}000")
+    assert (found.min_payout.amount, found.min_payout.currency) == (Decimal(1000), "USD")  # $1 before
+    assert shape(f"€1{space}500 per sale") == [("flat", Decimal(1500), None, "EUR", None)]
+
+
 def test_payout_terms():
     text = "Paid monthly via PayPal or wire once you reach $50"
     assert terms.payout_methods(text) == ["paypal", "wire"]

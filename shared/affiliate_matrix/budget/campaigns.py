@@ -24,6 +24,7 @@ import csv
 import heapq
 import io
 import json
+import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -930,10 +931,14 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         raw = values[column]
         if raw == "" and column in ("clicks", "conversions"):
             continue
+        shown = f"{raw[:40]!r}{'…' if len(raw) > 40 else ''}"  # a cell may be 128 KiB
         try:
-            day[column] = float(Decimal(raw))
+            number = Decimal(raw)
+            day[column] = float(number)
         except (ArithmeticError, ValueError):  # ValueError: float() of a signalling NaN
-            raise ValueError(f"{column}: {raw!r} is not a number") from None
+            raise ValueError(f"{column}: {shown} is not a number") from None
+        if number.is_finite() and math.isinf(day[column]):  # hundreds of digits: it was refused as "got inf"
+            raise ValueError(f"{column}: {shown} is too large a number")
     try:
         parsed = day_adapter().validate_python(day)
     except ValidationError as exc:

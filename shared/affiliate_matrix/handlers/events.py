@@ -500,7 +500,7 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
 def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
     """(the JSON in `raw`, None), read as a request body is; (it as json reads it, or None, and why it is refused);
     (None, None) for what is not JSON (the SDK names what is wrong with it, or keeps it as data that is no object)."""
-    from affiliate_matrix.json_input import _once_each, _whole_number, json_text
+    from affiliate_matrix.json_input import _finite_number, _once_each, _whole_number, json_text
 
     try:
         try:
@@ -509,7 +509,8 @@ def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
             json.loads(raw)
             return None, exc
         try:
-            return json.loads(text, object_pairs_hook=_once_each, parse_int=_whole_number), None
+            return json.loads(text, object_pairs_hook=_once_each, parse_int=_whole_number,
+                              parse_float=_finite_number), None
         except InvalidInput as exc:
             try:
                 return json.loads(text), exc

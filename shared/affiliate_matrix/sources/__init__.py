@@ -95,6 +95,28 @@ def children(node, tag: str) -> list:
     return [] if node is None else [child for child in node.iter() if child.tag == tag]
 
 
+def terms_said(parts: list[str]) -> str | None:
+    """An API's terms in words for people (each action's, offer's or tier's), joined by "; " and, where they would not
+    fit a record's commission text, those that fit and how many more (the structured terms carry every rate): a CJ
+    advertiser of 20 actions with their item lists, or a Rakuten advertiser of many offers, said in more, was refused
+    whole ('commission_text: String should have at most 2000 characters') and missing from the index."""
+    from affiliate_matrix.model_types import COMMISSION_TEXT_MAX
+
+    text = "; ".join(parts)
+    if len(text) <= COMMISSION_TEXT_MAX:
+        return text or None
+    room = COMMISSION_TEXT_MAX - 40  # for the note naming the rest
+    kept, length = [], 0
+    for part in parts:  # each said whole
+        if length + len(part) > room:
+            break
+        kept.append(part)
+        length += len(part) + 2
+    said = "; ".join(kept) if kept else parts[0][:room] + "…"
+    rest = len(parts) - max(len(kept), 1)
+    return said + (f"; … and {rest:,} more" if rest else "")
+
+
 # The largest amount a source may state (a payout, a commission, a threshold): past it a figure is no real one, and
 # Decimal cannot round it to 6 decimals within its 28 digits (1e30 raised a bare InvalidOperation)
 MAX_AMOUNT = 10 ** 12

@@ -48,6 +48,10 @@ _PROGRAM_SUFFIX = re.compile(r"\s+(?:affiliate|partner|referral|ambassador)s?\s+
 _JOIN_TEXT = re.compile(r"\b(join|sign[\s-]?up|apply|become an? (?:affiliate|partner)|register as)\b", re.I)
 _SITE_TEXT = re.compile(r"\b(visit|official)\b.*\b(site|website|store|shop)\b|^website$", re.I)
 MAX_JSON_NODES = 5000
+# The characters of an anchor's text read for what it says it is ("Join now", "Visit the official website"): the site's
+# words are looked for after each "visit" or "official" to the text's end, so a hostile page's anchor of 20,000
+# "visit " took 39 s to read
+MAX_ANCHOR_TEXT = 200
 MAX_TERMS_LINE = 500  # a text longer than this (a page's line, a JSON-LD offer's) is not read for terms
 # The characters of a page's text (its lines up to MAX_TERMS_LINE) read for terms: its first 50,000 (a long program
 # page; a record's description holds 20,000). The extractor takes ~35 µs a character, so a 5 MB page of short lines
@@ -283,7 +287,7 @@ def _links(page: Page, fields: dict) -> None:
         url = _offsite_url(page, anchor.attributes.get("href"))
         if not url:
             continue
-        text = node_text(anchor) or ""
+        text = (node_text(anchor) or "")[:MAX_ANCHOR_TEXT]
         host = (urlsplit(url).hostname or "").lower()
         if not fields.get("join_url") and (_JOIN_TEXT.search(text) or any(
                 host == h or host.endswith("." + h) for h in NETWORK_HOSTS)):

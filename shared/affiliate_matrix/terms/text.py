@@ -84,13 +84,34 @@ class Unit:
 # A run of spaces or tabs within a line, read as one space: many patterns open with \s+ or \s*, and on a run of N
 # blanks each start backtracks through the rest of it (N squared: 10,000 blanks after "Bonus: 5%" took 27 s).
 _BLANKS = re.compile(r"[^\S\n]{2,}")
+# What follows a digit, or a figure's point or comma, outside ASCII: where it begins with combining marks, they are
+# dropped (figure_marks_off)
+_AFTER_FIGURE = Pattern(r"(?<=[\d.,])[^\x00-\x7f]+")
+
+
+def figure_marks_off(text: str) -> str:
+    """The text without the combining marks written on a figure's digits or its point: a mark is no digit, so each
+    figure pattern's start (not after a digit) read the digits after it as a figure of their own ("3\u03000 days" was
+    a cookie of 0 days, "$5\u03000" a minimum of $5, "1\u0301.5%" a commission of 0.5%)."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    def unmarked(match: re.Match) -> str:
+        run = match.group(0)
+        at = 0
+        while at < len(run) and unicodedata.category(run[at])[0] == "M":
+            at += 1
+        return run[at:]
+
+    return _AFTER_FIGURE.sub(unmarked, text)
 
 
 class Doc:
-    """A text (its runs of blanks read as one space) and its units."""
+    """A text (its runs of blanks read as one space, the marks on its figures dropped) and its units."""
 
     def __init__(self, text: str):
-        self.text = _BLANKS.sub(" ", text or "")
+        self.text = _BLANKS.sub(" ", figure_marks_off(text or ""))
         self.units = _units(self.text)
         self.dollar = dollar_of(self.text)
 
@@ -198,15 +219,17 @@ def _words_to_number(match: re.Match) -> str:
 
 
 def normalise(text: str) -> str:
-    """Numbers in words as digits and percent in words as '%'; everything else as it was."""
-    return _PERCENT_WORDS.sub("%", _NUMBER_WORDS.sub(_words_to_number, text or ""))
+    """Numbers in words as digits and percent in words as '%', the marks on figures dropped (figure_marks_off);
+    everything else as it was."""
+    return _PERCENT_WORDS.sub("%", _NUMBER_WORDS.sub(_words_to_number, figure_marks_off(text or "")))
 
 
 # A figure starts where its digits start (not after a digit): tried from every digit of a long run, each try
 # reading the rest of the run, a pattern costs the square of the run's length. Thousands are grouped by a point, a
-# comma, a space or (in Switzerland) an apostrophe: "CHF 1'234.50"; five groups at most (18 digits, more than number()
-# reads), as a figure is tried from each group of a run too ("1.000,00" 2,500 times over, a description's 20,000
-# characters, took 4 minutes). A figure written without its leading zero
+# comma, a space (a no-break, thin, narrow or figure one too: SI and French typography group with a thin space, and
+# "$1 000" was read as $1) or (in Switzerland) an apostrophe: "CHF 1'234.50"; five groups at most (18 digits, more
+# than number() reads), as a figure is tried from each group of a run too ("1.000,00" 2,500 times over, a
+# description's 20,000 characters, took 4 minutes). A figure written without its leading zero
 # (".5%") starts at its point, unless the point ends a word ("sale.10%" is 10%). A figure in scientific notation
 # ("1e999", "5e3") is none: its exponent was read as the figure ("1e999 days" a cookie of 999 days); the two
 # guards, before and after a figure, are every figure pattern's (durations.DURATION's too). Nor are a hexadecimal
@@ -219,7 +242,8 @@ NO_EXPONENT = r"(?![eE][+-]?\d)"
 NOT_HEX = (r"(?<!\b0[xX])(?:(?<![a-fA-F])|"
            + "".join(rf"(?<![\dxX][a-fA-F]{{{letters}}})" for letters in range(1, 8)) + r"(?<![a-fA-F]{8}))")
 NUMBER = (rf"(?:(?=[\d.])(?<!\d){NOT_AN_EXPONENT}{NOT_HEX}"
-          r"(?:\d{1,3}(?:[.,\u00a0\u202f '’]\d{3}){1,5}(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?|(?<![\w.,])\.\d+)"
+          r"(?:\d{1,3}(?:[.,\u00a0\u2007\u2009\u202f '’]\d{3}){1,5}(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?|"
+          r"(?<![\w.,])\.\d+)"
           rf"{NO_EXPONENT})")
 
 

@@ -11,7 +11,7 @@ from affiliate_matrix import taxonomy
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
 from affiliate_matrix.sources import (XML_FAULTS, ApiSource, EntityDeclared, Listing, PagedTotal, ParseError, attempt,
-                                      parsed_xml, plain, register, unreadable_xml)
+                                      parsed_xml, plain, register, terms_said, unreadable_xml)
 
 PAGE_SIZE = 100  # the API's maximum records per page
 MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
@@ -177,7 +177,7 @@ def _commission(actions: list[ET.Element], where: str) -> tuple[list[CommissionT
                          + (f" ({lists})" if lists else ""))
     terms = [CommissionTerm(type=kind, value_min=min(values), value_max=max(values), currency=currency)
              for (kind, currency), values in ranges.items()]
-    return terms, "; ".join(described) or None
+    return terms, terms_said(described)
 
 
 def _rate(rate: str, where: str) -> tuple[tuple[str, str | None] | None, Decimal | None]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from affiliate_matrix.models import MAX_THRESHOLD, CommissionTerm, CommissionTier
-from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, PagedTotal, ParseError, amount, attempt, register
+from affiliate_matrix.sources import (ApiSource, ItemFailed, Listing, PagedTotal, ParseError, amount, attempt, register,
+                                      terms_said)
 
 PAGE_SIZE = 200  # the Offers API's maximum `limit`
 MAX_PAGES = 1000  # the Offers API's maximum `page`
@@ -248,7 +249,7 @@ def _commission(offers: list[Offer]) -> tuple[list[CommissionTerm], str | None]:
     terms = [CommissionTerm(type=kind, value_min=min(found), value_max=max(found), currency=currency,
                             tiers=tiers.get((kind, currency), []))
              for (kind, currency), found in values.items()]
-    return terms, "; ".join(described) or None
+    return terms, terms_said(described)
 
 
 def _kind(commission_type, network, where: str) -> tuple[str, str | None]:
