@@ -1,5 +1,6 @@
 """The local Broker: Triggers' attribute filters, retries with backoff, the dead letters it parks in the store."""
 
+import gzip
 import json
 import re
 import socket
@@ -297,6 +298,17 @@ def test_the_local_broker_answers_an_event_past_the_functions_limit_413_in_their
                                                        "Content-Length": str(MAX_EVENT_BYTES + 1)}, b"")
     assert (status, refusal["code"]) == (413, "content_too_large")
     assert refusal["message"] == f"the event is larger than {MAX_EVENT_BYTES} bytes: send at most that"
+
+
+def test_the_local_broker_refuses_an_event_in_a_content_coding_415_as_the_functions_do(tmp_path):
+    """Its coded bytes were read as the event: refused 400 as no CloudEvent, where a function answers 415 naming the
+    coding."""
+    coded = gzip.compress(json.dumps(event()).encode())
+    status, _, refusal = refused_at_ingress(tmp_path, {"Content-Type": "application/cloudevents+json",
+                                                       "Content-Encoding": "gzip"}, coded)
+    assert (status, refusal["code"]) == (415, "unsupported_media_type")
+    assert refusal["message"] == ("the event is sent with Content-Encoding 'gzip', which is not decoded here: send it "
+                                  "uncompressed, without a Content-Encoding")
 
 
 @pytest.mark.parametrize("sent_id,taken", [("req-1.a:b_c", True), ("a b", False), (None, False)])

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
+from affiliate_matrix.content_coding import check_uncoded
 from affiliate_matrix.errors import (AccessDenied, ContentTooLarge, InvalidInput, Unauthorized, UnsupportedMediaType,
                                      error_answer)
 from affiliate_matrix.event_intake import read_event
@@ -80,6 +81,7 @@ class Router:
                 request_id = bind_request(self.headers.get("X-Request-Id"))  # taken or made as a function does
                 try:
                     router.admit(authorization, None)  # who it is, before a byte of the body is read
+                    check_uncoded(self.headers.get("Content-Encoding"), "the event")  # then as a function reads it
                     declared = self.headers.get("Content-Length") or "0"
                     if not (declared.isascii() and declared.isdigit()):  # int() reads "-5", " 5" and "٥" too
                         raise InvalidInput(f"Content-Length {declared[:40]!r} is not a number of bytes")
