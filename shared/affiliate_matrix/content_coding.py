@@ -16,8 +16,20 @@ returned what it had and said nothing; a damaged trailer is zlib's own error (in
 
 import zlib
 
+from affiliate_matrix.errors import UnsupportedMediaType
+
 CODINGS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 ACCEPT_ENCODING = ", ".join(CODINGS)  # sent with every request: what this module decodes, whatever httpx could
+
+
+def check_uncoded(coding: str | None, what: str) -> None:
+    """UnsupportedMediaType (415) naming a request body's Content-Encoding (`coding`; None: not given) when it is in a
+    coding: none is decoded here (this module decodes answers to our own requests only), and its bytes read as they
+    came were JSON to no one. The functions' check (handlers.check_content_coding) and amx up's Broker's ingress."""
+    coding = (coding or "").strip()
+    if coding.lower() not in ("", "identity"):
+        raise UnsupportedMediaType(f"{what} is sent with Content-Encoding {coding[:80]!r}, which is not decoded here: "
+                                   "send it uncompressed, without a Content-Encoding")
 
 
 class BodyTooLarge(ValueError):

@@ -4,6 +4,8 @@ Retriable errors (a backend is down, a rate limit) map to 5xx so Knative redeliv
 fatal ones (bad input, a conflict) map to 4xx or a logged, acknowledged outcome.
 """
 
+import json
+
 
 class AmxError(Exception):
     """Base of every error this package raises on purpose."""
@@ -13,6 +15,16 @@ def error_document(code: str, message: str, request_id: str) -> dict:
     """The body of every error a function answers (handlers.error_response), and of amx-function's own to a head it
     refuses or that stopped coming (server.py), with the id it minted for it as the functions do (bind_request)."""
     return {"error": {"code": code, "message": message, "request_id": request_id}}
+
+
+def error_answer(status: int, reason: str, code: str, message: str, request_id: str) -> bytes:
+    """A whole HTTP/1.1 answer of an error in the functions' shape (error_document), after which the connection is
+    closed: amx-function's to a head it refuses (server.py), amx up's Broker's to an event it refuses (localrun.router).
+    Written where no framework answers (a function's routes answer through handlers.error_response)."""
+    body = json.dumps(error_document(code, message, request_id), separators=(",", ":")).encode()
+    return (b"HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            b"X-Content-Type-Options: nosniff\r\nX-Request-Id: %s\r\nContent-Length: %d\r\n\r\n%s"
+            % (status, reason.encode(), request_id.encode(), len(body), body))
 
 
 class ConfigError(AmxError):

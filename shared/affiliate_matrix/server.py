@@ -45,7 +45,6 @@ import gc
 
 gc.disable()  # before the imports below: functions-framework, Flask and gunicorn are most of what a start imports
 
-import json  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
 from functools import partial  # noqa: E402
@@ -65,7 +64,7 @@ from gunicorn.http.parser import _DRAIN_MAX_BYTES, RequestParser  # noqa: E402  
 from gunicorn.workers.gthread import ThreadWorker  # noqa: E402  (functions-framework's worker: it sets THREADS)
 
 from affiliate_matrix.config import load_settings  # noqa: E402
-from affiliate_matrix.errors import InvalidInput, RequestStalled, error_document  # noqa: E402
+from affiliate_matrix.errors import InvalidInput, RequestStalled, error_answer  # noqa: E402
 from affiliate_matrix.observability import bind_request, get_logger  # noqa: E402
 
 # gunicorn's largest limit (its default is 4094); header count and size keep gunicorn's defaults (100 fields of at most
@@ -282,11 +281,8 @@ class ReadBoundWorker(ThreadWorker):
             get_logger().warning("request.stalled", read="head", seconds=exc.seconds)
         else:  # gunicorn's line quoted the client's head (a header's value too): its error's name only, here
             get_logger().warning("request.invalid", status=status, error=type(exc).__name__, client=(addr or ("",))[0])
-        body = json.dumps(error_document(code, message, request_id), separators=(",", ":")).encode()
         try:
-            util.write_nonblock(client, b"HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                                b"X-Content-Type-Options: nosniff\r\nX-Request-Id: %s\r\nContent-Length: %d\r\n\r\n%s"
-                                % (status, reason.encode(), request_id.encode(), len(body), body))
+            util.write_nonblock(client, error_answer(status, reason, code, message, request_id))
         except OSError:  # the client is gone, as gunicorn's write_error does
             pass
 

@@ -1,5 +1,6 @@
 """The local Broker: Triggers' attribute filters, retries with backoff, the dead letters it parks in the store."""
 
+import gzip
 import json
 import re
 import socket
@@ -198,7 +199,8 @@ def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
 
 @pytest.mark.parametrize("headers,body,problem", [
     ({"Content-Type": "application/cloudevents+json"}, b"[1, 2]", "a structured CloudEvent is a JSON object"),
-    ({"Content-Type": "application/cloudevents+json"}, b"{not json", "Expecting property name"),
+    ({"Content-Type": "application/cloudevents+json"}, b"{not json",
+     "not a CloudEvent: Failed to read specversion from both headers and data"),  # the functions' words for it
     ({"Content-Type": "application/cloudevents+json", "Content-Length": "-5"}, b"",
      "Content-Length '-5' is not a number of bytes"),
     # a RecursionError, which the handler did not catch: no answer, a traceback on amx up's terminal
@@ -237,32 +239,114 @@ def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
      "event attribute 'rule-chain': an attribute's name is lower-case letters and digits (CloudEvents)"),
     ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(data_base64="e30=")).encode(),
      "the event gives both data and data_base64: CloudEvents gives one"),
+    # what the functions' event model (event_intake.event_of) refuses was queued, delivered to every Trigger, refused by
+    # each function and parked: an id or source showing other than it is, a type, time or rule chain of no event, data
+    # that is no JSON object, or declared as another type than JSON
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(id="a\nb")).encode(),
+     "event id: holds U+000A, a control, bidi or invisible character"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(id="\uff451")).encode(),
+     "event id: holds U+FF45, where an event's id is ASCII"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(source="/x\u202e")).encode(),
+     "event source: holds U+202E, a control, bidi or invisible character"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(source="/caf\u00e9")).encode(),
+     "event source: holds U+00E9, where an event's source is ASCII"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(type="t..a")).encode(),
+     "event type: String should match pattern"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(time="1764900000")).encode(),
+     "event time: Value error, time '1764900000' is not an RFC 3339 timestamp"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(time="0001-01-01T00:00:00Z")).encode(),
+     "is not between the years 1970 and 9000"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(amxrulechain="NOT A RULE")).encode(),
+     "event rulechain: Value error, the amxrulechain attribute holds 'NOT A RULE', not a rule id"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(data=[1, 2])).encode(),
+     "event data must be a JSON object, not a list"),
+    ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "1.0", "ce-time": "2026-01-05T06:00:00Z",
+      "Content-Type": "text/plain"}, b'{"a": 1}', "event data must be JSON, declared as application/json, not 'text/plain'"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event(datacontenttype=5)).encode(),
+     "event datacontenttype must be a media type (a string), not a number"),
+    # what the functions refuse before their event model reads it (event_intake.check_body): more attributes than they
+    # take, a key given twice, a batch, a request sent both ways or in part, a header given twice, a ce-datacontenttype
+    ({"Content-Type": "application/cloudevents+json"},
+     json.dumps(event(**{f"x{i}": "v" for i in range(100)})).encode(),
+     "the event has 106 attributes: more than 100 attributes are refused"),
+    ({"Content-Type": "application/cloudevents+json"}, json.dumps(event())[:-1].encode() + b', "id": "e2"}',
+     "the body gives the key 'id' twice"),
+    ({"Content-Type": "application/cloudevents-batch+json"}, json.dumps([event()]).encode(),
+     "a batch of CloudEvents (application/cloudevents-batch+json) is not taken"),
+    ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "1.0", "ce-time": "2026-01-05T06:00:00Z",
+      "Content-Type": "application/cloudevents+json"}, json.dumps(event()).encode(),
+     "the event is sent both in binary mode (ce- headers) and structured"),
+    ({"Content-Type": "application/cloudevents+json", "ce-id": "e1"}, json.dumps(event()).encode(),
+     "the event gives ce-id but not ce-source, ce-specversion, ce-type"),
+    ({"Content-Type": "application/cloudevents+xml"}, json.dumps(event()).encode(),
+     "a structured CloudEvent is sent as application/cloudevents+json (CloudEvents' JSON format), not "
+     "application/cloudevents+xml"),
+    ([("ce-id", "1"), ("ce-id", "2"), ("ce-source", "/x"), ("ce-type", "t.a"), ("ce-specversion", "1.0"),
+      ("ce-time", "2026-01-05T06:00:00Z")], b"{}", "its ce-id header is given twice (joined by a comma)"),
+    ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "1.0", "ce-time": "2026-01-05T06:00:00Z",
+      "ce-datacontenttype": "application/json"}, b"{}", "a binary event's datacontenttype is its Content-Type header"),
 ])
 def test_the_local_broker_refuses_what_is_no_cloudevent_with_a_400_naming_it(tmp_path, headers, body, problem):
     """amx up's Broker: a JSON list raised AttributeError in its handler (no answer)."""
-    answer = ingress_answer(tmp_path, headers, body)
-    assert answer.startswith("HTTP/1.0 400") and problem in answer, answer
+    status, _, refusal = refused_at_ingress(tmp_path, headers, body)
+    assert status == 400 and refusal["code"] == "invalid_request" and problem in refusal["message"], refusal
 
 
 def test_the_local_broker_answers_an_event_past_the_functions_limit_413_in_their_words(tmp_path):
     """A Content-Length of any size was read whole; then it was refused 400, where the functions answer 413."""
-    answer = ingress_answer(tmp_path, {"Content-Type": "application/cloudevents+json",
-                                       "Content-Length": str(MAX_EVENT_BYTES + 1)}, b"")
-    assert answer.startswith("HTTP/1.0 413"), answer
-    assert answer.endswith(f"\r\n\r\nthe event is larger than {MAX_EVENT_BYTES} bytes: send at most that"), answer
+    status, _, refusal = refused_at_ingress(tmp_path, {"Content-Type": "application/cloudevents+json",
+                                                       "Content-Length": str(MAX_EVENT_BYTES + 1)}, b"")
+    assert (status, refusal["code"]) == (413, "content_too_large")
+    assert refusal["message"] == f"the event is larger than {MAX_EVENT_BYTES} bytes: send at most that"
 
 
-def ingress_answer(tmp_path, headers: dict, body: bytes) -> str:
-    """What amx up's Broker answers a POST of these headers and body, as the bytes it sends."""
+def test_the_local_broker_refuses_an_event_in_a_content_coding_415_as_the_functions_do(tmp_path):
+    """Its coded bytes were read as the event: refused 400 as no CloudEvent, where a function answers 415 naming the
+    coding."""
+    coded = gzip.compress(json.dumps(event()).encode())
+    status, _, refusal = refused_at_ingress(tmp_path, {"Content-Type": "application/cloudevents+json",
+                                                       "Content-Encoding": "gzip"}, coded)
+    assert (status, refusal["code"]) == (415, "unsupported_media_type")
+    assert refusal["message"] == ("the event is sent with Content-Encoding 'gzip', which is not decoded here: send it "
+                                  "uncompressed, without a Content-Encoding")
+
+
+@pytest.mark.parametrize("sent_id,taken", [("req-1.a:b_c", True), ("a b", False), (None, False)])
+def test_the_local_broker_refuses_in_the_functions_error_shape_with_a_request_id_as_they_take_or_make_one(
+        tmp_path, sent_id, taken):
+    """Its refusals were plain text, where a function answers the JSON error shape (handlers.error_response): status,
+    code, message and the request's id, the sender's X-Request-Id when it is a sane token, else one made for it."""
+    sent = {"Content-Type": "application/cloudevents+json", **({"X-Request-Id": sent_id} if sent_id else {})}
+    status, headers, refusal = refused_at_ingress(tmp_path, sent, json.dumps(event(type="T.A")).encode())
+    assert status == 400 and headers["content-type"] == "application/json" and headers["connection"] == "close"
+    assert refusal.keys() == {"code", "message", "request_id"} and refusal["code"] == "invalid_request"
+    assert refusal["message"].startswith("event type: String should match pattern")
+    assert headers["x-request-id"] == refusal["request_id"]
+    assert (refusal["request_id"] == sent_id) is taken and re.fullmatch(r"[\w.:-]{1,128}", refusal["request_id"])
+
+
+def refused_at_ingress(tmp_path, headers: dict | list[tuple[str, str]], body: bytes) -> tuple[int, dict, dict]:
+    """amx up's Broker's answer to a POST it refuses: its status, its headers (by lower-cased names) and its error (the
+    functions' JSON shape)."""
+    head, _, payload = ingress_answer(tmp_path, headers, body).partition("\r\n\r\n")
+    status_line, *fields = head.split("\r\n")
+    answered = {name.lower(): value for name, _, value in (field.partition(": ") for field in fields)}
+    return int(status_line.split()[1]), answered, json.loads(payload)["error"]
+
+
+def ingress_answer(tmp_path, headers: dict | list[tuple[str, str]], body: bytes) -> str:
+    """What amx up's Broker answers a POST of these headers (a list of pairs: one given twice) and body, as the bytes
+    it sends."""
     router = Router([], {}, tmp_path / "dead", admit=lambda authorization, event: None)  # parsing, not who sends
+    pairs = list(headers.items() if isinstance(headers, dict) else headers)
     try:
         with socket.create_connection(("127.0.0.1", router.server.server_address[1]), timeout=10) as conn:
-            lines = ["POST / HTTP/1.1", "Host: 127.0.0.1"] + [f"{k}: {v}" for k, v in headers.items()]
-            if "Content-Length" not in headers:
+            lines = ["POST / HTTP/1.1", "Host: 127.0.0.1"] + [f"{k}: {v}" for k, v in pairs]
+            if "Content-Length" not in dict(pairs):
                 lines.append(f"Content-Length: {len(body)}")
             conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
             answer = b""
-            while chunk := conn.recv(65536):  # the server closes the connection after its answer (HTTP/1.0)
+            while chunk := conn.recv(65536):  # the server closes the connection after its answer
                 answer += chunk
             return answer.decode(errors="replace")
     finally:
@@ -402,8 +486,9 @@ def test_amx_up_asked_to_stop_while_its_functions_start_stops_them_at_once(tmp_p
 
 
 def test_the_local_broker_logs_an_id_it_took_escaped_never_as_sent(tmp_path):
-    """amx up's Broker takes an id the functions refuse (a line feed, a character outside ASCII: their event model's
-    check) and logged it as sent, where its console printed an invisible character as it is: another id to a reader."""
+    """amx up's Broker took an id the functions refuse (a line feed, a character outside ASCII: their event model's
+    check) and logged it as sent, where its console printed an invisible character as it is: another id to a reader.
+    Its ingress refuses such an id now, as the functions do; what it routes is logged escaped all the same."""
     from structlog.testing import capture_logs
 
     router = Router([], {}, tmp_path / "dead")

@@ -185,9 +185,8 @@ DEAD_LETTERS = "dead-letters/"  # the store's prefix for parked events (handlers
 def attributes_refused(attributes: dict) -> str | None:
     """Why every function refuses an event for its attributes alone (`attributes`: a structured event's members, or a
     binary one's ce- headers by their names without ce-), naming what is wrong, or None: a specversion other than
-    SPECVERSION, no time, an extension attribute no CloudEvents type holds. The functions' check (handlers.events
-    check_body, which reads how the event is sent first) and amx up's Broker's ingress (localrun.router), which so
-    queues no event that every function would refuse."""
+    SPECVERSION, no time, an extension attribute no CloudEvents type holds. Checked by event_intake.check_body (which
+    reads how the event is sent first), for the functions and amx up's Broker's ingress alike."""
     if refused := specversion_refused(attributes.get("specversion")):
         return refused
     # The SDK gives an event naming no time the time it arrives: its work (a tick's day, a withdrawal's moment, a
@@ -208,9 +207,9 @@ def read_apart(attributes: dict, structured: bool) -> str | None:
     members, or a binary one's ce- headers by their names without ce-, lower-cased as HTTP's names are), naming it, or
     None: an attribute's name that is not CloudEvents' (lower-case ASCII letters and digits: the SDK lower-cases a
     structured event's, so a "TYPE" overrode its "type"), or both data and data_base64 (CloudEvents' JSON format gives
-    one; the SDK takes data_base64's, another reader data's). The functions' check (handlers.events check_body) and amx
-    up's Broker's ingress (localrun.router), before attributes_refused. No cap on a name's length: the spec's 20
-    characters is a SHOULD, which the SDKs do not enforce."""
+    one; the SDK takes data_base64's, another reader data's). Checked by event_intake.check_body, for the functions and
+    amx up's Broker's ingress alike, before attributes_refused. No cap on a name's length: the spec's 20 characters is
+    a SHOULD, which the SDKs do not enforce."""
     names = [name for name in attributes if name not in ("data", "data_base64")] if structured else attributes
     if (odd := next((name for name in names if not re.fullmatch(ATTRIBUTE_NAME, name)), None)) is not None:
         return f"event attribute {odd[:100]!r}: an attribute's name is lower-case letters and digits (CloudEvents)"

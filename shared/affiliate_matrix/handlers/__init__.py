@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Callable
 
+from affiliate_matrix.content_coding import check_uncoded
 from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConfigError, ConflictError, ContentTooLarge, DamagedData, InvalidInput,
     MethodNotAllowed, NotFoundError, PreconditionFailed, PreconditionRequired, RequestStalled, Unauthorized,
@@ -64,12 +65,8 @@ def utf8_urlencoded(raw: bytes) -> None:
 
 
 def check_content_coding(request, what: str) -> None:
-    """UnsupportedMediaType (415) naming the Content-Encoding of a body in a coding: none is decoded here (content_coding
-    decodes answers to our own requests only), and its bytes read as they came were JSON to no one."""
-    coding = request.headers.get("Content-Encoding", "").strip()
-    if coding.lower() not in ("", "identity"):
-        raise UnsupportedMediaType(f"{what} is sent with Content-Encoding {coding[:80]!r}, which is not decoded here: "
-                                   "send it uncompressed, without a Content-Encoding")
+    """UnsupportedMediaType (415) naming the Content-Encoding of a body in a coding (content_coding.check_uncoded)."""
+    check_uncoded(request.headers.get("Content-Encoding"), what)
 
 
 def body_of(request, limit: int, why: str = "") -> dict:

@@ -14,7 +14,6 @@ on damaged stored data, is logged and acknowledged.
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ import structlog
 
 from affiliate_matrix.errors import (NOT_RETRIED, AccessDenied, ConfigError, ConflictError, InvalidInput,
                                      MethodNotAllowed, NotFoundError, Unauthorized, UnsupportedMediaType)
+from affiliate_matrix.event_intake import sent_as_event
 from affiliate_matrix.observability import get_logger
 
 if TYPE_CHECKING:  # the event model (and the domain models under it) is imported by the first event, not at start
@@ -34,47 +34,6 @@ if TYPE_CHECKING:  # the event model (and the domain models under it) is importe
 
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
-STRUCTURED = "application/cloudevents"  # the media types of a structured event (+json) and of a batch (-batch+json)
-STRUCTURED_JSON = "application/cloudevents+json"  # CloudEvents' JSON format: the one every sender here uses
-BATCH = "application/cloudevents-batch+json"
-BINARY_REQUIRED = ("ce-id", "ce-source", "ce-specversion", "ce-type")  # what makes the SDK read an event as binary
-
-
-class ShapeRefused(InvalidInput):
-    """An event refused for its shape alone: every reader reads the one event from it (its source, id, type and
-    body), unlike one refused for what two readers read apart (a key given twice, a request both binary and
-    structured), where the Broker may have routed another event than the one we read. A redelivery of one whose work
-    is done already is acknowledged as done (_done_already): a check added between a delivery and its redelivery
-    (a rollout) must not park work that was done."""
-
-
-def event_of(cloud_event) -> Event:
-    """The CloudEvent as our Event, or InvalidInput naming the attribute that does not fit."""
-    from pydantic import ValidationError
-
-    from affiliate_matrix.events import DATA_KINDS, Event
-    from affiliate_matrix.json_input import check_json, json_media_type
-
-    data, declared = cloud_event.data, cloud_event.get("datacontenttype")
-    if data not in (None, b"", "") and not isinstance(data, dict):  # no body (a PingSource without data) is no data
-        kind = next((name for types, name in DATA_KINDS if isinstance(data, types)), type(data).__name__)
-        raise InvalidInput(f"event data must be a JSON object, not {kind} "
-                           f"({str(declared or 'no datacontenttype')[:100]})")
-    # The SDK reads JSON whatever the event declares (a binary event's Content-Type, a structured one's
-    # datacontenttype): data declared otherwise is refused, as a reader going by the declaration reads other data.
-    # None declared is JSON, as CloudEvents' JSON format says.
-    if data and declared is not None and not (isinstance(declared, str) and json_media_type(declared)):
-        raise InvalidInput(f"event data must be JSON, declared as application/json, not {str(declared)[:100]!r}")
-    if declared is not None and not isinstance(declared, str):  # a structured event's may be any JSON; with no data too
-        kind = next((name for types, name in DATA_KINDS if isinstance(declared, types)), type(declared).__name__)
-        raise InvalidInput(f"event datacontenttype must be a media type (a string), not {kind}")
-    try:
-        event = Event.from_cloudevent(cloud_event)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise InvalidInput(f"event {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    check_json(event.data, "event data")
-    return event
 
 
 # How long a claim stands without its delivery letting go: longer than any work may run (the longest Knative
@@ -289,10 +248,8 @@ def health(rt, request):
 
 
 def is_event(request) -> bool:
-    """Whether the request is sent as a CloudEvent: any ce- attribute header the SDK reads a binary event by (an empty
-    ce-id too: it was answered as an HTTP request, 404), or a CloudEvents media type (a batch too, refused by the
-    intake naming it, where it was answered as an HTTP request)."""
-    return any(name in request.headers for name in BINARY_REQUIRED) or request.mimetype.startswith(STRUCTURED)
+    """Whether the request is sent as a CloudEvent (event_intake.sent_as_event), else an HTTP request."""
+    return sent_as_event(request.headers)
 
 
 def http_or_event(rt, request, route: Callable, work: Callable[[Event], None] | None = None):
@@ -331,8 +288,7 @@ def _read(attributes) -> dict[str, str]:
 def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, read: dict[str, str]):
     if request.method != "POST":  # CloudEvents' HTTP binding and Knative POST; a GET or a PUT was worked on alike
         raise MethodNotAllowed(request.method, ("POST",))
-    from cloudevents.http import from_http
-
+    from affiliate_matrix.event_intake import read_event
     from affiliate_matrix.events import MAX_EVENT_BYTES, too_large
     from affiliate_matrix.handlers import check_content_coding
 
@@ -344,36 +300,22 @@ def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, 
     raw = request.stream.read(MAX_EVENT_BYTES + 1)  # no further than the limit: a body in chunks declares no length
     if len(raw) > MAX_EVENT_BYTES:
         raise too_large()
-    unfit = check_body(headers, raw)
     plan = routes(rt.settings.events_routes)
     dead_letters = request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function)  # the Broker's sink
-    # a dead letter is parked with it: it is why the Broker parks it; one refused for its shape alone may be a
-    # redelivery of work done (ShapeRefused), read on to know
-    if unfit is not None and not dead_letters and not isinstance(unfit, ShapeRefused):
-        raise unfit
-    try:
-        cloud_event = from_http(headers, raw)
-    except RecursionError:
-        raise InvalidInput("the event is nested too deeply") from None
-    except Exception as exc:  # the SDK raises several unrelated types for a malformed event
-        if unfit is not None:
-            raise unfit from None
-        raise InvalidInput(f"not a CloudEvent: {str(exc)[:500]}") from None
+    # a dead letter is parked with why it does not fit: it is why the Broker parks it; one refused for its shape alone
+    # may be a redelivery of work done (_done_already)
+    cloud_event, event = read_event(headers, raw, parking=bool(dead_letters))
     read.update(_read(cloud_event.get_attributes()))
     if dead_letters:
         check_sender(rt, sender, dead_letters, f"dead letters of {str(cloud_event.get('type'))[:200]} events")
-        park(rt, cloud_event, unfit)  # not read as an event first: one refused for its shape is parked too
+        park(rt, cloud_event, event)  # one refused for its shape is parked too, as it came
         return "", 204, {}
-    try:
-        if unfit is not None:
-            raise unfit
-        event = event_of(cloud_event)
-    except InvalidInput as exc:
+    if isinstance(event, InvalidInput):
         if request.path in ("/", "") and _done_already(rt, plan, sender, cloud_event):
             # 204, as any duplicate: a body that is no CloudEvent is an error to Knative's dispatcher
-            log.info("event.duplicate_skipped", would_refuse=str(exc)[:500], **read)
+            log.info("event.duplicate_skipped", would_refuse=str(event)[:500], **read)
             return "", 204, {}
-        raise
+        raise event
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
     if request.path not in ("/", ""):
         raise NotFoundError(f"no event route {request.path}")
@@ -387,11 +329,11 @@ def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, 
 
 
 def _done_already(rt, plan, sender: str, cloud_event) -> bool:
-    """Whether an event refused for its shape alone (event_of, ShapeRefused) is one this function has done: its
-    record is done (_claim) for the same (source, id) and body. So a redelivery of work done before a check was added
-    (a rollout between a delivery and its redelivery) is acknowledged, not parked. Only for an identity read safely:
-    text of an event's bounds, its body a JSON object, sent by a route's own account that sends it here, as an event
-    taken is. A new event has no record: it is refused as before."""
+    """Whether an event refused for its shape alone (event_intake: ShapeRefused, event_of's) is one this function has
+    done: its record is done (_claim) for the same (source, id) and body. So a redelivery of work done before a check
+    was added (a rollout between a delivery and its redelivery) is acknowledged, not parked. Only for an identity read
+    safely: text of an event's bounds, its body a JSON object, sent by a route's own account that sends it here, as an
+    event taken is. A new event has no record: it is refused as before."""
     from affiliate_matrix.events import Event, body_digest as digest
 
     attributes = cloud_event.get_attributes()
@@ -430,96 +372,6 @@ def _of_event(record: bytes, source: str, event_id: str) -> bool:
     except (ValueError, RecursionError):
         return False
     return isinstance(written, dict) and (written.get("source"), written.get("id")) == (source, event_id)
-
-
-def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
-    """Before the CloudEvents SDK reads the event: InvalidInput raised for more than MAX_EVENT_ATTRIBUTES attributes,
-    counted as the SDK will read them (binary: the ce- headers; structured: the members of the JSON object), and
-    returned for JSON a request body is refused for (handlers.body_of: a key given twice, which parsers read
-    differently, or an integer past Python's digits, whose error told the sender to call
-    sys.set_int_max_str_digits()), or for what two readers would read as two events (an attribute's name that is not
-    one, both data and data_base64, a binary event's ce-datacontenttype). The SDK reads as JSON a binary event's body
-    whatever its Content-Type says, and a structured event's data_base64 once decoded, so those are checked too."""
-    from cloudevents.sdk.converters.binary import is_binary
-
-    from affiliate_matrix.events import DATA_KINDS, MAX_EVENT_ATTRIBUTES, attributes_refused, read_apart
-
-    binary = is_binary(headers)
-    lowered = {name.lower(): value for name, value in headers.items()}
-    media_type = lowered.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type == BATCH:  # Knative sends one event per request; the SDK reads no batch
-        raise InvalidInput(f"a batch of CloudEvents ({BATCH}) is not taken: send each event in a request of its own")
-    document, unfit = _json_of(raw)
-    if not binary and document is not None and not isinstance(document, dict):  # the SDK's refusal quoted it whole
-        kind = next((name for types, name in DATA_KINDS if isinstance(document, types)), type(document).__name__)
-        raise InvalidInput(f"a structured CloudEvent is a JSON object, not {kind}")
-    if not binary and unfit is None and isinstance(document, dict) and isinstance(document.get("data_base64"), str):
-        try:
-            _, unfit = _json_of(base64.b64decode(document["data_base64"], validate=True))
-        except ValueError:
-            pass  # not base64: the SDK names that
-    # the attributes as the SDK reads them: none where the body is no JSON object (the SDK names that)
-    attributes = {name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")} \
-        if binary else document if isinstance(document, dict) else None
-    if (count := len(attributes or ())) > MAX_EVENT_ATTRIBUTES:
-        raise InvalidInput(f"the event has {count} attributes: more than {MAX_EVENT_ATTRIBUTES} attributes are refused")
-    if unfit is None and attributes is not None and (apart := read_apart(attributes, structured=not binary)):
-        unfit = InvalidInput(apart)
-    # Two readers read one request as two events: the SDK reads ce- headers (all of BINARY_REQUIRED) as a binary event
-    # and a structured body then as its data, a reader going by the Content-Type (Knative's Go SDK) reads the body as
-    # the event; with some of those headers only, the SDK reads the body as the event, the Go SDK a binary one.
-    if unfit is None and binary and media_type.startswith(STRUCTURED):
-        unfit = InvalidInput(f"the event is sent both in binary mode (ce- headers) and structured (Content-Type "
-                             f"{media_type[:100]}): send one of the two")
-    # The SDK reads any application/cloudevents… body as the JSON format; a reader going by the Content-Type (Knative's
-    # Go SDK, amx up's broker) reads no JSON event from one declared +xml, +protobuf or with no format
-    if unfit is None and not binary and media_type.startswith(STRUCTURED) and media_type != STRUCTURED_JSON:
-        unfit = InvalidInput(f"a structured CloudEvent is sent as {STRUCTURED_JSON} (CloudEvents' JSON format), not "
-                             f"{media_type[:100]}")
-    if unfit is None and not binary and (given := [name for name in BINARY_REQUIRED if name in lowered]):
-        missing = ", ".join(name for name in BINARY_REQUIRED if name not in lowered)
-        unfit = InvalidInput(f"the event gives {', '.join(given)} but not {missing}: a binary event gives all four "
-                             "headers, a structured one none")
-    # A header given twice reaches us joined by a comma (WSGI), where a reader taking the first (Go's Header.Get) reads
-    # another id: no sender's id, source or subject holds one (a type, time or specversion with one is refused anyway)
-    if unfit is None and binary and (twice := next((name for name in ("ce-id", "ce-source", "ce-subject")
-                                                    if "," in lowered.get(name, "")), None)):
-        unfit = InvalidInput(f"event attribute {twice[3:]}: its {twice} header is given twice (joined by a comma), or "
-                             "holds a comma, which no sender's does")
-    # The SDK takes such a header over the Content-Type, which CloudEvents' HTTP binding says declares the data
-    if unfit is None and binary and any(name.lower() == "ce-datacontenttype" for name in headers):
-        unfit = InvalidInput("a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype "
-                             "header: send the data's type as the Content-Type alone")
-    # Last, what refuses the event for its shape alone (ShapeRefused), once nothing two readers read apart is found:
-    # one done before such a check was added is acknowledged (take_event). The local Broker's ingress checks the same.
-    if unfit is None and attributes is not None and (refused := attributes_refused(attributes)):
-        unfit = ShapeRefused(refused)
-    return unfit
-
-
-def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
-    """(the JSON in `raw`, None), read as a request body is; (it as json reads it, or None, and why it is refused);
-    (None, None) for what is not JSON (the SDK names what is wrong with it, or keeps it as data that is no object)."""
-    from affiliate_matrix.json_input import _finite_number, _once_each, _whole_number, json_text
-
-    try:
-        try:
-            text = json_text(raw, "the event")
-        except InvalidInput as exc:  # refused when the SDK would read it as JSON all the same (UTF-16, a BOM)
-            json.loads(raw)
-            return None, exc
-        try:
-            return json.loads(text, object_pairs_hook=_once_each, parse_int=_whole_number,
-                              parse_float=_finite_number), None
-        except InvalidInput as exc:
-            try:
-                return json.loads(text), exc
-            except ValueError:
-                return None, exc
-    except RecursionError:
-        raise InvalidInput("the event is nested too deeply") from None
-    except ValueError:
-        return None, None
 
 
 def authenticate(rt, request) -> str:
@@ -563,23 +415,20 @@ def routes(base: Path):
         raise ConfigError("AMX_EVENTS_ROUTES", f"cannot read the Triggers in {base}: {exc}") from None
 
 
-def park(rt, cloud_event, unfit: InvalidInput | None = None) -> None:
-    """Keep a dead letter for a person, under dead-letters/<type>/. One that does not fit (a function answered it 400
-    for that, which is why the Broker parks it) is kept as it came, with why, under dead-letters/unfit/ (no event
-    type holds a hyphen): refused here too, the Broker dropped it."""
+def park(rt, cloud_event, event: Event | InvalidInput) -> None:
+    """Keep a dead letter for a person, under dead-letters/<type>/. One that does not fit (`event`: why, read_event's;
+    a function answered it 400 for that, which is why the Broker parks it) is kept as it came, with why, under
+    dead-letters/unfit/ (no event type holds a hyphen): refused here too, the Broker dropped it."""
     from affiliate_matrix.events import DEAD_LETTERS, dead_letter, dead_letter_name
 
     destination = cloud_event.get("knativeerrordest")
-    try:
-        if unfit is not None:  # its JSON, refused before the SDK read it (check_body)
-            raise unfit
-        event = event_of(cloud_event)
-        record, source, event_id, folder = {"event": event.model_dump(mode="json")}, event.source, event.id, event.type
-    except InvalidInput as exc:
+    if isinstance(event, InvalidInput):
         data = cloud_event.data
         data = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data  # binary, not JSON
-        record = {"event": {**cloud_event.get_attributes(), "data": data}, "refused": str(exc)}
+        record = {"event": {**cloud_event.get_attributes(), "data": data}, "refused": str(event)}
         source, event_id, folder = str(cloud_event.get("source")), str(cloud_event.get("id")), "unfit"
+    else:
+        record, source, event_id, folder = {"event": event.model_dump(mode="json")}, event.source, event.id, event.type
     read = _read({"id": event_id, "type": cloud_event.get("type"), "source": source})  # not checked, if unfit
     structlog.contextvars.bind_contextvars(**read)
     key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(record['event'])}.json"

@@ -17,18 +17,25 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from affiliate_matrix.errors import AccessDenied, ContentTooLarge, Unauthorized
-from affiliate_matrix.events import (DEAD_LETTERS, MAX_EVENT_BYTES, attributes_refused, dead_letter, dead_letter_name,
-                                     read_apart, too_large)
+from affiliate_matrix.content_coding import check_uncoded
+from affiliate_matrix.errors import (AccessDenied, ContentTooLarge, InvalidInput, Unauthorized, UnsupportedMediaType,
+                                     error_answer)
+from affiliate_matrix.event_intake import read_event
+from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name, too_large
 from affiliate_matrix.localrun.plan import Route
-from affiliate_matrix.observability import escaped_for_log, get_logger
+from affiliate_matrix.observability import bind_request, escaped_for_log, get_logger
 from affiliate_matrix.storage import ObjectStore
 
 log = get_logger()
+# How the ingress answers what it refuses: the functions' status and code for each (handlers.serve), the first that fits
+REFUSALS = ((ContentTooLarge, 413, "content_too_large"), (InvalidInput, 400, "invalid_request"),
+            (UnsupportedMediaType, 415, "unsupported_media_type"), (Unauthorized, 401, "unauthorized"),
+            (AccessDenied, 403, "forbidden"))
 
 
 @dataclass
@@ -71,28 +78,29 @@ class Router:
 
             def do_POST(self):
                 authorization = self.headers.get("Authorization")
+                request_id = bind_request(self.headers.get("X-Request-Id"))  # taken or made as a function does
                 try:
                     router.admit(authorization, None)  # who it is, before a byte of the body is read
+                    check_uncoded(self.headers.get("Content-Encoding"), "the event")  # then as a function reads it
                     declared = self.headers.get("Content-Length") or "0"
                     if not (declared.isascii() and declared.isdigit()):  # int() reads "-5", " 5" and "٥" too
-                        raise ValueError(f"Content-Length {declared[:40]!r} is not a number of bytes")
+                        raise InvalidInput(f"Content-Length {declared[:40]!r} is not a number of bytes")
                     if int(declared) > MAX_EVENT_BYTES:  # as a function reads an event: up to its limit
                         raise too_large()
-                    event = router.structured(dict(self.headers), self.rfile.read(int(declared)))
+                    # a header given twice joined by a comma, as gunicorn gives it to a function
+                    headers = {name: ",".join(self.headers.get_all(name)) for name in self.headers.keys()}
+                    event = router.structured(headers, self.rfile.read(int(declared)))
                     router.admit(authorization, event)  # and whether it may publish this
-                except (ValueError, ContentTooLarge, Unauthorized, AccessDenied) as exc:
-                    status = 413 if isinstance(exc, ContentTooLarge) else 400 if isinstance(exc, ValueError) else \
-                        401 if isinstance(exc, Unauthorized) else 403
+                except (InvalidInput, UnsupportedMediaType, Unauthorized, AccessDenied) as exc:
+                    status, code = next((status, code) for kind, status, code in REFUSALS if isinstance(exc, kind))
                     if status in (401, 403):
                         log.warning("router.refused", status=status, reason=str(exc))
                     self.close_connection = True  # whatever of the body is unread stays so
-                    self.send_response(status)
-                    self.send_header("Content-Length", str(len(str(exc).encode())))
-                    self.end_headers()
-                    self.wfile.write(str(exc).encode())
+                    self.wfile.write(error_answer(status, HTTPStatus(status).phrase, code, str(exc), request_id))
                     return
                 router.publish(event)
                 self.send_response(202)
+                self.send_header("X-Request-Id", request_id)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -104,26 +112,13 @@ class Router:
 
     @staticmethod
     def structured(headers: dict, body: bytes) -> dict:
-        lowered = {k.lower(): v for k, v in headers.items()}
-        if lowered.get("content-type", "").startswith("application/cloudevents+json"):
-            event = _json(body)
-            if not isinstance(event, dict):
-                raise ValueError("a structured CloudEvent is a JSON object")
-            apart = read_apart(event, structured=True)
-        elif "ce-id" in lowered:
-            event = {k[3:]: v for k, v in lowered.items() if k.startswith("ce-")}
-            apart = read_apart(event, structured=False)  # its attributes, before its data is added
-            event["data"] = _json(body) if body else None
-            event["datacontenttype"] = lowered.get("content-type", "application/json")
-        else:
-            raise ValueError("not a CloudEvent")
-        if apart:  # the functions' checks, in their order: every one would refuse it
-            raise ValueError(apart)
-        if not all(event.get(k) for k in ("id", "source", "type")):
-            raise ValueError("a CloudEvent needs id, source and type")
-        if refused := attributes_refused(event):
-            raise ValueError(refused)
-        return event
+        """The event sent (binary or structured) as it is delivered, structured: its attributes and data as every
+        function reads them; InvalidInput (or UnsupportedMediaType) naming why every function would refuse it, in
+        their words, by their own check (event_intake.read_event), so no such event is queued, delivered and parked."""
+        cloud_event, event = read_event(headers, body)
+        if isinstance(event, InvalidInput):
+            raise event
+        return {**cloud_event.get_attributes(), "data": cloud_event.data}
 
     def publish(self, event: dict) -> None:
         matched = [r for r in self.routes if r.matches(event)]
@@ -208,14 +203,6 @@ def _said(response: httpx.Response) -> str:
     except (ValueError, KeyError, TypeError):  # not a function's JSON error
         return ""
     return f": {str(message)[:1000]}"
-
-
-def _json(body: bytes):
-    """ValueError for nesting past json's depth too: the RecursionError went uncaught (no answer, a traceback)."""
-    try:
-        return json.loads(body)
-    except RecursionError:
-        raise ValueError("the event is nested too deeply") from None
 
 
 def _admit_nothing(authorization: str | None, event: dict | None) -> None:
