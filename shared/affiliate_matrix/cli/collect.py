@@ -186,6 +186,8 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
                       "the provider said so); it is asked again on its next day")
     for problem in report.provider_errors + report.unusable + report.partial_answers:
         console.print(f"  [yellow]provider[/] {escape(problem)}")
+    for said in report.not_merchants:
+        console.print(f"  [dim]not judged[/] {escape(said)}")
     for url, reason in report.failures:
         console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")
     if report.out_of_time:
