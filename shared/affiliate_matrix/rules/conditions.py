@@ -130,7 +130,6 @@ def check(text: str) -> None:
         raise ConditionError(f"condition: {parse_error(str(exc))}") from None
     locals_ = check_names(text)
     check_amounts(text)
-    check_values(text)
     unknown = set(program.variables()) - set(CONTEXT) - locals_
     if unknown:
         name = sorted(unknown)[0]
@@ -139,6 +138,7 @@ def check(text: str) -> None:
     steps = cost(text)
     if steps > COST_LIMIT:
         raise ConditionError(f"condition: may take {steps:,} steps, over the limit of {COST_LIMIT:,} ({_why(text)})")
+    check_values(text)
     trial(program)
 
 
@@ -249,22 +249,35 @@ def check_values(text: str) -> None:
     """A field of a fixed set of values (closed_values) compared with a string that is none of them (`"Pets" in
     program.categories`, `program.status == "Active"`, `"cookie" in delta.fields`), or a list compared with == or != to
     a single value (`program.categories == "pets"`), is refused: it holds never (or, with !=, always), and the rule was
-    stored to stay silent. Read from the condition's tokens: a string compared by ==, != or `in`, either side."""
+    stored to stay silent. Read from the condition's tokens: a string compared by ==, != or `in`, either side, with the
+    field or with a comprehension's variable over it (`delta.fields.exists(f, f == "commision")`)."""
     tokens = [(m.lastgroup, m.group()) for m in re.finditer(_TOKEN, text, re.X)]
     values = [value for _, value in tokens]
     closed = closed_values()
+    pairs = _pairs(tokens)
+    elements = {}  # a comprehension's variable over a list of closed_values, by where it is bound: its path
+    for i in range(len(tokens) - 4):
+        if values[i] == "." and values[i + 1] in MACROS and values[i + 2] == "(" and tokens[i + 3][0] == "ident" \
+                and values[i + 4] == ",":
+            start = i - 1
+            while start >= 2 and values[start - 1] == "." and tokens[start - 2][0] == "ident":
+                start -= 2
+            if (path := _path_from(tokens, start)) in closed:
+                for j in range(i + 5, pairs.get(i + 2, i + 2)):
+                    if values[j] == values[i + 3] and values[j - 1] != ".":
+                        elements[j] = path
     for i, (kind, value) in enumerate(tokens):
-        if kind != "ident" or value not in CONTEXT or (i > 0 and values[i - 1] == "."):
+        if kind != "ident" or not (value in CONTEXT or i in elements) or (i > 0 and values[i - 1] == "."):
             continue
-        path, end = _path_and_end(tokens, i)
+        path, end = (elements[i], i + 1) if i in elements else _path_and_end(tokens, i)
         schema = CONTEXT.get(path.split(".")[0])
-        is_list = isinstance(schema, dict) and schema.get(path.partition(".")[2]) is list
+        is_list = i not in elements and isinstance(schema, dict) and schema.get(path.partition(".")[2]) is list
         compared = []  # the literals the field is compared with, and whether by == or != (not by `in`)
         if values[end:end + 2] in (["=", "="], ["!", "="]) and end + 2 < len(tokens):
             compared.append((tokens[end + 2], True))
         if i >= 3 and values[i - 2:i] in (["=", "="], ["!", "="]):
             compared.append((tokens[i - 3], True))
-        if i >= 2 and values[i - 1] == "in":
+        if i >= 2 and values[i - 1] == "in" and i not in elements:
             compared.append((tokens[i - 2], False))
         if values[end:end + 2] == ["in", "["]:
             j = end + 2
