@@ -295,3 +295,6 @@ def test_the_cli_names_the_sites_it_discovered_put_to_review_and_rejected(rt, ur
     lines = [line.strip() for line in result.output.splitlines()]
     assert "discovered (amx search --status discovered): 127.0.0.2" in lines, result.output
     assert "to review (amx discover review): 127.0.0.3" in lines and "not programs: 127.0.0.4" in lines
+    # a page that could not be fetched is named once ("fetch URL: URL: disallowed by robots.txt" before)
+    [robots] = [line for line in lines if "robots.txt" in line]
+    assert robots.startswith(f"fetch {urls['kittycorner']}/affiliates/: disallowed by robots.txt"), robots

@@ -385,8 +385,8 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
         response = fetcher.get(candidate.url)
     except WaitsSpent:  # not this candidate's failure: the run's time is up (validate)
         raise
-    except FetchError as exc:
-        report.failures.append((candidate.url, str(exc)))
+    except FetchError as exc:  # its message names the URL, which the pair names already
+        report.failures.append((candidate.url, str(exc).removeprefix(f"{candidate.url}: ")))
         return None
     if response.status == 200 and response.content_type.lower() not in WEB_PAGE_TYPES:
         # A search result may be a file (a PDF of terms, a spreadsheet): read as a page it was rejected, and its site
