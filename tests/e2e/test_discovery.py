@@ -272,3 +272,29 @@ def test_a_run_s_budget_is_the_function_s_time_limit_less_a_tenth(rt, pacing):
     assert report.out_of_time and report.queries == 1 and len(report.unanswered) == 4
     assert report.discovered == report.review == report.rejected == [] and report.batch_key is None
     assert report.not_judged and len(report.not_judged) == report.candidates - len(report.known)
+
+
+def test_the_cli_names_the_sites_it_discovered_put_to_review_and_rejected(rt, urls, pacing, monkeypatch):
+    """`amx discover run` counted them ("1 discovered, 1 to review, 1 not programs") and named none: a person went to
+    amx search and amx discover review to learn what the run had found."""
+    import functools
+
+    from typer.testing import CliRunner
+
+    import affiliate_matrix.discovery.run as run
+    from affiliate_matrix.cli import app
+
+    for name, value in {"AMX_DATA_DIR": str(rt.settings.data_dir), "AMX_ALLOW_LOOPBACK_FETCH": "true",
+                        "AMX_DISCOVERY_PROVIDERS": "google,brave,searxng", "AMX_GOOGLE_CSE_URL": urls["google"],
+                        "AMX_BRAVE_SEARCH_URL": urls["brave"], "AMX_SEARXNG_URL": urls["searxng"],
+                        "COLUMNS": "400"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(run, "discover", functools.partial(run.discover, **pacing))
+    result = CliRunner().invoke(app, ["discover", "run", "pets"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "discovered (amx search --status discovered): 127.0.0.2" in lines, result.output
+    assert "to review (amx discover review): 127.0.0.3" in lines and "not programs: 127.0.0.4" in lines
+    # a page that could not be fetched is named once ("fetch URL: URL: disallowed by robots.txt" before)
+    [robots] = [line for line in lines if "robots.txt" in line]
+    assert robots.startswith(f"fetch {urls['kittycorner']}/affiliates/: disallowed by robots.txt"), robots

@@ -1122,3 +1122,16 @@ def test_a_rule_written_is_answered_with_its_warnings_as_a_read_of_it(env, tmp_p
     for method, path, status in (("post", "/rules", "201"), ("put", "/rules/{rule_id}", "200")):
         assert paths[path][method]["responses"][status]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/RuleRead"}, (method, path)
+
+
+@pytest.mark.parametrize("trigger", [{"schedule": "0 9 * * *", "timezone": "Europe/Berlin"},
+                                     {"schedule": "CRON_TZ=Europe/Berlin 0 9 * * *"},
+                                     {"schedule": "0 9 * * * Europe/Berlin"}])
+def test_a_schedule_written_with_a_time_zone_is_refused_saying_it_is_in_utc(env, trigger):
+    """A schedule given a zone as other crons take it (beside it, Kubernetes' CRON_TZ=, after it) was refused as
+    "trigger.timezone: Extra inputs are not permitted" or "not a five-field cron expression": nothing said the schedule
+    is read in UTC, so what to write instead."""
+    rule = {"id": "r-daily", "trigger": trigger, "condition": "true", "action": {"type": "alert", "params": {}}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "a schedule is in UTC and takes no time zone: write its hour in UTC" in answer.get_json()["error"]["message"]

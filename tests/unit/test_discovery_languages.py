@@ -101,3 +101,23 @@ def test_the_terms_read_are_said_as_the_page_says_them(text, said):
     """A ceiling ("up to 50%") has no lower value: the evidence said "commission None%"."""
     verdict = classify(f"<html><body><p>{text}</p></body></html>", "https://shop.example/")
     assert any(line.startswith("terms read: ") and said in line for line in verdict.evidence), verdict.evidence
+
+
+LIST_POST = """<html><head><title>{heading} - PetProfits Blog</title></head><body><h1>{heading}</h1>
+<h2>1. Chewy</h2><p>Chewy pays 4% commission with a 15-day cookie. Payouts monthly.</p>
+<a href="https://www.chewy.com/app/content/affiliate">Join the Chewy affiliate program</a>
+<h2>2. Petco</h2><p>On ShareASale: 2% commission, 7 day cookie, recurring commissions.</p>
+<a href="https://www.shareasale.com/shareasale.cfm?merchantID=12345">Apply on ShareASale</a></body></html>"""
+
+
+@pytest.mark.parametrize("heading", ["15 Best Pet Affiliate Programs in 2026", "Die besten Partnerprogramme für Tierbedarf",
+                                     "Les meilleurs programmes d'affiliation animaux", "Top 10 referral programs"])
+def test_a_post_ranking_programs_is_not_taken_for_one(heading):
+    """A publisher's list of programs ("15 Best Pet Affiliate Programs") has every signal of one, its sign-up and
+    network links and terms the listed merchants': it was discovered at confidence 1.0 and indexed as the blog's own
+    program, with Petco's network and Chewy's cookie. A program named with "best" in it is still one."""
+    verdict = classify(LIST_POST.format(heading=heading), "https://petprofits.blog/best-pet-affiliate-programs/")
+    assert verdict.confidence < REVIEW
+    assert any(line.startswith("the title or heading ranks programs") for line in verdict.evidence)
+    named = classify(LIST_POST.format(heading="Best Buy Affiliate Program"), "https://www.bestbuy.com/affiliate/")
+    assert named.confidence >= ACCEPT

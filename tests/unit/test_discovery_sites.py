@@ -70,3 +70,22 @@ def test_one_site_is_one_candidate_however_its_host_is_spelt():
     assert {site_of(host) for host in ("Ｅｘａｍｐｌｅ.COM.", "www.example.com", "shop.EXAMPLE.com.")} == {"example.com"}
     assert {seen_key(host) for host in spellings} == {"discovery/seen/shop.example.json"}
     assert review_key("Shop.Example.") == review_key("shop.example")
+
+
+def test_a_page_of_a_network_a_directory_or_a_marketplace_is_no_merchants_candidate():
+    """A network's page about a merchant's program (shareasale.com), a directory's listing of one (affiliateprograms.com)
+    and a shop on a marketplace (etsy.com/shop/…) were judged as the host's own program: ShareASale indexed as a program
+    with Petco's terms, Chewy's listing as a program of affiliateprograms.com, and the host then remembered as judged
+    for every other merchant on it. They are left unjudged, each site named once with why; a tenant's own subdomain
+    (acme.myshopify.com) is still a merchant's site."""
+    results = [Result(url=u, title="", snippet="", rank=i, provider="p", query="q") for i, u in enumerate((
+        "https://www.shareasale.com/shareasale.cfm?merchantID=12345", "https://www.affiliateprograms.com/p/chewy/",
+        "https://www.etsy.com/shop/acme/affiliates", "https://ui.awin.com/merchant-profile/1234",
+        "https://www.shareasale.com/shareasale.cfm?merchantID=777", "https://acme.myshopify.com/pages/affiliates",
+        "https://pawsome.example/affiliate-program/"))]
+    report = DiscoveryReport()
+    assert [c.domain for c in dedupe(results, report)] == ["acme.myshopify.com", "pawsome.example"]
+    assert [said.split(":")[0] for said in report.not_merchants] == [
+        "shareasale.com", "affiliateprograms.com", "etsy.com", "awin.com"]
+    assert "the site of a source the index reads (AffiliatePrograms.com)" in report.not_merchants[1]
+    assert report.failures == []

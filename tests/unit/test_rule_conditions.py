@@ -44,7 +44,9 @@ def test_the_verdict_does_not_depend_on_how_busy_the_machine_is(monkeypatch):
     readings = iter(range(10**6))
     for clock in ("perf_counter", "monotonic", "time", "process_time"):
         monkeypatch.setattr(time, clock, lambda: next(readings) * 0.05)
-    near_the_limit = "program.countries.exists(c, c in [" + ", ".join(f'"C{i}"' for i in range(20)) + "])"
+    from affiliate_matrix.codes import COUNTRIES
+
+    near_the_limit = "program.countries.exists(c, c in [" + ", ".join(f'"{code}"' for code in sorted(COUNTRIES)[:20]) + "])"
     assert cost(near_the_limit) > COST_LIMIT / 2
     for condition in GOOD + [near_the_limit]:
         check(condition)
@@ -282,3 +284,33 @@ def test_a_long_condition_that_does_not_parse_is_refused_in_a_few_lines(conditio
     message = str(refused.value)
     assert said in message and "ParseError" not in message and len(message) < 600, message
     assert message.count("^") == 1, message
+
+
+@pytest.mark.parametrize("condition, said", [
+    ('"Pets" in program.categories', "program.categories never holds \"Pets\" (did you mean 'pets'?)"),
+    ('"petz" in program.categories', "program.categories never holds \"petz\" (did you mean 'pets'?)"),
+    ('"us" in program.countries', "program.countries never holds \"us\" (did you mean 'US'?)"),
+    ('program.status == "Active"', "program.status never holds \"Active\" (did you mean 'active'?)"),
+    ('"created" != delta.change && program.kind == "offers"', "program.kind never holds \"offers\""),
+    ('"cookie" in delta.fields', "delta.fields never holds \"cookie\""),
+    ('program.status in ["active", "discoverd"]', "program.status never holds \"discoverd\" (did you mean"),
+    ('delta.fields.exists(f, f == "commision")', "delta.fields never holds \"commision\" (did you mean 'commission'?)"),
+    ('program.categories.exists(c, "Pets" == c)', "program.categories never holds \"Pets\" (did you mean 'pets'?)"),
+    ('program.categories == "pets"', 'program.categories is a list, so comparing it with == or != to "pets" holds '
+                                     'never (or always); test whether it holds the value: "pets" in program.categories'),
+])
+def test_a_value_a_field_never_holds_is_refused_naming_the_ones_it_does(condition, said):
+    """A category, status, change, changed field or country spelt otherwise than the index keeps it ("Pets", "us",
+    "Active", "cookie" for cookie_days), or a list compared to one value, was stored, and the rule never fired."""
+    with pytest.raises(ConditionError) as refused:
+        check(condition)
+    assert said in str(refused.value)
+
+
+@pytest.mark.parametrize("condition", [
+    '"pets" in program.categories && program.status == "active"', '"US" in program.countries',
+    'delta.change == "updated" && "cookie_days" in delta.fields', 'program.status in ["active", "discovered"]',
+    'size(program.categories) == 0', 'program.name == "Pets"', 'program.categories.exists(c, c == "pets")',
+    'program.categories.exists(c, c == "pets") && program.networks.exists(c, c == "Awin")'])
+def test_a_value_a_field_holds_is_taken(condition):
+    check(condition)

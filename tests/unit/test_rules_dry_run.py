@@ -155,3 +155,19 @@ def test_an_event_file_is_read_as_the_route_reads_a_body(env, text, told):
     result, said = amx_test(env, "named", "--event", str(event))
     shown = said + " " + str(result.exception)
     assert result.exit_code != 0 and told in shown and "set_int_max_str_digits" not in shown, shown
+
+
+def test_amx_rules_test_shows_a_webhook_as_its_host_as_amx_rules_show_does(env, tmp_path):
+    """`amx rules show` shows a notify's webhook as its host, its address being a credential, but `amx rules test`
+    printed it whole in what it would dispatch ("https://hooks.slack.com/services/T0/B0/s3cr3t")."""
+    rule = tmp_path / "slack.json"
+    rule.write_text(json.dumps({
+        "id": "slack", "trigger": {"event": "program.delta"}, "condition": "true",
+        "action": {"type": "notify", "params": {"webhook_url": "https://hooks.slack.com/services/T0/B0/s3cr3t",
+                                                "text": "{program_name} changed"}}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": {"program_id": ABSENT, "change": "updated"}}))
+    result, said = amx_test(env, "slack", "--event", str(event))
+    assert result.exit_code == 0 and 'would dispatch notify {"webhook_url": "https://hooks.slack.com/…"' in said, said
+    assert "s3cr3t" not in result.output

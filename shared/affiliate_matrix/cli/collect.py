@@ -186,11 +186,18 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
                   f"{report.results} results, {report.candidates} sites "
                   f"({len(report.known)} already known): {len(report.discovered)} discovered, "
                   f"{len(report.review)} to review, {len(report.rejected)} not programs")
+    # which sites: the counts alone sent a person to amx search and amx discover review to learn what was found
+    for said, domains in (("discovered (amx search --status discovered)", report.discovered),
+                          ("to review (amx discover review)", report.review), ("not programs", report.rejected)):
+        if domains:
+            console.print(f"  {said}: {escape(', '.join(domains))}")
     for name in report.quota_exhausted:
         console.print(f"  [yellow]provider[/] {escape(name)}: its quota for the day is spent (AMX_DISCOVERY_QUOTAS, or "
                       "the provider said so); it is asked again on its next day")
     for problem in report.provider_errors + report.unusable + report.partial_answers:
         console.print(f"  [yellow]provider[/] {escape(problem)}")
+    for said in report.not_merchants:
+        console.print(f"  [dim]not judged[/] {escape(said)}")
     for url, reason in report.failures:
         console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")
     if report.out_of_time:

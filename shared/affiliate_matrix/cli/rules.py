@@ -133,6 +133,11 @@ def rules_show(rule_id: RULE_ID,
     print_damaged(console, damaged)
 
 
+# A dry run's action on a screen as to a read token, as amx rules show shows it: a webhook's address is a credential
+# (whoever has a Slack webhook's URL posts to its channel), and it was printed whole, to be pasted into a ticket.
+SHOWN_AS = "read"
+
+
 @rules_app.command("test")
 def rules_test(rule_id: RULE_ID,
                event: Annotated[str | None, typer.Option(
@@ -163,7 +168,7 @@ def rules_test(rule_id: RULE_ID,
             ProgramId(program_id=program)  # the id as the API's address takes it
         except ValidationError as exc:
             raise InvalidInput(f"--program: {problem(exc)}") from None
-        verdict = dry_run(rt, rule, program_event(rt, program), "admin")
+        verdict = dry_run(rt, rule, program_event(rt, program), SHOWN_AS)
     else:
         body = trial_event(event)
         try:
@@ -171,7 +176,7 @@ def rules_test(rule_id: RULE_ID,
         except ValidationError as exc:
             raise InvalidInput(f"--event: {problem(exc)}") from None
         try:
-            verdict = dry_run(rt, rule, {k: v for k, v in body.items() if v is not None}, "admin")
+            verdict = dry_run(rt, rule, {k: v for k, v in body.items() if v is not None}, SHOWN_AS)
         except InvalidInput as exc:
             raise InvalidInput(f"--event: {exc}") from None
     print_verdict(rule, verdict)

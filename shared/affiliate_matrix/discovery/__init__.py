@@ -20,6 +20,9 @@ class DiscoveryReport:
     results: int = 0
     candidates: int = 0
     known: list[str] = field(default_factory=list)
+    # sites left unjudged as no merchant's own, each with why (run.not_a_merchant): a network's, a directory's, a
+    # marketplace's; once each
+    not_merchants: list[str] = field(default_factory=list)
     discovered: list[str] = field(default_factory=list)
     review: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)

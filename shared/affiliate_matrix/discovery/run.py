@@ -3,6 +3,7 @@ de-duplicated by URL and registrable domain → known domains skipped → each p
 and stored raw → judged → confident ones become a batch of `discovery` records for the index,
 doubtful ones go to the review list, the rest are remembered as rejected."""
 
+import functools
 import hashlib
 import json
 import re
@@ -211,9 +212,39 @@ def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
             report.failures.append((result.url[:500], problem))
             continue
         domain = site_of(host)
+        if why := not_a_merchant(result.url, domain):
+            said = f"{domain}: {why}"
+            if said not in report.not_merchants:
+                report.not_merchants.append(said)
+            continue
         if domain not in best:
             best[domain] = Candidate(untracked(result.url), domain, result)
     return list(best.values())
+
+
+def not_a_merchant(url: str, site: str) -> str | None:
+    """Why a candidate's page is no merchant's own, so it is not judged (None when it may be): a page of a host many
+    merchants share (taxonomy.SHARED_HOSTS: a network's, a marketplace, a shortener), which names no merchant by its
+    domain (normalize.merchant_domain: only its front page is the host's own), or any page of the site of a source the
+    index reads, a directory or a network. Judged, one was the host's own program (ShareASale indexed with Petco's
+    terms; Chewy's listing on affiliateprograms.com a program of that site), and the host was remembered as judged for
+    every other merchant on it; their programs come from those sources."""
+    from affiliate_matrix.normalize import merchant_domain
+
+    if site in taxonomy.SHARED_HOSTS and merchant_domain(url) is None:
+        return "a page of a site many merchants share (a network's, a marketplace, a link shortener), no merchant's own"
+    if title := source_sites().get(site):
+        return f"the site of a source the index reads ({title}): its programs come from its connection"
+    return None
+
+
+@functools.cache
+def source_sites() -> dict[str, str]:
+    """Each source plugin's site (the registrable domain of its base URL), by its title: read once a process."""
+    from affiliate_matrix.sources import all_sources
+
+    return {domain: plugin.title for plugin in all_sources().values()
+            if (domain := registrable_domain(urlsplit(plugin.base_url).hostname or ""))}
 
 
 def host_key(host: str) -> str:
@@ -354,8 +385,8 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
         response = fetcher.get(candidate.url)
     except WaitsSpent:  # not this candidate's failure: the run's time is up (validate)
         raise
-    except FetchError as exc:
-        report.failures.append((candidate.url, str(exc)))
+    except FetchError as exc:  # its message names the URL, which the pair names already
+        report.failures.append((candidate.url, str(exc).removeprefix(f"{candidate.url}: ")))
         return None
     if response.status == 200 and response.content_type.lower() not in WEB_PAGE_TYPES:
         # A search result may be a file (a PDF of terms, a spreadsheet): read as a page it was rejected, and its site

@@ -44,6 +44,13 @@ OWN_PROGRAM = re.compile(
 GENERAL_QUESTION = re.compile(
     r"\b(what\s+is\s+an?|was\s+ist\s+ein|qu.est-ce\s+qu.un|qu[ée]\s+es\s+un|wat\s+is\s+een|o\s+que\s+[ée]\s+um|"
     r"(che\s+)?cos.[eè]\s+un)\b", re.I)
+# "15 Best Pet Affiliate Programs", "Top 10 Partnerprogramme", "Les meilleurs programmes d'affiliation": a title or
+# heading ranking programs (a word for best or top, then programs in the plural) is a publisher's list of other
+# merchants' programs, whose sign-up and network links and terms are theirs: it read as a program, the surest of all.
+# "Best Buy Affiliate Program" names one.
+RANKED_LIST = re.compile(
+    r"\b(best|top|beste[nr]?|meilleur(e)?s|mejores|melhores|migliori)\b.*"
+    r"(\bprograms|programmes|(partner|affiliate|empfehlungs)programme|programma.?s|\bprogramas|\bprogrammi)\b", re.I)
 # Program vocabulary, one concept each whatever the language; evidence names the concept.
 TOPIC_WORDS = {
     "commission": r"commission\w*|commissie\w*|provision\w*|provvigion[ei]|comisi[oó]n\w*|comiss[aã]o|comiss[oõ]es",
@@ -85,7 +92,11 @@ def classify(html: str, url: str) -> Verdict:
                       description=description, text=body)
     score = 0.0
     headline = f"{title} {heading}"
-    if GENERAL_QUESTION.search(headline) and PROGRAM_WORDS.search(headline):
+    ranked = RANKED_LIST.search(heading) or RANKED_LIST.search(title)
+    if ranked:
+        verdict.evidence.append(f"the title or heading ranks programs: {heading or title!r}, a publisher's list of them, "
+                                "not one")
+    elif GENERAL_QUESTION.search(headline) and PROGRAM_WORDS.search(headline):
         verdict.evidence.append(f"the title or heading asks what a program is: {heading or title!r}, a guide")
     elif PROGRAM_WORDS.search(headline):
         score += 0.35
@@ -123,13 +134,14 @@ def classify(html: str, url: str) -> Verdict:
             ([f"commission {_said(found.commission[0])}"] if found.commission else [])
             + ([f"cookie {found.cookie_days} days"] if found.cookie_days is not None else [])))
     verdict.terms = found.as_json()
-    if DISCLOSURE.search(body) and not PROGRAM_WORDS.search(headline):
+    if DISCLOSURE.search(body) and (ranked or not PROGRAM_WORDS.search(headline)):
         score -= 0.3
         verdict.evidence.append("an affiliate-link disclosure: a publisher's page, not a program")
     if host_domain and verdict.network is None and verdict.join_url and \
             registrable_domain(urlsplit(verdict.join_url).hostname or "") not in (host_domain, None):
         verdict.evidence.append("the sign-up link leaves the site")
-    verdict.confidence = round(max(0.0, min(score, 1.0)), 3)
+    # a list's links and terms are the programs it lists: whatever they add up to, it is none of them
+    verdict.confidence = 0.0 if ranked else round(max(0.0, min(score, 1.0)), 3)
     return verdict
 
 

@@ -23,8 +23,9 @@ never fails on a missing key):
     now      the event's time, a schedule rule's tick (RFC 3339), never the wall clock; use timestamp(now)
 
 Checks, once, when a rule is written (POST/PUT /rules, `amx rules add`), never when a stored rule is
-loaded: the syntax (the CEL library's parser), names and field paths against the context above, an
-amount used only beside a test of its currency (AMOUNTS), comprehensions nested at most two deep, a
+loaded: the syntax (the CEL library's parser), names and field paths against the context above, a string
+compared with a field of a fixed set of values that is none of them, or a list compared with == to one value
+(check_values), an amount used only beside a test of its currency (AMOUNTS), comprehensions nested at most two deep, a
 static cost bound, and a trial run on a sample context that must give a bool. Nothing here reads a
 clock, so the verdict is the same on an idle machine and a busy one.
 
@@ -137,6 +138,7 @@ def check(text: str) -> None:
     steps = cost(text)
     if steps > COST_LIMIT:
         raise ConditionError(f"condition: may take {steps:,} steps, over the limit of {COST_LIMIT:,} ({_why(text)})")
+    check_values(text)
     trial(program)
 
 
@@ -227,6 +229,79 @@ def check_amounts(text: str) -> None:
                                  f'{currency} == "USD" && {amount} > 1.0')
 
 
+def closed_values() -> dict[str, tuple[frozenset, str]]:
+    """The fields of the context whose values are a fixed set (a list's: each element's), with how to name them."""
+    from affiliate_matrix.codes import CATEGORIES, CHANGES, COUNTRIES, KINDS, STATUSES
+    from affiliate_matrix.deltas import TRACKED
+
+    def listed(values) -> tuple[frozenset, str]:
+        return frozenset(values), ", ".join(values)
+
+    return {"program.categories": listed(CATEGORIES), "program.status": listed(STATUSES),
+            "program.kind": listed(KINDS), "delta.change": listed(CHANGES), "delta.fields": listed(TRACKED),
+            "program.countries": (COUNTRIES, "ISO 3166-1 codes in capitals, as US or DE")}
+
+
+_PLAIN_STRING = r"""(["'])([^"'\\\n]*)\1"""  # a string literal with no escape, read as its text
+
+
+def check_values(text: str) -> None:
+    """A field of a fixed set of values (closed_values) compared with a string that is none of them (`"Pets" in
+    program.categories`, `program.status == "Active"`, `"cookie" in delta.fields`), or a list compared with == or != to
+    a single value (`program.categories == "pets"`), is refused: it holds never (or, with !=, always), and the rule was
+    stored to stay silent. Read from the condition's tokens: a string compared by ==, != or `in`, either side, with the
+    field or with a comprehension's variable over it (`delta.fields.exists(f, f == "commision")`)."""
+    tokens = [(m.lastgroup, m.group()) for m in re.finditer(_TOKEN, text, re.X)]
+    values = [value for _, value in tokens]
+    closed = closed_values()
+    pairs = _pairs(tokens)
+    elements = {}  # a comprehension's variable over a list of closed_values, by where it is bound: its path
+    for i in range(len(tokens) - 4):
+        if values[i] == "." and values[i + 1] in MACROS and values[i + 2] == "(" and tokens[i + 3][0] == "ident" \
+                and values[i + 4] == ",":
+            start = i - 1
+            while start >= 2 and values[start - 1] == "." and tokens[start - 2][0] == "ident":
+                start -= 2
+            if (path := _path_from(tokens, start)) in closed:
+                for j in range(i + 5, pairs.get(i + 2, i + 2)):
+                    if values[j] == values[i + 3] and values[j - 1] != ".":
+                        elements[j] = path
+    for i, (kind, value) in enumerate(tokens):
+        if kind != "ident" or not (value in CONTEXT or i in elements) or (i > 0 and values[i - 1] == "."):
+            continue
+        path, end = (elements[i], i + 1) if i in elements else _path_and_end(tokens, i)
+        schema = CONTEXT.get(path.split(".")[0])
+        is_list = i not in elements and isinstance(schema, dict) and schema.get(path.partition(".")[2]) is list
+        compared = []  # the literals the field is compared with, and whether by == or != (not by `in`)
+        if values[end:end + 2] in (["=", "="], ["!", "="]) and end + 2 < len(tokens):
+            compared.append((tokens[end + 2], True))
+        if i >= 3 and values[i - 2:i] in (["=", "="], ["!", "="]):
+            compared.append((tokens[i - 3], True))
+        if i >= 2 and values[i - 1] == "in" and i not in elements:
+            compared.append((tokens[i - 2], False))
+        if values[end:end + 2] == ["in", "["]:
+            j = end + 2
+            while j < len(tokens) and values[j] not in ("]", "[", "(", ")"):
+                if values[j] != ",":
+                    compared.append((tokens[j], False))
+                j += 1
+        for (literal_kind, literal), equal in compared:
+            if literal_kind not in ("string", "number"):
+                continue
+            if is_list and equal:
+                raise ConditionError(f"condition: {path} is a list, so comparing it with == or != to {literal} holds "
+                                     f"never (or always); test whether it holds the value: {literal} in {path}")
+            plain = re.fullmatch(_PLAIN_STRING, literal)
+            if path in closed and plain and plain.group(2) not in closed[path][0]:
+                allowed, named = closed[path]
+                said = plain.group(2)
+                guess = next((v for v in allowed if v.lower() == said.lower()), None) or \
+                    next(iter(difflib.get_close_matches(said, sorted(allowed), n=1)), None)
+                hint = f" (did you mean {guess!r}?)" if guess else ""
+                raise ConditionError(f"condition: {path} never holds {literal}{hint}, so the test never matches; "
+                                     f"its values are {named}")
+
+
 _GROUPING = {"(", ")", ",", "]", "}", ":", "."}
 _QUANTIFIER = r"\{(\d+)(?:,(\d*))?\}"
 _UNICODE_CLASS = r"\\\\?[wWdDbBpP]"  # \w or, escaped in a CEL string, \\w (\s is cheap)
@@ -284,6 +359,11 @@ _KEY = r"""[rR]?(["'])([A-Za-z_][A-Za-z0-9_]*)\1"""  # a key written as a plain 
 def _path_from(tokens, i: int) -> str:
     """The dotted field path starting at tokens[i], up to (not into) a method call; a field read by index with a
     plain literal key (program["epc_7d"]) is the same path as program.epc_7d."""
+    return _path_and_end(tokens, i)[0]
+
+
+def _path_and_end(tokens, i: int) -> tuple[str, int]:
+    """_path_from's path, and the index of the token after it."""
     path, j = [tokens[i][1]], i + 1
     while j + 1 < len(tokens):
         if tokens[j][1] == "." and tokens[j + 1][0] == "ident":
@@ -297,7 +377,7 @@ def _path_from(tokens, i: int) -> str:
             j += 3
         else:
             break
-    return ".".join(path)
+    return ".".join(path), j
 
 
 def _range_bound(tokens, end: int, pairs, unbounded: int) -> int:

@@ -66,9 +66,27 @@ def _rule_id(value):
 RuleId = Annotated[str, Field(pattern=f"^{RULE_ID}$"), BeforeValidator(_rule_id)]
 
 
+# A schedule is read in UTC (the ping's time): one written with a time zone, as other crons take it (a `timezone` beside
+# it, Kubernetes' `CRON_TZ=` before it, a zone after it), was refused as an extra input or no five-field cron, never
+# saying that the hour is to be written in UTC.
+UTC_ONLY = ("a schedule is in UTC and takes no time zone: write its hour in UTC (09:00 in Europe/Berlin is "
+            "0 8 * * * in winter, 0 7 * * * in summer)")
+
+
 class Trigger(Model):
     event: Literal[EVENT_TRIGGERS] | None = None  # type: ignore[valid-type]
     schedule: str | None = Field(None, description="Five-field cron, UTC.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_zone(cls, data):
+        if isinstance(data, dict):
+            schedule = data.get("schedule")
+            zoned = isinstance(schedule, str) and (re.match(r"\s*(CRON_)?TZ=", schedule)
+                                                   or re.fullmatch(r"\s*(\S+\s+){5}\S*/\S*\s*", schedule))
+            if zoned or any(str(key).lower() in ("timezone", "time_zone", "tz", "zone") for key in data):
+                raise ValueError(UTC_ONLY)
+        return data
 
     @model_validator(mode="after")
     def _one(self):
