@@ -62,8 +62,15 @@ WEB_ENCODINGS = frozenset({
     "ascii", "big5", "big5hkscs", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
     "cp1258", "cp866", "cp874", "cp949", "euc_jp", "euc_kr", "gb18030", "gb2312", "gbk", "iso2022_jp", "iso8859-1",
     "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "iso8859-2", "iso8859-3", "iso8859-4",
-    "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "koi8-r", "koi8-u", "mac-cyrillic", "mac-roman", "shift_jis",
-    "utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8", "utf-8-sig"})
+    "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "iso8859-9", "iso8859-11", "koi8-r", "koi8-u", "mac-cyrillic",
+    "mac-roman", "shift_jis", "cp932", "tis-620", "utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8", "utf-8-sig"})
+# The encodings whose labels the Encoding Standard reads as a wider one, as browsers do, and the codec of that one: a
+# page saying ISO-8859-1 or US-ASCII is read as windows-1252 (its curly quotes, dashes, € and ™ in 0x80-0x9F,
+# which Python's Latin-1 reads as control characters and its ASCII as U+FFFD), ISO-8859-9 as windows-1254, GB2312 as
+# GB18030…
+AS_BROWSERS_READ = {"ascii": "cp1252", "iso8859-1": "cp1252", "iso8859-9": "cp1254", "iso8859-11": "cp874",
+                    "tis-620": "cp874", "gb2312": "gb18030", "gbk": "gb18030", "euc_kr": "cp949", "shift_jis": "cp932",
+                    "big5": "big5hkscs"}
 # A body's byte order mark and the codec that reads it (and drops the mark): a BOM names the encoding over a header or
 # a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -152,12 +159,14 @@ class Response:
 
     @property
     def text(self) -> str:
-        """The body in the charset it names when that is one of the web's encodings, else in UTF-8."""
+        """The body in the charset it names when that is one of the web's encodings (read as browsers read it:
+        AS_BROWSERS_READ), else in UTF-8."""
         try:
             codec = codecs.lookup(self.charset).name
         except LookupError:
             codec = "utf-8"
-        return self.body.decode(codec if codec in WEB_ENCODINGS else "utf-8", errors="replace")
+        codec = codec if codec in WEB_ENCODINGS else "utf-8"
+        return self.body.decode(AS_BROWSERS_READ.get(codec, codec), errors="replace")
 
 
 def declared_xml_encoding(head: bytes) -> str | None:

@@ -314,6 +314,25 @@ def test_a_page_naming_a_web_encoding_is_read_in_it(server, charset, text):
     assert text in fetcher().get(f"{server.url}/charset/{charset}").text
 
 
+WESTERN = "Acme™ “deals” – 10€"  # each past Latin-1 written in windows-1252's 0x80-0x9F
+
+
+@pytest.mark.parametrize("charset,text", [
+    ("ISO-8859-1", WESTERN), ("us-ascii", WESTERN), ("latin1", WESTERN), ("iso-8859-9", "Şirket"),
+    ("tis-620", "€"), ("gb2312", "€"), ("shift_jis", "①"), ("big5", "碁"),
+])
+def test_a_page_naming_a_charset_browsers_read_as_a_wider_one_is_read_as_they_read_it(charset, text):
+    """A page saying ISO-8859-1 or US-ASCII (Apache's old default, and many a directory's header) holds windows-1252's
+    curly quotes, dashes, € and ™ in 0x80-0x9F: Python's Latin-1 read them as control characters, its ASCII as
+    U+FFFD, so a program's name lost them. ISO-8859-9 and TIS-620 were no encoding at all here, read as UTF-8. The
+    Encoding Standard's labels read them as windows-1252, -1254, -874, GB18030, Shift_JIS's and Big5's supersets."""
+    wider = {"iso-8859-9": "cp1254", "tis-620": "cp874", "gb2312": "gb18030", "shift_jis": "cp932",
+             "big5": "big5hkscs"}.get(charset, "cp1252")
+    page = (200, {"Content-Type": f"text/html; charset={charset}"}, f"<p>{text}</p>".encode(wider))
+    with Loopback(lambda request: page if request.path == "/p" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/p").text == f"<p>{text}</p>"
+
+
 def test_only_the_first_500_kib_of_a_robots_txt_is_parsed():
     """RFC 9309 2.5 (and Google): a parsing limit of 500 KiB, past which content is ignored. Before, all 5 MB a
     response may hold were parsed, and every URL was matched against every rule: seconds of CPU a host chose."""
