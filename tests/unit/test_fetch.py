@@ -528,6 +528,15 @@ def test_each_content_coding_httpx_undoes_is_undone_within_the_cap(coding, wire)
     assert b"".join([decoder.decode(wire[:5]), decoder.decode(wire[5:]), decoder.flush()]) == b"<html>deflated</html>"
 
 
+def test_a_body_coded_as_x_gzip_is_read_as_gzip():
+    """RFC 9110 8.4.1.3: a recipient takes "x-gzip" as "gzip", and older servers still send it. Its page was refused
+    as a coding not asked for, its programs never read."""
+    page = (200, {"Content-Type": "text/html", "Content-Encoding": "x-gzip"},
+            zlib.compress(b"<html>gzipped</html>", wbits=16 + zlib.MAX_WBITS))
+    with Loopback(lambda request: page if request.path == "/page" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/page").body == b"<html>gzipped</html>"
+
+
 def test_a_gzip_body_of_several_members_is_read_whole_within_the_cap():
     """RFC 1952 2.2: a gzip body is a series of members (a server compressing a page piece by piece sends one a
     piece). Only the first was read, as zlib and httpx stop at its end: the rest of the page was dropped unsaid. Every
