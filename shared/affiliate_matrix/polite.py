@@ -144,28 +144,36 @@ class Response:
 
     @property
     def charset(self) -> str:
+        """The codec the body is read in: its byte order mark's, else the first of its Content-Type's charset, a feed's
+        XML declaration and a page's <meta> that names one of the web's encodings (one that does not is passed over,
+        as browsers pass it: a header naming none leaves the page's own word), else UTF-8."""
         for bom, codec in _BOMS:
             if self.body.startswith(bom):
                 return codec
+        for label in self._charsets_named():
+            try:
+                codec = codecs.lookup(label).name
+            except LookupError:
+                continue
+            if codec in WEB_ENCODINGS:
+                return codec
+        return "utf-8"
+
+    def _charsets_named(self) -> Iterator[str]:
+        """The charsets the answer names, in the order they count."""
         for part in self.headers.get("content-type", "").split(";")[1:]:
             if part.strip().lower().startswith("charset="):
-                return part.split("=", 1)[1].strip().strip('"')
+                yield part.split("=", 1)[1].strip().strip('"')
         # a feed served without one names its encoding in its XML declaration, a page in a <meta>
-        declared = declared_xml_encoding(self.body)
-        if declared:
-            return declared
-        match = re.search(_META_CHARSET, self.body[:4096], re.I)
-        return match.group(1).decode() if match else "utf-8"
+        if declared := declared_xml_encoding(self.body):
+            yield declared
+        if match := re.search(_META_CHARSET, self.body[:4096], re.I):
+            yield match.group(1).decode()
 
     @property
     def text(self) -> str:
-        """The body in the charset it names when that is one of the web's encodings (read as browsers read it:
-        AS_BROWSERS_READ), else in UTF-8."""
-        try:
-            codec = codecs.lookup(self.charset).name
-        except LookupError:
-            codec = "utf-8"
-        codec = codec if codec in WEB_ENCODINGS else "utf-8"
+        """The body in its charset, read as browsers read it (AS_BROWSERS_READ)."""
+        codec = self.charset
         return self.body.decode(AS_BROWSERS_READ.get(codec, codec), errors="replace")
 
 

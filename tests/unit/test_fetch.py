@@ -333,6 +333,16 @@ def test_a_page_naming_a_charset_browsers_read_as_a_wider_one_is_read_as_they_re
         assert fetcher().get(f"{site.url}/p").text == f"<p>{text}</p>"
 
 
+@pytest.mark.parametrize("header", ["text/html; charset=none", "text/html; charset=utf8mb4", "text/html; charset=idna"])
+def test_a_header_naming_no_web_encoding_leaves_the_pages_meta_to_name_it(header):
+    """A Content-Type naming a charset no browser knows (a server's placeholder, a database's name for UTF-8) was taken
+    as the page's word all the same, read as UTF-8, and the page's own <meta charset> was never looked at: its
+    windows-1252 text came out as U+FFFD. Browsers pass such a label over and read the <meta>."""
+    page = (200, {"Content-Type": header}, '<meta charset="windows-1252"><p>Acme™ “deals”</p>'.encode("cp1252"))
+    with Loopback(lambda request: page if request.path == "/p" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/p").text.endswith("<p>Acme™ “deals”</p>")
+
+
 def test_only_the_first_500_kib_of_a_robots_txt_is_parsed():
     """RFC 9309 2.5 (and Google): a parsing limit of 500 KiB, past which content is ignored. Before, all 5 MB a
     response may hold were parsed, and every URL was matched against every rule: seconds of CPU a host chose."""
