@@ -382,6 +382,48 @@ def test_a_robots_txt_within_the_limit_keeps_its_last_line_without_a_newline():
         server.close()
 
 
+# A robots.txt as directories and networks write them: groups for several agents (ours named among others, a group
+# merged from two), Allow and Disallow of one length, wildcards and `$`, a Sitemap line inside a group, CRLF lines
+GROUPS = (b"\xef\xbb\xbfUser-agent: *\r\nDisallow: /\r\n\r\nUser-agent: Googlebot\r\nUser-agent: AffiliateMatrixBot\r\n"
+          b"Disallow: /private/\r\nAllow: /private/programs/\r\nSitemap: https://directory.example/sitemap.xml\r\n"
+          b"Disallow: /*.php$\r\nDisallow: /*?sort=\r\nDisallow: /same\r\nAllow: /same\r\n\r\n"
+          b"User-agent: affiliatematrixbot\r\nDisallow: /members\r\n")
+
+
+@pytest.mark.parametrize("path,allowed", [
+    ("/programs", True),                 # our group, not `*`'s Disallow: /
+    ("/private/page", False), ("/private/programs/1", True),  # the longest match wins
+    ("/same", True),                     # Allow and Disallow alike long: Allow
+    ("/list.php", False), ("/list.php?page=2", True),  # `$` ends the path
+    ("/programs?sort=name", False), ("/members/1", False),  # `*`; the group of the same agent later, merged
+])
+def test_a_robots_txt_of_several_groups_is_read_as_rfc_9309_reads_it(path, allowed):
+    """RFC 9309 2.2: the group naming our product token (case-insensitively, merged with another naming it), the
+    longest rule matching, Allow on a tie, `*` and `$`; a Sitemap line ends no group; a byte order mark and CRLF
+    lines read as the rules they carry."""
+    server = FaultServer(robots=GROUPS)
+    try:
+        f = fetcher()
+        if allowed:
+            assert f.get(f"{server.url}{path}").status == 404  # asked (FaultServer has no such page)
+        else:
+            with pytest.raises(FetchError, match="disallowed by robots.txt"):
+                f.get(f"{server.url}{path}")
+            assert server.hits[path.split("?")[0]] == []
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 410])
+def test_a_robots_txt_refused_or_missing_allows_everything(status):
+    """RFC 9309 2.3.1.3: a robots.txt answering 4xx (401 and 403 among them) is unavailable: any page may be asked."""
+    server = FaultServer(robots=status)
+    try:
+        assert fetcher().get(f"{server.url}/private/page").status == 200
+    finally:
+        server.close()
+
+
 def test_a_missing_robots_txt_allows_everything():
     server = FaultServer(robots=404)
     try:
