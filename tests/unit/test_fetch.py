@@ -414,6 +414,24 @@ def test_a_robots_txt_of_several_groups_is_read_as_rfc_9309_reads_it(path, allow
         server.close()
 
 
+def test_robots_txt_groups_are_matched_to_the_user_agents_product_token_not_to_any_word_of_it():
+    """RFC 9309 2.2.1: a group is the crawler's when it names its product token. protego was given the whole
+    User-Agent, and matched a group to any word in it: the default one's URL ends in /bot, so a site's `User-agent:
+    bot` group (a trap for all bots) was taken as ours, and `*`'s Disallow: /admin/ was not obeyed."""
+    from affiliate_matrix.fetch_settings import FetchSettings
+
+    server = FaultServer(robots=b"User-agent: *\nDisallow: /admin/\n\nUser-agent: bot\nDisallow: /all-bots-trap/\n\n"
+                                b"User-agent: dev\nAllow: /\n")
+    try:
+        f = Fetcher(FetchSettings.model_fields["user_agent"].default, allow_loopback=True, rate_limit_per_s=50)
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            f.get(f"{server.url}/admin/page")
+        assert f.get(f"{server.url}/all-bots-trap/").status == 404  # asked: not our group
+        assert server.hits["/admin/page"] == []
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize("status", [401, 403, 404, 410])
 def test_a_robots_txt_refused_or_missing_allows_everything(status):
     """RFC 9309 2.3.1.3: a robots.txt answering 4xx (401 and 403 among them) is unavailable: any page may be asked."""
