@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from affiliate_matrix.errors import FetchError
@@ -125,7 +125,9 @@ class Fetcher:
                 return STAY_AWAY, f"its robots.txt answered HTTP {response.status}", response
             if response.status >= 400:
                 return "", "", None  # none: everything is allowed
-            rules = response.text
+            # RFC 9309 2.3: UTF-8 (or as a byte order mark says), whatever charset its header names: Apache's default
+            # iso-8859-1 made "Disallow: /über-uns/" a rule for a path no URL has
+            rules = replace(response, headers={}).text
             if response.cut_short:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
                 rules = rules.rpartition("\n")[0]
             return rules, "", None

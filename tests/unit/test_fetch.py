@@ -432,6 +432,24 @@ def test_robots_txt_groups_are_matched_to_the_user_agents_product_token_not_to_a
         server.close()
 
 
+@pytest.mark.parametrize("content_type", ["text/plain; charset=iso-8859-1", "text/plain; charset=windows-1252",
+                                          "text/html"])
+def test_a_robots_txt_is_read_as_utf_8_whatever_charset_its_header_names(content_type):
+    """RFC 9309 2.3: robots.txt is UTF-8, and the major crawlers read it so. It was read in the charset its header
+    named, as a page is: Apache's default `charset=iso-8859-1` made `Disallow: /über-uns/` a rule for
+    /Ã¼ber-uns/, and the path it meant was fetched."""
+    rules = "User-agent: *\nDisallow: /über-uns/\n".encode("utf-8")
+    pages = {"/robots.txt": (200, {"Content-Type": content_type}, rules), "/ok": (200, {}, b"<p>fine</p>")}
+    with Loopback(lambda request: pages.get(request.path, (404, {}, b""))) as site:
+        f = fetcher()
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            f.get(f"{site.url}/über-uns/team")
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            f.get(f"{site.url}/%C3%BCber-uns/team")
+        assert f.get(f"{site.url}/ok").status == 200
+        assert [request.path for request in site.requests] == ["/robots.txt", "/ok"]
+
+
 @pytest.mark.parametrize("status", [401, 403, 404, 410])
 def test_a_robots_txt_refused_or_missing_allows_everything(status):
     """RFC 9309 2.3.1.3: a robots.txt answering 4xx (401 and 403 among them) is unavailable: any page may be asked."""
