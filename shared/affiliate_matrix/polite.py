@@ -5,7 +5,7 @@ the same polite, safe way.
 * Per host (name and port), shared by every client in the process: requests are spaced by the caller's
   interval since the last request anyone made to that host, and no more are in flight than the
   caller's concurrency cap counting everyone's. Two crawls, or a crawl and an API sync, of one host
-  never add up to more than either allows.
+  never add up to more than either allows. A Retry-After the host sends holds all of them until it ends.
 * Connect errors, timeouts, truncated bodies and the retry statuses (Scrapy's list, plus what a source
   says it answers when throttling) are retried by tenacity, with exponential backoff and jitter or
   after the Retry-After the server asked for (delta-seconds or an HTTP date; else the wait a caller reads from the
@@ -207,6 +207,7 @@ class _HostState:
     users: int = 0  # turns holding or waiting for a slot
     in_flight: int = 0
     last_request: float = float("-inf")
+    resume_at: float = float("-inf")  # nothing asked before this: the host's Retry-After (HostLimits.hold)
     spacing: float = 0.0  # the longest interval any caller has kept from this host
     slots: threading.Condition = field(default_factory=threading.Condition)
     pacing: threading.Lock = field(default_factory=threading.Lock)
@@ -214,7 +215,7 @@ class _HostState:
     def spent(self, now: float) -> bool:
         """Nobody is asking the host and every caller's interval since its last request has passed: a
         fresh state would pace the next request exactly as this one would."""
-        return self.users == 0 and now - self.last_request >= self.spacing * 1.02
+        return self.users == 0 and now - self.last_request >= self.spacing * 1.02 and now >= self.resume_at
 
 
 class HostLimits:
@@ -234,12 +235,24 @@ class HostLimits:
     def __contains__(self, host: tuple[str, int]) -> bool:
         return host in self._hosts
 
+    def hold(self, host: tuple[str, int], until: float) -> None:
+        """Ask the host nothing before `until` (the callers' clock): it answered with a Retry-After, the server's word
+        on when to be asked again (RFC 9110 10.2.3), not one request's: the host's other requests wait for it too."""
+        with self._lock:
+            state = self._hosts.setdefault(host, _HostState())
+            state.resume_at = max(state.resume_at, until)
+
+    def held_for(self, host: tuple[str, int], now: float) -> float:
+        """Seconds before the host may be asked again (hold), 0 when it may now."""
+        state = self._hosts.get(host)
+        return max(0.0, state.resume_at - now) if state else 0.0
+
     @contextmanager
     def turn(self, host: tuple[str, int], interval: float, concurrency: int, clock: Callable[[], float],
              sleep: Callable[[float], None]) -> Iterator[None]:
-        """Hold one of the host's request slots, taken `interval` after its last request. The turn is taken
-        under the host's pacing lock after the wait, so a thread that oversleeps cannot bunch up with the
-        next; 2% margin for scheduling jitter."""
+        """Hold one of the host's request slots, taken `interval` after its last request (and not before its hold
+        ends: a Retry-After it sent). The turn is taken under the host's pacing lock after the wait, so a thread that
+        oversleeps cannot bunch up with the next; 2% margin for scheduling jitter."""
         with self._lock:
             state = self._hosts.get(host)
             if state is None:
@@ -254,7 +267,7 @@ class HostLimits:
                 state.in_flight += 1
             try:
                 with state.pacing:
-                    delay = state.last_request + interval * 1.02 - clock()
+                    delay = max(state.last_request + interval * 1.02, state.resume_at) - clock()
                     if delay > 0:
                         sleep(delay)
                     state.last_request = clock()
@@ -447,6 +460,8 @@ class PoliteClient:
             raise GaveUp(said, again.response) if again.response is not None else FetchError(said)
         if self.wait_budget is not None:
             self.wait_budget.charge(state.upcoming_sleep, str(again.error))
+        if again.retry_after is not None:  # the server's wait: for every request to it, not this one's alone
+            self.hosts.hold(target_of(again.response.url)[1:], self.clock() + again.retry_after)
         RETRIES.labels(self.what).inc()
         log.info("http.retry", what=self.what, reason=str(again.error), attempt=state.attempt_number,
                  wait_s=round(state.upcoming_sleep, 3))
@@ -488,7 +503,8 @@ class PoliteClient:
         host, interval = target_of(url)[1:], self.spacing(url)
         limit, why, free = self.deadline, "the request's time limit", interval * self.concurrency
         if self.wait_budget is not None:
-            self.wait_budget.charge(max(0.0, interval - waited), label)
+            held = self.hosts.held_for(host, self.clock())  # a Retry-After the host sent another request
+            self.wait_budget.charge(max(0.0, max(interval, held) - waited), label)
             if (within := free + self.wait_budget.left()) < limit:
                 limit, why = within, "all that was left of the run's time budget"
         with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(self.deadline):
