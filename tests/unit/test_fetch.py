@@ -343,6 +343,17 @@ def test_a_header_naming_no_web_encoding_leaves_the_pages_meta_to_name_it(header
         assert fetcher().get(f"{site.url}/p").text.endswith("<p>Acme™ “deals”</p>")
 
 
+@pytest.mark.parametrize("header,meta,encoding", [("utf-8", "windows-1252", "utf-8"),
+                                                  ("windows-1252", "utf-8", "cp1252")])
+def test_a_content_type_charset_wins_over_a_meta_that_disagrees(header, meta, encoding):
+    """The HTML standard's order: the transport's charset before the page's <meta> (a page copied from another site
+    keeps its <meta>; the server says what it sends)."""
+    body = f'<meta charset="{meta}"><p>Café ™</p>'.encode(encoding)
+    page = (200, {"Content-Type": f"text/html; charset={header}"}, body)
+    with Loopback(lambda request: page if request.path == "/p" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/p").text.endswith("<p>Café ™</p>")
+
+
 def test_only_the_first_500_kib_of_a_robots_txt_is_parsed():
     """RFC 9309 2.5 (and Google): a parsing limit of 500 KiB, past which content is ignored. Before, all 5 MB a
     response may hold were parsed, and every URL was matched against every rule: seconds of CPU a host chose."""
