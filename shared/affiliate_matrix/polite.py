@@ -71,6 +71,21 @@ WEB_ENCODINGS = frozenset({
 AS_BROWSERS_READ = {"ascii": "cp1252", "iso8859-1": "cp1252", "iso8859-9": "cp1254", "iso8859-11": "cp874",
                     "tis-620": "cp874", "gb2312": "gb18030", "gbk": "gb18030", "euc_kr": "cp949", "shift_jis": "cp932",
                     "big5": "big5hkscs"}
+# The Encoding Standard's labels Python's codecs do not know (a Thai page's windows-874, x-sjis, x-mac-roman, Hebrew's
+# iso-8859-8-i…), by the codec that reads them as browsers do: read as UTF-8 before, the page's text was mojibake
+WHATWG_LABELS = {label: codec for codec, labels in {
+    "iso8859-2": "iso88592", "iso8859-3": "iso88593", "iso8859-4": "iso88594", "iso8859-5": "iso88595",
+    "iso8859-6": "csiso88596e csiso88596i iso-8859-6-e iso-8859-6-i iso88596", "iso8859-7": "iso88597 sun_eu_greek",
+    "iso8859-8": "csiso88598e iso-8859-8-e iso88598 visual csiso88598i iso-8859-8-i logical",
+    "iso8859-10": "iso885910", "iso8859-13": "iso885913", "iso8859-14": "iso885914",
+    "iso8859-15": "csisolatin9 iso885915", "koi8-r": "koi koi8", "mac-roman": "csmacintosh mac x-mac-roman",
+    "cp874": "dos-874 iso885911 windows-874", "cp1250": "x-cp1250", "cp1251": "x-cp1251",
+    "cp1252": "iso88591 x-cp1252", "cp1253": "x-cp1253", "cp1254": "iso88599 x-cp1254", "cp1255": "x-cp1255",
+    "cp1256": "x-cp1256", "cp1257": "x-cp1257", "cp1258": "x-cp1258",
+    "mac-cyrillic": "x-mac-cyrillic x-mac-ukrainian", "gb18030": "csgb2312 gb_2312 gb_2312-80 x-gbk",
+    "big5hkscs": "cn-big5 x-x-big5", "euc_jp": "cseucpkdfmtjapanese x-euc-jp", "cp932": "windows-31j x-sjis",
+    "cp949": "cseuckr csksc56011987 iso-ir-149 ks_c_5601-1989 ksc_5601 windows-949",
+    "utf-8": "unicode-1-1-utf-8"}.items() for label in labels.split()}
 # A body's byte order mark and the codec that reads it (and drops the mark): a BOM names the encoding over a header or
 # a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -152,7 +167,7 @@ class Response:
                 return codec
         for label in self._charsets_named():
             try:
-                codec = codecs.lookup(label).name
+                codec = codecs.lookup(WHATWG_LABELS.get(label.strip().lower(), label)).name
             except LookupError:
                 continue
             if codec in WEB_ENCODINGS:

@@ -333,6 +333,26 @@ def test_a_page_naming_a_charset_browsers_read_as_a_wider_one_is_read_as_they_re
         assert fetcher().get(f"{site.url}/p").text == f"<p>{text}</p>"
 
 
+@pytest.mark.parametrize("label,codec,text", [
+    ("windows-874", "cp874", "ภาษาไทย"), ("x-sjis", "cp932", "日本語①"), ("iso-8859-8-i", "iso8859-8", "עברית"),
+    ("x-mac-roman", "mac-roman", "Café™"), ("x-cp1252", "cp1252", "Acme™ “deals”"), ("iso88591", "cp1252", "Acme™"),
+])
+def test_a_page_naming_an_encoding_standard_label_python_does_not_know_is_read_in_it(label, codec, text):
+    """windows-874 (Thai pages' usual label), x-sjis, iso-8859-8-i (Hebrew's), x-mac-roman and the Encoding
+    Standard's other labels Python's codecs do not know were read as UTF-8: every character past ASCII a U+FFFD."""
+    page = (200, {"Content-Type": f"text/html; charset={label}"}, f"<p>{text}</p>".encode(codec))
+    with Loopback(lambda request: page if request.path == "/p" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/p").text == f"<p>{text}</p>"
+
+
+def test_every_label_python_does_not_know_names_a_web_encoding():
+    from affiliate_matrix.polite import WEB_ENCODINGS, WHATWG_LABELS, Response
+
+    for label, codec in WHATWG_LABELS.items():
+        assert Response("u", 200, {"content-type": f"text/html; charset={label.upper()}"}, b"").charset == codec
+        assert codec in WEB_ENCODINGS
+
+
 @pytest.mark.parametrize("header", ["text/html; charset=none", "text/html; charset=utf8mb4", "text/html; charset=idna"])
 def test_a_header_naming_no_web_encoding_leaves_the_pages_meta_to_name_it(header):
     """A Content-Type naming a charset no browser knows (a server's placeholder, a database's name for UTF-8) was taken
