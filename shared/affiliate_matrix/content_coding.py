@@ -3,8 +3,8 @@
 httpx undoes a coding one network chunk at a time, each chunk whole however far it expands: 64 KB of
 gzip is 64 MB of zeros, and "Content-Encoding: gzip, gzip" turns 2 KB on the wire into 1 GB, all held
 before a cap on the decoded body could be checked. Here zlib's `max_length` stops each chunk at what is
-left of the cap, so no more than the cap is ever produced. The codings are gzip and deflate, and requests ask for
-those only (ACCEPT_ENCODING); a body in any other (br, zstd: a server ignoring what we asked) is read as it came,
+left of the cap, so no more than the cap is ever produced. The codings are gzip (x-gzip too) and deflate, and requests
+ask for those only (ACCEPT_ENCODING); a body in any other (br, zstd: a server ignoring what we asked) is read as it came,
 within the cap, and named (`undone`), for the client to refuse: it is no text for a parser. A body coded more than
 once is refused, as no server sends one. A gzip body is every member it holds, one after another (RFC 1952 2.2: a
 server compressing a page piece by piece sends one a piece), as gzip(1), Python's gzip, Go and requests read it, all
@@ -20,6 +20,7 @@ from affiliate_matrix.errors import UnsupportedMediaType
 
 CODINGS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 ACCEPT_ENCODING = ", ".join(CODINGS)  # sent with every request: what this module decodes, whatever httpx could
+ALIASES = {"x-gzip": "gzip"}  # RFC 9110 8.4.1.3: a recipient takes x-gzip as gzip (older servers still send it)
 
 
 def check_uncoded(coding: str | None, what: str) -> None:
@@ -51,7 +52,7 @@ class BoundedDecoder:
     then refused (NotAskedFor) by `flush()`, or once cut short: a caller keeping raw bodies has it to keep."""
 
     def __init__(self, content_encoding: str, limit: int, cut: bool = False):
-        codings = [c for c in (part.strip().lower() for part in content_encoding.split(","))
+        codings = [ALIASES.get(c, c) for c in (part.strip().lower() for part in content_encoding.split(","))
                    if c not in ("", "identity")]
         # a coding not decoded here: the body passes as it came, named for the client to refuse
         self.undone = next((c for c in codings if c not in CODINGS), None)

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from affiliate_matrix.errors import FetchError
@@ -71,6 +71,7 @@ class Fetcher:
         """`wait_budget`: the waits a run may ask for (a crawl's, polite.WaitBudget); robots.txt's request is charged
         too. `pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
         self.user_agent = user_agent
+        self.robots_token = product_token(user_agent)
         self.allow_loopback = allow_loopback
         self.validators = validators if validators is not None else {}  # url -> {"etag", "last_modified"}
         self._validators_lock = threading.Lock()  # fetches run in threads (a crawl's concurrency, verify's pool)
@@ -95,10 +96,10 @@ class Fetcher:
             rules, problem, answer = self._read_robots(site)
             robots = self._robots[site] = _Robots(Protego.parse(_delays_read(rules)), self.client.clock() + 3600,
                                                   problem, answer)
-            delay = robots.rules.crawl_delay(self.user_agent)
+            delay = robots.rules.crawl_delay(self.robots_token)
             if delay:
                 self.client.space_host(url, min(float(delay), MAX_CRAWL_DELAY))
-        return robots.rules.can_fetch(url, self.user_agent)
+        return robots.rules.can_fetch(url, self.robots_token)
 
     def _read_robots(self, site: str) -> tuple[str, str, Response | None]:
         """A site's robots.txt rules, the problem when it could not be read, and the answer that was the problem (a
@@ -125,7 +126,9 @@ class Fetcher:
                 return STAY_AWAY, f"its robots.txt answered HTTP {response.status}", response
             if response.status >= 400:
                 return "", "", None  # none: everything is allowed
-            rules = response.text
+            # RFC 9309 2.3: UTF-8 (or as a byte order mark says), whatever charset its header names: Apache's default
+            # iso-8859-1 made "Disallow: /über-uns/" a rule for a path no URL has
+            rules = replace(response, headers={}).text
             if response.cut_short:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
                 rules = rules.rpartition("\n")[0]
             return rules, "", None
@@ -285,6 +288,16 @@ def _delays_read(rules: str) -> str:
             elif found[2]:
                 lines[number] = f"Crawl-delay: {found[1]}"
     return "\n".join(lines)
+
+
+def product_token(user_agent: str) -> str:
+    """The name robots.txt groups are matched against (RFC 9309 2.2.1): the User-Agent's first product's name, its
+    letters, `_` and `-` ("AffiliateMatrixBot" of "AffiliateMatrixBot/0.1 (+https://affiliate-matrix.dev/bot)").
+    protego, given the whole header, matched a group to any word in it: `User-agent: bot` to the "/bot" of its URL,
+    whose group, not ours or `*`'s, was then obeyed."""
+    import re
+
+    return re.match(r"[A-Za-z_-]*", user_agent.strip())[0] or user_agent
 
 
 def _sendable(validator: str | None) -> bool:

@@ -5,7 +5,7 @@ the same polite, safe way.
 * Per host (name and port), shared by every client in the process: requests are spaced by the caller's
   interval since the last request anyone made to that host, and no more are in flight than the
   caller's concurrency cap counting everyone's. Two crawls, or a crawl and an API sync, of one host
-  never add up to more than either allows.
+  never add up to more than either allows. A Retry-After the host sends holds all of them until it ends.
 * Connect errors, timeouts, truncated bodies and the retry statuses (Scrapy's list, plus what a source
   says it answers when throttling) are retried by tenacity, with exponential backoff and jitter or
   after the Retry-After the server asked for (delta-seconds or an HTTP date; else the wait a caller reads from the
@@ -62,8 +62,30 @@ WEB_ENCODINGS = frozenset({
     "ascii", "big5", "big5hkscs", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
     "cp1258", "cp866", "cp874", "cp949", "euc_jp", "euc_kr", "gb18030", "gb2312", "gbk", "iso2022_jp", "iso8859-1",
     "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "iso8859-2", "iso8859-3", "iso8859-4",
-    "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "koi8-r", "koi8-u", "mac-cyrillic", "mac-roman", "shift_jis",
-    "utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8", "utf-8-sig"})
+    "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "iso8859-9", "iso8859-11", "koi8-r", "koi8-u", "mac-cyrillic",
+    "mac-roman", "shift_jis", "cp932", "tis-620", "utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8", "utf-8-sig"})
+# The encodings whose labels the Encoding Standard reads as a wider one, as browsers do, and the codec of that one: a
+# page saying ISO-8859-1 or US-ASCII is read as windows-1252 (its curly quotes, dashes, € and ™ in 0x80-0x9F,
+# which Python's Latin-1 reads as control characters and its ASCII as U+FFFD), ISO-8859-9 as windows-1254, GB2312 as
+# GB18030…
+AS_BROWSERS_READ = {"ascii": "cp1252", "iso8859-1": "cp1252", "iso8859-9": "cp1254", "iso8859-11": "cp874",
+                    "tis-620": "cp874", "gb2312": "gb18030", "gbk": "gb18030", "euc_kr": "cp949", "shift_jis": "cp932",
+                    "big5": "big5hkscs"}
+# The Encoding Standard's labels Python's codecs do not know (a Thai page's windows-874, x-sjis, x-mac-roman, Hebrew's
+# iso-8859-8-i…), by the codec that reads them as browsers do: read as UTF-8 before, the page's text was mojibake
+WHATWG_LABELS = {label: codec for codec, labels in {
+    "iso8859-2": "iso88592", "iso8859-3": "iso88593", "iso8859-4": "iso88594", "iso8859-5": "iso88595",
+    "iso8859-6": "csiso88596e csiso88596i iso-8859-6-e iso-8859-6-i iso88596", "iso8859-7": "iso88597 sun_eu_greek",
+    "iso8859-8": "csiso88598e iso-8859-8-e iso88598 visual csiso88598i iso-8859-8-i logical",
+    "iso8859-10": "iso885910", "iso8859-13": "iso885913", "iso8859-14": "iso885914",
+    "iso8859-15": "csisolatin9 iso885915", "koi8-r": "koi koi8", "mac-roman": "csmacintosh mac x-mac-roman",
+    "cp874": "dos-874 iso885911 windows-874", "cp1250": "x-cp1250", "cp1251": "x-cp1251",
+    "cp1252": "iso88591 x-cp1252", "cp1253": "x-cp1253", "cp1254": "iso88599 x-cp1254", "cp1255": "x-cp1255",
+    "cp1256": "x-cp1256", "cp1257": "x-cp1257", "cp1258": "x-cp1258",
+    "mac-cyrillic": "x-mac-cyrillic x-mac-ukrainian", "gb18030": "csgb2312 gb_2312 gb_2312-80 x-gbk",
+    "big5hkscs": "cn-big5 x-x-big5", "euc_jp": "cseucpkdfmtjapanese x-euc-jp", "cp932": "windows-31j x-sjis",
+    "cp949": "cseuckr csksc56011987 iso-ir-149 ks_c_5601-1989 ksc_5601 windows-949",
+    "utf-8": "unicode-1-1-utf-8"}.items() for label in labels.split()}
 # A body's byte order mark and the codec that reads it (and drops the mark): a BOM names the encoding over a header or
 # a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -137,27 +159,37 @@ class Response:
 
     @property
     def charset(self) -> str:
+        """The codec the body is read in: its byte order mark's, else the first of its Content-Type's charset, a feed's
+        XML declaration and a page's <meta> that names one of the web's encodings (one that does not is passed over,
+        as browsers pass it: a header naming none leaves the page's own word), else UTF-8."""
         for bom, codec in _BOMS:
             if self.body.startswith(bom):
                 return codec
+        for label in self._charsets_named():
+            try:
+                codec = codecs.lookup(WHATWG_LABELS.get(label.strip().lower(), label)).name
+            except LookupError:
+                continue
+            if codec in WEB_ENCODINGS:
+                return codec
+        return "utf-8"
+
+    def _charsets_named(self) -> Iterator[str]:
+        """The charsets the answer names, in the order they count."""
         for part in self.headers.get("content-type", "").split(";")[1:]:
             if part.strip().lower().startswith("charset="):
-                return part.split("=", 1)[1].strip().strip('"')
+                yield part.split("=", 1)[1].strip().strip('"')
         # a feed served without one names its encoding in its XML declaration, a page in a <meta>
-        declared = declared_xml_encoding(self.body)
-        if declared:
-            return declared
-        match = re.search(_META_CHARSET, self.body[:4096], re.I)
-        return match.group(1).decode() if match else "utf-8"
+        if declared := declared_xml_encoding(self.body):
+            yield declared
+        if match := re.search(_META_CHARSET, self.body[:4096], re.I):
+            yield match.group(1).decode()
 
     @property
     def text(self) -> str:
-        """The body in the charset it names when that is one of the web's encodings, else in UTF-8."""
-        try:
-            codec = codecs.lookup(self.charset).name
-        except LookupError:
-            codec = "utf-8"
-        return self.body.decode(codec if codec in WEB_ENCODINGS else "utf-8", errors="replace")
+        """The body in its charset, read as browsers read it (AS_BROWSERS_READ)."""
+        codec = self.charset
+        return self.body.decode(AS_BROWSERS_READ.get(codec, codec), errors="replace")
 
 
 def declared_xml_encoding(head: bytes) -> str | None:
@@ -190,6 +222,7 @@ class _HostState:
     users: int = 0  # turns holding or waiting for a slot
     in_flight: int = 0
     last_request: float = float("-inf")
+    resume_at: float = float("-inf")  # nothing asked before this: the host's Retry-After (HostLimits.hold)
     spacing: float = 0.0  # the longest interval any caller has kept from this host
     slots: threading.Condition = field(default_factory=threading.Condition)
     pacing: threading.Lock = field(default_factory=threading.Lock)
@@ -197,7 +230,7 @@ class _HostState:
     def spent(self, now: float) -> bool:
         """Nobody is asking the host and every caller's interval since its last request has passed: a
         fresh state would pace the next request exactly as this one would."""
-        return self.users == 0 and now - self.last_request >= self.spacing * 1.02
+        return self.users == 0 and now - self.last_request >= self.spacing * 1.02 and now >= self.resume_at
 
 
 class HostLimits:
@@ -217,12 +250,24 @@ class HostLimits:
     def __contains__(self, host: tuple[str, int]) -> bool:
         return host in self._hosts
 
+    def hold(self, host: tuple[str, int], until: float) -> None:
+        """Ask the host nothing before `until` (the callers' clock): it answered with a Retry-After, the server's word
+        on when to be asked again (RFC 9110 10.2.3), not one request's: the host's other requests wait for it too."""
+        with self._lock:
+            state = self._hosts.setdefault(host, _HostState())
+            state.resume_at = max(state.resume_at, until)
+
+    def held_for(self, host: tuple[str, int], now: float) -> float:
+        """Seconds before the host may be asked again (hold), 0 when it may now."""
+        state = self._hosts.get(host)
+        return max(0.0, state.resume_at - now) if state else 0.0
+
     @contextmanager
     def turn(self, host: tuple[str, int], interval: float, concurrency: int, clock: Callable[[], float],
              sleep: Callable[[float], None]) -> Iterator[None]:
-        """Hold one of the host's request slots, taken `interval` after its last request. The turn is taken
-        under the host's pacing lock after the wait, so a thread that oversleeps cannot bunch up with the
-        next; 2% margin for scheduling jitter."""
+        """Hold one of the host's request slots, taken `interval` after its last request (and not before its hold
+        ends: a Retry-After it sent). The turn is taken under the host's pacing lock after the wait, so a thread that
+        oversleeps cannot bunch up with the next; 2% margin for scheduling jitter."""
         with self._lock:
             state = self._hosts.get(host)
             if state is None:
@@ -237,7 +282,7 @@ class HostLimits:
                 state.in_flight += 1
             try:
                 with state.pacing:
-                    delay = state.last_request + interval * 1.02 - clock()
+                    delay = max(state.last_request + interval * 1.02, state.resume_at) - clock()
                     if delay > 0:
                         sleep(delay)
                     state.last_request = clock()
@@ -430,6 +475,8 @@ class PoliteClient:
             raise GaveUp(said, again.response) if again.response is not None else FetchError(said)
         if self.wait_budget is not None:
             self.wait_budget.charge(state.upcoming_sleep, str(again.error))
+        if again.retry_after is not None:  # the server's wait: for every request to it, not this one's alone
+            self.hosts.hold(target_of(again.response.url)[1:], self.clock() + again.retry_after)
         RETRIES.labels(self.what).inc()
         log.info("http.retry", what=self.what, reason=str(again.error), attempt=state.attempt_number,
                  wait_s=round(state.upcoming_sleep, 3))
@@ -471,7 +518,8 @@ class PoliteClient:
         host, interval = target_of(url)[1:], self.spacing(url)
         limit, why, free = self.deadline, "the request's time limit", interval * self.concurrency
         if self.wait_budget is not None:
-            self.wait_budget.charge(max(0.0, interval - waited), label)
+            held = self.hosts.held_for(host, self.clock())  # a Retry-After the host sent another request
+            self.wait_budget.charge(max(0.0, max(interval, held) - waited), label)
             if (within := free + self.wait_budget.left()) < limit:
                 limit, why = within, "all that was left of the run's time budget"
         with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(self.deadline):

@@ -701,6 +701,40 @@ def test_a_page_revalidated_whatever_content_type_it_was_sent_with_is_parsed_fro
     assert len(validators[f"{site.url}/p"].get("content_type") or "") <= MAX_CONTENT_TYPE
 
 
+class NamedPage(OnePage):
+    def parse(self, page):
+        name = re.search(r"<h1>(.*)</h1>", page.text)[1]
+        yield Listing(record_key="a", name=name, merchant_url="https://shop.example/")
+
+
+def test_a_page_with_only_a_last_modified_is_revalidated_kept_once_and_read_again_in_its_charset(tmp_path):
+    """A directory sending Last-Modified and no ETag (most static hosts), its page in windows-1252: the next run asks
+    If-Modified-Since with the date as sent, its 304 costs no body, and the copy kept the first time (once) is parsed
+    again in the charset the page was sent with."""
+    modified = "Wed, 21 Oct 2015 07:28:00 GMT"
+
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        if request.headers.get("if-modified-since") == modified:
+            return 304, {}, b""
+        return 200, {"Last-Modified": modified, "Content-Type": "text/html; charset=windows-1252"}, \
+            "<h1>Acme™ “Deals”</h1>".encode("cp1252")
+
+    store, validators, runs = LocalObjectStore(tmp_path), {}, []
+    with Loopback(answer) as site:
+        for _ in range(2):
+            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
+                              validators=validators)
+            runs.append(list(crawl(NamedPage(site.url), Connection(id="onepage", source="onepage"), fetcher, store)))
+        asked = [request.headers.get("if-modified-since") for request in site.requests if request.path == "/p"]
+    assert asked == [None, modified]
+    assert [(type(outcome).__name__, getattr(outcome, "not_modified", None)) for outcome in runs[1]] == [
+        ("Fetched", True), ("RawRecord", None)]
+    assert runs[0][1].name == runs[1][1].name == "Acme™ “Deals”"
+    assert runs[1][0].raw_key == runs[0][0].raw_key and len(list(store.list("raw/onepage/"))) == 1
+
+
 class Linking(Source):
     """A directory whose home page links pages on its site, and others it does not follow."""
 

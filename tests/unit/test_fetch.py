@@ -314,6 +314,66 @@ def test_a_page_naming_a_web_encoding_is_read_in_it(server, charset, text):
     assert text in fetcher().get(f"{server.url}/charset/{charset}").text
 
 
+WESTERN = "Acme™ “deals” – 10€"  # each past Latin-1 written in windows-1252's 0x80-0x9F
+
+
+@pytest.mark.parametrize("charset,text", [
+    ("ISO-8859-1", WESTERN), ("us-ascii", WESTERN), ("latin1", WESTERN), ("iso-8859-9", "Şirket"),
+    ("tis-620", "€"), ("gb2312", "€"), ("shift_jis", "①"), ("big5", "碁"),
+])
+def test_a_page_naming_a_charset_browsers_read_as_a_wider_one_is_read_as_they_read_it(charset, text):
+    """A page saying ISO-8859-1 or US-ASCII (Apache's old default, and many a directory's header) holds windows-1252's
+    curly quotes, dashes, € and ™ in 0x80-0x9F: Python's Latin-1 read them as control characters, its ASCII as
+    U+FFFD, so a program's name lost them. ISO-8859-9 and TIS-620 were no encoding at all here, read as UTF-8. The
+    Encoding Standard's labels read them as windows-1252, -1254, -874, GB18030, Shift_JIS's and Big5's supersets."""
+    wider = {"iso-8859-9": "cp1254", "tis-620": "cp874", "gb2312": "gb18030", "shift_jis": "cp932",
+             "big5": "big5hkscs"}.get(charset, "cp1252")
+    page = (200, {"Content-Type": f"text/html; charset={charset}"}, f"<p>{text}</p>".encode(wider))
+    with Loopback(lambda request: page if request.path == "/p" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/p").text == f"<p>{text}</p>"
+
+
+@pytest.mark.parametrize("label,codec,text", [
+    ("windows-874", "cp874", "ภาษาไทย"), ("x-sjis", "cp932", "日本語①"), ("iso-8859-8-i", "iso8859-8", "עברית"),
+    ("x-mac-roman", "mac-roman", "Café™"), ("x-cp1252", "cp1252", "Acme™ “deals”"), ("iso88591", "cp1252", "Acme™"),
+])
+def test_a_page_naming_an_encoding_standard_label_python_does_not_know_is_read_in_it(label, codec, text):
+    """windows-874 (Thai pages' usual label), x-sjis, iso-8859-8-i (Hebrew's), x-mac-roman and the Encoding
+    Standard's other labels Python's codecs do not know were read as UTF-8: every character past ASCII a U+FFFD."""
+    page = (200, {"Content-Type": f"text/html; charset={label}"}, f"<p>{text}</p>".encode(codec))
+    with Loopback(lambda request: page if request.path == "/p" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/p").text == f"<p>{text}</p>"
+
+
+def test_every_label_python_does_not_know_names_a_web_encoding():
+    from affiliate_matrix.polite import WEB_ENCODINGS, WHATWG_LABELS, Response
+
+    for label, codec in WHATWG_LABELS.items():
+        assert Response("u", 200, {"content-type": f"text/html; charset={label.upper()}"}, b"").charset == codec
+        assert codec in WEB_ENCODINGS
+
+
+@pytest.mark.parametrize("header", ["text/html; charset=none", "text/html; charset=utf8mb4", "text/html; charset=idna"])
+def test_a_header_naming_no_web_encoding_leaves_the_pages_meta_to_name_it(header):
+    """A Content-Type naming a charset no browser knows (a server's placeholder, a database's name for UTF-8) was taken
+    as the page's word all the same, read as UTF-8, and the page's own <meta charset> was never looked at: its
+    windows-1252 text came out as U+FFFD. Browsers pass such a label over and read the <meta>."""
+    page = (200, {"Content-Type": header}, '<meta charset="windows-1252"><p>Acme™ “deals”</p>'.encode("cp1252"))
+    with Loopback(lambda request: page if request.path == "/p" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/p").text.endswith("<p>Acme™ “deals”</p>")
+
+
+@pytest.mark.parametrize("header,meta,encoding", [("utf-8", "windows-1252", "utf-8"),
+                                                  ("windows-1252", "utf-8", "cp1252")])
+def test_a_content_type_charset_wins_over_a_meta_that_disagrees(header, meta, encoding):
+    """The HTML standard's order: the transport's charset before the page's <meta> (a page copied from another site
+    keeps its <meta>; the server says what it sends)."""
+    body = f'<meta charset="{meta}"><p>Café ™</p>'.encode(encoding)
+    page = (200, {"Content-Type": f"text/html; charset={header}"}, body)
+    with Loopback(lambda request: page if request.path == "/p" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/p").text.endswith("<p>Café ™</p>")
+
+
 def test_only_the_first_500_kib_of_a_robots_txt_is_parsed():
     """RFC 9309 2.5 (and Google): a parsing limit of 500 KiB, past which content is ignored. Before, all 5 MB a
     response may hold were parsed, and every URL was matched against every rule: seconds of CPU a host chose."""
@@ -349,6 +409,84 @@ def test_a_robots_txt_within_the_limit_keeps_its_last_line_without_a_newline():
     try:
         with pytest.raises(FetchError, match="disallowed by robots.txt"):
             fetcher().get(f"{server.url}/private/page")
+    finally:
+        server.close()
+
+
+# A robots.txt as directories and networks write them: groups for several agents (ours named among others, a group
+# merged from two), Allow and Disallow of one length, wildcards and `$`, a Sitemap line inside a group, CRLF lines
+GROUPS = (b"\xef\xbb\xbfUser-agent: *\r\nDisallow: /\r\n\r\nUser-agent: Googlebot\r\nUser-agent: AffiliateMatrixBot\r\n"
+          b"Disallow: /private/\r\nAllow: /private/programs/\r\nSitemap: https://directory.example/sitemap.xml\r\n"
+          b"Disallow: /*.php$\r\nDisallow: /*?sort=\r\nDisallow: /same\r\nAllow: /same\r\n\r\n"
+          b"User-agent: affiliatematrixbot\r\nDisallow: /members\r\n")
+
+
+@pytest.mark.parametrize("path,allowed", [
+    ("/programs", True),                 # our group, not `*`'s Disallow: /
+    ("/private/page", False), ("/private/programs/1", True),  # the longest match wins
+    ("/same", True),                     # Allow and Disallow alike long: Allow
+    ("/list.php", False), ("/list.php?page=2", True),  # `$` ends the path
+    ("/programs?sort=name", False), ("/members/1", False),  # `*`; the group of the same agent later, merged
+])
+def test_a_robots_txt_of_several_groups_is_read_as_rfc_9309_reads_it(path, allowed):
+    """RFC 9309 2.2: the group naming our product token (case-insensitively, merged with another naming it), the
+    longest rule matching, Allow on a tie, `*` and `$`; a Sitemap line ends no group; a byte order mark and CRLF
+    lines read as the rules they carry."""
+    server = FaultServer(robots=GROUPS)
+    try:
+        f = fetcher()
+        if allowed:
+            assert f.get(f"{server.url}{path}").status == 404  # asked (FaultServer has no such page)
+        else:
+            with pytest.raises(FetchError, match="disallowed by robots.txt"):
+                f.get(f"{server.url}{path}")
+            assert server.hits[path.split("?")[0]] == []
+    finally:
+        server.close()
+
+
+def test_robots_txt_groups_are_matched_to_the_user_agents_product_token_not_to_any_word_of_it():
+    """RFC 9309 2.2.1: a group is the crawler's when it names its product token. protego was given the whole
+    User-Agent, and matched a group to any word in it: the default one's URL ends in /bot, so a site's `User-agent:
+    bot` group (a trap for all bots) was taken as ours, and `*`'s Disallow: /admin/ was not obeyed."""
+    from affiliate_matrix.fetch_settings import FetchSettings
+
+    server = FaultServer(robots=b"User-agent: *\nDisallow: /admin/\n\nUser-agent: bot\nDisallow: /all-bots-trap/\n\n"
+                                b"User-agent: dev\nAllow: /\n")
+    try:
+        f = Fetcher(FetchSettings.model_fields["user_agent"].default, allow_loopback=True, rate_limit_per_s=50)
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            f.get(f"{server.url}/admin/page")
+        assert f.get(f"{server.url}/all-bots-trap/").status == 404  # asked: not our group
+        assert server.hits["/admin/page"] == []
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("content_type", ["text/plain; charset=iso-8859-1", "text/plain; charset=windows-1252",
+                                          "text/html"])
+def test_a_robots_txt_is_read_as_utf_8_whatever_charset_its_header_names(content_type):
+    """RFC 9309 2.3: robots.txt is UTF-8, and the major crawlers read it so. It was read in the charset its header
+    named, as a page is: Apache's default `charset=iso-8859-1` made `Disallow: /über-uns/` a rule for
+    /Ã¼ber-uns/, and the path it meant was fetched."""
+    rules = "User-agent: *\nDisallow: /über-uns/\n".encode("utf-8")
+    pages = {"/robots.txt": (200, {"Content-Type": content_type}, rules), "/ok": (200, {}, b"<p>fine</p>")}
+    with Loopback(lambda request: pages.get(request.path, (404, {}, b""))) as site:
+        f = fetcher()
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            f.get(f"{site.url}/über-uns/team")
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            f.get(f"{site.url}/%C3%BCber-uns/team")
+        assert f.get(f"{site.url}/ok").status == 200
+        assert [request.path for request in site.requests] == ["/robots.txt", "/ok"]
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 410])
+def test_a_robots_txt_refused_or_missing_allows_everything(status):
+    """RFC 9309 2.3.1.3: a robots.txt answering 4xx (401 and 403 among them) is unavailable: any page may be asked."""
+    server = FaultServer(robots=status)
+    try:
+        assert fetcher().get(f"{server.url}/private/page").status == 200
     finally:
         server.close()
 
@@ -532,6 +670,15 @@ def test_each_content_coding_httpx_undoes_is_undone_within_the_cap(coding, wire)
 
     decoder = BoundedDecoder(coding, 100)
     assert b"".join([decoder.decode(wire[:5]), decoder.decode(wire[5:]), decoder.flush()]) == b"<html>deflated</html>"
+
+
+def test_a_body_coded_as_x_gzip_is_read_as_gzip():
+    """RFC 9110 8.4.1.3: a recipient takes "x-gzip" as "gzip", and older servers still send it. Its page was refused
+    as a coding not asked for, its programs never read."""
+    page = (200, {"Content-Type": "text/html", "Content-Encoding": "x-gzip"},
+            zlib.compress(b"<html>gzipped</html>", wbits=16 + zlib.MAX_WBITS))
+    with Loopback(lambda request: page if request.path == "/page" else (404, {}, b"")) as site:
+        assert fetcher().get(f"{site.url}/page").body == b"<html>gzipped</html>"
 
 
 def test_a_gzip_body_of_several_members_is_read_whole_within_the_cap():

@@ -19,6 +19,7 @@ from affiliate_matrix.sync import Api
 from affiliate_matrix.observability.telemetry import RETRIES
 from tests.support.clock import FakeTime
 from tests.support.fault_server import LARGE, FaultServer
+from tests.support.loopback import Loopback
 
 # FaultServer's /limited-until answers 429 with this HTTP date once, then JSON.
 LIMITED_UNTIL = parsedate_to_datetime("Wed, 21 Oct 2015 07:28:00 GMT").timestamp()
@@ -281,6 +282,34 @@ def test_one_attempt_is_said_as_one(server, tmp_path):
     with pytest.raises(FetchError) as raised:
         call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits(), attempts=1), "/down")
     assert str(raised.value).endswith("HTTP 503 after 1 attempt"), str(raised.value)
+
+
+def test_a_retry_after_holds_every_request_to_the_host_not_only_the_one_retried(tmp_path):
+    """RFC 9110 10.2.3: a 429's or 503's Retry-After is the server's word on when to be asked again. Only the request
+    it answered waited: the crawl's other fetches, an API sync of the same host, went on asking at the rate limit,
+    each earning a 429 of its own. Every request to the host now waits for it, and is charged the wait."""
+    time, hosts, asked_at = FakeTime(), HostLimits(), {}
+
+    def answer(request):
+        asked_at.setdefault(request.path, []).append(time.now)
+        if request.path == "/busy" and len(asked_at["/busy"]) == 1:
+            return 429, {"Retry-After": "30"}, b""
+        return (404, {}, b"") if request.path == "/robots.txt" else (200, {}, b"<p>fine</p>")
+
+    with Loopback(answer) as site:
+        budget = WaitBudget(100)
+        other = fetcher(time, hosts, wait_budget=budget)  # another thread's fetches, asked while the first waits
+
+        def sleep(seconds):
+            if seconds == 30 and "/other" not in asked_at:
+                assert other.get(f"{site.url}/other").status == 200
+            time.sleep(seconds)
+
+        first = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=50,
+                        **{**time.options(hosts), "sleep": sleep})
+        assert first.get(f"{site.url}/busy").status == 200
+    assert asked_at["/other"][0] - asked_at["/busy"][0] >= 30  # held until the Retry-After ended
+    assert 100 - budget.left() >= 30  # the wait charged to the run that made it
 
 
 def test_crawl_delay_spaces_the_host_without_a_real_wait():
