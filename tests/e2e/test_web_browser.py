@@ -389,6 +389,30 @@ def test_the_sort_is_chosen_with_the_arrow_keys_and_applied_on_enter(page, serve
         page.get_by_label("Sort by").select_option("name")  # a pointer's choice applies at once, as before
 
 
+def test_a_filter_or_sort_applied_from_the_keyboard_keeps_the_focus_on_it(page, served):
+    # Each ticked filter reloaded the page with the focus at its start: the next filter was sixteen Tabs away.
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    focused = "[document.activeElement.name, document.activeElement.value, document.activeElement.checked]"
+    page.get_by_label(re.compile(r"^Software")).focus()
+    with page.expect_navigation(url=re.compile(r"category=software")):
+        page.keyboard.press("Space")
+    assert page.evaluate(focused) == ["category", "software", True]
+    page.keyboard.press("Tab")
+    following = page.evaluate(focused)[1]
+    with page.expect_navigation(url=re.compile(f"category=software&category={following}")):
+        page.keyboard.press("Space")
+    assert page.evaluate(focused) == ["category", following, True]
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("ArrowDown")
+    with page.expect_navigation(url=re.compile(r"sort=commission")):
+        page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "sort"
+    page.goto(f"{base}/programs")  # a page the script did not apply starts at its top, as any
+    assert page.evaluate("document.activeElement.tagName") == "BODY"
+
+
 def test_no_serious_accessibility_violations(page, served):
     base, token = served
     sign_in(page, base, token)
