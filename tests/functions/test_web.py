@@ -585,7 +585,29 @@ def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(ap
     in_dollars = app.get("/programs?min_commission_flat=20&flat_currency=USD").text
     assert "Dollarshop" in in_dollars and "Yenshop" not in in_dollars
     alone = app.get("/programs?min_commission_flat=20")
-    assert alone.status_code == 400 and "min_commission_flat needs flat_currency" in alone.text
+    assert alone.status_code == 400 and "Minimum flat commission needs a currency: tick one under Flat commission " \
+                                        "currency" in shown(alone.text)
+
+
+def test_a_search_the_api_refuses_is_said_in_the_programs_page_keeping_the_form_as_sent(app, rt):
+    """A minimum flat commission without its currency (sent by the form itself) or a search word with query syntax was
+    an error page naming parameters (`min_commission_flat needs flat_currency`, `q contains…`) whose way back held
+    nothing typed: the words, minimums and filters had to be given again. The programs page says it by the form's
+    labels, in place of results, with its form as sent."""
+    sign_in(app, rt)
+    answer = app.get("/programs?q=host*&sort=name&category=software&network=nowhere&min_commission_flat=20"
+                     "&min_cookie_days=30")
+    assert answer.status_code == 400
+    page = answer.text
+    assert 'role="alert">Minimum flat commission needs a currency: tick one under Flat commission currency.' in page
+    assert 'name="q" type="search" value="host*"' in page and '<option value="name" selected>' in page
+    assert re.search(r'name="min_commission_flat" type="number"[^>]*value="20"', page)
+    assert re.search(r'name="min_cookie_days" type="number"[^>]*value="30"', page)
+    for name, value in [("category", "software"), ("network", "nowhere"), ("status", "active")]:
+        assert re.search(rf'name="{name}" value="{value}" checked', page), name
+    assert "Export this result" not in page  # there is no result to export
+    words = shown(app.get("/programs?q=host*&flat_currency=USD&min_commission_flat=20").text)
+    assert "“Search programs” contains query syntax ('*'); search for plain words" in words
 
 
 def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):
@@ -630,7 +652,7 @@ def test_a_network_typed_in_capitals_or_full_width_is_the_one_the_index_names_an
         assert "Hosting Co" in filtered.text and "Shop 1" not in filtered.text, typed
         assert re.search(r'value="impact" checked', filtered.text) and f'value="{typed}"' not in filtered.text
     refused = app.get("/programs?network=%21%21")
-    assert refused.status_code == 400 and "network &#39;!!&#39; names no network" in refused.text
+    assert refused.status_code == 400 and "“Network” &#39;!!&#39; names no network" in refused.text
 
 
 def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, rt):
@@ -1553,7 +1575,7 @@ def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):
     in_dollars = app.get("/programs?epc_currency=USD&min_epc=1").text
     assert "Explored 0" in in_dollars and "Explored 1" not in in_dollars  # $1.50, not €2.00
     alone = app.get("/programs?min_epc=1")
-    assert alone.status_code == 400 and "min_epc needs epc_currency" in alone.text
+    assert alone.status_code == 400 and "Minimum EPC needs a currency: tick one under EPC currency" in alone.text
 
 
 def test_the_explorer_offers_the_three_month_epc_its_sort_minimum_and_currencies_read(app, rt):
@@ -1574,7 +1596,7 @@ def test_the_explorer_offers_the_three_month_epc_its_sort_minimum_and_currencies
     counted = app.get("/programs?epc_window=90d").text
     assert re.search(r'name="epc_currency" value="GBP"[^>]*>\s*<label[^>]*>GBP <span class="count">\(2\)', counted)
     unknown = app.get("/programs?epc_window=30d")
-    assert unknown.status_code == 400 and "epc_window must be one of" in unknown.text
+    assert unknown.status_code == 400 and "“EPC over” must be one of" in unknown.text
 
 
 def test_the_explorer_shows_the_epc_its_epc_over_select_names_with_its_currency(app, rt):

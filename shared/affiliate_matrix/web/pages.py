@@ -7,11 +7,12 @@ from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
-from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
+from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names,
+                                           searched)
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import (FACET_LABELS, MINIMUM_LABELS, VOCABULARY_OF, network_title, once,
-                                         source_title, url, words)
+from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MINIMUM_LABELS, SORT_LABELS, VOCABULARY_OF,
+                                         network_title, once, source_title, url, words)
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -32,16 +33,7 @@ def search_page(rt, args: MultiDict) -> dict:
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
     chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
     chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
-    facets = []
-    for name, field in sorted(api.FILTERS.items(), key=lambda item: FACETS.index(item[1])
-                              if item[1] in FACETS else len(FACETS)):
-        chosen = chosen_by[name]
-        buckets = [{**bucket, "checked": bucket["value"] in chosen} for bucket in counted.get(field, [])]
-        shown = {bucket["value"] for bucket in buckets}
-        buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
-        for bucket in buckets:
-            bucket["label"] = filter_value(name, bucket["value"])
-        facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
+    facets = filter_facets(chosen_by, counted)
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
     epc_window = args.get("epc_window", "7d")  # a known one: the search refused any other
@@ -61,6 +53,50 @@ def search_page(rt, args: MultiDict) -> dict:
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
             "in_use": filters_in_use(args),  # said on the Filters panel, which starts folded on a phone
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def filter_facets(chosen_by: dict[str, list[str]], counted: dict) -> list[dict]:
+    """The filters panel's facets, in FACETS' order: each counted value, ticked where chosen, and each chosen value
+    the counts do not hold, ticked, without a count."""
+    facets = []
+    for name, field in sorted(api.FILTERS.items(), key=lambda item: FACETS.index(item[1])
+                              if item[1] in FACETS else len(FACETS)):
+        chosen = chosen_by[name]
+        buckets = [{**bucket, "checked": bucket["value"] in chosen} for bucket in counted.get(field, [])]
+        shown = {bucket["value"] for bucket in buckets}
+        buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
+        for bucket in buckets:
+            bucket["label"] = filter_value(name, bucket["value"])
+        facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
+    return facets
+
+
+def refused_search_page(args: MultiDict, refusal: InvalidInput) -> dict:
+    """The programs page of a search the API refused: the form as it was sent (its words, sort, minimums and every
+    ticked filter, as typed), so nothing is lost to retype, and in place of results what to change, naming the form's
+    fields by their labels. (It was an error page of its own whose way back held none of what was typed.)"""
+    chosen_by = {name: args.getlist(name) for name in api.FILTERS}
+    chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
+    sort, epc_window = args.get("sort", "relevance"), args.get("epc_window", "7d")
+    return {"args": args, "refusal": refusal_in_words(args, refusal), "facets": filter_facets(chosen_by, {}),
+            "sort": sort if sort in SORT_LABELS else "relevance",
+            "epc_window": epc_window if epc_window in EPC_WINDOW_LABELS else "7d",
+            "in_use": filters_in_use(args), "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def refusal_in_words(args: MultiDict, refusal: InvalidInput) -> str:
+    """The API's refusal of a search, said with the form's labels where it names a parameter: a minimum amount
+    without its currency (the one refusal the form itself can send), else the parameter it starts with."""
+    for minimum, currency in CURRENCY_OF.items():
+        if minimum in args and currency not in args:
+            return (f"{MINIMUM_LABELS[minimum]} needs a currency: tick one under "
+                    f"{FACET_LABELS[api.FILTERS[currency]]}. Amounts in different currencies are not compared: "
+                    "there are no exchange rates.")
+    labels = {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over", **MINIMUM_LABELS,
+              **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}}
+    said = str(refusal)
+    name = said.split(" ", 1)[0].split(":", 1)[0]
+    return f"“{labels[name]}”{said[len(name):]}" if name in labels else said
 
 
 def filters_in_use(args: MultiDict) -> int:
