@@ -906,17 +906,17 @@ def test_a_programs_page_names_its_fields_in_words_as_its_change_history_does(ap
 
 
 def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its_query(app, rt):
-    """The error page (a bad `since` on the Changes page) linked only "Back to the programs", losing the filters set on
-    the page a person came from. It links back there, query and all; never to another site, nor to the page that
+    """The error page (a graph of a key no merchant can have) linked only "Back to the programs", losing the filters set
+    on the page a person came from. It links back there, query and all; never to another site, nor to the page that
     failed."""
     sign_in(app, rt)
     came = "/changes?field=cookie_days&change=updated"
-    failed = app.get("/changes?field=cookie_days&since=yesterday", headers={"Referer": f"http://localhost{came}"})
+    failed = app.get("/graph?merchant=Bad%20Key", headers={"Referer": f"http://localhost{came}"})
     assert failed.status_code == 400
     assert f'<a href="{html.escape(came)}">Back</a>' in failed.text
     for referer in ("https://evil.example/changes?x=1", "http://localhost//evil.example/", "http://localhost/\\evil",
-                    "http://localhost/changes?since=yesterday", None):
-        page = app.get("/changes?since=yesterday", headers={"Referer": referer} if referer else {}).text
+                    "http://localhost/graph?merchant=Bad%20Key", None):
+        page = app.get("/graph?merchant=Bad%20Key", headers={"Referer": referer} if referer else {}).text
         assert '<a href="/programs">Back to the programs</a>' in page, referer
 
 
@@ -933,9 +933,21 @@ def test_a_since_the_feed_cannot_read_is_refused_naming_the_parameter_and_the_fo
     sign_in(app, rt)
     answer = app.get("/changes?" + urlencode({"since": since}))
     assert answer.status_code == 400
-    assert (f"since must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with its zone "
+    assert (f"“Since” must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with its zone "
             f"(2026-12-01T12:00:00Z), not {since!r}") in shown(answer.text), shown(answer.text)
     assert "<b>2026" not in answer.text  # escaped
+
+
+def test_a_filter_the_feed_refuses_is_said_in_the_changes_page_keeping_the_form_as_sent(app, rt):
+    """A `since` the feed cannot read was an error page whose way back held none of the form: the Changes page says it
+    in place of the changes, with its field, change type, since and program as sent."""
+    sign_in(app, rt)
+    answer = app.get(f"/changes?field=cookie_days&change=updated&since=yesterday&program_id={rt.hosting_id}")
+    assert answer.status_code == 400 and '<p class="error" role="alert">“Since” must be' in answer.text
+    page = answer.text
+    assert '<option value="cookie_days" selected>' in page and '<option value="updated" selected>' in page
+    assert 'name="since" value="yesterday"' in page
+    assert f'<input type="hidden" name="program_id" value="{rt.hosting_id}">' in page
 
 
 def test_categories_are_shown_by_the_taxonomys_labels_not_their_slugs(app, rt):

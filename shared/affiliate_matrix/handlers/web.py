@@ -200,7 +200,10 @@ def dispatch(rt, request, page):
     if merchant_key and merchant_key != path and "/" not in merchant_key:  # /merchants/ names none, as /programs/
         return page.render("merchant.html", **pages.merchant_page(rt, merchant_key))
     if path == "/changes":
-        return page.render("changes.html", **pages.changes_page(rt, args))
+        try:
+            return page.render("changes.html", **pages.changes_page(rt, args))
+        except InvalidInput as refusal:  # shown in the page, its form as sent, as the programs page does
+            return page.render("changes.html", 400, **pages.refused_changes_page(args, refusal))
     if path == "/graph":
         return page.render("graph.html", **pages.graph_page(rt, args))
     raise NotFoundError(f"there is no page at {path}")

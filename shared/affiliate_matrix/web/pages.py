@@ -92,8 +92,12 @@ def refusal_in_words(args: MultiDict, refusal: InvalidInput) -> str:
             return (f"{MINIMUM_LABELS[minimum]} needs a currency: tick one under "
                     f"{FACET_LABELS[api.FILTERS[currency]]}. Amounts in different currencies are not compared: "
                     "there are no exchange rates.")
-    labels = {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over", **MINIMUM_LABELS,
-              **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}}
+    return labelled(refusal, {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over", **MINIMUM_LABELS,
+                              **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}})
+
+
+def labelled(refusal: InvalidInput, labels: dict[str, str]) -> str:
+    """A refusal that starts with a parameter's name (`since must be…`), said with its form field's label instead."""
     said = str(refusal)
     name = said.split(" ", 1)[0].split(":", 1)[0]
     return f"“{labels[name]}”{said[len(name):]}" if name in labels else said
@@ -178,6 +182,13 @@ def changes_page(rt, args: MultiDict) -> dict:
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]] + program_ids, damaged)
     return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged,
             "program_ids": program_ids}
+
+
+def refused_changes_page(args: MultiDict, refusal: InvalidInput) -> dict:
+    """The Changes page of a filter the feed refused (a `since` it cannot read): its form as sent and what to change,
+    in place of the changes, so nothing typed is lost."""
+    return {"args": args, "tracked": TRACKED, "names": {}, "program_ids": args.getlist("program_id"),
+            "refusal": labelled(refusal, {"since": "Since", "field": "Field", "change": "Change type"})}
 
 
 def graph_page(rt, args: MultiDict) -> dict:
