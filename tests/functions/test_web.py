@@ -804,6 +804,15 @@ def test_merchants_page_finds_a_merchant_by_the_start_of_its_name_and_says_when_
     assert "merchants only" not in app.get("/merchants?q=shop&limit=5").text  # five shops: no more
 
 
+def test_a_merchant_search_the_api_refuses_is_said_in_the_merchants_page_keeping_the_words(app, rt):
+    """`/merchants?q=host*` was an error page saying `q contains query syntax` whose way back lost the words: the
+    Merchants page says it by its search field's label, the words still in the field."""
+    sign_in(app, rt)
+    answer = app.get("/merchants?q=host*")
+    assert answer.status_code == 400 and 'name="q" type="search" value="host*"' in answer.text
+    assert "“Merchants with programs matching” contains query syntax ('*')" in shown(answer.text)
+
+
 def test_changes_page_filters_and_links_to_the_program(app, rt):
     sign_in(app, rt)
     page = app.get("/changes?field=cookie_days&since=2026-11-01").text

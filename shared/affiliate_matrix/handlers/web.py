@@ -194,8 +194,12 @@ def dispatch(rt, request, page):
             return page.redirect(headers["Location"], status=status)
         return page.render("program.html", **context)
     if path == "/merchants":
-        params = api.parameters(api.merchants_params(), args, {})
-        return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
+        try:
+            params = api.parameters(api.merchants_params(), args, {})
+            return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
+        except InvalidInput as refusal:  # shown in the page, its words as sent, as the programs page does
+            return page.render("merchants.html", 400, args=args,
+                               refusal=pages.labelled(refusal, {"q": "Merchants with programs matching"}))
     merchant_key = path.removeprefix("/merchants/")
     if merchant_key and merchant_key != path and "/" not in merchant_key:  # /merchants/ names none, as /programs/
         return page.render("merchant.html", **pages.merchant_page(rt, merchant_key))
