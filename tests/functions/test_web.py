@@ -703,6 +703,19 @@ def test_a_sources_record_key_and_tier_thresholds_reach_no_page_with_a_bidi_or_i
         assert character not in page.text, repr(character)
 
 
+def test_a_program_or_merchant_pages_programs_crumb_leads_back_to_the_list_it_was_opened_from(app, rt):
+    """The "Programs" crumb of a program's and a merchant's page led to the whole list: the search and filters of the
+    list a person opened it from were gone. It leads back to that list (this site's, by its Referer), else the whole."""
+    sign_in(app, rt)
+    came = "/programs?q=hosting&category=software&sort=name"
+    for path in (f"/programs/{rt.hosting_id}", "/merchants/hosting.com"):
+        opened = app.get(path, headers={"Referer": f"http://localhost{came}"}).text
+        assert f'<p class="crumbs"><a href="{html.escape(came)}">Programs</a>' in opened, path
+        for referer in ("http://localhost/changes?change=updated", "https://evil.example/programs?q=x", None):
+            elsewhere = app.get(path, headers={"Referer": referer} if referer else {}).text
+            assert '<p class="crumbs"><a href="/programs">Programs</a>' in elsewhere, (path, referer)
+
+
 def test_program_page_lists_the_offers_of_one_source_it_was_made_of(app, rt):
     from affiliate_matrix.merge import combined
 

@@ -129,6 +129,13 @@ def came_from(request) -> str:
     return back if referer.netloc == request.host and back != request.full_path.rstrip("?") else "/programs"
 
 
+def programs_list(request) -> str:
+    """The programs list a program's or a merchant's page was opened from, filters and all (its Referer's), for the
+    page's "Programs" crumb, which led to the whole list; the whole list where the page was opened from elsewhere."""
+    back = came_from(request)
+    return back if urlsplit(back).path == "/programs" else "/programs"
+
+
 def dispatch(rt, request, page):
     path = request.path
     if path.startswith("/assets/"):
@@ -192,7 +199,7 @@ def dispatch(rt, request, page):
         except NotFoundError:  # its id moved: the API's redirect, to this site's page of the id now
             _, status, headers = api.moved_program(rt, request, program_id)
             return page.redirect(headers["Location"], status=status)
-        return page.render("program.html", **context)
+        return page.render("program.html", programs_list=programs_list(request), **context)
     if path == "/merchants":
         try:
             params = api.parameters(api.merchants_params(), args, {})
@@ -202,7 +209,8 @@ def dispatch(rt, request, page):
                                refusal=pages.labelled(refusal, {"q": "Merchants with programs matching"}))
     merchant_key = path.removeprefix("/merchants/")
     if merchant_key and merchant_key != path and "/" not in merchant_key:  # /merchants/ names none, as /programs/
-        return page.render("merchant.html", **pages.merchant_page(rt, merchant_key))
+        return page.render("merchant.html", programs_list=programs_list(request),
+                           **pages.merchant_page(rt, merchant_key))
     if path == "/changes":
         try:
             return page.render("changes.html", **pages.changes_page(rt, args))

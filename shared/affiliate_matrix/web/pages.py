@@ -7,8 +7,8 @@ from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
-from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names,
-                                           searched)
+from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE,
+                                           program_names, searched)
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MINIMUM_LABELS, SORT_LABELS, VOCABULARY_OF,
