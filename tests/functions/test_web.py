@@ -716,6 +716,17 @@ def test_a_program_or_merchant_pages_programs_crumb_leads_back_to_the_list_it_wa
             assert '<p class="crumbs"><a href="/programs">Programs</a>' in elsewhere, (path, referer)
 
 
+def test_a_network_listing_without_a_join_link_says_so_under_join(app, rt):
+    """A listing with no join link was its network's name alone under "Join", read as a link that was missing."""
+    sign_in(app, rt)
+    listed = make_program("Listed Co", "https://listed.com", network="cj", network_program_id="77")
+    joinable = make_program("Joinable Co", "https://joinable.com", network="impact", join_url="https://j.sjv.io/c/1")
+    rt.index.bulk_upsert("programs", [to_document(listed), to_document(joinable)], refresh=True)
+    assert "<li>CJ: no join link given</li>" in app.get(f"/programs/{listed.id}").text
+    assert re.search(r'<li>Impact: <a href="https://j.sjv.io/c/1"[^>]*>join on Impact</a></li>',
+                     app.get(f"/programs/{joinable.id}").text)
+
+
 def test_program_page_lists_the_offers_of_one_source_it_was_made_of(app, rt):
     from affiliate_matrix.merge import combined
 
@@ -1705,7 +1716,8 @@ def test_a_programs_page_says_each_accounts_contract_beside_its_join_link(app, r
     page = app.get(f"/programs/{program.id}").text
     joins = [shown(item) for item in re.findall(r"<li>(.*?)</li>", re.search(
         r'<ul class="joins">(.*?)</ul>', page, re.S).group(1), re.S)]
-    assert sorted(joins) == ["CJ (account: joined): join on CJ", "Impact (account: expired)", "maxbounty"], joins
+    assert sorted(joins) == ["CJ (account: joined): join on CJ", "Impact (account: expired): no join link given",
+                             "maxbounty: no join link given"], joins
 
 
 def test_a_change_of_an_accounts_contract_alone_reads_as_one(app, rt):
