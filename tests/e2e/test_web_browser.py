@@ -365,6 +365,18 @@ def test_the_pages_work_from_the_keyboard(page, served):
     assert names(page) == ["Semrush"]
 
 
+def test_the_filters_summary_shows_the_keyboards_focus_as_every_control_does(page, served):
+    # The Filters panel's summary had the browser's thin default ring, where every other control has the site's own.
+    base, token = served
+    sign_in(page, base, token)
+    page.get_by_role("button", name="Search").focus()
+    page.keyboard.press("Tab")
+    ring = "[document.activeElement.tagName, getComputedStyle(document.activeElement).outline]"
+    assert page.evaluate(ring) == ["SUMMARY", "rgb(240, 165, 0) solid 3px"]
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(ring) == ["BUTTON", "rgb(240, 165, 0) solid 3px"]
+
+
 def test_the_sort_is_chosen_with_the_arrow_keys_and_applied_on_enter(page, served):
     # The list applied on every change, and an arrow key on a closed list is one: the first ArrowDown reloaded the
     # page sorted by commission and took the focus away, so no keyboard could reach "Cookie length" or "Name".
