@@ -1247,6 +1247,17 @@ def test_the_graph_names_a_merchant_as_the_other_pages_do_not_by_its_key(app, rt
         assert merchant and merchant.group(1) == "Hosting Co", merchant and merchant.group(1)
 
 
+def test_a_graph_node_whose_label_is_cut_keeps_its_whole_name_for_a_screen_reader(app, rt):
+    """A label longer than 28 characters is cut ("SEOpresso - Rank Tracker..."), and that cut text was its link's only
+    name: a screen reader read the half name, and no pointer could see the rest. Its <title> holds it whole."""
+    sign_in(app, rt)
+    long = make_program("SEOpresso - Rank Tracker Software", "https://seopresso.com", commission_text="50% per sale")
+    rt.index.bulk_upsert("programs", [to_document(long)], refresh=True)
+    page = app.get("/graph?q=seopresso").text
+    node = re.search(r'<a href="/merchants/seopresso.com">\s*<g class="node merchant">(.*?)</g>', page, re.S).group(1)
+    assert "<title>SEOpresso - Rank Tracker Software</title>" in node and ">SEOpresso - Rank Tracker...</text>" in node
+
+
 def test_the_pages_name_a_source_by_its_title_keeping_its_name_in_links(app, rt):
     """The explorer named sources by their plugins' names ("cj") in the facets, a program's records, the Changes
     page's Source column and the graph, where each plugin has a title, as the Sources page shows it: each is named by
