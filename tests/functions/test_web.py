@@ -595,19 +595,24 @@ def test_a_search_the_api_refuses_is_said_in_the_programs_page_keeping_the_form_
     nothing typed: the words, minimums and filters had to be given again. The programs page says it by the form's
     labels, in place of results, with its form as sent."""
     sign_in(app, rt)
-    answer = app.get("/programs?q=host*&sort=name&category=software&network=nowhere&min_commission_flat=20"
+    answer = app.get("/programs?q=hosting&sort=name&category=software&network=nowhere&min_commission_flat=20"
                      "&min_cookie_days=30")
     assert answer.status_code == 400
     page = answer.text
     assert 'role="alert">Minimum flat commission needs a currency: tick one under Flat commission currency.' in page
-    assert 'name="q" type="search" value="host*"' in page and '<option value="name" selected>' in page
+    assert 'name="q" type="search" value="hosting"' in page and '<option value="name" selected>' in page
     assert re.search(r'name="min_commission_flat" type="number"[^>]*value="20"', page)
     assert re.search(r'name="min_cookie_days" type="number"[^>]*value="30"', page)
     for name, value in [("category", "software"), ("network", "nowhere"), ("status", "active")]:
         assert re.search(rf'name="{name}" value="{value}" checked', page), name
     assert "Export this result" not in page  # there is no result to export
-    words = shown(app.get("/programs?q=host*&flat_currency=USD&min_commission_flat=20").text)
-    assert "“Search programs” contains query syntax ('*'); search for plain words" in words
+    # the currency to tick is offered: the rest of the search counts the filters
+    rt.index.bulk_upsert("programs", [to_document(make_program("Dollarshop", "https://dollarshop.com",
+                                                               commission_text="$25 per sale"))], refresh=True)
+    counted = app.get("/programs?min_commission_flat=20").text
+    assert re.search(r'name="flat_currency" value="USD"', counted) and "Minimum flat commission needs" in counted
+    for words in ("/programs?q=host*&flat_currency=USD&min_commission_flat=20", "/programs?q=host*&min_epc=1"):
+        assert "“Search programs” contains query syntax ('*'); search for plain words" in shown(app.get(words).text)
 
 
 def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):

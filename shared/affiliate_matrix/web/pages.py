@@ -71,29 +71,34 @@ def filter_facets(chosen_by: dict[str, list[str]], counted: dict) -> list[dict]:
     return facets
 
 
-def refused_search_page(args: MultiDict, refusal: InvalidInput) -> dict:
+def refused_search_page(rt, args: MultiDict, refusal: InvalidInput) -> dict:
     """The programs page of a search the API refused: the form as it was sent (its words, sort, minimums and every
     ticked filter, as typed), so nothing is lost to retype, and in place of results what to change, naming the form's
-    fields by their labels. (It was an error page of its own whose way back held none of what was typed.)"""
-    chosen_by = {name: args.getlist(name) for name in api.FILTERS}
-    chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
-    sort, epc_window = args.get("sort", "relevance"), args.get("epc_window", "7d")
-    return {"args": args, "refusal": refusal_in_words(args, refusal), "facets": filter_facets(chosen_by, {}),
-            "sort": sort if sort in SORT_LABELS else "relevance",
-            "epc_window": epc_window if epc_window in EPC_WINDOW_LABELS else "7d",
-            "in_use": filters_in_use(args), "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
-
-
-def refusal_in_words(args: MultiDict, refusal: InvalidInput) -> str:
-    """The API's refusal of a search, said with the form's labels where it names a parameter: a minimum amount
-    without its currency (the one refusal the form itself can send), else the parameter it starts with."""
-    for minimum, currency in CURRENCY_OF.items():
-        if minimum in args and currency not in args:
-            return (f"{MINIMUM_LABELS[minimum]} needs a currency: tick one under "
-                    f"{FACET_LABELS[api.FILTERS[currency]]}. Amounts in different currencies are not compared: "
-                    "there are no exchange rates.")
-    return labelled(refusal, {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over", **MINIMUM_LABELS,
-                              **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}})
+    fields by their labels. (It was an error page of its own whose way back held none of what was typed.) A minimum
+    amount refused for want of its currency (the one refusal the form itself sends) leaves the rest of the search to
+    count the filters, so the currency to tick is there; any other refusal shows the filters as sent, uncounted."""
+    lone = [minimum for minimum, currency in CURRENCY_OF.items() if minimum in args and currency not in args]
+    context = None
+    if lone:
+        try:
+            context = search_page(rt, MultiDict([(k, v) for k, v in args.items(multi=True) if k not in lone]))
+        except InvalidInput:  # refused for something else too: said as the API said it, below
+            pass
+    if context is not None:
+        said = (f"{MINIMUM_LABELS[lone[0]]} needs a currency: tick one under "
+                f"{FACET_LABELS[api.FILTERS[CURRENCY_OF[lone[0]]]]}. Amounts in different currencies are not "
+                "compared: there are no exchange rates.")
+    else:
+        chosen_by = {name: args.getlist(name) for name in api.FILTERS}
+        chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
+        sort, epc_window = args.get("sort", "relevance"), args.get("epc_window", "7d")
+        context = {"facets": filter_facets(chosen_by, {}), "sort": sort if sort in SORT_LABELS else "relevance",
+                   "epc_window": epc_window if epc_window in EPC_WINDOW_LABELS else "7d"}
+        said = labelled(refusal, {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over",
+                                  **MINIMUM_LABELS,
+                                  **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}})
+    return {**context, "args": args, "refusal": said, "in_use": filters_in_use(args),
+            "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
 
 
 def labelled(refusal: InvalidInput, labels: dict[str, str]) -> str:
