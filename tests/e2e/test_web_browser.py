@@ -5,6 +5,7 @@ follows a change, checks accessibility with axe-core, and saves the screenshots 
 
 import os
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -423,6 +424,22 @@ def test_a_filter_or_sort_applied_from_the_keyboard_keeps_the_focus_on_it(page, 
     assert page.evaluate("document.activeElement.id") == "sort"
     page.goto(f"{base}/programs")  # a page the script did not apply starts at its top, as any
     assert page.evaluate("document.activeElement.tagName") == "BODY"
+
+
+def test_a_search_forms_address_holds_only_the_fields_that_hold_something(page, served):
+    # Every filter ticked made an address of "q=&min_commission_percent=&min_commission_flat=&min_cookie_days=&min_epc="
+    # (and the Changes page's "field=&since="): what a person copies or bookmarks.
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    with page.expect_navigation(url=re.compile(r"category=software")):
+        page.get_by_label(re.compile(r"^Software")).check()
+    assert urlsplit(page.url).query == "sort=relevance&epc_window=7d&status=active&status=discovered&category=software"
+    page.goto(f"{base}/changes")
+    page.get_by_label("Change type").select_option("updated")
+    with page.expect_navigation(url=re.compile(r"change=updated")):
+        page.get_by_role("button", name="Filter").click()
+    assert urlsplit(page.url).query == "change=updated"
 
 
 def test_no_serious_accessibility_violations(page, served):

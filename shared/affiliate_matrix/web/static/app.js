@@ -30,6 +30,15 @@ document.addEventListener("change", (event) => {
   if (applies(event.target) && event.target !== stepping) apply(event.target);
 });
 
+// A search form sends only the fields that hold something: its empty ones (the words, each minimum, "any") made every
+// address a person copies or bookmarks a string of "&min_epc=&min_cookie_days=". The pages read a blank field as none.
+document.addEventListener("formdata", (event) => {
+  if (event.target.method !== "get") return;
+  const kept = [...event.formData].filter(([, value]) => value !== "");
+  for (const name of new Set(event.formData.keys())) event.formData.delete(name);
+  for (const [name, value] of kept) event.formData.append(name, value);
+});
+
 // On a phone the filters start folded, so the results are on the first screen.
 const filterPanel = document.getElementById("filter-panel");
 if (filterPanel && window.matchMedia("(max-width: 760px)").matches) {
