@@ -348,6 +348,21 @@ def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     context.close()
 
 
+def test_a_refused_search_keeps_the_filters_open_on_a_phone_where_what_to_change_is(browser, served):
+    # A minimum flat commission without its currency said "tick one under Flat commission currency" above a folded
+    # Filters panel: on a phone that currency was hidden a tap away, with nothing saying where.
+    base, token = served
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs?min_commission_flat=50")
+    assert page.get_by_role("alert").inner_text().startswith("Minimum flat commission needs a currency")
+    assert page.get_by_label(re.compile(r"^USD")).first.is_visible()
+    page.goto(f"{base}/programs?flat_currency=USD&min_commission_flat=50")  # a search that is not refused: folded
+    assert not page.get_by_label(re.compile(r"^USD")).first.is_visible()
+    context.close()
+
+
 def test_the_pages_work_from_the_keyboard(page, served):
     base, token = served
     page.goto(f"{base}/signin")

@@ -39,9 +39,10 @@ document.addEventListener("formdata", (event) => {
   for (const [name, value] of kept) event.formData.append(name, value);
 });
 
-// On a phone the filters start folded, so the results are on the first screen.
+// On a phone the filters start folded, so the results are on the first screen; those of a refused search stay open,
+// where what to change is (the currency a minimum amount needs).
 const filterPanel = document.getElementById("filter-panel");
-if (filterPanel && window.matchMedia("(max-width: 760px)").matches) {
+if (filterPanel && !("refused" in filterPanel.dataset) && window.matchMedia("(max-width: 760px)").matches) {
   filterPanel.open = false;
 }
 
