@@ -5,6 +5,7 @@ follows a change, checks accessibility with axe-core, and saves the screenshots 
 
 import os
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -347,6 +348,21 @@ def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     context.close()
 
 
+def test_a_refused_search_keeps_the_filters_open_on_a_phone_where_what_to_change_is(browser, served):
+    # A minimum flat commission without its currency said "tick one under Flat commission currency" above a folded
+    # Filters panel: on a phone that currency was hidden a tap away, with nothing saying where.
+    base, token = served
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs?min_commission_flat=50")
+    assert page.get_by_role("alert").inner_text().startswith("Minimum flat commission needs a currency")
+    assert page.get_by_label(re.compile(r"^USD")).first.is_visible()
+    page.goto(f"{base}/programs?flat_currency=USD&min_commission_flat=50")  # a search that is not refused: folded
+    assert not page.get_by_label(re.compile(r"^USD")).first.is_visible()
+    context.close()
+
+
 def test_the_pages_work_from_the_keyboard(page, served):
     base, token = served
     page.goto(f"{base}/signin")
@@ -363,6 +379,18 @@ def test_the_pages_work_from_the_keyboard(page, served):
     with page.expect_navigation(url=re.compile(r"q=semrush")):
         page.keyboard.press("Enter")
     assert names(page) == ["Semrush"]
+
+
+def test_the_filters_summary_shows_the_keyboards_focus_as_every_control_does(page, served):
+    # The Filters panel's summary had the browser's thin default ring, where every other control has the site's own.
+    base, token = served
+    sign_in(page, base, token)
+    page.get_by_role("button", name="Search").focus()
+    page.keyboard.press("Tab")
+    ring = "[document.activeElement.tagName, getComputedStyle(document.activeElement).outline]"
+    assert page.evaluate(ring) == ["SUMMARY", "rgb(240, 165, 0) solid 3px"]
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(ring) == ["BUTTON", "rgb(240, 165, 0) solid 3px"]
 
 
 def test_the_sort_is_chosen_with_the_arrow_keys_and_applied_on_enter(page, served):
@@ -387,6 +415,46 @@ def test_the_sort_is_chosen_with_the_arrow_keys_and_applied_on_enter(page, serve
         page.keyboard.press("Tab")  # leaving the list applies it too
     with page.expect_navigation(url=re.compile(r"sort=name")):
         page.get_by_label("Sort by").select_option("name")  # a pointer's choice applies at once, as before
+
+
+def test_a_filter_or_sort_applied_from_the_keyboard_keeps_the_focus_on_it(page, served):
+    # Each ticked filter reloaded the page with the focus at its start: the next filter was sixteen Tabs away.
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    focused = "[document.activeElement.name, document.activeElement.value, document.activeElement.checked]"
+    page.get_by_label(re.compile(r"^Software")).focus()
+    with page.expect_navigation(url=re.compile(r"category=software")):
+        page.keyboard.press("Space")
+    assert page.evaluate(focused) == ["category", "software", True]
+    page.keyboard.press("Tab")
+    following = page.evaluate(focused)[1]
+    with page.expect_navigation(url=re.compile(f"category=software&category={following}")):
+        page.keyboard.press("Space")
+    assert page.evaluate(focused) == ["category", following, True]
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("ArrowDown")
+    with page.expect_navigation(url=re.compile(r"sort=commission")):
+        page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "sort"
+    page.goto(f"{base}/programs")  # a page the script did not apply starts at its top, as any
+    assert page.evaluate("document.activeElement.tagName") == "BODY"
+
+
+def test_a_search_forms_address_holds_only_the_fields_that_hold_something(page, served):
+    # Every filter ticked made an address of "q=&min_commission_percent=&min_commission_flat=&min_cookie_days=&min_epc="
+    # (and the Changes page's "field=&since="): what a person copies or bookmarks.
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    with page.expect_navigation(url=re.compile(r"category=software")):
+        page.get_by_label(re.compile(r"^Software")).check()
+    assert urlsplit(page.url).query == "sort=relevance&epc_window=7d&status=active&status=discovered&category=software"
+    page.goto(f"{base}/changes")
+    page.get_by_label("Change type").select_option("updated")
+    with page.expect_navigation(url=re.compile(r"change=updated")):
+        page.get_by_role("button", name="Filter").click()
+    assert urlsplit(page.url).query == "change=updated"
 
 
 def test_no_serious_accessibility_violations(page, served):

@@ -585,7 +585,34 @@ def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(ap
     in_dollars = app.get("/programs?min_commission_flat=20&flat_currency=USD").text
     assert "Dollarshop" in in_dollars and "Yenshop" not in in_dollars
     alone = app.get("/programs?min_commission_flat=20")
-    assert alone.status_code == 400 and "min_commission_flat needs flat_currency" in alone.text
+    assert alone.status_code == 400 and "Minimum flat commission needs a currency: tick one under Flat commission " \
+                                        "currency" in shown(alone.text)
+
+
+def test_a_search_the_api_refuses_is_said_in_the_programs_page_keeping_the_form_as_sent(app, rt):
+    """A minimum flat commission without its currency (sent by the form itself) or a search word with query syntax was
+    an error page naming parameters (`min_commission_flat needs flat_currency`, `q contains…`) whose way back held
+    nothing typed: the words, minimums and filters had to be given again. The programs page says it by the form's
+    labels, in place of results, with its form as sent."""
+    sign_in(app, rt)
+    answer = app.get("/programs?q=hosting&sort=name&category=software&network=nowhere&min_commission_flat=20"
+                     "&min_cookie_days=30")
+    assert answer.status_code == 400
+    page = answer.text
+    assert 'role="alert">Minimum flat commission needs a currency: tick one under Flat commission currency.' in page
+    assert 'name="q" type="search" value="hosting"' in page and '<option value="name" selected>' in page
+    assert re.search(r'name="min_commission_flat" type="number"[^>]*value="20"', page)
+    assert re.search(r'name="min_cookie_days" type="number"[^>]*value="30"', page)
+    for name, value in [("category", "software"), ("network", "nowhere"), ("status", "active")]:
+        assert re.search(rf'name="{name}" value="{value}" checked', page), name
+    assert "Export this result" not in page  # there is no result to export
+    # the currency to tick is offered: the rest of the search counts the filters
+    rt.index.bulk_upsert("programs", [to_document(make_program("Dollarshop", "https://dollarshop.com",
+                                                               commission_text="$25 per sale"))], refresh=True)
+    counted = app.get("/programs?min_commission_flat=20").text
+    assert re.search(r'name="flat_currency" value="USD"', counted) and "Minimum flat commission needs" in counted
+    for words in ("/programs?q=host*&flat_currency=USD&min_commission_flat=20", "/programs?q=host*&min_epc=1"):
+        assert "“Search programs” contains query syntax ('*'); search for plain words" in shown(app.get(words).text)
 
 
 def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):
@@ -630,7 +657,7 @@ def test_a_network_typed_in_capitals_or_full_width_is_the_one_the_index_names_an
         assert "Hosting Co" in filtered.text and "Shop 1" not in filtered.text, typed
         assert re.search(r'value="impact" checked', filtered.text) and f'value="{typed}"' not in filtered.text
     refused = app.get("/programs?network=%21%21")
-    assert refused.status_code == 400 and "network &#39;!!&#39; names no network" in refused.text
+    assert refused.status_code == 400 and "“Network” &#39;!!&#39; names no network" in refused.text
 
 
 def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, rt):
@@ -679,6 +706,30 @@ def test_a_sources_record_key_and_tier_thresholds_reach_no_page_with_a_bidi_or_i
     assert page.status_code == 200 and "123gnp.exe" in page.text and "50+ sales a month" in page.text
     for character in ("\u202e", "\u2066", "\u200b", "\x85"):
         assert character not in page.text, repr(character)
+
+
+def test_a_program_or_merchant_pages_programs_crumb_leads_back_to_the_list_it_was_opened_from(app, rt):
+    """The "Programs" crumb of a program's and a merchant's page led to the whole list: the search and filters of the
+    list a person opened it from were gone. It leads back to that list (this site's, by its Referer), else the whole."""
+    sign_in(app, rt)
+    came = "/programs?q=hosting&category=software&sort=name"
+    for path in (f"/programs/{rt.hosting_id}", "/merchants/hosting.com"):
+        opened = app.get(path, headers={"Referer": f"http://localhost{came}"}).text
+        assert f'<p class="crumbs"><a href="{html.escape(came)}">Programs</a>' in opened, path
+        for referer in ("http://localhost/changes?change=updated", "https://evil.example/programs?q=x", None):
+            elsewhere = app.get(path, headers={"Referer": referer} if referer else {}).text
+            assert '<p class="crumbs"><a href="/programs">Programs</a>' in elsewhere, (path, referer)
+
+
+def test_a_network_listing_without_a_join_link_says_so_under_join(app, rt):
+    """A listing with no join link was its network's name alone under "Join", read as a link that was missing."""
+    sign_in(app, rt)
+    listed = make_program("Listed Co", "https://listed.com", network="cj", network_program_id="77")
+    joinable = make_program("Joinable Co", "https://joinable.com", network="impact", join_url="https://j.sjv.io/c/1")
+    rt.index.bulk_upsert("programs", [to_document(listed), to_document(joinable)], refresh=True)
+    assert "<li>CJ: no join link given</li>" in app.get(f"/programs/{listed.id}").text
+    assert re.search(r'<li>Impact: <a href="https://j.sjv.io/c/1"[^>]*>join on Impact</a></li>',
+                     app.get(f"/programs/{joinable.id}").text)
 
 
 def test_program_page_lists_the_offers_of_one_source_it_was_made_of(app, rt):
@@ -780,6 +831,15 @@ def test_merchants_page_finds_a_merchant_by_the_start_of_its_name_and_says_when_
     assert 'href="/merchants/hosting.com"' in app.get("/merchants?q=host").text
     assert "The first 2 merchants only" in app.get("/merchants?q=shop&limit=2").text
     assert "merchants only" not in app.get("/merchants?q=shop&limit=5").text  # five shops: no more
+
+
+def test_a_merchant_search_the_api_refuses_is_said_in_the_merchants_page_keeping_the_words(app, rt):
+    """`/merchants?q=host*` was an error page saying `q contains query syntax` whose way back lost the words: the
+    Merchants page says it by its search field's label, the words still in the field."""
+    sign_in(app, rt)
+    answer = app.get("/merchants?q=host*")
+    assert answer.status_code == 400 and 'name="q" type="search" value="host*"' in answer.text
+    assert "“Merchants with programs matching” contains query syntax ('*')" in shown(answer.text)
 
 
 def test_changes_page_filters_and_links_to_the_program(app, rt):
@@ -884,17 +944,17 @@ def test_a_programs_page_names_its_fields_in_words_as_its_change_history_does(ap
 
 
 def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its_query(app, rt):
-    """The error page (a bad `since` on the Changes page) linked only "Back to the programs", losing the filters set on
-    the page a person came from. It links back there, query and all; never to another site, nor to the page that
+    """The error page (a graph of a key no merchant can have) linked only "Back to the programs", losing the filters set
+    on the page a person came from. It links back there, query and all; never to another site, nor to the page that
     failed."""
     sign_in(app, rt)
     came = "/changes?field=cookie_days&change=updated"
-    failed = app.get("/changes?field=cookie_days&since=yesterday", headers={"Referer": f"http://localhost{came}"})
+    failed = app.get("/graph?merchant=Bad%20Key", headers={"Referer": f"http://localhost{came}"})
     assert failed.status_code == 400
     assert f'<a href="{html.escape(came)}">Back</a>' in failed.text
     for referer in ("https://evil.example/changes?x=1", "http://localhost//evil.example/", "http://localhost/\\evil",
-                    "http://localhost/changes?since=yesterday", None):
-        page = app.get("/changes?since=yesterday", headers={"Referer": referer} if referer else {}).text
+                    "http://localhost/graph?merchant=Bad%20Key", None):
+        page = app.get("/graph?merchant=Bad%20Key", headers={"Referer": referer} if referer else {}).text
         assert '<a href="/programs">Back to the programs</a>' in page, referer
 
 
@@ -911,9 +971,21 @@ def test_a_since_the_feed_cannot_read_is_refused_naming_the_parameter_and_the_fo
     sign_in(app, rt)
     answer = app.get("/changes?" + urlencode({"since": since}))
     assert answer.status_code == 400
-    assert (f"since must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with its zone "
+    assert (f"“Since” must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with its zone "
             f"(2026-12-01T12:00:00Z), not {since!r}") in shown(answer.text), shown(answer.text)
     assert "<b>2026" not in answer.text  # escaped
+
+
+def test_a_filter_the_feed_refuses_is_said_in_the_changes_page_keeping_the_form_as_sent(app, rt):
+    """A `since` the feed cannot read was an error page whose way back held none of the form: the Changes page says it
+    in place of the changes, with its field, change type, since and program as sent."""
+    sign_in(app, rt)
+    answer = app.get(f"/changes?field=cookie_days&change=updated&since=yesterday&program_id={rt.hosting_id}")
+    assert answer.status_code == 400 and '<p class="error" role="alert">“Since” must be' in answer.text
+    page = answer.text
+    assert '<option value="cookie_days" selected>' in page and '<option value="updated" selected>' in page
+    assert 'name="since" value="yesterday"' in page
+    assert f'<input type="hidden" name="program_id" value="{rt.hosting_id}">' in page
 
 
 def test_categories_are_shown_by_the_taxonomys_labels_not_their_slugs(app, rt):
@@ -1178,6 +1250,17 @@ def test_the_graph_names_a_merchant_as_the_other_pages_do_not_by_its_key(app, rt
         merchant = re.search(r'<a href="/merchants/hosting.com">\s*<g class="node merchant">.*?<text[^>]*>([^<]*)</text>',
                              page, re.S)
         assert merchant and merchant.group(1) == "Hosting Co", merchant and merchant.group(1)
+
+
+def test_a_graph_node_whose_label_is_cut_keeps_its_whole_name_for_a_screen_reader(app, rt):
+    """A label longer than 28 characters is cut ("SEOpresso - Rank Tracker..."), and that cut text was its link's only
+    name: a screen reader read the half name, and no pointer could see the rest. Its <title> holds it whole."""
+    sign_in(app, rt)
+    long = make_program("SEOpresso - Rank Tracker Software", "https://seopresso.com", commission_text="50% per sale")
+    rt.index.bulk_upsert("programs", [to_document(long)], refresh=True)
+    page = app.get("/graph?q=seopresso").text
+    node = re.search(r'<a href="/merchants/seopresso.com">\s*<g class="node merchant">(.*?)</g>', page, re.S).group(1)
+    assert "<title>SEOpresso - Rank Tracker Software</title>" in node and ">SEOpresso - Rank Tracker...</text>" in node
 
 
 def test_the_pages_name_a_source_by_its_title_keeping_its_name_in_links(app, rt):
@@ -1553,7 +1636,7 @@ def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):
     in_dollars = app.get("/programs?epc_currency=USD&min_epc=1").text
     assert "Explored 0" in in_dollars and "Explored 1" not in in_dollars  # $1.50, not €2.00
     alone = app.get("/programs?min_epc=1")
-    assert alone.status_code == 400 and "min_epc needs epc_currency" in alone.text
+    assert alone.status_code == 400 and "Minimum EPC needs a currency: tick one under EPC currency" in alone.text
 
 
 def test_the_explorer_offers_the_three_month_epc_its_sort_minimum_and_currencies_read(app, rt):
@@ -1574,7 +1657,7 @@ def test_the_explorer_offers_the_three_month_epc_its_sort_minimum_and_currencies
     counted = app.get("/programs?epc_window=90d").text
     assert re.search(r'name="epc_currency" value="GBP"[^>]*>\s*<label[^>]*>GBP <span class="count">\(2\)', counted)
     unknown = app.get("/programs?epc_window=30d")
-    assert unknown.status_code == 400 and "epc_window must be one of" in unknown.text
+    assert unknown.status_code == 400 and "“EPC over” must be one of" in unknown.text
 
 
 def test_the_explorer_shows_the_epc_its_epc_over_select_names_with_its_currency(app, rt):
@@ -1649,7 +1732,8 @@ def test_a_programs_page_says_each_accounts_contract_beside_its_join_link(app, r
     page = app.get(f"/programs/{program.id}").text
     joins = [shown(item) for item in re.findall(r"<li>(.*?)</li>", re.search(
         r'<ul class="joins">(.*?)</ul>', page, re.S).group(1), re.S)]
-    assert sorted(joins) == ["CJ (account: joined): join on CJ", "Impact (account: expired)", "maxbounty"], joins
+    assert sorted(joins) == ["CJ (account: joined): join on CJ", "Impact (account: expired): no join link given",
+                             "maxbounty: no join link given"], joins
 
 
 def test_a_change_of_an_accounts_contract_alone_reads_as_one(app, rt):

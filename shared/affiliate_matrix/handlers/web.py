@@ -129,6 +129,13 @@ def came_from(request) -> str:
     return back if referer.netloc == request.host and back != request.full_path.rstrip("?") else "/programs"
 
 
+def programs_list(request) -> str:
+    """The programs list a program's or a merchant's page was opened from, filters and all (its Referer's), for the
+    page's "Programs" crumb, which led to the whole list; the whole list where the page was opened from elsewhere."""
+    back = came_from(request)
+    return back if urlsplit(back).path == "/programs" else "/programs"
+
+
 def dispatch(rt, request, page):
     path = request.path
     if path.startswith("/assets/"):
@@ -171,7 +178,10 @@ def dispatch(rt, request, page):
     api._ensure_indexes(rt)
     if path == "/programs":
         started = time.perf_counter()
-        context = pages.search_page(rt, args)
+        try:
+            context = pages.search_page(rt, args)
+        except InvalidInput as refusal:  # shown in the page, its form as sent: nothing typed is lost
+            return page.render("programs.html", 400, **pages.refused_search_page(rt, args, refusal))
         # recorded like the API's searches: the analysis warms and snapshots what people ask here too
         api.recorder(rt).record(path, args, (time.perf_counter() - started) * 1000, context["result"]["total"], 200)
         return page.render("programs.html", **context)
@@ -189,15 +199,23 @@ def dispatch(rt, request, page):
         except NotFoundError:  # its id moved: the API's redirect, to this site's page of the id now
             _, status, headers = api.moved_program(rt, request, program_id)
             return page.redirect(headers["Location"], status=status)
-        return page.render("program.html", **context)
+        return page.render("program.html", programs_list=programs_list(request), **context)
     if path == "/merchants":
-        params = api.parameters(api.merchants_params(), args, {})
-        return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
+        try:
+            params = api.parameters(api.merchants_params(), args, {})
+            return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
+        except InvalidInput as refusal:  # shown in the page, its words as sent, as the programs page does
+            return page.render("merchants.html", 400, args=args,
+                               refusal=pages.labelled(refusal, {"q": "Merchants with programs matching"}))
     merchant_key = path.removeprefix("/merchants/")
     if merchant_key and merchant_key != path and "/" not in merchant_key:  # /merchants/ names none, as /programs/
-        return page.render("merchant.html", **pages.merchant_page(rt, merchant_key))
+        return page.render("merchant.html", programs_list=programs_list(request),
+                           **pages.merchant_page(rt, merchant_key))
     if path == "/changes":
-        return page.render("changes.html", **pages.changes_page(rt, args))
+        try:
+            return page.render("changes.html", **pages.changes_page(rt, args))
+        except InvalidInput as refusal:  # shown in the page, its form as sent, as the programs page does
+            return page.render("changes.html", 400, **pages.refused_changes_page(args, refusal))
     if path == "/graph":
         return page.render("graph.html", **pages.graph_page(rt, args))
     raise NotFoundError(f"there is no page at {path}")

@@ -7,11 +7,12 @@ from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
-from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, program_names, searched
+from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE,
+                                           program_names, searched)
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import (FACET_LABELS, MINIMUM_LABELS, VOCABULARY_OF, network_title, once,
-                                         source_title, url, words)
+from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MINIMUM_LABELS, SORT_LABELS, VOCABULARY_OF,
+                                         network_title, once, source_title, url, words)
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -32,16 +33,7 @@ def search_page(rt, args: MultiDict) -> dict:
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
     chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
     chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
-    facets = []
-    for name, field in sorted(api.FILTERS.items(), key=lambda item: FACETS.index(item[1])
-                              if item[1] in FACETS else len(FACETS)):
-        chosen = chosen_by[name]
-        buckets = [{**bucket, "checked": bucket["value"] in chosen} for bucket in counted.get(field, [])]
-        shown = {bucket["value"] for bucket in buckets}
-        buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
-        for bucket in buckets:
-            bucket["label"] = filter_value(name, bucket["value"])
-        facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
+    facets = filter_facets(chosen_by, counted)
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
     epc_window = args.get("epc_window", "7d")  # a known one: the search refused any other
@@ -61,6 +53,59 @@ def search_page(rt, args: MultiDict) -> dict:
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
             "in_use": filters_in_use(args),  # said on the Filters panel, which starts folded on a phone
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def filter_facets(chosen_by: dict[str, list[str]], counted: dict) -> list[dict]:
+    """The filters panel's facets, in FACETS' order: each counted value, ticked where chosen, and each chosen value
+    the counts do not hold, ticked, without a count."""
+    facets = []
+    for name, field in sorted(api.FILTERS.items(), key=lambda item: FACETS.index(item[1])
+                              if item[1] in FACETS else len(FACETS)):
+        chosen = chosen_by[name]
+        buckets = [{**bucket, "checked": bucket["value"] in chosen} for bucket in counted.get(field, [])]
+        shown = {bucket["value"] for bucket in buckets}
+        buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
+        for bucket in buckets:
+            bucket["label"] = filter_value(name, bucket["value"])
+        facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
+    return facets
+
+
+def refused_search_page(rt, args: MultiDict, refusal: InvalidInput) -> dict:
+    """The programs page of a search the API refused: the form as it was sent (its words, sort, minimums and every
+    ticked filter, as typed), so nothing is lost to retype, and in place of results what to change, naming the form's
+    fields by their labels. (It was an error page of its own whose way back held none of what was typed.) A minimum
+    amount refused for want of its currency (the one refusal the form itself sends) leaves the rest of the search to
+    count the filters, so the currency to tick is there; any other refusal shows the filters as sent, uncounted."""
+    lone = [minimum for minimum, currency in CURRENCY_OF.items() if minimum in args and currency not in args]
+    context = None
+    if lone:
+        try:
+            context = search_page(rt, MultiDict([(k, v) for k, v in args.items(multi=True) if k not in lone]))
+        except InvalidInput:  # refused for something else too: said as the API said it, below
+            pass
+    if context is not None:
+        said = (f"{MINIMUM_LABELS[lone[0]]} needs a currency: tick one under "
+                f"{FACET_LABELS[api.FILTERS[CURRENCY_OF[lone[0]]]]}. Amounts in different currencies are not "
+                "compared: there are no exchange rates.")
+    else:
+        chosen_by = {name: args.getlist(name) for name in api.FILTERS}
+        chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
+        sort, epc_window = args.get("sort", "relevance"), args.get("epc_window", "7d")
+        context = {"facets": filter_facets(chosen_by, {}), "sort": sort if sort in SORT_LABELS else "relevance",
+                   "epc_window": epc_window if epc_window in EPC_WINDOW_LABELS else "7d"}
+        said = labelled(refusal, {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over",
+                                  **MINIMUM_LABELS,
+                                  **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}})
+    return {**context, "args": args, "refusal": said, "in_use": filters_in_use(args),
+            "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def labelled(refusal: InvalidInput, labels: dict[str, str]) -> str:
+    """A refusal that starts with a parameter's name (`since must be…`), said with its form field's label instead."""
+    said = str(refusal)
+    name = said.split(" ", 1)[0].split(":", 1)[0]
+    return f"“{labels[name]}”{said[len(name):]}" if name in labels else said
 
 
 def filters_in_use(args: MultiDict) -> int:
@@ -142,6 +187,13 @@ def changes_page(rt, args: MultiDict) -> dict:
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]] + program_ids, damaged)
     return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged,
             "program_ids": program_ids}
+
+
+def refused_changes_page(args: MultiDict, refusal: InvalidInput) -> dict:
+    """The Changes page of a filter the feed refused (a `since` it cannot read): its form as sent and what to change,
+    in place of the changes, so nothing typed is lost."""
+    return {"args": args, "tracked": TRACKED, "names": {}, "program_ids": args.getlist("program_id"),
+            "refusal": labelled(refusal, {"since": "Since", "field": "Field", "change": "Change type"})}
 
 
 def graph_page(rt, args: MultiDict) -> dict:
