@@ -114,8 +114,10 @@ CATEGORY_LABELS = {
 }
 CATEGORIES = tuple(sorted(CATEGORY_LABELS))
 
-# How each closed vocabulary's codes read to people (the web explorer's pages), by vocabulary: a filter's URL, the API
-# and the CLI keep the codes. A code missing here (a stored document's, damaged) is shown as it is.
+# How each closed vocabulary's codes read to people, by vocabulary: the web explorer's pages and the CLI's tables and
+# lines show these words (web/render.words, cli/views.value_text); what is typed back keeps the codes (a filter's URL,
+# the API, `--json`, exports, a CLI option, which takes the words too: cli/views.typed_codes). A code missing here (a
+# stored document's, damaged) is shown as it is.
 WORDS = {
     "category": CATEGORY_LABELS,
     "country": COUNTRY_NAMES,
@@ -151,3 +153,11 @@ WORDS = {
                    "path": "Key", "webhook_url": "Webhook", "text": "Text", "auth_key": "Webhook's key",
                    "auth_header": "Key sent in header", "severity": "Severity"},
 }
+
+# The vocabulary of each field (a program's, the index's, a listing's or a rule's) whose values are codes of one, as
+# the explorer and the CLI show them (its words above)
+VOCABULARY_OF = {"status": "status", "kind": "kind", "categories": "category", "restrictions": "restriction",
+                 "approval": "approval", "merchant_key_source": "merchant_key_source",
+                 "commission_types": "commission_type", "payout_methods": "payout_method",
+                 "countries": "country", "excluded_countries": "country", "contract": "contract", "change": "change",
+                 "trigger": "rule_trigger", "action": "rule_action"}

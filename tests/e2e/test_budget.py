@@ -660,7 +660,7 @@ def test_the_forecast_from_the_store_is_the_forecast_of_the_same_campaigns_sent_
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == forecast_json(stored_request(rt, 5, ("social-1", "email-1")))
     text = amx_in(1 << 31, tmp_path, "budget", "forecast", "--from-store")
-    assert text.returncode == 0 and "search-1: " in text.stdout and "video-1: 0 day(s) of history" in text.stdout
+    assert text.returncode == 0 and "search-1: " in text.stdout and "video-1: no day of history" in text.stdout
     for key in rt.store.list("budget/campaigns/"):
         rt.store.delete(key)
     assert "no campaigns are stored" in amx_in(1 << 31, tmp_path, "budget", "forecast", "--from-store").stdout
@@ -894,7 +894,7 @@ def test_the_command_names_the_campaigns_and_how_to_finish(rt, tmp_path, monkeyp
     with pytest.raises(SystemExit) as exited:
         main()
     assert exited.value.code == 0
-    assert "imported 9 day(s) for 3 campaign(s)" in " ".join(capsys.readouterr().out.split())
+    assert "imported 9 days for 3 campaigns" in " ".join(capsys.readouterr().out.split())
     assert days_of(rt) == {cid: 3 for cid in CAMPAIGNS} and journals(rt) == []
 
 

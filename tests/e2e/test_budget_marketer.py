@@ -468,7 +468,7 @@ def test_a_campaign_capped_at_zero_is_listed_with_its_cap(rt):
     assert listed.exit_code == 0, listed.output
     cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in listed.output.splitlines() if "-us " in line]
     bounds = {row[0]: row[4:6] for row in cells}  # id, name, channel, currency, min, max, …
-    assert bounds == {"search-us": ["–", "–"], "stopped-us": ["0.00", "0.00"]}
+    assert bounds == {"search-us": ["—", "—"], "stopped-us": ["0.00", "0.00"]}
 
 
 @pytest.mark.parametrize("row", [{"spend": 1, "revenue": 2}, {"date": 20261101, "spend": 1, "revenue": 2},

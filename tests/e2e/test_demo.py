@@ -109,12 +109,14 @@ def test_listings_become_programs_and_one_merchant_is_shown_across_sources(runs,
     assert "Bluehost (bluehost.com) on 3 sources" in step  # on a directory, CJ and Rakuten (test_network_apis)
     rows = table_rows(section(runs[columns], 2))
     assert set(rows) == {"affiliateprograms", "cj", "rakuten"}
-    # network (by its proper name), the account's contract (CJ's relationship; a directory says none), commission
-    # ($130: the best USD amount), cookie
-    assert rows["cj"][:3] == ["CJ", "joined", "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)"]
+    # network (by its proper name), the account's contract (CJ's relationship, in the explorer's words; a directory
+    # says none), commission ($130: the best USD amount), cookie
+    assert rows["cj"][:3] == ["CJ", "Joined", "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)"]
     assert rows["rakuten"][:2] == ["Rakuten Advertising", "—"] and not rows["rakuten"][2].startswith("★")
     assert rows["rakuten"][3] == "45d"
     assert rows["affiliateprograms"][:4:3] == ["Impact", "★ 90d"]
+    # the payout in the explorer's words (it said "paypal; net60"), where the terminal has room for the column
+    assert rows["affiliateprograms"][4:5] == (["PayPal; Net 60"] if columns == 120 else []), rows
     # the sources named as the table names them, by their title (as amx compare: no code alone)
     assert (f"sources disagree on commission: 65–130 USD from {NAMED['affiliateprograms']} and {NAMED['cj']}; "
             "65–100 USD (tiers: ") in step or (f"65–130 USD from {NAMED['cj']} and {NAMED['affiliateprograms']}") in step
@@ -135,6 +137,9 @@ def test_one_program_shows_each_sources_words_beside_the_parsed_terms(runs, colu
     assert f"cookie_days {NAMED['rakuten']} 45d" in lines and f"cookie_days {NAMED['affiliateprograms']} 90d" in lines
     # a rerun adds no second claim (CJ's child alone); the category by its title
     assert lines.count(f"categories {NAMED['cj']} Hosting & domains") == 1, lines
+    # payout and countries in the explorer's words, as a category (they were "paypal; net60" and "CA, US")
+    assert f"payout {NAMED['affiliateprograms']} PayPal; Net 60" in lines, lines
+    assert f"countries {NAMED['rakuten']} Canada, United States" in lines, lines
     # CJ's EPC over 7 days and over 3 months, each in its currency (the 3-month one was left out)
     assert lines.count(f"epc_7d {NAMED['cj']} 0.4512 USD") == 1 and lines.count(f"epc_90d {NAMED['cj']} 0.389 USD") == 1, \
         lines
@@ -145,6 +150,7 @@ def test_a_raised_commission_is_one_delta_one_rule_firing_one_notification(runs,
     step = section(runs[columns], 4)
     flat = " ".join(step.split())
     assert 'rule demo-commission-raised: commission raised in my category (b2b_saas)' in flat
+    assert "then post to a webhook (notify)" in flat, flat  # the action in words, with what the rule names it by
     deltas = [line for line in step.splitlines() if line.startswith("delta (")]
     assert len(deltas) == 1 and "Notion: commission 50% one-time → 60% one-time" in deltas[0]
     assert (f"the page /program/notion/ of {NAMED['affiliationlist']} now says “60% of the first payment” (was “50% of "

@@ -409,7 +409,7 @@ def test_a_whole_history_imported_after_a_first_post_names_the_days_it_drops(env
     said = " ".join(capsys.readouterr().out.split())
     assert exited.value.code == 0, said
     assert gone == Dropped(1_900, "2018-01-01", "2023-03-15")
-    assert ("imported 6000 day(s) for 2 campaign(s) dropped, each campaign keeping the last 1,100 days from its "
+    assert ("imported 6000 days for 2 campaigns dropped, each campaign keeping the last 1,100 days from its "
             "newest (the budget index keeps them for the dashboards): search-1: 1,900 days dropped, 2018-01-01 to "
             "2023-03-15 search-2: 1,900 days dropped, 2018-01-01 to 2023-03-15") in said
     assert [row["date"] for row in load_days(rt.store, "search-1")[0]] == [

@@ -1660,6 +1660,20 @@ def test_the_explorer_offers_the_three_month_epc_its_sort_minimum_and_currencies
     assert unknown.status_code == 400 and "“EPC over” must be one of" in unknown.text
 
 
+def test_a_filter_naming_no_code_is_refused_listing_the_words_its_boxes_show(app, rt):
+    """`/programs?category=hosting` was a 400 listing the category codes while the Category filter shows titles: it
+    lists each title with the code the URL takes."""
+    sign_in(app, rt)
+    refused = app.get("/programs?category=hosting")
+    assert refused.status_code == 400, refused.text
+    text = html.unescape(refused.text)
+    assert "“Category” must be one of Apparel (apparel), " in text and "Hosting & domains (hosting_domains)" in text \
+        and "or VPN & security (vpn_security), got 'hosting'" in text, text
+    status = html.unescape(app.get("/programs?status=closed").text)
+    assert "Possibly closed (closed_suspected)" in status and "got 'closed'" in status, status
+    assert app.get("/programs?category=hosting_domains&status=closed_suspected").status_code == 200
+
+
 def test_the_explorer_shows_the_epc_its_epc_over_select_names_with_its_currency(app, rt):
     # The results had no EPC column, though the page sorts and filters by EPC: sorted by EPC, the figure it sorted
     # by could not be seen. The column shows the EPC of the window "EPC over" names, in its currency, a dash where

@@ -61,8 +61,9 @@ def test_short_and_missing_histories():
     gappy, two, none, flat = result["forecasts"]
     assert gappy["model"] == "ETS(A,N,N)" and len(gappy["revenue"]) == 3 and gappy["backtest"] is None
     assert gappy["revenue"][0]["date"] == "2026-03-08"  # days 3 and 4 were missing and count as zero
-    assert two["revenue"] == [] and "2 day(s) of history" in two["note"]
+    assert two["revenue"] == [] and "2 days of history" in two["note"]
     assert none["revenue"] == [] and none["model"] is None
+    assert none["note"] == "no day of history; a forecast needs 3", none  # it said "0 day(s) of history"
     assert [p["value"] for p in flat["revenue"]] == [0, 0, 0]
 
 

@@ -1,5 +1,5 @@
 """`amx show` printed a source's every-country claim (Impact's Worldwide: no list) as "—", as if it had said nothing
-about countries; it says "every country", and a list as its codes."""
+about countries; it says "every country", and a list by the countries' names, as the explorer does."""
 
 import re
 
@@ -27,4 +27,4 @@ def test_show_says_a_claim_of_no_country_is_every_country(tmp_path, monkeypatch)
         rows[program.name] = [re.sub(r"[│┃|]", " ", line).split() for line in result.output.splitlines()
                               if re.search(r"\bcountries\b", line)]
     assert rows == {"World Shop": [["countries", "every", "country", "test", "(c)"]],
-                    "Named Shop": [["countries", "DE,", "US", "test", "(c)"]]}
+                    "Named Shop": [["countries", "Germany,", "United", "States", "test", "(c)"]]}

@@ -25,7 +25,7 @@ def index(tmp_path, monkeypatch):
 @pytest.mark.parametrize("args,option,said", [
     (["search", "--kind", "netwrok"], "--kind", "kind must be one of 'program' or 'offer', got 'netwrok'"),
     (["search", "--commission-type", "percentage"], "--commission-type", "commission_type must be one of 'percent' or 'flat', got 'percentage'"),
-    (["search", "--payout-method", "PayPal"], "--payout-method", "payout_method must be one of 'paypal'"),
+    (["search", "--payout-method", "Pay Pal"], "--payout-method", "payout_method must be one of 'paypal'"),
     (["search", "--network", ""], "--network", "network has a blank value"),
     (["search", "--status", "open"], "--status", "status must be one of 'active'"),
     (["export", "programs", "--category", "hosting"], "--category", "category must be one of"),

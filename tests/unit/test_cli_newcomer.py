@@ -69,7 +69,8 @@ def test_compare_shows_a_sources_payout_terms_as_the_demos_compare_does(tmp_path
                                  payout_text="PayPal, net 60, $50 minimum"))
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    assert compare_rows(result.output)["affiliateprograms"]["payout"] == "paypal; net60; min 50 USD", result.output
+    # (in the explorer's words: "PayPal; Net 60", not the codes "paypal; net60")
+    assert compare_rows(result.output)["affiliateprograms"]["payout"] == "PayPal; Net 60; min 50 USD", result.output
 
 
 def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
@@ -177,8 +178,8 @@ def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeyp
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:6]) for line in result.output.splitlines()}
-    assert ("Rakuten Advertising API (rakuten)", "program", "—", "—", "USD 100 per sale") in rows, result.output
-    assert ("Rakuten Advertising API (rakuten-agency)", "program", "—", "—", "★ USD 120 per sale") in rows, \
+    assert ("Rakuten Advertising API (rakuten)", "Program", "—", "—", "USD 100 per sale") in rows, result.output
+    assert ("Rakuten Advertising API (rakuten-agency)", "Program", "—", "—", "★ USD 120 per sale") in rows, \
         result.output
 
 
@@ -220,7 +221,7 @@ def test_compare_shows_each_accounts_contract_with_the_program(tmp_path, monkeyp
     assert result.exit_code == 0, (result.output, result.exception)
     rows = compare_rows(result.output)
     assert {source: row["contract"] for source, row in rows.items()} == {
-        "impact": "expired", "impact-agency": "joined", "cj": "pending", "affiliateprograms": "—"}, \
+        "impact": "Expired", "impact-agency": "Joined", "cj": "Pending", "affiliateprograms": "—"}, \
         result.output
 
 
@@ -955,7 +956,7 @@ def test_changes_says_a_created_programs_countries_were_none_not_every_country(t
                                  countries=["US"]))
     result = CliRunner().invoke(app, ["changes", "--field", "countries"])
     assert result.exit_code == 0, (result.output, result.exception)
-    assert "countries — → US" in result.output and "every country" not in result.output, result.output
+    assert "countries — → United States" in result.output and "every country" not in result.output, result.output
 
 
 def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp_path, monkeypatch):
@@ -1481,7 +1482,8 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
         "inputs": {}, "at": "2026-11-22T06:00:00+00:00"})
     shown = CliRunner().invoke(app, ["rules", "show", "raised"])
     # (in UTC to the second, as every table shows a time: it was the stored ISO time, microseconds and all)
-    assert "2026-11-22 06:00:00 UTC fired → notify: failed (webhook answered HTTP 404)" in shown.output, shown.output
+    assert "2026-11-22 06:00:00 UTC fired → Post to a webhook: failed — webhook answered HTTP 404" \
+        in shown.output, shown.output
     missing = CliRunner().invoke(app, ["rules", "show", "nope"])
     assert missing.exit_code != 0 and "rule 'nope' does not exist" in str(missing.exception)
 
@@ -1787,8 +1789,8 @@ def test_changes_lists_the_change_feed_with_the_apis_filters(tmp_path, monkeypat
     said = " ".join(result.output.replace("│", " ").split())
     assert result.exit_code == 0, (result.output, result.exception)
     assert said.startswith("2 changes, newest recorded first"), said
-    assert f"updated Bluehost ({program['id']})" in said and "commission 50% → 60%" in said, said
-    assert said.index("updated") < said.index("created"), said  # newest first
+    assert f"Updated Bluehost ({program['id']})" in said and "commission 50% → 60%" in said, said
+    assert said.index("Updated") < said.index("Created"), said  # newest first
     only = CliRunner().invoke(app, ["changes", "--field", "commission", "--change", "updated", "--program",
                                     program["id"], "--since", "2026-11-01"])
     assert " ".join(only.output.split()).startswith("1 change,"), only.output
@@ -1870,7 +1872,7 @@ def test_changes_wraps_a_long_program_name_rather_than_the_fields(tmp_path, monk
     result = CliRunner().invoke(app, ["changes"])
     assert result.exit_code == 0, (result.output, result.exception)
     lines = [" ".join(line.replace("│", " ").split()) for line in result.output.splitlines()]
-    assert any("status — → active" in line for line in lines), result.output
+    assert any("status — → Active" in line for line in lines), result.output
     assert any(program["id"] in line for line in lines) and "clickbank" in result.output, result.output
     assert "a wider terminal also shows" not in result.output, result.output
 
@@ -1922,7 +1924,7 @@ def test_a_created_change_names_only_the_fields_the_program_states(tmp_path, mon
     assert "payout" not in fields[by_name["Bluehost"]] and "commission" in fields[by_name["Bluehost"]], fields
     assert "payout" in fields[by_name["HostFast"]], fields
     result = CliRunner().invoke(app, ["changes"])
-    assert "payout — → —" not in result.output and "payout — → paypal; net30" in result.output, result.output
+    assert "payout — → —" not in result.output and "payout — → PayPal; Net 30" in result.output, result.output
 
 
 def test_export_to_a_file_named_for_no_format_it_writes_is_refused(tmp_path, monkeypatch):

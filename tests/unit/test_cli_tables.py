@@ -244,6 +244,17 @@ def test_campaigns_list_shows_its_bounds_as_show_does(tmp_path, monkeypatch):
                                                                                 ("500", "20,000")], rows
 
 
+def test_campaigns_list_and_show_say_no_bound_with_the_dash_every_table_uses(tmp_path, monkeypatch):
+    """A campaign with no minimum showed "–" (an en dash) where every other table shows "—" for nothing."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    added = CliRunner().invoke(app, ["budget", "campaigns", "add", "usd-1", "--name", "usd-1", "--channel", "search",
+                                     "--currency", "USD", "--max", "250"])
+    assert added.exit_code == 0, added.output
+    assert table_row(["budget", "campaigns", "list"], "usd-1")["min"] == "—"
+    shown = CliRunner().invoke(app, ["budget", "campaigns", "show", "usd-1"]).output
+    assert [line.split() for line in shown.splitlines() if line.startswith("min")] == [["min", "—"]], shown
+
+
 def test_a_currency_typed_in_lower_case_is_its_code(tmp_path, monkeypatch):
     """`amx budget campaigns add --currency usd` was refused ("'usd' is not an ISO-4217 currency code") without
     saying USD would do: a currency as typed is its upper case (codes.typed_currency, the models' Currency)."""

@@ -50,9 +50,9 @@ def series_forecasts(ids: list[str], series: list["Series"], horizon: int,
     fitted = []
     for i, (campaign_id, (start, revenue, *_)) in enumerate(zip(ids, series)):
         if len(revenue) < MIN_DAYS:
+            had = {0: "no day", 1: "1 day"}.get(len(revenue), f"{len(revenue)} days")  # not "0 day(s)"
             results[i] = CampaignForecast(campaign_id=campaign_id, currency=currencies[i], model=None, revenue=[],
-                                          conversions=[],
-                                          note=f"{len(revenue)} day(s) of history; a forecast needs {MIN_DAYS}")
+                                          conversions=[], note=f"{had} of history; a forecast needs {MIN_DAYS}")
         elif (date.max - start).days - len(revenue) + 1 < horizon:
             last = start + timedelta(days=len(revenue) - 1)
             results[i] = CampaignForecast(campaign_id=campaign_id, currency=currencies[i], model=None, revenue=[],

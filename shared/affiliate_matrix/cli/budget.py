@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
-from affiliate_matrix.cli.common import console, errors, open_limited, open_runtime
+from affiliate_matrix.cli.common import console, counted, errors, open_limited, open_runtime
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
@@ -47,7 +47,7 @@ def budget_allocate(
     table = Table("campaign", "amount", "expected revenue (80% band)", title=f"strategy: {body['strategy']}")
     for row in body["allocations"]:
         band = (f"{row['expected_revenue']:,.2f} ({row['expected_revenue_low']:,.2f}–{row['expected_revenue_high']:,.2f})"
-                if row["expected_revenue"] is not None else "–")
+                if row["expected_revenue"] is not None else "—")
         table.add_row(row["campaign_id"], f"{row['amount']:,.2f}", band)
     console.print(table)
     console.print(body["explanation"])
@@ -143,7 +143,8 @@ def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,dat
     with handle:
         imported = import_csv(open_runtime("budget"), handle, finish=f"run `amx budget import {shlex.quote(path)}` "
                                                                      f"again, or give it up: {GIVE_UP}")
-    console.print(f"imported {sum(imported.written.values())} day(s) for {len(imported.written)} campaign(s)")
+    console.print(f"imported {counted(sum(imported.written.values()), 'day')} for "
+                  f"{counted(len(imported.written), 'campaign')}")
     if imported.dropped:  # every one said: nothing a write drops goes unsaid
         console.print(f"dropped, each campaign keeping the last {MAX_STORED_DAYS:,} days from its newest (the budget "
                       "index keeps them for the dashboards):", highlight=False)
@@ -288,7 +289,7 @@ def campaigns_list():
     rows = [[escape(cell) for cell in (c.id, c.name, c.channel, c.currency,
                                        # as its currency writes an amount, as show does (`--min 10` was "10"
                                        # beside "250.00"); 0.00 is a bound
-                                       *("–" if bound is None else _figure(bound, c.currency)
+                                       *("—" if bound is None else _figure(bound, c.currency)
                                          for bound in (c.min_budget, c.max_budget)),
                                        days, "yes" if c.active else "no")]
             for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
@@ -355,7 +356,7 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
     table = Table.grid(padding=(0, 2))
     for field, value in (("id", campaign.id), ("name", campaign.name), ("channel", campaign.channel),
                          ("currency", campaign.currency),
-                         *((bound, "–" if amount is None else _amount(amount, campaign.currency))
+                         *((bound, "—" if amount is None else _amount(amount, campaign.currency))
                            for bound, amount in (("min", campaign.min_budget), ("max", campaign.max_budget))),
                          ("active", "yes" if campaign.active else "no"), ("days", days)):
         table.add_row(field, escape(value))

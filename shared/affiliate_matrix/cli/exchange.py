@@ -19,14 +19,15 @@ def export_programs(
     category: Annotated[Optional[list[str]], typer.Option(help=(
         "Category, by its code or its name as shown (hosting_domains, or \"Hosting & domains\") (repeatable)."))] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
-    status: Annotated[Optional[list[str]], typer.Option(help="Status (repeatable).")] = None,
+    status: Annotated[Optional[list[str]], typer.Option(help=(
+        "Status, by its code or as shown (closed_suspected, or \"Possibly closed\") (repeatable)."))] = None,
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: begin with a byte order mark, without which "
                                                         "Excel shows non-ASCII text garbled.")] = False,
 ):
     """Stream the master index, or a search's result, without holding it in memory."""
     import sys
 
-    from affiliate_matrix.cli.views import category_codes, checked, network_names, print_damaged, search_text
+    from affiliate_matrix.cli.views import checked, network_names, print_damaged, search_text, typed_codes
     from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, LeftOut, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.errors import DamagedData
@@ -47,7 +48,8 @@ def export_programs(
     if excel and fmt != "csv":
         raise typer.BadParameter(f"--excel is for csv, not {fmt}", param_hint="--excel")
     search_text(text, "--q")
-    filters = checked({"category": category_codes(category), "network": network_names(network), "status": status})
+    filters = checked({"category": typed_codes("category", category), "network": network_names(network),
+                       "status": typed_codes("status", status)})
     if fmt == "parquet" and not out:
         raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
     rt = open_runtime("export")

@@ -69,7 +69,8 @@ def rules_list():
     damaged: list[dict] = []
     rt = open_runtime("triggers")
     rules = list_rules(rt.store, damaged)
-    rows = [list(map(escape, (rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
+    rows = [list(map(escape, (rule.id, trigger_text(rule.trigger.event, rule.trigger.schedule), rule.condition,
+                              action_text(rule.action.type), f"{rule.cooldown_s}s",
                               "yes" if rule.enabled else f"no ({why_disabled(rule.disabled_reason)})")))
             for rule in rules]
     if not rows and not damaged:  # a table of headers alone said nothing
@@ -97,11 +98,12 @@ def rules_show(rule_id: RULE_ID,
 
     from werkzeug.datastructures import MultiDict
 
-    from affiliate_matrix.cli.views import print_damaged, utc_text
+    from affiliate_matrix.cli.views import print_damaged, utc_text, value_text
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to
     from affiliate_matrix.rules.needed import needed_changes
+    from affiliate_matrix.rules.state import FAILURES_TO_DISABLE, shown_state
     from affiliate_matrix.rules.store import load_rule
 
     try:  # checked as GET /activations checks its query (program ids, how many)
@@ -113,23 +115,32 @@ def rules_show(rule_id: RULE_ID,
     stored = load_rule(rt.store, rule_id)[0]
     rule = stored.model_dump(mode="json")
     action = shown_to(rule, "read")["action"]  # on a screen as to a read token: the webhook's address is a credential
-    state = "enabled" if rule["enabled"] else f"disabled ({why_disabled(rule['disabled_reason'])})"
-    lines = [f"rule {rule['id']}: {state}",
+    enabled = "enabled" if rule["enabled"] else f"disabled ({why_disabled(rule['disabled_reason'])})"
+    state = shown_state(rt.store, rule_id)  # as GET /rules/{id} and the Rules page show it
+    fired = f"last fired {utc_text(state['last_fired_at'])} UTC" if state["last_fired_at"] else "never fired"
+    failed = (f"; failed {state['failures']} time{'' if state['failures'] == 1 else 's'} in a row (disabled at "
+              f"{FAILURES_TO_DISABLE})" + (f", the last: {state['last_error']}" if state["last_error"] else "")
+              if state["failures"] else "")
+    lines = [f"rule {rule['id']}: {enabled}",
              *([f"description: {rule['description']}"] if rule["description"] else []),
-             f"trigger: {rule['trigger']['event'] or 'schedule ' + rule['trigger']['schedule'] + ' (UTC)'}",
+             f"trigger: {trigger_text(rule['trigger']['event'], rule['trigger']['schedule'])}",
              f"condition: {rule['condition']}",
-             f"action: {action['type']} {json.dumps(action['params'], ensure_ascii=False)}",
+             f"action: {action_text(action['type'])} {json.dumps(action['params'], ensure_ascii=False)}",
              f"cool-down: {rule['cooldown_s']} s",
+             "state: " + ("unreadable, started afresh at its next evaluation" if state["damaged"] else fired + failed),
              *(f"needs a change: {warning}" for warning in needed_changes(rt, stored))]
     answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
     done = answer["items"]
     of = f" of {', '.join(program)}" if program else ""
     # (its time as every table shows one, in UTC to the second: the stored ISO time, microseconds and all, read as noise)
+    # (its detail after a dash: in brackets, one's own brackets read "done (shown by amx demo (no webhook posted))")
     lines += [f"activations{of}, newest first:", *(
-        f"  {utc_text(a['at'])} UTC {a['decision']}" + (f" → {a['action']}" if a.get("action") else "") + f": {a['outcome']}"
-        + (f" ({a['detail']})" if a.get("detail") else "") for a in done)] if done else [f"no activation{of} yet"]
+        f"  {utc_text(a['at'])} UTC {a['decision']}" + (f" → {value_text('action', a['action'])}" if a.get("action")
+                                                        else "") + f": {a['outcome']}"
+        + (f" — {a['detail']}" if a.get("detail") else "") for a in done)] if done else [f"no activation{of} yet"]
     for line in lines:
         console.print(escape(line), highlight=False)
+    print_damaged(console, [state["damaged"]] if state["damaged"] else [])
     print_damaged(console, damaged)
 
 
@@ -229,6 +240,26 @@ def print_verdict(rule, verdict: dict) -> None:
         console.print(f"message: {escape(verdict['message'])}", highlight=False)
     if verdict["webhook_auth"] is not None:
         console.print(f"header: {escape(verdict['webhook_auth'])}", highlight=False)
+
+
+def trigger_text(event: str | None, schedule: str | None) -> str:
+    """A rule's trigger as the Rules page says it, with what a rule document names it by: 'A program changed
+    (program.delta)', 'on a schedule: every day at 03:00 UTC (0 3 * * *)'."""
+    from affiliate_matrix.cli.views import value_text
+    from affiliate_matrix.wording import schedule_words
+
+    if event is not None:
+        return f"{value_text('trigger', event)} ({event})"
+    said = schedule_words(schedule)
+    return f"on a schedule: {said} ({schedule})" if said else f"on the schedule {schedule} (UTC)"
+
+
+def action_text(action: str) -> str:
+    """A rule's action as the Rules page says it, with what a rule document names it by: 'Post to a webhook
+    (notify)'."""
+    from affiliate_matrix.cli.views import value_text
+
+    return f"{value_text('action', action)} ({action})"
 
 
 def why_disabled(reason: str | None) -> str:

@@ -20,12 +20,13 @@ def search(
         "Category, by its code or its name as shown (hosting_domains, or \"Hosting & domains\") (repeatable)."))] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
     status: Annotated[Optional[list[str]], typer.Option(help=(
-        "Status (repeatable): active, discovered, closed_suspected or removed. Without it, the open ones "
-        "(active, discovered), as the API's search."))] = None,
+        "Status (repeatable): active, discovered, closed_suspected or removed, or as shown (\"Possibly closed\"). "
+        "Without it, the open ones (active, discovered), as the API's search."))] = None,
     kind: Annotated[Optional[list[str]], typer.Option(help="program or offer (repeatable).")] = None,
     commission_type: Annotated[Optional[list[str]], typer.Option(help="percent or flat (repeatable).")] = None,
     payout_method: Annotated[Optional[list[str]], typer.Option(help=(
-        "paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other (repeatable)."))] = None,
+        "paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other, or as shown "
+        "(\"Bank transfer\") (repeatable)."))] = None,
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
     epc_window: Annotated[str, typer.Option(help=(
         "The EPC --sort epc ranks by: 7d (over 7 days) or 90d (over 3 months, the only one Awin reports), as the "
@@ -33,13 +34,15 @@ def search(
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import category_codes, checked, network_names, print_search, search_text
+    from affiliate_matrix.cli.views import checked, network_names, print_search, search_text, typed_codes
     from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, epc_windowed, filtering
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
-    filters = checked({"category": category_codes(category), "network": network_names(network), "status": status, "kind": kind,
-                       "commission_type": commission_type, "payout_method": payout_method})
+    filters = checked({"category": typed_codes("category", category), "network": network_names(network),
+                       "status": typed_codes("status", status), "kind": typed_codes("kind", kind),
+                       "commission_type": typed_codes("commission_type", commission_type),
+                       "payout_method": typed_codes("payout_method", payout_method)})
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
@@ -94,20 +97,21 @@ def changes(
     program: Annotated[Optional[list[str]], typer.Option(help="A program's id, p_… (repeatable).")] = None,
     field: Annotated[Optional[list[str]], typer.Option(help=(
         "A field the feed names: commission, cookie_days, status, … (repeatable)."))] = None,
-    change: Annotated[Optional[list[str]], typer.Option(help="created, updated or removed (repeatable).")] = None,
+    change: Annotated[Optional[list[str]], typer.Option(help=(
+        "created, updated or removed, or as shown (\"Updated\") (repeatable)."))] = None,
     limit: Annotated[int, typer.Option(min=1, max=100, help="Changes to show, at most 100.")] = 20,
 ):
     """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new."""
     from werkzeug.datastructures import MultiDict
 
-    from affiliate_matrix.cli.views import fitted, print_damaged, source_named, utc_text, value_text
+    from affiliate_matrix.cli.views import fitted, print_damaged, source_named, typed_codes, utc_text, value_text
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.handlers import programs as api
     from affiliate_matrix.program_index import PROGRAMS_INDEX, program_names
 
     args = MultiDict([("limit", str(limit)), *([("since", since)] if since is not None else []),
                       *(("program_id", p) for p in program or []), *(("field", f) for f in field or []),
-                      *(("change", c) for c in change or [])])
+                      *(("change", c) for c in typed_codes("change", change))])
     rt = open_runtime()
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):  # (a fresh data dir has neither yet)
         rt.index.ensure_index(spec)
@@ -115,7 +119,7 @@ def changes(
     damaged_programs: list[dict] = []  # a change of one listed, its name not known (—), the program named below
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged_programs)
     rows = [[escape(cell) for cell in (
-        utc_text(item["recorded_at"], minutes=True), item["change"],
+        utc_text(item["recorded_at"], minutes=True), value_text("change", item["change"]),
         f"{names.get(item['program_id']) or '—'} ({item['program_id']})",
         "\n".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
                   for f in item["fields"]) or "—", source_named(item["source"]))] for item in feed["items"]]
@@ -162,8 +166,8 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         rows.append([escape(cell) for cell in (
-            source_named(row["source"], row["connection_id"]), row["kind"], network_named(row["network"] or "—"),
-            row["contract"] or "—", star + listed_terms(row),
+            source_named(row["source"], row["connection_id"]), value_text("kind", row["kind"]),
+            network_named(row["network"] or "—"), value_text("contract", row["contract"]), star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
             value_text("payout", row["payout"]),  # methods, frequency and minimum, as the demo's compare shows it
             value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or "—")])

@@ -95,20 +95,18 @@ def claimants_named(rows: list[dict], program_id: str) -> dict[str, str]:
 
 
 def category_named(category: str) -> str:
-    """A category as people read it, its title ('Hosting & domains' for hosting_domains, codes.WORDS as the explorer
-    shows it), which `--category` takes too (category_codes); one of no title (a damaged document's) as it is."""
+    """A category as people read it, its title ('Hosting & domains' for hosting_domains): value_text's."""
+    return value_text("categories", category)
+
+
+def typed_codes(vocabulary: str, typed: list[str] | None) -> list[str]:
+    """An option's values of a closed vocabulary as a user types them, by code or by the words a table shows for it in
+    any case ('hosting & domains', 'possibly closed', 'bank transfer'), as the index keeps them; any other as typed
+    (the filter's check names it)."""
     from affiliate_matrix.codes import WORDS
 
-    return WORDS["category"].get(category, category)
-
-
-def category_codes(typed: list[str] | None) -> list[str]:
-    """Categories as a user types them, by code or by title in any case ('hosting & domains'), as the index keeps them;
-    any other as typed (the filter's check names it)."""
-    from affiliate_matrix.codes import WORDS
-
-    by_title = {title.casefold(): code for code, title in WORDS["category"].items()}
-    return [by_title.get(" ".join(c.split()).casefold(), c) for c in typed or []]
+    by_word = {word.casefold(): code for code, word in WORDS[vocabulary].items()}
+    return [by_word.get(" ".join(t.split()).casefold(), t) for t in typed or []]
 
 
 def utc_text(when, *, minutes: bool = False) -> str:
@@ -204,22 +202,30 @@ def cookie_text(days) -> str:
 
 
 def value_text(field: str, value) -> str:
-    """A field's value in a few words, as a source's claim holds it (its JSON form)."""
+    """A field's value in a few words, as a source's claim holds it (its JSON form), wherever the CLI shows one to
+    people: a closed vocabulary's codes in the explorer's words (codes.WORDS: 'Net 60', 'United States', 'Possibly
+    closed'); `--json`, exports and the options keep the codes."""
+    from affiliate_matrix.codes import VOCABULARY_OF, WORDS
+
+    if field in VOCABULARY_OF and value is not None and not (field == "countries" and value == []):
+        words, codes = WORDS[VOCABULARY_OF[field]], value if isinstance(value, list) else [value]
+        return ", ".join(words.get(code, code) if isinstance(code, str) else json.dumps(code)  # (a damaged one's)
+                         for code in codes) or "—"
     if field == "commission":
         return terms_summary(value or [])
     if field == "cookie_days":
         return cookie_text(value)
     if field == "networks":  # each by name, program id and the account's contract, as the explorer's pages
         return ", ".join(listing_text(n, network_named) for n in value or []) or "—"
-    if field == "categories":
-        return ", ".join(map(category_named, value or [])) or "—"
-    if field == "countries" and value is not None:  # a claim of none: every country (a source's Worldwide), as the
-        return ", ".join(value) or "every country"   # pages say; no value (a created program's old one) is none
+    if field == "countries" and value == []:  # a claim of none: every country (a source's Worldwide), as the pages
+        return "every country"                     # say; no value (a created program's old one) is none
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
         return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or "—"
     if field == "payout" and isinstance(value, dict):
         minimum = value.get("minimum") or {}
-        parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
+        frequency = value.get("frequency")
+        parts = [", ".join(WORDS["payout_method"].get(method, str(method)) for method in value.get("methods") or []),
+                 WORDS["payout_frequency"].get(frequency, str(frequency)) if frequency else "",
                  f"min {minimum.get('amount')} {minimum.get('currency') or ''}".strip() if minimum else ""]
         return "; ".join(p for p in parts if p) or "—"
     if field in RATES and value not in (None, ""):

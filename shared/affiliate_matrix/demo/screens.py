@@ -1,7 +1,7 @@
 """What the demo prints, screen by screen, in tables that fit the terminal (`views.fitted`). What a source wrote (names,
 terms, pages) is `escape`d: Rich would read "[b]" in it as markup, or fail on "[/x]". Sources, networks and categories
-are named as the CLI names them (views.source_named, network_named, category_named), the commands and paths keeping
-their codes."""
+are named as the CLI names them (views.source_named, network_named), a code of a closed vocabulary in the explorer's
+words (views.value_text: 'Net 60', 'United States'), the commands, conditions and paths keeping their codes."""
 
 from rich.markup import escape
 
@@ -56,7 +56,7 @@ def resolved(console, story) -> None:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         rows.append([escape(cell) for cell in (
             source_named(row["source"], row["connection_id"]), network_named(row["network"] or "—"),
-            row["contract"] or "—", star + listed_terms(row),
+            value_text("contract", row["contract"]), star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
             value_text("payout", row["payout"]), row["join_url"] or "—")])
     sources = sorted({row["source"] for row in view["rows"]})
@@ -107,7 +107,9 @@ def changed(console, story) -> None:
     from rich.text import Text
 
     console.print(f"rule [bold]{story.rule.id}[/]: {escape(story.rule.description)}")
-    console.print(Padding(Text(f"when {story.rule.condition}\nthen notify"), (0, 0, 0, 2)))
+    action, said = story.rule.action.type, value_text("action", story.rule.action.type)
+    console.print(Padding(Text(f"when {story.rule.condition}\nthen {said[:1].lower() + said[1:]} ({action})"),
+                          (0, 0, 0, 2)))
     report = story.second_report
     console.print(escape(f"the page /{page} of {source_named(source, connection_id(source))} now says “{after}” (was "
                          f"“{before}”); a second pass over it: {report.pages} pages, {report.not_modified} unchanged "
@@ -116,7 +118,8 @@ def changed(console, story) -> None:
     for delta in story.deltas:
         changes = "; ".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
                             for f in delta["fields"])
-        console.print("[bold]delta[/] " + escape(f"({delta['change']}) {names.get(delta['program_id'], delta['program_id'])}: {changes}"))
+        console.print("[bold]delta[/] " + escape(f"({value_text('change', delta['change']).lower()}) "
+                                                 f"{names.get(delta['program_id'], delta['program_id'])}: {changes}"))
     fired = [a for a in story.activations if a["decision"] == "fired"]
     console.print(f"rule {story.rule.id} fired {len(fired)} time{'s' if len(fired) != 1 else ''}; "
                   f"{len(story.notifications)} notification{'s' if len(story.notifications) != 1 else ''}:")

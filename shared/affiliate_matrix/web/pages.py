@@ -3,6 +3,7 @@ program, changes, merchant view, export); render.py renders it."""
 
 from werkzeug.datastructures import MultiDict
 
+from affiliate_matrix.codes import VOCABULARY_OF, WORDS
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
@@ -11,8 +12,8 @@ from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, 
                                            program_names, searched)
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MINIMUM_LABELS, SORT_LABELS, VOCABULARY_OF,
-                                         network_title, once, source_title, url, words)
+from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MINIMUM_LABELS, SORT_LABELS, network_title,
+                                         once, source_title, url, words)
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -28,6 +29,7 @@ def search_page(rt, args: MultiDict) -> dict:
     ticking one more value would add; the minimums (ranges) hold for every count. A search that asks no status lists
     open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts of every status (the API's
     status facet counts them all then)."""
+    refuse_unknown_words(args)
     result = api.search(rt, args, apart=True, terms=True)
     counted = dict(result["facets"])
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
@@ -118,6 +120,18 @@ def filters_nothing(name: str, args: MultiDict) -> bool:
     """The open statuses, which a search naming no status lists, filter nothing (the programs page's "Graph of this
     result" names them), however often each is given."""
     return name == "status" and set(args.getlist(name)) == set(OPEN_STATUSES)
+
+
+def refuse_unknown_words(args: MultiDict) -> None:
+    """A filter of a closed vocabulary naming none of its codes is refused as the API refuses it, but listing each
+    value by the words its box shows with the code the URL takes ('Hosting & domains (hosting_domains)'): the API's
+    list of codes alone named none of what the page shows (`category=hosting`). A country's says what a code is."""
+    for name, field in api.FILTERS.items():
+        vocabulary = VOCABULARY_OF.get(field)
+        wrong = [value for value in args.getlist(name) if value not in WORDS.get(vocabulary, {})]
+        if vocabulary and vocabulary != "country" and wrong:
+            known = [f"{word} ({code})" for code, word in WORDS[vocabulary].items()]
+            raise InvalidInput(f"{name} must be one of {', '.join(known[:-1])} or {known[-1]}, got {wrong[0][:80]!r}")
 
 
 def filter_value(name: str, value: str) -> str:

@@ -42,11 +42,6 @@ FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchan
                 "last_verified_at": "Last verified", "last_changed_at": "Last changed",
                 "misses": "Verifications missed", "records": "Source records", "quality_score": "Quality score",
                 "discovery": "Discovery"}
-# The fields (a program's, or the index's facets') holding a closed vocabulary's codes, each shown in its words
-VOCABULARY_OF = {"status": "status", "kind": "kind", "categories": "category", "restrictions": "restriction",
-                 "approval": "approval", "merchant_key_source": "merchant_key_source",
-                 "commission_types": "commission_type", "payout_methods": "payout_method",
-                 "countries": "country", "excluded_countries": "country"}
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
 # (compile_templates), as compileall does the modules (a `__pycache__`: git and the image's context leave it out).
@@ -198,6 +193,8 @@ def field(value, name: str) -> str:
         return when(value)
     if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
         return "every country"
+    from affiliate_matrix.codes import VOCABULARY_OF  # (the fields holding codes, shown in words)
+
     if name in VOCABULARY_OF:  # a closed vocabulary's code, or a list of them
         codes = value if isinstance(value, list) else [] if value is None else [value]
         return ", ".join(words(code, VOCABULARY_OF[name]) for code in codes) or "—"

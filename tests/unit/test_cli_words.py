@@ -1,0 +1,126 @@
+"""The CLI's tables and lines say a closed vocabulary's codes in the explorer's words (codes.WORDS, through
+views.value_text): `amx show`, `changes`, `compare` and `rules` printed `paypal; net60`, `US`, `created`, `joined`,
+`program.delta`. What is typed back keeps the codes, and an option takes the words too."""
+
+import json
+
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+from tests.support.indexing import Index, record
+
+
+def cells(output: str) -> list[tuple[str, ...]]:
+    """A table's rows (a wide terminal, one line a row) as their cells."""
+    return [tuple(cell.strip() for cell in line.split("│")[1:-1]) for line in output.splitlines() if "│" in line]
+
+
+def indexed(tmp_path, monkeypatch) -> Index:
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Shop Offer", "https://shopoffer.com", kind="offer",
+                       countries=["USA", "Deutschland"], payout_text="PayPal or wire, paid Net 60, minimum $50"))
+    return index
+
+
+def test_show_says_payout_countries_and_kind_in_the_explorers_words(tmp_path, monkeypatch):
+    [program] = indexed(tmp_path, monkeypatch).programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    said = {row[0]: row[1] for row in cells(result.output) if row}
+    assert said["payout"] == "PayPal, Wire transfer; Net 60; min 50 USD", result.output
+    assert said["countries"] == "Germany, United States", result.output
+
+
+def test_changes_say_the_change_and_its_values_in_words_and_take_the_words_back(tmp_path, monkeypatch):
+    indexed(tmp_path, monkeypatch)
+    for typed in ("created", "Created"):  # the code, or the word the table shows
+        result = CliRunner().invoke(app, ["changes", "--change", typed])
+        assert result.exit_code == 0, (typed, result.output, result.exception)
+        [row] = [row for row in cells(result.output) if row and row[0]]
+        assert row[1] == "Created", result.output
+        fields = result.output
+        assert "kind — → Offer" in fields and "countries — → Germany, United States" in fields, fields
+        assert "payout — → PayPal, Wire transfer; Net 60; min 50 USD" in fields, fields
+    refused = CliRunner().invoke(app, ["changes", "--change", "made"])
+    assert refused.exit_code != 0
+
+
+def test_compare_says_the_kind_and_the_contract_in_words(tmp_path, monkeypatch):
+    indexed(tmp_path, monkeypatch)
+    result = CliRunner().invoke(app, ["compare", "shopoffer.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [row] = [row for row in cells(result.output) if row and row[0]]
+    assert row[1:4] == ("Offer", "—", "—") and row[6] == "PayPal, Wire transfer; Net 60; min 50 USD", row
+
+
+def test_a_filter_option_takes_the_words_a_table_shows(tmp_path, monkeypatch):
+    """`--status "Possibly closed"` and `--payout-method "bank transfer"` were usage errors: the table shows those
+    words, the option took only closed_suspected and bank_transfer."""
+    indexed(tmp_path, monkeypatch)
+    for args in (["--status", "Possibly closed"], ["--payout-method", "bank  transfer"], ["--kind", "OFFER"],
+                 ["--commission-type", "Percent"], ["--category", "hosting & domains"]):
+        result = CliRunner().invoke(app, ["search", *args])
+        assert result.exit_code == 0, (args, result.output, result.exception)
+    found = CliRunner().invoke(app, ["search", "--payout-method", "Wire transfer", "--kind", "Offer"])
+    assert found.exit_code == 0 and "Shop Offer" in found.output, found.output
+    exported = CliRunner().invoke(app, ["export", "programs", "--status", "Active"])
+    assert exported.exit_code == 0, (exported.output, exported.exception)
+    [program] = [json.loads(line) for line in exported.stdout.splitlines() if line.startswith("{")]
+    # the machine's output keeps the codes
+    assert (program["kind"], program["payout"]["methods"], program["countries"]) == ("offer", ["paypal", "wire"],
+                                                                                    ["DE", "US"])
+
+
+def rule_added(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "rule.json"
+    path.write_text(json.dumps({"id": "raised", "trigger": {"event": "program.delta"}, "condition": "true",
+                                "action": {"type": "alert", "params": {"text": "x"}}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(path)]).exit_code == 0
+    path.write_text(json.dumps({"id": "nightly", "trigger": {"schedule": "0 3 * * *"}, "condition": "true",
+                                "action": {"type": "alert", "params": {"text": "y"}}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(path)]).exit_code == 0
+
+
+def test_rules_list_and_show_say_the_trigger_and_the_action_in_words_with_their_codes(tmp_path, monkeypatch):
+    rule_added(tmp_path, monkeypatch)
+    listed = CliRunner().invoke(app, ["rules", "list"])
+    assert listed.exit_code == 0, (listed.output, listed.exception)
+    rows = {row[0]: row for row in cells(listed.output) if row and row[0]}
+    assert rows["raised"][1:4:2] == ("A program changed (program.delta)", "Record an alert (alert)"), rows
+    assert rows["nightly"][1] == "on a schedule: every day at 03:00 UTC (0 3 * * *)", rows
+    shown = CliRunner().invoke(app, ["rules", "show", "raised"]).output
+    assert "trigger: A program changed (program.delta)" in shown and 'action: Record an alert (alert) {"text": "x"}' \
+        in shown, shown
+
+
+def test_rules_show_prints_the_rules_state_and_an_activations_detail_after_a_dash(tmp_path, monkeypatch):
+    """`amx rules show` said nothing of when the rule last fired or how often it failed (GET /rules/{id} and the
+    Rules page did); and a detail of its own brackets read "done (shown by amx demo (no webhook posted))"."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.state import state_key
+    from affiliate_matrix.rules.store import record_activation
+    from affiliate_matrix.runtime import Runtime
+
+    rule_added(tmp_path, monkeypatch)
+    assert "state: never fired" in CliRunner().invoke(app, ["rules", "show", "raised"]).output
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.store.put(state_key("raised"), json.dumps({"last_fired_at": "2026-11-22T06:00:00+00:00", "failures": 2,
+                                                 "last_error": "no such key: program.x"}).encode())
+    record_activation(rt, {
+        "id": "a_" + "1" * 24, "rule_id": "raised", "trigger": "program.delta", "event_id": "e1", "decision": "fired",
+        "action": "notify", "action_event_id": "x", "outcome": "done",
+        "detail": "shown by amx demo (no webhook posted)", "inputs": {}, "at": "2026-11-22T06:00:00+00:00"})
+    shown = CliRunner().invoke(app, ["rules", "show", "raised"])
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    assert ("state: last fired 2026-11-22 06:00:00 UTC; failed 2 times in a row (disabled at 3), the last: no such "
+            "key: program.x") in shown.output, shown.output
+    assert ("2026-11-22 06:00:00 UTC fired → Post to a webhook: done — shown by amx demo (no webhook posted)"
+            in shown.output), shown.output
+    rt.store.put(state_key("raised"), b"[]")  # damaged: named, and the rule starts afresh
+    shown = CliRunner().invoke(app, ["rules", "show", "raised"]).output
+    assert "state: unreadable, started afresh at its next evaluation" in shown and "rules/state/raised.json" in shown, \
+        shown
