@@ -66,7 +66,7 @@ class Loopback:
                     if hasattr(body, "close"):
                         body.close()  # a generator's own `finally` runs now, not when it is collected
 
-            do_GET = do_POST = do_HEAD = reply  # a HEAD's answer: the test gives it no body
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = reply  # a HEAD's answer: the test gives it no body
 
         class Server(ThreadingHTTPServer):
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -229,3 +229,32 @@ def test_a_bulk_goes_in_chunks_of_500_documents_or_10_mib_with_each_documents_re
                for n in range(3)]
     chunks = list(opensearch._chunks(actions, opensearch.OpenSearch().transport.serializer))
     assert [[action["_id"] for action, _ in chunk] for chunk in chunks] == [["big-0", "big-1"], ["big-2"]]
+
+
+def test_an_index_created_by_ensure_index_is_given_a_batch_call_s_time(tmp_path, monkeypatch):
+    """Creating an index and its alias is a change to the cluster's state, slow on a busy node: a migration gave it
+    BATCH_TIMEOUT_S, ensure_index the 10 s of a search, which a node under load overran (a suite on a busy machine
+    failed at 'ensure programs'). Both give it the batch's time, the reads around it a search's."""
+    bounds = []
+    real_deadline = opensearch.deadline
+
+    def recorded(seconds):
+        bounds.append(seconds)
+        return real_deadline(seconds)
+
+    monkeypatch.setattr(opensearch, "deadline", recorded)
+
+    def node(request):
+        absent = request.method == "HEAD"  # neither the alias nor the index exists yet
+        return (404 if absent else 200), {"Content-Type": "application/json"}, b"" if absent else \
+            json.dumps({"acknowledged": True}).encode()
+
+    with Loopback(node) as server:
+        index = search_index(tmp_path, server)
+        bounds.clear()
+        index.ensure_index(IndexSpec("programs", 1, {"id": "keyword"}))
+        calls = [(r.method, r.path.rsplit("/", 1)[-1] if r.method == "HEAD" else r.path) for r in server.requests]
+    timed = dict(zip(calls[-len(bounds):], bounds))
+    assert [bound for (method, _), bound in timed.items() if method == "HEAD"] == [opensearch.CALL_TIMEOUT_S] * 2
+    assert [bound for (method, _), bound in timed.items() if method in ("PUT", "POST")] == \
+        [opensearch.BATCH_TIMEOUT_S] * 2, timed

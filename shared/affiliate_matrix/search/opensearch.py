@@ -213,7 +213,8 @@ def _trusted(settings) -> dict:
 # How long a call may take in all, its retries included (_CallsWithinTimeout): what a person waits for a search, and
 # well past what a healthy node takes for any call a request makes. Batch work asks more where it makes its calls:
 # BATCH_TIMEOUT_S for a bulk chunk (up to 10 MiB) and a migration's other calls (a refresh of a whole index, a scroll
-# page, an index created), 600 s for a migration's reindex.
+# page, an index created, here or by ensure_index: a cluster-state change, slow on a busy node), 600 s for a
+# migration's reindex.
 CALL_TIMEOUT_S = 10
 BATCH_TIMEOUT_S = 30
 
@@ -380,12 +381,13 @@ class OpenSearchIndex(SearchIndex):
             return self._current(spec.name)  # another version may be live: moving is migrate()'s job
         if not self.client.indices.exists(index=physical):
             try:
-                self.client.indices.create(index=physical, body=index_body(spec))
+                self.client.indices.create(index=physical, body=index_body(spec), request_timeout=BATCH_TIMEOUT_S)
             except RequestError as exc:
                 if exc.error != "resource_already_exists_exception":
                     raise
         self.client.indices.update_aliases(body={"actions": [{"add": {"index": physical, "alias": self._alias(spec.name),
-                                                                      "is_write_index": True}}]})
+                                                                      "is_write_index": True}}]},
+                                           request_timeout=BATCH_TIMEOUT_S)
         return physical
 
     def _current(self, name: str) -> str:
@@ -454,7 +456,8 @@ class OpenSearchIndex(SearchIndex):
         leases, lease_id = f"{self.prefix}-leases", f"migrate-{name}"
         try:
             self.client.indices.create(index=leases, body={"settings": {"number_of_shards": 1},
-                                                           "mappings": {"dynamic": False, "properties": {}}})
+                                                           "mappings": {"dynamic": False, "properties": {}}},
+                                       request_timeout=BATCH_TIMEOUT_S)
         except RequestError as exc:
             if exc.error != "resource_already_exists_exception":
                 raise
