@@ -1115,18 +1115,38 @@ def test_approval_and_conversion_rates_are_shown_in_percent_as_amx_show_does(app
     assert "Approval rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
 
 
-@pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x"])
-def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt, program_id):
-    """/programs/p_123 answered "there is no page at /programs/p_123", as for a page the site does not have."""
+def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt):
+    """/programs/p_ffffffffffffffff answered "there is no page at /programs/…", as for a page the site does not have."""
     sign_in(app, rt)
-    answer = app.get("/programs/" + quote(program_id))
+    answer = app.get("/programs/p_ffffffffffffffff")
     assert answer.status_code == 404
-    assert f"no program {program_id} in the index" in shown(answer.text), shown(answer.text)
-    assert "<b>x" not in answer.text
+    assert "no program p_ffffffffffffffff in the index" in shown(answer.text), shown(answer.text)
     assert "there is no page at /programs/" in shown(app.get("/programs/").text)  # names no program
     # nor /merchants/, which was a 400 "merchant key '' is not a domain or a name key"
     assert app.get("/merchants/").status_code == 404 and "there is no page at /merchants/" in shown(
         app.get("/merchants/").text)
+
+
+@pytest.mark.parametrize("program_id, said", [
+    ("p_123", "'p_123'"),
+    ("<b>x", "'<b>x'"),
+    ("p_0123456789abcde\x00", "'p_0123456789abcde\\x00'"),  # a NUL, as the API's 400 names it: escaped
+    ("p_0123456789abcdef\u202e", "'p_0123456789abcdef\\u202e'"),  # a bidi override, never shown reversing the rest
+    ("p_" + "a" * 498, "'p_" + "a" * 38 + "'"),  # cut to 40 characters
+])
+def test_a_program_id_of_no_programs_shape_is_refused_as_the_api_refuses_it(app, rt, program_id, said):
+    """The explorer's program page with an id of no program's shape answered 404 echoing the id as it came (a NUL, a
+    bidi override, 500 characters), where the API answers 400 naming what is wrong: it is the API's 400, its words."""
+    token = sign_in(app, rt)
+    answer = app.get("/programs/" + quote(program_id))
+    text = shown(answer.text)
+    assert answer.status_code == 400 and "That request is not valid" in text, text
+    refused = "program_id must be a program's id, p_ and 16 hex digits as amx search and the API list them, not "
+    assert refused + said in text, text
+    assert not [c for c in ("\x00", "\u202e", "<b>x", "a" * 41) if c in answer.text]
+    api = create_app("handle", str(ROOT / "functions/programs/main.py")).test_client()
+    in_the_api = api.get("/programs/" + quote(program_id), headers={"Authorization": f"Bearer {token}"})
+    assert in_the_api.status_code == 400 and in_the_api.json["error"]["message"] == refused + said
 
 
 def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):
