@@ -1327,7 +1327,7 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     ("/programs?cursor=garbage", 400), ("/programs?min_cookie_days=many", 400), ("/programs?page=0", 400),
     ("/programs?page=1&cursor=x", 400), ("/programs?nope=1", 400), ("/programs/export?format=xml", 400),
     ("/changes?since=2026-11-21T00:00:00", 400), ("/changes?change=gone", 400),  # created, updated or removed ("/merchants/..%2Fetc", 400),
-    ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 404), ("/assets/../x", 404),
+    ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 400), ("/assets/../x", 404),
     ("/nowhere", 404), ("/programs/", 404), ("/programs/p_ffffffffffffffff/x", 404),
     ("/programs?network=c%FFj", 400), ("/merchants?q=host%ED%A0%80", 400),  # not UTF-8: searched as the escapes' text
 ])
@@ -1340,7 +1340,8 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
 
 @pytest.mark.parametrize("path,status,title", [
     ("/favicon.ico", 404, "Not found"), ("/robots.txt", 404, "Not found"),
-    ("/programs/p_0000000000000000%0A", 404, "Not found"), ("/merchants/a%0Ab", 400, "That request is not valid")])
+    ("/programs/p_0000000000000000%0A", 400, "That request is not valid"),  # no program's id, as the API says
+    ("/merchants/a%0Ab", 400, "That request is not valid")])
 def test_a_path_the_framework_answers_itself_is_a_page_with_the_pages_headers(app, rt, path, status, title):
     """functions-framework answers /favicon.ico and /robots.txt itself, and Werkzeug's routing a path holding a line
     break, before this function is called: Flask's own page, with none of every answer's headers (no CSP, no
