@@ -1116,7 +1116,7 @@ def test_approval_and_conversion_rates_are_shown_in_percent_as_amx_show_does(app
 
 
 def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt):
-    """/programs/p_ffffffffffffffff answered "there is no page at /programs/…", as for a page the site does not have."""
+    """/programs/p_ffffffffffffffff answered "there is no page at /programs/…", as for a page the site has not."""
     sign_in(app, rt)
     answer = app.get("/programs/p_ffffffffffffffff")
     assert answer.status_code == 404

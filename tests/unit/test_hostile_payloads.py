@@ -710,7 +710,8 @@ def test_a_directorys_commission_cell_past_a_records_limit_is_cut_and_its_terms_
     path = site / page
     text = path.read_bytes().decode("latin-1")  # as AffiliatesDirectory's pages are; the others' cells are ASCII
     assert said in text
-    path.write_bytes(text.replace(said, LONG_CELL if name != "affiliatefix" else f"{said} {LONG_CELL}.").encode("latin-1"))
+    cell = LONG_CELL if name != "affiliatefix" else f"{said} {LONG_CELL}."  # a forum post: the cell in its text
+    path.write_bytes(text.replace(said, cell).encode("latin-1"))
     records = []
     with recorded_sites(name, directories={name: site}) as urls:
         save_connection(rt.store, Connection(id="d", source=name, base_url=urls[name], rate_limit_per_s=50))
@@ -724,6 +725,8 @@ def test_a_directorys_commission_cell_past_a_records_limit_is_cut_and_its_terms_
 
 
 def test_an_offervault_payout_type_past_a_records_limit_is_cut_and_the_offer_kept(rt, offervault):
+    """An offer's payout type said at length made its commission text ('USD 32.00 per …') pass a record's 2,000
+    characters, and the offer failed: it is kept, its text cut at a word, its payout read."""
     page = json.loads((offervault / "search-12-1.json").read_text())
     page["offers"][0]["payoutType"] = "CPA " + "lead " * 1_000  # a commission text of 5,000 characters
     (offervault / "search-12-1.json").write_text(json.dumps(page))
