@@ -18,10 +18,11 @@ from pydantic import ValidationError
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.fetch import GONE, MAX_VALIDATORS, Fetcher, FetchError, Response, site_of
 from affiliate_matrix.connections import Connection
-from affiliate_matrix.models import RawRecord
+from affiliate_matrix.model_types import COMMISSION_TEXT_MAX
+from affiliate_matrix.models import RawRecord, clean_text
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import Undecoded, WaitsSpent
-from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
+from affiliate_matrix.sources import MAX_TERMS_TEXT, Listing, Page, ParseError, Request, Source, terms_said
 from affiliate_matrix.storage import ObjectStore, storable_content_type
 from affiliate_matrix.threads import ContextPool
 
@@ -438,6 +439,25 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
     yield from items
 
 
+def record_of(source: str, connection, listing: Listing, url: str, fetched_at, raw_key: str) -> RawRecord:
+    """A listing as a RawRecord: the one place every plugin's listing becomes one (a page's, the generic reader's, an
+    API item's). A commission text past a record's limit is cut as `terms_said` cuts an API's terms (the parts, split
+    at "; ", that fit, then how many more, or the first cut with an ellipsis), its structured terms read first from the
+    whole text (up to MAX_TERMS_TEXT) where the listing states none: a directory's commission cell of 5,000 characters
+    failed its program whole ('commission_text: String should have at most 2000 characters'). A ValidationError for
+    data that fits no record."""
+    fields = vars(listing)
+    text = listing.commission_text
+    if text and len(text) > COMMISSION_TEXT_MAX:
+        from affiliate_matrix.terms import commission  # loaded for a long text alone: the rest never need it
+
+        text = clean_text(text)  # as the record keeps it: full-width figures read as ASCII, controls gone
+        fields = {**fields, "commission": listing.commission or commission(text[:MAX_TERMS_TEXT]),
+                  "commission_text": terms_said(text.split("; "))}
+    return RawRecord(source=source, connection_id=connection.id, generation=connection.generation, url=url,
+                     fetched_at=fetched_at, raw_key=raw_key, **fields)
+
+
 def records_of(source, connection, page: Page, callback: str, fetched_at) -> list:
     """A callback's items with its listings as RawRecords; data that does not fit one (an address the
     listing's quick check let through, say) is the page's fault: a ParseError naming the field."""
@@ -445,8 +465,7 @@ def records_of(source, connection, page: Page, callback: str, fetched_at) -> lis
     for item in source.run(callback, page):
         if isinstance(item, Listing):
             try:
-                item = RawRecord(source=source.name, connection_id=connection.id, generation=connection.generation,
-                                 url=page.url, fetched_at=fetched_at, raw_key=page.raw_key, **vars(item))
+                item = record_of(source.name, connection, item, page.url, fetched_at, page.raw_key)
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 raise ParseError(f"{page.url}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None

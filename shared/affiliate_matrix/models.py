@@ -228,8 +228,9 @@ class RawRecord(Model):
     join_url: HttpUrl | None = None
     countries: list[str] = Field([], description="The source's own country labels, verbatim.")
     extra: dict[str, str] = {}
-    commission: list[CommissionTerm] = Field([], description="Terms an API states as data (with tiers); "
-                                                             "when set, commission_text is not parsed.")
+    commission: list[CommissionTerm] = Field([], description="Terms an API states as data (with tiers), or read "
+                                                             "from a commission text too long to keep whole before "
+                                                             "it was cut; when set, commission_text is not parsed.")
     aliases: list[str] = Field([], description="Other names of the merchant the source gives (a parent company's).")
     closed: str | None = Field(
         None, max_length=300, description="The source's own words saying the program is over (CJ's "

@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures, time_budget
+from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, record_of, record_parse_failures,
+                                   time_budget)
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
@@ -241,8 +242,7 @@ def listing_record(source: ApiSource, connection: Connection, response: ApiRespo
     if isinstance(listing, Exception):
         return Failure(response.url, "parse", _reason(source, response.url, listing), response.raw_key)
     try:
-        return RawRecord(source=source.name, connection_id=connection.id, generation=connection.generation,
-                         url=response.url, fetched_at=response.fetched_at, raw_key=response.raw_key, **vars(listing))
+        return record_of(source.name, connection, listing, response.url, response.fetched_at, response.raw_key)
     except ValidationError as exc:  # the API sent data that does not fit a listing
         first = exc.errors(include_url=False)[0]
         return Failure(response.url, "parse", f"{'.'.join(map(str, first['loc']))}: {first['msg']}", response.raw_key)

@@ -1187,18 +1187,38 @@ def test_approval_and_conversion_rates_are_shown_in_percent_as_amx_show_does(app
     assert "Approval rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
 
 
-@pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x"])
-def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt, program_id):
-    """/programs/p_123 answered "there is no page at /programs/p_123", as for a page the site does not have."""
+def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt):
+    """/programs/p_ffffffffffffffff answered "there is no page at /programs/…", as for a page the site has not."""
     sign_in(app, rt)
-    answer = app.get("/programs/" + quote(program_id))
+    answer = app.get("/programs/p_ffffffffffffffff")
     assert answer.status_code == 404
-    assert f"no program {program_id} in the index" in shown(answer.text), shown(answer.text)
-    assert "<b>x" not in answer.text
+    assert "no program p_ffffffffffffffff in the index" in shown(answer.text), shown(answer.text)
     assert "there is no page at /programs/" in shown(app.get("/programs/").text)  # names no program
     # nor /merchants/, which was a 400 "merchant key '' is not a domain or a name key"
     assert app.get("/merchants/").status_code == 404 and "there is no page at /merchants/" in shown(
         app.get("/merchants/").text)
+
+
+@pytest.mark.parametrize("program_id, said", [
+    ("p_123", "'p_123'"),
+    ("<b>x", "'<b>x'"),
+    ("p_0123456789abcde\x00", "'p_0123456789abcde\\x00'"),  # a NUL, as the API's 400 names it: escaped
+    ("p_0123456789abcdef\u202e", "'p_0123456789abcdef\\u202e'"),  # a bidi override, never shown reversing the rest
+    ("p_" + "a" * 498, "'p_" + "a" * 38 + "'"),  # cut to 40 characters
+])
+def test_a_program_id_of_no_programs_shape_is_refused_as_the_api_refuses_it(app, rt, program_id, said):
+    """The explorer's program page with an id of no program's shape answered 404 echoing the id as it came (a NUL, a
+    bidi override, 500 characters), where the API answers 400 naming what is wrong: it is the API's 400, its words."""
+    token = sign_in(app, rt)
+    answer = app.get("/programs/" + quote(program_id))
+    text = shown(answer.text)
+    assert answer.status_code == 400 and "That request is not valid" in text, text
+    refused = "program_id must be a program's id, p_ and 16 hex digits as amx search and the API list them, not "
+    assert refused + said in text, text
+    assert not [c for c in ("\x00", "\u202e", "<b>x", "a" * 41) if c in answer.text]
+    api = create_app("handle", str(ROOT / "functions/programs/main.py")).test_client()
+    in_the_api = api.get("/programs/" + quote(program_id), headers={"Authorization": f"Bearer {token}"})
+    assert in_the_api.status_code == 400 and in_the_api.json["error"]["message"] == refused + said
 
 
 def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):
@@ -1390,7 +1410,7 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     ("/programs?cursor=garbage", 400), ("/programs?min_cookie_days=many", 400), ("/programs?page=0", 400),
     ("/programs?page=1&cursor=x", 400), ("/programs?nope=1", 400), ("/programs/export?format=xml", 400),
     ("/changes?since=2026-11-21T00:00:00", 400), ("/changes?change=gone", 400),  # created, updated or removed ("/merchants/..%2Fetc", 400),
-    ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 404), ("/assets/../x", 404),
+    ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 400), ("/assets/../x", 404),
     ("/nowhere", 404), ("/programs/", 404), ("/programs/p_ffffffffffffffff/x", 404),
     ("/programs?network=c%FFj", 400), ("/merchants?q=host%ED%A0%80", 400),  # not UTF-8: searched as the escapes' text
 ])
@@ -1403,7 +1423,8 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
 
 @pytest.mark.parametrize("path,status,title", [
     ("/favicon.ico", 404, "Not found"), ("/robots.txt", 404, "Not found"),
-    ("/programs/p_0000000000000000%0A", 404, "Not found"), ("/merchants/a%0Ab", 400, "That request is not valid")])
+    ("/programs/p_0000000000000000%0A", 400, "That request is not valid"),  # no program's id, as the API says
+    ("/merchants/a%0Ab", 400, "That request is not valid")])
 def test_a_path_the_framework_answers_itself_is_a_page_with_the_pages_headers(app, rt, path, status, title):
     """functions-framework answers /favicon.ico and /robots.txt itself, and Werkzeug's routing a path holding a line
     break, before this function is called: Flask's own page, with none of every answer's headers (no CSP, no

@@ -682,3 +682,61 @@ def test_a_link_longer_than_a_records_url_may_be_is_not_followed():
     assert page.follow("/p/" + "a" * (MAX_URL - len("https://directory.example/p/"))).url.endswith("a")
     assert page.follow("/p/" + "a" * MAX_URL) is None
     assert page.follow("p/" + "a" * MAX_URL) is None
+
+
+# A commission cell of 5,000 characters: 120 plans' rates, then one past the 2,000 a record keeps
+LONG_CELL = "; ".join([f"Plan {i} of the hosting range: 10% per sale" for i in range(120)]
+                      + ["Dedicated servers: $150 per sale"])
+
+
+@pytest.mark.parametrize("name, page, key, said", [
+    ("affiliateprograms", "p/bluehost/index.html", "bluehost", "$65 - $130 per qualified sale"),
+    ("affiliateprograms", "p/hostinger/index.html", "hostinger", "60% per sale"),  # a layout the generic reader reads
+    ("affiliationlist", "program/mailflow/index.html", "mailflow", "30% recurring for 12 months"),
+    ("affiliatesdirectory", "program/4711/hostfast.html", "4711", "$100 per sale"),
+    ("affiliatefix", "threads/mailflow-30-recurring-commission-for-12-months.187342/index.html", "187342",
+     "Hi everyone!"),
+])
+def test_a_directorys_commission_cell_past_a_records_limit_is_cut_and_its_terms_read_whole(rt, tmp_path, name, page,
+                                                                                           key, said):
+    """A directory's commission cell past a record's 2,000 characters failed its program whole ('commission_text:
+    String should have at most 2000 characters'), the generic reader's cut it and lost the terms past the cut: every
+    record is cut in one place (crawl.record_of, as sources.terms_said says an API's), its terms read from the whole
+    cell first. (AffiliateFix keeps a post as the description, up to 20,000 characters: it was never refused.)"""
+    from affiliate_matrix.normalize import normalize
+
+    site = tmp_path / name
+    shutil.copytree(get_source(name).recorded_dir(), site)
+    path = site / page
+    text = path.read_bytes().decode("latin-1")  # as AffiliatesDirectory's pages are; the others' cells are ASCII
+    assert said in text
+    cell = LONG_CELL if name != "affiliatefix" else f"{said} {LONG_CELL}."  # a forum post: the cell in its text
+    path.write_bytes(text.replace(said, cell).encode("latin-1"))
+    records = []
+    with recorded_sites(name, directories={name: site}) as urls:
+        save_connection(rt.store, Connection(id="d", source=name, base_url=urls[name], rate_limit_per_s=50))
+        report = scrape(rt, "d", on_item=lambda item: records.append(item) if hasattr(item, "record_key") else None)
+    assert [f.reason for f in report.failures if "layout changed" not in f.reason] == []
+    (record,) = [r for r in records if r.record_key == key]
+    terms = {(t.type, str(t.value_min), t.currency) for t in normalize(record).commission}
+    assert {("percent", "10", None), ("flat", "150", "USD")} <= terms, terms  # the rate past the cut too
+    if name != "affiliatefix":
+        assert len(record.commission_text) <= 2_000 and record.commission_text.endswith("; … and 77 more")
+
+
+def test_an_offervault_payout_type_past_a_records_limit_is_cut_and_the_offer_kept(rt, offervault):
+    """An offer's payout type said at length made its commission text ('USD 32.00 per …') pass a record's 2,000
+    characters, and the offer failed: it is kept, its text cut at a word, its payout read."""
+    page = json.loads((offervault / "search-12-1.json").read_text())
+    page["offers"][0]["payoutType"] = "CPA " + "lead " * 1_000  # a commission text of 5,000 characters
+    (offervault / "search-12-1.json").write_text(json.dumps(page))
+    records = []
+    with recorded_sites("offervault", directories={"offervault": offervault}) as urls:
+        save_connection(rt.store, Connection(id="ov", source="offervault", base_url=urls["offervault"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "ov", on_item=lambda item: records.append(item) if hasattr(item, "record_key") else None)
+    assert report.failures == []
+    (record,) = [r for r in records if r.record_key == page["offers"][0]["id"]]
+    assert record.commission_text.startswith("USD 32.00 per CPA lead ") and record.commission_text.endswith(" lead…")
+    assert len(record.commission_text) <= 2_000
+    assert [(t.type, str(t.value_min), t.currency) for t in record.commission] == [("flat", "32", "USD")]

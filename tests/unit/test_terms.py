@@ -60,6 +60,21 @@ def test_thousands_grouped_by_a_thin_or_figure_space_are_one_figure(space):
     assert shape(f"€1{space}500 per sale") == [("flat", Decimal(1500), None, "EUR", None)]
 
 
+@pytest.mark.parametrize("text,commission,minimum", [
+    ("Commission: 7\u066b5% per sale", [Decimal("7.5")], None),  # Arabic's decimal separator: read as 5%
+    ("Commission: \u0667\u066b\u0665% per sale", [Decimal("7.5")], None),  # in Arabic-Indic digits too
+    ("Minimum payout: $1\u066c000", [], Decimal(1000)),  # its thousands separator: read as $1
+    ("Minimum payout: $\u0661\u066c\u0660\u0660\u0660", [], Decimal(1000)),
+    ("Minimum payout: $\u0661,\u0660\u0660\u0660", [], Decimal(1000)),  # Arabic-Indic digits grouped by a comma
+    ("Minimum payout: $1\u066c250\u066b50", [], Decimal("1250.5")),
+])
+def test_arabic_separators_in_a_figure_are_its_point_and_its_thousands_mark(text, commission, minimum):
+    found = terms.extract(text)
+    assert [term.value_min for term in found.commission] == commission
+    assert (found.min_payout.amount if found.min_payout else None) == minimum
+    assert [t.value_min for t in terms.commission("7\u066b5% per sale")] == [Decimal("7.5")]  # a labelled column
+
+
 def test_payout_terms():
     text = "Paid monthly via PayPal or wire once you reach $50"
     assert terms.payout_methods(text) == ["paypal", "wire"]

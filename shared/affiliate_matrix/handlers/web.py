@@ -190,10 +190,9 @@ def dispatch(rt, request, page):
         return body, status, Headers({**headers, "Cache-Control": "no-store"})
     program_id = path.removeprefix("/programs/")
     if program_id and program_id != path and "/" not in program_id:
-        from affiliate_matrix.program_index import is_program_id
-
-        if not is_program_id(program_id):  # no program has it: not looked up, but named as one that has
-            raise api.not_indexed(program_id)
+        # an id of no program's shape is refused as the API refuses it (a 400 naming it cut and escaped: a NUL or a
+        # bidi override is never shown as it is), by the API's own check
+        api.parameters(api.program_id_params(), {}, {"program_id": program_id})
         try:
             context = pages.program_page(rt, program_id)
         except NotFoundError:  # its id moved: the API's redirect, to this site's page of the id now

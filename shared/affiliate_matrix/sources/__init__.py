@@ -95,11 +95,18 @@ def children(node, tag: str) -> list:
     return [] if node is None else [child for child in node.iter() if child.tag == tag]
 
 
+# The characters of a text read for terms (a page's, a commission cell's too long to keep whole): its first 50,000 (a
+# long program page; a record's description holds 20,000). The extractor takes ~10 to 35 µs a character, so a 5 MB page
+# of short lines took minutes, at every crawl.
+MAX_TERMS_TEXT = 50_000
+
+
 def terms_said(parts: list[str]) -> str | None:
-    """An API's terms in words for people (each action's, offer's or tier's), joined by "; " and, where they would not
-    fit a record's commission text, those that fit and how many more (the structured terms carry every rate): a CJ
-    advertiser of 20 actions with their item lists, or a Rakuten advertiser of many offers, said in more, was refused
-    whole ('commission_text: String should have at most 2000 characters') and missing from the index."""
+    """Terms in words for people (an API's actions, offers or tiers; a directory's commission cell split at "; "),
+    joined by "; " and, where they would not fit a record's commission text, those that fit and how many more (the
+    structured terms carry every rate), or the first cut at a word with an ellipsis: a CJ advertiser of 20 actions with
+    their item lists, or a Rakuten advertiser of many offers, said in more, was refused whole ('commission_text: String
+    should have at most 2000 characters') and missing from the index. Every record's goes through crawl.record_of."""
     from affiliate_matrix.model_types import COMMISSION_TEXT_MAX
 
     text = "; ".join(parts)
@@ -112,7 +119,11 @@ def terms_said(parts: list[str]) -> str | None:
             break
         kept.append(part)
         length += len(part) + 2
-    said = "; ".join(kept) if kept else parts[0][:room] + "…"
+    if kept:
+        said = "; ".join(kept)
+    else:  # the first alone is too long: cut at a word where one ends near the room's end
+        space = parts[0].rfind(" ", room // 2, room)
+        said = parts[0][:space if space > 0 else room] + "…"
     rest = len(parts) - max(len(kept), 1)
     return said + (f"; … and {rest:,} more" if rest else "")
 

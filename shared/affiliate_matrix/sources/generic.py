@@ -12,7 +12,7 @@ import json
 import re
 from urllib.parse import urljoin, urlsplit
 
-from affiliate_matrix.sources import Listing, Page, ParseError, node_text
+from affiliate_matrix.sources import MAX_TERMS_TEXT, Listing, Page, ParseError, node_text
 
 # A label as pages write it (lower case, no colon) → the Listing field it fills.
 LABELS = {
@@ -36,7 +36,7 @@ LABELS = {
     **dict.fromkeys(("description", "about", "overview", "summary"), "description"),
     **dict.fromkeys(("name", "program", "program name", "merchant", "brand", "company", "advertiser"), "name"),
 }
-LIMITS = {"name": 300, "commission_text": 2000, "cookie_text": 500, "payout_text": 2000, "description": 20_000}
+LIMITS = {"name": 300, "cookie_text": 500, "payout_text": 2000, "description": 20_000}
 # schema.org types a program's page describes it as; the page itself, the site, breadcrumbs and the like are not it.
 PROGRAM_TYPES = {"Product", "Service", "Organization", "Corporation", "Brand", "LocalBusiness", "OnlineBusiness",
                  "OnlineStore", "Store", "SoftwareApplication", "WebApplication", "MobileApplication",
@@ -53,10 +53,7 @@ MAX_JSON_NODES = 5000
 # "visit " took 39 s to read
 MAX_ANCHOR_TEXT = 200
 MAX_TERMS_LINE = 500  # a text longer than this (a page's line, a JSON-LD offer's) is not read for terms
-# The characters of a page's text (its lines up to MAX_TERMS_LINE) read for terms: its first 50,000 (a long program
-# page; a record's description holds 20,000). The extractor takes ~35 µs a character, so a 5 MB page of short lines
-# took minutes, at every crawl.
-MAX_TERMS_TEXT = 50_000
+# A page's text (its lines up to MAX_TERMS_LINE) is read for terms up to MAX_TERMS_TEXT characters
 
 
 def read(page: Page, record_key: str, why: str) -> Listing:
@@ -81,7 +78,7 @@ def read(page: Page, record_key: str, why: str) -> Listing:
         merchant_url=fields.get("merchant_url"), join_url=fields.get("join_url"),
         description=_cut(fields.get("description"), "description"),
         categories=_split(fields.get("categories")), countries=_split(fields.get("countries")),
-        commission_text=_cut(fields.get("commission_text"), "commission_text"),
+        commission_text=fields.get("commission_text"),  # cut where every record's is, its terms read whole first
         cookie_text=_cut(fields.get("cookie_text"), "cookie_text"),
         payout_text=_cut(fields.get("payout_text"), "payout_text"),
         network=_cut(fields.get("network"), "name"),

@@ -87,12 +87,18 @@ _BLANKS = re.compile(r"[^\S\n]{2,}")
 # What follows a digit, or a figure's point or comma, outside ASCII: where it begins with combining marks, they are
 # dropped (figure_marks_off)
 _AFTER_FIGURE = Pattern(r"(?<=[\d.,])[^\x00-\x7f]+")
+# Arabic's decimal separator (U+066B) and thousands separator (U+066C) between two digits (Arabic-Indic digits are
+# digits already), read as the point and the comma they are
+_ARABIC_SEPARATOR = Pattern(r"(?<=\d)[\u066b\u066c](?=\d)")
+_AS_ASCII = {"\u066b": ".", "\u066c": ","}
 
 
 def figure_marks_off(text: str) -> str:
     """The text without the combining marks written on a figure's digits or its point: a mark is no digit, so each
     figure pattern's start (not after a digit) read the digits after it as a figure of their own ("3\u03000 days" was
-    a cookie of 0 days, "$5\u03000" a minimum of $5, "1\u0301.5%" a commission of 0.5%)."""
+    a cookie of 0 days, "$5\u03000" a minimum of $5, "1\u0301.5%" a commission of 0.5%). Arabic's decimal and
+    thousands separators within a figure are its point and comma: no ASCII mark either, they split it ("7\u066b5%" was
+    a commission of 5%, "$1\u066c000" a minimum of $1)."""
     if text.isascii():
         return text
     import unicodedata
@@ -104,7 +110,7 @@ def figure_marks_off(text: str) -> str:
             at += 1
         return run[at:]
 
-    return _AFTER_FIGURE.sub(unmarked, text)
+    return _ARABIC_SEPARATOR.sub(lambda mark: _AS_ASCII[mark.group()], _AFTER_FIGURE.sub(unmarked, text))
 
 
 class Doc:
@@ -259,7 +265,8 @@ def number(text: str) -> Decimal | None:
     if "," in digits and "." in digits:
         decimal = max(digits.rfind(","), digits.rfind("."))
         digits = re.sub(r"[.,]", "", digits[:decimal]) + "." + digits[decimal + 1:]
-    elif re.fullmatch(r"[1-9]\d{0,2}(?:[.,]\d{3})+", digits):  # no thousands group follows a lone 0: '0.045' is 0.045
+    elif re.fullmatch(r"(?!0)\d{1,3}(?:[.,]\d{3})+", digits):  # no thousands group follows a lone 0 ('0.045' is 0.045),
+        # in any script's digits: Arabic-Indic '١,٠٠٠' is 1000 too
         digits = re.sub(r"[.,]", "", digits)
     else:
         digits = digits.replace(",", ".")
