@@ -932,11 +932,8 @@ def test_show_says_each_accounts_contract_and_the_names_a_program_is_known_by(tm
     assert "also known as: Adorama" in result.output.splitlines()
 
 
-def test_show_says_when_each_page_was_fetched_as_every_command_says_a_time(tmp_path, monkeypatch):
-    """`amx show` wrote a page's fetch time in ISO 8601 (`2026-12-01T10:00:00+00:00`), where every other command
-    writes a time in UTC as `2026-12-01 10:00:00 UTC` (wording.utc_said)."""
-    from tests.support.indexing import T1
-
+def bluehost_shown(tmp_path, monkeypatch):
+    """`amx show` of one program (Bluehost, from a directory page), run as a user runs it."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
     index = Index(tmp_path)
@@ -944,6 +941,15 @@ def test_show_says_when_each_page_was_fetched_as_every_command_says_a_time(tmp_p
     [program] = index.programs()
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def test_show_says_when_each_page_was_fetched_as_every_command_says_a_time(tmp_path, monkeypatch):
+    """`amx show` wrote a page's fetch time in ISO 8601 (`2026-12-01T10:00:00+00:00`), where every other command
+    writes a time in UTC as `2026-12-01 10:00:00 UTC` (wording.utc_said)."""
+    from tests.support.indexing import T1
+
+    result = bluehost_shown(tmp_path, monkeypatch)
     assert f"fetched {T1:%Y-%m-%d %H:%M:%S} UTC, raw copy" in result.output, result.output
 
 
@@ -1848,13 +1854,7 @@ def test_tables_fold_no_word_where_the_terminal_has_room_for_every_word(tmp_path
 def test_show_names_each_raw_copy_where_it_is_kept(tmp_path, monkeypatch):
     """`amx show` named each claim's raw copy by its object-store key (`raw/affiliateprograms/…`), a path that opens
     nothing where the command runs, while `amx scrape` and the demo name the file (`.amx/objects/raw/…`)."""
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "400")
-    index = Index(tmp_path)
-    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
-    [program] = index.programs()
-    result = CliRunner().invoke(app, ["show", program["id"]])
-    assert result.exit_code == 0, (result.output, result.exception)
+    result = bluehost_shown(tmp_path, monkeypatch)
     kept = tmp_path / "objects" / "raw" / "affiliateprograms" / "bluehost" / f"{index_day()}.html"
     assert f"raw copy {kept}" in result.output, result.output
 
