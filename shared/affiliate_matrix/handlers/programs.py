@@ -357,7 +357,9 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
     (open programs only unless a status is asked, or not open_only; apart, each of a faceted field a post filter), a
     flat minimum met by a flat term in one of the currencies asked (flat_minimum; amounts in different currencies are
     not comparable, so a minimum that is an amount without its currency is refused: CURRENCY_OF), sort=commission with
-    them ranked by the flat terms in them (commission_sort); epc_currency, min_epc and sort=epc of epc_window's EPC."""
+    them ranked by the flat terms in them (commission_sort); epc_currency, min_epc and sort=epc of epc_window's EPC.
+    The last word also matches the start of words (prefix: q=host finds Hostinger), as a page's search is typed and
+    the merchants search matches; its export lists what the search shows."""
     for minimum, currency in CURRENCY_OF.items():
         if getattr(params, minimum) is not None and not getattr(params, currency):
             raise InvalidInput(f"{minimum} needs {currency} (as {currency}=USD&{minimum}=...): amounts in different "
@@ -371,8 +373,8 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
     if params.min_commission_flat is not None:
         ranges["flat_amounts"] = flat_minimum(params.flat_currency, ranges.pop("commission_flat_max").gte)
     sort = commission_sort(params.flat_currency) if params.sort == "commission" else SORTS[params.sort]
-    return SearchQuery(text=params.q, sort=epc_windowed(sort, params.epc_window), exact=EXACT, ranges=ranges,
-                       paged=True, **filtering(chosen, open_only, apart, params.epc_window))
+    return SearchQuery(text=params.q, sort=epc_windowed(sort, params.epc_window), exact=EXACT, prefix=True,
+                       ranges=ranges, paged=True, **filtering(chosen, open_only, apart, params.epc_window))
 
 
 def export(rt, args, head: bool = False):
