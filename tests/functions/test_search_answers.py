@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from affiliate_matrix.models import MAX_COOKIE_DAYS
-from affiliate_matrix.program_index import LIFETIME_DAYS
+from affiliate_matrix.program_index import LIFETIME_DAYS, PROGRAMS_INDEX
 from tests.support.indexing import BACKENDS, T1, Index, on_backend, record
 
 
@@ -510,6 +510,21 @@ def test_a_one_letter_word_is_not_a_start_and_query_syntax_is_still_refused(inde
     assert names(index, "q=h") == []
     refused = index.api.get("/programs?q=host*", headers=index.auth)
     assert refused.status_code == 400 and "query syntax ('*')" in refused.get_data(as_text=True)
+
+
+def test_a_copy_of_an_answer_made_before_the_search_found_starts_is_not_current(index):
+    """A client's copy of /programs?q=host from before (0 programs) carried the ETag the same index's generation gives
+    now, and If-None-Match with it was a 304: the copy kept while the index was unchanged. The ETag names the
+    answers' form (ANSWERS_FORM)."""
+    import hashlib
+
+    started(index)
+    generation = index.rt.index.generation(PROGRAMS_INDEX.name)
+    before = '"' + hashlib.sha256(f"{generation}|/programs|{[('q', 'host')]}|".encode()).hexdigest()[:32] + '"'
+    answer = index.api.get("/programs?q=host", headers={**index.auth, "If-None-Match": before})
+    assert answer.status_code == 200 and answer.get_json()["total"] == 4
+    again = index.api.get("/programs?q=host", headers={**index.auth, "If-None-Match": answer.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_the_explorer_and_amx_search_find_a_name_by_its_start_as_the_api_does(index, monkeypatch):
