@@ -2,13 +2,14 @@
 counting what the filters return, minimums that keep what they promise. Records indexed by the index function,
 read back through GET /programs, on each backend."""
 
+import json
 import re
 from datetime import timedelta
 
 import pytest
 
 from affiliate_matrix.models import MAX_COOKIE_DAYS
-from affiliate_matrix.program_index import LIFETIME_DAYS
+from affiliate_matrix.program_index import LIFETIME_DAYS, PROGRAMS_INDEX
 from tests.support.indexing import BACKENDS, T1, Index, on_backend, record
 
 
@@ -477,3 +478,77 @@ def test_the_pages_of_a_search_by_relevance_are_every_match_once_with_a_sync_bet
         seen += [item["name"] for item in page["items"]]
         cursor = page["next_cursor"]
     assert sorted(seen) == sorted(" ".join(["Hotel"] + ["Stay"] * i) for i in range(6)) and len(seen) == 6
+
+
+def started(index: Index) -> None:
+    """Programs a word's start finds (Hostinger, HostFast, NordVPN), one named by the word and one holding it whole."""
+    index.batch(record("dira", "Hostinger", "https://hostinger.com/"), record("dira", "HostFast", "https://hostfast.net/"),
+                record("dira", "Web Host Pro", "https://webhostpro.com/"), record("dira", "Host", "https://host.io/"),
+                record("dira", "NordVPN", "https://nordvpn.com/"), record("dira", "Shopify", "https://shopify.com/"))
+
+
+def test_the_programs_search_finds_a_name_by_its_start_below_the_whole_word(index):
+    """q=host found 0 programs where /merchants?q=host found Hostinger: the programs search matched whole words only.
+    The last word matches the start of words too (SearchQuery.prefix); a program named by the word ranks first, one
+    holding it whole next, those it begins after them; an export of the search lists what it shows."""
+    started(index)
+    found = names(index, "q=host")
+    assert found[:2] == ["Host", "Web Host Pro"] and sorted(found[2:]) == ["HostFast", "Hostinger"], found
+    assert names(index, "q=nord") == ["NordVPN"] and names(index, "q=NORD") == ["NordVPN"]
+    assert names(index, "q=web ho") == ["Web Host Pro"]  # the last word only: "web" is whole
+    first = index.get("/programs?q=host&limit=2")  # the page's cursor pages on through the starts
+    rest = index.get(f"/programs?q=host&limit=10&cursor={first['next_cursor']}")
+    assert [i["name"] for i in first["items"] + rest["items"]] == found
+    exported = index.api.get("/programs/export?q=host&format=jsonl", headers=index.auth)
+    assert exported.status_code == 200, exported.get_data(as_text=True)
+    assert sorted(json.loads(line)["name"] for line in exported.get_data(as_text=True).splitlines()) == sorted(found)
+
+
+def test_a_one_letter_word_is_not_a_start_and_query_syntax_is_still_refused(index):
+    """PREFIX_MIN: a one-letter start would match a good share of every word there is; `host*` is syntax, refused."""
+    started(index)
+    assert names(index, "q=h") == []
+    refused = index.api.get("/programs?q=host*", headers=index.auth)
+    assert refused.status_code == 400 and "query syntax ('*')" in refused.get_data(as_text=True)
+
+
+def test_a_copy_of_an_answer_made_before_the_search_found_starts_is_not_current(index):
+    """A client's copy of /programs?q=host from before (0 programs) carried the ETag the same index's generation gives
+    now, and If-None-Match with it was a 304: the copy kept while the index was unchanged. The ETag names the
+    answers' form (ANSWERS_FORM)."""
+    import hashlib
+
+    started(index)
+    generation = index.rt.index.generation(PROGRAMS_INDEX.name)
+    before = '"' + hashlib.sha256(f"{generation}|/programs|{[('q', 'host')]}|".encode()).hexdigest()[:32] + '"'
+    answer = index.api.get("/programs?q=host", headers={**index.auth, "If-None-Match": before})
+    assert answer.status_code == 200 and answer.get_json()["total"] == 4
+    again = index.api.get("/programs?q=host", headers={**index.auth, "If-None-Match": answer.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_the_explorer_and_amx_search_find_a_name_by_its_start_as_the_api_does(index, monkeypatch):
+    """The explorer's programs page and `amx search host` found no program, as the API did (a search of whole words)."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.cli import app
+    from tests.support.apps import function_client
+
+    started(index)
+    web = function_client("web")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/signin").text).group(1)
+    web.post("/signin", data={"token": create_token(index.rt.secrets, "read"), "csrf": csrf, "next": "/programs"})
+    for q, first, rest in (("host", "Host", ["HostFast", "Hostinger", "Web Host Pro"]), ("nord", "NordVPN", [])):
+        page = web.get(f"/programs?q={q}").text
+        shown = re.findall(r'<a href="/programs/p_[0-9a-f]+">([^<]+)</a>', page)
+        assert shown[:1] == [first] and sorted(shown[1:]) == rest, shown
+    assert re.findall(r'<a href="/programs/p_[0-9a-f]+">([^<]+)</a>', web.get("/programs?q=h").text) == []
+    assert "query syntax" in web.get("/programs?q=host*").text
+
+    monkeypatch.setenv("COLUMNS", "400")  # a row a line
+    for q, first, rest in (("host", "Host", {"HostFast", "Hostinger", "Web Host Pro"}), ("nord", "NordVPN", set())):
+        searched = CliRunner().invoke(app, ["search", q])
+        assert searched.exit_code == 0, (searched.output, searched.exception)
+        rows = [line.split("│")[2].strip() for line in searched.stdout.splitlines() if "│ p_" in line]
+        assert rows[:1] == [first] and set(rows[1:]) == rest, searched.stdout

@@ -54,7 +54,7 @@ def export_programs(
         raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
-    query = SearchQuery(text=text, filters=filtering(filters, open_only=False)["filters"])
+    query = SearchQuery(text=text, prefix=True, filters=filtering(filters, open_only=False)["filters"])  # the API's
     damaged = LeftOut()  # a program of the index not of its shape: left out of the file, named below
     if out is None:
         long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel, damaged=damaged)

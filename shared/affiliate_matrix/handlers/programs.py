@@ -190,10 +190,16 @@ def _cached(call, index, answer, with_moves: bool = False):
     return cached(call.rt, call.request, index.name, answer, with_moves)
 
 
+# What the code answers a request with, beside the index's generation: a new one when the code answers the same request
+# otherwise, so a client's copy from before is not a 304 (q's last word began to match the start of words: 0 programs
+# for q=host was kept by its ETag while the index was unchanged).
+ANSWERS_FORM = "prefix"
+
+
 def etag_of(generation: str, path: str, args, flagged: tuple[str, ...] = ()) -> str:
     """`flagged`: the flags that can change the answer; only those are read (a request to the store), each time."""
     on = ",".join(name for name in flagged if flags.current().on(name))
-    basis = f"{generation}|{path}|{sorted(args.items(multi=True))}|{on}"
+    basis = f"{generation}|{path}|{sorted(args.items(multi=True))}|{on}|{ANSWERS_FORM}"
     return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
 
 
@@ -357,7 +363,9 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
     (open programs only unless a status is asked, or not open_only; apart, each of a faceted field a post filter), a
     flat minimum met by a flat term in one of the currencies asked (flat_minimum; amounts in different currencies are
     not comparable, so a minimum that is an amount without its currency is refused: CURRENCY_OF), sort=commission with
-    them ranked by the flat terms in them (commission_sort); epc_currency, min_epc and sort=epc of epc_window's EPC."""
+    them ranked by the flat terms in them (commission_sort); epc_currency, min_epc and sort=epc of epc_window's EPC.
+    The last word also matches the start of words (prefix: q=host finds Hostinger), as a page's search is typed and
+    the merchants search matches; its export lists what the search shows."""
     for minimum, currency in CURRENCY_OF.items():
         if getattr(params, minimum) is not None and not getattr(params, currency):
             raise InvalidInput(f"{minimum} needs {currency} (as {currency}=USD&{minimum}=...): amounts in different "
@@ -371,8 +379,8 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
     if params.min_commission_flat is not None:
         ranges["flat_amounts"] = flat_minimum(params.flat_currency, ranges.pop("commission_flat_max").gte)
     sort = commission_sort(params.flat_currency) if params.sort == "commission" else SORTS[params.sort]
-    return SearchQuery(text=params.q, sort=epc_windowed(sort, params.epc_window), exact=EXACT, ranges=ranges,
-                       paged=True, **filtering(chosen, open_only, apart, params.epc_window))
+    return SearchQuery(text=params.q, sort=epc_windowed(sort, params.epc_window), exact=EXACT, prefix=True,
+                       ranges=ranges, paged=True, **filtering(chosen, open_only, apart, params.epc_window))
 
 
 def export(rt, args, head: bool = False):
