@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.fetch import GONE, MAX_VALIDATORS, Fetcher, FetchError, Response, site_of
 from affiliate_matrix.connections import Connection
-from affiliate_matrix.model_types import COMMISSION_TEXT_MAX
-from affiliate_matrix.models import RawRecord, clean_text
+from affiliate_matrix.model_types import COMMISSION_TEXT_MAX, TEXT_MAX, cut
+from affiliate_matrix.models import Payout, RawRecord, clean_text
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import Undecoded, WaitsSpent
 from affiliate_matrix.sources import MAX_TERMS_TEXT, Listing, Page, ParseError, Request, Source, terms_said
@@ -442,18 +442,27 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
 def record_of(source: str, connection, listing: Listing, url: str, fetched_at, raw_key: str) -> RawRecord:
     """A listing as a RawRecord: the one place every plugin's listing becomes one (a page's, the generic reader's, an
     API item's). A commission text past a record's limit is cut as `terms_said` cuts an API's terms (the parts, split
-    at "; ", that fit, then how many more, or the first cut with an ellipsis), its structured terms read first from the
-    whole text (up to MAX_TERMS_TEXT) where the listing states none: a directory's commission cell of 5,000 characters
-    failed its program whole ('commission_text: String should have at most 2000 characters'). A ValidationError for
-    data that fits no record."""
+    at "; ", that fit, then how many more, or the first cut with an ellipsis); a description, cookie or payout text past
+    its limit is cut there (model_types.cut). The structured terms of a cut text (commission, cookie days, payout) are
+    read first from the whole (up to MAX_TERMS_TEXT) where the listing states none: a directory's commission cell of
+    5,000 characters, or its cookie cell of 600, failed its program whole ('cookie_text: String should have at most 500
+    characters'). A name past its limit is no name: a ValidationError, as for any data that fits no record."""
     fields = vars(listing)
-    text = listing.commission_text
-    if text and len(text) > COMMISSION_TEXT_MAX:
-        from affiliate_matrix.terms import commission  # loaded for a long text alone: the rest never need it
+    long = {field: clean_text(text) for field, limit in (("commission_text", COMMISSION_TEXT_MAX), *TEXT_MAX.items())
+            if field != "name" and (text := fields[field]) and len(text) > limit}
+    if long:  # cleaned as the record keeps it (full-width figures read as ASCII, controls gone), then cut
+        from affiliate_matrix import terms  # loaded for a long text alone: the rest never need it
 
-        text = clean_text(text)  # as the record keeps it: full-width figures read as ASCII, controls gone
-        fields = {**fields, "commission": listing.commission or commission(text[:MAX_TERMS_TEXT]),
-                  "commission_text": terms_said(text.split("; "))}
+        fields = {**fields, **{field: cut(text, field) for field, text in long.items() if field != "commission_text"}}
+        if text := long.get("commission_text"):
+            fields.update(commission=listing.commission or terms.commission(text[:MAX_TERMS_TEXT]),
+                          commission_text=terms_said(text.split("; ")))
+        if text := long.get("cookie_text"):
+            fields["cookie_days"] = terms.cookie_days(text[:MAX_TERMS_TEXT])
+        if text := long.get("payout_text"):
+            text = text[:MAX_TERMS_TEXT]
+            fields["payout"] = Payout(methods=terms.payout_methods(text), frequency=terms.payout_frequency(text),
+                                      minimum=terms.min_payout(text))
     return RawRecord(source=source, connection_id=connection.id, generation=connection.generation, url=url,
                      fetched_at=fetched_at, raw_key=raw_key, **fields)
 

@@ -17,6 +17,14 @@ from affiliate_matrix.codes import COUNTRIES, CURRENCIES, typed_country, typed_c
 from affiliate_matrix.errors import InvalidInput
 
 COMMISSION_TEXT_MAX = 2_000  # a record's commission text: a page's cell, or an API's terms said for people
+# A record's other longest texts (models.RawRecord): a listing's longer one is cut (crawl.record_of), but a name, which
+# past its limit is no name.
+TEXT_MAX = {"name": 300, "description": 20_000, "cookie_text": 500, "payout_text": 2_000}
+
+
+def cut(text: str | None, field: str) -> str | None:
+    """A text cut to the characters a record keeps of `field` (TEXT_MAX)."""
+    return text[:TEXT_MAX[field]] if text else None
 
 
 def _currency(code: str) -> str:

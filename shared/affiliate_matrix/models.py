@@ -17,8 +17,8 @@ from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RE
                                          INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
 from affiliate_matrix.codes import (CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_FREQUENCIES, PAYOUT_METHODS,
                                     RESTRICTIONS, STATUSES)
-from affiliate_matrix.model_types import (COMMISSION_TEXT_MAX, Country, Currency, Model, NetworkName, NonNegative,
-                                          UtcDatetime)
+from affiliate_matrix.model_types import (COMMISSION_TEXT_MAX, TEXT_MAX, Country, Currency, Model, NetworkName,
+                                          NonNegative, UtcDatetime)
 
 # One fixed taxonomy of verticals (codes.CATEGORIES; taxonomy.py maps them); every source's own categories map onto these.
 Category = Literal[CATEGORIES]
@@ -215,14 +215,18 @@ class RawRecord(Model):
     url: HttpUrl
     fetched_at: UtcDatetime
     raw_key: str = Field(min_length=1, description="Object-store key of the raw page this came from.")
-    name: str = Field(min_length=1, max_length=300)
+    name: str = Field(min_length=1, max_length=TEXT_MAX["name"])
     kind: Literal[KINDS] = "program"
     merchant_url: HttpUrl | None = None
-    description: str | None = Field(None, max_length=20_000)
+    description: str | None = Field(None, max_length=TEXT_MAX["description"])
     categories: list[str] = Field([], description="The source's own category labels, verbatim.")
     commission_text: str | None = Field(None, max_length=COMMISSION_TEXT_MAX)
-    cookie_text: str | None = Field(None, max_length=500)
-    payout_text: str | None = Field(None, max_length=2_000)
+    cookie_text: str | None = Field(None, max_length=TEXT_MAX["cookie_text"])
+    cookie_days: int | None = Field(None, description="Read from a cookie text too long to keep whole before it was "
+                                                      "cut; when set, cookie_text is not read.")
+    payout_text: str | None = Field(None, max_length=TEXT_MAX["payout_text"])
+    payout: Payout | None = Field(None, description="Read from a payout text too long to keep whole before it was "
+                                                    "cut; when set, payout_text is not read for its terms.")
     network: str | None = None
     network_program_id: str | None = None
     join_url: HttpUrl | None = None

@@ -80,8 +80,9 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         network = "direct"
     # Directories label some terms; the rest is often buried in the description.
     buried = terms.extract("\n".join(t for t in (record.description, record.payout_text) if t))
-    labelled = Payout(methods=terms.payout_methods(record.payout_text), frequency=terms.payout_frequency(record.payout_text),
-                      minimum=terms.min_payout(record.payout_text))
+    labelled = record.payout or Payout(methods=terms.payout_methods(record.payout_text),
+                                       frequency=terms.payout_frequency(record.payout_text),
+                                       minimum=terms.min_payout(record.payout_text))
     payout = Payout(methods=labelled.methods or buried.payout_methods,
                     frequency=labelled.frequency or buried.payout_frequency, minimum=labelled.minimum or buried.min_payout)
     read = taxonomy.countries(record.countries)
@@ -108,7 +109,7 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         countries_unread=unread,
         commission=record.commission or terms.commission(record.commission_text) or buried.commission,
         commission_text=record.commission_text,
-        cookie_days=_taken(record, "cookie_days",
+        cookie_days=_taken(record, "cookie_days", record.cookie_days if record.cookie_days is not None else
                            terms.cookie_days(record.cookie_text) if record.cookie_text else buried.cookie_days),
         restrictions=buried.restrictions,
         payout=payout,

@@ -155,7 +155,9 @@ class Response:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip()
+        """The media type, lower case (RFC 9110 8.3.1: its type and subtype are case-insensitive): an
+        `Application/RSS+XML` feed was kept as a page, and `Text/HTML` was no web page."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
     @property
     def charset(self) -> str:

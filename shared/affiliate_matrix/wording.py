@@ -9,6 +9,11 @@ from decimal import Decimal
 RECURRENCE = {True: " recurring", False: " one-time", None: ""}
 
 
+def counted(count: int, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun: "1 record", "2 records" (`nouns` where the plural is not the noun and an s)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
 
 

@@ -79,17 +79,18 @@ def test_pacing_alerts_reach_the_budget_dashboard(rt):
     assert "amx-budget-pacing" in [ref["id"] for ref in saved["amx-dashboard-budget"]["references"]]
 
 
-def test_a_campaigns_currency_cannot_change_under_its_stored_days(rt):
+@pytest.mark.parametrize("days, said", [(5, "5 days"), (1, "1 day")])  # it said "5 day(s)"
+def test_a_campaigns_currency_cannot_change_under_its_stored_days(rt, days, said):
     """PUT changed a campaign's currency from USD to EUR over its stored USD days: the run then allocated
     euros on dollar revenue, and the metrics answered the days as EUR."""
-    import_csv(rt, days_csv("search-us", "USD", 5))
+    import_csv(rt, days_csv("search-us", "USD", days))
     app, headers = function_client("budget"), admin(rt)
     read = app.get("/campaigns/search-us", headers=headers)
     body = {"name": "search-us", "channel": "search", "currency": "EUR"}
     reply = app.put("/campaigns/search-us", json=body,
                       headers={**headers, "If-Match": read.headers["ETag"]})
     assert reply.status_code == 400, reply.json
-    assert "currency" in reply.json["error"]["message"] and "5 day(s) stored in USD" in reply.json["error"]["message"]
+    assert "currency" in reply.json["error"]["message"] and f"{said} stored in USD" in reply.json["error"]["message"]
     assert app.get("/campaigns/search-us/metrics", headers=headers).json["currency"] == "USD"
     # the same currency, or any change before days are stored, is a plain edit
     again = app.put("/campaigns/search-us", json={**body, "name": "Brand search", "currency": "USD"},

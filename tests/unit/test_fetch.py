@@ -749,3 +749,25 @@ def test_a_robots_txt_in_a_coding_not_asked_for_keeps_the_site_unfetched():
         with pytest.raises(FetchError, match="coded as 'br'.*its robots.txt could not be read"):
             fetcher().get(f"{site.url}/ok")
         assert [request.path for request in site.requests] == ["/robots.txt"]
+
+
+@pytest.mark.parametrize("header, kept_as, web_page", [
+    ("Application/RSS+XML", ".xml", False),
+    ("APPLICATION/JSON; charset=UTF-8", ".json", False),
+    ("Text/HTML; Charset=UTF-8", ".html", True),
+    ("application/XHTML+xml", ".xml", True),  # kept as XML, as a lower-case one is
+])
+def test_a_media_type_written_in_capitals_is_the_same_type(tmp_path, header, kept_as, web_page):
+    """Media types are case-insensitive (RFC 9110 8.3.1) and were compared as written: an `Application/RSS+XML` feed
+    was kept as an .html page, and a `Text/HTML` maintenance page answering an API was not said to be a web page."""
+    from types import SimpleNamespace
+
+    from affiliate_matrix.crawl import keep_raw
+    from affiliate_matrix.polite import Response
+    from affiliate_matrix.storage.local import LocalObjectStore
+    from affiliate_matrix.sync import _what_came
+
+    response = Response("https://forum.example/feed", 200, {"content-type": header}, b"<p>Down for maintenance</p>")
+    assert response.content_type == header.split(";")[0].lower()
+    assert keep_raw(SimpleNamespace(name="forum"), LocalObjectStore(tmp_path), response).endswith(kept_as)
+    assert ("a web page came" in _what_came(response)) is web_page

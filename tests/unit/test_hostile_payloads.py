@@ -740,3 +740,53 @@ def test_an_offervault_payout_type_past_a_records_limit_is_cut_and_the_offer_kep
     assert record.commission_text.startswith("USD 32.00 per CPA lead ") and record.commission_text.endswith(" lead…")
     assert len(record.commission_text) <= 2_000
     assert [(t.type, str(t.value_min), t.currency) for t in record.commission] == [("flat", "32", "USD")]
+
+
+# A sentence that states no term, said over and over before a directory's cell states its own
+FILLER = "The referral goes to the last link a visitor clicked before buying. "
+
+
+@pytest.mark.parametrize("said, stated, repeat", [
+    ("90 days", "90 days", 8),  # a cookie cell of 560 characters: its days past the 500 kept
+    ("Net 60 via PayPal", "Paid Net 60 via PayPal", 30),  # a payout cell of 2,100: its terms past the 2,000 kept
+    ("Bluehost offers shared, VPS and WordPress hosting.", "Bluehost hosts.", 300),  # a description of 20,400
+])
+def test_a_directorys_long_cookie_payout_or_description_is_cut_and_its_terms_read_whole(rt, tmp_path, said,
+                                                                                        stated, repeat):
+    """A directory's cookie, payout or description text past a record's 500, 2,000 or 20,000 characters failed its
+    program whole ('cookie_text: String should have at most 500 characters'): it is cut where every record's text is
+    (crawl.record_of), the cookie days and payout terms read from the whole text first."""
+    from affiliate_matrix.normalize import normalize
+
+    site = tmp_path / "affiliateprograms"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    path = site / "p/bluehost/index.html"
+    text = path.read_text()
+    assert said in text
+    path.write_text(text.replace(said, FILLER * repeat + stated))
+    records = []
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        save_connection(rt.store, Connection(id="d", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "d", on_item=lambda item: records.append(item) if hasattr(item, "record_key") else None)
+    assert [f.reason for f in report.failures if "bluehost" in f.url] == []
+    (record,) = [r for r in records if r.record_key == "bluehost"]
+    program = normalize(record)
+    assert (program.cookie_days, program.payout.methods, program.payout.frequency) == (90, ["paypal"], "net60")
+    assert record.cookie_text.startswith(FILLER) or record.payout_text.startswith(FILLER) \
+        or record.description.startswith(FILLER)
+    assert len(record.cookie_text) <= 500 and len(record.payout_text) <= 2_000 and len(record.description) <= 20_000
+
+
+def test_a_directorys_name_past_a_records_limit_is_no_name_and_fails_naming_the_field(rt, tmp_path):
+    """A name is not cut: past a record's 300 characters it is no program's name, and the page fails saying so."""
+    site = tmp_path / "affiliateprograms"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    path = site / "p/bluehost/index.html"
+    path.write_text(path.read_text().replace('"program-name">Bluehost', '"program-name">' + "Bluehost " * 40))
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        save_connection(rt.store, Connection(id="d", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "d")
+    assert [f.reason.partition(": ")[2] for f in report.failures if "bluehost" in f.url] == [
+        "name: String should have at most 300 characters"]

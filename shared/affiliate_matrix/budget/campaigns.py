@@ -43,6 +43,7 @@ from affiliate_matrix.documents import load_document, readable_together, save_do
 from affiliate_matrix.errors import ConflictError, DamagedData, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.wording import counted
 
 if TYPE_CHECKING:
     from affiliate_matrix.models import Program
@@ -258,7 +259,7 @@ def agrees_with_days(store, campaign: Campaign) -> None:
     stored, _, _ = read_json(store, metrics_key(campaign.id), lambda doc: isinstance(doc, dict) and isinstance(
         doc.get("days"), list), "")
     if stored and stored["days"] and stored.get("currency", campaign.currency) != campaign.currency:
-        raise InvalidInput(f"currency: campaign {campaign.id} has {len(stored['days'])} day(s) stored in "
+        raise InvalidInput(f"currency: campaign {campaign.id} has {counted(len(stored['days']), 'day')} stored in "
                            f"{stored['currency']}, so its currency stays {stored['currency']} (add a campaign under "
                            f"another id for {campaign.currency})")
     if campaign.days_currency not in (None, campaign.currency):
@@ -864,8 +865,7 @@ def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, r
 
 
 def _days(rows: ImportRows, campaign_id: str) -> str:
-    count = rows.days.get(campaign_id, 0)
-    return f"{count} day{'' if count == 1 else 's'}"
+    return counted(rows.days.get(campaign_id, 0), "day")
 
 
 def _written_said(campaign_id: str, dropped: dict[str, Dropped], days: str = "") -> str:

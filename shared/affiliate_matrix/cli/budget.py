@@ -5,7 +5,8 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
-from affiliate_matrix.cli.common import console, counted, errors, open_limited, open_runtime
+from affiliate_matrix.cli.common import console, errors, open_limited, open_runtime
+from affiliate_matrix.wording import counted
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)

@@ -7,8 +7,9 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import (console, counted, fail_if_undelivered, index_here, open_runtime,
-                                         print_indexed, say_rules_not_run, stored_at)
+from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, open_runtime, print_indexed,
+                                         say_rules_not_run, stored_at)
+from affiliate_matrix.wording import counted
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)

@@ -4,6 +4,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from affiliate_matrix.wording import counted
+
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -50,11 +52,6 @@ def index_here(rt) -> list:
         rt.bus.subscribe(RAW_BATCH_STORED, lambda event: indexed.append(index_announced(rt, event.data)))
         rt.bus.subscribe(CONNECTION_DELETED, lambda event: withdraw_announced(rt, event))
     return indexed
-
-
-def counted(count: int, noun: str, nouns: str | None = None) -> str:
-    """A count with its noun: "1 record", "2 records" (`nouns` where the plural is not the noun and an s)."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def print_indexed(indexed: list) -> None:

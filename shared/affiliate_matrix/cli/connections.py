@@ -5,7 +5,8 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix import connection_fields as defaults
-from affiliate_matrix.cli.common import console, counted, open_runtime
+from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.wording import counted
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)

@@ -4,7 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, counted, errors, open_runtime, say_rules_not_run
+from affiliate_matrix.cli.common import console, errors, open_runtime, say_rules_not_run
+from affiliate_matrix.wording import counted
 
 export_app = typer.Typer(help="Export the master index (CSV, JSON Lines, Parquet).", no_args_is_help=True)
 import_app = typer.Typer(help="Import programs exported before.", no_args_is_help=True)

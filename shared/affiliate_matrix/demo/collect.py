@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from affiliate_matrix.cli.common import counted
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection, update_connection
 from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
@@ -25,6 +24,7 @@ from affiliate_matrix.rules.store import disable_rule, load_rule, save_rule
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.sources import get_source
 from affiliate_matrix.sync_requests import record_run
+from affiliate_matrix.wording import counted
 
 # The change the demo makes to its own copy of a recorded site: (source, page path, before, after).
 CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60% of the first payment")

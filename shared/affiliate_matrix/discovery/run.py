@@ -388,7 +388,7 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     except FetchError as exc:  # its message names the URL, which the pair names already
         report.failures.append((candidate.url, str(exc).removeprefix(f"{candidate.url}: ")))
         return None
-    if response.status == 200 and response.content_type.lower() not in WEB_PAGE_TYPES:
+    if response.status == 200 and response.content_type not in WEB_PAGE_TYPES:
         # A search result may be a file (a PDF of terms, a spreadsheet): read as a page it was rejected, and its site
         # remembered as judged, never looked at again. A failure for its URL only: a later run may judge the site.
         report.failures.append((candidate.url, f"not a web page ({response.content_type[:100]})"))

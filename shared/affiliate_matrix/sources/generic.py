@@ -12,6 +12,7 @@ import json
 import re
 from urllib.parse import urljoin, urlsplit
 
+from affiliate_matrix.model_types import cut
 from affiliate_matrix.sources import MAX_TERMS_TEXT, Listing, Page, ParseError, node_text
 
 # A label as pages write it (lower case, no colon) → the Listing field it fills.
@@ -36,7 +37,6 @@ LABELS = {
     **dict.fromkeys(("description", "about", "overview", "summary"), "description"),
     **dict.fromkeys(("name", "program", "program name", "merchant", "brand", "company", "advertiser"), "name"),
 }
-LIMITS = {"name": 300, "cookie_text": 500, "payout_text": 2000, "description": 20_000}
 # schema.org types a program's page describes it as; the page itself, the site, breadcrumbs and the like are not it.
 PROGRAM_TYPES = {"Product", "Service", "Organization", "Corporation", "Brand", "LocalBusiness", "OnlineBusiness",
                  "OnlineStore", "Store", "SoftwareApplication", "WebApplication", "MobileApplication",
@@ -76,12 +76,12 @@ def read(page: Page, record_key: str, why: str) -> Listing:
     return Listing(
         record_key=record_key, name=name, extracted_by="generic",
         merchant_url=fields.get("merchant_url"), join_url=fields.get("join_url"),
-        description=_cut(fields.get("description"), "description"),
+        description=fields.get("description"),
         categories=_split(fields.get("categories")), countries=_split(fields.get("countries")),
-        commission_text=fields.get("commission_text"),  # cut where every record's is, its terms read whole first
-        cookie_text=_cut(fields.get("cookie_text"), "cookie_text"),
-        payout_text=_cut(fields.get("payout_text"), "payout_text"),
-        network=_cut(fields.get("network"), "name"),
+        # cut where every record's texts are (crawl.record_of), their terms read whole first
+        commission_text=fields.get("commission_text"), cookie_text=fields.get("cookie_text"),
+        payout_text=fields.get("payout_text"),
+        network=cut(fields.get("network"), "name"),
     )
 
 
@@ -359,7 +359,3 @@ def _as_url(text: str) -> str | None:
 
 def _split(text: str | None) -> list[str]:
     return [part for part in _SPLIT.split(text or "") if part][:20]
-
-
-def _cut(text: str | None, field: str) -> str | None:
-    return text[:LIMITS[field]] if text else None
