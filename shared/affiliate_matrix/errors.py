@@ -17,14 +17,16 @@ def error_document(code: str, message: str, request_id: str) -> dict:
     return {"error": {"code": code, "message": message, "request_id": request_id}}
 
 
-def error_answer(status: int, reason: str, code: str, message: str, request_id: str) -> bytes:
+def error_answer(status: int, reason: str, code: str, message: str, request_id: str,
+                 headers: dict[str, str] | None = None) -> bytes:
     """A whole HTTP/1.1 answer of an error in the functions' shape (error_document), after which the connection is
     closed: amx-function's to a head it refuses (server.py), amx up's Broker's to an event it refuses (localrun.router).
     Written where no framework answers (a function's routes answer through handlers.error_response)."""
     body = json.dumps(error_document(code, message, request_id), separators=(",", ":")).encode()
+    more = b"".join(b"%s: %s\r\n" % (name.encode(), value.encode()) for name, value in (headers or {}).items())
     return (b"HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            b"X-Content-Type-Options: nosniff\r\nX-Request-Id: %s\r\nContent-Length: %d\r\n\r\n%s"
-            % (status, reason.encode(), request_id.encode(), len(body), body))
+            b"X-Content-Type-Options: nosniff\r\nX-Request-Id: %s\r\n%sContent-Length: %d\r\n\r\n%s"
+            % (status, reason.encode(), request_id.encode(), more, len(body), body))
 
 
 class ConfigError(AmxError):
@@ -187,3 +189,26 @@ class FetchError(Exception):
 
     # The object-store key of the answer kept, where there was one (an API's error answer): the provider's own words
     raw_key: str | None = None
+
+
+# How a request refused for what it is (not for a backend) is answered: each kind's status and code, the first that
+# fits (a ContentTooLarge is an InvalidInput too), with the headers its status calls for. One table for every
+# answering place: a function's routes (handlers.serve) and amx up's Broker (localrun.router).
+REFUSALS: tuple[tuple[type[AmxError], int, str], ...] = (
+    (ContentTooLarge, 413, "content_too_large"), (InvalidInput, 400, "invalid_request"),
+    (Unauthorized, 401, "unauthorized"), (UnsupportedMediaType, 415, "unsupported_media_type"),
+    (AccessDenied, 403, "forbidden"), (MethodNotAllowed, 405, "method_not_allowed"), (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"), (PreconditionFailed, 412, "precondition_failed"),
+    (PreconditionRequired, 428, "precondition_required"))
+REFUSED = tuple(kind for kind, _, _ in REFUSALS)
+
+
+def refusal(exc: AmxError) -> tuple[int, str, dict[str, str]]:
+    """The status, code and headers answering a refused request (`exc` one of REFUSED): a 401 says the scheme to
+    authenticate with (RFC 9110 11.6.1), a 405 the methods allowed."""
+    status, code = next((status, code) for kind, status, code in REFUSALS if isinstance(exc, kind))
+    if status == 401:
+        return status, code, {"WWW-Authenticate": 'Bearer realm="affiliate-matrix"'}
+    if isinstance(exc, MethodNotAllowed):
+        return status, code, {"Allow": ", ".join(exc.allowed)}
+    return status, code, {}

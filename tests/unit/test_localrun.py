@@ -372,7 +372,10 @@ def test_amx_ups_broker_takes_an_event_only_from_a_sender_its_eventpolicies_let_
     delta = event(type="dev.affiliatematrix.program.delta")
     index_token = Path(runtime.functions["index"].env["AMX_BROKER_TOKEN_PATH"]).read_text()  # the function's own
     try:
-        assert post(runtime.router.url, delta, None).status_code == 401
+        unsigned = post(runtime.router.url, delta, None)
+        # as a function answers a 401 (errors.refusal): the scheme to authenticate with (it said none)
+        assert unsigned.status_code == 401 and unsigned.headers["WWW-Authenticate"].startswith("Bearer ")
+        assert unsigned.json()["error"]["code"] == "unauthorized"
         assert post(runtime.router.url, delta, "not.a.jwt").status_code == 401
         forged = LocalIssuer(tmp_path / "other").token(broker_audience("affiliate-matrix"),
                                                               subject("affiliate-matrix", "fn-index"))

@@ -12,9 +12,8 @@ from collections.abc import Callable
 
 from affiliate_matrix.content_coding import check_uncoded
 from affiliate_matrix.errors import (
-    AccessDenied, BackendUnavailable, ConfigError, ConflictError, ContentTooLarge, DamagedData, InvalidInput,
-    MethodNotAllowed, NotFoundError, PreconditionFailed, PreconditionRequired, RequestStalled, Unauthorized,
-    UnsupportedMediaType, error_document,
+    REFUSED, BackendUnavailable, ConfigError, ContentTooLarge, DamagedData, InvalidInput, RequestStalled,
+    UnsupportedMediaType, error_document, refusal,
 )
 from affiliate_matrix.json_input import json_document, json_media_type
 # telemetry (every request's span and counts) and auth (routes.py) are imported with the function, before gunicorn
@@ -165,31 +164,13 @@ def _served(rt, request, route: Callable, flags) -> tuple:
             feature_flags.bind(flags.config, token_id(request.headers.get("Authorization")) or request_id)
         body, status, headers = route(request)
         headers["X-Request-Id"] = request_id
-    except ContentTooLarge as exc:  # before InvalidInput, which it is
-        body, status, headers = error_response(413, "content_too_large", str(exc), request_id)
-    except InvalidInput as exc:
-        body, status, headers = error_response(400, "invalid_request", str(exc), request_id)
-    except Unauthorized as exc:
-        body, status, headers = error_response(401, "unauthorized", str(exc), request_id)
-        headers["WWW-Authenticate"] = 'Bearer realm="affiliate-matrix"'
-    except UnsupportedMediaType as exc:
-        body, status, headers = error_response(415, "unsupported_media_type", str(exc), request_id)
-    except AccessDenied as exc:
-        body, status, headers = error_response(403, "forbidden", str(exc), request_id)
     except RequestStalled as exc:  # the body stopped coming (amx-function's bound on each read); never logs the body
         log.warning("request.stalled", read="body", seconds=exc.seconds, min_rate=exc.min_rate)
         body, status, headers = error_response(408, "request_timeout", str(exc), request_id)
-    except MethodNotAllowed as exc:
-        body, status, headers = error_response(405, "method_not_allowed", str(exc), request_id)
-        headers["Allow"] = ", ".join(exc.allowed)
-    except NotFoundError as exc:
-        body, status, headers = error_response(404, "not_found", str(exc), request_id)
-    except ConflictError as exc:
-        body, status, headers = error_response(409, "conflict", str(exc), request_id)
-    except PreconditionFailed as exc:
-        body, status, headers = error_response(412, "precondition_failed", str(exc), request_id)
-    except PreconditionRequired as exc:
-        body, status, headers = error_response(428, "precondition_required", str(exc), request_id)
+    except REFUSED as exc:
+        status, code, more = refusal(exc)
+        body, status, headers = error_response(status, code, str(exc), request_id)
+        headers |= more
     except DamagedData as exc:  # stored data, not the request: one line naming where and what to do
         log.error("request.damaged_data", where=exc.where, error=str(exc))
         body, status, headers = error_response(500, "damaged_data", str(exc), request_id)

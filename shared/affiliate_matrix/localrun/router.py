@@ -23,8 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 from affiliate_matrix.content_coding import check_uncoded
-from affiliate_matrix.errors import (AccessDenied, ContentTooLarge, InvalidInput, Unauthorized, UnsupportedMediaType,
-                                     error_answer)
+from affiliate_matrix.errors import REFUSED, AccessDenied, InvalidInput, error_answer, refusal
 from affiliate_matrix.event_intake import read_event
 from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name, too_large
 from affiliate_matrix.localrun.plan import Route
@@ -32,10 +31,6 @@ from affiliate_matrix.observability import bind_request, escaped_for_log, get_lo
 from affiliate_matrix.storage import ObjectStore
 
 log = get_logger()
-# How the ingress answers what it refuses: the functions' status and code for each (handlers.serve), the first that fits
-REFUSALS = ((ContentTooLarge, 413, "content_too_large"), (InvalidInput, 400, "invalid_request"),
-            (UnsupportedMediaType, 415, "unsupported_media_type"), (Unauthorized, 401, "unauthorized"),
-            (AccessDenied, 403, "forbidden"))
 
 
 @dataclass
@@ -91,12 +86,13 @@ class Router:
                     headers = {name: ",".join(self.headers.get_all(name)) for name in self.headers.keys()}
                     event = router.structured(headers, self.rfile.read(int(declared)))
                     router.admit(authorization, event)  # and whether it may publish this
-                except (InvalidInput, UnsupportedMediaType, Unauthorized, AccessDenied) as exc:
-                    status, code = next((status, code) for kind, status, code in REFUSALS if isinstance(exc, kind))
+                except REFUSED as exc:  # answered as a function answers them (errors.refusal)
+                    status, code, headers = refusal(exc)
                     if status in (401, 403):
                         log.warning("router.refused", status=status, reason=str(exc))
                     self.close_connection = True  # whatever of the body is unread stays so
-                    self.wfile.write(error_answer(status, HTTPStatus(status).phrase, code, str(exc), request_id))
+                    self.wfile.write(error_answer(status, HTTPStatus(status).phrase, code, str(exc), request_id,
+                                                  headers))
                     return
                 router.publish(event)
                 self.send_response(202)
