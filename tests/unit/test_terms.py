@@ -75,6 +75,20 @@ def test_arabic_separators_in_a_figure_are_its_point_and_its_thousands_mark(text
     assert [t.value_min for t in terms.commission("7\u066b5% per sale")] == [Decimal("7.5")]  # a labelled column
 
 
+@pytest.mark.parametrize("text,cookie,commission,minimum", [
+    ("Cookie duration: 30 days\u00b9", 30, [], None),  # "days¹" was no word days: no cookie
+    ("Cookie duration: 30\u00b2 days", 30, [], None),  # nor "30²" a figure before its unit
+    ("Cookie-Laufzeit: 60 Tage\u00b3", 60, [], None),
+    ("Commission: 20%\u2074 on every sale", None, [Decimal(20)], None),
+    ("Minimum payout: $50\u00b9", None, [], Decimal(50)),
+])
+def test_a_footnotes_superscript_mark_is_not_part_of_the_word_or_figure_it_follows(text, cookie, commission, minimum):
+    found = terms.extract(text)
+    assert found.cookie_days == cookie
+    assert [term.value_min for term in found.commission] == commission
+    assert (found.min_payout.amount if found.min_payout else None) == minimum
+
+
 def test_payout_terms():
     text = "Paid monthly via PayPal or wire once you reach $50"
     assert terms.payout_methods(text) == ["paypal", "wire"]

@@ -91,6 +91,9 @@ _AFTER_FIGURE = Pattern(r"(?<=[\d.,])[^\x00-\x7f]+")
 # digits already), read as the point and the comma they are
 _ARABIC_SEPARATOR = Pattern(r"(?<=\d)[\u066b\u066c](?=\d)")
 _AS_ASCII = {"\u066b": ".", "\u066c": ","}
+# A footnote's mark: superscript digits after a word, a figure or its sign ("30 days¹", "20%²", "$50³"). Python reads
+# them as word characters, so "days¹" was no word "days" (no cookie read) and "30¹ days" no figure before its unit.
+_FOOTNOTE = Pattern(r"(?<=[^\W_]|[%)\]])[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+")
 
 
 def figure_marks_off(text: str) -> str:
@@ -98,10 +101,12 @@ def figure_marks_off(text: str) -> str:
     figure pattern's start (not after a digit) read the digits after it as a figure of their own ("3\u03000 days" was
     a cookie of 0 days, "$5\u03000" a minimum of $5, "1\u0301.5%" a commission of 0.5%). Arabic's decimal and
     thousands separators within a figure are its point and comma: no ASCII mark either, they split it ("7\u066b5%" was
-    a commission of 5%, "$1\u066c000" a minimum of $1)."""
+    a commission of 5%, "$1\u066c000" a minimum of $1). A footnote's superscript digits are dropped (_FOOTNOTE)."""
     if text.isascii():
         return text
     import unicodedata
+
+    text = _FOOTNOTE.sub("", text)
 
     def unmarked(match: re.Match) -> str:
         run = match.group(0)
