@@ -944,17 +944,17 @@ def test_a_programs_page_names_its_fields_in_words_as_its_change_history_does(ap
 
 
 def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its_query(app, rt):
-    """The error page (a graph of a key no merchant can have) linked only "Back to the programs", losing the filters set
+    """The error page (a merchant page of a key no merchant can have) linked only "Back to the programs", losing the filters set
     on the page a person came from. It links back there, query and all; never to another site, nor to the page that
     failed."""
     sign_in(app, rt)
     came = "/changes?field=cookie_days&change=updated"
-    failed = app.get("/graph?merchant=Bad%20Key", headers={"Referer": f"http://localhost{came}"})
+    failed = app.get("/merchants/Bad%20Key", headers={"Referer": f"http://localhost{came}"})
     assert failed.status_code == 400
     assert f'<a href="{html.escape(came)}">Back</a>' in failed.text
     for referer in ("https://evil.example/changes?x=1", "http://localhost//evil.example/", "http://localhost/\\evil",
-                    "http://localhost/graph?merchant=Bad%20Key", None):
-        page = app.get("/graph?merchant=Bad%20Key", headers={"Referer": referer} if referer else {}).text
+                    "http://localhost/merchants/Bad%20Key", None):
+        page = app.get("/merchants/Bad%20Key", headers={"Referer": referer} if referer else {}).text
         assert '<a href="/programs">Back to the programs</a>' in page, referer
 
 
@@ -1387,6 +1387,36 @@ def test_a_graph_asked_twice_over_or_with_a_parameter_it_would_not_read_is_refus
     sign_in(app, rt)
     answer = app.get(f"/graph?{query}")
     assert answer.status_code == 400 and fragment in html.unescape(answer.text), answer.text[:400]
+
+
+def test_a_refused_graph_is_said_in_the_graph_page_keeping_its_form_and_a_link_dropping_each_parameter(app, rt):
+    """A graph the search refused (a network no network has, a sort it does not know) was a bare error page whose way
+    back held nothing of it; the programs page says its own refusal in the page, its form as sent. The graph page does
+    the same, naming the field by its label, and lists each parameter given with a link drawing the graph without it,
+    the one to change among them (the form keeps them as hidden fields)."""
+    sign_in(app, rt)
+    answer = app.get("/graph?q=shop&network=%21%21&min_cookie_days=1")
+    assert answer.status_code == 400
+    page = answer.text
+    assert '<p class="error" role="alert">“Network” &#39;!!&#39; names no network' in page, shown(page)
+    form = page[page.index('<form method="get" action="/graph"'):]
+    form = form[:form.index("</form>")]
+    assert 'name="q" type="search" value="shop"' in form
+    assert re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form) == [
+        ("network", "!!"), ("min_cookie_days", "1")]
+    kept = page[page.index('<p class="kept">'):]
+    kept = kept[:kept.index("</p>")]
+    assert "Asked with Network: !! ( drop" in shown(kept) and "Minimum cookie (days): 1 ( drop" in shown(kept)
+    links = [html.unescape(link) for link in re.findall(r'<a href="([^"]+)"', kept)]
+    assert links == ["/graph?q=shop&min_cookie_days=1", "/graph?q=shop&network=%21%21"], links
+    dropped = app.get(links[0])  # the refused one dropped: drawn
+    assert dropped.status_code == 200 and "<h1>Graph of search “shop” and its filters</h1>" in dropped.text
+    sort = app.get("/graph?q=shop&sort=bogus")
+    assert sort.status_code == 400 and "“Sort by” must be one of" in html.unescape(sort.text), shown(sort.text)
+    merchant = app.get("/graph?merchant=Bad%20Key")  # a merchant no key names: its box, and the merchant to drop
+    assert merchant.status_code == 400 and '<p class="error" role="alert">' in merchant.text
+    assert 'Asked with merchant: Bad Key ( drop' in shown(merchant.text) and 'href="/graph"' in merchant.text
+    assert "Back to the programs" not in merchant.text and "<svg" not in merchant.text
 
 
 def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):

@@ -96,11 +96,15 @@ def refused_search_page(rt, args: MultiDict, refusal: InvalidInput) -> dict:
         sort, epc_window = args.get("sort", "relevance"), args.get("epc_window", "7d")
         context = {"facets": filter_facets(chosen_by, {}), "sort": sort if sort in SORT_LABELS else "relevance",
                    "epc_window": epc_window if epc_window in EPC_WINDOW_LABELS else "7d"}
-        said = labelled(refusal, {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over",
-                                  **MINIMUM_LABELS,
-                                  **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}})
+        said = labelled(refusal, search_labels())
     return {**context, "args": args, "refusal": said, "in_use": filters_in_use(args),
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def search_labels() -> dict[str, str]:
+    """A search's parameters by their form fields' labels (the programs page's): what a refusal is said with."""
+    return {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over", **MINIMUM_LABELS,
+            **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}}
 
 
 def labelled(refusal: InvalidInput, labels: dict[str, str]) -> str:
@@ -246,13 +250,32 @@ def graph_page(rt, args: MultiDict) -> dict:
             for name, value in drawn}
     shown = dict.fromkeys(read[name, value] for name, value in drawn
                           if (name in api.FILTERS or name in api.MINIMUMS) and not filters_nothing(name, args))
-    filters = [{"label": FACET_LABELS.get(api.FILTERS[name], name) if name in api.FILTERS else MINIMUM_LABELS[name],
-                "value": filter_value(name, value),
-                "drop": url("/graph", MultiDict([pair for pair in drawn if read[pair] != (name, value)]))}
-               for name, value in shown]
+    filters = dropped_one_by_one(drawn, read, shown)
     return {"args": args, "graph": layout(search_edges(items), graph_link, graph_label(names)), "subject": subject,
             "kept": kept, "filters": filters,
             "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
+
+
+def dropped_one_by_one(drawn: list[tuple[str, str]], read: dict, shown) -> list[dict]:
+    """The graph's parameters `shown`, each (as `read` reads it) in words with a link drawing the graph of `drawn`
+    without it, however it was spelled."""
+    labels = search_labels()
+    return [{"label": labels.get(name, name), "value": filter_value(name, value),
+             "drop": url("/graph", MultiDict([pair for pair in drawn if read[pair] != (name, value)]))}
+            for name, value in shown]
+
+
+def refused_graph_page(args: MultiDict, refusal: InvalidInput) -> dict:
+    """The graph page of a search (or merchant) it refused, as the programs page shows its own: its form as sent and,
+    in place of the graph, what to change, naming the field by its label, each parameter given listed with a link
+    dropping it (the form keeps them as hidden fields: the one to change is otherwise out of reach). (It was an error
+    page whose way back held none of it.)"""
+    drawn = [(name, value) for name, value in args.items(multi=True)]
+    shown = dict.fromkeys(pair for pair in drawn if pair[0] != "q")  # q is in the box, as sent
+    return {"args": args, "graph": None, "subject": None, "search": None,
+            "kept": [pair for pair in drawn if pair[0] != "q"],
+            "filters": dropped_one_by_one(drawn, {pair: pair for pair in drawn}, shown),
+            "refusal": labelled(refusal, {**search_labels(), "q": "Programs matching"})}
 
 
 def graph_link(kind: str, name: str) -> str | None:
