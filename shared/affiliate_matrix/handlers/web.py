@@ -185,7 +185,8 @@ def dispatch(rt, request, page):
         except InvalidInput as refusal:  # shown in the page, its form as sent: nothing typed is lost
             return page.render("programs.html", 400, **pages.refused_search_page(rt, args, refusal))
         # recorded like the API's searches: the analysis warms and snapshots what people ask here too
-        api.recorder(rt).record(path, args, (time.perf_counter() - started) * 1000, context["result"]["total"], 200)
+        api.recorder(rt).record(path, context["search_args"], (time.perf_counter() - started) * 1000,
+                                context["result"]["total"], 200)
         return page.render("programs.html", **context)
     if path == "/programs/export":
         body, status, headers = api.export(rt, args, request.method == "HEAD")
