@@ -1021,8 +1021,8 @@ def test_a_programs_page_names_its_fields_in_words_as_its_change_history_does(ap
 
 
 def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its_query(app, rt):
-    """The error page (a merchant page of a key no merchant can have) linked only "Back to the programs", losing the filters set
-    on the page a person came from. It links back there, query and all; never to another site, nor to the page that
+    """The error page (a merchant page of a key no merchant can have) linked only "Back to the programs", losing the
+    filters set on the page a person came from. It links back there, query and all; never to another site, nor to the page that
     failed."""
     sign_in(app, rt)
     came = "/changes?field=cookie_days&change=updated"
