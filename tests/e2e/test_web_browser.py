@@ -104,6 +104,12 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
     with page.expect_navigation(url=re.compile(r"cursor=")):
         page.get_by_role("link", name="Next page").click()
     assert len(first) == 4 and len(names(page)) == 2 and sorted(first + names(page)) == sorted(everything)
+    # back by the keyboard: Previous page is a link of the Pages navigation, as Next is
+    previous = page.get_by_role("navigation", name="Pages").get_by_role("link", name="Previous page")
+    previous.focus()
+    with page.expect_navigation(url=re.compile(r"limit=4$")):
+        page.keyboard.press("Enter")
+    assert names(page) == first
 
     page.goto(f"{base}/programs?q=nordvpn")
     with page.expect_navigation():

@@ -7,7 +7,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 from functions_framework import create_app
@@ -527,7 +527,8 @@ def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
 
 def test_a_paged_programs_list_says_which_of_its_programs_it_shows(app, rt):
     """The list said "7 programs" above its first three and its Next page's alike: now which ones (1–3 of 7), on a page
-    by number too; a cursor page knows its place only at the end (the last of the total), else how many more."""
+    by number too; a cursor page knows its place from the earlier pages its Next link carries (back=), or at the end
+    (the last of the total), else (a bare cursor) how many more."""
     sign_in(app, rt)
 
     def count(page: str) -> str:
@@ -538,11 +539,87 @@ def test_a_paged_programs_list_says_which_of_its_programs_it_shows(app, rt):
     assert count(first) == "1–3 of 7 programs"
     assert count(app.get("/programs?sort=name&limit=3&page=2").text) == "4–6 of 7 programs"
     assert count(app.get("/programs?sort=name&limit=3&page=3").text) == "7 of 7 programs"
-    second = app.get(html.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))).text
-    assert count(second) == "3 more of 7 programs"
+    second_url = html.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))
+    second = app.get(second_url).text
+    assert count(second) == "4–6 of 7 programs"
+    assert count(app.get(re.sub(r"&back=[^&]*", "", second_url)).text) == "3 more of 7 programs"
     last = app.get(html.unescape(re.search(r'rel="next" href="([^"]+)"', second).group(1))).text
     assert count(last) == "7 of 7 programs"
+    from_two = app.get("/programs?sort=name&limit=2&page=2").text  # paging on from a page by number
+    third = app.get(html.unescape(re.search(r'rel="next" href="([^"]+)"', from_two).group(1))).text
+    assert count(third) == "5–6 of 7 programs"
     assert count(app.get("/programs?q=shop&limit=2").text) == "1–2 of 5 programs for “shop”"
+
+
+def test_the_programs_list_pages_back_by_a_previous_link_as_it_pages_on(app, rt, monkeypatch):
+    """The list had Next page but no Previous: a person three pages in could only start again. A cursor pages forward
+    only, so Next carries the earlier pages in its address (back=), bounded, and Previous (rel="prev", a link in the
+    Pages navigation as Next is) goes to the page before, its programs the same, with the filters kept."""
+    from affiliate_matrix.web import pages
+
+    sign_in(app, rt)
+
+    def names(page: str) -> list[str]:
+        return re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', page)
+
+    def link(page: str, rel: str) -> str | None:
+        found = re.search(rf'<nav class="pager" aria-label="Pages">.*?<a rel="{rel}" href="([^"]+)">', page, re.S)
+        return html.unescape(found.group(1)) if found else None
+
+    visited = [app.get("/programs?sort=name&limit=2&status=active&status=discovered").text]
+    assert link(visited[0], "prev") is None
+    while link(visited[-1], "next"):
+        visited.append(app.get(link(visited[-1], "next")).text)
+    assert len(visited) == 4 and [len(names(page)) for page in visited] == [2, 2, 2, 1]
+    for before, page in zip(visited, visited[1:]):  # back from each: the page before it, filters and all
+        back = link(page, "prev")
+        assert "sort=name" in back and "limit=2" in back and back.count("status=") == 2, back
+        assert names(app.get(back).text) == names(before), back
+    assert 'rel="prev" href="/programs?' in visited[1] and ">Previous page</a>" in visited[1]
+    # kept within its bound: past it, the oldest pages are reached by First page only
+    monkeypatch.setattr(pages, "BACK_KEPT", 1)
+    third = app.get(link(app.get(link(visited[0], "next")).text, "next")).text
+    assert len(parse_qs(urlsplit(link(third, "next")).query)["back"]) == 1
+    second_again = app.get(link(third, "prev")).text
+    assert names(second_again) == names(visited[1]) and link(second_again, "prev") is None
+    assert "First page" in second_again
+    # by number: Previous is the page before
+    assert link(app.get("/programs?sort=name&limit=2&page=3").text, "prev") == "/programs?sort=name&limit=2&page=2"
+    assert link(app.get("/programs?sort=name&limit=2&page=2").text, "prev") == "/programs?sort=name&limit=2"
+
+
+@pytest.mark.parametrize("back,fragment", [
+    (["1"], "back is the pages before a cursor's page"),  # with no cursor
+    (["1", "1"], "back holds one page number at most, first"),
+    (["99999"], "back holds one page number at most, first, from 1 to 10000"),
+    (["bm90IGEgY3Vyc29y"], "back holds an earlier page's cursor not of this search (cursor is malformed"),
+    (["x"] * 6, "back holds at most 5 earlier pages"),
+])
+def test_an_earlier_pages_stack_it_cannot_read_is_refused_in_the_page_naming_it(app, rt, back, fragment):
+    """The earlier pages' stack (back=) is a parameter like the others: checked, and refused naming it, in the page."""
+    sign_in(app, rt)
+    first = app.get("/programs?sort=name&limit=2").text
+    cursor = parse_qs(urlsplit(html.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))).query)["cursor"]
+    given = [("sort", "name"), ("limit", "2"), *([] if fragment.endswith("cursor's page") else [("cursor", cursor[0])]),
+             *[("back", value) for value in back]]
+    answer = app.get("/programs?" + urlencode(given))
+    assert answer.status_code == 400 and fragment in html.unescape(answer.text), shown(answer.text)[-600:]
+    assert '<p id="result-count" class="error" role="alert">' in answer.text
+
+
+def test_an_earlier_pages_cursor_of_another_search_is_refused_as_the_api_refuses_its_cursor(app, rt):
+    sign_in(app, rt)
+
+    def cursor_of(path: str) -> str:
+        found = re.search(r'rel="next" href="([^"]+)"', app.get(path).text).group(1)
+        return parse_qs(urlsplit(html.unescape(found)).query)["cursor"][0]
+
+    own, other = cursor_of("/programs?sort=name&limit=2"), cursor_of("/programs?sort=cookie&limit=2")
+    answer = app.get("/programs?" + urlencode([("sort", "name"), ("limit", "2"), ("cursor", own), ("back", "1"),
+                                               ("back", other)]))
+    assert answer.status_code == 400 and "cursor belongs to a different query" in html.unescape(answer.text)
+    assert app.get("/programs?" + urlencode([("sort", "name"), ("limit", "2"), ("cursor", own),
+                                             ("back", "1")])).status_code == 200
 
 
 def test_an_empty_index_says_what_fills_it_not_to_loosen_a_filter(tmp_path, monkeypatch):
@@ -944,17 +1021,17 @@ def test_a_programs_page_names_its_fields_in_words_as_its_change_history_does(ap
 
 
 def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its_query(app, rt):
-    """The error page (a graph of a key no merchant can have) linked only "Back to the programs", losing the filters set
-    on the page a person came from. It links back there, query and all; never to another site, nor to the page that
+    """The error page (a merchant page of a key no merchant can have) linked only "Back to the programs", losing the
+    filters set on the page a person came from. It links back there, query and all; never to another site, nor to the page that
     failed."""
     sign_in(app, rt)
     came = "/changes?field=cookie_days&change=updated"
-    failed = app.get("/graph?merchant=Bad%20Key", headers={"Referer": f"http://localhost{came}"})
+    failed = app.get("/merchants/Bad%20Key", headers={"Referer": f"http://localhost{came}"})
     assert failed.status_code == 400
     assert f'<a href="{html.escape(came)}">Back</a>' in failed.text
     for referer in ("https://evil.example/changes?x=1", "http://localhost//evil.example/", "http://localhost/\\evil",
-                    "http://localhost/graph?merchant=Bad%20Key", None):
-        page = app.get("/graph?merchant=Bad%20Key", headers={"Referer": referer} if referer else {}).text
+                    "http://localhost/merchants/Bad%20Key", None):
+        page = app.get("/merchants/Bad%20Key", headers={"Referer": referer} if referer else {}).text
         assert '<a href="/programs">Back to the programs</a>' in page, referer
 
 
@@ -1387,6 +1464,36 @@ def test_a_graph_asked_twice_over_or_with_a_parameter_it_would_not_read_is_refus
     sign_in(app, rt)
     answer = app.get(f"/graph?{query}")
     assert answer.status_code == 400 and fragment in html.unescape(answer.text), answer.text[:400]
+
+
+def test_a_refused_graph_is_said_in_the_graph_page_keeping_its_form_and_a_link_dropping_each_parameter(app, rt):
+    """A graph the search refused (a network no network has, a sort it does not know) was a bare error page whose way
+    back held nothing of it; the programs page says its own refusal in the page, its form as sent. The graph page does
+    the same, naming the field by its label, and lists each parameter given with a link drawing the graph without it,
+    the one to change among them (the form keeps them as hidden fields)."""
+    sign_in(app, rt)
+    answer = app.get("/graph?q=shop&network=%21%21&min_cookie_days=1")
+    assert answer.status_code == 400
+    page = answer.text
+    assert '<p class="error" role="alert">“Network” &#39;!!&#39; names no network' in page, shown(page)
+    form = page[page.index('<form method="get" action="/graph"'):]
+    form = form[:form.index("</form>")]
+    assert 'name="q" type="search" value="shop"' in form
+    assert re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form) == [
+        ("network", "!!"), ("min_cookie_days", "1")]
+    kept = page[page.index('<p class="kept">'):]
+    kept = kept[:kept.index("</p>")]
+    assert "Asked with Network: !! ( drop" in shown(kept) and "Minimum cookie (days): 1 ( drop" in shown(kept)
+    links = [html.unescape(link) for link in re.findall(r'<a href="([^"]+)"', kept)]
+    assert links == ["/graph?q=shop&min_cookie_days=1", "/graph?q=shop&network=%21%21"], links
+    dropped = app.get(links[0])  # the refused one dropped: drawn
+    assert dropped.status_code == 200 and "<h1>Graph of search “shop” and its filters</h1>" in dropped.text
+    sort = app.get("/graph?q=shop&sort=bogus")
+    assert sort.status_code == 400 and "“Sort by” must be one of" in html.unescape(sort.text), shown(sort.text)
+    merchant = app.get("/graph?merchant=Bad%20Key")  # a merchant no key names: its box, and the merchant to drop
+    assert merchant.status_code == 400 and '<p class="error" role="alert">' in merchant.text
+    assert 'Asked with merchant: Bad Key ( drop' in shown(merchant.text) and 'href="/graph"' in merchant.text
+    assert "Back to the programs" not in merchant.text and "<svg" not in merchant.text
 
 
 def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):

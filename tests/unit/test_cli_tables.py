@@ -1,6 +1,8 @@
 """`amx` output a person reads: group help that wraps to the terminal, listings as fitted tables (nothing cut to "…",
 a name shown as written), and `amx terms extract` in words with the sentences each value came from."""
 
+import re
+
 import click
 import typer
 from typer.testing import CliRunner
@@ -202,10 +204,31 @@ def test_keys_status_says_where_each_webhooks_key_may_be_sent(tmp_path, monkeypa
     assert said == ["webhooks/relay: sent only to https://relay.example.com:8443, http://[::1]:9000"], shown.output
 
 
-def test_connections_list_keeps_a_schedule_whole_and_a_last_syncs_figures_apart(tmp_path, monkeypatch):
-    """At 120 columns `amx connections list` folded the cron `0 3 * * *` over two lines (`0 3 * *` / `*`), and a last
-    sync wrapped as `07:59 3` / `records 1` / `failed`, its time and counts run together: the schedule is kept whole
-    and the last sync's parts are apart by commas."""
+def listed_fields(output: str) -> dict[str, dict[str, str]]:
+    """A list printed one row under another (views.listed) as its rows by their first cell, each its fields by name,
+    a field's wrapped lines joined; each line read as it is laid out: a heading unindented, a field two spaces in, its
+    wrapped value further in."""
+    rows: dict[str, dict[str, str]] = {}
+    fields: dict[str, str] = {}
+    name = None
+    for line in output.splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith(" "):
+            fields, name = rows.setdefault(line.strip(), {}), None
+        elif line[2] != " ":
+            name, value = re.match(r"  (\S.*?)  +(\S.*)$", line).groups()
+            fields[name] = value.strip()
+        else:
+            fields[name] += " " + line.strip()
+    return rows
+
+
+def test_connections_list_is_readable_at_80_and_100_columns(tmp_path, monkeypatch):
+    """At 100 columns `amx connections list` dropped the cron and the health columns ("a wider terminal also shows:
+    schedule, cron, healthy": an unhealthy connection not seen), and wrapped a reason or a last sync one word a line; at
+    120 it folded a last sync as `07:59, 3` / `records, 1`. Too narrow for its table whole, each connection's fields
+    are one under another, none left out, a cron and a last sync whole; wide, it is the table."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.config import Settings
@@ -213,7 +236,6 @@ def test_connections_list_keeps_a_schedule_whole_and_a_last_syncs_figures_apart(
     from affiliate_matrix.runtime import Runtime
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "120")
     rt = Runtime("test", Settings(data_dir=tmp_path))
     at = datetime(2026, 12, 6, 7, 59, tzinfo=UTC)
     save_connection(rt.store, Connection(
@@ -222,12 +244,26 @@ def test_connections_list_keeps_a_schedule_whole_and_a_last_syncs_figures_apart(
         last_sync=SyncResult(status="succeeded", records=3, errors=["page failed"], started_at=at, finished_at=at)),
         create=True)
     save_connection(rt.store, Connection(
-        id="awin-main", source="awin", credentials_path="connections/awin-main", healthy=False,
+        id="awin-main", source="awin", credentials_path="connections/awin-main", healthy=False, schedule="30 6 * * 1-5",
         health_reason="credentials at connections/awin-main revoked at 2026-12-06T08:00:00+00:00"), create=True)
-    result = CliRunner().invoke(app, ["connections", "list"])
-    assert result.exit_code == 0, (result.output, result.exception)
-    assert "│ 0 3 * * * │" in result.output, result.output
-    assert "│ 07:59, 3   │" in result.output and "│ records, 1 │" in result.output, result.output
+    for columns in (80, 100, 120):
+        result = CliRunner().invoke(app, ["connections", "list"], env={"COLUMNS": str(columns)})
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert max(map(len, result.output.splitlines())) <= columns, result.output
+        assert "┃" not in result.output and "a wider terminal" not in result.output, result.output
+        assert listed_fields(result.output) == {"2 connections": {}, "awin-main": {
+            "source": "Awin publisher API (awin)", "schedule": "every Monday to Friday at 06:30 UTC",
+            "cron": "30 6 * * 1-5", "enabled": "yes",
+            "healthy": "no (credentials at connections/awin-main revoked at 2026-12-06T08:00:00+00:00)",
+            "last sync (UTC)": "—"}, "demo-affiliatesdirectory": {
+            "source": "AffiliatesDirectory.com (affiliatesdirectory)", "schedule": "every day at 03:00 UTC",
+            "cron": "0 3 * * *", "enabled": "no (the demo's: its recorded site is served only while amx demo runs)",
+            "healthy": "yes", "last sync (UTC)": "succeeded 2026-12-06 07:59, 3 records, 1 failed"}}, result.output
+        # the lines a value wraps onto are under its start, not under the field names
+        wrapped = {len(line) - len(line.lstrip()) for line in result.output.splitlines() if line.startswith("   ")}
+        assert wrapped == ({19} if columns == 80 else set()), result.output
+    wide = CliRunner().invoke(app, ["connections", "list"], env={"COLUMNS": "200"}).output
+    assert "┃ id" in wide and "│ succeeded 2026-12-06 07:59, 3 records, 1 failed │" in wide, wide
 
 
 def test_campaigns_list_shows_its_bounds_as_show_does(tmp_path, monkeypatch):

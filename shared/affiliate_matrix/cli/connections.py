@@ -36,7 +36,7 @@ def connections_list():
     run with amx scrape)."""
     from rich.markup import escape
 
-    from affiliate_matrix.cli.views import fitted, print_damaged, source_named, utc_text
+    from affiliate_matrix.cli.views import fits, fitted, listed, print_damaged, source_named, utc_text
     from affiliate_matrix.connections import DIRECTORY_CRAWL, stored_connections
     from affiliate_matrix.wording import schedule_words
 
@@ -66,10 +66,14 @@ def connections_list():
         console.print("no connections (amx connections add ID --source SOURCE adds one; amx scrape SOURCE makes one "
                       "of a directory's defaults)")
         return
-    # a cron unfolded; narrower, the words give way first (the cron says the schedule too)
-    console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
-                         [("id", 0), ("source", 0), ("schedule", 3), ("cron", 2), ("enabled", 0), ("healthy", 1),
-                          ("last sync (UTC)", 0)], rows, whole=("id", "cron")))
+    # a cron and a last sync unfolded; narrower, the words give way first (the cron says the schedule too); narrower
+    # still, each connection's fields one under another: at 100 columns the table had dropped the cron and the health
+    # too, and wrapped a reason or a last sync one word a line
+    title = f"{len(rows)} connection{'' if len(rows) == 1 else 's'}"
+    columns = [("id", 0), ("source", 0), ("schedule", 3), ("cron", 0), ("enabled", 0), ("healthy", 0),
+               ("last sync (UTC)", 0)]
+    table = fitted(console, title, columns, rows, whole=("id", "cron", "last sync (UTC)"))
+    console.print(table if fits(console, table) else listed(title, [name for name, _ in columns], rows))
     print_damaged(console, damaged)
 
 

@@ -28,7 +28,6 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
     """A table of the columns (header, priority: 0 always kept, higher dropped first) that fits console.width; the
     columns named in `whole` (ids, to be pasted) are never folded."""
     from rich.cells import cell_len
-    from rich.measure import Measurement
     from rich.table import Table
 
     kept = list(range(len(columns)))
@@ -48,16 +47,40 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
         for row in rows:
             table.add_row(*(row[i] for i in kept))
         droppable = [i for i in kept if columns[i][1] > 0]
-        # measured unconstrained: the minimum is then what the columns need with no word folded mid-way
-        unfolded = Measurement.get(console, console.options.update_width(100_000), table).minimum
-        if unfolded <= console.width or not droppable:
+        if (fitting := fits(console, table)) or not droppable:
             dropped = [name for i, (name, _) in enumerate(columns) if i not in kept]
             if dropped:
                 table.caption = f"(a wider terminal also shows: {', '.join(dropped)})"
-            if unfolded <= console.width:
+            if fitting:
                 _fold_no_word(console, table, [[columns[i][0], *(row[i] for row in rows)] for i in kept])
             return table
         kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
+
+
+def fits(console, table) -> bool:
+    """Whether a table fits console.width with no word folded mid-way (its cells wrapped between words at most)."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update_width(100_000), table).minimum <= console.width
+
+
+def listed(title: str, headers: list[str], rows: list[list[str]]):
+    """A table's rows one under another, for a terminal too narrow for its columns side by side (wrapped into one word
+    a line, or missing what matters): each row headed by its first cell, then each other cell on a line of its own
+    after its column's header, a long one wrapped under itself. Cells are markup, as a table's are."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+
+    blocks = [title] if title else []
+    for row in rows:
+        fields = Table.grid(padding=(0, 2))
+        fields.add_column(no_wrap=True)
+        fields.add_column(overflow="fold")
+        for header, cell in zip(headers[1:], row[1:]):
+            fields.add_row(header, cell)
+        blocks += ["", f"[bold]{row[0]}[/]", Padding(fields, (0, 0, 0, 2), expand=False)]
+    return Group(*blocks)
 
 
 def source_named(source: str, connection_id: str | None = None) -> str:

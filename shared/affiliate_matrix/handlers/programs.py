@@ -306,11 +306,17 @@ def quality_ranking_applies(params) -> bool:
     return not params.q and "sort" not in params.model_fields_set
 
 
-def search_with(rt, params, args, apart: bool = False, terms: bool = False) -> dict:
+def search_query(params, apart: bool = False) -> SearchQuery:
+    """The query a search's parameters ask of the index, paging and facets included (its cursor's fingerprint too)."""
     query = query_of(params, apart=apart).replaced(size=params.limit, offset=((params.page or 1) - 1) * params.limit,
                                                    cursor=params.cursor, **facets_asked(params.epc_window))
     if quality_ranking_applies(params) and flags.current().on("quality_ranking"):
         query = query.replaced(sort=[SortKey(field="quality_score", order="desc")])
+    return query
+
+
+def search_with(rt, params, args, apart: bool = False, terms: bool = False) -> dict:
+    query = search_query(params, apart)
     # the analysis' snapshots count each facet under every filter: not apart from its own
     counted_apart = apart and any(faceted(name) for name in FILTERS if getattr(params, name))
     snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges and not counted_apart else None

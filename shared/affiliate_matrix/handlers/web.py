@@ -32,7 +32,7 @@ import re
 import secrets
 import time
 from importlib import resources
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import dump_cookie
@@ -126,7 +126,9 @@ def came_from(request) -> str:
     where there is none, it is another site's, or it is the page that failed (no way back that fails again)."""
     referer = urlsplit(request.headers.get("Referer", ""))
     back = render.local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
-    return back if referer.netloc == request.host and back != request.full_path.rstrip("?") else "/programs"
+    # the failed page's path as Werkzeug read it, percent-decoded ("/merchants/Bad Key" for the Referer's Bad%20Key)
+    failed = unquote(referer.path) == request.path and referer.query == request.query_string.decode("latin-1")
+    return back if referer.netloc == request.host and not failed else "/programs"
 
 
 def programs_list(request) -> str:
@@ -183,7 +185,8 @@ def dispatch(rt, request, page):
         except InvalidInput as refusal:  # shown in the page, its form as sent: nothing typed is lost
             return page.render("programs.html", 400, **pages.refused_search_page(rt, args, refusal))
         # recorded like the API's searches: the analysis warms and snapshots what people ask here too
-        api.recorder(rt).record(path, args, (time.perf_counter() - started) * 1000, context["result"]["total"], 200)
+        api.recorder(rt).record(path, context["search_args"], (time.perf_counter() - started) * 1000,
+                                context["result"]["total"], 200)
         return page.render("programs.html", **context)
     if path == "/programs/export":
         body, status, headers = api.export(rt, args, request.method == "HEAD")
@@ -216,7 +219,10 @@ def dispatch(rt, request, page):
         except InvalidInput as refusal:  # shown in the page, its form as sent, as the programs page does
             return page.render("changes.html", 400, **pages.refused_changes_page(args, refusal))
     if path == "/graph":
-        return page.render("graph.html", **pages.graph_page(rt, args))
+        try:
+            return page.render("graph.html", **pages.graph_page(rt, args))
+        except InvalidInput as refusal:  # shown in the page, its form as sent, as the programs page does
+            return page.render("graph.html", 400, **pages.refused_graph_page(args, refusal))
     raise NotFoundError(f"there is no page at {path}")
 
 

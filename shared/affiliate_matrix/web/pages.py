@@ -8,9 +8,9 @@ from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
-from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE,
-                                           program_names, searched)
-from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, RESULT_WINDOW,
+                                           WORLDWIDE, program_names, searched)
+from affiliate_matrix.search import SearchQuery, decode_cursor
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MINIMUM_LABELS, SORT_LABELS, network_title,
                                          once, source_title, url, words)
@@ -30,7 +30,17 @@ def search_page(rt, args: MultiDict) -> dict:
     open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts of every status (the API's
     status facet counts them all then)."""
     refuse_unknown_words(args)
-    result = api.search(rt, args, apart=True, terms=True)
+    search_args, back = earlier_pages(args)
+    params = api.parameters(api.SearchParameters, search_args, {})
+    query = api.search_query(params, apart=True)
+    for earlier in back:  # each cursor as the API checks its own: of this search (a page number: checked above)
+        if not earlier.isdigit():
+            try:
+                decode_cursor(query.replaced(cursor=earlier, offset=0))
+            except InvalidInput as refusal:
+                raise InvalidInput(f"back holds an earlier page's cursor not of this search ({refusal}): page from "
+                                   "the first page again") from None
+    result = api.search_with(rt, params, search_args, apart=True, terms=True)
     counted = dict(result["facets"])
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
     chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
@@ -44,17 +54,75 @@ def search_page(rt, args: MultiDict) -> dict:
     # Which of the total the page lists (1–20 of 25), the damaged ones it left out counted in their places. A page by
     # number knows its place; a cursor holds sort values, not a place: its page knows it only at the end (None: unknown)
     shown = len(result["items"]) + len(result.get("errors") or [])
-    if "cursor" in args:
+    # the earlier pages' stack (back) knows it too where it holds the page the paging started from, by its number
+    if "cursor" in args and not (back and back[0].isdigit()):
         first = None if result["next_cursor"] else result["total"] - shown + 1
     else:  # the search took limit and page, in digits
-        first = (int(args.get("page", 1)) - 1) * int(args.get("limit", DEFAULTS["limit"])) + 1
+        page = int(back[0]) + len(back) if back else int(args.get("page", 1))
+        first = (page - 1) * int(args.get("limit", DEFAULTS["limit"])) + 1
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
+            "search_args": search_args,  # the search's own parameters: the query log's
+            "pages": pager(args, back, result["next_cursor"]),
             "empty_index": empty_index, "first": first, "shown": shown,
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
-            "export_args": export_args, "paged": "cursor" in args or "page" in args,
+            "export_args": export_args,
             "in_use": filters_in_use(args),  # said on the Filters panel, which starts folded on a phone
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+# The Previous page link. A cursor pages forward only (it holds the sort values to page after), so the Next link
+# carries the pages before it in the address (back=, oldest first: a page number, where the paging started, then
+# cursors), at most BACK_KEPT of them and BACK_CHARACTERS in all (a request line of some proxies stops at 8 KB):
+# the oldest dropped past those, the pages before the kept ones reached by First page only.
+BACK_KEPT, BACK_CHARACTERS = 5, 4000
+
+
+def earlier_pages(args: MultiDict) -> tuple[MultiDict, list[str]]:
+    """The search's own parameters and the earlier pages' stack (back), checked: its size, and each a page number or a
+    cursor (of this search: search_page checks that, as the API checks a cursor)."""
+    back = args.getlist("back")
+    search_args = MultiDict([(name, value) for name, value in args.items(multi=True) if name != "back"])
+    if not back:
+        return search_args, back
+    if "cursor" not in args:
+        raise InvalidInput("back is the pages before a cursor's page: give it with cursor, as Next page does")
+    if len(back) > BACK_KEPT or sum(map(len, back)) > BACK_CHARACTERS:
+        raise InvalidInput(f"back holds at most {BACK_KEPT} earlier pages of {BACK_CHARACTERS} characters in all, "
+                           f"got {len(back)} of {sum(map(len, back))}")
+    numbers = [value for value in back if value.isdigit()]
+    if numbers and (len(numbers) > 1 or not back[0].isdigit() or not page_number(back[0])):
+        raise InvalidInput(f"back holds one page number at most, first, from 1 to {RESULT_WINDOW}, got "
+                           f"{', '.join(numbers)[:80]}")
+    return search_args, back
+
+
+def page_number(value: str) -> bool:
+    """A page by number, as the search's `page` takes it: ASCII digits, 1 to RESULT_WINDOW."""
+    return value.isascii() and value.isdigit() and len(value) <= 5 and 1 <= int(value) <= RESULT_WINDOW
+
+
+def pager(args: MultiDict, back: list[str], next_cursor: str | None) -> dict:
+    """The programs page's links to its first, previous and next pages: the earlier pages' stack (earlier_pages) grown
+    by this one for Next, popped for Previous; no Previous where the stack no longer holds it."""
+    here = args.get("cursor") or args.get("page", "1")
+    paged = "cursor" in args or "page" in args
+    previous = None
+    if back:
+        earlier = back[-1]
+        previous = url("/programs", args, back=back[:-1] or None,
+                       **({"cursor": None, "page": None if earlier == "1" else earlier} if earlier.isdigit()
+                          else {"cursor": earlier, "page": None}))
+    elif "page" in args and "cursor" not in args and args["page"].isdigit() and int(args["page"]) > 1:
+        previous = url("/programs", args, page=None if args["page"] == "2" else str(int(args["page"]) - 1))
+    following = None
+    if next_cursor:
+        stack = [*back, here]
+        while len(stack) > BACK_KEPT or sum(map(len, stack)) > BACK_CHARACTERS:
+            stack.pop(0)  # the oldest: reached by First page only
+        following = url("/programs", args, cursor=next_cursor, page=None, back=stack or None)
+    return {"first": url("/programs", args, cursor=None, page=None, back=None) if paged else None,
+            "previous": previous, "next": following}
 
 
 def filter_facets(chosen_by: dict[str, list[str]], counted: dict) -> list[dict]:
@@ -96,11 +164,15 @@ def refused_search_page(rt, args: MultiDict, refusal: InvalidInput) -> dict:
         sort, epc_window = args.get("sort", "relevance"), args.get("epc_window", "7d")
         context = {"facets": filter_facets(chosen_by, {}), "sort": sort if sort in SORT_LABELS else "relevance",
                    "epc_window": epc_window if epc_window in EPC_WINDOW_LABELS else "7d"}
-        said = labelled(refusal, {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over",
-                                  **MINIMUM_LABELS,
-                                  **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}})
+        said = labelled(refusal, search_labels())
     return {**context, "args": args, "refusal": said, "in_use": filters_in_use(args),
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+
+
+def search_labels() -> dict[str, str]:
+    """A search's parameters by their form fields' labels (the programs page's): what a refusal is said with."""
+    return {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over", **MINIMUM_LABELS,
+            **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}}
 
 
 def labelled(refusal: InvalidInput, labels: dict[str, str]) -> str:
@@ -246,13 +318,32 @@ def graph_page(rt, args: MultiDict) -> dict:
             for name, value in drawn}
     shown = dict.fromkeys(read[name, value] for name, value in drawn
                           if (name in api.FILTERS or name in api.MINIMUMS) and not filters_nothing(name, args))
-    filters = [{"label": FACET_LABELS.get(api.FILTERS[name], name) if name in api.FILTERS else MINIMUM_LABELS[name],
-                "value": filter_value(name, value),
-                "drop": url("/graph", MultiDict([pair for pair in drawn if read[pair] != (name, value)]))}
-               for name, value in shown]
+    filters = dropped_one_by_one(drawn, read, shown)
     return {"args": args, "graph": layout(search_edges(items), graph_link, graph_label(names)), "subject": subject,
             "kept": kept, "filters": filters,
             "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
+
+
+def dropped_one_by_one(drawn: list[tuple[str, str]], read: dict, shown) -> list[dict]:
+    """The graph's parameters `shown`, each (as `read` reads it) in words with a link drawing the graph of `drawn`
+    without it, however it was spelled."""
+    labels = search_labels()
+    return [{"label": labels.get(name, name), "value": filter_value(name, value),
+             "drop": url("/graph", MultiDict([pair for pair in drawn if read[pair] != (name, value)]))}
+            for name, value in shown]
+
+
+def refused_graph_page(args: MultiDict, refusal: InvalidInput) -> dict:
+    """The graph page of a search (or merchant) it refused, as the programs page shows its own: its form as sent and,
+    in place of the graph, what to change, naming the field by its label, each parameter given listed with a link
+    dropping it (the form keeps them as hidden fields: the one to change is otherwise out of reach). (It was an error
+    page whose way back held none of it.)"""
+    drawn = [(name, value) for name, value in args.items(multi=True)]
+    shown = dict.fromkeys(pair for pair in drawn if pair[0] != "q")  # q is in the box, as sent
+    return {"args": args, "graph": None, "subject": None, "search": None,
+            "kept": [pair for pair in drawn if pair[0] != "q"],
+            "filters": dropped_one_by_one(drawn, {pair: pair for pair in drawn}, shown),
+            "refusal": labelled(refusal, {**search_labels(), "q": "Programs matching"})}
 
 
 def graph_link(kind: str, name: str) -> str | None:
