@@ -47,7 +47,7 @@ def figures(split: str) -> Counter:
 
 def test_the_pages_are_labelled_and_split():
     pages = [json.loads(path.read_text()) for path in PAGES]
-    assert all(page["label"] in ("program", "not_program") and page["lang"] in ("de", "fr", "es", "nl", "pt", "it")
+    assert all(page["label"] in ("program", "not_program") and page["lang"] in ("en", "de", "fr", "es", "nl", "pt", "it")
                and page["source"].startswith("http") for page in pages)
     assert {split_of(page["id"]) for page in pages} == {"dev", "held_back"}
 
