@@ -4,15 +4,12 @@ discovered at confidence 1.0 as the site's own program. A merchant's own page na
 is still its program. Real pages of both kinds are in `tests/data/discovery-pages/` (the `en-` ones added with this)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from affiliate_matrix.discovery.run import ACCEPT, REVIEW
 from affiliate_matrix.discovery.validate import classify
-from tests.unit.test_discovery_languages import as_html
-
-PAGES = Path(__file__).parents[1] / "data" / "discovery-pages"
+from tests.support.discovery_pages import PAGES_DIR, as_html
 LISTS = ["en-uppromote-health-wellness-comparison", "en-affiliationlist-faq", "en-affiliatesdirectory-faq",
          "en-affiliatesdirectory-submission-guidelines", "en-affiliboostbucks-hosting-comparison",
          "en-alltechbee-affiliate-networks-overview"]
@@ -23,7 +20,7 @@ MERCHANTS_NAMING_OTHERS = ["en-ihealth-affiliate-faq", "en-moccah-affiliate-info
 
 
 def judged(page_id: str):
-    page = json.loads((PAGES / f"{page_id}.json").read_text())
+    page = json.loads((PAGES_DIR / f"{page_id}.json").read_text())
     return page, classify(as_html(page), page["source"])
 
 
