@@ -5,29 +5,14 @@ held-back half (never looked at while tuning). Each half is judged as a run woul
 review, rejected); the dev figures are held as a floor, and the held-back ones must not fall below what
 the judge did there before the multilingual vocabulary."""
 
-import hashlib
-import html
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from affiliate_matrix.discovery.run import ACCEPT, REVIEW
 from affiliate_matrix.discovery.validate import classify
-
-PAGES = sorted((Path(__file__).parents[1] / "data" / "discovery-pages").glob("*.json"))
-
-
-def split_of(page_id: str) -> str:
-    return "dev" if int(hashlib.sha256(page_id.encode()).hexdigest()[:8], 16) % 2 == 0 else "held_back"
-
-
-def as_html(page: dict) -> str:
-    """The stored passage as the page it came from: title, heading, text, and the links the passage shows."""
-    links = "".join(f'<a href="{html.escape(link["href"])}">{html.escape(link["label"])}</a>' for link in page["links"])
-    return (f"<html><head><title>{html.escape(page['title'])}</title></head><body>"
-            f"<h1>{html.escape(page['heading'])}</h1><p>{html.escape(page['text'])}</p>{links}</body></html>")
+from tests.support.discovery_pages import PAGES, as_html, split_of
 
 
 def outcome(confidence: float) -> str:
@@ -47,7 +32,7 @@ def figures(split: str) -> Counter:
 
 def test_the_pages_are_labelled_and_split():
     pages = [json.loads(path.read_text()) for path in PAGES]
-    assert all(page["label"] in ("program", "not_program") and page["lang"] in ("de", "fr", "es", "nl", "pt", "it")
+    assert all(page["label"] in ("program", "not_program") and page["lang"] in ("en", "de", "fr", "es", "nl", "pt", "it")
                and page["source"].startswith("http") for page in pages)
     assert {split_of(page["id"]) for page in pages} == {"dev", "held_back"}
 

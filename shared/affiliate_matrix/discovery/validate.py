@@ -61,6 +61,34 @@ TOPIC_WORDS = {
     "referral": r"referral\w*|empfehlungs\w*|parrainage|referidos?|indica[cç][aã]o|verwijzing\w*",
     "recurring": r"recurring|wiederkehrend\w*|r[ée]current\w*|recurrentes?|recorrentes?|terugkerend\w*|ricorrent\w*",
 }
+# A page listing many programs (a directory's category page, a comparison table, a page about networks) has every
+# word of one many times over, and its links and terms are the listed merchants': whatever they add up to, it is none
+# of them. Each sign below is one a merchant's own page, even one naming other programs or its networks, does not give.
+# "a directory of affiliate programs", "Affiliate Programs Directory", "Verzeichnis der Partnerprogramme", "annuaire
+# des programmes d'affiliation": the page says it is a directory or catalogue of programs.
+_DIRECTORY_WORDS = r"(directory|directories|catalog(ue)?|verzeichnis|katalog|annuaire|directorio|cat[aá]logo|" \
+                   r"diret[oó]rio|elenco|overzicht)"
+_PROGRAMS = r"(programs|programmes|partnerprogramme|programas|programma's|programmi)"
+DIRECTORY = re.compile(
+    rf"\b{_DIRECTORY_WORDS}\b[^.?!]{{0,40}}\b{_PROGRAMS}\b|\b{_PROGRAMS}[\s-]{{1,3}}{_DIRECTORY_WORDS}\b", re.I)
+# "submit your affiliate program", "add an affiliate program to our directory", "list an affiliate program": it asks
+# programs' owners for theirs ("submit your affiliate program application" is a merchant's form).
+SUBMIT_PROGRAM = re.compile(r"\b(submit|add|list|post)(s|ed|ing|ted|ting)?\s+(your|an?|any|their)?\s*"
+                            r"(affiliate\s+|partner\s+)?programs?\b(?!\s+(applications?|forms?|requests?)\b)", re.I)
+# A table row's figures: a commission beside a cookie's days ("Myprotein Up to 8% 30 days", "CVS 10% 3 days").
+COMMISSION_AND_DAYS = re.compile(
+    r"(\d+(?:[.,]\d+)?\s?%|[$€£]\s?\d+)[^.!?]{0,30}?\b\d+\s?(days?|tage[n]?|jours|d[ií]as|dagen|giorni)\b", re.I)
+# Words before "affiliate program" that name no program: articles, pronouns, "join", "best" (in the languages read).
+NOT_A_NAME = frozenset(
+    "the our your this that an a any other join best top about my their its new free every each "
+    "das die der dem den des ein eine einem einen einer unser unsere unserem unseren mit im am zum "
+    "le la les un une notre nos du des au el los las nuestro nuestra del het de een ons onze o os "
+    "nosso nossa il lo gli nostro nostra al affiliate partner deze dit dieses diesem ce cet cette este esta questo "
+    "questa".split())
+LISTED_NAMES = 4  # programs named ("Bluehost Affiliate Program", "Kinsta Affiliate Program", ...)
+LISTED_ROWS = 4  # rows of a commission and a cookie
+LISTED_SITES = 4  # other sites linked with program words
+LISTED_NETWORKS = 5  # networks named: a merchant names the one or few its program runs on
 MAX_TEXT = 20_000
 
 
@@ -140,9 +168,65 @@ def classify(html: str, url: str) -> Verdict:
     if host_domain and verdict.network is None and verdict.join_url and \
             registrable_domain(urlsplit(verdict.join_url).hostname or "") not in (host_domain, None):
         verdict.evidence.append("the sign-up link leaves the site")
+    listing = None if ranked else lists_programs(page, body, url, host_domain)
+    if listing:
+        verdict.evidence.append(f"the page lists many programs ({listing}): a directory or list of them, not one")
     # a list's links and terms are the programs it lists: whatever they add up to, it is none of them
-    verdict.confidence = 0.0 if ranked else round(max(0.0, min(score, 1.0)), 3)
+    verdict.confidence = 0.0 if ranked or listing else round(max(0.0, min(score, 1.0)), 3)
     return verdict
+
+
+def lists_programs(page, body: str, url: str, host_domain: str | None) -> str | None:
+    """What shows the page lists many programs rather than being one merchant's (None when nothing does): it calls
+    itself a directory of them or asks for programs to be submitted, names several programs, has rows of commission
+    and cookie figures, links to several other sites with program words, or names many networks."""
+    if said := DIRECTORY.search(body):
+        return f"it calls itself a directory of them: {said.group(0)!r}"
+    if said := SUBMIT_PROGRAM.search(body):
+        return f"it asks for programs to be listed: {said.group(0)!r}"
+    names = program_names(body)
+    if len(names) >= LISTED_NAMES:
+        return f"{len(names)} programs named: {', '.join(names[:5])}"
+    rows = COMMISSION_AND_DAYS.findall(body)
+    if len(rows) >= LISTED_ROWS:
+        return f"{len(rows)} rows of a commission and a cookie's days"
+    sites = set()
+    for link in page.css("a[href]"):
+        href = urljoin(url, link.attributes.get("href") or "")
+        domain = registrable_domain(urlsplit(href).hostname or "")
+        if domain and domain != host_domain and domain not in taxonomy.SHARED_HOSTS and \
+                PARTNERISH.search(f"{link.text(strip=True)[:200]} {href}"):
+            sites.add(domain)
+    if len(sites) >= LISTED_SITES:
+        return f"links to {len(sites)} other sites' programs: {', '.join(sorted(sites)[:5])}"
+    networks = {taxonomy.NETWORK_NAMES[name.lower()] for name in NETWORK_NAME.findall(body) if name[0].isupper()}
+    if len(networks) >= LISTED_NETWORKS:
+        return f"{len(networks)} networks named: {', '.join(sorted(networks))}"
+    return None
+
+
+# The networks' names, read where a page writes them capitalised ("ShareASale", "CJ Affiliate"; not "the impact of").
+NETWORK_NAME = re.compile(r"\b(" + "|".join(sorted((re.escape(name) for name in taxonomy.NETWORK_NAMES
+                                                    if name not in ("direct", "in-house", "in house", "inhouse")),
+                                                   key=len, reverse=True)) + r")\b", re.I)
+
+
+def program_names(body: str) -> list[str]:
+    """The programs a text names, once each: the word before each "affiliate program" (or "Partnerprogramm", ...)
+    written with a capital or digit ("Bluehost", "A2"), not an article or pronoun, not a sentence's first word;
+    one name inside another ("iHealth", "iHealthLabs") is one program."""
+    names: list[str] = []
+    for found in PROGRAM_WORDS.finditer(body):
+        words = body[max(0, found.start() - 80):found.start()].split()
+        if len(words) < 2 or re.search(r"[.!?:]$", words[-2]):  # a sentence's first word: capitalised anyway
+            continue
+        word = words[-1].strip("\"'“”(),;-")
+        name = re.sub(r"['’]s$", "", word).casefold()
+        if not name or name in NOT_A_NAME or not re.search(r"[A-Z0-9]", word):
+            continue
+        if not any(name in known or known in name for known in names):
+            names.append(name)
+    return names
 
 
 def _said(term) -> str:
