@@ -96,8 +96,8 @@ _WHOLE = r"^[0-9]{1,12}$"  # ASCII digits only: str.isdigit() also takes '²', w
 # answer, which asking again would not change, not a network fault (no other sign of it: a RemoteProtocolError)
 _UNREAD_LOCATION = "Invalid URL in location header"
 # How h11 (httpx's HTTP/1.1 parser) says an answer's Transfer-Encoding is other than "chunked" alone (gzip, chunked;
-# two of the header): it reads no other, nor hands over the raw body to decode it, and the answer's headers go with
-# the error, so the coding is not known here. The server's answer, the same when asked again: not a network fault.
+# two of the header): it reads no other, nor hands over the raw body to decode it, and its error carries none of the
+# answer's headers, so the coding is not known here. The server's answer, the same when asked again: no network fault.
 _UNREAD_TRANSFER_CODING = ("Only Transfer-Encoding: chunked is supported", "multiple Transfer-Encoding headers")
 # What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a
 # key, so it is named by its name only

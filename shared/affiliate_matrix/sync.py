@@ -4,9 +4,9 @@ the `polite` client the fetcher uses: spaced by the connection's rate limit (cap
 documented quota, unless it is a recorded copy served on this machine) and shared per host with every other request of the process, retried on 429,
 5xx and the provider's own rate-limit statuses honouring Retry-After, checked to go to public
 addresses, capped in size (the fetcher's 5 MB, or the bound the source declares); refused credentials (the statuses the provider uses for that, 401 unless
-it says otherwise) end the sync with a clear error that names no secret. A redirect is not followed (the credentials
-go to the API's base_url alone): the request fails naming where it leads and the base_url to set. An item the plugin cannot
-read, or any fault of the plugin, is a parse failure recorded beside the response it was reading, as
+it says otherwise) end the sync with a clear error that names no secret. A redirect is not followed (the
+credentials go to the API's base_url alone): the request fails naming where it leads and the base_url to set. An item
+the plugin cannot read, or any fault of the plugin, is a parse failure recorded beside the response it was reading, as
 crawl.py does for pages; a request for one item's details that gets no usable answer (`Api.item`) is that item's
 failure, and the sync goes on to the next."""
 
@@ -179,7 +179,7 @@ class Api:
         moved = urljoin(url, location)
         base = self.source.base_url.rstrip("/")
         asked = url[len(base):] if url.startswith(base) else ""  # the path and query asked, after the base_url
-        new_base = moved[:-len(asked)] if asked and moved.endswith(asked) and len(moved) > len(asked) else None
+        new_base = moved[:-len(asked)] if asked and moved.endswith(asked) and moved != url else None
         advice = f"set the connection's base_url to {new_base}" if new_base else \
             "if the API has moved, set the connection's base_url to its new address"
         return (f", redirects to {moved[:300]}: not followed, as the API's credentials are sent to its base_url "
