@@ -24,7 +24,9 @@ the same polite, safe way.
 * Bodies are capped after decompression (and by a declared Content-Length) and in time: the request's deadline, or
   what is left of the run's WaitBudget when less (its time past its spacing is spent from it).
 * Only the content codings `content_coding` decodes are asked for (gzip, deflate); a body in another (br, zstd, sent
-  all the same) is refused (Undecoded), with its answer as it came for a caller that keeps raw answers.
+  all the same) is refused (Undecoded), with its answer as it came for a caller that keeps raw answers. An answer
+  in a transfer coding other than chunked (Transfer-Encoding: gzip, chunked), which h11 neither reads nor hands over
+  raw, is refused as unusable (UnusableAnswer), not retried as a network fault.
 
 The clock, the sleep and the wall clock (for an HTTP-date Retry-After only) are parameters, so tests
 neither sleep nor depend on the time of day.
@@ -93,6 +95,10 @@ _WHOLE = r"^[0-9]{1,12}$"  # ASCII digits only: str.isdigit() also takes '²', w
 # How httpx says a redirect's Location is no URL it reads (it reads it even when following no redirect): the server's
 # answer, which asking again would not change, not a network fault (no other sign of it: a RemoteProtocolError)
 _UNREAD_LOCATION = "Invalid URL in location header"
+# How h11 (httpx's HTTP/1.1 parser) says an answer's Transfer-Encoding is other than "chunked" alone (gzip, chunked;
+# two of the header): it reads no other, nor hands over the raw body to decode it, and its error carries none of the
+# answer's headers, so the coding is not known here. The server's answer, the same when asked again: no network fault.
+_UNREAD_TRANSFER_CODING = ("Only Transfer-Encoding: chunked is supported", "multiple Transfer-Encoding headers")
 # What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a
 # key, so it is named by its name only
 BAD_HEADER = ("is not a valid HTTP header value (a line break, a control character or a character past ASCII in it: "
@@ -565,6 +571,10 @@ class PoliteClient:
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith(_UNREAD_LOCATION):
                     raise UnusableAnswer(f"{label}: redirects to a malformed Location ({str(exc)[:200]})") from None
+                if isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith(_UNREAD_TRANSFER_CODING):
+                    raise UnusableAnswer(f"{label}: answers with a Transfer-Encoding other than chunked alone (such as "
+                                         "'gzip, chunked'), a transfer coding not read here (only chunked is); not "
+                                         f"asked again, as the server would answer alike ({exc})") from None
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
                     slow = "still sending" if body is None else "body too slow: still sending"
                     raise FetchError(f"{label}: {slow} after {self.deadline:.0f} s (the request's time limit)") \

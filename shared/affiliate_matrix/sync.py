@@ -4,8 +4,9 @@ the `polite` client the fetcher uses: spaced by the connection's rate limit (cap
 documented quota, unless it is a recorded copy served on this machine) and shared per host with every other request of the process, retried on 429,
 5xx and the provider's own rate-limit statuses honouring Retry-After, checked to go to public
 addresses, capped in size (the fetcher's 5 MB, or the bound the source declares); refused credentials (the statuses the provider uses for that, 401 unless
-it says otherwise) end the sync with a clear error that names no secret. An item the plugin cannot
-read, or any fault of the plugin, is a parse failure recorded beside the response it was reading, as
+it says otherwise) end the sync with a clear error that names no secret. A redirect is not followed (the
+credentials go to the API's base_url alone): the request fails naming where it leads and the base_url to set. An item
+the plugin cannot read, or any fault of the plugin, is a parse failure recorded beside the response it was reading, as
 crawl.py does for pages; a request for one item's details that gets no usable answer (`Api.item`) is that item's
 failure, and the sync goes on to the next."""
 
@@ -14,6 +15,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 from pydantic import ValidationError
@@ -21,6 +23,7 @@ from pydantic import ValidationError
 from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, record_of, record_parse_failures,
                                    time_budget)
 from affiliate_matrix.errors import FetchError
+from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
@@ -141,6 +144,8 @@ class Api:
             answered = True
             raw_key = self._keep(response, secret)
             label = response.url if method == "GET" else f"{method} {response.url}"
+            if response.status in REDIRECTS:
+                raise FetchError(f"{label}: HTTP {response.status}{self._not_followed(str(target), response)}")
             if response.status != 200:
                 raise FetchError(f"{label}: HTTP {response.status}" + (
                     "" if self.fetched else self._first_answer_hint(response.status)))
@@ -163,6 +168,22 @@ class Api:
         hint = FIRST_ANSWER_HINTS.get(status)
         key = " and the account id in its key" if self.source.credential_keys else ""  # ClickBank's reads none
         return f", {hint.format(base_url=self.source.base_url, key=key)}" if hint else ""
+
+    def _not_followed(self, url: str, response: Response) -> str:
+        """Where a redirect leads, and the base_url to set if the API moved there. Not followed: the API's credentials
+        (headers the plugin adds to every request) go only to its base_url, and a hop elsewhere would send them on the
+        old address's word, or, dropped as browsers drop them, ask the API unauthenticated, to no use."""
+        location = response.headers.get("location", "").strip()
+        if not location:
+            return ", a redirect naming no Location"
+        moved = urljoin(url, location)
+        base = self.source.base_url.rstrip("/")
+        asked = url[len(base):] if url.startswith(base) else ""  # the path and query asked, after the base_url
+        new_base = moved[:-len(asked)] if asked and moved.endswith(asked) and moved != url else None
+        advice = f"set the connection's base_url to {new_base}" if new_base else \
+            "if the API has moved, set the connection's base_url to its new address"
+        return (f", redirects to {moved[:300]}: not followed, as the API's credentials are sent to its base_url "
+                f"({self.source.base_url}) alone; {advice}")
 
     def _keep(self, response: Response, secret: bool) -> str:
         """The body, raw, in the object store (not a secret one); its key."""

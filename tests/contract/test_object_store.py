@@ -11,6 +11,7 @@ import pytest
 from affiliate_matrix.config import Settings, load_settings
 from affiliate_matrix.errors import ConfigError, ConflictError, NotFoundError
 from affiliate_matrix.runtime import open_object_store
+from affiliate_matrix.storage import etag_of
 from tests.conftest import fresh_bucket
 
 S3_SERVERS = ["moto_server", "s3proxy"]  # session fixtures in tests/conftest.py
@@ -289,6 +290,79 @@ def test_a_local_put_syncs_the_bytes_before_the_rename_that_publishes_them(tmp_p
         assert ("fsync", steps[i][1]) in steps[:i], steps  # the staged file synced before it is published
     assert steps[-1] == ("fsync", str(tmp_path / "docs")), steps  # and the renames themselves
     assert store.get("docs/a").data == b"the bytes"
+
+
+def _crash_at_the_second_rename(monkeypatch):
+    """os.replace raising at a put's second rename. A stub: no process can be killed between two syscalls on cue."""
+    replace, renames = os.replace, []
+
+    def crashing(src, dst):
+        renames.append(dst)
+        if len(renames) == 2:
+            raise SystemExit("killed")  # what the put would do no more of
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crashing)
+    return lambda: monkeypatch.setattr(os, "replace", replace)
+
+
+def test_a_local_put_cut_between_its_two_renames_leaves_the_old_object_whole(tmp_path, monkeypatch):
+    """A put renamed the metadata into place, then the bytes: cut between the two, the old bytes were served under the
+    new content type. The metadata now describes both the old bytes and the new, each by its ETag, and a reader takes
+    the content type of the bytes it read, so a put cut there leaves the old object whole."""
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    store = LocalObjectStore(tmp_path)
+    old = store.put("rules/a.json", b'{"v": 1}', content_type="application/json")
+    restore = _crash_at_the_second_rename(monkeypatch)
+    with pytest.raises(SystemExit):
+        store.put("rules/a.json", b"<p>v2</p>", content_type="text/html", if_match=old)
+    restore()
+    reopened = LocalObjectStore(tmp_path)  # as the next process finds it
+    assert reopened.get("rules/a.json") == ("rules/a.json", b'{"v": 1}', old, "application/json")
+    assert reopened.head("rules/a.json") == old and list(reopened.list("rules/")) == ["rules/a.json"]
+    with pytest.raises(ConflictError):  # the put that did not happen gave no ETag to write on
+        reopened.put("rules/a.json", b"v3", if_match=etag_of(b"<p>v2</p>"))
+    third = reopened.put("rules/a.json", b"v3", content_type="text/plain", if_match=old)
+    assert reopened.get("rules/a.json") == ("rules/a.json", b"v3", third, "text/plain")
+    reopened.delete("rules/a.json", if_match=third)
+    assert reopened.head("rules/a.json") is None and list(reopened.list("rules/")) == []
+
+
+def test_a_local_create_cut_between_its_two_renames_leaves_no_object(tmp_path, monkeypatch):
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    store, key = LocalObjectStore(tmp_path), "rules/" + "n" * 300  # a long part: listed by the key in its metadata
+    restore = _crash_at_the_second_rename(monkeypatch)
+    with pytest.raises(SystemExit):
+        store.put(key, b"new", content_type="text/plain", if_none_match=True)
+    restore()
+    reopened = LocalObjectStore(tmp_path)
+    with pytest.raises(NotFoundError):
+        reopened.get(key)
+    assert reopened.head(key) is None and list(reopened.list("rules/")) == []
+    etag = reopened.put(key, b"again", content_type="text/csv", if_none_match=True)
+    assert reopened.get(key) == (key, b"again", etag, "text/csv")
+    assert list(reopened.list("rules/")) == [key]
+
+
+def test_a_local_read_takes_the_content_type_of_the_bytes_it_read_while_a_put_renames(tmp_path, monkeypatch):
+    """Readers take no lock: one reading between a put's two renames read the old bytes and the new metadata."""
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    store = LocalObjectStore(tmp_path)
+    old = store.put("docs/a", b"old", content_type="text/plain")
+    replace, seen = os.replace, []
+
+    def read_between(src, dst):
+        replace(src, dst)
+        if str(dst).endswith(".meta"):
+            seen.append(store.get("docs/a"))  # on this thread: the put holds the key's lock, the read takes none first
+
+    monkeypatch.setattr(os, "replace", read_between)
+    new = store.put("docs/a", b"<b>new</b>", content_type="text/html")
+    assert seen == [("docs/a", b"old", old, "text/plain")]
+    assert store.get("docs/a") == ("docs/a", b"<b>new</b>", new, "text/html")
 
 
 @pytest.mark.parametrize("key", ["rules/long/" + "p" * 300, "rules/" + "f" * 256 + "/x",

@@ -86,6 +86,31 @@ def test_an_error_status_on_the_first_request_says_what_to_check_and_where_the_a
     assert past.endswith("Page=2: HTTP 404"), past
 
 
+def test_an_api_that_redirects_is_not_followed_and_the_failure_names_the_base_url_to_set(tmp_path, monkeypatch):
+    """An API that moved (a 301 or 308 to its new address, as providers send) failed every sync with "HTTP 308" alone.
+    Its credentials go only to the connection's base_url, so the redirect is not followed (asking the new host would
+    send them there on the old host's word); the failure names where it leads and the base_url to set."""
+    rt = runtime(tmp_path / "data", monkeypatch)
+    new_host = "https://api2.impact.example"  # never asked: the test would fail on a lookup if it were
+    site = api_site(tmp_path / "site", [
+        {"path": "/Mediapartners/IRtestSID/Campaigns", "status": 308,
+         "headers": {"Location": f"{new_host}/Mediapartners/IRtestSID/Campaigns?PageSize=100"}},
+        {"path": "/Mediapartners/PATH/Campaigns", "status": 301,  # moved under a path, on the same host
+         "headers": {"Location": "/v2/Mediapartners/PATH/Campaigns?PageSize=100"}}])
+    with recorded_sites("impact", directories={"impact": site}) as urls:
+        impact_connection(rt, "moved", urls["impact"], RECORDED_CREDENTIALS["impact"])
+        impact_connection(rt, "path", urls["impact"], {"account_sid": "PATH", "auth_token": "t"})
+        reasons = {c: [f.reason for f in scrape(rt, c).failures] for c in ("moved", "path")}
+    old = urls["impact"]
+    not_followed = f": not followed, as the API's credentials are sent to its base_url ({old}) alone; set the " \
+                   "connection's base_url to "
+    assert reasons == {
+        "moved": [f"{old}/Mediapartners/IRtestSID/Campaigns?PageSize=100: HTTP 308, redirects to "
+                  f"{new_host}/Mediapartners/IRtestSID/Campaigns?PageSize=100{not_followed}{new_host}"],
+        "path": [f"{old}/Mediapartners/PATH/Campaigns?PageSize=100: HTTP 301, redirects to "
+                 f"{old}/v2/Mediapartners/PATH/Campaigns?PageSize=100{not_followed}{old}/v2"]}
+
+
 def test_an_answer_that_is_empty_or_a_web_page_is_said_to_be_so(tmp_path, monkeypatch):
     """An API answering 200 with an empty body or with an HTML page (a maintenance or login page) was "the response is
     not JSON" alike: now the failure says which it was."""

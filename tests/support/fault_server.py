@@ -1,5 +1,6 @@
 """A local HTTP server that misbehaves on purpose, one path per fault, and records every request."""
 
+import gzip
 import itertools
 import threading
 import time
@@ -119,6 +120,9 @@ class FaultServer(Loopback):
             return 200, {**HTML, "Content-Encoding": "gzip"}, PAGE
         if path.startswith("/coded/"):  # PAGE under the Content-Encoding after /coded/, left as it is (never asked for)
             return 200, {**HTML, "Content-Encoding": path.removeprefix("/coded/")}, PAGE
+        if path.startswith("/transfer-coded/"):  # said to be in the transfer coding after it, then chunked: PAGE gzipped
+            coding = path.removeprefix("/transfer-coded/")
+            return 200, {**HTML, "Transfer-Encoding": f"{coding}, chunked"}, chunked([gzip.compress(PAGE)])
         if path == "/":  # a site's home page
             return 200, HTML, PAGE
         if path == "/listing-removed":  # a directory sending a deleted listing home

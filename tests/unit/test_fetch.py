@@ -741,6 +741,19 @@ def test_a_body_in_a_coding_not_asked_for_is_refused_naming_it_with_the_body_as_
     assert {request.headers["accept-encoding"] for request in server.hits[path]} == {"gzip, deflate"}
 
 
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_an_answer_in_a_transfer_coding_other_than_chunked_is_refused_at_once_naming_it(server, coding):
+    """h11 reads no Transfer-Encoding but chunked, nor hands its body over raw to decode: its refusal, a
+    RemoteProtocolError, was taken for a network fault and the page asked again, to the same answer, every attempt."""
+    from affiliate_matrix.polite import UnusableAnswer
+
+    path = f"/transfer-coded/{coding}"
+    with pytest.raises(UnusableAnswer, match=rf"{path}: answers with a Transfer-Encoding other than chunked alone "
+                                             r"\(such as 'gzip, chunked'\), a transfer coding not read here"):
+        fetcher(sleep=lambda seconds: None).get(f"{server.url}{path}")
+    assert len(server.hits[path]) == 1
+
+
 def test_a_robots_txt_in_a_coding_not_asked_for_keeps_the_site_unfetched():
     """Its bytes read as rules were no rules: everything allowed. Rules that cannot be read keep the site away."""
     pages = {"/robots.txt": (200, {"Content-Type": "text/plain", "Content-Encoding": "br"}, b"\x1b\x2f\x00\xf8"),

@@ -4,6 +4,10 @@ Writes and deletes go under an exclusive flock on the key's lock file (one of 25
 hash of the key), so comparing the ETag and acting on it is one step for every thread and every
 process on the directory (`amx up` runs each function as its own process). Data goes to a
 temporary file, synced, renamed into place, so a reader never sees half a file, nor a crash an empty one.
+An object is two files, its bytes and its metadata (`.<name>.meta`: content type, key), renamed one after the other;
+the metadata goes first and describes the bytes before the put and the bytes after, each by its ETag, and a reader
+takes the content type of the bytes it read: renaming the bytes publishes the put, so a reader between the two
+renames, or after a crash there, sees the old object whole (or none, if there was none).
 
 A key's capital letters are written "+" and the small letter in its file names (`Summer` is `+summer`): on a file
 system that folds case (macOS's APFS, Windows' NTFS, by default) `Summer` and `summer` were one file, so two
@@ -107,7 +111,11 @@ class LocalObjectStore(ObjectStore):
             _make_folders(path.parent)
             # Both files are written whole before either is renamed into place: a write that fails (a full disk)
             # changes neither, where the content type renamed first would have been served with the old bytes.
-            meta = self._staged(path, json.dumps({"etag": etag, "content_type": content_type, "key": key}).encode())
+            record = {"etag": etag, "content_type": content_type, "key": key}
+            previous = None if current in (None, etag) else _content_type(self._meta(key), current)
+            if previous is not None:  # still the object's until the bytes' rename below
+                record["previous"] = {"etag": current, "content_type": previous}
+            meta = self._staged(path, json.dumps(record).encode())
             try:
                 staged = self._staged(path, data)
             except BaseException:
@@ -140,17 +148,28 @@ class LocalObjectStore(ObjectStore):
         except (FileNotFoundError, IsADirectoryError):
             return None
 
-    def get(self, key):
-        path = self.path_of(key)
+    def _meta(self, key: str) -> dict:
         try:
-            data = path.read_bytes()
+            record = json.loads(self._meta_path(key).read_bytes())
+        except (FileNotFoundError, ValueError):
+            return {}
+        return record if isinstance(record, dict) else {}
+
+    def _read(self, key: str) -> StoredObject:
+        try:
+            data = self.path_of(key).read_bytes()
         except (FileNotFoundError, IsADirectoryError):
             raise NotFoundError(f"object {key!r} not found") from None
-        try:
-            content_type = json.loads(self._meta_path(key).read_bytes())["content_type"]
-        except (FileNotFoundError, ValueError, KeyError):
-            content_type = "application/octet-stream"
-        return StoredObject(key, data, etag_of(data), content_type)
+        etag = etag_of(data)
+        return StoredObject(key, data, etag, _content_type(self._meta(key), etag))
+
+    def get(self, key):
+        read = self._read(key)
+        if read.content_type is None:  # a put or two renamed between the two reads: again, where none renames
+            with self._locked(key):
+                read = self._read(key)
+        # none, or not of these bytes: a metadata lost, or left by a put cut short before this version kept both
+        return read if read.content_type is not None else read._replace(content_type="application/octet-stream")
 
     def head(self, key):
         return self._etag(key)
@@ -216,6 +235,15 @@ class LocalObjectStore(ObjectStore):
                     raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
             for path in (self.path_of(key), self._meta_path(key)):
                 path.unlink(missing_ok=True)
+
+
+def _content_type(record: dict, etag: str) -> str | None:
+    """The content type `record` (an object's metadata) gives the bytes whose ETag is `etag`: the last put's, or
+    those it replaces, which stay published until the put renames its bytes into place."""
+    for version in (record, record.get("previous")):
+        if isinstance(version, dict) and version.get("etag") == etag and isinstance(version.get("content_type"), str):
+            return version["content_type"]
+    return None
 
 
 def _rename_capitals(folder: Path, parts: list[str] | None, hashed_above: bool = False) -> None:
