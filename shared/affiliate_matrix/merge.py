@@ -21,13 +21,15 @@ from affiliate_matrix import taxonomy
 from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
-UNION = ("categories", "networks", "countries", "countries_unread", "domains", "restrictions", "aliases", "records")
+UNION = ("categories", "networks", "countries", "countries_unread", "domains", "restrictions", "aliases", "records",
+         "deeplink_domains")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
 # A field that is the words of another: its value comes from a source whose claim on the other was kept (the kept
 # commission and the text shown beside it agree), none when none of them said it; voted as any field when the other
 # has no claim.
 WORDS_OF = {"commission_text": "commission"}
-REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
+REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "average_payment_days",
+            "gravity")
 FRESH_FOR = timedelta(days=30)
 # A countries claim of no country is a source saying the program takes every one (its Worldwide, or a region we cannot
 # bound: normalize), so the union of the claims is every country (no list): a claim of nothing is never recorded.

@@ -134,7 +134,7 @@ _REMOVED = dict.fromkeys(map(ord, characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS
                                              but=(TAB, LINE_FEED, CARRIAGE_RETURN))))
 _FOLDED = _REMOVED | {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
 _TEXT_FIELDS = ("record_key", "name", "description", "commission_text", "cookie_text", "payout_text", "network",
-                "network_program_id", "categories", "countries", "aliases", "extra", "closed")
+                "network_program_id", "categories", "countries", "aliases", "extra", "closed", "deeplink_domains")
 
 
 def clean_text(text: str) -> str:
@@ -231,6 +231,8 @@ class RawRecord(Model):
     network_program_id: str | None = None
     join_url: HttpUrl | None = None
     countries: list[str] = Field([], description="The source's own country labels, verbatim.")
+    deeplink_domains: list[str] = Field([], description="The hosts the network lets deep links point at, as it "
+                                                        "writes them (Awin's validDomains, Impact's DeeplinkDomains).")
     extra: dict[str, str] = {}
     commission: list[CommissionTerm] = Field([], description="Terms an API states as data (with tiers), or read "
                                                              "from a commission text too long to keep whole before "
@@ -271,6 +273,7 @@ class Discovery(Model):
 
 
 MAX_COOKIE_DAYS = 3650  # ten years: past any cookie a program sets (a lifetime cookie is -1)
+MAX_HOST = 255  # a host name's most characters (RFC 1035's 253, '*.' before it)
 
 
 class Program(Model):
@@ -306,6 +309,14 @@ class Program(Model):
     conversion_rate: Annotated[Decimal, Field(ge=0, le=1)] | None = None
     approval_rate: Annotated[Decimal, Field(ge=0, le=1)] | None = None
     validation_days: int | None = Field(None, ge=0)
+    average_payment_days: Annotated[Decimal, Field(ge=0)] | None = Field(
+        None, description="How many days the merchant takes to pay a commission on average, as its network reports it "
+                          "(Awin's averagePaymentTime).")
+    deeplink_domains: list[Annotated[str, Field(max_length=MAX_HOST)]] = Field(
+        [], description="The hosts the program's deep links may point at, as its networks say them (Awin's "
+                        "validDomains, Impact's DeeplinkDomains), lower case; '*.' before a host: any of its "
+                        "subdomains. Where a link may go, not the merchant's sites (`domains`), so no evidence for "
+                        "resolution.")
     gravity: Decimal | None = None
     approval: Literal["auto", "manual"] | None = None
     status: Literal[STATUSES] = "active"

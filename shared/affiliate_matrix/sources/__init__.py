@@ -61,6 +61,7 @@ class Listing:
     network_program_id: str | None = None
     join_url: str | None = None
     countries: list[str] = field(default_factory=list)
+    deeplink_domains: list[str] = field(default_factory=list)  # the hosts the network lets deep links point at
     extra: dict[str, str] = field(default_factory=dict)
     # Terms an API states as data (CommissionTerm, with tiers): used as they are instead of reading
     # commission_text, which then keeps the API's words for people.
