@@ -339,12 +339,17 @@ def combined(listed: list[Program]) -> Program:
 
 def one_listing_each(listings: list[NetworkListing]) -> list[NetworkListing]:
     """One listing a network program (the network and the program's id there, if known): two join URLs for one (a
-    tracking link with another query string) are one listing. Given oldest first, the last URL named stands."""
+    tracking link with another query string) are one listing. Given oldest first, the last URL named stands, and the
+    network's name as a source first wrote it (its title: 'MyAffiliateNet', where nothing else names it)."""
     kept: dict[tuple[str, str | None], NetworkListing] = {}
     for listing in listings:
         key = (listing.network, listing.program_id)
-        if key not in kept or listing.join_url:  # one naming no URL keeps the URL named before
-            kept[key] = listing
+        earlier = kept.get(key)
+        if earlier is None or listing.join_url:  # one naming no URL keeps the URL named before
+            title = earlier.title if earlier is not None and earlier.title else listing.title
+            kept[key] = listing if title == listing.title else listing.model_copy(update={"title": title})
+        elif not earlier.title and listing.title:
+            kept[key] = earlier.model_copy(update={"title": listing.title})
     return list(kept.values())
 
 

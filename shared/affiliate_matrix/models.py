@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
+from affiliate_matrix import taxonomy
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RETURN, DELETE_AND_C1_CONTROLS,
                                          INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
 from affiliate_matrix.codes import (CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_FREQUENCIES, PAYOUT_METHODS,
@@ -97,6 +98,10 @@ Contract = Literal["joined", "pending", "not_joined", "expired"]
 
 class NetworkListing(Model):
     network: NetworkName = Field(description="shareasale, impact, cj, awin, direct, … (taxonomy.network_name)")
+    title: str | None = Field(None, max_length=taxonomy.MAX_NETWORK_TITLE, description=(
+        "The network's name as the source wrote it ('MyAffiliateNet'), where neither a plugin nor the taxonomy names "
+        "that network: what it is shown as (sources.network_shown); `network`, its folded key, is what filters and "
+        "facets take."))
     program_id: str | None = None
     join_url: HttpUrl | None = None
     contract: Contract | None = Field(None, description="The account's relationship with the program as the network's "

@@ -104,7 +104,7 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         aliases=sorted({" ".join(a.split()) for a in record.aliases} - {name, ""}),
         description=record.description,
         networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url,
-                                 contract=record.contract)] if network else [],
+                                 contract=record.contract, title=_network_title(record, network))] if network else [],
         categories=taxonomy.categories(record.categories),
         countries=read.countries,
         countries_unread=unread,
@@ -147,6 +147,16 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
                                                     value="closed_suspected", evidence=[record.closed])]
     program.quality_score = quality(program)
     return program
+
+
+def _network_title(record: RawRecord, network: str) -> str | None:
+    """The network's name as the record wrote it, where nothing else names that network (sources.network_shown): a
+    directory's 'MyAffiliateNet' is shown so, not as its key myaffiliatenet."""
+    from affiliate_matrix.sources import network_titles
+
+    if network in network_titles() or taxonomy.network_name(record.network) != network:
+        return None  # a network a plugin or the taxonomy names, or one read from the join link, not the record's words
+    return taxonomy.network_spelled(record.network)
 
 
 def _reported(record: RawRecord) -> dict:

@@ -1315,7 +1315,9 @@ def test_the_pages_name_a_network_a_plugin_reads_by_its_proper_name_keeping_the_
     """The explorer showed networks as the index keeps them (cj, impact) where it names sources by their titles: one a
     network plugin reads is shown by its proper name (CJ, as the plugin declares it) on a merchant's rows, the
     programs and merchants lists, a program's page, the facet and the graph; one no plugin reads (a directory may name
-    any) as it is. The URLs and the filter keep the stored name, and filter by it."""
+    any) as its source wrote it (MaxBounty) in the programs list, its facet and a program's page, as it is stored
+    (maxbounty) where only the key is read (a merchant's rows, the merchants list, the graph). The URLs and the filter
+    keep the stored name, and filter by it."""
     sign_in(app, rt)
     records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network=network,
                            join_url=join).model_copy(update={"source": source, "connection_id": source})
@@ -1330,9 +1332,9 @@ def test_the_pages_name_a_network_a_plugin_reads_by_its_proper_name_keeping_the_
     assert total(listed.text) == 1, shown(listed.text)  # filtered by the stored name: Acme alone
     row = re.search(r'<a href="/programs/' + program.id + r'">.*?<td data-label="Networks"[^>]*>([^<]*)</td>',
                     listed.text, re.S)
-    assert row and row.group(1) == "CJ, maxbounty", row and row.group(1)
+    assert row and row.group(1) == "CJ, MaxBounty", row and row.group(1)
     facet = dict(re.findall(r'name="network" value="([^"]+)"[^>]*>\s*<label[^>]*>([^<]*?) ?<', listed.text))
-    assert facet == {"cj": "CJ", "maxbounty": "maxbounty", "impact": "Impact"}, facet
+    assert facet == {"cj": "CJ", "maxbounty": "MaxBounty", "impact": "Impact"}, facet
     assert re.search(r'name="network" value="cj" checked>', listed.text)
     merchants = re.findall(r'<td data-label="Networks"[^>]*>([^<]*)</td>', app.get("/merchants?q=acme").text)
     assert merchants == ["CJ, maxbounty"], merchants
@@ -1768,7 +1770,7 @@ def test_a_programs_page_says_each_accounts_contract_beside_its_join_link(app, r
     joins = [shown(item) for item in re.findall(r"<li>(.*?)</li>", re.search(
         r'<ul class="joins">(.*?)</ul>', page, re.S).group(1), re.S)]
     assert sorted(joins) == ["CJ (account: joined): join on CJ", "Impact (account: expired): no join link given",
-                             "maxbounty: no join link given"], joins
+                             "MaxBounty: no join link given"], joins  # as its source wrote it
 
 
 def test_a_change_of_an_accounts_contract_alone_reads_as_one(app, rt):

@@ -488,6 +488,13 @@ def network_titles() -> dict[str, str]:
                              if getattr(plugin, "network", None)}
 
 
+def network_shown(network, title: str | None = None) -> str:
+    """A network as people read it, the one place its key becomes a name: its proper name where a plugin or the
+    taxonomy names it ('CJ' for cj: network_titles), else its name as its source wrote it (`title`: a listing's,
+    'MyAffiliateNet'), else the key the index keeps. Filters, facets' values and exports keep the key."""
+    return network_titles().get(network) or title or network
+
+
 class UnknownSource(InvalidInput, KeyError):
     """No source plugin has that name: a person's typo, or a connection stored while its plugin existed (removed or
     renamed since). Bad input (a 400 naming it, never a 500); a KeyError too, as a lookup by name raises."""

@@ -91,15 +91,16 @@ def source_title(name) -> str:
     return source_titles().get(name) or name if isinstance(name, str) else show(name)
 
 
-def network_title(value) -> str:
-    """A network as people read it wherever a page shows one: its proper name where a plugin reads it ('CJ' for cj,
-    sources.network_titles), any other (an open set: a directory names any) as the index keeps it; a list of them
-    joined. The URLs and filters keep the name the index keeps."""
-    from affiliate_matrix.sources import network_titles  # (only the index's pages show one: not for signing in)
+def network_title(value, title: str | dict | None = None) -> str:
+    """A network as people read it wherever a page shows one (sources.network_shown): its proper name where a plugin
+    reads it ('CJ' for cj), any other (an open set: a directory names any) as its source wrote it where `title` says
+    so (a listing's, or for a list of keys each one's: program_index.network_titles_of), else as the index keeps it;
+    a list of them joined. The URLs and filters keep the index's key."""
+    from affiliate_matrix.sources import network_shown  # (only the index's pages show one: not for signing in)
 
     if isinstance(value, list):
-        return show([network_title(name) for name in value])
-    return network_titles().get(value) or value if isinstance(value, str) else show(value)
+        return show([network_title(name, title.get(name) if isinstance(title, dict) else None) for name in value])
+    return network_shown(value, title if isinstance(title, str) else None) if isinstance(value, str) else show(value)
 
 
 def render(template: str, **context) -> str:
