@@ -1473,6 +1473,10 @@ def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypa
     assert "otherdir" in app.get(f"/programs/{rt.hosting_id}").text
     assert "⚠ disputed" in app.get("/merchants/hosting.com").text
     assert f'href="/programs/{rt.hosting_id}"' in app.get("/changes?field=cookie_days").text
+    # a network nothing names, its facet labelled as its source wrote it: the first-seen program's, sorted by OpenSearch
+    rt.index.bulk_upsert("programs", [to_document(make_program("Offer Co", "https://offer.com", network="MaxBounty"))],
+                         refresh=True)
+    assert re.search(r'value="maxbounty">\s*<label[^>]*>MaxBounty <', app.get("/programs").text)
 
 
 def resent(page: str) -> str:
