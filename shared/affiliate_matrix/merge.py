@@ -21,13 +21,15 @@ from affiliate_matrix import taxonomy
 from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
-UNION = ("categories", "networks", "countries", "countries_unread", "domains", "restrictions", "aliases", "records")
+UNION = ("categories", "networks", "countries", "countries_unread", "domains", "restrictions", "aliases", "records",
+         "deeplink_domains")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
 # A field that is the words of another: its value comes from a source whose claim on the other was kept (the kept
 # commission and the text shown beside it agree), none when none of them said it; voted as any field when the other
 # has no claim.
 WORDS_OF = {"commission_text": "commission"}
-REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
+REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "average_payment_days",
+            "gravity")
 FRESH_FOR = timedelta(days=30)
 # A countries claim of no country is a source saying the program takes every one (its Worldwide, or a region we cannot
 # bound: normalize), so the union of the claims is every country (no list): a claim of nothing is never recorded.
@@ -337,12 +339,17 @@ def combined(listed: list[Program]) -> Program:
 
 def one_listing_each(listings: list[NetworkListing]) -> list[NetworkListing]:
     """One listing a network program (the network and the program's id there, if known): two join URLs for one (a
-    tracking link with another query string) are one listing. Given oldest first, the last URL named stands."""
+    tracking link with another query string) are one listing. Given oldest first, the last URL named stands, and the
+    network's name as a source first wrote it (its title: 'MyAffiliateNet', where nothing else names it)."""
     kept: dict[tuple[str, str | None], NetworkListing] = {}
     for listing in listings:
         key = (listing.network, listing.program_id)
-        if key not in kept or listing.join_url:  # one naming no URL keeps the URL named before
-            kept[key] = listing
+        earlier = kept.get(key)
+        if earlier is None or listing.join_url:  # one naming no URL keeps the URL named before
+            title = earlier.title if earlier is not None and earlier.title else listing.title
+            kept[key] = listing if title == listing.title else listing.model_copy(update={"title": title})
+        elif not earlier.title and listing.title:
+            kept[key] = earlier.model_copy(update={"title": listing.title})
     return list(kept.values())
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
+from affiliate_matrix import taxonomy
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, CARRIAGE_RETURN, DELETE_AND_C1_CONTROLS,
                                          INVISIBLE_FORMAT, LINE_FEED, TAB, characters)
 from affiliate_matrix.codes import (CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_FREQUENCIES, PAYOUT_METHODS,
@@ -97,6 +98,10 @@ Contract = Literal["joined", "pending", "not_joined", "expired"]
 
 class NetworkListing(Model):
     network: NetworkName = Field(description="shareasale, impact, cj, awin, direct, … (taxonomy.network_name)")
+    title: str | None = Field(None, max_length=taxonomy.MAX_NETWORK_TITLE, description=(
+        "The network's name as the source wrote it ('MyAffiliateNet'), where neither a plugin nor the taxonomy names "
+        "that network: what it is shown as (sources.network_shown); `network`, its folded key, is what filters and "
+        "facets take."))
     program_id: str | None = None
     join_url: HttpUrl | None = None
     contract: Contract | None = Field(None, description="The account's relationship with the program as the network's "
@@ -134,7 +139,7 @@ _REMOVED = dict.fromkeys(map(ord, characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS
                                              but=(TAB, LINE_FEED, CARRIAGE_RETURN))))
 _FOLDED = _REMOVED | {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
 _TEXT_FIELDS = ("record_key", "name", "description", "commission_text", "cookie_text", "payout_text", "network",
-                "network_program_id", "categories", "countries", "aliases", "extra", "closed")
+                "network_program_id", "categories", "countries", "aliases", "extra", "closed", "deeplink_domains")
 
 
 def clean_text(text: str) -> str:
@@ -231,6 +236,8 @@ class RawRecord(Model):
     network_program_id: str | None = None
     join_url: HttpUrl | None = None
     countries: list[str] = Field([], description="The source's own country labels, verbatim.")
+    deeplink_domains: list[str] = Field([], description="The hosts the network lets deep links point at, as it "
+                                                        "writes them (Awin's validDomains, Impact's DeeplinkDomains).")
     extra: dict[str, str] = {}
     commission: list[CommissionTerm] = Field([], description="Terms an API states as data (with tiers), or read "
                                                              "from a commission text too long to keep whole before "
@@ -271,6 +278,7 @@ class Discovery(Model):
 
 
 MAX_COOKIE_DAYS = 3650  # ten years: past any cookie a program sets (a lifetime cookie is -1)
+MAX_HOST = 255  # a host name's most characters (RFC 1035's 253, '*.' before it)
 
 
 class Program(Model):
@@ -306,6 +314,14 @@ class Program(Model):
     conversion_rate: Annotated[Decimal, Field(ge=0, le=1)] | None = None
     approval_rate: Annotated[Decimal, Field(ge=0, le=1)] | None = None
     validation_days: int | None = Field(None, ge=0)
+    average_payment_days: Annotated[Decimal, Field(ge=0)] | None = Field(
+        None, description="How many days the merchant takes to pay a commission on average, as its network reports it "
+                          "(Awin's averagePaymentTime).")
+    deeplink_domains: list[Annotated[str, Field(max_length=MAX_HOST)]] = Field(
+        [], description="The hosts the program's deep links may point at, as its networks say them (Awin's "
+                        "validDomains, Impact's DeeplinkDomains), lower case; '*.' before a host: any of its "
+                        "subdomains. Where a link may go, not the merchant's sites (`domains`), so no evidence for "
+                        "resolution.")
     gravity: Decimal | None = None
     approval: Literal["auto", "manual"] | None = None
     status: Literal[STATUSES] = "active"

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from affiliate_matrix import taxonomy, terms
 from affiliate_matrix.merge import DISCOVERY, quality
-from affiliate_matrix.models import Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord, SourceRecord
+from affiliate_matrix.models import (MAX_HOST, Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord,
+                                     SourceRecord)
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -103,10 +104,11 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         aliases=sorted({" ".join(a.split()) for a in record.aliases} - {name, ""}),
         description=record.description,
         networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url,
-                                 contract=record.contract)] if network else [],
+                                 contract=record.contract, title=_network_title(record, network))] if network else [],
         categories=taxonomy.categories(record.categories),
         countries=read.countries,
         countries_unread=unread,
+        deeplink_domains=deeplink_hosts(record),
         commission=record.commission or terms.commission(record.commission_text) or buried.commission,
         commission_text=record.commission_text,
         cookie_days=_taken(record, "cookie_days", record.cookie_days if record.cookie_days is not None else
@@ -147,15 +149,45 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
     return program
 
 
+def _network_title(record: RawRecord, network: str) -> str | None:
+    """The network's name as the record wrote it, where nothing else names that network (sources.network_shown): a
+    directory's 'MyAffiliateNet' is shown so, not as its key myaffiliatenet."""
+    from affiliate_matrix.sources import network_titles
+
+    if network in network_titles() or taxonomy.network_name(record.network) != network:
+        return None  # a network a plugin or the taxonomy names, or one read from the join link, not the record's words
+    return taxonomy.network_spelled(record.network)
+
+
 def _reported(record: RawRecord) -> dict:
     """The figures a network reports in `extra`, as the program's fields take them. A figure a field does not
     take (an approval rate over 1, NaN, negative days, an EPC in no ISO currency) is the source's word only:
     logged, naming it, and left out; the rest of the record is indexed."""
     extra = record.extra
-    figures = {k: extra[k] for k in ("approval_rate", "conversion_rate", "validation_days", "gravity") if extra.get(k)}
+    figures = {k: extra[k] for k in ("approval_rate", "conversion_rate", "validation_days", "average_payment_days",
+                                     "gravity") if extra.get(k)}
     figures |= _epcs(extra)
     taken = {field: _taken(record, field, value) for field, value in figures.items()}
     return {field: value for field, value in taken.items() if value is not None}
+
+
+# A host a deep link may point at, as networks write them: 'www.example.com', '*.example.com' (any subdomain)
+_LINK_HOST = re.compile(r"(\*\.)?([\w-]+\.)+[\w-]+")
+MAX_DEEPLINK_DOMAINS = 100  # a program's deep-link hosts kept from one record (a hostile list)
+
+
+def deeplink_hosts(record: RawRecord) -> list[str]:
+    """The hosts a record says deep links may point at, each once, lower case and sorted (two syncs listing them in
+    another order say the same). One that is no host (a sentence, a URL's path) is logged, naming it, and left out."""
+    hosts = set()
+    for label in record.deeplink_domains:
+        host = label.strip().lower().rstrip(".")
+        if len(host) <= MAX_HOST and _LINK_HOST.fullmatch(host):
+            hosts.add(host)
+        else:
+            log.warning("normalize.deeplink_domain_unread", source=record.source,
+                        record_key=record.record_key[:80], label=label[:80])
+    return sorted(hosts)[:MAX_DEEPLINK_DOMAINS]
 
 
 def _taken(record: RawRecord, field: str, value):
@@ -216,7 +248,8 @@ def _discovered(record: RawRecord) -> dict:
 
 _TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",
             "cookie_days", "payout", "countries", "countries_unread", "domains", "restrictions", "epc_7d", "epc_90d",
-            "conversion_rate", "approval_rate", "validation_days", "gravity", "records")
+            "conversion_rate", "approval_rate", "validation_days", "average_payment_days", "gravity",
+            "deeplink_domains", "records")
 
 
 def _set_fields(program: Program) -> list[str]:

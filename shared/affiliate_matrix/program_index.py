@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from affiliate_matrix.errors import DamagedData, InvalidInput
-from affiliate_matrix.search import IndexSpec, Range, SortKey
+from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey
 
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
     from affiliate_matrix.models import Program
@@ -459,6 +459,24 @@ def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
             read = exc
             log_damaged(exc.where.removeprefix("program "), str(exc))
         yield read
+
+
+def network_titles_of(index, networks: Iterable[str]) -> dict[str, str]:
+    """The name each of `networks` that neither a plugin nor the taxonomy names was written as (a listing's title:
+    'MyAffiliateNet' for myaffiliatenet), as the program first seen listing it holds it, for a facet or a list that
+    names networks by the index's key alone. One search a network nothing names (a facet's few), none for the rest;
+    a network no program titles (indexed before titles were kept) is absent, shown as its key."""
+    from affiliate_matrix.sources import network_titles
+
+    titles = {}
+    for network in dict.fromkeys(networks):
+        if not isinstance(network, str) or network in network_titles():
+            continue
+        found = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"networks": [network]}, size=1,
+                                                              sort=[SortKey("first_seen_at"), SortKey("id")]))
+        for program in programs_of(hit.doc for hit in found.hits):  # (a damaged one is logged, and names none)
+            titles |= {n.network: n.title for n in program.networks if n.network == network and n.title}
+    return titles
 
 
 def program_names(index, program_ids: Iterable[str], damaged: list[dict]) -> dict[str, str]:

@@ -101,6 +101,17 @@ def network_name(label: str | None) -> str | None:
     return NETWORK_NAMES.get(named) or NETWORK_NAMES.get(bare) or _NETWORK_SLUGS.get(slug, slug) or None
 
 
+MAX_NETWORK_TITLE = 100  # a network's name as a source wrote it, shown: a longer one is cut there
+
+
+def network_spelled(label: str | None) -> str | None:
+    """A network's name as a source wrote it, for showing a network neither a plugin nor NETWORK_TITLES names
+    ('MyAffiliateNet', where its key is myaffiliatenet): its words spaced once, a remark in brackets left out as
+    network_name leaves it ('MaxBounty (CPA network)' is MaxBounty), cut to MAX_NETWORK_TITLE."""
+    named = " ".join((label or "")[:MAX_NETWORK_LABEL].split())
+    return " ".join(re.sub(r"\s*\(.*?\)", "", named).split())[:MAX_NETWORK_TITLE] or named[:MAX_NETWORK_TITLE] or None
+
+
 def _joined(label: str) -> str:
     """A label lower-case, spaced once, its 'and' as '&' ('Health  and Wellness' is 'health & wellness')."""
     return " ".join(label.lower().split()).replace(" and ", " & ")

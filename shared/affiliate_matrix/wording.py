@@ -67,7 +67,8 @@ def terms_summary(terms) -> str:
 
 def listing_text(network: dict, title) -> str:
     """A program's listing on a network (its JSON form) as people read it wherever a field shows one: 'Impact (11630;
-    account: expired)', the network by `title` (its proper name: the CLI's and the explorer's), its program id and the
+    account: expired)', the network by `title` (its proper name, or the listing's title as its source wrote it: the
+    CLI's and the explorer's), its program id and the
     account's contract where each is said, the contract worded as the merchant page words it, so that a change of the
     contract alone reads as one."""
     from affiliate_matrix.codes import WORDS
@@ -75,7 +76,7 @@ def listing_text(network: dict, title) -> str:
     said = [str(network["program_id"])] if network.get("program_id") else []
     if contract := network.get("contract"):
         said.append(f"account: {WORDS['contract'].get(contract, str(contract)).lower()}")
-    return str(title(network.get("network"))) + (f" ({'; '.join(said)})" if said else "")
+    return str(title(network.get("network"), network.get("title"))) + (f" ({'; '.join(said)})" if said else "")
 
 
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")

@@ -1392,7 +1392,9 @@ def test_the_pages_name_a_network_a_plugin_reads_by_its_proper_name_keeping_the_
     """The explorer showed networks as the index keeps them (cj, impact) where it names sources by their titles: one a
     network plugin reads is shown by its proper name (CJ, as the plugin declares it) on a merchant's rows, the
     programs and merchants lists, a program's page, the facet and the graph; one no plugin reads (a directory may name
-    any) as it is. The URLs and the filter keep the stored name, and filter by it."""
+    any) as its source wrote it (MaxBounty) in the programs list, its facet and a program's page, as it is stored
+    (maxbounty) where only the key is read (a merchant's rows, the merchants list, the graph). The URLs and the filter
+    keep the stored name, and filter by it."""
     sign_in(app, rt)
     records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network=network,
                            join_url=join).model_copy(update={"source": source, "connection_id": source})
@@ -1407,9 +1409,9 @@ def test_the_pages_name_a_network_a_plugin_reads_by_its_proper_name_keeping_the_
     assert total(listed.text) == 1, shown(listed.text)  # filtered by the stored name: Acme alone
     row = re.search(r'<a href="/programs/' + program.id + r'">.*?<td data-label="Networks"[^>]*>([^<]*)</td>',
                     listed.text, re.S)
-    assert row and row.group(1) == "CJ, maxbounty", row and row.group(1)
+    assert row and row.group(1) == "CJ, MaxBounty", row and row.group(1)
     facet = dict(re.findall(r'name="network" value="([^"]+)"[^>]*>\s*<label[^>]*>([^<]*?) ?<', listed.text))
-    assert facet == {"cj": "CJ", "maxbounty": "maxbounty", "impact": "Impact"}, facet
+    assert facet == {"cj": "CJ", "maxbounty": "MaxBounty", "impact": "Impact"}, facet
     assert re.search(r'name="network" value="cj" checked>', listed.text)
     merchants = re.findall(r'<td data-label="Networks"[^>]*>([^<]*)</td>', app.get("/merchants?q=acme").text)
     assert merchants == ["CJ, maxbounty"], merchants
@@ -1578,6 +1580,10 @@ def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypa
     assert "otherdir" in app.get(f"/programs/{rt.hosting_id}").text
     assert "⚠ disputed" in app.get("/merchants/hosting.com").text
     assert f'href="/programs/{rt.hosting_id}"' in app.get("/changes?field=cookie_days").text
+    # a network nothing names, its facet labelled as its source wrote it: the first-seen program's, sorted by OpenSearch
+    rt.index.bulk_upsert("programs", [to_document(make_program("Offer Co", "https://offer.com", network="MaxBounty"))],
+                         refresh=True)
+    assert re.search(r'value="maxbounty">\s*<label[^>]*>MaxBounty <', app.get("/programs").text)
 
 
 def resent(page: str) -> str:
@@ -1875,7 +1881,7 @@ def test_a_programs_page_says_each_accounts_contract_beside_its_join_link(app, r
     joins = [shown(item) for item in re.findall(r"<li>(.*?)</li>", re.search(
         r'<ul class="joins">(.*?)</ul>', page, re.S).group(1), re.S)]
     assert sorted(joins) == ["CJ (account: joined): join on CJ", "Impact (account: expired): no join link given",
-                             "maxbounty: no join link given"], joins
+                             "MaxBounty: no join link given"], joins  # as its source wrote it
 
 
 def test_a_change_of_an_accounts_contract_alone_reads_as_one(app, rt):

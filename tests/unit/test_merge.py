@@ -331,3 +331,16 @@ def test_two_networks_reporting_one_programs_figure_at_each_sync_keep_the_one_sh
     claimant = "test_network_api" if shown == Decimal("1.10") else "test_network_api_2"
     merged = merge(merged, report(claimant, "3.30", 9))
     assert merged.epc_7d.amount == Decimal("3.30")
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_network_nothing_names_keeps_the_name_its_source_first_wrote_it_with(order):
+    """A network no plugin nor the taxonomy names is shown as its source wrote it (its listing's title), where it was
+    its folded key: two sources spelling it two ways are one listing, first seen spelling kept, whichever order the
+    claims are merged in and whichever names a join link. A network named elsewhere (ShareASale) gets no title."""
+    first = observe("dir_a", 30, network="MyAffiliateNet (CPA)")
+    later = observe("dir_b", 30, days=1, network="MYAFFILIATENET", join_url="https://myaffiliatenet.example/join/1")
+    merged = fold(*((first, later) if order == 0 else (later, first)))
+    assert [(n.network, n.title, str(n.join_url)) for n in merged.networks] == [
+        ("myaffiliatenet", "MyAffiliateNet", "https://myaffiliatenet.example/join/1")]
+    assert [n.title for n in observe("dir_a", 30, network="Share A Sale").networks] == [None]

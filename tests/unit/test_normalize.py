@@ -163,6 +163,8 @@ def test_reported_epcs_become_money_only_with_their_currency(extra, epc_7d, epc_
     ({"conversion_rate": "inf"}, "conversion_rate"),
     ({"validation_days": "-5"}, "validation_days"),
     ({"validation_days": "3.5"}, "validation_days"),
+    ({"average_payment_days": "-1"}, "average_payment_days"),
+    ({"average_payment_days": "soon"}, "average_payment_days"),
     ({"gravity": "lots"}, "gravity"),
     ({"epc_7d": "-1", "epc_currency": "USD"}, "epc_7d"),
     ({"epc_7d": "1e30", "epc_currency": "USD"}, "epc_7d"),
@@ -338,3 +340,19 @@ def test_a_sources_url_holding_credentials_is_kept_without_them():
     program = make_program("Evil", "https://paypal.com:443@evil.com/", join_url="https://paypal.com@evil.com/join")
     assert program.merchant_domain == "evil.com" and str(program.networks[0].join_url) == "https://evil.com/join"
     assert str(make_record("Plain", "https://evil.com/a@b").merchant_url) == "https://evil.com/a@b"  # a path's @ stays
+
+
+def test_deep_link_hosts_are_kept_lower_case_once_each_and_what_is_no_host_is_logged_and_left_out():
+    """The hosts a network lets deep links point at (Impact's DeeplinkDomains, Awin's validDomains): a wildcard is
+    kept as the network wrote it; a sentence or an address with a path is no host, named in the log, and the rest
+    stands."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        program = make_program("Shop", "https://shop.com", deeplink_domains=[
+            "WWW.Shop.com", "*.shop.com", "www.shop.com.", "any page of ours", "https://shop.com/deals", ""])
+    assert program.deeplink_domains == ["*.shop.com", "www.shop.com"]
+    assert [c.value for c in program.provenance["deeplink_domains"]] == [["*.shop.com", "www.shop.com"]]
+    assert program.domains == ["shop.com"]  # where a link may go is no site of the merchant's
+    assert [(e["event"], e["label"]) for e in logs if e["log_level"] == "warning"] == [
+        ("normalize.deeplink_domain_unread", label) for label in ("any page of ours", "https://shop.com/deals", "")]

@@ -7,7 +7,7 @@ import json
 
 from rich.markup import escape
 
-from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDEX, programs_of
+from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDEX, network_titles_of, programs_of
 from affiliate_matrix.search import SearchQuery, SortKey, utc_time
 from affiliate_matrix.wording import RATES, TO_THE_MINUTE, TO_THE_SECOND, listing_text, rate_text, terms_summary
 
@@ -94,12 +94,13 @@ def source_named(source: str, connection_id: str | None = None) -> str:
     return f"{title} ({connection_id or source})" if title else claimant_name(source, connection_id)
 
 
-def network_named(network: str) -> str:
-    """A network as a table names it, as the explorer does: its proper name where a plugin reads it ('CJ' for cj,
-    sources.network_titles), which `--network` takes too (taxonomy.network_name); any other as the index keeps it."""
-    from affiliate_matrix.sources import network_titles
+def network_named(network: str, title: str | None = None) -> str:
+    """A network as a table names it, as the explorer does (sources.network_shown): its proper name where a plugin
+    reads it ('CJ' for cj), which `--network` takes too (taxonomy.network_name); any other as its source wrote it
+    (`title`, a listing's), else as the index keeps it."""
+    from affiliate_matrix.sources import network_shown
 
-    return network_titles().get(network) or network
+    return network_shown(network, title if isinstance(title, str) else None)
 
 
 def claimants_named(rows: list[dict], program_id: str) -> dict[str, str]:
@@ -309,16 +310,17 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
         rows.append([escape(cell) for cell in (
             p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
             *([value_text(epc, getattr(p, epc).model_dump(mode="json")) if getattr(p, epc) else "—"] if epc else []),
-            ", ".join(dict.fromkeys(network_named(n.network) for n in p.networks)) or "—",  # a network once
+            ", ".join(dict.fromkeys(network_named(n.network, n.title) for n in p.networks)) or "—",  # a network once
             ", ".join(map(category_named, p.categories)) or "—")])
     # the words typed are the user's text, not markup; a narrow terminal drops columns rather than cut names to "…"
     console.print(fitted(console, escape(title), [("id", 0), ("name", 0), ("domain", 3), ("commission", 0),
                                                   ("cookie", 1), *([(EPC_HEADERS[epc], 0)] if epc else []),
                                                   ("networks", 2), ("categories", 4)], rows, whole=("id",)))
+    titles = network_titles_of(rt.index, [value for value, _ in result.facets.get("networks", [])])
     for name, buckets in result.facets.items():
         if name in ("networks", "categories"):  # by name, as the table names them (and --network, --category take)
-            named = network_named if name == "networks" else category_named
-            buckets = [(named(value), count) for value, count in buckets]
+            buckets = [(network_named(value, titles.get(value)) if name == "networks" else category_named(value), count)
+                       for value, count in buckets]
         console.print(f"[dim]{name}:[/] " + (escape(facet_values(console, name, buckets)) or
                                              f"none (no program found has {name})"), soft_wrap=True)
 

@@ -61,6 +61,7 @@ class Listing:
     network_program_id: str | None = None
     join_url: str | None = None
     countries: list[str] = field(default_factory=list)
+    deeplink_domains: list[str] = field(default_factory=list)  # the hosts the network lets deep links point at
     extra: dict[str, str] = field(default_factory=dict)
     # Terms an API states as data (CommissionTerm, with tiers): used as they are instead of reading
     # commission_text, which then keeps the API's words for people.
@@ -485,6 +486,13 @@ def network_titles() -> dict[str, str]:
 
     return NETWORK_TITLES | {plugin.network: plugin.network_title for plugin in all_sources().values()
                              if getattr(plugin, "network", None)}
+
+
+def network_shown(network, title: str | None = None) -> str:
+    """A network as people read it, the one place its key becomes a name: its proper name where a plugin or the
+    taxonomy names it ('CJ' for cj: network_titles), else its name as its source wrote it (`title`: a listing's,
+    'MyAffiliateNet'), else the key the index keeps. Filters, facets' values and exports keep the key."""
+    return network_titles().get(network) or title or network
 
 
 class UnknownSource(InvalidInput, KeyError):

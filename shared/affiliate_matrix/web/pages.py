@@ -9,7 +9,7 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, RESULT_WINDOW,
-                                           WORLDWIDE, program_names, searched)
+                                           WORLDWIDE, network_titles_of, program_names, searched)
 from affiliate_matrix.search import SearchQuery, decode_cursor
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MINIMUM_LABELS, SORT_LABELS, network_title,
@@ -45,7 +45,9 @@ def search_page(rt, args: MultiDict) -> dict:
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
     chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
     chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
-    facets = filter_facets(chosen_by, counted)
+    # a network nothing else names shown as its sources wrote it ('MyAffiliateNet'), the value staying its key
+    titles = network_titles_of(rt.index, [*(b["value"] for b in counted.get("networks", [])), *chosen_by["network"]])
+    facets = filter_facets(chosen_by, counted, titles)
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
     epc_window = args.get("epc_window", "7d")  # a known one: the search refused any other
@@ -63,6 +65,7 @@ def search_page(rt, args: MultiDict) -> dict:
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
             "search_args": search_args,  # the search's own parameters: the query log's
             "pages": pager(args, back, result["next_cursor"]),
+            "network_titles": titles,  # the rows' networks named as the Network filter names them
             "empty_index": empty_index, "first": first, "shown": shown,
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
@@ -125,9 +128,10 @@ def pager(args: MultiDict, back: list[str], next_cursor: str | None) -> dict:
             "previous": previous, "next": following}
 
 
-def filter_facets(chosen_by: dict[str, list[str]], counted: dict) -> list[dict]:
+def filter_facets(chosen_by: dict[str, list[str]], counted: dict, titles: dict[str, str] | None = None) -> list[dict]:
     """The filters panel's facets, in FACETS' order: each counted value, ticked where chosen, and each chosen value
-    the counts do not hold, ticked, without a count."""
+    the counts do not hold, ticked, without a count; a network by `titles` where nothing else names it
+    (program_index.network_titles_of)."""
     facets = []
     for name, field in sorted(api.FILTERS.items(), key=lambda item: FACETS.index(item[1])
                               if item[1] in FACETS else len(FACETS)):
@@ -136,7 +140,7 @@ def filter_facets(chosen_by: dict[str, list[str]], counted: dict) -> list[dict]:
         shown = {bucket["value"] for bucket in buckets}
         buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
         for bucket in buckets:
-            bucket["label"] = filter_value(name, bucket["value"])
+            bucket["label"] = filter_value(name, bucket["value"], titles)
         facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
     return facets
 
@@ -206,15 +210,16 @@ def refuse_unknown_words(args: MultiDict) -> None:
             raise InvalidInput(f"{name} must be one of {', '.join(known[:-1])} or {known[-1]}, got {wrong[0][:80]!r}")
 
 
-def filter_value(name: str, value: str) -> str:
-    """A filter's value as people read it (a facet's, a kept filter's): a code in words, the URL keeping the code."""
+def filter_value(name: str, value: str, titles: dict[str, str] | None = None) -> str:
+    """A filter's value as people read it (a facet's, a kept filter's): a code in words, a network by its name
+    (`titles`: as its sources wrote one nothing else names), the URL keeping the code."""
     field = api.FILTERS.get(name)
     if (name, value) in SHOWN_AS:
         return SHOWN_AS[name, value]
     if field == "sources":
         return source_title(value)
     if field == "networks":
-        return network_title(value)
+        return network_title(value, (titles or {}).get(value))
     return words(value, VOCABULARY_OF[field]) if field in VOCABULARY_OF else value
 
 

@@ -37,7 +37,8 @@ FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchan
                 "excluded_countries": "Excluded countries", "countries_unread": "Countries not read",
                 "restrictions": "Restrictions", "epc_7d": "EPC (7 days)", "epc_90d": "EPC (3 months)",
                 "conversion_rate": "Conversion rate", "approval_rate": "Approval rate",
-                "validation_days": "Validation days", "gravity": "Gravity", "approval": "Approval",
+                "validation_days": "Validation days", "average_payment_days": "Average payment days",
+                "deeplink_domains": "Deep link domains", "gravity": "Gravity", "approval": "Approval",
                 "terms_url": "Terms page", "first_seen_at": "First seen", "last_seen_at": "Last seen",
                 "last_verified_at": "Last verified", "last_changed_at": "Last changed",
                 "misses": "Verifications missed", "records": "Source records", "quality_score": "Quality score",
@@ -90,15 +91,16 @@ def source_title(name) -> str:
     return source_titles().get(name) or name if isinstance(name, str) else show(name)
 
 
-def network_title(value) -> str:
-    """A network as people read it wherever a page shows one: its proper name where a plugin reads it ('CJ' for cj,
-    sources.network_titles), any other (an open set: a directory names any) as the index keeps it; a list of them
-    joined. The URLs and filters keep the name the index keeps."""
-    from affiliate_matrix.sources import network_titles  # (only the index's pages show one: not for signing in)
+def network_title(value, title: str | dict | None = None) -> str:
+    """A network as people read it wherever a page shows one (sources.network_shown): its proper name where a plugin
+    reads it ('CJ' for cj), any other (an open set: a directory names any) as its source wrote it where `title` says
+    so (a listing's, or for a list of keys each one's: program_index.network_titles_of), else as the index keeps it;
+    a list of them joined. The URLs and filters keep the index's key."""
+    from affiliate_matrix.sources import network_shown  # (only the index's pages show one: not for signing in)
 
     if isinstance(value, list):
-        return show([network_title(name) for name in value])
-    return network_titles().get(value) or value if isinstance(value, str) else show(value)
+        return show([network_title(name, title.get(name) if isinstance(title, dict) else None) for name in value])
+    return network_shown(value, title if isinstance(title, str) else None) if isinstance(value, str) else show(value)
 
 
 def render(template: str, **context) -> str:

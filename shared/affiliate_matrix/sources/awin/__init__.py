@@ -70,6 +70,7 @@ def programme_listing(programme: dict, details: dict, url: str) -> Listing:
         network_program_id=str(programme["id"]),
         join_url=programme.get("clickThroughUrl"),
         countries=[region["countryCode"]] if region.get("countryCode") else [],
+        deeplink_domains=_valid_domains(info.get("validDomains") or programme.get("validDomains"), programme["id"]),
         # the account's relationship, its network listing's contract, never the program's status (as Impact's and CJ's)
         contract=MEMBERSHIPS.get(str(membership).strip().lower()) if membership is not None else "joined",
         extra={k: str(v) for k, v in {
@@ -79,6 +80,13 @@ def programme_listing(programme: dict, details: dict, url: str) -> Listing:
             "validation_days": kpi.get("validationDays"), "average_payment_days": kpi.get("averagePaymentTime"),
             **_epc(kpi.get("epc"), currency, programme["id"])}.items() if v is not None},
     )
+
+
+def _valid_domains(given, programme_id) -> list[str]:
+    """Awin's validDomains ([{"domain": "www.example.com"}, …], in the details' programmeInfo and the programme list
+    alike): the hosts a deep link of the programme may point at."""
+    domains = shaped(given or [], list, f"programme {programme_id}: validDomains")
+    return [str(d["domain"])[:300] for d in domains if isinstance(d, dict) and d.get("domain")]
 
 
 def _epc(epc, currency: str | None, programme_id) -> dict:

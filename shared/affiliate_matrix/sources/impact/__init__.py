@@ -71,6 +71,8 @@ def campaign_listing(campaign: dict) -> Listing:
         join_url=campaign.get("TrackingLink") or None,
         countries=[str(region)[:200] for region in shaped(campaign.get("ShippingRegions") or [], list,
                                                         f"campaign {campaign_id}: ShippingRegions")],
+        deeplink_domains=[str(domain)[:300] for domain in shaped(campaign.get("DeeplinkDomains") or [], list,
+                                                                 f"campaign {campaign_id}: DeeplinkDomains")],
         aliases=[advertiser] if advertiser and advertiser.lower() != name.lower() else [],
         # ContractStatus is this account's contract, not the program's state: kept as the account's (its network
         # listing's contract; the word itself in extra.contract_status), it closes no program.
