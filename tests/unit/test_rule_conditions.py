@@ -355,6 +355,7 @@ def test_a_value_the_program_does_not_have_decides_nothing(tmp_path):
     assert outcome("has(program.cookie_days) && program.cookie_days < 30", unsaid) is False
     assert outcome("!has(program.cookie_days) || program.cookie_days >= 30", unsaid) is True
     assert outcome('program.name == "Unsaid Shop" || program.cookie_days < 30', unsaid) is True  # decided without it
+    assert outcome('program["cookie_days"] < 30', unsaid) == ["program.cookie_days"]
 
     created = delta_values({"change": "created", "fields": [
         {"field": "commission", "old": None, "new": [{"type": "percent", "value_max": 30}]}]})
@@ -367,7 +368,8 @@ def test_a_value_the_program_does_not_have_decides_nothing(tmp_path):
     assert outcome("delta.cookie_days_new < 30", short, raised) == ["delta.cookie_days_new"]  # not a cookie change
 
     # the rule's own faults fail as they did: a key missing from event.data, a type error, beside an absent value too
-    for condition, error in (("event.data.days > 3", KeyError), ("program.cookie_days < 30 && event.data.n + 1 > 2",
-                                                                 TypeError)):
+    for condition, error in (("event.data.days > 3", KeyError), ("!has(program.cookie_days) && event.data.days > 3",
+                                                                 KeyError),
+                             ("program.cookie_days < 30 && event.data.n + 1 > 2", TypeError)):
         with pytest.raises(error):
             outcome(condition, unsaid)

@@ -599,23 +599,26 @@ class Condition:
                 "this event")
         try:
             return self.program.execute(context.variables)
-        except KeyError:  # the CEL library's error for a map key that is not there, absent field or event.data's
-            lacking = self.lacking(context.absent)
-            if not lacking:
+        except KeyError as exc:  # the CEL library's error for a map key that is not there, naming the key
+            lacking = self.lacking(context.absent, exc.args[0] if exc.args else None)
+            if not lacking:  # a key event.data lacks (or a field read as a whole's): the rule's fault, as before
                 raise
         # Run again with the absent fields valued (empty, as they were read before): if that raises, the condition
-        # fails whatever the values (a key missing from event.data, a type error), the rule's fault as before; if
-        # not, it raised only for want of the absent values.
+        # fails whatever the values (a key missing from event.data as well, a type error), the rule's fault as
+        # before; if not, it raised only for want of the absent values.
         import cel
 
         self.program.execute(cel.Context(variables=context.valued))
         raise NoValue(lacking)
 
-    def lacking(self, absent: frozenset[str]) -> list[str]:
-        """The absent fields the condition reads: by name, else (a field read otherwise, delta[name]) every absent
-        field of the parts it reads."""
+    def lacking(self, absent: frozenset[str], key) -> list[str]:
+        """The absent fields the condition reads when the key found missing is one of them: all it reads by name,
+        else (read otherwise, delta[name]) those of the parts it reads so named; [] when the key is none of them."""
         named = sorted(reads(self.text) & absent)
-        return named or sorted(path for path in absent if path.partition(".")[0] in self.variables())
+        if any(path.rpartition(".")[2] == key for path in named):
+            return named
+        return sorted(path for path in absent if path.rpartition(".")[2] == key
+                      and path.partition(".")[0] in self.variables())
 
     def variables(self) -> list[str]:
         """The variables the condition reads (event, program, ...), as the compiled program names them."""
