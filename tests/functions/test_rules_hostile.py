@@ -354,6 +354,35 @@ def test_a_dry_run_of_a_schedule_rule_says_no_event_dispatches_it(env):
     assert verdict.json["would_dispatch"] is None
 
 
+PACING = {"campaign_id": "c1", "day": "2026-11-21", "allocated": 0.0, "spent": 12.0, "currency": "USD",
+          "tolerance": 0.2, "direction": "over", "in_run": False}  # nothing allocated: over, by no ratio
+
+
+@pytest.mark.parametrize("trigger,condition,data,lacking", [
+    ("key.rotated", "key.expires_in_days < 7", {"path": "connections/awin", "version": 2},
+     "no value for key.expires_in_days: the key.rotated event gives none"),
+    ("key.expiring", "key.expires_in_days < 7", {"path": "connections/awin", "days": 3}, None),
+    ("budget.pacing", "budget.deviation > 0.5", PACING, "no value for budget.deviation: the budget.pacing event gives "
+                                                        "none"),
+    ("budget.pacing", "budget.deviation > 0.5", {**PACING, "allocated": 10.0, "deviation": 0.2}, False),
+    ("budget.allocated", "budget.spent > 100.0", {"day": "2026-11-21", "strategy": "optimal"},
+     "no value for budget.spent: the budget.allocated event gives none"),
+])
+def test_a_key_or_budget_value_the_event_does_not_carry_decides_nothing(env, trigger, condition, data, lacking):
+    """A key event without days read key.expires_in_days as 0, so `key.expires_in_days < 7` held on every rotation;
+    a budget event's missing figures read 0.0 (a pacing alert with nothing allocated has no deviation). Absent now:
+    the rule is not evaluated, and the dry run says which value the event lacks."""
+    triggers = function_client("triggers")
+    rule = {"id": "figures", "trigger": {"event": trigger}, "condition": condition,
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/figures/test", headers=env["read"], json={"type": trigger, "data": data}).json
+    if isinstance(lacking, str):
+        assert (verdict["holds"], verdict["error"], verdict["no_value"]) == (None, None, f"not evaluated: {lacking}")
+    else:
+        assert (verdict["holds"], verdict["no_value"]) == (lacking is None, None), verdict
+
+
 HUGE = int("9" * 400)  # a JSON number no float holds: the CEL library cannot take it into a context
 
 

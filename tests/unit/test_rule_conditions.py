@@ -314,3 +314,62 @@ def test_a_value_a_field_never_holds_is_refused_naming_the_ones_it_does(conditio
     'program.categories.exists(c, c == "pets") && program.networks.exists(c, c == "Awin")'])
 def test_a_value_a_field_holds_is_taken(condition):
     check(condition)
+
+
+def test_a_value_the_program_does_not_have_decides_nothing(tmp_path):
+    """A value the program did not have was read as 0 or "": `program.cookie_days < 30` held for every program whose
+    source never said its cookie (its webhook sent for each), and `delta.commission_percent_new >
+    delta.commission_percent_old` was judged on an invented 0%. Such a value is absent: a condition that needs it to
+    decide raises NoValue naming it, one that decides without it (has(), ||) decides, and a real error stays one."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.rules.conditions import NoValue
+    from affiliate_matrix.rules.engine import delta_values, program_values
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    unsaid = make_program("Unsaid Shop", "https://unsaidshop.com", commission_text="$40 per sale")
+    short = make_program("Short Shop", "https://shortshop.com", commission_text="8% per sale",
+                         cookie_text="7 day cookie")
+    assert (unsaid.cookie_days, short.cookie_days) == (None, 7)
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(unsaid), to_document(short)], refresh=True)
+    event = {"id": "e", "type": "t", "source": "s", "subject": "", "time": "", "data": {"n": "seven"}}
+
+    def outcome(condition: str, program, delta: dict | None = None):
+        check(condition)
+        context = conditions.context_of({"event": event, "program": program_values(rt, program.id),
+                                         "delta": delta or delta_values({})})
+        try:
+            return conditions.compile_condition(condition).execute(context)
+        except NoValue as exc:
+            return exc.fields
+
+    assert outcome("program.cookie_days < 30", unsaid) == ["program.cookie_days"]
+    assert outcome("program.cookie_days < 30", short) is True
+    assert outcome("program.commission_percent_max < 5.0", unsaid) == ["program.commission_percent_max"]
+    assert outcome("program.commission_percent_max < 5.0", short) is False
+    assert outcome('program.epc_currency != "EUR" && program.epc_7d < 0.5', short) == \
+        ["program.epc_7d", "program.epc_currency"]
+    assert outcome("has(program.cookie_days) && program.cookie_days < 30", unsaid) is False
+    assert outcome("!has(program.cookie_days) || program.cookie_days >= 30", unsaid) is True
+    assert outcome('program.name == "Unsaid Shop" || program.cookie_days < 30', unsaid) is True  # decided without it
+    assert outcome('program["cookie_days"] < 30', unsaid) == ["program.cookie_days"]
+
+    created = delta_values({"change": "created", "fields": [
+        {"field": "commission", "old": None, "new": [{"type": "percent", "value_max": 30}]}]})
+    raise_ = "delta.commission_percent_new > delta.commission_percent_old"
+    assert outcome(raise_, short, created) == ["delta.commission_percent_old"]
+    assert outcome("delta.commission_percent_new > 20.0", short, created) is True
+    raised = delta_values({"change": "updated", "fields": [{"field": "commission", "old": [{"type": "percent",
+                           "value_max": 0}], "new": [{"type": "percent", "value_min": 5}]}]})
+    assert outcome(raise_, short, raised) is True  # a 0% said is a value
+    assert outcome("delta.cookie_days_new < 30", short, raised) == ["delta.cookie_days_new"]  # not a cookie change
+
+    # the rule's own faults fail as they did: a key missing from event.data, a type error, beside an absent value too
+    for condition, error in (("event.data.days > 3", KeyError), ("!has(program.cookie_days) && event.data.days > 3",
+                                                                 KeyError),
+                             ("program.cookie_days < 30 && event.data.n + 1 > 2", TypeError)):
+        with pytest.raises(error):
+            outcome(condition, unsaid)

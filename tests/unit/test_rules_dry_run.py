@@ -49,15 +49,19 @@ def amx_test(env, *args: str):
 
 def test_a_dry_run_says_the_deltas_program_is_not_in_the_index(env):
     """A delta naming a program the index does not hold was tried against an empty program (every field blank, as a
-    delivery does) without a word, so "→ false" read as the rule being wrong rather than the program unknown."""
+    delivery does) without a word, so "→ false" read as the rule being wrong rather than the program unknown. It has
+    no value of the program: a rule reading one is not evaluated, as on its delivery, and the dry run says why."""
     program_id = indexed(env)
     absent = dry_run(env, {"type": "program.delta", "data": {"program_id": ABSENT, "change": "updated"}})
-    assert absent.status_code == 200 and absent.json["holds"] is False, absent.json
+    assert absent.status_code == 200 and absent.json["holds"] is None and absent.json["error"] is None, absent.json
     assert ABSENT in absent.json["program_missing"] and "not in the index" in absent.json["program_missing"]
+    assert absent.json["no_value"] == f"not evaluated: no value for program.name: program {ABSENT} is not in the index"
     found = dry_run(env, {"type": "program.delta", "data": {"program_id": program_id, "change": "updated"}})
     assert found.json["holds"] is True and found.json["program_missing"] is None, found.json
+    assert found.json["no_value"] is None, found.json
     unnamed = dry_run(env, {"type": "program.delta", "data": {"change": "updated"}})
     assert "names no program_id" in unnamed.json["program_missing"], unnamed.json
+    assert unnamed.json["no_value"].endswith("the delta names no program"), unnamed.json
     quiet = dry_run(env, {"type": "key.expiring", "data": {"path": "connections/awin"}})
     assert quiet.json["program_missing"] is None, quiet.json  # a key event has no program to miss
 
@@ -65,6 +69,7 @@ def test_a_dry_run_says_the_deltas_program_is_not_in_the_index(env):
     event.write_text(json.dumps({"type": "program.delta", "data": {"program_id": ABSENT}}))
     result, said = amx_test(env, "named", "--event", str(event))
     assert result.exit_code == 0 and f"program {ABSENT} is not in the index" in said, (said, result.exception)
+    assert "→ not evaluated, no action: no value for program.name" in said, said
 
 
 STRUCTURED = {"specversion": "1.0", "id": "d-1", "source": "/index", "type": DELTA, "time": "2026-11-22T06:00:00Z",
@@ -171,3 +176,59 @@ def test_amx_rules_test_shows_a_webhook_as_its_host_as_amx_rules_show_does(env, 
     result, said = amx_test(env, "slack", "--event", str(event))
     assert result.exit_code == 0 and 'would dispatch notify {"webhook_url": "https://hooks.slack.com/…"' in said, said
     assert "s3cr3t" not in result.output
+
+
+def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fails(env):
+    """A program whose source never said its cookie read `cookie_days` 0, so "alert me on short cookies"
+    (`program.cookie_days < 30`) fired, and sent its webhook, for every such program. Not evaluated now, on delivery
+    (no activation, no failure counted: delivered more often than it takes to disable a failing rule, it stays
+    enabled) and in the dry run, which names the field and the program; a program with the value is judged on it,
+    and a has() guard decides. A condition that fails whatever the values still counts as a failure."""
+    from affiliate_matrix.rules.state import FAILURES_TO_DISABLE
+    from affiliate_matrix.rules.store import load_state
+    from tests.support.events import deliver_event
+
+    index = Index(env["path"])
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"),
+                record("affiliateprograms", "Brief Cookie", "https://briefcookie.com", commission_text="5% per sale",
+                       cookie_text="7 day cookie"))
+    ids = {program["name"]: program["id"] for program in index.programs()}
+    assert {program["name"]: program["cookie_days"] for program in index.programs()} == \
+        {"Bluehost": None, "Brief Cookie": 7}
+    client = function_client("triggers")
+    rt = Runtime("test", Settings(data_dir=env["path"]))
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    for rule_id, condition in (("short", "program.cookie_days < 30"),
+                               ("guarded", "!has(program.cookie_days) || program.cookie_days < 30"),
+                               ("typed", "program.cookie_days < 30 && event.data.source + 1 > 2")):
+        rule = {"id": rule_id, "trigger": {"event": "program.delta"}, "condition": condition,
+                "action": {"type": "alert", "params": {"text": "{program_name}"}}, "cooldown_s": 0}
+        assert client.post("/rules", json=rule, headers=admin).status_code == 201, rule_id
+
+    unsaid = client.post(f"/rules/short/test/programs/{ids['Bluehost']}", headers=env["read"]).json
+    assert (unsaid["holds"], unsaid["error"], unsaid["would_dispatch"]) == (None, None, None), unsaid
+    assert unsaid["no_value"] == f"not evaluated: no value for program.cookie_days: program {ids['Bluehost']} " \
+                                 "(Bluehost) has none", unsaid
+    said = client.post(f"/rules/short/test/programs/{ids['Brief Cookie']}", headers=env["read"]).json
+    assert (said["holds"], said["no_value"]) == (True, None), said
+    guarded = client.post(f"/rules/guarded/test/programs/{ids['Bluehost']}", headers=env["read"]).json
+    assert (guarded["holds"], guarded["no_value"]) == (True, None), guarded
+    typed = client.post(f"/rules/typed/test/programs/{ids['Bluehost']}", headers=env["read"]).json
+    assert typed["error"].startswith("TypeError") and typed["no_value"] is None, typed
+    result, printed = amx_test(env, "short", "--program", ids["Bluehost"])
+    assert result.exit_code == 0 and "program.cookie_days < 30 → not evaluated, no action: no value for " \
+        f"program.cookie_days: program {ids['Bluehost']} (Bluehost) has none" in printed, printed
+
+    for n in range(FAILURES_TO_DISABLE + 1):
+        for name, program_id in ids.items():
+            data = {"id": f"d{n}{name}", "program_id": program_id, "change": "updated", "fields": [], "source": "s"}
+            assert deliver_event(client, "triggers", DELTA, data, id=f"e{n}{name}").status_code == 204
+    done = client.get("/activations?limit=100", headers=env["read"]).json["items"]
+    fired = {(a["rule_id"], a["inputs"]["program_name"]) for a in done if a["decision"] == "fired"
+             and a["rule_id"] != "named"}  # the fixture's rule, on the name
+    assert fired == {("short", "Brief Cookie"), ("guarded", "Brief Cookie"), ("guarded", "Bluehost")}, done
+    assert not [a for a in done if a["rule_id"] == "short" and a["decision"] != "fired"], done
+    rules = {rule["id"]: rule for rule in client.get("/rules", headers=env["read"]).json["items"]}
+    assert rules["short"]["enabled"] and not rules["typed"]["enabled"], rules  # a real error disables as it did
+    assert load_state(rt.store, "short")[0].get("failures", 0) == 0
+    assert "TypeError" in rules["typed"]["disabled_reason"], rules["typed"]

@@ -232,6 +232,10 @@ def print_verdict(rule, verdict: dict) -> None:
         raise SystemExit(1)
     holds, stopped, dispatched = verdict["holds"], verdict["stopped_by_chain"], verdict["would_dispatch"]
     console.print(f"inputs: {escape(json.dumps(verdict['inputs'], ensure_ascii=False))}")
+    if verdict["no_value"]:  # as its delivery: no decision, and nothing wrong with the rule
+        console.print(f"{escape(rule.condition)} → [bold]not evaluated[/], no action: "
+                      f"{escape(verdict['no_value'].removeprefix('not evaluated: '))}", highlight=False)
+        return
     console.print(f"{escape(rule.condition)} → [bold]{str(holds).lower()}[/]: " + escape(
         f"no action: {stopped} (the event's {RULE_CHAIN})" if stopped
         else f"would dispatch {dispatched['type']} {json.dumps(dispatched['params'], ensure_ascii=False)}" if dispatched

@@ -68,13 +68,18 @@ class Verdict(Shape):
                                                        "the key its value is read from (auth_key, auth_header); the "
                                                        "value itself is never shown.")
     program_missing: str | None = Field(None, description="A program.delta event whose program the index does not "
-                                                          "hold (or that names none): the condition saw an empty "
-                                                          "program, as its delivery would.")
+                                                          "hold (or that names none): the condition has no value of "
+                                                          "the program, as its delivery would not.")
     program_damaged: str | None = Field(None, description="A program.delta event whose program the index holds "
                                                           "damaged (not of a program's shape), for a rule whose "
                                                           "condition reads the program: named, and the rule not "
                                                           "evaluated (holds and error null), as its delivery would "
                                                           "record it (decision error, outcome not_evaluated).")
+    no_value: str | None = Field(None, description="The condition needs, to decide, a value the event's program, "
+                                                   "delta, key or budget does not have (a program with no EPC or no "
+                                                   "cookie, a new program's old commission): named with whose it is, "
+                                                   "and the rule not evaluated (holds and error null), as its delivery "
+                                                   "would neither fire nor count a failure.")
     warnings: list[str] = Field(default_factory=list, description="What the rule needs changed though it still runs "
                                 "(a webhook_url with user:password@, stored before it was refused: still posted with "
                                 "them), and a notify's auth_key a firing could not send now (missing, revoked, or "

@@ -127,8 +127,8 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     from pydantic import ValidationError
 
     from affiliate_matrix.events import RULE_CHAIN, Event
-    from affiliate_matrix.rules.conditions import context_of
-    from affiliate_matrix.rules.engine import chain_stop, compiled, context_values, unreadable
+    from affiliate_matrix.rules.conditions import NoValue, context_of
+    from affiliate_matrix.rules.engine import chain_stop, compiled, context_values, no_value_said, unreadable
     from affiliate_matrix.rules.needed import needed_changes
 
     # the event's own attributes: not a structured CloudEvent's specversion, datacontenttype or extensions
@@ -141,11 +141,14 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
         where = ".".join(map(str, first["loc"])).replace("rulechain", RULE_CHAIN, 1)
         raise InvalidInput(f"event.{where}: {first['msg'].removeprefix('Value error, ')}") from None
     values, inputs = context_values(rt, event, needs_stats="stats" in rule.condition)
+    lacking = None
     if damaged := unreadable(rule, inputs):  # as a delivery: not evaluated, named
         holds, error = None, None
     else:
         try:
             holds, error = compiled(rule).execute(context_of(values)) is True, None
+        except NoValue as exc:  # as a delivery: no decision, no failure
+            holds, error, lacking = None, None, no_value_said(exc, inputs)
         except Exception as exc:  # what the engine would count as a failure
             holds, error = None, f"{type(exc).__name__}: {exc}"
     # a schedule rule fires on its ticks: no event triggers it
@@ -168,20 +171,22 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
             if dispatched else None, "message": said, "webhook_auth": auth,
             "program_missing": program_missing(event, values, inputs), "program_damaged": damaged or None,
-            "warnings": needed_changes(rt, rule)}
+            "no_value": lacking, "warnings": needed_changes(rt, rule)}
 
 
 def program_missing(event, values: dict, inputs: dict) -> str | None:
-    """What a dry run says of a program.delta event whose program the index does not hold: the condition saw an empty
-    program, which reads as the rule not holding unless said. (One it holds damaged is said as program_damaged.)"""
+    """What a dry run says of a program.delta event whose program the index does not hold: the condition has no value
+    of it, as its delivery would not, which reads as the rule being wrong unless said. (One it holds damaged is said
+    as program_damaged.)"""
     from affiliate_matrix.events import PROGRAM_DELTA
 
-    if event.type != PROGRAM_DELTA or "program" in values or "program_damaged" in inputs:
+    if event.type != PROGRAM_DELTA or values.get("program") or "program_damaged" in inputs:
         return None
     program_id = event.data.get("program_id")
+    said = "the condition has no value of the program, as its delivery would not (a rule needing one is not evaluated)"
     if not isinstance(program_id, str) or not program_id:
-        return "the delta names no program_id: the condition saw an empty program, as a delivery would"
-    return f"program {program_id[:80]} is not in the index: the condition saw an empty program, as a delivery would"
+        return f"the delta names no program_id: {said}"
+    return f"program {program_id[:80]} is not in the index: {said}"
 
 
 def program_event(rt, program_id: str) -> dict:

@@ -1,7 +1,9 @@
 r"""CEL conditions: the documented context, checks at `amx rules add` time, and evaluation.
 
-The context every condition sees (absent parts are present with empty values, so a condition
-never fails on a missing key):
+The context every condition sees (the parts its trigger does not fill are present with empty values; in those it
+fills, a value the program, delta or event does not have is absent, never an invented 0 or "": has(program.epc_7d)
+tests for it, and a condition that needs one it lacks to decide is not evaluated on it (NoValue), neither holding nor
+failing):
 
     event    id, type, source, subject, time (RFC 3339), data (the event's own payload, any shape)
     program  id, name, merchant_domain, status, kind, categories, networks, countries, worldwide,
@@ -11,15 +13,17 @@ never fails on a missing key):
              a source says so when it restricts none, so "US" in program.countries holds for it; worldwide is
              true then, for a rule about programs open to every country)
              (cookie_days here and in delta is the cookie's length: a lifetime cookie as 3651, longer than
-             any stated one, so cookie_days >= 30 holds for it; none as 0)
-             (commission_flat_max, epc_7d and epc_90d are amounts in the currency named beside them, "" when
-             there is none: there are no exchange rates, so a condition using an amount must test its
+             any stated one, so cookie_days >= 30 holds for it)
+             (commission_flat_max, epc_7d and epc_90d are amounts in the currency named beside them, both
+             absent when there is none: there are no exchange rates, so a condition using an amount must test its
              currency too, e.g. program.epc_currency == "USD" && program.epc_7d > 1.0; see AMOUNTS)
     delta    id, change (created|updated|removed), fields (names of changed fields), source, at,
              commission_percent_old, commission_percent_new, cookie_days_old, cookie_days_new
+             (each absent where the delta does not say it: a new program's old values, a delta not changing it)
     stats    programs, active, discovered, closed_suspected (counts in the index)
-    key      path, status, expires_in_days, failures
-    budget   campaign_id, day, allocated, spent, deviation, tolerance, direction, strategy
+    key      path, status, expires_in_days (key.expiring's alone), failures
+    budget   campaign_id, day, allocated, spent, deviation, tolerance, direction, strategy (those the event carries:
+             budget.allocated day and strategy, budget.pacing no deviation where nothing was allocated)
     now      the event's time, a schedule rule's tick (RFC 3339), never the wall clock; use timestamp(now)
 
 Checks, once, when a rule is written (POST/PUT /rules, `amx rules add`), never when a stored rule is
@@ -213,9 +217,7 @@ def check_amounts(text: str) -> None:
     used by name, program.epc_7d or program["epc_7d"]; the part of the context holding amounts read any other way
     (as a whole: [program], dyn(program), program[k], a walk over its keys) is refused, as its amounts would be
     compared unseen."""
-    tokens = [(m.lastgroup, m.group()) for m in re.finditer(_TOKEN, text, re.X)]
-    used = {_path_from(tokens, i) for i, (kind, value) in enumerate(tokens)
-            if kind == "ident" and value in CONTEXT and (i == 0 or tokens[i - 1][1] != ".")}
+    used = reads(text)
     holders = {amount.split(".")[0] for amount in AMOUNTS}
     whole = sorted(used & holders)
     if whole:
@@ -227,6 +229,15 @@ def check_amounts(text: str) -> None:
             raise ConditionError(f"condition: {amount} is an amount in {currency}, and there are no exchange rates "
                                  f"(a bare {amount} > 1.0 holds for ¥5); test its currency too, e.g. "
                                  f'{currency} == "USD" && {amount} > 1.0')
+
+
+@functools.lru_cache(maxsize=1024)
+def reads(text: str) -> frozenset[str]:
+    """The context's paths the condition reads by name: program.epc_7d (or program["epc_7d"]), event.data.x, a part
+    read whole as its name alone (program)."""
+    tokens = [(m.lastgroup, m.group()) for m in re.finditer(_TOKEN, text, re.X)]
+    return frozenset(_path_from(tokens, i) for i, (kind, value) in enumerate(tokens)
+                     if kind == "ident" and value in CONTEXT and (i == 0 or tokens[i - 1][1] != "."))
 
 
 def closed_values() -> dict[str, tuple[frozenset, str]]:
@@ -560,8 +571,18 @@ def _path_to(value, found, where: str) -> str:
 EVENT_COPY_LIMIT = 50_000_000  # about half a second and 50 MB
 
 
+class NoValue(Exception):
+    """A condition that needs, to decide, a value its context does not have (Context.absent): the fields it reads
+    that are absent. Not the rule's fault, nor a decision: it neither holds nor fails on that context."""
+
+    def __init__(self, fields: list[str]):
+        super().__init__(f"no value for {', '.join(fields)}")
+        self.fields = fields
+
+
 class Condition:
-    """A compiled condition, run only on a context whose event it can read within EVENT_COPY_LIMIT."""
+    """A compiled condition, run only on a context whose event it can read within EVENT_COPY_LIMIT; one that needs a
+    value the context does not have raises NoValue."""
 
     def __init__(self, text: str):
         import cel
@@ -576,7 +597,28 @@ class Condition:
                 f"longest list holding {context.longest:,}) and its data holds {context.event_size:,} values and "
                 f"characters, each read copying them: over the limit of {EVENT_COPY_LIMIT:,}, so it is not run on "
                 "this event")
-        return self.program.execute(context.variables)
+        try:
+            return self.program.execute(context.variables)
+        except KeyError as exc:  # the CEL library's error for a map key that is not there, naming the key
+            lacking = self.lacking(context.absent, exc.args[0] if exc.args else None)
+            if not lacking:  # a key event.data lacks (or a field read as a whole's): the rule's fault, as before
+                raise
+        # Run again with the absent fields valued (empty, as they were read before): if that raises, the condition
+        # fails whatever the values (a key missing from event.data as well, a type error), the rule's fault as
+        # before; if not, it raised only for want of the absent values.
+        import cel
+
+        self.program.execute(cel.Context(variables=context.valued))
+        raise NoValue(lacking)
+
+    def lacking(self, absent: frozenset[str], key) -> list[str]:
+        """The absent fields the condition reads when the key found missing is one of them: all it reads by name,
+        else (read otherwise, delta[name]) those of the parts it reads so named; [] when the key is none of them."""
+        named = sorted(reads(self.text) & absent)
+        if any(path.rpartition(".")[2] == key for path in named):
+            return named
+        return sorted(path for path in absent if path.rpartition(".")[2] == key
+                      and path.partition(".")[0] in self.variables())
 
     def variables(self) -> list[str]:
         """The variables the condition reads (event, program, ...), as the compiled program names them."""
@@ -596,6 +638,8 @@ class Context(typing.NamedTuple):
     variables: Any  # cel.Context
     event_size: int  # values and characters in event.data
     longest: int  # elements in its longest list or map
+    absent: frozenset[str] = frozenset()  # the fields of the parts given that have no value (program.epc_7d)
+    valued: dict | None = None  # the variables with those fields empty (0, ""), for Condition.execute to tell apart
 
 
 def compile_condition(text: str) -> Condition:
@@ -603,14 +647,21 @@ def compile_condition(text: str) -> Condition:
 
 
 def context_of(values: dict) -> Context:
-    """The CEL context for one trigger: every documented part present, the given values filled in."""
+    """The CEL context for one trigger: every documented part present, a part not given with empty values, a part
+    given with its fields as given (one it has no value for absent, named in `absent`)."""
     import cel
 
     full = {name: ({k: _empty(t) for k, t in schema.items()} if isinstance(schema, dict) else _empty(schema))
             for name, schema in CONTEXT.items()}
+    given = dict(full)
+    absent = set()
     for name, value in values.items():
-        full[name] = {**full[name], **value} if isinstance(full[name], dict) else value
-    return Context(cel.Context(variables=full), *_measure(full["event"]["data"]))
+        if isinstance(full[name], dict):
+            absent |= {f"{name}.{field}" for field in full[name] if field not in value}
+            full[name], given[name] = {**full[name], **value}, value
+        else:
+            full[name] = given[name] = value
+    return Context(cel.Context(variables=given), *_measure(full["event"]["data"]), frozenset(absent), full)
 
 
 def _measure(value) -> tuple[int, int]:

@@ -8,6 +8,9 @@ with the reason recorded, and the other rules carry on. An evaluation that does 
 not) ends the run of failures: the count goes back to none, so failures weeks apart never add up.
 An event carries the rules whose actions led to it (its rule chain): a rule that holds on an event whose chain names it
 already (rules setting each other off, A → B → A) or is MAX_RULE_HOPS long is stopped, recorded as a loop, not fired.
+A rule whose condition needs a value the event's program, delta, key or budget does not have (conditions.NoValue)
+decides nothing on it: it neither fires nor fails, and its state is not touched (counted, logged at debug; a dry run
+says it).
 """
 
 import hashlib
@@ -21,7 +24,7 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, MAX_RULE_HOPS, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
-from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
+from affiliate_matrix.rules.conditions import NoValue, check_numbers, compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, SECRET_PARAMS, Rule
 from affiliate_matrix.rules.state import FAILURES_TO_DISABLE
 from affiliate_matrix.rules.store import (activation_key, current_rules, disable_rule, load_state, record_activation,
@@ -136,7 +139,9 @@ def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, i
     activations = [not_evaluated(rt, rule, unread[rule.id], trigger_id, at, inputs) for rule in rules
                    if rule.id in unread]
     for rule, outcome in decide([rule for rule in rules if rule.id not in unread], context):
-        if isinstance(outcome, Exception):
+        if isinstance(outcome, NoValue):
+            no_value(rule, outcome, inputs)
+        elif isinstance(outcome, Exception):
             activations.append(failed(rt, rule, outcome, trigger_id, at, inputs, detail))
         elif outcome and (why := chain_stop(chain, rule.id)):
             activations.append(stopped(rt, rule, trigger_id, at, inputs, chain, why))
@@ -174,7 +179,7 @@ def stopped(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, chain: 
 
 def unreadable(rule: Rule, inputs: dict) -> str:
     """Why the rule cannot be evaluated on this event, or "": it reads the event's program, which the index holds
-    damaged (event_values). Evaluated, it would see an empty program and hold or not whatever the program is."""
+    damaged (event_values). Evaluated, it would have no value of the program, as if the index did not hold it."""
     damaged = inputs.get("program_damaged")
     if not damaged or "program" not in compiled(rule).variables():
         return ""
@@ -193,6 +198,33 @@ def not_evaluated(rt, rule: Rule, why: str, trigger_id: str, at: datetime, input
     RULE_ACTIVATIONS.labels(rule.id, "error").inc()
     log.warning("rule.not_evaluated", rule_id=rule.id, reason=why[:500])
     return activation
+
+
+def no_value(rule: Rule, outcome: NoValue, inputs: dict) -> None:
+    """A rule whose condition needs a value the event's data does not have: no decision, so nothing is recorded, as
+    for a rule that does not hold (a batch of programs lacking an EPC would fill the activations with them), and no
+    failure counts; counted and logged at debug. The dry run says why (no_value_said)."""
+    RULE_ACTIVATIONS.labels(rule.id, "no_value").inc()
+    log.debug("rule.no_value", rule_id=rule.id, fields=outcome.fields, event_id=inputs.get("event_id"),
+              program_id=inputs.get("program_id"))
+
+
+def no_value_said(outcome: NoValue, inputs: dict) -> str:
+    """Why a rule was not evaluated for want of values, naming them and whose they are: `not evaluated: no value for
+    program.epc_7d: program p_… (Name) has none`."""
+    whose = []
+    for part in dict.fromkeys(field.partition(".")[0] for field in outcome.fields):
+        if part == "program":
+            program_id = str(inputs.get("program_id") or "")[:80]
+            whose.append(f"program {program_id} ({inputs['program_name']}) has none" if "program_name" in inputs
+                         else f"program {program_id} is not in the index" if program_id
+                         else "the delta names no program")
+        elif part == "delta":
+            delta_id = str(inputs.get("delta_id") or "")[:80]
+            whose.append(f"delta {delta_id} has none" if delta_id else "the delta has none")
+        else:
+            whose.append(f"the {str(inputs.get('event_type', '')).removeprefix(EVENT_PREFIX)} event gives none")
+    return f"not evaluated: no value for {', '.join(outcome.fields)}: {'; '.join(whose)}"
 
 
 def without_failures(state: dict) -> dict:
@@ -334,17 +366,19 @@ def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
         program = program_values(rt, data.get("program_id"), damaged)
         if damaged:  # no program in the context: a rule reading it is not evaluated (unreadable), the others are
             inputs["program_damaged"] = damaged[0]["error"]
+        values["program"] = program or {}  # none held: no value for any of its fields (NoValue)
         if program:
-            values["program"] = program
-            # the program's id now, where the delta names an id that moved
+            # the program's id now, where the delta names an id that moved; a commission the delta does not say is
+            # 0 in the text a notify sends, as it always was
             inputs |= {"program_id": program["id"], "program_name": program["name"],
                        "categories": ", ".join(program["categories"]),
-                       "commission_old": values["delta"]["commission_percent_old"],
-                       "commission_new": values["delta"]["commission_percent_new"]}
+                       "commission_old": values["delta"].get("commission_percent_old", 0.0),
+                       "commission_new": values["delta"].get("commission_percent_new", 0.0)}
     elif event.type.startswith(EVENT_PREFIX + "key."):
         values["key"] = {"path": str(data.get("path", "")), "status": event.type.rsplit(".", 1)[-1],
-                         "expires_in_days": int(data.get("days", 0) or 0),
-                         "failures": len(data.get("failed", []) or [])}
+                         "failures": len(data.get("failed", []) or [])}  # the connections it names as failed
+        if data.get("days") is not None:  # key.expiring's alone: no other event's key is days from expiring
+            values["key"]["expires_in_days"] = int(data["days"])
         inputs["key_path"] = values["key"]["path"]
     elif event.type.startswith(EVENT_PREFIX + "budget."):
         values["budget"] = {k: data[k] for k in ("campaign_id", "day", "direction", "strategy") if k in data} | \
@@ -353,27 +387,31 @@ def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
 
 
 def delta_values(data: dict) -> dict:
+    """The delta as a rule sees it; a commission or cookie it does not say (a new program's old one, a delta not
+    changing it, terms with no percent) absent, never 0."""
     changes = {f.get("field"): f for f in data.get("fields", []) if isinstance(f, dict)}
 
-    def percent(terms) -> float:
-        values = [float(t.get("value_max") or t.get("value_min") or 0) for t in terms or []
-                  if isinstance(t, dict) and t.get("type") == "percent"]
-        return max(values, default=0.0)
+    def percent(terms) -> float | None:
+        values = [float(value) for t in terms or [] if isinstance(t, dict) and t.get("type") == "percent"
+                  and (value := t["value_max"] if t.get("value_max") is not None else t.get("value_min")) is not None]
+        return max(values, default=None)
 
     commission = changes.get("commission", {})
     cookie = changes.get("cookie_days", {})
-    return {"id": data.get("id", ""), "change": data.get("change", ""), "fields": sorted(k for k in changes if k),
-            "source": data.get("source", ""), "at": str(data.get("at", "")),
-            "commission_percent_old": percent(commission.get("old")), "commission_percent_new": percent(commission.get("new")),
+    said = {"commission_percent_old": percent(commission.get("old")),
+            "commission_percent_new": percent(commission.get("new")),
             "cookie_days_old": cookie_length(cookie.get("old")), "cookie_days_new": cookie_length(cookie.get("new"))}
+    return {"id": data.get("id", ""), "change": data.get("change", ""), "fields": sorted(k for k in changes if k),
+            "source": data.get("source", ""), "at": str(data.get("at", ""))} | \
+        {name: value for name, value in said.items() if value is not None}
 
 
-def cookie_length(days) -> int:
+def cookie_length(days) -> int | None:
     """A cookie's length as conditions compare it, as the search counts it (program_index.cookie_length): read as -1,
-    `cookie_days >= 30` missed a lifetime cookie and a cookie made lifetime was a shorter one; none as 0."""
+    `cookie_days >= 30` missed a lifetime cookie and a cookie made lifetime was a shorter one; none as None."""
     from affiliate_matrix.program_index import cookie_length as length
 
-    return int(length(days) or 0)
+    return None if (held := length(days)) is None else int(held)
 
 
 def program_values(rt, program_id, damaged: list[dict] | None = None) -> dict | None:
@@ -396,14 +434,15 @@ def program_values(rt, program_id, damaged: list[dict] | None = None) -> dict | 
     program = next(programs_of([doc], damaged), None) if doc is not None else None
     if program is None:
         return None
-    summary = to_document(program)  # every field present, those a program lacks None
-    text = {name: summary[name] or "" for name in ("name", "merchant_domain", "status", "kind",
-                                                   "commission_flat_currency", "epc_currency", "epc_90d_currency")}
-    amounts = {name: float(summary[name] or 0) for name in ("commission_percent_max", "commission_flat_max",
-                                                            "quality_score", "epc_7d", "epc_90d")}
-    return {"id": summary["id"], **text, **amounts, "categories": summary["categories"],
-            "networks": summary["networks"], "countries": countries_taken(summary),
-            "worldwide": summary["worldwide"], "cookie_days": cookie_length(summary["cookie_days"])}
+    summary = to_document(program)  # every field present, those a program lacks None: absent here (NoValue)
+    text = {name: summary[name] for name in ("name", "merchant_domain", "status", "kind",
+                                             "commission_flat_currency", "epc_currency", "epc_90d_currency")}
+    amounts = {name: None if summary[name] is None else float(summary[name])
+               for name in ("commission_percent_max", "commission_flat_max", "quality_score", "epc_7d", "epc_90d")}
+    said = {**text, **amounts, "cookie_days": cookie_length(summary["cookie_days"])}
+    return {"id": summary["id"], **{name: value for name, value in said.items() if value is not None},
+            "categories": summary["categories"], "networks": summary["networks"],
+            "countries": countries_taken(summary), "worldwide": summary["worldwide"]}
 
 
 def countries_taken(doc: dict) -> list[str]:
