@@ -5,12 +5,10 @@ it was its folded key (maxbounty); filters, facets' values and the API keep the 
 import re
 
 import pytest
-from functions_framework import create_app
 from typer.testing import CliRunner
 
-from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app as cli
-from tests.support.processes import ROOT
+from tests.support.apps import signed_in_web
 from tests.support.syncing import Synced
 
 
@@ -31,12 +29,7 @@ def offered_by(synced, network: str) -> dict:
 
 @pytest.fixture
 def web(synced):
-    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
-    signed = client.post("/signin", data={"token": create_token(synced.rt.secrets, "read"), "csrf": csrf,
-                                          "next": "/programs"})
-    assert signed.status_code == 303
-    return client
+    return signed_in_web(synced.rt.secrets)
 
 
 def test_the_index_keeps_the_key_and_the_listing_the_name_as_the_source_wrote_it(synced):

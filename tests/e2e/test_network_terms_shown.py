@@ -6,12 +6,10 @@ credited to its source."""
 import re
 
 import pytest
-from functions_framework import create_app
 from typer.testing import CliRunner
 
-from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app as cli
-from tests.support.processes import ROOT
+from tests.support.apps import signed_in_web
 from tests.support.real_samples import api_site, real_sample
 from tests.support.syncing import Synced, impact_real_sample
 
@@ -63,11 +61,7 @@ def test_amx_show_prints_each_claim_of_them_by_its_source(synced):
 
 
 def test_the_program_page_shows_them_in_words_beside_each_sources_claim(synced):
-    web = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/signin").text).group(1)
-    signed = web.post("/signin", data={"token": create_token(synced.rt.secrets, "read"), "csrf": csrf,
-                                       "next": "/programs"})
-    assert signed.status_code == 303
+    web = signed_in_web(synced.rt.secrets)
     fields = {}
     for name in ("Affiliate Window", "SunnySports"):
         page = web.get(f"/programs/{synced.named(name)['id']}").text
