@@ -1818,6 +1818,39 @@ def test_the_explorer_counts_each_facet_without_its_own_filter_in_one_search(rt,
     assert page["result"]["total"] == pages.api.search(rt, args)["total"]  # the same hits
 
 
+def test_the_networks_nothing_names_are_titled_in_one_search_however_many_a_page_lists(rt, monkeypatch):
+    # network_titles_of searched once per network the taxonomy does not name (a facet's up to 20) on every programs
+    # page: one search titles them all, each as the program first seen titling it wrote it.
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.web import pages
+
+    written = ["ZetaClicks", "OmegaAds", "PlumLeads", "QuillNet", "RookCPA", "SableAff"]
+    seen = datetime(2026, 11, 1, tzinfo=UTC)
+    programs = []
+    for n, network in enumerate(written):
+        for later, spelling in ((0, network), (1, network.upper())):  # the later one's spelling is not shown
+            record = make_record(f"Net {n} {later}", f"https://net{n}-{later}.com", commission_text="5% per sale",
+                                 network=spelling).model_copy(update={"source": "otherdir"})
+            program = normalize(record)
+            programs.append(program.model_copy(update={"first_seen_at": seen.replace(day=1 + later + n)}))
+    rt.index.bulk_upsert("programs", [to_document(program) for program in programs], refresh=True)
+
+    def searches_for(networks: list[str]) -> tuple[int, dict]:
+        searched = []
+        search = rt.index.search  # a spy on the real embedded index: each search counted, then run
+        monkeypatch.setattr(rt.index, "search", lambda *a, **k: searched.append(a) or search(*a, **k))
+        page = pages.search_page(rt, MultiDict([("network", network) for network in networks]))
+        monkeypatch.setattr(rt.index, "search", search)
+        return len(searched), page["network_titles"]
+
+    one, titled_one = searches_for([written[0].lower()])
+    every, titled = searches_for([network.lower() for network in written])
+    assert one == every == 2, (one, every)  # the page's own search, and the titles'
+    assert titled_one[written[0].lower()] == written[0]
+    assert {key: titled[key] for key in map(str.lower, written)} == {n.lower(): n for n in written}, titled
+
+
 def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):
     # min_epc alone compared €2.00 and ¥150 with a minimum meant in dollars: it now needs epc_currency, which the
     # explorer offered no box for (a filter with no facet): EPC currencies are a facet, and a lone minimum is a 400.
