@@ -461,21 +461,32 @@ def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
         yield read
 
 
+# How many programs, first seen first, network_titles_of reads for the titles of a page's networks: a facet's 20 each
+# titled by its first program (most are), in one search however many there are; a network whose first titled program
+# lies past them keeps its key, as one no program titles does.
+TITLES_READ = 200
+
+
 def network_titles_of(index, networks: Iterable[str]) -> dict[str, str]:
     """The name each of `networks` that neither a plugin nor the taxonomy names was written as (a listing's title:
-    'MyAffiliateNet' for myaffiliatenet), as the program first seen listing it holds it, for a facet or a list that
-    names networks by the index's key alone. One search a network nothing names (a facet's few), none for the rest;
-    a network no program titles (indexed before titles were kept) is absent, shown as its key."""
+    'MyAffiliateNet' for myaffiliatenet), as the program first seen titling it holds it, for a facet or a list that
+    names networks by the index's key alone. One search for all of those (a facet's up to 20), none when every one is
+    named; a network no program among the first TITLES_READ on them titles (indexed before titles were kept) is absent,
+    shown as its key."""
     from affiliate_matrix.sources import network_titles
 
-    titles = {}
-    for network in dict.fromkeys(networks):
-        if not isinstance(network, str) or network in network_titles():
-            continue
-        found = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"networks": [network]}, size=1,
-                                                              sort=[SortKey("first_seen_at"), SortKey("id")]))
-        for program in programs_of(hit.doc for hit in found.hits):  # (a damaged one is logged, and names none)
-            titles |= {n.network: n.title for n in program.networks if n.network == network and n.title}
+    unnamed = [network for network in dict.fromkeys(networks)
+               if isinstance(network, str) and network not in network_titles()]
+    if not unnamed:
+        return {}
+    found = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"networks": unnamed}, size=TITLES_READ,
+                                                          sort=[SortKey("first_seen_at"), SortKey("id")]))
+    titles: dict[str, str] = {}
+    wanted = set(unnamed)
+    for program in programs_of(hit.doc for hit in found.hits):  # (a damaged one is logged, and names none)
+        for listing in program.networks:
+            if listing.network in wanted and listing.title:
+                titles.setdefault(listing.network, listing.title)
     return titles
 
 

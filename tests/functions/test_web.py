@@ -622,6 +622,64 @@ def test_an_earlier_pages_cursor_of_another_search_is_refused_as_the_api_refuses
                                              ("back", "1")])).status_code == 200
 
 
+def test_the_changes_page_pages_back_by_a_newer_link_as_it_pages_older(app, rt):
+    """The Changes page had Newest and Older but no Newer: a person two pages back could only start again. It pages
+    back as the programs list does (the same earlier pages' stack, back=): Older twice, then Newer twice, lands on the
+    same changes, the filter kept."""
+    changes = [DeltaChange(id=f"d_page{day}", program_id=rt.hosting_id, change="updated", source="test",
+                           at=datetime(2026, 11, day, tzinfo=UTC),
+                           fields=[FieldChange(field="cookie_days", old=day, new=day + 1)]) for day in range(1, 6)]
+    rt.index.bulk_upsert("deltas", [delta_document(change, recorded_at=datetime(2026, 11, 23, tzinfo=UTC))
+                                    for change in changes], refresh=True)
+    sign_in(app, rt)
+
+    def rows(page: str) -> list[str]:
+        return re.findall(r"<strong>Cookie[^<]*</strong>: ([^<]+)</div>", page)
+
+    def link(page: str, rel: str) -> str | None:
+        found = re.search(rf'<nav class="pager" aria-label="Pages">.*?<a rel="{rel}" href="([^"]+)">', page, re.S)
+        return html.unescape(found.group(1)) if found else None
+
+    visited = [app.get("/changes?field=cookie_days&limit=2").text]
+    assert link(visited[0], "prev") is None and "Newest</a>" not in visited[0]
+    for _ in range(2):
+        visited.append(app.get(link(visited[-1], "next")).text)
+    assert [len(rows(page)) for page in visited] == [2, 2, 2] and len(set(sum(map(rows, visited), []))) == 6
+    page = visited[-1]
+    for before in reversed(visited[:-1]):
+        newer = link(page, "prev")
+        assert "field=cookie_days" in newer and "limit=2" in newer and ">Newer</a>" in page, newer
+        page = app.get(newer).text
+        assert rows(page) == rows(before), newer
+    assert link(page, "prev") is None and link(page, "next") == link(visited[0], "next")
+
+
+@pytest.mark.parametrize("forged,fragment", [
+    ("bm90IGEgY3Vyc29y", "back holds an earlier page's cursor not of this search (cursor is malformed"),
+    ("other", "back holds an earlier page's cursor not of this search (cursor belongs to a different query"),
+    ("2", "back holds one page number at most, first, from 1 to 1, got 2"),  # the feed takes no page number
+])
+def test_a_changes_pages_earlier_page_it_cannot_read_is_refused_in_the_page_naming_it(app, rt, forged, fragment):
+    """The Changes page's earlier pages (back=) are checked as the feed checks its cursor, and refused in the page."""
+    rt.index.bulk_upsert("deltas", [delta_document(
+        DeltaChange(id=f"d_more{day}", program_id=rt.hosting_id, change="updated", source="test",
+                    at=datetime(2026, 11, day, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=1, new=2)]),
+        recorded_at=datetime(2026, 11, 23, tzinfo=UTC)) for day in (1, 2)], refresh=True)
+    sign_in(app, rt)
+
+    def cursor_of(path: str) -> str:
+        found = re.search(r'rel="next" href="([^"]+)"', app.get(path).text).group(1)
+        return parse_qs(urlsplit(html.unescape(found)).query)["cursor"][0]
+
+    own = cursor_of("/changes?limit=1")
+    back = cursor_of("/changes?limit=1&change=updated") if forged == "other" else forged
+    answer = app.get("/changes?" + urlencode([("limit", "1"), ("cursor", own), ("back", "1"), ("back", back)]
+                                             if not back.isdigit() else
+                                             [("limit", "1"), ("cursor", own), ("back", back)]))
+    assert answer.status_code == 400 and fragment in html.unescape(answer.text), shown(answer.text)[-600:]
+    assert app.get("/changes?" + urlencode([("limit", "1"), ("cursor", own), ("back", "1")])).status_code == 200
+
+
 def test_an_empty_index_says_what_fills_it_not_to_loosen_a_filter(tmp_path, monkeypatch):
     """A newcomer signing in before anything was indexed read "No program matches. Loosen a filter or check the
     words." on a page with no filter and no words: the page says the index holds no programs yet and what fills it,
@@ -1758,6 +1816,39 @@ def test_the_explorer_counts_each_facet_without_its_own_filter_in_one_search(rt,
     after = counts_of({facet["field"]: facet["values"] for facet in page["facets"]})
     assert after == {field: before.get(field, []) for field in after}
     assert page["result"]["total"] == pages.api.search(rt, args)["total"]  # the same hits
+
+
+def test_the_networks_nothing_names_are_titled_in_one_search_however_many_a_page_lists(rt, monkeypatch):
+    # network_titles_of searched once per network the taxonomy does not name (a facet's up to 20) on every programs
+    # page: one search titles them all, each as the program first seen titling it wrote it.
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.web import pages
+
+    written = ["ZetaClicks", "OmegaAds", "PlumLeads", "QuillNet", "RookCPA", "SableAff"]
+    seen = datetime(2026, 11, 1, tzinfo=UTC)
+    programs = []
+    for n, network in enumerate(written):
+        for later, spelling in ((0, network), (1, network.upper())):  # the later one's spelling is not shown
+            record = make_record(f"Net {n} {later}", f"https://net{n}-{later}.com", commission_text="5% per sale",
+                                 network=spelling).model_copy(update={"source": "otherdir"})
+            program = normalize(record)
+            programs.append(program.model_copy(update={"first_seen_at": seen.replace(day=1 + later + n)}))
+    rt.index.bulk_upsert("programs", [to_document(program) for program in programs], refresh=True)
+
+    def searches_for(networks: list[str]) -> tuple[int, dict]:
+        searched = []
+        search = rt.index.search  # a spy on the real embedded index: each search counted, then run
+        monkeypatch.setattr(rt.index, "search", lambda *a, **k: searched.append(a) or search(*a, **k))
+        page = pages.search_page(rt, MultiDict([("network", network) for network in networks]))
+        monkeypatch.setattr(rt.index, "search", search)
+        return len(searched), page["network_titles"]
+
+    one, titled_one = searches_for([written[0].lower()])
+    every, titled = searches_for([network.lower() for network in written])
+    assert one == every == 2, (one, every)  # the page's own search, and the titles'
+    assert titled_one[written[0].lower()] == written[0]
+    assert {key: titled[key] for key in map(str.lower, written)} == {n.lower(): n for n in written}, titled
 
 
 def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):

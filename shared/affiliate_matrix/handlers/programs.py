@@ -451,7 +451,12 @@ def changes(rt, args) -> dict:
 
 
 def changes_with(rt, params) -> dict:
-    """The change feed, newest first by when each change was recorded (deltas.py): a reader polling `since` the
+    """One page of the change feed its parameters ask."""
+    return changes_of(rt, changes_query(rt, params))
+
+
+def changes_query(rt, params) -> SearchQuery:
+    """The change feed's search, newest first by when each change was recorded (deltas.py): a reader polling `since` the
     newest recorded_at it read finds a batch indexed after its poll, however early that batch was observed."""
     ranges = {"recorded_at": Range(gte=params.since.isoformat())} if params.since else {}
     filters = {f: getattr(params, name) for name, f in (("program_id", "program_id"), ("field", "fields"),
@@ -460,9 +465,13 @@ def changes_with(rt, params) -> dict:
         from affiliate_matrix.moves import moved_into
 
         filters["program_id"] = [*params.program_id, *moved_into(rt.index, params.program_id)]
-    result = rt.index.search(DELTAS_INDEX.name, SearchQuery(
-        filters=filters, ranges=ranges, size=params.limit, cursor=params.cursor,
-        sort=[SortKey(field="recorded_at", order="desc"), SortKey(field="id", order="desc")]))
+    return SearchQuery(filters=filters, ranges=ranges, size=params.limit, cursor=params.cursor,
+                       sort=[SortKey(field="recorded_at", order="desc"), SortKey(field="id", order="desc")])
+
+
+def changes_of(rt, query: SearchQuery) -> dict:
+    """One page of the change feed (changes_query)."""
+    result = rt.index.search(DELTAS_INDEX.name, query)
     damaged: list[dict] = []
     items = of_shape([hit.doc for hit in result.hits], change_item(), "delta", damaged, made=feed_item)
     return {"total": result.total, "items": items, "next_cursor": result.next_cursor,

@@ -30,16 +30,9 @@ def search_page(rt, args: MultiDict) -> dict:
     open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts of every status (the API's
     status facet counts them all then)."""
     refuse_unknown_words(args)
-    search_args, back = earlier_pages(args)
+    search_args = without_back(args)
     params = api.parameters(api.SearchParameters, search_args, {})
-    query = api.search_query(params, apart=True)
-    for earlier in back:  # each cursor as the API checks its own: of this search (a page number: checked above)
-        if not earlier.isdigit():
-            try:
-                decode_cursor(query.replaced(cursor=earlier, offset=0))
-            except InvalidInput as refusal:
-                raise InvalidInput(f"back holds an earlier page's cursor not of this search ({refusal}): page from "
-                                   "the first page again") from None
+    back = earlier_pages(args, api.search_query(params, apart=True), last_page=RESULT_WINDOW)
     result = api.search_with(rt, params, search_args, apart=True, terms=True)
     counted = dict(result["facets"])
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
@@ -64,7 +57,7 @@ def search_page(rt, args: MultiDict) -> dict:
         first = (page - 1) * int(args.get("limit", DEFAULTS["limit"])) + 1
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
             "search_args": search_args,  # the search's own parameters: the query log's
-            "pages": pager(args, back, result["next_cursor"]),
+            "pages": pager("/programs", args, back, result["next_cursor"]),
             "network_titles": titles,  # the rows' networks named as the Network filter names them
             "empty_index": empty_index, "first": first, "shown": shown,
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
@@ -74,57 +67,69 @@ def search_page(rt, args: MultiDict) -> dict:
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
 
 
-# The Previous page link. A cursor pages forward only (it holds the sort values to page after), so the Next link
-# carries the pages before it in the address (back=, oldest first: a page number, where the paging started, then
-# cursors), at most BACK_KEPT of them and BACK_CHARACTERS in all (a request line of some proxies stops at 8 KB):
-# the oldest dropped past those, the pages before the kept ones reached by First page only.
+# The Previous page link (the programs page's, the Changes page's Newer). A cursor pages forward only (it holds the sort
+# values to page after), so the Next link carries the pages before it in the address (back=, oldest first: a page
+# number, where the paging started, then cursors), at most BACK_KEPT of them and BACK_CHARACTERS in all (a request line
+# of some proxies stops at 8 KB): the oldest dropped past those, the pages before the kept ones reached by First page
+# only.
 BACK_KEPT, BACK_CHARACTERS = 5, 4000
 
 
-def earlier_pages(args: MultiDict) -> tuple[MultiDict, list[str]]:
-    """The search's own parameters and the earlier pages' stack (back), checked: its size, and each a page number or a
-    cursor (of this search: search_page checks that, as the API checks a cursor)."""
+def without_back(args: MultiDict) -> MultiDict:
+    """A paged page's own parameters: its search's, without the earlier pages' stack (back)."""
+    return MultiDict([(name, value) for name, value in args.items(multi=True) if name != "back"])
+
+
+def earlier_pages(args: MultiDict, query: SearchQuery, last_page: int = 1) -> list[str]:
+    """The earlier pages' stack (back) of a page of `query`'s results, checked: its size, and each a page number (at
+    most one, first, 1 to `last_page`: 1, the first page, where the page takes no page number) or a cursor of this
+    search, checked as the API checks its own cursor."""
     back = args.getlist("back")
-    search_args = MultiDict([(name, value) for name, value in args.items(multi=True) if name != "back"])
     if not back:
-        return search_args, back
+        return back
     if "cursor" not in args:
         raise InvalidInput("back is the pages before a cursor's page: give it with cursor, as Next page does")
     if len(back) > BACK_KEPT or sum(map(len, back)) > BACK_CHARACTERS:
         raise InvalidInput(f"back holds at most {BACK_KEPT} earlier pages of {BACK_CHARACTERS} characters in all, "
                            f"got {len(back)} of {sum(map(len, back))}")
     numbers = [value for value in back if value.isdigit()]
-    if numbers and (len(numbers) > 1 or not back[0].isdigit() or not page_number(back[0])):
-        raise InvalidInput(f"back holds one page number at most, first, from 1 to {RESULT_WINDOW}, got "
+    if numbers and (len(numbers) > 1 or not back[0].isdigit() or not page_number(back[0], last_page)):
+        raise InvalidInput(f"back holds one page number at most, first, from 1 to {last_page}, got "
                            f"{', '.join(numbers)[:80]}")
-    return search_args, back
+    for earlier in back[1:] if numbers else back:
+        try:
+            decode_cursor(query.replaced(cursor=earlier, offset=0))
+        except InvalidInput as refusal:
+            raise InvalidInput(f"back holds an earlier page's cursor not of this search ({refusal}): page from "
+                               "the first page again") from None
+    return back
 
 
-def page_number(value: str) -> bool:
-    """A page by number, as the search's `page` takes it: ASCII digits, 1 to RESULT_WINDOW."""
-    return value.isascii() and value.isdigit() and len(value) <= 5 and 1 <= int(value) <= RESULT_WINDOW
+def page_number(value: str, last_page: int = RESULT_WINDOW) -> bool:
+    """A page by number, as the search's `page` takes it: ASCII digits, 1 to `last_page`."""
+    return value.isascii() and value.isdigit() and len(value) <= 5 and 1 <= int(value) <= last_page
 
 
-def pager(args: MultiDict, back: list[str], next_cursor: str | None) -> dict:
-    """The programs page's links to its first, previous and next pages: the earlier pages' stack (earlier_pages) grown
-    by this one for Next, popped for Previous; no Previous where the stack no longer holds it."""
+def pager(path: str, args: MultiDict, back: list[str], next_cursor: str | None) -> dict:
+    """A paged page's links to its first, previous and next pages: the earlier pages' stack (earlier_pages) grown by
+    this one for Next, popped for Previous; no Previous where the stack no longer holds it."""
     here = args.get("cursor") or args.get("page", "1")
     paged = "cursor" in args or "page" in args
     previous = None
     if back:
         earlier = back[-1]
-        previous = url("/programs", args, back=back[:-1] or None,
+        previous = url(path, args, back=back[:-1] or None,
                        **({"cursor": None, "page": None if earlier == "1" else earlier} if earlier.isdigit()
                           else {"cursor": earlier, "page": None}))
     elif "page" in args and "cursor" not in args and args["page"].isdigit() and int(args["page"]) > 1:
-        previous = url("/programs", args, page=None if args["page"] == "2" else str(int(args["page"]) - 1))
+        previous = url(path, args, page=None if args["page"] == "2" else str(int(args["page"]) - 1))
     following = None
     if next_cursor:
         stack = [*back, here]
         while len(stack) > BACK_KEPT or sum(map(len, stack)) > BACK_CHARACTERS:
             stack.pop(0)  # the oldest: reached by First page only
-        following = url("/programs", args, cursor=next_cursor, page=None, back=stack or None)
-    return {"first": url("/programs", args, cursor=None, page=None, back=None) if paged else None,
+        following = url(path, args, cursor=next_cursor, page=None, back=stack or None)
+    return {"first": url(path, args, cursor=None, page=None, back=None) if paged else None,
             "previous": previous, "next": following}
 
 
@@ -270,14 +275,17 @@ def merchant_page(rt, key: str) -> dict:
 
 def changes_page(rt, args: MultiDict) -> dict:
     """The change feed (a bare date in `since`, what a date field sends, is that day's midnight UTC, as in the API)."""
-    feed = api.changes(rt, args)
+    params = api.parameters(api.changes_params(), without_back(args), {})
+    query = api.changes_query(rt, params)
+    back = earlier_pages(args, query)
+    feed = api.changes_of(rt, query)
     # a change names its program by id: the page shows its name (the page's programs, and those it is filtered to,
     # read in one request), a damaged program's change by its id, the damage said as a list says it
     damaged: list[dict] = []
     program_ids = args.getlist("program_id")
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]] + program_ids, damaged)
     return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged,
-            "program_ids": program_ids}
+            "program_ids": program_ids, "pages": pager("/changes", args, back, feed["next_cursor"])}
 
 
 def refused_changes_page(args: MultiDict, refusal: InvalidInput) -> dict:
