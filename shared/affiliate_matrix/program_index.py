@@ -461,32 +461,38 @@ def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
         yield read
 
 
-# How many programs, first seen first, network_titles_of reads for the titles of a page's networks: a facet's 20 each
-# titled by its first program (most are), in one search however many there are; a network whose first titled program
-# lies past them keeps its key, as one no program titles does.
-TITLES_READ = 200
+# How many programs a network, first seen first, network_titles_of reads for the titles of a page's networks (most
+# programs on a network title it), TITLES_READ at most in all: one search however many networks a facet holds (up to
+# 20), small where they are few; a network whose first titled program lies past them keeps its key, as one no program
+# titles does.
+TITLES_EACH, TITLES_READ = 5, 100
 
 
 def network_titles_of(index, networks: Iterable[str]) -> dict[str, str]:
     """The name each of `networks` that neither a plugin nor the taxonomy names was written as (a listing's title:
     'MyAffiliateNet' for myaffiliatenet), as the program first seen titling it holds it, for a facet or a list that
-    names networks by the index's key alone. One search for all of those (a facet's up to 20), none when every one is
-    named; a network no program among the first TITLES_READ on them titles (indexed before titles were kept) is absent,
-    shown as its key."""
+    names networks by the index's key alone. One search for all of those, none when every one is named; a network no
+    program among those read titles (indexed before titles were kept) is absent, shown as its key. The listings are
+    read as stored, not as whole programs: a name to show, where a damaged one's is skipped."""
     from affiliate_matrix.sources import network_titles
+    from affiliate_matrix.taxonomy import MAX_NETWORK_TITLE
 
     unnamed = [network for network in dict.fromkeys(networks)
                if isinstance(network, str) and network not in network_titles()]
     if not unnamed:
         return {}
-    found = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"networks": unnamed}, size=TITLES_READ,
+    found = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"networks": unnamed},
+                                                          size=min(TITLES_EACH * len(unnamed), TITLES_READ),
                                                           sort=[SortKey("first_seen_at"), SortKey("id")]))
     titles: dict[str, str] = {}
     wanted = set(unnamed)
-    for program in programs_of(hit.doc for hit in found.hits):  # (a damaged one is logged, and names none)
-        for listing in program.networks:
-            if listing.network in wanted and listing.title:
-                titles.setdefault(listing.network, listing.title)
+    for hit in found.hits:
+        stored = hit.doc.get("program") if isinstance(hit.doc, dict) else None  # the program as stored (from_document)
+        listings = stored.get("networks") if isinstance(stored, dict) else None
+        for listing in listings if isinstance(listings, list) else []:
+            if isinstance(listing, dict) and listing.get("network") in wanted and isinstance(listing.get("title"), str) \
+                    and listing["title"]:
+                titles.setdefault(listing["network"], listing["title"][:MAX_NETWORK_TITLE])
     return titles
 
 
