@@ -367,9 +367,10 @@ def rebuild_index(rt, params: dict, data: dict) -> str:
 
 
 def rotate_key(rt, params: dict, data: dict) -> str:
-    from affiliate_matrix.keys import rotate
+    from affiliate_matrix.keys import rotate, verified_said
 
-    return f"rotated to version {rotate(rt, str(params['path']))}"
+    rotated = rotate(rt, str(params["path"]))
+    return f"rotated to version {rotated.version}, {verified_said(rotated)}"
 
 
 HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": resync, "migrate_index": migrate_index,
