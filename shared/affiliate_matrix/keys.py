@@ -42,7 +42,7 @@ import json
 import re
 import secrets as random_tokens
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -52,7 +52,7 @@ from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, Invali
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Document, UtcDatetime
 from affiliate_matrix.observability import get_logger, without_values
-from affiliate_matrix.wording import utc_said
+from affiliate_matrix.wording import counted, utc_said
 
 log = get_logger()
 WARN_DAYS = (7, 3, 1)
@@ -331,9 +331,16 @@ def dependents(rt, path: str) -> list[Connection]:
     return found
 
 
-def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | None = None) -> int:
-    """Rotate, verify, record, retire the old version; or put everything back. Returns the new version. A manual key's
-    new values are `given` (the fields a person replaced at the provider; the others are kept)."""
+class Rotated(NamedTuple):
+    """A rotation kept: its new version, and the ids of the connections whose test passed with it (every one that
+    depends on the key; none when nothing does, so nothing verified it)."""
+    version: int
+    verified: list[str]
+
+
+def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | None = None) -> Rotated:
+    """Rotate, verify, record, retire the old version; or put everything back. A manual key's new values are `given`
+    (the fields a person replaced at the provider; the others are kept)."""
     now = now or datetime.now(UTC)
     record, etag = load_record(rt, path)
     if record.revoked_at:
@@ -443,7 +450,14 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
     log.info("key.rotated", secret_path=path, version=version)
     for connection in verified:  # the new key passed their tests: the same evidence as a passing connection test
         _clear_mark(rt, connection, version)
-    return version
+    return Rotated(version, [connection.id for connection in verified])
+
+
+def verified_said(rotated: Rotated) -> str:
+    """Which connections verified a rotation's new key, in words: none depending on it is said plainly, not left out."""
+    if not rotated.verified:
+        return "no connection depends on it, so none verified the new key"
+    return f"verified by {counted(len(rotated.verified), 'connection')}: {', '.join(rotated.verified)}"
 
 
 def _check_given(path: str, current: dict[str, str], given: dict[str, str]) -> None:

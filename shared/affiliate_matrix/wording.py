@@ -7,6 +7,7 @@ from decimal import Decimal
 # A term says it recurs, says it does not ("one-time"), or does not say: three claims, read as three (merge's vote
 # tells them apart too).
 RECURRENCE = {True: " recurring", False: " one-time", None: ""}
+NO_VALUE = "—"  # a value not stated (no terms, a new program's old commission), never shown as a false 0 or blank
 
 
 def counted(count: int, noun: str, nouns: str | None = None) -> str:
@@ -62,7 +63,7 @@ def terms_summary(terms) -> str:
         tiers = ", ".join(f"{_number(tier.get('value'))}{unit} at {tier.get('threshold')}"
                           for tier in term.get("tiers") or [])
         parts.append(f"{value}{unit}" + RECURRENCE.get(term.get("recurring"), "") + (f" (tiers: {tiers})" if tiers else ""))
-    return ", ".join(parts) or "—"
+    return ", ".join(parts) or NO_VALUE
 
 
 def listing_text(network: dict, title) -> str:

@@ -269,7 +269,7 @@ def test_the_operator_adds_rotates_and_revokes_each_kind_of_key_and_only_its_fun
     # versions destroyed, with its own role; and reads its version for the key_version figure
     keys = Runtime("keys", Settings(data_dir=tmp_path / ".amx"))
     keys.secrets = vault.store(tmp_path, "fn-keys")
-    assert rotate(keys, path, given={"api_token": "third-key"}) == 3
+    assert rotate(keys, path, given={"api_token": "third-key"}).version == 3
     assert keys.secrets.metadata(path).current_version == 3
     amx("revoke", path)
     versions = hvac.Client(url=vault.url, token=VAULT_ROOT_TOKEN).secrets.kv.v2.read_secret_metadata(path)

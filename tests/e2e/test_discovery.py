@@ -75,6 +75,7 @@ def test_dorks_to_discovered_programs(rt, pacing):
     # nine results, six domains; chewy.com is already indexed
     assert report.results == 9 and report.candidates == 6 and report.known == ["chewy.com"]
     assert report.discovered == ["127.0.0.2"] and report.review == ["127.0.0.3"] and report.rejected == ["127.0.0.4"]
+    assert report.rejected_why == {"127.0.0.4": "an affiliate-link disclosure: a publisher's page, not a program"}
     failures = dict(report.failures)
     assert any("disallowed by robots.txt" in reason for reason in failures.values())
     assert any("169.254.169.254" in reason for reason in failures.values())  # the redirect to metadata was refused
@@ -294,7 +295,9 @@ def test_the_cli_names_the_sites_it_discovered_put_to_review_and_rejected(rt, ur
     assert result.exit_code == 0, (result.output, result.exception)
     lines = [line.strip() for line in result.output.splitlines()]
     assert "discovered (amx search --status discovered): 127.0.0.2" in lines, result.output
-    assert "to review (amx discover review): 127.0.0.3" in lines and "not programs: 127.0.0.4" in lines
+    assert "to review (amx discover review): 127.0.0.3" in lines
+    # the rejected page with its reason, not its domain alone: petblog's post discloses its affiliate links
+    assert "not a program: 127.0.0.4 — an affiliate-link disclosure: a publisher's page, not a program" in lines
     # a page that could not be fetched is named once ("fetch URL: URL: disallowed by robots.txt" before)
     [robots] = [line for line in lines if "robots.txt" in line]
     assert robots.startswith(f"fetch {urls['kittycorner']}/affiliates/: disallowed by robots.txt"), robots

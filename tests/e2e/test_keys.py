@@ -126,9 +126,9 @@ def test_the_keys_function_answers_an_error_when_a_rotation_failed(rt, request):
 def test_rotation_verified_retires_the_old_version(rt, request):
     path = path_for(request)
     awin_key(rt, path)
-    version = rotate(rt, path, NOW)  # no dependent connection to fail
+    version, verified = rotate(rt, path, NOW)  # no dependent connection to fail
     rt.secrets_seen.append(rt.secrets.read(path).data["api_token"])
-    assert version == 2 and rt.secrets.read(path).data["api_token"] != AWIN_TOKEN
+    assert version == 2 and rt.secrets.read(path).data["api_token"] != AWIN_TOKEN and verified == []
     with pytest.raises(NotFoundError):
         rt.secrets.read(path, version=1)
     record = json.loads(rt.store.get(f"keys/records/{path}.json").data)
@@ -141,7 +141,7 @@ def test_a_rotation_after_one_killed_half_way_retires_every_older_version(rt, re
     # a rotation killed (SIGKILL, a pod evicted) once its new version was written: nothing put back, nothing destroyed
     rt.secrets.write(path, {"api_token": "half-way-0123456789", "publisher_id": "123456"}, cas=1)
     rt.secrets_seen.append("half-way-0123456789")
-    version = rotate(rt, path, NOW)
+    version, _ = rotate(rt, path, NOW)
     rt.secrets_seen.append(rt.secrets.read(path).data["api_token"])
     assert version == 3
     versions = rt.secrets.metadata(path).versions
@@ -276,7 +276,7 @@ def test_provider_rotation_asks_the_source_plugin(rt, request):
     path = path_for(request)
     add_key(rt, KeyRecord(path=path, rotation="provider", owner_source="provider_for_tests", created_at=NOW),
             {"api_token": AWIN_TOKEN})
-    assert rotate(rt, path, NOW) == 2
+    assert rotate(rt, path, NOW).version == 2
     assert rt.secrets.read(path).data["api_token"] == "minted-by-provider-oken"
     manual = path + "-manual"
     add_key(rt, KeyRecord(path=manual, rotation="manual", created_at=NOW), {"api_token": AWIN_TOKEN})
@@ -323,6 +323,6 @@ def test_a_refusal_of_a_key_rotated_away_during_the_sync_does_not_mark_the_conne
         save_connection(rt.store, Connection(id="cj", source="cj", base_url=urls["cj"], credentials_path=path,
                                              rate_limit_per_s=50))
         report = scrape(rt, "cj")
-    assert "credentials were refused" in report.failures[0].reason and rotated == [2]
+    assert "credentials were refused" in report.failures[0].reason and rotated == [(2, ["cj"])]
     connection = load_connection(rt.store, "cj")[0]
     assert (connection.healthy, connection.health_reason) == (True, None)

@@ -215,16 +215,19 @@ def test_a_revoked_key_shows_no_expiry_or_days_left(tmp_path):
     assert [cell.strip() for cell in row.split("│")][3:6] == ["revoked", "—", "—"], status.stdout
 
 
-def test_a_manual_key_is_rotated_with_the_new_values_a_person_gives(tmp_path):
+def test_a_manual_key_is_rotated_with_the_new_values_a_person_gives(tmp_path, monkeypatch):
     """The README's `amx keys rotate connections/awin-main`, right after adding that key with `--rotation manual`, said
     only "rotates manually: a person replaces it at the provider": a new key from the provider could be stored only by
     revoking the old one (a compromise: every connection marked unhealthy) and adding it again. Its new values are
     given now, as `keys add` takes them, checked with every connection using it, and the old version destroyed."""
     new, newer = "sk_live_replaced-at-the-provider-1", "sk_live_replaced-again-2"
+    monkeypatch.setenv("COLUMNS", "200")  # its lines unwrapped
     assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--source", "awin", "--field", "api_token",
                "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n123456\n").returncode == 0
     rotated = amx("keys", "rotate", "connections/awin", "--field", "api_token", cwd=tmp_path, stdin=f"{new}\n")
-    assert rotated.returncode == 0 and "now version 2" in rotated.stdout, said(rotated)
+    assert rotated.returncode == 0, said(rotated)
+    # nothing depends on it, so nothing checked the new values: said plainly, not left for a person to assume
+    assert "now version 2, no connection depends on it, so none verified the new key" in rotated.stdout, said(rotated)
     assert stored(tmp_path, "connections/awin") == {"api_token": new, "publisher_id": "123456"}
     store = LocalSecretStore(Settings(data_dir=tmp_path / ".amx").data_dir / "secrets.json")
     assert store.metadata("connections/awin").versions[1]["destroyed"]
@@ -237,6 +240,29 @@ def test_a_manual_key_is_rotated_with_the_new_values_a_person_gives(tmp_path):
     assert stored(tmp_path, "connections/awin")["api_token"] == newer
     for output in (rotated, as_json):
         assert new not in output.stdout + output.stderr and newer not in output.stdout + output.stderr
+
+
+def test_a_rotation_names_the_connections_that_verified_the_new_key(tmp_path, monkeypatch):
+    """It said only "now version 2": which connections had tested the new key, if any, was left to guess."""
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")  # the recorded CJ API answers on a loopback address
+    monkeypatch.setenv("COLUMNS", "200")
+    cj = RECORDED_CREDENTIALS["cj"]
+    assert amx("keys", "add", "connections/cj", "--rotation", "manual", "--source", "cj", "--field", "api_token",
+               "--field", "requestor_cid", cwd=tmp_path, stdin=f"{TOKEN}\n{cj['requestor_cid']}\n").returncode == 0
+    with recorded_sites("cj") as urls:
+        store = LocalObjectStore(tmp_path / ".amx" / "objects")
+        for name in ("cj-us", "cj-eu"):
+            save_connection(store, Connection(id=name, source="cj", base_url=urls["cj"],
+                                              credentials_path="connections/cj"))
+        # the provider's new token, the one the recorded API accepts
+        rotated = amx("keys", "rotate", "connections/cj", "--field", "api_token", cwd=tmp_path,
+                      stdin=cj["api_token"] + "\n")
+    assert rotated.returncode == 0, said(rotated)
+    assert "now version 2, verified by 2 connections: cj-eu, cj-us" in rotated.stdout, said(rotated)
 
 
 def test_a_manual_key_whose_new_values_fail_a_connection_s_test_is_put_back(tmp_path):

@@ -113,6 +113,28 @@ def test_a_raise_notifies_exactly_once_across_three_deliveries_and_a_cut_not_at_
     assert log[0]["inputs"]["program_id"] == rt.program_id and "posted (200)" in log[0]["detail"]
 
 
+def test_a_new_programs_notify_says_its_old_commission_is_not_stated_not_0(rt, broker, webhook):
+    """A created program's delta states no old commission: {commission_old} read "0" ("raised 0% → 30%"), a rate it
+    never had. It reads as a missing value does elsewhere (wording.NO_VALUE); the activation keeps null, not 0."""
+    rule = Rule(id="big-new-program", trigger={"event": "program.delta"}, condition="delta.commission_percent_new >= 30",
+                action={"type": "notify", "params": {"webhook_url": webhook.url,
+                                                     "text": "{program_name}: {commission_old}% → {commission_new}%"}})
+    save_rule(rt.store, rule, create=True)
+    app = triggers_app()
+    fields = [FieldChange(field="commission", new=[{"type": "percent", "value_min": "30", "value_max": None,
+                                                    "currency": None, "recurring": None, "tiers": []}])]
+    created = DeltaChange(id=DeltaChange.make_id(rt.program_id, "created", fields, T0), program_id=rt.program_id,
+                          change="created", fields=fields, at=T0, source="awin")
+    event = Event.make(PROGRAM_DELTA, "/index", created.model_dump(mode="json"), key=created.id, subject=rt.program_id)
+    event.time = T0
+    assert deliver(app, event, "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    assert deliver(app, action, "triggers").status_code == 204
+    assert webhook.json_bodies()[0]["text"] == "PixelForge Games: —% → 30.0%"
+    [fired] = activations(rt)
+    assert (fired["inputs"]["commission_old"], fired["inputs"]["commission_new"]) == (None, 30.0)
+
+
 def test_an_action_event_never_carries_the_webhooks_url_which_is_read_from_the_rule(rt, broker, webhook):
     """The notify action's event carried the rule's webhook URL (a credential: whoever has a Slack webhook's URL posts
     to its channel) across the Broker and whole into any dead letter. It carries none; the action reads the URL from

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from affiliate_matrix.discovery.run import ACCEPT, REVIEW
-from affiliate_matrix.discovery.validate import classify
+from affiliate_matrix.discovery.validate import REASON_WIDTH, classify, why_rejected
 from tests.support.discovery_pages import PAGES_DIR, as_html
 LISTS = ["en-uppromote-health-wellness-comparison", "en-affiliationlist-faq", "en-affiliatesdirectory-faq",
          "en-affiliatesdirectory-submission-guidelines", "en-affiliboostbucks-hosting-comparison",
@@ -111,3 +111,25 @@ def test_a_ranked_list_is_still_said_to_rank_programs():
     assert verdict.confidence < REVIEW
     assert any(line.startswith("the title or heading ranks programs") for line in verdict.evidence)
     assert not any("lists many programs" in line for line in verdict.evidence)
+
+
+@pytest.mark.parametrize("page_id", LISTS)
+def test_a_rejected_real_list_gives_its_listing_as_the_reason_on_one_short_line(page_id):
+    """amx discover run prints each rejected page with this line: the evidence against a program, cut at a word."""
+    _, verdict = judged(page_id)
+    why = why_rejected(verdict)
+    assert why.startswith("the page lists many programs (") and "\n" not in why
+    assert len(why) <= REASON_WIDTH and (why.endswith("not one") or why.endswith(" …")), why
+
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("Fresh dog food, delivered.", "nothing on the page speaks of an affiliate program"),
+    ("Read about any affiliate program you like.",
+     "too little sign of a program (confidence 0.15): program wording in the text"),
+])
+def test_a_rejected_page_without_evidence_against_says_how_little_spoke_for_a_program(text, reason):
+    page = f"<html><head><title>Dog food</title></head><body><h1>Dog food</h1><p>{text}</p></body></html>"
+    verdict = classify(page, "https://dogfood.example/")
+    assert verdict.confidence < REVIEW and not verdict.against
+    assert why_rejected(verdict) == reason

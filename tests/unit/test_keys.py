@@ -62,7 +62,7 @@ def test_a_rotation_whose_secret_write_fails_keeps_the_old_key_in_use(rt, monkey
     assert [(f["version"], f["old_key_live"]) for f in rt.failures] == [(None, True)]
     assert load_record(rt, PATH)[0].rotated_at is None
 
-    assert rotate(rt, PATH, NOW) == 2  # and once the store takes it, the old key is retired
+    assert rotate(rt, PATH, NOW).version == 2  # and once the store takes it, the old key is retired
     assert rt.secrets.read(PATH).data["api_token"] == "minted-2-secret" and rt.provider.valid == {"minted-2-secret"}
 
 
@@ -77,7 +77,7 @@ def test_a_rotation_whose_write_landed_with_its_answer_lost_goes_on(rt, monkeypa
         raise TimeoutError("no answer")
 
     monkeypatch.setattr(LocalSecretStore, "write", answer_lost)
-    assert rotate(rt, PATH, NOW) == 2
+    assert rotate(rt, PATH, NOW).version == 2
     assert load_record(rt, PATH)[0].rotated_at == NOW and rt.failures == []
     assert rt.provider.valid == {"minted-1-secret"}
 
@@ -140,7 +140,7 @@ def test_a_rotation_whose_store_cannot_be_read_after_a_failed_write_says_the_key
     monkeypatch.setattr(LocalSecretStore, "write", write)
     monkeypatch.setattr(LocalSecretStore, "read", read)
 
-    assert rotate(rt, PATH, NOW) == 3  # the next rotation: from the version stored (2, the minted key)
+    assert rotate(rt, PATH, NOW).version == 3  # the next rotation: from the version stored (2, the minted key)
     assert rt.secrets.read(PATH).data["api_token"] == "minted-2-secret"
     assert "minted-1-secret" not in rt.provider.valid and load_record(rt, PATH)[0].rotated_at == NOW
     assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [3]
@@ -345,7 +345,7 @@ def test_a_refusal_of_a_key_rotated_away_while_it_was_used_does_not_mark_the_con
         assert not connection.healthy and connection.health_reason.startswith("credentials refused at ")
         assert not_marked == []
     else:
-        assert outcomes == [2]
+        assert outcomes == [(2, ["cj-1"])]  # the new key passed the connection's test
         assert (connection.healthy, connection.health_reason) == (True, None)
         assert [line["reason"] for line in not_marked] == ["its key at connections/cj was replaced while it synced"]
     assert "expired-key-1234" not in str(logs)
@@ -487,7 +487,7 @@ def test_a_refusal_of_a_key_rotated_away_while_it_was_used_is_not_that_keys_fail
     used = usage(rt, "connections/cj")
     assert used["uses"] == {}
     if rotation == "kept":
-        assert rotated == 2 and used["failures"] == {}
+        assert rotated == (2, ["cj-1"]) and used["failures"] == {}
     else:
         assert rotated == "rolled back" and sum(used["failures"].values()) == 1
 
@@ -552,7 +552,7 @@ def test_a_refused_connection_synced_while_a_rotation_lands_is_cleared_by_the_ro
         synced = load_connection(rt.store, "cj-1")[0]
         interleaved(held_before_the_look_after_the_mark, lambda: mark_refused(rt, synced, refused_key, NOW),
                     rotation_clears)
-    assert rotated == [2]
+    assert rotated == [(2, ["cj-1"])]
     connection = load_connection(rt.store, "cj-1")[0]
     assert (connection.healthy, connection.health_reason) == (True, None)
 
@@ -701,12 +701,12 @@ def test_a_rotation_raced_by_another_that_stored_first_says_so_and_is_no_failure
     monkeypatch.setattr(secrets, "token_urlsafe", mint_while_another_rotates)
     with pytest.raises(ConflictError, match="rotated meanwhile by another caller"):
         rotate(rt, path, due)
-    assert raced == [path, 2] and rt.failures == [] and rt.secrets.read(path).version == 2
+    assert raced == [path, (2, [])] and rt.failures == [] and rt.secrets.read(path).version == 2
 
     raced.clear()
     later = datetime(2027, 5, 15, tzinfo=UTC)  # due again, and the cron run meets the same race
     outcome = run_checks(rt, later)
-    assert raced == [path, 3] and outcome["failed"] == [] and rt.failures == []
+    assert raced == [path, (3, [])] and outcome["failed"] == [] and rt.failures == []
     assert path not in outcome["rotated"] and rt.secrets.read(path).version == 3
 
 
@@ -730,7 +730,7 @@ def test_a_rotation_overtaken_by_another_after_its_write_leaves_the_later_one_st
     monkeypatch.setattr(keys, "_verify", another_rotation_meanwhile)
     with pytest.raises(ConflictError, match="rotated meanwhile by another caller"):
         rotate(rt, PATH, NOW)
-    assert raced == [PATH, 3] and rt.failures == []
+    assert raced == [PATH, (3, [])] and rt.failures == []
     assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-2-secret"}, 3)
     assert rt.provider.valid == {"minted-2-secret"}  # the first key retired, the first rotation's key too
     assert load_record(rt, PATH)[0].rotated_at == NOW
@@ -760,7 +760,7 @@ def test_two_rotations_interleaved_the_first_failing_at_its_last_step_leave_a_us
     assert all(rt.secrets.metadata(PATH).versions[n]["destroyed"] for n in (1, 2, 3))  # settled: _settled
     assert load_record(rt, PATH)[0].rotated_at == NOW
     monkeypatch.setattr(rt.bus, "publish", publish)
-    assert rotate(rt, PATH, NOW) == 5  # and the next rotation goes on from it
+    assert rotate(rt, PATH, NOW).version == 5  # and the next rotation goes on from it
     assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [5]
 
 
@@ -936,7 +936,7 @@ def test_two_rotations_the_second_rolled_back_before_the_first_announces_end_wit
     said = [("rotated" if e.type == KEY_ROTATED else "failed", e.data["version"]) for e in events]
     live = [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]]
     if first_announces:  # A's key stands, as put back by B
-        assert ended == 2
+        assert ended.version == 2
         assert said == [("failed", 3), ("rotated", 4), ("rotated", 4)]
         assert len({e.id for e in events if e.type == KEY_ROTATED}) == 1
         assert rt.secrets.read(PATH) == (PATH, {"api_token": "minted-1-secret"}, 4)

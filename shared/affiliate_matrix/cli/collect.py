@@ -189,9 +189,12 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
                   f"{len(report.review)} to review, {len(report.rejected)} not programs")
     # which sites: the counts alone sent a person to amx search and amx discover review to learn what was found
     for said, domains in (("discovered (amx search --status discovered)", report.discovered),
-                          ("to review (amx discover review)", report.review), ("not programs", report.rejected)):
+                          ("to review (amx discover review)", report.review)):
         if domains:
             console.print(f"  {said}: {escape(', '.join(domains))}")
+    # each with why: the domain alone left a person to guess why a site was not taken
+    for domain, why in report.rejected_why.items():
+        console.print(f"  not a program: {escape(domain)} — {escape(why)}")
     for name in report.quota_exhausted:
         console.print(f"  [yellow]provider[/] {escape(name)}: its quota for the day is spent (AMX_DISCOVERY_QUOTAS, or "
                       "the provider said so); it is asked again on its next day")

@@ -26,6 +26,8 @@ class DiscoveryReport:
     discovered: list[str] = field(default_factory=list)
     review: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    # each rejected site's reason, one short line (validate.why_rejected): a list of programs, a publisher's post, ...
+    rejected_why: dict[str, str] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
     provider_errors: list[str] = field(default_factory=list)
     quota_exhausted: list[str] = field(default_factory=list)

@@ -18,7 +18,7 @@ from affiliate_matrix.crawl import time_budget
 from affiliate_matrix.discovery import SEEN, DiscoveryReport
 from affiliate_matrix.discovery.dorks import MAX_NICHE, dorks, niche_problem
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
-from affiliate_matrix.discovery.validate import Verdict, classify
+from affiliate_matrix.discovery.validate import Verdict, classify, why_rejected
 from affiliate_matrix.errors import BackendUnavailable, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
@@ -417,6 +417,8 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     if outcome == "review":  # before the site is remembered as judged: a write failing after left no item, for good
         rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
     getattr(report, outcome).append(candidate.domain)
+    if outcome == "rejected":
+        report.rejected_why[candidate.domain] = why_rejected(verdict)
     if outcome == "discovered":
         return record(found, verdict, raw_key), {**found, "outcome": outcome}
     remember(rt, candidate.domain, {**found, "outcome": outcome})

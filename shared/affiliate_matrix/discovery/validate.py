@@ -5,6 +5,7 @@ confidence is their capped sum. Wording is read in every language the dorks sear
 that merchants' pages come in (en, de, fr, es, nl, pt, it)."""
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -102,6 +103,27 @@ class Verdict:
     join_url: str | None = None
     network: str | None = None
     terms: dict = field(default_factory=dict)
+    # the evidence that counts against a program (a ranked list, a guide, a publisher's disclosure, a directory): the
+    # reason a rejected page gives first (why_rejected)
+    against: list[str] = field(default_factory=list)
+
+    def counts_against(self, said: str) -> None:
+        self.evidence.append(said)
+        self.against.append(said)
+
+
+def why_rejected(verdict: Verdict) -> str:
+    """A rejected page's reason in one short line: the evidence against a program, else the little for one."""
+    if verdict.against:
+        said = verdict.against[0]
+    elif verdict.evidence:
+        said = f"too little sign of a program (confidence {verdict.confidence:.2f}): {'; '.join(verdict.evidence)}"
+    else:
+        said = "nothing on the page speaks of an affiliate program"
+    return textwrap.shorten(said, width=REASON_WIDTH, placeholder=" …")
+
+
+REASON_WIDTH = 200  # a reason's characters on its line (a quoted heading or a list's names can run long)
 
 
 def classify(html: str, url: str) -> Verdict:
@@ -122,10 +144,10 @@ def classify(html: str, url: str) -> Verdict:
     headline = f"{title} {heading}"
     ranked = RANKED_LIST.search(heading) or RANKED_LIST.search(title)
     if ranked:
-        verdict.evidence.append(f"the title or heading ranks programs: {heading or title!r}, a publisher's list of them, "
-                                "not one")
+        verdict.counts_against(f"the title or heading ranks programs: {heading or title!r}, a publisher's list of them, "
+                               "not one")
     elif GENERAL_QUESTION.search(headline) and PROGRAM_WORDS.search(headline):
-        verdict.evidence.append(f"the title or heading asks what a program is: {heading or title!r}, a guide")
+        verdict.counts_against(f"the title or heading asks what a program is: {heading or title!r}, a guide")
     elif PROGRAM_WORDS.search(headline):
         score += 0.35
         verdict.evidence.append(f"program wording in the title or heading: {heading or title!r}")
@@ -164,13 +186,13 @@ def classify(html: str, url: str) -> Verdict:
     verdict.terms = found.as_json()
     if DISCLOSURE.search(body) and (ranked or not PROGRAM_WORDS.search(headline)):
         score -= 0.3
-        verdict.evidence.append("an affiliate-link disclosure: a publisher's page, not a program")
+        verdict.counts_against("an affiliate-link disclosure: a publisher's page, not a program")
     if host_domain and verdict.network is None and verdict.join_url and \
             registrable_domain(urlsplit(verdict.join_url).hostname or "") not in (host_domain, None):
         verdict.evidence.append("the sign-up link leaves the site")
     listing = None if ranked else lists_programs(page, body, url, host_domain)
     if listing:
-        verdict.evidence.append(f"the page lists many programs ({listing}): a directory or list of them, not one")
+        verdict.counts_against(f"the page lists many programs ({listing}): a directory or list of them, not one")
     # a list's links and terms are the programs it lists: whatever they add up to, it is none of them
     verdict.confidence = 0.0 if ranked or listing else round(max(0.0, min(score, 1.0)), 3)
     return verdict

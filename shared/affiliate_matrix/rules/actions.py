@@ -12,6 +12,7 @@ from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import (DEFAULT_AUTH_HEADER, OPTIONAL_PARAMS, PLACEHOLDER, REQUIRED_PARAMS,
                                           SECRET_PARAMS, WEBHOOK_KEY_FIELD, WEBHOOK_KEYS, url_credentials)
 from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation
+from affiliate_matrix.wording import NO_VALUE
 
 log = get_logger()
 # store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
@@ -211,8 +212,12 @@ def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
 
 def render(text: str, inputs: dict, quote=str) -> str:
     """{name} placeholders from the activation's inputs, each value passed through `quote`; nothing else is
-    interpreted."""
-    return re.sub(PLACEHOLDER, lambda m: quote(str(inputs.get(m.group(1), ""))), text)
+    interpreted. A value the inputs hold as null (a commission the delta does not state) reads as NO_VALUE."""
+    def value(name: str) -> str:
+        held = inputs.get(name, "")
+        return NO_VALUE if held is None else str(held)
+
+    return re.sub(PLACEHOLDER, lambda m: quote(value(m.group(1))), text)
 
 
 def slack_text(value: str) -> str:
@@ -367,9 +372,10 @@ def rebuild_index(rt, params: dict, data: dict) -> str:
 
 
 def rotate_key(rt, params: dict, data: dict) -> str:
-    from affiliate_matrix.keys import rotate
+    from affiliate_matrix.keys import rotate, verified_said
 
-    return f"rotated to version {rotate(rt, str(params['path']))}"
+    rotated = rotate(rt, str(params["path"]))
+    return f"rotated to version {rotated.version}, {verified_said(rotated)}"
 
 
 HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": resync, "migrate_index": migrate_index,

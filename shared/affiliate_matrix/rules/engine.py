@@ -368,12 +368,12 @@ def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
             inputs["program_damaged"] = damaged[0]["error"]
         values["program"] = program or {}  # none held: no value for any of its fields (NoValue)
         if program:
-            # the program's id now, where the delta names an id that moved; a commission the delta does not say is
-            # 0 in the text a notify sends, as it always was
+            # the program's id now, where the delta names an id that moved; a commission the delta does not say (a new
+            # program's old one) is null, "—" in the text a notify sends (actions.render): a 0 there read as a real rate
             inputs |= {"program_id": program["id"], "program_name": program["name"],
                        "categories": ", ".join(program["categories"]),
-                       "commission_old": values["delta"].get("commission_percent_old", 0.0),
-                       "commission_new": values["delta"].get("commission_percent_new", 0.0)}
+                       "commission_old": values["delta"].get("commission_percent_old"),
+                       "commission_new": values["delta"].get("commission_percent_new")}
     elif event.type.startswith(EVENT_PREFIX + "key."):
         values["key"] = {"path": str(data.get("path", "")), "status": event.type.rsplit(".", 1)[-1],
                          "failures": len(data.get("failed", []) or [])}  # the connections it names as failed
