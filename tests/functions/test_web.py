@@ -551,6 +551,12 @@ def test_a_paged_programs_list_says_which_of_its_programs_it_shows(app, rt):
     assert count(app.get("/programs?q=shop&limit=2").text) == "1–2 of 5 programs for “shop”"
 
 
+def pager_link(page: str, rel: str) -> str | None:
+    """The address of a page's Pages navigation link `rel` (next, prev), or None where it has none."""
+    found = re.search(rf'<nav class="pager" aria-label="Pages">.*?<a rel="{rel}" href="([^"]+)">', page, re.S)
+    return html.unescape(found.group(1)) if found else None
+
+
 def test_the_programs_list_pages_back_by_a_previous_link_as_it_pages_on(app, rt, monkeypatch):
     """The list had Next page but no Previous: a person three pages in could only start again. A cursor pages forward
     only, so Next carries the earlier pages in its address (back=), bounded, and Previous (rel="prev", a link in the
@@ -562,30 +568,27 @@ def test_the_programs_list_pages_back_by_a_previous_link_as_it_pages_on(app, rt,
     def names(page: str) -> list[str]:
         return re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', page)
 
-    def link(page: str, rel: str) -> str | None:
-        found = re.search(rf'<nav class="pager" aria-label="Pages">.*?<a rel="{rel}" href="([^"]+)">', page, re.S)
-        return html.unescape(found.group(1)) if found else None
-
     visited = [app.get("/programs?sort=name&limit=2&status=active&status=discovered").text]
-    assert link(visited[0], "prev") is None
-    while link(visited[-1], "next"):
-        visited.append(app.get(link(visited[-1], "next")).text)
+    assert pager_link(visited[0], "prev") is None
+    while pager_link(visited[-1], "next"):
+        visited.append(app.get(pager_link(visited[-1], "next")).text)
     assert len(visited) == 4 and [len(names(page)) for page in visited] == [2, 2, 2, 1]
     for before, page in zip(visited, visited[1:]):  # back from each: the page before it, filters and all
-        back = link(page, "prev")
+        back = pager_link(page, "prev")
         assert "sort=name" in back and "limit=2" in back and back.count("status=") == 2, back
         assert names(app.get(back).text) == names(before), back
     assert 'rel="prev" href="/programs?' in visited[1] and ">Previous page</a>" in visited[1]
     # kept within its bound: past it, the oldest pages are reached by First page only
     monkeypatch.setattr(pages, "BACK_KEPT", 1)
-    third = app.get(link(app.get(link(visited[0], "next")).text, "next")).text
-    assert len(parse_qs(urlsplit(link(third, "next")).query)["back"]) == 1
-    second_again = app.get(link(third, "prev")).text
-    assert names(second_again) == names(visited[1]) and link(second_again, "prev") is None
+    third = app.get(pager_link(app.get(pager_link(visited[0], "next")).text, "next")).text
+    assert len(parse_qs(urlsplit(pager_link(third, "next")).query)["back"]) == 1
+    second_again = app.get(pager_link(third, "prev")).text
+    assert names(second_again) == names(visited[1]) and pager_link(second_again, "prev") is None
     assert "First page" in second_again
     # by number: Previous is the page before
-    assert link(app.get("/programs?sort=name&limit=2&page=3").text, "prev") == "/programs?sort=name&limit=2&page=2"
-    assert link(app.get("/programs?sort=name&limit=2&page=2").text, "prev") == "/programs?sort=name&limit=2"
+    third_by_number = app.get("/programs?sort=name&limit=2&page=3").text
+    assert pager_link(third_by_number, "prev") == "/programs?sort=name&limit=2&page=2"
+    assert pager_link(app.get("/programs?sort=name&limit=2&page=2").text, "prev") == "/programs?sort=name&limit=2"
 
 
 @pytest.mark.parametrize("back,fragment", [
@@ -636,22 +639,18 @@ def test_the_changes_page_pages_back_by_a_newer_link_as_it_pages_older(app, rt):
     def rows(page: str) -> list[str]:
         return re.findall(r"<strong>Cookie[^<]*</strong>: ([^<]+)</div>", page)
 
-    def link(page: str, rel: str) -> str | None:
-        found = re.search(rf'<nav class="pager" aria-label="Pages">.*?<a rel="{rel}" href="([^"]+)">', page, re.S)
-        return html.unescape(found.group(1)) if found else None
-
     visited = [app.get("/changes?field=cookie_days&limit=2").text]
-    assert link(visited[0], "prev") is None and "Newest</a>" not in visited[0]
+    assert pager_link(visited[0], "prev") is None and "Newest</a>" not in visited[0]
     for _ in range(2):
-        visited.append(app.get(link(visited[-1], "next")).text)
+        visited.append(app.get(pager_link(visited[-1], "next")).text)
     assert [len(rows(page)) for page in visited] == [2, 2, 2] and len(set(sum(map(rows, visited), []))) == 6
     page = visited[-1]
     for before in reversed(visited[:-1]):
-        newer = link(page, "prev")
+        newer = pager_link(page, "prev")
         assert "field=cookie_days" in newer and "limit=2" in newer and ">Newer</a>" in page, newer
         page = app.get(newer).text
         assert rows(page) == rows(before), newer
-    assert link(page, "prev") is None and link(page, "next") == link(visited[0], "next")
+    assert pager_link(page, "prev") is None and pager_link(page, "next") == pager_link(visited[0], "next")
 
 
 @pytest.mark.parametrize("forged,fragment", [
