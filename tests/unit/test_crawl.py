@@ -674,6 +674,16 @@ class OnePage(Source):
         yield Listing(record_key="a", name="Shop", merchant_url="https://shop.example/")
 
 
+def crawled_twice(source, tmp_path) -> tuple:
+    """Two runs of `source` (as connection onepage) sharing one store and one HTTP cache, as two scheduled scrapes:
+    the store, the cache's validators and each run's outcomes."""
+    store, validators, runs = LocalObjectStore(tmp_path), {}, []
+    for _ in range(2):
+        fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
+        runs.append(list(crawl(source, Connection(id="onepage", source="onepage"), fetcher, store)))
+    return store, validators, runs
+
+
 @pytest.mark.parametrize("content_type", [None, "text/html; x=" + "y" * 10_000])
 def test_a_page_revalidated_whatever_content_type_it_was_sent_with_is_parsed_from_its_kept_copy(tmp_path,
                                                                                                  content_type):
@@ -691,12 +701,8 @@ def test_a_page_revalidated_whatever_content_type_it_was_sent_with_is_parsed_fro
             return 304, {"ETag": '"v1"'}, b""
         return 200, {"ETag": '"v1"', **({"Content-Type": content_type} if content_type else {})}, b"<h1>Shop</h1>"
 
-    store, validators, runs = LocalObjectStore(tmp_path), {}, []
     with Loopback(answer) as site:
-        for _ in range(2):
-            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
-                              validators=validators)
-            runs.append(list(crawl(OnePage(site.url), Connection(id="onepage", source="onepage"), fetcher, store)))
+        store, validators, runs = crawled_twice(OnePage(site.url), tmp_path)
     assert [type(outcome).__name__ for outcome in runs[1]] == ["Fetched", "RawRecord"] and runs[1][0].not_modified
     assert len(validators[f"{site.url}/p"].get("content_type") or "") <= MAX_CONTENT_TYPE
 
@@ -721,12 +727,8 @@ def test_a_page_with_only_a_last_modified_is_revalidated_kept_once_and_read_agai
         return 200, {"Last-Modified": modified, "Content-Type": "text/html; charset=windows-1252"}, \
             "<h1>Acme™ “Deals”</h1>".encode("cp1252")
 
-    store, validators, runs = LocalObjectStore(tmp_path), {}, []
     with Loopback(answer) as site:
-        for _ in range(2):
-            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
-                              validators=validators)
-            runs.append(list(crawl(NamedPage(site.url), Connection(id="onepage", source="onepage"), fetcher, store)))
+        store, _, runs = crawled_twice(NamedPage(site.url), tmp_path)
         asked = [request.headers.get("if-modified-since") for request in site.requests if request.path == "/p"]
     assert asked == [None, modified]
     assert [(type(outcome).__name__, getattr(outcome, "not_modified", None)) for outcome in runs[1]] == [
