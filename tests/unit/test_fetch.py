@@ -511,6 +511,24 @@ def test_crawl_delay_slows_the_host_down():
         server.close()
 
 
+@pytest.mark.parametrize("robots, spacing", [
+    (b"User-agent: *\nRequest-rate: 1/5s\n", 5.0),
+    (b"User-agent: *\nRequest-rate: 6/1m 0900-1700\n", 10.0),  # its hours not read: it holds all day
+    (b"User-agent: *\nCrawl-delay: 2\nRequest-rate: 1/5s\n", 5.0),  # the longer of the two
+    (b"User-agent: *\nCrawl-delay: 8\nRequest-rate: 1/5s\n", 8.0),
+    (b"User-agent: *\nRequest-rate: 1/1h\n", MAX_CRAWL_DELAY),  # past the longest honoured
+])
+def test_a_request_rate_spaces_the_host_as_a_crawl_delay_does(robots, spacing):
+    """A Request-rate was read by nobody: a site asking one request every 5 seconds was asked at our own pace."""
+    server, time = FaultServer(robots=robots), FakeTime()
+    try:
+        f = fetcher(**time.options(HostLimits()))
+        assert f.get(f"{server.url}/page/1").status == 200
+        assert time.sleeps == [pytest.approx(spacing * 1.02)]  # the page, that long after robots.txt
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize("delay", [b"inf", b"1e400", b"10 minutes", b"10ms", b"s"])
 def test_a_crawl_delay_that_is_no_finite_number_is_the_longest_honoured(delay):
     """protego drops a Crawl-delay it cannot read as a finite number, and the host that asked us to slow down was
