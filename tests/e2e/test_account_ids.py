@@ -5,7 +5,6 @@ names the request with the account as ACCOUNT (sources.request_named); what v14 
 (tests/functions/test_programs_migration.py)."""
 
 import json
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 from affiliate_matrix.cli import app as cli
 from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
 from affiliate_matrix.sources import ACCOUNT, request_named, requests_named_in
-from tests.support.apps import function_client
+from tests.support.apps import signed_in_web
 from tests.support.syncing import Synced
 
 # Each source's credential that is its account's id (ClickBank's feed needs no account; Rakuten names its account only
@@ -37,10 +36,7 @@ def _shown(synced: Synced) -> tuple[list[dict], str]:
         result = CliRunner().invoke(cli, ["show", program["id"]])
         assert result.exit_code == 0, (result.output, result.exception)
         shown.append(result.output)
-    web = function_client("web")
-    token = synced.auth["Authorization"].split()[1]
-    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/signin").text).group(1)
-    assert web.post("/signin", data={"token": token, "csrf": csrf, "next": "/programs"}).status_code == 303
+    web = signed_in_web(synced.rt.secrets)
     shown += [web.get(f"/programs/{p['id']}").text for p in programs]
     # A join URL is the account's own tracking link at the network (Awin's clickThroughUrl carries the publisher id):
     # the program's link to join, kept as the network gives it, not a request of ours

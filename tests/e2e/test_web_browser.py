@@ -76,6 +76,17 @@ def sign_in(page, base, token):
         page.get_by_role("button", name="Sign in").click()
 
 
+def signed_in_software_ticked(page, served) -> str:
+    """Signed in, the programs page with its Software category ticked (a filter applies on change: app.js); the
+    server's base address."""
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    with page.expect_navigation(url=re.compile(r"category=software")):
+        page.get_by_label(re.compile(r"^Software")).check()
+    return base
+
+
 def names(page) -> list[str]:
     return page.locator("table.programs tbody tr td:first-child a").all_inner_texts()
 
@@ -142,11 +153,7 @@ def test_the_back_button_shows_the_filters_and_sort_of_the_page_it_returns_to(pa
     # A browser refills a form from its history on Back unless told not to: the page sorted by relevance and
     # unfiltered came back with "Commission" selected and the category still ticked, so what it showed was not
     # what it listed, and the next change sent the stale state.
-    base, token = served
-    sign_in(page, base, token)
-    page.goto(f"{base}/programs")
-    with page.expect_navigation(url=re.compile(r"category=software")):
-        page.get_by_label(re.compile(r"^Software")).check()
+    base = signed_in_software_ticked(page, served)
     with page.expect_navigation(url=re.compile(r"sort=name")):
         page.get_by_label("Sort by").select_option("name")
     with page.expect_navigation(url=re.compile(r"sort=relevance")):
@@ -450,11 +457,7 @@ def test_a_filter_or_sort_applied_from_the_keyboard_keeps_the_focus_on_it(page, 
 def test_a_search_forms_address_holds_only_the_fields_that_hold_something(page, served):
     # Every filter ticked made an address of "q=&min_commission_percent=&min_commission_flat=&min_cookie_days=&min_epc="
     # (and the Changes page's "field=&since="): what a person copies or bookmarks.
-    base, token = served
-    sign_in(page, base, token)
-    page.goto(f"{base}/programs")
-    with page.expect_navigation(url=re.compile(r"category=software")):
-        page.get_by_label(re.compile(r"^Software")).check()
+    base = signed_in_software_ticked(page, served)
     assert urlsplit(page.url).query == "sort=relevance&epc_window=7d&status=active&status=discovered&category=software"
     page.goto(f"{base}/changes")
     page.get_by_label("Change type").select_option("updated")

@@ -342,14 +342,11 @@ def test_a_change_of_a_damaged_program_is_listed_its_name_not_known_and_the_dama
     """The change feed's page and amx changes named a change's program by the document's name as it was: a damaged
     program's showed as 5, or a list. Now both read the names through from_document (program_names): its changes are
     listed by its id, its name not known, and the program is named as damaged as a list names it."""
-    import re
-
-    from affiliate_matrix.auth import create_token
     from affiliate_matrix.cli import app as amx
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.deltas import to_document as delta_document
     from affiliate_matrix.models import DeltaChange, FieldChange
-    from tests.support.apps import function_client
+    from tests.support.apps import signed_in_web
 
     good = to_document(make_program("Shop one", "https://shopone.com"))
     bad = {**to_document(make_program("Shop two", "https://shoptwo.com")), "name": 5, "program": {"name": 5}}
@@ -359,9 +356,7 @@ def test_a_change_of_a_damaged_program_is_listed_its_name_not_known_and_the_dama
               for n, doc in enumerate((good, bad))]
     assert index.rt.index.bulk_upsert(DELTAS_INDEX.name, deltas, refresh=True).errors == []
 
-    web = function_client("web")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/signin").text).group(1)
-    web.post("/signin", data={"token": create_token(index.rt.secrets, "read"), "csrf": csrf, "next": "/changes"})
+    web = signed_in_web(index.rt.secrets, next_page="/changes")
     page = web.get("/changes").text
     assert f'<a href="/programs/{good["id"]}">Shop one</a>' in page
     assert f'<a href="/programs/{bad["id"]}">{bad["id"]}</a>' in page  # old: >5<

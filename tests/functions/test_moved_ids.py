@@ -8,7 +8,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from functions_framework import create_app
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.deltas import DELTAS_INDEX
@@ -18,10 +17,9 @@ from affiliate_matrix.models import DeltaChange, FieldChange
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import MOVED_INDEX, record_moves
-from tests.support.apps import function_client
+from tests.support.apps import function_client, signed_in_web
 from tests.support.factories import make_program
 from tests.support.indexing import BACKENDS, keyed_before_v16, on_backend, spec_of
-from tests.support.processes import ROOT
 
 
 @pytest.fixture(params=BACKENDS)
@@ -121,11 +119,7 @@ def test_the_openapi_document_says_a_program_may_answer_a_redirect(rt):
 
 def test_the_explorer_redirects_an_old_id_to_the_page_of_the_id_now(rt):
     before, now, _ = migrated_from_v15(rt)
-    app = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
-    page = app.get("/signin")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    signed = app.post("/signin", data={"token": create_token(rt.secrets, "read"), "csrf": csrf, "next": "/programs"})
-    assert signed.status_code == 303
+    app = signed_in_web(rt.secrets)
 
     moved = app.get(f"/programs/{before.id}?from=bookmark")
     assert (moved.status_code, moved.headers["Location"]) == (308, f"/programs/{now.id}?from=bookmark")

@@ -531,14 +531,11 @@ def test_the_explorer_and_amx_search_find_a_name_by_its_start_as_the_api_does(in
     """The explorer's programs page and `amx search host` found no program, as the API did (a search of whole words)."""
     from typer.testing import CliRunner
 
-    from affiliate_matrix.auth import create_token
     from affiliate_matrix.cli import app
-    from tests.support.apps import function_client
+    from tests.support.apps import signed_in_web
 
     started(index)
-    web = function_client("web")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/signin").text).group(1)
-    web.post("/signin", data={"token": create_token(index.rt.secrets, "read"), "csrf": csrf, "next": "/programs"})
+    web = signed_in_web(index.rt.secrets)
     for q, first, rest in (("host", "Host", ["HostFast", "Hostinger", "Web Host Pro"]), ("nord", "NordVPN", [])):
         page = web.get(f"/programs?q={q}").text
         shown = re.findall(r'<a href="/programs/p_[0-9a-f]+">([^<]+)</a>', page)

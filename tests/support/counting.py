@@ -1,4 +1,7 @@
-"""A store that records what is asked of it: what a piece of work costs in requests to the object store."""
+"""What a piece of work costs, counted, not timed: a store that records what is asked of it (requests to the object
+store), a pattern that records how much text it is handed to read."""
+
+import re
 
 from affiliate_matrix.storage import ObjectStore
 
@@ -53,3 +56,24 @@ class CountingStore(ObjectStore):
         """How many requests were asked, and forget them."""
         count, self.asked = len(self.asked), []
         return count
+
+
+class CountedPattern:
+    """Wraps a compiled pattern: the length of each text its search, match or fullmatch is handed is added to
+    `handed` (the test's list, shared by the patterns it wraps), then the pattern reads it. Any other use of it fails
+    here, so no reading goes uncounted."""
+
+    def __init__(self, pattern: re.Pattern, handed: list[int]):
+        self.pattern, self.handed = pattern, handed
+
+    def search(self, text, *bounds):
+        self.handed.append(len(text))
+        return self.pattern.search(text, *bounds)
+
+    def match(self, text, *bounds):
+        self.handed.append(len(text))
+        return self.pattern.match(text, *bounds)
+
+    def fullmatch(self, text, *bounds):
+        self.handed.append(len(text))
+        return self.pattern.fullmatch(text, *bounds)

@@ -13,6 +13,7 @@ from affiliate_matrix.errors import InvalidInput
 from tests.support.apps import function_client
 from tests.support.indexing import T2, Index, record
 from tests.support.processes import BIN
+from tests.support.rules import added_by_cli
 
 
 def amx(cwd, *args: str, env=None) -> subprocess.CompletedProcess:
@@ -583,10 +584,8 @@ def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
-    rule = tmp_path / "rule.json"
-    rule.write_text(json.dumps({"id": "arrow", "trigger": {"event": "program.delta"}, "condition": "true",
-                                "action": {"type": "alert", "params": {"text": "50% → 60%"}}}))
-    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    added_by_cli(tmp_path, {"id": "arrow", "trigger": {"event": "program.delta"}, "condition": "true",
+                            "action": {"type": "alert", "params": {"text": "50% → 60%"}}})
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"id": "e1", "source": "/index", "type": "dev.affiliatematrix.program.delta",
                                  "time": "2026-11-22T06:00:00Z", "data": {"id": "d1", "program_id": "p_1",
@@ -631,14 +630,10 @@ def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
 
 def rule_always_added(tmp_path, monkeypatch):
     """A program.delta rule `always` (condition true, an alert) added by the CLI; the path to write a test event at."""
-    import json
-
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
-    rule = tmp_path / "rule.json"
-    rule.write_text(json.dumps({"id": "always", "trigger": {"event": "program.delta"}, "condition": "true",
-                                "action": {"type": "alert"}}))
-    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    added_by_cli(tmp_path, {"id": "always", "trigger": {"event": "program.delta"}, "condition": "true",
+                            "action": {"type": "alert"}})
     return tmp_path / "event.json"
 
 
@@ -858,16 +853,12 @@ def test_rules_and_tokens_lists_fit_a_narrow_terminal_never_cutting_an_id_or_a_c
     """At 80 columns `amx rules list` showed the demo's rule as "demo-commiss…" with its condition cut to
     "program.cate…", and `amx tokens list` every date as "2026-12-05T0…": the ids `rules test` and `tokens revoke`
     take, the condition and the expiry could not be read. They wrap or drop columns (named) instead."""
-    import json
-
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "80")
     condition = ('delta.change == "updated" && "b2b_saas" in program.categories && '
                  'delta.commission_percent_new > delta.commission_percent_old')
-    rule = tmp_path / "rule.json"
-    rule.write_text(json.dumps({"id": "demo-commission-raised", "trigger": {"event": "program.delta"},
-                                "condition": condition, "action": {"type": "alert"}}))
-    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    added_by_cli(tmp_path, {"id": "demo-commission-raised", "trigger": {"event": "program.delta"},
+                            "condition": condition, "action": {"type": "alert"}})
     made = CliRunner().invoke(app, ["tokens", "create", "--role", "read"])
     assert made.exit_code == 0, made.output
     for command, key, whole in ((["rules", "list"], "demo-commission-raised", {"condition": condition}),
@@ -1460,21 +1451,17 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
     (a notify's text and webhook), and nothing on the command line said when a rule fired and what came of it
     (GET /activations alone did). It shows the rule whole, the webhook as its host (the address is a credential),
     and its newest activations."""
-    import json
-
     from affiliate_matrix.config import Settings
     from affiliate_matrix.rules.store import record_activation
     from affiliate_matrix.runtime import Runtime
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "200")
-    rule = tmp_path / "rule.json"
-    rule.write_text(json.dumps({"id": "raised", "description": "commission raised in gaming",
-                                "trigger": {"event": "program.delta"}, "condition": '"gaming" in program.categories',
-                                "action": {"type": "notify", "params": {
-                                    "webhook_url": "https://hooks.slack.com/services/T0/B0/SECRET",
-                                    "text": "{program_name} raised {commission_old}% → {commission_new}%"}}}))
-    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    added_by_cli(tmp_path, {"id": "raised", "description": "commission raised in gaming",
+                            "trigger": {"event": "program.delta"}, "condition": '"gaming" in program.categories',
+                            "action": {"type": "notify", "params": {
+                                "webhook_url": "https://hooks.slack.com/services/T0/B0/SECRET",
+                                "text": "{program_name} raised {commission_old}% → {commission_new}%"}}})
     shown = CliRunner().invoke(app, ["rules", "show", "raised"])
     assert shown.exit_code == 0, (shown.output, shown.exception)
     for said in ("commission raised in gaming", "program.delta", '"gaming" in program.categories',

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from affiliate_matrix.cli import app
 from tests.support.indexing import Index, record
+from tests.support.rules import added_by_cli
 
 
 def cells(output: str) -> list[tuple[str, ...]]:
@@ -76,13 +77,10 @@ def test_a_filter_option_takes_the_words_a_table_shows(tmp_path, monkeypatch):
 def rule_added(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "200")
-    path = tmp_path / "rule.json"
-    path.write_text(json.dumps({"id": "raised", "trigger": {"event": "program.delta"}, "condition": "true",
-                                "action": {"type": "alert", "params": {"text": "x"}}}))
-    assert CliRunner().invoke(app, ["rules", "add", str(path)]).exit_code == 0
-    path.write_text(json.dumps({"id": "nightly", "trigger": {"schedule": "0 3 * * *"}, "condition": "true",
-                                "action": {"type": "alert", "params": {"text": "y"}}}))
-    assert CliRunner().invoke(app, ["rules", "add", str(path)]).exit_code == 0
+    added_by_cli(tmp_path, {"id": "raised", "trigger": {"event": "program.delta"}, "condition": "true",
+                            "action": {"type": "alert", "params": {"text": "x"}}})
+    added_by_cli(tmp_path, {"id": "nightly", "trigger": {"schedule": "0 3 * * *"}, "condition": "true",
+                            "action": {"type": "alert", "params": {"text": "y"}}})
 
 
 def test_rules_list_and_show_say_the_trigger_and_the_action_in_words_with_their_codes(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ import pytest
 from affiliate_matrix.fetch import MAX_CRAWL_DELAY, Fetcher, FetchError, check_public
 from affiliate_matrix.polite import HostLimits
 from tests.support.clock import FakeTime
+from tests.support.counting import CountedPattern
 from tests.support.fault_server import PAGE, FaultServer, bombs
 from tests.support.loopback import Loopback
 
@@ -564,16 +565,7 @@ def test_a_crawl_delay_line_is_read_no_further_than_its_start(monkeypatch):
     from affiliate_matrix import fetch
 
     handed, compile_ = [], re.compile
-
-    class Counted:
-        def __init__(self, pattern):
-            self.pattern = pattern
-
-        def fullmatch(self, text):
-            handed.append(len(text))
-            return self.pattern.fullmatch(text)
-
-    monkeypatch.setattr(re, "compile", lambda *args, **kwargs: Counted(compile_(*args, **kwargs)))
+    monkeypatch.setattr(re, "compile", lambda *args, **kwargs: CountedPattern(compile_(*args, **kwargs), handed))
     read = fetch._delays_read("User-agent: *\nCrawl-delay: 1" + " " * 5_000 + "x\nCrawl-delay: 10s\n")
     monkeypatch.undo()
     assert handed and max(handed) <= 200

@@ -12,6 +12,7 @@ from affiliate_matrix.crawl import records_of
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.sources import Page, ParseError, get_source
+from tests.support.counting import CountedPattern
 
 PAGES = Path(__file__).resolve().parents[1] / "data" / "generic-pages"
 # Each plugin's detail address for a slug, and the record key it takes from it.
@@ -107,17 +108,8 @@ def test_an_anchors_text_is_read_for_what_it_says_no_further_than_its_bound(monk
     from affiliate_matrix.sources import generic
 
     handed = []
-
-    class Counted:
-        def __init__(self, pattern):
-            self.pattern = pattern
-
-        def search(self, text):
-            handed.append(len(text))
-            return self.pattern.search(text)
-
     for name in ("_JOIN_TEXT", "_SITE_TEXT"):
-        monkeypatch.setattr(generic, name, Counted(getattr(generic, name)))
+        monkeypatch.setattr(generic, name, CountedPattern(getattr(generic, name), handed))
     html = ('<h1>Acme Hosting</h1><p>Commission: 30% per sale</p><a href="https://acme.example.com/">'
             + "visit " * 5_000 + '</a><a href="https://acme-shop.example.com/">Visit the official website</a>')
     (record,) = read("affiliateprograms", "acme", html)

@@ -6,7 +6,7 @@ import typer
 
 from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
 from affiliate_matrix.cli.common import console, errors, open_limited, open_runtime
-from affiliate_matrix.wording import counted
+from affiliate_matrix.wording import NO_VALUE, counted
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
@@ -48,7 +48,7 @@ def budget_allocate(
     table = Table("campaign", "amount", "expected revenue (80% band)", title=f"strategy: {body['strategy']}")
     for row in body["allocations"]:
         band = (f"{row['expected_revenue']:,.2f} ({row['expected_revenue_low']:,.2f}–{row['expected_revenue_high']:,.2f})"
-                if row["expected_revenue"] is not None else "—")
+                if row["expected_revenue"] is not None else NO_VALUE)
         table.add_row(row["campaign_id"], f"{row['amount']:,.2f}", band)
     console.print(table)
     console.print(body["explanation"])
@@ -290,7 +290,7 @@ def campaigns_list():
     rows = [[escape(cell) for cell in (c.id, c.name, c.channel, c.currency,
                                        # as its currency writes an amount, as show does (`--min 10` was "10"
                                        # beside "250.00"); 0.00 is a bound
-                                       *("—" if bound is None else _figure(bound, c.currency)
+                                       *(NO_VALUE if bound is None else _figure(bound, c.currency)
                                          for bound in (c.min_budget, c.max_budget)),
                                        days, "yes" if c.active else "no")]
             for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
@@ -357,7 +357,7 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
     table = Table.grid(padding=(0, 2))
     for field, value in (("id", campaign.id), ("name", campaign.name), ("channel", campaign.channel),
                          ("currency", campaign.currency),
-                         *((bound, "—" if amount is None else _amount(amount, campaign.currency))
+                         *((bound, NO_VALUE if amount is None else _amount(amount, campaign.currency))
                            for bound, amount in (("min", campaign.min_budget), ("max", campaign.max_budget))),
                          ("active", "yes" if campaign.active else "no"), ("days", days)):
         table.add_row(field, escape(value))

@@ -6,7 +6,7 @@ import typer
 
 from affiliate_matrix import connection_fields as defaults
 from affiliate_matrix.cli.common import console, open_runtime
-from affiliate_matrix.wording import counted
+from affiliate_matrix.wording import NO_VALUE, counted
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
@@ -43,7 +43,7 @@ def connections_list():
     damaged: list[dict] = []
     rows = []
     for connection, _ in stored_connections(open_runtime().store, damaged):
-        sync, last = connection.last_sync, "—"  # a sync requested (API, cron) or run here (amx scrape)
+        sync, last = connection.last_sync, NO_VALUE  # a sync requested (API, cron) or run here (amx scrape)
         if sync is not None:
             when = sync.finished_at or sync.started_at
             # its parts apart by commas: wrapped, "07:59 3 records" read as one figure

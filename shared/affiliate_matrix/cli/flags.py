@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.wording import NO_VALUE
 
 flags_app = typer.Typer(help="Feature flags: boolean or percentage, with allow-lists.", no_args_is_help=True)
 
@@ -23,7 +24,7 @@ def flags_list():
     for name in sorted(set(KNOWN) | set(config.flags)):
         flag = config.flags.get(name)
         rows.append([escape(cell) for cell in (
-            name, flag.kind if flag else "—", "yes" if flag and flag.enabled else "no",
+            name, flag.kind if flag else NO_VALUE, "yes" if flag and flag.enabled else "no",
             f"{flag.percentage:g}%" if flag and flag.kind == "percentage" else "",
             ", ".join(flag.allow) if flag else "", KNOWN.get(name, "(not read by this code)"))])
     console.print(fitted(console, "", [("flag", 0), ("kind", 1), ("on", 0), ("percentage", 1), ("allow", 2),

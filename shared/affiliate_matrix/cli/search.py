@@ -7,6 +7,7 @@ import typer
 from rich.markup import escape
 
 from affiliate_matrix.cli.common import console, open_runtime, stored_at
+from affiliate_matrix.wording import NO_VALUE
 
 commands = typer.Typer()  # top-level commands
 terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
@@ -120,9 +121,9 @@ def changes(
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged_programs)
     rows = [[escape(cell) for cell in (
         utc_text(item["recorded_at"], minutes=True), value_text("change", item["change"]),
-        f"{names.get(item['program_id']) or '—'} ({item['program_id']})",
+        f"{names.get(item['program_id']) or NO_VALUE} ({item['program_id']})",
         "\n".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
-                  for f in item["fields"]) or "—", source_named(item["source"]))] for item in feed["items"]]
+                  for f in item["fields"]) or NO_VALUE, source_named(item["source"]))] for item in feed["items"]]
     if not rows:  # a table of headers alone said nothing
         console.print("no change recorded" + (" matching these options" if len(args) > 1 else
                                               ": a scrape, a sync or an import that changes a program records one"))
@@ -167,10 +168,11 @@ def compare(merchant_key: Annotated[str, typer.Argument(
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         rows.append([escape(cell) for cell in (
             source_named(row["source"], row["connection_id"]), value_text("kind", row["kind"]),
-            network_named(row["network"] or "—"), value_text("contract", row["contract"]), star + listed_terms(row),
+            network_named(row["network"] or NO_VALUE), value_text("contract", row["contract"]),
+            star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
             value_text("payout", row["payout"]),  # methods, frequency and minimum, as the demo's compare shows it
-            value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or "—")])
+            value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or NO_VALUE)])
     # a narrow terminal drops the columns of least use first, rather than cutting every cell, a figure too, to "…"
     console.print(fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"),
                          [("source", 0), ("kind", 4), ("network", 2), ("contract", 1), ("commission", 0),
@@ -238,10 +240,10 @@ def terms_table(terms: dict):
 
     minimum = terms["min_payout"]
     values = {"cookie_days": cookie_text(terms["cookie_days"]), "commission": terms_summary(terms["commission"]),
-              "payout_methods": ", ".join(terms["payout_methods"]) or "—",
-              "payout_frequency": terms["payout_frequency"] or "—",
-              "min_payout": f"{minimum['amount']:g} {minimum['currency'] or ''}".strip() if minimum else "—",
-              "restrictions": ", ".join(terms["restrictions"]) or "—"}
+              "payout_methods": ", ".join(terms["payout_methods"]) or NO_VALUE,
+              "payout_frequency": terms["payout_frequency"] or NO_VALUE,
+              "min_payout": f"{minimum['amount']:g} {minimum['currency'] or ''}".strip() if minimum else NO_VALUE,
+              "restrictions": ", ".join(terms["restrictions"]) or NO_VALUE}
     rows = [[field, escape(value), escape(" ".join(f"“{quote}”" for quote in terms["evidence"].get(field, [])))]
             for field, value in values.items()]
     return fitted(console, "", [("field", 0), ("value", 0), ("from", 1)], rows, whole=("field",))

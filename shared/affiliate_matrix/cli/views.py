@@ -9,7 +9,8 @@ from rich.markup import escape
 
 from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDEX, network_titles_of, programs_of
 from affiliate_matrix.search import SearchQuery, SortKey, utc_time
-from affiliate_matrix.wording import RATES, TO_THE_MINUTE, TO_THE_SECOND, listing_text, rate_text, terms_summary
+from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, listing_text, rate_text,
+                                     terms_summary)
 
 EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
 
@@ -222,7 +223,7 @@ def search_text(text: str | None, hint: str) -> str | None:
 
 
 def cookie_text(days) -> str:
-    return "—" if days is None else "lifetime" if days == -1 else f"{days}d"
+    return NO_VALUE if days is None else "lifetime" if days == -1 else f"{days}d"
 
 
 def value_text(field: str, value) -> str:
@@ -234,31 +235,31 @@ def value_text(field: str, value) -> str:
     if field in VOCABULARY_OF and value is not None and not (field == "countries" and value == []):
         words, codes = WORDS[VOCABULARY_OF[field]], value if isinstance(value, list) else [value]
         return ", ".join(words.get(code, code) if isinstance(code, str) else json.dumps(code)  # (a damaged one's)
-                         for code in codes) or "—"
+                         for code in codes) or NO_VALUE
     if field == "commission":
         return terms_summary(value or [])
     if field == "cookie_days":
         return cookie_text(value)
     if field == "networks":  # each by name, program id and the account's contract, as the explorer's pages
-        return ", ".join(listing_text(n, network_named) for n in value or []) or "—"
+        return ", ".join(listing_text(n, network_named) for n in value or []) or NO_VALUE
     if field == "countries" and value == []:  # a claim of none: every country (a source's Worldwide), as the pages
         return "every country"                     # say; no value (a created program's old one) is none
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
-        return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or "—"
+        return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or NO_VALUE
     if field == "payout" and isinstance(value, dict):
         minimum = value.get("minimum") or {}
         frequency = value.get("frequency")
         parts = [", ".join(WORDS["payout_method"].get(method, str(method)) for method in value.get("methods") or []),
                  WORDS["payout_frequency"].get(frequency, str(frequency)) if frequency else "",
                  f"min {minimum.get('amount')} {minimum.get('currency') or ''}".strip() if minimum else ""]
-        return "; ".join(p for p in parts if p) or "—"
+        return "; ".join(p for p in parts if p) or NO_VALUE
     if field in RATES and value not in (None, ""):
         return rate_text(value)
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an EPC
         return f"{value['amount']} {value['currency']}"
     if isinstance(value, list):
-        return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or "—"
-    return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
+        return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or NO_VALUE
+    return NO_VALUE if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
 def disagreement(field: str, said: dict, named: dict[str, str]) -> str:
@@ -308,10 +309,12 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
     rows = []
     for p in found:
         rows.append([escape(cell) for cell in (
-            p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
-            *([value_text(epc, getattr(p, epc).model_dump(mode="json")) if getattr(p, epc) else "—"] if epc else []),
-            ", ".join(dict.fromkeys(network_named(n.network, n.title) for n in p.networks)) or "—",  # a network once
-            ", ".join(map(category_named, p.categories)) or "—")])
+            p.id, p.name, p.merchant_domain or NO_VALUE, commission_summary(p), cookie_text(p.cookie_days),
+            *([value_text(epc, getattr(p, epc).model_dump(mode="json")) if getattr(p, epc) else NO_VALUE]
+              if epc else []),
+            # a network once
+            ", ".join(dict.fromkeys(network_named(n.network, n.title) for n in p.networks)) or NO_VALUE,
+            ", ".join(map(category_named, p.categories)) or NO_VALUE)])
     # the words typed are the user's text, not markup; a narrow terminal drops columns rather than cut names to "…"
     console.print(fitted(console, escape(title), [("id", 0), ("name", 0), ("domain", 3), ("commission", 0),
                                                   ("cookie", 1), *([(EPC_HEADERS[epc], 0)] if epc else []),

@@ -10,7 +10,7 @@ from affiliate_matrix.cli.views import (claimants_named, commission_summary, coo
                                         listed_terms, network_named, print_damaged, source_named, value_text)
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo.collect import CHANGE, connection_id
-from affiliate_matrix.wording import terms_summary
+from affiliate_matrix.wording import NO_VALUE, terms_summary
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d", "epc_90d")
 
@@ -55,10 +55,10 @@ def resolved(console, story) -> None:
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         rows.append([escape(cell) for cell in (
-            source_named(row["source"], row["connection_id"]), network_named(row["network"] or "—"),
+            source_named(row["source"], row["connection_id"]), network_named(row["network"] or NO_VALUE),
             value_text("contract", row["contract"]), star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
-            value_text("payout", row["payout"]), row["join_url"] or "—")])
+            value_text("payout", row["payout"]), row["join_url"] or NO_VALUE)])
     sources = sorted({row["source"] for row in view["rows"]})
     table = fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})") + f" on {len(sources)} sources, "
                             "★ the best terms", [("source", 0), ("network", 1), ("contract", 1),
@@ -88,7 +88,7 @@ def provenance(console, story) -> None:
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}): "
                   + escape(f"commission kept as {commission_summary(program)}, cookie {cookie_text(program.cookie_days)}"))
     parsed = {claim.source: claim.value for claim in program.provenance.get("commission", [])}
-    rows = [[escape(cell) for cell in (source_named(claim.source, claim.connection_id), claim.value or "—",
+    rows = [[escape(cell) for cell in (source_named(claim.source, claim.connection_id), claim.value or NO_VALUE,
                                        terms_summary(parsed.get(claim.source) or []),
                                        claim.url.removeprefix(story.urls[claim.source].rstrip("/")))]
             for claim in program.provenance.get("commission_text", [])]

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
-from affiliate_matrix.wording import RATES, listing_text, rate_text, schedule_words, terms_summary
+from affiliate_matrix.wording import NO_VALUE, RATES, listing_text, rate_text, schedule_words, terms_summary
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -71,7 +71,7 @@ def environment():
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
                        MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES,
-                       FIELD_LABELS=FIELD_LABELS)
+                       FIELD_LABELS=FIELD_LABELS, NO_VALUE=NO_VALUE)
     return env
 
 
@@ -172,7 +172,7 @@ def web_address(value) -> bool:
 def show(value) -> str:
     """A field's value as text: nothing as a dash, lists joined, objects as compact JSON."""
     if value is None or value == [] or value == {}:
-        return "—"
+        return NO_VALUE
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         return ", ".join(str(v) for v in value)
     if isinstance(value, list | dict):
@@ -190,7 +190,7 @@ def field(value, name: str) -> str:
     if name == "cookie_days":
         return cookie(value)
     if name == "networks" and isinstance(value, list):  # each by name, program id and the account's contract
-        return ", ".join(listing_text(n, network_title) for n in value if isinstance(n, dict)) or "—"
+        return ", ".join(listing_text(n, network_title) for n in value if isinstance(n, dict)) or NO_VALUE
     if name.endswith("_at"):  # a time (first_seen_at, last_verified_at, …)
         return when(value)
     if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
@@ -199,7 +199,7 @@ def field(value, name: str) -> str:
 
     if name in VOCABULARY_OF:  # a closed vocabulary's code, or a list of them
         codes = value if isinstance(value, list) else [] if value is None else [value]
-        return ", ".join(words(code, VOCABULARY_OF[name]) for code in codes) or "—"
+        return ", ".join(words(code, VOCABULARY_OF[name]) for code in codes) or NO_VALUE
     if name in RATES and value not in (None, "") and not isinstance(value, bool):
         try:
             return rate_text(value)
@@ -207,7 +207,7 @@ def field(value, name: str) -> str:
             return show(value)
     if name == "records" and isinstance(value, list):
         return ", ".join(f"{source_title(r.get('source'))} {r.get('record_key')}"
-                         for r in value if isinstance(r, dict)) or "—"
+                         for r in value if isinstance(r, dict)) or NO_VALUE
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return f"{value['currency']} {value['amount']}"
     return show(value)
@@ -226,7 +226,7 @@ def when(value) -> str:
     index's 2026-12-01T10:00:00.123456Z (the API answers ISO 8601, as a page's <time datetime> keeps it). Text that
     is no time (a damaged document's) is shown as it is."""
     if value is None:
-        return "—"
+        return NO_VALUE
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M UTC")
@@ -243,16 +243,16 @@ def number(value) -> str:
 
 def cookie(days) -> str:
     """A cookie's length: a lifetime cookie is stored as -1 days."""
-    return "—" if days is None else "lifetime" if days == -1 else f"{days} days"
+    return NO_VALUE if days is None else "lifetime" if days == -1 else f"{days} days"
 
 
 def payout(value) -> str:
     """Payout terms as a line: 'PayPal, Wire transfer; Net 30; minimum USD 50'."""
     if not value:
-        return "—"
+        return NO_VALUE
     minimum = value.get("minimum")
     frequency = value.get("frequency")
     parts = [", ".join(words(method, "payout_method") for method in value.get("methods") or []),
              words(frequency, "payout_frequency") if frequency else "",
              f"minimum {minimum['currency']} {minimum['amount']}" if minimum else ""]
-    return "; ".join(p for p in parts if p) or "—"
+    return "; ".join(p for p in parts if p) or NO_VALUE
