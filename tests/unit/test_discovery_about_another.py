@@ -192,3 +192,15 @@ def test_a_run_does_not_judge_again_a_merchant_already_known_or_a_candidate(tmp_
     report = DiscoveryReport()
     validate(rt, [Result(directory, "", "", 1, "searxng", "q")], report)
     assert fetcher.asked == [directory] and report.merchants_followed == [] and report.candidates == 1
+
+
+@pytest.mark.parametrize("markup", [
+    '<script type="application/ld+json">{"@type": "Review", </script>',  # cut short: not JSON
+    '<script type="application/ld+json">{"@type": "BreadcrumbList", "itemListElement": "Affiliate Programs"}</script>',
+    '<script type="application/ld+json">[{"@type": "BreadcrumbList", "itemListElement": [{"item": "https://x.example/"},'
+    ' "Affiliate Programs", {"item": {"name": 7}}, {"name": "Hosting.com"}]}]</script>',
+])
+def test_markup_not_of_the_shape_schema_org_gives_is_no_sign_and_no_failure(markup):
+    """A page's own JSON-LD is the page's to get wrong: an item given as an address (a string) ended the judging."""
+    verdict = profile(head=markup)
+    assert verdict.confidence > 0 and not verdict.against, verdict.evidence

@@ -314,7 +314,8 @@ def subject_of(title: str, heading: str, url: str) -> tuple[str | None, bool]:
     """The program a page is about, and whether it was read from the address: the name its title or heading gives a
     program ("Fiverr Affiliate Program Review": "Fiverr"; not an article, a pronoun, "join"), else the words of its
     address's last segment (program words and the like left out: /websites/hosting-com, "hosting com") where its
-    heading names them too ("Hosting.com")."""
+    heading is that name and no more ("Hosting.com", a directory's profile of it; "Como funciona o programa" is a
+    merchant's page saying how its program works)."""
     for headline in (heading, title):
         for found in SUBJECT_WORDS.finditer(headline):
             words = headline[:found.start()].split()
