@@ -199,6 +199,7 @@ def test_a_run_does_not_judge_again_a_merchant_already_known_or_a_candidate(tmp_
     '<script type="application/ld+json">{"@type": "BreadcrumbList", "itemListElement": "Affiliate Programs"}</script>',
     '<script type="application/ld+json">[{"@type": "BreadcrumbList", "itemListElement": [{"item": "https://x.example/"},'
     ' "Affiliate Programs", {"item": {"name": 7}}, {"name": "Hosting.com"}]}]</script>',
+    '<script type="application/ld+json">' + "[" * 100_000 + "]" * 100_000 + '</script>',  # past Python's recursion
 ])
 def test_markup_not_of_the_shape_schema_org_gives_is_no_sign_and_no_failure(markup):
     """A page's own JSON-LD is the page's to get wrong: an item given as an address (a string) ended the judging."""

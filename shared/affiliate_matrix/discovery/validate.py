@@ -4,7 +4,6 @@ vocabulary, sign-up links, links to known affiliate networks, and terms the extr
 confidence is their capped sum. Wording is read in every language the dorks search, and a few more
 that merchants' pages come in (en, de, fr, es, nl, pt, it)."""
 
-import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from affiliate_matrix import terms, taxonomy
 from affiliate_matrix.normalize import registrable_domain
+from affiliate_matrix.sources.generic import json_ld_blocks
 
 # The words for an affiliate/partner program in each language read here (en, de, fr, es, nl, pt, it):
 # "affiliate program", "Partnerprogramm", "affiliateprogramma", "programme d'affiliation", "programa de afiliados",
@@ -336,12 +336,8 @@ def third_party_marks(page) -> list[str]:
     """Marks in the page's markup of a page about another's program: schema.org Review markup (a review names what it
     reviews), breadcrumbs of a directory ("Home › Affiliate Programs › Hosting › Hosting.com")."""
     marks = []
-    for script in page.css('script[type="application/ld+json"]'):
-        try:
-            found = json.loads(script.text() or "null")
-        except ValueError:
-            continue
-        stack = [found]
+    for block in json_ld_blocks(page):
+        stack = [block]  # the blocks' items and @graph only: a merchant's product may carry its customers' reviews
         while stack:
             item = stack.pop()
             if isinstance(item, list):
