@@ -195,6 +195,8 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     # each with why: the domain alone left a person to guess why a site was not taken
     for domain, why in report.rejected_why.items():
         console.print(f"  not a program: {escape(domain)} — {escape(why)}")
+    for said in report.merchants_followed:
+        console.print(f"  its merchant's own page judged: {escape(said)}")
     for name in report.quota_exhausted:
         console.print(f"  [yellow]provider[/] {escape(name)}: its quota for the day is spent (AMX_DISCOVERY_QUOTAS, or "
                       "the provider said so); it is asked again on its next day")

@@ -28,6 +28,9 @@ class DiscoveryReport:
     rejected: list[str] = field(default_factory=list)
     # each rejected site's reason, one short line (validate.why_rejected): a list of programs, a publisher's post, ...
     rejected_why: dict[str, str] = field(default_factory=dict)
+    # pages about another site's program (a directory's profile, a review) whose merchant's own program page, linked
+    # from them, the run judged as the merchant's candidate: "directory.example → https://merchant.example/affiliates"
+    merchants_followed: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     provider_errors: list[str] = field(default_factory=list)
     quota_exhausted: list[str] = field(default_factory=list)

@@ -43,6 +43,8 @@ class Candidate:
     url: str
     domain: str
     result: Result
+    # the site of the page about this merchant's program that linked to its program page (merchant_lead), if any
+    found_on: str | None = None
 
 
 def discover(rt, niches: list[str], languages: list[str], **pacing) -> DiscoveryReport:
@@ -83,14 +85,18 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0,
                       **pacing)
     unknown = [c for c in candidates if c.domain not in known]
+    sites = {c.domain for c in candidates}
     try:
         # Each site's robots.txt first, then the sites judged by the wait they ask between requests (a Crawl-delay, up
         # to 60 s, waited and counted in the run's budget before the page), shortest first (a stable sort: alike, in
         # the order found): in the order found, 14 sites asking 60 s spent a run's whole budget before any other
         unknown.sort(key=lambda candidate: fetcher.spacing(candidate.url))
+        # a page about another site's program that links to that merchant's program page adds the merchant's candidate,
+        # judged after those found by the queries
         for number, candidate in enumerate(unknown):
+            leads: list[str] = []
             try:
-                judged = judge(rt, fetcher, candidate, report)
+                judged = judge(rt, fetcher, candidate, report, leads)
             except WaitsSpent as exc:  # not remembered as judged: the next run that finds them judges them
                 out_of_time(report, str(exc))
                 report.not_judged = [c.domain for c in unknown[number:]]
@@ -98,6 +104,7 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
             if judged is not None:
                 record_, decisions[candidate.domain] = judged
                 records.append(record_)
+            unknown += [lead for url in leads if (lead := merchant_lead(rt, url, candidate, sites, report))]
     finally:
         fetcher.close()
     if records:
@@ -115,6 +122,25 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
     log.info("discover.done", queries=report.queries, candidates=report.candidates, discovered=len(report.discovered),
              review=len(report.review), rejected=len(report.rejected), failures=len(report.failures),
              not_judged=len(report.not_judged), out_of_time=report.out_of_time)
+
+
+def merchant_lead(rt, url: str, page: Candidate, sites: set[str], report: DiscoveryReport) -> Candidate | None:
+    """The merchant's own program page that a page about its program (a directory's profile, a review) links to, as a
+    candidate of the merchant's site (validate.about_another): that page was keyed to the directory's host, its terms
+    the directory's copy of them. None where the merchant's site is a candidate of the run already, known to the index
+    or judged, no merchant's (not_a_merchant), or not an address a record can keep. One step only: a page found so
+    leads nowhere further (judge)."""
+    try:
+        _, host, _ = target_of(url)
+    except FetchError:
+        return None
+    domain = site_of(host)
+    if unkeepable(url) or domain in sites or not_a_merchant(url, domain) or known_domains(rt, [domain]):
+        return None
+    sites.add(domain)
+    report.candidates += 1
+    report.merchants_followed.append(f"{page.domain} → {untracked(url)}")
+    return Candidate(untracked(url), domain, page.result, found_on=page.domain)
 
 
 def out_of_time(report: DiscoveryReport, why: str) -> None:
@@ -378,9 +404,11 @@ def review_key(domain: str) -> str:
     return f"discovery/review/{domain_key(domain)}.json"
 
 
-def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -> tuple[RawRecord, dict] | None:
+def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport,
+          leads: list[str] | None = None) -> tuple[RawRecord, dict] | None:
     """Fetch and judge one candidate: a confident one is returned as its record and the decision to remember once
-    the record is stored; the others are remembered (and a doubtful one put on the review list) here."""
+    the record is stored; the others are remembered (and a doubtful one put on the review list) here. A page about
+    another site's program adds to `leads` the merchant's program page it links to (merchant_lead)."""
     try:
         response = fetcher.get(candidate.url)
     except WaitsSpent:  # not this candidate's failure: the run's time is up (validate)
@@ -409,6 +437,10 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     except ParseError as exc:  # a page we cannot read (nested too deep to parse): its candidate's failure, not the run's
         report.failures.append((candidate.url, str(exc)))
         return None
+    if verdict.merchant_url and leads is not None and candidate.found_on is None:
+        leads.append(verdict.merchant_url)
+    if candidate.found_on:
+        verdict.evidence.append(f"linked to as its program's page by {candidate.found_on}'s page about it")
     found = {"url": response.url, "domain": candidate.domain, "confidence": verdict.confidence,
              "evidence": verdict.evidence, "name": verdict.name, "query": candidate.result.query,
              "provider": candidate.result.provider, "raw_key": raw_key, "terms": verdict.terms,

@@ -7,10 +7,11 @@ that merchants' pages come in (en, de, fr, es, nl, pt, it)."""
 import re
 import textwrap
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from affiliate_matrix import terms, taxonomy
 from affiliate_matrix.normalize import registrable_domain
+from affiliate_matrix.sources.generic import json_ld_blocks
 
 # The words for an affiliate/partner program in each language read here (en, de, fr, es, nl, pt, it):
 # "affiliate program", "Partnerprogramm", "affiliateprogramma", "programme d'affiliation", "programa de afiliados",
@@ -92,6 +93,35 @@ LISTED_SITES = 4  # other sites linked with program words
 LISTED_NETWORKS = 5  # networks named: a merchant names the one or few its program runs on
 MAX_TEXT = 20_000
 
+# A page about ONE program on a site that is not its merchant's: a directory's profile of it
+# (affiliates-directory.com/websites/hosting-com), a review site's or a blogger's review, a guide to joining it, a copy
+# of the merchant's page. It has the words, terms and sign-up links of the merchant's own page, and it was discovered as
+# the directory's own program, keyed to the directory's host. Its subject is the program its title or heading names
+# ("Fiverr Affiliate Program Review": Fiverr), else the one its address's last segment names that its heading names
+# too (/websites/hosting-com, "Hosting.com"); a subject naming the page's own site is the merchant's own page.
+# The word before "affiliate program", "Partnerprogramm", ... or before "affiliate(s)" alone ("Bluehost Affiliate").
+SUBJECT_WORDS = re.compile(PROGRAM_WORDS.pattern + r"|\b(affiliate|partner|referral)s?\b", re.I)
+# A title or heading reviewing a program or telling how to join it: a third party's, as no merchant reviews its own
+# ("Fiverr Affiliate Program Review", "Erfahrungen", "avis", "How to Join Hostinger Affiliate Program", "Is It Worth
+# It?"); not "how it works", which a merchant's own page says of its program too
+REVIEWED = re.compile(
+    r"\b(reviews?|reviewed|erfahrung(en|sbericht)?|testbericht|avis|recensione|recensioni|opiniones|rese[ñn]as?|"
+    r"an[aá]lise|opini[aã]o|beoordeling|ervaringen|worth\s+it|"
+    r"how\s+(to|do\s+you)\s+(join|apply|sign\s*up|become|register)|"
+    r"wie\s+(melde|werde)|comment\s+(rejoindre|devenir|s.inscrire)|c[oó]mo\s+(unirse|registrarse|ser)|"
+    r"hoe\s+(word|meld)|como\s+(se\s+)?(cadastrar|afiliar|ser)|come\s+(diventare|iscriversi))\b",
+    re.I)
+# Words of an address's last segment that name no program's owner: program words, the page's kind, joiners
+SLUG_FILLER = frozenset(
+    "the a an of for to and how do is it our your my join apply become sign up signup register review reviews faq faqs "
+    "help info information page terms conditions program programs programme programmes partner partners affiliate "
+    "affiliates referral html htm php aspx index".split())
+# Directory breadcrumbs (Home › Affiliate Programs › Hosting › Hosting.com): a crumb before the last naming programs
+# in the plural or a directory
+DIRECTORY_CRUMB = re.compile(rf"\b({_PROGRAMS}|{_DIRECTORY_WORDS}|reviews)\b", re.I)
+ADDRESS_IN_TEXT = re.compile(r"\bhttps?://[^\s\"'<>)]+|\bwww\.[a-z0-9-]+(\.[a-z0-9-]+)+[^\s\"'<>)]*|"
+                             r"\b[\w.+-]{1,64}@([a-z0-9-]{1,63}\.){1,8}[a-z]{2,24}\b", re.I)  # bounded: no long retries
+
 
 @dataclass
 class Verdict:
@@ -106,6 +136,9 @@ class Verdict:
     # the evidence that counts against a program (a ranked list, a guide, a publisher's disclosure, a directory): the
     # reason a rejected page gives first (why_rejected)
     against: list[str] = field(default_factory=list)
+    # the merchant's own program page a page about another site's program links to (about_another): the run judges
+    # it as that merchant's candidate
+    merchant_url: str | None = None
 
     def counts_against(self, said: str) -> None:
         self.evidence.append(said)
@@ -135,6 +168,7 @@ def classify(html: str, url: str) -> Verdict:
     meta = page.css_first('meta[name="description"]')
     description = (meta.attributes.get("content") or "")[:1000] if meta else ""
     site = page.css_first('meta[property="og:site_name"]')
+    marks = third_party_marks(page)  # read before the scripts and navigation they are in are dropped
     for noise in page.css("script, style, nav, header, footer"):
         noise.decompose()
     body = page.tree.body.text(separator=" ", strip=True)[:MAX_TEXT] if page.tree.body else ""
@@ -193,8 +227,15 @@ def classify(html: str, url: str) -> Verdict:
     listing = None if ranked else lists_programs(page, body, url, host_domain)
     if listing:
         verdict.counts_against(f"the page lists many programs ({listing}): a directory or list of them, not one")
-    # a list's links and terms are the programs it lists: whatever they add up to, it is none of them
-    verdict.confidence = 0.0 if ranked or listing else round(max(0.0, min(score, 1.0)), 3)
+    another = None if ranked or listing else about_another(
+        page, body, url, title, heading, site.attributes.get("content") if site else None, marks)
+    if another:
+        said, verdict.merchant_url = another
+        verdict.counts_against(f"the page is about another site's program ({said}): a directory's or reviewer's page "
+                               "about it, not its merchant's")
+    # a list's links and terms are the programs it lists, and a page about another site's program has that program's:
+    # whatever they add up to, it is not the site's own
+    verdict.confidence = 0.0 if ranked or listing or another else round(max(0.0, min(score, 1.0)), 3)
     return verdict
 
 
@@ -225,6 +266,150 @@ def lists_programs(page, body: str, url: str, host_domain: str | None) -> str | 
     if len(networks) >= LISTED_NETWORKS:
         return f"{len(networks)} networks named: {', '.join(sorted(networks))}"
     return None
+
+
+def about_another(page, body: str, url: str, title: str, heading: str, site_name: str | None,
+                  marks: list[str]) -> tuple[str, str | None] | None:
+    """What shows the page is about one program of another site than its own (None when nothing does), and that
+    merchant's program page when the page links to it or writes it out. The subject (subject_of) is not the page's own
+    site, and something says the page is about it: an address at the subject's site (a link, a URL or an e-mail
+    written in the text), the page's own address naming it, a title or heading reviewing it or telling how to join
+    it, schema.org Review markup, a directory's breadcrumbs. Without a subject: a program page of another site that
+    the text names again and again while it never names its own."""
+    host = urlsplit(url).hostname or ""
+    own = registrable_domain(host) or host
+    subject, from_address = subject_of(title, heading, url)
+    if subject and (_names_site(subject, host) or (site_name and _alnum(subject) in _alnum(site_name))):
+        return None  # the site's own program
+    addresses = [(domain, address, label) for domain, address, label in _addresses(page, body, url)
+                 if domain != own and domain not in taxonomy.SHARED_HOSTS]
+    signs = []
+    merchant = None
+    if subject:
+        at_subject = [(domain, address, label) for domain, address, label in addresses if _names_site(subject, domain)]
+        if at_subject:
+            signs.append(f"it names the merchant's address, {at_subject[0][1]}")
+            merchant = _program_page(at_subject)
+        if not from_address and _alnum(subject) in _alnum(_last_segment(url)):
+            signs.append(f"its address names it, {urlsplit(url).path[:80]}")
+        headline = f"{title} {heading}"
+        if reviewed := REVIEWED.search(headline):
+            signs.append(f"the title or heading says {reviewed.group(0)!r} of it")
+        signs += marks
+        return (f"{subject}: {'; '.join(signs)}", merchant) if signs else None
+    own_label = _alnum(own.split(".")[0])
+    if own_label and own_label in _alnum(f"{title} {heading} {body}"):
+        return None
+    for domain, address, label in addresses:
+        if not (address.startswith("http") and PARTNERISH.search(f"{label} {address}")):
+            continue
+        named = len(re.findall(rf"\b{re.escape(domain.split('.')[0])}\b", body, re.I))
+        if named >= 2:
+            return (f"{domain}: the text names it {named} times, never this site, and sends its readers to {address}",
+                    address)
+    return None
+
+
+def subject_of(title: str, heading: str, url: str) -> tuple[str | None, bool]:
+    """The program a page is about, and whether it was read from the address: the name its title or heading gives a
+    program ("Fiverr Affiliate Program Review": "Fiverr"; not an article, a pronoun, "join"), else the words of its
+    address's last segment (program words and the like left out: /websites/hosting-com, "hosting com") where its
+    heading is that name and no more ("Hosting.com", a directory's profile of it; "Como funciona o programa" is a
+    merchant's page saying how its program works)."""
+    for headline in (heading, title):
+        for found in SUBJECT_WORDS.finditer(headline):
+            words = headline[:found.start()].split()
+            if not words:
+                continue
+            word = re.sub(r"['’]s$", "", words[-1].strip("\"'“”(),;:|–-"))
+            if word and word.casefold() not in NOT_A_NAME and re.search(r"[A-Z0-9]", word) and len(_alnum(word)) >= 3:
+                return word, False
+    words = [w for w in re.split(r"[^a-z0-9]+", _last_segment(url).lower())
+             if w and w not in SLUG_FILLER and not PARTNERISH.search(w) and not w.startswith("program")]
+    named = "".join(words)
+    if len(named) >= 3 and not named.isdigit() and named == _alnum(heading or title):
+        return " ".join(words), True
+    return None, False
+
+
+def third_party_marks(page) -> list[str]:
+    """Marks in the page's markup of a page about another's program: schema.org Review markup (a review names what it
+    reviews), breadcrumbs of a directory ("Home › Affiliate Programs › Hosting › Hosting.com")."""
+    marks = []
+    for block in json_ld_blocks(page):
+        stack = [block]  # the blocks' items and @graph only: a merchant's product may carry its customers' reviews
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                kind = item.get("@type")
+                if kind == "Review" or (isinstance(kind, list) and "Review" in kind):
+                    marks.append("schema.org Review markup")
+                    stack.clear()
+                    break
+                if kind == "BreadcrumbList":
+                    elements = item.get("itemListElement")
+                    crumbs = [str(element.get("name") or (element["item"].get("name") if isinstance(
+                        element.get("item"), dict) else "") or "")
+                              for element in elements if isinstance(element, dict)] if isinstance(elements, list) else []
+                    marks += _directory_crumbs(crumbs)
+                stack.extend(value for key, value in item.items() if key == "@graph")
+    for trail in page.css('[itemtype*="BreadcrumbList"], nav[aria-label*="readcrumb"], .breadcrumb, .breadcrumbs'):
+        marks += _directory_crumbs([node.text(strip=True) for node in page.css("li, a", within=trail)] or
+                                   re.split(r"\s*[›»>/|]+\s*", trail.text(separator=" ", strip=True)))
+    return list(dict.fromkeys(marks))
+
+
+def _directory_crumbs(crumbs: list[str]) -> list[str]:
+    crumbs = [crumb.strip() for crumb in crumbs if crumb.strip()]
+    if any(DIRECTORY_CRUMB.search(crumb) for crumb in crumbs[:-1]):
+        return [f"a directory's breadcrumbs: {' › '.join(crumbs)[:120]}"]
+    return []
+
+
+def _addresses(page, body: str, url: str):
+    """The other addresses the page gives: its links, and the URLs and e-mail addresses its text writes out (a stored
+    copy keeps those), each as (registrable domain, address, link text)."""
+    for link in page.css("a[href]"):
+        href = urljoin(url, link.attributes.get("href") or "")
+        if href.startswith("mailto:"):
+            href = href.removeprefix("mailto:")
+        yield from _address(href, link.text(strip=True)[:200])
+    for found in ADDRESS_IN_TEXT.finditer(body):
+        yield from _address(found.group(0).rstrip(".,;:!?"), "")
+
+
+def _address(address: str, label: str):
+    if "@" in address and "://" not in address:
+        host = address.rpartition("@")[2]
+    else:
+        host = urlsplit(address if "://" in address else f"http://{address}").hostname or ""
+        address = address if "://" in address else f"https://{address}"
+    if domain := registrable_domain(host.lower()):
+        yield domain, address, label
+
+
+def _program_page(addresses) -> str | None:
+    """The merchant's program page among its addresses the page gives: a web address with program words in it or its
+    link's text (a front page or an e-mail address is not one)."""
+    return next((address for _, address, label in addresses
+                 if address.startswith("http") and PARTNERISH.search(f"{label} {urlsplit(address).netloc}"
+                                                                     f"{urlsplit(address).path}")), None)
+
+
+def _names_site(name: str, host: str) -> bool:
+    """Whether a name is a site's: "Hosting.com" of hosting.com, "Health" of andonhealth.net, "Kinsta" of kinsta.com."""
+    name, label = _alnum(name), _alnum((registrable_domain(host) or host).split(".")[0])
+    return len(name) >= 3 and (name in _alnum(host) or (len(label) >= 3 and label in name))
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def _last_segment(url: str) -> str:
+    return unquote(next((part for part in reversed(urlsplit(url).path.split("/")) if part), ""))
 
 
 # The networks' names, read where a page writes them capitalised ("ShareASale", "CJ Affiliate"; not "the impact of").

@@ -10,6 +10,7 @@ program page states (a term, the merchant's site, a join link), is not read: it 
 import functools
 import json
 import re
+from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 from affiliate_matrix.model_types import cut
@@ -101,14 +102,21 @@ def _structured(page: Page) -> dict:
     return fields
 
 
+def json_ld_blocks(page: Page) -> Iterator[object]:
+    """Each JSON-LD block of a page as read, in document order; a broken one (not JSON, nested past what Python's
+    reader recurses into) left out: the others may still be fine."""
+    for script in page.css('script[type="application/ld+json"]'):
+        try:
+            yield json.loads(script.text(deep=True) or "null")
+        except (ValueError, RecursionError):
+            continue
+
+
 def _json_ld_entities(page: Page) -> list[dict]:
     """Every JSON-LD object with a @type, in document order (nested ones too: @graph, mainEntity, about)."""
     found, budget = [], MAX_JSON_NODES
-    for script in page.css('script[type="application/ld+json"]'):
-        try:
-            stack = [json.loads(script.text(deep=True) or "null")]
-        except (ValueError, RecursionError):
-            continue  # a broken block: the others may still be fine
+    for block in json_ld_blocks(page):
+        stack = [block]
         while stack and budget > 0:
             budget -= 1
             node = stack.pop()
