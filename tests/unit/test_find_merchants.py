@@ -145,3 +145,21 @@ def test_a_merchants_row_whose_claim_has_no_title_is_named_as_the_index_titles_i
     index.delete(PROGRAMS_INDEX.name, titled.id, refresh=True)
     assert [(row["network"], row["network_title"]) for row in merchant_view(index, "vpnshield.com")["rows"]] == [
         ("maxbounty", "maxbounty")]
+
+
+def test_a_network_whose_programs_came_after_another_networks_many_is_titled_still(index):
+    """The titles' one search reads 5 programs a network, first seen first, across all of them: 12 MaxBounty programs
+    first seen before ClickDealer's only one took every place, and ClickDealer was shown by its key. A network that
+    search leaves untitled is asked for alone."""
+    from datetime import timedelta
+
+    from affiliate_matrix.program_index import network_titles_of
+
+    first = make_program("Offer 0", "https://offer0.com", network="MaxBounty")
+    many = [make_program(f"Offer {n}", f"https://offer{n}.com", network="MaxBounty").model_copy(
+        update={"first_seen_at": first.first_seen_at + timedelta(hours=n)}) for n in range(12)]
+    lone = make_program("Dealer", "https://dealer.com", network="ClickDealer").model_copy(
+        update={"first_seen_at": first.first_seen_at + timedelta(days=2)})
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(program) for program in [*many, lone]], refresh=True)
+    assert network_titles_of(index, ["maxbounty", "clickdealer"]) == {"maxbounty": "MaxBounty",
+                                                                      "clickdealer": "ClickDealer"}
