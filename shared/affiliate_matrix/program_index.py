@@ -464,7 +464,7 @@ def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
 # How many programs a network, first seen first, network_titles_of reads for the titles of a page's networks (most
 # programs on a network title it), TITLES_READ at most in the first search: one search however many networks a facet
 # holds (up to 20), small where they are few. A network none of those titles (its programs all first seen after
-# another network's many) is asked for alone, TITLES_EACH of its own; one no program titles (indexed before titles were
+# another network's many) is asked for alone, TITLES_EACH of its own (20 networks at most); one no program titles (indexed before titles were
 # kept) keeps its key.
 TITLES_EACH, TITLES_READ = 5, 100
 
@@ -482,7 +482,8 @@ def network_titles_of(index, networks: Iterable[str]) -> dict[str, str]:
     titles: dict[str, str] = {}
     if unnamed:
         _titles_read(index, unnamed, min(TITLES_EACH * len(unnamed), TITLES_READ), titles)
-    for network in [network for network in unnamed if network not in titles] if len(unnamed) > 1 else []:
+    left = [network for network in unnamed if network not in titles] if len(unnamed) > 1 else []
+    for network in left[:TITLES_READ // TITLES_EACH]:  # no more programs read than the first search may
         _titles_read(index, [network], TITLES_EACH, titles)
     return titles
 
