@@ -5,7 +5,7 @@ disagree flagged."""
 
 from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.merge import as_read, claimant, claimant_name
-from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of
+from affiliate_matrix.program_index import PROGRAMS_INDEX, network_titles_of, programs_of
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.wording import ending_in_z
 
@@ -72,6 +72,7 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
                 "commission": row.get("commission") or [], "commission_text": row.get("commission_text"),
                 "cookie_days": row.get("cookie_days"),
                 "payout": row.get("payout"), "network": networks[0]["network"] if networks else None,
+                "network_title": networks[0].get("title") if networks else None,  # named below
                 "join_url": networks[0].get("join_url") if networks else None,
                 "contract": networks[0].get("contract") if networks else None, "countries": row.get("countries") or [],
                 "epc_7d": row.get("epc_7d"), "epc_90d": row.get("epc_90d"),
@@ -89,9 +90,24 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
             if len({as_read(field, value) for value in said.values()}) > 1:
                 conflicts.setdefault(program.id, {})[field] = said
     _mark_best(rows)
+    shown_networks(index, rows)
     first = programs[0]
     return {"merchant_key": merchant_key, "merchant": first.merchant or first.name,
             "domain": first.merchant_domain, "rows": rows, "conflicts": conflicts}
+
+
+def shown_networks(index, rows: list[dict]) -> None:
+    """Each row's `network_title`: its network as people read it (sources.network_shown), by the name the row's own
+    claim wrote where it has one, else as the index's programs title it (program_index.network_titles_of: one search
+    for the rows' networks nothing names, none where each is named or titled by its claim)."""
+    from affiliate_matrix.sources import network_shown
+
+    for row in rows:  # (a claim's title not a name: a hand-edited document's, not shown)
+        row["network_title"] = row["network_title"] if isinstance(row["network_title"], str) else None
+    titles = network_titles_of(index, [row["network"] for row in rows if row["network"] and not row["network_title"]])
+    for row in rows:
+        if row["network"]:
+            row["network_title"] = network_shown(row["network"], row["network_title"] or titles.get(row["network"]))
 
 
 # Programs find_merchants reads at most in each of its two steps (a page at a time): past it, the answer says it was cut.
@@ -108,6 +124,7 @@ def find_merchants(index, text: str | None, limit: int = 20, readable=lambda doc
     says a bound stopped a step (a merchant with thousands of matching programs). `readable`: the documents of a page
     read (the programs API's leaves one not of a program's summary out and names it)."""
     from affiliate_matrix.search import SortKey
+    from affiliate_matrix.sources import network_shown
 
     query = SearchQuery(text=text, prefix=True, size=min(MAX_PAGE, 5 * limit), paged=True)
     first: dict[str, dict] = {}  # merchant key -> its most relevant program
@@ -143,4 +160,9 @@ def find_merchants(index, text: str | None, limit: int = 20, readable=lambda doc
             cut = True
             break
         query = query.replaced(cursor=result.next_cursor)
-    return {"items": [{**m, "networks": sorted(m["networks"])} for m in merchants.values()], "more": more, "cut": cut}
+    # each network as people read it too (sources.network_shown), in one search for all of them (network_titles_of)
+    titles = network_titles_of(index, sorted({network for m in merchants.values() for network in m["networks"]}))
+    return {"items": [{**m, "networks": sorted(m["networks"]),
+                       "network_titles": {network: network_shown(network, titles.get(network))
+                                          for network in sorted(m["networks"])}}
+                      for m in merchants.values()], "more": more, "cut": cut}

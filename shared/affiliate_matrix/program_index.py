@@ -462,30 +462,39 @@ def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
 
 
 # How many programs a network, first seen first, network_titles_of reads for the titles of a page's networks (most
-# programs on a network title it), TITLES_READ at most in all: one search however many networks a facet holds (up to
-# 20), small where they are few; a network whose first titled program lies past them keeps its key, as one no program
-# titles does.
+# programs on a network title it), TITLES_READ at most in the first search: one search however many networks a facet
+# holds (up to 20), small where they are few. A network none of those titles (its programs all first seen after
+# another network's many) is asked for alone, TITLES_EACH of its own (20 networks at most); one no program titles (indexed before titles were
+# kept) keeps its key.
 TITLES_EACH, TITLES_READ = 5, 100
 
 
 def network_titles_of(index, networks: Iterable[str]) -> dict[str, str]:
     """The name each of `networks` that neither a plugin nor the taxonomy names was written as (a listing's title:
     'MyAffiliateNet' for myaffiliatenet), as the program first seen titling it holds it, for a facet or a list that
-    names networks by the index's key alone. One search for all of those, none when every one is named; a network no
-    program among those read titles (indexed before titles were kept) is absent, shown as its key. The listings are
-    read as stored, not as whole programs: a name to show, where a damaged one's is skipped."""
+    names networks by the index's key alone. One search for all of those, none when every one is named, then one for
+    each the first left untitled; a network no program titles is absent, shown as its key. The listings are read as
+    stored, not as whole programs: a name to show, where a damaged one's is skipped."""
     from affiliate_matrix.sources import network_titles
-    from affiliate_matrix.taxonomy import MAX_NETWORK_TITLE
 
     unnamed = [network for network in dict.fromkeys(networks)
                if isinstance(network, str) and network not in network_titles()]
-    if not unnamed:
-        return {}
-    found = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"networks": unnamed},
-                                                          size=min(TITLES_EACH * len(unnamed), TITLES_READ),
-                                                          sort=[SortKey("first_seen_at"), SortKey("id")]))
     titles: dict[str, str] = {}
-    wanted = set(unnamed)
+    if unnamed:
+        _titles_read(index, unnamed, min(TITLES_EACH * len(unnamed), TITLES_READ), titles)
+    left = [network for network in unnamed if network not in titles] if len(unnamed) > 1 else []
+    for network in left[:TITLES_READ // TITLES_EACH]:  # no more programs read than the first search may
+        _titles_read(index, [network], TITLES_EACH, titles)
+    return titles
+
+
+def _titles_read(index, networks: list[str], size: int, titles: dict[str, str]) -> None:
+    """Into `titles`, the first title of each of `networks` that the `size` programs listed on them first seen hold."""
+    from affiliate_matrix.taxonomy import MAX_NETWORK_TITLE
+
+    found = index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"networks": networks}, size=size,
+                                                          sort=[SortKey("first_seen_at"), SortKey("id")]))
+    wanted = set(networks)
     for hit in found.hits:
         stored = hit.doc.get("program") if isinstance(hit.doc, dict) else None  # the program as stored (from_document)
         listings = stored.get("networks") if isinstance(stored, dict) else None
@@ -493,7 +502,6 @@ def network_titles_of(index, networks: Iterable[str]) -> dict[str, str]:
             if isinstance(listing, dict) and listing.get("network") in wanted and isinstance(listing.get("title"), str) \
                     and listing["title"]:
                 titles.setdefault(listing["network"], listing["title"][:MAX_NETWORK_TITLE])
-    return titles
 
 
 def program_names(index, program_ids: Iterable[str], damaged: list[dict]) -> dict[str, str]:

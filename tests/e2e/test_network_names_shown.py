@@ -17,7 +17,7 @@ def synced(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "400")  # the CLI's tables one line a row
     synced = Synced(tmp_path / "data")
-    synced.sync("offervault")
+    synced.sync("offervault", "cj")  # and a network a plugin names (CJ)
     return synced
 
 
@@ -68,3 +68,48 @@ def test_amx_show_and_search_name_it_as_written(synced):
     assert re.search(r"networks: .*MaxBounty \(\d+\)", found.output), found.output  # its facet's label
     table = [[cell.strip() for cell in line.split("│")[1:-1]] for line in found.output.splitlines() if "│" in line]
     assert all("MaxBounty" in row for row in table[1:]) and "maxbounty" not in found.output, found.output
+
+
+def test_the_merchants_list_and_a_merchants_rows_name_it_as_written_and_keep_the_key_to_filter(synced):
+    """GET /merchants and /merchants/{key} gave the key alone (maxbounty), which the explorer and amx compare showed:
+    each row has the name people read beside it (network_titles, network_title), a known network by its proper name
+    (CJ), the key staying the field a filter takes."""
+    listed = {m["merchant_key"]: m for m in synced.get("/merchants?limit=100")["items"]}
+    keto = offered_by(synced, "maxbounty")["merchant_key"]
+    bluehost = offered_by(synced, "cj")["merchant_key"]
+    assert (listed[keto]["networks"], listed[keto]["network_titles"]) == (["maxbounty"], {"maxbounty": "MaxBounty"})
+    assert (listed[bluehost]["networks"], listed[bluehost]["network_titles"]) == (["cj"], {"cj": "CJ"})
+    rows = synced.get(f"/merchants/{keto}")["rows"]
+    assert {(row["network"], row["network_title"]) for row in rows} == {("maxbounty", "MaxBounty")}, rows
+    assert {(row["network"], row["network_title"]) for row in synced.get(f"/merchants/{bluehost}")["rows"]} == {
+        ("cj", "CJ")}
+    schemas = synced.api.get("/openapi.json").get_json()["components"]["schemas"]
+    assert "MaxBounty" in schemas["SourceRow"]["properties"]["network_title"]["description"]
+    assert "MaxBounty" in schemas["MerchantSummary"]["properties"]["network_titles"]["description"]
+
+
+def test_the_merchants_pages_and_the_graph_show_the_name_as_written_and_link_by_the_key(synced, web):
+    keto = offered_by(synced, "maxbounty")["merchant_key"]
+    bluehost = offered_by(synced, "cj")["merchant_key"]
+    merchants = web.get("/merchants").text
+    cells = dict(re.findall(r'<a href="/merchants/([^"]+)">[^<]*</a></td>.*?data-label="Networks" class="id">([^<]*)<',
+                            merchants, re.S))
+    assert (cells[keto], cells[bluehost]) == ("MaxBounty", "CJ"), merchants
+    page = web.get(f"/merchants/{keto}").text
+    assert re.findall(r'data-label="Network" class="id">([^<]*)<', page) == ["MaxBounty"], page
+    for graph in (web.get(f"/graph?merchant={keto}").text, web.get("/graph?network=maxbounty").text):
+        nodes = dict(re.findall(r'<a href="([^"]*)">\s*<g class="node network">\s*<title>([^<]*)</title>', graph))
+        assert nodes == {"/programs?network=maxbounty": "MaxBounty"}, graph  # the link by the key
+    assert "Network: MaxBounty (<a" in web.get("/graph?network=maxbounty").text  # the filter it was drawn by
+    everything = web.get("/graph").text
+    nodes = dict(re.findall(r'<a href="([^"]*)">\s*<g class="node network">\s*<title>([^<]*)</title>', everything))
+    assert nodes.items() >= {("/programs?network=maxbounty", "MaxBounty"), ("/programs?network=cj", "CJ")}, everything
+    assert ">maxbounty<" not in merchants + page + everything
+
+
+def test_amx_compare_names_it_as_written(synced):
+    keto = offered_by(synced, "maxbounty")["merchant_key"]
+    compared = CliRunner().invoke(cli, ["compare", keto])
+    assert compared.exit_code == 0, (compared.output, compared.exception)
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in compared.output.splitlines() if "│" in line]
+    assert [row[2] for row in rows] == ["MaxBounty"] and "maxbounty" not in compared.output, compared.output

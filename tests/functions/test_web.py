@@ -1449,9 +1449,8 @@ def test_the_pages_name_a_network_a_plugin_reads_by_its_proper_name_keeping_the_
     """The explorer showed networks as the index keeps them (cj, impact) where it names sources by their titles: one a
     network plugin reads is shown by its proper name (CJ, as the plugin declares it) on a merchant's rows, the
     programs and merchants lists, a program's page, the facet and the graph; one no plugin reads (a directory may name
-    any) as its source wrote it (MaxBounty) in the programs list, its facet and a program's page, as it is stored
-    (maxbounty) where only the key is read (a merchant's rows, the merchants list, the graph). The URLs and the filter
-    keep the stored name, and filter by it."""
+    any) as its source wrote it (MaxBounty) on each of those too (a merchant's rows, the merchants list and the graph
+    showed the stored maxbounty). The URLs and the filter keep the stored name, and filter by it."""
     sign_in(app, rt)
     records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network=network,
                            join_url=join).model_copy(update={"source": source, "connection_id": source})
@@ -1461,7 +1460,7 @@ def test_the_pages_name_a_network_a_plugin_reads_by_its_proper_name_keeping_the_
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     merchant = app.get("/merchants/acme.com").text
     cells = {shown(cell) for cell in re.findall(r'<td data-label="Network"[^>]*>(.*?)</td>', merchant, re.S)}
-    assert cells == {"CJ", "maxbounty"}, cells
+    assert cells == {"CJ", "MaxBounty"}, cells
     listed = app.get("/programs?network=cj")
     assert total(listed.text) == 1, shown(listed.text)  # filtered by the stored name: Acme alone
     row = re.search(r'<a href="/programs/' + program.id + r'">.*?<td data-label="Networks"[^>]*>([^<]*)</td>',
@@ -1471,13 +1470,13 @@ def test_the_pages_name_a_network_a_plugin_reads_by_its_proper_name_keeping_the_
     assert facet == {"cj": "CJ", "maxbounty": "MaxBounty", "impact": "Impact"}, facet
     assert re.search(r'name="network" value="cj" checked>', listed.text)
     merchants = re.findall(r'<td data-label="Networks"[^>]*>([^<]*)</td>', app.get("/merchants?q=acme").text)
-    assert merchants == ["CJ, maxbounty"], merchants
+    assert merchants == ["CJ, MaxBounty"], merchants
     page = shown(app.get(f"/programs/{program.id}").text)
     assert "CJ: join on CJ" in page, page
     graph = app.get("/graph?merchant=acme.com").text
     nodes = dict(re.findall(r'<a href="/programs\?network=([^"]+)">\s*<g class="node network">.*?<text[^>]*>([^<]*)<',
                             graph, re.S))
-    assert nodes == {"cj": "CJ", "maxbounty": "maxbounty"}, nodes
+    assert nodes == {"cj": "CJ", "maxbounty": "MaxBounty"}, nodes
     assert "Filtered by Network: CJ ( drop" in shown(app.get("/graph?network=cj").text)
 
 

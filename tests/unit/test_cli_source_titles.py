@@ -124,7 +124,7 @@ def test_freshness_names_each_source_by_its_title_and_its_code(tmp_path, monkeyp
 def test_a_network_a_plugin_reads_is_named_by_its_proper_name_another_as_the_index_keeps_it(tmp_path, monkeypatch):
     """`amx search`, `compare` and `show` named networks as the index keeps them (cj), where sources get titles: one
     a network plugin reads is named as its plugin declares it (CJ), one no plugin reads as its source wrote it
-    (MaxBounty) by search and show, as the index keeps it (maxbounty) by compare's merchant rows; the --network filter
+    (MaxBounty) by search, show and compare's merchant rows (which showed the index's maxbounty); the --network filter
     still takes the stored name (or the proper one) and the export keeps the stored one."""
     import json
 
@@ -141,7 +141,7 @@ def test_a_network_a_plugin_reads_is_named_by_its_proper_name_another_as_the_ind
     assert "networks: CJ (1), Impact (1), MaxBounty (1)" in searched.output, searched.output
     compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert {row[0]: row[2] for row in cells(compared.output) if row}.items() >= {
-        ("CJ Advertiser Lookup API (cj)", "CJ"), ("OfferVault (CPA offers) (offervault)", "maxbounty")}, compared.output
+        ("CJ Advertiser Lookup API (cj)", "CJ"), ("OfferVault (CPA offers) (offervault)", "MaxBounty")}, compared.output
     [bluehost] = [p for p in index.programs() if p["name"] == "Bluehost"]
     shown = CliRunner().invoke(app, ["show", bluehost["id"]])
     assert ("networks", "CJ (77)", "CJ Advertiser Lookup API (cj)") in {row[:3] for row in cells(shown.output)}, \

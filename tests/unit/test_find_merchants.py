@@ -103,3 +103,63 @@ def test_claims_one_figure_written_two_ways_are_no_conflict(index):
     program.provenance["commission"].append(lower)
     index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(program)], refresh=True)
     assert set(merchant_view(index, "acme.com")["conflicts"][program.id]["commission"]) == {"test", "cj", "rakuten"}
+
+
+def untitled(program):
+    """`program` as indexed before listings kept their network's title: none in its listing nor its claim."""
+    (listing,) = program.networks
+    (claim,) = program.provenance["networks"]
+    return program.model_copy(update={
+        "networks": [listing.model_copy(update={"title": None})],
+        "provenance": {**program.provenance, "networks": [claim.model_copy(update={
+            "value": [{**claim.value[0], "title": None}]})]}})
+
+
+def test_merchants_name_each_network_as_people_read_it_beside_its_key(index):
+    """The merchants list gave each merchant's networks by the index's key (maxbounty): beside it now, the name a
+    person reads, a known network's proper name (CJ), another's as its source wrote it."""
+    programs = [make_program("Keto Burn", "https://keto.com", network="MaxBounty"),
+                make_program("Bluehost", "https://bluehost.com", network="cj"),
+                make_program("Lone", "https://lone.com", network="nonameads")]
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(programs[0]), to_document(programs[1]),
+                                            to_document(untitled(programs[2]))], refresh=True)
+    found = {m["merchant_key"]: (m["networks"], m["network_titles"]) for m in find_merchants(index, None)["items"]}
+    assert found == {"keto.com": (["maxbounty"], {"maxbounty": "MaxBounty"}), "bluehost.com": (["cj"], {"cj": "CJ"}),
+                     "lone.com": (["nonameads"], {"nonameads": "nonameads"})}  # none titles it: its key
+
+
+def test_a_merchants_row_whose_claim_has_no_title_is_named_as_the_index_titles_its_network(index):
+    """A row names its network as its own claim wrote it; one claimed before titles were kept, as the program first
+    seen titling that network holds it (program_index.network_titles_of), not by its key; with none titling it, by
+    its key."""
+    from datetime import timedelta
+
+    from affiliate_matrix.merchants import merchant_view
+
+    titled = make_program("Keto Burn", "https://keto.com", network="MaxBounty")
+    bare = untitled(make_program("VPN Shield", "https://vpnshield.com", network="MaxBounty"))
+    bare = bare.model_copy(update={"first_seen_at": titled.first_seen_at + timedelta(days=1)})
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(titled), to_document(bare)], refresh=True)
+    assert [(row["network"], row["network_title"]) for row in merchant_view(index, "vpnshield.com")["rows"]] == [
+        ("maxbounty", "MaxBounty")]
+    index.delete(PROGRAMS_INDEX.name, titled.id, refresh=True)
+    assert [(row["network"], row["network_title"]) for row in merchant_view(index, "vpnshield.com")["rows"]] == [
+        ("maxbounty", "maxbounty")]
+
+
+def test_a_network_whose_programs_came_after_another_networks_many_is_titled_still(index):
+    """The titles' one search reads 5 programs a network, first seen first, across all of them: 12 MaxBounty programs
+    first seen before ClickDealer's only one took every place, and ClickDealer was shown by its key. A network that
+    search leaves untitled is asked for alone."""
+    from datetime import timedelta
+
+    from affiliate_matrix.program_index import network_titles_of
+
+    first = make_program("Offer 0", "https://offer0.com", network="MaxBounty")
+    many = [make_program(f"Offer {n}", f"https://offer{n}.com", network="MaxBounty").model_copy(
+        update={"first_seen_at": first.first_seen_at + timedelta(hours=n)}) for n in range(12)]
+    lone = make_program("Dealer", "https://dealer.com", network="ClickDealer").model_copy(
+        update={"first_seen_at": first.first_seen_at + timedelta(days=2)})
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(program) for program in [*many, lone]], refresh=True)
+    assert network_titles_of(index, ["maxbounty", "clickdealer"]) == {"maxbounty": "MaxBounty",
+                                                                      "clickdealer": "ClickDealer"}

@@ -149,7 +149,7 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
     from affiliate_matrix.cli.views import (EPC_HEADERS, claimants_named, cookie_text, disagreement, fitted,
-                                           listed_terms, network_named, print_damaged, source_named, value_text)
+                                           listed_terms, print_damaged, source_named, value_text)
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.program_index import programs_of
@@ -168,8 +168,8 @@ def compare(merchant_key: Annotated[str, typer.Argument(
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         rows.append([escape(cell) for cell in (
             source_named(row["source"], row["connection_id"]), value_text("kind", row["kind"]),
-            network_named(row["network"] or NO_VALUE), value_text("contract", row["contract"]),
-            star + listed_terms(row),
+            row["network_title"] or NO_VALUE,  # as the merchant page names it (merchants.shown_networks)
+            value_text("contract", row["contract"]), star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
             value_text("payout", row["payout"]),  # methods, frequency and minimum, as the demo's compare shows it
             value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or NO_VALUE)])

@@ -1,13 +1,14 @@
 """What the demo prints, screen by screen, in tables that fit the terminal (`views.fitted`). What a source wrote (names,
 terms, pages) is `escape`d: Rich would read "[b]" in it as markup, or fail on "[/x]". Sources, networks and categories
-are named as the CLI names them (views.source_named, network_named), a code of a closed vocabulary in the explorer's
-words (views.value_text: 'Net 60', 'United States'), the commands, conditions and paths keeping their codes."""
+are named as the CLI names them (views.source_named; a merchant's networks as merchants.shown_networks names them), a
+code of a closed vocabulary in the explorer's words (views.value_text: 'Net 60', 'United States'), the commands,
+conditions and paths keeping their codes."""
 
 from rich.markup import escape
 
 from affiliate_matrix.cli.common import shown_path, stored_at
 from affiliate_matrix.cli.views import (claimants_named, commission_summary, cookie_text, disagreement, fitted,
-                                        listed_terms, network_named, print_damaged, source_named, value_text)
+                                        listed_terms, print_damaged, source_named, value_text)
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 from affiliate_matrix.wording import NO_VALUE, terms_summary
@@ -55,7 +56,7 @@ def resolved(console, story) -> None:
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         rows.append([escape(cell) for cell in (
-            source_named(row["source"], row["connection_id"]), network_named(row["network"] or NO_VALUE),
+            source_named(row["source"], row["connection_id"]), row["network_title"] or NO_VALUE,  # as amx compare
             value_text("contract", row["contract"]), star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
             value_text("payout", row["payout"]), row["join_url"] or NO_VALUE)])

@@ -14,7 +14,12 @@ class MerchantSummary(Shape):
     merchant: str
     domain: str | None
     programs: int
-    networks: list[str]
+    networks: list[str] = Field(description="The networks its matching programs are listed on, each by the index's "
+                                            "key (what the `network` filter takes)")
+    network_titles: dict[str, str] = Field(description=(
+        "Each of `networks` by the name people read (what the explorer shows): its proper name where a plugin or the "
+        "taxonomy names it ('CJ' for cj), else as its sources wrote it ('MaxBounty' for maxbounty: the title of the "
+        "program first seen titling it), else its key"))
 
 
 class Merchants(Shape):
@@ -44,7 +49,12 @@ class SourceRow(Shape):
     commission_text: str | None
     cookie_days: int | None
     payout: dict | None
-    network: str | None
+    network: str | None = Field(description="The network the row's source lists the program on, by the index's key "
+                                            "(what the `network` filter takes)")
+    network_title: str | None = Field(description=(
+        "`network` by the name people read (what the explorer shows): its proper name where a plugin or the taxonomy "
+        "names it ('CJ' for cj), else as the row's source wrote it ('MaxBounty' for maxbounty), or, where it wrote "
+        "none, as the program first seen titling it holds it, else its key"))
     join_url: str | None
     contract: str | None = Field(description="The row's account's relationship with the program as its network says "
                                              "it: joined, pending, not_joined or expired (Impact's Active contract "

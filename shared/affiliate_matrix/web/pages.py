@@ -305,8 +305,9 @@ def graph_page(rt, args: MultiDict) -> dict:
         if others := sorted(set(args) - {"merchant"}):
             raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
         view = merchant_page(rt, args["merchant"])["view"]
+        titles = {row["network"]: row["network_title"] for row in view["rows"] if row["network"]}  # as its page's rows
         return {"args": args, "graph": layout(merchant_edges(view), graph_link,
-                                        graph_label({view["merchant_key"]: view["merchant"]})),
+                                        graph_label({view["merchant_key"]: view["merchant"]}, titles)),
                 "subject": f"merchant {view['merchant'] or view['merchant_key']}", "kept": [], "filters": [],
                 "search": None}
     query = MultiDict(args)
@@ -331,17 +332,22 @@ def graph_page(rt, args: MultiDict) -> dict:
             for name, value in drawn}
     shown = dict.fromkeys(read[name, value] for name, value in drawn
                           if (name in api.FILTERS or name in api.MINIMUMS) and not filters_nothing(name, args))
-    filters = dropped_one_by_one(drawn, read, shown)
-    return {"args": args, "graph": layout(search_edges(items), graph_link, graph_label(names)), "subject": subject,
-            "kept": kept, "filters": filters,
+    # a network nothing else names by its sources' spelling, as the programs page names it: the drawn ones and those
+    # filtered by, in one search
+    titles = network_titles_of(rt.index, [*(network for item in items for network in item.get("networks") or []),
+                                          *(value for name, value in shown if name == "network")])
+    filters = dropped_one_by_one(drawn, read, shown, titles)
+    return {"args": args, "graph": layout(search_edges(items), graph_link, graph_label(names, titles)),
+            "subject": subject, "kept": kept, "filters": filters,
             "search": url("/programs", MultiDict(drawn)) if filters or args.get("q") else None}
 
 
-def dropped_one_by_one(drawn: list[tuple[str, str]], read: dict, shown) -> list[dict]:
+def dropped_one_by_one(drawn: list[tuple[str, str]], read: dict, shown,
+                       titles: dict[str, str] | None = None) -> list[dict]:
     """The graph's parameters `shown`, each (as `read` reads it) in words with a link drawing the graph of `drawn`
-    without it, however it was spelled."""
+    without it, however it was spelled; a network by `titles` where nothing else names it (filter_value)."""
     labels = search_labels()
-    return [{"label": labels.get(name, name), "value": filter_value(name, value),
+    return [{"label": labels.get(name, name), "value": filter_value(name, value, titles),
              "drop": url("/graph", MultiDict([pair for pair in drawn if read[pair] != (name, value)]))}
             for name, value in shown]
 
@@ -365,11 +371,12 @@ def graph_link(kind: str, name: str) -> str | None:
     return url("/programs", **{kind: name})  # a network's or a source's programs
 
 
-def graph_label(merchant_names: dict[str, str]):
+def graph_label(merchant_names: dict[str, str], network_titles: dict[str, str]):
     """A graph's node as the other pages name it: a merchant by its name (by its key in merchant_names), a source by
-    its title, a network by its proper name (one no plugin reads, as the index names it)."""
+    its title, a network by its proper name, one nothing names as its sources wrote it (by its key in network_titles:
+    program_index.network_titles_of, or a merchant's rows), else by its key."""
     def label(kind: str, name: str) -> str:
         if kind == "merchant":
             return merchant_names.get(name) or name
-        return source_title(name) if kind == "source" else network_title(name)
+        return source_title(name) if kind == "source" else network_title(name, network_titles.get(name))
     return label
