@@ -258,6 +258,8 @@ def value_text(field: str, value) -> str:
         return f"{value['amount']} {value['currency']}"
     if isinstance(value, list):
         return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or "—"
+    if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed), as the explorer says it
+        return "yes" if value else "no"
     return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 

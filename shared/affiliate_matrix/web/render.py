@@ -38,7 +38,8 @@ FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchan
                 "restrictions": "Restrictions", "epc_7d": "EPC (7 days)", "epc_90d": "EPC (3 months)",
                 "conversion_rate": "Conversion rate", "approval_rate": "Approval rate",
                 "validation_days": "Validation days", "average_payment_days": "Average payment days",
-                "deeplink_domains": "Deep link domains", "gravity": "Gravity", "approval": "Approval",
+                "deeplink_domains": "Deep link domains",
+                "deeplinks_allowed": "Deep links allowed", "gravity": "Gravity", "approval": "Approval",
                 "terms_url": "Terms page", "first_seen_at": "First seen", "last_seen_at": "Last seen",
                 "last_verified_at": "Last verified", "last_changed_at": "Last changed",
                 "misses": "Verifications missed", "records": "Source records", "quality_score": "Quality score",
@@ -210,6 +211,8 @@ def field(value, name: str) -> str:
                          for r in value if isinstance(r, dict)) or "—"
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return f"{value['currency']} {value['amount']}"
+    if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed)
+        return "Yes" if value else "No"
     return show(value)
 
 
