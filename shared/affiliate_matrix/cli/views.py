@@ -284,8 +284,8 @@ def disagreement(field: str, said: dict, named: dict[str, str]) -> str:
 
 
 def print_search(console, rt, text: str | None, limit: int = 20, sort: list[SortKey] | None = None, filters=None,
-                 post_filters=None) -> None:
-    query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, size=limit,
+                 post_filters=None, ranges=None) -> None:
+    query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, ranges=ranges, size=limit,
                         sort=sort or [], exact=EXACT, prefix=True, facets=["categories", "networks"])  # as the API's
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)

@@ -19,11 +19,12 @@ from affiliate_matrix.wording import RATES, listing_text, rate_text, schedule_wo
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
                 "commission_flat_currencies": "Flat commission currency", "kind": "Kind", "sources": "Listed by",
-                "epc_currency": "EPC currency"}
+                "epc_currency": "EPC currency", "deeplinks": "Deep links"}
 SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC",
                "last_changed": "Last changed", "name": "Name"}
 MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commission_flat": "Minimum flat commission",
                   "min_cookie_days": "Minimum cookie (days)", "min_epc": "Minimum EPC"}
+MAXIMUM_LABELS = {"max_payment_days": "Pays within (days, on average)"}
 EPC_WINDOW_LABELS = {"7d": "7 days", "90d": "3 months"}  # the EPC (epc_window) the sort, minimum and facet read
 CHANGE_TYPES = ("created", "updated", "removed")
 # A program's fields as the pages name them, in words, as categories are shown by label: the Changes page's filter and
@@ -71,8 +72,8 @@ def environment():
                        schedule_said=schedule_words)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
-                       MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES,
-                       FIELD_LABELS=FIELD_LABELS)
+                       MINIMUM_LABELS=MINIMUM_LABELS, MAXIMUM_LABELS=MAXIMUM_LABELS,
+                       EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES, FIELD_LABELS=FIELD_LABELS)
     return env
 
 
