@@ -315,8 +315,10 @@ def search_query(params, apart: bool = False) -> SearchQuery:
     return query
 
 
-def search_with(rt, params, args, apart: bool = False, terms: bool = False) -> dict:
-    query = search_query(params, apart)
+def search_with(rt, params, args, apart: bool = False, terms: bool = False, query: SearchQuery | None = None) -> dict:
+    """One page of the search `params` ask; `query`: its search_query(params, apart), where the caller built it
+    already (the programs page, which checks its earlier pages' cursors against it)."""
+    query = query if query is not None else search_query(params, apart)
     # the analysis' snapshots count each facet under every filter: not apart from its own
     counted_apart = apart and any(faceted(name) for name in FILTERS if getattr(params, name))
     snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges and not counted_apart else None

@@ -32,8 +32,9 @@ def search_page(rt, args: MultiDict) -> dict:
     refuse_unknown_words(args)
     search_args = without_back(args)
     params = api.parameters(api.SearchParameters, search_args, {})
-    back = earlier_pages(args, api.search_query(params, apart=True), last_page=RESULT_WINDOW)
-    result = api.search_with(rt, params, search_args, apart=True, terms=True)
+    query = api.search_query(params, apart=True)
+    back = earlier_pages(args, query, last_page=RESULT_WINDOW)
+    result = api.search_with(rt, params, search_args, apart=True, terms=True, query=query)
     counted = dict(result["facets"])
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
     chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
