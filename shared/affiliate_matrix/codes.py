@@ -99,6 +99,8 @@ RESTRICTIONS = ("ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam
                 "social_ads", "self_referral", "other")
 STATUSES = ("active", "discovered", "closed_suspected", "removed")  # a program's status (Program.status)
 CHANGES = ("created", "updated", "removed")  # what a delta records (DeltaChange.change)
+# What a program's networks say of deep links (Program.deeplinks_allowed: True, False), as a search filters by it
+DEEPLINKS = ("allowed", "not_allowed")
 # Every category a program can have (taxonomy.py maps each source's own onto them), with the label people read for it
 # (the web pages): a filter naming another finds nothing, so it is refused (`hosting` for hosting_domains).
 CATEGORY_LABELS = {
@@ -135,6 +137,7 @@ WORDS = {
     "status": {"active": "Active", "discovered": "Discovered", "closed_suspected": "Possibly closed",
                "removed": "Removed"},
     "change": {"created": "Created", "updated": "Updated", "removed": "Removed"},
+    "deeplinks": {"allowed": "Allowed", "not_allowed": "Not allowed"},
     "contract": {"joined": "Joined", "pending": "Pending", "not_joined": "Not joined", "expired": "Expired"},
     "approval": {"auto": "Automatic", "manual": "Manual"},
     "merchant_key_source": {"domain": "Domain", "alias": "Alias", "name": "Name"},
@@ -160,4 +163,4 @@ VOCABULARY_OF = {"status": "status", "kind": "kind", "categories": "category", "
                  "approval": "approval", "merchant_key_source": "merchant_key_source",
                  "commission_types": "commission_type", "payout_methods": "payout_method",
                  "countries": "country", "excluded_countries": "country", "contract": "contract", "change": "change",
-                 "trigger": "rule_trigger", "action": "rule_action"}
+                 "trigger": "rule_trigger", "action": "rule_action", "deeplinks": "deeplinks"}

@@ -29,7 +29,7 @@ UNION = ("categories", "networks", "countries", "countries_unread", "domains", "
 # has no claim.
 WORDS_OF = {"commission_text": "commission"}
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "average_payment_days",
-            "gravity")
+            "deeplinks_allowed", "gravity")
 FRESH_FOR = timedelta(days=30)
 # A countries claim of no country is a source saying the program takes every one (its Worldwide, or a region we cannot
 # bound: normalize), so the union of the claims is every country (no list): a claim of nothing is never recorded.

@@ -322,6 +322,10 @@ class Program(Model):
                         "validDomains, Impact's DeeplinkDomains), lower case; '*.' before a host: any of its "
                         "subdomains. Where a link may go, not the merchant's sites (`domains`), so no evidence for "
                         "resolution.")
+    deeplinks_allowed: bool | None = Field(
+        None, strict=True, description="Whether the program lets deep links point past its home page, as its networks "
+                                       "say it (Impact's AllowsDeeplinking, Awin's deeplinkEnabled, a DeepLink among "
+                                       "CJ's link types); None where none says.")
     gravity: Decimal | None = None
     approval: Literal["auto", "manual"] | None = None
     status: Literal[STATUSES] = "active"

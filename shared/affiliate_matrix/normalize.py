@@ -167,8 +167,13 @@ def _reported(record: RawRecord) -> dict:
     figures = {k: extra[k] for k in ("approval_rate", "conversion_rate", "validation_days", "average_payment_days",
                                      "gravity") if extra.get(k)}
     figures |= _epcs(extra)
+    if said := extra.get("deeplinks_allowed"):  # a network's true or false; another word its field refuses (strict)
+        figures["deeplinks_allowed"] = YES_NO.get(said.strip().lower(), said)
     taken = {field: _taken(record, field, value) for field, value in figures.items()}
     return {field: value for field, value in taken.items() if value is not None}
+
+
+YES_NO = {"true": True, "false": False}  # a network's yes or no, as its payloads write them ("true", "false")
 
 
 # A host a deep link may point at, as networks write them: 'www.example.com', '*.example.com' (any subdomain)
@@ -249,7 +254,7 @@ def _discovered(record: RawRecord) -> dict:
 _TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",
             "cookie_days", "payout", "countries", "countries_unread", "domains", "restrictions", "epc_7d", "epc_90d",
             "conversion_rate", "approval_rate", "validation_days", "average_payment_days", "gravity",
-            "deeplink_domains", "records")
+            "deeplink_domains", "deeplinks_allowed", "records")
 
 
 def _set_fields(program: Program) -> list[str]:

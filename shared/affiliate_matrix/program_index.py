@@ -59,6 +59,11 @@ SUMMARY = {
     # on a document of v10 or before, until `amx index migrate programs` (added in v11)
     "epc_90d": (Number, float | None, None),
     "epc_90d_currency": (Keyword, str | None, None),
+    # how many days the merchant takes to pay on average (Awin's averagePaymentTime), what max_payment_days bounds; and
+    # whether its networks allow deep links, as a word (deeplink_word: allowed, not_allowed), what deeplinks= filters
+    # and counts. None on a document of v20 or before, until `amx index migrate programs` (added in v21)
+    "average_payment_days": (Number, float | None, None),
+    "deeplinks": (Keyword, str | None, None),
     "first_seen_at": (Date, datetime),
     "last_seen_at": (Date, datetime),
     "last_changed_at": (Date, datetime | None),
@@ -161,9 +166,11 @@ def accounts_unnamed(program):
 # v20: the fields of v19; a zero-width space is dropped from a word as the other invisible characters are
 # (search.unwritten), no longer a break: sources' text holds none (models.clean_text), so the migration writes the same
 # words again, under the version a query without the break is searched by.
+# v21: adds average_payment_days and deeplinks (ProgramSummary): max_payment_days=30 lists the programs paid within 30
+# days on average, deeplinks=allowed those whose networks allow deep links (a facet too).
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 20, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+PROGRAMS_INDEX = IndexSpec("programs", 21, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
                            upgrade=_as_indexed_now, combine=_merged)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none
@@ -191,9 +198,12 @@ def flat_minimum(currencies: list[str], minimum: float) -> list[Range]:
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
            "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
            "source": "sources", "flat_currency": "commission_flat_currencies",
-           "epc_currency": "epc_currency"}  # parameter -> field
+           "epc_currency": "epc_currency", "deeplinks": "deeplinks"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
             "min_cookie_days": "cookie_length_days", "min_epc": "epc_7d"}
+# A maximum: a program with no figure is in none (it is not known to pay within 30 days), as it meets no minimum.
+MAXIMUMS = {"max_payment_days": "average_payment_days"}
+BOUNDS = {**MINIMUMS, **MAXIMUMS}  # every parameter bounding a number, what a form's number fields send
 # A minimum that is an amount needs the currency it is in (no exchange rates), the filter named here (query_of refuses
 # it alone): flat_currency=USD&min_commission_flat=40 lists a program with a flat term of at least $40, whichever term
 # that is (flat_minimum), never one for its ¥5000; flat_currency alone lists every program paying USD. An EPC has one
@@ -212,7 +222,7 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
 EXACT = ["name", "merchant", "domain_words"]  # a program named as asked (or its domain) ranks first by relevance
 FACETS = ["status", "categories", "networks", "countries", "commission_types", "payout_methods",
-          "commission_flat_currencies", "epc_currency"]
+          "commission_flat_currencies", "epc_currency", "deeplinks"]
 FACET_SIZE = 20  # values of each facet in an answer
 # The flat currencies a search takes at once: sort=commission ranks by each apart, a sort key (on OpenSearch a script
 # run on every matching program) each; as many as the currency facet lists, which a person ticks
@@ -240,6 +250,16 @@ def filtered_field(name: str, epc_window: str = "7d") -> str:
 def faceted(name: str) -> bool:
     """Whether a filter parameter (FILTERS) matches a field the search counts as a facet (facets_asked)."""
     return FILTERS[name] in FACETS
+
+
+def within_maximums(maximums: dict[str, float | None]) -> dict[str, Range]:
+    """A search's maximums by parameter name (MAXIMUMS) as the index's ranges: at most each value."""
+    return {MAXIMUMS[name]: Range(lte=value) for name, value in maximums.items() if value is not None}
+
+
+def deeplink_word(allowed: bool | None) -> str | None:
+    """Program.deeplinks_allowed as the index holds it and deeplinks= names it (codes.DEEPLINKS)."""
+    return None if allowed is None else "allowed" if allowed else "not_allowed"
 
 
 def epc_windowed(sort: list[SortKey], epc_window: str) -> list[SortKey]:
@@ -367,6 +387,9 @@ def to_document(program: "Program") -> dict:
         "epc_currency": program.epc_7d.currency if program.epc_7d else None,
         "epc_90d": float(program.epc_90d.amount) if program.epc_90d else None,
         "epc_90d_currency": program.epc_90d.currency if program.epc_90d else None,
+        "average_payment_days": float(program.average_payment_days) if program.average_payment_days is not None
+        else None,
+        "deeplinks": deeplink_word(program.deeplinks_allowed),
         "first_seen_at": program.first_seen_at.isoformat(),
         "last_seen_at": program.last_seen_at.isoformat(),
         "last_changed_at": program.last_changed_at.isoformat() if program.last_changed_at else None,

@@ -719,6 +719,39 @@ def test_earnings_per_click_are_filtered_by_currency_and_bounded_within_it(index
     assert search(epc_currency=["GBP"]) == []
 
 
+def test_average_payment_days_bound_and_deep_links_filter_and_count_programs_alike_on_both_indexes(index):
+    """max_payment_days is a maximum: a program with no figure meets none (a range over a field it lacks), on both
+    indexes; deeplinks= filters the word a program's deeplinks_allowed is indexed as, and its facet counts them."""
+    from decimal import Decimal
+
+    from affiliate_matrix.handlers.program_params import SearchParams
+    from affiliate_matrix.handlers.programs import query_of
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, facets_asked, facets_of, to_document
+    from tests.support.factories import make_program
+
+    said = {"quick": (Decimal("20"), True), "month": (Decimal("30"), False), "slow": (Decimal("44.5"), None),
+            "unsaid": (None, True), "silent": (None, None)}
+    batch = []
+    for name, (days, allowed) in said.items():
+        program = make_program(name, f"https://{name}.com")
+        program.average_payment_days, program.deeplinks_allowed = days, allowed
+        batch.append(to_document(program))
+    names = {document["id"]: document["name"] for document in batch}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+
+    def search(**params):
+        result = index.search("programs", query_of(SearchParams(**params)).replaced(size=20, **facets_asked()))
+        return sorted(names[hit.id] for hit in result.hits), dict(facets_of(result.facets).get("deeplinks", []))
+
+    assert search(max_payment_days=30) == (["month", "quick"], {"allowed": 1, "not_allowed": 1})
+    assert search(max_payment_days=0)[0] == []
+    assert search(max_payment_days=1000)[0] == ["month", "quick", "slow"]
+    assert search(deeplinks=["allowed"]) == (["quick", "unsaid"], {"allowed": 2})
+    assert search(deeplinks=["not_allowed"], max_payment_days=30)[0] == ["month"]
+    assert search() == (sorted(said), {"allowed": 2, "not_allowed": 1})
+
+
 def test_the_three_month_epc_is_filtered_bounded_sorted_and_counted_with_epc_window(index):
     """epc_currency, min_epc and sort=epc read the 7-day EPC only: an Awin programme (only a 3-month EPC) was never
     found nor ranked by EPC, and a CJ user could not ask for the steadier 3-month figure. epc_window=90d reads the
@@ -880,7 +913,17 @@ def test_a_field_the_index_lacks_is_the_index_behind_the_code_naming_the_migrati
     """Callers name fields from the code, so an index lacking one is an index not migrated yet: before, a 400
     (the caller's fault) for every search of a programs index one version behind, until `amx index migrate`."""
     with pytest.raises(ConfigError, match=r"things \(v1\) has no field 'nope', 'zz': .*run `amx index migrate things`"):
-        loaded.search("things", SearchQuery(filters={"nope": ["x"]}, facets=["zz"]))
+        loaded.search("things", SearchQuery(filters={"nope": ["x"]}, sort=[SortKey(field="zz")], facets=["yy"]))
+
+
+def test_a_facet_the_index_lacks_is_left_out_and_the_rest_answered(loaded):
+    """A count changes no hit: a facet of a field a later version adds (programs v21's deeplinks, which every search
+    of the programs counts) is left out of the answer until the migration, not the whole search refused with it."""
+    asked = SearchQuery(filters={"network": ["awin"]}, facets=["network"], size=100)
+    answered = loaded.search("things", asked.replaced(facets=["network", "not_yet"]))
+    plain = loaded.search("things", asked)
+    assert answered.total == plain.total > 0 and [h.id for h in answered.hits] == [h.id for h in plain.hits]
+    assert answered.facets == plain.facets and "not_yet" not in answered.facets
 
 
 @pytest.mark.parametrize("query,problem", [

@@ -44,6 +44,10 @@ def test_the_programs_api_holds_how_fast_a_program_pays_and_where_its_deep_links
     assert sunny["deeplink_domains"] == ["*.sunnysports.com", "sunnysports.com"]
     assert claimed(sunny, "deeplink_domains") == [("impact", ["*.sunnysports.com", "sunnysports.com"])]
     assert sunny["average_payment_days"] is None and "average_payment_days" not in sunny["provenance"]
+    # Impact's AllowsDeeplinking and Awin's deeplinkEnabled, each the string "true"
+    assert (awin["deeplinks_allowed"], sunny["deeplinks_allowed"]) == (True, True)
+    assert claimed(awin, "deeplinks_allowed") == [("awin", True)]
+    assert claimed(sunny, "deeplinks_allowed") == [("impact", True)]
     # where a link may go is no site of the merchant: resolution's domains are its own
     assert synced.named("Wine Express")["domains"] == ["wineexpress.com"]
 
@@ -58,6 +62,8 @@ def test_amx_show_prints_each_claim_of_them_by_its_source(synced):
     assert ("deeplink_domains", "www.anotherexample.com, www.example.com, www.exampledomain1.com",
             "Awin publisher API (awin)") in rows, rows
     assert ("deeplink_domains", "*.sunnysports.com, sunnysports.com", "Impact partner API (impact)") in rows, rows
+    assert ("deeplinks_allowed", "yes", "Impact partner API (impact)") in rows, rows
+    assert ("deeplinks_allowed", "yes", "Awin publisher API (awin)") in rows, rows
 
 
 def test_the_program_page_shows_them_in_words_beside_each_sources_claim(synced):
@@ -71,3 +77,4 @@ def test_the_program_page_shows_them_in_words_beside_each_sources_claim(synced):
     assert fields["Affiliate Window"]["Deep link domains"] == (
         "www.anotherexample.com, www.example.com, www.exampledomain1.com")
     assert fields["SunnySports"]["Deep link domains"] == "*.sunnysports.com, sunnysports.com"
+    assert fields["SunnySports"]["Deep links allowed"] == fields["Affiliate Window"]["Deep links allowed"] == "Yes"

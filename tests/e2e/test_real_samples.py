@@ -41,7 +41,7 @@ def test_impact_reads_a_live_campaign_list_campaign_first_parent_company_as_alia
     assert (sunny["name"], sunny["merchant_url"], sunny["aliases"]) == ("SunnySports", "http://sunnysports.com/", ["Adorama"])
     assert sunny["countries"] == ["US"] and sunny["join_url"] is None  # an expired contract has no tracking link
     assert sunny["extra"] == {"contract_status": "Expired", "advertiser_id": "28763",
-                              "advertiser_url": "http://www.adorama.com"}
+                              "advertiser_url": "http://www.adorama.com", "deeplinks_allowed": "true"}
     assert sunny["description"].startswith("We offer easy and professional shopping")
     assert (wine["name"], wine["merchant_url"], wine["aliases"]) == ("Wine Express", "http://www.wineexpress.com/", [])
     assert wine["join_url"] == "https://wineexpress.vneoga.net/c/%7BMediaPartnerId%7D/88200/2181"
@@ -55,7 +55,7 @@ def test_impact_reads_a_live_campaign_list_campaign_first_parent_company_as_alia
                         "tiers": []}],
         "extra": {"approval_rate": "0.7019", "conversion_rate": "0.0209", "validation_days": "9", "epc_90d": "0.47",
                   "epc_currency": "GBP",
-                  "average_payment_days": "44", "membership_status": "joined"},
+                  "average_payment_days": "44", "membership_status": "joined", "deeplinks_allowed": "true"},
         "contract": "joined"}),  # membershipStatus, the account's relationship: its network listing's contract
     ("programmedetails-mixed-range.json", {  # the details hold only the commission range
         "commission_text": "2 - 11%, 1.5 - 18 GBP", "description": "Awin programme description.", "extra": {},

@@ -16,13 +16,13 @@ from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.apps import function_client
 from tests.support.factories import NOW, make_program
-from tests.support.indexing import BACKENDS, keyed_before_v16, on_backend, spec_of
+from tests.support.indexing import BACKENDS, indexed_by, keyed_before_v16, on_backend, spec_of
 
 # What the code of each older version wrote (git log -p of program_index.py, then programs.py, and models.py):
 # the fields of its committed mapping, and a stored program without the Program and FieldSource fields added since.
 ADDED_SINCE = {2: ({"merchant_key_confidence", "misses", "discovery"}, {"value", "evidence"}),
                3: ({"merchant_key_confidence", "discovery"}, {"evidence"}), 4: (set(), set()), 5: (set(), set()),
-               10: (set(), set())}
+               10: (set(), set()), 20: ({"deeplinks_allowed"}, set())}
 
 
 def written_by(version: int, program) -> dict:
@@ -98,6 +98,37 @@ def test_a_search_of_an_index_not_yet_migrated_is_a_503_naming_the_migration_not
     assert app.get(asked, headers=auth).status_code == 200
 
 
+def test_a_migration_to_v21_fills_the_payment_days_and_deep_links_a_search_bounds_and_filters_by(rt):
+    """max_payment_days and deeplinks= read fields v21 indexes: on a v20 index they are a 503 naming the migration, and
+    `amx index migrate programs` fills them from the stored programs (a v20 program held its average payment days;
+    deeplinks_allowed came with v21, so a program written before says none until its network is synced again)."""
+    from decimal import Decimal
+
+    quick = make_program("Alpha Hosting", "https://alpha.com")
+    quick.average_payment_days = Decimal("20")
+    slow = make_program("Bravo Books", "https://bravo.com")
+    slow.average_payment_days = Decimal("45")
+    rt.index.ensure_index(spec_of(20))
+    assert rt.index.bulk_upsert("programs", [written_by(20, p) for p in (quick, slow)], refresh=True).errors == []
+    assert "average_payment_days" not in rt.index.get("programs", quick.id)
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    for asked in ("/programs?max_payment_days=30", "/programs?deeplinks=allowed"):
+        assert app.get(asked, headers=auth).status_code == 503, asked
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 2
+
+    def found(query: str) -> list[str]:
+        answer = app.get(f"/programs?{query}", headers=auth)
+        assert answer.status_code == 200, answer.text
+        return [item["name"] for item in answer.json["items"]]
+
+    assert found("max_payment_days=30") == ["Alpha Hosting"]
+    assert found("max_payment_days=45&sort=name") == ["Alpha Hosting", "Bravo Books"]
+    assert found("deeplinks=allowed") == []
+    [item] = app.get("/programs?q=bravo", headers=auth).json["items"]
+    assert (item["average_payment_days"], item["deeplinks"]) == (45, None)
+
+
 def test_a_migration_to_v11_fills_the_three_month_epc_an_awin_programme_is_found_by(rt):
     """sort=epc and min_epc read the 7-day EPC only, which Awin does not report: its programmes were never found nor
     ranked by EPC. epc_window=90d reads the 3-month EPC, which v11 indexes; `amx index migrate programs` fills it
@@ -152,7 +183,7 @@ def test_a_migration_to_v15_names_no_account_in_a_claim_or_record_v14_kept(rt):
     program = normalize(make_record("Impact Shop", "https://impactshop.com", commission_text="10% per sale")
                         .model_copy(update={"source": "impact", "url": request}))  # as a v14 sync stored it
     rt.index.ensure_index(spec_of(14))
-    assert rt.index.bulk_upsert("programs", [to_document(program)], refresh=True).errors == []
+    assert rt.index.bulk_upsert("programs", [indexed_by(14, program)], refresh=True).errors == []
     app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     assert "IRsecretSID123" in app.get(f"/programs/{program.id}", headers=auth).text  # what v14 shows
 
@@ -176,7 +207,7 @@ def test_a_migration_to_v16_moves_a_program_keyed_without_its_marks_to_its_key_a
     latin, domain = make_program("Alpha Hosting"), make_program("Bravo Books", "https://bravo.com")
     before = [keyed_before_v16(kitchen, "क-मल-रस-ई"), keyed_before_v16(kamala, "कमल"), latin, domain]
     rt.index.ensure_index(spec_of(15))
-    assert rt.index.bulk_upsert("programs", [to_document(p) for p in before], refresh=True).errors == []
+    assert rt.index.bulk_upsert("programs", [indexed_by(15, p) for p in before], refresh=True).errors == []
 
     assert rt.index.migrate(PROGRAMS_INDEX) == 4
     app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
@@ -216,7 +247,8 @@ def test_two_programs_v15_keyed_apart_that_v16_keys_as_one_are_merged_not_one_wr
     latin = make_program("Alpha Hosting")
     assert len({split.id, joined.id, latin.id}) == 3
     rt.index.ensure_index(spec_of(15))
-    assert rt.index.bulk_upsert("programs", [to_document(p) for p in (split, joined, latin)], refresh=True).errors == []
+    written = [indexed_by(15, p) for p in (split, joined, latin)]
+    assert rt.index.bulk_upsert("programs", written, refresh=True).errors == []
 
     assert rt.index.migrate(PROGRAMS_INDEX) == 3  # every document of v15 is in v16, two of them as one
     hits = {hit.id: from_document(hit.doc) for hit in rt.index.search("programs", SearchQuery()).hits}
@@ -254,7 +286,7 @@ def test_two_merchants_v15_merged_are_split_by_their_sources_next_run(rt, shown)
     merged = combined([keyed_before_v16(p, "कमल") for p in sightings])  # one program of the source's, as v15 had it
     assert (merged.merchant_key, merged.name, merged.aliases) == ("कमल", shown, [n for n in terms if n != shown])
     rt.index.ensure_index(spec_of(15))
-    assert rt.index.bulk_upsert("programs", [to_document(merged)], refresh=True).errors == []
+    assert rt.index.bulk_upsert("programs", [indexed_by(15, merged)], refresh=True).errors == []
 
     assert rt.index.migrate(PROGRAMS_INDEX) == 1
     ([hit],) = [rt.index.search("programs", SearchQuery()).hits]
@@ -294,7 +326,7 @@ def test_a_migration_to_v17_moves_a_program_keyed_with_its_optional_marks_and_me
     before = [marked, bare, joined, latin]
     assert len({p.id for p in before}) == 4
     rt.index.ensure_index(spec_of(16))
-    assert rt.index.bulk_upsert("programs", [to_document(p) for p in before], refresh=True).errors == []
+    assert rt.index.bulk_upsert("programs", [indexed_by(16, p) for p in before], refresh=True).errors == []
 
     assert rt.index.migrate(PROGRAMS_INDEX) == 4  # every document of v16 is in v17, two of them as one
     hits = {hit.id: from_document(hit.doc) for hit in rt.index.search("programs", SearchQuery()).hits}
@@ -322,7 +354,7 @@ def test_a_migration_to_v18_pairs_the_words_of_a_name_written_without_spaces(rt,
         for module in (sqlite_index, opensearch_index):
             before.setattr(module, "paired", lambda text: text)
         rt.index.ensure_index(spec_of(17))
-        assert rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True).errors == []
+        assert rt.index.bulk_upsert("programs", [indexed_by(17, p) for p in programs], refresh=True).errors == []
     assert [rt.index.search("programs", SearchQuery(text=q)).total for q in ("市場", "ไทย", "alpha")] == [0, 0, 1]
 
     assert rt.index.migrate(PROGRAMS_INDEX) == 3
@@ -342,7 +374,7 @@ def test_a_migration_to_v19_writes_the_last_character_of_a_run_so_one_character_
         for module in (sqlite_index, opensearch_index):
             before.setattr(module, "paired", lambda text: text.replace("楽天市場", " 楽天 天市 市場 "))
         rt.index.ensure_index(spec_of(18))
-        assert rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True).errors == []
+        assert rt.index.bulk_upsert("programs", [indexed_by(18, p) for p in programs], refresh=True).errors == []
     assert [rt.index.search("programs", SearchQuery(text=q)).total for q in ("場", "楽", "alpha")] == [0, 1, 1]
 
     assert rt.index.migrate(PROGRAMS_INDEX) == 2

@@ -549,3 +549,36 @@ def test_the_explorer_and_amx_search_find_a_name_by_its_start_as_the_api_does(in
         assert searched.exit_code == 0, (searched.output, searched.exception)
         rows = [line.split("│")[2].strip() for line in searched.stdout.splitlines() if "│ p_" in line]
         assert rows[:1] == [first] and set(rows[1:]) == rest, searched.stdout
+
+
+def test_programs_are_found_by_how_fast_they_pay_on_average_and_whether_deep_links_are_allowed(index):
+    """What a network says of paying (Awin's averagePaymentTime) and deep links (Impact's AllowsDeeplinking, Awin's
+    deeplinkEnabled) was shown on a program's page but could not be asked for. max_payment_days=N lists the programs
+    paid within N days on average (one with no figure is not known to be: not listed), deeplinks=allowed or
+    not_allowed those their networks say it of, counted in the deeplinks facet; the export lists the same."""
+    paying = {"Quick Pay": ("20", "true"), "Month Pay": ("30", "false"), "Slow Pay": ("44.5", None),
+              "Unsaid Pay": (None, "true"), "Silent": (None, None)}
+    index.batch(*[record("dira", name, f"https://{name.replace(' ', '').lower()}.com/", extra={
+        key: value for key, value in (("average_payment_days", days), ("deeplinks_allowed", allowed)) if value})
+        for name, (days, allowed) in paying.items()])
+    assert sorted(names(index, "max_payment_days=30")) == ["Month Pay", "Quick Pay"]
+    assert names(index, "max_payment_days=19.5") == []
+    assert sorted(names(index, "max_payment_days=44.5")) == ["Month Pay", "Quick Pay", "Slow Pay"]
+    assert sorted(names(index, "deeplinks=allowed")) == ["Quick Pay", "Unsaid Pay"]
+    assert names(index, "deeplinks=not_allowed") == ["Month Pay"]
+    assert sorted(names(index, "deeplinks=allowed&deeplinks=not_allowed")) == ["Month Pay", "Quick Pay", "Unsaid Pay"]
+    assert names(index, "deeplinks=allowed&max_payment_days=30") == ["Quick Pay"]
+    answer = index.get("/programs?sort=name")
+    assert answer["facets"]["deeplinks"] == [{"value": "allowed", "count": 2}, {"value": "not_allowed", "count": 1}]
+    said = {item["name"]: (item["average_payment_days"], item["deeplinks"]) for item in answer["items"]}
+    assert said == {"Month Pay": (30, "not_allowed"), "Quick Pay": (20, "allowed"), "Silent": (None, None),
+                    "Slow Pay": (44.5, None), "Unsaid Pay": (None, "allowed")}
+    exported = index.api.get("/programs/export?format=jsonl&max_payment_days=30&deeplinks=allowed", headers=index.auth)
+    assert exported.status_code == 200
+    assert [json.loads(line)["name"] for line in exported.get_data(as_text=True).splitlines()] == ["Quick Pay"]
+    for query, named in [("max_payment_days=-1", "max_payment_days"), ("max_payment_days=soon", "max_payment_days"),
+                         ("max_payment_days=", "max_payment_days"), ("deeplinks=maybe", "deeplinks"),
+                         ("deeplinks=", "deeplinks"), ("deeplinks=true", "deeplinks")]:
+        for path in ("/programs", "/programs/export"):
+            refused = index.api.get(f"{path}?{query}", headers=index.auth)
+            assert refused.status_code == 400 and named in refused.get_data(as_text=True), (path, query)

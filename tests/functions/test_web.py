@@ -2324,3 +2324,37 @@ def test_the_rules_page_follows_the_apis_rule_for_who_may_read_rules(app, rt, mo
     assert "commission-up" not in rules_rows(refused.text) and "Sign out" in refused.text
     sign_in(app, rt, "admin")
     assert set(rules_rows(app.get("/rules").text)) == {"commission-up"}
+
+
+def test_the_explorer_filters_by_deep_links_and_bounds_by_the_average_payment_days(app, rt):
+    # What networks say of deep links and paying was shown on a program's page only: the Deep links facet ticks
+    # allowed or not allowed with their counts, and "Pays within (days, on average)" bounds the list (a program with
+    # no figure is not listed); a value the search refuses is said by its field's label, the form kept.
+    from decimal import Decimal
+
+    sign_in(app, rt)
+    made = []
+    for name, days, allowed in [("Quick Link", "20", True), ("Slow Link", "60", True), ("No Link", "25", False)]:
+        program = make_program(name, f"https://{name.replace(' ', '').lower()}.com")
+        program.average_payment_days, program.deeplinks_allowed = Decimal(days), allowed
+        made.append(to_document(program))
+    rt.index.bulk_upsert("programs", made, refresh=True)
+    page = app.get("/programs").text
+    assert re.search(r'<legend>Deep links</legend>\s*<div class="check">\s*<input[^>]*name="deeplinks" value="allowed"'
+                     r'>\s*<label[^>]*>Allowed <span class="count">\(2\)</span>', page), page
+    assert re.search(r'name="deeplinks" value="not_allowed">\s*<label[^>]*>Not allowed <span class="count">\(1\)',
+                     page)
+    assert re.search(r'<label for="max_payment_days">Pays within \(days, on average\)</label>\s*'
+                     r'<input id="max_payment_days" name="max_payment_days" type="number" min="0"', page)
+    listed = app.get("/programs?deeplinks=allowed&max_payment_days=30").text
+    assert re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', listed) == ["Quick Link"]
+    assert re.search(r'name="deeplinks" value="allowed" checked>', listed)
+    assert re.search(r'name="max_payment_days" type="number"[^>]*value="30"', listed)
+    assert "Filters (2 in use)" in listed
+    refused = app.get("/programs?max_payment_days=-2")
+    assert refused.status_code == 400
+    assert "“Pays within (days, on average)” must be a number of at least 0" in html.unescape(refused.text)
+    wrong = app.get("/programs?deeplinks=maybe")
+    assert wrong.status_code == 400
+    assert "“Deep links” must be one of Allowed (allowed) or Not allowed (not_allowed), got 'maybe'" in html.unescape(
+        wrong.text)

@@ -109,6 +109,14 @@ def spec_of(version: int, name: str = "programs"):
     return IndexSpec.from_json(body["mappings"]["_meta"]["spec"])
 
 
+def indexed_by(version: int, program) -> dict:
+    """The document of `program` in the fields of that version's mapping (the programs index's), which refuses a field
+    a later version added."""
+    from affiliate_matrix.program_index import to_document
+
+    return {k: v for k, v in to_document(program).items() if k in spec_of(version).fields}
+
+
 def keyed_before_v16(program, key: str):
     """`program` as v15's code stored it: keyed (and its id made) by its name's words without their marks."""
     from affiliate_matrix.normalize import program_id

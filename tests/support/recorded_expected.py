@@ -95,7 +95,7 @@ EXPECTED = {
             "11877": {"name": "NordVPN", "merchant_url": "https://nordvpn.com/", "aliases": ["Nord Security"],
                       "countries": ["US", "DE", "LATAM"], "contract": "joined",  # ContractStatus Active, the account's
                       "extra": {"contract_status": "Active", "advertiser_id": "83139",
-                                "advertiser_url": "https://nordsecurity.com"}},
+                                "advertiser_url": "https://nordsecurity.com", "deeplinks_allowed": "true"}},
         },
         "parse_errors": [],
         "pages": 2,
@@ -112,7 +112,7 @@ EXPECTED = {
                         "extra": {"relationship_status": "joined", "account_status": "Active", "network_rank": "5",
                                   "performance_incentives": "true", "mobile_tracking_certified": "true",
                                   "cookieless_tracking_enabled": "true", "language": "en", "epc_7d": "0.4512",
-                                  "epc_90d": "0.389", "epc_currency": "USD"}},
+                                  "epc_90d": "0.389", "epc_currency": "USD", "deeplinks_allowed": "true"}},
             "4790321": {"name": "Lumen Skincare",
                         "commission_text": "Online Sale: 10.00% (Gift Sets: 4.00%); Newsletter Signup: USD 2.00",
                         "commission": [{"type": "percent", "value_min": "4", "value_max": "10", "currency": None,

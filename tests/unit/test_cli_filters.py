@@ -30,6 +30,8 @@ def index(tmp_path, monkeypatch):
     (["search", "--status", "open"], "--status", "status must be one of 'active'"),
     (["export", "programs", "--category", "hosting"], "--category", "category must be one of"),
     (["export", "programs", "--network", " "], "--network", "network has a blank value"),
+    (["search", "--deeplinks", "yes"], "--deeplinks", "deeplinks must be one of 'allowed' or 'not_allowed', got 'yes'"),
+    (["export", "programs", "--deeplinks", "true"], "--deeplinks", "deeplinks must be one of 'allowed' or"),
 ])
 def test_a_filter_option_it_cannot_match_is_a_usage_error_naming_it(index, args, option, said):
     result = CliRunner().invoke(app, args)
@@ -41,3 +43,48 @@ def test_the_new_filter_options_find_what_they_name(index):
     result = CliRunner().invoke(app, ["search", "--kind", "offer"])
     assert result.exit_code == 0, result.output
     assert "Offer Shop" in result.output and "Program Shop" not in result.output
+
+
+def test_amx_search_and_export_find_programs_by_deep_links_and_average_payment_days(tmp_path, monkeypatch):
+    """The API's deeplinks and max_payment_days, as options of both commands: a program with no figure is not listed
+    by --max-payment-days; --deeplinks takes the code or the words the explorer shows."""
+    import json
+    from decimal import Decimal
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    made = []
+    for name, days, allowed in [("Quick Link", "20", True), ("Slow Link", "60", True), ("No Link", "25", False),
+                                ("Unsaid", None, None)]:
+        program = make_program(name, f"https://{name.replace(' ', '').lower()}.com")
+        program.average_payment_days, program.deeplinks_allowed = days and Decimal(days), allowed
+        made.append(to_document(program))
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, made, refresh=True)
+
+    def searched(*args) -> list[str]:
+        result = CliRunner().invoke(app, ["search", *args])
+        assert result.exit_code == 0, result.output
+        return [name for name in ("Quick Link", "Slow Link", "No Link", "Unsaid") if name in result.output]
+
+    def exported(*args) -> list[str]:
+        result = CliRunner().invoke(app, ["export", "programs", "--format", "jsonl", *args])
+        assert result.exit_code == 0, result.output
+        return sorted(json.loads(line)["name"] for line in result.stdout.splitlines() if line.startswith("{"))
+
+    assert searched("--max-payment-days", "30") == ["Quick Link", "No Link"]
+    assert searched("--deeplinks", "allowed") == ["Quick Link", "Slow Link"]
+    assert searched("--deeplinks", "Not allowed", "--max-payment-days", "30") == ["No Link"]
+    assert exported("--max-payment-days", "59.5") == ["No Link", "Quick Link"]
+    assert exported("--deeplinks", "allowed", "--max-payment-days", "30") == ["Quick Link"]
+
+
+@pytest.mark.parametrize("args,said", [
+    (["search", "--max-payment-days", "-1"], "Input should be greater than or equal to 0"),
+    (["export", "programs", "--max-payment-days", "soon"], "Input should be a valid number"),
+])
+def test_a_payment_days_maximum_that_is_no_number_of_days_is_a_usage_error_naming_it(index, args, said):
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '--max-payment-days': {said}" in " ".join(result.output.replace("│", " ").split())

@@ -247,7 +247,7 @@ def test_the_readme_lists_every_vocabulary_shown_in_words():
                "change": "change types", "contract": "contracts", "approval": "approvals",
                "merchant_key_source": "merchant keys' sources", "sync_status": "a connection's last sync",
                "rule_trigger": "a rule's trigger", "rule_action": "trigger, action",
-               "rule_param": "action's parameters"}
+               "rule_param": "action's parameters", "deeplinks": "what networks say of deep links"}
     readme = " ".join((ROOT / "README.md").read_text().split())
     paragraph = re.search(r"`codes\.CATEGORY_LABELS`.*?\(`codes\.WORDS`\).*?keep the codes", readme).group()
     assert set(phrases) == set(WORDS)  # a vocabulary added to WORDS is named here, and in the README

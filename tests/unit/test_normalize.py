@@ -356,3 +356,25 @@ def test_deep_link_hosts_are_kept_lower_case_once_each_and_what_is_no_host_is_lo
     assert program.domains == ["shop.com"]  # where a link may go is no site of the merchant's
     assert [(e["event"], e["label"]) for e in logs if e["log_level"] == "warning"] == [
         ("normalize.deeplink_domain_unread", label) for label in ("any page of ours", "https://shop.com/deals", "")]
+
+
+@pytest.mark.parametrize("said,allowed", [("true", True), ("false", False), (" False ", False), ("TRUE", True)])
+def test_a_networks_word_on_deep_links_is_read_as_yes_or_no_with_its_claim(said, allowed):
+    """Impact's AllowsDeeplinking and Awin's deeplinkEnabled are the strings "true" and "false"."""
+    program = make_program("Shop", "https://shop.com", extra={"deeplinks_allowed": said})
+    assert program.deeplinks_allowed is allowed
+    assert [c.value for c in program.provenance["deeplinks_allowed"]] == [allowed]
+
+
+@pytest.mark.parametrize("said", ["yes", "1", "maybe", "on"])
+def test_a_word_on_deep_links_neither_true_nor_false_is_logged_and_left_out(said):
+    """Only the networks' two words are read (pydantic's lax bool took "yes", "1" and "on" too): another is the
+    network's word only, logged naming the field and left out, and the rest of the record stands."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        program = make_program("Shop", "https://shop.com", extra={"deeplinks_allowed": said, "validation_days": "30"})
+    assert program.deeplinks_allowed is None and "deeplinks_allowed" not in program.provenance
+    assert program.validation_days == 30
+    assert [(e["event"], e["field"], e["value"]) for e in logs if e["log_level"] == "warning"] == [
+        ("normalize.figure_refused", "deeplinks_allowed", said)]

@@ -1,5 +1,7 @@
 """What the commands share: the consoles, the runtime a command works in, and indexing here."""
 
+from typing import Annotated, Optional
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -8,6 +10,15 @@ from affiliate_matrix.wording import counted
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
+
+# The options of the search's newer filters that `amx search` and `amx export programs` share (the API's deeplinks and
+# max_payment_days: program_index.FILTERS, MAXIMUMS)
+DeeplinksOption = Annotated[Optional[list[str]], typer.Option(help=(
+    "allowed or not_allowed, or as shown (\"Not allowed\"): what the program's networks say of deep links "
+    "(repeatable)."))]
+MaxPaymentDaysOption = Annotated[Optional[float], typer.Option(min=0, help=(
+    "Programs paying within this many days on average, as their network reports it (Awin's average payment time); "
+    "one with no figure is not listed."))]
 
 
 def open_runtime(function: str = "cli", *, listed: tuple[str, ...] = (), **overrides):

@@ -4,7 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, errors, open_runtime, say_rules_not_run
+from affiliate_matrix.cli.common import (DeeplinksOption, MaxPaymentDaysOption, console, errors, open_runtime,
+                                        say_rules_not_run)
 from affiliate_matrix.wording import counted
 
 export_app = typer.Typer(help="Export the master index (CSV, JSON Lines, Parquet).", no_args_is_help=True)
@@ -22,6 +23,8 @@ def export_programs(
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
     status: Annotated[Optional[list[str]], typer.Option(help=(
         "Status, by its code or as shown (closed_suspected, or \"Possibly closed\") (repeatable)."))] = None,
+    deeplinks: DeeplinksOption = None,
+    max_payment_days: MaxPaymentDaysOption = None,
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: begin with a byte order mark, without which "
                                                         "Excel shows non-ASCII text garbled.")] = False,
 ):
@@ -32,7 +35,7 @@ def export_programs(
     from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, LeftOut, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.errors import DamagedData
-    from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, filtering
+    from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, filtering, within_maximums
     from affiliate_matrix.search import SearchQuery
 
     # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
@@ -50,12 +53,13 @@ def export_programs(
         raise typer.BadParameter(f"--excel is for csv, not {fmt}", param_hint="--excel")
     search_text(text, "--q")
     filters = checked({"category": typed_codes("category", category), "network": network_names(network),
-                       "status": typed_codes("status", status)})
+                       "status": typed_codes("status", status), "deeplinks": typed_codes("deeplinks", deeplinks)})
     if fmt == "parquet" and not out:
         raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
-    query = SearchQuery(text=text, prefix=True, filters=filtering(filters, open_only=False)["filters"])  # the API's
+    query = SearchQuery(text=text, prefix=True, filters=filtering(filters, open_only=False)["filters"],  # the API's
+                        ranges=within_maximums({"max_payment_days": max_payment_days}))
     damaged = LeftOut()  # a program of the index not of its shape: left out of the file, named below
     if out is None:
         long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel, damaged=damaged)

@@ -6,7 +6,7 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, open_runtime, stored_at
+from affiliate_matrix.cli.common import DeeplinksOption, MaxPaymentDaysOption, console, open_runtime, stored_at
 from affiliate_matrix.wording import NO_VALUE
 
 commands = typer.Typer()  # top-level commands
@@ -28,6 +28,8 @@ def search(
     payout_method: Annotated[Optional[list[str]], typer.Option(help=(
         "paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other, or as shown "
         "(\"Bank transfer\") (repeatable)."))] = None,
+    deeplinks: DeeplinksOption = None,
+    max_payment_days: MaxPaymentDaysOption = None,
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
     epc_window: Annotated[str, typer.Option(help=(
         "The EPC --sort epc ranks by: 7d (over 7 days) or 90d (over 3 months, the only one Awin reports), as the "
@@ -36,20 +38,23 @@ def search(
 ):
     """Search the master index."""
     from affiliate_matrix.cli.views import checked, network_names, print_search, search_text, typed_codes
-    from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, epc_windowed, filtering
+    from affiliate_matrix.program_index import (EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, epc_windowed, filtering,
+                                                within_maximums)
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
     filters = checked({"category": typed_codes("category", category), "network": network_names(network),
                        "status": typed_codes("status", status), "kind": typed_codes("kind", kind),
                        "commission_type": typed_codes("commission_type", commission_type),
-                       "payout_method": typed_codes("payout_method", payout_method)})
+                       "payout_method": typed_codes("payout_method", payout_method),
+                       "deeplinks": typed_codes("deeplinks", deeplinks)})
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
         raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
     print_search(console, open_runtime(), search_text(" ".join(text) if text else None, "TEXT"), limit=limit,
-                 sort=epc_windowed(SORTS[sort], epc_window), **filtering(filters))
+                 sort=epc_windowed(SORTS[sort], epc_window),
+                 ranges=within_maximums({"max_payment_days": max_payment_days}), **filtering(filters))
 
 
 @commands.command()

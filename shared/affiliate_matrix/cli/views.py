@@ -259,6 +259,8 @@ def value_text(field: str, value) -> str:
         return f"{value['amount']} {value['currency']}"
     if isinstance(value, list):
         return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or NO_VALUE
+    if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed), as the explorer says it
+        return "yes" if value else "no"
     return NO_VALUE if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
@@ -283,8 +285,8 @@ def disagreement(field: str, said: dict, named: dict[str, str]) -> str:
 
 
 def print_search(console, rt, text: str | None, limit: int = 20, sort: list[SortKey] | None = None, filters=None,
-                 post_filters=None) -> None:
-    query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, size=limit,
+                 post_filters=None, ranges=None) -> None:
+    query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, ranges=ranges, size=limit,
                         sort=sort or [], exact=EXACT, prefix=True, facets=["categories", "networks"])  # as the API's
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)

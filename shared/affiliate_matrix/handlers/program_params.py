@@ -10,15 +10,15 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema,
                       WrapValidator, create_model)
 
-from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
-                                   STATUSES, typed_country, typed_currency)
+from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, DEEPLINKS, KINDS,
+                                   PAYOUT_METHODS, STATUSES, typed_country, typed_currency)
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_LENGTH, MERCHANT_KEY_MAX,
                                                      WORDS_MAX_LENGTH, plain_words, without_controls)
 from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
-from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE, MINIMUMS,
+from affiliate_matrix.program_index import (BOUNDS, EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE,
                                             PROGRAM_ID, RESULT_WINDOW, SORTS, WORLDWIDE, is_program_id)
 from affiliate_matrix.search import MAX_WORDS
 
@@ -70,6 +70,13 @@ SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it n
         "payout_method": "A way the program pays its affiliates (the payout_methods facet's values).",
         "min_commission_percent": "The lowest commission rate, in percent (30 for 30%), of the program's best rate.",
         "min_cookie_days": "The shortest cookie, in days; a lifetime cookie meets any minimum.",
+        "max_payment_days": ("The longest the program takes to pay a commission on average, in days, as its network "
+                             "reports it (Awin's averagePaymentTime): max_payment_days=30 lists those paying within 30 "
+                             "days on average. A program whose networks report no figure is not listed."),
+        "deeplinks": ("What the program's networks say of deep links (links to any page of the merchant's site): "
+                      "allowed (Impact's AllowsDeeplinking, Awin's deeplinkEnabled, a DeepLink among CJ's link "
+                      "types) or not_allowed; a program none says it of is in neither (the deeplinks facet's "
+                      "values)."),
         "min_epc": ("The program's earnings per click (over 7 days, or 3 months with epc_window=90d), in a currency "
                     "asked for by epc_currency (epc_currency=USD&min_epc=1.5: at least $1.50 a click, never ¥150). "
                     "Needs epc_currency: without it the request is refused with a 400, since there are no exchange "
@@ -126,7 +133,7 @@ _CURRENCY = _code(CURRENCIES, "a currency code (ISO 4217, as EUR)", typed=typed_
 # the filters whose every value is known: another is a 400 naming them (it would find nothing)
 CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind": Literal[KINDS],
            "commission_type": Literal[COMMISSION_TYPES], "payout_method": Literal[PAYOUT_METHODS],
-           "flat_currency": _CURRENCY, "epc_currency": _CURRENCY,
+           "flat_currency": _CURRENCY, "epc_currency": _CURRENCY, "deeplinks": Literal[DEEPLINKS],
            "network": Annotated[str, AfterValidator(_given), AfterValidator(_network)],
            "source": Annotated[str, AfterValidator(_given), AfterValidator(_source)],
            "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE,
@@ -136,7 +143,7 @@ FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcW
                      **{name: (list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
                                Field(None, description=SAID.get(name), max_length=MAX_LISTED.get(name)))
                         for name in FILTERS},
-                     **{name: (Minimum, Field(None, description=SAID.get(name))) for name in MINIMUMS})
+                     **{name: (Minimum, Field(None, description=SAID.get(name))) for name in BOUNDS})
 
 
 class _Paging(Shape):

@@ -33,10 +33,10 @@ from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, counted, of_shape, parameters
 from affiliate_matrix.handlers.search_params import SearchParameters
 from affiliate_matrix.runtime import after_answer
-from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FILTERS, LIFETIME_DAYS, MINIMUMS,
-                                            PROGRAMS_INDEX, SORTS, commission_sort, epc_windowed, faceted,
+from affiliate_matrix.program_index import (BESIDE, BOUNDS, CURRENCY_OF, EXACT, FILTERS, LIFETIME_DAYS, MAXIMUMS,
+                                            MINIMUMS, PROGRAMS_INDEX, SORTS, commission_sort, epc_windowed, faceted,
                                             facets_asked, facets_of, filtering, flat_minimum, from_document,
-                                            is_program_id, searched)
+                                            is_program_id, searched, within_maximums)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
@@ -315,8 +315,10 @@ def search_query(params, apart: bool = False) -> SearchQuery:
     return query
 
 
-def search_with(rt, params, args, apart: bool = False, terms: bool = False) -> dict:
-    query = search_query(params, apart)
+def search_with(rt, params, args, apart: bool = False, terms: bool = False, query: SearchQuery | None = None) -> dict:
+    """One page of the search `params` ask; `query`: its search_query(params, apart), where the caller built it
+    already (the programs page, which checks its earlier pages' cursors against it)."""
+    query = query if query is not None else search_query(params, apart)
     # the analysis' snapshots count each facet under every filter: not apart from its own
     counted_apart = apart and any(faceted(name) for name in FILTERS if getattr(params, name))
     snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges and not counted_apart else None
@@ -365,9 +367,9 @@ def facet_snapshot(rt, args) -> dict | None:
 
 
 def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery:
-    """The words, filters, minimums and sort of a search (paging is the caller's): filters as filtering makes them
-    (open programs only unless a status is asked, or not open_only; apart, each of a faceted field a post filter), a
-    flat minimum met by a flat term in one of the currencies asked (flat_minimum; amounts in different currencies are
+    """The words, filters, minimums, maximums and sort of a search (paging is the caller's): filters as filtering makes
+    them (open programs only unless a status is asked, or not open_only; apart, each of a faceted field a post filter),
+    a flat minimum met by a flat term in one of the currencies asked (flat_minimum; amounts in different currencies are
     not comparable, so a minimum that is an amount without its currency is refused: CURRENCY_OF), sort=commission with
     them ranked by the flat terms in them (commission_sort); epc_currency, min_epc and sort=epc of epc_window's EPC.
     The last word also matches the start of words (prefix: q=host finds Hostinger), as a page's search is typed and
@@ -382,6 +384,7 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
     if "cookie_length_days" in minimums:  # a minimum past every stated cookie is still met by a lifetime one
         minimums["cookie_length_days"] = min(minimums["cookie_length_days"], LIFETIME_DAYS)
     ranges = {field: Range(gte=minimum) for field, minimum in minimums.items()}
+    ranges |= within_maximums({name: getattr(params, name) for name in MAXIMUMS})
     if params.min_commission_flat is not None:
         ranges["flat_amounts"] = flat_minimum(params.flat_currency, ranges.pop("commission_flat_max").gte)
     sort = commission_sort(params.flat_currency) if params.sort == "commission" else SORTS[params.sort]

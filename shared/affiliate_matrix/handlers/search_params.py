@@ -14,10 +14,10 @@ from affiliate_matrix.errors import InvalidInput
 
 from affiliate_matrix.handlers.program_shapes import CURSOR_MAX_LENGTH, WORDS_MAX_LENGTH, plain_words
 from affiliate_matrix.handlers.routes import problem
-from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE, MINIMUMS,
+from affiliate_matrix.program_index import (BOUNDS, EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE,
                                             RESULT_WINDOW, SORTS, WORLDWIDE)
 
-DEFAULTS = {"q": None, "sort": "relevance", "epc_window": "7d", **dict.fromkeys(FILTERS), **dict.fromkeys(MINIMUMS),
+DEFAULTS = {"q": None, "sort": "relevance", "epc_window": "7d", **dict.fromkeys(FILTERS), **dict.fromkeys(BOUNDS),
             "limit": 20, "page": None, "cursor": None}  # SearchParams' fields, in its order, with its defaults
 
 
@@ -26,12 +26,13 @@ def closed() -> dict[str, frozenset]:
     """The filters whose values this takes when each is one of a closed list, as the model's CHOICES take them; the
     others (network, source) are named by values the model normalises (ＣＪ is cj), so they are left to it. Made by the
     first search with a filter: the lists cost a start ~0.6 M instructions."""
-    from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
-                                        STATUSES)
+    from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, DEEPLINKS, KINDS,
+                                        PAYOUT_METHODS, STATUSES)
 
     return {"status": frozenset(STATUSES), "category": frozenset(CATEGORIES), "kind": frozenset(KINDS),
             "commission_type": frozenset(COMMISSION_TYPES), "payout_method": frozenset(PAYOUT_METHODS),
-            "flat_currency": CURRENCIES, "epc_currency": CURRENCIES, "country": COUNTRIES | {WORLDWIDE}}
+            "flat_currency": CURRENCIES, "epc_currency": CURRENCIES, "country": COUNTRIES | {WORLDWIDE},
+            "deeplinks": frozenset(DEEPLINKS)}
 
 
 def _whole(value: str, low: int, high: int) -> int | None:
@@ -56,7 +57,7 @@ def _plain(name: str, value: str):
         return _whole(value, 1, MAX_PAGE_SIZE)
     if name == "page":
         return _whole(value, 1, RESULT_WINDOW)
-    whole, point, fraction = value.partition(".")  # a minimum: digits, or digits with a decimal part ("2.5")
+    whole, point, fraction = value.partition(".")  # a bound: digits, or digits with a decimal part ("2.5")
     if whole.isdigit() and len(value) <= 30 and (not point or fraction.isdigit()):
         return float(value)
     return None

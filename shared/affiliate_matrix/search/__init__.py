@@ -950,8 +950,12 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
     """Reject fields the index does not have, or cannot filter, facet or sort on, by name. Every caller names fields
     from the code, never from a request (the API checks its parameters first), so a field the live index lacks is
     the index behind the code, a version not migrated to yet (or rolled back from): a ConfigError naming the
-    migration (503: the caller is not at fault), where a field of the wrong kind stays InvalidInput. Returns the query
-    with its dates in UTC (_in_utc): what the index is asked."""
+    migration (503: the caller is not at fault), where a field of the wrong kind stays InvalidInput. A facet the live
+    index lacks is left out instead, the rest answered: a count changes no hit, and a facet a version adds (programs
+    v21's deeplinks, asked by every search) made every search a 503 until the migration. Returns the query with its
+    dates in UTC (_in_utc) and only the facets it holds: what the index is asked."""
+    if any(name not in spec.fields for name in query.facets):
+        query = query.replaced(facets=[name for name in query.facets if name in spec.fields])
     asked = [*query.filters, *query.post_filters, *query.ranges, *query.facets, *query.exact,
              *(key.field for key in query.sort)]
     if missing := sorted({name for name in asked if name not in spec.fields}):

@@ -12,8 +12,8 @@ from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, 
                                            WORLDWIDE, network_titles_of, program_names, searched)
 from affiliate_matrix.search import SearchQuery, decode_cursor
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MINIMUM_LABELS, SORT_LABELS, network_title,
-                                         once, source_title, url, words)
+from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MAXIMUM_LABELS, MINIMUM_LABELS, SORT_LABELS,
+                                         network_title, once, source_title, url, words)
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -26,14 +26,15 @@ def search_page(rt, args: MultiDict) -> dict:
     counted ones (a source picked in the graph, a filter that left nothing), so that the form, which sends only
     its fields, keeps it and a person can see and drop it. Values of one filter are alternatives (OR), so each
     facet is counted without its own filter, in the one search (apart: its filter is a post filter), showing what
-    ticking one more value would add; the minimums (ranges) hold for every count. A search that asks no status lists
-    open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts of every status (the API's
-    status facet counts them all then)."""
+    ticking one more value would add; the minimums and maximums (ranges) hold for every count. A search that asks no
+    status lists open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts of every status
+    (the API's status facet counts them all then)."""
     refuse_unknown_words(args)
     search_args = without_back(args)
     params = api.parameters(api.SearchParameters, search_args, {})
-    back = earlier_pages(args, api.search_query(params, apart=True), last_page=RESULT_WINDOW)
-    result = api.search_with(rt, params, search_args, apart=True, terms=True)
+    query = api.search_query(params, apart=True)
+    back = earlier_pages(args, query, last_page=RESULT_WINDOW)
+    result = api.search_with(rt, params, search_args, apart=True, terms=True, query=query)
     counted = dict(result["facets"])
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
     chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
@@ -64,7 +65,7 @@ def search_page(rt, args: MultiDict) -> dict:
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args,
             "in_use": filters_in_use(args),  # said on the Filters panel, which starts folded on a phone
-            "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+            "bounds": {name: args.get(name, "") for name in api.BOUNDS}}
 
 
 # The Previous page link (the programs page's, the Changes page's Newer). A cursor pages forward only (it holds the sort
@@ -175,12 +176,12 @@ def refused_search_page(rt, args: MultiDict, refusal: InvalidInput) -> dict:
                    "epc_window": epc_window if epc_window in EPC_WINDOW_LABELS else "7d"}
         said = labelled(refusal, search_labels())
     return {**context, "args": args, "refusal": said, "in_use": filters_in_use(args),
-            "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
+            "bounds": {name: args.get(name, "") for name in api.BOUNDS}}
 
 
 def search_labels() -> dict[str, str]:
     """A search's parameters by their form fields' labels (the programs page's): what a refusal is said with."""
-    return {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over", **MINIMUM_LABELS,
+    return {"q": "Search programs", "sort": "Sort by", "epc_window": "EPC over", **MINIMUM_LABELS, **MAXIMUM_LABELS,
             **{name: FACET_LABELS.get(field, name) for name, field in api.FILTERS.items()}}
 
 
@@ -192,9 +193,9 @@ def labelled(refusal: InvalidInput, labels: dict[str, str]) -> str:
 
 
 def filters_in_use(args: MultiDict) -> int:
-    """How many filter values and minimums a search's URL holds."""
+    """How many filter values, minimums and maximums a search's URL holds."""
     return sum(len(args.getlist(name)) for name in api.FILTERS if not filters_nothing(name, args)) + \
-        sum(1 for name in api.MINIMUMS if name in args)
+        sum(1 for name in api.BOUNDS if name in args)
 
 
 def filters_nothing(name: str, args: MultiDict) -> bool:
@@ -331,7 +332,7 @@ def graph_page(rt, args: MultiDict) -> dict:
     read = {(name, value): (name, checked_filter(name, [value])[0] if name in api.FILTERS else value)
             for name, value in drawn}
     shown = dict.fromkeys(read[name, value] for name, value in drawn
-                          if (name in api.FILTERS or name in api.MINIMUMS) and not filters_nothing(name, args))
+                          if (name in api.FILTERS or name in api.BOUNDS) and not filters_nothing(name, args))
     # a network nothing else names by its sources' spelling, as the programs page names it: the drawn ones and those
     # filtered by, in one search
     titles = network_titles_of(rt.index, [*(network for item in items for network in item.get("networks") or []),

@@ -19,11 +19,12 @@ from affiliate_matrix.wording import NO_VALUE, RATES, listing_text, rate_text, s
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
                 "commission_flat_currencies": "Flat commission currency", "kind": "Kind", "sources": "Listed by",
-                "epc_currency": "EPC currency"}
+                "epc_currency": "EPC currency", "deeplinks": "Deep links"}
 SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC",
                "last_changed": "Last changed", "name": "Name"}
 MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commission_flat": "Minimum flat commission",
                   "min_cookie_days": "Minimum cookie (days)", "min_epc": "Minimum EPC"}
+MAXIMUM_LABELS = {"max_payment_days": "Pays within (days, on average)"}
 EPC_WINDOW_LABELS = {"7d": "7 days", "90d": "3 months"}  # the EPC (epc_window) the sort, minimum and facet read
 CHANGE_TYPES = ("created", "updated", "removed")
 # A program's fields as the pages name them, in words, as categories are shown by label: the Changes page's filter and
@@ -38,7 +39,8 @@ FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchan
                 "restrictions": "Restrictions", "epc_7d": "EPC (7 days)", "epc_90d": "EPC (3 months)",
                 "conversion_rate": "Conversion rate", "approval_rate": "Approval rate",
                 "validation_days": "Validation days", "average_payment_days": "Average payment days",
-                "deeplink_domains": "Deep link domains", "gravity": "Gravity", "approval": "Approval",
+                "deeplink_domains": "Deep link domains",
+                "deeplinks_allowed": "Deep links allowed", "gravity": "Gravity", "approval": "Approval",
                 "terms_url": "Terms page", "first_seen_at": "First seen", "last_seen_at": "Last seen",
                 "last_verified_at": "Last verified", "last_changed_at": "Last changed",
                 "misses": "Verifications missed", "records": "Source records", "quality_score": "Quality score",
@@ -70,8 +72,9 @@ def environment():
                        schedule_said=schedule_words)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
-                       MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES,
-                       FIELD_LABELS=FIELD_LABELS, NO_VALUE=NO_VALUE)
+                       MINIMUM_LABELS=MINIMUM_LABELS, MAXIMUM_LABELS=MAXIMUM_LABELS,
+                       EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES, FIELD_LABELS=FIELD_LABELS,
+                       NO_VALUE=NO_VALUE)
     return env
 
 
@@ -210,6 +213,8 @@ def field(value, name: str) -> str:
                          for r in value if isinstance(r, dict)) or NO_VALUE
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return f"{value['currency']} {value['amount']}"
+    if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed)
+        return "Yes" if value else "No"
     return show(value)
 
 

@@ -78,6 +78,7 @@ def programme_listing(programme: dict, details: dict, url: str) -> Listing:
             "approval_rate": _share(kpi.get("approvalPercentage"), f"programme {programme['id']}: approvalPercentage"),
             "conversion_rate": _share(kpi.get("conversionRate"), f"programme {programme['id']}: conversionRate"),
             "validation_days": kpi.get("validationDays"), "average_payment_days": kpi.get("averagePaymentTime"),
+            "deeplinks_allowed": info.get("deeplinkEnabled", programme.get("deeplinkEnabled")),
             **_epc(kpi.get("epc"), currency, programme["id"])}.items() if v is not None},
     )
 

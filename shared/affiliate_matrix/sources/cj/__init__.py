@@ -113,6 +113,10 @@ def _listing(advertiser: ET.Element, url: str) -> Listing:
         "language": _text(advertiser, "language"),
         "epc_7d": _epc(_text(advertiser, "seven-day-epc"), where, "seven-day-epc"),
         "epc_90d": _epc(_text(advertiser, "three-month-epc"), where, "three-month-epc"),
+        # a DeepLink among the advertiser's link types says deep links are allowed; its absence says nothing (CJ lists
+        # the kinds of link the advertiser has, not those it refuses)
+        "deeplinks_allowed": "true" if "deeplink" in {(t.text or "").strip().lower()
+                                                      for t in advertiser.findall("link-types/link-type")} else None,
     }.items() if value is not None}
     if "epc_7d" in extra or "epc_90d" in extra:
         extra["epc_currency"] = "USD"  # CJ: "currently defaults to USD"
