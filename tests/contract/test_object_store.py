@@ -280,8 +280,8 @@ def test_a_local_put_killed_before_its_rename_leaves_files_the_next_put_there_re
         tmp_path):
     """A put stages its files, then renames them: a process killed between left its `.tmp-*` files for ever (the
     listing passes over them). They name their writer now, and a put into the folder removes those of a writer no
-    longer running on this host; a running writer's stays, and so does one of an earlier version, whose writer is
-    unknown."""
+    longer running on this host; a running writer's stays, and so do another host's and one of an earlier version,
+    whose writers it cannot tell."""
     import signal
     import subprocess
     import sys
@@ -297,6 +297,8 @@ def test_a_local_put_killed_before_its_rename_leaves_files_the_next_put_there_re
     assert killed.returncode == -signal.SIGXFSZ, said  # killed by the write past the limit: no cleanup ran
     left = list((tmp_path / "docs").glob(f".tmp-{killed.pid}@*"))
     assert len(left) == 2, left  # its metadata, staged whole, and its bytes, cut short
+    elsewhere = tmp_path / "docs" / f".tmp-{killed.pid}@elsewhere.example+4026531836~x1y2z3ab"  # not this host's pid
+    elsewhere.write_bytes(b"another host's")
     writer = subprocess.Popen([sys.executable, "-c", _STAGES_AND_WAITS, str(tmp_path)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -306,13 +308,15 @@ def test_a_local_put_killed_before_its_rename_leaves_files_the_next_put_there_re
         store = LocalObjectStore(tmp_path)
         store.put("docs/b", b"b", content_type="text/plain")
         staged = sorted(p.name for p in (tmp_path / "docs").iterdir() if p.name.startswith(".tmp-"))
-        assert staged == sorted([os.path.basename(running), unknown.name]), staged  # the killed writer's gone
+        # the killed writer's gone
+        assert staged == sorted([os.path.basename(running), unknown.name, elsewhere.name]), staged
         assert list(store.list("docs/")) == ["docs/a", "docs/b"]
     finally:
         writer.stdin.close()
         writer.wait(timeout=60)
     LocalObjectStore(tmp_path).put("docs/a", b"a2", content_type="text/plain")  # the writer gone: its file too
-    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == [".a.meta", ".b.meta", unknown.name, "a", "b"]
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == sorted(
+        [".a.meta", ".b.meta", unknown.name, elsewhere.name, "a", "b"])
     assert LocalObjectStore(tmp_path).get("docs/a").data == b"a2"
 
 def test_a_local_put_syncs_the_bytes_before_the_rename_that_publishes_them(tmp_path, monkeypatch):

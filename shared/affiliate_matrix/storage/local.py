@@ -9,9 +9,10 @@ the metadata goes first and describes the bytes before the put and the bytes aft
 takes the content type of the bytes it read: renaming the bytes publishes the put, so a reader between the two
 renames, or after a crash there, sees the old object whole (or none, if there was none).
 
-A staged file is named after its writer, `.tmp-<pid>@<host>~…`: a writer killed between its write and its rename
-leaves it, and the first put into a folder by each opened store removes those there whose writer is a process of this
-host no longer running (never a running writer's, nor another host's, whose processes it cannot see). One named
+A staged file is named after its writer, `.tmp-<pid>@<host>~…` (the host with its pid namespace, where /proc says it):
+a writer killed between its write and its rename leaves it, and the first put into a folder by each opened store
+removes those there whose writer is a process of this host no longer running (never a running writer's, nor another
+host's or container's, whose processes it cannot see). One named
 otherwise (`.tmp-…`, staged by a version before writers were named) is kept: its writer cannot be told.
 
 A key's capital letters are written "+" and the small letter in its file names (`Summer` is `+summer`): on a file
@@ -317,9 +318,15 @@ def _keep_key(meta: Path, key: str, renamed: Path) -> None:
 
 
 def _host() -> str:
-    """This host's name as a staged file names it: as it is when it is a host name's letters, else its digest."""
+    """This host as a staged file names it: its name (as it is when it is a host name's letters, else its digest) and,
+    where /proc says it, the pid namespace whose processes its pids are (two containers of one host name sharing the
+    store see each other's processes only in one)."""
     host = socket.gethostname()
-    return host if re.fullmatch(r"[A-Za-z0-9.-]{1,64}", host) else hashlib.sha256(host.encode()).hexdigest()[:16]
+    host = host if re.fullmatch(r"[A-Za-z0-9.-]{1,64}", host) else hashlib.sha256(host.encode()).hexdigest()[:16]
+    try:
+        return f"{host}+{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:  # no /proc (macOS)
+        return host
 
 
 def _running(pid: int) -> bool:
