@@ -447,7 +447,7 @@ def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | N
                                  "it is live; see the logs") from None
         raise RotationFailed(f"key {path!r}: version {version} failed and was rolled back: {reason}") from None
     _retire(hook_source, path, current.data, "the old key, replaced")
-    log.info("key.rotated", secret_path=path, version=version)
+    log.info("key.rotated", secret_path=path, version=version, verified=[connection.id for connection in verified])
     for connection in verified:  # the new key passed their tests: the same evidence as a passing connection test
         _clear_mark(rt, connection, version)
     return Rotated(version, [connection.id for connection in verified])
@@ -458,6 +458,12 @@ def verified_said(rotated: Rotated) -> str:
     if not rotated.verified:
         return "no connection depends on it, so none verified the new key"
     return f"verified by {counted(len(rotated.verified), 'connection')}: {', '.join(rotated.verified)}"
+
+
+def rotation_said(path: str, rotated: Rotated) -> str:
+    """A rotation kept, as every report of one says it (amx keys rotate, the keys cron's outcome and log, a rotate_key
+    rule's activation): the key, its new version and what verified it. Names and numbers only, never a value."""
+    return f"{path}: now version {rotated.version}, {verified_said(rotated)}"
 
 
 def _check_given(path: str, current: dict[str, str], given: dict[str, str]) -> None:
@@ -720,7 +726,8 @@ def expiring(record: KeyRecord, now: datetime) -> int | None:
 
 
 def run_checks(rt, now: datetime | None = None) -> dict:
-    """The keys function's cron run: rotate generated keys due within a week, warn about the rest.
+    """The keys function's cron run: rotate generated keys due within a week, warn about the rest. Each key rotated
+    is said as rotation_said says it (its new version, the connections that verified it), each failure as its error.
     Safe to run twice: rotated keys are no longer due, and warnings carry ids that repeat."""
     now = now or datetime.now(UTC)
     outcome = {"rotated": [], "failed": [], "warned": []}
@@ -731,8 +738,7 @@ def run_checks(rt, now: datetime | None = None) -> dict:
             continue
         if record.rotation == "generate":
             try:
-                rotate(rt, record.path, now)
-                outcome["rotated"].append(record.path)
+                outcome["rotated"].append(rotation_said(record.path, rotate(rt, record.path, now)))
                 continue
             except ConflictError as exc:  # rotated by another run at the same time (an event delivered twice)
                 log.info("key.rotated_meanwhile", secret_path=record.path, detail=str(exc))

@@ -264,6 +264,61 @@ def test_a_local_put_that_fails_half_way_leaves_the_object_as_it_was(tmp_path):
     assert store.get("docs/a") == ("docs/a", b'{"v": 1}', etag, "application/json")
     assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == [".a.meta", "a"]
 
+
+_KILLED_MID_PUT = _PUT_PAST_THE_FILE_LIMIT.replace("signal.SIG_IGN)", "signal.SIG_DFL)  # here it kills, as SIGKILL")
+
+_STAGES_AND_WAITS = """
+import sys
+from pathlib import Path
+from affiliate_matrix.storage.local import LocalObjectStore
+print(LocalObjectStore._staged(Path(sys.argv[1]) / "docs" / "c", b"being written"), flush=True)
+sys.stdin.read()  # a put's write done, its rename not yet: the writer is running until this ends
+"""
+
+
+def test_a_local_put_killed_before_its_rename_leaves_files_the_next_put_there_removes_once_the_writer_is_gone(
+        tmp_path):
+    """A put stages its files, then renames them: a process killed between left its `.tmp-*` files for ever (the
+    listing passes over them). They name their writer now, and a put into the folder removes those of a writer no
+    longer running on this host; a running writer's stays, and so do another host's and one of an earlier version,
+    whose writers it cannot tell."""
+    import signal
+    import subprocess
+    import sys
+
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    LocalObjectStore(tmp_path).put("docs/a", b"a", content_type="text/plain")
+    unknown = tmp_path / "docs" / ".tmp-x1y2z3ab"  # as an earlier version named a staged file
+    unknown.write_bytes(b"whose?")
+    killed = subprocess.Popen([sys.executable, "-c", _KILLED_MID_PUT, str(tmp_path)], stderr=subprocess.PIPE,
+                              text=True)
+    said = killed.communicate(timeout=60)[1]
+    assert killed.returncode == -signal.SIGXFSZ, said  # killed by the write past the limit: no cleanup ran
+    left = list((tmp_path / "docs").glob(f".tmp-{killed.pid}@*"))
+    assert len(left) == 2, left  # its metadata, staged whole, and its bytes, cut short
+    elsewhere = tmp_path / "docs" / f".tmp-{killed.pid}@elsewhere.example+4026531836~x1y2z3ab"  # not this host's pid
+    elsewhere.write_bytes(b"another host's")
+    writer = subprocess.Popen([sys.executable, "-c", _STAGES_AND_WAITS, str(tmp_path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        running = writer.stdout.readline().strip()
+        assert running.startswith(str(tmp_path / "docs" / ".tmp-")), running
+
+        store = LocalObjectStore(tmp_path)
+        store.put("docs/b", b"b", content_type="text/plain")
+        staged = sorted(p.name for p in (tmp_path / "docs").iterdir() if p.name.startswith(".tmp-"))
+        # the killed writer's gone
+        assert staged == sorted([os.path.basename(running), unknown.name, elsewhere.name]), staged
+        assert list(store.list("docs/")) == ["docs/a", "docs/b"]
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=60)
+    LocalObjectStore(tmp_path).put("docs/a", b"a2", content_type="text/plain")  # the writer gone: its file too
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == sorted(
+        [".a.meta", ".b.meta", unknown.name, elsewhere.name, "a", "b"])
+    assert LocalObjectStore(tmp_path).get("docs/a").data == b"a2"
+
 def test_a_local_put_syncs_the_bytes_before_the_rename_that_publishes_them(tmp_path, monkeypatch):
     """The staged files were renamed into place unsynced: a crash (a power loss) after the rename and before the
     page cache was written back could publish an empty object, or its metadata, in place of the old one. Each is

@@ -237,7 +237,8 @@ def test_the_cron_run_warns_before_expiry_and_is_safe_twice(rt, request):
     awin_key(rt, generated, expires_in_days=5)
     first = run_checks(rt, NOW)
     second = run_checks(rt, NOW)
-    assert first["rotated"] == [generated] and first["warned"] == [manual]
+    assert first["rotated"] == [f"{generated}: now version 2, no connection depends on it, so none verified the new "
+                                "key"] and first["warned"] == [manual]
     assert second["rotated"] == [] and second["warned"] == [manual]  # rotated keys are no longer due
     warnings = [e for e in rt.events if e.type == KEY_EXPIRING]
     assert len({e.id for e in warnings}) == 1 and warnings[0].data["days"] == 3  # the same warning, twice

@@ -234,6 +234,36 @@ def test_dead_letters_are_taken_only_from_the_triggers_the_broker_parks_them_for
         assert app("triggers").post("/dead-letters", headers=headers, data=body).status_code == 204
 
 
+MALFORMED = b'{"batch_key": '  # cut short: no JSON
+# refused for its shape alone, its identity read: what is looked up as maybe done already (_done_already)
+UNFIT = {"specversion": "1.0", "id": "e-1", "source": "/scrape/x", "type": RAW_BATCH_STORED, "subject": "s\x00",
+         "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"batch_key": "x"}}
+
+
+@pytest.mark.parametrize("sent,status", [
+    pytest.param(lambda: (signed_event(ROUTED["index"], "index", authorization="")[0], MALFORMED), 401,
+                 id="no-token"),
+    pytest.param(lambda: ({**signed_event(ROUTED["index"], "index")[0], "Authorization": "Bearer not.a.jwt"},
+                          MALFORMED), 401, id="bad-token"),
+    pytest.param(lambda: (signed_event(ROUTED["index"], "index")[0], MALFORMED), 400, id="malformed"),
+    pytest.param(lambda: signed_event(UNFIT, "index"), 400, id="unfit"),
+])
+def test_an_events_own_fault_is_answered_as_such_while_the_manifests_cannot_be_read(data_dir, monkeypatch, sent,
+                                                                                     status):
+    """The manifests (AMX_EVENTS_ROUTES) were read before the event was: while they could not be, a malformed event
+    was answered 503, so Knative redelivered it until its retries ran out, where a 400 has the Broker park it at
+    once. Only the route lookup needs them: a well-formed, signed event is still a 503, redelivered once they are."""
+    monkeypatch.setenv("AMX_EVENTS_ROUTES", str(data_dir / "no-manifests"))
+    headers, body = sent()
+    reply = app("index").post("/", headers=headers, data=body)
+    assert reply.status_code == status, reply.get_data(as_text=True)
+    assert reply.json["error"]["code"] == {401: "unauthorized", 400: "invalid_request"}[status]
+    headers, body = signed_event(ROUTED["index"], "index")
+    assert app("index").post("/", headers=headers, data=body).status_code == 503  # its route is looked up there
+    monkeypatch.setenv("AMX_EVENTS_ROUTES", str(ROOT / "manifests" / "base"))
+    assert app("index").post("/", headers=headers, data=body).status_code == 204
+
+
 def test_without_an_issuer_configured_every_event_is_refused(data_dir, monkeypatch):
     monkeypatch.delenv("AMX_EVENTS_OIDC_DISCOVERY_URL")
     reply = deliver(app("index"), ROUTED["index"], "index")

@@ -1,5 +1,6 @@
 """Provider API keys on the embedded secret store: rotations whose write fails, and keys added again."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -707,7 +708,7 @@ def test_a_rotation_raced_by_another_that_stored_first_says_so_and_is_no_failure
     later = datetime(2027, 5, 15, tzinfo=UTC)  # due again, and the cron run meets the same race
     outcome = run_checks(rt, later)
     assert raced == [path, (3, [])] and outcome["failed"] == [] and rt.failures == []
-    assert path not in outcome["rotated"] and rt.secrets.read(path).version == 3
+    assert outcome["rotated"] == [] and rt.secrets.read(path).version == 3  # not this run's: the other's
 
 
 def test_a_rotation_overtaken_by_another_after_its_write_leaves_the_later_one_standing(rt, monkeypatch):
@@ -1033,3 +1034,38 @@ def test_two_rotations_the_first_ended_before_the_second_rolls_back_to_its_key_e
     assert rt.provider.valid == {"minted-1-secret"}
     # A's record, or, A's refused, the one B read and put back (the key's expiry the original's: due sooner, not later)
     assert load_record(rt, PATH)[0].rotated_at == (None if records_first else NOW)
+
+
+def test_the_keys_cron_says_of_each_key_it_rotated_its_new_version_and_what_verified_it(tmp_path, capsys):
+    """The cron's outcome and its log line (keys.checked) listed the rotated keys' paths alone, where amx keys rotate
+    says the new version and the connections that verified it: which key was live and whether anything had tested it
+    was left to guess. Each rotation is said as amx keys rotate says it now, and no key's value is in the line."""
+    from datetime import timedelta
+
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.handlers.keys import checked
+    rt = Runtime("keys", Settings(data_dir=tmp_path, allow_loopback_fetch=True, log_format="json"))
+    now = datetime.now(UTC)  # the handler's run reads the clock: the keys are due two days from it
+    # a CJ key whose minted field is one CJ's test does not read (a webhook's signing secret): its test passes
+    add_key(rt, KeyRecord(path="connections/cj", rotation="generate", owner_source="cj", created_at=now,
+                          generated_fields=["signing_secret"], expires_at=now + timedelta(days=2)),
+            {**RECORDED_CREDENTIALS["cj"], "signing_secret": "first-secret-1234"})
+    add_key(rt, KeyRecord(path="connections/alone", rotation="generate", generated_fields=["api_token"],
+                          created_at=now, expires_at=now + timedelta(days=2)), {"api_token": "alone-secret-5678"})
+    with recorded_sites("cj") as urls:
+        for cid in ("cj-us", "cj-eu"):
+            save_connection(rt.store, Connection(id=cid, source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                                 credentials_path="connections/cj"))
+        capsys.readouterr()
+        checked(rt)
+    output = capsys.readouterr()
+    logged = output.out + output.err
+    [line] = [json.loads(text) for text in logged.splitlines() if '"keys.checked"' in text]
+    assert line["rotated"] == ["connections/alone: now version 2, no connection depends on it, so none verified the "
+                               "new key", "connections/cj: now version 2, verified by 2 connections: cj-eu, cj-us"]
+    assert line["failed"] == [] and line["warned"] == []
+    for value in (rt.secrets.read("connections/cj").data["signing_secret"], "first-secret-1234",
+                  rt.secrets.read("connections/alone").data["api_token"], "alone-secret-5678",
+                  RECORDED_CREDENTIALS["cj"]["api_token"]):
+        assert value not in logged, value

@@ -229,7 +229,7 @@ def keys_rotate(path: Annotated[str, typer.Argument(help=KEY_PATH)],
                                                               "reads it.")] = []):
     """Rotate now: new version, verified with every dependent connection, old version retired; any failure
     puts the old key back and exits 2. A manual key's new values (from the provider) are read as keys add reads them."""
-    from affiliate_matrix.keys import load_record, rotate, verified_said
+    from affiliate_matrix.keys import load_record, rotate, rotation_said
 
     rt = open_runtime("keys", listed=("key.rotation_failed",))  # its error says what failed
     record, _ = load_record(rt, path)
@@ -240,7 +240,7 @@ def keys_rotate(path: Annotated[str, typer.Argument(help=KEY_PATH)],
         raise typer.BadParameter(f"{path} rotates by {record.rotation}: only a manual key's values are given",
                                  param_hint="--field")
     rotated = rotate(rt, path, given=given)
-    console.print(f"{path}: now version {rotated.version}, {escape(verified_said(rotated))}")
+    console.print(escape(rotation_said(path, rotated)))
 
 
 @keys_app.command("revoke")

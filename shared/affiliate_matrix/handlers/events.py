@@ -300,8 +300,9 @@ def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, 
     raw = request.stream.read(MAX_EVENT_BYTES + 1)  # no further than the limit: a body in chunks declares no length
     if len(raw) > MAX_EVENT_BYTES:
         raise too_large()
-    plan = routes(rt.settings.events_routes)
-    dead_letters = request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function)  # the Broker's sink
+    # The manifests are read for a route lookup alone (a 503 while they cannot be: ConfigError), so an event's own
+    # faults (its token, above; its shape, below) are answered as such whether they can be read or not.
+    dead_letters = request.path == DEAD_LETTERS and routes(rt.settings.events_routes).dead_letter_senders(rt.function)
     # a dead letter is parked with why it does not fit: it is why the Broker parks it; one refused for its shape alone
     # may be a redelivery of work done (_done_already)
     cloud_event, event = read_event(headers, raw, parking=bool(dead_letters))
@@ -311,7 +312,7 @@ def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, 
         park(rt, cloud_event, event)  # one refused for its shape is parked too, as it came
         return "", 204, {}
     if isinstance(event, InvalidInput):
-        if request.path in ("/", "") and _done_already(rt, plan, sender, cloud_event):
+        if request.path in ("/", "") and _done_already(rt, sender, cloud_event):
             # 204, as any duplicate: a body that is no CloudEvent is an error to Knative's dispatcher
             log.info("event.duplicate_skipped", would_refuse=str(event)[:500], **read)
             return "", 204, {}
@@ -319,7 +320,8 @@ def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, 
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
     if request.path not in ("/", ""):
         raise NotFoundError(f"no event route {request.path}")
-    senders = plan.senders(rt.function, {k: v for k, v in cloud_event.get_attributes().items() if isinstance(v, str)})
+    senders = routes(rt.settings.events_routes).senders(
+        rt.function, {k: v for k, v in cloud_event.get_attributes().items() if isinstance(v, str)})
     if not senders:
         log.warning("event.not_routed_here")
         raise AccessDenied(f"{event.type} events are not routed to {rt.function}")
@@ -328,12 +330,13 @@ def _take_event(rt, request, work: Callable[[Event], None] | None, sender: str, 
     return "", 204, {}
 
 
-def _done_already(rt, plan, sender: str, cloud_event) -> bool:
+def _done_already(rt, sender: str, cloud_event) -> bool:
     """Whether an event refused for its shape alone (event_intake: ShapeRefused, event_of's) is one this function has
     done: its record is done (_claim) for the same (source, id) and body. So a redelivery of work done before a check
     was added (a rollout between a delivery and its redelivery) is acknowledged, not parked. Only for an identity read
     safely: text of an event's bounds, its body a JSON object, sent by a route's own account that sends it here, as an
-    event taken is. A new event has no record: it is refused as before."""
+    event taken is. A new event has no record: it is refused as before; so is one while the manifests, which name the
+    routes' accounts, cannot be read (the refusal is the event's own, and the Broker parks it for a person)."""
     from affiliate_matrix.events import Event, body_digest as digest
 
     attributes = cloud_event.get_attributes()
@@ -341,6 +344,10 @@ def _done_already(rt, plan, sender: str, cloud_event) -> bool:
     data = {} if cloud_event.data in (None, b"", "") else cloud_event.data
     if not (all(isinstance(value, str) and 0 < len(value) <= 200 for value in (source, event_id, kind))
             and (about is None or isinstance(about, str)) and isinstance(data, dict)):
+        return False
+    try:
+        plan = routes(rt.settings.events_routes)
+    except ConfigError:
         return False
     if not _sent_by_route(rt, sender, plan.senders(rt.function, {k: v for k, v in attributes.items()
                                                                   if isinstance(v, str)})):

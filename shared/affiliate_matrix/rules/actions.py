@@ -372,10 +372,10 @@ def rebuild_index(rt, params: dict, data: dict) -> str:
 
 
 def rotate_key(rt, params: dict, data: dict) -> str:
-    from affiliate_matrix.keys import rotate, verified_said
+    from affiliate_matrix.keys import rotate, rotation_said
 
-    rotated = rotate(rt, str(params["path"]))
-    return f"rotated to version {rotated.version}, {verified_said(rotated)}"
+    path = str(params["path"])
+    return rotation_said(path, rotate(rt, path))
 
 
 HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": resync, "migrate_index": migrate_index,

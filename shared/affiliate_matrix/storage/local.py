@@ -9,6 +9,12 @@ the metadata goes first and describes the bytes before the put and the bytes aft
 takes the content type of the bytes it read: renaming the bytes publishes the put, so a reader between the two
 renames, or after a crash there, sees the old object whole (or none, if there was none).
 
+A staged file is named after its writer, `.tmp-<pid>@<host>~…` (the host with its pid namespace, where /proc says it):
+a writer killed between its write and its rename leaves it, and the first put into a folder by each opened store
+removes those there whose writer is a process of this host no longer running (never a running writer's, nor another
+host's or container's, whose processes it cannot see). One named
+otherwise (`.tmp-…`, staged by a version before writers were named) is kept: its writer cannot be told.
+
 A key's capital letters are written "+" and the small letter in its file names (`Summer` is `+summer`): on a file
 system that folds case (macOS's APFS, Windows' NTFS, by default) `Summer` and `summer` were one file, so two
 campaigns, or two keys' records, whose names differed only by case overwrote each other, where S3 keeps both.
@@ -19,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +43,8 @@ _CAPITAL = "[A-Z]"
 _MARKED = r"\+([a-z])"
 # Written once every file name in the store is as _file_name names it now (earlier versions named a part as it is).
 CASE_SAFE = ".case-safe-names"
+# A staged file's name: its writer's pid and host, then mkstemp's letters (no host name holds "@" or "~")
+_STAGED = r"\.tmp-([1-9][0-9]{0,6})@([^@~/]+)~"  # a Linux pid is at most 4194304
 
 
 def _file_name(part: str, limit: int) -> str:
@@ -59,6 +68,7 @@ class LocalObjectStore(ObjectStore):
     def __init__(self, root: Path):
         self.root = Path(root)
         self._locks = self.root / ".locks"
+        self._swept: set[Path] = set()  # folders whose dead writers' staged files this store removed (_sweep)
         _make_folders(self._locks)
         if not (self.root / CASE_SAFE).exists():
             self._rename_to_case_safe_names()
@@ -109,6 +119,7 @@ class LocalObjectStore(ObjectStore):
             if if_match is not None and current != if_match.strip('"'):
                 raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
             _make_folders(path.parent)
+            self._sweep(path.parent)
             # Both files are written whole before either is renamed into place: a write that fails (a full disk)
             # changes neither, where the content type renamed first would have been served with the old bytes.
             record = {"etag": etag, "content_type": content_type, "key": key}
@@ -126,12 +137,29 @@ class LocalObjectStore(ObjectStore):
             _sync_folder(path.parent)
         return etag
 
+    def _sweep(self, folder: Path) -> None:
+        """Remove the staged files in `folder` whose writer is gone (a process of this host no longer running: killed
+        between its write and its rename), once per folder and opened store: a scan of the folder at each put would
+        make a folder of many objects slow to fill. Listed before each writer is looked at, so a process that took a
+        dead writer's pid since has staged no file listed."""
+        if folder in self._swept:
+            return
+        self._swept.add(folder)
+        host = _host()
+        for entry in list(os.scandir(folder)):
+            writer = re.match(_STAGED, entry.name)
+            if writer and writer[2] == host and not _running(int(writer[1])):
+                try:
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    pass  # removed meanwhile by another store's sweep
+
     @staticmethod
     def _staged(path: Path, data: bytes) -> str:
         """`data` in a temporary file beside `path`, to be renamed onto it; none is left when the write fails.
         Its bytes are on the disk before it is renamed: else a crash could leave the rename done and the bytes not,
-        publishing an empty file."""
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        publishing an empty file. Named after its writer (_STAGED), for a sweep to tell a dead writer's."""
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}@{_host()}~")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -287,6 +315,29 @@ def _keep_key(meta: Path, key: str, renamed: Path) -> None:
     os.replace(LocalObjectStore._staged(renamed, json.dumps({**record, "key": key}).encode()), renamed)
     if renamed != meta:
         os.unlink(meta)
+
+
+def _host() -> str:
+    """This host as a staged file names it: its name (as it is when it is a host name's letters, else its digest) and,
+    where /proc says it, the pid namespace whose processes its pids are (two containers of one host name sharing the
+    store see each other's processes only in one)."""
+    host = socket.gethostname()
+    host = host if re.fullmatch(r"[A-Za-z0-9.-]{1,64}", host) else hashlib.sha256(host.encode()).hexdigest()[:16]
+    try:
+        return f"{host}+{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:  # no /proc (macOS)
+        return host
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of this host has `pid` (one of another user's too: signal 0 is refused it, not sent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _make_folders(folder: Path) -> None:
