@@ -80,6 +80,9 @@ def test_network_figures_tiers_and_gravity_reach_the_index(tmp_path):
 
     wanderlust = program(rt, merchant_key="wanderlustluggage.co.uk")
     assert wanderlust.cookie_days == 45 and wanderlust.countries == ["GB", "IE"]
+    # its advertiser's features.deep_links, as the other networks' word for it
+    assert wanderlust.deeplinks_allowed is True
+    assert [(c.source, c.value) for c in wanderlust.provenance["deeplinks_allowed"]] == [("rakuten", True)]
 
     keto = program(rt, "keto", networks="clickbank")
     assert keto.kind == "program" and keto.gravity == Decimal("182.37") and keto.cookie_days == 60

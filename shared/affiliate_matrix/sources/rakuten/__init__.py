@@ -195,6 +195,7 @@ def listing(offers: list[Offer], details, url: str) -> Listing:
     ships_to = _dig(advertiser, "policies", "international_capabilities", "ships_to")
     terms, described = _commission(offers)
     return_days = [o.return_days for o in offers if o.return_days is not None]
+    deep_links = _dig(advertiser, "features", "deep_links")
     return Listing(
         record_key=str(first.advertiser_id),
         name=_field(advertiser, "name", str, url, required=False) or first.advertiser_name,
@@ -211,7 +212,10 @@ def listing(offers: list[Offer], details, url: str) -> Listing:
             "advertiser_status": first.advertiser_status,
             "rakuten_network": str(first.network) if first.network is not None else None,
             "offers": ", ".join(f"{o.goid} {o.name}" for o in offers),
-            "terms_url": first.terms_url}.items() if v},
+            "terms_url": first.terms_url,
+            # features.deep_links says whether the advertiser allows deep links: its true or false as the other
+            # networks' word (normalize reads the two, and refuses any other value with a log, the listing whole)
+            "deeplinks_allowed": None if deep_links is None else str(deep_links).lower()[:20]}.items() if v},
     )
 
 
