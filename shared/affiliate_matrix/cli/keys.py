@@ -9,6 +9,7 @@ from rich.markup import escape
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, INVISIBLE_FORMAT,
                                          LINE_SEPARATORS, characters)
 from affiliate_matrix.cli.common import console, errors, open_runtime
+from affiliate_matrix.wording import NO_VALUE
 
 keys_app = typer.Typer(help="API keys in the secret store (Vault, or secrets.json in AMX_DATA_DIR locally): the "
                             "sources' (connections/), rule webhooks' (webhooks/) and search providers' (discovery/); "
@@ -203,9 +204,9 @@ def keys_status():
         left = (expires.date() - now.date()).days if expires else None
         used = usage(rt, record.path)
         rows.append([record.path, record.rotation, "revoked" if record.revoked_at else version,
-                     expires.date().isoformat() if expires else "—",
-                     "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
-                     utc_text(used["last_used_at"]) if "last_used_at" in used else "—",
+                     expires.date().isoformat() if expires else NO_VALUE,
+                     NO_VALUE if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
+                     utc_text(used["last_used_at"]) if "last_used_at" in used else NO_VALUE,
                      str(used["uses"].get(today, 0)), str(used["failures"].get(today, 0))])
     # the path is what rotate and revoke take: never folded; a narrow terminal drops the usage columns first
     console.print(fitted(console, "", [("path", 0), ("rotation", 2), ("version", 0), ("expires (UTC)", 0),
