@@ -16,7 +16,7 @@ from affiliate_matrix.discovery.run import ACCEPT, REVIEW, validate
 from affiliate_matrix.discovery.validate import classify, why_rejected
 from affiliate_matrix.polite import Response
 from affiliate_matrix.runtime import Runtime
-from tests.support.discovery_pages import PAGES_DIR, as_html, split_of
+from tests.support.discovery_pages import judged, split_of
 
 # Reviews, a guide, a review site's page and a copy of a merchant's FAQ on an unrelated host, of the half the rule was
 # written on (the held-back half's are measured in test_discovery_languages, never tuned on)
@@ -27,11 +27,6 @@ ABOUT_ANOTHER = ["en-highpayingaffiliateprograms-fiverr", "en-nomiblogger-fiverr
 # andonhealth.net; "joining the Kinsta affiliate program", on kinsta.com)
 OWN = ["en-ihealth-affiliate-faq", "en-kinsta-docs-affiliate-program", "pt-targethost-programa-afiliados",
        "en-moccah-affiliate-info", "en-libertyclassroom-affiliate-program"]
-
-
-def judged(page_id: str):
-    page = json.loads((PAGES_DIR / f"{page_id}.json").read_text())
-    return page, classify(as_html(page), page["source"])
 
 
 @pytest.mark.parametrize("page_id", ABOUT_ANOTHER)
@@ -153,45 +148,47 @@ MERCHANT_PAGE = ("<html><head><title>Hosting.com Affiliate Program</title></head
                  '<a href="https://www.hosting.com/affiliates/signup">Sign up as an affiliate</a></body></html>')
 
 
+DIRECTORY = "https://www.affiliates-directory.com/websites/hosting-com"
+MERCHANT = "https://www.hosting.com/affiliates/"
+
+
+def profile_and_merchant(tmp_path, monkeypatch, tracking: str = ""):
+    """A run's fetcher answering a directory's profile of Hosting.com, linking to its program page (with `tracking`
+    after its address), and that page; and the runtime the run stores in."""
+    fetcher = PagesByAddress({DIRECTORY: PROFILE.format(
+        title="Hosting.com Affiliate Program", heading="Hosting.com", head="", crumbs="",
+        links=f'<a href="{MERCHANT}{tracking}">Join program</a>'), MERCHANT: MERCHANT_PAGE})
+    monkeypatch.setattr(run, "Fetcher", fetcher)
+    return fetcher, Runtime("test", Settings(data_dir=tmp_path))
+
+
 def test_a_run_judges_the_merchants_program_page_a_directory_profile_leads_to(tmp_path, monkeypatch):
     """The profile is rejected as the directory's; the merchant's own page is judged as hosting.com's candidate, with
     the query that found the profile, and found once: its own page leads nowhere further."""
-    directory = "https://www.affiliates-directory.com/websites/hosting-com"
-    merchant = "https://www.hosting.com/affiliates/"
-    fetcher = PagesByAddress({directory: PROFILE.format(
-        title="Hosting.com Affiliate Program", heading="Hosting.com", head="", crumbs="",
-        links=f'<a href="{merchant}?utm_source=directory">Join program</a>'), merchant: MERCHANT_PAGE})
-    monkeypatch.setattr(run, "Fetcher", fetcher)
-    rt = Runtime("test", Settings(data_dir=tmp_path))
+    fetcher, rt = profile_and_merchant(tmp_path, monkeypatch, "?utm_source=directory")
     report = DiscoveryReport()
-    validate(rt, [Result(directory, "Hosting.com Affiliate Program", "", 1, "searxng", '"affiliate program" hosting')],
+    validate(rt, [Result(DIRECTORY, "Hosting.com Affiliate Program", "", 1, "searxng", '"affiliate program" hosting')],
              report)
-    assert fetcher.asked == [directory, merchant]
+    assert fetcher.asked == [DIRECTORY, MERCHANT]
     assert report.rejected == ["affiliates-directory.com"] and report.discovered == ["hosting.com"]
     assert report.rejected_why["affiliates-directory.com"].startswith(
         "the page is about another site's program (Hosting.com: it names the merchant's address, "
-        f"{merchant}?utm_source=directory")
-    assert report.merchants_followed == [f"affiliates-directory.com → {merchant}"]
+        f"{MERCHANT}?utm_source=directory")
+    assert report.merchants_followed == [f"affiliates-directory.com → {MERCHANT}"]
     assert report.candidates == 2
     batch = [json.loads(line) for line in rt.store.get(report.batch_key).data.decode().splitlines()]
     assert [(r["record_key"], r["url"], r["extra"]["query"]) for r in batch] == \
-        [("hosting.com", merchant, '"affiliate program" hosting')]
+        [("hosting.com", MERCHANT, '"affiliate program" hosting')]
     assert "linked to as its program's page by affiliates-directory.com's page about it" in \
         batch[0]["extra"]["evidence"]
 
 
 def test_a_run_does_not_judge_again_a_merchant_already_known_or_a_candidate(tmp_path, monkeypatch):
-    directory = "https://www.affiliates-directory.com/websites/hosting-com"
-    merchant = "https://www.hosting.com/affiliates/"
-    fetcher = PagesByAddress({directory: PROFILE.format(
-        title="Hosting.com Affiliate Program", heading="Hosting.com", head="", crumbs="",
-        links=f'<a href="{merchant}">Join program</a>'), merchant: MERCHANT_PAGE})
-    monkeypatch.setattr(run, "Fetcher", fetcher)
-    rt = Runtime("test", Settings(data_dir=tmp_path))
+    fetcher, rt = profile_and_merchant(tmp_path, monkeypatch)
     run.remember(rt, "hosting.com", {"domain": "hosting.com", "outcome": "rejected"})
     report = DiscoveryReport()
-    validate(rt, [Result(directory, "", "", 1, "searxng", "q")], report)
-    assert fetcher.asked == [directory] and report.merchants_followed == [] and report.candidates == 1
+    validate(rt, [Result(DIRECTORY, "", "", 1, "searxng", "q")], report)
+    assert fetcher.asked == [DIRECTORY] and report.merchants_followed == [] and report.candidates == 1
 
 
 @pytest.mark.parametrize("markup", [

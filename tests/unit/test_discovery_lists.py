@@ -3,13 +3,11 @@ networks. Each has every word, link and term of a program many times over (they 
 discovered at confidence 1.0 as the site's own program. A merchant's own page naming other programs or its networks
 is still its program. Real pages of both kinds are in `tests/data/discovery-pages/` (the `en-` ones added with this)."""
 
-import json
-
 import pytest
 
 from affiliate_matrix.discovery.run import ACCEPT, REVIEW
 from affiliate_matrix.discovery.validate import REASON_WIDTH, classify, why_rejected
-from tests.support.discovery_pages import PAGES_DIR, as_html
+from tests.support.discovery_pages import judged
 LISTS = ["en-uppromote-health-wellness-comparison", "en-affiliationlist-faq", "en-affiliatesdirectory-faq",
          "en-affiliatesdirectory-submission-guidelines", "en-affiliboostbucks-hosting-comparison",
          "en-alltechbee-affiliate-networks-overview"]
@@ -17,11 +15,6 @@ LISTS = ["en-uppromote-health-wellness-comparison", "en-affiliationlist-faq", "e
 # network (ShareASale) or several commission rates (one per kind of publisher)
 MERCHANTS_NAMING_OTHERS = ["en-ihealth-affiliate-faq", "en-moccah-affiliate-info", "en-awin-merchant-promotional-types",
                            "en-mydivorcepapers-affiliate-faq", "en-libertyclassroom-affiliate-program"]
-
-
-def judged(page_id: str):
-    page = json.loads((PAGES_DIR / f"{page_id}.json").read_text())
-    return page, classify(as_html(page), page["source"])
 
 
 @pytest.mark.parametrize("page_id", LISTS)

@@ -512,6 +512,17 @@ def test_crawl_delay_slows_the_host_down():
         server.close()
 
 
+def waited_before_a_page(robots: bytes) -> list[float]:
+    """The waits a fetcher of its own pace (50 requests/s) asks for before one page of a host whose robots.txt says
+    `robots` (time faked: the waits asked for are the figure)."""
+    server, time = FaultServer(robots=robots), FakeTime()
+    try:
+        assert fetcher(**time.options(HostLimits())).get(f"{server.url}/page/1").status == 200
+        return time.sleeps
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize("robots, spacing", [
     (b"User-agent: *\nRequest-rate: 1/5s\n", 5.0),
     (b"User-agent: *\nRequest-rate: 6/1m 0900-1700\n", 10.0),  # its hours not read: it holds all day
@@ -521,39 +532,23 @@ def test_crawl_delay_slows_the_host_down():
 ])
 def test_a_request_rate_spaces_the_host_as_a_crawl_delay_does(robots, spacing):
     """A Request-rate was read by nobody: a site asking one request every 5 seconds was asked at our own pace."""
-    server, time = FaultServer(robots=robots), FakeTime()
-    try:
-        f = fetcher(**time.options(HostLimits()))
-        assert f.get(f"{server.url}/page/1").status == 200
-        assert time.sleeps == [pytest.approx(spacing * 1.02)]  # the page, that long after robots.txt
-    finally:
-        server.close()
+    assert waited_before_a_page(robots) == [pytest.approx(spacing * 1.02)]  # the page, that long after robots.txt
 
 
 @pytest.mark.parametrize("delay", [b"inf", b"1e400", b"10 minutes", b"10ms", b"s"])
 def test_a_crawl_delay_that_is_no_finite_number_is_the_longest_honoured(delay):
     """protego drops a Crawl-delay it cannot read as a finite number, and the host that asked us to slow down was
     asked at our own pace (50 requests/s here): read as the longest delay honoured (60 s), as a delay above it is."""
-    server, time = FaultServer(robots=b"User-agent: *\nCrawl-delay: " + delay + b"\n"), FakeTime()
-    try:
-        f = fetcher(**time.options(HostLimits()))
-        assert f.get(f"{server.url}/page/1").status == 200
-        assert time.sleeps == [pytest.approx(MAX_CRAWL_DELAY * 1.02)]  # the page, a minute after robots.txt
-    finally:
-        server.close()
+    assert waited_before_a_page(b"User-agent: *\nCrawl-delay: " + delay + b"\n") == [
+        pytest.approx(MAX_CRAWL_DELAY * 1.02)]  # the page, a minute after robots.txt
 
 
 @pytest.mark.parametrize("delay", [b"10s", b"10 sec", b"10SECS", b"10 Seconds", b"10second", b"1e1 s"])
 def test_a_crawl_delay_in_seconds_with_its_unit_is_that_many_seconds(delay):
     """'Crawl-delay: 10s' was read as no number, so as the longest delay honoured (60 s): a host asking ten seconds
     was asked once a minute. A number followed by s, sec, secs, second or seconds is that many seconds."""
-    server, time = FaultServer(robots=b"User-agent: *\nCrawl-delay: " + delay + b"\n"), FakeTime()
-    try:
-        f = fetcher(**time.options(HostLimits()))
-        assert f.get(f"{server.url}/page/1").status == 200
-        assert time.sleeps == [pytest.approx(10 * 1.02)]  # the page, ten seconds after robots.txt
-    finally:
-        server.close()
+    assert waited_before_a_page(b"User-agent: *\nCrawl-delay: " + delay + b"\n") == [
+        pytest.approx(10 * 1.02)]  # the page, ten seconds after robots.txt
 
 
 def test_a_crawl_delay_line_is_read_no_further_than_its_start(monkeypatch):
