@@ -399,6 +399,22 @@ def test_amx_ups_broker_takes_an_event_only_from_a_sender_its_eventpolicies_let_
         runtime.router.close()
 
 
+def test_amx_ups_broker_whose_issuer_keys_cannot_be_read_answers_503_not_a_dropped_connection(tmp_path):
+    """The issuer's discovery document gone (its folder cleaned while amx up runs): the token cannot be checked, and
+    the ingress dropped the connection with no answer. It answers as a function does: 503, and when to try again."""
+    from affiliate_matrix.localrun.runner import LocalRuntime
+
+    runtime = LocalRuntime(ROOT, tmp_path / ".amx", port_base=0)
+    token = Path(runtime.functions["index"].env["AMX_BROKER_TOKEN_PATH"]).read_text()
+    (runtime.issuer.folder / "openid-configuration.json").unlink()
+    try:
+        answer = post(runtime.router.url, event(type="dev.affiliatematrix.program.delta"), token)
+    finally:
+        runtime.router.close()
+    assert answer.status_code == 503 and answer.headers["Retry-After"].isdigit()
+    assert answer.json()["error"]["code"] == "unavailable"
+
+
 def test_a_broker_started_without_a_publisher_check_takes_nothing(tmp_path):
     router = Router([], {}, tmp_path / "dead")
     try:

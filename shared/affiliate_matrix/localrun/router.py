@@ -23,7 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 from affiliate_matrix.content_coding import check_uncoded
-from affiliate_matrix.errors import REFUSED, AccessDenied, InvalidInput, error_answer, refusal
+from affiliate_matrix.errors import (REFUSED, AccessDenied, BackendUnavailable, InvalidInput, error_answer,
+                                     refusal)
 from affiliate_matrix.event_intake import read_event
 from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name, too_large
 from affiliate_matrix.localrun.plan import Route
@@ -93,6 +94,14 @@ class Router:
                     self.close_connection = True  # whatever of the body is unread stays so
                     self.wfile.write(error_answer(status, HTTPStatus(status).phrase, code, str(exc), request_id,
                                                   headers))
+                    return
+                except BackendUnavailable as exc:
+                    # the issuer's keys could not be read: the sender is told when to try again, as a function tells
+                    # it, where the connection was dropped unanswered
+                    log.error("router.unavailable", error=str(exc))
+                    self.close_connection = True
+                    self.wfile.write(error_answer(503, "Service Unavailable", "unavailable", f"{exc.cause}; retry later",
+                                                  request_id, {"Retry-After": str(exc.retry_after)}))
                     return
                 router.publish(event)
                 self.send_response(202)
