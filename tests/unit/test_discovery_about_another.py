@@ -116,6 +116,12 @@ def test_a_merchant_whose_name_is_not_its_domain_is_its_own_program_where_nothin
             '<a href="https://www.shareasale.com/join/?merchantID=1">Join on ShareASale</a></body></html>')
     verdict = classify(page, "https://andonhealth.example/affiliate-program-faq/")
     assert verdict.confidence >= ACCEPT and not verdict.against, verdict.evidence
+    # its address naming the brand is no sign on its own: it was, and the merchant's own page was rejected
+    named = classify(page, "https://andonhealth.example/ihealth-affiliate-program/")
+    assert named.confidence >= ACCEPT and not named.against, named.evidence
+    # a review said in the address is one ("Bluehost Affiliate Review - Paying Out" of rated-bluehost-review)
+    in_address = classify(page, "https://healthblog.example/affiliate/iHealth%20Affiliate%20Review/")
+    assert in_address.confidence == 0.0 and "its address says 'Review'" in why_rejected(in_address)
     reviewed = classify(page.replace("iHealth Affiliate Program</h1>", "iHealth Affiliate Program Review</h1>"),
                         "https://healthblog.example/affiliate-program-faq/")
     assert reviewed.confidence == 0.0 and "'Review'" in why_rejected(reviewed)

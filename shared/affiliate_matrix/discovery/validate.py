@@ -273,8 +273,8 @@ def about_another(page, body: str, url: str, title: str, heading: str, site_name
     """What shows the page is about one program of another site than its own (None when nothing does), and that
     merchant's program page when the page links to it or writes it out. The subject (subject_of) is not the page's own
     site, and something says the page is about it: an address at the subject's site (a link, a URL or an e-mail
-    written in the text), the page's own address naming it, a title or heading reviewing it or telling how to join
-    it, schema.org Review markup, a directory's breadcrumbs. Without a subject: a program page of another site that
+    written in the text), a title, heading or address reviewing it or telling how to join it, schema.org Review
+    markup, a directory's breadcrumbs (and, beside one of those, its address naming it). Without a subject: a program page of another site that
     the text names again and again while it never names its own."""
     host = urlsplit(url).hostname or ""
     own = registrable_domain(host) or host
@@ -290,12 +290,16 @@ def about_another(page, body: str, url: str, title: str, heading: str, site_name
         if at_subject:
             signs.append(f"it names the merchant's address, {at_subject[0][1]}")
             merchant = _program_page(at_subject)
-        if not from_address and _alnum(subject) in _alnum(_last_segment(url)):
-            signs.append(f"its address names it, {urlsplit(url).path[:80]}")
-        headline = f"{title} {heading}"
-        if reviewed := REVIEWED.search(headline):
+        segment = re.sub(r"[-_+]+", " ", _last_segment(url))
+        if reviewed := REVIEWED.search(f"{title} {heading}"):
             signs.append(f"the title or heading says {reviewed.group(0)!r} of it")
+        elif reviewed := REVIEWED.search(segment):
+            signs.append(f"its address says {reviewed.group(0)!r} of it")
         signs += marks
+        # its address naming the program says so only beside another sign: alone, it is as likely a merchant's own
+        # page on a domain not its brand's (andonhealth.net/ihealth-affiliate-program)
+        if signs and not from_address and _alnum(subject) in _alnum(segment):
+            signs.append(f"its address names it, {urlsplit(url).path[:80]}")
         return (f"{subject}: {'; '.join(signs)}", merchant) if signs else None
     own_label = _alnum(own.split(".")[0])
     if own_label and own_label in _alnum(f"{title} {heading} {body}"):
