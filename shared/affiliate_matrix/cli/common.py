@@ -12,8 +12,8 @@ console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
 # A search's filters and bounds, the options `amx search` and `amx export programs` both take, each by the API's
-# parameter name (program_index.FILTERS, MINIMUMS, MAXIMUMS; tests/unit/test_cli_filters.py fails on one of them no
-# command takes); views.search_query makes the API's query of them, so their checks and errors are the API's.
+# parameter name (program_index.FILTERS, MINIMUMS, MAXIMUMS; tests/unit/test_cli_filters.py fails on one of them either
+# command lacks); views.search_query makes the API's query of them, so their checks and errors are the API's.
 def _filter(said: str):
     return Annotated[Optional[list[str]], typer.Option(help=f"{said} (repeatable).")]
 
