@@ -1,5 +1,6 @@
-"""`amx search` and `amx export programs` check their filter options as the API checks its filters (one check,
-search_params.checked_filter): a misspelt value was no error and found nothing, which reads as "no such programs"."""
+"""`amx search` and `amx export programs` take the API's filters and bounds and check them as the API checks them
+(one query builder, handlers.programs.query_of): a misspelt value was no error and found nothing, which reads as "no
+such programs"."""
 
 import pytest
 from typer.testing import CliRunner
@@ -88,3 +89,95 @@ def test_a_payment_days_maximum_that_is_no_number_of_days_is_a_usage_error_namin
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert f"Invalid value for '--max-payment-days': {said}" in " ".join(result.output.replace("│", " ").split())
+
+
+def test_both_commands_take_every_filter_and_bound_the_api_search_takes():
+    """One option for each of program_index's FILTERS, MINIMUMS and MAXIMUMS on `amx search` and `amx export
+    programs`: a filter the API gains is not left out of the CLI unnoticed."""
+    from typer.main import get_command
+
+    from affiliate_matrix.program_index import BOUNDS, FILTERS
+
+    cli = get_command(app)
+    for command in (cli.commands["search"], cli.commands["export"].commands["programs"]):
+        taken = {param.name for param in command.params}
+        assert not (set(FILTERS) | set(BOUNDS)) - taken, command.name
+
+
+@pytest.fixture
+def shops(tmp_path, monkeypatch):
+    """Programs told apart by country, commission, cookie and EPC, indexed as indexing writes them."""
+    from decimal import Decimal
+
+    from affiliate_matrix.models import CommissionTerm, Money
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    made = []
+    for name, countries, percent, flat, cookie, epc in [
+            ("Berlin Shop", ["DE"], "25", None, 30, ("2.0", "USD")),
+            ("Paris Shop", ["FR"], "30", None, 60, ("3.0", "EUR")),
+            ("Anywhere Shop", [], "10", ("50", "EUR"), 90, None),
+            ("Short Cookie", ["DE"], "40", ("20", "USD"), 7, ("1.0", "USD"))]:
+        program = make_program(name, f"https://{name.replace(' ', '').lower()}.com")
+        program.countries, program.cookie_days = countries, cookie
+        program.commission = [CommissionTerm(type="percent", value_max=Decimal(percent))] + (
+            [CommissionTerm(type="flat", value_max=Decimal(flat[0]), currency=flat[1])] if flat else [])
+        program.epc_7d = Money(amount=Decimal(epc[0]), currency=epc[1]) if epc else None
+        made.append(to_document(program))
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, made, refresh=True)
+
+
+SHOPS = ("Berlin Shop", "Paris Shop", "Anywhere Shop", "Short Cookie")
+
+
+def searched(*args) -> list[str]:
+    result = CliRunner().invoke(app, ["search", *args])
+    assert result.exit_code == 0, result.output
+    return [name for name in SHOPS if name in result.output]
+
+
+def exported(*args) -> list[str]:
+    import json
+
+    result = CliRunner().invoke(app, ["export", "programs", "--format", "jsonl", *args])
+    assert result.exit_code == 0, result.output
+    return sorted(json.loads(line)["name"] for line in result.stdout.splitlines() if line.startswith("{"))
+
+
+def test_amx_search_and_export_take_the_api_s_country_filter_and_minimums(shops):
+    """"Programs in DE paying at least 20% with a 30-day cookie", as the API answers it: a program naming no country
+    takes DE too; a country by its code or its name as shown."""
+    assert searched("--country", "DE") == ["Berlin Shop", "Anywhere Shop", "Short Cookie"]
+    assert searched("--country", "Germany", "--min-commission-percent", "20", "--min-cookie-days", "30") == [
+        "Berlin Shop"]
+    assert exported("--country", "de", "--min-commission-percent", "20") == ["Berlin Shop", "Short Cookie"]
+    assert exported("--min-cookie-days", "60") == ["Anywhere Shop", "Paris Shop"]
+
+
+def test_an_amount_s_minimum_is_met_in_the_currency_asked(shops):
+    """--min-commission-flat and --min-epc with their currency, as the API's flat_currency and epc_currency: €50 meets
+    a minimum of 40 in EUR, $20 none, in no exchange rate's terms."""
+    assert searched("--flat-currency", "EUR", "--min-commission-flat", "40") == ["Anywhere Shop"]
+    assert exported("--flat-currency", "usd", "--min-commission-flat", "40") == []
+    assert exported("--flat-currency", "USD") == ["Short Cookie"]
+    assert searched("--epc-currency", "USD", "--min-epc", "1.5") == ["Berlin Shop"]
+    assert exported("--epc-currency", "EUR", "--min-epc", "1.5") == ["Paris Shop"]
+    assert exported("--epc-currency", "EUR", "--epc-window", "90d") == []  # no 3-month EPC held
+
+
+@pytest.mark.parametrize("args,option,said", [
+    (["search", "--min-commission-flat", "40"], "--min-commission-flat",
+     "min_commission_flat needs flat_currency"),
+    (["export", "programs", "--min-epc", "1"], "--min-epc", "min_epc needs epc_currency"),
+    (["search", "--country", "XX"], "--country", "country 'XX' is not a country code"),
+    (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "flat_currency 'EURO' is not a currency"),
+    (["search", "--source", "no such"], "--source", "source 'no such' is no source's name"),
+    (["export", "programs", "--epc-window", "30d"], "--epc-window", "epc_window must be one of '7d' or '90d'"),
+])
+def test_what_the_api_refuses_is_a_usage_error_in_its_words_naming_the_option(shops, args, option, said):
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for {option}: {said}" in " ".join(result.output.replace("│", " ").split())

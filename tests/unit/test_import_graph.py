@@ -10,7 +10,7 @@ import grimp
 PACKAGE = "affiliate_matrix"
 HTTP_LAYER = f"{PACKAGE}.handlers"
 # What may import the HTTP layer: the web function's pages render through the programs API's own code, and the CLI's
-# search filters are checked by the API's own check of them (search_params.checked_filter), not by a second one.
+# searches are made of their options by the API's own code (handlers.programs.query_of), not by a second copy of it.
 HTTP_CALLERS = (HTTP_LAYER, f"{PACKAGE}.web", f"{PACKAGE}.cli")
 # The functions' web framework: the HTTP layer adapts it (a request's after-the-answer work is runtime.after_answer).
 WEB_FRAMEWORK = ("flask", "werkzeug", "functions_framework")

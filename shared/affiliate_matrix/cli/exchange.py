@@ -4,8 +4,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import (DeeplinksOption, MaxPaymentDaysOption, console, errors, open_runtime,
-                                        say_rules_not_run)
+from affiliate_matrix.cli.common import (CategoryOption, CommissionTypeOption, CountryOption, DeeplinksOption,
+                                        EpcCurrencyOption, EpcWindowOption, FlatCurrencyOption, KindOption,
+                                        MaxPaymentDaysOption, MinCommissionFlatOption, MinCommissionPercentOption,
+                                        MinCookieDaysOption, MinEpcOption, NetworkOption, PayoutMethodOption,
+                                        SourceOption, StatusOption, console, errors, open_runtime, say_rules_not_run)
 from affiliate_matrix.wording import counted
 
 export_app = typer.Typer(help="Export the master index (CSV, JSON Lines, Parquet).", no_args_is_help=True)
@@ -18,25 +21,36 @@ def export_programs(
                                                                   "extension's, else jsonl).")] = None,
     out: Annotated[Optional[str], typer.Option(help="A file (standard output by default; parquet needs a file).")] = None,
     text: Annotated[Optional[str], typer.Option("--q", help="Only programs matching these words.")] = None,
-    category: Annotated[Optional[list[str]], typer.Option(help=(
-        "Category, by its code or its name as shown (hosting_domains, or \"Hosting & domains\") (repeatable)."))] = None,
-    network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
-    status: Annotated[Optional[list[str]], typer.Option(help=(
-        "Status, by its code or as shown (closed_suspected, or \"Possibly closed\") (repeatable)."))] = None,
+    category: CategoryOption = None,
+    network: NetworkOption = None,
+    country: CountryOption = None,
+    status: StatusOption = None,
+    kind: KindOption = None,
+    commission_type: CommissionTypeOption = None,
+    payout_method: PayoutMethodOption = None,
+    source: SourceOption = None,
+    flat_currency: FlatCurrencyOption = None,
+    epc_currency: EpcCurrencyOption = None,
     deeplinks: DeeplinksOption = None,
+    min_commission_percent: MinCommissionPercentOption = None,
+    min_commission_flat: MinCommissionFlatOption = None,
+    min_cookie_days: MinCookieDaysOption = None,
+    min_epc: MinEpcOption = None,
     max_payment_days: MaxPaymentDaysOption = None,
+    epc_window: EpcWindowOption = "7d",
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: begin with a byte order mark, without which "
                                                         "Excel shows non-ASCII text garbled.")] = False,
 ):
-    """Stream the master index, or a search's result, without holding it in memory."""
+    """Stream the master index, or a search's result, without holding it in memory: the API's export, its filters
+    and bounds as options, as `amx search`'s."""
+    options = dict(locals())  # by the API's parameter names: search_query reads the filters and bounds among them
     import sys
 
-    from affiliate_matrix.cli.views import checked, network_names, print_damaged, search_text, typed_codes
+    from affiliate_matrix.cli.views import print_damaged, search_query, search_text
     from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, LeftOut, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.errors import DamagedData
-    from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, filtering, within_maximums
-    from affiliate_matrix.search import SearchQuery
+    from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX
 
     # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
     named = format_named(out) if out and format_named(out) in FORMATS else None
@@ -51,15 +65,11 @@ def export_programs(
     check_format(fmt)
     if excel and fmt != "csv":
         raise typer.BadParameter(f"--excel is for csv, not {fmt}", param_hint="--excel")
-    search_text(text, "--q")
-    filters = checked({"category": typed_codes("category", category), "network": network_names(network),
-                       "status": typed_codes("status", status), "deeplinks": typed_codes("deeplinks", deeplinks)})
+    query = search_query(search_text(text, "--q"), options, epc_window=epc_window, export=True)  # the API's
     if fmt == "parquet" and not out:
         raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
-    query = SearchQuery(text=text, prefix=True, filters=filtering(filters, open_only=False)["filters"],  # the API's
-                        ranges=within_maximums({"max_payment_days": max_payment_days}))
     damaged = LeftOut()  # a program of the index not of its shape: left out of the file, named below
     if out is None:
         long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel, damaged=damaged)

@@ -6,7 +6,11 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import DeeplinksOption, MaxPaymentDaysOption, console, open_runtime, stored_at
+from affiliate_matrix.cli.common import (CategoryOption, CommissionTypeOption, CountryOption, DeeplinksOption,
+                                        EpcCurrencyOption, EpcWindowOption, FlatCurrencyOption, KindOption,
+                                        MaxPaymentDaysOption, MinCommissionFlatOption, MinCommissionPercentOption,
+                                        MinCookieDaysOption, MinEpcOption, NetworkOption, PayoutMethodOption,
+                                        SourceOption, StatusOption, console, open_runtime, stored_at)
 from affiliate_matrix.wording import NO_VALUE
 
 commands = typer.Typer()  # top-level commands
@@ -17,44 +21,40 @@ terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 def search(
     # each word its own argument, as a shell splits `amx search web hosting` (one quoted argument reads the same)
     text: Annotated[Optional[list[str]], typer.Argument(help="Words to search for.")] = None,
-    category: Annotated[Optional[list[str]], typer.Option(help=(
-        "Category, by its code or its name as shown (hosting_domains, or \"Hosting & domains\") (repeatable)."))] = None,
-    network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
-    status: Annotated[Optional[list[str]], typer.Option(help=(
-        "Status (repeatable): active, discovered, closed_suspected or removed, or as shown (\"Possibly closed\"). "
-        "Without it, the open ones (active, discovered), as the API's search."))] = None,
-    kind: Annotated[Optional[list[str]], typer.Option(help="program or offer (repeatable).")] = None,
-    commission_type: Annotated[Optional[list[str]], typer.Option(help="percent or flat (repeatable).")] = None,
-    payout_method: Annotated[Optional[list[str]], typer.Option(help=(
-        "paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other, or as shown "
-        "(\"Bank transfer\") (repeatable)."))] = None,
+    category: CategoryOption = None,
+    network: NetworkOption = None,
+    country: CountryOption = None,
+    status: StatusOption = None,
+    kind: KindOption = None,
+    commission_type: CommissionTypeOption = None,
+    payout_method: PayoutMethodOption = None,
+    source: SourceOption = None,
+    flat_currency: FlatCurrencyOption = None,
+    epc_currency: EpcCurrencyOption = None,
     deeplinks: DeeplinksOption = None,
+    min_commission_percent: MinCommissionPercentOption = None,
+    min_commission_flat: MinCommissionFlatOption = None,
+    min_cookie_days: MinCookieDaysOption = None,
+    min_epc: MinEpcOption = None,
     max_payment_days: MaxPaymentDaysOption = None,
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
-    epc_window: Annotated[str, typer.Option(help=(
-        "The EPC --sort epc ranks by: 7d (over 7 days) or 90d (over 3 months, the only one Awin reports), as the "
-        "API's epc_window."))] = "7d",
+    epc_window: EpcWindowOption = "7d",
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
-    """Search the master index."""
-    from affiliate_matrix.cli.views import checked, network_names, print_search, search_text, typed_codes
-    from affiliate_matrix.program_index import (EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, epc_windowed, filtering,
-                                                within_maximums)
+    """Search the master index: the API's search, its filters and bounds as options (--country DE
+    --min-commission-percent 20 --min-cookie-days 30)."""
+    options = dict(locals())  # by the API's parameter names: search_query reads the filters and bounds among them
+    from affiliate_matrix.cli.views import print_search, search_query, search_text
+    from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
-    filters = checked({"category": typed_codes("category", category), "network": network_names(network),
-                       "status": typed_codes("status", status), "kind": typed_codes("kind", kind),
-                       "commission_type": typed_codes("commission_type", commission_type),
-                       "payout_method": typed_codes("payout_method", payout_method),
-                       "deeplinks": typed_codes("deeplinks", deeplinks)})
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
         raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
-    print_search(console, open_runtime(), search_text(" ".join(text) if text else None, "TEXT"), limit=limit,
-                 sort=epc_windowed(SORTS[sort], epc_window),
-                 ranges=within_maximums({"max_payment_days": max_payment_days}), **filtering(filters))
+    words = search_text(" ".join(text) if text else None, "TEXT")
+    print_search(console, open_runtime(), search_query(words, options, sort=sort, epc_window=epc_window), limit)
 
 
 @commands.command()

@@ -7,8 +7,8 @@ import json
 
 from rich.markup import escape
 
-from affiliate_matrix.program_index import DAMAGED_PROGRAM, EXACT, PROGRAMS_INDEX, network_titles_of, programs_of
-from affiliate_matrix.search import SearchQuery, SortKey, utc_time
+from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, network_titles_of, programs_of
+from affiliate_matrix.search import SearchQuery, utc_time
 from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, listing_text, rate_text,
                                      terms_summary)
 
@@ -190,21 +190,43 @@ def network_names(typed: list[str] | None) -> list[str]:
     return [network_name(n) or n for n in typed or []]
 
 
-def checked(filters: dict[str, list[str] | None]) -> dict[str, list[str]]:
-    """The filter options given, by the API's parameter names, checked as the API checks them (a value that would
-    find nothing, as `--kind netwrok`, is a usage error naming its option and what it takes, not "0 programs")."""
+def search_query(text: str | None, options: dict, *, sort: str = "relevance", epc_window: str = "7d",
+                 export: bool = False) -> SearchQuery:
+    """The words (checked by search_text) and a command's search options (`options`: filters' values and bounds by the
+    API's parameter names, None where not given; others are not read) as the query the API's search, or with `export`
+    its export, makes of them (handlers.programs.query_of), checked as the API checks them: a value that would find
+    nothing (`--kind netwrok`) or a lone minimum that is an amount (--min-epc without --epc-currency) is a usage error
+    in the API's 400's words, naming the option. A filter's value is taken by its code or by the words a table shows
+    for it (typed_codes), a network by its name (network_names)."""
+    from decimal import Decimal
+
     import typer
+    from werkzeug.datastructures import MultiDict
 
+    from affiliate_matrix.codes import WORDS
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.handlers.search_params import checked_filter
+    from affiliate_matrix.handlers import programs as api
+    from affiliate_matrix.handlers.routes import parameters
+    from affiliate_matrix.handlers.search_params import SearchParameters
+    from affiliate_matrix.program_index import BOUNDS, FILTERS
 
-    given = {name: values for name, values in filters.items() if values}
-    for name, values in given.items():
-        try:
-            checked_filter(name, values)
-        except InvalidInput as exc:
-            raise typer.BadParameter(str(exc), param_hint="--" + name.replace("_", "-")) from None
-    return given
+    def typed(name: str, values: list[str]) -> list[str]:
+        return network_names(values) if name == "network" else typed_codes(name, values) if name in WORDS else values
+
+    args = MultiDict([("sort", sort), ("epc_window", epc_window)])
+    for name, value in options.items():
+        if name in FILTERS and value:
+            args.setlist(name, typed(name, value))
+        elif name in BOUNDS and value is not None:  # in digits, as a query string writes it (not 1e-07)
+            args[name] = format(Decimal(repr(value)), "f")
+    try:
+        query = api.query_of(parameters(api.export_params() if export else SearchParameters, args, {}),
+                             open_only=not export)
+    except InvalidInput as exc:  # its first word is the parameter it names, where it names one
+        named = str(exc).split(" ", 1)[0].rstrip(":")
+        hint = "--" + named.replace("_", "-") if named in {*FILTERS, *BOUNDS, "sort", "epc_window"} else None
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    return query.replaced(text=text)  # the words as search_text checks them, as the command took them before
 
 
 def search_text(text: str | None, hint: str) -> str | None:
@@ -284,10 +306,11 @@ def disagreement(field: str, said: dict, named: dict[str, str]) -> str:
                      for claimants in by_value.values())
 
 
-def print_search(console, rt, text: str | None, limit: int = 20, sort: list[SortKey] | None = None, filters=None,
-                 post_filters=None, ranges=None) -> None:
-    query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, ranges=ranges, size=limit,
-                        sort=sort or [], exact=EXACT, prefix=True, facets=["categories", "networks"])  # as the API's
+def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
+    """The first `limit` programs a search's query (search_query's) finds, as a table, and its categories and networks
+    counted."""
+    query = query.replaced(size=limit, facets=["categories", "networks"], paged=False)  # one page is read
+    text, sort = query.text, query.sort
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {text!r}" if text else "")

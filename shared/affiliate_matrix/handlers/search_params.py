@@ -111,8 +111,9 @@ def model():
 
 
 def checked_filter(name: str, values: list[str]) -> list[str]:
-    """A filter's values checked and read as the API's search checks and reads them (the CLI's options, the web
-    pages' ticked boxes and the query log's keys are): InvalidInput naming it."""
+    """A filter's values checked and read as the API's search checks and reads them (the web pages' ticked
+    boxes and the query log's keys are; the CLI's options are checked with the whole search, cli.views.search_query):
+    InvalidInput naming it."""
     params = fast({name: values})
     if params is None:
         try:
