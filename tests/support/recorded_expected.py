@@ -139,7 +139,8 @@ EXPECTED = {
                                          "10.5% (2000 and above); Lumen Holiday Special: Gift sets: 12%",
                       "extra": {"advertiser_status": "active", "rakuten_network": "United States",
                                 "offers": "40977 Lumen Public Offer, 41502 Lumen Holiday Special",
-                                "terms_url": "https://www.lumenskincare.com/affiliate-terms"}},
+                                "terms_url": "https://www.lumenskincare.com/affiliate-terms",
+                                "deeplinks_allowed": "true"}},  # its advertiser's features.deep_links
             "51877": {"name": "Wanderlust Luggage", "countries": ["GB", "IE"], "cookie_text": "45 days",
                       "commission": [{"type": "percent", "value_min": "7", "value_max": None, "currency": None,
                                       "recurring": None, "tiers": []}]},
