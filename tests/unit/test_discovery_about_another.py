@@ -305,3 +305,21 @@ def test_a_directory_remembered_before_decisions_had_kinds_is_skipped_as_before(
     report = DiscoveryReport()
     validate(rt, results_for([profile_of("Zentrohost")]), report)
     assert fetcher.asked == [] and report.merchants_followed == [] and report.known == ["affiliates-directory.com"]
+
+
+def test_amx_discover_run_says_which_merchant_each_profile_led_to(tmp_path, monkeypatch):
+    """The providers stand in too (run.search): their answers here would have to name the directory's host."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    brands = BRANDS[:2]
+    directory_and_merchants(tmp_path, monkeypatch, brands)
+    monkeypatch.setattr(run, "search", lambda *args, **kwargs: results_for([profile_of(b) for b in brands]))
+    for name, value in {"AMX_DATA_DIR": str(tmp_path), "COLUMNS": "400"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["discover", "run", "hosting"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [line.strip() for line in result.output.splitlines()]
+    for brand in brands:
+        assert f"its merchant's own page judged: affiliates-directory.com → {program_of(brand)}" in lines, result.output
