@@ -2,7 +2,8 @@
 (affiliates-directory.com/websites/hosting-com), a review site's or a blogger's review, a guide to joining it, a copy of
 the merchant's page. It has the words, terms and sign-up links of the merchant's own page, and was discovered as the
 directory's own program, keyed to the directory's host. Rejected, saying which program it is about; where it links to
-that merchant's program page, the run judges that page as the merchant's candidate. Real pages of both kinds are in
+that merchant's program page, the run judges that page as the merchant's candidate; the site's other pages, in the run
+and in later ones while it is remembered, lead on to theirs (run.lead_pages). Real pages of both kinds are in
 `tests/data/discovery-pages/` (the `en-` and `it-` ones added with this)."""
 
 import json
