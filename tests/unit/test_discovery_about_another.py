@@ -2,7 +2,8 @@
 (affiliates-directory.com/websites/hosting-com), a review site's or a blogger's review, a guide to joining it, a copy of
 the merchant's page. It has the words, terms and sign-up links of the merchant's own page, and was discovered as the
 directory's own program, keyed to the directory's host. Rejected, saying which program it is about; where it links to
-that merchant's program page, the run judges that page as the merchant's candidate. Real pages of both kinds are in
+that merchant's program page, the run judges that page as the merchant's candidate; the site's other pages, in the run
+and in later ones while it is remembered, lead on to theirs (run.lead_pages). Real pages of both kinds are in
 `tests/data/discovery-pages/` (the `en-` and `it-` ones added with this)."""
 
 import json
@@ -12,9 +13,9 @@ import pytest
 from affiliate_matrix.config import Settings
 from affiliate_matrix.discovery import DiscoveryReport, run
 from affiliate_matrix.discovery.providers import Result
-from affiliate_matrix.discovery.run import ACCEPT, REVIEW, validate
+from affiliate_matrix.discovery.run import ACCEPT, PAGES_PER_LEAD_SITE, REVIEW, seen_key, validate
 from affiliate_matrix.discovery.validate import classify, why_rejected
-from affiliate_matrix.polite import Response
+from affiliate_matrix.polite import Response, WaitsSpent
 from affiliate_matrix.runtime import Runtime
 from tests.support.discovery_pages import judged, split_of
 
@@ -131,8 +132,9 @@ class PagesByAddress:
     """Stands in for the polite fetcher: the pages are on named hosts (a directory's, a merchant's) that no resolver
     here answers for, and the judge reads names, not the loopback addresses the recorded sites are served on."""
 
-    def __init__(self, pages: dict[str, str]):
-        self.pages, self.asked = pages, []
+    def __init__(self, pages: dict[str, str], spent_at: str | None = None):
+        # spent_at: the page whose wait would pass the run's budget, refused unasked as the polite client refuses it
+        self.pages, self.asked, self.spent_at = pages, [], spent_at
 
     def __call__(self, *args, **kwargs):
         return self
@@ -141,6 +143,8 @@ class PagesByAddress:
         return 0.0
 
     def get(self, url: str) -> Response:
+        if url == self.spent_at:
+            raise WaitsSpent(f"{url}: not asked: its wait would pass the run's waits")
         self.asked.append(url)
         return Response(url, 200, {"content-type": "text/html"}, self.pages[url].encode())
 
@@ -208,3 +212,121 @@ def test_markup_not_of_the_shape_schema_org_gives_is_no_sign_and_no_failure(mark
     """A page's own JSON-LD is the page's to get wrong: an item given as an address (a string) ended the judging."""
     verdict = profile(head=markup)
     assert verdict.confidence > 0 and not verdict.against, verdict.evidence
+
+
+# A directory's profiles of other merchants' programs, each linking to the merchant's program page
+BRANDS = ["Hosting.com", "Zentrohost", "Quillmail", "Parcelbee", "Lumatrek", "Brightvane", "Copperleaf"]
+
+
+def profile_of(brand: str) -> str:
+    return f"https://www.affiliates-directory.com/websites/{brand.lower().replace('.com', '-com')}"
+
+
+def site_of(brand: str) -> str:
+    return f"{brand.lower().removesuffix('.com')}.com"
+
+
+def program_of(brand: str) -> str:
+    return f"https://www.{site_of(brand)}/affiliates/"
+
+
+def directory_and_merchants(tmp_path, monkeypatch, brands=BRANDS, spent_at=None, rt=None):
+    """A run's fetcher answering the directory's profile of each brand and each brand's program page (and a page of the
+    directory about itself); the runtime the run stores in."""
+    pages = {"https://www.affiliates-directory.com/about": "<html><head><title>About us</title></head><body>"
+             "<h1>About Affiliates Directory</h1><p>We write about online business.</p></body></html>"}
+    for brand in brands:
+        pages[profile_of(brand)] = PROFILE.replace("Hosting.com runs", f"{brand} runs").format(
+            title=f"{brand} Affiliate Program", heading=brand, head="", crumbs="",
+            links=f'<a href="{program_of(brand)}">Join program</a>')
+        pages[program_of(brand)] = MERCHANT_PAGE.replace("Hosting.com", brand).replace("hosting.com", site_of(brand))
+    fetcher = PagesByAddress(pages, spent_at)
+    monkeypatch.setattr(run, "Fetcher", fetcher)
+    return fetcher, rt or Runtime("test", Settings(data_dir=tmp_path))
+
+
+def results_for(urls: list[str]) -> list[Result]:
+    return [Result(url, "", "", rank, "searxng", '"affiliate program" hosting') for rank, url in enumerate(urls, 1)]
+
+
+def followed(report: DiscoveryReport) -> list[str]:
+    return [said.removeprefix("affiliates-directory.com → ") for said in report.merchants_followed]
+
+
+def test_a_run_follows_the_merchant_of_each_profile_of_one_directory(tmp_path, monkeypatch):
+    """The directory judged once, from its best-ranked profile; its other profiles read for their merchants only."""
+    brands = BRANDS[:3]
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch, brands)
+    report = DiscoveryReport()
+    validate(rt, results_for([profile_of(b) for b in brands]), report)
+    assert fetcher.asked == [*map(profile_of, brands), *map(program_of, brands)]
+    assert followed(report) == [program_of(b) for b in brands]
+    assert report.rejected == ["affiliates-directory.com"]
+    assert report.discovered == ["hosting.com", "zentrohost.com", "quillmail.com"]
+    assert json.loads(rt.store.get(seen_key("affiliates-directory.com")).data)["kind"] == run.ABOUT_ANOTHER
+
+
+def test_a_later_run_follows_a_remembered_directorys_new_profile_without_judging_it_again(tmp_path, monkeypatch):
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch)
+    validate(rt, results_for([profile_of("Hosting.com")]), DiscoveryReport())
+    decision = rt.store.get(seen_key("affiliates-directory.com"))
+    fetcher.asked.clear()
+    report = DiscoveryReport()
+    # the profile followed before (its merchant judged), a new one, and a page of the directory about no program
+    about = "https://www.affiliates-directory.com/about"
+    validate(rt, results_for([profile_of("Hosting.com"), profile_of("Zentrohost"), about]), report)
+    assert fetcher.asked == [profile_of("Hosting.com"), profile_of("Zentrohost"), about, program_of("Zentrohost")]
+    assert followed(report) == [program_of("Zentrohost")] and report.discovered == ["zentrohost.com"]
+    assert report.known == ["affiliates-directory.com"] and report.rejected == [] and report.review == []
+    assert rt.store.get(seen_key("affiliates-directory.com")).etag == decision.etag
+    assert list(rt.store.list("discovery/review/")) == []
+
+
+def test_a_run_reads_at_most_its_bound_of_one_directorys_pages(tmp_path, monkeypatch):
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch)
+    assert len(BRANDS) > PAGES_PER_LEAD_SITE
+    validate(rt, results_for([profile_of(b) for b in BRANDS]), first := DiscoveryReport())
+    assert followed(first) == [program_of(b) for b in BRANDS[:PAGES_PER_LEAD_SITE]]
+    fetcher.asked.clear()
+    # remembered: none of its pages is judged, and as many are read
+    more = [f"{b.removesuffix('.com')}plus" for b in BRANDS]
+    directory_and_merchants(tmp_path, monkeypatch, more, rt=rt)
+    validate(rt, results_for([profile_of(b) for b in more]), again := DiscoveryReport())
+    assert followed(again) == [program_of(b) for b in more[:PAGES_PER_LEAD_SITE]]
+
+
+def test_a_run_out_of_its_wait_budget_stops_at_the_page_it_cannot_wait_for(tmp_path, monkeypatch):
+    brands = BRANDS[:3]
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch, brands, spent_at=profile_of(brands[2]))
+    report = DiscoveryReport()
+    validate(rt, results_for([profile_of(b) for b in brands]), report)
+    assert fetcher.asked == [profile_of(b) for b in brands[:2]]
+    assert report.out_of_time and report.not_judged == ["hosting.com", "zentrohost.com"]  # the directory was judged
+    assert report.rejected == ["affiliates-directory.com"] and report.discovered == [] and report.batch_key is None
+
+
+def test_a_directory_remembered_before_decisions_had_kinds_is_skipped_as_before(tmp_path, monkeypatch):
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch)
+    run.remember(rt, "affiliates-directory.com", {"domain": "affiliates-directory.com", "outcome": "rejected",
+                                                  "confidence": 0.0, "url": profile_of("Hosting.com")})
+    report = DiscoveryReport()
+    validate(rt, results_for([profile_of("Zentrohost")]), report)
+    assert fetcher.asked == [] and report.merchants_followed == [] and report.known == ["affiliates-directory.com"]
+
+
+def test_amx_discover_run_says_which_merchant_each_profile_led_to(tmp_path, monkeypatch):
+    """The providers stand in too (run.search): their answers here would have to name the directory's host."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    brands = BRANDS[:2]
+    directory_and_merchants(tmp_path, monkeypatch, brands)
+    monkeypatch.setattr(run, "search", lambda *args, **kwargs: results_for([profile_of(b) for b in brands]))
+    for name, value in {"AMX_DATA_DIR": str(tmp_path), "COLUMNS": "400"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["discover", "run", "hosting"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [line.strip() for line in result.output.splitlines()]
+    for brand in brands:
+        assert f"its merchant's own page judged: affiliates-directory.com → {program_of(brand)}" in lines, result.output

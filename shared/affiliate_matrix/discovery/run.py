@@ -7,7 +7,7 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -36,6 +36,13 @@ ACCEPT, REVIEW = 0.7, 0.35  # confidence to enter the index; to be worth a perso
 TRACKING = ("utm_", "ref", "fbclid", "gclid", "msclkid")
 WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml", "")  # no Content-Type at all: read as the page it likely is
 _HTTP_URL = TypeAdapter(HttpUrl)
+# The kind of rejection (a remembered decision's "kind") that makes a site a source of leads: a page about another
+# site's program (validate.about_another), a directory's profile or a review. Decisions stored before kinds have none:
+# their sites are skipped as any judged site.
+ABOUT_ANOTHER = "about_another"
+# A source of leads' pages a run reads (the one judged among them): a query may answer with dozens of one directory's
+# profiles, each fetched after its Crawl-delay (up to 60 s), and they would spend the run's waits on one site
+PAGES_PER_LEAD_SITE = 5
 
 
 @dataclass
@@ -45,6 +52,11 @@ class Candidate:
     result: Result
     # the site of the page about this merchant's program that linked to its program page (merchant_lead), if any
     found_on: str | None = None
+    # the site's other pages among the run's results, best-ranked first (dedupe): read for leads where it is a source
+    # of them (lead_pages)
+    others: list[Result] = field(default_factory=list)
+    # a page of a source of leads, read only for the merchant's program page it links to (follow): not judged
+    lead_page: bool = False
 
 
 def discover(rt, niches: list[str], languages: list[str], **pacing) -> DiscoveryReport:
@@ -75,8 +87,9 @@ def searchable(niches: list[str], report: DiscoveryReport) -> list[str]:
 
 
 def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> None:
-    """Candidates from the results, each page fetched and judged; the confident ones become a batch for the
-    index. A URL that cannot be fetched is a failure for it, never the run's end."""
+    """Candidates from the results, each page fetched and judged (and a source of leads' pages read for the merchants
+    they lead to: lead_pages); the confident ones become a batch for the index. A URL that cannot be fetched is a
+    failure for it, never the run's end."""
     candidates = dedupe(results, report)
     report.results, report.candidates = len(results), len(candidates)
     known = known_domains(rt, [c.domain for c in candidates])
@@ -84,27 +97,37 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
     records, decisions = [], {}
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0,
                       **pacing)
-    unknown = [c for c in candidates if c.domain not in known]
+    # the pages a run fetches: each unknown site's best page, judged, and the pages of sources of leads, read for leads
+    sources = lead_sites(rt, sorted(known & {c.domain for c in candidates}))
+    pages = [c for c in candidates if c.domain not in known] + \
+        [page for c in candidates if c.domain in sources for page in lead_pages(c, judged=False)]
     sites = {c.domain for c in candidates}
     try:
         # Each site's robots.txt first, then the sites judged by the wait they ask between requests (a Crawl-delay, up
         # to 60 s, waited and counted in the run's budget before the page), shortest first (a stable sort: alike, in
         # the order found): in the order found, 14 sites asking 60 s spent a run's whole budget before any other
-        unknown.sort(key=lambda candidate: fetcher.spacing(candidate.url))
+        pages.sort(key=lambda candidate: fetcher.spacing(candidate.url))
         # a page about another site's program that links to that merchant's program page adds the merchant's candidate,
-        # judged after those found by the queries
-        for number, candidate in enumerate(unknown):
+        # and a site judged to publish such pages its other pages of the run, to read (lead_pages): after those found
+        for number, candidate in enumerate(pages):
             leads: list[str] = []
             try:
-                judged = judge(rt, fetcher, candidate, report, leads)
+                if candidate.lead_page:  # read for the merchant it leads to only: it keeps nothing (None)
+                    judged = follow(rt, fetcher, candidate, report, leads)
+                else:
+                    judged = judge(rt, fetcher, candidate, report, leads)
             except WaitsSpent as exc:  # not remembered as judged: the next run that finds them judges them
                 out_of_time(report, str(exc))
-                report.not_judged = [c.domain for c in unknown[number:]]
+                report.not_judged = [c.domain for c in pages[number:] if not c.lead_page]
                 break
             if judged is not None:
-                record_, decisions[candidate.domain] = judged
-                records.append(record_)
-            unknown += [lead for url in leads if (lead := merchant_lead(rt, url, candidate, sites, report))]
+                record_, decision = judged
+                if record_ is not None:
+                    records.append(record_)
+                    decisions[candidate.domain] = decision
+                elif publishes_leads(decision):
+                    pages += lead_pages(candidate, judged=True)
+            pages += [lead for url in leads if (lead := merchant_lead(rt, url, candidate, sites, report))]
     finally:
         fetcher.close()
     if records:
@@ -141,6 +164,46 @@ def merchant_lead(rt, url: str, page: Candidate, sites: set[str], report: Discov
     report.candidates += 1
     report.merchants_followed.append(f"{page.domain} → {untracked(url)}")
     return Candidate(untracked(url), domain, page.result, found_on=page.domain)
+
+
+def publishes_leads(decision: dict) -> bool:
+    """Whether a site's decision says it publishes pages about other sites' programs (a directory's profiles, reviews),
+    so that its pages in a run lead to their merchants' program pages (lead_pages) though the site is judged."""
+    return decision.get("kind") == ABOUT_ANOTHER
+
+
+def lead_sites(rt, domains: list[str]) -> set[str]:
+    """Of the judged `domains`, the sources of leads (publishes_leads): their decisions read, under either key (_keys),
+    several at a time (documents.together: a GET each, as judged_domains asks a HEAD each). A decision stored before
+    decisions had kinds, or damaged, makes none: its site is skipped, as before."""
+    from affiliate_matrix.documents import together
+    from affiliate_matrix.storage import read_json
+
+    def source(domain: str) -> bool:
+        for key in _keys("seen", domain):
+            decision, _, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "a JSON object")
+            if decision is not None and _for(decision, domain):
+                return publishes_leads(decision)
+        return False
+
+    return {domain for domain, is_source in zip(domains, together(source, domains)) if is_source}
+
+
+def lead_pages(site: Candidate, judged: bool) -> list[Candidate]:
+    """The pages of a source of leads a run reads (follow): its pages among the run's results, best-ranked first, up to
+    PAGES_PER_LEAD_SITE with the one judged this run (`judged`: the run found it a source) among them."""
+    results = site.others if judged else [site.result, *site.others]
+    return [Candidate(untracked(result.url), site.domain, result, lead_page=True)
+            for result in results[:PAGES_PER_LEAD_SITE - judged]]
+
+
+def follow(rt, fetcher: Fetcher, page: Candidate, report: DiscoveryReport, leads: list[str]) -> None:
+    """Read a page of a source of leads for the merchant's program page it links to (added to `leads`) where it is
+    about another site's program; one that is not leads nowhere. The site is not judged again: no record, no review
+    item, its decision as it was. None, as judge's for a page it keeps nothing of."""
+    read = read_page(rt, fetcher, page, report)
+    if read is not None and read[2].merchant_url:
+        leads.append(read[2].merchant_url)
 
 
 def out_of_time(report: DiscoveryReport, why: str) -> None:
@@ -223,10 +286,12 @@ def untracked(url: str) -> str:
 
 def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
     """One candidate per registrable domain (an IP address counts as its own): the best-ranked URL, so
-    the same page under other URLs and other pages of the site are not fetched again. Domains are
+    the same page under other URLs and other pages of the site are not judged again (a source of leads' other pages,
+    each once, are read for leads: lead_pages). Domains are
     ASCII (an IDN as its punycode); a URL that is not a fetchable http(s) URL, or one no record can keep, is a
     failure for it."""
-    best: dict[str, Candidate] = {}
+    best: dict[str, Candidate] = {}  # a site's best page; its others kept on it, for lead_pages
+    urls: set[str] = set()
     for result in sorted(results, key=lambda r: r.rank):
         try:
             _, host, _ = target_of(result.url)
@@ -243,8 +308,14 @@ def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
             if said not in report.not_merchants:
                 report.not_merchants.append(said)
             continue
+        url = untracked(result.url)
+        if url in urls:
+            continue
+        urls.add(url)
         if domain not in best:
-            best[domain] = Candidate(untracked(result.url), domain, result)
+            best[domain] = Candidate(url, domain, result)
+        else:
+            best[domain].others.append(result)
     return list(best.values())
 
 
@@ -405,10 +476,39 @@ def review_key(domain: str) -> str:
 
 
 def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport,
-          leads: list[str] | None = None) -> tuple[RawRecord, dict] | None:
-    """Fetch and judge one candidate: a confident one is returned as its record and the decision to remember once
-    the record is stored; the others are remembered (and a doubtful one put on the review list) here. A page about
-    another site's program adds to `leads` the merchant's program page it links to (merchant_lead)."""
+          leads: list[str] | None = None) -> tuple[RawRecord | None, dict] | None:
+    """Fetch and judge one candidate, returning its decision (None where it failed): a confident one with its record,
+    the decision to remember once the record is stored; the others are remembered (and a doubtful one put on the
+    review list) here. A page about another site's program adds to `leads` the merchant's program page it links to
+    (merchant_lead), and its decision says the site is a source of leads (publishes_leads)."""
+    read = read_page(rt, fetcher, candidate, report)
+    if read is None:
+        return None
+    url, raw_key, verdict = read
+    if verdict.merchant_url and leads is not None and candidate.found_on is None:
+        leads.append(verdict.merchant_url)
+    if candidate.found_on:
+        verdict.evidence.append(f"linked to as its program's page by {candidate.found_on}'s page about it")
+    found = {"url": url, "domain": candidate.domain, "confidence": verdict.confidence,
+             "evidence": verdict.evidence, "name": verdict.name, "query": candidate.result.query,
+             "provider": candidate.result.provider, "raw_key": raw_key, "terms": verdict.terms,
+             "at": datetime.now(UTC).isoformat()}
+    outcome = "discovered" if verdict.confidence >= ACCEPT else "review" if verdict.confidence >= REVIEW else "rejected"
+    if outcome == "review":  # before the site is remembered as judged: a write failing after left no item, for good
+        rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
+    getattr(report, outcome).append(candidate.domain)
+    if outcome == "rejected":
+        report.rejected_why[candidate.domain] = why_rejected(verdict)
+    decision = {**found, "outcome": outcome, **({"kind": ABOUT_ANOTHER} if verdict.about_another_site else {})}
+    if outcome == "discovered":
+        return record(found, verdict, raw_key), decision
+    remember(rt, candidate.domain, decision)
+    return None, decision
+
+
+def read_page(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -> tuple[str, str, Verdict] | None:
+    """A candidate's page fetched, stored raw and read (classify): its address, raw key and verdict; None where that
+    failed, the failure in the report for its URL."""
     try:
         response = fetcher.get(candidate.url)
     except WaitsSpent:  # not this candidate's failure: the run's time is up (validate)
@@ -433,28 +533,10 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport,
     from affiliate_matrix.sources import ParseError
 
     try:
-        verdict = classify(response.text, response.url)
+        return response.url, raw_key, classify(response.text, response.url)
     except ParseError as exc:  # a page we cannot read (nested too deep to parse): its candidate's failure, not the run's
         report.failures.append((candidate.url, str(exc)))
         return None
-    if verdict.merchant_url and leads is not None and candidate.found_on is None:
-        leads.append(verdict.merchant_url)
-    if candidate.found_on:
-        verdict.evidence.append(f"linked to as its program's page by {candidate.found_on}'s page about it")
-    found = {"url": response.url, "domain": candidate.domain, "confidence": verdict.confidence,
-             "evidence": verdict.evidence, "name": verdict.name, "query": candidate.result.query,
-             "provider": candidate.result.provider, "raw_key": raw_key, "terms": verdict.terms,
-             "at": datetime.now(UTC).isoformat()}
-    outcome = "discovered" if verdict.confidence >= ACCEPT else "review" if verdict.confidence >= REVIEW else "rejected"
-    if outcome == "review":  # before the site is remembered as judged: a write failing after left no item, for good
-        rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
-    getattr(report, outcome).append(candidate.domain)
-    if outcome == "rejected":
-        report.rejected_why[candidate.domain] = why_rejected(verdict)
-    if outcome == "discovered":
-        return record(found, verdict, raw_key), {**found, "outcome": outcome}
-    remember(rt, candidate.domain, {**found, "outcome": outcome})
-    return None
 
 
 def unkeepable(url: str) -> str | None:

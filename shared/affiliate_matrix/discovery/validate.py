@@ -139,6 +139,9 @@ class Verdict:
     # the merchant's own program page a page about another site's program links to (about_another): the run judges
     # it as that merchant's candidate
     merchant_url: str | None = None
+    # the page is about another site's program (about_another), with or without a link to its page: its site publishes
+    # such pages, whose other pages the run reads for leads (run.lead_pages)
+    about_another_site: bool = False
 
     def counts_against(self, said: str) -> None:
         self.evidence.append(said)
@@ -231,6 +234,7 @@ def classify(html: str, url: str) -> Verdict:
         page, body, url, title, heading, site.attributes.get("content") if site else None, marks)
     if another:
         said, verdict.merchant_url = another
+        verdict.about_another_site = True
         verdict.counts_against(f"the page is about another site's program ({said}): a directory's or reviewer's page "
                                "about it, not its merchant's")
     # a list's links and terms are the programs it lists, and a page about another site's program has that program's:
