@@ -1,7 +1,8 @@
 """A discovery run, top to bottom: dorks → providers (quota, then the next provider) → candidates
-de-duplicated by URL and registrable domain → known domains skipped → each page fetched politely
-and stored raw → judged → confident ones become a batch of `discovery` records for the index,
-doubtful ones go to the review list, the rest are remembered as rejected."""
+de-duplicated by URL and registrable domain → known domains skipped (but a site known to publish pages about other
+sites' programs, whose pages are read for the merchants they lead to) → each page fetched politely and stored raw →
+judged → confident ones become a batch of `discovery` records for the index, doubtful ones go to the review list, the
+rest are remembered as rejected; a page about another site's program leads to its merchant's page, judged in turn."""
 
 import functools
 import hashlib
