@@ -487,8 +487,8 @@ def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
 # How many programs a network, first seen first, network_titles_of reads for the titles of a page's networks (most
 # programs on a network title it), TITLES_READ at most in the first search: one search however many networks a facet
 # holds (up to 20), small where they are few. A network none of those titles (its programs all first seen after
-# another network's many) is asked for alone, TITLES_EACH of its own (20 networks at most); one no program titles (indexed before titles were
-# kept) keeps its key.
+# another network's many) is asked for alone, TITLES_EACH of its own (20 networks at most); one no program titles
+# (indexed before titles were kept) keeps its key.
 TITLES_EACH, TITLES_READ = 5, 100
 
 

@@ -278,8 +278,8 @@ def about_another(page, body: str, url: str, title: str, heading: str, site_name
     merchant's program page when the page links to it or writes it out. The subject (subject_of) is not the page's own
     site, and something says the page is about it: an address at the subject's site (a link, a URL or an e-mail
     written in the text), a title, heading or address reviewing it or telling how to join it, schema.org Review
-    markup, a directory's breadcrumbs (and, beside one of those, its address naming it). Without a subject: a program page of another site that
-    the text names again and again while it never names its own."""
+    markup, a directory's breadcrumbs (and, beside one of those, its address naming it). Without a subject: a program
+    page of another site that the text names again and again while it never names its own."""
     host = urlsplit(url).hostname or ""
     own = registrable_domain(host) or host
     subject, from_address = subject_of(title, heading, url)

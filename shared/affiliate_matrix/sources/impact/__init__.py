@@ -79,6 +79,7 @@ def campaign_listing(campaign: dict) -> Listing:
         contract=CONTRACTS.get(str(campaign.get("ContractStatus") or "").strip().lower()),
         extra={key: str(campaign[field]) for key, field in (
             ("contract_status", "ContractStatus"), ("advertiser_id", "AdvertiserId"),
-            ("advertiser_url", "AdvertiserUrl"), ("deeplinks_allowed", "AllowsDeeplinking")) if campaign.get(field) not in (None, "")},  # its "false" too
+            ("advertiser_url", "AdvertiserUrl"), ("deeplinks_allowed", "AllowsDeeplinking"))
+               if campaign.get(field) not in (None, "")},  # AllowsDeeplinking's "false" (or false) too
     )
 
