@@ -33,6 +33,14 @@ def index(tmp_path, monkeypatch):
     (["export", "programs", "--network", " "], "--network", "network has a blank value"),
     (["search", "--deeplinks", "yes"], "--deeplinks", "deeplinks must be one of 'allowed' or 'not_allowed', got 'yes'"),
     (["export", "programs", "--deeplinks", "true"], "--deeplinks", "deeplinks must be one of 'allowed' or"),
+    # what the API refuses, in its words, naming the option
+    (["search", "--min-commission-flat", "40"], "--min-commission-flat",
+     "min_commission_flat needs flat_currency"),
+    (["export", "programs", "--min-epc", "1"], "--min-epc", "min_epc needs epc_currency"),
+    (["search", "--country", "XX"], "--country", "country 'XX' is not a country code"),
+    (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "flat_currency 'EURO' is not a currency"),
+    (["search", "--source", "no such"], "--source", "source 'no such' is no source's name"),
+    (["export", "programs", "--epc-window", "30d"], "--epc-window", "epc_window must be one of '7d' or '90d'"),
 ])
 def test_a_filter_option_it_cannot_match_is_a_usage_error_naming_it(index, args, option, said):
     result = CliRunner().invoke(app, args)
@@ -166,18 +174,3 @@ def test_an_amount_s_minimum_is_met_in_the_currency_asked(shops):
     assert searched("--epc-currency", "USD", "--min-epc", "1.5") == ["Berlin Shop"]
     assert exported("--epc-currency", "EUR", "--min-epc", "1.5") == ["Paris Shop"]
     assert exported("--epc-currency", "EUR", "--epc-window", "90d") == []  # no 3-month EPC held
-
-
-@pytest.mark.parametrize("args,option,said", [
-    (["search", "--min-commission-flat", "40"], "--min-commission-flat",
-     "min_commission_flat needs flat_currency"),
-    (["export", "programs", "--min-epc", "1"], "--min-epc", "min_epc needs epc_currency"),
-    (["search", "--country", "XX"], "--country", "country 'XX' is not a country code"),
-    (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "flat_currency 'EURO' is not a currency"),
-    (["search", "--source", "no such"], "--source", "source 'no such' is no source's name"),
-    (["export", "programs", "--epc-window", "30d"], "--epc-window", "epc_window must be one of '7d' or '90d'"),
-])
-def test_what_the_api_refuses_is_a_usage_error_in_its_words_naming_the_option(shops, args, option, said):
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 2, result.output
-    assert f"Invalid value for {option}: {said}" in " ".join(result.output.replace("│", " ").split())
