@@ -23,13 +23,17 @@ from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
 UNION = ("categories", "networks", "countries", "countries_unread", "domains", "restrictions", "aliases", "records",
          "deeplink_domains")
-# Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
+# Figures a network measures about its own program (EPC, gravity, …): the newest report stands (but YES_FROM_ANY).
 # A field that is the words of another: its value comes from a source whose claim on the other was kept (the kept
 # commission and the text shown beside it agree), none when none of them said it; voted as any field when the other
 # has no claim.
 WORDS_OF = {"commission_text": "commission"}
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "average_payment_days",
             "deeplinks_allowed", "gravity")
+# Reported yes-or-no figures where one network's yes is the program's: deep links allowed through any of its networks
+# are allowed to a user who joins there (the merchant's rows say which). The newest report alone flipped the filter
+# with the order networks synced in, and hid a program a user could deep link to.
+YES_FROM_ANY = ("deeplinks_allowed",)
 FRESH_FOR = timedelta(days=30)
 # A countries claim of no country is a source saying the program takes every one (its Worldwide, or a region we cannot
 # bound: normalize), so the union of the claims is every country (no list): a claim of nothing is never recorded.
@@ -191,7 +195,11 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
             # otherwise take turns, a change in the feed (and a rule's trigger) at every sync
             shown = next((claimant(c) for c in claims_of(known, field)[:1] if getattr(known, field) is not None
                           and as_read(field, c.value) == as_read(field, getattr(known, field))), None)
-            newest = reports.get(shown) or max(reports.values(), key=lambda c: (
+            candidates = reports
+            if field in YES_FROM_ANY:  # a yes from any network stands over a newer no
+                candidates = {who: c for who, c in reports.items()
+                              if _adapter(field).validate_python(c.value)} or reports
+            newest = candidates.get(shown) or max(candidates.values(), key=lambda c: (
                 c.fetched_at, priority_of(c.source), c.source, c.connection_id or ""))
             setattr(merged, field, _adapter(field).validate_python(newest.value))
             merged.provenance[field] = sorted(reports.values(), key=lambda c: (c is not newest, c.source,
@@ -288,8 +296,9 @@ def combined(listed: list[Program]) -> Program:
     The commission is every record's terms merged as the terms extractor merges a text's (one entry per distinct
     offer: terms.merged_terms), its text every record's in turn; a list field (countries, categories, networks,
     payout methods, restrictions, the records themselves) the union, the other records' names among the aliases;
-    the cookie the widest; any other single value (the name, description, payout frequency and minimum, EPC and the
-    network's other figures) the first record's that states one, records taken in the order of the source's own ids
+    the cookie the widest; deep links allowed where any record allows them (YES_FROM_ANY); any other single value
+    (the name, description, payout frequency and minimum, EPC and the network's other figures) the first record's
+    that states one, records taken in the order of the source's own ids
     (record_key): the same offers give the same program, run after run, whatever order they came in. The source
     says the program is over only when it says so of every record. A later run's sighting replaces this one whole
     (merge), so an offer the source no longer lists takes its terms, countries and record with it; an API's sync that
@@ -315,6 +324,7 @@ def combined(listed: list[Program]) -> Program:
                          frequency=next((p.payout.frequency for p in ordered if p.payout.frequency), None),
                          minimum=next((p.payout.minimum for p in ordered if p.payout.minimum), None)),
     }
+    values |= {field: True for field in YES_FROM_ANY if any(getattr(p, field) is True for p in ordered)}
     values["aliases"] = sorted((set(values["aliases"]) | {p.name for p in ordered}) - {first.name})
     every_country = any(claim.value == TAKES_EVERY_COUNTRY for p in ordered for claim in claims_of(p, "countries"))
     if every_country:  # an offer taking every country: the program does

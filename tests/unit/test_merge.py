@@ -344,3 +344,17 @@ def test_a_network_nothing_names_keeps_the_name_its_source_first_wrote_it_with(o
     assert [(n.network, n.title, str(n.join_url)) for n in merged.networks] == [
         ("myaffiliatenet", "MyAffiliateNet", "https://myaffiliatenet.example/join/1")]
     assert [n.title for n in observe("dir_a", 30, network="Share A Sale").networks] == [None]
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_deep_links_allowed_by_any_network_are_the_programs_whatever_order_the_networks_synced_in(order):
+    """The newest report alone made one network's no hide another's yes (and the filter flip with the order of syncs):
+    a yes from any network that still says it stands, credited to it; when every network says no, it is no."""
+    def report(source, allowed, day):
+        return observe(source, 30, days=day, extra={"deeplinks_allowed": allowed})
+
+    yes, no = report("test_network_api", "true", 0), report("test_network_api_2", "false", 1)
+    merged = fold(*((yes, no) if order == 0 else (no, yes)))
+    assert merged.deeplinks_allowed is True
+    assert merged.provenance["deeplinks_allowed"][0].source == "test_network_api"
+    assert merge(merged, report("test_network_api", "false", 2)).deeplinks_allowed is False

@@ -295,3 +295,12 @@ def test_offers_folded_into_one_never_list_the_programs_own_name_as_an_alias():
     programs[1] = programs[1].model_copy(update={"aliases": ["Acme - Mobile app install"]})
     one = combined(programs)
     assert one.name == "Acme - Mobile app install" and one.name not in one.aliases
+
+
+def test_one_offer_allowing_deep_links_is_the_programs_answer_whatever_the_order():
+    """Any other single value is the first record's that states one; deep links allowed by any offer are allowed
+    (merge.YES_FROM_ANY), as across networks: the first offer's no hid them."""
+    said = {"Acme - Mobile app install": "false", "Acme - UK - CC submit": "true", "Acme - US - SOI": "false"}
+    programs = [normalize(r.model_copy(update={"extra": {"deeplinks_allowed": said[r.name]}})) for r in records()]
+    assert {combined(list(order)).deeplinks_allowed for order in permutations(programs)} == {True}
+    assert combined([p for p in programs if p.deeplinks_allowed is False]).deeplinks_allowed is False
