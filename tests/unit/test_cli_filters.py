@@ -1,6 +1,6 @@
-"""`amx search` and `amx export programs` take the API's filters and bounds and check them as the API checks them
-(one query builder, handlers.programs.query_of): a misspelt value was no error and found nothing, which reads as "no
-such programs"."""
+"""`amx search` and `amx export programs` take the API's words, filters and bounds and check them as the API checks them
+(one query builder, handlers.programs.query_of; the words as q, program_shapes.searchable): a misspelt value was no
+error and found nothing, which reads as "no such programs"."""
 
 import pytest
 from typer.testing import CliRunner
@@ -37,12 +37,17 @@ def index(tmp_path, monkeypatch):
     (["search", "--min-commission-flat", "40"], "--min-commission-flat",
      "min_commission_flat needs flat_currency"),
     (["export", "programs", "--min-epc", "1"], "--min-epc", "min_epc needs epc_currency"),
+    # the words, as the API checks its q, named as the command takes them: `host*` was searched as host
+    (["search", "web", "host*"], "TEXT", "the text contains query syntax ('*'); search for plain words"),
+    (["search", "web--hosting"], "TEXT", "the text contains query syntax ('--')"),
+    (["export", "programs", "--q", "web;hosting"], "--q", "the text contains query syntax (';')"),
+    (["search", "web\u202ehosting"], "TEXT", "the text holds U+202E, a control character"),
     (["search", "--country", "XX"], "--country", "country 'XX' is not a country code"),
     (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "flat_currency 'EURO' is not a currency"),
     (["search", "--source", "no such"], "--source", "source 'no such' is no source's name"),
     (["export", "programs", "--epc-window", "30d"], "--epc-window", "epc_window must be one of '7d' or '90d'"),
 ])
-def test_a_filter_option_it_cannot_match_is_a_usage_error_naming_it(index, args, option, said):
+def test_what_the_api_refuses_is_a_usage_error_naming_the_option_or_argument(index, args, option, said):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert f"Invalid value for {option}: {said}" in " ".join(result.output.replace("│", " ").split())

@@ -20,7 +20,9 @@ terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 @commands.command()
 def search(
     # each word its own argument, as a shell splits `amx search web hosting` (one quoted argument reads the same)
-    text: Annotated[Optional[list[str]], typer.Argument(help="Words to search for.")] = None,
+    text: Annotated[Optional[list[str]], typer.Argument(help=(
+        "Words to search for: plain words, as the API takes them (query syntax, as * ? ~ = < > ; --, is "
+        "refused)."))] = None,
     category: CategoryOption = None,
     network: NetworkOption = None,
     country: CountryOption = None,

@@ -230,18 +230,18 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
 
 
 def search_text(text: str | None, hint: str) -> str | None:
-    """The words a command searches for, checked as the index checks them but named as the command names them (the
-    index's error names the API's q)."""
+    """The words a command searches for, checked as the API checks its q (program_shapes.searchable: query syntax,
+    `host*`, is refused, not searched as host) before anything is searched, but named as the command names them
+    (`hint`, its argument or option; the API's error names q): a usage error."""
     import typer
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.search import searched_words
+    from affiliate_matrix.handlers.program_shapes import searchable
 
     try:
-        searched_words(text, "the text")
+        return searchable(text, "the text")
     except InvalidInput as exc:
         raise typer.BadParameter(str(exc), param_hint=hint) from None
-    return text
 
 
 def cookie_text(days) -> str:
