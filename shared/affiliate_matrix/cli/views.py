@@ -198,8 +198,6 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     nothing (`--kind netwrok`) or a lone minimum that is an amount (--min-epc without --epc-currency) is a usage error
     in the API's 400's words, naming the option. A filter's value is taken by its code or by the words a table shows
     for it (typed_codes), a network by its name (network_names)."""
-    from decimal import Decimal
-
     import typer
     from werkzeug.datastructures import MultiDict
 
@@ -213,18 +211,23 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     def typed(name: str, values: list[str]) -> list[str]:
         return network_names(values) if name == "network" else typed_codes(name, values) if name in WORDS else values
 
+    def option(name: str) -> str:  # an API parameter as the command's option names it
+        return "--" + name.replace("_", "-")
+
     args = MultiDict([("sort", sort), ("epc_window", epc_window)])
     for name, value in options.items():
         if name in FILTERS and value:
             args.setlist(name, typed(name, value))
-        elif name in BOUNDS and value is not None:  # in digits, as a query string writes it (not 1e-07)
-            args[name] = format(Decimal(repr(value)), "f")
+        elif name in BOUNDS and value is not None:  # as typed, checked as a query string's (a number in digits)
+            args[name] = value
     try:
-        query = api.query_of(parameters(api.export_params() if export else SearchParameters, args, {}),
-                             open_only=not export)
-    except InvalidInput as exc:  # its first word is the parameter it names, where it names one
+        params = parameters(api.export_params() if export else SearchParameters, args, {})
+        api.priced_minimums(params, option, "{currency} USD {minimum} {value}")  # as options, not a query string
+        query = api.query_of(params, open_only=not export)
+    except InvalidInput as exc:  # its first word is the parameter (or the option) it names, where it names one
         named = str(exc).split(" ", 1)[0].rstrip(":")
-        hint = "--" + named.replace("_", "-") if named in {*FILTERS, *BOUNDS, "sort", "epc_window"} else None
+        hint = next((option(name) for name in (*FILTERS, *BOUNDS, "sort", "epc_window")
+                     if named in (name, option(name))), None)
         raise typer.BadParameter(str(exc), param_hint=hint) from None
     return query.replaced(text=text)  # the words as search_text checks them, as the command took them before
 
