@@ -879,15 +879,45 @@ def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_p
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
-    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com"), record("cj", "Tiny Notes"))
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"), record("cj", "Tiny Notes"))
     for typed in ("Bluehost", "BLUEHOST.COM", "https://www.bluehost.com/hosting"):
         result = CliRunner().invoke(app, ["compare", typed])  # (the amx entry point prints it, exit 2)
         assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
-        assert str(result.exception) == f"no program for merchant {typed!r}; try: bluehost.com (Bluehost)"
+        assert str(result.exception) == (f"no program for merchant {typed!r}; try: bluehost.com (Bluehost: 1 matching "
+                                         "program, on CJ)")
     assert str(CliRunner().invoke(app, ["compare", "zzz"]).exception) == "no program for merchant 'zzz'"
     for command in (["compare", "x" * 100_000], ["show", "x" * 100_000]):
         result = CliRunner().invoke(app, command)
         assert isinstance(result.exception, NotFoundError) and len(str(result.exception)) < 200, command
+
+
+def test_compare_s_hint_tells_alike_merchants_apart_by_what_the_names_search_found(tmp_path, monkeypatch, capsys):
+    """The hint's names search counted each merchant's matching programs and read their networks, and the hint
+    named only the key and the merchant: work done for nothing, and two alike merchants told apart by their keys
+    alone. It says what the search found, printed as the error `amx` exits 2 with; past its first merchants, that
+    there are more."""
+    from affiliate_matrix.cli import main
+    from affiliate_matrix.cli.search import MERCHANTS_HINTED
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("cj", "Acme Shop", "https://acmeshop.com", network="cj"),
+                record("cj", "Acme Shop Offer", "https://acmeshop.com", network="cj", kind="offer"),
+                record("affiliateprograms", "Acme Shops", "https://acme-shops.net", network="impact"))
+    monkeypatch.setattr("sys.argv", ["amx", "compare", "Acme"])
+    capsys.readouterr()  # (the indexing's logs)
+    with pytest.raises(SystemExit) as exited:
+        main()
+    said = " ".join(capsys.readouterr().err.split())
+    assert exited.value.code == 2 and said.startswith("error: no program for merchant 'Acme'; try: "), said
+    hinted = re.findall(r"[\w.-]+ \([^)]*\)", said.split("; try: ")[1])  # (in their most relevant program's order)
+    assert sorted(hinted) == ["acme-shops.net (Acme Shops: 1 matching program, on Impact)",
+                              "acmeshop.com (Acme Shop: 2 matching programs, on CJ)"], said
+    index.batch(*(record("cj", f"Acme {n}", f"https://acme{n}.com") for n in range(MERCHANTS_HINTED)))
+    hint = str(CliRunner().invoke(app, ["compare", "Acme"]).exception)
+    assert hint.count("matching program") == MERCHANTS_HINTED and hint.endswith(
+        f", and more (the first {MERCHANTS_HINTED} named)"), hint
 
 
 def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkeypatch):
