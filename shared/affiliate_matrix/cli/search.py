@@ -151,7 +151,7 @@ def changes(
 @commands.command()
 def compare(merchant_key: Annotated[str, typer.Argument(
         help="A merchant's key: its domain (bluehost.com), else its name's words; a name or an address that is no key "
-             "names the merchants matching it and their keys.")]):
+             "names the merchants matching it: their keys, matching programs and networks.")]):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
