@@ -826,15 +826,19 @@ def test_search_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_name(
         cell.strip() for line in result.output.splitlines() for cell in line.split("│")[2:3]), result.output
 
 
-def test_search_words_are_shown_as_typed_not_read_as_markup(tmp_path, monkeypatch):
-    """`amx search 'bluehost [/]'` ended in a MarkupError traceback: the title printed the words as Rich markup."""
+def test_search_words_holding_markup_are_refused_as_query_syntax_not_read_as_markup(tmp_path, monkeypatch):
+    """`amx search 'bluehost [/]'` ended in a MarkupError traceback: the title printed the words as Rich markup. Its
+    brackets are query syntax, which the words are refused for before any search, as the API's q is; words that
+    are searched are shown as typed."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
     Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com"))
-    for typed, found in (("bluehost [/]", "1 program"), ("bluehost [red]", "0 programs")):  # every word must match
+    for typed in ("bluehost [/]", "bluehost [red]"):
         result = CliRunner().invoke(app, ["search", typed])
-        assert result.exit_code == 0, (result.output, result.exception)
-        assert f"{found} matching {typed!r}" in result.output, result.output
+        assert result.exit_code == 2, (result.output, result.exception)
+        assert "the text contains query syntax ('[')" in result.output, result.output
+    result = CliRunner().invoke(app, ["search", "(bluehost)!"])  # punctuation, not syntax
+    assert result.exit_code == 0 and "1 program matching '(bluehost)!'" in result.output, result.output
 
 
 def cells_by_row(output: str) -> dict[str, dict[str, str]]:
@@ -879,15 +883,45 @@ def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_p
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
-    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com"), record("cj", "Tiny Notes"))
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"), record("cj", "Tiny Notes"))
     for typed in ("Bluehost", "BLUEHOST.COM", "https://www.bluehost.com/hosting"):
         result = CliRunner().invoke(app, ["compare", typed])  # (the amx entry point prints it, exit 2)
         assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
-        assert str(result.exception) == f"no program for merchant {typed!r}; try: bluehost.com (Bluehost)"
+        assert str(result.exception) == (f"no program for merchant {typed!r}; try: bluehost.com (Bluehost: 1 matching "
+                                         "program, on CJ)")
     assert str(CliRunner().invoke(app, ["compare", "zzz"]).exception) == "no program for merchant 'zzz'"
     for command in (["compare", "x" * 100_000], ["show", "x" * 100_000]):
         result = CliRunner().invoke(app, command)
         assert isinstance(result.exception, NotFoundError) and len(str(result.exception)) < 200, command
+
+
+def test_compare_s_hint_tells_alike_merchants_apart_by_what_the_names_search_found(tmp_path, monkeypatch, capsys):
+    """The hint's names search counted each merchant's matching programs and read their networks, and the hint
+    named only the key and the merchant: work done for nothing, and two alike merchants told apart by their keys
+    alone. It says what the search found, printed as the error `amx` exits 2 with; past its first merchants, that
+    there are more."""
+    from affiliate_matrix.cli import main
+    from affiliate_matrix.cli.search import MERCHANTS_HINTED
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("cj", "Acme Shop", "https://acmeshop.com", network="cj"),
+                record("cj", "Acme Shop Offer", "https://acmeshop.com", network="cj", kind="offer"),
+                record("affiliateprograms", "Acme Shops", "https://acme-shops.net", network="impact"))
+    monkeypatch.setattr("sys.argv", ["amx", "compare", "Acme"])
+    capsys.readouterr()  # (the indexing's logs)
+    with pytest.raises(SystemExit) as exited:
+        main()
+    said = " ".join(capsys.readouterr().err.split())
+    assert exited.value.code == 2 and said.startswith("error: no program for merchant 'Acme'; try: "), said
+    hinted = re.findall(r"[\w.-]+ \([^)]*\)", said.split("; try: ")[1])  # (in their most relevant program's order)
+    assert sorted(hinted) == ["acme-shops.net (Acme Shops: 1 matching program, on Impact)",
+                              "acmeshop.com (Acme Shop: 2 matching programs, on CJ)"], said
+    index.batch(*(record("cj", f"Acme {n}", f"https://acme{n}.com") for n in range(MERCHANTS_HINTED)))
+    hint = str(CliRunner().invoke(app, ["compare", "Acme"]).exception)
+    assert hint.count("matching program") == MERCHANTS_HINTED and hint.endswith(
+        f", and more (the first {MERCHANTS_HINTED} named)"), hint
 
 
 def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkeypatch):
@@ -1974,13 +2008,17 @@ def test_search_keeps_each_facet_value_beside_its_count(tmp_path, monkeypatch):
     (["budget", "forecast"], ("--json", "--from-store", "--help"), ("--horizon", "<int>")),
     (["rules", "add"], ("--replace", "--help"), ("path", "<str>")),
     (["connections", "add"], ("--enabled",), None),
+    (["search"], ("--help",), ("--country", "<str>")),
+    (["export", "programs"], ("--excel",), ("--max-payment-days", "<number>")),
+    (["changes"], ("--help",), ("--program", "<str>")),
 ])
 def test_a_flag_is_shown_in_help_without_a_type(monkeypatch, command, flags, typed):
     """Typer 0.29 showed every flag with a type, `--json <bool>` (its own --help too), as if it took a value. A flag is
-    shown as itself; an option or argument taking a value keeps its type."""
+    shown as itself; an option or argument taking a value keeps its type, a repeatable one its one value's
+    (`--country <list[str]>` read as if it took a list at once)."""
     monkeypatch.setenv("COLUMNS", "200")
     helped = CliRunner().invoke(app, [*command, "--help"])
-    assert helped.exit_code == 0 and "<bool>" not in helped.output, helped.output
+    assert helped.exit_code == 0 and "<bool>" not in helped.output and "<list[" not in helped.output, helped.output
     lines = helped.output.splitlines()
     for flag in flags:
         assert any(f" {flag} " in line for line in lines), (flag, helped.output)

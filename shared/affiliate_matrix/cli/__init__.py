@@ -55,6 +55,24 @@ def flags_without_a_type() -> None:
 flags_without_a_type()
 
 
+def one_value_a_type() -> None:
+    """Typer 0.29 shows a repeatable option's type as a list, `--country <list[str]>`, and `text... <list[str]>`, as
+    if it took a list in one value: it takes one value each time it is given (its help says "repeatable"; an
+    argument's "..." says so), so its type is its one value's (`<str>`)."""
+    from typer.core import _TyperParameter
+
+    shown = _TyperParameter.display_type
+
+    def display_type(self, ctx):
+        said = shown(self, ctx)
+        return f"<{said[6:-2]}>" if said.startswith("<list[") and said.endswith("]>") else said
+
+    _TyperParameter.display_type = display_type
+
+
+one_value_a_type()
+
+
 def main():
     from pydantic import ValidationError
 

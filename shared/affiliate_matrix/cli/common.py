@@ -18,8 +18,8 @@ def _filter(said: str):
     return Annotated[Optional[list[str]], typer.Option(help=f"{said} (repeatable).")]
 
 
-def _bound(said: str):
-    return Annotated[Optional[float], typer.Option(min=0, help=said)]
+def _bound(said: str):  # a number as typed: the API's check refuses one that is none (-1, soon), in its words
+    return Annotated[Optional[str], typer.Option(metavar="<number>", help=said)]
 
 
 CategoryOption = _filter("Category, by its code or its name as shown (hosting_domains, or \"Hosting & domains\")")

@@ -20,7 +20,8 @@ def export_programs(
     fmt: Annotated[Optional[str], typer.Option("--format", help="csv, jsonl or parquet (by default --out's "
                                                                   "extension's, else jsonl).")] = None,
     out: Annotated[Optional[str], typer.Option(help="A file (standard output by default; parquet needs a file).")] = None,
-    text: Annotated[Optional[str], typer.Option("--q", help="Only programs matching these words.")] = None,
+    text: Annotated[Optional[str], typer.Option("--q", help=(
+        "Only programs matching these words: plain words, as amx search takes them."))] = None,
     category: CategoryOption = None,
     network: NetworkOption = None,
     country: CountryOption = None,

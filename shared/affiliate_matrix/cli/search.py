@@ -20,7 +20,9 @@ terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 @commands.command()
 def search(
     # each word its own argument, as a shell splits `amx search web hosting` (one quoted argument reads the same)
-    text: Annotated[Optional[list[str]], typer.Argument(help="Words to search for.")] = None,
+    text: Annotated[Optional[list[str]], typer.Argument(help=(
+        "Words to search for: plain words, as the API takes them (query syntax, as * ? ~ = < > ; --, is "
+        "refused)."))] = None,
     category: CategoryOption = None,
     network: NetworkOption = None,
     country: CountryOption = None,
@@ -149,7 +151,7 @@ def changes(
 @commands.command()
 def compare(merchant_key: Annotated[str, typer.Argument(
         help="A merchant's key: its domain (bluehost.com), else its name's words; a name or an address that is no key "
-             "names the merchants matching it and their keys.")]):
+             "names the merchants matching it: their keys, matching programs and networks.")]):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
@@ -189,22 +191,32 @@ def compare(merchant_key: Annotated[str, typer.Argument(
             console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named)))
 
 
+MERCHANTS_HINTED = 5  # the merchants `amx compare`'s hint names at most
+
+
 def merchants_like(index, typed: str) -> str:
     """The merchants whose programs match what was typed for a merchant's key (its name, "Bluehost", or a URL,
-    "https://www.bluehost.com/"), as "; try: KEY (NAME), …", so a user finds the key compare takes."""
+    "https://www.bluehost.com/"), as "; try: KEY (NAME: N matching programs, on NETWORKS), …", so a user finds the key
+    compare takes, and which of two alike merchants it means, in what the names search found (its counts and
+    networks, as the Merchants page shows them)."""
     from urllib.parse import urlsplit
 
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.programs import summaries
     from affiliate_matrix.merchants import find_merchants
+    from affiliate_matrix.wording import counted
 
     words = urlsplit(typed).hostname or typed if "://" in typed else typed
     try:
-        found = find_merchants(index, words.removeprefix("www."), limit=5,
-                               readable=lambda docs: summaries(docs, []))["items"]  # a hint: a damaged one unsaid
+        found = find_merchants(index, words.removeprefix("www."), limit=MERCHANTS_HINTED,
+                               readable=lambda docs: summaries(docs, []))  # a hint: a damaged one unsaid
     except (InvalidInput, ValueError):  # no words to search for, too many, a text longer than a search takes
         return ""
-    return "; try: " + ", ".join(f"{m['merchant_key']} ({m['merchant']})" for m in found) if found else ""
+    hinted = [f"{m['merchant_key']} ({m['merchant']}: {counted(m['programs'], 'matching program')}"
+              + (f", on {', '.join(m['network_titles'].values())})" if m["networks"] else ")")
+              for m in found["items"]]
+    more = f", and more (the first {MERCHANTS_HINTED} named)" if found["more"] else ""
+    return "; try: " + ", ".join(hinted) + more if hinted else ""
 
 
 @terms_app.command("extract")

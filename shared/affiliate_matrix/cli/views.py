@@ -198,8 +198,6 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     nothing (`--kind netwrok`) or a lone minimum that is an amount (--min-epc without --epc-currency) is a usage error
     in the API's 400's words, naming the option. A filter's value is taken by its code or by the words a table shows
     for it (typed_codes), a network by its name (network_names)."""
-    from decimal import Decimal
-
     import typer
     from werkzeug.datastructures import MultiDict
 
@@ -213,35 +211,40 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     def typed(name: str, values: list[str]) -> list[str]:
         return network_names(values) if name == "network" else typed_codes(name, values) if name in WORDS else values
 
+    def option(name: str) -> str:  # an API parameter as the command's option names it
+        return "--" + name.replace("_", "-")
+
     args = MultiDict([("sort", sort), ("epc_window", epc_window)])
     for name, value in options.items():
         if name in FILTERS and value:
             args.setlist(name, typed(name, value))
-        elif name in BOUNDS and value is not None:  # in digits, as a query string writes it (not 1e-07)
-            args[name] = format(Decimal(repr(value)), "f")
+        elif name in BOUNDS and value is not None:  # as typed, checked as a query string's (a number in digits)
+            args[name] = value
     try:
-        query = api.query_of(parameters(api.export_params() if export else SearchParameters, args, {}),
-                             open_only=not export)
-    except InvalidInput as exc:  # its first word is the parameter it names, where it names one
+        params = parameters(api.export_params() if export else SearchParameters, args, {})
+        api.priced_minimums(params, option, "{currency} USD {minimum} {value}")  # as options, not a query string
+        query = api.query_of(params, open_only=not export)
+    except InvalidInput as exc:  # its first word is the parameter (or the option) it names, where it names one
         named = str(exc).split(" ", 1)[0].rstrip(":")
-        hint = "--" + named.replace("_", "-") if named in {*FILTERS, *BOUNDS, "sort", "epc_window"} else None
+        hint = next((option(name) for name in (*FILTERS, *BOUNDS, "sort", "epc_window")
+                     if named in (name, option(name))), None)
         raise typer.BadParameter(str(exc), param_hint=hint) from None
     return query.replaced(text=text)  # the words as search_text checks them, as the command took them before
 
 
 def search_text(text: str | None, hint: str) -> str | None:
-    """The words a command searches for, checked as the index checks them but named as the command names them (the
-    index's error names the API's q)."""
+    """The words a command searches for, checked as the API checks its q (program_shapes.searchable: query syntax,
+    `host*`, is refused, not searched as host) before anything is searched, but named as the command names them
+    (`hint`, its argument or option; the API's error names q): a usage error."""
     import typer
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.search import searched_words
+    from affiliate_matrix.handlers.program_shapes import searchable
 
     try:
-        searched_words(text, "the text")
+        return searchable(text, "the text")
     except InvalidInput as exc:
         raise typer.BadParameter(str(exc), param_hint=hint) from None
-    return text
 
 
 def cookie_text(days) -> str:

@@ -48,23 +48,41 @@ def query_syntax(text: str) -> str | None:
 
 def without_controls(text: str, name: str) -> str:
     """`text`, the value of parameter `name`, when it holds no CONTROL_CHARACTERS; else refused naming both."""
-    if not CONTROL_CHARACTERS.isdisjoint(text):
-        found = next(character for character in text if character in CONTROL_CHARACTERS)
-        raise refuse(f"{name} holds U+{ord(found):04X}, a control character (C0 or C1, a line separator or a bidi "
-                     "control); give the value without it")
+    if said := controls_in(text, name):
+        raise refuse(said)
+    return text
+
+
+def controls_in(text: str, name: str) -> str | None:
+    """Why `text`, the value of parameter `name`, is refused for a control character it holds; None when it holds
+    none."""
+    if CONTROL_CHARACTERS.isdisjoint(text):
+        return None
+    found = next(character for character in text if character in CONTROL_CHARACTERS)
+    return (f"{name} holds U+{ord(found):04X}, a control character (C0 or C1, a line separator or a bidi control); "
+            "give the value without it")
+
+
+def searchable(text: str | None, name: str) -> str | None:
+    """Words to search for as the API's q takes them, else InvalidInput naming them `name` (the API's q, a command's
+    argument): at most WORDS_MAX_LENGTH characters, no control character, no query syntax, and words, not too many
+    (search.searched_words). A command checks its words here before it searches: the index drops what is not a
+    word, so `host*` was searched as host."""
+    if text is not None and len(text) > WORDS_MAX_LENGTH:
+        raise InvalidInput(f"{name} has {len(text):,} characters; a search takes at most {WORDS_MAX_LENGTH}")
+    if said := controls_in(text or "", name):
+        raise InvalidInput(said)
+    if syntax := query_syntax(text or ""):
+        raise InvalidInput(f"{name} contains query syntax ({syntax!r}); search for plain words")
+    searched_words(text, name)
     return text
 
 
 def plain_words(text: str | None) -> str | None:
-    without_controls(text or "", "q")
-    syntax = query_syntax(text or "")
-    if syntax:
-        raise refuse(f"q contains query syntax ({syntax!r}); search for plain words")
     try:
-        searched_words(text, "q")
+        return searchable(text, "q")
     except InvalidInput as exc:
         raise refuse(str(exc)) from None
-    return text
 
 
 def program_page():  # a search's answer: its model is the document's and the tests', never built by a start

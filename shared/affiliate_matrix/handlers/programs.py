@@ -374,10 +374,7 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
     them ranked by the flat terms in them (commission_sort); epc_currency, min_epc and sort=epc of epc_window's EPC.
     The last word also matches the start of words (prefix: q=host finds Hostinger), as a page's search is typed and
     the merchants search matches; its export lists what the search shows."""
-    for minimum, currency in CURRENCY_OF.items():
-        if getattr(params, minimum) is not None and not getattr(params, currency):
-            raise InvalidInput(f"{minimum} needs {currency} (as {currency}=USD&{minimum}=...): amounts in different "
-                               "currencies are not comparable, there are no exchange rates")
+    priced_minimums(params)
     chosen = {name: getattr(params, name) for name in FILTERS if getattr(params, name) is not None}
     minimums = {searched(field, params.epc_window): getattr(params, name) for name, field in MINIMUMS.items()
                 if getattr(params, name) is not None}
@@ -390,6 +387,20 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
     sort = commission_sort(params.flat_currency) if params.sort == "commission" else SORTS[params.sort]
     return SearchQuery(text=params.q, sort=epc_windowed(sort, params.epc_window), exact=EXACT, prefix=True,
                        ranges=ranges, paged=True, **filtering(chosen, open_only, apart, params.epc_window))
+
+
+def priced_minimums(params, named=lambda name: name, example: str = "{currency}=USD&{minimum}=...") -> None:
+    """A minimum that is an amount given without its currency (CURRENCY_OF) refused: amounts in different currencies
+    are not comparable. `named` and `example` say the parameters as the asker writes them (by default a query
+    string's; a command's options, formatted with the minimum's `value` too)."""
+    for minimum, currency in CURRENCY_OF.items():
+        if (value := getattr(params, minimum)) is not None and not getattr(params, currency):
+            from decimal import Decimal
+
+            digits = format(Decimal(repr(value)).normalize(), "f")  # as typed: 40 and 0.000001, not 40.0 and 1e-06
+            shown = example.format(minimum=named(minimum), currency=named(currency), value=digits)
+            raise InvalidInput(f"{named(minimum)} needs {named(currency)} (as {shown}): amounts in different "
+                               "currencies are not comparable, there are no exchange rates")
 
 
 def export(rt, args, head: bool = False):
