@@ -2004,27 +2004,20 @@ def test_search_keeps_each_facet_value_beside_its_count(tmp_path, monkeypatch):
     assert "PartnerStack (2)" in result.output, result.output
 
 
-@pytest.mark.parametrize("command, flags, typed", [
-    (["budget", "forecast"], ("--json", "--from-store", "--help"), ("--horizon", "<int>")),
-    (["rules", "add"], ("--replace", "--help"), ("path", "<str>")),
-    (["connections", "add"], ("--enabled",), None),
-    (["search"], ("--help",), ("--country", "<str>")),
-    (["export", "programs"], ("--excel",), ("--max-payment-days", "<number>")),
-    (["changes"], ("--help",), ("--program", "<str>")),
+@pytest.mark.parametrize("command, name, shown", [
+    (["budget", "forecast"], "--horizon", "<int>"),
+    (["rules", "add"], "path", "<str>"),
+    (["search"], "--country", "<str>"),
+    (["export", "programs"], "--max-payment-days", "<number>"),
+    (["changes"], "--program", "<str>"),
 ])
-def test_a_flag_is_shown_in_help_without_a_type(monkeypatch, command, flags, typed):
-    """Typer 0.29 showed every flag with a type, `--json <bool>` (its own --help too), as if it took a value. A flag is
-    shown as itself; an option or argument taking a value keeps its type, a repeatable one its one value's
-    (`--country <list[str]>` read as if it took a list at once)."""
+def test_an_option_taking_a_value_shows_its_one_values_type(monkeypatch, command, name, shown):
+    """Flags show no type and repeatable options no list (test_cli_tables, every command); an option or argument
+    taking a value keeps its type, a repeatable one its one value's, a bound the number it takes."""
     monkeypatch.setenv("COLUMNS", "200")
     helped = CliRunner().invoke(app, [*command, "--help"])
-    assert helped.exit_code == 0 and "<bool>" not in helped.output and "<list[" not in helped.output, helped.output
-    lines = helped.output.splitlines()
-    for flag in flags:
-        assert any(f" {flag} " in line for line in lines), (flag, helped.output)
-    if typed:
-        name, shown = typed
-        assert any(f" {name} " in line and shown in line for line in lines), helped.output
+    assert helped.exit_code == 0, helped.output
+    assert any(f" {name} " in line and shown in line for line in helped.output.splitlines()), helped.output
 
 
 _NEVER_READY = """

@@ -54,9 +54,10 @@ def test_every_groups_command_list_wraps_to_the_terminal_not_the_docstring():
             assert command.short_help or command.help, f"amx {' '.join(path)} {name} has no summary"
 
 
-def test_no_help_gives_a_flag_a_value():
+def test_no_help_gives_a_flag_a_value_or_a_repeatable_option_a_list():
     """Every --help showed a flag with a type as if it took a value (`--excel <bool>`, `--enabled --disabled <bool>`,
-    `--help <bool>`): `amx export programs --excel true` was refused as an extra argument. A flag shows no type."""
+    `--help <bool>`): `amx export programs --excel true` was refused as an extra argument. A flag shows no type, and a
+    repeatable option its one value's (`--country <list[str]>` read as if it took a list at once)."""
     runner = CliRunner()
     root = typer.main.get_command(app)
     commands = [(path, group) for path, group in groups(root)]
@@ -69,6 +70,7 @@ def test_no_help_gives_a_flag_a_value():
         rows = [line for line in shown.output.splitlines()
                 if any(line.startswith("│ ") and line[2:].lstrip(" *").startswith(f"{flag} ") for flag in flags)]
         assert rows and not [row for row in rows if "<bool>" in row], (path, rows)
+        assert "<list[" not in shown.output, (path, shown.output)
 
 
 def test_every_commands_argument_says_what_it_is():
