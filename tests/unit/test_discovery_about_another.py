@@ -295,14 +295,29 @@ def test_a_run_reads_at_most_its_bound_of_one_directorys_pages(tmp_path, monkeyp
     assert followed(again) == [program_of(b) for b in more[:PAGES_PER_LEAD_SITE]]
 
 
-def test_a_run_out_of_its_wait_budget_stops_at_the_page_it_cannot_wait_for(tmp_path, monkeypatch):
+def test_a_run_out_of_its_wait_budget_stops_at_the_page_it_cannot_wait_for_and_names_all_it_left(tmp_path,
+                                                                                                   monkeypatch):
+    """The directory judged and its second profile read; the third profile and the two merchants they led to are
+    queued and never reached. The report named the merchants as followed, and the profile nowhere."""
     brands = BRANDS[:3]
     fetcher, rt = directory_and_merchants(tmp_path, monkeypatch, brands, spent_at=profile_of(brands[2]))
     report = DiscoveryReport()
     validate(rt, results_for([profile_of(b) for b in brands]), report)
     assert fetcher.asked == [profile_of(b) for b in brands[:2]]
     assert report.out_of_time and report.not_judged == ["hosting.com", "zentrohost.com"]  # the directory was judged
+    assert report.leads_not_read == [profile_of(brands[2])]
+    assert report.merchants_followed == []  # queued, not judged: in not_judged
     assert report.rejected == ["affiliates-directory.com"] and report.discovered == [] and report.batch_key is None
+
+
+def test_a_run_out_of_time_names_only_the_merchants_it_judged_as_followed(tmp_path, monkeypatch):
+    brands = BRANDS[:3]
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch, brands, spent_at=program_of(brands[1]))
+    report = DiscoveryReport()
+    validate(rt, results_for([profile_of(b) for b in brands]), report)
+    assert fetcher.asked == [*map(profile_of, brands), program_of(brands[0])]
+    assert followed(report) == [program_of(brands[0])] and report.discovered == ["hosting.com"]
+    assert report.not_judged == ["zentrohost.com", "quillmail.com"] and report.leads_not_read == []
 
 
 def test_a_directory_remembered_before_decisions_had_kinds_is_skipped_as_before(tmp_path, monkeypatch):
@@ -330,3 +345,21 @@ def test_amx_discover_run_says_which_merchant_each_profile_led_to(tmp_path, monk
     lines = [line.strip() for line in result.output.splitlines()]
     for brand in brands:
         assert f"its merchant's own page judged: affiliates-directory.com → {program_of(brand)}" in lines, result.output
+
+
+def test_amx_discover_run_names_the_sites_and_pages_its_time_did_not_reach(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    brands = BRANDS[:3]
+    directory_and_merchants(tmp_path, monkeypatch, brands, spent_at=profile_of(brands[2]))
+    monkeypatch.setattr(run, "search", lambda *args, **kwargs: results_for([profile_of(b) for b in brands]))
+    for name, value in {"AMX_DATA_DIR": str(tmp_path), "COLUMNS": "400"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["discover", "run", "hosting"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "sites left for the next run: hosting.com, zentrohost.com" in lines, result.output
+    assert f"page left for the next run to read for its merchant: {profile_of(brands[2])}" in lines, result.output
+    assert "its merchant's own page judged" not in result.output

@@ -64,7 +64,7 @@ def discover(rt, niches: list[str], languages: list[str], **pacing) -> Discovery
     """`pacing`: fakes for the polite clients of the providers and the fetcher, from tests. The queries and the pages
     share one budget of waits (crawl.time_budget of the function's time limit, as a crawl's): a run of thousands of
     candidates was killed at the function's limit, its batch never written. Past the budget the run stops asking,
-    keeps what it judged, and says what it did not (`out_of_time`, `not_judged`)."""
+    keeps what it judged, and says what it did not (`out_of_time`, `not_judged`, `leads_not_read`)."""
     report = DiscoveryReport()
     pacing.setdefault("wait_budget", WaitBudget(time_budget(rt.settings.crawl_time_limit_s)))
     validate(rt, search(rt, searchable(niches, report), languages, report, **pacing), report, **pacing)
@@ -119,8 +119,13 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
                     judged = judge(rt, fetcher, candidate, report, leads)
             except WaitsSpent as exc:  # not remembered as judged: the next run that finds them judges them
                 out_of_time(report, str(exc))
+                # every page queued and not reached is named: a lead page left out of not_judged (its site was judged,
+                # or is a known source of leads) vanished from the report
                 report.not_judged = [c.domain for c in pages[number:] if not c.lead_page]
+                report.leads_not_read = [c.url for c in pages[number:] if c.lead_page]
                 break
+            if judged is not None and candidate.found_on:  # said once judged: queued alone, it is in not_judged
+                report.merchants_followed.append(f"{candidate.found_on} → {candidate.url}")
             if judged is not None:
                 record_, decision = judged
                 if record_ is not None:
@@ -163,7 +168,6 @@ def merchant_lead(rt, url: str, page: Candidate, sites: set[str], report: Discov
         return None
     sites.add(domain)
     report.candidates += 1
-    report.merchants_followed.append(f"{page.domain} → {untracked(url)}")
     return Candidate(untracked(url), domain, page.result, found_on=page.domain)
 
 
