@@ -47,7 +47,7 @@ def merchant_domain(url) -> str | None:
         return domain
     site = host.removeprefix("www.")
     if site != domain:
-        return site if domain in taxonomy.TENANT_HOSTS else None
+        return site if taxonomy.tenant(site, domain) else None
     return domain if parts.path in ("", "/") else None
 
 

@@ -363,3 +363,28 @@ def test_amx_discover_run_names_the_sites_and_pages_its_time_did_not_reach(tmp_p
     assert "sites left for the next run: hosting.com, zentrohost.com" in lines, result.output
     assert f"page left for the next run to read for its merchant: {profile_of(brands[2])}" in lines, result.output
     assert "its merchant's own page judged" not in result.output
+
+
+def test_a_run_follows_a_profile_to_the_merchants_page_on_a_platform_and_keys_it_to_the_merchant(tmp_path,
+                                                                                                 monkeypatch):
+    """The merchant's program page is its form on Refersion (taptes.refersion.com): judged as the merchant's own
+    candidate, its record keyed to its subdomain; refersion.com is never remembered as judged, so the next merchant
+    there is still found. Before, the form linking to the shop read as a page about another site's program."""
+    profile_url, form_url = profile_of("Taptes"), "https://taptes.refersion.com/affiliate/registration"
+    fetcher = PagesByAddress({
+        profile_url: PROFILE.replace("Hosting.com runs", "Taptes runs").format(
+            title="Taptes", heading="Taptes", head="", crumbs="", links=f'<a href="{form_url}">Join program</a>'),
+        form_url: "<html><head><title>Program Application</title></head><body><h1>Program Application</h1><p>Join "
+                  "our affiliate program: 15% commission on every sale, a 30-day cookie. Affiliates may not bid on "
+                  'TAPTES.</p><a href="https://www.taptes.com/">TAPTES shop</a></body></html>'})
+    monkeypatch.setattr(run, "Fetcher", fetcher)
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    report = DiscoveryReport()
+    validate(rt, results_for([profile_url]), report)
+    assert fetcher.asked == [profile_url, form_url]
+    assert report.discovered == ["taptes.refersion.com"] and followed(report) == [form_url]
+    batch = [json.loads(line) for line in rt.store.get(report.batch_key).data.decode().splitlines()]
+    assert [(r["record_key"], r["merchant_url"], r["name"]) for r in batch] == \
+        [("taptes.refersion.com", "https://taptes.refersion.com/", "TAPTES")]
+    assert rt.store.head(seen_key("refersion.com")) is None
+    assert rt.store.head(seen_key("taptes.refersion.com")) is not None

@@ -329,11 +329,15 @@ def not_a_merchant(url: str, site: str) -> str | None:
     merchants share (taxonomy.SHARED_HOSTS: a network's, a marketplace, a shortener), which names no merchant by its
     domain (normalize.merchant_domain: only its front page is the host's own), or any page of the site of a source the
     index reads, a directory or a network. Judged, one was the host's own program (ShareASale indexed with Petco's
-    terms; Chewy's listing on affiliateprograms.com a program of that site), and the host was remembered as judged for
-    every other merchant on it; their programs come from those sources."""
+    terms; Chewy's listing on affiliateprograms.com a program of that site; Astrofy's sign-up form on
+    af.uppromote.com UpPromote's), and the host was remembered as judged for every other merchant on it; their programs
+    come from those sources. A merchant's subdomain on such a host (taptes.refersion.com) is its own site."""
     from affiliate_matrix.normalize import merchant_domain
 
     if site in taxonomy.SHARED_HOSTS and merchant_domain(url) is None:
+        if merchant := taxonomy.platform_merchant(url):  # af.uppromote.com/astrofy: no site to judge and remember
+            return (f"the program page of {merchant[:100]!r} on affiliate-program software, its merchant named by "
+                    "the address's path, not by a site of its own")
         return "a page of a site many merchants share (a network's, a marketplace, a link shortener), no merchant's own"
     if title := source_sites().get(site):
         return f"the site of a source the index reads ({title}): its programs come from its connection"
@@ -377,7 +381,7 @@ def site_of(host: str) -> str:
             site = host.removeprefix("www.")
             # A tenant of a host that gives merchants subdomains (acme.myshopify.com) is a site of its own, as the
             # index keys its merchant (normalize.merchant_domain); every shop there was one candidate, judged once.
-            return site if domain in taxonomy.TENANT_HOSTS and site != domain else domain or host
+            return site if taxonomy.tenant(site, domain) else domain or host
     if address.version == 6 and address.ipv4_mapped:
         address = address.ipv4_mapped
     return str(address)
