@@ -388,3 +388,28 @@ def test_a_run_follows_a_profile_to_the_merchants_page_on_a_platform_and_keys_it
         [("taptes.refersion.com", "https://taptes.refersion.com/", "TAPTES")]
     assert rt.store.head(seen_key("refersion.com")) is None
     assert rt.store.head(seen_key("taptes.refersion.com")) is not None
+
+
+def test_a_run_reads_the_decisions_of_the_sites_it_judged_before_alone(tmp_path, monkeypatch):
+    """Every known site among a run's results had its decision read (a GET each, two where its key may be shared) to
+    learn whether it is a source of leads, though most are known because the index lists them and have none."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.counting import CountingStore
+    from tests.support.factories import make_program
+
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch)
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    listed = ["hosting.com", "zentrohost.com"]
+    template = to_document(make_program("Shop", "https://shop.com"))
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [{**template, "id": f"p_{i:016x}", "merchant_domain": domain}
+                                               for i, domain in enumerate(listed)], refresh=True)
+    run.remember(rt, "affiliates-directory.com", {"domain": "affiliates-directory.com", "outcome": "rejected",
+                                                  "kind": run.ABOUT_ANOTHER})
+    run.remember(rt, "quillmail.com", {"domain": "quillmail.com", "outcome": "rejected"})
+    rt.store = CountingStore(rt.store)
+    validate(rt, results_for([profile_of("Parcelbee"), *map(program_of, ["Hosting.com", "Zentrohost", "Quillmail"])]),
+             report := DiscoveryReport())
+    assert report.known == ["affiliates-directory.com", "hosting.com", "quillmail.com", "zentrohost.com"]
+    assert followed(report) == [program_of("Parcelbee")] and report.discovered == ["parcelbee.com"]
+    assert sorted(key for operation, key in rt.store.asked if operation == "get" and key.startswith("discovery/seen/")) \
+        == [seen_key("affiliates-directory.com"), seen_key("quillmail.com")]
