@@ -47,13 +47,16 @@ NETWORK_HOSTS = {
 # the platform's own program, keyed to its domain, and the platform remembered as judged for every other merchant.
 PROGRAM_PLATFORMS = frozenset({"refersion.com", "tapfiliate.com", "firstpromoter.com", "getrewardful.com"})
 PATH_PROGRAM_HOSTS = frozenset({"af.uppromote.com"})
+# The platforms' registrable domains: their front host's pages are the platform's own (its program, its blog)
+PLATFORM_SITES = frozenset({*PROGRAM_PLATFORMS, "uppromote.com"})
 # The platforms' subdomains for their own service, no merchant's
 PLATFORM_SERVICES = frozenset({"www", "app", "api", "support", "help", "docs", "blog", "changelog", "status",
                                "marketplace", "login", "dashboard"})
 # Registrable domains many merchants share, so a page on one names no merchant by its domain: link shorteners (a
 # redirect to somewhere not known here), marketplaces, shop and site builders, social networks and the networks'
-# tracking hosts. A merchant there is a subdomain of its own (acme.myshopify.com) or a page of the host's
-# (etsy.com/shop/acme); the host's own front page is the host's own program (Etsy's).
+# tracking hosts, affiliate-program software. A merchant there is a subdomain of its own (acme.myshopify.com) or a page
+# of the host's (etsy.com/shop/acme); the host's own front page is the host's own program (Etsy's), and so is any page
+# of a program platform's front host (refersion.com/affiliate-program).
 SHARED_HOSTS = frozenset({
     *NETWORK_HOSTS,
     "bit.ly", "bitly.com", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "buff.ly", "rebrand.ly", "is.gd", "cutt.ly",
@@ -66,7 +69,7 @@ SHARED_HOSTS = frozenset({
     "substack.com", "medium.com", "notion.site", "carrd.co",
     "facebook.com", "instagram.com", "youtube.com", "twitter.com", "x.com", "tiktok.com", "linkedin.com",
     "pinterest.com",
-    *PROGRAM_PLATFORMS, "uppromote.com",
+    *PLATFORM_SITES,
 })
 # Of those, the hosts whose subdomains are their merchants' own sites (acme.myshopify.com, acme.sjv.io); elsewhere a
 # subdomain is the host's own service (ui.awin.com's merchant profiles, smile.amazon.com) and names no merchant.

@@ -75,7 +75,8 @@ def test_a_directory_profile_linking_to_the_merchants_page_on_a_platform_leads_t
 def test_each_merchant_on_a_platform_is_a_candidate_of_its_own_and_the_platforms_pages_none():
     """A run took every merchant's page on refersion.com for one site's, judged one of them as refersion.com and then
     skipped the others as judged. A merchant named by a path (af.uppromote.com/astrofy) has no site to judge and
-    remember: it is left unjudged, said why, as a shop on a marketplace is."""
+    remember: it is left unjudged, said why, as a shop on a marketplace is; so is a page of the platform's service
+    (its help centre's about its merchants' programs). Its front host's pages are its own, judged as any site's."""
     urls = ["https://taptes.refersion.com/", "https://simplelifenutrition.refersion.com/affiliate/registration",
             "https://digitalthink.tapfiliate.com/programs/digitalthink-affiliate-program/tos/",
             "https://af.uppromote.com/astrofy/register", "https://support.refersion.com/en/articles/1-affiliates-faq",
@@ -83,13 +84,11 @@ def test_each_merchant_on_a_platform_is_a_candidate_of_its_own_and_the_platforms
     report = DiscoveryReport()
     candidates = dedupe([Result(url, "", "", rank, "searxng", "q") for rank, url in enumerate(urls)], report)
     assert [c.domain for c in candidates] == ["taptes.refersion.com", "simplelifenutrition.refersion.com",
-                                              "digitalthink.tapfiliate.com"]
+                                              "digitalthink.tapfiliate.com", "uppromote.com"]  # its blog: its own
     assert report.not_merchants == [
         "uppromote.com: the program page of 'astrofy' on affiliate-program software, its merchant named by the "
         "address's path, not by a site of its own",
         "refersion.com: a page of a site many merchants share (a network's, a marketplace, a link shortener), no "
-        "merchant's own",
-        "uppromote.com: a page of a site many merchants share (a network's, a marketplace, a link shortener), no "
         "merchant's own"]
 
 
@@ -101,4 +100,7 @@ def test_a_merchants_record_from_its_page_on_a_platform_is_keyed_to_its_subdomai
              "at": "2026-01-01T00:00:00+00:00"}
     kept = record(found, verdict, "raw/discovery/x.html")
     assert merchant_domain(kept.merchant_url) == "astrofy.refersion.com"
-    assert merchant_domain("https://refersion.com/") == "refersion.com"  # the platform's own front page: its own
+    # the platform's own pages on its front host are its own (its own program), on a service subdomain no merchant's
+    assert merchant_domain("https://www.refersion.com/affiliate-program/") == "refersion.com"
+    assert merchant_domain("https://uppromote.com/blog/x") == "uppromote.com"
+    assert merchant_domain("https://support.refersion.com/en/articles/1") is None

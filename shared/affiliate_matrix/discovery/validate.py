@@ -206,7 +206,7 @@ def classify(html: str, url: str) -> Verdict:
         # page is a program's; its title is often the form's ("Program Application"), the merchant named below it
         score += 0.3
         platform = registrable_domain(urlsplit(url).hostname or "")
-        verdict.evidence.append(f"a page of {merchant}'s program on affiliate-program software ({platform})")
+        verdict.evidence.append(f"a page of {merchant[:100]}'s program on affiliate-program software ({platform})")
         if not site and _alnum(merchant) not in _alnum(verdict.name):  # a subdomain is a name, a path may be an id
             verdict.name = _spelt(merchant, body) or (
                 verdict.name if urlsplit(url).hostname in taxonomy.PATH_PROGRAM_HOSTS else merchant)
