@@ -92,9 +92,12 @@ def platform_merchant(url: str) -> str | None:
     """The merchant whose own program page a page of affiliate-program software is, as its address names it: its
     subdomain on a platform's host (PROGRAM_PLATFORMS: taptes.refersion.com, "taptes"), its first path segment on a
     host giving merchants paths (PATH_PROGRAM_HOSTS: af.uppromote.com/astrofy/register, "astrofy"); None for any other
-    page, the platform's own among them."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".").removeprefix("www.")
+    page, the platform's own among them, or an address that does not parse."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").removeprefix("www.")
+    except ValueError:  # "http://[x": a page's link, its own to get wrong
+        return None
     if host in PATH_PROGRAM_HOSTS:
         return next((segment for segment in parts.path.split("/") if segment), None)
     label, _, platform = host.partition(".")

@@ -60,6 +60,7 @@ def test_a_page_of_the_platforms_own_is_no_merchants():
     assert taxonomy.platform_merchant("https://www.refersion.com/") is None
     assert taxonomy.platform_merchant("https://taptes.refersion.com/") == "taptes"
     assert taxonomy.platform_merchant("https://af.uppromote.com/5c56ed/register") == "5c56ed"
+    assert taxonomy.platform_merchant("https://[taptes.refersion.com/") is None  # no address: nobody's
 
 
 def test_a_directory_profile_linking_to_the_merchants_page_on_a_platform_leads_to_it():
