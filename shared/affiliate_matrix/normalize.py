@@ -39,7 +39,8 @@ def merchant_domain(url) -> str | None:
     (taxonomy.SHARED_HOSTS: a link shortener, a marketplace, a network's tracking host) the merchant's own
     subdomain there where the host gives merchants one (acme.myshopify.com: taxonomy.TENANT_HOSTS), or none for a
     page of the host's (etsy.com/shop/acme, bit.ly/x, ui.awin.com/merchant-profile/1: the record is keyed by its
-    name). Only the host's own front page is the host's own site (Etsy's own program)."""
+    name). Only the host's own front page is the host's own site (Etsy's own program), but every page of an
+    affiliate-program platform's front host is (taxonomy.PLATFORM_SITES: refersion.com/affiliate-program)."""
     parts = urlsplit(str(url))
     host = (parts.hostname or "").rstrip(".")
     domain = registrable_domain(host) if host else None
@@ -47,8 +48,9 @@ def merchant_domain(url) -> str | None:
         return domain
     site = host.removeprefix("www.")
     if site != domain:
-        return site if domain in taxonomy.TENANT_HOSTS else None
-    return domain if parts.path in ("", "/") else None
+        return site if taxonomy.tenant(site, domain) else None
+    # a program platform's merchants are on its subdomains or sign-up host: its front host's pages are its own
+    return domain if parts.path in ("", "/") or domain in taxonomy.PLATFORM_SITES else None
 
 
 def name_key(name: str) -> str:

@@ -39,10 +39,24 @@ NETWORK_HOSTS = {
     "dpbolvw.net": "cj", "jdoqocy.com": "cj", "kqzyfj.com": "cj", "tkqlhce.com": "cj", "clickbank.net": "clickbank",
     "linksynergy.com": "rakuten", "partnerstack.com": "partnerstack", "prf.hn": "partnerize",
 }
+# Affiliate-program software (no network: each merchant runs its own program there, in-house) whose hosts carry
+# merchants' own program pages, each merchant's on a subdomain of its own (taptes.refersion.com,
+# digitalthink.tapfiliate.com, secrets.firstpromoter.com, hellothematic.getrewardful.com) or, on UpPromote's sign-up
+# host, under a path segment of its own (af.uppromote.com/astrofy/register); the platform's own pages are on its front
+# host and service subdomains (uppromote.com/blog/..., support.refersion.com). A merchant's page there was judged as
+# the platform's own program, keyed to its domain, and the platform remembered as judged for every other merchant.
+PROGRAM_PLATFORMS = frozenset({"refersion.com", "tapfiliate.com", "firstpromoter.com", "getrewardful.com"})
+PATH_PROGRAM_HOSTS = frozenset({"af.uppromote.com"})
+# The platforms' registrable domains: their front host's pages are the platform's own (its program, its blog)
+PLATFORM_SITES = frozenset({*PROGRAM_PLATFORMS, "uppromote.com"})
+# The platforms' subdomains for their own service, no merchant's
+PLATFORM_SERVICES = frozenset({"www", "app", "api", "support", "help", "docs", "blog", "changelog", "status",
+                               "marketplace", "login", "dashboard"})
 # Registrable domains many merchants share, so a page on one names no merchant by its domain: link shorteners (a
 # redirect to somewhere not known here), marketplaces, shop and site builders, social networks and the networks'
-# tracking hosts. A merchant there is a subdomain of its own (acme.myshopify.com) or a page of the host's
-# (etsy.com/shop/acme); the host's own front page is the host's own program (Etsy's).
+# tracking hosts, affiliate-program software. A merchant there is a subdomain of its own (acme.myshopify.com) or a page
+# of the host's (etsy.com/shop/acme); the host's own front page is the host's own program (Etsy's), and so is any page
+# of a program platform's front host (refersion.com/affiliate-program).
 SHARED_HOSTS = frozenset({
     *NETWORK_HOSTS,
     "bit.ly", "bitly.com", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "buff.ly", "rebrand.ly", "is.gd", "cutt.ly",
@@ -55,6 +69,7 @@ SHARED_HOSTS = frozenset({
     "substack.com", "medium.com", "notion.site", "carrd.co",
     "facebook.com", "instagram.com", "youtube.com", "twitter.com", "x.com", "tiktok.com", "linkedin.com",
     "pinterest.com",
+    *PLATFORM_SITES,
 })
 # Of those, the hosts whose subdomains are their merchants' own sites (acme.myshopify.com, acme.sjv.io); elsewhere a
 # subdomain is the host's own service (ui.awin.com's merchant profiles, smile.amazon.com) and names no merchant.
@@ -62,8 +77,33 @@ TENANT_HOSTS = frozenset({
     "sjv.io", "pxf.io", "7eer.net", "ojrq.net", "gumroad.com", "teachable.com", "thinkific.com", "kajabi.com",
     "podia.com", "myshopify.com", "bigcartel.com", "wixsite.com", "squarespace.com", "wordpress.com",
     "blogspot.com", "github.io", "netlify.app", "vercel.app", "herokuapp.com", "pages.dev", "web.app",
-    "substack.com", "notion.site", "carrd.co",
+    "substack.com", "notion.site", "carrd.co", *PROGRAM_PLATFORMS,
 })
+
+
+def tenant(site: str, domain: str | None) -> bool:
+    """Whether `site` (a host, without "www.") is a merchant's own subdomain of its registrable `domain`, a host giving
+    merchants one (TENANT_HOSTS: acme.myshopify.com), not a program platform's own service (support.refersion.com)."""
+    return site != domain and domain in TENANT_HOSTS and not (
+        domain in PROGRAM_PLATFORMS and site.removesuffix(f".{domain}") in PLATFORM_SERVICES)
+
+
+def platform_merchant(url: str) -> str | None:
+    """The merchant whose own program page a page of affiliate-program software is, as its address names it: its
+    subdomain on a platform's host (PROGRAM_PLATFORMS: taptes.refersion.com, "taptes"), its first path segment on a
+    host giving merchants paths (PATH_PROGRAM_HOSTS: af.uppromote.com/astrofy/register, "astrofy"); None for any other
+    page, the platform's own among them, or an address that does not parse."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").removeprefix("www.")
+    except ValueError:  # "http://[x": a page's link, its own to get wrong
+        return None
+    if host in PATH_PROGRAM_HOSTS:
+        return next((segment for segment in parts.path.split("/") if segment), None)
+    label, _, platform = host.partition(".")
+    return label if platform in PROGRAM_PLATFORMS and label not in PLATFORM_SERVICES else None
+
+
 NETWORK_NAMES = {"impact": "impact", "impact radius": "impact", "shareasale": "shareasale", "awin": "awin",
                  "cj": "cj", "cj affiliate": "cj", "commission junction": "cj", "clickbank": "clickbank",
                  "rakuten": "rakuten", "rakuten advertising": "rakuten", "partnerstack": "partnerstack",

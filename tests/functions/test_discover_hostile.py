@@ -63,6 +63,9 @@ def test_an_answer_of_thousands_of_results_is_read_as_the_page_a_query_asks_for(
                                          "100 kept, the rest not looked at (5 queries)"], report["partial_answers"]
     schemas = discover_app.get("/openapi.json").json["components"]["schemas"]
     assert schemas["DiscoveryReport"]["properties"]["partial_answers"]["type"] == "array"
+    # what a run out of time left unread is declared and answered, as its sites not judged are
+    assert schemas["DiscoveryReport"]["properties"]["leads_not_read"]["type"] == "array"
+    assert "leads_not_read" in schemas["DiscoveryReport"]["required"] and report["leads_not_read"] == []
     assert len(report["failures"]) == 100  # each a private address, refused by the guard: a failure for itself
     assert all("non-public" in reason for _, reason in report["failures"])
 

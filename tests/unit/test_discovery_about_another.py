@@ -295,14 +295,29 @@ def test_a_run_reads_at_most_its_bound_of_one_directorys_pages(tmp_path, monkeyp
     assert followed(again) == [program_of(b) for b in more[:PAGES_PER_LEAD_SITE]]
 
 
-def test_a_run_out_of_its_wait_budget_stops_at_the_page_it_cannot_wait_for(tmp_path, monkeypatch):
+def test_a_run_out_of_its_wait_budget_stops_at_the_page_it_cannot_wait_for_and_names_all_it_left(tmp_path,
+                                                                                                   monkeypatch):
+    """The directory judged and its second profile read; the third profile and the two merchants they led to are
+    queued and never reached. The report named the merchants as followed, and the profile nowhere."""
     brands = BRANDS[:3]
     fetcher, rt = directory_and_merchants(tmp_path, monkeypatch, brands, spent_at=profile_of(brands[2]))
     report = DiscoveryReport()
     validate(rt, results_for([profile_of(b) for b in brands]), report)
     assert fetcher.asked == [profile_of(b) for b in brands[:2]]
     assert report.out_of_time and report.not_judged == ["hosting.com", "zentrohost.com"]  # the directory was judged
+    assert report.leads_not_read == [profile_of(brands[2])]
+    assert report.merchants_followed == []  # queued, not judged: in not_judged
     assert report.rejected == ["affiliates-directory.com"] and report.discovered == [] and report.batch_key is None
+
+
+def test_a_run_out_of_time_names_only_the_merchants_it_judged_as_followed(tmp_path, monkeypatch):
+    brands = BRANDS[:3]
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch, brands, spent_at=program_of(brands[1]))
+    report = DiscoveryReport()
+    validate(rt, results_for([profile_of(b) for b in brands]), report)
+    assert fetcher.asked == [*map(profile_of, brands), program_of(brands[0])]
+    assert followed(report) == [program_of(brands[0])] and report.discovered == ["hosting.com"]
+    assert report.not_judged == ["zentrohost.com", "quillmail.com"] and report.leads_not_read == []
 
 
 def test_a_directory_remembered_before_decisions_had_kinds_is_skipped_as_before(tmp_path, monkeypatch):
@@ -330,3 +345,71 @@ def test_amx_discover_run_says_which_merchant_each_profile_led_to(tmp_path, monk
     lines = [line.strip() for line in result.output.splitlines()]
     for brand in brands:
         assert f"its merchant's own page judged: affiliates-directory.com → {program_of(brand)}" in lines, result.output
+
+
+def test_amx_discover_run_names_the_sites_and_pages_its_time_did_not_reach(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    brands = BRANDS[:3]
+    directory_and_merchants(tmp_path, monkeypatch, brands, spent_at=profile_of(brands[2]))
+    monkeypatch.setattr(run, "search", lambda *args, **kwargs: results_for([profile_of(b) for b in brands]))
+    for name, value in {"AMX_DATA_DIR": str(tmp_path), "COLUMNS": "400"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["discover", "run", "hosting"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "sites left for the next run: hosting.com, zentrohost.com" in lines, result.output
+    assert f"page left for the next run to read for its merchant: {profile_of(brands[2])}" in lines, result.output
+    assert "its merchant's own page judged" not in result.output
+
+
+def test_a_run_follows_a_profile_to_the_merchants_page_on_a_platform_and_keys_it_to_the_merchant(tmp_path,
+                                                                                                 monkeypatch):
+    """The merchant's program page is its form on Refersion (taptes.refersion.com): judged as the merchant's own
+    candidate, its record keyed to its subdomain; refersion.com is never remembered as judged, so the next merchant
+    there is still found. Before, the form linking to the shop read as a page about another site's program."""
+    profile_url, form_url = profile_of("Taptes"), "https://taptes.refersion.com/affiliate/registration"
+    fetcher = PagesByAddress({
+        profile_url: PROFILE.replace("Hosting.com runs", "Taptes runs").format(
+            title="Taptes", heading="Taptes", head="", crumbs="", links=f'<a href="{form_url}">Join program</a>'),
+        form_url: "<html><head><title>Program Application</title></head><body><h1>Program Application</h1><p>Join "
+                  "our affiliate program: 15% commission on every sale, a 30-day cookie. Affiliates may not bid on "
+                  'TAPTES.</p><a href="https://www.taptes.com/">TAPTES shop</a></body></html>'})
+    monkeypatch.setattr(run, "Fetcher", fetcher)
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    report = DiscoveryReport()
+    validate(rt, results_for([profile_url]), report)
+    assert fetcher.asked == [profile_url, form_url]
+    assert report.discovered == ["taptes.refersion.com"] and followed(report) == [form_url]
+    batch = [json.loads(line) for line in rt.store.get(report.batch_key).data.decode().splitlines()]
+    assert [(r["record_key"], r["merchant_url"], r["name"]) for r in batch] == \
+        [("taptes.refersion.com", "https://taptes.refersion.com/", "TAPTES")]
+    assert rt.store.head(seen_key("refersion.com")) is None
+    assert rt.store.head(seen_key("taptes.refersion.com")) is not None
+
+
+def test_a_run_reads_the_decisions_of_the_sites_it_judged_before_alone(tmp_path, monkeypatch):
+    """Every known site among a run's results had its decision read (a GET each, two where its key may be shared) to
+    learn whether it is a source of leads, though most are known because the index lists them and have none."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.counting import CountingStore
+    from tests.support.factories import make_program
+
+    fetcher, rt = directory_and_merchants(tmp_path, monkeypatch)
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    listed = ["hosting.com", "zentrohost.com"]
+    template = to_document(make_program("Shop", "https://shop.com"))
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [{**template, "id": f"p_{i:016x}", "merchant_domain": domain}
+                                               for i, domain in enumerate(listed)], refresh=True)
+    run.remember(rt, "affiliates-directory.com", {"domain": "affiliates-directory.com", "outcome": "rejected",
+                                                  "kind": run.ABOUT_ANOTHER})
+    run.remember(rt, "quillmail.com", {"domain": "quillmail.com", "outcome": "rejected"})
+    rt.store = CountingStore(rt.store)
+    validate(rt, results_for([profile_of("Parcelbee"), *map(program_of, ["Hosting.com", "Zentrohost", "Quillmail"])]),
+             report := DiscoveryReport())
+    assert report.known == ["affiliates-directory.com", "hosting.com", "quillmail.com", "zentrohost.com"]
+    assert followed(report) == [program_of("Parcelbee")] and report.discovered == ["parcelbee.com"]
+    assert sorted(key for operation, key in rt.store.asked if operation == "get" and key.startswith("discovery/seen/")) \
+        == [seen_key("affiliates-directory.com"), seen_key("quillmail.com")]

@@ -208,7 +208,13 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
         console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")
     if report.out_of_time:
         console.print(f"[yellow]stopped at its time limit[/] (AMX_CRAWL_TIME_LIMIT_S): {len(report.not_judged)} sites "
-                      "not judged, judged by the next run that finds them")
+                      f"not judged, {len(report.leads_not_read)} pages about other sites' programs not read for their "
+                      "merchants; the next run that finds them does so")
+        # which: a merchant a page led to, queued and not reached, was named nowhere else
+        if report.not_judged:
+            console.print(f"  sites left for the next run: {escape(', '.join(report.not_judged))}")
+        for url in report.leads_not_read:
+            console.print(f"  page left for the next run to read for its merchant: {escape(url)}")
     fail_if_undelivered(rt)
     if report.unanswered:  # a run that searched less than asked says so in its exit status too
         console.print(f"[red]unanswered:[/] {len(report.unanswered)} of {len(report.unanswered) + report.queries} "

@@ -29,7 +29,8 @@ class DiscoveryReport:
     # each rejected site's reason, one short line (validate.why_rejected): a list of programs, a publisher's post, ...
     rejected_why: dict[str, str] = field(default_factory=dict)
     # pages about another site's program (a directory's profile, a review) whose merchant's own program page, linked
-    # from them, the run judged as the merchant's candidate: "directory.example → https://merchant.example/affiliates"
+    # from them, the run judged as the merchant's candidate: "directory.example → https://merchant.example/affiliates";
+    # one the run's time did not reach is in not_judged (its site), not here
     merchants_followed: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     provider_errors: list[str] = field(default_factory=list)
@@ -40,10 +41,12 @@ class DiscoveryReport:
     partial_answers: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     batch_key: str | None = None
-    # The run stopped asking at its time budget (run.discover); the candidates it had not judged, by domain, are judged
-    # by the next run that finds them
+    # The run stopped asking at its time budget (run.discover); the candidates it had not judged, by domain (a
+    # merchant a page about its program led to among them), are judged by the next run that finds them; and the pages
+    # of sites publishing pages about other sites' programs it had not read for the merchants they lead to, by URL
     out_of_time: bool = False
     not_judged: list[str] = field(default_factory=list)
+    leads_not_read: list[str] = field(default_factory=list)
     # niches the run left out, each with why: words a search engine reads as operators (dorks.niche_problem), given
     # where nothing refused them (AMX_DISCOVERY_NICHES, a cron's data, a rule stored before the rule on niches)
     skipped_niches: list[str] = field(default_factory=list)

@@ -64,7 +64,7 @@ def discover(rt, niches: list[str], languages: list[str], **pacing) -> Discovery
     """`pacing`: fakes for the polite clients of the providers and the fetcher, from tests. The queries and the pages
     share one budget of waits (crawl.time_budget of the function's time limit, as a crawl's): a run of thousands of
     candidates was killed at the function's limit, its batch never written. Past the budget the run stops asking,
-    keeps what it judged, and says what it did not (`out_of_time`, `not_judged`)."""
+    keeps what it judged, and says what it did not (`out_of_time`, `not_judged`, `leads_not_read`)."""
     report = DiscoveryReport()
     pacing.setdefault("wait_budget", WaitBudget(time_budget(rt.settings.crawl_time_limit_s)))
     validate(rt, search(rt, searchable(niches, report), languages, report, **pacing), report, **pacing)
@@ -93,13 +93,15 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
     failure for it, never the run's end."""
     candidates = dedupe(results, report)
     report.results, report.candidates = len(results), len(candidates)
-    known = known_domains(rt, [c.domain for c in candidates])
+    # the judged among them with their decisions' keys: the decisions read are theirs alone (lead_sites)
+    decided = decisions_of(rt, [c.domain for c in candidates])
+    known = listed_domains(rt, [c.domain for c in candidates]) | set(decided)
     report.known = sorted(c.domain for c in candidates if c.domain in known)
     records, decisions = [], {}
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0,
                       **pacing)
     # the pages a run fetches: each unknown site's best page, judged, and the pages of sources of leads, read for leads
-    sources = lead_sites(rt, sorted(known & {c.domain for c in candidates}))
+    sources = lead_sites(rt, decided)
     pages = [c for c in candidates if c.domain not in known] + \
         [page for c in candidates if c.domain in sources for page in lead_pages(c, judged=False)]
     sites = {c.domain for c in candidates}
@@ -119,8 +121,13 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
                     judged = judge(rt, fetcher, candidate, report, leads)
             except WaitsSpent as exc:  # not remembered as judged: the next run that finds them judges them
                 out_of_time(report, str(exc))
+                # every page queued and not reached is named: a lead page left out of not_judged (its site was judged,
+                # or is a known source of leads) vanished from the report
                 report.not_judged = [c.domain for c in pages[number:] if not c.lead_page]
+                report.leads_not_read = [c.url for c in pages[number:] if c.lead_page]
                 break
+            if judged is not None and candidate.found_on:  # said once judged: queued alone, it is in not_judged
+                report.merchants_followed.append(f"{candidate.found_on} → {candidate.url}")
             if judged is not None:
                 record_, decision = judged
                 if record_ is not None:
@@ -163,7 +170,6 @@ def merchant_lead(rt, url: str, page: Candidate, sites: set[str], report: Discov
         return None
     sites.add(domain)
     report.candidates += 1
-    report.merchants_followed.append(f"{page.domain} → {untracked(url)}")
     return Candidate(untracked(url), domain, page.result, found_on=page.domain)
 
 
@@ -173,21 +179,23 @@ def publishes_leads(decision: dict) -> bool:
     return decision.get("kind") == ABOUT_ANOTHER
 
 
-def lead_sites(rt, domains: list[str]) -> set[str]:
-    """Of the judged `domains`, the sources of leads (publishes_leads): their decisions read, under either key (_keys),
-    several at a time (documents.together: a GET each, as judged_domains asks a HEAD each). A decision stored before
-    decisions had kinds, or damaged, makes none: its site is skipped, as before."""
+def lead_sites(rt, decided: dict[str, str]) -> set[str]:
+    """Of the judged sites (`decided`: each with the key its decision is under, decisions_of), the sources of leads
+    (publishes_leads): their decisions read, several at a time (documents.together), a GET each. A site known only
+    because the index lists it has none, and is not asked for: every known site was, one GET each (two where its key
+    may be shared), though most are known by the index alone and a run skips them. The store offers no cheaper way: a
+    decision's kind is in its body, which neither a HEAD nor a listing gives. A decision stored before decisions had
+    kinds, or damaged, makes none: its site is skipped, as before."""
     from affiliate_matrix.documents import together
     from affiliate_matrix.storage import read_json
 
-    def source(domain: str) -> bool:
-        for key in _keys("seen", domain):
-            decision, _, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "a JSON object")
-            if decision is not None and _for(decision, domain):
-                return publishes_leads(decision)
-        return False
+    def source(item: tuple[str, str]) -> bool:
+        domain, key = item
+        decision, _, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "a JSON object")
+        return decision is not None and _for(decision, domain) and publishes_leads(decision)
 
-    return {domain for domain, is_source in zip(domains, together(source, domains)) if is_source}
+    items = sorted(decided.items())
+    return {domain for (domain, _), is_source in zip(items, together(source, items)) if is_source}
 
 
 def lead_pages(site: Candidate, judged: bool) -> list[Candidate]:
@@ -325,11 +333,15 @@ def not_a_merchant(url: str, site: str) -> str | None:
     merchants share (taxonomy.SHARED_HOSTS: a network's, a marketplace, a shortener), which names no merchant by its
     domain (normalize.merchant_domain: only its front page is the host's own), or any page of the site of a source the
     index reads, a directory or a network. Judged, one was the host's own program (ShareASale indexed with Petco's
-    terms; Chewy's listing on affiliateprograms.com a program of that site), and the host was remembered as judged for
-    every other merchant on it; their programs come from those sources."""
+    terms; Chewy's listing on affiliateprograms.com a program of that site; Astrofy's sign-up form on
+    af.uppromote.com UpPromote's), and the host was remembered as judged for every other merchant on it; their programs
+    come from those sources. A merchant's subdomain on such a host (taptes.refersion.com) is its own site."""
     from affiliate_matrix.normalize import merchant_domain
 
     if site in taxonomy.SHARED_HOSTS and merchant_domain(url) is None:
+        if merchant := taxonomy.platform_merchant(url):  # af.uppromote.com/astrofy: no site to judge and remember
+            return (f"the program page of {merchant[:100]!r} on affiliate-program software, its merchant named by "
+                    "the address's path, not by a site of its own")
         return "a page of a site many merchants share (a network's, a marketplace, a link shortener), no merchant's own"
     if title := source_sites().get(site):
         return f"the site of a source the index reads ({title}): its programs come from its connection"
@@ -373,7 +385,7 @@ def site_of(host: str) -> str:
             site = host.removeprefix("www.")
             # A tenant of a host that gives merchants subdomains (acme.myshopify.com) is a site of its own, as the
             # index keys its merchant (normalize.merchant_domain); every shop there was one candidate, judged once.
-            return site if domain in taxonomy.TENANT_HOSTS and site != domain else domain or host
+            return site if taxonomy.tenant(site, domain) else domain or host
     if address.version == 6 and address.ipv4_mapped:
         address = address.ipv4_mapped
     return str(address)
@@ -381,6 +393,11 @@ def site_of(host: str) -> str:
 
 def known_domains(rt, domains: list[str]) -> set[str]:
     """Domains the index lists or that a run has already judged."""
+    return listed_domains(rt, domains) | judged_domains(rt, domains)
+
+
+def listed_domains(rt, domains: list[str]) -> set[str]:
+    """Domains the index lists, as a program's merchant_domain."""
     known = set()
     if domains:
         rt.index.ensure_index(PROGRAMS_INDEX)
@@ -395,7 +412,7 @@ def known_domains(rt, domains: list[str]) -> set[str]:
             if result.next_cursor is None:
                 break
             query = query.replaced(cursor=result.next_cursor)
-    return known | judged_domains(rt, domains)
+    return known
 
 
 def domain_key(domain: str) -> str:
@@ -446,10 +463,15 @@ def judged_domains(rt, domains: list[str]) -> set[str]:
     request or so per key, fewer where a few pages of the listing hold them), never by listing every decision ever
     made (a request per thousand, for all history); only a decision under a key another host's may share
     (`_maybe_shared`) is read, to see whose it is."""
+    return set(decisions_of(rt, domains))
+
+
+def decisions_of(rt, domains: list[str]) -> dict[str, str]:
+    """The hosts a run has judged (judged_domains), each with the key its decision is under."""
     keys = {domain: _keys("seen", domain) for domain in domains}
     stored = rt.store.stored(key for found in keys.values() for key in found)
-    return {domain for domain, found in keys.items() if any(
-        key in stored and (not _maybe_shared(key) or _decision_for(rt, key, domain)) for key in found)}
+    return {domain: key for domain, found in keys.items() if (key := next(
+        (key for key in found if key in stored and (not _maybe_shared(key) or _decision_for(rt, key, domain))), None))}
 
 
 def _maybe_shared(key: str) -> bool:

@@ -201,6 +201,15 @@ def classify(html: str, url: str) -> Verdict:
     if topic:
         score += min(0.05 * len(topic), 0.2)
         verdict.evidence.append(f"program vocabulary: {', '.join(topic)}")
+    if merchant := taxonomy.platform_merchant(url):
+        # the host serves merchants' program pages alone (sign-up forms, terms), as a network's sign-up link says a
+        # page is a program's; its title is often the form's ("Program Application"), the merchant named below it
+        score += 0.3
+        platform = registrable_domain(urlsplit(url).hostname or "")
+        verdict.evidence.append(f"a page of {merchant[:100]}'s program on affiliate-program software ({platform})")
+        if not site and _alnum(merchant) not in _alnum(verdict.name):  # a subdomain is a name, a path may be an id
+            verdict.name = _spelt(merchant, body) or (
+                verdict.name if urlsplit(url).hostname in taxonomy.PATH_PROGRAM_HOSTS else merchant)
     host_domain = registrable_domain(urlsplit(url).hostname or "")
     for link in page.css("a[href]"):
         href = urljoin(url, link.attributes.get("href") or "")
@@ -279,9 +288,13 @@ def about_another(page, body: str, url: str, title: str, heading: str, site_name
     site, and something says the page is about it: an address at the subject's site (a link, a URL or an e-mail
     written in the text), a title, heading or address reviewing it or telling how to join it, schema.org Review
     markup, a directory's breadcrumbs (and, beside one of those, its address naming it). Without a subject: a program
-    page of another site that the text names again and again while it never names its own."""
+    page of another site that the text names again and again while it never names its own. A merchant's page on
+    affiliate-program software (taxonomy.platform_merchant: taptes.refersion.com, af.uppromote.com/astrofy/register)
+    is its own program's, never about another's: it names and links to the merchant's shop, whose site it is not."""
+    if taxonomy.platform_merchant(url):
+        return None
     host = urlsplit(url).hostname or ""
-    own = registrable_domain(host) or host
+    own = _site(host) or registrable_domain(host) or host
     subject, from_address = subject_of(title, heading, url)
     if subject and (_names_site(subject, host) or (site_name and _alnum(subject) in _alnum(site_name))):
         return None  # the site's own program
@@ -394,16 +407,34 @@ def _address(address: str, label: str):
     else:
         host = urlsplit(address if "://" in address else f"http://{address}").hostname or ""
         address = address if "://" in address else f"https://{address}"
-    if domain := registrable_domain(host.lower()):
+    if domain := _site(host.lower()):
         yield domain, address, label
+
+
+def _site(host: str) -> str | None:
+    """The site a host is part of: its registrable domain, or a merchant's own subdomain on a host that gives merchants
+    one (normalize.merchant_domain: acme.myshopify.com, taptes.refersion.com); None for another page of a host many
+    merchants share (ui.awin.com)."""
+    domain, site = registrable_domain(host), host.rstrip(".").removeprefix("www.")
+    if domain in taxonomy.SHARED_HOSTS and site != domain:
+        return site if taxonomy.tenant(site, domain) else None
+    return domain
 
 
 def _program_page(addresses) -> str | None:
     """The merchant's program page among its addresses the page gives: a web address with program words in it or its
-    link's text (a front page or an e-mail address is not one)."""
+    link's text, or a page of its program on affiliate-program software (taptes.refersion.com); a front page or an
+    e-mail address is not one."""
     return next((address for _, address, label in addresses
-                 if address.startswith("http") and PARTNERISH.search(f"{label} {urlsplit(address).netloc}"
-                                                                     f"{urlsplit(address).path}")), None)
+                 if address.startswith("http") and (PARTNERISH.search(f"{label} {urlsplit(address).netloc}"
+                                                                      f"{urlsplit(address).path}")
+                                                    or taxonomy.platform_merchant(address))), None)
+
+
+def _spelt(name: str, text: str) -> str | None:
+    """`name` as the text writes it ("TAPTES" for the subdomain taptes), None where the text does not."""
+    found = re.search(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])", text, re.I)
+    return found.group(0) if found else None
 
 
 def _names_site(name: str, host: str) -> bool:
