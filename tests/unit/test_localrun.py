@@ -518,3 +518,30 @@ def test_the_local_broker_logs_an_id_it_took_escaped_never_as_sent(tmp_path):
         router.close()
     assert [(line["event_id"], line["type"]) for line in lines if line["event"] == "router.unrouted"] == [
         ("a\\u200bb\\nc", "t.\\u202eb")]
+
+
+def test_amx_ups_broker_answers_an_unexpected_fault_500_naming_nothing_and_logs_it_with_the_request_id(tmp_path):
+    """A fault its ingress did not foresee (here, its publisher check raising what it never raises on purpose) dropped
+    the connection with no answer, and socketserver printed the traceback on amx up's console. It answers as a
+    function's error does: 500 in the JSON error shape, its words generic (the fault's may quote what it read), and one
+    log line with the request's id and the fault's type."""
+    from structlog.contextvars import merge_contextvars
+    from structlog.testing import capture_logs
+
+    def admit(authorization, cloud_event):
+        if cloud_event is not None:
+            raise RuntimeError("an error quoting s3cr3t")
+
+    router = Router([], {}, tmp_path / "dead", admit=admit)
+    try:
+        with capture_logs(processors=[merge_contextvars]) as logs:
+            answer = httpx.post(router.url, content=json.dumps(event()), timeout=10,
+                                headers={"Content-Type": "application/cloudevents+json", "X-Request-Id": "req-9"})
+    finally:
+        router.close()
+    assert answer.status_code == 500 and answer.headers["Connection"] == "close"
+    assert answer.json() == {"error": {"code": "internal_error", "message": "the event could not be taken: an "
+                                       "unexpected fault, logged with this request's id", "request_id": "req-9"}}
+    assert [(line["event"], line["request_id"], line["error"]) for line in logs] == [
+        ("router.failed", "req-9", "RuntimeError")]
+    assert logs[0]["at"].startswith("unit/test_localrun.py:") and "s3cr3t" not in str(logs)

@@ -103,11 +103,28 @@ class Router:
                     self.wfile.write(error_answer(503, "Service Unavailable", "unavailable", f"{exc.cause}; retry later",
                                                   request_id, {"Retry-After": str(exc.retry_after)}))
                     return
-                router.publish(event)
+                except Exception as exc:  # noqa: BLE001 - unforeseen: answered, where the connection was dropped
+                    self._failed(exc, request_id)
+                    return
+                try:
+                    router.publish(event)
+                except Exception as exc:  # noqa: BLE001 - as above: nothing is queued but what was before it raised
+                    self._failed(exc, request_id)
+                    return
                 self.send_response(202)
                 self.send_header("X-Request-Id", request_id)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def _failed(self, exc: Exception, request_id: str) -> None:
+                """A fault no branch foresaw: a 500 in the functions' error shape, its words generic (the fault's may
+                quote what it read, a token too), and one log line with the request's id (bound), the fault's type
+                and the line that raised it, no traceback (socketserver printed one on amx up's console, and the
+                sender got no answer)."""
+                log.error("router.failed", error=type(exc).__name__, at=_raised_at(exc))
+                self.close_connection = True
+                self.wfile.write(error_answer(500, "Internal Server Error", "internal_error", "the event could not be "
+                                              "taken: an unexpected fault, logged with this request's id", request_id))
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Ingress)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
@@ -208,6 +225,15 @@ def _said(response: httpx.Response) -> str:
     except (ValueError, KeyError, TypeError):  # not a function's JSON error
         return ""
     return f": {str(message)[:1000]}"
+
+
+def _raised_at(exc: BaseException) -> str:
+    """Where `exc` was raised: the file (its folder and name) and line of the innermost frame."""
+    import traceback
+    from pathlib import Path
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{'/'.join(Path(frames[-1].filename).parts[-2:])}:{frames[-1].lineno}" if frames else "?"
 
 
 def _admit_nothing(authorization: str | None, event: dict | None) -> None:
