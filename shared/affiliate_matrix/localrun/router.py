@@ -28,7 +28,7 @@ from affiliate_matrix.errors import (REFUSED, AccessDenied, BackendUnavailable, 
 from affiliate_matrix.event_intake import read_event
 from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name, too_large
 from affiliate_matrix.localrun.plan import Route
-from affiliate_matrix.observability import bind_request, escaped_for_log, get_logger
+from affiliate_matrix.observability import bind_request, escaped_for_log, get_logger, raised_at
 from affiliate_matrix.storage import ObjectStore
 
 log = get_logger()
@@ -121,7 +121,7 @@ class Router:
                 quote what it read, a token too), and one log line with the request's id (bound), the fault's type
                 and the line that raised it, no traceback (socketserver printed one on amx up's console, and the
                 sender got no answer)."""
-                log.error("router.failed", error=type(exc).__name__, at=_raised_at(exc))
+                log.error("router.failed", error=type(exc).__name__, at=raised_at(exc))
                 self.close_connection = True
                 self.wfile.write(error_answer(500, "Internal Server Error", "internal_error", "the event could not be "
                                               "taken: an unexpected fault, logged with this request's id", request_id))
@@ -225,15 +225,6 @@ def _said(response: httpx.Response) -> str:
     except (ValueError, KeyError, TypeError):  # not a function's JSON error
         return ""
     return f": {str(message)[:1000]}"
-
-
-def _raised_at(exc: BaseException) -> str:
-    """Where `exc` was raised: the file (its folder and name) and line of the innermost frame."""
-    import traceback
-    from pathlib import Path
-
-    frames = traceback.extract_tb(exc.__traceback__)
-    return f"{'/'.join(Path(frames[-1].filename).parts[-2:])}:{frames[-1].lineno}" if frames else "?"
 
 
 def _admit_nothing(authorization: str | None, event: dict | None) -> None:
