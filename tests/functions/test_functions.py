@@ -974,3 +974,44 @@ def test_the_programs_document_describes_every_filter_and_names_each_facet_with_
     answered = app.get("/programs", headers=auth).get_json()["facets"]
     assert answered and all(f"{name} (" in facets for name in answered), facets
     assert "commission_flat_currencies (flat_currency=)" in facets and "networks (network=)" in facets
+
+
+def test_a_fault_no_route_foresaw_is_a_500_in_the_error_shape_logged_once_without_its_words_or_a_traceback(
+        data_dir, monkeypatch, capsys):
+    """A fault no branch of serve answers (a bug; here a route raising what it never raises on purpose) was left to
+    Flask: a text/html 500 without the request's id, uncounted by /metrics, and Flask's traceback on stderr in lines of
+    its own, unredacted (a credential in a URL the fault quoted was logged whole). It is answered as every error is,
+    counted, and logged once, with the request's id, the fault's type and where it was raised."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.handlers import connections
+    from affiliate_matrix.observability import context_processors
+
+    def load_sync(rt, sync_id):
+        raise RuntimeError("no answer from https://ops:hunter2@vault.example/v1/x?token=s3cr3t")
+
+    monkeypatch.setattr(connections, "load_sync", load_sync)
+    admin = {"Authorization": f"Bearer {create_token(Runtime('test', Settings(data_dir=data_dir)).secrets, 'admin')}"}
+    app = client("connections")
+
+    def crashes() -> float:
+        found = [line for line in app.get("/metrics", headers=admin).get_data(as_text=True).splitlines()
+                 if line.startswith('amx_requests_total{function="connections",status="500"}')]
+        return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
+
+    before = crashes()
+    capsys.readouterr()
+    with capture_logs(processors=context_processors()) as logs:
+        answer = app.get("/syncs/s_" + "0" * 32, headers={**admin, "X-Request-Id": "req-5"})
+    printed = capsys.readouterr()
+    assert answer.status_code == 500 and answer.headers["X-Request-Id"] == "req-5", answer.get_data(as_text=True)
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.get_json() == {"error": {"code": "internal_error", "message": "an unexpected fault: it is logged "
+                                           "with this request's id", "request_id": "req-5"}}
+    [failed] = [line for line in logs if line["log_level"] == "error"]
+    assert (failed["event"], failed["request_id"], failed["error"]) == ("request.failed", "req-5", "RuntimeError")
+    assert failed["at"].startswith("functions/test_functions.py:")
+    for text in (json.dumps(logs), printed.out, printed.err, answer.get_data(as_text=True)):
+        assert "hunter2" not in text and "s3cr3t" not in text and "Traceback" not in text
+    assert crashes() == before + 1

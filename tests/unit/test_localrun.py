@@ -518,3 +518,82 @@ def test_the_local_broker_logs_an_id_it_took_escaped_never_as_sent(tmp_path):
         router.close()
     assert [(line["event_id"], line["type"]) for line in lines if line["event"] == "router.unrouted"] == [
         ("a\\u200bb\\nc", "t.\\u202eb")]
+
+
+def test_amx_ups_broker_answers_an_unexpected_fault_500_naming_nothing_and_logs_it_with_the_request_id(tmp_path):
+    """A fault its ingress did not foresee (here, its publisher check raising what it never raises on purpose) dropped
+    the connection with no answer, and socketserver printed the traceback on amx up's console. It answers as a
+    function's error does: 500 in the JSON error shape, its words generic (the fault's may quote what it read), and one
+    log line with the request's id and the fault's type."""
+    from structlog.contextvars import merge_contextvars
+    from structlog.testing import capture_logs
+
+    def admit(authorization, cloud_event):
+        if cloud_event is not None:
+            raise RuntimeError("an error quoting s3cr3t")
+
+    router = Router([], {}, tmp_path / "dead", admit=admit)
+    try:
+        with capture_logs(processors=[merge_contextvars]) as logs:
+            answer = httpx.post(router.url, content=json.dumps(event()), timeout=10,
+                                headers={"Content-Type": "application/cloudevents+json", "X-Request-Id": "req-9"})
+    finally:
+        router.close()
+    assert answer.status_code == 500 and answer.headers["Connection"] == "close"
+    assert answer.json() == {"error": {"code": "internal_error", "message": "the event could not be taken: an "
+                                       "unexpected fault, logged with this request's id", "request_id": "req-9"}}
+    assert [(line["event"], line["request_id"], line["error"]) for line in logs] == [
+        ("router.failed", "req-9", "RuntimeError")]
+    assert logs[0]["at"].startswith("unit/test_localrun.py:") and "s3cr3t" not in str(logs)
+
+
+BINARY_HEAD = ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nce-id: 1\r\nce-source: /x\r\nce-type: t.a\r\nce-specversion: 1.0\r\n"
+               "ce-time: 2026-01-05T06:00:00Z\r\nContent-Type: application/json\r\n")
+
+
+def test_amx_ups_broker_refuses_an_event_sent_in_chunks_naming_it_not_taking_it_without_its_data(tmp_path):
+    """The ingress read as much of a body as its Content-Length said, 0 where there was none: a binary event sent with
+    Transfer-Encoding: chunked (what Go's client does with a body of unknown length) was taken, 202, and delivered
+    with no data, its data lost, and the chunks were then read as the connection's next request. It is refused (the
+    functions read chunks; Knative's Broker does too), naming how to send it, and nothing is published."""
+    published = []
+    router = Router([], {}, tmp_path / "dead", admit=lambda authorization, event: None)
+    router.publish = published.append
+    data = b'{"connection_id": "c1"}'
+    try:
+        with socket.create_connection(("127.0.0.1", router.server.server_address[1]), timeout=10) as conn:
+            conn.sendall(BINARY_HEAD.encode() + b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+                         % (len(data), data))
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    finally:
+        router.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"\r\nConnection: close" in head, answer
+    assert json.loads(body)["error"]["message"] == ("the event is sent with Transfer-Encoding 'chunked', which this "
+                                                    "Broker does not read: send it with Content-Length")
+    assert published == []
+
+
+def test_amx_ups_broker_answers_a_body_that_stops_coming_408_and_lets_go_of_an_idle_connection(tmp_path):
+    """Its ingress read with no bound: a client that sent part of its body (or nothing at all) held the thread serving
+    it for as long as it kept the connection open, one thread each. Each read now waits `read_timeout_s` at most (the
+    functions' AMX_REQUEST_READ_TIMEOUT_S; a short one here): a body is answered 408 as a function answers it, and
+    a connection that sends nothing is closed."""
+    router = Router([], {}, tmp_path / "dead", admit=lambda authorization, event: None, read_timeout_s=0.2)
+    port = router.server.server_address[1]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as stalled, \
+                socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+            stalled.sendall(BINARY_HEAD.encode() + b'Content-Length: 100\r\n\r\n{"connection_id"')
+            answer = b""
+            while chunk := stalled.recv(65536):
+                answer += chunk
+            assert idle.recv(1) == b""  # closed by the ingress, unanswered: no request came
+    finally:
+        router.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ") and b"\r\nConnection: close" in head, answer
+    assert json.loads(body)["error"] == {**json.loads(body)["error"], "code": "request_timeout",
+                                         "message": "nothing more of the request came for 0.2 s: send it again"}

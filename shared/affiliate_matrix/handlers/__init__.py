@@ -10,6 +10,8 @@ import json
 import time
 from collections.abc import Callable
 
+from werkzeug.exceptions import HTTPException
+
 from affiliate_matrix.content_coding import check_uncoded
 from affiliate_matrix.errors import (
     REFUSED, BackendUnavailable, ConfigError, ContentTooLarge, DamagedData, InvalidInput, RequestStalled,
@@ -19,7 +21,7 @@ from affiliate_matrix.json_input import json_document, json_media_type
 # telemetry (every request's span and counts) and auth (routes.py) are imported with the function, before gunicorn
 # forks its worker: what the first request imports costs the worker about three times as much (each page it writes is
 # first copied from the master's).
-from affiliate_matrix.observability import bind_request, function_name, get_logger, telemetry
+from affiliate_matrix.observability import bind_request, function_name, get_logger, raised_at, telemetry
 from affiliate_matrix.runtime import AFTER_ANSWER
 
 # So is the idna codec werkzeug's URL map encodes each request's host with (its module and stringprep's tables): 4.7 M
@@ -189,6 +191,14 @@ def _served(rt, request, route: Callable, flags) -> tuple:
         log.error("request.backend_unavailable", error=str(exc))
         body, status, headers = error_response(503, "unavailable", f"{exc.cause}; retry later", request_id)
         headers["Retry-After"] = str(exc.retry_after)
+    except HTTPException:  # Werkzeug's own answer to a request it could not read (a client gone mid-body): Flask's
+        raise
+    except Exception as exc:  # a fault no branch foresaw (a bug): answered and counted as any error, logged once with
+        # the request's id, its type and where it was raised; its words and a traceback may quote a credential (it was
+        # left to Flask: an HTML 500 without the request's id, its traceback on stderr in lines of its own, unredacted)
+        log.error("request.failed", error=type(exc).__name__, at=raised_at(exc))
+        body, status, headers = error_response(500, "internal_error", "an unexpected fault: it is logged with this "
+                                               "request's id", request_id)
     finally:  # an error no branch answers (a 500) still leaves the work the route left behind
         AFTER_ANSWER.reset(serving)
         if pending:

@@ -23,12 +23,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 from affiliate_matrix.content_coding import check_uncoded
-from affiliate_matrix.errors import (REFUSED, AccessDenied, BackendUnavailable, InvalidInput, error_answer,
-                                     refusal)
+from affiliate_matrix.errors import (REFUSED, AccessDenied, BackendUnavailable, InvalidInput, RequestStalled,
+                                     error_answer, refusal)
 from affiliate_matrix.event_intake import read_event
 from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name, too_large
 from affiliate_matrix.localrun.plan import Route
-from affiliate_matrix.observability import bind_request, escaped_for_log, get_logger
+from affiliate_matrix.observability import bind_request, escaped_for_log, get_logger, raised_at
 from affiliate_matrix.storage import ObjectStore
 
 log = get_logger()
@@ -45,7 +45,7 @@ class Delivery:
 class Router:
     def __init__(self, routes: list[Route], urls: dict[str, str], dead_letters: ObjectStore, workers: int = 8,
                  sign: Callable[["Delivery"], dict[str, str]] | None = None,
-                 admit: Callable[[str | None, dict | None], None] | None = None):
+                 admit: Callable[[str | None, dict | None], None] | None = None, read_timeout_s: float = 15.0):
         self.routes, self.urls, self.dead_letters = routes, urls, dead_letters
         self.sign = sign or (lambda delivery: {})
         self.admit = admit or _admit_nothing
@@ -60,6 +60,11 @@ class Router:
         router = self
 
         class Ingress(BaseHTTPRequestHandler):
+            # each read of a request waits this long at most (the functions' AMX_REQUEST_READ_TIMEOUT_S): a client
+            # that stopped sending held its thread (one a connection) for as long as it kept the connection open; a
+            # head that stops coming is closed unanswered (BaseHTTPRequestHandler's), a body answered 408
+            timeout = read_timeout_s
+
             def log_message(self, *args):
                 pass
 
@@ -78,6 +83,10 @@ class Router:
                 try:
                     router.admit(authorization, None)  # who it is, before a byte of the body is read
                     check_uncoded(self.headers.get("Content-Encoding"), "the event")  # then as a function reads it
+                    if (coding := self.headers.get("Transfer-Encoding")) is not None:  # its Content-Length is not its
+                        # size: read as one, a chunked event was taken without its data
+                        raise InvalidInput(f"the event is sent with Transfer-Encoding {coding[:40]!r}, which this "
+                                           "Broker does not read: send it with Content-Length")
                     declared = self.headers.get("Content-Length") or "0"
                     if not (declared.isascii() and declared.isdigit()):  # int() reads "-5", " 5" and "٥" too
                         raise InvalidInput(f"Content-Length {declared[:40]!r} is not a number of bytes")
@@ -103,11 +112,34 @@ class Router:
                     self.wfile.write(error_answer(503, "Service Unavailable", "unavailable", f"{exc.cause}; retry later",
                                                   request_id, {"Retry-After": str(exc.retry_after)}))
                     return
-                router.publish(event)
+                except TimeoutError:  # the body stopped coming: answered as a function answers it (handlers.serve)
+                    stalled = RequestStalled(read_timeout_s)
+                    log.warning("request.stalled", read="body", seconds=stalled.seconds)
+                    self.close_connection = True
+                    self.wfile.write(error_answer(408, "Request Timeout", "request_timeout", str(stalled), request_id))
+                    return
+                except Exception as exc:  # noqa: BLE001 - unforeseen: answered, where the connection was dropped
+                    self._failed(exc, request_id)
+                    return
+                try:
+                    router.publish(event)
+                except Exception as exc:  # noqa: BLE001 - as above: nothing is queued but what was before it raised
+                    self._failed(exc, request_id)
+                    return
                 self.send_response(202)
                 self.send_header("X-Request-Id", request_id)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def _failed(self, exc: Exception, request_id: str) -> None:
+                """A fault no branch foresaw: a 500 in the functions' error shape, its words generic (the fault's may
+                quote what it read, a token too), and one log line with the request's id (bound), the fault's type
+                and the line that raised it, no traceback (socketserver printed one on amx up's console, and the
+                sender got no answer)."""
+                log.error("router.failed", error=type(exc).__name__, at=raised_at(exc))
+                self.close_connection = True
+                self.wfile.write(error_answer(500, "Internal Server Error", "internal_error", "the event could not be "
+                                              "taken: an unexpected fault, logged with this request's id", request_id))
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Ingress)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"

@@ -95,15 +95,6 @@ class Clock:
         return self.start + timedelta(seconds=(time.monotonic() - self.t0) * self.speed)
 
 
-def dead_letter_store(data_dir: Path):
-    """The object store the functions started here use (the environment's AMX_* settings, this data dir), where the
-    Broker parks its dead letters: under the retention job's rule as the cluster's are."""
-    from affiliate_matrix.config import load_settings
-    from affiliate_matrix.runtime import open_object_store
-
-    return open_object_store(load_settings(data_dir=data_dir.resolve()))
-
-
 class LocalRuntime:
     def __init__(self, root: Path, data_dir: Path, *, speed: float = 1.0, start: datetime | None = None,
                  port_base: int = 8100):
@@ -116,7 +107,14 @@ class LocalRuntime:
         check_free(ports)  # before anything is started
         urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
         self.issuer = LocalIssuer(data_dir / "oidc")
-        self.router = Router(self.plan.routes, urls, dead_letter_store(data_dir), sign=self.sign, admit=self.admit)
+        from affiliate_matrix.config import load_settings
+        from affiliate_matrix.runtime import open_object_store
+
+        settings = load_settings(data_dir=data_dir.resolve())  # the functions' (the environment's, this data dir)
+        # its dead letters parked in the functions' object store, under the retention job's rule as the cluster's are;
+        # its ingress reads a request as they read one
+        self.router = Router(self.plan.routes, urls, open_object_store(settings), sign=self.sign, admit=self.admit,
+                             read_timeout_s=settings.request_read_timeout_s)
         env = {**os.environ, "AMX_EVENTS": "http", "AMX_BROKER_URL": self.router.url,
                "AMX_DATA_DIR": str(data_dir.resolve()), "PYTHONUNBUFFERED": "1",
                "AMX_EVENTS_OIDC_DISCOVERY_URL": self.issuer.discovery_url, "AMX_NAMESPACE": NAMESPACE,

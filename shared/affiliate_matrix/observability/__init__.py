@@ -247,6 +247,17 @@ def bind_request(request_id: str | None = None, **context) -> str:
     return request_id
 
 
+def raised_at(exc: BaseException) -> str:
+    """Where a fault no branch foresaw was raised, for its one log line: the folder, file and line of the innermost
+    frame (`handlers/routes.py:296`). Its words may quote a credential and a traceback holds them, so a fault is logged
+    as its type and this place alone."""
+    import traceback
+    from pathlib import PurePath
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{'/'.join(PurePath(frames[-1].filename).parts[-2:])}:{frames[-1].lineno}" if frames else "?"
+
+
 def escaped_for_log(value, limit: int = 200) -> str:
     """What a client sent, logged before it is checked (a refused event's id, type and source, an id the local Broker
     took), as a log line holds it: printable ASCII as sent, else every other character as its escape (\\n, \\u200b,
