@@ -545,6 +545,7 @@ def test_amx_ups_broker_answers_an_unexpected_fault_500_naming_nothing_and_logs_
     assert [(line["event"], line["request_id"], line["error"]) for line in logs] == [
         ("router.failed", "req-9", "RuntimeError")]
     assert logs[0]["at"].startswith("unit/test_localrun.py:") and "s3cr3t" not in str(logs)
+    assert " < localrun/router.py:" in logs[0]["at"]  # the frames it passed, innermost first, for whoever debugs it
 
 
 BINARY_HEAD = ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nce-id: 1\r\nce-source: /x\r\nce-type: t.a\r\nce-specversion: 1.0\r\n"

@@ -247,15 +247,16 @@ def bind_request(request_id: str | None = None, **context) -> str:
     return request_id
 
 
-def raised_at(exc: BaseException) -> str:
-    """Where a fault no branch foresaw was raised, for its one log line: the folder, file and line of the innermost
-    frame (`handlers/routes.py:296`). Its words may quote a credential and a traceback holds them, so a fault is logged
-    as its type and this place alone."""
+def raised_at(exc: BaseException, frames: int = 12) -> str:
+    """Where a fault no branch foresaw was raised, for its one log line: the frames it passed, innermost first, each its
+    folder, file and line (`handlers/routes.py:296 < handlers/__init__.py:180`), at most `frames` of them. Its words
+    may quote a credential and a traceback holds them, so a fault is logged as its type and these places alone."""
     import traceback
     from pathlib import PurePath
 
-    frames = traceback.extract_tb(exc.__traceback__)
-    return f"{'/'.join(PurePath(frames[-1].filename).parts[-2:])}:{frames[-1].lineno}" if frames else "?"
+    passed = reversed(traceback.extract_tb(exc.__traceback__))
+    return " < ".join(f"{'/'.join(PurePath(frame.filename).parts[-2:])}:{frame.lineno}"
+                      for _, frame in zip(range(frames), passed)) or "?"
 
 
 def escaped_for_log(value, limit: int = 200) -> str:
