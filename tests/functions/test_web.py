@@ -1615,6 +1615,32 @@ def test_an_answer_the_pages_do_not_render_still_carries_their_headers(app, rt, 
         answer.headers["Content-Security-Policy"]
 
 
+@pytest.mark.parametrize("fault, status, title", [
+    ("index down", 503, "Not available right now"), ("a bug", 500, "Something went wrong")])
+def test_the_shared_error_handlings_answer_is_a_page_for_a_person(app, rt, monkeypatch, fault, status, title):
+    """A 503 while the index is down and a 500 of a fault no route foresaw (handlers.serve) were its JSON in the
+    browser; they are the explorer's error page, its message and request id said, Retry-After kept. A 405 too."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.handlers import web
+
+    sign_in(app, rt)
+
+    def failing(rt, request, page):
+        raise BackendUnavailable("search index: connection refused") if fault == "index down" else KeyError("x")
+
+    monkeypatch.setattr(web, "dispatch", failing)  # a stand-in for a backend failing: the index cannot be taken down
+    answer = app.get("/programs", headers={"X-Request-Id": "req-77"})
+    assert answer.status_code == status and answer.headers["Content-Type"].startswith("text/html"), answer.text
+    assert f"<h1>{title}</h1>" in answer.text and "<code>req-77</code>" in answer.text, answer.text
+    assert answer.headers["X-Request-Id"] == "req-77" and answer.headers["X-Frame-Options"] == "DENY"
+    assert ("a backend is unavailable; retry later" in answer.text) == (fault == "index down")
+    assert ("Retry-After" in answer.headers) == (fault == "index down")
+    assert app.get("/healthz").headers["Content-Type"] == "application/json"
+    monkeypatch.undo()
+    refused = app.open("/programs", method="PUT")
+    assert refused.status_code == 405 and "<h1>Not a way this page is asked for</h1>" in refused.text
+
+
 @pytest.mark.slow
 def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypatch, opensearch_node):
     for name, value in {"AMX_DATA_DIR": str(tmp_path), "AMX_SEARCH": "opensearch",

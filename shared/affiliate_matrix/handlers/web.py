@@ -63,8 +63,17 @@ PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosni
 HSTS = "max-age=31536000"
 
 
+# Titles of the pages that say what the shared error handling answered (serve: a 503 while the index is down, a 500 of
+# a fault no route foresaw, a 405): a person reading the explorer got its JSON
+SHARED_ERROR_TITLES = {405: "Not a way this page is asked for", 408: "The request stopped coming",
+                       500: "Something went wrong", 503: "Not available right now"}
+
+
 def handle(rt, request):
     body, status, headers = serve(rt, request, lambda r: route(rt, r))
+    if status in SHARED_ERROR_TITLES and headers.get("Content-Type") == "application/json" and \
+            request.path not in ("/healthz", "/metrics"):  # a machine's endpoints keep their JSON
+        body, status, headers = shared_error_page(request, body, status, headers)
     for name, value in PAGE_HEADERS.items():
         headers.setdefault(name, value)  # a static file keeps its own Cache-Control
     if on_https(request):
@@ -118,6 +127,18 @@ def route(rt, request):
         get_logger().error("request.damaged_data", where=exc.where, error=str(exc))
         return page.render("error.html", 500, title="Stored data is damaged", message=str(exc),
                            back=came_from(request))
+
+
+def shared_error_page(request, body: str, status: int, headers: dict) -> tuple:
+    """The shared error handling's JSON answer (serve) as the explorer's error page: its message and request id, its
+    headers kept (Retry-After, X-Request-Id, a 405's Allow)."""
+    import json
+
+    said = json.loads(body)["error"]
+    page = Page(request)
+    page.headers.update({name: value for name, value in headers.items() if name != "Content-Type"})
+    return page.render("error.html", status, title=SHARED_ERROR_TITLES[status], message=said["message"],
+                       request_id=said["request_id"], back=came_from(request))
 
 
 def came_from(request) -> str:
