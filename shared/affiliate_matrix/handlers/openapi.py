@@ -18,6 +18,8 @@ WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.",
          409: "It exists already, or is disabled.", 412: "The ETag in If-Match is stale: read again.",
          413: "The body is larger than {limit} bytes{why}, the most this route takes: it is not read further.",
          415: "The body is not declared as JSON.", 428: "If-Match is required.",
+         500: "Stored data is damaged (damaged_data: the message names where), or a fault no route foresaw "
+              "(internal_error: logged with the request id).",
          503: "A backend is unavailable; retry."}
 _REFS = "#/components/schemas/{model}"
 
@@ -113,7 +115,7 @@ def responses(route: "Route", answer: dict | None) -> dict:
         out[str(route.status)]["content"] = {kind: {"schema": schema} for kind, schema in route.media.items()}
     if route.status == 204:
         out["204"].pop("content", None)
-    common = (400, 404, 405, 503) + ((401,) if route.role else ()) + ((403,) if route.role == "admin" else ()) + \
+    common = (400, 404, 405, 500, 503) + ((401,) if route.role else ()) + ((403,) if route.role == "admin" else ()) + \
         ((408, 413, 415) if route.body is not None else ())
     for status in sorted({*route.statuses, *common}):
         if status == 304:
