@@ -598,3 +598,17 @@ def test_amx_ups_broker_answers_a_body_that_stops_coming_408_and_lets_go_of_an_i
     assert head.startswith(b"HTTP/1.1 408 ") and b"\r\nConnection: close" in head, answer
     assert json.loads(body)["error"] == {**json.loads(body)["error"], "code": "request_timeout",
                                          "message": "nothing more of the request came for 0.2 s: send it again"}
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_amx_ups_broker_refuses_another_method_405_in_the_functions_shape(tmp_path, method):
+    """An event PUT (or any method but POST and GET) got http.server's HTML 501; Knative's broker ingress answers
+    405, and the Broker now does, in the functions' error shape, naming POST."""
+    router = Router([], {}, tmp_path / "dead")
+    try:
+        answer = httpx.request(method, router.url, content=json.dumps(event()), timeout=10)
+    finally:
+        router.close()
+    assert answer.status_code == 405 and answer.headers["Allow"] == "GET, POST", answer.text
+    assert answer.json()["error"]["code"] == "method_not_allowed" and "POST it" in answer.json()["error"]["message"]
+    assert router.delivered == 0

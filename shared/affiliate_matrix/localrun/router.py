@@ -77,6 +77,16 @@ class Router:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def refuse_method(self):
+                """A method the Broker takes no event by (it takes POST, and answers GET with its counts): a 405 in
+                the functions' error shape, as Knative's broker ingress refuses it (it was http.server's HTML 501)."""
+                self.close_connection = True
+                self.wfile.write(error_answer(405, "Method Not Allowed", "method_not_allowed", f"{self.command[:20]} "
+                                              "is not how an event is sent: POST it", bind_request(None),
+                                              {"Allow": "GET, POST"}))
+
+            do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method
+
             def do_POST(self):
                 authorization = self.headers.get("Authorization")
                 request_id = bind_request(self.headers.get("X-Request-Id"))  # taken or made as a function does
