@@ -825,6 +825,37 @@ def test_a_head_on_an_export_answers_its_headers_without_building_it(data_dir, a
     assert got.status_code == 200 and got.get_data()[:4] == b"PAR1" and written == [1]
 
 
+def test_an_export_failing_once_sent_is_cut_logged_once_without_its_words(data_dir, auth, monkeypatch):
+    """An export whose index failed after its 200 went out raised the fault itself out of the body: the server logged
+    its traceback, the fault's words in it (a credential a URL quoted). The body raises StreamCut instead, which the
+    server cuts the connection on, once the fault is logged as a route's is: its type and places, the request's id."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix import exchange
+    from affiliate_matrix.handlers import StreamCut
+    from affiliate_matrix.observability import context_processors
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert("programs", [to_document(make_program("Shop", "https://shop.com"))], refresh=True)
+    read = exchange.programs
+
+    def failing_midway(*args, **kwargs):
+        yield from read(*args, **kwargs)
+        raise RuntimeError("no answer from https://ops:hunter2@search.example/programs")
+
+    monkeypatch.setattr(exchange, "programs", failing_midway)
+    app = client("programs")  # (a function's start configures its logs: before they are captured)
+    with capture_logs(processors=context_processors()) as logs, pytest.raises(StreamCut) as cut:
+        app.get("/programs/export?format=jsonl", headers={**auth, "X-Request-Id": "req-8"})
+    assert "hunter2" not in str(cut.value) and "req-8" in str(cut.value) and cut.value.__suppress_context__
+    [failed] = [line for line in logs if line["log_level"] == "error"]
+    assert (failed["event"], failed["request_id"], failed["error"]) == ("request.cut", "req-8", "RuntimeError")
+    assert failed["at"].startswith("functions/test_functions.py:") and "hunter2" not in json.dumps(logs)
+
+
 def test_a_token_cut_short_is_named_as_such_not_as_a_missing_header(data_dir, auth):
     """A token pasted without its last characters was answered "send Authorization: Bearer <token>", though the
     header was sent: the caller looked for a missing header. It is named as a token of the wrong form, never echoed."""

@@ -8,7 +8,7 @@ import codecs
 import io
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from werkzeug.exceptions import HTTPException
 
@@ -231,9 +231,29 @@ def _run_each(pending: list[Callable[[], None]]) -> None:
                       error=type(exc).__name__)
 
 
+class StreamCut(Exception):
+    """A streamed answer (an export) that failed once its 200 was sent: raised in place of the fault, so the server
+    cuts the connection (the client sees the file is not whole) and its own log of it quotes this, not the fault's
+    words, which may hold a credential."""
+
+
+def _streamed(chunks, request_id: str):
+    """A streamed body, its fault logged once as a route's is (`request.cut`: its type and the places it passed, with
+    the request's id), then raised as StreamCut: the server logged it as its own traceback, the fault's words in it."""
+    try:
+        yield from chunks
+    except Exception as exc:  # noqa: BLE001 - any fault: the answer is cut whatever it was
+        log.error("request.cut", request_id=request_id, error=type(exc).__name__, at=raised_at(exc))
+        raise StreamCut(f"the answer to request {request_id} was cut by a {type(exc).__name__}: see its "
+                        "log") from None
+
+
 def _answered(answer: tuple, started: float, traceparent: str) -> tuple:
-    """Log, count and stamp an answer with its trace context and nosniff."""
+    """Log, count and stamp an answer with its trace context and nosniff; a streamed body is cut cleanly
+    (_streamed)."""
     body, status, headers = answer
+    if isinstance(body, Iterator):  # chunks, sent as they come
+        body = _streamed(body, headers.get("X-Request-Id", "?"))
     elapsed = time.perf_counter() - started
     log.info("request.done", status=status, ms=round(elapsed * 1000, 1))
     function = function_name()
