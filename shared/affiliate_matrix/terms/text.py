@@ -136,7 +136,10 @@ class Pattern:
             # A string of one character is in nearly every text: looking for it would cost more than it saves.
             if any(len(needed) < 2 for needed in needs if needed != _A_DIGIT):
                 needs = frozenset()
-            self._needs = sorted((n for n in needs if n != _A_DIGIT), key=len), _A_DIGIT in needs
+            strings = needs - {_A_DIGIT}
+            # A string holding another adds nothing: where it is, the other is ("pay" for "payout" and "pays").
+            strings = [n for n in strings if not any(other in n for other in strings if other != n)]
+            self._needs = sorted(strings, key=len), _A_DIGIT in needs
         return self._needs
 
     def may_match(self, text: str) -> bool:
