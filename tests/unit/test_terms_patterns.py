@@ -92,3 +92,14 @@ def test_while_a_text_is_read_a_result_is_computed_once(monkeypatch):
     pattern.search("Commission: 20%")
     pattern.search("Commission: 20%")
     assert len(scanned) == 3  # outside a reading nothing is kept
+
+
+def test_a_reading_keeps_at_most_its_bound_of_results(monkeypatch):
+    monkeypatch.setattr(terms_text, "KEPT", 3)
+    scanned = []
+    pattern = Pattern(r"commission", re.I)
+    monkeypatch.setattr(Pattern, "may_match", lambda self, text: scanned.append(text) or True)
+    with reading():
+        for text in ("a", "b", "c", "d", "a", "d"):
+            pattern.search(text)
+    assert scanned == ["a", "b", "c", "d", "d"]  # "a" was kept, "d" came past the bound

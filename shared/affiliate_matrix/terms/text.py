@@ -21,6 +21,9 @@ from affiliate_matrix.codes import CURRENCIES
 # payout alike, a unit's figures by cookie and schedule), so each result is computed once per text and shared. None
 # outside `reading()`: no result outlives the text it was read in.
 _READ: ContextVar[dict | None] = ContextVar("terms_read", default=None)
+# The most results one reading keeps (a few hundred bytes each; a page of 50,000 characters keeps about 18,000): past
+# them a result asked again is computed again, so a hostile text of megabytes costs no more memory than that.
+KEPT = 50_000
 
 
 @contextmanager
@@ -44,7 +47,9 @@ def read_once(function):
         try:
             return memo[key]
         except KeyError:
-            result = memo[key] = function(*args, **kwargs)
+            result = function(*args, **kwargs)
+            if len(memo) < KEPT:
+                memo[key] = result
             return result
     return shared
 
