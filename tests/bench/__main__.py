@@ -11,12 +11,13 @@ import os
 import sys
 
 from tests.bench import (analytics, budget, cold_start, exchange, functions, resolution, rules, search, sources, terms,
-                         verify, web, withdraw)
+                         terms_cpu, verify, web, withdraw)
 
 BENCHMARKS = {"cold_start": cold_start.run, "resolution": resolution.run, "search": search.run,
               "sources": sources.run, "verify": verify.run, "budget": budget.run,
               "rules": rules.run, "functions": functions.run,
-              "exchange": exchange.run, "analytics": analytics.run, "terms": terms.run, "web": web.run,
+              "exchange": exchange.run, "analytics": analytics.run, "terms": terms.run, "terms_cpu": terms_cpu.run,
+              "web": web.run,
               "withdraw": withdraw.run}
 
 

@@ -32,7 +32,8 @@ from affiliate_matrix.terms.methods import payout_methods
 from affiliate_matrix.terms.payout import min_payout
 from affiliate_matrix.terms.restrictions import restrictions
 from affiliate_matrix.terms.schedule import payout_frequency
-from affiliate_matrix.terms.text import EXAMPLE_OPENER, HYPOTHETICAL, NUMBER, Doc, Pattern, Unit, normalise
+from affiliate_matrix.terms.text import (EXAMPLE_OPENER, HYPOTHETICAL, NUMBER, Doc, Pattern, Unit, normalise,
+                                         reading)
 
 __all__ = ["Terms", "commission", "cookie_days", "extract", "merged_terms", "min_payout", "payout_frequency",
            "payout_methods", "restrictions"]
@@ -165,6 +166,11 @@ def within_figure_bound(text: str) -> str:
 def extract(text: str | None) -> Terms:
     """Every term a free text states, each looked for only where the text talks about it, up to its MAX_FIGURES-th
     figure."""
+    with reading():  # the fields read the same units with the same patterns: each result is shared (text.read_once)
+        return _terms_in(text)
+
+
+def _terms_in(text: str | None) -> Terms:
     doc = Doc(within_figure_bound(text or ""))
     sections = topics(doc)
     found, evidence = Terms(), {}

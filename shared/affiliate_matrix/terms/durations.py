@@ -6,7 +6,7 @@ are read here, and only in front of a unit of time, so a word like Italian "sei"
 
 import re
 
-from affiliate_matrix.terms.text import NO_EXPONENT, NOT_AN_EXPONENT, NOT_HEX, Pattern, number
+from affiliate_matrix.terms.text import NO_EXPONENT, NOT_AN_EXPONENT, NOT_HEX, Pattern, number, read_once
 
 # Number words of de, fr, es, nl, pt, it (one is `_ONE`, an article in most of them). A compound is its words
 # summed ("quarante-cinq", "cuarenta y cinco", "fünfundvierzig", "vijfenveertig", "quarantacinque"); a
@@ -71,6 +71,7 @@ def _words_value(words: str) -> int:
     return total
 
 
+@read_once
 def figures(text: str) -> str:
     """The text with number words before a unit of time as figures ("cuarenta y cinco días" is "45 días"), so a
     clause split at "y" or "e" does not cut a number in two, and a number said twice said once ("dreißig (30) Tagen"

@@ -2,24 +2,129 @@
 keep their verbatim wording for evidence, with numbers and money read in six languages (durations: durations.py)."""
 
 import re
+import re._casefix
+import re._constants as _sre
+import re._parser
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, wraps
 from decimal import Decimal, InvalidOperation
 
 from affiliate_matrix.codes import CURRENCIES
 
+# --- reading one text ----------------------------------------------------------------------------
+
+# What the fields have read of the text `extract` is reading: each field reads every unit, and they read the same
+# unit with the same patterns and normalisations (the commission's cue is searched by commission, schedule and
+# payout alike, a unit's figures by cookie and schedule), so each result is computed once per text and shared. None
+# outside `reading()`: no result outlives the text it was read in.
+_READ: ContextVar[dict | None] = ContextVar("terms_read", default=None)
+# The most results one reading keeps (a few hundred bytes each; a page of 50,000 characters keeps about 18,000): past
+# them a result asked again is computed again, so a hostile text of megabytes costs no more memory than that.
+KEPT = 50_000
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """While one text is read, the results of `read_once` functions are shared."""
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def read_once(function):
+    """`function`, a pure function of its (hashable) arguments, computed once per arguments while a text is read."""
+    @wraps(function)
+    def shared(*args, **kwargs):
+        memo = _READ.get()
+        if memo is None:
+            return function(*args, **kwargs)
+        key = (function, args, *kwargs.items())
+        try:
+            return memo[key]
+        except KeyError:
+            result = function(*args, **kwargs)
+            if len(memo) < KEPT:
+                memo[key] = result
+            return result
+    return shared
+
+
 # --- patterns ------------------------------------------------------------------------------------
+
+
+# What a text must hold for a pattern to match in it. Most of the extractor's patterns are alternations of many words,
+# case-insensitive, and the engine tries each word at each position of a text: a few microseconds a character for the
+# largest, on every unit, though most units hold none of their words. Every match of such a pattern holds one of
+# its words (or, for a figure's pattern, a digit), so a text holding none of them, compared as the engine compares
+# (`_folded`), cannot match and is not scanned: regular-expression engines' "required literal" prefilter. It changes
+# no result, it only skips scans that would find nothing.
+_DIGIT = re.compile(r"\d")
+_A_DIGIT = "\\d"  # among the strings a pattern needs, "a decimal digit"
+_STRINGS = 16  # the most strings a run of literal characters and classes of a few ("[ée]") is read as
+# Characters a case-insensitive pattern holds equal though their lowercase differs (ſ and s, ı and i, µ and μ), each
+# written as one of them: the engine's own table.
+_SAME_CASE = {c: min(c, *others) for c, others in re._casefix._EXTRA_CASES.items() if min(c, *others) != c}
+
+
+def _folded(text: str) -> str:
+    """The text as a case-insensitive pattern compares it, character for character: each character's simple
+    lowercase ("İ" is "i", where str.lower() adds a combining dot), the characters `_SAME_CASE` holds equal as one."""
+    folded = text.replace("\u0130", "i").lower()
+    return folded if folded.isascii() else folded.translate(_SAME_CASE)
+
+
+_folded_once = read_once(_folded)  # each unit is folded once for all the patterns that look into it
+
+
+def _needed(items) -> frozenset[str] | None:
+    """The strings (folded) one of which every match of a parsed pattern holds, or None when no such set is known.
+    Needed are: a run of literal characters (a class of a few, "[ée]", makes it several strings, `_STRINGS` at most),
+    a digit class, what a group, a repeat at least once or a lookaround that must hold needs, and what the branches
+    of an alternation need when each needs something; the best set (longest shortest string) is kept. Anything else
+    (a class of many characters, a negative lookaround, a back-reference) needs nothing."""
+    found, run = [], [""]
+    for op, value in (*items, (None, None)):
+        if op is _sre.LITERAL:
+            run = [said + chr(value) for said in run]
+            continue
+        if (op is _sre.IN and len(run) * len(value) <= _STRINGS
+                and all(kind is _sre.LITERAL for kind, _ in value)):
+            run = [said + chr(character) for said in run for _, character in value]
+            continue
+        if run != [""]:
+            found.append(frozenset(map(_folded, run)))
+            run = [""]
+        if op is _sre.IN and all(kind is _sre.CATEGORY and what is _sre.CATEGORY_DIGIT for kind, what in value):
+            found.append(frozenset([_A_DIGIT]))
+        elif op is _sre.SUBPATTERN:
+            found.append(_needed(value[3]))
+        elif op is _sre.ATOMIC_GROUP:
+            found.append(_needed(value))
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and value[0] >= 1:
+            found.append(_needed(value[2]))
+        elif op is _sre.ASSERT:
+            found.append(_needed(value[1]))
+        elif op is _sre.BRANCH:
+            branches = [_needed(branch) for branch in value[1]]
+            found.append(frozenset().union(*branches) if all(branches) else None)
+    found = [strings for strings in found if strings]
+    return max(found, key=lambda strings: (min(map(len, strings)), -len(strings)), default=None)
 
 
 class Pattern:
     """A regular expression compiled on first use. The extractor's patterns are many and large (a few
     hundred milliseconds to compile); a function that imports it but reads no terms text should not pay
-    for them when it starts."""
+    for them when it starts. A text that holds none of what every match needs is not scanned (`_needed`)."""
 
-    __slots__ = ("pattern", "flags", "_compiled")
+    __slots__ = ("pattern", "flags", "_compiled", "_needs")
 
     def __init__(self, pattern: str, flags: int = 0):
-        self.pattern, self.flags, self._compiled = pattern, flags, None
+        self.pattern, self.flags, self._compiled, self._needs = pattern, flags, None, None
 
     @property
     def compiled(self) -> re.Pattern:
@@ -27,23 +132,50 @@ class Pattern:
             self._compiled = re.compile(self.pattern, self.flags)
         return self._compiled
 
-    def search(self, text: str, *where: int) -> re.Match | None:
-        return self.compiled.search(text, *where)
+    @property
+    def needs(self) -> tuple[list[str], bool]:
+        """What every match needs: one of these strings (folded, shortest first), or a digit; ([], False) is
+        nothing known. Read from the parsed pattern on first use, as the pattern is compiled."""
+        if self._needs is None:
+            needs = _needed(re._parser.parse(self.pattern, self.flags)) or frozenset()
+            # A string of one character is in nearly every text: looking for it would cost more than it saves.
+            if any(len(needed) < 2 for needed in needs if needed != _A_DIGIT):
+                needs = frozenset()
+            strings = needs - {_A_DIGIT}
+            # A string holding another adds nothing: where it is, the other is ("pay" for "payout" and "pays").
+            strings = [n for n in strings if not any(other in n for other in strings if other != n)]
+            self._needs = sorted(strings, key=len), _A_DIGIT in needs
+        return self._needs
 
+    def may_match(self, text: str) -> bool:
+        """False when the text holds nothing every match needs: no match there."""
+        strings, digit = self.needs
+        if not strings and not digit:
+            return True
+        if digit and _DIGIT.search(text):
+            return True
+        folded = _folded_once(text) if strings else ""
+        return any(needed in folded for needed in strings)
+
+    @read_once
+    def search(self, text: str, *where: int) -> re.Match | None:
+        return self.compiled.search(text, *where) if self.may_match(text) else None
+
+    @read_once
     def match(self, text: str) -> re.Match | None:
-        return self.compiled.match(text)
+        return self.compiled.match(text) if self.may_match(text) else None
 
     def finditer(self, text: str):
-        return self.compiled.finditer(text)
+        return self.compiled.finditer(text) if self.may_match(text) else iter(())
 
     def findall(self, text: str) -> list:
-        return self.compiled.findall(text)
+        return self.compiled.findall(text) if self.may_match(text) else []
 
     def split(self, text: str) -> list[str]:
-        return self.compiled.split(text)
+        return self.compiled.split(text) if self.may_match(text) else [text]
 
     def sub(self, replacement, text: str, count: int = 0) -> str:
-        return self.compiled.sub(replacement, text, count=count)
+        return self.compiled.sub(replacement, text, count=count) if self.may_match(text) else text
 
 
 # --- units ---------------------------------------------------------------------------------------
@@ -193,6 +325,7 @@ OTHER_PROGRAMS = (
 _OPEN_CHOICE = Pattern(r"\[(?:[^\]\n/]{0,60}\w/(?=\w)){1,4}[^\]\n/]{1,60}\]")
 
 
+@read_once
 def before_example(text: str, *markers: Pattern, example: Pattern = HYPOTHETICAL) -> str:
     """What a sentence says before an example or hypothetical starts ("30% on every sale (e.g. $30 on
     a $100 order)" keeps the 30%), a template's open choices left out."""
@@ -229,6 +362,7 @@ def _words_to_number(match: re.Match) -> str:
     return str(current)
 
 
+@read_once
 def normalise(text: str) -> str:
     """Numbers in words as digits and percent in words as '%', the marks on figures dropped (figure_marks_off);
     everything else as it was."""
