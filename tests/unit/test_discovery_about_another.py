@@ -329,40 +329,35 @@ def test_a_directory_remembered_before_decisions_had_kinds_is_skipped_as_before(
     assert fetcher.asked == [] and report.merchants_followed == [] and report.known == ["affiliates-directory.com"]
 
 
-def test_amx_discover_run_says_which_merchant_each_profile_led_to(tmp_path, monkeypatch):
-    """The providers stand in too (run.search): their answers here would have to name the directory's host."""
+def discover_run_said(tmp_path, monkeypatch, brands, **directory) -> str:
+    """What `amx discover run hosting` prints over directory_and_merchants' sites, its results the brands' profiles. The
+    providers stand in too (run.search): their answers here would have to name the directory's host."""
     from typer.testing import CliRunner
 
     from affiliate_matrix.cli import app
 
-    brands = BRANDS[:2]
-    directory_and_merchants(tmp_path, monkeypatch, brands)
+    directory_and_merchants(tmp_path, monkeypatch, brands, **directory)
     monkeypatch.setattr(run, "search", lambda *args, **kwargs: results_for([profile_of(b) for b in brands]))
     for name, value in {"AMX_DATA_DIR": str(tmp_path), "COLUMNS": "400"}.items():
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(app, ["discover", "run", "hosting"])
     assert result.exit_code == 0, (result.output, result.exception)
-    lines = [line.strip() for line in result.output.splitlines()]
-    for brand in brands:
-        assert f"its merchant's own page judged: affiliates-directory.com → {program_of(brand)}" in lines, result.output
+    return result.output
+
+
+def test_amx_discover_run_says_which_merchant_each_profile_led_to(tmp_path, monkeypatch):
+    said = discover_run_said(tmp_path, monkeypatch, BRANDS[:2])
+    lines = [line.strip() for line in said.splitlines()]
+    for brand in BRANDS[:2]:
+        assert f"its merchant's own page judged: affiliates-directory.com → {program_of(brand)}" in lines, said
 
 
 def test_amx_discover_run_names_the_sites_and_pages_its_time_did_not_reach(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from affiliate_matrix.cli import app
-
-    brands = BRANDS[:3]
-    directory_and_merchants(tmp_path, monkeypatch, brands, spent_at=profile_of(brands[2]))
-    monkeypatch.setattr(run, "search", lambda *args, **kwargs: results_for([profile_of(b) for b in brands]))
-    for name, value in {"AMX_DATA_DIR": str(tmp_path), "COLUMNS": "400"}.items():
-        monkeypatch.setenv(name, value)
-    result = CliRunner().invoke(app, ["discover", "run", "hosting"])
-    assert result.exit_code == 0, (result.output, result.exception)
-    lines = [line.strip() for line in result.output.splitlines()]
-    assert "sites left for the next run: hosting.com, zentrohost.com" in lines, result.output
-    assert f"page left for the next run to read for its merchant: {profile_of(brands[2])}" in lines, result.output
-    assert "its merchant's own page judged" not in result.output
+    said = discover_run_said(tmp_path, monkeypatch, BRANDS[:3], spent_at=profile_of(BRANDS[2]))
+    lines = [line.strip() for line in said.splitlines()]
+    assert "sites left for the next run: hosting.com, zentrohost.com" in lines, said
+    assert f"page left for the next run to read for its merchant: {profile_of(BRANDS[2])}" in lines, said
+    assert "its merchant's own page judged" not in said
 
 
 def test_a_run_follows_a_profile_to_the_merchants_page_on_a_platform_and_keys_it_to_the_merchant(tmp_path,
