@@ -406,5 +406,5 @@ def test_a_run_reads_the_decisions_of_the_sites_it_judged_before_alone(tmp_path,
              report := DiscoveryReport())
     assert report.known == ["affiliates-directory.com", "hosting.com", "quillmail.com", "zentrohost.com"]
     assert followed(report) == [program_of("Parcelbee")] and report.discovered == ["parcelbee.com"]
-    assert sorted(key for operation, key in rt.store.asked if operation == "get" and key.startswith("discovery/seen/")) \
-        == [seen_key("affiliates-directory.com"), seen_key("quillmail.com")]
+    read = sorted(key for operation, key in rt.store.asked if operation == "get" and key.startswith("discovery/seen/"))
+    assert read == [seen_key("affiliates-directory.com"), seen_key("quillmail.com")]

@@ -548,8 +548,8 @@ def test_amx_ups_broker_answers_an_unexpected_fault_500_naming_nothing_and_logs_
     assert " < localrun/router.py:" in logs[0]["at"]  # the frames it passed, innermost first, for whoever debugs it
 
 
-BINARY_HEAD = ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nce-id: 1\r\nce-source: /x\r\nce-type: t.a\r\nce-specversion: 1.0\r\n"
-               "ce-time: 2026-01-05T06:00:00Z\r\nContent-Type: application/json\r\n")
+BINARY_HEAD = ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nce-id: 1\r\nce-source: /x\r\nce-type: t.a\r\n"
+               "ce-specversion: 1.0\r\nce-time: 2026-01-05T06:00:00Z\r\nContent-Type: application/json\r\n")
 
 
 def test_amx_ups_broker_refuses_an_event_sent_in_chunks_naming_it_not_taking_it_without_its_data(tmp_path):

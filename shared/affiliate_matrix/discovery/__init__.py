@@ -29,7 +29,7 @@ class DiscoveryReport:
     # each rejected site's reason, one short line (validate.why_rejected): a list of programs, a publisher's post, ...
     rejected_why: dict[str, str] = field(default_factory=dict)
     # pages about another site's program (a directory's profile, a review) whose merchant's own program page, linked
-    # from them, the run judged as the merchant's candidate: "directory.example → https://merchant.example/affiliates";
+    # from them, the run judged as the merchant's candidate ("directory.example → https://merchant.example/affiliates");
     # one the run's time did not reach is in not_judged (its site), not here
     merchants_followed: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
