@@ -8,6 +8,7 @@ import re
 import sys
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from affiliate_matrix import terms
 from affiliate_matrix.terms import text as terms_text
@@ -53,6 +54,23 @@ def test_a_text_without_what_a_pattern_needs_is_not_scanned(monkeypatch):
     assert figure.split("no figure") == ["no figure"] and list(figure.finditer("none")) == []
     # A pattern whose every match needs only a character in nearly every text is always scanned.
     assert Pattern(r"\bu\b|you", re.I).may_match("no such word")
+
+
+# Parts a match need not hold (a negative lookaround, an optional part, a repeat of none, an empty branch, a
+# back-reference) beside parts it must (a positive lookaround, a repeat at least once, an atomic group): a change in
+# the private parser `_needed` reads that counted the words of one of the first as needed would skip texts that match.
+_CONSTRUCTS = (r"(?<!pre)fix", r"fix(?!ed)", r"(?!never)\w+ing", r"(?<!\bno )pay", r"(?<=pay)out", r"(?=pay)\w+",
+               r"(?:bonus )?rate", r"x(?:abc){0,2}y", r"(?:cash|)back", r"(?:net)*work", r"(?:net)+work",
+               r"(pay|fix)\s\1", r"(?>never|pre)fix", r"[kſ]ing|state", r"\d+ days?", r"(?:up to )??\d")
+_PIECES = ("pre", "fix", "ed", "never", "ing", "no ", "pay", "out", "bonus ", "rate", "x", "abc", "y", "cash", "back",
+           "net", "work", "state", "\u017fing", "KING", "\u212aing", "30", " days", "up to ", " ", "İ")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_CONSTRUCTS), st.lists(st.sampled_from(_PIECES), max_size=6).map("".join), st.booleans())
+def test_a_text_is_skipped_only_where_the_engine_finds_no_match(pattern, text, ignoring_case):
+    flags = re.I if ignoring_case else 0
+    assert Pattern(pattern, flags).may_match(text) or re.search(pattern, text, flags) is None
 
 
 # What the engine holds equal to a letter in a case-insensitive pattern, written otherwise: a text's every word in
