@@ -37,7 +37,7 @@ def search(
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
         raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
-    words = search_text(" ".join(text) if text else None, "TEXT")
+    words = search_text(" ".join(text) if text else None, "'text'")
     print_search(console, open_runtime(), search_query(words, options, sort=sort, epc_window=epc_window), limit)
 
 
@@ -220,9 +220,9 @@ def terms_extract(
             with open(path, errors="replace") as file:  # the limit + 1 characters, never the whole file
                 text = file.read(limit + 1)
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'path'") from None
     if len(text) > limit:
-        raise typer.BadParameter(f"the text is longer than {limit:,} characters", param_hint="PATH")
+        raise typer.BadParameter(f"the text is longer than {limit:,} characters", param_hint="'path'")
     terms = extract(text).as_json()
     if as_json:
         print(json.dumps(terms))
