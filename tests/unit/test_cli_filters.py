@@ -46,10 +46,10 @@ def index(tmp_path, monkeypatch):
     (["search", "--min-cookie-days", "1e3"], "--min-cookie-days",
      "min_cookie_days must be a number of at least 0 in digits, as 2.5, got '1e3'"),
     # the words, as the API checks its q, named as the command takes them: `host*` was searched as host
-    (["search", "web", "host*"], "TEXT", "the text contains query syntax ('*'); search for plain words"),
-    (["search", "web--hosting"], "TEXT", "the text contains query syntax ('--')"),
+    (["search", "web", "host*"], "'text'", "the text contains query syntax ('*'); search for plain words"),
+    (["search", "web--hosting"], "'text'", "the text contains query syntax ('--')"),
     (["export", "programs", "--q", "web;hosting"], "--q", "the text contains query syntax (';')"),
-    (["search", "web\u202ehosting"], "TEXT", "the text holds U+202E, a control character"),
+    (["search", "web\u202ehosting"], "'text'", "the text holds U+202E, a control character"),
     (["search", "--country", "XX"], "--country", "country 'XX' is not a country code"),
     (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "flat_currency 'EURO' is not a currency"),
     (["search", "--source", "no such"], "--source", "source 'no such' is no source's name"),
@@ -103,16 +103,44 @@ def test_amx_search_and_export_find_programs_by_deep_links_and_average_payment_d
 
 
 def test_both_commands_take_every_filter_and_bound_the_api_search_takes():
-    """One option for each of program_index's FILTERS, MINIMUMS and MAXIMUMS on `amx search` and `amx export
-    programs`: a filter the API gains is not left out of the CLI unnoticed."""
+    """One search option for each of program_index's FILTERS, MINIMUMS and MAXIMUMS, and no other, on `amx search` and
+    `amx export programs`: a filter the API gains is not left out of the CLI unnoticed."""
     from typer.main import get_command
 
+    from affiliate_matrix.cli.common import SEARCH_OPTIONS
     from affiliate_matrix.program_index import BOUNDS, FILTERS
 
+    assert set(SEARCH_OPTIONS) == set(FILTERS) | set(BOUNDS)
     cli = get_command(app)
     for command in (cli.commands["search"], cli.commands["export"].commands["programs"]):
-        taken = {param.name for param in command.params}
-        assert not (set(FILTERS) | set(BOUNDS)) - taken, command.name
+        assert set(SEARCH_OPTIONS) <= {param.name for param in command.params}, command.name
+
+
+def test_a_command_with_the_search_options_lists_them_where_its_bare_star_stands_and_gets_them_by_name():
+    """with_search_options declares the options once for both commands: typer reads them from the signature it
+    makes, in the place --help lists them, and the command gets their values in its **options."""
+    from typing import Annotated, Optional
+
+    import typer
+    from typer.main import get_command
+
+    from affiliate_matrix.cli.common import SEARCH_OPTIONS, with_search_options
+
+    one = typer.Typer(add_completion=False)
+    got = []
+
+    @one.command()
+    @with_search_options
+    def command(words: Annotated[Optional[list[str]], typer.Argument()] = None, *, limit: int = 20, **options):
+        got.append((words, limit, options))
+
+    assert [param.name for param in get_command(one).params] == ["words", *SEARCH_OPTIONS, "limit"]
+    result = CliRunner().invoke(one, ["web", "--kind", "offer", "--kind", "program", "--min-epc", "1.5",
+                                      "--limit", "5"])
+    assert result.exit_code == 0, result.output
+    assert got == [(["web"], 5, {**dict.fromkeys(SEARCH_OPTIONS), "kind": ["offer", "program"], "min_epc": "1.5"})]
+    with pytest.raises(TypeError, match="takes no \\*\\*options"):
+        with_search_options(lambda words=None: None)
 
 
 @pytest.fixture

@@ -704,11 +704,34 @@ def test_rules_test_says_its_event_is_a_file(tmp_path, monkeypatch):
         "(it takes a file holding the event, or - for standard input, not its JSON)"), given.exception
 
 
+@pytest.mark.parametrize("args,argument", [
+    (["search", "host*"], "text"), (["terms", "extract", "missing.txt"], "path"),
+    (["rules", "add", "missing.yaml"], "path"), (["budget", "import", "missing.csv"], "path"),
+    (["flags", "set", "no_such_flag"], "name"),
+    (["index", "rollback", "no_such_index"], "name"), (["budget", "campaigns", "show", "Not An Id!"], "campaign_id")])
+def test_a_refused_argument_is_named_as_typer_names_it(tmp_path, monkeypatch, args, argument):
+    """The commands' own refusals named an argument in capitals (TEXT, PATH; FILE for budget import's path) where
+    Typer's own say 'program_id', as its usage line shows it: each names it as Typer's errors do."""
+    from typer.main import get_command
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # (the files named are not there)
+    command = get_command(app)
+    for name in args:  # the command the arguments name, down its groups
+        if name not in getattr(command, "commands", {}):
+            break
+        command = command.commands[name]
+    typers = next(param for param in command.params if param.name == argument).get_error_hint()
+    result = CliRunner().invoke(app, args)
+    assert typers == f"'{argument}'"
+    assert result.exit_code == 2 and f"Invalid value for {typers}: " in " ".join(result.output.split()), result.output
+
+
 def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_path, monkeypatch):
     """`amx search '"'` said "q has no searchable words": q is the API's parameter, not anything the user typed. Each
-    command names its own argument or option (TEXT, --q)."""
+    command names its own argument or option ('text', --q)."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    for command, named in ((["search", '"'], "TEXT"), (["export", "programs", "--q", ","], "--q")):
+    for command, named in ((["search", '"'], "'text'"), (["export", "programs", "--q", ","], "--q")):
         result = CliRunner().invoke(app, command)
         said = " ".join(result.output.split())
         assert result.exit_code == 2 and named in said and "no searchable words" in said, (command, said)
@@ -720,7 +743,7 @@ def test_text_of_more_words_than_a_search_takes_is_refused_naming_the_limit(tmp_
     for words in ([" ".join(["word"] * 21)], ["word"] * 21):  # quoted as one argument, or a shell's word each
         result = CliRunner().invoke(app, ["search", *words])
         said = " ".join(result.output.split())
-        assert result.exit_code == 2 and "TEXT" in said and "has 21 words; a search takes at most 20" in said, said
+        assert result.exit_code == 2 and "'text'" in said and "has 21 words; a search takes at most 20" in said, said
 
 
 def test_search_takes_its_words_unquoted(tmp_path, monkeypatch):

@@ -140,7 +140,7 @@ def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,dat
     try:
         handle = open_limited(path, MAX_CSV_BYTES)
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'path'") from None
     with handle:
         imported = import_csv(open_runtime("budget"), handle, finish=f"run `amx budget import {shlex.quote(path)}` "
                                                                      f"again, or give it up: {GIVE_UP}")
@@ -208,7 +208,7 @@ def campaigns_add(
     from affiliate_matrix.errors import ConflictError, InvalidInput
 
     try:
-        campaign = Campaign.model_validate({"id": _campaign_id(campaign_id, "CAMPAIGN_ID"), "name": name,
+        campaign = Campaign.model_validate({"id": _campaign_id(campaign_id, "'campaign_id'"), "name": name,
                                             "channel": channel, "currency": currency, "program_ids": program or [],
                                             "min_budget": min_budget, "max_budget": max_budget})
     except ValidationError as exc:  # named as typed here (--max), not as the document's field (max_budget)
@@ -235,7 +235,7 @@ def _set_active(campaign_id: str, active: bool) -> None:
     from affiliate_matrix.budget.campaigns import load_campaign, save_campaign
     from affiliate_matrix.errors import ConflictError
 
-    _campaign_id(campaign_id, "CAMPAIGN_ID")
+    _campaign_id(campaign_id, "'campaign_id'")
     store = open_runtime("budget").store
     campaign, etag = load_campaign(store, campaign_id)
     try:  # conditional on what was read: an edit in between is not overwritten
@@ -262,7 +262,7 @@ def campaigns_delete(campaign_id: Annotated[str, typer.Argument(help="The campai
     """Delete a campaign and its days (a damaged one too): one added again under its id starts with none."""
     from affiliate_matrix.budget.campaigns import delete_campaign
 
-    delete_campaign(open_runtime("budget").store, _campaign_id(campaign_id, "CAMPAIGN_ID"))
+    delete_campaign(open_runtime("budget").store, _campaign_id(campaign_id, "'campaign_id'"))
     console.print(f"deleted campaign {campaign_id} and its days")
 
 
@@ -344,7 +344,7 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
     from affiliate_matrix.errors import BackendUnavailable, DamagedData
 
     rt = open_runtime("budget")
-    campaign, _ = load_campaign(rt.store, _campaign_id(campaign_id, "CAMPAIGN_ID"))
+    campaign, _ = load_campaign(rt.store, _campaign_id(campaign_id, "'campaign_id'"))
     try:
         days = str(len(load_days(rt.store, campaign.id)[0]))
     except DamagedData:

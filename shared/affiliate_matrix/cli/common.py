@@ -1,5 +1,6 @@
 """What the commands share: the consoles, the runtime a command works in, and indexing here."""
 
+import inspect
 from typing import Annotated, Optional
 
 import typer
@@ -11,9 +12,9 @@ from affiliate_matrix.wording import counted
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
-# A search's filters and bounds, the options `amx search` and `amx export programs` both take, each by the API's
-# parameter name (program_index.FILTERS, MINIMUMS, MAXIMUMS; tests/unit/test_cli_filters.py fails on one of them either
-# command lacks); views.search_query makes the API's query of them, so their checks and errors are the API's.
+# A search's filters and bounds, the options `amx search` and `amx export programs` both take (with_search_options),
+# each by the API's parameter name (program_index.FILTERS, BOUNDS; tests/unit/test_cli_filters.py fails on one missing
+# here); views.search_query makes the API's query of them, so their checks and errors are the API's.
 def _filter(said: str):
     return Annotated[Optional[list[str]], typer.Option(help=f"{said} (repeatable).")]
 
@@ -22,34 +23,51 @@ def _bound(said: str):  # a number as typed: the API's check refuses one that is
     return Annotated[Optional[str], typer.Option(metavar="<number>", help=said)]
 
 
-CategoryOption = _filter("Category, by its code or its name as shown (hosting_domains, or \"Hosting & domains\")")
-NetworkOption = _filter("A network the program runs on, as awin, cj or impact (CJ.com and Commission Junction are cj)")
-CountryOption = _filter("A country the program takes, ISO 3166 alpha-2 (DE) or its name as shown (Germany): one naming "
-                        "no country takes every one; worldwide lists those")
-StatusOption = _filter("Status: active, discovered, closed_suspected or removed, or as shown (\"Possibly closed\"). "
-                       "Without it a search lists the open ones (active, discovered) and an export every program, as "
-                       "the API's")
-KindOption = _filter("program or offer")
-CommissionTypeOption = _filter("percent or flat")
-PayoutMethodOption = _filter("paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other, or as "
-                             "shown (\"Bank transfer\")")
-SourceOption = _filter("A directory or network that listed the program, as affiliateprograms or cj")
-FlatCurrencyOption = _filter("A currency the program pays flat amounts in, ISO 4217 (EUR): --min-commission-flat's "
-                             "currency")
-EpcCurrencyOption = _filter("The currency of the program's earnings per click (--epc-window's): --min-epc's currency")
-DeeplinksOption = _filter("allowed or not_allowed, or as shown (\"Not allowed\"): what the program's networks say of "
-                          "deep links")
-MinCommissionPercentOption = _bound("Programs whose best rate is at least this many percent (20 for 20%).")
-MinCommissionFlatOption = _bound("Programs with a flat term of at least this much in a --flat-currency, which it needs "
-                                 "(there are no exchange rates).")
-MinCookieDaysOption = _bound("Programs whose cookie lasts at least this many days; a lifetime cookie meets any.")
-MinEpcOption = _bound("Programs earning at least this much per click (over --epc-window) in an --epc-currency, which "
-                      "it needs (there are no exchange rates).")
+SEARCH_OPTIONS = {  # in the order --help lists them
+    "category": _filter("Category, by its code or its name as shown (hosting_domains, or \"Hosting & domains\")"),
+    "network": _filter("A network the program runs on, as awin, cj or impact (CJ.com and Commission Junction are cj)"),
+    "country": _filter("A country the program takes, ISO 3166 alpha-2 (DE) or its name as shown (Germany): one "
+                       "naming no country takes every one; worldwide lists those"),
+    "status": _filter("Status: active, discovered, closed_suspected or removed, or as shown (\"Possibly closed\"). "
+                      "Without it a search lists the open ones (active, discovered) and an export every program, as "
+                      "the API's"),
+    "kind": _filter("program or offer"),
+    "commission_type": _filter("percent or flat"),
+    "payout_method": _filter("paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other, or as "
+                             "shown (\"Bank transfer\")"),
+    "source": _filter("A directory or network that listed the program, as affiliateprograms or cj"),
+    "flat_currency": _filter("A currency the program pays flat amounts in, ISO 4217 (EUR): --min-commission-flat's "
+                             "currency"),
+    "epc_currency": _filter("The currency of the program's earnings per click (--epc-window's): --min-epc's currency"),
+    "deeplinks": _filter("allowed or not_allowed, or as shown (\"Not allowed\"): what the program's networks say of "
+                         "deep links"),
+    "min_commission_percent": _bound("Programs whose best rate is at least this many percent (20 for 20%)."),
+    "min_commission_flat": _bound("Programs with a flat term of at least this much in a --flat-currency, which it "
+                                  "needs (there are no exchange rates)."),
+    "min_cookie_days": _bound("Programs whose cookie lasts at least this many days; a lifetime cookie meets any."),
+    "min_epc": _bound("Programs earning at least this much per click (over --epc-window) in an --epc-currency, which "
+                      "it needs (there are no exchange rates)."),
+    "max_payment_days": _bound("Programs paying within this many days on average, as their network reports it "
+                               "(Awin's average payment time); one with no figure is not listed."),
+}
 EpcWindowOption = Annotated[str, typer.Option(help=(
     "The EPC --epc-currency and --min-epc read (and amx search --sort epc ranks by): 7d (over 7 days) or 90d (over 3 "
     "months, the only one Awin reports), as the API's epc_window."))]
-MaxPaymentDaysOption = _bound("Programs paying within this many days on average, as their network reports it (Awin's "
-                              "average payment time); one with no figure is not listed.")
+
+
+def with_search_options(command):
+    """`command` taking the search options (SEARCH_OPTIONS) in its **options, each None where not given. Typer reads
+    a command's options from its signature (inspect.signature): the command's __signature__ names them where its bare
+    * stands, so --help lists them there, after the options declared before the * and before those after it."""
+    *declared, options = inspect.signature(command).parameters.values()
+    if options.kind is not inspect.Parameter.VAR_KEYWORD:
+        raise TypeError(f"{command.__name__} takes no **options for the search options")
+    at = next((i for i, p in enumerate(declared) if p.kind is inspect.Parameter.KEYWORD_ONLY), len(declared))
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=None)
+              for name, annotation in SEARCH_OPTIONS.items()]
+    command.__signature__ = inspect.Signature(declared[:at] + shared + declared[at:])
+    return command
+
 
 def open_runtime(function: str = "cli", *, listed: tuple[str, ...] = (), **overrides):
     """The command's runtime. `listed`: the log events (warnings, errors) the command lists on its console itself,

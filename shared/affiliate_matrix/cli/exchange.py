@@ -4,11 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import (CategoryOption, CommissionTypeOption, CountryOption, DeeplinksOption,
-                                        EpcCurrencyOption, EpcWindowOption, FlatCurrencyOption, KindOption,
-                                        MaxPaymentDaysOption, MinCommissionFlatOption, MinCommissionPercentOption,
-                                        MinCookieDaysOption, MinEpcOption, NetworkOption, PayoutMethodOption,
-                                        SourceOption, StatusOption, console, errors, open_runtime, say_rules_not_run)
+from affiliate_matrix.cli.common import (EpcWindowOption, console, errors, open_runtime, say_rules_not_run,
+                                        with_search_options)
 from affiliate_matrix.wording import counted
 
 export_app = typer.Typer(help="Export the master index (CSV, JSON Lines, Parquet).", no_args_is_help=True)
@@ -16,35 +13,21 @@ import_app = typer.Typer(help="Import programs exported before.", no_args_is_hel
 
 
 @export_app.command("programs")
+@with_search_options
 def export_programs(
     fmt: Annotated[Optional[str], typer.Option("--format", help="csv, jsonl or parquet (by default --out's "
                                                                   "extension's, else jsonl).")] = None,
     out: Annotated[Optional[str], typer.Option(help="A file (standard output by default; parquet needs a file).")] = None,
     text: Annotated[Optional[str], typer.Option("--q", help=(
         "Only programs matching these words: plain words, as amx search takes them."))] = None,
-    category: CategoryOption = None,
-    network: NetworkOption = None,
-    country: CountryOption = None,
-    status: StatusOption = None,
-    kind: KindOption = None,
-    commission_type: CommissionTypeOption = None,
-    payout_method: PayoutMethodOption = None,
-    source: SourceOption = None,
-    flat_currency: FlatCurrencyOption = None,
-    epc_currency: EpcCurrencyOption = None,
-    deeplinks: DeeplinksOption = None,
-    min_commission_percent: MinCommissionPercentOption = None,
-    min_commission_flat: MinCommissionFlatOption = None,
-    min_cookie_days: MinCookieDaysOption = None,
-    min_epc: MinEpcOption = None,
-    max_payment_days: MaxPaymentDaysOption = None,
+    *,  # the search options here (with_search_options)
     epc_window: EpcWindowOption = "7d",
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: begin with a byte order mark, without which "
                                                         "Excel shows non-ASCII text garbled.")] = False,
+    **options,  # the search options' values, by the API's parameter names, as search_query reads them
 ):
     """Stream the master index, or a search's result, without holding it in memory: the API's export, its filters
     and bounds as options, as `amx search`'s."""
-    options = dict(locals())  # by the API's parameter names: search_query reads the filters and bounds among them
     import sys
 
     from affiliate_matrix.cli.views import print_damaged, search_query, search_text

@@ -51,7 +51,7 @@ def flags_set(name: Annotated[str, typer.Argument(help="A flag's name (amx flags
     from affiliate_matrix.flags import KNOWN
 
     if name not in KNOWN:
-        raise typer.BadParameter(f"{name!r} is not a flag the code reads: {', '.join(KNOWN)}", param_hint="NAME")
+        raise typer.BadParameter(f"{name!r} is not a flag the code reads: {', '.join(KNOWN)}", param_hint="'name'")
 
     def change(flag):
         data = (flag or Flag(description=KNOWN[name])).model_dump()

@@ -21,7 +21,7 @@ def _index_specs() -> dict:
 def _spec(name: str):
     specs = _index_specs()
     if name not in specs:
-        raise typer.BadParameter(f"{name!r} is not one of {', '.join(specs)}", param_hint="NAME")
+        raise typer.BadParameter(f"{name!r} is not one of {', '.join(specs)}", param_hint="'name'")
     return specs[name]
 
 

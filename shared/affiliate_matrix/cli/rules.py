@@ -24,9 +24,9 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     try:  # no further than the limit, and refused past it: cut short, a file's end (enabled: false) was lost unsaid
         text = read_limited(path, 1_000_000).decode("utf-8")
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'path'") from None
     except UnicodeDecodeError as exc:
-        raise typer.BadParameter(f"{path} is not UTF-8 (byte {exc.start + 1})", param_hint="PATH") from None
+        raise typer.BadParameter(f"{path} is not UTF-8 (byte {exc.start + 1})", param_hint="'path'") from None
     from pydantic import ValidationError
 
     try:

@@ -6,11 +6,7 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import (CategoryOption, CommissionTypeOption, CountryOption, DeeplinksOption,
-                                        EpcCurrencyOption, EpcWindowOption, FlatCurrencyOption, KindOption,
-                                        MaxPaymentDaysOption, MinCommissionFlatOption, MinCommissionPercentOption,
-                                        MinCookieDaysOption, MinEpcOption, NetworkOption, PayoutMethodOption,
-                                        SourceOption, StatusOption, console, open_runtime, stored_at)
+from affiliate_matrix.cli.common import EpcWindowOption, console, open_runtime, stored_at, with_search_options
 from affiliate_matrix.wording import NO_VALUE
 
 commands = typer.Typer()  # top-level commands
@@ -18,34 +14,20 @@ terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 
 
 @commands.command()
+@with_search_options
 def search(
     # each word its own argument, as a shell splits `amx search web hosting` (one quoted argument reads the same)
     text: Annotated[Optional[list[str]], typer.Argument(help=(
         "Words to search for: plain words, as the API takes them (query syntax, as * ? ~ = < > ; --, is "
         "refused)."))] = None,
-    category: CategoryOption = None,
-    network: NetworkOption = None,
-    country: CountryOption = None,
-    status: StatusOption = None,
-    kind: KindOption = None,
-    commission_type: CommissionTypeOption = None,
-    payout_method: PayoutMethodOption = None,
-    source: SourceOption = None,
-    flat_currency: FlatCurrencyOption = None,
-    epc_currency: EpcCurrencyOption = None,
-    deeplinks: DeeplinksOption = None,
-    min_commission_percent: MinCommissionPercentOption = None,
-    min_commission_flat: MinCommissionFlatOption = None,
-    min_cookie_days: MinCookieDaysOption = None,
-    min_epc: MinEpcOption = None,
-    max_payment_days: MaxPaymentDaysOption = None,
+    *,  # the search options here (with_search_options)
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
     epc_window: EpcWindowOption = "7d",
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
+    **options,  # the search options' values, by the API's parameter names, as search_query reads them
 ):
     """Search the master index: the API's search, its filters and bounds as options (--country DE
     --min-commission-percent 20 --min-cookie-days 30)."""
-    options = dict(locals())  # by the API's parameter names: search_query reads the filters and bounds among them
     from affiliate_matrix.cli.views import print_search, search_query, search_text
     from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS
 
@@ -55,7 +37,7 @@ def search(
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
         raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
-    words = search_text(" ".join(text) if text else None, "TEXT")
+    words = search_text(" ".join(text) if text else None, "'text'")
     print_search(console, open_runtime(), search_query(words, options, sort=sort, epc_window=epc_window), limit)
 
 
@@ -238,9 +220,9 @@ def terms_extract(
             with open(path, errors="replace") as file:  # the limit + 1 characters, never the whole file
                 text = file.read(limit + 1)
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'path'") from None
     if len(text) > limit:
-        raise typer.BadParameter(f"the text is longer than {limit:,} characters", param_hint="PATH")
+        raise typer.BadParameter(f"the text is longer than {limit:,} characters", param_hint="'path'")
     terms = extract(text).as_json()
     if as_json:
         print(json.dumps(terms))
