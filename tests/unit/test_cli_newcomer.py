@@ -167,6 +167,20 @@ def test_the_web_writes_commission_terms_as_the_cli_does():
     assert terms_summary([CommissionTerm.model_validate(term) for term in stored]) == expected
 
 
+def test_the_web_writes_amounts_as_the_cli_and_its_own_commissions_do():
+    """The explorer wrote an EPC and a payout minimum currency first ('USD 0.4512', 'minimum USD 50') beside a
+    commission written amount first ('65–130 USD') on the same row, where `amx show` and `amx compare` write
+    '0.4512 USD' and 'min 50 USD'."""
+    from affiliate_matrix.cli.views import value_text
+    from affiliate_matrix.web.render import field
+
+    epc = {"amount": "0.4512", "currency": "USD"}
+    assert field(epc, "epc_7d") == value_text("epc_7d", epc) == "0.4512 USD"
+    payout = {"methods": ["paypal"], "frequency": "net60", "minimum": {"amount": "50", "currency": "USD"}}
+    assert field(payout, "payout") == "PayPal; Net 60; minimum 50 USD"
+    assert value_text("payout", payout) == "PayPal; Net 60; min 50 USD"
+
+
 def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):
     """`amx compare` showed a row per source: two Rakuten accounts listing Bluehost on other terms were one row,
     the terms of whichever claim came last."""

@@ -9,8 +9,8 @@ from rich.markup import escape
 
 from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, network_titles_of, programs_of
 from affiliate_matrix.search import SearchQuery, utc_time
-from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, listing_text, rate_text,
-                                     terms_summary)
+from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, listing_text,
+                                     rate_text, terms_summary)
 
 EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
 
@@ -281,7 +281,7 @@ def value_text(field: str, value) -> str:
     if field in RATES and value not in (None, ""):
         return rate_text(value)
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an EPC
-        return f"{value['amount']} {value['currency']}"
+        return amount_text(value["amount"], value["currency"])
     if isinstance(value, list):
         return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or NO_VALUE
     if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed), as the explorer says it
