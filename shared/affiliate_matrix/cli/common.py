@@ -33,7 +33,8 @@ KindOption = _filter("program or offer")
 CommissionTypeOption = _filter("percent or flat")
 PayoutMethodOption = _filter("paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other, or as "
                              "shown (\"Bank transfer\")")
-SourceOption = _filter("A directory or network that listed the program, as affiliateprograms or cj")
+SourceOption = _filter("A directory or network that listed the program, as affiliateprograms or cj, or as shown "
+                       "(\"CJ Advertiser Lookup API\")")
 FlatCurrencyOption = _filter("A currency the program pays flat amounts in, ISO 4217 (EUR): --min-commission-flat's "
                              "currency")
 EpcCurrencyOption = _filter("The currency of the program's earnings per click (--epc-window's): --min-epc's currency")
