@@ -66,6 +66,12 @@ def terms_summary(terms) -> str:
     return ", ".join(parts) or NO_VALUE
 
 
+def amount_text(amount, currency) -> str:
+    """An amount of money (an EPC, a payout minimum) as a commission's flat term is written beside it: '0.4512 USD',
+    the figure first, in the CLI and the explorer alike."""
+    return f"{amount} {currency}"
+
+
 def listing_text(network: dict, title) -> str:
     """A program's listing on a network (its JSON form) as people read it wherever a field shows one: 'Impact (11630;
     account: expired)', the network by `title` (its proper name, or the listing's title as its source wrote it: the

@@ -946,8 +946,8 @@ def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt)
     assert '<th scope="col">EPC</th>' in page
     epcs = {source: shown(cell) for source, cell in re.findall(
         r'>([^<>]+) \(c\)(?:</a>)?</th>.*?<td data-label="EPC">(.*?)</td>', page, re.S)}
-    assert epcs == {"Awin publisher API": "GBP 0.47 (3 months)", "CJ Advertiser Lookup API": "USD 0.4512 (7 days) "
-                    "USD 0.389 (3 months)", "otherdir": "—"}
+    assert epcs == {"Awin publisher API": "0.47 GBP (3 months)", "CJ Advertiser Lookup API": "0.4512 USD (7 days) "
+                    "0.389 USD (3 months)", "otherdir": "—"}
 
 
 def test_merchants_page_lists_merchants_whose_programs_match(app, rt):
@@ -1736,7 +1736,7 @@ def test_a_change_and_a_programs_fields_read_as_terms_not_as_stored_json(app, rt
                          refresh=True)
     for page in (app.get("/changes").text, app.get(f"/programs/{lifetime.id}").text):
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
-        assert "50% one-time → 60% one-time" in text and "30 days → lifetime" in text and "— → USD 0.45" in text
+        assert "50% one-time → 60% one-time" in text and "30 days → lifetime" in text and "— → 0.45 USD" in text
         assert "value_min" not in text and '"amount"' not in text
     row = re.search(r'<th scope="row" data-label="Field">Cookie length</th>\s*<td data-label="Value">([^<]*)</td>',
                     app.get(f"/programs/{lifetime.id}").text)
@@ -1937,13 +1937,13 @@ def test_the_explorer_shows_the_epc_its_epc_over_select_names_with_its_currency(
     week = app.get("/programs?q=explored").text
     assert '<th scope="col">EPC (7 days)</th>' in week and '<td data-label="EPC (7 days)">' in week
     assert {name: epcs("")[name] for name in ("Explored 0", "Explored 1", "Explored 5", "Explored 7")} == {
-        "Explored 0": "USD 1.5", "Explored 1": "EUR 2", "Explored 5": "—", "Explored 7": "USD 0.7"}
+        "Explored 0": "1.5 USD", "Explored 1": "2 EUR", "Explored 5": "—", "Explored 7": "0.7 USD"}
     quarter = app.get("/programs?q=explored&epc_window=90d").text
     assert '<th scope="col">EPC (3 months)</th>' in quarter
     assert {name: epcs("epc_window=90d")[name] for name in ("Explored 0", "Explored 1", "Explored 5", "Explored 7")} \
-        == {"Explored 0": "USD 1.1", "Explored 1": "—", "Explored 5": "GBP 0.8", "Explored 7": "GBP 2.4"}
+        == {"Explored 0": "1.1 USD", "Explored 1": "—", "Explored 5": "0.8 GBP", "Explored 7": "2.4 GBP"}
     ranked = epcs("epc_window=90d&epc_currency=GBP&sort=epc")
-    assert list(ranked.items()) == [("Explored 7", "GBP 2.4"), ("Explored 5", "GBP 0.8")]  # the figures it sorted by
+    assert list(ranked.items()) == [("Explored 7", "2.4 GBP"), ("Explored 5", "0.8 GBP")]  # the figures it sorted by
 
 
 def test_a_currency_ticked_with_its_minimum_counts_what_the_page_lists(app, rt):

@@ -236,3 +236,18 @@ def test_a_network_the_taxonomy_knows_is_named_by_its_proper_name_though_no_plug
                                                                           "Notion": "PartnerStack"}, searched.output
     filtered = CliRunner().invoke(app, ["search", "", "--network", "ShareASale"])
     assert {row[1] for row in cells(filtered.output) if row} == {"HostFast"}, filtered.output
+
+
+def test_search_and_export_take_a_source_by_the_title_the_tables_show(tmp_path, monkeypatch):
+    """README: `--source` takes a source by its code or by the words the tables show, as `--network` and `--category`
+    do; the title `amx show` and `compare` print ('CJ Advertiser Lookup API') was refused as no source's name."""
+    indexed(tmp_path, monkeypatch)
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Hostinger", "https://hostinger.com"))
+    for typed in ("cj", "CJ Advertiser Lookup API", "cj advertiser  lookup api"):
+        found = CliRunner().invoke(app, ["search", "--source", typed])
+        assert found.exit_code == 0, (typed, found.output, found.exception)
+        assert "Bluehost" in found.output and "Hostinger" not in found.output, (typed, found.output)
+    exported = CliRunner().invoke(app, ["export", "programs", "--format", "jsonl", "--source", "AffiliatePrograms.com"])
+    assert exported.exit_code == 0, (exported.output, exported.exception)
+    assert len([line for line in exported.stdout.splitlines() if line.startswith("{")]) == 2, exported.stdout

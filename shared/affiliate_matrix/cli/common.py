@@ -35,7 +35,8 @@ SEARCH_OPTIONS = {  # in the order --help lists them
     "commission_type": _filter("percent or flat"),
     "payout_method": _filter("paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other, or as "
                              "shown (\"Bank transfer\")"),
-    "source": _filter("A directory or network that listed the program, as affiliateprograms or cj"),
+    "source": _filter("A directory or network that listed the program, as affiliateprograms or cj, or as shown "
+                      "(\"CJ Advertiser Lookup API\")"),
     "flat_currency": _filter("A currency the program pays flat amounts in, ISO 4217 (EUR): --min-commission-flat's "
                              "currency"),
     "epc_currency": _filter("The currency of the program's earnings per click (--epc-window's): --min-epc's currency"),

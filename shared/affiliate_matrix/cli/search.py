@@ -79,6 +79,11 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
         console.print(f"{escape(source_named(source))}: {escape(url)} fetched {utc_said(fetched_at)}, raw copy "
                       f"{escape(stored_at(rt, raw_key))}", soft_wrap=True, highlight=False)
 
+# `amx changes`' options by the API parameter each sends (GET /changes'), to name the one typed in the API's refusal
+CHANGES_OPTIONS = {"since": "--since", "program_id": "--program", "field": "--field", "change": "--change",
+                   "limit": "--limit"}
+
+
 @commands.command()
 def changes(
     since: Annotated[Optional[str], typer.Option(help=(
@@ -96,6 +101,7 @@ def changes(
 
     from affiliate_matrix.cli.views import fitted, print_damaged, source_named, typed_codes, utc_text, value_text
     from affiliate_matrix.deltas import DELTAS_INDEX
+    from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers import programs as api
     from affiliate_matrix.program_index import PROGRAMS_INDEX, program_names
 
@@ -105,7 +111,14 @@ def changes(
     rt = open_runtime()
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):  # (a fresh data dir has neither yet)
         rt.index.ensure_index(spec)
-    feed = api.changes(rt, args)  # checked as the API checks it: a 400's words, exit 2
+    try:  # checked as the API checks it, in a 400's words, but named by the option typed, not the API's parameter
+        feed = api.changes(rt, args)
+    except InvalidInput as exc:
+        said = str(exc)
+        named = next((name for name in CHANGES_OPTIONS if said.startswith((f"{name} ", f"{name}: "))), None)
+        if named is None:
+            raise
+        raise typer.BadParameter(said[len(named):].lstrip(": "), param_hint=CHANGES_OPTIONS[named]) from None
     damaged_programs: list[dict] = []  # a change of one listed, its name not known (—), the program named below
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged_programs)
     rows = [[escape(cell) for cell in (

@@ -9,8 +9,8 @@ from rich.markup import escape
 
 from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, network_titles_of, programs_of
 from affiliate_matrix.search import SearchQuery, utc_time
-from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, listing_text, rate_text,
-                                     terms_summary)
+from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, listing_text,
+                                     rate_text, terms_summary)
 
 EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
 
@@ -190,6 +190,15 @@ def network_names(typed: list[str] | None) -> list[str]:
     return [network_name(n) or n for n in typed or []]
 
 
+def source_names(typed: list[str] | None) -> list[str]:
+    """Sources as a user types them: by name (cj), or by the title the tables show ('CJ Advertiser Lookup API', in
+    any case); any other as typed (the filter's check names it)."""
+    from affiliate_matrix.sources import source_titles
+
+    by_title = {title.casefold(): name for name, title in source_titles().items()}
+    return [by_title.get(" ".join(t.split()).casefold(), t) for t in typed or []]
+
+
 def search_query(text: str | None, options: dict, *, sort: str = "relevance", epc_window: str = "7d",
                  export: bool = False) -> SearchQuery:
     """The words (checked by search_text) and a command's search options (`options`: filters' values and bounds by the
@@ -197,7 +206,7 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     its export, makes of them (handlers.programs.query_of), checked as the API checks them: a value that would find
     nothing (`--kind netwrok`) or a lone minimum that is an amount (--min-epc without --epc-currency) is a usage error
     in the API's 400's words, naming the option. A filter's value is taken by its code or by the words a table shows
-    for it (typed_codes), a network by its name (network_names)."""
+    for it (typed_codes), a network by its name (network_names), a source by its title (source_names)."""
     import typer
     from werkzeug.datastructures import MultiDict
 
@@ -209,7 +218,9 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     from affiliate_matrix.program_index import BOUNDS, FILTERS
 
     def typed(name: str, values: list[str]) -> list[str]:
-        return network_names(values) if name == "network" else typed_codes(name, values) if name in WORDS else values
+        if name in ("network", "source"):
+            return network_names(values) if name == "network" else source_names(values)
+        return typed_codes(name, values) if name in WORDS else values
 
     def option(name: str) -> str:  # an API parameter as the command's option names it
         return "--" + name.replace("_", "-")
@@ -281,7 +292,7 @@ def value_text(field: str, value) -> str:
     if field in RATES and value not in (None, ""):
         return rate_text(value)
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an EPC
-        return f"{value['amount']} {value['currency']}"
+        return amount_text(value["amount"], value["currency"])
     if isinstance(value, list):
         return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or NO_VALUE
     if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed), as the explorer says it

@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
-from affiliate_matrix.wording import NO_VALUE, RATES, listing_text, rate_text, schedule_words, terms_summary
+from affiliate_matrix.wording import (NO_VALUE, RATES, amount_text, listing_text, rate_text, schedule_words,
+                                      terms_summary)
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -68,7 +69,7 @@ def environment():
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
     env.filters.update(show=show, terms=terms_summary, payout=payout, cookie=cookie, field=field, number=number,
-                       when=when, words=words, source=source_title, network=network_title,
+                       amount=amount_text, when=when, words=words, source=source_title, network=network_title,
                        schedule_said=schedule_words)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
@@ -212,7 +213,7 @@ def field(value, name: str) -> str:
         return ", ".join(f"{source_title(r.get('source'))} {r.get('record_key')}"
                          for r in value if isinstance(r, dict)) or NO_VALUE
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
-        return f"{value['currency']} {value['amount']}"
+        return amount_text(value["amount"], value["currency"])
     if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed)
         return "Yes" if value else "No"
     return show(value)
@@ -252,12 +253,12 @@ def cookie(days) -> str:
 
 
 def payout(value) -> str:
-    """Payout terms as a line: 'PayPal, Wire transfer; Net 30; minimum USD 50'."""
+    """Payout terms as a line: 'PayPal, Wire transfer; Net 30; minimum 50 USD'."""
     if not value:
         return NO_VALUE
     minimum = value.get("minimum")
     frequency = value.get("frequency")
     parts = [", ".join(words(method, "payout_method") for method in value.get("methods") or []),
              words(frequency, "payout_frequency") if frequency else "",
-             f"minimum {minimum['currency']} {minimum['amount']}" if minimum else ""]
+             f"minimum {amount_text(minimum['amount'], minimum['currency'])}" if minimum else ""]
     return "; ".join(p for p in parts if p) or NO_VALUE
