@@ -1,3 +1,4 @@
+import os
 import time
 import uuid
 
@@ -8,12 +9,20 @@ from tests.support.processes import start_moto, start_openbao, start_opensearch,
 
 S3_KEY_ID, S3_SECRET = "test", "test"
 
+# A terminal's size is each test's to set (monkeypatch.setenv("COLUMNS", …)): pytest-xdist's workers start with
+# COLUMNS=80 and LINES=24 in their environment, and the CLI's rich console, built at import, would keep that size.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
+
 
 def pytest_terminal_summary(terminalreporter, config):
-    """The tests run in random order (pytest-randomly): its seed, last and even under -q, replays a failure."""
+    """The tests run in random order (pytest-randomly): its seed, last and even under -q, replays a failure. Under
+    pytest-xdist each worker takes the tests of that order as it frees up, so one process (-n 0) replays the order
+    itself, not which worker ran what beside what."""
     seed = getattr(config.option, "randomly_seed", None)
     if seed is not None and getattr(config.option, "randomly_reorganize", True):
-        terminalreporter.write_line(f"random order (seed {seed}); replay it with: pytest -p randomly --randomly-seed={seed}")
+        terminalreporter.write_line(f"random order (seed {seed}); replay it in one process with: "
+                                    f"pytest -n 0 -p randomly --randomly-seed={seed}")
 
 
 @pytest.fixture(autouse=True)
