@@ -1342,16 +1342,20 @@ def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt):
 ])
 def test_a_program_id_of_no_programs_shape_is_refused_as_the_api_refuses_it(app, rt, program_id, said):
     """The explorer's program page with an id of no program's shape answered 404 echoing the id as it came (a NUL, a
-    bidi override, 500 characters), where the API answers 400 naming what is wrong: it is the API's 400, its words."""
+    bidi override, 500 characters), where the API answers 400 naming what is wrong: it is a 400 as the API's, the id
+    cut and escaped as there, but said in the page's terms: the API's parameter, program_id, is nothing a person on
+    the web typed."""
     token = sign_in(app, rt)
     answer = app.get("/programs/" + quote(program_id))
     text = shown(answer.text)
     assert answer.status_code == 400 and "That request is not valid" in text, text
-    refused = "program_id must be a program's id, p_ and 16 hex digits as amx search and the API list them, not "
-    assert refused + said in text, text
+    assert f"{said} is not a program's id: an id is p_ and 16 hex digits, as the Programs page links each " \
+           "program" in text, text
+    assert "program_id" not in text, text
     assert not [c for c in ("\x00", "\u202e", "<b>x", "a" * 41) if c in answer.text]
     api = create_app("handle", str(ROOT / "functions/programs/main.py")).test_client()
     in_the_api = api.get("/programs/" + quote(program_id), headers={"Authorization": f"Bearer {token}"})
+    refused = "program_id must be a program's id, p_ and 16 hex digits as amx search and the API list them, not "
     assert in_the_api.status_code == 400 and in_the_api.json["error"]["message"] == refused + said
 
 
