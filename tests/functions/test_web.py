@@ -888,6 +888,24 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
                                       "domain" in bad.text, bad.text
 
 
+def test_a_merchant_pages_source_that_said_nothing_of_a_disputed_field_is_not_marked_disputed(app, rt):
+    """CJ said no cookie at all, two other sources disagreed on it: CJ's row showed "— ⚠ disputed" under Cookie, the
+    program's disagreement marked on every row of it. Only the rows whose own values disagree are marked."""
+    said = {"test": "90 days", "otherdir": "30 days", "cj": None}
+    records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", cookie_text=cookie)
+               .model_copy(update={"source": source}) for source, cookie in said.items()]
+    program = normalize(records[0])
+    for other in records[1:]:
+        program = merge(program, normalize(other))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    sign_in(app, rt)
+    page = app.get("/merchants/acme.com").text
+    cookies = {source: shown(cell) for source, cell in re.findall(
+        r'>([^<>]+) \(c\)(?:</a>)?</th>.*?<td data-label="Cookie"[^>]*>(.*?)</td>', page, re.S)}
+    assert cookies == {"test": "90 days ★ best ⚠ disputed", "otherdir": "30 days ⚠ disputed",
+                       "CJ Advertiser Lookup API": "—"}, cookies
+
+
 def test_merchant_page_of_a_key_holding_a_control_character_is_refused_naming_it(app, rt):
     """The page folded a bidi override out of the key (search.unwritten) and showed hosting.com's view for a mangled
     link; it is refused, as the API refuses it."""
