@@ -855,6 +855,15 @@ def test_a_program_or_merchant_pages_programs_crumb_leads_back_to_the_list_it_wa
             assert '<p class="crumbs"><a href="/programs">Programs</a>' in elsewhere, (path, referer)
 
 
+def test_a_merchant_pages_crumb_names_the_merchant_as_a_program_pages_names_its_merchant(app, rt):
+    """The merchant page's crumb read "Programs › merchant", a generic word in lower case, where a program's page
+    names its merchant there: it names the merchant."""
+    sign_in(app, rt)
+    assert '<p class="crumbs"><a href="/programs">Programs</a> › Hosting Co</p>' in app.get("/merchants/hosting.com").text
+    program_page = app.get(f"/programs/{rt.hosting_id}").text
+    assert '<a href="/programs">Programs</a> › <a href="/merchants/hosting.com">Hosting Co</a></p>' in program_page
+
+
 def test_a_network_listing_without_a_join_link_says_so_under_join(app, rt):
     """A listing with no join link was its network's name alone under "Join", read as a link that was missing."""
     sign_in(app, rt)
