@@ -2266,6 +2266,26 @@ def test_the_rules_page_lists_each_rule_with_its_trigger_action_state_and_warnin
     assert "<form" not in page.text.split("</header>", 1)[1]  # nothing on it changes anything
 
 
+def test_a_disabled_rule_needs_a_change_on_the_rules_page(app, rt):
+    """The demo's rule was shown "Disabled: its webhook is a placeholder…" beside "Needs a change: Nothing" (the
+    column said only what a rule needs changed though it still runs): a disabled rule never acts, so the column says
+    what it needs, beside any change it would need once enabled."""
+    stored_rule(rt, id="demo-commission-raised", enabled=False, action={"type": "notify", "params": {
+        "webhook_url": "https://hooks.slack.com/services/amx-demo"}},
+        disabled_reason="the demo's rule: its webhook is a placeholder; give it yours and amx rules add --replace to use it")
+    stored_rule(rt, id="old-relay", enabled=False, disabled_reason="disabled by hand", action={
+        "type": "notify", "params": {"webhook_url": "https://amx:s3cr3t-pw@hooks.example.com/services/T0/B0"}})
+    stored_rule(rt, id="running")
+    sign_in(app, rt)
+    rows = rules_rows(app.get("/rules").text)
+    enabling = ("Needs a change: It never acts while disabled: change what disabled it, then enable it with amx rules "
+                "add --replace")
+    demo, relay = rows["demo-commission-raised"], rows["old-relay"]
+    assert enabling in demo and "Nothing" not in demo, demo
+    assert enabling in relay and "action.params.webhook_url holds credentials (user:password@)" in relay, relay
+    assert "Needs a change: Nothing" in rows["running"], rows["running"]
+
+
 def test_a_rules_webhook_and_its_key_are_shown_to_no_session_whatever_its_role(app, rt, monkeypatch):
     """A webhook's address is its credential, and a notify's key is sent in a header: the page shows a rule as the
     rules API shows it to a read token (the webhook's host alone, the key's path, never its value), to an admin's
