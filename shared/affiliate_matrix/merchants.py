@@ -58,6 +58,15 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
                           "index their sources again, or delete them")
     rows, conflicts = [], {}
     for program in programs:
+        for field in ("commission", "cookie_days", "payout"):
+            claims = program.provenance.get(field, [])
+            # by source; two connections of one source (two accounts, two rows) by connection too, or one hid the other
+            several = {c.source for c in claims if sum(d.source == c.source for d in claims) > 1}
+            said = {claimant_name(c.source, c.connection_id) if c.source in several else c.source: c.value
+                    for c in claims}
+            # compared in the field's one form: a figure stored as 130.0 by one source and "130" by another agrees
+            if len({as_read(field, value) for value in said.values()}) > 1:
+                conflicts.setdefault(program.id, {})[field] = said
         claims: dict[tuple[str, str | None], dict] = {}  # by claimant
         for field in COMPARED + REPORTED:
             for claim in program.provenance.get(field, []):
@@ -79,16 +88,9 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
                 "approval_rate": float(row["approval_rate"]) if row.get("approval_rate") is not None else None,
                 "last_verified_at": (ending_in_z(program.last_verified_at.isoformat()) if program.last_verified_at
                                      else None),
-                "restrictions": program.restrictions, "best": []})
-        for field in ("commission", "cookie_days", "payout"):
-            claims = program.provenance.get(field, [])
-            # by source; two connections of one source (two accounts, two rows) by connection too, or one hid the other
-            several = {c.source for c in claims if sum(d.source == c.source for d in claims) > 1}
-            said = {claimant_name(c.source, c.connection_id) if c.source in several else c.source: c.value
-                    for c in claims}
-            # compared in the field's one form: a figure stored as 130.0 by one source and "130" by another agrees
-            if len({as_read(field, value) for value in said.values()}) > 1:
-                conflicts.setdefault(program.id, {})[field] = said
+                "restrictions": program.restrictions, "best": [],
+                # of its own claims alone: a source that said nothing of a field the others disagree on is no party
+                "disputed": [field for field in conflicts.get(program.id, {}) if field in row]})
     _mark_best(rows)
     shown_networks(index, rows)
     first = programs[0]

@@ -855,6 +855,15 @@ def test_a_program_or_merchant_pages_programs_crumb_leads_back_to_the_list_it_wa
             assert '<p class="crumbs"><a href="/programs">Programs</a>' in elsewhere, (path, referer)
 
 
+def test_a_merchant_pages_crumb_names_the_merchant_as_a_program_pages_names_its_merchant(app, rt):
+    """The merchant page's crumb read "Programs › merchant", a generic word in lower case, where a program's page
+    names its merchant there: it names the merchant."""
+    sign_in(app, rt)
+    assert '<p class="crumbs"><a href="/programs">Programs</a> › Hosting Co</p>' in app.get("/merchants/hosting.com").text
+    program_page = app.get(f"/programs/{rt.hosting_id}").text
+    assert '<a href="/programs">Programs</a> › <a href="/merchants/hosting.com">Hosting Co</a></p>' in program_page
+
+
 def test_a_network_listing_without_a_join_link_says_so_under_join(app, rt):
     """A listing with no join link was its network's name alone under "Join", read as a link that was missing."""
     sign_in(app, rt)
@@ -886,6 +895,24 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     bad = app.get("/merchants/Bad%20Key")  # in the API's words, which say what a key is
     assert bad.status_code == 400 and "the merchant key &#39;bad key&#39; is no merchant&#39;s: a key is a merchant&#39;s " \
                                       "domain" in bad.text, bad.text
+
+
+def test_a_merchant_pages_source_that_said_nothing_of_a_disputed_field_is_not_marked_disputed(app, rt):
+    """CJ said no cookie at all, two other sources disagreed on it: CJ's row showed "— ⚠ disputed" under Cookie, the
+    program's disagreement marked on every row of it. Only the rows whose own values disagree are marked."""
+    said = {"test": "90 days", "otherdir": "30 days", "cj": None}
+    records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", cookie_text=cookie)
+               .model_copy(update={"source": source}) for source, cookie in said.items()]
+    program = normalize(records[0])
+    for other in records[1:]:
+        program = merge(program, normalize(other))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    sign_in(app, rt)
+    page = app.get("/merchants/acme.com").text
+    cookies = {source: shown(cell) for source, cell in re.findall(
+        r'>([^<>]+) \(c\)(?:</a>)?</th>.*?<td data-label="Cookie"[^>]*>(.*?)</td>', page, re.S)}
+    assert cookies == {"test": "90 days ★ best ⚠ disputed", "otherdir": "30 days ⚠ disputed",
+                       "CJ Advertiser Lookup API": "—"}, cookies
 
 
 def test_merchant_page_of_a_key_holding_a_control_character_is_refused_naming_it(app, rt):
@@ -1342,16 +1369,20 @@ def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt):
 ])
 def test_a_program_id_of_no_programs_shape_is_refused_as_the_api_refuses_it(app, rt, program_id, said):
     """The explorer's program page with an id of no program's shape answered 404 echoing the id as it came (a NUL, a
-    bidi override, 500 characters), where the API answers 400 naming what is wrong: it is the API's 400, its words."""
+    bidi override, 500 characters), where the API answers 400 naming what is wrong: it is a 400 as the API's, the id
+    cut and escaped as there, but said in the page's terms: the API's parameter, program_id, is nothing a person on
+    the web typed."""
     token = sign_in(app, rt)
     answer = app.get("/programs/" + quote(program_id))
     text = shown(answer.text)
     assert answer.status_code == 400 and "That request is not valid" in text, text
-    refused = "program_id must be a program's id, p_ and 16 hex digits as amx search and the API list them, not "
-    assert refused + said in text, text
+    assert f"{said} is not a program's id: an id is p_ and 16 hex digits, as the Programs page links each " \
+           "program" in text, text
+    assert "program_id" not in text, text
     assert not [c for c in ("\x00", "\u202e", "<b>x", "a" * 41) if c in answer.text]
     api = create_app("handle", str(ROOT / "functions/programs/main.py")).test_client()
     in_the_api = api.get("/programs/" + quote(program_id), headers={"Authorization": f"Bearer {token}"})
+    refused = "program_id must be a program's id, p_ and 16 hex digits as amx search and the API list them, not "
     assert in_the_api.status_code == 400 and in_the_api.json["error"]["message"] == refused + said
 
 
@@ -2233,6 +2264,26 @@ def test_the_rules_page_lists_each_rule_with_its_trigger_action_state_and_warnin
     assert "Action: Sync a connection again Connection: ap" in nightly and "Action: Record an alert" in up
     assert '<a href="/rules" aria-current="page">Rules</a>' in page.text  # the nav names it
     assert "<form" not in page.text.split("</header>", 1)[1]  # nothing on it changes anything
+
+
+def test_a_disabled_rule_needs_a_change_on_the_rules_page(app, rt):
+    """The demo's rule was shown "Disabled: its webhook is a placeholder…" beside "Needs a change: Nothing" (the
+    column said only what a rule needs changed though it still runs): a disabled rule never acts, so the column says
+    what it needs, beside any change it would need once enabled."""
+    stored_rule(rt, id="demo-commission-raised", enabled=False, action={"type": "notify", "params": {
+        "webhook_url": "https://hooks.slack.com/services/amx-demo"}},
+        disabled_reason="the demo's rule: its webhook is a placeholder; give it yours and amx rules add --replace to use it")
+    stored_rule(rt, id="old-relay", enabled=False, disabled_reason="disabled by hand", action={
+        "type": "notify", "params": {"webhook_url": "https://amx:s3cr3t-pw@hooks.example.com/services/T0/B0"}})
+    stored_rule(rt, id="running")
+    sign_in(app, rt)
+    rows = rules_rows(app.get("/rules").text)
+    enabling = ("Needs a change: It never acts while disabled: change what disabled it, then enable it with amx rules "
+                "add --replace")
+    demo, relay = rows["demo-commission-raised"], rows["old-relay"]
+    assert enabling in demo and "Nothing" not in demo, demo
+    assert enabling in relay and "action.params.webhook_url holds credentials (user:password@)" in relay, relay
+    assert "Needs a change: Nothing" in rows["running"], rows["running"]
 
 
 def test_a_rules_webhook_and_its_key_are_shown_to_no_session_whatever_its_role(app, rt, monkeypatch):

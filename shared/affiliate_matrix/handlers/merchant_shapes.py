@@ -68,6 +68,9 @@ class SourceRow(Shape):
     last_verified_at: AwareDatetime | None
     restrictions: list
     best: list[Literal["commission_percent", "commission_flat", "cookie_days"]]
+    disputed: list[Literal["commission", "cookie_days", "payout"]] = Field(description=(
+        "The fields of this row's own claims that the program's other sources contradict (`conflicts` says what each "
+        "said); not a field its source said nothing of"))
 
 
 class MerchantView(Shape):

@@ -196,6 +196,7 @@ def dispatch(rt, request, page):
     # The index's pages, through the programs API's code: loaded here, so signing in (a browser's first
     # request, the function's cold start) does not.
     from affiliate_matrix.handlers import programs as api
+    from affiliate_matrix.program_index import is_program_id
     from affiliate_matrix.web import pages
 
     api._ensure_indexes(rt)
@@ -215,8 +216,10 @@ def dispatch(rt, request, page):
     program_id = path.removeprefix("/programs/")
     if program_id and program_id != path and "/" not in program_id:
         # an id of no program's shape is refused as the API refuses it (a 400 naming it cut and escaped: a NUL or a
-        # bidi override is never shown as it is), by the API's own check
-        api.parameters(api.program_id_params(), {}, {"program_id": program_id})
+        # bidi override is never shown as it is), in the page's terms: the API's parameter program_id was never typed
+        if not is_program_id(program_id):
+            raise InvalidInput(f"{program_id[:40]!r} is not a program's id: an id is p_ and 16 hex digits, as the "
+                               "Programs page links each program")
         try:
             context = pages.program_page(rt, program_id)
         except NotFoundError:  # its id moved: the API's redirect, to this site's page of the id now

@@ -270,8 +270,7 @@ def merchant_page(rt, key: str) -> dict:
     view = api.merchant_of(rt, key)
     requests = api_requests(view["rows"])
     view["rows"] = [{**row, "page": None if row["url"] in requests else row["url"]} for row in view["rows"]]
-    disputed = {(program_id, field) for program_id, fields in view["conflicts"].items() for field in fields}
-    return {"view": view, "disputed": disputed}
+    return {"view": view}
 
 
 def changes_page(rt, args: MultiDict) -> dict:
