@@ -1,0 +1,51 @@
+"""Defects a newcomer's walkthrough after `./task demo` found in `amx` (2026-12-07), each held here."""
+
+from datetime import date, timedelta
+
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+
+DAY = date(2026, 11, 10)
+
+
+def run_cli(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def days_csv(rows: list[tuple[date, float]]) -> str:
+    return "campaign_id,date,spend,clicks,conversions,revenue,currency\n" + "".join(
+        f"search-us,{day},{spend:.2f},10,2,300.00,USD\n" for day, spend in rows)
+
+
+def test_budget_pacing_of_a_day_with_no_spend_reported_says_so_not_that_all_is_on_pace(tmp_path, monkeypatch):
+    """`amx budget pacing --day D` with no spend imported for D said "no campaign's spend reported for D is off its
+    allocation by more than 20%", which reads as every campaign on pace."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    assert run_cli("budget", "campaigns", "add", "search-us", "--name", "Search", "--channel", "search",
+                   "--currency", "USD").exit_code == 0
+    history = tmp_path / "history.csv"
+    history.write_text(days_csv([(DAY - timedelta(days=n), 100.0) for n in range(1, 11)]))
+    assert run_cli("budget", "import", str(history)).exit_code == 0
+    assert run_cli("budget", "run", "--day", str(DAY)).exit_code == 0
+
+    result = run_cli("budget", "pacing", "--day", str(DAY))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert said == (f"no campaign reported any spend for {DAY}: nothing to pace (amx budget import <file> brings a "
+                    "day's spend in)"), result.output
+
+    from affiliate_matrix.budget.run import RunResult, load_run
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    allocated = load_run(Runtime("test", Settings(data_dir=tmp_path)).store, DAY, RunResult).allocated()["search-us"][0]
+    spend = tmp_path / "day.csv"
+    spend.write_text(days_csv([(DAY, allocated)]))  # on its allocation exactly
+    assert run_cli("budget", "import", str(spend)).exit_code == 0
+    result = run_cli("budget", "pacing", "--day", str(DAY))
+    assert " ".join(result.output.split()) == (
+        f"no campaign's spend reported for {DAY} is off its allocation by more than 20%"), result.output
