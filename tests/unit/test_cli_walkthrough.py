@@ -49,3 +49,22 @@ def test_budget_pacing_of_a_day_with_no_spend_reported_says_so_not_that_all_is_o
     result = run_cli("budget", "pacing", "--day", str(DAY))
     assert " ".join(result.output.split()) == (
         f"no campaign's spend reported for {DAY} is off its allocation by more than 20%"), result.output
+
+
+def test_show_given_a_name_says_it_takes_an_id_and_names_the_merchants_the_words_may_mean(tmp_path, monkeypatch):
+    """`amx show Bluehost` said only "program 'Bluehost' is not in the index", where `amx compare Bluehost` named the
+    merchants it may mean: show says it takes an id, what lists them, and the same merchants (compare's hint)."""
+    from affiliate_matrix.errors import NotFoundError
+    from tests.support.indexing import Index, record
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"))
+    result = CliRunner().invoke(app, ["show", "Bluehost"])
+    assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
+    assert str(result.exception) == (
+        "program 'Bluehost' is not in the index: amx show takes a program's id, p_… (amx search <words> lists them); "
+        "amx compare takes a merchant's key: bluehost.com (Bluehost: 1 matching program, on CJ)")
+    said = str(CliRunner().invoke(app, ["show", "zzz"]).exception)  # words nothing matches: what show takes only
+    assert said == "program 'zzz' is not in the index: amx show takes a program's id, p_… (amx search <words> lists them)"
+    gone = str(CliRunner().invoke(app, ["show", "p_0123456789abcdef"]).exception)  # an id: nothing to say of ids
+    assert gone == "program 'p_0123456789abcdef' is not in the index"
