@@ -68,3 +68,38 @@ def test_show_given_a_name_says_it_takes_an_id_and_names_the_merchants_the_words
     assert said == "program 'zzz' is not in the index: amx show takes a program's id, p_… (amx search <words> lists them)"
     gone = str(CliRunner().invoke(app, ["show", "p_0123456789abcdef"]).exception)  # an id: nothing to say of ids
     assert gone == "program 'p_0123456789abcdef' is not in the index"
+
+
+def test_a_notify_message_writes_its_figures_and_categories_as_the_product_does(tmp_path, monkeypatch):
+    """The demo's notify read "Notion raised its commission 50.0% → 60.0% (b2b_saas)": a float's .0 and a category's
+    code, where every other page and table says 50% and "B2B SaaS"."""
+    import json
+
+    from tests.support.indexing import Index, record
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Notion", "https://notion.so", categories=["SaaS", "Software"]))
+    [program] = index.programs()
+    assert program["categories"] == ["b2b_saas", "software"]
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({
+        "id": "raised", "trigger": {"event": "program.delta"}, "cooldown_s": 0,
+        "condition": "delta.commission_percent_new > delta.commission_percent_old",
+        "action": {"type": "notify", "params": {
+            "webhook_url": "https://hooks.slack.com/services/T0/B0/x",
+            "text": "{program_name} raised its commission {commission_old}% → {commission_new}% ({categories})"}}}))
+    assert run_cli("rules", "add", str(rule)).exit_code == 0
+
+    def percent(value: str) -> list[dict]:
+        return [{"type": "percent", "value_min": value, "value_max": None, "currency": None, "recurring": None,
+                 "tiers": []}]
+
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": {
+        "program_id": program["id"], "change": "updated",
+        "fields": [{"field": "commission", "old": percent("50"), "new": percent("62.5")}]}}))
+    result = run_cli("rules", "test", "raised", "--event", str(event))
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "Notion raised its commission 50% → 62.5% (B2B SaaS, Software)" in said, said

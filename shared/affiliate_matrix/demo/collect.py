@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from affiliate_matrix.codes import CATEGORY_LABELS
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection, update_connection
 from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
@@ -174,7 +175,7 @@ class Story:
         """The demo's rule, on raised commissions in `category`; a rerun's replaces the last run's, keeping what a
         newer build stored in it (documents.rewritten), as every rewrite of a stored document does."""
         self.rule = checked(Rule(
-            id=RULE_ID, description=f"commission raised in my category ({category})",
+            id=RULE_ID, description=f"commission raised in my category ({CATEGORY_LABELS.get(category, category)})",
             trigger={"event": "program.delta"}, cooldown_s=0,  # 0: a rerun of the demo fires again
             condition=f'delta.change == "updated" && "{category}" in program.categories'
                       " && delta.commission_percent_new > delta.commission_percent_old",
