@@ -1551,7 +1551,7 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
     assert "2026-11-22 06:00:00 UTC fired → Post to a webhook: failed — webhook answered HTTP 404" \
         in shown.output, shown.output
     missing = CliRunner().invoke(app, ["rules", "show", "nope"])
-    assert missing.exit_code != 0 and "rule 'nope' does not exist" in str(missing.exception)
+    assert missing.exit_code != 0 and str(missing.exception) == "there is no rule 'nope' (amx rules list)"
 
 
 def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):

@@ -103,3 +103,16 @@ def test_a_notify_message_writes_its_figures_and_categories_as_the_product_does(
     result = run_cli("rules", "test", "raised", "--event", str(event))
     said = " ".join(result.output.split())
     assert result.exit_code == 0 and "Notion raised its commission 50% → 62.5% (B2B SaaS, Software)" in said, said
+
+
+def test_every_rules_command_says_a_missing_rule_one_way(tmp_path, monkeypatch):
+    """`amx rules show nope` said "rule 'nope' does not exist", `amx rules disable nope` "there is no rule 'nope'
+    (amx rules list)": one message, with its hint, whichever command was given the id."""
+    from affiliate_matrix.errors import NotFoundError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for command in (["show", "nope"], ["disable", "nope"], ["delete", "nope"],
+                    ["test", "nope", "--program", "p_0123456789abcdef"]):
+        result = CliRunner().invoke(app, ["rules", *command])
+        assert isinstance(result.exception, NotFoundError), (command, result.output, result.exception)
+        assert str(result.exception) == "there is no rule 'nope' (amx rules list)", command
