@@ -15,6 +15,12 @@ def counted(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
+def listings(count: int) -> str:
+    """A count of what sources said of programs (their records) in the word people read for one, as the Sources page
+    and the demo say it: "6 listings", wherever amx says how many a run read."""
+    return counted(count, "listing")
+
+
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
 
 

@@ -220,7 +220,7 @@ def test_the_replay_it_names_reparses_the_kept_pages(runs):
     replay = amx("replay", "demo-affiliateprograms", cwd=runs["cwd"], columns=120)
     assert replay.returncode == 1  # the page nobody can read still fails, and says so
     pages = EXPECTED["affiliateprograms"]["pages"]
-    assert f"replayed {pages} stored pages: {len(EXPECTED['affiliateprograms']['records'])} records, 1 failure" \
+    assert f"replayed {pages} stored pages: {len(EXPECTED['affiliateprograms']['records'])} listings, 1 failure" \
         in replay.stdout
 
 

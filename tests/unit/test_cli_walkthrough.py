@@ -65,7 +65,8 @@ def test_show_given_a_name_says_it_takes_an_id_and_names_the_merchants_the_words
         "program 'Bluehost' is not in the index: amx show takes a program's id, p_… (amx search <words> lists them); "
         "amx compare takes a merchant's key: bluehost.com (Bluehost: 1 matching program, on CJ)")
     said = str(CliRunner().invoke(app, ["show", "zzz"]).exception)  # words nothing matches: what show takes only
-    assert said == "program 'zzz' is not in the index: amx show takes a program's id, p_… (amx search <words> lists them)"
+    assert said == ("program 'zzz' is not in the index: amx show takes a program's id, p_… (amx search <words> lists "
+                    "them)")
     gone = str(CliRunner().invoke(app, ["show", "p_0123456789abcdef"]).exception)  # an id: nothing to say of ids
     assert gone == "program 'p_0123456789abcdef' is not in the index"
 
@@ -116,3 +117,28 @@ def test_every_rules_command_says_a_missing_rule_one_way(tmp_path, monkeypatch):
         result = CliRunner().invoke(app, ["rules", *command])
         assert isinstance(result.exception, NotFoundError), (command, result.output, result.exception)
         assert str(result.exception) == "there is no rule 'nope' (amx rules list)", command
+
+
+def test_connections_list_counts_a_syncs_listings_as_the_sources_page_and_the_demo_do(tmp_path, monkeypatch):
+    """`amx connections list` said a last sync read "6 records, 1 failed" where the Sources page and the demo say
+    "6 listings" of the same run."""
+    from collections import Counter
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, SyncResult, save_connection
+    from affiliate_matrix.demo.collect import counts_text
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    at = datetime(2026, 12, 6, 7, 59, tzinfo=UTC)
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    for cid, records in (("six", 6), ("one", 1)):
+        save_connection(store, Connection(id=cid, source="affiliateprograms", last_sync=SyncResult(
+            status="succeeded", records=records, pages=7, errors=["page failed"], started_at=at, finished_at=at)),
+            create=True)
+    result = CliRunner().invoke(app, ["connections", "list"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "succeeded 2026-12-06 07:59, 6 listings, 1 failed" in result.output, result.output
+    assert "succeeded 2026-12-06 07:59, 1 listing, 1 failed" in result.output, result.output
+    assert counts_text(Counter(pages=7, records=6)) == "7 pages · 6 listings"  # the demo's, of a run

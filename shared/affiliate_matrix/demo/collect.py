@@ -25,7 +25,7 @@ from affiliate_matrix.rules.store import disable_rule, load_rule, save_rule
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.sources import get_source
 from affiliate_matrix.sync_requests import record_run
-from affiliate_matrix.wording import counted
+from affiliate_matrix.wording import counted, listings
 
 # The change the demo makes to its own copy of a recorded site: (source, page path, before, after).
 CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60% of the first payment")
@@ -41,7 +41,7 @@ def connection_id(source: str) -> str:
 
 
 def counts_text(counts: Counter) -> str:
-    parts = [counted(counts["pages"], "page"), counted(counts["records"], "listing")]
+    parts = [counted(counts["pages"], "page"), listings(counts["records"])]
     if counts["failures"]:
         parts.append(f"{counts['failures']} unreadable")
     return " · ".join(parts)
