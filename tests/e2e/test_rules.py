@@ -101,7 +101,7 @@ def test_a_raise_notifies_exactly_once_across_three_deliveries_and_a_cut_not_at_
         assert deliver(app, actions[0], "triggers").status_code == 204
     assert len(webhook.requests) == 1
     message = webhook.json_bodies()[0]
-    assert message["text"] == "PixelForge Games raised commission 20.0% → 30.0%"
+    assert message["text"] == "PixelForge Games raised commission 20% → 30%"
     assert message["blocks"][0]["text"] == {"type": "mrkdwn", "text": message["text"]}
     assert webhook.requests[0].headers["content-type"] == "application/json"
 
