@@ -15,6 +15,12 @@ def counted(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
+def listings(count: int) -> str:
+    """A count of what sources said of programs (their records) in the word people read for one, as the Sources page
+    and the demo say it: "6 listings", wherever amx says how many a run read."""
+    return counted(count, "listing")
+
+
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
 
 
@@ -41,8 +47,10 @@ def rate_text(fraction) -> str:
     return (percent.rstrip("0").rstrip(".") if "." in percent else percent) + "%"
 
 
-def _number(value) -> str:
-    return f"{value:g}" if isinstance(value, int | float) else str(value)  # 10, not 10.0; a damaged claim as it is
+def number_text(value) -> str:
+    """A figure as people write it, in a term and in a rule's message alike: 10, not 10.0; anything else (a damaged
+    claim's) as it is."""
+    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
 
 
 def terms_summary(terms) -> str:
@@ -55,12 +63,12 @@ def terms_summary(terms) -> str:
         unit = "%" if term.get("type") == "percent" else f" {term.get('currency')}"
         low, high = term.get("value_min"), term.get("value_max")
         if low is None:
-            value = f"up to {_number(high)}"
+            value = f"up to {number_text(high)}"
         elif high is None or high == low:
-            value = _number(low)
+            value = number_text(low)
         else:
-            value = f"{_number(low)}–{_number(high)}"
-        tiers = ", ".join(f"{_number(tier.get('value'))}{unit} at {tier.get('threshold')}"
+            value = f"{number_text(low)}–{number_text(high)}"
+        tiers = ", ".join(f"{number_text(tier.get('value'))}{unit} at {tier.get('threshold')}"
                           for tier in term.get("tiers") or [])
         parts.append(f"{value}{unit}" + RECURRENCE.get(term.get("recurring"), "") + (f" (tiers: {tiers})" if tiers else ""))
     return ", ".join(parts) or NO_VALUE
@@ -89,7 +97,7 @@ def listing_text(network: dict, title) -> str:
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
-def _cron_number(text: str) -> int | None:
+def _cronnumber_text(text: str) -> int | None:
     """A cron field's number (ASCII digits, leading zeros as cron takes them) or None: text of more digits than any
     field's number has is none (int() refuses one of over 4,300 digits, a ValueError the pages answered 500)."""
     return int(text) if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 2 else None
@@ -98,14 +106,14 @@ def _cron_number(text: str) -> int | None:
 def _numbers(field: str, low: int, high: int) -> list[int] | None:
     """A cron field of numbers listed (3 or 15,3) as its values in the order they run, or None: any other shape, or
     one out of range."""
-    values = [_cron_number(item) for item in field.split(",")]
+    values = [_cronnumber_text(item) for item in field.split(",")]
     return sorted(set(values)) if all(value is not None and low <= value <= high for value in values) else None
 
 
 def _every(field: str, whole: int) -> int | None:
     """A step over a whole field (*/15 of 60 minutes) as its step, or None: any other shape, or one that does not
     divide the hour or the day evenly (*/7 minutes runs at :56 and again at :00), which 'every 7 minutes' would miss."""
-    step = _cron_number(field.removeprefix("*/")) if field.startswith("*/") else None
+    step = _cronnumber_text(field.removeprefix("*/")) if field.startswith("*/") else None
     return step if step is not None and 0 < step < whole and whole % step == 0 else None
 
 
@@ -117,7 +125,7 @@ def _weekdays(field: str) -> str | None:
     """A day-of-week field (1-5, MON,THU, 0 or 7 for Sunday) in words ('Monday to Friday'), or None, also for one
     naming a day twice (0-7 is every day, not 'Sunday to Sunday'; 1-5,3 is not 'Monday to Friday and Wednesday')."""
     def day(text: str) -> int | None:  # 0 to 7, as cron numbers them (7: Sunday again)
-        if (number := _cron_number(text)) is not None:
+        if (number := _cronnumber_text(text)) is not None:
             return number if number <= 7 else None
         return next((at for at, name in enumerate(WEEKDAYS) if name[:3].upper() == text.upper()), None)
 

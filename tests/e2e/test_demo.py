@@ -149,7 +149,7 @@ def test_one_program_shows_each_sources_words_beside_the_parsed_terms(runs, colu
 def test_a_raised_commission_is_one_delta_one_rule_firing_one_notification(runs, columns):
     step = section(runs[columns], 4)
     flat = " ".join(step.split())
-    assert 'rule demo-commission-raised: commission raised in my category (b2b_saas)' in flat
+    assert 'rule demo-commission-raised: commission raised in my category (B2B SaaS)' in flat
     assert "then post to a webhook (notify)" in flat, flat  # the action in words, with what the rule names it by
     deltas = [line for line in step.splitlines() if line.startswith("delta (")]
     assert len(deltas) == 1 and "Notion: commission 50% one-time → 60% one-time" in deltas[0]
@@ -157,7 +157,7 @@ def test_a_raised_commission_is_one_delta_one_rule_firing_one_notification(runs,
             "the first payment”); a second pass over it: 7 pages, 6 unchanged (HTTP 304)") in flat, flat
     assert "fired 1 time; 1 notification" in flat
     assert step.count("notify from demo-commission-raised") == 1
-    assert "Notion raised its commission 50.0% → 60.0% (b2b_saas" in flat
+    assert "Notion raised its commission 50% → 60% (B2B SaaS" in flat
 
 
 def test_each_run_fires_the_rule_once_and_leaves_the_same_index(runs):
@@ -220,7 +220,7 @@ def test_the_replay_it_names_reparses_the_kept_pages(runs):
     replay = amx("replay", "demo-affiliateprograms", cwd=runs["cwd"], columns=120)
     assert replay.returncode == 1  # the page nobody can read still fails, and says so
     pages = EXPECTED["affiliateprograms"]["pages"]
-    assert f"replayed {pages} stored pages: {len(EXPECTED['affiliateprograms']['records'])} records, 1 failure" \
+    assert f"replayed {pages} stored pages: {len(EXPECTED['affiliateprograms']['records'])} listings, 1 failure" \
         in replay.stdout
 
 

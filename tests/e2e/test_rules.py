@@ -101,7 +101,7 @@ def test_a_raise_notifies_exactly_once_across_three_deliveries_and_a_cut_not_at_
         assert deliver(app, actions[0], "triggers").status_code == 204
     assert len(webhook.requests) == 1
     message = webhook.json_bodies()[0]
-    assert message["text"] == "PixelForge Games raised commission 20.0% → 30.0%"
+    assert message["text"] == "PixelForge Games raised commission 20% → 30%"
     assert message["blocks"][0]["text"] == {"type": "mrkdwn", "text": message["text"]}
     assert webhook.requests[0].headers["content-type"] == "application/json"
 
@@ -130,7 +130,7 @@ def test_a_new_programs_notify_says_its_old_commission_is_not_stated_not_0(rt, b
     assert deliver(app, event, "triggers").status_code == 204
     [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
     assert deliver(app, action, "triggers").status_code == 204
-    assert webhook.json_bodies()[0]["text"] == "PixelForge Games: —% → 30.0%"
+    assert webhook.json_bodies()[0]["text"] == "PixelForge Games: —% → 30%"
     [fired] = activations(rt)
     assert (fired["inputs"]["commission_old"], fired["inputs"]["commission_new"]) == (None, 30.0)
 

@@ -290,6 +290,10 @@ def test_merchant_routes(data_dir, auth):
     view = app.get("/merchants/shop1.com", headers=auth).get_json()
     assert view["domain"] == "shop1.com" and view["rows"][0]["best"] == ["commission_percent"]
     assert app.get("/merchants/nope.com", headers=auth).status_code == 404
+    named = app.get("/merchants/ShopOne", headers=auth)  # a name for a key: what a key is
+    assert named.status_code == 404 and named.get_json()["error"]["message"] == (
+        "no program for merchant 'shopone': a key is a merchant's domain (bluehost.com), or its name's words joined "
+        "by '-' (acme-shop), as GET /merchants lists them")
     assert app.get("/merchants/Bad%20Key", headers=auth).status_code == 400
     assert app.get("/merchants/shop1.com").status_code == 401
 

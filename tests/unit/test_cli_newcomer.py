@@ -1054,7 +1054,7 @@ def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp
                                 "schedule": "every day at 03:00 UTC", "cron": "0 3 * * *", "enabled": "yes",
                                 "healthy": "yes", "last sync (UTC)": "—"}, result.output
     assert rows["cj-main"]["enabled"] == "no", result.output
-    assert rows["cj-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 12 records, 1 failed", result.output
+    assert rows["cj-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 12 listings, 1 failed", result.output
     assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
 
 
@@ -1073,7 +1073,7 @@ def test_connections_list_counts_one_record_in_the_singular(tmp_path, monkeypatc
                     Connection(id="awin-main", source="awin", last_sync=synced), create=True)
     result = CliRunner().invoke(app, ["connections", "list"])
     assert result.exit_code == 0, (result.output, result.exception)
-    assert cells_by_row(result.output)["awin-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 1 record"
+    assert cells_by_row(result.output)["awin-main"]["last sync (UTC)"] == "succeeded 2026-11-22 03:04, 1 listing"
 
 
 def test_a_category_no_program_can_have_is_refused_naming_the_categories(tmp_path, monkeypatch):
@@ -1551,7 +1551,7 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
     assert "2026-11-22 06:00:00 UTC fired → Post to a webhook: failed — webhook answered HTTP 404" \
         in shown.output, shown.output
     missing = CliRunner().invoke(app, ["rules", "show", "nope"])
-    assert missing.exit_code != 0 and "rule 'nope' does not exist" in str(missing.exception)
+    assert missing.exit_code != 0 and str(missing.exception) == "there is no rule 'nope' (amx rules list)"
 
 
 def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
@@ -1693,8 +1693,8 @@ def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, 
         str(keyless.exception)]
     rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
     last = rows["aw"]["last sync (UTC)"]
-    assert last.startswith("failed ") and last.endswith(", 0 records, 1 failed")
-    assert rows["ap"]["last sync (UTC)"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M}, 6 records, 1 failed"
+    assert last.startswith("failed ") and last.endswith(", 0 listings, 1 failed")
+    assert rows["ap"]["last sync (UTC)"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M}, 6 listings, 1 failed"
     assert rows["down"]["last sync (UTC)"].startswith("failed ")
     read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     shown = function_client("connections").get("/connections/ap", headers=read).get_json()["last_sync"]
@@ -1720,8 +1720,8 @@ def test_connections_list_says_why_a_run_is_incomplete_and_nothing_for_a_directo
                                              last_sync=sync), create=True)
     rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
     assert {key: row["last sync (UTC)"] for key, row in rows.items()} == {
-        "crawl": "succeeded, 3 records", "api": "succeeded, 3 records, incomplete: it listed nothing",
-        "whole": "succeeded, 3 records"}
+        "crawl": "succeeded, 3 listings", "api": "succeeded, 3 listings, incomplete: it listed nothing",
+        "whole": "succeeded, 3 listings"}
 
 
 def test_show_gives_a_networks_rates_in_percent_as_the_network_does(tmp_path, monkeypatch):

@@ -181,7 +181,7 @@ def test_connections_list_and_keys_status_show_their_times_in_utc_and_say_so(tmp
     sync = SyncResult(status="succeeded", records=3, started_at=noon_in_paris, finished_at=noon_in_paris)
     save_connection(rt.store, Connection(id="aw", source="awin", credentials_path="connections/aw", last_sync=sync),
                     create=True)
-    assert table_row(["connections", "list"], "aw")["last sync (UTC)"] == "succeeded 2026-12-05 10:00, 3 records"
+    assert table_row(["connections", "list"], "aw")["last sync (UTC)"] == "succeeded 2026-12-05 10:00, 3 listings"
     added = CliRunner().invoke(app, ["keys", "add", "connections/aw", "--rotation", "manual", "--source", "awin"],
                                input='{"api_token": "t", "publisher_id": "1"}')
     assert added.exit_code == 0, added.output
@@ -229,7 +229,7 @@ def listed_fields(output: str) -> dict[str, dict[str, str]]:
 def test_connections_list_is_readable_at_80_and_100_columns(tmp_path, monkeypatch):
     """At 100 columns `amx connections list` dropped the cron and the health columns ("a wider terminal also shows:
     schedule, cron, healthy": an unhealthy connection not seen), and wrapped a reason or a last sync one word a line; at
-    120 it folded a last sync as `07:59, 3` / `records, 1`. Too narrow for its table whole, each connection's fields
+    120 it folded a last sync as `07:59, 3` / `listings, 1`. Too narrow for its table whole, each connection's fields
     are one under another, none left out, a cron and a last sync whole; wide, it is the table."""
     from datetime import UTC, datetime
 
@@ -260,12 +260,12 @@ def test_connections_list_is_readable_at_80_and_100_columns(tmp_path, monkeypatc
             "last sync (UTC)": "—"}, "demo-affiliatesdirectory": {
             "source": "AffiliatesDirectory.com (affiliatesdirectory)", "schedule": "every day at 03:00 UTC",
             "cron": "0 3 * * *", "enabled": "no (the demo's: its recorded site is served only while amx demo runs)",
-            "healthy": "yes", "last sync (UTC)": "succeeded 2026-12-06 07:59, 3 records, 1 failed"}}, result.output
+            "healthy": "yes", "last sync (UTC)": "succeeded 2026-12-06 07:59, 3 listings, 1 failed"}}, result.output
         # the lines a value wraps onto are under its start, not under the field names
         wrapped = {len(line) - len(line.lstrip()) for line in result.output.splitlines() if line.startswith("   ")}
         assert wrapped == ({19} if columns == 80 else set()), result.output
     wide = CliRunner().invoke(app, ["connections", "list"], env={"COLUMNS": "200"}).output
-    assert "┃ id" in wide and "│ succeeded 2026-12-06 07:59, 3 records, 1 failed │" in wide, wide
+    assert "┃ id" in wide and "│ succeeded 2026-12-06 07:59, 3 listings, 1 failed │" in wide, wide
 
 
 def test_campaigns_list_shows_its_bounds_as_show_does(tmp_path, monkeypatch):

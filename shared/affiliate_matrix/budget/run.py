@@ -304,11 +304,12 @@ def stored_days(rt, campaign_id: str) -> list[dict]:
     return validated_days(campaign_id, written, checked=checked)
 
 
-def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
+def check_pacing(rt, day: date, spent: Spent | None = None, reported: list[str] | None = None) -> list[dict]:
     """budget.pacing for each campaign whose reported spend on `day` is off its allocation by more than the tolerance,
     and for each campaign outside the day's run (paused before it, or added since) that reported spending a cent or
     more: what it spent was allocated nothing. A campaign's spend `spent` noted (the tick's allocation read its
-    metrics) is not read again."""
+    metrics) is not read again. `reported`: the campaigns whose spend on `day` was judged, appended (none: no alert
+    means nothing to judge, not every campaign on pace)."""
     noted = spent.by_campaign if spent is not None and spent.day == day else {}
     try:
         run = load_run(rt.store, day, RunResult)
@@ -331,6 +332,8 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
             continue
         if spend is None:
             continue
+        if reported is not None:
+            reported.append(campaign_id)
         alert = {"campaign_id": campaign_id, "day": day.isoformat(), "allocated": amount, "spent": spend,
                  "currency": currency, "tolerance": tolerance, "in_run": campaign_id in allocated}
         if amount > 0:

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, open_runtime, print_indexed,
                                          say_rules_not_run, stored_at)
-from affiliate_matrix.wording import counted
+from affiliate_matrix.wording import counted, listings
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
@@ -55,7 +55,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
             key = "pages" if isinstance(item, Fetched) else "failures" if isinstance(item, Failure) else "records"
             counts[key] += 1
             bar.update(task, description=f"{name}: {counted(counts['pages'], 'page')}, "
-                                         f"{counted(counts['records'], 'record')}, "
+                                         f"{listings(counts['records'])}, "
                                          f"{counted(counts['failures'], 'failure')}")
 
         started = datetime.now(UTC)
@@ -65,7 +65,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
             record_run(rt, name, started, error=run_error(rt, name, exc))
             raise
     record_run(rt, name, started, report)  # its last_sync, as the API's sync records it: amx connections list shows it
-    console.print(f"{counted(report.records, 'record')}, {counted(len(report.failures), 'failure')}, "
+    console.print(f"{listings(report.records)}, {counted(len(report.failures), 'failure')}, "
                   f"{counted(report.not_modified, 'page')} unchanged; "
                   f"batch {stored_at(rt, report.batch_key)}", soft_wrap=True)
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped
@@ -99,7 +99,7 @@ def replay(connection_id: Annotated[str, typer.Argument(help="A directory's conn
     rt = open_runtime("replay", listed=PAGES_FAILED)
     indexed = index_here(rt)
     report = run_scrape(rt, connection_id, replay=True)
-    console.print(f"replayed {counted(report.pages, 'stored page')}: {counted(report.records, 'record')}, "
+    console.print(f"replayed {counted(report.pages, 'stored page')}: {listings(report.records)}, "
                   f"{counted(len(report.failures), 'failure')}")
     print_indexed(indexed)
     _exit_on_failures(rt, report)

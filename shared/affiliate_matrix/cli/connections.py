@@ -6,7 +6,7 @@ import typer
 
 from affiliate_matrix import connection_fields as defaults
 from affiliate_matrix.cli.common import console, open_runtime
-from affiliate_matrix.wording import NO_VALUE, counted
+from affiliate_matrix.wording import NO_VALUE, listings
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
@@ -46,9 +46,9 @@ def connections_list():
         sync, last = connection.last_sync, NO_VALUE  # a sync requested (API, cron) or run here (amx scrape)
         if sync is not None:
             when = sync.finished_at or sync.started_at
-            # its parts apart by commas: wrapped, "07:59 3 records" read as one figure
+            # its parts apart by commas: wrapped, "07:59 3 listings" read as one figure
             last = ", ".join(filter(None, (" ".join(filter(None, (sync.status, when and utc_text(when, minutes=True)))),
-                                           counted(sync.records, "record"),  # 1 record, not "1 records"
+                                           listings(sync.records),  # the Sources page's word
                                            sync.errors and f"{len(sync.errors)} failed",
                                            # every crawl's standing word is no fault: only a run short of
                                            # its listing says why (an API's that listed nothing, say)

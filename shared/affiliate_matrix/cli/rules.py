@@ -274,13 +274,12 @@ def why_disabled(reason: str | None) -> str:
 @rules_app.command("disable")
 def rules_disable(rule_id: RULE_ID, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
     """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
-    from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.rules.model import check_reason
-    from affiliate_matrix.rules.store import disable_rule
+    from affiliate_matrix.rules.store import disable_rule, no_rule
 
     check_reason(reason)
     if disable_rule(open_runtime("triggers").store, rule_id, reason) is None:
-        raise NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
+        raise no_rule(rule_id)
     console.print(f"disabled rule {rule_id}")
 
 

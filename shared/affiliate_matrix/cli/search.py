@@ -56,8 +56,11 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
         from affiliate_matrix.moves import moved_to
 
         doc = moved_to(rt.index, [program_id]).get(program_id)
-    if doc is None:
-        raise NotFoundError(f"program {program_id[:80]!r} is not in the index")
+    if doc is None:  # a name or an address for an id: what show takes, and the merchants the words may mean
+        hint = "" if program_id.startswith("p_") else (
+            ": amx show takes a program's id, p_… (amx search <words> lists them)"
+            + merchants_like(rt.index, program_id, lead="; amx compare takes a merchant's key: "))
+        raise NotFoundError(f"program {program_id[:80]!r} is not in the index{hint}")
     program = from_document(doc)
     if program.id != program_id:
         console.print(f"[yellow]{escape(program_id[:80])} moved to {program.id}[/]", highlight=False)
@@ -189,11 +192,12 @@ def compare(merchant_key: Annotated[str, typer.Argument(
 MERCHANTS_HINTED = 5  # the merchants `amx compare`'s hint names at most
 
 
-def merchants_like(index, typed: str) -> str:
+def merchants_like(index, typed: str, lead: str = "; try: ") -> str:
     """The merchants whose programs match what was typed for a merchant's key (its name, "Bluehost", or a URL,
     "https://www.bluehost.com/"), as "; try: KEY (NAME: N matching programs, on NETWORKS), …", so a user finds the key
     compare takes, and which of two alike merchants it means, in what the names search found (its counts and
-    networks, as the Merchants page shows them)."""
+    networks, as the Merchants page shows them). `lead`: what comes before the keys (`amx show` says what they are
+    for)."""
     from urllib.parse import urlsplit
 
     from affiliate_matrix.errors import InvalidInput
@@ -211,7 +215,7 @@ def merchants_like(index, typed: str) -> str:
               + (f", on {', '.join(m['network_titles'].values())})" if m["networks"] else ")")
               for m in found["items"]]
     more = f", and more (the first {MERCHANTS_HINTED} named)" if found["more"] else ""
-    return "; try: " + ", ".join(hinted) + more if hinted else ""
+    return lead + ", ".join(hinted) + more if hinted else ""
 
 
 @terms_app.command("extract")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from affiliate_matrix.codes import CATEGORY_LABELS
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection, update_connection
 from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
@@ -24,7 +25,7 @@ from affiliate_matrix.rules.store import disable_rule, load_rule, save_rule
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.sources import get_source
 from affiliate_matrix.sync_requests import record_run
-from affiliate_matrix.wording import counted
+from affiliate_matrix.wording import counted, listings
 
 # The change the demo makes to its own copy of a recorded site: (source, page path, before, after).
 CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60% of the first payment")
@@ -40,7 +41,7 @@ def connection_id(source: str) -> str:
 
 
 def counts_text(counts: Counter) -> str:
-    parts = [counted(counts["pages"], "page"), counted(counts["records"], "listing")]
+    parts = [counted(counts["pages"], "page"), listings(counts["records"])]
     if counts["failures"]:
         parts.append(f"{counts['failures']} unreadable")
     return " · ".join(parts)
@@ -174,7 +175,7 @@ class Story:
         """The demo's rule, on raised commissions in `category`; a rerun's replaces the last run's, keeping what a
         newer build stored in it (documents.rewritten), as every rewrite of a stored document does."""
         self.rule = checked(Rule(
-            id=RULE_ID, description=f"commission raised in my category ({category})",
+            id=RULE_ID, description=f"commission raised in my category ({CATEGORY_LABELS.get(category, category)})",
             trigger={"event": "program.delta"}, cooldown_s=0,  # 0: a rerun of the demo fires again
             condition=f'delta.change == "updated" && "{category}" in program.categories'
                       " && delta.commission_percent_new > delta.commission_percent_old",

@@ -265,8 +265,12 @@ def _merchant_key_words(key, pattern_checked):
     except ValidationError as exc:
         if exc.errors(include_url=False)[0]["type"] != "string_pattern_mismatch":
             raise
-        raise refuse(f"the merchant key {key[:80]!r} is no merchant's: a key is a merchant's domain (bluehost.com), or "
-                     "its name's words joined by '-' (acme-shop), as GET /merchants lists them") from None
+        raise refuse(f"the merchant key {key[:80]!r} is no merchant's: {A_MERCHANT_KEY_IS}") from None
+
+
+# what a merchant key is, said where one is refused and where none matched (GET /merchants/bluehost: a name for a key)
+A_MERCHANT_KEY_IS = ("a key is a merchant's domain (bluehost.com), or its name's words joined by '-' (acme-shop), as "
+                     "GET /merchants lists them")
 
 
 class MerchantKey(Shape):

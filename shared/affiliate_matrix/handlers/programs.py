@@ -155,8 +155,13 @@ def merchant_of(rt, merchant_key: str) -> dict:
     from affiliate_matrix.models import Program
 
     damaged: list[dict] = []
-    view = merchant_view(rt.index, merchant_key,
-                         readable=lambda docs: of_shape(docs, Program, "program", damaged, made=from_document))
+    try:
+        view = merchant_view(rt.index, merchant_key,
+                             readable=lambda docs: of_shape(docs, Program, "program", damaged, made=from_document))
+    except NotFoundError as exc:  # a name given for a key ('bluehost'): what a key is, and what lists them
+        from affiliate_matrix.handlers.program_params import A_MERCHANT_KEY_IS
+
+        raise NotFoundError(f"{exc}: {A_MERCHANT_KEY_IS}") from None
     return with_errors(view, damaged)
 
 

@@ -12,7 +12,7 @@ from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import (DEFAULT_AUTH_HEADER, OPTIONAL_PARAMS, PLACEHOLDER, REQUIRED_PARAMS,
                                           SECRET_PARAMS, WEBHOOK_KEY_FIELD, WEBHOOK_KEYS, url_credentials)
 from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation
-from affiliate_matrix.wording import NO_VALUE
+from affiliate_matrix.wording import NO_VALUE, number_text
 
 log = get_logger()
 # store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
@@ -212,10 +212,11 @@ def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
 
 def render(text: str, inputs: dict, quote=str) -> str:
     """{name} placeholders from the activation's inputs, each value passed through `quote`; nothing else is
-    interpreted. A value the inputs hold as null (a commission the delta does not state) reads as NO_VALUE."""
+    interpreted. A value the inputs hold as null (a commission the delta does not state) reads as NO_VALUE, a figure
+    as the product writes one (50, not 50.0)."""
     def value(name: str) -> str:
         held = inputs.get(name, "")
-        return NO_VALUE if held is None else str(held)
+        return NO_VALUE if held is None else number_text(held)
 
     return re.sub(PLACEHOLDER, lambda m: quote(value(m.group(1))), text)
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import takewhile
 
+from affiliate_matrix.codes import CATEGORY_LABELS
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, MAX_RULE_HOPS, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
@@ -369,9 +370,10 @@ def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
         values["program"] = program or {}  # none held: no value for any of its fields (NoValue)
         if program:
             # the program's id now, where the delta names an id that moved; a commission the delta does not say (a new
-            # program's old one) is null, "—" in the text a notify sends (actions.render): a 0 there read as a real rate
+            # program's old one) is null, "—" in the text a notify sends (actions.render): a 0 there read as a real rate;
+            # its categories in the words the explorer and the CLI show them in ("B2B SaaS", not b2b_saas)
             inputs |= {"program_id": program["id"], "program_name": program["name"],
-                       "categories": ", ".join(program["categories"]),
+                       "categories": ", ".join(CATEGORY_LABELS.get(code, code) for code in program["categories"]),
                        "commission_old": values["delta"].get("commission_percent_old"),
                        "commission_new": values["delta"].get("commission_percent_new")}
     elif event.type.startswith(EVENT_PREFIX + "key."):

@@ -74,8 +74,17 @@ def save_rule(store, rule: Rule, *, if_match: str | None = None, create: bool = 
     return save_document(store, rule_key(rule.id), rule, if_match=if_match, create=create)
 
 
+def no_rule(rule_id: str) -> NotFoundError:
+    """A rule id no rule has, said one way by every command that takes one (show said "does not exist", disable and
+    delete this), with what lists the ids."""
+    return NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
+
+
 def load_rule(store, rule_id: str) -> tuple[Rule, str]:
-    return load_document(store, rule_key(rule_id), Rule, f"rule {rule_id!r}")
+    try:
+        return load_document(store, rule_key(rule_id), Rule, f"rule {rule_id!r}")
+    except NotFoundError:
+        raise no_rule(rule_id) from None
 
 
 def list_rules(store, damaged: list | None = None) -> list[Rule]:
@@ -132,7 +141,7 @@ def delete_rule(store, rule_id: str) -> None:
         # a rule's, not the schedule's own state (engine.SCHEDULE_STATE, `_schedule`)
         if re.fullmatch(RULE_ID, rule_id):
             forget_state(store, rule_id)
-        raise NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
+        raise no_rule(rule_id)
     store.delete(rule_key(rule_id), if_match=etag)
     forget_state(store, rule_id)
 
