@@ -50,7 +50,9 @@ def rate_text(fraction) -> str:
 def number_text(value) -> str:
     """A figure as people write it, in a term and in a rule's message alike: 10, not 10.0; anything else (a damaged
     claim's) as it is."""
-    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+    if isinstance(value, float):  # 15 digits, as a float holds them: :g's 6 wrote 1234567.0 as 1.23457e+06
+        return f"{value:.15g}"
+    return str(value)  # an int whole
 
 
 def terms_summary(terms) -> str:
@@ -97,7 +99,7 @@ def listing_text(network: dict, title) -> str:
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
-def _cronnumber_text(text: str) -> int | None:
+def _cron_number(text: str) -> int | None:
     """A cron field's number (ASCII digits, leading zeros as cron takes them) or None: text of more digits than any
     field's number has is none (int() refuses one of over 4,300 digits, a ValueError the pages answered 500)."""
     return int(text) if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 2 else None
@@ -106,14 +108,14 @@ def _cronnumber_text(text: str) -> int | None:
 def _numbers(field: str, low: int, high: int) -> list[int] | None:
     """A cron field of numbers listed (3 or 15,3) as its values in the order they run, or None: any other shape, or
     one out of range."""
-    values = [_cronnumber_text(item) for item in field.split(",")]
+    values = [_cron_number(item) for item in field.split(",")]
     return sorted(set(values)) if all(value is not None and low <= value <= high for value in values) else None
 
 
 def _every(field: str, whole: int) -> int | None:
     """A step over a whole field (*/15 of 60 minutes) as its step, or None: any other shape, or one that does not
     divide the hour or the day evenly (*/7 minutes runs at :56 and again at :00), which 'every 7 minutes' would miss."""
-    step = _cronnumber_text(field.removeprefix("*/")) if field.startswith("*/") else None
+    step = _cron_number(field.removeprefix("*/")) if field.startswith("*/") else None
     return step if step is not None and 0 < step < whole and whole % step == 0 else None
 
 
@@ -125,7 +127,7 @@ def _weekdays(field: str) -> str | None:
     """A day-of-week field (1-5, MON,THU, 0 or 7 for Sunday) in words ('Monday to Friday'), or None, also for one
     naming a day twice (0-7 is every day, not 'Sunday to Sunday'; 1-5,3 is not 'Monday to Friday and Wednesday')."""
     def day(text: str) -> int | None:  # 0 to 7, as cron numbers them (7: Sunday again)
-        if (number := _cronnumber_text(text)) is not None:
+        if (number := _cron_number(text)) is not None:
             return number if number <= 7 else None
         return next((at for at, name in enumerate(WEEKDAYS) if name[:3].upper() == text.upper()), None)
 

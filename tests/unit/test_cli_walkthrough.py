@@ -142,3 +142,11 @@ def test_connections_list_counts_a_syncs_listings_as_the_sources_page_and_the_de
     assert "succeeded 2026-12-06 07:59, 6 listings, 1 failed" in result.output, result.output
     assert "succeeded 2026-12-06 07:59, 1 listing, 1 failed" in result.output, result.output
     assert counts_text(Counter(pages=7, records=6)) == "7 pages · 6 listings"  # the demo's, of a run
+
+
+def test_a_figure_is_written_whole_not_rounded_to_six_digits():
+    """A rule's message and a term write a float without its .0, but whole: :g wrote 1234567.0 as 1.23457e+06."""
+    from affiliate_matrix.wording import number_text
+
+    assert [number_text(v) for v in (50.0, 62.5, 1234567.0, 1234567, 0.1 + 0.2, True, "7 %")] == \
+        ["50", "62.5", "1234567", "1234567", "0.3", "True", "7 %"]
