@@ -57,6 +57,19 @@ def as_read(field: str, value) -> str:
     return _key(_adapter(field).dump_python(_adapter(field).validate_python(value), mode="json"))
 
 
+def holds(program: Program, field: str, claim: FieldSource) -> bool:
+    """Whether the program's value of `field` is what `claim` said: a voted or reported field's value is one claim's
+    (or none: WORDS_OF), a list field's holds every value of each claim (but what merging settled away: "other" beside
+    a category), and a program taking every country (a claim of none won) takes what each claim named."""
+    held = _adapter(field).dump_python(getattr(program, field), mode="json")
+    said = _adapter(field).dump_python(_adapter(field).validate_python(claim.value), mode="json")
+    if field == "countries" and held == TAKES_EVERY_COUNTRY:
+        return True
+    if field in UNION:
+        return {_key(value) for value in said} <= {_key(value) for value in held} if said else not held
+    return _key(said) == _key(held)
+
+
 def claims_of(program: Program, field: str) -> list[FieldSource]:
     return program.provenance.get(field, [])
 

@@ -26,5 +26,5 @@ def test_show_says_a_claim_of_no_country_is_every_country(tmp_path, monkeypatch)
         assert result.exit_code == 0, result.output
         rows[program.name] = [re.sub(r"[│┃|]", " ", line).split() for line in result.output.splitlines()
                               if re.search(r"\bcountries\b", line)]
-    assert rows == {"World Shop": [["countries", "every", "country", "test", "(c)"]],
-                    "Named Shop": [["countries", "Germany,", "United", "States", "test", "(c)"]]}
+    assert rows == {"World Shop": [["countries", "every", "country", "test", "(c)", "✓"]],
+                    "Named Shop": [["countries", "Germany,", "United", "States", "test", "(c)", "✓"]]}

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from affiliate_matrix.merge import merge
+from affiliate_matrix.merge import holds, merge
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.sources import Source, register
 from tests.support.factories import make_record
@@ -180,6 +180,30 @@ def test_a_commission_text_from_a_source_whose_figure_lost_is_not_shown_beside_t
         assert [c.value for c in merged.provenance["commission_text"]] == ["200 EUR per sale"]  # its claim kept
     agreeing = observe("dir_b", 30, days=2, commission_text="USD 200 per sale")  # its figure is the one shown
     assert fold(words, data, agreeing).commission_text == "USD 200 per sale"
+
+
+def test_holds_says_which_claims_the_program_holds_not_which_came_first():
+    """amx show marks the claims a program holds: its first claim is not always one (a text whose figure lost, a
+    category merging settled away, a vote lost), and a list holds every claim's values."""
+    words = observe("dir_a", 30, commission_text="200 EUR per sale", categories=["Underwater Basket Weaving"])
+    data = observe("test_network_api", 45, days=1, categories=["Software"],
+                   commission=[{"type": "flat", "value_min": 200, "currency": "USD"}])
+    merged = fold(words, data)
+
+    def held(field):
+        return {c.source: holds(merged, field, c) for c in merged.provenance[field]}
+
+    assert held("commission_text") == {"dir_a": False}  # none shown beside the network's figure
+    assert held("categories") == {"dir_a": False, "test_network_api": True}  # "other" beside Software
+    assert held("cookie_days") == {"dir_a": False, "test_network_api": True}  # the network's 45 days won
+    assert held("commission") == {"dir_a": False, "test_network_api": True}  # its 200 EUR lost
+    anywhere = observe("dir_b", 30, countries=["Worldwide"])
+    assert holds(anywhere, "countries", anywhere.provenance["countries"][0])  # none named: every country
+    named = fold(anywhere, observe("dir_c", 30, days=1, countries=["Germany"]))  # every one takes Germany too
+    assert {c.source: holds(named, "countries", c) for c in named.provenance["countries"]} == {"dir_b": True,
+                                                                                                "dir_c": True}
+    assert not holds(fold(words, observe("dir_c", 30, days=1, countries=["Germany"])), "countries",
+                     anywhere.provenance["countries"][0])  # a program naming Germany does not take every country
 
 
 def test_a_commission_text_stands_when_no_source_states_a_figure():

@@ -46,6 +46,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     """One program with the provenance of each field."""
     from affiliate_matrix.cli.views import commission_summary, fitted, source_named, value_text
     from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.merge import holds
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
     from affiliate_matrix.wording import utc_said
 
@@ -69,14 +70,14 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     if program.aliases:  # the other names it is known by (Impact's advertiser, the campaign's parent company), which
         console.print(f"also known as: {escape(', '.join(program.aliases))}", highlight=False)  # no claim holds
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
-    # each source's claim as it said it (the kept value is the first claim's); then the pages they were read from,
+    # each source's claim as it said it (✓ where the program holds it: merge.holds); then the pages they were read from,
     # once each, as lines: whole at any width, to be pasted (the raw copy where it is, as amx scrape names it: its
     # object-store key alone opened nothing)
     rows = [[escape(name), escape(value_text(name, claim.value)),
-             escape(source_named(claim.source, claim.connection_id))]
+             escape(source_named(claim.source, claim.connection_id)), "✓" if holds(program, name, claim) else ""]
             for name, claims in sorted(program.provenance.items()) for claim in claims]
-    console.print(fitted(console, "provenance: each source's claim, the kept one first",
-                         [("field", 0), ("said", 0), ("source", 0)], rows))
+    console.print(fitted(console, "provenance: each source's claim, ✓ where the program holds what it said",
+                         [("field", 0), ("said", 0), ("source", 0), ("held", 0)], rows))
     pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
     for source, url, raw_key, fetched_at in sorted(pages):
         console.print(f"{escape(source_named(source))}: {escape(url)} fetched {utc_said(fetched_at)}, raw copy "
