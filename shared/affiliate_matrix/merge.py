@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from affiliate_matrix import taxonomy
 from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
@@ -62,7 +62,10 @@ def holds(program: Program, field: str, claim: FieldSource) -> bool:
     (or none: WORDS_OF), a list field's holds every value of each claim (but what merging settled away: "other" beside
     a category), and a program taking every country (a claim of none won) takes what each claim named."""
     held = _adapter(field).dump_python(getattr(program, field), mode="json")
-    said = _adapter(field).dump_python(_adapter(field).validate_python(claim.value), mode="json")
+    try:
+        said = _adapter(field).dump_python(_adapter(field).validate_python(claim.value), mode="json")
+    except ValidationError:  # a claim stored in a shape no longer the field's: not what the program holds
+        return False
     if field == "countries" and held == TAKES_EVERY_COUNTRY:
         return True
     if field in UNION:

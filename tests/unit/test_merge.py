@@ -204,6 +204,8 @@ def test_holds_says_which_claims_the_program_holds_not_which_came_first():
                                                                                                 "dir_c": True}
     assert not holds(fold(words, observe("dir_c", 30, days=1, countries=["Germany"])), "countries",
                      anywhere.provenance["countries"][0])  # a program naming Germany does not take every country
+    damaged = merged.provenance["cookie_days"][0].model_copy(update={"value": {"days": "thirty"}})
+    assert not holds(merged, "cookie_days", damaged)  # a claim of no shape the field has: not held, no error
 
 
 def test_a_commission_text_stands_when_no_source_states_a_figure():
