@@ -68,6 +68,15 @@ def csrf_of(app) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
 
 
+def indexed_merged(rt, records):
+    """One program merged from `records` (each source's), indexed."""
+    program = normalize(records[0])
+    for other in records[1:]:
+        program = merge(program, normalize(other))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    return program
+
+
 def sign_in(app, rt, role: str = "read") -> str:
     token = create_token(rt.secrets, role)
     answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": "/programs"})
@@ -903,10 +912,7 @@ def test_a_merchant_pages_source_that_said_nothing_of_a_disputed_field_is_not_ma
     said = {"test": "90 days", "otherdir": "30 days", "cj": None}
     records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", cookie_text=cookie)
                .model_copy(update={"source": source}) for source, cookie in said.items()]
-    program = normalize(records[0])
-    for other in records[1:]:
-        program = merge(program, normalize(other))
-    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    program = indexed_merged(rt, records)
     sign_in(app, rt)
     page = app.get("/merchants/acme.com").text
     cookies = {source: shown(cell) for source, cell in re.findall(
@@ -965,10 +971,7 @@ def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt)
             "cj": {"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}, "otherdir": {}}
     records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", extra=extra)
                .model_copy(update={"source": source}) for source, extra in said.items()]
-    program = normalize(records[0])
-    for other in records[1:]:
-        program = merge(program, normalize(other))
-    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    program = indexed_merged(rt, records)
     page = app.get("/merchants/acme.com").text
     assert '<th scope="col">EPC</th>' in page
     epcs = {source: shown(cell) for source, cell in re.findall(
@@ -1997,10 +2000,7 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
                for source, connection, network, contract in (("impact", "impact-a", "impact", "expired"),
                                                              ("cj", "cj", "cj", "not_joined"),
                                                              ("otherdir", "c", None, None))]
-    program = normalize(records[0])
-    for other in records[1:]:
-        program = merge(program, normalize(other))
-    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    program = indexed_merged(rt, records)
     page = app.get("/merchants/acme.com").text
     networks = {source: shown(cell) for source, cell in re.findall(
         r'<th scope="row"[^>]*>(?:<a [^>]*>)?([^<(]+?) ?(?:\([^<]*)?(?:</a>)?</th>'
@@ -2019,10 +2019,7 @@ def test_a_programs_page_says_each_accounts_contract_beside_its_join_link(app, r
                for source, network, join, contract in (("impact", "impact", None, "expired"),
                                                        ("cj", "cj", "https://www.anrdoezrs.net/click-1-2", "joined"),
                                                        ("otherdir", "MaxBounty", None, None))]
-    program = normalize(records[0])
-    for other in records[1:]:
-        program = merge(program, normalize(other))
-    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    program = indexed_merged(rt, records)
     page = app.get(f"/programs/{program.id}").text
     joins = [shown(item) for item in re.findall(r"<li>(.*?)</li>", re.search(
         r'<ul class="joins">(.*?)</ul>', page, re.S).group(1), re.S)]
