@@ -83,6 +83,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
         console.print(f"{escape(source_named(source))}: {escape(url)} fetched {utc_said(fetched_at)}, raw copy "
                       f"{escape(stored_at(rt, raw_key))}", soft_wrap=True, highlight=False)
 
+
 # `amx changes`' options by the API parameter each sends (GET /changes'), to name the one typed in the API's refusal
 CHANGES_OPTIONS = {"since": "--since", "program_id": "--program", "field": "--field", "change": "--change",
                    "limit": "--limit"}

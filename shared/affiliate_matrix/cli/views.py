@@ -218,8 +218,10 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     from affiliate_matrix.program_index import BOUNDS, FILTERS
 
     def typed(name: str, values: list[str]) -> list[str]:
-        if name in ("network", "source"):
-            return network_names(values) if name == "network" else source_names(values)
+        if name == "network":
+            return network_names(values)
+        if name == "source":
+            return source_names(values)
         return typed_codes(name, values) if name in WORDS else values
 
     def option(name: str) -> str:  # an API parameter as the command's option names it
