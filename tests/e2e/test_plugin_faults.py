@@ -138,7 +138,7 @@ def test_amx_scrape_says_what_failed_and_exits_non_zero(rt, tmp_path):
     assert "/p/surfshark/" in result.stdout and "1 page or response failed" in result.stdout
     assert "scrape.page_failed" not in result.stderr, result.stderr  # listed once, not again as its log line
     # each count with its noun as many it counts: "1 failures" and "page(s)" before
-    assert f"{len(EXPECTED['affiliateprograms']['records'])} records, 1 failure, 0 pages unchanged; batch " \
+    assert f"{len(EXPECTED['affiliateprograms']['records'])} listings, 1 failure, 0 pages unchanged; batch " \
         in result.stdout, result.stdout
 
 
