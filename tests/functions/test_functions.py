@@ -294,6 +294,9 @@ def test_merchant_routes(data_dir, auth):
     assert named.status_code == 404 and named.get_json()["error"]["message"] == (
         "no program for merchant 'shopone': a key is a merchant's domain (bluehost.com), or its name's words joined "
         "by '-' (acme-shop), as GET /merchants lists them")
+    worded = app.get("/merchants/shop", headers=auth)  # words a merchant's name holds: the merchants they may mean
+    assert worded.status_code == 404 and worded.get_json()["error"]["message"].endswith(
+        "as GET /merchants lists them; the merchants its words match: shop1.com (Shop One: 1 matching program)")
     assert app.get("/merchants/Bad%20Key", headers=auth).status_code == 400
     assert app.get("/merchants/shop1.com").status_code == 401
 

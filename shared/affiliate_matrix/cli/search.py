@@ -46,6 +46,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     """One program with the provenance of each field."""
     from affiliate_matrix.cli.views import commission_summary, fitted, source_named, value_text
     from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.merchants import merchants_like
     from affiliate_matrix.merge import holds
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
     from affiliate_matrix.wording import utc_said
@@ -158,7 +159,7 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     from affiliate_matrix.cli.views import (EPC_HEADERS, claimants_named, cookie_text, disagreement, fitted,
                                            listed_terms, print_damaged, source_named, value_text)
     from affiliate_matrix.errors import NotFoundError
-    from affiliate_matrix.merchants import merchant_view
+    from affiliate_matrix.merchants import merchant_view, merchants_like
     from affiliate_matrix.program_index import programs_of
 
     index = open_runtime().index
@@ -189,35 +190,6 @@ def compare(merchant_key: Annotated[str, typer.Argument(
         named = claimants_named(view["rows"], program_id)  # as the table's rows name them
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named)))
-
-
-MERCHANTS_HINTED = 5  # the merchants `amx compare`'s hint names at most
-
-
-def merchants_like(index, typed: str, lead: str = "; try: ") -> str:
-    """The merchants whose programs match what was typed for a merchant's key (its name, "Bluehost", or a URL,
-    "https://www.bluehost.com/"), as "; try: KEY (NAME: N matching programs, on NETWORKS), …", so a user finds the key
-    compare takes, and which of two alike merchants it means, in what the names search found (its counts and
-    networks, as the Merchants page shows them). `lead`: what comes before the keys (`amx show` says what they are
-    for)."""
-    from urllib.parse import urlsplit
-
-    from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.handlers.programs import summaries
-    from affiliate_matrix.merchants import find_merchants
-    from affiliate_matrix.wording import counted
-
-    words = urlsplit(typed).hostname or typed if "://" in typed else typed
-    try:
-        found = find_merchants(index, words.removeprefix("www."), limit=MERCHANTS_HINTED,
-                               readable=lambda docs: summaries(docs, []))  # a hint: a damaged one unsaid
-    except (InvalidInput, ValueError):  # no words to search for, too many, a text longer than a search takes
-        return ""
-    hinted = [f"{m['merchant_key']} ({m['merchant']}: {counted(m['programs'], 'matching program')}"
-              + (f", on {', '.join(m['network_titles'].values())})" if m["networks"] else ")")
-              for m in found["items"]]
-    more = f", and more (the first {MERCHANTS_HINTED} named)" if found["more"] else ""
-    return lead + ", ".join(hinted) + more if hinted else ""
 
 
 @terms_app.command("extract")

@@ -151,17 +151,18 @@ def merchant_route(call):
 
 def merchant_of(rt, merchant_key: str) -> dict:
     """One merchant's view (merchants.merchant_view), a program of it not of a Program's shape left out and named."""
-    from affiliate_matrix.merchants import merchant_view
+    from affiliate_matrix.merchants import merchant_view, merchants_like
     from affiliate_matrix.models import Program
 
     damaged: list[dict] = []
     try:
         view = merchant_view(rt.index, merchant_key,
                              readable=lambda docs: of_shape(docs, Program, "program", damaged, made=from_document))
-    except NotFoundError as exc:  # a name given for a key ('bluehost'): what a key is, and what lists them
+    except NotFoundError as exc:  # a name given for a key ('bluehost'): what a key is, and the merchants it may mean
         from affiliate_matrix.handlers.program_params import A_MERCHANT_KEY_IS
 
-        raise NotFoundError(f"{exc}: {A_MERCHANT_KEY_IS}") from None
+        like = merchants_like(rt.index, merchant_key, lead="; the merchants its words match: ")
+        raise NotFoundError(f"{exc}: {A_MERCHANT_KEY_IS}{like}") from None
     return with_errors(view, damaged)
 
 
