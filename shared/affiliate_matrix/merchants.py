@@ -4,13 +4,14 @@ rows, as they are two claimants: merge.claimant), the best terms per column mark
 disagree flagged."""
 
 from affiliate_matrix.errors import DamagedData, NotFoundError
-from affiliate_matrix.merge import as_read, claimant, claimant_name
+from affiliate_matrix.merge import as_read, claimant, claimant_name, holds
 from affiliate_matrix.program_index import PROGRAMS_INDEX, network_titles_of, programs_of
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.wording import ending_in_z
 
 COMPARED = ("commission", "commission_text", "cookie_days", "payout", "networks", "countries")
 REPORTED = ("epc_7d", "epc_90d", "approval_rate")  # a network's own figures: a row shows its own source's, none else
+DISPUTABLE = ("commission", "cookie_days", "payout")  # the fields a view flags its sources' disagreements on
 
 
 def _best_value(terms: list[dict], kind: str) -> float | None:
@@ -58,7 +59,7 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
                           "index their sources again, or delete them")
     rows, conflicts = [], {}
     for program in programs:
-        for field in ("commission", "cookie_days", "payout"):
+        for field in DISPUTABLE:
             claims = program.provenance.get(field, [])
             # by source; two connections of one source (two accounts, two rows) by connection too, or one hid the other
             several = {c.source for c in claims if sum(d.source == c.source for d in claims) > 1}
@@ -70,9 +71,11 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
         claims: dict[tuple[str, str | None], dict] = {}  # by claimant
         for field in COMPARED + REPORTED:
             for claim in program.provenance.get(field, []):
-                row = claims.setdefault(claimant(claim), {"url": claim.url,
+                row = claims.setdefault(claimant(claim), {"url": claim.url, "held": [],
                                                           "fetched_at": ending_in_z(claim.fetched_at.isoformat())})
                 row[field] = claim.value
+                if field in DISPUTABLE and holds(program, field, claim):
+                    row["held"].append(field)
         for (source, connection_id), row in claims.items():
             networks = row.get("networks") or []
             rows.append({
@@ -88,7 +91,7 @@ def merchant_view(index, merchant_key: str, readable=lambda docs: list(programs_
                 "approval_rate": float(row["approval_rate"]) if row.get("approval_rate") is not None else None,
                 "last_verified_at": (ending_in_z(program.last_verified_at.isoformat()) if program.last_verified_at
                                      else None),
-                "restrictions": program.restrictions, "best": [],
+                "restrictions": program.restrictions, "best": [], "held": row["held"],
                 # of its own claims alone: a source that said nothing of a field the others disagree on is no party
                 "disputed": [field for field in conflicts.get(program.id, {}) if field in row]})
     _mark_best(rows)

@@ -289,6 +289,7 @@ def test_merchant_routes(data_dir, auth):
     assert [m["merchant_key"] for m in found] == ["shop1.com"]
     view = app.get("/merchants/shop1.com", headers=auth).get_json()
     assert view["domain"] == "shop1.com" and view["rows"][0]["best"] == ["commission_percent"]
+    assert view["rows"][0]["held"] == ["commission"]  # its one source's claim is the program's value; no cookie said
     assert app.get("/merchants/nope.com", headers=auth).status_code == 404
     named = app.get("/merchants/ShopOne", headers=auth)  # a name for a key: what a key is
     assert named.status_code == 404 and named.get_json()["error"]["message"] == (

@@ -122,3 +122,11 @@ def keyed_before_v16(program, key: str):
     from affiliate_matrix.normalize import program_id
 
     return program.model_copy(update={"merchant_key": key, "id": program_id(key, program.kind)})
+
+
+def disagreed(output: str, field: str) -> tuple[str, str]:
+    """`amx compare`'s one "sources disagree on <field>: …" line, as (what each source said, the value the program
+    keeps)."""
+    [line] = [line for line in output.splitlines() if line.startswith(f"sources disagree on {field}: ")]
+    said, _, kept = line.removeprefix(f"sources disagree on {field}: ").partition("; the program keeps ")
+    return said, kept

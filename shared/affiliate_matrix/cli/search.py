@@ -189,7 +189,10 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     for program_id, fields in view["conflicts"].items():
         named = claimants_named(view["rows"], program_id)  # as the table's rows name them
         for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named)))
+            # the value the program shows (amx show, the explorer), which the ★ best of another row may not be
+            kept = [row[field] for row in view["rows"] if row["program_id"] == program_id and field in row["held"]]
+            tail = f"; the program keeps {value_text(field, kept[0])}" if kept else ""
+            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named) + tail))
 
 
 @terms_app.command("extract")

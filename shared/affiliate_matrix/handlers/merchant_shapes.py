@@ -71,6 +71,9 @@ class SourceRow(Shape):
     disputed: list[Literal["commission", "cookie_days", "payout"]] = Field(description=(
         "The fields of this row's own claims that the program's other sources contradict (`conflicts` says what each "
         "said); not a field its source said nothing of"))
+    held: list[Literal["commission", "cookie_days", "payout"]] = Field(description=(
+        "The fields of which this row's claim is the program's value (where sources disagree, the side the merge "
+        "kept: the most sources, then the source of highest priority, then the value shown before, then the newest)"))
 
 
 class MerchantView(Shape):
