@@ -156,8 +156,8 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
-    from affiliate_matrix.cli.views import (EPC_HEADERS, claimants_named, cookie_text, disagreement, fitted,
-                                           listed_terms, print_damaged, source_named, value_text)
+    from affiliate_matrix.cli.views import (EPC_HEADERS, cookie_text, disagreements, fitted, listed_terms,
+                                           print_damaged, source_named, value_text)
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view, merchants_like
     from affiliate_matrix.program_index import programs_of
@@ -186,13 +186,8 @@ def compare(merchant_key: Annotated[str, typer.Argument(
                          [("source", 0), ("kind", 4), ("network", 2), ("contract", 1), ("commission", 0),
                           ("cookie", 0), ("payout", 3),
                           (EPC_HEADERS["epc_7d"], 1), (EPC_HEADERS["epc_90d"], 1), ("join link", 5)], rows))
-    for program_id, fields in view["conflicts"].items():
-        named = claimants_named(view["rows"], program_id)  # as the table's rows name them
-        for field, said in fields.items():
-            # the value the program shows (amx show, the explorer), which the ★ best of another row may not be
-            kept = [row[field] for row in view["rows"] if row["program_id"] == program_id and field in row["held"]]
-            tail = f"; the program keeps {value_text(field, kept[0])}" if kept else ""
-            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named) + tail))
+    for line in disagreements(view):
+        console.print(line)
 
 
 @terms_app.command("extract")

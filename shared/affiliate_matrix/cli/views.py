@@ -302,6 +302,20 @@ def value_text(field: str, value) -> str:
     return NO_VALUE if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
+def disagreements(view: dict) -> list[str]:
+    """A merchant view's "sources disagree" lines (amx compare's and the demo's), in console markup: each field its
+    sources disagree on, what each said (`disagreement`) and the value the program keeps, which another row's
+    ★ best may not be (merchants.merchant_view's `held`)."""
+    lines = []
+    for program_id, fields in view["conflicts"].items():
+        named = claimants_named(view["rows"], program_id)  # as the table's rows name them
+        for field, said in fields.items():
+            kept = [row[field] for row in view["rows"] if row["program_id"] == program_id and field in row["held"]]
+            tail = f"; the program keeps {value_text(field, kept[0])}" if kept else ""
+            lines.append(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named) + tail))
+    return lines
+
+
 def disagreement(field: str, said: dict, named: dict[str, str]) -> str:
     """What the sources said of a field they disagree on (a merchant view's conflict), each value once with the sources
     saying it, named as the table names them (`named`: claimants_named): "65–130 USD from AffiliatePrograms.com

@@ -7,8 +7,8 @@ conditions and paths keeping their codes."""
 from rich.markup import escape
 
 from affiliate_matrix.cli.common import shown_path, stored_at
-from affiliate_matrix.cli.views import (claimants_named, commission_summary, cookie_text, disagreement, fitted,
-                                        listed_terms, print_damaged, source_named, value_text)
+from affiliate_matrix.cli.views import (commission_summary, cookie_text, disagreements, fitted, listed_terms,
+                                        print_damaged, source_named, value_text)
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 from affiliate_matrix.wording import NO_VALUE, terms_summary
@@ -66,10 +66,8 @@ def resolved(console, story) -> None:
                                                  ("commission as listed", 0), ("cookie", 0), ("payout", 2),
                                                  ("join link", 3)], rows)
     console.print(table)
-    for program_id, fields in view["conflicts"].items():
-        named = claimants_named(view["rows"], program_id)  # as the table's rows name them, as amx compare does
-        for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named)))
+    for line in disagreements(view):  # as amx compare says them
+        console.print(line)
     console.print(f"[dim]again: .venv/bin/amx compare {escape(story.merchant)}[/]")
 
 
