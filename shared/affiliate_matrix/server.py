@@ -163,13 +163,23 @@ class _MalformedBodyRefused:
     as InvalidInput, which the function answers 400 in its JSON shape (handlers.serve): it was a 500, Flask's HTML
     page, with a traceback logged. gunicorn closes the connection after a read that raised (Body.failed: where the next
     request starts is unknown), a stalled one's too (ReadBoundWorker.handle), but its answer said Connection:
-    keep-alive: the request is marked to close (gunicorn's must_close), so the answer says Connection: close."""
+    keep-alive: the request is marked to close (gunicorn's must_close), so the answer says Connection: close. A body
+    that ends (the client closed its end) before its Content-Length is InvalidInput too: gunicorn handed what came as
+    the whole body, so a JSON document ahead of the cut was worked on, and a cut form read as a shorter one."""
 
     def __init__(self, body, req):
         self.body, self.req = body, req
+        self.declared = body.reader.length if isinstance(body.reader, LengthReader) else None
+        self.received = 0
 
     def read(self, size=None):
-        return self._refused(self.body.read, size)
+        data = self._refused(self.body.read, size)
+        at_end = size is None or not 0 <= size <= len(data)  # a read returns less than it asks for at the end only
+        if at_end and self.declared is not None and self.received < self.declared:
+            self.req.must_close = True
+            raise InvalidInput(f"the request's body ended after {self.received} of the {self.declared} bytes its "
+                               "Content-Length declares: send it whole")
+        return data
 
     def readline(self, size=None):
         return self._refused(self.body.readline, size)
@@ -188,7 +198,9 @@ class _MalformedBodyRefused:
 
     def _refused(self, read, *args):
         try:
-            return read(*args)
+            data = read(*args)
+            self.received += len(data) if isinstance(data, bytes) else sum(map(len, data))  # readlines: a list
+            return data
         except Exception as exc:
             self.req.must_close = True
             if isinstance(exc, ParseException):

@@ -201,6 +201,30 @@ def test_a_malformed_chunked_body_is_invalid_input_to_the_function(chunks):
     assert len(refused) == 1 and refused[0].startswith("the request's body is malformed (Invalid chunk"), refused
 
 
+@pytest.mark.parametrize("size", [None, MAX_EVENT_BYTES + 1], ids=["whole", "bounded"])
+def test_a_body_ending_before_its_content_length_is_invalid_input_to_the_function(size):
+    """A client that declared a longer body than it sent and then closed its end (a 2 GB Content-Length, a connection
+    cut mid-body): gunicorn handed the function the bytes that came as the whole body, so a complete JSON document ahead
+    of the cut was worked on and a cut CSV or form read as a shorter one. Now it is InvalidInput naming what came."""
+    refused = []
+
+    def read_body(environ, start_response):
+        try:
+            environ["wsgi.input"].read(size)
+        except InvalidInput as exc:
+            refused.append(str(exc))
+        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
+
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(post(2 * 1024 ** 3) + b"{}")
+        client.shutdown(socket.SHUT_WR)
+        worker_of(read_body).handle(connection(served))
+    assert refused == ["the request's body ended after 2 of the 2147483648 bytes its Content-Length declares: send it "
+                       "whole"], refused
+
+
 def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):
     """A body is read long after its head's deadline (a large one comes slowly): only each of its reads is bounded."""
     now = [0.0]
