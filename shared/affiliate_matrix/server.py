@@ -57,7 +57,7 @@ from gunicorn import util  # noqa: E402
 from gunicorn.http.body import ChunkedReader, LengthReader  # noqa: E402
 from gunicorn.http.errors import (  # noqa: E402
     ExpectationFailed, InvalidHeader, InvalidHeaderName, InvalidHTTPVersion, InvalidRequestLine, InvalidRequestMethod,
-    InvalidSchemeHeaders, LimitRequestHeaders, LimitRequestLine, ObsoleteFolding, ParseException,
+    InvalidSchemeHeaders, LimitRequestHeaders, LimitRequestLine, NoMoreData, ObsoleteFolding, ParseException,
     UnsupportedTransferCoding)
 from gunicorn.http.message import Request  # noqa: E402
 from gunicorn.http.parser import _DRAIN_MAX_BYTES, RequestParser  # noqa: E402  (the most gunicorn drains of a body)
@@ -165,7 +165,8 @@ class _MalformedBodyRefused:
     request starts is unknown), a stalled one's too (ReadBoundWorker.handle), but its answer said Connection:
     keep-alive: the request is marked to close (gunicorn's must_close), so the answer says Connection: close. A body
     that ends (the client closed its end) before its Content-Length is InvalidInput too: gunicorn handed what came as
-    the whole body, so a JSON document ahead of the cut was worked on, and a cut form read as a shorter one."""
+    the whole body, so a JSON document ahead of the cut was worked on, and a cut form read as a shorter one. So is a
+    chunked one that ends before its last chunk: gunicorn's NoMoreData was a 500, an unexpected fault."""
 
     def __init__(self, body, req):
         self.body, self.req = body, req
@@ -206,6 +207,8 @@ class _MalformedBodyRefused:
             if isinstance(exc, ParseException):
                 raise InvalidInput(f"the request's body is malformed ({_quoted(exc)}): send it again, well-formed, "
                                    "or with Content-Length") from None
+            if isinstance(exc, NoMoreData):  # a chunked body's client closed its end: no error of the function's
+                raise InvalidInput("the request's body ended before its last chunk: send it whole") from None
             raise
 
 

@@ -225,6 +225,28 @@ def test_a_body_ending_before_its_content_length_is_invalid_input_to_the_functio
                        "whole"], refused
 
 
+@pytest.mark.parametrize("chunks", [b"5\r\nhello\r\n", b"ffffffff\r\n{}"], ids=["between", "within"])
+def test_a_chunked_body_ending_before_its_last_chunk_is_invalid_input_to_the_function(chunks):
+    """A chunked body whose client closed its end before the last chunk: gunicorn's NoMoreData reached the function as
+    itself, a fault no branch of handlers.serve answers (a 500, "an unexpected fault"). Now it is InvalidInput."""
+    refused = []
+
+    def read_body(environ, start_response):
+        try:
+            environ["wsgi.input"].read()
+        except InvalidInput as exc:
+            refused.append(str(exc))
+        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
+
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
+        client.shutdown(socket.SHUT_WR)
+        worker_of(read_body).handle(connection(served))
+    assert refused == ["the request's body ended before its last chunk: send it whole"], refused
+
+
 def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):
     """A body is read long after its head's deadline (a large one comes slowly): only each of its reads is bounded."""
     now = [0.0]
