@@ -222,6 +222,20 @@ def test_a_body_that_stops_coming_after_the_route_answered_does_not_hold_the_ans
     assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
 
 
+def test_a_body_declared_past_what_is_read_after_the_answer_is_not_waited_for(stalling):
+    """A route that answers without the body (no token: 401), its Content-Length 2 GB and a few bytes sent: what is
+    left is more than is read after an answer (UNREAD_LIMIT), so the connection is closed after it whatever comes.
+    That part was read all the same, the answer held until the read's bound (15 s) for bytes that never came."""
+    port, _, log = stalling
+    head = (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2147483648\r\n\r\n")
+    with stalled(port, head + b"{}") as conn:
+        answer = answer_on(conn)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+    request_id = answer.partition(b"\r\nX-Request-Id: ")[2].partition(b"\r\n")[0].decode()
+    assert request_id and not [line for line in stalls_logged(log) if request_id in line]
+
+
 def test_a_request_is_answered_while_a_stalled_client_holds_every_thread(stalling):
     """One more stalled client than the worker has threads, each stopped in its head, connected before the request:
     the request is answered (once the bound frees a thread) and each of them gets its 408. Before, every thread
