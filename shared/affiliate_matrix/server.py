@@ -224,6 +224,16 @@ class _Request(Request):
             self.must_close = True
         return super().should_close()
 
+    def set_body_reader(self):
+        """gunicorn takes a body in a compressing transfer coding (Transfer-Encoding: gzip, chunked) and hands it over
+        still coded, as if it were the body: the function named a gzip-coded JSON body not UTF-8. Refused as any coding
+        it cannot read (UnsupportedTransferCoding, answered 501)."""
+        for name, value in self.headers:
+            codings = {coding.strip(" \t").lower() for coding in value.split(",")}
+            if name == "TRANSFER-ENCODING" and not codings.isdisjoint(("gzip", "deflate", "compress")):
+                raise UnsupportedTransferCoding(value)
+        super().set_body_reader()
+
 
 class _RequestParser(RequestParser):
     mesg_class = _Request

@@ -82,7 +82,10 @@ def json_error(answer: bytes) -> dict:
 @pytest.mark.parametrize("head, status, code", [
     (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-\x01: a\r\n\r\n", b"400", "invalid_request"),
     (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: br\r\n\r\n", b"501", "not_implemented"),
-], ids=["400", "501"])
+    # gunicorn takes these three and hands the body over still coded, as if it were the body
+    (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", b"501",
+     "not_implemented"),
+], ids=["400", "501", "501-gzip"])
 def test_a_head_gunicorn_refuses_is_answered_in_json_and_closed(function, head, status, code):
     """gunicorn refuses a malformed head, or a transfer coding it cannot read, before any route: it answered with its
     HTML page, now with the functions' JSON error, then closes the connection (answer_to reads to its end)."""

@@ -143,7 +143,10 @@ SECRET = "Bearer s3cr3t-" + "t" * 200  # a token in a header gunicorn refuses: n
     (b"GET / HTTP/1.1\r\nAuthorization " + SECRET.encode() + b"\r\n\r\n", b"400 Bad Request", "invalid_request"),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: br\r\n\r\n", b"501 Not Implemented", "not_implemented"),
     (b"GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", b"417 Expectation Failed", "expectation_failed"),
-], ids=["414", "431", "400", "501", "417"])
+    # gunicorn takes gzip, deflate and compress and hands the body over still coded, as if it were the body
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: deflate, chunked\r\n\r\n", b"501 Not Implemented",
+     "not_implemented"),
+], ids=["414", "431", "400", "501", "417", "501-deflate"])
 def test_a_head_gunicorn_refuses_is_answered_in_the_json_error_shape(head, status, code):
     """gunicorn answered a head it refuses (too long, too many fields, malformed, an unknown transfer coding) with its
     HTML page; now with its status in the functions' JSON error shape and a request id minted for it (it was null, which
