@@ -31,6 +31,7 @@ from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
+from affiliate_matrix.characters import BIDI_CONTROLS, INVISIBLE_FORMAT, JOINERS_AND_SELECTORS, characters
 from affiliate_matrix.csv_rows import cr_alone, not_utf8, rows as csv_rows
 from affiliate_matrix.errors import DamagedData, ImportIncomplete, InvalidInput
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, programs_of, to_document
@@ -53,8 +54,11 @@ EXCEL_CELL = 32_767
 # A CSV cell a spreadsheet would run as a formula (names and descriptions come from scraped pages);
 # it is written behind a "'" so it shows as text. A cell that starts with "'" gets one more, so import
 # can strip exactly one and every value comes back as it was. Plain numbers (cookie_days -1) stay. The full-width
-# forms of = + - @ (U+FF1D U+FF0B U+FF0D U+FF20) count too: spreadsheets in CJK locales read them as formulas.
-_FORMULA = re.compile(r"^(?:[=+\-@\t\r'\uff1d\uff0b\uff0d\uff20]|\s*[=@\uff1d\uff20])(?!(?<=[+-])[0-9.]+$)")
+# forms of = + - @ (U+FF1D U+FF0B U+FF0D U+FF20) count too: spreadsheets in CJK locales read them as formulas. So do
+# they behind what a spreadsheet trims or ignores: spaces, and characters that show nothing (a byte order mark, a
+# zero-width space, a bidi mark).
+_UNSEEN = "".join(sorted(characters(INVISIBLE_FORMAT, JOINERS_AND_SELECTORS, BIDI_CONTROLS)))
+_FORMULA = re.compile(rf"^(?:[\t\r']|[\s{_UNSEEN}]*[=+\-@\uff1d\uff0b\uff0d\uff20])(?!(?<=[+-])[0-9.]+$)")
 
 
 def columns() -> list[str]:

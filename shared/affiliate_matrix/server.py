@@ -57,7 +57,7 @@ from gunicorn import util  # noqa: E402
 from gunicorn.http.body import ChunkedReader, LengthReader  # noqa: E402
 from gunicorn.http.errors import (  # noqa: E402
     ExpectationFailed, InvalidHeader, InvalidHeaderName, InvalidHTTPVersion, InvalidRequestLine, InvalidRequestMethod,
-    InvalidSchemeHeaders, LimitRequestHeaders, LimitRequestLine, ObsoleteFolding, ParseException,
+    InvalidSchemeHeaders, LimitRequestHeaders, LimitRequestLine, NoMoreData, ObsoleteFolding, ParseException,
     UnsupportedTransferCoding)
 from gunicorn.http.message import Request  # noqa: E402
 from gunicorn.http.parser import _DRAIN_MAX_BYTES, RequestParser  # noqa: E402  (the most gunicorn drains of a body)
@@ -163,13 +163,24 @@ class _MalformedBodyRefused:
     as InvalidInput, which the function answers 400 in its JSON shape (handlers.serve): it was a 500, Flask's HTML
     page, with a traceback logged. gunicorn closes the connection after a read that raised (Body.failed: where the next
     request starts is unknown), a stalled one's too (ReadBoundWorker.handle), but its answer said Connection:
-    keep-alive: the request is marked to close (gunicorn's must_close), so the answer says Connection: close."""
+    keep-alive: the request is marked to close (gunicorn's must_close), so the answer says Connection: close. A body
+    that ends (the client closed its end) before its Content-Length is InvalidInput too: gunicorn handed what came as
+    the whole body, so a JSON document ahead of the cut was worked on, and a cut form read as a shorter one. So is a
+    chunked one that ends before its last chunk: gunicorn's NoMoreData was a 500, an unexpected fault."""
 
     def __init__(self, body, req):
         self.body, self.req = body, req
+        self.declared = body.reader.length if isinstance(body.reader, LengthReader) else None
+        self.received = 0
 
     def read(self, size=None):
-        return self._refused(self.body.read, size)
+        data = self._refused(self.body.read, size)
+        at_end = size is None or not 0 <= size <= len(data)  # a read returns less than it asks for at the end only
+        if at_end and self.declared is not None and self.received < self.declared:
+            self.req.must_close = True
+            raise InvalidInput(f"the request's body ended after {self.received} of the {self.declared} bytes its "
+                               "Content-Length declares: send it whole")
+        return data
 
     def readline(self, size=None):
         return self._refused(self.body.readline, size)
@@ -188,12 +199,16 @@ class _MalformedBodyRefused:
 
     def _refused(self, read, *args):
         try:
-            return read(*args)
+            data = read(*args)
+            self.received += len(data) if isinstance(data, bytes) else sum(map(len, data))  # readlines: a list
+            return data
         except Exception as exc:
             self.req.must_close = True
             if isinstance(exc, ParseException):
                 raise InvalidInput(f"the request's body is malformed ({_quoted(exc)}): send it again, well-formed, "
                                    "or with Content-Length") from None
+            if isinstance(exc, NoMoreData):  # a chunked body's client closed its end: no error of the function's
+                raise InvalidInput("the request's body ended before its last chunk: send it whole") from None
             raise
 
 
@@ -208,6 +223,16 @@ class _Request(Request):
         if not self.must_close and _unread_past_drain(self.body):
             self.must_close = True
         return super().should_close()
+
+    def set_body_reader(self):
+        """gunicorn takes a body in a compressing transfer coding (Transfer-Encoding: gzip, chunked) and hands it over
+        still coded, as if it were the body: the function named a gzip-coded JSON body not UTF-8. Refused as any coding
+        it cannot read (UnsupportedTransferCoding, answered 501)."""
+        for name, value in self.headers:
+            codings = {coding.strip(" \t").lower() for coding in value.split(",")}
+            if name == "TRANSFER-ENCODING" and not codings.isdisjoint(("gzip", "deflate", "compress")):
+                raise UnsupportedTransferCoding(value)
+        super().set_body_reader()
 
 
 class _RequestParser(RequestParser):

@@ -181,7 +181,9 @@ def test_a_file_named_for_a_format_is_written_in_it_and_imported_back(source, tm
 def test_a_csv_cell_a_spreadsheet_would_run_is_text_and_still_round_trips(tmp_path):
     hostile = ["=HYPERLINK(\"http://evil.example\")", "+SUM(1)", "-2+3", "@cmd", "'quoted",
                # the full-width forms, which spreadsheets in CJK locales read as = + - @
-               "\uff1dHYPERLINK(\"http://evil.example\")", "\uff0bSUM(1)", "\uff0d2+3", "\uff20cmd"]
+               "\uff1dHYPERLINK(\"http://evil.example\")", "\uff0bSUM(1)", "\uff0d2+3", "\uff20cmd",
+               # behind a byte order mark or a zero-width character, which a spreadsheet ignores
+               "\ufeff=HYPERLINK(\"http://evil.example\")", "\u200b@cmd", "\u2060-2+3", "\u200e+SUM(1)"]
     rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
     rt.index.ensure_index(PROGRAMS_INDEX)
     originals = synthetic_programs(len(hostile))
@@ -197,6 +199,16 @@ def test_a_csv_cell_a_spreadsheet_would_run_is_text_and_still_round_trips(tmp_pa
     import_programs(target, path, "csv")
     # imported text is cleaned as a page's is: a full-width sign comes back as the one it stands for
     assert sorted(p.name for p in programs(target.index)) == sorted(clean_text(name) for name in hostile)
+
+
+@pytest.mark.parametrize("cell", [" +SUM(1)", " -2+3", "\u00a0=1+1", "\u3000@cmd", "\t\u200b=1+1", " \ufeff-cmd"])
+def test_a_formula_behind_what_a_spreadsheet_trims_is_text(cell):
+    """A spreadsheet trims leading spaces (a program's text fields are stripped of them, not every cell is) and ignores
+    a byte order mark or a zero-width character, then runs the formula behind them."""
+    from affiliate_matrix.exchange import csv_cell
+
+    assert csv_cell(cell) == "'" + cell
+    assert csv_cell(" -2") == " -2"  # a plain negative number is not a formula, behind a space neither
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

@@ -82,7 +82,10 @@ def json_error(answer: bytes) -> dict:
 @pytest.mark.parametrize("head, status, code", [
     (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-\x01: a\r\n\r\n", b"400", "invalid_request"),
     (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: br\r\n\r\n", b"501", "not_implemented"),
-], ids=["400", "501"])
+    # gunicorn takes these three and hands the body over still coded, as if it were the body
+    (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", b"501",
+     "not_implemented"),
+], ids=["400", "501", "501-gzip"])
 def test_a_head_gunicorn_refuses_is_answered_in_json_and_closed(function, head, status, code):
     """gunicorn refuses a malformed head, or a transfer coding it cannot read, before any route: it answered with its
     HTML page, now with the functions' JSON error, then closes the connection (answer_to reads to its end)."""
@@ -220,6 +223,20 @@ def test_a_body_that_stops_coming_after_the_route_answered_does_not_hold_the_ans
     with stalled(stalling[0], head + b"{") as conn:
         answer = answer_on(conn)
     assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+
+
+def test_a_body_declared_past_what_is_read_after_the_answer_is_not_waited_for(stalling):
+    """A route that answers without the body (no token: 401), its Content-Length 2 GB and a few bytes sent: what is
+    left is more than is read after an answer (UNREAD_LIMIT), so the connection is closed after it whatever comes.
+    That part was read all the same, the answer held until the read's bound (15 s) for bytes that never came."""
+    port, _, log = stalling
+    head = (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2147483648\r\n\r\n")
+    with stalled(port, head + b"{}") as conn:
+        answer = answer_on(conn)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+    request_id = answer.partition(b"\r\nX-Request-Id: ")[2].partition(b"\r\n")[0].decode()
+    assert request_id and not [line for line in stalls_logged(log) if request_id in line]
 
 
 def test_a_request_is_answered_while_a_stalled_client_holds_every_thread(stalling):

@@ -366,6 +366,21 @@ def test_a_key_given_twice_in_an_events_data_is_refused_as_in_a_body(admin_env, 
     assert not list(admin_env["rt"].store.list("events/done/"))  # no work done for it
 
 
+@pytest.mark.parametrize("data_base64", ["!!!", "e30=!!", "e3\n0="], ids=["no-digit", "junk-after", "line-break"])
+def test_an_events_data_base64_that_is_not_base64_is_refused(admin_env, data_base64):
+    """The SDK decodes data_base64 dropping what is no base64 digit: "!!!" was an event with no data, "e30=!!" one of
+    {}, and the work ran on it, where a reader decoding base64 as RFC 4648 has it (Knative's Go SDK) refuses the
+    event."""
+    from tests.support.events import token_for
+
+    event = {"specversion": "1.0", "id": "b64", "source": "/cron/verify", "type": "dev.knative.sources.ping",
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data_base64": data_base64}
+    answer = client("verify").post("/", data=json.dumps(event), headers={
+        "Content-Type": "application/cloudevents+json", "Authorization": f"Bearer {token_for('verify')}"})
+    refused(answer, 400, "event data_base64 is not base64")
+    assert not list(admin_env["rt"].store.list("events/done/"))  # no work done for it
+
+
 def test_an_event_attribute_given_twice_is_refused(admin_env):
     """A structured event naming its type twice: the SDK routed and ran it by the last, a Broker reading the first
     would have filtered it by another."""

@@ -143,7 +143,10 @@ SECRET = "Bearer s3cr3t-" + "t" * 200  # a token in a header gunicorn refuses: n
     (b"GET / HTTP/1.1\r\nAuthorization " + SECRET.encode() + b"\r\n\r\n", b"400 Bad Request", "invalid_request"),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: br\r\n\r\n", b"501 Not Implemented", "not_implemented"),
     (b"GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", b"417 Expectation Failed", "expectation_failed"),
-], ids=["414", "431", "400", "501", "417"])
+    # gunicorn takes gzip, deflate and compress and hands the body over still coded, as if it were the body
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: deflate, chunked\r\n\r\n", b"501 Not Implemented",
+     "not_implemented"),
+], ids=["414", "431", "400", "501", "417", "501-deflate"])
 def test_a_head_gunicorn_refuses_is_answered_in_the_json_error_shape(head, status, code):
     """gunicorn answered a head it refuses (too long, too many fields, malformed, an unknown transfer coding) with its
     HTML page; now with its status in the functions' JSON error shape and a request id minted for it (it was null, which
@@ -199,6 +202,52 @@ def test_a_malformed_chunked_body_is_invalid_input_to_the_function(chunks):
                        + b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         assert worker_of(read_body).handle(connection(served)) is False
     assert len(refused) == 1 and refused[0].startswith("the request's body is malformed (Invalid chunk"), refused
+
+
+@pytest.mark.parametrize("size", [None, MAX_EVENT_BYTES + 1], ids=["whole", "bounded"])
+def test_a_body_ending_before_its_content_length_is_invalid_input_to_the_function(size):
+    """A client that declared a longer body than it sent and then closed its end (a 2 GB Content-Length, a connection
+    cut mid-body): gunicorn handed the function the bytes that came as the whole body, so a complete JSON document ahead
+    of the cut was worked on and a cut CSV or form read as a shorter one. Now it is InvalidInput naming what came."""
+    refused = []
+
+    def read_body(environ, start_response):
+        try:
+            environ["wsgi.input"].read(size)
+        except InvalidInput as exc:
+            refused.append(str(exc))
+        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
+
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(post(2 * 1024 ** 3) + b"{}")
+        client.shutdown(socket.SHUT_WR)
+        worker_of(read_body).handle(connection(served))
+    assert refused == ["the request's body ended after 2 of the 2147483648 bytes its Content-Length declares: send it "
+                       "whole"], refused
+
+
+@pytest.mark.parametrize("chunks", [b"5\r\nhello\r\n", b"ffffffff\r\n{}"], ids=["between", "within"])
+def test_a_chunked_body_ending_before_its_last_chunk_is_invalid_input_to_the_function(chunks):
+    """A chunked body whose client closed its end before the last chunk: gunicorn's NoMoreData reached the function as
+    itself, a fault no branch of handlers.serve answers (a 500, "an unexpected fault"). Now it is InvalidInput."""
+    refused = []
+
+    def read_body(environ, start_response):
+        try:
+            environ["wsgi.input"].read()
+        except InvalidInput as exc:
+            refused.append(str(exc))
+        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
+
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
+        client.shutdown(socket.SHUT_WR)
+        worker_of(read_body).handle(connection(served))
+    assert refused == ["the request's body ended before its last chunk: send it whole"], refused
 
 
 def test_the_heads_deadline_does_not_bound_its_body(monkeypatch):

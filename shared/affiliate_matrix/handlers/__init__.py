@@ -123,9 +123,11 @@ def _leave_the_rest(request) -> None:
     read_request): a body of any size, or one that never ends, with or without a token. What is left is read
     here no further than UNREAD_LIMIT bytes; past that, functions-framework finds the body read, and gunicorn
     (which drains at most 64 KiB of a body left unread) closes the connection after the answer, which says so
-    (amx-function)."""
+    (amx-function). A body declared longer than that is not read at all: the connection is closed after the answer
+    whatever comes, and a client that sent a few bytes of a 2 GB Content-Length held the answer for the read's bound."""
     try:
-        if not (request.stream.read(UNREAD_LIMIT) and request.stream.read(1)):
+        if (request.content_length or 0) <= UNREAD_LIMIT and not (request.stream.read(UNREAD_LIMIT)
+                                                                 and request.stream.read(1)):
             return
     except RequestStalled as exc:  # the answer goes all the same; amx-function closes the connection after it
         log.warning("request.stalled", read="body", seconds=exc.seconds, min_rate=exc.min_rate)
