@@ -1054,3 +1054,12 @@ def test_a_fault_no_route_foresaw_is_a_500_in_the_error_shape_logged_once_withou
     for text in (json.dumps(logs), printed.out, printed.err, answer.get_data(as_text=True)):
         assert "hunter2" not in text and "s3cr3t" not in text and "Traceback" not in text
     assert crashes() == before + 1
+
+
+@pytest.mark.parametrize("path", ["/programs?q=x&colour%E2%80%AE=1&a%0Ab=2", "/healthz?colour%E2%80%AE=1&a%0Ab=2"])
+def test_an_unknown_parameters_name_is_named_escaped(path, data_dir, auth):
+    """An unknown parameter's name was named as sent: a right-to-left override in it turned the message around it in
+    whatever showed it, a line feed broke it in two. Each is named escaped, as a log line holds it."""
+    refused = client("programs").get(path, headers=auth)
+    assert refused.status_code == 400, refused.get_data(as_text=True)
+    assert refused.json["error"]["message"].startswith("unknown parameter(s): a\\nb, colour\\u202e; ")

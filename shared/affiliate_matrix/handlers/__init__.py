@@ -47,7 +47,9 @@ def query_of(request):
 def no_parameters(request) -> None:
     """A route that takes no query parameters refuses any, naming them: one misspelt or misplaced is not ignored."""
     if args := query_of(request):
-        raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(args))[:200]}; this takes none")
+        from affiliate_matrix.handlers.routes import names_sent
+
+        raise InvalidInput(f"unknown parameter(s): {names_sent(args)}; this takes none")
 
 
 def utf8_urlencoded(raw: bytes) -> None:

@@ -238,12 +238,21 @@ def _named(kind):
     return kind() if isinstance(kind, types.FunctionType) else kind
 
 
+def names_sent(names) -> str:
+    """The names of parameters a request sent, as a refusal lists them: sorted, each escaped as a log line holds it
+    (observability.escaped_for_log: a bidi override or a line feed in a name was shown as is, turning the message
+    around it), at most 200 characters."""
+    from affiliate_matrix.observability import escaped_for_log
+
+    return ", ".join(map(escaped_for_log, sorted(names)))[:200]
+
+
 def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
     """The query string and path segments as `model`: unknown names refused, lists from repeated names."""
     known = set(model.model_fields) - set(path_values)  # a path segment is not also a query parameter
-    unknown = sorted(set(args) - known)
+    unknown = set(args) - known
     if unknown:
-        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)[:200]}; known: {', '.join(sorted(known)) or 'none'}")
+        raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; known: {', '.join(sorted(known)) or 'none'}")
     fields = model.model_fields
     values = {name: (args.getlist(name) if is_list(f.annotation) else args.get(name))
               for name, f in fields.items() if name in args}

@@ -298,12 +298,14 @@ def refused_changes_page(args: MultiDict, refusal: InvalidInput) -> dict:
 def graph_page(rt, args: MultiDict) -> dict:
     """A merchant's graph (merchant=), or a search's (its parameters); anything it would not read is refused, naming
     it, as the search refuses it, not passed over unseen."""
-    if unknown := sorted(set(args) - api.SEARCH_PARAMETERS - {"merchant"}):
-        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)[:200]}; the graph takes merchant, or a "
+    from affiliate_matrix.handlers.routes import names_sent
+
+    if unknown := set(args) - api.SEARCH_PARAMETERS - {"merchant"}:
+        raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; the graph takes merchant, or a "
                            "search's parameters as the programs page does")
     if once(args, "merchant") is not None:
-        if others := sorted(set(args) - {"merchant"}):
-            raise InvalidInput(f"a merchant's graph takes no other parameter: {', '.join(others)[:200]}")
+        if others := set(args) - {"merchant"}:
+            raise InvalidInput(f"a merchant's graph takes no other parameter: {names_sent(others)}")
         view = merchant_page(rt, args["merchant"])["view"]
         titles = {row["network"]: row["network_title"] for row in view["rows"] if row["network"]}  # as its page's rows
         return {"args": args, "graph": layout(merchant_edges(view), graph_link,
