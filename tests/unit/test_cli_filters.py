@@ -46,10 +46,10 @@ def index(tmp_path, monkeypatch):
     (["search", "--min-cookie-days", "1e3"], "--min-cookie-days",
      "min_cookie_days must be a number of at least 0 in digits, as 2.5, got '1e3'"),
     # the words, as the API checks its q, named as the command takes them: `host*` was searched as host
-    (["search", "web", "host*"], "'text'", "the text contains query syntax ('*'); search for plain words"),
-    (["search", "web--hosting"], "'text'", "the text contains query syntax ('--')"),
+    (["search", "web", "host*"], "text", "the text contains query syntax ('*'); search for plain words"),
+    (["search", "web--hosting"], "text", "the text contains query syntax ('--')"),
     (["export", "programs", "--q", "web;hosting"], "--q", "the text contains query syntax (';')"),
-    (["search", "web\u202ehosting"], "'text'", "the text holds U+202E, a control character"),
+    (["search", "web\u202ehosting"], "text", "the text holds U+202E, a control character"),
     (["search", "--country", "XX"], "--country", "country 'XX' is not a country code"),
     (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "flat_currency 'EURO' is not a currency"),
     (["search", "--source", "no such"], "--source", "source 'no such' is no source's name"),
@@ -58,7 +58,7 @@ def index(tmp_path, monkeypatch):
 def test_what_the_api_refuses_is_a_usage_error_naming_the_option_or_argument(index, args, option, said):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert f"Invalid value for {option}: {said}" in " ".join(result.output.replace("│", " ").split())
+    assert f"Invalid value for '{option}': {said}" in " ".join(result.output.replace("│", " ").split())
 
 
 def test_the_new_filter_options_find_what_they_name(index):

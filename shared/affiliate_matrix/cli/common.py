@@ -12,6 +12,13 @@ from affiliate_matrix.wording import counted
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
+
+def invalid(param: str, message: str) -> typer.BadParameter:
+    """A command's own usage error about one of its options or arguments (`param`: --limit, or the argument's name,
+    path), named as Click's own refusals name theirs, quoted: "Invalid value for '--limit': …"."""
+    return typer.BadParameter(message, param_hint=f"'{param}'")
+
+
 # A search's filters and bounds, the options `amx search` and `amx export programs` both take (with_search_options),
 # each by the API's parameter name (program_index.FILTERS, BOUNDS; tests/unit/test_cli_filters.py fails on one missing
 # here); views.search_query makes the API's query of them, so their checks and errors are the API's.

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape  # a condition's [..] and an event's text are shown as written, not read as markup
 
-from affiliate_matrix.cli.common import console, open_runtime, read_limited
+from affiliate_matrix.cli.common import console, invalid, open_runtime, read_limited
 from affiliate_matrix.errors import AmxError
 
 rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
@@ -24,9 +24,9 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     try:  # no further than the limit, and refused past it: cut short, a file's end (enabled: false) was lost unsaid
         text = read_limited(path, 1_000_000).decode("utf-8")
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'path'") from None
+        raise invalid("path", f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
-        raise typer.BadParameter(f"{path} is not UTF-8 (byte {exc.start + 1})", param_hint="'path'") from None
+        raise invalid("path", f"{path} is not UTF-8 (byte {exc.start + 1})") from None
     from pydantic import ValidationError
 
     try:

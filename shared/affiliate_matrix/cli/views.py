@@ -210,6 +210,7 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     import typer
     from werkzeug.datastructures import MultiDict
 
+    from affiliate_matrix.cli.common import invalid
     from affiliate_matrix.codes import WORDS
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers import programs as api
@@ -241,23 +242,22 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
         named = str(exc).split(" ", 1)[0].rstrip(":")
         hint = next((option(name) for name in (*FILTERS, *BOUNDS, "sort", "epc_window")
                      if named in (name, option(name))), None)
-        raise typer.BadParameter(str(exc), param_hint=hint) from None
+        raise (invalid(hint, str(exc)) if hint else typer.BadParameter(str(exc))) from None
     return query.replaced(text=text)  # the words as search_text checks them, as the command took them before
 
 
-def search_text(text: str | None, hint: str) -> str | None:
+def search_text(text: str | None, param: str) -> str | None:
     """The words a command searches for, checked as the API checks its q (program_shapes.searchable: query syntax,
     `host*`, is refused, not searched as host) before anything is searched, but named as the command names them
-    (`hint`, its argument or option; the API's error names q): a usage error."""
-    import typer
-
+    (`param`, its argument or option; the API's error names q): a usage error."""
+    from affiliate_matrix.cli.common import invalid
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.program_shapes import searchable
 
     try:
         return searchable(text, "the text")
     except InvalidInput as exc:
-        raise typer.BadParameter(str(exc), param_hint=hint) from None
+        raise invalid(param, str(exc)) from None
 
 
 def cookie_text(days) -> str:
