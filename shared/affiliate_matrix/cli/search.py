@@ -6,7 +6,8 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import EpcWindowOption, console, invalid, open_runtime, stored_at, with_search_options
+from affiliate_matrix.cli.common import (EpcWindowOption, as_option, console, invalid, open_runtime, stored_at,
+                                        with_search_options)
 from affiliate_matrix.wording import NO_VALUE
 
 commands = typer.Typer()  # top-level commands
@@ -116,14 +117,10 @@ def changes(
     rt = open_runtime()
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):  # (a fresh data dir has neither yet)
         rt.index.ensure_index(spec)
-    try:  # checked as the API checks it, in a 400's words, but named by the option typed, not the API's parameter
+    try:  # checked as the API checks it, in a 400's words, named by the option typed (as_option), not the parameter
         feed = api.changes(rt, args)
     except InvalidInput as exc:
-        said = str(exc)
-        named = next((name for name in CHANGES_OPTIONS if said.startswith((f"{name} ", f"{name}: "))), None)
-        if named is None:
-            raise
-        raise invalid(CHANGES_OPTIONS[named], said[len(named):].lstrip(": ")) from None
+        raise as_option(exc, CHANGES_OPTIONS) from None
     damaged_programs: list[dict] = []  # a change of one listed, its name not known (—), the program named below
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged_programs)
     rows = [[escape(cell) for cell in (
