@@ -414,17 +414,16 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
         load_run(rt.store, when, RunResult)
     except NotFoundError as exc:
         raise NotFoundError(f"{exc}: nothing to pace against (amx budget run --day {when} allocates it)") from None
-    reported: list[str] = []
-    alerts = check_pacing(rt, when, reported=reported)
-    for alert in alerts:
+    pacing = check_pacing(rt, when)
+    for alert in pacing.alerts:
         off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else
                "nothing allocated, " if alert["in_run"] else "outside the day's run (paused or added since), ")
         console.print(f"{alert['campaign_id']}: spent {_figure(alert['spent'], alert['currency'])} of "
                       f"{_amount(alert['allocated'], alert['currency'])} ({off}{alert['direction']})")
-    if not reported:  # not "all on pace": there was nothing to judge
+    if not pacing.judged:  # not "all on pace": there was nothing to judge
         console.print(f"no campaign reported any spend for {when}: nothing to pace (amx budget import <file> brings "
                       "a day's spend in)")
-    elif not alerts:
+    elif not pacing.alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
                       f"{rt.settings.budget_pacing_tolerance:.0%}")
 
