@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from affiliate_matrix.budget.campaigns import (Campaign, history, import_csv, metrics_key, record_days,
                                                save_campaign, sweep_days)
 from affiliate_matrix.budget.report import FRAME_COLOUR, report
-from affiliate_matrix.budget.run import check_pacing, load_run, run_allocation
+from affiliate_matrix.budget.run import Pacing, check_pacing, load_run, run_allocation
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, ImportIncomplete, InvalidInput
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
@@ -352,7 +352,7 @@ def test_the_run_refuses_without_a_total_and_is_stored_once_per_day(rt, tmp_path
     first = run_allocation(rt, date(2026, 10, 11))
     again = run_allocation(rt, date(2026, 10, 11))
     assert again == first
-    assert check_pacing(rt, date(2026, 10, 11)) == []  # no spend reported for that day yet
+    assert check_pacing(rt, date(2026, 10, 11)) == Pacing(alerts=[], judged=[])  # no spend reported for that day yet
     docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
     assert docs.total == 3 and {h.doc["run_id"] for h in docs.hits} == {"2026-10-11"}
 
@@ -372,9 +372,9 @@ def spend(rt, campaign_id: str, day: date, amount: float) -> None:
                                            "revenue": 0.0}], "USD"))
 
 
-def judged(rt, day: date, through_the_tick: bool) -> list[dict]:
-    """`day`'s pacing alerts as the CLI's check judges them (it lists the campaigns itself), or as the next day's
-    tick does (from the allocation's listing and reads)."""
+def paced(rt, day: date, through_the_tick: bool) -> Pacing:
+    """`day`'s pacing as the CLI's check judges it (it lists the campaigns itself), or as the next day's tick does
+    (from the allocation's listing and reads)."""
     from affiliate_matrix.budget.run import Spent
 
     if not through_the_tick:
@@ -396,9 +396,10 @@ def test_a_paused_campaign_that_keeps_spending_is_paced(rt, through_the_tick):
     run_allocation(rt, day)
     assert {a.campaign_id for a in load_run(rt.store, day).allocations} == {"search-1", "email-1"}
     spend(rt, "social-1", day, 42.5)
-    alerts = judged(rt, day, through_the_tick)
-    assert [(a["campaign_id"], a["spent"], a["allocated"], a["direction"], a["in_run"]) for a in alerts] == [
+    pacing = paced(rt, day, through_the_tick)
+    assert [(a["campaign_id"], a["spent"], a["allocated"], a["direction"], a["in_run"]) for a in pacing.alerts] == [
         ("social-1", 42.5, 0.0, "over", False)]
+    assert pacing.judged == ["social-1"]  # the one campaign that reported spend on the day
 
 
 @pytest.mark.parametrize("through_the_tick", [False, True])
@@ -415,9 +416,10 @@ def test_a_campaign_whose_days_are_damaged_is_left_out_of_the_pacing(rt, through
     twice = {"date": day.isoformat(), "spend": 400.0, "revenue": 0.0}
     rows["days"] += [twice, {**twice, "spend": 10.0}]
     rt.store.put(metrics_key("search-1"), json.dumps(rows).encode(), content_type="application/json")
+    spend(rt, "email-1", day, next(a.amount for a in load_run(rt.store, day).allocations if a.campaign_id == "email-1"))
     with capture_logs() as logs:
-        alerts = judged(rt, day, through_the_tick)
-    assert alerts == []
+        pacing = paced(rt, day, through_the_tick)
+    assert pacing == Pacing(alerts=[], judged=["email-1"])  # the damaged one not judged; email-1 judged, on pace
     assert any(entry["event"] == "document.damaged" and entry["key"] == metrics_key("search-1") for entry in logs)
 
 
@@ -689,8 +691,8 @@ def forecasts_of(text: str):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["--campaign", "search-1"], "--campaign: only with --from-store"),
-    (["--horizon", "7"], "--horizon: only with --from-store"),
+    (["--campaign", "search-1"], "'--campaign': only with --from-store"),
+    (["--horizon", "7"], "'--horizon': only with --from-store"),
     (["--from-store", "--horizon", "0"], "--horizon: 0 is not between 1 and 366 days"),
     (["--from-store", "--horizon", "367"], "--horizon: 367 is not between 1 and 366 days"),
     (["--from-store", "--campaign", "no such!"], "'no such!' is not a campaign id"),
@@ -1051,7 +1053,7 @@ def test_two_currencies_are_allocated_in_one_day_each_from_its_own_total_and_pac
     for cid, currency in (("search-1", "USD"), ("search-de", "EUR")):  # each overspends by half, in its currency
         import_csv(multi, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
                           f"{cid},{day},{amounts[cid] * 1.5:.2f},1,1,9.00,{currency}\n".encode())
-    alerts = check_pacing(multi, day)
+    alerts = check_pacing(multi, day).alerts
     assert sorted((a["campaign_id"], a["currency"], a["allocated"], a["direction"]) for a in alerts) == [
         ("search-1", "USD", amounts["search-1"], "over"), ("search-de", "EUR", amounts["search-de"], "over")]
     assert sorted(e.data["currency"] for e in paced) == ["EUR", "USD"]
@@ -1140,7 +1142,7 @@ def test_a_run_stored_in_the_old_layout_is_read_by_pacing_the_report_and_get(rt,
     day = START + timedelta(days=10)
     rt.store.put(f"budget/runs/{day}.json", json.dumps(old_layout_run(day)).encode(), content_type="application/json")
     spend(rt, "search-1", day, 400.0)
-    alerts = check_pacing(rt, day)
+    alerts = check_pacing(rt, day).alerts
     assert [(a["campaign_id"], a["currency"], a["allocated"], a["spent"]) for a in alerts] == [
         ("search-1", "USD", 250.0, 400.0)]
     monkeypatch.setattr("sys.argv", ["amx", "budget", "pacing", "--day", str(day)])

@@ -51,7 +51,7 @@ def test_spend_on_a_campaign_allocated_nothing_is_a_pacing_alert(rt):
     rt.store.put(run_key(DAY), run.model_dump_json().encode(), content_type="application/json")
     import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
                    b"search-us,2026-11-10,400.00,10,2,300.00,USD\n")
-    alerts = check_pacing(rt, DAY)
+    alerts = check_pacing(rt, DAY).alerts
     assert [(a["campaign_id"], a["allocated"], a["spent"], a["direction"]) for a in alerts] == [
         ("search-us", 0.0, 400.0, "over")]
     assert "deviation" not in alerts[0]  # no ratio of nothing; a rule reads budget.direction
@@ -69,7 +69,7 @@ def test_pacing_alerts_reach_the_budget_dashboard(rt):
     allocated = run_allocation(rt, DAY).allocations[0].amount
     import_csv(rt, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
                    f"search-us,{DAY},{allocated * 2:.2f},10,2,300.00,USD\n".encode())
-    assert len(check_pacing(rt, DAY)) == 1
+    assert len(check_pacing(rt, DAY).alerts) == 1
     docs = rt.index.search("budget", SearchQuery(filters={"kind": ["pacing"]}, size=10))
     assert [(h.doc["campaign_id"], h.doc["date"], h.doc["amount"], h.doc["spend"]) for h in docs.hits] == [
         ("search-us", DAY.isoformat(), allocated, round(allocated * 2, 2))]

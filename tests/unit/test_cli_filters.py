@@ -24,41 +24,41 @@ def index(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args,option,said", [
-    (["search", "--kind", "netwrok"], "--kind", "kind must be one of 'program' or 'offer', got 'netwrok'"),
-    (["search", "--commission-type", "percentage"], "--commission-type", "commission_type must be one of 'percent' or 'flat', got 'percentage'"),
-    (["search", "--payout-method", "Pay Pal"], "--payout-method", "payout_method must be one of 'paypal'"),
-    (["search", "--network", ""], "--network", "network has a blank value"),
-    (["search", "--status", "open"], "--status", "status must be one of 'active'"),
-    (["export", "programs", "--category", "hosting"], "--category", "category must be one of"),
-    (["export", "programs", "--network", " "], "--network", "network has a blank value"),
-    (["search", "--deeplinks", "yes"], "--deeplinks", "deeplinks must be one of 'allowed' or 'not_allowed', got 'yes'"),
-    (["export", "programs", "--deeplinks", "true"], "--deeplinks", "deeplinks must be one of 'allowed' or"),
+    (["search", "--kind", "netwrok"], "--kind", "must be one of 'program' or 'offer', got 'netwrok'"),
+    (["search", "--commission-type", "percentage"], "--commission-type", "must be one of 'percent' or 'flat', got 'percentage'"),
+    (["search", "--payout-method", "Pay Pal"], "--payout-method", "must be one of 'paypal'"),
+    (["search", "--network", ""], "--network", "has a blank value"),
+    (["search", "--status", "open"], "--status", "must be one of 'active'"),
+    (["export", "programs", "--category", "hosting"], "--category", "must be one of"),
+    (["export", "programs", "--network", " "], "--network", "has a blank value"),
+    (["search", "--deeplinks", "yes"], "--deeplinks", "must be one of 'allowed' or 'not_allowed', got 'yes'"),
+    (["export", "programs", "--deeplinks", "true"], "--deeplinks", "must be one of 'allowed' or"),
     # what the API refuses, in its words, naming the option
     (["search", "--min-commission-flat", "40"], "--min-commission-flat",  # said as options, not a query string
-     "--min-commission-flat needs --flat-currency (as --flat-currency USD --min-commission-flat 40): amounts in "
+     "needs --flat-currency (as --flat-currency USD --min-commission-flat 40): amounts in "
      "different currencies are not comparable"),
     (["export", "programs", "--min-epc", "0.5"], "--min-epc",
-     "--min-epc needs --epc-currency (as --epc-currency USD --min-epc 0.5)"),
+     "needs --epc-currency (as --epc-currency USD --min-epc 0.5)"),
     (["search", "--max-payment-days", "-1"], "--max-payment-days",  # a bound as the API checks it, as the others
-     "max_payment_days must be a number of at least 0 in digits, as 2.5, got '-1'"),
+     "must be a number of at least 0 in digits, as 2.5, got '-1'"),
     (["export", "programs", "--max-payment-days", "soon"], "--max-payment-days",
-     "max_payment_days must be a number of at least 0 in digits, as 2.5, got 'soon'"),
+     "must be a number of at least 0 in digits, as 2.5, got 'soon'"),
     (["search", "--min-cookie-days", "1e3"], "--min-cookie-days",
-     "min_cookie_days must be a number of at least 0 in digits, as 2.5, got '1e3'"),
+     "must be a number of at least 0 in digits, as 2.5, got '1e3'"),
     # the words, as the API checks its q, named as the command takes them: `host*` was searched as host
-    (["search", "web", "host*"], "'text'", "the text contains query syntax ('*'); search for plain words"),
-    (["search", "web--hosting"], "'text'", "the text contains query syntax ('--')"),
+    (["search", "web", "host*"], "text", "the text contains query syntax ('*'); search for plain words"),
+    (["search", "web--hosting"], "text", "the text contains query syntax ('--')"),
     (["export", "programs", "--q", "web;hosting"], "--q", "the text contains query syntax (';')"),
-    (["search", "web\u202ehosting"], "'text'", "the text holds U+202E, a control character"),
-    (["search", "--country", "XX"], "--country", "country 'XX' is not a country code"),
-    (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "flat_currency 'EURO' is not a currency"),
-    (["search", "--source", "no such"], "--source", "source 'no such' is no source's name"),
-    (["export", "programs", "--epc-window", "30d"], "--epc-window", "epc_window must be one of '7d' or '90d'"),
+    (["search", "web\u202ehosting"], "text", "the text holds U+202E, a control character"),
+    (["search", "--country", "XX"], "--country", "'XX' is not a country code"),
+    (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "'EURO' is not a currency"),
+    (["search", "--source", "no such"], "--source", "'no such' is no source's name"),
+    (["export", "programs", "--epc-window", "30d"], "--epc-window", "must be one of '7d' or '90d'"),
 ])
 def test_what_the_api_refuses_is_a_usage_error_naming_the_option_or_argument(index, args, option, said):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert f"Invalid value for {option}: {said}" in " ".join(result.output.replace("│", " ").split())
+    assert f"Invalid value for '{option}': {said}" in " ".join(result.output.replace("│", " ").split())
 
 
 def test_the_new_filter_options_find_what_they_name(index):

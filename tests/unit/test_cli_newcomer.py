@@ -315,9 +315,9 @@ def test_a_usage_error_is_one_line_naming_it_and_the_help_to_read(tmp_path):
     env = {**os.environ, "AMX_DATA_DIR": str(tmp_path / "data")}
     for args, said in ((["changes", "--limit", "101"], "Invalid value for '--limit': Input should be less than or "
                         "equal to 100; see amx changes --help"),
-                       (["search", "--kind", "netwrok"], "Invalid value for --kind: kind must be one of 'program' or "
+                       (["search", "--kind", "netwrok"], "Invalid value for '--kind': must be one of 'program' or "
                         "'offer', got 'netwrok'; see amx search --help"),
-                       (["changes", "--program", "nope"], "Invalid value for --program: must be a program's id, p_ and "
+                       (["changes", "--program", "nope"], "Invalid value for '--program': must be a program's id, p_ and "
                         "16 hex digits as amx search and the API list them, not 'nope'; see amx changes --help"),
                        (["show"], "Missing argument 'program_id'; see amx show --help"),
                        (["rules", "nosuch"], "No such command 'nosuch'; see amx rules --help"),
@@ -744,11 +744,26 @@ def test_a_refused_argument_is_named_as_typer_names_it(tmp_path, monkeypatch, ar
     assert result.exit_code == 2 and f"Invalid value for {typers}: " in " ".join(result.output.split()), result.output
 
 
+@pytest.mark.parametrize("args,option", [
+    (["search", "--sort", "nope"], "--sort"), (["search", "--limit", "500"], "--limit"),
+    (["budget", "run", "--day", "tomorrow"], "--day"), (["budget", "forecast", "--horizon", "3"], "--horizon"),
+    (["budget", "allocate", "--metric", "profit"], "--metric"), (["tokens", "create", "--role", "owner"], "--role"),
+    (["export", "programs", "--format", "jsonl", "--excel"], "--excel"),
+    (["keys", "add", "connections/x", "--rotation", "manual", "--field", "api_token=s3cret"], "--field")])
+def test_a_refused_option_is_named_as_click_names_it(tmp_path, monkeypatch, args, option):
+    """The commands' own refusals named an option bare (Invalid value for --sort) where Click's own quote it
+    ('--limit' past its max): each names it as Click's errors do."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, args)
+    said = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and f"Invalid value for '{option}': " in said, said
+
+
 def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_path, monkeypatch):
     """`amx search '"'` said "q has no searchable words": q is the API's parameter, not anything the user typed. Each
-    command names its own argument or option ('text', --q)."""
+    command names its own argument or option ('text', '--q')."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    for command, named in ((["search", '"'], "'text'"), (["export", "programs", "--q", ","], "--q")):
+    for command, named in ((["search", '"'], "'text'"), (["export", "programs", "--q", ","], "'--q'")):
         result = CliRunner().invoke(app, command)
         said = " ".join(result.output.split())
         assert result.exit_code == 2 and named in said and "no searchable words" in said, (command, said)
@@ -796,7 +811,7 @@ def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypat
     assert listed("--status", "active", "--status", "closed_suspected") == ["Open Shoes", "Shut Shoes"]
     refused = CliRunner().invoke(app, ["search", "shoes", "--status", "closed"])
     said = " ".join(refused.output.split())
-    assert refused.exit_code == 2 and "Invalid value for --status: status must be one of 'active'" in said, said
+    assert refused.exit_code == 2 and "Invalid value for '--status': must be one of 'active'" in said, said
 
 
 def test_search_ranks_by_the_three_month_epc_with_epc_window(tmp_path, monkeypatch):
@@ -1090,7 +1105,7 @@ def test_a_category_no_program_can_have_is_refused_naming_the_categories(tmp_pat
                            (["export", "programs", "--status", "closed"], "closed_suspected")):
         refused = CliRunner().invoke(app, command)
         said = " ".join(refused.output.split())
-        assert refused.exit_code == 2 and f"{command[-2]}: {command[-2][2:]} must be one of " in said \
+        assert refused.exit_code == 2 and f"Invalid value for '{command[-2]}': must be one of " in said \
             and named in said, (command, said)
     found = CliRunner().invoke(app, ["search", "--category", "hosting_domains"])
     assert found.exit_code == 0 and "Bluehost" in found.output, found.output
@@ -1865,9 +1880,9 @@ def test_changes_lists_the_change_feed_with_the_apis_filters(tmp_path, monkeypat
     assert none.exit_code == 0 and none.output.strip() == "no change recorded matching these options", none.output
     # refused by the option typed: the API's program_id was no option of the command's (amx's main says it on one
     # line, exit 2)
-    for bad, named in ((["--since", "yesterday"], "Invalid value for --since: must be an ISO 8601 date"),
-                       (["--field", "commision"], "Invalid value for --field: must be one of"),
-                       (["--program", "nope"], "Invalid value for --program: must be a program's id")):
+    for bad, named in ((["--since", "yesterday"], "Invalid value for '--since': must be an ISO 8601 date"),
+                       (["--field", "commision"], "Invalid value for '--field': must be one of"),
+                       (["--program", "nope"], "Invalid value for '--program': must be a program's id")):
         refused = CliRunner().invoke(app, ["changes", *bad])
         said = " ".join(refused.output.replace("│", " ").split())
         assert refused.exit_code == 2 and named in said and "program_id" not in said, (bad, refused.output)

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 from typer.testing import CliRunner
 
 from affiliate_matrix.cli import app
@@ -108,8 +109,12 @@ def test_a_notify_message_writes_its_figures_and_categories_as_the_product_does(
 
 def test_every_rules_command_says_a_missing_rule_one_way(tmp_path, monkeypatch):
     """`amx rules show nope` said "rule 'nope' does not exist", `amx rules disable nope` "there is no rule 'nope'
-    (amx rules list)": one message, with its hint, whichever command was given the id."""
+    (amx rules list)": one message, with its hint, whichever command was given the id. The hint is the commands':
+    the rule store said it to every caller, a function's log or answer too, where no command is at hand."""
+    from affiliate_matrix.config import Settings
     from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.rules.store import delete_rule, load_rule
+    from affiliate_matrix.runtime import Runtime
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     for command in (["show", "nope"], ["disable", "nope"], ["delete", "nope"],
@@ -117,6 +122,11 @@ def test_every_rules_command_says_a_missing_rule_one_way(tmp_path, monkeypatch):
         result = CliRunner().invoke(app, ["rules", *command])
         assert isinstance(result.exception, NotFoundError), (command, result.output, result.exception)
         assert str(result.exception) == "there is no rule 'nope' (amx rules list)", command
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    for missing in (lambda: load_rule(store, "nope"), lambda: delete_rule(store, "nope")):
+        with pytest.raises(NotFoundError) as refused:
+            missing()
+        assert str(refused.value) == "there is no rule 'nope'"
 
 
 def test_connections_list_counts_a_syncs_listings_as_the_sources_page_and_the_demo_do(tmp_path, monkeypatch):

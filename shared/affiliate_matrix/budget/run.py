@@ -304,26 +304,33 @@ def stored_days(rt, campaign_id: str) -> list[dict]:
     return validated_days(campaign_id, written, checked=checked)
 
 
-def check_pacing(rt, day: date, spent: Spent | None = None, reported: list[str] | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class Pacing:
+    """A day's pacing check: its alerts (each a budget.pacing's data) and the campaigns whose reported spend on the day
+    it judged (none: no alert means there was nothing to judge, not every campaign on pace)."""
+    alerts: list[dict] = field(default_factory=list)
+    judged: list[str] = field(default_factory=list)
+
+
+def check_pacing(rt, day: date, spent: Spent | None = None) -> Pacing:
     """budget.pacing for each campaign whose reported spend on `day` is off its allocation by more than the tolerance,
     and for each campaign outside the day's run (paused before it, or added since) that reported spending a cent or
     more: what it spent was allocated nothing. A campaign's spend `spent` noted (the tick's allocation read its
-    metrics) is not read again. `reported`: the campaigns whose spend on `day` was judged, appended (none: no alert
-    means nothing to judge, not every campaign on pace)."""
+    metrics) is not read again."""
     noted = spent.by_campaign if spent is not None and spent.day == day else {}
     try:
         run = load_run(rt.store, day, RunResult)
     except NotFoundError:
-        return []
+        return Pacing()
     except DamagedData as exc:  # that day's pacing cannot be judged; the tick's allocation goes on
         log_damaged(exc.where, str(exc))
-        return []
+        return Pacing()
     tolerance = rt.settings.budget_pacing_tolerance
     allocated = run.allocated()
     listed = (spent.listed if spent is not None and spent.listed is not None else
               {c.id: c.currency for c in list_campaigns(rt.store)})
     outside = {campaign_id: (0.0, currency) for campaign_id, currency in listed.items() if campaign_id not in allocated}
-    alerts = []
+    alerts, judged = [], []
     for campaign_id, (amount, currency) in (allocated | outside).items():
         try:
             spend = noted[campaign_id] if campaign_id in noted else spend_on(stored_days(rt, campaign_id), day)
@@ -332,8 +339,7 @@ def check_pacing(rt, day: date, spent: Spent | None = None, reported: list[str] 
             continue
         if spend is None:
             continue
-        if reported is not None:
-            reported.append(campaign_id)
+        judged.append(campaign_id)
         alert = {"campaign_id": campaign_id, "day": day.isoformat(), "allocated": amount, "spent": spend,
                  "currency": currency, "tolerance": tolerance, "in_run": campaign_id in allocated}
         if amount > 0:
@@ -354,4 +360,4 @@ def check_pacing(rt, day: date, spent: Spent | None = None, reported: list[str] 
         rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{alert['campaign_id']}|{day}{revision}",
                                   subject=alert["campaign_id"]))
     log.info("budget.pacing_checked", day=str(day), alerts=len(alerts))
-    return alerts
+    return Pacing(alerts, judged)

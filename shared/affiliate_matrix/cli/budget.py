@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
-from affiliate_matrix.cli.common import console, errors, open_limited, open_runtime
+from affiliate_matrix.cli.common import console, errors, invalid, open_limited, open_runtime
 from affiliate_matrix.wording import NO_VALUE, counted
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
@@ -37,7 +37,7 @@ def budget_allocate(
     from affiliate_matrix.budget.contract import allocate_json
 
     if metric not in ("revenue", "roas", "conversions"):
-        raise typer.BadParameter(f"{metric!r} is not revenue, roas or conversions", param_hint="--metric")
+        raise invalid("--metric", f"{metric!r} is not revenue, roas or conversions")
     result = allocate_json(_stdin(), metric=metric)
     if as_json:
         print(result)
@@ -73,8 +73,8 @@ def budget_forecast(
     else:
         for name, given in (("--campaign", campaign), ("--horizon", horizon)):
             if given is not None:
-                raise typer.BadParameter("only with --from-store (standard input's request names its campaigns "
-                                         "and horizon_days)", param_hint=name)
+                raise invalid(name, "only with --from-store (standard input's request names its campaigns "
+                                    "and horizon_days)")
         from affiliate_matrix.budget.contract import forecast_json
 
         result = forecast_json(_stdin())
@@ -96,12 +96,13 @@ def budget_forecast(
                       f"{len(row['revenue'])} days{score}{note}")
 
 
-def _campaign_id(campaign_id: str, param_hint: str) -> str:
-    """A campaign id as given on the command line, or the error saying what one is."""
+def _campaign_id(campaign_id: str, param: str) -> str:
+    """A campaign id as given on the command line (`param`: the argument or option it was given as), or the error
+    saying what one is."""
     from affiliate_matrix.budget.model_types import not_a_campaign_id
 
     if why := not_a_campaign_id(campaign_id):
-        raise typer.BadParameter(why, param_hint=param_hint)
+        raise invalid(param, why)
     return campaign_id
 
 
@@ -111,7 +112,7 @@ def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
     for i, campaign_id in enumerate(campaign_ids or []):
         _campaign_id(campaign_id, "--campaign")
         if campaign_id in campaign_ids[:i]:
-            raise typer.BadParameter(f"{campaign_id!r} is given twice", param_hint="--campaign")
+            raise invalid("--campaign", f"{campaign_id!r} is given twice")
     rt = open_runtime("budget")
     _say_unfinished_imports(rt)
     return stored_forecast(rt, horizon, campaign_ids).model_dump_json()
@@ -140,7 +141,7 @@ def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,dat
     try:
         handle = open_limited(path, MAX_CSV_BYTES)
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'path'") from None
+        raise invalid("path", f"cannot read {path}: {exc.strerror}") from None
     with handle:
         imported = import_csv(open_runtime("budget"), handle, finish=f"run `amx budget import {shlex.quote(path)}` "
                                                                      f"again, or give it up: {GIVE_UP}")
@@ -208,7 +209,7 @@ def campaigns_add(
     from affiliate_matrix.errors import ConflictError, InvalidInput
 
     try:
-        campaign = Campaign.model_validate({"id": _campaign_id(campaign_id, "'campaign_id'"), "name": name,
+        campaign = Campaign.model_validate({"id": _campaign_id(campaign_id, "campaign_id"), "name": name,
                                             "channel": channel, "currency": currency, "program_ids": program or [],
                                             "min_budget": min_budget, "max_budget": max_budget})
     except ValidationError as exc:  # named as typed here (--max), not as the document's field (max_budget)
@@ -235,7 +236,7 @@ def _set_active(campaign_id: str, active: bool) -> None:
     from affiliate_matrix.budget.campaigns import load_campaign, save_campaign
     from affiliate_matrix.errors import ConflictError
 
-    _campaign_id(campaign_id, "'campaign_id'")
+    _campaign_id(campaign_id, "campaign_id")
     store = open_runtime("budget").store
     campaign, etag = load_campaign(store, campaign_id)
     try:  # conditional on what was read: an edit in between is not overwritten
@@ -262,7 +263,7 @@ def campaigns_delete(campaign_id: Annotated[str, typer.Argument(help="The campai
     """Delete a campaign and its days (a damaged one too): one added again under its id starts with none."""
     from affiliate_matrix.budget.campaigns import delete_campaign
 
-    delete_campaign(open_runtime("budget").store, _campaign_id(campaign_id, "'campaign_id'"))
+    delete_campaign(open_runtime("budget").store, _campaign_id(campaign_id, "campaign_id"))
     console.print(f"deleted campaign {campaign_id} and its days")
 
 
@@ -344,7 +345,7 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
     from affiliate_matrix.errors import BackendUnavailable, DamagedData
 
     rt = open_runtime("budget")
-    campaign, _ = load_campaign(rt.store, _campaign_id(campaign_id, "'campaign_id'"))
+    campaign, _ = load_campaign(rt.store, _campaign_id(campaign_id, "campaign_id"))
     try:
         days = str(len(load_days(rt.store, campaign.id)[0]))
     except DamagedData:
@@ -382,7 +383,7 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 
     rt, when = open_runtime("budget"), _day(day, offset=1)
     if why := not_a_run_day(when):
-        raise typer.BadParameter(why, param_hint="--day")
+        raise invalid("--day", why)
     stored = not replace and rt.store.head(run_key(when)) is not None  # as POST /allocations tells 200 from 201
     run = run_allocation(rt, when, replace=replace)
     console.print(f"allocation for {run.day}" + (f", revision {run.revision}" if run.revision > 1 else "")
@@ -413,17 +414,16 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
         load_run(rt.store, when, RunResult)
     except NotFoundError as exc:
         raise NotFoundError(f"{exc}: nothing to pace against (amx budget run --day {when} allocates it)") from None
-    reported: list[str] = []
-    alerts = check_pacing(rt, when, reported=reported)
-    for alert in alerts:
+    pacing = check_pacing(rt, when)
+    for alert in pacing.alerts:
         off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else
                "nothing allocated, " if alert["in_run"] else "outside the day's run (paused or added since), ")
         console.print(f"{alert['campaign_id']}: spent {_figure(alert['spent'], alert['currency'])} of "
                       f"{_amount(alert['allocated'], alert['currency'])} ({off}{alert['direction']})")
-    if not reported:  # not "all on pace": there was nothing to judge
+    if not pacing.judged:  # not "all on pace": there was nothing to judge
         console.print(f"no campaign reported any spend for {when}: nothing to pace (amx budget import <file> brings "
                       "a day's spend in)")
-    elif not alerts:
+    elif not pacing.alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
                       f"{rt.settings.budget_pacing_tolerance:.0%}")
 
@@ -463,5 +463,5 @@ def _day(text: str | None, offset: int):
     if text is None:
         return datetime.now(UTC).date() + timedelta(days=offset)
     if not iso_day(text):  # the API's and the CSV's rule: fromisoformat alone reads 20261110 as a day too
-        raise typer.BadParameter(f"{text[:40]!r} {NOT_A_DAY}", param_hint="--day")
+        raise invalid("--day", f"{text[:40]!r} {NOT_A_DAY}")
     return date.fromisoformat(text)

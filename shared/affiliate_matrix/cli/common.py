@@ -12,6 +12,23 @@ from affiliate_matrix.wording import counted
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
+
+def invalid(param: str, message: str) -> typer.BadParameter:
+    """A command's own usage error about one of its options or arguments (`param`: --limit, or the argument's name,
+    path), named as Click's own refusals name theirs, quoted: "Invalid value for '--limit': …"."""
+    return typer.BadParameter(message, param_hint=f"'{param}'")
+
+
+def as_option(refusal: Exception, options: dict[str, str]) -> Exception:
+    """The API's refusal (InvalidInput) of one of its parameters, said as the usage error of the option the command
+    took it from (`options`: each parameter's option), in Click's words: "Invalid value for '--program': must be a
+    program's id…", the parameter (or the option, where the check was told it) its first word, taken off. A refusal
+    naming none of them is returned as it is."""
+    named, _, said = str(refusal).partition(" ")
+    return next((invalid(option, said) for parameter, option in options.items()
+                 if named.rstrip(":") in (parameter, option)), refusal)
+
+
 # A search's filters and bounds, the options `amx search` and `amx export programs` both take (with_search_options),
 # each by the API's parameter name (program_index.FILTERS, BOUNDS; tests/unit/test_cli_filters.py fails on one missing
 # here); views.search_query makes the API's query of them, so their checks and errors are the API's.

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix import connection_fields as defaults
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, invalid, open_runtime
 from affiliate_matrix.wording import NO_VALUE, listings
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
@@ -117,7 +117,7 @@ def connections_add(
                             concurrency=concurrency)
     checked(connection)
     if not credentials_path and (lacking := keyless(source, connection_id)):
-        raise typer.BadParameter(lacking, param_hint="--credentials-path")
+        raise invalid("--credentials-path", lacking)
     rt = open_runtime()
     checked_against_store(rt, connection)  # a key of another source's or none there is refused, as the API does
     try:
@@ -150,8 +150,7 @@ def connections_edit(
                                                ("enabled", enabled)) if value is not None}
     if reason is not None:
         if enabled is not False:  # an enabled connection has no reason (Connection.disabled_reason)
-            raise typer.BadParameter("--reason goes with --disabled: it says why the connection is not synced",
-                                     param_hint="--reason")
+            raise invalid("--reason", "--reason goes with --disabled: it says why the connection is not synced")
         changes["disabled_reason"] = reason
     if not changes:
         raise typer.BadParameter("name a field to change (--base-url, --schedule, --rate-limit-per-s, "

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import (EpcWindowOption, console, errors, open_runtime, say_rules_not_run,
+from affiliate_matrix.cli.common import (EpcWindowOption, console, errors, invalid, open_runtime, say_rules_not_run,
                                         with_search_options)
 from affiliate_matrix.wording import counted
 
@@ -39,19 +39,18 @@ def export_programs(
     # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
     named = format_named(out) if out and format_named(out) in FORMATS else None
     if fmt is not None and named is not None and fmt != named:
-        raise typer.BadParameter(f"{out} is named as {named}, not {fmt} (import reads a file by its extension): "
-                                 "name it alike, or leave --format out", param_hint="--out")
+        raise invalid("--out", f"{out} is named as {named}, not {fmt} (import reads a file by its extension): "
+                               "name it alike, or leave --format out")
     if out and fmt is None and named is None:  # `--out programs.xlsx` was JSON Lines, which import then refused
-        raise typer.BadParameter(f"{out} is named as none of {', '.join(FORMATS)} (import reads a file by its "
-                                 "extension): name it .csv (--excel for Excel), .jsonl or .parquet, or give --format",
-                                 param_hint="--out")
+        raise invalid("--out", f"{out} is named as none of {', '.join(FORMATS)} (import reads a file by its "
+                               "extension): name it .csv (--excel for Excel), .jsonl or .parquet, or give --format")
     fmt = fmt or named or "jsonl"
     check_format(fmt)
     if excel and fmt != "csv":
-        raise typer.BadParameter(f"--excel is for csv, not {fmt}", param_hint="--excel")
+        raise invalid("--excel", f"--excel is for csv, not {fmt}")
     query = search_query(search_text(text, "--q"), options, epc_window=epc_window, export=True)  # the API's
     if fmt == "parquet" and not out:
-        raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
+        raise invalid("--out", "parquet is binary: give --out FILE")
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
     damaged = LeftOut()  # a program of the index not of its shape: left out of the file, named below

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, invalid, open_runtime
 from affiliate_matrix.wording import NO_VALUE
 
 flags_app = typer.Typer(help="Feature flags: boolean or percentage, with allow-lists.", no_args_is_help=True)
@@ -51,7 +51,7 @@ def flags_set(name: Annotated[str, typer.Argument(help="A flag's name (amx flags
     from affiliate_matrix.flags import KNOWN
 
     if name not in KNOWN:
-        raise typer.BadParameter(f"{name!r} is not a flag the code reads: {', '.join(KNOWN)}", param_hint="'name'")
+        raise invalid("name", f"{name!r} is not a flag the code reads: {', '.join(KNOWN)}")
 
     def change(flag):
         data = (flag or Flag(description=KNOWN[name])).model_dump()

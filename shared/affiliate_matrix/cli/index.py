@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, invalid, open_runtime
 
 index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback.", no_args_is_help=True)
 analytics_app = typer.Typer(help="What the programs API is asked, and what that suggests.", no_args_is_help=True)
@@ -21,7 +21,7 @@ def _index_specs() -> dict:
 def _spec(name: str):
     specs = _index_specs()
     if name not in specs:
-        raise typer.BadParameter(f"{name!r} is not one of {', '.join(specs)}", param_hint="'name'")
+        raise invalid("name", f"{name!r} is not one of {', '.join(specs)}")
     return specs[name]
 
 

@@ -8,7 +8,7 @@ from rich.markup import escape
 
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, INVISIBLE_FORMAT,
                                          LINE_SEPARATORS, characters)
-from affiliate_matrix.cli.common import console, errors, open_runtime
+from affiliate_matrix.cli.common import console, errors, invalid, open_runtime
 from affiliate_matrix.wording import NO_VALUE
 
 keys_app = typer.Typer(help="API keys in the secret store (Vault, or secrets.json in AMX_DATA_DIR locally): the "
@@ -37,10 +37,10 @@ def secret_fields(names: list[str], every: list[str] = ()) -> dict[str, str]:
         try:
             name.encode(), value.encode()
         except UnicodeEncodeError:
-            raise typer.BadParameter(f"{name.encode(errors='replace').decode()[:100]}: the value is not UTF-8 "
-                                     "text", param_hint="--field") from None
+            raise invalid("--field", f"{name.encode(errors='replace').decode()[:100]}: the value is not UTF-8 "
+                                     "text") from None
         if problem := _unsendable(value):  # found at the first sync before, as a request that could not be sent
-            raise typer.BadParameter(f"{name[:100]}: the value {problem}", param_hint="--field")
+            raise invalid("--field", f"{name[:100]}: the value {problem}")
     return values
 
 
@@ -76,20 +76,20 @@ def _read_fields(names: list[str], every: list[str]) -> dict[str, str]:
 
     refused = [n for n in names if "=" in n]
     if refused:
-        raise typer.BadParameter(f"{refused[0].split('=')[0]}=…: name the field only; its value is read from "
-                                 "standard input or a prompt, never from the command line", param_hint="--field")
+        raise invalid("--field", f"{refused[0].split('=')[0]}=…: name the field only; its value is read from "
+                                 "standard input or a prompt, never from the command line")
     if sys.stdin.isatty():
         names = names or every
         if not names:
-            raise typer.BadParameter("name the fields to store, e.g. --field api_token", param_hint="--field")
+            raise invalid("--field", "name the fields to store, e.g. --field api_token")
         from getpass import getpass
 
         values = {name: getpass(f"{name}: ") for name in names}
         cut = [name for name, value in values.items() if len(value) >= TERMINAL_LINE]
         if cut:
-            raise typer.BadParameter(f"{cut[0]}: a terminal takes at most {TERMINAL_LINE:,} characters a line, so a "
+            raise invalid("--field", f"{cut[0]}: a terminal takes at most {TERMINAL_LINE:,} characters a line, so a "
                                      "value this long may have been cut; give it on standard input instead (one line "
-                                     "per field, or a JSON object), which takes it whole", param_hint="--field")
+                                     "per field, or a JSON object), which takes it whole")
         return values
     text = sys.stdin.read(STDIN_LIMIT + 1)
     if len(text) > STDIN_LIMIT:
@@ -107,12 +107,11 @@ def _read_fields(names: list[str], every: list[str]) -> dict[str, str]:
             raise typer.BadParameter("standard input: every field's value must be a string or a number")
         missing = [n for n in names if n not in data]
         if missing:
-            raise typer.BadParameter(f"standard input has no field {missing[0]!r}", param_hint="--field")
+            raise invalid("--field", f"standard input has no field {missing[0]!r}")
         return {k: v for k, v in data.items() if not names or k in names}
     names = names or every
     if not names:
-        raise typer.BadParameter("give a JSON object on standard input, or name the fields with --field",
-                                 param_hint="--field")
+        raise invalid("--field", "give a JSON object on standard input, or name the fields with --field")
     lines = text.splitlines()
     if len(lines) != len(names):  # an empty line is a value, refused naming its field
         raise typer.BadParameter(f"standard input has {len(lines)} line(s) for {len(names)} field(s) "
@@ -153,7 +152,7 @@ def keys_add(
     try:
         origins = list(dict.fromkeys(origin(url) for url in for_url))
     except InvalidInput as exc:
-        raise typer.BadParameter(str(exc), param_hint="--for-url") from None
+        raise invalid("--for-url", str(exc)) from None
     record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
                        lifetime_days=lifetime_days, created_at=datetime.now(UTC),
                        origins=origins)
@@ -164,8 +163,8 @@ def keys_add(
     check_addable(rt, path)
     data = secret_fields(field, list(needs))  # none named: the fields its source reads, asked for in turn
     if not data:
-        raise typer.BadParameter("no fields to store" + (f": a key of source {source!r} holds {', '.join(needs)}"
-                                                         if needs else ""), param_hint="--field")
+        raise invalid("--field", "no fields to store" + (f": a key of source {source!r} holds {', '.join(needs)}"
+                                                        if needs else ""))
     if lacking := [name for name in needs if not data.get(name)]:
         raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
                            "(give each a value: as a key of the JSON object on standard input, or with --field "
@@ -238,8 +237,7 @@ def keys_rotate(path: Annotated[str, typer.Argument(help=KEY_PATH)],
     if record.rotation == "manual" and not record.revoked_at:
         given = secret_fields(field, every=list(rt.secrets.read(path).data))
     elif field:
-        raise typer.BadParameter(f"{path} rotates by {record.rotation}: only a manual key's values are given",
-                                 param_hint="--field")
+        raise invalid("--field", f"{path} rotates by {record.rotation}: only a manual key's values are given")
     rotated = rotate(rt, path, given=given)
     console.print(escape(rotation_said(path, rotated)))
 

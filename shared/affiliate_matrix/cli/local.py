@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, errors
+from affiliate_matrix.cli.common import console, errors, invalid
 
 commands = typer.Typer()  # top-level commands
 READY_WAIT_S = 120  # how long `amx up --detach` waits for its background run's up.json (every function answering)
@@ -38,14 +38,14 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
     from affiliate_matrix.runtime import data_dir as private_data_dir
 
     if speed <= 0:  # the cron clock would stand still or run backwards: no cron would ever fire
-        raise typer.BadParameter(f"{speed:g} is not above 0", param_hint="--speed")
+        raise invalid("--speed", f"{speed:g} is not above 0")
     data_dir = private_data_dir(load_settings())
     when = None
     if start:
         try:
             when = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
-            raise typer.BadParameter(f"{start!r} is not an ISO-8601 time", param_hint="--start") from None
+            raise invalid("--start", f"{start!r} is not an ISO-8601 time") from None
     from affiliate_matrix.localrun.runner import refuse_if_running
 
     refuse_if_running(data_dir)  # before anything is touched or said: up.json is the running one's

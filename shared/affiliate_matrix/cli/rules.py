@@ -1,15 +1,28 @@
 """`amx rules`: add, list, dry-run, disable and delete rules."""
 
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.markup import escape  # a condition's [..] and an event's text are shown as written, not read as markup
 
-from affiliate_matrix.cli.common import console, open_runtime, read_limited
+from affiliate_matrix.cli.common import console, invalid, open_runtime, read_limited
 from affiliate_matrix.errors import AmxError
 
 rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
 RULE_ID = Annotated[str, typer.Argument(help="A rule's id (amx rules list).")]  # its help said only "[required]"
+
+
+@contextmanager
+def rule_listed():
+    """A rule id no rule has (rules.store.no_rule, in words for any caller) said with what lists the ids, as every
+    command taking one says it."""
+    from affiliate_matrix.errors import NotFoundError
+
+    try:
+        yield
+    except NotFoundError as exc:
+        raise NotFoundError(f"{exc} (amx rules list)") from None
 
 
 @rules_app.command("add")
@@ -24,9 +37,9 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     try:  # no further than the limit, and refused past it: cut short, a file's end (enabled: false) was lost unsaid
         text = read_limited(path, 1_000_000).decode("utf-8")
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'path'") from None
+        raise invalid("path", f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
-        raise typer.BadParameter(f"{path} is not UTF-8 (byte {exc.start + 1})", param_hint="'path'") from None
+        raise invalid("path", f"{path} is not UTF-8 (byte {exc.start + 1})") from None
     from pydantic import ValidationError
 
     try:
@@ -112,7 +125,8 @@ def rules_show(rule_id: RULE_ID,
     except InvalidInput as exc:
         raise InvalidInput(str(exc).replace("program_id", "--program", 1)) from None
     rt = open_runtime("triggers")
-    stored = load_rule(rt.store, rule_id)[0]
+    with rule_listed():
+        stored = load_rule(rt.store, rule_id)[0]
     rule = stored.model_dump(mode="json")
     action = shown_to(rule, "read")["action"]  # on a screen as to a read token: the webhook's address is a credential
     enabled = "enabled" if rule["enabled"] else f"disabled ({why_disabled(rule['disabled_reason'])})"
@@ -171,7 +185,8 @@ def rules_test(rule_id: RULE_ID,
     if (event is None) == (program is None):
         raise InvalidInput("give one of --event FILE or --program ID")
     rt = open_runtime("triggers")
-    rule, _ = load_rule(rt.store, rule_id)
+    with rule_listed():
+        rule, _ = load_rule(rt.store, rule_id)
     if program is not None:
         from affiliate_matrix.handlers.program_params import ProgramId
 
@@ -278,8 +293,9 @@ def rules_disable(rule_id: RULE_ID, reason: Annotated[str, typer.Option(help="Wh
     from affiliate_matrix.rules.store import disable_rule, no_rule
 
     check_reason(reason)
-    if disable_rule(open_runtime("triggers").store, rule_id, reason) is None:
-        raise no_rule(rule_id)
+    with rule_listed():
+        if disable_rule(open_runtime("triggers").store, rule_id, reason) is None:
+            raise no_rule(rule_id)
     console.print(f"disabled rule {rule_id}")
 
 
@@ -288,5 +304,6 @@ def rules_delete(rule_id: RULE_ID):
     """Delete a rule and its state (its cool-down and failures): one added again under its id starts afresh."""
     from affiliate_matrix.rules.store import delete_rule
 
-    delete_rule(open_runtime("triggers").store, rule_id)
+    with rule_listed():
+        delete_rule(open_runtime("triggers").store, rule_id)
     console.print(f"deleted rule {rule_id}")

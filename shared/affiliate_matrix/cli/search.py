@@ -6,7 +6,8 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import EpcWindowOption, console, open_runtime, stored_at, with_search_options
+from affiliate_matrix.cli.common import (EpcWindowOption, as_option, console, invalid, open_runtime, stored_at,
+                                        with_search_options)
 from affiliate_matrix.wording import NO_VALUE
 
 commands = typer.Typer()  # top-level commands
@@ -32,12 +33,12 @@ def search(
     from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS
 
     if limit > MAX_PAGE_SIZE:
-        raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
+        raise invalid("--limit", f"{limit} is more than a page ({MAX_PAGE_SIZE})")
     if sort not in SORTS:
-        raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
+        raise invalid("--sort", f"{sort!r} is not one of {', '.join(SORTS)}")
     if epc_window not in EPC_WINDOWS:
-        raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
-    words = search_text(" ".join(text) if text else None, "'text'")
+        raise invalid("--epc-window", f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}")
+    words = search_text(" ".join(text) if text else None, "text")
     print_search(console, open_runtime(), search_query(words, options, sort=sort, epc_window=epc_window), limit)
 
 
@@ -117,14 +118,10 @@ def changes(
     rt = open_runtime()
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):  # (a fresh data dir has neither yet)
         rt.index.ensure_index(spec)
-    try:  # checked as the API checks it, in a 400's words, but named by the option typed, not the API's parameter
+    try:  # checked as the API checks it, in a 400's words, named by the option typed (as_option), not the parameter
         feed = api.changes(rt, args)
     except InvalidInput as exc:
-        said = str(exc)
-        named = next((name for name in CHANGES_OPTIONS if said.startswith((f"{name} ", f"{name}: "))), None)
-        if named is None:
-            raise
-        raise typer.BadParameter(said[len(named):].lstrip(": "), param_hint=CHANGES_OPTIONS[named]) from None
+        raise as_option(exc, CHANGES_OPTIONS) from None
     damaged_programs: list[dict] = []  # a change of one listed, its name not known (—), the program named below
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]], damaged_programs)
     rows = [[escape(cell) for cell in (
@@ -209,9 +206,9 @@ def terms_extract(
             with open(path, errors="replace") as file:  # the limit + 1 characters, never the whole file
                 text = file.read(limit + 1)
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="'path'") from None
+        raise invalid("path", f"cannot read {path}: {exc.strerror}") from None
     if len(text) > limit:
-        raise typer.BadParameter(f"the text is longer than {limit:,} characters", param_hint="'path'")
+        raise invalid("path", f"the text is longer than {limit:,} characters")
     terms = extract(text).as_json()
     if as_json:
         print(json.dumps(terms))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, invalid, open_runtime
 
 tokens_app = typer.Typer(help="API bearer tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -16,7 +16,7 @@ def tokens_create(role: Annotated[str, typer.Option(help="read or admin.")] = "r
     from affiliate_matrix.auth import ROLES, create_token, parse_ttl
 
     if role not in ROLES:
-        raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
+        raise invalid("--role", f"{role!r} is not one of {', '.join(ROLES)}")
     print(create_token(open_runtime().secrets, role, ttl=parse_ttl(ttl)))
 
 

@@ -205,11 +205,11 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     API's parameter names, None where not given; others are not read) as the query the API's search, or with `export`
     its export, makes of them (handlers.programs.query_of), checked as the API checks them: a value that would find
     nothing (`--kind netwrok`) or a lone minimum that is an amount (--min-epc without --epc-currency) is a usage error
-    in the API's 400's words, naming the option. A filter's value is taken by its code or by the words a table shows
-    for it (typed_codes), a network by its name (network_names), a source by its title (source_names)."""
-    import typer
+    in the API's 400's words, naming the option (as_option). A filter's value is taken by its code or by the words a
+    table shows for it (typed_codes), a network by its name (network_names), a source by its title (source_names)."""
     from werkzeug.datastructures import MultiDict
 
+    from affiliate_matrix.cli.common import as_option
     from affiliate_matrix.codes import WORDS
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers import programs as api
@@ -237,27 +237,23 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
         params = parameters(api.export_params() if export else SearchParameters, args, {})
         api.priced_minimums(params, option, "{currency} USD {minimum} {value}")  # as options, not a query string
         query = api.query_of(params, open_only=not export)
-    except InvalidInput as exc:  # its first word is the parameter (or the option) it names, where it names one
-        named = str(exc).split(" ", 1)[0].rstrip(":")
-        hint = next((option(name) for name in (*FILTERS, *BOUNDS, "sort", "epc_window")
-                     if named in (name, option(name))), None)
-        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    except InvalidInput as exc:
+        raise as_option(exc, {name: option(name) for name in (*FILTERS, *BOUNDS, "sort", "epc_window")}) from None
     return query.replaced(text=text)  # the words as search_text checks them, as the command took them before
 
 
-def search_text(text: str | None, hint: str) -> str | None:
+def search_text(text: str | None, param: str) -> str | None:
     """The words a command searches for, checked as the API checks its q (program_shapes.searchable: query syntax,
     `host*`, is refused, not searched as host) before anything is searched, but named as the command names them
-    (`hint`, its argument or option; the API's error names q): a usage error."""
-    import typer
-
+    (`param`, its argument or option; the API's error names q): a usage error."""
+    from affiliate_matrix.cli.common import invalid
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.program_shapes import searchable
 
     try:
         return searchable(text, "the text")
     except InvalidInput as exc:
-        raise typer.BadParameter(str(exc), param_hint=hint) from None
+        raise invalid(param, str(exc)) from None
 
 
 def cookie_text(days) -> str:

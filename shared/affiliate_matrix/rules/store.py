@@ -75,9 +75,9 @@ def save_rule(store, rule: Rule, *, if_match: str | None = None, create: bool = 
 
 
 def no_rule(rule_id: str) -> NotFoundError:
-    """A rule id no rule has, said one way by every command that takes one (show said "does not exist", disable and
-    delete this), with what lists the ids."""
-    return NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
+    """A rule id no rule has, said one way by whatever reads, disables or deletes one; in words for any caller (a
+    command adds what lists the ids where it has one: cli.rules.rule_listed)."""
+    return NotFoundError(f"there is no rule {rule_id!r}")
 
 
 def load_rule(store, rule_id: str) -> tuple[Rule, str]:
