@@ -181,34 +181,9 @@ def test_a_refused_heads_request_id_is_the_clients_as_the_functions_take_it(sent
     assert (error["request_id"] == sent) is kept and "x" * 100 not in str(logs), (error, logs)
 
 
-@pytest.mark.parametrize("chunks", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"], ids=["size", "terminator"])
-def test_a_malformed_chunked_body_is_invalid_input_to_the_function(chunks):
-    """gunicorn's error for a malformed chunk reached the function as itself, an error no branch of handlers.serve
-    answers: a 500, Flask's HTML page, and a traceback. Now it is InvalidInput (serve's 400 in the JSON shape), and the
-    connection is closed after the answer: a request sent after that body is not served."""
-    refused = []
-
-    def read_body(environ, start_response):
-        try:
-            environ["wsgi.input"].read()
-        except InvalidInput as exc:
-            refused.append(str(exc))
-        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
-        return [b""]
-
-    served, client = socket.socketpair()
-    with client:
-        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
-                       + b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-        assert worker_of(read_body).handle(connection(served)) is False
-    assert len(refused) == 1 and refused[0].startswith("the request's body is malformed (Invalid chunk"), refused
-
-
-@pytest.mark.parametrize("size", [None, MAX_EVENT_BYTES + 1], ids=["whole", "bounded"])
-def test_a_body_ending_before_its_content_length_is_invalid_input_to_the_function(size):
-    """A client that declared a longer body than it sent and then closed its end (a 2 GB Content-Length, a connection
-    cut mid-body): gunicorn handed the function the bytes that came as the whole body, so a complete JSON document ahead
-    of the cut was worked on and a cut CSV or form read as a shorter one. Now it is InvalidInput naming what came."""
+def refusals_reading(sent: bytes, size: int | None = None, *, closed: bool = True) -> tuple[list[str], bool]:
+    """What a function reading its body (`read(size)`) was refused (InvalidInput) for a request sent as `sent`, the
+    client closing its end after it where `closed`, and whether the worker kept the connection."""
     refused = []
 
     def read_body(environ, start_response):
@@ -221,9 +196,30 @@ def test_a_body_ending_before_its_content_length_is_invalid_input_to_the_functio
 
     served, client = socket.socketpair()
     with client:
-        client.sendall(post(2 * 1024 ** 3) + b"{}")
-        client.shutdown(socket.SHUT_WR)
-        worker_of(read_body).handle(connection(served))
+        client.sendall(sent)
+        if closed:
+            client.shutdown(socket.SHUT_WR)
+        kept = worker_of(read_body).handle(connection(served))
+    return refused, kept
+
+
+@pytest.mark.parametrize("chunks", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"], ids=["size", "terminator"])
+def test_a_malformed_chunked_body_is_invalid_input_to_the_function(chunks):
+    """gunicorn's error for a malformed chunk reached the function as itself, an error no branch of handlers.serve
+    answers: a 500, Flask's HTML page, and a traceback. Now it is InvalidInput (serve's 400 in the JSON shape), and the
+    connection is closed after the answer: a request sent after that body is not served."""
+    refused, kept = refusals_reading(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
+                                     + b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", closed=False)
+    assert kept is False
+    assert len(refused) == 1 and refused[0].startswith("the request's body is malformed (Invalid chunk"), refused
+
+
+@pytest.mark.parametrize("size", [None, MAX_EVENT_BYTES + 1], ids=["whole", "bounded"])
+def test_a_body_ending_before_its_content_length_is_invalid_input_to_the_function(size):
+    """A client that declared a longer body than it sent and then closed its end (a 2 GB Content-Length, a connection
+    cut mid-body): gunicorn handed the function the bytes that came as the whole body, so a complete JSON document ahead
+    of the cut was worked on and a cut CSV or form read as a shorter one. Now it is InvalidInput naming what came."""
+    refused, _ = refusals_reading(post(2 * 1024 ** 3) + b"{}", size)
     assert refused == ["the request's body ended after 2 of the 2147483648 bytes its Content-Length declares: send it "
                        "whole"], refused
 
@@ -232,21 +228,7 @@ def test_a_body_ending_before_its_content_length_is_invalid_input_to_the_functio
 def test_a_chunked_body_ending_before_its_last_chunk_is_invalid_input_to_the_function(chunks):
     """A chunked body whose client closed its end before the last chunk: gunicorn's NoMoreData reached the function as
     itself, a fault no branch of handlers.serve answers (a 500, "an unexpected fault"). Now it is InvalidInput."""
-    refused = []
-
-    def read_body(environ, start_response):
-        try:
-            environ["wsgi.input"].read()
-        except InvalidInput as exc:
-            refused.append(str(exc))
-        start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
-        return [b""]
-
-    served, client = socket.socketpair()
-    with client:
-        client.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
-        client.shutdown(socket.SHUT_WR)
-        worker_of(read_body).handle(connection(served))
+    refused, _ = refusals_reading(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
     assert refused == ["the request's body ended before its last chunk: send it whole"], refused
 
 
