@@ -320,7 +320,10 @@ def test_a_usage_error_is_one_line_naming_it_and_the_help_to_read(tmp_path):
                         "16 hex digits as amx search and the API list them, not 'nope'; see amx changes --help"),
                        (["show"], "Missing argument 'program_id'; see amx show --help"),
                        (["rules", "nosuch"], "No such command 'nosuch'; see amx rules --help"),
-                       (["search", "--nope"], "No such option: --nope; see amx search --help")):
+                       (["search", "--nope"], "No such option: --nope; see amx search --help"),
+                       # an option given no value: Click raises it without its command, and it pointed at amx --help
+                       (["rules", "test", "r", "--program"], "Option '--program' requires an argument; see amx rules "
+                        "test --help")):
         result = amx(tmp_path, *args, env=env)
         assert result.returncode == 2 and one_error_line(result) == f"error: {said}\n", (args, result.stderr)
     bare = amx(tmp_path, env=env)  # `amx` alone: its help, as before
