@@ -723,6 +723,16 @@ def test_rules_test_says_its_event_is_a_file(tmp_path, monkeypatch):
         "(it takes a file holding the event, or - for standard input, not its JSON)"), given.exception
 
 
+
+def test_rules_test_names_an_event_file_it_cannot_read_as_other_commands_name_theirs(tmp_path, monkeypatch):
+    """`amx rules test --event missing.json` said "[Errno 2] No such file or directory: 'missing.json'", where amx
+    rules add and the other commands reading a file say "cannot read missing.json: No such file or directory"."""
+    rule_always_added(tmp_path, monkeypatch)
+    for path, why in ((str(tmp_path / "missing.json"), "No such file or directory"), (str(tmp_path), "Is a directory")):
+        given = CliRunner().invoke(app, ["rules", "test", "always", "--event", path])
+        assert isinstance(given.exception, InvalidInput) and str(given.exception) == \
+            f"--event: cannot read {path}: {why}", given.exception
+
 @pytest.mark.parametrize("args,argument", [
     (["search", "host*"], "text"), (["terms", "extract", "missing.txt"], "path"),
     (["rules", "add", "missing.yaml"], "path"), (["budget", "import", "missing.csv"], "path"),

@@ -202,9 +202,10 @@ def trial_event(path: str) -> dict:
     try:
         body = json_document(read_limited(path, MAX_EVENT_BYTES), "the file")  # as the route reads it
     except (OSError, InvalidInput) as exc:
+        said = f"cannot read {path}: {exc.strerror}" if isinstance(exc, OSError) else exc  # as amx rules add says it
         given = " (it takes a file holding the event, or - for standard input, not its JSON)" \
             if path.lstrip().startswith("{") else ""
-        raise InvalidInput(f"--event: {exc}{given}") from None
+        raise InvalidInput(f"--event: {said}{given}") from None
     if isinstance(body, dict) and isinstance(body.get("rulechain"), list):  # an Event as the product writes it
         body[RULE_CHAIN] = ",".join(map(str, body.pop("rulechain")))
     return body
