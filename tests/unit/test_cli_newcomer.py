@@ -634,6 +634,22 @@ def test_discover_run_refuses_a_niche_with_search_operators_naming_them(tmp_path
                                             "before it a search operator")
 
 
+
+@pytest.mark.parametrize("niche,said", [
+    ("", "niche '' is blank: its dorks would search for no niche at all"),
+    ("  ", "niche '  ' is blank: its dorks would search for no niche at all"),
+    ("pets " * 21, "niche 'pets pets pets pets pets pets pets pets pets pets pets pets pets pets pets pets pets pets pets "
+                   "pets ': 105 characters, over the 100 a niche may have")])
+def test_discover_run_refuses_a_blank_or_overlong_niche_as_post_discover_does(tmp_path, monkeypatch, niche, said):
+    """`amx discover run ''` sent every dork with no niche in it (`"affiliate program" `), and one of 6,000 characters
+    was searched too, where POST /discover and a rule's discover action refuse both."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_DISCOVERY_PROVIDERS", "searxng")
+    monkeypatch.setenv("AMX_SEARXNG_URL", "http://127.0.0.1:9")  # nothing there: a query would fail, not pass
+    result = CliRunner().invoke(app, ["discover", "run", "pets", niche])
+    assert isinstance(result.exception, InvalidInput) and str(result.exception) == said, (result.output,
+                                                                                           result.exception)
+
 def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
     """A connection or a campaign added twice said "conflict: object 'connections/c.json' already exists"."""
     import os
