@@ -1567,7 +1567,7 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
     assert shown.exit_code == 0, (shown.output, shown.exception)
     for said in ("commission raised in gaming", "program.delta", '"gaming" in program.categories',
                  "{program_name} raised {commission_old}% → {commission_new}%", "https://hooks.slack.com/…",
-                 "cool-down: 3600 s", "no activation yet"):
+                 "cool-down: 3,600 s", "no activation yet"):
         assert said in shown.output, (said, shown.output)
     assert "SECRET" not in shown.output
     record_activation(Runtime("test", Settings(data_dir=tmp_path)), {

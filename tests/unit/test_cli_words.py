@@ -95,6 +95,18 @@ def test_rules_list_and_show_say_the_trigger_and_the_action_in_words_with_their_
         in shown, shown
 
 
+
+def test_rules_list_and_show_write_a_cool_down_as_the_rules_page_does(tmp_path, monkeypatch):
+    """A cool-down of an hour read `3600s` in amx rules list, `3600 s` in amx rules show and `3,600 s` on the Rules
+    page."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    added_by_cli(tmp_path, {"id": "hourly", "trigger": {"event": "program.delta"}, "condition": "true",
+                            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 3600})
+    listed = CliRunner().invoke(app, ["rules", "list"])
+    assert {row[0]: row for row in cells(listed.output) if row and row[0]}["hourly"][4] == "3,600 s", listed.output
+    assert "cool-down: 3,600 s" in CliRunner().invoke(app, ["rules", "show", "hourly"]).output
+
 def test_rules_show_prints_the_rules_state_and_an_activations_detail_after_a_dash(tmp_path, monkeypatch):
     """`amx rules show` said nothing of when the rule last fired or how often it failed (GET /rules/{id} and the
     Rules page did); and a detail of its own brackets read "done (shown by amx demo (no webhook posted))"."""

@@ -65,12 +65,13 @@ def rules_list():
     from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.rules.needed import needed_changes
     from affiliate_matrix.rules.store import list_rules
+    from affiliate_matrix.wording import cooldown_text
 
     damaged: list[dict] = []
     rt = open_runtime("triggers")
     rules = list_rules(rt.store, damaged)
     rows = [list(map(escape, (rule.id, trigger_text(rule.trigger.event, rule.trigger.schedule), rule.condition,
-                              action_text(rule.action.type), f"{rule.cooldown_s}s",
+                              action_text(rule.action.type), cooldown_text(rule.cooldown_s),
                               "yes" if rule.enabled else f"no ({why_disabled(rule.disabled_reason)})")))
             for rule in rules]
     if not rows and not damaged:  # a table of headers alone said nothing
@@ -102,6 +103,7 @@ def rules_show(rule_id: RULE_ID,
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to
+    from affiliate_matrix.wording import cooldown_text
     from affiliate_matrix.rules.needed import needed_changes
     from affiliate_matrix.rules.state import FAILURES_TO_DISABLE, shown_state
     from affiliate_matrix.rules.store import load_rule
@@ -126,7 +128,7 @@ def rules_show(rule_id: RULE_ID,
              f"trigger: {trigger_text(rule['trigger']['event'], rule['trigger']['schedule'])}",
              f"condition: {rule['condition']}",
              f"action: {action_text(action['type'])} {json.dumps(action['params'], ensure_ascii=False)}",
-             f"cool-down: {rule['cooldown_s']} s",
+             f"cool-down: {cooldown_text(rule['cooldown_s'])}",
              "state: " + ("unreadable, started afresh at its next evaluation" if state["damaged"] else fired + failed),
              *(f"needs a change: {warning}" for warning in needed_changes(rt, stored))]
     answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
