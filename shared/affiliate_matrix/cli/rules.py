@@ -55,8 +55,9 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
             save_rule(store, rule, create=True)
         except AmxError:
             raise InvalidInput(f"rule {rule.id!r} exists; --replace to replace it") from None
-    console.print(f"{'replaced' if etag else 'added'} rule {rule.id}: on {rule.trigger.key} if "
-                  f"{escape(rule.condition)} → {rule.action.type}")
+    console.print(f"{'replaced' if etag else 'added'} rule {rule.id}: "  # in amx rules list's words
+                  f"{escape(trigger_text(rule.trigger.event, rule.trigger.schedule))} if {escape(rule.condition)} → "
+                  f"{action_text(rule.action.type)}")
 
 
 @rules_app.command("list")
