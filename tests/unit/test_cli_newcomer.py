@@ -1827,6 +1827,23 @@ def test_a_connection_is_edited_keeping_its_claims_and_refused_as_the_api_refuse
     assert missing.exit_code != 0 and "'nope' does not exist" in str(missing.exception) + missing.output
 
 
+
+def test_connections_edit_names_the_options_that_changed_and_says_when_none_did(tmp_path, monkeypatch):
+    """`amx connections edit ap --schedule '0 3 * * *'` said "changed connection ap: schedule" when the schedule was
+    that already, and named what changed by the document's fields (base_url, disabled_reason), not the options typed."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    runner = CliRunner()
+    assert runner.invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"]).exit_code == 0
+    said = []
+    for options in (["--schedule", "0 3 * * *", "--base-url", ""], ["--schedule", "0 5 * * *", "--base-url", ""],
+                    ["--disabled", "--reason", "paused"], ["--disabled", "--reason", "moved"]):
+        edited = runner.invoke(app, ["connections", "edit", "ap", *options])
+        assert edited.exit_code == 0, (edited.output, edited.exception)
+        said.append(edited.output.strip())
+    assert said == ["connection ap unchanged: it held those values already", "changed connection ap: --schedule",
+                    "changed connection ap: --disabled, --reason", "changed connection ap: --reason"]
+
 def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(tmp_path, monkeypatch):
     """A rule on program.delta, then `amx import` (or `amx scrape`) changing a program: on the embedded event bus the
     command's events stay in its process, where no triggers function runs, so the rule never fired and nothing said
