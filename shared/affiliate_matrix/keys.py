@@ -235,7 +235,8 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
             rt.secrets.write(record.path, data, cas=0)
         except ConflictError:
             if not _unfinished_add(rt, record.path, data):  # the store's words were its check-and-set's ("not 0")
-                raise _stored_already(record.path) from None
+                registered = rt.store.head(record_key(record.path)) is not None
+                raise (_stored_already if registered else _unregistered_secret)(record.path) from None
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
     save_record(rt, record, revoked_etag, create=revoked is None)
@@ -280,6 +281,15 @@ def check_addable(rt, path: str) -> None:
 def _stored_already(path: str) -> ConflictError:
     return ConflictError(f"a key is stored at {path!r} already, and adding one never replaces it: rotate it "
                          "(amx keys rotate), or revoke it (amx keys revoke) and add it again")
+
+
+def _unregistered_secret(path: str) -> ConflictError:
+    """A secret no record registers (the demo's recorded credentials): rotate and revoke take registered keys alone,
+    so _stored_already's advice sent the user to a command that refused it."""
+    return ConflictError(f"a secret is stored at {path!r} that no key record registers (the demo's recorded "
+                         "credentials are such; amx keys status does not list it): adding a key never replaces it, and "
+                         "amx keys rotates and revokes registered keys alone. Add the key at another path and point "
+                         "its connections at it (amx connections edit ID --credentials-path PATH)")
 
 
 def _revoked_record(rt, path: str) -> tuple[KeyRecord | None, str | None]:
