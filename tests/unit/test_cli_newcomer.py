@@ -597,6 +597,29 @@ def test_rules_add_with_replace_says_whether_it_replaced_or_added_the_rule(tmp_p
     assert said == ["added rule twice", "replaced rule twice"]
 
 
+
+@pytest.mark.parametrize("field,value,said", [
+    ("cooldown_s", True, "cooldown_s: Input should be a valid integer"),
+    ("cooldown_s", "60", "cooldown_s: Input should be a valid integer"),
+    ("enabled", "no", "enabled: Input should be a valid boolean")])
+def test_rules_add_refuses_a_value_of_another_type_as_post_rules_does(tmp_path, monkeypatch, field, value, said):
+    """`amx rules add` took `cooldown_s: true` as a cool-down of 1 s, `"60"` as 60 and `enabled: "no"` as false,
+    where POST /rules refuses each, naming the field: a rule means one thing whichever way it is added."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rule = {"id": "typed", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, field: value}
+    (tmp_path / "rule.json").write_text(json.dumps(rule))
+    added = CliRunner().invoke(app, ["rules", "add", str(tmp_path / "rule.json")])
+    assert isinstance(added.exception, InvalidInput) and str(added.exception) == said, (added.output, added.exception)
+    posted = function_client("triggers").post("/rules", json=rule, headers={
+        "Authorization": f"Bearer {create_token(Runtime('test', Settings(data_dir=tmp_path)).secrets, 'admin')}"})
+    assert posted.status_code == 400 and posted.json["error"]["message"] == said, posted.json
+
 def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
     """`amx rules test` showed a notify text's "→" as "\\u2192" (JSON's ASCII escapes)."""
     import json

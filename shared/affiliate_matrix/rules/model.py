@@ -341,4 +341,6 @@ def parse_rule(text: str) -> Rule:
         raise ValueError("the rule must be a mapping")
     for said in ("warnings", "state"):  # what GET /rules/{id} says of a rule, not part of it: a rule read and saved
         data.pop(said, None)            # is taken
-    return Rule.model_validate(data)
+    # strictly, as POST /rules reads its body: `cooldown_s: true` was a cool-down of 1 s and "60" 60, where the API
+    # refuses both, naming the field
+    return Rule.model_validate(data, strict=True)
