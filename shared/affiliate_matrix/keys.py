@@ -42,9 +42,9 @@ import json
 import re
 import secrets as random_tokens
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
 
 from affiliate_matrix.connections import Connection, key_record_key, mark_healthy, update_connection
 from affiliate_matrix.documents import load_document, rewritten, stored_json
@@ -64,10 +64,19 @@ class RotationFailed(AmxError):
 
 KEY_PATH = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$"
 KEY_PATH_MAX = 200  # a connection's credentials_path is no longer
+KEY_PATH_WORDS = f"letters, digits, '_' and '-', parts separated by '/', at most {KEY_PATH_MAX} characters"
+
+
+def _key_path(value):
+    """A key's path said in words, before its pattern (kept for the schema) would be quoted to whoever typed it, as a
+    connection's id is (connections.ConnectionId)."""
+    if isinstance(value, str) and (len(value) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, value)):
+        raise ValueError(f"{value[:80]!r} is not a key's path: {KEY_PATH_WORDS} (as amx keys status shows it)")
+    return value
 
 
 class KeyRecord(Document):
-    path: str = Field(pattern=KEY_PATH, max_length=KEY_PATH_MAX)
+    path: Annotated[str, Field(pattern=KEY_PATH, max_length=KEY_PATH_MAX), BeforeValidator(_key_path)]
     rotation: Literal["generate", "provider", "manual"]
     owner_source: str | None = None
     generated_fields: list[str] = []

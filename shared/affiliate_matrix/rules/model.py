@@ -300,12 +300,12 @@ def check_named(action: Action) -> None:
         except ValueError as exc:
             raise InvalidInput(f"action.params.connection_id: {exc}") from None
     if action.type == "rotate_key":
-        from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX
+        from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX, KEY_PATH_WORDS
 
         path = str(params["path"])
         if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path):
-            raise InvalidInput(f"action.params.path: {path[:80]!r} is not a key's path: letters, digits, '_' and '-', "
-                               f"parts separated by '/', at most {KEY_PATH_MAX} characters (as amx keys status shows it)")
+            raise InvalidInput(f"action.params.path: {path[:80]!r} is not a key's path: {KEY_PATH_WORDS} (as amx keys "
+                               "status shows it)")
     if "auth_key" in params:
         from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX
 
