@@ -723,14 +723,32 @@ def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkey
     import json
 
     event = rule_always_added(tmp_path, monkeypatch)
-    for kind, said in [("dev.affiliatematrix.key.expiring", "rule always is triggered by program.delta, not by "
-                                                             "dev.affiliatematrix.key.expiring: no action"),
+    for kind, said in [("dev.affiliatematrix.key.expiring", "rule always: triggered by A program changed "
+                                                             "(program.delta), not by dev.affiliatematrix.key.expiring: "
+                                                             "no action"),
                        ("program.delta", "true → true: would dispatch alert")]:
         event.write_text(json.dumps({"id": "e1", "source": "/x", "type": kind, "time": "2026-11-22T06:00:00Z",
                                      "data": {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}}))
         result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
         assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
 
+
+def test_a_dry_run_of_a_schedule_rule_says_its_schedule_in_words(tmp_path, monkeypatch):
+    """A schedule rule tried on an event said "rule nightly is triggered by schedule:0 6 * * *", the rule's key, where
+    amx rules list says "on a schedule: every day at 06:00 UTC (0 6 * * *)"."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    added_by_cli(tmp_path, {"id": "nightly", "trigger": {"schedule": "0 6 * * *"}, "condition": "true",
+                            "action": {"type": "alert", "params": {"text": "x"}}})
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": {"id": "d1", "program_id": "p_1",
+                                                                   "change": "updated", "fields": []}}))
+    result = CliRunner().invoke(app, ["rules", "test", "nightly", "--event", str(event)])
+    assert result.exit_code == 0 and result.output.strip() == (
+        "rule nightly: triggered on a schedule: every day at 06:00 UTC (0 6 * * *), by no event: no action"), \
+        (result.output, result.exception)
 
 def test_a_dry_run_says_when_the_events_rule_chain_would_stop_the_rule(tmp_path, monkeypatch):
     """`amx rules test` refused a CloudEvent file carrying its amxrulechain attribute (an unknown field), and said

@@ -222,9 +222,11 @@ def print_verdict(rule, verdict: dict) -> None:
 
     for warning in verdict["warnings"]:  # of the rule, whatever the event
         console.print(f"[yellow]needs a change:[/] {escape(warning)}", highlight=False)
-    if not verdict["triggered_by_this_event"]:
-        console.print(f"rule {rule.id} is triggered by {escape(rule.trigger.key)}, not by "
-                      f"{escape(verdict['inputs']['event_type'])}: no action")
+    if not verdict["triggered_by_this_event"]:  # its trigger in amx rules list's words
+        trigger = trigger_text(rule.trigger.event, rule.trigger.schedule)
+        said = (f"triggered by {trigger}, not by {verdict['inputs']['event_type']}" if rule.trigger.event else
+                f"triggered {trigger}, by no event")
+        console.print(f"rule {rule.id}: {escape(said)}: no action")
         return
     if verdict["program_missing"]:
         console.print(f"[yellow]{escape(verdict['program_missing'])}[/]")
