@@ -717,6 +717,20 @@ def test_a_rule_added_enabled_keeps_no_reason_and_one_added_disabled_without_one
     assert "rule always: disabled (no reason given)" in shown and "None" not in shown, shown
 
 
+def test_disabling_a_disabled_rule_without_a_reason_keeps_the_reason_it_has(tmp_path, monkeypatch):
+    """`amx rules disable ID` wrote "disabled by hand" over the reason a disabled rule had (a person's, or the error
+    that disabled it after 3 failures), so the one record of why it stopped was lost to a repeated command."""
+    rule_always_added(tmp_path, monkeypatch)
+    runner = CliRunner()
+    assert runner.invoke(app, ["rules", "disable", "always", "--reason", "paused for the sale week"]).exit_code == 0
+    again = runner.invoke(app, ["rules", "disable", "always"])
+    assert again.exit_code == 0 and again.output.strip() == \
+        "rule always was disabled already (paused for the sale week)", again.output
+    assert "rule always: disabled (paused for the sale week)" in runner.invoke(app, ["rules", "show", "always"]).output
+    restated = runner.invoke(app, ["rules", "disable", "always", "--reason", "noisy"])  # a reason given is written
+    assert restated.output.strip() == "disabled rule always", restated.output
+    assert "rule always: disabled (noisy)" in runner.invoke(app, ["rules", "show", "always"]).output
+
 def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkeypatch):
     """`amx rules test` of a key.expiring event against a program.delta rule said "→ true: would dispatch", and
     an event typed `program.delta`, as the rule names its trigger, was refused as a type it did not know."""

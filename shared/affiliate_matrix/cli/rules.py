@@ -278,13 +278,21 @@ def why_disabled(reason: str | None) -> str:
 
 
 @rules_app.command("disable")
-def rules_disable(rule_id: RULE_ID, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
+def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
+        help="Why, for the record (none: 'disabled by hand', and a disabled rule keeps its own).")] = None):
     """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
     from affiliate_matrix.rules.model import check_reason
-    from affiliate_matrix.rules.store import disable_rule, no_rule
+    from affiliate_matrix.rules.store import disable_rule, load_rule, no_rule
 
+    store = open_runtime("triggers").store
+    if reason is None:  # the reason a disabled rule has (a person's, the error that disabled it) is kept, not lost
+        rule = load_rule(store, rule_id)[0]
+        if not rule.enabled:
+            console.print(escape(f"rule {rule_id} was disabled already ({why_disabled(rule.disabled_reason)})"))
+            return
+    reason = "disabled by hand" if reason is None else reason
     check_reason(reason)
-    if disable_rule(open_runtime("triggers").store, rule_id, reason) is None:
+    if disable_rule(store, rule_id, reason) is None:
         raise no_rule(rule_id)
     console.print(f"disabled rule {rule_id}")
 
