@@ -36,6 +36,21 @@ def _connection_id(value):
 
 # the pattern before the validator, so the OpenAPI document shows it (after one, pydantic's schema left it out)
 ConnectionId = Annotated[str, Field(pattern=CONNECTION_ID), BeforeValidator(_connection_id)]
+CREDENTIALS_PATH = r"^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$"
+CREDENTIALS_PATH_MAX = 200
+
+
+def _credentials_path(value):
+    """A credentials path said in words, not as its pattern, as an id is."""
+    if isinstance(value, str) and (len(value) > CREDENTIALS_PATH_MAX or not re.fullmatch(CREDENTIALS_PATH, value)):
+        raise ValueError(f"{value[:80]!r} is not a key's path under connections/ (connections/NAME: letters, digits, "
+                         f"'_' and '-', parts separated by '/', at most {CREDENTIALS_PATH_MAX} characters), as amx "
+                         "keys add stores it")
+    return value
+
+
+CredentialsPath = Annotated[str, Field(pattern=CREDENTIALS_PATH, max_length=CREDENTIALS_PATH_MAX),
+                            BeforeValidator(_credentials_path)]
 
 
 # What every directory crawl's run says it did not read: no fault, its programs are re-verified on their own pages
@@ -68,8 +83,8 @@ class Connection(Document):
     enabled: bool = True
     disabled_reason: str | None = Field(None, max_length=500, description="Why the connection is disabled; an enabled "
                                                                           "one has none.")
-    credentials_path: str | None = Field(None, pattern=r"^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$", max_length=200,
-                                        description="Where in the secret store: under connections/, no other secret.")
+    credentials_path: CredentialsPath | None = Field(None, description="Where in the secret store: under connections/, "
+                                                                       "no other secret.")
     base_url: HttpUrl | None = Field(None, description="Overrides the source's own address (recorded sites, staging).")
     last_sync: SyncResult | None = None
     healthy: bool = True

@@ -42,9 +42,9 @@ import json
 import re
 import secrets as random_tokens
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
 
 from affiliate_matrix.connections import Connection, key_record_key, mark_healthy, update_connection
 from affiliate_matrix.documents import load_document, rewritten, stored_json
@@ -64,10 +64,19 @@ class RotationFailed(AmxError):
 
 KEY_PATH = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$"
 KEY_PATH_MAX = 200  # a connection's credentials_path is no longer
+KEY_PATH_WORDS = f"letters, digits, '_' and '-', parts separated by '/', at most {KEY_PATH_MAX} characters"
+
+
+def _key_path(value):
+    """A key's path said in words, before its pattern (kept for the schema) would be quoted to whoever typed it, as a
+    connection's id is (connections.ConnectionId)."""
+    if isinstance(value, str) and (len(value) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, value)):
+        raise ValueError(f"{value[:80]!r} is not a key's path: {KEY_PATH_WORDS} (as amx keys status shows it)")
+    return value
 
 
 class KeyRecord(Document):
-    path: str = Field(pattern=KEY_PATH, max_length=KEY_PATH_MAX)
+    path: Annotated[str, Field(pattern=KEY_PATH, max_length=KEY_PATH_MAX), BeforeValidator(_key_path)]
     rotation: Literal["generate", "provider", "manual"]
     owner_source: str | None = None
     generated_fields: list[str] = []
@@ -235,7 +244,8 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
             rt.secrets.write(record.path, data, cas=0)
         except ConflictError:
             if not _unfinished_add(rt, record.path, data):  # the store's words were its check-and-set's ("not 0")
-                raise _stored_already(record.path) from None
+                registered = rt.store.head(record_key(record.path)) is not None
+                raise (_stored_already if registered else _unregistered_secret)(record.path) from None
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
     save_record(rt, record, revoked_etag, create=revoked is None)
@@ -280,6 +290,15 @@ def check_addable(rt, path: str) -> None:
 def _stored_already(path: str) -> ConflictError:
     return ConflictError(f"a key is stored at {path!r} already, and adding one never replaces it: rotate it "
                          "(amx keys rotate), or revoke it (amx keys revoke) and add it again")
+
+
+def _unregistered_secret(path: str) -> ConflictError:
+    """A secret no record registers (the demo's recorded credentials): rotate and revoke take registered keys alone,
+    so _stored_already's advice sent the user to a command that refused it."""
+    return ConflictError(f"a secret is stored at {path!r} that no key record registers (the demo's recorded "
+                         "credentials are such; amx keys status does not list it): adding a key never replaces it, and "
+                         "amx keys rotates and revokes registered keys alone. Add the key at another path and point "
+                         "its connections at it (amx connections edit ID --credentials-path PATH)")
 
 
 def _revoked_record(rt, path: str) -> tuple[KeyRecord | None, str | None]:

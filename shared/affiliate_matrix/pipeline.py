@@ -30,6 +30,7 @@ from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuer
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import read_json
 from affiliate_matrix.sync import sync
+from affiliate_matrix.wording import counted
 
 log = get_logger()
 
@@ -148,7 +149,7 @@ def incomplete_because(source, records: list, failures: list, budget_spent: Budg
         return (f"stopped at its time budget after {len(records)} records (the waits the API's rate limit and its "
                 "answers' Retry-After asked for fit no more in the function's time limit); what it read is kept")
     if failures:
-        return f"{len(failures)} requests or items failed"
+        return f"{counted(len(failures), 'request or item', 'requests or items')} failed"
     if not records:
         return "it listed nothing"
     return None

@@ -47,6 +47,11 @@ def rate_text(fraction) -> str:
     return (percent.rstrip("0").rstrip(".") if "." in percent else percent) + "%"
 
 
+def cooldown_text(seconds: int) -> str:
+    """A rule's cool-down, in the CLI and on the Rules page alike: '3,600 s'."""
+    return f"{seconds:,} s"
+
+
 def number_text(value) -> str:
     """A figure as people write it, in a term and in a rule's message alike: 10, not 10.0; anything else (a damaged
     claim's) as it is."""

@@ -495,7 +495,7 @@ def test_a_failed_awin_details_request_costs_that_programme_only(tmp_path, case)
     (failure,) = reports["awin"].failures
     assert failure.stage == stage and reason in failure.reason and "advertiserId=1001" in failure.url
     assert rt.store.get(failure.raw_key).data == (b"<html>Bad Gateway</html>" if "file" in route else b"")
-    assert reports["awin"].records == 1 and reports["awin"].incomplete == "1 requests or items failed"
+    assert reports["awin"].records == 1 and reports["awin"].incomplete == "1 request or item failed"
     assert [(n.network, n.program_id) for n in program(rt, "Semrush").networks] == [("awin", "1002")]
     if stage == "parse":  # kept beside the raw answer, as a page's parse failure is
         assert json.loads(rt.store.get(error_key(failure.raw_key)).data)["error"] == failure.reason

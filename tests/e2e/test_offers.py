@@ -100,7 +100,7 @@ def test_a_run_that_failed_the_page_of_one_offer_keeps_that_offer(synced, tmp_pa
     # Page 2 of MaxBounty's offers (the UK offer's) fails: the run lists the US offer alone, and says it is incomplete
     (report,) = synced.sync("offervault", failing=True,
                             directories={"offervault": offervault_failing(tmp_path / "failing", "search-12-2.json")})
-    assert report.incomplete == "1 requests or items failed" and report.records == 1  # the sync stops there
+    assert report.incomplete == "1 request or item failed" and report.records == 1  # the sync stops there
     kept = synced.named("Keto Burn - US")
     assert offers_of(kept) == [US, UK]
     shown = ("name", "aliases", "commission", "commission_text", "countries", "categories", "payout", "status")

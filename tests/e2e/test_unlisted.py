@@ -81,7 +81,7 @@ def test_a_sync_that_failed_part_way_withdraws_nothing(synced, tmp_path):
     # Page 1 no longer lists Lumen Skincare, page 2 (NordVPN's) fails: neither is known to be gone
     (report,) = synced.sync("cj", directories={"cj": cj_answering(tmp_path / "site", {"Lumen Skincare": None},
                                                                  failing_page=2)}, failing=True)
-    assert report.failures and report.incomplete == "1 requests or items failed"
+    assert report.failures and report.incomplete == "1 request or item failed"
     for name, program in before.items():
         after = synced.named(name)
         assert (after["status"], after["networks"], after["commission"]) == (
@@ -90,7 +90,7 @@ def test_a_sync_that_failed_part_way_withdraws_nothing(synced, tmp_path):
 
 
 @pytest.mark.parametrize("failing_page,dropped,incomplete", [
-    (1, {}, "1 requests or items failed"),  # every page failed: its first, whose total says how many there are
+    (1, {}, "1 request or item failed"),  # every page failed: its first, whose total says how many there are
     (None, {"Lumen Skincare": None, "NordVPN": None, "Bluehost": None}, "it listed nothing"),  # an empty listing
 ])
 def test_a_sync_that_read_nothing_withdraws_nothing(synced, tmp_path, failing_page, dropped, incomplete):

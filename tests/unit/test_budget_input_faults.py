@@ -256,6 +256,25 @@ def test_a_forecast_row_carries_its_campaigns_currency(rt):
     assert f"{sum(p.value for p in rows['social-de'].revenue):,.2f} EUR revenue over 7 days" in shown.output
 
 
+
+def test_the_reports_summary_writes_a_forecast_as_amx_budget_forecast_does(rt, tmp_path):
+    """The report's summary rounded a forecast's revenue to whole dollars (`7,068 USD`) where `amx budget forecast`
+    writes it to the cent (`7,068.40 USD`); a currency without cents is whole in both."""
+    from affiliate_matrix.budget.forecast import stored_forecast
+    from affiliate_matrix.budget.report import report
+
+    for cid, currency in (("brand-us", "USD"), ("brand-jp", "JPY")):
+        campaign = Campaign(id=cid, name=cid, channel="search", currency=currency)
+        save_campaign(rt.store, campaign, create=True)
+        record_days(rt, campaign, parse_days(days_of(10), currency))
+    totals = {row.campaign_id: sum(p.value for p in row.revenue) for row in stored_forecast(rt, 7).forecasts}
+    summary = report(rt, tmp_path / "report", horizon=7).summary
+    shown = CliRunner().invoke(cli, ["budget", "forecast", "--from-store", "--horizon", "7"])
+    for cid, figure in (("brand-us", f"{totals['brand-us']:,.2f} USD"),
+                        ("brand-jp", f"{totals['brand-jp']:,.0f} JPY")):
+        assert f"{figure} revenue over 7 days" in shown.output, shown.output
+        assert f"{cid}: ETS" in summary and f"forecasts {figure} revenue over 7 days" in summary, summary
+
 def test_a_requests_forecast_rows_carry_its_currency_and_none_without_one():
     from affiliate_matrix.budget.contract import forecast_json
     from affiliate_matrix.budget.models import ForecastResult

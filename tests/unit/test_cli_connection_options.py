@@ -24,6 +24,10 @@ def amx(tmp_path, *args: str):
     ("--rate-limit-per-s", "51", "error: rate_limit_per_s: 51.0 requests a second is outside 0.01 to 50 (at least one "
                                  "request every 100 s, at most 50 a second)\n"),
     ("--schedule", "0 3 * *", "error: schedule: '0 3 * *' is not a five-field cron expression\n"),
+    # it quoted its pattern, '^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$'
+    ("--credentials-path", "webhooks/x", "error: credentials_path: 'webhooks/x' is not a key's path under connections/ "
+                                         "(connections/NAME: letters, digits, '_' and '-', parts separated by '/', at "
+                                         "most 200 characters), as amx keys add stores it\n"),
 ])
 def test_add_and_edit_refuse_a_bound_in_one_wording(tmp_path, option, value, said):
     assert amx(tmp_path, "connections", "add", "ap", "--source", "affiliateprograms").returncode == 0

@@ -321,7 +321,10 @@ def test_a_usage_error_is_one_line_naming_it_and_the_help_to_read(tmp_path):
                         "16 hex digits as amx search and the API list them, not 'nope'; see amx changes --help"),
                        (["show"], "Missing argument 'program_id'; see amx show --help"),
                        (["rules", "nosuch"], "No such command 'nosuch'; see amx rules --help"),
-                       (["search", "--nope"], "No such option: --nope; see amx search --help")):
+                       (["search", "--nope"], "No such option: --nope; see amx search --help"),
+                       # an option given no value: Click raises it without its command, and it pointed at amx --help
+                       (["rules", "test", "r", "--program"], "Option '--program' requires an argument; see amx rules "
+                        "test --help")):
         result = amx(tmp_path, *args, env=env)
         assert result.returncode == 2 and one_error_line(result) == f"error: {said}\n", (args, result.stderr)
     bare = amx(tmp_path, env=env)  # `amx` alone: its help, as before
@@ -595,6 +598,29 @@ def test_rules_add_with_replace_says_whether_it_replaced_or_added_the_rule(tmp_p
     assert said == ["added rule twice", "replaced rule twice"]
 
 
+
+@pytest.mark.parametrize("field,value,said", [
+    ("cooldown_s", True, "cooldown_s: Input should be a valid integer"),
+    ("cooldown_s", "60", "cooldown_s: Input should be a valid integer"),
+    ("enabled", "no", "enabled: Input should be a valid boolean")])
+def test_rules_add_refuses_a_value_of_another_type_as_post_rules_does(tmp_path, monkeypatch, field, value, said):
+    """`amx rules add` took `cooldown_s: true` as a cool-down of 1 s, `"60"` as 60 and `enabled: "no"` as false,
+    where POST /rules refuses each, naming the field: a rule means one thing whichever way it is added."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rule = {"id": "typed", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, field: value}
+    (tmp_path / "rule.json").write_text(json.dumps(rule))
+    added = CliRunner().invoke(app, ["rules", "add", str(tmp_path / "rule.json")])
+    assert isinstance(added.exception, InvalidInput) and str(added.exception) == said, (added.output, added.exception)
+    posted = function_client("triggers").post("/rules", json=rule, headers={
+        "Authorization": f"Bearer {create_token(Runtime('test', Settings(data_dir=tmp_path)).secrets, 'admin')}"})
+    assert posted.status_code == 400 and posted.json["error"]["message"] == said, posted.json
+
 def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
     """`amx rules test` showed a notify text's "→" as "\\u2192" (JSON's ASCII escapes)."""
     import json
@@ -631,6 +657,21 @@ def test_discover_run_refuses_a_niche_with_search_operators_naming_them(tmp_path
     assert str(result.exception).startswith("niche 'shoes site:evil.example': ':' at character 11 makes the word "
                                             "before it a search operator")
 
+
+
+@pytest.mark.parametrize("niche,said", [
+    ("", "niche '' is blank: its dorks would search for no niche at all"),
+    ("  ", "niche '  ' is blank: its dorks would search for no niche at all"),
+    ("pets " * 21, f"niche '{'pets ' * 20}': 105 characters, over the 100 a niche may have")])
+def test_discover_run_refuses_a_blank_or_overlong_niche_as_post_discover_does(tmp_path, monkeypatch, niche, said):
+    """`amx discover run ''` sent every dork with no niche in it (`"affiliate program" `), and one of 6,000 characters
+    was searched too, where POST /discover and a rule's discover action refuse both."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_DISCOVERY_PROVIDERS", "searxng")
+    monkeypatch.setenv("AMX_SEARXNG_URL", "http://127.0.0.1:9")  # nothing there: a query would fail, not pass
+    result = CliRunner().invoke(app, ["discover", "run", "pets", niche])
+    assert isinstance(result.exception, InvalidInput) and str(result.exception) == said, (result.output,
+                                                                                           result.exception)
 
 def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
     """A connection or a campaign added twice said "conflict: object 'connections/c.json' already exists"."""
@@ -677,20 +718,52 @@ def test_a_rule_added_enabled_keeps_no_reason_and_one_added_disabled_without_one
     assert "rule always: disabled (no reason given)" in shown and "None" not in shown, shown
 
 
+def test_disabling_a_disabled_rule_without_a_reason_keeps_the_reason_it_has(tmp_path, monkeypatch):
+    """`amx rules disable ID` wrote "disabled by hand" over the reason a disabled rule had (a person's, or the error
+    that disabled it after 3 failures), so the one record of why it stopped was lost to a repeated command."""
+    rule_always_added(tmp_path, monkeypatch)
+    runner = CliRunner()
+    assert runner.invoke(app, ["rules", "disable", "always", "--reason", "paused for the sale week"]).exit_code == 0
+    again = runner.invoke(app, ["rules", "disable", "always"])
+    assert again.exit_code == 0 and again.output.strip() == \
+        "rule always was disabled already (paused for the sale week)", again.output
+    assert "rule always: disabled (paused for the sale week)" in runner.invoke(app, ["rules", "show", "always"]).output
+    restated = runner.invoke(app, ["rules", "disable", "always", "--reason", "noisy"])  # a reason given is written
+    assert restated.output.strip() == "disabled rule always", restated.output
+    assert "rule always: disabled (noisy)" in runner.invoke(app, ["rules", "show", "always"]).output
+
 def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkeypatch):
     """`amx rules test` of a key.expiring event against a program.delta rule said "→ true: would dispatch", and
     an event typed `program.delta`, as the rule names its trigger, was refused as a type it did not know."""
     import json
 
     event = rule_always_added(tmp_path, monkeypatch)
-    for kind, said in [("dev.affiliatematrix.key.expiring", "rule always is triggered by program.delta, not by "
-                                                             "dev.affiliatematrix.key.expiring: no action"),
+    for kind, said in [("dev.affiliatematrix.key.expiring", "rule always: triggered by A program changed "
+                                                             "(program.delta), not by dev.affiliatematrix.key.expiring: "
+                                                             "no action"),
                        ("program.delta", "true → true: would dispatch alert")]:
         event.write_text(json.dumps({"id": "e1", "source": "/x", "type": kind, "time": "2026-11-22T06:00:00Z",
                                      "data": {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}}))
         result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
         assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
 
+
+def test_a_dry_run_of_a_schedule_rule_says_its_schedule_in_words(tmp_path, monkeypatch):
+    """A schedule rule tried on an event said "rule nightly is triggered by schedule:0 6 * * *", the rule's key, where
+    amx rules list says "on a schedule: every day at 06:00 UTC (0 6 * * *)"."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    added_by_cli(tmp_path, {"id": "nightly", "trigger": {"schedule": "0 6 * * *"}, "condition": "true",
+                            "action": {"type": "alert", "params": {"text": "x"}}})
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": {"id": "d1", "program_id": "p_1",
+                                                                   "change": "updated", "fields": []}}))
+    result = CliRunner().invoke(app, ["rules", "test", "nightly", "--event", str(event)])
+    assert result.exit_code == 0 and result.output.strip() == (
+        "rule nightly: triggered on a schedule: every day at 06:00 UTC (0 6 * * *), by no event: no action"), \
+        (result.output, result.exception)
 
 def test_a_dry_run_says_when_the_events_rule_chain_would_stop_the_rule(tmp_path, monkeypatch):
     """`amx rules test` refused a CloudEvent file carrying its amxrulechain attribute (an unknown field), and said
@@ -720,6 +793,16 @@ def test_rules_test_says_its_event_is_a_file(tmp_path, monkeypatch):
     assert isinstance(given.exception, InvalidInput) and str(given.exception).endswith(
         "(it takes a file holding the event, or - for standard input, not its JSON)"), given.exception
 
+
+
+def test_rules_test_names_an_event_file_it_cannot_read_as_other_commands_name_theirs(tmp_path, monkeypatch):
+    """`amx rules test --event missing.json` said "[Errno 2] No such file or directory: 'missing.json'", where amx
+    rules add and the other commands reading a file say "cannot read missing.json: No such file or directory"."""
+    rule_always_added(tmp_path, monkeypatch)
+    for path, why in ((str(tmp_path / "missing.json"), "No such file or directory"), (str(tmp_path), "Is a directory")):
+        given = CliRunner().invoke(app, ["rules", "test", "always", "--event", path])
+        assert isinstance(given.exception, InvalidInput) and str(given.exception) == \
+            f"--event: cannot read {path}: {why}", given.exception
 
 @pytest.mark.parametrize("args,argument", [
     (["search", "host*"], "text"), (["terms", "extract", "missing.txt"], "path"),
@@ -1555,7 +1638,7 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
     assert shown.exit_code == 0, (shown.output, shown.exception)
     for said in ("commission raised in gaming", "program.delta", '"gaming" in program.categories',
                  "{program_name} raised {commission_old}% → {commission_new}%", "https://hooks.slack.com/…",
-                 "cool-down: 3600 s", "no activation yet"):
+                 "cool-down: 3,600 s", "no activation yet"):
         assert said in shown.output, (said, shown.output)
     assert "SECRET" not in shown.output
     record_activation(Runtime("test", Settings(data_dir=tmp_path)), {
@@ -1814,6 +1897,23 @@ def test_a_connection_is_edited_keeping_its_claims_and_refused_as_the_api_refuse
     missing = runner.invoke(app, ["connections", "edit", "nope", "--schedule", "0 5 * * *"])
     assert missing.exit_code != 0 and "'nope' does not exist" in str(missing.exception) + missing.output
 
+
+
+def test_connections_edit_names_the_options_that_changed_and_says_when_none_did(tmp_path, monkeypatch):
+    """`amx connections edit ap --schedule '0 3 * * *'` said "changed connection ap: schedule" when the schedule was
+    that already, and named what changed by the document's fields (base_url, disabled_reason), not the options typed."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    runner = CliRunner()
+    assert runner.invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"]).exit_code == 0
+    said = []
+    for options in (["--schedule", "0 3 * * *", "--base-url", ""], ["--schedule", "0 5 * * *", "--base-url", ""],
+                    ["--disabled", "--reason", "paused"], ["--disabled", "--reason", "moved"]):
+        edited = runner.invoke(app, ["connections", "edit", "ap", *options])
+        assert edited.exit_code == 0, (edited.output, edited.exception)
+        said.append(edited.output.strip())
+    assert said == ["connection ap unchanged: it held those values already", "changed connection ap: --schedule",
+                    "changed connection ap: --disabled, --reason", "changed connection ap: --reason"]
 
 def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(tmp_path, monkeypatch):
     """A rule on program.delta, then `amx import` (or `amx scrape`) changing a program: on the embedded event bus the

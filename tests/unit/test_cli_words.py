@@ -95,6 +95,38 @@ def test_rules_list_and_show_say_the_trigger_and_the_action_in_words_with_their_
         in shown, shown
 
 
+
+
+def test_rules_add_says_the_trigger_and_the_action_in_words_as_rules_list_does(tmp_path, monkeypatch):
+    """`amx rules add` said `on schedule:0 3 * * * if true → alert`, the codes amx rules list and show put in words."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    said = []
+    for rule in ({"id": "raised", "trigger": {"event": "program.delta"}, "condition": "true",
+                  "action": {"type": "alert", "params": {"text": "x"}}},
+                 {"id": "nightly", "trigger": {"schedule": "0 3 * * *"}, "condition": "true",
+                  "action": {"type": "notify", "params": {"webhook_url": "https://hooks.example.com/x", "text": "y"}}}):
+        (tmp_path / "rule.json").write_text(json.dumps(rule))
+        added = CliRunner().invoke(app, ["rules", "add", str(tmp_path / "rule.json")])
+        assert added.exit_code == 0, (added.output, added.exception)
+        said.append(" ".join(added.output.split()))
+    assert said == ["added rule raised: A program changed (program.delta) if true → Record an alert (alert)",
+                    "added rule nightly: on a schedule: every day at 03:00 UTC (0 3 * * *) if true → Post to a webhook "
+                    "(notify)"]
+
+def test_rules_list_and_show_write_a_cool_down_as_the_rules_page_does(tmp_path, monkeypatch):
+    """A cool-down of an hour read `3600s` in amx rules list, `3600 s` in amx rules show and `3,600 s` on the Rules
+    page."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    added_by_cli(tmp_path, {"id": "hourly", "trigger": {"event": "program.delta"}, "condition": "true",
+                            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 3600})
+    listed = CliRunner().invoke(app, ["rules", "list"])
+    assert {row[0]: row for row in cells(listed.output) if row and row[0]}["hourly"][4] == "3,600 s", listed.output
+    assert "cool-down: 3,600 s" in CliRunner().invoke(app, ["rules", "show", "hourly"]).output
+
 def test_rules_show_prints_the_rules_state_and_an_activations_detail_after_a_dash(tmp_path, monkeypatch):
     """`amx rules show` said nothing of when the rule last fired or how often it failed (GET /rules/{id} and the
     Rules page did); and a detail of its own brackets read "done (shown by amx demo (no webhook posted))"."""

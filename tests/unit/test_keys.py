@@ -115,6 +115,36 @@ def test_a_revoked_key_path_can_be_added_again(rt, monkeypatch):
         add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "third-key-9012"})
 
 
+
+@pytest.mark.parametrize("path", ["connections/k ü", "connections/../x", "/connections/x"])
+def test_a_key_path_of_another_shape_is_refused_in_words_not_as_its_pattern(tmp_path, monkeypatch, path):
+    """`amx keys add 'connections/k ü'` said "path: String should match pattern '^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$'"."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    added = CliRunner().invoke(app, ["keys", "add", path, "--rotation", "manual", "--field", "value"], input="v\n")
+    [error] = added.exception.errors()  # a model's refusal: amx says it as "error: path: <msg>"
+    assert (error["loc"], error["msg"].removeprefix("Value error, ")) == (("path",), (
+        f"{path!r} is not a key's path: letters, digits, '_' and '-', parts separated by '/', at most 200 characters "
+        "(as amx keys status shows it)")), added.exception
+
+
+def test_adding_a_key_where_an_unregistered_secret_is_stored_does_not_send_the_user_to_rotate_it(rt):
+    """The demo writes its recorded credentials with no key record: `amx keys add` over one said "rotate it (amx keys
+    rotate)", and `amx keys rotate` said "no key is registered there (amx keys add)", each sending the user to the
+    other. It says what is stored there and what to do instead."""
+    from affiliate_matrix.errors import ConflictError
+
+    rt.secrets.write("connections/demo-cj", {"api_token": "recorded", "requestor_cid": "1"})
+    with pytest.raises(ConflictError) as refused:
+        add_key(rt, KeyRecord(path="connections/demo-cj", rotation="manual", created_at=NOW),
+                {"api_token": "mine", "requestor_cid": "2"})
+    said = str(refused.value)
+    assert "no key record registers" in said and "rotate it (amx keys rotate)" not in said, said
+    assert "amx connections edit ID --credentials-path" in said, said
+
 def test_a_rotation_whose_store_cannot_be_read_after_a_failed_write_says_the_key_in_use_is_unknown(rt, monkeypatch):
     """The write raised and the secret store could not be read after it (Vault down): whether the new version
     landed is unknown. It was reported as not stored, the old key still in use, and the new key retired at the

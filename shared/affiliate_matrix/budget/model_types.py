@@ -59,6 +59,17 @@ def cents_per_unit(currency: str) -> int:
     return 100 if currency in WHOLE_CURRENCIES else 1
 
 
+def figure_text(value, currency: str) -> str:
+    """An amount's figure as its currency writes it, wherever the budget shows one: with cents, or whole where it has
+    none (JPY)."""
+    return f"{value:,.{0 if cents_per_unit(currency) == 100 else 2}f}"
+
+
+def amount_text(value, currency: str) -> str:
+    """An amount with its currency after it: '1,234.56 USD', '1,235 JPY'."""
+    return f"{figure_text(value, currency)} {currency}"
+
+
 def iso_day(text: object) -> bool:
     """Whether `text` is a day written as the days are stored: YYYY-MM-DD exactly. The date parsers take more (pydantic
     a time of midnight, `2026-01-05T00:00`, or digits as a Unix time, `1767571200`; fromisoformat `20260105`), which an

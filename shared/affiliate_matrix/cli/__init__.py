@@ -73,6 +73,27 @@ def one_value_a_type() -> None:
 one_value_a_type()
 
 
+def usage_errors_name_their_command() -> None:
+    """Click's parser raises an option given no value (`amx search --limit`) with no context, so its error pointed at
+    `amx --help`: the command whose arguments were being parsed is set on it here, as on Click's other usage errors."""
+    from typer.core import TyperCommand
+
+    parse = TyperCommand.parse_args
+
+    def parse_args(self, ctx, args):
+        try:
+            return parse(self, ctx, args)
+        except typer.TyperException as exc:
+            if getattr(exc, "ctx", False) is None:
+                exc.ctx = ctx
+            raise
+
+    TyperCommand.parse_args = parse_args
+
+
+usage_errors_name_their_command()
+
+
 def main():
     from pydantic import ValidationError
 
@@ -84,7 +105,7 @@ def main():
         code = app(standalone_mode=False)
     except typer.TyperException as exc:  # Click's (Typer's copy): a usage error (exit 2) holds its command's context
         if type(exc).__name__ != "NoArgsIsHelpError":  # (`amx` or a group alone: its help is printed already)
-            ctx = getattr(exc, "ctx", None)  # (None in a few of Click's: an option given no value)
+            ctx = getattr(exc, "ctx", None)
             said = exc.format_message().removesuffix(".")
             if exc.exit_code == 2:
                 said += f"; see {ctx.command_path if ctx is not None else 'amx'} --help"

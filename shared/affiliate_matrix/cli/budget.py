@@ -445,14 +445,15 @@ def budget_report(out: Annotated[str, typer.Option(help="Folder for the PNGs and
 
 
 def _figure(value, currency: str) -> str:
-    """An amount's figure as its currency writes it: with cents, or whole where it has none (JPY)."""
-    from affiliate_matrix.budget.model_types import cents_per_unit
+    from affiliate_matrix.budget.model_types import figure_text
 
-    return f"{value:,.{0 if cents_per_unit(currency) == 100 else 2}f}"
+    return figure_text(value, currency)
 
 
 def _amount(value, currency: str) -> str:
-    return f"{_figure(value, currency)} {currency}"
+    from affiliate_matrix.budget.model_types import amount_text
+
+    return amount_text(value, currency)
 
 
 def _day(text: str | None, offset: int):

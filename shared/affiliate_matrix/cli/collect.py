@@ -166,11 +166,16 @@ def freshness():
 def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to search, e.g. pets \"web hosting\".")],
                  language: Annotated[Optional[list[str]], typer.Option(help="en, de, fr, es, nl, pt or it (repeatable).")] = None):
     """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
-    from affiliate_matrix.discovery.dorks import niche_problem
+    from affiliate_matrix.discovery.dorks import MAX_NICHE, niche_problem
     from affiliate_matrix.discovery.run import discover
     from affiliate_matrix.errors import InvalidInput
 
-    for niche in niches:
+    for niche in niches:  # held to what POST /discover and a rule's discover action take
+        if not niche.strip():
+            raise InvalidInput(f"niche {niche[:MAX_NICHE]!r} is blank: its dorks would search for no niche at all")
+        if len(niche) > MAX_NICHE:
+            raise InvalidInput(f"niche {niche[:MAX_NICHE]!r}: {len(niche):,} characters, over the {MAX_NICHE} a niche "
+                               "may have")
         if why := niche_problem(niche):
             raise InvalidInput(f"niche {niche[:100]!r}: {why}")
 

@@ -157,8 +157,18 @@ def connections_edit(
                                  "--credentials-path, --concurrency, --enabled/--disabled)", param_hint="options")
     if changes.get("base_url") == "":
         changes["base_url"] = None  # a merge patch's null: back to the default, the source's own address
-    merge(open_runtime(), CONNECTIONS, connection_id, EntityTags(True, ()), changes)
-    console.print(f"changed connection {connection_id}: {', '.join(changes)}")
+    rt = open_runtime()
+    before = CONNECTIONS.stored(rt, connection_id)[0].model_dump(mode="json")
+    after = merge(rt, CONNECTIONS, connection_id, EntityTags(True, ()), changes)[0]
+    # what did change, by the options typed: every field named was said to, though it held that value already
+    changed = [("--enabled" if after[name] else "--disabled") if name == "enabled" else OPTION_OF[name]
+               for name in changes if after.get(name) != before.get(name)]
+    console.print(f"changed connection {connection_id}: {', '.join(changed)}" if changed else
+                  f"connection {connection_id} unchanged: it held those values already")
+
+
+OPTION_OF = {"base_url": "--base-url", "schedule": "--schedule", "rate_limit_per_s": "--rate-limit-per-s",
+             "credentials_path": "--credentials-path", "concurrency": "--concurrency", "disabled_reason": "--reason"}
 
 
 @connections_app.command("test")

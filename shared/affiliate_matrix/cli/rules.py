@@ -68,8 +68,9 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
             save_rule(store, rule, create=True)
         except AmxError:
             raise InvalidInput(f"rule {rule.id!r} exists; --replace to replace it") from None
-    console.print(f"{'replaced' if etag else 'added'} rule {rule.id}: on {rule.trigger.key} if "
-                  f"{escape(rule.condition)} → {rule.action.type}")
+    console.print(f"{'replaced' if etag else 'added'} rule {rule.id}: "  # in amx rules list's words
+                  f"{escape(trigger_text(rule.trigger.event, rule.trigger.schedule))} if {escape(rule.condition)} → "
+                  f"{action_text(rule.action.type)}")
 
 
 @rules_app.command("list")
@@ -78,12 +79,13 @@ def rules_list():
     from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.rules.needed import needed_changes
     from affiliate_matrix.rules.store import list_rules
+    from affiliate_matrix.wording import cooldown_text
 
     damaged: list[dict] = []
     rt = open_runtime("triggers")
     rules = list_rules(rt.store, damaged)
     rows = [list(map(escape, (rule.id, trigger_text(rule.trigger.event, rule.trigger.schedule), rule.condition,
-                              action_text(rule.action.type), f"{rule.cooldown_s}s",
+                              action_text(rule.action.type), cooldown_text(rule.cooldown_s),
                               "yes" if rule.enabled else f"no ({why_disabled(rule.disabled_reason)})")))
             for rule in rules]
     if not rows and not damaged:  # a table of headers alone said nothing
@@ -115,6 +117,7 @@ def rules_show(rule_id: RULE_ID,
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to
+    from affiliate_matrix.wording import cooldown_text
     from affiliate_matrix.rules.needed import needed_changes
     from affiliate_matrix.rules.state import FAILURES_TO_DISABLE, shown_state
     from affiliate_matrix.rules.store import load_rule
@@ -140,7 +143,7 @@ def rules_show(rule_id: RULE_ID,
              f"trigger: {trigger_text(rule['trigger']['event'], rule['trigger']['schedule'])}",
              f"condition: {rule['condition']}",
              f"action: {action_text(action['type'])} {json.dumps(action['params'], ensure_ascii=False)}",
-             f"cool-down: {rule['cooldown_s']} s",
+             f"cool-down: {cooldown_text(rule['cooldown_s'])}",
              "state: " + ("unreadable, started afresh at its next evaluation" if state["damaged"] else fired + failed),
              *(f"needs a change: {warning}" for warning in needed_changes(rt, stored))]
     answer, damaged = activations_for(rt, asked)  # the API's read: a program's under the ids that moved into it too
@@ -217,9 +220,10 @@ def trial_event(path: str) -> dict:
     try:
         body = json_document(read_limited(path, MAX_EVENT_BYTES), "the file")  # as the route reads it
     except (OSError, InvalidInput) as exc:
+        said = f"cannot read {path}: {exc.strerror}" if isinstance(exc, OSError) else exc  # as amx rules add says it
         given = " (it takes a file holding the event, or - for standard input, not its JSON)" \
             if path.lstrip().startswith("{") else ""
-        raise InvalidInput(f"--event: {exc}{given}") from None
+        raise InvalidInput(f"--event: {said}{given}") from None
     if isinstance(body, dict) and isinstance(body.get("rulechain"), list):  # an Event as the product writes it
         body[RULE_CHAIN] = ",".join(map(str, body.pop("rulechain")))
     return body
@@ -233,9 +237,11 @@ def print_verdict(rule, verdict: dict) -> None:
 
     for warning in verdict["warnings"]:  # of the rule, whatever the event
         console.print(f"[yellow]needs a change:[/] {escape(warning)}", highlight=False)
-    if not verdict["triggered_by_this_event"]:
-        console.print(f"rule {rule.id} is triggered by {escape(rule.trigger.key)}, not by "
-                      f"{escape(verdict['inputs']['event_type'])}: no action")
+    if not verdict["triggered_by_this_event"]:  # its trigger in amx rules list's words
+        trigger = trigger_text(rule.trigger.event, rule.trigger.schedule)
+        said = (f"triggered by {trigger}, not by {verdict['inputs']['event_type']}" if rule.trigger.event else
+                f"triggered {trigger}, by no event")
+        console.print(f"rule {rule.id}: {escape(said)}: no action")
         return
     if verdict["program_missing"]:
         console.print(f"[yellow]{escape(verdict['program_missing'])}[/]")
@@ -287,14 +293,22 @@ def why_disabled(reason: str | None) -> str:
 
 
 @rules_app.command("disable")
-def rules_disable(rule_id: RULE_ID, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
+def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
+        help="Why, for the record (none: 'disabled by hand', and a disabled rule keeps its own).")] = None):
     """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
     from affiliate_matrix.rules.model import check_reason
-    from affiliate_matrix.rules.store import disable_rule, no_rule
+    from affiliate_matrix.rules.store import disable_rule, load_rule, no_rule
 
-    check_reason(reason)
+    store = open_runtime("triggers").store
     with rule_listed():
-        if disable_rule(open_runtime("triggers").store, rule_id, reason) is None:
+        if reason is None:  # the reason a disabled rule has (a person's, the error that disabled it) is kept, not lost
+            rule = load_rule(store, rule_id)[0]
+            if not rule.enabled:
+                console.print(escape(f"rule {rule_id} was disabled already ({why_disabled(rule.disabled_reason)})"))
+                return
+        reason = "disabled by hand" if reason is None else reason
+        check_reason(reason)
+        if disable_rule(store, rule_id, reason) is None:
             raise no_rule(rule_id)
     console.print(f"disabled rule {rule_id}")
 

@@ -300,12 +300,12 @@ def check_named(action: Action) -> None:
         except ValueError as exc:
             raise InvalidInput(f"action.params.connection_id: {exc}") from None
     if action.type == "rotate_key":
-        from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX
+        from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX, KEY_PATH_WORDS
 
         path = str(params["path"])
         if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path):
-            raise InvalidInput(f"action.params.path: {path[:80]!r} is not a key's path: letters, digits, '_' and '-', "
-                               f"parts separated by '/', at most {KEY_PATH_MAX} characters (as amx keys status shows it)")
+            raise InvalidInput(f"action.params.path: {path[:80]!r} is not a key's path: {KEY_PATH_WORDS} (as amx keys "
+                               "status shows it)")
     if "auth_key" in params:
         from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX
 
@@ -341,4 +341,6 @@ def parse_rule(text: str) -> Rule:
         raise ValueError("the rule must be a mapping")
     for said in ("warnings", "state"):  # what GET /rules/{id} says of a rule, not part of it: a rule read and saved
         data.pop(said, None)            # is taken
-    return Rule.model_validate(data)
+    # strictly, as POST /rules reads its body: `cooldown_s: true` was a cool-down of 1 s and "60" 60, where the API
+    # refuses both, naming the field
+    return Rule.model_validate(data, strict=True)

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
-from affiliate_matrix.wording import (NO_VALUE, RATES, amount_text, listing_text, rate_text, schedule_words,
-                                      terms_summary)
+from affiliate_matrix.wording import (NO_VALUE, RATES, amount_text, cooldown_text, listing_text, rate_text,
+                                      schedule_words, terms_summary)
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -70,7 +70,7 @@ def environment():
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
     env.filters.update(show=show, terms=terms_summary, payout=payout, cookie=cookie, field=field, number=number,
                        amount=amount_text, when=when, words=words, source=source_title, network=network_title,
-                       schedule_said=schedule_words)
+                       schedule_said=schedule_words, cooldown=cooldown_text)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
                        MINIMUM_LABELS=MINIMUM_LABELS, MAXIMUM_LABELS=MAXIMUM_LABELS,
