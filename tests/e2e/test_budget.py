@@ -693,8 +693,8 @@ def forecasts_of(text: str):
 @pytest.mark.parametrize("args, fragment", [
     (["--campaign", "search-1"], "'--campaign': only with --from-store"),
     (["--horizon", "7"], "'--horizon': only with --from-store"),
-    (["--from-store", "--horizon", "0"], "--horizon: 0 is not between 1 and 366 days"),
-    (["--from-store", "--horizon", "367"], "--horizon: 367 is not between 1 and 366 days"),
+    (["--from-store", "--horizon", "0"], "'--horizon': 0 is not between 1 and 366 days"),
+    (["--from-store", "--horizon", "367"], "'--horizon': 367 is not between 1 and 366 days"),
     (["--from-store", "--campaign", "no such!"], "'no such!' is not a campaign id"),
     (["--from-store", "--campaign", "search-1", "--campaign", "search-1"], "'search-1' is given twice"),
     (["--from-store", "--campaign", "nobody"], "nobody"),

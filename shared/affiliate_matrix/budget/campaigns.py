@@ -138,7 +138,7 @@ def checked_against_store(rt, campaign: Campaign) -> None:
     programs_indexed(rt, campaign)
 
 
-def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None:
+def programs_indexed(rt, campaign: Campaign) -> None:
     """InvalidInput naming the first program `campaign` names that the programs index does not hold (`p_nope` was
     stored as typed), of those it adds to the campaign as stored: one named before and since gone from the index does
     not stop an edit. When the index does not answer they are taken unchecked, and logged: they describe the campaign,
@@ -158,7 +158,8 @@ def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None
         log.warning("budget.programs_unchecked", campaign_id=campaign.id, programs=added, error=str(exc))
         return
     if unknown := next((program_id for program_id in added if program_id not in found), None):
-        raise InvalidInput(f"{field}: program {unknown[:80]!r} is not in the index (`amx search` finds a program's id)")
+        raise InvalidInput(f"program_ids: program {unknown[:80]!r} is not in the index (`amx search` finds a program's "
+                           "id)")
 
 
 def indexed_programs(rt, program_ids) -> dict[str, "Program | DamagedData"]:
