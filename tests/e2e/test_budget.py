@@ -291,7 +291,7 @@ def test_amx_budget_campaigns_list_reads_the_campaigns_metrics_several_at_a_time
     ("/campaigns/search-1/metrics", {"days": []}, 400, "days: List should have at least 1 item"),
     ("/campaigns/search-1/metrics", {"rows": []}, 400, "days: Field required"),
     ("/campaigns/nobody/metrics", {"days": [{"date": "2026-10-01", "spend": 1, "revenue": 1}]}, 404,
-     "campaign 'nobody' does not exist"),
+     "there is no campaign 'nobody'"),
     ("/campaigns/..%2F..%2Fetc/metrics", {"days": []}, 404, "no route"),
 ])
 def test_metrics_intake_refuses_bad_input(rt, path, body, status, fragment):

@@ -1270,7 +1270,7 @@ def test_an_id_no_connection_or_key_can_have_is_named_as_not_existing_not_a_trac
             assert isinstance(result.exception, NotFoundError), (command[:2], result.exception)
             assert len(str(result.exception)) < 300, command[:2]
     said = str(CliRunner().invoke(app, ["replay", "é"]).exception)
-    assert said.startswith("connection 'é' does not exist") and "amx connections list" in said, said
+    assert said.startswith("there is no connection 'é'") and "amx connections list" in said, said
 
 
 def test_scrape_and_replay_name_each_failed_page_once_and_where_its_raw_copy_and_reason_are(tmp_path, monkeypatch):
@@ -1849,7 +1849,7 @@ def test_a_connection_is_edited_keeping_its_claims_and_refused_as_the_api_refuse
     assert refused.exit_code != 0 and "outside 0.01 to 50" in str(refused.exception) + refused.output
     assert load_connection(store, "ap")[0].rate_limit_per_s == 2.0
     missing = runner.invoke(app, ["connections", "edit", "nope", "--schedule", "0 5 * * *"])
-    assert missing.exit_code != 0 and "'nope' does not exist" in str(missing.exception) + missing.output
+    assert missing.exit_code != 0 and "there is no connection 'nope'" in str(missing.exception) + missing.output
 
 
 def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(tmp_path, monkeypatch):

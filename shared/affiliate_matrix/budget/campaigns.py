@@ -39,7 +39,7 @@ from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, iso_day,
                                                   not_a_campaign_id, whole_units)
 from affiliate_matrix.csv_rows import CHUNK, Digested, check_utf8, rows as csv_rows
-from affiliate_matrix.documents import load_document, readable_together, save_document
+from affiliate_matrix.documents import load_document, no_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -292,7 +292,7 @@ def delete_campaign(store, campaign_id: str) -> None:
     etag = store.head(campaign_key(campaign_id))
     if etag is None:
         sweep_days(store, campaign_id)
-        raise NotFoundError(f"there is no campaign {campaign_id!r} (amx budget campaigns list)")
+        raise no_document(f"campaign {campaign_id!r}", "amx budget campaigns list")
     try:
         store.delete(campaign_key(campaign_id), if_match=etag)
     except ConflictError:
