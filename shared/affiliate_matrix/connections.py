@@ -13,7 +13,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix import connection_fields as defaults
 from affiliate_matrix.connection_fields import RATE_MAX, RATE_MIN
-from affiliate_matrix.documents import load_document, readable, save_document
+from affiliate_matrix.documents import load_document, no_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import CRON_FIELDS, Document, Model, UtcDatetime
 from affiliate_matrix.observability import without_url_credentials
@@ -262,8 +262,8 @@ def connection_key(connection_id: str) -> str:
 
 def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection, str]:
     if not re.fullmatch(CONNECTION_ID, connection_id):  # no connection has it: named, not refused as a storage key
-        raise NotFoundError(f"connection {connection_id[:100]!r} does not exist (a connection id is lowercase letters, "
-                            "digits and '-': amx connections list)")
+        raise no_document(f"connection {connection_id[:100]!r}", "a connection id is lowercase letters, digits and '-': "
+                                                                  "amx connections list")
     return load_document(store, connection_key(connection_id), Connection, f"connection {connection_id!r}")
 
 

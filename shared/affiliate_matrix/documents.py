@@ -17,14 +17,20 @@ log = get_logger()
 DAMAGED_DOCUMENT = "restore an earlier version of the object, or delete it and create it again"
 
 
+def no_document(label: str, hint: str = "") -> NotFoundError:
+    """A document no key holds, said one way by every read, change and delete of one, the API's and the stores' and
+    the commands' (`label`: "rule 'x'"; `hint`: where the ids are listed, for a caller who has one)."""
+    return NotFoundError(f"there is no {label}" + (f" ({hint})" if hint else ""))
+
+
 def load_document(store, key: str, model: type[BaseModel], label: str,
                   remedy: str = DAMAGED_DOCUMENT) -> tuple[BaseModel, str]:
-    """The document and its ETag; NotFoundError naming `label` (e.g. "rule 'x'") when absent, DamagedData
+    """The document and its ETag; NotFoundError naming `label` (e.g. "rule 'x'": no_document) when absent, DamagedData
     naming the key and `remedy` when what is stored there is not such a document (parsed_document)."""
     try:
         stored = store.get(key)
     except NotFoundError:
-        raise NotFoundError(f"{label} does not exist") from None
+        raise no_document(label) from None
     return parsed_document(stored.data, key, model, label, remedy), stored.etag
 
 

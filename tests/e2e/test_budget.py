@@ -291,7 +291,7 @@ def test_amx_budget_campaigns_list_reads_the_campaigns_metrics_several_at_a_time
     ("/campaigns/search-1/metrics", {"days": []}, 400, "days: List should have at least 1 item"),
     ("/campaigns/search-1/metrics", {"rows": []}, 400, "days: Field required"),
     ("/campaigns/nobody/metrics", {"days": [{"date": "2026-10-01", "spend": 1, "revenue": 1}]}, 404,
-     "campaign 'nobody' does not exist"),
+     "there is no campaign 'nobody'"),
     ("/campaigns/..%2F..%2Fetc/metrics", {"days": []}, 404, "no route"),
 ])
 def test_metrics_intake_refuses_bad_input(rt, path, body, status, fragment):
@@ -693,8 +693,8 @@ def forecasts_of(text: str):
 @pytest.mark.parametrize("args, fragment", [
     (["--campaign", "search-1"], "'--campaign': only with --from-store"),
     (["--horizon", "7"], "'--horizon': only with --from-store"),
-    (["--from-store", "--horizon", "0"], "--horizon: 0 is not between 1 and 366 days"),
-    (["--from-store", "--horizon", "367"], "--horizon: 367 is not between 1 and 366 days"),
+    (["--from-store", "--horizon", "0"], "'--horizon': 0 is not between 1 and 366 days"),
+    (["--from-store", "--horizon", "367"], "'--horizon': 367 is not between 1 and 366 days"),
     (["--from-store", "--campaign", "no such!"], "'no such!' is not a campaign id"),
     (["--from-store", "--campaign", "search-1", "--campaign", "search-1"], "'search-1' is given twice"),
     (["--from-store", "--campaign", "nobody"], "nobody"),

@@ -367,7 +367,7 @@ def test_a_campaign_is_paused_and_resumed_from_the_cli_and_a_paused_one_gets_not
     resumed = CliRunner().invoke(app, ["budget", "campaigns", "resume", "display-us"])
     assert resumed.exit_code == 0 and load_campaign(rt.store, "display-us")[0].active is True
     missing = CliRunner().invoke(app, ["budget", "campaigns", "pause", "nobody"])
-    assert missing.exit_code != 0 and "campaign 'nobody' does not exist" in missing.output + str(missing.exception)
+    assert missing.exit_code != 0 and "there is no campaign 'nobody'" in missing.output + str(missing.exception)
     dotted = CliRunner().invoke(app, ["budget", "campaigns", "pause", "../x"])
     assert dotted.exit_code == 2 and "'../x' is not a campaign id" in dotted.output, dotted.output
 

@@ -4,6 +4,8 @@ campaign's days, run and read an allocation."""
 
 import threading
 
+import pytest
+
 from functions_framework import create_app
 
 from affiliate_matrix.config import Settings
@@ -278,3 +280,34 @@ def test_an_id_in_a_path_that_is_none_is_refused_in_words_and_its_pattern_docume
         document = app(function).get("/openapi.json").json
         address = document["paths"][path]["get"]["parameters"][0]["schema"]
         assert address["pattern"] == document["components"]["schemas"][schema]["properties"]["id"]["pattern"], path
+
+
+
+def test_a_document_no_id_has_is_said_one_way_by_the_api_the_store_and_the_commands(env, tmp_path):
+    """GET /rules/nope answered "rule 'nope' does not exist" where the rule store and `amx rules` said "there is no rule
+    'nope'": one wording (documents.no_document) for a read and a delete of any collection's document."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.budget.campaigns import load_campaign
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.rules.store import load_rule
+
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    written = {**env["admin"], "If-Match": "*"}
+    for function, kind, load, command in (
+            ("triggers", "rule", load_rule, ["rules", "show", "nope"]),
+            ("connections", "connection", load_connection, ["connections", "edit", "nope", "--schedule", "0 5 * * *"]),
+            ("budget", "campaign", load_campaign, ["budget", "campaigns", "pause", "nope"])):
+        said = f"there is no {kind} 'nope'"
+        client, path = app(function), f"/{kind}s/nope"
+        for answer in (client.get(path, headers=env["read"]), client.delete(path, headers=written)):
+            assert (answer.status_code, answer.json["error"]["message"]) == (404, said), (path, answer.json)
+        with pytest.raises(NotFoundError, match=f"^{said}$"):
+            load(store, "nope")
+        refused = CliRunner().invoke(amx, command).exception  # main() prints it; a command may add what lists ids
+        assert isinstance(refused, NotFoundError) and str(refused).startswith(said), (command, refused)
+    sync_id = "s_" + "0" * 32  # a sync's record, which the server writes: read, never deleted
+    answer = app("connections").get(f"/syncs/{sync_id}", headers=env["read"])
+    assert (answer.status_code, answer.json["error"]["message"]) == (404, f"there is no sync {sync_id}"), answer.json

@@ -36,6 +36,16 @@ def test_add_and_edit_refuse_a_bound_in_one_wording(tmp_path, option, value, sai
     assert (added.returncode, added.stderr) == (edited.returncode, edited.stderr) == (2, said), (added, edited)
 
 
+def test_edit_changing_nothing_is_a_usage_error_naming_the_options_it_takes(tmp_path):
+    """`amx connections edit ap` said "Invalid value for options: name a field to change (…)", as if an option named
+    options had a bad value: no option is wrong, none was given, so it is a plain usage error."""
+    assert amx(tmp_path, "connections", "add", "ap", "--source", "affiliateprograms").returncode == 0
+    edited = amx(tmp_path, "connections", "edit", "ap")
+    assert (edited.returncode, edited.stderr) == (2, "error: name a field to change (--base-url, --schedule, "
+                                                     "--rate-limit-per-s, --credentials-path, --concurrency, "
+                                                     "--enabled/--disabled); see amx connections edit --help\n"), edited
+
+
 def test_adds_help_gives_the_models_defaults_and_a_connection_added_plain_has_them(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     helped = CliRunner().invoke(app, ["connections", "add", "--help"])

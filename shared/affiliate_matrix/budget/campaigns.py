@@ -39,7 +39,7 @@ from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, iso_day,
                                                   not_a_campaign_id, whole_units)
 from affiliate_matrix.csv_rows import CHUNK, Digested, check_utf8, rows as csv_rows
-from affiliate_matrix.documents import load_document, readable_together, save_document
+from affiliate_matrix.documents import load_document, no_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -138,7 +138,7 @@ def checked_against_store(rt, campaign: Campaign) -> None:
     programs_indexed(rt, campaign)
 
 
-def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None:
+def programs_indexed(rt, campaign: Campaign) -> None:
     """InvalidInput naming the first program `campaign` names that the programs index does not hold (`p_nope` was
     stored as typed), of those it adds to the campaign as stored: one named before and since gone from the index does
     not stop an edit. When the index does not answer they are taken unchecked, and logged: they describe the campaign,
@@ -158,7 +158,8 @@ def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None
         log.warning("budget.programs_unchecked", campaign_id=campaign.id, programs=added, error=str(exc))
         return
     if unknown := next((program_id for program_id in added if program_id not in found), None):
-        raise InvalidInput(f"{field}: program {unknown[:80]!r} is not in the index (`amx search` finds a program's id)")
+        raise InvalidInput(f"program_ids: program {unknown[:80]!r} is not in the index (`amx search` finds a program's "
+                           "id)")
 
 
 def indexed_programs(rt, program_ids) -> dict[str, "Program | DamagedData"]:
@@ -291,7 +292,7 @@ def delete_campaign(store, campaign_id: str) -> None:
     etag = store.head(campaign_key(campaign_id))
     if etag is None:
         sweep_days(store, campaign_id)
-        raise NotFoundError(f"there is no campaign {campaign_id!r} (amx budget campaigns list)")
+        raise no_document(f"campaign {campaign_id!r}", "amx budget campaigns list")
     try:
         store.delete(campaign_key(campaign_id), if_match=etag)
     except ConflictError:

@@ -242,7 +242,7 @@ def stored_forecast(rt, horizon: int, campaign_ids: list[str] | None = None) -> 
     from affiliate_matrix.documents import together
 
     if not 1 <= horizon <= 366:
-        raise InvalidInput(f"--horizon: {horizon} is not between 1 and 366 days")
+        raise InvalidInput(f"horizon: {horizon} is not between 1 and 366 days")
     if campaign_ids is None:
         currency_of = {c.id: c.currency for c in list_campaigns(rt.store)}
     else:

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
-from affiliate_matrix.cli.common import console, errors, invalid, open_limited, open_runtime
+from affiliate_matrix.cli.common import as_option, console, errors, invalid, open_limited, open_runtime
 from affiliate_matrix.wording import NO_VALUE, counted
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
@@ -108,6 +108,7 @@ def _campaign_id(campaign_id: str, param: str) -> str:
 
 def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
     from affiliate_matrix.budget.forecast import stored_forecast
+    from affiliate_matrix.errors import InvalidInput
 
     for i, campaign_id in enumerate(campaign_ids or []):
         _campaign_id(campaign_id, "--campaign")
@@ -115,7 +116,10 @@ def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
             raise invalid("--campaign", f"{campaign_id!r} is given twice")
     rt = open_runtime("budget")
     _say_unfinished_imports(rt)
-    return stored_forecast(rt, horizon, campaign_ids).model_dump_json()
+    try:
+        return stored_forecast(rt, horizon, campaign_ids).model_dump_json()
+    except InvalidInput as exc:
+        raise as_option(exc, {"horizon": "--horizon"}) from None
 
 
 def _say_unfinished_imports(rt) -> None:
@@ -189,6 +193,11 @@ def imports_abandon(import_id: Annotated[str, typer.Argument(help="Its id as `am
                       f"not written: {', '.join(given_up.not_written) or 'none'}")
 
 
+# A campaign's fields as amx budget campaigns add takes them
+CAMPAIGN_OPTIONS = {"name": "--name", "channel": "--channel", "currency": "--currency", "program_ids": "--program",
+                    "min_budget": "--min", "max_budget": "--max"}
+
+
 @campaigns_app.command("add")
 def campaigns_add(
     campaign_id: Annotated[str, typer.Argument(help=CAMPAIGN_ID_WORDS[0].upper() + CAMPAIGN_ID_WORDS[1:] + ".")],
@@ -215,15 +224,17 @@ def campaigns_add(
     except ValidationError as exc:  # named as typed here (--max), not as the document's field (max_budget)
         first = exc.errors(include_url=False)[0]
         said = first["msg"].removeprefix("Value error, ")
-        for field, option in (("min_budget", "--min"), ("max_budget", "--max")):
-            said = said.replace(field, option)
-        where = {"name": "--name", "channel": "--channel", "currency": "--currency", "program_ids": "--program",
-                 "min_budget": "--min", "max_budget": "--max"}.get(str(first["loc"][0]) if first["loc"] else "")
-        raise InvalidInput(f"{where}: {said}" if where else said) from None
-    checked(campaign)
-    rt = open_runtime("budget")
-    room_for(rt.store, campaign.id, max_campaigns(rt))
-    programs_indexed(rt, campaign, "--program")
+        for field in ("min_budget", "max_budget"):  # a check across both names them in its words
+            said = said.replace(field, CAMPAIGN_OPTIONS[field])
+        raise as_option(InvalidInput(f"{first['loc'][0]}: {said}" if first["loc"] else said),
+                        CAMPAIGN_OPTIONS) from None
+    try:  # its name's characters, its programs: the API's checks, said of the options typed
+        checked(campaign)
+        rt = open_runtime("budget")
+        room_for(rt.store, campaign.id, max_campaigns(rt))
+        programs_indexed(rt, campaign)
+    except InvalidInput as exc:
+        raise as_option(exc, CAMPAIGN_OPTIONS) from None
     try:
         etag = save_campaign(rt.store, campaign, create=True)
     except ConflictError:

@@ -129,6 +129,7 @@ def connections_add(
 
 @connections_app.command("edit")
 def connections_edit(
+    ctx: typer.Context,
     connection_id: CONNECTION_ID,
     base_url: Annotated[Optional[str], typer.Option(help="The source's address; '' for the source's own.")] = None,
     schedule: Annotated[Optional[str], typer.Option(help=SCHEDULE_HELP)] = None,
@@ -153,8 +154,8 @@ def connections_edit(
             raise invalid("--reason", "--reason goes with --disabled: it says why the connection is not synced")
         changes["disabled_reason"] = reason
     if not changes:
-        raise typer.BadParameter("name a field to change (--base-url, --schedule, --rate-limit-per-s, "
-                                 "--credentials-path, --concurrency, --enabled/--disabled)", param_hint="options")
+        ctx.fail("name a field to change (--base-url, --schedule, --rate-limit-per-s, --credentials-path, "
+                 "--concurrency, --enabled/--disabled)")  # no option is wrong: a usage error of none
     if changes.get("base_url") == "":
         changes["base_url"] = None  # a merge patch's null: back to the default, the source's own address
     rt = open_runtime()

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape  # a condition's [..] and an event's text are shown as written, not read as markup
 
-from affiliate_matrix.cli.common import console, invalid, open_runtime, read_limited
+from affiliate_matrix.cli.common import as_option, console, invalid, open_runtime, read_limited
 from affiliate_matrix.errors import AmxError
 
 rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
@@ -126,7 +126,7 @@ def rules_show(rule_id: RULE_ID,
         asked = parameters(shapes().ActivationsParams, MultiDict(
             [("rule_id", rule_id), ("limit", str(activations)), *(("program_id", p) for p in program or [])]), {})
     except InvalidInput as exc:
-        raise InvalidInput(str(exc).replace("program_id", "--program", 1)) from None
+        raise as_option(exc, PROGRAM_OPTION) from None
     rt = open_runtime("triggers")
     with rule_listed():
         stored = load_rule(rt.store, rule_id)[0]
@@ -161,13 +161,15 @@ def rules_show(rule_id: RULE_ID,
     print_damaged(console, damaged)
 
 
+PROGRAM_OPTION = {"program_id": "--program"}  # the API's parameter as amx rules show and test take it
+
 # A dry run's action on a screen as to a read token, as amx rules show shows it: a webhook's address is a credential
 # (whoever has a Slack webhook's URL posts to its channel), and it was printed whole, to be pasted into a ticket.
 SHOWN_AS = "read"
 
 
 @rules_app.command("test")
-def rules_test(rule_id: RULE_ID,
+def rules_test(ctx: typer.Context, rule_id: RULE_ID,
                event: Annotated[str | None, typer.Option(
                    metavar="FILE",  # its JSON given here was read as a file's name ("No such file or directory")
                    help="A file holding a CloudEvent as JSON (type and data; id, source, time and amxrulechain if you "
@@ -186,7 +188,7 @@ def rules_test(rule_id: RULE_ID,
     from affiliate_matrix.rules.store import load_rule
 
     if (event is None) == (program is None):
-        raise InvalidInput("give one of --event FILE or --program ID")
+        ctx.fail("give one of --event FILE or --program ID")  # a usage error of neither option alone
     rt = open_runtime("triggers")
     with rule_listed():
         rule, _ = load_rule(rt.store, rule_id)
@@ -196,18 +198,18 @@ def rules_test(rule_id: RULE_ID,
         try:
             ProgramId(program_id=program)  # the id as the API's address takes it
         except ValidationError as exc:
-            raise InvalidInput(f"--program: {problem(exc)}") from None
+            raise as_option(problem(exc), PROGRAM_OPTION) from None
         verdict = dry_run(rt, rule, program_event(rt, program), SHOWN_AS)
     else:
         body = trial_event(event)
         try:
             strictly(TrialEvent, body)  # the body POST /rules/{id}/test takes; what it leaves out is filled in as there
         except ValidationError as exc:
-            raise InvalidInput(f"--event: {problem(exc)}") from None
+            raise invalid("--event", str(problem(exc))) from None
         try:
             verdict = dry_run(rt, rule, {k: v for k, v in body.items() if v is not None}, SHOWN_AS)
         except InvalidInput as exc:
-            raise InvalidInput(f"--event: {exc}") from None
+            raise invalid("--event", str(exc)) from None
     print_verdict(rule, verdict)
 
 
@@ -223,7 +225,7 @@ def trial_event(path: str) -> dict:
         said = f"cannot read {path}: {exc.strerror}" if isinstance(exc, OSError) else exc  # as amx rules add says it
         given = " (it takes a file holding the event, or - for standard input, not its JSON)" \
             if path.lstrip().startswith("{") else ""
-        raise InvalidInput(f"--event: {said}{given}") from None
+        raise invalid("--event", f"{said}{given}") from None
     if isinstance(body, dict) and isinstance(body.get("rulechain"), list):  # an Event as the product writes it
         body[RULE_CHAIN] = ",".join(map(str, body.pop("rulechain")))
     return body

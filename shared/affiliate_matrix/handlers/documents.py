@@ -10,7 +10,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-from affiliate_matrix.documents import delete_announced, load_document, readable, rewritten, save_document
+from affiliate_matrix.documents import delete_announced, load_document, no_document, readable, rewritten, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, PreconditionFailed
 from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_match_of
 from affiliate_matrix.handlers.routes import Route, Shape, listing, refuse, strictly
@@ -318,7 +318,7 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
     if current_etag is None:
         if collection.swept:
             collection.swept(rt, doc_id)
-        raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
+        raise no_document(f"{collection.name} {doc_id!r}")
     document = None
     if collection.deleting:  # read for what the delete undoes; the ETag deleted is then the one read
         try:
@@ -336,7 +336,7 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
         else:
             rt.store.delete(collection.key(doc_id), if_match=expected)
     except NotFoundError:
-        raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
+        raise no_document(f"{collection.name} {doc_id!r}") from None
     except ConflictError:
         raise collection.stale() from None
     if collection.swept:

@@ -16,7 +16,7 @@ import threading
 import weakref
 from datetime import datetime
 
-from affiliate_matrix.documents import load_document, readable, readable_together, save_document
+from affiliate_matrix.documents import load_document, no_document, readable, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import Rule
@@ -77,7 +77,7 @@ def save_rule(store, rule: Rule, *, if_match: str | None = None, create: bool = 
 def no_rule(rule_id: str) -> NotFoundError:
     """A rule id no rule has, said one way by whatever reads, disables or deletes one; in words for any caller (a
     command adds what lists the ids where it has one: cli.rules.rule_listed)."""
-    return NotFoundError(f"there is no rule {rule_id!r}")
+    return no_document(f"rule {rule_id!r}")
 
 
 def load_rule(store, rule_id: str) -> tuple[Rule, str]:
