@@ -54,6 +54,24 @@ def check_free(ports: dict[str, int]) -> None:
                                     "there, or give --port-base another first port (0: any free ports)") from None
 
 
+def _stop_with_parent(parent: int) -> Callable[[], None] | None:
+    """What a function's process runs before it starts, on Linux: SIGTERM to it when the `amx up` that started it dies.
+    In a session of its own, it outlived an `amx up` killed with SIGKILL (or by the OOM killer), holding its port, and
+    `amx down` found nothing running."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # found before the fork: the child only calls it (no import there)
+
+    def stop_with_parent() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: when the thread that started it ends (run's, amx up's main one)
+        if os.getppid() != parent:  # it died before the line above
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return stop_with_parent
+
+
 class Function:
     def __init__(self, name: str, root: Path, port: int, env: dict, logs: Path):
         self.name, self.root, self.port, self.env, self.logs = name, root, port, env, logs
@@ -67,7 +85,8 @@ class Function:
             [str(Path(sys.executable).with_name("amx-function")), "--source",
              str(self.root / "functions" / self.name / "main.py"), "--target", "handle", "--host", "127.0.0.1",
              "--port", str(self.port)], env=self.env, stdout=log_file, stderr=subprocess.STDOUT, cwd=os.getcwd(),
-            start_new_session=True)  # its own process group: gunicorn's worker goes with its master
+            start_new_session=True,  # its own process group: gunicorn's worker goes with its master
+            preexec_fn=_stop_with_parent(os.getpid()))
 
     def kill(self) -> None:
         """The whole process group, as a pod's death takes every process in it."""
