@@ -365,5 +365,8 @@ def main(target: str, source: str | None, host: str, port: int) -> None:
     app = create_app(target, source, "http")  # imports the function: its settings, ports and checks
     gc.freeze()
     gc.enable()
-    create_server(app, False, limit_request_line=MAX_REQUEST_LINE, worker_class=ReadBoundWorker).run(host, port)
+    # no control socket (gunicorn 25+, ~/.gunicorn/gunicorn.ctl, one path for every gunicorn of the user): Knative or
+    # `amx up` runs the functions, and each function of `amx up` took the path from the one before
+    create_server(app, False, limit_request_line=MAX_REQUEST_LINE, worker_class=ReadBoundWorker,
+                  control_socket_disable=True).run(host, port)
 

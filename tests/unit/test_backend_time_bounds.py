@@ -258,3 +258,14 @@ def test_an_index_created_by_ensure_index_is_given_a_batch_call_s_time(tmp_path,
     assert [bound for (method, _), bound in timed.items() if method == "HEAD"] == [opensearch.CALL_TIMEOUT_S] * 2
     assert [bound for (method, _), bound in timed.items() if method in ("PUT", "POST")] == \
         [opensearch.BATCH_TIMEOUT_S] * 2, timed
+
+
+def test_an_object_read_from_an_s3_nothing_answers_at_names_the_object_store_to_the_caller(tmp_path):
+    """An S3 refusing connections (stopped, restarting) was answered "a backend is unavailable; retry later", where an
+    OpenSearch so is "the search index is unreachable": the caller was not told which store to look at."""
+    from tests.support.processes import free_port
+
+    closed = SimpleNamespace(url=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    with pytest.raises(BackendUnavailable, match=r"^S3 get_object 'connections/c1.json': Could not connect") as caught:
+        object_store(tmp_path, closed).get("connections/c1.json")
+    assert caught.value.cause == "the object store is unreachable"

@@ -1741,6 +1741,32 @@ def test_a_search_finding_nothing_says_so_in_one_line_and_what_fills_an_empty_in
     assert missed.exit_code == 0 and missed.output.splitlines() == ["0 programs matching 'canva'"], missed.output
 
 
+def test_up_logs_as_the_functions_do_with_its_name_in_the_format_and_at_the_level_set(tmp_path, monkeypatch):
+    """`amx up` configured no logging: its own lines (a function restarted, the Broker's refusals, retries and dead
+    letters) were structlog's defaults, console text whatever AMX_LOG_FORMAT said, every level whatever AMX_LOG_LEVEL
+    said, naming no function, and past the redaction every function's lines go through."""
+    import json
+
+    from affiliate_matrix.localrun import runner
+
+    class Restarting:  # a run logging as LocalRuntime logs, with no process started
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def run(self, ready_file=None, on_ready=None):
+            runner.log.info("up.ready", functions=11)
+            runner.log.warning("router.refused", status=401, token="a-secret-token")
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_LOG_FORMAT", "json")
+    monkeypatch.setenv("AMX_LOG_LEVEL", "warning")
+    monkeypatch.setattr(runner, "LocalRuntime", Restarting)
+    result = CliRunner().invoke(app, ["up", "--port-base", "0"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [(line["event"], line["function"], line["token"]) for line in lines] == [("router.refused", "up", "[redacted]")]
+
+
 def test_the_demo_prints_a_sources_words_as_written_not_as_markup():
     """A recorded page's failure reason quoting the page ("[/b] closes nothing") ended the demo with Rich's MarkupError,
     and "[bold]" in a source's text was shown bold, not as written."""

@@ -428,3 +428,23 @@ def test_a_body_read_whole_or_small_enough_to_drain_keeps_the_connection(app, he
     first, _, second = answer.partition(b"\r\n\r\n")
     assert b"\r\nConnection: keep-alive" in first, answer
     assert b"HTTP/1.1 200 OK" in second and second.endswith(b"hello"), answer
+
+
+def test_amx_function_opens_no_gunicorn_control_socket(tmp_path):
+    """gunicorn 25+ opens a control socket (`gunicornc`: reload, shut down, change workers) at
+    $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl, one path for every gunicorn of the user: each of `amx
+    up`'s eleven functions unlinked the one before's and bound its own, those that lost logged `Control server error:
+    … already in use` in plain text, and one stopping unlinked another's. Knative or `amx up` runs the functions."""
+    from tests.support.processes import BIN, Server, free_port
+
+    source = tmp_path / "hello.py"
+    source.write_text("def hello(request):\n    return 'hello'\n")
+    port = free_port()
+    function = Server([str(BIN / "amx-function"), "--source", str(source), "--target", "hello", "--host", "127.0.0.1",
+                       "--port", str(port)], f"http://127.0.0.1:{port}", tmp_path / "hello.log",
+                      env={"HOME": str(tmp_path), "XDG_RUNTIME_DIR": None, "AMX_DATA_DIR": str(tmp_path / ".amx")})
+    try:
+        assert not (tmp_path / ".gunicorn").exists()
+    finally:
+        function.stop()
+    assert "Control" not in (tmp_path / "hello.log").read_text()

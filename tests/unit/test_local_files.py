@@ -529,3 +529,52 @@ def test_where_a_command_says_an_object_is_kept_is_the_file_that_holds_it(tmp_pa
     for key in ("budget/campaigns/Summer.json", "budget/campaigns/summer.json"):
         rt.store.put(key, key.encode())
         assert Path(stored_at(rt, key)).read_bytes() == key.encode()
+
+
+_UP_STARTING_ONE_FUNCTION = """
+import os, sys
+from pathlib import Path
+from affiliate_matrix.localrun.runner import Function
+logs = Path(sys.argv[2]) / "logs"
+logs.mkdir(parents=True)
+function = Function("programs", Path(sys.argv[1]), int(sys.argv[3]), {**os.environ, "AMX_DATA_DIR": sys.argv[2]}, logs)
+function.start()
+print(function.process.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_function_amx_up_started_stops_when_amx_up_dies(tmp_path):
+    """Each function runs in a session of its own (so that a Ctrl-C reaches amx up alone, which stops them): an `amx
+    up` killed with SIGKILL (or by the OOM killer) left all eleven running, holding their ports, and `amx down` said
+    "nothing was running". A function is told to stop (SIGTERM) when the `amx up` that started it dies."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support.processes import ROOT, free_port
+    from tests.support.wait import wait_until
+
+    port = free_port()
+    up = subprocess.Popen([sys.executable, "-c", _UP_STARTING_ONE_FUNCTION, str(ROOT), str(tmp_path), str(port)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    function = int(up.stdout.readline())
+
+    def running(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")  # a zombie has ended
+        except FileNotFoundError:
+            return False
+
+    try:
+        assert running(function)
+        up.kill()
+        up.wait()
+        wait_until(lambda: not running(function), "the function to stop once amx up died")
+    finally:
+        up.kill()
+        try:
+            os.killpg(function, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -612,3 +612,33 @@ def test_amx_ups_broker_refuses_another_method_405_in_the_functions_shape(tmp_pa
     assert answer.status_code == 405 and answer.headers["Allow"] == "GET, POST", answer.text
     assert answer.json()["error"]["code"] == "method_not_allowed" and "POST it" in answer.json()["error"]["message"]
     assert router.delivered == 0
+
+
+def test_amx_up_whose_function_exits_at_start_says_which_and_why_at_once(tmp_path, monkeypatch):
+    """A function that stops at start (a missing bucket: `connections: configuration error: AMX_S3_BUCKET: …`) was
+    waited for until amx up's 120 s were out, then "not ready" was all it said, the reason in that function's log."""
+    import subprocess
+
+    from affiliate_matrix.errors import AmxError
+    from affiliate_matrix.localrun import runner
+    from affiliate_matrix.localrun.runner import Function, LocalRuntime
+
+    said = "configuration error: AMX_S3_BUCKET: bucket 'amx' does not exist"
+
+    def start(self):  # connections stops at once, saying why in its log; the others never answer
+        log_file = open(self.logs / f"{self.name}.log", "ab")
+        argv = ["sh", "-c", f'echo "{self.name}: {said}" >&2; exit 2'] if self.name == "connections" else ["sleep", "600"]
+        self.process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+
+    monkeypatch.setattr(Function, "start", start)
+    monkeypatch.setattr(Function, "ready", lambda self: False)
+    monkeypatch.setattr(runner, "READY_S", 60, raising=False)  # bounds a failure only
+    runtime = LocalRuntime(ROOT, tmp_path / ".amx", port_base=0)
+    try:
+        with pytest.raises(AmxError) as refused:
+            runtime.run(ready_file=tmp_path / ".amx" / "up.json")
+    finally:
+        runtime.stop()
+    assert str(refused.value) == (f"connections exited with 2 before it answered: connections: {said}; all it said: "
+                                  f"{tmp_path / '.amx' / 'logs' / 'connections.log'}")
+    assert all(function.process.poll() is not None for function in runtime.functions.values())

@@ -37,9 +37,15 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
     from affiliate_matrix.localrun.runner import up as run_up
     from affiliate_matrix.runtime import data_dir as private_data_dir
 
+    from affiliate_matrix.observability import configure_logging
+
     if speed <= 0:  # the cron clock would stand still or run backwards: no cron would ever fire
         raise invalid("--speed", f"{speed:g} is not above 0")
-    data_dir = private_data_dir(load_settings())
+    settings = load_settings()
+    # its own lines (a function restarted, the Broker's refusals, retries, dead letters) as the functions' are: named,
+    # redacted, in AMX_LOG_FORMAT at AMX_LOG_LEVEL
+    configure_logging("up", fmt=settings.log_format, level=settings.log_level)
+    data_dir = private_data_dir(settings)
     when = None
     if start:
         try:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from affiliate_matrix.errors import AccessDenied, ConflictError
+from affiliate_matrix.errors import AccessDenied, AmxError, ConflictError
 from affiliate_matrix.events.identity import audience, broker_audience, issuer_for, subject, verify
 from affiliate_matrix.localrun.issuer import LocalIssuer
 from affiliate_matrix.localrun.plan import PING_TYPE, Ping, Plan, Route, exact, read_plan
@@ -31,6 +31,7 @@ log = get_logger()
 NAMESPACE = "affiliate-matrix"
 PUBLISHER_TOKEN_S = 3600      # a publisher's token lives an hour, as Knative's and the kubelet's projected ones
 PUBLISHER_RENEW_S = 1200      # and is renewed well before (the kubelet renews at 80% of its life)
+READY_S = 120                 # how long every function has to answer its first /healthz
 PING_DELIVERY = Route("pingsource", (exact(type=PING_TYPE),), "", retry=5, backoff_s=1.0, exponential=True)
 
 
@@ -53,6 +54,24 @@ def check_free(ports: dict[str, int]) -> None:
                                     "there, or give --port-base another first port (0: any free ports)") from None
 
 
+def _stop_with_parent(parent: int) -> Callable[[], None] | None:
+    """What a function's process runs before it starts, on Linux: SIGTERM to it when the `amx up` that started it dies.
+    In a session of its own, it outlived an `amx up` killed with SIGKILL (or by the OOM killer), holding its port, and
+    `amx down` found nothing running."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # found before the fork: the child only calls it (no import there)
+
+    def stop_with_parent() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: when the thread that started it ends (run's, amx up's main one)
+        if os.getppid() != parent:  # it died before the line above
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return stop_with_parent
+
+
 class Function:
     def __init__(self, name: str, root: Path, port: int, env: dict, logs: Path):
         self.name, self.root, self.port, self.env, self.logs = name, root, port, env, logs
@@ -66,7 +85,8 @@ class Function:
             [str(Path(sys.executable).with_name("amx-function")), "--source",
              str(self.root / "functions" / self.name / "main.py"), "--target", "handle", "--host", "127.0.0.1",
              "--port", str(self.port)], env=self.env, stdout=log_file, stderr=subprocess.STDOUT, cwd=os.getcwd(),
-            start_new_session=True)  # its own process group: gunicorn's worker goes with its master
+            start_new_session=True,  # its own process group: gunicorn's worker goes with its master
+            preexec_fn=_stop_with_parent(os.getpid()))
 
     def kill(self) -> None:
         """The whole process group, as a pod's death takes every process in it."""
@@ -158,13 +178,14 @@ class LocalRuntime:
         started = time.monotonic()
         for function in self.functions.values():
             function.start()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + READY_S
         while not all(f.ready() for f in self.functions.values()):
             if self.stopping.is_set():  # SIGTERM while they start (`amx up --detach` done waiting): not at the deadline
                 self.stop()
                 return
+            self._refuse_exited()
             if time.monotonic() > deadline:
-                raise RuntimeError("functions did not become ready in 120 s; see " + str(self.logs))
+                raise RuntimeError(f"functions did not become ready in {READY_S} s; see " + str(self.logs))
             time.sleep(0.2)
         state = {"pid": os.getpid(), "router": self.router.url, "started_in_s": round(time.monotonic() - started, 2),
                  "functions": {n: {"url": f.url, "pid": f.process.pid} for n, f in self.functions.items()},
@@ -177,6 +198,16 @@ class LocalRuntime:
         self.clock.t0 = time.monotonic()  # simulated time starts when everything is ready
         threading.Thread(target=self._cron, daemon=True).start()
         self._supervise(ready_file, state)
+
+    def _refuse_exited(self) -> None:
+        """AmxError naming a function that exited before it first answered, and its last words: one that stops at start
+        (a setting it refused, a missing bucket) stops again however often it is restarted, and `amx up` waited its
+        whole 120 s for it, then said only "not ready", the reason left in that function's log."""
+        for name, function in self.functions.items():
+            if function.process.poll() is not None:
+                said = (self.logs / f"{name}.log").read_bytes().decode(errors="replace").strip().splitlines()
+                raise AmxError(f"{name} exited with {function.process.returncode} before it answered: "
+                               f"{said[-1] if said else 'it said nothing'}; all it said: {self.logs / f'{name}.log'}")
 
     def _supervise(self, ready_file: Path | None, state: dict) -> None:
         while not self.stopping.wait(0.3):

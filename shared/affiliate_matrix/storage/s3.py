@@ -178,6 +178,9 @@ class S3ObjectStore(ObjectStore):
         except (ConnectTimeoutError, ReadTimeoutError) as exc:  # its time is spent (_retry_within_deadline)
             raise BackendUnavailable(f"S3 {operation} {key!r}: {exc}", cause="the object store did not answer in time",
                                      retry_after=10) from None
+        except EndpointConnectionError as exc:  # refused, or no route: said to the caller as OpenSearch's is
+            raise BackendUnavailable(f"S3 {operation} {key!r}: {exc}", cause="the object store is unreachable",
+                                     retry_after=10) from None
         except BotoCoreError as exc:
             raise BackendUnavailable(f"S3 {operation} {key!r}: {exc}") from None
 
