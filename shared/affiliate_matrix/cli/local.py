@@ -35,9 +35,8 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
     from affiliate_matrix.config import load_settings
     from affiliate_matrix.demo import ROOT
     from affiliate_matrix.localrun.runner import up as run_up
-    from affiliate_matrix.runtime import data_dir as private_data_dir
-
     from affiliate_matrix.observability import configure_logging
+    from affiliate_matrix.runtime import data_dir as private_data_dir
 
     if speed <= 0:  # the cron clock would stand still or run backwards: no cron would ever fire
         raise invalid("--speed", f"{speed:g} is not above 0")
