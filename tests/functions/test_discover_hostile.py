@@ -88,10 +88,11 @@ def test_post_discover_searches_in_dutch_portuguese_and_italian_and_refuses_a_la
 def test_a_blank_niche_is_refused_naming_it_not_searched_as_no_niche(env, provider, discover_app, niches):
     """A niche of spaces passed the request's check (1 to 100 characters) and each of its dorks was searched with no
     niche at all ('"affiliate program" '), spending the provider's quota on whatever that finds; a rule's discover
-    action refused it when written. Both refuse it now, in the same words."""
+    action refused it when written. Both refuse it now, in the same words (dorks.niche_problem), naming which."""
     reply = discover_app.post("/discover", json={"niches": niches}, headers=env["admin"])
     assert reply.status_code == 400, reply.json
-    assert reply.json["error"]["message"] == "niches: a list of 1-100 character strings, none blank"
+    assert reply.json["error"]["message"] == \
+        f"niches.{len(niches) - 1}: it is blank: its dorks would search for no niche at all"
 
 
 def test_a_niche_with_search_operators_is_refused_where_given_and_skipped_where_stored(env, provider, discover_app,

@@ -73,8 +73,8 @@ def test_a_rule_edited_while_its_old_condition_fails_is_not_disabled_for_the_old
 
 
 @pytest.mark.parametrize("params,message", [
-    ({"niche": ""}, "action.params.niche: a niche of 1 to 100 characters"),
-    ({"niche": "pets " * 2_000}, "action.params.niche: a niche of 1 to 100 characters"),
+    ({"niche": ""}, "action.params.niche: it is blank: its dorks would search for no niche at all"),
+    ({"niche": "pets" * 2_500}, "action.params.niche: 10,000 characters, over the 100 a niche may have"),
     ({"niche": True}, "action.params.niche: a niche of 1 to 100 characters"),
     ({"niche": "shoes site:evil.example"}, "action.params.niche: ':' at character 11 makes the word before it a "
                                            "search operator"),

@@ -661,8 +661,8 @@ def test_discover_run_refuses_a_niche_with_search_operators_naming_them(tmp_path
 
 
 @pytest.mark.parametrize("niche,said", [
-    ("", "niche '' is blank: its dorks would search for no niche at all"),
-    ("  ", "niche '  ' is blank: its dorks would search for no niche at all"),
+    ("", "niche '': it is blank: its dorks would search for no niche at all"),
+    ("  ", "niche '  ': it is blank: its dorks would search for no niche at all"),
     ("pets " * 21, f"niche '{'pets ' * 20}': 105 characters, over the 100 a niche may have")])
 def test_discover_run_refuses_a_blank_or_overlong_niche_as_post_discover_does(tmp_path, monkeypatch, niche, said):
     """`amx discover run ''` sent every dork with no niche in it (`"affiliate program" `), and one of 6,000 characters

@@ -117,10 +117,10 @@ def rules_show(rule_id: RULE_ID,
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.triggers import activations_for, shapes, shown_to
-    from affiliate_matrix.wording import cooldown_text
     from affiliate_matrix.rules.needed import needed_changes
     from affiliate_matrix.rules.state import FAILURES_TO_DISABLE, shown_state
     from affiliate_matrix.rules.store import load_rule
+    from affiliate_matrix.wording import cooldown_text
 
     try:  # checked as GET /activations checks its query (program ids, how many)
         asked = parameters(shapes().ActivationsParams, MultiDict(

@@ -29,10 +29,17 @@ NICHE_RULE = ("a niche is words of letters and digits, separated by spaces (a hy
 
 
 def niche_problem(niche: str) -> str | None:
-    """What in `niche` a search engine would read as an operator, or that breaks a dork's quotes, named with its
-    place (the character, counted from 1, as written); None when the niche is words only (NICHE_RULE)."""
+    """What is wrong with `niche` wherever a run is asked for (amx discover run, POST /discover, a rule's discover
+    action): blank (its dorks would search for no niche at all), longer than MAX_NICHE, or what in it a search engine
+    would read as an operator or that breaks a dork's quotes, named with its place (the character, counted from 1, as
+    written); None when the niche is words only (NICHE_RULE)."""
     import re
     import unicodedata
+
+    if not niche.strip():
+        return "it is blank: its dorks would search for no niche at all"
+    if len(niche) > MAX_NICHE:
+        return f"{len(niche):,} characters, over the {MAX_NICHE} a niche may have"
 
     for found in re.finditer(r"\S+", niche):
         word, start = found.group(), found.start()
