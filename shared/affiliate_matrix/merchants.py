@@ -171,31 +171,3 @@ def find_merchants(index, text: str | None, limit: int = 20, readable=lambda doc
                        "network_titles": {network: network_shown(network, titles.get(network))
                                           for network in sorted(m["networks"])}}
                       for m in merchants.values()], "more": more, "cut": cut}
-
-
-MERCHANTS_HINTED = 5  # the merchants a hint names at most (amx compare, amx show, GET /merchants/{key})
-
-
-def merchants_like(index, typed: str, lead: str = "; try: ") -> str:
-    """The merchants whose programs match what was typed for a merchant's key (its name, "Bluehost", or a URL,
-    "https://www.bluehost.com/"), as "; try: KEY (NAME: N matching programs, on NETWORKS), …", so a user finds the key
-    compare takes, and which of two alike merchants it means, in what the names search found (its counts and
-    networks, as the Merchants page shows them). `lead`: what comes before the keys (`amx show` says what they are
-    for)."""
-    from urllib.parse import urlsplit
-
-    from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.handlers.programs import summaries
-    from affiliate_matrix.wording import counted
-
-    words = urlsplit(typed).hostname or typed if "://" in typed else typed
-    try:
-        found = find_merchants(index, words.removeprefix("www."), limit=MERCHANTS_HINTED,
-                               readable=lambda docs: summaries(docs, []))  # a hint: a damaged one unsaid
-    except (InvalidInput, ValueError):  # no words to search for, too many, a text longer than a search takes
-        return ""
-    hinted = [f"{m['merchant_key']} ({m['merchant']}: {counted(m['programs'], 'matching program')}"
-              + (f", on {', '.join(m['network_titles'].values())})" if m["networks"] else ")")
-              for m in found["items"]]
-    more = f", and more (the first {MERCHANTS_HINTED} named)" if found["more"] else ""
-    return lead + ", ".join(hinted) + more if hinted else ""

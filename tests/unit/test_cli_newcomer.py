@@ -1078,7 +1078,7 @@ def test_compare_s_hint_tells_alike_merchants_apart_by_what_the_names_search_fou
     alone. It says what the search found, printed as the error `amx` exits 2 with; past its first merchants, that
     there are more."""
     from affiliate_matrix.cli import main
-    from affiliate_matrix.merchants import MERCHANTS_HINTED
+    from affiliate_matrix.handlers.programs import MERCHANTS_HINTED
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")

@@ -47,7 +47,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     """One program with the provenance of each field."""
     from affiliate_matrix.cli.views import commission_summary, fitted, source_named, value_text
     from affiliate_matrix.errors import NotFoundError
-    from affiliate_matrix.merchants import merchants_like
+    from affiliate_matrix.handlers.programs import merchants_like
     from affiliate_matrix.merge import holds
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
     from affiliate_matrix.wording import utc_said
@@ -156,7 +156,8 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     from affiliate_matrix.cli.views import (EPC_HEADERS, cookie_text, disagreements, fitted, listed_terms,
                                            print_damaged, source_named, value_text)
     from affiliate_matrix.errors import NotFoundError
-    from affiliate_matrix.merchants import merchant_view, merchants_like
+    from affiliate_matrix.handlers.programs import merchants_like
+    from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.program_index import programs_of
 
     index = open_runtime().index

@@ -44,11 +44,18 @@ def query_of(request):
     return request.args
 
 
+def names_sent(names) -> str:
+    """The names of parameters a request sent, as a refusal lists them: sorted, each escaped as a log line holds it
+    (observability.escaped_for_log: a bidi override or a line feed in a name was shown as is, turning the message
+    around it), at most 200 characters."""
+    from affiliate_matrix.observability import escaped_for_log
+
+    return ", ".join(map(escaped_for_log, sorted(names)))[:200]
+
+
 def no_parameters(request) -> None:
     """A route that takes no query parameters refuses any, naming them: one misspelt or misplaced is not ignored."""
     if args := query_of(request):
-        from affiliate_matrix.handlers.routes import names_sent
-
         raise InvalidInput(f"unknown parameter(s): {names_sent(args)}; this takes none")
 
 

@@ -151,7 +151,7 @@ def merchant_route(call):
 
 def merchant_of(rt, merchant_key: str) -> dict:
     """One merchant's view (merchants.merchant_view), a program of it not of a Program's shape left out and named."""
-    from affiliate_matrix.merchants import merchant_view, merchants_like
+    from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.models import Program
 
     damaged: list[dict] = []
@@ -164,6 +164,33 @@ def merchant_of(rt, merchant_key: str) -> dict:
         like = merchants_like(rt.index, merchant_key, lead="; the merchants its words match: ")
         raise NotFoundError(f"{exc}: {A_MERCHANT_KEY_IS}{like}") from None
     return with_errors(view, damaged)
+
+
+MERCHANTS_HINTED = 5  # the merchants a hint names at most (amx compare, amx show, GET /merchants/{key})
+
+
+def merchants_like(index, typed: str, lead: str = "; try: ") -> str:
+    """The merchants whose programs match what was typed for a merchant's key (its name, "Bluehost", or a URL,
+    "https://www.bluehost.com/"), as "; try: KEY (NAME: N matching programs, on NETWORKS), …", so a user finds the key
+    compare takes, and which of two alike merchants it means, in what the names search found (its counts and
+    networks, as the Merchants page shows them). `lead`: what comes before the keys (`amx show` says what they are
+    for)."""
+    from urllib.parse import urlsplit
+
+    from affiliate_matrix.merchants import find_merchants
+    from affiliate_matrix.wording import counted as so_many  # (routes.counted counts an answer's items)
+
+    words = urlsplit(typed).hostname or typed if "://" in typed else typed
+    try:
+        found = find_merchants(index, words.removeprefix("www."), limit=MERCHANTS_HINTED,
+                               readable=lambda docs: summaries(docs, []))  # a hint: a damaged one unsaid
+    except (InvalidInput, ValueError):  # no words to search for, too many, a text longer than a search takes
+        return ""
+    hinted = [f"{m['merchant_key']} ({m['merchant']}: {so_many(m['programs'], 'matching program')}"
+              + (f", on {', '.join(m['network_titles'].values())})" if m["networks"] else ")")
+              for m in found["items"]]
+    more = f", and more (the first {MERCHANTS_HINTED} named)" if found["more"] else ""
+    return lead + ", ".join(hinted) + more if hinted else ""
 
 
 def with_errors(body: dict, damaged: list[dict]) -> dict:

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from affiliate_matrix.auth import authorize  # with the function, before the fork (handlers/__init__.py says why)
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import body_of, json_response, no_parameters, query_of
+from affiliate_matrix.handlers import body_of, json_response, names_sent, no_parameters, query_of
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
 from affiliate_matrix.wording import ending_in_z
 
@@ -236,15 +236,6 @@ class Route(_RouteFields):
 def _named(kind):
     """A type, or the type a function returns: a model whose module is costly to import waits for its route."""
     return kind() if isinstance(kind, types.FunctionType) else kind
-
-
-def names_sent(names) -> str:
-    """The names of parameters a request sent, as a refusal lists them: sorted, each escaped as a log line holds it
-    (observability.escaped_for_log: a bidi override or a line feed in a name was shown as is, turning the message
-    around it), at most 200 characters."""
-    from affiliate_matrix.observability import escaped_for_log
-
-    return ", ".join(map(escaped_for_log, sorted(names)))[:200]
 
 
 def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:

@@ -298,7 +298,7 @@ def refused_changes_page(args: MultiDict, refusal: InvalidInput) -> dict:
 def graph_page(rt, args: MultiDict) -> dict:
     """A merchant's graph (merchant=), or a search's (its parameters); anything it would not read is refused, naming
     it, as the search refuses it, not passed over unseen."""
-    from affiliate_matrix.handlers.routes import names_sent
+    from affiliate_matrix.handlers import names_sent
 
     if unknown := set(args) - api.SEARCH_PARAMETERS - {"merchant"}:
         raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; the graph takes merchant, or a "
