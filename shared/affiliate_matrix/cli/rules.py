@@ -1,4 +1,4 @@
-"""`amx rules`: add, list, dry-run, disable and delete rules."""
+"""`amx rules`: add, list, dry-run, disable, enable and delete rules."""
 
 from contextlib import contextmanager
 from typing import Annotated
@@ -297,7 +297,7 @@ def why_disabled(reason: str | None) -> str:
 @rules_app.command("disable")
 def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
         help="Why, for the record (none: 'disabled by hand', and a disabled rule keeps its own).")] = None):
-    """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
+    """Disable a rule (it stays stored, with the reason); `amx rules enable` enables it again."""
     from affiliate_matrix.rules.model import check_reason
     from affiliate_matrix.rules.store import disable_rule, load_rule, no_rule
 
@@ -313,6 +313,21 @@ def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
         if disable_rule(store, rule_id, reason) is None:
             raise no_rule(rule_id)
     console.print(f"disabled rule {rule_id}")
+
+
+@rules_app.command("enable")
+def rules_enable(rule_id: RULE_ID):
+    """Enable a disabled rule, its reason cleared; refused, naming what to change first, while it could not act (its
+    webhook the demo's placeholder, its key missing): enabled, it would be disabled again at its next firing."""
+    from affiliate_matrix.handlers.triggers import check_stored
+    from affiliate_matrix.rules.store import enable_rule
+
+    rt = open_runtime("triggers")
+    with rule_listed():
+        if enable_rule(rt.store, rule_id, lambda rule: check_stored(rt, rule)) is None:
+            console.print(f"rule {rule_id} was enabled already")
+            return
+    console.print(f"enabled rule {rule_id}")
 
 
 @rules_app.command("delete")

@@ -48,10 +48,13 @@ def shown_to(rule: dict, role: str) -> dict:
 
 
 def check_stored(rt, rule: Rule) -> None:
-    """A notify's auth_key held to the secret store as an enabled rule is written (actions.auth_key_problem)."""
+    """What a rule written (new, replaced or enabled) must agree with to act: a notify's auth_key held to the secret
+    store (actions.auth_key_problem), and, enabled, a webhook that is no placeholder (model.placeholder_problem):
+    enabled so, it would be disabled again at its first firing."""
     from affiliate_matrix.rules.actions import auth_key_problem
+    from affiliate_matrix.rules.model import placeholder_problem
 
-    if problem := auth_key_problem(rt, rule):
+    if problem := (rule.enabled and placeholder_problem(rule)) or auth_key_problem(rt, rule):
         raise InvalidInput(problem)
 
 
