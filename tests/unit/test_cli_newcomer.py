@@ -739,12 +739,13 @@ def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkey
     import json
 
     event = rule_always_added(tmp_path, monkeypatch)
-    for kind, said in [("dev.affiliatematrix.key.expiring", "rule always: triggered by A program changed "
-                                                             "(program.delta), not by dev.affiliatematrix.key.expiring: "
-                                                             "no action"),
-                       ("program.delta", "true → true: would dispatch alert")]:
+    delta = {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}
+    for kind, data, said in [("dev.affiliatematrix.key.expiring", {"path": "connections/awin", "days": 7},
+                              "rule always: triggered by A program changed (program.delta), not by "
+                              "dev.affiliatematrix.key.expiring: no action"),
+                             ("program.delta", delta, "true → true: would dispatch alert")]:
         event.write_text(json.dumps({"id": "e1", "source": "/x", "type": kind, "time": "2026-11-22T06:00:00Z",
-                                     "data": {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}}))
+                                     "data": data}))
         result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
         assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
 

@@ -11,7 +11,7 @@ from affiliate_matrix.cli import app
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
 from tests.support.apps import function_client
-from tests.support.indexing import Index, record
+from tests.support.indexing import T2, Index, record
 
 DELTA = "dev.affiliatematrix.program.delta"
 ABSENT = "p_00000000000000ff"  # a program id of the right shape that no index holds
@@ -233,3 +233,64 @@ def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fail
     assert rules["short"]["enabled"] and not rules["typed"]["enabled"], rules  # a real error disables as it did
     assert load_state(rt.store, "short")[0].get("failures", 0) == 0
     assert "TypeError" in rules["typed"]["disabled_reason"], rules["typed"]
+
+
+@pytest.mark.parametrize("data,told", [
+    # a figure of the context's delta written into the event, which was tried as absent: "the delta has none"
+    ({"program_id": ABSENT, "change": "updated", "commission_percent_new": 12},
+     "event.data.commission_percent_new: not in a program.delta event's data, which holds id, program_id, change, "
+     "fields, at, source, recorded_at (a changed field's old and new values are in fields, as {field, old, new})"),
+    ({"program_id": ABSENT, "change": "raised"},
+     "event.data.change: Input should be 'created', 'updated' or 'removed'"),
+    ({"program_id": ABSENT, "fields": [{"field": "cookie", "old": 30, "new": 60}]},
+     "event.data.fields.0.field: 'cookie' is no field a program.delta changes: one of name, kind,"),
+    # a wrong type was a Python error: "ValueError: invalid literal for int() with base 10: 'thirty'"
+    ({"program_id": ABSENT, "fields": [{"field": "cookie_days", "old": "thirty", "new": 60}]},
+     "event.data.fields.0.old: Input should be a valid integer"),
+    ({"program_id": ABSENT, "fields": [{"field": "commission", "old": None, "new": [
+        {"type": "percent", "value_min": "ten"}]}]}, "event.data.fields.0.new.0.value_min: Input should be a valid "
+                                                    "decimal"),
+    ({"program_id": ABSENT, "fields": {"field": "commission"}}, "event.data.fields: Input should be a valid array"),
+])
+def test_a_dry_runs_delta_is_held_to_what_the_product_writes_naming_the_bad_field(env, data, told):
+    """A program.delta's data of another shape than the product's (models.DeltaChange, each changed field's values of
+    that field of a Program) was tried as if what it misnamed were absent, or failed as a Python error. It is refused,
+    by the route and the command alike, naming the field and what it must be."""
+    refused = dry_run(env, {"type": "program.delta", "data": data})
+    assert refused.status_code == 400 and told in refused.json["error"]["message"], refused.json
+    event = env["path"] / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": data}))
+    result, said = amx_test(env, "named", "--event", str(event))
+    shown = " ".join(said.replace("│", " ").split())
+    assert result.exit_code == 2 and f"Invalid value for '--event': {told[:60]}" in shown, shown
+    assert "invalid literal" not in shown and "the delta has none" not in shown, shown
+
+
+@pytest.mark.parametrize("kind,data,told", [
+    ("key.expiring", {"path": "connections/awin", "days": "seven"}, "event.data.days: Input should be a valid integer"),
+    ("key.expiring", {"path": "connections/awin", "expires_in_days": 3}, "event.data.expires_in_days: not in a "
+                                                                         "key.expiring event's data, which holds path, "
+                                                                         "days, expires_at, rotation"),
+    ("budget.pacing", {"campaign_id": "c1", "spent": "lots"}, "event.data.spent: Input should be a valid number"),
+    ("budget.pacing", {"campaign_id": "c1", "direction": "sideways"}, "event.data.direction: Input should be 'over' "
+                                                                      "or 'under'"),
+])
+def test_a_dry_runs_key_or_budget_event_is_held_to_what_the_product_writes(env, kind, data, told):
+    """A key.expiring's days as text failed as "ValueError: invalid literal for int()"; each event's data is held to
+    what its publisher writes."""
+    refused = dry_run(env, {"type": kind, "data": data})
+    assert refused.status_code == 400 and told in refused.json["error"]["message"], refused.json
+
+
+def test_a_delta_the_product_published_is_taken_by_a_dry_run_whole(env):
+    """The change feed's item, what the index function publishes as a program.delta, fits what a dry run takes."""
+    index = Index(env["path"])
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="30% per sale",
+                       cookie_text="60 days"))
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="40% per sale",
+                       cookie_text="90 days", at=T2))
+    changes = index.changes()
+    assert {change["change"] for change in changes} == {"created", "updated"}, changes
+    for change in changes:
+        tried = dry_run(env, {"type": "program.delta", "data": change})
+        assert tried.status_code == 200 and tried.json["holds"] is True, (change, tried.json)

@@ -184,7 +184,7 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import problem, strictly
     from affiliate_matrix.handlers.rule_shapes import TrialEvent
-    from affiliate_matrix.handlers.triggers import dry_run, program_event
+    from affiliate_matrix.handlers.triggers import dry_run, program_event, trial
     from affiliate_matrix.rules.store import load_rule
 
     if (event is None) == (program is None):
@@ -207,7 +207,7 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
         except ValidationError as exc:
             raise invalid("--event", str(problem(exc))) from None
         try:
-            verdict = dry_run(rt, rule, {k: v for k, v in body.items() if v is not None}, SHOWN_AS)
+            verdict = trial(rt, rule, {k: v for k, v in body.items() if v is not None}, SHOWN_AS)
         except InvalidInput as exc:
             raise invalid("--event", str(exc)) from None
     print_verdict(rule, verdict)
