@@ -294,3 +294,46 @@ def test_a_delta_the_product_published_is_taken_by_a_dry_run_whole(env):
     for change in changes:
         tried = dry_run(env, {"type": "program.delta", "data": change})
         assert tried.status_code == 200 and tried.json["holds"] is True, (change, tried.json)
+
+
+def test_a_schedule_rule_is_dry_run_at_a_tick_as_its_tick_evaluates_it(env):
+    """A schedule rule could not be dry-run: --event and --program both said it is triggered "by no event". --tick
+    tries it at a tick of its schedule, `now` the tick (never the clock), as the tick's ping evaluates it."""
+    rt = Runtime("test", Settings(data_dir=env["path"]))
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    rule = {"id": "nightly", "trigger": {"schedule": "0 6 * * *"},
+            "condition": 'timestamp(now) < timestamp("2026-12-10T00:00:00Z")',
+            "action": {"type": "alert", "params": {"text": "{rule_id} ran"}}, "cooldown_s": 0}
+    assert function_client("triggers").post("/rules", json=rule, headers=admin).status_code == 201
+    result, said = amx_test(env, "nightly", "--tick", "2026-12-07T06:00:00Z")
+    assert result.exit_code == 0, (said, result.exception)
+    assert said.startswith("tick: 2026-12-07T06:00:00Z, on a schedule: every day at 06:00 UTC (0 6 * * *)"), said
+    assert '→ true: would dispatch alert {"text": "{rule_id} ran"} message: nightly ran' in said, said
+    result, said = amx_test(env, "nightly", "--tick", "2026-12-10T06:00:00+00:00")
+    assert result.exit_code == 0 and said.endswith("→ false: no action"), said
+    event = env["path"] / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": {}}))
+    result, said = amx_test(env, "nightly", "--event", str(event))  # which says how to try it
+    assert said.endswith("by no event (--tick TIME tries it at a tick): no action"), said
+
+
+@pytest.mark.parametrize("rule,tick,told", [
+    ("nightly", "2026-12-07T07:13:00Z", "2026-12-07T07:13:00Z is no tick of the schedule 0 6 * * * (UTC); its ticks "
+                                        "nearest are 2026-12-07T06:00:00Z and 2026-12-08T06:00:00Z"),
+    ("nightly", "2026-12-07T06:00:00", "'2026-12-07T06:00:00' gives no zone: a schedule is in UTC, so end it in Z "
+                                       "(2026-12-07T06:00:00Z)"),
+    ("nightly", "2026-12-07T07:00:00+01:00", "is not in UTC: a schedule is, so give the time in UTC "
+                                             "(2026-12-07T06:00:00Z)"),
+    ("nightly", "tomorrow", "'tomorrow' is not an ISO 8601 time"),
+    ("named", "2026-12-07T06:00:00Z", "rule named is triggered by an event (program.delta), not on a schedule"),
+])
+def test_a_tick_that_is_none_of_the_rules_is_refused_naming_why(env, rule, tick, told):
+    """A time no tick of the rule's schedule (the ticks nearest named), not in UTC, or given to an event rule."""
+    rt = Runtime("test", Settings(data_dir=env["path"]))
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    nightly = {"id": "nightly", "trigger": {"schedule": "0 6 * * *"}, "condition": "true",
+               "action": {"type": "alert"}}
+    assert function_client("triggers").post("/rules", json=nightly, headers=admin).status_code == 201
+    result, said = amx_test(env, rule, "--tick", tick)
+    shown = " ".join(said.replace("│", " ").split())
+    assert result.exit_code == 2 and "Invalid value for '--tick':" in shown and told in shown, shown

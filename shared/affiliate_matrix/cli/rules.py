@@ -176,23 +176,35 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
                         "like; or the CloudEvent whole, structured, with its specversion), or - for standard "
                         "input.")] = None,
                program: Annotated[str | None, typer.Option(help="A program of the index, by its id (p_…): the rule "
-                                                                "tried on its latest change.")] = None):
-    """Dry-run a rule against an event or a program of the index: the context it sees and whether it would fire.
-    Nothing is dispatched."""
+                                                                "tried on its latest change.")] = None,
+               tick: Annotated[str | None, typer.Option(
+                   metavar="TIME", help="A tick of a schedule rule, in ISO 8601 UTC (2026-12-07T06:00:00Z): the rule "
+                                        "tried as its tick at that time evaluates it.")] = None):
+    """Dry-run a rule against an event, a program of the index or a tick of its schedule: the context it sees and
+    whether it would fire. Nothing is dispatched."""
     from pydantic import ValidationError
 
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import problem, strictly
     from affiliate_matrix.handlers.rule_shapes import TrialEvent
-    from affiliate_matrix.handlers.triggers import dry_run, program_event, trial
+    from affiliate_matrix.handlers.triggers import dry_run, program_event, tick_run, trial
     from affiliate_matrix.rules.store import load_rule
 
-    if (event is None) == (program is None):
-        ctx.fail("give one of --event FILE or --program ID")  # a usage error of neither option alone
+    if [event, program, tick].count(None) != 2:
+        ctx.fail("give one of --event FILE, --program ID or --tick TIME")  # a usage error of none or several
+    at = utc_time(tick) if tick is not None else None  # before any store is opened, as the other options' checks
     rt = open_runtime("triggers")
     with rule_listed():
         rule, _ = load_rule(rt.store, rule_id)
-    if program is not None:
+    if at is not None:
+        try:
+            verdict = tick_run(rt, rule, at, SHOWN_AS)
+        except InvalidInput as exc:
+            raise invalid("--tick", str(exc)) from None
+        from affiliate_matrix.wording import ending_in_z
+
+        console.print(f"tick: {ending_in_z(at.isoformat())}, {escape(trigger_text(None, rule.trigger.schedule))}")
+    elif program is not None:
         from affiliate_matrix.handlers.program_params import ProgramId
 
         try:
@@ -211,6 +223,24 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
         except InvalidInput as exc:
             raise invalid("--event", str(exc)) from None
     print_verdict(rule, verdict)
+
+
+def utc_time(text: str):
+    """--tick's time: ISO 8601 in UTC (Z or +00:00), as the API writes one; another zone, or none, is refused rather
+    than read as some zone the tick is not in."""
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise invalid("--tick", f"{text[:80]!r} is not an ISO 8601 time (2026-12-07T06:00:00Z)") from None
+    if at.utcoffset() is None:
+        raise invalid("--tick", f"{text[:80]!r} gives no zone: a schedule is in UTC, so end it in Z "
+                                f"({at.isoformat()}Z)")
+    if at.utcoffset():
+        raise invalid("--tick", f"{text[:80]!r} is not in UTC: a schedule is, so give the time in UTC "
+                                f"({at.astimezone(UTC).replace(tzinfo=None).isoformat()}Z)")
+    return at.astimezone(UTC)
 
 
 def trial_event(path: str) -> dict:
@@ -242,7 +272,7 @@ def print_verdict(rule, verdict: dict) -> None:
     if not verdict["triggered_by_this_event"]:  # its trigger in amx rules list's words
         trigger = trigger_text(rule.trigger.event, rule.trigger.schedule)
         said = (f"triggered by {trigger}, not by {verdict['inputs']['event_type']}" if rule.trigger.event else
-                f"triggered {trigger}, by no event")
+                f"triggered {trigger}, by no event (--tick TIME tries it at a tick)")
         console.print(f"rule {rule.id}: {escape(said)}: no action")
         return
     if verdict["program_missing"]:
@@ -254,7 +284,8 @@ def print_verdict(rule, verdict: dict) -> None:
         console.print(f"[red]{escape(verdict['program_damaged'])}[/]")
         raise SystemExit(1)
     holds, stopped, dispatched = verdict["holds"], verdict["stopped_by_chain"], verdict["would_dispatch"]
-    console.print(f"inputs: {escape(json.dumps(verdict['inputs'], ensure_ascii=False))}")
+    if verdict["inputs"]:  # a tick's are none: its time is said instead (rules_test)
+        console.print(f"inputs: {escape(json.dumps(verdict['inputs'], ensure_ascii=False))}")
     if verdict["no_value"]:  # as its delivery: no decision, and nothing wrong with the rule
         console.print(f"{escape(rule.condition)} → [bold]not evaluated[/], no action: "
                       f"{escape(verdict['no_value'].removeprefix('not evaluated: '))}", highlight=False)
