@@ -9,6 +9,7 @@ from tests.support.apps import function_client
 from tests.support.events import deliver_event
 
 KEY_EXPIRING = "dev.affiliatematrix.key.expiring"
+ROTATION_FAILED = "dev.affiliatematrix.key.rotation.failed"
 # A rule valid until a date, said in its condition: judged by the event's time, never by the clock of the machine
 # that happens to evaluate it (a redelivery hours later, a dry run, a backlog drained the next day).
 UNTIL = 'timestamp(now) < timestamp("2026-06-01T00:00:00Z")'
@@ -396,9 +397,11 @@ def test_event_data_holding_a_number_too_large_for_a_condition_is_a_400_not_a_50
             "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
     assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
     data = {"path": "connections/awin", "days": 7, "extra": {"n": [HUGE]}}
-    verdict = triggers.post("/rules/any/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": data})
+    # a dry run's data is what the product writes (no `extra`), its days an integer, of any length in JSON
+    trial = {"type": KEY_EXPIRING, "data": {"path": "connections/awin", "days": HUGE}}
+    verdict = triggers.post("/rules/any/test", headers=env["read"], json=trial)
     assert verdict.status_code == 400, verdict.json
-    assert "event.data.extra.n[0]: a number too large" in verdict.json["error"]["message"]
+    assert "event.data.days: a number too large" in verdict.json["error"]["message"]
     delivered = deliver_event(triggers, "triggers", KEY_EXPIRING, data)
     assert delivered.status_code == 400 and "a number too large" in delivered.json["error"]["message"]
     assert deliver_event(triggers, "triggers", KEY_EXPIRING, {**data, "extra": {}}, id="e2").status_code == 204
@@ -898,17 +901,17 @@ def test_a_condition_reading_the_event_in_a_comprehension_over_a_large_event_fai
     (`.map(e, event.data.text + …)`). It is now judged on the event before it runs: over the bound, the activation
     fails naming why, as does a dry run, and a small event is evaluated as before."""
     triggers = function_client("triggers")
-    rule = {"id": "copies", "trigger": {"event": "key.expiring"},
-            "condition": "event.data.errors.exists(e, e == event.data.path)",
+    rule = {"id": "copies", "trigger": {"event": "key.rotation.failed"},
+            "condition": "event.data.failed.exists(e, e == event.data.path)",
             "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
     assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
-    small = {"path": "connections/awin", "errors": ["x", "connections/awin"]}
-    large = {"path": "connections/awin", "errors": ["x"] * 8_000}
-    verdict = triggers.post("/rules/copies/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": large})
+    small = {"path": "connections/awin", "failed": ["x", "connections/awin"]}
+    large = {"path": "connections/awin", "failed": ["x"] * 8_000}
+    verdict = triggers.post("/rules/copies/test", headers=env["read"], json={"type": ROTATION_FAILED, "data": large})
     assert verdict.status_code == 200 and verdict.json["holds"] is None
     assert "reads event up to 8,001 times" in verdict.json["error"]
-    assert deliver_event(triggers, "triggers", KEY_EXPIRING, large, id="large").status_code == 204
-    assert deliver_event(triggers, "triggers", KEY_EXPIRING, small, id="small").status_code == 204
+    assert deliver_event(triggers, "triggers", ROTATION_FAILED, large, id="large").status_code == 204
+    assert deliver_event(triggers, "triggers", ROTATION_FAILED, small, id="small").status_code == 204
     items = triggers.get("/activations", headers=env["read"]).json["items"]
     assert sorted((a["event_id"], a["decision"]) for a in items) == [("large", "error"), ("small", "fired")]
     [failed] = [a for a in items if a["decision"] == "error"]

@@ -2278,10 +2278,12 @@ def test_a_disabled_rule_needs_a_change_on_the_rules_page(app, rt):
     sign_in(app, rt)
     rows = rules_rows(app.get("/rules").text)
     enabling = ("Needs a change: It never acts while disabled: change what disabled it, then enable it with amx rules "
-                "add --replace")
+                "enable")
     demo, relay = rows["demo-commission-raised"], rows["old-relay"]
-    assert enabling in demo and "Nothing" not in demo, demo
-    assert enabling in relay and "action.params.webhook_url holds credentials (user:password@)" in relay, relay
+    assert f"{enabling} demo-commission-raised" in demo and "Nothing" not in demo, demo
+    assert "action.params.webhook_url is the demo's placeholder, which posts to no one" in demo, demo
+    assert f"{enabling} old-relay" in relay, relay
+    assert "action.params.webhook_url holds credentials (user:password@)" in relay, relay
     assert "Needs a change: Nothing" in rows["running"], rows["running"]
 
 

@@ -739,12 +739,13 @@ def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkey
     import json
 
     event = rule_always_added(tmp_path, monkeypatch)
-    for kind, said in [("dev.affiliatematrix.key.expiring", "rule always: triggered by A program changed "
-                                                             "(program.delta), not by dev.affiliatematrix.key.expiring: "
-                                                             "no action"),
-                       ("program.delta", "true → true: would dispatch alert")]:
+    delta = {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}
+    for kind, data, said in [("dev.affiliatematrix.key.expiring", {"path": "connections/awin", "days": 7},
+                              "rule always: triggered by A program changed (program.delta), not by "
+                              "dev.affiliatematrix.key.expiring: no action"),
+                             ("program.delta", delta, "true → true: would dispatch alert")]:
         event.write_text(json.dumps({"id": "e1", "source": "/x", "type": kind, "time": "2026-11-22T06:00:00Z",
-                                     "data": {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}}))
+                                     "data": data}))
         result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
         assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
 
@@ -763,7 +764,8 @@ def test_a_dry_run_of_a_schedule_rule_says_its_schedule_in_words(tmp_path, monke
                                                                    "change": "updated", "fields": []}}))
     result = CliRunner().invoke(app, ["rules", "test", "nightly", "--event", str(event)])
     assert result.exit_code == 0 and result.output.strip() == (
-        "rule nightly: triggered on a schedule: every day at 06:00 UTC (0 6 * * *), by no event: no action"), \
+        "rule nightly: triggered on a schedule: every day at 06:00 UTC (0 6 * * *), by no event (--tick TIME tries it "
+        "at a tick): no action"), \
         (result.output, result.exception)
 
 def test_a_dry_run_says_when_the_events_rule_chain_would_stop_the_rule(tmp_path, monkeypatch):
@@ -875,10 +877,11 @@ def test_rules_test_given_neither_or_both_options_is_a_usage_error(tmp_path, mon
     is wrong alone, so it is a plain one, as Click's of options that go together."""
     event = rule_always_added(tmp_path, monkeypatch)
     event.write_text("{}")
-    for options in ([], ["--event", str(event), "--program", "p_0123456789abcdef"]):
+    for options in ([], ["--event", str(event), "--program", "p_0123456789abcdef"],
+                    ["--program", "p_0123456789abcdef", "--tick", "2026-12-07T06:00:00Z"]):
         result = amx(tmp_path, "rules", "test", "always", *options)
-        assert result.returncode == 2 and result.stderr == ("error: give one of --event FILE or --program ID; see amx "
-                                                            "rules test --help\n"), result.stderr
+        assert result.returncode == 2 and result.stderr == ("error: give one of --event FILE, --program ID or --tick "
+                                                            "TIME; see amx rules test --help\n"), result.stderr
 
 
 def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_path, monkeypatch):

@@ -39,7 +39,7 @@ def test_a_rule_condition_and_the_event_it_is_tried_on_are_shown_as_written(tmp_
     program = make_program(HOSTILE, "https://payclub.example.com")
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(program)], refresh=True)
-    condition = '"k" in event.data && event.data["k"] != "[/tmp]"'
+    condition = '"source" in event.data && event.data["source"] != "[/tmp]"'
     rule = tmp_path / "rule.yaml"
     rule.write_text(json.dumps({"id": "brackets", "trigger": {"event": "program.delta"}, "condition": condition,
                                 "action": {"type": "alert"}}))
@@ -49,6 +49,6 @@ def test_a_rule_condition_and_the_event_it_is_tried_on_are_shown_as_written(tmp_
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"id": "e1", "source": "/index", "type": PROGRAM_DELTA, "time": "2026-11-22T06:00:00Z",
                                  "data": {"id": "d1", "program_id": program.id, "change": "updated", "fields": [],
-                                          "k": "v"}}))
+                                          "source": "v"}}))
     result = CliRunner().invoke(app, ["rules", "test", "brackets", "--event", str(event)])
     assert result.exit_code == 0 and HOSTILE in result.output, (result.output, result.exception)

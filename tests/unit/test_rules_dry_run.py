@@ -11,7 +11,7 @@ from affiliate_matrix.cli import app
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
 from tests.support.apps import function_client
-from tests.support.indexing import Index, record
+from tests.support.indexing import T2, Index, record
 
 DELTA = "dev.affiliatematrix.program.delta"
 ABSENT = "p_00000000000000ff"  # a program id of the right shape that no index holds
@@ -233,3 +233,107 @@ def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fail
     assert rules["short"]["enabled"] and not rules["typed"]["enabled"], rules  # a real error disables as it did
     assert load_state(rt.store, "short")[0].get("failures", 0) == 0
     assert "TypeError" in rules["typed"]["disabled_reason"], rules["typed"]
+
+
+@pytest.mark.parametrize("data,told", [
+    # a figure of the context's delta written into the event, which was tried as absent: "the delta has none"
+    ({"program_id": ABSENT, "change": "updated", "commission_percent_new": 12},
+     "event.data.commission_percent_new: not in a program.delta event's data, which holds id, program_id, change, "
+     "fields, at, source, recorded_at (a changed field's old and new values are in fields, as {field, old, new})"),
+    ({"program_id": ABSENT, "change": "raised"},
+     "event.data.change: Input should be 'created', 'updated' or 'removed'"),
+    ({"program_id": ABSENT, "fields": [{"field": "cookie", "old": 30, "new": 60}]},
+     "event.data.fields.0.field: 'cookie' is no field a program.delta changes: one of name, kind,"),
+    # a wrong type was a Python error: "ValueError: invalid literal for int() with base 10: 'thirty'"
+    ({"program_id": ABSENT, "fields": [{"field": "cookie_days", "old": "thirty", "new": 60}]},
+     "event.data.fields.0.old: Input should be a valid integer"),
+    ({"program_id": ABSENT, "fields": [{"field": "commission", "old": None, "new": [
+        {"type": "percent", "value_min": "ten"}]}]}, "event.data.fields.0.new.0.value_min: Input should be a valid "
+                                                    "decimal"),
+    ({"program_id": ABSENT, "fields": {"field": "commission"}}, "event.data.fields: Input should be a valid array"),
+])
+def test_a_dry_runs_delta_is_held_to_what_the_product_writes_naming_the_bad_field(env, data, told):
+    """A program.delta's data of another shape than the product's (models.DeltaChange, each changed field's values of
+    that field of a Program) was tried as if what it misnamed were absent, or failed as a Python error. It is refused,
+    by the route and the command alike, naming the field and what it must be."""
+    refused = dry_run(env, {"type": "program.delta", "data": data})
+    assert refused.status_code == 400 and told in refused.json["error"]["message"], refused.json
+    event = env["path"] / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": data}))
+    result, said = amx_test(env, "named", "--event", str(event))
+    shown = " ".join(said.replace("│", " ").split())
+    assert result.exit_code == 2 and f"Invalid value for '--event': {told[:60]}" in shown, shown
+    assert "invalid literal" not in shown and "the delta has none" not in shown, shown
+
+
+@pytest.mark.parametrize("kind,data,told", [
+    ("key.expiring", {"path": "connections/awin", "days": "seven"}, "event.data.days: Input should be a valid integer"),
+    ("key.expiring", {"path": "connections/awin", "expires_in_days": 3}, "event.data.expires_in_days: not in a "
+                                                                         "key.expiring event's data, which holds path, "
+                                                                         "days, expires_at, rotation"),
+    ("budget.pacing", {"campaign_id": "c1", "spent": "lots"}, "event.data.spent: Input should be a valid number"),
+    ("budget.pacing", {"campaign_id": "c1", "direction": "sideways"}, "event.data.direction: Input should be 'over' "
+                                                                      "or 'under'"),
+])
+def test_a_dry_runs_key_or_budget_event_is_held_to_what_the_product_writes(env, kind, data, told):
+    """A key.expiring's days as text failed as "ValueError: invalid literal for int()"; each event's data is held to
+    what its publisher writes."""
+    refused = dry_run(env, {"type": kind, "data": data})
+    assert refused.status_code == 400 and told in refused.json["error"]["message"], refused.json
+
+
+def test_a_delta_the_product_published_is_taken_by_a_dry_run_whole(env):
+    """The change feed's item, what the index function publishes as a program.delta, fits what a dry run takes."""
+    index = Index(env["path"])
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="30% per sale",
+                       cookie_text="60 days"))
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="40% per sale",
+                       cookie_text="90 days", at=T2))
+    changes = index.changes()
+    assert {change["change"] for change in changes} == {"created", "updated"}, changes
+    for change in changes:
+        tried = dry_run(env, {"type": "program.delta", "data": change})
+        assert tried.status_code == 200 and tried.json["holds"] is True, (change, tried.json)
+
+
+def test_a_schedule_rule_is_dry_run_at_a_tick_as_its_tick_evaluates_it(env):
+    """A schedule rule could not be dry-run: --event and --program both said it is triggered "by no event". --tick
+    tries it at a tick of its schedule, `now` the tick (never the clock), as the tick's ping evaluates it."""
+    rt = Runtime("test", Settings(data_dir=env["path"]))
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    rule = {"id": "nightly", "trigger": {"schedule": "0 6 * * *"},
+            "condition": 'timestamp(now) < timestamp("2026-12-10T00:00:00Z")',
+            "action": {"type": "alert", "params": {"text": "{rule_id} ran"}}, "cooldown_s": 0}
+    assert function_client("triggers").post("/rules", json=rule, headers=admin).status_code == 201
+    result, said = amx_test(env, "nightly", "--tick", "2026-12-07T06:00:00Z")
+    assert result.exit_code == 0, (said, result.exception)
+    assert said.startswith("tick: 2026-12-07T06:00:00Z, on a schedule: every day at 06:00 UTC (0 6 * * *)"), said
+    assert '→ true: would dispatch alert {"text": "{rule_id} ran"} message: nightly ran' in said, said
+    result, said = amx_test(env, "nightly", "--tick", "2026-12-10T06:00:00+00:00")
+    assert result.exit_code == 0 and said.endswith("→ false: no action"), said
+    event = env["path"] / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": {}}))
+    result, said = amx_test(env, "nightly", "--event", str(event))  # which says how to try it
+    assert said.endswith("by no event (--tick TIME tries it at a tick): no action"), said
+
+
+@pytest.mark.parametrize("rule,tick,told", [
+    ("nightly", "2026-12-07T07:13:00Z", "2026-12-07T07:13:00Z is no tick of the schedule 0 6 * * * (UTC); its ticks "
+                                        "nearest are 2026-12-07T06:00:00Z and 2026-12-08T06:00:00Z"),
+    ("nightly", "2026-12-07T06:00:00", "'2026-12-07T06:00:00' gives no zone: a schedule is in UTC, so end it in Z "
+                                       "(2026-12-07T06:00:00Z)"),
+    ("nightly", "2026-12-07T07:00:00+01:00", "is not in UTC: a schedule is, so give the time in UTC "
+                                             "(2026-12-07T06:00:00Z)"),
+    ("nightly", "tomorrow", "'tomorrow' is not an ISO 8601 time"),
+    ("named", "2026-12-07T06:00:00Z", "rule named is triggered by an event (program.delta), not on a schedule"),
+])
+def test_a_tick_that_is_none_of_the_rules_is_refused_naming_why(env, rule, tick, told):
+    """A time no tick of the rule's schedule (the ticks nearest named), not in UTC, or given to an event rule."""
+    rt = Runtime("test", Settings(data_dir=env["path"]))
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    nightly = {"id": "nightly", "trigger": {"schedule": "0 6 * * *"}, "condition": "true",
+               "action": {"type": "alert"}}
+    assert function_client("triggers").post("/rules", json=nightly, headers=admin).status_code == 201
+    result, said = amx_test(env, rule, "--tick", tick)
+    shown = " ".join(said.replace("│", " ").split())
+    assert result.exit_code == 2 and "Invalid value for '--tick':" in shown and told in shown, shown

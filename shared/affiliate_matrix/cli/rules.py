@@ -1,4 +1,4 @@
-"""`amx rules`: add, list, dry-run, disable and delete rules."""
+"""`amx rules`: add, list, dry-run, disable, enable and delete rules."""
 
 from contextlib import contextmanager
 from typing import Annotated
@@ -176,23 +176,35 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
                         "like; or the CloudEvent whole, structured, with its specversion), or - for standard "
                         "input.")] = None,
                program: Annotated[str | None, typer.Option(help="A program of the index, by its id (p_…): the rule "
-                                                                "tried on its latest change.")] = None):
-    """Dry-run a rule against an event or a program of the index: the context it sees and whether it would fire.
-    Nothing is dispatched."""
+                                                                "tried on its latest change.")] = None,
+               tick: Annotated[str | None, typer.Option(
+                   metavar="TIME", help="A tick of a schedule rule, in ISO 8601 UTC (2026-12-07T06:00:00Z): the rule "
+                                        "tried as its tick at that time evaluates it.")] = None):
+    """Dry-run a rule against an event, a program of the index or a tick of its schedule: the context it sees and
+    whether it would fire. Nothing is dispatched."""
     from pydantic import ValidationError
 
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import problem, strictly
     from affiliate_matrix.handlers.rule_shapes import TrialEvent
-    from affiliate_matrix.handlers.triggers import dry_run, program_event
+    from affiliate_matrix.handlers.triggers import dry_run, program_event, tick_run, trial
     from affiliate_matrix.rules.store import load_rule
 
-    if (event is None) == (program is None):
-        ctx.fail("give one of --event FILE or --program ID")  # a usage error of neither option alone
+    if [event, program, tick].count(None) != 2:
+        ctx.fail("give one of --event FILE, --program ID or --tick TIME")  # a usage error of none or several
+    at = utc_time(tick) if tick is not None else None  # before any store is opened, as the other options' checks
     rt = open_runtime("triggers")
     with rule_listed():
         rule, _ = load_rule(rt.store, rule_id)
-    if program is not None:
+    if at is not None:
+        try:
+            verdict = tick_run(rt, rule, at, SHOWN_AS)
+        except InvalidInput as exc:
+            raise invalid("--tick", str(exc)) from None
+        from affiliate_matrix.wording import ending_in_z
+
+        console.print(f"tick: {ending_in_z(at.isoformat())}, {escape(trigger_text(None, rule.trigger.schedule))}")
+    elif program is not None:
         from affiliate_matrix.handlers.program_params import ProgramId
 
         try:
@@ -207,10 +219,28 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
         except ValidationError as exc:
             raise invalid("--event", str(problem(exc))) from None
         try:
-            verdict = dry_run(rt, rule, {k: v for k, v in body.items() if v is not None}, SHOWN_AS)
+            verdict = trial(rt, rule, {k: v for k, v in body.items() if v is not None}, SHOWN_AS)
         except InvalidInput as exc:
             raise invalid("--event", str(exc)) from None
     print_verdict(rule, verdict)
+
+
+def utc_time(text: str):
+    """--tick's time: ISO 8601 in UTC (Z or +00:00), as the API writes one; another zone, or none, is refused rather
+    than read as some zone the tick is not in."""
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise invalid("--tick", f"{text[:80]!r} is not an ISO 8601 time (2026-12-07T06:00:00Z)") from None
+    if at.utcoffset() is None:
+        raise invalid("--tick", f"{text[:80]!r} gives no zone: a schedule is in UTC, so end it in Z "
+                                f"({at.isoformat()}Z)")
+    if at.utcoffset():
+        raise invalid("--tick", f"{text[:80]!r} is not in UTC: a schedule is, so give the time in UTC "
+                                f"({at.astimezone(UTC).replace(tzinfo=None).isoformat()}Z)")
+    return at.astimezone(UTC)
 
 
 def trial_event(path: str) -> dict:
@@ -242,7 +272,7 @@ def print_verdict(rule, verdict: dict) -> None:
     if not verdict["triggered_by_this_event"]:  # its trigger in amx rules list's words
         trigger = trigger_text(rule.trigger.event, rule.trigger.schedule)
         said = (f"triggered by {trigger}, not by {verdict['inputs']['event_type']}" if rule.trigger.event else
-                f"triggered {trigger}, by no event")
+                f"triggered {trigger}, by no event (--tick TIME tries it at a tick)")
         console.print(f"rule {rule.id}: {escape(said)}: no action")
         return
     if verdict["program_missing"]:
@@ -254,7 +284,8 @@ def print_verdict(rule, verdict: dict) -> None:
         console.print(f"[red]{escape(verdict['program_damaged'])}[/]")
         raise SystemExit(1)
     holds, stopped, dispatched = verdict["holds"], verdict["stopped_by_chain"], verdict["would_dispatch"]
-    console.print(f"inputs: {escape(json.dumps(verdict['inputs'], ensure_ascii=False))}")
+    if verdict["inputs"]:  # a tick's are none: its time is said instead (rules_test)
+        console.print(f"inputs: {escape(json.dumps(verdict['inputs'], ensure_ascii=False))}")
     if verdict["no_value"]:  # as its delivery: no decision, and nothing wrong with the rule
         console.print(f"{escape(rule.condition)} → [bold]not evaluated[/], no action: "
                       f"{escape(verdict['no_value'].removeprefix('not evaluated: '))}", highlight=False)
@@ -297,7 +328,7 @@ def why_disabled(reason: str | None) -> str:
 @rules_app.command("disable")
 def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
         help="Why, for the record (none: 'disabled by hand', and a disabled rule keeps its own).")] = None):
-    """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
+    """Disable a rule (it stays stored, with the reason); `amx rules enable` enables it again."""
     from affiliate_matrix.rules.model import check_reason
     from affiliate_matrix.rules.store import disable_rule, load_rule, no_rule
 
@@ -313,6 +344,21 @@ def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
         if disable_rule(store, rule_id, reason) is None:
             raise no_rule(rule_id)
     console.print(f"disabled rule {rule_id}")
+
+
+@rules_app.command("enable")
+def rules_enable(rule_id: RULE_ID):
+    """Enable a disabled rule, its reason cleared; refused, naming what to change first, while it could not act (its
+    webhook the demo's placeholder, its key missing): enabled, it would be disabled again at its next firing."""
+    from affiliate_matrix.handlers.triggers import check_stored
+    from affiliate_matrix.rules.store import enable_rule
+
+    rt = open_runtime("triggers")
+    with rule_listed():
+        if enable_rule(rt.store, rule_id, lambda rule: check_stored(rt, rule)) is None:
+            console.print(f"rule {rule_id} was enabled already")
+            return
+    console.print(f"enabled rule {rule_id}")
 
 
 @rules_app.command("delete")

@@ -20,7 +20,7 @@ from affiliate_matrix.pipeline import index_announced, scrape
 from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of
 from affiliate_matrix.rules.actions import record_outcome, render
 from affiliate_matrix.rules.engine import on_event
-from affiliate_matrix.rules.model import Rule, checked
+from affiliate_matrix.rules.model import DEMO_WEBHOOK, Rule, checked
 from affiliate_matrix.rules.store import disable_rule, load_rule, save_rule
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.sources import get_source
@@ -31,7 +31,6 @@ from affiliate_matrix.wording import counted, listings
 CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60% of the first payment")
 RULE_ID = "demo-commission-raised"
 # The notify action's webhook is never called: the demo's in-process handler shows the message instead.
-SHOWN_NOT_POSTED = "https://hooks.slack.com/services/amx-demo"
 # Why each demo connection is left disabled: its base_url is a recorded site served only while the demo runs.
 SITES_GONE = "the demo's: its recorded site is served only while amx demo runs"
 
@@ -180,7 +179,7 @@ class Story:
             condition=f'delta.change == "updated" && "{category}" in program.categories'
                       " && delta.commission_percent_new > delta.commission_percent_old",
             action={"type": "notify", "params": {
-                "webhook_url": SHOWN_NOT_POSTED,
+                "webhook_url": DEMO_WEBHOOK,
                 "text": "{program_name} raised its commission {commission_old}% → {commission_new}% ({categories})"}}))
         try:
             read, etag = load_rule(self.rt.store, RULE_ID)

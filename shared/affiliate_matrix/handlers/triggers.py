@@ -8,7 +8,7 @@ against a program of the index), GET /activations (newest first; by rule_id, by 
 Reads need a read token, writes an admin token.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -48,10 +48,13 @@ def shown_to(rule: dict, role: str) -> dict:
 
 
 def check_stored(rt, rule: Rule) -> None:
-    """A notify's auth_key held to the secret store as an enabled rule is written (actions.auth_key_problem)."""
+    """What a rule written (new, replaced or enabled) must agree with to act: a notify's auth_key held to the secret
+    store (actions.auth_key_problem), and, enabled, a webhook that is no placeholder (model.placeholder_problem):
+    enabled so, it would be disabled again at its first firing."""
     from affiliate_matrix.rules.actions import auth_key_problem
+    from affiliate_matrix.rules.model import placeholder_problem
 
-    if problem := auth_key_problem(rt, rule):
+    if problem := (rule.enabled and placeholder_problem(rule)) or auth_key_problem(rt, rule):
         raise InvalidInput(problem)
 
 
@@ -105,7 +108,7 @@ def shapes():
 def api() -> Api:
     return Api("Affiliate Matrix rules API", [
         *RULES.routes(),
-        Route("POST", "/rules/{rule_id}/test", lambda call: dry_run(
+        Route("POST", "/rules/{rule_id}/test", lambda call: trial(
                   call.rt, load(call.rt, RULES, call.params.rule_id)[0],
                   {k: v for k, v in call.body.items() if v is not None}, call.role),
               lambda: shapes().Verdict, lambda: RULES.address, lambda: shapes().TrialEvent,
@@ -122,14 +125,24 @@ def api() -> Api:
     ])
 
 
+def trial(rt, rule: Rule, body: dict, role: str):
+    """A dry run of an event a person gives (POST /rules/{id}/test, `amx rules test --event`), its data held to what
+    the product writes for its type (rules.event_data), not tried as if a field it never writes were absent."""
+    from affiliate_matrix.rules.event_data import data_problem
+    from affiliate_matrix.rules.model import EVENT_PREFIX
+
+    if isinstance(body.get("data"), dict) and (problem := data_problem(
+            trigger_type(str(body["type"])).removeprefix(EVENT_PREFIX), body["data"])):
+        raise InvalidInput(f"event.{problem}")
+    return dry_run(rt, rule, body, role)
+
+
 def dry_run(rt, rule: Rule, body: dict, role: str):
     """The context the rule would see for this event and what it would decide; nothing is dispatched."""
     from pydantic import ValidationError
 
     from affiliate_matrix.events import RULE_CHAIN, Event
-    from affiliate_matrix.rules.conditions import NoValue, context_of
-    from affiliate_matrix.rules.engine import chain_stop, compiled, context_values, no_value_said, unreadable
-    from affiliate_matrix.rules.needed import needed_changes
+    from affiliate_matrix.rules.engine import context_values
 
     # the event's own attributes: not a structured CloudEvent's specversion, datacontenttype or extensions
     attributes = {k: v for k, v in body.items() if k in ("id", "source", "subject", "time", "data")}
@@ -141,6 +154,42 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
         where = ".".join(map(str, first["loc"])).replace("rulechain", RULE_CHAIN, 1)
         raise InvalidInput(f"event.{where}: {first['msg'].removeprefix('Value error, ')}") from None
     values, inputs = context_values(rt, event, needs_stats="stats" in rule.condition)
+    # a schedule rule fires on its ticks: no event triggers it
+    triggered = rule.trigger.event is not None and event.type == "dev.affiliatematrix." + rule.trigger.event
+    return {**judged(rt, rule, values, inputs, role, triggered, event.rulechain),
+            "program_missing": program_missing(event, values, inputs)}
+
+
+def tick_run(rt, rule: Rule, tick: datetime, role: str):
+    """What a schedule rule would decide at its tick `tick` (a time in UTC), as the tick's ping evaluates it
+    (engine.on_schedule: the context a tick builds, `now` the tick, never the clock); nothing is dispatched. An event
+    rule, or a time that is none of its ticks (the ticks before and after it named), is refused."""
+    from cronsim import CronSim
+
+    from affiliate_matrix.rules.engine import context_values
+    from affiliate_matrix.wording import ending_in_z
+
+    schedule = rule.trigger.schedule
+    if schedule is None:
+        raise InvalidInput(f"rule {rule.id} is triggered by an event ({rule.trigger.event}), not on a schedule: it has "
+                           "no tick")
+    after = next(CronSim(schedule, tick - timedelta(seconds=1)), None)  # its first tick from `tick` on
+    if after != tick:
+        before = next(CronSim(schedule, tick, reverse=True), None)
+        near = " and ".join(ending_in_z(t.isoformat()) for t in (before, after) if t is not None)
+        raise InvalidInput(f"{ending_in_z(tick.isoformat())} is no tick of the schedule {schedule} (UTC)"
+                           + (f"; its ticks nearest are {near}" if near else ""))
+    values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
+    return {**judged(rt, rule, values, inputs, role, True, ()), "program_missing": None}
+
+
+def judged(rt, rule: Rule, values: dict, inputs: dict, role: str, triggered: bool, chain: tuple[str, ...]) -> dict:
+    """A dry run's verdict: what the rule decides on the context (`values`, the activation's `inputs`) as its
+    evaluation would, and what it would dispatch were it `triggered`, with the event's rule `chain`."""
+    from affiliate_matrix.rules.conditions import NoValue, context_of
+    from affiliate_matrix.rules.engine import chain_stop, compiled, no_value_said, unreadable
+    from affiliate_matrix.rules.needed import needed_changes
+
     lacking = None
     if damaged := unreadable(rule, inputs):  # as a delivery: not evaluated, named
         holds, error = None, None
@@ -151,9 +200,7 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
             holds, error, lacking = None, None, no_value_said(exc, inputs)
         except Exception as exc:  # what the engine would count as a failure
             holds, error = None, f"{type(exc).__name__}: {exc}"
-    # a schedule rule fires on its ticks: no event triggers it
-    triggered = rule.trigger.event is not None and event.type == "dev.affiliatematrix." + rule.trigger.event
-    stopped = chain_stop(event.rulechain, rule.id) if holds and triggered and rule.enabled else ""  # as evaluate's
+    stopped = chain_stop(chain, rule.id) if holds and triggered and rule.enabled else ""  # as evaluate's
     dispatched = bool(holds and triggered and rule.enabled and not stopped)
     said, auth = None, None
     if dispatched and rule.action.type in ("notify", "alert"):
@@ -169,8 +216,7 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs, "triggered_by_this_event": triggered,
             "stopped_by_chain": stopped or None,
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
-            if dispatched else None, "message": said, "webhook_auth": auth,
-            "program_missing": program_missing(event, values, inputs), "program_damaged": damaged or None,
+            if dispatched else None, "message": said, "webhook_auth": auth, "program_damaged": damaged or None,
             "no_value": lacking, "warnings": needed_changes(rt, rule)}
 
 

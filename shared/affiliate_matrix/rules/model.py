@@ -44,6 +44,9 @@ LOOP_COOLDOWN_S = 600
 # The most characters of a reason a person gives for disabling a rule (as a connection's): it is shown in every
 # listing. A rule stored with a longer one still reads, and a failure's reason (the engine's) is not held to it.
 MAX_REASON = 500
+# The demo's rule's webhook (demo/collect.py): its notify is shown by `amx demo`, never posted. No Slack webhook has
+# that address: a firing elsewhere is refused for good.
+DEMO_WEBHOOK = "https://hooks.slack.com/services/amx-demo"
 MAX_SEVERITY = 100  # characters of an alert's severity (a word: info, warning, critical)
 # A notify or alert text's {placeholder}: a name the activation's inputs hold (engine.event_values fills them), or the
 # rule's id. One they never hold would be sent as nothing on every firing, so it is refused when the rule is written.
@@ -258,10 +261,22 @@ def url_credentials(url: str) -> bool:
         return "@" in url.partition("://")[2].partition("/")[0]
 
 
+def placeholder_problem(rule: Rule) -> str | None:
+    """Why the rule's webhook posts to no one (the demo's placeholder), or None. Such a rule cannot act: a firing's
+    post is refused for good, disabling it again, so it is refused enabled (handlers.triggers.check_stored)."""
+    if rule.action.params.get("webhook_url") != DEMO_WEBHOOK:
+        return None
+    return ("action.params.webhook_url is the demo's placeholder, which posts to no one (Slack refuses it for good, "
+            "disabling the rule): give the rule your webhook (amx rules add --replace, or PUT /rules/{id})")
+
+
 def rule_warnings(rule: Rule) -> list[str]:
-    """What a stored rule needs changed though it still runs: it was written before a check that now refuses it (a
-    webhook_url with credentials, posted as they are until the rule is written again: a rollout never silently stops
-    its notifications). Said by `amx rules list` and `show`, a dry run (warnings) and each firing's log."""
+    """What a stored rule needs changed: its webhook the demo's placeholder, with which it cannot act
+    (placeholder_problem), or it was written before a check that now refuses it (a webhook_url with credentials, posted
+    as they are until the rule is written again: a rollout never silently stops its notifications). Said by `amx rules list` and `show`, a
+    dry run (warnings) and each firing's log."""
+    if problem := placeholder_problem(rule):
+        return [problem]
     url = rule.action.params.get("webhook_url")
     if url is not None and url_credentials(str(url)):
         return [f"action.params.webhook_url holds credentials (user:password@), kept in the rule outside the secret "

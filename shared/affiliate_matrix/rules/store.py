@@ -17,7 +17,7 @@ import weakref
 from datetime import datetime
 
 from affiliate_matrix.documents import load_document, no_document, readable, readable_together, save_document
-from affiliate_matrix.errors import ConflictError, NotFoundError
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.rules.state import state_key, stored_state
@@ -171,6 +171,28 @@ def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = No
         except ConflictError:
             continue
     raise ConflictError(f"rule {rule_id} kept changing; not disabled")
+
+
+def enable_rule(store, rule_id: str, check) -> Rule | None:
+    """Enable the disabled rule, its disabled_reason cleared, conditionally on its ETag, once `check(rule)` (what the
+    rule enabled must agree with: handlers.triggers.check_stored, as for a PUT of it enabled) passes; None when it was
+    enabled already. A refusal (InvalidInput) names what must change first: enabled as it is, the rule would be
+    disabled again at its next firing."""
+    for _ in range(5):
+        rule, etag = load_rule(store, rule_id)
+        if rule.enabled:
+            return None
+        rule = rule.model_copy(update={"enabled": True, "disabled_reason": None})
+        try:
+            check(rule)
+        except InvalidInput as exc:
+            raise InvalidInput(f"rule {rule_id} not enabled: {exc}") from None
+        try:
+            save_rule(store, rule, if_match=etag)
+            return rule
+        except ConflictError:
+            continue
+    raise ConflictError(f"rule {rule_id} kept changing; not enabled")
 
 
 def load_state(store, rule_id: str) -> tuple[dict, str | None]:

@@ -1,0 +1,97 @@
+"""`amx rules enable ID`: a disabled rule enabled again as PUT /rules/{id} with enabled true does it (its reason
+cleared), refused while the rule could not act, so that it is not enabled to be disabled again at its next firing."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+from affiliate_matrix.config import Settings
+from affiliate_matrix.rules.model import DEMO_WEBHOOK
+from affiliate_matrix.rules.store import load_rule
+from affiliate_matrix.runtime import Runtime
+from tests.functions.test_rules_hostile import add_webhook_key, relay_rule
+from tests.support.apps import function_client
+
+DEMO_REASON = "the demo's rule: its webhook is a placeholder; give it yours and amx rules add --replace to use it"
+
+
+def amx(*args: str) -> tuple[int, str]:
+    """The exit code and what `amx rules …` said, its error included, on one line."""
+    result = CliRunner().invoke(app, ["rules", *args])
+    said = result.output + (str(result.exception) if result.exit_code and result.exception else "")
+    return result.exit_code, " ".join(said.split())
+
+
+def added(tmp_path, rule: dict) -> None:
+    written = tmp_path / f"{rule['id']}.json"
+    written.write_text(json.dumps(rule))
+    assert amx("add", str(written))[0] == 0
+
+
+def stored(tmp_path, rule_id: str):
+    return load_rule(Runtime("test", Settings(data_dir=tmp_path)).store, rule_id)[0]
+
+
+def test_a_disabled_rule_is_enabled_again_its_reason_cleared(env, tmp_path):
+    """There was no `amx rules enable`: a rule disabled could be enabled again only by writing its document again."""
+    added(tmp_path, {"id": "r1", "trigger": {"event": "program.delta"}, "condition": "true",
+                     "action": {"type": "alert"}})
+    assert amx("disable", "r1", "--reason", "noisy")[0] == 0
+    assert amx("enable", "r1") == (0, "enabled rule r1")
+    rule = stored(tmp_path, "r1")
+    assert (rule.enabled, rule.disabled_reason) == (True, None)
+    assert amx("show", "r1")[1].startswith("rule r1: enabled ")
+    assert amx("enable", "r1") == (0, "rule r1 was enabled already")
+    code, said = amx("enable", "r2")
+    assert code != 0 and "there is no rule 'r2' (amx rules list)" in said, said
+
+
+@pytest.fixture
+def demo_rule(tmp_path):
+    """The demo's rule as `amx demo` leaves it: disabled, its webhook the placeholder."""
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+
+    rule = Rule(id="demo-commission-raised", trigger={"event": "program.delta"}, condition="true", cooldown_s=0,
+                action={"type": "notify", "params": {"webhook_url": DEMO_WEBHOOK}}, enabled=False,
+                disabled_reason=DEMO_REASON)
+    save_rule(Runtime("test", Settings(data_dir=tmp_path)).store, rule, create=True)
+    return rule
+
+
+def test_the_demo_rule_is_not_enabled_with_its_placeholder_webhook_and_is_told_what_to_change(env, tmp_path,
+                                                                                              demo_rule):
+    """Enabled with the placeholder, Slack would refuse its first post for good and the rule be disabled again; `amx
+    rules show` printed the webhook as its host alone, so nothing said which webhook it had. Enabling it is refused
+    naming the webhook, as a PUT of it enabled is, and show and list name it as needing a change."""
+    placeholder = "action.params.webhook_url is the demo's placeholder, which posts to no one"
+    code, said = amx("enable", demo_rule.id)
+    assert code != 0 and f"rule {demo_rule.id} not enabled: {placeholder}" in said, said
+    assert "amx rules add --replace" in said
+    assert stored(tmp_path, demo_rule.id) == demo_rule  # left as it was, its reason too
+    assert f"needs a change: {placeholder}" in amx("show", demo_rule.id)[1]
+    assert f"rule {demo_rule.id} needs a change: {placeholder}" in amx("list")[1]
+    triggers = function_client("triggers")
+    read = triggers.get(f"/rules/{demo_rule.id}", headers=env["admin"])
+    assert any(placeholder in warning for warning in read.json["warnings"]), read.json
+    body = {k: v for k, v in read.json.items() if k not in ("warnings", "state")} | {"enabled": True}
+    put = triggers.put(f"/rules/{demo_rule.id}", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 400 and placeholder in put.json["error"]["message"], put.json
+    # given a webhook of its own, it is enabled
+    rule = demo_rule.model_dump(mode="json") | {"enabled": False}
+    rule["action"]["params"]["webhook_url"] = "https://hooks.slack.com/services/T0/B0/mine"
+    (tmp_path / "mine.json").write_text(json.dumps(rule))
+    assert amx("add", "--replace", str(tmp_path / "mine.json"))[0] == 0
+    assert amx("enable", demo_rule.id) == (0, f"enabled rule {demo_rule.id}")
+
+
+def test_a_rule_whose_webhook_key_is_missing_is_not_enabled_until_the_key_is_there(env, tmp_path):
+    """A notify whose auth_key is not there would be refused at its first firing, disabling the rule again."""
+    added(tmp_path, {**relay_rule(auth_key="webhooks/relay"), "enabled": False})
+    code, said = amx("enable", "relay")
+    assert code != 0 and "rule relay not enabled: action.params.auth_key: no key is stored at 'webhooks/relay'" in said
+    assert not stored(tmp_path, "relay").enabled
+    add_webhook_key(Runtime("test", Settings(data_dir=tmp_path)), "webhooks/relay")
+    assert amx("enable", "relay") == (0, "enabled rule relay")
