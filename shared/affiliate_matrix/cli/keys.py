@@ -229,9 +229,10 @@ def keys_rotate(path: Annotated[str, typer.Argument(help=KEY_PATH)],
                                                               "reads it.")] = []):
     """Rotate now: new version, verified with every dependent connection, old version retired; any failure
     puts the old key back and exits 2. A manual key's new values (from the provider) are read as keys add reads them."""
+    from affiliate_matrix.connection_test import REASON_LOGGED
     from affiliate_matrix.keys import load_record, rotate, rotation_said
 
-    rt = open_runtime("keys", listed=("key.rotation_failed",))  # its error says what failed
+    rt = open_runtime("keys", listed=("key.rotation_failed", *REASON_LOGGED))  # its error says what failed, and why
     record, _ = load_record(rt, path)
     given = None
     if record.rotation == "manual" and not record.revoked_at:
