@@ -108,7 +108,12 @@ def _read_fields(names: list[str], every: list[str]) -> dict[str, str]:
         missing = [n for n in names if n not in data]
         if missing:
             raise invalid("--field", f"standard input has no field {missing[0]!r}")
-        return {k: v for k, v in data.items() if not names or k in names}
+        if unnamed := [k for k in data if names and k not in names]:  # dropped unsaid before; a line too many is not
+            more = f" and {len(unnamed) - 5} more" if len(unnamed) > 5 else ""
+            raise invalid("--field", f"standard input gives {', '.join(repr(k[:100]) for k in unnamed[:5])}{more}, "
+                                     f"not named with --field ({', '.join(names)}): name each field to store, or leave "
+                                     "it out of the object")
+        return data
     names = names or every
     if not names:
         raise invalid("--field", "give a JSON object on standard input, or name the fields with --field")
