@@ -1025,6 +1025,7 @@ def test_a_bulk_write_the_node_does_not_take_is_unavailable_not_each_documents_f
             node.stop()
     assert ("answered HTTP 503" if status else "unreachable") in caught.value.cause and caught.value.retry_after > 0
     assert "hunter2" not in str(caught.value) + caught.value.cause
+    assert status or "its address: AMX_OPENSEARCH_URL" in str(caught.value)  # the log line's words: the setting to check
 
 
 def test_an_unreachable_opensearch_during_a_search_is_unavailable_naming_the_cause():
@@ -1033,6 +1034,8 @@ def test_an_unreachable_opensearch_during_a_search_is_unavailable_naming_the_cau
         idx.search("things", SearchQuery())
     assert caught.value.cause == "the search index is unreachable" and caught.value.retry_after > 0
     assert "hunter2" not in str(caught.value) and "127.0.0.1" not in str(caught.value)
+    # what the log line says (request.backend_unavailable): the setting giving the address, as README's promises
+    assert str(caught.value).endswith("the node is unreachable (ConnectionError; its address: AMX_OPENSEARCH_URL)")
 
 
 @pytest.mark.slow
