@@ -181,7 +181,7 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         log.warning("connection_test.credentials_refused", connection_id=connection.id, source=source.name,
                     reason=str(exc))
         # said without its request, whose URL may name the account (Impact's SID): a rotation's error is logged
-        why = f"{source.name}: the provider refused the connection's credentials (HTTP {exc.status})"
+        why = f"{source.name}: HTTP {exc.status}, the connection's credentials were refused by the provider"
         return [unusable(source, connection, why if say_why else None)]
     except GaveUp:
         raise  # an answer, maybe one asking to be asked later: check() says which

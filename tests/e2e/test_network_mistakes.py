@@ -47,7 +47,8 @@ def test_amx_connections_test_checks_a_connection_and_clears_a_refusal_it_no_lon
     assert failing.exit_code == 1, (failing.output, failing.exception)
     # the provider's refusal and its status, said by the check alone (not again as a log line)
     assert failing.output.splitlines() == [
-        "credentials accepted: failed — impact: the provider refused the connection's credentials (HTTP 401)"], \
+        "credentials accepted: failed — impact: HTTP 401, the connection's credentials were refused by the "
+        "provider"], \
         failing.output
 
 

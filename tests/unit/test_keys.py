@@ -303,8 +303,8 @@ def test_a_rotation_refused_by_the_provider_says_so_in_its_error_once(tmp_path, 
         failed = CliRunner().invoke(app, ["keys", "rotate", "connections/cj"])
     assert isinstance(failed.exception, RotationFailed), failed.output
     assert str(failed.exception) == ("key 'connections/cj': version 2 failed and was rolled back: the new version "
-                                     "failed verification: cj-1: cj: the provider refused the connection's "
-                                     "credentials (HTTP 401)")
+                                     "failed verification: cj-1: cj: HTTP 401, the connection's credentials "
+                                     "were refused by the provider")
     assert "connection_test." not in failed.output, failed.output
 
 
