@@ -1058,6 +1058,26 @@ def test_a_search_no_shard_of_the_index_can_answer_is_unavailable(opensearch_nod
     assert caught.value.cause == "the search index is unavailable (it answered HTTP 503)"
 
 
+@pytest.mark.slow
+def test_an_index_the_functions_create_on_the_local_node_is_green(opensearch_node):
+    """README's `./task opensearch` put no index template: on its one node every index the functions create (with no
+    number_of_replicas: the cluster's template decides) kept a replica it could not place, yellow for good. Only the
+    tests' launcher put a template asking none. The launcher itself puts it now, for both; the tests' node is its."""
+    import httpx
+    from opensearchpy import OpenSearch
+
+    from affiliate_matrix.search.opensearch import index_body
+
+    name = SPEC.physical(f"t{uuid.uuid4().hex[:10]}")
+    client = OpenSearch(hosts=[opensearch_node.url])
+    client.indices.create(index=name, body=index_body(SPEC))
+    # at most 10 s for the node to allocate it: a yellow one is answered then (its replica has nowhere to go)
+    health = httpx.get(f"{opensearch_node.url}/_cluster/health/{name}", timeout=30,
+                       params={"wait_for_status": "green", "timeout": "10s"}).json()
+    client.indices.delete(index=name)
+    assert (health["status"], health["unassigned_shards"]) == ("green", 0), health
+
+
 @pytest.mark.parametrize("q,expected", [("alpah", "alpha"), ("brovo", "bravo"), ("foxtrott", "foxtrot"),
                                         ("cafe creem", "doc-cafe")])
 def test_a_one_typo_query_finds_the_word(loaded, q, expected):
