@@ -104,6 +104,11 @@ def variable_set(setting: str) -> bool:
     return setting in _variables()
 
 
+def variable(setting: str) -> str | None:
+    """The value an AMX_* variable gives `setting`, as Settings reads it, unchecked (None: unset)."""
+    return _variables().get(setting)
+
+
 # Settings there were, and why they are gone: set, they are refused with the reason, not ignored.
 RETIRED = {"AMX_FLAGS_TTL_S": "no longer a setting: every request checks the flags document's ETag and sees a change "
                               "at once (nothing is cached for a while); remove it"}

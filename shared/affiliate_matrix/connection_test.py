@@ -2,7 +2,9 @@
 and can the plugin read what the source answers? One cheap request, answered in words.
 
 A secret that is missing, lacks a field or is refused by the source gets one and the same answer, so
-the test tells nobody which secret paths exist or what they hold (the reason is logged for operators).
+the test tells nobody which secret paths exist or what they hold (the reason is logged for operators); asked `say_why`
+(amx and a rotation, which read the secrets themselves), the answer says the reason instead, and its log line
+(REASON_LOGGED) is one the command lists itself.
 
 A directory answering its start page with another status (404, 403, …) is reachable, and its page unread, saying
 why. An answer asking to be asked later (429, a 503, a source's throttle status), or a server error (another 5xx: the
@@ -27,6 +29,8 @@ log = get_logger()
 # The network time a test takes, in all (every lookup, connection, read and write: robots.txt, the page and their
 # redirects, or the API's requests): the connections function answers within 30 s
 TIMEOUT_S = 15
+# The log events of a reason an answer asked `say_why` says itself
+REASON_LOGGED = ("connection_test.credentials_unusable", "connection_test.credentials_refused")
 LATER = {429: "rate limited", 503: "unavailable for now"}  # answers asking to be asked later, in a word
 # A directory's start page answered, but not with the page: what the user can do about it
 PAGE_NOT_SERVED = {
@@ -35,9 +39,10 @@ PAGE_NOT_SERVED = {
     401: "the site asks for a login the crawl does not have", 403: "the site refused the crawl (it may block robots)"}
 
 
-def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.time) -> dict:
-    """`wall_clock`: what a Retry-After given as an HTTP date is counted from, for the seconds it says (tests pass a
-    fixed one); nothing is decided by it."""
+def check(rt, connection: Connection, *, say_why: bool = False, wall_clock: Callable[[], float] = time.time) -> dict:
+    """`say_why`: unusable credentials are said to be revoked (when), refused by the provider (its HTTP status),
+    missing or incomplete, not in the API's one answer for all. `wall_clock`: what a Retry-After given as an HTTP date
+    is counted from, for the seconds it says (tests pass a fixed one); nothing is decided by it."""
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
     checks, retry_after, credentials = [], None, None
     if isinstance(source, ApiSource):
@@ -51,13 +56,13 @@ def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.
                 credentials = credentials_for(rt, connection, source)
             except (NotFoundError, InvalidInput) as exc:
                 log.warning("connection_test.credentials_unusable", connection_id=connection.id, reason=str(exc))
-                checks.append(unusable(source, connection))
+                checks.append(unusable(source, connection, str(exc) if say_why else None))
             except AmxError as exc:  # the secret store is down: says nothing about the path
                 checks.append(("credentials accepted", False, str(exc)))
         if credentials is not None or not source.credential_keys:
             try:
                 with keys_unlogged(secret_values(credentials or {})):  # a plugin's fault may quote the key echoed
-                    checks += _first_response(rt, source, connection, credentials or {})
+                    checks += _first_response(rt, source, connection, credentials or {}, say_why)
             except GaveUp as exc:
                 found, retry_after = _failed(exc, source, wall_clock)
                 checks += found
@@ -148,7 +153,8 @@ def _read_page(source, connection: Connection, page: Page, callback: str) -> tup
                           f"link{'' if links == 1 else 's'} to follow read")
 
 
-def _first_response(rt, source: ApiSource, connection: Connection, credentials: dict) -> list[tuple[str, bool, str]]:
+def _first_response(rt, source: ApiSource, connection: Connection, credentials: dict,
+                    say_why: bool) -> list[tuple[str, bool, str]]:
     """The API's first answer and the plugin's reading of its first item."""
     from affiliate_matrix.crawl import Failure, fault_reason
     from affiliate_matrix.sources import ParseError
@@ -174,7 +180,9 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         # its source: the request it quotes named as a reader is shown it (observability.name_requests)
         log.warning("connection_test.credentials_refused", connection_id=connection.id, source=source.name,
                     reason=str(exc))
-        return [unusable(source, connection)]
+        # said without its request, whose URL may name the account (Impact's SID): a rotation's error is logged
+        why = f"{source.name}: HTTP {exc.status}, the connection's credentials were refused by the provider"
+        return [unusable(source, connection, why if say_why else None)]
     except GaveUp:
         raise  # an answer, maybe one asking to be asked later: check() says which
     except UnsendableHeader as exc:  # nothing was sent: whether the provider is reachable is not known
@@ -196,6 +204,8 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
             ("read", False, read.reason) if isinstance(read, Failure) else ("read", True, f"read {read.name!r}")]
 
 
-def unusable(source: ApiSource, connection: Connection) -> tuple[str, bool, str]:
-    return ("credentials accepted", False, f"{source.name}: the connection's credentials were refused, "
+def unusable(source: ApiSource, connection: Connection, why: str | None = None) -> tuple[str, bool, str]:
+    """The failed check of credentials that cannot be used: `why` (check's say_why), else the same words whatever the
+    reason."""
+    return ("credentials accepted", False, why or f"{source.name}: the connection's credentials were refused, "
             "or are missing or incomplete")

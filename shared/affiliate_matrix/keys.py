@@ -525,13 +525,13 @@ def _retire(source, path: str, key: dict, which: str) -> None:
 
 
 def _verify(rt, path: str) -> tuple[list[str], list[Connection]]:
-    """Each dependent connection's test with the new version: the failures, in words, and the connections that
-    passed (as they were read before their test)."""
+    """Each dependent connection's test with the new version: the failures, in words (why the key was refused too: the
+    path is the rotation's own), and the connections that passed (as they were read before their test)."""
     from affiliate_matrix.connection_test import check
 
     failed, passed = [], []
     for connection in dependents(rt, path):
-        result = check(rt, connection)
+        result = check(rt, connection, say_why=True)
         if result["ok"]:
             passed.append(connection)
         else:

@@ -117,7 +117,11 @@ class UnsendableHeader(FetchError):
 
 
 class CredentialsRefused(FetchError):
-    """The server answered a status its provider uses for refused credentials (wrong, expired, revoked)."""
+    """The server answered a status its provider uses for refused credentials (wrong, expired, revoked): `status`."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
 
 
 class GaveUp(FetchError):
@@ -432,7 +436,8 @@ class PoliteClient:
             except NoAnswer as exc:
                 raise _Again(exc) from None
             if response.status in self.refused_statuses:
-                raise CredentialsRefused(f"{label}: HTTP {response.status}, the connection's credentials were refused")
+                raise CredentialsRefused(f"{label}: HTTP {response.status}, the connection's credentials were refused",
+                                        response.status)
             answer = Response(response.url, response.status, response.headers, response.body, attempts,
                               response.cut_short)
             if response.status not in self.retry_statuses or self.settled(response):

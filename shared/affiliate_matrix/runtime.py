@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from affiliate_matrix.config import Settings, load_settings
+from affiliate_matrix.config import Settings, load_settings, variable
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, DamagedData
 from affiliate_matrix.observability import configure_logging, get_logger
 
@@ -85,7 +85,11 @@ def start(function: str, *ports: str) -> Runtime:
                 # the port is built again by the next request that uses it (a 503 with Retry-After until then)
                 get_logger().warning("start.backend_unavailable", port=port, error=str(exc))
     except ConfigError as exc:
-        print(f"{function}: configuration error: {exc}", file=sys.stderr)
+        if variable("log_format") == "json":  # read as the settings read it: they may be what failed to load
+            configure_logging(function, fmt="json")  # (its lines carry `function`)
+            get_logger().error("start.configuration_error", error=str(exc))
+        else:
+            print(f"{function}: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except DamagedData as exc:
         print(f"{function}: {exc}", file=sys.stderr)

@@ -1025,6 +1025,7 @@ def test_a_bulk_write_the_node_does_not_take_is_unavailable_not_each_documents_f
             node.stop()
     assert ("answered HTTP 503" if status else "unreachable") in caught.value.cause and caught.value.retry_after > 0
     assert "hunter2" not in str(caught.value) + caught.value.cause
+    assert status or "its address: AMX_OPENSEARCH_URL" in str(caught.value)  # the log line's words: the setting to check
 
 
 def test_an_unreachable_opensearch_during_a_search_is_unavailable_naming_the_cause():
@@ -1033,6 +1034,8 @@ def test_an_unreachable_opensearch_during_a_search_is_unavailable_naming_the_cau
         idx.search("things", SearchQuery())
     assert caught.value.cause == "the search index is unreachable" and caught.value.retry_after > 0
     assert "hunter2" not in str(caught.value) and "127.0.0.1" not in str(caught.value)
+    # what the log line says (request.backend_unavailable): the setting giving the address, as README's promises
+    assert str(caught.value).endswith("the node is unreachable (ConnectionError; its address: AMX_OPENSEARCH_URL)")
 
 
 @pytest.mark.slow
@@ -1053,6 +1056,26 @@ def test_a_search_no_shard_of_the_index_can_answer_is_unavailable(opensearch_nod
     with pytest.raises(BackendUnavailable) as caught:
         idx.search("things", SearchQuery(text="alpha"))
     assert caught.value.cause == "the search index is unavailable (it answered HTTP 503)"
+
+
+@pytest.mark.slow
+def test_an_index_the_functions_create_on_the_local_node_is_green(opensearch_node):
+    """README's `./task opensearch` put no index template: on its one node every index the functions create (with no
+    number_of_replicas: the cluster's template decides) kept a replica it could not place, yellow for good. Only the
+    tests' launcher put a template asking none. The launcher itself puts it now, for both; the tests' node is its."""
+    import httpx
+    from opensearchpy import OpenSearch
+
+    from affiliate_matrix.search.opensearch import index_body
+
+    name = SPEC.physical(f"t{uuid.uuid4().hex[:10]}")
+    client = OpenSearch(hosts=[opensearch_node.url])
+    client.indices.create(index=name, body=index_body(SPEC))
+    # at most 10 s for the node to allocate it: a yellow one is answered then (its replica has nowhere to go)
+    health = httpx.get(f"{opensearch_node.url}/_cluster/health/{name}", timeout=30,
+                       params={"wait_for_status": "green", "timeout": "10s"}).json()
+    client.indices.delete(index=name)
+    assert (health["status"], health["unassigned_shards"]) == ("green", 0), health
 
 
 @pytest.mark.parametrize("q,expected", [("alpah", "alpha"), ("brovo", "bravo"), ("foxtrott", "foxtrot"),

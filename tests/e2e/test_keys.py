@@ -77,7 +77,7 @@ def test_a_check_that_raises_puts_the_old_key_back_and_says_why(rt, request, mon
     awin_key(rt, path)
     save_connection(rt.store, Connection(id="aw", source="awin", credentials_path=path))
 
-    def raising_check(runtime, connection):  # stands in for a defect in a connection test: none raises on cue
+    def raising_check(runtime, connection, **how):  # stands in for a defect in a connection test: none raises on cue
         raise TypeError(f"unsupported token {runtime.secrets.read(path).data['api_token']!r}")
 
     monkeypatch.setattr("affiliate_matrix.connection_test.check", raising_check)
@@ -96,7 +96,7 @@ def test_a_record_changed_during_the_rotation_rolls_it_back(rt, request, monkeyp
     awin_key(rt, path)
     save_connection(rt.store, Connection(id="aw", source="awin", credentials_path=path))
 
-    def check_while_a_person_edits(runtime, connection):  # a connection test passing while the record changes
+    def check_while_a_person_edits(runtime, connection, **how):  # a connection test passing while the record changes
         record, etag = load_record(runtime, path)
         save_record(runtime, record.model_copy(update={"lifetime_days": 30}), etag)
         return {"ok": True, "checks": []}

@@ -73,6 +73,18 @@ def test_standard_input_must_give_one_line_per_named_field(tmp_path):
     assert not (tmp_path / ".amx" / "secrets.json").exists()
 
 
+def test_a_json_object_giving_fields_not_named_is_refused_naming_them(tmp_path):
+    """`--field api_token` fed a JSON object holding publisher_id too stored api_token alone, dropping publisher_id
+    without a word, where a line too many is refused."""
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+                 stdin=json.dumps({"api_token": TOKEN, "publisher_id": "123456", "region": "eu"}))
+    said = " ".join(result.stderr.replace("│", " ").split())
+    assert result.returncode == 2, said
+    assert "standard input gives 'publisher_id', 'region', not named with --field (api_token)" in said, said
+    assert TOKEN not in result.stdout + result.stderr
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
 def test_at_a_terminal_each_field_is_asked_for_without_echo(tmp_path):
     pid, terminal = pty.fork()  # amx with a real terminal as its controlling tty, as a person runs it
     if pid == 0:

@@ -571,8 +571,8 @@ def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_test
         mark_refused(rt, load_connection(rt.store, "cj")[0], RECORDED_CREDENTIALS["cj"],
                      datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
 
-        def refused_meanwhile(rt_, connection):
-            answer = real_check(rt_, connection)
+        def refused_meanwhile(rt_, connection, **how):
+            answer = real_check(rt_, connection, **how)
             mark_refused(rt, connection, RECORDED_CREDENTIALS["cj"],
                          datetime(2026, 11, 22, 6, 1, tzinfo=UTC))  # a sync refused while it ran
             return answer
@@ -583,8 +583,8 @@ def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_test
         assert (marked.healthy, marked.health_reason) == (
             False, "credentials refused at 2026-11-22 06:01:00 UTC (key version 1)")  # as the CLI says a time
 
-        def repointed_meanwhile(rt_, connection):
-            answer = real_check(rt_, connection)
+        def repointed_meanwhile(rt_, connection, **how):
+            answer = real_check(rt_, connection, **how)
             etag = client.get("/connections/cj", headers=env["read"]).headers["ETag"]
             assert client.patch("/connections/cj", json={"credentials_path": "connections/cj-other"},
                                 headers={**env["admin"], "If-Match": etag}).status_code == 200

@@ -96,18 +96,20 @@ def start_moto(tmp: Path) -> Server:
 def start_opensearch(tmp: Path) -> Server:
     """A real OpenSearch node from the Maven Central jars built by `task opensearch:build`."""
     launcher = ROOT / "infra" / "opensearch-local"
-    if not (launcher / "target" / "classes").is_dir():
+    built = launcher / "target" / "classes" / "dev" / "affiliatematrix" / "LocalOpenSearch.class"
+    if not built.is_file():
         raise RuntimeError("the OpenSearch launcher is not built: run ./task opensearch:build (./task test does)")
+    if built.stat().st_mtime < (launcher / "src" / "main" / "java" / "dev" / "affiliatematrix" /
+                                "LocalOpenSearch.java").stat().st_mtime:  # one built before never gets ready below
+        raise RuntimeError("the OpenSearch launcher is older than its source: run ./task opensearch:build (./task test "
+                           "does)")
     port = free_port()
     argv = ["java", "-Xms512m", "-Xmx512m", "-XX:+UseSerialGC", "-cp",
             f"{launcher}/target/classes:{launcher}/target/lib/*", "dev.affiliatematrix.LocalOpenSearch",
             str(port), str(tmp / "opensearch-home")]
-    node = Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120, env=AS_SHIPPED)
-    # A cluster's operator sets how many copies of an index it keeps (terraform/opensearch.tf's template asks 1): this
-    # one node has nowhere to put a replica, so its template asks none, as a single-node cluster's operator would.
-    httpx.put(f"{node.url}/_index_template/single-node", timeout=30, json={
-        "index_patterns": ["*"], "priority": 0, "template": {"settings": {"number_of_replicas": 0}}}).raise_for_status()
-    return node
+    # ready once the launcher has put its index template (no replica on one node), as `./task opensearch` runs it
+    return Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120, env=AS_SHIPPED,
+                  ready_path="/_index_template/single-node", ready=lambda response: response.status_code == 200)
 
 
 def start_s3proxy(tmp: Path, access_key: str, secret_key: str) -> Server:

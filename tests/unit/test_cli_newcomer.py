@@ -1583,6 +1583,38 @@ def test_scrape_of_a_connection_whose_key_was_revoked_says_so(tmp_path, monkeypa
                                      "2026-12-01 09:30 UTC; add a new one there (amx keys add)")
 
 
+def test_connections_test_of_a_revoked_or_missing_key_says_which_once(tmp_path, monkeypatch):
+    """`amx connections test` of a connection whose key was revoked said only "the connection's credentials were
+    refused, or are missing or incomplete" (the API's words for all, telling no one which secrets exist), where `amx
+    scrape` says "revoked at …"; the reason was a warning log line printed below it. amx reads the secrets itself: its
+    check says the reason, and the log line is not printed a second time."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.keys import KeyRecord, add_key, revoke
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # one line per check
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_key(rt, KeyRecord(path="connections/awin-main", rotation="manual", owner_source="awin",
+                          created_at=datetime(2026, 12, 1, tzinfo=UTC)), {"api_token": "t", "publisher_id": "1"})
+    for cid in ("awin-main", "awin-none"):
+        save_connection(rt.store, Connection(id=cid, source="awin", credentials_path=f"connections/{cid}"),
+                        create=True)
+    revoke(rt, "connections/awin-main", datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+    revoked = CliRunner().invoke(app, ["connections", "test", "awin-main"])
+    missing = CliRunner().invoke(app, ["connections", "test", "awin-none"])
+    assert revoked.output.splitlines() == [
+        "credentials accepted: failed — connection 'awin-main': the key at 'connections/awin-main' was revoked at "
+        "2026-12-01 09:30 UTC; add a new one there (amx keys add)"], revoked.output
+    assert missing.output.splitlines() == [
+        "credentials accepted: failed — connection 'awin-none': secret 'connections/awin-none' not found"], \
+        missing.output
+    assert (revoked.exit_code, missing.exit_code) == (1, 1)
+
+
 def test_a_schedule_longer_than_any_cron_expression_is_refused_without_echoing_it(tmp_path, monkeypatch):
     """`amx connections add --schedule` took a 40,000-character schedule (a list of 20,000 minutes) and stored it,
     for every cron tick to read, and one of 60,000 characters the cron library refused was echoed whole in the error.

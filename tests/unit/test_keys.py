@@ -280,6 +280,34 @@ def test_a_rotation_whose_new_key_passes_clears_the_refused_mark_of_its_connecti
         assert (connection.healthy, connection.health_reason, skip_reason(connection)) == (True, None, None)
 
 
+def test_a_rotation_refused_by_the_provider_says_so_in_its_error_once(tmp_path, monkeypatch):
+    """`amx keys rotate` whose new key the provider refused said "the connection's credentials were refused, or are
+    missing or incomplete" (the connections API's words for all) and printed the `connection_test.credentials_refused`
+    log line below it, which alone said HTTP 401. The error says the refusal and its status; the line is not
+    printed."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+
+    cj_mints(monkeypatch, {"api_token": "refused-again-0000"})
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "1")
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
+            dict(RECORDED_CREDENTIALS["cj"]))
+    with recorded_sites("cj") as urls:
+        save_connection(rt.store, Connection(id="cj-1", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                             credentials_path="connections/cj"))
+        failed = CliRunner().invoke(app, ["keys", "rotate", "connections/cj"])
+    assert isinstance(failed.exception, RotationFailed), failed.output
+    assert str(failed.exception) == ("key 'connections/cj': version 2 failed and was rolled back: the new version "
+                                     "failed verification: cj-1: cj: HTTP 401, the connection's credentials "
+                                     "were refused by the provider")
+    assert "connection_test." not in failed.output, failed.output
+
+
 def test_a_rotation_leaves_the_mark_of_a_connection_pointed_elsewhere_while_its_new_key_was_tested(tmp_path,
                                                                                                    monkeypatch):
     """A rotation cleared a connection's mark whenever its reason was the one the new key's test read: a connection

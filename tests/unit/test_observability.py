@@ -1,6 +1,7 @@
 import json
 import re
 
+import pytest
 import structlog
 
 from affiliate_matrix.config import Settings
@@ -234,3 +235,27 @@ def test_env_example_gives_no_value_to_a_setting_unset_by_default():
     unset = {f"AMX_{name.upper()}" for kind in (Settings, *held()) for name, field in kind.model_fields.items()
              if field.default is None}
     assert {name: value for name, value in lines.items() if name in unset and value} == {}
+
+
+@pytest.mark.parametrize("log_format", ["json", "console", "jsn"])
+def test_a_function_stopped_at_start_by_a_setting_says_so_as_its_log_lines_are_written(tmp_path, monkeypatch, capsys,
+                                                                                       log_format):
+    """`budget: configuration error: …` was plain text with AMX_LOG_FORMAT=json, one line whatever collects the JSON
+    lines could not read. It is a JSON line then (start.configuration_error), and plain text otherwise, a misspelt
+    format too (itself the error then)."""
+    from affiliate_matrix.runtime import start
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_LOG_FORMAT", log_format)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "USD=-1")
+    with pytest.raises(SystemExit) as exited:
+        start("budget")
+    (said,) = capsys.readouterr().err.strip().splitlines()
+    assert exited.value.code == 2
+    if log_format == "json":
+        line = json.loads(said)
+        assert (line["event"], line["function"], line["level"]) == ("start.configuration_error", "budget", "error")
+        assert line["error"].startswith("AMX_BUDGET_DAILY_TOTAL: "), line
+    else:
+        assert said.startswith("budget: configuration error: AMX_"), said
+        assert ("AMX_LOG_FORMAT" if log_format == "jsn" else "AMX_BUDGET_DAILY_TOTAL") in said, said

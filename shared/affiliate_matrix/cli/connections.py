@@ -179,11 +179,12 @@ def connections_test(connection_id: CONNECTION_ID):
     when a check fails."""
     from rich.markup import escape
 
+    from affiliate_matrix.connection_test import REASON_LOGGED
     from affiliate_matrix.connections import load_connection
     from affiliate_matrix.handlers.connections import test
 
-    rt = open_runtime()
-    answer = test(rt, connection_id)
+    rt = open_runtime(listed=REASON_LOGGED)  # the reason is its check's detail: it reads the secrets itself
+    answer = test(rt, connection_id, say_why=True)
     connection, _ = load_connection(rt.store, connection_id)
     if not connection.enabled:  # why a disabled one may fail (the demo's: its recorded site is gone with the demo)
         why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""

@@ -108,7 +108,12 @@ def _read_fields(names: list[str], every: list[str]) -> dict[str, str]:
         missing = [n for n in names if n not in data]
         if missing:
             raise invalid("--field", f"standard input has no field {missing[0]!r}")
-        return {k: v for k, v in data.items() if not names or k in names}
+        if unnamed := [k for k in data if names and k not in names]:  # dropped unsaid before; a line too many is not
+            more = f" and {len(unnamed) - 5} more" if len(unnamed) > 5 else ""
+            raise invalid("--field", f"standard input gives {', '.join(repr(k[:100]) for k in unnamed[:5])}{more}, "
+                                     f"not named with --field ({', '.join(names)}): name each field to store, or leave "
+                                     "it out of the object")
+        return data
     names = names or every
     if not names:
         raise invalid("--field", "give a JSON object on standard input, or name the fields with --field")
@@ -229,9 +234,10 @@ def keys_rotate(path: Annotated[str, typer.Argument(help=KEY_PATH)],
                                                               "reads it.")] = []):
     """Rotate now: new version, verified with every dependent connection, old version retired; any failure
     puts the old key back and exits 2. A manual key's new values (from the provider) are read as keys add reads them."""
+    from affiliate_matrix.connection_test import REASON_LOGGED
     from affiliate_matrix.keys import load_record, rotate, rotation_said
 
-    rt = open_runtime("keys", listed=("key.rotation_failed",))  # its error says what failed
+    rt = open_runtime("keys", listed=("key.rotation_failed", *REASON_LOGGED))  # its error says what failed, and why
     record, _ = load_record(rt, path)
     given = None
     if record.rotation == "manual" and not record.revoked_at:

@@ -131,13 +131,13 @@ def load_sync(rt, sync_id: str):
     return load_sync(rt, sync_id).model_dump(mode="json")  # none: "there is no sync s_…", as every document's
 
 
-def test(rt, connection_id: str):
+def test(rt, connection_id: str, *, say_why: bool = False):
     """A passing test makes an unhealthy connection healthy again (scheduled syncs use it from then on), unless it was
-    marked again or changed while the test ran (mark_healthy)."""
+    marked again or changed while the test ran (mark_healthy). `say_why`: as check's (amx's, never the API's)."""
     from affiliate_matrix.connection_test import check
 
     connection, _ = load_connection(rt.store, connection_id)
-    answer = check(rt, connection)
+    answer = check(rt, connection, say_why=say_why)
     if answer["ok"] and not connection.healthy and not mark_healthy(rt.store, connection):
         log.warning("connection_test.mark_kept", connection_id=connection_id,
                     reason="marked again, or its credentials, address or creation changed, while the test ran")

@@ -152,17 +152,21 @@ def _reason(error) -> str:
     return error.get("reason", json.dumps(error)) if isinstance(error, dict) else str(error)
 
 
+# Where a node nothing answers at is said to be, in a log line: its setting, not its value (it may hold user:password)
+ADDRESS_SAID = "its address: AMX_OPENSEARCH_URL"
+
+
 @contextmanager
 def _answering(what: str):
     """An overloaded or unreachable node (a 429, a 5xx, a refused connection, a timeout) as BackendUnavailable,
     which callers retry (an HTTP caller gets a 503 with Retry-After); a 400 or a 404 stays the caller's to read.
     Neither the message nor the cause holds the client's text: it names the node's host and port, and a URL's
-    credentials would be in it."""
+    credentials would be in it; the message (its log line) names the setting giving the address instead."""
     try:
         yield
     except OSConnectionError as exc:  # ConnectionTimeout and SSLError are ConnectionErrors
         how = "did not answer in time" if isinstance(exc, ConnectionTimeout) else "is unreachable"
-        raise BackendUnavailable(f"OpenSearch {what}: the node {how} ({type(exc).__name__})",
+        raise BackendUnavailable(f"OpenSearch {what}: the node {how} ({type(exc).__name__}; {ADDRESS_SAID})",
                                  cause=f"the search index {how}", retry_after=10) from None
     except TransportError as exc:
         unavailable = _overloaded(what, exc)
@@ -681,7 +685,8 @@ class OpenSearchIndex(SearchIndex):
             status = unavailable[0]
             if not isinstance(status, int):
                 raise BackendUnavailable(f"OpenSearch bulk into {alias}: {len(unavailable)} writes not sent, the node "
-                                         "is unreachable", cause="the search index is unreachable", retry_after=10)
+                                         f"is unreachable ({ADDRESS_SAID})", cause="the search index is unreachable",
+                                         retry_after=10)
             how = "is overloaded" if status == 429 else "is unavailable"
             raise BackendUnavailable(f"OpenSearch bulk into {alias}: {len(unavailable)} writes answered {status}",
                                      cause=f"the search index {how} (it answered HTTP {status})",

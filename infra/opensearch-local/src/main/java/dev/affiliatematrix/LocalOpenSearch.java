@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import org.opensearch.action.admin.indices.template.put.PutComposableIndexTemplateAction;
 import org.opensearch.analysis.common.CommonAnalysisPlugin;
+import org.opensearch.cluster.metadata.ComposableIndexTemplate;
+import org.opensearch.cluster.metadata.Template;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
 import org.opensearch.index.mapper.MapperExtrasPlugin;
@@ -23,13 +26,21 @@ import org.opensearch.transport.Netty4Plugin;
  * Embedding skips the bootstrap checks (so it runs as root) and needs no distribution:
  * the modules a distribution would load are passed as classpath plugins.
  *
- * Usage: LocalOpenSearch <http-port> <home-dir>. Prints "READY http://127.0.0.1:<port>" once serving.
+ * Usage: LocalOpenSearch <http-port> <home-dir>. Prints "READY http://127.0.0.1:<port>" once serving with its
+ * index template (SINGLE_NODE) in place: `./task opensearch` and the tests' node alike.
  */
 public final class LocalOpenSearch {
 
     private static final Collection<Class<? extends Plugin>> MODULES = List.of(
         Netty4Plugin.class, CommonAnalysisPlugin.class, PainlessPlugin.class,
         MapperExtrasPlugin.class, ReindexPlugin.class);
+
+    /**
+     * The index template every index of this node takes: no replica. A cluster's operator sets how many copies of an
+     * index it keeps (terraform/opensearch.tf's template asks 1); one node has nowhere to put a replica, and every
+     * index asking one stayed yellow.
+     */
+    static final String SINGLE_NODE = "single-node";
 
     /** Node's plugin-taking constructor is protected; this subclass only opens it. */
     private static final class EmbeddedNode extends Node {
@@ -71,6 +82,10 @@ public final class LocalOpenSearch {
             }
         }));
         node.start();
+        Template noReplica = new Template(Settings.builder().put("index.number_of_replicas", 0).build(), null, null);
+        node.client().execute(PutComposableIndexTemplateAction.INSTANCE,
+            new PutComposableIndexTemplateAction.Request(SINGLE_NODE).indexTemplate(
+                new ComposableIndexTemplate(List.of("*"), noReplica, null, 0L, null, null))).actionGet();
         System.out.println("READY http://127.0.0.1:" + port);
         System.out.flush();
         stopped.await();
