@@ -11,8 +11,8 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.rules.model import DEMO_WEBHOOK
 from affiliate_matrix.rules.store import load_rule
 from affiliate_matrix.runtime import Runtime
-from tests.functions.test_rules_hostile import add_webhook_key, relay_rule
 from tests.support.apps import function_client
+from tests.support.rules import add_webhook_key, relay_rule
 
 DEMO_REASON = "the demo's rule: its webhook is a placeholder; give it yours and amx rules add --replace to use it"
 

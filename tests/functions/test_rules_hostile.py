@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.apps import function_client
 from tests.support.events import deliver_event
+from tests.support.rules import add_webhook_key, relay_rule
 
 KEY_EXPIRING = "dev.affiliatematrix.key.expiring"
 ROTATION_FAILED = "dev.affiliatematrix.key.rotation.failed"
@@ -723,21 +724,6 @@ def test_a_rule_stored_with_credentials_in_its_webhook_url_shows_them_to_no_one_
     for output in outputs:
         assert output.exit_code == 0 and "s3cr3t" not in output.output, output.output
         assert "needs a change" in output.output and "webhook_url holds credentials" in output.output, output.output
-
-
-def add_webhook_key(rt, path: str, data: dict | None = None, url: str = "https://relay.example.com/hook") -> None:
-    """A webhook's key as amx keys add stores it: sent only to `url`'s origin."""
-    from datetime import UTC, datetime
-
-    from affiliate_matrix.keys import KeyRecord, add_key, origin
-
-    add_key(rt, KeyRecord(path=path, rotation="manual", created_at=datetime(2026, 11, 21, tzinfo=UTC),
-                          origins=[origin(url)]), data or {"value": "Bearer t0k3n-relay"})
-
-
-def relay_rule(**params) -> dict:
-    return {"id": "relay", "trigger": {"event": "key.expiring"}, "condition": "true",
-            "action": {"type": "notify", "params": {"webhook_url": "https://relay.example.com/hook", **params}}}
 
 
 @pytest.mark.parametrize("params, told", [
