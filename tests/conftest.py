@@ -37,6 +37,32 @@ def event_issuer(monkeypatch):
     return issuer()
 
 
+@pytest.fixture(autouse=True)
+def published_data_a_dry_run_takes(monkeypatch):
+    """Each event the product publishes on the in-process bus in a test holds data a dry run of it takes
+    (rules/event_data.py's models of each trigger's data, written beside the publishers): a publisher given a field, or
+    a type, its model lacks fails the test that published it, not a user's dry run of a real event later. Events a test
+    publishes itself (hand-made, hostile) are not checked."""
+    import sys
+
+    from affiliate_matrix.events.inprocess import InProcessBus
+    from affiliate_matrix.rules.event_data import EVENT_DATA, data_problem
+
+    problems, publish = [], InProcessBus.publish
+
+    def checked(self, event):
+        trigger = event.type.removeprefix("dev.affiliatematrix.")
+        if (trigger in EVENT_DATA and isinstance(event.data, dict)
+                and sys._getframe(1).f_globals.get("__name__", "").startswith("affiliate_matrix")
+                and (problem := data_problem(trigger, event.data))):
+            problems.append(f"{event.type}: {problem}")
+        return publish(self, event)
+
+    monkeypatch.setattr(InProcessBus, "publish", checked)
+    yield
+    assert not problems, problems
+
+
 @pytest.fixture
 def in_tokyo(monkeypatch):
     """The machine's zone nine hours east of UTC, where a time read in it is not the time read in UTC."""
