@@ -57,11 +57,11 @@ def parse_ttl(text: str) -> timedelta:
     """`90d`, `12h` or `30m`, at least a minute and at most MAX_TTL."""
     match = re.fullmatch(r"(\d{1,6})([dhm])", text.strip())  # the CLI's: compiled when first used
     if not match:
-        raise InvalidInput(f"--ttl: {text!r} is not a number of days, hours or minutes (90d, 12h, 30m)")
+        raise InvalidInput(f"ttl: {text!r} is not a number of days, hours or minutes (90d, 12h, 30m)")
     unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
     ttl = timedelta(**{unit: int(match.group(1))})
     if not timedelta(minutes=1) <= ttl <= MAX_TTL:
-        raise InvalidInput(f"--ttl: {text!r} must be between 1m and {MAX_TTL.days}d")
+        raise InvalidInput(f"ttl: {text!r} must be between 1m and {MAX_TTL.days}d")
     return ttl
 
 

@@ -853,6 +853,8 @@ def test_a_refused_option_is_named_as_click_names_it(tmp_path, monkeypatch, args
     (["rules", "show", "always", "--program", "nope"], "--program", "must be a program's id, p_ and 16 hex digits"),
     (["rules", "test", "always", "--event", "missing.json"], "--event", "cannot read missing.json: No such file"),
     (["budget", "forecast", "--from-store", "--horizon", "0"], "--horizon", "0 is not between 1 and 366 days"),
+    (["tokens", "create", "--ttl", "0m"], "--ttl", "'0m' must be between 1m and"),
+    (["tokens", "create", "--ttl", "soon"], "--ttl", "'soon' is not a number of days, hours or minutes"),
     (["budget", "campaigns", "add", "c1", "--name", "N", "--channel", "search", "--currency", "USD",
       "--program", "p_0123456789abcdef"], "--program", "program 'p_0123456789abcdef' is not in the index"),
     (["budget", "campaigns", "add", "c1", "--name", "N\a", "--channel", "search", "--currency", "USD"], "--name",

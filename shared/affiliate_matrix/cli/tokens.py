@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from affiliate_matrix.cli.common import console, invalid, open_runtime
+from affiliate_matrix.cli.common import as_option, console, invalid, open_runtime
 
 tokens_app = typer.Typer(help="API bearer tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -15,9 +15,15 @@ def tokens_create(role: Annotated[str, typer.Option(help="read or admin.")] = "r
     """Mint an API token. It is printed once and stored only as a hash."""
     from affiliate_matrix.auth import ROLES, create_token, parse_ttl
 
+    from affiliate_matrix.errors import InvalidInput
+
     if role not in ROLES:
         raise invalid("--role", f"{role!r} is not one of {', '.join(ROLES)}")
-    print(create_token(open_runtime().secrets, role, ttl=parse_ttl(ttl)))
+    try:
+        lifetime = parse_ttl(ttl)
+    except InvalidInput as exc:
+        raise as_option(exc, {"ttl": "--ttl"}) from None
+    print(create_token(open_runtime().secrets, role, ttl=lifetime))
 
 
 @tokens_app.command("list")
