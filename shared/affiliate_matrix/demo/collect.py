@@ -30,7 +30,6 @@ from affiliate_matrix.wording import counted, listings
 # The change the demo makes to its own copy of a recorded site: (source, page path, before, after).
 CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60% of the first payment")
 RULE_ID = "demo-commission-raised"
-# The notify action's webhook is never called: the demo's in-process handler shows the message instead.
 # Why each demo connection is left disabled: its base_url is a recorded site served only while the demo runs.
 SITES_GONE = "the demo's: its recorded site is served only while amx demo runs"
 

@@ -272,9 +272,9 @@ def placeholder_problem(rule: Rule) -> str | None:
 
 def rule_warnings(rule: Rule) -> list[str]:
     """What a stored rule needs changed: its webhook the demo's placeholder, with which it cannot act
-    (placeholder_problem), or it was written before a check that now refuses it (a webhook_url with credentials, posted
-    as they are until the rule is written again: a rollout never silently stops its notifications). Said by `amx rules list` and `show`, a
-    dry run (warnings) and each firing's log."""
+    (placeholder_problem), or it was written before a check that now refuses it (a webhook_url with credentials,
+    posted as they are until the rule is written again: a rollout never silently stops its notifications). Said by
+    `amx rules list` and `show`, a dry run (warnings) and each firing's log."""
     if problem := placeholder_problem(rule):
         return [problem]
     url = rule.action.params.get("webhook_url")
@@ -315,21 +315,20 @@ def check_named(action: Action) -> None:
         except ValueError as exc:
             raise InvalidInput(f"action.params.connection_id: {exc}") from None
     if action.type == "rotate_key":
-        from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX, KEY_PATH_WORDS
+        from affiliate_matrix.keys import _key_path
 
-        path = str(params["path"])
-        if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path):
-            raise InvalidInput(f"action.params.path: {path[:80]!r} is not a key's path: {KEY_PATH_WORDS} (as amx keys "
-                               "status shows it)")
+        try:  # as a key's record checks its path
+            _key_path(str(params["path"]))
+        except ValueError as exc:
+            raise InvalidInput(f"action.params.path: {exc}") from None
     if "auth_key" in params:
-        from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX
+        from affiliate_matrix.keys import KEY_PATH, KEY_PATH_MAX, KEY_PATH_WORDS
 
         path = str(params["auth_key"])
         if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path) or not path.startswith(WEBHOOK_KEYS):
             raise InvalidInput(f"action.params.auth_key: {path[:80]!r} is not a webhook's key: a key's path under "
-                               f"{WEBHOOK_KEYS} ({WEBHOOK_KEYS}NAME: letters, digits, '_' and '-', parts separated by "
-                               f"'/', at most {KEY_PATH_MAX} characters), as amx keys add stores it; a key elsewhere "
-                               "(a source's) is never sent to a webhook")
+                               f"{WEBHOOK_KEYS} ({WEBHOOK_KEYS}NAME: {KEY_PATH_WORDS}), as amx keys add stores it; a "
+                               "key elsewhere (a source's) is never sent to a webhook")
 
 
 def trigger_type(kind: str) -> str:
