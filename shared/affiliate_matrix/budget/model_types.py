@@ -65,8 +65,9 @@ def figure_text(value, currency: str) -> str:
     return f"{value:,.{0 if cents_per_unit(currency) == 100 else 2}f}"
 
 
-def amount_text(value, currency: str) -> str:
-    """An amount with its currency after it: '1,234.56 USD', '1,235 JPY'."""
+def money_text(value, currency: str) -> str:
+    """A budget's amount with its currency after it, to the currency's smallest unit: '1,234.56 USD', '1,235 JPY'
+    (wording.amount_text writes an index's amounts as their sources gave them)."""
     return f"{figure_text(value, currency)} {currency}"
 
 

@@ -20,7 +20,7 @@ from affiliate_matrix.budget.campaigns import history, list_campaigns
 from affiliate_matrix.budget.mirror import mirror
 from affiliate_matrix.budget.curves import Histories, fit
 from affiliate_matrix.budget.forecast import campaign_forecasts
-from affiliate_matrix.budget.model_types import amount_text
+from affiliate_matrix.budget.model_types import money_text
 from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
 from affiliate_matrix.budget.run import RunResult, list_runs, load_run
 from affiliate_matrix.documents import readable
@@ -128,7 +128,7 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
             total = sum(p.value for p in result.revenue)
             score = f", backtest MASE {result.backtest.mase:.2f}" if result.backtest else ""
             note = f" ({result.note})" if result.note else ""
-            forecast = amount_text(total, currency[campaign.id])  # as amx budget forecast writes it: to the cent
+            forecast = money_text(total, currency[campaign.id])  # as amx budget forecast writes it: to the cent
             lines.append(f"{campaign.id}: {result.model} forecasts {forecast} revenue over {horizon} days"
                          f"{score}{note}.")
         else:

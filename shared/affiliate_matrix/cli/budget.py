@@ -68,6 +68,8 @@ def budget_forecast(
     input, or with --from-store the stored campaigns' days."""
     import json
 
+    from affiliate_matrix.budget.model_types import money_text
+
     if from_store:
         result = _stored_forecast(campaign, 14 if horizon is None else horizon)
     else:
@@ -91,7 +93,7 @@ def budget_forecast(
         total = sum(p["value"] for p in row["revenue"])
         score = f", backtest MASE {row['backtest']['mase']:.2f}" if row["backtest"] else ""
         note = f" ({row['note']})" if row["note"] else ""
-        figure = _amount(total, row["currency"]) if row["currency"] else f"{total:,.2f}"  # a request may name none
+        figure = money_text(total, row["currency"]) if row["currency"] else f"{total:,.2f}"  # a request may name none
         console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {figure} revenue over "
                       f"{len(row['revenue'])} days{score}{note}")
 
@@ -285,6 +287,7 @@ def campaigns_list():
     from rich.markup import escape
 
     from affiliate_matrix.budget.campaigns import damaged_programs_said, list_campaigns, load_days, programs_not_indexed
+    from affiliate_matrix.budget.model_types import figure_text
     from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.documents import together
     from affiliate_matrix.errors import BackendUnavailable, DamagedData
@@ -302,7 +305,7 @@ def campaigns_list():
     rows = [[escape(cell) for cell in (c.id, c.name, c.channel, c.currency,
                                        # as its currency writes an amount, as show does (`--min 10` was "10"
                                        # beside "250.00"); 0.00 is a bound
-                                       *(NO_VALUE if bound is None else _figure(bound, c.currency)
+                                       *(NO_VALUE if bound is None else figure_text(bound, c.currency)
                                          for bound in (c.min_budget, c.max_budget)),
                                        days, "yes" if c.active else "no")]
             for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
@@ -352,6 +355,8 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
     from rich.markup import escape
     from rich.table import Table
 
+    from affiliate_matrix.budget.model_types import money_text
+
     from affiliate_matrix.budget.campaigns import NOT_INDEXED, indexed_programs, load_campaign, load_days
     from affiliate_matrix.errors import BackendUnavailable, DamagedData
 
@@ -369,7 +374,7 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
     table = Table.grid(padding=(0, 2))
     for field, value in (("id", campaign.id), ("name", campaign.name), ("channel", campaign.channel),
                          ("currency", campaign.currency),
-                         *((bound, NO_VALUE if amount is None else _amount(amount, campaign.currency))
+                         *((bound, NO_VALUE if amount is None else money_text(amount, campaign.currency))
                            for bound, amount in (("min", campaign.min_budget), ("max", campaign.max_budget))),
                          ("active", "yes" if campaign.active else "no"), ("days", days)):
         table.add_row(field, escape(value))
@@ -389,7 +394,7 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
     """The daily run: allocate a day's budget (AMX_BUDGET_DAILY_TOTAL, by AMX_BUDGET_STRATEGY), each currency's
     campaigns from its total, store it and emit budget.allocated. A day already run shows its stored run, unless
     --replace."""
-    from affiliate_matrix.budget.model_types import not_a_run_day
+    from affiliate_matrix.budget.model_types import money_text, not_a_run_day
     from affiliate_matrix.budget.run import run_allocation, run_key
 
     rt, when = open_runtime("budget"), _day(day, offset=1)
@@ -402,9 +407,9 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
     for part in run.parts:
         currency = part.request.currency
         if len(run.parts) > 1:
-            console.print(f"[bold]{currency}[/]: {_amount(part.request.total_budget, currency)}")
+            console.print(f"[bold]{currency}[/]: {money_text(part.request.total_budget, currency)}")
         for row in part.result.allocations:
-            console.print(f"{row.campaign_id}: {_amount(row.amount, currency)}")
+            console.print(f"{row.campaign_id}: {money_text(row.amount, currency)}")
         console.print(part.result.explanation)
     if run.skipped:
         console.print(f"no active campaign in {', '.join(run.skipped)}: that total is not allocated")
@@ -417,6 +422,7 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 @budget_app.command("pacing")
 def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished day to check; yesterday by default.")] = None):
     """Compare a day's spend with its allocation; emit budget.pacing for each campaign off by more than the tolerance."""
+    from affiliate_matrix.budget.model_types import money_text, figure_text
     from affiliate_matrix.budget.run import RunResult, check_pacing, load_run
     from affiliate_matrix.errors import NotFoundError
 
@@ -429,8 +435,8 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
     for alert in pacing.alerts:
         off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else
                "nothing allocated, " if alert["in_run"] else "outside the day's run (paused or added since), ")
-        console.print(f"{alert['campaign_id']}: spent {_figure(alert['spent'], alert['currency'])} of "
-                      f"{_amount(alert['allocated'], alert['currency'])} ({off}{alert['direction']})")
+        console.print(f"{alert['campaign_id']}: spent {figure_text(alert['spent'], alert['currency'])} of "
+                      f"{money_text(alert['allocated'], alert['currency'])} ({off}{alert['direction']})")
     if not pacing.judged:  # not "all on pace": there was nothing to judge
         console.print(f"no campaign reported any spend for {when}: nothing to pace (amx budget import <file> brings "
                       "a day's spend in)")
@@ -453,18 +459,6 @@ def budget_report(out: Annotated[str, typer.Option(help="Folder for the PNGs and
     console.print(result.summary.rstrip())
     for path in result.files:
         console.print(f"wrote {path}")
-
-
-def _figure(value, currency: str) -> str:
-    from affiliate_matrix.budget.model_types import figure_text
-
-    return figure_text(value, currency)
-
-
-def _amount(value, currency: str) -> str:
-    from affiliate_matrix.budget.model_types import amount_text
-
-    return amount_text(value, currency)
 
 
 def _day(text: str | None, offset: int):

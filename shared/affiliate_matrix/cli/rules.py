@@ -192,7 +192,7 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
 
     if [event, program, tick].count(None) != 2:
         ctx.fail("give one of --event FILE, --program ID or --tick TIME")  # a usage error of none or several
-    at = utc_time(tick) if tick is not None else None  # before any store is opened, as the other options' checks
+    at = tick_time(tick) if tick is not None else None  # before any store is opened, as the other options' checks
     rt = open_runtime("triggers")
     with rule_listed():
         rule, _ = load_rule(rt.store, rule_id)
@@ -225,7 +225,7 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
     print_verdict(rule, verdict)
 
 
-def utc_time(text: str):
+def tick_time(text: str):
     """--tick's time: ISO 8601 in UTC (Z or +00:00), as the API writes one; another zone, or none, is refused rather
     than read as some zone the tick is not in."""
     from datetime import UTC, datetime
