@@ -2359,3 +2359,15 @@ def test_a_syncs_record_names_a_failed_page_once_as_amx_scrape_prints_it():
     failure = Failure(url, "fetch", f"{url}: not fetched: cannot resolve 'www.affiliateprograms.com'")
     report = ScrapeReport("ap", "batches/ap/x.jsonl", "e1", records=0, failures=[failure], source="affiliateprograms")
     assert outcome(report)["errors"] == [f"fetch {url}: not fetched: cannot resolve 'www.affiliateprograms.com'"]
+
+
+@pytest.mark.parametrize("command", ["show", "test", "disable", "enable", "delete"])
+@pytest.mark.parametrize("rule_id", ["../x", "a\u202eb", "x" * 5_000])
+def test_a_rule_id_no_rule_can_have_is_a_usage_error_naming_the_argument(tmp_path, monkeypatch, command, rule_id):
+    """`amx rules disable ../x` (and delete, enable) reached the object store's key check: a traceback. Every command
+    taking a rule's id holds it to what an id is first, as show's check did, naming the argument."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["rules", command, rule_id])
+    shown = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and "Invalid value for 'rule_id': " in shown and "is not a rule id" in shown, \
+        (shown, result.exception)

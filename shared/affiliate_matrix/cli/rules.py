@@ -10,7 +10,19 @@ from affiliate_matrix.cli.common import as_option, console, invalid, open_runtim
 from affiliate_matrix.errors import AmxError
 
 rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
-RULE_ID = Annotated[str, typer.Argument(help="A rule's id (amx rules list).")]  # its help said only "[required]"
+def checked_rule_id(rule_id: str) -> str:
+    """A rule id as typed, held to what an id is before any store is read (`../x` reached the object store's key
+    check, a traceback, in disable, enable and delete)."""
+    from affiliate_matrix.rules.model import _rule_id
+
+    try:
+        return _rule_id(rule_id)
+    except ValueError as exc:
+        raise invalid("rule_id", str(exc)) from None
+
+
+RULE_ID = Annotated[str, typer.Argument(help="A rule's id (amx rules list).",  # its help said only "[required]"
+                                        callback=checked_rule_id)]
 
 
 @contextmanager
