@@ -42,6 +42,9 @@ class Settings(BaseSettings):
                                          "its reads have waited request_read_timeout_s in all (each byte received "
                                          "gives its reads 1/rate s more), or it is answered 408 (amx-function, "
                                          "server.py; Apache mod_reqtimeout's body MinRate).")
+    response_send_timeout_s: float = Field(60, gt=0, description="How long a write of an answer waits for the client "
+                                           "to take a byte before the connection is closed, the answer cut "
+                                           "(amx-function, server.py; nginx's send_timeout).")
 
     object_store: Literal["local", "s3"] = "local"
     search: Literal["sqlite", "opensearch"] = "sqlite"

@@ -17,14 +17,19 @@ whose entry point (handlers.entry_point) is sent what functions-framework answer
 Its worker bounds each read of a request: Knative's queue-proxy streams a request to the container as it comes,
 and gunicorn's threaded worker waits for a request's first bytes without a thread, but then reads its head and body
 on one of its few threads (THREADS, the CPUs times 4) without a bound, so a few clients that stopped sending held
-them all, until Knative's timeoutSeconds (30 s, 900 s for the batch functions), and the function answered no one.
+them all, until Knative's timeoutSeconds (600 s, 900 s for the batch functions), and the function answered no one.
 Now a read that waits AMX_REQUEST_READ_TIMEOUT_S (15 s) for a byte is given up (a bound between reads: a large body
 sent slowly still comes): a head is answered 408 here, a body the route was reading 408 by the function
 (handlers.serve), and the connection is closed. A head must also come whole within twice that (30 s) from its first
 byte, so one trickled a byte at a time within each bound is answered 408 too. A body's reads may wait that bound in all,
 and a second more for each AMX_REQUEST_BODY_MIN_RATE (500) bytes they received, as Apache's mod_reqtimeout bounds a body
-(body=20,MinRate=500): one trickled within each read's bound is answered 408 by the function too. Writing the answer and
-the function's work (between its reads of the body too) are not bounded.
+(body=20,MinRate=500): one trickled within each read's bound is answered 408 by the function too. The function's work
+(between its reads of the body too) is not bounded.
+
+Its worker bounds each write of an answer too (_BoundedSends): a client that stopped reading (an export streams the
+whole index) held a thread as long as it did not close. A write that waits AMX_RESPONSE_SEND_TIMEOUT_S (60 s) for the
+client to take a byte is given up, as nginx's send_timeout bounds one: between two writes, not the whole answer, so a
+slow client still gets a large one. The answer is cut there, `response.stalled` logged and the connection closed.
 
 A connection that is not kept alive (the client asked Connection: close, HTTP/1.0, an error) is closed as RFC 9112 §9.6
 asks: a FIN after the answer, then what the client still sends is read until it closes, for up to 2 s, so the answer is
@@ -45,8 +50,10 @@ import gc
 
 gc.disable()  # before the imports below: functions-framework, Flask and gunicorn are most of what a start imports
 
+import errno  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from functools import partial  # noqa: E402
 from time import monotonic  # noqa: E402
 
@@ -81,7 +88,7 @@ class _BoundedReads:
     a head trickled a byte at a time is given up too. A body's reads may wait `seconds` in all, and 1/`min_rate` s
     more for each byte they received (Apache mod_reqtimeout's body MinRate), so a body trickled a byte within each
     read's bound is given up too; only their waits count, not the function's work between them. Anything else is the
-    socket's own: the answer is written to the socket itself, unbounded, and gunicorn's own drain of a body the
+    socket's own (the answer is written through _BoundedSends), and gunicorn's own drain of a body the
     function left unread sets a timeout of its own on it (gettimeout), kept."""
 
     def __init__(self, sock: socket.socket, seconds: float, min_rate: float):
@@ -119,6 +126,41 @@ class _BoundedReads:
         if not self.reading_head:
             self.body_wait += len(received) / self.min_rate - (monotonic() - started)
         return received
+
+    def __getattr__(self, name: str):
+        return getattr(self.sock, name)
+
+
+class _BoundedSends:
+    """A connection's socket as the answer is written to it (gunicorn's util.write, its sendall; a file's sendfile):
+    a write that waits `seconds` for the client to take a byte gives up, marks the connection `stalled` and raises
+    BrokenPipeError, which gthread takes for a client gone (the answer is cut; logged here, once). Each write waits
+    anew, so only a client that takes nothing for `seconds` is given up. Anything else is the socket's own."""
+
+    def __init__(self, sock: socket.socket, seconds: float):
+        self.sock, self.seconds, self.stalled = sock, seconds, False
+
+    def sendall(self, data) -> None:
+        left = memoryview(data)
+        with self._bounded():
+            while left:
+                left = left[self.sock.send(left):]
+
+    def sendfile(self, file, offset: int = 0, count: int | None = None) -> int:
+        with self._bounded():  # the socket's own loop waits up to its timeout for each part (selectors)
+            return self.sock.sendfile(file, offset, count)
+
+    @contextmanager
+    def _bounded(self):
+        self.sock.settimeout(self.seconds)
+        try:
+            yield
+        except TimeoutError:
+            self.stalled = True
+            get_logger().warning("response.stalled", seconds=self.seconds)
+            raise BrokenPipeError(errno.EPIPE, f"the client took nothing for {self.seconds:g} s") from None
+        finally:
+            self.sock.settimeout(None)  # blocking, as gunicorn's worker thread uses it
 
     def __getattr__(self, name: str):
         return getattr(self.sock, name)
@@ -263,6 +305,7 @@ class ReadBoundWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         settings = load_settings()  # checked already: the function's start read them
         self.read_timeout, self.body_min_rate = settings.request_read_timeout_s, settings.request_body_min_rate
+        self.send_timeout = settings.response_send_timeout_s
         self.closes = _LingeringCloses(MAX_LINGERING_CLOSES)
 
     def handle(self, conn):
@@ -271,11 +314,12 @@ class ReadBoundWorker(ThreadWorker):
             conn.parser = _RequestParser(self.cfg, _BoundedReads(conn.sock, self.read_timeout, self.body_min_rate),
                                          conn.client)
             conn.close = partial(self.closes.close, conn)  # what gthread's main thread calls to close it
+            conn.sends = _BoundedSends(conn.sock, self.send_timeout)  # the answers' socket (handle_request)
         reads = conn.parser.unreader.sock
         # a request's head, if one comes (handle_request: it did), then its body
         reads.reading_head, reads.head_deadline, reads.body_wait = True, None, self.read_timeout
         keepalive = super().handle(conn)
-        if not reads.stalled:
+        if not reads.stalled and not conn.sends.stalled:
             return keepalive
         # closed now: its closing waits up to 2 s for the client to close first (_LingeringCloses), which a stalled
         # client does not do; with both ways shut, that wait ends at once and frees its place
@@ -292,7 +336,11 @@ class ReadBoundWorker(ThreadWorker):
     def handle_request(self, req, conn):
         conn.parser.unreader.sock.reading_head = False  # its head came whole: its body's reads have their own bound
         req.body = _MalformedBodyRefused(req.body, req)  # wsgi.input, as the function reads it
-        return super().handle_request(req, conn)
+        sock, conn.sock = conn.sock, conn.sends  # what gthread writes the answer to (wsgi.create)
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            conn.sock = sock  # the socket itself, for gthread's poller
 
     def handle_error(self, req, client, addr, exc):
         if req is not None and isinstance(exc, RequestStalled):  # a body's: the function answered it (serve)

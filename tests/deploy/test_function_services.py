@@ -25,7 +25,8 @@ OWN = [
     ("metadata", "annotations", "affiliatematrix.dev/does"),
     (*TEMPLATE, "metadata", "labels", "app.kubernetes.io/component"),
     *[(*TEMPLATE, "metadata", "annotations", f"autoscaling.knative.dev/{bound}") for bound in ("min-scale", "max-scale", "target")],
-    *[(*TEMPLATE, "spec", field) for field in ("serviceAccountName", "containerConcurrency", "timeoutSeconds")],
+    *[(*TEMPLATE, "spec", field) for field in ("serviceAccountName", "containerConcurrency", "timeoutSeconds",
+                                                  "responseStartTimeoutSeconds", "idleTimeoutSeconds")],
     (*TEMPLATE, "spec", "containers", 0, "resources"),
 ]
 OWN_ENV = {"FUNCTION_SOURCE", "AMX_VAULT_ROLE"}

@@ -272,9 +272,59 @@ def test_a_broken_event_route_fails_validation(tmp_path, file, breakage, expecte
     assert any(expected in p for p in found), found
 
 
+# config-defaults' max-revision-timeout-seconds where the cluster does not set it (knative.dev, "Configuring the Defaults
+# ConfigMap"): Knative's webhook refuses a Service whose timeoutSeconds is past it
+KNATIVE_MAX_REVISION_TIMEOUT_S = 600
+
+
+def cluster_config(cluster: list[dict], namespace: str, name: str) -> dict:
+    """The data of one of the cluster's Knative ConfigMaps (manifests/cluster), {} when it sets none."""
+    return next((d.get("data") or {} for d in cluster if d["kind"] == "ConfigMap"
+                 and (d["metadata"]["namespace"], d["metadata"]["name"]) == (namespace, name)), {})
+
+
+def admitted_timeouts(docs: list[dict], cluster: list[dict]) -> list[str]:
+    """What Knative's webhook would refuse of the Services' timeouts on a cluster set up by manifests/cluster: a
+    timeoutSeconds past the cluster's maximum, a response start or idle bound past the Service's own timeout."""
+    defaults = cluster_config(cluster, "knative-serving", "config-defaults")
+    most = int(defaults.get("max-revision-timeout-seconds", KNATIVE_MAX_REVISION_TIMEOUT_S))
+    found = []
+    for doc in docs:
+        if doc["kind"] != "Service" or not doc["apiVersion"].startswith("serving.knative.dev"):
+            continue
+        spec, name = doc["spec"]["template"]["spec"], doc["metadata"]["name"]
+        runs = spec.get("timeoutSeconds", 300)
+        if runs > most:
+            found.append(f"Service/{name} may run {runs} s, past the cluster's max-revision-timeout-seconds ({most} s)")
+        found += [f"Service/{name}'s {bound} ({spec[bound]} s) is past its timeoutSeconds ({runs} s)"
+                  for bound in ("responseStartTimeoutSeconds", "idleTimeoutSeconds") if spec.get(bound, 0) > runs]
+    return found
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_cluster_admits_every_services_timeouts(overlay):
+    assert admitted_timeouts(render(ROOT / "manifests" / "overlays" / overlay), render(ROOT / "manifests" / "cluster")) == []
+
+
+@pytest.mark.parametrize("file, breakage, expected", [
+    ("cluster/knative-serving-defaults.yaml", lambda s: s.replace('max-revision-timeout-seconds: "900"', ""),
+     "Service/scrape may run 900 s, past the cluster's max-revision-timeout-seconds (600 s)"),
+    ("base/services.yaml", lambda s: s.replace("responseStartTimeoutSeconds: 120", "responseStartTimeoutSeconds: 3000", 1),
+     "Service/programs's responseStartTimeoutSeconds (3000 s) is past its timeoutSeconds (600 s)"),
+])
+def test_a_timeout_the_cluster_would_refuse_fails_validation(tmp_path, file, breakage, expected):
+    copy = tmp_path / "manifests"
+    shutil.copytree(ROOT / "manifests", copy)
+    path = copy / file
+    path.write_text(breakage(path.read_text()))
+    found = admitted_timeouts(render(copy / "overlays" / "staging"), render(copy / "cluster"))
+    assert expected in found, found
+
+
 def test_the_cluster_turns_on_knatives_sender_identity():
-    (features,) = render(ROOT / "manifests" / "cluster")
+    features = next(d for d in render(ROOT / "manifests" / "cluster") if d["metadata"]["name"] == "config-features")
     assert (features["kind"], features["metadata"]["namespace"], features["metadata"]["name"]) == \
         ("ConfigMap", "knative-eventing", "config-features")
     assert features["data"]["authentication-oidc"] == "enabled"
-    kubernetes_validate.validate(features, KUBERNETES, strict=True)
+    for setting in render(ROOT / "manifests" / "cluster"):
+        kubernetes_validate.validate(setting, KUBERNETES, strict=True)

@@ -140,7 +140,7 @@ def test_a_wrong_event_policy_fails(tmp_path, breakage, expected):
 
 
 def test_what_no_event_policy_allows_is_refused():
-    (features,) = render(ROOT / "manifests" / "cluster")
+    (features,) = [d for d in render(ROOT / "manifests" / "cluster") if d["metadata"]["name"] == "config-features"]
     assert features["data"]["default-authorization-mode"] == "deny-all"
 
 

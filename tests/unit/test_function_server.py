@@ -20,6 +20,7 @@ from affiliate_matrix import server
 from affiliate_matrix.errors import InvalidInput, RequestStalled
 from affiliate_matrix.events import MAX_EVENT_BYTES
 from affiliate_matrix.handlers.openapi import Error
+from affiliate_matrix.observability import bind_request
 
 GUARD = 30  # a guard against hanging, not a bound
 
@@ -131,6 +132,63 @@ def test_a_head_trickled_past_its_deadline_is_answered_408(monkeypatch):
     assert [log["event"] for log in logs] == ["request.stalled"]
     assert error["code"] == "request_timeout" and error["message"] == (
         "the request's head did not come whole within 30 s: send it again"), error
+
+
+ANSWER_PARTS, PART = 64, b"x" * 65536  # 4 MiB: far more than a socket pair's buffers hold
+
+
+def streamed(environ, start_response):
+    """An answer streamed in parts, as an export is, its request's context bound as a function binds it (serve)."""
+    bind_request("export-7")
+    start_response("200 OK", [("Content-Type", "text/csv")])
+    return (PART for _ in range(ANSWER_PARTS))
+
+
+def received(client: socket.socket) -> bytes:
+    chunks = []
+    while chunk := client.recv(1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_client_that_stops_reading_its_answer_is_given_up(monkeypatch):
+    """A client that reads nothing of a large streamed answer (an export) held the worker's thread for as long as it
+    kept its connection: the write waited for it, unbounded. Now a write that waits AMX_RESPONSE_SEND_TIMEOUT_S (0.2 s
+    here) for the client to take a byte gives up: the answer is cut, the connection closed (the client reads what
+    was sent, then its end), and response.stalled logged once, with the request's id."""
+    monkeypatch.setenv("AMX_RESPONSE_SEND_TIMEOUT_S", "0.2")
+    served, client = socket.socketpair()
+    handled = Future()
+    with client:
+        client.sendall(b"GET /programs/export HTTP/1.1\r\nHost: a\r\n\r\n")
+        with capture_logs(processors=[merge_contextvars]) as logs:
+            thread = threading.Thread(target=lambda: handled.set_result(worker_of(streamed).handle(connection(served))),
+                                      daemon=True)
+            thread.start()
+            assert handled.result(GUARD) is False  # before, it waited for the client as long as the client waited
+        answer = received(client)
+    assert answer.startswith(b"HTTP/1.1 200 OK") and len(answer) < ANSWER_PARTS * len(PART), len(answer)
+    assert [(log["event"], log["seconds"], log["request_id"]) for log in logs] == [
+        ("response.stalled", 0.2, "export-7")], logs
+
+
+def test_a_client_reading_its_answer_gets_all_of_it(monkeypatch):
+    """The bound is on each write's wait, not the answer: a client that reads as the answer comes gets it whole, and
+    the connection is kept alive."""
+    monkeypatch.setenv("AMX_RESPONSE_SEND_TIMEOUT_S", "0.2")
+    served, client = socket.socketpair()
+    with client:
+        client.sendall(b"GET /programs/export HTTP/1.1\r\nHost: a\r\n\r\n")
+        handled = Future()
+        thread = threading.Thread(target=lambda: handled.set_result(worker_of(streamed).handle(connection(served))),
+                                  daemon=True)
+        thread.start()
+        answer = b""
+        while not answer.endswith(b"\r\n0\r\n\r\n"):  # chunked: its last chunk
+            answer += client.recv(1 << 20)
+        assert handled.result(GUARD) is not False
+    body = answer.partition(b"\r\n\r\n")[2]
+    assert body.count(b"x") == ANSWER_PARTS * len(PART)
 
 
 SECRET = "Bearer s3cr3t-" + "t" * 200  # a token in a header gunicorn refuses: never logged, never echoed whole
