@@ -258,3 +258,37 @@ def test_its_connections_have_a_generation_as_created_ones_do_kept_by_a_rerun(tm
     assert re.fullmatch(GENERATION, generation or ""), generation
     story.connect(DIRECTORIES[0])  # the next run overwrites it: the same creation, edited
     assert load_connection(rt.store, connection_id)[0].generation == generation
+
+
+def test_its_credentials_are_keys_rotated_by_hand_registered_once(tmp_path):
+    """The demo wrote its networks' recorded credentials with no key record: `amx keys status` after it said "no keys
+    registered", and `amx keys rotate` refused them. Each is registered, rotated by hand (the recorded APIs take these
+    alone: nothing may rotate them); a rerun adds no secret version nor record, an older demo's unregistered secret is
+    registered as it is, and a key revoked since is added again."""
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS
+    from affiliate_matrix.demo.collect import Story
+    from affiliate_matrix.keys import load_record, revoke
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.secrets.write("connections/demo-cj", RECORDED_CREDENTIALS["cj"])  # as an older demo left it: no record
+    story = Story(rt)
+    story.urls = {source: "http://127.0.0.1:9/" for source in RECORDED_CREDENTIALS}
+    for source in RECORDED_CREDENTIALS:
+        story.connect(source)
+    first = {source: load_record(rt, f"connections/demo-{source}") for source in RECORDED_CREDENTIALS}
+    for source, (record, _) in first.items():
+        assert (record.rotation, record.owner_source, record.revoked_at) == ("manual", source, None), record
+        assert record.expires_at.year - record.created_at.year >= 9  # no expiry warnings for keys that never expire
+        assert rt.secrets.read(record.path).data == RECORDED_CREDENTIALS[source]
+    assert rt.secrets.metadata("connections/demo-cj").current_version == 1  # registered as it was
+
+    revoke(rt, "connections/demo-awin")
+    rt.secrets.write("connections/demo-impact", {"account_sid": "mine", "auth_token": "mine"})  # changed by hand
+    for source in RECORDED_CREDENTIALS:
+        story.connect(source)
+    for source in ("cj", "rakuten"):  # the same record (its ETag), no new version
+        path = f"connections/demo-{source}"
+        assert load_record(rt, path)[1] == first[source][1] and rt.secrets.metadata(path).current_version == 1
+    awin, _ = load_record(rt, "connections/demo-awin")
+    assert awin.revoked_at is None and rt.secrets.read(awin.path).data == RECORDED_CREDENTIALS["awin"]
+    assert rt.secrets.read("connections/demo-impact").data == RECORDED_CREDENTIALS["impact"]  # put back

@@ -32,6 +32,9 @@ CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60%
 RULE_ID = "demo-commission-raised"
 # Why each demo connection is left disabled: its base_url is a recorded site served only while the demo runs.
 SITES_GONE = "the demo's: its recorded site is served only while amx demo runs"
+# The recorded credentials' lifetime as key records: the longest a record takes, for they never expire (the recorded
+# APIs take these alone), and the default 90 days had `amx up`'s keys cron warn of their expiry.
+DEMO_KEY_DAYS = 3650
 
 
 def connection_id(source: str) -> str:
@@ -80,13 +83,7 @@ class Story:
         cid = connection_id(source)
         credentials = RECORDED_CREDENTIALS.get(source)
         if credentials:
-            path = f"connections/{cid}"
-            try:
-                current = self.rt.secrets.read(path).data
-            except NotFoundError:
-                current = None
-            if current != credentials:  # a rerun adds no new secret version
-                self.rt.secrets.write(path, credentials)
+            self.register_key(f"connections/{cid}", source, credentials)
         try:  # a rerun's connection is the same creation, edited: it keeps its generation
             read, etag = load_connection(self.rt.store, cid)
         except (NotFoundError, DamagedData):  # a damaged one is written over whole
@@ -99,6 +96,29 @@ class Story:
             credentials_path=f"connections/{cid}" if credentials else None)), read), if_match=etag)
         self.connected.append(cid)
         return cid
+
+    def register_key(self, path: str, source: str, credentials: dict[str, str]) -> None:
+        """The recorded credentials at `path`, registered as a key rotated by hand (`amx keys status` lists it; nothing
+        rotates it: the recorded API takes these alone). A rerun adds no new secret version and keeps the record; a
+        key revoked since is added again, as `amx keys add` adds one over a revoked key."""
+        from affiliate_matrix.keys import KeyRecord, add_key, load_record
+
+        try:
+            record = load_record(self.rt, path)[0]
+        except NotFoundError:
+            record = None
+        try:
+            current = self.rt.secrets.read(path).data
+        except NotFoundError:  # none yet, or revoked (its versions destroyed)
+            current = None
+        registered = record is not None and not record.revoked_at
+        # put back where it differs (a registered key's next version); an unregistered secret (an older demo's), so
+        # that add_key goes on from it as from an add stopped before its record
+        if current != credentials and (registered or current is not None):
+            self.rt.secrets.write(path, credentials)
+        if not registered:
+            add_key(self.rt, KeyRecord(path=path, rotation="manual", owner_source=source, created_at=datetime.now(UTC),
+                                       lifetime_days=DEMO_KEY_DAYS), credentials)
 
     def scrape_all(self, console) -> None:
         from rich.progress import BarColumn, Progress, TextColumn
