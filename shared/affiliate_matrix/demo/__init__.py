@@ -21,6 +21,13 @@ ROOT = Path(__file__).resolve().parents[3]
 SERVER = ROOT / "infra" / "recorded-sources" / "server.py"
 DIRECTORIES = ("affiliateprograms", "affiliationlist", "affiliatesdirectory", "affiliatefix", "offervault")
 NETWORKS = ("awin", "impact", "cj", "rakuten", "clickbank")
+# Discovery's recorded search provider (SearXNG: no key) and the invented merchant sites its answers find, each on a
+# loopback address of its own (a site is its host: on one address they were one site); discovery/recorded/README.md
+DISCOVERY_RECORDED = Path(__file__).resolve().parents[1] / "discovery" / "recorded"
+DISCOVERY_SITES = {"pawsome": "127.0.0.2", "tailwag": "127.0.0.3", "petblog": "127.0.0.4", "kittycorner": "127.0.0.5",
+                   "shortlink": "127.0.0.6", "woofbox": "127.0.0.7"}
+# The niche the demo searches: the recorded SearXNG answers its dork "affiliate program" pet supplies
+DISCOVERY_NICHE = "pet supplies"
 # The credentials the recorded network answers were recorded with (the server refuses any others).
 RECORDED_CREDENTIALS = {
     "awin": {"api_token": "test-awin-token", "publisher_id": "123456"},
@@ -31,9 +38,9 @@ RECORDED_CREDENTIALS = {
 
 
 @contextmanager
-def recorded_sites(*names: str, directories: dict[str, Path] | None = None):
-    """Serve the named sources' recorded pages (or the given directories instead), each on its own
-    loopback port; yields {name: url}."""
+def recorded_sites(*names: str, directories: dict[str, Path | str] | None = None):
+    """Serve the named sources' recorded pages (or the given directories instead, "DIR@127.0.0.N" on another loopback
+    address), each on its own loopback port; yields {name: url}."""
     directories = directories or {}
     sites = [f"--site={name}={directories.get(name) or get_source(name).recorded_dir()}" for name in names]
     process = subprocess.Popen([sys.executable, str(SERVER), *sites], stdout=subprocess.PIPE, text=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 from affiliate_matrix.codes import CATEGORY_LABELS
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection, update_connection
 from affiliate_matrix.crawl import Failure, Fetched
-from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
+from affiliate_matrix.demo import (DIRECTORIES, DISCOVERY_NICHE, DISCOVERY_RECORDED, DISCOVERY_SITES, NETWORKS,
+                                   RECORDED_CREDENTIALS, recorded_sites)
 from affiliate_matrix.documents import rewritten
 from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
@@ -64,13 +65,17 @@ class Story:
 
     @contextmanager
     def sites(self):
-        """Every recorded source served on loopback; the changed one from a scratch copy the change edits."""
+        """Every recorded source served on loopback; the changed one from a scratch copy the change edits; discovery's
+        search provider and the sites its answers find."""
         source = CHANGE[0]
+        discovery = {"searxng": DISCOVERY_RECORDED / "searxng"} | {
+            name: f"{DISCOVERY_RECORDED / 'sites' / name}@{address}" for name, address in DISCOVERY_SITES.items()}
         with tempfile.TemporaryDirectory(prefix="amx-demo-") as scratch:
             self.site_copy = Path(scratch) / source
             shutil.copytree(get_source(source).recorded_dir(), self.site_copy)
             try:
-                with recorded_sites(*DIRECTORIES, *NETWORKS, directories={source: self.site_copy}) as urls:
+                with recorded_sites(*DIRECTORIES, *NETWORKS, *discovery,
+                                    directories={source: self.site_copy, **discovery}) as urls:
                     self.urls = urls
                     yield
             finally:  # left enabled, `amx up` synced them on their schedule, each sync failing on a closed port
@@ -146,10 +151,13 @@ class Story:
         return report
 
     def programs(self, damaged: list[dict] | None = None) -> list:
-        """The index's programs (the demo runs on the data dir it is given, which may hold others): one not of a
-        program's shape left out, logged and added to `damaged` (programs_of), where it ended the demo."""
+        """The programs the demo's connections list (the data dir it is given may hold others, discovery's among them,
+        which a rerun finds from the last run): one not of a program's shape left out, logged and added to `damaged`
+        (programs_of), where it ended the demo."""
         hits = self.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=MAX_PAGE)).hits
-        return list(programs_of((hit.doc for hit in hits), damaged))
+        ours = {connection_id(source) for source in DIRECTORIES + NETWORKS}
+        return [program for program in programs_of((hit.doc for hit in hits), damaged)
+                if any(claim.connection_id in ours for claims in program.provenance.values() for claim in claims)]
 
     def merchants(self) -> dict[str, set[str]]:
         """merchant key → the sources that list it."""
@@ -188,6 +196,24 @@ class Story:
             # its webhook is a placeholder: enabled, `amx up` (the next step) would fire it and post there
             disable_rule(self.rt.store, RULE_ID, "the demo's rule: its webhook is a placeholder; give it yours and "
                                                  "amx rules add --replace to use it")
+
+    def discover(self) -> None:
+        """A discovery run for DISCOVERY_NICHE over the recorded SearXNG (it needs no key) and the invented sites its
+        answer finds, as `amx discover run` runs one: the confident finds indexed as `discovered`. A rerun finds the
+        sites judged by the last run known (not fetched again), as any second run does; the rest it tells again."""
+        from affiliate_matrix.config import Settings
+        from affiliate_matrix.discovery.run import discover
+        from affiliate_matrix.runtime import Runtime
+
+        # the demo's settings (the loopback fetch a held part of them, not dumped) with the recorded SearXNG as the one
+        # provider (its address is known only now), on the demo's own ports: its batch is indexed, and its deltas seen
+        # by the rules, in this process
+        searching = Runtime(self.rt.function, Settings(
+            **self.rt.settings.model_dump(), allow_loopback_fetch=self.rt.settings.allow_loopback_fetch,
+            discovery_providers="searxng", searxng_url=self.urls["searxng"]))
+        for port in ("store", "index", "secrets", "bus"):
+            setattr(searching, port, getattr(self.rt, port))  # cached_property: a value set is the one used
+        self.found = discover(searching, [DISCOVERY_NICHE], ["en"])
 
     def write_rule(self, category: str) -> None:
         """The demo's rule, on raised commissions in `category`; a rerun's replaces the last run's, keeping what a
