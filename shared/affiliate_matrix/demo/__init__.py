@@ -3,8 +3,8 @@ in-process events), against every recorded source served over real HTTP on loopb
 
 It writes into the configured data directory (`.amx/` by default) so later commands see the data, and
 is idempotent rather than starting clean: a second run scrapes the same recorded pages into the same
-index (same programs, same ids), overwrites its own connections, secrets and rule, and tells the same
-story, the change included.
+index (same programs, same ids), overwrites its own connections, secrets and rule (its keys' records kept), and
+tells the same story, the change included; its discovery finds the sites the first judged known, as any second run.
 
 This package's root holds the recorded sources (served over loopback, also for the tests); show.py
 tells the story, collect.py gathers it and screens.py draws it."""

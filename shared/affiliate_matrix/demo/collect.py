@@ -1,6 +1,6 @@
 """What the demo does, as opposed to what it prints: scrape every recorded source (a progress bar each),
-index each batch as it lands, run the rules on every delta, and make the change: a rule, then a second
-pass over a recorded page whose commission was raised."""
+index each batch as it lands, run the rules on every delta, make the change (a rule, then a second
+pass over a recorded page whose commission was raised), and run a discovery over a recorded search provider."""
 
 import shutil
 import tempfile
