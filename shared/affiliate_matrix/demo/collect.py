@@ -59,6 +59,8 @@ class Story:
         self.notifications: list[tuple[str, str]] = []  # (rule id, message)
         self._second_pass = False
         self.connected: list[str] = []  # the connections this run pointed at its recorded sites
+        self.found = None  # the discovery run's DiscoveryReport
+        self.judged_before: dict[str, str] = {}  # site → the outcome an earlier run's decision on it keeps
         rt.bus.subscribe(RAW_BATCH_STORED, lambda event: self.indexed.append(index_announced(rt, event.data)))
         rt.bus.subscribe(PROGRAM_DELTA, self._on_delta)
         rt.bus.subscribe(ACTION_PREFIX + "notify", self._notify)
@@ -151,13 +153,13 @@ class Story:
         return report
 
     def programs(self, damaged: list[dict] | None = None) -> list:
-        """The programs the demo's connections list (the data dir it is given may hold others, discovery's among them,
-        which a rerun finds from the last run): one not of a program's shape left out, logged and added to `damaged`
-        (programs_of), where it ended the demo."""
+        """The index's programs (the demo runs on the data dir it is given, which may hold others) but those discovery
+        alone found (a rerun's index holds the last run's, which step 2's count of listings made into programs took
+        in): one not of a program's shape left out, logged and added to `damaged` (programs_of), where it ended the
+        demo."""
         hits = self.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=MAX_PAGE)).hits
-        ours = {connection_id(source) for source in DIRECTORIES + NETWORKS}
         return [program for program in programs_of((hit.doc for hit in hits), damaged)
-                if any(claim.connection_id in ours for claims in program.provenance.values() for claim in claims)]
+                if any(claim.source != "discovery" for claims in program.provenance.values() for claim in claims)]
 
     def merchants(self) -> dict[str, set[str]]:
         """merchant key → the sources that list it."""
@@ -202,8 +204,9 @@ class Story:
         answer finds, as `amx discover run` runs one: the confident finds indexed as `discovered`. A rerun finds the
         sites judged by the last run known (not fetched again), as any second run does; the rest it tells again."""
         from affiliate_matrix.config import Settings
-        from affiliate_matrix.discovery.run import discover
+        from affiliate_matrix.discovery.run import decisions_of, discover
         from affiliate_matrix.runtime import Runtime
+        from affiliate_matrix.storage import read_json
 
         # the demo's settings (the loopback fetch a held part of them, not dumped) with the recorded SearXNG as the one
         # provider (its address is known only now), on the demo's own ports: its batch is indexed, and its deltas seen
@@ -214,6 +217,10 @@ class Story:
         for port in ("store", "index", "secrets", "bus"):
             setattr(searching, port, getattr(self.rt, port))  # cached_property: a value set is the one used
         self.found = discover(searching, [DISCOVERY_NICHE], ["en"])
+        for domain, key in decisions_of(self.rt, self.found.known).items():
+            decision, _, _ = read_json(self.rt.store, key, lambda doc: isinstance(doc, dict), "a JSON object")
+            if decision is not None:  # a damaged one says nothing: the site is shown as known
+                self.judged_before[domain] = decision.get("outcome")
 
     def write_rule(self, category: str) -> None:
         """The demo's rule, on raised commissions in `category`; a rerun's replaces the last run's, keeping what a

@@ -173,28 +173,23 @@ OUTCOMES = {"discovered": "discovered", "review": "left for review", "rejected":
 
 
 def discovery(console, story) -> None:
-    import json
     from urllib.parse import urlsplit
 
     from affiliate_matrix.demo import DISCOVERY_NICHE, DISCOVERY_SITES
-    from affiliate_matrix.discovery.run import seen_key
-    from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of
     from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
     report = story.found
-    console.print("Search-engine dorks find programs no source lists. Here SearXNG's answers are reconstructed from its "
-                  "documentation and the sites they find are invented (shared/affiliate_matrix/discovery/recorded/), "
-                  "each on a loopback address of its own.")
+    console.print("Search-engine dorks find programs no source lists. Here SearXNG's answers are reconstructed from "
+                  "its documentation and the sites they find are invented "
+                  "(shared/affiliate_matrix/discovery/recorded/), each on a loopback address of its own.")
     console.print(escape(f"“{DISCOVERY_NICHE}”: {report.queries} dork queries, {report.results} results, "
                          f"{report.candidates} sites"))
 
     def earlier(domain: str) -> str:
-        try:
-            outcome = json.loads(story.rt.store.get(seen_key(domain)).data).get("outcome")
-        except (NotFoundError, ValueError, AttributeError):  # listed by the index alone, or a decision unreadable
-            return "known already: not fetched again"
-        return f"judged by an earlier run ({OUTCOMES.get(outcome, outcome)}): not fetched again"
+        outcome = story.judged_before.get(domain)
+        return ("known already: not fetched again" if outcome is None  # listed by the index, its decision forgotten
+                else f"judged by an earlier run ({OUTCOMES.get(outcome, outcome)}): not fetched again")
 
     rows = [*([domain, "discovered: indexed"] for domain in report.discovered),
             *([domain, "doubtful: left for a person (amx discover review)"] for domain in report.review),
@@ -207,7 +202,8 @@ def discovery(console, story) -> None:
                          [[escape(cell) for cell in row] for row in rows]))
     # the programs found on the demo's sites (an address has no registrable domain: merchant_domain is none), by the
     # address of the page discovery read
-    hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"status": ["discovered"]}, size=MAX_PAGE)).hits
+    hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"status": ["discovered"]},
+                                                                  size=MAX_PAGE)).hits
     found = [program for program in programs_of(hit.doc for hit in hits) if any(
         claim.source == "discovery" and urlsplit(claim.url).hostname in DISCOVERY_SITES.values()
         for claim in program.provenance.get("name", []))]
