@@ -235,7 +235,8 @@ def test_it_ends_with_what_to_try_next(runs, columns):
     assert re.search(r"amx show p_[0-9a-f]{16}", step) and "amx compare bluehost.com" in step
     # pasted into zsh, an unquoted ?q= is a glob that matches nothing: "no matches found"
     assert "Bearer $TOKEN\" '127.0.0.1:8080/programs?q=hosting'" in step
-    # discovery for real: a provider's key, then a run
+    # discovery for real: a provider's key, then a run; each on a line of its own at 80 columns too
+    assert "• discovery for real, with a search provider's key (or your AMX_SEARXNG_URL):" in step.splitlines()
     assert "amx keys add discovery/brave --rotation manual --field api_token" in step
     assert '.venv/bin/amx discover run "pet supplies"' in step
 

@@ -161,7 +161,7 @@ def next_steps(console, story) -> None:
                   "    ./task serve:programs &\n"
                   f"    TOKEN={token}\n"
                   "    curl -H \"Authorization: Bearer $TOKEN\" '127.0.0.1:8080/programs?q=hosting'\n"
-                  "• discovery for real, with a search provider's key (or AMX_SEARXNG_URL, your SearXNG):\n"
+                  "• discovery for real, with a search provider's key (or your AMX_SEARXNG_URL):\n"
                   "    .venv/bin/amx keys add discovery/brave --rotation manual --field api_token\n"
                   "    .venv/bin/amx discover run \"pet supplies\"\n"
                   "• the whole system (every function, cron, events over HTTP):  [bold].venv/bin/amx up[/]")
