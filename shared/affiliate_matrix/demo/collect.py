@@ -154,8 +154,8 @@ class Story:
 
     def programs(self, damaged: list[dict] | None = None) -> list:
         """The index's programs (the demo runs on the data dir it is given, which may hold others) but those discovery
-        alone found (a rerun's index holds the last run's, which step 2's count of listings made into programs took
-        in): one not of a program's shape left out, logged and added to `damaged` (programs_of), where it ended the
+        alone found (a rerun's index holds the last run's: step 2 counted them among the programs its listings
+        became): one not of a program's shape left out, logged and added to `damaged` (programs_of), where it ended the
         demo."""
         hits = self.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=MAX_PAGE)).hits
         return [program for program in programs_of((hit.doc for hit in hits), damaged)
