@@ -293,10 +293,11 @@ def _stored_already(path: str) -> ConflictError:
 
 
 def _unregistered_secret(path: str) -> ConflictError:
-    """A secret no record registers (the demo's recorded credentials): rotate and revoke take registered keys alone,
-    so _stored_already's advice sent the user to a command that refused it."""
-    return ConflictError(f"a secret is stored at {path!r} that no key record registers (the demo's recorded "
-                         "credentials are such; amx keys status does not list it): adding a key never replaces it, and "
+    """A secret no record registers (written to the secret store directly, as amx demo wrote its recorded credentials
+    before it registered them): rotate and revoke take registered keys alone, so _stored_already's advice sent the user
+    to a command that refused it."""
+    return ConflictError(f"a secret is stored at {path!r} that no key record registers (written to the secret store "
+                         "directly; amx keys status does not list it): adding a key never replaces it, and "
                          "amx keys rotates and revokes registered keys alone. Add the key at another path and point "
                          "its connections at it (amx connections edit ID --credentials-path PATH)")
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.demo import DIRECTORIES, NETWORKS
+from affiliate_matrix.demo import DIRECTORIES, DISCOVERY_SITES, NETWORKS
 from affiliate_matrix.program_index import from_document
 from affiliate_matrix.rules.store import activations
 from affiliate_matrix.runtime import Runtime
@@ -65,10 +65,12 @@ def runs(tmp_path_factory):
     assert first.returncode == 0, first.stdout + first.stderr
     rt = Runtime("test", Settings(data_dir=cwd / ".amx"))
     after_first = (rt.index.search("programs", SearchQuery(size=MAX_PAGE)).total, len(activations(rt)))
+    discovered = {from_document(hit.doc).name: hit.id for hit in rt.index.search(
+        "programs", SearchQuery(filters={"status": ["discovered"]})).hits}
     second = amx("demo", cwd=cwd, columns=120)
     assert second.returncode == 0, second.stdout + second.stderr
     return {"cwd": cwd, "rt": rt, 80: first.stdout, 120: second.stdout, "stderr": first.stderr + second.stderr,
-            "after_first": after_first}
+            "after_first": after_first, "discovered": discovered}
 
 
 @pytest.mark.parametrize("columns", [80, 120])
@@ -98,7 +100,8 @@ def test_every_recorded_source_is_scraped_with_a_bar_each(runs, columns):
 @pytest.mark.parametrize("columns", [80, 120])
 def test_listings_become_programs_and_one_merchant_is_shown_across_sources(runs, columns):
     step = " ".join(section(runs[columns], 2).split())
-    programs = [from_document(h.doc) for h in runs["rt"].index.search("programs", SearchQuery(size=MAX_PAGE)).hits]
+    programs = [program for h in runs["rt"].index.search("programs", SearchQuery(size=MAX_PAGE)).hits
+                if (program := from_document(h.doc)).status != "discovered"]  # not those discovery found (step 6)
     listings = sum(len(e["records"]) for e in EXPECTED.values())
     merchants = {p.merchant_key for p in programs}
     assert f"{listings} listings became {len(programs)} programs of {len(merchants)} merchants" in step
@@ -226,12 +229,73 @@ def test_the_replay_it_names_reparses_the_kept_pages(runs):
 
 @pytest.mark.parametrize("columns", [80, 120])
 def test_it_ends_with_what_to_try_next(runs, columns):
-    step = section(runs[columns], 6)
+    step = section(runs[columns], 7)
     assert "./task web" in step and ".venv/bin/amx up" in step and "./task serve:programs &" in step
     assert re.search(r"^    TOKEN=amx_\S+$", step, flags=re.M)
     assert re.search(r"amx show p_[0-9a-f]{16}", step) and "amx compare bluehost.com" in step
     # pasted into zsh, an unquoted ?q= is a glob that matches nothing: "no matches found"
     assert "Bearer $TOKEN\" '127.0.0.1:8080/programs?q=hosting'" in step
+    # discovery for real: a provider's key, then a run; each on a line of its own at 80 columns too
+    assert "• discovery for real, with a search provider's key (or your AMX_SEARXNG_URL):" in step.splitlines()
+    assert "amx keys add discovery/brave --rotation manual --field api_token" in step
+    assert '.venv/bin/amx discover run "pet supplies"' in step
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_discovery_judges_each_invented_site_and_shows_what_it_indexed(runs, columns):
+    """The first run judges the sites the recorded SearXNG answer finds; the rerun finds those it judged known (not
+    fetched again), and tells the rest again: the guards (robots.txt, the redirect to the metadata address, a
+    marketplace's page) hold at every run, and the index holds the same programs found."""
+    step = section(runs[columns], 6)
+    flat = " ".join(step.split())
+    assert "SearXNG's answers are reconstructed from its documentation and the sites they find are invented" in flat
+    assert "“pet supplies”: 5 dork queries, 7 results, 6 sites" in flat
+    judged, indexed = step.split("In the index")
+    decisions = {row[0]: row[1] for row in table(judged)}
+    site = DISCOVERY_SITES
+    if columns == 80:  # the first run
+        assert decisions[site["pawsome"]] == decisions[site["woofbox"]] == "discovered: indexed"
+        assert decisions[site["tailwag"]] == "doubtful: left for a person (amx discover review)"
+        assert decisions[site["petblog"]] == ("not a program: an affiliate-link disclosure: a publisher's page, not a "
+                                              "program")
+    else:
+        for name, outcome in (("pawsome", "discovered"), ("woofbox", "discovered"), ("tailwag", "left for review"),
+                              ("petblog", "not a program")):
+            assert decisions[site[name]] == f"judged by an earlier run ({outcome}): not fetched again", decisions
+    assert decisions[site["kittycorner"]] == "not fetched: disallowed by robots.txt"
+    assert decisions[site["shortlink"]].startswith("not fetched: refused 169.254.169.254:80"), decisions
+    assert decisions["amazon.com"].startswith("not judged: a page of a site many merchants share"), decisions
+    shown = [row[:3] for row in table(indexed)]
+    assert shown == [["Pawsome", runs["discovered"]["Pawsome"], "Discovered"],
+                     ["Woofbox", runs["discovered"]["Woofbox"], "Discovered"]], shown
+    assert "again: .venv/bin/amx search --status discovered" in flat
+
+
+def test_the_programs_it_discovers_are_in_the_index_as_discovered_once(runs):
+    from affiliate_matrix.discovery.run import reviews
+
+    rt = runs["rt"]
+    programs = [from_document(h.doc) for h in rt.index.search(
+        "programs", SearchQuery(filters={"status": ["discovered"]}, size=MAX_PAGE)).hits]
+    assert {p.name: p.id for p in programs} == runs["discovered"]  # after two runs, as after the first
+    for program in programs:
+        assert program.discovery.provider == "searxng" and program.discovery.confidence >= 0.7, program.discovery
+        assert program.discovery.query == '"affiliate program" pet supplies'
+    pawsome = next(p for p in programs if p.name == "Pawsome")
+    assert pawsome.cookie_days == 45 and float(pawsome.commission[0].value_min) == 20.0
+    assert [item["domain"] for item in reviews(rt)] == [DISCOVERY_SITES["tailwag"]]
+    found = amx("search", "--status", "discovered", cwd=runs["cwd"], columns=200)
+    assert found.returncode == 0 and all(program.id in found.stdout for program in programs), found.stdout
+
+
+def test_keys_status_lists_its_credentials_as_keys_rotated_by_hand(runs):
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS
+
+    listed = amx("keys", "status", cwd=runs["cwd"], columns=200)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    rows = {row[0]: row[1:3] for row in table(listed.stdout)}
+    # version 1 after two runs: a rerun adds none
+    assert rows == {f"connections/demo-{source}": ["manual", "1"] for source in RECORDED_CREDENTIALS}, listed.stdout
 
 
 def test_the_tokens_it_makes_lapse_after_a_day(runs):
@@ -258,3 +322,37 @@ def test_its_connections_have_a_generation_as_created_ones_do_kept_by_a_rerun(tm
     assert re.fullmatch(GENERATION, generation or ""), generation
     story.connect(DIRECTORIES[0])  # the next run overwrites it: the same creation, edited
     assert load_connection(rt.store, connection_id)[0].generation == generation
+
+
+def test_its_credentials_are_keys_rotated_by_hand_registered_once(tmp_path):
+    """The demo wrote its networks' recorded credentials with no key record: `amx keys status` after it said "no keys
+    registered", and `amx keys rotate` refused them. Each is registered, rotated by hand (the recorded APIs take these
+    alone: nothing may rotate them); a rerun adds no secret version nor record, an older demo's unregistered secret is
+    registered as it is, and a key revoked since is added again."""
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS
+    from affiliate_matrix.demo.collect import Story
+    from affiliate_matrix.keys import load_record, revoke
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.secrets.write("connections/demo-cj", RECORDED_CREDENTIALS["cj"])  # as an older demo left it: no record
+    story = Story(rt)
+    story.urls = {source: "http://127.0.0.1:9/" for source in RECORDED_CREDENTIALS}
+    for source in RECORDED_CREDENTIALS:
+        story.connect(source)
+    first = {source: load_record(rt, f"connections/demo-{source}") for source in RECORDED_CREDENTIALS}
+    for source, (record, _) in first.items():
+        assert (record.rotation, record.owner_source, record.revoked_at) == ("manual", source, None), record
+        assert record.expires_at.year - record.created_at.year >= 9  # no expiry warnings for keys that never expire
+        assert rt.secrets.read(record.path).data == RECORDED_CREDENTIALS[source]
+    assert rt.secrets.metadata("connections/demo-cj").current_version == 1  # registered as it was
+
+    revoke(rt, "connections/demo-awin")
+    rt.secrets.write("connections/demo-impact", {"account_sid": "mine", "auth_token": "mine"})  # changed by hand
+    for source in RECORDED_CREDENTIALS:
+        story.connect(source)
+    for source in ("cj", "rakuten"):  # the same record (its ETag), no new version
+        path = f"connections/demo-{source}"
+        assert load_record(rt, path)[1] == first[source][1] and rt.secrets.metadata(path).current_version == 1
+    awin, _ = load_record(rt, "connections/demo-awin")
+    assert awin.revoked_at is None and rt.secrets.read(awin.path).data == RECORDED_CREDENTIALS["awin"]
+    assert rt.secrets.read("connections/demo-impact").data == RECORDED_CREDENTIALS["impact"]  # put back

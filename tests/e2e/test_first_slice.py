@@ -175,8 +175,14 @@ def test_the_same_demo_runs_on_s3_and_opensearch_by_settings_alone(tmp_path, s3_
     assert not (tmp_path / ".amx").exists() or not any((tmp_path / ".amx").rglob("*.html"))
     s3 = Runtime("test", s3_settings).store
     assert len(list(s3.list("raw/affiliateprograms/"))) == 10
-    count = httpx.get(f"{opensearch_node.url}/demo-programs/_count").json()["count"]
-    assert f"became {count} programs" in " ".join(demo.stdout.split()) and count > 6  # every source, not one
+    def count(status: dict) -> int:
+        return httpx.post(f"{opensearch_node.url}/demo-programs/_count",
+                          json={"query": {"bool": status}}).json()["count"]
+
+    # the programs its sources list, beside the two its discovery found (step 6)
+    listed = count({"must_not": {"term": {"status": "discovered"}}})
+    assert f"became {listed} programs" in " ".join(demo.stdout.split()) and listed > 6  # every source, not one
+    assert count({"filter": {"term": {"status": "discovered"}}}) == 2
 
 
 def test_a_commission_change_is_one_delta_in_the_feed_and_one_event(tmp_path):

@@ -1338,8 +1338,8 @@ def test_an_empty_amx_log_level_is_unset_for_the_cli_and_the_demo_as_for_every_s
 
 
 def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
-    """`amx keys status` with no key registered (after the demo too: its recorded credentials are no keys) printed an
-    empty table's headers, nothing saying why it was empty or how to register one."""
+    """`amx keys status` with no key registered printed an empty table's headers, nothing saying why it was empty or
+    how to register one."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["keys", "status"])
     assert result.exit_code == 0, (result.output, result.exception)

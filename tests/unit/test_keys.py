@@ -132,7 +132,7 @@ def test_a_key_path_of_another_shape_is_refused_in_words_not_as_its_pattern(tmp_
 
 
 def test_adding_a_key_where_an_unregistered_secret_is_stored_does_not_send_the_user_to_rotate_it(rt):
-    """The demo writes its recorded credentials with no key record: `amx keys add` over one said "rotate it (amx keys
+    """The demo wrote its recorded credentials with no key record: `amx keys add` over one said "rotate it (amx keys
     rotate)", and `amx keys rotate` said "no key is registered there (amx keys add)", each sending the user to the
     other. It says what is stored there and what to do instead."""
     from affiliate_matrix.errors import ConflictError

@@ -193,7 +193,7 @@ def keys_status():
     today = now.date().isoformat()
     rows, problems = [], []
     registered = list(records(rt, problems))
-    if not registered and not problems:  # an empty table's headers said nothing (the demo's credentials are no keys)
+    if not registered and not problems:  # an empty table's headers said nothing
         console.print("no keys registered (amx keys add registers one; see amx keys add --help)")
         return
     for record in registered:

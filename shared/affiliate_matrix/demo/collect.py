@@ -1,6 +1,6 @@
 """What the demo does, as opposed to what it prints: scrape every recorded source (a progress bar each),
-index each batch as it lands, run the rules on every delta, and make the change: a rule, then a second
-pass over a recorded page whose commission was raised."""
+index each batch as it lands, run the rules on every delta, make the change (a rule, then a second
+pass over a recorded page whose commission was raised), and run a discovery over a recorded search provider."""
 
 import shutil
 import tempfile
@@ -12,7 +12,8 @@ from pathlib import Path
 from affiliate_matrix.codes import CATEGORY_LABELS
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection, update_connection
 from affiliate_matrix.crawl import Failure, Fetched
-from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
+from affiliate_matrix.demo import (DIRECTORIES, DISCOVERY_NICHE, DISCOVERY_RECORDED, DISCOVERY_SITES, NETWORKS,
+                                   RECORDED_CREDENTIALS, recorded_sites)
 from affiliate_matrix.documents import rewritten
 from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
@@ -32,6 +33,9 @@ CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60%
 RULE_ID = "demo-commission-raised"
 # Why each demo connection is left disabled: its base_url is a recorded site served only while the demo runs.
 SITES_GONE = "the demo's: its recorded site is served only while amx demo runs"
+# The recorded credentials' lifetime as key records: the longest a record takes, for they never expire (the recorded
+# APIs take these alone), and the default 90 days had `amx up`'s keys cron warn of their expiry.
+DEMO_KEY_DAYS = 3650
 
 
 def connection_id(source: str) -> str:
@@ -55,19 +59,25 @@ class Story:
         self.notifications: list[tuple[str, str]] = []  # (rule id, message)
         self._second_pass = False
         self.connected: list[str] = []  # the connections this run pointed at its recorded sites
+        self.found = None  # the discovery run's DiscoveryReport
+        self.judged_before: dict[str, str] = {}  # site → the outcome an earlier run's decision on it keeps
         rt.bus.subscribe(RAW_BATCH_STORED, lambda event: self.indexed.append(index_announced(rt, event.data)))
         rt.bus.subscribe(PROGRAM_DELTA, self._on_delta)
         rt.bus.subscribe(ACTION_PREFIX + "notify", self._notify)
 
     @contextmanager
     def sites(self):
-        """Every recorded source served on loopback; the changed one from a scratch copy the change edits."""
+        """Every recorded source served on loopback; the changed one from a scratch copy the change edits; discovery's
+        search provider and the sites its answers find."""
         source = CHANGE[0]
+        discovery = {"searxng": DISCOVERY_RECORDED / "searxng"} | {
+            name: f"{DISCOVERY_RECORDED / 'sites' / name}@{address}" for name, address in DISCOVERY_SITES.items()}
         with tempfile.TemporaryDirectory(prefix="amx-demo-") as scratch:
             self.site_copy = Path(scratch) / source
             shutil.copytree(get_source(source).recorded_dir(), self.site_copy)
             try:
-                with recorded_sites(*DIRECTORIES, *NETWORKS, directories={source: self.site_copy}) as urls:
+                with recorded_sites(*DIRECTORIES, *NETWORKS, *discovery,
+                                    directories={source: self.site_copy, **discovery}) as urls:
                     self.urls = urls
                     yield
             finally:  # left enabled, `amx up` synced them on their schedule, each sync failing on a closed port
@@ -80,13 +90,7 @@ class Story:
         cid = connection_id(source)
         credentials = RECORDED_CREDENTIALS.get(source)
         if credentials:
-            path = f"connections/{cid}"
-            try:
-                current = self.rt.secrets.read(path).data
-            except NotFoundError:
-                current = None
-            if current != credentials:  # a rerun adds no new secret version
-                self.rt.secrets.write(path, credentials)
+            self.register_key(f"connections/{cid}", source, credentials)
         try:  # a rerun's connection is the same creation, edited: it keeps its generation
             read, etag = load_connection(self.rt.store, cid)
         except (NotFoundError, DamagedData):  # a damaged one is written over whole
@@ -99,6 +103,29 @@ class Story:
             credentials_path=f"connections/{cid}" if credentials else None)), read), if_match=etag)
         self.connected.append(cid)
         return cid
+
+    def register_key(self, path: str, source: str, credentials: dict[str, str]) -> None:
+        """The recorded credentials at `path`, registered as a key rotated by hand (`amx keys status` lists it; nothing
+        rotates it: the recorded API takes these alone). A rerun adds no new secret version and keeps the record; a
+        key revoked since is added again, as `amx keys add` adds one over a revoked key."""
+        from affiliate_matrix.keys import KeyRecord, add_key, load_record
+
+        try:
+            record = load_record(self.rt, path)[0]
+        except NotFoundError:
+            record = None
+        try:
+            current = self.rt.secrets.read(path).data
+        except NotFoundError:  # none yet, or revoked (its versions destroyed)
+            current = None
+        registered = record is not None and not record.revoked_at
+        # put back where it differs (a registered key's next version); an unregistered secret (an older demo's), so
+        # that add_key goes on from it as from an add stopped before its record
+        if current != credentials and (registered or current is not None):
+            self.rt.secrets.write(path, credentials)
+        if not registered:
+            add_key(self.rt, KeyRecord(path=path, rotation="manual", owner_source=source, created_at=datetime.now(UTC),
+                                       lifetime_days=DEMO_KEY_DAYS), credentials)
 
     def scrape_all(self, console) -> None:
         from rich.progress import BarColumn, Progress, TextColumn
@@ -126,10 +153,13 @@ class Story:
         return report
 
     def programs(self, damaged: list[dict] | None = None) -> list:
-        """The index's programs (the demo runs on the data dir it is given, which may hold others): one not of a
-        program's shape left out, logged and added to `damaged` (programs_of), where it ended the demo."""
+        """The index's programs (the demo runs on the data dir it is given, which may hold others) but those discovery
+        alone found (a rerun's index holds the last run's: step 2 counted them among the programs its listings
+        became): one not of a program's shape left out, logged and added to `damaged` (programs_of), where it ended the
+        demo."""
         hits = self.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=MAX_PAGE)).hits
-        return list(programs_of((hit.doc for hit in hits), damaged))
+        return [program for program in programs_of((hit.doc for hit in hits), damaged)
+                if any(claim.source != "discovery" for claims in program.provenance.values() for claim in claims)]
 
     def merchants(self) -> dict[str, set[str]]:
         """merchant key → the sources that list it."""
@@ -168,6 +198,29 @@ class Story:
             # its webhook is a placeholder: enabled, `amx up` (the next step) would fire it and post there
             disable_rule(self.rt.store, RULE_ID, "the demo's rule: its webhook is a placeholder; give it yours and "
                                                  "amx rules add --replace to use it")
+
+    def discover(self) -> None:
+        """A discovery run for DISCOVERY_NICHE over the recorded SearXNG (it needs no key) and the invented sites its
+        answer finds, as `amx discover run` runs one: the confident finds indexed as `discovered`. A rerun finds the
+        sites judged by the last run known (not fetched again), as any second run does; the rest it tells again."""
+        from affiliate_matrix.config import Settings
+        from affiliate_matrix.discovery.run import decisions_of, discover
+        from affiliate_matrix.runtime import Runtime
+        from affiliate_matrix.storage import read_json
+
+        # the demo's settings (the loopback fetch a held part of them, not dumped) with the recorded SearXNG as the one
+        # provider (its address is known only now), on the demo's own ports: its batch is indexed, and its deltas seen
+        # by the rules, in this process
+        searching = Runtime(self.rt.function, Settings(
+            **self.rt.settings.model_dump(), allow_loopback_fetch=self.rt.settings.allow_loopback_fetch,
+            discovery_providers="searxng", searxng_url=self.urls["searxng"]))
+        for port in ("store", "index", "secrets", "bus"):
+            setattr(searching, port, getattr(self.rt, port))  # cached_property: a value set is the one used
+        self.found = discover(searching, [DISCOVERY_NICHE], ["en"])
+        for domain, key in decisions_of(self.rt, self.found.known).items():
+            decision, _, _ = read_json(self.rt.store, key, lambda doc: isinstance(doc, dict), "a JSON object")
+            if decision is not None:  # a damaged one says nothing: the site is shown as known
+                self.judged_before[domain] = decision.get("outcome")
 
     def write_rule(self, category: str) -> None:
         """The demo's rule, on raised commissions in `category`; a rerun's replaces the last run's, keeping what a

@@ -161,4 +161,56 @@ def next_steps(console, story) -> None:
                   "    ./task serve:programs &\n"
                   f"    TOKEN={token}\n"
                   "    curl -H \"Authorization: Bearer $TOKEN\" '127.0.0.1:8080/programs?q=hosting'\n"
+                  "• discovery for real, with a search provider's key (or your AMX_SEARXNG_URL):\n"
+                  "    .venv/bin/amx keys add discovery/brave --rotation manual --field api_token\n"
+                  "    .venv/bin/amx discover run \"pet supplies\"\n"
                   "• the whole system (every function, cron, events over HTTP):  [bold].venv/bin/amx up[/]")
+
+
+# What a stored decision's outcome says, for a site a rerun finds judged by the last run (run.judge, run.decide)
+OUTCOMES = {"discovered": "discovered", "review": "left for review", "rejected": "not a program",
+            "accepted": "accepted on review"}
+
+
+def discovery(console, story) -> None:
+    from urllib.parse import urlsplit
+
+    from affiliate_matrix.demo import DISCOVERY_NICHE, DISCOVERY_SITES
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, programs_of
+    from affiliate_matrix.search import MAX_PAGE, SearchQuery
+
+    report = story.found
+    console.print("Search-engine dorks find programs no source lists. Here SearXNG's answers are reconstructed from "
+                  "its documentation and the sites they find are invented "
+                  "(shared/affiliate_matrix/discovery/recorded/), each on a loopback address of its own.")
+    console.print(escape(f"“{DISCOVERY_NICHE}”: {report.queries} dork queries, {report.results} results, "
+                         f"{report.candidates} sites"))
+
+    def earlier(domain: str) -> str:
+        outcome = story.judged_before.get(domain)
+        return ("known already: not fetched again" if outcome is None  # listed by the index, its decision forgotten
+                else f"judged by an earlier run ({OUTCOMES.get(outcome, outcome)}): not fetched again")
+
+    rows = [*([domain, "discovered: indexed"] for domain in report.discovered),
+            *([domain, "doubtful: left for a person (amx discover review)"] for domain in report.review),
+            *([domain, f"not a program: {report.rejected_why.get(domain, '')}"] for domain in report.rejected),
+            *([domain, earlier(domain)] for domain in report.known),
+            *([urlsplit(url).hostname or url, f"not fetched: {why}"] for url, why in report.failures),
+            *([domain, f"not judged: {why}"] for domain, _, why in (said.partition(": ")
+                                                                    for said in report.not_merchants))]
+    console.print(fitted(console, "What discovery made of each site", [("site", 0), ("decision", 0)],
+                         [[escape(cell) for cell in row] for row in rows]))
+    # the programs found on the demo's sites (an address has no registrable domain: merchant_domain is none), by the
+    # address of the page discovery read
+    hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"status": ["discovered"]},
+                                                                  size=MAX_PAGE)).hits
+    found = [program for program in programs_of(hit.doc for hit in hits) if any(
+        claim.source == "discovery" and urlsplit(claim.url).hostname in DISCOVERY_SITES.values()
+        for claim in program.provenance.get("name", []))]
+    rows = [[escape(program.name), program.id, value_text("status", program.status),
+             escape(commission_summary(program)), cookie_text(program.cookie_days),
+             f"{program.discovery.confidence:.2f}" if program.discovery else NO_VALUE]
+            for program in sorted(found, key=lambda program: program.name)]
+    console.print(fitted(console, "In the index", [("program", 0), ("id", 0), ("status", 0), ("commission", 1),
+                                                   ("cookie", 2), ("confidence", 3)], rows, whole=("id",)))
+    console.print("[dim]again: .venv/bin/amx search --status discovered[/]")

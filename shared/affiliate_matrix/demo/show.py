@@ -39,7 +39,10 @@ def tell(console, rt) -> None:
         screens.heading(console, 4, "A change, detected and acted on")
         story.change()
         screens.changed(console, story)
+        story.discover()  # told after the unreadable pages: its sites are served only in here
     screens.heading(console, 5, "A page the parser could not read, kept for replay")
     screens.parse_failures(console, story)
-    screens.heading(console, 6, "What to try next")
+    screens.heading(console, 6, "Discovery: new programs found by search-engine dorks")
+    screens.discovery(console, story)
+    screens.heading(console, 7, "What to try next")
     screens.next_steps(console, story)
