@@ -251,8 +251,8 @@ def test_discovery_judges_each_invented_site_and_shows_what_it_indexed(runs, col
     assert "SearXNG's answers are reconstructed from its documentation and the sites they find are invented" in flat
     assert "“pet supplies”: 5 dork queries, 7 results, 6 sites" in flat
     judged, indexed = step.split("In the index")
-    decisions = {row[0]: row[1] for row in table(judged)}
-    site = DISCOVERY_SITES
+    decisions = {row[0]: row[1] for row in table(judged, (*DISCOVERY_SITES, "amazon.com"))}  # a name may wrap
+    site = {name: f"{name} ({address})" for name, address in DISCOVERY_SITES.items()}  # named, an address beside
     if columns == 80:  # the first run
         assert decisions[site["pawsome"]] == decisions[site["woofbox"]] == "discovered: indexed"
         assert decisions[site["tailwag"]] == "doubtful: left for a person (amx discover review)"

@@ -198,8 +198,9 @@ def discovery(console, story) -> None:
             *([urlsplit(url).hostname or url, f"not fetched: {why}"] for url, why in report.failures),
             *([domain, f"not judged: {why}"] for domain, _, why in (said.partition(": ")
                                                                     for said in report.not_merchants))]
+    named = {address: f"{name} ({address})" for name, address in DISCOVERY_SITES.items()}  # an address says nothing
     console.print(fitted(console, "What discovery made of each site", [("site", 0), ("decision", 0)],
-                         [[escape(cell) for cell in row] for row in rows]))
+                         [[escape(named.get(site, site)), escape(decision)] for site, decision in rows]))
     # the programs found on the demo's sites (an address has no registrable domain: merchant_domain is none), by the
     # address of the page discovery read
     hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"status": ["discovered"]},
