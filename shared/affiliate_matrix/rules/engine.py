@@ -66,6 +66,8 @@ def on_schedule(rt, now: datetime) -> list[dict]:
     than adding up."""
     from cronsim import CronSim, CronSimError
 
+    from affiliate_matrix.model_types import cron_problem
+
     state, _ = load_state(rt.store, SCHEDULE_STATE)
     done = state.get("done_until") or state.get("last_tick")  # last_tick: the ping time kept before done_until
     since = datetime.fromisoformat(done) if done else now - timedelta(minutes=5)
@@ -79,9 +81,10 @@ def on_schedule(rt, now: datetime) -> list[dict]:
                 before = next(CronSim(rule.trigger.schedule, earliest + timedelta(seconds=1), reverse=True), None)
                 ticks = [before] if before is not None and before > since else []
         # stored past `checked`, which judges schedules: this rule fails, not the tick (ValueError: cronsim's int() of
-        # a number of over 4,300 digits)
+        # a number of over 4,300 digits), said as a write of it is refused
         except (CronSimError, ValueError) as exc:
-            fired.append(failed(rt, rule, exc, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
+            said = InvalidInput(f"trigger.schedule: {cron_problem(rule.trigger.schedule) or exc}")
+            fired.append(failed(rt, rule, said, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
             continue
         if not ticks:
             continue
