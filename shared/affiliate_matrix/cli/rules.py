@@ -199,12 +199,15 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import problem, strictly
     from affiliate_matrix.handlers.rule_shapes import TrialEvent
-    from affiliate_matrix.handlers.triggers import dry_run, program_event, tick_run, trial
+    from affiliate_matrix.handlers.triggers import dry_run, program_event, tick_run, tick_time, trial
     from affiliate_matrix.rules.store import load_rule
 
     if [event, program, tick].count(None) != 2:
         ctx.fail("give one of --event FILE, --program ID or --tick TIME")  # a usage error of none or several
-    at = tick_time(tick) if tick is not None else None  # before any store is opened, as the other options' checks
+    try:  # before any store is opened, as the other options' checks
+        at = tick_time(tick) if tick is not None else None
+    except InvalidInput as exc:
+        raise invalid("--tick", str(exc)) from None
     rt = open_runtime("triggers")
     with rule_listed():
         rule, _ = load_rule(rt.store, rule_id)
@@ -235,24 +238,6 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
         except InvalidInput as exc:
             raise invalid("--event", str(exc)) from None
     print_verdict(rule, verdict)
-
-
-def tick_time(text: str):
-    """--tick's time: ISO 8601 in UTC (Z or +00:00), as the API writes one; another zone, or none, is refused rather
-    than read as some zone the tick is not in."""
-    from datetime import UTC, datetime
-
-    try:
-        at = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise invalid("--tick", f"{text[:80]!r} is not an ISO 8601 time (2026-12-07T06:00:00Z)") from None
-    if at.utcoffset() is None:
-        raise invalid("--tick", f"{text[:80]!r} gives no zone: a schedule is in UTC, so end it in Z "
-                                f"({at.isoformat()}Z)")
-    if at.utcoffset():
-        raise invalid("--tick", f"{text[:80]!r} is not in UTC: a schedule is, so give the time in UTC "
-                                f"({at.astimezone(UTC).replace(tzinfo=None).isoformat()}Z)")
-    return at.astimezone(UTC)
 
 
 def trial_event(path: str) -> dict:
