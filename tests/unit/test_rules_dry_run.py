@@ -352,7 +352,8 @@ def test_a_schedule_rule_is_dry_run_at_a_tick_over_http_as_amx_rules_test_tick_d
     assert client.post("/rules", json=rule, headers=admin).status_code == 201
 
     def tried(body: dict, rule_id: str = "nightly", headers: dict | None = None):
-        return client.post(f"/rules/{rule_id}/test/tick", json=body, headers=env["read"] if headers is None else headers)
+        return client.post(f"/rules/{rule_id}/test/tick", json=body,
+                           headers=env["read"] if headers is None else headers)
 
     held = tried({"tick": "2026-12-07T06:00:00Z"})
     assert held.status_code == 200 and held.json["holds"] is True and held.json["triggered_by_this_event"], held.json
