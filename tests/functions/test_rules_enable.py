@@ -95,3 +95,49 @@ def test_a_rule_whose_webhook_key_is_missing_is_not_enabled_until_the_key_is_the
     assert not stored(tmp_path, "relay").enabled
     add_webhook_key(Runtime("test", Settings(data_dir=tmp_path)), "webhooks/relay")
     assert amx("enable", "relay") == (0, "enabled rule relay")
+
+
+def test_a_rule_whose_webhook_was_refused_for_good_is_not_enabled_until_it_has_another(env, tmp_path, monkeypatch):
+    """A webhook its receiver refused for good (Slack's no_service: removed or revoked) disables its rule; `amx rules
+    enable` and a PUT of it enabled enabled it again as it was, to post to the same dead webhook and be disabled again
+    at its next firing. The refusal is recorded against that webhook: enabling the rule is refused, naming why and
+    what to change, in the rule's warnings too, until it is given another webhook_url (an edit of anything else does
+    not mend it)."""
+    from affiliate_matrix.events import ACTION_PREFIX, Event
+    from affiliate_matrix.rules.actions import execute
+    from tests.support.loopback import Loopback
+
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    gone = Loopback(lambda request: (404, {"Content-Type": "text/plain"}, b"no_service"))
+    rule = {"id": "slack", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": gone.url + "/services/T0/B0/s3cr3t"}}}
+    added(tmp_path, rule)
+    with gone:
+        execute(rt, Event.make(ACTION_PREFIX + "notify", "/triggers", {"rule_id": "slack", "params": {}, "inputs": {}}))
+    disabled = stored(tmp_path, "slack")
+    assert not disabled.enabled and "HTTP 404 (no_service)" in disabled.disabled_reason, disabled
+    assert "give it another webhook_url" in disabled.disabled_reason, disabled.disabled_reason
+
+    told = ("action.params.webhook_url: its receiver refused it for good (webhook answered HTTP 404 (no_service)), "
+            "which disabled the rule: give the rule another webhook_url")
+    code, said = amx("enable", "slack")
+    assert code != 0 and f"rule slack not enabled: {told}" in said, said
+    assert stored(tmp_path, "slack") == disabled  # left as it was
+    assert f"needs a change: {told}" in amx("show", "slack")[1]
+    assert f"rule slack needs a change: {told}" in amx("list")[1]
+    assert "s3cr3t" not in amx("show", "slack")[1] + disabled.disabled_reason
+
+    triggers = function_client("triggers")
+    read = triggers.get("/rules/slack", headers=env["admin"])
+    assert any(warning.startswith(told) for warning in read.json["warnings"]), read.json
+    body = {k: v for k, v in read.json.items() if k not in ("warnings", "state")} | {"enabled": True}
+    put = triggers.put("/rules/slack", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 400 and told in put.json["error"]["message"], put.json
+    body["action"]["params"]["text"] = "a new text, the same webhook"
+    put = triggers.put("/rules/slack", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 400 and told in put.json["error"]["message"], put.json
+    body["action"]["params"]["webhook_url"] = "https://hooks.slack.com/services/T0/B0/new"
+    put = triggers.put("/rules/slack", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 200 and put.json["enabled"] and put.json["warnings"] == [], put.json
+

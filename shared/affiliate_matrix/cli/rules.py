@@ -346,7 +346,8 @@ def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
 @rules_app.command("enable")
 def rules_enable(rule_id: RULE_ID):
     """Enable a disabled rule, its reason cleared; refused, naming what to change first, while it could not act (its
-    webhook the demo's placeholder, its key missing): enabled, it would be disabled again at its next firing."""
+    webhook the demo's placeholder or refused for good by its receiver, its key missing): enabled, it would be disabled
+    again at its next firing."""
     from affiliate_matrix.handlers.triggers import check_stored
     from affiliate_matrix.rules.store import enable_rule
 

@@ -50,12 +50,15 @@ def shown_to(rule: dict, role: str) -> dict:
 
 def check_stored(rt, rule: Rule) -> None:
     """What a rule written (new, replaced or enabled) must agree with to act: a notify's auth_key held to the secret
-    store (actions.auth_key_problem), and, enabled, a webhook that is no placeholder (model.placeholder_problem):
-    enabled so, it would be disabled again at its first firing."""
+    store (actions.auth_key_problem), and, enabled, a webhook that is no placeholder (model.placeholder_problem) nor
+    one its receiver refused for good (state.webhook_gone_problem): enabled so, it would be disabled again at its
+    first firing."""
     from affiliate_matrix.rules.actions import auth_key_problem
     from affiliate_matrix.rules.model import placeholder_problem
+    from affiliate_matrix.rules.state import webhook_gone_problem
 
-    if problem := (rule.enabled and placeholder_problem(rule)) or auth_key_problem(rt, rule):
+    if problem := (rule.enabled and (placeholder_problem(rule) or webhook_gone_problem(rt.store, rule))) \
+            or auth_key_problem(rt, rule):
         raise InvalidInput(problem)
 
 
@@ -77,7 +80,8 @@ RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged wh
                    check_stored=check_stored, shown=shown_to, swept=forget_state, warnings=warnings,
                    warnings_said="What the rule needs changed though it still runs, as `amx rules list` and `show` "
                                  "say it: a webhook_url with user:password@ (stored before it was refused: still "
-                                 "posted with them), a notify's auth_key a firing would refuse, disabling the rule "
+                                 "posted with them), or that its receiver refused for good (enabling the rule with it "
+                                 "is refused), a notify's auth_key a firing would refuse, disabling the rule "
                                  "(revoked, unregistered, added for another origin than the webhook_url's; read alone, "
                                  "a key whose secret is gone or lacks its field too). Not part of the rule: a body "
                                  "sending it back is taken without it.",
