@@ -141,3 +141,45 @@ def test_a_rule_whose_webhook_was_refused_for_good_is_not_enabled_until_it_has_a
     put = triggers.put("/rules/slack", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
     assert put.status_code == 200 and put.json["enabled"] and put.json["warnings"] == [], put.json
 
+
+def test_a_rule_enabled_again_starts_its_run_of_failures_afresh(env, tmp_path):
+    """A rule disabled for raising 3 times in a row kept its count when enabled: `amx rules show` said "failed 3 times
+    in a row (disabled at 3)" of a rule just enabled, and one more failure disabled it again at once. Enabled again, by
+    `amx rules enable`, a PUT of it enabled or `amx rules add --replace`, it starts afresh (its last error kept, for
+    the record); an edit of an enabled rule keeps its count."""
+    from affiliate_matrix.rules.state import shown_state
+    from affiliate_matrix.rules.store import disable_rule, update_state
+
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    added(tmp_path, {"id": "r1", "trigger": {"event": "program.delta"}, "condition": "true",
+                     "action": {"type": "alert"}})
+
+    def failed(times: int) -> None:
+        update_state(store, "r1", lambda state: {**state, "failures": times, "last_error": "KeyError: 'x'"})
+        if times >= 3:
+            disable_rule(store, "r1", f"raised {times} times; last: KeyError: 'x'")
+
+    failed(3)
+    assert amx("enable", "r1") == (0, "enabled rule r1")
+    assert (shown_state(store, "r1")["failures"], shown_state(store, "r1")["last_error"]) == (0, "KeyError: 'x'")
+    assert "failed" not in amx("show", "r1")[1]
+
+    failed(3)
+    triggers = function_client("triggers")
+    read = triggers.get("/rules/r1", headers=env["admin"])
+    assert read.json["state"]["failures"] == 3 and not read.json["enabled"], read.json
+    body = {k: v for k, v in read.json.items() if k not in ("warnings", "state")} | {"enabled": True}
+    put = triggers.put("/rules/r1", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 200 and put.json["state"]["failures"] == 0, put.json
+
+    failed(3)  # and amx rules add --replace of it enabled, as the PUT
+    (tmp_path / "again.json").write_text(json.dumps(body))
+    assert amx("add", "--replace", str(tmp_path / "again.json"))[0] == 0
+    assert shown_state(store, "r1")["failures"] == 0
+    put = triggers.put("/rules/r1", json=body, headers={**env["admin"], "If-Match": triggers.get(
+        "/rules/r1", headers=env["admin"]).headers["ETag"]})
+
+    failed(2)  # enabled: an edit keeps its run
+    put = triggers.put("/rules/r1", json=body | {"cooldown_s": 60},
+                       headers={**env["admin"], "If-Match": put.headers["ETag"]})
+    assert put.status_code == 200 and put.json["state"]["failures"] == 2, put.json

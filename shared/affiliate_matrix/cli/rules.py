@@ -64,7 +64,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
         raise InvalidInput(str(exc)) from None
     rt = open_runtime("triggers")
     store = rt.store
-    from affiliate_matrix.handlers.triggers import check_stored
+    from affiliate_matrix.handlers.triggers import check_stored, enabled_again
 
     check_stored(rt, rule)  # as POST and PUT /rules: a notify's auth_key is there to send
     etag = None
@@ -75,6 +75,8 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
         except AmxError:
             etag = None
         save_rule(store, rule, if_match=etag, create=etag is None)
+        if etag is not None:
+            enabled_again(rt, read, rule)  # as a PUT of it: enabled again, its run of failures starts afresh
     else:
         try:
             save_rule(store, rule, create=True)
@@ -345,9 +347,9 @@ def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
 
 @rules_app.command("enable")
 def rules_enable(rule_id: RULE_ID):
-    """Enable a disabled rule, its reason cleared; refused, naming what to change first, while it could not act (its
-    webhook the demo's placeholder or refused for good by its receiver, its key missing): enabled, it would be disabled
-    again at its next firing."""
+    """Enable a disabled rule, its reason cleared and its run of failures started afresh; refused, naming what to
+    change first, while it could not act (its webhook the demo's placeholder or refused for good by its receiver, its
+    key missing): enabled, it would be disabled again at its next firing."""
     from affiliate_matrix.handlers.triggers import check_stored
     from affiliate_matrix.rules.store import enable_rule
 

@@ -105,7 +105,7 @@ class RuleState(Shape):
                                                       "null: never.")
     failures: int = Field(ge=0, description=f"Its evaluations that raised, in a row: at {FAILURES_TO_DISABLE} the "
                                             "rule is disabled (enabled false, disabled_reason saying why); one that "
-                                            "does not raise puts it back to 0.")
+                                            "does not raise puts it back to 0, as enabling the rule again does.")
     last_error: str | None = Field(description="What its last failure raised (kept, for the record, once its "
                                                "failures are back to 0).")
     damaged: DamagedState | None = Field(description="A stored state that cannot be read, named (the figures above "

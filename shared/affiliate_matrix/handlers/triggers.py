@@ -62,6 +62,15 @@ def check_stored(rt, rule: Rule) -> None:
         raise InvalidInput(problem)
 
 
+def enabled_again(rt, before: Rule, after: Rule) -> None:
+    """A disabled rule written enabled (a PUT of it, `amx rules add --replace`) starts its run of failures afresh, as
+    `amx rules enable` does (store.restart_failures)."""
+    if after.enabled and not before.enabled:
+        from affiliate_matrix.rules.store import restart_failures
+
+        restart_failures(rt.store, after.id)
+
+
 def forget_state(rt, rule_id: str) -> None:
     from affiliate_matrix.rules.store import forget_state  # the engine's store: not for a start
 
@@ -77,7 +86,8 @@ def warnings(rt, rule: Rule, listing: dict | None) -> list[str]:
 
 
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
-                   check_stored=check_stored, shown=shown_to, swept=forget_state, warnings=warnings,
+                   check_stored=check_stored, replaced=enabled_again, shown=shown_to, swept=forget_state,
+                   warnings=warnings,
                    warnings_said="What the rule needs changed though it still runs, as `amx rules list` and `show` "
                                  "say it: a webhook_url with user:password@ (stored before it was refused: still "
                                  "posted with them), or that its receiver refused for good (enabling the rule with it "

@@ -27,7 +27,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import NoValue, check_numbers, compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, SECRET_PARAMS, Rule
-from affiliate_matrix.rules.state import FAILURES_TO_DISABLE
+from affiliate_matrix.rules.state import FAILURES_TO_DISABLE, without_failures
 from affiliate_matrix.rules.store import (activation_key, current_rules, disable_rule, load_state, record_activation,
                                            update_state)
 
@@ -229,11 +229,6 @@ def no_value_said(outcome: NoValue, inputs: dict) -> str:
         else:
             whose.append(f"the {str(inputs.get('event_type', '')).removeprefix(EVENT_PREFIX)} event gives none")
     return f"not evaluated: no value for {', '.join(outcome.fields)}: {'; '.join(whose)}"
-
-
-def without_failures(state: dict) -> dict:
-    """The state with its run of failures ended (the last error kept, for the record)."""
-    return {k: v for k, v in state.items() if k not in ("failures", "failing_condition", "failed_by")} | {"failures": 0}
 
 
 def recovered(rt, rule: Rule, states: dict[str, str] | None = None) -> None:

@@ -12,6 +12,11 @@ def state_key(rule_id: str) -> str:
     return f"rules/state/{rule_id}.json"
 
 
+def without_failures(state: dict) -> dict:
+    """The state with its run of failures ended (the last error kept, for the record)."""
+    return {k: v for k, v in state.items() if k not in ("failures", "failing_condition", "failed_by")} | {"failures": 0}
+
+
 def webhook_digest(url: str) -> str:
     """What a rule's state keeps of a webhook its receiver refused for good (WEBHOOK_GONE): not the URL, a
     credential, but enough to know the rule still posts to it."""
