@@ -103,10 +103,6 @@ def check_cron(schedule: str, field: str) -> None:
     and 'ſun' as SUN: a cron expression is ASCII. One longer than SCHEDULE_MAX is refused before it is read: every tick
     reads every schedule, an error would echo it whole, and the library raised ValueError (a 500) on a number of over
     4,300 digits."""
-    from datetime import UTC, datetime
-
-    from cronsim import CronSim, CronSimError
-
     if len(schedule) > SCHEDULE_MAX:
         raise InvalidInput(f"{field}: {len(schedule):,} characters, more than the {SCHEDULE_MAX} any cron expression "
                            "needs")
@@ -118,10 +114,57 @@ def check_cron(schedule: str, field: str) -> None:
         raise InvalidInput(f"{field}: holds U+{ord(found):04X} ({unicodedata.name(found, 'unnamed')}) at character "
                            f"{at}: a cron expression is ASCII, its fields apart by spaces, its names (MON, JAN) in "
                            "ASCII letters")
-    try:
-        CronSim(schedule, datetime(2000, 1, 1, tzinfo=UTC))  # a fixed start: whether it reads is no matter of when
-    except CronSimError as exc:
-        raise InvalidInput(f"{field}: {schedule!r}: {exc}") from None
+    if problem := cron_problem(schedule):
+        raise InvalidInput(f"{field}: {schedule!r}: {problem}")
+
+
+# A five-field cron expression's fields, each with what it takes, as the product says it (cron_problem)
+CRON_FIELD_VALUES = (("minute", "a minute is 0 to 59"), ("hour", "an hour is 0 to 23"),
+                     ("day-of-month", "a day-of-month is 1 to 31, or L (the month's last day)"),
+                     ("month", "a month is 1 to 12, or JAN to DEC"),
+                     ("day-of-week", "a day-of-week is 0 to 7 (0 and 7 are Sunday), or SUN to SAT"))
+
+
+def cron_problem(schedule: str) -> str | None:
+    """What of a five-field cron expression the cron library would not read, in the product's words, naming the field,
+    the part of it that is wrong and what the field takes ("its hour field '6,25' is wrong at '25': an hour is 0 to
+    23"), or None when it reads. The library says only "Bad hour": each field, and each of a list's parts, is tried
+    alone, the other fields every value (*)."""
+    from datetime import UTC, datetime
+
+    from cronsim import CronSim, CronSimError
+
+    def reads(fields: list[str]) -> bool:
+        try:
+            CronSim(" ".join(fields), datetime(2000, 1, 1, tzinfo=UTC))  # a fixed start: no matter of when
+            return True
+        except (CronSimError, ValueError):  # ValueError: int() of a number of over 4,300 digits
+            return False
+
+    fields = schedule.split()
+    if len(fields) != len(CRON_FIELD_VALUES):
+        return (f"{len(fields)} fields where a cron expression has {len(CRON_FIELD_VALUES)} ("
+                f"{' '.join(name for name, _ in CRON_FIELD_VALUES)})")
+    if reads(fields):
+        return None
+
+    def alone(at: int, part: str) -> bool:
+        return reads(["*"] * at + [part] + ["*"] * (len(fields) - at - 1))
+
+    for at, ((name, values), part) in enumerate(zip(CRON_FIELD_VALUES, fields, strict=True)):
+        if alone(at, part):
+            continue
+        term = next((term for term in part.split(",") if not alone(at, term)), part)
+        where = f"its {name} field {part!r} is wrong" + (f" at {term!r}" if term != part else "")
+        base, slash, step = term.partition("/")
+        first, dash, last = base.partition("-")
+        if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
+            return f"{where}: a step (/n) is 1 or more"
+        if dash and alone(at, first) and alone(at, last):
+            return f"{where}: a range runs from low to high ({last}-{first})"
+        return f"{where}: {values}"
+    # every field reads alone: the days of the month are none of its months have (31 in February)
+    return f"its day-of-month field {fields[2]!r} names a day its month field {fields[3]!r} never has"
 
 
 Currency = Annotated[str, AfterValidator(_currency)]

@@ -59,8 +59,10 @@ def test_create_read_list(env):
     (body(api_key=SECRET), "api_key"),
     (body(source="nope"), "source: 'nope' is not a source plugin"),
     (body(schedule="daily"), "schedule"),
-    (body(schedule="99 99 99 99 99"), "schedule: '99 99 99 99 99': Bad minute"),  # five fields, but no cron
-    (body(schedule="0 3 31 2 *"), "schedule: '0 3 31 2 *': Bad day-of-month"),    # February has no 31st
+    (body(schedule="99 99 99 99 99"), "schedule: '99 99 99 99 99': its minute field '99' is wrong: a minute is 0 to "
+                                      "59"),  # five fields, but no cron
+    (body(schedule="0 3 31 2 *"), "schedule: '0 3 31 2 *': its day-of-month field '31' names a day its month "
+                                  "field '2' never has"),  # February has no 31st
     # fields apart by a line break or a tab were taken (whitespace to cron), and broke the row of amx connections list
     (body(schedule="0 3 * *\n*"), "schedule: holds U+000A"),
     (body(schedule="0\t3 * * *"), "schedule: holds U+0009"),

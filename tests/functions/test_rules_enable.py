@@ -95,3 +95,91 @@ def test_a_rule_whose_webhook_key_is_missing_is_not_enabled_until_the_key_is_the
     assert not stored(tmp_path, "relay").enabled
     add_webhook_key(Runtime("test", Settings(data_dir=tmp_path)), "webhooks/relay")
     assert amx("enable", "relay") == (0, "enabled rule relay")
+
+
+def test_a_rule_whose_webhook_was_refused_for_good_is_not_enabled_until_it_has_another(env, tmp_path, monkeypatch):
+    """A webhook its receiver refused for good (Slack's no_service: removed or revoked) disables its rule; `amx rules
+    enable` and a PUT of it enabled enabled it again as it was, to post to the same dead webhook and be disabled again
+    at its next firing. The refusal is recorded against that webhook: enabling the rule is refused, naming why and
+    what to change, in the rule's warnings too, until it is given another webhook_url (an edit of anything else does
+    not mend it)."""
+    from affiliate_matrix.events import ACTION_PREFIX, Event
+    from affiliate_matrix.rules.actions import execute
+    from tests.support.loopback import Loopback
+
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    gone = Loopback(lambda request: (404, {"Content-Type": "text/plain"}, b"no_service"))
+    rule = {"id": "slack", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": gone.url + "/services/T0/B0/s3cr3t"}}}
+    added(tmp_path, rule)
+    with gone:
+        execute(rt, Event.make(ACTION_PREFIX + "notify", "/triggers", {"rule_id": "slack", "params": {}, "inputs": {}}))
+    disabled = stored(tmp_path, "slack")
+    assert not disabled.enabled and "HTTP 404 (no_service)" in disabled.disabled_reason, disabled
+    assert "give it another webhook_url" in disabled.disabled_reason, disabled.disabled_reason
+
+    told = ("action.params.webhook_url: its receiver refused it for good (webhook answered HTTP 404 (no_service)), "
+            "which disabled the rule: give the rule another webhook_url")
+    code, said = amx("enable", "slack")
+    assert code != 0 and f"rule slack not enabled: {told}" in said, said
+    assert stored(tmp_path, "slack") == disabled  # left as it was
+    assert f"needs a change: {told}" in amx("show", "slack")[1]
+    assert f"rule slack needs a change: {told}" in amx("list")[1]
+    assert "s3cr3t" not in amx("show", "slack")[1] + disabled.disabled_reason
+
+    triggers = function_client("triggers")
+    read = triggers.get("/rules/slack", headers=env["admin"])
+    assert any(warning.startswith(told) for warning in read.json["warnings"]), read.json
+    body = {k: v for k, v in read.json.items() if k not in ("warnings", "state")} | {"enabled": True}
+    put = triggers.put("/rules/slack", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 400 and told in put.json["error"]["message"], put.json
+    body["action"]["params"]["text"] = "a new text, the same webhook"
+    put = triggers.put("/rules/slack", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 400 and told in put.json["error"]["message"], put.json
+    body["action"]["params"]["webhook_url"] = "https://hooks.slack.com/services/T0/B0/new"
+    put = triggers.put("/rules/slack", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 200 and put.json["enabled"] and put.json["warnings"] == [], put.json
+
+
+def test_a_rule_enabled_again_starts_its_run_of_failures_afresh(env, tmp_path):
+    """A rule disabled for raising 3 times in a row kept its count when enabled: `amx rules show` said "failed 3 times
+    in a row (disabled at 3)" of a rule just enabled, and one more failure disabled it again at once. Enabled again, by
+    `amx rules enable`, a PUT of it enabled or `amx rules add --replace`, it starts afresh (its last error kept, for
+    the record); an edit of an enabled rule keeps its count."""
+    from affiliate_matrix.rules.state import shown_state
+    from affiliate_matrix.rules.store import disable_rule, update_state
+
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    added(tmp_path, {"id": "r1", "trigger": {"event": "program.delta"}, "condition": "true",
+                     "action": {"type": "alert"}})
+
+    def failed(times: int) -> None:
+        update_state(store, "r1", lambda state: {**state, "failures": times, "last_error": "KeyError: 'x'"})
+        if times >= 3:
+            disable_rule(store, "r1", f"raised {times} times; last: KeyError: 'x'")
+
+    failed(3)
+    assert amx("enable", "r1") == (0, "enabled rule r1")
+    assert (shown_state(store, "r1")["failures"], shown_state(store, "r1")["last_error"]) == (0, "KeyError: 'x'")
+    assert "failed" not in amx("show", "r1")[1]
+
+    failed(3)
+    triggers = function_client("triggers")
+    read = triggers.get("/rules/r1", headers=env["admin"])
+    assert read.json["state"]["failures"] == 3 and not read.json["enabled"], read.json
+    body = {k: v for k, v in read.json.items() if k not in ("warnings", "state")} | {"enabled": True}
+    put = triggers.put("/rules/r1", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 200 and put.json["state"]["failures"] == 0, put.json
+
+    failed(3)  # and amx rules add --replace of it enabled, as the PUT
+    (tmp_path / "again.json").write_text(json.dumps(body))
+    assert amx("add", "--replace", str(tmp_path / "again.json"))[0] == 0
+    assert shown_state(store, "r1")["failures"] == 0
+    put = triggers.put("/rules/r1", json=body, headers={**env["admin"], "If-Match": triggers.get(
+        "/rules/r1", headers=env["admin"]).headers["ETag"]})
+
+    failed(2)  # enabled: an edit keeps its run
+    put = triggers.put("/rules/r1", json=body | {"cooldown_s": 60},
+                       headers={**env["admin"], "If-Match": put.headers["ETag"]})
+    assert put.status_code == 200 and put.json["state"]["failures"] == 2, put.json

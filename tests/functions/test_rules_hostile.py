@@ -575,6 +575,33 @@ def test_a_schedule_holding_a_number_of_thousands_of_digits_is_refused_by_its_le
                                                      "expression needs")
 
 
+@pytest.mark.parametrize("schedule,said", [
+    ("61 * * * *", "its minute field '61' is wrong: a minute is 0 to 59"),
+    ("0 6,25 * * *", "its hour field '6,25' is wrong at '25': an hour is 0 to 23"),
+    ("*/0 * * * *", "its minute field '*/0' is wrong: a step (/n) is 1 or more"),
+    ("0 9-5 * * *", "its hour field '9-5' is wrong: a range runs from low to high (5-9)"),
+    ("0 6 * 13 *", "its month field '13' is wrong: a month is 1 to 12, or JAN to DEC"),
+    ("0 6 * * Monday", "its day-of-week field 'Monday' is wrong: a day-of-week is 0 to 7 (0 and 7 are Sunday), or "
+                       "SUN to SAT"),
+    ("0 3 31 2 *", "its day-of-month field '31' names a day its month field '2' never has"),
+])
+def test_a_schedule_cron_cannot_read_is_refused_naming_its_field_and_what_is_wrong(env, tmp_path, schedule, said):
+    """A five-field schedule the cron library refused was said in its words ("Bad minute"), naming neither the part
+    that is wrong nor what the field takes: in the product's words, by POST /rules and amx rules add alike."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    told = f"trigger.schedule: {schedule!r}: {said}"
+    rule = {"id": "r-daily", "trigger": {"schedule": schedule}, "condition": "true", "action": {"type": "alert"}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400 and answer.json["error"]["message"] == told, answer.json
+    written = tmp_path / "rule.json"
+    written.write_text(json.dumps(rule))
+    added = CliRunner().invoke(app, ["rules", "add", str(written)])  # its error printed by main()
+    assert added.exit_code != 0 and str(added.exception) == told, (added.output, added.exception)
+
+
 @pytest.mark.parametrize("params,said", [
     ({"text": "commission up\u202e"}, "action.params.text: holds U+202E"),
     ({"text": "a\x00b"}, "action.params.text: holds U+0000"),

@@ -337,3 +337,59 @@ def test_a_tick_that_is_none_of_the_rules_is_refused_naming_why(env, rule, tick,
     result, said = amx_test(env, rule, "--tick", tick)
     shown = " ".join(said.replace("│", " ").split())
     assert result.exit_code == 2 and "Invalid value for '--tick':" in shown and told in shown, shown
+
+
+def test_a_schedule_rule_is_dry_run_at_a_tick_over_http_as_amx_rules_test_tick_does(env):
+    """--tick had no route: a client of the API could not try a schedule rule at all (POST /rules/{id}/test and its
+    programs' route say it is triggered by no event). POST /rules/{id}/test/tick takes the tick's time, read as --tick
+    reads it, and answers the verdict --tick prints; the time decides, never the clock."""
+    rt = Runtime("test", Settings(data_dir=env["path"]))
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    rule = {"id": "nightly", "trigger": {"schedule": "0 6 * * *"},
+            "condition": 'timestamp(now) < timestamp("2026-12-10T00:00:00Z")',
+            "action": {"type": "alert", "params": {"text": "{rule_id} ran"}}, "cooldown_s": 0}
+    client = function_client("triggers")
+    assert client.post("/rules", json=rule, headers=admin).status_code == 201
+
+    def tried(body: dict, rule_id: str = "nightly", headers: dict | None = None):
+        return client.post(f"/rules/{rule_id}/test/tick", json=body,
+                           headers=env["read"] if headers is None else headers)
+
+    held = tried({"tick": "2026-12-07T06:00:00Z"})
+    assert held.status_code == 200 and held.json["holds"] is True and held.json["triggered_by_this_event"], held.json
+    assert held.json["would_dispatch"] == {"type": "alert", "params": {"text": "{rule_id} ran"}}, held.json
+    assert held.json["message"] == "nightly ran" and held.json["error"] is None, held.json
+    assert tried({"tick": "2026-12-10T06:00:00+00:00"}).json["holds"] is False  # `now` the tick, past the date
+    for tick, told in [
+            ("2026-12-07T06:00:00", "tick: '2026-12-07T06:00:00' gives no zone: a schedule is in UTC, so end it in Z "
+                                    "(2026-12-07T06:00:00Z)"),
+            ("2026-12-07T07:00:00+01:00", "tick: '2026-12-07T07:00:00+01:00' is not in UTC: a schedule is, so give "
+                                          "the time in UTC (2026-12-07T06:00:00Z)"),
+            ("tomorrow", "tick: 'tomorrow' is not an ISO 8601 time (2026-12-07T06:00:00Z)"),
+            ("2026-12-07T07:13:00Z", "tick: 2026-12-07T07:13:00Z is no tick of the schedule 0 6 * * * (UTC); its ticks "
+                                     "nearest are 2026-12-07T06:00:00Z and 2026-12-08T06:00:00Z")]:
+        refused = tried({"tick": tick})
+        assert refused.status_code == 400 and refused.json["error"]["message"] == told, (tick, refused.json)
+    for tick in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:00Z"):  # no tick before or after within datetime's years
+        edge = tried({"tick": tick})
+        assert edge.status_code == 400 and "is no tick of the schedule" in edge.json["error"]["message"], edge.json
+    assert tried({}).status_code == 400 and "tick" in tried({}).json["error"]["message"]
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+
+    save_rule(rt.store, Rule(id="unreadable", trigger={"schedule": "61 * * * *"}, condition="true",
+                             action={"type": "alert"}), create=True)  # stored past the write's check (a hand edit)
+    unreadable = tried({"tick": "2026-12-07T06:00:00Z"}, "unreadable")
+    assert unreadable.status_code == 400 and unreadable.json["error"]["message"] == (
+        "tick: rule unreadable's trigger.schedule '61 * * * *' cannot be read, so it has no tick: its minute field "
+        "'61' is wrong: a minute is 0 to 59"), unreadable.json
+    assert tried({"tick": 1765087200}).status_code == 400  # a time is text, as every time the API takes
+    event_rule = tried({"tick": "2026-12-07T06:00:00Z"}, "named")
+    assert event_rule.status_code == 400 and event_rule.json["error"]["message"] == (
+        "tick: rule named is triggered by an event (program.delta), not on a schedule: it has no tick"), event_rule.json
+    assert tried({"tick": "2026-12-07T06:00:00Z"}, "absent").status_code == 404
+    assert tried({"tick": "2026-12-07T06:00:00Z"}, headers={}).status_code == 401  # authenticated as the rest
+    document = client.get("/openapi.json").json  # generated from the route table, as every route's
+    body = document["paths"]["/rules/{rule_id}/test/tick"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/TickTrial"}, body
+    assert document["components"]["schemas"]["TickTrial"]["required"] == ["tick"]

@@ -64,7 +64,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
         raise InvalidInput(str(exc)) from None
     rt = open_runtime("triggers")
     store = rt.store
-    from affiliate_matrix.handlers.triggers import check_stored
+    from affiliate_matrix.handlers.triggers import check_stored, enabled_again
 
     check_stored(rt, rule)  # as POST and PUT /rules: a notify's auth_key is there to send
     etag = None
@@ -75,6 +75,8 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
         except AmxError:
             etag = None
         save_rule(store, rule, if_match=etag, create=etag is None)
+        if etag is not None:
+            enabled_again(rt, read, rule)  # as a PUT of it: enabled again, its run of failures starts afresh
     else:
         try:
             save_rule(store, rule, create=True)
@@ -199,12 +201,15 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.routes import problem, strictly
     from affiliate_matrix.handlers.rule_shapes import TrialEvent
-    from affiliate_matrix.handlers.triggers import dry_run, program_event, tick_run, trial
+    from affiliate_matrix.handlers.triggers import dry_run, program_event, tick_run, tick_time, trial
     from affiliate_matrix.rules.store import load_rule
 
     if [event, program, tick].count(None) != 2:
         ctx.fail("give one of --event FILE, --program ID or --tick TIME")  # a usage error of none or several
-    at = tick_time(tick) if tick is not None else None  # before any store is opened, as the other options' checks
+    try:  # before any store is opened, as the other options' checks
+        at = tick_time(tick) if tick is not None else None
+    except InvalidInput as exc:
+        raise invalid("--tick", str(exc)) from None
     rt = open_runtime("triggers")
     with rule_listed():
         rule, _ = load_rule(rt.store, rule_id)
@@ -235,24 +240,6 @@ def rules_test(ctx: typer.Context, rule_id: RULE_ID,
         except InvalidInput as exc:
             raise invalid("--event", str(exc)) from None
     print_verdict(rule, verdict)
-
-
-def tick_time(text: str):
-    """--tick's time: ISO 8601 in UTC (Z or +00:00), as the API writes one; another zone, or none, is refused rather
-    than read as some zone the tick is not in."""
-    from datetime import UTC, datetime
-
-    try:
-        at = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise invalid("--tick", f"{text[:80]!r} is not an ISO 8601 time (2026-12-07T06:00:00Z)") from None
-    if at.utcoffset() is None:
-        raise invalid("--tick", f"{text[:80]!r} gives no zone: a schedule is in UTC, so end it in Z "
-                                f"({at.isoformat()}Z)")
-    if at.utcoffset():
-        raise invalid("--tick", f"{text[:80]!r} is not in UTC: a schedule is, so give the time in UTC "
-                                f"({at.astimezone(UTC).replace(tzinfo=None).isoformat()}Z)")
-    return at.astimezone(UTC)
 
 
 def trial_event(path: str) -> dict:
@@ -360,8 +347,9 @@ def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
 
 @rules_app.command("enable")
 def rules_enable(rule_id: RULE_ID):
-    """Enable a disabled rule, its reason cleared; refused, naming what to change first, while it could not act (its
-    webhook the demo's placeholder, its key missing): enabled, it would be disabled again at its next firing."""
+    """Enable a disabled rule, its reason cleared and its run of failures started afresh; refused, naming what to
+    change first, while it could not act (its webhook the demo's placeholder or refused for good by its receiver, its
+    key missing): enabled, it would be disabled again at its next firing."""
     from affiliate_matrix.handlers.triggers import check_stored
     from affiliate_matrix.rules.store import enable_rule
 

@@ -25,6 +25,8 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     check: Callable[[BaseModel], None] | None = None         # more than the model can say (InvalidInput)
     check_stored: Callable[[Any, BaseModel], None] | None = None  # what it must agree with in the store (rt, doc)
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
+    # after a replace, (rt, the document before, the document stored): what follows from it beside the document
+    replaced: Callable[[Any, BaseModel, BaseModel], None] | None = None
     created: Callable[[BaseModel], BaseModel] | None = None  # on create: what the server sets
     # after a create, (rt, the document, its ETag): what must still hold with it stored, which creations racing could
     # each pass when checked before (a limit); raises after undoing the create when it does not
@@ -290,6 +292,8 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
     except ConflictError:
         raise collection.stale() from None
+    if collection.replaced is not None:
+        collection.replaced(rt, current, doc)
     return with_etag(doc, etag, rt=rt, collection=collection)
 
 

@@ -53,6 +53,14 @@ class TrialEvent(Shape):
         return self
 
 
+class TickTrial(Shape):
+    """The tick a schedule rule is tried at (POST /rules/{rule_id}/test/tick, `amx rules test --tick`)."""
+    model_config = ConfigDict(extra="forbid")
+    tick: str = Field(description="A tick of the rule's schedule, in RFC 3339 and in UTC (2026-12-07T06:00:00Z): the "
+                                  "rule is tried as that tick's ping evaluates it, `now` the tick. A time with no zone "
+                                  "or another zone, or one that is none of its ticks (the nearest named), is refused.")
+
+
 class Verdict(Shape):
     rule_id: str
     holds: bool | None
@@ -97,7 +105,7 @@ class RuleState(Shape):
                                                       "null: never.")
     failures: int = Field(ge=0, description=f"Its evaluations that raised, in a row: at {FAILURES_TO_DISABLE} the "
                                             "rule is disabled (enabled false, disabled_reason saying why); one that "
-                                            "does not raise puts it back to 0.")
+                                            "does not raise puts it back to 0, as enabling the rule again does.")
     last_error: str | None = Field(description="What its last failure raised (kept, for the record, once its "
                                                "failures are back to 0).")
     damaged: DamagedState | None = Field(description="A stored state that cannot be read, named (the figures above "

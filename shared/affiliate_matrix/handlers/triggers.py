@@ -4,7 +4,8 @@ alert actions routed back to it. Over HTTP it manages the rules:
 
 GET /rules, POST /rules, GET|PUT|DELETE /rules/{id} (ETag / If-Match), POST /rules/{id}/test
 (dry-run against a given event; nothing is dispatched), POST /rules/{id}/test/programs/{program_id} (the same
-against a program of the index), GET /activations (newest first; by rule_id, by program_id).
+against a program of the index), POST /rules/{id}/test/tick (a schedule rule at a tick of its schedule), GET
+/activations (newest first; by rule_id, by program_id).
 Reads need a read token, writes an admin token.
 """
 
@@ -49,13 +50,25 @@ def shown_to(rule: dict, role: str) -> dict:
 
 def check_stored(rt, rule: Rule) -> None:
     """What a rule written (new, replaced or enabled) must agree with to act: a notify's auth_key held to the secret
-    store (actions.auth_key_problem), and, enabled, a webhook that is no placeholder (model.placeholder_problem):
-    enabled so, it would be disabled again at its first firing."""
+    store (actions.auth_key_problem), and, enabled, a webhook that is no placeholder (model.placeholder_problem) nor
+    one its receiver refused for good (state.webhook_gone_problem): enabled so, it would be disabled again at its
+    first firing."""
     from affiliate_matrix.rules.actions import auth_key_problem
     from affiliate_matrix.rules.model import placeholder_problem
+    from affiliate_matrix.rules.state import webhook_gone_problem
 
-    if problem := (rule.enabled and placeholder_problem(rule)) or auth_key_problem(rt, rule):
+    if problem := (rule.enabled and (placeholder_problem(rule) or webhook_gone_problem(rt.store, rule))) \
+            or auth_key_problem(rt, rule):
         raise InvalidInput(problem)
+
+
+def enabled_again(rt, before: Rule, after: Rule) -> None:
+    """A disabled rule written enabled (a PUT of it, `amx rules add --replace`) starts its run of failures afresh, as
+    `amx rules enable` does (store.restart_failures)."""
+    if after.enabled and not before.enabled:
+        from affiliate_matrix.rules.store import restart_failures
+
+        restart_failures(rt.store, after.id)
 
 
 def forget_state(rt, rule_id: str) -> None:
@@ -73,10 +86,12 @@ def warnings(rt, rule: Rule, listing: dict | None) -> list[str]:
 
 
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
-                   check_stored=check_stored, shown=shown_to, swept=forget_state, warnings=warnings,
+                   check_stored=check_stored, replaced=enabled_again, shown=shown_to, swept=forget_state,
+                   warnings=warnings,
                    warnings_said="What the rule needs changed though it still runs, as `amx rules list` and `show` "
                                  "say it: a webhook_url with user:password@ (stored before it was refused: still "
-                                 "posted with them), a notify's auth_key a firing would refuse, disabling the rule "
+                                 "posted with them), or that its receiver refused for good (enabling the rule with it "
+                                 "is refused), a notify's auth_key a firing would refuse, disabling the rule "
                                  "(revoked, unregistered, added for another origin than the webhook_url's; read alone, "
                                  "a key whose secret is gone or lacks its field too). Not part of the rule: a body "
                                  "sending it back is taken without it.",
@@ -119,6 +134,11 @@ def api() -> Api:
               lambda: shapes().Verdict, lambda: shapes().RuleProgram,
               summary="Dry-run the rule against a program of the index: its latest change, as its delivery would be "
                       "evaluated; nothing is dispatched"),
+        Route("POST", "/rules/{rule_id}/test/tick", lambda call: tick_trial(
+                  call.rt, load(call.rt, RULES, call.params.rule_id)[0], call.body["tick"], call.role),
+              lambda: shapes().Verdict, lambda: RULES.address, lambda: shapes().TickTrial,
+              summary="Dry-run a schedule rule at a tick of its schedule, as that tick evaluates it; nothing is "
+                      "dispatched"),
         Route("GET", "/activations", lambda call: listing(*activations_for(call.rt, call.params)),
               lambda: shapes().Activations, lambda: shapes().ActivationsParams, headers=("X-Damaged-Items",),
               summary="What the rules did, newest first (a program's under the ids it had before its id moved too)"),
@@ -160,12 +180,38 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
             "program_missing": program_missing(event, values, inputs)}
 
 
+def tick_time(text: str) -> datetime:
+    """A tick's time as `amx rules test --tick` and POST /rules/{id}/test/tick take it: ISO 8601 (RFC 3339) in UTC, Z
+    or +00:00, as the API writes one; another zone, or none, is refused rather than read as some zone the tick is not
+    in (a schedule is in UTC)."""
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{text[:80]!r} is not an ISO 8601 time (2026-12-07T06:00:00Z)") from None
+    if at.utcoffset() is None:
+        raise InvalidInput(f"{text[:80]!r} gives no zone: a schedule is in UTC, so end it in Z ({at.isoformat()}Z)")
+    if at.utcoffset():
+        raise InvalidInput(f"{text[:80]!r} is not in UTC: a schedule is, so give the time in UTC "
+                           f"({at.astimezone(UTC).replace(tzinfo=None).isoformat()}Z)")
+    return at.astimezone(UTC)
+
+
+def tick_trial(rt, rule: Rule, text: str, role: str):
+    """POST /rules/{id}/test/tick: the rule tried at the tick `text` names (tick_time, tick_run), a refusal naming the
+    body's field."""
+    try:
+        return tick_run(rt, rule, tick_time(text), role)
+    except InvalidInput as exc:
+        raise InvalidInput(f"tick: {exc}") from None
+
+
 def tick_run(rt, rule: Rule, tick: datetime, role: str):
     """What a schedule rule would decide at its tick `tick` (a time in UTC), as the tick's ping evaluates it
     (engine.on_schedule: the context a tick builds, `now` the tick, never the clock); nothing is dispatched. An event
     rule, or a time that is none of its ticks (the ticks before and after it named), is refused."""
     from cronsim import CronSim
 
+    from affiliate_matrix.model_types import cron_problem
     from affiliate_matrix.rules.engine import context_values
     from affiliate_matrix.wording import ending_in_z
 
@@ -173,9 +219,19 @@ def tick_run(rt, rule: Rule, tick: datetime, role: str):
     if schedule is None:
         raise InvalidInput(f"rule {rule.id} is triggered by an event ({rule.trigger.event}), not on a schedule: it has "
                            "no tick")
-    after = next(CronSim(schedule, tick - timedelta(seconds=1)), None)  # its first tick from `tick` on
+    if problem := cron_problem(schedule):  # stored past `checked` (a restore, a hand edit): said as its ticks say it
+        raise InvalidInput(f"rule {rule.id}'s trigger.schedule {schedule[:100]!r} cannot be read, so it has no tick: "
+                           f"{problem[:300]}")
+
+    def nearest(start, reverse: bool = False) -> datetime | None:
+        try:
+            return next(CronSim(schedule, start(), reverse=reverse), None)
+        except OverflowError:  # none within the years a datetime holds (1 to 9999)
+            return None
+
+    after = nearest(lambda: tick - timedelta(seconds=1))  # its first tick from `tick` on
     if after != tick:
-        before = next(CronSim(schedule, tick, reverse=True), None)
+        before = nearest(lambda: tick, reverse=True)
         near = " and ".join(ending_in_z(t.isoformat()) for t in (before, after) if t is not None)
         raise InvalidInput(f"{ending_in_z(tick.isoformat())} is no tick of the schedule {schedule} (UTC)"
                            + (f"; its ticks nearest are {near}" if near else ""))

@@ -11,7 +11,8 @@ from affiliate_matrix.events import ACTION_PREFIX, RULE_ID, Event
 from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import (DEFAULT_AUTH_HEADER, OPTIONAL_PARAMS, PLACEHOLDER, REQUIRED_PARAMS,
                                           SECRET_PARAMS, WEBHOOK_KEY_FIELD, WEBHOOK_KEYS, url_credentials)
-from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation
+from affiliate_matrix.rules.state import webhook_digest
+from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation, update_state
 from affiliate_matrix.wording import NO_VALUE, number_text
 
 log = get_logger()
@@ -34,6 +35,13 @@ class ActionRefused(InvalidInput):
     the rule or the receiver, so the rule is disabled (execute) rather than left to fail on each."""
 
 
+class WebhookGone(ActionRefused):
+    """The webhook's receiver said it will never take a post at this URL again (WEBHOOK_GONE). Unlike a key missing,
+    which a person mends by adding it (and enabling the rule checks it: handlers.triggers.check_stored), nothing but
+    another webhook_url mends it, so the refusal is kept in the rule's state and enabling the rule with that URL is
+    refused (state.webhook_gone_problem)."""
+
+
 def execute(rt, event: Event) -> None:
     kind = event.type.removeprefix(ACTION_PREFIX)
     handler = HANDLERS.get(kind)
@@ -51,7 +59,7 @@ def execute(rt, event: Event) -> None:
         raise  # retried by the bus / Knative
     except ActionRefused as exc:
         outcome = f"{type(exc).__name__}: {exc}"[:500]
-        status = "disabled" if disable_refused(rt, data.get("rule_id"), kind, params, str(exc)) else "failed"
+        status = "disabled" if disable_refused(rt, data.get("rule_id"), kind, params, exc) else "failed"
     except Exception as exc:  # the outcome is recorded; a redelivery would fail the same way
         outcome, status = f"{type(exc).__name__}: {exc}"[:500], "failed"
     # a rule that switched itself off, or whose action failed, is a warning, as the engine's rule.failed is: an
@@ -200,14 +208,22 @@ def auth_key_problem(rt, rule) -> str | None:
     return None
 
 
-def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
+def disable_refused(rt, rule_id, kind: str, params: dict, refused: ActionRefused) -> bool:
     """Disable the rule whose action was refused for good, with the reason on the rule (`amx rules list`, GET /rules),
     only while its action is still the one refused (`params` as with_secrets read them): a rule given a new webhook
-    since stays enabled."""
+    since stays enabled. A webhook gone is kept in the rule's state too, which its reason, a person's to replace, is
+    not: enabling the rule with it is refused (state.webhook_gone_problem)."""
     if not isinstance(rule_id, str) or not re.fullmatch(RULE_ID, rule_id):
         return False
-    reason = f"its {kind} action was refused for good ({why}): mend it, then enable the rule again"
-    return disable_rule(rt.store, rule_id, reason, action=(kind, params)) is not None
+    gone = isinstance(refused, WebhookGone)
+    mend = "give it another webhook_url" if gone else "mend it"
+    reason = f"its {kind} action was refused for good ({refused}): {mend}, then enable the rule again"
+    if disable_rule(rt.store, rule_id, reason, action=(kind, params)) is None:
+        return False
+    if gone:
+        update_state(rt.store, rule_id, lambda state: {**state, "webhook_gone": {
+            "webhook": webhook_digest(str(params.get("webhook_url"))), "why": str(refused)}})
+    return True
 
 
 def render(text: str, inputs: dict, quote=str) -> str:
@@ -287,7 +303,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
         gone = why and word.decode() in WEBHOOK_GONE
         # never followed: its credentials (a secret path, an auth header) would go where the Location says
         moved = ", a redirect, not followed: give the webhook's own URL" if status < 400 else ""
-        raise (ActionRefused if gone else InvalidInput)(f"webhook answered HTTP {status}{why}{moved}")
+        raise (WebhookGone if gone else InvalidInput)(f"webhook answered HTTP {status}{why}{moved}")
     return f"posted ({status})"
 
 

@@ -27,7 +27,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import NoValue, check_numbers, compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, SECRET_PARAMS, Rule
-from affiliate_matrix.rules.state import FAILURES_TO_DISABLE
+from affiliate_matrix.rules.state import FAILURES_TO_DISABLE, without_failures
 from affiliate_matrix.rules.store import (activation_key, current_rules, disable_rule, load_state, record_activation,
                                            update_state)
 
@@ -66,6 +66,8 @@ def on_schedule(rt, now: datetime) -> list[dict]:
     than adding up."""
     from cronsim import CronSim, CronSimError
 
+    from affiliate_matrix.model_types import cron_problem
+
     state, _ = load_state(rt.store, SCHEDULE_STATE)
     done = state.get("done_until") or state.get("last_tick")  # last_tick: the ping time kept before done_until
     since = datetime.fromisoformat(done) if done else now - timedelta(minutes=5)
@@ -79,9 +81,10 @@ def on_schedule(rt, now: datetime) -> list[dict]:
                 before = next(CronSim(rule.trigger.schedule, earliest + timedelta(seconds=1), reverse=True), None)
                 ticks = [before] if before is not None and before > since else []
         # stored past `checked`, which judges schedules: this rule fails, not the tick (ValueError: cronsim's int() of
-        # a number of over 4,300 digits)
+        # a number of over 4,300 digits), said as a write of it is refused
         except (CronSimError, ValueError) as exc:
-            fired.append(failed(rt, rule, exc, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
+            said = InvalidInput(f"trigger.schedule: {cron_problem(rule.trigger.schedule) or exc}")
+            fired.append(failed(rt, rule, said, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
             continue
         if not ticks:
             continue
@@ -226,11 +229,6 @@ def no_value_said(outcome: NoValue, inputs: dict) -> str:
         else:
             whose.append(f"the {str(inputs.get('event_type', '')).removeprefix(EVENT_PREFIX)} event gives none")
     return f"not evaluated: no value for {', '.join(outcome.fields)}: {'; '.join(whose)}"
-
-
-def without_failures(state: dict) -> dict:
-    """The state with its run of failures ended (the last error kept, for the record)."""
-    return {k: v for k, v in state.items() if k not in ("failures", "failing_condition", "failed_by")} | {"failures": 0}
 
 
 def recovered(rt, rule: Rule, states: dict[str, str] | None = None) -> None:

@@ -4,15 +4,19 @@ a dry run's `warnings`."""
 
 from affiliate_matrix.errors import AmxError, InvalidInput
 from affiliate_matrix.rules.model import rule_warnings
+from affiliate_matrix.rules.state import webhook_gone_problem
 
 
 def needed_changes(rt, rule, *, listing: dict | None = None) -> list[str]:
-    """What a stored rule needs changed though it still runs (model.rule_warnings), and a notify's key a firing could
-    not send now (auth_key_warning): as `amx rules list` and `GET /rules` say it, in a `listing` (what its rules' reads
+    """What a stored rule needs changed though it still runs (model.rule_warnings), a notify's webhook its receiver
+    refused for good (state.webhook_gone_problem, from the rule's state), and a notify's key a firing could not send
+    now (auth_key_warning): as `amx rules list` and `GET /rules` say it, in a `listing` (what its rules' reads
     share: each key's record read once), from the key's record alone (revoked, unregistered, added for another origin;
     no secret is read for a listing), and as `amx rules show`, `GET /rules/{id}` and a dry run say it without one, the
     key read as a firing reads it (a secret gone or without its field too). One place, so each says the same."""
     found = rule_warnings(rule)
+    if gone := webhook_gone_problem(rt.store, rule):
+        found.append(gone)
     if "auth_key" not in rule.action.params:
         return found
     # the actions module, and the search port its store brings, for a rule with a key alone: a first GET /rules (the

@@ -12,6 +12,37 @@ def state_key(rule_id: str) -> str:
     return f"rules/state/{rule_id}.json"
 
 
+def without_failures(state: dict) -> dict:
+    """The state with its run of failures ended (the last error kept, for the record)."""
+    return {k: v for k, v in state.items() if k not in ("failures", "failing_condition", "failed_by")} | {"failures": 0}
+
+
+def webhook_digest(url: str) -> str:
+    """What a rule's state keeps of a webhook its receiver refused for good (WEBHOOK_GONE): not the URL, a
+    credential, but enough to know the rule still posts to it."""
+    import hashlib
+
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def webhook_gone_problem(store, rule) -> str | None:
+    """Why the notify rule cannot post, or None: its receiver refused its webhook_url for good (actions.WebhookGone,
+    its refusal kept in the rule's state by actions.disable_refused), so enabled with it, the rule would be disabled
+    again at its first firing. Only another webhook_url mends it; a receiver mended otherwise (its channel restored)
+    is said how to be used."""
+    url = rule.action.params.get("webhook_url") if rule.action.type == "notify" else None
+    if url is None:
+        return None
+    state, _, _ = stored_state(store, rule.id)
+    gone = (state or {}).get("webhook_gone")
+    if not isinstance(gone, dict) or gone.get("webhook") != webhook_digest(str(url)):
+        return None
+    return (f"action.params.webhook_url: its receiver refused it for good ({str(gone.get('why'))[:200]}), which "
+            "disabled the rule: give the rule another webhook_url (amx rules add --replace, PUT "
+            f"/rules/{rule.id}) before enabling it; if the receiver was mended instead (its channel restored), delete "
+            "the rule and add it again")
+
+
 def _state_shape(state) -> bool:
     if not isinstance(state, dict):
         return False

@@ -20,7 +20,7 @@ from affiliate_matrix.documents import load_document, no_document, readable, rea
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.observability import get_logger, log_damaged
 from affiliate_matrix.rules.model import Rule
-from affiliate_matrix.rules.state import state_key, stored_state
+from affiliate_matrix.rules.state import state_key, stored_state, without_failures
 from affiliate_matrix.search import IndexSpec
 
 # v2 (both): the fields of v1; their text analysed as programs v6 and v7 have it, split into words of letters and digits
@@ -175,9 +175,9 @@ def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = No
 
 def enable_rule(store, rule_id: str, check) -> Rule | None:
     """Enable the disabled rule, its disabled_reason cleared, conditionally on its ETag, once `check(rule)` (what the
-    rule enabled must agree with: handlers.triggers.check_stored, as for a PUT of it enabled) passes; None when it was
-    enabled already. A refusal (InvalidInput) names what must change first: enabled as it is, the rule would be
-    disabled again at its next firing."""
+    rule enabled must agree with: handlers.triggers.check_stored, as for a PUT of it enabled) passes, its run of
+    failures started afresh (restart_failures); None when it was enabled already. A refusal (InvalidInput) names what
+    must change first: enabled as it is, the rule would be disabled again at its next firing."""
     for _ in range(5):
         rule, etag = load_rule(store, rule_id)
         if rule.enabled:
@@ -189,10 +189,20 @@ def enable_rule(store, rule_id: str, check) -> Rule | None:
             raise InvalidInput(f"rule {rule_id} not enabled: {exc}") from None
         try:
             save_rule(store, rule, if_match=etag)
-            return rule
         except ConflictError:
             continue
+        restart_failures(store, rule_id)
+        return rule
     raise ConflictError(f"rule {rule_id} kept changing; not enabled")
+
+
+def restart_failures(store, rule_id: str) -> None:
+    """A rule enabled again (`amx rules enable`, a PUT or `amx rules add --replace` of it enabled) starts its run of
+    failures afresh, its last error kept for the record: kept, `amx rules show` said "failed 3 times in a row" of a
+    rule just enabled, and one more failure disabled it again at once. Its state is written only when it has failures
+    to end."""
+    if load_state(store, rule_id)[0].get("failures", 0):
+        update_state(store, rule_id, without_failures)
 
 
 def load_state(store, rule_id: str) -> tuple[dict, str | None]:
