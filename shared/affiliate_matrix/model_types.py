@@ -151,20 +151,23 @@ def cron_problem(schedule: str) -> str | None:
     def alone(at: int, part: str) -> bool:
         return reads(["*"] * at + [part] + ["*"] * (len(fields) - at - 1))
 
+    def shown(text: str) -> str:  # a stored schedule may be of any length (a hand edit): quoted short
+        return repr(text if len(text) <= 40 else text[:39] + "…")
+
     for at, ((name, values), part) in enumerate(zip(CRON_FIELD_VALUES, fields, strict=True)):
         if alone(at, part):
             continue
         term = next((term for term in part.split(",") if not alone(at, term)), part)
-        where = f"its {name} field {part!r} is wrong" + (f" at {term!r}" if term != part else "")
+        where = f"its {name} field {shown(part)} is wrong" + (f" at {shown(term)}" if term != part else "")
         base, slash, step = term.partition("/")
         first, dash, last = base.partition("-")
-        if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
+        if slash and not (step.isascii() and step.isdigit() and step.strip("0")):  # no int(): 4,300 digits raise
             return f"{where}: a step (/n) is 1 or more"
         if dash and alone(at, first) and alone(at, last):
-            return f"{where}: a range runs from low to high ({last}-{first})"
+            return f"{where}: a range runs from low to high ({shown(last)[1:-1]}-{shown(first)[1:-1]})"
         return f"{where}: {values}"
     # every field reads alone: the days of the month are none of its months have (31 in February)
-    return f"its day-of-month field {fields[2]!r} names a day its month field {fields[3]!r} never has"
+    return f"its day-of-month field {shown(fields[2])} names a day its month field {shown(fields[3])} never has"
 
 
 Currency = Annotated[str, AfterValidator(_currency)]

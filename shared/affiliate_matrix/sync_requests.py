@@ -143,6 +143,7 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
     delivers it again for those: the others find their records and are not synced again (request_sync)."""
     from cronsim import CronSim, CronSimError
 
+    from affiliate_matrix.model_types import cron_problem
     from affiliate_matrix.sources import UnknownSource
 
     requested, failures = [], []
@@ -161,7 +162,7 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
         # a number of over 4,300 digits, the schedule logged cut short)
         except (CronSimError, ValueError) as exc:
             log.warning("sync.schedule_invalid", connection_id=connection.id, schedule=connection.schedule[:100],
-                        error=str(exc)[:300])
+                        error=(cron_problem(connection.schedule) or str(exc))[:300])  # the product's words
             continue
         if not due:
             continue

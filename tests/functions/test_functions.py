@@ -649,8 +649,9 @@ def test_a_stored_schedule_that_is_no_cron_skips_its_connection_not_the_tick(dat
     with capture_logs() as logs:
         due = request_due(rt, "directory", datetime(2026, 11, 22, 6, 5, tzinfo=UTC), 15)
     assert [s.connection_id for s in due] == ["good"]
-    assert {"event": "sync.schedule_invalid", "connection_id": "bad"}.items() <= \
-        next(line for line in logs if line["event"] == "sync.schedule_invalid").items()
+    assert {"event": "sync.schedule_invalid", "connection_id": "bad",
+            "error": "its minute field '99' is wrong: a minute is 0 to 59"}.items() <= \
+        next(line for line in logs if line["event"] == "sync.schedule_invalid").items()  # the product's words
 
 
 def test_a_stored_connection_of_a_source_no_longer_known_skips_its_connection_not_the_tick(data_dir):

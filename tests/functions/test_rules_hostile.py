@@ -602,6 +602,20 @@ def test_a_schedule_cron_cannot_read_is_refused_naming_its_field_and_what_is_wro
     assert added.exit_code != 0 and str(added.exception) == told, (added.output, added.exception)
 
 
+@pytest.mark.parametrize("schedule,said", [
+    ("*/" + "9" * 5000 + " * * * *", "its minute field '*/9999999999999999999999999999999999999…' is wrong: a minute is "
+                                     "0 to 59"),
+    ("*/" + "0" * 5000 + " * * * *", "its minute field '*/0000000000000000000000000000000000000…' is wrong: a step (/n) "
+                                     "is 1 or more"),
+])
+def test_a_stored_schedule_of_any_length_is_said_short_and_never_raises(schedule, said):
+    """A schedule stored past the API's 500-character bound (a restore, a hand edit) is said when its ticks or a dry
+    run read it: a step of over 4,300 digits raised ValueError from int() there, and the part was quoted whole."""
+    from affiliate_matrix.model_types import cron_problem
+
+    assert cron_problem(schedule) == said
+
+
 @pytest.mark.parametrize("params,said", [
     ({"text": "commission up\u202e"}, "action.params.text: holds U+202E"),
     ({"text": "a\x00b"}, "action.params.text: holds U+0000"),
