@@ -1058,15 +1058,15 @@ def test_rules_and_tokens_lists_fit_a_narrow_terminal_never_cutting_an_id_or_a_c
 
 
 def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_path, monkeypatch):
-    """`amx compare Bluehost` (or BLUEHOST.COM, or the merchant's address) said only "no program for merchant
-    'Bluehost'": the user was left to guess the key it takes. It names the merchants matching what was typed; an id
-    or key of 100,000 characters is not echoed whole."""
+    """`amx compare Bluehost` (or the merchant's address) said only "no program for merchant 'Bluehost'": the user was
+    left to guess the key it takes. It names the merchants matching what was typed; an id or key of 100,000
+    characters is not echoed whole."""
     from affiliate_matrix.errors import NotFoundError
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
     Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"), record("cj", "Tiny Notes"))
-    for typed in ("Bluehost", "BLUEHOST.COM", "https://www.bluehost.com/hosting"):
+    for typed in ("Bluehost", "https://www.bluehost.com/hosting", "blue\u202ehost.com"):
         result = CliRunner().invoke(app, ["compare", typed])  # (the amx entry point prints it, exit 2)
         assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
         assert str(result.exception) == (f"no program for merchant {typed!r}; try: bluehost.com (Bluehost: 1 matching "
@@ -1075,6 +1075,20 @@ def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_p
     for command in (["compare", "x" * 100_000], ["show", "x" * 100_000]):
         result = CliRunner().invoke(app, command)
         assert isinstance(result.exception, NotFoundError) and len(str(result.exception)) < 200, command
+
+
+def test_compare_folds_a_merchant_key_as_the_api_and_the_explorer_fold_it(tmp_path, monkeypatch):
+    """`amx compare BLUEHOST.COM` (or full-width ｂｌｕｅｈｏｓｔ．ｃｏｍ) said "no program for merchant", where
+    GET /merchants/BLUEHOST.COM and the explorer's merchant page show Bluehost: the key is folded as theirs is
+    (program_params.MerchantKey)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"))
+    for typed in ("BLUEHOST.COM", "ｂｌｕｅｈｏｓｔ．ｃｏｍ", "Bluehost.com"):
+        result = CliRunner().invoke(app, ["compare", typed])
+        assert result.exit_code == 0, (typed, result.output, result.exception)
+        assert result.output.startswith("Bluehost (bluehost.com)") and "cj" in compare_rows(result.output), \
+            result.output
 
 
 def test_compare_s_hint_tells_alike_merchants_apart_by_what_the_names_search_found(tmp_path, monkeypatch, capsys):

@@ -160,10 +160,18 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.program_index import programs_of
 
+    from pydantic import ValidationError
+
+    from affiliate_matrix.handlers.program_params import MerchantKey
+
+    try:  # folded as the API and the explorer fold it: BLUEHOST.COM and full-width ｂｌｕｅｈｏｓｔ．ｃｏｍ are bluehost.com
+        key = MerchantKey(merchant_key=merchant_key).merchant_key
+    except ValidationError:  # no key's shape (a name with spaces, an address): none found, the merchants it may mean
+        key = merchant_key
     index = open_runtime().index
     damaged: list[dict] = []  # a program of the merchant not of its shape: left out, named on standard error
     try:
-        view = merchant_view(index, merchant_key, readable=lambda docs: list(programs_of(docs, damaged)))
+        view = merchant_view(index, key, readable=lambda docs: list(programs_of(docs, damaged)))
     except NotFoundError:
         raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}{merchants_like(index, merchant_key)}") \
             from None
