@@ -919,6 +919,19 @@ def test_search_takes_its_words_unquoted(tmp_path, monkeypatch):
     assert unquoted.output == quoted.output
 
 
+def test_search_titles_its_words_as_searched_not_the_spaces_typed_around_them(tmp_path, monkeypatch):
+    """`amx search " "` listed every program under "2 programs matching ' '", and `amx search " web  hosting "` said
+    "matching ' web  hosting '": blanks are no words; the title names the words searched, and none when there are
+    none, as `amx search` with no words titles every program."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("affiliateprograms", "HostFast", "https://hostfast.net", description="Fast web hosting"),
+                          record("affiliateprograms", "WebShop", "https://webshop.example", description="A web shop"))
+    blank, spaced = (CliRunner().invoke(app, ["search", words]) for words in (" ", " web  hosting "))
+    assert blank.exit_code == 0 and blank.output.splitlines()[0].split() == ["2", "programs"], blank.output
+    assert spaced.exit_code == 0 and "1 program matching 'web hosting'" in spaced.output, spaced.output
+
+
 def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypatch):
     """amx search listed closed programs among the open ones, as the API's search did: it lists the open ones (active,
     discovered) unless --status asks for others, and refuses a status no program can have, naming it."""
