@@ -2250,6 +2250,32 @@ def test_export_to_a_file_named_for_no_format_it_writes_is_refused(tmp_path, mon
     assert asked.exit_code == 0 and out.read_text().startswith("id,name"), asked.output
 
 
+def test_export_and_import_take_a_format_in_any_case_and_refuse_another_naming_the_option(tmp_path, monkeypatch):
+    """`--out programs.CSV` was read as csv while `--format CSV` was refused ("format must be one of csv, jsonl,
+    parquet, got 'CSV'", naming no option), and `--format CSV --out programs.csv` said "programs.csv is named as
+    csv, not CSV". The option takes a format in any case, as the extension is read and as the search options take
+    their codes; another is a usage error naming --format, and a file to import named for no format names the file
+    and --format, where it said "format must be one of …, got 'xlsx'"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65"))
+    out = tmp_path / "programs.csv"
+    written = CliRunner().invoke(app, ["export", "programs", "--format", "CSV", "--out", str(out)])
+    assert written.exit_code == 0 and out.read_text().startswith("id,name"), written.output
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "target"))
+    imported = CliRunner().invoke(app, ["import", "programs", str(out), "--format", "Csv"])
+    assert imported.exit_code == 0 and "imported 1 of 1 programs" in imported.output, imported.output
+    for command in (["export", "programs", "--format", "xlsx"], ["import", "programs", str(out), "--format", "xlsx"]):
+        refused = CliRunner().invoke(app, command)
+        said = " ".join(refused.output.replace("│", " ").split())  # out of typer's box
+        assert refused.exit_code == 2 and "'--format'" in said and "must be one of csv, jsonl, parquet, got 'xlsx'" \
+            in said, (command, said)
+    (tmp_path / "programs.xlsx").write_bytes(out.read_bytes())
+    refused = CliRunner().invoke(app, ["import", "programs", str(tmp_path / "programs.xlsx")])
+    said = " ".join(refused.output.replace("│", " ").split())  # out of typer's box
+    assert refused.exit_code == 2 and "'path'" in said and "programs.xlsx is named as none of csv, jsonl, parquet" \
+        in said and "--format" in said, said
+
+
 def test_the_demos_command_to_paste_is_one_line_at_80_columns(tmp_path, monkeypatch):
     """At 80 columns the demo's provenance screen ended "…it came from: .venv/bin/amx show" and put the program's id
     on the next line: pasted, `amx show` ran without it. The command is a line of its own (the demo's lines fit the
