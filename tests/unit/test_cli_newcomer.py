@@ -1104,6 +1104,19 @@ def test_compare_folds_a_merchant_key_as_the_api_and_the_explorer_fold_it(tmp_pa
             result.output
 
 
+def test_a_blank_id_or_key_is_hinted_no_merchant(tmp_path, monkeypatch):
+    """`amx show ""` and `amx compare " "` named the index's first merchants as those "matching" the blank typed
+    (its names search, given no words, lists every merchant): a blank matches none, and is said not found alone."""
+    from affiliate_matrix.errors import NotFoundError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"))
+    for command in (["show", ""], ["show", " "], ["compare", ""], ["compare", " "]):
+        result = CliRunner().invoke(app, command)
+        assert isinstance(result.exception, NotFoundError), (command, result.output, result.exception)
+        assert "bluehost" not in str(result.exception).lower(), (command, str(result.exception))
+
+
 def test_compare_s_hint_tells_alike_merchants_apart_by_what_the_names_search_found(tmp_path, monkeypatch, capsys):
     """The hint's names search counted each merchant's matching programs and read their networks, and the hint
     named only the key and the merchant: work done for nothing, and two alike merchants told apart by their keys
