@@ -841,6 +841,15 @@ def test_a_head_on_an_export_answers_its_headers_without_building_it(data_dir, a
     assert got.status_code == 200 and got.get_data()[:4] == b"PAR1" and written == [1]
 
 
+def test_an_export_refuses_a_flag_it_cannot_read_naming_the_values_it_takes(data_dir, auth):
+    """`excel=maybe` was refused in pydantic's words, "excel: Input should be a valid boolean, unable to interpret
+    input", where every other parameter's refusal says what it takes and what was given."""
+    answer = client("programs").get("/programs/export?format=csv&excel=maybe", headers=auth)
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"] == (
+        "excel must be true or false, got 'maybe'")
+    assert client("programs").get("/programs/export?format=csv&excel=true", headers=auth).status_code == 200
+
+
 def test_an_export_failing_once_sent_is_cut_logged_once_without_its_words(data_dir, auth, monkeypatch):
     """An export whose index failed after its 200 went out raised the fault itself out of the body: the server logged
     its traceback, the fault's words in it (a credential a URL quoted). The body raises StreamCut instead, which the
