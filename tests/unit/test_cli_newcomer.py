@@ -2289,6 +2289,26 @@ def test_export_and_import_take_a_format_in_any_case_and_refuse_another_naming_t
         in said and "--format" in said, said
 
 
+def test_export_takes_the_searchs_sort_as_the_api_and_the_explorers_export_links_do(tmp_path, monkeypatch):
+    """GET /programs/export takes sort, and the explorer's export links keep their page's, but `amx export programs`
+    had no --sort: a file of the programs by commission or by name could not be written from the command line. It
+    takes amx search's --sort, checked as the API checks it."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("affiliateprograms", "Zeta Shop", "https://zeta.example", commission_text="50%"),
+                          record("affiliateprograms", "Alpha Shop", "https://alpha.example", commission_text="10%"),
+                          record("affiliateprograms", "Mid Shop", "https://mid.example", commission_text="30%"))
+    for sort, order in (("name", ["Alpha Shop", "Mid Shop", "Zeta Shop"]),
+                        ("commission", ["Zeta Shop", "Mid Shop", "Alpha Shop"])):
+        result = CliRunner().invoke(app, ["export", "programs", "--sort", sort])
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert [json.loads(line)["name"] for line in result.stdout.splitlines()] == order, (sort, result.stdout)
+    result = CliRunner().invoke(app, ["export", "programs", "--sort", "price"])
+    said = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and "'--sort'" in said and "got 'price'" in said, said
+
+
 def test_the_demos_command_to_paste_is_one_line_at_80_columns(tmp_path, monkeypatch):
     """At 80 columns the demo's provenance screen ended "…it came from: .venv/bin/amx show" and put the program's id
     on the next line: pasted, `amx show` ran without it. The command is a line of its own (the demo's lines fit the

@@ -21,6 +21,9 @@ def export_programs(
     text: Annotated[Optional[str], typer.Option("--q", help=(
         "Only programs matching these words: plain words, as amx search takes them."))] = None,
     *,  # the search options here (with_search_options)
+    sort: Annotated[str, typer.Option(help=(
+        "The file's order: relevance, commission, cookie, epc, last_changed or name (as the API's sort, and the "
+        "explorer's export links keep its page's)."))] = "relevance",
     epc_window: EpcWindowOption = "7d",
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: begin with a byte order mark, without which "
                                                         "Excel shows non-ASCII text garbled.")] = False,
@@ -48,7 +51,7 @@ def export_programs(
     fmt = fmt or named or "jsonl"
     if excel and fmt != "csv":
         raise invalid("--excel", f"--excel is for csv, not {fmt}")
-    query = search_query(search_text(text, "--q"), options, epc_window=epc_window, export=True)  # the API's
+    query = search_query(search_text(text, "--q"), options, sort=sort, epc_window=epc_window, export=True)  # the API's
     if fmt == "parquet" and not out:
         raise invalid("--out", "parquet is binary: give --out FILE")
     rt = open_runtime("export")
