@@ -42,6 +42,30 @@ def test_show_prints_each_sources_claim_not_the_kept_value_on_every_row(tmp_path
     assert f"raw/affiliateprograms/bluehost/{index_day()}.html" in result.output  # the raw page each claim came from
 
 
+def test_show_says_the_programs_status_and_when_it_was_seen_and_verified(tmp_path, monkeypatch):
+    """`amx show` printed the provenance alone: a program `amx verify` or a withdrawal made `closed_suspected`, with no
+    source claiming so, read as any other, and its first and last sighting and last verification (the freshness a
+    user checks a listing by, on the explorer's program page) were nowhere. They are said under its name."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    [program] = index.programs()
+    stored = from_document(index.rt.index.get(PROGRAMS_INDEX.name, program["id"]))
+    closed = stored.model_copy(update={"status": "closed_suspected", "last_verified_at": None})
+    index.rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(closed)], refresh=True)
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    line = result.output.splitlines()[1]
+    assert line.startswith("Possibly closed program, first seen 2") and ", last seen 2" in line, result.output
+    assert ", never verified" in line and "UTC" in line, line
+    index.rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(stored)], refresh=True)  # seeing it verified it
+    line = CliRunner().invoke(app, ["show", program["id"]]).output.splitlines()[1]
+    assert line.startswith("Active program, first seen 2") and ", last verified 2" in line, line
+
+
 def index_day() -> str:
     from tests.support.indexing import T1
 

@@ -69,6 +69,13 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
         console.print(f"[yellow]{escape(program_id[:80])} moved to {program.id}[/]", highlight=False)
     domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
+    # its status and freshness, as the explorer's program page heads it: a status no source claims (amx verify's, a
+    # withdrawal's) is in no row of the provenance below
+    seen = [f"first seen {utc_said(program.first_seen_at)}", f"last seen {utc_said(program.last_seen_at)}",
+            f"last verified {utc_said(program.last_verified_at)}" if program.last_verified_at else "never verified",
+            *([f"last changed {utc_said(program.last_changed_at)}"] if program.last_changed_at else [])]
+    console.print(f"{value_text('status', program.status)} {value_text('kind', program.kind).lower()}, "
+                  + ", ".join(seen), highlight=False)
     if program.aliases:  # the other names it is known by (Impact's advertiser, the campaign's parent company), which
         console.print(f"also known as: {escape(', '.join(program.aliases))}", highlight=False)  # no claim holds
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
