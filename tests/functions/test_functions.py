@@ -236,6 +236,14 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
     assert [d["id"] for d in body["items"]] == ["d_0", "d_3"]
     body = app.get(f"/changes?program_id=p_{'0' * 16}&limit=2", headers=auth).get_json()
     assert len(body["items"]) == 2 and body["next_cursor"]
+    # its cursor under another filter: the 400 told the feed's reader to keep "the same q, filters and sort", none of
+    # which the feed has; it names what is kept, whatever the route's parameters (a limit may change)
+    answer = app.get(f"/changes?program_id=p_{'0' * 15}1&cursor={body['next_cursor']}", headers=auth)
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"] == (
+        "cursor belongs to a different query: keep the other parameters (limit aside) as they were on the page that "
+        "gave it")
+    assert app.get(f"/changes?program_id=p_{'0' * 16}&limit=5&cursor={body['next_cursor']}",
+                   headers=auth).status_code == 200
     # `since=yesterday` and a time without its zone were refused in pydantic's words ("Input should have timezone
     # info"); a number was read as seconds, milliseconds, seconds. Each is refused naming the forms `since` takes.
     for since in ("yesterday", "2026-11-18T00:00:00", "1763424000", "1763424000000", "20261118"):
@@ -832,6 +840,15 @@ def test_a_head_on_an_export_answers_its_headers_without_building_it(data_dir, a
     assert app.head("/programs/export?format=parquet").status_code == 401
     got = app.get("/programs/export?format=parquet", headers=auth)
     assert got.status_code == 200 and got.get_data()[:4] == b"PAR1" and written == [1]
+
+
+def test_an_export_refuses_a_flag_it_cannot_read_naming_the_values_it_takes(data_dir, auth):
+    """`excel=maybe` was refused in pydantic's words, "excel: Input should be a valid boolean, unable to interpret
+    input", where every other parameter's refusal says what it takes and what was given."""
+    answer = client("programs").get("/programs/export?format=csv&excel=maybe", headers=auth)
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"] == (
+        "excel must be true or false, got 'maybe'")
+    assert client("programs").get("/programs/export?format=csv&excel=true", headers=auth).status_code == 200
 
 
 def test_an_export_failing_once_sent_is_cut_logged_once_without_its_words(data_dir, auth, monkeypatch):

@@ -504,6 +504,17 @@ def test_the_programs_search_finds_a_name_by_its_start_below_the_whole_word(inde
     assert sorted(json.loads(line)["name"] for line in exported.get_data(as_text=True).splitlines()) == sorted(found)
 
 
+def test_the_api_document_says_the_last_word_matches_the_start_of_a_word(index):
+    """/openapi.json's q said "every word must match; one or two typos allowed by word length" and nothing of the last
+    word matching the start of words (q=host finding Hostinger): a client read from it that q matched whole words. It
+    says so, for the programs' search and the merchants' alike (both take Words)."""
+    document = index.api.get("/openapi.json").get_json()
+    for path in ("/programs", "/programs/export", "/merchants"):
+        [q] = [p for p in document["paths"][path]["get"]["parameters"] if p["name"] == "q"]
+        assert "the last word (of 2 letters or more) also matches the start of a word: host finds Hostinger" in \
+            q["description"], (path, q["description"])
+
+
 def test_a_one_letter_word_is_not_a_start_and_query_syntax_is_still_refused(index):
     """PREFIX_MIN: a one-letter start would match a good share of every word there is; `host*` is syntax, refused."""
     started(index)

@@ -42,6 +42,30 @@ def test_show_prints_each_sources_claim_not_the_kept_value_on_every_row(tmp_path
     assert f"raw/affiliateprograms/bluehost/{index_day()}.html" in result.output  # the raw page each claim came from
 
 
+def test_show_says_the_programs_status_and_when_it_was_seen_and_verified(tmp_path, monkeypatch):
+    """`amx show` printed the provenance alone: a program `amx verify` or a withdrawal made `closed_suspected`, with no
+    source claiming so, read as any other, and its first and last sighting and last verification (the freshness a
+    user checks a listing by, on the explorer's program page) were nowhere. They are said under its name."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))
+    [program] = index.programs()
+    stored = from_document(index.rt.index.get(PROGRAMS_INDEX.name, program["id"]))
+    closed = stored.model_copy(update={"status": "closed_suspected", "last_verified_at": None})
+    index.rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(closed)], refresh=True)
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    line = result.output.splitlines()[1]
+    assert line.startswith("Possibly closed program, first seen 2") and ", last seen 2" in line, result.output
+    assert ", never verified" in line and "UTC" in line, line
+    index.rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(stored)], refresh=True)  # seeing it verified it
+    line = CliRunner().invoke(app, ["show", program["id"]]).output.splitlines()[1]
+    assert line.startswith("Active program, first seen 2") and ", last verified 2" in line, line
+
+
 def index_day() -> str:
     from tests.support.indexing import T1
 
@@ -919,6 +943,19 @@ def test_search_takes_its_words_unquoted(tmp_path, monkeypatch):
     assert unquoted.output == quoted.output
 
 
+def test_search_titles_its_words_as_searched_not_the_spaces_typed_around_them(tmp_path, monkeypatch):
+    """`amx search " "` listed every program under "2 programs matching ' '", and `amx search " web  hosting "` said
+    "matching ' web  hosting '": blanks are no words; the title names the words searched, and none when there are
+    none, as `amx search` with no words titles every program."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("affiliateprograms", "HostFast", "https://hostfast.net", description="Fast web hosting"),
+                          record("affiliateprograms", "WebShop", "https://webshop.example", description="A web shop"))
+    blank, spaced = (CliRunner().invoke(app, ["search", words]) for words in (" ", " web  hosting "))
+    assert blank.exit_code == 0 and blank.output.splitlines()[0].split() == ["2", "programs"], blank.output
+    assert spaced.exit_code == 0 and "1 program matching 'web hosting'" in spaced.output, spaced.output
+
+
 def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypatch):
     """amx search listed closed programs among the open ones, as the API's search did: it lists the open ones (active,
     discovered) unless --status asks for others, and refuses a status no program can have, naming it."""
@@ -1058,15 +1095,15 @@ def test_rules_and_tokens_lists_fit_a_narrow_terminal_never_cutting_an_id_or_a_c
 
 
 def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_path, monkeypatch):
-    """`amx compare Bluehost` (or BLUEHOST.COM, or the merchant's address) said only "no program for merchant
-    'Bluehost'": the user was left to guess the key it takes. It names the merchants matching what was typed; an id
-    or key of 100,000 characters is not echoed whole."""
+    """`amx compare Bluehost` (or the merchant's address) said only "no program for merchant 'Bluehost'": the user was
+    left to guess the key it takes. It names the merchants matching what was typed; an id or key of 100,000
+    characters is not echoed whole."""
     from affiliate_matrix.errors import NotFoundError
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
     Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"), record("cj", "Tiny Notes"))
-    for typed in ("Bluehost", "BLUEHOST.COM", "https://www.bluehost.com/hosting"):
+    for typed in ("Bluehost", "https://www.bluehost.com/hosting", "blue\u202ehost.com"):
         result = CliRunner().invoke(app, ["compare", typed])  # (the amx entry point prints it, exit 2)
         assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
         assert str(result.exception) == (f"no program for merchant {typed!r}; try: bluehost.com (Bluehost: 1 matching "
@@ -1075,6 +1112,33 @@ def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_p
     for command in (["compare", "x" * 100_000], ["show", "x" * 100_000]):
         result = CliRunner().invoke(app, command)
         assert isinstance(result.exception, NotFoundError) and len(str(result.exception)) < 200, command
+
+
+def test_compare_folds_a_merchant_key_as_the_api_and_the_explorer_fold_it(tmp_path, monkeypatch):
+    """`amx compare BLUEHOST.COM` (or full-width ｂｌｕｅｈｏｓｔ．ｃｏｍ) said "no program for merchant", where
+    GET /merchants/BLUEHOST.COM and the explorer's merchant page show Bluehost: the key is folded as theirs is
+    (program_params.MerchantKey)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"))
+    for typed in ("BLUEHOST.COM", "ｂｌｕｅｈｏｓｔ．ｃｏｍ", "Bluehost.com"):
+        result = CliRunner().invoke(app, ["compare", typed])
+        assert result.exit_code == 0, (typed, result.output, result.exception)
+        assert result.output.startswith("Bluehost (bluehost.com)") and "cj" in compare_rows(result.output), \
+            result.output
+
+
+def test_a_blank_id_or_key_is_hinted_no_merchant(tmp_path, monkeypatch):
+    """`amx show ""` and `amx compare " "` named the index's first merchants as those "matching" the blank typed
+    (its names search, given no words, lists every merchant): a blank matches none, and is said not found alone."""
+    from affiliate_matrix.errors import NotFoundError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"))
+    for command in (["show", ""], ["show", " "], ["compare", ""], ["compare", " "]):
+        result = CliRunner().invoke(app, command)
+        assert isinstance(result.exception, NotFoundError), (command, result.output, result.exception)
+        assert "bluehost" not in str(result.exception).lower(), (command, str(result.exception))
 
 
 def test_compare_s_hint_tells_alike_merchants_apart_by_what_the_names_search_found(tmp_path, monkeypatch, capsys):
@@ -2221,6 +2285,52 @@ def test_export_to_a_file_named_for_no_format_it_writes_is_refused(tmp_path, mon
     assert "is named as none of csv, jsonl, parquet" in str(refused.exception) + refused.output, refused.output
     asked = CliRunner().invoke(app, ["export", "programs", "--out", str(out), "--format", "csv"])
     assert asked.exit_code == 0 and out.read_text().startswith("id,name"), asked.output
+
+
+def test_export_and_import_take_a_format_in_any_case_and_refuse_another_naming_the_option(tmp_path, monkeypatch):
+    """`--out programs.CSV` was read as csv while `--format CSV` was refused ("format must be one of csv, jsonl,
+    parquet, got 'CSV'", naming no option), and `--format CSV --out programs.csv` said "programs.csv is named as
+    csv, not CSV". The option takes a format in any case, as the extension is read and as the search options take
+    their codes; another is a usage error naming --format, and a file to import named for no format names the file
+    and --format, where it said "format must be one of …, got 'xlsx'"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65"))
+    out = tmp_path / "programs.csv"
+    written = CliRunner().invoke(app, ["export", "programs", "--format", "CSV", "--out", str(out)])
+    assert written.exit_code == 0 and out.read_text().startswith("id,name"), written.output
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "target"))
+    imported = CliRunner().invoke(app, ["import", "programs", str(out), "--format", "Csv"])
+    assert imported.exit_code == 0 and "imported 1 of 1 programs" in imported.output, imported.output
+    for command in (["export", "programs", "--format", "xlsx"], ["import", "programs", str(out), "--format", "xlsx"]):
+        refused = CliRunner().invoke(app, command)
+        said = " ".join(refused.output.replace("│", " ").split())  # out of typer's box
+        assert refused.exit_code == 2 and "'--format'" in said and "must be one of csv, jsonl, parquet, got 'xlsx'" \
+            in said, (command, said)
+    (tmp_path / "programs.xlsx").write_bytes(out.read_bytes())
+    refused = CliRunner().invoke(app, ["import", "programs", str(tmp_path / "programs.xlsx")])
+    said = " ".join(refused.output.replace("│", " ").split())  # out of typer's box
+    assert refused.exit_code == 2 and "'path'" in said and "programs.xlsx is named as none of csv, jsonl, parquet" \
+        in said and "--format" in said, said
+
+
+def test_export_takes_the_searchs_sort_as_the_api_and_the_explorers_export_links_do(tmp_path, monkeypatch):
+    """GET /programs/export takes sort, and the explorer's export links keep their page's, but `amx export programs`
+    had no --sort: a file of the programs by commission or by name could not be written from the command line. It
+    takes amx search's --sort, checked as the API checks it."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("affiliateprograms", "Zeta Shop", "https://zeta.example", commission_text="50%"),
+                          record("affiliateprograms", "Alpha Shop", "https://alpha.example", commission_text="10%"),
+                          record("affiliateprograms", "Mid Shop", "https://mid.example", commission_text="30%"))
+    for sort, order in (("name", ["Alpha Shop", "Mid Shop", "Zeta Shop"]),
+                        ("commission", ["Zeta Shop", "Mid Shop", "Alpha Shop"])):
+        result = CliRunner().invoke(app, ["export", "programs", "--sort", sort])
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert [json.loads(line)["name"] for line in result.stdout.splitlines()] == order, (sort, result.stdout)
+    result = CliRunner().invoke(app, ["export", "programs", "--sort", "price"])
+    said = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and "'--sort'" in said and "got 'price'" in said, said
 
 
 def test_the_demos_command_to_paste_is_one_line_at_80_columns(tmp_path, monkeypatch):

@@ -69,7 +69,7 @@ SEARCH_OPTIONS = {  # in the order --help lists them
                                "(Awin's average payment time); one with no figure is not listed."),
 }
 EpcWindowOption = Annotated[str, typer.Option(help=(
-    "The EPC --epc-currency and --min-epc read (and amx search --sort epc ranks by): 7d (over 7 days) or 90d (over 3 "
+    "The EPC --epc-currency and --min-epc read (and --sort epc ranks by): 7d (over 7 days) or 90d (over 3 "
     "months, the only one Awin reports), as the API's epc_window."))]
 
 

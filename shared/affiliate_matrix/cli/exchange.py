@@ -21,6 +21,9 @@ def export_programs(
     text: Annotated[Optional[str], typer.Option("--q", help=(
         "Only programs matching these words: plain words, as amx search takes them."))] = None,
     *,  # the search options here (with_search_options)
+    sort: Annotated[str, typer.Option(help=(
+        "The file's order: relevance, commission, cookie, epc, last_changed or name (as the API's sort, and the "
+        "explorer's export links keep its page's)."))] = "relevance",
     epc_window: EpcWindowOption = "7d",
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: begin with a byte order mark, without which "
                                                         "Excel shows non-ASCII text garbled.")] = False,
@@ -31,11 +34,12 @@ def export_programs(
     import sys
 
     from affiliate_matrix.cli.views import print_damaged, search_query, search_text
-    from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, LeftOut, check_format, export, format_named
+    from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, LeftOut, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.errors import DamagedData
     from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX
 
+    fmt = typed_format(fmt)
     # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
     named = format_named(out) if out and format_named(out) in FORMATS else None
     if fmt is not None and named is not None and fmt != named:
@@ -45,10 +49,9 @@ def export_programs(
         raise invalid("--out", f"{out} is named as none of {', '.join(FORMATS)} (import reads a file by its "
                                "extension): name it .csv (--excel for Excel), .jsonl or .parquet, or give --format")
     fmt = fmt or named or "jsonl"
-    check_format(fmt)
     if excel and fmt != "csv":
         raise invalid("--excel", f"--excel is for csv, not {fmt}")
-    query = search_query(search_text(text, "--q"), options, epc_window=epc_window, export=True)  # the API's
+    query = search_query(search_text(text, "--q"), options, sort=sort, epc_window=epc_window, export=True)  # the API's
     if fmt == "parquet" and not out:
         raise invalid("--out", "parquet is binary: give --out FILE")
     rt = open_runtime("export")
@@ -83,12 +86,16 @@ def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx e
     writing (Ctrl-C, the index failing), it says how many were written: run it again to finish."""
     from pathlib import Path
 
-    from affiliate_matrix.exchange import format_named
+    from affiliate_matrix.exchange import FORMATS, format_named
     from affiliate_matrix.exchange import import_programs as run_import
 
+    fmt = typed_format(fmt) or format_named(path)
+    if fmt not in FORMATS:
+        raise invalid("path", f"{path} is named as none of {', '.join(FORMATS)} (import reads a file by its "
+                              "extension): give --format")
     file = Path(path)
     rt = open_runtime("import")
-    report = run_import(rt, file, fmt or format_named(path))
+    report = run_import(rt, file, fmt)
     console.print(f"imported {report.written} of {report.records} programs, {counted(report.changes, 'change')} in the "
                   "feed" + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
     if report.left_out_lines:  # the programs its export could not read are not in the file: said, not hidden
@@ -97,3 +104,13 @@ def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx e
     say_rules_not_run(rt)
     if report.errors:
         raise typer.Exit(1)
+
+
+def typed_format(fmt: str | None) -> str | None:
+    """--format's value in any case, as a file's extension is read (`CSV` is csv, as `programs.CSV` names it), else
+    a usage error naming the option."""
+    from affiliate_matrix.exchange import FORMATS
+
+    if fmt is None or fmt.lower() in FORMATS:
+        return fmt and fmt.lower()
+    raise invalid("--format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")

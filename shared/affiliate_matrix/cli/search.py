@@ -69,6 +69,13 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
         console.print(f"[yellow]{escape(program_id[:80])} moved to {program.id}[/]", highlight=False)
     domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
+    # its status and freshness, as the explorer's program page heads it: a status no source claims (amx verify's, a
+    # withdrawal's) is in no row of the provenance below
+    seen = [f"first seen {utc_said(program.first_seen_at)}", f"last seen {utc_said(program.last_seen_at)}",
+            f"last verified {utc_said(program.last_verified_at)}" if program.last_verified_at else "never verified",
+            *([f"last changed {utc_said(program.last_changed_at)}"] if program.last_changed_at else [])]
+    console.print(f"{value_text('status', program.status)} {value_text('kind', program.kind).lower()}, "
+                  + ", ".join(seen), highlight=False)
     if program.aliases:  # the other names it is known by (Impact's advertiser, the campaign's parent company), which
         console.print(f"also known as: {escape(', '.join(program.aliases))}", highlight=False)  # no claim holds
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
@@ -160,10 +167,18 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.program_index import programs_of
 
+    from pydantic import ValidationError
+
+    from affiliate_matrix.handlers.program_params import MerchantKey
+
+    try:  # folded as the API and the explorer fold it: BLUEHOST.COM and full-width ｂｌｕｅｈｏｓｔ．ｃｏｍ are bluehost.com
+        key = MerchantKey(merchant_key=merchant_key).merchant_key
+    except ValidationError:  # no key's shape (a name with spaces, an address): none found, the merchants it may mean
+        key = merchant_key
     index = open_runtime().index
     damaged: list[dict] = []  # a program of the merchant not of its shape: left out, named on standard error
     try:
-        view = merchant_view(index, merchant_key, readable=lambda docs: list(programs_of(docs, damaged)))
+        view = merchant_view(index, key, readable=lambda docs: list(programs_of(docs, damaged)))
     except NotFoundError:
         raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}{merchants_like(index, merchant_key)}") \
             from None

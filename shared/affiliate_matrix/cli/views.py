@@ -339,7 +339,8 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
     text, sort = query.text, query.sort
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
-    title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {text!r}" if text else "")
+    words = " ".join((text or "").split())  # as searched: blanks around and between the words are none of them
+    title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {words!r}" if words else "")
     if not result.total:  # an empty table and "categories: " with nothing after it said nothing more
         empty = not rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total  # every status
         console.print(escape(title) + ("; the index holds no programs yet: `amx demo` fills it from recorded sources, "

@@ -20,11 +20,13 @@ from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
 from affiliate_matrix.program_index import (BOUNDS, EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE,
                                             PROGRAM_ID, RESULT_WINDOW, SORTS, WORLDWIDE, is_program_id)
-from affiliate_matrix.search import MAX_WORDS
+from affiliate_matrix.search import MAX_WORDS, PREFIX_MIN
 
 
 Words = Annotated[str | None, Field(max_length=WORDS_MAX_LENGTH, description=(
-    f"Words to find, at most {MAX_WORDS} (every word must match; one or two typos allowed by word length). "
+    f"Words to find, at most {MAX_WORDS} (every word must match; one or two typos allowed by word length; the last "
+    f"word (of {PREFIX_MIN} letters or more) also matches the start of a word: host finds Hostinger, below the whole "
+    "word). "
     "Query syntax (*, ?, ~, =, --, <, >, ;) is refused with a 400; a colon is read as punctuation.")), AfterValidator(plain_words)]
 Cursor = Annotated[str | None, Field(max_length=CURSOR_MAX_LENGTH, description="next_cursor from the previous page, "
                                                                                "passed back unchanged.")]

@@ -181,6 +181,8 @@ def merchants_like(index, typed: str, lead: str = "; try: ") -> str:
     from affiliate_matrix.wording import counted as so_many  # (routes.counted counts an answer's items)
 
     words = urlsplit(typed).hostname or typed if "://" in typed else typed
+    if not words.strip():  # the names search lists every merchant for no words: none matches a blank
+        return ""
     try:
         found = find_merchants(index, words.removeprefix("www."), limit=MERCHANTS_HINTED,
                                readable=lambda docs: summaries(docs, []))  # a hint: a damaged one unsaid

@@ -66,6 +66,8 @@ def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
     if first["type"] == "literal_error":  # a body's input is not repeated: it might be a secret sent in the wrong field
         given = f", got {str(first['input'])[:40]!r}" if query else ""
         return InvalidInput(f"{loc} must be one of {first['ctx']['expected']}{given}")
+    if first["type"] == "bool_parsing" and query:  # a flag in a URL (excel=maybe): pydantic's words named neither
+        return InvalidInput(f"{loc} must be true or false, got {str(first['input'])[:40]!r}")
     if first["type"] == "extra_forbidden":
         return InvalidInput(f"unknown field(s): {loc}")
     if first["type"] == "too_long":  # a list past its bound: pydantic's words count "after validation"

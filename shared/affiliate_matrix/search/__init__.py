@@ -1051,7 +1051,9 @@ def _read_cursor(query: SearchQuery):
     except (ValueError, ValidationError, RecursionError):  # not base64, not JSON, or not exactly a cursor's shape
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
     if cursor.q != query.fingerprint():
-        raise InvalidInput("cursor belongs to a different query: keep the same q, filters and sort when paging")
+        # (said of every paged route: the change feed has no q nor sort)
+        raise InvalidInput("cursor belongs to a different query: keep the other parameters (limit aside) as they "
+                           "were on the page that gave it")
     return cursor
 
 
