@@ -1199,6 +1199,7 @@ def test_closed_vocabularies_codes_are_shown_in_words_and_filters_keep_the_codes
     results = app.get("/programs?q=bank&status=closed_suspected").text
     assert 'name="payout_method" value="bank_transfer"' in results and 'value="closed_suspected" checked' in results
     assert "Bank transfer (1)" in shown(results) and "Possibly closed (1)" in shown(results), shown(results)
+    assert "Bank Co (possibly closed)" in shown(results), shown(results)  # in the list too, beside its name
     changes = app.get("/changes?change=updated").text
     assert '<option value="updated" selected>Updated</option>' in changes
     assert "Status : Active → Possibly closed" in shown(changes)

@@ -973,6 +973,9 @@ def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypat
     assert listed() == ["Open Shoes"]
     assert listed("--status", "closed_suspected") == ["Shut Shoes"]
     assert listed("--status", "active", "--status", "closed_suspected") == ["Open Shoes", "Shut Shoes"]
+    # the two told apart in the list: a status but active said beside the name, as the explorer's list says it
+    mixed = CliRunner().invoke(app, ["search", "shoes", "--status", "active", "--status", "closed_suspected"]).output
+    assert "Shut Shoes (possibly closed)" in mixed and "Open Shoes (" not in mixed, mixed
     refused = CliRunner().invoke(app, ["search", "shoes", "--status", "closed"])
     said = " ".join(refused.output.split())
     assert refused.exit_code == 2 and "Invalid value for '--status': must be one of 'active'" in said, said

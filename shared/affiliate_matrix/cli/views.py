@@ -361,7 +361,10 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
     rows = []
     for p in found:
         rows.append([escape(cell) for cell in (
-            p.id, p.name, p.merchant_domain or NO_VALUE, commission_summary(p), cookie_text(p.cookie_days),
+            # a status but active said beside the name, as the explorer's list says it: a list of several statuses
+            # (--status removed, or discovered ones among the sources') read as if every program were open
+            p.id, p.name if p.status == "active" else f"{p.name} ({value_text('status', p.status).lower()})",
+            p.merchant_domain or NO_VALUE, commission_summary(p), cookie_text(p.cookie_days),
             *([value_text(epc, getattr(p, epc).model_dump(mode="json")) if getattr(p, epc) else NO_VALUE]
               if epc else []),
             # a network once
