@@ -274,6 +274,15 @@ def test_a_name_joined_by_dots_apostrophes_or_underscores_is_found_by_its_words(
     index.bulk_upsert("things", [{"id": k, "name": name} for k, name in BRANDS.items()], refresh=True)
     assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
 
+@pytest.mark.parametrize("q", ["https://www.hotels.com/deals?ref=1", "hotels.com", "www.hotels.com",
+                               "http://hotels.com:8080/", "HTTPS://WWW2.Hotels.com"])
+def test_a_site_pasted_whole_is_searched_as_its_host(index, q):
+    """A site pasted from a browser found nothing: "https", "www" and the path's words are in no name, and every word
+    must match. Its host is what is searched, as typing the domain is."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in BRANDS.items()], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == ["h"]
+
+
 WIDE = "\uff22\uff4f\uff4f\uff4b\uff49\uff4e\uff47"  # Ｂｏｏｋｉｎｇ
 
 

@@ -414,10 +414,17 @@ def searched_words(text: str | None, name: str = "the search text") -> list[str]
     return [word for phrase in searched_phrases(text, name) for word in phrase]
 
 
+# A site as people paste it from a browser: its scheme or its www. label, then its host, then a port, a path, a query
+# (https://www.bluehost.com/hosting?ref=1). Only its host is a program's words: "https", "www" and "hosting" are in
+# no program's domain, so the search found nothing where "bluehost.com" finds Bluehost.
+_PASTED_SITE = re.compile(r"(?<!\S)(?:[a-z][a-z0-9+.-]*://(?:[^\s/?#@]*@)?(?:www\d{0,3}\.)?|www\d{0,3}\.)"
+                          r"([^\s/?#:@]+)\S*", re.I)
+
+
 def searched_phrases(text: str | None, name: str = "the search text") -> list[list[str]]:
     """The words a search looks for as phrases groups them, refused as searched_words says (each pair of a run
-    counts as a word)."""
-    found = phrases(text)
+    counts as a word); a site pasted whole searched as its host (_PASTED_SITE)."""
+    found = phrases(_PASTED_SITE.sub(r"\1", text) if text else text)
     count = sum(map(len, found))
     if text is not None and text.strip() and not count:
         raise InvalidInput(f"{name} has no searchable words")
