@@ -515,14 +515,20 @@ def _read_out_size(column) -> int:
 
 def unflat(row: dict) -> dict:
     """A row of columns as a Program's values: an empty or null cell is a field not given; the text of a list or an
-    object is parsed as JSON (text another field holds, a name "[2024]", stays as it is)."""
+    object is parsed as JSON (text another field holds, a name "[2024]", stays as it is), a key given twice refused as
+    in a JSON Lines record (Python's parser keeps the last, another reader of the file the first)."""
+    from affiliate_matrix.json_input import _once_each
+
     out = {}
     for key, value in row.items():
         if value is None or value == "":
             continue
         if isinstance(value, str) and kinds().get(key) in ("json", "money", "texts"):
             try:
-                value = json.loads(value)
+                value = json.loads(value, object_pairs_hook=_once_each)
+            except InvalidInput as exc:  # a key given twice
+                said = str(exc).replace("the body", "the cell's JSON")
+                return {"__error__": f"{key}: {said}"}
             except (ValueError, RecursionError) as exc:
                 if value.lstrip()[:1] in ("[", "{"):  # meant as JSON (a list, an object) and broken: say so
                     return {"__error__": f"{key}: the cell's JSON cannot be read ({_json_fault(exc)})"}

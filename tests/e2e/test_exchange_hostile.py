@@ -337,6 +337,21 @@ def test_a_key_given_twice_in_a_json_lines_record_is_refused_naming_its_line(tmp
     assert "line 2: the record gives the key 'name' twice" in refused(target, path, "jsonl")
 
 
+def test_a_key_given_twice_in_a_csv_cells_json_is_refused_naming_its_line_and_column(tmp_path, target):
+    """A cell of a list or an object (networks) is JSON too, read by Python's parser, which kept the last of two
+    same-named keys: a network "evil" given first, which a person or another tool checking the file reads, was imported
+    as the second. Refused as in a JSON Lines record."""
+    rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))
+    rows[1]["networks"] = rows[1]["networks"].replace("{", '{"network": "evil", ', 1)
+    path = tmp_path / "twice.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    said = refused(target, path, "csv")
+    assert re.search(r"line \d+: networks: the cell's JSON gives the key 'network' twice", said), said
+
+
 def test_a_csv_column_named_twice_in_the_header_is_refused(tmp_path, target):
     """The csv module keeps a row's last cell of a name: a second `name` column at the end replaced every name."""
     rows = list(csv.reader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))

@@ -82,6 +82,11 @@ def test_create_read_list(env):
     (body(base_url=f"https://example.com/v1/?api_key={SECRET}"), "base_url: holds a credential in its query"),
     (body(base_url=f"https://example.com/?page=1&token={SECRET}"), "base_url: holds a credential in its query"),
     (body(base_url=f"https://example.com/?key={SECRET}"), "base_url: holds a credential in its query"),
+    # and under the names other providers give it, with a hyphen (?api-key=, ?x-api-key=, Azure's ?subscription-key=)
+    # or naming what key it is (?access_key=, ?accessKey=, ?app_key=, ?private_key=): taken and shown to read tokens
+    *[(body(base_url=f"https://example.com/v1/?{name}={SECRET}"), "base_url: holds a credential in its query")
+      for name in ("api-key", "x-api-key", "Api%2DKey", "subscription-key", "access_key", "accessKey", "app_key",
+                   "appkey", "private_key", "consumer_key", "license-key")],
 ])
 def test_bad_connections_are_refused_naming_the_field(env, payload, fragment):
     response = app().post("/connections", json=payload, headers=env["admin"])

@@ -320,6 +320,9 @@ def test_a_schedule_rule_is_dry_run_at_a_tick_as_its_tick_evaluates_it(env):
 @pytest.mark.parametrize("rule,tick,told", [
     ("nightly", "2026-12-07T07:13:00Z", "2026-12-07T07:13:00Z is no tick of the schedule 0 6 * * * (UTC); its ticks "
                                         "nearest are 2026-12-07T06:00:00Z and 2026-12-08T06:00:00Z"),
+    # a fraction of a second past a tick: the tick before it was named twice, the one after it not at all
+    ("nightly", "2026-12-07T06:00:00.5Z", "2026-12-07T06:00:00.500000Z is no tick of the schedule 0 6 * * * (UTC); "
+                                          "its ticks nearest are 2026-12-07T06:00:00Z and 2026-12-08T06:00:00Z"),
     ("nightly", "2026-12-07T06:00:00", "'2026-12-07T06:00:00' gives no zone: a schedule is in UTC, so end it in Z "
                                        "(2026-12-07T06:00:00Z)"),
     ("nightly", "2026-12-07T07:00:00+01:00", "is not in UTC: a schedule is, so give the time in UTC "

@@ -229,9 +229,9 @@ def tick_run(rt, rule: Rule, tick: datetime, role: str):
         except OverflowError:  # none within the years a datetime holds (1 to 9999)
             return None
 
-    after = nearest(lambda: tick - timedelta(seconds=1))  # its first tick from `tick` on
-    if after != tick:
-        before = nearest(lambda: tick, reverse=True)
+    if nearest(lambda: tick - timedelta(seconds=1)) != tick:  # its first tick from `tick` on
+        # those either side of it (a tick a fraction of a second before it was the first from a second before it)
+        before, after = nearest(lambda: tick, reverse=True), nearest(lambda: tick)
         near = " and ".join(ending_in_z(t.isoformat()) for t in (before, after) if t is not None)
         raise InvalidInput(f"{ending_in_z(tick.isoformat())} is no tick of the schedule {schedule} (UTC)"
                            + (f"; its ticks nearest are {near}" if near else ""))

@@ -51,6 +51,10 @@ def redact_secrets(_logger, _method, event_dict):
 # `X-Amz-Signature`), or one of the short names that is one whole (Google's `key`, `sig`, `auth`), not `sort_key`.
 _SECRET_PARAMETER_PARTS = (*_SECRET_KEYS, "signature", "passwd")
 _SECRET_PARAMETERS = frozenset(("key", "sig", "auth", "pwd", "pass", "session", "sessionid", "sid", "code"))
+# And a key named by what it is for (`access_key`, `accessKey`, Azure's `subscription-key`): a name ending in `key`
+# after one of these words; not any name ending so (`sort_key`, `group_key` order a listing)
+_KEY_KINDS = ("api", "access", "app", "application", "private", "subscription", "consumer", "client", "license",
+              "licence", "developer", "master", "partner", "publisher", "account")
 # A value ends where a URL in a text does: at a space, a quote, or punctuation before one (`…&key=x: HTTP 500`)
 # (both compiled by re on first use, by a line quoting a URL: not by every function's start)
 _QUERY_PAIR = r"([?&])([^=&#\s'\"?]+)=([^&#\s'\"]*?)(?=[.,;:)]*(?:[&#\s'\"]|$))"
@@ -58,8 +62,11 @@ _USER_PASSWORD = r"(//[^/\s:@'\"]*:)[^/\s@'\"]+@"
 
 
 def _secret_parameter(name: str) -> bool:
-    name = name.lower()
-    return name in _SECRET_PARAMETERS or any(part in name for part in _SECRET_PARAMETER_PARTS)
+    """Whether a query parameter (or a key's field) of this name holds a credential. Words apart by a hyphen or a dot
+    are read as by `_` (`api-key`, `x-api-key` as `api_key`): providers spell them every way."""
+    name = name.lower().replace("-", "_").replace(".", "_")
+    return name in _SECRET_PARAMETERS or any(part in name for part in _SECRET_PARAMETER_PARTS) or \
+        name.endswith(tuple(kind + tail for kind in _KEY_KINDS for tail in ("_key", "key")))
 
 
 def without_url_credentials(text: str) -> str:
