@@ -328,6 +328,10 @@ def test_a_schedule_rule_is_dry_run_at_a_tick_as_its_tick_evaluates_it(env):
     ("nightly", "2026-12-07T07:00:00+01:00", "is not in UTC: a schedule is, so give the time in UTC "
                                              "(2026-12-07T06:00:00Z)"),
     ("nightly", "tomorrow", "'tomorrow' is not an ISO 8601 time"),
+    # forms Python's reader takes that RFC 3339 has not: a week date, no dashes, a space for T
+    ("nightly", "2026-W50-1T06:00:00Z", "'2026-W50-1T06:00:00Z' is not an ISO 8601 time"),
+    ("nightly", "20261207T060000Z", "'20261207T060000Z' is not an ISO 8601 time"),
+    ("nightly", "2026-12-07 06:00:00Z", "'2026-12-07 06:00:00Z' is not an ISO 8601 time"),
     ("named", "2026-12-07T06:00:00Z", "rule named is triggered by an event (program.delta), not on a schedule"),
 ])
 def test_a_tick_that_is_none_of_the_rules_is_refused_naming_why(env, rule, tick, told):

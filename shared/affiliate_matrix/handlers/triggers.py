@@ -9,6 +9,7 @@ against a program of the index), POST /rules/{id}/test/tick (a schedule rule at 
 Reads need a read token, writes an admin token.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from urllib.parse import urlsplit
@@ -180,11 +181,18 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
             "program_missing": program_missing(event, values, inputs)}
 
 
+# RFC 3339's date-time, its seconds and zone left for tick_time to name when missing
+_RFC3339_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2})?")
+
+
 def tick_time(text: str) -> datetime:
     """A tick's time as `amx rules test --tick` and POST /rules/{id}/test/tick take it: ISO 8601 (RFC 3339) in UTC, Z
     or +00:00, as the API writes one; another zone, or none, is refused rather than read as some zone the tick is not
-    in (a schedule is in UTC)."""
+    in (a schedule is in UTC). Python reads more forms than RFC 3339 (a week date, no dashes, a space for T): those
+    are refused as no time, not read as some time the writer may not have meant."""
     try:
+        if not _RFC3339_LIKE.fullmatch(text.strip()):
+            raise ValueError
         at = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(f"{text[:80]!r} is not an ISO 8601 time (2026-12-07T06:00:00Z)") from None
