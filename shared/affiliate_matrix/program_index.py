@@ -492,6 +492,21 @@ def programs_read(docs: Iterable[dict]) -> Iterator["Program | DamagedData"]:
 TITLES_EACH, TITLES_READ = 5, 100
 
 
+def networks_named(index, text: str | None) -> list[str]:
+    """The networks of the index that a search's words name, the whole of them or one word ('ClickBank', 'cj
+    hosting'): networks are a filter, not words a program holds, so such a search finds nothing where the filter
+    finds them. For a search that found nothing to say so (amx search, the explorer); one facet count, no more."""
+    from affiliate_matrix.search import SearchQuery
+    from affiliate_matrix.taxonomy import network_name
+
+    named = [network_name(said) for said in (text or "", *(text or "").split())]
+    if not any(named):
+        return []
+    held = index.search(PROGRAMS_INDEX.name, SearchQuery(facets=["networks"], facet_size=200, size=0)).facets
+    indexed = {value for value, _ in held.get("networks", [])}
+    return [network for network in dict.fromkeys(named) if network in indexed]
+
+
 def network_titles_of(index, networks: Iterable[str]) -> dict[str, str]:
     """The name each of `networks` that neither a plugin nor the taxonomy names was written as (a listing's title:
     'MyAffiliateNet' for myaffiliatenet), as the program first seen titling it holds it, for a facet or a list that

@@ -704,6 +704,11 @@ def test_an_empty_index_says_what_fills_it_not_to_loosen_a_filter(tmp_path, monk
     filled(rt)
     said = shown(app.get("/programs?q=zzzzzzzz").text)
     assert "No program matches. Loosen a filter or check the words." in said and "no programs yet" not in said, said
+    assert "is a network" not in said, said
+    # words naming a network of the index, which the words do not search: the page says so and links its filter
+    page = app.get("/programs?q=Impact").text
+    assert "Impact is a network, which the words do not search: its programs" in shown(page), shown(page)
+    assert '<a href="/programs?network=impact">its programs</a>' in page, page
 
 
 def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(app, rt):

@@ -956,6 +956,21 @@ def test_search_titles_its_words_as_searched_not_the_spaces_typed_around_them(tm
     assert spaced.exit_code == 0 and "1 program matching 'web hosting'" in spaced.output, spaced.output
 
 
+def test_a_search_of_a_networks_name_that_finds_nothing_names_its_filter(tmp_path, monkeypatch):
+    """`amx search ClickBank` found nothing and said no more: networks are a filter, not words a program holds. A
+    search finding nothing names the networks of the index its words name, with the option that filters by them."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("dira", "Keto Plan", "https://ketoplan.com/", network="ClickBank"))
+    said = " ".join(CliRunner().invoke(app, ["search", "clickbank", "shoes"]).output.split())
+    assert said == ("0 programs matching 'clickbank shoes'; ClickBank is a network, which the words do not search: "
+                    "--network clickbank"), said
+    said = " ".join(CliRunner().invoke(app, ["search", "awin"]).output.split())  # a network the index does not hold
+    assert said == "0 programs matching 'awin'", said
+    listed = CliRunner().invoke(app, ["search", "--network", "clickbank"]).output
+    assert "Keto Plan" in listed, listed
+
+
 def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypatch):
     """amx search listed closed programs among the open ones, as the API's search did: it lists the open ones (active,
     discovered) unless --status asks for others, and refuses a status no program can have, naming it."""

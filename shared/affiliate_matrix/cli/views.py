@@ -7,7 +7,8 @@ import json
 
 from rich.markup import escape
 
-from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX, network_titles_of, programs_of
+from affiliate_matrix.program_index import (DAMAGED_PROGRAM, PROGRAMS_INDEX, network_titles_of, networks_named,
+                                            programs_of)
 from affiliate_matrix.search import SearchQuery, utc_time
 from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, listing_text,
                                      rate_text, terms_summary)
@@ -343,8 +344,11 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
     title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {words!r}" if words else "")
     if not result.total:  # an empty table and "categories: " with nothing after it said nothing more
         empty = not rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total  # every status
+        networks = [] if empty else networks_named(rt.index, text)
         console.print(escape(title) + ("; the index holds no programs yet: `amx demo` fills it from recorded sources, "
-                                       "`amx scrape SOURCE` from a live one" if empty else ""))
+                                       "`amx scrape SOURCE` from a live one" if empty else
+                                       "".join(f"; {network_named(network, None)} is a network, which the words do not "
+                                               f"search: --network {network}" for network in networks)))
         return
     if len(result.hits) < result.total:
         title += f", the first {len(result.hits)} shown (--limit)"

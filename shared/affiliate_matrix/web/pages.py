@@ -9,7 +9,7 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, RESULT_WINDOW,
-                                           WORLDWIDE, network_titles_of, program_names, searched)
+                                           WORLDWIDE, network_titles_of, networks_named, program_names, searched)
 from affiliate_matrix.search import SearchQuery, decode_cursor
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MAXIMUM_LABELS, MINIMUM_LABELS, SORT_LABELS,
@@ -61,6 +61,8 @@ def search_page(rt, args: MultiDict) -> dict:
             "pages": pager("/programs", args, back, result["next_cursor"]),
             "network_titles": titles,  # the rows' networks named as the Network filter names them
             "empty_index": empty_index, "first": first, "shown": shown,
+            # nothing found by words that name a network, which the words do not search: the filter does
+            "networks_named": [] if result["total"] or empty_index else networks_named(rt.index, args.get("q")),
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args,
