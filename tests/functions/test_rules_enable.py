@@ -183,3 +183,30 @@ def test_a_rule_enabled_again_starts_its_run_of_failures_afresh(env, tmp_path):
     put = triggers.put("/rules/r1", json=body | {"cooldown_s": 60},
                        headers={**env["admin"], "If-Match": put.headers["ETag"]})
     assert put.status_code == 200 and put.json["state"]["failures"] == 2, put.json
+
+
+def test_a_rule_whose_failures_cannot_be_started_afresh_is_not_enabled(env, tmp_path, monkeypatch):
+    """A PUT of a disabled rule enabled wrote the rule, then started its run of failures afresh: the store failing
+    there answered 503 with the rule enabled all the same, its old run kept (one more failure disabled it again). Now
+    the run is started afresh first: failing, nothing is written and the rule stays disabled, as the 503 says."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.rules import store as rules_store
+    from affiliate_matrix.rules.store import disable_rule, update_state
+
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    added(tmp_path, {"id": "r1", "trigger": {"event": "program.delta"}, "condition": "true",
+                     "action": {"type": "alert"}})
+    update_state(store, "r1", lambda state: {**state, "failures": 3, "last_error": "KeyError: 'x'"})
+    disable_rule(store, "r1", "raised 3 times; last: KeyError: 'x'")
+    triggers = function_client("triggers")
+    read = triggers.get("/rules/r1", headers=env["admin"])
+    body = {k: v for k, v in read.json.items() if k not in ("warnings", "state")} | {"enabled": True}
+
+    def down(*_args, **_kwargs):  # stub: the store failing at this one write (no real store fails on cue)
+        raise BackendUnavailable("the object store is down")
+
+    monkeypatch.setattr(rules_store, "update_state", down)
+    put = triggers.put("/rules/r1", json=body, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 503, put.json
+    assert not stored(tmp_path, "r1").enabled
+    assert amx("enable", "r1")[0] != 0 and not stored(tmp_path, "r1").enabled  # amx rules enable alike

@@ -74,9 +74,9 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
             rule = rewritten(rule, read)  # with what a newer build stored in it
         except AmxError:
             etag = None
-        save_rule(store, rule, if_match=etag, create=etag is None)
         if etag is not None:
             enabled_again(rt, read, rule)  # as a PUT of it: enabled again, its run of failures starts afresh
+        save_rule(store, rule, if_match=etag, create=etag is None)
     else:
         try:
             save_rule(store, rule, create=True)

@@ -25,8 +25,9 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     check: Callable[[BaseModel], None] | None = None         # more than the model can say (InvalidInput)
     check_stored: Callable[[Any, BaseModel], None] | None = None  # what it must agree with in the store (rt, doc)
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
-    # after a replace, (rt, the document before, the document stored): what follows from it beside the document
-    replaced: Callable[[Any, BaseModel, BaseModel], None] | None = None
+    # before a replace is written, (rt, the document stored, the one replacing it): what follows from it beside the
+    # document, done first so that a write failing after it leaves nothing half-done the document says is done
+    replacing: Callable[[Any, BaseModel, BaseModel], None] | None = None
     created: Callable[[BaseModel], BaseModel] | None = None  # on create: what the server sets
     # after a create, (rt, the document, its ETag): what must still hold with it stored, which creations racing could
     # each pass when checked before (a limit); raises after undoing the create when it does not
@@ -288,12 +289,12 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
     doc = rewritten(doc, current)  # with what a newer build stored in it, which this build does not know
     agrees_with_store(rt, collection, doc)  # as it would be stored: with what the server keeps of it (carry)
     expected = holds(collection, condition, current_etag)
+    if collection.replacing is not None:
+        collection.replacing(rt, current, doc)
     try:
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
     except ConflictError:
         raise collection.stale() from None
-    if collection.replaced is not None:
-        collection.replaced(rt, current, doc)
     return with_etag(doc, etag, rt=rt, collection=collection)
 
 

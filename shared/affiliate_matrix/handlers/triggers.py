@@ -65,7 +65,8 @@ def check_stored(rt, rule: Rule) -> None:
 
 def enabled_again(rt, before: Rule, after: Rule) -> None:
     """A disabled rule written enabled (a PUT of it, `amx rules add --replace`) starts its run of failures afresh, as
-    `amx rules enable` does (store.restart_failures)."""
+    `amx rules enable` does (store.restart_failures): before the rule is written, so that a write failing after it
+    leaves a disabled rule with no failures (enabling it does as much), not an enabled one with its old run."""
     if after.enabled and not before.enabled:
         from affiliate_matrix.rules.store import restart_failures
 
@@ -87,7 +88,7 @@ def warnings(rt, rule: Rule, listing: dict | None) -> list[str]:
 
 
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
-                   check_stored=check_stored, replaced=enabled_again, shown=shown_to, swept=forget_state,
+                   check_stored=check_stored, replacing=enabled_again, shown=shown_to, swept=forget_state,
                    warnings=warnings,
                    warnings_said="What the rule needs changed though it still runs, as `amx rules list` and `show` "
                                  "say it: a webhook_url with user:password@ (stored before it was refused: still "

@@ -187,11 +187,11 @@ def enable_rule(store, rule_id: str, check) -> Rule | None:
             check(rule)
         except InvalidInput as exc:
             raise InvalidInput(f"rule {rule_id} not enabled: {exc}") from None
+        restart_failures(store, rule_id)  # first: a write failing after it leaves the rule disabled, with no failures
         try:
             save_rule(store, rule, if_match=etag)
         except ConflictError:
             continue
-        restart_failures(store, rule_id)
         return rule
     raise ConflictError(f"rule {rule_id} kept changing; not enabled")
 
