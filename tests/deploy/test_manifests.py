@@ -101,7 +101,23 @@ def wiring(docs: list[dict]) -> list[str]:
     to_rules = {d["spec"]["filter"]["attributes"]["type"] for d in kinds.get("Trigger", {}).values()
                 if d["spec"]["subscriber"]["ref"]["name"] == "triggers"}
     found += [f"rules on {t} never fire: no Trigger sends it to triggers" for t in rule_events() - to_rules]
-    return found + event_identity(kinds, services) + redelivery(kinds)
+    return found + event_identity(kinds, services) + redelivery(kinds) + dead_letters(kinds)
+
+
+def brokers_of(kinds: dict) -> dict:
+    return next(iter(kinds.get("Broker", {}).values()), {"spec": {}})
+
+
+def dead_letters(kinds: dict) -> list[str]:
+    """Every Trigger parks what it cannot deliver: the delivery Knative takes for it (its own whole, else the Broker's:
+    trigger_delivery) names a dead-letter sink. Else the Broker's channel sends its dead letters to the Broker's sink
+    as itself, not as the Trigger, and the sink refuses them (handlers/events.py, dead_letter_senders)."""
+    from affiliate_matrix.localrun.plan import trigger_delivery
+
+    return [f"Trigger/{name} parks no dead letters: its delivery names no deadLetterSink, and Knative takes none of "
+            f"the Broker's for a Trigger with a delivery of its own"
+            for name, doc in kinds.get("Trigger", {}).items()
+            if "deadLetterSink" not in trigger_delivery(doc, brokers_of(kinds))]
 
 
 def redelivery(kinds: dict) -> list[str]:
@@ -109,12 +125,11 @@ def redelivery(kinds: dict) -> list[str]:
     first delivery works (the second would find it claimed and answer 409); and it retries for longer than an
     event's claim stands, so a delivery killed outright is retried once its claim lapses, not parked."""
     from affiliate_matrix.handlers.events import CLAIM_LEASE
-    from affiliate_matrix.localrun.plan import _seconds
+    from affiliate_matrix.localrun.plan import _seconds, trigger_delivery
 
-    broker = next(iter(kinds.get("Broker", {}).values()), {"spec": {}})
     found = []
     for name, doc in kinds.get("Trigger", {}).items():
-        delivery = {**broker["spec"].get("delivery", {}), **doc["spec"].get("delivery", {})}
+        delivery = trigger_delivery(doc, brokers_of(kinds))
         service = kinds.get("Service", {}).get(doc["spec"]["subscriber"]["ref"]["name"])
         if service is None:
             continue  # a Trigger to no Service: `wiring` says so
@@ -135,10 +150,13 @@ def event_identity(kinds: dict, services: set[str]) -> list[str]:
     token and the function refuses the event), in this overlay's namespace, which the functions are
     told; event-only functions are not reachable from outside the cluster."""
     from affiliate_matrix.events.identity import audience
+    from affiliate_matrix.localrun.plan import trigger_delivery
 
     (namespace,) = kinds.get("Namespace", {None: None})
     found = []
+    deliveries = {n: trigger_delivery(d, brokers_of(kinds)) for n, d in kinds.get("Trigger", {}).items()}
     senders = [(f"Trigger/{n}", d["spec"]["subscriber"]) for n, d in kinds.get("Trigger", {}).items()] + \
+              [(f"Trigger/{n} dead letters", d["deadLetterSink"]) for n, d in deliveries.items() if "deadLetterSink" in d] + \
               [(f"PingSource/{n}", d["spec"]["sink"]) for n, d in kinds.get("PingSource", {}).items()] + \
               [(f"Broker/{n} dead letters", d["spec"]["delivery"]["deadLetterSink"]) for n, d in
                kinds.get("Broker", {}).items()]
@@ -272,9 +290,29 @@ def test_a_broken_event_route_fails_validation(tmp_path, file, breakage, expecte
     assert any(expected in p for p in found), found
 
 
+def test_a_trigger_that_would_park_no_dead_letters_fails_validation():
+    # Each Trigger's delivery of its own (timeout, retries) had no deadLetterSink: Knative took none of the Broker's
+    # for it, and its dead letters came to the sink from the Broker's channel, which the sink refuses. (Edited here,
+    # rendered: the overlays' replacements refuse to render a Trigger without a deadLetterSink at all.)
+    docs = render(ROOT / "manifests" / "overlays" / "staging")
+    trigger = next(d for d in docs if d["kind"] == "Trigger" and d["metadata"]["name"] == "key-revoked-to-triggers")
+    del trigger["spec"]["delivery"]["deadLetterSink"]
+    assert problems(docs) == ["Trigger/key-revoked-to-triggers parks no dead letters: its delivery names no "
+                              "deadLetterSink, and Knative takes none of the Broker's for a Trigger with a delivery "
+                              "of its own"]
+    trigger["spec"]["delivery"]["deadLetterSink"] = {"ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service",
+                                                             "name": "triggers"}, "uri": "/dead-letters"}
+    assert problems(docs) == ["Trigger/key-revoked-to-triggers dead letters sends to triggers with audience None"]
+    del trigger["spec"]["delivery"]  # no delivery of its own: the Broker's, whose sink it is
+    assert not any("parks no dead letters" in p for p in problems(docs))
+
+
 # config-defaults' max-revision-timeout-seconds where the cluster does not set it (knative.dev, "Configuring the Defaults
 # ConfigMap"): Knative's webhook refuses a Service whose timeoutSeconds is past it
 KNATIVE_MAX_REVISION_TIMEOUT_S = 600
+# config-defaults' revision-timeout-seconds where the cluster does not set it: a Service's timeoutSeconds when it sets
+# none, and revision-response-start-timeout-seconds when that is not set (knative/serving pkg/apis/config/defaults.go)
+KNATIVE_REVISION_TIMEOUT_S = 300
 
 
 def cluster_config(cluster: list[dict], namespace: str, name: str) -> dict:
