@@ -323,7 +323,9 @@ def cluster_config(cluster: list[dict], namespace: str, name: str) -> dict:
 
 def admitted_timeouts(docs: list[dict], cluster: list[dict]) -> list[str]:
     """What Knative's webhook would refuse of the Services' timeouts on a cluster set up by manifests/cluster: a
-    timeoutSeconds past the cluster's maximum, a response start or idle bound past the Service's own timeout."""
+    timeoutSeconds past the cluster's maximum. And a response start or idle bound past the Service's own timeout,
+    which Knative takes (knative/serving pkg/apis/serving/v1/revision_validation.go checks neither) but never reaches:
+    the timeout cuts the request first."""
     defaults = cluster_config(cluster, "knative-serving", "config-defaults")
     most = int(defaults.get("max-revision-timeout-seconds", KNATIVE_MAX_REVISION_TIMEOUT_S))
     found = []
@@ -331,7 +333,7 @@ def admitted_timeouts(docs: list[dict], cluster: list[dict]) -> list[str]:
         if doc["kind"] != "Service" or not doc["apiVersion"].startswith("serving.knative.dev"):
             continue
         spec, name = doc["spec"]["template"]["spec"], doc["metadata"]["name"]
-        runs = spec.get("timeoutSeconds", 300)
+        runs = spec.get("timeoutSeconds") or int(defaults.get("revision-timeout-seconds", KNATIVE_REVISION_TIMEOUT_S))
         if runs > most:
             found.append(f"Service/{name} may run {runs} s, past the cluster's max-revision-timeout-seconds ({most} s)")
         found += [f"Service/{name}'s {bound} ({spec[bound]} s) is past its timeoutSeconds ({runs} s)"
@@ -356,6 +358,69 @@ def test_a_timeout_the_cluster_would_refuse_fails_validation(tmp_path, file, bre
     path = copy / file
     path.write_text(breakage(path.read_text()))
     found = admitted_timeouts(render(copy / "overlays" / "staging"), render(copy / "cluster"))
+    assert expected in found, found
+
+
+def response_start_bound(spec: dict, defaults: dict) -> int:
+    """The responseStartTimeoutSeconds Knative gives a revision, 0 for none (knative/serving
+    pkg/apis/serving/v1/revision_defaults.go): its own, else the cluster's revision-response-start-timeout-seconds
+    (by default its revision-timeout-seconds) when that is below the revision's timeoutSeconds."""
+    if "responseStartTimeoutSeconds" in spec:
+        return spec["responseStartTimeoutSeconds"]
+    default = int(defaults.get("revision-timeout-seconds", KNATIVE_REVISION_TIMEOUT_S))
+    runs = spec.get("timeoutSeconds") or default
+    default = int(defaults.get("revision-response-start-timeout-seconds", default))
+    return default if 0 < default < runs else 0
+
+
+def cut_event_runs(docs: list[dict], cluster: list[dict]) -> list[str]:
+    """The functions events are sent to (a Trigger, a PingSource, a dead-letter sink) whose work Knative would cut
+    before their timeoutSeconds: an event is answered when its work is done, so the bound on when an answer starts
+    (responseStartTimeoutSeconds, as Knative defaults it on a cluster set up by manifests/cluster) bounds the work."""
+    from affiliate_matrix.localrun.plan import trigger_delivery
+
+    defaults = cluster_config(cluster, "knative-serving", "config-defaults")
+    broker = next((d for d in docs if d["kind"] == "Broker"), {"spec": {}})
+    destinations = [d["spec"]["subscriber"] for d in docs if d["kind"] == "Trigger"] + \
+        [trigger_delivery(d, broker).get("deadLetterSink", {}) for d in docs if d["kind"] == "Trigger"] + \
+        [d["spec"]["sink"] for d in docs if d["kind"] == "PingSource"] + \
+        [(broker["spec"].get("delivery") or {}).get("deadLetterSink", {})]
+    targets = {d.get("ref", {}).get("name") for d in destinations}
+    found = []
+    for doc in docs:
+        name = doc["metadata"]["name"]
+        if doc["kind"] != "Service" or not doc["apiVersion"].startswith("serving.knative.dev") or name not in targets:
+            continue
+        spec = doc["spec"]["template"]["spec"]
+        runs = spec.get("timeoutSeconds") or int(defaults.get("revision-timeout-seconds", KNATIVE_REVISION_TIMEOUT_S))
+        start = response_start_bound(spec, defaults)
+        if 0 < start < runs:
+            whose = "its responseStartTimeoutSeconds" if "responseStartTimeoutSeconds" in spec else "Knative's default"
+            found.append(f"Service/{name} takes events that may run {runs} s, but Knative cuts an answer not "
+                         f"started within {start} s ({whose})")
+    return found
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_knative_lets_every_event_run_as_long_as_its_function_may(overlay):
+    assert cut_event_runs(render(ROOT / "manifests" / "overlays" / overlay), render(ROOT / "manifests" / "cluster")) == []
+
+
+@pytest.mark.parametrize("file, breakage, expected", [
+    # Knative's default, revision-timeout-seconds (300 s), cut the batch functions' 900 s runs at 300 s
+    ("base/services.yaml", lambda s: s.replace("      responseStartTimeoutSeconds: 900\n", "", 1),
+     "Service/scrape takes events that may run 900 s, but Knative cuts an answer not started within 300 s "
+     "(Knative's default)"),
+    ("base/services.yaml", lambda s: s.replace("responseStartTimeoutSeconds: 900  # as scrape's", "responseStartTimeoutSeconds: 60", 1),
+     "Service/sync takes events that may run 900 s, but Knative cuts an answer not started within 60 s "
+     "(its responseStartTimeoutSeconds)"),
+])
+def test_an_event_run_knative_would_cut_fails_validation(tmp_path, file, breakage, expected):
+    copy = tmp_path / "manifests"
+    shutil.copytree(ROOT / "manifests", copy)
+    path = copy / file
+    path.write_text(breakage(path.read_text()))
+    found = cut_event_runs(render(copy / "overlays" / "prod"), render(copy / "cluster"))
     assert expected in found, found
 
 
