@@ -214,7 +214,8 @@ KNATIVE_AS_INSTALLED = [
 
 def runbook_lines(mentioning: str) -> str:
     """The commands of README's runbook (Deploy to a fresh K3s) that mention `mentioning`."""
-    block = re.search(r"\*\*Deploy to a fresh K3s\.\*\*.*?```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"\*\*Deploy to a fresh K3s\.\*\*.*?```sh\n(.*?)```", readme, re.S).group(1)
     return "\n".join(line for line in block.splitlines() if mentioning in line and not line.startswith("#"))
 
 
@@ -228,12 +229,13 @@ def test_the_runbook_sets_the_clusters_knative_keys_and_leaves_knatives_own(clus
     (tools / "kubectl").symlink_to(cluster.kubectl_bin)
     env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}", "KUBECONFIG": str(cluster.kubeconfig)}
     lines = runbook_lines("manifests/cluster")
-    ours = {(d["metadata"]["namespace"], d["metadata"]["name"]): d["data"] for d in render(ROOT / "manifests" / "cluster")}
+    ours = {(d["metadata"]["namespace"], d["metadata"]["name"]): d["data"]
+            for d in render(ROOT / "manifests" / "cluster")}
     assert lines and len(ours) == 2
     for _ in ("install", "upgrade"):
         assert apply(cluster, KNATIVE_AS_INSTALLED).returncode == 0
-        run = subprocess.run(["bash", "-euo", "pipefail", "-c", lines], cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=120)
+        run = subprocess.run(["bash", "-euo", "pipefail", "-c", lines], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=120)
         assert run.returncode == 0, run.stderr
         for knatives in (d for d in KNATIVE_AS_INSTALLED if d["kind"] == "ConfigMap"):
             where = (knatives["metadata"]["namespace"], knatives["metadata"]["name"])

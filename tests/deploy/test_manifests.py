@@ -411,7 +411,8 @@ def test_knative_lets_every_event_run_as_long_as_its_function_may(overlay):
     ("base/services.yaml", lambda s: s.replace("      responseStartTimeoutSeconds: 900\n", "", 1),
      "Service/scrape takes events that may run 900 s, but Knative cuts an answer not started within 300 s "
      "(Knative's default)"),
-    ("base/services.yaml", lambda s: s.replace("responseStartTimeoutSeconds: 900  # as scrape's", "responseStartTimeoutSeconds: 60", 1),
+    ("base/services.yaml",
+     lambda s: s.replace("responseStartTimeoutSeconds: 900  # as scrape's", "responseStartTimeoutSeconds: 60", 1),
      "Service/sync takes events that may run 900 s, but Knative cuts an answer not started within 60 s "
      "(its responseStartTimeoutSeconds)"),
 ])
