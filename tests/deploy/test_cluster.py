@@ -4,8 +4,10 @@ no controller runs, so nothing starts): every overlay passes a server-side dry r
 applied and read back, and each ServiceAccount has exactly the RBAC that the manifests' Roles and
 bindings give it, as `kubectl auth can-i` answers. `./task validate:cluster` runs this file."""
 
+import os
 import re
 import shutil
+import subprocess
 import uuid
 
 import pytest
@@ -192,3 +194,50 @@ def test_a_grant_from_outside_the_manifests_is_caught(cluster, tmp_path):
     found = rbac_problems(cluster, docs)
     assert "fn-programs may list configmaps, which its manifests do not grant" in found
     assert not [p for p in found if not p.startswith("fn-programs ")]
+
+
+# -- the cluster's Knative settings (manifests/cluster) ---------------------------------------------
+
+# Knative's ConfigMaps as its release YAML leaves them (kubectl apply): knative/eventing config/core/configmaps/
+# features.yaml sets the two Eventing keys the project changes, and more (here also one an admin changed);
+# knative/serving config/core/configmaps/defaults.yaml sets only its _example.
+KNATIVE_AS_INSTALLED = [
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "knative-eventing"}},
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "knative-serving"}},
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config-features", "namespace": "knative-eventing"},
+     "data": {"authentication-oidc": "disabled", "default-authorization-mode": "allow-same-namespace",
+              "delivery-timeout": "enabled", "transport-encryption": "strict"}},
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config-defaults", "namespace": "knative-serving"},
+     "data": {"_example": 'max-revision-timeout-seconds: "600"\n'}},
+]
+
+
+def runbook_lines(mentioning: str) -> str:
+    """The commands of README's runbook (Deploy to a fresh K3s) that mention `mentioning`."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"\*\*Deploy to a fresh K3s\.\*\*.*?```sh\n(.*?)```", readme, re.S).group(1)
+    return "\n".join(line for line in block.splitlines() if mentioning in line and not line.startswith("#"))
+
+
+def test_the_runbook_sets_the_clusters_knative_keys_and_leaves_knatives_own(cluster, tmp_path):
+    """The runbook applied manifests/cluster server-side, which Knative's install refuses: it owns the two Eventing
+    keys (a conflict), and forced, kubectl hands the install's fields to the new manager, which drops every other
+    key of the ConfigMap. Its lines set the project's keys alone, after the install and again after an upgrade put
+    Knative's values back."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "kubectl").symlink_to(cluster.kubectl_bin)
+    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}", "KUBECONFIG": str(cluster.kubeconfig)}
+    lines = runbook_lines("manifests/cluster")
+    ours = {(d["metadata"]["namespace"], d["metadata"]["name"]): d["data"]
+            for d in render(ROOT / "manifests" / "cluster")}
+    assert lines and len(ours) == 2
+    for _ in ("install", "upgrade"):
+        assert apply(cluster, KNATIVE_AS_INSTALLED).returncode == 0
+        run = subprocess.run(["bash", "-euo", "pipefail", "-c", lines], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        for knatives in (d for d in KNATIVE_AS_INSTALLED if d["kind"] == "ConfigMap"):
+            where = (knatives["metadata"]["namespace"], knatives["metadata"]["name"])
+            live = yaml.safe_load(cluster.kubectl("get", "configmap", "-n", where[0], where[1], "-o", "yaml").stdout)
+            assert live["data"] == {**knatives["data"], **ours[where]}, where

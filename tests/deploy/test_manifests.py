@@ -101,7 +101,23 @@ def wiring(docs: list[dict]) -> list[str]:
     to_rules = {d["spec"]["filter"]["attributes"]["type"] for d in kinds.get("Trigger", {}).values()
                 if d["spec"]["subscriber"]["ref"]["name"] == "triggers"}
     found += [f"rules on {t} never fire: no Trigger sends it to triggers" for t in rule_events() - to_rules]
-    return found + event_identity(kinds, services) + redelivery(kinds)
+    return found + event_identity(kinds, services) + redelivery(kinds) + dead_letters(kinds)
+
+
+def brokers_of(kinds: dict) -> dict:
+    return next(iter(kinds.get("Broker", {}).values()), {"spec": {}})
+
+
+def dead_letters(kinds: dict) -> list[str]:
+    """Every Trigger parks what it cannot deliver: the delivery Knative takes for it (its own whole, else the Broker's:
+    trigger_delivery) names a dead-letter sink. Else the Broker's channel sends its dead letters to the Broker's sink
+    as itself, not as the Trigger, and the sink refuses them (handlers/events.py, dead_letter_senders)."""
+    from affiliate_matrix.localrun.plan import trigger_delivery
+
+    return [f"Trigger/{name} parks no dead letters: its delivery names no deadLetterSink, and Knative takes none of "
+            f"the Broker's for a Trigger with a delivery of its own"
+            for name, doc in kinds.get("Trigger", {}).items()
+            if "deadLetterSink" not in trigger_delivery(doc, brokers_of(kinds))]
 
 
 def redelivery(kinds: dict) -> list[str]:
@@ -109,12 +125,11 @@ def redelivery(kinds: dict) -> list[str]:
     first delivery works (the second would find it claimed and answer 409); and it retries for longer than an
     event's claim stands, so a delivery killed outright is retried once its claim lapses, not parked."""
     from affiliate_matrix.handlers.events import CLAIM_LEASE
-    from affiliate_matrix.localrun.plan import _seconds
+    from affiliate_matrix.localrun.plan import _seconds, trigger_delivery
 
-    broker = next(iter(kinds.get("Broker", {}).values()), {"spec": {}})
     found = []
     for name, doc in kinds.get("Trigger", {}).items():
-        delivery = {**broker["spec"].get("delivery", {}), **doc["spec"].get("delivery", {})}
+        delivery = trigger_delivery(doc, brokers_of(kinds))
         service = kinds.get("Service", {}).get(doc["spec"]["subscriber"]["ref"]["name"])
         if service is None:
             continue  # a Trigger to no Service: `wiring` says so
@@ -135,10 +150,13 @@ def event_identity(kinds: dict, services: set[str]) -> list[str]:
     token and the function refuses the event), in this overlay's namespace, which the functions are
     told; event-only functions are not reachable from outside the cluster."""
     from affiliate_matrix.events.identity import audience
+    from affiliate_matrix.localrun.plan import trigger_delivery
 
     (namespace,) = kinds.get("Namespace", {None: None})
     found = []
+    deliveries = {n: trigger_delivery(d, brokers_of(kinds)) for n, d in kinds.get("Trigger", {}).items()}
     senders = [(f"Trigger/{n}", d["spec"]["subscriber"]) for n, d in kinds.get("Trigger", {}).items()] + \
+              [(f"Trigger/{n} dead letters", d["deadLetterSink"]) for n, d in deliveries.items() if "deadLetterSink" in d] + \
               [(f"PingSource/{n}", d["spec"]["sink"]) for n, d in kinds.get("PingSource", {}).items()] + \
               [(f"Broker/{n} dead letters", d["spec"]["delivery"]["deadLetterSink"]) for n, d in
                kinds.get("Broker", {}).items()]
@@ -272,9 +290,29 @@ def test_a_broken_event_route_fails_validation(tmp_path, file, breakage, expecte
     assert any(expected in p for p in found), found
 
 
+def test_a_trigger_that_would_park_no_dead_letters_fails_validation():
+    # Each Trigger's delivery of its own (timeout, retries) had no deadLetterSink: Knative took none of the Broker's
+    # for it, and its dead letters came to the sink from the Broker's channel, which the sink refuses. (Edited here,
+    # rendered: the overlays' replacements refuse to render a Trigger without a deadLetterSink at all.)
+    docs = render(ROOT / "manifests" / "overlays" / "staging")
+    trigger = next(d for d in docs if d["kind"] == "Trigger" and d["metadata"]["name"] == "key-revoked-to-triggers")
+    del trigger["spec"]["delivery"]["deadLetterSink"]
+    assert problems(docs) == ["Trigger/key-revoked-to-triggers parks no dead letters: its delivery names no "
+                              "deadLetterSink, and Knative takes none of the Broker's for a Trigger with a delivery "
+                              "of its own"]
+    trigger["spec"]["delivery"]["deadLetterSink"] = {"ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service",
+                                                             "name": "triggers"}, "uri": "/dead-letters"}
+    assert problems(docs) == ["Trigger/key-revoked-to-triggers dead letters sends to triggers with audience None"]
+    del trigger["spec"]["delivery"]  # no delivery of its own: the Broker's, whose sink it is
+    assert not any("parks no dead letters" in p for p in problems(docs))
+
+
 # config-defaults' max-revision-timeout-seconds where the cluster does not set it (knative.dev, "Configuring the Defaults
 # ConfigMap"): Knative's webhook refuses a Service whose timeoutSeconds is past it
 KNATIVE_MAX_REVISION_TIMEOUT_S = 600
+# config-defaults' revision-timeout-seconds where the cluster does not set it: a Service's timeoutSeconds when it sets
+# none, and revision-response-start-timeout-seconds when that is not set (knative/serving pkg/apis/config/defaults.go)
+KNATIVE_REVISION_TIMEOUT_S = 300
 
 
 def cluster_config(cluster: list[dict], namespace: str, name: str) -> dict:
@@ -285,7 +323,9 @@ def cluster_config(cluster: list[dict], namespace: str, name: str) -> dict:
 
 def admitted_timeouts(docs: list[dict], cluster: list[dict]) -> list[str]:
     """What Knative's webhook would refuse of the Services' timeouts on a cluster set up by manifests/cluster: a
-    timeoutSeconds past the cluster's maximum, a response start or idle bound past the Service's own timeout."""
+    timeoutSeconds past the cluster's maximum. And a response start or idle bound past the Service's own timeout,
+    which Knative takes (knative/serving pkg/apis/serving/v1/revision_validation.go checks neither) but never reaches:
+    the timeout cuts the request first."""
     defaults = cluster_config(cluster, "knative-serving", "config-defaults")
     most = int(defaults.get("max-revision-timeout-seconds", KNATIVE_MAX_REVISION_TIMEOUT_S))
     found = []
@@ -293,7 +333,7 @@ def admitted_timeouts(docs: list[dict], cluster: list[dict]) -> list[str]:
         if doc["kind"] != "Service" or not doc["apiVersion"].startswith("serving.knative.dev"):
             continue
         spec, name = doc["spec"]["template"]["spec"], doc["metadata"]["name"]
-        runs = spec.get("timeoutSeconds", 300)
+        runs = spec.get("timeoutSeconds") or int(defaults.get("revision-timeout-seconds", KNATIVE_REVISION_TIMEOUT_S))
         if runs > most:
             found.append(f"Service/{name} may run {runs} s, past the cluster's max-revision-timeout-seconds ({most} s)")
         found += [f"Service/{name}'s {bound} ({spec[bound]} s) is past its timeoutSeconds ({runs} s)"
@@ -318,6 +358,70 @@ def test_a_timeout_the_cluster_would_refuse_fails_validation(tmp_path, file, bre
     path = copy / file
     path.write_text(breakage(path.read_text()))
     found = admitted_timeouts(render(copy / "overlays" / "staging"), render(copy / "cluster"))
+    assert expected in found, found
+
+
+def response_start_bound(spec: dict, defaults: dict) -> int:
+    """The responseStartTimeoutSeconds Knative gives a revision, 0 for none (knative/serving
+    pkg/apis/serving/v1/revision_defaults.go): its own, else the cluster's revision-response-start-timeout-seconds
+    (by default its revision-timeout-seconds) when that is below the revision's timeoutSeconds."""
+    if "responseStartTimeoutSeconds" in spec:
+        return spec["responseStartTimeoutSeconds"]
+    default = int(defaults.get("revision-timeout-seconds", KNATIVE_REVISION_TIMEOUT_S))
+    runs = spec.get("timeoutSeconds") or default
+    default = int(defaults.get("revision-response-start-timeout-seconds", default))
+    return default if 0 < default < runs else 0
+
+
+def cut_event_runs(docs: list[dict], cluster: list[dict]) -> list[str]:
+    """The functions events are sent to (a Trigger, a PingSource, a dead-letter sink) whose work Knative would cut
+    before their timeoutSeconds: an event is answered when its work is done, so the bound on when an answer starts
+    (responseStartTimeoutSeconds, as Knative defaults it on a cluster set up by manifests/cluster) bounds the work."""
+    from affiliate_matrix.localrun.plan import trigger_delivery
+
+    defaults = cluster_config(cluster, "knative-serving", "config-defaults")
+    broker = next((d for d in docs if d["kind"] == "Broker"), {"spec": {}})
+    destinations = [d["spec"]["subscriber"] for d in docs if d["kind"] == "Trigger"] + \
+        [trigger_delivery(d, broker).get("deadLetterSink", {}) for d in docs if d["kind"] == "Trigger"] + \
+        [d["spec"]["sink"] for d in docs if d["kind"] == "PingSource"] + \
+        [(broker["spec"].get("delivery") or {}).get("deadLetterSink", {})]
+    targets = {d.get("ref", {}).get("name") for d in destinations}
+    found = []
+    for doc in docs:
+        name = doc["metadata"]["name"]
+        if doc["kind"] != "Service" or not doc["apiVersion"].startswith("serving.knative.dev") or name not in targets:
+            continue
+        spec = doc["spec"]["template"]["spec"]
+        runs = spec.get("timeoutSeconds") or int(defaults.get("revision-timeout-seconds", KNATIVE_REVISION_TIMEOUT_S))
+        start = response_start_bound(spec, defaults)
+        if 0 < start < runs:
+            whose = "its responseStartTimeoutSeconds" if "responseStartTimeoutSeconds" in spec else "Knative's default"
+            found.append(f"Service/{name} takes events that may run {runs} s, but Knative cuts an answer not "
+                         f"started within {start} s ({whose})")
+    return found
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_knative_lets_every_event_run_as_long_as_its_function_may(overlay):
+    assert cut_event_runs(render(ROOT / "manifests" / "overlays" / overlay), render(ROOT / "manifests" / "cluster")) == []
+
+
+@pytest.mark.parametrize("file, breakage, expected", [
+    # Knative's default, revision-timeout-seconds (300 s), cut the batch functions' 900 s runs at 300 s
+    ("base/services.yaml", lambda s: s.replace("      responseStartTimeoutSeconds: 900\n", "", 1),
+     "Service/scrape takes events that may run 900 s, but Knative cuts an answer not started within 300 s "
+     "(Knative's default)"),
+    ("base/services.yaml",
+     lambda s: s.replace("responseStartTimeoutSeconds: 900  # as scrape's", "responseStartTimeoutSeconds: 60", 1),
+     "Service/sync takes events that may run 900 s, but Knative cuts an answer not started within 60 s "
+     "(its responseStartTimeoutSeconds)"),
+])
+def test_an_event_run_knative_would_cut_fails_validation(tmp_path, file, breakage, expected):
+    copy = tmp_path / "manifests"
+    shutil.copytree(ROOT / "manifests", copy)
+    path = copy / file
+    path.write_text(breakage(path.read_text()))
+    found = cut_event_runs(render(copy / "overlays" / "prod"), render(copy / "cluster"))
     assert expected in found, found
 
 

@@ -466,6 +466,37 @@ spec:
     assert not plan.may_publish("system:serviceaccount:ns:fn-b", {"type": "t.one"})  # its policy is another Broker's
 
 
+def test_a_trigger_with_a_delivery_of_its_own_takes_nothing_of_the_brokers_as_knative_has_it(tmp_path):
+    """Knative takes a Trigger's delivery whole, its own or else the Broker's (knative/eventing
+    pkg/reconciler/broker/trigger/trigger.go): the plan merged the Broker's under each Trigger's field by field, so it
+    had the sink take dead letters of Triggers whose delivery names none, which a cluster never sends it as theirs."""
+    (tmp_path / "broker.yaml").write_text("""apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default}
+spec:
+  delivery: {retry: 5, backoffDelay: PT7S, deadLetterSink: {ref: {kind: Service, name: sink}}}
+""")
+    (tmp_path / "triggers.yaml").write_text("""apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: own}
+spec:
+  filter: {attributes: {type: t.a}}
+  subscriber: {ref: {kind: Service, name: fn}}
+  delivery: {retry: 2, timeout: PT30S}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: brokers}
+spec:
+  filter: {attributes: {type: t.b}}
+  subscriber: {ref: {kind: Service, name: fn}}
+""")
+    routes = {r.name: r for r in read_plan(tmp_path).routes}
+    assert (routes["own"].retry, routes["own"].backoff_s, routes["own"].dead_letter_sink) == (2, 1.0, None)
+    assert (routes["brokers"].retry, routes["brokers"].backoff_s, routes["brokers"].dead_letter_sink) == (5, 7.0, "sink")
+    assert read_plan(tmp_path).dead_letter_senders("sink") == {routes["brokers"].sender}
+
+
 @pytest.mark.parametrize("sender, named", [
     ("[{ref: {apiVersion: v1, kind: ServiceAccount, name: x}}]", "only `from: [{sub: ...}]` is read"),
     ("[]", "only `from: [{sub: ...}]` is read"),

@@ -79,7 +79,7 @@ class Plan:
     def dead_letter_senders(self, function: str) -> set[str]:
         """Who parks dead letters with `function`: Knative's Broker sends a Trigger's dead letters with
         that Trigger's identity (knative/eventing pkg/broker/filter/filter_handler.go,
-        handleDispatchToDLSRequest), to the Trigger's dead-letter sink or else the Broker's."""
+        handleDispatchToDLSRequest), to the dead-letter sink of the Trigger's delivery (trigger_delivery)."""
         return {route.sender for route in self.routes if route.dead_letter_sink == function}
 
 
@@ -148,6 +148,13 @@ def _seconds(duration: str) -> float:
     return float(match.group(1) or 0) * 60 + float(match.group(2) or 0)
 
 
+def trigger_delivery(trigger: dict, broker: dict) -> dict:
+    """A Trigger's delivery as Knative takes it: its own whole, else its Broker's, never the two merged field by field
+    (knative/eventing pkg/reconciler/broker/trigger/trigger.go, subscribeToBrokerChannel): a Trigger with a delivery of
+    its own has none of the Broker's retries, timeout nor dead-letter sink."""
+    return trigger["spec"].get("delivery") or broker["spec"].get("delivery") or {}
+
+
 def read_plan(base: Path) -> Plan:
     if not base.is_dir():
         raise FileNotFoundError(f"no manifests folder {base}")
@@ -157,10 +164,9 @@ def read_plan(base: Path) -> Plan:
     functions = [d["metadata"]["name"] for d in docs
                  if d["kind"] == "Service" and d["apiVersion"].startswith("serving.knative.dev")]
     broker = next((d for d in docs if d["kind"] == "Broker"), {"spec": {}})
-    defaults = broker["spec"].get("delivery", {})
     routes = []
     for d in (d for d in docs if d["kind"] == "Trigger"):
-        delivery = {**defaults, **d["spec"].get("delivery", {})}
+        delivery = trigger_delivery(d, broker)
         name = d["metadata"]["name"]
         routes.append(Route(name, filter_expressions(d),
                             d["spec"]["subscriber"]["ref"]["name"], int(delivery.get("retry", 0)),
@@ -172,7 +178,7 @@ def read_plan(base: Path) -> Plan:
     pings = [Ping(d["metadata"]["name"], d["spec"]["schedule"], json.loads(d["spec"].get("data") or "{}"),
                   d["spec"]["sink"]["ref"]["name"], oidc_service_account(PINGSOURCE, d["metadata"]["name"]))
              for d in docs if d["kind"] == "PingSource"]
-    dead_letters = defaults.get("deadLetterSink", {}).get("ref", {}).get("name")
+    dead_letters = (broker["spec"].get("delivery") or {}).get("deadLetterSink", {}).get("ref", {}).get("name")
     accounts = {d["metadata"]["name"]: d["spec"]["template"]["spec"].get("serviceAccountName", "default")
                 for d in docs if d["kind"] == "Service" and d["apiVersion"].startswith("serving.knative.dev")}
     return Plan(functions, routes, pings, dead_letters, _publishers(docs, broker), accounts)
