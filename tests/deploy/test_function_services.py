@@ -80,6 +80,11 @@ def shape_problems(docs: list[dict]) -> list[str]:
     for probe in ("readinessProbe", "livenessProbe"):
         if container.get(probe, {}).get("httpGet", {}).get("path") != "/healthz":
             found.append(f"the shape has no {probe} on /healthz")
+    # a readiness period turns off the queue-proxy's probing every 50 ms of a pod starting (knative.dev/serving
+    # pkg/queue/readiness/probe.go, IsAggressive: PeriodSeconds == 0): a cold start waited for the next period
+    if container.get("readinessProbe", {}).get("periodSeconds"):
+        found.append("the shape's readinessProbe sets periodSeconds, which turns off Knative's aggressive probing "
+                     "of a starting pod (a cold start waits for the period)")
     scratch = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
     if not any(m["mountPath"] == "/tmp" and m["name"] in scratch for m in container.get("volumeMounts", [])):
         found.append("the shape mounts no emptyDir on /tmp (the root filesystem is read-only)")
@@ -184,6 +189,10 @@ LIVENESS, MOUNTS = "/spec/template/spec/containers/0/livenessProbe", "/spec/temp
     (lambda m: (m / "base" / "function-shape.yaml").write_text(
         (m / "base" / "function-shape.yaml").read_text().replace("path: /healthz", "path: /", 1)),
      "the shape has no readinessProbe on /healthz"),
+    (lambda m: (m / "base" / "function-shape.yaml").write_text(
+        (m / "base" / "function-shape.yaml").read_text().replace("    httpGet: {path: /healthz}\n",
+                                                                 "    httpGet: {path: /healthz}\n    periodSeconds: 5\n", 1)),
+     "the shape's readinessProbe sets periodSeconds"),
     (lambda m: (m / "base" / "services.yaml").write_text(
         (m / "base" / "services.yaml").read_text().replace("value: fn-keys}", "value: fn-budget}")),
      "Service/keys runs as fn-keys with Vault role fn-budget"),
