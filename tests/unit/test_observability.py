@@ -27,17 +27,18 @@ def test_a_url_quoted_in_any_value_or_traceback_is_logged_without_its_credential
     configure_logging("discover", fmt="json")
     bind_request("req-1")
     quoted = ("GET https://ops:hunter2@search.example/v1?q=shoes&key=AIzaSecret1&X-Amz-Signature=sig2&keyword=run"
-              "&access_token=tok3: HTTP 500")
+              "&access_token=tok3: HTTP 500, after https://ghp_tok4@git.example/a@b")
     try:
         raise RuntimeError(f"no answer from {quoted}")
     except RuntimeError:
         get_logger().exception("provider.failed", reason=quoted, key="discovery/usage/2026-12-05.json")
     logged = capsys.readouterr().err.strip().splitlines()[-1]
     line = json.loads(logged)
-    for secret in ("hunter2", "AIzaSecret1", "sig2", "tok3"):
+    for secret in ("hunter2", "AIzaSecret1", "sig2", "tok3", "tok4"):
         assert secret not in logged, secret
     assert line["reason"] == ("GET https://ops:[redacted]@search.example/v1?q=shoes&key=[redacted]&X-Amz-Signature="
-                              "[redacted]&keyword=run&access_token=[redacted]: HTTP 500")
+                              "[redacted]&keyword=run&access_token=[redacted]: HTTP 500, after "
+                              "https://[redacted]@git.example/a@b")  # a token as the whole userinfo too
     assert "RuntimeError: no answer from GET https://ops:[redacted]@" in line["exception"]
     assert line["key"] == "discovery/usage/2026-12-05.json"  # a field named key is a storage key, not a credential
 

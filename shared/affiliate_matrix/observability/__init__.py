@@ -59,6 +59,8 @@ _KEY_KINDS = ("api", "access", "app", "application", "private", "subscription", 
 # (both compiled by re on first use, by a line quoting a URL: not by every function's start)
 _QUERY_PAIR = r"([?&])([^=&#\s'\"?]+)=([^&#\s'\"]*?)(?=[.,;:)]*(?:[&#\s'\"]|$))"
 _USER_PASSWORD = r"(//[^/\s:@'\"]*:)[^/\s@'\"]+@"
+# userinfo without a password is the credential itself as often as a name (https://ghp_TOKEN@github.com/…)
+_USER_ALONE = r"//[^/\s:@'\"]+@"
 
 
 def _secret_parameter(name: str) -> bool:
@@ -71,13 +73,13 @@ def _secret_parameter(name: str) -> bool:
 
 def without_url_credentials(text: str) -> str:
     """A text with each URL it quotes (a request in an error's words, a traceback's) without the credentials a URL can
-    carry: a query value under a secret-looking name, the password before the host."""
+    carry: a query value under a secret-looking name, the password before the host, a userinfo of one part (a token)."""
     def pair(match: re.Match) -> str:
         return f"{match[1]}{match[2]}=[redacted]" if _secret_parameter(unquote_plus(match[2])) else match[0]
 
     if "=" not in text and "@" not in text:
         return text
-    return re.sub(_USER_PASSWORD, r"\1[redacted]@", re.sub(_QUERY_PAIR, pair, text))
+    return re.sub(_USER_ALONE, "//[redacted]@", re.sub(_USER_PASSWORD, r"\1[redacted]@", re.sub(_QUERY_PAIR, pair, text)))
 
 
 def without_values(text: str, secret_values) -> str:
