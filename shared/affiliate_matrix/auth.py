@@ -125,13 +125,30 @@ def _live_record(rt, token_id: str, secret: str | None, now: datetime) -> dict:
         record = rt.secrets.read(f"{FOLDER}/{token_id}", outage_copy=False).data
     except NotFoundError:  # never minted, or revoked
         raise Unauthorized(NOT_VALID) from None
+    until = _checked_token(token_id, record)
     if secret is not None and not hmac.compare_digest(record["sha256"], _hash(secret)):
         raise Unauthorized(NOT_VALID)
-    if now >= expires_at(record):
-        raise Unauthorized(f"the token expired at {expires_at(record).isoformat(timespec='seconds')}; "
+    if now >= until:
+        raise Unauthorized(f"the token expired at {until.isoformat(timespec='seconds')}; "
                            "create a new one with `amx tokens create`")
     _note_use(rt, token_id, now)
     return record
+
+
+def _checked_token(token_id: str, record: dict) -> datetime:
+    """A token's record as create_token writes it, its expiry; DamagedData when it is not (a hand edit, a store's
+    fault): a missing hash or an unreadable expiry raised out of the check, a 500 naming nothing, and an unknown role
+    was taken for a read token's."""
+    try:
+        sha256, role, until = record["sha256"], record["role"], expires_at(record)
+        # a hash is ASCII (hmac.compare_digest raises TypeError on other text)
+        if not (isinstance(sha256, str) and sha256.isascii() and role in ROLES and until.tzinfo is not None):
+            raise TypeError("a field of another type or value")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DamagedData(f"the API token record {token_id}", f"not as `amx tokens create` writes it: "
+                          f"{type(exc).__name__}", f"revoke it (`amx tokens revoke {token_id}`) and create "
+                          "another") from None
+    return until
 
 
 # A browser signed in to the web pages holds a session, not the API token it signed in with: a secret of its own,

@@ -84,6 +84,28 @@ def test_an_expired_token_is_refused_and_a_current_one_is_not(local):
         authorize(local, bearer(current)["Authorization"], now=now + timedelta(hours=1))
 
 
+@pytest.mark.parametrize("damage", [{"sha256": None}, {"expires_at": "soon"}, {"expires_at": "2999-01-01T00:00:00"},
+                                    {"sha256": "\u00e9" * 64}, {"role": "superuser"}])
+def test_a_damaged_token_record_is_named_and_grants_nothing(local, damage):
+    """A token's record not as `amx tokens create` writes it (a hand edit, a store's fault) was read field by field: a
+    missing hash or an unreadable expiry raised out of the check (a 500 naming nothing), and a role no token has was
+    taken for a read token's. Now the request is refused naming the record and what to do, and nothing is served."""
+    from affiliate_matrix.auth import FOLDER
+
+    token = create_token(local.secrets, "admin")
+    token_id = token.split("_")[1]
+    record = local.secrets.read(f"{FOLDER}/{token_id}").data
+    local.secrets.write(f"{FOLDER}/{token_id}", {key: value for key, value in {**record, **damage}.items()
+                                                 if value is not None})  # None: the field left out
+    app = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
+    answer = app.get("/rules", headers=bearer(token))
+    assert answer.status_code == 500 and answer.json["error"]["code"] == "damaged_data", answer.json
+    assert answer.json["error"]["message"].startswith(f"the API token record {token_id} is damaged (not as `amx "
+                                                      "tokens create` writes it"), answer.json
+    assert f"amx tokens revoke {token_id}" in answer.json["error"]["message"]
+    assert token.split("_")[2] not in str(answer.json)
+
+
 def test_the_last_use_is_written_at_most_once_a_minute_per_token(local):
     token = create_token(local.secrets, "read")
     key = f"api-tokens/last-used/{token.split('_')[1]}.json"
