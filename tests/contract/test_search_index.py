@@ -274,6 +274,15 @@ def test_a_name_joined_by_dots_apostrophes_or_underscores_is_found_by_its_words(
     index.bulk_upsert("things", [{"id": k, "name": name} for k, name in BRANDS.items()], refresh=True)
     assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
 
+@pytest.mark.parametrize("q,expected", [("Hotels.com's", ["h"]), ("Booking.com’s partners", ["b"]),
+                                        ("Macy's", ["m"]), ("amazon's", ["a"])])
+def test_a_possessive_is_searched_as_its_name(index, q, expected):
+    """"NordVPN's" found nothing: its "'s" was a word "s" every word must match, held only by names with an "s" of
+    their own. A possessive is searched as the name."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in BRANDS.items()], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
+
+
 @pytest.mark.parametrize("q", ["https://www.hotels.com/deals?ref=1", "hotels.com", "www.hotels.com",
                                "http://hotels.com:8080/", "HTTPS://WWW2.Hotels.com"])
 def test_a_site_pasted_whole_is_searched_as_its_host(index, q):

@@ -421,10 +421,15 @@ _PASTED_SITE = re.compile(r"(?<!\S)(?:[a-z][a-z0-9+.-]*://(?:[^\s/?#@]*@)?(?:www
                           r"([^\s/?#:@]+)\S*", re.I)
 
 
+# A possessive's "'s" ("NordVPN's"): split off as a word "s" that every word must match, it found only names holding
+# an "s" of their own ("Macy's"); the name alone is what is meant, and finds those too
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b", re.I)
+
+
 def searched_phrases(text: str | None, name: str = "the search text") -> list[list[str]]:
     """The words a search looks for as phrases groups them, refused as searched_words says (each pair of a run
-    counts as a word); a site pasted whole searched as its host (_PASTED_SITE)."""
-    found = phrases(_PASTED_SITE.sub(r"\1", text) if text else text)
+    counts as a word); a site pasted whole searched as its host (_PASTED_SITE), a possessive as its name."""
+    found = phrases(_POSSESSIVE.sub("", _PASTED_SITE.sub(r"\1", text)) if text else text)
     count = sum(map(len, found))
     if text is not None and text.strip() and not count:
         raise InvalidInput(f"{name} has no searchable words")
