@@ -21,6 +21,23 @@ def listings(count: int) -> str:
     return counted(count, "listing")
 
 
+def given(value) -> str:
+    """What a request gave, as an error names it: JSON's literals as JSON writes them (true, null, 2.5), text, lists
+    and objects by their kind only (a body's text may be a secret sent in the wrong field)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        import json
+
+        return json.dumps(value)[:40]
+    return {str: "text", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def error_said(err: dict) -> str:
+    """A pydantic error's message as the API and the commands say it, its field named apart: a check of ours in its
+    own words, and a value of another type with what was given (`spend: Input should be a valid number, got true`)."""
+    said = err["msg"].removeprefix("Value error, ")
+    return f"{said}, got {given(err['input'])}" if err["type"].endswith("_type") else said
+
+
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
 
 

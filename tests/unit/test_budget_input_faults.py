@@ -513,3 +513,89 @@ def test_a_csv_changed_between_its_reads_is_refused_and_nothing_is_written(rt, t
     with path.open("rb") as handle, pytest.raises(InvalidInput, match="the file changed while it was read"):
         import_csv(rt, handle)
     assert history(rt.store, "search-us") == [] and list(rt.store.list("budget/imports/")) == []
+
+
+AMOUNT = 'Input should be an amount: a number, or a decimal as text ("250.00")'
+NUMBER, WHOLE = "Input should be a valid number", "Input should be a valid integer"
+
+
+def request_with(command: str, path: str, value) -> dict:
+    """A request of `command` (allocate or forecast) whose field at `path` (dotted, as errors name it) is `value`."""
+    request = {"total_budget": "100.00", "currency": "USD", "strategy": "equal", "seed": 1, "horizon_days": 7,
+               "campaigns": [{"id": "a", "min_budget": "1.00", "max_budget": "90.00", "history": [
+                   {"date": "2026-10-01", "spend": 10.0, "clicks": 3, "conversions": 1, "revenue": 30.0}]}]}
+    if command == "allocate":
+        del request["horizon_days"]
+    *parents, last = path.split(".")
+    target = request
+    for part in parents:
+        target = target[int(part) if part.isdigit() else part]
+    target[last] = value
+    return request
+
+
+@pytest.mark.parametrize("command", ["allocate", "forecast"])
+@pytest.mark.parametrize("path,value,said", [
+    ("total_budget", True, f"{AMOUNT}, got true"),
+    ("total_budget", [100], f"{AMOUNT}, got a list"),
+    ("campaigns.0.min_budget", False, f"{AMOUNT}, got false"),
+    ("campaigns.0.max_budget", {"amount": 1}, f"{AMOUNT}, got an object"),
+    ("campaigns.0.history.0.spend", True, f"{NUMBER}, got true"),
+    ("campaigns.0.history.0.revenue", "30", f"{NUMBER}, got text"),
+    ("campaigns.0.history.0.clicks", True, f"{NUMBER}, got true"),
+    ("campaigns.0.history.0.conversions", None, f"{NUMBER}, got null"),
+    ("seed", True, f"{WHOLE}, got true"),
+    ("seed", 1.5, f"{WHOLE}, got 1.5"),
+])
+def test_a_requests_amount_or_count_of_another_type_is_refused_naming_the_field_and_what_was_given(command, path,
+                                                                                                   value, said):
+    """`"spend": true` was a spend of 1 and `"seed": true` seed 1 (Python's bool is an int), "30" was 30.0, and
+    `"total_budget": true` was refused as no "Decimal object": every amount and count of a request is a JSON number
+    (an amount a decimal as text too), or the field and what was given are named, as POST /campaigns/{id}/metrics
+    names them."""
+    refused = CliRunner().invoke(cli, ["budget", command, "--json"], input=json.dumps(request_with(command, path, value)))
+    assert isinstance(refused.exception, InvalidInput), refused.output
+    assert str(refused.exception) == f"{path}: {said}"
+
+
+@pytest.mark.parametrize("value,said", [(True, "got true"), ("7", "got text"), (7.0, "got 7.0")])
+def test_a_forecasts_horizon_of_another_type_is_refused_naming_what_was_given(value, said):
+    refused = CliRunner().invoke(cli, ["budget", "forecast", "--json"], input=json.dumps(
+        request_with("forecast", "horizon_days", value)))
+    assert isinstance(refused.exception, InvalidInput), refused.output
+    assert str(refused.exception) == f"horizon_days: {WHOLE}, {said}"
+
+
+@pytest.mark.parametrize("command", ["allocate", "forecast"])
+def test_a_requests_amounts_as_numbers_or_text_and_whole_counts_as_decimals_are_taken(command):
+    request = request_with(command, "total_budget", 100)
+    request["campaigns"][0] |= {"min_budget": 1.5, "max_budget": "90"}
+    request["campaigns"][0]["history"][0] |= {"spend": 10, "clicks": 3.0}
+    taken = CliRunner().invoke(cli, ["budget", command, "--json"], input=json.dumps(request))
+    assert taken.exit_code == 0, (taken.output, taken.exception)
+
+
+@pytest.mark.parametrize("field,value,said", [("spend", True, f"{NUMBER}, got true"),
+                                              ("clicks", False, f"{NUMBER}, got false"),
+                                              ("revenue", "20.50", f"{NUMBER}, got text"),
+                                              ("conversions", [1], f"{NUMBER}, got a list")])
+def test_a_posted_days_figure_of_another_type_is_refused_naming_the_field_and_what_was_given(rt, field, value, said):
+    day = {"date": "2026-11-01", "spend": 10.25, "revenue": 20.5, "clicks": 3, "conversions": 1} | {field: value}
+    reply = function_client("budget").post("/campaigns/search-us/metrics", headers=admin(rt), json={"days": [day]})
+    assert reply.status_code == 400 and reply.json["error"]["message"] == f"days.0.{field}: {said}"
+    with pytest.raises(InvalidInput) as refused:  # the days' own check, as the handler calls it, in the same words
+        parse_days([day], "USD")
+    assert str(refused.value) == f"days[0].{field}: {said}"
+    assert history(rt.store, "search-us") == []
+
+
+@pytest.mark.parametrize("field", ["min_budget", "max_budget"])
+@pytest.mark.parametrize("value,said", [(True, "got true"), ([5], "got a list"), (None, None)])
+def test_a_campaigns_bound_of_another_type_is_refused_by_the_api_naming_what_was_given(rt, field, value, said):
+    """`"min_budget": true` was refused as "Decimal input should be an integer, float, string or Decimal object"."""
+    body = {"id": "typed", "name": "Typed", "channel": "search", "currency": "USD", field: value}
+    reply = function_client("budget").post("/campaigns", headers=admin(rt), json=body)
+    if said is None:  # no bound
+        assert reply.status_code == 201 and reply.json[field] is None, reply.json
+        return
+    assert reply.status_code == 400 and reply.json["error"]["message"] == f"{field}: {AMOUNT}, {said}", reply.json

@@ -540,9 +540,10 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
         try:
             day = day_adapter().validate_python({k: v for k, v in row.items() if k != "currency"})
         except ValidationError as exc:
+            from affiliate_matrix.wording import error_said
+
             err = exc.errors(include_url=False)[0]
-            said = err["msg"].removeprefix("Value error, ")
-            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {said}") from None
+            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {error_said(err)}") from None
         if day["date"] in seen:
             raise InvalidInput(f"{where}[{i}].date: {day['date']} appears twice")
         seen.add(day["date"])

@@ -14,7 +14,8 @@ from affiliate_matrix.model_types import Currency
 Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
 Metric = Literal["revenue", "roas", "conversions"]
 MAX_CAMPAIGNS = 20_000
-Seed = Annotated[int | None, Field(ge=0)]  # numpy's generator takes no negative seed
+# numpy's generator takes no negative seed; strict, as every count of a request (true was seed 1)
+Seed = Annotated[int | None, Field(ge=0, strict=True)]
 MAX_HISTORY_DAYS = 1_100
 
 
@@ -100,7 +101,7 @@ class AllocateResult(Contract):
 
 class ForecastRequest(Contract):
     campaigns: list[WrittenCampaign] = Field(min_length=1, max_length=MAX_CAMPAIGNS)
-    horizon_days: int = Field(ge=1, le=366)
+    horizon_days: int = Field(ge=1, le=366, strict=True)
     # `total_budget`, `currency`, `strategy` and `seed` may come along when one document feeds both commands.
     total_budget: Cents | None = None
     currency: Currency | None = None

@@ -216,7 +216,7 @@ def validated(collection: Collection, data: dict) -> BaseModel:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "body"
-        raise InvalidInput(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+        raise InvalidInput(f"{where}: {error_said(first)}") from None
     if collection.check is not None:
         collection.check(doc)
     return doc
