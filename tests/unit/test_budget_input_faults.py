@@ -599,3 +599,65 @@ def test_a_campaigns_bound_of_another_type_is_refused_by_the_api_naming_what_was
         assert reply.status_code == 201 and reply.json[field] is None, reply.json
         return
     assert reply.status_code == 400 and reply.json["error"]["message"] == f"{field}: {AMOUNT}, {said}", reply.json
+
+
+@pytest.mark.parametrize("currency,written,answered", [("USD", 250, "250.00"), ("USD", "1e3", "1000.00"),
+                                                       ("USD", 12.5, "12.50"), ("USD", "7.10", "7.10"),
+                                                       ("JPY", "1000", "1000"), ("JPY", 5e3, "5000")])
+def test_a_campaigns_bounds_are_answered_to_its_currencys_smallest_unit_however_typed(rt, currency, written, answered):
+    """`"max_budget": 250` came back "250", "1e3" "1000" and "250.00" as typed: one campaign's amounts written three
+    ways. They are written as money_text writes them (to the cent; whole units in a currency without cents)."""
+    budget = function_client("budget")
+    made = budget.post("/campaigns", headers=admin(rt), json={"id": "typed", "name": "Typed", "channel": "search",
+                                                              "currency": currency, "max_budget": written})
+    assert made.status_code == 201 and made.json["max_budget"] == answered, made.json
+    assert budget.get("/campaigns/typed", headers=admin(rt)).json["max_budget"] == answered
+    assert json.loads(rt.store.get("budget/campaigns/typed.json").data)["max_budget"] == answered
+    listed = CliRunner().invoke(cli, ["budget", "campaigns", "add", "typed-cli", "--name", "T", "--channel", "search",
+                                      "--currency", currency, "--max", str(written)])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(rt.store.get("budget/campaigns/typed-cli.json").data)["max_budget"] == answered
+
+
+def test_a_campaign_stored_with_its_bounds_as_typed_is_read_and_answered_to_the_cent(rt):
+    """Stored before amounts were written one way: read as it is, answered as any other."""
+    rt.store.put("budget/campaigns/old.json", json.dumps({
+        "id": "old", "name": "Old", "channel": "search", "currency": "USD", "min_budget": "5", "max_budget": "1E+3",
+        "created_at": "2026-11-01T00:00:00Z"}).encode())
+    read = function_client("budget").get("/campaigns/old", headers=admin(rt))
+    assert read.status_code == 200 and (read.json["min_budget"], read.json["max_budget"]) == ("5.00", "1000.00")
+
+
+def test_counts_are_stored_and_answered_as_integers_and_those_stored_as_floats_read_as_integers(rt):
+    """GET /campaigns/{id}/metrics answered `"clicks": 3.0`: a count is an integer. Days stored before (3.0) are
+    answered so too; one stored with a fraction before counts were checked is answered as stored."""
+    rt.store.put("budget/metrics/search-us.json", json.dumps({"campaign_id": "search-us", "currency": "USD", "days": [
+        {"date": "2026-11-01", "spend": 1.0, "clicks": 4.0, "conversions": 1.0, "revenue": 2.0},
+        {"date": "2026-11-02", "spend": 1.0, "clicks": 2.5, "revenue": 2.0}]}).encode())
+    budget = function_client("budget")
+    posted = budget.post("/campaigns/search-us/metrics", headers=admin(rt), json={"days": [
+        {"date": "2026-11-03", "spend": 10.25, "clicks": 3.0, "conversions": 1, "revenue": 20.5}]})
+    assert posted.status_code == 200, posted.json
+    import_csv(rt, f"{HEADER}\nsearch-us,2026-11-04,10.25,7.0,2,20.50,USD\n".encode())
+    days = budget.get("/campaigns/search-us/metrics", headers=admin(rt)).json["days"]
+    assert [(d.get("clicks"), d.get("conversions")) for d in days] == [(4, 1), (2.5, None), (3, 1), (7, 2)]
+    assert all(type(d["clicks"]) is int for d in days if d["date"] != "2026-11-02")
+    stored = json.loads(rt.store.get("budget/metrics/search-us.json").data)["days"]
+    assert [(d["clicks"], d.get("conversions")) for d in stored[2:]] == [(3, 1), (7, 2)]
+    assert all(type(d["clicks"]) is int for d in stored[2:])  # written as integers from now on
+
+
+def test_a_runs_inputs_are_answered_with_amounts_to_the_cent_and_counts_as_integers(rt, monkeypatch):
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "300")
+    save_campaign(rt.store, Campaign(id="social-us", name="Social", channel="social", currency="USD",
+                                     min_budget=20), create=True)
+    record_days(rt, Campaign(id="search-us", name="Search", channel="search", currency="USD"),
+                parse_days([{"date": "2026-11-01", "spend": 1, "clicks": 3.0, "revenue": 2}], "USD"))
+    budget = function_client("budget")
+    ran = budget.post("/allocations", headers=admin(rt), json={"day": "2026-11-02"})
+    assert ran.status_code == 201, ran.json
+    [part] = budget.get("/allocations/2026-11-02", headers=admin(rt)).json["parts"]
+    assert part["request"]["total_budget"] == "300.00"
+    assert {c["id"]: c["min_budget"] for c in part["request"]["campaigns"]} == {"search-us": None,
+                                                                                "social-us": "20.00"}
+    assert [d["clicks"] for c in part["request"]["campaigns"] for d in c["history"]] == [3]

@@ -36,8 +36,8 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, iso_day,
-                                                  not_a_campaign_id, whole_units)
+from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, in_units,
+                                                  iso_day, not_a_campaign_id)
 from affiliate_matrix.csv_rows import CHUNK, Digested, check_utf8, rows as csv_rows
 from affiliate_matrix.documents import load_document, no_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, ImportIncomplete, InvalidInput, NotFoundError
@@ -85,7 +85,8 @@ class Campaign(Document):
     def _bounds(self):  # as the allocation's CampaignHistory checks them: stored, it would fail every run
         if self.min_budget is not None and self.max_budget is not None and self.min_budget > self.max_budget:
             raise ValueError(f"min_budget {self.min_budget} is above max_budget {self.max_budget}")
-        whole_units(self.currency, {"min_budget": self.min_budget, "max_budget": self.max_budget})
+        self.min_budget, self.max_budget = in_units(self.currency, {"min_budget": self.min_budget,
+                                                                    "max_budget": self.max_budget})
         return self
 
 
@@ -668,8 +669,8 @@ class ImportRows:
         self._dir = tempfile.TemporaryDirectory(prefix="amx-budget-import-")
         self._db = sqlite3.connect(f"{self._dir.name}/rows.db")
         self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; CREATE TABLE rows (campaign "
-                               "INTEGER, line INTEGER, date TEXT, spend REAL, clicks REAL, conversions REAL, "
-                               "revenue REAL)")
+                               "INTEGER, line INTEGER, date TEXT, spend REAL, clicks INTEGER, conversions INTEGER, "
+                               "revenue REAL)")  # counts read back as the ints they were written as
         self.days: dict[str, int] = {}  # how many rows each campaign has, in the order of their first
         self._numbers: dict[str, int] = {}
         self._batch: list[tuple] = []
@@ -705,7 +706,7 @@ class ImportRows:
             (self._numbers[campaign_id],))]
 
 
-def _day(day: str, spend: float, clicks: float | None, conversions: float | None, revenue: float) -> dict:
+def _day(day: str, spend: float, clicks: int | None, conversions: int | None, revenue: float) -> dict:
     """A day as _csv_row gave it (its keys in its order, as stored), from its columns: an empty count has no key."""
     found = {"date": day, "spend": spend, "clicks": clicks, "conversions": conversions, "revenue": revenue}
     return {name: value for name, value in found.items() if value is not None}

@@ -53,6 +53,15 @@ def whole_units(currency: str, amounts: dict[str, Decimal | None]) -> None:
                 raise ValueError(f"{where}: {currency} has no minor unit: {amount} is not a whole amount")
 
 
+def in_units(currency: str, amounts: dict[str, Decimal | None]) -> list[Decimal | None]:
+    """`amounts` (by their fields' paths) written to `currency`'s smallest unit, as money_text writes them and as the
+    budget stores and answers them: '250.00' (typed `250`, `250.0` or `"2.5E+2"`), '1000' in JPY. ValueError naming
+    the first with cents in a currency that has none (whole_units)."""
+    whole_units(currency, amounts)
+    unit = Decimal(1) if cents_per_unit(currency) == 100 else Decimal("0.01")
+    return [None if amount is None else amount.quantize(unit) for amount in amounts.values()]
+
+
 def cents_per_unit(currency: str) -> int:
     """The cents in the smallest amount of `currency` an allocation hands out: 100 where it has no cents."""
     from affiliate_matrix.codes import WHOLE_CURRENCIES
@@ -113,19 +122,23 @@ def _amount(value) -> Decimal:
 Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), BeforeValidator(_amount),
                   AfterValidator(_cents)]
 Count = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+# Clicks or conversions as stored: a whole count read as an int (days written before counts were ints hold 3.0), one
+# stored with a fraction before counts were checked as the float it is. An int first, in pydantic's core: no validator
+# of ours per count of the daily run's reads.
+StoredCount = Annotated[Annotated[int, Field(ge=0, le=10**12)] | Count, Field(union_mode="left_to_right")]
 # A figure of a day as written now (a request, a POST, a CSV row): a JSON number, checked in strict mode (`true` was 1,
 # "3" 3.0, as a stored day still reads), which costs nothing where a validator of ours per figure was 3x the parse.
 WrittenCount = Annotated[Count, Field(strict=True)]
 
 
-def _whole(value: float) -> float:
+def _whole(value: float) -> int:
     if not value.is_integer():
         raise ValueError(f"{value!r} is not a whole number (a count)")
-    return value
+    return int(value)
 
 
-# Clicks and conversions as written now: whole (2.5 clicks is a typo or a spreadsheet's average). Kept a float, as
-# stored days are, so a day is stored as it always was.
+# Clicks and conversions as written now: whole (2.5 clicks is a typo or a spreadsheet's average; 3.0 is 3), stored and
+# answered as integers.
 WholeCount = Annotated[WrittenCount, AfterValidator(_whole), Field(json_schema_extra={"multipleOf": 1})]
 
 
@@ -136,8 +149,8 @@ class Day(TypedDict):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
     date: date
     spend: Count
-    clicks: NotRequired[Count]
-    conversions: NotRequired[Count]
+    clicks: NotRequired[StoredCount]
+    conversions: NotRequired[StoredCount]
     revenue: Count
 
 

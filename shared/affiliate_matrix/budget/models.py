@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from affiliate_matrix.budget.model_types import CampaignId, Cents, Day, WrittenDay, whole_units
+from affiliate_matrix.budget.model_types import CampaignId, Cents, Day, WrittenDay, in_units
 from affiliate_matrix.model_types import Currency
 
 Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
@@ -61,9 +61,10 @@ class AllocateRequest(Contract):
         ids = [c.id for c in self.campaigns]
         if len(set(ids)) != len(ids):
             raise ValueError("campaign ids must be unique")
-        whole_units(self.currency, {"total_budget": self.total_budget} | {
-            f"campaigns.{i}.{bound}": getattr(c, bound) for i, c in enumerate(self.campaigns)
-            for bound in ("min_budget", "max_budget")})
+        self.total_budget, = in_units(self.currency, {"total_budget": self.total_budget})
+        for i, c in enumerate(self.campaigns):  # as the run stores them and GET /allocations/{day} answers them
+            c.min_budget, c.max_budget = in_units(self.currency, {f"campaigns.{i}.{bound}": getattr(c, bound)
+                                                                   for bound in ("min_budget", "max_budget")})
         floor = sum((c.min_budget or Decimal(0)) for c in self.campaigns)
         if floor > self.total_budget:
             raise ValueError(f"the campaigns' min_budget add up to {floor}, above total_budget {self.total_budget}")
