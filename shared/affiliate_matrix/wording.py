@@ -11,8 +11,9 @@ NO_VALUE = "—"  # a value not stated (no terms, a new program's old commission
 
 
 def counted(count: int, noun: str, nouns: str | None = None) -> str:
-    """A count with its noun: "1 record", "2 records" (`nouns` where the plural is not the noun and an s)."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+    """A count with its noun: "1 record", "2 records", "1,100 days" (`nouns` where the plural is not the noun and an
+    s), its thousands grouped as every figure amx shows is."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def listings(count: int) -> str:

@@ -399,7 +399,7 @@ def test_a_whole_history_imported_after_a_first_post_names_the_days_it_drops(env
                         if key == metrics_key("search-2") else put(key, *a, **kw))
     with pytest.raises(ImportIncomplete) as stopped:
         import_csv(rt, path.read_bytes())
-    assert "written: search-1 (3000 days; 1,900 days dropped, 2018-01-01 to 2023-03-15)" in str(stopped.value)
+    assert "written: search-1 (3,000 days; 1,900 days dropped, 2018-01-01 to 2023-03-15)" in str(stopped.value)
     monkeypatch.undo()
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     assert import_csv(rt, path.read_bytes()).dropped == {"search-2": gone}  # search-1's were said when it was written
@@ -411,7 +411,7 @@ def test_a_whole_history_imported_after_a_first_post_names_the_days_it_drops(env
     said = " ".join(capsys.readouterr().out.split())
     assert exited.value.code == 0, said
     assert gone == Dropped(1_900, "2018-01-01", "2023-03-15")
-    assert ("imported 6000 days for 2 campaigns dropped, each campaign keeping the last 1,100 days from its "
+    assert ("imported 6,000 days for 2 campaigns dropped, each campaign keeping the last 1,100 days from its "
             "newest (the budget index keeps them for the dashboards): search-1: 1,900 days dropped, 2018-01-01 to "
             "2023-03-15 search-2: 1,900 days dropped, 2018-01-01 to 2023-03-15") in said
     assert [row["date"] for row in load_days(rt.store, "search-1")[0]] == [

@@ -661,3 +661,47 @@ def test_a_runs_inputs_are_answered_with_amounts_to_the_cent_and_counts_as_integ
     assert {c["id"]: c["min_budget"] for c in part["request"]["campaigns"]} == {"search-us": None,
                                                                                 "social-us": "20.00"}
     assert [d["clicks"] for c in part["request"]["campaigns"] for d in c["history"]] == [3]
+
+
+def test_a_count_is_said_with_its_noun_and_its_thousands_grouped():
+    from affiliate_matrix.wording import counted
+
+    assert [counted(n, "day") for n in (0, 1, 2, 1100, 1_234_567)] == ["0 days", "1 day", "2 days", "1,100 days",
+                                                                        "1,234,567 days"]
+    assert counted(1000, "allocation run") == "1,000 allocation runs"
+
+
+@pytest.mark.parametrize("new,said", [(1, "1 campaign with under 3 days of spend is treated"),
+                                      (2, "2 campaigns with under 3 days of spend are treated")])
+def test_an_allocations_explanation_counts_the_new_campaigns_in_words(new, said):
+    """It said "1 campaign(s) with under 3 days of spend are treated as a typical campaign"."""
+    from affiliate_matrix.budget.contract import allocate_json
+
+    days = [{"date": f"2026-10-{d + 1:02d}", "spend": 10.0 + 5 * d, "revenue": 30.0 + 9 * d} for d in range(10)]
+    request = {"total_budget": 100, "currency": "USD", "strategy": "optimal", "seed": 1, "campaigns": [
+        {"id": "a", "history": days}, *({"id": f"new-{i}", "history": days[:1]} for i in range(new))]}
+    explanation = json.loads(allocate_json(json.dumps(request)))["explanation"]
+    assert said in explanation and "(s)" not in explanation
+
+
+def test_a_one_day_forecast_is_said_over_1_day(rt):
+    """`amx budget forecast --horizon 1` said "… revenue over 1 days"."""
+    record_days(rt, Campaign(id="search-us", name="Search", channel="search", currency="USD"),
+                parse_days(days_of(10), "USD"))
+    shown = CliRunner().invoke(cli, ["budget", "forecast", "--from-store", "--horizon", "1"])
+    assert shown.exit_code == 0 and "USD revenue over 1 day" in shown.output and "1 days" not in shown.output, \
+        shown.output
+
+
+def test_a_missing_campaign_is_said_one_way_by_the_api_the_commands_and_the_import(rt, tmp_path):
+    """The CSV import said "campaign_id: 'nobody' does not exist (add it first)" where the API and every other command
+    say "there is no campaign 'nobody'" (documents.no_document, as for rules and connections)."""
+    said = "there is no campaign 'nobody'"
+    assert function_client("budget").get("/campaigns/nobody", headers=admin(rt)).json["error"]["message"] == said
+    for command in (["campaigns", "show", "nobody"], ["campaigns", "pause", "nobody"],
+                    ["forecast", "--from-store", "--campaign", "nobody"]):
+        refused = CliRunner().invoke(cli, ["budget", *command])
+        assert str(refused.exception) == said, (command, refused.output)
+    (tmp_path / "days.csv").write_text(f"{HEADER}\nnobody,2026-11-01,10.25,3,1,20.50,USD\n")
+    refused = CliRunner().invoke(cli, ["budget", "import", str(tmp_path / "days.csv")])
+    assert str(refused.exception).endswith(f"line 2: campaign_id: {said} (add it first)"), refused.exception

@@ -43,7 +43,7 @@ from affiliate_matrix.documents import load_document, no_document, readable_toge
 from affiliate_matrix.errors import ConflictError, DamagedData, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.wording import counted
+from affiliate_matrix.wording import counted, error_said
 
 if TYPE_CHECKING:
     from affiliate_matrix.models import Program
@@ -227,8 +227,8 @@ def room_for(store, campaign_id: str, limit: int) -> None:
         return
     stored = sum(1 for _ in campaign_keys(store))
     if stored >= limit:
-        raise ConflictError(f"campaign {campaign_id!r}: {stored:,} campaigns are stored, the limit "
-                            f"(AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise the limit")
+        raise ConflictError(f"campaign {campaign_id!r}: {counted(stored, 'campaign')} {'is' if stored == 1 else 'are'} "
+                            f"stored, the limit (AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise the limit")
 
 
 def admit(store, campaign_id: str, etag: str, limit: int) -> None:
@@ -440,7 +440,7 @@ class Dropped(NamedTuple):
 
 def dropped_said(dropped: Dropped) -> str:
     """A write's Dropped in words, as `amx budget import` says them."""
-    return (f"{dropped.days:,} day{'' if dropped.days == 1 else 's'} dropped, {dropped.first}"
+    return (f"{counted(dropped.days, 'day')} dropped, {dropped.first}"
             + ("" if dropped.first == dropped.last else f" to {dropped.last}"))
 
 
@@ -541,8 +541,6 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
         try:
             day = day_adapter().validate_python({k: v for k, v in row.items() if k != "currency"})
         except ValidationError as exc:
-            from affiliate_matrix.wording import error_said
-
             err = exc.errors(include_url=False)[0]
             raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {error_said(err)}") from None
         if day["date"] in seen:
@@ -780,7 +778,8 @@ def _read(rt, handle, key: str, rows: ImportRows, check: bool) -> dict[str, str 
                 except NotFoundError:
                     currencies[campaign_id] = None
             if currencies[campaign_id] is None:
-                errors.append((line, f"line {line}: campaign_id: {campaign_id!r} does not exist (add it first)"))
+                errors.append((line, f"line {line}: campaign_id: "  # in the words of every read of a campaign
+                                     f"{no_document(f'campaign {campaign_id!r}', 'add it first')}"))
                 continue
             if currency != currencies[campaign_id]:
                 errors.append((line, f"line {line}: currency: {currency!r} is not campaign {campaign_id}'s "
