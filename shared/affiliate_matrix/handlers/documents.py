@@ -14,6 +14,7 @@ from affiliate_matrix.documents import delete_announced, load_document, no_docum
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, PreconditionFailed
 from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_match_of
 from affiliate_matrix.handlers.routes import Route, Shape, listing, refuse, strictly
+from affiliate_matrix.wording import error_said
 
 
 class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen dataclass's cost to define (every start)
