@@ -11,14 +11,32 @@ NO_VALUE = "—"  # a value not stated (no terms, a new program's old commission
 
 
 def counted(count: int, noun: str, nouns: str | None = None) -> str:
-    """A count with its noun: "1 record", "2 records" (`nouns` where the plural is not the noun and an s)."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+    """A count with its noun: "1 record", "2 records", "1,100 days" (`nouns` where the plural is not the noun and an
+    s), its thousands grouped as every figure amx shows is."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def listings(count: int) -> str:
     """A count of what sources said of programs (their records) in the word people read for one, as the Sources page
     and the demo say it: "6 listings", wherever amx says how many a run read."""
     return counted(count, "listing")
+
+
+def given(value) -> str:
+    """What a request gave, as an error names it: JSON's literals as JSON writes them (true, null, 2.5), text, lists
+    and objects by their kind only (a body's text may be a secret sent in the wrong field)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        import json
+
+        return json.dumps(value)[:40]
+    return {str: "text", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def error_said(err: dict) -> str:
+    """A pydantic error's message as the API and the commands say it, its field named apart: a check of ours in its
+    own words, and a value of another type with what was given (`spend: Input should be a valid number, got true`)."""
+    said = err["msg"].removeprefix("Value error, ")
+    return f"{said}, got {given(err['input'])}" if err["type"].endswith("_type") else said
 
 
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)

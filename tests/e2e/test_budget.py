@@ -60,7 +60,7 @@ def test_csv_import_is_all_or_nothing_with_errors_named_by_line(rt):
         import_csv(rt, bad.encode())
     message = str(refused.value)
     assert "line 11: spend: 'abc' is not a number" in message
-    assert "line 12: campaign_id: 'nobody' does not exist" in message
+    assert "line 12: campaign_id: there is no campaign 'nobody' (add it first)" in message
     assert "line 13: currency: 'EUR' is not campaign social-1's USD" in message
     assert "line 14: email-1 2026-10-01 already given on line 4" in message
     assert "line 15: expected 7 columns" in message

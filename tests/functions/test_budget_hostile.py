@@ -12,11 +12,13 @@ from tests.support.budget import budget_index_down
 CAMPAIGN = {"id": "search-1", "name": "Brand search", "channel": "search", "currency": "USD"}
 
 
-@pytest.mark.parametrize("written,stored", [("-0", "0"), ("-0.00", "0.00"), (-0.0, "0"), ("-0E+5", "0"),
-                                            ("0E-10", "0.00"), ("1E+3", "1000"), ("12.50", "12.50")])
+@pytest.mark.parametrize("written,stored", [("-0", "0.00"), ("-0.00", "0.00"), (-0.0, "0.00"), ("-0E+5", "0.00"),
+                                            ("0E-10", "0.00"), ("1E+3", "1000.00"), ("12.50", "12.50"), (12.5, "12.50"),
+                                            (250, "250.00")])
 def test_a_budget_bound_is_stored_in_its_plain_form_never_as_minus_zero(env, written, stored):
     """A min_budget of -0 (or -0.00, -0E+5) passed ge=0 and was stored, shown and echoed as written ('-0'), and
-    '0E-10' and '1E+3' as such: a decimal entering the budget models is now its plain form in whole cents."""
+    '0E-10' and '1E+3' as such: a decimal entering the budget models is now its plain form, to the cent (as money_text
+    writes it), however it was typed (250 was '250', 12.5 '12.5')."""
     budget = function_client("budget")
     made = budget.post("/campaigns", json={**CAMPAIGN, "min_budget": written, "max_budget": written},
                        headers=env["admin"])
@@ -32,7 +34,7 @@ def test_a_total_of_minus_zero_allocates_nothing_and_says_zero():
     assert body["allocations"] == [{"campaign_id": "a", "amount": 0.0, "expected_revenue": None,
                                     "expected_revenue_low": None, "expected_revenue_high": None}]
     refused = {**request, "campaigns": [{"id": "a", "min_budget": "5"}]}
-    with pytest.raises(Exception, match=r"above total_budget 0$"):
+    with pytest.raises(Exception, match=r"above total_budget 0.00$"):
         allocate_json(json.dumps(refused))
 
 
@@ -397,7 +399,7 @@ def test_a_whole_history_imported_after_a_first_post_names_the_days_it_drops(env
                         if key == metrics_key("search-2") else put(key, *a, **kw))
     with pytest.raises(ImportIncomplete) as stopped:
         import_csv(rt, path.read_bytes())
-    assert "written: search-1 (3000 days; 1,900 days dropped, 2018-01-01 to 2023-03-15)" in str(stopped.value)
+    assert "written: search-1 (3,000 days; 1,900 days dropped, 2018-01-01 to 2023-03-15)" in str(stopped.value)
     monkeypatch.undo()
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     assert import_csv(rt, path.read_bytes()).dropped == {"search-2": gone}  # search-1's were said when it was written
@@ -409,7 +411,7 @@ def test_a_whole_history_imported_after_a_first_post_names_the_days_it_drops(env
     said = " ".join(capsys.readouterr().out.split())
     assert exited.value.code == 0, said
     assert gone == Dropped(1_900, "2018-01-01", "2023-03-15")
-    assert ("imported 6000 days for 2 campaigns dropped, each campaign keeping the last 1,100 days from its "
+    assert ("imported 6,000 days for 2 campaigns dropped, each campaign keeping the last 1,100 days from its "
             "newest (the budget index keeps them for the dashboards): search-1: 1,900 days dropped, 2018-01-01 to "
             "2023-03-15 search-2: 1,900 days dropped, 2018-01-01 to 2023-03-15") in said
     assert [row["date"] for row in load_days(rt.store, "search-1")[0]] == [

@@ -158,7 +158,7 @@ def test_exploratory_shares_settle_as_evidence_grows():
     ({"currency": "XXY"}, "currency: 'XXY' is not an ISO-4217 currency code"),
     ({"campaigns": []}, "campaigns: List should have at least 1 item"),
     ({"campaigns": [{"id": "a", "min_budget": 5, "max_budget": 2}]}, "campaigns.0: campaign a: min_budget 5 is above max_budget 2"),
-    ({"campaigns": [{"id": "a", "min_budget": 800}, {"id": "b", "min_budget": 300}]}, "min_budget add up to 1100, above total_budget 1000"),
+    ({"campaigns": [{"id": "a", "min_budget": 800}, {"id": "b", "min_budget": 300}]}, "min_budget add up to 1100.00, above total_budget 1000.00"),
     ({"campaigns": [{"id": "a"}, {"id": "a"}]}, "campaign ids must be unique"),
     ({"campaigns": [{"id": "a", "history": days([1, 2], [1, 2]) * 2}]}, f"campaign a: {START} appears twice"),
     ({"campaigns": [{"id": "a", "history": [{"date": "2026-13-01", "spend": 1, "revenue": 1}]}]}, "campaigns.0.history.0.date"),

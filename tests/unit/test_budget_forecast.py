@@ -96,7 +96,7 @@ def test_the_commands_refuse_bad_input_with_a_message_and_a_non_zero_exit():
     refused = amx("allocate", "--json", stdin='{"total_budget": 10, "currency": "USD", "strategy": "equal", '
                                               '"campaigns": [{"id": "a", "min_budget": 20}]}')
     assert refused.returncode == 2 and refused.stdout == ""
-    assert "min_budget add up to 20, above total_budget 10" in refused.stderr
+    assert "min_budget add up to 20.00, above total_budget 10.00" in refused.stderr
     assert amx("forecast", "--json", stdin="{").returncode == 2
 
 

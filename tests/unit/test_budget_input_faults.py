@@ -513,3 +513,195 @@ def test_a_csv_changed_between_its_reads_is_refused_and_nothing_is_written(rt, t
     with path.open("rb") as handle, pytest.raises(InvalidInput, match="the file changed while it was read"):
         import_csv(rt, handle)
     assert history(rt.store, "search-us") == [] and list(rt.store.list("budget/imports/")) == []
+
+
+AMOUNT = 'Input should be an amount: a number, or a decimal as text ("250.00")'
+NUMBER, WHOLE = "Input should be a valid number", "Input should be a valid integer"
+
+
+def request_with(command: str, path: str, value) -> dict:
+    """A request of `command` (allocate or forecast) whose field at `path` (dotted, as errors name it) is `value`."""
+    request = {"total_budget": "100.00", "currency": "USD", "strategy": "equal", "seed": 1, "horizon_days": 7,
+               "campaigns": [{"id": "a", "min_budget": "1.00", "max_budget": "90.00", "history": [
+                   {"date": "2026-10-01", "spend": 10.0, "clicks": 3, "conversions": 1, "revenue": 30.0}]}]}
+    if command == "allocate":
+        del request["horizon_days"]
+    *parents, last = path.split(".")
+    target = request
+    for part in parents:
+        target = target[int(part) if part.isdigit() else part]
+    target[last] = value
+    return request
+
+
+@pytest.mark.parametrize("command", ["allocate", "forecast"])
+@pytest.mark.parametrize("path,value,said", [
+    ("total_budget", True, f"{AMOUNT}, got true"),
+    ("total_budget", [100], f"{AMOUNT}, got a list"),
+    ("campaigns.0.min_budget", False, f"{AMOUNT}, got false"),
+    ("campaigns.0.max_budget", {"amount": 1}, f"{AMOUNT}, got an object"),
+    ("campaigns.0.history.0.spend", True, f"{NUMBER}, got true"),
+    ("campaigns.0.history.0.revenue", "30", f"{NUMBER}, got text"),
+    ("campaigns.0.history.0.clicks", True, f"{NUMBER}, got true"),
+    ("campaigns.0.history.0.conversions", None, f"{NUMBER}, got null"),
+    ("seed", True, f"{WHOLE}, got true"),
+    ("seed", 1.5, f"{WHOLE}, got 1.5"),
+])
+def test_a_requests_amount_or_count_of_another_type_is_refused_naming_the_field_and_what_was_given(command, path,
+                                                                                                   value, said):
+    """`"spend": true` was a spend of 1 and `"seed": true` seed 1 (Python's bool is an int), "30" was 30.0, and
+    `"total_budget": true` was refused as no "Decimal object": every amount and count of a request is a JSON number
+    (an amount a decimal as text too), or the field and what was given are named, as POST /campaigns/{id}/metrics
+    names them."""
+    refused = CliRunner().invoke(cli, ["budget", command, "--json"], input=json.dumps(request_with(command, path, value)))
+    assert isinstance(refused.exception, InvalidInput), refused.output
+    assert str(refused.exception) == f"{path}: {said}"
+
+
+@pytest.mark.parametrize("value,said", [(True, "got true"), ("7", "got text"), (7.0, "got 7.0")])
+def test_a_forecasts_horizon_of_another_type_is_refused_naming_what_was_given(value, said):
+    refused = CliRunner().invoke(cli, ["budget", "forecast", "--json"], input=json.dumps(
+        request_with("forecast", "horizon_days", value)))
+    assert isinstance(refused.exception, InvalidInput), refused.output
+    assert str(refused.exception) == f"horizon_days: {WHOLE}, {said}"
+
+
+@pytest.mark.parametrize("command", ["allocate", "forecast"])
+def test_a_requests_amounts_as_numbers_or_text_and_whole_counts_as_decimals_are_taken(command):
+    request = request_with(command, "total_budget", 100)
+    request["campaigns"][0] |= {"min_budget": 1.5, "max_budget": "90"}
+    request["campaigns"][0]["history"][0] |= {"spend": 10, "clicks": 3.0}
+    taken = CliRunner().invoke(cli, ["budget", command, "--json"], input=json.dumps(request))
+    assert taken.exit_code == 0, (taken.output, taken.exception)
+
+
+@pytest.mark.parametrize("field,value,said", [("spend", True, f"{NUMBER}, got true"),
+                                              ("clicks", False, f"{NUMBER}, got false"),
+                                              ("revenue", "20.50", f"{NUMBER}, got text"),
+                                              ("conversions", [1], f"{NUMBER}, got a list")])
+def test_a_posted_days_figure_of_another_type_is_refused_naming_the_field_and_what_was_given(rt, field, value, said):
+    day = {"date": "2026-11-01", "spend": 10.25, "revenue": 20.5, "clicks": 3, "conversions": 1} | {field: value}
+    reply = function_client("budget").post("/campaigns/search-us/metrics", headers=admin(rt), json={"days": [day]})
+    assert reply.status_code == 400 and reply.json["error"]["message"] == f"days.0.{field}: {said}"
+    with pytest.raises(InvalidInput) as refused:  # the days' own check, as the handler calls it, in the same words
+        parse_days([day], "USD")
+    assert str(refused.value) == f"days[0].{field}: {said}"
+    assert history(rt.store, "search-us") == []
+
+
+@pytest.mark.parametrize("field", ["min_budget", "max_budget"])
+@pytest.mark.parametrize("value,said", [(True, "got true"), ([5], "got a list"), (None, None)])
+def test_a_campaigns_bound_of_another_type_is_refused_by_the_api_naming_what_was_given(rt, field, value, said):
+    """`"min_budget": true` was refused as "Decimal input should be an integer, float, string or Decimal object"."""
+    body = {"id": "typed", "name": "Typed", "channel": "search", "currency": "USD", field: value}
+    reply = function_client("budget").post("/campaigns", headers=admin(rt), json=body)
+    if said is None:  # no bound
+        assert reply.status_code == 201 and reply.json[field] is None, reply.json
+        return
+    assert reply.status_code == 400 and reply.json["error"]["message"] == f"{field}: {AMOUNT}, {said}", reply.json
+
+
+@pytest.mark.parametrize("currency,written,answered", [("USD", 250, "250.00"), ("USD", "1e3", "1000.00"),
+                                                       ("USD", 12.5, "12.50"), ("USD", "7.10", "7.10"),
+                                                       ("JPY", "1000", "1000"), ("JPY", 5e3, "5000")])
+def test_a_campaigns_bounds_are_answered_to_its_currencys_smallest_unit_however_typed(rt, currency, written, answered):
+    """`"max_budget": 250` came back "250", "1e3" "1000" and "250.00" as typed: one campaign's amounts written three
+    ways. They are written as money_text writes them (to the cent; whole units in a currency without cents)."""
+    budget = function_client("budget")
+    made = budget.post("/campaigns", headers=admin(rt), json={"id": "typed", "name": "Typed", "channel": "search",
+                                                              "currency": currency, "max_budget": written})
+    assert made.status_code == 201 and made.json["max_budget"] == answered, made.json
+    assert budget.get("/campaigns/typed", headers=admin(rt)).json["max_budget"] == answered
+    assert json.loads(rt.store.get("budget/campaigns/typed.json").data)["max_budget"] == answered
+    listed = CliRunner().invoke(cli, ["budget", "campaigns", "add", "typed-cli", "--name", "T", "--channel", "search",
+                                      "--currency", currency, "--max", str(written)])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(rt.store.get("budget/campaigns/typed-cli.json").data)["max_budget"] == answered
+
+
+def test_a_campaign_stored_with_its_bounds_as_typed_is_read_and_answered_to_the_cent(rt):
+    """Stored before amounts were written one way: read as it is, answered as any other."""
+    rt.store.put("budget/campaigns/old.json", json.dumps({
+        "id": "old", "name": "Old", "channel": "search", "currency": "USD", "min_budget": "5", "max_budget": "1E+3",
+        "created_at": "2026-11-01T00:00:00Z"}).encode())
+    read = function_client("budget").get("/campaigns/old", headers=admin(rt))
+    assert read.status_code == 200 and (read.json["min_budget"], read.json["max_budget"]) == ("5.00", "1000.00")
+
+
+def test_counts_are_stored_and_answered_as_integers_and_those_stored_as_floats_read_as_integers(rt):
+    """GET /campaigns/{id}/metrics answered `"clicks": 3.0`: a count is an integer. Days stored before (3.0) are
+    answered so too; one stored with a fraction before counts were checked is answered as stored."""
+    rt.store.put("budget/metrics/search-us.json", json.dumps({"campaign_id": "search-us", "currency": "USD", "days": [
+        {"date": "2026-11-01", "spend": 1.0, "clicks": 4.0, "conversions": 1.0, "revenue": 2.0},
+        {"date": "2026-11-02", "spend": 1.0, "clicks": 2.5, "revenue": 2.0}]}).encode())
+    budget = function_client("budget")
+    posted = budget.post("/campaigns/search-us/metrics", headers=admin(rt), json={"days": [
+        {"date": "2026-11-03", "spend": 10.25, "clicks": 3.0, "conversions": 1, "revenue": 20.5}]})
+    assert posted.status_code == 200, posted.json
+    import_csv(rt, f"{HEADER}\nsearch-us,2026-11-04,10.25,7.0,2,20.50,USD\n".encode())
+    days = budget.get("/campaigns/search-us/metrics", headers=admin(rt)).json["days"]
+    assert [(d.get("clicks"), d.get("conversions")) for d in days] == [(4, 1), (2.5, None), (3, 1), (7, 2)]
+    assert all(type(d["clicks"]) is int for d in days if d["date"] != "2026-11-02")
+    stored = json.loads(rt.store.get("budget/metrics/search-us.json").data)["days"]
+    assert [(d["clicks"], d.get("conversions")) for d in stored[2:]] == [(3, 1), (7, 2)]
+    assert all(type(d["clicks"]) is int for d in stored[2:])  # written as integers from now on
+
+
+def test_a_runs_inputs_are_answered_with_amounts_to_the_cent_and_counts_as_integers(rt, monkeypatch):
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "300")
+    save_campaign(rt.store, Campaign(id="social-us", name="Social", channel="social", currency="USD",
+                                     min_budget=20), create=True)
+    record_days(rt, Campaign(id="search-us", name="Search", channel="search", currency="USD"),
+                parse_days([{"date": "2026-11-01", "spend": 1, "clicks": 3.0, "revenue": 2}], "USD"))
+    budget = function_client("budget")
+    ran = budget.post("/allocations", headers=admin(rt), json={"day": "2026-11-02"})
+    assert ran.status_code == 201, ran.json
+    [part] = budget.get("/allocations/2026-11-02", headers=admin(rt)).json["parts"]
+    assert part["request"]["total_budget"] == "300.00"
+    assert {c["id"]: c["min_budget"] for c in part["request"]["campaigns"]} == {"search-us": None,
+                                                                                "social-us": "20.00"}
+    assert [d["clicks"] for c in part["request"]["campaigns"] for d in c["history"]] == [3]
+
+
+def test_a_count_is_said_with_its_noun_and_its_thousands_grouped():
+    from affiliate_matrix.wording import counted
+
+    assert [counted(n, "day") for n in (0, 1, 2, 1100, 1_234_567)] == ["0 days", "1 day", "2 days", "1,100 days",
+                                                                        "1,234,567 days"]
+    assert counted(1000, "allocation run") == "1,000 allocation runs"
+
+
+@pytest.mark.parametrize("new,said", [(1, "1 campaign with under 3 days of spend is treated"),
+                                      (2, "2 campaigns with under 3 days of spend are treated")])
+def test_an_allocations_explanation_counts_the_new_campaigns_in_words(new, said):
+    """It said "1 campaign(s) with under 3 days of spend are treated as a typical campaign"."""
+    from affiliate_matrix.budget.contract import allocate_json
+
+    days = [{"date": f"2026-10-{d + 1:02d}", "spend": 10.0 + 5 * d, "revenue": 30.0 + 9 * d} for d in range(10)]
+    request = {"total_budget": 100, "currency": "USD", "strategy": "optimal", "seed": 1, "campaigns": [
+        {"id": "a", "history": days}, *({"id": f"new-{i}", "history": days[:1]} for i in range(new))]}
+    explanation = json.loads(allocate_json(json.dumps(request)))["explanation"]
+    assert said in explanation and "(s)" not in explanation
+
+
+def test_a_one_day_forecast_is_said_over_1_day(rt):
+    """`amx budget forecast --horizon 1` said "… revenue over 1 days"."""
+    record_days(rt, Campaign(id="search-us", name="Search", channel="search", currency="USD"),
+                parse_days(days_of(10), "USD"))
+    shown = CliRunner().invoke(cli, ["budget", "forecast", "--from-store", "--horizon", "1"])
+    assert shown.exit_code == 0 and "USD revenue over 1 day" in shown.output and "1 days" not in shown.output, \
+        shown.output
+
+
+def test_a_missing_campaign_is_said_one_way_by_the_api_the_commands_and_the_import(rt, tmp_path):
+    """The CSV import said "campaign_id: 'nobody' does not exist (add it first)" where the API and every other command
+    say "there is no campaign 'nobody'" (documents.no_document, as for rules and connections)."""
+    said = "there is no campaign 'nobody'"
+    assert function_client("budget").get("/campaigns/nobody", headers=admin(rt)).json["error"]["message"] == said
+    for command in (["campaigns", "show", "nobody"], ["campaigns", "pause", "nobody"],
+                    ["forecast", "--from-store", "--campaign", "nobody"]):
+        refused = CliRunner().invoke(cli, ["budget", *command])
+        assert str(refused.exception) == said, (command, refused.output)
+    (tmp_path / "days.csv").write_text(f"{HEADER}\nnobody,2026-11-01,10.25,3,1,20.50,USD\n")
+    refused = CliRunner().invoke(cli, ["budget", "import", str(tmp_path / "days.csv")])
+    assert str(refused.exception).endswith(f"line 2: campaign_id: {said} (add it first)"), refused.exception

@@ -625,9 +625,9 @@ def test_rules_add_with_replace_says_whether_it_replaced_or_added_the_rule(tmp_p
 
 
 @pytest.mark.parametrize("field,value,said", [
-    ("cooldown_s", True, "cooldown_s: Input should be a valid integer"),
-    ("cooldown_s", "60", "cooldown_s: Input should be a valid integer"),
-    ("enabled", "no", "enabled: Input should be a valid boolean")])
+    ("cooldown_s", True, "cooldown_s: Input should be a valid integer, got true"),
+    ("cooldown_s", "60", "cooldown_s: Input should be a valid integer, got text"),
+    ("enabled", "no", "enabled: Input should be a valid boolean, got text")])
 def test_rules_add_refuses_a_value_of_another_type_as_post_rules_does(tmp_path, monkeypatch, field, value, said):
     """`amx rules add` took `cooldown_s: true` as a cool-down of 1 s, `"60"` as 60 and `enabled: "no"` as false,
     where POST /rules refuses each, naming the field: a rule means one thing whichever way it is added."""

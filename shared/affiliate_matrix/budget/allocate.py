@@ -15,6 +15,7 @@ import numpy as np
 from affiliate_matrix.budget.curves import Histories, Posterior, fit, shape_values
 from affiliate_matrix.budget.model_types import cents_per_unit
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, Metric
+from affiliate_matrix.wording import counted
 
 GRID = 129            # spend points per campaign for the λ search
 PARETO_SHARE = 0.8    # the top performers producing this share of value get this share of budget
@@ -213,7 +214,8 @@ def explain_curves(posterior: Posterior, price: float, curves: str, currency: st
                 f"use for the whole total, so each gets the spend its curve still turns into revenue, and the rest "
                 f"is shared equally within the bounds.")
     if unproven:
-        text += f" {unproven} campaign(s) with under 3 days of spend are treated as a typical campaign."
+        text += (f" {counted(unproven, 'campaign')} with under 3 days of spend {'is' if unproven == 1 else 'are'} "
+                 "treated as a typical campaign.")
     return text
 
 

@@ -36,14 +36,14 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, iso_day,
-                                                  not_a_campaign_id, whole_units)
+from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, in_units,
+                                                  iso_day, not_a_campaign_id)
 from affiliate_matrix.csv_rows import CHUNK, Digested, check_utf8, rows as csv_rows
 from affiliate_matrix.documents import load_document, no_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Document, UtcDatetime
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.wording import counted
+from affiliate_matrix.wording import counted, error_said
 
 if TYPE_CHECKING:
     from affiliate_matrix.models import Program
@@ -85,7 +85,8 @@ class Campaign(Document):
     def _bounds(self):  # as the allocation's CampaignHistory checks them: stored, it would fail every run
         if self.min_budget is not None and self.max_budget is not None and self.min_budget > self.max_budget:
             raise ValueError(f"min_budget {self.min_budget} is above max_budget {self.max_budget}")
-        whole_units(self.currency, {"min_budget": self.min_budget, "max_budget": self.max_budget})
+        self.min_budget, self.max_budget = in_units(self.currency, {"min_budget": self.min_budget,
+                                                                    "max_budget": self.max_budget})
         return self
 
 
@@ -226,8 +227,8 @@ def room_for(store, campaign_id: str, limit: int) -> None:
         return
     stored = sum(1 for _ in campaign_keys(store))
     if stored >= limit:
-        raise ConflictError(f"campaign {campaign_id!r}: {stored:,} campaigns are stored, the limit "
-                            f"(AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise the limit")
+        raise ConflictError(f"campaign {campaign_id!r}: {counted(stored, 'campaign')} {'is' if stored == 1 else 'are'} "
+                            f"stored, the limit (AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise the limit")
 
 
 def admit(store, campaign_id: str, etag: str, limit: int) -> None:
@@ -439,7 +440,7 @@ class Dropped(NamedTuple):
 
 def dropped_said(dropped: Dropped) -> str:
     """A write's Dropped in words, as `amx budget import` says them."""
-    return (f"{dropped.days:,} day{'' if dropped.days == 1 else 's'} dropped, {dropped.first}"
+    return (f"{counted(dropped.days, 'day')} dropped, {dropped.first}"
             + ("" if dropped.first == dropped.last else f" to {dropped.last}"))
 
 
@@ -541,8 +542,7 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
             day = day_adapter().validate_python({k: v for k, v in row.items() if k != "currency"})
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
-            said = err["msg"].removeprefix("Value error, ")
-            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {said}") from None
+            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {error_said(err)}") from None
         if day["date"] in seen:
             raise InvalidInput(f"{where}[{i}].date: {day['date']} appears twice")
         seen.add(day["date"])
@@ -667,8 +667,8 @@ class ImportRows:
         self._dir = tempfile.TemporaryDirectory(prefix="amx-budget-import-")
         self._db = sqlite3.connect(f"{self._dir.name}/rows.db")
         self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; CREATE TABLE rows (campaign "
-                               "INTEGER, line INTEGER, date TEXT, spend REAL, clicks REAL, conversions REAL, "
-                               "revenue REAL)")
+                               "INTEGER, line INTEGER, date TEXT, spend REAL, clicks INTEGER, conversions INTEGER, "
+                               "revenue REAL)")  # counts read back as the ints they were written as
         self.days: dict[str, int] = {}  # how many rows each campaign has, in the order of their first
         self._numbers: dict[str, int] = {}
         self._batch: list[tuple] = []
@@ -704,7 +704,7 @@ class ImportRows:
             (self._numbers[campaign_id],))]
 
 
-def _day(day: str, spend: float, clicks: float | None, conversions: float | None, revenue: float) -> dict:
+def _day(day: str, spend: float, clicks: int | None, conversions: int | None, revenue: float) -> dict:
     """A day as _csv_row gave it (its keys in its order, as stored), from its columns: an empty count has no key."""
     found = {"date": day, "spend": spend, "clicks": clicks, "conversions": conversions, "revenue": revenue}
     return {name: value for name, value in found.items() if value is not None}
@@ -778,7 +778,8 @@ def _read(rt, handle, key: str, rows: ImportRows, check: bool) -> dict[str, str 
                 except NotFoundError:
                     currencies[campaign_id] = None
             if currencies[campaign_id] is None:
-                errors.append((line, f"line {line}: campaign_id: {campaign_id!r} does not exist (add it first)"))
+                errors.append((line, f"line {line}: campaign_id: "  # in the words of every read of a campaign
+                                     f"{no_document(f'campaign {campaign_id!r}', 'add it first')}"))
                 continue
             if currency != currencies[campaign_id]:
                 errors.append((line, f"line {line}: currency: {currency!r} is not campaign {campaign_id}'s "

@@ -66,9 +66,11 @@ def dated_as_the_api(campaigns: object) -> None:
 
 def problem(exc: ValidationError) -> InvalidInput:
     """The first error of a request's validation, naming the path of the field (a check of the whole request names
-    its field in its message)."""
+    its field in its message) and, for a value of another type, what was given."""
+    from affiliate_matrix.wording import error_said
+
     err = exc.errors(include_url=False)[0]
-    message = err["msg"].removeprefix("Value error, ")
+    message = error_said(err)
     return InvalidInput(f"{'.'.join(str(part) for part in err['loc'])}: {message}" if err["loc"] else message)
 
 

@@ -25,6 +25,7 @@ from affiliate_matrix.budget.models import (
     MAX_HISTORY_DAYS, Backtest, CampaignForecast, ForecastPoint, ForecastRequest, ForecastResult,
 )
 from affiliate_matrix.errors import DamagedData, InvalidInput
+from affiliate_matrix.wording import counted
 
 INTERVAL = 0.8
 MIN_DAYS = 3
@@ -50,14 +51,15 @@ def series_forecasts(ids: list[str], series: list["Series"], horizon: int,
     fitted = []
     for i, (campaign_id, (start, revenue, *_)) in enumerate(zip(ids, series)):
         if len(revenue) < MIN_DAYS:
-            had = {0: "no day", 1: "1 day"}.get(len(revenue), f"{len(revenue)} days")  # not "0 day(s)"
+            had = counted(len(revenue), "day") if len(revenue) else "no day"  # not "0 day(s)"
             results[i] = CampaignForecast(campaign_id=campaign_id, currency=currencies[i], model=None, revenue=[],
                                           conversions=[], note=f"{had} of history; a forecast needs {MIN_DAYS}")
         elif (date.max - start).days - len(revenue) + 1 < horizon:
             last = start + timedelta(days=len(revenue) - 1)
             results[i] = CampaignForecast(campaign_id=campaign_id, currency=currencies[i], model=None, revenue=[],
                                           conversions=[],
-                                          note=f"a forecast of {horizon} days after {last} would run past {date.max}")
+                                          note=f"a forecast of {counted(horizon, 'day')} after {last} would run "
+                                               f"past {date.max}")
         else:
             fitted.append(i)
     # A campaign whose days never report conversions has no conversions forecast: its missing counts read as zeros
@@ -75,8 +77,8 @@ def series_forecasts(ids: list[str], series: list["Series"], horizon: int,
             notes.append(f"read from {start}: only the last {MAX_HISTORY_DAYS:,} days of its history count")
         needed = 3 * SEASON + min(horizon, SEASON)
         if scores[i] is None and len(y) < needed:
-            notes.append(f"{len(y)} days of history: no backtest (it needs {needed}), so the model's accuracy is "
-                         f"unmeasured")
+            notes.append(f"{counted(len(y), 'day')} of history: no backtest (it needs {needed}), so the model's "
+                         "accuracy is unmeasured")
         elif scores[i] is None:
             notes.append("no backtest: the revenue repeats exactly week on week, so there is no error to scale by")
         if i not in conversions:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from typing_extensions import NotRequired, TypedDict
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from affiliate_matrix.budget import CAMPAIGN_ID, CAMPAIGN_ID_WORDS
 
@@ -50,6 +51,15 @@ def whole_units(currency: str, amounts: dict[str, Decimal | None]) -> None:
         for where, amount in amounts.items():
             if amount is not None and amount != amount.to_integral_value():
                 raise ValueError(f"{where}: {currency} has no minor unit: {amount} is not a whole amount")
+
+
+def in_units(currency: str, amounts: dict[str, Decimal | None]) -> list[Decimal | None]:
+    """`amounts` (by their fields' paths) written to `currency`'s smallest unit, as money_text writes them and as the
+    budget stores and answers them: '250.00' (typed `250`, `250.0` or `"2.5E+2"`), '1000' in JPY. ValueError naming
+    the first with cents in a currency that has none (whole_units)."""
+    whole_units(currency, amounts)
+    unit = Decimal(1) if cents_per_unit(currency) == 100 else Decimal("0.01")
+    return [None if amount is None else amount.quantize(unit) for amount in amounts.values()]
 
 
 def cents_per_unit(currency: str) -> int:
@@ -94,19 +104,42 @@ def not_a_run_day(day: date) -> str | None:
     return f"{day} is not between the years {FIRST_YEAR} and {LAST_YEAR}"
 
 
-Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), AfterValidator(_cents)]
+def _amount(value) -> Decimal:
+    """An amount as JSON gives one, a number or a decimal as text ("250.00"), read as a Decimal; any other type is
+    refused as one, for the error's words (wording.error_said) to name what was given: the contract, read from Python
+    values (`amx budget allocate`), took `true` as 1, and `[1]` was named a "Decimal object". Read here, not left to
+    Decimal's schema, which takes no text past a validator of ours in strict mode (an API body's: routes.strictly)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PydanticCustomError("decimal_type", 'Input should be an amount: a number, or a decimal as text ("250.00")')
+    try:
+        return Decimal(str(value))  # a float as its shortest repr: 5.1 is 5.1, not 5.0999…
+    except ArithmeticError:
+        raise PydanticCustomError("decimal_parsing", "Input should be a valid decimal") from None
+
+
+Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), BeforeValidator(_amount),
+                  AfterValidator(_cents)]
 Count = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+# Clicks or conversions as stored: a whole count read as an int (days written before counts were ints hold 3.0), one
+# stored with a fraction before counts were checked as the float it is. An int first, in pydantic's core: no validator
+# of ours per count of the daily run's reads.
+StoredCount = Annotated[Annotated[int, Field(ge=0, le=10**12)] | Count, Field(union_mode="left_to_right")]
+# A figure of a day as written now (a request, a POST, a CSV row): a JSON number, checked in strict mode (`true` was 1,
+# "3" 3.0, as a stored day still reads), which costs nothing where a validator of ours per figure was 3x the parse.
+WrittenCount = Annotated[Count, Field(strict=True)]
 
 
-def _whole(value: float) -> float:
+def _whole(value: float) -> int:
     if not value.is_integer():
         raise ValueError(f"{value!r} is not a whole number (a count)")
-    return value
+    return int(value)
 
 
-# Clicks and conversions as written now: whole (2.5 clicks is a typo or a spreadsheet's average). Kept a float, as
-# stored days are, so a day is stored as it always was.
-WholeCount = Annotated[Count, AfterValidator(_whole), Field(json_schema_extra={"multipleOf": 1})]
+# Clicks and conversions as written now: whole (2.5 clicks is a typo or a spreadsheet's average; 3.0 is 3), stored and
+# answered as integers.
+WholeCount = Annotated[WrittenCount, AfterValidator(_whole), Field(json_schema_extra={"multipleOf": 1})]
 
 
 class Day(TypedDict):
@@ -116,17 +149,18 @@ class Day(TypedDict):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
     date: date
     spend: Count
-    clicks: NotRequired[Count]
-    conversions: NotRequired[Count]
+    clicks: NotRequired[StoredCount]
+    conversions: NotRequired[StoredCount]
     revenue: Count
 
 
 class WrittenDay(TypedDict):
-    """A day as it is written (a CSV import, POST /campaigns/{id}/metrics): a Day whose counts are whole."""
+    """A day as it is written (a CSV import, POST /campaigns/{id}/metrics): a Day whose figures are numbers and whose
+    counts are whole."""
 
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
     date: date
-    spend: Count
+    spend: WrittenCount
     clicks: NotRequired[WholeCount]
     conversions: NotRequired[WholeCount]
-    revenue: Count
+    revenue: WrittenCount

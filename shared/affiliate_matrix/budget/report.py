@@ -25,6 +25,7 @@ from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
 from affiliate_matrix.budget.run import RunResult, list_runs, load_run
 from affiliate_matrix.documents import readable
 from affiliate_matrix.files import whole_or_not_at_all
+from affiliate_matrix.wording import counted
 
 MAX_PANELS = 12       # campaigns shown per figure: the largest spenders
 FRAME_COLOUR = "#1f3a5f"
@@ -81,7 +82,7 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
             axes.set_xticks(days, [str(day) for day in days])  # the day, not its hours
         axes.legend(loc="upper left", fontsize=6, ncol=4)
         axes.set_title(f"Daily allocation by campaign ({code})")
-        runs = f"{len(days)} allocation run{'' if len(days) == 1 else 's'}"
+        runs = counted(len(days), "allocation run")
         lines.append(f"{runs}, {days[0]} to {days[-1]}; latest strategy "
                      f"{latest.strategy} in {code}: {latest.explanation}")
         if len(ids) < len(latest.allocations):
@@ -129,7 +130,7 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
             score = f", backtest MASE {result.backtest.mase:.2f}" if result.backtest else ""
             note = f" ({result.note})" if result.note else ""
             forecast = money_text(total, currency[campaign.id])  # as amx budget forecast writes it: to the cent
-            lines.append(f"{campaign.id}: {result.model} forecasts {forecast} revenue over {horizon} days"
+            lines.append(f"{campaign.id}: {result.model} forecasts {forecast} revenue over {counted(horizon, 'day')}"
                          f"{score}{note}.")
         else:
             lines.append(f"{campaign.id}: no forecast ({result.note}).")

@@ -95,7 +95,7 @@ def budget_forecast(
         note = f" ({row['note']})" if row["note"] else ""
         figure = money_text(total, row["currency"]) if row["currency"] else f"{total:,.2f}"  # a request may name none
         console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {figure} revenue over "
-                      f"{len(row['revenue'])} days{score}{note}")
+                      f"{counted(len(row['revenue']), 'day')}{score}{note}")
 
 
 def _campaign_id(campaign_id: str, param: str) -> str:
@@ -313,7 +313,7 @@ def campaigns_list():
         console.print("no campaigns (amx budget campaigns add ID --name NAME --channel CHANNEL --currency CODE adds "
                       "one)")
         return
-    console.print(fitted(console, f"{len(rows)} campaign{'' if len(rows) == 1 else 's'}",
+    console.print(fitted(console, counted(len(rows), "campaign"),
                          [("id", 0), ("name", 1), ("channel", 2), ("currency", 0), ("min", 3), ("max", 3), ("days", 2),
                           ("active", 0)], rows, whole=("id",)))
     print_damaged(console, damaged)

@@ -19,7 +19,7 @@ from affiliate_matrix.auth import authorize  # with the function, before the for
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response, names_sent, no_parameters, query_of
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
-from affiliate_matrix.wording import ending_in_z
+from affiliate_matrix.wording import ending_in_z, error_said
 
 _PATH_NAMES = r"\{(\w+)\}"  # the parameters a route's path names (compiled by re on first use)
 
@@ -72,7 +72,7 @@ def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
         return InvalidInput(f"unknown field(s): {loc}")
     if first["type"] == "too_long":  # a list past its bound: pydantic's words count "after validation"
         return InvalidInput(f"{loc}: at most {first['ctx']['max_length']} at once, got {first['ctx']['actual_length']}")
-    return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
+    return InvalidInput(f"{loc}: {error_said(first)}" if loc else error_said(first))
 
 
 # A list's total: what its page numbers count in (page × limit is an offset among the matches), and known without
