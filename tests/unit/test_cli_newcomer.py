@@ -2312,6 +2312,7 @@ def test_export_and_import_take_a_format_in_any_case_and_refuse_another_naming_t
     their codes; another is a usage error naming --format, and a file to import named for no format names the file
     and --format, where it said "format must be one of …, got 'xlsx'"."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # a long temporary path is not wrapped inside a word by the error's box
     Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65"))
     out = tmp_path / "programs.csv"
     written = CliRunner().invoke(app, ["export", "programs", "--format", "CSV", "--out", str(out)])

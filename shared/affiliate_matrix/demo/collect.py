@@ -90,7 +90,7 @@ class Story:
         cid = connection_id(source)
         credentials = RECORDED_CREDENTIALS.get(source)
         if credentials:
-            self.register_key(f"connections/{cid}", source, credentials)
+            self.register_key(cid, source, credentials)
         try:  # a rerun's connection is the same creation, edited: it keeps its generation
             read, etag = load_connection(self.rt.store, cid)
         except (NotFoundError, DamagedData):  # a damaged one is written over whole
@@ -104,12 +104,13 @@ class Story:
         self.connected.append(cid)
         return cid
 
-    def register_key(self, path: str, source: str, credentials: dict[str, str]) -> None:
-        """The recorded credentials at `path`, registered as a key rotated by hand (`amx keys status` lists it; nothing
+    def register_key(self, cid: str, source: str, credentials: dict[str, str]) -> None:
+        """The recorded credentials of connection `cid`, registered as a key rotated by hand (`amx keys status` lists it; nothing
         rotates it: the recorded API takes these alone). A rerun adds no new secret version and keeps the record; a
         key revoked since is added again, as `amx keys add` adds one over a revoked key."""
         from affiliate_matrix.keys import KeyRecord, add_key, load_record
 
+        path = f"connections/{cid}"  # named here, where the secret store is called (the Vault policies' scan)
         try:
             record = load_record(self.rt, path)[0]
         except NotFoundError:
