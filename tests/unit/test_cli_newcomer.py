@@ -1853,11 +1853,19 @@ def test_a_search_finding_nothing_says_so_in_one_line_and_what_fills_an_empty_in
     monkeypatch.setenv("COLUMNS", "400")
     empty = CliRunner().invoke(app, ["search", "hosting"])
     assert empty.exit_code == 0, (empty.output, empty.exception)
-    assert empty.output.splitlines() == ["0 programs matching 'hosting'; the index holds no programs yet: `amx demo` "
-                                         "fills it from recorded sources, `amx scrape SOURCE` from a live one"]
+    fills = ("the index holds no programs yet: `amx demo` fills it from recorded sources, `amx scrape SOURCE` from a "
+             "live one")
+    assert empty.output.splitlines() == [f"0 programs matching 'hosting'; {fills}"]
+    # amx show and amx compare alike: they said only that the program or merchant was not found
+    for command, said in ((["show", "p_0123456789abcdef"], "program 'p_0123456789abcdef' is not in the index"),
+                          (["compare", "bluehost.com"], "no program for merchant 'bluehost.com'")):
+        refused = CliRunner().invoke(app, command)
+        assert refused.exit_code != 0 and str(refused.exception) == f"{said}; {fills}", (command, refused.exception)
     Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com"))
     missed = CliRunner().invoke(app, ["search", "canva"])
     assert missed.exit_code == 0 and missed.output.splitlines() == ["0 programs matching 'canva'"], missed.output
+    absent = CliRunner().invoke(app, ["show", "p_0123456789abcdef"])
+    assert str(absent.exception) == "program 'p_0123456789abcdef' is not in the index", absent.exception
 
 
 def test_up_logs_as_the_functions_do_with_its_name_in_the_format_and_at_the_level_set(tmp_path, monkeypatch):

@@ -60,7 +60,9 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
 
         doc = moved_to(rt.index, [program_id]).get(program_id)
     if doc is None:  # a name or an address for an id: what show takes, and the merchants the words may mean
-        hint = "" if program_id.startswith("p_") else (
+        from affiliate_matrix.cli.views import empty_index
+
+        hint = empty_index(rt.index) if program_id.startswith("p_") else (
             ": amx show takes a program's id, p_… (amx search <words> lists them)"
             + merchants_like(rt.index, program_id, lead="; amx compare takes a merchant's key: "))
         raise NotFoundError(f"program {program_id[:80]!r} is not in the index{hint}")
@@ -180,8 +182,10 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     try:
         view = merchant_view(index, key, readable=lambda docs: list(programs_of(docs, damaged)))
     except NotFoundError:
-        raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}{merchants_like(index, merchant_key)}") \
-            from None
+        from affiliate_matrix.cli.views import empty_index
+
+        raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}"
+                            f"{empty_index(index) or merchants_like(index, merchant_key)}") from None
     finally:  # (none of them read: merchant_view's DamagedData, exit 2)
         print_damaged(errors, damaged)
     rows = []

@@ -343,12 +343,11 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
     words = " ".join((text or "").split())  # as searched: blanks around and between the words are none of them
     title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {words!r}" if words else "")
     if not result.total:  # an empty table and "categories: " with nothing after it said nothing more
-        empty = not rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total  # every status
+        empty = empty_index(rt.index)
         networks = [] if empty else networks_named(rt.index, text)
-        console.print(escape(title) + ("; the index holds no programs yet: `amx demo` fills it from recorded sources, "
-                                       "`amx scrape SOURCE` from a live one" if empty else
-                                       "".join(f"; {network_named(network, None)} is a network, which the words do not "
-                                               f"search: --network {network}" for network in networks)))
+        console.print(escape(title) + (empty or "".join(f"; {network_named(network, None)} is a network, which the "
+                                                        f"words do not search: --network {network}"
+                                                        for network in networks)))
         return
     if len(result.hits) < result.total:
         title += f", the first {len(result.hits)} shown (--limit)"
@@ -385,6 +384,14 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
                        for value, count in buckets]
         console.print(f"[dim]{name}:[/] " + (escape(facet_values(console, name, buckets)) or
                                              f"none (no program found has {name})"), soft_wrap=True)
+
+
+def empty_index(index) -> str:
+    """What a command finding nothing adds when the index holds no program at all (of any status): what fills it, not
+    a search to loosen; "" when it holds some."""
+    if index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total:
+        return ""
+    return "; the index holds no programs yet: `amx demo` fills it from recorded sources, `amx scrape SOURCE` from a live one"
 
 
 def facet_values(console, name: str, buckets) -> str:
