@@ -125,5 +125,6 @@ def programs(n: int, seed: int = 11) -> list:
             "provenance": {"name": [{"source": "awin", "url": f"https://ui.awin.com/{i}", "fetched_at": seen.isoformat(),
                                      "raw_key": f"raw/awin/{i:04x}.json", "value": f"Merchant {i}"}]},
             "quality_score": round(rng.random(), 3),
+            "deeplinks_allowed": (None, True, False)[i % 3],  # the one boolean field (no draw: the others stay as they were)
         }))
     return out
