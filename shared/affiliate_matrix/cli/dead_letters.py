@@ -18,9 +18,9 @@ def why(record: dict) -> str:
 
 @dead_letters_app.command("list")
 def dead_letters_list():
-    """Every parked event, oldest first: where it is, when it was parked, its type and id, whom it was for, and why. Fix the cause,
-    then publish the event again; the daily retention job deletes each AMX_RETENTION_DEAD_LETTERS_DAYS after it was
-    parked."""
+    """Every parked event, oldest first: where it is, when it was parked, its type and id, whom it was for, and why.
+    Fix the cause, then publish the event again; the daily retention job deletes each AMX_RETENTION_DEAD_LETTERS_DAYS
+    after it was parked."""
     import json
 
     from rich.markup import escape

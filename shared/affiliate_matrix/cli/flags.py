@@ -51,7 +51,8 @@ def check_allowed(subject: str) -> None:
 
     if subject.startswith("amx_"):
         raise invalid("--allow", "that is a whole token, which a flag never holds (the document is readable, and "
-                                 "amx flags list shows it): give its id, the 12 characters after amx_ (amx tokens list)")
+                                 "amx flags list shows it): give its id, the 12 characters after amx_ "
+                                 "(amx tokens list)")
     if not re.fullmatch(CONNECTION_ID, subject):
         raise invalid("--allow", f"{subject[:80]!r} is no token id (amx tokens list) nor connection id (amx "
                                  "connections list): lower-case letters, digits and '-'")
