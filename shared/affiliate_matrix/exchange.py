@@ -513,6 +513,9 @@ def _read_out_size(column) -> int:
     return column.nbytes
 
 
+BOOL_WORDS = {"True": True, "False": False, "true": True, "false": False}
+
+
 def unflat(row: dict) -> dict:
     """A row of columns as a Program's values: an empty or null cell is a field not given; the text of a list or an
     object is parsed as JSON (text another field holds, a name "[2024]", stays as it is), a key given twice refused as
@@ -523,7 +526,10 @@ def unflat(row: dict) -> dict:
     for key, value in row.items():
         if value is None or value == "":
             continue
-        if isinstance(value, str) and kinds().get(key) in ("json", "money", "texts"):
+        if isinstance(value, str) and kinds().get(key) == "bool":
+            # as the export writes it (Python's word) or JSON's; the field is strict, and took neither from a CSV
+            value = BOOL_WORDS.get(value, value)  # other text is left as it is: validation names the field
+        elif isinstance(value, str) and kinds().get(key) in ("json", "money", "texts"):
             try:
                 value = json.loads(value, object_pairs_hook=_once_each)
             except InvalidInput as exc:  # a key given twice

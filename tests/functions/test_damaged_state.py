@@ -95,6 +95,9 @@ def test_a_corrupt_sqlite_index_is_one_line_naming_it(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"the search index {tmp_path / 'search.sqlite3'} is damaged" in result.stderr
     assert "amx replay" in result.stderr
+    # what a rebuild from the raw pages does not bring back is said before the file is moved aside, not found after
+    said = " ".join(result.stderr.split())
+    assert "keep it: the change feed" in said and "redirects of moved ids" in said, said
 
 
 def test_a_corrupt_http_cache_entry_is_logged_and_the_crawl_fetches_in_full(tmp_path, capsys):

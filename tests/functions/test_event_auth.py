@@ -391,6 +391,26 @@ def test_a_dead_letter_with_knatives_error_extensions_is_parked_under_its_type(d
     assert key.startswith(f"dead-letters/{PROGRAM_DELTA}/")
 
 
+@pytest.mark.parametrize("answer,reason", [
+    (json.dumps({"error": {"code": "unavailable", "message": "the search index is busy", "request_id": "r1"}}),
+     "HTTP 503: the search index is busy"),
+    ('{"error": {"code": "unavailable", "mess', 'HTTP 503: {"error": {"code": "unavailable", "mess'),  # cut at 1 KiB
+])
+def test_a_dead_letter_keeps_why_knatives_broker_parked_it(data_dir, answer, reason):
+    """Knative's Broker sends why it gave up on an event (the subscriber's status and the start of its answer, in
+    knativeerrorcode and knativeerrordata); the sink kept neither, so a letter parked in the cluster said nothing of
+    why (amx up's says it: `reason`). It is kept as amx up's Broker words it."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1},
+             "knativeerrordest": "http://triggers.amx.svc.cluster.local/", "knativeerrorcode": 503,
+             "knativeerrordata": base64.b64encode(answer.encode()).decode()}
+    headers, body = signed_for_triggers(event)
+    assert app("triggers").post("/dead-letters", headers=headers, data=body).status_code == 204
+    [key] = rt.store.list("dead-letters/")
+    assert json.loads(rt.store.get(key).data)["reason"] == reason
+
+
 @pytest.mark.parametrize("extra,refused", [
     ({"ce-id": "e-2"}, "the event gives ce-id but not ce-source"),
     ({"ce-id": "e-2", "ce-source": "/index", "ce-specversion": "1.0", "ce-type": PROGRAM_DELTA,

@@ -75,6 +75,24 @@ def test_the_commands(tmp_path):
     assert refused.returncode == 2 and "not a flag the code reads" in refused.stderr
 
 
+def test_an_allow_list_takes_ids_only_and_never_keeps_a_token(tmp_path):
+    """`--allow 'bad id!'` was taken: no caller has such an id, so the flag was on for no one and nothing said so; a
+    whole token pasted for its id was kept in the flags document and printed by `amx flags list`."""
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+
+    def amx(*args):
+        return subprocess.run([str(BIN / "amx"), "flags", *args], capture_output=True, text=True, env=env, timeout=60)
+
+    token = "amx_3f2a9c1d0b7e_sz8fRBi76Qy9t_bi-a5dg7uV15sd6YCl2jeGF8YF67U"
+    pasted = amx("set", "quality_ranking", "--on", "--allow", token)
+    assert pasted.returncode == 2 and "the 12 characters after amx_" in pasted.stderr
+    assert "sz8fRBi76Qy9t" not in pasted.stderr + pasted.stdout + amx("list").stdout
+    odd = amx("set", "quality_ranking", "--on", "--allow", "bad id!")
+    assert odd.returncode == 2 and "'bad id!' is no token id" in odd.stderr, odd.stderr
+    assert "bad id!" not in amx("list").stdout  # nothing written
+    assert amx("set", "quality_ranking", "--on", "--allow", "3f2a9c1d0b7e", "--allow", "awin-agency").returncode == 0
+
+
 def test_only_a_request_whose_answer_a_flag_can_change_reads_the_flags(tmp_path):
     """Every cached answer's ETag named the flags on for the caller, so every request to the programs API (a 304
     too) asked the store for the flags document's ETag (a HEAD), though only a search without words or a sort of its

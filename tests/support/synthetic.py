@@ -125,5 +125,7 @@ def programs(n: int, seed: int = 11) -> list:
             "provenance": {"name": [{"source": "awin", "url": f"https://ui.awin.com/{i}", "fetched_at": seen.isoformat(),
                                      "raw_key": f"raw/awin/{i:04x}.json", "value": f"Merchant {i}"}]},
             "quality_score": round(rng.random(), 3),
+            # the one boolean field, drawn from no random number: every other field stays as it was
+            "deeplinks_allowed": (None, True, False)[i % 3],
         }))
     return out

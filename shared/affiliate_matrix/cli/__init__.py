@@ -7,6 +7,7 @@ from rich.markup import escape
 
 from affiliate_matrix.cli import budget, collect, connections, exchange, flags, index, local, rules, search
 from affiliate_matrix.cli.common import errors
+from affiliate_matrix.cli.dead_letters import dead_letters_app
 from affiliate_matrix.cli.keys import keys_app
 from affiliate_matrix.cli.tokens import tokens_app
 from affiliate_matrix.errors import AmxError
@@ -19,7 +20,7 @@ for group, name in ((connections.sources_app, "sources"), (connections.connectio
                     (keys_app, "keys"), (search.terms_app, "terms"), (tokens_app, "tokens"), (index.index_app, "index"),
                     (budget.budget_app, "budget"), (collect.discover_app, "discover"), (rules.rules_app, "rules"),
                     (exchange.export_app, "export"), (exchange.import_app, "import"), (flags.flags_app, "flags"),
-                    (index.analytics_app, "analytics")):
+                    (index.analytics_app, "analytics"), (dead_letters_app, "dead-letters")):
     app.add_typer(group, name=name)
 
 

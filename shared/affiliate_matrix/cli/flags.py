@@ -41,6 +41,23 @@ def flags_schema():
     print(json.dumps(FeatureFlagConfig.model_json_schema(), indent=2, sort_keys=True))
 
 
+def check_allowed(subject: str) -> None:
+    """An allow-list names who a flag is evaluated for: a token's id or a connection's id (one pattern holds both: a
+    token's id is 12 hex digits). Anything else matched no caller, and the flag was silently on for no one; a whole
+    token pasted there was kept in the flags document and shown by `amx flags list`, so it is refused unechoed."""
+    import re
+
+    from affiliate_matrix.connections import CONNECTION_ID
+
+    if subject.startswith("amx_"):
+        raise invalid("--allow", "that is a whole token, which a flag never holds (the document is readable, and "
+                                 "amx flags list shows it): give its id, the 12 characters after amx_ "
+                                 "(amx tokens list)")
+    if not re.fullmatch(CONNECTION_ID, subject):
+        raise invalid("--allow", f"{subject[:80]!r} is no token id (amx tokens list) nor connection id (amx "
+                                 "connections list): lower-case letters, digits and '-'")
+
+
 @flags_app.command("set")
 def flags_set(name: Annotated[str, typer.Argument(help="A flag's name (amx flags list).")],
               on: Annotated[Optional[bool], typer.Option("--on/--off", help="Turn it on or off.")] = None,
@@ -52,6 +69,8 @@ def flags_set(name: Annotated[str, typer.Argument(help="A flag's name (amx flags
 
     if name not in KNOWN:
         raise invalid("name", f"{name!r} is not a flag the code reads: {', '.join(KNOWN)}")
+    for subject in allow or ():
+        check_allowed(subject)
 
     def change(flag):
         data = (flag or Flag(description=KNOWN[name])).model_dump()

@@ -274,6 +274,16 @@ def dead_letter(record: dict) -> bytes:
     return json.dumps({**record, "parked_at": clock().isoformat()}, indent=2).encode()
 
 
+def refusal_said(answer: bytes) -> str | None:
+    """The message of a function's error answer (handlers.error_response's JSON), None for any other answer: why it
+    refused a delivery, for a dead letter's reason."""
+    try:
+        message = json.loads(answer)["error"]["message"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+    return str(message)[:1000]
+
+
 def body_digest(event: dict) -> str:
     """What work reads of an event (its JSON form) besides who sent it, its id and its time: its type, subject and
     data. One (source, id) with the same body is the event delivered again (at any time: a re-run publishes the same

@@ -422,6 +422,26 @@ def routes(base: Path):
         raise ConfigError("AMX_EVENTS_ROUTES", f"cannot read the Triggers in {base}: {exc}") from None
 
 
+def _broker_said(cloud_event) -> dict:
+    """Why Knative's Broker gave up on the event, as amx up's Broker words a letter's `reason`: the subscriber's last
+    status and what its answer said (knativeerrorcode; knativeerrordata, the base64 of at most 1,024 bytes of it, so
+    an answer cut there is kept as text). The sink kept neither: a letter parked in the cluster said nothing of why."""
+    import base64
+
+    from affiliate_matrix.events import refusal_said
+
+    code = cloud_event.get("knativeerrorcode")
+    if code is None:
+        return {}
+    try:
+        answer = base64.b64decode(str(cloud_event.get("knativeerrordata") or ""), validate=True)
+    except ValueError:
+        answer = b""
+    said = refusal_said(answer)
+    said = answer.decode("utf-8", "replace")[:1000] if said is None else said
+    return {"reason": f"HTTP {str(code)[:20]}" + (f": {said}" if said else "")}
+
+
 def park(rt, cloud_event, event: Event | InvalidInput) -> None:
     """Keep a dead letter for a person, under dead-letters/<type>/. One that does not fit (`event`: why, read_event's;
     a function answered it 400 for that, which is why the Broker parks it) is kept as it came, with why, under
@@ -439,6 +459,7 @@ def park(rt, cloud_event, event: Event | InvalidInput) -> None:
     read = _read({"id": event_id, "type": cloud_event.get("type"), "source": source})  # not checked, if unfit
     structlog.contextvars.bind_contextvars(**read)
     key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(record['event'])}.json"
-    rt.store.put(key, dead_letter({**record, "destination": destination}), content_type="application/json")
+    rt.store.put(key, dead_letter({**record, "destination": destination, **_broker_said(cloud_event)}),
+                 content_type="application/json")
     log.error("event.dead_lettered", event_id=read["event_id"], type=read.get("event_type"), destination=destination,
               refused=record.get("refused"))

@@ -26,7 +26,8 @@ from affiliate_matrix.content_coding import check_uncoded
 from affiliate_matrix.errors import (REFUSED, AccessDenied, BackendUnavailable, InvalidInput, RequestStalled,
                                      error_answer, refusal)
 from affiliate_matrix.event_intake import read_event
-from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name, too_large
+from affiliate_matrix.events import (DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name, refusal_said,
+                                    too_large)
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import bind_request, escaped_for_log, get_logger, raised_at
 from affiliate_matrix.storage import ObjectStore
@@ -245,11 +246,8 @@ def _said(response: httpx.Response) -> str:
     """Why a function refused a delivery, as its error answer says (handlers.error_response's message), for the dead
     letter's reason: an event a function took when it was parked and refuses when re-posted (a check added since)
     was parked again as "HTTP 400" alone, its reason in no file or log line."""
-    try:
-        message = response.json()["error"]["message"]
-    except (ValueError, KeyError, TypeError):  # not a function's JSON error
-        return ""
-    return f": {str(message)[:1000]}"
+    said = refusal_said(response.content)
+    return "" if said is None else f": {said}"
 
 
 def _admit_nothing(authorization: str | None, event: dict | None) -> None:

@@ -68,8 +68,10 @@ def _damage_named(path: str):
         if code not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
             raise
         raise DamagedData(f"the search index {path}", str(exc),
-                          "it holds only what can be rebuilt: move it aside, then `amx replay <connection>` each "
-                          "directory connection and `amx scrape <connection>` each API connection") from None
+                          "move it aside (keep it: the change feed, the rules' activations and alerts, the "
+                          "redirects of moved ids, the metrics and the query analytics are only in it, and a rebuild "
+                          "starts them empty), then `amx replay <connection>` each directory connection and "
+                          "`amx scrape <connection>` each API connection to rebuild the programs") from None
 
 
 def _rows_with(columns, kind: str, field: str, values: list) -> int:
