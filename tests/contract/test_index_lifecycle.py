@@ -427,7 +427,7 @@ def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path)
     status = amx("index", "status")
     assert status.returncode == 0 and "v1" in status.stdout and f"v{PROGRAMS_INDEX.version}" in status.stdout
     migrated = amx("index", "migrate", "programs")
-    assert migrated.returncode == 0 and f"now v{PROGRAMS_INDEX.version}, 1 documents copied" in migrated.stdout
+    assert migrated.returncode == 0 and f"now v{PROGRAMS_INDEX.version}, 1 document copied" in migrated.stdout
     # Run again (a deploy script running it every time): nothing to do is done, not an error.
     again = amx("index", "migrate", "programs")
     assert again.returncode == 0 and "nothing to migrate" in again.stdout, (again.stdout, again.stderr)

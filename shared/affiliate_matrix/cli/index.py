@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.cli.common import console, invalid, open_runtime
+from affiliate_matrix.wording import counted
 
 index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback.", no_args_is_help=True)
 analytics_app = typer.Typer(help="What the programs API is asked, and what that suggests.", no_args_is_help=True)
@@ -80,7 +81,7 @@ def index_migrate(name: Annotated[Optional[str], typer.Argument(
     for spec in behind:  # one after another: each swaps its alias once its copy is whole
         with console.status(f"migrating {spec.name} to v{spec.version}"):
             copied = rt.index.migrate(spec)
-        console.print(f"{spec.name}: now v{spec.version}, {copied} documents copied")
+        console.print(f"{spec.name}: now v{spec.version}, {counted(copied, 'document')} copied")
 
 
 @index_app.command("rollback")
