@@ -71,6 +71,9 @@ def test_the_commands(tmp_path):
     assert amx("set", "quality_ranking", "--on", "--percentage", "25", "--allow", "abc123").stdout.strip() == \
         "quality_ranking: on for 25%, always for abc123"
     assert "25%" in amx("list").stdout
+    # off, a percentage is said as what --on would make it: "off for 10%" read as on for a tenth
+    assert " ".join(amx("set", "quality_ranking", "--off", "--percentage", "10").stdout.split()) == \
+        "quality_ranking: off (on for 10% once turned on: amx flags set quality_ranking --on), always for abc123"
     refused = amx("set", "no_such_flag", "--on")
     assert refused.returncode == 2 and "not a flag the code reads" in refused.stderr
 

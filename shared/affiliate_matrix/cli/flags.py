@@ -83,6 +83,8 @@ def flags_set(name: Annotated[str, typer.Argument(help="A flag's name (amx flags
         return Flag.model_validate(data)
 
     flag = update(open_runtime("flags").store, name, change).flags[name]
-    console.print(f"{name}: {'on' if flag.enabled else 'off'}"
-                  + (f" for {flag.percentage:g}%" if flag.kind == "percentage" else "")
-                  + (f", always for {', '.join(flag.allow)}" if flag.allow else ""))
+    share = f"{flag.percentage:g}%" if flag.kind == "percentage" else None
+    # off, a percentage applies to no one ("off for 10%" read as on for a tenth): said as what --on would make it
+    said = (f"on for {share}" if share else "on") if flag.enabled else (
+        f"off (on for {share} once turned on: amx flags set {name} --on)" if share else "off")
+    console.print(f"{name}: {said}" + (f", always for {', '.join(flag.allow)}" if flag.allow else ""))
