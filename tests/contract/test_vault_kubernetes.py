@@ -107,6 +107,27 @@ def test_function_logs_in_with_its_service_account_token(vault, tmp_path):
     assert lookup["meta"]["service_account_name"] == "fn-scrape" and "fn-scrape" in lookup["policies"]
 
 
+@pytest.mark.parametrize("stray", ["env", "home"])
+def test_a_role_logs_in_as_its_role_whatever_token_the_environment_holds(vault, tmp_path, monkeypatch, stray):
+    """hvac takes VAULT_TOKEN, else ~/.vault-token, for a client given no token: a function configured to log in
+    with its role (AMX_VAULT_ROLE) used an operator's token left there (`bao login` writes ~/.vault-token) instead,
+    as root here, reading what its policy denies; a token of no power failed every read ("token lookup: permission
+    denied"). It logs in with its role."""
+    if stray == "env":
+        monkeypatch.setenv("VAULT_TOKEN", VAULT_ROOT_TOKEN)
+    else:
+        monkeypatch.delenv("VAULT_TOKEN", raising=False)
+        monkeypatch.setenv("HOME", str(tmp_path))
+        (tmp_path / ".vault-token").write_text(VAULT_ROOT_TOKEN)
+    seed(vault, "connections/stray-a", {"api_token": "t"})
+    seed(vault, "webhooks/stray-b", {"value": "v"})
+    store = vault.store(tmp_path, "fn-scrape")
+    assert store.read("connections/stray-a").data == {"api_token": "t"}
+    assert store.client.auth.token.lookup_self()["data"]["meta"]["service_account_name"] == "fn-scrape"
+    with pytest.raises(AccessDenied):  # scrape's policy reads no webhook's key
+        store.read("webhooks/stray-b")
+
+
 def test_login_then_renewal_before_ttl(vault, tmp_path):
     # A 12000 s AMX_VAULT_TOKEN_TTL_S: the role's 3600 s grant is below a third of it, so the next operation renews.
     seed(vault, "connections/renewal-a")

@@ -119,6 +119,8 @@ class VaultSecretStore(SecretStore):
         if token is None and settings.vault_role is None:
             raise ConfigError("AMX_VAULT_TOKEN", "set a token, or AMX_VAULT_ROLE for Kubernetes auth")
         client = hvac.Client(url=settings.vault_addr, token=token, timeout=REQUEST_TIMEOUT_S)
+        # given none, hvac takes VAULT_TOKEN or ~/.vault-token (an operator's `bao login`): a role logs in as itself
+        client.token = token
         bounded = _BoundedAdapter()
         for scheme in ("http://", "https://"):
             client.adapter.session.mount(scheme, bounded)
