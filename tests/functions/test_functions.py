@@ -103,6 +103,7 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("country=WORLDWIDE", 400, "country 'WORLDWIDE' is not a country code"),  # worldwide is no code: as it is
     ("country=", 400, "country '' is not a country code"),
     ("country=UK", 400, "country 'UK' is not a country code"),
+    ("country=Open+to+every+country", 400, "country 'OPEN TO EVERY COUNT…' is not a country code"),  # cut, said so
     ("country=DE&country=worldwide", 200, ""),
     ("flat_currency=usd", 200, ""),  # USD as typed (codes.typed_currency); it was a 400 not naming the fix
     ("flat_currency=usx", 400, "flat_currency 'USX' is not a currency code (ISO 4217, as EUR)"),

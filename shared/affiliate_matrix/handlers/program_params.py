@@ -104,8 +104,8 @@ def _code(codes: frozenset, form: str, *others: str, typed=None):
         if value in others:
             return value
         value = typed(value) if typed else value
-        if value not in codes:
-            raise refuse(f"{info.field_name} {value[:20]!r} is not {form}")
+        if value not in codes:  # as read (a code's capitals), a longer one cut where it says so
+            raise refuse(f"{info.field_name} {value if len(value) <= 20 else value[:19] + '…'!r} is not {form}")
         return value
     return Annotated[str, AfterValidator(check)]
 
