@@ -174,6 +174,7 @@ PROGRAMS_INDEX = IndexSpec("programs", 21, {**{name: kind for name, (kind, *_) i
                            upgrade=_as_indexed_now, combine=_merged)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none
+WORLDWIDE_SHOWN = "Open to every country"  # how the explorer's country facet and the CLI's --country say it
 # Programs a search lists unless it asks for a status: those open to join (closed_suspected and removed are over).
 OPEN_STATUSES = ["active", "discovered"]
 FLAT_SPAN = 10**9  # flat_key: an amount is below this (a larger one counts as FLAT_SPAN - 1: past any minimum asked)

@@ -216,13 +216,15 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     from affiliate_matrix.handlers import programs as api
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.search_params import SearchParameters
-    from affiliate_matrix.program_index import BOUNDS, FILTERS
+    from affiliate_matrix.program_index import BOUNDS, FILTERS, WORLDWIDE, WORLDWIDE_SHOWN
 
     def typed(name: str, values: list[str]) -> list[str]:
         if name == "network":
             return network_names(values)
         if name == "source":
             return source_names(values)
+        if name == "country":  # the explorer's words for worldwide, which is no country's code, taken too
+            values = [WORLDWIDE if " ".join(v.split()).casefold() == WORLDWIDE_SHOWN.casefold() else v for v in values]
         return typed_codes(name, values) if name in WORDS else values
 
     def option(name: str) -> str:  # an API parameter as the command's option names it

@@ -9,14 +9,15 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers.search_params import DEFAULTS, checked_filter
 from affiliate_matrix.program_index import (CURRENCY_OF, FACETS, OPEN_STATUSES, PROGRAMS_INDEX, RESULT_WINDOW,
-                                           WORLDWIDE, network_titles_of, networks_named, program_names, searched)
+                                           WORLDWIDE, WORLDWIDE_SHOWN, network_titles_of, networks_named, program_names,
+                                           searched)
 from affiliate_matrix.search import SearchQuery, decode_cursor
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import (EPC_WINDOW_LABELS, FACET_LABELS, MAXIMUM_LABELS, MINIMUM_LABELS, SORT_LABELS,
                                          network_title, once, source_title, url, words)
 
 HIDDEN_FIELDS = {"provenance", "id"}
-SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
+SHOWN_AS = {("country", WORLDWIDE): WORLDWIDE_SHOWN}  # a facet value that is no code, by (filter, value)
 
 
 def search_page(rt, args: MultiDict) -> dict:
