@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +65,15 @@ def test_a_byte_order_mark_is_read_past(tmp_path, target, fmt):
     assert sorted(p.id for p in programs(target.index)) == sorted(p.id for p in originals)
 
 
+def csv_file(path: Path, rows: list[dict]) -> Path:
+    """`rows` (an export's, read back and edited) written as a CSV file at `path`."""
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def test_json_nested_past_the_parsers_depth_is_an_error_of_its_line(tmp_path, target):
     line = json.dumps(synthetic_programs(1)[0].model_dump(mode="json"))
     path = tmp_path / "deep.jsonl"
@@ -71,11 +81,7 @@ def test_json_nested_past_the_parsers_depth_is_an_error_of_its_line(tmp_path, ta
     assert "line 2: the record is nested more than 32 levels deep" in refused(target, path, "jsonl")
     rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(1)).decode())))
     rows[0]["categories"] = "[" * 100_000 + "]" * 100_000
-    path = tmp_path / "deep.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = csv_file(tmp_path / "deep.csv", rows)
     assert re.search(r"line \d+: categories: the cell's JSON cannot be read \(nested too deep\)",
                      refused(target, path, "csv"))
 
@@ -156,11 +162,7 @@ def test_a_csv_cell_of_json_holding_a_nul_is_refused_saying_its_json_is_broken(t
     list", as though the cell held no list: the cell's JSON is named as broken, and where."""
     rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))
     rows[1]["networks"] = rows[1]["networks"].replace('"', '"\0', 1)
-    path = tmp_path / "nul.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = csv_file(tmp_path / "nul.csv", rows)
     said = refused(target, path, "csv")
     assert re.search(r"line \d+: networks: the cell's JSON cannot be read \(Invalid control character U\+0000 at "
                      r"character 4 of the cell\)", said), said
@@ -271,11 +273,7 @@ def test_a_record_nested_past_what_the_index_can_store_is_refused_before_any_bat
     assert "line 1001: the record is nested more than 32 levels deep" in said
     rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(1)).decode())))
     rows[0]["provenance"] = json.dumps(record["provenance"])  # a CSV's JSON cell: found by its serialization
-    path = tmp_path / "deep_value.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = csv_file(tmp_path / "deep_value.csv", rows)
     assert re.search(r"line \d: cannot be stored in the index \(Maximum serialization depth exceeded\)",
                      refused(target, path, "csv"))
 
@@ -343,11 +341,7 @@ def test_a_key_given_twice_in_a_csv_cells_json_is_refused_naming_its_line_and_co
     as the second. Refused as in a JSON Lines record."""
     rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))
     rows[1]["networks"] = rows[1]["networks"].replace("{", '{"network": "evil", ', 1)
-    path = tmp_path / "twice.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = csv_file(tmp_path / "twice.csv", rows)
     said = refused(target, path, "csv")
     assert re.search(r"line \d+: networks: the cell's JSON gives the key 'network' twice", said), said
 
@@ -390,11 +384,7 @@ def test_a_csv_record_spread_over_lines_is_named_by_the_line_it_starts_on(tmp_pa
     programs_[1] = programs_[1].model_copy(update={"description": "one\ntwo\nthree"})
     rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", programs_).decode())))
     rows[1]["cookie_days"] = "a month"
-    path = tmp_path / "lines.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = csv_file(tmp_path / "lines.csv", rows)
     first_lines = 1 + rows[0]["description"].count("\n")  # the first record's, after the header's line 1
     assert f"line {2 + first_lines}: cookie_days" in refused(target, path, "csv")
 
