@@ -28,7 +28,7 @@ def dead_letters_list():
     from affiliate_matrix.cli.views import fits, fitted, listed, utc_text
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.events import DEAD_LETTERS
-    from affiliate_matrix.wording import NO_VALUE
+    from affiliate_matrix.wording import NO_VALUE, counted
 
     rt = open_runtime()
     rows = []
@@ -49,8 +49,8 @@ def dead_letters_list():
         console.print(f"no dead letters in {where}")
         return
     rows.sort(key=lambda row: row[1])
-    title = (f"{len(rows):,} dead letter{'s' if len(rows) != 1 else ''} in {where}, each deleted {days} days after it "
-             "was parked (AMX_RETENTION_DEAD_LETTERS_DAYS)")
+    title = (f"{counted(len(rows), 'dead letter')} in {where}, each deleted {days} days after it was parked "
+             "(AMX_RETENTION_DEAD_LETTERS_DAYS)")
     columns = [("letter", 0), ("parked (UTC)", 0), ("type", 0), ("event id", 0), ("to", 0), ("why", 0)]
     rows = [[escape(cell) for cell in row] for row in rows]
     # a letter's name (its folder and event id, hashed) is wider than most terminals: its fields one under another

@@ -10,8 +10,8 @@ from rich.markup import escape
 from affiliate_matrix.program_index import (DAMAGED_PROGRAM, PROGRAMS_INDEX, network_titles_of, networks_named,
                                             programs_of)
 from affiliate_matrix.search import SearchQuery, utc_time
-from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, listing_text,
-                                     rate_text, terms_summary)
+from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, counted,
+                                     listing_text, rate_text, terms_summary)
 
 EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
 
@@ -343,7 +343,7 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     words = " ".join((text or "").split())  # as searched: blanks around and between the words are none of them
-    title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {words!r}" if words else "")
+    title = counted(result.total, "program") + (f" matching {words!r}" if words else "")
     if not result.total:  # an empty table and "categories: " with nothing after it said nothing more
         empty = empty_index(rt.index)
         networks = [] if empty else networks_named(rt.index, text)
