@@ -29,7 +29,7 @@ from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, migrate_first, words
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import read_json
-from affiliate_matrix.sync import sync
+from affiliate_matrix.sync import StoredAnswers, sync
 from affiliate_matrix.wording import counted
 
 log = get_logger()
@@ -71,20 +71,17 @@ class IndexReport:
 def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Failure], None] | None = None,
            *, replay: bool = False) -> ScrapeReport:
     """Collect a connection's listings: crawl a directory, or sync an API. With replay, parse the
-    stored pages again instead of fetching. Then store the batch and announce it."""
+    stored pages (or the API's stored answers) again instead of fetching. Then store the batch and announce it."""
     connection, _ = load_connection(rt.store, connection_id)
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
     bind_source(source.name)
     if isinstance(source, ApiSource):
-        if replay:  # a sync keeps the API's answers raw but parses none of them again: only a new sync reads it
-            # (a disabled one is synced by no one until enabled: amx scrape alone would be refused in turn)
-            enable = "" if connection.enabled else f"amx connections edit {connection.id} --enabled, then "
-            raise InvalidInput(f"{connection.id} is an API connection (source {source.name}): an API keeps no pages to "
-                               f"replay; {enable}amx scrape {connection.id} syncs it again")
+        # the answers first: a connection with none kept has nothing to replay, whatever its key says
+        replaying = StoredAnswers(rt.store, connection.id, disabled=not connection.enabled) if replay else None
         credentials = credentials_for(rt, connection, source)
         items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch,
-                     time_limit_s=rt.settings.crawl_time_limit_s)
-        if connection.credentials_path:
+                     time_limit_s=rt.settings.crawl_time_limit_s, replaying=replaying)
+        if connection.credentials_path and not replay:  # a replay sends nothing: it says nothing of the key
             from affiliate_matrix.keys import record_use
 
             refused = any(isinstance(i, Failure) and i.refused for i in items)

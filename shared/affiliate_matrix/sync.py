@@ -8,9 +8,15 @@ it says otherwise) end the sync with a clear error that names no secret. A redir
 credentials go to the API's base_url alone): the request fails naming where it leads and the base_url to set. An item
 the plugin cannot read, or any fault of the plugin, is a parse failure recorded beside the response it was reading, as
 crawl.py does for pages; a request for one item's details that gets no usable answer (`Api.item`) is that item's
-failure, and the sync goes on to the next."""
+failure, and the sync goes on to the next.
+
+Each sync also keeps how each of its requests was answered (`api-answers/<connection>.json`: the status, the headers
+read, the raw copy's key, the time), so a replay (`amx replay`) runs the plugin again on the answers as they came, with
+no network: a fixed plugin reads what failed, and an index rebuilt needs no provider."""
 
 import asyncio
+import hashlib
+import json
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,7 +28,7 @@ from pydantic import ValidationError
 
 from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, record_of, record_parse_failures,
                                    time_budget)
-from affiliate_matrix.errors import FetchError
+from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
@@ -33,8 +39,11 @@ from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, Poli
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
 from affiliate_matrix.storage import ObjectStore
 
-__all__ = ["Api", "ApiResponse", "CredentialsRefused", "listing_record", "sync"]
+__all__ = ["Api", "ApiResponse", "CredentialsRefused", "StoredAnswers", "listing_record", "sync"]
 log = get_logger()
+ANSWERS = "api-answers/"  # <connection id>.json: how each request of its syncs was answered (StoredAnswers)
+# The headers of an answer that the sync reads (its content type, a redirect's Location): what a replay gives back
+ANSWER_HEADERS = ("content-type", "location")
 # The failures of one sync kept, each named, logged and listed in its record; past them an item the plugin cannot
 # read is only counted (per response, in the errors kept beside it, and in one failure saying how many). A 5 MB
 # answer holds a list of 2.5 million items: one failure, log line and record entry each was gigabytes.
@@ -76,10 +85,15 @@ class Api:
 
     def __init__(self, source: ApiSource, store: ObjectStore, headers: dict, rate_limit_per_s: float,
                  allow_loopback: bool, attempts: int = 4, max_retry_after: float = 60.0, timeout: float = 20.0,
-                 **client_options):
-        """`client_options`: more for the PoliteClient (a deadline; tests pass a fake clock and sleep)."""
+                 *, secrets=(), replaying: "StoredAnswers | None" = None, **client_options):
+        """`secrets`: the key's secret values, blanked from what is kept of each request (request_key). `replaying`:
+        the answers of the syncs before, which answer every request instead of the network. `client_options`: more
+        for the PoliteClient (a deadline; tests pass a fake clock and sleep)."""
         self.source = source
         self.store = store
+        self.secrets = tuple(secrets)
+        self.replaying = replaying
+        self.answers: dict[str, dict] = {}  # request_key -> how the request was answered, kept for a replay
         # Loopback only for the API's own host (a recorded API on this machine), never for a URL it names. The
         # provider's quota guards its account: a recorded API on this machine is asked at the connection's rate.
         recorded = allow_loopback and on_this_machine(source.base_url)
@@ -130,19 +144,22 @@ class Api:
                                  "the API's credentials go only there")
             try:
                 answered = False
-                response = await asyncio.to_thread(self.client.ask, built)
+                if self.replaying:
+                    response, fetched_at = self.replaying.answer(built, self.secrets)
+                else:
+                    response = await asyncio.to_thread(self.client.ask, built)
             except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
-                raw_key = self._keep(exc.response, secret)
+                raw_key = self._keep(built, exc.response, secret, fetched_at)
                 throttled = exc.response.status in self.source.throttle_statuses
                 raise GaveUp(str(exc) + (  # the answer kept: a connection test reads its status and Retry-After
                     f"; {self.source.title} answers {exc.response.status} when its rate limit is hit, "
                     "so this alone does not say the credentials are wrong" if throttled else ""),
                     exc.response) from None
             except Undecoded as exc:  # a coding not asked for: kept as it came, the request failing
-                raw_key = self._keep(exc.response, secret)
+                raw_key = self._keep(built, exc.response, secret, fetched_at)
                 raise
             answered = True
-            raw_key = self._keep(response, secret)
+            raw_key = self._keep(built, response, secret, fetched_at)
             label = response.url if method == "GET" else f"{method} {response.url}"
             if response.status in REDIRECTS:
                 raise FetchError(f"{label}: HTTP {response.status}{self._not_followed(str(target), response)}")
@@ -185,18 +202,102 @@ class Api:
         return (f", redirects to {moved[:300]}: not followed, as the API's credentials are sent to its base_url "
                 f"({self.source.base_url}) alone; {advice}")
 
-    def _keep(self, response: Response, secret: bool) -> str:
-        """The body, raw, in the object store (not a secret one); its key."""
-        if secret:
-            return ""
-        raw_key = self.store.put_content_addressed(
+    def _keep(self, request: httpx.Request, response: Response, secret: bool, fetched_at: datetime) -> str:
+        """The body, raw, in the object store (not a secret one); its key. How the request was answered is noted for
+        a replay: a secret answer (a token) with every text in it blanked, so the plugin reads one of its shape."""
+        raw_key = "" if secret else self.store.put_content_addressed(
             f"raw/{self.source.name}", response.body, suffix=self.source.raw_suffix,
             content_type=response.headers.get("content-type", "application/json"))
-        self.last_stored = (response.url, raw_key)
+        if raw_key:
+            self.last_stored = (response.url, raw_key)
+        answer = {"url": without_values(response.url, self.secrets), "status": response.status,
+                  "headers": {name: response.headers[name] for name in ANSWER_HEADERS if name in response.headers},
+                  "fetched_at": fetched_at.isoformat()}
+        if secret:
+            answer["body"] = _blanked(response.body)
+        else:
+            answer["raw_key"] = raw_key
+        self.answers[request_key(request, self.secrets)] = answer
         return raw_key
 
     async def aclose(self) -> None:
         self.client.close()
+
+
+def request_key(request: httpx.Request, secrets) -> str:
+    """A request as a replay finds its answer: its method, path and query, and body, the key's secret values blanked (a
+    key rotated since finds the same answers; its headers, where most keys go, are not part of it). Not its host: every
+    request goes to the API's base_url (Api.item), which an operator may set anew (the API moved)."""
+    said = f"{request.method} {request.url.raw_path.decode('ascii')}\n{request.content.decode('utf-8', 'replace')}"
+    return hashlib.sha256(without_values(said, secrets).encode()).hexdigest()
+
+
+def _blanked(body: bytes) -> str | None:
+    """A secret answer (a token exchange's JSON) with every text in it blanked: its shape, for a replay, and no secret;
+    None when it is not JSON (a replay then cannot answer it)."""
+    def blank(value):
+        if isinstance(value, dict):
+            return {key: blank(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [blank(item) for item in value]
+        return "replayed" if isinstance(value, str) else value
+
+    try:
+        return json.dumps(blank(json.loads(body)))
+    except (ValueError, RecursionError):
+        return None
+
+
+class StoredAnswers:
+    """Stands in for the network in a replay: each request answered as the connection's syncs were last answered, its
+    body read from the object store (the answer's raw copy). A request no sync made, or whose answer cannot be read,
+    fails as a fetch does, naming it: the replay is then incomplete and withdraws nothing."""
+
+    def __init__(self, store: ObjectStore, connection_id: str, *, disabled: bool = False):
+        """`disabled`: the connection is, so the advice when none are kept enables it first (amx scrape refuses it)."""
+        self.store, self.key = store, f"{ANSWERS}{connection_id}.json"
+        try:
+            kept = json.loads(store.get(self.key).data)
+        except NotFoundError:
+            enable = f"amx connections edit {connection_id} --enabled, then " if disabled else ""
+            raise InvalidInput(f"{connection_id} has no API answers kept to replay (syncs keep them since 2026-12-07): "
+                               f"{enable}amx scrape {connection_id} syncs it, and a replay reads that sync's answers") \
+                from None
+        except ValueError as exc:
+            raise DamagedData(self.key, f"not JSON ({exc})", f"amx scrape {connection_id} syncs it again") from None
+        self.answers = kept.get("answers") if isinstance(kept, dict) else None
+        if not isinstance(self.answers, dict) or not all(isinstance(a, dict) for a in self.answers.values()):
+            raise DamagedData(self.key, "no answers object", f"amx scrape {connection_id} syncs it again")
+
+    def answer(self, request: httpx.Request, secrets) -> tuple[Response, datetime]:
+        said = f"{request.method} {without_values(str(request.url), secrets)[:200]}"
+        answer = self.answers.get(request_key(request, secrets))
+        if answer is None:
+            raise FetchError(f"{said}: no sync kept an answer to this request, so a replay cannot read it "
+                             "(a new sync asks the API)")
+        try:
+            body = answer["body"].encode() if "body" in answer else self.store.get(answer["raw_key"]).data
+            response = Response(answer["url"], int(answer["status"]), dict(answer["headers"]), body)
+            return response, datetime.fromisoformat(answer["fetched_at"])
+        except (KeyError, TypeError, ValueError, AttributeError, NotFoundError) as exc:
+            raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {str(exc)[:200]})") \
+                from None
+
+
+def keep_answers(store: ObjectStore, connection_id: str, answers: dict[str, dict], complete: bool) -> None:
+    """How a sync's requests were answered, for the next replay: in place of the syncs' before when the sync read the
+    API to its end, else added to theirs (a sync cut short leaves the answers it did not reach as they were, and an
+    answer it got no listing from, an error status, leaves the usable one before it: as a run cut short withdraws
+    nothing, the last word read stands)."""
+    key = f"{ANSWERS}{connection_id}.json"
+    if not complete:
+        try:
+            before = StoredAnswers(store, connection_id).answers
+        except (InvalidInput, DamagedData):  # none kept yet, or damaged: this sync's alone
+            before = {}
+        answers = before | {request: answer for request, answer in answers.items()
+                            if answer["status"] == 200 or before.get(request, {}).get("status") != 200}
+    store.put(key, json.dumps({"answers": answers}).encode(), content_type="application/json")
 
 
 def _what_came(response: Response) -> str:
@@ -210,9 +311,9 @@ def _what_came(response: Response) -> str:
 
 
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-                allow_loopback: bool, time_limit_s: float) -> list:
+                allow_loopback: bool, time_limit_s: float, replaying: StoredAnswers | None) -> list:
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback,
-              wait_budget=WaitBudget(time_budget(time_limit_s)))
+              secrets=secret_values(credentials), replaying=replaying, wait_budget=WaitBudget(time_budget(time_limit_s)))
     items: list = []
     kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted
     in_a_row = 0  # item requests unanswered since one was last answered
@@ -252,6 +353,9 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
         items.append(Failure(connection.id, "parse", f"{sum(counted.values())} more items could not be read: only "
                              f"the first {MAX_FAILURES} failures are listed (each response's are kept beside it)"))
     _keep_parse_failures(store, api, items, counted)
+    if not replaying:
+        keep_answers(store, connection.id, api.answers,
+                     complete=not any(isinstance(item, Failure) and item.stage == "fetch" for item in items))
     return api.fetched + items
 
 
@@ -301,11 +405,12 @@ def _keep_parse_failures(store: ObjectStore, api: Api, items: list, counted: dic
 
 
 def sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-         allow_loopback: bool = False, *, time_limit_s: float) -> list:
-    """RawRecords, Fetched and Failure items, like crawl() yields them. The waits its requests are told to make (the
+         allow_loopback: bool = False, *, time_limit_s: float, replaying: StoredAnswers | None = None) -> list:
+    """RawRecords, Fetched and Failure items, like crawl() yields them. `replaying`: the answers the syncs before kept,
+    which answer every request (a replay), so no request leaves this machine. The waits its requests are told to make (the
     rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync function's
     time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request whose wait
     would pass it is not made, and the sync ends there with what it read (a Failure, out_of_time: the run incomplete,
     withdrawing nothing)."""
     with keys_unlogged(secret_values(credentials)):  # a plugin's fault may quote the provider quoting the key
-        return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s))
+        return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s, replaying))

@@ -621,3 +621,97 @@ def test_two_networks_that_disagree_synced_again_record_no_change(tmp_path):
         rt, _ = synced(tmp_path, "rakuten", "cj")  # in the other order: the later sync's was shown
         assert program(rt, merchant_key="lumenskincare.com").commission == first.commission
     assert lumen_changes(rt) == before
+
+
+API_SOURCES = ("awin", "cj", "clickbank", "impact", "offervault", "rakuten")
+
+
+def test_every_network_replays_its_kept_answers_to_the_same_batch_with_no_network(tmp_path):
+    """A sync keeps how each request was answered; a replay, its recorded API stopped, asks nothing and reads the very
+    records the sync read (the batch is content-addressed: the same key is the same bytes)."""
+    rt, reports = synced(tmp_path, *API_SOURCES)  # the recorded APIs are stopped once synced
+    for source in API_SOURCES:
+        replayed = scrape(rt, source, replay=True)
+        assert replayed.failures == [] and replayed.records == reports[source].records > 0, source
+        assert replayed.batch_key == reports[source].batch_key, source
+    kept = b"".join(path.read_bytes() for path in tmp_path.rglob("api-answers/*.json"))
+    assert b"test-rakuten-access-token" not in kept and b"test-rakuten-refresh-token" not in kept  # the token blanked
+
+
+def test_a_rotated_key_replays_the_answers_its_old_values_were_sent_with(tmp_path):
+    rt, reports = synced(tmp_path, "rakuten")
+    rt.secrets.write("connections/rakuten", {**EXPECTED["rakuten"]["credentials"], "client_secret": "rotated-secret"})
+    assert scrape(rt, "rakuten", replay=True).batch_key == reports["rakuten"].batch_key
+
+
+def kept_answers(rt, connection_id: str) -> dict:
+    return json.loads(rt.store.get(f"api-answers/{connection_id}.json").data)["answers"]
+
+
+def test_a_request_no_sync_answered_fails_the_replay_naming_it_and_withdraws_nothing(tmp_path):
+    rt, reports = synced(tmp_path, "awin")
+    answers = kept_answers(rt, "awin")
+    (details,) = [key for key, answer in answers.items() if answer["url"].endswith("advertiserId=1001")]
+    del answers[details]
+    rt.store.put("api-answers/awin.json", json.dumps({"answers": answers}).encode())
+    replayed = scrape(rt, "awin", replay=True)
+    (failure,) = replayed.failures
+    assert failure.stage == "fetch" and failure.url.endswith("advertiserId=1001")
+    assert "no sync kept an answer to this request, so a replay cannot read it" in failure.reason
+    assert replayed.records == reports["awin"].records - 1 and replayed.incomplete  # so it withdraws nothing
+
+
+def test_a_sync_cut_short_keeps_the_usable_answers_before_it_for_a_replay(tmp_path):
+    """The second sync got a 404 for programme 1001's details: its answers are added to the first's, the usable
+    answer before it kept, so a replay reads both programmes, as the index still holds both."""
+    synced(tmp_path / "data", "awin")
+    site = awin_answering(tmp_path / "site", {"status": 404})
+    rt, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
+    assert reports["awin"].records == 1 and reports["awin"].incomplete
+    replayed = scrape(rt, "awin", replay=True)
+    assert replayed.failures == [] and replayed.records == 2
+
+
+def test_a_sync_read_to_its_end_replaces_the_answers_kept(tmp_path):
+    rt, _ = synced(tmp_path / "data", "cj")
+    stale = {"0" * 64: {"url": "http://gone/", "status": 200, "headers": {}, "raw_key": "raw/cj/x.xml",
+                        "fetched_at": "2026-01-01T00:00:00+00:00"}}
+    rt.store.put("api-answers/cj.json", json.dumps({"answers": {**kept_answers(rt, "cj"), **stale}}).encode())
+    rt, _ = synced(tmp_path / "data", "cj")
+    assert "0" * 64 not in kept_answers(rt, "cj") and kept_answers(rt, "cj")
+
+
+@pytest.mark.parametrize("written", [b"{not json", b'{"answers": []}', b'[1]'])
+def test_a_damaged_answers_record_is_refused_naming_it(tmp_path, written):
+    from affiliate_matrix.errors import DamagedData
+
+    rt, _ = synced(tmp_path, "cj")
+    rt.store.put("api-answers/cj.json", written)
+    with pytest.raises(DamagedData, match=r"^api-answers/cj\.json is damaged .*amx scrape cj syncs it again"):
+        scrape(rt, "cj", replay=True)
+
+
+def test_a_kept_answer_that_cannot_be_read_fails_that_request_naming_why(tmp_path):
+    rt, reports = synced(tmp_path, "cj")
+    answers = kept_answers(rt, "cj")
+    for answer in answers.values():
+        answer["raw_key"] = "raw/cj/00/gone.xml"
+    rt.store.put("api-answers/cj.json", json.dumps({"answers": answers}).encode())
+    (failure,) = scrape(rt, "cj", replay=True).failures
+    assert failure.stage == "fetch" and "its kept answer cannot be read (NotFoundError" in failure.reason
+
+
+def test_a_request_finds_its_kept_answer_whatever_the_keys_secret_values_or_the_apis_host():
+    import httpx
+
+    from affiliate_matrix.sync import request_key
+
+    def key(url, secret, body=b""):
+        return request_key(httpx.Request("POST", url, content=body.replace(b"SECRET", secret.encode())), [secret])
+
+    asked = key("https://api.example/v1/offers?page=2&token=old-secret", "old-secret", b'{"key": "SECRET"}')
+    assert asked == key("https://moved.example:8443/v1/offers?page=2&token=new-secret", "new-secret",
+                        b'{"key": "SECRET"}')
+    for other in ("https://api.example/v1/offers?page=3&token=old-secret", "https://api.example/v2/offers?page=2"):
+        assert key(other, "old-secret", b'{"key": "SECRET"}') != asked
+    assert key("https://api.example/v1/offers?page=2&token=old-secret", "old-secret", b'{"key": 1}') != asked

@@ -107,6 +107,30 @@ def test_a_requested_sync_and_the_connection_test_say_what_the_plugin_could_not_
     assert "plugin fault: KeyError: 'title'" in done.errors[0] and "usdAmount is 'call us', not a number" in done.errors[1]
 
 
+def test_an_api_answer_the_plugin_could_not_read_is_read_by_a_replay_once_fixed_with_no_network(rt, monkeypatch):
+    """What DESIGN promises of pages, for an API: the answer kept, and a fixed plugin reads it again (amx replay)."""
+    import affiliate_matrix.sources.offervault as offervault
+
+    fixed = offervault.offer_listing
+
+    def faulty(offer, network):  # Stub: a bug on one offer; no shipped plugin has a known one left to trigger
+        if offer["id"] == "5f0c2a9e8b1d4c0017e3a1b2":
+            {}["payout"]
+        return fixed(offer, network)
+
+    monkeypatch.setattr(offervault, "offer_listing", faulty)
+    with recorded_sites("offervault") as urls:
+        save_connection(rt.store, Connection(id="ov", source="offervault", base_url=urls["offervault"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "ov")
+    (failure,) = report.failures
+    assert failure.reason.startswith("plugin fault: KeyError: 'payout'") and stored_error(rt, failure)
+    monkeypatch.setattr(offervault, "offer_listing", fixed)
+    replayed = scrape(rt, "ov", replay=True)  # the recorded API is stopped: only the kept answers can do this
+    assert replayed.failures == [] and replayed.records == report.records + 1
+    assert rt.store.head(f"errors/{failure.raw_key.removeprefix('raw/')}.json") is None  # read cleanly now
+
+
 def test_a_fault_in_an_api_plugins_walk_ends_that_sync_with_a_failure_not_a_crash(rt, tmp_path, monkeypatch):
     import affiliate_matrix.sources.offervault as offervault
 

@@ -810,26 +810,29 @@ def test_a_migrate_index_action_delivered_again_while_the_first_migrates_says_it
     assert runtime().index.status("programs").current == PROGRAMS_INDEX.version
 
 
-def test_rebuild_index_action_replays_stored_pages_without_refetching(tmp_path):
+def test_rebuild_index_action_replays_stored_pages_and_api_answers_with_no_network(tmp_path):
     from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.demo import recorded_sites
     from affiliate_matrix.events import RAW_BATCH_STORED
     from affiliate_matrix.pipeline import index_batch, scrape
-    from affiliate_matrix.rules.actions import execute
+    from affiliate_matrix.rules.actions import rebuild_index
 
     local = Runtime("test", Settings(data_dir=tmp_path / "local", allow_loopback_fetch=True))
     local.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(local, event.data["batch_key"]))
-    with recorded_sites("affiliateprograms") as urls:
-        save_connection(local.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
-                                                rate_limit_per_s=50))
+    with recorded_sites("affiliateprograms", "clickbank") as urls:
+        for connection_id, source in (("ap", "affiliateprograms"), ("cb", "clickbank"), ("cb-new", "clickbank")):
+            save_connection(local.store, Connection(id=connection_id, source=source, base_url=urls[source],
+                                                    rate_limit_per_s=50))
         scrape(local, "ap")
+        scrape(local, "cb")  # cb-new never synced: no answers kept to replay
     indexed = local.index.search(PROGRAMS_INDEX.name, SearchQuery(size=100))
-    assert indexed.total == 6
+    assert indexed.total == 10
     for hit in indexed.hits:  # the index is lost
         local.index.delete(PROGRAMS_INDEX.name, hit.id)
     assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 0
-    execute(local, action_event("rebuild_index", {}))  # the recorded site is gone: only stored pages can do this
-    assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 6
+    outcome = rebuild_index(local, {}, {})  # the recorded sites are gone: only stored pages and answers can do this
+    assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 10
+    assert outcome.startswith("replayed ap (6 records), cb (4 records); left out: cb-new has no API answers kept")
 
 
 def test_a_schedule_is_judged_when_the_rule_is_written_and_a_stored_bad_one_fails_alone(rt):

@@ -298,10 +298,10 @@ def test_compare_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_figu
         "awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "dira": ("—", "—")}, result.output
 
 
-
+def test_replay_of_an_api_connection_never_synced_is_refused_not_synced_live(tmp_path):
     """`amx replay <an API connection>` synced the API live (the network, its credentials and quota) and printed
-    "replayed 0 stored pages", where the README promises a replay parses stored pages with no network: an API keeps
-    none to replay."""
+    "replayed 0 stored pages", where the README promises a replay reads what is stored with no network: a connection
+    whose syncs kept no answers has none to replay."""
     import os
     import socket
 
@@ -1487,6 +1487,25 @@ def test_scrape_and_replay_name_each_failed_page_once_and_where_its_raw_copy_and
     assert len(kept) == 2 and all(Path(path).is_file() for path in kept), narrow.output
 
 
+def test_amx_replay_of_an_api_connection_reads_its_stored_answers_with_no_network(tmp_path, monkeypatch):
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    monkeypatch.setenv("COLUMNS", "200")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    with recorded_sites("clickbank") as urls:
+        save_connection(rt.store, Connection(id="cb", source="clickbank", base_url=urls["clickbank"],
+                                             rate_limit_per_s=50), create=True)
+        scraped = CliRunner().invoke(app, ["scrape", "cb"])
+    replayed = CliRunner().invoke(app, ["replay", "cb"])  # the recorded feed is stopped
+    assert scraped.exit_code == 0 and replayed.exit_code == 0, (scraped.output, replayed.output, replayed.exception)
+    assert replayed.output.startswith("replayed 1 stored answer: 4 listings, 0 failures"), replayed.output
+
+
 def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, monkeypatch):
     """`amx scrape <id>` of a connection disabled through the API crawled it as if enabled, where the API's
     `POST /connections/{id}/sync` answers 409 "is disabled": the two disagreed on whether a person may sync it. Both
@@ -1613,7 +1632,7 @@ def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
 
 
 def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_path, monkeypatch):
-    """`amx replay` of an Awin connection said "aw is a awin API connection", and a scrape that made one program
+    """`amx replay` of an Awin connection never synced said "aw is a awin API connection", and a scrape that made one program
     "indexed: 1 new programs … 1 changes". Of a disabled one it said to run `amx scrape`, which refuses it: it says to
     enable it first."""
     from affiliate_matrix.cli.common import print_indexed
@@ -1625,8 +1644,9 @@ def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_p
                                     "connections/aw", "--disabled"]).exit_code == 0  # no key added: taken disabled
     result = CliRunner().invoke(app, ["replay", "aw"])
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
-    assert str(result.exception) == ("aw is an API connection (source awin): an API keeps no pages to replay; amx "
-                                     "connections edit aw --enabled, then amx scrape aw syncs it again")  # (disabled)
+    assert str(result.exception) == ("aw has no API answers kept to replay (syncs keep them since 2026-12-07): amx "
+                                     "connections edit aw --enabled, then amx scrape aw syncs it, and a replay reads "
+                                     "that sync's answers")  # (disabled)
     monkeypatch.setenv("COLUMNS", "200")
     printed = CliRunner().invoke(typer_of(lambda: print_indexed([IndexReport("b", 1, created=1, deltas=[object()]),
                                                                   IndexReport("b", 2, created=2)])))

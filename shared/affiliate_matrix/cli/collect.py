@@ -92,14 +92,17 @@ def _exit_on_failures(rt, report) -> None:
 
 
 @commands.command()
-def replay(connection_id: Annotated[str, typer.Argument(help="A directory's connection (amx connections list).")]):
-    """Parse a connection's stored raw pages again (after a parser fix) and index them: no refetching."""
+def replay(connection_id: Annotated[str, typer.Argument(help="A connection (amx connections list).")]):
+    """Parse a connection's stored raw pages, or its API's stored answers, again (after a parser fix) and index them:
+    no network."""
     from affiliate_matrix.pipeline import scrape as run_scrape
+    from affiliate_matrix.sources import ApiSource, get_source
 
     rt = open_runtime("replay", listed=PAGES_FAILED)
     indexed = index_here(rt)
     report = run_scrape(rt, connection_id, replay=True)
-    console.print(f"replayed {counted(report.pages, 'stored page')}: {listings(report.records)}, "
+    kept = "stored answer" if issubclass(get_source(report.source), ApiSource) else "stored page"
+    console.print(f"replayed {counted(report.pages, kept)}: {listings(report.records)}, "
                   f"{counted(len(report.failures), 'failure')}")
     print_indexed(indexed)
     _exit_on_failures(rt, report)

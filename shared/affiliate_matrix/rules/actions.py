@@ -366,12 +366,13 @@ def migrate_index(rt, params: dict, data: dict) -> str | tuple[str, str]:
 
 
 def rebuild_index(rt, params: dict, data: dict) -> str:
-    """Re-parse every directory connection's stored raw pages (or one connection's) into new batches, which
-    the index function folds in as usual: the index rebuilt from what was fetched, with no refetching. Of every
-    connection, a damaged one is logged and named in the outcome, and the others are replayed."""
+    """Re-parse every connection's stored raw pages, or its API's stored answers (or one connection's), into new
+    batches, which the index function folds in as usual: the index rebuilt from what was fetched, with no network. Of
+    every connection, a damaged one, or an API's that kept no answers yet, is logged and named in the outcome, and the
+    others are replayed."""
     from affiliate_matrix.connections import load_connection, stored_connections
+    from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.pipeline import scrape
-    from affiliate_matrix.sources import ApiSource, get_source
 
     damaged: list[dict] = []
     if params.get("connection_id"):
@@ -380,9 +381,14 @@ def rebuild_index(rt, params: dict, data: dict) -> str:
         connections = stored_connections(rt.store, damaged)
     replayed = []
     for connection, _ in connections:
-        if issubclass(get_source(connection.source), ApiSource):
-            continue  # an API keeps no pages to replay; its next sync refreshes it
-        report = scrape(rt, connection.id, replay=True)
+        try:
+            report = scrape(rt, connection.id, replay=True)
+        except InvalidInput as exc:  # an API synced before its answers were kept: its next sync keeps them
+            if params.get("connection_id"):
+                raise
+            log.warning("rebuild_index.left_out", connection_id=connection.id, reason=str(exc))
+            damaged.append({"error": str(exc)})
+            continue
         replayed.append(f"{connection.id} ({report.records} records)")
     return "replayed " + (", ".join(replayed) or "nothing") + \
         "".join(f"; left out: {item['error']}" for item in damaged)
