@@ -128,6 +128,35 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
                         sum(p.not_modified for p in pages), incomplete, budget_spent, source.name)
 
 
+@dataclass
+class Rebuilt:
+    replayed: list[ScrapeReport] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # each connection not replayed, and why (damaged, no answers)
+    discovery_batches: int = 0
+
+
+def rebuild(rt) -> Rebuilt:
+    """The programs rebuilt from what is stored, with no network: every connection replayed (its stored pages, or its
+    API's stored answers) and every batch discovery stored announced again, each for the index to fold in as usual (a
+    sighting older than the one indexed claims nothing, so the order does not matter)."""
+    from affiliate_matrix.connections import stored_connections
+    from affiliate_matrix.discovery import BATCHES, batch_stored
+
+    rebuilt, damaged = Rebuilt(), []
+    for connection, _ in stored_connections(rt.store, damaged):
+        try:
+            rebuilt.replayed.append(scrape(rt, connection.id, replay=True))
+        except InvalidInput as exc:  # an API synced before its answers were kept, a key gone: named, the rest go on
+            log.warning("rebuild.left_out", connection_id=connection.id, reason=str(exc))
+            rebuilt.left_out.append(str(exc))
+    rebuilt.left_out += [item["error"] for item in damaged]
+    for batch_key in sorted(rt.store.list(BATCHES)):
+        records = sum(1 for line in rt.store.get(batch_key).data.splitlines() if line.strip())
+        rt.bus.publish(batch_stored(batch_key, records))
+        rebuilt.discovery_batches += 1
+    return rebuilt
+
+
 def incomplete_because(source, records: list, failures: list, budget_spent: BudgetSpent | None = None) -> str | None:
     """Why a run cannot say the connection no longer lists a program it does not list (None: it can, see
     withdraw_unlisted). Only an API's full listing read to its end, every request answered and every item read, can:

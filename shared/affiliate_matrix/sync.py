@@ -313,7 +313,8 @@ def _what_came(response: Response) -> str:
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
                 allow_loopback: bool, time_limit_s: float, replaying: StoredAnswers | None) -> list:
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback,
-              secrets=secret_values(credentials), replaying=replaying, wait_budget=WaitBudget(time_budget(time_limit_s)))
+              secrets=secret_values(credentials), replaying=replaying,
+              wait_budget=WaitBudget(time_budget(time_limit_s)))
     items: list = []
     kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted
     in_a_row = 0  # item requests unanswered since one was last answered
@@ -407,8 +408,8 @@ def _keep_parse_failures(store: ObjectStore, api: Api, items: list, counted: dic
 def sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
          allow_loopback: bool = False, *, time_limit_s: float, replaying: StoredAnswers | None = None) -> list:
     """RawRecords, Fetched and Failure items, like crawl() yields them. `replaying`: the answers the syncs before kept,
-    which answer every request (a replay), so no request leaves this machine. The waits its requests are told to make (the
-    rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync function's
+    which answer every request (a replay), so no request leaves this machine. The waits its requests are told to make
+    (the rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync function's
     time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request whose wait
     would pass it is not made, and the sync ends there with what it read (a Failure, out_of_time: the run incomplete,
     withdrawing nothing)."""

@@ -106,6 +106,21 @@ def test_a_second_run_skips_what_it_has_judged_and_review_decides(rt, pacing):
         decide(rt, "127.0.0.3", accept=False)
 
 
+def test_a_rebuild_brings_back_what_discovery_found_and_a_person_accepted(rt, pacing):
+    from affiliate_matrix.pipeline import rebuild
+
+    discover(rt, ["pets"], ["en"], **pacing)
+    decide(rt, "127.0.0.3", accept=True)
+    discovered = SearchQuery(filters={"status": ["discovered"]})
+    names = sorted(hit.doc["name"] for hit in rt.index.search(PROGRAMS_INDEX.name, discovered).hits)
+    assert names == ["Pawsome", "Tailwag"]
+    for hit in rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=100)).hits:  # the index is lost
+        rt.index.delete(PROGRAMS_INDEX.name, hit.id)
+    rebuilt = rebuild(rt)  # no connection stored: discovery's batches alone
+    assert rebuilt.discovery_batches == 2 and rebuilt.replayed == rebuilt.left_out == []
+    assert sorted(hit.doc["name"] for hit in rt.index.search(PROGRAMS_INDEX.name, discovered).hits) == names
+
+
 def test_no_usable_provider_is_a_clear_error(tmp_path):
     from affiliate_matrix.errors import InvalidInput
 

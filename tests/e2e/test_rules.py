@@ -832,7 +832,8 @@ def test_rebuild_index_action_replays_stored_pages_and_api_answers_with_no_netwo
     assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 0
     outcome = rebuild_index(local, {}, {})  # the recorded sites are gone: only stored pages and answers can do this
     assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 10
-    assert outcome.startswith("replayed ap (6 records), cb (4 records); left out: cb-new has no API answers kept")
+    assert outcome.startswith("replayed ap (6 records), cb (4 records); 0 discovery batches announced again; "
+                              "left out: cb-new has no API answers kept")
 
 
 def test_a_schedule_is_judged_when_the_rule_is_written_and_a_stored_bad_one_fails_alone(rt):

@@ -1497,13 +1497,24 @@ def test_amx_replay_of_an_api_connection_reads_its_stored_answers_with_no_networ
     monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
     monkeypatch.setenv("COLUMNS", "200")
     rt = Runtime("test", Settings(data_dir=tmp_path))
-    with recorded_sites("clickbank") as urls:
-        save_connection(rt.store, Connection(id="cb", source="clickbank", base_url=urls["clickbank"],
-                                             rate_limit_per_s=50), create=True)
-        scraped = CliRunner().invoke(app, ["scrape", "cb"])
-    replayed = CliRunner().invoke(app, ["replay", "cb"])  # the recorded feed is stopped
-    assert scraped.exit_code == 0 and replayed.exit_code == 0, (scraped.output, replayed.output, replayed.exception)
+    with recorded_sites("clickbank", "affiliatefix") as urls:
+        for connection_id, source in (("cb", "clickbank"), ("af", "affiliatefix")):
+            save_connection(rt.store, Connection(id=connection_id, source=source, base_url=urls[source],
+                                                 rate_limit_per_s=50), create=True)
+            scraped = CliRunner().invoke(app, ["scrape", connection_id])  # af's recorded site has a page it cannot read
+            assert scraped.exit_code == (1 if connection_id == "af" else 0), (scraped.output, scraped.exception)
+    replayed = CliRunner().invoke(app, ["replay", "cb"])  # the recorded sites are stopped
+    assert replayed.exit_code == 0, (replayed.output, replayed.exception)
     assert replayed.output.startswith("replayed 1 stored answer: 4 listings, 0 failures"), replayed.output
+    rebuilt = CliRunner().invoke(app, ["replay", "--all"])
+    lines = rebuilt.output.splitlines()
+    assert rebuilt.exit_code == 1 and lines[-1] == "1 page or response failed, 0 connections left out", lines
+    assert lines[0].startswith("af: replayed ") and " stored pages, 3 listings, 1 failure" in lines[0], lines
+    assert "cb: replayed 1 stored answer, 4 listings, 0 failures" in lines, lines
+    assert "discovery: 0 batches indexed again" in lines, lines
+    for wrong in (["replay"], ["replay", "cb", "--all"]):
+        refused = CliRunner().invoke(app, wrong)
+        assert refused.exit_code == 2 and "give a connection, or --all for every one" in refused.output, refused.output
 
 
 def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, monkeypatch):
@@ -1632,9 +1643,9 @@ def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
 
 
 def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_path, monkeypatch):
-    """`amx replay` of an Awin connection never synced said "aw is a awin API connection", and a scrape that made one program
-    "indexed: 1 new programs … 1 changes". Of a disabled one it said to run `amx scrape`, which refuses it: it says to
-    enable it first."""
+    """`amx replay` of an Awin connection never synced said "aw is a awin API connection", and a scrape that made one
+    program "indexed: 1 new programs … 1 changes". Of a disabled one it said to run `amx scrape`, which refuses it: it
+    says to enable it first."""
     from affiliate_matrix.cli.common import print_indexed
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.pipeline import IndexReport

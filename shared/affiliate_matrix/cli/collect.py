@@ -7,8 +7,8 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, open_runtime, print_indexed,
-                                         say_rules_not_run, stored_at)
+from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, invalid, open_runtime,
+                                         print_indexed, say_rules_not_run, stored_at)
 from affiliate_matrix.wording import counted, listings
 
 commands = typer.Typer()  # top-level commands
@@ -76,6 +76,14 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 
 def _exit_on_failures(rt, report) -> None:
     """Say what failed, and exit 1 when anything did: a script or a cron job must notice."""
+    _say_failures(rt, report)
+    fail_if_undelivered(rt)
+    if report.failures:
+        console.print(f"[red]{counted(len(report.failures), 'page or response', 'pages or responses')} failed[/]")
+        raise typer.Exit(1)
+
+
+def _say_failures(rt, report) -> None:
     from affiliate_matrix.crawl import error_key
 
     for failure in report.failures:
@@ -85,27 +93,61 @@ def _exit_on_failures(rt, report) -> None:
             console.print(f"    kept raw: {escape(stored_at(rt, failure.raw_key))}", soft_wrap=True)
             if failure.stage == "parse":
                 console.print(f"    why: {escape(stored_at(rt, error_key(failure.raw_key)))}", soft_wrap=True)
-    fail_if_undelivered(rt)
-    if report.failures:
-        console.print(f"[red]{counted(len(report.failures), 'page or response', 'pages or responses')} failed[/]")
-        raise typer.Exit(1)
 
 
 @commands.command()
-def replay(connection_id: Annotated[str, typer.Argument(help="A connection (amx connections list).")]):
+def replay(connection_id: Annotated[str | None, typer.Argument(help="A connection (amx connections list).")] = None,
+           every: Annotated[bool, typer.Option("--all", help=(
+               "Every connection, and every batch discovery stored: the programs rebuilt with no network (after "
+               "a damaged index)."))] = False):
     """Parse a connection's stored raw pages, or its API's stored answers, again (after a parser fix) and index them:
     no network."""
+    from affiliate_matrix.pipeline import rebuild
     from affiliate_matrix.pipeline import scrape as run_scrape
-    from affiliate_matrix.sources import ApiSource, get_source
 
+    if (connection_id is None) != every:
+        raise invalid("CONNECTION_ID", "give a connection, or --all for every one (not both)")
     rt = open_runtime("replay", listed=PAGES_FAILED)
     indexed = index_here(rt)
-    report = run_scrape(rt, connection_id, replay=True)
-    kept = "stored answer" if issubclass(get_source(report.source), ApiSource) else "stored page"
-    console.print(f"replayed {counted(report.pages, kept)}: {listings(report.records)}, "
-                  f"{counted(len(report.failures), 'failure')}")
-    print_indexed(indexed)
-    _exit_on_failures(rt, report)
+    if connection_id is not None:
+        report = run_scrape(rt, connection_id, replay=True)
+        console.print(f"replayed {_kept(report)}: {listings(report.records)}, "
+                      f"{counted(len(report.failures), 'failure')}")
+        print_indexed(indexed)
+        _exit_on_failures(rt, report)
+        return
+    rebuilt = rebuild(rt)
+    for report in rebuilt.replayed:
+        console.print(f"{escape(report.connection_id)}: replayed {_kept(report)}, {listings(report.records)}, "
+                      f"{counted(len(report.failures), 'failure')}")
+        _say_failures(rt, report)
+    console.print(f"discovery: {counted(rebuilt.discovery_batches, 'batch', 'batches')} indexed again")
+    for why in rebuilt.left_out:
+        console.print(f"  [yellow]left out:[/] {escape(why)}", soft_wrap=True)
+    print_indexed([_summed(indexed)] if indexed else [])
+    fail_if_undelivered(rt)
+    failed = sum(len(report.failures) for report in rebuilt.replayed)
+    if failed or rebuilt.left_out:
+        console.print(f"[red]{counted(failed, 'page or response', 'pages or responses')} failed, "
+                      f"{counted(len(rebuilt.left_out), 'connection')} left out[/]")
+        raise typer.Exit(1)
+
+
+def _kept(report) -> str:
+    """What a replay read, in the words of its source: a directory's pages, an API's answers."""
+    from affiliate_matrix.sources import ApiSource, get_source
+
+    return counted(report.pages, "stored answer" if issubclass(get_source(report.source), ApiSource) else "stored page")
+
+
+def _summed(indexed: list):
+    """The reports of many batches indexed as one: a rebuild's every batch said in a line."""
+    from affiliate_matrix.pipeline import IndexReport
+
+    return IndexReport("every batch", sum(r.records for r in indexed), sum(r.created for r in indexed),
+                       sum(r.updated for r in indexed), sum(r.unchanged for r in indexed),
+                       [d for r in indexed for d in r.deltas], [e for r in indexed for e in r.errors],
+                       "; ".join(r.skipped for r in indexed if r.skipped) or None)
 
 
 @commands.command()

@@ -12,6 +12,17 @@ from dataclasses import dataclass, field
 # Where a run's decisions are kept, a site each (run.seen_key): the sites judged, skipped by later runs until the
 # retention job forgets a decision (AMX_RETENTION_DISCOVERY_SEEN_DAYS), so a site without a program then is judged again.
 SEEN = "discovery/seen/"
+BATCHES = "batches/discovery/"  # what discovery found and what a person accepted, a batch of `discovered` records each
+
+
+def batch_stored(batch_key: str, records: int):
+    """The event announcing a discovery batch, for the index to fold in: its id derived from the batch, so announcing
+    it again (a retry, a rebuild) is the same event."""
+    from affiliate_matrix.events import RAW_BATCH_STORED, Event
+
+    return Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": batch_key, "connection_id": "discovery",
+                                                      "records": records, "failures": 0},
+                      key=batch_key, subject="discovery")
 
 
 @dataclass

@@ -16,12 +16,11 @@ from pydantic import HttpUrl, TypeAdapter, ValidationError
 
 from affiliate_matrix import taxonomy
 from affiliate_matrix.crawl import time_budget
-from affiliate_matrix.discovery import SEEN, DiscoveryReport
+from affiliate_matrix.discovery import BATCHES, SEEN, DiscoveryReport, batch_stored
 from affiliate_matrix.discovery.dorks import MAX_NICHE, dorks, niche_problem
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
 from affiliate_matrix.discovery.validate import Verdict, classify, why_rejected
 from affiliate_matrix.errors import BackendUnavailable, ConflictError, DamagedData, InvalidInput, NotFoundError
-from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.netguard import target_of
@@ -140,15 +139,12 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
         fetcher.close()
     if records:
         batch = "\n".join(r.model_dump_json() for r in records).encode()
-        report.batch_key = rt.store.put_content_addressed("batches/discovery", batch, suffix=".jsonl",
+        report.batch_key = rt.store.put_content_addressed(BATCHES.rstrip("/"), batch, suffix=".jsonl",
                                                           content_type="application/x-ndjson")
         # remembered as judged once their batch is stored: a batch write failing after left them judged, never indexed
         for domain, decision in decisions.items():
             remember(rt, domain, decision)
-        rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": report.batch_key,
-                                                                   "connection_id": "discovery",
-                                                                   "records": len(records), "failures": 0},
-                                  key=report.batch_key, subject="discovery"))
+        rt.bus.publish(batch_stored(report.batch_key, len(records)))
     ITEMS.labels("discovered").inc(len(report.discovered))
     log.info("discover.done", queries=report.queries, candidates=report.candidates, discovered=len(report.discovered),
              review=len(report.review), rejected=len(report.rejected), failures=len(report.failures),
@@ -637,11 +633,9 @@ def decide(rt, domain: str, accept: bool) -> RawRecord | None:
     if accept:
         verdict = Verdict(found["confidence"], found["evidence"] + ["accepted on review"], name=found["name"])
         accepted = record(found, verdict, found["raw_key"])
-        batch_key = rt.store.put_content_addressed("batches/discovery", accepted.model_dump_json().encode(),
+        batch_key = rt.store.put_content_addressed(BATCHES.rstrip("/"), accepted.model_dump_json().encode(),
                                                    suffix=".jsonl", content_type="application/x-ndjson")
-        stored = Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": batch_key, "connection_id": "discovery",
-                                                             "records": 1, "failures": 0}, key=batch_key,
-                            subject="discovery")
+        stored = batch_stored(batch_key, 1)
         rt.bus.publish(stored)
         if any(event.id == stored.id for event, _ in getattr(rt.bus, "dead_letters", ())):  # in-process: indexed here
             raise BackendUnavailable(f"the accepted batch {batch_key} was not indexed; {domain} is left to accept again")

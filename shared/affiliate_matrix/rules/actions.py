@@ -13,7 +13,7 @@ from affiliate_matrix.rules.model import (DEFAULT_AUTH_HEADER, OPTIONAL_PARAMS, 
                                           SECRET_PARAMS, WEBHOOK_KEY_FIELD, WEBHOOK_KEYS, url_credentials)
 from affiliate_matrix.rules.state import webhook_digest
 from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation, update_state
-from affiliate_matrix.wording import NO_VALUE, number_text
+from affiliate_matrix.wording import NO_VALUE, counted, number_text
 
 log = get_logger()
 # store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
@@ -366,32 +366,19 @@ def migrate_index(rt, params: dict, data: dict) -> str | tuple[str, str]:
 
 
 def rebuild_index(rt, params: dict, data: dict) -> str:
-    """Re-parse every connection's stored raw pages, or its API's stored answers (or one connection's), into new
-    batches, which the index function folds in as usual: the index rebuilt from what was fetched, with no network. Of
-    every connection, a damaged one, or an API's that kept no answers yet, is logged and named in the outcome, and the
-    others are replayed."""
-    from affiliate_matrix.connections import load_connection, stored_connections
-    from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.pipeline import scrape
+    """The programs rebuilt from what is stored, with no network (pipeline.rebuild), or one connection's replayed:
+    new batches, which the index function folds in as usual. A connection that cannot be replayed (damaged, an API's
+    with no answers kept yet) is named in the outcome, and the others are replayed."""
+    from affiliate_matrix.pipeline import rebuild, scrape
 
-    damaged: list[dict] = []
     if params.get("connection_id"):
-        connections = [load_connection(rt.store, str(params["connection_id"]))]
-    else:
-        connections = stored_connections(rt.store, damaged)
-    replayed = []
-    for connection, _ in connections:
-        try:
-            report = scrape(rt, connection.id, replay=True)
-        except InvalidInput as exc:  # an API synced before its answers were kept: its next sync keeps them
-            if params.get("connection_id"):
-                raise
-            log.warning("rebuild_index.left_out", connection_id=connection.id, reason=str(exc))
-            damaged.append({"error": str(exc)})
-            continue
-        replayed.append(f"{connection.id} ({report.records} records)")
-    return "replayed " + (", ".join(replayed) or "nothing") + \
-        "".join(f"; left out: {item['error']}" for item in damaged)
+        report = scrape(rt, str(params["connection_id"]), replay=True)
+        return f"replayed {report.connection_id} ({report.records} records)"
+    rebuilt = rebuild(rt)
+    replayed = ", ".join(f"{r.connection_id} ({r.records} records)" for r in rebuilt.replayed) or "nothing"
+    return f"replayed {replayed}; " \
+        f"{counted(rebuilt.discovery_batches, 'discovery batch', 'discovery batches')} announced again" + \
+        "".join(f"; left out: {why}" for why in rebuilt.left_out)
 
 
 def rotate_key(rt, params: dict, data: dict) -> str:

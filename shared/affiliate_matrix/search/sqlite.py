@@ -70,8 +70,8 @@ def _damage_named(path: str):
         raise DamagedData(f"the search index {path}", str(exc),
                           "move it aside (keep it: the change feed, the rules' activations and alerts, the "
                           "redirects of moved ids, the metrics and the query analytics are only in it, and a rebuild "
-                          "starts them empty), then `amx replay <connection>` each connection to rebuild the programs "
-                          "from its stored pages or API answers, with no network") from None
+                          "starts them empty), then `amx replay --all` to rebuild the programs from the stored pages, "
+                          "API answers and discovery batches, with no network") from None
 
 
 def _rows_with(columns, kind: str, field: str, values: list) -> int:
