@@ -70,9 +70,12 @@ def _damage_named(path: str):
             raise
         raise DamagedData(f"the search index {path}", str(exc),
                           "move it aside (keep it: the change feed, the rules' activations and alerts, the "
-                          "redirects of moved ids, the metrics and the query analytics are only in it, and a rebuild "
-                          "starts them empty), then `amx replay <connection>` each directory connection and "
-                          "`amx scrape <connection>` each API connection to rebuild the programs") from None
+                          "redirects of moved ids, the metrics and the query analytics are only in it and in a "
+                          "backup), then `amx index restore --key NAME` the newest backup `amx index backup` took "
+                          "(`--from DIR` for one in a directory), and `amx replay <connection>` each directory "
+                          "connection and `amx scrape <connection>` each API connection to bring the programs up to "
+                          "date; with no backup, those two rebuild the programs alone and the rest starts empty"
+                          ) from None
 
 
 def _rows_with(columns, kind: str, field: str, values: list) -> int:
