@@ -245,6 +245,9 @@ def read_manifest(place) -> _Manifest:
     try:
         raw = place.read(MANIFEST, MAX_MANIFEST)
     except NotFoundError:
+        if isinstance(place, Stored) and next(iter(place.store.list(place.prefix)), None) is None:
+            raise InvalidInput(f"no backup named {place.name} in the object store ({place.where}): `amx index "
+                               "backup` says each one's name as it takes it") from None
         raise DamagedData(f"the backup {place.where}", f"it has no {MANIFEST}, which a backup writes last: not a "
                                                        "backup, or one cut short", _RETAKE) from None
     from affiliate_matrix.indices import index_specs

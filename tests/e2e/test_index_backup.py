@@ -264,3 +264,5 @@ def test_a_backup_goes_only_where_none_is(amx, tmp_path, monkeypatch):
     assert amx("index", "backup", "--key", "nightly")[0] == 0
     code, said = amx("index", "backup", "--key", "nightly")
     assert code == 2 and "a backup named nightly exists already" in said, said
+    code, said = amx("index", "restore", "--key", "weekly")
+    assert code == 2 and "error: no backup named weekly in the object store" in said, said

@@ -1,4 +1,4 @@
-"""`amx index` (versions: status, zero-downtime migration, rollback, rendered mappings) and
+"""`amx index` (versions: status, zero-downtime migration, rollback, rendered mappings; backup and restore) and
 `amx analytics` (what the programs API is asked)."""
 
 from typing import Annotated, Optional
@@ -8,7 +8,8 @@ import typer
 from affiliate_matrix.cli.common import console, invalid, open_runtime
 from affiliate_matrix.wording import counted
 
-index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback.", no_args_is_help=True)
+index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback; backup and restore.",
+                        no_args_is_help=True)
 analytics_app = typer.Typer(help="What the programs API is asked, and what that suggests.", no_args_is_help=True)
 INDEX_NAME = Annotated[str, typer.Argument(help="An index: programs, deltas, … (amx index status lists them).")]
 
