@@ -101,8 +101,16 @@ def test_a_backup_restored_into_an_empty_index_answers_as_the_index_did(backend,
     assert answers(Runtime("test", Settings())) == before
 
 
-def test_a_restore_into_an_index_holding_documents_is_refused_naming_them_unless_replace(amx, tmp_path, monkeypatch):
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+def elsewhere(backend: str, monkeypatch, place) -> None:
+    """The environment moved to an index that does not exist yet: a new data directory (the embedded index), a new
+    index prefix (OpenSearch)."""
+    if backend == "sqlite":
+        monkeypatch.setenv("AMX_DATA_DIR", str(place))
+    else:
+        monkeypatch.setenv("AMX_INDEX_PREFIX", f"t{uuid.uuid4().hex[:10]}")
+
+
+def test_a_restore_into_an_index_holding_documents_is_refused_naming_them_unless_replace(backend, amx, tmp_path):
     rt = filled(tmp_path)
     assert amx("index", "backup", "--to", str(tmp_path / "backup"))[0] == 0
     rt.index.bulk_upsert("moved", [{"id": "programs:p_since", "index": "programs", "old": "p_since", "to": "p_x",
@@ -222,23 +230,22 @@ THINGS_V2 = IndexSpec("things", 2, {"id": "keyword", "name": "text", "tags": "ke
                       upgrade=lambda doc: {**doc, "tags": ["upgraded"]})
 
 
-def test_a_backup_of_an_older_version_is_restored_at_it_then_migrated(amx, tmp_path, monkeypatch):
+def test_a_backup_of_an_older_version_is_restored_at_it_then_migrated(backend, amx, tmp_path, monkeypatch):
     """Where the index does not exist yet, the backup's version is made, filled, then migrated as `amx index migrate`
     migrates (the older version kept); where it exists at another version, refused, saying where to restore it."""
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "old"))
     monkeypatch.setattr("affiliate_matrix.indices.index_specs", lambda: {"things": THINGS_V1})
     rt = Runtime("test", Settings())
     rt.index.ensure_index(THINGS_V1)
     rt.index.bulk_upsert("things", [{"id": "t1", "name": "Acme"}], refresh=True)
     assert amx("index", "backup", "--to", str(tmp_path / "backup"))[0] == 0
     monkeypatch.setattr("affiliate_matrix.indices.index_specs", lambda: {"things": THINGS_V2})
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "new"))
+    elsewhere(backend, monkeypatch, tmp_path / "new")
     code, said = amx("index", "restore", "--from", str(tmp_path / "backup"))
     assert code == 0 and "things: restored at v1, now v2, 1 document migrated" in said, said
     rt = Runtime("test", Settings())
     assert rt.index.get("things", "t1") == {"id": "t1", "name": "Acme", "tags": ["upgraded"]}
     assert (rt.index.status("things").current, rt.index.status("things").versions) == (2, [1, 2])
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "newer"))
+    elsewhere(backend, monkeypatch, tmp_path / "newer")
     Runtime("test", Settings()).index.ensure_index(THINGS_V2)
     code, said = amx("index", "restore", "--from", str(tmp_path / "backup"))
     assert code == 2 and "things is at v2 here and the backup holds v1: restore it where things does not exist yet" \
