@@ -21,6 +21,17 @@ def index(request, tmp_path):
     return idx
 
 
+def test_documents_reads_every_document_of_the_live_version_as_written(index):
+    """What a backup holds (amx index backup): every document once, as written (no folded text OpenSearch indexes
+    beside it), a write just acknowledged too; after a migration, the new version's, with its spec."""
+    index.bulk_upsert("things", [{**docs()[0], "name": "Written last"}])  # not refreshed
+    assert sorted(index.documents("things"), key=lambda doc: doc["id"]) == sorted(
+        [{**docs()[0], "name": "Written last"}, *docs()[1:]], key=lambda doc: doc["id"])
+    assert index.live_spec("things") == SPEC
+    index.migrate(V2)
+    assert index.live_spec("things") == V2 and len(list(index.documents("things"))) == len(docs())
+
+
 def test_a_conditional_write_read_before_a_migration_never_overwrites_a_write_after_it(index):
     """An index run that read a program, then wrote it after a migration swapped the alias: the version it read is
     of the old index (on OpenSearch, a sequence number of another index), so it is a conflict where the program has

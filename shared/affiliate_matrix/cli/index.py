@@ -1,4 +1,4 @@
-"""`amx index` (versions: status, zero-downtime migration, rollback, rendered mappings) and
+"""`amx index` (versions: status, zero-downtime migration, rollback, rendered mappings; backup and restore) and
 `amx analytics` (what the programs API is asked)."""
 
 from typing import Annotated, Optional
@@ -8,7 +8,8 @@ import typer
 from affiliate_matrix.cli.common import console, invalid, open_runtime
 from affiliate_matrix.wording import counted
 
-index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback.", no_args_is_help=True)
+index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback; backup and restore.",
+                        no_args_is_help=True)
 analytics_app = typer.Typer(help="What the programs API is asked, and what that suggests.", no_args_is_help=True)
 INDEX_NAME = Annotated[str, typer.Argument(help="An index: programs, deltas, … (amx index status lists them).")]
 
@@ -113,6 +114,80 @@ def index_unlock(name: INDEX_NAME):
 
     console.print(f"{name}: cleared the lease of the {holder.get('doing', 'migration')} to v{holder.get('version')} by "
                   f"{holder.get('by')} since {holder.get('since')}; run `{finishing_command(name, holder)}` to finish it")
+
+
+KEY_HELP = "A backup in the object store, by its name (under backups/index/)."
+
+
+def _backup_place(rt, to, key, *, writing: bool):
+    """Where a backup is: the local directory `to`, else the object store under backups/index/<key>/ (a new backup's
+    name by default: when it is taken, in UTC)."""
+    import os
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.cli.common import stored_at
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.index_backup import STORE_PREFIX, Folder, Stored
+
+    option = "--to" if writing else "--from"
+    if to is not None and key is not None:
+        raise invalid("--key", f"give {option} or --key, not both")
+    if to is not None:
+        if not writing and not os.path.isdir(to):
+            raise invalid("--from", f"{to} is not a directory: give a backup's directory")
+        return Folder(to)
+    if key is None and not writing:
+        raise invalid("--from", "give --from DIR (a backup's directory) or --key NAME (a backup in the object store)")
+    key = key if key is not None else datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    try:
+        place = Stored(rt.store, key)
+    except InvalidInput as exc:
+        raise invalid("--key", str(exc).removeprefix("--key ")) from None
+    place.where = stored_at(rt, f"{STORE_PREFIX}{key}") + "/"
+    return place
+
+
+@index_app.command("backup")
+def index_backup(
+        to: Annotated[Optional[str], typer.Option("--to", help="A new local directory to write the backup to.")] = None,
+        key: Annotated[Optional[str], typer.Option(
+            "--key", help="A name for the backup in the object store (by default when it is taken).")] = None):
+    """Every index's documents (programs, the change feed, moved ids, the rules' activations and alerts, metrics, query
+    analytics) with each index's version: into the object store under backups/index/, or a local directory."""
+    from affiliate_matrix.index_backup import back_up
+
+    rt = open_runtime()
+    place = _backup_place(rt, to, key, writing=True)
+    with console.status("backing up the index"):
+        manifest = back_up(rt.index, place)
+    counts = {name: entry["documents"] for name, entry in manifest["indices"].items()}
+    console.print(f"backed up {counted(len(counts), 'index', 'indexes')}, {counted(sum(counts.values()), 'document')}, "
+                  f"to {place.where}: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()),
+                  highlight=False)
+    again = f"--from {to}" if to is not None else f"--key {place.name}"
+    console.print(f"restore it into an empty index with `amx index restore {again}`", highlight=False)
+
+
+@index_app.command("restore")
+def index_restore(
+        from_: Annotated[Optional[str], typer.Option("--from", help="A backup's local directory.")] = None,
+        key: Annotated[Optional[str], typer.Option("--key", help=KEY_HELP)] = None,
+        replace: Annotated[bool, typer.Option(
+            "--replace", help="Restore into indexes that hold documents: each becomes the backup's (its documents "
+                              "written over, those the backup lacks deleted).")] = False):
+    """Load a backup into an empty index (a new data directory, or a new index prefix on OpenSearch), checked whole
+    first: a damaged backup or a document that does not fit is refused before anything is written. A backup of an
+    older index version is restored at it, then migrated to this code's."""
+    from affiliate_matrix.index_backup import restore
+
+    rt = open_runtime()
+    place = _backup_place(rt, from_, key, writing=False)
+    with console.status(f"restoring {place.where}"):
+        restored, said = restore(rt.index, place, replace=replace)
+    console.print(f"restored {counted(sum(restored.values()), 'document')} from {place.where}: "
+                  + ", ".join(f"{name} {count:,}" for name, count in restored.items()), highlight=False)
+    for line in said:
+        console.print(line, highlight=False)
 
 
 @index_app.command("render")

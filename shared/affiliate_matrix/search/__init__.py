@@ -1125,6 +1125,17 @@ class SearchIndex(ABC):
     def search(self, name: str, query: SearchQuery) -> SearchResult:
         ...
 
+    @abstractmethod
+    def documents(self, name: str) -> Iterator[dict]:
+        """Every document of the live version as written, read as a migration reads the version it copies (a page at a
+        time, memory flat): what a backup holds (index_backup.py). Written since it began: in it or not."""
+        ...
+
+    @abstractmethod
+    def live_spec(self, name: str) -> IndexSpec:
+        """The spec the live version was made with, as stored with it (older than the code's until a migration)."""
+        ...
+
     def refresh(self, name: str) -> None:
         """Make recent writes searchable."""
 

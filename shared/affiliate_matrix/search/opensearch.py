@@ -551,8 +551,7 @@ class OpenSearchIndex(SearchIndex):
         result, landings = BulkResult(), Landings(spec)
 
         def actions():
-            for hit in helpers.scan(self.client, index=old, query={"query": {"match_all": {}}}, size=500,
-                                   request_timeout=BATCH_TIMEOUT_S):
+            for hit in self._scanned(old):
                 for doc in upgraded(spec, [hit["_source"]], result):
                     if landings.first(hit["_id"], doc):
                         yield _copied(spec, new, doc, hit["_id"])
@@ -566,6 +565,21 @@ class OpenSearchIndex(SearchIndex):
             result.indexed += landings.combined()  # (written again, not copied again)
         self.client.indices.refresh(index=new, request_timeout=BATCH_TIMEOUT_S)
         return result.indexed, result.errors, landings.moves()
+
+    def _scanned(self, index: str) -> Iterator[dict]:
+        """Every document of `index` (a physical index or an alias) a refresh has made visible, as hits, in one scroll:
+        a view of the index as it was when it began."""
+        return helpers.scan(self.client, index=index, query={"query": {"match_all": {}}}, size=500,
+                            request_timeout=BATCH_TIMEOUT_S)
+
+    def documents(self, name):
+        self._spec(name)  # an index that does not exist is NotFoundError, as a search's
+        self.refresh(name)  # a write acknowledged, not yet refreshed, is read too
+        with _answering(f"documents of {name}"):
+            yield from (hit["_source"] for hit in self._scanned(self._alias(name)))
+
+    def live_spec(self, name):
+        return self._spec(name)
 
     def _copy_into(self, new: str, actions, result: BulkResult) -> None:
         for ok, item in _bulk_items(self.client, actions):

@@ -19,6 +19,7 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,9 +70,11 @@ def _damage_named(path: str):
             raise
         raise DamagedData(f"the search index {path}", str(exc),
                           "move it aside (keep it: the change feed, the rules' activations and alerts, the "
-                          "redirects of moved ids, the metrics and the query analytics are only in it, and a rebuild "
-                          "starts them empty), then `amx replay --all` to rebuild the programs from the stored pages, "
-                          "API answers and discovery batches, with no network") from None
+                          "redirects of moved ids, the metrics and the query analytics are only in it and in a "
+                          "backup), then `amx index restore --key NAME` the newest backup `amx index backup` took "
+                          "(`--from DIR` for one in a directory), and `amx replay --all` to bring the programs up to "
+                          "date from the stored pages, API answers and discovery batches, with no network; with no "
+                          "backup, the replay rebuilds the programs alone and the rest starts empty") from None
 
 
 def _rows_with(columns, kind: str, field: str, values: list) -> int:
@@ -294,14 +297,9 @@ class SqliteSearchIndex(SearchIndex):
                 old_t, _ = self._resolve(spec.name)
                 self._drop(spec)  # a version a rollback left: its documents are not the live ones any more
                 self._create(spec)
-                last, landings = 0, Landings(spec)
-                while True:
-                    rows = self.db.execute(f'SELECT rid, id, doc FROM "{old_t}_docs" WHERE rid > ? ORDER BY rid '
-                                           "LIMIT ?", (last, _CHUNK)).fetchall()
-                    if not rows:
-                        break
-                    last = rows[-1][0]
-                    self._write_docs(new_t, spec, [doc for _, old_id, stored in rows
+                landings = Landings(spec)
+                for rows in self._stored(old_t):
+                    self._write_docs(new_t, spec, [doc for old_id, stored in rows
                                                    for doc in upgraded(spec, [json.loads(stored)], result)
                                                    if landings.first(old_id, doc)], result)
                 if not result.errors:  # documents an upgrade landed on one id, combined over the first one written
@@ -321,6 +319,22 @@ class SqliteSearchIndex(SearchIndex):
                 self._roll_back()
                 raise
         return result.indexed
+
+    def _stored(self, t: str) -> Iterator[list[tuple[str, str]]]:
+        """Every document of the physical index `t`, _CHUNK at a time in the order written: (id, its stored JSON)."""
+        last = 0
+        while rows := self.db.execute(f'SELECT rid, id, doc FROM "{t}_docs" WHERE rid > ? ORDER BY rid LIMIT ?',
+                                      (last, _CHUNK)).fetchall():
+            last = rows[-1][0]
+            yield [(doc_id, stored) for _, doc_id, stored in rows]
+
+    def documents(self, name):
+        t, _ = self._resolve(name)
+        for rows in self._stored(t):
+            yield from (json.loads(stored) for _, stored in rows)
+
+    def live_spec(self, name):
+        return self._resolve(name)[1]
 
     def _record_moves(self, spec: IndexSpec, moved: dict[str, str]) -> None:
         """The ids a migration moved, recorded in MOVED_INDEX (search.move_records) inside the caller's transaction."""
@@ -398,7 +412,7 @@ class SqliteSearchIndex(SearchIndex):
         for doc in docs:
             doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
             try:
-                kw, num = self._index_values(spec, doc)
+                kw, num = self.index_values(spec, doc)
             except (TypeError, ValueError) as exc:
                 result.errors.append((str(doc_id), str(exc)))
                 continue
@@ -431,8 +445,9 @@ class SqliteSearchIndex(SearchIndex):
                         "ON CONFLICT(tbl) DO UPDATE SET generation = generation + 1", (t,))
 
     @staticmethod
-    def _index_values(spec: IndexSpec, doc) -> tuple[set, set]:
-        """The (field, value) pairs to index; raises like a strict mapping would on a bad document."""
+    def index_values(spec: IndexSpec, doc) -> tuple[set, set]:
+        """The (field, value) pairs to index; raises like a strict mapping would on a bad document (a TypeError or a
+        ValueError naming the field): also how a backup's documents are checked before any is restored."""
         if not isinstance(doc, dict) or not isinstance(doc.get(spec.id_field), str) or not doc[spec.id_field]:
             raise ValueError(f"document has no string {spec.id_field!r}")
         unknown = set(doc) - set(spec.fields)
