@@ -75,6 +75,17 @@ def apply_tick(rt, tick_time: datetime) -> dict[str, int]:
     return apply(rt, tick_time)
 
 
+def apply_by_hand(rt) -> tuple[datetime, dict[str, int]]:
+    """A run asked for by a person (`amx retention`, where no daily tick comes: the embedded defaults without `amx
+    up`), dated by the object store's own time of the tick record written now, as a tick is judged: no machine's
+    clock decides what is deleted. The time it was dated by, and what it deleted."""
+    rt.store.put(TICK_RECORD, json.dumps({"by_hand": True}).encode(), content_type="application/json")
+    stored = rt.store.written_at(TICK_RECORD)
+    if stored is None:  # written just now: a store that cannot say when is not one this run can be dated by
+        raise ConfigError("AMX_S3_ENDPOINT_URL", f"the object store does not say when it wrote {TICK_RECORD}")
+    return stored, apply(rt, stored)
+
+
 def apply(rt, now: datetime | None = None) -> dict[str, int]:
     now = now or datetime.now(UTC)
     deleted, kept = {}, windows(rt.settings.retention_days)

@@ -198,3 +198,32 @@ def test_a_tick_dated_after_the_stores_own_time_is_refused_and_deletes_nothing(t
     assert rt.index.search(METRICS_INDEX.name, SearchQuery(size=0)).total == 60
     index_event(rt, tick.model_copy(update={"time": NOW}))  # a tick of its time: runs
     assert rt.index.search(METRICS_INDEX.name, SearchQuery(size=0)).total == 30
+
+
+def test_amx_retention_runs_the_job_by_hand_dated_by_the_object_stores_own_time(tmp_path, monkeypatch):
+    """On the embedded defaults no daily tick comes without `amx up`: dead letters, metrics and the rest grew for good.
+    `amx retention` runs the job, dated by when the store wrote its record (a file's time here), no machine's clock."""
+    import os
+    import time
+
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_RETENTION_DAYS", "metrics=30")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    stored_now = datetime.fromtimestamp(time.time(), UTC)  # what the store's files are dated by
+    rt.index.ensure_index(METRICS_INDEX)
+    rt.index.bulk_upsert(METRICS_INDEX.name, [metric("m", i, {}, stored_now - timedelta(days=20 * i), f"d{i}")
+                                              for i in range(3)], refresh=True)  # 0, 20 and 40 days old
+    for key, days in {"dead-letters/t/old.json": 31, "dead-letters/t/recent.json": 29}.items():
+        rt.store.put(key, b"{}", content_type="application/json")
+        parked = (stored_now - timedelta(days=days)).timestamp()
+        os.utime(rt.store.root / key, (parked, parked))
+    result = CliRunner().invoke(app, ["retention"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "(the object store's time): deleted 1 metric, 1 dead letter, 0 discovery decisions" in result.output, \
+        result.output
+    assert list(rt.store.list("dead-letters/")) == ["dead-letters/t/recent.json"]
+    assert rt.index.search(METRICS_INDEX.name, SearchQuery()).total == 2

@@ -1,4 +1,4 @@
-"""`amx demo`, `amx up` and `amx down`: the product on one machine."""
+"""`amx demo`, `amx up`, `amx down` and `amx retention`: the product on one machine."""
 
 from typing import Annotated, Optional
 
@@ -115,3 +115,23 @@ def down():
     from affiliate_matrix.localrun.runner import down as run_down
 
     console.print("stopped" if run_down(load_settings().data_dir) else "nothing was running")
+
+
+@commands.command()
+def retention():
+    """Delete what the retention windows no longer keep, as the index function's daily job does (AMX_RETENTION_DAYS,
+    AMX_RETENTION_DEAD_LETTERS_DAYS, AMX_RETENTION_DISCOVERY_SEEN_DAYS), dated by the object store's own time. For the
+    embedded defaults, where no daily tick comes without `amx up`. Raw pages and batches are kept (provenance)."""
+    from affiliate_matrix.cli.common import console, open_runtime
+    from affiliate_matrix.cli.views import utc_text
+    from affiliate_matrix.retention import apply_by_hand
+    from affiliate_matrix.wording import counted
+
+    dated, deleted = apply_by_hand(open_runtime("retention"))
+    what = {"deltas": ("change", None), "metrics": ("metric", None), "activations": ("activation", None),
+            "queries": ("logged query", "logged queries"), "dead_letters": ("dead letter", None),
+            "activation_records": ("activation record", None), "discovery_seen": ("discovery decision", None),
+            "deletion_marks": ("deletion mark", None), "tombstones": ("tombstone", None)}
+    said = [counted(count, *what.get(kind, (kind, None))) for kind, count in deleted.items()]
+    console.print(f"retention as of {utc_text(dated)} UTC (the object store's time): deleted {', '.join(said)}",
+                  soft_wrap=True)
