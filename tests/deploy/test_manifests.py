@@ -243,6 +243,36 @@ def test_each_overlay_runs_the_image_readme_names():
         assert images == {f"ghcr.io/affiliate-matrix/functions:{tag}"}, overlay
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_a_deploy_pins_every_function_to_the_digest_pushed_and_changes_nothing_else(overlay):
+    """`./task deploy` applies the overlay through infra/image/pinned.sh: a tag pushed again rolls nothing out on
+    Knative, which resolved it once per revision, so every Service runs the digest pushed; the rest is the overlay's."""
+    import subprocess
+
+    digest = "sha256:" + "0123456789abcdef" * 4
+    pinned = subprocess.run([ROOT / "infra" / "image" / "pinned.sh", overlay, digest], capture_output=True, text=True,
+                            timeout=120, check=True).stdout
+    def images(docs) -> set[str]:
+        return {container["image"] for doc in docs if doc["kind"] == "Service" and "serving.knative" in doc["apiVersion"]
+                for container in doc["spec"]["template"]["spec"]["containers"]}
+
+    docs, unpinned = list(yaml.safe_load_all(pinned)), render(ROOT / "manifests" / "overlays" / overlay)
+    assert images(docs) == {f"ghcr.io/affiliate-matrix/functions@{digest}"}
+    (tagged,) = images(unpinned)
+    assert yaml.safe_dump_all(docs).replace(f"functions@{digest}", tagged.rpartition("/")[2]) == \
+        yaml.safe_dump_all(unpinned)
+
+
+@pytest.mark.parametrize("args,said", [(["dev", "latest"], "'latest' is not an image digest"),
+                                       (["dev", "sha256:abc"], "'sha256:abc' is not an image digest"),
+                                       (["../base", "sha256:" + "0" * 64], "no overlay '../base'")])
+def test_a_deploy_refuses_what_is_no_digest_or_no_overlay(args, said):
+    import subprocess
+
+    result = subprocess.run([ROOT / "infra" / "image" / "pinned.sh", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and said in result.stderr and result.stdout == ""
+
+
 @pytest.mark.parametrize("breakage,expected", [
     (lambda s: s.replace("containerConcurrency: 1", 'containerConcurrency: "one"', 1), "containerConcurrency"),
     (lambda s: s.replace("timeoutSeconds:", "timeoutSecond:", 1), "timeoutSecond: not a field"),
