@@ -318,6 +318,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     items: list = []
     kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted
     in_a_row = 0  # item requests unanswered since one was last answered
+    walked = False  # the plugin read the API to its end, with no fault of its own ending it
     try:
         async with aclosing(source.listings(api, credentials)) as listings:
             async for response, listing in listings:
@@ -332,6 +333,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                 if in_a_row == ITEMS_UNANSWERED_IN_A_ROW:
                     raise FetchError(f"{in_a_row} item requests in a row got no answer: {source.title} is taken for "
                                      "down, and the rest of the listing is left unread")
+        walked = True
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status, no time left
         refused = isinstance(exc, CredentialsRefused)
         reason = str(exc) + (f"; give its key the provider's current values (amx keys rotate "
@@ -356,7 +358,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     _keep_parse_failures(store, api, items, counted)
     if not replaying:
         keep_answers(store, connection.id, api.answers,
-                     complete=not any(isinstance(item, Failure) and item.stage == "fetch" for item in items))
+                     complete=walked and not any(isinstance(item, Failure) and item.stage == "fetch" for item in items))
     return api.fetched + items
 
 

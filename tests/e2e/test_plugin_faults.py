@@ -150,6 +150,23 @@ def test_a_fault_in_an_api_plugins_walk_ends_that_sync_with_a_failure_not_a_cras
     assert stored_error(rt, failure)["raw_key"] == failure.raw_key
 
 
+def test_a_sync_a_plugin_fault_ended_keeps_the_answers_before_it_for_the_fixed_plugins_replay(rt, monkeypatch):
+    """A fault in the plugin's walk ends the sync before it asks for the rest: its answers are added to those kept,
+    not put in their place, so the fixed plugin's replay still reads every page the sync before read."""
+    import affiliate_matrix.sources.offervault as offervault
+
+    with recorded_sites("offervault") as urls:
+        save_connection(rt.store, Connection(id="ov", source="offervault", base_url=urls["offervault"],
+                                             rate_limit_per_s=50))
+        whole = scrape(rt, "ov")
+        fixed = offervault.search
+        monkeypatch.setattr(offervault, "search", lambda network_id, page: network_id.name)  # Stub: a bug in the walk
+        assert scrape(rt, "ov").records == 0
+    monkeypatch.setattr(offervault, "search", fixed)
+    replayed = scrape(rt, "ov", replay=True)
+    assert replayed.failures == [] and replayed.records == whole.records > 0
+
+
 def test_amx_scrape_says_what_failed_and_exits_non_zero(rt, tmp_path):
     env = {**{k: v for k, v in os.environ.items() if k != "AMX_LOG_LEVEL"}, "AMX_DATA_DIR": str(tmp_path / "data"),
            "AMX_ALLOW_LOOPBACK_FETCH": "true"}
