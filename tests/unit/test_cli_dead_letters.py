@@ -217,3 +217,61 @@ def test_all_replays_every_letter_and_keeps_those_it_cannot(monkeypatch, capsys,
     assert code == 1 and "replayed budget-daily/tick-1.json" in said and "unfit/cut.json is damaged" in said, said
     assert "1 dead letter replayed, 1 kept" in said, said
     assert list(rt.store.list(DEAD_LETTERS)) == [f"{DEAD_LETTERS}unfit/cut.json"] and rt.store.head(RUN)
+
+
+def test_every_function_routed_an_event_has_the_work_its_entry_point_runs():
+    """The replay runs a function's event work by its name (handlers.events.work_of): its handler module is the one
+    functions/<name>/main.py serves, and every function manifests/base routes an event to has work for it (the rules'
+    actions aside, which receive runs wherever they go)."""
+    import re
+
+    from affiliate_matrix.events import ACTION_PREFIX
+    from affiliate_matrix.handlers.events import HANDLER_OF, work_of
+    from tests.support.events import plan
+    from tests.support.processes import ROOT
+
+    for main in sorted((ROOT / "functions").glob("*/main.py")):
+        function = main.parent.name
+        (module,) = re.findall(r"from affiliate_matrix\.handlers import entry_point, (\w+)", main.read_text())
+        assert module == HANDLER_OF.get(function, function), function
+    sent = {route.subscriber for route in plan().routes
+            if not any(dialect == "exact" and dict(attributes).get("type", "").startswith(ACTION_PREFIX)
+                       for dialect, attributes in route.filters)}
+    sent |= {ping.sink for ping in plan().pings}
+    assert sent and all(work_of(function) is not None for function in sent), sent
+
+
+def test_under_amx_up_the_work_publishes_to_its_broker_as_the_function_it_runs(monkeypatch, capsys, tmp_path):
+    """While `amx up` runs on the data dir, the events the replayed work publishes go to its Broker with that
+    function's own token (its EventPolicy admits what the function may publish), and on to their Triggers: the index's
+    program change reaches the triggers function, as it would from the index function itself."""
+    from affiliate_matrix.events import PROGRAM_DELTA
+    from affiliate_matrix.localrun.runner import LocalRuntime, held
+    from tests.support.factories import make_record
+    from tests.support.processes import ROOT
+    from tests.support.receiver import Receiver
+    from tests.support.wait import wait_until
+
+    up = LocalRuntime(ROOT, tmp_path, port_base=0)  # its Broker and its issuer; no function started
+    triggers = Receiver()
+    up.router.urls["triggers"] = triggers.url
+    lock = held(tmp_path, "up.lock")
+    (tmp_path / "up.json").write_text(json.dumps({"router": up.router.url}))
+    try:
+        rt = Runtime("test", Settings(data_dir=tmp_path))
+        batch = rt.store.put_content_addressed("batches/test", make_record(
+            "Acme Shop", "https://acmeshop.com").model_dump_json().encode(), suffix=".jsonl")
+        event = {**TICK, "id": "batch-1", "source": "/scrape/test", "type": "dev.affiliatematrix.raw.batch.stored",
+                 "data": {"batch_key": batch}}
+        rt.store.put(f"{DEAD_LETTERS}raw-batch-to-index/batch-1.json", dead_letter(
+            {"event": event, "subscriber": "index", "reason": "HTTP 503"}))
+        code, said = replayed(monkeypatch, capsys, tmp_path, "raw-batch-to-index/batch-1.json")
+        assert code == 0 and "done by index" in said and "reached no function" not in said, said
+        wait_until(lambda: up.router.outstanding == 0, "the Broker to deliver the index's events")
+    finally:
+        lock.close()
+        up.stop()
+        triggers.close()
+    deltas = [body for body in triggers.json_bodies() if body["type"] == PROGRAM_DELTA]
+    assert len(deltas) == 1 and deltas[0]["data"]["change"] == "created", triggers.json_bodies()
+    assert not list(rt.store.list(DEAD_LETTERS))
