@@ -71,8 +71,9 @@ def replayed(monkeypatch, capsys, tmp_path, *args: str, **env: str) -> tuple[int
 
 def with_campaigns(store_path):
     from affiliate_matrix.budget.campaigns import Campaign, import_csv, save_campaign
+    from affiliate_matrix.config import load_settings
 
-    rt = Runtime("test", Settings(data_dir=store_path))
+    rt = Runtime("test", load_settings(data_dir=store_path))  # the store the environment names
     save_campaign(rt.store, Campaign(id="search-1", name="s", channel="search", currency="USD"), create=True)
     import_csv(rt, "\n".join(["campaign_id,date,spend,clicks,conversions,revenue,currency"] + [
         f"search-1,2026-11-{d:02d},{50 + d},10,1,{200 + 7 * d},USD" for d in range(1, 21)]).encode())
@@ -275,3 +276,35 @@ def test_under_amx_up_the_work_publishes_to_its_broker_as_the_function_it_runs(m
     deltas = [body for body in triggers.json_bodies() if body["type"] == PROGRAM_DELTA]
     assert len(deltas) == 1 and deltas[0]["data"]["change"] == "created", triggers.json_bodies()
     assert not list(rt.store.list(DEAD_LETTERS))
+
+
+@pytest.mark.slow
+def test_a_letter_in_a_bucket_is_kept_with_its_new_reason_then_replayed_and_removed(monkeypatch, capsys, tmp_path,
+                                                                                     s3_settings):
+    """As an operator replays the cluster's letters: the functions' bucket on a real S3 server (moto_server), the
+    letter as the sink parks it. Failed again, it is written over the one read (a conditional put on S3); done, it
+    is deleted."""
+    from affiliate_matrix.events import Event
+
+    s3 = {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": s3_settings.s3_endpoint_url,
+          "AMX_S3_BUCKET": s3_settings.s3_bucket,
+          "AMX_S3_ACCESS_KEY_ID": s3_settings.s3_access_key_id.get_secret_value(),
+          "AMX_S3_SECRET_ACCESS_KEY": s3_settings.s3_secret_access_key.get_secret_value()}
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    rt = with_campaigns(tmp_path)  # (settings from the environment: the bucket)
+    assert rt.settings.object_store == "s3"
+    event = Event.model_validate({**{k: v for k, v in TICK.items() if k not in ("specversion", "datacontenttype")},
+                                  "rulechain": []}).model_dump(mode="json")
+    letter = "dev.knative.sources.ping/tick-1.json"
+    rt.store.put(DEAD_LETTERS + letter, dead_letter(
+        {"event": event, "destination": "http://budget.affiliate-matrix.svc.cluster.local/", "reason": "HTTP 503"}))
+
+    code, said = replayed(monkeypatch, capsys, tmp_path, letter)
+    assert code == 1 and "AMX_BUDGET_DAILY_TOTAL: not set" in said, said
+    kept = json.loads(rt.store.get(DEAD_LETTERS + letter).data)
+    assert kept["reason"].startswith("replayed: AMX_BUDGET_DAILY_TOTAL: not set") and kept["event"] == event
+
+    code, said = replayed(monkeypatch, capsys, tmp_path, letter, AMX_BUDGET_DAILY_TOTAL="500.00")
+    assert code == 0 and "done by budget" in said, said
+    assert rt.store.head(RUN) is not None and not list(rt.store.list(DEAD_LETTERS))
