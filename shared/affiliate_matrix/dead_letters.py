@@ -71,8 +71,9 @@ def replay(store, plan, letter: str, runtime_for: Callable[[str], object]) -> Re
         log.warning("dead_letter.replay_failed", letter=letter, event_id=event.id, type=event.type, to=subscriber,
                     reason=said)
         return replace(replayed, failed=said)
-    # Unconditional: a letter parked again meanwhile under this name is this very event (its source, id and body name
-    # it), whose work is now done.
+    # Unconditional (the store deletes conditionally under storage.TOMBSTONED only): a letter parked again meanwhile
+    # under this name is this very event, whose work is now done: a parked letter's name is made of its source, id and
+    # body (events.dead_letter_name).
     store.delete(key)
     log.info("dead_letter.replayed", letter=letter, event_id=event.id, type=event.type, to=subscriber)
     return replayed

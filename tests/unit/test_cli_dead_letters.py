@@ -1,5 +1,6 @@
-"""`amx dead-letters list`: the README tells an operator to fix a dead letter's cause and publish it again, and no
-command found them: they were files under a hashed name to open one by one (objects in a bucket in the cluster)."""
+"""`amx dead-letters list` and `replay`: the README told an operator to fix a dead letter's cause and publish it again,
+and no command found them (files under a hashed name to open one by one, objects in a bucket in the cluster), nor
+delivered one again (re-posted to the Broker, a parked tick was refused by its EventPolicy)."""
 
 import json
 
@@ -36,6 +37,7 @@ def test_each_dead_letter_is_listed_with_whom_it_was_for_and_why(monkeypatch, tm
     assert "budget" in said and "HTTP 503: AMX_BUDGET_DAILY_TOTAL: not set" in said
     assert "odd-1" in said and "event data: not a JSON object" in said and "http://index/" in said
     assert "raw.batch.stored/cut.json" in said and "damaged: not JSON" in said  # listed, not the end of the list
+    assert said.endswith("fix the cause, then `amx dead-letters replay LETTER` delivers it again (--all: every one)")
 
 
 def test_no_dead_letters_says_where_it_looked(monkeypatch, tmp_path):

@@ -60,6 +60,8 @@ def dead_letters_list():
     table = fitted(console, title, columns, rows, whole=("letter",))
     console.print(table if fits(console, table) else listed(title, [name for name, _ in columns], rows),
                   highlight=False)
+    console.print("fix the cause, then `amx dead-letters replay LETTER` delivers it again (--all: every one)",
+                  highlight=False)
 
 
 SAID = ("dead_letter.replay_failed",)  # the log events `replay` says on its console itself
