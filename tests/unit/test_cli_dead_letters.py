@@ -310,3 +310,67 @@ def test_a_letter_in_a_bucket_is_kept_with_its_new_reason_then_replayed_and_remo
     code, said = replayed(monkeypatch, capsys, tmp_path, letter, AMX_BUDGET_DAILY_TOTAL="500.00")
     assert code == 0 and "done by budget" in said, said
     assert rt.store.head(RUN) is not None and not list(rt.store.list(DEAD_LETTERS))
+
+
+@pytest.mark.slow
+def test_on_a_cluster_the_work_publishes_with_a_token_the_api_server_mints_for_the_function(monkeypatch, capsys,
+                                                                                              tmp_path, kube_cluster):
+    """The README's way on a cluster: the operator makes a token of the function's own account for the Broker
+    (`kubectl create token fn-index --audience eventing.knative.dev/broker/<namespace>/default`, a real kube-apiserver
+    here) and replays with AMX_EVENTS=http. The Broker (amx up's, checking the token against the API server's keys
+    and manifests/base's EventPolicies as Knative's does) takes the index's program change and delivers it on; the
+    same token of another function's account is refused, and the letter kept."""
+    from affiliate_matrix.errors import AccessDenied
+    from affiliate_matrix.events import PROGRAM_DELTA
+    from affiliate_matrix.events.identity import broker_audience, issuer_for, verify
+    from affiliate_matrix.localrun.router import Router
+    from tests.support.events import plan
+    from tests.support.factories import make_record
+    from tests.support.receiver import Receiver
+    from tests.support.wait import wait_until
+
+    namespace = "affiliate-matrix"  # the one manifests/base's EventPolicies name their senders in
+    kube_cluster.kubectl("create", "namespace", namespace, check=False)  # (made already by another test: taken)
+    for account in ("fn-index", "fn-web"):
+        kube_cluster.kubectl("create", "serviceaccount", account, "-n", namespace, check=False)
+    discovery = json.loads(kube_cluster.kubectl("get", "--raw", "/.well-known/openid-configuration").stdout)
+    (tmp_path / "jwks.json").write_text(kube_cluster.kubectl("get", "--raw", "/openid/v1/jwks").stdout)
+    (tmp_path / "openid-configuration.json").write_text(json.dumps(
+        {**discovery, "jwks_uri": (tmp_path / "jwks.json").as_uri()}))
+
+    def admit(authorization, event):  # as LocalRuntime.admit, with the API server as the issuer
+        claims = verify(authorization, issuer_for((tmp_path / "openid-configuration.json").as_uri()),
+                        broker_audience(namespace), namespace)
+        if event is not None and not plan().may_publish(claims["sub"], event):
+            raise AccessDenied(f"{claims['sub']} may not publish {event.get('type')}")
+
+    triggers = Receiver()
+    data = tmp_path / "data"
+    rt = Runtime("test", Settings(data_dir=data))
+    broker = Router([r for r in plan().routes if r.subscriber == "triggers"], {"triggers": triggers.url}, rt.store,
+                    admit=admit)
+    try:
+        batch = rt.store.put_content_addressed("batches/test", make_record(
+            "Acme Shop", "https://acmeshop.com").model_dump_json().encode(), suffix=".jsonl")
+        event = {**TICK, "id": "batch-1", "source": "/scrape/test", "type": "dev.affiliatematrix.raw.batch.stored",
+                 "data": {"batch_key": batch}}
+        letter = "raw-batch-to-index/batch-1.json"
+        rt.store.put(DEAD_LETTERS + letter, dead_letter({"event": event, "subscriber": "index"}))
+        token = tmp_path / "broker.jwt"
+        settings = {"AMX_EVENTS": "http", "AMX_BROKER_URL": broker.url, "AMX_BROKER_TOKEN_PATH": str(token)}
+
+        token.write_text(kube_cluster.service_account_token(namespace, "fn-web", broker_audience(namespace)))
+        code, said = replayed(monkeypatch, capsys, data, letter, **settings)
+        assert code == 1 and "fn-web may not publish dev.affiliatematrix.program.delta" in said, said
+        assert rt.store.head(DEAD_LETTERS + letter) and not triggers.requests
+
+        token.write_text(kube_cluster.service_account_token(namespace, "fn-index", broker_audience(namespace)))
+        code, said = replayed(monkeypatch, capsys, data, letter, **settings)
+        assert code == 0 and "done by index" in said, said
+        wait_until(lambda: broker.outstanding == 0, "the Broker to deliver the index's events")
+    finally:
+        broker.close()
+        triggers.close()
+    deltas = [body for body in triggers.json_bodies() if body["type"] == PROGRAM_DELTA]
+    assert len(deltas) == 1 and deltas[0]["data"]["change"] == "created", triggers.json_bodies()
+    assert not list(rt.store.list(DEAD_LETTERS))
