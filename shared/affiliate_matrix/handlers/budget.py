@@ -161,7 +161,12 @@ def campaigns():
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, dispatcher(api), lambda event: allocate_and_pace(rt, event))
+    return http_or_event(rt, request, dispatcher(api), lambda event: event_work(rt, event))
+
+
+def event_work(rt, event) -> None:
+    """What an event delivered here runs (handlers.events.work_of)."""
+    allocate_and_pace(rt, event)
 
 
 @cache

@@ -34,7 +34,12 @@ class DiscoverRequest(Shape):
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, dispatcher(api), lambda event: run(rt, event.data))
+    return http_or_event(rt, request, dispatcher(api), lambda event: event_work(rt, event))
+
+
+def event_work(rt, event) -> None:
+    """What an event delivered here runs (handlers.events.work_of)."""
+    run(rt, event.data)
 
 
 def run(rt, data: dict):

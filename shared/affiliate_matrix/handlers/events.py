@@ -242,6 +242,19 @@ def _let_go(rt, key: str, etag: str) -> None:
         log.warning("event.claim_kept", error=f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
+# The handler module of a function named otherwise (functions/<name>/main.py imports it): sync runs scrape's.
+HANDLER_OF = {"sync": "scrape"}
+
+
+def work_of(function: str) -> Callable[[object, Event], None] | None:
+    """The event work of `function` (its handler module's event_work, which its `handle` gives take_event), for
+    `amx dead-letters replay`; None for a function whose events are only the rules' actions (receive runs those)."""
+    import importlib
+
+    module = importlib.import_module(f"affiliate_matrix.handlers.{HANDLER_OF.get(function, function)}")
+    return getattr(module, "event_work", None)
+
+
 def health(rt, request):
     """The HTTP routes of an event-only function: none beyond /healthz and /metrics, which serve answers."""
     raise NotFoundError(f"no route for {request.path}")

@@ -15,7 +15,12 @@ SOURCE = r"[a-z0-9_]{1,40}"
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, health, lambda event: index_event(rt, event))
+    return http_or_event(rt, request, health, lambda event: event_work(rt, event))
+
+
+def event_work(rt, event) -> None:
+    """What an event delivered here runs (handlers.events.work_of)."""
+    index_event(rt, event)
 
 
 def index_event(rt, event) -> None:

@@ -8,7 +8,12 @@ log = get_logger()
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, health, lambda event: checked(rt))
+    return http_or_event(rt, request, health, lambda event: event_work(rt, event))
+
+
+def event_work(rt, event) -> None:
+    """What an event delivered here runs (handlers.events.work_of)."""
+    checked(rt)
 
 
 def checked(rt) -> None:

@@ -12,7 +12,12 @@ from affiliate_matrix.handlers.events import health, http_or_event
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, health, lambda event: collect(rt, event))
+    return http_or_event(rt, request, health, lambda event: event_work(rt, event))
+
+
+def event_work(rt, event) -> None:
+    """What an event delivered here runs (handlers.events.work_of)."""
+    collect(rt, event)
 
 
 def collect(rt, event) -> None:

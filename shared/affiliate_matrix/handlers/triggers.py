@@ -101,7 +101,12 @@ RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged wh
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, dispatcher(api), lambda event: evaluate(rt, event))
+    return http_or_event(rt, request, dispatcher(api), lambda event: event_work(rt, event))
+
+
+def event_work(rt, event) -> None:
+    """What an event delivered here runs (handlers.events.work_of)."""
+    evaluate(rt, event)
 
 
 def evaluate(rt, event) -> None:

@@ -139,12 +139,11 @@ class LocalRuntime:
                "AMX_DATA_DIR": str(data_dir.resolve()), "PYTHONUNBUFFERED": "1",
                "AMX_EVENTS_OIDC_DISCOVERY_URL": self.issuer.discovery_url, "AMX_NAMESPACE": NAMESPACE,
                "AMX_EVENTS_ROUTES": str((root / "manifests" / "base").resolve())}
-        self.publishers = self.issuer.folder / "publishers"
-        self.publishers.mkdir(mode=0o700, exist_ok=True)
+        publisher_token(data_dir.resolve(), "").parent.mkdir(mode=0o700, exist_ok=True)
         self.renewed = 0.0
         self.renew_publisher_tokens()
         self.functions = {name: Function(name, root, ports[name], {**env, "AMX_BROKER_TOKEN_PATH": str(
-            self.publishers / f"{name}.jwt")}, self.logs) for name in self.plan.functions}
+            publisher_token(data_dir.resolve(), name))}, self.logs) for name in self.plan.functions}
         self.stopping = threading.Event()
 
     def renew_publisher_tokens(self) -> None:
@@ -153,10 +152,11 @@ class LocalRuntime:
         for name in self.plan.functions:
             token = self.issuer.token(broker_audience(NAMESPACE), subject(NAMESPACE, self.plan.service_accounts[name]),
                                       PUBLISHER_TOKEN_S)
-            partial = self.publishers / f".{name}.jwt.{os.getpid()}"
+            path = publisher_token(self.data_dir.resolve(), name)
+            partial = path.with_name(f".{path.name}.{os.getpid()}")
             partial.write_text(token)
             partial.chmod(0o600)
-            partial.replace(self.publishers / f"{name}.jwt")
+            partial.replace(path)
         self.renewed = time.monotonic()
 
     def admit(self, authorization: str | None, event: dict | None) -> None:
@@ -308,6 +308,27 @@ def refuse_if_running(data_dir: Path) -> None:
     if lock is None:
         raise _running(data_dir)
     lock.close()
+
+
+def running_broker(data_dir: Path) -> str | None:
+    """The Broker ingress of the `amx up` running on the data dir (up.json's, while its lock is held), None when none
+    runs or it is not ready yet."""
+    if not (data_dir / "up.json").is_file():
+        return None
+    lock = _lock(data_dir)
+    if lock is not None:  # not held: an up.json left by an `amx up` that was killed
+        lock.close()
+        return None
+    try:
+        return json.loads((data_dir / "up.json").read_text())["router"]
+    except (OSError, ValueError, KeyError, TypeError):  # gone, or being written, meanwhile
+        return None
+
+
+def publisher_token(data_dir: Path, function: str) -> Path:
+    """The file holding `function`'s token for the running `amx up`'s Broker, from its Service's account (renewed
+    by amx up: LocalRuntime.renew_publisher_tokens)."""
+    return data_dir / "oidc" / "publishers" / f"{function}.jwt"
 
 
 def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int,
