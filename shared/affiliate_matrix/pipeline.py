@@ -77,7 +77,8 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     bind_source(source.name)
     if isinstance(source, ApiSource):
         # the answers first: a connection with none kept has nothing to replay, whatever its key says
-        replaying = StoredAnswers(rt.store, connection.id, disabled=not connection.enabled) if replay else None
+        replaying = StoredAnswers(rt.store, connection.id, source.name, disabled=not connection.enabled) if replay \
+            else None
         credentials = credentials_for(rt, connection, source)
         items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch,
                      time_limit_s=rt.settings.crawl_time_limit_s, replaying=replaying)

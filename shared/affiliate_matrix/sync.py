@@ -253,9 +253,10 @@ class StoredAnswers:
     body read from the object store (the answer's raw copy). A request no sync made, or whose answer cannot be read,
     fails as a fetch does, naming it: the replay is then incomplete and withdraws nothing."""
 
-    def __init__(self, store: ObjectStore, connection_id: str, *, disabled: bool = False):
-        """`disabled`: the connection is, so the advice when none are kept enables it first (amx scrape refuses it)."""
-        self.store, self.key = store, f"{ANSWERS}{connection_id}.json"
+    def __init__(self, store: ObjectStore, connection_id: str, source: str, *, disabled: bool = False):
+        """`source`: the connection's (its answers are kept under raw/<source>/). `disabled`: the connection is, so the
+        advice when none are kept enables it first (amx scrape refuses it)."""
+        self.store, self.key, self.source = store, f"{ANSWERS}{connection_id}.json", source
         try:
             kept = json.loads(store.get(self.key).data)
         except NotFoundError:
@@ -276,15 +277,23 @@ class StoredAnswers:
             raise FetchError(f"{said}: no sync kept an answer to this request, so a replay cannot read it "
                              "(a new sync asks the API)")
         try:
-            body = answer["body"].encode() if "body" in answer else self.store.get(answer["raw_key"]).data
-            response = Response(answer["url"], int(answer["status"]), dict(answer["headers"]), body)
-            return response, datetime.fromisoformat(answer["fetched_at"])
+            if "body" in answer:
+                body = answer["body"].encode()
+            elif isinstance(answer["raw_key"], str) and answer["raw_key"].startswith(f"raw/{self.source}/"):
+                body = self.store.get(answer["raw_key"]).data
+            else:  # a record edited to read another object of the store as this API's answer
+                raise ValueError(f"raw_key {str(answer['raw_key'])[:100]!r} is not one of {self.source}'s raw answers")
+            fetched_at = datetime.fromisoformat(answer["fetched_at"])
+            if fetched_at.tzinfo is None:
+                raise ValueError(f"fetched_at {answer['fetched_at']!r} names no time zone")
+            headers = {name: str(answer["headers"][name]) for name in ANSWER_HEADERS if name in answer["headers"]}
+            return Response(str(answer["url"]), int(answer["status"]), headers, body), fetched_at
         except (KeyError, TypeError, ValueError, AttributeError, NotFoundError) as exc:
             raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {str(exc)[:200]})") \
                 from None
 
 
-def keep_answers(store: ObjectStore, connection_id: str, answers: dict[str, dict], complete: bool) -> None:
+def keep_answers(store: ObjectStore, connection_id: str, source: str, answers: dict[str, dict], complete: bool) -> None:
     """How a sync's requests were answered, for the next replay: in place of the syncs' before when the sync read the
     API to its end, else added to theirs (a sync cut short leaves the answers it did not reach as they were, and an
     answer it got no listing from, an error status, leaves the usable one before it: as a run cut short withdraws
@@ -292,7 +301,7 @@ def keep_answers(store: ObjectStore, connection_id: str, answers: dict[str, dict
     key = f"{ANSWERS}{connection_id}.json"
     if not complete:
         try:
-            before = StoredAnswers(store, connection_id).answers
+            before = StoredAnswers(store, connection_id, source).answers
         except (InvalidInput, DamagedData):  # none kept yet, or damaged: this sync's alone
             before = {}
         answers = before | {request: answer for request, answer in answers.items()
@@ -357,7 +366,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                              f"the first {MAX_FAILURES} failures are listed (each response's are kept beside it)"))
     _keep_parse_failures(store, api, items, counted)
     if not replaying:
-        keep_answers(store, connection.id, api.answers,
+        keep_answers(store, connection.id, source.name, api.answers,
                      complete=walked and not any(isinstance(item, Failure) and item.stage == "fetch" for item in items))
     return api.fetched + items
 
@@ -411,9 +420,9 @@ def sync(source: ApiSource, connection: Connection, credentials: dict, store: Ob
          allow_loopback: bool = False, *, time_limit_s: float, replaying: StoredAnswers | None = None) -> list:
     """RawRecords, Fetched and Failure items, like crawl() yields them. `replaying`: the answers the syncs before kept,
     which answer every request (a replay), so no request leaves this machine. The waits its requests are told to make
-    (the rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync function's
-    time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request whose wait
-    would pass it is not made, and the sync ends there with what it read (a Failure, out_of_time: the run incomplete,
-    withdrawing nothing)."""
+    (the rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync
+    function's time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request
+    whose wait would pass it is not made, and the sync ends there with what it read (a Failure, out_of_time: the run
+    incomplete, withdrawing nothing)."""
     with keys_unlogged(secret_values(credentials)):  # a plugin's fault may quote the provider quoting the key
         return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s, replaying))

@@ -715,3 +715,20 @@ def test_a_request_finds_its_kept_answer_whatever_the_keys_secret_values_or_the_
     for other in ("https://api.example/v1/offers?page=3&token=old-secret", "https://api.example/v2/offers?page=2"):
         assert key(other, "old-secret", b'{"key": "SECRET"}') != asked
     assert key("https://api.example/v1/offers?page=2&token=old-secret", "old-secret", b'{"key": 1}') != asked
+
+
+@pytest.mark.parametrize("edit,said", [
+    ({"raw_key": "connections/cj.json"}, "raw_key 'connections/cj.json' is not one of cj's raw answers"),
+    ({"fetched_at": "2026-12-01T10:00:00"}, "fetched_at '2026-12-01T10:00:00' names no time zone"),
+    ({"status": "two hundred"}, "ValueError: invalid literal for int()"),
+    ({"headers": ["content-type"]}, "TypeError"),
+])
+def test_an_answer_edited_to_read_something_else_fails_that_request_naming_why(tmp_path, edit, said):
+    """Whoever edits the kept answers cannot have a replay read another object of the store (a connection, a key's
+    record) as the API's answer, nor a time with no zone as when it was fetched."""
+    rt, _ = synced(tmp_path, "cj")
+    answers = {key: answer | edit for key, answer in kept_answers(rt, "cj").items()}
+    rt.store.put("api-answers/cj.json", json.dumps({"answers": answers}).encode())
+    replayed = scrape(rt, "cj", replay=True)
+    (failure,) = replayed.failures
+    assert replayed.records == 0 and failure.stage == "fetch" and said in failure.reason, failure.reason
