@@ -589,7 +589,7 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
         assert (first.source, first.data) == ("/connections", {"connection_id": "ap", "sync_id": left.id})
         second = first.model_copy()  # the Broker delivering it twice all the same
         runs, scrape = [], pipeline.scrape
-        monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id: runs.append(connection_id) or
+        monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id, replay: runs.append(connection_id) or
                             scrape(rt_, connection_id))
         app = client("scrape")
         for event in (first, second):
@@ -1006,7 +1006,7 @@ def test_a_scrape_run_again_for_one_event_announces_its_failure_once(data_dir, m
     from affiliate_matrix.handlers.scrape import collect
 
     failed = pipeline.ScrapeReport("ap", "", "", 0, [Failure("https://ap.example/", "fetch", "HTTP 503")])
-    monkeypatch.setattr(pipeline, "scrape", lambda rt, connection_id: failed)
+    monkeypatch.setattr(pipeline, "scrape", lambda rt, connection_id, replay: failed)
     rt = Runtime("scrape", Settings(data_dir=data_dir))
     tick = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-21T03:00")
     other = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-22T03:00")
