@@ -32,6 +32,11 @@ def given(value) -> str:
     return {str: "text", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
+def quoted(text: str, width: int = 40) -> str:
+    """A value a person gave, quoted as an error names it: as given, cut with "…" only past `width` characters."""
+    return repr(text if len(text) <= width else text[:width - 1] + "…")
+
+
 def error_said(err: dict) -> str:
     """A pydantic error's message as the API and the commands say it, its field named apart: a check of ours in its
     own words, and a value of another type with what was given (`spend: Input should be a valid number, got true`)."""

@@ -216,7 +216,7 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     from affiliate_matrix.handlers import programs as api
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.search_params import SearchParameters
-    from affiliate_matrix.program_index import BOUNDS, FILTERS, WORLDWIDE, WORLDWIDE_SHOWN
+    from affiliate_matrix.program_index import BOUNDS, FILTERS
 
     def typed(name: str, values: list[str]) -> list[str]:
         if name == "network":
@@ -224,7 +224,7 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
         if name == "source":
             return source_names(values)
         if name == "country":  # the explorer's words for worldwide, which is no country's code, taken too
-            values = [WORLDWIDE if " ".join(v.split()).casefold() == WORLDWIDE_SHOWN.casefold() else v for v in values]
+            return [country_typed(v) for v in values]
         return typed_codes(name, values) if name in WORDS else values
 
     def option(name: str) -> str:  # an API parameter as the command's option names it
@@ -243,6 +243,25 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     except InvalidInput as exc:
         raise as_option(exc, {name: option(name) for name in (*FILTERS, *BOUNDS, "sort", "epc_window")}) from None
     return query.replaced(text=text)  # the words as search_text checks them, as the command took them before
+
+
+def country_typed(value: str) -> str:
+    """--country's value as the API's country filter takes it: a code in any case (de), a name as the tables show it
+    (Germany), or the explorer's words for the programs naming none ("Open to every country", the API's worldwide).
+    Another is refused in the command's words, quoted as given: the API's refusal named it in capitals (cut at 20) and
+    said only what the API takes."""
+    from affiliate_matrix.cli.common import invalid
+    from affiliate_matrix.codes import COUNTRIES, typed_country
+    from affiliate_matrix.program_index import WORLDWIDE, WORLDWIDE_SHOWN
+    from affiliate_matrix.wording import quoted
+
+    if " ".join(value.split()).casefold() == WORLDWIDE_SHOWN.casefold() or value == WORLDWIDE:
+        return WORLDWIDE
+    code = typed_country(typed_codes("country", [value])[0])
+    if code not in COUNTRIES:
+        raise invalid("--country", f"{quoted(value)} is not a country: give its ISO 3166 code (DE) or its name as "
+                                   f'shown (Germany), or "{WORLDWIDE_SHOWN}" for the programs naming none')
+    return code
 
 
 def search_text(text: str | None, param: str) -> str | None:

@@ -21,6 +21,7 @@ from affiliate_matrix.handlers.shapes import IsoTime
 from affiliate_matrix.program_index import (BOUNDS, EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE,
                                             PROGRAM_ID, RESULT_WINDOW, SORTS, WORLDWIDE, is_program_id)
 from affiliate_matrix.search import MAX_WORDS, PREFIX_MIN
+from affiliate_matrix.wording import quoted
 
 
 Words = Annotated[str | None, Field(max_length=WORDS_MAX_LENGTH, description=(
@@ -103,10 +104,10 @@ def _code(codes: frozenset, form: str, *others: str, typed=None):
     def check(value: str, info) -> str:
         if value in others:
             return value
-        value = typed(value) if typed else value
-        if value not in codes:  # as read (a code's capitals), a longer one cut where it says so
-            raise refuse(f"{info.field_name} {value if len(value) <= 20 else value[:19] + '…'!r} is not {form}")
-        return value
+        code = typed(value) if typed else value
+        if code not in codes:  # named as given (uk, not UK: no code either way), a long one cut where it says so
+            raise refuse(f"{info.field_name} {quoted(value)} is not {form}")
+        return code
     return Annotated[str, AfterValidator(check)]
 
 
