@@ -11,9 +11,7 @@ from affiliate_matrix.program_index import (DAMAGED_PROGRAM, PROGRAMS_INDEX, net
                                             programs_of)
 from affiliate_matrix.search import SearchQuery, utc_time
 from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, counted,
-                                     listing_text, rate_text, terms_summary)
-
-EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
+                                     field_label, listing_text, rate_text, terms_summary, yes_no)
 
 
 def commission_summary(program) -> str:
@@ -278,6 +276,13 @@ def search_text(text: str | None, param: str) -> str | None:
         raise invalid(param, str(exc)) from None
 
 
+def changed_fields(fields: list[dict]) -> list[str]:
+    """A change's fields as the explorer's Changes page says them, each by its words with its old and new value:
+    "Commission: 50% → 60%" (`amx changes`, the demo's deltas)."""
+    return [f"{field_label(f['field'])}: {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
+            for f in fields]
+
+
 def cookie_text(days) -> str:
     return NO_VALUE if days is None else "lifetime" if days == -1 else f"{days}d"
 
@@ -316,7 +321,7 @@ def value_text(field: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or NO_VALUE
     if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed), as the explorer says it
-        return "yes" if value else "no"
+        return yes_no(value)
     return NO_VALUE if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
@@ -330,7 +335,8 @@ def disagreements(view: dict) -> list[str]:
         for field, said in fields.items():
             kept = [row[field] for row in view["rows"] if row["program_id"] == program_id and field in row["held"]]
             tail = f"; the program keeps {value_text(field, kept[0])}" if kept else ""
-            lines.append(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named) + tail))
+            lines.append(f"[yellow]sources disagree on {escape(field_label(field))}:[/] "
+                         + escape(disagreement(field, said, named) + tail))
     return lines
 
 
@@ -395,16 +401,17 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
             ", ".join(dict.fromkeys(network_named(n.network, n.title) for n in p.networks)) or NO_VALUE,
             ", ".join(map(category_named, p.categories)) or NO_VALUE)])
     # the words typed are the user's text, not markup; a narrow terminal drops columns rather than cut names to "…"
-    console.print(fitted(console, escape(title), [("id", 0), ("name", 0), ("domain", 3), ("commission", 0),
-                                                  ("cookie", 1), *([(EPC_HEADERS[epc], 0)] if epc else []),
-                                                  ("networks", 2), ("categories", 4)], rows, whole=("id",)))
+    # its columns named as the explorer names the fields (wording.FIELD_LABELS)
+    console.print(fitted(console, escape(title), [("ID", 0), *((field_label(name), drop) for name, drop in (
+        ("name", 0), ("merchant_domain", 3), ("commission", 0), ("cookie_days", 1), *([(epc, 0)] if epc else []),
+        ("networks", 2), ("categories", 4)))], rows, whole=("ID",)))
     titles = network_titles_of(rt.index, [value for value, _ in result.facets.get("networks", [])])
     for name, buckets in result.facets.items():
         if name in ("networks", "categories"):  # by name, as the table names them (and --network, --category take)
             buckets = [(network_named(value, titles.get(value)) if name == "networks" else category_named(value), count)
                        for value, count in buckets]
-        console.print(f"[dim]{name}:[/] " + (escape(facet_values(console, name, buckets)) or
-                                             f"none (no program found has {name})"), soft_wrap=True)
+        console.print(f"[dim]{field_label(name)}:[/] " + (escape(facet_values(console, name, buckets)) or
+                                                          f"none (no program found has {name})"), soft_wrap=True)
 
 
 def empty_index(index) -> str:
