@@ -265,7 +265,9 @@ def test_discovery_judges_each_invented_site_and_shows_what_it_indexed(runs, col
                               ("petblog", "not a program")):
             assert decisions[site[name]] == f"judged by an earlier run ({outcome}): not fetched again", decisions
     assert decisions[site["kittycorner"]] == "not fetched: disallowed by robots.txt"
-    assert decisions[site["shortlink"]].startswith("not fetched: refused 169.254.169.254:80"), decisions
+    # a redirect, said so: "refused 169.254.169.254:80" alone read as the shortlink's own address
+    assert decisions[site["shortlink"]].startswith("not fetched: redirects to http://169.254.169.254/latest/meta-data/; "
+                                                   "refused 169.254.169.254:80"), decisions
     assert decisions["amazon.com"].startswith("not judged: a page of a site many merchants share"), decisions
     shown = [row[:3] for row in table(indexed)]
     assert shown == [["Pawsome", runs["discovered"]["Pawsome"], "Discovered"],
