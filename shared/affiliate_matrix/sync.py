@@ -211,7 +211,9 @@ class Api:
         if raw_key:
             self.last_stored = (response.url, raw_key)
         answer = {"url": without_values(response.url, self.secrets), "status": response.status,
-                  "headers": {name: response.headers[name] for name in ANSWER_HEADERS if name in response.headers},
+                  # a Location may quote the key it was sent (a login page's address, the request echoed)
+                  "headers": {name: without_values(response.headers[name], self.secrets) for name in ANSWER_HEADERS
+                              if name in response.headers},
                   "fetched_at": fetched_at.isoformat()}
         if secret:
             answer["body"] = _blanked(response.body)

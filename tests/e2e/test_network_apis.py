@@ -602,6 +602,18 @@ def test_an_api_redirecting_elsewhere_never_has_its_key_sent_there(tmp_path):
     assert reports["awin"].failures and all("HTTP 307" in f.reason for f in reports["awin"].failures)
 
 
+def test_a_redirect_quoting_the_key_keeps_no_key_in_the_answers_kept(tmp_path):
+    """The kept answers (api-answers/) are read by whoever reads the store: a Location quoting the key it was sent (a
+    login page's address, the request echoed back) is kept with the key's values blanked, as the answer's URL is."""
+    site = awin_answering(tmp_path / "site", {"status": 302, "headers": {"Location": "/login?token=test-awin-token"}})
+    rt, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
+    (failure,) = reports["awin"].failures
+    assert "/login?token=[redacted]" in failure.reason
+    (kept,) = [answer for answer in kept_answers(rt, "awin").values() if answer["status"] == 302]
+    assert kept["headers"]["location"] == "/login?token=[redacted]"
+    assert b"test-awin-token" not in rt.store.get("api-answers/awin.json").data
+
+
 def test_two_networks_that_disagree_synced_again_record_no_change(tmp_path):
     """CJ and Rakuten both list Lumen Skincare, of one priority, each its own commission: by the latest sighting alone
     the shown commission took turns, a change in the feed (a "commission changed" rule's trigger) at every sync of
