@@ -268,6 +268,9 @@ class StoredAnswers:
                 from None
         except ValueError as exc:
             raise DamagedData(self.key, f"not JSON ({exc})", f"amx scrape {connection_id} syncs it again") from None
+        except RecursionError:  # no sync nests so deep: a sync cut short, which adds to these, would end there too
+            raise DamagedData(self.key, "JSON nested too deeply to read",
+                              f"amx scrape {connection_id} syncs it again") from None
         self.answers = kept.get("answers") if isinstance(kept, dict) else None
         if not isinstance(self.answers, dict) or not all(isinstance(a, dict) for a in self.answers.values()):
             raise DamagedData(self.key, "no answers object", f"amx scrape {connection_id} syncs it again")

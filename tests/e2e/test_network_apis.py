@@ -693,7 +693,8 @@ def test_a_sync_read_to_its_end_replaces_the_answers_kept(tmp_path):
     assert "0" * 64 not in kept_answers(rt, "cj") and kept_answers(rt, "cj")
 
 
-@pytest.mark.parametrize("written", [b"{not json", b'{"answers": []}', b'[1]'])
+@pytest.mark.parametrize("written", [b"{not json", b'{"answers": []}', b'[1]',
+                                     b'{"answers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"])
 def test_a_damaged_answers_record_is_refused_naming_it(tmp_path, written):
     from affiliate_matrix.errors import DamagedData
 
