@@ -704,6 +704,17 @@ def test_a_damaged_answers_record_is_refused_naming_it(tmp_path, written):
         scrape(rt, "cj", replay=True)
 
 
+def test_a_rebuild_names_a_connection_whose_answers_are_damaged_and_replays_the_others(tmp_path):
+    from affiliate_matrix.pipeline import rebuild
+
+    rt, reports = synced(tmp_path, "cj", "rakuten")
+    rt.store.put("api-answers/cj.json", b"{not json")
+    rebuilt = rebuild(rt)
+    assert [(r.connection_id, r.batch_key) for r in rebuilt.replayed] == [("rakuten", reports["rakuten"].batch_key)]
+    (left_out,) = rebuilt.left_out
+    assert left_out.startswith("api-answers/cj.json is damaged") and "amx scrape cj syncs it again" in left_out
+
+
 def test_a_kept_answer_that_cannot_be_read_fails_that_request_naming_why(tmp_path):
     rt, reports = synced(tmp_path, "cj")
     answers = kept_answers(rt, "cj")
