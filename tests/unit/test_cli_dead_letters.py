@@ -30,9 +30,11 @@ def test_each_dead_letter_is_listed_with_whom_it_was_for_and_why(monkeypatch, tm
         {"event": {"id": "odd-1", "type": "dev.affiliatematrix.raw.batch.stored"},
          "refused": "event data: not a JSON object", "destination": "http://index/"}))
     store.put(f"{DEAD_LETTERS}raw.batch.stored/cut.json", b'{"event": {"id": "cu')
+    store.put(f"{DEAD_LETTERS}raw.batch.stored/deep.json", b'{"event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
 
     said = listed(monkeypatch, tmp_path)
-    assert "3 dead letters" in said and "each deleted 30 days after it was parked" in said, said
+    assert "raw.batch.stored/deep.json" in said and "damaged: JSON nested too deeply to read" in said
+    assert "4 dead letters" in said and "each deleted 30 days after it was parked" in said, said
     assert "budget-daily/tick-1.json" in said and "dev.knative.sources.ping" in said and "tick-1" in said
     assert "budget" in said and "HTTP 503: AMX_BUDGET_DAILY_TOTAL: not set" in said
     assert "odd-1" in said and "event data: not a JSON object" in said and "http://index/" in said

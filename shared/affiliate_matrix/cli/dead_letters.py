@@ -43,6 +43,8 @@ def dead_letters_list():
             continue
         except ValueError as exc:  # a letter cut short or written by hand: listed, not the end of the listing
             record = {"reason": f"damaged: not JSON ({exc})"}
+        except RecursionError:
+            record = {"reason": "damaged: JSON nested too deeply to read"}  # as replay says it
         record = record if isinstance(record, dict) else {"reason": "damaged: not a JSON object"}
         event = record.get("event") if isinstance(record.get("event"), dict) else {}
         rows.append([key.removeprefix(DEAD_LETTERS), utc_text(record.get("parked_at") or NO_VALUE),
