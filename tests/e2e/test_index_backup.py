@@ -216,6 +216,16 @@ def test_a_line_not_json_or_a_document_not_fitting_its_index_is_refused_by_where
     assert "programs-1.jsonl line 1 is" in (said := refused(backup)) and "past the 100 a line holds" in said, said
 
 
+def test_a_backup_holding_a_rollback_under_way_is_refused(backup, refused):
+    """No backup is taken while a rollback is under way: one holding its marker is forged or damaged, and restored it
+    left the index mid-rollback (`amx index status`, backup and migrate then failed on a marker naming no version)."""
+    lines = (backup / "moved-1.jsonl").read_bytes().splitlines()
+    marker = {"id": "programs@rollback", "index": "programs@rollback", "old": "x", "to": "1",
+              "at": "2026-12-01T00:00:00+00:00", "by": "forged"}
+    rewritten(backup, "moved-1.jsonl", [*lines, json.dumps(marker).encode()])
+    assert f"moved-1.jsonl line {len(lines) + 1}: 'programs@rollback' says a rollback is under way" in refused(backup)
+
+
 def test_a_backup_of_a_newer_version_is_refused_with_the_build_to_restore_it(backup, refused):
     manifest = manifest_of(backup)
     manifest["indices"]["deltas"]["spec"]["version"] += 1
