@@ -741,6 +741,20 @@ def test_a_request_finds_its_kept_answer_whatever_the_keys_secret_values_or_the_
     assert key("https://api.example/v1/offers?page=2&token=old-secret", "old-secret", b'{"key": 1}') != asked
 
 
+def test_a_raw_answer_written_over_since_fails_that_request_and_is_not_read(tmp_path):
+    """Whoever may write raw copies (evidence only, otherwise) cannot have a replay index what they wrote as the API's
+    answer: a raw answer's key names its bytes' SHA-256, and bytes that are not those fail the request."""
+    rt, reports = synced(tmp_path, "cj")
+    raw_key = next(iter(kept_answers(rt, "cj").values()))["raw_key"]  # the listing's first page
+    forged = rt.store.get(raw_key).data.replace(b"Bluehost", b"Forged Host")
+    assert b"Forged Host" in forged
+    rt.store.put(raw_key, forged)
+    replayed = scrape(rt, "cj", replay=True)
+    (failure,) = replayed.failures
+    assert replayed.records == 0 and failure.stage == "fetch", failure
+    assert f"{raw_key} holds other bytes than the API's answer kept there (written over since)" in failure.reason
+
+
 @pytest.mark.parametrize("edit,said", [
     ({"raw_key": "connections/cj.json"}, "raw_key 'connections/cj.json' is not one of cj's raw answers"),
     ({"fetched_at": "2026-12-01T10:00:00"}, "fetched_at '2026-12-01T10:00:00' names no time zone"),
