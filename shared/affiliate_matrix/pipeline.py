@@ -190,7 +190,7 @@ def crawl_with_cache(rt, connection, source, replay: bool):
     of 500 left the rest of a large directory's pages unparsed)."""
     validators_key = f"http-cache/{connection.id}.json"
     validators = http_cache(rt, validators_key)
-    fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
+    fetcher = StoredPages(rt.store, validators, source.name) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators,
         wait_budget=WaitBudget(time_budget(rt.settings.crawl_time_limit_s)))

@@ -284,14 +284,8 @@ class StoredAnswers:
         try:
             if "body" in answer:
                 body = answer["body"].encode()
-            elif isinstance(answer["raw_key"], str) and answer["raw_key"].startswith(f"raw/{self.source}/"):
-                body = self.store.get(answer["raw_key"]).data
-                digest = hashlib.sha256(body).hexdigest()  # its key names its bytes (put_content_addressed)
-                if not answer["raw_key"].startswith(f"raw/{self.source}/{digest[:2]}/{digest}"):
-                    raise ValueError(f"{answer['raw_key'][:100]} holds other bytes than the API's answer kept there "
-                                     "(written over since)")
-            else:  # a record edited to read another object of the store as this API's answer
-                raise ValueError(f"raw_key {str(answer['raw_key'])[:100]!r} is not one of {self.source}'s raw answers")
+            else:  # this API's raw answer as kept: not another object of the store, nor one written over since
+                body = self.store.get_content_addressed(f"raw/{self.source}", answer["raw_key"])
             fetched_at = datetime.fromisoformat(answer["fetched_at"])
             if fetched_at.tzinfo is None:
                 raise ValueError(f"fetched_at {answer['fetched_at']!r} names no time zone")

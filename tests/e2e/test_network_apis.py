@@ -752,11 +752,11 @@ def test_a_raw_answer_written_over_since_fails_that_request_and_is_not_read(tmp_
     replayed = scrape(rt, "cj", replay=True)
     (failure,) = replayed.failures
     assert replayed.records == 0 and failure.stage == "fetch", failure
-    assert f"{raw_key} holds other bytes than the API's answer kept there (written over since)" in failure.reason
+    assert f"{raw_key} holds other bytes than were stored there (written over since)" in failure.reason
 
 
 @pytest.mark.parametrize("edit,said", [
-    ({"raw_key": "connections/cj.json"}, "raw_key 'connections/cj.json' is not one of cj's raw answers"),
+    ({"raw_key": "connections/cj.json"}, "'connections/cj.json' is not a key under raw/cj/"),
     ({"fetched_at": "2026-12-01T10:00:00"}, "fetched_at '2026-12-01T10:00:00' names no time zone"),
     ({"status": "two hundred"}, "ValueError: invalid literal for int()"),
     ({"headers": ["content-type"]}, "TypeError"),

@@ -168,3 +168,15 @@ class ObjectStore(ABC):
             except ConflictError:
                 pass  # a concurrent writer stored the very same bytes
         return key
+
+    def get_content_addressed(self, prefix: str, key) -> bytes:
+        """The bytes put_content_addressed(prefix, ...) stored under `key`: ValueError for a key not under prefix (a
+        record edited to name another object of the store) or for bytes other than those its key names (written over
+        since, by whoever may write there: a replay would read them as what the site or API sent)."""
+        if not isinstance(key, str) or not key.startswith(f"{prefix}/"):
+            raise ValueError(f"{str(key)[:100]!r} is not a key under {prefix}/")
+        data = self.get(key).data
+        digest = hashlib.sha256(data).hexdigest()
+        if not key.startswith(f"{prefix}/{digest[:2]}/{digest}"):
+            raise ValueError(f"{key[:100]} holds other bytes than were stored there (written over since)")
+        return data
