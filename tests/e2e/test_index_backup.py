@@ -183,7 +183,11 @@ def refused(amx):
     (lambda m: m["indices"]["programs"]["parts"][0].update(bytes=2**40), "bytes: Input should be less than or equal"),
     (lambda m: m["indices"]["programs"].update(documents=31), "its parts hold other than its 31 documents"),
     (lambda m: m["indices"]["programs"]["spec"]["fields"].update(id="script"), "its spec cannot be read"),
-], ids=["no indices", "another index's spec", "an index unknown", "a path", "a huge part", "a count", "a field kind"])
+    # said as an escape, not acted on by the operator's terminal (a title set, the screen cleared)
+    (lambda m: m["indices"].update({"x\x1b]0;t\x07\x1b[2J": m["indices"]["moved"]}),
+     "x\\x1b]0;t\\x07\\x1b[2J: not an index this"),
+], ids=["no indices", "another index's spec", "an index unknown", "a path", "a huge part", "a count", "a field kind",
+        "a terminal control"])
 def test_a_damaged_or_forged_manifest_is_refused_naming_what_is_wrong(backup, refused, damage, said):
     manifest = manifest_of(backup)
     damage(manifest)
