@@ -37,7 +37,7 @@ from affiliate_matrix.observability import get_logger, keys_unlogged, secret_val
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
                                      UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent)
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
-from affiliate_matrix.storage import ObjectStore
+from affiliate_matrix.storage import CLOCK_LEEWAY, ObjectStore
 
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "StoredAnswers", "listing_record", "sync"]
 log = get_logger()
@@ -274,6 +274,7 @@ class StoredAnswers:
         self.answers = kept.get("answers") if isinstance(kept, dict) else None
         if not isinstance(self.answers, dict) or not all(isinstance(a, dict) for a in self.answers.values()):
             raise DamagedData(self.key, "no answers object", f"amx scrape {connection_id} syncs it again")
+        self.kept_at = store.written_at(self.key)  # the store's time: no answer kept was fetched after it
 
     def answer(self, request: httpx.Request, secrets) -> tuple[Response, datetime]:
         said = f"{request.method} {without_values(str(request.url), secrets)[:200]}"
@@ -289,6 +290,10 @@ class StoredAnswers:
             fetched_at = datetime.fromisoformat(answer["fetched_at"])
             if fetched_at.tzinfo is None:
                 raise ValueError(f"fetched_at {answer['fetched_at']!r} names no time zone")
+            # a sighting dated ahead would outweigh every real one until then (the latest claim wins)
+            if self.kept_at is None or fetched_at > self.kept_at + CLOCK_LEEWAY:
+                raise ValueError(f"fetched_at {answer['fetched_at']!r} is after the store kept these answers "
+                                 f"({self.kept_at.isoformat() if self.kept_at else 'not said'})")
             headers = {name: str(answer["headers"][name]) for name in ANSWER_HEADERS if name in answer["headers"]}
             return Response(str(answer["url"]), int(answer["status"]), headers, body), fetched_at
         except (KeyError, TypeError, ValueError, AttributeError, NotFoundError) as exc:

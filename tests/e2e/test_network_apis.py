@@ -758,12 +758,14 @@ def test_a_raw_answer_written_over_since_fails_that_request_and_is_not_read(tmp_
 @pytest.mark.parametrize("edit,said", [
     ({"raw_key": "connections/cj.json"}, "'connections/cj.json' is not a key under raw/cj/"),
     ({"fetched_at": "2026-12-01T10:00:00"}, "fetched_at '2026-12-01T10:00:00' names no time zone"),
+    # claims dated ahead would outweigh every sync's until then
+    ({"fetched_at": "2100-01-01T00:00:00+00:00"}, "fetched_at '2100-01-01T00:00:00+00:00' is after the store kept"),
     ({"status": "two hundred"}, "ValueError: invalid literal for int()"),
     ({"headers": ["content-type"]}, "TypeError"),
 ])
 def test_an_answer_edited_to_read_something_else_fails_that_request_naming_why(tmp_path, edit, said):
     """Whoever edits the kept answers cannot have a replay read another object of the store (a connection, a key's
-    record) as the API's answer, nor a time with no zone as when it was fetched."""
+    record) as the API's answer, nor a time with no zone or one after the answers were kept as when it was fetched."""
     rt, _ = synced(tmp_path, "cj")
     answers = {key: answer | edit for key, answer in kept_answers(rt, "cj").items()}
     rt.store.put("api-answers/cj.json", json.dumps({"answers": answers}).encode())

@@ -11,11 +11,14 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from affiliate_matrix.errors import ConflictError, NotFoundError
 
+# A writer's clock and the store's (S3's LastModified, written_at) may differ by this much: a time a writer put in an
+# object is taken for one ahead of the store past it (a retention tick, an API answer's fetched_at)
+CLOCK_LEEWAY = timedelta(minutes=5)
 MAX_CONTENT_TYPE = 200  # characters of a stored body's Content-Type: a media type and its parameters fit easily
 # compiled by re on first use
 _KEY = r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$"  # fullmatch: "$" alone also takes a final "\n"
