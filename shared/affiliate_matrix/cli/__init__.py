@@ -3,10 +3,9 @@
 import inspect
 
 import typer
-from rich.markup import escape
 
 from affiliate_matrix.cli import budget, collect, connections, exchange, flags, index, local, rules, search
-from affiliate_matrix.cli.common import errors
+from affiliate_matrix.cli.common import errors, shown
 from affiliate_matrix.cli.dead_letters import dead_letters_app
 from affiliate_matrix.cli.keys import keys_app
 from affiliate_matrix.cli.tokens import tokens_app
@@ -99,10 +98,6 @@ def main():
     from pydantic import ValidationError
 
     from affiliate_matrix.errors import ConflictError
-    from affiliate_matrix.observability import controls_escaped
-
-    def shown(said: str) -> str:  # an error may quote what a file or the store held: its controls shown, not acted on
-        return escape(controls_escaped(said))
 
     try:
         # Not standalone (Click's standalone_mode): Click's errors come here, not printed as Typer's usage box of

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, errors, invalid, open_runtime, stored_at
+from affiliate_matrix.cli.common import console, errors, invalid, open_runtime, shown, stored_at
 
 dead_letters_app = typer.Typer(help="Events that failed every delivery, parked in the object store (dead-letters/).",
                                no_args_is_help=True)
@@ -31,7 +31,6 @@ def dead_letters_list():
     from affiliate_matrix.cli.views import fits, fitted, listed, utc_text
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.events import DEAD_LETTERS
-    from affiliate_matrix.observability import controls_escaped
     from affiliate_matrix.wording import NO_VALUE, counted
 
     rt = open_runtime()
@@ -58,7 +57,7 @@ def dead_letters_list():
     title = (f"{counted(len(rows), 'dead letter')} in {where}, each deleted {days} days after it was parked "
              "(AMX_RETENTION_DEAD_LETTERS_DAYS)")
     columns = [("letter", 0), ("parked (UTC)", 0), ("type", 0), ("event id", 0), ("to", 0), ("why", 0)]
-    rows = [[escape(controls_escaped(cell)) for cell in row] for row in rows]  # each cell as its sender wrote it
+    rows = [[shown(cell) for cell in row] for row in rows]  # each cell as its sender wrote it
     # a letter's name (its folder and event id, hashed) is wider than most terminals: its fields one under another
     table = fitted(console, title, columns, rows, whole=("letter",))
     console.print(table if fits(console, table) else listed(title, [name for name, _ in columns], rows),
@@ -88,7 +87,6 @@ def dead_letters_replay(
     from affiliate_matrix.events import DEAD_LETTERS
     from affiliate_matrix.handlers.events import routes
     from affiliate_matrix.localrun.runner import publisher_token, running_broker
-    from affiliate_matrix.observability import controls_escaped
     from affiliate_matrix.wording import counted
 
     if (letter is None) == (not every):
@@ -121,12 +119,12 @@ def dead_letters_replay(
             if letter is not None:
                 raise
             kept += 1
-            errors.print(f"[red]error:[/] {escape(controls_escaped(str(exc)))}", highlight=False)
+            errors.print(f"[red]error:[/] {shown(str(exc))}", highlight=False)
             continue
         what = f"{done.letter}: {done.event_type} event {done.event_id}"
         if done.failed:
             kept += 1
-            failed = escape(controls_escaped(done.failed))  # the work's words may quote the event's
+            failed = shown(done.failed)  # the work's words may quote the event's
             errors.print(f"[red]failed again:[/] {escape(what)} at {done.subscriber}: {failed}; the letter is kept "
                          "with that reason: fix the cause, then replay it again", highlight=False)
         else:
