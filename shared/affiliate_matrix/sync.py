@@ -85,13 +85,13 @@ class Api:
 
     def __init__(self, source: ApiSource, store: ObjectStore, headers: dict, rate_limit_per_s: float,
                  allow_loopback: bool, attempts: int = 4, max_retry_after: float = 60.0, timeout: float = 20.0,
-                 *, secrets=(), replaying: "StoredAnswers | None" = None, **client_options):
-        """`secrets`: the key's secret values, blanked from what is kept of each request (request_key). `replaying`:
+                 *, key_values=(), replaying: "StoredAnswers | None" = None, **client_options):
+        """`key_values`: the key's secret values, blanked from what is kept of each request (request_key). `replaying`:
         the answers of the syncs before, which answer every request instead of the network. `client_options`: more
         for the PoliteClient (a deadline; tests pass a fake clock and sleep)."""
         self.source = source
         self.store = store
-        self.secrets = tuple(secrets)
+        self.key_values = tuple(key_values)
         self.replaying = replaying
         self.answers: dict[str, dict] = {}  # request_key -> how the request was answered, kept for a replay
         # Loopback only for the API's own host (a recorded API on this machine), never for a URL it names. The
@@ -145,7 +145,7 @@ class Api:
             try:
                 answered = False
                 if self.replaying:
-                    response, fetched_at = self.replaying.answer(built, self.secrets)
+                    response, fetched_at = self.replaying.answer(built, self.key_values)
                 else:
                     response = await asyncio.to_thread(self.client.ask, built)
             except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
@@ -210,28 +210,28 @@ class Api:
             content_type=response.headers.get("content-type", "application/json"))
         if raw_key:
             self.last_stored = (response.url, raw_key)
-        answer = {"url": without_values(response.url, self.secrets), "status": response.status,
+        answer = {"url": without_values(response.url, self.key_values), "status": response.status,
                   # a Location may quote the key it was sent (a login page's address, the request echoed)
-                  "headers": {name: without_values(response.headers[name], self.secrets) for name in ANSWER_HEADERS
+                  "headers": {name: without_values(response.headers[name], self.key_values) for name in ANSWER_HEADERS
                               if name in response.headers},
                   "fetched_at": fetched_at.isoformat()}
         if secret:
             answer["body"] = _blanked(response.body)
         else:
             answer["raw_key"] = raw_key
-        self.answers[request_key(request, self.secrets)] = answer
+        self.answers[request_key(request, self.key_values)] = answer
         return raw_key
 
     async def aclose(self) -> None:
         self.client.close()
 
 
-def request_key(request: httpx.Request, secrets) -> str:
+def request_key(request: httpx.Request, key_values) -> str:
     """A request as a replay finds its answer: its method, path and query, and body, the key's secret values blanked (a
     key rotated since finds the same answers; its headers, where most keys go, are not part of it). Not its host: every
     request goes to the API's base_url (Api.item), which an operator may set anew (the API moved)."""
     said = f"{request.method} {request.url.raw_path.decode('ascii')}\n{request.content.decode('utf-8', 'replace')}"
-    return hashlib.sha256(without_values(said, secrets).encode()).hexdigest()
+    return hashlib.sha256(without_values(said, key_values).encode()).hexdigest()
 
 
 def _blanked(body: bytes) -> str | None:
@@ -276,9 +276,9 @@ class StoredAnswers:
             raise DamagedData(self.key, "no answers object", f"amx scrape {connection_id} syncs it again")
         self.kept_at = store.written_at(self.key)  # the store's time: no answer kept was fetched after it
 
-    def answer(self, request: httpx.Request, secrets) -> tuple[Response, datetime]:
-        said = f"{request.method} {without_values(str(request.url), secrets)[:200]}"
-        answer = self.answers.get(request_key(request, secrets))
+    def answer(self, request: httpx.Request, key_values) -> tuple[Response, datetime]:
+        said = f"{request.method} {without_values(str(request.url), key_values)[:200]}"
+        answer = self.answers.get(request_key(request, key_values))
         if answer is None:
             raise FetchError(f"{said}: no sync kept an answer to this request, so a replay cannot read it "
                              "(a new sync asks the API)")
@@ -330,7 +330,7 @@ def _what_came(response: Response) -> str:
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
                 allow_loopback: bool, time_limit_s: float, replaying: StoredAnswers | None) -> list:
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback,
-              secrets=secret_values(credentials), replaying=replaying,
+              key_values=secret_values(credentials), replaying=replaying,
               wait_budget=WaitBudget(time_budget(time_limit_s)))
     items: list = []
     kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted

@@ -115,7 +115,7 @@ def test_demo_then_a_function_started_later_sees_its_data(tmp_path):
         body = wait_json(f"http://127.0.0.1:{port}/programs?q=hosting", process, {"Authorization": f"Bearer {token}"})
         assert {"Bluehost", "Hostinger", "HostFast"} <= {item["name"] for item in body["items"]}
         show = amx("show", next(item["id"] for item in body["items"] if item["name"] == "Bluehost"), cwd=tmp_path)
-        assert show.returncode == 0 and "provenance" in show.stdout and "cookie_days" in show.stdout
+        assert show.returncode == 0 and "provenance" in show.stdout and "Cookie length" in show.stdout
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -81,7 +81,7 @@ def dead_letters_replay(
     from rich.markup import escape
 
     from affiliate_matrix.config import variable_set
-    from affiliate_matrix.dead_letters import replay
+    from affiliate_matrix.handlers.dead_letters import replay
     from affiliate_matrix.demo import ROOT
     from affiliate_matrix.errors import InvalidInput, NotFoundError
     from affiliate_matrix.events import DEAD_LETTERS
