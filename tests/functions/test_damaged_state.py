@@ -100,6 +100,7 @@ def test_a_corrupt_sqlite_index_is_one_line_naming_it(tmp_path):
     assert "keep it: the change feed" in said and "redirects of moved ids" in said, said
     # and the way back to them: a backup taken before (amx index backup)
     assert "then `amx index restore --key NAME` the newest backup `amx index backup` took" in said, said
+    assert "(`amx index restore` alone names those stored, newest first;" in said, said
     assert "and `amx replay --all` to bring the programs up to date from the stored pages, API answers" in said, said
 
 
