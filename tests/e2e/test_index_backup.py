@@ -98,6 +98,8 @@ def test_a_backup_restored_into_an_empty_index_answers_as_the_index_did(backend,
     assert f"restore it into an empty index with `amx index restore {where}`" in said
     code, said = amx("index", "restore", *where.split())
     assert code == 0 and "restored 62 documents" in said and "programs 30, deltas 30," in said, said
+    assert said.endswith("`amx replay --all` brings the programs up to date with what was fetched since it was taken "
+                         "(the stored pages and API answers, with no network)"), said  # the runbook's next step
     assert answers(Runtime("test", Settings())) == before
 
 

@@ -204,6 +204,8 @@ def index_restore(
                   + ", ".join(f"{name} {count:,}" for name, count in restored.items()), highlight=False)
     for line in said:
         console.print(line, highlight=False)
+    console.print("`amx replay --all` brings the programs up to date with what was fetched since it was taken (the "
+                  "stored pages and API answers, with no network)", highlight=False)
 
 
 @index_app.command("render")
