@@ -265,7 +265,8 @@ def test_a_deploy_pins_every_function_to_the_digest_pushed_and_changes_nothing_e
 
 @pytest.mark.parametrize("args,said", [(["dev", "latest"], "'latest' is not an image digest"),
                                        (["dev", "sha256:abc"], "'sha256:abc' is not an image digest"),
-                                       (["../base", "sha256:" + "0" * 64], "no overlay '../base'")])
+                                       (["../base", "sha256:" + "0" * 64], "no overlay '../base'"),
+                                       (["dev"], "usage: pinned.sh OVERLAY DIGEST"), ([], "usage: pinned.sh")])
 def test_a_deploy_refuses_what_is_no_digest_or_no_overlay(args, said):
     import subprocess
 
