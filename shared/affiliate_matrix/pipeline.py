@@ -190,7 +190,7 @@ def crawl_with_cache(rt, connection, source, replay: bool):
     killed at that limit, it would store nothing. A replay asks no host: it reads every page kept (a run's page limit
     of 500 left the rest of a large directory's pages unparsed)."""
     validators_key = f"http-cache/{connection.id}.json"
-    validators = http_cache(rt, validators_key)
+    validators = http_cache(rt, validators_key, replaying=connection.id if replay else None)
     fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators,
@@ -204,8 +204,10 @@ def crawl_with_cache(rt, connection, source, replay: bool):
         yield from crawl(source, connection, fetcher, rt.store, run=run)
     finally:
         fetcher.close()
-        # A lost update here only costs a full fetch next time.
-        rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
+        # A lost update here only costs a full fetch next time. A replay fetched nothing, so has nothing to note: it
+        # wrote back the cache it read, over a crawl's meanwhile.
+        if not replay:
+            rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
 
 
 def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> IndexReport:
