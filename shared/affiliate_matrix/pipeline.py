@@ -225,7 +225,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
                           "collect the connection again (amx scrape, or amx replay for stored pages)") from None
     report = IndexReport(batch_key, len(records))
     if gone := gone_runs(rt, records):
-        report.skipped = "; ".join(f"{len(of_run)} records of connection {of_run[0].connection_id}, {why}"
+        report.skipped = "; ".join(f"{counted(len(of_run), 'record')} of connection {of_run[0].connection_id}, {why}"
                                    for of_run, why in gone) + (": their claims are not added back after its deletion "
                                                               "withdrew them")
         log.warning("index.records_skipped", batch_key=batch_key, connection_ids=sorted(
@@ -237,7 +237,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         if not records:
             return report
     if superseded := superseded_runs(rt, records):
-        why = "; ".join(f"{len(of_run)} records of connection {of_run[0].connection_id}, {reason}"
+        why = "; ".join(f"{counted(len(of_run), 'record')} of connection {of_run[0].connection_id}, {reason}"
                         for of_run, reason in superseded)
         report.skipped = f"{report.skipped}; {why}" if report.skipped else why
         log.info("index.records_skipped", batch_key=batch_key, connection_ids=sorted(
@@ -301,15 +301,15 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     if complete_run_of is not None:
         withdrawn = withdraw_unlisted(rt, complete_run_of, records, set(programs), report.errors)
 
-    counted: dict[str, str] = {}  # what the report counts each program as: "created", "updated" or "unchanged"
+    counted_as: dict[str, str] = {}  # what the report counts each program as: "created", "updated" or "unchanged"
 
     def count(program_id: str, existing: dict | None, document: dict | None, delta: DeltaChange | None) -> None:
-        if (before := counted.get(program_id)) is not None:
+        if (before := counted_as.get(program_id)) is not None:
             setattr(report, before, getattr(report, before) - 1)
         now = "created" if existing is None and document is not None else "updated" if delta is not None else \
             "unchanged"
         setattr(report, now, getattr(report, now) + 1)
-        counted[program_id] = now
+        counted_as[program_id] = now
 
     def again(program_id: str, document: dict | None) -> tuple[dict | None, DeltaChange | None]:
         """The batch's change to a program another run wrote since it was read, made on the program as it is now."""
