@@ -147,8 +147,8 @@ def rebuild(rt) -> Rebuilt:
     for connection, _ in stored_connections(rt.store, damaged):
         try:
             rebuilt.replayed.append(scrape(rt, connection.id, replay=True))
-        except (InvalidInput, DamagedData) as exc:  # an API synced before its answers were kept, its answers damaged,
-            # a key gone: named, the rest go on (one damaged answers file stopped the whole rebuild)
+        except (InvalidInput, DamagedData, NotFoundError) as exc:  # an API synced before its answers were kept, its
+            # answers damaged, its key revoked or gone: named, the rest go on (each of these stopped the whole rebuild)
             log.warning("rebuild.left_out", connection_id=connection.id, reason=str(exc))
             rebuilt.left_out.append(str(exc))
     rebuilt.left_out += [item["error"] for item in damaged]
