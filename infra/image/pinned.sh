@@ -11,6 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 [[ $overlay =~ ^[a-z]+$ && -f $root/manifests/overlays/$overlay/kustomization.yaml ]] ||
   { echo "pinned.sh: no overlay '$overlay' (dev, staging, prod)" >&2; exit 2; }
 kustomize=$root/.tools/bin/kustomize
+[[ -x $kustomize ]] || { echo "pinned.sh: no kustomize at .tools/bin/kustomize: ./task setup:kustomize installs it" >&2; exit 1; }
 pin=$(mktemp -d)
 trap 'rm -rf "$pin"' EXIT
 # kustomize takes no absolute path to another kustomization: the overlay named relative to the pin's folder
