@@ -33,9 +33,11 @@ class StoredPages:
     """Serves pages as they were last fetched, from the object store: a replay parses again
     with no network at all. Stands in for the Fetcher (get, validators, close)."""
 
-    def __init__(self, store: ObjectStore, validators: dict):
+    def __init__(self, store: ObjectStore, validators: dict, source: str):
+        """`source`: the source's name, whose raw copies (raw/<source>/) alone are served."""
         self.store = store
         self.validators = validators
+        self.source = source
 
     def entry(self, url: str) -> tuple[str, dict]:
         """The URL a page's copy is kept under, and its cache entry ({} when it has none)."""
@@ -52,8 +54,8 @@ class StoredPages:
         if not known.get("raw_key"):
             raise FetchError(f"{url}: no stored copy to replay")
         try:
-            data = self.store.get(known["raw_key"]).data
-        except (NotFoundError, ValueError) as exc:  # gone, or a cache entry naming no valid key
+            data = self.store.get_content_addressed(f"raw/{self.source}", known["raw_key"])
+        except (NotFoundError, ValueError) as exc:  # gone, or a cache entry naming no copy of this source's
             raise FetchError(f"{url}: its stored copy cannot be read ({exc})") from None
         return Response(url, 200, {"content-type": known.get("content_type") or "text/html"}, data)
 
@@ -183,7 +185,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     queue: list[tuple[bool, str, int, int, Request]] = []
     listings: list[tuple[bool, str, int, int, Request]] = []
     queued: set[str] = set()  # every URL ever queued
-    kept = StoredPages(store, fetcher.validators) if run is not None else None  # a replay reads every copy anyway
+    kept = StoredPages(store, fetcher.validators, source.name) if run is not None else None  # a replay reads every copy anyway
     # A listing page gone (404, 410) lists nothing: the links it gave from its kept copy (or the cache) are dropped,
     # those no other page listed this run (`listed`: each queued URL's one lister, None for a start page or one listed
     # by more than one page), so that they are not asked again and again after it. `dropped`: such a URL and the page
@@ -405,8 +407,8 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
     if not_modified:  # unchanged: parse the copy we kept
         raw_key = known["raw_key"]
         try:
-            kept = store.get(raw_key).data
-        except (NotFoundError, ValueError) as exc:  # gone, or a cache entry naming no valid key: forgotten, as above
+            kept = store.get_content_addressed(f"raw/{source.name}", raw_key)
+        except (NotFoundError, ValueError) as exc:  # gone, or no copy of this source's as kept: forgotten, as above
             fetcher.validators.pop(response.url, None)
             yield Failure(request.url, "fetch", f"HTTP 304 but the kept copy of the page cannot be read ({exc}): "
                                                 "it is fetched whole next time")

@@ -182,12 +182,16 @@ class Fetcher:
             raise FetchError(f"{url}: a page of another site ({on}, not {site}): not asked, as a crawl stays on its "
                              "directory's site")
         self._must_be_allowed(url)
+        asked = url
         for _ in range(MAX_REDIRECTS + 1):
             known = self.validators.get(url) or {}
             headers = {header: known[name] for name, header in (("etag", "If-None-Match"),
                                                                  ("last_modified", "If-Modified-Since"))
                        if _sendable(known.get(name))}
-            response = self.client.request("GET", url, headers=headers)
+            try:
+                response = self.client.request("GET", url, headers=headers)
+            except RefusedAddress as exc:
+                raise redirected(asked, url, exc) from None
             if response.status in REDIRECTS and "location" in response.headers:
                 try:
                     target = urljoin(url, response.headers["location"])
@@ -203,7 +207,10 @@ class Fetcher:
                     raise FetchError(f"{url}: redirects to another site ({reached}, not {site}): not followed, as a "
                                      "crawl stays on its directory's site")
                 url = target
-                self._must_be_allowed(url, " (after a redirect)")  # another site's robots.txt, maybe
+                try:
+                    self._must_be_allowed(url, " (after a redirect)")  # another site's robots.txt, maybe
+                except RefusedAddress as exc:
+                    raise redirected(asked, url, exc) from None
                 continue
             if response.status == 200:
                 self._remember(url, {name: value if _sendable(value := response.headers.get(header)) else None
@@ -226,6 +233,12 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+
+
+def redirected(asked: str, url: str, refusal: RefusedAddress) -> RefusedAddress:
+    """The address guard's refusal of `url`, where the page `asked` for redirected: said as the redirect's (it read as
+    the refusal of the page's own host: the demo's shortlink row); the page's own refusal as it is."""
+    return refusal if url == asked else RefusedAddress(f"{asked}: redirects to {url}; {refusal}")
 
 
 def http_cache(rt, key: str, replaying: str | None = None) -> dict:

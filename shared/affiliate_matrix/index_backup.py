@@ -30,7 +30,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
-from affiliate_matrix.search import FieldType, IndexSpec, SearchQuery, rollback_begun
+from affiliate_matrix.search import MOVED_INDEX, FieldType, IndexSpec, SearchQuery, rollback_begun
 from affiliate_matrix.wording import counted
 
 FORMAT, FORMAT_VERSION = "amx-index-backup", 1
@@ -360,6 +360,9 @@ def _check_documents(place, spec: IndexSpec, entry: _Index) -> None:
         if (doc_id := doc[spec.id_field]) in seen:
             raise InvalidInput(f"the backup {place.where}: {at}: document {doc_id[:100]!r} is in it twice; nothing "
                                "was restored")
+        if spec.name == MOVED_INDEX.name and doc_id.endswith("@rollback"):  # (search.begin_rollback's marker)
+            raise InvalidInput(f"the backup {place.where}: {at}: {doc_id[:100]!r} says a rollback is under way, which "
+                               "no backup holds (none is taken while one is): nothing was restored")
         seen.add(doc_id)
 
 

@@ -151,8 +151,7 @@ def cron_problem(schedule: str) -> str | None:
     def alone(at: int, part: str) -> bool:
         return reads(["*"] * at + [part] + ["*"] * (len(fields) - at - 1))
 
-    def shown(text: str) -> str:  # a stored schedule may be of any length (a hand edit): quoted short
-        return repr(text if len(text) <= 40 else text[:39] + "…")
+    from affiliate_matrix.wording import quoted as shown  # a stored schedule may be of any length (a hand edit)
 
     for at, ((name, values), part) in enumerate(zip(CRON_FIELD_VALUES, fields, strict=True)):
         if alone(at, part):

@@ -147,8 +147,8 @@ def rebuild(rt) -> Rebuilt:
     for connection, _ in stored_connections(rt.store, damaged):
         try:
             rebuilt.replayed.append(scrape(rt, connection.id, replay=True))
-        except (InvalidInput, DamagedData, NotFoundError) as exc:  # an API synced before its answers were kept, its
-            # answers damaged, its key revoked or gone: named, the rest go on (each of these stopped the whole rebuild)
+        except (InvalidInput, DamagedData, NotFoundError) as exc:  # no answers kept, or damaged; a key revoked or
+            # gone: named, the rest go on (a revoked key's NotFoundError stopped the whole rebuild)
             log.warning("rebuild.left_out", connection_id=connection.id, reason=str(exc))
             rebuilt.left_out.append(str(exc))
     rebuilt.left_out += [item["error"] for item in damaged]
@@ -191,7 +191,7 @@ def crawl_with_cache(rt, connection, source, replay: bool):
     of 500 left the rest of a large directory's pages unparsed)."""
     validators_key = f"http-cache/{connection.id}.json"
     validators = http_cache(rt, validators_key, replaying=connection.id if replay else None)
-    fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
+    fetcher = StoredPages(rt.store, validators, source.name) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators,
         wait_budget=WaitBudget(time_budget(rt.settings.crawl_time_limit_s)))

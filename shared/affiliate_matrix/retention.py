@@ -30,6 +30,7 @@ from affiliate_matrix.discovery import SEEN
 from affiliate_matrix.errors import ConfigError, InvalidInput, NotFoundError
 from affiliate_matrix.events import DEAD_LETTERS
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.storage import CLOCK_LEEWAY
 
 log = get_logger()
 # Deltas go by when they were recorded, not observed: the change feed is ordered and resumed by recorded_at, so a
@@ -43,7 +44,6 @@ ACTIVATION_RECORDS = ("activations/", "rules/activations/")  # rules.store.activ
 
 # Each tick writes it, for the store to date: its time is the store's clock (S3's LastModified), not this machine's
 TICK_RECORD = "retention/tick.json"
-TICK_LEEWAY = timedelta(minutes=5)  # the sender's clock and the store's may differ by this much
 MAX_DAYS = 36_500  # a hundred years: past it, a window reaches before any date (an OverflowError, not a window)
 
 
@@ -63,12 +63,12 @@ def windows(setting: str) -> dict[str, int]:
 def apply_tick(rt, tick_time: datetime) -> dict[str, int]:
     """The run a retention tick asks for, dated by the tick. Whoever may tick the index function (its PingSource's
     account) could date one in 2100, and every time-stamped document, dead letter and record would be deleted: a tick
-    dated after the store's own time of a record written now (past TICK_LEEWAY) is refused, nothing deleted. A real
+    dated after the store's own time of a record written now (past CLOCK_LEEWAY) is refused, nothing deleted. A real
     tick is sent at its time and arrives after it, a redelivery later still, so none is. Refused rather than run as of
     the store's time: the operator sees the forged tick (logged, parked), and no run is dated by a clock."""
     rt.store.put(TICK_RECORD, json.dumps({"tick": tick_time.isoformat()}).encode(), content_type="application/json")
     stored = rt.store.written_at(TICK_RECORD)
-    if stored is None or tick_time > stored + TICK_LEEWAY:
+    if stored is None or tick_time > stored + CLOCK_LEEWAY:
         raise InvalidInput(f"the retention tick is dated {tick_time.isoformat()}, after the object store's own time "
                            f"({stored.isoformat() if stored else 'unknown'}): a tick dated ahead would delete what its "
                            "windows keep; refused, nothing deleted")

@@ -37,7 +37,7 @@ from affiliate_matrix.observability import get_logger, keys_unlogged, secret_val
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
                                      UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent)
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
-from affiliate_matrix.storage import ObjectStore
+from affiliate_matrix.storage import CLOCK_LEEWAY, ObjectStore
 
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "StoredAnswers", "listing_record", "sync"]
 log = get_logger()
@@ -211,7 +211,9 @@ class Api:
         if raw_key:
             self.last_stored = (response.url, raw_key)
         answer = {"url": without_values(response.url, self.secrets), "status": response.status,
-                  "headers": {name: response.headers[name] for name in ANSWER_HEADERS if name in response.headers},
+                  # a Location may quote the key it was sent (a login page's address, the request echoed)
+                  "headers": {name: without_values(response.headers[name], self.secrets) for name in ANSWER_HEADERS
+                              if name in response.headers},
                   "fetched_at": fetched_at.isoformat()}
         if secret:
             answer["body"] = _blanked(response.body)
@@ -266,9 +268,13 @@ class StoredAnswers:
                 from None
         except ValueError as exc:
             raise DamagedData(self.key, f"not JSON ({exc})", f"amx scrape {connection_id} syncs it again") from None
+        except RecursionError:  # no sync nests so deep: a sync cut short, which adds to these, would end there too
+            raise DamagedData(self.key, "JSON nested too deeply to read",
+                              f"amx scrape {connection_id} syncs it again") from None
         self.answers = kept.get("answers") if isinstance(kept, dict) else None
         if not isinstance(self.answers, dict) or not all(isinstance(a, dict) for a in self.answers.values()):
             raise DamagedData(self.key, "no answers object", f"amx scrape {connection_id} syncs it again")
+        self.kept_at = store.written_at(self.key)  # the store's time: no answer kept was fetched after it
 
     def answer(self, request: httpx.Request, secrets) -> tuple[Response, datetime]:
         said = f"{request.method} {without_values(str(request.url), secrets)[:200]}"
@@ -279,13 +285,15 @@ class StoredAnswers:
         try:
             if "body" in answer:
                 body = answer["body"].encode()
-            elif isinstance(answer["raw_key"], str) and answer["raw_key"].startswith(f"raw/{self.source}/"):
-                body = self.store.get(answer["raw_key"]).data
-            else:  # a record edited to read another object of the store as this API's answer
-                raise ValueError(f"raw_key {str(answer['raw_key'])[:100]!r} is not one of {self.source}'s raw answers")
+            else:  # this API's raw answer as kept: not another object of the store, nor one written over since
+                body = self.store.get_content_addressed(f"raw/{self.source}", answer["raw_key"])
             fetched_at = datetime.fromisoformat(answer["fetched_at"])
             if fetched_at.tzinfo is None:
                 raise ValueError(f"fetched_at {answer['fetched_at']!r} names no time zone")
+            # a sighting dated ahead would outweigh every real one until then (the latest claim wins)
+            if self.kept_at is None or fetched_at > self.kept_at + CLOCK_LEEWAY:
+                raise ValueError(f"fetched_at {answer['fetched_at']!r} is after the store kept these answers "
+                                 f"({self.kept_at.isoformat() if self.kept_at else 'not said'})")
             headers = {name: str(answer["headers"][name]) for name in ANSWER_HEADERS if name in answer["headers"]}
             return Response(str(answer["url"]), int(answer["status"]), headers, body), fetched_at
         except (KeyError, TypeError, ValueError, AttributeError, NotFoundError) as exc:

@@ -34,6 +34,8 @@ class Sync(Document):
     records: int = 0
     errors: list[str] = []
     incomplete: str | None = Field(None, description=INCOMPLETE)
+    replay: bool = Field(False, description="A replay: the connection's stored pages, or its API's stored answers, "
+                                            "parsed again, with no network (POST /connections/{id}/replay).")
 
 
 def sync_key(sync_id: str) -> str:
@@ -50,7 +52,8 @@ def connection_class(connection: Connection) -> str:
 _SCHEDULED = uuid.UUID("5d0c2a4e-8f1b-4c3e-9a57-2b6f0e1d7c93")  # namespace of scheduled syncs' ids
 
 
-def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: datetime | None = None) -> Sync:
+def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: datetime | None = None,
+                 replay: bool = False) -> Sync:
     """A sync record and its request event: scrape.requested for a directory, sync.requested for an API,
     so the Broker routes each to its function. An unhealthy connection's sync, unless `explicit` (a person asked
     for this one connection), is recorded as skipped, saying why, in its record and the connection's last_sync,
@@ -61,13 +64,14 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     published_at: a process stopped between the record and the publish, or before noting it). One published is not
     published again, however often the tick is delivered. Its event's id is derived from the sync's, so the consumer
     runs one sync however often the Broker delivers it (handlers/events.receive): no connection is synced twice for a
-    tick. A request nothing here would deliver (`undelivered`) is recorded skipped too, saying what runs it."""
+    tick. A request nothing here would deliver (`undelivered`) is recorded skipped too, saying what runs it. With
+    `replay`, the run parses what is stored again and asks no provider, so an unhealthy connection's is run too."""
     now = datetime.now(UTC)
     sync_id = uuid.uuid5(_SCHEDULED, f"{connection.id}@{tick.astimezone(UTC).isoformat()}") if tick else uuid.uuid4()
-    sync = Sync(id=f"s_{sync_id.hex}", connection_id=connection.id, requested_at=now)
-    unhealthy = None if explicit else skip_reason(connection)
+    sync = Sync(id=f"s_{sync_id.hex}", connection_id=connection.id, requested_at=now, replay=replay)
+    unhealthy = None if explicit or replay else skip_reason(connection)
     kind = None if unhealthy else SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
-    skipped = unhealthy or undelivered(rt, kind, connection)
+    skipped = unhealthy or undelivered(rt, kind, connection, replay)
     if skipped is not None:
         sync = sync.model_copy(update={"status": "skipped", "finished_at": now, "errors": [skipped]})
     try:
@@ -96,8 +100,8 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
         log.warning("sync.skipped", connection_id=connection.id, reason=skipped)
         return sync
     try:
-        rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
-                                  key=sync.id, subject=connection.id))
+        rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id}
+                                  | ({"replay": True} if replay else {}), key=sync.id, subject=connection.id))
     except Exception as exc:
         unpublished(rt, sync, exc)
         raise
@@ -110,14 +114,15 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     return published
 
 
-def undelivered(rt, kind: str, connection: Connection) -> str | None:
+def undelivered(rt, kind: str, connection: Connection, replay: bool = False) -> str | None:
     """Why a sync requested here would never run (None: it will): on the embedded event bus (AMX_EVENTS=inprocess) a
     function served alone has nothing that takes the request (a Broker, as `amx up` runs one, routes it to the scrape
     or sync function); its record said queued for good. What does run it, in words."""
     if rt.bus.delivers(kind):
         return None
     return ("not run: nothing here runs it (the embedded event bus, AMX_EVENTS=inprocess, with this function served "
-            f"alone, delivers no sync request): run it here with `amx scrape {connection.id}`, or serve every "
+            f"alone, delivers no sync request): run it here with `amx {'replay' if replay else 'scrape'} "
+            f"{connection.id}`, or serve every "
             "function with `amx up`, whose Broker takes requests")
 
 

@@ -32,11 +32,49 @@ def given(value) -> str:
     return {str: "text", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
+def quoted(text: str, width: int = 40) -> str:
+    """A value a person gave, quoted as an error names it: as given, cut with "…" only past `width` characters."""
+    return repr(text if len(text) <= width else text[:width - 1] + "…")
+
+
 def error_said(err: dict) -> str:
     """A pydantic error's message as the API and the commands say it, its field named apart: a check of ours in its
     own words, and a value of another type with what was given (`spend: Input should be a valid number, got true`)."""
     said = err["msg"].removeprefix("Value error, ")
     return f"{said}, got {given(err['input'])}" if err["type"].endswith("_type") else said
+
+
+# A program's fields in words, wherever they are shown to a person, as categories are shown by label: the explorer's
+# Changes page (filter and rows: the tracked ones, deltas.TRACKED) and program page, and the CLI's tables and lines
+# (`amx show`, `compare`, `changes`, `terms extract`); flags, --json, exports and the API keep the fields' names.
+# The extractor's own fields (terms.Terms: payout_methods, payout_frequency, min_payout) are named alike.
+FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchant_domain": "Merchant domain",
+                "merchant_key": "Merchant key", "merchant_key_source": "Merchant key from",
+                "merchant_key_confidence": "Merchant key confidence", "aliases": "Aliases", "domains": "Domains",
+                "description": "Description", "status": "Status", "categories": "Categories", "networks": "Networks",
+                "commission": "Commission", "commission_text": "Commission (verbatim)", "payout_model": "Payout model",
+                "cookie_days": "Cookie length", "payout": "Payout", "countries": "Countries",
+                "excluded_countries": "Excluded countries", "countries_unread": "Countries not read",
+                "restrictions": "Restrictions", "epc_7d": "EPC (7 days)", "epc_90d": "EPC (3 months)",
+                "conversion_rate": "Conversion rate", "approval_rate": "Approval rate",
+                "validation_days": "Validation days", "average_payment_days": "Average payment days",
+                "deeplink_domains": "Deep link domains",
+                "deeplinks_allowed": "Deep links allowed", "gravity": "Gravity", "approval": "Approval",
+                "terms_url": "Terms page", "first_seen_at": "First seen", "last_seen_at": "Last seen",
+                "last_verified_at": "Last verified", "last_changed_at": "Last changed",
+                "misses": "Verifications missed", "records": "Source records", "quality_score": "Quality score",
+                "discovery": "Discovery", "payout_methods": "Payout methods", "payout_frequency": "Payout frequency",
+                "min_payout": "Minimum payout"}
+
+
+def field_label(name: str) -> str:
+    """A field's words (FIELD_LABELS); one without any (a stored document's, of a newer build) by its name."""
+    return FIELD_LABELS.get(name, name)
+
+
+def yes_no(value: bool) -> str:
+    """A field's yes or no (a network's deeplinks_allowed), as the explorer and the CLI say it."""
+    return "Yes" if value else "No"
 
 
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)

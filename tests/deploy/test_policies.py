@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.support.manifests import OVERLAYS, render
+from tests.support.manifests import OVERLAYS, event_receivers, render
 from tests.support.processes import ROOT, tool
 from tests.support.function_reach import function_names, needs, publishers, reached_from, reaches_internet
 
@@ -208,14 +208,6 @@ def wanted(need: str, settings: dict) -> set[tuple[str, str]]:
             (peer_name({"ipBlock": {"cidr": "::/0", "except": PRIVATE_V6}}), "any")}
 
 
-def takes_events(kinds: dict) -> set[str]:
-    """The functions something sends events to: a Trigger, a PingSource, the Broker's dead letters. Each checks the
-    event's token against the API server's keys (AMX_EVENTS_OIDC_DISCOVERY_URL)."""
-    return {d["spec"]["subscriber"]["ref"]["name"] for d in kinds.get("Trigger", {}).values()} | \
-        {d["spec"]["sink"]["ref"]["name"] for d in kinds.get("PingSource", {}).values()} | \
-        {d["spec"]["delivery"]["deadLetterSink"]["ref"]["name"] for d in kinds.get("Broker", {}).values()}
-
-
 def reachable(policies: list[dict], labels: dict, address: str, port: int) -> bool:
     ip = ipaddress.ip_address(address)
     ip = getattr(ip, "ipv4_mapped", None) or ip  # ::ffff:a.b.c.d leaves as an IPv4 packet
@@ -243,7 +235,7 @@ def network_problems(docs: list[dict], needs_of=needs) -> list[str]:
     if not any(p["spec"]["podSelector"] == {} and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
                and not p["spec"].get("ingress") and not p["spec"].get("egress") for p in policies):
         found.append("no default deny: a NetworkPolicy selecting every pod, Ingress and Egress, allowing nothing")
-    events = takes_events(kinds)
+    events = event_receivers(docs)
     for name, service in sorted(functions(kinds).items()):
         labels = service["spec"]["template"]["metadata"]["labels"]
         uses = needs_of(name) | {"dns"} | ({"kube-apiserver"} if name in events else set())

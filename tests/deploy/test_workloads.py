@@ -9,7 +9,7 @@ import shutil
 import pytest
 import yaml
 
-from tests.support.manifests import OVERLAYS, render
+from tests.support.manifests import OVERLAYS, event_receivers, render
 from tests.support.processes import ROOT
 
 HARDENED = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
@@ -115,11 +115,9 @@ def test_a_workload_added_unhardened_is_found(tmp_path, addition, expected):
 def token_problems(docs: list[dict]) -> list[str]:
     """Which functions mount the pod's own API-server token without using it. A function uses it only to read the
     service-account issuer's keys from the API server, to check an event's token: so exactly those an event is
-    routed to (a Trigger, a PingSource, the Broker's dead-letter sink) mount it. Vault's login takes its own
+    routed to (manifests.event_receivers) mount it. Vault's login takes its own
     projected token (vault-token), which every function mounts."""
-    receivers = {d["spec"]["subscriber"]["ref"]["name"] for d in docs if d["kind"] == "Trigger"}
-    receivers |= {d["spec"]["sink"]["ref"]["name"] for d in docs if d["kind"] == "PingSource"}
-    receivers |= {d["spec"]["delivery"]["deadLetterSink"]["ref"]["name"] for d in docs if d["kind"] == "Broker"}
+    receivers = event_receivers(docs)
     accounts = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ServiceAccount"}
     found = []
     for doc in docs:

@@ -121,9 +121,9 @@ def test_listings_become_programs_and_one_merchant_is_shown_across_sources(runs,
     # the payout in the explorer's words (it said "paypal; net60"), where the terminal has room for the column
     assert rows["affiliateprograms"][4:5] == (["PayPal; Net 60"] if columns == 120 else []), rows
     # the sources named as the table names them, by their title (as amx compare: no code alone)
-    assert (f"sources disagree on commission: 65–130 USD from {NAMED['affiliateprograms']} and {NAMED['cj']}; "
+    assert (f"sources disagree on Commission: 65–130 USD from {NAMED['affiliateprograms']} and {NAMED['cj']}; "
             "65–100 USD (tiers: ") in step or (f"65–130 USD from {NAMED['cj']} and {NAMED['affiliateprograms']}") in step
-    assert f"from {NAMED['rakuten']}" in step.split("sources disagree on commission", 1)[1], step
+    assert f"from {NAMED['rakuten']}" in step.split("sources disagree on Commission", 1)[1], step
 
 
 @pytest.mark.parametrize("columns", [80, 120])
@@ -137,14 +137,16 @@ def test_one_program_shows_each_sources_words_beside_the_parsed_terms(runs, colu
     assert rows["rakuten"][0].startswith("Bluehost Hosting Bounty") and rows["rakuten"][1] == (
         "65–100 USD (tiers: 65 USD at Bluehost Hosting Bounty: 0 to 20, 100 USD at Bluehost Hosting Bounty: 20 and above)")
     lines = [" ".join(row) for row in table(said)]
-    assert f"cookie_days {NAMED['rakuten']} 45d" in lines and f"cookie_days {NAMED['affiliateprograms']} 90d" in lines
+    # each field in the explorer's words (it said cookie_days, epc_7d)
+    assert f"Cookie length {NAMED['rakuten']} 45d" in lines and f"Cookie length {NAMED['affiliateprograms']} 90d" in lines
     # a rerun adds no second claim (CJ's child alone); the category by its title
-    assert lines.count(f"categories {NAMED['cj']} Hosting & domains") == 1, lines
+    assert lines.count(f"Categories {NAMED['cj']} Hosting & domains") == 1, lines
     # payout and countries in the explorer's words, as a category (they were "paypal; net60" and "CA, US")
-    assert f"payout {NAMED['affiliateprograms']} PayPal; Net 60" in lines, lines
-    assert f"countries {NAMED['rakuten']} Canada, United States" in lines, lines
+    assert f"Payout {NAMED['affiliateprograms']} PayPal; Net 60" in lines, lines
+    assert f"Countries {NAMED['rakuten']} Canada, United States" in lines, lines
     # CJ's EPC over 7 days and over 3 months, each in its currency (the 3-month one was left out)
-    assert lines.count(f"epc_7d {NAMED['cj']} 0.4512 USD") == 1 and lines.count(f"epc_90d {NAMED['cj']} 0.389 USD") == 1, \
+    assert lines.count(f"EPC (7 days) {NAMED['cj']} 0.4512 USD") == 1 and lines.count(
+        f"EPC (3 months) {NAMED['cj']} 0.389 USD") == 1, \
         lines
 
 
@@ -155,7 +157,7 @@ def test_a_raised_commission_is_one_delta_one_rule_firing_one_notification(runs,
     assert 'rule demo-commission-raised: commission raised in my category (B2B SaaS)' in flat
     assert "then post to a webhook (notify)" in flat, flat  # the action in words, with what the rule names it by
     deltas = [line for line in step.splitlines() if line.startswith("delta (")]
-    assert len(deltas) == 1 and "Notion: commission 50% one-time → 60% one-time" in deltas[0]
+    assert len(deltas) == 1 and "Notion — Commission: 50% one-time → 60% one-time" in deltas[0]
     assert (f"the page /program/notion/ of {NAMED['affiliationlist']} now says “60% of the first payment” (was “50% of "
             "the first payment”); a second pass over it: 7 pages, 6 unchanged (HTTP 304)") in flat, flat
     assert "fired 1 time; 1 notification" in flat
@@ -263,7 +265,9 @@ def test_discovery_judges_each_invented_site_and_shows_what_it_indexed(runs, col
                               ("petblog", "not a program")):
             assert decisions[site[name]] == f"judged by an earlier run ({outcome}): not fetched again", decisions
     assert decisions[site["kittycorner"]] == "not fetched: disallowed by robots.txt"
-    assert decisions[site["shortlink"]].startswith("not fetched: refused 169.254.169.254:80"), decisions
+    # a redirect, said so: "refused 169.254.169.254:80" alone read as the shortlink's own address
+    assert decisions[site["shortlink"]].startswith("not fetched: redirects to http://169.254.169.254/latest/meta-data/; "
+                                                   "refused 169.254.169.254:80"), decisions
     assert decisions["amazon.com"].startswith("not judged: a page of a site many merchants share"), decisions
     shown = [row[:3] for row in table(indexed)]
     assert shown == [["Pawsome", runs["discovered"]["Pawsome"], "Discovered"],

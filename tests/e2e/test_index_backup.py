@@ -185,7 +185,11 @@ def refused(amx):
     (lambda m: m["indices"]["programs"]["parts"][0].update(bytes=2**40), "bytes: Input should be less than or equal"),
     (lambda m: m["indices"]["programs"].update(documents=31), "its parts hold other than its 31 documents"),
     (lambda m: m["indices"]["programs"]["spec"]["fields"].update(id="script"), "its spec cannot be read"),
-], ids=["no indices", "another index's spec", "an index unknown", "a path", "a huge part", "a count", "a field kind"])
+    # said as an escape, not acted on by the operator's terminal (a title set, the screen cleared)
+    (lambda m: m["indices"].update({"x\x1b]0;t\x07\x1b[2J": m["indices"]["moved"]}),
+     "x\\x1b]0;t\\x07\\x1b[2J: not an index this"),
+], ids=["no indices", "another index's spec", "an index unknown", "a path", "a huge part", "a count", "a field kind",
+        "a terminal control"])
 def test_a_damaged_or_forged_manifest_is_refused_naming_what_is_wrong(backup, refused, damage, said):
     manifest = manifest_of(backup)
     damage(manifest)
@@ -216,6 +220,16 @@ def test_a_line_not_json_or_a_document_not_fitting_its_index_is_refused_by_where
     monkeypatch.setattr("affiliate_matrix.index_backup.MAX_LINE", 100)
     rewritten(backup, "programs-1.jsonl", lines)
     assert "programs-1.jsonl line 1 is" in (said := refused(backup)) and "past the 100 a line holds" in said, said
+
+
+def test_a_backup_holding_a_rollback_under_way_is_refused(backup, refused):
+    """No backup is taken while a rollback is under way: one holding its marker is forged or damaged, and restored it
+    left the index mid-rollback (`amx index status`, backup and migrate then failed on a marker naming no version)."""
+    lines = (backup / "moved-1.jsonl").read_bytes().splitlines()
+    marker = {"id": "programs@rollback", "index": "programs@rollback", "old": "x", "to": "1",
+              "at": "2026-12-01T00:00:00+00:00", "by": "forged"}
+    rewritten(backup, "moved-1.jsonl", [*lines, json.dumps(marker).encode()])
+    assert f"moved-1.jsonl line {len(lines) + 1}: 'programs@rollback' says a rollback is under way" in refused(backup)
 
 
 def test_a_backup_of_a_newer_version_is_refused_with_the_build_to_restore_it(backup, refused):

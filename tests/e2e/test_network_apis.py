@@ -602,6 +602,18 @@ def test_an_api_redirecting_elsewhere_never_has_its_key_sent_there(tmp_path):
     assert reports["awin"].failures and all("HTTP 307" in f.reason for f in reports["awin"].failures)
 
 
+def test_a_redirect_quoting_the_key_keeps_no_key_in_the_answers_kept(tmp_path):
+    """The kept answers (api-answers/) are read by whoever reads the store: a Location quoting the key it was sent (a
+    login page's address, the request echoed back) is kept with the key's values blanked, as the answer's URL is."""
+    site = awin_answering(tmp_path / "site", {"status": 302, "headers": {"Location": "/login?token=test-awin-token"}})
+    rt, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
+    (failure,) = reports["awin"].failures
+    assert "/login?token=[redacted]" in failure.reason
+    (kept,) = [answer for answer in kept_answers(rt, "awin").values() if answer["status"] == 302]
+    assert kept["headers"]["location"] == "/login?token=[redacted]"
+    assert b"test-awin-token" not in rt.store.get("api-answers/awin.json").data
+
+
 def test_two_networks_that_disagree_synced_again_record_no_change(tmp_path):
     """CJ and Rakuten both list Lumen Skincare, of one priority, each its own commission: by the latest sighting alone
     the shown commission took turns, a change in the feed (a "commission changed" rule's trigger) at every sync of
@@ -700,7 +712,8 @@ def test_a_sync_read_to_its_end_replaces_the_answers_kept(tmp_path):
     assert "0" * 64 not in kept_answers(rt, "cj") and kept_answers(rt, "cj")
 
 
-@pytest.mark.parametrize("written", [b"{not json", b'{"answers": []}', b'[1]'])
+@pytest.mark.parametrize("written", [b"{not json", b'{"answers": []}', b'[1]',
+                                     b'{"answers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"])
 def test_a_damaged_answers_record_is_refused_naming_it(tmp_path, written):
     from affiliate_matrix.errors import DamagedData
 
@@ -708,6 +721,17 @@ def test_a_damaged_answers_record_is_refused_naming_it(tmp_path, written):
     rt.store.put("api-answers/cj.json", written)
     with pytest.raises(DamagedData, match=r"^api-answers/cj\.json is damaged .*amx scrape cj syncs it again"):
         scrape(rt, "cj", replay=True)
+
+
+def test_a_rebuild_names_a_connection_whose_answers_are_damaged_and_replays_the_others(tmp_path):
+    from affiliate_matrix.pipeline import rebuild
+
+    rt, reports = synced(tmp_path, "cj", "rakuten")
+    rt.store.put("api-answers/cj.json", b"{not json")
+    rebuilt = rebuild(rt)
+    assert [(r.connection_id, r.batch_key) for r in rebuilt.replayed] == [("rakuten", reports["rakuten"].batch_key)]
+    (left_out,) = rebuilt.left_out
+    assert left_out.startswith("api-answers/cj.json is damaged") and "amx scrape cj syncs it again" in left_out
 
 
 def test_a_kept_answer_that_cannot_be_read_fails_that_request_naming_why(tmp_path):
@@ -736,15 +760,31 @@ def test_a_request_finds_its_kept_answer_whatever_the_keys_secret_values_or_the_
     assert key("https://api.example/v1/offers?page=2&token=old-secret", "old-secret", b'{"key": 1}') != asked
 
 
+def test_a_raw_answer_written_over_since_fails_that_request_and_is_not_read(tmp_path):
+    """Whoever may write raw copies (evidence only, otherwise) cannot have a replay index what they wrote as the API's
+    answer: a raw answer's key names its bytes' SHA-256, and bytes that are not those fail the request."""
+    rt, reports = synced(tmp_path, "cj")
+    raw_key = next(iter(kept_answers(rt, "cj").values()))["raw_key"]  # the listing's first page
+    forged = rt.store.get(raw_key).data.replace(b"Bluehost", b"Forged Host")
+    assert b"Forged Host" in forged
+    rt.store.put(raw_key, forged)
+    replayed = scrape(rt, "cj", replay=True)
+    (failure,) = replayed.failures
+    assert replayed.records == 0 and failure.stage == "fetch", failure
+    assert f"{raw_key} holds other bytes than were stored there (written over since)" in failure.reason
+
+
 @pytest.mark.parametrize("edit,said", [
-    ({"raw_key": "connections/cj.json"}, "raw_key 'connections/cj.json' is not one of cj's raw answers"),
+    ({"raw_key": "connections/cj.json"}, "'connections/cj.json' is not a key under raw/cj/"),
     ({"fetched_at": "2026-12-01T10:00:00"}, "fetched_at '2026-12-01T10:00:00' names no time zone"),
+    # claims dated ahead would outweigh every sync's until then
+    ({"fetched_at": "2100-01-01T00:00:00+00:00"}, "fetched_at '2100-01-01T00:00:00+00:00' is after the store kept"),
     ({"status": "two hundred"}, "ValueError: invalid literal for int()"),
     ({"headers": ["content-type"]}, "TypeError"),
 ])
 def test_an_answer_edited_to_read_something_else_fails_that_request_naming_why(tmp_path, edit, said):
     """Whoever edits the kept answers cannot have a replay read another object of the store (a connection, a key's
-    record) as the API's answer, nor a time with no zone as when it was fetched."""
+    record) as the API's answer, nor a time with no zone or one after the answers were kept as when it was fetched."""
     rt, _ = synced(tmp_path, "cj")
     answers = {key: answer | edit for key, answer in kept_answers(rt, "cj").items()}
     rt.store.put("api-answers/cj.json", json.dumps({"answers": answers}).encode())

@@ -114,6 +114,19 @@ def test_an_api_that_redirects_is_not_followed_and_the_failure_names_the_base_ur
                  f"{old}/v2/Mediapartners/PATH/Campaigns?PageSize=100{not_followed}{old}/v2"]}
 
 
+def test_a_failure_quoting_a_terminal_control_the_api_sent_lists_it_as_an_escape(tmp_path, monkeypatch):
+    """What an API sends is quoted in a failure (a redirect's Location): a control character in it (the C1 CSI, which
+    Rich passes through) is listed by `amx scrape` as its escape, not acted on by the operator's terminal."""
+    rt = runtime(tmp_path / "data", monkeypatch)
+    site = api_site(tmp_path / "site", [{"path": "/Mediapartners/IRtestSID/Campaigns", "status": 302,
+                                         "headers": {"Location": "/x\u009b2J"}}])
+    with recorded_sites("impact", directories={"impact": site}) as urls:
+        impact_connection(rt, "moved", urls["impact"], RECORDED_CREDENTIALS["impact"])
+        result = CliRunner().invoke(app, ["scrape", "moved"])
+    assert result.exit_code == 1 and "redirects to " in result.output, result.output
+    assert "\u009b" not in result.output and f"{urls['impact']}/x\\x9b2J" in result.output, result.output
+
+
 def test_an_answer_that_is_empty_or_a_web_page_is_said_to_be_so(tmp_path, monkeypatch):
     """An API answering 200 with an empty body or with an HTML page (a maintenance or login page) was "the response is
     not JSON" alike: now the failure says which it was."""

@@ -62,10 +62,10 @@ def test_amx_show_and_search_name_it_as_written(synced):
     shown = CliRunner().invoke(cli, ["show", program["id"]])
     assert shown.exit_code == 0, (shown.output, shown.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:-1]) for line in shown.output.splitlines()}
-    assert any(row[:1] == ("networks",) and row[1].startswith("MaxBounty") for row in rows), shown.output
+    assert any(row[:1] == ("Networks",) and row[1].startswith("MaxBounty") for row in rows), shown.output
     found = CliRunner().invoke(cli, ["search", "--network", "maxbounty"])
     assert found.exit_code == 0, (found.output, found.exception)
-    assert re.search(r"networks: .*MaxBounty \(\d+\)", found.output), found.output  # its facet's label
+    assert re.search(r"Networks: .*MaxBounty \(\d+\)", found.output), found.output  # its facet's label
     table = [[cell.strip() for cell in line.split("│")[1:-1]] for line in found.output.splitlines() if "│" in line]
     assert all("MaxBounty" in row for row in table[1:]) and "maxbounty" not in found.output, found.output
 

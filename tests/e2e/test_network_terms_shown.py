@@ -53,18 +53,19 @@ def test_the_programs_api_holds_how_fast_a_program_pays_and_where_its_deep_links
 
 
 def test_amx_show_prints_each_claim_of_them_by_its_source(synced):
-    """Each claim by its source, and ✓ where the program holds it: both networks' yes to deep links is held."""
+    """Each claim by its source, and ✓ where the program holds it: both networks' yes to deep links is held. Each field
+    and the yes in the program page's words (they were deeplinks_allowed and yes)."""
     rows = set()
     for name in ("Affiliate Window", "SunnySports"):
         shown = CliRunner().invoke(cli, ["show", synced.named(name)["id"]])
         assert shown.exit_code == 0, (shown.output, shown.exception)
         rows |= {tuple(cell.strip() for cell in line.split("│")[1:-1]) for line in shown.output.splitlines()}
-    assert ("average_payment_days", "44", "Awin publisher API (awin)", "✓") in rows, rows
-    assert ("deeplink_domains", "www.anotherexample.com, www.example.com, www.exampledomain1.com",
+    assert ("Average payment days", "44", "Awin publisher API (awin)", "✓") in rows, rows
+    assert ("Deep link domains", "www.anotherexample.com, www.example.com, www.exampledomain1.com",
             "Awin publisher API (awin)", "✓") in rows, rows
-    assert ("deeplink_domains", "*.sunnysports.com, sunnysports.com", "Impact partner API (impact)", "✓") in rows, rows
-    assert ("deeplinks_allowed", "yes", "Impact partner API (impact)", "✓") in rows, rows
-    assert ("deeplinks_allowed", "yes", "Awin publisher API (awin)", "✓") in rows, rows
+    assert ("Deep link domains", "*.sunnysports.com, sunnysports.com", "Impact partner API (impact)", "✓") in rows, rows
+    assert ("Deep links allowed", "Yes", "Impact partner API (impact)", "✓") in rows, rows
+    assert ("Deep links allowed", "Yes", "Awin publisher API (awin)", "✓") in rows, rows
 
 
 def test_the_program_page_shows_them_in_words_beside_each_sources_claim(synced):

@@ -367,6 +367,38 @@ def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
         receiver.close()
 
 
+def test_a_replay_is_accepted_then_parses_the_kept_answers_with_no_network(env, monkeypatch):
+    """POST /connections/{id}/replay, as `amx replay`: the sync function runs the plugin on the API's kept answers, the
+    recorded API stopped by then. An API connection with no answers kept is refused, not queued to fail."""
+    from affiliate_matrix.sync_requests import load_sync
+
+    receiver = Receiver()
+    monkeypatch.setenv("AMX_EVENTS", "http")
+    monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
+    try:
+        client = app()
+        with recorded_sites("clickbank") as urls:
+            client.post("/connections", json=body(id="cb", source="clickbank", base_url=urls["clickbank"]),
+                        headers=env["admin"])
+            refused = client.post("/connections/cb/replay", headers=env["admin"])
+            said = refused.get_json()["error"]["message"]
+            assert refused.status_code == 400 and "cb has no API answers kept to replay" in said, said
+            assert receiver.requests == []
+            synced = client.post("/connections/cb/sync", headers=env["admin"])
+            deliver(app("sync"), json.loads(receiver.requests[0].body), "sync")
+            assert load_sync(env["rt"], synced.get_json()["id"]).records == 4
+        assert client.post("/connections/cb/replay", headers=env["read"]).status_code == 403
+        accepted = client.post("/connections/cb/replay", headers=env["admin"])
+        assert accepted.status_code == 202 and accepted.get_json()["replay"] is True, accepted.get_json()
+        *_, asked = (json.loads(r.body) for r in receiver.requests if b"sync.requested" in r.body)
+        assert asked["data"]["replay"] is True and asked["data"]["sync_id"] == accepted.get_json()["id"]
+        assert deliver(app("sync"), asked, "sync").status_code == 204
+        done = client.get(accepted.headers["Location"], headers=env["read"]).get_json()
+        assert (done["status"], done["records"], done["errors"], done["replay"]) == ("succeeded", 4, [], True)
+    finally:
+        receiver.close()
+
+
 def test_a_sync_asked_of_a_function_served_alone_on_the_embedded_bus_says_it_is_not_run_and_what_runs_it(env):
     """On the embedded defaults (AMX_EVENTS=inprocess) the connections function served alone has nothing that takes
     a sync's request (only `amx up` runs a Broker): the sync answered 202 queued and stayed queued for good, with no

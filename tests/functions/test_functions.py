@@ -73,7 +73,10 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("limit=100000", 400, "limit must be"),
     ("sort=price", 400, "sort must be one of"),
     ("cursor=%27%3B--", 400, "cursor is malformed"),
-    ("q=" + "a" * 501, 400, "q: String should have at most 500 characters"),
+    # past its bound, in the route's words (pydantic's: "q: String should have at most 500 characters")
+    ("q=" + "a" * 501, 400, "q is 501 characters, past the 500 searched: search for fewer words"),
+    ("cursor=" + "a" * 2001, 400, "cursor is longer than any next_cursor (2,001 characters; one is at most 2,000): "
+                                  "pass back next_cursor exactly as it was given"),
     ("q=%22%29%20OR%201%3D1", 400, "query syntax ('=')"),
     ("q=name%3A*", 400, "query syntax ('*')"),
     ("q=Web%20hosting%3A%20best%20plans", 200, ""),  # a colon in a title is punctuation (it was a 400, 'g:')
@@ -99,14 +102,16 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("network=%EF%BC%A3%EF%BC%AA", 200, ""),  # full-width ＣＪ is still cj
     ("payout_method=", 400, "payout_method must be one of"),
     ("country=de", 200, ""),  # DE as typed (codes.typed_country); it was a 400 not naming the fix
-    ("country=uk", 400, "country 'UK' is not a country code (ISO 3166 alpha-2, as DE) or worldwide"),
+    # named as given, not in capitals cut at 20, with what is taken
+    ("country=uk", 400, "country 'uk' is not a country code (ISO 3166 alpha-2, as DE) or worldwide"),
     ("country=WORLDWIDE", 400, "country 'WORLDWIDE' is not a country code"),  # worldwide is no code: as it is
     ("country=", 400, "country '' is not a country code"),
     ("country=UK", 400, "country 'UK' is not a country code"),
-    ("country=Open+to+every+country", 400, "country 'OPEN TO EVERY COUNT…' is not a country code"),  # cut, said so
+    ("country=Open+to+every+country", 400, "country 'Open to every country' is not a country code"),
+    ("country=" + "x" * 41, 400, f"country '{'x' * 39}…' is not a country code"),  # a long one cut, said so
     ("country=DE&country=worldwide", 200, ""),
     ("flat_currency=usd", 200, ""),  # USD as typed (codes.typed_currency); it was a 400 not naming the fix
-    ("flat_currency=usx", 400, "flat_currency 'USX' is not a currency code (ISO 4217, as EUR)"),
+    ("flat_currency=usx", 400, "flat_currency 'usx' is not a currency code (ISO 4217, as EUR)"),
     ("epc_currency=", 400, "epc_currency '' is not a currency code"),
     ("flat_currency=USD&epc_currency=EUR&min_epc=1", 200, ""),
     # a filter with a closed set of values took a misspelt one and found nothing, as if no program matched
@@ -125,6 +130,11 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("min_commission_percent=-1", 400, "min_commission_percent must be a number of at least 0"),
     ("min_commission_percent=12.5&min_cookie_days=30", 200, ""),
     ("min_commission_percent=.5", 200, ""),
+    # a number past the 30 characters read: its first 40 alone, said to be no number of at least 0, read as one
+    ("min_cookie_days=" + "1" * 53, 400, f"min_cookie_days must be a number of at least 0 in digits, as 2.5, got "
+                                         f"'{'1' * 39}…' (53 characters; at most 30)"),
+    ("limit=" + "1" * 31, 400, f"limit must be a whole number from 1 to 100, got '{'1' * 31}' (31 characters; at "
+                               "most 30)"),
     ("limit=5%0A", 400, "limit must be a whole number from 1 to 100"),  # '5\n' was 5: $ matched before the newline
 ])
 def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, auth, query, status, fragment):
@@ -245,6 +255,9 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
         "gave it")
     assert app.get(f"/changes?program_id=p_{'0' * 16}&limit=5&cursor={body['next_cursor']}",
                    headers=auth).status_code == 200
+    answer = app.get(f"/changes?cursor={'a' * 2001}", headers=auth)  # past any cursor: in the feed's words too
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"].startswith(
+        "cursor is longer than any next_cursor (2,001 characters"), answer.get_json()
     # `since=yesterday` and a time without its zone were refused in pydantic's words ("Input should have timezone
     # info"); a number was read as seconds, milliseconds, seconds. Each is refused naming the forms `since` takes.
     for since in ("yesterday", "2026-11-18T00:00:00", "1763424000", "1763424000000", "20261118"):
@@ -589,7 +602,7 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
         assert (first.source, first.data) == ("/connections", {"connection_id": "ap", "sync_id": left.id})
         second = first.model_copy()  # the Broker delivering it twice all the same
         runs, scrape = [], pipeline.scrape
-        monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id: runs.append(connection_id) or
+        monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id, replay: runs.append(connection_id) or
                             scrape(rt_, connection_id))
         app = client("scrape")
         for event in (first, second):
@@ -1006,7 +1019,7 @@ def test_a_scrape_run_again_for_one_event_announces_its_failure_once(data_dir, m
     from affiliate_matrix.handlers.scrape import collect
 
     failed = pipeline.ScrapeReport("ap", "", "", 0, [Failure("https://ap.example/", "fetch", "HTTP 503")])
-    monkeypatch.setattr(pipeline, "scrape", lambda rt, connection_id: failed)
+    monkeypatch.setattr(pipeline, "scrape", lambda rt, connection_id, replay: failed)
     rt = Runtime("scrape", Settings(data_dir=data_dir))
     tick = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-21T03:00")
     other = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-22T03:00")

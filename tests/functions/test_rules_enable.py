@@ -142,6 +142,58 @@ def test_a_rule_whose_webhook_was_refused_for_good_is_not_enabled_until_it_has_a
     assert put.status_code == 200 and put.json["enabled"] and put.json["warnings"] == [], put.json
 
 
+def gone_webhook_rule(tmp_path, monkeypatch, rule_id: str) -> None:
+    """A notify rule added and fired once at a webhook its receiver refuses for good (Slack's channel_is_archived),
+    which disables it and records the refusal in its state."""
+    from affiliate_matrix.events import ACTION_PREFIX, Event
+    from affiliate_matrix.rules.actions import execute
+    from tests.support.loopback import Loopback
+
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    archived = Loopback(lambda request: (410, {"Content-Type": "text/plain"}, b"channel_is_archived"))
+    added(tmp_path, {"id": rule_id, "trigger": {"event": "key.expiring"}, "condition": "true",
+                     "action": {"type": "notify", "params": {"webhook_url": archived.url + "/services/T0/B0/s3cr3t"}}})
+    with archived:
+        execute(rt, Event.make(ACTION_PREFIX + "notify", "/triggers", {"rule_id": rule_id, "params": {},
+                                                                        "inputs": {}}))
+    assert not stored(tmp_path, rule_id).enabled
+
+
+def test_a_rule_whose_channel_was_unarchived_is_enabled_with_the_same_webhook_when_told_so(env, tmp_path,
+                                                                                           monkeypatch):
+    """A Slack channel archived refuses its webhook for good, disabling the rule and recording the refusal; unarchived,
+    the same webhook works again, but enabling the rule was refused until it had another webhook: the only way out
+    was deleting the rule and adding it again. `amx rules enable --webhook-restored` (POST /rules/{id}/enable with
+    webhook_restored) says the receiver was mended: the record is cleared and the rule enabled with its webhook."""
+    from affiliate_matrix.rules.state import stored_state
+
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    gone_webhook_rule(tmp_path, monkeypatch, "slack")
+    code, said = amx("enable", "slack")
+    assert code != 0 and "channel_is_archived" in said, said
+    assert "amx rules enable slack --webhook-restored" in said and '{"webhook_restored": true}' in said, said
+    assert "delete the rule" not in said
+
+    assert amx("enable", "slack", "--webhook-restored") == (0, "enabled rule slack")
+    assert "webhook_gone" not in stored_state(store, "slack")[0]
+    assert stored(tmp_path, "slack").enabled and "needs a change" not in amx("show", "slack")[1]
+
+    gone_webhook_rule(tmp_path, monkeypatch, "api")  # the API's enable alike
+    triggers = function_client("triggers")
+    refused = triggers.post("/rules/api/enable", json={}, headers=env["admin"])
+    assert refused.status_code == 400 and "--webhook-restored" in refused.json["error"]["message"], refused.json
+    assert not stored(tmp_path, "api").enabled
+    assert triggers.post("/rules/api/enable", json={"webhook_restored": True}, headers=env["read"]).status_code == 403
+    enabled = triggers.post("/rules/api/enable", json={"webhook_restored": True}, headers=env["admin"])
+    assert enabled.status_code == 200 and enabled.json["enabled"] and enabled.json["warnings"] == [], enabled.json
+    assert enabled.headers["ETag"] == triggers.get("/rules/api", headers=env["admin"]).headers["ETag"]
+    assert "webhook_gone" not in stored_state(store, "api")[0] and stored(tmp_path, "api").enabled
+    again = triggers.post("/rules/api/enable", json={}, headers=env["admin"])  # enabled already: as it is
+    assert again.status_code == 200 and again.json["enabled"], again.json
+    assert triggers.post("/rules/nope/enable", json={}, headers=env["admin"]).status_code == 404
+
+
 def test_a_rule_enabled_again_starts_its_run_of_failures_afresh(env, tmp_path):
     """A rule disabled for raising 3 times in a row kept its count when enabled: `amx rules show` said "failed 3 times
     in a row (disabled at 3)" of a rule just enabled, and one more failure disabled it again at once. Enabled again, by

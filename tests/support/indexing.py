@@ -125,8 +125,8 @@ def keyed_before_v16(program, key: str):
 
 
 def disagreed(output: str, field: str) -> tuple[str, str]:
-    """`amx compare`'s one "sources disagree on <field>: …" line, as (what each source said, the value the program
-    keeps)."""
+    """`amx compare`'s one "sources disagree on <field>: …" line (`field` in its words: Cookie length), as (what each
+    source said, the value the program keeps)."""
     [line] = [line for line in output.splitlines() if line.startswith(f"sources disagree on {field}: ")]
     said, _, kept = line.removeprefix(f"sources disagree on {field}: ").partition("; the program keeps ")
     return said, kept

@@ -37,3 +37,19 @@ def crd_files() -> list[Path]:
     if not any(CRDS.glob("*.yaml")):
         raise AssertionError(f"no Knative CRD schemas in {CRDS}: they live beside the project, in ../shared/schemas/knative/")
     return sorted(CRDS.glob("*.yaml")) + [tool("knative/eventing-eventpolicy.yaml", "setup:knative")]
+
+
+def event_receivers(docs: list[dict]) -> set[str]:
+    """The functions something sends events to, each checking the event's token against the API server's keys: a
+    Trigger's subscriber, a PingSource's sink, and the dead-letter sinks of the Broker and of every Trigger (Knative
+    takes a Trigger's delivery whole, so each names its own)."""
+    receivers = set()
+    for doc in docs:
+        spec = doc.get("spec") or {}
+        if doc["kind"] == "Trigger":
+            receivers.add(spec["subscriber"]["ref"]["name"])
+        if doc["kind"] == "PingSource":
+            receivers.add(spec["sink"]["ref"]["name"])
+        if doc["kind"] in ("Trigger", "Broker") and (sink := (spec.get("delivery") or {}).get("deadLetterSink")):
+            receivers.add(sink["ref"]["name"])
+    return receivers

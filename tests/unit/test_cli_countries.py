@@ -25,6 +25,6 @@ def test_show_says_a_claim_of_no_country_is_every_country(tmp_path, monkeypatch)
         result = CliRunner().invoke(app, ["show", program.id])
         assert result.exit_code == 0, result.output
         rows[program.name] = [re.sub(r"[│┃|]", " ", line).split() for line in result.output.splitlines()
-                              if re.search(r"\bcountries\b", line)]
-    assert rows == {"World Shop": [["countries", "every", "country", "test", "(c)", "✓"]],
-                    "Named Shop": [["countries", "Germany,", "United", "States", "test", "(c)", "✓"]]}
+                              if re.search(r"\bCountries\b", line)]
+    assert rows == {"World Shop": [["Countries", "every", "country", "test", "(c)", "✓"]],
+                    "Named Shop": [["Countries", "Germany,", "United", "States", "test", "(c)", "✓"]]}

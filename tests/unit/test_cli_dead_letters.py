@@ -30,14 +30,28 @@ def test_each_dead_letter_is_listed_with_whom_it_was_for_and_why(monkeypatch, tm
         {"event": {"id": "odd-1", "type": "dev.affiliatematrix.raw.batch.stored"},
          "refused": "event data: not a JSON object", "destination": "http://index/"}))
     store.put(f"{DEAD_LETTERS}raw.batch.stored/cut.json", b'{"event": {"id": "cu')
+    store.put(f"{DEAD_LETTERS}raw.batch.stored/deep.json", b'{"event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
 
     said = listed(monkeypatch, tmp_path)
-    assert "3 dead letters" in said and "each deleted 30 days after it was parked" in said, said
+    assert "raw.batch.stored/deep.json" in said and "damaged: JSON nested too deeply to read" in said
+    assert "4 dead letters" in said and "each deleted 30 days after it was parked" in said, said
     assert "budget-daily/tick-1.json" in said and "dev.knative.sources.ping" in said and "tick-1" in said
     assert "budget" in said and "HTTP 503: AMX_BUDGET_DAILY_TOTAL: not set" in said
     assert "odd-1" in said and "event data: not a JSON object" in said and "http://index/" in said
     assert "raw.batch.stored/cut.json" in said and "damaged: not JSON" in said  # listed, not the end of the list
     assert said.endswith("fix the cause, then `amx dead-letters replay LETTER` delivers it again (--all: every one)")
+
+
+def test_a_letters_terminal_controls_are_listed_as_escapes_not_acted_on(monkeypatch, tmp_path):
+    """A letter holds its event as its sender wrote it (an unfit one as it came): an escape sequence in it, listed as
+    it is, would retitle, clear or recolour the operator's terminal."""
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    store.put(f"{DEAD_LETTERS}unfit/odd.json", dead_letter(
+        {"event": {"id": "odd-\x1b]0;owned\x07", "type": "dev.affiliatematrix.raw.batch.stored"},
+         "refused": "event data: not a JSON object\x1b[2J\u202e", "destination": "http://index/"}))
+    said = listed(monkeypatch, tmp_path)
+    assert "\x1b" not in said and "\x07" not in said and "\u202e" not in said
+    assert "odd-\\x1b]0;owned\\x07" in said and "not a JSON object\\x1b[2J\\u202e" in said, said
 
 
 def test_no_dead_letters_says_where_it_looked(monkeypatch, tmp_path):

@@ -50,8 +50,12 @@ def index(tmp_path, monkeypatch):
     (["search", "web--hosting"], "text", "the text contains query syntax ('--')"),
     (["export", "programs", "--q", "web;hosting"], "--q", "the text contains query syntax (';')"),
     (["search", "web\u202ehosting"], "text", "the text holds U+202E, a control character"),
-    (["search", "--country", "XX"], "--country", "'XX' is not a country code"),
-    (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "'EURO' is not a currency"),
+    # as given, with what the command takes (the API's refusal said 'OPEN TO EVERY COUNT…' and only its codes)
+    (["search", "--country", "Open to every countri"], "--country",
+     "'Open to every countri' is not a country: give its ISO 3166 code (DE) or its name as shown (Germany), or "
+     '"Open to every country" for the programs naming none'),
+    (["export", "programs", "--country", "x" * 41], "--country", f"'{'x' * 39}…' is not a country"),
+    (["export", "programs", "--flat-currency", "euro"], "--flat-currency", "'euro' is not a currency"),
     (["search", "--source", "no such"], "--source", "'no such' is no source's name"),
     (["export", "programs", "--epc-window", "30d"], "--epc-window", "must be one of '7d' or '90d'"),
 ])

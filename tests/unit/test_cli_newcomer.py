@@ -35,9 +35,9 @@ def test_show_prints_each_sources_claim_not_the_kept_value_on_every_row(tmp_path
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
     directory, rakuten = "AffiliatePrograms.com (affiliateprograms)", "Rakuten Advertising API (rakuten)"
-    assert ("cookie_days", "90d", directory) in rows and ("cookie_days", "45d", rakuten) in rows, result.output
-    assert ("commission_text", "$65 per sale", directory) in rows, result.output
-    assert ("commission", "100 USD", rakuten) in rows and ("commission", "65 USD", directory) in rows, result.output
+    assert ("Cookie length", "90d", directory) in rows and ("Cookie length", "45d", rakuten) in rows, result.output
+    assert ("Commission (verbatim)", "$65 per sale", directory) in rows, result.output
+    assert ("Commission", "100 USD", rakuten) in rows and ("Commission", "65 USD", directory) in rows, result.output
     assert "CommissionTerm(" not in result.output
     assert f"raw/affiliateprograms/bluehost/{index_day()}.html" in result.output  # the raw page each claim came from
 
@@ -79,7 +79,7 @@ def code_of(source: str) -> str:
 
 def compare_rows(output: str) -> dict[str, dict[str, str]]:
     """`amx compare`'s table (a wide terminal, one line a row) as {source's code: {column: cell}}."""
-    header = next(line for line in output.splitlines() if line.startswith("┃ source"))
+    header = next(line for line in output.splitlines() if line.startswith("┃ Source"))
     columns = [cell.strip() for cell in header.split("┃")[1:-1]]
     return {code_of(cells[0]): dict(zip(columns, cells)) for line in output.splitlines()
             if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0]}
@@ -95,7 +95,7 @@ def test_compare_shows_a_sources_payout_terms_as_the_demos_compare_does(tmp_path
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     # (in the explorer's words: "PayPal; Net 60", not the codes "paypal; net60")
-    assert compare_rows(result.output)["affiliateprograms"]["payout"] == "PayPal; Net 60; min 50 USD", result.output
+    assert compare_rows(result.output)["affiliateprograms"]["Payout"] == "PayPal; Net 60; min 50 USD", result.output
 
 
 def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
@@ -110,9 +110,9 @@ def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
                        cookie_text="45 days"))
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
+    [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on Commission: ")]
     assert "65 USD from AffiliatePrograms.com (affiliateprograms)" in line and "100 USD from Rakuten Advertising API (rakuten)" in line, result.output
-    assert "sources disagree on cookie_days: " in result.output and "'value_min'" not in result.output
+    assert "sources disagree on Cookie length: " in result.output and "'value_min'" not in result.output
 
 
 def test_compare_names_the_sources_that_agree_together_beside_the_one_that_disagrees(tmp_path, monkeypatch):
@@ -126,7 +126,7 @@ def test_compare_names_the_sources_that_agree_together_beside_the_one_that_disag
         index.batch(record(source, "Bluehost", "https://bluehost.com", commission_text=text))
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    said, kept = disagreed(result.output, "commission")
+    said, kept = disagreed(result.output, "Commission")
     assert said in (
         "65–130 USD from AffiliatePrograms.com (affiliateprograms) and CJ Advertiser Lookup API (cj); 65–100 USD from Rakuten Advertising API (rakuten)",
         "65–100 USD from Rakuten Advertising API (rakuten); 65–130 USD from AffiliatePrograms.com (affiliateprograms) and CJ Advertiser Lookup API (cj)"), said
@@ -146,7 +146,7 @@ def test_compare_tells_apart_two_commissions_that_differ_only_in_their_tiers(tmp
              "tiers": [{"threshold": "first sale", "value": 5}, {"threshold": top, "value": "10.0"}]}]))
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    said, _ = disagreed(result.output, "commission")
+    said, _ = disagreed(result.output, "Commission")
     assert said in (
         ("5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) from CJ Advertiser Lookup API (cj); "
          "5–10% (tiers: 5% at first sale, 10% at 100+ sales/month) from Rakuten Advertising API (rakuten)"),
@@ -165,7 +165,7 @@ def test_compare_tells_a_one_time_commission_from_one_that_does_not_say(tmp_path
                            commission=[{"type": "percent", "value_min": 20, "recurring": recurring}]))
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    said, _ = disagreed(result.output, "commission")
+    said, _ = disagreed(result.output, "Commission")
     assert said in (
         "20% one-time from CJ Advertiser Lookup API (cj); 20% from Rakuten Advertising API (rakuten)", "20% from Rakuten Advertising API (rakuten); 20% one-time from CJ Advertiser Lookup API (cj)"), said
 
@@ -238,7 +238,7 @@ def test_compare_shows_each_networks_own_epcs_over_7_days_and_3_months_with_thei
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = compare_rows(result.output)
-    epcs = {source: (row["EPC 7 days"], row["EPC 3 months"]) for source, row in rows.items()}
+    epcs = {source: (row["EPC (7 days)"], row["EPC (3 months)"]) for source, row in rows.items()}
     assert epcs == {"awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "affiliateprograms": ("—", "—")}, \
         result.output
 
@@ -260,7 +260,7 @@ def test_compare_shows_each_accounts_contract_with_the_program(tmp_path, monkeyp
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = compare_rows(result.output)
-    assert {source: row["contract"] for source, row in rows.items()} == {
+    assert {source: row["Contract"] for source, row in rows.items()} == {
         "impact": "Expired", "impact-agency": "Joined", "cj": "Pending", "affiliateprograms": "—"}, \
         result.output
 
@@ -293,8 +293,8 @@ def test_compare_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_figu
             rows[-1][1:] = [" ".join(filter(None, pair)) for pair in zip(rows[-1][1:], cells)]
     header = ["".join(name.split()) for name in rows.pop(0)[1:]]  # a header may be folded mid-word
     shown = {code_of(cells[1]): dict(zip(header, cells[1:])) for cells in rows}
-    assert shown["cj"]["commission"] == "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)", result.output
-    assert {key: (row["EPC7days"], row["EPC3months"]) for key, row in shown.items()} == {
+    assert shown["cj"]["Commission"] == "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)", result.output
+    assert {key: (row["EPC(7days)"], row["EPC(3months)"]) for key, row in shown.items()} == {
         "awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "dira": ("—", "—")}, result.output
 
 
@@ -1037,8 +1037,8 @@ def test_compare_shows_terms_a_network_states_as_data_not_a_dash(tmp_path, monke
     result = CliRunner().invoke(app, ["compare", "semrush.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = compare_rows(result.output)
-    assert rows["impact"]["commission"] == "★ 200 USD", result.output
-    assert rows["awin"]["commission"] == "★ 150 EUR", result.output  # the best in its currency
+    assert rows["impact"]["Commission"] == "★ 200 USD", result.output
+    assert rows["awin"]["Commission"] == "★ 150 EUR", result.output  # the best in its currency
 
 
 def test_search_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_name(tmp_path, monkeypatch):
@@ -1200,7 +1200,7 @@ def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkey
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
-    assert ("records", "5f0c2b (https://offervault.com/offer/5f0c2b/keto-burn-us)",
+    assert ("Source records", "5f0c2b (https://offervault.com/offer/5f0c2b/keto-burn-us)",
             "OfferVault (CPA offers) (offervault)") in rows, result.output
     assert "batch_key" not in result.output
 
@@ -1217,7 +1217,7 @@ def test_show_says_each_accounts_contract_and_the_names_a_program_is_known_by(tm
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
-    assert ("networks", "Impact (account: expired)", "Impact partner API (impact)") in rows, result.output
+    assert ("Networks", "Impact (account: expired)", "Impact partner API (impact)") in rows, result.output
     assert "also known as: Adorama" in result.output.splitlines()
 
 
@@ -1251,7 +1251,7 @@ def test_changes_says_a_created_programs_countries_were_none_not_every_country(t
                                  countries=["US"]))
     result = CliRunner().invoke(app, ["changes", "--field", "countries"])
     assert result.exit_code == 0, (result.output, result.exception)
-    assert "countries — → United States" in result.output and "every country" not in result.output, result.output
+    assert "Countries: — → United States" in result.output and "every country" not in result.output, result.output
 
 
 def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp_path, monkeypatch):
@@ -2060,8 +2060,8 @@ def test_show_gives_a_networks_rates_in_percent_as_the_network_does(tmp_path, mo
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
-    assert ("approval_rate", "87.3%", "Awin publisher API (awin)") in rows, result.output
-    assert ("conversion_rate", "2.41%", "Awin publisher API (awin)") in rows, result.output
+    assert ("Approval rate", "87.3%", "Awin publisher API (awin)") in rows, result.output
+    assert ("Conversion rate", "2.41%", "Awin publisher API (awin)") in rows, result.output
 
 
 def test_search_says_when_no_program_found_has_a_category(tmp_path, monkeypatch):
@@ -2073,7 +2073,7 @@ def test_search_says_when_no_program_found_has_a_category(tmp_path, monkeypatch)
     result = CliRunner().invoke(app, ["search", ""])
     assert result.exit_code == 0, (result.output, result.exception)
     lines = [line.strip() for line in result.output.splitlines()]
-    assert "categories: none (no program found has categories)" in lines and "networks: Impact (1)" in lines, lines
+    assert "Categories: none (no program found has categories)" in lines and "Networks: Impact (1)" in lines, lines
 
 
 def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
@@ -2196,7 +2196,7 @@ def test_changes_lists_the_change_feed_with_the_apis_filters(tmp_path, monkeypat
     said = " ".join(result.output.replace("│", " ").split())
     assert result.exit_code == 0, (result.output, result.exception)
     assert said.startswith("2 changes, newest recorded first"), said
-    assert f"Updated Bluehost ({program['id']})" in said and "commission 50% → 60%" in said, said
+    assert f"Updated Bluehost ({program['id']})" in said and "Commission: 50% → 60%" in said, said
     assert said.index("Updated") < said.index("Created"), said  # newest first
     only = CliRunner().invoke(app, ["changes", "--field", "commission", "--change", "updated", "--program",
                                     program["id"], "--since", "2026-11-01"])
@@ -2253,7 +2253,7 @@ def test_tables_fold_no_word_where_the_terminal_has_room_for_every_word(tmp_path
     changes = CliRunner().invoke(app, ["changes"])
     assert changes.exit_code == 0, (changes.output, changes.exception)
     assert max(map(len, changes.output.splitlines())) <= 80, changes.output
-    assert "commission_text" in words(changes.output), changes.output
+    assert "(verbatim):" in words(changes.output), changes.output  # Commission (verbatim), commission_text
 
 
 def test_show_names_each_raw_copy_where_it_is_kept(tmp_path, monkeypatch):
@@ -2277,7 +2277,7 @@ def test_changes_wraps_a_long_program_name_rather_than_the_fields(tmp_path, monk
     result = CliRunner().invoke(app, ["changes"])
     assert result.exit_code == 0, (result.output, result.exception)
     lines = [" ".join(line.replace("│", " ").split()) for line in result.output.splitlines()]
-    assert any("status — → Active" in line for line in lines), result.output
+    assert any("Status: — → Active" in line for line in lines), result.output
     assert any(program["id"] in line for line in lines) and "clickbank" in result.output, result.output
     assert "a wider terminal also shows" not in result.output, result.output
 
@@ -2305,7 +2305,7 @@ def test_search_sorted_by_epc_shows_the_epc_it_ranks_by(tmp_path, monkeypatch):
     index.batch(record("cj", "Bluehost", "https://bluehost.com", commission_text="USD 65 per sale",
                        extra={"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}))
     index.batch(record("affiliateprograms", "HostFast", "https://hostfast.net", commission_text="$100 per sale"))
-    for window, header, figure in (("7d", "EPC 7 days", "0.4512 USD"), ("90d", "EPC 3 months", "0.389 USD")):
+    for window, header, figure in (("7d", "EPC (7 days)", "0.4512 USD"), ("90d", "EPC (3 months)", "0.389 USD")):
         result = CliRunner().invoke(app, ["search", "--sort", "epc", "--epc-window", window])
         assert result.exit_code == 0, (result.output, result.exception)
         rows = [[cell.strip() for cell in line.split("│" if "│" in line else "┃")[1:-1]]
@@ -2329,7 +2329,7 @@ def test_a_created_change_names_only_the_fields_the_program_states(tmp_path, mon
     assert "payout" not in fields[by_name["Bluehost"]] and "commission" in fields[by_name["Bluehost"]], fields
     assert "payout" in fields[by_name["HostFast"]], fields
     result = CliRunner().invoke(app, ["changes"])
-    assert "payout — → —" not in result.output and "payout — → PayPal; Net 30" in result.output, result.output
+    assert "Payout: — → —" not in result.output and "Payout: — → PayPal; Net 30" in result.output, result.output
 
 
 def test_export_to_a_file_named_for_no_format_it_writes_is_refused(tmp_path, monkeypatch):
@@ -2430,7 +2430,7 @@ def test_search_keeps_each_facet_value_beside_its_count(tmp_path, monkeypatch):
                            network=network))
     result = CliRunner().invoke(app, ["search"])
     assert result.exit_code == 0, (result.output, result.exception)
-    facets = result.output[result.output.index("networks:"):].splitlines()
+    facets = result.output[result.output.index("Networks:"):].splitlines()
     assert len(facets) > 1 and not [line for line in facets if re.match(r"\(\d+\)", line)], result.output
     assert "PartnerStack (2)" in result.output, result.output
 

@@ -28,8 +28,8 @@ def test_show_names_each_claims_source_by_its_title_and_its_code(tmp_path, monke
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {row[:3] for row in cells(result.output)}
-    assert ("cookie_days", "45d", "CJ Advertiser Lookup API (cj-agency)") in rows, result.output
-    assert ("cookie_days", "90d", "AffiliatePrograms.com (affiliateprograms)") in rows, result.output
+    assert ("Cookie length", "45d", "CJ Advertiser Lookup API (cj-agency)") in rows, result.output
+    assert ("Cookie length", "90d", "AffiliatePrograms.com (affiliateprograms)") in rows, result.output
     # the page each claim was read from, its source named so too
     assert "CJ Advertiser Lookup API (cj): https://cj.example.org/p/bluehost/" in result.output, result.output
 
@@ -138,13 +138,13 @@ def test_a_network_a_plugin_reads_is_named_by_its_proper_name_another_as_the_ind
     assert searched.exit_code == 0, (searched.output, searched.exception)
     networks = {row[1]: row[5] for row in cells(searched.output) if row}
     assert networks == {"Bluehost": "CJ, MaxBounty", "Canva": "Impact"}, searched.output
-    assert "networks: CJ (1), Impact (1), MaxBounty (1)" in searched.output, searched.output
+    assert "Networks: CJ (1), Impact (1), MaxBounty (1)" in searched.output, searched.output
     compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert {row[0]: row[2] for row in cells(compared.output) if row}.items() >= {
         ("CJ Advertiser Lookup API (cj)", "CJ"), ("OfferVault (CPA offers) (offervault)", "MaxBounty")}, compared.output
     [bluehost] = [p for p in index.programs() if p["name"] == "Bluehost"]
     shown = CliRunner().invoke(app, ["show", bluehost["id"]])
-    assert ("networks", "CJ (77)", "CJ Advertiser Lookup API (cj)") in {row[:3] for row in cells(shown.output)}, \
+    assert ("Networks", "CJ (77)", "CJ Advertiser Lookup API (cj)") in {row[:3] for row in cells(shown.output)}, \
         shown.output
     for typed in ("cj", "CJ"):  # the filter by the stored name, or the proper one folded to it
         filtered = CliRunner().invoke(app, ["search", "", "--network", typed])
@@ -175,7 +175,7 @@ def test_compares_disagreements_name_each_source_as_its_row_does(tmp_path, monke
     indexed(tmp_path, monkeypatch)
     compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert compared.exit_code == 0, (compared.output, compared.exception)
-    said, kept = disagreed(compared.output, "cookie_days")
+    said, kept = disagreed(compared.output, "Cookie length")
     assert said in (
         "45d from CJ Advertiser Lookup API (cj-agency); 90d from AffiliatePrograms.com (affiliateprograms)",
         "90d from AffiliatePrograms.com (affiliateprograms); 45d from CJ Advertiser Lookup API (cj-agency)"), said
@@ -192,7 +192,7 @@ def test_two_connections_of_one_source_disagreeing_are_each_named_by_its_connect
     index.batch(record("cj", "Bluehost", "https://bluehost.com", connection="cj-brand", cookie_text="60 days"))
     compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert compared.exit_code == 0, (compared.output, compared.exception)
-    [line] = [line for line in compared.output.splitlines() if line.startswith("sources disagree on cookie_days: ")]
+    [line] = [line for line in compared.output.splitlines() if line.startswith("sources disagree on Cookie length: ")]
     assert "45d from CJ Advertiser Lookup API (cj-agency)" in line and \
         "60d from CJ Advertiser Lookup API (cj-brand)" in line, line
 
@@ -212,7 +212,7 @@ def test_search_names_categories_by_their_title_which_category_takes_too(tmp_pat
     assert searched.exit_code == 0, (searched.output, searched.exception)
     assert {row[1]: row[-1] for row in cells(searched.output) if row} == {
         "Bluehost": "Hosting & domains", "Canva": "B2B SaaS"}, searched.output
-    assert "categories: B2B SaaS (1), Hosting & domains (1)" in searched.output, searched.output
+    assert "Categories: B2B SaaS (1), Hosting & domains (1)" in searched.output, searched.output
     assert "hosting_domains" not in searched.output
     for typed in ("hosting_domains", "Hosting & domains", "hosting  & DOMAINS"):
         filtered = CliRunner().invoke(app, ["search", "", "--category", typed])

@@ -128,13 +128,14 @@ def test_terms_extract_prints_each_field_in_words_with_its_sentence(tmp_path):
     assert shown.exit_code == 0, shown.output
     rows = {cells[0]: cells[1:] for line in shown.output.splitlines()
             if len(cells := [cell.strip() for cell in line.split("│")[1:-1]]) == 3}
-    assert rows["commission"] == ["30% recurring", "“Earn 30% recurring commission on every sale.”"]
-    assert rows["cookie_days"] == ["90d", "“Cookie lasts 90 days.”"]
-    assert rows["min_payout"][0] == "50 USD" and rows["payout_methods"][0] == "paypal"
-    assert rows["restrictions"] == ["ppc_brand_bidding", "“No [bold]PPC[/] brand bidding.”"]
-    assert "value_min" not in shown.output
+    # each field and code in the explorer's words (it said cookie_days, min_payout, paypal, ppc_brand_bidding)
+    assert rows["Commission"] == ["30% recurring", "“Earn 30% recurring commission on every sale.”"]
+    assert rows["Cookie length"] == ["90d", "“Cookie lasts 90 days.”"]
+    assert rows["Minimum payout"][0] == "50 USD" and rows["Payout methods"][0] == "PayPal"
+    assert rows["Restrictions"] == ["PPC brand bidding", "“No [bold]PPC[/] brand bidding.”"]
+    assert "value_min" not in shown.output and "cookie_days" not in shown.output
     as_json = CliRunner().invoke(app, ["terms", "extract", str(source), "--json"])
-    assert '"value_min": 30' in as_json.output  # --json unchanged
+    assert '"value_min": 30' in as_json.output and '"min_payout"' in as_json.output  # --json unchanged: by code
 
 
 def test_tokens_list_shows_its_times_in_utc_and_says_so(tmp_path, monkeypatch):

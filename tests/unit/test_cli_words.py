@@ -30,8 +30,8 @@ def test_show_says_payout_countries_and_kind_in_the_explorers_words(tmp_path, mo
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     said = {row[0]: row[1] for row in cells(result.output) if row}
-    assert said["payout"] == "PayPal, Wire transfer; Net 60; min 50 USD", result.output
-    assert said["countries"] == "Germany, United States", result.output
+    assert said["Payout"] == "PayPal, Wire transfer; Net 60; min 50 USD", result.output
+    assert said["Countries"] == "Germany, United States", result.output
 
 
 def test_changes_say_the_change_and_its_values_in_words_and_take_the_words_back(tmp_path, monkeypatch):
@@ -42,8 +42,8 @@ def test_changes_say_the_change_and_its_values_in_words_and_take_the_words_back(
         [row] = [row for row in cells(result.output) if row and row[0]]
         assert row[1] == "Created", result.output
         fields = result.output
-        assert "kind — → Offer" in fields and "countries — → Germany, United States" in fields, fields
-        assert "payout — → PayPal, Wire transfer; Net 60; min 50 USD" in fields, fields
+        assert "Kind: — → Offer" in fields and "Countries: — → Germany, United States" in fields, fields
+        assert "Payout: — → PayPal, Wire transfer; Net 60; min 50 USD" in fields, fields
     refused = CliRunner().invoke(app, ["changes", "--change", "made"])
     assert refused.exit_code != 0
 
@@ -155,3 +155,15 @@ def test_rules_show_prints_the_rules_state_and_an_activations_detail_after_a_das
     shown = CliRunner().invoke(app, ["rules", "show", "raised"]).output
     assert "state: unreadable, started afresh at its next evaluation" in shown and "rules/state/raised.json" in shown, \
         shown
+
+
+def test_the_cli_names_a_programs_fields_from_the_explorers_own_mapping(tmp_path, monkeypatch):
+    """`amx show` named fields by code (cookie_days, merchant_domain) where the explorer's program page says Cookie
+    length and Merchant domain, from a mapping of the web's alone: both read wording.FIELD_LABELS now."""
+    from affiliate_matrix.web import render
+    from affiliate_matrix.wording import FIELD_LABELS
+
+    assert render.FIELD_LABELS is FIELD_LABELS
+    [program] = indexed(tmp_path, monkeypatch).programs()
+    shown = {row[0] for row in cells(CliRunner().invoke(app, ["show", program["id"]]).output) if row}
+    assert {"Merchant domain", "Source records", "Countries"} <= shown and not {"merchant_domain", "records"} & shown, shown

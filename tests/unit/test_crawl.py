@@ -121,7 +121,7 @@ def test_replay_serves_a_redirected_page_from_the_copy_kept_under_the_url_reache
         live = list(crawl(Redirected(server.url), connection, fetcher, store))
         fetcher.close()
         hits = {path: len(times) for path, times in server.hits.items()}
-        replayed = list(crawl(Redirected(server.url), connection, StoredPages(store, validators), store))
+        replayed = list(crawl(Redirected(server.url), connection, StoredPages(store, validators, "redirected"), store))
         assert {path: len(times) for path, times in server.hits.items()} == hits  # the replay asked the site nothing
     finally:
         server.close()
@@ -605,7 +605,8 @@ def test_a_replay_parses_the_pages_it_kept_first(tmp_path):
     try:
         live = crawl_catalogue(server, store, validators, time, hosts, "2026-12-01T06:00:00.000000+00:00",
                                LargeCatalogue, 10)
-        replayed = list(crawl(LargeCatalogue(server.url), connection, StoredPages(store, validators), store, 10))
+        replayed = list(crawl(LargeCatalogue(server.url), connection, StoredPages(store, validators, "catalogue"),
+                              store, 10))
     finally:
         server.close()
     kept = [outcome.url for outcome in live if isinstance(outcome, Fetched)]
@@ -642,6 +643,33 @@ def test_a_replay_parses_every_page_kept_not_a_runs_page_limit(tmp_path):
     replayed = list(crawl_with_cache(rt, connection, HugeCatalogue(site), replay=True))
     assert sum(isinstance(outcome, Fetched) for outcome in replayed) == 521
     assert not any(isinstance(outcome, (Failure, BudgetSpent)) for outcome in replayed)
+
+
+def test_a_replay_reads_only_the_sources_raw_copies_as_kept(tmp_path):
+    """The HTTP cache names each page's kept copy: one edited to name another object of the store (a connection, a key's
+    record), or a copy written over since (whoever may write raw/), is that page's failure, never parsed as the page."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.pipeline import crawl_with_cache
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    site, validators = "http://catalogue.example", {}
+    for path in ["/", *(f"/page/{number}" for number in range(Catalogue.details))]:
+        raw_key = rt.store.put_content_addressed("raw/catalogue", f"<html>{path}</html>".encode(), suffix=".html",
+                                                 content_type="text/html")
+        validators[site + path] = {"raw_key": raw_key, "content_type": "text/html"}
+    rt.store.put("connections/catalogue.json", b"{}")
+    validators[f"{site}/page/0"]["raw_key"] = "connections/catalogue.json"
+    rt.store.put(validators[f"{site}/page/1"]["raw_key"], b"<html>forged</html>")
+    rt.store.put("http-cache/catalogue.json", json.dumps(validators).encode(), content_type="application/json")
+    replayed = list(crawl_with_cache(rt, Connection(id="catalogue", source="catalogue"), Catalogue(site), replay=True))
+    failed = {outcome.url.removeprefix(site): outcome.reason for outcome in replayed if isinstance(outcome, Failure)}
+    assert failed.keys() == {"/page/0", "/page/1"}, failed
+    assert "'connections/catalogue.json' is not a key under raw/catalogue/" in failed["/page/0"]
+    assert "holds other bytes than were stored there (written over since)" in failed["/page/1"]
+    assert sum(isinstance(outcome, Fetched) for outcome in replayed) == Catalogue.details - 1
 
 
 def test_the_crawls_fetches_run_in_the_context_of_the_work_crawling(tmp_path, monkeypatch):

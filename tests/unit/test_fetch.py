@@ -119,9 +119,10 @@ def test_a_dense_or_double_gzip_bomb_never_expands_past_the_cap_in_memory(server
                                           ("/to-localhost", "localhost resolves to a non-public address .loopback")])
 def test_redirects_to_internal_addresses_are_refused_before_connecting(server, path, refused):
     # Loopback is allowed here only because the server itself listens there; a redirect away
-    # from it to a loopback address is refused all the same.
-    with pytest.raises(FetchError, match=refused):
+    # from it to a loopback address is refused all the same, said as the redirect's (it read as the page's own host's)
+    with pytest.raises(FetchError, match=refused) as caught:
         fetcher().get(f"{server.url}{path}")
+    assert str(caught.value).startswith(f"{server.url}{path}: redirects to http://"), caught.value
     assert len(server.hits[path]) == 1 and server.hits["/ok"] == []  # the redirect itself, nothing after it
 
 

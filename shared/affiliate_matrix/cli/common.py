@@ -13,6 +13,15 @@ console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
 
+def shown(said: str) -> str:
+    """Text for a console line: its Rich markup escaped, and each control a terminal acts on as its escape
+    (observability.controls_escaped; Rich leaves ESC and the C1 controls): what a site, an API, a file or the store
+    said may hold one, which would recolour, clear or retitle the terminal."""
+    from affiliate_matrix.observability import controls_escaped
+
+    return escape(controls_escaped(said))
+
+
 def invalid(param: str, message: str) -> typer.BadParameter:
     """A command's own usage error about one of its options or arguments (`param`: --limit, or the argument's name,
     path), named as Click's own refusals name theirs, quoted: "Invalid value for '--limit': …"."""

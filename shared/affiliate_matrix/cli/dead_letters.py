@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, errors, invalid, open_runtime, stored_at
+from affiliate_matrix.cli.common import console, errors, invalid, open_runtime, shown, stored_at
 
 dead_letters_app = typer.Typer(help="Events that failed every delivery, parked in the object store (dead-letters/).",
                                no_args_is_help=True)
@@ -42,6 +42,8 @@ def dead_letters_list():
             continue
         except ValueError as exc:  # a letter cut short or written by hand: listed, not the end of the listing
             record = {"reason": f"damaged: not JSON ({exc})"}
+        except RecursionError:
+            record = {"reason": "damaged: JSON nested too deeply to read"}  # as replay says it
         record = record if isinstance(record, dict) else {"reason": "damaged: not a JSON object"}
         event = record.get("event") if isinstance(record.get("event"), dict) else {}
         rows.append([key.removeprefix(DEAD_LETTERS), utc_text(record.get("parked_at") or NO_VALUE),
@@ -55,7 +57,7 @@ def dead_letters_list():
     title = (f"{counted(len(rows), 'dead letter')} in {where}, each deleted {days} days after it was parked "
              "(AMX_RETENTION_DEAD_LETTERS_DAYS)")
     columns = [("letter", 0), ("parked (UTC)", 0), ("type", 0), ("event id", 0), ("to", 0), ("why", 0)]
-    rows = [[escape(cell) for cell in row] for row in rows]
+    rows = [[shown(cell) for cell in row] for row in rows]  # each cell as its sender wrote it
     # a letter's name (its folder and event id, hashed) is wider than most terminals: its fields one under another
     table = fitted(console, title, columns, rows, whole=("letter",))
     console.print(table if fits(console, table) else listed(title, [name for name, _ in columns], rows),
@@ -117,13 +119,14 @@ def dead_letters_replay(
             if letter is not None:
                 raise
             kept += 1
-            errors.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+            errors.print(f"[red]error:[/] {shown(str(exc))}", highlight=False)
             continue
         what = f"{done.letter}: {done.event_type} event {done.event_id}"
         if done.failed:
             kept += 1
-            errors.print(f"[red]failed again:[/] {escape(what)} at {done.subscriber}: {escape(done.failed)}; the "
-                         "letter is kept with that reason: fix the cause, then replay it again", highlight=False)
+            failed = shown(done.failed)  # the work's words may quote the event's
+            errors.print(f"[red]failed again:[/] {escape(what)} at {done.subscriber}: {failed}; the letter is kept "
+                         "with that reason: fix the cause, then replay it again", highlight=False)
         else:
             replayed_here += 1
             console.print(f"replayed {escape(what)}: done by {done.subscriber}; the letter is removed", highlight=False)

@@ -348,16 +348,17 @@ def rules_disable(rule_id: RULE_ID, reason: Annotated[str | None, typer.Option(
 
 
 @rules_app.command("enable")
-def rules_enable(rule_id: RULE_ID):
+def rules_enable(rule_id: RULE_ID, webhook_restored: Annotated[bool, typer.Option(
+        "--webhook-restored", help="Its webhook's receiver, which refused it for good, was mended since (a Slack "
+                                   "channel unarchived): use the same webhook again.")] = False):
     """Enable a disabled rule, its reason cleared and its run of failures started afresh; refused, naming what to
     change first, while it could not act (its webhook the demo's placeholder or refused for good by its receiver, its
     key missing): enabled, it would be disabled again at its next firing."""
-    from affiliate_matrix.handlers.triggers import check_stored
-    from affiliate_matrix.rules.store import enable_rule
+    from affiliate_matrix.handlers.triggers import enable
 
     rt = open_runtime("triggers")
     with rule_listed():
-        if enable_rule(rt.store, rule_id, lambda rule: check_stored(rt, rule)) is None:
+        if enable(rt, rule_id, webhook_restored) is None:
             console.print(f"rule {rule_id} was enabled already")
             return
     console.print(f"enabled rule {rule_id}")

@@ -50,7 +50,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     from affiliate_matrix.handlers.programs import merchants_like
     from affiliate_matrix.merge import holds
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
-    from affiliate_matrix.wording import utc_said
+    from affiliate_matrix.wording import field_label, utc_said
 
     rt = open_runtime()
     rt.index.ensure_index(PROGRAMS_INDEX)
@@ -84,11 +84,11 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     # each source's claim as it said it (✓ where the program holds it: merge.holds); then the pages they were read from,
     # once each, as lines: whole at any width, to be pasted (the raw copy where it is, as amx scrape names it: its
     # object-store key alone opened nothing)
-    rows = [[escape(name), escape(value_text(name, claim.value)),
+    rows = [[escape(field_label(name)), escape(value_text(name, claim.value)),
              escape(source_named(claim.source, claim.connection_id)), "✓" if holds(program, name, claim) else ""]
             for name, claims in sorted(program.provenance.items()) for claim in claims]
     console.print(fitted(console, "provenance: each source's claim, ✓ where the program holds what it said",
-                         [("field", 0), ("said", 0), ("source", 0), ("held", 0)], rows))
+                         [("field", 0), ("said", 0), ("source", 0), ("held", 0)], rows, whole=("field",)))
     pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
     for source, url, raw_key, fetched_at in sorted(pages):
         console.print(f"{escape(source_named(source))}: {escape(url)} fetched {utc_said(fetched_at)}, raw copy "
@@ -115,7 +115,8 @@ def changes(
     """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new."""
     from werkzeug.datastructures import MultiDict
 
-    from affiliate_matrix.cli.views import fitted, print_damaged, source_named, typed_codes, utc_text, value_text
+    from affiliate_matrix.cli.views import (changed_fields, fitted, print_damaged, source_named, typed_codes,
+                                           utc_text, value_text)
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers import programs as api
@@ -136,8 +137,7 @@ def changes(
     rows = [[escape(cell) for cell in (
         utc_text(item["recorded_at"], minutes=True), value_text("change", item["change"]),
         f"{names.get(item['program_id']) or NO_VALUE} ({item['program_id']})",
-        "\n".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
-                  for f in item["fields"]) or NO_VALUE, source_named(item["source"]))] for item in feed["items"]]
+        "\n".join(changed_fields(item["fields"])) or NO_VALUE, source_named(item["source"]))] for item in feed["items"]]
     if not rows:  # a table of headers alone said nothing
         console.print("no change recorded" + (" matching these options" if len(args) > 1 else
                                               ": a scrape, a sync or an import that changes a program records one"))
@@ -162,8 +162,9 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.common import errors
-    from affiliate_matrix.cli.views import (EPC_HEADERS, cookie_text, disagreements, fitted, listed_terms,
-                                           print_damaged, source_named, value_text)
+    from affiliate_matrix.cli.views import (cookie_text, disagreements, fitted, listed_terms, print_damaged,
+                                           source_named, value_text)
+    from affiliate_matrix.wording import field_label
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.handlers.programs import merchants_like
     from affiliate_matrix.merchants import merchant_view
@@ -199,10 +200,12 @@ def compare(merchant_key: Annotated[str, typer.Argument(
             value_text("payout", row["payout"]),  # methods, frequency and minimum, as the demo's compare shows it
             value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or NO_VALUE)])
     # a narrow terminal drops the columns of least use first, rather than cutting every cell, a figure too, to "…"
+    # (its fields' columns named as the explorer names the fields: wording.FIELD_LABELS)
     console.print(fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"),
-                         [("source", 0), ("kind", 4), ("network", 2), ("contract", 1), ("commission", 0),
-                          ("cookie", 0), ("payout", 3),
-                          (EPC_HEADERS["epc_7d"], 1), (EPC_HEADERS["epc_90d"], 1), ("join link", 5)], rows))
+                         [("Source", 0), (field_label("kind"), 4), ("Network", 2), ("Contract", 1),
+                          *((field_label(name), drop) for name, drop in (
+                              ("commission", 0), ("cookie_days", 0), ("payout", 3), ("epc_7d", 1), ("epc_90d", 1))),
+                          ("Join link", 5)], rows))
     for line in disagreements(view):
         console.print(line)
 
@@ -240,15 +243,18 @@ def terms_table(terms: dict):
     """Each field the extractor reads, its value in a few words (— when not found) and the sentences it came from."""
     from rich.markup import escape
 
-    from affiliate_matrix.cli.views import cookie_text, fitted
-    from affiliate_matrix.wording import terms_summary
+    from affiliate_matrix.cli.views import cookie_text, fitted, value_text
+    from affiliate_matrix.codes import WORDS
+    from affiliate_matrix.wording import field_label, terms_summary
 
-    minimum = terms["min_payout"]
+    minimum, frequency = terms["min_payout"], terms["payout_frequency"]
+    # fields and codes in the explorer's words (PayPal, Net 30), as amx show says a program's; --json keeps the codes
     values = {"cookie_days": cookie_text(terms["cookie_days"]), "commission": terms_summary(terms["commission"]),
-              "payout_methods": ", ".join(terms["payout_methods"]) or NO_VALUE,
-              "payout_frequency": terms["payout_frequency"] or NO_VALUE,
+              "payout_methods": value_text("payout_methods", terms["payout_methods"]),
+              "payout_frequency": WORDS["payout_frequency"].get(frequency, frequency) if frequency else NO_VALUE,
               "min_payout": f"{minimum['amount']:g} {minimum['currency'] or ''}".strip() if minimum else NO_VALUE,
-              "restrictions": ", ".join(terms["restrictions"]) or NO_VALUE}
-    rows = [[field, escape(value), escape(" ".join(f"“{quote}”" for quote in terms["evidence"].get(field, [])))]
+              "restrictions": value_text("restrictions", terms["restrictions"])}
+    rows = [[field_label(field), escape(value),
+             escape(" ".join(f"“{quote}”" for quote in terms["evidence"].get(field, [])))]
             for field, value in values.items()]
     return fitted(console, "", [("field", 0), ("value", 0), ("from", 1)], rows, whole=("field",))

@@ -11,9 +11,7 @@ from affiliate_matrix.program_index import (DAMAGED_PROGRAM, PROGRAMS_INDEX, net
                                             programs_of)
 from affiliate_matrix.search import SearchQuery, utc_time
 from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, counted,
-                                     listing_text, rate_text, terms_summary)
-
-EPC_HEADERS = {"epc_7d": "EPC 7 days", "epc_90d": "EPC 3 months"}  # each EPC field's column, wherever a table shows it
+                                     field_label, listing_text, rate_text, terms_summary, yes_no)
 
 
 def commission_summary(program) -> str:
@@ -216,7 +214,7 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     from affiliate_matrix.handlers import programs as api
     from affiliate_matrix.handlers.routes import parameters
     from affiliate_matrix.handlers.search_params import SearchParameters
-    from affiliate_matrix.program_index import BOUNDS, FILTERS, WORLDWIDE, WORLDWIDE_SHOWN
+    from affiliate_matrix.program_index import BOUNDS, FILTERS
 
     def typed(name: str, values: list[str]) -> list[str]:
         if name == "network":
@@ -224,7 +222,7 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
         if name == "source":
             return source_names(values)
         if name == "country":  # the explorer's words for worldwide, which is no country's code, taken too
-            values = [WORLDWIDE if " ".join(v.split()).casefold() == WORLDWIDE_SHOWN.casefold() else v for v in values]
+            return [country_typed(v) for v in values]
         return typed_codes(name, values) if name in WORDS else values
 
     def option(name: str) -> str:  # an API parameter as the command's option names it
@@ -245,6 +243,25 @@ def search_query(text: str | None, options: dict, *, sort: str = "relevance", ep
     return query.replaced(text=text)  # the words as search_text checks them, as the command took them before
 
 
+def country_typed(value: str) -> str:
+    """--country's value as the API's country filter takes it: a code in any case (de), a name as the tables show it
+    (Germany), or the explorer's words for the programs naming none ("Open to every country", the API's worldwide).
+    Another is refused in the command's words, quoted as given: the API's refusal named it in capitals (cut at 20) and
+    said only what the API takes."""
+    from affiliate_matrix.cli.common import invalid
+    from affiliate_matrix.codes import COUNTRIES, typed_country
+    from affiliate_matrix.program_index import WORLDWIDE, WORLDWIDE_SHOWN
+    from affiliate_matrix.wording import quoted
+
+    if " ".join(value.split()).casefold() == WORLDWIDE_SHOWN.casefold() or value == WORLDWIDE:
+        return WORLDWIDE
+    code = typed_country(typed_codes("country", [value])[0])
+    if code not in COUNTRIES:
+        raise invalid("--country", f"{quoted(value)} is not a country: give its ISO 3166 code (DE) or its name as "
+                                   f'shown (Germany), or "{WORLDWIDE_SHOWN}" for the programs naming none')
+    return code
+
+
 def search_text(text: str | None, param: str) -> str | None:
     """The words a command searches for, checked as the API checks its q (program_shapes.searchable: query syntax,
     `host*`, is refused, not searched as host) before anything is searched, but named as the command names them
@@ -257,6 +274,13 @@ def search_text(text: str | None, param: str) -> str | None:
         return searchable(text, "the text")
     except InvalidInput as exc:
         raise invalid(param, str(exc)) from None
+
+
+def changed_fields(fields: list[dict]) -> list[str]:
+    """A change's fields as the explorer's Changes page says them, each by its words with its old and new value:
+    "Commission: 50% → 60%" (`amx changes`, the demo's deltas)."""
+    return [f"{field_label(f['field'])}: {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
+            for f in fields]
 
 
 def cookie_text(days) -> str:
@@ -297,7 +321,7 @@ def value_text(field: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or NO_VALUE
     if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed), as the explorer says it
-        return "yes" if value else "no"
+        return yes_no(value)
     return NO_VALUE if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
@@ -311,7 +335,8 @@ def disagreements(view: dict) -> list[str]:
         for field, said in fields.items():
             kept = [row[field] for row in view["rows"] if row["program_id"] == program_id and field in row["held"]]
             tail = f"; the program keeps {value_text(field, kept[0])}" if kept else ""
-            lines.append(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said, named) + tail))
+            lines.append(f"[yellow]sources disagree on {escape(field_label(field))}:[/] "
+                         + escape(disagreement(field, said, named) + tail))
     return lines
 
 
@@ -376,16 +401,17 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
             ", ".join(dict.fromkeys(network_named(n.network, n.title) for n in p.networks)) or NO_VALUE,
             ", ".join(map(category_named, p.categories)) or NO_VALUE)])
     # the words typed are the user's text, not markup; a narrow terminal drops columns rather than cut names to "…"
-    console.print(fitted(console, escape(title), [("id", 0), ("name", 0), ("domain", 3), ("commission", 0),
-                                                  ("cookie", 1), *([(EPC_HEADERS[epc], 0)] if epc else []),
-                                                  ("networks", 2), ("categories", 4)], rows, whole=("id",)))
+    # its columns named as the explorer names the fields (wording.FIELD_LABELS)
+    console.print(fitted(console, escape(title), [("ID", 0), *((field_label(name), drop) for name, drop in (
+        ("name", 0), ("merchant_domain", 3), ("commission", 0), ("cookie_days", 1), *([(epc, 0)] if epc else []),
+        ("networks", 2), ("categories", 4)))], rows, whole=("ID",)))
     titles = network_titles_of(rt.index, [value for value, _ in result.facets.get("networks", [])])
     for name, buckets in result.facets.items():
         if name in ("networks", "categories"):  # by name, as the table names them (and --network, --category take)
             buckets = [(network_named(value, titles.get(value)) if name == "networks" else category_named(value), count)
                        for value, count in buckets]
-        console.print(f"[dim]{name}:[/] " + (escape(facet_values(console, name, buckets)) or
-                                             f"none (no program found has {name})"), soft_wrap=True)
+        console.print(f"[dim]{field_label(name)}:[/] " + (escape(facet_values(console, name, buckets)) or
+                                                          f"none (no program found has {name})"), soft_wrap=True)
 
 
 def empty_index(index) -> str:

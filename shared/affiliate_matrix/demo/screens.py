@@ -7,11 +7,11 @@ conditions and paths keeping their codes."""
 from rich.markup import escape
 
 from affiliate_matrix.cli.common import shown_path, stored_at
-from affiliate_matrix.cli.views import (commission_summary, cookie_text, disagreements, fitted, listed_terms,
-                                        print_damaged, source_named, value_text)
+from affiliate_matrix.cli.views import (changed_fields, commission_summary, cookie_text, disagreements, fitted,
+                                        listed_terms, print_damaged, source_named, value_text)
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo.collect import CHANGE, connection_id
-from affiliate_matrix.wording import NO_VALUE, terms_summary
+from affiliate_matrix.wording import NO_VALUE, field_label, terms_summary
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d", "epc_90d")
 
@@ -93,9 +93,11 @@ def provenance(console, story) -> None:
             for claim in program.provenance.get("commission_text", [])]
     console.print(fitted(console, "Terms as each source wrote them, and as parsed",
                          [("source", 0), ("as written (verbatim)", 0), ("parsed", 0), ("page", 2)], rows))
-    rows = [[field, escape(source_named(claim.source, claim.connection_id)), escape(value_text(field, claim.value))]
+    rows = [[field_label(field), escape(source_named(claim.source, claim.connection_id)),
+             escape(value_text(field, claim.value))]
             for field in FIELDS_SHOWN for claim in program.provenance.get(field, [])]
-    console.print(fitted(console, "Which source said what", [("field", 0), ("source", 0), ("said", 0)], rows))
+    console.print(fitted(console, "Which source said what", [("field", 0), ("source", 0), ("said", 0)], rows,
+                         whole=("field",)))  # a field's words on one line, as its name was
     # the command on a line of its own: at 80 columns Rich broke it before the id, and a paste ran it without
     console.print(f"[dim]every field, with the raw page it came from:\n  .venv/bin/amx show {program.id}[/]")
 
@@ -115,10 +117,9 @@ def changed(console, story) -> None:
                          "(HTTP 304)"))
     names = {p.id: p.name for p in story.programs()}
     for delta in story.deltas:
-        changes = "; ".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
-                            for f in delta["fields"])
+        changes = "; ".join(changed_fields(delta["fields"]))
         console.print("[bold]delta[/] " + escape(f"({value_text('change', delta['change']).lower()}) "
-                                                 f"{names.get(delta['program_id'], delta['program_id'])}: {changes}"))
+                                                 f"{names.get(delta['program_id'], delta['program_id'])} — {changes}"))
     fired = [a for a in story.activations if a["decision"] == "fired"]
     console.print(f"rule {story.rule.id} fired {len(fired)} time{'s' if len(fired) != 1 else ''}; "
                   f"{len(story.notifications)} notification{'s' if len(story.notifications) != 1 else ''}:")

@@ -120,6 +120,9 @@ def api() -> Api:
         Route("POST", "/connections/{connection_id}/sync", lambda call: sync(call.rt, call.params.connection_id),
               sync_model, lambda: CONNECTIONS.address, status=202, role="admin", statuses=(409,), headers=("Location",),
               summary="Queue a sync; follow Location"),
+        Route("POST", "/connections/{connection_id}/replay", lambda call: replay(call.rt, call.params.connection_id),
+              sync_model, lambda: CONNECTIONS.address, status=202, role="admin", headers=("Location",),
+              summary="Queue a replay: its stored pages or API answers parsed again, no network; follow Location"),
         Route("GET", "/syncs/{sync_id}", lambda call: load_sync(call.rt, call.params.sync_id), sync_model,
               lambda: shapes().SyncAddress, summary="A sync's state"),
     ])
@@ -150,4 +153,18 @@ def sync(rt, connection_id: str):
     connection, _ = load_connection(rt.store, connection_id)
     refuse_disabled(connection)
     requested = request_sync(rt, connection, explicit=True)  # a person asked: tried even when unhealthy
+    return requested.model_dump(mode="json"), 202, {"Location": f"/syncs/{requested.id}"}
+
+
+def replay(rt, connection_id: str):
+    """As `amx replay`: a disabled connection's stored pages are read too (no provider is asked). An API connection
+    with no answers kept is refused here, naming what keeps them, not queued to fail."""
+    from affiliate_matrix.sources import ApiSource, get_source
+    from affiliate_matrix.sync import StoredAnswers
+    from affiliate_matrix.sync_requests import request_sync
+
+    connection, _ = load_connection(rt.store, connection_id)
+    if issubclass(get_source(connection.source), ApiSource):
+        StoredAnswers(rt.store, connection.id, connection.source, disabled=not connection.enabled)
+    requested = request_sync(rt, connection, replay=True)
     return requested.model_dump(mode="json"), 202, {"Location": f"/syncs/{requested.id}"}

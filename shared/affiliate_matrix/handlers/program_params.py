@@ -21,15 +21,31 @@ from affiliate_matrix.handlers.shapes import IsoTime
 from affiliate_matrix.program_index import (BOUNDS, EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE,
                                             PROGRAM_ID, RESULT_WINDOW, SORTS, WORLDWIDE, is_program_id)
 from affiliate_matrix.search import MAX_WORDS, PREFIX_MIN
+from affiliate_matrix.wording import quoted
+
+
+def _at_most(length: int, said: str):
+    """A text parameter of at most `length` characters, one longer refused in the words of the routes' other refusals
+    (`said`: what it must be, formatted with the name, its length and the limit): pydantic's were "String should have
+    at most 2000 characters"."""
+    def check(value, info):
+        if isinstance(value, str) and len(value) > length:
+            raise refuse(said.format(name=info.field_name, given=f"{len(value):,}", limit=f"{length:,}"))
+        return value
+    return BeforeValidator(check)
 
 
 Words = Annotated[str | None, Field(max_length=WORDS_MAX_LENGTH, description=(
     f"Words to find, at most {MAX_WORDS} (every word must match; one or two typos allowed by word length; the last "
     f"word (of {PREFIX_MIN} letters or more) also matches the start of a word: host finds Hostinger, below the whole "
     "word). "
-    "Query syntax (*, ?, ~, =, --, <, >, ;) is refused with a 400; a colon is read as punctuation.")), AfterValidator(plain_words)]
+    "Query syntax (*, ?, ~, =, --, <, >, ;) is refused with a 400; a colon is read as punctuation.")),
+    _at_most(WORDS_MAX_LENGTH, "{name} is {given} characters, past the {limit} searched: search for fewer words"),
+    AfterValidator(plain_words)]
 Cursor = Annotated[str | None, Field(max_length=CURSOR_MAX_LENGTH, description="next_cursor from the previous page, "
-                                                                               "passed back unchanged.")]
+                                                                               "passed back unchanged."),
+                   _at_most(CURSOR_MAX_LENGTH, "{name} is longer than any next_cursor ({given} characters; one is at "
+                                               "most {limit}): pass back next_cursor exactly as it was given")]
 PageSize = whole(1, MAX_PAGE_SIZE)
 Minimum = decimal(0) | None
 # What a search and an export are filtered by; each model is made from these fields
@@ -103,10 +119,10 @@ def _code(codes: frozenset, form: str, *others: str, typed=None):
     def check(value: str, info) -> str:
         if value in others:
             return value
-        value = typed(value) if typed else value
-        if value not in codes:  # as read (a code's capitals), a longer one cut where it says so
-            raise refuse(f"{info.field_name} {value if len(value) <= 20 else value[:19] + '…'!r} is not {form}")
-        return value
+        code = typed(value) if typed else value
+        if code not in codes:  # named as given (uk, not UK: no code either way), a long one cut where it says so
+            raise refuse(f"{info.field_name} {quoted(value)} is not {form}")
+        return code
     return Annotated[str, AfterValidator(check)]
 
 

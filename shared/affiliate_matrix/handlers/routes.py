@@ -19,16 +19,19 @@ from affiliate_matrix.auth import authorize  # with the function, before the for
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response, names_sent, no_parameters, query_of
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
-from affiliate_matrix.wording import ending_in_z, error_said
+from affiliate_matrix.wording import ending_in_z, error_said, quoted
 
 _PATH_NAMES = r"\{(\w+)\}"  # the parameters a route's path names (compiled by re on first use)
+
+
+MAX_DIGITS = 30  # the longest number a query string's parameter is read as (_digits)
 
 
 def _digits(text: str, point: bool = False) -> bool:
     """A number as a person writes it: ASCII digits alone (a decimal point too where `point`), at most 30. int() and
     float() also take " 5", "1_0", "５" and "5\n", and str.isdigit() alone '²', which nobody means as a figure.
     (No regular expression: one compiled at import is paid by every start.)"""
-    return len(text) <= 30 and text.isascii() and (text.replace(".", "", 1) if point else text).isdigit()
+    return len(text) <= MAX_DIGITS and text.isascii() and (text.replace(".", "", 1) if point else text).isdigit()
 
 
 def refuse(message: str) -> PydanticCustomError:
@@ -36,11 +39,17 @@ def refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError("amx", "{message}", {"message": message})
 
 
+def _got(value: str) -> str:
+    """What a number refused was, quoted; one past the 30 characters a number is read to, counted too: its first 40
+    alone read as a number of 40 digits, said to be no number of at least 0."""
+    return quoted(value) + (f" ({len(value)} characters; at most {MAX_DIGITS})" if len(value) > MAX_DIGITS else "")
+
+
 def whole(low: int, high: int):
     """A whole number in [low, high], in ASCII digits."""
     def check(value, info):
         if isinstance(value, str) and not (_digits(value) and low <= int(value) <= high):
-            raise refuse(f"{info.field_name} must be a whole number from {low} to {high}, got {value[:40]!r}")
+            raise refuse(f"{info.field_name} must be a whole number from {low} to {high}, got {_got(value)}")
         return value
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(check)]
 
@@ -49,7 +58,7 @@ def decimal(low: int):
     """A number of at least low, in ASCII digits with an optional decimal point (2, 2.5, .5): the same rule as whole."""
     def check(value, info):
         if isinstance(value, str) and not (_digits(value, point=True) and float(value) >= low):
-            raise refuse(f"{info.field_name} must be a number of at least {low} in digits, as 2.5, got {value[:40]!r}")
+            raise refuse(f"{info.field_name} must be a number of at least {low} in digits, as 2.5, got {_got(value)}")
         return value
     return Annotated[float, Field(ge=low, allow_inf_nan=False), BeforeValidator(check)]
 

@@ -53,6 +53,15 @@ class TrialEvent(Shape):
         return self
 
 
+class Enabling(Shape):
+    """How a disabled rule is enabled (POST /rules/{rule_id}/enable, `amx rules enable`)."""
+    model_config = ConfigDict(extra="forbid")
+    webhook_restored: bool = Field(False, description="The receiver that refused the rule's webhook for good was "
+                                                      "mended (a Slack channel unarchived): the refusal's record is "
+                                                      "cleared and the same webhook used again (amx rules enable "
+                                                      "--webhook-restored).")
+
+
 class TickTrial(Shape):
     """The tick a schedule rule is tried at (POST /rules/{rule_id}/test/tick, `amx rules test --tick`)."""
     model_config = ConfigDict(extra="forbid")

@@ -38,20 +38,23 @@ def collect(rt, event) -> None:
         raise InvalidInput("event data needs a connection_id: a connection's id ([a-z0-9-], up to 63)")
     if sync_id is not None and (not isinstance(sync_id, str) or not re.fullmatch(SYNC_ID, sync_id)):
         raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
+    replay = event.data.get("replay", False)  # POST /connections/{id}/replay: what is stored parsed again
+    if type(replay) is not bool:
+        raise InvalidInput("replay, when given, is true or false")
     from affiliate_matrix.pipeline import scrape  # the crawler, resolution and the terms extractor: not for a tick
 
     if sync_id is not None and (followed := load_sync(rt, sync_id).connection_id) != connection_id:
         # its run's outcome would be written as the other connection's (its record, its last_sync)
         raise InvalidInput(f"sync {sync_id} follows connection {followed!r}, not {connection_id!r}")
     if sync_id is None:
-        ended = outcome(scrape(rt, connection_id))
+        ended = outcome(scrape(rt, connection_id, replay=replay))
         if ended["status"] == "failed":
             announce_failure(rt, event, connection_id, None, ended["errors"])
         return
 
     update_sync(rt, sync_id, status="running", started_at=datetime.now(UTC))
     try:
-        report = scrape(rt, connection_id)
+        report = scrape(rt, connection_id, replay=replay)
     except AmxError as exc:
         error = run_error(rt, connection_id, exc)
         update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[error])

@@ -2,7 +2,7 @@
 Broker routes to it (program.delta, key.*, sync.failed, budget.*), and performs the notify and
 alert actions routed back to it. Over HTTP it manages the rules:
 
-GET /rules, POST /rules, GET|PUT|DELETE /rules/{id} (ETag / If-Match), POST /rules/{id}/test
+GET /rules, POST /rules, GET|PUT|DELETE /rules/{id} (ETag / If-Match), POST /rules/{id}/enable, POST /rules/{id}/test
 (dry-run against a given event; nothing is dispatched), POST /rules/{id}/test/programs/{program_id} (the same
 against a program of the index), POST /rules/{id}/test/tick (a schedule rule at a tick of its schedule), GET
 /activations (newest first; by rule_id, by program_id).
@@ -15,7 +15,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.handlers.documents import Collection, load
+from affiliate_matrix.handlers.documents import Collection, load, with_etag
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, dispatcher, listing, of_shape
 from affiliate_matrix.rules.model import Rule, checked, trigger_type
@@ -49,18 +49,35 @@ def shown_to(rule: dict, role: str) -> dict:
     return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": shown}}}
 
 
-def check_stored(rt, rule: Rule) -> None:
+def check_stored(rt, rule: Rule, webhook_restored: bool = False) -> None:
     """What a rule written (new, replaced or enabled) must agree with to act: a notify's auth_key held to the secret
     store (actions.auth_key_problem), and, enabled, a webhook that is no placeholder (model.placeholder_problem) nor
-    one its receiver refused for good (state.webhook_gone_problem): enabled so, it would be disabled again at its
-    first firing."""
+    one its receiver refused for good (state.webhook_gone_problem), unless a person enabling it says the receiver was
+    mended (`webhook_restored`, enable): enabled so, it would be disabled again at its first firing."""
     from affiliate_matrix.rules.actions import auth_key_problem
     from affiliate_matrix.rules.model import placeholder_problem
     from affiliate_matrix.rules.state import webhook_gone_problem
 
-    if problem := (rule.enabled and (placeholder_problem(rule) or webhook_gone_problem(rt.store, rule))) \
+    if problem := (rule.enabled and (placeholder_problem(rule)
+                                     or (not webhook_restored and webhook_gone_problem(rt.store, rule)))) \
             or auth_key_problem(rt, rule):
         raise InvalidInput(problem)
+
+
+def enable(rt, rule_id: str, webhook_restored: bool = False) -> Rule | None:
+    """`amx rules enable` and POST /rules/{id}/enable: the disabled rule enabled (store.enable_rule), refused while
+    it could not act (check_stored); None when it was enabled already. `webhook_restored`: the person says the
+    receiver that refused its webhook for good was mended (a Slack channel unarchived), clearing that record."""
+    from affiliate_matrix.rules.store import enable_rule
+
+    return enable_rule(rt.store, rule_id, lambda rule: check_stored(rt, rule, webhook_restored),
+                       webhook_restored=webhook_restored)
+
+
+def enabled_answer(rt, rule_id: str, webhook_restored: bool, role: str):
+    """POST /rules/{id}/enable's answer: the rule as a read answers it, enabled now or already."""
+    enable(rt, rule_id, webhook_restored)
+    return with_etag(*load(rt, RULES, rule_id), shown=RULES.shown_to(role), rt=rt, collection=RULES)
 
 
 def enabled_again(rt, before: Rule, after: Rule) -> None:
@@ -130,6 +147,11 @@ def shapes():
 def api() -> Api:
     return Api("Affiliate Matrix rules API", [
         *RULES.routes(),
+        Route("POST", "/rules/{rule_id}/enable", lambda call: enabled_answer(
+                  call.rt, call.params.rule_id, call.body.get("webhook_restored", False), call.role),
+              lambda: RULES.read, lambda: RULES.address, lambda: shapes().Enabling, role="admin", headers=("ETag",),
+              summary="Enable a disabled rule (amx rules enable), its reason cleared and its run of failures started "
+                      "afresh; refused, naming what to change first, while it could not act"),
         Route("POST", "/rules/{rule_id}/test", lambda call: trial(
                   call.rt, load(call.rt, RULES, call.params.rule_id)[0],
                   {k: v for k, v in call.body.items() if v is not None}, call.role),

@@ -167,12 +167,17 @@ _TERMINAL_CONTROLS = {ord(c): f"\\x{ord(c):02x}" if c < "\u0100" else f"\\u{ord(
     C0_CONTROLS, DELETE_AND_C1_CONTROLS, BIDI_CONTROLS, LINE_SEPARATORS, but=(TAB, LINE_FEED))}
 
 
+def controls_escaped(text: str) -> str:
+    """`text` with every control character a terminal acts on as its escape (\\x1b, \\u202e), shown rather than acted
+    on: for what a command prints of data anyone may have written (a dead letter's event, as its sender sent it)."""
+    return text.translate(_TERMINAL_CONTROLS)
+
+
 def escape_controls(_logger, _method, event_dict):
-    """For the console: every control character of a value as its escape (\\x1b, \\u202e), shown rather than acted
-    on."""
+    """For the console: every control character of a value as its escape (controls_escaped)."""
     for key, value in event_dict.items():
         if isinstance(value, str):
-            event_dict[key] = value.translate(_TERMINAL_CONTROLS)
+            event_dict[key] = controls_escaped(value)
     return event_dict
 
 

@@ -28,8 +28,8 @@ def webhook_digest(url: str) -> str:
 def webhook_gone_problem(store, rule) -> str | None:
     """Why the notify rule cannot post, or None: its receiver refused its webhook_url for good (actions.WebhookGone,
     its refusal kept in the rule's state by actions.disable_refused), so enabled with it, the rule would be disabled
-    again at its first firing. Only another webhook_url mends it; a receiver mended otherwise (its channel restored)
-    is said how to be used."""
+    again at its first firing. Another webhook_url mends it, and so does a person saying the receiver was mended (its
+    channel unarchived: `amx rules enable --webhook-restored`, POST /rules/{id}/enable), which clears the record."""
     url = rule.action.params.get("webhook_url") if rule.action.type == "notify" else None
     if url is None:
         return None
@@ -39,8 +39,9 @@ def webhook_gone_problem(store, rule) -> str | None:
         return None
     return (f"action.params.webhook_url: its receiver refused it for good ({str(gone.get('why'))[:200]}), which "
             "disabled the rule: give the rule another webhook_url (amx rules add --replace, PUT "
-            f"/rules/{rule.id}) before enabling it; if the receiver was mended instead (its channel restored), delete "
-            "the rule and add it again")
+            f"/rules/{rule.id}) before enabling it; if the receiver was mended instead (its channel unarchived), enable "
+            f"it saying so: amx rules enable {rule.id} --webhook-restored (POST /rules/{rule.id}/enable with "
+            '{"webhook_restored": true})')
 
 
 def _state_shape(state) -> bool:

@@ -173,11 +173,13 @@ def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = No
     raise ConflictError(f"rule {rule_id} kept changing; not disabled")
 
 
-def enable_rule(store, rule_id: str, check) -> Rule | None:
+def enable_rule(store, rule_id: str, check, *, webhook_restored: bool = False) -> Rule | None:
     """Enable the disabled rule, its disabled_reason cleared, conditionally on its ETag, once `check(rule)` (what the
     rule enabled must agree with: handlers.triggers.check_stored, as for a PUT of it enabled) passes, its run of
     failures started afresh (restart_failures); None when it was enabled already. A refusal (InvalidInput) names what
-    must change first: enabled as it is, the rule would be disabled again at its next firing."""
+    must change first: enabled as it is, the rule would be disabled again at its next firing. `webhook_restored`: a
+    person says the receiver that refused the rule's webhook for good was mended (a Slack channel unarchived), so the
+    refusal's record in its state (state.webhook_gone_problem) is cleared and the same webhook used again."""
     for _ in range(5):
         rule, etag = load_rule(store, rule_id)
         if rule.enabled:
@@ -187,6 +189,8 @@ def enable_rule(store, rule_id: str, check) -> Rule | None:
             check(rule)
         except InvalidInput as exc:
             raise InvalidInput(f"rule {rule_id} not enabled: {exc}") from None
+        if webhook_restored and "webhook_gone" in load_state(store, rule_id)[0]:
+            update_state(store, rule_id, lambda state: {k: v for k, v in state.items() if k != "webhook_gone"})
         restart_failures(store, rule_id)  # first: a write failing after it leaves the rule disabled, with no failures
         try:
             save_rule(store, rule, if_match=etag)

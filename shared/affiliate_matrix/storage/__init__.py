@@ -11,11 +11,14 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from affiliate_matrix.errors import ConflictError, NotFoundError
 
+# A writer's clock and the store's (S3's LastModified, written_at) may differ by this much: a time a writer put in an
+# object is taken for one ahead of the store past it (a retention tick, an API answer's fetched_at)
+CLOCK_LEEWAY = timedelta(minutes=5)
 MAX_CONTENT_TYPE = 200  # characters of a stored body's Content-Type: a media type and its parameters fit easily
 # compiled by re on first use
 _KEY = r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$"  # fullmatch: "$" alone also takes a final "\n"
@@ -168,3 +171,15 @@ class ObjectStore(ABC):
             except ConflictError:
                 pass  # a concurrent writer stored the very same bytes
         return key
+
+    def get_content_addressed(self, prefix: str, key) -> bytes:
+        """The bytes put_content_addressed(prefix, ...) stored under `key`: ValueError for a key not under prefix (a
+        record edited to name another object of the store) or for bytes other than those its key names (written over
+        since, by whoever may write there: a replay would read them as what the site or API sent)."""
+        if not isinstance(key, str) or not key.startswith(f"{prefix}/"):
+            raise ValueError(f"{str(key)[:100]!r} is not a key under {prefix}/")
+        data = self.get(key).data
+        digest = hashlib.sha256(data).hexdigest()
+        if not key.startswith(f"{prefix}/{digest[:2]}/{digest}"):
+            raise ValueError(f"{key[:100]} holds other bytes than were stored there (written over since)")
+        return data

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
-from affiliate_matrix.wording import (NO_VALUE, RATES, amount_text, cooldown_text, listing_text, rate_text,
-                                      schedule_words, terms_summary)
+from affiliate_matrix.wording import (FIELD_LABELS, NO_VALUE, RATES, amount_text, cooldown_text, listing_text,
+                                      rate_text, schedule_words, terms_summary, yes_no)
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -28,24 +28,6 @@ MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commi
 MAXIMUM_LABELS = {"max_payment_days": "Pays within (days, on average)"}
 EPC_WINDOW_LABELS = {"7d": "7 days", "90d": "3 months"}  # the EPC (epc_window) the sort, minimum and facet read
 CHANGE_TYPES = ("created", "updated", "removed")
-# A program's fields as the pages name them, in words, as categories are shown by label: the Changes page's filter and
-# rows (the tracked ones, deltas.TRACKED) and a program's page, whose every field a change of it names the same way
-FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant": "Merchant", "merchant_domain": "Merchant domain",
-                "merchant_key": "Merchant key", "merchant_key_source": "Merchant key from",
-                "merchant_key_confidence": "Merchant key confidence", "aliases": "Aliases", "domains": "Domains",
-                "description": "Description", "status": "Status", "categories": "Categories", "networks": "Networks",
-                "commission": "Commission", "commission_text": "Commission (verbatim)", "payout_model": "Payout model",
-                "cookie_days": "Cookie length", "payout": "Payout", "countries": "Countries",
-                "excluded_countries": "Excluded countries", "countries_unread": "Countries not read",
-                "restrictions": "Restrictions", "epc_7d": "EPC (7 days)", "epc_90d": "EPC (3 months)",
-                "conversion_rate": "Conversion rate", "approval_rate": "Approval rate",
-                "validation_days": "Validation days", "average_payment_days": "Average payment days",
-                "deeplink_domains": "Deep link domains",
-                "deeplinks_allowed": "Deep links allowed", "gravity": "Gravity", "approval": "Approval",
-                "terms_url": "Terms page", "first_seen_at": "First seen", "last_seen_at": "Last seen",
-                "last_verified_at": "Last verified", "last_changed_at": "Last changed",
-                "misses": "Verifications missed", "records": "Source records", "quality_score": "Quality score",
-                "discovery": "Discovery"}
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
 # (compile_templates), as compileall does the modules (a `__pycache__`: git and the image's context leave it out).
@@ -215,7 +197,7 @@ def field(value, name: str) -> str:
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return amount_text(value["amount"], value["currency"])
     if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed)
-        return "Yes" if value else "No"
+        return yes_no(value)
     return show(value)
 
 
