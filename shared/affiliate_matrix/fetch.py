@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
-from affiliate_matrix.errors import FetchError
+from affiliate_matrix.errors import DamagedData, FetchError
 from affiliate_matrix.netguard import RefusedAddress, check_public, target_of
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, GaveUp, PoliteClient, Response, WaitBudget,
@@ -241,11 +241,12 @@ def redirected(asked: str, url: str, refusal: RefusedAddress) -> RefusedAddress:
     return refusal if url == asked else RefusedAddress(f"{asked}: redirects to {url}; {refusal}")
 
 
-def http_cache(rt, key: str) -> dict:
+def http_cache(rt, key: str, replaying: str | None = None) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
     "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py) and whether
     it is gone ("gone", "gone_since"). It is only a cache: a damaged one is logged, naming it, and the run fetches
-    everything in full and writes it anew."""
+    everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the stored pages through
+    it alone, so a damaged one fails it (DamagedData), naming the way back."""
     from affiliate_matrix.storage import read_json
 
     cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(
@@ -256,6 +257,9 @@ def http_cache(rt, key: str) -> dict:
         for url, entry in cache.items()), "not a mapping of URLs to their validators")
     if problem is None:
         return cache or {}
+    if replaying is not None:
+        raise DamagedData(key, problem[:300], f"the replay finds the stored pages through it: amx scrape {replaying} "
+                                              "fetches them again and writes it anew")
     log.error("http_cache.damaged", key=key, problem=problem[:300],
               remedy="nothing to do: this run fetches every page in full and writes the cache anew")
     return {}

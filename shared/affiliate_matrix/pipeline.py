@@ -147,7 +147,8 @@ def rebuild(rt) -> Rebuilt:
     for connection, _ in stored_connections(rt.store, damaged):
         try:
             rebuilt.replayed.append(scrape(rt, connection.id, replay=True))
-        except (InvalidInput, DamagedData) as exc:  # no answers kept, or damaged; a key gone: named, the rest go on
+        except (InvalidInput, DamagedData, NotFoundError) as exc:  # no answers kept, or damaged; a key revoked or
+            # gone: named, the rest go on (a revoked key's NotFoundError stopped the whole rebuild)
             log.warning("rebuild.left_out", connection_id=connection.id, reason=str(exc))
             rebuilt.left_out.append(str(exc))
     rebuilt.left_out += [item["error"] for item in damaged]
@@ -189,7 +190,7 @@ def crawl_with_cache(rt, connection, source, replay: bool):
     killed at that limit, it would store nothing. A replay asks no host: it reads every page kept (a run's page limit
     of 500 left the rest of a large directory's pages unparsed)."""
     validators_key = f"http-cache/{connection.id}.json"
-    validators = http_cache(rt, validators_key)
+    validators = http_cache(rt, validators_key, replaying=connection.id if replay else None)
     fetcher = StoredPages(rt.store, validators, source.name) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators,
@@ -203,8 +204,10 @@ def crawl_with_cache(rt, connection, source, replay: bool):
         yield from crawl(source, connection, fetcher, rt.store, run=run)
     finally:
         fetcher.close()
-        # A lost update here only costs a full fetch next time.
-        rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
+        # A lost update here only costs a full fetch next time. A replay fetched nothing, so has nothing to note: it
+        # wrote back the cache it read, over a crawl's meanwhile.
+        if not replay:
+            rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
 
 
 def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> IndexReport:
@@ -222,7 +225,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
                           "collect the connection again (amx scrape, or amx replay for stored pages)") from None
     report = IndexReport(batch_key, len(records))
     if gone := gone_runs(rt, records):
-        report.skipped = "; ".join(f"{len(of_run)} records of connection {of_run[0].connection_id}, {why}"
+        report.skipped = "; ".join(f"{counted(len(of_run), 'record')} of connection {of_run[0].connection_id}, {why}"
                                    for of_run, why in gone) + (": their claims are not added back after its deletion "
                                                               "withdrew them")
         log.warning("index.records_skipped", batch_key=batch_key, connection_ids=sorted(
@@ -234,7 +237,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         if not records:
             return report
     if superseded := superseded_runs(rt, records):
-        why = "; ".join(f"{len(of_run)} records of connection {of_run[0].connection_id}, {reason}"
+        why = "; ".join(f"{counted(len(of_run), 'record')} of connection {of_run[0].connection_id}, {reason}"
                         for of_run, reason in superseded)
         report.skipped = f"{report.skipped}; {why}" if report.skipped else why
         log.info("index.records_skipped", batch_key=batch_key, connection_ids=sorted(
@@ -298,15 +301,15 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     if complete_run_of is not None:
         withdrawn = withdraw_unlisted(rt, complete_run_of, records, set(programs), report.errors)
 
-    counted: dict[str, str] = {}  # what the report counts each program as: "created", "updated" or "unchanged"
+    counted_as: dict[str, str] = {}  # what the report counts each program as: "created", "updated" or "unchanged"
 
     def count(program_id: str, existing: dict | None, document: dict | None, delta: DeltaChange | None) -> None:
-        if (before := counted.get(program_id)) is not None:
+        if (before := counted_as.get(program_id)) is not None:
             setattr(report, before, getattr(report, before) - 1)
         now = "created" if existing is None and document is not None else "updated" if delta is not None else \
             "unchanged"
         setattr(report, now, getattr(report, now) + 1)
-        counted[program_id] = now
+        counted_as[program_id] = now
 
     def again(program_id: str, document: dict | None) -> tuple[dict | None, DeltaChange | None]:
         """The batch's change to a program another run wrote since it was read, made on the program as it is now."""

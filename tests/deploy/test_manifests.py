@@ -265,12 +265,28 @@ def test_a_deploy_pins_every_function_to_the_digest_pushed_and_changes_nothing_e
 
 @pytest.mark.parametrize("args,said", [(["dev", "latest"], "'latest' is not an image digest"),
                                        (["dev", "sha256:abc"], "'sha256:abc' is not an image digest"),
-                                       (["../base", "sha256:" + "0" * 64], "no overlay '../base'")])
+                                       (["../base", "sha256:" + "0" * 64], "no overlay '../base'"),
+                                       (["dev"], "usage: pinned.sh OVERLAY DIGEST"), ([], "usage: pinned.sh")])
 def test_a_deploy_refuses_what_is_no_digest_or_no_overlay(args, said):
     import subprocess
 
     result = subprocess.run([ROOT / "infra" / "image" / "pinned.sh", *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and said in result.stderr and result.stdout == ""
+
+
+def test_a_deploy_without_kustomize_installed_says_what_installs_it(tmp_path):
+    """Run by hand, as README offers, before `./task setup:kustomize`: it ended on bash's "No such file or directory"
+    (exit 127) for a path inside .tools."""
+    import shutil
+    import subprocess
+
+    (tmp_path / "infra" / "image").mkdir(parents=True)
+    shutil.copy(ROOT / "infra" / "image" / "pinned.sh", tmp_path / "infra" / "image" / "pinned.sh")
+    shutil.copytree(ROOT / "manifests" / "overlays" / "dev", tmp_path / "manifests" / "overlays" / "dev")
+    result = subprocess.run([tmp_path / "infra" / "image" / "pinned.sh", "dev", "sha256:" + "0" * 64],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == "pinned.sh: no kustomize at .tools/bin/kustomize: ./task setup:kustomize installs it\n"
 
 
 @pytest.mark.parametrize("breakage,expected", [

@@ -283,6 +283,22 @@ def test_replay_after_a_parser_fix_parses_stored_pages_without_the_network(tmp_p
     assert "Surfshark" in [h.doc["name"] for h in rt.index.search("programs", SearchQuery(size=10)).hits]
 
 
+def test_a_replay_of_a_damaged_http_cache_fails_naming_it_and_keeps_it(tmp_path):
+    """A replay finds the stored pages through the connection's HTTP cache: damaged, the replay parsed nothing, each
+    page "no stored copy to replay", and wrote the cache back empty, so the damaged copy was lost and no later replay
+    found a page."""
+    from affiliate_matrix.errors import DamagedData
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    with recorded_sites("affiliateprograms") as urls:
+        run_slice(rt, urls["affiliateprograms"])
+    rt.store.put("http-cache/ap.json", b'{"http://x/": {"etag"')
+    with pytest.raises(DamagedData, match=r"http-cache/ap.json is damaged \(.*\): the replay finds the stored pages "
+                                          r"through it: amx scrape ap fetches them again and writes it anew"):
+        scrape(rt, "ap", replay=True)
+    assert rt.store.get("http-cache/ap.json").data == b'{"http://x/": {"etag"'
+
+
 def test_one_merchant_on_three_sources_side_by_side(tmp_path):
     from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.merchants import find_merchants, merchant_view

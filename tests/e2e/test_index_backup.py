@@ -98,6 +98,8 @@ def test_a_backup_restored_into_an_empty_index_answers_as_the_index_did(backend,
     assert f"restore it into an empty index with `amx index restore {where}`" in said
     code, said = amx("index", "restore", *where.split())
     assert code == 0 and "restored 62 documents" in said and "programs 30, deltas 30," in said, said
+    assert said.endswith("`amx replay --all` brings the programs up to date with what was fetched since it was taken "
+                         "(the stored pages and API answers, with no network)"), said  # the runbook's next step
     assert answers(Runtime("test", Settings())) == before
 
 
@@ -287,3 +289,20 @@ def test_a_backup_goes_only_where_none_is(amx, tmp_path, monkeypatch):
     assert code == 2 and "a backup named nightly exists already" in said, said
     code, said = amx("index", "restore", "--key", "weekly")
     assert code == 2 and "error: no backup named weekly in the object store" in said, said
+
+
+def test_a_restore_given_no_backup_names_those_stored_newest_first(amx, tmp_path, monkeypatch):
+    """The damaged index's message says to restore the newest backup, but no command named the backups stored: the
+    operator listed the store by hand."""
+    import os
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    code, said = amx("index", "restore")
+    assert code == 2 and "(a backup in the object store: it holds none: `amx index backup` takes one)" in said, said
+    for name, taken in (("weekly", 1_800_000_000), ("nightly", 1_800_086_400)):
+        assert amx("index", "backup", "--key", name)[0] == 0
+        os.utime(tmp_path / "objects" / "backups" / "index" / name / "manifest.json", (taken, taken))
+    (tmp_path / "objects" / "backups" / "index" / "cut-short").mkdir()  # no manifest: no backup to restore
+    code, said = amx("index", "restore")
+    assert code == 2 and ("(a backup in the object store: nightly (2027-01-16 08:00:00 UTC), weekly (2027-01-15 "
+                          "08:00:00 UTC), newest first)") in said, said

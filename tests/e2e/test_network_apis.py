@@ -656,6 +656,25 @@ def test_a_rotated_key_replays_the_answers_its_old_values_were_sent_with(tmp_pat
     assert scrape(rt, "rakuten", replay=True).batch_key == reports["rakuten"].batch_key
 
 
+def test_a_rebuild_leaves_out_a_connection_whose_key_was_revoked_naming_it_and_replays_the_rest(tmp_path):
+    """A key revoked (compromised) stopped `amx replay --all` whole, exit 2: the index could not be rebuilt from the
+    other connections' stored pages and answers until a new key was added."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.keys import KeyRecord, revoke, save_record
+    from affiliate_matrix.pipeline import rebuild
+
+    rt, reports = synced(tmp_path, "awin", "clickbank")
+    save_record(rt, KeyRecord(path="connections/awin", rotation="manual", created_at=datetime.now(UTC)),
+                create=True)  # as `amx keys add` registers it
+    revoke(rt, "connections/awin")
+    rebuilt = rebuild(rt)
+    assert [(report.connection_id, report.records) for report in rebuilt.replayed] == [
+        ("clickbank", reports["clickbank"].records)]
+    (left_out,) = rebuilt.left_out
+    assert left_out.startswith("connection 'awin': the key at 'connections/awin' was revoked at "), left_out
+
+
 def kept_answers(rt, connection_id: str) -> dict:
     return json.loads(rt.store.get(f"api-answers/{connection_id}.json").data)["answers"]
 

@@ -834,6 +834,11 @@ def test_rebuild_index_action_replays_stored_pages_and_api_answers_with_no_netwo
     assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 10
     assert outcome.startswith("replayed ap (6 records), cb (4 records); 0 discovery batches announced again; "
                               "left out: cb-new has no API answers kept")
+    # one connection's answers damaged: named and left out, the others replayed (it stopped the whole rebuild)
+    local.store.put("api-answers/cb.json", b'{"answers": {')
+    outcome = rebuild_index(local, {}, {})
+    assert outcome.startswith("replayed ap (6 records); 0 discovery batches announced again; left out: "), outcome
+    assert "; left out: api-answers/cb.json is damaged (not JSON" in outcome, outcome
 
 
 def test_a_schedule_is_judged_when_the_rule_is_written_and_a_stored_bad_one_fails_alone(rt):

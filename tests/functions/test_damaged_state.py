@@ -98,8 +98,13 @@ def test_a_corrupt_sqlite_index_is_one_line_naming_it(tmp_path):
     # what a rebuild from the raw pages does not bring back is said before the file is moved aside, not found after
     said = " ".join(result.stderr.split())
     assert "keep it: the change feed" in said and "redirects of moved ids" in said, said
+    # amx up's functions keep the file they opened: moved aside under them, they went on answering "damaged"
+    assert (
+        "stop what has it open (`amx down`: a running function keeps reading the file it opened, moved or not), move "
+        "it aside") in said, said
     # and the way back to them: a backup taken before (amx index backup)
     assert "then `amx index restore --key NAME` the newest backup `amx index backup` took" in said, said
+    assert "(`amx index restore` alone names those stored, newest first;" in said, said
     assert "and `amx replay --all` to bring the programs up to date from the stored pages, API answers" in said, said
 
 

@@ -1515,6 +1515,8 @@ def test_amx_replay_of_an_api_connection_reads_its_stored_answers_with_no_networ
     for wrong in (["replay"], ["replay", "cb", "--all"]):
         refused = CliRunner().invoke(app, wrong)
         assert refused.exit_code == 2 and "give a connection, or --all for every one" in refused.output, refused.output
+        # the argument named as its usage line and Click's own refusals name it (it said 'CONNECTION_ID')
+        assert "Invalid value for 'connection_id'" in refused.output, refused.output
 
 
 def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, monkeypatch):

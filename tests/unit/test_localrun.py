@@ -90,6 +90,23 @@ def test_dead_letters_of_one_id_from_two_sources_are_both_kept(tmp_path):
     down.close()
 
 
+def test_a_letter_parked_when_its_function_did_not_answer_says_which_and_where(tmp_path):
+    """A function stopped (or restarting) when its last retry came: the letter said "ConnectError" alone, not whom
+    the Broker could not reach nor where."""
+    from affiliate_matrix.localrun.router import Delivery
+
+    with socket.socket() as closed:  # a port nothing listens on once closed
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/"
+    store = LocalObjectStore(tmp_path / "objects")
+    router = Router([Route("to-budget", (exact(type="t.a"),), "budget", 0, 0.01, False)], {"budget": url}, store)
+    router._deliver(Delivery(router.routes[0], event()))  # on this thread: no retry left, parked
+    [key] = store.list("dead-letters/to-budget/")
+    reason = json.loads(store.get(key).data)["reason"]
+    assert reason.startswith(f"ConnectError: no answer from budget at {url}"), reason
+    router.close()
+
+
 def test_each_delivery_carries_the_senders_token_for_its_subscriber(tmp_path):
     """What `amx up`'s Broker sends verifies as a Knative delivery: the subscriber's audience, the
     Trigger's (or PingSource's) service account, the local issuer's key."""

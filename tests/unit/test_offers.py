@@ -304,3 +304,11 @@ def test_one_offer_allowing_deep_links_is_the_programs_answer_whatever_the_order
     programs = [normalize(r.model_copy(update={"extra": {"deeplinks_allowed": said[r.name]}})) for r in records()]
     assert {combined(list(order)).deeplinks_allowed for order in permutations(programs)} == {True}
     assert combined([p for p in programs if p.deeplinks_allowed is False]).deeplinks_allowed is False
+
+
+def test_a_run_older_than_the_complete_run_indexed_is_left_out_counting_its_records_in_words(tmp_path):
+    """(It said "1 records of connection c".)"""
+    rt = api_runtime(tmp_path)
+    index_batch(rt, stored(rt, later(offers(), 1)), complete_run_of="c")
+    report = index_batch(rt, stored(rt, offers((US,))))  # an older run's event, retried late
+    assert report.skipped.startswith("1 record of connection c, older than its complete run of "), report.skipped

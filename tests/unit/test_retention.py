@@ -47,6 +47,20 @@ def test_a_window_of_no_days_or_past_any_date_is_a_configuration_error_that_dele
     assert rt.index.search(METRICS_INDEX.name, SearchQuery()).total == 1
 
 
+@pytest.mark.parametrize("setting", ["0", "90", "deltas=400;metrics=30", "deltas: 400"])
+def test_a_retention_setting_not_of_windows_per_index_is_refused_in_words(setting, monkeypatch):
+    """`AMX_RETENTION_DAYS=90` (one number, as the other two retention settings take) or `0` was refused as the
+    pattern's own riddle: "String should match pattern '^([a-z]+=\\d+)(,[a-z]+=\\d+)*$'"."""
+    from affiliate_matrix.config import load_settings
+
+    monkeypatch.setenv("AMX_RETENTION_DAYS", setting)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value) == (
+        "AMX_RETENTION_DAYS: a window per index, as index=days, comma-separated (deltas=400,metrics=400,activations=90,"
+        f"queries=30); an index not named keeps its documents (got {setting!r})")
+
+
 def test_dead_letters_are_kept_for_their_window_from_when_they_were_parked(tmp_path):
     """Dead letters (dead-letters/<type>/, an event each, up to 4 MB) were kept for good, the bucket's to grow without
     bound. The retention job removes those parked more than AMX_RETENTION_DEAD_LETTERS_DAYS (30) ago, by the date

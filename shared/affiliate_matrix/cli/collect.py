@@ -106,7 +106,7 @@ def replay(connection_id: Annotated[str | None, typer.Argument(help="A connectio
     from affiliate_matrix.pipeline import scrape as run_scrape
 
     if (connection_id is None) != every:
-        raise invalid("CONNECTION_ID", "give a connection, or --all for every one (not both)")
+        raise invalid("connection_id", "give a connection, or --all for every one (not both)")
     rt = open_runtime("replay", listed=PAGES_FAILED)
     indexed = index_here(rt)
     if connection_id is not None:

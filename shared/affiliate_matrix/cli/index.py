@@ -137,7 +137,8 @@ def _backup_place(rt, to, key, *, writing: bool):
             raise invalid("--from", f"{to} is not a directory: give a backup's directory")
         return Folder(to)
     if key is None and not writing:
-        raise invalid("--from", "give --from DIR (a backup's directory) or --key NAME (a backup in the object store)")
+        raise invalid("--from", "give --from DIR (a backup's directory) or --key NAME (a backup in the object store: "
+                                f"{_stored_backups(rt)})")
     key = key if key is not None else datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     try:
         place = Stored(rt.store, key)
@@ -145,6 +146,21 @@ def _backup_place(rt, to, key, *, writing: bool):
         raise invalid("--key", str(exc).removeprefix("--key ")) from None
     place.where = stored_at(rt, f"{STORE_PREFIX}{key}") + "/"
     return place
+
+
+def _stored_backups(rt, most: int = 5) -> str:
+    """The backups in the object store, newest first (by when the store wrote each manifest, the last part written):
+    what `--key` takes, so an operator restoring after a damaged index need not list the store by hand."""
+    from affiliate_matrix.index_backup import MANIFEST, STORE_PREFIX
+
+    names = [key.removeprefix(STORE_PREFIX).removesuffix(f"/{MANIFEST}") for key in rt.store.list(STORE_PREFIX)
+             if key.endswith(f"/{MANIFEST}") and key.count("/") == STORE_PREFIX.count("/") + 1]
+    taken = {name: at for name in names if (at := rt.store.written_at(f"{STORE_PREFIX}{name}/{MANIFEST}"))}
+    if not taken:
+        return "it holds none: `amx index backup` takes one"
+    newest = sorted(taken, key=taken.__getitem__, reverse=True)
+    listed = ", ".join(f"{name} ({taken[name]:%Y-%m-%d %H:%M:%S} UTC)" for name in newest[:most])
+    return f"{listed}{f', and {len(newest) - most} older' if len(newest) > most else ''}, newest first"
 
 
 @index_app.command("backup")
@@ -188,6 +204,8 @@ def index_restore(
                   + ", ".join(f"{name} {count:,}" for name, count in restored.items()), highlight=False)
     for line in said:
         console.print(line, highlight=False)
+    console.print("`amx replay --all` brings the programs up to date with what was fetched since it was taken (the "
+                  "stored pages and API answers, with no network)", highlight=False)
 
 
 @index_app.command("render")

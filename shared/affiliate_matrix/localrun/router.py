@@ -215,8 +215,10 @@ class Router:
             reason = f"HTTP {response.status_code}" + ("" if ok else _said(response))
             # as Knative's Broker: a refused event (400, 403, 422, ...) is parked at once, not retried
             retriable = response.status_code >= 500 or response.status_code in (404, 408, 409, 429)
-        except httpx.HTTPError as exc:
-            ok, reason, retriable = False, type(exc).__name__, True
+        except httpx.HTTPError as exc:  # the function is not there (stopped, restarting) or did not answer in time
+            ok, retriable = False, True
+            reason = f"{type(exc).__name__}: no answer from {delivery.route.subscriber} at {url}" + (
+                f" ({str(exc)[:200]})" if str(exc) else "")
         if ok:
             with self.lock:
                 self.delivered += 1

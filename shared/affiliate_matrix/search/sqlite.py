@@ -69,10 +69,12 @@ def _damage_named(path: str):
         if code not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
             raise
         raise DamagedData(f"the search index {path}", str(exc),
-                          "move it aside (keep it: the change feed, the rules' activations and alerts, the "
-                          "redirects of moved ids, the metrics and the query analytics are only in it and in a "
-                          "backup), then `amx index restore --key NAME` the newest backup `amx index backup` took "
-                          "(`--from DIR` for one in a directory), and `amx replay --all` to bring the programs up to "
+                          "stop what has it open (`amx down`: a running function keeps reading the file it opened, "
+                          "moved or not), move it aside (keep it: the change feed, the rules' activations and "
+                          "alerts, the redirects of moved ids, the metrics and the query analytics are only in it and "
+                          "in a backup), then `amx index restore --key NAME` the newest backup `amx index backup` took "
+                          "(`amx index restore` alone names those stored, newest first; `--from DIR` for one in a "
+                          "directory), and `amx replay --all` to bring the programs up to "
                           "date from the stored pages, API answers and discovery batches, with no network; with no "
                           "backup, the replay rebuilds the programs alone and the rest starts empty") from None
 
