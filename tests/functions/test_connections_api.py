@@ -342,61 +342,59 @@ def test_a_connection_test_refusing_a_private_address_names_the_host_not_the_add
     assert "10.1.2.3" not in answer.get_data(as_text=True) + logged.out + logged.err
 
 
-def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
+@pytest.fixture
+def broker(monkeypatch):
+    """A local receiver as the functions' Broker: what they publish, captured for a test to deliver."""
     receiver = Receiver()
     monkeypatch.setenv("AMX_EVENTS", "http")
     monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
-    try:
-        client = app()
-        with recorded_sites("affiliateprograms") as urls:
-            client.post("/connections", json=body(base_url=urls["affiliateprograms"]), headers=env["admin"])
-            accepted = client.post("/connections/ap/sync", headers=env["admin"])
-            assert accepted.status_code == 202
-            location = accepted.headers["Location"]
-            assert client.get(location, headers=env["read"]).get_json()["status"] == "queued"
-            (delivery,) = receiver.requests  # what the broker got, delivered to the scrape function as Knative would
-            scrape_app = app("scrape")
-            assert deliver(scrape_app, json.loads(delivery.body), "scrape").status_code == 204
-        done = client.get(location, headers=env["read"]).get_json()
-        assert (done["status"], done["records"], done["pages"]) == ("succeeded", 6, 10)
-        assert len(done["errors"]) == 1 and "surfshark" in done["errors"][0]
-        last = client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"]
-        assert last["status"] == "succeeded" and last["records"] == 6
-        assert client.get("/syncs/s_" + "0" * 32, headers=env["read"]).status_code == 404
-    finally:
-        receiver.close()
+    yield receiver
+    receiver.close()
 
 
-def test_a_replay_is_accepted_then_parses_the_kept_answers_with_no_network(env, monkeypatch):
+def test_a_sync_is_accepted_then_runs_and_reports(env, broker):
+    client = app()
+    with recorded_sites("affiliateprograms") as urls:
+        client.post("/connections", json=body(base_url=urls["affiliateprograms"]), headers=env["admin"])
+        accepted = client.post("/connections/ap/sync", headers=env["admin"])
+        assert accepted.status_code == 202
+        location = accepted.headers["Location"]
+        assert client.get(location, headers=env["read"]).get_json()["status"] == "queued"
+        (delivery,) = broker.requests  # what the broker got, delivered to the scrape function as Knative would
+        scrape_app = app("scrape")
+        assert deliver(scrape_app, json.loads(delivery.body), "scrape").status_code == 204
+    done = client.get(location, headers=env["read"]).get_json()
+    assert (done["status"], done["records"], done["pages"]) == ("succeeded", 6, 10)
+    assert len(done["errors"]) == 1 and "surfshark" in done["errors"][0]
+    last = client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"]
+    assert last["status"] == "succeeded" and last["records"] == 6
+    assert client.get("/syncs/s_" + "0" * 32, headers=env["read"]).status_code == 404
+
+
+def test_a_replay_is_accepted_then_parses_the_kept_answers_with_no_network(env, broker):
     """POST /connections/{id}/replay, as `amx replay`: the sync function runs the plugin on the API's kept answers, the
     recorded API stopped by then. An API connection with no answers kept is refused, not queued to fail."""
     from affiliate_matrix.sync_requests import load_sync
 
-    receiver = Receiver()
-    monkeypatch.setenv("AMX_EVENTS", "http")
-    monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
-    try:
-        client = app()
-        with recorded_sites("clickbank") as urls:
-            client.post("/connections", json=body(id="cb", source="clickbank", base_url=urls["clickbank"]),
-                        headers=env["admin"])
-            refused = client.post("/connections/cb/replay", headers=env["admin"])
-            said = refused.get_json()["error"]["message"]
-            assert refused.status_code == 400 and "cb has no API answers kept to replay" in said, said
-            assert receiver.requests == []
-            synced = client.post("/connections/cb/sync", headers=env["admin"])
-            deliver(app("sync"), json.loads(receiver.requests[0].body), "sync")
-            assert load_sync(env["rt"], synced.get_json()["id"]).records == 4
-        assert client.post("/connections/cb/replay", headers=env["read"]).status_code == 403
-        accepted = client.post("/connections/cb/replay", headers=env["admin"])
-        assert accepted.status_code == 202 and accepted.get_json()["replay"] is True, accepted.get_json()
-        *_, asked = (json.loads(r.body) for r in receiver.requests if b"sync.requested" in r.body)
-        assert asked["data"]["replay"] is True and asked["data"]["sync_id"] == accepted.get_json()["id"]
-        assert deliver(app("sync"), asked, "sync").status_code == 204
-        done = client.get(accepted.headers["Location"], headers=env["read"]).get_json()
-        assert (done["status"], done["records"], done["errors"], done["replay"]) == ("succeeded", 4, [], True)
-    finally:
-        receiver.close()
+    client = app()
+    with recorded_sites("clickbank") as urls:
+        client.post("/connections", json=body(id="cb", source="clickbank", base_url=urls["clickbank"]),
+                    headers=env["admin"])
+        refused = client.post("/connections/cb/replay", headers=env["admin"])
+        said = refused.get_json()["error"]["message"]
+        assert refused.status_code == 400 and "cb has no API answers kept to replay" in said, said
+        assert broker.requests == []
+        synced = client.post("/connections/cb/sync", headers=env["admin"])
+        deliver(app("sync"), json.loads(broker.requests[0].body), "sync")
+        assert load_sync(env["rt"], synced.get_json()["id"]).records == 4
+    assert client.post("/connections/cb/replay", headers=env["read"]).status_code == 403
+    accepted = client.post("/connections/cb/replay", headers=env["admin"])
+    assert accepted.status_code == 202 and accepted.get_json()["replay"] is True, accepted.get_json()
+    *_, asked = (json.loads(r.body) for r in broker.requests if b"sync.requested" in r.body)
+    assert asked["data"]["replay"] is True and asked["data"]["sync_id"] == accepted.get_json()["id"]
+    assert deliver(app("sync"), asked, "sync").status_code == 204
+    done = client.get(accepted.headers["Location"], headers=env["read"]).get_json()
+    assert (done["status"], done["records"], done["errors"], done["replay"]) == ("succeeded", 4, [], True)
 
 
 def test_a_sync_asked_of_a_function_served_alone_on_the_embedded_bus_says_it_is_not_run_and_what_runs_it(env):
