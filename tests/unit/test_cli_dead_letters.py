@@ -39,7 +39,8 @@ def test_each_dead_letter_is_listed_with_whom_it_was_for_and_why(monkeypatch, tm
     assert "budget" in said and "HTTP 503: AMX_BUDGET_DAILY_TOTAL: not set" in said
     assert "odd-1" in said and "event data: not a JSON object" in said and "http://index/" in said
     assert "raw.batch.stored/cut.json" in said and "damaged: not JSON" in said  # listed, not the end of the list
-    assert said.endswith("fix the cause, then `amx dead-letters replay LETTER` delivers it again (--all: every one)")
+    assert said.endswith("fix the cause, then `amx dead-letters replay LETTER` delivers it again (--all: every one); "
+                         "`amx dead-letters delete LETTER` drops one never to be delivered")
 
 
 def test_a_letters_terminal_controls_are_listed_as_escapes_not_acted_on(monkeypatch, tmp_path):
@@ -52,6 +53,25 @@ def test_a_letters_terminal_controls_are_listed_as_escapes_not_acted_on(monkeypa
     said = listed(monkeypatch, tmp_path)
     assert "\x1b" not in said and "\x07" not in said and "\u202e" not in said
     assert "odd-\\x1b]0;owned\\x07" in said and "not a JSON object\\x1b[2J\\u202e" in said, said
+
+
+def test_a_letter_never_to_be_delivered_is_deleted_by_its_name_alone(monkeypatch, tmp_path):
+    """A letter that can never succeed (a tick dated ahead) could only be deleted by hand in the store, or waited out for
+    30 days, while `replay --all` kept failing on it."""
+    from affiliate_matrix.errors import InvalidInput, NotFoundError
+
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    for name in ("ahead", "kept"):
+        store.put(f"{DEAD_LETTERS}budget-daily/{name}.json", dead_letter({"event": {"id": name}, "reason": "x"}))
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    deleted = CliRunner().invoke(app, ["dead-letters", "delete", "budget-daily/ahead.json"])
+    assert deleted.exit_code == 0 and "deleted budget-daily/ahead.json" in deleted.output, deleted.output
+    assert list(store.list(DEAD_LETTERS)) == [f"{DEAD_LETTERS}budget-daily/kept.json"]
+    for name, error, said in (("budget-daily/ahead.json", NotFoundError, "no dead letter budget-daily/ahead.json"),
+                              ("../connections/x.json", InvalidInput, "is not a dead letter's name")):
+        refused = CliRunner().invoke(app, ["dead-letters", "delete", name])
+        assert isinstance(refused.exception, error) and said in str(refused.exception), refused.exception
+    assert list(store.list(DEAD_LETTERS)) == [f"{DEAD_LETTERS}budget-daily/kept.json"]
 
 
 def test_no_dead_letters_says_where_it_looked(monkeypatch, tmp_path):

@@ -62,8 +62,8 @@ def dead_letters_list():
     table = fitted(console, title, columns, rows, whole=("letter",))
     console.print(table if fits(console, table) else listed(title, [name for name, _ in columns], rows),
                   highlight=False)
-    console.print("fix the cause, then `amx dead-letters replay LETTER` delivers it again (--all: every one)",
-                  highlight=False)
+    console.print("fix the cause, then `amx dead-letters replay LETTER` delivers it again (--all: every one); "
+                  "`amx dead-letters delete LETTER` drops one never to be delivered", highlight=False)
 
 
 SAID = ("dead_letter.replay_failed",)  # the log events `replay` says on its console itself
@@ -135,6 +135,24 @@ def dead_letters_replay(
         console.print(f"{counted(replayed_here, 'dead letter')} replayed, {kept} kept", highlight=False)
     if kept:
         raise typer.Exit(1)
+
+
+@dead_letters_app.command("delete")
+def dead_letters_delete(letter: Annotated[str, typer.Argument(
+        help="A letter as `amx dead-letters list` shows it: <folder>/<file>.json.", show_default=False)]):
+    """Delete a parked event that is not to be delivered (one that can never succeed, e.g. a tick dated ahead), after
+    reading it with `amx dead-letters list`: it is gone for good."""
+    from rich.markup import escape
+
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.handlers.dead_letters import letter_key
+
+    key = letter_key(letter)  # refused for any name but a letter's: never a path out of dead-letters/
+    rt = open_runtime()
+    if rt.store.head(key) is None:
+        raise NotFoundError(f"no dead letter {letter}: `amx dead-letters list` shows them")
+    rt.store.delete(key)
+    console.print(f"deleted {escape(letter)}: the event it held is not delivered", highlight=False)
 
 
 def _say_unrouted(runtimes) -> None:
