@@ -239,5 +239,9 @@ def test_amx_retention_runs_the_job_by_hand_dated_by_the_object_stores_own_time(
     assert result.exit_code == 0, (result.output, result.exception)
     assert "(the object store's time): deleted 1 metric, 1 dead letter, 0 discovery decisions" in result.output, \
         result.output
+    # what each keeps, and that an index no window names keeps its documents for ever (AMX_RETENTION_DAYS=metrics=30)
+    said = " ".join(result.output.split())
+    assert "kept: metrics 30 days, dead letters 30 days, discovery decisions 180 days; for ever (not in " \
+           "AMX_RETENTION_DAYS): changes, activations, logged queries" in said, said
     assert list(rt.store.list("dead-letters/")) == ["dead-letters/t/recent.json"]
     assert rt.index.search(METRICS_INDEX.name, SearchQuery()).total == 2

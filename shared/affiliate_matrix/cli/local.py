@@ -124,10 +124,11 @@ def retention():
     embedded defaults, where no daily tick comes without `amx up`. Raw pages and batches are kept (provenance)."""
     from affiliate_matrix.cli.common import console, open_runtime
     from affiliate_matrix.cli.views import utc_text
-    from affiliate_matrix.retention import apply_by_hand
+    from affiliate_matrix.retention import TIME_FIELDS, apply_by_hand, windows
     from affiliate_matrix.wording import counted
 
-    dated, deleted = apply_by_hand(open_runtime("retention"))
+    rt = open_runtime("retention")
+    dated, deleted = apply_by_hand(rt)
     what = {"deltas": ("change", None), "metrics": ("metric", None), "activations": ("activation", None),
             "queries": ("logged query", "logged queries"), "dead_letters": ("dead letter", None),
             "activation_records": ("activation record", None), "discovery_seen": ("discovery decision", None),
@@ -135,3 +136,11 @@ def retention():
     said = [counted(count, *what.get(kind, (kind, None))) for kind, count in deleted.items()]
     console.print(f"retention as of {utc_text(dated)} UTC (the object store's time): deleted {', '.join(said)}",
                   soft_wrap=True)
+    # what each keeps, and what no window touches: an index left out of AMX_RETENTION_DAYS keeps its documents for ever
+    kept = windows(rt.settings.retention_days)
+    spans = [f"{what[name][1] or what[name][0] + 's'} {counted(days, 'day')}" for name, days in kept.items()]
+    spans += [f"dead letters {counted(rt.settings.retention_dead_letters_days, 'day')}",
+              f"discovery decisions {counted(rt.settings.retention_discovery_seen_days, 'day')}"]
+    forever = [what[name][1] or what[name][0] + "s" for name in TIME_FIELDS if name not in kept]
+    console.print(f"kept: {', '.join(spans)}" + (f"; for ever (not in AMX_RETENTION_DAYS): {', '.join(forever)}"
+                                                 if forever else ""), soft_wrap=True)
