@@ -23,7 +23,7 @@ The daily tick dates the run (apply_tick), so a redelivery deletes what the firs
 the store's own time is refused."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from affiliate_matrix.connections import sweep_deletion_marks
 from affiliate_matrix.discovery import SEEN
@@ -66,8 +66,7 @@ def apply_tick(rt, tick_time: datetime) -> dict[str, int]:
     dated after the store's own time of a record written now (past CLOCK_LEEWAY) is refused, nothing deleted. A real
     tick is sent at its time and arrives after it, a redelivery later still, so none is. Refused rather than run as of
     the store's time: the operator sees the forged tick (logged, parked), and no run is dated by a clock."""
-    rt.store.put(TICK_RECORD, json.dumps({"tick": tick_time.isoformat()}).encode(), content_type="application/json")
-    stored = rt.store.written_at(TICK_RECORD)
+    stored = _store_time(rt, {"tick": tick_time.isoformat()})
     if stored is None or tick_time > stored + CLOCK_LEEWAY:
         raise InvalidInput(f"the retention tick is dated {tick_time.isoformat()}, after the object store's own time "
                            f"({stored.isoformat() if stored else 'unknown'}): a tick dated ahead would delete what its "
@@ -79,15 +78,20 @@ def apply_by_hand(rt) -> tuple[datetime, dict[str, int]]:
     """A run asked for by a person (`amx retention`, where no daily tick comes: the embedded defaults without `amx
     up`), dated by the object store's own time of the tick record written now, as a tick is judged: no machine's
     clock decides what is deleted. The time it was dated by, and what it deleted."""
-    rt.store.put(TICK_RECORD, json.dumps({"by_hand": True}).encode(), content_type="application/json")
-    stored = rt.store.written_at(TICK_RECORD)
+    stored = _store_time(rt, {"by_hand": True})
     if stored is None:  # written just now: a store that cannot say when is not one this run can be dated by
         raise ConfigError("AMX_S3_ENDPOINT_URL", f"the object store does not say when it wrote {TICK_RECORD}")
     return stored, apply(rt, stored)
 
 
-def apply(rt, now: datetime | None = None) -> dict[str, int]:
-    now = now or datetime.now(UTC)
+def _store_time(rt, record: dict) -> datetime | None:
+    """The object store's own time now: when it says it wrote the run's record (TICK_RECORD), written here."""
+    rt.store.put(TICK_RECORD, json.dumps(record).encode(), content_type="application/json")
+    return rt.store.written_at(TICK_RECORD)
+
+
+def apply(rt, now: datetime) -> dict[str, int]:
+    """Delete what each window no longer keeps as of `now` (a tick's time, or the store's: never this machine's)."""
     deleted, kept = {}, windows(rt.settings.retention_days)
     for name, days in kept.items():
         try:
