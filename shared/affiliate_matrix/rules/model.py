@@ -177,6 +177,9 @@ def checked(rule: Rule) -> Rule:
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     check_name(rule.description, "description", lines=True)
+    # shown as written as the description is: CEL takes any character in a string literal, so a bidi override or an
+    # invisible character there showed one test and ran another
+    check_name(rule.condition, "condition", lines=True)
     check_reason(rule.disabled_reason or "")
     # what an alert records and a notify posts, shown as written as the description is; a severity is a keyword of
     # the alerts index, which OpenSearch refuses past 32,766 bytes (every such alert failed there, and only there)
