@@ -345,11 +345,20 @@ def trigger_type(kind: str) -> str:
 
 
 def parse_rule(text: str) -> Rule:
-    """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`."""
+    """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`. An alias (*name) is refused: a few
+    lines of nested ones (a billion laughs) stand for billions of values, which checking the rule would walk."""
     import yaml
 
+    class Unaliased(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                alias = self.peek_event()
+                raise ValueError(f"the rule uses a YAML alias (*{str(alias.anchor)[:40]}, line "
+                                 f"{alias.start_mark.line + 1}): write its value out, a rule takes none")
+            return super().compose_node(parent, index)
+
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = yaml.load(text, Loader=Unaliased)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         raise ValueError(f"the rule is not valid YAML/JSON: {exc}") from None
     except RecursionError:  # PyYAML composes nested collections recursively
