@@ -193,6 +193,18 @@ def test_a_rule_file_using_a_yaml_alias_is_refused_naming_it_before_it_is_expand
     assert CliRunner().invoke(app, ["rules", "show", "laughs"]).exit_code != 0  # nothing stored
 
 
+def test_a_rule_file_holding_a_number_of_thousands_of_digits_is_refused_in_our_words(env, tmp_path):
+    """YAML's integer was read by int(), whose refusal past 4,300 digits told the operator to call
+    sys.set_int_max_str_digits(), as a JSON body's did before it was refused in our words."""
+    rule = tmp_path / "long.yaml"
+    rule.write_text('id: long\ntrigger: {event: program.delta}\ncondition: "true"\n'
+                    "action: {type: alert, params: {text: x}}\ncooldown_s: " + "9" * 5000 + "\n")
+    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    assert str(result.exception) == ("the rule holds a number too long: 5,000 digits, where a number has at most "
+                                     "4,300"), str(result.exception)
+
+
 def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fails(env):
     """A program whose source never said its cookie read `cookie_days` 0, so "alert me on short cookies"
     (`program.cookie_days < 30`) fired, and sent its webhook, for every such program. Not evaluated now, on delivery

@@ -346,8 +346,11 @@ def trigger_type(kind: str) -> str:
 
 def parse_rule(text: str) -> Rule:
     """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`. An alias (*name) is refused: a few
-    lines of nested ones (a billion laughs) stand for billions of values, which checking the rule would walk."""
+    lines of nested ones (a billion laughs) stand for billions of values, which checking the rule would walk. So is an
+    integer past MAX_INT_DIGITS in our words, as in a JSON body (int()'s told the operator to raise Python's limit)."""
     import yaml
+
+    from affiliate_matrix.json_input import MAX_INT_DIGITS
 
     class Unaliased(yaml.SafeLoader):
         def compose_node(self, parent, index):
@@ -356,6 +359,14 @@ def parse_rule(text: str) -> Rule:
                 raise ValueError(f"the rule uses a YAML alias (*{str(alias.anchor)[:40]}, line "
                                  f"{alias.start_mark.line + 1}): write its value out, a rule takes none")
             return super().compose_node(parent, index)
+
+        def construct_yaml_int(self, node):
+            if (digits := len(str(node.value).lstrip("+-"))) > MAX_INT_DIGITS:
+                raise ValueError(f"the rule holds a number too long: {digits:,} digits, where a number has at most "
+                                 f"{MAX_INT_DIGITS:,}")
+            return super().construct_yaml_int(node)
+
+    Unaliased.add_constructor("tag:yaml.org,2002:int", Unaliased.construct_yaml_int)
 
     try:
         data: Any = yaml.load(text, Loader=Unaliased)  # noqa: S506 (a SafeLoader)
