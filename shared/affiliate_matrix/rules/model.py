@@ -369,7 +369,7 @@ def parse_rule(text: str) -> Rule:
     Unaliased.add_constructor("tag:yaml.org,2002:int", Unaliased.construct_yaml_int)
 
     try:
-        data: Any = yaml.load(text, Loader=Unaliased)  # noqa: S506 (a SafeLoader)
+        data: Any = yaml.load(text, Loader=Unaliased)  # a SafeLoader: no Python object is made
     except yaml.YAMLError as exc:
         raise ValueError(f"the rule is not valid YAML/JSON: {exc}") from None
     except RecursionError:  # PyYAML composes nested collections recursively
