@@ -306,6 +306,23 @@ def test_a_document_the_upgrade_of_an_older_backup_refuses_refuses_the_restore_b
     assert f"error: the backup {tmp_path / 'backup'}: {said}" in shown, shown
 
 
+def test_documents_an_older_backups_upgrade_lands_on_one_id_are_restored_combined_as_the_migration_combines_them(
+        backend, amx, tmp_path, monkeypatch):
+    """(The check before the write combines them as the migration will, and refuses nothing it takes.)"""
+    combining = IndexSpec("things", 2, THINGS_V2.fields, upgrade=lambda doc: {**doc, "id": "t1", "tags": [doc["id"]]},
+                          combine=lambda docs: {**docs[0], "tags": sorted(t for doc in docs for t in doc["tags"])})
+    monkeypatch.setattr("affiliate_matrix.indices.index_specs", lambda: {"things": THINGS_V1})
+    rt = Runtime("test", Settings())
+    rt.index.ensure_index(THINGS_V1)
+    rt.index.bulk_upsert("things", [{"id": "t1", "name": "Acme"}, {"id": "t2", "name": "Acme"}], refresh=True)
+    assert amx("index", "backup", "--to", str(tmp_path / "backup"))[0] == 0
+    monkeypatch.setattr("affiliate_matrix.indices.index_specs", lambda: {"things": combining})
+    elsewhere(backend, monkeypatch, tmp_path / "new")
+    code, said = amx("index", "restore", "--from", str(tmp_path / "backup"))
+    assert code == 0 and "things: restored at v1, now v2, 2 documents migrated" in said, said
+    assert Runtime("test", Settings()).index.get("things", "t1") == {"id": "t1", "name": "Acme", "tags": ["t1", "t2"]}
+
+
 def test_a_forged_program_of_an_older_backup_is_refused_naming_it_before_anything_is_written(backup, refused):
     """Of the programs' own upgrade (as_written_now): a document the older version's mapping takes, and no program."""
     manifest = manifest_of(backup)
