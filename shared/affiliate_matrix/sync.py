@@ -12,11 +12,14 @@ failure, and the sync goes on to the next.
 
 Each sync also keeps how each of its requests was answered (`api-answers/<connection>.json`: the status, the headers
 read, the raw copy's key, the time), so a replay (`amx replay`) runs the plugin again on the answers as they came, with
-no network: a fixed plugin reads what failed, and an index rebuilt needs no provider."""
+no network: a fixed plugin reads what failed, and an index rebuilt needs no provider. With them is kept which sync read
+the API to its end last (its run, keep_answers), so a replay says whose answers it read (StoredAnswers.run)."""
 
 import asyncio
 import hashlib
 import json
+import re
+import uuid
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -42,6 +45,8 @@ from affiliate_matrix.storage import CLOCK_LEEWAY, ObjectStore
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "StoredAnswers", "listing_record", "sync"]
 log = get_logger()
 ANSWERS = "api-answers/"  # <connection id>.json: how each request of its syncs was answered (StoredAnswers)
+# A sync's run: which sync a batch, its event and the answers kept are of (new_run). An identity, never ordered.
+RUN = r"^r_[0-9a-f]{32}$"
 # The headers of an answer that the sync reads (its content type, a redirect's Location): what a replay gives back
 ANSWER_HEADERS = ("content-type", "location")
 # The failures of one sync kept, each named, logged and listed in its record; past them an item the plugin cannot
@@ -274,6 +279,12 @@ class StoredAnswers:
         self.answers = kept.get("answers") if isinstance(kept, dict) else None
         if not isinstance(self.answers, dict) or not all(isinstance(a, dict) for a in self.answers.values()):
             raise DamagedData(self.key, "no answers object", f"amx scrape {connection_id} syncs it again")
+        # The sync that read the API to its end whose answers these are (with those of syncs cut short since added):
+        # None when none is said (kept before answers named it, or only syncs cut short kept any)
+        self.run = kept.get("run")
+        if self.run is not None and not (isinstance(self.run, str) and re.fullmatch(RUN, self.run)):
+            raise DamagedData(self.key, f"its run {str(self.run)[:80]!r} is not a sync's (r_ and 32 hex digits)",
+                              f"amx scrape {connection_id} syncs it again")
         self.kept_at = store.written_at(self.key)  # the store's time: no answer kept was fetched after it
 
     def answer(self, request: httpx.Request, key_values) -> tuple[Response, datetime]:
@@ -301,20 +312,28 @@ class StoredAnswers:
                 from None
 
 
-def keep_answers(store: ObjectStore, connection_id: str, source: str, answers: dict[str, dict], complete: bool) -> None:
+def new_run() -> str:
+    """A new sync's run (RUN)."""
+    return f"r_{uuid.uuid4().hex}"
+
+
+def keep_answers(store: ObjectStore, connection_id: str, source: str, answers: dict[str, dict], complete: bool,
+                 run: str | None = None) -> None:
     """How a sync's requests were answered, for the next replay: in place of the syncs' before when the sync read the
     API to its end, else added to theirs (a sync cut short leaves the answers it did not reach as they were, and an
     answer it got no listing from, an error status, leaves the usable one before it: as a run cut short withdraws
-    nothing, the last word read stands)."""
+    nothing, the last word read stands). Kept with them: the `run` of the last sync read to its end, whose answers
+    these are, none older (a replay of them is of that run: pipeline.superseded_runs)."""
     key = f"{ANSWERS}{connection_id}.json"
     if not complete:
         try:
-            before = StoredAnswers(store, connection_id, source).answers
-        except (InvalidInput, DamagedData):  # none kept yet, or damaged: this sync's alone
-            before = {}
+            kept = StoredAnswers(store, connection_id, source)
+            before, run = kept.answers, kept.run
+        except (InvalidInput, DamagedData):  # none kept yet, or damaged: this sync's alone, of no complete run
+            before, run = {}, None
         answers = before | {request: answer for request, answer in answers.items()
                             if answer["status"] == 200 or before.get(request, {}).get("status") != 200}
-    store.put(key, json.dumps({"answers": answers}).encode(), content_type="application/json")
+    store.put(key, json.dumps({"answers": answers, "run": run}).encode(), content_type="application/json")
 
 
 def _what_came(response: Response) -> str:
@@ -328,7 +347,7 @@ def _what_came(response: Response) -> str:
 
 
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-                allow_loopback: bool, time_limit_s: float, replaying: StoredAnswers | None) -> list:
+                allow_loopback: bool, time_limit_s: float, replaying: StoredAnswers | None, run: str | None) -> list:
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback,
               key_values=secret_values(credentials), replaying=replaying,
               wait_budget=WaitBudget(time_budget(time_limit_s)))
@@ -375,7 +394,8 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     _keep_parse_failures(store, api, items, counted)
     if not replaying:
         keep_answers(store, connection.id, source.name, api.answers,
-                     complete=walked and not any(isinstance(item, Failure) and item.stage == "fetch" for item in items))
+                     complete=walked and not any(isinstance(item, Failure) and item.stage == "fetch" for item in items),
+                     run=run)
     return api.fetched + items
 
 
@@ -425,12 +445,15 @@ def _keep_parse_failures(store: ObjectStore, api: Api, items: list, counted: dic
 
 
 def sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-         allow_loopback: bool = False, *, time_limit_s: float, replaying: StoredAnswers | None = None) -> list:
+         allow_loopback: bool = False, *, time_limit_s: float, replaying: StoredAnswers | None = None,
+         run: str | None = None) -> list:
     """RawRecords, Fetched and Failure items, like crawl() yields them. `replaying`: the answers the syncs before kept,
-    which answer every request (a replay), so no request leaves this machine. The waits its requests are told to make
+    which answer every request (a replay), so no request leaves this machine. `run`: the sync's (new_run), kept with
+    its answers when it reads the API to its end. The waits its requests are told to make
     (the rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync
     function's time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request
     whose wait would pass it is not made, and the sync ends there with what it read (a Failure, out_of_time: the run
     incomplete, withdrawing nothing)."""
     with keys_unlogged(secret_values(credentials)):  # a plugin's fault may quote the provider quoting the key
-        return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s, replaying))
+        return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s, replaying,
+                                 run))
