@@ -32,7 +32,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.search import (MOVED_INDEX, BulkResult, FieldType, IndexSpec, Landings, SearchQuery,
                                     rollback_begun, upgraded)
 from affiliate_matrix.wording import counted
@@ -138,11 +138,12 @@ class Stored:
         pass  # a backup cut short has no manifest: restore refuses it, saying so
 
     def read(self, name: str, most: int) -> bytes:
-        data = self.store.get(self.prefix + name).data
-        if len(data) > most:
-            raise DamagedData(f"the backup {self.where}", f"{name} is {len(data):,} bytes, past the {most:,} it may "
-                                                          "hold", _RETAKE)
-        return data
+        try:
+            return self.store.get(self.prefix + name, max_bytes=most).data  # refused unread past `most`
+        except ObjectTooLarge as exc:
+            size = f"{exc.size:,} bytes, " if exc.size is not None else ""
+            raise DamagedData(f"the backup {self.where}", f"{name} is {size}past the {most:,} it may hold",
+                              _RETAKE) from None
 
 
 _RETAKE = "restore another backup, or take one again from the index it was taken from"

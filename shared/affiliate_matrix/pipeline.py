@@ -15,7 +15,7 @@ from affiliate_matrix.connections import (DIRECTORY_CRAWL, credentials_for, cred
 from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
-                                     NotFoundError)
+                                     NotFoundError, ObjectTooLarge)
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, http_cache
@@ -29,7 +29,7 @@ from affiliate_matrix.program_index import (PROGRAMS_INDEX, from_document, match
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, migrate_first, words
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
-from affiliate_matrix.storage import read_json
+from affiliate_matrix.storage import MAX_BATCH_BYTES, read_json
 from affiliate_matrix.sync import StoredAnswers, new_run, sync
 from affiliate_matrix.wording import counted
 
@@ -158,7 +158,13 @@ def rebuild(rt) -> Rebuilt:
             rebuilt.left_out.append(str(exc))
     rebuilt.left_out += [item["error"] for item in damaged]
     for batch_key in sorted(rt.store.list(BATCHES)):
-        records = sum(1 for line in rt.store.get(batch_key).data.splitlines() if line.strip())
+        try:
+            records = sum(1 for line in rt.store.get(batch_key, max_bytes=MAX_BATCH_BYTES).data.splitlines()
+                          if line.strip())
+        except DamagedData as exc:  # too large to read: named, the rest go on
+            log.warning("rebuild.left_out", batch_key=batch_key, reason=str(exc))
+            rebuilt.left_out.append(str(exc))
+            continue
         rt.bus.publish(batch_stored(batch_key, records))
         rebuilt.discovery_batches += 1
     return rebuilt
@@ -222,13 +228,17 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None, run: str
     event says so; None: not said), never older than itself (superseded_runs). Records of a run whose connection is deleted since, or deleted
     and created again, are left out, the batch's report saying so, and their claims withdrawn (gone_runs); so are
     those of a connection deleted while the batch was being written."""
-    lines = rt.store.get(batch_key).data.splitlines()
+    collect_again = "collect the connection again (amx scrape, or amx replay for stored pages)"
+    try:
+        lines = rt.store.get(batch_key, max_bytes=MAX_BATCH_BYTES).data.splitlines()
+    except ObjectTooLarge as exc:
+        raise DamagedData(f"batch {batch_key}", exc.problem, collect_again) from None
     try:
         records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise DamagedData(f"batch {batch_key}", f"{'.'.join(map(str, first['loc'])) or 'a line'}: {first['msg']}",
-                          "collect the connection again (amx scrape, or amx replay for stored pages)") from None
+                          collect_again) from None
     report = IndexReport(batch_key, len(records))
     if gone := gone_runs(rt, records):
         report.skipped = "; ".join(f"{counted(len(of_run), 'record')} of connection {of_run[0].connection_id}, {why}"
@@ -393,7 +403,7 @@ def unreached_offers(rt, known: Program, seen: list[Program], read: set[tuple[st
         name = f"{offer.source}/{offer.record_key}"
         try:
             line = batch_lines(rt, offer.batch_key, batches).get((run.connection_id, offer.record_key))
-        except (NotFoundError, InvalidInput):  # the batch is gone (or its key is no key): not read back
+        except (NotFoundError, InvalidInput, DamagedData):  # the batch gone, its key no key, or too large: not read
             line = None
         try:
             if line is None:
@@ -429,7 +439,7 @@ def batch_lines(rt, key: str, batches: dict[str, dict]) -> dict[tuple[str | None
     """A stored batch's lines by (connection id, record key), read once per indexing of a batch."""
     if key not in batches:
         batches[key] = {}  # (one not stored is read as empty after the first NotFoundError)
-        for line in rt.store.get(key).data.splitlines():
+        for line in rt.store.get(key, max_bytes=MAX_BATCH_BYTES).data.splitlines():
             try:
                 item = json.loads(line)
             except ValueError:
@@ -860,7 +870,8 @@ def indexed_form(program: Program, existing: dict | None) -> tuple[dict, DeltaCh
 def pending_deltas(rt, key: str) -> dict[str, DeltaChange]:
     """The deltas a stopped run of a batch recorded and may not have announced, by id. A damaged list (read through
     storage.read_json) is logged and read as none: only a resend is lost, the deltas are in the feed."""
-    data, _, problem = read_json(rt.store, key, lambda data: isinstance(data, list), "not a list of deltas")
+    data, _, problem = read_json(rt.store, key, lambda data: isinstance(data, list), "not a list of deltas",
+                                 MAX_BATCH_BYTES)  # a batch's deltas: as many as its records
     if problem is None:
         try:
             return {d.id: d for d in (DeltaChange.model_validate(item) for item in data or ())}

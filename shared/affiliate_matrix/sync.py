@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, record_of, record_parse_failures,
                                    time_budget)
-from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
@@ -39,8 +39,8 @@ from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
                                      UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent)
-from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
-from affiliate_matrix.storage import CLOCK_LEEWAY, ObjectStore
+from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError, get_source
+from affiliate_matrix.storage import CLOCK_LEEWAY, MAX_API_ANSWERS_BYTES, ObjectStore
 
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "StoredAnswers", "listing_record", "sync"]
 log = get_logger()
@@ -107,7 +107,7 @@ class Api:
             rate_limit_per_s=rate_limit_per_s if recorded else min(rate_limit_per_s, source.max_rate_per_s),
             attempts=attempts,
             max_retry_after=max_retry_after, timeout=timeout, throttle_statuses=source.throttle_statuses,
-            max_bytes=MAX_BYTES if source.max_response_bytes is None else source.max_response_bytes,
+            max_bytes=answer_cap(source),
             refused_statuses=source.refused_statuses if source.credential_keys else (),
             base_url=source.base_url, headers=headers, **client_options)
         base = httpx.URL(source.base_url)
@@ -231,6 +231,12 @@ class Api:
         self.client.close()
 
 
+def answer_cap(source: type[ApiSource] | ApiSource) -> int:
+    """The most bytes an answer of the source's API holds, after decompression: what a sync takes, and so what a raw
+    copy of one holds."""
+    return MAX_BYTES if source.max_response_bytes is None else source.max_response_bytes
+
+
 def request_key(request: httpx.Request, key_values) -> str:
     """A request as a replay finds its answer: its method, path and query, and body, the key's secret values blanked (a
     key rotated since finds the same answers; its headers, where most keys go, are not part of it). Not its host: every
@@ -264,13 +270,16 @@ class StoredAnswers:
         """`source`: the connection's (its answers are kept under raw/<source>/). `disabled`: the connection is, so the
         advice when none are kept enables it first (amx scrape refuses it)."""
         self.store, self.key, self.source = store, f"{ANSWERS}{connection_id}.json", source
+        self.most = answer_cap(get_source(source))  # what a raw copy of an answer holds at most
         try:
-            kept = json.loads(store.get(self.key).data)
+            kept = json.loads(store.get(self.key, max_bytes=MAX_API_ANSWERS_BYTES).data)
         except NotFoundError:
             enable = f"amx connections edit {connection_id} --enabled, then " if disabled else ""
             raise InvalidInput(f"{connection_id} has no API answers kept to replay (syncs keep them since 2026-12-07): "
                                f"{enable}amx scrape {connection_id} syncs it, and a replay reads that sync's answers") \
                 from None
+        except ObjectTooLarge as exc:
+            raise DamagedData(self.key, exc.problem, f"amx scrape {connection_id} syncs it again") from None
         except ValueError as exc:
             raise DamagedData(self.key, f"not JSON ({exc})", f"amx scrape {connection_id} syncs it again") from None
         except RecursionError:  # no sync nests so deep: a sync cut short, which adds to these, would end there too
@@ -297,7 +306,7 @@ class StoredAnswers:
             if "body" in answer:
                 body = answer["body"].encode()
             else:  # this API's raw answer as kept: not another object of the store, nor one written over since
-                body = self.store.get_content_addressed(f"raw/{self.source}", answer["raw_key"])
+                body = self.store.get_content_addressed(f"raw/{self.source}", answer["raw_key"], max_bytes=self.most)
             fetched_at = datetime.fromisoformat(answer["fetched_at"])
             if fetched_at.tzinfo is None:
                 raise ValueError(f"fetched_at {answer['fetched_at']!r} names no time zone")
@@ -307,7 +316,7 @@ class StoredAnswers:
                                  f"({self.kept_at.isoformat() if self.kept_at else 'not said'})")
             headers = {name: str(answer["headers"][name]) for name in ANSWER_HEADERS if name in answer["headers"]}
             return Response(str(answer["url"]), int(answer["status"]), headers, body), fetched_at
-        except (KeyError, TypeError, ValueError, AttributeError, NotFoundError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, NotFoundError, DamagedData) as exc:
             raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {str(exc)[:200]})") \
                 from None
 

@@ -375,3 +375,25 @@ def test_a_restore_given_no_backup_names_those_stored_newest_first(amx, tmp_path
     code, said = amx("index", "restore")
     assert code == 2 and ("(a backup in the object store: nightly (2027-01-16 08:00:00 UTC), weekly (2027-01-15 "
                           "08:00:00 UTC), newest first)") in said, said
+
+
+@pytest.mark.parametrize("store", ["local", pytest.param("s3", marks=pytest.mark.slow)])
+def test_a_stored_backups_part_written_over_larger_is_refused_on_its_size(amx, tmp_path, monkeypatch, request, store):
+    """A part in the object store is read no further than the size its manifest says (a part of 48 MiB at most): one
+    written over with more is refused on its size, as damaged, before its body is read (storage's get, whose contract
+    tests show it), and nothing is restored."""
+    if store == "s3":
+        settings = request.getfixturevalue("s3_settings")
+        for name, value in {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": settings.s3_endpoint_url,
+                            "AMX_S3_BUCKET": settings.s3_bucket,
+                            "AMX_S3_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
+                            "AMX_S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value()}.items():
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+    rt = filled(tmp_path)
+    assert amx("index", "backup", "--key", "nightly")[0] == 0
+    before = held(rt)
+    rt.store.put("backups/index/nightly/deltas-1.jsonl", b"x" * 10_000_000)
+    code, said = amx("index", "restore", "--key", "nightly", "--replace")
+    assert code == 2 and "deltas-1.jsonl is 10,000,000 bytes, past the" in said and "it may hold" in said, said
+    assert held(Runtime("test", Settings())) == before

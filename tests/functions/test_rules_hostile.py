@@ -1137,7 +1137,8 @@ def test_a_listing_of_rules_sharing_a_key_reads_its_record_once(env, tmp_path, m
     if revoked:
         revoke(rt, "webhooks/relay")
     reads, get = [], LocalObjectStore.get
-    monkeypatch.setattr(LocalObjectStore, "get", lambda store, key: reads.append(key) or get(store, key))
+    monkeypatch.setattr(LocalObjectStore, "get",
+                        lambda store, key, **bound: reads.append(key) or get(store, key, **bound))
     items = function_client("triggers").get("/rules", headers=env["read"]).json["items"]
     assert reads.count("keys/records/webhooks/relay.json") == 1 and len(items) == 100
     assert all(bool(item["warnings"]) is revoked for item in items)

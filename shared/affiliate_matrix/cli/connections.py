@@ -208,7 +208,7 @@ def connections_delete(connection_id: CONNECTION_ID):
     from affiliate_matrix.connections import (announce_deletion, connection_key, deletion_event, load_connection,
                                               salvaged, save_connection)
     from affiliate_matrix.documents import delete_announced
-    from affiliate_matrix.errors import ConflictError, DamagedData
+    from affiliate_matrix.errors import ConflictError, DamagedData, ObjectTooLarge
     from affiliate_matrix.events import PROGRAM_DELTA
 
     rt = open_runtime()
@@ -216,6 +216,8 @@ def connections_delete(connection_id: CONNECTION_ID):
     damaged = None  # a damaged connection's bytes, as stored: deleted all the same, withdrawn as far as it can be
     try:
         connection, etag = load_connection(rt.store, connection_id)
+    except ObjectTooLarge as exc:  # not read: it names no source, and is deleted by its ETag
+        connection, etag = None, exc.etag
     except DamagedData:
         stored = rt.store.get(key)
         connection, etag, damaged = salvaged(stored.data, connection_id), stored.etag, stored.data
