@@ -29,7 +29,7 @@ MAX_DOCUMENT_BYTES = 16 * MiB  # a JSON document (a connection, rule, campaign, 
 MAX_HTTP_CACHE_BYTES = 64 * MiB  # http-cache/<connection>.json: 5,000 URLs' validators and 20,000 listing links
 # (fetch.MAX_VALIDATORS, crawl.MAX_LINKS_KEPT), each URL up to 2,083 characters (sources.MAX_URL)
 MAX_API_ANSWERS_BYTES = 32 * MiB  # api-answers/<connection>.json: about 500 bytes an answer, some 60,000 requests
-# A run's batch of records (JSON Lines), and the deltas its indexing keeps to resend. A batch is bounded by nothing where
+# A run's batch of records (JSON Lines), and the deltas its indexing keeps to resend. Nothing bounds a batch where
 # it is written (about 4 KB a record: 64 MiB would be 16,000 records, fewer than a marketplace feed lists), so this is
 # only a ceiling against an object no run writes; a batch near it is read whole by the index function all the same.
 MAX_BATCH_BYTES = 256 * MiB
