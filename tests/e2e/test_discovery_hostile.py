@@ -135,7 +135,7 @@ def test_a_mailto_sign_up_link_or_a_url_too_long_to_keep_costs_only_itself_not_t
 
 @pytest.mark.parametrize("domain", [".hidden", "..", ".", ""])
 def test_a_domain_no_key_can_hold_is_refused_naming_it(domain):
-    """A domain starting with '.' (a review decided by hand: `amx discover accept .x`) made a key part that the
+    """A domain starting with '.' (a review decided by hand: `amx discover review --accept .x`) made a key part that the
     object store refuses (storage.check_key): a ValueError out of the store, not an error naming the domain."""
     from affiliate_matrix.errors import InvalidInput
 

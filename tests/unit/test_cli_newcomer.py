@@ -1303,7 +1303,7 @@ def test_connections_list_counts_one_record_in_the_singular(tmp_path, monkeypatc
 
 def test_a_category_no_program_can_have_is_refused_naming_the_categories(tmp_path, monkeypatch):
     """`amx search --category hosting` (the taxonomy says hosting_domains) listed "0 programs", as did the API's
-    category=hosting and `amx export --category hosting` an empty file: read as "no hosting programs". A category
+    category=hosting and `amx export programs --category hosting` an empty file: read as "no hosting programs". A category
     outside the taxonomy is a usage error naming the ones there are, as an unknown status is (export's too)."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")

@@ -174,7 +174,8 @@ def route_problem(span: str) -> str | None:
     match = re.fullmatch(f"((?:{METHODS})(?:/(?:{METHODS}))*) " + path + r"(?:\?\S*)?(?: .*)?", span)
     if not match:
         return None
-    path = re.sub(r"\{[^}]*\}", "{}", match.group(2))
+    # `/programs/amx_…`: a segment holding a placeholder is a parameter's value, as `{id}` is
+    path = re.sub(r"\{[^}]*\}|[^/]*[<…][^/]*", "{}", match.group(2))
     missing = [method for method in match.group(1).split("/") if (method, path) not in routes()]
     return f"no function declares {' '.join(missing)} {path}" if missing else None
 
@@ -234,6 +235,7 @@ def test_the_checks_find_a_stale_name_of_each_shape():
     assert not command_problem("amx rules test ID --program p_1")
     assert task_problem("./task test:slow") and not task_problem("task bench -- search")
     assert route_problem("GET/DELETE /programs") and not route_problem("GET /programs/{program_id}?x=1")
+    assert route_problem("GET /programz/amx_…") and not route_problem("GET /programs/amx_…")
 
 
 def test_the_readme_lists_every_vocabulary_shown_in_words():
@@ -252,3 +254,22 @@ def test_the_readme_lists_every_vocabulary_shown_in_words():
     paragraph = re.search(r"`codes\.CATEGORY_LABELS`.*?\(`codes\.WORDS`\).*?keep the codes", readme).group()
     assert set(phrases) == set(WORDS)  # a vocabulary added to WORDS is named here, and in the README
     assert [name for name, phrase in phrases.items() if phrase not in paragraph] == []
+
+
+def test_the_readme_layout_names_every_module_of_the_package_and_every_function():
+    """README's Layout is where a newcomer looks for where a thing lives: a module or function added since (config.py,
+    runtime.py and the functions themselves were missing) is named there, a line saying what it is."""
+    layout = (ROOT / "README.md").read_text().split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    functions_part, package_part = layout.split("\n| `shared/affiliate_matrix/` |", 1)
+
+    def named(part: str) -> set[str]:
+        return {name.split("<")[0] for line in re.findall(r"^\| ` [├└] ([^`]*)` \|", part, re.MULTILINE)
+                for name in line.split()}
+
+    package = ROOT / "shared" / "affiliate_matrix"
+    modules = {p.name + "/" if p.is_dir() else p.name for p in package.iterdir()
+               if p.suffix == ".py" and p.name != "__init__.py" or (p / "__init__.py").is_file()}
+    functions = {p.parent.name + "/" for p in (ROOT / "functions").glob("*/main.py")}
+    unnamed = sorted(modules - named(package_part))
+    unnamed += sorted(f"functions/{name}" for name in functions - named(functions_part))
+    assert unnamed == []

@@ -1,9 +1,10 @@
 """Discovery: find affiliate programs nobody has listed yet, by search-engine "dork" queries.
 
 dorks.py generates the queries, providers.py sends them (Google Programmable Search, Brave,
-SearXNG) within each provider's daily quota, candidates.py de-duplicates the results and skips
-what is known, validate.py decides from the fetched page whether it is a program, and run.py
-ties it together: confident finds enter the index as `discovered`, doubtful ones a review list.
+SearXNG) within each provider's daily quota, run.py de-duplicates the results, skips what is
+known and ties it together, and validate.py decides from the fetched page whether it is a program:
+confident finds enter the index as `discovered`, doubtful ones a review list. settings.py holds
+discovery's settings (AMX_DISCOVERY_*).
 A run's report is defined here, light, because the discover API declares its answer from it.
 """
 

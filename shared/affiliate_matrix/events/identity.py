@@ -58,7 +58,7 @@ def oidc_service_account(group_kind: tuple[str, str], name: str) -> str:
     """The service account Knative's `authentication-oidc` sends the resource `name`'s events with (and publishes in
     its status.auth.serviceAccountName): knative/eventing pkg/auth/serviceaccount.go
     GetOIDCServiceAccountNameForResource, lower(kmeta.ChildName(name, "-oidc-<group>-<Kind>")). The hyphen is in
-    the suffix since knative/eventing#7521 (Dec 2023), older than the CRDs in shared/schemas/knative (they
+    the suffix since knative/eventing#7521 (Dec 2023), older than the CRDs in ../shared/schemas/knative (they
     have status.auth.serviceAccountNames, 2024); the release just before it had none."""
     group, kind = group_kind
     return child_name(name, f"-oidc-{group}-{kind}").lower()

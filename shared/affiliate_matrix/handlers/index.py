@@ -1,6 +1,6 @@
 """index: on a "raw batch stored" event, index the batch into the master index; on a "connection deleted" event,
 withdraw the claims of the connection's generation deleted; on its hourly cron, run the query analysis
-(analytics.py)."""
+(analytics.py); on its daily cron, the retention job (retention.py)."""
 
 import re
 
