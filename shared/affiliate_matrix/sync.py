@@ -31,7 +31,7 @@ from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, r
 from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
-from affiliate_matrix.connections import Connection
+from affiliate_matrix.connections import Connection, answers_key
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
@@ -41,7 +41,6 @@ from affiliate_matrix.storage import CLOCK_LEEWAY, ObjectStore
 
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "StoredAnswers", "listing_record", "sync"]
 log = get_logger()
-ANSWERS = "api-answers/"  # <connection id>.json: how each request of its syncs was answered (StoredAnswers)
 # The headers of an answer that the sync reads (its content type, a redirect's Location): what a replay gives back
 ANSWER_HEADERS = ("content-type", "location")
 # The failures of one sync kept, each named, logged and listed in its record; past them an item the plugin cannot
@@ -258,7 +257,7 @@ class StoredAnswers:
     def __init__(self, store: ObjectStore, connection_id: str, source: str, *, disabled: bool = False):
         """`source`: the connection's (its answers are kept under raw/<source>/). `disabled`: the connection is, so the
         advice when none are kept enables it first (amx scrape refuses it)."""
-        self.store, self.key, self.source = store, f"{ANSWERS}{connection_id}.json", source
+        self.store, self.key, self.source = store, answers_key(connection_id), source
         try:
             kept = json.loads(store.get(self.key).data)
         except NotFoundError:
@@ -306,7 +305,7 @@ def keep_answers(store: ObjectStore, connection_id: str, source: str, answers: d
     API to its end, else added to theirs (a sync cut short leaves the answers it did not reach as they were, and an
     answer it got no listing from, an error status, leaves the usable one before it: as a run cut short withdraws
     nothing, the last word read stands)."""
-    key = f"{ANSWERS}{connection_id}.json"
+    key = answers_key(connection_id)
     if not complete:
         try:
             before = StoredAnswers(store, connection_id, source).answers
