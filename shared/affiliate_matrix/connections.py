@@ -14,7 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 from affiliate_matrix import connection_fields as defaults
 from affiliate_matrix.connection_fields import RATE_MAX, RATE_MIN
 from affiliate_matrix.documents import load_document, no_document, readable, save_document
-from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
+from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.model_types import CRON_FIELDS, Document, Model, UtcDatetime
 from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.storage import ObjectStore
@@ -321,7 +321,7 @@ def fence_damaged(store: ObjectStore, connection_id: str, etag: str) -> bool:
             return False
         store.put(connection_key(connection_id), json.dumps({**document, "fenced": etag}, indent=2).encode(),
                   content_type="application/json", if_match=etag)
-    except (NotFoundError, ConflictError, ValueError, RecursionError):
+    except (NotFoundError, ConflictError, DamagedData, ValueError, RecursionError):
         return False
     return True
 
@@ -392,6 +392,8 @@ def _damaged_of(store: ObjectStore, key: str, source: str) -> bool:
         connection = salvaged(store.get(key).data, key.removeprefix("connections/").removesuffix(".json"))
     except NotFoundError:  # deleted since it was listed
         return False
+    except ObjectTooLarge:  # not read: it may name any source
+        return True
     return connection is None or connection.source == source
 
 

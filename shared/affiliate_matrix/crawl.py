@@ -15,13 +15,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.fetch import GONE, MAX_VALIDATORS, Fetcher, FetchError, Response, site_of
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.model_types import COMMISSION_TEXT_MAX, TEXT_MAX, cut
 from affiliate_matrix.models import Payout, RawRecord, clean_text
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import Undecoded, WaitsSpent, undecoded
+from affiliate_matrix.polite import MAX_BYTES, Undecoded, WaitsSpent, undecoded
 from affiliate_matrix.sources import MAX_TERMS_TEXT, Listing, Page, ParseError, Request, Source, terms_said
 from affiliate_matrix.storage import ObjectStore, storable_content_type
 from affiliate_matrix.threads import ContextPool
@@ -55,9 +55,10 @@ class StoredPages:
             raise FetchError(f"{url}: a page of another site ({reached}, not {site}): not replayed")
         if not known.get("raw_key"):
             raise FetchError(f"{url}: no stored copy to replay")
+        # gone, a cache entry naming no copy of this source's, or one larger than a crawl's fetcher takes a page
         try:
-            data = self.store.get_content_addressed(f"raw/{self.source}", known["raw_key"])
-        except (NotFoundError, ValueError) as exc:  # gone, or a cache entry naming no copy of this source's
+            data = self.store.get_content_addressed(f"raw/{self.source}", known["raw_key"], max_bytes=MAX_BYTES)
+        except (NotFoundError, ValueError, DamagedData) as exc:
             raise FetchError(f"{url}: its stored copy cannot be read ({exc})") from None
         return Response(url, 200, {"content-type": known.get("content_type") or "text/html"}, data)
 
@@ -65,10 +66,10 @@ class StoredPages:
         """The refusal of the page's last answer, noted in the cache as the crawl refused it (undecoded_note): in its
         words, with its copy (kept again under the same key)."""
         try:
-            data = self.store.get_content_addressed(f"raw/{self.source}", refused["raw_key"])
+            data = self.store.get_content_addressed(f"raw/{self.source}", refused["raw_key"], max_bytes=MAX_BYTES)
             answered = Response(str(refused["url"]), 200, {"content-type": str(refused["content_type"])}, data)
             return undecoded(answered.url, str(refused["coding"]), answered)
-        except (KeyError, TypeError, NotFoundError, ValueError) as exc:
+        except (KeyError, TypeError, NotFoundError, ValueError, DamagedData) as exc:
             return FetchError(f"{url}: its stored copy cannot be read ({type(exc).__name__}: {str(exc)[:200]})")
 
     def close(self) -> None:
@@ -428,9 +429,10 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
         return
     if not_modified:  # unchanged: parse the copy we kept
         raw_key = known["raw_key"]
+        # gone, no copy of this source's as kept, or one larger than a fetcher takes a page: forgotten, as above
         try:
-            kept = store.get_content_addressed(f"raw/{source.name}", raw_key)
-        except (NotFoundError, ValueError) as exc:  # gone, or no copy of this source's as kept: forgotten, as above
+            kept = store.get_content_addressed(f"raw/{source.name}", raw_key, max_bytes=MAX_BYTES)
+        except (NotFoundError, ValueError, DamagedData) as exc:
             fetcher.validators.pop(response.url, None)
             yield Failure(request.url, "fetch", f"HTTP 304 but the kept copy of the page cannot be read ({exc}): "
                                                 "it is fetched whole next time")

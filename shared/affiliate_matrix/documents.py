@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
-from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError, ObjectTooLarge
 from affiliate_matrix.observability import get_logger, log_damaged
 
 log = get_logger()
@@ -26,11 +26,14 @@ def no_document(label: str, hint: str = "") -> NotFoundError:
 def load_document(store, key: str, model: type[BaseModel], label: str,
                   remedy: str = DAMAGED_DOCUMENT) -> tuple[BaseModel, str]:
     """The document and its ETag; NotFoundError naming `label` (e.g. "rule 'x'": no_document) when absent, DamagedData
-    naming the key and `remedy` when what is stored there is not such a document (parsed_document)."""
+    naming the key and `remedy` when what is stored there is not such a document (parsed_document), or is larger than
+    any document (storage.MAX_DOCUMENT_BYTES: not read)."""
     try:
         stored = store.get(key)
     except NotFoundError:
         raise no_document(label) from None
+    except ObjectTooLarge as exc:
+        raise DamagedData(f"{label} at {key}", exc.problem, remedy) from None
     return parsed_document(stored.data, key, model, label, remedy), stored.etag
 
 

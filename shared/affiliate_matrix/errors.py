@@ -178,6 +178,18 @@ class DamagedData(AmxError):
         super().__init__(f"{where} is damaged ({problem[:300]}): {remedy}")
 
 
+class ObjectTooLarge(DamagedData):
+    """An object larger than its read takes (ObjectStore.get's max_bytes, storage's MAX_*_BYTES): refused before its body
+    is read, as damaged, since the product writes none so large there. `size` None: the store did not say it (its
+    body ran past the bound); `etag`: the object's, for a caller that writes over a damaged one If-Match."""
+
+    def __init__(self, key: str, size: int | None, most: int, etag: str | None):
+        self.key, self.size, self.most, self.etag = key, size, most, etag
+        said = f"{size:,} bytes, more than" if size is not None else "more than"  # None: its body ran past the bound
+        super().__init__(f"object {key}", f"too large to read: {said} the {most:,} bytes a read of it takes",
+                         "delete it, or put back what was there: nothing this product writes there is so large")
+
+
 # What event work ends with that a delivery again would not cure: the event's own data is wrong (answered 400, parked),
 # or what it is about is gone or damaged (logged and acknowledged). Anything else is retried (handlers/events.receive).
 NOT_RETRIED = (InvalidInput, NotFoundError, DamagedData)

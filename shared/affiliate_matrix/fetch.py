@@ -249,7 +249,7 @@ def http_cache(rt, key: str, replaying: str | None = None) -> dict:
     of texts, crawl.undecoded_note). It is only a cache: a damaged one is logged, naming it, and the run fetches
     everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the stored pages through
     it alone, so a damaged one fails it (DamagedData), naming the way back."""
-    from affiliate_matrix.storage import read_json
+    from affiliate_matrix.storage import MAX_HTTP_CACHE_BYTES, read_json
 
     cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(
         isinstance(url, str) and isinstance(entry, dict) and all(
@@ -257,7 +257,7 @@ def http_cache(rt, key: str, replaying: str | None = None) -> dict:
                                         and all(isinstance(part, str) for part in link) for link in v)
             if name == "links" else isinstance(v, dict) and all(isinstance(part, str) for part in v.values())
             if name == "undecoded" else isinstance(v, str | None) for name, v in entry.items())
-        for url, entry in cache.items()), "not a mapping of URLs to their validators")
+        for url, entry in cache.items()), "not a mapping of URLs to their validators", MAX_HTTP_CACHE_BYTES)
     if problem is None:
         return cache or {}
     if replaying is not None:

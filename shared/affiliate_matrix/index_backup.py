@@ -10,10 +10,13 @@ each part's documents, size and SHA-256.
 
 A restore checks the whole backup before it writes anything: the manifest's shape, each part's bytes against its
 digest, each line as JSON read from outside is (json_input), each document against its index's spec as the embedded
-index's strict mapping checks one (SqliteSearchIndex.index_values), no id twice. Only then does it write, into indexes
-that are empty (or, with replace, whose documents become the backup's). A backup of an older version is restored at
-that version, then migrated as `amx index migrate` migrates (SearchIndex.migrate): so only where the index does not
-exist yet (a new data directory or index prefix), since no live index can go back to an older version.
+index's strict mapping checks one (SqliteSearchIndex.index_values), no id twice; and for a backup of an older version,
+each document as the migration will upgrade it (the code's upgrade, then its mapping, and the documents the upgrade
+lands on one id combined: search.upgraded, Landings), so a document the migration would refuse refuses the restore
+before any index is written, not after some were. Only then does it write, into indexes that are empty (or, with
+replace, whose documents become the backup's). A backup of an older version is restored at that version, then migrated
+as `amx index migrate` migrates (SearchIndex.migrate): so only where the index does not exist yet (a new data directory
+or index prefix), since no live index can go back to an older version.
 """
 
 import hashlib
@@ -29,8 +32,9 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
-from affiliate_matrix.search import MOVED_INDEX, FieldType, IndexSpec, SearchQuery, rollback_begun
+from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, ObjectTooLarge
+from affiliate_matrix.search import (MOVED_INDEX, BulkResult, FieldType, IndexSpec, Landings, SearchQuery,
+                                    rollback_begun, upgraded)
 from affiliate_matrix.wording import counted
 
 FORMAT, FORMAT_VERSION = "amx-index-backup", 1
@@ -134,11 +138,12 @@ class Stored:
         pass  # a backup cut short has no manifest: restore refuses it, saying so
 
     def read(self, name: str, most: int) -> bytes:
-        data = self.store.get(self.prefix + name).data
-        if len(data) > most:
-            raise DamagedData(f"the backup {self.where}", f"{name} is {len(data):,} bytes, past the {most:,} it may "
-                                                          "hold", _RETAKE)
-        return data
+        try:
+            return self.store.get(self.prefix + name, max_bytes=most).data  # refused unread past `most`
+        except ObjectTooLarge as exc:
+            size = f"{exc.size:,} bytes, " if exc.size is not None else ""
+            raise DamagedData(f"the backup {self.where}", f"{name} is {size}past the {most:,} it may hold",
+                              _RETAKE) from None
 
 
 _RETAKE = "restore another backup, or take one again from the index it was taken from"
@@ -229,7 +234,7 @@ def restore(index, place, *, replace: bool = False) -> tuple[dict[str, int], lis
         backed[name] = spec, entry
     _check_targets(index, backed, replace)
     for name, (spec, entry) in backed.items():
-        _check_documents(place, spec, entry)
+        _check_documents(place, spec, entry, specs[name])
     restored = {}
     for name, (spec, entry) in backed.items():
         restored[name] = _write(index, place, spec, entry, replace)
@@ -345,11 +350,14 @@ def _documents(place, spec: IndexSpec, entry: _Index) -> Iterator[tuple[str, dic
             yield at, json_document(line, f"the backup {place.where}: {at}")
 
 
-def _check_documents(place, spec: IndexSpec, entry: _Index) -> None:
-    """Every document of one index as its spec takes it, each id once; the first one not, refused by where it is."""
+def _check_documents(place, spec: IndexSpec, entry: _Index, code: IndexSpec) -> None:
+    """Every document of one index as its spec takes it, each id once, and, the backup's version older than the code's
+    (`code`), as the migration after the write will make it (_check_upgrades); the first one not, refused by where it
+    is."""
     from affiliate_matrix.search.sqlite import SqliteSearchIndex
 
     seen = set()
+    landings = Landings(code) if spec.version < code.version else None
     for at, doc in _documents(place, spec, entry):
         try:
             SqliteSearchIndex.index_values(spec, doc)
@@ -364,6 +372,60 @@ def _check_documents(place, spec: IndexSpec, entry: _Index) -> None:
             raise InvalidInput(f"the backup {place.where}: {at}: {doc_id[:100]!r} says a rollback is under way, which "
                                "no backup holds (none is taken while one is): nothing was restored")
         seen.add(doc_id)
+        if landings is not None:
+            for now in _upgraded(place, at, spec, code, doc):
+                landings.first(doc_id, now)
+    if landings is not None and landings.later:
+        _check_combined(place, spec, entry, code, landings)
+
+
+def _upgraded(place, at: str, spec: IndexSpec, code: IndexSpec, doc: dict) -> list[dict]:
+    """`doc` of the backup's older version as the migration to `code` upgrades it (search.upgraded), checked against
+    `code`'s mapping; one either refuses is refused, naming the index, the document and why."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    result = BulkResult()
+    made = list(upgraded(code, [doc], result))
+    if result.errors:
+        raise InvalidInput(f"the backup {place.where}: {at}: {spec.name} document {result.errors[0][0][:100]!r} "
+                           f"{result.errors[0][1][:400]}; nothing was restored")
+    for now in made:
+        try:
+            SqliteSearchIndex.index_values(code, now)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"the backup {place.where}: {at}: {spec.name} document {doc[spec.id_field][:100]!r} "
+                               f"upgraded to v{code.version} does not fit it ({str(exc)[:300]}); nothing was "
+                               "restored") from None
+    return made
+
+
+def _check_combined(place, spec: IndexSpec, entry: _Index, code: IndexSpec, landings: Landings) -> None:
+    """The documents the upgrade lands on one id combined as the migration combines them (Landings.together), each
+    fitting `code`'s mapping. The first to land on each such id is read again (the others Landings keeps, as the
+    migration does), so no more of the backup is held than the migration holds."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    firsts = {landings.moved.get(new_id, new_id): new_id for new_id in landings.later}  # old id -> id it lands on
+    stored = {}
+    for at, doc in _documents(place, spec, entry):
+        if doc[spec.id_field] in firsts:
+            for now in _upgraded(place, at, spec, code, doc):
+                stored[now[code.id_field]] = now
+    result = BulkResult()
+    try:
+        together = landings.together(stored.__getitem__, result)
+    except InvalidInput as exc:  # the code's spec combines none
+        raise InvalidInput(f"the backup {place.where}: {exc}; nothing was restored") from None
+    for doc_id, why in result.errors[:1]:
+        raise InvalidInput(f"the backup {place.where}: {spec.name} document {doc_id[:100]!r} upgraded to "
+                           f"v{code.version}: {why[:400]}; nothing was restored")
+    for one in together:
+        try:
+            SqliteSearchIndex.index_values(code, one)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"the backup {place.where}: {spec.name} document {one[code.id_field][:100]!r}, the "
+                               f"documents the upgrade to v{code.version} lands on it combined, does not fit it "
+                               f"({str(exc)[:300]}); nothing was restored") from None
 
 
 def _write(index, place, spec: IndexSpec, entry: _Index, replace: bool) -> int:

@@ -11,8 +11,8 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
   and certificate verification stay on the name (httpcore starts TLS with the origin's host), so a
   name that answers a public address first and a private one a moment later (DNS rebinding) gets
   nowhere, and HTTPS works as usual.
-* Not public: what `ipaddress` does not call global, multicast, reserved, site-local (fec0::/10) and
-  local-use NAT64 (64:ff9b:1::/48). An IPv6 address that carries an IPv4 address is judged by that
+* Not public: what `ipaddress` does not call global, multicast, reserved, site-local (fec0::/10),
+  local-use NAT64 (64:ff9b:1::/48), 192.0.0.0/24 and 3fff::/20 (_ALSO_NOT_PUBLIC). An IPv6 address that carries an IPv4 address is judged by that
   address: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96), 6to4
   (2002::/16) and Teredo (2001::/32: its server and its client).
 * Loopback is allowed only where the caller says so for that host and port (recorded sites on this
@@ -50,7 +50,11 @@ LoopbackPolicy = Callable[[str, int], bool]  # (ASCII host, port) -> may it be a
 _LABEL = r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$"  # a host name's label; compiled by re on first use
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-_ALSO_NOT_PUBLIC = [ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("64:ff9b:1::/48")]
+# Not globally reachable (IANA's special-purpose registries), which ipaddress calls global in some Python the project
+# runs on: 192.0.0.0/24 (Oracle Cloud's metadata at 192.0.0.192) before 3.11.10 (CVE-2024-4032; its anycast .9 and .10
+# are refused too), 3fff::/20 (documentation, RFC 9637 of 2024). The verdict is the same on every 3.11.
+_ALSO_NOT_PUBLIC = [ipaddress.ip_network(network) for network in
+                    ("fec0::/10", "64:ff9b:1::/48", "192.0.0.0/24", "3fff::/20")]
 
 
 class RefusedAddress(FetchError):

@@ -4,6 +4,7 @@ announce the batch, and index it into the master index. Each step is idempotent.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from functools import cache
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from affiliate_matrix.connections import (DIRECTORY_CRAWL, credentials_for, cred
 from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
-                                     NotFoundError)
+                                     NotFoundError, ObjectTooLarge)
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, http_cache
@@ -28,8 +29,8 @@ from affiliate_matrix.program_index import (PROGRAMS_INDEX, from_document, match
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, migrate_first, words
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
-from affiliate_matrix.storage import read_json
-from affiliate_matrix.sync import StoredAnswers, sync
+from affiliate_matrix.storage import MAX_BATCH_BYTES, read_json
+from affiliate_matrix.sync import StoredAnswers, new_run, sync
 from affiliate_matrix.wording import counted
 
 log = get_logger()
@@ -49,6 +50,8 @@ class ScrapeReport:
     # A crawl that stopped at its time budget or page limit, and how many pages it left queued for the next run
     budget_spent: BudgetSpent | None = None
     source: str = ""  # the connection's source plugin (its failures' requests named as it names them: outcome)
+    # An API's sync (sync.RUN): a live one's own; a replay's, the sync whose answers it read (None: not said)
+    run: str | None = None
 
 
 @dataclass
@@ -75,13 +78,15 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     connection, _ = load_connection(rt.store, connection_id)
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
     bind_source(source.name)
+    run = None
     if isinstance(source, ApiSource):
         # the answers first: a connection with none kept has nothing to replay, whatever its key says
         replaying = StoredAnswers(rt.store, connection.id, source.name, disabled=not connection.enabled) if replay \
             else None
+        run = replaying.run if replay else new_run()  # a replay is of the sync whose answers it reads
         credentials = credentials_for(rt, connection, source)
         items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch,
-                     time_limit_s=rt.settings.crawl_time_limit_s, replaying=replaying)
+                     time_limit_s=rt.settings.crawl_time_limit_s, replaying=replaying, run=run)
         if connection.credentials_path and not replay:  # a replay sends nothing: it says nothing of the key
             from affiliate_matrix.keys import record_use
 
@@ -120,13 +125,13 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
                                                content_type="application/x-ndjson")
     event = Event.make(RAW_BATCH_STORED, f"/scrape/{connection.id}", {
         "batch_key": batch_key, "connection_id": connection.id, "records": len(records), "failures": len(failures),
-        "complete": incomplete is None,
+        "complete": incomplete is None, "run": run,
     }, key=batch_key, subject=connection.id)
     log.info("scrape.done", connection_id=connection.id, records=len(records), failures=len(failures),
              batch_key=batch_key)
     rt.bus.publish(event)
     return ScrapeReport(connection.id, batch_key, event.id, len(records), failures, len(pages),
-                        sum(p.not_modified for p in pages), incomplete, budget_spent, source.name)
+                        sum(p.not_modified for p in pages), incomplete, budget_spent, source.name, run)
 
 
 @dataclass
@@ -153,7 +158,13 @@ def rebuild(rt) -> Rebuilt:
             rebuilt.left_out.append(str(exc))
     rebuilt.left_out += [item["error"] for item in damaged]
     for batch_key in sorted(rt.store.list(BATCHES)):
-        records = sum(1 for line in rt.store.get(batch_key).data.splitlines() if line.strip())
+        try:
+            records = sum(1 for line in rt.store.get(batch_key, max_bytes=MAX_BATCH_BYTES).data.splitlines()
+                          if line.strip())
+        except DamagedData as exc:  # too large to read: named, the rest go on
+            log.warning("rebuild.left_out", batch_key=batch_key, reason=str(exc))
+            rebuilt.left_out.append(str(exc))
+            continue
         rt.bus.publish(batch_stored(batch_key, records))
         rebuilt.discovery_batches += 1
     return rebuilt
@@ -210,19 +221,24 @@ def crawl_with_cache(rt, connection, source, replay: bool):
             rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
 
 
-def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> IndexReport:
+def index_batch(rt, batch_key: str, complete_run_of: str | None = None, run: str | None = None) -> IndexReport:
     """Normalize a batch, fold it into the index, and record and announce what changed. `complete_run_of`: the
     connection whose complete run the batch is (scrape's event says so): what the connection claimed before and this
-    run did not list is withdrawn (withdraw_unlisted). Records of a run whose connection is deleted since, or deleted
+    run did not list is withdrawn (withdraw_unlisted). `run`: the API sync the batch is of, or a replay's of (scrape's
+    event says so; None: not said), never older than itself (superseded_runs). Records of a run whose connection is deleted since, or deleted
     and created again, are left out, the batch's report saying so, and their claims withdrawn (gone_runs); so are
     those of a connection deleted while the batch was being written."""
-    lines = rt.store.get(batch_key).data.splitlines()
+    collect_again = "collect the connection again (amx scrape, or amx replay for stored pages)"
+    try:
+        lines = rt.store.get(batch_key, max_bytes=MAX_BATCH_BYTES).data.splitlines()
+    except ObjectTooLarge as exc:
+        raise DamagedData(f"batch {batch_key}", exc.problem, collect_again) from None
     try:
         records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise DamagedData(f"batch {batch_key}", f"{'.'.join(map(str, first['loc'])) or 'a line'}: {first['msg']}",
-                          "collect the connection again (amx scrape, or amx replay for stored pages)") from None
+                          collect_again) from None
     report = IndexReport(batch_key, len(records))
     if gone := gone_runs(rt, records):
         report.skipped = "; ".join(f"{counted(len(of_run), 'record')} of connection {of_run[0].connection_id}, {why}"
@@ -236,7 +252,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         withdraw_runs(rt, gone)  # what an earlier attempt of this batch wrote before the connection went
         if not records:
             return report
-    if superseded := superseded_runs(rt, records):
+    if superseded := superseded_runs(rt, records, run):
         why = "; ".join(f"{counted(len(of_run), 'record')} of connection {of_run[0].connection_id}, {reason}"
                         for of_run, reason in superseded)
         report.skipped = f"{report.skipped}; {why}" if report.skipped else why
@@ -299,7 +315,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
 
     withdrawn = Changes(lambda program_id, document: (None, None))
     if complete_run_of is not None:
-        withdrawn = withdraw_unlisted(rt, complete_run_of, records, set(programs), report.errors)
+        withdrawn = withdraw_unlisted(rt, complete_run_of, records, set(programs), report.errors, run)
 
     counted_as: dict[str, str] = {}  # what the report counts each program as: "created", "updated" or "unchanged"
 
@@ -387,7 +403,7 @@ def unreached_offers(rt, known: Program, seen: list[Program], read: set[tuple[st
         name = f"{offer.source}/{offer.record_key}"
         try:
             line = batch_lines(rt, offer.batch_key, batches).get((run.connection_id, offer.record_key))
-        except (NotFoundError, InvalidInput):  # the batch is gone (or its key is no key): not read back
+        except (NotFoundError, InvalidInput, DamagedData):  # the batch gone, its key no key, or too large: not read
             line = None
         try:
             if line is None:
@@ -423,7 +439,7 @@ def batch_lines(rt, key: str, batches: dict[str, dict]) -> dict[tuple[str | None
     """A stored batch's lines by (connection id, record key), read once per indexing of a batch."""
     if key not in batches:
         batches[key] = {}  # (one not stored is read as empty after the first NotFoundError)
-        for line in rt.store.get(key).data.splitlines():
+        for line in rt.store.get(key, max_bytes=MAX_BATCH_BYTES).data.splitlines():
             try:
                 item = json.loads(line)
             except ValueError:
@@ -587,7 +603,8 @@ def write_changes(rt, changes: Changes, run: str, origin: str) -> tuple[list[Del
 
 def index_announced(rt, data: dict) -> IndexReport:
     """Index the batch a "raw batch stored" event announces (its data): a connection's complete run withdraws too."""
-    return index_batch(rt, data["batch_key"], data["connection_id"] if data.get("complete") is True else None)
+    return index_batch(rt, data["batch_key"], data["connection_id"] if data.get("complete") is True else None,
+                       data.get("run"))
 
 
 def withdraw_announced(rt, event) -> list[DeltaChange]:
@@ -658,7 +675,8 @@ def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
     return True
 
 
-def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str], errors: list) -> "Changes":
+def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str], errors: list,
+                      run: str | None = None) -> "Changes":
     """The programs `connection_id` claimed before that its complete run (`records`) did not list, each with the
     connection's claims withdrawn (merge.withdraw), as Changes. Nothing when a record of the run
     could not be indexed (it may be one of them). Another connection of the same source keeps its own claims (see
@@ -677,7 +695,7 @@ def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: 
         log.info("index.withdrawal_skipped", connection_id=connection_id, reason="the connection is deleted")
         return Changes(lambda program_id, document: (None, None))
     at = max(record.fetched_at for record in records)
-    note_complete_run(rt, connection_id, records[0].generation, at)
+    note_complete_run(rt, connection_id, records[0].generation, at, run)
     return withdrawn_from(rt, source, claimants_of(rt, source, connection_id), at, listed)
 
 
@@ -685,16 +703,23 @@ def complete_run_key(connection_id: str) -> str:
     return f"index/complete-runs/{connection_id}.json"
 
 
-def latest_complete_run(rt, connection_id: str) -> tuple[str | None, datetime] | None:
-    """The generation and time (its latest fetch) of the connection's latest complete run indexed, None when there
-    is none. A damaged note is logged and read as none: only the guard of superseded_runs is lost."""
+class CompleteRun(NamedTuple):
+    generation: str | None
+    at: datetime  # its latest fetch
+    run: str | None  # its sync (sync.RUN); None: noted before notes named it
+
+
+def latest_complete_run(rt, connection_id: str) -> CompleteRun | None:
+    """The connection's latest complete run indexed, None when there is none. A damaged note is logged and read as
+    none: only the guard of superseded_runs is lost."""
     key = complete_run_key(connection_id)
     data, _, problem = read_json(rt.store, key, lambda data: isinstance(data, dict), "not a complete run's note")
     if problem is None and data is not None:
         try:
             at = datetime.fromisoformat(data["at"])
-            if at.tzinfo is not None and isinstance(data.get("generation"), (str, type(None))):
-                return data.get("generation"), at
+            if at.tzinfo is not None and all(isinstance(data.get(name), (str, type(None)))
+                                             for name in ("generation", "run")):
+                return CompleteRun(data.get("generation"), at, data.get("run"))
         except (KeyError, TypeError, ValueError):
             pass
         problem = "not a complete run's note"
@@ -703,33 +728,35 @@ def latest_complete_run(rt, connection_id: str) -> tuple[str | None, datetime] |
     return None
 
 
-def note_complete_run(rt, connection_id: str, generation: str | None, at: datetime) -> None:
-    """Note the connection's complete run (as of `at`) for superseded_runs, unless a later one is noted. (Two complete
-    runs indexed at once may leave the earlier's note: the guard is then as of that run.)"""
+def note_complete_run(rt, connection_id: str, generation: str | None, at: datetime, run: str | None = None) -> None:
+    """Note the connection's complete run (as of `at`, of sync `run`) for superseded_runs, unless a later one is noted.
+    (Two complete runs indexed at once may leave the earlier's note: the guard is then as of that run.)"""
     latest = latest_complete_run(rt, connection_id)
-    if latest is None or latest[0] != generation or latest[1] < at:
-        rt.store.put(complete_run_key(connection_id), json.dumps({"generation": generation, "at": at.isoformat()})
-                     .encode(), content_type="application/json")
+    if latest is None or latest.generation != generation or latest.at < at:
+        rt.store.put(complete_run_key(connection_id), json.dumps({
+            "generation": generation, "at": at.isoformat(), "run": run}).encode(), content_type="application/json")
 
 
-def superseded_runs(rt, records: list[RawRecord]) -> list[tuple[list[RawRecord], str]]:
+def superseded_runs(rt, records: list[RawRecord], run: str | None = None) -> list[tuple[list[RawRecord], str]]:
     """The records of each run older than its connection's latest complete run indexed (of its generation), with
     why. That run withdrew the claims on what the connection no longer listed; an older run indexed after it (its
     event retried late, after the next sync's was indexed) would list those programs again, with its older terms,
     and the feed would show a change that did not happen. (On the programs the complete run listed, an older run
     claims nothing over it anyway: merge.) A run is older when its latest fetch is: the complete run's own batch
-    indexed again is not."""
+    indexed again is not. Nor is a batch of that run's sync (`run`, the batch's: a replay of its answers, which fetched
+    earlier when the replay failed the items fetched last: an index rebuilt left that connection's records out)."""
     runs: dict[tuple[str, str | None, str], list[RawRecord]] = {}
     for record in records:
         runs.setdefault((record.connection_id, record.generation, record.source), []).append(record)
     superseded = []
-    for (connection_id, generation, source), of_run in sorted(runs.items(), key=lambda run: (
-            run[0][0], run[0][1] or "", run[0][2])):
+    for (connection_id, generation, source), of_run in sorted(runs.items(), key=lambda item: (
+            item[0][0], item[0][1] or "", item[0][2])):
         if not runs_complete(source):  # (a directory's crawl, discovery's run: never complete, never noted)
             continue
         latest = latest_complete_run(rt, connection_id)
-        if latest is not None and latest[0] == generation and max(r.fetched_at for r in of_run) < latest[1]:
-            superseded.append((of_run, f"older than its complete run of {latest[1].isoformat()}, which withdrew what "
+        if latest is not None and latest.generation == generation and (run is None or run != latest.run) and \
+                max(r.fetched_at for r in of_run) < latest.at:
+            superseded.append((of_run, f"older than its complete run of {latest.at.isoformat()}, which withdrew what "
                                        "it no longer listed: an older run lists nothing again"))
     return superseded
 
@@ -843,7 +870,8 @@ def indexed_form(program: Program, existing: dict | None) -> tuple[dict, DeltaCh
 def pending_deltas(rt, key: str) -> dict[str, DeltaChange]:
     """The deltas a stopped run of a batch recorded and may not have announced, by id. A damaged list (read through
     storage.read_json) is logged and read as none: only a resend is lost, the deltas are in the feed."""
-    data, _, problem = read_json(rt.store, key, lambda data: isinstance(data, list), "not a list of deltas")
+    data, _, problem = read_json(rt.store, key, lambda data: isinstance(data, list), "not a list of deltas",
+                                 MAX_BATCH_BYTES)  # a batch's deltas: as many as its records
     if problem is None:
         try:
             return {d.id: d for d in (DeltaChange.model_validate(item) for item in data or ())}

@@ -6,13 +6,13 @@ the analysis' warm list is read back. Apart from the analysis so that a first se
 import atexit
 import hashlib
 import json
-import re
 import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.observability import without_token_secrets
 from affiliate_matrix.search import IndexSpec
 
 QUERIES_INDEX = IndexSpec("queries", 1, {
@@ -35,17 +35,12 @@ def as_typed(name: str, values: list[str]) -> list[str]:
     return values
 
 
-# An API token or a session pasted into the search box (auth's shapes: amx_<id>_<secret>, amxs_<id>-<id>_<secret>): the
-# log is read in Dashboards and replayed by the warmer, so the secret part is never kept (compiled by re on first use)
-_SECRET = r"(amxs?_[0-9a-f-]{12,25}_)[A-Za-z0-9_-]{43}"
-
-
 def query_of(path: str, args, as_searched=as_typed) -> str:
     """The query to replay: path and parameters in a stable order, without paging, each filter's values as the search
     reads them (`as_searched`, given by the HTTP layer that checks them: search_params.as_searched, so `network=CJ`
     and `network=ＣＪ` are `network=cj`): one search is one query in the log and one facet snapshot (its key,
     analytics.filter_set), however it was typed. A token's secret in a value is kept as `…`."""
-    items = sorted((k, re.sub(_SECRET, r"\1…", v)) for k, values in args.lists() if k not in PAGING
+    items = sorted((k, without_token_secrets(v)) for k, values in args.lists() if k not in PAGING
                    for v in as_searched(k, values))
     return path + ("?" + urlencode(items) if items else "")
 

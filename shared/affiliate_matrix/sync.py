@@ -13,11 +13,14 @@ failure, and the sync goes on to the next.
 Each sync also keeps how each of its requests was answered (`api-answers/<connection>.json`: the status, the headers
 read, the raw copy's key, the time; the coding of a body that came in one not asked for, which the replay refuses
 in the sync's words), so a replay (`amx replay`) runs the plugin again on the answers as they came, with
-no network: a fixed plugin reads what failed, and an index rebuilt needs no provider."""
+no network: a fixed plugin reads what failed, and an index rebuilt needs no provider. With them is kept which sync read
+the API to its end last (its run, keep_answers), so a replay says whose answers it read (StoredAnswers.run)."""
 
 import asyncio
 import hashlib
 import json
+import re
+import uuid
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -29,7 +32,7 @@ from pydantic import ValidationError
 
 from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, record_of, record_parse_failures,
                                    time_budget)
-from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection, answers_key
@@ -38,11 +41,13 @@ from affiliate_matrix.observability import get_logger, keys_unlogged, secret_val
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
                                      UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent, request_label,
                                      undecoded)
-from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
-from affiliate_matrix.storage import CLOCK_LEEWAY, ObjectStore
+from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError, get_source
+from affiliate_matrix.storage import CLOCK_LEEWAY, MAX_API_ANSWERS_BYTES, ObjectStore
 
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "StoredAnswers", "listing_record", "sync"]
 log = get_logger()
+# A sync's run: which sync a batch, its event and the answers kept are of (new_run). An identity, never ordered.
+RUN = r"^r_[0-9a-f]{32}$"
 # The headers of an answer that the sync reads (its content type, a redirect's Location): what a replay gives back
 ANSWER_HEADERS = ("content-type", "location")
 # The failures of one sync kept, each named, logged and listed in its record; past them an item the plugin cannot
@@ -103,7 +108,7 @@ class Api:
             rate_limit_per_s=rate_limit_per_s if recorded else min(rate_limit_per_s, source.max_rate_per_s),
             attempts=attempts,
             max_retry_after=max_retry_after, timeout=timeout, throttle_statuses=source.throttle_statuses,
-            max_bytes=MAX_BYTES if source.max_response_bytes is None else source.max_response_bytes,
+            max_bytes=answer_cap(source),
             refused_statuses=source.refused_statuses if source.credential_keys else (),
             base_url=source.base_url, headers=headers, **client_options)
         base = httpx.URL(source.base_url)
@@ -231,6 +236,12 @@ class Api:
         self.client.close()
 
 
+def answer_cap(source: type[ApiSource] | ApiSource) -> int:
+    """The most bytes an answer of the source's API holds, after decompression: what a sync takes, and so what a raw
+    copy of one holds."""
+    return MAX_BYTES if source.max_response_bytes is None else source.max_response_bytes
+
+
 def request_key(request: httpx.Request, key_values) -> str:
     """A request as a replay finds its answer: its method, path and query, and body, the key's secret values blanked (a
     key rotated since finds the same answers; its headers, where most keys go, are not part of it). Not its host: every
@@ -264,13 +275,16 @@ class StoredAnswers:
         """`source`: the connection's (its answers are kept under raw/<source>/). `disabled`: the connection is, so the
         advice when none are kept enables it first (amx scrape refuses it)."""
         self.store, self.key, self.source = store, answers_key(connection_id), source
+        self.most = answer_cap(get_source(source))  # what a raw copy of an answer holds at most
         try:
-            kept = json.loads(store.get(self.key).data)
+            kept = json.loads(store.get(self.key, max_bytes=MAX_API_ANSWERS_BYTES).data)
         except NotFoundError:
             enable = f"amx connections edit {connection_id} --enabled, then " if disabled else ""
             raise InvalidInput(f"{connection_id} has no API answers kept to replay (syncs keep them since 2026-12-07): "
                                f"{enable}amx scrape {connection_id} syncs it, and a replay reads that sync's answers") \
                 from None
+        except ObjectTooLarge as exc:
+            raise DamagedData(self.key, exc.problem, f"amx scrape {connection_id} syncs it again") from None
         except ValueError as exc:
             raise DamagedData(self.key, f"not JSON ({exc})", f"amx scrape {connection_id} syncs it again") from None
         except RecursionError:  # no sync nests so deep: a sync cut short, which adds to these, would end there too
@@ -279,6 +293,12 @@ class StoredAnswers:
         self.answers = kept.get("answers") if isinstance(kept, dict) else None
         if not isinstance(self.answers, dict) or not all(isinstance(a, dict) for a in self.answers.values()):
             raise DamagedData(self.key, "no answers object", f"amx scrape {connection_id} syncs it again")
+        # The sync that read the API to its end whose answers these are (with those of syncs cut short since added):
+        # None when none is said (kept before answers named it, or only syncs cut short kept any)
+        self.run = kept.get("run")
+        if self.run is not None and not (isinstance(self.run, str) and re.fullmatch(RUN, self.run)):
+            raise DamagedData(self.key, f"its run {str(self.run)[:80]!r} is not a sync's (r_ and 32 hex digits)",
+                              f"amx scrape {connection_id} syncs it again")
         self.kept_at = store.written_at(self.key)  # the store's time: no answer kept was fetched after it
 
     def answer(self, request: httpx.Request, key_values) -> tuple[Response, datetime]:
@@ -291,7 +311,7 @@ class StoredAnswers:
             if "body" in answer:
                 body = answer["body"].encode()
             else:  # this API's raw answer as kept: not another object of the store, nor one written over since
-                body = self.store.get_content_addressed(f"raw/{self.source}", answer["raw_key"])
+                body = self.store.get_content_addressed(f"raw/{self.source}", answer["raw_key"], max_bytes=self.most)
             fetched_at = datetime.fromisoformat(answer["fetched_at"])
             if fetched_at.tzinfo is None:
                 raise ValueError(f"fetched_at {answer['fetched_at']!r} names no time zone")
@@ -302,7 +322,7 @@ class StoredAnswers:
             headers = {name: str(answer["headers"][name]) for name in ANSWER_HEADERS if name in answer["headers"]}
             response = Response(str(answer["url"]), int(answer["status"]), headers, body)
             coding = answer.get("coding_not_asked_for")
-        except (KeyError, TypeError, ValueError, AttributeError, NotFoundError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, NotFoundError, DamagedData) as exc:
             raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {str(exc)[:200]})") \
                 from None
         if coding:  # the sync's refusal, in its words: its bytes are no text for the plugin
@@ -310,20 +330,28 @@ class StoredAnswers:
         return response, fetched_at
 
 
-def keep_answers(store: ObjectStore, connection_id: str, source: str, answers: dict[str, dict], complete: bool) -> None:
+def new_run() -> str:
+    """A new sync's run (RUN)."""
+    return f"r_{uuid.uuid4().hex}"
+
+
+def keep_answers(store: ObjectStore, connection_id: str, source: str, answers: dict[str, dict], complete: bool,
+                 run: str | None = None) -> None:
     """How a sync's requests were answered, for the next replay: in place of the syncs' before when the sync read the
     API to its end, else added to theirs (a sync cut short leaves the answers it did not reach as they were, and an
     answer it got no listing from, an error status, leaves the usable one before it: as a run cut short withdraws
-    nothing, the last word read stands)."""
+    nothing, the last word read stands). Kept with them: the `run` of the last sync read to its end, whose answers
+    these are, none older (a replay of them is of that run: pipeline.superseded_runs)."""
     key = answers_key(connection_id)
     if not complete:
         try:
-            before = StoredAnswers(store, connection_id, source).answers
-        except (InvalidInput, DamagedData):  # none kept yet, or damaged: this sync's alone
-            before = {}
+            kept = StoredAnswers(store, connection_id, source)
+            before, run = kept.answers, kept.run
+        except (InvalidInput, DamagedData):  # none kept yet, or damaged: this sync's alone, of no complete run
+            before, run = {}, None
         answers = before | {request: answer for request, answer in answers.items()
                             if answer["status"] == 200 or before.get(request, {}).get("status") != 200}
-    store.put(key, json.dumps({"answers": answers}).encode(), content_type="application/json")
+    store.put(key, json.dumps({"answers": answers, "run": run}).encode(), content_type="application/json")
 
 
 def _what_came(response: Response) -> str:
@@ -337,7 +365,7 @@ def _what_came(response: Response) -> str:
 
 
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-                allow_loopback: bool, time_limit_s: float, replaying: StoredAnswers | None) -> list:
+                allow_loopback: bool, time_limit_s: float, replaying: StoredAnswers | None, run: str | None) -> list:
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback,
               key_values=secret_values(credentials), replaying=replaying,
               wait_budget=WaitBudget(time_budget(time_limit_s)))
@@ -384,7 +412,8 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     _keep_parse_failures(store, api, items, counted)
     if not replaying:
         keep_answers(store, connection.id, source.name, api.answers,
-                     complete=walked and not any(isinstance(item, Failure) and item.stage == "fetch" for item in items))
+                     complete=walked and not any(isinstance(item, Failure) and item.stage == "fetch" for item in items),
+                     run=run)
     return api.fetched + items
 
 
@@ -434,12 +463,15 @@ def _keep_parse_failures(store: ObjectStore, api: Api, items: list, counted: dic
 
 
 def sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-         allow_loopback: bool = False, *, time_limit_s: float, replaying: StoredAnswers | None = None) -> list:
+         allow_loopback: bool = False, *, time_limit_s: float, replaying: StoredAnswers | None = None,
+         run: str | None = None) -> list:
     """RawRecords, Fetched and Failure items, like crawl() yields them. `replaying`: the answers the syncs before kept,
-    which answer every request (a replay), so no request leaves this machine. The waits its requests are told to make
+    which answer every request (a replay), so no request leaves this machine. `run`: the sync's (new_run), kept with
+    its answers when it reads the API to its end. The waits its requests are told to make
     (the rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync
     function's time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request
     whose wait would pass it is not made, and the sync ends there with what it read (a Failure, out_of_time: the run
     incomplete, withdrawing nothing)."""
     with keys_unlogged(secret_values(credentials)):  # a plugin's fault may quote the provider quoting the key
-        return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s, replaying))
+        return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s, replaying,
+                                 run))

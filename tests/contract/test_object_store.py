@@ -5,13 +5,14 @@ import hashlib
 import json
 import os
 import threading
+import tracemalloc
 
 import pytest
 
 from affiliate_matrix.config import Settings, load_settings
-from affiliate_matrix.errors import ConfigError, ConflictError, NotFoundError
+from affiliate_matrix.errors import ConfigError, ConflictError, DamagedData, NotFoundError, ObjectTooLarge
 from affiliate_matrix.runtime import open_object_store
-from affiliate_matrix.storage import etag_of
+from affiliate_matrix.storage import etag_of, read_json
 from tests.conftest import fresh_bucket
 
 S3_SERVERS = ["moto_server", "s3proxy"]  # session fixtures in tests/conftest.py
@@ -450,6 +451,7 @@ def test_content_addressed_put_is_stable_and_written_once(store):
     assert key1 == key2 != other
     assert list(store.list("raw/pages/")) == sorted([key1, other])
     assert store.get(key1).data == b"<html>same</html>"
+    assert store.get_content_addressed("raw/pages", key1, max_bytes=17) == b"<html>same</html>"
 
 
 @pytest.mark.parametrize("said,kept", [("text/html; charset=utf-8", "text/html; charset=utf-8"),
@@ -470,6 +472,59 @@ def test_large_object_roundtrip(store):
     got = store.get("big/blob")
     assert hashlib.sha256(got.data).digest() == hashlib.sha256(data).digest() and got.etag == etag
     assert list(store.list("big/")) == ["big/blob"]
+
+
+def _refused(store, key: str, max_bytes: int) -> tuple[ObjectTooLarge, int]:
+    """The error a get past `max_bytes` raises, and the most memory the get took meanwhile."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ObjectTooLarge) as refused:
+            store.get(key, max_bytes=max_bytes)
+        return refused.value, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_read_past_its_bound_is_refused_before_the_body_is_read(store):
+    """Whoever can write the bucket could leave an object of gigabytes under a key read as JSON, and a get read it
+    whole before any caller looked at its size: a function of 512 MiB died on it. Its size is known before its body
+    is read (S3's Content-Length, the file's size): past the bound it is refused as damaged, naming the key, its size
+    and the bound, and no more of it is held than a small part of its size."""
+    size = 4 * 1024 * 1024
+    etag = store.put("dead-letters/big.json", b"[" + b" " * (size - 2) + b"]", content_type="application/json")
+    store.put("dead-letters/small.json", b"[]")
+    store.get("dead-letters/small.json", max_bytes=2)  # the client's first read made (S3: its models loaded)
+    refused, most_held = _refused(store, "dead-letters/big.json", 1024)
+    assert str(refused).startswith(f"object dead-letters/big.json is damaged (too large to read: {size:,} bytes, "
+                                   "more than the 1,024 bytes a read of it takes): delete it")
+    assert isinstance(refused, DamagedData) and (refused.size, refused.most, refused.etag) == (size, 1024, etag)
+    assert most_held < size // 4
+    assert store.get("dead-letters/big.json", max_bytes=size).data[-1:] == b"]"  # a bound it fits in reads it
+
+
+def test_a_read_at_its_bound_is_read_whole(store):
+    store.put("docs/a.json", b"0123456789")
+    assert store.get("docs/a.json", max_bytes=10).data == b"0123456789"
+    with pytest.raises(ObjectTooLarge, match="10 bytes, more than the 9 bytes"):
+        store.get("docs/a.json", max_bytes=9)
+
+
+def test_a_json_document_past_its_bound_is_damaged_in_its_own_words(store):
+    """read_json, through which most documents are read, tells its caller what is wrong with a damaged one: a document
+    too large to read is one more kind, said so, with its ETag (a caller writes over a damaged one If-Match)."""
+    etag = store.put("keys/usage/a.json", b'{"uses": {}, "failures": {}, "padding": "' + b"x" * 5000 + b'"}')
+    value, got, problem = read_json(store, "keys/usage/a.json", lambda doc: isinstance(doc, dict), "an object",
+                                    max_bytes=1000)
+    assert (value, got) == (None, etag)
+    assert problem == "too large to read: 5,043 bytes, more than the 1,000 bytes a read of it takes"
+    assert read_json(store, "keys/usage/a.json", lambda doc: isinstance(doc, dict), "an object")[2] is None
+
+
+def test_a_content_addressed_read_is_bounded_too(store):
+    key = store.put_content_addressed("raw/pages", b"<html>" + b"x" * 2000 + b"</html>", suffix=".html")
+    with pytest.raises(ObjectTooLarge, match=f"object {key} .*2,013 bytes, more than the 2,000 bytes"):
+        store.get_content_addressed("raw/pages", key, max_bytes=2000)
+    assert len(store.get_content_addressed("raw/pages", key, max_bytes=2013)) == 2013
 
 
 @pytest.mark.parametrize("key", ["../etc/passwd", "/abs", "a//b", "a/../b", "sp ace", "", "a/b\n", "a\n/b"])

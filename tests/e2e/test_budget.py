@@ -182,9 +182,9 @@ def test_the_daily_tick_reads_each_campaigns_metrics_once_whatever_their_length(
     reads = Counter()
     get = LocalObjectStore.get
 
-    def counted(self, key):
+    def counted(self, key, **bound):
         reads[key] += 1
-        return get(self, key)
+        return get(self, key, **bound)
 
     monkeypatch.setattr(LocalObjectStore, "get", counted)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
@@ -208,11 +208,11 @@ def test_the_daily_tick_reads_the_campaigns_several_at_a_time(rt, monkeypatch):
     barriers = {prefix: threading.Barrier(3, timeout=5) for prefix in ("budget/campaigns/", "budget/metrics/")}
     get = LocalObjectStore.get
 
-    def together(self, key):
+    def together(self, key, **bound):
         prefix = next((p for p in barriers if key.startswith(p)), None)
         if prefix is not None:
             barriers[prefix].wait()
-        return get(self, key)
+        return get(self, key, **bound)
 
     monkeypatch.setattr(LocalObjectStore, "get", together)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
@@ -238,14 +238,14 @@ def test_a_store_that_fails_ends_the_ticks_reads_at_once(rt, monkeypatch):
     answered, started = threading.Event(), []
     get = LocalObjectStore.get
 
-    def failing(self, key):
+    def failing(self, key, **bound):
         if not key.startswith("budget/campaigns/"):
-            return get(self, key)
+            return get(self, key, **bound)
         started.append(key)
         if key.endswith("/email-1.json"):  # the first in the listing's order
             raise BackendUnavailable("the object store is unavailable")
         answered.wait(timeout=10)
-        return get(self, key)
+        return get(self, key, **bound)
 
     monkeypatch.setattr(LocalObjectStore, "get", failing)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
@@ -269,10 +269,10 @@ def test_amx_budget_campaigns_list_reads_the_campaigns_metrics_several_at_a_time
     import_csv(rt, csv_for(10).encode())
     barrier, get = threading.Barrier(3, timeout=5), LocalObjectStore.get
 
-    def together(self, key):
+    def together(self, key, **bound):
         if key.startswith("budget/metrics/"):
             barrier.wait()
-        return get(self, key)
+        return get(self, key, **bound)
 
     monkeypatch.setattr(LocalObjectStore, "get", together)
     listed = CliRunner().invoke(app, ["budget", "campaigns", "list"])

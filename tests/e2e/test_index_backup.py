@@ -268,6 +268,75 @@ def test_a_backup_of_an_older_version_is_restored_at_it_then_migrated(backend, a
         in said, said
 
 
+def _refusing_forged(doc: dict) -> dict:
+    if doc["name"] == "Forged":
+        raise ValueError("no thing is named Forged")
+    return {**doc, "tags": ["upgraded"]}
+
+
+ANIMALS = IndexSpec("animals", 1, {"id": "keyword", "name": "text"})
+THINGS_V2_REFUSING = IndexSpec("things", 2, THINGS_V2.fields, upgrade=_refusing_forged)
+THINGS_V2_ONE_ID = IndexSpec("things", 2, THINGS_V2.fields, upgrade=lambda doc: {**doc, "id": "t1", "tags": []})
+
+
+@pytest.mark.parametrize("code, said", [
+    (THINGS_V2_REFUSING, "things-1.jsonl line 2: things document 't2' cannot be upgraded to v2 (ValueError: no thing "
+                         "is named Forged); nothing was restored"),
+    (THINGS_V2_ONE_ID, "migration of 'things' to v2 aborted before the swap: documents t1, t2 all become t1, one "
+                       "written over another; nothing was restored"),
+], ids=["refused", "landing on one id"])
+def test_a_document_the_upgrade_of_an_older_backup_refuses_refuses_the_restore_before_any_index_is_written(
+        backend, amx, refused, tmp_path, monkeypatch, code, said):
+    """The upgrade ran as the restore migrated what it had written: a document it refused (a forged or damaged one)
+    stopped the restore after the indexes before it were written, and this one at the backup's version."""
+    monkeypatch.setattr("affiliate_matrix.indices.index_specs", lambda: {"animals": ANIMALS, "things": THINGS_V1})
+    rt = Runtime("test", Settings())
+    for spec, docs in ((ANIMALS, [{"id": "a1", "name": "Cat"}]),
+                       (THINGS_V1, [{"id": "t1", "name": "Acme"}, {"id": "t2", "name": "Forged"}])):
+        rt.index.ensure_index(spec)
+        rt.index.bulk_upsert(spec.name, docs, refresh=True)
+    assert amx("index", "backup", "--to", str(tmp_path / "backup"))[0] == 0
+    monkeypatch.setattr("affiliate_matrix.indices.index_specs", lambda: {"animals": ANIMALS, "things": code})
+    elsewhere(backend, monkeypatch, tmp_path / "new")
+    shown = refused(tmp_path / "backup")
+    rt = Runtime("test", Settings())
+    for name in ("animals", "things"):  # (not among the indexes `held` counts)
+        with pytest.raises(NotFoundError):
+            rt.index.status(name)
+    assert f"error: the backup {tmp_path / 'backup'}: {said}" in shown, shown
+
+
+def test_documents_an_older_backups_upgrade_lands_on_one_id_are_restored_combined_as_the_migration_combines_them(
+        backend, amx, tmp_path, monkeypatch):
+    """(The check before the write combines them as the migration will, and refuses nothing it takes.)"""
+    combining = IndexSpec("things", 2, THINGS_V2.fields, upgrade=lambda doc: {**doc, "id": "t1", "tags": [doc["id"]]},
+                          combine=lambda docs: {**docs[0], "tags": sorted(t for doc in docs for t in doc["tags"])})
+    monkeypatch.setattr("affiliate_matrix.indices.index_specs", lambda: {"things": THINGS_V1})
+    rt = Runtime("test", Settings())
+    rt.index.ensure_index(THINGS_V1)
+    rt.index.bulk_upsert("things", [{"id": "t1", "name": "Acme"}, {"id": "t2", "name": "Acme"}], refresh=True)
+    assert amx("index", "backup", "--to", str(tmp_path / "backup"))[0] == 0
+    monkeypatch.setattr("affiliate_matrix.indices.index_specs", lambda: {"things": combining})
+    elsewhere(backend, monkeypatch, tmp_path / "new")
+    code, said = amx("index", "restore", "--from", str(tmp_path / "backup"))
+    assert code == 0 and "things: restored at v1, now v2, 2 documents migrated" in said, said
+    assert Runtime("test", Settings()).index.get("things", "t1") == {"id": "t1", "name": "Acme", "tags": ["t1", "t2"]}
+
+
+def test_a_forged_program_of_an_older_backup_is_refused_naming_it_before_anything_is_written(backup, refused):
+    """Of the programs' own upgrade (as_written_now): a document the older version's mapping takes, and no program."""
+    manifest = manifest_of(backup)
+    manifest["indices"]["programs"]["spec"]["version"] -= 1
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    lines = (backup / "programs-1.jsonl").read_bytes().splitlines()
+    forged = json.loads(lines[1])
+    forged["program"]["commission"] = "a great deal"  # stored as it is: no field the mapping reads
+    rewritten(backup, "programs-1.jsonl", [lines[0], json.dumps(forged).encode(), *lines[2:]])
+    shown = refused(backup)
+    assert (f"programs-1.jsonl line 2: programs document {forged['id']!r} cannot be upgraded to "
+            f"v{PROGRAMS_INDEX.version} (") in shown and shown.endswith("; nothing was restored"), shown
+
+
 @pytest.mark.parametrize("key", ["../elsewhere", "a/b", ".hidden", "x" * 101, "é"])
 def test_a_backup_key_that_is_not_one_name_is_a_usage_error(amx, tmp_path, monkeypatch, key):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
@@ -306,3 +375,25 @@ def test_a_restore_given_no_backup_names_those_stored_newest_first(amx, tmp_path
     code, said = amx("index", "restore")
     assert code == 2 and ("(a backup in the object store: nightly (2027-01-16 08:00:00 UTC), weekly (2027-01-15 "
                           "08:00:00 UTC), newest first)") in said, said
+
+
+@pytest.mark.parametrize("store", ["local", pytest.param("s3", marks=pytest.mark.slow)])
+def test_a_stored_backups_part_written_over_larger_is_refused_on_its_size(amx, tmp_path, monkeypatch, request, store):
+    """A part in the object store is read no further than the size its manifest says (a part of 48 MiB at most): one
+    written over with more is refused on its size, as damaged, before its body is read (storage's get, whose contract
+    tests show it), and nothing is restored."""
+    if store == "s3":
+        settings = request.getfixturevalue("s3_settings")
+        for name, value in {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": settings.s3_endpoint_url,
+                            "AMX_S3_BUCKET": settings.s3_bucket,
+                            "AMX_S3_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
+                            "AMX_S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value()}.items():
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+    rt = filled(tmp_path)
+    assert amx("index", "backup", "--key", "nightly")[0] == 0
+    before = held(rt)
+    rt.store.put("backups/index/nightly/deltas-1.jsonl", b"x" * 10_000_000)
+    code, said = amx("index", "restore", "--key", "nightly", "--replace")
+    assert code == 2 and "deltas-1.jsonl is 10,000,000 bytes, past the" in said and "it may hold" in said, said
+    assert held(Runtime("test", Settings())) == before

@@ -23,7 +23,7 @@ from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.events import RAW_BATCH_STORED
-from affiliate_matrix.pipeline import index_batch, scrape
+from affiliate_matrix.pipeline import index_announced, index_batch, scrape
 from affiliate_matrix.polite import MAX_BYTES
 from affiliate_matrix.program_index import from_document
 from affiliate_matrix.runtime import Runtime
@@ -38,12 +38,15 @@ RAKUTEN_TOKEN_AUTH = {"Authorization": "Basic " + base64.b64encode(b"test-rakute
 RAKUTEN_AUTH = {"Authorization": "Bearer test-rakuten-access-token"}
 
 
-def synced(data_dir, *sources: str, directories=None, index: bool = True, **settings) -> tuple[Runtime, dict]:
-    """Each source synced from its recorded answers (or the given directories), and indexed unless not asked;
-    `settings`: more Settings."""
+def synced(data_dir, *sources: str, directories=None, index: bool = True, as_announced: bool = False,
+           **settings) -> tuple[Runtime, dict]:
+    """Each source synced from its recorded answers (or the given directories), and indexed unless not asked (with
+    as_announced, as the index function indexes its event: a complete run withdraws and is noted); `settings`: more
+    Settings."""
     rt = Runtime("test", Settings(data_dir=data_dir, allow_loopback_fetch=True, **settings))
     if index:
-        rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_announced(rt, e.data) if as_announced else
+                         index_batch(rt, e.data["batch_key"]))
     reports = {}
     with recorded_sites(*sources, directories=directories) as urls:
         for source in sources:
@@ -675,6 +678,39 @@ def test_a_rebuild_leaves_out_a_connection_whose_key_was_revoked_naming_it_and_r
     assert left_out.startswith("connection 'awin': the key at 'connections/awin' was revoked at "), left_out
 
 
+def test_a_rebuild_after_a_lost_index_indexes_what_a_replay_failing_the_last_item_read(tmp_path):
+    """A replay's records carry the times of the answers: one that failed the item its complete run fetched last (its
+    raw copy gone) fetched earlier than that run's noted time, and was left out as older than it, so after a lost index
+    `amx replay --all` left the connection's good records out until its next sync."""
+    from affiliate_matrix.pipeline import rebuild
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    rt, reports = synced(tmp_path, "awin", as_announced=True)
+    records = [json.loads(line) for line in rt.store.get(reports["awin"].batch_key).data.splitlines()]
+    last = max(records, key=lambda record: record["fetched_at"])
+    (kept,) = [record["name"] for record in records if record is not last]
+    rt.store.delete(last["raw_key"])
+    for hit in rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=100)).hits:  # the index is lost
+        rt.index.delete(PROGRAMS_INDEX.name, hit.id)
+    (replayed,) = rebuild(rt).replayed
+    assert (replayed.records, replayed.incomplete, replayed.run) == (1, "1 request or item failed",
+                                                                     reports["awin"].run)
+    assert [hit.doc["name"] for hit in rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=100)).hits] == [kept]
+
+
+def test_an_older_syncs_batch_indexed_after_the_next_complete_run_is_still_left_out(tmp_path):
+    """Its event retried late: its run is not the complete run noted, and it fetched before it."""
+    _, first = synced(tmp_path, "awin", as_announced=True)
+    rt, second = synced(tmp_path, "awin", as_announced=True)
+    assert first["awin"].run != second["awin"].run and not first["awin"].incomplete
+    late = index_announced(rt, {"batch_key": first["awin"].batch_key, "connection_id": "awin", "complete": True,
+                                "run": first["awin"].run})
+    assert late.skipped.startswith("2 records of connection awin, older than its complete run of "), late.skipped
+    again = index_announced(rt, {"batch_key": second["awin"].batch_key, "connection_id": "awin", "complete": True,
+                                 "run": second["awin"].run})
+    assert again.skipped is None and again.unchanged == 2  # the complete run itself, again
+
+
 def kept_answers(rt, connection_id: str) -> dict:
     return json.loads(rt.store.get(f"api-answers/{connection_id}.json").data)["answers"]
 
@@ -695,12 +731,13 @@ def test_a_request_no_sync_answered_fails_the_replay_naming_it_and_withdraws_not
 def test_a_sync_cut_short_keeps_the_usable_answers_before_it_for_a_replay(tmp_path):
     """The second sync got a 404 for programme 1001's details: its answers are added to the first's, the usable
     answer before it kept, so a replay reads both programmes, as the index still holds both."""
-    synced(tmp_path / "data", "awin")
+    _, first = synced(tmp_path / "data", "awin")
     site = awin_answering(tmp_path / "site", {"status": 404})
     rt, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
     assert reports["awin"].records == 1 and reports["awin"].incomplete
     replayed = scrape(rt, "awin", replay=True)
     assert replayed.failures == [] and replayed.records == 2
+    assert replayed.run == first["awin"].run != reports["awin"].run  # the answers are still the first sync's, and later
 
 
 def test_a_sync_read_to_its_end_replaces_the_answers_kept(tmp_path):
@@ -712,7 +749,7 @@ def test_a_sync_read_to_its_end_replaces_the_answers_kept(tmp_path):
     assert "0" * 64 not in kept_answers(rt, "cj") and kept_answers(rt, "cj")
 
 
-@pytest.mark.parametrize("written", [b"{not json", b'{"answers": []}', b'[1]',
+@pytest.mark.parametrize("written", [b"{not json", b'{"answers": []}', b'[1]', b'{"answers": {}, "run": "r_1"}',
                                      b'{"answers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"])
 def test_a_damaged_answers_record_is_refused_naming_it(tmp_path, written):
     from affiliate_matrix.errors import DamagedData

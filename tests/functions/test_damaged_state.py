@@ -317,3 +317,29 @@ def test_a_damaged_connection_is_not_replaced_or_changed_but_named_with_the_way_
     assert rt.store.get("connections/ap.json").data == stored
     assert app.delete("/connections/ap", headers=anything).status_code == 202
     assert app.post("/connections", json=connection, headers=admin).status_code == 201
+
+
+def test_a_connection_too_large_to_read_is_damaged_unread_and_deleted_as_a_damaged_one_is(admin_env):
+    """An object of any size under connections/ (whoever may write the bucket) was read whole by every request that
+    read the connections: it is refused unread (past storage.MAX_DOCUMENT_BYTES) and said damaged in its own words;
+    the others are listed, and its delete, the way out a damaged connection has, takes it."""
+    from affiliate_matrix.storage import MAX_DOCUMENT_BYTES
+
+    rt, admin, app = admin_env["rt"], admin_env["admin"], client("connections")
+    for connection_id in ("ap", "other"):
+        assert app.post("/connections", json={"id": connection_id, "source": "affiliateprograms"},
+                        headers=admin).status_code == 201
+    large = json.dumps({"id": "ap", "source": "affiliateprograms", "notes": "x" * MAX_DOCUMENT_BYTES}).encode()
+    rt.store.put("connections/ap.json", large, content_type="application/json")
+    said = (f"connection 'ap' at connections/ap.json is damaged (too large to read: {len(large):,} bytes, more than "
+            f"the {MAX_DOCUMENT_BYTES:,} bytes a read of it takes)")
+
+    listed = app.get("/connections", headers=admin)
+    assert listed.status_code == 200 and listed.headers["X-Damaged-Items"] == "1"
+    assert [item["id"] for item in listed.get_json()["items"]] == ["other"]
+    assert listed.get_json()["errors"][0]["error"].startswith(said), listed.get_json()
+    one = app.get("/connections/ap", headers=admin)
+    assert one.status_code == 500 and one.get_json()["error"]["message"].startswith(said), one.get_json()
+    deleted = app.delete("/connections/ap", headers={**admin, "If-Match": "*"})
+    assert deleted.status_code == 202 and deleted.get_json()["withdrawal"] == "none", deleted.get_json()
+    assert rt.store.head("connections/ap.json") is None

@@ -178,6 +178,22 @@ def test_a_request_id_of_any_other_character_than_a_tokens_is_replaced_in_the_lo
     assert {line.get("request_id") for line in lines} == {request_id}
 
 
+@pytest.mark.parametrize("function,path", [("programs", "/programs/{token}"), ("connections", "/connections/{token}"),
+                                           ("triggers", "/rules/{token}"), ("web", "/programs/{token}"),
+                                           ("programs", "/{session}/programs")])
+def test_a_token_pasted_into_a_path_is_logged_without_its_secret(data_dir, auth, capsys, function, path):
+    """Every request's line logs its path (request.done), read by whoever reads the logs: a token pasted into the
+    address bar or a script's URL (an admin's, into a read token's reach) was logged whole, where the query log keeps
+    a token typed into the search words without its secret."""
+    token, session = auth["Authorization"].removeprefix("Bearer "), "amxs_0123456789ab-0123456789ab_" + "S" * 43
+    pasted = token if "{token}" in path else session
+    capsys.readouterr()
+    client(function).get(path.format(token=token, session=session), headers=auth)
+    logged = capsys.readouterr().err
+    assert "request.done" in logged and pasted[:-43] in logged  # its id, which names it to whoever revokes it
+    assert pasted[-43:] not in logged  # amx_<12 hex digits>_<its secret, 43 characters>
+
+
 @pytest.mark.parametrize("path,fragment", [
     ("/programs/export?kind=ofer", "kind must be one of 'program' or 'offer', got 'ofer'"),
     ("/programs/export?payout_method=paypall", "payout_method must be one of"),

@@ -179,6 +179,9 @@ def test_a_traceparent_extension_that_is_not_text_starts_a_new_trace_as_a_malfor
     # a complete run withdraws what its connection no longer lists: the connection must be one
     ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": f"batches/x/00/{'0' * 64}.jsonl", "complete": True,
                                                        "connection_id": "../connections/x"}, "connection_id"),
+    # the sync a batch is of: a replay of the complete run noted is not judged older than it
+    ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": f"batches/x/00/{'0' * 64}.jsonl",
+                                                       "run": f"r_{'0' * 32}\n"}, "run"),
     # a deleted connection's claims are withdrawn: the connection and its source must be ones
     ("index", "dev.affiliatematrix.connection.deleted", {"connection_id": "../x", "source": "cj"}, "connection_id"),
     ("index", "dev.affiliatematrix.connection.deleted", {"connection_id": "cj", "source": ["cj"]}, "source"),

@@ -52,7 +52,7 @@ def test_an_event_reads_only_the_rules_and_states_that_changed(two_processes):
     save_rule(elsewhere.store, rule("quiet", "key.failures == 5"))
     reads = []
     get = here.store.get
-    here.store.get = lambda key: reads.append(key) or get(key)
+    here.store.get = lambda key, **bound: reads.append(key) or get(key, **bound)
     for n in range(5):
         assert on_event(here, expiring(n)) == []
     assert reads == ["rules/quiet.json"]

@@ -538,6 +538,26 @@ def test_a_rule_description_with_a_bidi_override_is_refused_naming_it(env):
     assert written.status_code == 201, written.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("condition,said", [
+    ('program.name == "Acme\u202e" || true', "U+202E"),  # the rest of the line shown reversed (Trojan Source)
+    ('program.name == "Ac\u200bme"', "U+200B"),  # reads as "Acme", never matches it
+    ('program.name == "A\x1b[2J"', "U+001B"),  # amx rules list's terminal cleared
+    ('program.name == "Acme"\r&& true', "U+000D"),
+])
+def test_a_condition_that_would_show_other_than_written_is_refused_naming_the_character(env, condition, said):
+    """Shown by amx rules list and show, GET /rules and the Rules page as written, a condition was stored holding a
+    bidi override, an invisible character or a terminal control inside its string literals (which CEL takes): read
+    as one test, it ran another. Its lines and their indentation are its own."""
+    rule = {"id": "r-shown", "trigger": {"event": "program.delta"}, "condition": condition,
+            "action": {"type": "alert", "params": {"text": "x"}}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert f"condition: holds {said}" in answer.get_json()["error"]["message"]
+    lines = {**rule, "condition": 'program.name == "Acme"\n\t&& program.status == "active"'}
+    written = function_client("triggers").post("/rules", json=lines, headers=env["admin"])
+    assert written.status_code == 201, written.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("schedule", ["0 6 * *\n*", "0\t6 * * *"])
 def test_a_schedule_whose_fields_are_apart_by_a_control_character_is_refused_naming_it(env, schedule):
     """Cron takes any whitespace between fields, so a line break or a tab was stored in the schedule, and in the
@@ -1117,7 +1137,8 @@ def test_a_listing_of_rules_sharing_a_key_reads_its_record_once(env, tmp_path, m
     if revoked:
         revoke(rt, "webhooks/relay")
     reads, get = [], LocalObjectStore.get
-    monkeypatch.setattr(LocalObjectStore, "get", lambda store, key: reads.append(key) or get(store, key))
+    monkeypatch.setattr(LocalObjectStore, "get",
+                        lambda store, key, **bound: reads.append(key) or get(store, key, **bound))
     items = function_client("triggers").get("/rules", headers=env["read"]).json["items"]
     assert reads.count("keys/records/webhooks/relay.json") == 1 and len(items) == 100
     assert all(bool(item["warnings"]) is revoked for item in items)

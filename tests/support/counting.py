@@ -20,9 +20,9 @@ class CountingStore(ObjectStore):
         self._asked("put", key)
         return self.store.put(key, data, content_type=content_type, if_match=if_match, if_none_match=if_none_match)
 
-    def get(self, key):
+    def get(self, key, **bound):
         self._asked("get", key)
-        return self.store.get(key)
+        return self.store.get(key, **bound)
 
     def head(self, key):
         self._asked("head", key)

@@ -346,6 +346,37 @@ def test_a_letter_in_a_bucket_is_kept_with_its_new_reason_then_replayed_and_remo
     assert rt.store.head(RUN) is not None and not list(rt.store.list(DEAD_LETTERS))
 
 
+@pytest.mark.parametrize("where", ["local", pytest.param("s3", marks=pytest.mark.slow)])
+def test_a_letter_too_large_to_read_is_listed_as_damaged_and_refused_by_replay_unread(monkeypatch, capsys, tmp_path,
+                                                                                      request, where):
+    """A letter larger than any parked (written by hand, or by whoever may write the bucket) was read whole by list and
+    replay before its size was looked at: it is refused unread, as damaged, and the rest are listed."""
+    from affiliate_matrix.config import load_settings
+    from affiliate_matrix.handlers import dead_letters
+
+    if where == "s3":
+        settings = request.getfixturevalue("s3_settings")
+        for name, value in {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": settings.s3_endpoint_url,
+                            "AMX_S3_BUCKET": settings.s3_bucket,
+                            "AMX_S3_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
+                            "AMX_S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value()}.items():
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(dead_letters, "MAX_LETTER_BYTES", 100_000)  # 8 MiB as shipped: a smaller letter suffices
+    store = Runtime("test", load_settings(data_dir=tmp_path)).store
+    store.put(f"{DEAD_LETTERS}budget-daily/tick-1.json", dead_letter({"event": TICK, "subscriber": "budget"}))
+    large = dead_letter({"event": {**TICK, "id": "large"}, "subscriber": "budget", "reason": "x" * 2_000_000})
+    store.put(f"{DEAD_LETTERS}budget-daily/large.json", large)
+
+    said = listed(monkeypatch, tmp_path)
+    assert "2 dead letters" in said and "budget-daily/tick-1.json" in said, said
+    assert "budget-daily/large.json" in said and (f"damaged: too large to read: {len(large):,} bytes, more than the "
+                                                  "100,000 bytes a read of it takes") in said, said
+    code, said = replayed(monkeypatch, capsys, tmp_path, "budget-daily/large.json")
+    assert code == 2 and (f"dead letter budget-daily/large.json is {len(large):,} bytes, more than any letter parked "
+                          "(100,000): not replayed") in said, said
+    assert store.head(f"{DEAD_LETTERS}budget-daily/large.json") is not None  # left as it is
+
+
 @pytest.mark.slow
 def test_on_a_cluster_the_work_publishes_with_a_token_the_api_server_mints_for_the_function(monkeypatch, capsys,
                                                                                               tmp_path, kube_cluster):

@@ -30,6 +30,9 @@ from tests.support.tls import certificate
     "fec0::1", "fe80::1", "fc00::1", "fd12:3456::1", "::", "::1", "ff02::1", "2001:db8::1",
     "127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
     "198.18.0.1", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255", "192.0.2.1",
+    # IETF protocol assignments (Oracle Cloud's metadata at 192.0.0.192) and IPv6's second documentation block: not
+    # globally reachable (IANA), which an older Python's ipaddress calls global (192.0.0.0/24 before 3.11.10)
+    "192.0.0.192", "192.0.0.8", "3fff::1",
 ])
 def test_non_public_addresses_are_refused(address):
     assert why_not_public(ipaddress.ip_address(address))

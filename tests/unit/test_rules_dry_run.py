@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app
 from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.runtime import Runtime
 from tests.support.apps import function_client
 from tests.support.indexing import T2, Index, record
@@ -177,6 +178,31 @@ def test_amx_rules_test_shows_a_webhook_as_its_host_as_amx_rules_show_does(env, 
     result, said = amx_test(env, "slack", "--event", str(event))
     assert result.exit_code == 0 and 'would dispatch notify {"webhook_url": "https://hooks.slack.com/…"' in said, said
     assert "s3cr3t" not in result.output
+
+
+def test_a_rule_file_using_a_yaml_alias_is_refused_naming_it_before_it_is_expanded(env, tmp_path):
+    """`amx rules add FILE` read YAML with its aliases: a few lines of nested ones (a billion laughs) stand for
+    billions of values, which checking the rule walked for hours, every byte of memory with them. A rule needs none."""
+    laughs = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+              *(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 3))]
+    rule = tmp_path / "laughs.yaml"
+    rule.write_text("laughs:\n" + "".join(f"  {line}\n" for line in laughs) + "id: laughs\ndescription: *a2\n")
+    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    assert str(result.exception).startswith("the rule uses a YAML alias (*a0, line 3"), str(result.exception)
+    assert CliRunner().invoke(app, ["rules", "show", "laughs"]).exit_code != 0  # nothing stored
+
+
+def test_a_rule_file_holding_a_number_of_thousands_of_digits_is_refused_in_our_words(env, tmp_path):
+    """YAML's integer was read by int(), whose refusal past 4,300 digits told the operator to call
+    sys.set_int_max_str_digits(), as a JSON body's did before it was refused in our words."""
+    rule = tmp_path / "long.yaml"
+    rule.write_text('id: long\ntrigger: {event: program.delta}\ncondition: "true"\n'
+                    "action: {type: alert, params: {text: x}}\ncooldown_s: " + "9" * 5000 + "\n")
+    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    assert str(result.exception) == ("the rule holds a number too long: 5,000 digits, where a number has at most "
+                                     "4,300"), str(result.exception)
 
 
 def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fails(env):

@@ -21,7 +21,8 @@ from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX, mirror
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, CampaignHistory
 from affiliate_matrix.documents import load_document, parsed_document, rewritten, stored_json, together
-from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, SettingMissing
+from affiliate_matrix.errors import (ConflictError, DamagedData, InvalidInput, NotFoundError, ObjectTooLarge,
+                                     SettingMissing)
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.model_types import Document, Model, UtcDatetime
 from affiliate_matrix.observability import get_logger, log_damaged
@@ -248,6 +249,9 @@ def stored_run(store, day: date) -> tuple[AllocationRun | None, str | None]:
         stored = store.get(run_key(day))
     except NotFoundError:
         return None, None
+    except ObjectTooLarge as exc:  # damaged as well, its ETag said unread
+        log.warning("budget.damaged_run_replaced", key=run_key(day), problem=exc.problem)
+        return None, exc.etag
     try:  # the data read, not load_run: a damaged run's ETag is the one its replacement is stored If-Match
         return parsed_document(stored.data, run_key(day), AllocationRun, f"the allocation run of {day}",
                                DAMAGED_RUN), stored.etag

@@ -210,7 +210,7 @@ def connections_delete(connection_id: CONNECTION_ID):
     from affiliate_matrix.connections import (announce_deletion, connection_key, deletion_event, load_connection,
                                               salvaged, save_connection, sweep_kept)
     from affiliate_matrix.documents import delete_announced
-    from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError
+    from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError, ObjectTooLarge
     from affiliate_matrix.events import PROGRAM_DELTA
 
     rt = open_runtime()
@@ -221,6 +221,8 @@ def connections_delete(connection_id: CONNECTION_ID):
     except NotFoundError:
         sweep_kept(rt.store, connection_id)  # a delete cut short after the connection went: finished here
         raise
+    except ObjectTooLarge as exc:  # not read: it names no source, and is deleted by its ETag
+        connection, etag = None, exc.etag
     except DamagedData:
         stored = rt.store.get(key)
         connection, etag, damaged = salvaged(stored.data, connection_id), stored.etag, stored.data

@@ -29,17 +29,20 @@ def dead_letters_list():
     from rich.markup import escape
 
     from affiliate_matrix.cli.views import fits, fitted, listed, utc_text
-    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.errors import NotFoundError, ObjectTooLarge
     from affiliate_matrix.events import DEAD_LETTERS
+    from affiliate_matrix.handlers.dead_letters import MAX_LETTER_BYTES
     from affiliate_matrix.wording import NO_VALUE, counted
 
     rt = open_runtime()
     rows = []
     for key in rt.store.list(DEAD_LETTERS):
         try:
-            record = json.loads(rt.store.get(key).data)
+            record = json.loads(rt.store.get(key, max_bytes=MAX_LETTER_BYTES).data)
         except NotFoundError:  # deleted since it was listed (the retention job)
             continue
+        except ObjectTooLarge as exc:  # not read: no letter parked is so large
+            record = {"reason": f"damaged: {exc.problem}"}
         except ValueError as exc:  # a letter cut short or written by hand: listed, not the end of the listing
             record = {"reason": f"damaged: not JSON ({exc})"}
         except RecursionError:

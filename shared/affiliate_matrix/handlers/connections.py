@@ -17,7 +17,7 @@ from functools import cache
 from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store, connection_key,
                                           created, load_connection, mark_healthy, refuse_disabled, salvaged,
                                           sweep_kept)
-from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.errors import NotFoundError, ObjectTooLarge
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, dispatcher
@@ -63,7 +63,7 @@ def damaged_as_stored(rt, connection_id: str, etag: str) -> Connection | None:
     (None otherwise: that delete is refused, or finds none, and announces nothing)."""
     try:
         stored = rt.store.get(connection_key(connection_id))
-    except NotFoundError:
+    except (NotFoundError, ObjectTooLarge):  # gone, or too large to read: it names no source
         return None
     return salvaged(stored.data, connection_id) if stored.etag == etag else None
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, RULE_CHAIN, SPECVERSION, dead_letter
 from affiliate_matrix.observability import escaped_for_log, get_logger
 
@@ -54,9 +54,13 @@ def replay(store, plan, letter: str, runtime_for: Callable[[str], object]) -> Re
 
     key = letter_key(letter)
     try:
-        stored = store.get(key)
+        stored = store.get(key, max_bytes=MAX_LETTER_BYTES)
     except NotFoundError:
         raise NotFoundError(f"no dead letter {letter}: `amx dead-letters list` shows them") from None
+    except ObjectTooLarge as exc:  # refused unread
+        size = f"{exc.size:,} bytes, more" if exc.size is not None else "more"
+        raise InvalidInput(f"dead letter {letter} is {size} than any letter parked ({MAX_LETTER_BYTES:,}): not "
+                           "replayed") from None
     record = _record(letter, stored.data)
     cloud_event, event = _event(letter, record["event"])
     subscriber = _subscriber(letter, record, plan, cloud_event)
@@ -81,9 +85,6 @@ def replay(store, plan, letter: str, runtime_for: Callable[[str], object]) -> Re
 
 def _record(letter: str, data: bytes) -> dict:
     """The letter's record, holding an event as a JSON object; InvalidInput naming what is wrong otherwise."""
-    if len(data) > MAX_LETTER_BYTES:
-        raise InvalidInput(f"dead letter {letter} is {len(data):,} bytes, more than any letter parked "
-                           f"({MAX_LETTER_BYTES:,}): not replayed")
     try:
         record = json.loads(data)
     except ValueError as exc:

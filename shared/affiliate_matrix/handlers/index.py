@@ -64,6 +64,10 @@ def index_event(rt, event) -> None:
     connection_id = event.data.get("connection_id")
     if complete and not (isinstance(connection_id, str) and re.fullmatch(CONNECTION_ID, connection_id)):
         raise InvalidInput("a complete run's event needs its connection_id: a connection's id ([a-z0-9-], up to 63)")
+    from affiliate_matrix.sync import RUN  # (imported by the pipeline below anyway)
+
+    if (run := event.data.get("run")) is not None and not (isinstance(run, str) and re.fullmatch(RUN, run)):
+        raise InvalidInput("a raw batch's event's run must be the API sync it is of: r_ and 32 hex digits, or none")
     from affiliate_matrix.pipeline import index_announced  # resolution (rapidfuzz) and the terms extractor
 
     index_announced(rt, event.data)

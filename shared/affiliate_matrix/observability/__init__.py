@@ -82,6 +82,16 @@ def without_url_credentials(text: str) -> str:
     return re.sub(_USER_ALONE, "//[redacted]@", re.sub(_USER_PASSWORD, r"\1[redacted]@", re.sub(_QUERY_PAIR, pair, text)))
 
 
+# An API token or a session (auth's shapes: amx_<id>_<secret>, amxs_<id>-<id>_<secret>) pasted where none is asked
+# for (a path, the search words): its id is kept, to revoke it by, never its secret (compiled by re on first use)
+_TOKEN_SECRET = r"(amxs?_[0-9a-f-]{12,25}_)[A-Za-z0-9_-]{43}"
+
+
+def without_token_secrets(text: str) -> str:
+    """A text with each API token or session it holds as its id alone: amx_<id>_…"""
+    return re.sub(_TOKEN_SECRET, r"\1…", text) if "amx" in text else text
+
+
 def without_values(text: str, secret_values) -> str:
     """A text with each of a key's values (4 characters or more) blanked out: a provider's answer, quoted in an error,
     can quote the credentials it was sent."""
@@ -117,11 +127,11 @@ MAX_NESTED = 8  # lists and mappings a logged value is read into; what sits deep
 
 
 def _without_credentials(value, keys: tuple[str, ...], depth: int = 0):
-    """`value` with each text in it without credentials (a URL's, a key's values), however deep in lists and mappings
+    """`value` with each text in it without credentials (a URL's, a token's secret, a key's values), however deep in lists and mappings
     it sits (keys.checked's failures, each an error's words), and each member of a mapping named as a secret redacted,
     as a line's own values are."""
     if isinstance(value, str):
-        return without_values(without_url_credentials(value), keys)
+        return without_values(without_url_credentials(without_token_secrets(value)), keys)
     if not isinstance(value, (dict, list, tuple, set, frozenset)):
         return value
     if depth == MAX_NESTED:

@@ -78,6 +78,7 @@ class RawBatchStored(Model):  # pipeline.py, scrape; discovery/run.py
     records: int
     failures: int
     complete: bool  # a scrape's alone
+    run: str | None = None  # an API sync's (sync.RUN), or the sync a replay read the answers of
 
 
 def _delta():

@@ -177,6 +177,9 @@ def checked(rule: Rule) -> Rule:
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     check_name(rule.description, "description", lines=True)
+    # shown as written as the description is: CEL takes any character in a string literal, so a bidi override or an
+    # invisible character there showed one test and ran another
+    check_name(rule.condition, "condition", lines=True)
     check_reason(rule.disabled_reason or "")
     # what an alert records and a notify posts, shown as written as the description is; a severity is a keyword of
     # the alerts index, which OpenSearch refuses past 32,766 bytes (every such alert failed there, and only there)
@@ -342,11 +345,31 @@ def trigger_type(kind: str) -> str:
 
 
 def parse_rule(text: str) -> Rule:
-    """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`."""
+    """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`. An alias (*name) is refused: a few
+    lines of nested ones (a billion laughs) stand for billions of values, which checking the rule would walk. So is an
+    integer past MAX_INT_DIGITS in our words, as in a JSON body (int()'s told the operator to raise Python's limit)."""
     import yaml
 
+    from affiliate_matrix.json_input import MAX_INT_DIGITS
+
+    class Unaliased(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                alias = self.peek_event()
+                raise ValueError(f"the rule uses a YAML alias (*{str(alias.anchor)[:40]}, line "
+                                 f"{alias.start_mark.line + 1}): write its value out, a rule takes none")
+            return super().compose_node(parent, index)
+
+        def construct_yaml_int(self, node):
+            if (digits := len(str(node.value).lstrip("+-"))) > MAX_INT_DIGITS:
+                raise ValueError(f"the rule holds a number too long: {digits:,} digits, where a number has at most "
+                                 f"{MAX_INT_DIGITS:,}")
+            return super().construct_yaml_int(node)
+
+    Unaliased.add_constructor("tag:yaml.org,2002:int", Unaliased.construct_yaml_int)
+
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = yaml.load(text, Loader=Unaliased)  # a SafeLoader: no Python object is made
     except yaml.YAMLError as exc:
         raise ValueError(f"the rule is not valid YAML/JSON: {exc}") from None
     except RecursionError:  # PyYAML composes nested collections recursively

@@ -3,7 +3,8 @@
 Adapters: `LocalObjectStore` (a directory) and `S3ObjectStore` (boto3). Both give the same
 guarantees: conditional writes and deletes on ETag (If-Match) or absence (If-None-Match), each
 decided atomically by the store (never a read, then a write), keys checked against traversal,
-and content-addressed puts that never write the same bytes twice.
+content-addressed puts that never write the same bytes twice, and bounded reads: `get` refuses an object larger than
+its kind may be (MAX_*_BYTES below) before reading its body, as damaged (ObjectTooLarge).
 """
 
 from abc import ABC, abstractmethod
@@ -14,7 +15,24 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from affiliate_matrix.errors import ConflictError, NotFoundError
+from affiliate_matrix.errors import ConflictError, NotFoundError, ObjectTooLarge
+
+MiB = 1024 * 1024
+# The most bytes a read of each kind of object takes (get's max_bytes): one larger is refused before its body is read
+# (ObjectTooLarge, a DamagedData), so that no object, whoever wrote it, costs a function (512 MiB in Knative) more
+# memory than its kind may. Each is past the largest the product writes there (a batch's aside: MAX_BATCH_BYTES). Two
+# kinds are bounded where they are written: a raw copy of a page or an API answer by the cap it was fetched under
+# (polite.MAX_BYTES, or its source's max_response_bytes: sync.answer_cap), and an index backup's parts and manifest by
+# index_backup.MAX_PART, MAX_MANIFEST.
+MAX_DOCUMENT_BYTES = 16 * MiB  # a JSON document (a connection, rule, campaign, claim, note...), what get reads unless
+# told: the largest are dead letters (handlers.dead_letters.MAX_LETTER_BYTES, 8 MiB: an event of 4 MiB escaped)
+MAX_HTTP_CACHE_BYTES = 64 * MiB  # http-cache/<connection>.json: 5,000 URLs' validators and 20,000 listing links
+# (fetch.MAX_VALIDATORS, crawl.MAX_LINKS_KEPT), each URL up to 2,083 characters (sources.MAX_URL)
+MAX_API_ANSWERS_BYTES = 32 * MiB  # api-answers/<connection>.json: about 500 bytes an answer, some 60,000 requests
+# A run's batch of records (JSON Lines), and the deltas its indexing keeps to resend. Nothing bounds a batch where
+# it is written (about 4 KB a record: 64 MiB would be 16,000 records, fewer than a marketplace feed lists), so this is
+# only a ceiling against an object no run writes; a batch near it is read whole by the index function all the same.
+MAX_BATCH_BYTES = 256 * MiB
 
 # A writer's clock and the store's (S3's LastModified, written_at) may differ by this much: a time a writer put in an
 # object is taken for one ahead of the store past it (a retention tick, an API answer's fetched_at)
@@ -75,15 +93,18 @@ def etag_of(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def read_json(store: "ObjectStore", key: str, valid: Callable[[Any], bool],
-              shape: str) -> tuple[Any, str | None, str | None]:
+def read_json(store: "ObjectStore", key: str, valid: Callable[[Any], bool], shape: str,
+              max_bytes: int = MAX_DOCUMENT_BYTES) -> tuple[Any, str | None, str | None]:
     """A JSON document, its ETag, and what is wrong with it, for its caller to decide what a damaged one means:
     (None, None, None) when there is none; (value, etag, None) when `valid(value)`; else (None, etag, problem),
-    the problem being the parse error or, for JSON of another shape, `shape` (what the document should be)."""
+    the problem being the parse error, that it is larger than `max_bytes` (not read), or, for JSON of another shape,
+    `shape` (what the document should be)."""
     try:
-        stored = store.get(key)
+        stored = store.get(key, max_bytes=max_bytes)
     except NotFoundError:
         return None, None, None
+    except ObjectTooLarge as exc:
+        return None, exc.etag, exc.problem
     try:
         value = json.loads(stored.data)
     except ValueError as exc:
@@ -103,8 +124,9 @@ class ObjectStore(ABC):
         ...
 
     @abstractmethod
-    def get(self, key: str) -> StoredObject:
-        """NotFoundError when absent."""
+    def get(self, key: str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> StoredObject:
+        """NotFoundError when absent; ObjectTooLarge, its body not read (no more than max_bytes and one of it, whatever
+        size the store said), when it holds more than `max_bytes`: a bound for what is read (MAX_*_BYTES)."""
         ...
 
     @abstractmethod
@@ -174,13 +196,14 @@ class ObjectStore(ABC):
                 pass  # a concurrent writer stored the very same bytes
         return key
 
-    def get_content_addressed(self, prefix: str, key) -> bytes:
+    def get_content_addressed(self, prefix: str, key, *, max_bytes: int) -> bytes:
         """The bytes put_content_addressed(prefix, ...) stored under `key`: ValueError for a key not under prefix (a
         record edited to name another object of the store) or for bytes other than those its key names (written over
-        since, by whoever may write there: a replay would read them as what the site or API sent)."""
+        since, by whoever may write there: a replay would read them as what the site or API sent); ObjectTooLarge past
+        `max_bytes` (the cap the bytes were fetched under)."""
         if not isinstance(key, str) or not key.startswith(f"{prefix}/"):
             raise ValueError(f"{str(key)[:100]!r} is not a key under {prefix}/")
-        data = self.get(key).data
+        data = self.get(key, max_bytes=max_bytes).data
         digest = hashlib.sha256(data).hexdigest()
         if not key.startswith(f"{prefix}/{digest[:2]}/{digest}"):
             raise ValueError(f"{key[:100]} holds other bytes than were stored there (written over since)")

@@ -32,8 +32,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from affiliate_matrix.errors import ConflictError, NotFoundError
-from affiliate_matrix.storage import ObjectStore, StoredObject, check_conditional_delete, check_key, etag_of
+from affiliate_matrix.errors import ConflictError, NotFoundError, ObjectTooLarge
+from affiliate_matrix.storage import (MAX_DOCUMENT_BYTES, ObjectStore, StoredObject, check_conditional_delete,
+                                      check_key, etag_of)
 
 
 _NAME_MAX = 255  # bytes in a file name, on every common file system
@@ -172,7 +173,8 @@ class LocalObjectStore(ObjectStore):
 
     def _etag(self, key: str) -> str | None:
         try:  # not is_file() then read: a delete between the two raised FileNotFoundError out of a HEAD
-            return etag_of(self.path_of(key).read_bytes())
+            with open(self.path_of(key), "rb") as f:
+                return _etag_of_file(f)
         except (FileNotFoundError, IsADirectoryError):
             return None
 
@@ -183,19 +185,24 @@ class LocalObjectStore(ObjectStore):
             return {}
         return record if isinstance(record, dict) else {}
 
-    def _read(self, key: str) -> StoredObject:
+    def _read(self, key: str, max_bytes: int) -> StoredObject:
         try:
-            data = self.path_of(key).read_bytes()
+            with open(self.path_of(key), "rb") as f:  # a put renames another file into place: this one stays whole
+                if (size := os.fstat(f.fileno()).st_size) > max_bytes:
+                    raise ObjectTooLarge(key, size, max_bytes, _etag_of_file(f))
+                data = f.read(max_bytes + 1)
         except (FileNotFoundError, IsADirectoryError):
             raise NotFoundError(f"object {key!r} not found") from None
+        if len(data) > max_bytes:  # written to in place since its size was read (by hand: no put does)
+            raise ObjectTooLarge(key, None, max_bytes, None)
         etag = etag_of(data)
         return StoredObject(key, data, etag, _content_type(self._meta(key), etag))
 
-    def get(self, key):
-        read = self._read(key)
+    def get(self, key, *, max_bytes=MAX_DOCUMENT_BYTES):
+        read = self._read(key, max_bytes)
         if read.content_type is None:  # a put or two renamed between the two reads: again, where none renames
             with self._locked(key):
-                read = self._read(key)
+                read = self._read(key, max_bytes)
         # none, or not of these bytes: a metadata lost, or left by a put cut short before this version kept both
         return read if read.content_type is not None else read._replace(content_type="application/octet-stream")
 
@@ -263,6 +270,12 @@ class LocalObjectStore(ObjectStore):
                     raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
             for path in (self.path_of(key), self._meta_path(key)):
                 path.unlink(missing_ok=True)
+
+
+def _etag_of_file(f) -> str:
+    """etag_of the file's bytes from where `f` is, read a piece at a time (a HEAD, or a get refusing a large object,
+    holds no more of it)."""
+    return hashlib.file_digest(f, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
 
 
 def _content_type(record: dict, etag: str) -> str | None:

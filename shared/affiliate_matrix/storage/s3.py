@@ -24,6 +24,7 @@ import os
 import secrets
 import ssl
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import datetime
 
 import boto3
@@ -33,10 +34,11 @@ from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
                                  NoCredentialsError, ReadTimeoutError, SSLError)
 
-from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, NotFoundError, tls_reason,
-                                    without_credentials)
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, NotFoundError, ObjectTooLarge,
+                                    tls_reason, without_credentials)
 from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, unanswered_as, wait_fits
-from affiliate_matrix.storage import TOMBSTONED, ObjectStore, StoredObject, check_conditional_delete, check_key
+from affiliate_matrix.storage import (MAX_DOCUMENT_BYTES, TOMBSTONED, ObjectStore, StoredObject,
+                                      check_conditional_delete, check_key)
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 TOMBSTONE = "amx-deleted"  # user metadata: x-amz-meta-amx-deleted
@@ -48,6 +50,9 @@ TOMBSTONE_SIZE = 46
 # the same size, a page of a listing or one delete each.
 CALL_TIMEOUT_S = 10
 ATTEMPTS = 5  # botocore's first and its 4 retries (`max_attempts` 4, as set before)
+# The most bytes of a successful answer's body the sender reads in the call under way (S3ObjectStore.get: its max_bytes
+# and one more, which tells a body past it); None: all of it.
+_BODY_LIMIT: ContextVar[int | None] = ContextVar("s3_body_limit", default=None)
 
 
 class _Answer(io.BytesIO):
@@ -75,7 +80,7 @@ class _BoundedSender:
             answer = self.client.send(self.client.build_request(request.method, request.url, headers=headers,
                                                                 content=body), stream=True)
             try:  # the bytes as sent: botocore checks their checksum, and decodes nothing itself
-                raw = b"".join(answer.iter_raw())
+                raw = _body(answer, _BODY_LIMIT.get() if answer.is_success else None)
             finally:
                 answer.close()
         except UNANSWERED as exc:
@@ -85,6 +90,22 @@ class _BoundedSender:
                 raise SSLError(endpoint_url=request.url, error=exc) from exc
             raise kind(endpoint_url=request.url) from None
         return AWSResponse(request.url, answer.status_code, dict(answer.headers), _Answer(raw))
+
+
+def _body(answer: httpx.Response, limit: int | None) -> bytes:
+    """The answer's bytes, at most `limit` of them (None: all): none when its Content-Length says more, so that the
+    caller refuses the object on that length, its body unread."""
+    if limit is None:
+        return b"".join(answer.iter_raw())
+    declared = answer.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return b""
+    raw = bytearray()
+    for chunk in answer.iter_raw():  # a length not said (chunked), or said wrong: read up to the limit all the same
+        raw += chunk[:limit - len(raw)]
+        if len(raw) >= limit:
+            break
+    return bytes(raw)
 
 
 def _retry_within_deadline(client) -> None:
@@ -214,15 +235,27 @@ class S3ObjectStore(ObjectStore):
                                   IfMatch=_quoted(tombstone))
         return response["ETag"].strip('"')
 
-    def get(self, key):
-        response = self._call("get_object", key, Key=check_key(key))
+    def get(self, key, *, max_bytes=MAX_DOCUMENT_BYTES):
+        """The object's size is its ContentLength, checked before its body is read; its body is read no further than
+        max_bytes and one, here and by the sender (_BODY_LIMIT), whatever length S3 said."""
+        limit = _BODY_LIMIT.set(max_bytes + 1)
+        try:
+            response = self._call("get_object", key, Key=check_key(key))
+        finally:
+            _BODY_LIMIT.reset(limit)
         if TOMBSTONE in response.get("Metadata", {}):
             raise NotFoundError(f"object {key!r} not found")
+        etag, size, body = response["ETag"].strip('"'), response.get("ContentLength"), response["Body"]
+        if size is not None and size > max_bytes:
+            raise ObjectTooLarge(key, size, max_bytes, etag)
         try:
-            data = response["Body"].read()
+            data = body.read(max_bytes + 1)
+            if len(data) > max_bytes:  # its length not said, or said short
+                raise ObjectTooLarge(key, None, max_bytes, etag)
+            data += body.read()  # nothing more: botocore checks that all the length said came
         except BotoCoreError as exc:  # the connection broke or timed out mid-body: a failed call, as _call's are
             raise BackendUnavailable(f"S3 get_object {key!r}: {exc}") from None
-        return StoredObject(key, data, response["ETag"].strip('"'), response.get("ContentType", ""))
+        return StoredObject(key, data, etag, response.get("ContentType", ""))
 
     def _head(self, key):
         try:
