@@ -503,7 +503,10 @@ def test_a_request_we_refuse_to_make_ends_the_sync_at_once_saying_whose_refusal_
 
 
 class CodedListing(Plain):
-    """An API whose listing answers in brotli, though the sync asks for gzip or deflate."""
+    """An API whose listing answers in brotli, though the sync asks for gzip or deflate; named as a registered one, as
+    a replay reads its answers' copies within that API's cap (StoredAnswers)."""
+
+    name = "awin"
 
     async def listings(self, api, credentials):
         answer = await api.get("/coded/br")
@@ -533,7 +536,7 @@ def test_an_answer_in_a_coding_not_asked_for_fails_its_replay_in_the_syncs_words
     (kept,) = json.loads(store.get(answers_key("coded")).data)["answers"].values()
     assert kept["coding_not_asked_for"] == "br" and kept["raw_key"] == synced.raw_key
     asked = len(server.hits["/coded/br"])
-    (replayed,) = failures(replaying=StoredAnswers(store, "coded", "plain"))
+    (replayed,) = failures(replaying=StoredAnswers(store, "coded", "awin"))
     assert (replayed.stage, replayed.reason, replayed.raw_key) == (synced.stage, synced.reason, synced.raw_key)
     assert len(server.hits["/coded/br"]) == asked  # no network
 
