@@ -260,6 +260,37 @@ def connection_key(connection_id: str) -> str:
     return f"connections/{connection_id}.json"
 
 
+def answers_key(connection_id: str) -> str:
+    """How the requests of the connection's API syncs were answered, for its replays (sync.StoredAnswers)."""
+    return f"api-answers/{connection_id}.json"
+
+
+def http_cache_key(connection_id: str) -> str:
+    """The connection's crawl cache: its pages' validators, kept copies and links (pipeline.crawl_with_cache)."""
+    return f"http-cache/{connection_id}.json"
+
+
+def sweep_kept(store: ObjectStore, connection_id: str) -> None:
+    """What the runs of a connection that is not stored, deleted, kept of it alone (its API answers, its HTTP cache):
+    one created again under its id replayed the old one's answers and sent its validators. They go after their
+    connection (a delete refused or failing leaves them with it; one cut short after the connection went is finished
+    by the delete again, which finds none and sweeps). Not its raw pages (content-addressed, shared by its source's
+    connections) nor its claims (withdrawn by its deletion's event). Each is deleted conditionally on its ETag, read
+    before the connection was found absent: one written after that is a new connection's under the id, and kept."""
+    if not re.fullmatch(CONNECTION_ID, connection_id):  # names no connection's: no key of one
+        return
+    kept = {key: store.head(key) for key in (answers_key(connection_id), http_cache_key(connection_id))}
+    if store.head(connection_key(connection_id)) is not None:
+        return
+    for key, etag in kept.items():
+        if etag is None:
+            continue
+        try:
+            store.delete(key, if_match=etag)
+        except (ConflictError, NotFoundError):
+            pass  # written again since (a new connection's), or swept by another meanwhile
+
+
 def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection, str]:
     if not re.fullmatch(CONNECTION_ID, connection_id):  # no connection has it: named, not refused as a storage key
         raise no_document(f"connection {connection_id[:100]!r}", "a connection id is lowercase letters, digits and '-': "

@@ -42,7 +42,12 @@ class Undecodable(ValueError):
 
 
 class NotAskedFor(Undecodable):
-    """The body is in a coding not decoded here (`undone`): it came whole, as sent (the chunks handed out so far)."""
+    """The body is in a coding not decoded here (`coding`): it came whole, as sent (the chunks handed out so far)."""
+
+    def __init__(self, coding: str):
+        super().__init__(f"its body is coded as {coding[:50]!r} (its Content-Encoding), which was not asked for "
+                         f"(Accept-Encoding: {ACCEPT_ENCODING}) and is not decoded")
+        self.coding = coding
 
 
 class BoundedDecoder:
@@ -116,5 +121,4 @@ class BoundedDecoder:
     def _refuse_undone(self) -> None:
         """NotAskedFor, where a body came in a coding not decoded here (a 304 or a HEAD says it of no body)."""
         if self.undone and self.left < self.limit:
-            raise NotAskedFor(f"its body is coded as {self.undone[:50]!r} (its Content-Encoding), which was not asked "
-                              f"for (Accept-Encoding: {ACCEPT_ENCODING}) and is not decoded")
+            raise NotAskedFor(self.undone)

@@ -21,7 +21,7 @@ from affiliate_matrix.connections import Connection
 from affiliate_matrix.model_types import COMMISSION_TEXT_MAX, TEXT_MAX, cut
 from affiliate_matrix.models import Payout, RawRecord, clean_text
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import MAX_BYTES, Undecoded, WaitsSpent
+from affiliate_matrix.polite import MAX_BYTES, Undecoded, WaitsSpent, undecoded
 from affiliate_matrix.sources import MAX_TERMS_TEXT, Listing, Page, ParseError, Request, Source, terms_said
 from affiliate_matrix.storage import ObjectStore, storable_content_type
 from affiliate_matrix.threads import ContextPool
@@ -48,6 +48,8 @@ class StoredPages:
         return url, known
 
     def get(self, url: str, *, site: str | None = None) -> Response:
+        if refused := (self.validators.get(url) or {}).get("undecoded"):  # the run's answer, refused: refused again
+            raise self._undecoded(url, refused)
         url, known = self.entry(url)
         if site is not None and (reached := site_of(url)) != site:  # a copy kept before a crawl stayed on its site
             raise FetchError(f"{url}: a page of another site ({reached}, not {site}): not replayed")
@@ -59,6 +61,16 @@ class StoredPages:
         except (NotFoundError, ValueError, DamagedData) as exc:
             raise FetchError(f"{url}: its stored copy cannot be read ({exc})") from None
         return Response(url, 200, {"content-type": known.get("content_type") or "text/html"}, data)
+
+    def _undecoded(self, url: str, refused: dict) -> FetchError:
+        """The refusal of the page's last answer, noted in the cache as the crawl refused it (undecoded_note): in its
+        words, with its copy (kept again under the same key)."""
+        try:
+            data = self.store.get_content_addressed(f"raw/{self.source}", refused["raw_key"], max_bytes=MAX_BYTES)
+            answered = Response(str(refused["url"]), 200, {"content-type": str(refused["content_type"])}, data)
+            return undecoded(answered.url, str(refused["coding"]), answered)
+        except (KeyError, TypeError, NotFoundError, ValueError, DamagedData) as exc:
+            return FetchError(f"{url}: its stored copy cannot be read ({type(exc).__name__}: {str(exc)[:200]})")
 
     def close(self) -> None:
         pass
@@ -307,6 +319,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     drop_links_of(request.url)
                 if isinstance(outcome, FetchError):  # a page in a coding not asked for is kept raw all the same
                     raw_key = keep_raw(source, store, outcome.response) if isinstance(outcome, Undecoded) else None
+                    if raw_key:
+                        note = (note or {}) | undecoded_note(outcome, raw_key)
                     yield Failure(request.url, "fetch", str(outcome), raw_key)
                 else:
                     links, failure, not_followed = [], None, {}
@@ -343,6 +357,14 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 yield Failure(request.url, "fetch", f"{gone_reason(note)} (not asked this run)")
     if left:
         yield BudgetSpent(asked, len(left), out_of_time)
+
+
+def undecoded_note(refused: Undecoded, raw_key: str) -> dict:
+    """A page's note in the HTTP cache that its last answer came in a coding not asked for: the answer (where it came
+    from, its type and the key of its copy) and the coding, so that a replay refuses it in the crawl's words
+    (StoredPages), not read as the page's last copy parsed. A later answer of the page clears it (Fetcher.mark_fetched)."""
+    return {"undecoded": {"url": refused.response.url, "coding": refused.coding, "raw_key": raw_key,
+                          "content_type": refused.response.content_type or "text/html"}}
 
 
 def gone_note(entry: dict | None) -> dict | None:

@@ -155,14 +155,15 @@ class Fetcher:
             pass
         return self.client.spacing(url)
 
-    def mark_fetched(self, url: str, run: str, gone: dict | None = None) -> None:
+    def mark_fetched(self, url: str, run: str, notes: dict | None = None) -> None:
         """Note that the run `run` (its start, as data) asked for `url`, whatever came of it, keeping the URL as the
-        newest: a crawl asks for the pages asked for longest ago first (crawl.py). `gone`: a listing page's note that
-        it is gone ({"gone": status, "gone_since": run}, crawl.py), or None for none."""
+        newest: a crawl asks for the pages asked for longest ago first (crawl.py). `notes`: what this answer says of
+        the page, each in place of the one before, or None for none: a listing page's that it is gone ({"gone":
+        status, "gone_since": run}), a page's that it came in a coding not asked for (crawl.undecoded_note)."""
         with self._validators_lock:
             entry = self.validators.pop(url, None) or {}
-            entry = {name: value for name, value in entry.items() if name not in ("gone", "gone_since")}
-            self.validators[url] = entry | {"fetched_in_run": run} | (gone or {})
+            entry = {name: value for name, value in entry.items() if name not in ("gone", "gone_since", "undecoded")}
+            self.validators[url] = entry | {"fetched_in_run": run} | (notes or {})
             self._trim_validators()
 
     def _must_be_allowed(self, url: str, after: str = "") -> None:
@@ -243,8 +244,9 @@ def redirected(asked: str, url: str, refusal: RefusedAddress) -> RefusedAddress:
 
 def http_cache(rt, key: str, replaying: str | None = None) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
-    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py) and whether
-    it is gone ("gone", "gone_since"). It is only a cache: a damaged one is logged, naming it, and the run fetches
+    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py), whether
+    it is gone ("gone", "gone_since") and whether its last answer came in a coding not asked for ("undecoded": {...}
+    of texts, crawl.undecoded_note). It is only a cache: a damaged one is logged, naming it, and the run fetches
     everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the stored pages through
     it alone, so a damaged one fails it (DamagedData), naming the way back."""
     from affiliate_matrix.storage import MAX_HTTP_CACHE_BYTES, read_json
@@ -253,7 +255,8 @@ def http_cache(rt, key: str, replaying: str | None = None) -> dict:
         isinstance(url, str) and isinstance(entry, dict) and all(
             isinstance(v, list) and all(isinstance(link, list) and len(link) == 2
                                         and all(isinstance(part, str) for part in link) for link in v)
-            if name == "links" else isinstance(v, str | None) for name, v in entry.items())
+            if name == "links" else isinstance(v, dict) and all(isinstance(part, str) for part in v.values())
+            if name == "undecoded" else isinstance(v, str | None) for name, v in entry.items())
         for url, entry in cache.items()), "not a mapping of URLs to their validators", MAX_HTTP_CACHE_BYTES)
     if problem is None:
         return cache or {}

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 
-from affiliate_matrix.connections import (DIRECTORY_CRAWL, credentials_for, credentials_replaced, load_connection,
-                                         mark_refused)
+from affiliate_matrix.connections import (DIRECTORY_CRAWL, credentials_for, credentials_replaced, http_cache_key,
+                                         load_connection, mark_refused)
 from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
@@ -200,7 +200,7 @@ def crawl_with_cache(rt, connection, source, replay: bool):
     (the host's spacing, each retry's Retry-After or backoff) fit in the function's time limit (crawl.time_budget):
     killed at that limit, it would store nothing. A replay asks no host: it reads every page kept (a run's page limit
     of 500 left the rest of a large directory's pages unparsed)."""
-    validators_key = f"http-cache/{connection.id}.json"
+    validators_key = http_cache_key(connection.id)
     validators = http_cache(rt, validators_key, replaying=connection.id if replay else None)
     fetcher = StoredPages(rt.store, validators, source.name) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,

@@ -147,11 +147,19 @@ class UnusableAnswer(FetchError):
 class Undecoded(UnusableAnswer):
     """An answer whose body is in a content coding we did not ask for and do not decode (br, zstd: a server ignoring
     our Accept-Encoding): no parser reads it as text. Its answer is kept, the body as it came, for whoever keeps raw
-    answers (a crawl's pages, an API's responses)."""
+    answers (a crawl's pages, an API's responses), with the `coding` it came in, kept beside it so that a replay of it
+    is refused in the same words (undecoded)."""
 
-    def __init__(self, message: str, response: "Response"):
+    def __init__(self, message: str, response: "Response", coding: str):
         super().__init__(message)
-        self.response = response
+        self.response, self.coding = response, coding
+
+
+def undecoded(label: str, coding: str, response: "Response") -> Undecoded:
+    """The refusal of `response`, whose body is coded as `coding`, not asked for; `label` names its request (as
+    request_label does). A request makes it, and so does the replay of the answer kept (sync.StoredAnswers,
+    crawl.StoredPages): a replay fails as the run did, not as a parse failure of bytes no parser reads."""
+    return Undecoded(f"{label}: {NotAskedFor(coding)}", response, coding)
 
 
 @dataclass(frozen=True)
@@ -425,7 +433,7 @@ class PoliteClient:
         no answer worth having came; any other status is the caller's to judge. `up_to`: as send's."""
         from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-        label = _label(request, self.redact)
+        label = request_label(request, self.redact)
         attempts, waited = 0, 0.0
 
         def once() -> Response:
@@ -527,7 +535,7 @@ class PoliteClient:
         read only while the request is within `free` and what is left of the budget, on the client's clock as the
         budget is counted: a body sent a byte at a time cannot keep a run going past its time limit. (The network's
         own bound, in real time, stays the request's deadline: a body that stalls altogether ends at a read's timeout.)"""
-        url, label = str(request.url), _label(request, self.redact)
+        url, label = str(request.url), request_label(request, self.redact)
         host, interval = target_of(url)[1:], self.spacing(url)
         limit, why, free = self.deadline, "the request's time limit", interval * self.concurrency
         if self.wait_budget is not None:
@@ -563,7 +571,7 @@ class PoliteClient:
                                 {k.lower(): v for k, v in response.headers.items()}, body.getvalue(),
                                 cut_short=decoder.cut_short)
             except NotAskedFor as exc:  # the body as it came, for a caller keeping raw answers
-                raise Undecoded(f"{label}: {exc}", Response(str(response.url), response.status_code, {
+                raise undecoded(label, exc.coding, Response(str(response.url), response.status_code, {
                     k.lower(): v for k, v in response.headers.items()}, body.getvalue())) from None
             except BodyTooLarge:
                 raise UnusableAnswer(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)") from None
@@ -608,7 +616,7 @@ def unsendable_header(headers: dict) -> str | None:
     return None
 
 
-def _label(request: httpx.Request, redact: bool = False) -> str:
+def request_label(request: httpx.Request, redact: bool = False) -> str:
     """How errors name a request: its URL (only its scheme and host when the URL is a credential), and
     its method when that is not GET."""
     port = f":{request.url.port}" if request.url.port else ""  # the host without any user:password@ before it

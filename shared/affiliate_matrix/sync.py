@@ -11,7 +11,8 @@ crawl.py does for pages; a request for one item's details that gets no usable an
 failure, and the sync goes on to the next.
 
 Each sync also keeps how each of its requests was answered (`api-answers/<connection>.json`: the status, the headers
-read, the raw copy's key, the time), so a replay (`amx replay`) runs the plugin again on the answers as they came, with
+read, the raw copy's key, the time; the coding of a body that came in one not asked for, which the replay refuses
+in the sync's words), so a replay (`amx replay`) runs the plugin again on the answers as they came, with
 no network: a fixed plugin reads what failed, and an index rebuilt needs no provider. With them is kept which sync read
 the API to its end last (its run, keep_answers), so a replay says whose answers it read (StoredAnswers.run)."""
 
@@ -34,17 +35,17 @@ from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, r
 from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
-from affiliate_matrix.connections import Connection
+from affiliate_matrix.connections import Connection, answers_key
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
-                                     UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent)
+                                     UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent, request_label,
+                                     undecoded)
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError, get_source
 from affiliate_matrix.storage import CLOCK_LEEWAY, MAX_API_ANSWERS_BYTES, ObjectStore
 
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "StoredAnswers", "listing_record", "sync"]
 log = get_logger()
-ANSWERS = "api-answers/"  # <connection id>.json: how each request of its syncs was answered (StoredAnswers)
 # A sync's run: which sync a batch, its event and the answers kept are of (new_run). An identity, never ordered.
 RUN = r"^r_[0-9a-f]{32}$"
 # The headers of an answer that the sync reads (its content type, a redirect's Location): what a replay gives back
@@ -160,8 +161,8 @@ class Api:
                     f"; {self.source.title} answers {exc.response.status} when its rate limit is hit, "
                     "so this alone does not say the credentials are wrong" if throttled else ""),
                     exc.response) from None
-            except Undecoded as exc:  # a coding not asked for: kept as it came, the request failing
-                raw_key = self._keep(built, exc.response, secret, fetched_at)
+            except Undecoded as exc:  # a coding not asked for: kept as it came, with it, the request failing
+                raw_key = self._keep(built, exc.response, secret, fetched_at, exc.coding)
                 raise
             answered = True
             raw_key = self._keep(built, response, secret, fetched_at)
@@ -207,9 +208,11 @@ class Api:
         return (f", redirects to {moved[:300]}: not followed, as the API's credentials are sent to its base_url "
                 f"({self.source.base_url}) alone; {advice}")
 
-    def _keep(self, request: httpx.Request, response: Response, secret: bool, fetched_at: datetime) -> str:
+    def _keep(self, request: httpx.Request, response: Response, secret: bool, fetched_at: datetime,
+              coding: str | None = None) -> str:
         """The body, raw, in the object store (not a secret one); its key. How the request was answered is noted for
-        a replay: a secret answer (a token) with every text in it blanked, so the plugin reads one of its shape."""
+        a replay: a secret answer (a token) with every text in it blanked, so the plugin reads one of its shape; one
+        whose body came in a `coding` not asked for with that coding, so that its replay refuses it as the sync did."""
         raw_key = "" if secret else self.store.put_content_addressed(
             f"raw/{self.source.name}", response.body, suffix=self.source.raw_suffix,
             content_type=response.headers.get("content-type", "application/json"))
@@ -220,6 +223,8 @@ class Api:
                   "headers": {name: without_values(response.headers[name], self.key_values) for name in ANSWER_HEADERS
                               if name in response.headers},
                   "fetched_at": fetched_at.isoformat()}
+        if coding:
+            answer["coding_not_asked_for"] = coding
         if secret:
             answer["body"] = _blanked(response.body)
         else:
@@ -269,7 +274,7 @@ class StoredAnswers:
     def __init__(self, store: ObjectStore, connection_id: str, source: str, *, disabled: bool = False):
         """`source`: the connection's (its answers are kept under raw/<source>/). `disabled`: the connection is, so the
         advice when none are kept enables it first (amx scrape refuses it)."""
-        self.store, self.key, self.source = store, f"{ANSWERS}{connection_id}.json", source
+        self.store, self.key, self.source = store, answers_key(connection_id), source
         self.most = answer_cap(get_source(source))  # what a raw copy of an answer holds at most
         try:
             kept = json.loads(store.get(self.key, max_bytes=MAX_API_ANSWERS_BYTES).data)
@@ -315,10 +320,14 @@ class StoredAnswers:
                 raise ValueError(f"fetched_at {answer['fetched_at']!r} is after the store kept these answers "
                                  f"({self.kept_at.isoformat() if self.kept_at else 'not said'})")
             headers = {name: str(answer["headers"][name]) for name in ANSWER_HEADERS if name in answer["headers"]}
-            return Response(str(answer["url"]), int(answer["status"]), headers, body), fetched_at
+            response = Response(str(answer["url"]), int(answer["status"]), headers, body)
+            coding = answer.get("coding_not_asked_for")
         except (KeyError, TypeError, ValueError, AttributeError, NotFoundError, DamagedData) as exc:
             raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {str(exc)[:200]})") \
                 from None
+        if coding:  # the sync's refusal, in its words: its bytes are no text for the plugin
+            raise undecoded(request_label(request), str(coding), response)
+        return response, fetched_at
 
 
 def new_run() -> str:
@@ -333,7 +342,7 @@ def keep_answers(store: ObjectStore, connection_id: str, source: str, answers: d
     answer it got no listing from, an error status, leaves the usable one before it: as a run cut short withdraws
     nothing, the last word read stands). Kept with them: the `run` of the last sync read to its end, whose answers
     these are, none older (a replay of them is of that run: pipeline.superseded_runs)."""
-    key = f"{ANSWERS}{connection_id}.json"
+    key = answers_key(connection_id)
     if not complete:
         try:
             kept = StoredAnswers(store, connection_id, source)

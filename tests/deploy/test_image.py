@@ -6,6 +6,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from tests.support.processes import ROOT
 
 DOCKERFILE = (ROOT / "infra" / "image" / "Dockerfile").read_text()
@@ -82,13 +84,46 @@ def test_no_package_installer_is_left_in_the_image():
                for op, arg in final), "the base image's Python keeps pip"
 
 
-def test_the_image_task_tags_the_image_the_overlays_pull():
-    """README's runbook runs `./task image -- 0.1.0` then pushes the name the overlays pull: the push found no such
-    image when the task tagged `affiliate-matrix/functions` (the manifests' placeholder) instead."""
-    import yaml
+def on_a_docker_host(tmp_path, *tasks: list[str]) -> list[str]:
+    """Run `./task` targets where `docker` and `kubectl` are stand-ins writing down what they were asked (no Docker
+    engine runs here); every call, as asked. `docker inspect` gives the pushed name a digest."""
+    import os
 
-    (build,) = yaml.safe_load((ROOT / "Taskfile.yml").read_text())["tasks"]["image"]["cmds"]
-    built = re.search(r"-t (\S+):", build).group(1)
-    pulled = {image.get("newName", image["name"]) for kustomization in (ROOT / "manifests").rglob("kustomization.yaml")
-              for image in yaml.safe_load(kustomization.read_text()).get("images", [])}
-    assert pulled == {built}
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    calls = tmp_path / "calls"
+    for tool, answer in (("docker", 'if [ "$1" = inspect ]; then eval "image=\\${$#}"; '
+                                    'echo "${image%:*}@sha256:' + "0" * 64 + '"; fi'),
+                         ("kubectl", "cat > /dev/null")):
+        (bin_ / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> {calls}\n{answer}\n')
+        (bin_ / tool).chmod(0o755)
+    for task in tasks:
+        done = subprocess.run([ROOT / ".venv" / "bin" / "task", *task], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PATH": f"{bin_}:{os.environ['PATH']}"})
+        assert done.returncode == 0, done.stderr
+    return calls.read_text().splitlines()
+
+
+def test_the_image_an_overlay_is_built_as_is_the_one_its_deploy_pushes(tmp_path):
+    """README's runbook ran `./task image -- 0.1.0` (a tag) then `./task deploy -- prod` (an overlay), which pushed
+    whatever local image held prod's tag: an old build, had the tag been mistyped or prod's release moved on. The
+    image task takes the overlay now, and tags the image the overlay names, read with kustomize as deploy reads it."""
+    calls = on_a_docker_host(tmp_path, ["image", "--", "prod"], ["deploy", "--", "prod"])
+    (built,) = [call.split(" -t ")[1].split()[0] for call in calls if call.startswith("docker build")]
+    (pushed,) = [call.removeprefix("docker push ") for call in calls if call.startswith("docker push")]
+    assert built == pushed == "ghcr.io/affiliate-matrix/functions:0.1.0"  # manifests/overlays/prod's newTag
+    assert "kubectl apply -f -" in calls
+
+
+def test_the_image_task_builds_devs_by_default_and_a_tag_given_by_hand_on_the_overlays_image_name(tmp_path):
+    calls = on_a_docker_host(tmp_path, ["image"], ["image", "TAG=0.2.0-rc1", "--", "prod"])
+    assert [call.split(" -t ")[1].split()[0] for call in calls if call.startswith("docker build")] == [
+        "ghcr.io/affiliate-matrix/functions:dev", "ghcr.io/affiliate-matrix/functions:0.2.0-rc1"]
+
+
+@pytest.mark.parametrize("args,said,code", [(["../base"], "pulled.sh: no overlay '../base'", 2),
+                                            ([], "usage: pulled.sh OVERLAY", 2)])
+def test_the_image_an_overlay_pulls_is_refused_for_what_is_no_overlay(args, said, code):
+    result = subprocess.run([ROOT / "infra" / "image" / "pulled.sh", *args], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == code and said in result.stderr and result.stdout == ""

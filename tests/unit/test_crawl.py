@@ -818,6 +818,62 @@ def test_a_page_in_a_coding_not_asked_for_fails_naming_it_and_is_kept_as_it_came
     assert store.get(failure.raw_key).data == PAGE
 
 
+class Mended(Source):
+    """A directory whose one page came brotli-coded (not asked for) until its site was mended."""
+
+    name, title = "mended", "Mended"
+    start_paths = ("/page",)
+
+    def parse(self, page):
+        assert page.text == PAGE.decode(), "a body in a coding not decoded reached the parser"
+        yield from ()
+
+
+def test_a_page_in_a_coding_not_asked_for_fails_its_replay_in_the_crawls_words_until_it_answers_readably(tmp_path):
+    """The crawl failed the page as a fetch and kept its body; the replay knew nothing of it, and parsed the page's
+    copy before (or failed for want of one). The crawl's cache notes the refusal (the coding, the copy), and the
+    replay refuses the page as the crawl did, until an answer in a coding asked for clears it."""
+    import json
+    from types import SimpleNamespace
+
+    from affiliate_matrix.fetch import http_cache
+
+    coded = {"as": "br"}
+    store, validators = LocalObjectStore(tmp_path), {}
+    connection = Connection(id="mended", source="mended")
+
+    def answer(request):
+        if request.path != "/page":
+            return 404, {}, b""
+        return 200, {"Content-Type": "text/html", **({"Content-Encoding": coded["as"]} if coded["as"] else {})}, PAGE
+
+    with Loopback(answer) as site:
+        def live():
+            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
+                              validators=validators)
+            try:
+                return list(crawl(Mended(site.url), connection, fetcher, store, run="2026-12-07T10:00:00.000000+00:00"))
+            finally:
+                fetcher.close()
+
+        def replayed():
+            store.put("http-cache/mended.json", json.dumps(validators).encode())  # as the run keeps it, read back
+            cache = http_cache(SimpleNamespace(store=store), "http-cache/mended.json", replaying="mended")
+            return list(crawl(Mended(site.url), connection, StoredPages(store, cache, "mended"), store))
+
+        (failure,) = live()
+        asked = len(site.requests)
+        (again,) = replayed()
+        assert len(site.requests) == asked  # the replay asked the site nothing
+        coded["as"] = None
+        (fetched,) = live()
+        (parsed,) = replayed()
+    assert failure.stage == "fetch" and "its body is coded as 'br'" in failure.reason
+    assert (again.url, again.stage, again.reason, again.raw_key) == (failure.url, "fetch", failure.reason,
+                                                                      failure.raw_key)
+    assert isinstance(fetched, Fetched) and isinstance(parsed, Fetched) and parsed.raw_key == fetched.raw_key
+
+
 class Wandering(Source):
     """A directory whose pages link every page they name (`<a href>`), one of them moved off its site."""
 

@@ -502,6 +502,45 @@ def test_a_request_we_refuse_to_make_ends_the_sync_at_once_saying_whose_refusal_
     assert not server.hits  # nothing was asked
 
 
+class CodedListing(Plain):
+    """An API whose listing answers in brotli, though the sync asks for gzip or deflate; named as a registered one, as
+    a replay reads its answers' copies within that API's cap (StoredAnswers)."""
+
+    name = "awin"
+
+    async def listings(self, api, credentials):
+        answer = await api.get("/coded/br")
+        yield answer, answer.data
+
+
+def test_an_answer_in_a_coding_not_asked_for_fails_its_replay_in_the_syncs_words_with_its_copy(server, tmp_path):
+    """The sync failed it as a fetch and kept its body as it came; the answer kept said nothing of the coding, so the
+    replay handed those bytes to the plugin, to fail as a parse failure of a layout it did not know. The coding is kept
+    with the answer, and the replay refuses it as the sync did."""
+    import json
+
+    from affiliate_matrix.connections import Connection, answers_key
+    from affiliate_matrix.crawl import Failure
+    from affiliate_matrix.sync import StoredAnswers, sync
+
+    connection = Connection(id="coded", source="awin", base_url=server.url, rate_limit_per_s=50)
+    store = LocalObjectStore(tmp_path)
+
+    def failures(**replay) -> list[Failure]:
+        items = sync(CodedListing(server.url), connection, {}, store, True, time_limit_s=60, **replay)
+        return [item for item in items if isinstance(item, Failure)]
+
+    (synced,) = failures()
+    assert synced.stage == "fetch" and synced.raw_key is not None
+    assert synced.reason.startswith(f"{server.url}/coded/br: its body is coded as 'br' (its Content-Encoding)")
+    (kept,) = json.loads(store.get(answers_key("coded")).data)["answers"].values()
+    assert kept["coding_not_asked_for"] == "br" and kept["raw_key"] == synced.raw_key
+    asked = len(server.hits["/coded/br"])
+    (replayed,) = failures(replaying=StoredAnswers(store, "coded", "awin"))
+    assert (replayed.stage, replayed.reason, replayed.raw_key) == (synced.stage, synced.reason, synced.raw_key)
+    assert len(server.hits["/coded/br"]) == asked  # no network
+
+
 def test_an_answer_that_cannot_be_used_is_one_kind_of_error_whatever_was_wrong_with_it(server, tmp_path):
     """The server answered, unusably: one class says so (the sync counts it as answered), for a body in a coding not
     asked for as for the rest."""

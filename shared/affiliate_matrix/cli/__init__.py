@@ -3,9 +3,10 @@
 import inspect
 
 import typer
+from rich.markup import escape
 
 from affiliate_matrix.cli import budget, collect, connections, exchange, flags, index, local, rules, search
-from affiliate_matrix.cli.common import errors, shown
+from affiliate_matrix.cli.common import errors
 from affiliate_matrix.cli.dead_letters import dead_letters_app
 from affiliate_matrix.cli.keys import keys_app
 from affiliate_matrix.cli.tokens import tokens_app
@@ -109,26 +110,26 @@ def main():
             said = exc.format_message().removesuffix(".")
             if exc.exit_code == 2:
                 said += f"; see {ctx.command_path if ctx is not None else 'amx'} --help"
-            errors.print(f"[red]error:[/] {shown(said)}", highlight=False)
+            errors.print(f"[red]error:[/] {escape(said)}", highlight=False)
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:  # end of input at a prompt
         errors.print("[red]aborted[/]", highlight=False)
         raise SystemExit(1) from None
     except ConflictError as exc:
-        errors.print(f"[red]conflict:[/] {shown(str(exc))}", highlight=False)
+        errors.print(f"[red]conflict:[/] {escape(str(exc))}", highlight=False)
         raise SystemExit(2) from None
     except (AmxError, KeyError) as exc:
-        errors.print(f"[red]error:[/] {shown(str(exc.args[0] if isinstance(exc, KeyError) else exc))}",
+        errors.print(f"[red]error:[/] {escape(str(exc.args[0] if isinstance(exc, KeyError) else exc))}",
                      highlight=False, markup=True)
         raise SystemExit(2) from None
     except ValidationError as exc:  # a model's refusal, said as the API's (InvalidInput, above): "error: field: …"
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or exc.title.lower()  # a check across fields names no field
-        errors.print(f"[red]error:[/] {shown(where)}: {shown(first['msg'].removeprefix('Value error, '))}",
+        errors.print(f"[red]error:[/] {escape(where)}: {escape(first['msg'].removeprefix('Value error, '))}",
                      highlight=False)
         raise SystemExit(2) from None
     except OSError as exc:  # the system refused a file or folder the command was given or writes: named, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        errors.print(f"[red]error:[/] {shown(where + (exc.strerror or str(exc)))}", highlight=False)
+        errors.print(f"[red]error:[/] {escape(where + (exc.strerror or str(exc)))}", highlight=False)
         raise SystemExit(2) from None
     raise SystemExit(code if isinstance(code, int) else 0)  # a command's value is no exit code: Exit's is

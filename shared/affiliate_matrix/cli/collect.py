@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, invalid, open_runtime,
-                                         print_indexed, say_rules_not_run, shown, stored_at)
+                                         print_indexed, say_rules_not_run, stored_at)
 from affiliate_matrix.wording import counted, listings
 
 commands = typer.Typer()  # top-level commands
@@ -87,7 +87,7 @@ def _say_failures(rt, report) -> None:
     from affiliate_matrix.crawl import error_key
 
     for failure in report.failures:
-        console.print(f"  [yellow]{failure.stage}[/] {shown(f'{failure.url}: {failure.why}')}")  # a site's words
+        console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.why}')}")  # a site's words
         if failure.raw_key:  # where to look, and what a fixed parser reads again (amx replay): each path on a line
             # of its own, not folded (Rich broke a path past the terminal's width with a line break, pasted with it)
             console.print(f"    kept raw: {escape(stored_at(rt, failure.raw_key))}", soft_wrap=True)

@@ -9,14 +9,28 @@ from rich.markup import escape
 
 from affiliate_matrix.wording import counted
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+
+class ShownConsole(Console):
+    """Where every command writes: each string it is given (a line, a table's cell or title, a rule) has each control
+    a terminal acts on as its escape (observability.controls_escaped: ESC as \\x1b; a line feed and a tab kept), before
+    Rich reads its markup and measures it. Rich leaves ESC and the C1 controls, and what a site, an API, a file or the
+    store said (a program's, a connection's or a rule's name, a change, an error) may hold one, which would recolour,
+    clear or retitle the terminal. Rich's own styling is written after, and kept."""
+
+    def render_str(self, text: str, **options):
+        from affiliate_matrix.observability import controls_escaped
+
+        return super().render_str(controls_escaped(text), **options)
+
+
+console = ShownConsole()
+errors = ShownConsole(stderr=True, soft_wrap=True)
 
 
 def shown(said: str) -> str:
-    """Text for a console line: its Rich markup escaped, and each control a terminal acts on as its escape
-    (observability.controls_escaped; Rich leaves ESC and the C1 controls): what a site, an API, a file or the store
-    said may hold one, which would recolour, clear or retitle the terminal."""
+    """Text for a console line, escaped as the console escapes it (its Rich markup, and each control a terminal acts
+    on: ShownConsole), for text measured before it is printed (a table's cells, fitted to the terminal by their
+    length). Text printed as it is needs only its markup escaped."""
     from affiliate_matrix.observability import controls_escaped
 
     return escape(controls_escaped(said))

@@ -199,16 +199,18 @@ def connections_test(connection_id: CONNECTION_ID):
 
 @connections_app.command("delete")
 def connections_delete(connection_id: CONNECTION_ID):
-    """Delete a connection. Its claims are withdrawn from the programs it listed (a connection.deleted event, taken
-    here with the embedded defaults, by the index function with a Broker): a program no source lists any more is
+    """Delete a connection, then what its runs kept of it alone (its API answers, its HTTP cache): one created again
+    under its id starts without them. Its claims are withdrawn from the programs it listed (a connection.deleted event,
+    taken here with the embedded defaults, by the index function with a Broker): a program no source lists any more is
     closed_suspected. A damaged one is deleted too, its claims withdrawn where its source and generation can still be
     read. A connection changed since this command read it is not deleted. A withdrawal that fails here puts the
-    connection back, to delete again."""
+    connection back, to delete again. A delete cut short after the connection went is finished by the same delete
+    again (which finds no connection, and sweeps what it kept)."""
     from affiliate_matrix.cli.common import fail_if_undelivered, index_here
     from affiliate_matrix.connections import (announce_deletion, connection_key, deletion_event, load_connection,
-                                              salvaged, save_connection)
+                                              salvaged, save_connection, sweep_kept)
     from affiliate_matrix.documents import delete_announced
-    from affiliate_matrix.errors import ConflictError, DamagedData, ObjectTooLarge
+    from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError, ObjectTooLarge
     from affiliate_matrix.events import PROGRAM_DELTA
 
     rt = open_runtime()
@@ -216,6 +218,9 @@ def connections_delete(connection_id: CONNECTION_ID):
     damaged = None  # a damaged connection's bytes, as stored: deleted all the same, withdrawn as far as it can be
     try:
         connection, etag = load_connection(rt.store, connection_id)
+    except NotFoundError:
+        sweep_kept(rt.store, connection_id)  # a delete cut short after the connection went: finished here
+        raise
     except ObjectTooLarge as exc:  # not read: it names no source, and is deleted by its ETag
         connection, etag = None, exc.etag
     except DamagedData:
@@ -230,6 +235,7 @@ def connections_delete(connection_id: CONNECTION_ID):
             rt.store.delete(key, if_match=etag)
         except ConflictError:
             raise kept from None
+        sweep_kept(rt.store, connection_id)
         console.print(f"deleted connection {connection_id}; it could not be read, so it names no source whose claims "
                       "to withdraw")
         return
@@ -239,6 +245,7 @@ def connections_delete(connection_id: CONNECTION_ID):
                              lambda current, current_etag: announce_deletion(rt, current, current_etag))
         except ConflictError:
             raise kept from None
+        sweep_kept(rt.store, connection_id)
         console.print(f"deleted connection {connection_id}; its claims are withdrawn by the index function")
         return
     try:  # refused when the connection changed since it was read
@@ -254,5 +261,6 @@ def connections_delete(connection_id: CONNECTION_ID):
         else:
             rt.store.put(key, damaged, content_type="application/json", if_none_match=True)
         fail_if_undelivered(rt)
+    sweep_kept(rt.store, connection_id)
     changed = len({event.subject for event in published if event.type == PROGRAM_DELTA})
     console.print(f"deleted connection {connection_id}; {changed} programs changed")

@@ -122,12 +122,12 @@ def dead_letters_replay(
             if letter is not None:
                 raise
             kept += 1
-            errors.print(f"[red]error:[/] {shown(str(exc))}", highlight=False)
+            errors.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
             continue
         what = f"{done.letter}: {done.event_type} event {done.event_id}"
         if done.failed:
             kept += 1
-            failed = shown(done.failed)  # the work's words may quote the event's
+            failed = escape(done.failed)  # the work's words may quote the event's
             errors.print(f"[red]failed again:[/] {escape(what)} at {done.subscriber}: {failed}; the letter is kept "
                          "with that reason: fix the cause, then replay it again", highlight=False)
         else:

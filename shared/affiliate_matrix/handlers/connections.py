@@ -15,7 +15,8 @@ action arrives here as a CloudEvent.
 from functools import cache
 
 from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store, connection_key,
-                                          created, load_connection, mark_healthy, refuse_disabled, salvaged)
+                                          created, load_connection, mark_healthy, refuse_disabled, salvaged,
+                                          sweep_kept)
 from affiliate_matrix.errors import NotFoundError, ObjectTooLarge
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
@@ -91,6 +92,7 @@ CONNECTIONS = Collection("connection", "/connections", "connections/", Connectio
                                               "fenced"}),
                          check=checked, check_stored=checked_against_store, carry=next_version, created=created,
                          patch=True, shown=shown_to, deleting=announce_deleted, deleted=lambda: shapes().Deletion,
+                         swept=lambda rt, connection_id: sweep_kept(rt.store, connection_id),
                          written_unchanged="or, its fields unchanged, was written again with a new ETag to fence off a "
                                            "delete announced on yours that never came",
                          damaged_remedy="delete it and create it again (amx connections delete {id}, or DELETE "

@@ -70,12 +70,14 @@ def check_key(key: str) -> str:
 
 
 # Where a conditional delete (delete with if_match) may happen: the documents' collections (connections, rules,
-# campaigns), the campaigns' days (swept after their campaign: budget.campaigns.sweep_days) and the events' records (a
-# claim let go of: handlers/events.py). On S3 each leaves a tombstone at its key (storage/s3.py), and the tombstone
+# campaigns), the campaigns' days (swept after their campaign: budget.campaigns.sweep_days), a connection's API answers
+# and HTTP cache (swept after it: connections.sweep_kept) and the events' records (a claim let go of:
+# handlers/events.py). On S3 each leaves a tombstone at its key (storage/s3.py), and the tombstone
 # sweep lists these prefixes only, not the whole bucket (raw pages and batches are most of it); so both adapters
 # refuse a conditional delete anywhere else, and a new kind of document deleted conditionally is added here.
 # events/claims/ holds the tombstones of the claims kept apart from the done markers before, for the sweep to remove.
-TOMBSTONED = ("budget/campaigns/", "budget/metrics/", "connections/", "events/claims/", "events/done/", "rules/")
+TOMBSTONED = ("api-answers/", "budget/campaigns/", "budget/metrics/", "connections/", "events/claims/", "events/done/",
+              "http-cache/", "rules/")
 
 
 def check_conditional_delete(key: str) -> str:
