@@ -27,7 +27,9 @@ log = get_logger()
 # A listing's page that now redirects to its site's home page was removed (a directory sends a deleted listing home
 # rather than answer 404): missing, as a 404 is, not verified by the home page's 200.
 SENT_HOME = "redirected to the site's home page"
-VALIDATORS_KEY = "http-cache/verify.json"
+# Beside the connections' caches (connections.http_cache_key), under a name no connection id takes (none starts with
+# "_"): as http-cache/verify.json, a connection named "verify" shared it, and its deletion swept it.
+VALIDATORS_KEY = "http-cache/_verify.json"
 NOT_CHECKED = object()  # a page not asked: its wait would have passed the run's time budget
 
 

@@ -99,3 +99,15 @@ def test_what_a_connection_created_again_keeps_after_it_was_found_absent_is_the_
     connections.sweep_kept(rt.store, "ap")
     assert rt.store.get(answers_key("ap")).data == b'{"answers": {"new": {}}}'
     assert head(http_cache_key("ap")) is None
+
+
+def test_a_connection_named_verify_keeps_no_cache_of_the_verify_job(rt):
+    from affiliate_matrix.connections import sweep_kept
+    from affiliate_matrix.verify import VALIDATORS_KEY
+
+    rt.store.put(VALIDATORS_KEY, b"{}", content_type="application/json")
+    save_connection(rt.store, Connection(id="verify", source="affiliateprograms"), create=True)
+    assert http_cache_key("verify") != VALIDATORS_KEY
+    rt.store.delete(connection_key("verify"))
+    sweep_kept(rt.store, "verify")
+    assert rt.store.head(VALIDATORS_KEY) is not None  # the verify job's cache is not the connection's
