@@ -205,6 +205,20 @@ def test_a_rule_file_holding_a_number_of_thousands_of_digits_is_refused_in_our_w
                                      "4,300"), str(result.exception)
 
 
+@pytest.mark.parametrize("number", ["0x" + "F" * 4000, "-0x" + "f" * 4000, "0x" + "F" * 3600])
+def test_a_rule_file_holding_a_number_of_thousands_of_digits_in_another_base_is_refused_too(env, tmp_path, number):
+    """YAML reads hexadecimal integers too: 4,000 hexadecimal digits passed the count of the characters written and
+    made a number of over 4,800 decimal digits, which writing the rule refused in Python's words, telling the operator
+    to call sys.set_int_max_str_digits()."""
+    rule = tmp_path / "long.yaml"
+    rule.write_text('id: long\ntrigger: {event: program.delta}\ncondition: "true"\n'
+                    "action: {type: alert, params: {text: x, severity: " + number + "}}\n")
+    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    assert str(result.exception) == (f"the rule holds a number too long: {number[:12]}… is over 4,300 digits, where a "
+                                     "number has at most 4,300"), str(result.exception)
+
+
 def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fails(env):
     """A program whose source never said its cookie read `cookie_days` 0, so "alert me on short cookies"
     (`program.cookie_days < 30`) fired, and sent its webhook, for every such program. Not evaluated now, on delivery

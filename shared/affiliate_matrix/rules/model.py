@@ -361,10 +361,14 @@ def parse_rule(text: str) -> Rule:
             return super().compose_node(parent, index)
 
         def construct_yaml_int(self, node):
-            if (digits := len(str(node.value).lstrip("+-"))) > MAX_INT_DIGITS:
+            if (digits := len(str(node.value).lstrip("+-"))) > MAX_INT_DIGITS:  # before int(), which refuses it
                 raise ValueError(f"the rule holds a number too long: {digits:,} digits, where a number has at most "
                                  f"{MAX_INT_DIGITS:,}")
-            return super().construct_yaml_int(node)
+            value = super().construct_yaml_int(node)
+            if abs(value) >= 10 ** MAX_INT_DIGITS:  # hexadecimal (0x…): fewer characters than its decimal digits
+                raise ValueError(f"the rule holds a number too long: {str(node.value)[:12]}… is over "
+                                 f"{MAX_INT_DIGITS:,} digits, where a number has at most {MAX_INT_DIGITS:,}")
+            return value
 
     Unaliased.add_constructor("tag:yaml.org,2002:int", Unaliased.construct_yaml_int)
 
