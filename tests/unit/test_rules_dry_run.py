@@ -193,6 +193,24 @@ def test_a_rule_file_using_a_yaml_alias_is_refused_naming_it_before_it_is_expand
     assert CliRunner().invoke(app, ["rules", "show", "laughs"]).exit_code != 0  # nothing stored
 
 
+@pytest.mark.parametrize("name, text", [
+    ("rule.yaml", 'id: dup\ntrigger: {event: program.delta}\ncondition: "program.cookie_days < 30"\n'
+                  'action: {type: alert, params: {text: x}}\ncondition: "true"\n'),
+    ("rule.json", '{"id": "dup", "trigger": {"event": "program.delta"}, "condition": "program.cookie_days < 30",\n'
+                  '"action": {"type": "alert", "params": {"text": "x"}}, "condition": "true"}'),
+])
+def test_a_rule_file_giving_a_key_twice_is_refused_naming_it(env, tmp_path, name, text):
+    """A rule file naming a key twice was taken with its last value, silently: whoever reviewed it read the first
+    condition (short cookies), and the rule fired on every delta. A JSON body giving a key twice is refused so too."""
+    rule = tmp_path / name
+    rule.write_text(text)
+    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    line = 5 if name == "rule.yaml" else 2
+    assert str(result.exception) == f"the rule gives the key 'condition' twice (line {line})", str(result.exception)
+    assert CliRunner().invoke(app, ["rules", "show", "dup"]).exit_code != 0  # nothing stored
+
+
 def test_a_rule_file_holding_a_number_of_thousands_of_digits_is_refused_in_our_words(env, tmp_path):
     """YAML's integer was read by int(), whose refusal past 4,300 digits told the operator to call
     sys.set_int_max_str_digits(), as a JSON body's did before it was refused in our words."""
