@@ -193,8 +193,9 @@ def test_a_connections_source_never_changes_on_put_or_patch(env):
     said = ("source: connection 'ap' is of source 'affiliateprograms', which never changes: what it collected is that "
             "source's; add a connection of source 'affiliatefix' (POST /connections, amx connections add) and delete "
             "this one")
-    for refused in (client.patch("/connections/ap", json={"source": "affiliatefix"}, headers={**admin, "If-Match": etag}),
-                    client.put("/connections/ap", json=body(source="affiliatefix"), headers={**admin, "If-Match": etag})):
+    written = {**admin, "If-Match": etag}
+    for refused in (client.patch("/connections/ap", json={"source": "affiliatefix"}, headers=written),
+                    client.put("/connections/ap", json=body(source="affiliatefix"), headers=written)):
         assert refused.status_code == 400 and refused.get_json()["error"]["message"] == said, refused.get_json()
     stored = client.get("/connections/ap", headers=env["read"])
     assert stored.headers["ETag"] == etag and stored.get_json()["source"] == "affiliateprograms"

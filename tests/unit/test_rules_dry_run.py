@@ -233,8 +233,8 @@ def test_a_rule_file_holding_a_number_of_thousands_of_digits_in_another_base_is_
                     "action: {type: alert, params: {text: x, severity: " + number + "}}\n")
     result = CliRunner().invoke(app, ["rules", "add", str(rule)])
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
-    assert str(result.exception) == (f"the rule holds a number too long: {number[:12]}… is over 4,300 digits, where a "
-                                     "number has at most 4,300"), str(result.exception)
+    assert str(result.exception) == (f"the rule holds a number too long: {number[:12]}… is over 4,300 digits, "
+                                     "where a number has at most 4,300"), str(result.exception)
 
 
 def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fails(env):
