@@ -152,6 +152,15 @@ def checked(connection: Connection) -> None:
     check_cron(connection.schedule, "schedule")
 
 
+def source_kept(stored: Connection, source: str) -> None:
+    """A connection written over `stored` keeps its source: the records, claims, kept API answers, HTTP cache and
+    complete-run notes under its id and generation are that source's, and another would read them as its own."""
+    if source != stored.source:
+        raise InvalidInput(f"source: connection {stored.id!r} is of source {stored.source!r}, which never changes: "
+                           f"what it collected is that source's; add a connection of source {source!r} (POST "
+                           "/connections, amx connections add) and delete this one")
+
+
 def key_record_key(path: str) -> str:
     """Where the record of the key at `path` is kept (keys.py writes it): how it rotates, and whose key it is."""
     return f"keys/records/{path}.json"

@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,15 +101,22 @@ class Folder:
             shutil.rmtree(self._writing, ignore_errors=True)
 
     def read(self, name: str, most: int) -> bytes:
-        path = self.path / name
-        try:
-            size = path.stat().st_size
+        try:  # without blocking: a FIFO is refused below, not waited on for ever
+            fd = os.open(self.path / name, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
             raise NotFoundError(f"{self.where}/{name}") from None
-        if size > most:  # read no further than its manifest says it holds
-            raise DamagedData(f"the backup {self.where}", f"{name} is {size:,} bytes, past the {most:,} it may hold",
-                              _RETAKE)
-        return path.read_bytes()
+        try:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode):  # a FIFO, a device (/dev/zero: size 0, no end), a directory
+                raise DamagedData(f"the backup {self.where}", f"{name} is not a file", _RETAKE)
+            with open(fd, "rb", closefd=False) as file:
+                data = file.read(most + 1)  # read no further than its manifest says it holds
+        finally:
+            os.close(fd)
+        if len(data) > most:
+            raise DamagedData(f"the backup {self.where}", f"{name} is {max(status.st_size, len(data)):,} bytes, past "
+                                                          f"the {most:,} it may hold", _RETAKE)
+        return data
 
 
 class Stored:

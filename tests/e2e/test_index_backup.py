@@ -207,6 +207,24 @@ def test_a_backup_cut_short_or_changed_since_is_refused(backup, refused):
     assert "it has no manifest.json, which a backup writes last: not a backup, or one cut short" in refused(backup)
 
 
+@pytest.mark.parametrize("name", ["manifest.json", "deltas-1.jsonl"])
+@pytest.mark.parametrize("kind", ["a FIFO", "a device", "a directory"])
+def test_a_backup_file_that_is_no_file_is_refused_not_read_for_ever(backup, refused, name, kind):
+    """A backup handed over (a copied folder, an archive unpacked) may hold anything under its files' names: a FIFO
+    was waited on for ever, and a link to /dev/zero (whose size says 0) read until memory ran out."""
+    import os
+
+    (backup / name).unlink()
+    if kind == "a FIFO":
+        os.mkfifo(backup / name)
+    elif kind == "a device":
+        (backup / name).symlink_to("/dev/zero")
+    else:
+        (backup / name).mkdir()
+    shown = refused(backup)
+    assert f"error: the backup {backup} is damaged ({name} is not a file)" in shown, shown
+
+
 def test_a_line_not_json_or_a_document_not_fitting_its_index_is_refused_by_where_it_is(backup, refused, monkeypatch):
     lines = (backup / "programs-1.jsonl").read_bytes().splitlines()
     rewritten(backup, "programs-1.jsonl", [lines[0], b"{not json", *lines[2:]])

@@ -184,6 +184,25 @@ def test_writes_need_if_match_and_a_current_etag(env):
     assert client.get("/connections/ap", headers=env["read"]).status_code == 404
 
 
+def test_a_connections_source_never_changes_on_put_or_patch(env):
+    """A connection switched from one source to another kept its id and generation, so the records, claims, kept API
+    answers (api-answers/<id>.json), HTTP cache and complete-run notes of the first were read as the second's. It is
+    refused naming the field and the way out, a new connection; the same source written back is taken."""
+    client, admin = app(), env["admin"]
+    etag = client.post("/connections", json=body(), headers=admin).headers["ETag"]
+    said = ("source: connection 'ap' is of source 'affiliateprograms', which never changes: what it collected is that "
+            "source's; add a connection of source 'affiliatefix' (POST /connections, amx connections add) and delete "
+            "this one")
+    written = {**admin, "If-Match": etag}
+    for refused in (client.patch("/connections/ap", json={"source": "affiliatefix"}, headers=written),
+                    client.put("/connections/ap", json=body(source="affiliatefix"), headers=written)):
+        assert refused.status_code == 400 and refused.get_json()["error"]["message"] == said, refused.get_json()
+    stored = client.get("/connections/ap", headers=env["read"])
+    assert stored.headers["ETag"] == etag and stored.get_json()["source"] == "affiliateprograms"
+    kept = client.put("/connections/ap", json=body(concurrency=3), headers={**admin, "If-Match": etag})
+    assert kept.status_code == 200 and kept.get_json()["source"] == "affiliateprograms"
+
+
 def test_a_connection_has_a_generation_of_its_own_kept_by_edits_and_another_once_created_again(env):
     """Which creation of a connection it is: a run, a claim or a deletion's event of the one deleted is never taken
     for the one created again under its id."""

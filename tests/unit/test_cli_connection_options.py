@@ -46,6 +46,19 @@ def test_edit_changing_nothing_is_a_usage_error_naming_the_options_it_takes(tmp_
                                                      "--enabled/--disabled); see amx connections edit --help\n"), edited
 
 
+def test_edit_refuses_another_source_saying_to_add_a_connection(tmp_path):
+    """A connection's source never changes (PATCH /connections/{id} refuses it in these words): `edit --source` said
+    only "No such option", not what to do instead."""
+    assert amx(tmp_path, "connections", "add", "ap", "--source", "affiliateprograms").returncode == 0
+    edited = amx(tmp_path, "connections", "edit", "ap", "--source", "affiliatefix")
+    assert (edited.returncode, edited.stderr) == (2, (
+        "error: source: connection 'ap' is of source 'affiliateprograms', which never changes: what it collected is "
+        "that source's; add a connection of source 'affiliatefix' (POST /connections, amx connections add) and delete "
+        "this one\n")), edited
+    stored = json.loads((tmp_path / "objects" / "connections" / "ap.json").read_text())
+    assert (stored["source"], stored["version"]) == ("affiliateprograms", 0)
+
+
 def test_adds_help_gives_the_models_defaults_and_a_connection_added_plain_has_them(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     helped = CliRunner().invoke(app, ["connections", "add", "--help"])

@@ -153,6 +153,17 @@ def test_a_value_from_outside_data_cannot_ping_a_channel_or_hide_a_link_in_the_m
     assert sent["text"] == expected and sent["blocks"][0]["text"]["text"] == expected
 
 
+def test_a_notification_asks_slack_not_to_unfurl_the_links_a_scraped_value_carries(server):
+    """A placeholder may carry a scraped URL (a program's join URL): Slack unfurled it, its servers fetching the page
+    and the page choosing the preview shown to the team. Slack's unfurl_links and unfurl_media say not to."""
+    data = {"rule_id": "r1", "activation_id": ACTIVATION, "inputs": {"join_url": "https://evil.example/join"}}
+    notify(runtime(), {"webhook_url": server.url + "/services/T0/B0/x", "text": "Join at {join_url}"}, data,
+           **FakeTime().options(HostLimits()))
+    sent = json.loads(server.requests[0].body)
+    assert (sent["unfurl_links"], sent["unfurl_media"]) == (False, False)
+    assert sent["text"] == "Join at https://evil.example/join"
+
+
 def test_a_schedule_rules_notification_without_a_text_says_what_set_it_off(server):
     """A notify action with no text is sent "Rule {rule_id} fired on {event_type}": a schedule rule's activation
     holds no event type, so it said "Rule r1 fired on " and stopped there."""

@@ -193,6 +193,24 @@ def test_a_rule_file_using_a_yaml_alias_is_refused_naming_it_before_it_is_expand
     assert CliRunner().invoke(app, ["rules", "show", "laughs"]).exit_code != 0  # nothing stored
 
 
+@pytest.mark.parametrize("name, text", [
+    ("rule.yaml", 'id: dup\ntrigger: {event: program.delta}\ncondition: "program.cookie_days < 30"\n'
+                  'action: {type: alert, params: {text: x}}\ncondition: "true"\n'),
+    ("rule.json", '{"id": "dup", "trigger": {"event": "program.delta"}, "condition": "program.cookie_days < 30",\n'
+                  '"action": {"type": "alert", "params": {"text": "x"}}, "condition": "true"}'),
+])
+def test_a_rule_file_giving_a_key_twice_is_refused_naming_it(env, tmp_path, name, text):
+    """A rule file naming a key twice was taken with its last value, silently: whoever reviewed it read the first
+    condition (short cookies), and the rule fired on every delta. A JSON body giving a key twice is refused so too."""
+    rule = tmp_path / name
+    rule.write_text(text)
+    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    line = 5 if name == "rule.yaml" else 2
+    assert str(result.exception) == f"the rule gives the key 'condition' twice (line {line})", str(result.exception)
+    assert CliRunner().invoke(app, ["rules", "show", "dup"]).exit_code != 0  # nothing stored
+
+
 def test_a_rule_file_holding_a_number_of_thousands_of_digits_is_refused_in_our_words(env, tmp_path):
     """YAML's integer was read by int(), whose refusal past 4,300 digits told the operator to call
     sys.set_int_max_str_digits(), as a JSON body's did before it was refused in our words."""
@@ -203,6 +221,20 @@ def test_a_rule_file_holding_a_number_of_thousands_of_digits_is_refused_in_our_w
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
     assert str(result.exception) == ("the rule holds a number too long: 5,000 digits, where a number has at most "
                                      "4,300"), str(result.exception)
+
+
+@pytest.mark.parametrize("number", ["0x" + "F" * 4000, "-0x" + "f" * 4000, "0x" + "F" * 3600])
+def test_a_rule_file_holding_a_number_of_thousands_of_digits_in_another_base_is_refused_too(env, tmp_path, number):
+    """YAML reads hexadecimal integers too: 4,000 hexadecimal digits passed the count of the characters written and
+    made a number of over 4,800 decimal digits, which writing the rule refused in Python's words, telling the operator
+    to call sys.set_int_max_str_digits()."""
+    rule = tmp_path / "long.yaml"
+    rule.write_text('id: long\ntrigger: {event: program.delta}\ncondition: "true"\n'
+                    "action: {type: alert, params: {text: x, severity: " + number + "}}\n")
+    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    assert str(result.exception) == (f"the rule holds a number too long: {number[:12]}… is over 4,300 digits, "
+                                     "where a number has at most 4,300"), str(result.exception)
 
 
 def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fails(env):

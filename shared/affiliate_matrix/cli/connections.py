@@ -138,6 +138,8 @@ def connections_edit(
     concurrency: CONCURRENCY = None,
     enabled: Annotated[Optional[bool], typer.Option("--enabled/--disabled", help="Whether its schedule runs it.")] = None,
     reason: Annotated[Optional[str], typer.Option(help="With --disabled: why, shown by connections list.")] = None,
+    # not a field edit changes: taken only to be refused as the API refuses it, saying what to do instead
+    source: Annotated[Optional[str], typer.Option(hidden=True)] = None,
 ):
     """Change a connection's fields, as PATCH /connections/{id} does: its claims, health and last sync stay (delete
     and add again would withdraw its claims, its programs closed_suspected until the next sync)."""
@@ -148,7 +150,7 @@ def connections_edit(
     changes = {name: value for name, value in (("base_url", base_url), ("schedule", schedule),
                                                ("rate_limit_per_s", rate_limit_per_s),
                                                ("credentials_path", credentials_path), ("concurrency", concurrency),
-                                               ("enabled", enabled)) if value is not None}
+                                               ("enabled", enabled), ("source", source)) if value is not None}
     if reason is not None:
         if enabled is not False:  # an enabled connection has no reason (Connection.disabled_reason)
             raise invalid("--reason", "--reason goes with --disabled: it says why the connection is not synced")

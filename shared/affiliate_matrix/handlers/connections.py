@@ -16,7 +16,7 @@ from functools import cache
 
 from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store, connection_key,
                                           created, load_connection, mark_healthy, refuse_disabled, salvaged,
-                                          sweep_kept)
+                                          source_kept, sweep_kept)
 from affiliate_matrix.errors import NotFoundError, ObjectTooLarge
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
@@ -35,8 +35,10 @@ def shapes():
 
 
 def next_version(current: Connection, data: dict) -> dict:
-    """A replaced connection counts one version more and keeps its generation, its last sync, its health (a mark
-    is cleared by a passing test, or a key added again over a revoked one, not by an edit) and its fence."""
+    """A replaced connection counts one version more and keeps its source (refused otherwise: source_kept), its
+    generation, its last sync, its health (a mark is cleared by a passing test, or a key added again over a revoked
+    one, not by an edit) and its fence."""
+    source_kept(current, data["source"])
     return {**data, "version": current.version + 1, "generation": current.generation, "fenced": current.fenced,
             "last_sync": current.last_sync.model_dump(mode="json") if current.last_sync else None,
             "healthy": current.healthy, "health_reason": current.health_reason}

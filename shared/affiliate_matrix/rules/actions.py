@@ -267,7 +267,9 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
 
     text = message("notify", params, data)
     url = str(params["webhook_url"])
-    body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    # unfurled, a URL a placeholder carries (scraped) was fetched by Slack, and its page chose the preview shown
+    body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            "unfurl_links": False, "unfurl_media": False}
     key = data.get("activation_id")
     headers = {"User-Agent": rt.settings.user_agent} | (
         {"Idempotency-Key": key} if isinstance(key, str) and re.fullmatch(_ACTIVATION_ID, key) else {})

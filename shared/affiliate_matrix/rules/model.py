@@ -346,8 +346,9 @@ def trigger_type(kind: str) -> str:
 
 def parse_rule(text: str) -> Rule:
     """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`. An alias (*name) is refused: a few
-    lines of nested ones (a billion laughs) stand for billions of values, which checking the rule would walk. So is an
-    integer past MAX_INT_DIGITS in our words, as in a JSON body (int()'s told the operator to raise Python's limit)."""
+    lines of nested ones (a billion laughs) stand for billions of values, which checking the rule would walk. So are an
+    integer past MAX_INT_DIGITS in our words, as in a JSON body (int()'s told the operator to raise Python's limit),
+    and a key given twice, as in a JSON body."""
     import yaml
 
     from affiliate_matrix.json_input import MAX_INT_DIGITS
@@ -360,11 +361,25 @@ def parse_rule(text: str) -> Rule:
                                  f"{alias.start_mark.line + 1}): write its value out, a rule takes none")
             return super().compose_node(parent, index)
 
+        def construct_mapping(self, node, deep=False):  # its last value was taken, where a JSON body's is refused
+            seen = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise ValueError(f"the rule gives the key {key.value[:80]!r} twice (line "
+                                         f"{key.start_mark.line + 1})")
+                    seen.add(key.value)
+            return super().construct_mapping(node, deep)
+
         def construct_yaml_int(self, node):
-            if (digits := len(str(node.value).lstrip("+-"))) > MAX_INT_DIGITS:
+            if (digits := len(str(node.value).lstrip("+-"))) > MAX_INT_DIGITS:  # before int(), which refuses it
                 raise ValueError(f"the rule holds a number too long: {digits:,} digits, where a number has at most "
                                  f"{MAX_INT_DIGITS:,}")
-            return super().construct_yaml_int(node)
+            value = super().construct_yaml_int(node)
+            if abs(value) >= 10 ** MAX_INT_DIGITS:  # hexadecimal (0x…): fewer characters than its decimal digits
+                raise ValueError(f"the rule holds a number too long: {str(node.value)[:12]}… is over "
+                                 f"{MAX_INT_DIGITS:,} digits, where a number has at most {MAX_INT_DIGITS:,}")
+            return value
 
     Unaliased.add_constructor("tag:yaml.org,2002:int", Unaliased.construct_yaml_int)
 

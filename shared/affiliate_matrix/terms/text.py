@@ -352,6 +352,11 @@ _PERCENT_WORDS = Pattern(r"(?:\s*|-)\b(?:per\s?cento?|percent|pct|prozent(?:ig\w
                          r"por\s?cento)\b", re.I)
 
 
+# Past what a record holds (models.NonNegative: 18 digits) a run of number words is no figure: left in words. Each
+# "hundred" multiplies, so a scraped run of thousands made a number of over 4,300 digits, which str() refuses.
+_WORDS_MOST = 10 ** 18
+
+
 def _words_to_number(match: re.Match) -> str:
     current = 0
     for word in re.split(r"[\s-]+", match.group(0).lower()):
@@ -359,6 +364,8 @@ def _words_to_number(match: re.Match) -> str:
             current = max(current, 1) * 100
         elif word != "and":
             current += _UNITS.get(word, 0) + _TENS.get(word, 0)
+        if current > _WORDS_MOST:
+            return match.group(0)
     return str(current)
 
 
