@@ -670,6 +670,24 @@ def test_discover_review_says_when_there_is_nothing_to_review(tmp_path, monkeypa
     assert result.exit_code == 0 and "nothing to review" in result.output, (result.output, result.exception)
 
 
+@pytest.mark.parametrize("args, named", [(["--accept", "tailwag.example", "--reject", "tailwag.example"], "--reject"),
+                                         (["--accept", ""], "--accept"), (["--reject", ""], "--reject")])
+def test_discover_review_refuses_two_decisions_or_an_empty_domain_deciding_nothing(tmp_path, monkeypatch, args, named):
+    """`amx discover review --accept D --reject D` accepted D and dropped --reject unsaid; `--accept ''` listed the
+    review list, deciding nothing, with exit 0. Each is a usage error naming the option, the item left to decide."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    item = {"domain": "tailwag.example", "name": "Tailwag", "confidence": 0.5, "url": "https://tailwag.example/partners",
+            "evidence": ["partner wording"], "raw_key": "raw/discovery/x.html"}
+    (tmp_path / "objects" / "discovery" / "review").mkdir(parents=True)
+    (tmp_path / "objects" / "discovery" / "review" / "tailwag.example.json").write_text(json.dumps(item))
+    result = CliRunner().invoke(app, ["discover", "review", *args])
+    assert result.exit_code == 2 and f"Invalid value for '{named}'" in result.output, (result.output, result.exception)
+    listed = CliRunner().invoke(app, ["discover", "review"])
+    assert "tailwag.example" in listed.output, listed.output
+
+
 def test_discover_run_refuses_a_niche_with_search_operators_naming_them(tmp_path, monkeypatch):
     """`amx discover run 'shoes site:evil.example'` sent `"affiliate program" shoes site:evil.example` and the like to
     the providers: every dork of the niche searched one site. The niche is refused naming the operator, nothing

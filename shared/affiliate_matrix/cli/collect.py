@@ -273,6 +273,11 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
     """The doubtful finds, with their evidence; --accept or --reject one."""
     from affiliate_matrix.discovery.run import decide, reviews
 
+    if accept is not None and reject is not None:  # one decision: --reject beside --accept was dropped unsaid
+        raise invalid("--reject", "give --accept or --reject, not both")
+    if (accept if accept is not None else reject) == "":  # an empty one listed the review instead, deciding nothing
+        raise invalid("--accept" if accept is not None else "--reject",
+                      "give a domain as the review list names it (amx discover review)")
     rt = open_runtime("discover")
     if accept or reject:
         index_here(rt)
