@@ -95,7 +95,7 @@ def test_compare_shows_a_sources_payout_terms_as_the_demos_compare_does(tmp_path
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     # (in the explorer's words: "PayPal; Net 60", not the codes "paypal; net60")
-    assert compare_rows(result.output)["affiliateprograms"]["Payout"] == "PayPal; Net 60; min 50 USD", result.output
+    assert compare_rows(result.output)["affiliateprograms"]["Payout"] == "PayPal; Net 60; minimum 50 USD", result.output
 
 
 def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
@@ -195,15 +195,27 @@ def test_the_web_writes_commission_terms_as_the_cli_does():
 def test_the_web_writes_amounts_as_the_cli_and_its_own_commissions_do():
     """The explorer wrote an EPC and a payout minimum currency first ('USD 0.4512', 'minimum USD 50') beside a
     commission written amount first ('65–130 USD') on the same row, where `amx show` and `amx compare` write
-    '0.4512 USD' and 'min 50 USD'."""
+    '0.4512 USD' and 'minimum 50 USD'."""
     from affiliate_matrix.cli.views import value_text
     from affiliate_matrix.web.render import field
 
     epc = {"amount": "0.4512", "currency": "USD"}
     assert field(epc, "epc_7d") == value_text("epc_7d", epc) == "0.4512 USD"
     payout = {"methods": ["paypal"], "frequency": "net60", "minimum": {"amount": "50", "currency": "USD"}}
-    assert field(payout, "payout") == "PayPal; Net 60; minimum 50 USD"
-    assert value_text("payout", payout) == "PayPal; Net 60; min 50 USD"
+    assert field(payout, "payout") == value_text("payout", payout) == "PayPal; Net 60; minimum 50 USD"
+
+
+def test_the_cli_says_a_payout_minimum_in_the_explorers_words():
+    """`amx show`, `compare` and `changes` wrote a payout's minimum 'min 50 USD' where the explorer's pages write
+    'minimum 50 USD', from two summaries of the field; one (wording.payout_text) says it for both."""
+    from affiliate_matrix.cli.views import value_text
+    from affiliate_matrix.web.render import field
+
+    for payout, said in (({"methods": ["bank_transfer"], "minimum": {"amount": "25", "currency": "EUR"}},
+                          "Bank transfer; minimum 25 EUR"),
+                         ({"frequency": "monthly", "minimum": {"amount": "10", "currency": "GBP"}}, "Monthly; minimum 10 GBP"),
+                         ({"methods": []}, "—")):
+        assert value_text("payout", payout) == field(payout, "payout") == said, payout
 
 
 def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):

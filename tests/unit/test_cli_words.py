@@ -30,7 +30,7 @@ def test_show_says_payout_countries_and_kind_in_the_explorers_words(tmp_path, mo
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     said = {row[0]: row[1] for row in cells(result.output) if row}
-    assert said["Payout"] == "PayPal, Wire transfer; Net 60; min 50 USD", result.output
+    assert said["Payout"] == "PayPal, Wire transfer; Net 60; minimum 50 USD", result.output
     assert said["Countries"] == "Germany, United States", result.output
 
 
@@ -43,7 +43,7 @@ def test_changes_say_the_change_and_its_values_in_words_and_take_the_words_back(
         assert row[1] == "Created", result.output
         fields = result.output
         assert "Kind: — → Offer" in fields and "Countries: — → Germany, United States" in fields, fields
-        assert "Payout: — → PayPal, Wire transfer; Net 60; min 50 USD" in fields, fields
+        assert "Payout: — → PayPal, Wire transfer; Net 60; minimum 50 USD" in fields, fields
     refused = CliRunner().invoke(app, ["changes", "--change", "made"])
     assert refused.exit_code != 0
 
@@ -53,7 +53,7 @@ def test_compare_says_the_kind_and_the_contract_in_words(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["compare", "shopoffer.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     [row] = [row for row in cells(result.output) if row and row[0]]
-    assert row[1:4] == ("Offer", "—", "—") and row[6] == "PayPal, Wire transfer; Net 60; min 50 USD", row
+    assert row[1:4] == ("Offer", "—", "—") and row[6] == "PayPal, Wire transfer; Net 60; minimum 50 USD", row
 
 
 def test_a_filter_option_takes_the_words_a_table_shows(tmp_path, monkeypatch):
