@@ -92,8 +92,26 @@ def test_rules_list_and_show_say_the_trigger_and_the_action_in_words_with_their_
     assert rows["raised"][1:4:2] == ("A program changed (program.delta)", "Record an alert (alert)"), rows
     assert rows["nightly"][1] == "on a schedule: every day at 03:00 UTC (0 3 * * *)", rows
     shown = CliRunner().invoke(app, ["rules", "show", "raised"]).output
-    assert "trigger: A program changed (program.delta)" in shown and 'action: Record an alert (alert) {"text": "x"}' \
+    assert "trigger: A program changed (program.delta)" in shown and "action: Record an alert (alert); Text: x" \
         in shown, shown
+
+
+def test_rules_show_and_test_name_the_actions_parameters_in_the_rules_pages_words(tmp_path, monkeypatch):
+    """`amx rules show` and `amx rules test` wrote an action's parameters as the document's JSON, {"webhook_url": …,
+    "text": …}, where the Rules page names each in words (Webhook, Text), as README says the CLI does."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "300")
+    added_by_cli(tmp_path, {"id": "hook", "trigger": {"event": "program.delta"}, "condition": "true",
+                            "action": {"type": "notify", "params": {"webhook_url": "https://hooks.example.com/x/y",
+                                                                    "text": "{program_name} changed"}}})
+    shown = CliRunner().invoke(app, ["rules", "show", "hook"]).output
+    said = "; Text: {program_name} changed; Webhook: https://hooks.example.com/…"
+    assert f"action: Post to a webhook (notify){said}" in shown and "webhook_url" not in shown, shown
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": {"id": "d1", "program_id": "p_1", "change": "updated",
+                                                                   "fields": []}}))
+    tested = CliRunner().invoke(app, ["rules", "test", "hook", "--event", str(event)])
+    assert tested.exit_code == 0 and f"→ true: would dispatch notify{said}" in tested.output, tested.output
 
 
 
