@@ -675,6 +675,15 @@ def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
     assert "50% → 60%" in result.output and "\\u2192" not in result.output, result.output
 
 
+def test_connections_delete_counts_the_programs_it_changed_in_words(tmp_path, monkeypatch):
+    """`amx connections delete` of a connection that listed one program said "1 programs changed"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com"))
+    result = CliRunner().invoke(app, ["connections", "delete", "affiliateprograms"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert " ".join(result.output.split()) == "deleted connection affiliateprograms; 1 program changed", result.output
+
+
 def test_discover_review_says_when_there_is_nothing_to_review(tmp_path, monkeypatch):
     """`amx discover review` with nothing to review printed nothing at all."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
