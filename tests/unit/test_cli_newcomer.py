@@ -709,6 +709,22 @@ def test_discover_review_refuses_two_decisions_or_an_empty_domain_deciding_nothi
     assert "tailwag.example" in listed.output, listed.output
 
 
+def test_discover_run_counts_one_query_result_site_and_rejection_in_the_singular(tmp_path, monkeypatch):
+    """A run of one query finding one site said "1 of 1 queries answered, 1 results, 1 sites (…) 1 not programs"."""
+    from affiliate_matrix.discovery import DiscoveryReport
+    from affiliate_matrix.discovery import run as discovery_run
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    report = DiscoveryReport(queries=1, results=1, candidates=1, rejected=["blog.example"],
+                             rejected_why={"blog.example": "a publisher's post"})
+    monkeypatch.setattr(discovery_run, "discover", lambda rt, niches, languages: report)
+    result = CliRunner().invoke(app, ["discover", "run", "pets"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.output.splitlines()[0] == ("1 of 1 query answered, 1 result, 1 site (0 already known): 0 discovered, "
+                                             "0 to review, 1 not a program"), result.output
+
+
 def test_discover_run_refuses_a_niche_with_search_operators_naming_them(tmp_path, monkeypatch):
     """`amx discover run 'shoes site:evil.example'` sent `"affiliate program" shoes site:evil.example` and the like to
     the providers: every dork of the niche searched one site. The niche is refused naming the operator, nothing

@@ -228,10 +228,11 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     index_here(rt)
     report = discover(rt, niches, language or ["en"])
     # report.queries counts the queries answered: "0 queries" beside "unanswered: 5 of 5" read as none asked
-    console.print(f"{report.queries} of {report.queries + len(report.unanswered)} queries answered, "
-                  f"{report.results} results, {report.candidates} sites "
+    asked = report.queries + len(report.unanswered)
+    console.print(f"{report.queries} of {counted(asked, 'query', 'queries')} answered, "
+                  f"{counted(report.results, 'result')}, {counted(report.candidates, 'site')} "
                   f"({len(report.known)} already known): {len(report.discovered)} discovered, "
-                  f"{len(report.review)} to review, {len(report.rejected)} not programs")
+                  f"{len(report.review)} to review, {counted(len(report.rejected), 'not a program', 'not programs')}")
     # which sites: the counts alone sent a person to amx search and amx discover review to learn what was found
     for said, domains in (("discovered (amx search --status discovered)", report.discovered),
                           ("to review (amx discover review)", report.review)):
