@@ -2234,6 +2234,31 @@ def test_an_empty_list_says_so_and_what_adds_one(tmp_path, monkeypatch, command,
     assert result.exit_code == 0 and result.output.strip() == said, (result.output, result.exception)
 
 
+def test_changes_pages_to_older_changes_by_the_cursor_it_prints_each_once(tmp_path, monkeypatch):
+    """`amx changes` showed the newest 100 changes at most and nothing past them: --since only narrowed the feed to
+    newer ones, so an older change could not be listed. A cut listing prints the --cursor that goes on, and following
+    it lists every change once, in the feed's order, with the filters kept."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(*(record("affiliateprograms", name, f"https://{name.lower()}.com")
+                            for name in ("Alpha", "Bravo", "Charlie", "Delta", "Echo")))
+    full = CliRunner().invoke(app, ["changes", "--limit", "100"]).output
+    assert "--cursor" not in full, full
+    every = re.findall(r"\((p_[0-9a-f]{16})\)", full)
+    paged, cursor = [], []
+    for _ in range(5):
+        page = CliRunner().invoke(app, ["changes", "--limit", "2", "--change", "created", *cursor])
+        assert page.exit_code == 0, (page.output, page.exception)
+        paged += re.findall(r"\((p_[0-9a-f]{16})\)", page.output)
+        found = re.search(r"the same command with --cursor (\S+)", page.output)
+        if not found:
+            break
+        cursor = ["--cursor", found.group(1)]
+    assert len(every) == 5 and paged == every, (every, paged)
+    other = CliRunner().invoke(app, ["changes", "--limit", "3", *cursor])  # another query's cursor: refused
+    assert other.exit_code == 2 and "Invalid value for '--cursor'" in other.output, other.output
+
+
 def test_changes_lists_the_change_feed_with_the_apis_filters(tmp_path, monkeypatch):
     """No command showed what changed: the change feed was the API's and the explorer's alone, so a newcomer on the
     command line who scraped twice could not see the commission that moved. `amx changes` lists it, newest recorded
