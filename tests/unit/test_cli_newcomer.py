@@ -1406,7 +1406,9 @@ def test_freshness_lists_the_programs_verified_longest_ago_under_one_heading(tmp
     lines = result.output.splitlines()
     heading = lines.index("verified longest ago:")
     listed = lines[heading + 1:]
-    assert len(listed) == 2 and all(re.fullmatch(r"  (Bluehost|Canva) \(p_[0-9a-f]+\), verified [\d.]+ days ago", line)
+    # when, to the minute in UTC as every time is shown, and how long ago ("verified 0.0 days ago" alone said no time)
+    assert len(listed) == 2 and all(re.fullmatch(r"  (Bluehost|Canva) \(p_[0-9a-f]+\), verified "
+                                                 rf"{T1:%Y-%m-%d %H:%M} UTC, [\d.]+ days ago", line)
                                     for line in listed), result.output
     assert "oldest:" not in result.output
 

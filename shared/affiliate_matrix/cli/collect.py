@@ -182,7 +182,7 @@ def freshness():
     """Share of active programs verified within 1, 7 and 30 days, per source and overall; those verified longest ago."""
     from datetime import UTC, datetime
 
-    from affiliate_matrix.cli.views import fitted, source_named
+    from affiliate_matrix.cli.views import fitted, source_named, utc_text
     from affiliate_matrix.verify import emit_freshness
     from affiliate_matrix.verify import freshness as figures_of
 
@@ -203,7 +203,9 @@ def freshness():
     if figures["oldest"]:  # under one heading: five lines each saying "oldest:" read as five oldest
         console.print("[dim]verified longest ago:[/]")
     for program in figures["oldest"]:
-        age = "never verified" if program["age_days"] is None else f"verified {program['age_days']} days ago"
+        # when, as every time is shown, with how long ago: "verified 0.0 days ago" alone read as no time at all
+        age = "never verified" if program["age_days"] is None else \
+            f"verified {utc_text(program['verified_at'], minutes=True)} UTC, {program['age_days']} days ago"
         console.print(f"  {escape(program['name'])} ({program['id']}), {age}", highlight=False)
 
 
