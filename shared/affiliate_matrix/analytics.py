@@ -35,12 +35,16 @@ class Report:
     proposals: list[dict] = field(default_factory=list)
 
     def text(self) -> str:
-        lines = [f"{self.queries} queries since {self.since:%Y-%m-%d %H:%M} UTC", "", "Most frequent shapes:"]
+        from affiliate_matrix.wording import counted
+
+        lines = [f"{counted(self.queries, 'query', 'queries')} since {self.since:%Y-%m-%d %H:%M} UTC", "",
+                 "Most frequent shapes:"]
         lines += [f"  {s['count']:>6}  p95 {s['p95_ms']:>7.1f} ms  {s['shape']}" for s in self.frequent_shapes]
         lines += ["", "Slowest shapes (p95):"]
         lines += [f"  {s['p95_ms']:>7.1f} ms  {s['count']:>6}x  {s['shape']}" for s in self.slowest_shapes]
         lines += ["", "Top queries:"] + [f"  {q['count']:>6}  {q['query']}" for q in self.top_queries[:10]]
-        lines += ["", f"Acted: {self.warmed} queries on the warm list, {self.snapshots} facet snapshots."]
+        lines += ["", f"Acted: {counted(self.warmed, 'query', 'queries')} on the warm list, "
+                      f"{counted(self.snapshots, 'facet snapshot')}."]
         lines += ["", "Proposed mapping changes (a plan for `amx index migrate`, not applied):"]
         lines += [f"  - {p['field']}: {p['change']} — {p['why']}" for p in self.proposals] or ["  none"]
         return "\n".join(lines)

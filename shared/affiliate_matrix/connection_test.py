@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from affiliate_matrix.connections import Connection, credentials_for, key_owner_problem
+from affiliate_matrix.connections import Connection, address_problem, credentials_for, key_owner_problem
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.netguard import deadline
@@ -45,7 +45,10 @@ def check(rt, connection: Connection, *, say_why: bool = False, wall_clock: Call
     is counted from, for the seconds it says (tests pass a fixed one); nothing is decided by it."""
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
     checks, retry_after, credentials = [], None, None
-    if isinstance(source, ApiSource):
+    if problem := address_problem(connection, rt.settings.allow_loopback_fetch):
+        # as a write of it is told, naming the setting where that is what stops it; the request's refusal named neither
+        checks.append(("reachable", False, f"base_url: {problem}"))
+    elif isinstance(source, ApiSource):
         if source.credential_keys and not connection.credentials_path:
             checks.append(("credentials accepted", False, f"{source.name} needs credentials "
                            f"({', '.join(source.credential_keys)}) but the connection has no credentials_path"))

@@ -240,7 +240,8 @@ def freshness(rt, now: datetime | None = None) -> dict:
             per_source.setdefault("all", []).append(age)
             found = never if age is None else oldest
             if len(found) < 5:
-                found.append({"id": hit.id, "name": name, "age_days": None if age is None else round(age, 1)})
+                found.append({"id": hit.id, "name": name, "age_days": None if age is None else round(age, 1),
+                              "verified_at": verified})
         if not result.next_cursor:
             break
         query = query.replaced(cursor=result.next_cursor)

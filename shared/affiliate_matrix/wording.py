@@ -143,6 +143,18 @@ def amount_text(amount, currency) -> str:
     return f"{amount} {currency}"
 
 
+def payout_text(value: dict) -> str:
+    """Payout terms (a Payout's JSON form) as a line, in the CLI and the explorer alike: 'PayPal, Wire transfer; Net
+    30; minimum 50 USD' (the CLI wrote 'min 50 USD' where the pages wrote 'minimum': two summaries of one field)."""
+    from affiliate_matrix.codes import WORDS
+
+    minimum, frequency = value.get("minimum"), value.get("frequency")
+    parts = [", ".join(WORDS["payout_method"].get(method, str(method)) for method in value.get("methods") or []),
+             WORDS["payout_frequency"].get(frequency, str(frequency)) if frequency else "",
+             f"minimum {amount_text(minimum['amount'], minimum['currency'])}" if minimum else ""]
+    return "; ".join(p for p in parts if p) or NO_VALUE
+
+
 def listing_text(network: dict, title) -> str:
     """A program's listing on a network (its JSON form) as people read it wherever a field shows one: 'Impact (11630;
     account: expired)', the network by `title` (its proper name, or the listing's title as its source wrote it: the

@@ -52,6 +52,15 @@ def test_the_report_names_the_frequent_and_slow_shapes_and_acts(rt):
     assert "Most frequent shapes:" in text and "not applied" in text and "categories: eager_global_ordinals" in text
 
 
+def test_the_reports_text_counts_one_query_and_one_snapshot_in_the_singular():
+    """`amx analytics report` said "1 queries since …" and "Acted: 1 queries on the warm list, 1 facet snapshots."."""
+    from affiliate_matrix.analytics import Report
+
+    lines = Report(since=datetime(2026, 12, 1, tzinfo=UTC), queries=1, warmed=1, snapshots=1).text().splitlines()
+    assert lines[0] == "1 query since 2026-12-01 00:00 UTC", lines
+    assert "Acted: 1 query on the warm list, 1 facet snapshot." in lines, lines
+
+
 def test_the_programs_api_uses_the_snapshot_and_warm_list_and_records_queries(rt, monkeypatch):
     from affiliate_matrix.auth import create_token
     from affiliate_matrix.handlers import programs as handler

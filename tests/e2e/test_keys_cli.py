@@ -22,6 +22,19 @@ def stored(tmp_path, path: str) -> dict:
     return LocalSecretStore(Settings(data_dir=tmp_path / ".amx").data_dir / "secrets.json").read(path).data
 
 
+def test_a_keys_path_in_help_names_every_folder_a_key_is_added_under():
+    """`amx keys add --help` said a key's path was connections/NAME alone, where a search provider's is discovery/brave
+    (README's demo adds one) and a webhook's webhooks/NAME: each folder keys.py takes is named."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.secrets.access import KEY_FOLDERS
+
+    for command in ("add", "rotate", "revoke"):
+        said = " ".join(CliRunner().invoke(app, ["keys", command, "--help"], env={"COLUMNS": "200"}).output.split())
+        assert all(f"{folder}/" in said for folder in KEY_FOLDERS) and "discovery/brave" in said, (command, said)
+
+
 def test_named_fields_are_read_one_line_each_from_standard_input(tmp_path):
     result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token",
                  "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n123456\n")

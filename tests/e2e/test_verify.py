@@ -245,7 +245,8 @@ def test_freshness_names_a_program_never_verified_first_and_counts_it_in_no_wind
     rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs], refresh=True)
     figures = freshness(rt, max(p.last_verified_at for p in programs if p.last_verified_at) + timedelta(hours=1))
     json.dumps(figures, allow_nan=False)
-    assert figures["oldest"][0] == {"id": programs[3].id, "name": "Shop 3", "age_days": None}
+    assert figures["oldest"][0] == {"id": programs[3].id, "name": "Shop 3", "age_days": None,
+                                   "verified_at": None}
     assert figures["sources"]["all"]["within_30d"] == round(5 / 6, 4) and figures["sources"]["all"]["programs"] == 6
 
 

@@ -911,6 +911,16 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
                                       "domain" in bad.text, bad.text
 
 
+@pytest.mark.parametrize("key, status", [("Bad%20Key", 400), ("hosting", 404)])
+def test_a_merchant_key_refused_or_unknown_says_what_lists_keys_in_the_sites_words(app, rt, key, status):
+    """The merchant page's refusal of a key, and its 404 for a key no merchant has, said "as GET /merchants lists
+    them", the API's route, to a person in a browser: it names the Merchants page."""
+    sign_in(app, rt)
+    page = app.get(f"/merchants/{key}")
+    assert page.status_code == status and "as the Merchants page lists them" in page.text, page.text
+    assert "GET /merchants" not in page.text, page.text
+
+
 def test_a_merchant_pages_source_that_said_nothing_of_a_disputed_field_is_not_marked_disputed(app, rt):
     """CJ said no cookie at all, two other sources disagreed on it: CJ's row showed "— ⚠ disputed" under Cookie, the
     program's disagreement marked on every row of it. Only the rows whose own values disagree are marked, and the one

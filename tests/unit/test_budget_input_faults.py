@@ -345,6 +345,19 @@ def test_an_allocation_of_campaigns_in_several_currencies_is_refused_naming_them
     assert CliRunner().invoke(cli, ["budget", "allocate", "--json"], input=json.dumps(request)).exit_code == 0
 
 
+@pytest.mark.parametrize("currency, amount", [("usd", "50.00 USD"), ("JPY", "50 JPY")])
+def test_amx_budget_allocates_table_says_each_amount_in_its_currency(currency, amount):
+    """`amx budget allocate`'s table said "50.00", in no currency (amx budget run says "50.00 USD"), and a yen
+    amount with cents."""
+    request = {"total_budget": 100, "currency": currency, "strategy": "equal",
+               "campaigns": [{"id": "a", "history": days_of(3)}, {"id": "b"}]}
+    shown = CliRunner().invoke(cli, ["budget", "allocate"], input=json.dumps(request))
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    rows = {row[0]: row for row in (tuple(cell.strip() for cell in line.split("│")[1:-1])
+                                    for line in shown.output.splitlines() if "│" in line)}
+    assert rows["a"][1] == rows["b"][1] == amount, shown.output
+
+
 def test_a_stored_campaign_naming_a_program_not_in_the_index_says_so_where_it_is_shown(rt, tmp_path):
     """Campaigns stored before their programs were checked (or whose program left the index since) named them
     unsaid: the list showed no programs and nothing showed one campaign. Each is kept as stored and named, not

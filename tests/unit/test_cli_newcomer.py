@@ -95,7 +95,7 @@ def test_compare_shows_a_sources_payout_terms_as_the_demos_compare_does(tmp_path
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     # (in the explorer's words: "PayPal; Net 60", not the codes "paypal; net60")
-    assert compare_rows(result.output)["affiliateprograms"]["Payout"] == "PayPal; Net 60; min 50 USD", result.output
+    assert compare_rows(result.output)["affiliateprograms"]["Payout"] == "PayPal; Net 60; minimum 50 USD", result.output
 
 
 def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
@@ -195,15 +195,27 @@ def test_the_web_writes_commission_terms_as_the_cli_does():
 def test_the_web_writes_amounts_as_the_cli_and_its_own_commissions_do():
     """The explorer wrote an EPC and a payout minimum currency first ('USD 0.4512', 'minimum USD 50') beside a
     commission written amount first ('65–130 USD') on the same row, where `amx show` and `amx compare` write
-    '0.4512 USD' and 'min 50 USD'."""
+    '0.4512 USD' and 'minimum 50 USD'."""
     from affiliate_matrix.cli.views import value_text
     from affiliate_matrix.web.render import field
 
     epc = {"amount": "0.4512", "currency": "USD"}
     assert field(epc, "epc_7d") == value_text("epc_7d", epc) == "0.4512 USD"
     payout = {"methods": ["paypal"], "frequency": "net60", "minimum": {"amount": "50", "currency": "USD"}}
-    assert field(payout, "payout") == "PayPal; Net 60; minimum 50 USD"
-    assert value_text("payout", payout) == "PayPal; Net 60; min 50 USD"
+    assert field(payout, "payout") == value_text("payout", payout) == "PayPal; Net 60; minimum 50 USD"
+
+
+def test_the_cli_says_a_payout_minimum_in_the_explorers_words():
+    """`amx show`, `compare` and `changes` wrote a payout's minimum 'min 50 USD' where the explorer's pages write
+    'minimum 50 USD', from two summaries of the field; one (wording.payout_text) says it for both."""
+    from affiliate_matrix.cli.views import value_text
+    from affiliate_matrix.web.render import field
+
+    for payout, said in (({"methods": ["bank_transfer"], "minimum": {"amount": "25", "currency": "EUR"}},
+                          "Bank transfer; minimum 25 EUR"),
+                         ({"frequency": "monthly", "minimum": {"amount": "10", "currency": "GBP"}}, "Monthly; minimum 10 GBP"),
+                         ({"methods": []}, "—")):
+        assert value_text("payout", payout) == field(payout, "payout") == said, payout
 
 
 def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):
@@ -663,11 +675,54 @@ def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
     assert "50% → 60%" in result.output and "\\u2192" not in result.output, result.output
 
 
+def test_connections_delete_counts_the_programs_it_changed_in_words(tmp_path, monkeypatch):
+    """`amx connections delete` of a connection that listed one program said "1 programs changed"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com"))
+    result = CliRunner().invoke(app, ["connections", "delete", "affiliateprograms"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert " ".join(result.output.split()) == "deleted connection affiliateprograms; 1 program changed", result.output
+
+
 def test_discover_review_says_when_there_is_nothing_to_review(tmp_path, monkeypatch):
     """`amx discover review` with nothing to review printed nothing at all."""
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["discover", "review"])
     assert result.exit_code == 0 and "nothing to review" in result.output, (result.output, result.exception)
+
+
+@pytest.mark.parametrize("args, named", [(["--accept", "tailwag.example", "--reject", "tailwag.example"], "--reject"),
+                                         (["--accept", ""], "--accept"), (["--reject", ""], "--reject")])
+def test_discover_review_refuses_two_decisions_or_an_empty_domain_deciding_nothing(tmp_path, monkeypatch, args, named):
+    """`amx discover review --accept D --reject D` accepted D and dropped --reject unsaid; `--accept ''` listed the
+    review list, deciding nothing, with exit 0. Each is a usage error naming the option, the item left to decide."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    item = {"domain": "tailwag.example", "name": "Tailwag", "confidence": 0.5, "url": "https://tailwag.example/partners",
+            "evidence": ["partner wording"], "raw_key": "raw/discovery/x.html"}
+    (tmp_path / "objects" / "discovery" / "review").mkdir(parents=True)
+    (tmp_path / "objects" / "discovery" / "review" / "tailwag.example.json").write_text(json.dumps(item))
+    result = CliRunner().invoke(app, ["discover", "review", *args])
+    assert result.exit_code == 2 and f"Invalid value for '{named}'" in result.output, (result.output, result.exception)
+    listed = CliRunner().invoke(app, ["discover", "review"])
+    assert "tailwag.example" in listed.output, listed.output
+
+
+def test_discover_run_counts_one_query_result_site_and_rejection_in_the_singular(tmp_path, monkeypatch):
+    """A run of one query finding one site said "1 of 1 queries answered, 1 results, 1 sites (…) 1 not programs"."""
+    from affiliate_matrix.discovery import DiscoveryReport
+    from affiliate_matrix.discovery import run as discovery_run
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    report = DiscoveryReport(queries=1, results=1, candidates=1, rejected=["blog.example"],
+                             rejected_why={"blog.example": "a publisher's post"})
+    monkeypatch.setattr(discovery_run, "discover", lambda rt, niches, languages: report)
+    result = CliRunner().invoke(app, ["discover", "run", "pets"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.output.splitlines()[0] == ("1 of 1 query answered, 1 result, 1 site (0 already known): 0 discovered, "
+                                             "0 to review, 1 not a program"), result.output
 
 
 def test_discover_run_refuses_a_niche_with_search_operators_naming_them(tmp_path, monkeypatch):
@@ -1351,7 +1406,9 @@ def test_freshness_lists_the_programs_verified_longest_ago_under_one_heading(tmp
     lines = result.output.splitlines()
     heading = lines.index("verified longest ago:")
     listed = lines[heading + 1:]
-    assert len(listed) == 2 and all(re.fullmatch(r"  (Bluehost|Canva) \(p_[0-9a-f]+\), verified [\d.]+ days ago", line)
+    # when, to the minute in UTC as every time is shown, and how long ago ("verified 0.0 days ago" alone said no time)
+    assert len(listed) == 2 and all(re.fullmatch(r"  (Bluehost|Canva) \(p_[0-9a-f]+\), verified "
+                                                 rf"{T1:%Y-%m-%d %H:%M} UTC, [\d.]+ days ago", line)
                                     for line in listed), result.output
     assert "oldest:" not in result.output
 
@@ -2177,6 +2234,31 @@ def test_an_empty_list_says_so_and_what_adds_one(tmp_path, monkeypatch, command,
     monkeypatch.setenv("COLUMNS", "400")  # the line unwrapped
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0 and result.output.strip() == said, (result.output, result.exception)
+
+
+def test_changes_pages_to_older_changes_by_the_cursor_it_prints_each_once(tmp_path, monkeypatch):
+    """`amx changes` showed the newest 100 changes at most and nothing past them: --since only narrowed the feed to
+    newer ones, so an older change could not be listed. A cut listing prints the --cursor that goes on, and following
+    it lists every change once, in the feed's order, with the filters kept."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(*(record("affiliateprograms", name, f"https://{name.lower()}.com")
+                            for name in ("Alpha", "Bravo", "Charlie", "Delta", "Echo")))
+    full = CliRunner().invoke(app, ["changes", "--limit", "100"]).output
+    assert "--cursor" not in full, full
+    every = re.findall(r"\((p_[0-9a-f]{16})\)", full)
+    paged, cursor = [], []
+    for _ in range(5):
+        page = CliRunner().invoke(app, ["changes", "--limit", "2", "--change", "created", *cursor])
+        assert page.exit_code == 0, (page.output, page.exception)
+        paged += re.findall(r"\((p_[0-9a-f]{16})\)", page.output)
+        found = re.search(r"the same command with --cursor (\S+)", page.output)
+        if not found:
+            break
+        cursor = ["--cursor", found.group(1)]
+    assert len(every) == 5 and paged == every, (every, paged)
+    other = CliRunner().invoke(app, ["changes", "--limit", "3", *cursor])  # another query's cursor: refused
+    assert other.exit_code == 2 and "Invalid value for '--cursor'" in other.output, other.output
 
 
 def test_changes_lists_the_change_feed_with_the_apis_filters(tmp_path, monkeypatch):

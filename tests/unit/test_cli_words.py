@@ -30,7 +30,7 @@ def test_show_says_payout_countries_and_kind_in_the_explorers_words(tmp_path, mo
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     said = {row[0]: row[1] for row in cells(result.output) if row}
-    assert said["Payout"] == "PayPal, Wire transfer; Net 60; min 50 USD", result.output
+    assert said["Payout"] == "PayPal, Wire transfer; Net 60; minimum 50 USD", result.output
     assert said["Countries"] == "Germany, United States", result.output
 
 
@@ -43,7 +43,7 @@ def test_changes_say_the_change_and_its_values_in_words_and_take_the_words_back(
         assert row[1] == "Created", result.output
         fields = result.output
         assert "Kind: — → Offer" in fields and "Countries: — → Germany, United States" in fields, fields
-        assert "Payout: — → PayPal, Wire transfer; Net 60; min 50 USD" in fields, fields
+        assert "Payout: — → PayPal, Wire transfer; Net 60; minimum 50 USD" in fields, fields
     refused = CliRunner().invoke(app, ["changes", "--change", "made"])
     assert refused.exit_code != 0
 
@@ -53,7 +53,7 @@ def test_compare_says_the_kind_and_the_contract_in_words(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["compare", "shopoffer.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     [row] = [row for row in cells(result.output) if row and row[0]]
-    assert row[1:4] == ("Offer", "—", "—") and row[6] == "PayPal, Wire transfer; Net 60; min 50 USD", row
+    assert row[1:4] == ("Offer", "—", "—") and row[6] == "PayPal, Wire transfer; Net 60; minimum 50 USD", row
 
 
 def test_a_filter_option_takes_the_words_a_table_shows(tmp_path, monkeypatch):
@@ -92,8 +92,26 @@ def test_rules_list_and_show_say_the_trigger_and_the_action_in_words_with_their_
     assert rows["raised"][1:4:2] == ("A program changed (program.delta)", "Record an alert (alert)"), rows
     assert rows["nightly"][1] == "on a schedule: every day at 03:00 UTC (0 3 * * *)", rows
     shown = CliRunner().invoke(app, ["rules", "show", "raised"]).output
-    assert "trigger: A program changed (program.delta)" in shown and 'action: Record an alert (alert) {"text": "x"}' \
+    assert "trigger: A program changed (program.delta)" in shown and "action: Record an alert (alert); Text: x" \
         in shown, shown
+
+
+def test_rules_show_and_test_name_the_actions_parameters_in_the_rules_pages_words(tmp_path, monkeypatch):
+    """`amx rules show` and `amx rules test` wrote an action's parameters as the document's JSON, {"webhook_url": …,
+    "text": …}, where the Rules page names each in words (Webhook, Text), as README says the CLI does."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "300")
+    added_by_cli(tmp_path, {"id": "hook", "trigger": {"event": "program.delta"}, "condition": "true",
+                            "action": {"type": "notify", "params": {"webhook_url": "https://hooks.example.com/x/y",
+                                                                    "text": "{program_name} changed"}}})
+    shown = CliRunner().invoke(app, ["rules", "show", "hook"]).output
+    said = "; Text: {program_name} changed; Webhook: https://hooks.example.com/…"
+    assert f"action: Post to a webhook (notify){said}" in shown and "webhook_url" not in shown, shown
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"type": "program.delta", "data": {"id": "d1", "program_id": "p_1", "change": "updated",
+                                                                   "fields": []}}))
+    tested = CliRunner().invoke(app, ["rules", "test", "hook", "--event", str(event)])
+    assert tested.exit_code == 0 and f"→ true: would dispatch notify{said}" in tested.output, tested.output
 
 
 

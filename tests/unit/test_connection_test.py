@@ -242,3 +242,20 @@ def test_a_directorys_first_page_read_says_its_listings_and_links_apart(rt):
     assert named(result) == [("reachable", True), ("read", True)], result
     assert re.search(r"/categories/software/: 0 listings and [2-9]\d* links to follow read$",
                      result["checks"][1]["detail"]), result
+
+
+@pytest.mark.parametrize("source", ["affiliateprograms", "awin"])
+def test_a_loopback_base_url_where_loopback_is_not_allowed_names_the_setting(tmp_path, source):
+    """A connection added with AMX_ALLOW_LOOPBACK_FETCH (a recorded site), tested where it is not set, failed as
+    "refused 127.0.0.1:PORT: 127.0.0.1 resolves to a non-public address (loopback)", naming neither the base_url nor
+    the setting that allows it, which its write names. The test says it as the write does, asking nothing."""
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.secrets.write("connections/awin", {"api_token": SECRET, "publisher_id": "123456"})
+    with Loopback(lambda request: (200, {}, b"{}")) as site:
+        result = check(rt, Connection(id="c", source=source, base_url=site.url, rate_limit_per_s=50,
+                                      credentials_path="connections/awin" if source == "awin" else None),
+                       wall_clock=WALL.timestamp)
+    assert named(result) == [("reachable", False)] and site.requests == [], result
+    assert result["checks"][0]["detail"] == (
+        "base_url: its host is a non-public address (loopback), which a sync never fetches from; "
+        "AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one"), result

@@ -176,7 +176,8 @@ def test_amx_rules_test_shows_a_webhook_as_its_host_as_amx_rules_show_does(env, 
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"type": "program.delta", "data": {"program_id": ABSENT, "change": "updated"}}))
     result, said = amx_test(env, "slack", "--event", str(event))
-    assert result.exit_code == 0 and 'would dispatch notify {"webhook_url": "https://hooks.slack.com/…"' in said, said
+    assert result.exit_code == 0 and ("would dispatch notify; Text: {program_name} changed; Webhook: "
+                                    "https://hooks.slack.com/…") in said, said
     assert "s3cr3t" not in result.output
 
 
@@ -366,7 +367,7 @@ def test_a_schedule_rule_is_dry_run_at_a_tick_as_its_tick_evaluates_it(env):
     result, said = amx_test(env, "nightly", "--tick", "2026-12-07T06:00:00Z")
     assert result.exit_code == 0, (said, result.exception)
     assert said.startswith("tick: 2026-12-07T06:00:00Z, on a schedule: every day at 06:00 UTC (0 6 * * *)"), said
-    assert '→ true: would dispatch alert {"text": "{rule_id} ran"} message: nightly ran' in said, said
+    assert '→ true: would dispatch alert; Text: {rule_id} ran message: nightly ran' in said, said
     result, said = amx_test(env, "nightly", "--tick", "2026-12-10T06:00:00+00:00")
     assert result.exit_code == 0 and said.endswith("→ false: no action"), said
     event = env["path"] / "event.json"

@@ -34,22 +34,29 @@ def budget_allocate(
     daily history (README's Budget has an example)."""
     import json
 
-    from affiliate_matrix.budget.contract import allocate_json
+    from affiliate_matrix.budget.contract import allocate_json, parse
 
     if metric not in ("revenue", "roas", "conversions"):
         raise invalid("--metric", f"{metric!r} is not revenue, roas or conversions")
-    result = allocate_json(_stdin(), metric=metric)
+    request = _stdin()
+    result = allocate_json(request, metric=metric)
     if as_json:
         print(result)
         return
     from rich.table import Table
 
+    from affiliate_matrix.budget.model_types import figure_text, money_text
+    from affiliate_matrix.budget.models import WrittenAllocateRequest
+
+    # each amount with its currency, as amx budget run shows one ("300.00" said in none, "1,000.00" of yen in cents)
+    currency = parse(WrittenAllocateRequest, request).currency
     body = json.loads(result)
     table = Table("campaign", "amount", "expected revenue (80% band)", title=f"strategy: {body['strategy']}")
     for row in body["allocations"]:
-        band = (f"{row['expected_revenue']:,.2f} ({row['expected_revenue_low']:,.2f}–{row['expected_revenue_high']:,.2f})"
+        band = (f"{money_text(row['expected_revenue'], currency)} ({figure_text(row['expected_revenue_low'], currency)}"
+                f"–{figure_text(row['expected_revenue_high'], currency)})"
                 if row["expected_revenue"] is not None else NO_VALUE)
-        table.add_row(row["campaign_id"], f"{row['amount']:,.2f}", band)
+        table.add_row(row["campaign_id"], money_text(row["amount"], currency), band)
     console.print(table)
     console.print(body["explanation"])
 

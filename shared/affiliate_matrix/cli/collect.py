@@ -182,7 +182,7 @@ def freshness():
     """Share of active programs verified within 1, 7 and 30 days, per source and overall; those verified longest ago."""
     from datetime import UTC, datetime
 
-    from affiliate_matrix.cli.views import fitted, source_named
+    from affiliate_matrix.cli.views import fitted, source_named, utc_text
     from affiliate_matrix.verify import emit_freshness
     from affiliate_matrix.verify import freshness as figures_of
 
@@ -203,7 +203,9 @@ def freshness():
     if figures["oldest"]:  # under one heading: five lines each saying "oldest:" read as five oldest
         console.print("[dim]verified longest ago:[/]")
     for program in figures["oldest"]:
-        age = "never verified" if program["age_days"] is None else f"verified {program['age_days']} days ago"
+        # when, as every time is shown, with how long ago: "verified 0.0 days ago" alone read as no time at all
+        age = "never verified" if program["age_days"] is None else \
+            f"verified {utc_text(program['verified_at'], minutes=True)} UTC, {program['age_days']} days ago"
         console.print(f"  {escape(program['name'])} ({program['id']}), {age}", highlight=False)
 
 
@@ -228,10 +230,11 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     index_here(rt)
     report = discover(rt, niches, language or ["en"])
     # report.queries counts the queries answered: "0 queries" beside "unanswered: 5 of 5" read as none asked
-    console.print(f"{report.queries} of {report.queries + len(report.unanswered)} queries answered, "
-                  f"{report.results} results, {report.candidates} sites "
+    asked = report.queries + len(report.unanswered)
+    console.print(f"{report.queries} of {counted(asked, 'query', 'queries')} answered, "
+                  f"{counted(report.results, 'result')}, {counted(report.candidates, 'site')} "
                   f"({len(report.known)} already known): {len(report.discovered)} discovered, "
-                  f"{len(report.review)} to review, {len(report.rejected)} not programs")
+                  f"{len(report.review)} to review, {counted(len(report.rejected), 'not a program', 'not programs')}")
     # which sites: the counts alone sent a person to amx search and amx discover review to learn what was found
     for said, domains in (("discovered (amx search --status discovered)", report.discovered),
                           ("to review (amx discover review)", report.review)):
@@ -273,6 +276,11 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
     """The doubtful finds, with their evidence; --accept or --reject one."""
     from affiliate_matrix.discovery.run import decide, reviews
 
+    if accept is not None and reject is not None:  # one decision: --reject beside --accept was dropped unsaid
+        raise invalid("--reject", "give --accept or --reject, not both")
+    if (accept if accept is not None else reject) == "":  # an empty one listed the review instead, deciding nothing
+        raise invalid("--accept" if accept is not None else "--reject",
+                      "give a domain as the review list names it (amx discover review)")
     rt = open_runtime("discover")
     if accept or reject:
         index_here(rt)

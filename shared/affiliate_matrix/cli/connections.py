@@ -214,6 +214,7 @@ def connections_delete(connection_id: CONNECTION_ID):
     from affiliate_matrix.documents import delete_announced
     from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError, ObjectTooLarge
     from affiliate_matrix.events import PROGRAM_DELTA
+    from affiliate_matrix.wording import counted
 
     rt = open_runtime()
     key = connection_key(connection_id)
@@ -265,4 +266,4 @@ def connections_delete(connection_id: CONNECTION_ID):
         fail_if_undelivered(rt)
     sweep_kept(rt.store, connection_id)
     changed = len({event.subject for event in published if event.type == PROGRAM_DELTA})
-    console.print(f"deleted connection {connection_id}; {changed} programs changed")
+    console.print(f"deleted connection {connection_id}; {counted(changed, 'program')} changed")

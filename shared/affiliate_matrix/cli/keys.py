@@ -15,7 +15,8 @@ keys_app = typer.Typer(help="API keys in the secret store (Vault, or secrets.jso
                             "sources' (connections/), rule webhooks' (webhooks/) and search providers' (discovery/); "
                             "add, status, rotate, revoke.", no_args_is_help=True)
 STDIN_LIMIT = 64 * 1024
-KEY_PATH = ("Where the key is kept in the secret store: connections/NAME for a connection's (amx keys status lists "
+KEY_PATH = ("Where the key is kept in the secret store: connections/NAME for a connection's, webhooks/NAME for a rule "
+            "webhook's auth_key, discovery/google or discovery/brave for a search provider's (amx keys status lists "
             "them).")
 # A terminal's line discipline (Linux's N_TTY, canonical mode) hands a read at most 4,095 characters of a line and
 # drops the rest with no word: a value that long, read at a hidden prompt, may have been cut.

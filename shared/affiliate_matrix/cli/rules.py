@@ -125,8 +125,6 @@ def rules_show(rule_id: RULE_ID,
                    "Only its activations of this program, by its id (p_…), with those recorded under an id that moved "
                    "into it, as the API's program_id (repeatable)."))] = None):
     """One rule whole (its description and its action's parameters, a webhook as its host) and what it did last."""
-    import json
-
     from werkzeug.datastructures import MultiDict
 
     from affiliate_matrix.cli.views import print_damaged, utc_text, value_text
@@ -158,7 +156,7 @@ def rules_show(rule_id: RULE_ID,
              *([f"description: {rule['description']}"] if rule["description"] else []),
              f"trigger: {trigger_text(rule['trigger']['event'], rule['trigger']['schedule'])}",
              f"condition: {rule['condition']}",
-             f"action: {action_text(action['type'])} {json.dumps(action['params'], ensure_ascii=False)}",
+             f"action: {action_text(action['type'])}{params_text(action['params'])}",
              f"cool-down: {cooldown_text(rule['cooldown_s'])}",
              "state: " + ("unreadable, started afresh at its next evaluation" if state["damaged"] else fired + failed),
              *(f"needs a change: {warning}" for warning in needed_changes(rt, stored))]
@@ -293,7 +291,7 @@ def print_verdict(rule, verdict: dict) -> None:
         return
     console.print(f"{escape(rule.condition)} → [bold]{str(holds).lower()}[/]: " + escape(
         f"no action: {stopped} (the event's {RULE_CHAIN})" if stopped
-        else f"would dispatch {dispatched['type']} {json.dumps(dispatched['params'], ensure_ascii=False)}" if dispatched
+        else f"would dispatch {dispatched['type']}{params_text(dispatched['params'])}" if dispatched
         else f"no action: the rule is disabled ({why_disabled(rule.disabled_reason)})" if holds else "no action"))
     if verdict["message"] is not None:
         console.print(f"message: {escape(verdict['message'])}", highlight=False)
@@ -319,6 +317,17 @@ def action_text(action: str) -> str:
     from affiliate_matrix.cli.views import value_text
 
     return f"{value_text('action', action)} ({action})"
+
+
+def params_text(params: dict) -> str:
+    """An action's parameters as the Rules page says them, each by its name in words, after '; ': '; Text: x;
+    Webhook: https://hooks.slack.com/…' ('' for none). They were the document's JSON, {"webhook_url": …}."""
+    import json
+
+    from affiliate_matrix.codes import WORDS
+
+    return "".join(f"; {WORDS['rule_param'].get(name, name)}: {value if isinstance(value, str) else json.dumps(value)}"
+                   for name, value in sorted(params.items()))
 
 
 def why_disabled(reason: str | None) -> str:

@@ -97,7 +97,7 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
 
 # `amx changes`' options by the API parameter each sends (GET /changes'), to name the one typed in the API's refusal
 CHANGES_OPTIONS = {"since": "--since", "program_id": "--program", "field": "--field", "change": "--change",
-                   "limit": "--limit"}
+                   "limit": "--limit", "cursor": "--cursor"}
 
 
 @commands.command()
@@ -111,8 +111,12 @@ def changes(
     change: Annotated[Optional[list[str]], typer.Option(help=(
         "created, updated or removed, or as shown (\"Updated\") (repeatable)."))] = None,
     limit: Annotated[int, typer.Option(min=1, max=100, help="Changes to show, at most 100.")] = 20,
+    cursor: Annotated[Optional[str], typer.Option(help=(
+        "Where the changes before those shown go on: the --cursor a listing printed, given with its other "
+        "options, as the API's cursor."))] = None,
 ):
-    """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new."""
+    """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new;
+    --cursor pages to older changes."""
     from werkzeug.datastructures import MultiDict
 
     from affiliate_matrix.cli.views import (changed_fields, fitted, print_damaged, source_named, typed_codes,
@@ -123,6 +127,7 @@ def changes(
     from affiliate_matrix.program_index import PROGRAMS_INDEX, program_names
 
     args = MultiDict([("limit", str(limit)), *([("since", since)] if since is not None else []),
+                      *([("cursor", cursor)] if cursor is not None else []),
                       *(("program_id", p) for p in program or []), *(("field", f) for f in field or []),
                       *(("change", c) for c in typed_codes("change", change))])
     rt = open_runtime()
@@ -145,12 +150,14 @@ def changes(
         return
     # (total counts the changes left out as damaged too, named below: they are not what --limit cut)
     cut = len(rows) + len(feed.get("errors", [])) < feed["total"]
-    shown = f", the first {len(rows)} shown (--limit)" if cut else ""
+    shown = f", {len(rows)} shown from --cursor" if cursor else f", the first {len(rows)} shown (--limit)" if cut else ""
     title = f"{feed['total']} change{'' if feed['total'] == 1 else 's'}, newest recorded first{shown}"
     # (the program's name wraps, its id a word fitted never folds: the whole cell kept on one line took a long name's
     # width from the fields, folded a line a word)
     console.print(fitted(console, title, [("recorded (UTC)", 0), ("change", 1), ("program", 0), ("fields", 0),
                                           ("source", 2)], rows))
+    if feed["next_cursor"]:  # the changes past --limit could not be reached: 100 at most, --since only narrowed them
+        console.print(f"older changes: the same command with --cursor {feed['next_cursor']}", soft_wrap=True)
     print_damaged(console, feed.get("errors", []))  # a damaged delta, left out of the feed
     print_damaged(console, damaged_programs)
 

@@ -11,7 +11,7 @@ from affiliate_matrix.program_index import (DAMAGED_PROGRAM, PROGRAMS_INDEX, net
                                             programs_of)
 from affiliate_matrix.search import SearchQuery, utc_time
 from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, counted,
-                                     field_label, listing_text, rate_text, terms_summary, yes_no)
+                                     field_label, listing_text, payout_text, rate_text, terms_summary, yes_no)
 
 
 def commission_summary(program) -> str:
@@ -308,12 +308,7 @@ def value_text(field: str, value) -> str:
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
         return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or NO_VALUE
     if field == "payout" and isinstance(value, dict):
-        minimum = value.get("minimum") or {}
-        frequency = value.get("frequency")
-        parts = [", ".join(WORDS["payout_method"].get(method, str(method)) for method in value.get("methods") or []),
-                 WORDS["payout_frequency"].get(frequency, str(frequency)) if frequency else "",
-                 f"min {minimum.get('amount')} {minimum.get('currency') or ''}".strip() if minimum else ""]
-        return "; ".join(p for p in parts if p) or NO_VALUE
+        return payout_text(value)
     if field in RATES and value not in (None, ""):
         return rate_text(value)
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an EPC

@@ -286,9 +286,11 @@ def _merchant_key_words(key, pattern_checked):
         raise refuse(f"the merchant key {key[:80]!r} is no merchant's: {A_MERCHANT_KEY_IS}") from None
 
 
-# what a merchant key is, said where one is refused and where none matched (GET /merchants/bluehost: a name for a key)
-A_MERCHANT_KEY_IS = ("a key is a merchant's domain (bluehost.com), or its name's words joined by '-' (acme-shop), as "
-                     "GET /merchants lists them")
+# what a merchant key is, said where one is refused and where none matched (GET /merchants/bluehost: a name for a key),
+# with what lists the keys (the explorer's merchant page names its Merchants page there: web.pages.merchant_page)
+KEYS_LISTED_BY = "as GET /merchants lists them"
+A_MERCHANT_KEY_IS = ("a key is a merchant's domain (bluehost.com), or its name's words joined by '-' (acme-shop), "
+                     + KEYS_LISTED_BY)
 
 
 class MerchantKey(Shape):

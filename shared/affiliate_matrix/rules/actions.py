@@ -375,9 +375,9 @@ def rebuild_index(rt, params: dict, data: dict) -> str:
 
     if params.get("connection_id"):
         report = scrape(rt, str(params["connection_id"]), replay=True)
-        return f"replayed {report.connection_id} ({report.records} records)"
+        return f"replayed {report.connection_id} ({counted(report.records, 'record')})"
     rebuilt = rebuild(rt)
-    replayed = ", ".join(f"{r.connection_id} ({r.records} records)" for r in rebuilt.replayed) or "nothing"
+    replayed = ", ".join(f"{r.connection_id} ({counted(r.records, 'record')})" for r in rebuilt.replayed) or "nothing"
     return f"replayed {replayed}; " \
         f"{counted(rebuilt.discovery_batches, 'discovery batch', 'discovery batches')} announced again" + \
         "".join(f"; left out: {why}" for why in rebuilt.left_out)

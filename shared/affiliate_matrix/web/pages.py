@@ -263,14 +263,18 @@ def program_page(rt, program_id: str) -> dict:
 def merchant_page(rt, key: str) -> dict:
     from pydantic import ValidationError
 
-    from affiliate_matrix.handlers.program_params import MerchantKey
+    from affiliate_matrix.errors import InvalidInput, NotFoundError
+    from affiliate_matrix.handlers.program_params import KEYS_LISTED_BY, MerchantKey
     from affiliate_matrix.handlers.routes import problem
 
     try:  # the API's own check and words: Python's re has no \w for a name's marks ("कोमल"), its pattern engine has
-        key = MerchantKey(merchant_key=key).merchant_key
-    except ValidationError as exc:
-        raise problem(exc) from None
-    view = api.merchant_of(rt, key)
+        try:
+            key = MerchantKey(merchant_key=key).merchant_key
+        except ValidationError as exc:
+            raise problem(exc) from None
+        view = api.merchant_of(rt, key)
+    except (InvalidInput, NotFoundError) as exc:  # what lists the keys, in this site's words: no route is typed here
+        raise type(exc)(str(exc).replace(KEYS_LISTED_BY, "as the Merchants page lists them")) from None
     requests = api_requests(view["rows"])
     view["rows"] = [{**row, "page": None if row["url"] in requests else row["url"]} for row in view["rows"]]
     return {"view": view}

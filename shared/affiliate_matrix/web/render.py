@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
 from affiliate_matrix.wording import (FIELD_LABELS, NO_VALUE, RATES, amount_text, cooldown_text, listing_text,
-                                      rate_text, schedule_words, terms_summary, yes_no)
+                                      payout_text, rate_text, schedule_words, terms_summary, yes_no)
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -235,12 +235,6 @@ def cookie(days) -> str:
 
 
 def payout(value) -> str:
-    """Payout terms as a line: 'PayPal, Wire transfer; Net 30; minimum 50 USD'."""
-    if not value:
-        return NO_VALUE
-    minimum = value.get("minimum")
-    frequency = value.get("frequency")
-    parts = [", ".join(words(method, "payout_method") for method in value.get("methods") or []),
-             words(frequency, "payout_frequency") if frequency else "",
-             f"minimum {amount_text(minimum['amount'], minimum['currency'])}" if minimum else ""]
-    return "; ".join(p for p in parts if p) or NO_VALUE
+    """Payout terms as a line, as the CLI says them (wording.payout_text): 'PayPal, Wire transfer; Net 30; minimum 50
+    USD'."""
+    return payout_text(value) if value else NO_VALUE
