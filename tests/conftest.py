@@ -127,6 +127,18 @@ def s3_settings(moto_server):
     return fresh_bucket(moto_server.url)
 
 
+@pytest.fixture
+def on_s3(monkeypatch, s3_settings):
+    """The environment naming a fresh moto_server bucket as the object store, for what reads its settings from it (the
+    CLI, a Runtime); the bucket's settings."""
+    for name, value in {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": s3_settings.s3_endpoint_url,
+                        "AMX_S3_BUCKET": s3_settings.s3_bucket,
+                        "AMX_S3_ACCESS_KEY_ID": s3_settings.s3_access_key_id.get_secret_value(),
+                        "AMX_S3_SECRET_ACCESS_KEY": s3_settings.s3_secret_access_key.get_secret_value()}.items():
+        monkeypatch.setenv(name, value)
+    return s3_settings
+
+
 VAULT_ROOT_TOKEN = "root-token-for-tests"
 
 

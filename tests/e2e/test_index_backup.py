@@ -401,12 +401,7 @@ def test_a_stored_backups_part_written_over_larger_is_refused_on_its_size(amx, t
     written over with more is refused on its size, as damaged, before its body is read (storage's get, whose contract
     tests show it), and nothing is restored."""
     if store == "s3":
-        settings = request.getfixturevalue("s3_settings")
-        for name, value in {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": settings.s3_endpoint_url,
-                            "AMX_S3_BUCKET": settings.s3_bucket,
-                            "AMX_S3_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
-                            "AMX_S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value()}.items():
-            monkeypatch.setenv(name, value)
+        request.getfixturevalue("on_s3")
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
     rt = filled(tmp_path)
     assert amx("index", "backup", "--key", "nightly")[0] == 0

@@ -19,12 +19,7 @@ from tests.support.processes import ROOT
 def rt(request, tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     if request.param == "s3":
-        s3 = request.getfixturevalue("s3_settings")
-        for name, value in {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": s3.s3_endpoint_url,
-                            "AMX_S3_BUCKET": s3.s3_bucket,
-                            "AMX_S3_ACCESS_KEY_ID": s3.s3_access_key_id.get_secret_value(),
-                            "AMX_S3_SECRET_ACCESS_KEY": s3.s3_secret_access_key.get_secret_value()}.items():
-            monkeypatch.setenv(name, value)
+        request.getfixturevalue("on_s3")
     runtime = Runtime("test", load_settings(data_dir=tmp_path))  # the store the environment names
     assert runtime.settings.object_store == request.param
     return runtime

@@ -355,12 +355,7 @@ def test_a_letter_too_large_to_read_is_listed_as_damaged_and_refused_by_replay_u
     from affiliate_matrix.handlers import dead_letters
 
     if where == "s3":
-        settings = request.getfixturevalue("s3_settings")
-        for name, value in {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": settings.s3_endpoint_url,
-                            "AMX_S3_BUCKET": settings.s3_bucket,
-                            "AMX_S3_ACCESS_KEY_ID": settings.s3_access_key_id.get_secret_value(),
-                            "AMX_S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value()}.items():
-            monkeypatch.setenv(name, value)
+        request.getfixturevalue("on_s3")
     monkeypatch.setattr(dead_letters, "MAX_LETTER_BYTES", 100_000)  # 8 MiB as shipped: a smaller letter suffices
     store = Runtime("test", load_settings(data_dir=tmp_path)).store
     store.put(f"{DEAD_LETTERS}budget-daily/tick-1.json", dead_letter({"event": TICK, "subscriber": "budget"}))
