@@ -16,30 +16,36 @@ from affiliate_matrix.errors import BackendUnavailable, ObjectTooLarge
 from affiliate_matrix.storage.s3 import S3ObjectStore
 
 
-@pytest.fixture
-def cut_short():
-    """An S3 endpoint answering every request 200 with 100 bytes announced and 10 sent, then closing."""
+def raw_endpoint(answer):
+    """A bare HTTP endpoint that calls answer(conn) for each request, read first; its URL, until closed."""
     server = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
 
     def serve():
-        while not stop.is_set():
+        while True:
             try:
                 conn, _ = server.accept()
-            except OSError:
+            except OSError:  # closed
                 return
             with conn:
                 conn.recv(65536)
-                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nETag: "abc"\r\n'
-                             b"Content-Type: application/json\r\n\r\n0123456789")
+                try:
+                    answer(conn)
+                except OSError:
+                    pass  # the client read what it takes and closed
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
     server.shutdown(socket.SHUT_RDWR)  # wakes the accept
     server.close()
     thread.join()
+
+
+@pytest.fixture
+def cut_short():
+    """An S3 endpoint answering every request 200 with 100 bytes announced and 10 sent, then closing."""
+    yield from raw_endpoint(lambda conn: conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nETag: "abc"\r\n'
+                                                      b"Content-Type: application/json\r\n\r\n0123456789"))
 
 
 def test_a_body_cut_short_is_backend_unavailable_not_a_crash(cut_short):
@@ -54,32 +60,15 @@ def test_a_body_cut_short_is_backend_unavailable_not_a_crash(cut_short):
 @pytest.fixture
 def unsaid_length():
     """An S3 endpoint answering every request 200 with a body of 8 MiB in chunks, its length not said."""
-    server = socket.create_server(("127.0.0.1", 0))
+    def answer(conn):
+        conn.sendall(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nETag: "abc"\r\n'
+                     b"Content-Type: application/json\r\n\r\n")
+        chunk = b"x" * 65536
+        for _ in range(128):
+            conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        conn.sendall(b"0\r\n\r\n")
 
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nETag: "abc"\r\n'
-                             b"Content-Type: application/json\r\n\r\n")
-                chunk = b"x" * 65536
-                try:
-                    for _ in range(128):
-                        conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                    conn.sendall(b"0\r\n\r\n")
-                except OSError:
-                    pass  # the client read what it takes and closed
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.shutdown(socket.SHUT_RDWR)
-    server.close()
-    thread.join()
+    yield from raw_endpoint(answer)
 
 
 def refused_holding(store) -> int:
