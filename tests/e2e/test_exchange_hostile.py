@@ -450,3 +450,31 @@ def test_a_list_past_its_bound_is_refused_naming_the_line_the_field_the_count_an
     target.index.bulk_upsert(PROGRAMS_INDEX.name, [{**to_document(stored), "program": over}], refresh=True)
     read = {program.id: program for program in programs(target.index)}[records[1]["id"]]
     assert len(read.commission) == 1000 and len(read.aliases) == 1000
+
+
+@pytest.mark.parametrize("field,said", [("first_seen_at", "first_seen_at: 9999-01-01T00:00:00+00:00 is after"),
+                                        ("last_seen_at", "last_seen_at: 9999-01-01T00:00:00+00:00 is after"),
+                                        ("fetched_at", ".0.fetched_at: 9999-01-01T00:00:00+00:00 is after")])
+def test_a_program_dated_after_the_stores_time_is_refused_naming_the_line_and_the_field(tmp_path, target, field, said):
+    """`last_seen_at` of 9999 was imported: a program, or a claim, dated ahead is the latest until then. Judged by the
+    object store's own time (storage.time_now) and its CLOCK_LEEWAY, as a retention tick is, not by this machine's."""
+    from datetime import timedelta
+
+    from affiliate_matrix.exchange import IMPORT_RECORD
+    from affiliate_matrix.storage import CLOCK_LEEWAY
+
+    records = [json.loads(line) for line in exported(tmp_path, "jsonl", synthetic_programs(2)).decode().splitlines()]
+    ahead = json.loads(json.dumps(records))
+    if field == "fetched_at":
+        next(iter(ahead[1]["provenance"].values()))[0]["fetched_at"] = "9999-01-01T00:00:00Z"
+    else:
+        ahead[1][field] = "9999-01-01T00:00:00Z"
+    path = tmp_path / "ahead.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in ahead))
+    message = refused(target, path, "jsonl")
+    assert f"\nline 2: " in message and said in message and "object store's time" in message, message
+
+    store_time = target.store.written_at(IMPORT_RECORD)  # what the refused import was judged by
+    records[1]["last_seen_at"] = (store_time + CLOCK_LEEWAY - timedelta(seconds=1)).isoformat()
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    assert import_programs(target, path, "jsonl").written == 2  # within the leeway of its clock
