@@ -59,7 +59,8 @@ def _counted(value, info: ValidationInfo):
     if info.context != WRITTEN or not isinstance(value, list | dict):
         return value
     if len(value) > (most := MAX_ITEMS[info.field_name]):
-        raise ValueError(f"{len(value):,} {'fields' if isinstance(value, dict) else 'items'}; at most {most:,} are taken")
+        counted = "fields" if isinstance(value, dict) else "items"
+        raise ValueError(f"{len(value):,} {counted}; at most {most:,} are taken")
     for field, claims in value.items() if isinstance(value, dict) else ():
         if isinstance(claims, list) and len(claims) > MAX_CLAIMS:
             raise ValueError(f"{str(field)[:80]}: {len(claims):,} claims; at most {MAX_CLAIMS:,} are taken")

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from affiliate_matrix import taxonomy, terms
 from affiliate_matrix.merge import DISCOVERY, quality
-from affiliate_matrix.models import (MAX_HOST, MAX_ITEMS, Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord,
-                                     SourceRecord)
+from affiliate_matrix.models import (MAX_HOST, MAX_ITEMS, Discovery, FieldSource, NetworkListing, Payout, Program,
+                                     RawRecord, SourceRecord)
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()

@@ -126,8 +126,8 @@ def _amount(value) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise PydanticCustomError("decimal_type", 'Input should be an amount: a number, or a decimal as text ("250.00")')
     if isinstance(value, str) and not is_number(value):
-        raise PydanticCustomError("decimal_parsing", "{value} is not {words}",
-                                  {"value": repr(value[:40]) + ("…" if len(value) > 40 else ""), "words": NUMBER_WORDS})
+        shown = repr(value[:40]) + ("…" if len(value) > 40 else "")
+        raise PydanticCustomError("decimal_parsing", "{value} is not {words}", {"value": shown, "words": NUMBER_WORDS})
     try:
         return Decimal(str(value))  # a float as its shortest repr: 5.1 is 5.1, not 5.0999…
     except ArithmeticError:
