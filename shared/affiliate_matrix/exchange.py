@@ -578,8 +578,38 @@ def _program(data: dict):
     return as_written_now(Program.model_validate(cleaned_import(data), context=WRITTEN))
 
 
+# Each import writes it, for the object store to date (storage.time_now): no time a file gives is after that, past
+# CLOCK_LEEWAY, as a retention tick's is not
+IMPORT_RECORD = "imports/programs.json"
+
+
+def _latest(rt, digest: str) -> datetime:
+    """The latest time a file's program may be dated: the store's own time now and CLOCK_LEEWAY."""
+    from affiliate_matrix.errors import ConfigError
+    from affiliate_matrix.storage import CLOCK_LEEWAY
+
+    stored = rt.store.time_now(IMPORT_RECORD, {"file": digest})
+    if stored is None:
+        raise ConfigError("AMX_S3_ENDPOINT_URL", f"the object store does not say when it wrote {IMPORT_RECORD}")
+    return stored + CLOCK_LEEWAY
+
+
+def dated_ahead(program, latest: datetime) -> str | None:
+    """The first of a program's times after `latest`, its field named, in words; None when none is. A program seen, or
+    a claim fetched, ahead of the import would be the latest until then: merge takes the latest claim, and the feed
+    and the freshness filters the dates."""
+    times = {name: getattr(program, name) for name in ("first_seen_at", "last_seen_at", "last_verified_at",
+                                                       "last_changed_at")}
+    times |= {f"provenance.{field}.{at}.fetched_at": claim.fetched_at
+              for field, claims in program.provenance.items() for at, claim in enumerate(claims)}
+    return next((f"{name}: {time.isoformat()} is after the object store's time now and its leeway "
+                 f"({latest.isoformat()}): a program is not seen ahead of its import"
+                 for name, time in times.items() if time is not None and time > latest), None)
+
+
 def _import(rt, handle, fmt: str) -> ImportReport:
-    problems, seen, left_out = [], {}, 0
+    digest = _digest(handle)
+    problems, seen, left_out, latest = [], {}, 0, _latest(rt, digest)
     for number, data in records(handle, fmt):
         if is_left_out_line(data):
             left_out += 1
@@ -597,6 +627,8 @@ def _import(rt, handle, fmt: str) -> ImportReport:
             else:
                 if program.id in seen:
                     problems.append(f"line {number}: {program.id} is already on line {seen[program.id]}")
+                elif ahead := dated_ahead(program, latest):
+                    problems.append(f"line {number}: {ahead}")
                 seen[program.id] = number
         if len(problems) >= MAX_ERRORS:
             problems.append(f"… stopping after {MAX_ERRORS} errors")
@@ -607,7 +639,7 @@ def _import(rt, handle, fmt: str) -> ImportReport:
 
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
-    run = f"import-{_digest(handle)}"  # the same file imported again names the same runs (their pending deltas)
+    run = f"import-{digest}"  # the same file imported again names the same runs (their pending deltas)
     report, batch, batches = ImportReport(records=len(seen), left_out_lines=left_out), [], count(1)
     try:
         for _, data in records(handle, fmt):

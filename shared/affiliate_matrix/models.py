@@ -38,6 +38,33 @@ class Money(Model):
 # longer one still reads.
 MAX_THRESHOLD = 500
 WRITTEN = {"written": True}  # the validation context of a program written from outside
+# The most items each list of a program written from outside (WRITTEN) may hold, far past any real one's: the real
+# samples (Awin's programmes, Impact's campaigns) and the plugins give a few of each (one commission range or a few
+# offers' tiers, a handful of regions, a few valid domains); countries are ISO-3166's 249 and a margin, the closed lists
+# (categories, restrictions, payout methods: 32 words at most) half as many again, records and claims one per offer of
+# a merchant on a source. A file's program of 300,000 terms (a 13 MB line) took 17 s and 1 GB to read; counted before
+# the items are read. Held on input only, not on the model: a program stored before with more still reads. A scraped
+# record's lists are cut to them instead (normalize.kept): a page is not the user's to correct.
+MAX_ITEMS = {"aliases": 100, "domains": 100, "networks": 100, "categories": 50, "commission": 200, "countries": 300,
+             "excluded_countries": 300, "countries_unread": 300, "restrictions": 50, "deeplink_domains": 500,
+             "records": 1_000, "provenance": 100, "tiers": 100, "methods": 50, "evidence": 100}
+MAX_CLAIMS = 1_000  # the claims of one field in a program's provenance: one per record at most
+
+
+def _counted(value, info: ValidationInfo):
+    """A list of a program written from outside refused past its MAX_ITEMS (provenance: its fields, and each field's
+    claims past MAX_CLAIMS), naming the count and the bound: a Program's own before its items are read, a list inside
+    one of its items (a term's tiers) after, as a validator before would make an event's data (rules.event_data),
+    read as JSON in strict mode, be read as Python: a tier's "10" no Decimal."""
+    if info.context != WRITTEN or not isinstance(value, list | dict):
+        return value
+    if len(value) > (most := MAX_ITEMS[info.field_name]):
+        counted = "fields" if isinstance(value, dict) else "items"
+        raise ValueError(f"{len(value):,} {counted}; at most {most:,} are taken")
+    for field, claims in value.items() if isinstance(value, dict) else ():
+        if isinstance(claims, list) and len(claims) > MAX_CLAIMS:
+            raise ValueError(f"{str(field)[:80]}: {len(claims):,} claims; at most {MAX_CLAIMS:,} are taken")
+    return value
 
 
 class CommissionTier(Model):
@@ -67,6 +94,8 @@ class CommissionTerm(Model):
     recurring: bool | None = None
     tiers: list[CommissionTier] = []
 
+    _bounded = field_validator("tiers")(_counted)  # after: see _counted
+
     @model_validator(mode="after")
     def _consistent(self):
         if self.type == "percent" and self.currency is not None:
@@ -88,6 +117,8 @@ class Payout(Model):
     methods: list[PayoutMethod] = []
     frequency: PayoutFrequency | None = None
     minimum: Money | None = None
+
+    _bounded = field_validator("methods")(_counted)  # after: see _counted
 
 
 # An account's relationship with a program, one vocabulary across networks (each plugin maps its network's words):
@@ -126,6 +157,8 @@ class FieldSource(Model):
     value: Any = None
     evidence: list[str] = Field([], description="The source's verbatim sentences the value was read from, where it "
                                                 "was read from free text.")
+
+    _bounded = field_validator("evidence")(_counted)  # after: see _counted
 
 
 # Characters no name or term is written with that a page or a payload may still carry, removed: the C0 controls but
@@ -276,6 +309,8 @@ class Discovery(Model):
     query: str
     provider: str
 
+    _bounded = field_validator("evidence")(_counted)  # after: see _counted
+
 
 MAX_COOKIE_DAYS = 3650  # ten years: past any cookie a program sets (a lifetime cookie is -1)
 MAX_HOST = 255  # a host name's most characters (RFC 1035's 253, '*.' before it)
@@ -341,6 +376,10 @@ class Program(Model):
     provenance: dict[str, list[FieldSource]] = {}
     quality_score: float = Field(0.0, ge=0, le=1)
     discovery: Discovery | None = Field(None, description="Set for programs found by discovery (status `discovered`).")
+
+    _bounded = field_validator("aliases", "domains", "networks", "categories", "commission", "countries",
+                               "excluded_countries", "countries_unread", "restrictions", "deeplink_domains", "records",
+                               "provenance", mode="before")(_counted)
 
 
 class FieldChange(Model):

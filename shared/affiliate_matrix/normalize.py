@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from affiliate_matrix import taxonomy, terms
 from affiliate_matrix.merge import DISCOVERY, quality
-from affiliate_matrix.models import (MAX_HOST, Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord,
-                                     SourceRecord)
+from affiliate_matrix.models import (MAX_HOST, MAX_ITEMS, Discovery, FieldSource, NetworkListing, Payout, Program,
+                                     RawRecord, SourceRecord)
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -103,7 +103,7 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         merchant_key_source=key_source,
         merchant_key_confidence=KEY_CONFIDENCE[key_source],
         domains=[domain] if domain else [],
-        aliases=sorted({" ".join(a.split()) for a in record.aliases} - {name, ""}),
+        aliases=kept(record, "aliases", sorted({" ".join(a.split()) for a in record.aliases} - {name, ""})),
         description=record.description,
         networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url,
                                  contract=record.contract, title=_network_title(record, network))] if network else [],
@@ -111,7 +111,10 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         countries=read.countries,
         countries_unread=unread,
         deeplink_domains=deeplink_hosts(record),
-        commission=record.commission or terms.commission(record.commission_text) or buried.commission,
+        commission=[term if len(term.tiers) <= MAX_ITEMS["tiers"] else
+                    term.model_copy(update={"tiers": kept(record, "tiers", term.tiers)})
+                    for term in kept(record, "commission", record.commission or terms.commission(record.commission_text)
+                                     or buried.commission)],
         commission_text=record.commission_text,
         cookie_days=_taken(record, "cookie_days", record.cookie_days if record.cookie_days is not None else
                            terms.cookie_days(record.cookie_text) if record.cookie_text else buried.cookie_days),
@@ -180,6 +183,16 @@ YES_NO = {"true": True, "false": False}  # a network's yes or no, as its payload
 
 # A host a deep link may point at, as networks write them: 'www.example.com', '*.example.com' (any subdomain)
 _LINK_HOST = re.compile(r"(\*\.)?([\w-]+\.)+[\w-]+")
+def kept(record: RawRecord, field: str, items: list) -> list:
+    """A record's items of a program's `field` cut to the most a program written from outside may hold (MAX_ITEMS), the
+    cut logged: a page or a payload is not the user's input to refuse, and refused, the record's other fields would be
+    lost with it; what is cut is past any real program's, a hostile or broken list."""
+    if len(items) > (most := MAX_ITEMS[field]):
+        log.warning("normalize.list_cut", source=record.source, record_key=record.record_key[:80], field=field,
+                    items=len(items), kept=most)
+    return items[:most]
+
+
 MAX_DEEPLINK_DOMAINS = 100  # a program's deep-link hosts kept from one record (a hostile list)
 
 

@@ -22,7 +22,6 @@ removed its mark left it for good.
 The daily tick dates the run (apply_tick), so a redelivery deletes what the first delivery did; a tick dated after
 the store's own time is refused."""
 
-import json
 from datetime import datetime, timedelta
 
 from affiliate_matrix.connections import sweep_deletion_marks
@@ -86,8 +85,7 @@ def apply_by_hand(rt) -> tuple[datetime, dict[str, int]]:
 
 def _store_time(rt, record: dict) -> datetime | None:
     """The object store's own time now: when it says it wrote the run's record (TICK_RECORD), written here."""
-    rt.store.put(TICK_RECORD, json.dumps(record).encode(), content_type="application/json")
-    return rt.store.written_at(TICK_RECORD)
+    return rt.store.time_now(TICK_RECORD, record)
 
 
 def apply(rt, now: datetime) -> dict[str, int]:

@@ -500,7 +500,7 @@ def test_a_signalling_nan_in_a_csv_cell_is_named_by_its_column(rt):
     without naming the column, where `NaN` and `abc` name theirs."""
     from affiliate_matrix.errors import InvalidInput
 
-    with pytest.raises(InvalidInput, match=r"line 2: revenue: 'sNaN' is not a number$"):
+    with pytest.raises(InvalidInput, match=r"line 2: revenue: 'sNaN' is not a number in ASCII digits, as 1234\.50$"):
         import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
                        b"search-us,2026-11-01,10.00,1,1,sNaN,USD\n")
 

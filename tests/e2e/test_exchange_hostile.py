@@ -412,3 +412,69 @@ def test_a_tier_threshold_past_its_limit_is_refused_on_import_and_one_stored_bef
     target.index.bulk_upsert(PROGRAMS_INDEX.name, [document], refresh=True)
     [stored] = list(programs(target.index))
     assert stored.commission[0].tiers[1].threshold == "y" * 10_000
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_list_past_its_bound_is_refused_naming_the_line_the_field_the_count_and_the_bound(tmp_path, target, fmt):
+    """A program of 300,000 commission terms (a 32 MB document: 17 s and 1 GB to import one row) was stored. Each list
+    of a program has a bound no real one reaches (models.MAX_ITEMS), held on input only: one stored before with more
+    still reads and exports."""
+    from affiliate_matrix.models import MAX_ITEMS
+
+    records = [json.loads(line) for line in exported(tmp_path, "jsonl", synthetic_programs(2)).decode().splitlines()]
+    term = {"type": "percent", "value_min": "5"}
+    records[1]["commission"] = [term] * (MAX_ITEMS["commission"] + 1)
+    path = tmp_path / f"many_terms.{fmt}"
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    else:
+        csv_file(path, [{k: json.dumps(v) if isinstance(v, list | dict) else "" if v is None else str(v)
+                         for k, v in record.items()} for record in records])
+    said = refused(target, path, fmt)
+    line = 1 + path.read_text()[:path.read_text().index(records[1]["id"])].count("\n")  # the first's description
+    assert said.endswith(f"line {line}: commission: Value error, 201 items; at most 200 are taken")
+
+    records[1]["commission"] = [term] * MAX_ITEMS["commission"]
+    records[1]["countries"] = ["FR"] * (MAX_ITEMS["countries"] + 1)
+    path = tmp_path / "many_countries.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    assert refused(target, path, "jsonl").endswith("line 2: countries: Value error, 301 items; at most 300 are taken")
+
+    records[1]["countries"] = ["FR"]
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    assert import_programs(target, path, "jsonl").written == 2
+
+    # stored before the bound (written to the index as it was): still read and exported whole
+    stored = {program.id: program for program in programs(target.index)}[records[1]["id"]]
+    over = {**records[1], "commission": [term] * 1000, "aliases": [f"a{n}" for n in range(1000)]}
+    target.index.bulk_upsert(PROGRAMS_INDEX.name, [{**to_document(stored), "program": over}], refresh=True)
+    read = {program.id: program for program in programs(target.index)}[records[1]["id"]]
+    assert len(read.commission) == 1000 and len(read.aliases) == 1000
+
+
+@pytest.mark.parametrize("field,said", [("first_seen_at", "first_seen_at: 9999-01-01T00:00:00+00:00 is after"),
+                                        ("last_seen_at", "last_seen_at: 9999-01-01T00:00:00+00:00 is after"),
+                                        ("fetched_at", ".0.fetched_at: 9999-01-01T00:00:00+00:00 is after")])
+def test_a_program_dated_after_the_stores_time_is_refused_naming_the_line_and_the_field(tmp_path, target, field, said):
+    """`last_seen_at` of 9999 was imported: a program, or a claim, dated ahead is the latest until then. Judged by the
+    object store's own time (storage.time_now) and its CLOCK_LEEWAY, as a retention tick is, not by this machine's."""
+    from datetime import timedelta
+
+    from affiliate_matrix.exchange import IMPORT_RECORD
+    from affiliate_matrix.storage import CLOCK_LEEWAY
+
+    records = [json.loads(line) for line in exported(tmp_path, "jsonl", synthetic_programs(2)).decode().splitlines()]
+    ahead = json.loads(json.dumps(records))
+    if field == "fetched_at":
+        next(iter(ahead[1]["provenance"].values()))[0]["fetched_at"] = "9999-01-01T00:00:00Z"
+    else:
+        ahead[1][field] = "9999-01-01T00:00:00Z"
+    path = tmp_path / "ahead.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in ahead))
+    message = refused(target, path, "jsonl")
+    assert f"\nline 2: " in message and said in message and "object store's time" in message, message
+
+    store_time = target.store.written_at(IMPORT_RECORD)  # what the refused import was judged by
+    records[1]["last_seen_at"] = (store_time + CLOCK_LEEWAY - timedelta(seconds=1)).isoformat()
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    assert import_programs(target, path, "jsonl").written == 2  # within the leeway of its clock

@@ -719,3 +719,39 @@ def test_a_missing_campaign_is_said_one_way_by_the_api_the_commands_and_the_impo
     (tmp_path / "days.csv").write_text(f"{HEADER}\nnobody,2026-11-01,10.25,3,1,20.50,USD\n")
     refused = CliRunner().invoke(cli, ["budget", "import", str(tmp_path / "days.csv")])
     assert str(refused.exception).endswith(f"line 2: campaign_id: {said} (add it first)"), refused.exception
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0661\u0660\u0660", "\uff11\uff10", "1 000", "NaN", "Infinity"])
+@pytest.mark.parametrize("column", ["spend", "clicks", "revenue"])
+def test_a_csv_number_not_in_ascii_digits_is_refused_naming_the_value_and_the_line(rt, column, cell):
+    """`1_000` and Arabic-Indic digits were read (Decimal's leniency) as 1000 and 100: a figure is written in ASCII
+    digits, with a point, as the README shows them."""
+    cells = {"spend": "10.25", "clicks": "3", "revenue": "20.50"} | {column: cell}
+    data = (f"{HEADER}\nsearch-us,2026-11-01,10.25,3,1,20.50,USD\n"
+            f"search-us,2026-11-02,{cells['spend']},{cells['clicks']},1,{cells['revenue']},USD\n").encode()
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, data)
+    assert f"line 3: {column}: {cell!r} is not a number in ASCII digits, as 1234.50" in str(refused.value)
+    assert history(rt.store, "search-us") == []
+
+
+def test_a_negative_zero_is_stored_and_answered_as_zero(rt):
+    """`-0` passed ge=0 and was stored, and answered, as -0.0, from a CSV and from a POST alike."""
+    import math
+
+    import_csv(rt, f"{HEADER}\nsearch-us,2026-11-01,-0,3,1,-0.00,USD\n".encode())
+    posted = function_client("budget").post("/campaigns/search-us/metrics", headers=admin(rt), json={"days": [
+        {"date": "2026-11-02", "spend": -0.0, "clicks": 3, "revenue": -0.0}]})
+    assert posted.status_code == 200, posted.json
+    stored = json.loads(rt.store.get("budget/metrics/search-us.json").data)["days"]
+    assert [(d["spend"], d["revenue"]) for d in stored] == [(0.0, 0.0)] * 2
+    assert all(math.copysign(1, d[figure]) == 1 for d in stored for figure in ("spend", "revenue"))
+
+
+@pytest.mark.parametrize("written", ["1_000", "\u0661\u0660\u0660", " 100", "NaN"])
+def test_a_campaigns_amount_as_text_not_in_ascii_digits_is_refused_naming_it(rt, written):
+    """`"max_budget": "1_000"` was stored as 1000.00: an amount as text is a number in ASCII digits, as one in a CSV."""
+    reply = function_client("budget").post("/campaigns", headers=admin(rt), json={
+        "id": "typed", "name": "Typed", "channel": "search", "currency": "USD", "max_budget": written})
+    assert reply.status_code == 400, reply.json
+    assert reply.json["error"]["message"] == f"max_budget: {written!r} is not a number in ASCII digits, as 1234.50"

@@ -79,7 +79,7 @@ def test_the_daily_total_is_one_amount_or_a_total_per_currency(monkeypatch, valu
     ("USD=1,eus=2", "'eus=2': 'EUS' is not an ISO-4217 currency code"),  # eur is EUR, as typed
     ("USD=1,,EUR=2", "'' is not CURRENCY=AMOUNT"),
     ("USD=1,EUR", "'EUR' is not CURRENCY=AMOUNT"),
-    ("USD=1;EUR=2", "'USD=1;EUR=2': Input should be a valid decimal"),
+    ("USD=1;EUR=2", "'USD=1;EUR=2': '1;EUR=2' is not a number in ASCII digits, as 1234.50"),
     ("USD=-5", "'USD=-5': Input should be greater than or equal to 0"),
     ("-5", "Input should be greater than or equal to 0"),
     ("USD=1,JPY=100.50", "'JPY=100.50': JPY has no minor unit: 100.50 is not a whole amount"),

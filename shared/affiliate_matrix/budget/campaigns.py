@@ -36,8 +36,8 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, in_units,
-                                                  iso_day, not_a_campaign_id)
+from affiliate_matrix.budget.model_types import (NOT_A_DAY, NUMBER_WORDS, CampaignId, Cents, Channel, Day, WrittenDay,
+                                                  in_units, is_number, iso_day, not_a_campaign_id)
 from affiliate_matrix.csv_rows import CHUNK, Digested, check_utf8, rows as csv_rows
 from affiliate_matrix.documents import load_document, no_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, ImportIncomplete, InvalidInput, NotFoundError
@@ -95,6 +95,13 @@ def day_adapter() -> TypeAdapter:
     """The validator of one day written (CSV, HTTP: whole counts), built on first use (the campaigns' listing, a
     function's first request, needs none)."""
     return TypeAdapter(WrittenDay)
+
+
+def written_day(row: dict) -> dict:
+    """A day as written (a CSV row, a POST's day) validated, a figure of -0 as 0: it passed ge=0 and was stored, shown
+    and answered as "-0.0"."""
+    return {name: value or 0.0 if isinstance(value, float) else value
+            for name, value in day_adapter().validate_python(row).items()}
 
 
 @cache
@@ -539,7 +546,7 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
         if row_currency != currency:
             raise InvalidInput(f"{where}[{i}].currency: {row_currency!r} is not the campaign's currency {currency}")
         try:
-            day = day_adapter().validate_python({k: v for k, v in row.items() if k != "currency"})
+            day = written_day({k: v for k, v in row.items() if k != "currency"})
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {error_said(err)}") from None
@@ -934,15 +941,17 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         if raw == "" and column in ("clicks", "conversions"):
             continue
         shown = f"{raw[:40]!r}{'…' if len(raw) > 40 else ''}"  # a cell may be 128 KiB
+        if not is_number(raw):  # "1_000", "١٠٠", "NaN": Decimal reads them
+            raise ValueError(f"{column}: {shown} is not {NUMBER_WORDS}")
         try:
             number = Decimal(raw)
-            day[column] = float(number)
-        except (ArithmeticError, ValueError):  # ValueError: float() of a signalling NaN
-            raise ValueError(f"{column}: {shown} is not a number") from None
-        if number.is_finite() and math.isinf(day[column]):  # hundreds of digits: it was refused as "got inf"
+        except ArithmeticError:  # an exponent past what Decimal holds (1e99999999999999999999)
+            raise ValueError(f"{column}: {shown} is too large or too small a number") from None
+        day[column] = float(number)
+        if math.isinf(day[column]):  # hundreds of digits: it was refused as "got inf"
             raise ValueError(f"{column}: {shown} is too large a number")
     try:
-        parsed = day_adapter().validate_python(day)
+        parsed = written_day(day)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         said = err["msg"].removeprefix("Value error, ")  # a check of ours names the value itself

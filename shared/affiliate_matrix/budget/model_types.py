@@ -104,6 +104,18 @@ def not_a_run_day(day: date) -> str | None:
     return f"{day} is not between the years {FIRST_YEAR} and {LAST_YEAR}"
 
 
+# A number as the README writes the budget's (250, 12.50, .5, 2.5E+2): ASCII digits, a point, a sign, an exponent.
+# Decimal() also reads "1_000", Arabic-Indic or full-width digits and blanks inside, which no one types as a figure.
+# (A pattern compiled by re on first use, not at a start.)
+NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+NUMBER_WORDS = "a number in ASCII digits, as 1234.50"
+
+
+def is_number(text: str) -> bool:
+    """Whether `text` is a number as a person writes one (NUMBER)."""
+    return re.fullmatch(NUMBER, text) is not None
+
+
 def _amount(value) -> Decimal:
     """An amount as JSON gives one, a number or a decimal as text ("250.00"), read as a Decimal; any other type is
     refused as one, for the error's words (wording.error_said) to name what was given: the contract, read from Python
@@ -113,6 +125,9 @@ def _amount(value) -> Decimal:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise PydanticCustomError("decimal_type", 'Input should be an amount: a number, or a decimal as text ("250.00")')
+    if isinstance(value, str) and not is_number(value):
+        shown = repr(value[:40]) + ("…" if len(value) > 40 else "")
+        raise PydanticCustomError("decimal_parsing", "{value} is not {words}", {"value": shown, "words": NUMBER_WORDS})
     try:
         return Decimal(str(value))  # a float as its shortest repr: 5.1 is 5.1, not 5.0999…
     except ArithmeticError:

@@ -140,6 +140,13 @@ class ObjectStore(ABC):
         when absent."""
         ...
 
+    def time_now(self, key: str, record: dict) -> datetime | None:
+        """The store's own time now: when it says it wrote `record`, written at `key` here (S3's LastModified). What a
+        time a writer gave is judged by, past CLOCK_LEEWAY (a retention tick's, an import's), never this machine's
+        clock; None where the store does not say."""
+        self.put(key, json.dumps(record).encode(), content_type="application/json")
+        return self.written_at(key)
+
     @abstractmethod
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys under prefix, in lexicographic order."""
