@@ -16,9 +16,11 @@ from affiliate_matrix.connection_fields import RATE_MAX, RATE_MIN
 from affiliate_matrix.documents import load_document, no_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.model_types import CRON_FIELDS, Document, Model, UtcDatetime
-from affiliate_matrix.observability import without_url_credentials
+from affiliate_matrix.observability import get_logger, without_url_credentials
 from affiliate_matrix.storage import ObjectStore
 from affiliate_matrix.wording import utc_said
+
+log = get_logger()
 
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
@@ -270,13 +272,39 @@ def connection_key(connection_id: str) -> str:
 
 
 def answers_key(connection_id: str) -> str:
-    """How the requests of the connection's API syncs were answered, for its replays (sync.StoredAnswers)."""
+    """How the requests of the connection's API syncs were answered, for its replays (sync.StoredAnswers), with the
+    generation they were kept for (kept_for_another)."""
     return f"api-answers/{connection_id}.json"
 
 
 def http_cache_key(connection_id: str) -> str:
-    """The connection's crawl cache: its pages' validators, kept copies and links (pipeline.crawl_with_cache)."""
+    """The connection's crawl cache: its pages' validators, kept copies and links (pipeline.crawl_with_cache), with the
+    generation it was kept for (kept_for_another)."""
     return f"http-cache/{connection_id}.json"
+
+
+def kept_for_another(key: str, kept: str | None, connection: Connection) -> str | None:
+    """Why what runs kept at `key` under the connection's id (its API answers, its HTTP cache), written for generation
+    `kept`, is not the connection's own, logged (once a read), or None: it is. Kept for another generation, it is a
+    connection's deleted under the id: a run still going at its delete writes after the delete's sweep (sweep_kept),
+    and what was kept before deletes swept stays. Read as none: its answers are not replayed, its validators, copies
+    and links not used; the connection's next run writes its own over it."""
+    # Kept naming no generation: written before kept state named one (2026-12-07, when deletes began to sweep it). Its
+    # own only for a connection with no generation either (created before connections had one), whose runs write none
+    # and which nothing tells from another. A connection with a generation cannot tell its own such state from that of
+    # one deleted before under its id, and reading another's replays its answers and sends its validators; ignoring
+    # its own costs a sync before its next replay, or one crawl fetching every page in full.
+    if kept == connection.generation:
+        return None
+    now = f"generation {connection.generation}" if connection.generation else \
+        "of no generation (created before connections had one)"
+    why = (f"{key} was kept for generation {str(kept)[:40]}, and connection {connection.id!r} is {now}: for a "
+           "connection deleted under its id" if kept is not None else
+           f"{key} names no generation (kept before it named one), and connection {connection.id!r} is {now}: it may "
+           "be a connection's deleted under its id")
+    log.warning("kept.another_generation", connection_id=connection.id, key=key, kept=str(kept)[:40],
+                generation=connection.generation, reason=why)
+    return why
 
 
 def sweep_kept(store: ObjectStore, connection_id: str) -> None:
@@ -285,7 +313,9 @@ def sweep_kept(store: ObjectStore, connection_id: str) -> None:
     connection (a delete refused or failing leaves them with it; one cut short after the connection went is finished
     by the delete again, which finds none and sweeps). Not its raw pages (content-addressed, shared by its source's
     connections) nor its claims (withdrawn by its deletion's event). Each is deleted conditionally on its ETag, read
-    before the connection was found absent: one written after that is a new connection's under the id, and kept."""
+    before the connection was found absent: one written after that is a new connection's under the id, and kept. What
+    a run still going writes after the sweep is kept for the generation deleted, which no connection created again
+    under the id reads (kept_for_another)."""
     if not re.fullmatch(CONNECTION_ID, connection_id):  # names no connection's: no key of one
         return
     kept = {key: store.head(key) for key in (answers_key(connection_id), http_cache_key(connection_id))}

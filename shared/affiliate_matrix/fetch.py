@@ -242,24 +242,41 @@ def redirected(asked: str, url: str, refusal: RefusedAddress) -> RefusedAddress:
     return refusal if url == asked else RefusedAddress(f"{asked}: redirects to {url}; {refusal}")
 
 
-def http_cache(rt, key: str, replaying: str | None = None) -> dict:
+def http_cache(rt, key: str, replaying: str | None = None, connection=None) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
     "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py), whether
     it is gone ("gone", "gone_since") and whether its last answer came in a coding not asked for ("undecoded": {...}
-    of texts, crawl.undecoded_note). It is only a cache: a damaged one is logged, naming it, and the run fetches
-    everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the stored pages through
-    it alone, so a damaged one fails it (DamagedData), naming the way back."""
+    of texts, crawl.undecoded_note). A connection's crawl keeps it as {"generation": ..., "pages": {url: ...}}: read
+    for `connection` (a Connection), one kept for another of its generations (or for none, kept before caches named
+    one) is none (connections.kept_for_another). It is only a cache: a damaged one is logged, naming it, and the run
+    fetches everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the stored pages
+    through it alone, so a damaged one fails it (DamagedData), naming the way back."""
     from affiliate_matrix.storage import MAX_HTTP_CACHE_BYTES, read_json
 
-    cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(
-        isinstance(url, str) and isinstance(entry, dict) and all(
+    def pages(cache) -> bool:
+        return isinstance(cache, dict) and all(isinstance(url, str) and isinstance(entry, dict) and all(
             isinstance(v, list) and all(isinstance(link, list) and len(link) == 2
                                         and all(isinstance(part, str) for part in link) for link in v)
             if name == "links" else isinstance(v, dict) and all(isinstance(part, str) for part in v.values())
             if name == "undecoded" else isinstance(v, str | None) for name, v in entry.items())
-        for url, entry in cache.items()), "not a mapping of URLs to their validators", MAX_HTTP_CACHE_BYTES)
-    if problem is None:
-        return cache or {}
+            for url, entry in cache.items())
+
+    def enveloped(cache) -> bool:  # a connection's, naming its generation (no URL is "generation" or "pages")
+        return isinstance(cache, dict) and cache.keys() == {"generation", "pages"}
+
+    cache, _, problem = read_json(rt.store, key, lambda cache: pages(cache["pages"]) and isinstance(
+        cache["generation"], str | None) if enveloped(cache) else pages(cache),
+        "not a mapping of URLs to their validators", MAX_HTTP_CACHE_BYTES)
+    if cache is not None:
+        generation, cache = (cache["generation"], cache["pages"]) if enveloped(cache) else (None, cache)
+        if connection is not None:
+            from affiliate_matrix.connections import kept_for_another
+
+            if kept_for_another(key, generation, connection):
+                return {}
+        return cache
+    if problem is None:  # none kept
+        return {}
     if replaying is not None:
         raise DamagedData(key, problem[:300], f"the replay finds the stored pages through it: amx scrape {replaying} "
                                               "fetches them again and writes it anew")

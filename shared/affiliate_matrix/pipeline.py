@@ -81,8 +81,7 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     run = None
     if isinstance(source, ApiSource):
         # the answers first: a connection with none kept has nothing to replay, whatever its key says
-        replaying = StoredAnswers(rt.store, connection.id, source.name, disabled=not connection.enabled) if replay \
-            else None
+        replaying = StoredAnswers(rt.store, connection) if replay else None
         run = replaying.run if replay else new_run()  # a replay is of the sync whose answers it reads
         credentials = credentials_for(rt, connection, source)
         items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch,
@@ -195,13 +194,14 @@ def incomplete_because(source, records: list, failures: list, budget_spent: Budg
 
 
 def crawl_with_cache(rt, connection, source, replay: bool):
-    """Crawl with the connection's ETag/Last-Modified cache, which is kept for next time, and which notes the run
-    (its start) that last asked for each page. A live crawl asks for pages while the waits its fetcher is told to make
-    (the host's spacing, each retry's Retry-After or backoff) fit in the function's time limit (crawl.time_budget):
-    killed at that limit, it would store nothing. A replay asks no host: it reads every page kept (a run's page limit
+    """Crawl with the connection's ETag/Last-Modified cache, which is kept for next time, for the connection's
+    generation (one kept for another is none: a fresh crawl), and which notes the run (its start) that last asked for
+    each page. A live crawl asks for pages while the waits its fetcher is told to make (the host's spacing, each
+    retry's Retry-After or backoff) fit in the function's time limit (crawl.time_budget): killed at that limit, it
+    would store nothing. A replay asks no host: it reads every page kept (a run's page limit
     of 500 left the rest of a large directory's pages unparsed)."""
     validators_key = http_cache_key(connection.id)
-    validators = http_cache(rt, validators_key, replaying=connection.id if replay else None)
+    validators = http_cache(rt, validators_key, replaying=connection.id if replay else None, connection=connection)
     fetcher = StoredPages(rt.store, validators, source.name) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators,
@@ -218,7 +218,8 @@ def crawl_with_cache(rt, connection, source, replay: bool):
         # A lost update here only costs a full fetch next time. A replay fetched nothing, so has nothing to note: it
         # wrote back the cache it read, over a crawl's meanwhile.
         if not replay:
-            rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
+            kept = {"generation": connection.generation, "pages": fetcher.validators}  # whose: fetch.http_cache
+            rt.store.put(validators_key, json.dumps(kept).encode(), content_type="application/json")
 
 
 def index_batch(rt, batch_key: str, complete_run_of: str | None = None, run: str | None = None) -> IndexReport:

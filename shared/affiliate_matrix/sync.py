@@ -14,7 +14,8 @@ Each sync also keeps how each of its requests was answered (`api-answers/<connec
 read, the raw copy's key, the time; the coding of a body that came in one not asked for, which the replay refuses
 in the sync's words), so a replay (`amx replay`) runs the plugin again on the answers as they came, with
 no network: a fixed plugin reads what failed, and an index rebuilt needs no provider. With them is kept which sync read
-the API to its end last (its run, keep_answers), so a replay says whose answers it read (StoredAnswers.run)."""
+the API to its end last (its run, keep_answers), so a replay says whose answers it read (StoredAnswers.run), and the
+generation of the connection they were kept for: a connection created again under the id replays none of them."""
 
 import asyncio
 import hashlib
@@ -35,7 +36,7 @@ from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, r
 from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
-from affiliate_matrix.connections import Connection, answers_key
+from affiliate_matrix.connections import Connection, answers_key, kept_for_another
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
@@ -271,18 +272,20 @@ class StoredAnswers:
     body read from the object store (the answer's raw copy). A request no sync made, or whose answer cannot be read,
     fails as a fetch does, naming it: the replay is then incomplete and withdraws nothing."""
 
-    def __init__(self, store: ObjectStore, connection_id: str, source: str, *, disabled: bool = False):
-        """`source`: the connection's (its answers are kept under raw/<source>/). `disabled`: the connection is, so the
-        advice when none are kept enables it first (amx scrape refuses it)."""
-        self.store, self.key, self.source = store, answers_key(connection_id), source
-        self.most = answer_cap(get_source(source))  # what a raw copy of an answer holds at most
+    def __init__(self, store: ObjectStore, connection: Connection):
+        """The answers kept for `connection` (its generation: those kept for another are none, kept_for_another). Its
+        answers' copies are kept under raw/<its source>/."""
+        connection_id = connection.id
+        self.store, self.key, self.source = store, answers_key(connection_id), connection.source
+        self.most = answer_cap(get_source(connection.source))  # what a raw copy of an answer holds at most
+        # a disabled one is enabled first (amx scrape refuses it)
+        enable = "" if connection.enabled else f"amx connections edit {connection_id} --enabled, then "
+        none_kept = (f"{connection_id} has no API answers kept to replay (syncs keep them since 2026-12-07): "
+                     f"{enable}amx scrape {connection_id} syncs it, and a replay reads that sync's answers")
         try:
             kept = json.loads(store.get(self.key, max_bytes=MAX_API_ANSWERS_BYTES).data)
         except NotFoundError:
-            enable = f"amx connections edit {connection_id} --enabled, then " if disabled else ""
-            raise InvalidInput(f"{connection_id} has no API answers kept to replay (syncs keep them since 2026-12-07): "
-                               f"{enable}amx scrape {connection_id} syncs it, and a replay reads that sync's answers") \
-                from None
+            raise InvalidInput(none_kept) from None
         except ObjectTooLarge as exc:
             raise DamagedData(self.key, exc.problem, f"amx scrape {connection_id} syncs it again") from None
         except ValueError as exc:
@@ -293,6 +296,8 @@ class StoredAnswers:
         self.answers = kept.get("answers") if isinstance(kept, dict) else None
         if not isinstance(self.answers, dict) or not all(isinstance(a, dict) for a in self.answers.values()):
             raise DamagedData(self.key, "no answers object", f"amx scrape {connection_id} syncs it again")
+        if another := kept_for_another(self.key, kept.get("generation"), connection):
+            raise InvalidInput(f"{none_kept} ({another})")
         # The sync that read the API to its end whose answers these are (with those of syncs cut short since added):
         # None when none is said (kept before answers named it, or only syncs cut short kept any)
         self.run = kept.get("run")
@@ -335,23 +340,26 @@ def new_run() -> str:
     return f"r_{uuid.uuid4().hex}"
 
 
-def keep_answers(store: ObjectStore, connection_id: str, source: str, answers: dict[str, dict], complete: bool,
+def keep_answers(store: ObjectStore, connection: Connection, answers: dict[str, dict], complete: bool,
                  run: str | None = None) -> None:
     """How a sync's requests were answered, for the next replay: in place of the syncs' before when the sync read the
     API to its end, else added to theirs (a sync cut short leaves the answers it did not reach as they were, and an
     answer it got no listing from, an error status, leaves the usable one before it: as a run cut short withdraws
     nothing, the last word read stands). Kept with them: the `run` of the last sync read to its end, whose answers
-    these are, none older (a replay of them is of that run: pipeline.superseded_runs)."""
-    key = answers_key(connection_id)
+    these are, none older (a replay of them is of that run: pipeline.superseded_runs); and the generation of the
+    connection as the sync read it, whose answers they are (a connection deleted while it synced kept them for none
+    created again under its id: kept_for_another)."""
     if not complete:
         try:
-            kept = StoredAnswers(store, connection_id, source)
+            kept = StoredAnswers(store, connection)
             before, run = kept.answers, kept.run
-        except (InvalidInput, DamagedData):  # none kept yet, or damaged: this sync's alone, of no complete run
-            before, run = {}, None
+        except (InvalidInput, DamagedData):  # none kept yet (or another generation's), or damaged: this sync's alone,
+            before, run = {}, None  # of no complete run
         answers = before | {request: answer for request, answer in answers.items()
                             if answer["status"] == 200 or before.get(request, {}).get("status") != 200}
-    store.put(key, json.dumps({"answers": answers, "run": run}).encode(), content_type="application/json")
+    store.put(answers_key(connection.id), json.dumps({"answers": answers, "run": run,
+                                                      "generation": connection.generation}).encode(),
+              content_type="application/json")
 
 
 def _what_came(response: Response) -> str:
@@ -411,7 +419,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                              f"the first {MAX_FAILURES} failures are listed (each response's are kept beside it)"))
     _keep_parse_failures(store, api, items, counted)
     if not replaying:
-        keep_answers(store, connection.id, source.name, api.answers,
+        keep_answers(store, connection, api.answers,
                      complete=walked and not any(isinstance(item, Failure) and item.stage == "fetch" for item in items),
                      run=run)
     return api.fetched + items

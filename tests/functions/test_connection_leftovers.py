@@ -4,8 +4,11 @@ created again under the id replayed the old one's answers and sent its validator
 the same delete again. Raw pages (content-addressed, shared by the source's connections) stay. On the local store and
 on a real S3 server (moto_server)."""
 
+import json
+
 import pytest
 from functions_framework import create_app
+from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from affiliate_matrix.auth import create_token
@@ -106,3 +109,102 @@ def test_a_connection_named_verify_keeps_no_cache_of_the_verify_job(rt):
     rt.store.delete(connection_key("verify"))
     sweep_kept(rt.store, "verify")
     assert rt.store.head(VALIDATORS_KEY) is not None  # the verify job's cache is not the connection's
+
+
+def deleted_meanwhile(connection_id: str):
+    """Deletes the connection as `amx connections delete` does (its kept state swept), as a run of it still goes on."""
+    from affiliate_matrix.cli import app
+
+    result = CliRunner().invoke(app, ["connections", "delete", connection_id])
+    assert result.exit_code == 0, result.output
+
+
+def loopback(rt, monkeypatch) -> Runtime:
+    """The fixture's runtime where syncs may fetch from the recorded sites (on loopback)."""
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    return Runtime("test", load_settings(data_dir=rt.settings.data_dir))
+
+
+def test_a_sync_running_at_its_connections_delete_keeps_answers_the_one_created_again_never_replays(rt, monkeypatch):
+    """The sync writes its answers after the delete swept them: kept for the deleted generation, they are no answers
+    of the connection created again under the id (another generation), whose replay is refused as one with none kept
+    is, saying why; its own sync's answers replace them."""
+    from affiliate_matrix import sync as syncing
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.pipeline import scrape
+
+    rt, keep = loopback(rt, monkeypatch), syncing.keep_answers
+    rt.secrets.write("connections/cj", RECORDED_CREDENTIALS["cj"])
+
+    def deleted_first(store, connection, *args, **kwargs):
+        deleted_meanwhile(connection.id)
+        keep(store, connection, *args, **kwargs)
+
+    with recorded_sites("cj") as urls:
+        connection = Connection(id="cj", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                credentials_path="connections/cj")
+        save_connection(rt.store, connection, create=True)
+        monkeypatch.setattr(syncing, "keep_answers", deleted_first)
+        synced = scrape(rt, "cj")
+        monkeypatch.setattr(syncing, "keep_answers", keep)
+        assert rt.store.head(connection_key("cj")) is None and rt.store.head(answers_key("cj")) is not None
+        save_connection(rt.store, connection, create=True)  # created again: another generation
+        with pytest.raises(InvalidInput) as refused:
+            scrape(rt, "cj", replay=True)
+        assert str(refused.value).startswith(
+            "cj has no API answers kept to replay (syncs keep them since 2026-12-07): amx scrape cj syncs it, and a "
+            "replay reads that sync's answers (api-answers/cj.json was kept for generation g_"), refused.value
+        assert str(refused.value).endswith(": for a connection deleted under its id)")
+        again = scrape(rt, "cj")
+    assert again.run != synced.run and again.records == synced.records
+    replayed = scrape(rt, "cj", replay=True)  # its own answers now, with no network
+    assert replayed.run == again.run and replayed.records == again.records and not replayed.failures
+
+
+def test_a_crawl_running_at_its_connections_delete_keeps_a_cache_the_one_created_again_never_uses(rt, monkeypatch):
+    """The crawl writes its HTTP cache after the delete swept it: kept for the deleted generation, the connection
+    created again under the id replays none of its pages and its crawl sends none of its validators (every page
+    fetched in full, none answered 304), then keeps its own, which its next crawl sends."""
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.pipeline import scrape
+
+    rt = loopback(rt, monkeypatch)
+    with recorded_sites("affiliateprograms") as urls:
+        connection = Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                rate_limit_per_s=50)
+        save_connection(rt.store, connection, create=True)
+        first = scrape(rt, "ap", on_item=lambda item: rt.store.head(connection_key("ap")) and deleted_meanwhile("ap"))
+        assert rt.store.head(connection_key("ap")) is None and rt.store.head(http_cache_key("ap")) is not None
+        save_connection(rt.store, connection, create=True)  # created again: another generation
+        assert scrape(rt, "ap", replay=True).records == 0  # none of the deleted one's pages
+        fresh = scrape(rt, "ap")
+        cached = scrape(rt, "ap")
+    assert first.pages == fresh.pages == cached.pages > 0
+    assert fresh.not_modified == 0 and fresh.records == first.records
+    assert cached.not_modified == cached.pages  # its own validators, kept by its crawl, are sent
+
+
+def test_what_runs_kept_before_it_named_a_generation_is_only_a_connection_of_none_s(rt):
+    """Answers and a cache kept naming no generation (before kept state named one) may be those of a connection
+    deleted under the id: read as its own by a connection created before connections had generations (its runs keep
+    none either), never by one that has a generation."""
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.fetch import http_cache
+    from affiliate_matrix.sync import StoredAnswers
+
+    cache = {"http://a.example/": {"etag": '"v1"', "last_modified": None}}
+    rt.store.put(answers_key("ap"), b'{"answers": {}, "run": null}', content_type="application/json")
+    rt.store.put(http_cache_key("ap"), json.dumps(cache).encode(), content_type="application/json")
+    old, new = Connection(id="ap", source="awin"), Connection(id="ap", source="awin", generation="g_" + "0" * 32)
+    with capture_logs() as logs:
+        assert StoredAnswers(rt.store, old).answers == {}
+        assert http_cache(rt, http_cache_key("ap"), connection=old) == cache
+    assert logs == []
+    with capture_logs() as logs:
+        with pytest.raises(InvalidInput, match=r"^ap has no API answers kept to replay .*\(api-answers/ap\.json names "
+                                               r"no generation \(kept before it named one\), and connection 'ap' is "):
+            StoredAnswers(rt.store, new)
+        assert http_cache(rt, http_cache_key("ap"), connection=new) == {}
+    assert [(line["event"], line["key"]) for line in logs] == [("kept.another_generation", answers_key("ap")),
+                                                               ("kept.another_generation", http_cache_key("ap"))]

@@ -23,6 +23,9 @@ def test_a_document_nested_past_the_parsers_depth_is_damaged_not_an_exception(tm
     (b'{"http://x/": {"etag": "\\"v1", ', "Expecting"),  # cut short
     (b'["http://x/"]', "not a mapping of URLs to their validators"),
     (b'{"http://x/": {"etag": 1}}', "not a mapping of URLs to their validators"),
+    (b'{"generation": 5, "pages": {}}', "not a mapping of URLs to their validators"),  # as a connection's crawl
+
+    (b'{"generation": null, "pages": {"http://x/": {"etag": 1}}}', "not a mapping of URLs to their validators"),
     (DEEP, "nested"),
 ])
 def test_a_damaged_http_cache_is_logged_and_read_as_empty(tmp_path, data, problem):

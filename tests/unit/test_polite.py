@@ -536,7 +536,7 @@ def test_an_answer_in_a_coding_not_asked_for_fails_its_replay_in_the_syncs_words
     (kept,) = json.loads(store.get(answers_key("coded")).data)["answers"].values()
     assert kept["coding_not_asked_for"] == "br" and kept["raw_key"] == synced.raw_key
     asked = len(server.hits["/coded/br"])
-    (replayed,) = failures(replaying=StoredAnswers(store, "coded", "awin"))
+    (replayed,) = failures(replaying=StoredAnswers(store, connection))
     assert (replayed.stage, replayed.reason, replayed.raw_key) == (synced.stage, synced.reason, synced.raw_key)
     assert len(server.hits["/coded/br"]) == asked  # no network
 

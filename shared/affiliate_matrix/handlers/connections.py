@@ -169,6 +169,6 @@ def replay(rt, connection_id: str):
 
     connection, _ = load_connection(rt.store, connection_id)
     if issubclass(get_source(connection.source), ApiSource):
-        StoredAnswers(rt.store, connection.id, connection.source, disabled=not connection.enabled)
+        StoredAnswers(rt.store, connection)
     requested = request_sync(rt, connection, replay=True)
     return requested.model_dump(mode="json"), 202, {"Location": f"/syncs/{requested.id}"}
