@@ -483,10 +483,12 @@ def test_a_csv_import_of_many_campaigns_holds_one_campaigns_days_at_a_time(rt):
     caches and buffers, cancels out): four times the campaigns, little; four times the days of each, more."""
     # caches, the index, what the process imports on first use: not the file's (a one-row warm-up left some to the
     # measured imports, which a CI run in random order once saw as 0.53 bytes a byte)
+    # Each the least of two imports: a peak is the file's and whatever else the process happened to hold at its moment
+    # (a CI run once saw 0.46 bytes a byte for the wide file, its twin's long 0.92): what happened is only ever added.
     peak_of_campaigns(rt, "warm", 10, 200)
-    size, peak = peak_of_campaigns(rt, "base", 10, 200)
-    wide_size, wide_peak = peak_of_campaigns(rt, "wide", 40, 200)
-    long_size, long_peak = peak_of_campaigns(rt, "long", 10, 800)
+    (size, peak), (wide_size, wide_peak), (long_size, long_peak) = (
+        min(peak_of_campaigns(rt, f"{name}{twin}", campaigns, days) for twin in (1, 2))
+        for name, campaigns, days in (("base", 10, 200), ("wide", 40, 200), ("long", 10, 800)))
     wide, long = (wide_peak - peak) / (wide_size - size), (long_peak - peak) / (long_size - size)
     assert wide < 0.5 and wide < long / 3, f"{wide:.2f} and {long:.2f} bytes of memory a byte of the file"
 
