@@ -472,7 +472,7 @@ def test_a_program_dated_after_the_stores_time_is_refused_naming_the_line_and_th
     path = tmp_path / "ahead.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in ahead))
     message = refused(target, path, "jsonl")
-    assert f"\nline 2: " in message and said in message and "object store's time" in message, message
+    assert "\nline 2: " in message and said in message and "object store's time" in message, message
 
     store_time = target.store.written_at(IMPORT_RECORD)  # what the refused import was judged by
     records[1]["last_seen_at"] = (store_time + CLOCK_LEEWAY - timedelta(seconds=1)).isoformat()
