@@ -1,6 +1,7 @@
 """What the commands share: the consoles, the runtime a command works in, and indexing here."""
 
 import inspect
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -40,6 +41,17 @@ def invalid(param: str, message: str) -> typer.BadParameter:
     """A command's own usage error about one of its options or arguments (`param`: --limit, or the argument's name,
     path), named as Click's own refusals name theirs, quoted: "Invalid value for '--limit': …"."""
     return typer.BadParameter(message, param_hint=f"'{param}'")
+
+
+@contextmanager
+def ids_listed(kind: str, command: str):
+    """A `kind` of document's id no document has ("there is no connection 'x'") said with the `command` that lists
+    the ids (documents.listed_by), as every command taking one says it: around its body (`with`) or the command
+    (a decorator); the documents module read only when it runs (every command's start would pay it)."""
+    from affiliate_matrix.documents import listed_by
+
+    with listed_by(kind, command):
+        yield
 
 
 def as_option(refusal: Exception, options: dict[str, str]) -> Exception:

@@ -192,8 +192,13 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     except NotFoundError:
         from affiliate_matrix.cli.views import empty_index
 
-        raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}"
-                            f"{empty_index(index) or merchants_like(index, merchant_key)}") from None
+        from affiliate_matrix.handlers.program_params import KEYS_NAMED_BY, MERCHANT_KEY_IS
+
+        # what a key is, as GET /merchants/{key} says it, and the merchants the words may mean; in an empty index,
+        # what fills it
+        raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}" + (
+            empty_index(index) or f": {MERCHANT_KEY_IS}, {KEYS_NAMED_BY}{merchants_like(index, merchant_key)}")) \
+            from None
     finally:  # (none of them read: merchant_view's DamagedData, exit 2)
         print_damaged(errors, damaged)
     rows = []

@@ -288,9 +288,11 @@ def _merchant_key_words(key, pattern_checked):
 
 # what a merchant key is, said where one is refused and where none matched (GET /merchants/bluehost: a name for a key),
 # with what lists the keys (the explorer's merchant page names its Merchants page there: web.pages.merchant_page)
+# (amx compare: with what lists the keys to a command's user, KEYS_NAMED_BY)
 KEYS_LISTED_BY = "as GET /merchants lists them"
-A_MERCHANT_KEY_IS = ("a key is a merchant's domain (bluehost.com), or its name's words joined by '-' (acme-shop), "
-                     + KEYS_LISTED_BY)
+KEYS_NAMED_BY = "as amx compare names them given a merchant's name"
+MERCHANT_KEY_IS = "a key is a merchant's domain (bluehost.com), or its name's words joined by '-' (acme-shop)"
+A_MERCHANT_KEY_IS = f"{MERCHANT_KEY_IS}, {KEYS_LISTED_BY}"
 
 
 class MerchantKey(Shape):
