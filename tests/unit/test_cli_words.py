@@ -185,3 +185,16 @@ def test_the_cli_names_a_programs_fields_from_the_explorers_own_mapping(tmp_path
     [program] = indexed(tmp_path, monkeypatch).programs()
     shown = {row[0] for row in cells(CliRunner().invoke(app, ["show", program["id"]]).output) if row}
     assert {"Merchant domain", "Source records", "Countries"} <= shown and not {"merchant_domain", "records"} & shown, shown
+
+
+def test_a_cursor_refused_says_what_to_give_in_the_commands_words(tmp_path, monkeypatch):
+    """`amx changes --cursor x` said "pass back next_cursor exactly as it was given": the API's words to a program
+    that reads next_cursor from JSON, where the person typing has the --cursor the listing printed."""
+    indexed(tmp_path, monkeypatch)
+    for cursor, said in (("abc", "is malformed"),
+                         ("a" * 3000, "is longer than any cursor printed (3,000 characters; one is at most 2,000)")):
+        result = CliRunner().invoke(app, ["changes", "--cursor", cursor])
+        assert result.exit_code == 2, (result.output, result.exception)
+        assert (f"Invalid value for '--cursor': {said}: give --cursor as the last listing printed it, with the same "
+                "other options") in " ".join(result.output.split()), result.output
+        assert "next_cursor" not in result.output, result.output

@@ -13,7 +13,7 @@ from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, Valida
 from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, DEEPLINKS, KINDS,
                                    PAYOUT_METHODS, STATUSES, typed_country, typed_currency)
 from affiliate_matrix.deltas import TRACKED
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import CURSOR_PASSED_BACK, InvalidInput
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_LENGTH, MERCHANT_KEY_MAX,
                                                      WORDS_MAX_LENGTH, plain_words, without_controls)
 from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
@@ -45,7 +45,7 @@ Words = Annotated[str | None, Field(max_length=WORDS_MAX_LENGTH, description=(
 Cursor = Annotated[str | None, Field(max_length=CURSOR_MAX_LENGTH, description="next_cursor from the previous page, "
                                                                                "passed back unchanged."),
                    _at_most(CURSOR_MAX_LENGTH, "{name} is longer than any next_cursor ({given} characters; one is at "
-                                               "most {limit}): pass back next_cursor exactly as it was given")]
+                                               "most {limit}): " + CURSOR_PASSED_BACK)]
 PageSize = whole(1, MAX_PAGE_SIZE)
 Minimum = decimal(0) | None
 # What a search and an export are filtered by; each model is made from these fields
