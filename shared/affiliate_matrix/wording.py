@@ -37,11 +37,19 @@ def quoted(text: str, width: int = 40) -> str:
     return repr(text if len(text) <= width else text[:width - 1] + "…")
 
 
+CHOICE_QUOTED = 20  # a choice mistyped is quoted up to this long: longer is no typo of one (a secret pasted there?)
+
+
 def error_said(err: dict) -> str:
     """A pydantic error's message as the API and the commands say it, its field named apart: a check of ours in its
-    own words, and a value of another type with what was given (`spend: Input should be a valid number, got true`)."""
+    own words, a value of another type with what was given (`spend: Input should be a valid number, got true`), and
+    text that is none of the choices quoted (`strategy: Input should be 'equal', … or 'optimal', got 'optimial'`)."""
     said = err["msg"].removeprefix("Value error, ")
-    return f"{said}, got {given(err['input'])}" if err["type"].endswith("_type") else said
+    if err["type"].endswith("_type"):
+        return f"{said}, got {given(err['input'])}"
+    if err["type"] in ("literal_error", "enum") and isinstance(text := err["input"], str):
+        return f"{said}, got " + (quoted(text) if len(text) <= CHOICE_QUOTED else f"text of {len(text):,} characters")
+    return said
 
 
 # A program's fields in words, wherever they are shown to a person, as categories are shown by label: the explorer's
