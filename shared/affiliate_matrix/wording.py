@@ -163,6 +163,22 @@ def payout_text(value: dict) -> str:
     return "; ".join(p for p in parts if p) or NO_VALUE
 
 
+def cookie_text(days) -> str:
+    """A cookie's length as people say it, in the CLI and the explorer alike: '45 days', 'lifetime' (stored as -1
+    days); the CLI wrote '45d' where the pages wrote '45 days'."""
+    return NO_VALUE if days is None else "lifetime" if days == -1 else counted(days, "day")
+
+
+def records_text(records, title) -> str:
+    """A program's records (a `records` claim's JSON form) as people read them wherever a field shows them:
+    'AffiliatePrograms.com: bluehost', each source by `title` (its plugin's title: the CLI's and the explorer's) and
+    its own id; the CLI said the id and its page, the explorer the source's code and the id ('discovery 127.0.0.3').
+    No page: a network API's record is read from a request URL, never shown on a page (it may name the account), and
+    the CLI lists the pages apart, under the claims."""
+    return ", ".join(f"{title(r.get('source'))}: {r.get('record_key')}"
+                     for r in records or [] if isinstance(r, dict)) or NO_VALUE
+
+
 def listing_text(network: dict, title) -> str:
     """A program's listing on a network (its JSON form) as people read it wherever a field shows one: 'Impact (11630;
     account: expired)', the network by `title` (its proper name, or the listing's title as its source wrote it: the

@@ -198,3 +198,40 @@ def test_a_cursor_refused_says_what_to_give_in_the_commands_words(tmp_path, monk
         assert (f"Invalid value for '--cursor': {said}: give --cursor as the last listing printed it, with the same "
                 "other options") in " ".join(result.output.split()), result.output
         assert "next_cursor" not in result.output, result.output
+
+
+def test_a_cookie_and_a_programs_records_read_alike_in_the_cli_and_the_explorer():
+    """The CLI showed a cookie as "45d" where the explorer says "45 days", and a record as its id alone ("127.0.0.3")
+    where the explorer said the source's code and the id ("discovery 127.0.0.3"): each now says them in wording's one
+    way, discovery by a title as every other source is."""
+    from affiliate_matrix.cli.views import source_named, value_text
+    from affiliate_matrix.web.render import field, source_title
+
+    for days, said in ((45, "45 days"), (1, "1 day"), (-1, "lifetime"), (None, "—")):
+        assert value_text("cookie_days", days) == field(days, "cookie_days") == said, days
+    records = [{"source": "discovery", "record_key": "127.0.0.3", "url": "http://127.0.0.3/partners"},
+               {"source": "affiliateprograms", "record_key": "bluehost", "url": None}]
+    assert value_text("records", records) == field(records, "records") == (
+        "Discovery: 127.0.0.3, AffiliatePrograms.com: bluehost")
+    assert source_title("discovery") == "Discovery" and source_named("discovery").startswith("Discovery")
+
+
+def test_discover_review_quotes_a_name_as_every_error_quotes_what_was_given(tmp_path, monkeypatch):
+    """`amx discover review` printed a find's name with Python's repr, whole (a page's title of any length, a
+    quote escaped as \\'); it is quoted as wording.quoted quotes, cut past 40 characters, as is a domain not listed."""
+    from affiliate_matrix.wording import quoted
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    name = "Tailwag's Partner Program for Pet Lovers Everywhere"
+    item = {"domain": "tailwag.example", "name": name, "confidence": 0.5, "url": "https://tailwag.example/partners",
+            "evidence": ["partner wording"], "raw_key": "raw/discovery/x.html", "query": "pet supplies",
+            "provider": "brave", "at": "2026-12-01T00:00:00+00:00"}
+    (tmp_path / "objects" / "discovery" / "review").mkdir(parents=True)
+    (tmp_path / "objects" / "discovery" / "review" / "tailwag.example.json").write_text(json.dumps(item))
+    listed = CliRunner().invoke(app, ["discover", "review"])
+    assert listed.exit_code == 0 and f"tailwag.example {quoted(name)} confidence 0.50" in listed.output, listed.output
+    assert name not in listed.output, listed.output
+    missing = CliRunner().invoke(app, ["discover", "review", "--reject", "x" * 60 + ".example"])
+    assert str(missing.exception) == f"{quoted('x' * 60 + '.example')} is not on the review list (amx discover review)"
+

@@ -10,8 +10,9 @@ from rich.markup import escape
 from affiliate_matrix.program_index import (DAMAGED_PROGRAM, PROGRAMS_INDEX, network_titles_of, networks_named,
                                             programs_of)
 from affiliate_matrix.search import SearchQuery, utc_time
-from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, counted,
-                                     field_label, listing_text, payout_text, rate_text, terms_summary, yes_no)
+from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, cookie_text,
+                                     counted, field_label, listing_text, payout_text, rate_text, records_text,
+                                     terms_summary, yes_no)
 
 
 def commission_summary(program) -> str:
@@ -283,10 +284,6 @@ def changed_fields(fields: list[dict]) -> list[str]:
             for f in fields]
 
 
-def cookie_text(days) -> str:
-    return NO_VALUE if days is None else "lifetime" if days == -1 else f"{days}d"
-
-
 def value_text(field: str, value) -> str:
     """A field's value in a few words, as a source's claim holds it (its JSON form), wherever the CLI shows one to
     people: a closed vocabulary's codes in the explorer's words (codes.WORDS: 'Net 60', 'United States', 'Possibly
@@ -306,7 +303,9 @@ def value_text(field: str, value) -> str:
     if field == "countries" and value == []:  # a claim of none: every country (a source's Worldwide), as the pages
         return "every country"                     # say; no value (a created program's old one) is none
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
-        return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or NO_VALUE
+        from affiliate_matrix.sources import source_title
+
+        return records_text(value, source_title)
     if field == "payout" and isinstance(value, dict):
         return payout_text(value)
     if field in RATES and value not in (None, ""):
