@@ -115,6 +115,7 @@ class InvalidInput(AmxError):
 
 # What a caller does with a cursor refused, in the API's words (a command says its own: cli.common.as_option)
 CURSOR_PASSED_BACK = "pass back next_cursor exactly as it was given"
+CURSOR_OF_ITS_QUERY = "keep the other parameters (limit aside) as they were on the page that gave it"
 
 
 def malformed_cursor() -> InvalidInput:

@@ -235,3 +235,27 @@ def test_discover_review_quotes_a_name_as_every_error_quotes_what_was_given(tmp_
     missing = CliRunner().invoke(app, ["discover", "review", "--reject", "x" * 60 + ".example"])
     assert str(missing.exception) == f"{quoted('x' * 60 + '.example')} is not on the review list (amx discover review)"
 
+
+def test_amx_search_pages_past_its_limit_by_the_cursor_it_prints_as_amx_changes_does(tmp_path, monkeypatch):
+    """`amx search` showed at most one page (100) and no way on: it prints the next page's --cursor, as `amx changes`
+    does, and takes it back, its refusals in the command's words."""
+    import re
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(*(record("affiliateprograms", f"Shop {n}", f"https://shop{n}.com") for n in range(5)))
+    shown, cursor = [], []
+    while True:
+        result = CliRunner().invoke(app, ["search", "--sort", "name", "--limit", "2", *cursor])
+        assert result.exit_code == 0, (result.output, result.exception)
+        shown += [row[1] for row in cells(result.output)]
+        assert (", 2 shown from --cursor" if cursor else ", the first 2 shown (--limit)") in result.output or \
+            "1 shown from --cursor" in result.output, result.output
+        found = re.search(r"more programs: the same command with --cursor (\S+)", result.output)
+        if not found:
+            break
+        cursor = ["--cursor", found[1]]
+    assert shown == [f"Shop {n}" for n in range(5)], shown
+    other = CliRunner().invoke(app, ["search", "--sort", "commission", "--limit", "2", "--cursor", cursor[1]])
+    assert other.exit_code == 2 and "belongs to a different query: give the other options as the command that " \
+        "printed it had them (--limit aside)" in " ".join(other.output.split()), other.output

@@ -60,15 +60,17 @@ def as_option(refusal: Exception, options: dict[str, str]) -> Exception:
     program's id…", the parameter (or the option, where the check was told it) its first word, taken off. A refusal
     naming none of them is returned as it is. What to do with a cursor refused is said in a command's words: the API
     asks its caller to pass next_cursor back, a command prints its --cursor for the person to give."""
-    from affiliate_matrix.errors import CURSOR_PASSED_BACK
+    from affiliate_matrix.errors import CURSOR_OF_ITS_QUERY, CURSOR_PASSED_BACK
 
     named, _, said = str(refusal).partition(" ")
-    said = said.replace(CURSOR_PASSED_BACK, CURSOR_AS_PRINTED).replace("any next_cursor", "any cursor printed")
+    said = (said.replace(CURSOR_PASSED_BACK, CURSOR_AS_PRINTED).replace("any next_cursor", "any cursor printed")
+            .replace(CURSOR_OF_ITS_QUERY, CURSOR_WITH_ITS_OPTIONS))
     return next((invalid(option, said) for parameter, option in options.items()
                  if named.rstrip(":") in (parameter, option)), refusal)
 
 
 CURSOR_AS_PRINTED = "give --cursor as the last listing printed it, with the same other options"
+CURSOR_WITH_ITS_OPTIONS = "give the other options as the command that printed it had them (--limit aside)"
 
 
 # A search's filters and bounds, the options `amx search` and `amx export programs` both take (with_search_options),

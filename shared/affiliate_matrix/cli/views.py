@@ -354,10 +354,10 @@ def disagreement(field: str, said: dict, named: dict[str, str]) -> str:
                      for claimants in by_value.values())
 
 
-def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
-    """The first `limit` programs a search's query (search_query's) finds, as a table, and its categories and networks
-    counted."""
-    query = query.replaced(size=limit, facets=["categories", "networks"], paged=False)  # one page is read
+def print_search(console, rt, query: SearchQuery, limit: int = 20, cursor: str | None = None) -> None:
+    """The first `limit` programs a search's query (search_query's) finds, or those after a page's `cursor`, as a
+    table, its categories and networks counted, and the cursor of the next page (as `amx changes` prints one)."""
+    query = query.replaced(size=limit, facets=["categories", "networks"], paged=True, cursor=cursor)
     text, sort = query.text, query.sort
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
@@ -370,7 +370,9 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
                                                         f"words do not search: --network {network}"
                                                         for network in networks)))
         return
-    if len(result.hits) < result.total:
+    if cursor:
+        title += f", {len(result.hits)} shown from --cursor"
+    elif len(result.hits) < result.total:
         title += f", the first {len(result.hits)} shown (--limit)"
     from affiliate_matrix.cli.common import errors
     from affiliate_matrix.errors import DamagedData
@@ -406,6 +408,8 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
                        for value, count in buckets]
         console.print(f"[dim]{field_label(name)}:[/] " + (escape(facet_values(console, name, buckets)) or
                                                           f"none (no program found has {name})"), soft_wrap=True)
+    if result.next_cursor:  # past --limit: 100 at most a page
+        console.print(f"more programs: the same command with --cursor {result.next_cursor}", soft_wrap=True)
 
 
 def empty_index(index) -> str:

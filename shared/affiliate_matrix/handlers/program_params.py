@@ -257,6 +257,7 @@ class MerchantsParams(Shape):
     model_config = ConfigDict(extra="forbid")
     q: Words = None
     limit: PageSize = 20
+    cursor: Cursor = None  # the merchants after a page's, as every listing pages
 
 
 class ProgramId(Shape):
