@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from itertools import chain, compress, islice, repeat, takewhile
 from operator import itemgetter, sub
 
-from affiliate_matrix.errors import InvalidInput, malformed_cursor
+from affiliate_matrix.errors import malformed_cursor
 from affiliate_matrix.search.postings import Text
 from affiliate_matrix.search.rowsets import bits_of, flags_of, rows_of, run_all
 

@@ -17,7 +17,7 @@ from array import array
 from bisect import bisect_right
 from collections import namedtuple
 
-from affiliate_matrix.errors import InvalidInput, malformed_cursor
+from affiliate_matrix.errors import malformed_cursor
 
 VIEW_DEPTH = 10_000  # hits a view keeps, as a search's offset reaches: past them the live index after the last
 VIEWS_KEPT = 100  # views kept, the newest: one made drops the oldest
