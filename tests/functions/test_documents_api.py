@@ -326,4 +326,6 @@ def test_a_document_no_id_has_is_said_one_way_by_the_api_the_store_and_the_comma
     assert tried.json["error"]["message"] == "there is no rule 'nope' (GET /rules lists them)", tried.json
     sync_id = "s_" + "0" * 32  # a sync's record, which the server writes: read, never deleted
     answer = app("connections").get(f"/syncs/{sync_id}", headers=env["read"])
-    assert (answer.status_code, answer.json["error"]["message"]) == (404, f"there is no sync {sync_id}"), answer.json
+    assert (answer.status_code, answer.json["error"]["message"]) == (
+        404, f"there is no sync {sync_id} (POST /connections/{{connection_id}}/sync answers one's id, in Location)"), \
+        answer.json
