@@ -4,6 +4,7 @@ overwrite each other. Connections, campaigns, rules and the HTTP document APIs u
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
@@ -17,10 +18,33 @@ log = get_logger()
 DAMAGED_DOCUMENT = "restore an earlier version of the object, or delete it and create it again"
 
 
-def no_document(label: str, hint: str = "") -> NotFoundError:
+class NoDocument(NotFoundError):
+    """A document no key holds (no_document), its `label` and `hint` kept apart for listed_by."""
+
+    def __init__(self, label: str, hint: str = ""):
+        self.label, self.hint = label, hint
+        super().__init__(f"there is no {label}" + (f" ({hint})" if hint else ""))
+
+
+def no_document(label: str, hint: str = "") -> NoDocument:
     """A document no key holds, said one way by every read, change and delete of one, the API's and the stores' and
-    the commands' (`label`: "rule 'x'"; `hint`: where the ids are listed, for a caller who has one)."""
-    return NotFoundError(f"there is no {label}" + (f" ({hint})" if hint else ""))
+    the commands' (`label`: "rule 'x'"; `hint`: what to do, for a caller who has one; where the ids are listed is
+    added by listed_by, in the caller's words)."""
+    return NoDocument(label, hint)
+
+
+@contextmanager
+def listed_by(kind: str, where: str):
+    """A `kind` of document ("rule") no id given has, said with `where` its ids are listed, in the words of the
+    caller's: a command's ("amx rules list"), a route's ("GET /rules lists them"). The one way every "there is no
+    rule 'x'" names what lists them; a stores' says none, as it cannot know who asked (one with its own hint keeps
+    it)."""
+    try:
+        yield
+    except NoDocument as exc:
+        if exc.hint or not exc.label.startswith(f"{kind} "):
+            raise
+        raise no_document(exc.label, where) from None
 
 
 def load_document(store, key: str, model: type[BaseModel], label: str,

@@ -113,6 +113,16 @@ class InvalidInput(AmxError):
     """Input failed validation; the message names the field and the value."""
 
 
+# What a caller does with a cursor refused, in the API's words (a command says its own: cli.common.as_option)
+CURSOR_PASSED_BACK = "pass back next_cursor exactly as it was given"
+CURSOR_OF_ITS_QUERY = "keep the other parameters (limit aside) as they were on the page that gave it"
+
+
+def malformed_cursor() -> InvalidInput:
+    """A cursor no page answered (hand-made, cut, of another listing's), refused one way by every listing."""
+    return InvalidInput(f"cursor is malformed: {CURSOR_PASSED_BACK}")
+
+
 class ContentTooLarge(InvalidInput):
     """A request's body larger than its route takes (Route.body_limit): answered 413 (Content Too Large), read no
     further; the message names the limit."""

@@ -119,7 +119,39 @@ def shown_networks(index, rows: list[dict]) -> None:
 MERCHANT_SCAN = 10_000
 
 
-def find_merchants(index, text: str | None, limit: int = 20, readable=lambda docs: docs) -> dict:
+def merchants_cursor(text: str | None, after: int) -> str:
+    """Where a listing of merchants goes on: past its first `after` merchants, of the search for `text` (GET /merchants'
+    next_cursor, opaque as every listing's)."""
+    import base64
+    import json
+
+    mark = {"q": SearchQuery(text=text, prefix=True).fingerprint(), "n": after}
+    return base64.urlsafe_b64encode(json.dumps(mark, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def merchants_after(cursor: str | None, text: str | None) -> int:
+    """How many merchants a cursor (merchants_cursor's) goes on past; 0 for none. One that is no cursor of ours, or of
+    another search, is refused as every listing's is."""
+    import base64
+    import json
+
+    from affiliate_matrix.errors import CURSOR_OF_ITS_QUERY, InvalidInput, malformed_cursor
+
+    if not cursor:
+        return 0
+    try:
+        mark = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = mark["n"]
+        if set(mark) != {"q", "n"} or type(after) is not int or not 0 < after <= MERCHANT_SCAN:
+            raise ValueError(after)
+    except (ValueError, TypeError, KeyError, RecursionError):  # not base64, not JSON, not a cursor's shape
+        raise malformed_cursor() from None
+    if mark["q"] != SearchQuery(text=text, prefix=True).fingerprint():
+        raise InvalidInput(f"cursor belongs to a different query: {CURSOR_OF_ITS_QUERY}")
+    return after
+
+
+def find_merchants(index, text: str | None, limit: int = 20, readable=lambda docs: docs, after: int = 0) -> dict:
     """Merchants whose programs match `text` (its last word as the start of a word too: "host" finds Hostinger),
     in the order of their most relevant program, each with how many matching programs it has and on which networks.
 
@@ -127,20 +159,26 @@ def find_merchants(index, text: str | None, limit: int = 20, readable=lambda doc
     until a merchant past the first `limit` shows (`more`), then every matching program of those merchants, whose
     counts and networks they are. So the work is the programs of the merchants shown, not of every match; `cut`
     says a bound stopped a step (a merchant with thousands of matching programs). `readable`: the documents of a page
-    read (the programs API's leaves one not of a program's summary out and names it)."""
+    read (the programs API's leaves one not of a program's summary out and names it). `after`: the merchants of the
+    pages before, left out (each page reads from the first match again: merchants_cursor says how many to pass)."""
     from affiliate_matrix.search import SortKey
     from affiliate_matrix.sources import network_shown
 
     query = SearchQuery(text=text, prefix=True, size=min(MAX_PAGE, 5 * limit), paged=True)
-    first: dict[str, dict] = {}  # merchant key -> its most relevant program
+    first: dict[str, dict] = {}  # merchant key -> its most relevant program, of the merchants past `after`
+    met: set[str] = set()  # the merchants met, those of the pages before too
     more, read = False, 0
     while not more:
         result = index.search(PROGRAMS_INDEX.name, query)
         for doc in readable([hit.doc for hit in result.hits]):
-            if doc["merchant_key"] not in first and len(first) == limit:
+            if doc["merchant_key"] in met:
+                continue
+            if len(met) == after + limit:
                 more = True
                 break
-            first.setdefault(doc["merchant_key"], doc)
+            met.add(doc["merchant_key"])
+            if len(met) > after:
+                first[doc["merchant_key"]] = doc
         read += len(result.hits)
         if result.next_cursor is None or read >= MERCHANT_SCAN:
             break
@@ -170,4 +208,5 @@ def find_merchants(index, text: str | None, limit: int = 20, readable=lambda doc
     return {"items": [{**m, "networks": sorted(m["networks"]),
                        "network_titles": {network: network_shown(network, titles.get(network))
                                           for network in sorted(m["networks"])}}
-                      for m in merchants.values()], "more": more, "cut": cut}
+                      for m in merchants.values()], "more": more, "cut": cut,
+            "next_cursor": merchants_cursor(text, after + limit) if more else None}

@@ -37,11 +37,19 @@ def quoted(text: str, width: int = 40) -> str:
     return repr(text if len(text) <= width else text[:width - 1] + "…")
 
 
+CHOICE_QUOTED = 20  # a choice mistyped is quoted up to this long: longer is no typo of one (a secret pasted there?)
+
+
 def error_said(err: dict) -> str:
     """A pydantic error's message as the API and the commands say it, its field named apart: a check of ours in its
-    own words, and a value of another type with what was given (`spend: Input should be a valid number, got true`)."""
+    own words, a value of another type with what was given (`spend: Input should be a valid number, got true`), and
+    text that is none of the choices quoted (`strategy: Input should be 'equal', … or 'optimal', got 'optimial'`)."""
     said = err["msg"].removeprefix("Value error, ")
-    return f"{said}, got {given(err['input'])}" if err["type"].endswith("_type") else said
+    if err["type"].endswith("_type"):
+        return f"{said}, got {given(err['input'])}"
+    if err["type"] in ("literal_error", "enum") and isinstance(text := err["input"], str):
+        return f"{said}, got " + (quoted(text) if len(text) <= CHOICE_QUOTED else f"text of {len(text):,} characters")
+    return said
 
 
 # A program's fields in words, wherever they are shown to a person, as categories are shown by label: the explorer's
@@ -153,6 +161,22 @@ def payout_text(value: dict) -> str:
              WORDS["payout_frequency"].get(frequency, str(frequency)) if frequency else "",
              f"minimum {amount_text(minimum['amount'], minimum['currency'])}" if minimum else ""]
     return "; ".join(p for p in parts if p) or NO_VALUE
+
+
+def cookie_text(days) -> str:
+    """A cookie's length as people say it, in the CLI and the explorer alike: '45 days', 'lifetime' (stored as -1
+    days); the CLI wrote '45d' where the pages wrote '45 days'."""
+    return NO_VALUE if days is None else "lifetime" if days == -1 else counted(days, "day")
+
+
+def records_text(records, title) -> str:
+    """A program's records (a `records` claim's JSON form) as people read them wherever a field shows them:
+    'AffiliatePrograms.com: bluehost', each source by `title` (its plugin's title: the CLI's and the explorer's) and
+    its own id; the CLI said the id and its page, the explorer the source's code and the id ('discovery 127.0.0.3').
+    No page: a network API's record is read from a request URL, never shown on a page (it may name the account), and
+    the CLI lists the pages apart, under the claims."""
+    return ", ".join(f"{title(r.get('source'))}: {r.get('record_key')}"
+                     for r in records or [] if isinstance(r, dict)) or NO_VALUE
 
 
 def listing_text(network: dict, title) -> str:

@@ -116,8 +116,8 @@ def test_listings_become_programs_and_one_merchant_is_shown_across_sources(runs,
     # says none), commission ($130: the best USD amount), cookie
     assert rows["cj"][:3] == ["CJ", "Joined", "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)"]
     assert rows["rakuten"][:2] == ["Rakuten Advertising", "—"] and not rows["rakuten"][2].startswith("★")
-    assert rows["rakuten"][3] == "45d"
-    assert rows["affiliateprograms"][:4:3] == ["Impact", "★ 90d"]
+    assert rows["rakuten"][3] == "45 days"
+    assert rows["affiliateprograms"][:4:3] == ["Impact", "★ 90 days"]
     # the payout in the explorer's words (it said "paypal; net60"), where the terminal has room for the column
     assert rows["affiliateprograms"][4:5] == (["PayPal; Net 60"] if columns == 120 else []), rows
     # the sources named as the table names them, by their title (as amx compare: no code alone)
@@ -138,7 +138,8 @@ def test_one_program_shows_each_sources_words_beside_the_parsed_terms(runs, colu
         "65–100 USD (tiers: 65 USD at Bluehost Hosting Bounty: 0 to 20, 100 USD at Bluehost Hosting Bounty: 20 and above)")
     lines = [" ".join(row) for row in table(said)]
     # each field in the explorer's words (it said cookie_days, epc_7d)
-    assert f"Cookie length {NAMED['rakuten']} 45d" in lines and f"Cookie length {NAMED['affiliateprograms']} 90d" in lines
+    assert f"Cookie length {NAMED['rakuten']} 45 days" in lines, lines
+    assert f"Cookie length {NAMED['affiliateprograms']} 90 days" in lines, lines
     # a rerun adds no second claim (CJ's child alone); the category by its title
     assert lines.count(f"Categories {NAMED['cj']} Hosting & domains") == 1, lines
     # payout and countries in the explorer's words, as a category (they were "paypal; net60" and "CA, US")

@@ -115,7 +115,7 @@ def test_a_merchant_on_cj_rakuten_and_a_directory_is_compared_side_by_side(tmp_p
     cells = {line.split("│")[1].strip(): line for line in shown.stdout.splitlines() if line.count("│") > 3}
     cells = {"affiliateprograms": cells["AffiliatePrograms.com (affiliateprograms)"],
              "cj": cells["CJ Advertiser Lookup API (cj)"], "rakuten": cells["Rakuten Advertising API (rakuten)"]}
-    assert "★ Hosting Sale: USD 65.00" in cells["cj"] and "45d" in cells["rakuten"]
+    assert "★ Hosting Sale: USD 65.00" in cells["cj"] and "45 days" in cells["rakuten"]
     assert "│ 0.4512 USD │ 0.389 USD │" in " ".join(cells["cj"].split())  # CJ's own EPCs, 7 days and 3 months
     assert "sources disagree on Commission" in shown.stdout
 

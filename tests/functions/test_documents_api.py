@@ -285,7 +285,9 @@ def test_an_id_in_a_path_that_is_none_is_refused_in_words_and_its_pattern_docume
 
 def test_a_document_no_id_has_is_said_one_way_by_the_api_the_store_and_the_commands(env, tmp_path):
     """GET /rules/nope answered "rule 'nope' does not exist" where the rule store and `amx rules` said "there is no rule
-    'nope'": one wording (documents.no_document) for a read and a delete of any collection's document."""
+    'nope'": one wording (documents.no_document) for a read and a delete of any collection's document. Each names what
+    lists the ids, as `amx rules` named `amx rules list` and no other did: a command its list command, a route the
+    route listing them (documents.listed_by), the store, which cannot know who asked, neither."""
     from typer.testing import CliRunner
 
     from affiliate_matrix.budget.campaigns import load_campaign
@@ -296,18 +298,34 @@ def test_a_document_no_id_has_is_said_one_way_by_the_api_the_store_and_the_comma
 
     store = Runtime("test", Settings(data_dir=tmp_path)).store
     written = {**env["admin"], "If-Match": "*"}
-    for function, kind, load, command in (
-            ("triggers", "rule", load_rule, ["rules", "show", "nope"]),
-            ("connections", "connection", load_connection, ["connections", "edit", "nope", "--schedule", "0 5 * * *"]),
-            ("budget", "campaign", load_campaign, ["budget", "campaigns", "pause", "nope"])):
+    for function, kind, load, commands, own in (
+            ("triggers", "rule", load_rule, (["rules", "show", "nope"], ["rules", "delete", "nope"]),
+             ("POST", "/rules/nope/enable", {})),
+            ("connections", "connection", load_connection, (
+                ["connections", "edit", "nope", "--schedule", "0 5 * * *"], ["connections", "test", "nope"],
+                ["connections", "delete", "nope"]), ("POST", "/connections/nope/test", None)),
+            ("budget", "campaign", load_campaign, (["budget", "campaigns", "pause", "nope"],
+                                                   ["budget", "campaigns", "resume", "nope"],
+                                                   ["budget", "campaigns", "show", "nope"],
+                                                   ["budget", "campaigns", "delete", "nope"]),
+             ("GET", "/campaigns/nope/metrics", None))):
         said = f"there is no {kind} 'nope'"
         client, path = app(function), f"/{kind}s/nope"
-        for answer in (client.get(path, headers=env["read"]), client.delete(path, headers=written)):
-            assert (answer.status_code, answer.json["error"]["message"]) == (404, said), (path, answer.json)
+        method, own_path, body = own  # a route of the collection's own beyond reads and writes: said alike
+        for answer in (client.get(path, headers=env["read"]), client.delete(path, headers=written),
+                       client.open(own_path, method=method, json=body, headers=written)):
+            assert (answer.status_code, answer.json["error"]["message"]) == (
+                404, f"{said} (GET /{kind}s lists them)"), (path, answer.json)
         with pytest.raises(NotFoundError, match=f"^{said}$"):
             load(store, "nope")
-        refused = CliRunner().invoke(amx, command).exception  # main() prints it; a command may add what lists ids
-        assert isinstance(refused, NotFoundError) and str(refused).startswith(said), (command, refused)
+        list_command = "amx budget campaigns list" if kind == "campaign" else f"amx {kind}s list"
+        for command in commands:
+            refused = CliRunner().invoke(amx, command).exception  # main() prints it
+            assert isinstance(refused, NotFoundError) and str(refused) == f"{said} ({list_command})", (command, refused)
+    tried = app("triggers").post("/rules/nope/test/programs/p_0123456789abcdef", headers=written)
+    assert tried.json["error"]["message"] == "there is no rule 'nope' (GET /rules lists them)", tried.json
     sync_id = "s_" + "0" * 32  # a sync's record, which the server writes: read, never deleted
     answer = app("connections").get(f"/syncs/{sync_id}", headers=env["read"])
-    assert (answer.status_code, answer.json["error"]["message"]) == (404, f"there is no sync {sync_id}"), answer.json
+    assert (answer.status_code, answer.json["error"]["message"]) == (
+        404, f"there is no sync {sync_id} (POST /connections/{{connection_id}}/sync answers one's id, in Location)"), \
+        answer.json

@@ -340,6 +340,38 @@ def test_merchant_routes(data_dir, auth):
     assert app.get("/merchants/shop1.com").status_code == 401
 
 
+def test_merchants_page_on_by_a_cursor_as_every_listing_does(data_dir, auth):
+    """GET /merchants listed at most 100 merchants (limit) with no way past them: it pages by next_cursor as the other
+    listings do, declared in its OpenAPI parameters and answer, a cursor of another search refused alike."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert("programs", [to_document(make_program(f"Shop {n}", f"https://shop{n}.com"))
+                                      for n in range(7)], refresh=True)
+    app = client("programs")
+    whole = [m["merchant_key"] for m in app.get("/merchants?q=shop&limit=100", headers=auth).get_json()["items"]]
+    paged, cursor = [], ""
+    while True:
+        page = app.get(f"/merchants?q=shop&limit=3{cursor}", headers=auth).get_json()
+        paged += [m["merchant_key"] for m in page["items"]]
+        assert page["more"] == (page["next_cursor"] is not None), page
+        if not page["next_cursor"]:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert len(whole) == 7 and paged == whole, (paged, whole)
+    for query, said in ((f"q=shop+one{cursor}", "cursor belongs to a different query"),
+                        ("q=shop&cursor=abc", "cursor is malformed: pass back next_cursor exactly as it was given")):
+        refused = app.get(f"/merchants?{query}", headers=auth)
+        assert refused.status_code == 400 and said in refused.get_json()["error"]["message"], refused.get_json()
+    document = app.get("/openapi.json").get_json()
+    route = document["paths"]["/merchants"]["get"]
+    assert "cursor" in [p["name"] for p in route["parameters"]], route["parameters"]
+    answer = route["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "next_cursor" in document["components"]["schemas"][answer]["properties"]
+
+
 @pytest.mark.parametrize("key,character", [("shop1.com%E2%80%AE", "U+202E"), ("shop%E2%81%A61.com", "U+2066"),
                                            ("shop1.com%C2%85", "U+0085"), ("shop1.com%00", "U+0000")])
 def test_a_merchant_key_holding_a_control_character_is_refused_naming_it(data_dir, auth, key, character):

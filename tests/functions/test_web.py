@@ -1487,7 +1487,7 @@ def test_the_pages_name_a_source_by_its_title_keeping_its_name_in_links(app, rt)
     assert facet and facet.group(1) == title, facet and facet.group(1)
     listed = shown(app.get(f"/programs/{program.id}").text)
     assert f"{title}: acme" in listed and "otherdir: acme" in listed, listed  # its records, unknown as it is
-    assert f"Source records {title} acme" in listed, listed  # the records field
+    assert f"Source records {title}: acme" in listed, listed  # the records field
     rows = re.findall(r'<td data-label="Source" class="id">([^<]*)</td>', app.get("/changes").text)
     assert title in rows and "test" in rows, rows
     graph = app.get("/graph?merchant=acme.com").text

@@ -154,7 +154,8 @@ def test_exploratory_shares_settle_as_evidence_grows():
 @pytest.mark.parametrize("change,message", [
     ({"total_budget": -1}, "total_budget: Input should be greater than or equal to 0"),
     ({"total_budget": 10.001}, "total_budget: must be in whole cents"),
-    ({"strategy": "yolo"}, "strategy: Input should be 'equal'"),
+    ({"strategy": "yolo"}, "strategy: Input should be 'equal', 'proportional', 'pareto', 'exploratory' or 'optimal', "
+                            "got 'yolo'"),
     ({"currency": "XXY"}, "currency: 'XXY' is not an ISO-4217 currency code"),
     ({"campaigns": []}, "campaigns: List should have at least 1 item"),
     ({"campaigns": [{"id": "a", "min_budget": 5, "max_budget": 2}]}, "campaigns.0: campaign a: min_budget 5 is above max_budget 2"),

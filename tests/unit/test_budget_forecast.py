@@ -289,3 +289,39 @@ def test_the_backtests_origins_share_one_grid_run_and_fit_what_a_grid_each_fits(
     series = list(y)
     scores = forecast.backtests(series, [spec] * len(series), 7)
     assert all(s.origins == 4 for s in scores) and grids and all(grid for grid in grids)  # every backtest fit shares
+
+
+def test_a_forecast_that_backtested_worse_than_the_week_before_says_so_wherever_it_is_shown(tmp_path):
+    """`amx budget forecast` printed "backtest MASE 8.79" and nothing else: a marketer is not told that above 1 the
+    model missed past days by more than repeating the week before would. Its note says it, so the API's answer, the
+    command's line and the report's summary, which each show the note, do."""
+    from affiliate_matrix.budget.forecast import WORSE_THAN_NAIVE
+
+    pattern = [100, 120, 130, 125, 140, 90, 80]  # a steady week, whose revenue doubles in the last one
+    history = [{"date": str(date(2026, 1, 5) + timedelta(days=d)), "spend": 50.0, "clicks": 100, "conversions": 5,
+                "revenue": pattern[d % 7] * (2 if d >= 42 else 1) + [3, -2, 5, -4, 1, 0, -3, 2, 4][d % 9]}
+               for d in range(49)]
+    steady = [{**day, "revenue": pattern[d % 7] + [3, -2, 5, -4, 1, 0, -3, 2, 4][d % 9]}
+              for d, day in enumerate(history)]
+    request = {"campaigns": [{"id": "jumped", "history": history}, {"id": "steady", "history": steady}],
+               "horizon_days": 7}
+    jumped, held = json.loads(forecast_json(json.dumps(request)))["forecasts"]
+    assert jumped["backtest"]["mase"] > 1 and jumped["note"] == WORSE_THAN_NAIVE, jumped
+    assert held["backtest"]["mase"] <= 1 and held["note"] is None, held
+    shown = amx("forecast", stdin=json.dumps(request))
+    said = " ".join(shown.stdout.split())
+    assert shown.returncode == 0 and (f"backtest MASE {jumped['backtest']['mase']:.2f} (on past days it missed by more "
+                                      "than repeating each weekday's figure from the week before would (backtest MASE "
+                                      "above 1): treat it with care)") in said, said
+    assert said.count("treat it with care") == 1, said
+
+
+def test_a_strategy_that_is_none_is_quoted():
+    """`amx budget allocate` given "strategy": "optimial" said which strategies there are, not what it was given."""
+    request = {"total_budget": 10, "currency": "USD", "strategy": "optimial", "campaigns": [{"id": "a"}]}
+    refused = amx("allocate", stdin=json.dumps(request))
+    assert refused.returncode == 2 and refused.stderr == (
+        "error: strategy: Input should be 'equal', 'proportional', 'pareto', 'exploratory' or 'optimal', got "
+        "'optimial'\n"), refused.stderr
+    pasted = amx("allocate", stdin=json.dumps({**request, "strategy": "sk_live_" + "x" * 40}))  # not echoed
+    assert "sk_live" not in pasted.stderr and pasted.stderr.endswith("got text of 48 characters\n"), pasted.stderr

@@ -711,13 +711,15 @@ def test_a_one_day_forecast_is_said_over_1_day(rt):
 
 def test_a_missing_campaign_is_said_one_way_by_the_api_the_commands_and_the_import(rt, tmp_path):
     """The CSV import said "campaign_id: 'nobody' does not exist (add it first)" where the API and every other command
-    say "there is no campaign 'nobody'" (documents.no_document, as for rules and connections)."""
+    say "there is no campaign 'nobody'" (documents.no_document, as for rules and connections), each with what lists
+    the ids (documents.listed_by): the route, the command."""
     said = "there is no campaign 'nobody'"
-    assert function_client("budget").get("/campaigns/nobody", headers=admin(rt)).json["error"]["message"] == said
+    assert function_client("budget").get("/campaigns/nobody", headers=admin(rt)).json["error"]["message"] == (
+        f"{said} (GET /campaigns lists them)")
     for command in (["campaigns", "show", "nobody"], ["campaigns", "pause", "nobody"],
                     ["forecast", "--from-store", "--campaign", "nobody"]):
         refused = CliRunner().invoke(cli, ["budget", *command])
-        assert str(refused.exception) == said, (command, refused.output)
+        assert str(refused.exception) == f"{said} (amx budget campaigns list)", (command, refused.output)
     (tmp_path / "days.csv").write_text(f"{HEADER}\nnobody,2026-11-01,10.25,3,1,20.50,USD\n")
     refused = CliRunner().invoke(cli, ["budget", "import", str(tmp_path / "days.csv")])
     assert str(refused.exception).endswith(f"line 2: campaign_id: {said} (add it first)"), refused.exception

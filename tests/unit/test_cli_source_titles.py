@@ -28,8 +28,8 @@ def test_show_names_each_claims_source_by_its_title_and_its_code(tmp_path, monke
     result = CliRunner().invoke(app, ["show", program["id"]])
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {row[:3] for row in cells(result.output)}
-    assert ("Cookie length", "45d", "CJ Advertiser Lookup API (cj-agency)") in rows, result.output
-    assert ("Cookie length", "90d", "AffiliatePrograms.com (affiliateprograms)") in rows, result.output
+    assert ("Cookie length", "45 days", "CJ Advertiser Lookup API (cj-agency)") in rows, result.output
+    assert ("Cookie length", "90 days", "AffiliatePrograms.com (affiliateprograms)") in rows, result.output
     # the page each claim was read from, its source named so too
     assert "CJ Advertiser Lookup API (cj): https://cj.example.org/p/bluehost/" in result.output, result.output
 
@@ -177,9 +177,10 @@ def test_compares_disagreements_name_each_source_as_its_row_does(tmp_path, monke
     assert compared.exit_code == 0, (compared.output, compared.exception)
     said, kept = disagreed(compared.output, "Cookie length")
     assert said in (
-        "45d from CJ Advertiser Lookup API (cj-agency); 90d from AffiliatePrograms.com (affiliateprograms)",
-        "90d from AffiliatePrograms.com (affiliateprograms); 45d from CJ Advertiser Lookup API (cj-agency)"), said
-    assert kept == "45d", kept  # one vote each: the network's, of higher priority than a directory's
+        "45 days from CJ Advertiser Lookup API (cj-agency); 90 days from AffiliatePrograms.com (affiliateprograms)",
+        "90 days from AffiliatePrograms.com (affiliateprograms); 45 days from CJ Advertiser Lookup API (cj-agency)"), \
+        said
+    assert kept == "45 days", kept  # one vote each: the network's, of higher priority than a directory's
 
 
 def test_two_connections_of_one_source_disagreeing_are_each_named_by_its_connection(tmp_path, monkeypatch):
@@ -193,8 +194,8 @@ def test_two_connections_of_one_source_disagreeing_are_each_named_by_its_connect
     compared = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert compared.exit_code == 0, (compared.output, compared.exception)
     [line] = [line for line in compared.output.splitlines() if line.startswith("sources disagree on Cookie length: ")]
-    assert "45d from CJ Advertiser Lookup API (cj-agency)" in line and \
-        "60d from CJ Advertiser Lookup API (cj-brand)" in line, line
+    assert "45 days from CJ Advertiser Lookup API (cj-agency)" in line and \
+        "60 days from CJ Advertiser Lookup API (cj-brand)" in line, line
 
 
 def test_search_names_categories_by_their_title_which_category_takes_too(tmp_path, monkeypatch):

@@ -130,7 +130,7 @@ def test_terms_extract_prints_each_field_in_words_with_its_sentence(tmp_path):
             if len(cells := [cell.strip() for cell in line.split("│")[1:-1]]) == 3}
     # each field and code in the explorer's words (it said cookie_days, min_payout, paypal, ppc_brand_bidding)
     assert rows["Commission"] == ["30% recurring", "“Earn 30% recurring commission on every sale.”"]
-    assert rows["Cookie length"] == ["90d", "“Cookie lasts 90 days.”"]
+    assert rows["Cookie length"] == ["90 days", "“Cookie lasts 90 days.”"]
     assert rows["Minimum payout"][0] == "50 USD" and rows["Payout methods"][0] == "PayPal"
     assert rows["Restrictions"] == ["PPC brand bidding", "“No [bold]PPC[/] brand bidding.”"]
     assert "value_min" not in shown.output and "cookie_days" not in shown.output

@@ -185,3 +185,77 @@ def test_the_cli_names_a_programs_fields_from_the_explorers_own_mapping(tmp_path
     [program] = indexed(tmp_path, monkeypatch).programs()
     shown = {row[0] for row in cells(CliRunner().invoke(app, ["show", program["id"]]).output) if row}
     assert {"Merchant domain", "Source records", "Countries"} <= shown and not {"merchant_domain", "records"} & shown, shown
+
+
+def test_a_cursor_refused_says_what_to_give_in_the_commands_words(tmp_path, monkeypatch):
+    """`amx changes --cursor x` said "pass back next_cursor exactly as it was given": the API's words to a program
+    that reads next_cursor from JSON, where the person typing has the --cursor the listing printed."""
+    indexed(tmp_path, monkeypatch)
+    for cursor, said in (("abc", "is malformed"),
+                         ("a" * 3000, "is longer than any cursor printed (3,000 characters; one is at most 2,000)")):
+        result = CliRunner().invoke(app, ["changes", "--cursor", cursor])
+        assert result.exit_code == 2, (result.output, result.exception)
+        assert (f"Invalid value for '--cursor': {said}: give --cursor as the last listing printed it, with the same "
+                "other options") in " ".join(result.output.split()), result.output
+        assert "next_cursor" not in result.output, result.output
+
+
+def test_a_cookie_and_a_programs_records_read_alike_in_the_cli_and_the_explorer():
+    """The CLI showed a cookie as "45d" where the explorer says "45 days", and a record as its id alone ("127.0.0.3")
+    where the explorer said the source's code and the id ("discovery 127.0.0.3"): each now says them in wording's one
+    way, discovery by a title as every other source is."""
+    from affiliate_matrix.cli.views import source_named, value_text
+    from affiliate_matrix.web.render import field, source_title
+
+    for days, said in ((45, "45 days"), (1, "1 day"), (-1, "lifetime"), (None, "—")):
+        assert value_text("cookie_days", days) == field(days, "cookie_days") == said, days
+    records = [{"source": "discovery", "record_key": "127.0.0.3", "url": "http://127.0.0.3/partners"},
+               {"source": "affiliateprograms", "record_key": "bluehost", "url": None}]
+    assert value_text("records", records) == field(records, "records") == (
+        "Discovery: 127.0.0.3, AffiliatePrograms.com: bluehost")
+    assert source_title("discovery") == "Discovery" and source_named("discovery").startswith("Discovery")
+
+
+def test_discover_review_quotes_a_name_as_every_error_quotes_what_was_given(tmp_path, monkeypatch):
+    """`amx discover review` printed a find's name with Python's repr, whole (a page's title of any length, a
+    quote escaped as \\'); it is quoted as wording.quoted quotes, cut past 40 characters, as is a domain not listed."""
+    from affiliate_matrix.wording import quoted
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    name = "Tailwag's Partner Program for Pet Lovers Everywhere"
+    item = {"domain": "tailwag.example", "name": name, "confidence": 0.5, "url": "https://tailwag.example/partners",
+            "evidence": ["partner wording"], "raw_key": "raw/discovery/x.html", "query": "pet supplies",
+            "provider": "brave", "at": "2026-12-01T00:00:00+00:00"}
+    (tmp_path / "objects" / "discovery" / "review").mkdir(parents=True)
+    (tmp_path / "objects" / "discovery" / "review" / "tailwag.example.json").write_text(json.dumps(item))
+    listed = CliRunner().invoke(app, ["discover", "review"])
+    assert listed.exit_code == 0 and f"tailwag.example {quoted(name)} confidence 0.50" in listed.output, listed.output
+    assert name not in listed.output, listed.output
+    missing = CliRunner().invoke(app, ["discover", "review", "--reject", "x" * 60 + ".example"])
+    assert str(missing.exception) == f"{quoted('x' * 60 + '.example')} is not on the review list (amx discover review)"
+
+
+def test_amx_search_pages_past_its_limit_by_the_cursor_it_prints_as_amx_changes_does(tmp_path, monkeypatch):
+    """`amx search` showed at most one page (100) and no way on: it prints the next page's --cursor, as `amx changes`
+    does, and takes it back, its refusals in the command's words."""
+    import re
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(*(record("affiliateprograms", f"Shop {n}", f"https://shop{n}.com") for n in range(5)))
+    shown, cursor = [], []
+    while True:
+        result = CliRunner().invoke(app, ["search", "--sort", "name", "--limit", "2", *cursor])
+        assert result.exit_code == 0, (result.output, result.exception)
+        shown += [row[1] for row in cells(result.output)]
+        assert (", 2 shown from --cursor" if cursor else ", the first 2 shown (--limit)") in result.output or \
+            "1 shown from --cursor" in result.output, result.output
+        found = re.search(r"more programs: the same command with --cursor (\S+)", result.output)
+        if not found:
+            break
+        cursor = ["--cursor", found[1]]
+    assert shown == [f"Shop {n}" for n in range(5)], shown
+    other = CliRunner().invoke(app, ["search", "--sort", "commission", "--limit", "2", "--cursor", cursor[1]])
+    assert other.exit_code == 2 and "belongs to a different query: give the other options as the command that " \
+        "printed it had them (--limit aside)" in " ".join(other.output.split()), other.output

@@ -300,7 +300,7 @@ def delete_campaign(store, campaign_id: str) -> None:
     etag = store.head(campaign_key(campaign_id))
     if etag is None:
         sweep_days(store, campaign_id)
-        raise no_document(f"campaign {campaign_id!r}", "amx budget campaigns list")
+        raise no_document(f"campaign {campaign_id!r}")
     try:
         store.delete(campaign_key(campaign_id), if_match=etag)
     except ConflictError:

@@ -4,10 +4,10 @@ backtest scored by MASE against a seasonal-naive forecast.
 
 Two weeks of history or more: additive weekly seasonality, with or without a damped trend (the
 lower AICc wins); three days to two weeks: simple exponential smoothing, its band at least a new day's interval
-from the days as a sample; less: no forecast. Without a backtest (under about four weeks) the note says so.
-Days missing from a history count as days without activity (zero), so a forecast reads the last
-MAX_HISTORY_DAYS days of the calendar only (a history spanning centuries was a series as long, minutes to
-fit), and the note says when older days were left out. A forecast that would run past 9999-12-31 is none.
+from the days as a sample; less: no forecast. Without a backtest (under about four weeks) the note says so, as it
+says of a backtest worse than seasonal naive (MASE above 1). Days missing from a history count as days without
+activity (zero), so a forecast reads the last MAX_HISTORY_DAYS days of the calendar only (a history spanning
+centuries was a series as long, minutes to fit), and the note says when older days were left out. A forecast that would run past 9999-12-31 is none.
 """
 
 from datetime import date, timedelta
@@ -28,6 +28,10 @@ from affiliate_matrix.errors import DamagedData, InvalidInput
 from affiliate_matrix.wording import counted
 
 INTERVAL = 0.8
+# A backtest's MASE above 1, in a marketer's words: the model missed past days by more than the week before's figures
+# (seasonal naive, the MASE's scale) would have
+WORSE_THAN_NAIVE = ("on past days it missed by more than repeating each weekday's figure from the week before would "
+                    "(backtest MASE above 1): treat it with care")
 MIN_DAYS = 3
 BACKTEST_ORIGINS = 4
 BATCH = 4_096  # series fitted together: the recursion's arrays stay in cache, its Python steps few
@@ -81,6 +85,8 @@ def series_forecasts(ids: list[str], series: list["Series"], horizon: int,
                          "accuracy is unmeasured")
         elif scores[i] is None:
             notes.append("no backtest: the revenue repeats exactly week on week, so there is no error to scale by")
+        elif scores[i].mase > 1:  # said wherever the forecast is (its note: the API, amx budget forecast, the report)
+            notes.append(WORSE_THAN_NAIVE)
         if i not in conversions:
             notes.append("no day reports conversions, so none are forecast")
         results[i] = CampaignForecast(

@@ -5,11 +5,13 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
-from affiliate_matrix.cli.common import as_option, console, errors, invalid, open_limited, open_runtime
+from affiliate_matrix.cli.common import as_option, console, errors, ids_listed, invalid, open_limited, open_runtime
 from affiliate_matrix.wording import NO_VALUE, counted
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
+CAMPAIGNS_LISTED = "amx budget campaigns list"  # said with a campaign id no campaign has (ids_listed)
+
 imports_app = typer.Typer(help="CSV imports begun and not finished.", no_args_is_help=True)
 budget_app.add_typer(campaigns_app, name="campaigns")
 budget_app.add_typer(imports_app, name="imports")
@@ -62,6 +64,7 @@ def budget_allocate(
 
 
 @budget_app.command("forecast")
+@ids_listed("campaign", CAMPAIGNS_LISTED)
 def budget_forecast(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
     from_store: Annotated[bool, typer.Option("--from-store", help="Forecast the stored campaigns from their stored "
@@ -267,18 +270,21 @@ def _set_active(campaign_id: str, active: bool) -> None:
 
 
 @campaigns_app.command("pause")
+@ids_listed("campaign", CAMPAIGNS_LISTED)
 def campaigns_pause(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
     """Leave a campaign out of the allocation runs from the next one on (its days are kept)."""
     _set_active(campaign_id, False)
 
 
 @campaigns_app.command("resume")
+@ids_listed("campaign", CAMPAIGNS_LISTED)
 def campaigns_resume(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
     """Take a paused campaign into the allocation runs again."""
     _set_active(campaign_id, True)
 
 
 @campaigns_app.command("delete")
+@ids_listed("campaign", CAMPAIGNS_LISTED)
 def campaigns_delete(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
     """Delete a campaign and its days (a damaged one too): one added again under its id starts with none."""
     from affiliate_matrix.budget.campaigns import delete_campaign
@@ -356,6 +362,7 @@ def _named(program_id: str, program) -> str:
 
 
 @campaigns_app.command("show")
+@ids_listed("campaign", CAMPAIGNS_LISTED)
 def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
     """One campaign: its fields, its days stored, and each program it names by its name in the index (or that it is
     not in the index)."""

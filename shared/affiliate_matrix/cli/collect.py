@@ -275,6 +275,7 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
                     reject: Annotated[Optional[str], typer.Option(help="Reject this domain.")] = None):
     """The doubtful finds, with their evidence; --accept or --reject one."""
     from affiliate_matrix.discovery.run import decide, reviews
+    from affiliate_matrix.wording import quoted
 
     if accept is not None and reject is not None:  # one decision: --reject beside --accept was dropped unsaid
         raise invalid("--reject", "give --accept or --reject, not both")
@@ -293,7 +294,7 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
     if not items and not damaged:
         console.print("nothing to review (amx discover run finds candidates)")
     for item in items:
-        console.print(f"[bold]{escape(item['domain'])}[/] {escape(repr(item['name']))} confidence "
+        console.print(f"[bold]{escape(item['domain'])}[/] {escape(quoted(item['name']))} confidence "
                       f"{item['confidence']:.2f} — {escape(item['url'])}")
         for line in item["evidence"]:
             console.print(f"    {escape(str(line))}")

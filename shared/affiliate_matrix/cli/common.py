@@ -1,6 +1,7 @@
 """What the commands share: the consoles, the runtime a command works in, and indexing here."""
 
 import inspect
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -42,14 +43,34 @@ def invalid(param: str, message: str) -> typer.BadParameter:
     return typer.BadParameter(message, param_hint=f"'{param}'")
 
 
+@contextmanager
+def ids_listed(kind: str, command: str):
+    """A `kind` of document's id no document has ("there is no connection 'x'") said with the `command` that lists
+    the ids (documents.listed_by), as every command taking one says it: around its body (`with`) or the command
+    (a decorator); the documents module read only when it runs (every command's start would pay it)."""
+    from affiliate_matrix.documents import listed_by
+
+    with listed_by(kind, command):
+        yield
+
+
 def as_option(refusal: Exception, options: dict[str, str]) -> Exception:
     """The API's refusal (InvalidInput) of one of its parameters, said as the usage error of the option the command
     took it from (`options`: each parameter's option), in Click's words: "Invalid value for '--program': must be a
     program's id…", the parameter (or the option, where the check was told it) its first word, taken off. A refusal
-    naming none of them is returned as it is."""
+    naming none of them is returned as it is. What to do with a cursor refused is said in a command's words: the API
+    asks its caller to pass next_cursor back, a command prints its --cursor for the person to give."""
+    from affiliate_matrix.errors import CURSOR_OF_ITS_QUERY, CURSOR_PASSED_BACK
+
     named, _, said = str(refusal).partition(" ")
+    said = (said.replace(CURSOR_PASSED_BACK, CURSOR_AS_PRINTED).replace("any next_cursor", "any cursor printed")
+            .replace(CURSOR_OF_ITS_QUERY, CURSOR_WITH_ITS_OPTIONS))
     return next((invalid(option, said) for parameter, option in options.items()
                  if named.rstrip(":") in (parameter, option)), refusal)
+
+
+CURSOR_AS_PRINTED = "give --cursor as the last listing printed it, with the same other options"
+CURSOR_WITH_ITS_OPTIONS = "give the other options as the command that printed it had them (--limit aside)"
 
 
 # A search's filters and bounds, the options `amx search` and `amx export programs` both take (with_search_options),

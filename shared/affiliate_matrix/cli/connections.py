@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix import connection_fields as defaults
-from affiliate_matrix.cli.common import console, invalid, open_runtime
+from affiliate_matrix.cli.common import console, ids_listed, invalid, open_runtime
 from affiliate_matrix.wording import NO_VALUE, listings
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
@@ -128,6 +128,7 @@ def connections_add(
 
 
 @connections_app.command("edit")
+@ids_listed("connection", "amx connections list")
 def connections_edit(
     ctx: typer.Context,
     connection_id: CONNECTION_ID,
@@ -175,6 +176,7 @@ OPTION_OF = {"base_url": "--base-url", "schedule": "--schedule", "rate_limit_per
 
 
 @connections_app.command("test")
+@ids_listed("connection", "amx connections list")
 def connections_test(connection_id: CONNECTION_ID):
     """Is the source reachable, are the credentials accepted, can its plugin read the first answer? One cheap request,
     as POST /connections/{id}/test makes it; a passing test makes a connection marked unhealthy healthy again. Exits 1
@@ -200,6 +202,7 @@ def connections_test(connection_id: CONNECTION_ID):
 
 
 @connections_app.command("delete")
+@ids_listed("connection", "amx connections list")
 def connections_delete(connection_id: CONNECTION_ID):
     """Delete a connection, then what its runs kept of it alone (its API answers, its HTTP cache): one created again
     under its id starts without them. Its claims are withdrawn from the programs it listed (a connection.deleted event,

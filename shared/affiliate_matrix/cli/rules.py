@@ -1,12 +1,11 @@
 """`amx rules`: add, list, dry-run, disable, enable and delete rules."""
 
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.markup import escape  # a condition's [..] and an event's text are shown as written, not read as markup
 
-from affiliate_matrix.cli.common import as_option, console, invalid, open_runtime, read_limited
+from affiliate_matrix.cli.common import as_option, console, ids_listed, invalid, open_runtime, read_limited
 from affiliate_matrix.errors import AmxError
 
 rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
@@ -25,16 +24,9 @@ RULE_ID = Annotated[str, typer.Argument(help="A rule's id (amx rules list).",  #
                                         callback=checked_rule_id)]
 
 
-@contextmanager
 def rule_listed():
-    """A rule id no rule has (rules.store.no_rule, in words for any caller) said with what lists the ids, as every
-    command taking one says it."""
-    from affiliate_matrix.errors import NotFoundError
-
-    try:
-        yield
-    except NotFoundError as exc:
-        raise NotFoundError(f"{exc} (amx rules list)") from None
+    """A rule id no rule has (rules.store.no_rule, in words for any caller) said with what lists the ids."""
+    return ids_listed("rule", "amx rules list")
 
 
 @rules_app.command("add")

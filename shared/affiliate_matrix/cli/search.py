@@ -11,6 +11,10 @@ from affiliate_matrix.cli.common import (EpcWindowOption, as_option, console, in
 from affiliate_matrix.wording import NO_VALUE
 
 commands = typer.Typer()  # top-level commands
+# where a listing goes on past those shown, as the API's cursor: `amx search` and `amx changes` page alike
+CursorOption = Annotated[Optional[str], typer.Option(help=(
+    "Where the listing goes on past those shown: the --cursor it printed, given with its other options, as the API's "
+    "cursor."))]
 terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 
 
@@ -25,11 +29,13 @@ def search(
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
     epc_window: EpcWindowOption = "7d",
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
+    cursor: CursorOption = None,
     **options,  # the search options' values, by the API's parameter names, as search_query reads them
 ):
     """Search the master index: the API's search, its filters and bounds as options (--country DE
-    --min-commission-percent 20 --min-cookie-days 30)."""
+    --min-commission-percent 20 --min-cookie-days 30); --cursor pages to the programs after those shown."""
     from affiliate_matrix.cli.views import print_search, search_query, search_text
+    from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS
 
     if limit > MAX_PAGE_SIZE:
@@ -39,7 +45,11 @@ def search(
     if epc_window not in EPC_WINDOWS:
         raise invalid("--epc-window", f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}")
     words = search_text(" ".join(text) if text else None, "text")
-    print_search(console, open_runtime(), search_query(words, options, sort=sort, epc_window=epc_window), limit)
+    query = search_query(words, options, sort=sort, epc_window=epc_window)
+    try:  # a cursor refused in the API's words, named by the option typed (as_option), as amx changes does
+        print_search(console, open_runtime(), query, limit, cursor)
+    except InvalidInput as exc:
+        raise as_option(exc, {"cursor": "--cursor"}) from None
 
 
 @commands.command()
@@ -111,9 +121,7 @@ def changes(
     change: Annotated[Optional[list[str]], typer.Option(help=(
         "created, updated or removed, or as shown (\"Updated\") (repeatable)."))] = None,
     limit: Annotated[int, typer.Option(min=1, max=100, help="Changes to show, at most 100.")] = 20,
-    cursor: Annotated[Optional[str], typer.Option(help=(
-        "Where the changes before those shown go on: the --cursor a listing printed, given with its other "
-        "options, as the API's cursor."))] = None,
+    cursor: CursorOption = None,
 ):
     """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new;
     --cursor pages to older changes."""
@@ -192,8 +200,13 @@ def compare(merchant_key: Annotated[str, typer.Argument(
     except NotFoundError:
         from affiliate_matrix.cli.views import empty_index
 
-        raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}"
-                            f"{empty_index(index) or merchants_like(index, merchant_key)}") from None
+        from affiliate_matrix.handlers.program_params import KEYS_NAMED_BY, MERCHANT_KEY_IS
+
+        # what a key is, as GET /merchants/{key} says it, and the merchants the words may mean; in an empty index,
+        # what fills it
+        raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}" + (
+            empty_index(index) or f": {MERCHANT_KEY_IS}, {KEYS_NAMED_BY}{merchants_like(index, merchant_key)}")) \
+            from None
     finally:  # (none of them read: merchant_view's DamagedData, exit 2)
         print_damaged(errors, damaged)
     rows = []

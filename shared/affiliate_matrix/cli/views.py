@@ -10,8 +10,9 @@ from rich.markup import escape
 from affiliate_matrix.program_index import (DAMAGED_PROGRAM, PROGRAMS_INDEX, network_titles_of, networks_named,
                                             programs_of)
 from affiliate_matrix.search import SearchQuery, utc_time
-from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, counted,
-                                     field_label, listing_text, payout_text, rate_text, terms_summary, yes_no)
+from affiliate_matrix.wording import (NO_VALUE, RATES, TO_THE_MINUTE, TO_THE_SECOND, amount_text, cookie_text,
+                                     counted, field_label, listing_text, payout_text, rate_text, records_text,
+                                     terms_summary, yes_no)
 
 
 def commission_summary(program) -> str:
@@ -283,10 +284,6 @@ def changed_fields(fields: list[dict]) -> list[str]:
             for f in fields]
 
 
-def cookie_text(days) -> str:
-    return NO_VALUE if days is None else "lifetime" if days == -1 else f"{days}d"
-
-
 def value_text(field: str, value) -> str:
     """A field's value in a few words, as a source's claim holds it (its JSON form), wherever the CLI shows one to
     people: a closed vocabulary's codes in the explorer's words (codes.WORDS: 'Net 60', 'United States', 'Possibly
@@ -306,7 +303,9 @@ def value_text(field: str, value) -> str:
     if field == "countries" and value == []:  # a claim of none: every country (a source's Worldwide), as the pages
         return "every country"                     # say; no value (a created program's old one) is none
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
-        return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or NO_VALUE
+        from affiliate_matrix.sources import source_title
+
+        return records_text(value, source_title)
     if field == "payout" and isinstance(value, dict):
         return payout_text(value)
     if field in RATES and value not in (None, ""):
@@ -355,10 +354,10 @@ def disagreement(field: str, said: dict, named: dict[str, str]) -> str:
                      for claimants in by_value.values())
 
 
-def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
-    """The first `limit` programs a search's query (search_query's) finds, as a table, and its categories and networks
-    counted."""
-    query = query.replaced(size=limit, facets=["categories", "networks"], paged=False)  # one page is read
+def print_search(console, rt, query: SearchQuery, limit: int = 20, cursor: str | None = None) -> None:
+    """The first `limit` programs a search's query (search_query's) finds, or those after a page's `cursor`, as a
+    table, its categories and networks counted, and the cursor of the next page (as `amx changes` prints one)."""
+    query = query.replaced(size=limit, facets=["categories", "networks"], paged=True, cursor=cursor)
     text, sort = query.text, query.sort
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
@@ -371,7 +370,9 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
                                                         f"words do not search: --network {network}"
                                                         for network in networks)))
         return
-    if len(result.hits) < result.total:
+    if cursor:
+        title += f", {len(result.hits)} shown from --cursor"
+    elif len(result.hits) < result.total:
         title += f", the first {len(result.hits)} shown (--limit)"
     from affiliate_matrix.cli.common import errors
     from affiliate_matrix.errors import DamagedData
@@ -407,6 +408,8 @@ def print_search(console, rt, query: SearchQuery, limit: int = 20) -> None:
                        for value, count in buckets]
         console.print(f"[dim]{field_label(name)}:[/] " + (escape(facet_values(console, name, buckets)) or
                                                           f"none (no program found has {name})"), soft_wrap=True)
+    if result.next_cursor:  # past --limit: 100 at most a page
+        console.print(f"more programs: the same command with --cursor {result.next_cursor}", soft_wrap=True)
 
 
 def empty_index(index) -> str:

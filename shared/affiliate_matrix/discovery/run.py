@@ -30,6 +30,7 @@ from affiliate_matrix.observability.telemetry import ITEMS
 from affiliate_matrix.polite import WaitBudget, WaitsSpent
 from affiliate_matrix.program_index import PROGRAMS_INDEX, summary_field
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
+from affiliate_matrix.wording import quoted
 
 log = get_logger()
 ACCEPT, REVIEW = 0.7, 0.35  # confidence to enter the index; to be worth a person's look
@@ -628,7 +629,7 @@ def decide(rt, domain: str, accept: bool) -> RawRecord | None:
     key, found = next(((key, item) for key in _keys("review", domain)
                        if (item := read_review(rt, key)) is not None and _for(item, domain)), (None, None))
     if found is None:
-        raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)")
+        raise NotFoundError(f"{quoted(domain)} is not on the review list (amx discover review)")
     accepted = None
     if accept:
         verdict = Verdict(found["confidence"], found["evidence"] + ["accepted on review"], name=found["name"])

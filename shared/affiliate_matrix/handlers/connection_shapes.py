@@ -2,7 +2,7 @@
 that a start and a first GET /connections do not define them."""
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -41,3 +41,6 @@ def _sync_id(value, info):
 
 class SyncAddress(Shape):
     sync_id: Annotated[str, BeforeValidator(_sync_id)] = Field(pattern=SYNC_ID)
+    # a sync's id none has, said with where one comes from (no route lists them), as a collection's address names its
+    # listing (handlers/routes.py)
+    ids_listed_by: ClassVar = ("sync", "POST /connections/{connection_id}/sync answers one's id, in Location")

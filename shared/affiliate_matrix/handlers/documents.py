@@ -87,10 +87,15 @@ class Collection(_CollectionFields):
     @cached_property
     def address(self) -> type[BaseModel]:
         """The path parameter naming one document: the document's id field, so that an id that is none is refused in
-        the words a body's is (`'Bad_Id' is not a rule id: …`), not as its pattern."""
+        the words a body's is (`'Bad_Id' is not a rule id: …`), not as its pattern. A class attribute, not a field,
+        `ids_listed_by`, says how the dispatcher (handlers/routes.py) names what lists the ids."""
         id_field = self.model.model_fields["id"]
-        return create_model(f"{self.model.__name__}Address", __base__=Shape,
-                            **{self.id_name: (id_field.annotation, id_field)})
+        address = create_model(f"{self.model.__name__}Address", __base__=Shape,
+                               **{self.id_name: (id_field.annotation, id_field)})
+        # every route it addresses (this API's and its own: a rule's test, a campaign's days) says an id no document
+        # has with the route listing the ids, as a command says it with the command (documents.listed_by)
+        address.ids_listed_by = (self.name, f"GET {self.path} lists them")
+        return address
 
     @cached_property
     def read(self) -> type[BaseModel]:

@@ -25,7 +25,11 @@ class MerchantSummary(Shape):
 class Merchants(Shape):
     items: list[MerchantSummary] = Field(description="The first `limit` merchants, in the order of their most "
                                                      "relevant matching program.")
-    more: bool = Field(description="Other merchants match too: narrow q, or raise limit (at most 100).")
+    more: bool = Field(description="Other merchants match too: narrow q, raise limit (at most 100), or page on by "
+                                   "next_cursor.")
+    next_cursor: str | None = Field(description="The cursor of the page after this one (the merchants after these), "
+                                                "null on the last; pass it back as `cursor`, the other parameters as "
+                                                "they were.")
     cut: bool = Field(description="More than 10,000 matching programs had to be read (a merchant with that many): the "
                                   "list or the counts are of the first 10,000 read.")
     errors: list[dict[str, Any]] | None = Field(None, description=(

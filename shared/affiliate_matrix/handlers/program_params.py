@@ -13,7 +13,7 @@ from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, Valida
 from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, DEEPLINKS, KINDS,
                                    PAYOUT_METHODS, STATUSES, typed_country, typed_currency)
 from affiliate_matrix.deltas import TRACKED
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import CURSOR_PASSED_BACK, InvalidInput
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_LENGTH, MERCHANT_KEY_MAX,
                                                      WORDS_MAX_LENGTH, plain_words, without_controls)
 from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
@@ -45,7 +45,7 @@ Words = Annotated[str | None, Field(max_length=WORDS_MAX_LENGTH, description=(
 Cursor = Annotated[str | None, Field(max_length=CURSOR_MAX_LENGTH, description="next_cursor from the previous page, "
                                                                                "passed back unchanged."),
                    _at_most(CURSOR_MAX_LENGTH, "{name} is longer than any next_cursor ({given} characters; one is at "
-                                               "most {limit}): pass back next_cursor exactly as it was given")]
+                                               "most {limit}): " + CURSOR_PASSED_BACK)]
 PageSize = whole(1, MAX_PAGE_SIZE)
 Minimum = decimal(0) | None
 # What a search and an export are filtered by; each model is made from these fields
@@ -257,6 +257,7 @@ class MerchantsParams(Shape):
     model_config = ConfigDict(extra="forbid")
     q: Words = None
     limit: PageSize = 20
+    cursor: Cursor = None  # the merchants after a page's, as every listing pages
 
 
 class ProgramId(Shape):
@@ -288,9 +289,11 @@ def _merchant_key_words(key, pattern_checked):
 
 # what a merchant key is, said where one is refused and where none matched (GET /merchants/bluehost: a name for a key),
 # with what lists the keys (the explorer's merchant page names its Merchants page there: web.pages.merchant_page)
+# (amx compare: with what lists the keys to a command's user, KEYS_NAMED_BY)
 KEYS_LISTED_BY = "as GET /merchants lists them"
-A_MERCHANT_KEY_IS = ("a key is a merchant's domain (bluehost.com), or its name's words joined by '-' (acme-shop), "
-                     + KEYS_LISTED_BY)
+KEYS_NAMED_BY = "as amx compare names them given a merchant's name"
+MERCHANT_KEY_IS = "a key is a merchant's domain (bluehost.com), or its name's words joined by '-' (acme-shop)"
+A_MERCHANT_KEY_IS = f"{MERCHANT_KEY_IS}, {KEYS_LISTED_BY}"
 
 
 class MerchantKey(Shape):

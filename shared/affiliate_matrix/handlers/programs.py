@@ -488,10 +488,11 @@ def merchants(rt, args) -> dict:
 
 def merchants_with(rt, params) -> dict:
     """Merchants whose programs match q, each with how many programs and on which networks."""
-    from affiliate_matrix.merchants import find_merchants
+    from affiliate_matrix.merchants import find_merchants, merchants_after
 
     damaged: list[dict] = []  # a program not of its summary's shape: left out of the counts and named
-    found = find_merchants(rt.index, params.q, params.limit, readable=lambda docs: summaries(docs, damaged))
+    found = find_merchants(rt.index, params.q, params.limit, readable=lambda docs: summaries(docs, damaged),
+                           after=merchants_after(params.cursor, params.q))
     return with_errors(found, damaged)
 
 

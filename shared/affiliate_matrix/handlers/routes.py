@@ -304,7 +304,13 @@ class Api:
                 strictly(route.bodies, body)
             except ValidationError as exc:
                 raise problem(exc) from None
-        return self.answer(route, route.handler(Call(rt, request, params, body, role)))
+        call = Call(rt, request, params, body, role)
+        if listed := getattr(route.params_model, "ids_listed_by", None) if route.params else None:
+            from affiliate_matrix.documents import listed_by
+
+            with listed_by(*listed):  # an id of a collection's address no document has: with the route listing them
+                return self.answer(route, route.handler(call))
+        return self.answer(route, route.handler(call))
 
     def answer(self, route: Route, result):
         body, status, headers = result if isinstance(result, tuple) else (result, route.status, {})

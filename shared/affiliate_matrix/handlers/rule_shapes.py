@@ -2,7 +2,7 @@
 (handlers/triggers.py), apart so that a start and a first GET /rules do not build them."""
 
 import re
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -125,6 +125,7 @@ class RuleState(Shape):
 class RuleProgram(ProgramId):
     """A rule and a program of the index to try it on."""
     rule_id: RuleId
+    ids_listed_by: ClassVar = ("rule", "GET /rules lists them")  # as RULES.address says a rule no id has
 
 
 class ActivationsParams(Shape):

@@ -76,7 +76,7 @@ def save_rule(store, rule: Rule, *, if_match: str | None = None, create: bool = 
 
 def no_rule(rule_id: str) -> NotFoundError:
     """A rule id no rule has, said one way by whatever reads, disables or deletes one; in words for any caller (a
-    command adds what lists the ids where it has one: cli.rules.rule_listed)."""
+    command adds what lists the ids, and a route, documents.listed_by)."""
     return no_document(f"rule {rule_id!r}")
 
 

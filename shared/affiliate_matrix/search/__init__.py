@@ -26,7 +26,8 @@ from typing import Annotated, Any, Literal
 from pydantic import ValidationError
 
 from affiliate_matrix.characters import BIDI_CONTROLS, INVISIBLE_FORMAT, JOINERS_AND_SELECTORS, characters
-from affiliate_matrix.errors import ConfigError, ConflictError, DamagedData, InvalidInput
+from affiliate_matrix.errors import (CURSOR_OF_ITS_QUERY, ConfigError, ConflictError, DamagedData, InvalidInput,
+                                    malformed_cursor)
 
 FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
 FILTERABLE = ("keyword", "number", "date", "bool")
@@ -1071,11 +1072,10 @@ def _read_cursor(query: SearchQuery):
         if len(cursor.a) > len(query.sort) + 2:
             raise ValueError("more sort values than the query has keys")
     except (ValueError, ValidationError, RecursionError):  # not base64, not JSON, or not exactly a cursor's shape
-        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
+        raise malformed_cursor() from None
     if cursor.q != query.fingerprint():
         # (said of every paged route: the change feed has no q nor sort)
-        raise InvalidInput("cursor belongs to a different query: keep the other parameters (limit aside) as they "
-                           "were on the page that gave it")
+        raise InvalidInput(f"cursor belongs to a different query: {CURSOR_OF_ITS_QUERY}")
     return cursor
 
 

@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from itertools import chain, compress, islice, repeat, takewhile
 from operator import itemgetter, sub
 
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import malformed_cursor
 from affiliate_matrix.search.postings import Text
 from affiliate_matrix.search.rowsets import bits_of, flags_of, rows_of, run_all
 
@@ -56,7 +56,7 @@ class SortKey:
             return n
         number = isinstance(after, (int, float)) and not isinstance(after, bool)
         if not (isinstance(after, str) if self.text else number):
-            raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+            raise malformed_cursor()
         i = bisect_left(self.distinct, after)
         found = i < n and self.distinct[i] == after
         if self.descending:
@@ -81,13 +81,13 @@ class ScoreKey:
 
     def position(self, after) -> float:
         if isinstance(after, bool) or not isinstance(after, (int, float)):
-            raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+            raise malformed_cursor()
         return -after
 
 
 def _target(keys: list, after: list) -> tuple:
     if len(after) != len(keys):
-        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+        raise malformed_cursor()
     return tuple(key.position(value) for key, value in zip(keys, after))
 
 

@@ -20,8 +20,8 @@ from opensearchpy import NotFoundError as OSNotFoundError
 from opensearchpy import OpenSearch, RequestError, Transport, TransportError, helpers
 from opensearchpy import SSLError as OSSSLError
 
-from affiliate_matrix.errors import (BackendUnavailable, ConfigError, InvalidInput, NotFoundError, tls_reason,
-                                    without_credentials)
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, InvalidInput, NotFoundError, malformed_cursor,
+                                    tls_reason, without_credentials)
 from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, sleep_within, unanswered_as
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
@@ -757,7 +757,7 @@ class OpenSearchIndex(SearchIndex):
                 raise InvalidInput(f"search rejected: {exc.error}") from None
             if response is not None:
                 if any(not hit["_index"].startswith(f"{self._alias(name)}-v") for hit in response["hits"]["hits"]):
-                    raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+                    raise malformed_cursor()
                 return response
         try:
             with _answering(f"search on {name}"):  # of the copies whose refreshes the generation counts
@@ -846,7 +846,7 @@ class OpenSearchIndex(SearchIndex):
                      for key in query.sort]
             keys.append(("keyword", False))
             if len(after) != len(sort) or any(v is None and kind == "score" for v, (kind, _) in zip(after, keys)):
-                raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+                raise malformed_cursor()
             body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
                                     else value for value, (kind, descending) in zip(after, keys)]
             if query.size:  # one hit past the page says whether another page follows (the total counts all)

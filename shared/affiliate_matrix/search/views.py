@@ -17,7 +17,7 @@ from array import array
 from bisect import bisect_right
 from collections import namedtuple
 
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import malformed_cursor
 
 VIEW_DEPTH = 10_000  # hits a view keeps, as a search's offset reaches: past them the live index after the last
 VIEWS_KEPT = 100  # views kept, the newest: one made drops the oldest
@@ -51,12 +51,12 @@ def read(db, view: str, name: str, t: str, fingerprint: str) -> View | None:
     so is an id of another shape than keep's, which no search made (as OpenSearch refuses a point in time it cannot
     read, and reads one of its shape that is gone as the live index)."""
     if len(view) != 24 or view.strip("0123456789abcdef"):
-        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+        raise malformed_cursor()
     row = db.execute("SELECT name, tbl, query, ids, scores, whole FROM amx_view WHERE view = ?", (view,)).fetchone()
     if row is None:
         return None
     if (row[0], row[2]) != (name, fingerprint):
-        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+        raise malformed_cursor()
     if row[1] != t:
         return None
     scores = array("d")
@@ -69,7 +69,7 @@ def page(view: View, after: list, live, size: int) -> tuple[list[tuple[str, floa
     whether another follows them."""
     if (len(after) != 2 or isinstance(after[0], bool) or not isinstance(after[0], (int, float))
             or not isinstance(after[1], str)):
-        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+        raise malformed_cursor()
     ids, scores = view.ids, view.scores
     start = bisect_right(range(len(ids)), (-after[0], after[1]), key=lambda i: (-scores[i], ids[i]))
     taken = []

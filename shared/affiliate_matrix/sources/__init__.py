@@ -472,8 +472,15 @@ def all_sources() -> dict[str, type[Source]]:
 def source_titles() -> dict[str, str]:
     """Each source plugin's title by its name, read once (a page or a table names a source in every row): the plugins
     are what this build registers, fixed while the process runs. The explorer (web.render.source_title) and the CLI
-    (cli.views.source_named) name a source by it."""
-    return {name: plugin.title for name, plugin in all_sources().items()}
+    (cli.views.source_named) name a source by it. Discovery, which finds programs on the web and is no plugin, is
+    named too (merge.DISCOVERY: it was shown as its code, 'discovery', beside every other source's title)."""
+    return {"discovery": "Discovery"} | {name: plugin.title for name, plugin in all_sources().items()}
+
+
+def source_title(name: str) -> str:
+    """A source as people read it (source_titles); one no plugin has (a removed one's, in a stored document) by its
+    name."""
+    return source_titles().get(name) or name
 
 
 @cache

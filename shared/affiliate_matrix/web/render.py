@@ -14,8 +14,9 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.characters import BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS, characters
-from affiliate_matrix.wording import (FIELD_LABELS, NO_VALUE, RATES, amount_text, cooldown_text, listing_text,
-                                      payout_text, rate_text, schedule_words, terms_summary, yes_no)
+from affiliate_matrix.wording import (FIELD_LABELS, NO_VALUE, RATES, amount_text, cookie_text, cooldown_text,
+                                      listing_text, payout_text, rate_text, records_text, schedule_words, terms_summary,
+                                      yes_no)
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -50,7 +51,7 @@ def environment():
     compiled = Compiled(str(COMPILED)) if COMPILED.is_dir() else None
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
-    env.filters.update(show=show, terms=terms_summary, payout=payout, cookie=cookie, field=field, number=number,
+    env.filters.update(show=show, terms=terms_summary, payout=payout, cookie=cookie_text, field=field, number=number,
                        amount=amount_text, when=when, words=words, source=source_title, network=network_title,
                        schedule_said=schedule_words, cooldown=cooldown_text)
     env.tests["web_address"] = web_address
@@ -72,9 +73,9 @@ def claimant_name(source: str, connection_id: str | None) -> str:
 def source_title(name) -> str:
     """A source as people read it wherever a page shows one, its plugin's title ('CJ Advertiser Lookup API' for cj),
     the URLs and filters keeping its name; one no plugin has (a removed one's, in a stored document) as it is."""
-    from affiliate_matrix.sources import source_titles  # (only the index's pages show one: not for signing in)
+    from affiliate_matrix.sources import source_title  # (only the index's pages show one: not for signing in)
 
-    return source_titles().get(name) or name if isinstance(name, str) else show(name)
+    return source_title(name) if isinstance(name, str) else show(name)
 
 
 def network_title(value, title: str | dict | None = None) -> str:
@@ -174,7 +175,7 @@ def field(value, name: str) -> str:
     if name == "payout":
         return payout(value)
     if name == "cookie_days":
-        return cookie(value)
+        return cookie_text(value)
     if name == "networks" and isinstance(value, list):  # each by name, program id and the account's contract
         return ", ".join(listing_text(n, network_title) for n in value if isinstance(n, dict)) or NO_VALUE
     if name.endswith("_at"):  # a time (first_seen_at, last_verified_at, …)
@@ -192,8 +193,7 @@ def field(value, name: str) -> str:
         except ArithmeticError:  # no number (a damaged document's): shown as it is
             return show(value)
     if name == "records" and isinstance(value, list):
-        return ", ".join(f"{source_title(r.get('source'))} {r.get('record_key')}"
-                         for r in value if isinstance(r, dict)) or NO_VALUE
+        return records_text(value, source_title)
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return amount_text(value["amount"], value["currency"])
     if isinstance(value, bool):  # a network's yes or no (deeplinks_allowed)
@@ -227,11 +227,6 @@ def number(value) -> str:
     if not isinstance(value, float) or not math.isfinite(value):
         return str(value)
     return format(Decimal(repr(value)).normalize(), "f")
-
-
-def cookie(days) -> str:
-    """A cookie's length: a lifetime cookie is stored as -1 days."""
-    return NO_VALUE if days is None else "lifetime" if days == -1 else f"{days} days"
 
 
 def payout(value) -> str:
