@@ -390,29 +390,33 @@ def _check_documents(place, spec: IndexSpec, entry: _Index, code: IndexSpec) -> 
 def _upgraded(place, at: str, spec: IndexSpec, code: IndexSpec, doc: dict) -> list[dict]:
     """`doc` of the backup's older version as the migration to `code` upgrades it (search.upgraded), checked against
     `code`'s mapping; one either refuses is refused, naming the index, the document and why."""
-    from affiliate_matrix.search.sqlite import SqliteSearchIndex
-
     result = BulkResult()
     made = list(upgraded(code, [doc], result))
     if result.errors:
         raise InvalidInput(f"the backup {place.where}: {at}: {spec.name} document {result.errors[0][0][:100]!r} "
                            f"{result.errors[0][1][:400]}; nothing was restored")
-    for now in made:
-        try:
-            SqliteSearchIndex.index_values(code, now)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"the backup {place.where}: {at}: {spec.name} document {doc[spec.id_field][:100]!r} "
-                               f"upgraded to v{code.version} does not fit it ({str(exc)[:300]}); nothing was "
-                               "restored") from None
+    _fitting(place, code, made, lambda _: f"{at}: {spec.name} document {doc[spec.id_field][:100]!r} upgraded to "
+                                          f"v{code.version}")
     return made
+
+
+def _fitting(place, code: IndexSpec, docs, said) -> None:
+    """Each of `docs` fits `code`'s mapping, as the migration's writes must; one that does not is refused, `said(doc)`
+    naming it."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    for doc in docs:
+        try:
+            SqliteSearchIndex.index_values(code, doc)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"the backup {place.where}: {said(doc)} does not fit it ({str(exc)[:300]}); nothing was "
+                               "restored") from None
 
 
 def _check_combined(place, spec: IndexSpec, entry: _Index, code: IndexSpec, landings: Landings) -> None:
     """The documents the upgrade lands on one id combined as the migration combines them (Landings.together), each
     fitting `code`'s mapping. The first to land on each such id is read again (the others Landings keeps, as the
     migration does), so no more of the backup is held than the migration holds."""
-    from affiliate_matrix.search.sqlite import SqliteSearchIndex
-
     firsts = {landings.moved.get(new_id, new_id): new_id for new_id in landings.later}  # old id -> id it lands on
     stored = {}
     for at, doc in _documents(place, spec, entry):
@@ -427,13 +431,8 @@ def _check_combined(place, spec: IndexSpec, entry: _Index, code: IndexSpec, land
     for doc_id, why in result.errors[:1]:
         raise InvalidInput(f"the backup {place.where}: {spec.name} document {doc_id[:100]!r} upgraded to "
                            f"v{code.version}: {why[:400]}; nothing was restored")
-    for one in together:
-        try:
-            SqliteSearchIndex.index_values(code, one)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"the backup {place.where}: {spec.name} document {one[code.id_field][:100]!r}, the "
-                               f"documents the upgrade to v{code.version} lands on it combined, does not fit it "
-                               f"({str(exc)[:300]}); nothing was restored") from None
+    _fitting(place, code, together, lambda one: f"{spec.name} document {one[code.id_field][:100]!r}, the documents "
+                                                f"the upgrade to v{code.version} lands on it combined,")
 
 
 def _write(index, place, spec: IndexSpec, entry: _Index, replace: bool) -> int:
