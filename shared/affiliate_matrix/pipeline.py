@@ -143,8 +143,8 @@ def _key_to_replay(rt, connection, source) -> dict[str, str]:
     try:
         return credentials_for(rt, connection, source)
     except NotFoundError as exc:
-        raise NotFoundError(f"{exc}; its API answers were kept before syncs kept the key's account fields with them, so "
-                            f"their replay needs the key: once a key is there, a sync (amx scrape {connection.id}) "
+        raise NotFoundError(f"{exc}; its API answers were kept before syncs kept the key's account fields with them, "
+                            f"so their replay needs the key: once a key is there, a sync (amx scrape {connection.id}) "
                             "keeps them, and its replays need no key") from None
 
 

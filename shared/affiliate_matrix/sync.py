@@ -367,7 +367,8 @@ def key_fields(source: ApiSource, credentials: dict) -> dict[str, str]:
     """The fields of the key the sync's requests are built from that are no secret (secret_field: its account ids,
     Awin's publisher_id, Impact's account_sid), kept with its answers so a replay builds the same requests with no key
     (StoredAnswers.credentials). Never a secret: those are kept nowhere."""
-    return {name: credentials[name] for name in source.credential_keys if not secret_field(name) and name in credentials}
+    return {name: credentials[name] for name in source.credential_keys
+            if name in credentials and not secret_field(name)}
 
 
 def keep_answers(store: ObjectStore, connection: Connection, answers: dict[str, dict], complete: bool,
@@ -388,7 +389,8 @@ def keep_answers(store: ObjectStore, connection: Connection, answers: dict[str, 
             before, run = {}, None  # of no complete run
         answers = before | {request: answer for request, answer in answers.items()
                             if answer["status"] == 200 or before.get(request, {}).get("status") != 200}
-    store.put(answers_key(connection.id), json.dumps({"answers": answers, "run": run, "generation": connection.generation,
+    store.put(answers_key(connection.id), json.dumps({"answers": answers, "run": run,
+                                                      "generation": connection.generation,
                                                       "key_fields": fields}).encode(),
               content_type="application/json")
 

@@ -717,7 +717,8 @@ def test_every_network_replays_and_rebuilds_with_its_key_revoked_or_removed(tmp_
         rt.index.delete(PROGRAMS_INDEX.name, hit.id)
     rebuilt = rebuild(rt)
     assert rebuilt.left_out == []
-    assert {(r.connection_id, r.batch_key) for r in rebuilt.replayed} == {(s, reports[s].batch_key) for s in API_SOURCES}
+    assert {(r.connection_id, r.batch_key) for r in rebuilt.replayed} == {
+        (source, reports[source].batch_key) for source in API_SOURCES}
     assert programs_indexed(rt) == indexed and len(indexed) > len(API_SOURCES)
     with pytest.raises(NotFoundError, match=r"^connection 'awin': the key at 'connections/awin' was revoked at "):
         scrape(rt, "awin")  # a sync still needs its key
