@@ -380,7 +380,7 @@ def keep_answers(store: ObjectStore, connection: Connection, answers: dict[str, 
     these are, none older (a replay of them is of that run: pipeline.superseded_runs); and the generation of the
     connection as the sync read it, whose answers they are (a connection deleted while it synced kept them for none
     created again under its id: kept_for_another). And the key's `fields` the sync built its requests with (key_fields):
-    a replay builds them again from these (None for answers some other way kept: the replay reads the key)."""
+    a replay builds them again from these (None: none kept, and a replay of these answers reads the key)."""
     if not complete:
         try:
             kept = StoredAnswers(store, connection)
