@@ -83,7 +83,11 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
         # the answers first: a connection with none kept has nothing to replay, whatever its key says
         replaying = StoredAnswers(rt.store, connection) if replay else None
         run = replaying.run if replay else new_run()  # a replay is of the sync whose answers it reads
-        credentials = credentials_for(rt, connection, source)
+        if not replay:
+            credentials = credentials_for(rt, connection, source)
+        # a replay sends nothing, so reads no key: its requests are built from the key's fields kept with the answers
+        elif (credentials := replaying.credentials(source)) is None:
+            credentials = _key_to_replay(rt, connection, source)
         items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch,
                      time_limit_s=rt.settings.crawl_time_limit_s, replaying=replaying, run=run)
         if connection.credentials_path and not replay:  # a replay sends nothing: it says nothing of the key
@@ -133,6 +137,17 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
                         sum(p.not_modified for p in pages), incomplete, budget_spent, source.name, run)
 
 
+def _key_to_replay(rt, connection, source) -> dict[str, str]:
+    """The key, for a replay of answers kept before syncs kept the key's fields that are no secret with them
+    (sync.key_fields): their requests are built with the key read, and one gone says so."""
+    try:
+        return credentials_for(rt, connection, source)
+    except NotFoundError as exc:
+        raise NotFoundError(f"{exc}; its API answers were kept before syncs kept the key's account fields with them, "
+                            f"so their replay needs the key: once a key is there, a sync (amx scrape {connection.id}) "
+                            "keeps them, and its replays need no key") from None
+
+
 @dataclass
 class Rebuilt:
     replayed: list[ScrapeReport] = field(default_factory=list)
@@ -152,7 +167,8 @@ def rebuild(rt) -> Rebuilt:
         try:
             rebuilt.replayed.append(scrape(rt, connection.id, replay=True))
         except (InvalidInput, DamagedData, NotFoundError) as exc:  # no answers kept, or damaged; a key revoked or
-            # gone: named, the rest go on (a revoked key's NotFoundError stopped the whole rebuild)
+            # gone that answers kept before syncs kept its fields need: named, the rest go on (a revoked key's
+            # NotFoundError stopped the whole rebuild)
             log.warning("rebuild.left_out", connection_id=connection.id, reason=str(exc))
             rebuilt.left_out.append(str(exc))
     rebuilt.left_out += [item["error"] for item in damaged]

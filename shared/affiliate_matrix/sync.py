@@ -15,7 +15,10 @@ read, the raw copy's key, the time; the coding of a body that came in one not as
 in the sync's words), so a replay (`amx replay`) runs the plugin again on the answers as they came, with
 no network: a fixed plugin reads what failed, and an index rebuilt needs no provider. With them is kept which sync read
 the API to its end last (its run, keep_answers), so a replay says whose answers it read (StoredAnswers.run), and the
-generation of the connection they were kept for: a connection created again under the id replays none of them."""
+generation of the connection they were kept for: a connection created again under the id replays none of them. And
+the key's fields that are no secret (its account ids: key_fields), which the requests were built from: a replay builds
+them again from those, its secrets standing as REPLAY_SECRET, so it reads no key (one revoked or removed since replays
+too)."""
 
 import asyncio
 import hashlib
@@ -38,7 +41,7 @@ from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection, answers_key, kept_for_another
 from affiliate_matrix.models import RawRecord
-from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
+from affiliate_matrix.observability import get_logger, keys_unlogged, secret_field, secret_values, without_values
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
                                      UnsendableHeader, UnusableAnswer, WaitBudget, WaitsSpent, request_label,
                                      undecoded)
@@ -62,6 +65,10 @@ MAX_FAILURES = 1000
 # Content-Encoding: UnusableAnswer): the API is up, and the same items would stop every sync at the same place. Nor do
 # our own refusals, which end the sync at once (ENDS_THE_SYNC): a header we cannot send, an address the policy refuses.
 ITEMS_UNANSWERED_IN_A_ROW = 5
+# What each secret field of the key is in a replay, which sends nothing: blanked from a request's key as the secret was
+# when the sync kept it (request_key: 4 characters or more, none a URL or form encodes), so the replay's requests find
+# the sync's answers
+REPLAY_SECRET = "not-sent-in-a-replay"
 # What an error status on a sync's first request most likely means, and what to check: said only there (a 404 on a
 # later page, or on one item's details, is that page's or item's, not a wrong address)
 # What an item's request raises rather than hand back as that item's failure: every other request would meet it too.
@@ -304,7 +311,23 @@ class StoredAnswers:
         if self.run is not None and not (isinstance(self.run, str) and re.fullmatch(RUN, self.run)):
             raise DamagedData(self.key, f"its run {str(self.run)[:80]!r} is not a sync's (r_ and 32 hex digits)",
                               f"amx scrape {connection_id} syncs it again")
+        # The key's fields that are no secret, as the sync that kept these built its requests with (None: kept before
+        # syncs kept them)
+        self.key_fields = kept.get("key_fields")
+        if self.key_fields is not None and not (isinstance(self.key_fields, dict) and all(
+                isinstance(value, str) for value in self.key_fields.values())):
+            raise DamagedData(self.key, "its key_fields are not an object of texts",
+                              f"amx scrape {connection_id} syncs it again")
         self.kept_at = store.written_at(self.key)  # the store's time: no answer kept was fetched after it
+
+    def credentials(self, source: ApiSource) -> dict[str, str] | None:
+        """The key as the replay builds its requests with, read from no secret store: the fields kept with the answers,
+        each secret field standing as REPLAY_SECRET. None when the answers keep not every field of the key that is no
+        secret (kept before syncs kept them): the replay then reads the key."""
+        if self.key_fields is None or any(name not in self.key_fields for name in source.credential_keys
+                                          if not secret_field(name)):
+            return None
+        return {name: REPLAY_SECRET if secret_field(name) else self.key_fields[name] for name in source.credential_keys}
 
     def answer(self, request: httpx.Request, key_values) -> tuple[Response, datetime]:
         said = f"{request.method} {without_values(str(request.url), key_values)[:200]}"
@@ -340,15 +363,24 @@ def new_run() -> str:
     return f"r_{uuid.uuid4().hex}"
 
 
+def key_fields(source: ApiSource, credentials: dict) -> dict[str, str]:
+    """The fields of the key the sync's requests are built from that are no secret (secret_field: its account ids,
+    Awin's publisher_id, Impact's account_sid), kept with its answers so a replay builds the same requests with no key
+    (StoredAnswers.credentials). Never a secret: those are kept nowhere."""
+    return {name: credentials[name] for name in source.credential_keys
+            if name in credentials and not secret_field(name)}
+
+
 def keep_answers(store: ObjectStore, connection: Connection, answers: dict[str, dict], complete: bool,
-                 run: str | None = None) -> None:
+                 run: str | None = None, fields: dict[str, str] | None = None) -> None:
     """How a sync's requests were answered, for the next replay: in place of the syncs' before when the sync read the
     API to its end, else added to theirs (a sync cut short leaves the answers it did not reach as they were, and an
     answer it got no listing from, an error status, leaves the usable one before it: as a run cut short withdraws
     nothing, the last word read stands). Kept with them: the `run` of the last sync read to its end, whose answers
     these are, none older (a replay of them is of that run: pipeline.superseded_runs); and the generation of the
     connection as the sync read it, whose answers they are (a connection deleted while it synced kept them for none
-    created again under its id: kept_for_another)."""
+    created again under its id: kept_for_another). And the key's `fields` the sync built its requests with (key_fields):
+    a replay builds them again from these (None: none kept, and a replay of these answers reads the key)."""
     if not complete:
         try:
             kept = StoredAnswers(store, connection)
@@ -358,7 +390,8 @@ def keep_answers(store: ObjectStore, connection: Connection, answers: dict[str, 
         answers = before | {request: answer for request, answer in answers.items()
                             if answer["status"] == 200 or before.get(request, {}).get("status") != 200}
     store.put(answers_key(connection.id), json.dumps({"answers": answers, "run": run,
-                                                      "generation": connection.generation}).encode(),
+                                                      "generation": connection.generation,
+                                                      "key_fields": fields}).encode(),
               content_type="application/json")
 
 
@@ -421,7 +454,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     if not replaying:
         keep_answers(store, connection, api.answers,
                      complete=walked and not any(isinstance(item, Failure) and item.stage == "fetch" for item in items),
-                     run=run)
+                     run=run, fields=key_fields(source, credentials))
     return api.fetched + items
 
 

@@ -22,6 +22,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.pipeline import index_announced, index_batch, scrape
 from affiliate_matrix.polite import MAX_BYTES
@@ -659,23 +660,91 @@ def test_a_rotated_key_replays_the_answers_its_old_values_were_sent_with(tmp_pat
     assert scrape(rt, "rakuten", replay=True).batch_key == reports["rakuten"].batch_key
 
 
-def test_a_rebuild_leaves_out_a_connection_whose_key_was_revoked_naming_it_and_replays_the_rest(tmp_path):
-    """A key revoked (compromised) stopped `amx replay --all` whole, exit 2: the index could not be rebuilt from the
-    other connections' stored pages and answers until a new key was added."""
+def revoked(rt, path: str) -> None:
+    """The key at `path` revoked, as `amx keys revoke` does (registered first, as `amx keys add` registers it)."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.keys import KeyRecord, revoke, save_record
+
+    save_record(rt, KeyRecord(path=path, rotation="manual", created_at=datetime.now(UTC)), create=True)
+    revoke(rt, path)
+
+
+def programs_indexed(rt) -> list[tuple[str, str]]:
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    return sorted((hit.id, hit.doc["name"]) for hit in rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=100)).hits)
+
+
+# What each source's key keeps with its answers: its fields that are no secret (its account ids), never a secret one
+KEPT_FIELDS = {"awin": {"publisher_id"}, "cj": {"requestor_cid"}, "impact": {"account_sid"}, "rakuten": {"client_id"},
+               "clickbank": set(), "offervault": set()}
+
+
+def test_every_network_replays_and_rebuilds_with_its_key_revoked_or_removed(tmp_path, monkeypatch):
+    """A replay sends nothing, so it reads no key: it builds its requests from the key's fields kept with the answers,
+    each secret standing as one blanked. A revoked key (compromised) left its connection out of `amx replay --all`, so
+    an index rebuilt after it was lost lacked that connection's programs until a new key was added and synced."""
+    from affiliate_matrix.observability import secret_values
+    from affiliate_matrix.pipeline import rebuild
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.sync import StoredAnswers, request_key
+
+    rt, reports = synced(tmp_path, *API_SOURCES, as_announced=True)
+    indexed = programs_indexed(rt)
+    for source in API_SOURCES:
+        kept = rt.store.get(f"api-answers/{source}.json").data
+        credentials = EXPECTED[source].get("credentials", {})
+        assert [value for value in secret_values(credentials) if value.encode() in kept] == [], source
+        assert json.loads(kept)["key_fields"] == {name: credentials[name] for name in KEPT_FIELDS[source]}, source
+    for source in ("awin", "rakuten"):
+        revoked(rt, f"connections/{source}")
+    for source in ("cj", "impact"):
+        rt.secrets.remove(f"connections/{source}")
+    asked, answer = {}, StoredAnswers.answer
+
+    def noted(self, request, key_values):
+        asked.setdefault(self.source, set()).add(request_key(request, key_values))
+        return answer(self, request, key_values)
+
+    monkeypatch.setattr(StoredAnswers, "answer", noted)
+    for source in API_SOURCES:
+        replayed = scrape(rt, source, replay=True)
+        assert (replayed.failures, replayed.batch_key) == ([], reports[source].batch_key), source
+        # each request the replay built is one the sync made, found by the key the sync kept its answer under
+        assert asked[source] == set(kept_answers(rt, source)), source
+    for hit in rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=100)).hits:  # the index is lost
+        rt.index.delete(PROGRAMS_INDEX.name, hit.id)
+    rebuilt = rebuild(rt)
+    assert rebuilt.left_out == []
+    assert {(r.connection_id, r.batch_key) for r in rebuilt.replayed} == {
+        (source, reports[source].batch_key) for source in API_SOURCES}
+    assert programs_indexed(rt) == indexed and len(indexed) > len(API_SOURCES)
+    with pytest.raises(NotFoundError, match=r"^connection 'awin': the key at 'connections/awin' was revoked at "):
+        scrape(rt, "awin")  # a sync still needs its key
+
+
+@pytest.mark.parametrize("kept_fields", [None, {}], ids=["kept-before-key-fields", "a-field-not-kept"])
+def test_answers_kept_without_the_keys_fields_replay_with_the_key_and_say_so_when_it_is_gone(tmp_path, kept_fields):
+    """Answers kept before syncs kept the key's fields with them (or without a field the source reads now) are replayed
+    as before, their requests built with the key; with the key gone, the replay says why it needs it, and a rebuild
+    leaves that connection out, naming it, and replays the rest."""
     from affiliate_matrix.pipeline import rebuild
 
     rt, reports = synced(tmp_path, "awin", "clickbank")
-    save_record(rt, KeyRecord(path="connections/awin", rotation="manual", created_at=datetime.now(UTC)),
-                create=True)  # as `amx keys add` registers it
-    revoke(rt, "connections/awin")
+    record = json.loads(rt.store.get("api-answers/awin.json").data)
+    rt.store.put("api-answers/awin.json", json.dumps({**record, "key_fields": kept_fields}).encode())
+    assert scrape(rt, "awin", replay=True).batch_key == reports["awin"].batch_key
+    revoked(rt, "connections/awin")
+    with pytest.raises(NotFoundError) as refused:
+        scrape(rt, "awin", replay=True)
+    assert str(refused.value).startswith("connection 'awin': the key at 'connections/awin' was revoked at "), refused
+    assert str(refused.value).endswith("its API answers were kept before syncs kept the key's account fields with "
+                                       "them, so their replay needs the key: once a key is there, a sync (amx scrape "
+                                       "awin) keeps them, and its replays need no key"), refused
     rebuilt = rebuild(rt)
-    assert [(report.connection_id, report.records) for report in rebuilt.replayed] == [
-        ("clickbank", reports["clickbank"].records)]
-    (left_out,) = rebuilt.left_out
-    assert left_out.startswith("connection 'awin': the key at 'connections/awin' was revoked at "), left_out
+    assert [(r.connection_id, r.records) for r in rebuilt.replayed] == [("clickbank", reports["clickbank"].records)]
+    assert rebuilt.left_out == [str(refused.value)]
 
 
 def test_a_rebuild_after_a_lost_index_indexes_what_a_replay_failing_the_last_item_read(tmp_path):
@@ -750,6 +819,8 @@ def test_a_sync_read_to_its_end_replaces_the_answers_kept(tmp_path):
 
 
 @pytest.mark.parametrize("written", [b"{not json", b'{"answers": []}', b'[1]', b'{"answers": {}, "run": "r_1"}',
+                                     b'{"answers": {}, "key_fields": ["123456"]}',
+                                     b'{"answers": {}, "key_fields": {"publisher_id": 123456}}',
                                      b'{"answers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"])
 def test_a_damaged_answers_record_is_refused_naming_it(tmp_path, written):
     from affiliate_matrix.errors import DamagedData

@@ -101,11 +101,16 @@ def without_values(text: str, secret_values) -> str:
     return text
 
 
+def secret_field(name: str) -> bool:
+    """Whether a key's field of this name holds a secret (Awin's api_token, Impact's auth_token, Rakuten's
+    client_secret), as a URL's query parameters are judged; not its account ids (publisher_id, account_sid), which the
+    operator's own words on a request show."""
+    return _secret_parameter(name)
+
+
 def secret_values(credentials: dict) -> list:
-    """The values of a key's fields named as secrets (Awin's api_token, Impact's auth_token, Rakuten's client_secret),
-    as a URL's query parameters are judged; not its account ids (publisher_id, account_sid), which the operator's own
-    words on a request show."""
-    return [value for name, value in credentials.items() if _secret_parameter(name)]
+    """The values of a key's fields named as secrets (secret_field)."""
+    return [value for name, value in credentials.items() if secret_field(name)]
 
 
 # The values of the key a piece of work sends (sync, keys_unlogged): a provider's answer quoted in a line (a plugin's
