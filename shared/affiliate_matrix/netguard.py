@@ -284,7 +284,7 @@ def names_unreached() -> Iterator[list[tuple[str, str]]]:
 
 
 def _noted(host: str, exc: FetchError) -> FetchError:
-    """`exc`, a guarded lookup's refusal of `host`, added to the list of the names_unreached this runs within, if any."""
+    """`exc`, a guarded lookup's refusal of `host`, added to the list of the names_unreached it runs within, if any."""
     if (noted := _UNREACHED.get()) is not None:
         noted.append((host, str(exc)))
     return exc
