@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from affiliate_matrix.connections import Connection, address_problem, credentials_for, key_owner_problem
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
-from affiliate_matrix.netguard import deadline
+from affiliate_matrix.netguard import deadline, names_unreached
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import GaveUp, Response, UnsendableHeader, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
@@ -44,6 +44,31 @@ def check(rt, connection: Connection, *, say_why: bool = False, wall_clock: Call
     missing or incomplete, not in the API's one answer for all. `wall_clock`: what a Retry-After given as an HTTP date
     is counted from, for the seconds it says (tests pass a fixed one); nothing is decided by it."""
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
+    with names_unreached() as unreached:
+        checks, retry_after, credentials = _checks(rt, source, connection, say_why, wall_clock)
+    if unreached and not say_why:  # the one answer whichever it was, the reason logged (netguard.names_unreached)
+        log.warning("connection_test.name_unreached", connection_id=connection.id,
+                    reason="; ".join(said for _, said in unreached))
+        checks = [(name, ok, unreached_said(unreached[-1][0]) if ok is False and name == "reachable" else detail)
+                  for name, ok, detail in checks]
+    return {"ok": bool(checks) and all(ok is True for _, ok, _ in checks),
+            # a provider's answer quoted in a detail may quote the key it was sent
+            "checks": [{"name": name, "ok": ok, "detail": without_values(detail, secret_values(credentials or {}))}
+                       for name, ok, detail in checks],
+            "retry_after_s": retry_after}
+
+
+def unreached_said(host: str) -> str:
+    """A host a request found no address of to connect to, said one way whether its name did not resolve or resolves to
+    an address no request goes to."""
+    return (f"{host} does not resolve, or resolves to a non-public address, which a sync never fetches from "
+            "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)")
+
+
+def _checks(rt, source, connection: Connection, say_why: bool,
+            wall_clock: Callable[[], float]) -> tuple[list[tuple], int | None, dict | None]:
+    """check's checks, the seconds to wait before testing again (None: not said) and the credentials read (None:
+    none)."""
     checks, retry_after, credentials = [], None, None
     if problem := address_problem(connection, rt.settings.allow_loopback_fetch):
         # as a write of it is told, naming the setting where that is what stops it; the request's refusal named neither
@@ -88,11 +113,7 @@ def check(rt, connection: Connection, *, say_why: bool = False, wall_clock: Call
             checks += found
         finally:
             fetcher.close()
-    return {"ok": bool(checks) and all(ok is True for _, ok, _ in checks),
-            # a provider's answer quoted in a detail may quote the key it was sent
-            "checks": [{"name": name, "ok": ok, "detail": without_values(detail, secret_values(credentials or {}))}
-                       for name, ok, detail in checks],
-            "retry_after_s": retry_after}
+    return checks, retry_after, credentials
 
 
 def _failed(exc: FetchError, source, wall_clock: Callable[[], float]) -> tuple[list[tuple], int | None]:

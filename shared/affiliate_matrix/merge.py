@@ -18,7 +18,10 @@ from functools import cache
 from pydantic import TypeAdapter, ValidationError
 
 from affiliate_matrix import taxonomy
-from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
+from affiliate_matrix.models import MAX_ITEMS, FieldSource, NetworkListing, Payout, Program
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
 UNION = ("categories", "networks", "countries", "countries_unread", "domains", "restrictions", "aliases", "records",
@@ -225,7 +228,8 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
         elif getattr(seen, field) is not None:  # a figure stored before its claims were kept
             setattr(merged, field, getattr(seen, field))
     merged.merchant = merged.name  # the merchant is named as the program is (normalize's rule), not as it was first
-    merged.aliases = sorted((set(merged.aliases) | {known.name, seen.name}) - {merged.name})
+    merged.aliases = within_bounds("aliases", sorted((set(merged.aliases) | {known.name, seen.name})
+                                                     - {merged.name}))
     merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
     merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)
     verified = [t for t in (known.last_verified_at, seen.last_verified_at) if t]
@@ -302,7 +306,17 @@ def _union(field: str, said: list) -> list:
         said = taxonomy.settled(said)
     identity = (lambda r: _key(r.model_copy(update={"batch_key": None}))) if field == "records" else _key
     values = {identity(v): v for v in (one_listing_each(said) if field == "networks" else said)}
-    return [values[k] for k in sorted(values)]
+    return within_bounds(field, [values[k] for k in sorted(values)])
+
+
+def within_bounds(field: str, items: list) -> list:
+    """A merged program's list `field` cut to the most a program written from outside may hold (models.MAX_ITEMS), the
+    cut logged: several records' lists together (every offer's name among the aliases, a merchant's offers on every
+    source among the records) may hold more than any one does, and a program stored past them would be one its own
+    export does not import. The items in one order (_union's), so the same lists keep the same ones."""
+    if len(items) > (most := MAX_ITEMS[field]):
+        log.warning("merge.list_cut", field=field, items=len(items), kept=most)
+    return items[:most]
 
 
 def combined(listed: list[Program]) -> Program:
@@ -341,7 +355,8 @@ def combined(listed: list[Program]) -> Program:
                          minimum=next((p.payout.minimum for p in ordered if p.payout.minimum), None)),
     }
     values |= {field: True for field in YES_FROM_ANY if any(getattr(p, field) is True for p in ordered)}
-    values["aliases"] = sorted((set(values["aliases"]) | {p.name for p in ordered}) - {first.name})
+    values["aliases"] = within_bounds("aliases", sorted((set(values["aliases"]) | {p.name for p in ordered})
+                                                        - {first.name}))
     every_country = any(claim.value == TAKES_EVERY_COUNTRY for p in ordered for claim in claims_of(p, "countries"))
     if every_country:  # an offer taking every country: the program does
         values["countries"] = []
@@ -358,7 +373,7 @@ def combined(listed: list[Program]) -> Program:
             continue
         one.provenance[field] = [claims[0].model_copy(update={
             "fetched_at": one.last_seen_at, "value": value,
-            "evidence": list(dict.fromkeys(e for c in claims for e in c.evidence))})]
+            "evidence": within_bounds("evidence", list(dict.fromkeys(e for c in claims for e in c.evidence)))})]
     one.quality_score = quality(one)
     return one
 

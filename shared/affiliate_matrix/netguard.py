@@ -266,6 +266,28 @@ def check_public(url: str, *, allow_loopback: bool = False) -> list[str]:
 
 
 _DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=None)  # a time.monotonic() instant
+_UNREACHED: ContextVar[list[tuple[str, str]] | None] = ContextVar("names_unreached", default=None)
+
+
+@contextmanager
+def names_unreached() -> Iterator[list[tuple[str, str]]]:
+    """The list of the hosts a guarded request in this block found no address to connect to (a page, a redirect's
+    target, robots.txt, an API's request, on the threads they run on: to_thread copies the context), each as (host,
+    its error): a name that did not resolve (in time), or that resolves to an address refused. For a caller whose
+    answer must not tell those two apart: an admin could learn by it which internal names exist (a connection test)."""
+    noted: list[tuple[str, str]] = []
+    token = _UNREACHED.set(noted)
+    try:
+        yield noted
+    finally:
+        _UNREACHED.reset(token)
+
+
+def _noted(host: str, exc: FetchError) -> FetchError:
+    """`exc`, a guarded lookup's refusal of `host`, added to the list of the names_unreached it runs within, if any."""
+    if (noted := _UNREACHED.get()) is not None:
+        noted.append((host, str(exc)))
+    return exc
 
 
 @contextmanager
@@ -373,7 +395,11 @@ class _GuardedBackend(_BoundedBackend):
         self.on_loopback: set[tuple[str, int]] = set()  # (host, port) connected to a loopback address where allowed
 
     def addresses(self, host: str, port: int, within: float | None) -> list[str]:
-        return resolve_public(host, port, allow_loopback=self.allow_loopback(host, port), within=within)
+        try:
+            return resolve_public(host, port, allow_loopback=self.allow_loopback(host, port), within=within)
+        except FetchError as exc:
+            _noted(host, exc)
+            raise
 
     def connected(self, host: str, port: int, address: str) -> None:
         if is_loopback(ipaddress.ip_address(address.split("%")[0])):
@@ -429,7 +455,7 @@ class GuardedTransport(BoundedTransport):
             url = request.url
             host, port = url.raw_host.decode("ascii"), url.port or (443 if url.scheme == "https" else 80)
             if (host, port) in self._backend.on_loopback and not self._backend.allow_loopback(host, port):
-                raise refused(host, port, "loopback")
+                raise _noted(host, refused(host, port, "loopback"))
         return super().handle_request(request)
 
 

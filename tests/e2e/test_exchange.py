@@ -414,3 +414,34 @@ def test_parquet_writes_epc_as_amount_and_currency_and_reads_the_json_text_writt
     with pytest.raises(InvalidInput, match=r"column epc_7d is struct<amount: string>: a Program's epc_7d is a struct "
                                            r"of amount \(a number\) and currency \(text\), or JSON text"):
         import_programs(Runtime("test", Settings(data_dir=tmp_path / "wrong")), wrong, "parquet")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_merchant_of_1200_offers_merged_into_one_program_is_exported_and_imported_back(tmp_path, fmt):
+    """A merge makes one program of a merchant's offers on a source (merge.combined): a record each, and each offer's
+    name among its aliases. One of 1,200 offers was stored, and its own export refused by import ("records: 1,200
+    items; at most 1,000 are taken", and 1,199 aliases of 100). Records have a bound of their own, sized for a merge's
+    (MAX_RECORDS), and a merge cuts the lists it joins to what an import takes, saying so."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.merge import combined
+    from affiliate_matrix.models import MAX_ITEMS, MAX_RECORDS
+    from tests.support.factories import make_program
+
+    offers = [make_program(f"Shop offer {n}", "https://shop.example", commission_text=f"{n % 40 + 1}% per sale")
+              for n in range(1200)]
+    with capture_logs() as logs:
+        merchant = combined(offers)
+    assert len(merchant.records) == 1200 < MAX_RECORDS and len(merchant.aliases) == MAX_ITEMS["aliases"]
+    assert {(line["field"], line["items"]) for line in logs if line["event"] == "merge.list_cut"} == {("aliases", 1199)}
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    assert rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(merchant)], refresh=True).errors == []
+    path = tmp_path / f"programs.{fmt}"
+    with open(path, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else {"newline": ""})) as out:
+        export(rt.index, fmt, out)
+    target = Runtime("test", Settings(data_dir=tmp_path / "target"))
+    report = import_programs(target, path, fmt)
+    assert report.records == report.written == 1 and report.errors == [], report
+    (back,) = programs(target.index)
+    assert back.model_dump(mode="json") == merchant.model_dump(mode="json")

@@ -3,6 +3,7 @@ lines that escaped them one by one: a name holding an OSC sequence retitled the 
 CSI 2J cleared it. Every command writes through one console now, which shows each control as its escape."""
 
 import io
+import json
 
 import pytest
 from typer.testing import CliRunner
@@ -56,3 +57,88 @@ def test_the_consoles_own_styling_is_written_and_the_texts_controls_escaped_wher
     assert "\x1b[31merror:\x1b[0m" in said  # Rich's own
     assert SHOWN in said and "\x1b]0;" not in said and "\x1b[2J" not in said and "\x07" not in said
     assert said.endswith(f"{SHOWN}\nnext line\n")  # a line feed is kept
+
+
+# A name holding what JSON written as UTF-8 leaves raw too: CSI as one character (C1) and a bidi override
+RAW_IN_JSON = "Evil\x9b2J Shop\u202e"
+
+
+def stored_named(tmp_path, name: str) -> str:
+    """A program stored under `name` in the embedded index at tmp_path, as program_id's; its id."""
+    rt = Index(tmp_path).rt
+    doc = to_document(make_program("Evil Shop", "https://evilshop.com"))
+    doc = {**doc, "name": name, "program": {**doc["program"], "name": name}}
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    assert rt.index.bulk_upsert(PROGRAMS_INDEX.name, [doc], refresh=True).errors == []
+    return doc["id"]
+
+
+def at_a_terminal(tmp_path, *args: str, stdin: str = "") -> str:
+    """What `amx args` writes to its standard output where that is a terminal (a pseudo-terminal's), as read there."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.support.processes import BIN
+
+    leader, follower = pty.openpty()
+    with subprocess.Popen([str(BIN / "amx"), *args], stdin=subprocess.PIPE, stdout=follower, stderr=subprocess.PIPE,
+                          env={**os.environ, "AMX_DATA_DIR": str(tmp_path), "AMX_SEARCH": "sqlite"}) as process:
+        os.close(follower)
+        process.stdin.write(stdin.encode())
+        process.stdin.close()
+        said = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            said += chunk
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    os.close(leader)
+    return said.decode()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_export_to_a_terminal_shows_each_control_of_a_name_as_its_escape(tmp_path, fmt):
+    """`amx export programs` wrote a program's name to the terminal as stored: the console's escaping was bypassed
+    (an export writes to standard output itself), and CSV leaves every control raw, JSON the C1 and bidi ones."""
+    stored_named(tmp_path, NAME + RAW_IN_JSON)
+    said = at_a_terminal(tmp_path, "export", "programs", "--format", fmt)
+    assert not {"\x1b", "\x07", "\x9b", "\u202e"} & set(said), said
+    shown = "Evil\\x9b2J Shop\\u202e"
+    assert shown in said and (SHOWN in said if fmt == "csv" else "Evil\\u001b]0;owned\\u0007 Shop" in said), said
+
+
+def test_terms_json_of_a_scraped_text_holds_none_of_its_controls_raw(tmp_path):
+    """`amx terms extract --json` prints the terms read of a page's text, quoting it as evidence: JSON (ASCII)
+    escapes each control, ESC as \\u001b, at a terminal as to a pipe."""
+    text = f"Earn 30% commission on every sale {NAME} {RAW_IN_JSON}"
+    said = at_a_terminal(tmp_path, "terms", "extract", "--json", "-", stdin=text)
+    assert not {"\x1b", "\x07", "\x9b", "\u202e"} & set(said) and "\\u001b" in said, said
+    piped = CliRunner().invoke(app, ["terms", "extract", "--json", "-"], input=text)
+    assert piped.exit_code == 0 and json.loads(piped.stdout) == json.loads(said), piped.output
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_export_to_a_pipe_is_the_file_byte_for_byte(tmp_path, monkeypatch, fmt):
+    """Escaped at a terminal only: piped or redirected, the export is what --out writes, its controls as stored, and
+    imports back (a name holding a control is refused where it is written, not by the export)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    stored_named(tmp_path, RAW_IN_JSON)
+    piped = CliRunner().invoke(app, ["export", "programs", "--format", fmt])
+    assert piped.exit_code == 0, piped.output
+    written = CliRunner().invoke(app, ["export", "programs", "--out", str(tmp_path / f"programs.{fmt}")])
+    assert written.exit_code == 0, written.output
+    assert piped.stdout_bytes == (tmp_path / f"programs.{fmt}").read_bytes() and "\x9b" in piped.stdout, piped.stdout
+
+
+def test_a_token_and_a_schema_are_printed_whole_to_a_pipe(tmp_path, monkeypatch):
+    """What a command prints for a program to read, through data_out as an export: unchanged where it is no terminal."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    token = CliRunner().invoke(app, ["tokens", "create"])
+    assert token.exit_code == 0 and token.stdout.startswith("amx_") and token.stdout.count("\n") == 1, token.output
+    schema = CliRunner().invoke(app, ["flags", "schema"])
+    assert schema.exit_code == 0 and json.loads(schema.stdout)["title"] == "FeatureFlagConfig", schema.output

@@ -259,3 +259,53 @@ def test_a_loopback_base_url_where_loopback_is_not_allowed_names_the_setting(tmp
     assert result["checks"][0]["detail"] == (
         "base_url: its host is a non-public address (loopback), which a sync never fetches from; "
         "AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one"), result
+
+
+@pytest.fixture
+def names(monkeypatch):
+    """Names under inside. resolve to a private address, those under nowhere. to none; every other name as it does."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host.startswith("nowhere."):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real("10.1.2.3" if host.startswith("inside.") else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+# an API's credentials go to its own domain alone, and its requests follow no redirect off it
+@pytest.mark.parametrize("source,domain,redirected", [("affiliateprograms", "test", False),
+                                                      ("affiliateprograms", "test", True), ("awin", "awin.com", False)])
+def test_a_name_that_does_not_resolve_and_one_resolving_to_a_private_address_read_the_same(rt, names, source, domain,
+                                                                                           redirected):
+    """The test said "cannot resolve 'x'" of one and "x resolves to a non-public address (private …)" of the other: an
+    admin could learn by it which internal names exist. Both are said one way, naming both and the setting for a
+    loopback one, the page's host or a redirect's target alike; the reason is logged. amx (say_why) is told it."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.connection_test import unreached_said
+
+    def tested(host: str, **options) -> dict:
+        def answer(request):  # robots.txt and the page redirected to `host`
+            return 302, {"Location": f"http://{host}/p/"}, b""
+
+        with Loopback(answer) as site:
+            return check(rt, Connection(id="c", source=source, base_url=site.url if redirected else f"https://{host}/",
+                                        rate_limit_per_s=50, credentials_path="connections/awin"
+                                        if source == "awin" else None), wall_clock=WALL.timestamp, **options)
+
+    unresolved, private = f"nowhere.{domain}", f"inside.{domain}"
+    with capture_logs() as logs:
+        answers = {host: tested(host) for host in (unresolved, private)}
+    for host, result in answers.items():
+        (failed,) = [c for c in result["checks"] if c["ok"] is False]
+        assert failed == {"name": "reachable", "ok": False, "detail": unreached_said(host)}, result
+    assert json.dumps(answers[unresolved]) == json.dumps(answers[private]).replace(private, unresolved)
+    reasons = [line["reason"] for line in logs if line["event"] == "connection_test.name_unreached"]
+    assert len(reasons) == 2 and f"cannot resolve '{unresolved}'" in reasons[0], logs
+    assert f"{private} resolves to a non-public address (private" in reasons[1] and "10.1.2.3" not in reasons[1]
+    said = tested(private, say_why=True)
+    assert any("resolves to a non-public address (private" in c["detail"] for c in said["checks"]), said

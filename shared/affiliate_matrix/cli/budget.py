@@ -5,7 +5,8 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
-from affiliate_matrix.cli.common import as_option, console, errors, ids_listed, invalid, open_limited, open_runtime
+from affiliate_matrix.cli.common import (as_option, console, data_out, errors, ids_listed, invalid, open_limited,
+                                        open_runtime)
 from affiliate_matrix.wording import NO_VALUE, counted
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
@@ -43,7 +44,7 @@ def budget_allocate(
     request = _stdin()
     result = allocate_json(request, metric=metric)
     if as_json:
-        print(result)
+        print(result, file=data_out())
         return
     from rich.table import Table
 
@@ -91,7 +92,7 @@ def budget_forecast(
 
         result = forecast_json(_stdin())
     if as_json:
-        print(result)
+        print(result, file=data_out())
         return
     forecasts = json.loads(result)["forecasts"]
     if not forecasts:  # only --from-store: a request has one campaign or more

@@ -28,6 +28,33 @@ console = ShownConsole()
 errors = ShownConsole(stderr=True, soft_wrap=True)
 
 
+class _ShownAtTerminal:
+    """A text stream writing to `stream` each control a terminal acts on as its escape, as ShownConsole shows it."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        from affiliate_matrix.observability import controls_escaped
+
+        return self.stream.write(controls_escaped(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def data_out():
+    """Standard output for what a command writes for a program to read (JSON, CSV, a token), which `print(…, file=)`
+    and an export write to: to a file or a pipe as it is, byte for byte; at a terminal with each control a terminal
+    acts on as its escape, as the console shows every other line (ShownConsole). JSON escapes the C0 controls (ESC as
+    \\u001b), but written as UTF-8 (Pydantic's, an export's lines) it leaves DEL, the C1 controls (CSI, OSC as one
+    character) and the bidi ones raw, and a CSV leaves them all: a program's name, a page's text, anyone's to write,
+    would recolour, clear or retitle the terminal."""
+    import sys
+
+    return _ShownAtTerminal(sys.stdout) if sys.stdout.isatty() else sys.stdout
+
+
 def shown(said: str) -> str:
     """Text for a console line, escaped as the console escapes it (its Rich markup, and each control a terminal acts
     on: ShownConsole), for text measured before it is printed (a table's cells, fitted to the terminal by their

@@ -4,8 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import (EpcWindowOption, console, errors, invalid, open_runtime, say_rules_not_run,
-                                        with_search_options)
+from affiliate_matrix.cli.common import (EpcWindowOption, console, data_out, errors, invalid, open_runtime,
+                                        say_rules_not_run, with_search_options)
 from affiliate_matrix.wording import counted
 
 export_app = typer.Typer(help="Export the master index (CSV, JSON Lines, Parquet).", no_args_is_help=True)
@@ -31,8 +31,6 @@ def export_programs(
 ):
     """Stream the master index, or a search's result, without holding it in memory: the API's export, its filters
     and bounds as options, as `amx search`'s."""
-    import sys
-
     from affiliate_matrix.cli.views import print_damaged, search_query, search_text
     from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, LeftOut, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
@@ -58,7 +56,7 @@ def export_programs(
     rt.index.ensure_index(PROGRAMS_INDEX)
     damaged = LeftOut()  # a program of the index not of its shape: left out of the file, named below
     if out is None:
-        long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel, damaged=damaged)
+        long_cells = export(rt.index, fmt, data_out(), query, excel=excel, damaged=damaged)
     else:
         text_mode = {"encoding": "utf-8", "newline": ""}
         with whole_or_not_at_all(out) as partial:

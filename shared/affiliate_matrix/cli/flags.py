@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, invalid, open_runtime
+from affiliate_matrix.cli.common import console, data_out, invalid, open_runtime
 from affiliate_matrix.wording import NO_VALUE
 
 flags_app = typer.Typer(help="Feature flags: boolean or percentage, with allow-lists.", no_args_is_help=True)
@@ -38,7 +38,7 @@ def flags_schema():
 
     from affiliate_matrix.flag_config import FeatureFlagConfig
 
-    print(json.dumps(FeatureFlagConfig.model_json_schema(), indent=2, sort_keys=True))
+    print(json.dumps(FeatureFlagConfig.model_json_schema(), indent=2, sort_keys=True), file=data_out())
 
 
 def check_allowed(subject: str) -> None:

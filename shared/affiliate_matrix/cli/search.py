@@ -6,8 +6,8 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import (EpcWindowOption, as_option, console, invalid, open_runtime, stored_at,
-                                        with_search_options)
+from affiliate_matrix.cli.common import (EpcWindowOption, as_option, console, data_out, invalid, open_runtime,
+                                        stored_at, with_search_options)
 from affiliate_matrix.wording import NO_VALUE
 
 commands = typer.Typer()  # top-level commands
@@ -254,7 +254,7 @@ def terms_extract(
         raise invalid("path", f"the text is longer than {limit:,} characters")
     terms = extract(text).as_json()
     if as_json:
-        print(json.dumps(terms))
+        print(json.dumps(terms), file=data_out())
         return
     console.print(terms_table(terms))
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from affiliate_matrix.cli.common import as_option, console, invalid, open_runtime
+from affiliate_matrix.cli.common import as_option, console, data_out, invalid, open_runtime
 
 tokens_app = typer.Typer(help="API bearer tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -23,7 +23,7 @@ def tokens_create(role: Annotated[str, typer.Option(help="read or admin.")] = "r
         lifetime = parse_ttl(ttl)
     except InvalidInput as exc:
         raise as_option(exc, {"ttl": "--ttl"}) from None
-    print(create_token(open_runtime().secrets, role, ttl=lifetime))
+    print(create_token(open_runtime().secrets, role, ttl=lifetime), file=data_out())
 
 
 @tokens_app.command("list")
