@@ -480,6 +480,28 @@ def test_the_pages_of_a_search_by_relevance_are_every_match_once_with_a_sync_bet
     assert sorted(seen) == sorted(" ".join(["Hotel"] + ["Stay"] * i) for i in range(6)) and len(seen) == 6
 
 
+def test_a_relevance_cursor_whose_view_is_gone_pages_on_in_the_live_index(index):
+    """A cursor read once its view is gone (OpenSearch's point in time past its keep-alive, the embedded index's
+    ranking dropped by newer ones: both forgotten here, no clock waited on) is answered as before there were views,
+    the page after its place in the live index, in the documented shape: never an error."""
+    import base64
+
+    index.batch(*[record("dira", " ".join(["Hotel"] + ["Stay"] * i), f"https://hotel{i}.com/") for i in range(6)])
+    first = index.get("/programs?q=hotel&limit=2")
+    cursor = first["next_cursor"]
+    point = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["p"]
+    if getattr(index.rt.index, "client", None):
+        index.rt.index.client.delete_pit(body={"pit_id": [point]})
+    else:
+        assert index.rt.index.db.execute("DELETE FROM amx_view WHERE view = ?", (point,)).rowcount == 1
+    seen = [item["name"] for item in first["items"]]
+    while cursor:
+        page = index.get(f"/programs?q=hotel&limit=2&cursor={cursor}")
+        seen += [item["name"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert sorted(seen) == sorted(" ".join(["Hotel"] + ["Stay"] * i) for i in range(6))  # no write since: each once
+
+
 def started(index: Index) -> None:
     """Programs a word's start finds (Hostinger, HostFast, NordVPN), one named by the word and one holding it whole."""
     index.batch(record("dira", "Hostinger", "https://hostinger.com/"), record("dira", "HostFast", "https://hostfast.net/"),

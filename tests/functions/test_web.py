@@ -587,12 +587,13 @@ def test_the_programs_list_pages_back_by_a_previous_link_as_it_pages_on(app, rt,
         assert "sort=name" in back and "limit=2" in back and back.count("status=") == 2, back
         assert names(app.get(back).text) == names(before), back
     assert 'rel="prev" href="/programs?' in visited[1] and ">Previous page</a>" in visited[1]
-    # kept within its bound: past it, the oldest pages are reached by First page only
+    # kept within its bound: past it, the oldest cursor's page is kept by its number (test_web_paging.py)
     monkeypatch.setattr(pages, "BACK_KEPT", 1)
     third = app.get(pager_link(app.get(pager_link(visited[0], "next")).text, "next")).text
-    assert len(parse_qs(urlsplit(pager_link(third, "next")).query)["back"]) == 1
+    assert parse_qs(urlsplit(pager_link(third, "next")).query)["back"] == ["3"]
     second_again = app.get(pager_link(third, "prev")).text
-    assert names(second_again) == names(visited[1]) and pager_link(second_again, "prev") is None
+    assert names(second_again) == names(visited[1]) and pager_link(second_again, "prev") == "/programs?" + urlencode(
+        [("sort", "name"), ("limit", "2"), ("status", "active"), ("status", "discovered")])
     assert "First page" in second_again
     # by number: Previous is the page before
     third_by_number = app.get("/programs?sort=name&limit=2&page=3").text
@@ -605,7 +606,7 @@ def test_the_programs_list_pages_back_by_a_previous_link_as_it_pages_on(app, rt,
     (["1", "1"], "back holds one page number at most, first"),
     (["99999"], "back holds one page number at most, first, from 1 to 10000"),
     (["bm90IGEgY3Vyc29y"], "back holds an earlier page's cursor not of this search (cursor is malformed"),
-    (["x"] * 6, "back holds at most 5 earlier pages"),
+    (["x"] * 51, "back holds at most 50 earlier pages"),
 ])
 def test_an_earlier_pages_stack_it_cannot_read_is_refused_in_the_page_naming_it(app, rt, back, fragment):
     """The earlier pages' stack (back=) is a parameter like the others: checked, and refused naming it, in the page."""
@@ -1010,8 +1011,8 @@ def test_merchants_page_finds_a_merchant_by_the_start_of_its_name_and_says_when_
     """/merchants?q=host found no Hosting Co: merchant search matched whole words only."""
     sign_in(app, rt)
     assert 'href="/merchants/hosting.com"' in app.get("/merchants?q=host").text
-    assert "The first 2 merchants only" in app.get("/merchants?q=shop&limit=2").text
-    assert "merchants only" not in app.get("/merchants?q=shop&limit=5").text  # five shops: no more
+    assert "Merchants 1–2; more on the next page." in app.get("/merchants?q=shop&limit=2").text
+    assert "more on the next page" not in app.get("/merchants?q=shop&limit=5").text  # five shops: no more
 
 
 def test_a_merchant_search_the_api_refuses_is_said_in_the_merchants_page_keeping_the_words(app, rt):
@@ -1805,8 +1806,8 @@ def test_the_change_feed_names_each_program(app, rt):
 def test_the_merchant_list_says_when_it_shows_only_the_first_ones(app, rt):
     # /merchants lists at most `limit` (20) merchants and said nothing of the others: the list read as all of them.
     sign_in(app, rt)
-    assert "The first 2 merchants only: search to narrow the list." in app.get("/merchants?limit=2").text
-    assert "merchants only" not in app.get("/merchants").text  # seven: all of them
+    assert "Merchants 1–2; more on the next page." in app.get("/merchants?limit=2").text
+    assert "more on the next page" not in app.get("/merchants").text  # seven: all of them
 
 
 def test_the_programs_open_to_every_country_are_a_country_choice_of_their_own(app, rt):

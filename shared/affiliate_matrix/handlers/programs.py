@@ -350,9 +350,11 @@ def search_query(params, apart: bool = False) -> SearchQuery:
     return query
 
 
-def search_with(rt, params, args, apart: bool = False, terms: bool = False, query: SearchQuery | None = None) -> dict:
+def search_with(rt, params, args, apart: bool = False, terms: bool = False, query: SearchQuery | None = None,
+                view_gone: bool = False) -> dict:
     """One page of the search `params` ask; `query`: its search_query(params, apart), where the caller built it
-    already (the programs page, which checks its earlier pages' cursors against it)."""
+    already (the programs page, which checks its earlier pages' cursors against it); `view_gone`: with whether its
+    cursor's view was gone (SearchResult.view_gone), which the programs page says."""
     query = query if query is not None else search_query(params, apart)
     # the analysis' snapshots count each facet under every filter: not apart from its own
     counted_apart = apart and any(faceted(name) for name in FILTERS if getattr(params, name))
@@ -376,6 +378,7 @@ def search_with(rt, params, args, apart: bool = False, terms: bool = False, quer
         "items": items,
         "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in facets.items()},
         "next_cursor": result.next_cursor,
+        **({"view_gone": result.view_gone} if view_gone else {}),
     }, damaged)
 
 

@@ -11,7 +11,7 @@ GET  /programs                search, facets, minimums, sorts, cursor paging (th
 GET  /programs/export         the current result as CSV, JSONL or Parquet (the API's export)
 GET  /programs/{id}           every field with each source's claim, terms verbatim beside parsed,
                               the program's change history and join links
-GET  /merchants?q=            merchants whose programs match, with their networks
+GET  /merchants?q=            merchants whose programs match, with their networks, paged by cursor
 GET  /merchants/{key}         one merchant across networks and directories, best terms, disagreements
 GET  /changes                 the change feed, filtered by field, change type and since
 GET  /graph?merchant=|q=      merchants, networks and sources as an SVG graph
@@ -228,8 +228,7 @@ def dispatch(rt, request, page):
         return page.render("program.html", programs_list=programs_list(request), **context)
     if path == "/merchants":
         try:
-            params = api.parameters(api.merchants_params(), args, {})
-            return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
+            return page.render("merchants.html", **pages.merchants_page(rt, args))
         except InvalidInput as refusal:  # shown in the page, its words as sent, as the programs page does
             return page.render("merchants.html", 400, args=args,
                                refusal=pages.labelled(refusal, {"q": "Merchants with programs matching"}))

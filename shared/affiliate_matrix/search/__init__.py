@@ -220,8 +220,10 @@ def _filters(given: dict | None) -> dict[str, list[str | float | bool]]:
 
 # The read-only records (namedtuples, as IndexSpec's fields).
 Hit = namedtuple("Hit", "id score doc")  # str, float | None, dict[str, Any]
-# int, list[Hit], dict[str, list[tuple[Any, int]]], str | None
-SearchResult = namedtuple("SearchResult", "total hits facets next_cursor", defaults=(None,))
+# int, list[Hit], dict[str, list[tuple[Any, int]]], str | None, bool; view_gone: the cursor named a view (a point in
+# time) no longer kept, so the page was read from the live index after its sort values (a write since may have moved
+# hits across it: one shown twice or not at all), which a person paging is told (the explorer's notice)
+SearchResult = namedtuple("SearchResult", "total hits facets next_cursor view_gone", defaults=(None, False))
 IndexStatus = namedtuple("IndexStatus", "name current versions")  # str, int, list[int]
 
 

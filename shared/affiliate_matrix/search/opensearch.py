@@ -743,25 +743,28 @@ class OpenSearchIndex(SearchIndex):
         except OSNotFoundError:
             return False
 
-    def _search_in(self, name: str, body: dict, point: str | None) -> dict:
+    def _search_in(self, name: str, body: dict, point: str | None) -> tuple[dict, bool]:
         """The answer of `body` on the index `name`, read in the point in time `point` while the node keeps it (the live
-        index after: a cursor read past POINT_KEEP_ALIVE). A point is a cursor's, not signed (encode_cursor): one of
-        another index (only a caller of that index's searches holds its id) is refused by the hits it gives."""
+        index after: a cursor read past POINT_KEEP_ALIVE), and whether `point` was gone so. A point is a cursor's, not
+        signed (encode_cursor): one of another index (only a caller of that index's searches holds its id) is refused
+        by the hits it gives, one the node cannot read (a 400, or read as a view of no shard: 'AAAA') as malformed,
+        not in the node's words ('search rejected: illegal_argument_exception')."""
         if point:
             try:
                 with _answering(f"search on {name}"):
                     response = self.client.search(body={**body, "pit": {"id": point, "keep_alive": POINT_KEEP_ALIVE}})
             except OSNotFoundError:
                 response = None  # expired (or the node restarted): the live index
-            except RequestError as exc:
-                raise InvalidInput(f"search rejected: {exc.error}") from None
+            except RequestError:
+                raise malformed_cursor() from None
             if response is not None:
-                if any(not hit["_index"].startswith(f"{self._alias(name)}-v") for hit in response["hits"]["hits"]):
+                if not response["_shards"]["total"] or any(not hit["_index"].startswith(f"{self._alias(name)}-v")
+                                                           for hit in response["hits"]["hits"]):
                     raise malformed_cursor()
-                return response
+                return response, False
         try:
             with _answering(f"search on {name}"):  # of the copies whose refreshes the generation counts
-                return self.client.search(index=self._alias(name), body=body, preference=_COUNTED_COPIES)
+                return self.client.search(index=self._alias(name), body=body, preference=_COUNTED_COPIES), bool(point)
         except RequestError as exc:
             raise InvalidInput(f"search rejected: {exc.error}") from None
 
@@ -855,7 +858,7 @@ class OpenSearchIndex(SearchIndex):
         # shows there is a next one: a search most callers read one page of costs no more requests, nor a node's view.
         relevance = sort[0] == {"_score": "desc"} and query.size and not query.offset
         point = cursor_point(query) if relevance and after is not None else None
-        response = self._search_in(name, body, point)
+        response, view_gone = self._search_in(name, body, point)
         point = response.get("pit_id") if point else None  # (the node may give the next page another id)
         raw_hits = response["hits"]["hits"]
         total = response["hits"]["total"]["value"]
@@ -879,5 +882,5 @@ class OpenSearchIndex(SearchIndex):
                 facets[field] = [(b["key_as_string"] == "true", b["doc_count"]) for b in buckets]
             else:
                 facets[field] = [(b["key"], b["doc_count"]) for b in buckets]
-        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, view_gone=view_gone)
 

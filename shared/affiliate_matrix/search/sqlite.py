@@ -615,7 +615,7 @@ class SqliteSearchIndex(SearchIndex):
             exact = bits_of([rid for (rid,) in found], columns.size) & match
         total = match.bit_count()
         relevance = not query.sort and text_words and query.size
-        need, viewed, view = query.size, [], None  # viewed: the hits (id, score) the cursor's view gives this page
+        need, viewed, view, point = query.size, [], None, None  # viewed: the hits (id, score) the view gives this page
         if relevance and after is not None and (point := cursor_point(query)):
             from affiliate_matrix.search.views import page, read
 
@@ -691,7 +691,8 @@ class SqliteSearchIndex(SearchIndex):
                         under &= rows
             counts = columns.keyword(field).counts(under, query.facet_size)
             facets[field] = [(v == "true", n) for v, n in counts] if spec.fields[field] == "bool" else counts
-        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor), ranking
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor,
+                            view_gone=bool(relevance and after is not None and point and view is None)), ranking
 
     def _columns_of(self, t: str):
         """The index's columns in memory, rebuilt when its generation has moved (a write, by any process)."""

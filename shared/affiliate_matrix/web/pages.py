@@ -35,7 +35,7 @@ def search_page(rt, args: MultiDict) -> dict:
     params = api.parameters(api.SearchParameters, search_args, {})
     query = api.search_query(params, apart=True)
     back = earlier_pages(args, query, last_page=RESULT_WINDOW)
-    result = api.search_with(rt, params, search_args, apart=True, terms=True, query=query)
+    result = api.search_with(rt, params, search_args, apart=True, terms=True, query=query, view_gone=True)
     counted = dict(result["facets"])
     # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
     chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
@@ -59,7 +59,8 @@ def search_page(rt, args: MultiDict) -> dict:
         first = (page - 1) * int(args.get("limit", DEFAULTS["limit"])) + 1
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
             "search_args": search_args,  # the search's own parameters: the query log's
-            "pages": pager("/programs", args, back, result["next_cursor"]),
+            "pages": pager("/programs", args, back, result["next_cursor"],
+                           numbered=RESULT_WINDOW // int(args.get("limit", DEFAULTS["limit"]))),
             "network_titles": titles,  # the rows' networks named as the Network filter names them
             "empty_index": empty_index, "first": first, "shown": shown,
             # nothing found by words that name a network, which the words do not search: the filter does
@@ -74,9 +75,11 @@ def search_page(rt, args: MultiDict) -> dict:
 # The Previous page link (the programs page's, the Changes page's Newer). A cursor pages forward only (it holds the sort
 # values to page after), so the Next link carries the pages before it in the address (back=, oldest first: a page
 # number, where the paging started, then cursors), at most BACK_KEPT of them and BACK_CHARACTERS in all (a request line
-# of some proxies stops at 8 KB): the oldest dropped past those, the pages before the kept ones reached by First page
-# only.
-BACK_KEPT, BACK_CHARACTERS = 5, 4000
+# of some proxies stops at 8 KB; a cursor is 60 to 400 characters). Past those the oldest cursor gives way to its page
+# number where the search takes one (the programs list, to its 10,000th program: Previous reaches page 1 however deep),
+# else (the Changes page, or deeper) it is dropped: the pages before the kept ones are reached by First page only, as
+# the page then says (pager's `forgotten`).
+BACK_KEPT, BACK_CHARACTERS = 50, 4000
 
 
 def without_back(args: MultiDict) -> MultiDict:
@@ -114,9 +117,12 @@ def page_number(value: str, last_page: int = RESULT_WINDOW) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= 5 and 1 <= int(value) <= last_page
 
 
-def pager(path: str, args: MultiDict, back: list[str], next_cursor: str | None) -> dict:
+def pager(path: str, args: MultiDict, back: list[str], next_cursor: str | None, numbered: int = 1) -> dict:
     """A paged page's links to its first, previous and next pages: the earlier pages' stack (earlier_pages) grown by
-    this one for Next, popped for Previous; no Previous where the stack no longer holds it."""
+    this one for Next (within its bounds, the oldest cursor's page by its number where it is at most `numbered`, the
+    last page the search takes by number), popped for Previous; no Previous where the stack no longer holds it, and
+    `forgotten` where the pages before its oldest are out of Previous' reach (a cursor's page whose stack does not
+    start at a page number)."""
     here = args.get("cursor") or args.get("page", "1")
     paged = "cursor" in args or "page" in args
     previous = None
@@ -131,10 +137,14 @@ def pager(path: str, args: MultiDict, back: list[str], next_cursor: str | None) 
     if next_cursor:
         stack = [*back, here]
         while len(stack) > BACK_KEPT or sum(map(len, stack)) > BACK_CHARACTERS:
-            stack.pop(0)  # the oldest: reached by First page only
+            if stack[0].isdigit() and int(stack[0]) < numbered:
+                stack[:2] = [str(int(stack[0]) + 1)]  # the page after the numbered one, by its number
+            else:
+                stack.pop(0)  # the oldest: reached by First page only
         following = url(path, args, cursor=next_cursor, page=None, back=stack or None)
     return {"first": url(path, args, cursor=None, page=None, back=None) if paged else None,
-            "previous": previous, "next": following}
+            "previous": previous, "next": following,
+            "forgotten": "cursor" in args and not (back and back[0].isdigit())}
 
 
 def filter_facets(chosen_by: dict[str, list[str]], counted: dict, titles: dict[str, str] | None = None) -> list[dict]:
@@ -258,6 +268,25 @@ def program_page(rt, program_id: str) -> dict:
               for name, value in program.items() if name not in HIDDEN_FIELDS]
     return {"program": program, "records": records, "fields": fields, "history": history,
             "names": {program_id: program["name"]}}
+
+
+def merchants_page(rt, args: MultiDict) -> dict:
+    """The merchants whose programs match, a page of them, with links to the first, previous and next pages. Their
+    cursor says how many merchants the pages before held (merchants.merchants_cursor: each page reads from the first
+    match again), so the page knows its place and Previous is the cursor of `limit` fewer: no earlier pages' stack."""
+    from affiliate_matrix.merchants import merchants_after, merchants_cursor
+
+    params = api.parameters(api.merchants_params(), args, {})
+    found = api.merchants_with(rt, params)
+    after = merchants_after(params.cursor, params.q)
+    previous = None
+    if after:
+        before = after - params.limit
+        previous = url("/merchants", args, cursor=merchants_cursor(params.q, before) if before > 0 else None)
+    following = url("/merchants", args, cursor=found["next_cursor"]) if found["next_cursor"] else None
+    return {"args": args, "found": found, "limit": params.limit, "first": after + 1,
+            "pages": {"first": url("/merchants", args, cursor=None) if after else None, "previous": previous,
+                      "next": following}}
 
 
 def merchant_page(rt, key: str) -> dict:
