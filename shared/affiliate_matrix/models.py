@@ -46,11 +46,11 @@ MAX_RECORDS = 20_000
 # samples (Awin's programmes, Impact's campaigns) and the plugins give a few of each (one commission range or a few
 # offers' tiers, a handful of regions, a few valid domains); countries are ISO-3166's 249 and a margin, the closed lists
 # (categories, restrictions, payout methods: 32 words at most) half as many again, claims one per offer of a merchant
-# on a source. A file's program of 300,000 terms (a 13 MB line) took 17 s and 1 GB to read; counted before the items are
+# on a source; aliases as many as records, since a merge adds each offer's name (merge.combined). A file's program of 300,000 terms (a 13 MB line) took 17 s and 1 GB to read; counted before the items are
 # read. Held on input only, not on the model: a program stored before with more still reads. A scraped record's lists
 # are cut to them instead (normalize.kept), and so is what a merge makes of several (merge.within_bounds): a page is
 # not the user's to correct, and a program stored is one its export imports back.
-MAX_ITEMS = {"aliases": 100, "domains": 100, "networks": 100, "categories": 50, "commission": 200, "countries": 300,
+MAX_ITEMS = {"aliases": MAX_RECORDS, "domains": 100, "networks": 100, "categories": 50, "commission": 200, "countries": 300,
              "excluded_countries": 300, "countries_unread": 300, "restrictions": 50, "deeplink_domains": 500,
              "records": MAX_RECORDS, "provenance": 100, "tiers": 100, "methods": 50, "evidence": 100}
 MAX_CLAIMS = 1_000  # the claims of one field in a program's provenance: one per record at most

@@ -384,3 +384,19 @@ def test_deep_links_allowed_by_any_network_are_the_programs_whatever_order_the_n
     assert merged.deeplinks_allowed is True
     assert merged.provenance["deeplinks_allowed"][0].source == "test_network_api"
     assert merge(merged, report("test_network_api", "false", 2)).deeplinks_allowed is False
+
+
+def test_a_list_a_merge_joins_past_the_import_bound_is_cut_to_it_in_one_order_saying_so():
+    """A program stored is one its export imports back (merge.within_bounds): past models.MAX_ITEMS the joined list is
+    cut, the first items in _union's order kept, and the cut logged with the field and the count."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.merge import within_bounds
+    from affiliate_matrix.models import MAX_ITEMS
+
+    most = MAX_ITEMS["evidence"]
+    with capture_logs() as logs:
+        assert within_bounds("evidence", [f"e{n:04}" for n in range(most)]) == [f"e{n:04}" for n in range(most)]
+        assert within_bounds("evidence", [f"e{n:04}" for n in range(most + 7)]) == [f"e{n:04}" for n in range(most)]
+    assert [(line["event"], line["field"], line["items"], line["kept"]) for line in logs] == [
+        ("merge.list_cut", "evidence", most + 7, most)]
