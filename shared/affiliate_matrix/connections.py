@@ -366,7 +366,8 @@ def _not_current(store: ObjectStore, connection: Connection, key: str) -> str | 
     try:
         stored, _ = load_connection(store, connection.id)
     except NotFoundError:
-        return f"connection {connection.id!r} was deleted while this run went on: {key} is kept for no connection"
+        return (f"connection {connection.id!r} is not stored (deleted while this run went on): {key} would be kept for "
+                "no connection")
     except DamagedData:
         return f"connection {connection.id!r} cannot be read, so whose {key} would be cannot be told"
     if stored.generation == connection.generation:

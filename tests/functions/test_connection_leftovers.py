@@ -177,8 +177,8 @@ def test_a_sync_running_at_its_connections_delete_keeps_no_answers_and_the_one_c
         synced = scrape(rt, "cj")
         monkeypatch.setattr(syncing, "keep_answers", keep)
         assert rt.store.head(connection_key("cj")) is None and rt.store.head(answers_key("cj")) is None
-        assert dropped() == ["connection 'cj' was deleted while this run went on: api-answers/cj.json is kept for "
-                                 "no connection"]
+        assert dropped() == ["connection 'cj' is not stored (deleted while this run went on): api-answers/cj.json "
+                             "would be kept for no connection"]
         save_connection(rt.store, connection, create=True)  # created again: another generation
         with pytest.raises(InvalidInput, match=r"^cj has no API answers kept to replay .*a replay reads that sync's "
                                                r"answers$"):
@@ -282,8 +282,8 @@ def test_a_crawl_running_at_its_connections_delete_keeps_no_cache_and_the_one_cr
         first = scrape(rt, "ap",
                            on_item=lambda item: rt.store.head(connection_key("ap")) and deleted_meanwhile("ap"))
         assert rt.store.head(connection_key("ap")) is None and rt.store.head(http_cache_key("ap")) is None
-        assert dropped() == ["connection 'ap' was deleted while this run went on: http-cache/ap.json is kept for "
-                                 "no connection"]
+        assert dropped() == ["connection 'ap' is not stored (deleted while this run went on): http-cache/ap.json "
+                             "would be kept for no connection"]
         save_connection(rt.store, connection, create=True)  # created again: another generation
         assert scrape(rt, "ap", replay=True).records == 0  # none of the deleted one's pages
         fresh = scrape(rt, "ap")
@@ -355,8 +355,8 @@ def test_a_run_whose_connection_is_deleted_between_its_check_and_its_write_write
     put_meanwhile(rt.store, monkeypatch, http_cache_key("ap"), deleted)
     assert not kept_by(rt, connection, '"late"')
     assert rt.store.head(http_cache_key("ap")) is None
-    assert dropped() == ["connection 'ap' was deleted while this run went on: http-cache/ap.json is kept for no "
-                             "connection"]
+    assert dropped() == ["connection 'ap' is not stored (deleted while this run went on): http-cache/ap.json would "
+                         "be kept for no connection"]
 
 
 def test_what_runs_kept_before_it_named_a_generation_is_only_a_connection_of_none_s(rt):
