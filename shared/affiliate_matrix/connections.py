@@ -288,8 +288,8 @@ def kept_for_another(key: str, kept: str | None, connection: Connection) -> str 
     `kept`, is not the connection's own, logged (once a read), or None: it is. Kept for another generation, it is a
     connection's deleted under the id: a run still going at its delete may write between its check that its
     connection is stored and the delete's sweep, where there was none to sweep (write_kept), and what was kept before
-    deletes swept stays. Read as none: its answers are not replayed, its validators, copies
-    and links not used; the connection's next run writes its own over it."""
+    deletes swept stays. Read as none: its answers are not replayed, its validators, copies and links not used; the
+    connection's next run writes its own over it."""
     # Kept naming no generation: written before kept state named one (2026-12-07, when deletes began to sweep it). Its
     # own only for a connection with no generation either (created before connections had one), whose runs write none
     # and which nothing tells from another. A connection with a generation cannot tell its own such state from that of
