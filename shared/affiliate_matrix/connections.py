@@ -286,9 +286,10 @@ def http_cache_key(connection_id: str) -> str:
 def kept_for_another(key: str, kept: str | None, connection: Connection) -> str | None:
     """Why what runs kept at `key` under the connection's id (its API answers, its HTTP cache), written for generation
     `kept`, is not the connection's own, logged (once a read), or None: it is. Kept for another generation, it is a
-    connection's deleted under the id: a run still going at its delete writes after the delete's sweep (sweep_kept),
-    and what was kept before deletes swept stays. Read as none: its answers are not replayed, its validators, copies
-    and links not used; the connection's next run writes its own over it."""
+    connection's deleted under the id: a run still going at its delete may write between its check that its
+    connection is stored and the delete's sweep, where there was none to sweep (write_kept), and what was kept before
+    deletes swept stays. Read as none: its answers are not replayed, its validators, copies and links not used; the
+    connection's next run writes its own over it."""
     # Kept naming no generation: written before kept state named one (2026-12-07, when deletes began to sweep it). Its
     # own only for a connection with no generation either (created before connections had one), whose runs write none
     # and which nothing tells from another. A connection with a generation cannot tell its own such state from that of
@@ -313,9 +314,10 @@ def sweep_kept(store: ObjectStore, connection_id: str) -> None:
     connection (a delete refused or failing leaves them with it; one cut short after the connection went is finished
     by the delete again, which finds none and sweeps). Not its raw pages (content-addressed, shared by its source's
     connections) nor its claims (withdrawn by its deletion's event). Each is deleted conditionally on its ETag, read
-    before the connection was found absent: one written after that is a new connection's under the id, and kept. What
-    a run still going writes after the sweep is kept for the generation deleted, which no connection created again
-    under the id reads (kept_for_another)."""
+    before the connection was found absent: one written after that is a new connection's under the id, and kept. A run
+    still going writes only while its connection is stored with its generation (write_kept); what one writes after the
+    sweep all the same (it checked before the delete, and found none to write over) is kept for the generation
+    deleted, which no connection created again under the id reads (kept_for_another)."""
     if not re.fullmatch(CONNECTION_ID, connection_id):  # names no connection's: no key of one
         return
     kept = {key: store.head(key) for key in (answers_key(connection_id), http_cache_key(connection_id))}
@@ -328,6 +330,50 @@ def sweep_kept(store: ObjectStore, connection_id: str) -> None:
             store.delete(key, if_match=etag)
         except (ConflictError, NotFoundError):
             pass  # written again since (a new connection's), or swept by another meanwhile
+
+
+def write_kept(store: ObjectStore, connection: Connection, key: str, record: Callable[[], bytes]) -> bool:
+    """Write what a run of `connection` keeps at `key` under its id (its API answers, its HTTP cache: `record()`), only
+    while the connection is stored with the run's generation: a run still going at its delete would write over what
+    one created again under the id kept since (which reads it as none: kept_for_another), or keep what no connection
+    reads. The record's ETag is read before the connection, and the record written If-Match on it (If-None-Match
+    where there is none), so one written after the connection was read fails the write, which reads both again once.
+    Written meanwhile by a run of the same generation (two overlapping), this run's record lands over it, as every
+    write did before writes were conditional: each is the connection's own, and this one ends last, so it read the
+    source last. `record()` is made after the ETag is read: one made from the record read (a sync cut short adds to
+    the answers kept) fails the write if the record changed in between. True when written; False when dropped,
+    logged naming why."""
+    for _ in range(2):
+        etag = store.head(key)  # before the connection: a record written after that read fails the condition
+        if why := _not_current(store, connection, key):
+            log.warning("kept.dropped", connection_id=connection.id, key=key, generation=connection.generation,
+                        reason=why)
+            return False
+        try:
+            store.put(key, record(), content_type="application/json", if_match=etag, if_none_match=etag is None)
+            return True
+        except ConflictError:
+            continue  # written since its ETag was read: by this generation's other run, or one created again
+    log.warning("kept.dropped", connection_id=connection.id, key=key, generation=connection.generation,
+                reason=f"{key} was written by another run each time it was read: this run's is not kept, its next run "
+                       "keeps its own")
+    return False
+
+
+def _not_current(store: ObjectStore, connection: Connection, key: str) -> str | None:
+    """Why what a run of `connection` keeps at `key` is not written: the connection is not stored with the run's
+    generation; or None."""
+    try:
+        stored, _ = load_connection(store, connection.id)
+    except NotFoundError:
+        return (f"connection {connection.id!r} is not stored (deleted while this run went on): {key} would be kept for "
+                "no connection")
+    except DamagedData:
+        return f"connection {connection.id!r} cannot be read, so whose {key} would be cannot be told"
+    if stored.generation == connection.generation:
+        return None
+    return (f"connection {connection.id!r} was deleted while this run (of generation {connection.generation}) went "
+            f"on and created again under its id (generation {stored.generation}): {key} is the new one's")
 
 
 def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection, str]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import TypeAdapter, ValidationError
 
 from affiliate_matrix.connections import (DIRECTORY_CRAWL, credentials_for, credentials_replaced, http_cache_key,
-                                         load_connection, mark_refused)
+                                         load_connection, mark_refused, write_kept)
 from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
@@ -231,11 +231,12 @@ def crawl_with_cache(rt, connection, source, replay: bool):
         yield from crawl(source, connection, fetcher, rt.store, run=run)
     finally:
         fetcher.close()
-        # A lost update here only costs a full fetch next time. A replay fetched nothing, so has nothing to note: it
-        # wrote back the cache it read, over a crawl's meanwhile.
+        # Kept only while the connection is stored with this crawl's generation (write_kept); one not kept costs a
+        # full fetch next time. A replay fetched nothing, so has nothing to note: it wrote back the cache it read,
+        # over a crawl's meanwhile.
         if not replay:
             kept = {"generation": connection.generation, "pages": fetcher.validators}  # whose: fetch.http_cache
-            rt.store.put(validators_key, json.dumps(kept).encode(), content_type="application/json")
+            write_kept(rt.store, connection, validators_key, lambda: json.dumps(kept).encode())
 
 
 def index_batch(rt, batch_key: str, complete_run_of: str | None = None, run: str | None = None) -> IndexReport:

@@ -39,7 +39,7 @@ from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, r
 from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.fetch import REDIRECTS
 from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
-from affiliate_matrix.connections import Connection, answers_key, kept_for_another
+from affiliate_matrix.connections import Connection, answers_key, kept_for_another, write_kept
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_field, secret_values, without_values
 from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, Undecoded,
@@ -380,19 +380,22 @@ def keep_answers(store: ObjectStore, connection: Connection, answers: dict[str, 
     these are, none older (a replay of them is of that run: pipeline.superseded_runs); and the generation of the
     connection as the sync read it, whose answers they are (a connection deleted while it synced kept them for none
     created again under its id: kept_for_another). And the key's `fields` the sync built its requests with (key_fields):
-    a replay builds them again from these (None: none kept, and a replay of these answers reads the key)."""
-    if not complete:
-        try:
-            kept = StoredAnswers(store, connection)
-            before, run = kept.answers, kept.run
-        except (InvalidInput, DamagedData):  # none kept yet (or another generation's), or damaged: this sync's alone,
-            before, run = {}, None  # of no complete run
-        answers = before | {request: answer for request, answer in answers.items()
-                            if answer["status"] == 200 or before.get(request, {}).get("status") != 200}
-    store.put(answers_key(connection.id), json.dumps({"answers": answers, "run": run,
-                                                      "generation": connection.generation,
-                                                      "key_fields": fields}).encode(),
-              content_type="application/json")
+    a replay builds them again from these (None: none kept, and a replay of these answers reads the key). Written only
+    while the connection is stored with that generation (connections.write_kept)."""
+    def record() -> bytes:
+        kept_answers, kept_run = answers, run
+        if not complete:
+            try:
+                kept = StoredAnswers(store, connection)
+                before, kept_run = kept.answers, kept.run
+            except (InvalidInput, DamagedData):  # none kept yet (or another generation's), or damaged: this sync's
+                before, kept_run = {}, None  # alone, of no complete run
+            kept_answers = before | {request: answer for request, answer in answers.items()
+                                     if answer["status"] == 200 or before.get(request, {}).get("status") != 200}
+        return json.dumps({"answers": kept_answers, "run": kept_run, "generation": connection.generation,
+                           "key_fields": fields}).encode()
+
+    write_kept(store, connection, answers_key(connection.id), record)
 
 
 def _what_came(response: Response) -> str:

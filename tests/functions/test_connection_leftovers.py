@@ -5,6 +5,7 @@ the same delete again. Raw pages (content-addressed, shared by the source's conn
 on a real S3 server (moto_server)."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from functions_framework import create_app
@@ -125,10 +126,37 @@ def loopback(rt, monkeypatch) -> Runtime:
     return Runtime("test", load_settings(data_dir=rt.settings.data_dir))
 
 
-def test_a_sync_running_at_its_connections_delete_keeps_answers_the_one_created_again_never_replays(rt, monkeypatch):
-    """The sync writes its answers after the delete swept them: kept for the deleted generation, they are no answers
-    of the connection created again under the id (another generation), whose replay is refused as one with none kept
-    is, saying why; its own sync's answers replace them."""
+def put_meanwhile(store, monkeypatch, key: str, meanwhile) -> None:
+    """`meanwhile()` runs just before the first put of `key` (a run's, past its check that its connection is stored),
+    as another process would between that check and the put."""
+    put, waiting = store.put, [meanwhile]
+
+    def first_after(put_key, *args, **kwargs):
+        if put_key == key and waiting:
+            waiting.pop()()
+        return put(put_key, *args, **kwargs)
+
+    monkeypatch.setattr(store, "put", first_after)
+
+
+@pytest.fixture
+def dropped(monkeypatch):
+    """The reasons of the writes of kept state dropped (connections.write_kept) as they are logged, whatever the CLI
+    (deleting a connection) configures logging to since."""
+    import structlog
+    from structlog.testing import LogCapture
+
+    from affiliate_matrix import connections
+
+    logged = LogCapture()
+    monkeypatch.setattr(connections, "log", structlog.wrap_logger(None, processors=[logged]))
+    return lambda: [line["reason"] for line in logged.entries if line["event"] == "kept.dropped"]
+
+
+def test_a_sync_running_at_its_connections_delete_keeps_no_answers_and_the_one_created_again_keeps_its_own(
+        rt, monkeypatch, dropped):
+    """The sync ends after the delete swept its connection's answers: it keeps none (logged, saying why), so the
+    connection created again under the id has none to replay until its own sync keeps them."""
     from affiliate_matrix import sync as syncing
     from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
     from affiliate_matrix.errors import InvalidInput
@@ -148,6 +176,36 @@ def test_a_sync_running_at_its_connections_delete_keeps_answers_the_one_created_
         monkeypatch.setattr(syncing, "keep_answers", deleted_first)
         synced = scrape(rt, "cj")
         monkeypatch.setattr(syncing, "keep_answers", keep)
+        assert rt.store.head(connection_key("cj")) is None and rt.store.head(answers_key("cj")) is None
+        assert dropped() == ["connection 'cj' is not stored (deleted while this run went on): api-answers/cj.json "
+                             "would be kept for no connection"]
+        save_connection(rt.store, connection, create=True)  # created again: another generation
+        with pytest.raises(InvalidInput, match=r"^cj has no API answers kept to replay .*a replay reads that sync's "
+                                               r"answers$"):
+            scrape(rt, "cj", replay=True)
+        again = scrape(rt, "cj")
+    assert again.run != synced.run and again.records == synced.records
+    replayed = scrape(rt, "cj", replay=True)  # its own answers, with no network
+    assert replayed.run == again.run and replayed.records == again.records and not replayed.failures
+
+
+def test_answers_a_sync_keeps_as_its_connection_is_deleted_are_never_replayed_by_the_one_created_again(
+        rt, monkeypatch):
+    """Deleted between the sync's check that its connection is stored and its write, where no answers were kept to
+    write over (nor to sweep): the answers land, kept for the deleted generation, and the connection created again
+    under the id reads them as none, saying why; its own sync's answers replace them."""
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.pipeline import scrape
+
+    rt = loopback(rt, monkeypatch)
+    rt.secrets.write("connections/cj", RECORDED_CREDENTIALS["cj"])
+    with recorded_sites("cj") as urls:
+        connection = Connection(id="cj", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                credentials_path="connections/cj")
+        save_connection(rt.store, connection, create=True)
+        put_meanwhile(rt.store, monkeypatch, answers_key("cj"), lambda: deleted_meanwhile("cj"))
+        synced = scrape(rt, "cj")
         assert rt.store.head(connection_key("cj")) is None and rt.store.head(answers_key("cj")) is not None
         save_connection(rt.store, connection, create=True)  # created again: another generation
         with pytest.raises(InvalidInput) as refused:
@@ -158,14 +216,61 @@ def test_a_sync_running_at_its_connections_delete_keeps_answers_the_one_created_
         assert str(refused.value).endswith(": for a connection deleted under its id)")
         again = scrape(rt, "cj")
     assert again.run != synced.run and again.records == synced.records
-    replayed = scrape(rt, "cj", replay=True)  # its own answers now, with no network
+    replayed = scrape(rt, "cj", replay=True)
     assert replayed.run == again.run and replayed.records == again.records and not replayed.failures
 
 
-def test_a_crawl_running_at_its_connections_delete_keeps_a_cache_the_one_created_again_never_uses(rt, monkeypatch):
-    """The crawl writes its HTTP cache after the delete swept it: kept for the deleted generation, the connection
-    created again under the id replays none of its pages and its crawl sends none of its validators (every page
-    fetched in full, none answered 304), then keeps its own, which its next crawl sends."""
+def test_a_sync_ending_after_its_connection_was_created_again_and_synced_leaves_the_new_ones_answers(
+        rt, monkeypatch, dropped):
+    """Deleted while it synced, created again under the id, and synced (it kept its answers): the first sync's
+    answers, written after, would have replaced them (their replay refused, as another generation's). Whether the
+    first sync ends before the new connection's write is checked or after (its write then fails its condition, and is
+    checked again), the new one's answers stay."""
+    from affiliate_matrix import sync as syncing
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.pipeline import scrape
+
+    rt, keep = loopback(rt, monkeypatch), syncing.keep_answers
+    rt.secrets.write("connections/cj", RECORDED_CREDENTIALS["cj"])
+    with recorded_sites("cj") as urls:
+        connection = Connection(id="cj", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                credentials_path="connections/cj")
+        save_connection(rt.store, connection, create=True)
+        scrape(rt, "cj")  # answers kept before: the late write is If-Match on them
+        new = []
+
+        def created_again_and_synced():  # as another process would: the late sync's event loop is running
+            deleted_meanwhile("cj")
+            save_connection(rt.store, connection, create=True)
+            with ThreadPoolExecutor(1) as elsewhere:
+                new.append(elsewhere.submit(scrape, rt, "cj").result())
+
+        def before_its_check(store, connection, *args, **kwargs):
+            monkeypatch.setattr(syncing, "keep_answers", keep)
+            created_again_and_synced()
+            keep(store, connection, *args, **kwargs)
+
+        for tries, meanwhile in enumerate(("before its check", "between its check and its write"), start=1):
+            if meanwhile == "before its check":
+                monkeypatch.setattr(syncing, "keep_answers", before_its_check)
+            else:
+                put_meanwhile(rt.store, monkeypatch, answers_key("cj"), created_again_and_synced)
+            late = scrape(rt, "cj")
+            *_, ours = new
+            assert json.loads(rt.store.get(answers_key("cj")).data)["run"] == ours.run != late.run, meanwhile
+            *_, why = dropped()
+            assert len(dropped()) == tries
+            assert why.startswith("connection 'cj' was deleted while this run (of generation g_") and why.endswith(
+                "api-answers/cj.json is the new one's"), why
+            replayed = scrape(rt, "cj", replay=True)  # the new one's own answers
+            assert replayed.run == ours.run and replayed.records == ours.records and not replayed.failures
+
+
+def test_a_crawl_running_at_its_connections_delete_keeps_no_cache_and_the_one_created_again_keeps_its_own(
+        rt, monkeypatch, dropped):
+    """The crawl ends after the delete swept its connection's HTTP cache: it keeps none, so the connection created
+    again under the id replays none of its pages and its crawl sends none of its validators (every page fetched in
+    full, none answered 304), then keeps its own, which its next crawl sends."""
     from affiliate_matrix.demo import recorded_sites
     from affiliate_matrix.pipeline import scrape
 
@@ -174,8 +279,11 @@ def test_a_crawl_running_at_its_connections_delete_keeps_a_cache_the_one_created
         connection = Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
                                 rate_limit_per_s=50)
         save_connection(rt.store, connection, create=True)
-        first = scrape(rt, "ap", on_item=lambda item: rt.store.head(connection_key("ap")) and deleted_meanwhile("ap"))
-        assert rt.store.head(connection_key("ap")) is None and rt.store.head(http_cache_key("ap")) is not None
+        first = scrape(rt, "ap",
+                           on_item=lambda item: rt.store.head(connection_key("ap")) and deleted_meanwhile("ap"))
+        assert rt.store.head(connection_key("ap")) is None and rt.store.head(http_cache_key("ap")) is None
+        assert dropped() == ["connection 'ap' is not stored (deleted while this run went on): http-cache/ap.json "
+                             "would be kept for no connection"]
         save_connection(rt.store, connection, create=True)  # created again: another generation
         assert scrape(rt, "ap", replay=True).records == 0  # none of the deleted one's pages
         fresh = scrape(rt, "ap")
@@ -183,6 +291,72 @@ def test_a_crawl_running_at_its_connections_delete_keeps_a_cache_the_one_created
     assert first.pages == fresh.pages == cached.pages > 0
     assert fresh.not_modified == 0 and fresh.records == first.records
     assert cached.not_modified == cached.pages  # its own validators, kept by its crawl, are sent
+
+
+def test_a_crawl_ending_after_its_connection_was_created_again_and_crawled_leaves_the_new_ones_cache(
+        rt, monkeypatch, dropped):
+    """Deleted while it crawled, created again under the id, and crawled (it kept its cache): the first crawl's cache,
+    written after, would have replaced it, and the new one's next crawl fetched every page in full. It stays."""
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.pipeline import scrape
+
+    rt = loopback(rt, monkeypatch)
+    with recorded_sites("affiliateprograms") as urls:
+        connection = Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                rate_limit_per_s=50)
+        save_connection(rt.store, connection, create=True)
+        new = []
+
+        def created_again_and_crawled(item):
+            if not new:
+                deleted_meanwhile("ap")
+                save_connection(rt.store, connection, create=True)
+                new.append(scrape(rt, "ap"))
+
+        scrape(rt, "ap", on_item=created_again_and_crawled)
+        assert [why.endswith("http-cache/ap.json is the new one's") for why in dropped()] == [True]
+        cached = scrape(rt, "ap")
+    assert new[0].pages == cached.pages == cached.not_modified > 0  # the new one's validators, kept by its crawl
+
+
+def kept_by(rt, connection: Connection, text: str) -> bool:
+    from affiliate_matrix.connections import write_kept
+
+    return write_kept(rt.store, connection, http_cache_key(connection.id), lambda: text.encode())
+
+
+def test_of_two_runs_of_one_connection_writing_at_once_the_later_writes_last(rt, monkeypatch, dropped):
+    """A run whose write fails its condition because another run of the connection's generation wrote meanwhile (two
+    overlapping) writes again over that one's: each is the connection's own, and it ended last."""
+    from affiliate_matrix.connections import created
+
+    connection = created(Connection(id="ap", source="affiliateprograms"))
+    save_connection(rt.store, connection, create=True)
+    assert kept_by(rt, connection, '"before"')
+    put_meanwhile(rt.store, monkeypatch, http_cache_key("ap"), lambda: kept_by(rt, connection, '"earlier"'))
+    assert kept_by(rt, connection, '"later"')
+    assert rt.store.get(http_cache_key("ap")).data == b'"later"' and dropped() == []
+    assert kept_by(rt, connection, '"after"') and rt.store.get(http_cache_key("ap")).data == b'"after"'
+
+
+def test_a_run_whose_connection_is_deleted_between_its_check_and_its_write_writes_nothing_over_the_sweep(
+        rt, monkeypatch, dropped):
+    """The delete swept what the run's write was conditional on: the write fails, and is checked again."""
+    from affiliate_matrix.connections import created, sweep_kept
+
+    connection = created(Connection(id="ap", source="affiliateprograms"))
+    save_connection(rt.store, connection, create=True)
+    assert kept_by(rt, connection, '"before"')
+
+    def deleted():
+        rt.store.delete(connection_key("ap"))
+        sweep_kept(rt.store, "ap")
+
+    put_meanwhile(rt.store, monkeypatch, http_cache_key("ap"), deleted)
+    assert not kept_by(rt, connection, '"late"')
+    assert rt.store.head(http_cache_key("ap")) is None
+    assert dropped() == ["connection 'ap' is not stored (deleted while this run went on): http-cache/ap.json would "
+                         "be kept for no connection"]
 
 
 def test_what_runs_kept_before_it_named_a_generation_is_only_a_connection_of_none_s(rt):

@@ -519,12 +519,13 @@ def test_an_answer_in_a_coding_not_asked_for_fails_its_replay_in_the_syncs_words
     with the answer, and the replay refuses it as the sync did."""
     import json
 
-    from affiliate_matrix.connections import Connection, answers_key
+    from affiliate_matrix.connections import Connection, answers_key, created, save_connection
     from affiliate_matrix.crawl import Failure
     from affiliate_matrix.sync import StoredAnswers, sync
 
-    connection = Connection(id="coded", source="awin", base_url=server.url, rate_limit_per_s=50)
+    connection = created(Connection(id="coded", source="awin", base_url=server.url, rate_limit_per_s=50))
     store = LocalObjectStore(tmp_path)
+    save_connection(store, connection, create=True)  # a sync keeps answers only for a connection stored
 
     def failures(**replay) -> list[Failure]:
         items = sync(CodedListing(server.url), connection, {}, store, True, time_limit_s=60, **replay)
