@@ -418,38 +418,13 @@ def _fetch(fetcher, url: str, site: str) -> tuple[datetime, Response | FetchErro
 
 def _process(source, connection, fetcher, store, request: Request, response: Response, fetched_at,
              not_followed: dict[str, int]):
-    """Keep the page raw, then parse it: records, failures and further requests, and the links the plugin did not
-    follow counted into `not_followed` (Page.not_followed). The fetcher keeps a page's validators under the URL its
-    redirects reached (response.url), the one they were sent to: its kept copy too."""
-    known = fetcher.validators.get(response.url) or {}
-    not_modified = response.status == 304 and bool(known.get("raw_key"))
-    if response.status == 304 and not not_modified:  # validators but no kept copy (a redirected page's, cached
-        fetcher.validators.pop(response.url, None)  # before the copy was kept under the URL reached): forgotten
-        yield Failure(request.url, "fetch", "HTTP 304 but no kept copy of the page: it is fetched whole next time")
+    """Keep the page raw (kept_answer), then parse it: records, failures and further requests, and the links the
+    plugin did not follow counted into `not_followed` (Page.not_followed)."""
+    outcome, response = kept_answer(source, fetcher, store, request.url, response)
+    yield outcome
+    if isinstance(outcome, Failure):
         return
-    if not_modified:  # unchanged: parse the copy we kept
-        raw_key = known["raw_key"]
-        # gone, no copy of this source's as kept, or one larger than a fetcher takes a page: forgotten, as above
-        try:
-            kept = store.get_content_addressed(f"raw/{source.name}", raw_key, max_bytes=MAX_BYTES)
-        except (NotFoundError, ValueError, DamagedData) as exc:
-            fetcher.validators.pop(response.url, None)
-            yield Failure(request.url, "fetch", f"HTTP 304 but the kept copy of the page cannot be read ({exc}): "
-                                                "it is fetched whole next time")
-            return
-        response = Response(response.url, 200, {"content-type": known.get("content_type") or "text/html"}, kept)
-    else:
-        raw_key = keep_raw(source, store, response)
-    if response.status != 200:
-        yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)
-        return
-    yield Fetched(request.url, raw_key, not_modified)
-    if response.url in fetcher.validators:
-        sent_as = storable_content_type(response.headers.get("content-type"))  # None: read as HTML on a 304
-        fetcher.validators[response.url].update(raw_key=raw_key, content_type=sent_as)
-        if response.url != request.url:  # redirected: a replay asks for request.url, so it is told where the copy is
-            fetcher.validators.pop(request.url, None)  # (no validators: a redirect has none to send)
-            fetcher.validators[request.url] = {"redirect": response.url}
+    raw_key = outcome.raw_key
     page = Page(response.url, response.status, response.text, raw_key)
     try:
         items = records_of(source, connection, page, request.callback, fetched_at)
@@ -463,6 +438,39 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
     store.delete(error_key(raw_key))  # parsed now: a fixed parser clears the page's old error
     not_followed.update(page.not_followed)
     yield from items
+
+
+def kept_answer(source, fetcher, store, url: str, response: Response) -> tuple[Fetched | Failure, Response]:
+    """A page's answer (to a request for `url`) kept raw, and the answer to read: Fetched and the page, or the kept copy
+    on a 304; else the page's Failure. The fetcher keeps a page's validators under the URL its redirects reached
+    (response.url), the one they were sent to: its kept copy too. A crawl's pages and a directory's sitemaps
+    (sitemaps.py) are kept alike."""
+    known = fetcher.validators.get(response.url) or {}
+    not_modified = response.status == 304 and bool(known.get("raw_key"))
+    if response.status == 304 and not not_modified:  # validators but no kept copy (a redirected page's, cached
+        fetcher.validators.pop(response.url, None)  # before the copy was kept under the URL reached): forgotten
+        return Failure(url, "fetch", "HTTP 304 but no kept copy of the page: it is fetched whole next time"), response
+    if not_modified:  # unchanged: read the copy we kept
+        raw_key = known["raw_key"]
+        # gone, no copy of this source's as kept, or one larger than a fetcher takes a page: forgotten, as above
+        try:
+            kept = store.get_content_addressed(f"raw/{source.name}", raw_key, max_bytes=MAX_BYTES)
+        except (NotFoundError, ValueError, DamagedData) as exc:
+            fetcher.validators.pop(response.url, None)
+            return Failure(url, "fetch", f"HTTP 304 but the kept copy of the page cannot be read ({exc}): it is "
+                                         "fetched whole next time"), response
+        response = Response(response.url, 200, {"content-type": known.get("content_type") or "text/html"}, kept)
+    else:
+        raw_key = keep_raw(source, store, response)
+    if response.status != 200:
+        return Failure(url, "fetch", f"HTTP {response.status}", raw_key), response
+    if response.url in fetcher.validators:
+        sent_as = storable_content_type(response.headers.get("content-type"))  # None: read as HTML on a 304
+        fetcher.validators[response.url].update(raw_key=raw_key, content_type=sent_as)
+        if response.url != url:  # redirected: a replay asks for `url`, so it is told where the copy is
+            fetcher.validators.pop(url, None)  # (no validators: a redirect has none to send)
+            fetcher.validators[url] = {"redirect": response.url}
+    return Fetched(url, raw_key, not_modified), response
 
 
 def record_of(source: str, connection, listing: Listing, url: str, fetched_at, raw_key: str) -> RawRecord:
