@@ -213,6 +213,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         found, refused = deque([(first, lister)]), 0
         while found:
             request, lister = found.popleft()
+            if request.url in unchanged:
+                continue
             if request.url in queued:
                 if dropped.pop(request.url, None) is not None:  # listed by a page not gone: kept after all
                     listed[request.url] = lister
@@ -286,7 +288,17 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         refresh = listings and (not queue or listings[0] < queue[0] or number % REFRESH_EVERY == 0)
         return heapq.heappop(listings if refresh else queue)
 
-    for request in starts:
+    # The program pages the directory's sitemaps list (sitemaps.py) are queued first, so that among detail pages alike
+    # in age they come before those the link walk finds: they are the site's own list, one request for what the walk
+    # needs a listing page per score of programs to find, so a run's page limit reaches them. The start and listing
+    # pages still come before them (they find new programs: the order above), and they take at most half of what a
+    # crawl holds queued, leaving the walk room. Those unchanged since the copy kept are not asked, whoever links them.
+    seeded, unchanged = [], set()
+    if source.program_pages is not None:
+        from affiliate_matrix.sitemaps import seeds
+
+        seeded, unchanged = seeds(source, fetcher, store, live=not isinstance(fetcher, StoredPages))
+    for request in (*seeded, *starts):
         enqueue(request, None)
     asked, out_of_time = 0, False
     held: list[Failure] = []  # the failures of listing pages gone that dropped links: said last, with how many
@@ -326,6 +338,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     links, failure, not_followed = [], None, {}
                     for item in _process(source, connection, fetcher, store, request, outcome, fetched_at,
                                          not_followed):
+                        if isinstance(item, Fetched) and run is not None:  # its copy as of this run (sitemaps.py)
+                            note = (note or {}) | {"kept_in_run": run}
                         if isinstance(item, Request):
                             links.append(item)
                             if refused := enqueue(item, request.url):
@@ -397,6 +411,8 @@ def links_kept(source, kept: StoredPages, request: Request, site: str) -> list[R
 
 
 def _suffix(content_type: str) -> str:
+    if "gzip" in content_type:  # a sitemap.xml.gz (sitemaps.py)
+        return ".gz"
     if "xml" in content_type or "rss" in content_type:
         return ".xml"
     return ".json" if "json" in content_type else ".html"

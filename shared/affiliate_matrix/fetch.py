@@ -155,6 +155,14 @@ class Fetcher:
             pass
         return self.client.spacing(url)
 
+    def sitemaps(self, url: str) -> list[str]:
+        """The sitemaps the robots.txt of url's site names (protego's `sitemaps`), read as get() reads it: none where it
+        names none or could not be read (a FetchError where get() would raise one before asking: its address refused,
+        no time left)."""
+        with _asking(url):
+            self.allowed(url)
+        return list(self._robots[_site(url)].rules.sitemaps)
+
     def mark_fetched(self, url: str, run: str, notes: dict | None = None) -> None:
         """Note that the run `run` (its start, as data) asked for `url`, whatever came of it, keeping the URL as the
         newest: a crawl asks for the pages asked for longest ago first (crawl.py). `notes`: what this answer says of
