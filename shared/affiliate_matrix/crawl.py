@@ -163,14 +163,18 @@ MAX_LINKS_KEPT = 4 * MAX_QUEUED
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
-          max_pages: int = 500, *, run: str | None = None) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
+          max_pages: int = 500, *, run: str | None = None,
+          seeds: tuple[list[Request], set[str]] = ((), frozenset()),
+          ) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
     """Keeps up to `connection.concurrency` fetches in flight (the fetcher spaces them by the host's
     rate limit) and parses each page on this thread as it arrives. Asks for at most max_pages pages, and none once
     the fetcher's WaitBudget refuses a wait (WaitsSpent: that page was not answered, and stays queued), and says so
     last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all). `run` (the run's start, as data)
     marks each page asked for in the fetcher's cache; None (a replay) marks nothing. A start or listing page that
     answered 404 or 410 is noted gone there until it answers again, and each run that finds it says so (a Failure),
-    whether it asked for it or not, before BudgetSpent; the run it answers so drops the links only it listed."""
+    whether it asked for it or not, before BudgetSpent; the run it answers so drops the links only it listed. `seeds`:
+    what the directory's sitemaps give (sitemaps.seeds), program pages to ask for and those unchanged since their copy
+    was kept, not asked."""
     starts = list(source.start_requests())
     # The crawl's scope: its directory's site (the connection's base_url). A page redirecting elsewhere is that page's
     # failure, never followed: read there, its links were on the page's host, and the crawl went on across another
@@ -288,16 +292,12 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         refresh = listings and (not queue or listings[0] < queue[0] or number % REFRESH_EVERY == 0)
         return heapq.heappop(listings if refresh else queue)
 
-    # The program pages the directory's sitemaps list (sitemaps.py) are queued first, so that among detail pages alike
-    # in age they come before those the link walk finds: they are the site's own list, one request for what the walk
+    # The program pages the directory's sitemaps list (`seeds`) are queued first, so that among detail pages alike in
+    # age they come before those the link walk finds: they are the site's own list, one request for what the walk
     # needs a listing page per score of programs to find, so a run's page limit reaches them. The start and listing
     # pages still come before them (they find new programs: the order above), and they take at most half of what a
     # crawl holds queued, leaving the walk room. Those unchanged since the copy kept are not asked, whoever links them.
-    seeded, unchanged = [], set()
-    if source.program_pages is not None:
-        from affiliate_matrix.sitemaps import seeds
-
-        seeded, unchanged = seeds(source, fetcher, store, live=not isinstance(fetcher, StoredPages))
+    seeded, unchanged = seeds
     for request in (*seeded, *starts):
         enqueue(request, None)
     asked, out_of_time = 0, False
@@ -338,8 +338,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     links, failure, not_followed = [], None, {}
                     for item in _process(source, connection, fetcher, store, request, outcome, fetched_at,
                                          not_followed):
-                        if isinstance(item, Fetched) and run is not None:  # its copy as of this run (sitemaps.py)
-                            note = (note or {}) | {"kept_in_run": run}
+                        if isinstance(item, Fetched) and run is not None and source.program_pages is not None:
+                            note = (note or {}) | {"kept_in_run": run}  # its copy as of this run, for sitemaps.py
                         if isinstance(item, Request):
                             links.append(item)
                             if refused := enqueue(item, request.url):

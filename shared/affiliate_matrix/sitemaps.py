@@ -1,17 +1,18 @@
-"""A directory's sitemaps (sitemaps.org), read at the start of its crawl (crawl.py) when its plugin says which URLs are
-its program pages (Source.program_pages): the sitemaps its robots.txt names, else /sitemap.xml. The program pages they
-list seed the crawl (pages its link walk misses, or reaches only past its page limit), and one whose <lastmod> is no
-later than the copy the crawl kept of it is not asked again: the copy's time is the run the HTTP cache notes it was
-got in (`kept_in_run`, data), never this machine's clock.
+"""A directory's sitemaps (sitemaps.org), read before its crawl (pipeline.crawl_with_cache) when its plugin says which
+URLs are its program pages (Source.program_pages): the sitemaps its robots.txt names, else /sitemap.xml. The program
+pages they list seed the crawl (pages its link walk misses, or reaches only past its page limit), and one whose
+<lastmod> is no later than the copy the crawl kept of it is not asked again: the copy's time is the run the HTTP cache
+notes it was got in (`kept_in_run`, data), never this machine's clock.
 
 A sitemap is hostile input like any page: fetched through the crawl's fetcher (robots.txt, pacing, the time budget,
 redirects checked by netguard and kept on the site), its body capped at the fetcher's 5 MB after decompression (a
 .xml.gz inflated within that cap too), kept raw in the object store as every page is, and parsed by defusedxml as it
 streams (an entity declared refuses it unread; elements nested past what a sitemap nests refuse it). A run reads at
 most MAX_SITEMAPS files, indexes followed MAX_INDEX_DEPTH deep, MAX_ENTRIES entries and MAX_PROGRAM_PAGES program
-pages in all, and queues at most MAX_SEEDS of them. A sitemap on another host than the directory's is not asked for. What is refused is logged
-with its reason (`sitemap.refused`) and the crawl goes on without it. A replay reads the copies the last run kept of
-the sitemaps it named (their cache entries are noted `"sitemap": "root"`), asking no host."""
+pages in all, and queues at most MAX_SEEDS of them. A sitemap on another host than the directory's is not asked for.
+What is refused is logged with its reason (`sitemap.refused`) and the crawl goes on without it. A replay reads the
+copies the last run kept of the sitemaps it named (their cache entries are noted `"sitemap": "root"`), asking no
+host."""
 
 import io
 from collections import deque
@@ -54,6 +55,9 @@ def seeds(source: Source, fetcher: Fetcher | StoredPages, store, live: bool) -> 
         if not _on_host(url, base):
             _refused(source, url, f"on another host than the directory's ({urlsplit(base).netloc}): not asked for")
             continue
+        if len(url) > MAX_URL:
+            _refused(source, url, f"a URL of {len(url):,} characters, longer than the {MAX_URL:,} a crawl follows")
+            continue
         read += 1
         try:
             body = _body(source, fetcher, store, url)
@@ -73,13 +77,13 @@ def seeds(source: Source, fetcher: Fetcher | StoredPages, store, live: bool) -> 
                 if kind == "sitemap" and depth < MAX_INDEX_DEPTH:
                     queue.append((loc, depth + 1))
                 elif kind == "sitemap":
-                    _refused(source, loc, f"listed by an index {depth + 1} deep: indexes are followed {MAX_INDEX_DEPTH} "
-                                          "deep")
-                elif loc not in listed and (request := _program_page(source, loc, base)):
-                    listed.add(loc)
-                    if live and _unchanged(fetcher, store, source, loc, lastmod):
-                        unchanged.add(loc)
-                    elif live and not fetcher.allowed(loc):
+                    _refused(source, loc, f"listed by an index {depth + 1} deep: indexes are followed "
+                                          f"{MAX_INDEX_DEPTH} deep")
+                elif (request := _program_page(source, loc, base)) and request.url not in listed:
+                    listed.add(request.url)
+                    if live and _unchanged(fetcher, store, source, request.url, lastmod):
+                        unchanged.add(request.url)
+                    elif live and not fetcher.allowed(request.url):
                         disallowed += 1
                     else:
                         requests.append(request)
@@ -87,6 +91,8 @@ def seeds(source: Source, fetcher: Fetcher | StoredPages, store, live: bool) -> 
                     break
         except XML_FAULTS as exc:  # the entries read before the fault stand
             _refused(source, url, str(exc)[:300] if str(exc).startswith(url) else f"{url}: not XML read ({exc})")
+        except FetchError as exc:  # robots.txt read again (allowed), and not read: no more of it is taken
+            _refused(source, url, f"its pages not judged by robots.txt: {exc}")
     log.info("sitemap.read", source=source.name, sitemaps=read, entries=entries, program_pages=len(listed),
              seeded=len(requests), unchanged=len(unchanged), disallowed=disallowed, not_read=len(queue))
     return requests, unchanged
@@ -179,11 +185,12 @@ def _program_page(source: Source, loc: str, base: str) -> Request | None:
 
 def _unchanged(fetcher, store, source: Source, url: str, lastmod: str | None) -> bool:
     """Whether the page's <lastmod> is no later than the run its kept copy was got in (fetched whole, or confirmed by a
-    304), as the HTTP cache notes it: data, never this machine's clock. No <lastmod>, one not read, or no copy: asked."""
+    304), as the HTTP cache notes it: data, never this machine's clock. No <lastmod>, one not read, or no copy:
+    asked."""
     kept_in = (fetcher.validators.get(url) or {}).get("kept_in_run")
     changed = last_modified(lastmod)
-    if not kept_in or changed is None or not StoredPages(store, fetcher.validators, source.name).entry(url)[1].get(
-            "raw_key"):
+    copy = StoredPages(store, fetcher.validators, source.name).entry(url)[1].get("raw_key")  # under a redirect's URL
+    if not (kept_in and changed and copy):
         return False
     try:
         return changed <= datetime.fromisoformat(kept_in)

@@ -18,6 +18,7 @@ from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.polite import MAX_BYTES
 from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.sitemaps import seeds
 from affiliate_matrix.sources import get_source
 from affiliate_matrix.storage.local import LocalObjectStore
 
@@ -43,11 +44,13 @@ def gzipped(site: Path, name: str, url: str) -> None:
 
 def crawled(url: str, store, validators: dict, run: str) -> tuple[list, list]:
     """A live crawl's outcomes and its log."""
+    source = get_source("affiliateprograms")(url)
     fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
     try:
         with capture_logs() as logs:
-            outcomes = list(crawl(get_source("affiliateprograms")(url), Connection(id="ap", source="affiliateprograms"),
-                                  fetcher, store, run=run))
+            found = seeds(source, fetcher, store, live=True)
+            outcomes = list(crawl(source, Connection(id="ap", source="affiliateprograms"), fetcher, store, run=run,
+                                  seeds=found))
     finally:
         fetcher.close()
     return outcomes, logs
@@ -88,7 +91,8 @@ def test_program_pages_only_the_sitemaps_list_are_crawled_through_an_index_of_a_
     for name in ("sitemap_index.xml", "sitemap-programs.xml.gz", "sitemap-pages.xml"):
         kept = store.get_content_addressed("raw/affiliateprograms", validators[f"{directory}/{name}"]["raw_key"],
                                            max_bytes=MAX_BYTES)
-        assert kept == (tmp_path / "site" / name).read_bytes().replace(b"{{site:affiliateprograms}}", directory.encode())
+        served = (tmp_path / "site" / name).read_bytes().replace(b"{{site:affiliateprograms}}", directory.encode())
+        assert kept == served
     assert [url for url, entry in validators.items() if entry.get("sitemap")] == [f"{directory}/sitemap_index.xml"]
 
 
