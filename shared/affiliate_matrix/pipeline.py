@@ -27,8 +27,8 @@ from affiliate_matrix.observability import bind_source, get_logger
 from affiliate_matrix.program_index import (PROGRAMS_INDEX, from_document, match_keys, network_programs, programs_of,
                                            to_document)
 from affiliate_matrix.resolve import Candidate, name_words, resolve
-from affiliate_matrix.sitemaps import seeds as sitemap_seeds
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, migrate_first, words
+from affiliate_matrix.sitemaps import seeds as sitemap_seeds
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import MAX_BATCH_BYTES, read_json
 from affiliate_matrix.sync import StoredAnswers, new_run, sync

@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, save_connection
-from affiliate_matrix.crawl import Failure, Fetched, crawl
+from affiliate_matrix.crawl import BudgetSpent, Failure, Fetched, crawl
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.models import RawRecord
@@ -42,15 +42,15 @@ def gzipped(site: Path, name: str, url: str) -> None:
     (site / f"{name}.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
 
 
-def crawled(url: str, store, validators: dict, run: str) -> tuple[list, list]:
-    """A live crawl's outcomes and its log."""
+def crawled(url: str, store, validators: dict, run: str, **options) -> tuple[list, list]:
+    """A live crawl's outcomes and its log; `options`: crawl's (max_pages) and the connection's (concurrency)."""
     source = get_source("affiliateprograms")(url)
     fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
     try:
         with capture_logs() as logs:
             found = seeds(source, fetcher, store, live=True)
-            outcomes = list(crawl(source, Connection(id="ap", source="affiliateprograms"), fetcher, store, run=run,
-                                  seeds=found))
+            connection = Connection(id="ap", source="affiliateprograms", concurrency=options.pop("concurrency", 2))
+            outcomes = list(crawl(source, connection, fetcher, store, run=run, seeds=found, **options))
     finally:
         fetcher.close()
     return outcomes, logs
@@ -94,6 +94,18 @@ def test_program_pages_only_the_sitemaps_list_are_crawled_through_an_index_of_a_
         served = (tmp_path / "site" / name).read_bytes().replace(b"{{site:affiliateprograms}}", directory.encode())
         assert kept == served
     assert [url for url, entry in validators.items() if entry.get("sitemap")] == [f"{directory}/sitemap_index.xml"]
+
+
+def test_the_pages_the_sitemaps_list_are_asked_after_the_listing_pages_and_before_those_the_link_walk_finds(
+        tmp_path, directory):
+    """Within the page limit: the start pages and the listing page they find first (they find new programs), then the
+    sitemaps' program pages in their order, then the program pages the categories link (one at a time: in order)."""
+    outcomes, _ = crawled(directory, LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN, max_pages=6, concurrency=1)
+    assert [o.url.removeprefix(directory) for o in outcomes if isinstance(o, Fetched)] == [
+        "/categories/software/", "/categories/hosting/", "/categories/software/page/2/", "/p/mailerlite/", "/p/canva/",
+        "/p/wise/"]
+    # left: the program pages the categories link (and surfshark's) but Canva's, which the sitemap listed
+    assert outcomes[-1] == BudgetSpent(6, len(LINKED | {"surfshark"}) - 1, out_of_time=False)
 
 
 def test_a_page_whose_lastmod_is_no_later_than_its_kept_copy_is_not_asked_again(tmp_path, directory):
