@@ -157,3 +157,13 @@ def test_hostile_sitemaps_are_refused_with_their_reason_and_the_crawl_goes_on(tm
     # MailerLite, which only the index nested deepest leads to, is not crawled
     assert refused.pop("/nested-3.xml") == "listed by an index 3 deep: indexes are followed 2 deep"
     assert refused == {}
+
+
+def test_a_run_reads_no_more_sitemap_entries_than_its_bound(tmp_path, directory, monkeypatch):
+    """The entries read in all are bounded (50,000 a run; 3 here): the index's 2 and the first of the gzipped
+    sitemap's; the plain sitemap is not read."""
+    monkeypatch.setattr("affiliate_matrix.sitemaps.MAX_ENTRIES", 3)
+    outcomes, logs = crawled(directory, LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN)
+    assert logged(logs, "sitemap.read") == [{"sitemaps": 2, "entries": 3, "program_pages": 1, "seeded": 1,
+                                             "unchanged": 0, "disallowed": 0, "not_read": 1}]
+    assert {o.record_key for o in outcomes if isinstance(o, RawRecord)} == LINKED | {"mailerlite"}
