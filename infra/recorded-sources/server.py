@@ -5,7 +5,7 @@
 
 Prints one JSON line {"affiliateprograms": "http://127.0.0.1:PORT", ...} once every site is
 listening. `/path/` serves `path/index.html`; files carry an ETag and If-None-Match gets 304,
-as real sites do, so conditional GETs are exercised.
+as real sites do, so conditional GETs are exercised. A `.gz` file is served as application/gzip, as it is kept.
 
 A recorded API adds `routes.json` beside its files: a list of
   {"method": "GET", "path": "/v1/things", "query": {"page": "2"}, "file": "things-2.json",
@@ -101,7 +101,9 @@ def handler_for(root: Path, urls: dict[str, str]):
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if self.headers.get("If-None-Match") == etag:
                 return self.reply(304, b"", None, etag)
-            content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            content_type, coding = mimetypes.guess_type(target.name)
+            # a file kept compressed (a sitemap.xml.gz) is served as it is, as web servers serve one: no Content-Encoding
+            content_type = "application/gzip" if coding == "gzip" else content_type or "application/octet-stream"
             if content_type.startswith("text/"):
                 content_type += "; charset=utf-8"
             self.reply(200, body, content_type, etag)

@@ -163,14 +163,18 @@ MAX_LINKS_KEPT = 4 * MAX_QUEUED
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
-          max_pages: int = 500, *, run: str | None = None) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
+          max_pages: int = 500, *, run: str | None = None,
+          seeds: tuple[list[Request], set[str]] = ((), frozenset()),
+          ) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
     """Keeps up to `connection.concurrency` fetches in flight (the fetcher spaces them by the host's
     rate limit) and parses each page on this thread as it arrives. Asks for at most max_pages pages, and none once
     the fetcher's WaitBudget refuses a wait (WaitsSpent: that page was not answered, and stays queued), and says so
     last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all). `run` (the run's start, as data)
     marks each page asked for in the fetcher's cache; None (a replay) marks nothing. A start or listing page that
     answered 404 or 410 is noted gone there until it answers again, and each run that finds it says so (a Failure),
-    whether it asked for it or not, before BudgetSpent; the run it answers so drops the links only it listed."""
+    whether it asked for it or not, before BudgetSpent; the run it answers so drops the links only it listed. `seeds`:
+    what the directory's sitemaps give (sitemaps.seeds), program pages to ask for and those unchanged since their copy
+    was kept, not asked."""
     starts = list(source.start_requests())
     # The crawl's scope: its directory's site (the connection's base_url). A page redirecting elsewhere is that page's
     # failure, never followed: read there, its links were on the page's host, and the crawl went on across another
@@ -213,6 +217,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         found, refused = deque([(first, lister)]), 0
         while found:
             request, lister = found.popleft()
+            if request.url in unchanged:
+                continue
             if request.url in queued:
                 if dropped.pop(request.url, None) is not None:  # listed by a page not gone: kept after all
                     listed[request.url] = lister
@@ -286,7 +292,13 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         refresh = listings and (not queue or listings[0] < queue[0] or number % REFRESH_EVERY == 0)
         return heapq.heappop(listings if refresh else queue)
 
-    for request in starts:
+    # The program pages the directory's sitemaps list (`seeds`) are queued first, so that among detail pages alike in
+    # age they come before those the link walk finds: they are the site's own list, one request for what the walk
+    # needs a listing page per score of programs to find, so a run's page limit reaches them. The start and listing
+    # pages still come before them (they find new programs: the order above), and they take at most half of what a
+    # crawl holds queued, leaving the walk room. Those unchanged since the copy kept are not asked, whoever links them.
+    seeded, unchanged = seeds
+    for request in (*seeded, *starts):
         enqueue(request, None)
     asked, out_of_time = 0, False
     held: list[Failure] = []  # the failures of listing pages gone that dropped links: said last, with how many
@@ -326,6 +338,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     links, failure, not_followed = [], None, {}
                     for item in _process(source, connection, fetcher, store, request, outcome, fetched_at,
                                          not_followed):
+                        if isinstance(item, Fetched) and run is not None and source.program_pages is not None:
+                            note = (note or {}) | {"kept_in_run": run}  # its copy as of this run, for sitemaps.py
                         if isinstance(item, Request):
                             links.append(item)
                             if refused := enqueue(item, request.url):
@@ -397,6 +411,8 @@ def links_kept(source, kept: StoredPages, request: Request, site: str) -> list[R
 
 
 def _suffix(content_type: str) -> str:
+    if "gzip" in content_type:  # a sitemap.xml.gz (sitemaps.py)
+        return ".gz"
     if "xml" in content_type or "rss" in content_type:
         return ".xml"
     return ".json" if "json" in content_type else ".html"
@@ -418,38 +434,13 @@ def _fetch(fetcher, url: str, site: str) -> tuple[datetime, Response | FetchErro
 
 def _process(source, connection, fetcher, store, request: Request, response: Response, fetched_at,
              not_followed: dict[str, int]):
-    """Keep the page raw, then parse it: records, failures and further requests, and the links the plugin did not
-    follow counted into `not_followed` (Page.not_followed). The fetcher keeps a page's validators under the URL its
-    redirects reached (response.url), the one they were sent to: its kept copy too."""
-    known = fetcher.validators.get(response.url) or {}
-    not_modified = response.status == 304 and bool(known.get("raw_key"))
-    if response.status == 304 and not not_modified:  # validators but no kept copy (a redirected page's, cached
-        fetcher.validators.pop(response.url, None)  # before the copy was kept under the URL reached): forgotten
-        yield Failure(request.url, "fetch", "HTTP 304 but no kept copy of the page: it is fetched whole next time")
+    """Keep the page raw (kept_answer), then parse it: records, failures and further requests, and the links the
+    plugin did not follow counted into `not_followed` (Page.not_followed)."""
+    outcome, response = kept_answer(source, fetcher, store, request.url, response)
+    yield outcome
+    if isinstance(outcome, Failure):
         return
-    if not_modified:  # unchanged: parse the copy we kept
-        raw_key = known["raw_key"]
-        # gone, no copy of this source's as kept, or one larger than a fetcher takes a page: forgotten, as above
-        try:
-            kept = store.get_content_addressed(f"raw/{source.name}", raw_key, max_bytes=MAX_BYTES)
-        except (NotFoundError, ValueError, DamagedData) as exc:
-            fetcher.validators.pop(response.url, None)
-            yield Failure(request.url, "fetch", f"HTTP 304 but the kept copy of the page cannot be read ({exc}): "
-                                                "it is fetched whole next time")
-            return
-        response = Response(response.url, 200, {"content-type": known.get("content_type") or "text/html"}, kept)
-    else:
-        raw_key = keep_raw(source, store, response)
-    if response.status != 200:
-        yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)
-        return
-    yield Fetched(request.url, raw_key, not_modified)
-    if response.url in fetcher.validators:
-        sent_as = storable_content_type(response.headers.get("content-type"))  # None: read as HTML on a 304
-        fetcher.validators[response.url].update(raw_key=raw_key, content_type=sent_as)
-        if response.url != request.url:  # redirected: a replay asks for request.url, so it is told where the copy is
-            fetcher.validators.pop(request.url, None)  # (no validators: a redirect has none to send)
-            fetcher.validators[request.url] = {"redirect": response.url}
+    raw_key = outcome.raw_key
     page = Page(response.url, response.status, response.text, raw_key)
     try:
         items = records_of(source, connection, page, request.callback, fetched_at)
@@ -463,6 +454,39 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
     store.delete(error_key(raw_key))  # parsed now: a fixed parser clears the page's old error
     not_followed.update(page.not_followed)
     yield from items
+
+
+def kept_answer(source, fetcher, store, url: str, response: Response) -> tuple[Fetched | Failure, Response]:
+    """A page's answer (to a request for `url`) kept raw, and the answer to read: Fetched and the page, or the kept copy
+    on a 304; else the page's Failure. The fetcher keeps a page's validators under the URL its redirects reached
+    (response.url), the one they were sent to: its kept copy too. A crawl's pages and a directory's sitemaps
+    (sitemaps.py) are kept alike."""
+    known = fetcher.validators.get(response.url) or {}
+    not_modified = response.status == 304 and bool(known.get("raw_key"))
+    if response.status == 304 and not not_modified:  # validators but no kept copy (a redirected page's, cached
+        fetcher.validators.pop(response.url, None)  # before the copy was kept under the URL reached): forgotten
+        return Failure(url, "fetch", "HTTP 304 but no kept copy of the page: it is fetched whole next time"), response
+    if not_modified:  # unchanged: read the copy we kept
+        raw_key = known["raw_key"]
+        # gone, no copy of this source's as kept, or one larger than a fetcher takes a page: forgotten, as above
+        try:
+            kept = store.get_content_addressed(f"raw/{source.name}", raw_key, max_bytes=MAX_BYTES)
+        except (NotFoundError, ValueError, DamagedData) as exc:
+            fetcher.validators.pop(response.url, None)
+            return Failure(url, "fetch", f"HTTP 304 but the kept copy of the page cannot be read ({exc}): it is "
+                                         "fetched whole next time"), response
+        response = Response(response.url, 200, {"content-type": known.get("content_type") or "text/html"}, kept)
+    else:
+        raw_key = keep_raw(source, store, response)
+    if response.status != 200:
+        return Failure(url, "fetch", f"HTTP {response.status}", raw_key), response
+    if response.url in fetcher.validators:
+        sent_as = storable_content_type(response.headers.get("content-type"))  # None: read as HTML on a 304
+        fetcher.validators[response.url].update(raw_key=raw_key, content_type=sent_as)
+        if response.url != url:  # redirected: a replay asks for `url`, so it is told where the copy is
+            fetcher.validators.pop(url, None)  # (no validators: a redirect has none to send)
+            fetcher.validators[url] = {"redirect": response.url}
+    return Fetched(url, raw_key, not_modified), response
 
 
 def record_of(source: str, connection, listing: Listing, url: str, fetched_at, raw_key: str) -> RawRecord:

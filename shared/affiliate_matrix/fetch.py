@@ -155,11 +155,21 @@ class Fetcher:
             pass
         return self.client.spacing(url)
 
+    def sitemaps(self, url: str) -> list[str]:
+        """The sitemaps the robots.txt of url's site names (protego's `sitemaps`), read as get() reads it: none where it
+        names none or could not be read (a FetchError where get() would raise one before asking: its address refused,
+        no time left)."""
+        with _asking(url):
+            self.allowed(url)
+        return list(self._robots[_site(url)].rules.sitemaps)
+
     def mark_fetched(self, url: str, run: str, notes: dict | None = None) -> None:
         """Note that the run `run` (its start, as data) asked for `url`, whatever came of it, keeping the URL as the
         newest: a crawl asks for the pages asked for longest ago first (crawl.py). `notes`: what this answer says of
         the page, each in place of the one before, or None for none: a listing page's that it is gone ({"gone":
-        status, "gone_since": run}), a page's that it came in a coding not asked for (crawl.undecoded_note)."""
+        status, "gone_since": run}), a page's that it came in a coding not asked for (crawl.undecoded_note), a program
+        page's that its copy is this run's ({"kept_in_run": run}, which an answer with no copy leaves as it was:
+        sitemaps.py compares it with the page's <lastmod>)."""
         with self._validators_lock:
             entry = self.validators.pop(url, None) or {}
             entry = {name: value for name, value in entry.items() if name not in ("gone", "gone_since", "undecoded")}
@@ -245,12 +255,13 @@ def redirected(asked: str, url: str, refusal: RefusedAddress) -> RefusedAddress:
 def http_cache(rt, key: str, replaying: str | None = None, connection=None) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
     "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py), whether
-    it is gone ("gone", "gone_since") and whether its last answer came in a coding not asked for ("undecoded": {...}
-    of texts, crawl.undecoded_note). A connection's crawl keeps it as {"generation": ..., "pages": {url: ...}}: read
-    for `connection` (a Connection), one kept for another of its generations (or for none, kept before caches named
-    one) is none (connections.kept_for_another). It is only a cache: a damaged one is logged, naming it, and the run
-    fetches everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the stored pages
-    through it alone, so a damaged one fails it (DamagedData), naming the way back."""
+    it is gone ("gone", "gone_since"), whether its last answer came in a coding not asked for ("undecoded": {...}
+    of texts, crawl.undecoded_note), the run its copy is of ("kept_in_run") and whether robots.txt named it as a
+    sitemap ("sitemap": "root", sitemaps.py). A connection's crawl keeps it as {"generation": ..., "pages": {url:
+    ...}}: read for `connection` (a Connection), one kept for another of its generations (or for none, kept before
+    caches named one) is none (connections.kept_for_another). It is only a cache: a damaged one is logged, naming it,
+    and the run fetches everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the
+    stored pages through it alone, so a damaged one fails it (DamagedData), naming the way back."""
     from affiliate_matrix.storage import MAX_HTTP_CACHE_BYTES, read_json
 
     def pages(cache) -> bool:

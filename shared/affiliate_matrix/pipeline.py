@@ -28,6 +28,7 @@ from affiliate_matrix.program_index import (PROGRAMS_INDEX, from_document, match
                                            to_document)
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, migrate_first, words
+from affiliate_matrix.sitemaps import seeds as sitemap_seeds
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import MAX_BATCH_BYTES, read_json
 from affiliate_matrix.sync import StoredAnswers, new_run, sync
@@ -223,12 +224,14 @@ def crawl_with_cache(rt, connection, source, replay: bool):
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators,
         wait_budget=WaitBudget(time_budget(rt.settings.crawl_time_limit_s)))
     try:
+        if not replay:
+            fetcher.spacing(source.base_url)  # reads robots.txt once, before the crawl's threads would each read it
+        seeds = ([], set()) if source.program_pages is None else sitemap_seeds(source, fetcher, rt.store, not replay)
         if replay:  # every page kept, up to all a crawl holds: it asks no host, so a run's page limit is not its
-            yield from crawl(source, connection, fetcher, rt.store, max_pages=MAX_QUEUED)
+            yield from crawl(source, connection, fetcher, rt.store, max_pages=MAX_QUEUED, seeds=seeds)
             return
-        fetcher.spacing(source.base_url)  # reads robots.txt once, before the crawl's threads would each read it
         run = datetime.now(UTC).isoformat(timespec="microseconds")  # data: runs are ordered by it, never by now
-        yield from crawl(source, connection, fetcher, rt.store, run=run)
+        yield from crawl(source, connection, fetcher, rt.store, run=run, seeds=seeds)
     finally:
         fetcher.close()
         # Kept only while the connection is stored with this crawl's generation (write_kept); one not kept costs a

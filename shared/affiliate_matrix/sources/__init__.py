@@ -326,6 +326,11 @@ class Source:
     # Whose word counts more when sources disagree on a field: network APIs (3) know their own
     # programs, merchant pages (2) know their own terms, directories (1) copy both.
     priority: int = 1
+    # A directory's program pages, for the sitemaps its site names (sitemaps.py): the pattern their URLs' paths match
+    # (searched, as its program callback checks its page's address) and that callback. None: a URL alone does not say
+    # (a forum's threads, most of them no program), and its crawl reads no sitemap.
+    program_pages: re.Pattern | None = None
+    program_callback: str = "parse_program"
 
     def __init__(self, base_url: str | None = None):
         self.base_url = (base_url or type(self).base_url).rstrip("/")

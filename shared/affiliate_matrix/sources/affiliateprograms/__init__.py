@@ -14,6 +14,7 @@ class AffiliateProgramsCom(Source):
     title = "AffiliatePrograms.com"
     base_url = "https://www.affiliateprograms.com"
     start_paths = ("/categories/software/", "/categories/hosting/")
+    program_pages = _SLUG
 
     def parse(self, page: Page):
         """A category page: program cards, and the next page of the category."""

@@ -14,6 +14,7 @@ class AffiliatesDirectory(Source):
     title = "AffiliatesDirectory.com"
     base_url = "http://affiliatesdirectory.com"
     start_paths = ("/categories/computers-internet/",)
+    program_pages = _PROGRAM
 
     def parse(self, page: Page):
         """A category page: a table of programs (priority listings first) and a Next link."""

@@ -13,6 +13,7 @@ class AffiliationList(Source):
     title = "AffiliationList"
     base_url = "https://affiliationlist.com"
     start_paths = ("/category/saas", "/category/finance")
+    program_pages = _PROGRAM
 
     def parse(self, page: Page):
         """A category page: program cards and the next page."""

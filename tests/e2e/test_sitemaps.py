@@ -1,0 +1,169 @@
+"""A directory crawl reads the sitemaps its site names (sitemaps.py): the program pages only they list are crawled, a
+page whose <lastmod> is no later than the copy kept is not asked again, and a hostile sitemap is refused with its reason
+logged while the crawl goes on. Over real HTTP: AffiliatePrograms.com's recorded site with the recorded sitemaps of
+tests/data/sitemaps (reconstructions, its README says) laid over it, served by the recorded-sources server."""
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import Connection, save_connection
+from affiliate_matrix.crawl import BudgetSpent, Failure, Fetched, crawl
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.fetch import Fetcher
+from affiliate_matrix.models import RawRecord
+from affiliate_matrix.polite import MAX_BYTES
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.sitemaps import seeds
+from affiliate_matrix.sources import get_source
+from affiliate_matrix.storage.local import LocalObjectStore
+
+SITEMAPS = Path(__file__).parents[1] / "data" / "sitemaps"
+LINKED = {"bluehost", "canva", "hostinger", "nordvpn", "semrush", "tiny-notes"}  # read by the link walk (and surfshark,
+# a parse error)
+FIRST_RUN, SECOND_RUN = "2025-03-01T00:00:00.000000+00:00", "2025-05-01T00:00:00.000000+00:00"
+
+
+def site_with(tmp_path: Path, *overlays: str) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    for overlay in overlays:
+        shutil.copytree(SITEMAPS / overlay, site, dirs_exist_ok=True)
+    return site
+
+
+def gzipped(site: Path, name: str, url: str) -> None:
+    """The sitemap `name` as the site keeps it gzipped (name.gz), naming the server's address."""
+    text = (site / name).read_text().replace("{{site:affiliateprograms}}", url)
+    (site / f"{name}.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
+
+
+def crawled(url: str, store, validators: dict, run: str, **options) -> tuple[list, list]:
+    """A live crawl's outcomes and its log; `options`: crawl's (max_pages) and the connection's (concurrency)."""
+    source = get_source("affiliateprograms")(url)
+    fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
+    try:
+        with capture_logs() as logs:
+            found = seeds(source, fetcher, store, live=True)
+            connection = Connection(id="ap", source="affiliateprograms", concurrency=options.pop("concurrency", 2))
+            outcomes = list(crawl(source, connection, fetcher, store, run=run, seeds=found, **options))
+    finally:
+        fetcher.close()
+    return outcomes, logs
+
+
+def slugs(outcomes: list, kind: type) -> set[str]:
+    return {o.url.rsplit("/p/", 1)[1].strip("/") for o in outcomes if isinstance(o, kind) and "/p/" in o.url}
+
+
+def logged(logs: list, event: str) -> list[dict]:
+    return [{k: v for k, v in line.items() if k not in ("event", "log_level", "source")} for line in logs
+            if line["event"] == event]
+
+
+@pytest.fixture
+def directory(tmp_path):
+    site = site_with(tmp_path, "directory")
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        gzipped(site, "sitemap-programs.xml", urls["affiliateprograms"])
+        yield urls["affiliateprograms"]
+
+
+def test_program_pages_only_the_sitemaps_list_are_crawled_through_an_index_of_a_gzipped_and_a_plain_one(tmp_path,
+                                                                                                       directory):
+    store, validators = LocalObjectStore(tmp_path / "store"), {}
+    outcomes, logs = crawled(directory, store, validators, FIRST_RUN)
+    records = {o.record_key: o for o in outcomes if isinstance(o, RawRecord)}
+    assert set(records) == LINKED | {"mailerlite", "wise"}  # the last two linked by no category page
+    assert records["mailerlite"].commission_text == "30% recurring commission"
+    assert slugs(outcomes, Failure) == {"surfshark"}  # the recorded site's page no reader reads
+    assert logged(logs, "sitemap.read") == [{"sitemaps": 3, "entries": 8, "program_pages": 4, "seeded": 4,
+                                             "unchanged": 0, "disallowed": 0, "not_read": 0}]
+    # the other host's sitemap is never asked for, nor the other host's page a sitemap lists (not a program page here)
+    assert logged(logs, "sitemap.refused") == [{
+        "url": "https://cdn.elsewhere.example/sitemap.xml",
+        "reason": f"on another host than the directory's ({directory.removeprefix('http://')}): not asked for"}]
+    # each sitemap kept raw as every page is, the gzipped one as it came; the one robots.txt names noted for a replay
+    for name in ("sitemap_index.xml", "sitemap-programs.xml.gz", "sitemap-pages.xml"):
+        kept = store.get_content_addressed("raw/affiliateprograms", validators[f"{directory}/{name}"]["raw_key"],
+                                           max_bytes=MAX_BYTES)
+        served = (tmp_path / "site" / name).read_bytes().replace(b"{{site:affiliateprograms}}", directory.encode())
+        assert kept == served
+    assert [url for url, entry in validators.items() if entry.get("sitemap")] == [f"{directory}/sitemap_index.xml"]
+
+
+def test_the_pages_the_sitemaps_list_are_asked_after_the_listing_pages_and_before_those_the_link_walk_finds(
+        tmp_path, directory):
+    """Within the page limit: the start pages and the listing page they find first (they find new programs), then the
+    sitemaps' program pages in their order, then the program pages the categories link (one at a time: in order)."""
+    outcomes, _ = crawled(directory, LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN, max_pages=6, concurrency=1)
+    assert [o.url.removeprefix(directory) for o in outcomes if isinstance(o, Fetched)] == [
+        "/categories/software/", "/categories/hosting/", "/categories/software/page/2/", "/p/mailerlite/", "/p/canva/",
+        "/p/wise/"]
+    # left: the program pages the categories link (and surfshark's) but Canva's, which the sitemap listed
+    assert outcomes[-1] == BudgetSpent(6, len(LINKED | {"surfshark"}) - 1, out_of_time=False)
+
+
+def test_a_page_whose_lastmod_is_no_later_than_its_kept_copy_is_not_asked_again(tmp_path, directory):
+    """The copy's time is the run the HTTP cache notes it was got in (data), not this machine's clock: MailerLite
+    (lastmod 2025-02-28T23:00Z) and Canva (2025-01-15, a whole day) were kept in the run of 2025-03-01 and are not asked
+    in the next; Wise (lastmod 2025-04-01) is, and Tiny Notes, listed with no lastmod. The sitemaps answer 304 the
+    second time: their kept copies are read, the gzipped one inflated again."""
+    store, validators = LocalObjectStore(tmp_path / "store"), {}
+    crawled(directory, store, validators, FIRST_RUN)
+    outcomes, logs = crawled(directory, store, validators, SECOND_RUN)
+    asked = slugs(outcomes, Fetched) | slugs(outcomes, Failure)
+    assert asked == LINKED - {"canva"} | {"surfshark", "wise"}
+    assert logged(logs, "sitemap.read")[0]["unchanged"] == 2
+    assert validators[f"{directory}/p/wise/"]["kept_in_run"] == SECOND_RUN
+    assert validators[f"{directory}/p/mailerlite/"]["kept_in_run"] == FIRST_RUN  # not asked: its copy is the first's
+
+
+def test_a_replay_reads_the_program_pages_of_the_sitemaps_kept(tmp_path, directory):
+    """`amx replay` asks no host: it reads the copies of the sitemaps the last run read, and of their program pages."""
+    from affiliate_matrix.pipeline import scrape
+
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True))
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=directory, rate_limit_per_s=50))
+    runs = []
+    for replay in (False, True):
+        records = []
+        scrape(rt, "ap", on_item=lambda item: records.append(item.record_key) if isinstance(item, RawRecord) else 0,
+               replay=replay)
+        runs.append(set(records))
+    assert runs[1] == runs[0] == LINKED | {"mailerlite", "wise"}
+
+
+def test_hostile_sitemaps_are_refused_with_their_reason_and_the_crawl_goes_on(tmp_path):
+    site = site_with(tmp_path, "directory", "hostile")
+    # one past the 5 MB cap; one gzipped into a few KB that inflates past it
+    (site / "oversized.xml").write_bytes(b"<urlset>" + b" " * MAX_BYTES + b"</urlset>")
+    (site / "inflating.xml.gz").write_bytes(gzip.compress(b"<urlset>" + b" " * (2 * MAX_BYTES) + b"</urlset>"))
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        url = urls["affiliateprograms"]
+        outcomes, logs = crawled(url, LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN)
+    assert set(o.record_key for o in outcomes if isinstance(o, RawRecord)) == LINKED | {"wise"}
+    refused = {line["url"].removeprefix(url): line["reason"] for line in logged(logs, "sitemap.refused")}
+    assert refused.pop("/bomb.xml").startswith(f"{url}/bomb.xml: the sitemap declares an XML entity ('lol')")
+    assert refused.pop("/deep.xml") == f"{url}/deep.xml: elements nested 8 deep and more: no sitemap nests so"
+    assert refused.pop("/oversized.xml") == (f"{url}/oversized.xml: declares {MAX_BYTES + 17} bytes, more than the "
+                                             f"{MAX_BYTES} we take")
+    assert refused.pop("/inflating.xml.gz") == f"{url}/inflating.xml.gz: inflates past {MAX_BYTES:,} bytes"
+    assert refused.pop("https://cdn.elsewhere.example/sitemap.xml").startswith("on another host")
+    # MailerLite, which only the index nested deepest leads to, is not crawled
+    assert refused.pop("/nested-3.xml") == "listed by an index 3 deep: indexes are followed 2 deep"
+    assert refused == {}
+
+
+def test_a_run_reads_no_more_sitemap_entries_than_its_bound(tmp_path, directory, monkeypatch):
+    """The entries read in all are bounded (50,000 a run; 3 here): the index's 2 and the first of the gzipped
+    sitemap's; the plain sitemap is not read."""
+    monkeypatch.setattr("affiliate_matrix.sitemaps.MAX_ENTRIES", 3)
+    outcomes, logs = crawled(directory, LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN)
+    assert logged(logs, "sitemap.read") == [{"sitemaps": 2, "entries": 3, "program_pages": 1, "seeded": 1,
+                                             "unchanged": 0, "disallowed": 0, "not_read": 1}]
+    assert {o.record_key for o in outcomes if isinstance(o, RawRecord)} == LINKED | {"mailerlite"}
