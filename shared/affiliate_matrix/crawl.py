@@ -174,7 +174,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     answered 404 or 410 is noted gone there until it answers again, and each run that finds it says so (a Failure),
     whether it asked for it or not, before BudgetSpent; the run it answers so drops the links only it listed. `seeds`:
     what the directory's sitemaps give (sitemaps.seeds), program pages to ask for and those unchanged since their copy
-    was kept, not asked."""
+    was kept, read from it unasked."""
     starts = list(source.start_requests())
     # The crawl's scope: its directory's site (the connection's base_url). A page redirecting elsewhere is that page's
     # failure, never followed: read there, its links were on the page's host, and the crawl went on across another
@@ -296,10 +296,20 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     # age they come before those the link walk finds: they are the site's own list, one request for what the walk
     # needs a listing page per score of programs to find, so a run's page limit reaches them. The start and listing
     # pages still come before them (they find new programs: the order above), and they take at most half of what a
-    # crawl holds queued, leaving the walk room. Those unchanged since the copy kept are not asked, whoever links them.
+    # crawl holds queued, leaving the walk room. Those unchanged since the copy kept are not asked, whoever links them:
+    # each is read from its copy as a 304 would be, so its programs are seen this run (the site lists them, unchanged)
+    # at no request, no page of the limit and no wait.
     seeded, unchanged = seeds
     for request in (*seeded, *starts):
         enqueue(request, None)
+    for url in sorted(unchanged):
+        where = (fetcher.validators.get(url) or {}).get("redirect", url)  # a copy is kept under the URL reached
+        for item in _process(source, connection, fetcher, store, Request(url, source.program_callback),
+                             Response(where, 304, {}, b""), datetime.now(UTC), {}):
+            if isinstance(item, Request):
+                enqueue(item, url)
+            else:
+                yield item
     asked, out_of_time = 0, False
     held: list[Failure] = []  # the failures of listing pages gone that dropped links: said last, with how many
     with ContextPool(max_workers=connection.concurrency) as pool:  # the fetches in this work's context (its rule chain)
