@@ -141,7 +141,7 @@ EPOCHS = int(os.environ.get("COMMFINETUNE_EPOCHS", "3"))
 LR = float(os.environ.get("COMMFINETUNE_LR", "5e-5"))  # the encoder's; the head's is HEAD_LR
 HEAD_LR = 1e-3
 BATCH = 16  # units per step
-SEED = 50
+SEED = int(os.environ.get("COMMFINETUNE_SEED", "50"))
 
 
 def _positions(offsets: list[tuple[int, int]], start: int, end: int) -> list[int]:
@@ -264,6 +264,8 @@ def run_scores(name: str, train_ids: list[str], test_ids: list[str], tag: str) -
     path = WORK / f"scores_{name}_{_setting()}_{tag}_{key}.json"
     if path.exists():
         return json.loads(path.read_text())
+    if os.environ.get("COMMFINETUNE_NO_TRAIN") == "1":  # while `scores` trains elsewhere
+        raise LookupError(f"{path.name}: not trained yet")
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     items = {i["id"]: i for i in prepare()}
@@ -424,13 +426,13 @@ def _auc(pairs) -> float:
     return float((ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def auc(name: str = "mini") -> None:
+def auc(name: str = "mini", *sources: str) -> None:
     """Out-of-fold AUC on A and B (trained on one, scored on the other), by source: among the figures the rules
     took, the rest, all, English texts and the others. Fold C is never read."""
     from tests.support.commodel import prepare
 
     items = [i for i in prepare() if i["fold"] in "AB"]
-    for source in SOURCES:
+    for source in sources or SOURCES:
         pairs = {"taken": [], "not taken": [], "all": [], "en": [], "not en": []}
         for train in "AB":
             test, _ = figure_scores(name, items, source, train)
@@ -525,41 +527,70 @@ def final(name: str, policy: str, *sources: str) -> None:
 
 
 def cost(name: str = "mini") -> None:
-    """What a function would pay to run the classifier with torch (the weights as trained; a fine-tuned model has
-    the encoder's size): the jar, import and load, RSS, and one text's scoring (dev texts, every unit holding a
-    figure, one batch), one thread."""
-    from tests.support.commodel import prepare
+    """What a function would pay to run the classifier: its weights saved as torch would ship them (a fine-tuned
+    model has the encoder's size), then, in this process, import torch and transformers, build the model, load the
+    weights; RSS; and one text's scoring (200 dev texts, every unit holding a figure, one batch), one thread. The
+    same for the float ONNX graph under onnxruntime (what an exported fine-tuned model would cost: the same graph)."""
+    import subprocess
 
-    items = [i for i in prepare() if i["candidates"]][:200]
-    path = jar(name)
+    weights = WORK / f"{name}_state.pt"
+    if not weights.exists():  # in a child, so that this process's RSS is the loading alone
+        subprocess.run([sys.executable, "-c", "import sys, torch; from tests.support import commfinetune as f; "
+                        "m = f.FigureClassifier(sys.argv[1]); torch.save({'bert': m.bert.state_dict(), "
+                        "'head': m.head.state_dict()}, sys.argv[2])", name, str(weights)], check=True)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     import torch
-    import transformers  # noqa: F401
-    import tokenizers  # noqa: F401
+    from transformers import BertConfig, BertModel
 
     torch.set_num_threads(1)
     imported = time.perf_counter()
-    model = FigureClassifier(name)
-    model.bert.eval()
-    model.drop.eval()
+    state = torch.load(weights)
+    bert = BertModel(BertConfig(hidden_size=384, num_hidden_layers=ENCODERS[name][3], num_attention_heads=12,
+                                intermediate_size=1536, attn_implementation="eager"), add_pooling_layer=False)
+    bert.load_state_dict(state["bert"])
+    bert.eval()
     loaded = time.perf_counter()
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    size = sum(t.numel() * t.element_size() for t in model.bert.state_dict().values())
-    print(f"{name}: jar {path.stat().st_size / 1e6:.1f} MB, float weights {size / 1e6:.1f} MB; import torch and "
-          f"transformers {imported - start:.2f} s, load from the jar {loaded - imported:.2f} s; max RSS "
-          f"{rss0 / 1024:.0f} MB before (python, numpy, the items), {rss1 / 1024:.0f} MB loaded")
+    print(f"{name} torch: weights {weights.stat().st_size / 1e6:.1f} MB; import torch and transformers "
+          f"{imported - start:.2f} s, build and load {loaded - imported:.2f} s; max RSS {rss0 / 1024:.0f} MB "
+          f"before, {rss1 / 1024:.0f} MB loaded", flush=True)
+    from tests.support.commodel import prepare
+
+    _, tok_json = _jar_files(name)
+    tok = tokenizer(name, tok_json)
+    items = [i for i in prepare() if i["candidates"]][:200]
     times = []
     with torch.no_grad():
         for i in items:
-            units = units_of([i], name, model.tok)
+            units = units_of([i], name, tok)
             t0 = time.perf_counter()
-            torch.sigmoid(model.logits(units))
+            width = max(len(ids) for ids, _ in units)
+            ids = torch.zeros((len(units), width), dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for row, (t, _) in enumerate(units):
+                ids[row, :len(t)], mask[row, :len(t)] = torch.tensor(t), 1
+            bert(input_ids=ids, attention_mask=mask)
             times.append(time.perf_counter() - t0)
     t = np.array(times)
-    print(f"{name}: {len(items)} texts: score median {np.median(t) * 1000:.0f} ms, p90 {np.percentile(t, 90) * 1000:.0f}"
-          f" ms, max {t.max() * 1000:.0f} ms; max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"{name} torch: {len(items)} texts: encode median {np.median(t) * 1000:.0f} ms, p90 "
+          f"{np.percentile(t, 90) * 1000:.0f} ms, max {t.max() * 1000:.0f} ms")
 
+
+def cost_onnx(name: str = "mini") -> None:
+    """The float ONNX graph under onnxruntime, one thread: load time and RSS (run in a process of its own)."""
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    onnx_bytes, _ = _jar_files(name)
+    start = time.perf_counter()
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    onnxruntime.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+    loaded = time.perf_counter()
+    print(f"{name} onnxruntime (float): graph {len(onnx_bytes) / 1e6:.1f} MB; import and load {loaded - start:.2f} s; "
+          f"max RSS {rss0 / 1024:.0f} MB before, {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+          "loaded")
 
 if __name__ == "__main__":
     globals()[sys.argv[1]](*sys.argv[2:])
