@@ -12,8 +12,8 @@ import pytest
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
-from tests.support.browser import launch, serious_violations
-from tests.support.processes import BIN, ROOT, Server, free_port
+from tests.support.browser import serious_violations, sign_in, web_server
+from tests.support.processes import ROOT
 from tests.support.slice import run_slice
 
 pytestmark = pytest.mark.slow
@@ -39,41 +39,6 @@ def served(tmp_path_factory):
     server = web_server(data)
     yield server.url, create_token(rt.secrets, "read")
     server.stop()
-
-
-def web_server(data) -> Server:
-    port = free_port()
-    return Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/web/main.py"),
-                   "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
-                  f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz", env={"AMX_DATA_DIR": str(data)})
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, served):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.csp_violations = []
-    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-    yield page
-    context.close()
-
-
-def sign_in(page, base, token):
-    page.goto(f"{base}/programs?q=hostng")
-    assert page.url.startswith(f"{base}/signin")
-    page.get_by_label("API token").fill(token)
-    with page.expect_navigation(url=re.compile(r"/programs\?q=hostng$")):
-        page.get_by_role("button", name="Sign in").click()
 
 
 def signed_in_software_ticked(page, served) -> str:

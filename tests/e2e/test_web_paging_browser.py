@@ -10,8 +10,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
-from tests.e2e.test_web_browser import browser, page, sign_in, web_server  # noqa: F401 (fixtures)
-from tests.support.browser import serious_violations
+from tests.support.browser import serious_violations, sign_in, web_server
 from tests.support.factories import make_program
 
 pytestmark = pytest.mark.slow

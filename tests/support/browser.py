@@ -2,11 +2,12 @@
 not work on this network), launched with the flags that keep it off the closed network, and
 axe-core's single script, fetched once from the npm registry with `npm pack`."""
 
+import re
 import subprocess
 import tarfile
 from pathlib import Path
 
-from tests.support.processes import ROOT
+from tests.support.processes import BIN, ROOT, Server, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium's many calls home are refused by this closed network.
@@ -40,3 +41,19 @@ def serious_violations(page) -> list[dict]:
     result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+# The explorer's browser tests' steps (test_web_browser.py, test_web_paging_browser.py; their fixtures: conftest.py)
+def web_server(data) -> Server:
+    port = free_port()
+    return Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/web/main.py"),
+                   "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                  f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz", env={"AMX_DATA_DIR": str(data)})
+
+
+def sign_in(page, base, token):
+    page.goto(f"{base}/programs?q=hostng")
+    assert page.url.startswith(f"{base}/signin")
+    page.get_by_label("API token").fill(token)
+    with page.expect_navigation(url=re.compile(r"/programs\?q=hostng$")):
+        page.get_by_role("button", name="Sign in").click()
