@@ -225,6 +225,23 @@ def outcome(report) -> dict:
             "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.why}") for f in report.failures]}
 
 
+def said_one_way(errors: list[str], unreached: list[tuple[str, str]]) -> list[str]:
+    """`errors` with each refusal of a host a request found no address of to connect to (netguard.names_unreached:
+    (host, its refusal)) said as the connection test says it, one way whether the name did not resolve or resolves to a
+    non-public address: a sync's errors are read by every read token, and an admin could map internal names by them.
+    Such an error is said whole so, after what failed ("fetch <url>", as `outcome` names it): the words around the
+    refusal told the two apart too (a page not fetched for want of its robots.txt, the address policy named)."""
+    from affiliate_matrix.connection_test import unreached_said
+
+    def said(error: str) -> str:
+        for host, refusal in unreached:
+            if refusal in error:
+                return f"{error.split(': ', 1)[0]}: {unreached_said(host)}"
+        return error
+
+    return [said(error) for error in errors]
+
+
 def run_error(rt, connection_id: str, exc: Exception) -> str:
     """What ended a run with no report (an error it raised) as its sync's record, the connection's last_sync and
     sync.failed say it, to every read token: each request it quotes named without the account, by the connection's
