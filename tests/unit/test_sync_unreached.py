@@ -15,6 +15,7 @@ from affiliate_matrix.events import Event
 from affiliate_matrix.handlers.scrape import collect
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.sync_requests import load_sync, request_sync
+from tests.support.loopback import Loopback
 
 SECRET = "awin-token-not-to-be-shown-4242"
 
@@ -36,9 +37,10 @@ def rt(tmp_path, monkeypatch):
     return rt
 
 
-def synced(rt, source: str, host: str) -> tuple[dict, dict]:
-    """The sync record and the connection's last_sync of a sync of a connection at `host`, as the API shows them."""
-    connection = Connection(id="c", source=source, base_url=f"https://{host}/", rate_limit_per_s=50,
+def synced(rt, source: str, host: str, base_url: str | None = None) -> tuple[dict, dict]:
+    """The sync record and the connection's last_sync of a sync of a connection at `host` (or at `base_url`, which
+    leads there), as the API shows them."""
+    connection = Connection(id="c", source=source, base_url=base_url or f"https://{host}/", rate_limit_per_s=50,
                             credentials_path="connections/awin" if source == "awin" else None)
     save_connection(rt.store, connection)
     sync = request_sync(rt, connection, explicit=True)
@@ -53,11 +55,21 @@ def synced(rt, source: str, host: str) -> tuple[dict, dict]:
             {name: last[name] for name in ("status", "errors", "records")})
 
 
-@pytest.mark.parametrize("source,domain", [("affiliateprograms", "test"), ("awin", "awin.com")])
-def test_a_sync_says_a_name_that_does_not_resolve_as_one_resolving_to_a_private_address(rt, source, domain):
+# an API's credentials go to its own domain alone, and its requests follow no redirect off it
+@pytest.mark.parametrize("source,domain,redirected", [("affiliateprograms", "test", False),
+                                                      ("affiliateprograms", "test", True), ("awin", "awin.com", False)])
+def test_a_sync_says_a_name_that_does_not_resolve_as_one_resolving_to_a_private_address(rt, monkeypatch, source, domain,
+                                                                                        redirected):
     unresolved, private = f"nowhere.{domain}", f"inside.{domain}"
+    if redirected:  # the directory's pages redirect there (its robots.txt too)
+        rt.settings = rt.settings.model_copy(update={"allow_loopback_fetch": True})
     with capture_logs() as logs:
-        answers = {host: synced(rt, source, host) for host in (unresolved, private)}
+        answers = {}
+        for host in (unresolved, private):
+            with Loopback(lambda request, host=host: (302, {"Location": f"http://{host}/p/"}, b"")) as site:
+                answers[host] = synced(rt, source, host, site.url if redirected else None)
+                if redirected:
+                    answers[host] = json.loads(json.dumps(answers[host]).replace(site.url.rstrip("/"), "SITE"))
     for host, (record, last) in answers.items():
         assert record["status"] == "failed" and record["errors"], record
         assert all(unreached_said(host) in error for error in record["errors"]), record
