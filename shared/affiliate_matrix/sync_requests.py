@@ -257,10 +257,14 @@ def run_error(rt, connection_id: str, exc: Exception) -> str:
     return requests_named_in(source, str(exc))
 
 
-def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None) -> None:
+def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None,
+               unreached: list[tuple[str, str]] = ()) -> None:
     """A run no sync record follows (amx scrape) in the connection's last_sync, as a requested sync's end is recorded:
-    its report's outcome, or failed with the `error` that ended it. A connection deleted meanwhile has none to keep."""
+    its report's outcome, or failed with the `error` that ended it, each host found at no address to connect to
+    (`unreached`: netguard.names_unreached) said one way (said_one_way). A connection deleted meanwhile has none to
+    keep."""
     result = outcome(report) if report is not None else {"status": "failed", "errors": [error]}
+    result["errors"] = said_one_way(result["errors"], unreached)
     try:
         record_last_sync(rt, connection_id, SyncResult(started_at=started_at, finished_at=datetime.now(UTC), **result))
     except NotFoundError:

@@ -80,3 +80,20 @@ def test_a_sync_says_a_name_that_does_not_resolve_as_one_resolving_to_a_private_
     reasons = " ".join(line.get("reason", "") for line in logs if line["event"] == "sync.name_unreached")
     assert f"cannot resolve '{unresolved}'" in reasons and f"{private} resolves to a non-public address" in reasons
     assert SECRET not in json.dumps(logs, default=str)
+
+
+def test_amx_scrape_keeps_its_last_sync_in_the_same_one_way(rt, tmp_path, monkeypatch):
+    """`amx scrape` keeps its run in the connection's last_sync, which the API's callers read as a sync's."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    last = {}
+    for host in ("nowhere.test", "inside.test"):
+        save_connection(rt.store, Connection(id="c", source="affiliateprograms", base_url=f"https://{host}/",
+                                             rate_limit_per_s=50))
+        CliRunner().invoke(app, ["scrape", "c"])
+        last[host] = load_connection(rt.store, "c")[0].last_sync.errors
+        assert last[host] and all(unreached_said(host) in error for error in last[host]), last[host]
+    assert json.dumps(last["nowhere.test"]) == json.dumps(last["inside.test"]).replace("inside.test", "nowhere.test")
