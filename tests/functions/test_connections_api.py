@@ -769,7 +769,7 @@ def test_a_requested_sync_whose_crawl_stopped_at_its_page_budget_says_so(tmp_pat
     from tests.support.clock import FakeTime
 
     monkeypatch.setattr(pipeline, "Fetcher", partial(Fetcher, **FakeTime().options(HostLimits())))
-    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True, crawl_time_limit_s=9))  # 6 pages, after /sitemap.xml
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True, crawl_time_limit_s=9))  # 6 pages
     requested = []
     rt.bus.subscribe(SCRAPE_REQUESTED, requested.append)
     with recorded_sites("affiliateprograms") as urls:

@@ -30,4 +30,5 @@ def test_an_entrys_children_are_read_as_before_and_its_grandchildren_are_not():
     body = (b'<urlset xmlns:image="http://www.google.com/schemas/sitemap-image/1.1"><url><loc>http://x.test/p/a/</loc>'
             b"<image:image><image:loc>http://x.test/a.png</image:loc></image:image><lastmod>2025-01-01</lastmod></url>"
             b"<url><lastmod>2025-01-02</lastmod></url><url><loc> http://x.test/p/b/ </loc></url></urlset>")
-    assert list(_entries("u", body)) == [("url", "http://x.test/p/a/", "2025-01-01"), ("url", "http://x.test/p/b/", None)]
+    assert list(_entries("u", body)) == [("url", "http://x.test/p/a/", "2025-01-01"),
+                                         ("url", "http://x.test/p/b/", None)]
