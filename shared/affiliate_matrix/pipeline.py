@@ -226,11 +226,12 @@ def crawl_with_cache(rt, connection, source, replay: bool):
     try:
         if not replay:
             fetcher.spacing(source.base_url)  # reads robots.txt once, before the crawl's threads would each read it
-        seeds = ([], set()) if source.program_pages is None else sitemap_seeds(source, fetcher, rt.store, not replay)
+        # data: runs are ordered by it, never by now (a replay is none)
+        run = None if replay else datetime.now(UTC).isoformat(timespec="microseconds")
+        seeds = ([], set()) if source.program_pages is None else sitemap_seeds(source, fetcher, rt.store, run)
         if replay:  # every page kept, up to all a crawl holds: it asks no host, so a run's page limit is not its
             yield from crawl(source, connection, fetcher, rt.store, max_pages=MAX_QUEUED, seeds=seeds)
             return
-        run = datetime.now(UTC).isoformat(timespec="microseconds")  # data: runs are ordered by it, never by now
         yield from crawl(source, connection, fetcher, rt.store, run=run, seeds=seeds)
     finally:
         fetcher.close()

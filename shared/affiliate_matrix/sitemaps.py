@@ -2,7 +2,8 @@
 URLs are its program pages (Source.program_pages): the sitemaps its robots.txt names, else /sitemap.xml. The program
 pages they list seed the crawl (pages its link walk misses, or reaches only past its page limit), and one whose
 <lastmod> is no later than the copy the crawl kept of it is not asked again: the copy's time is the run the HTTP cache
-notes it was got in (`kept_in_run`, data), never this machine's clock.
+notes it was got in (`kept_in_run`, data), never this machine's clock. Not past MAX_UNASKED, though: a site whose
+<lastmod> lags its pages (a build date, one never updated) would have them never asked again, each change lost.
 
 A sitemap is hostile input like any page: fetched through the crawl's fetcher (robots.txt, pacing, the time budget,
 redirects checked by netguard and kept on the site), its body capped at the fetcher's 5 MB after decompression (a
@@ -34,18 +35,20 @@ MAX_SEEDS = MAX_QUEUED // 2  # program pages queued: the link walk keeps the res
 MAX_PROGRAM_PAGES = MAX_QUEUED  # program pages read, queued or unchanged: past what a crawl holds, no more are read
 MAX_NESTING = 8  # elements deep: urlset/url/loc, or an extension's (news:news/news:publication/news:name)
 MAX_LASTMOD = 64  # characters of a <lastmod> read
+MAX_UNASKED = timedelta(days=7)  # a copy kept longer before the run is asked again, whatever <lastmod> says
 
 
-def seeds(source: Source, fetcher: Fetcher | StoredPages, store, live: bool) -> tuple[list[Request], set[str]]:
+def seeds(source: Source, fetcher: Fetcher | StoredPages, store, run: str | None) -> tuple[list[Request], set[str]]:
     """What `source`'s sitemaps give its crawl: the program pages to ask for, and those listed unchanged since the copy
-    kept (not asked, whoever links them). `live`: a crawl (the sitemaps robots.txt names, asked for, the kept copies'
-    times read); else a replay (the copies of those the last run named)."""
-    base, requests, unchanged = source.base_url, [], set()
+    kept (not asked, whoever links them). `run`: a crawl's (its start, as data: the sitemaps robots.txt names, asked
+    for, the kept copies' times read against it); None, a replay's (the copies of those the last run named)."""
+    base, requests, unchanged, live = source.base_url, [], set(), run is not None
     roots = _roots(source, fetcher, live)
     if live:  # the roots named now are noted for a replay; those named before and no more are not
         for entry in fetcher.validators.values():
             entry.pop("sitemap", None)
-    queue, read, entries, listed, disallowed = deque((url, 0) for url in roots), 0, 0, set(), 0
+    queue, read, entries, listed, disallowed = deque((url, 0) for url in dict.fromkeys(roots)), 0, 0, set(), 0
+    queued = set(roots)  # each read once: an index listing itself (or a sitemap many times) spent MAX_SITEMAPS on it
 
     def room() -> bool:
         return entries < MAX_ENTRIES and len(listed) < MAX_PROGRAM_PAGES and len(requests) < MAX_SEEDS
@@ -75,13 +78,15 @@ def seeds(source: Source, fetcher: Fetcher | StoredPages, store, live: bool) -> 
             for kind, loc, lastmod in _entries(url, body):
                 entries += 1
                 if kind == "sitemap" and depth < MAX_INDEX_DEPTH:
-                    queue.append((loc, depth + 1))
+                    if loc not in queued:
+                        queued.add(loc)
+                        queue.append((loc, depth + 1))
                 elif kind == "sitemap":
                     _refused(source, loc, f"listed by an index {depth + 1} deep: indexes are followed "
                                           f"{MAX_INDEX_DEPTH} deep")
                 elif (request := _program_page(source, loc, base)) and request.url not in listed:
                     listed.add(request.url)
-                    if live and _unchanged(fetcher, store, source, request.url, lastmod):
+                    if live and _unchanged(fetcher, store, source, request.url, lastmod, run):
                         unchanged.add(request.url)
                     elif live and not fetcher.allowed(request.url):
                         disallowed += 1
@@ -137,25 +142,28 @@ def _body(source: Source, fetcher, store, url: str) -> bytes | None:
 def _entries(url: str, body: bytes) -> Iterator[tuple[str, str, str | None]]:
     """("url" or "sitemap", <loc>, <lastmod>) of each entry of a <urlset> or a <sitemapindex>, as the XML streams.
     ValueError (an XML_FAULT) for what is no sitemap, or nests deeper than one does."""
-    root, kind, depth = None, None, 0
+    kind, said, open_ = None, {}, []  # open_: the elements started and not ended, the root first
     for event, element in parsed_xml_events(f"{url}: the sitemap", io.BytesIO(body), ("start", "end")):
         name = _local(element.tag)
         if event == "start":
-            depth += 1
-            if depth > MAX_NESTING:
+            if len(open_) == MAX_NESTING:
                 raise ValueError(f"{url}: elements nested {MAX_NESTING} deep and more: no sitemap nests so")
-            if root is None:
+            if not open_:
                 if name not in ("urlset", "sitemapindex"):
                     raise ValueError(f"{url}: not a sitemap (its root element is <{name[:50]}>, not <urlset> or "
                                      "<sitemapindex>)")
-                root, kind = element, "url" if name == "urlset" else "sitemap"
+                kind = "url" if name == "urlset" else "sitemap"
+            elif len(open_) == 1:  # an entry
+                said = {}
+            open_.append(element)
             continue
-        depth -= 1
-        if depth == 1 and name == kind:
-            said = {_local(child.tag): (child.text or "").strip() for child in element}
-            if said.get("loc"):
-                yield kind, said["loc"], said.get("lastmod")
-            root.clear()  # what was read is let go: a 5 MB sitemap is not held as a tree
+        open_.pop()
+        if len(open_) == 2:  # an entry's child: its text is what is read of it
+            said[name] = (element.text or "").strip()
+        elif len(open_) == 1 and name == kind and said.get("loc"):
+            yield kind, said["loc"], said.get("lastmod")
+        if open_:  # what was read is let go, each element as it ends: a 5 MB sitemap is not held as a tree (a million
+            del open_[-1][-1]  # empty elements in one, or in an entry, took 110 MB)
 
 
 def _local(tag) -> str:
@@ -183,17 +191,18 @@ def _program_page(source: Source, loc: str, base: str) -> Request | None:
     return Request(loc.split("#")[0], source.program_callback)
 
 
-def _unchanged(fetcher, store, source: Source, url: str, lastmod: str | None) -> bool:
+def _unchanged(fetcher, store, source: Source, url: str, lastmod: str | None, run: str) -> bool:
     """Whether the page's <lastmod> is no later than the run its kept copy was got in (fetched whole, or confirmed by a
-    304), as the HTTP cache notes it: data, never this machine's clock. No <lastmod>, one not read, or no copy:
-    asked."""
+    304), as the HTTP cache notes it: data, never this machine's clock. No <lastmod>, one not read, or no copy: asked;
+    and a copy kept more than MAX_UNASKED before this `run`, or noted as kept after it began (no run's)."""
     kept_in = (fetcher.validators.get(url) or {}).get("kept_in_run")
     changed = last_modified(lastmod)
     copy = StoredPages(store, fetcher.validators, source.name).entry(url)[1].get("raw_key")  # under a redirect's URL
     if not (kept_in and changed and copy):
         return False
     try:
-        return changed <= datetime.fromisoformat(kept_in)
+        kept_at, now = datetime.fromisoformat(kept_in), datetime.fromisoformat(run)
+        return changed <= kept_at and now - MAX_UNASKED <= kept_at <= now
     except (ValueError, TypeError):  # a cache entry not written by a crawl (a naive time, or no time): asked
         return False
 

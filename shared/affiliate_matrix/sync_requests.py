@@ -225,6 +225,23 @@ def outcome(report) -> dict:
             "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.why}") for f in report.failures]}
 
 
+def said_one_way(errors: list[str], unreached: list[tuple[str, str]]) -> list[str]:
+    """`errors` with each refusal of a host a request found no address of to connect to (netguard.names_unreached:
+    (host, its refusal)) said as the connection test says it, one way whether the name did not resolve or resolves to a
+    non-public address: a sync's errors are read by every read token, and an admin could map internal names by them.
+    Such an error is said whole so, after what failed ("fetch <url>", as `outcome` names it): the words around the
+    refusal told the two apart too (a page not fetched for want of its robots.txt, the address policy named)."""
+    from affiliate_matrix.connection_test import unreached_said
+
+    def said(error: str) -> str:
+        for host, refusal in unreached:
+            if refusal in error:
+                return f"{error.split(': ', 1)[0]}: {unreached_said(host)}"
+        return error
+
+    return [said(error) for error in errors]
+
+
 def run_error(rt, connection_id: str, exc: Exception) -> str:
     """What ended a run with no report (an error it raised) as its sync's record, the connection's last_sync and
     sync.failed say it, to every read token: each request it quotes named without the account, by the connection's
@@ -240,10 +257,14 @@ def run_error(rt, connection_id: str, exc: Exception) -> str:
     return requests_named_in(source, str(exc))
 
 
-def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None) -> None:
+def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None,
+               unreached: list[tuple[str, str]] = ()) -> None:
     """A run no sync record follows (amx scrape) in the connection's last_sync, as a requested sync's end is recorded:
-    its report's outcome, or failed with the `error` that ended it. A connection deleted meanwhile has none to keep."""
+    its report's outcome, or failed with the `error` that ended it, each host found at no address to connect to
+    (`unreached`: netguard.names_unreached) said one way (said_one_way). A connection deleted meanwhile has none to
+    keep."""
     result = outcome(report) if report is not None else {"status": "failed", "errors": [error]}
+    result["errors"] = said_one_way(result["errors"], unreached)
     try:
         record_last_sync(rt, connection_id, SyncResult(started_at=started_at, finished_at=datetime.now(UTC), **result))
     except NotFoundError:

@@ -25,7 +25,7 @@ from affiliate_matrix.storage.local import LocalObjectStore
 SITEMAPS = Path(__file__).parents[1] / "data" / "sitemaps"
 LINKED = {"bluehost", "canva", "hostinger", "nordvpn", "semrush", "tiny-notes"}  # read by the link walk (and surfshark,
 # a parse error)
-FIRST_RUN, SECOND_RUN = "2025-03-01T00:00:00.000000+00:00", "2025-05-01T00:00:00.000000+00:00"
+FIRST_RUN, SECOND_RUN = "2025-03-01T00:00:00.000000+00:00", "2025-03-06T00:00:00.000000+00:00"
 
 
 def site_with(tmp_path: Path, *overlays: str) -> Path:
@@ -48,7 +48,7 @@ def crawled(url: str, store, validators: dict, run: str, **options) -> tuple[lis
     fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
     try:
         with capture_logs() as logs:
-            found = seeds(source, fetcher, store, live=True)
+            found = seeds(source, fetcher, store, run)
             connection = Connection(id="ap", source="affiliateprograms", concurrency=options.pop("concurrency", 2))
             outcomes = list(crawl(source, connection, fetcher, store, run=run, seeds=found, **options))
     finally:

@@ -43,16 +43,18 @@ class _ShownAtTerminal:
         self.stream.flush()
 
 
-def data_out():
-    """Standard output for what a command writes for a program to read (JSON, CSV, a token), which `print(…, file=)`
-    and an export write to: to a file or a pipe as it is, byte for byte; at a terminal with each control a terminal
-    acts on as its escape, as the console shows every other line (ShownConsole). JSON escapes the C0 controls (ESC as
+def data_out(stream=None):
+    """Standard output (or the text `stream` --out opened: /dev/tty, /dev/stdout) for what a command writes for a
+    program to read (JSON, CSV, a token), which `print(…, file=)` and an export write to: to a file or a pipe as it is,
+    byte for byte; at a terminal with each control a terminal acts on as its escape, as the console shows every other
+    line (ShownConsole). JSON escapes the C0 controls (ESC as
     \\u001b), but written as UTF-8 (Pydantic's, an export's lines) it leaves DEL, the C1 controls (CSI, OSC as one
     character) and the bidi ones raw, and a CSV leaves them all: a program's name, a page's text, anyone's to write,
     would recolour, clear or retitle the terminal."""
     import sys
 
-    return _ShownAtTerminal(sys.stdout) if sys.stdout.isatty() else sys.stdout
+    stream = sys.stdout if stream is None else stream
+    return _ShownAtTerminal(stream) if stream.isatty() else stream
 
 
 def shown(said: str) -> str:

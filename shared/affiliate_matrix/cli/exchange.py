@@ -61,7 +61,10 @@ def export_programs(
         text_mode = {"encoding": "utf-8", "newline": ""}
         with whole_or_not_at_all(out) as partial:
             with open(partial, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else text_mode)) as sink:
-                long_cells = export(rt.index, fmt, sink, query, excel=excel, damaged=damaged)
+                if fmt == "parquet" and sink.isatty():  # --out /dev/tty, /dev/stdout
+                    raise invalid("--out", f"{out} is a terminal, and parquet is binary: give --out FILE")
+                long_cells = export(rt.index, fmt, sink if fmt == "parquet" else data_out(sink), query, excel=excel,
+                                    damaged=damaged)
         errors.print(f"wrote {out}")
     print_damaged(errors, damaged.named)
     if damaged.more:

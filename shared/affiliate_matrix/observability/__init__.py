@@ -49,12 +49,13 @@ def redact_secrets(_logger, _method, event_dict):
 
 # Query parameters that carry a credential: a name holding one of _SECRET_KEYS or these (a signed URL's
 # `X-Amz-Signature`), or one of the short names that is one whole (Google's `key`, `sig`, `auth`), not `sort_key`.
-_SECRET_PARAMETER_PARTS = (*_SECRET_KEYS, "signature", "passwd")
+_SECRET_PARAMETER_PARTS = (*_SECRET_KEYS, "signature", "passwd", "passphrase", "hmac")
 _SECRET_PARAMETERS = frozenset(("key", "sig", "auth", "pwd", "pass", "session", "sessionid", "sid", "code"))
 # And a key named by what it is for (`access_key`, `accessKey`, Azure's `subscription-key`): a name ending in `key`
 # after one of these words; not any name ending so (`sort_key`, `group_key` order a listing)
 _KEY_KINDS = ("api", "access", "app", "application", "private", "subscription", "consumer", "client", "license",
-              "licence", "developer", "master", "partner", "publisher", "account")
+              "licence", "developer", "master", "partner", "publisher", "account", "signing", "encryption", "shared",
+              "webhook", "user")
 # A value ends where a URL in a text does: at a space, a quote, or punctuation before one (`…&key=x: HTTP 500`)
 # (both compiled by re on first use, by a line quoting a URL: not by every function's start)
 _QUERY_PAIR = r"([?&])([^=&#\s'\"?]+)=([^&#\s'\"]*?)(?=[.,;:)]*(?:[&#\s'\"]|$))"
