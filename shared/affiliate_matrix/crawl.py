@@ -298,7 +298,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     # pages still come before them (they find new programs: the order above), and they take at most half of what a
     # crawl holds queued, leaving the walk room. Those unchanged since the copy kept are not asked, whoever links them:
     # each is read from its copy as a 304 would be, so its programs are seen this run (the site lists them, unchanged)
-    # at no request, no page of the limit and no wait.
+    # at no request, no page of the limit and no wait; the runs in a row it was not asked are counted (`unasked`), so
+    # that one whose <lastmod> never moves is asked again (sitemaps.MAX_UNASKED).
     seeded, unchanged = seeds
     for request in (*seeded, *starts):
         enqueue(request, None)
@@ -310,6 +311,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 enqueue(item, url)
             else:
                 yield item
+        if url in fetcher.validators:
+            fetcher.validators[url]["unasked"] = fetcher.validators[url].get("unasked", 0) + 1
     asked, out_of_time = 0, False
     held: list[Failure] = []  # the failures of listing pages gone that dropped links: said last, with how many
     with ContextPool(max_workers=connection.concurrency) as pool:  # the fetches in this work's context (its rule chain)

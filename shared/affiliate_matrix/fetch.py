@@ -172,7 +172,8 @@ class Fetcher:
         sitemaps.py compares it with the page's <lastmod>)."""
         with self._validators_lock:
             entry = self.validators.pop(url, None) or {}
-            entry = {name: value for name, value in entry.items() if name not in ("gone", "gone_since", "undecoded")}
+            entry = {name: value for name, value in entry.items()
+                     if name not in ("gone", "gone_since", "undecoded", "unasked")}  # asked: no more unasked runs
             self.validators[url] = entry | {"fetched_in_run": run} | (notes or {})
             self._trim_validators()
 

@@ -2,8 +2,9 @@
 URLs are its program pages (Source.program_pages): the sitemaps its robots.txt names, else /sitemap.xml. The program
 pages they list seed the crawl (pages its link walk misses, or reaches only past its page limit), and one whose
 <lastmod> is no later than the copy the crawl kept of it is not asked again: the copy's time is the run the HTTP cache
-notes it was got in (`kept_in_run`, data), never this machine's clock. Not past MAX_UNASKED, though: a site whose
-<lastmod> lags its pages (a build date, one never updated) would have them never asked again, each change lost.
+notes it was got in (`kept_in_run`, data), never this machine's clock. Not past MAX_UNASKED runs in a row, though: a
+site whose <lastmod> lags its pages (a build date, one never updated) would have them never asked again, each change
+lost. Runs are counted, not days (the cache notes `unasked`), so no clock decides when a page is asked again.
 
 A sitemap is hostile input like any page: fetched through the crawl's fetcher (robots.txt, pacing, the time budget,
 redirects checked by netguard and kept on the site), its body capped at the fetcher's 5 MB after decompression (a
@@ -35,7 +36,7 @@ MAX_SEEDS = MAX_QUEUED // 2  # program pages queued: the link walk keeps the res
 MAX_PROGRAM_PAGES = MAX_QUEUED  # program pages read, queued or unchanged: past what a crawl holds, no more are read
 MAX_NESTING = 8  # elements deep: urlset/url/loc, or an extension's (news:news/news:publication/news:name)
 MAX_LASTMOD = 64  # characters of a <lastmod> read
-MAX_UNASKED = timedelta(days=7)  # a copy kept longer before the run is asked again, whatever <lastmod> says
+MAX_UNASKED = 6  # runs in a row a page is read from its copy unasked; the next asks it, whatever <lastmod> says
 
 
 def seeds(source: Source, fetcher: Fetcher | StoredPages, store, run: str | None) -> tuple[list[Request], set[str]]:
@@ -194,15 +195,17 @@ def _program_page(source: Source, loc: str, base: str) -> Request | None:
 def _unchanged(fetcher, store, source: Source, url: str, lastmod: str | None, run: str) -> bool:
     """Whether the page's <lastmod> is no later than the run its kept copy was got in (fetched whole, or confirmed by a
     304), as the HTTP cache notes it: data, never this machine's clock. No <lastmod>, one not read, or no copy: asked;
-    and a copy kept more than MAX_UNASKED before this `run`, or noted as kept after it began (no run's)."""
-    kept_in = (fetcher.validators.get(url) or {}).get("kept_in_run")
-    changed = last_modified(lastmod)
+    and a page read unasked MAX_UNASKED runs in a row (`unasked`, crawl.py), or a copy noted as kept after this `run`
+    began (no run's)."""
+    known = fetcher.validators.get(url) or {}
+    kept_in, changed = known.get("kept_in_run"), last_modified(lastmod)
     copy = StoredPages(store, fetcher.validators, source.name).entry(url)[1].get("raw_key")  # under a redirect's URL
-    if not (kept_in and changed and copy):
+    if not (kept_in and changed and copy) or not (isinstance(known.get("unasked", 0), int)
+                                                  and known.get("unasked", 0) < MAX_UNASKED):
         return False
     try:
-        kept_at, now = datetime.fromisoformat(kept_in), datetime.fromisoformat(run)
-        return changed <= kept_at and now - MAX_UNASKED <= kept_at <= now
+        kept_at = datetime.fromisoformat(kept_in)
+        return changed <= kept_at <= datetime.fromisoformat(run)
     except (ValueError, TypeError):  # a cache entry not written by a crawl (a naive time, or no time): asked
         return False
 

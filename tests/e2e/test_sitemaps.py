@@ -5,6 +5,7 @@ tests/data/sitemaps (reconstructions, its README says) laid over it, served by t
 
 import gzip
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.polite import MAX_BYTES
 from affiliate_matrix.runtime import Runtime
-from affiliate_matrix.sitemaps import seeds
+from affiliate_matrix.sitemaps import MAX_UNASKED, seeds
 from affiliate_matrix.sources import get_source
 from affiliate_matrix.storage.local import LocalObjectStore
 
@@ -176,3 +177,63 @@ def test_a_run_reads_no_more_sitemap_entries_than_its_bound(tmp_path, directory,
     assert logged(logs, "sitemap.read") == [{"sitemaps": 2, "entries": 3, "program_pages": 1, "seeded": 1,
                                              "unchanged": 0, "disallowed": 0, "not_read": 1}]
     assert {o.record_key for o in outcomes if isinstance(o, RawRecord)} == LINKED | {"mailerlite"}
+
+
+# A directory's sitemaps as a hostile or careless site writes them: a <lastmod> that lags its pages, a copy's time
+# noted past the run, an index listing itself.
+def later(run: str, by: timedelta) -> str:
+    return (datetime.fromisoformat(run) + by).isoformat(timespec="microseconds")
+
+
+def asked_in(validators: dict, run: str) -> set[str]:
+    return {url.rsplit("/p/", 1)[1].strip("/") for url, known in validators.items()
+            if "/p/" in url and known.get("fetched_in_run") == run}
+
+
+def test_a_page_whose_lastmod_never_moves_is_asked_again_after_max_unasked_runs_read_from_its_copy(tmp_path,
+                                                                                                   directory):
+    """MailerLite's and Canva's <lastmod> stay before their copies' run for good (a site stamping its build date, or
+    never updating it): read from their copies run after run, they were never asked again, every change to them lost.
+    The runs in a row each was read unasked are counted (no clock): the next one asks them, and the count starts
+    again."""
+    store, validators = LocalObjectStore(tmp_path / "store"), {}
+    crawled(directory, store, validators, FIRST_RUN)
+    runs = [later(FIRST_RUN, timedelta(days=day)) for day in range(1, MAX_UNASKED + 3)]
+    for run in runs[:MAX_UNASKED]:
+        _, logs = crawled(directory, store, validators, run)
+        assert logged(logs, "sitemap.read")[0]["unchanged"] == 2 and not asked_in(validators, run) & {"mailerlite",
+                                                                                                        "canva"}
+    assert validators[f"{directory}/p/mailerlite/"]["unasked"] == MAX_UNASKED
+    _, logs = crawled(directory, store, validators, runs[MAX_UNASKED])
+    assert logged(logs, "sitemap.read")[0]["unchanged"] == 0
+    assert {"mailerlite", "canva"} <= asked_in(validators, runs[MAX_UNASKED])
+    assert validators[f"{directory}/p/mailerlite/"]["kept_in_run"] == runs[MAX_UNASKED]
+    assert "unasked" not in validators[f"{directory}/p/mailerlite/"]
+    _, logs = crawled(directory, store, validators, runs[MAX_UNASKED + 1])
+    assert logged(logs, "sitemap.read")[0]["unchanged"] == 2
+
+
+def test_a_copy_noted_as_kept_after_the_run_began_is_no_reason_not_to_ask(tmp_path, directory):
+    """A cache noting a copy kept in 2099 (written by a machine whose clock ran ahead, or edited) would pass every
+    <lastmod> until then: the page is asked."""
+    store, validators = LocalObjectStore(tmp_path / "store"), {}
+    crawled(directory, store, validators, FIRST_RUN)
+    validators[f"{directory}/p/mailerlite/"]["kept_in_run"] = "2099-01-01T00:00:00.000000+00:00"
+    second = later(FIRST_RUN, timedelta(days=1))
+    _, logs = crawled(directory, store, validators, second)
+    assert "mailerlite" in asked_in(validators, second) and "canva" not in asked_in(validators, second)
+    assert logged(logs, "sitemap.read")[0]["unchanged"] == 1
+
+
+def test_a_sitemap_index_listing_itself_and_a_sitemap_twice_reads_each_once(tmp_path):
+    site = site_with(tmp_path, "directory")
+    (site / "robots.txt").write_text("User-agent: *\nSitemap: {{site:affiliateprograms}}/loop.xml\n")
+    (site / "loop.xml").write_text(
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<sitemap><loc>{{{{site:affiliateprograms}}}}/{name}</loc></sitemap>"
+                  for name in ("loop.xml", "sitemap-pages.xml", "loop.xml", "sitemap-pages.xml"))
+        + "</sitemapindex>")
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        _, logs = crawled(urls["affiliateprograms"], LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN)
+    (read,) = logged(logs, "sitemap.read")
+    assert (read["sitemaps"], read["program_pages"], read["not_read"]) == (2, 2, 0), read

@@ -14,58 +14,26 @@ from functions_framework import create_app
 
 from affiliate_matrix.auth import create_token, revoke_token
 from affiliate_matrix.config import Settings
-from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.handlers.web import PAGE_HEADERS
 from affiliate_matrix.merge import merge
 from affiliate_matrix.models import DeltaChange, FieldChange, RawRecord
 from affiliate_matrix.normalize import normalize
-from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+from affiliate_matrix.program_index import to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.factories import make_program, make_record
 from tests.support.processes import ROOT
-
-HOSTILE = '<script>alert("x")</script> & Co'
+from tests.support.web_pages import HOSTILE, csrf_of, filled, pager_link, shown, sign_in, web_app, web_runtime
 
 
 @pytest.fixture
 def rt(tmp_path, monkeypatch):
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    return filled(Runtime("test", Settings(data_dir=tmp_path)))
-
-
-def filled(rt):
-    """Seven programs (one listed by two sources that disagree, one with hostile text) and a change."""
-    for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
-        rt.index.ensure_index(spec)
-    hosting = normalize(make_record("Hosting Co", "https://hosting.com", commission_text="50% per sale",
-                                    cookie_text="90 days", join_url="https://hosting.sjv.io/c/1/2/3"))
-    other = make_record("Hosting Co", "https://hosting.com", commission_text="40% per sale", cookie_text="30 days")
-    merged = merge(hosting, normalize(other.model_copy(update={"source": "otherdir"})))
-    hostile = make_program(HOSTILE, "https://hostile.com", commission_text="5%")
-    for claims in hostile.provenance.values():  # a source's page address is any text it gave
-        for claim in claims:
-            claim.url = "javascript:alert(1)"
-    programs = [merged, hostile]
-    programs += [make_program(f"Shop {i}", f"https://shop{i}.com", commission_text=f"{i}% per sale") for i in range(5)]
-    rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True)
-    delta = DeltaChange(id="d_1", program_id=merged.id, change="updated", source="test",
-                        at=datetime(2026, 11, 21, tzinfo=UTC),
-                        fields=[FieldChange(field="cookie_days", old=30, new=90)])
-    rt.index.bulk_upsert("deltas", [delta_document(delta, recorded_at=datetime(2026, 11, 22, 6, tzinfo=UTC))],
-                         refresh=True)
-    rt.hosting_id = merged.id
-    return rt
+    return web_runtime(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def app(rt):
-    return create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
-
-
-def csrf_of(app) -> str:
-    page = app.get("/signin")
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return web_app()
 
 
 def indexed_merged(rt, records):
@@ -75,13 +43,6 @@ def indexed_merged(rt, records):
         program = merge(program, normalize(other))
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     return program
-
-
-def sign_in(app, rt, role: str = "read") -> str:
-    token = create_token(rt.secrets, role)
-    answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": "/programs"})
-    assert answer.status_code == 303 and answer.headers["Location"] == "/programs"
-    return token
 
 
 def test_pages_need_a_session_and_sign_in_sets_a_strict_http_only_cookie(app, rt):
@@ -558,12 +519,6 @@ def test_a_paged_programs_list_says_which_of_its_programs_it_shows(app, rt):
     third = app.get(html.unescape(re.search(r'rel="next" href="([^"]+)"', from_two).group(1))).text
     assert count(third) == "5–6 of 7 programs"
     assert count(app.get("/programs?q=shop&limit=2").text) == "1–2 of 5 programs for “shop”"
-
-
-def pager_link(page: str, rel: str) -> str | None:
-    """The address of a page's Pages navigation link `rel` (next, prev), or None where it has none."""
-    found = re.search(rf'<nav class="pager" aria-label="Pages">.*?<a rel="{rel}" href="([^"]+)">', page, re.S)
-    return html.unescape(found.group(1)) if found else None
 
 
 def test_the_programs_list_pages_back_by_a_previous_link_as_it_pages_on(app, rt, monkeypatch):
@@ -1138,11 +1093,6 @@ def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its
                     "http://localhost/merchants/Bad%20Key", None):
         page = app.get("/merchants/Bad%20Key", headers={"Referer": referer} if referer else {}).text
         assert '<a href="/programs">Back to the programs</a>' in page, referer
-
-
-def shown(page: str) -> str:
-    """A page's text as a person reads it: no tags (nor their attributes), entities read."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 @pytest.mark.parametrize("since", ["yesterday", "2026-11-21T00:00:00", "1763424000", "2026-11-21 06:00:00Z",

@@ -14,12 +14,22 @@ from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
-from tests.functions.test_web import app, filled, pager_link, rt, shown, sign_in  # noqa: F401 (fixtures)
+from tests.support.web_pages import filled, pager_link, shown, sign_in, web_app, web_runtime
 from tests.support.factories import make_program
 from tests.support.indexing import BACKENDS, on_backend
 from tests.support.processes import ROOT
 
 GONE = "This search's results changed or expired since its first page"
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    return web_runtime(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def app(rt):
+    return web_app()
 
 
 def merchant_keys(page: str) -> list[str]:

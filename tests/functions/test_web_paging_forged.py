@@ -5,7 +5,17 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.functions.test_web import app, pager_link, rt, shown, sign_in  # noqa: F401 (fixtures)
+from tests.support.web_pages import pager_link, shown, sign_in, web_app, web_runtime
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    return web_runtime(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def app(rt):
+    return web_app()
 
 
 def first_cursor(app, path: str, **args) -> str:
