@@ -95,7 +95,8 @@ def test_a_backup_restored_into_an_empty_index_answers_as_the_index_did(backend,
         monkeypatch.setenv("AMX_INDEX_PREFIX", f"t{uuid.uuid4().hex[:10]}")
         where = "--key before-upgrade"
     assert code == 0 and "backed up 8 indexes, 62 documents" in said and "programs 30, deltas 30," in said, said
-    assert f"restore it into an empty index with `amx index restore {where}`" in said
+    # spaces aside: a path longer than the console's width is folded inside the word, wherever its length puts the fold
+    assert f"restore it into an empty index with `amx index restore {where}`".replace(" ", "") in said.replace(" ", "")
     code, said = amx("index", "restore", *where.split())
     assert code == 0 and "restored 62 documents" in said and "programs 30, deltas 30," in said, said
     assert said.endswith("`amx replay --all` brings the programs up to date with what was fetched since it was taken "
