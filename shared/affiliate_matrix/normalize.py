@@ -183,11 +183,17 @@ YES_NO = {"true": True, "false": False}  # a network's yes or no, as its payload
 
 # A host a deep link may point at, as networks write them: 'www.example.com', '*.example.com' (any subdomain)
 _LINK_HOST = re.compile(r"(\*\.)?([\w-]+\.)+[\w-]+")
+# A record's own aliases: a few names of one listing. A program's bound (MAX_ITEMS) is a merge's, every record's name
+# among them; one page filling it would push the other sources' names out.
+RECORD_ALIASES = 100
+
+
 def kept(record: RawRecord, field: str, items: list) -> list:
-    """A record's items of a program's `field` cut to the most a program written from outside may hold (MAX_ITEMS), the
-    cut logged: a page or a payload is not the user's input to refuse, and refused, the record's other fields would be
-    lost with it; what is cut is past any real program's, a hostile or broken list."""
-    if len(items) > (most := MAX_ITEMS[field]):
+    """A record's items of a program's `field` cut to the most a program written from outside may hold (MAX_ITEMS; a
+    record's aliases to RECORD_ALIASES), the cut logged: a page or a payload is not the user's input to refuse, and
+    refused, the record's other fields would be lost with it; what is cut is past any real program's, a hostile or
+    broken list."""
+    if len(items) > (most := RECORD_ALIASES if field == "aliases" else MAX_ITEMS[field]):
         log.warning("normalize.list_cut", source=record.source, record_key=record.record_key[:80], field=field,
                     items=len(items), kept=most)
     return items[:most]

@@ -386,15 +386,16 @@ def test_a_records_lists_past_what_a_program_may_hold_are_cut_and_logged_not_los
     from structlog.testing import capture_logs
 
     from affiliate_matrix.models import MAX_ITEMS, CommissionTerm, CommissionTier
+    from affiliate_matrix.normalize import RECORD_ALIASES
 
     tiers = [CommissionTier(threshold=f"{n}+ sales", value=n) for n in range(MAX_ITEMS["tiers"] + 5)]
     terms_ = [CommissionTerm(type="percent", value_min=n, tiers=tiers) for n in range(MAX_ITEMS["commission"] + 1)]
     with capture_logs() as logs:
-        program = make_program("Acme", "https://acme.com", aliases=[f"Acme {n}" for n in range(MAX_ITEMS["aliases"] + 1)],
+        program = make_program("Acme", "https://acme.com", aliases=[f"Acme {n}" for n in range(1000)],
                                commission=terms_, cookie_text="30 days")
-    assert len(program.aliases) == MAX_ITEMS["aliases"] and len(program.commission) == MAX_ITEMS["commission"]
+    assert len(program.aliases) == RECORD_ALIASES and len(program.commission) == MAX_ITEMS["commission"]
     assert {len(term.tiers) for term in program.commission} == {MAX_ITEMS["tiers"]} and program.cookie_days == 30
     cut = {(e["field"], e["items"], e["kept"]) for e in logs if e["event"] == "normalize.list_cut"}
-    assert cut == {("aliases", MAX_ITEMS["aliases"] + 1, MAX_ITEMS["aliases"]), ("commission", MAX_ITEMS["commission"] + 1,
-                                                             MAX_ITEMS["commission"]),
+    assert cut == {("aliases", 1000, RECORD_ALIASES), ("commission", MAX_ITEMS["commission"] + 1,
+                                                       MAX_ITEMS["commission"]),
                    ("tiers", MAX_ITEMS["tiers"] + 5, MAX_ITEMS["tiers"])}
