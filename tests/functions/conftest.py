@@ -21,3 +21,19 @@ def env(tmp_path, monkeypatch):
     rt = Runtime("test", Settings(data_dir=tmp_path))
     return {"admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"},
             "read": {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}}
+
+
+@pytest.fixture
+def web_rt(tmp_path, monkeypatch):
+    """The web tests' data directory (tests/support/web_pages.filled: a few programs and a change)."""
+    from tests.support.web_pages import web_runtime
+
+    return web_runtime(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def web_client(web_rt):
+    """The web function's test client over web_rt."""
+    from tests.support.web_pages import web_app
+
+    return web_app()

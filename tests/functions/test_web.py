@@ -23,17 +23,17 @@ from affiliate_matrix.program_index import to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.factories import make_program, make_record
 from tests.support.processes import ROOT
-from tests.support.web_pages import HOSTILE, csrf_of, filled, pager_link, shown, sign_in, web_app, web_runtime
+from tests.support.web_pages import HOSTILE, csrf_of, filled, pager_link, shown, sign_in
 
 
 @pytest.fixture
-def rt(tmp_path, monkeypatch):
-    return web_runtime(tmp_path, monkeypatch)
+def rt(web_rt):
+    return web_rt
 
 
 @pytest.fixture
-def app(rt):
-    return web_app()
+def app(web_client):
+    return web_client
 
 
 def indexed_merged(rt, records):

@@ -14,23 +14,12 @@ from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
-from tests.support.web_pages import filled, pager_link, shown, sign_in, web_app, web_runtime
+from tests.support.web_pages import filled, pager_link, shown, sign_in
 from tests.support.factories import make_program
 from tests.support.indexing import BACKENDS, on_backend
 from tests.support.processes import ROOT
 
 GONE = "This search's results changed or expired since its first page"
-
-
-@pytest.fixture
-def rt(tmp_path, monkeypatch):
-    return web_runtime(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def app(rt):
-    return web_app()
-
 
 def merchant_keys(page: str) -> list[str]:
     return re.findall(r'<td data-label="Merchant"><a href="/merchants/([^"]+)">', page)
@@ -41,17 +30,17 @@ def status(page: str) -> str:
     return found.group(1) if found else ""
 
 
-def test_the_merchants_page_pages_on_by_next_and_back_by_previous(app, rt):
+def test_the_merchants_page_pages_on_by_next_and_back_by_previous(web_client, web_rt):
     """The Merchants page took a cursor but showed no Next link: a person saw its first 20 merchants only. It pages as
     the programs list does (First, Previous and Next page in the Pages navigation), says which merchants it shows, and
     Previous from each page gives the page before, its words kept."""
-    sign_in(app, rt)
-    every = merchant_keys(app.get("/merchants").text)
-    assert len(every) == 7 and pager_link(app.get("/merchants").text, "next") is None  # one page: no link
-    visited = [app.get("/merchants?limit=2").text]
+    sign_in(web_client, web_rt)
+    every = merchant_keys(web_client.get("/merchants").text)
+    assert len(every) == 7 and pager_link(web_client.get("/merchants").text, "next") is None  # one page: no link
+    visited = [web_client.get("/merchants?limit=2").text]
     while pager_link(visited[-1], "next"):
         assert len(visited) < 10, "no end to the pages"
-        visited.append(app.get(pager_link(visited[-1], "next")).text)
+        visited.append(web_client.get(pager_link(visited[-1], "next")).text)
     assert [merchant_keys(page) for page in visited] == [every[0:2], every[2:4], every[4:6], every[6:]]
     assert [status(page) for page in visited] == ["Merchants 1–2; more on the next page.",
                                                   "Merchants 3–4; more on the next page.",
@@ -59,46 +48,46 @@ def test_the_merchants_page_pages_on_by_next_and_back_by_previous(app, rt):
     assert pager_link(visited[0], "prev") is None and "First page</a>" not in visited[0]
     for before, page in zip(visited, visited[1:]):
         back = pager_link(page, "prev")
-        assert "limit=2" in back and merchant_keys(app.get(back).text) == merchant_keys(before), back
+        assert "limit=2" in back and merchant_keys(web_client.get(back).text) == merchant_keys(before), back
         assert "First page</a>" in page
     assert pager_link(visited[1], "prev") == "/merchants?limit=2"  # the first page is the page with no cursor
-    shops = app.get("/merchants?q=shop&limit=2").text  # the words kept in every link
-    assert "q=shop" in pager_link(shops, "next") and "q=shop" in pager_link(app.get(pager_link(shops, "next")).text,
+    shops = web_client.get("/merchants?q=shop&limit=2").text  # the words kept in every link
+    assert "q=shop" in pager_link(shops, "next") and "q=shop" in pager_link(web_client.get(pager_link(shops, "next")).text,
                                                                               "prev")
 
 
 @pytest.mark.parametrize("cursor", ["bm90IGEgY3Vyc29y", "garbage!", "eyJxIjoiMDAwMDAwMDAwMDAwMDAwMCIsIm4iOjJ9"])
-def test_a_merchants_cursor_it_cannot_read_is_refused_in_the_page(app, rt, cursor):
+def test_a_merchants_cursor_it_cannot_read_is_refused_in_the_page(web_client, web_rt, cursor):
     """A forged cursor (not ours, or another search's) is refused naming it, in the page, the words kept."""
-    sign_in(app, rt)
-    answer = app.get("/merchants?" + urlencode({"q": "shop", "cursor": cursor}))
+    sign_in(web_client, web_rt)
+    answer = web_client.get("/merchants?" + urlencode({"q": "shop", "cursor": cursor}))
     assert answer.status_code == 400 and 'value="shop"' in answer.text
     assert re.search(r"cursor is malformed|cursor belongs to a different query", shown(answer.text))
 
 
-def test_previous_reaches_the_first_page_from_deep_in_the_programs_list(app, rt, monkeypatch):
+def test_previous_reaches_the_first_page_from_deep_in_the_programs_list(web_client, web_rt, monkeypatch):
     """Next carried at most 5 earlier pages (back=): a person eight pages in could not page back to the first. The
     stack keeps its bound (an address a proxy takes), but past it the oldest cursor gives way to its page's number,
     which the search takes: Previous reaches page 1 from any depth, each page as it was."""
     from affiliate_matrix.web import pages
 
     monkeypatch.setattr(pages, "BACK_KEPT", 3)  # seven programs a page each: a bound of 3 is passed at the fourth
-    sign_in(app, rt)
-    visited = [app.get("/programs?sort=name&limit=1").text]
+    sign_in(web_client, web_rt)
+    visited = [web_client.get("/programs?sort=name&limit=1").text]
     while pager_link(visited[-1], "next"):
-        visited.append(app.get(pager_link(visited[-1], "next")).text)
+        visited.append(web_client.get(pager_link(visited[-1], "next")).text)
     assert len(visited) == 7
     back = parse_qs(urlsplit(pager_link(visited[-2], "next")).query)["back"]
     assert len(back) == 3 and back[0] == "4"  # pages 1 to 3 folded into page 4's number, then two cursors
     page = visited[-1]
     for before in reversed(visited[:-1]):
-        page = app.get(pager_link(page, "prev")).text
+        page = web_client.get(pager_link(page, "prev")).text
         assert names(page) == names(before) and count(page) == count(before)
     assert pager_link(page, "prev") is None and pager_link(page, "next") == pager_link(visited[0], "next")
     assert "further back than" not in page
 
 
-def test_the_changes_page_says_when_its_address_keeps_no_earlier_pages(app, rt, monkeypatch):
+def test_the_changes_page_says_when_its_address_keeps_no_earlier_pages(web_client, web_rt, monkeypatch):
     """The feed takes no page number: past the stack's bound its oldest pages are dropped, and the page says plainly
     that the pages before are reached from Newest, rather than a Newer link that stops short unexplained."""
     from datetime import UTC, datetime
@@ -107,21 +96,21 @@ def test_the_changes_page_says_when_its_address_keeps_no_earlier_pages(app, rt, 
     from affiliate_matrix.models import DeltaChange, FieldChange
     from affiliate_matrix.web import pages
 
-    rt.index.bulk_upsert("deltas", [delta_document(
-        DeltaChange(id=f"d_deep{day}", program_id=rt.hosting_id, change="updated", source="test",
+    web_rt.index.bulk_upsert("deltas", [delta_document(
+        DeltaChange(id=f"d_deep{day}", program_id=web_rt.hosting_id, change="updated", source="test",
                     at=datetime(2026, 11, day, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=1, new=2)]),
         recorded_at=datetime(2026, 11, 23, tzinfo=UTC)) for day in range(1, 6)], refresh=True)
     monkeypatch.setattr(pages, "BACK_KEPT", 2)
-    sign_in(app, rt)
-    visited = [app.get("/changes?limit=1").text]
+    sign_in(web_client, web_rt)
+    visited = [web_client.get("/changes?limit=1").text]
     while pager_link(visited[-1], "next"):
-        visited.append(app.get(pager_link(visited[-1], "next")).text)
+        visited.append(web_client.get(pager_link(visited[-1], "next")).text)
     assert len(visited) == 6
     said = "Pages further back than this page's address keeps are reached from Newest only."
     assert [said in shown(page) for page in visited] == [False, False, False, True, True, True]
     page, steps = visited[-1], 0
     while pager_link(page, "prev"):
-        page, steps = app.get(pager_link(page, "prev")).text, steps + 1
+        page, steps = web_client.get(pager_link(page, "prev")).text, steps + 1
     assert steps == 2 and said in shown(page) and "Newest</a>" in page
 
 
@@ -141,15 +130,15 @@ def on_either(request, tmp_path, monkeypatch):
     return index_rt, create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
 
 
-def forget_view(rt, link: str) -> None:
+def forget_view(web_rt, link: str) -> None:
     """Drop the view the cursor of `link` pages in, as its keep-alive passing (OpenSearch) or newer views (the
     embedded index) drop it: no clock is waited on."""
     cursor = parse_qs(urlsplit(link).query)["cursor"][0]
     point = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["p"]
-    if getattr(rt.index, "client", None):
-        rt.index.client.delete_pit(body={"pit_id": [point]})
+    if getattr(web_rt.index, "client", None):
+        web_rt.index.client.delete_pit(body={"pit_id": [point]})
     else:
-        assert rt.index.db.execute("DELETE FROM amx_view WHERE view = ?", (point,)).rowcount == 1
+        assert web_rt.index.db.execute("DELETE FROM amx_view WHERE view = ?", (point,)).rowcount == 1
 
 
 def test_a_relevance_page_whose_view_is_gone_is_read_again_with_a_notice(on_either):
@@ -157,24 +146,24 @@ def test_a_relevance_page_whose_view_is_gone_is_read_again_with_a_notice(on_eith
     keep-alive or closed by the last page, the embedded index's dropped by newer ones), Next and Previous still show
     their page, read from the index as it is now after the cursor's place, and say so in one line with the way to
     start again; never an error."""
-    rt, app = on_either
-    sign_in(app, rt)
-    first = app.get("/programs?q=shop&limit=2").text
+    web_rt, web_client = on_either
+    sign_in(web_client, web_rt)
+    first = web_client.get("/programs?q=shop&limit=2").text
     assert names(first) and GONE not in first
     second_link = pager_link(first, "next")
-    second = app.get(second_link).text  # in the view
-    third = app.get(pager_link(second, "next")).text
+    second = web_client.get(second_link).text  # in the view
+    third = web_client.get(pager_link(second, "next")).text
     assert sorted(names(first) + names(second) + names(third)) == [f"Shop {i}" for i in range(5)]
     assert GONE not in second + third
 
-    forget_view(rt, second_link)
-    again = app.get(second_link)  # Next, followed once the view is gone
+    forget_view(web_rt, second_link)
+    again = web_client.get(second_link)  # Next, followed once the view is gone
     assert again.status_code == 200 and names(again.text) == names(second)
     assert GONE in shown(again.text) and 'href="/programs?q=shop&amp;limit=2">First page</a> starts again' in again.text
-    previous = app.get(pager_link(third, "prev"))  # Previous from the last page, to a page of the gone view
+    previous = web_client.get(pager_link(third, "prev"))  # Previous from the last page, to a page of the gone view
     assert previous.status_code == 200 and names(previous.text) == names(second) and GONE in shown(previous.text)
-    assert names(app.get(pager_link(previous.text, "next")).text) == names(third)
-    assert GONE not in app.get(pager_link(previous.text, "prev")).text  # the first page: no view to lose
+    assert names(web_client.get(pager_link(previous.text, "next")).text) == names(third)
+    assert GONE not in web_client.get(pager_link(previous.text, "prev")).text  # the first page: no view to lose
 
 
 def test_a_cursor_naming_a_view_that_never_was_is_read_as_a_gone_one_or_refused(on_either):
@@ -183,34 +172,34 @@ def test_a_cursor_naming_a_view_that_never_was_is_read_as_a_gone_one_or_refused(
     from affiliate_matrix.handlers.programs import SearchParameters, parameters, search_query
     from affiliate_matrix.search import encode_cursor
 
-    rt, app = on_either
-    sign_in(app, rt)
-    first = app.get("/programs?q=shop&limit=2").text
+    web_rt, web_client = on_either
+    sign_in(web_client, web_rt)
+    first = web_client.get("/programs?q=shop&limit=2").text
     query = search_query(parameters(SearchParameters, MultiDict({"q": "shop", "limit": "2"}), {}), apart=True)
     real = parse_qs(urlsplit(pager_link(first, "next")).query)["cursor"][0]
     after = json.loads(base64.urlsafe_b64decode(real + "=" * (-len(real) % 4)))["a"]
     for point in ("0" * 24, "AAAA"):  # the shape of a view of the embedded index's; a point in time of no shard
-        forged = app.get("/programs?" + urlencode({"q": "shop", "limit": "2",
+        forged = web_client.get("/programs?" + urlencode({"q": "shop", "limit": "2",
                                                    "cursor": encode_cursor(query, after, point)}))
-        if getattr(rt.index, "client", None):  # refused in the page as every cursor the node cannot read
+        if getattr(web_rt.index, "client", None):  # refused in the page as every cursor the node cannot read
             assert forged.status_code == 400 and "cursor is malformed" in html.unescape(forged.text), point
             assert '<p id="result-count" class="error" role="alert">' in forged.text
         elif len(point) == 24:
             assert forged.status_code == 200 and GONE in shown(forged.text)
         else:
             assert forged.status_code == 400 and "cursor is malformed" in html.unescape(forged.text)
-    refused = app.get("/programs?q=shop&limit=2&cursor=bm90IGEgY3Vyc29y")
+    refused = web_client.get("/programs?q=shop&limit=2&cursor=bm90IGEgY3Vyc29y")
     assert refused.status_code == 400 and "cursor is malformed" in html.unescape(refused.text)
     assert 'value="shop"' in refused.text
 
 
 def test_a_search_sorted_by_a_field_has_no_view_to_lose(on_either):
     """Only a relevance sort pages in a view: a field's sort pages the live index by its values, and never says so."""
-    rt, app = on_either
-    sign_in(app, rt)
-    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(make_program("Shop 9", "https://shop9.com",
+    web_rt, web_client = on_either
+    sign_in(web_client, web_rt)
+    web_rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(make_program("Shop 9", "https://shop9.com",
                                                                         commission_text="9%"))], refresh=True)
-    page = app.get("/programs?q=shop&sort=name&limit=2").text
+    page = web_client.get("/programs?q=shop&sort=name&limit=2").text
     while pager_link(page, "next"):
-        page = app.get(pager_link(page, "next")).text
+        page = web_client.get(pager_link(page, "next")).text
         assert GONE not in page

@@ -5,21 +5,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.support.web_pages import pager_link, shown, sign_in, web_app, web_runtime
+from tests.support.web_pages import pager_link, shown, sign_in
 
-
-@pytest.fixture
-def rt(tmp_path, monkeypatch):
-    return web_runtime(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def app(rt):
-    return web_app()
-
-
-def first_cursor(app, path: str, **args) -> str:
-    return parse_qs(urlsplit(pager_link(app.get(f"{path}?{urlencode(args)}").text, "next")).query)["cursor"][0]
+def first_cursor(web_client, path: str, **args) -> str:
+    return parse_qs(urlsplit(pager_link(web_client.get(f"{path}?{urlencode(args)}").text, "next")).query)["cursor"][0]
 
 
 FORGED = [
@@ -32,30 +21,30 @@ FORGED = [
 
 @pytest.mark.parametrize("path", ["/programs", "/changes", "/merchants"])
 @pytest.mark.parametrize("forged", FORGED, ids=lambda forged: repr(forged)[:40])
-def test_a_forged_paging_parameter_is_read_or_refused_never_a_server_error(app, rt, path, forged):
-    sign_in(app, rt)
-    answer = app.get(f"{path}?{urlencode(forged)}")
+def test_a_forged_paging_parameter_is_read_or_refused_never_a_server_error(web_client, web_rt, path, forged):
+    sign_in(web_client, web_rt)
+    answer = web_client.get(f"{path}?{urlencode(forged)}")
     assert answer.status_code in (200, 400), (answer.status_code, shown(answer.text)[:300])
 
 
 @pytest.mark.parametrize("back", [["²"], ["٣"], ["0"], ["-1"], ["99999"], ["100000"], ["1"] * 51, ["x" * 5000],
                                   ["00003"], ["3", "3"], ["１"]])
-def test_a_forged_back_is_read_or_refused_never_a_server_error(app, rt, back):
+def test_a_forged_back_is_read_or_refused_never_a_server_error(web_client, web_rt, back):
     """The programs list's (the Changes page's stack is read by the same earlier_pages and pager)."""
-    sign_in(app, rt)
+    sign_in(web_client, web_rt)
     path = "/programs"
-    cursor = first_cursor(app, path, limit=1)
-    answer = app.get(f"{path}?{urlencode({'limit': 1, 'cursor': cursor, 'back': back}, doseq=True)}")
+    cursor = first_cursor(web_client, path, limit=1)
+    answer = web_client.get(f"{path}?{urlencode({'limit': 1, 'cursor': cursor, 'back': back}, doseq=True)}")
     assert answer.status_code in (200, 400), (answer.status_code, shown(answer.text)[:300])
     if answer.status_code == 200:  # its links follow as well
         for rel in ("prev", "next"):
             if link := pager_link(answer.text, rel):
-                assert app.get(link).status_code in (200, 400), link
+                assert web_client.get(link).status_code in (200, 400), link
 
 
-def test_another_searchs_cursor_in_back_is_refused(app, rt):
-    sign_in(app, rt)
-    mine, theirs = first_cursor(app, "/programs", q="shop", limit=1), first_cursor(app, "/programs", q="host", limit=1)
-    answer = app.get("/programs?" + urlencode({"q": "shop", "limit": 1, "cursor": mine, "back": ["1", theirs]},
+def test_another_searchs_cursor_in_back_is_refused(web_client, web_rt):
+    sign_in(web_client, web_rt)
+    mine, theirs = first_cursor(web_client, "/programs", q="shop", limit=1), first_cursor(web_client, "/programs", q="host", limit=1)
+    answer = web_client.get("/programs?" + urlencode({"q": "shop", "limit": 1, "cursor": mine, "back": ["1", theirs]},
                                               doseq=True))
     assert answer.status_code == 400 and "back holds an earlier page's cursor not of this search" in shown(answer.text)
