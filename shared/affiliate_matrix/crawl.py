@@ -304,15 +304,15 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     for request in (*seeded, *starts):
         enqueue(request, None)
     for url in sorted(unchanged):
-        where = (fetcher.validators.get(url) or {}).get("redirect", url)  # a copy is kept under the URL reached
+        noted = dict(fetcher.validators.get(url) or {})  # a redirected page's entry is written anew by kept_answer
         for item in _process(source, connection, fetcher, store, Request(url, source.program_callback),
-                             Response(where, 304, {}, b""), datetime.now(UTC), {}):
+                             Response(kept.entry(url)[0], 304, {}, b""), datetime.now(UTC), {}):
             if isinstance(item, Request):
                 enqueue(item, url)
             else:
                 yield item
-        if url in fetcher.validators:
-            fetcher.validators[url]["unasked"] = fetcher.validators[url].get("unasked", 0) + 1
+        if url in fetcher.validators:  # not when its copy could not be read: then it is fetched whole next run
+            fetcher.validators[url] = noted | fetcher.validators[url] | {"unasked": noted.get("unasked", 0) + 1}
     asked, out_of_time = 0, False
     held: list[Failure] = []  # the failures of listing pages gone that dropped links: said last, with how many
     with ContextPool(max_workers=connection.concurrency) as pool:  # the fetches in this work's context (its rule chain)

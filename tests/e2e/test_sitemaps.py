@@ -237,3 +237,23 @@ def test_a_sitemap_index_listing_itself_and_a_sitemap_twice_reads_each_once(tmp_
         _, logs = crawled(urls["affiliateprograms"], LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN)
     (read,) = logged(logs, "sitemap.read")
     assert (read["sitemaps"], read["program_pages"], read["not_read"]) == (2, 2, 0), read
+
+
+def test_a_redirected_page_read_unasked_keeps_its_notes_and_counts_the_run(tmp_path, directory):
+    """A page listed at an address that redirected (its copy kept under the address reached) is read from that copy;
+    its own entry, which reading a copy writes anew ({"redirect": …}), keeps the run its copy is of and counts the run
+    it was not asked in, so the next run still reads it unasked and MAX_UNASKED still bounds it."""
+    store, validators = LocalObjectStore(tmp_path / "store"), {}
+    crawled(directory, store, validators, FIRST_RUN)
+    listed, reached = f"{directory}/p/mailerlite", f"{directory}/p/mailerlite/"
+    validators[listed] = {"redirect": reached, "kept_in_run": FIRST_RUN, "fetched_in_run": FIRST_RUN, "unasked": 2}
+    source = get_source("affiliateprograms")(directory)
+    fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
+    try:
+        outcomes = list(crawl(source, Connection(id="ap", source="affiliateprograms"), fetcher, store,
+                              max_pages=0, run=SECOND_RUN, seeds=([], {listed})))
+    finally:
+        fetcher.close()
+    assert [o.record_key for o in outcomes if isinstance(o, RawRecord)] == ["mailerlite"]
+    assert validators[listed] == {"redirect": reached, "kept_in_run": FIRST_RUN, "fetched_in_run": FIRST_RUN,
+                                  "unasked": 3}
