@@ -906,6 +906,56 @@ def test_a_cursor_holding_null_for_a_score_is_malformed(loaded):
     with pytest.raises(InvalidInput, match="cursor is malformed"):
         loaded.search("things", query.replaced(cursor=encode_cursor(query, [None, "doc-00500"])))
 
+@pytest.mark.parametrize("sort,filters", [
+    ([], {}), ([SortKey(field="cookie_days", order="desc"), SortKey(field="network")], {}),
+    ([SortKey(field="commission")], {}), ([SortKey(field="commission", order="desc")], {"network": ["cj"]}),
+    ([SortKey(field="category", order="desc"), SortKey(field="updated")], {}),  # of several values; then a date
+    ([SortKey(field="name", order="desc")], {"category": ["pets"]}),
+    ([SortKey(field="active", order="desc"), SortKey(field="updated", order="desc")], {}),
+    ([SortKey(field="commission", order="desc", within=Range(gte=10, lte=40))], {})])
+def test_previous_cursors_page_back_from_the_last_page_to_the_first_each_page_as_it_was(loaded, sort, filters):
+    """A page's previous_cursor reads the page before it (backwards from its first hit, then turned round): from the
+    last page back to the first, every page holds exactly the hits it held paged forward, missing values, fields of
+    several values and a sort within a range too; the first page has none, and each page's next_cursor pages on."""
+    query = SearchQuery(sort=sort, filters=filters, size=97)
+    forward = [loaded.search("things", query)]
+    while forward[-1].next_cursor:
+        forward.append(loaded.search("things", query.replaced(cursor=forward[-1].next_cursor)))
+    assert len(forward) > 2 and forward[0].previous_cursor is None
+    page = forward[-1]
+    for before in reversed(forward[:-1]):
+        following = page
+        page = loaded.search("things", query.replaced(cursor=page.previous_cursor))
+        assert [h.id for h in page.hits] == [h.id for h in before.hits] and page.total == before.total
+        again = loaded.search("things", query.replaced(cursor=page.next_cursor))
+        assert [h.id for h in again.hits] == [h.id for h in following.hits]
+    assert page.previous_cursor is None
+
+
+def test_a_previous_cursor_reaches_the_changes_written_since_the_first_page(index):
+    """Paging back from deep in a feed newest first, changes written since it was paged forward come before its first
+    page: Previous goes on to them, and only the page holding the newest has none."""
+    index.bulk_upsert("things", docs()[:9], refresh=True)
+    query = SearchQuery(sort=[SortKey(field="id", order="desc")], size=3)
+    second = index.search("things", query.replaced(cursor=index.search("things", query).next_cursor))
+    index.bulk_upsert("things", [{**docs()[0], "id": "doc-99999"}], refresh=True)
+    first = index.search("things", query.replaced(cursor=second.previous_cursor))
+    assert [h.id for h in first.hits] == ["doc-00008", "doc-00007", "doc-00006"]
+    newest = index.search("things", query.replaced(cursor=first.previous_cursor))
+    assert [h.id for h in newest.hits] == ["doc-99999"] and newest.previous_cursor is None
+
+
+def test_a_backward_cursor_of_a_relevance_sort_is_malformed(loaded):
+    """A relevance sort's pages are a view's, paged forward: it gives no previous_cursor, and one forged is refused."""
+    from affiliate_matrix.search import encode_cursor
+
+    query = SearchQuery(text="echo", size=5, paged=True)
+    second = loaded.search("things", query.replaced(cursor=loaded.search("things", query).next_cursor))
+    assert second.previous_cursor is None
+    with pytest.raises(InvalidInput, match="cursor is malformed"):
+        loaded.search("things", query.replaced(cursor=encode_cursor(query, [1.0, "doc-00500"], backward=True)))
+
+
 @pytest.mark.parametrize("q", ['") OR 1=1 --', 'name:* OR "', "alpha' ; DROP TABLE x", "NEAR(alpha bravo)", "*"])
 def test_hostile_text_is_only_words(loaded, q):
     if not any(c.isalnum() for c in q):

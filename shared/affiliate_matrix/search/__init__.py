@@ -220,10 +220,13 @@ def _filters(given: dict | None) -> dict[str, list[str | float | bool]]:
 
 # The read-only records (namedtuples, as IndexSpec's fields).
 Hit = namedtuple("Hit", "id score doc")  # str, float | None, dict[str, Any]
-# int, list[Hit], dict[str, list[tuple[Any, int]]], str | None, bool; view_gone: the cursor named a view (a point in
-# time) no longer kept, so the page was read from the live index after its sort values (a write since may have moved
-# hits across it: one shown twice or not at all), which a person paging is told (the explorer's notice)
-SearchResult = namedtuple("SearchResult", "total hits facets next_cursor view_gone", defaults=(None, False))
+# int, list[Hit], dict[str, list[tuple[Any, int]]], str | None, bool, str | None; view_gone: the cursor named a view (a
+# point in time) no longer kept, so the page was read from the live index after its sort values (a write since may have
+# moved hits across it: one shown twice or not at all), which a person paging is told (the explorer's notice);
+# previous_cursor: of a sort by fields, the cursor of the page before this one (a backward cursor: encode_cursor), None
+# on the first page (and of a relevance sort, whose pages are a view's)
+SearchResult = namedtuple("SearchResult", "total hits facets next_cursor view_gone previous_cursor",
+                          defaults=(None, False, None))
 IndexStatus = namedtuple("IndexStatus", "name current versions")  # str, int, list[int]
 
 
@@ -1040,14 +1043,18 @@ def _cursor_shape():
         # the view a relevance sort pages in (OpenSearch's PIT id, base64; the embedded index's, views.py), absent
         # where none was opened
         p: StrictStr | None = Field(None, max_length=1000, pattern=r"^[A-Za-z0-9+/=_-]+$")
+        # a backward cursor: the page is the hits just before `a` (a previous_cursor), absent for the hits after it
+        b: Literal[True] | None = None
 
     return Cursor
 
 
-def encode_cursor(query: SearchQuery, after: list, point: str | None = None) -> str:
+def encode_cursor(query: SearchQuery, after: list, point: str | None = None, backward: bool = False) -> str:
+    """The cursor of the page after the hit whose sort values are `after` (before it, `backward`)."""
     # UTF-8, not ASCII escapes: a CJK character is 3 bytes, not 6, so a cursor past a 256-character name stays within
     # the 2,000 characters a cursor may be passed back in (indexed text is UTF-8, so every value encodes)
-    cursor = {"q": query.fingerprint(), "a": after, **({"p": point} if point else {})}
+    cursor = {"q": query.fingerprint(), "a": after, **({"p": point} if point else {}),
+              **({"b": True} if backward else {})}
     raw = json.dumps(cursor, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -1056,6 +1063,13 @@ def decode_cursor(query: SearchQuery) -> list | None:
     """The sort values a cursor pages after (None: the first page)."""
     cursor = _read_cursor(query)
     return None if cursor is None else cursor.a
+
+
+def cursor_backward(query: SearchQuery) -> bool:
+    """Whether a query's cursor asks for the page before its sort values (a previous_cursor), not after them. Only a
+    sort by fields gives one: the adapters refuse a relevance sort's as malformed (its pages are a view's, forward)."""
+    cursor = _read_cursor(query)
+    return cursor is not None and bool(cursor.b)
 
 
 def cursor_point(query: SearchQuery) -> str | None:

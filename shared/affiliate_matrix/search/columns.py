@@ -133,6 +133,32 @@ def walked_page(match: int, matched: int, row_count: int, keys: list[SortKey], a
     return taken[offset:offset + size]
 
 
+def walked_page_before(match: int, matched: int, row_count: int, keys: list, before: list, size: int) -> list[int]:
+    """The `size` rows just before the cursor's place `before` (a backward cursor's), in key order: walked_page's walk
+    backwards, from the rows tied with the cursor on the first key that rank before it, then the rows ranked before
+    those; rows tied on the first key with the last one taken join, so the later keys' order is kept."""
+    first, in_order = keys[0], keys[0].rows()
+    target = _target(keys, before)
+    if matched * matched <= size * len(in_order):  # sorting the few matches beats walking to them
+        ordered = rows_of(match)
+        _sort(ordered, keys)
+        end = bisect_left(ordered, target, key=lambda r: tuple(k.rank_of(r) for k in keys))
+        return ordered[max(0, end - size):end]
+    flags = flags_of(match, row_count)
+    start = bisect_left(in_order, target[0], key=first.rank.__getitem__)
+    end = bisect_right(in_order, target[0], key=first.rank.__getitem__)
+    tied = [r for r in compress(islice(in_order, start, end), map(flags.__getitem__, islice(in_order, start, end)))
+            if tuple(k.rank_of(r) for k in keys) < target]
+    earlier = in_order[:start][::-1]
+    walk = chain(tied, compress(earlier, map(flags.__getitem__, earlier)))
+    taken = list(islice(walk, size))
+    if taken:
+        last = first.rank[taken[-1]]
+        taken += takewhile(lambda r: first.rank[r] == last, walk)
+    _sort(taken, keys)
+    return taken[max(0, len(taken) - size):]
+
+
 def ranked(codes, n: int, descending: bool) -> array:
     """Per row id, the rank of its value (codes index n sorted distinct values; -1: none, ranked last)."""
     if descending:

@@ -26,10 +26,9 @@ from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, slee
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, cursor_point, decode_cursor, document_times, encode_cursor,
-    end_moves,
-    exact_value, expansions, finishing_command, lease_taken, lone, migration_label, narrowed, paired,
-    ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
+    SearchResult, Versioned, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
+    encode_cursor, end_moves, exact_value, expansions, finishing_command, lease_taken, lone, migration_label, narrowed,
+    paired, ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
 )
 
 log = get_logger()
@@ -82,6 +81,36 @@ for (def value : doc[params.field]) {
   }
 }
 return found;"""
+
+
+def _takes(kind: str, value) -> bool:
+    """Whether the node takes `value` after a sort key of `kind` (a field's type, score or script) as a hit's sort
+    values hold one: a date as epoch milliseconds, a bool as 0 or 1, a missing number as ±Infinity, a missing value
+    as null (_MISSING_LAST) but for a score. A forged cursor's other value failed the search in the node's words."""
+    if value is None:
+        return kind != "score"
+    if kind in ("keyword", "text"):
+        return isinstance(value, str)
+    if kind in ("date", "bool"):
+        return isinstance(value, int)
+    return value in ("Infinity", "-Infinity") if isinstance(value, str) else isinstance(value, (int, float))
+
+
+def _reversed(sort: list[dict]) -> list[dict]:
+    """A search body's sort in the opposite order (a backward cursor's page is read so, then turned round): each
+    key's order flipped, a missing value first (last the other way), and a field of several values ranked by the
+    same one of them as before (the largest for a descending order, the smallest for an ascending one: its mode)."""
+    flipped = []
+    for key in sort:
+        [(field, how)] = key.items()
+        if isinstance(how, str):  # the id: "asc"
+            flipped.append({field: "desc" if how == "asc" else "asc"})
+            continue
+        turned = {**how, "order": "asc" if how["order"] == "desc" else "desc"}
+        if field != "_script":  # (a script's value of a hit with none is a number past every other: no missing)
+            turned.update(missing="_first", mode="max" if how["order"] == "desc" else "min")
+        flipped.append({field: turned})
+    return flipped
 
 
 def index_body(spec: IndexSpec) -> dict:
@@ -834,11 +863,15 @@ class OpenSearchIndex(SearchIndex):
             field = f"{FOLDED}.{_whole(key.field)}" if spec.fields[key.field] == "text" else key.field
             sort.append({field: {"order": key.order, "missing": "_last"}})
         sort.append({spec.id_field: "asc"})
+        backward = after is not None and cursor_backward(query)  # the page before the cursor's hit
+        if backward and sort[0] == {"_score": "desc"}:  # no search gives one: a relevance sort's pages are a view's
+            raise malformed_cursor()
         # optional beside the words (must): a hit whose exact field is the text scores EXACT_BOOST more
         should = [{"constant_score": {"filter": {"term": {f"{FOLDED}.{_whole(field)}": exact_value(query.text)}},
                                       "boost": EXACT_BOOST}} for field in query.exact] if text_words else []
         body = {"query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters, "should": should}},
-                "sort": sort, "size": query.size, "from": query.offset, "track_total_hits": True,
+                "sort": _reversed(sort) if backward else sort, "size": query.size, "from": query.offset,
+                "track_total_hits": True,
                 "aggs": {field: _facet(field, query) for field in query.facets}}
         if query.post_filters:  # on the hits only: each facet but the field's own has them as a filter of its own
             body["post_filter"] = {"bool": {"filter": [{"terms": {field: values}}
@@ -848,7 +881,7 @@ class OpenSearchIndex(SearchIndex):
             keys += [("script" if key.within is not None else spec.fields[key.field], key.order == "desc")
                      for key in query.sort]
             keys.append(("keyword", False))
-            if len(after) != len(sort) or any(v is None and kind == "score" for v, (kind, _) in zip(after, keys)):
+            if len(after) != len(sort) or not all(map(_takes, (kind for kind, _ in keys), after)):
                 raise malformed_cursor()
             body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
                                     else value for value, (kind, descending) in zip(after, keys)]
@@ -866,9 +899,15 @@ class OpenSearchIndex(SearchIndex):
         # full gave a cursor to an empty one
         more = len(raw_hits) > query.size if after is not None else query.offset + query.size < total
         raw_hits = raw_hits[:query.size]
+        if backward:  # read in the opposite order, the nearest first; the cursor's hit follows
+            raw_hits, precedes, more = raw_hits[::-1], more, True
+        else:
+            precedes = after is not None or query.offset > 0
         hits = [Hit(h["_id"], h.get("_score"), h["_source"]) for h in raw_hits]
         next_cursor = None
-        if raw_hits and len(raw_hits) == query.size and more:
+        if raw_hits and backward:
+            next_cursor = encode_cursor(query, raw_hits[-1]["sort"])
+        elif raw_hits and len(raw_hits) == query.size and more:
             if relevance and after is None and query.paged:  # the first page's scores: a write ms away may move them
                 point = self._open_point(name)
             next_cursor = encode_cursor(query, raw_hits[-1]["sort"], point)
@@ -882,5 +921,9 @@ class OpenSearchIndex(SearchIndex):
                 facets[field] = [(b["key_as_string"] == "true", b["doc_count"]) for b in buckets]
             else:
                 facets[field] = [(b["key"], b["doc_count"]) for b in buckets]
-        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, view_gone=view_gone)
+        previous_cursor = None
+        if raw_hits and precedes and sort[0] != {"_score": "desc"}:
+            previous_cursor = encode_cursor(query, raw_hits[0]["sort"], backward=True)
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor, view_gone=view_gone,
+                            previous_cursor=previous_cursor)
 

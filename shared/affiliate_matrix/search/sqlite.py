@@ -23,14 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInput, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInput, NotFoundError, malformed_cursor
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, cursor_point, decode_cursor, document_times, encode_cursor,
-    exact_value, expansions, kept_for_rollback, lease_taken, migration_label, move_records, narrowed,
+    SearchResult, Versioned, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
+    encode_cursor, exact_value, expansions, kept_for_rollback, lease_taken, migration_label, move_records, narrowed,
     paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
 )
-from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page
+from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page, walked_page_before
 from affiliate_matrix.search.fts import fts_clauses, fts_match, near, plain, read_vocabulary
 
 _CHUNK = 1000
@@ -615,6 +615,9 @@ class SqliteSearchIndex(SearchIndex):
             exact = bits_of([rid for (rid,) in found], columns.size) & match
         total = match.bit_count()
         relevance = not query.sort and text_words and query.size
+        backward = after is not None and cursor_backward(query)  # the page before the cursor's hit
+        if backward and relevance:  # no search gives one: a relevance sort's pages are a view's, paged forward
+            raise malformed_cursor()
         need, viewed, view, point = query.size, [], None, None  # viewed: the hits (id, score) the view gives this page
         if relevance and after is not None and (point := cursor_point(query)):
             from affiliate_matrix.search.views import page, read
@@ -653,6 +656,8 @@ class SqliteSearchIndex(SearchIndex):
         past = 1 if after is not None else 0
         if not need:
             shown = []
+        elif backward:  # one hit more: whether another page comes before this one
+            shown = walked_page_before(match, total, columns.size, keys, after, need + 1)
         elif isinstance(keys[0], ScoreKey):
             if query.paged and after is None and not query.offset and total > need:  # a next page: keep a view
                 from affiliate_matrix.search.views import VIEW_DEPTH
@@ -667,8 +672,12 @@ class SqliteSearchIndex(SearchIndex):
                          if columns.id_of(r) not in given][:need + past]
         else:
             shown = walked_page(match, total, columns.size, keys, after, query.offset, need + past)
-        follows = len(shown) > need if past else query.offset + query.size < total
-        shown = shown[:need]
+        if backward:  # (the cursor's hit follows it)
+            precedes, follows, shown = len(shown) > need, True, shown[-need:] if need else []
+        else:
+            precedes = after is not None or query.offset > 0
+            follows = len(shown) > need if past else query.offset + query.size < total
+            shown = shown[:need]
         if scorer is not None and scores is None and shown:  # sorted by fields: only the page's hits are scored
             scores = _boosted(scorer.scores_of(groups, shown), exact)
         ids = [columns.id_of(r) for r in shown]
@@ -679,8 +688,11 @@ class SqliteSearchIndex(SearchIndex):
         if view is not None and not need:  # the page is the view's
             if len(viewed) == query.size and (more or not view.whole):
                 next_cursor = encode_cursor(query, [viewed[-1][1], viewed[-1][0]], view.id)
-        elif shown and len(shown) == need and follows:
+        elif shown and (backward or len(shown) == need and follows):
             next_cursor = encode_cursor(query, [key.cursor_value(shown[-1]) for key in keys])
+        previous_cursor = None
+        if shown and precedes and not relevance:
+            previous_cursor = encode_cursor(query, [key.cursor_value(shown[0]) for key in keys], backward=True)
         facets = {}
         for field in query.facets:
             under = match
@@ -692,7 +704,8 @@ class SqliteSearchIndex(SearchIndex):
             counts = columns.keyword(field).counts(under, query.facet_size)
             facets[field] = [(v == "true", n) for v, n in counts] if spec.fields[field] == "bool" else counts
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor,
-                            view_gone=bool(relevance and after is not None and point and view is None)), ranking
+                            view_gone=bool(relevance and after is not None and point and view is None),
+                            previous_cursor=previous_cursor), ranking
 
     def _columns_of(self, t: str):
         """The index's columns in memory, rebuilt when its generation has moved (a write, by any process)."""
