@@ -289,6 +289,33 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
     assert app.get("/changes?since=2026-11-18T00:00:00%2B00:00", headers=auth).status_code == 200
 
 
+
+def test_changes_feed_pages_back_by_its_previous_cursor(data_dir, auth):
+    """previous_cursor (null on the first page) lists the newer changes before a page, passed back as `cursor` as
+    next_cursor is: from the last page back to the first, each page as next_cursor gave it."""
+    from datetime import UTC, datetime, timedelta
+
+    from affiliate_matrix.deltas import DELTAS_INDEX, to_document
+    from affiliate_matrix.models import DeltaChange, FieldChange
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(DELTAS_INDEX)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    rt.index.bulk_upsert("deltas", [to_document(DeltaChange(
+        id=f"d_{i}", program_id=f"p_{0:016x}", change="updated", at=now - timedelta(days=i), source="t",
+        fields=[FieldChange(field="cookie_days", old=1, new=2)]), recorded_at=now - timedelta(days=i // 2))
+        for i in range(7)], refresh=True)
+    app = client("programs")
+    pages = [app.get("/changes?limit=2", headers=auth).get_json()]
+    while pages[-1]["next_cursor"]:
+        pages.append(app.get(f"/changes?limit=2&cursor={pages[-1]['next_cursor']}", headers=auth).get_json())
+    assert [len(page["items"]) for page in pages] == [2, 2, 2, 1] and pages[0]["previous_cursor"] is None
+    page = pages[-1]
+    for before in reversed(pages[:-1]):
+        page = app.get(f"/changes?limit=2&cursor={page['previous_cursor']}", headers=auth).get_json()
+        assert [d["id"] for d in page["items"]] == [d["id"] for d in before["items"]]
+    assert page["previous_cursor"] is None and page["next_cursor"] == pages[0]["next_cursor"]
+
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer amx_0123456789ab_" + "x" * 43])
 def test_requests_without_a_valid_token_get_401(data_dir, header):
     response = client("programs").get("/programs", headers={"Authorization": header} if header else {})

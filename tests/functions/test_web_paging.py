@@ -1,6 +1,7 @@
-"""Paging in the explorer as a person pages: the Merchants page's Next and Previous, Previous reaching page 1 however
-deep (or saying plainly why not), and a relevance search whose view (OpenSearch's point in time, the embedded index's
-kept ranking) is gone by the time a Next or Previous link is followed: the same page read again, with a notice."""
+"""Paging in the explorer as a person pages: the Merchants page's Next and Previous, Previous (the Changes page's
+Newer) reaching page 1 however deep, and a relevance search whose view (OpenSearch's point in time, the embedded
+index's kept ranking) is gone by the time a Next or Previous link is followed: the same page read again, with a
+notice."""
 
 import base64
 import html
@@ -85,33 +86,6 @@ def test_previous_reaches_the_first_page_from_deep_in_the_programs_list(web_clie
         assert names(page) == names(before) and count(page) == count(before)
     assert pager_link(page, "prev") is None and pager_link(page, "next") == pager_link(visited[0], "next")
     assert "further back than" not in page
-
-
-def test_the_changes_page_says_when_its_address_keeps_no_earlier_pages(web_client, web_rt, monkeypatch):
-    """The feed takes no page number: past the stack's bound its oldest pages are dropped, and the page says plainly
-    that the pages before are reached from Newest, rather than a Newer link that stops short unexplained."""
-    from datetime import UTC, datetime
-
-    from affiliate_matrix.deltas import to_document as delta_document
-    from affiliate_matrix.models import DeltaChange, FieldChange
-    from affiliate_matrix.web import pages
-
-    web_rt.index.bulk_upsert("deltas", [delta_document(
-        DeltaChange(id=f"d_deep{day}", program_id=web_rt.hosting_id, change="updated", source="test",
-                    at=datetime(2026, 11, day, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=1, new=2)]),
-        recorded_at=datetime(2026, 11, 23, tzinfo=UTC)) for day in range(1, 6)], refresh=True)
-    monkeypatch.setattr(pages, "BACK_KEPT", 2)
-    sign_in(web_client, web_rt)
-    visited = [web_client.get("/changes?limit=1").text]
-    while pager_link(visited[-1], "next"):
-        visited.append(web_client.get(pager_link(visited[-1], "next")).text)
-    assert len(visited) == 6
-    said = "Pages further back than this page's address keeps are reached from Newest only."
-    assert [said in shown(page) for page in visited] == [False, False, False, True, True, True]
-    page, steps = visited[-1], 0
-    while pager_link(page, "prev"):
-        page, steps = web_client.get(pager_link(page, "prev")).text, steps + 1
-    assert steps == 2 and said in shown(page) and "Newest</a>" in page
 
 
 def names(page: str) -> list[str]:
@@ -203,3 +177,91 @@ def test_a_search_sorted_by_a_field_has_no_view_to_lose(on_either):
     while pager_link(page, "next"):
         page = web_client.get(pager_link(page, "next")).text
         assert GONE not in page
+
+
+def add_changes(web_rt, count: int) -> None:
+    """`count` changes of the filled index's program, each observed at an hour of its own, recorded three at a time
+    (a tie the feed orders by id)."""
+    from datetime import UTC, datetime, timedelta
+
+    from affiliate_matrix.deltas import to_document as delta_document
+    from affiliate_matrix.models import DeltaChange, FieldChange
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    web_rt.index.bulk_upsert("deltas", [delta_document(
+        DeltaChange(id=f"d_deep{n:03}", program_id=web_rt.hosting_id, change="updated", source="test",
+                    at=start + timedelta(hours=n), fields=[FieldChange(field="cookie_days", old=n, new=n + 1)]),
+        recorded_at=start + timedelta(days=n // 3)) for n in range(count)], refresh=True)
+
+
+def observed(page: str) -> list[str]:
+    """A Changes page's rows, each by when its change was observed (each change's own here)."""
+    return re.findall(r'<td data-label="When"><time datetime="([^"]+)">', page)
+
+
+def test_newer_reaches_the_newest_changes_from_any_depth_each_page_as_it_was(on_either):
+    """The Changes page's Newer link was a stack of the earlier pages' cursors in the address, which dropped its oldest
+    past 25 to 40 pages (saying so): a person deeper could not page back to the newest. Newer is the feed's own
+    cursor of the page before, read backwards from the page's first change: from the last of 45 pages it gives each
+    page as Older gave it, to the newest, and no address grows on the way."""
+    web_rt, web_client = on_either
+    add_changes(web_rt, 44)
+    sign_in(web_client, web_rt)
+    visited = [web_client.get("/changes?limit=1").text]
+    while pager_link(visited[-1], "next"):
+        assert len(visited) < 60, "no end to the pages"
+        visited.append(web_client.get(pager_link(visited[-1], "next")).text)
+    assert len(visited) == 45 and len({row for page in visited for row in observed(page)}) == 45
+    assert pager_link(visited[0], "prev") is None and "Newest</a>" not in visited[0]
+    page, addresses = visited[-1], []
+    for before in reversed(visited[:-1]):
+        addresses.append(pager_link(page, "prev"))
+        page = web_client.get(addresses[-1]).text
+        assert observed(page) == observed(before), addresses[-1]
+        assert "back=" not in addresses[-1] and len(addresses[-1]) < 300
+    assert pager_link(page, "prev") is None and "Newest</a>" in page and "further back than" not in page
+    assert observed(web_client.get(pager_link(page, "next")).text) == observed(visited[1])
+
+
+def test_an_address_of_the_old_newer_stack_is_read_without_it(web_client, web_rt):
+    """A Changes address bookmarked while Older carried the earlier pages (back=) shows its page, its links the
+    feed's."""
+    add_changes(web_rt, 3)
+    sign_in(web_client, web_rt)
+    first = web_client.get("/changes?limit=1").text
+    second = pager_link(first, "next")
+    answer = web_client.get(second + "&" + urlencode({"back": "1"}))
+    assert answer.status_code == 200 and observed(answer.text) == observed(web_client.get(second).text)
+    assert observed(web_client.get(pager_link(answer.text, "prev")).text) == observed(first)
+
+
+def forged_feed_cursors() -> dict[str, str]:
+    """Cursors of the Changes page's feed (limit aside) no page gave: a backward one of the wrong shape, holding text
+    for a time, too many values, or a direction not ours, and a real one of another filter."""
+    from affiliate_matrix.handlers.programs import changes_params, changes_query, parameters
+    from affiliate_matrix.search import encode_cursor
+
+    def query(**args):
+        return changes_query(None, parameters(changes_params(), MultiDict(args), {}))
+
+    def raw(cursor: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
+
+    mine = query(field="cookie_days")  # the page's below
+    return {"text for a time": encode_cursor(mine, ["yesterday", "d_1", "d_1"], backward=True),
+            "too many values": encode_cursor(mine, [1763424000000, "d_1", "d_1", "d_2"], backward=True),
+            "a direction not ours": raw({"q": mine.fingerprint(), "a": [1763424000000, "d_1", "d_1"], "b": "yes"}),
+            "another filter's": encode_cursor(query(change="created"), [1763424000000, "d_1", "d_1"], backward=True)}
+
+
+def test_a_forged_cursor_of_the_changes_page_is_refused_naming_it(on_either):
+    """Each is a 400 in the page naming the cursor, its filters kept; never a server error, nor another feed's page."""
+    web_rt, web_client = on_either
+    add_changes(web_rt, 3)
+    sign_in(web_client, web_rt)
+    for what, cursor in forged_feed_cursors().items():
+        answer = web_client.get("/changes?" + urlencode({"field": "cookie_days", "cursor": cursor}))
+        assert answer.status_code == 400, (what, shown(answer.text)[:300])
+        said = "cursor belongs to a different query" if what == "another filter's" else "cursor is malformed"
+        assert said in shown(answer.text), what
+        assert '<option value="cookie_days" selected>' in answer.text, what

@@ -30,7 +30,7 @@ def test_a_forged_paging_parameter_is_read_or_refused_never_a_server_error(web_c
 @pytest.mark.parametrize("back", [["²"], ["٣"], ["0"], ["-1"], ["99999"], ["100000"], ["1"] * 51, ["x" * 5000],
                                   ["00003"], ["3", "3"], ["１"]])
 def test_a_forged_back_is_read_or_refused_never_a_server_error(web_client, web_rt, back):
-    """The programs list's (the Changes page's stack is read by the same earlier_pages and pager)."""
+    """The programs list's earlier pages (the Changes page pages back by its feed's own cursor: test_web_paging)."""
     sign_in(web_client, web_rt)
     path = "/programs"
     cursor = first_cursor(web_client, path, limit=1)

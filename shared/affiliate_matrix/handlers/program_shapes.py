@@ -133,6 +133,9 @@ def changes_answer():
 
     return create_model("ChangePage", __doc__=FEED, total=(int, Field(..., description=TOTAL.format(what="changes"))),
                         items=(list[change_item()], ...),
-                        next_cursor=(str | None, ...), errors=(list[dict[str, Any]] | None, Field(None, description=(
+                        next_cursor=(str | None, ...), previous_cursor=(str | None, Field(None, description=(
+                            "The cursor of the page before this one (the newer changes just before these), passed "
+                            "back as `cursor` with the same parameters as next_cursor is; null on the first page."))),
+                        errors=(list[dict[str, Any]] | None, Field(None, description=(
                             "The changes of this page left out as damaged (not of a change's shape): each one's id "
                             "(key) and what is wrong (error); also counted in X-Damaged-Items."))))

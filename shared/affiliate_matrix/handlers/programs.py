@@ -528,4 +528,4 @@ def changes_of(rt, query: SearchQuery) -> dict:
     damaged: list[dict] = []
     items = of_shape([hit.doc for hit in result.hits], change_item(), "delta", damaged, made=feed_item)
     return {"total": result.total, "items": items, "next_cursor": result.next_cursor,
-            **({"errors": damaged} if damaged else {})}
+            "previous_cursor": result.previous_cursor, **({"errors": damaged} if damaged else {})}

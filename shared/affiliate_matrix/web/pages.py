@@ -72,13 +72,13 @@ def search_page(rt, args: MultiDict) -> dict:
             "bounds": {name: args.get(name, "") for name in api.BOUNDS}}
 
 
-# The Previous page link (the programs page's, the Changes page's Newer). A cursor pages forward only (it holds the sort
-# values to page after), so the Next link carries the pages before it in the address (back=, oldest first: a page
-# number, where the paging started, then cursors), at most BACK_KEPT of them and BACK_CHARACTERS in all (a request line
-# of some proxies stops at 8 KB; a cursor is 60 to 400 characters). Past those the oldest cursor gives way to its page
-# number where the search takes one (the programs list, to its 10,000th program: Previous reaches page 1 however deep),
-# else (the Changes page, or deeper) it is dropped: the pages before the kept ones are reached by First page only, as
-# the page then says (pager's `forgotten`).
+# The programs page's Previous page link. Its cursors page forward only (a relevance sort's pages are of one view, which
+# no cursor pages backwards, and every sort pages one way), so the Next link carries the pages before it in the address
+# (back=, oldest first: a page number, where the paging started, then cursors), at most BACK_KEPT of them and
+# BACK_CHARACTERS in all (a request line of some proxies stops at 8 KB; a cursor is 60 to 400 characters). Past those
+# the oldest cursor gives way to its page number where the search takes one (to its 10,000th program: Previous reaches
+# page 1 however deep), else (deeper) it is dropped: the pages before the kept ones are reached by First page only, as
+# the page then says (pager's `forgotten`). (The Changes page pages back by the feed's previous_cursor: changes_page.)
 BACK_KEPT, BACK_CHARACTERS = 50, 4000
 
 
@@ -87,7 +87,7 @@ def without_back(args: MultiDict) -> MultiDict:
     return MultiDict([(name, value) for name, value in args.items(multi=True) if name != "back"])
 
 
-def earlier_pages(args: MultiDict, query: SearchQuery, last_page: int = 1) -> list[str]:
+def earlier_pages(args: MultiDict, query: SearchQuery, last_page: int) -> list[str]:
     """The earlier pages' stack (back) of a page of `query`'s results, checked: its size, and each a page number (at
     most one, first, 1 to `last_page`: 1, the first page, where the page takes no page number) or a cursor of this
     search, checked as the API checks its own cursor."""
@@ -117,7 +117,7 @@ def page_number(value: str, last_page: int = RESULT_WINDOW) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= 5 and 1 <= int(value) <= last_page
 
 
-def pager(path: str, args: MultiDict, back: list[str], next_cursor: str | None, numbered: int = 1) -> dict:
+def pager(path: str, args: MultiDict, back: list[str], next_cursor: str | None, numbered: int) -> dict:
     """A paged page's links to its first, previous and next pages: the earlier pages' stack (earlier_pages) grown by
     this one for Next (within its bounds, the oldest cursor's page by its number where it is at most `numbered`, the
     last page the search takes by number), popped for Previous; no Previous where the stack no longer holds it, and
@@ -310,18 +310,22 @@ def merchant_page(rt, key: str) -> dict:
 
 
 def changes_page(rt, args: MultiDict) -> dict:
-    """The change feed (a bare date in `since`, what a date field sends, is that day's midnight UTC, as in the API)."""
-    params = api.parameters(api.changes_params(), without_back(args), {})
-    query = api.changes_query(rt, params)
-    back = earlier_pages(args, query)
-    feed = api.changes_of(rt, query)
+    """The change feed (a bare date in `since`, what a date field sends, is that day's midnight UTC, as in the API),
+    paged by the feed's own cursors both ways: Newer is its previous_cursor (the page before, read backwards from this
+    one's first change), so it reaches the newest page from any depth, and the address holds no earlier pages. (An
+    address of before that, holding them as back=, is read without them.)"""
+    args = without_back(args)
+    feed = api.changes_of(rt, api.changes_query(rt, api.parameters(api.changes_params(), args, {})))
     # a change names its program by id: the page shows its name (the page's programs, and those it is filtered to,
     # read in one request), a damaged program's change by its id, the damage said as a list says it
     damaged: list[dict] = []
     program_ids = args.getlist("program_id")
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]] + program_ids, damaged)
     return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged,
-            "program_ids": program_ids, "pages": pager("/changes", args, back, feed["next_cursor"])}
+            "program_ids": program_ids, "pages": {
+                "first": url("/changes", args, cursor=None) if "cursor" in args else None,
+                "previous": url("/changes", args, cursor=feed["previous_cursor"]) if feed["previous_cursor"] else None,
+                "next": url("/changes", args, cursor=feed["next_cursor"]) if feed["next_cursor"] else None}}
 
 
 def refused_changes_page(args: MultiDict, refusal: InvalidInput) -> dict:
