@@ -163,6 +163,34 @@ def test_cursor_pages_follow_the_sort_even_when_the_cursors_values_are_deleted(i
     assert second.total == len([d for d in docs.values() if d["active"]])
 
 
+@pytest.mark.parametrize("pets", [False, True])  # walking the first key's order back; sorting the few matches
+@pytest.mark.parametrize("sort", [[("category", "asc"), ("rank", "desc")], [("rank", "asc"), ("category", "desc")],
+                                  [("category", "desc")], [("rank", "desc")]])
+def test_previous_cursor_pages_follow_the_sort_even_when_the_cursors_values_are_deleted(index, sort, pets):
+    """A backward cursor's page is the hits just before its place in the sort, a list field by the same value of its
+    own as forward, missing values last; the place holds when its values have left the columns."""
+    rng = random.Random(16)
+    docs = {d["id"]: d for d in make_docs(rng, n=200)}
+    index.bulk_upsert("things", docs.values())
+    filters = {"active": [True], **({"category": ["pets"]} if pets else {})}
+    query = SearchQuery(filters=filters, sort=[SortKey(field=f, order=o) for f, o in sort], size=5)
+    key = brute_order(list(docs.values()), sort)
+
+    def matched() -> list[dict]:
+        return sorted((d for d in docs.values() if d["active"] and (not pets or "pets" in d["category"])), key=key)
+
+    third = index.search("things", query.replaced(offset=10))
+    assert [h.id for h in third.hits] == [d["id"] for d in matched()[10:15]]
+    back = index.search("things", query.replaced(cursor=third.previous_cursor))
+    assert [h.id for h in back.hits] == [d["id"] for d in matched()[5:10]] and back.previous_cursor
+    first = docs[third.hits[0].id]
+    for doc in [d for d in docs.values() if key(d)[0] == key(first)[0]]:  # the cursor's first value leaves the columns
+        index.delete("things", docs.pop(doc["id"])["id"])
+    back = index.search("things", query.replaced(cursor=third.previous_cursor))
+    assert [h.id for h in back.hits] == [d["id"] for d in matched() if key(d) < key(first)][-5:]
+    assert back.total == len(matched())
+
+
 def test_a_range_bound_that_is_not_a_number_matches_nothing(index):
     index.bulk_upsert("things", [{"id": "a", "name": "alpha", "rank": 1}, {"id": "b", "name": "alpha", "rank": 2}])
     for bounds in ({"gte": float("nan")}, {"lte": float("nan")}, {"gte": 1, "lte": float("nan")}):
