@@ -8,7 +8,7 @@ last one also as the start of a word, with `prefix`), term filters (any of the v
 term facets counted under the filters, post filters (on the hits and every facet but their own
 field's), sort with the id as tiebreak, and opaque cursors that return every hit exactly once (a relevance sort's
 across a write between pages too: OpenSearch pages it in a point in time, the embedded index in the first page's
-ranking it keeps, views.py).
+ranking it keeps, views.py); a sort by fields also pages back, by a page's previous_cursor (SearchResult).
 """
 
 from abc import ABC, abstractmethod
