@@ -239,6 +239,13 @@ class Route(_RouteFields):
 
         return None if self.body is None else TypeAdapter(_named(self.body))
 
+    @cached_property
+    def body_optional(self) -> bool:
+        """Whether the body may be left out: a model none of whose fields is required (an empty POST was refused as
+        no JSON object, though {} was taken). Not a mapping of any fields (PATCH's): no body there changes nothing."""
+        schema = {} if self.bodies is None else self.bodies.json_schema()
+        return "properties" in schema and not schema.get("required")
+
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
@@ -299,7 +306,7 @@ class Api:
         params = parameters(route.params_model, query_of(request), match) if route.params else None
         body = None
         if route.bodies is not None:
-            body = body_of(request, route.body_limit, route.body_limit_why)
+            body = body_of(request, route.body_limit, route.body_limit_why, route.body_optional)
             try:
                 strictly(route.bodies, body)
             except ValidationError as exc:
