@@ -91,6 +91,22 @@ def test_a_params_model_named_by_a_function_is_built_and_checked_on_its_routes_f
         wrong.openapi()
 
 
+def test_an_unknown_parameter_close_to_a_known_one_is_named_with_it_and_a_route_of_path_parameters_takes_none():
+    """`amx changes --program` is the API's program_id: ?program= was refused with every known name to search by eye,
+    and a route whose only parameters are in its path said "known: none" where one with none says "this takes none"."""
+    status, body, _ = ask(table(), "/things/t_1?sise=3&colour=red")
+    message = json.loads(body)["error"]["message"]
+    assert status == 400 and message == "unknown parameter(s): colour, sise; known: size (sise: did you mean size?)"
+
+    class PathOnly(BaseModel):
+        thing_id: str
+
+    api = Api("things", [Route("GET", "/things/{thing_id}", lambda call: {"id": call.params.thing_id, "size": 1},
+                               Thing, PathOnly, role=None)])
+    status, body, _ = ask(api, "/things/t_1?from=x")
+    assert status == 400 and json.loads(body)["error"]["message"] == "unknown parameter(s): from; this takes none"
+
+
 def test_a_path_parameter_is_not_also_a_query_parameter():
     status, body, _ = ask(table(), "/things/t_1?thing_id=t_2")
     assert status == 400 and "unknown parameter(s): thing_id" in body

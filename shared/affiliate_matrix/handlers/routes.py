@@ -256,12 +256,23 @@ def _named(kind):
     return kind() if isinstance(kind, types.FunctionType) else kind
 
 
+def _meant(unknown: set[str], known: set[str]) -> str:
+    """The known names an unknown one is close to, as a refusal suggests them: `amx changes --program` is the API's
+    program_id, and ?program= was refused with the whole list to search by eye."""
+    from difflib import get_close_matches
+
+    close = [f"{names_sent([name])}: did you mean {match[0]}?" for name in sorted(unknown)
+             if len(name) <= 40 and (match := get_close_matches(name, sorted(known), 1, 0.7))]
+    return f" ({'; '.join(close)})" if close else ""
+
+
 def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
     """The query string and path segments as `model`: unknown names refused, lists from repeated names."""
     known = set(model.model_fields) - set(path_values)  # a path segment is not also a query parameter
     unknown = set(args) - known
     if unknown:
-        raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; known: {', '.join(sorted(known)) or 'none'}")
+        raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; "
+                           + (f"known: {', '.join(sorted(known))}{_meant(unknown, known)}" if known else "this takes none"))
     fields = model.model_fields
     values = {name: (args.getlist(name) if is_list(f.annotation) else args.get(name))
               for name, f in fields.items() if name in args}
