@@ -95,6 +95,26 @@ def usage_errors_name_their_command() -> None:
 usage_errors_name_their_command()
 
 
+# A command a reader of the API (or the explorer) looks for under its name there, and where it is here
+ELSEWHERE = {
+    ("amx connections", "sync"): "amx scrape CONNECTION syncs one here, as POST /connections/{id}/sync asks",
+    ("amx connections", "replay"): "amx replay CONNECTION parses its stored pages again, as POST "
+                                   "/connections/{id}/replay asks",
+    ("amx", "programs"): "amx search lists programs (GET /programs), amx show ID shows one",
+    ("amx", "merchants"): "amx compare MERCHANT shows one merchant across its sources (GET /merchants/{key})",
+}
+
+
+def elsewhere(said: str, ctx) -> str:
+    """Click's "No such command 'sync'" with where that command lives (in place of Click's guess at a near name):
+    `amx connections sync` was refused pointing at `amx connections --help`, which does not name `amx scrape`."""
+    import re
+
+    found = re.match(r"No such command '([^']+)'", said)
+    where = ELSEWHERE.get((ctx.command_path, found[1])) if found and ctx is not None else None
+    return f"{found[0]}: {where}" if where else said
+
+
 def main():
     from pydantic import ValidationError
 
@@ -109,7 +129,7 @@ def main():
             ctx = getattr(exc, "ctx", None)
             said = exc.format_message().removesuffix(".")
             if exc.exit_code == 2:
-                said += f"; see {ctx.command_path if ctx is not None else 'amx'} --help"
+                said = f"{elsewhere(said, ctx)}; see {ctx.command_path if ctx is not None else 'amx'} --help"
             errors.print(f"[red]error:[/] {escape(said)}", highlight=False)
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:  # end of input at a prompt
