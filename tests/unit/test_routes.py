@@ -278,6 +278,26 @@ def test_a_body_past_its_routes_limit_is_answered_413(chunked):
         "request_id": answers[1][1]["error"]["request_id"]}})], answers
 
 
+def test_a_body_missing_a_field_names_the_unknown_one_it_gave_in_its_place():
+    """POST /discover {"niche": "pets"} was refused "niches: Field required", naming nothing of the niche it gave (a
+    model's first error alone): the fields it has not are named after it, with the missing one an unknown one is close
+    to. The CLI's rule files and the stored documents' writes say it alike (wording.unknown_beside)."""
+
+    class Search(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        niches: list[str]
+
+    api = Api("search", [Route("POST", "/search", lambda call: {}, None, body=Search, role=None)])
+    said = []
+    for sent in ({"niche": ["pets"]}, {"niches": ["pets"], "colour": 1}, {"zzz": 1}):
+        request = EnvironBuilder(path="/search", method="POST", json=sent).get_request()
+        body, status, _ = serve(None, request, lambda r: api.route(None, r), with_flags=False)
+        said.append((status, json.loads(body)["error"]["message"]))
+    assert said == [(400, "niches: Field required; unknown field(s): niche (niche: did you mean niches?)"),
+                    (400, "unknown field(s): colour"),
+                    (400, "niches: Field required; unknown field(s): zzz")], said
+
+
 def test_every_route_taking_a_body_documents_its_limit_as_a_413():
     """No route's document named its body limit, nor the answer past it: each route taking a body lists 413 in the
     error shape, its description naming the route's own limit; a route taking none lists no 413."""

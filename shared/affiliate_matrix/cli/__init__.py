@@ -143,10 +143,12 @@ def main():
                      highlight=False, markup=True)
         raise SystemExit(2) from None
     except ValidationError as exc:  # a model's refusal, said as the API's (InvalidInput, above): "error: field: …"
+        from affiliate_matrix.wording import unknown_beside
+
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or exc.title.lower()  # a check across fields names no field
-        errors.print(f"[red]error:[/] {escape(where)}: {escape(first['msg'].removeprefix('Value error, '))}",
-                     highlight=False)
+        said = first["msg"].removeprefix("Value error, ") + unknown_beside(exc.errors(include_url=False))
+        errors.print(f"[red]error:[/] {escape(where)}: {escape(said)}", highlight=False)
         raise SystemExit(2) from None
     except OSError as exc:  # the system refused a file or folder the command was given or writes: named, no traceback
         where = f"{exc.filename}: " if exc.filename else ""

@@ -19,7 +19,7 @@ from affiliate_matrix.auth import authorize  # with the function, before the for
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response, names_sent, no_parameters, query_of
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
-from affiliate_matrix.wording import ending_in_z, error_said, quoted
+from affiliate_matrix.wording import ending_in_z, error_said, quoted, unknown_beside
 
 _PATH_NAMES = r"\{(\w+)\}"  # the parameters a route's path names (compiled by re on first use)
 
@@ -81,7 +81,8 @@ def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
         return InvalidInput(f"unknown field(s): {loc}")
     if first["type"] == "too_long":  # a list past its bound: pydantic's words count "after validation"
         return InvalidInput(f"{loc}: at most {first['ctx']['max_length']} at once, got {first['ctx']['actual_length']}")
-    return InvalidInput(f"{loc}: {error_said(first)}" if loc else error_said(first))
+    said = f"{loc}: {error_said(first)}" if loc else error_said(first)
+    return InvalidInput(said + unknown_beside(exc.errors(include_url=False)))
 
 
 # A list's total: what its page numbers count in (page × limit is an offset among the matches), and known without
@@ -271,8 +272,8 @@ def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
     known = set(model.model_fields) - set(path_values)  # a path segment is not also a query parameter
     unknown = set(args) - known
     if unknown:
-        raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; "
-                           + (f"known: {', '.join(sorted(known))}{_meant(unknown, known)}" if known else "this takes none"))
+        listed = f"known: {', '.join(sorted(known))}{_meant(unknown, known)}" if known else "this takes none"
+        raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; {listed}")
     fields = model.model_fields
     values = {name: (args.getlist(name) if is_list(f.annotation) else args.get(name))
               for name, f in fields.items() if name in args}
