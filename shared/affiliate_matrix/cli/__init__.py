@@ -127,7 +127,8 @@ def main():
     except typer.TyperException as exc:  # Click's (Typer's copy): a usage error (exit 2) holds its command's context
         if type(exc).__name__ != "NoArgsIsHelpError":  # (`amx` or a group alone: its help is printed already)
             ctx = getattr(exc, "ctx", None)
-            said = exc.format_message().removesuffix(".")
+            # a bad value of no option (standard input's): Click's "Invalid value: " before it named nothing
+            said = exc.format_message().removesuffix(".").removeprefix("Invalid value: ")
             if exc.exit_code == 2:
                 said = f"{elsewhere(said, ctx)}; see {ctx.command_path if ctx is not None else 'amx'} --help"
             errors.print(f"[red]error:[/] {escape(said)}", highlight=False)
