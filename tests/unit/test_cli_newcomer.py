@@ -956,6 +956,10 @@ def test_a_refused_option_is_named_as_click_names_it(tmp_path, monkeypatch, args
      "holds U+0007"),
     (["budget", "campaigns", "add", "c1", "--name", "N", "--channel", "search", "--currency", "USD", "--min", "300",
       "--max", "5"], "--min", "300 is above --max 5"),
+    # said the channels and not what was typed, as `--kind netwrok` and POST /campaigns say it
+    (["budget", "campaigns", "add", "c1", "--name", "N", "--channel", "serach", "--currency", "USD"], "--channel",
+     "Input should be 'search', 'social', 'email', 'content', 'display', 'video', 'affiliate' or 'other', got "
+     "'serach'"),
 ])
 def test_an_option_a_check_beyond_the_command_refuses_is_a_usage_error_naming_it(tmp_path, monkeypatch, args,
                                                                                   option, said):
