@@ -339,8 +339,9 @@ def list_tokens(rt) -> list[TokenInfo]:
     return tokens
 
 
-def revoke_token(rt, token: str, now: datetime | None = None) -> None:
-    """Destroy the token's record: every function refuses it from its next request."""
+def revoke_token(rt, token: str, now: datetime | None = None) -> str | None:
+    """Destroy the token's record: every function refuses it from its next request. A token revoked already is left
+    as it is, and when it was revoked returned (revoking it again wrote a new time over it, and logged it again)."""
     if not re.fullmatch(r"[0-9a-f]{12}", token):
         raise InvalidInput(f"{token!r} is not a token id (12 hex digits, as `amx tokens list` shows)")
     path = f"{FOLDER}/{token}"
@@ -348,11 +349,14 @@ def revoke_token(rt, token: str, now: datetime | None = None) -> None:
         metadata = rt.secrets.metadata(path)
     except NotFoundError:
         raise NotFoundError(f"there is no token {token} (amx tokens list)") from None
+    if earlier := metadata.custom_metadata.get("revoked_at"):
+        return earlier
     rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
     revoked = (now or datetime.now(UTC)).isoformat()
     rt.secrets.set_custom_metadata(path, {**metadata.custom_metadata, "revoked_at": revoked})
     log.warning("token.revoked", token_id=token)
     _end_sessions_of(rt, token)
+    return None
 
 
 def _end_sessions_of(rt, token_id: str) -> None:

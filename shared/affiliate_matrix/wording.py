@@ -37,6 +37,30 @@ def quoted(text: str, width: int = 40) -> str:
     return repr(text if len(text) <= width else text[:width - 1] + "…")
 
 
+def unknown_beside(errors: list[dict]) -> str:
+    """The fields a body gave that its model has not, said after its first error when that is another (a field
+    missing): {"niche": "pets"} was refused "niches: Field required", the niche it gave unnamed. A field missing at
+    the same place that an unknown one is close to is suggested: "; unknown field(s): niche (niche: did you mean
+    niches?)"."""
+    from difflib import get_close_matches
+
+    if errors[0]["type"] == "extra_forbidden":
+        return ""  # the first error names them already
+    unknown = [error["loc"] for error in errors if error["type"] == "extra_forbidden" and error["loc"]]
+    if not unknown:
+        return ""
+    missing = {(tuple(error["loc"][:-1]), str(error["loc"][-1])) for error in errors
+               if error["type"] == "missing" and error["loc"]}
+    named, meant = [], []
+    for loc in unknown:
+        name = ".".join(map(str, loc))[:40]
+        named.append(name)
+        near = sorted(field for place, field in missing if place == tuple(loc[:-1]))
+        if match := get_close_matches(str(loc[-1]), near, 1, 0.7):
+            meant.append(f"{name}: did you mean {'.'.join([*map(str, loc[:-1]), match[0]])}?")
+    return f"; unknown field(s): {', '.join(named)}"[:200] + (f" ({'; '.join(meant)})"[:200] if meant else "")
+
+
 CHOICE_QUOTED = 20  # a choice mistyped is quoted up to this long: longer is no typo of one (a secret pasted there?)
 
 

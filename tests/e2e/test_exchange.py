@@ -445,3 +445,21 @@ def test_a_merchant_of_1200_offers_merged_into_one_program_is_exported_and_impor
     assert report.records == report.written == 1 and report.errors == [], report
     (back,) = programs(target.index)
     assert back.model_dump(mode="json") == merchant.model_dump(mode="json")
+
+
+def test_out_dash_is_standard_output_not_a_file_named_dash(tmp_path):
+    """`--out -` wrote the export to a file named "-" in the working folder and said `wrote -`; a dash is standard
+    output, as `amx rules add -` and `amx terms extract -` read standard input (parquet, binary, still needs a file)."""
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    original = synthetic_programs(1)[0]
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(original)], refresh=True)
+    env = {"AMX_DATA_DIR": str(rt.settings.data_dir), "PATH": "/usr/bin:/bin"}
+    exported = subprocess.run([str(BIN / "amx"), "export", "programs", "--format", "csv", "--out", "-"],
+                              capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert not (tmp_path / "-").exists() and "wrote" not in exported.stderr
+    assert next(csv.DictReader(io.StringIO(exported.stdout)))["id"] == original.id
+    parquet = subprocess.run([str(BIN / "amx"), "export", "programs", "--format", "parquet", "--out", "-"],
+                             capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert parquet.returncode == 2 and "parquet is binary: give --out FILE" in " ".join(parquet.stderr.split())

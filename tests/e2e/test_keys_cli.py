@@ -80,9 +80,13 @@ def test_a_json_object_nested_too_deeply_on_standard_input_is_refused_naming_tha
 
 
 def test_standard_input_must_give_one_line_per_named_field(tmp_path):
+    """Said "error: Invalid value: standard input has …": Click's words for a bad value of an option, naming none
+    (standard input is no option). The error says what was wrong with standard input, on one line."""
     result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token",
                  "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n")
-    assert result.returncode == 2 and "1 line(s) for 2 field(s)" in result.stderr
+    assert result.returncode == 2 and result.stderr == (
+        "error: standard input has 1 line(s) for 2 field(s) (api_token, publisher_id): one line per field, in that "
+        "order; see amx keys add --help\n"), result.stderr
     assert not (tmp_path / ".amx" / "secrets.json").exists()
 
 

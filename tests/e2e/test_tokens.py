@@ -171,3 +171,18 @@ def test_a_bad_ttl_is_refused_naming_the_option(tmp_path, ttl, message):
 def test_revoking_an_unknown_token_says_so(tmp_path):
     result = amx("tokens", "revoke", "0123456789ab", cwd=tmp_path)
     assert result.returncode == 2 and "there is no token 0123456789ab" in result.stderr
+
+
+def test_revoking_a_token_again_keeps_when_it_was_revoked_and_says_so(tmp_path, local):
+    """A second `amx tokens revoke` said "revoked token …" again, wrote a new revocation time over the first (the
+    record of when it was revoked lost) and logged token.revoked a second time: it is left as it is, and said so."""
+    from affiliate_matrix.auth import list_tokens, revoke_token
+
+    token_id = create_token(local.secrets, "read").split("_")[1]
+    assert revoke_token(local, token_id, now=datetime(2026, 1, 5, 6, 7, 8, tzinfo=UTC)) is None
+    again = amx("tokens", "revoke", token_id, cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout == (f"token {token_id} was revoked already, at 2026-01-05 06:07:08 "
+                                                      "UTC\n"), again.stdout
+    assert "token.revoked" not in again.stderr
+    [listed] = list_tokens(local)
+    assert listed.revoked_at == "2026-01-05T06:07:08+00:00"

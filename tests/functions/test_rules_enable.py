@@ -262,3 +262,22 @@ def test_a_rule_whose_failures_cannot_be_started_afresh_is_not_enabled(env, tmp_
     assert put.status_code == 503, put.json
     assert not stored(tmp_path, "r1").enabled
     assert amx("enable", "r1")[0] != 0 and not stored(tmp_path, "r1").enabled  # amx rules enable alike
+
+
+def test_the_apis_enable_takes_no_body_as_its_cli_takes_no_option(env, tmp_path):
+    """POST /rules/{id}/enable with no body (`curl -X POST`) was refused, "the body must be a JSON object", though
+    none of its fields is required and {} was taken; its document called the body required. A body none of whose
+    fields is required may be left out, and the document says so; one that requires a field is still required."""
+    added(tmp_path, {"id": "r1", "trigger": {"event": "program.delta"}, "condition": "true",
+                     "action": {"type": "alert"}})
+    assert amx("disable", "r1", "--reason", "noisy")[0] == 0
+    triggers = function_client("triggers")
+    enabled = triggers.post("/rules/r1/enable", headers=env["admin"])
+    assert enabled.status_code == 200 and enabled.json["enabled"], enabled.json
+    assert stored(tmp_path, "r1").enabled
+    assert triggers.post("/rules/r1/enable", data=b"[]", headers=env["admin"]).status_code == 400  # a body: an object
+    tick = triggers.post("/rules/r1/test/tick", headers=env["admin"])
+    assert tick.status_code == 400 and "the body must be a JSON object" in tick.json["error"]["message"], tick.json
+    paths = triggers.get("/openapi.json").json["paths"]
+    assert paths["/rules/{rule_id}/enable"]["post"]["requestBody"]["required"] is False
+    assert paths["/rules/{rule_id}/test/tick"]["post"]["requestBody"]["required"] is True

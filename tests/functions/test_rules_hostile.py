@@ -1215,3 +1215,20 @@ def test_a_schedule_written_with_a_time_zone_is_refused_saying_it_is_in_utc(env,
     answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
     assert answer.status_code == 400, answer.get_data(as_text=True)
     assert "a schedule is in UTC and takes no time zone: write its hour in UTC" in answer.get_json()["error"]["message"]
+
+
+def test_a_rule_with_a_misspelt_field_is_refused_naming_it_beside_the_field_it_lacks(env, tmp_path):
+    """A rule writing `triger:` was refused "trigger: Field required", by POST /rules and amx rules add alike, and
+    nothing named the `triger` it had: the unknown field is named after it, with the field it is close to."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    told = "trigger: Field required; unknown field(s): triger (triger: did you mean trigger?)"
+    rule = {"id": "r-typo", "triger": {"event": "program.delta"}, "condition": "true", "action": {"type": "alert"}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400 and answer.json["error"]["message"] == told, answer.json
+    written = tmp_path / "rule.json"
+    written.write_text(json.dumps(rule))
+    added = CliRunner().invoke(app, ["rules", "add", str(written)])
+    assert added.exit_code != 0 and str(added.exception) == told, (added.output, added.exception)

@@ -368,6 +368,21 @@ def test_a_usage_error_is_one_line_naming_it_and_the_help_to_read(tmp_path):
     assert bare.returncode == 2 and "Usage: amx" in bare.stdout and bare.stderr == "", bare.stderr
 
 
+def test_a_command_the_api_names_and_amx_keeps_elsewhere_is_refused_naming_where(tmp_path):
+    """`amx connections sync` (the API's POST /connections/{id}/sync) was "No such command 'sync'; see amx connections
+    --help", and that help does not name `amx scrape`, which is it; `amx merchants` got Click's guess, 'changes'."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path / "data")}
+    for args, said in ((["connections", "sync", "c1"], "No such command 'sync': amx scrape CONNECTION syncs one here, "
+                        "as POST /connections/{id}/sync asks; see amx connections --help"),
+                       (["merchants"], "No such command 'merchants': amx compare MERCHANT shows one merchant across "
+                        "its sources (GET /merchants/{key}); see amx --help"),
+                       (["rules", "sync"], "No such command 'sync'; see amx rules --help")):
+        result = amx(tmp_path, *args, env=env)
+        assert result.returncode == 2 and one_error_line(result) == f"error: {said}\n", (args, result.stderr)
+
+
 def test_a_data_dir_that_cannot_be_used_is_one_line_naming_it(tmp_path):
     """AMX_DATA_DIR naming a file, or a folder under a file, ended `amx` in a traceback (NotADirectoryError)."""
     import os
@@ -941,6 +956,10 @@ def test_a_refused_option_is_named_as_click_names_it(tmp_path, monkeypatch, args
      "holds U+0007"),
     (["budget", "campaigns", "add", "c1", "--name", "N", "--channel", "search", "--currency", "USD", "--min", "300",
       "--max", "5"], "--min", "300 is above --max 5"),
+    # said the channels and not what was typed, as `--kind netwrok` and POST /campaigns say it
+    (["budget", "campaigns", "add", "c1", "--name", "N", "--channel", "serach", "--currency", "USD"], "--channel",
+     "Input should be 'search', 'social', 'email', 'content', 'display', 'video', 'affiliate' or 'other', got "
+     "'serach'"),
 ])
 def test_an_option_a_check_beyond_the_command_refuses_is_a_usage_error_naming_it(tmp_path, monkeypatch, args,
                                                                                   option, said):

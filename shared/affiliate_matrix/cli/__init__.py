@@ -95,6 +95,26 @@ def usage_errors_name_their_command() -> None:
 usage_errors_name_their_command()
 
 
+# A command a reader of the API (or the explorer) looks for under its name there, and where it is here
+ELSEWHERE = {
+    ("amx connections", "sync"): "amx scrape CONNECTION syncs one here, as POST /connections/{id}/sync asks",
+    ("amx connections", "replay"): "amx replay CONNECTION parses its stored pages again, as POST "
+                                   "/connections/{id}/replay asks",
+    ("amx", "programs"): "amx search lists programs (GET /programs), amx show ID shows one",
+    ("amx", "merchants"): "amx compare MERCHANT shows one merchant across its sources (GET /merchants/{key})",
+}
+
+
+def elsewhere(said: str, ctx) -> str:
+    """Click's "No such command 'sync'" with where that command lives (in place of Click's guess at a near name):
+    `amx connections sync` was refused pointing at `amx connections --help`, which does not name `amx scrape`."""
+    import re
+
+    found = re.match(r"No such command '([^']+)'", said)
+    where = ELSEWHERE.get((ctx.command_path, found[1])) if found and ctx is not None else None
+    return f"{found[0]}: {where}" if where else said
+
+
 def main():
     from pydantic import ValidationError
 
@@ -107,9 +127,10 @@ def main():
     except typer.TyperException as exc:  # Click's (Typer's copy): a usage error (exit 2) holds its command's context
         if type(exc).__name__ != "NoArgsIsHelpError":  # (`amx` or a group alone: its help is printed already)
             ctx = getattr(exc, "ctx", None)
-            said = exc.format_message().removesuffix(".")
+            # a bad value of no option (standard input's): Click's "Invalid value: " before it named nothing
+            said = exc.format_message().removesuffix(".").removeprefix("Invalid value: ")
             if exc.exit_code == 2:
-                said += f"; see {ctx.command_path if ctx is not None else 'amx'} --help"
+                said = f"{elsewhere(said, ctx)}; see {ctx.command_path if ctx is not None else 'amx'} --help"
             errors.print(f"[red]error:[/] {escape(said)}", highlight=False)
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:  # end of input at a prompt
@@ -123,10 +144,12 @@ def main():
                      highlight=False, markup=True)
         raise SystemExit(2) from None
     except ValidationError as exc:  # a model's refusal, said as the API's (InvalidInput, above): "error: field: …"
+        from affiliate_matrix.wording import unknown_beside
+
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or exc.title.lower()  # a check across fields names no field
-        errors.print(f"[red]error:[/] {escape(where)}: {escape(first['msg'].removeprefix('Value error, '))}",
-                     highlight=False)
+        said = first["msg"].removeprefix("Value error, ") + unknown_beside(exc.errors(include_url=False))
+        errors.print(f"[red]error:[/] {escape(where)}: {escape(said)}", highlight=False)
         raise SystemExit(2) from None
     except OSError as exc:  # the system refused a file or folder the command was given or writes: named, no traceback
         where = f"{exc.filename}: " if exc.filename else ""

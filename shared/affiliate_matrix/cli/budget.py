@@ -235,8 +235,10 @@ def campaigns_add(
                                             "channel": channel, "currency": currency, "program_ids": program or [],
                                             "min_budget": min_budget, "max_budget": max_budget})
     except ValidationError as exc:  # named as typed here (--max), not as the document's field (max_budget)
+        from affiliate_matrix.wording import error_said
+
         first = exc.errors(include_url=False)[0]
-        said = first["msg"].removeprefix("Value error, ")
+        said = error_said(first)  # a mistyped --channel with what was typed, as the API says it
         for field in ("min_budget", "max_budget"):  # a check across both names them in its words
             said = said.replace(field, CAMPAIGN_OPTIONS[field])
         raise as_option(InvalidInput(f"{first['loc'][0]}: {said}" if first["loc"] else said),

@@ -17,7 +17,8 @@ import_app = typer.Typer(help="Import programs exported before.", no_args_is_hel
 def export_programs(
     fmt: Annotated[Optional[str], typer.Option("--format", help="csv, jsonl or parquet (by default --out's "
                                                                   "extension's, else jsonl).")] = None,
-    out: Annotated[Optional[str], typer.Option(help="A file (standard output by default; parquet needs a file).")] = None,
+    out: Annotated[Optional[str], typer.Option(help="A file (standard output by default, or -; parquet needs a "
+                                                    "file).")] = None,
     text: Annotated[Optional[str], typer.Option("--q", help=(
         "Only programs matching these words: plain words, as amx search takes them."))] = None,
     *,  # the search options here (with_search_options)
@@ -38,6 +39,7 @@ def export_programs(
     from affiliate_matrix.program_index import DAMAGED_PROGRAM, PROGRAMS_INDEX
 
     fmt = typed_format(fmt)
+    out = None if out == "-" else out  # `--out -` wrote a file named "-": standard output, as `amx rules add -` reads
     # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
     named = format_named(out) if out and format_named(out) in FORMATS else None
     if fmt is not None and named is not None and fmt != named:

@@ -46,14 +46,15 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
         raise invalid("path", f"{path} is not UTF-8 (byte {exc.start + 1})") from None
     from pydantic import ValidationError
 
-    from affiliate_matrix.wording import error_said
+    from affiliate_matrix.wording import error_said, unknown_beside
 
     try:
         rule = checked(parse_rule(text))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "rule"
-        raise InvalidInput(f"{where}: {error_said(first)}") from None  # as POST /rules says it
+        # as POST /rules says it
+        raise InvalidInput(f"{where}: {error_said(first)}{unknown_beside(exc.errors(include_url=False))}") from None
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     rt = open_runtime("triggers")

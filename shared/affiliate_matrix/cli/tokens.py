@@ -56,5 +56,9 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (
     """Revoke a token: every running function refuses it from its next request."""
     from affiliate_matrix.auth import revoke_token
 
-    revoke_token(open_runtime(), token_id)
-    console.print(f"revoked token {token_id}")
+    from affiliate_matrix.cli.views import utc_text
+
+    if earlier := revoke_token(open_runtime(), token_id):
+        console.print(f"token {token_id} was revoked already, at {utc_text(earlier)} UTC")
+    else:
+        console.print(f"revoked token {token_id}")

@@ -79,11 +79,12 @@ def check_content_coding(request, what: str) -> None:
     check_uncoded(request.headers.get("Content-Encoding"), what)
 
 
-def body_of(request, limit: int, why: str = "") -> dict:
+def body_of(request, limit: int, why: str = "", optional: bool = False) -> dict:
     """The JSON object in a request body, read no further than `limit` bytes (its route's body_limit; a larger one is
     ContentTooLarge, answered 413, saying `why` the limit is what it is). A body without a Content-Type
     is read as JSON; one declared as something else (text/plain, a form: what a page of another site may
-    send without a CORS preflight), or in a coding (Content-Encoding), is refused."""
+    send without a CORS preflight), or in a coding (Content-Encoding), is refused. No body at all is {} when the
+    route's body is `optional` (none of its fields required: POST /rules/{id}/enable)."""
     check_content_coding(request, "the body")
     if request.mimetype and not json_media_type(request.mimetype):
         raise UnsupportedMediaType(f"the body is {request.mimetype[:80]}: send the body as Content-Type: "
@@ -94,6 +95,8 @@ def body_of(request, limit: int, why: str = "") -> dict:
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
         raise ContentTooLarge(too_large)
+    if not raw and optional:
+        return {}
     body = json_document(raw or b"null")
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")

@@ -14,7 +14,7 @@ from affiliate_matrix.documents import delete_announced, load_document, no_docum
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, PreconditionFailed
 from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_match_of
 from affiliate_matrix.handlers.routes import Route, Shape, listing, refuse, strictly
-from affiliate_matrix.wording import error_said
+from affiliate_matrix.wording import error_said, unknown_beside
 
 
 class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen dataclass's cost to define (every start)
@@ -225,7 +225,7 @@ def validated(collection: Collection, data: dict) -> BaseModel:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "body"
-        raise InvalidInput(f"{where}: {error_said(first)}") from None
+        raise InvalidInput(f"{where}: {error_said(first)}{unknown_beside(exc.errors(include_url=False))}") from None
     if collection.check is not None:
         collection.check(doc)
     return doc

@@ -65,7 +65,7 @@ def openapi(api: "Api") -> dict:
         if listed:
             operation["parameters"] = listed
         if route.bodies is not None:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {
+            operation["requestBody"] = {"required": not route.body_optional, "content": {"application/json": {
                 "schema": schemas[(route.label, "body")]}}}
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     for name in seen:

@@ -19,7 +19,7 @@ from affiliate_matrix.auth import authorize  # with the function, before the for
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response, names_sent, no_parameters, query_of
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
-from affiliate_matrix.wording import ending_in_z, error_said, quoted
+from affiliate_matrix.wording import ending_in_z, error_said, quoted, unknown_beside
 
 _PATH_NAMES = r"\{(\w+)\}"  # the parameters a route's path names (compiled by re on first use)
 
@@ -81,7 +81,8 @@ def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
         return InvalidInput(f"unknown field(s): {loc}")
     if first["type"] == "too_long":  # a list past its bound: pydantic's words count "after validation"
         return InvalidInput(f"{loc}: at most {first['ctx']['max_length']} at once, got {first['ctx']['actual_length']}")
-    return InvalidInput(f"{loc}: {error_said(first)}" if loc else error_said(first))
+    said = f"{loc}: {error_said(first)}" if loc else error_said(first)
+    return InvalidInput(said + unknown_beside(exc.errors(include_url=False)))
 
 
 # A list's total: what its page numbers count in (page × limit is an offset among the matches), and known without
@@ -239,6 +240,13 @@ class Route(_RouteFields):
 
         return None if self.body is None else TypeAdapter(_named(self.body))
 
+    @cached_property
+    def body_optional(self) -> bool:
+        """Whether the body may be left out: a model none of whose fields is required (an empty POST was refused as
+        no JSON object, though {} was taken). Not a mapping of any fields (PATCH's): no body there changes nothing."""
+        schema = {} if self.bodies is None else self.bodies.json_schema()
+        return "properties" in schema and not schema.get("required")
+
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
@@ -249,12 +257,23 @@ def _named(kind):
     return kind() if isinstance(kind, types.FunctionType) else kind
 
 
+def _meant(unknown: set[str], known: set[str]) -> str:
+    """The known names an unknown one is close to, as a refusal suggests them: `amx changes --program` is the API's
+    program_id, and ?program= was refused with the whole list to search by eye."""
+    from difflib import get_close_matches
+
+    close = [f"{names_sent([name])}: did you mean {match[0]}?" for name in sorted(unknown)
+             if len(name) <= 40 and (match := get_close_matches(name, sorted(known), 1, 0.7))]
+    return f" ({'; '.join(close)})" if close else ""
+
+
 def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
     """The query string and path segments as `model`: unknown names refused, lists from repeated names."""
     known = set(model.model_fields) - set(path_values)  # a path segment is not also a query parameter
     unknown = set(args) - known
     if unknown:
-        raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; known: {', '.join(sorted(known)) or 'none'}")
+        listed = f"known: {', '.join(sorted(known))}{_meant(unknown, known)}" if known else "this takes none"
+        raise InvalidInput(f"unknown parameter(s): {names_sent(unknown)}; {listed}")
     fields = model.model_fields
     values = {name: (args.getlist(name) if is_list(f.annotation) else args.get(name))
               for name, f in fields.items() if name in args}
@@ -299,7 +318,7 @@ class Api:
         params = parameters(route.params_model, query_of(request), match) if route.params else None
         body = None
         if route.bodies is not None:
-            body = body_of(request, route.body_limit, route.body_limit_why)
+            body = body_of(request, route.body_limit, route.body_limit_why, route.body_optional)
             try:
                 strictly(route.bodies, body)
             except ValidationError as exc:
