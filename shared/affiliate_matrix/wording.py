@@ -17,7 +17,7 @@ def counted(count: int, noun: str, nouns: str | None = None) -> str:
 
 
 def listings(count: int) -> str:
-    """A count of what sources said of programs (their records) in the word people read for one, as the Sources page
+    """A count of what sources said of programs (their records) in the word people read for one, as the Connections page
     and the demo say it: "6 listings", wherever amx says how many a run read."""
     return counted(count, "listing")
 

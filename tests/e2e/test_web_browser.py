@@ -242,7 +242,7 @@ def assert_fits_narrow_windows(browser, tmp_path, rt, path: str, shown: str) -> 
         server.stop()
 
 
-def test_the_sources_page_fits_a_narrow_window(browser, tmp_path):
+def test_the_connections_page_fits_a_narrow_window(browser, tmp_path):
     """A connection's long id, its source's title, a schedule and a failed sync's failures (each a request's whole URL)
     fit a phone's width and a laptop's half screen: the page never scrolls sideways."""
     from affiliate_matrix.connections import Connection, save_connection

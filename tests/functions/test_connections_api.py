@@ -139,7 +139,7 @@ def test_a_last_sync_failure_quoting_a_credential_is_shown_to_a_read_token_witho
 def test_a_last_syncs_word_on_what_it_did_not_read_is_shown_to_a_read_token_without_a_credential(env):
     """A last sync's `incomplete` text (why it cannot tell what the connection no longer lists) may quote the request
     it stopped at, as its errors may: its errors were shown to a read token without credentials, it whole (the
-    Sources page shows it); an admin token sees it as stored."""
+    Connections page shows it); an admin token sees it as stored."""
     stopped = f"stopped at https://api.example.com/v1?api_key={SECRET}&page=3 (https://robot:{SECRET}@example.com/)"
     env["rt"].store.put("connections/ap.json", json.dumps({**body(), "last_sync": {
         "status": "succeeded", "incomplete": stopped}}).encode())

@@ -319,11 +319,11 @@ def test_a_session_lasts_twelve_hours_and_never_past_its_tokens_expiry(rt):
 
 
 def test_a_session_is_held_to_the_role_its_page_needs_as_its_token_is_in_the_api(rt):
-    """The Sources page asks its session's token for the role the connections API's listing needs (web/sources.py);
+    """The Connections page asks its session's token for the role the connections API's listing needs (web/connections.py);
     a read token's session is refused a page that would need an admin token, as the token is in the API."""
     from affiliate_matrix.auth import open_session, session_token_id
     from affiliate_matrix.errors import AccessDenied
-    from affiliate_matrix.web.sources import needed_role
+    from affiliate_matrix.web.connections import needed_role
 
     read, admin = create_token(rt.secrets, "read"), create_token(rt.secrets, "admin")
     assert needed_role() == "read"
@@ -1396,7 +1396,7 @@ def test_a_graph_node_whose_label_is_cut_keeps_its_whole_name_for_a_screen_reade
 
 def test_the_pages_name_a_source_by_its_title_keeping_its_name_in_links(app, rt):
     """The explorer named sources by their plugins' names ("cj") in the facets, a program's records, the Changes
-    page's Source column and the graph, where each plugin has a title, as the Sources page shows it: each is named by
+    page's Source column and the graph, where each plugin has a title, as the Connections page shows it: each is named by
     its title now (one no plugin has, as it is), its name kept in the URLs and filters."""
     sign_in(app, rt)
     records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network="cj").model_copy(
@@ -2052,14 +2052,14 @@ def stored_connection(rt, **fields) -> None:
     save_connection(rt.store, Connection.model_validate({"source": "affiliateprograms", **fields}), create=True)
 
 
-def sources_rows(page: str) -> dict[str, str]:
-    """Each connection's row of the Sources page as the words it shows, by the connection's id (its first cell)."""
+def connections_rows(page: str) -> dict[str, str]:
+    """Each connection's row of the Connections page as the words it shows, by the connection's id (its first cell)."""
     rows = re.findall(r"<tr>(.*?)</tr>", page.split("<tbody>", 1)[-1], re.S)
     said = [shown(row) for row in rows]
     return {words.split(" ", 1)[0]: words for words in said}
 
 
-def test_the_sources_page_lists_each_connection_with_its_health_and_last_sync_in_words(app, rt):
+def test_the_connections_page_lists_each_connection_with_its_health_and_last_sync_in_words(app, rt):
     stored_connection(rt, id="ap", last_sync={
         "status": "succeeded", "started_at": "2026-12-01T09:58:00Z", "finished_at": "2026-12-01T10:00:05.123456Z",
         "pages": 5, "records": 1234, "errors": []})
@@ -2074,7 +2074,7 @@ def test_the_sources_page_lists_each_connection_with_its_health_and_last_sync_in
     sign_in(app, rt)
     page = app.get("/connections")
     assert page.status_code == 200
-    rows = sources_rows(page.text)
+    rows = connections_rows(page.text)
     assert set(rows) == {"ap", "awin-main", "fresh", "odd"}, rows
     ap, awin = rows["ap"], rows["awin-main"]
     for said in ("AffiliatePrograms.com", "Enabled", "every day at 03:00 UTC", "0 3 * * *", "Healthy",
@@ -2089,7 +2089,10 @@ def test_the_sources_page_lists_each_connection_with_its_health_and_last_sync_in
         assert said in awin, (said, awin)
     assert "Never synced" in rows["fresh"]
     assert "Enabled 0 3 L * * Healthy" in rows["odd"], rows["odd"]  # a cron the words cannot say: its text alone
-    assert '<a href="/connections" aria-current="page">Sources</a>' in page.text  # the nav names it
+    # the page, its title and the nav name what it lists, as `amx connections` and the README do (it said "Sources",
+    # the word `amx sources list` uses for plugins)
+    assert '<a href="/connections" aria-current="page">Connections</a>' in page.text
+    assert "<h1>Connections</h1>" in page.text and "<title>Connections" in page.text
 
 
 def test_a_failed_syncs_message_quoting_a_key_is_shown_without_it_whatever_the_sessions_role(app, rt):
@@ -2103,7 +2106,7 @@ def test_a_failed_syncs_message_quoting_a_key_is_shown_without_it_whatever_the_s
     sign_in(app, rt, "admin")
     page = app.get("/connections").text
     assert SECRET not in page
-    row = sources_rows(page)["cj-main"]
+    row = connections_rows(page)["cj-main"]
     assert "requestor-cid=ACCOUNT&api_key=[redacted]: HTTP 500" in row and "robot:[redacted]@" in row, row
     assert "Failed" in row and "2 failed" in row, row
 
@@ -2115,7 +2118,7 @@ def test_a_damaged_stored_connection_is_named_as_damaged_and_the_others_still_li
     sign_in(app, rt)
     page = app.get("/connections")
     assert page.status_code == 200
-    assert set(sources_rows(page.text)) == {"ap"}
+    assert set(connections_rows(page.text)) == {"ap"}
     said = shown(page.text)
     for key in ("connections/broken.json", "connections/cut.json"):
         assert f"The stored connection {key} is damaged" in said, said
@@ -2123,24 +2126,24 @@ def test_a_damaged_stored_connection_is_named_as_damaged_and_the_others_still_li
     assert "or delete it and create it again" in said  # and how to mend it
 
 
-def test_the_sources_page_needs_a_session(app, rt):
+def test_the_connections_page_needs_a_session(app, rt):
     stored_connection(rt, id="ap")
     answer = app.get("/connections")
     assert answer.status_code == 303 and answer.headers["Location"] == "/signin?next=%2Fconnections"
     assert "ap" not in answer.text
 
 
-def test_the_sources_page_follows_the_apis_rule_for_who_may_read_connections(app, rt, monkeypatch):
+def test_the_connections_page_follows_the_apis_rule_for_who_may_read_connections(app, rt, monkeypatch):
     """Were the connections API's listing to need an admin token, a read token's session would be refused the page
     in the same words (a 403 page, not the sign-in: the session is valid), and an admin's shown it."""
-    monkeypatch.setattr("affiliate_matrix.web.sources.needed_role", lambda: "admin")
+    monkeypatch.setattr("affiliate_matrix.web.connections.needed_role", lambda: "admin")
     stored_connection(rt, id="ap")
     sign_in(app, rt)
     refused = app.get("/connections")
     assert refused.status_code == 403 and "this needs an admin token" in html.unescape(refused.text)
-    assert "ap" not in sources_rows(refused.text) and "Sign out" in refused.text  # signed in all the same
+    assert "ap" not in connections_rows(refused.text) and "Sign out" in refused.text  # signed in all the same
     sign_in(app, rt, "admin")
-    assert set(sources_rows(app.get("/connections").text)) == {"ap"}
+    assert set(connections_rows(app.get("/connections").text)) == {"ap"}
 
 
 def stored_rule(rt, state: dict | None = None, **fields) -> None:
@@ -2163,7 +2166,7 @@ def rules_rows(page: str) -> dict[str, str]:
     data-label), by the rule's id (its first cell)."""
     labelled = re.sub(r'<t[hd] scope="row" data-label="[^"]*">|<td data-label="([^"]*)">',
                       lambda m: f" {m.group(1)}: " if m.group(1) else "", page.split("<tbody>", 1)[-1])
-    return sources_rows("<tbody>" + labelled)
+    return connections_rows("<tbody>" + labelled)
 
 
 def test_the_rules_page_lists_each_rule_with_its_trigger_action_state_and_warnings_in_words(app, rt):
@@ -2307,7 +2310,7 @@ def test_a_stored_rules_hostile_description_and_unreadable_schedule_are_shown_as
 
 
 @pytest.mark.parametrize(("path", "rows", "empty"), [
-    ("/connections", sources_rows, ("No connection yet", "amx connections add ID --source SOURCE")),
+    ("/connections", connections_rows, ("No connection yet", "amx connections add ID --source SOURCE")),
     ("/rules", rules_rows, ("No rule yet", "amx rules add FILE"))])
 def test_the_sources_and_rules_pages_with_nothing_stored_say_how_to_add_one(app, rt, path, rows, empty):
     sign_in(app, rt)
@@ -2330,7 +2333,7 @@ def test_the_rules_page_needs_a_session_and_signing_in_leads_back_to_it(app, rt)
 
 def test_the_rules_page_follows_the_apis_rule_for_who_may_read_rules(app, rt, monkeypatch):
     """Were the rules API's listing to need an admin token, a read token's session would be refused the page in the
-    same words as the Sources page refuses (a 403 page, not the sign-in: the session is valid), and an admin's shown
+    same words as the Connections page refuses (a 403 page, not the sign-in: the session is valid), and an admin's shown
     it. The role is the API's own listing route's."""
     from affiliate_matrix.web.rules import needed_role
 

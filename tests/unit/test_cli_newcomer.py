@@ -2630,7 +2630,7 @@ def test_up_detached_that_fails_to_start_says_why_and_exits_with_its_code(tmp_pa
 
 
 def test_a_syncs_record_names_a_failed_page_once_as_amx_scrape_prints_it():
-    """A sync's record (GET /syncs/{id}), the connection's last_sync and the Sources page quoted a fetch failure as
+    """A sync's record (GET /syncs/{id}), the connection's last_sync and the Connections page quoted a fetch failure as
     `fetch <url>: <url>: not fetched: …`: the fetcher's reason starts with the page's address already."""
     from affiliate_matrix.crawl import Failure
     from affiliate_matrix.pipeline import ScrapeReport

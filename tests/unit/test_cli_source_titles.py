@@ -90,7 +90,7 @@ def connections(tmp_path, monkeypatch, columns: int):
 def test_connections_list_names_a_source_by_its_title_and_says_its_schedule_in_words_beside_its_cron(
         tmp_path, monkeypatch):
     """`amx connections list` showed a connection's source by its code and its schedule as a cron alone, where the
-    Sources page names the source by its title and says the schedule in words beside the cron."""
+    Connections page names the source by its title and says the schedule in words beside the cron."""
     rows = {row[0]: row[1:4] for row in cells(connections(tmp_path, monkeypatch, 400)) if row}
     assert rows["cj-agency"] == ("CJ Advertiser Lookup API (cj)", "every Monday to Friday at 06:30 UTC",
                                  "30 6 * * 1-5"), rows

@@ -129,8 +129,8 @@ def test_every_rules_command_says_a_missing_rule_one_way(tmp_path, monkeypatch):
         assert str(refused.value) == "there is no rule 'nope'"
 
 
-def test_connections_list_counts_a_syncs_listings_as_the_sources_page_and_the_demo_do(tmp_path, monkeypatch):
-    """`amx connections list` said a last sync read "6 records, 1 failed" where the Sources page and the demo say
+def test_connections_list_counts_a_syncs_listings_as_the_connections_page_and_the_demo_do(tmp_path, monkeypatch):
+    """`amx connections list` said a last sync read "6 records, 1 failed" where the Connections page and the demo say
     "6 listings" of the same run."""
     from collections import Counter
     from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""A connection's cron schedule in words (wording.schedule_words), as the Sources page says it beside the cron: the
+"""A connection's cron schedule in words (wording.schedule_words), as the Connections page says it beside the cron: the
 shapes people write said as cron runs them (cronsim: the scheduler's reading, in UTC), any other left unsaid."""
 
 from datetime import UTC, datetime

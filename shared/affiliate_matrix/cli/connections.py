@@ -48,7 +48,7 @@ def connections_list():
             when = sync.finished_at or sync.started_at
             # its parts apart by commas: wrapped, "07:59 3 listings" read as one figure
             last = ", ".join(filter(None, (" ".join(filter(None, (sync.status, when and utc_text(when, minutes=True)))),
-                                           listings(sync.records),  # the Sources page's word
+                                           listings(sync.records),  # the Connections page's word
                                            sync.errors and f"{len(sync.errors)} failed",
                                            # every crawl's standing word is no fault: only a run short of
                                            # its listing says why (an API's that listed nothing, say)
@@ -56,7 +56,7 @@ def connections_list():
                                            and f"incomplete: {sync.incomplete}")))
         why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
         rows.append([escape(cell) for cell in (
-            # the schedule in words as the Sources page says it (the cron itself where words would say it wrong),
+            # the schedule in words as the Connections page says it (the cron itself where words would say it wrong),
             # beside the cron `edit --schedule` takes
             connection.id, source_named(connection.source),
             schedule_words(connection.schedule) or connection.schedule, connection.schedule,

@@ -75,7 +75,7 @@ def shown_to(connection: dict, role: str) -> dict:
     logs show it; an admin token, which writes connections back whole, sees it as stored. So are the last sync's
     failures: each is named without credentials when recorded (sync_requests.outcome, run_error), but one recorded
     before that, or by a run that named less, quoted a signed link or a key's query whole to every read token. And its
-    word on what it did not read (`incomplete`), which may quote the request a crawl stopped at: the Sources page
+    word on what it did not read (`incomplete`), which may quote the request a crawl stopped at: the Connections page
     showed it whole."""
     if role == "admin":
         return connection

@@ -193,7 +193,7 @@ def listed(rt, collection: Collection, role: str):
 
 def listed_items(rt, collection: Collection, role: str) -> tuple[dict, list[dict]]:
     """The collection's listing as a caller of `role` is shown it ({"items": …}), and what it left out as damaged
-    ({"key", "error"}): the API's GET of it, and the web's Sources and Rules pages."""
+    ({"key", "error"}): the API's GET of it, and the web's Connections and Rules pages."""
     damaged: list[dict] = []
     shown = collection.shown_to(role) or (lambda doc: doc)
     shared: dict = {}

@@ -15,7 +15,7 @@ GET  /merchants?q=            merchants whose programs match, with their network
 GET  /merchants/{key}         one merchant across networks and directories, best terms, disagreements
 GET  /changes                 the change feed, filtered by field, change type and since
 GET  /graph?merchant=|q=      merchants, networks and sources as an SVG graph
-GET  /connections             the sources' connections ("Sources"), read-only: enabled, schedule, health and the
+GET  /connections             the sources' connections ("Connections"), read-only: enabled, schedule, health and the
                               last sync's outcome, as the connections API lists them to a read token
 GET  /rules                   the trigger rules, read-only: trigger, condition, action, state and what each needs
                               changed, as the rules API lists them to a read token
@@ -175,9 +175,9 @@ def dispatch(rt, request, page):
         raise MethodNotAllowed(request.method, ("GET", "HEAD"))
     needed = "read"
     if path == "/connections":  # for the sessions whose token may list connections in the API: the same rule
-        from affiliate_matrix.web import sources
+        from affiliate_matrix.web import connections
 
-        needed = sources.needed_role()
+        needed = connections.needed_role()
     elif path == "/rules":  # for the sessions whose token may list rules in the API: the same rule
         from affiliate_matrix.web import rules
 
@@ -190,7 +190,7 @@ def dispatch(rt, request, page):
     if path in ("/", ""):
         return page.redirect("/programs")
     if path == "/connections":  # read from the store alone: not the index, which the pages below ensure
-        return page.render("connections.html", **sources.connections_page(rt))
+        return page.render("connections.html", **connections.connections_page(rt))
     if path == "/rules":  # the store alone too
         return page.render("rules.html", **rules.rules_page(rt))
     # The index's pages, through the programs API's code: loaded here, so signing in (a browser's first

@@ -1,4 +1,4 @@
-"""The Sources page: each configured connection, its health and its last sync, read as the connections API lists them
+"""The Connections page: each configured connection, its health and its last sync, read as the connections API lists them
 to a read token (its Collection's own listing, shown_to). Apart from pages.py, so it loads neither the programs API
 nor the index: the store alone answers it."""
 
