@@ -794,16 +794,30 @@ def test_a_program_or_merchant_pages_programs_crumb_leads_back_to_the_list_it_wa
     for path in (f"/programs/{rt.hosting_id}", "/merchants/hosting.com"):
         opened = app.get(path, headers={"Referer": f"http://localhost{came}"}).text
         assert f'<p class="crumbs"><a href="{html.escape(came)}">Programs</a>' in opened, path
-        for referer in ("http://localhost/changes?change=updated", "https://evil.example/programs?q=x", None):
-            elsewhere = app.get(path, headers={"Referer": referer} if referer else {}).text
-            assert '<p class="crumbs"><a href="/programs">Programs</a>' in elsewhere, (path, referer)
+    for referer in ("http://localhost/changes?change=updated", "https://evil.example/programs?q=x", None):
+        elsewhere = app.get(f"/programs/{rt.hosting_id}", headers={"Referer": referer} if referer else {}).text
+        assert '<p class="crumbs"><a href="/programs">Programs</a>' in elsewhere, referer
+
+
+def test_a_merchant_pages_crumb_leads_to_the_merchants_it_is_listed_under(app, rt):
+    """A merchant's page opened from the Merchants list said "Programs › Hosting Co" while the nav marked Merchants:
+    its crumb leads back to the Merchants list it was opened from, its search kept, else the whole one (a programs
+    search it was opened from is still the one it leads back to, above)."""
+    sign_in(app, rt)
+    came = "/merchants?q=host"
+    opened = app.get("/merchants/hosting.com", headers={"Referer": f"http://localhost{came}"}).text
+    assert f'<p class="crumbs"><a href="{html.escape(came)}">Merchants</a> › Hosting Co</p>' in opened
+    assert '<a href="/merchants" aria-current="page">Merchants</a>' in opened  # the nav marks the same list
+    for referer in ("http://localhost/changes?change=updated", "https://evil.example/merchants?q=x", None):
+        elsewhere = app.get("/merchants/hosting.com", headers={"Referer": referer} if referer else {}).text
+        assert '<p class="crumbs"><a href="/merchants">Merchants</a> › Hosting Co</p>' in elsewhere, referer
 
 
 def test_a_merchant_pages_crumb_names_the_merchant_as_a_program_pages_names_its_merchant(app, rt):
     """The merchant page's crumb read "Programs › merchant", a generic word in lower case, where a program's page
     names its merchant there: it names the merchant."""
     sign_in(app, rt)
-    assert '<p class="crumbs"><a href="/programs">Programs</a> › Hosting Co</p>' in app.get("/merchants/hosting.com").text
+    assert '<p class="crumbs"><a href="/merchants">Merchants</a> › Hosting Co</p>' in app.get("/merchants/hosting.com").text
     program_page = app.get(f"/programs/{rt.hosting_id}").text
     assert '<a href="/programs">Programs</a> › <a href="/merchants/hosting.com">Hosting Co</a></p>' in program_page
 

@@ -145,18 +145,28 @@ def came_from(request) -> str:
     """Where an error page's Back link goes: the page of this site the browser came from (its Referer, sent only
     within the site: PAGE_HEADERS' Referrer-Policy), with its query, so the filters set there are kept; the programs
     where there is none, it is another site's, or it is the page that failed (no way back that fails again)."""
+    return page_came_from(request) or "/programs"
+
+
+def page_came_from(request) -> str | None:
+    """The page of this site the browser came from (came_from's), None where there is none."""
     referer = urlsplit(request.headers.get("Referer", ""))
     back = render.local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
     # the failed page's path as Werkzeug read it, percent-decoded ("/merchants/Bad Key" for the Referer's Bad%20Key)
     failed = unquote(referer.path) == request.path and referer.query == request.query_string.decode("latin-1")
-    return back if referer.netloc == request.host and not failed else "/programs"
+    return back if referer.netloc == request.host and not failed else None
 
 
-def programs_list(request) -> str:
-    """The programs list a program's or a merchant's page was opened from, filters and all (its Referer's), for the
-    page's "Programs" crumb, which led to the whole list; the whole list where the page was opened from elsewhere."""
-    back = came_from(request)
-    return back if urlsplit(back).path == "/programs" else "/programs"
+LISTS = {"/programs": "Programs", "/merchants": "Merchants"}
+
+
+def list_opened_from(request, lists: tuple[str, ...]) -> dict[str, str]:
+    """The crumb of a program's or a merchant's page: the list of `lists` it was opened from, filters and all (its
+    Referer's: the "Programs" crumb led to the whole list), else the whole of the first, the list the nav marks it
+    under (a merchant's page opened from the Merchants list said "Programs" while the nav marked Merchants)."""
+    back = page_came_from(request) or ""
+    listed = urlsplit(back).path
+    return {"name": LISTS[listed], "href": back} if listed in lists else {"name": LISTS[lists[0]], "href": lists[0]}
 
 
 def dispatch(rt, request, page):
@@ -225,7 +235,7 @@ def dispatch(rt, request, page):
         except NotFoundError:  # its id moved: the API's redirect, to this site's page of the id now
             _, status, headers = api.moved_program(rt, request, program_id)
             return page.redirect(headers["Location"], status=status)
-        return page.render("program.html", programs_list=programs_list(request), **context)
+        return page.render("program.html", crumb=list_opened_from(request, ("/programs",)), **context)
     if path == "/merchants":
         try:
             return page.render("merchants.html", **pages.merchants_page(rt, args))
@@ -234,7 +244,7 @@ def dispatch(rt, request, page):
                                refusal=pages.labelled(refusal, {"q": "Merchants with programs matching"}))
     merchant_key = path.removeprefix("/merchants/")
     if merchant_key and merchant_key != path and "/" not in merchant_key:  # /merchants/ names none, as /programs/
-        return page.render("merchant.html", programs_list=programs_list(request),
+        return page.render("merchant.html", crumb=list_opened_from(request, ("/merchants", "/programs")),
                            **pages.merchant_page(rt, merchant_key))
     if path == "/changes":
         try:
