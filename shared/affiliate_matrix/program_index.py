@@ -22,6 +22,14 @@ def is_program_id(value) -> bool:
     return isinstance(value, str) and re.fullmatch(PROGRAM_ID, value) is not None
 
 
+def in_lower_case(value: str) -> str:
+    """What to add to the refusal of an id that is a program's in lower case alone (P_91916E0DD2956D64): that ids are
+    lower case, the id so. It is refused, not folded, by the API, the explorer and the CLI alike (an id is the index's
+    key as make_id writes it: one folded would be a second spelling of every id in every link)."""
+    return f" (an id is in lower case: {value.lower()})" if value != value.lower() and is_program_id(value.lower()) \
+        else ""
+
+
 
 # A program's searchable fields (SUMMARY_DOC): how the index searches each, its type and, for a field a document may
 # lack, its default. The API's model of them (ProgramSummary, handlers/program_page.py) is made from this by the first

@@ -1346,6 +1346,20 @@ def test_a_program_id_of_no_programs_shape_is_refused_as_the_api_refuses_it(app,
     assert in_the_api.status_code == 400 and in_the_api.json["error"]["message"] == refused + said
 
 
+def test_a_program_id_in_upper_case_is_refused_saying_ids_are_in_lower_case(app, rt):
+    """An id in upper case was refused as any other of no id's form: the page and the API say an id is in lower
+    case, the id so (neither folds it: amx show refuses it the same)."""
+    token = sign_in(app, rt)
+    typed, meant = rt.hosting_id.upper(), rt.hosting_id
+    assert f"is not a program's id: an id is p_ and 16 hex digits, as the Programs page links each program (an id is " \
+           f"in lower case: {meant})" in shown(app.get(f"/programs/{typed}").text)
+    api = create_app("handle", str(ROOT / "functions/programs/main.py")).test_client()
+    in_the_api = api.get(f"/programs/{typed}", headers={"Authorization": f"Bearer {token}"})
+    assert in_the_api.status_code == 400 and in_the_api.json["error"]["message"] == (
+        "program_id must be a program's id, p_ and 16 hex digits as amx search and the API list them, not "
+        f"{typed!r} (an id is in lower case: {meant})")
+
+
 def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):
     """The page read each listed program by its own get to show its name: 20 round trips to OpenSearch a page."""
     from affiliate_matrix.search.sqlite import SqliteSearchIndex

@@ -72,6 +72,29 @@ def test_show_given_a_name_says_it_takes_an_id_and_names_the_merchants_the_words
     assert gone == "program 'p_0123456789abcdef' is not in the index"
 
 
+def test_show_reads_a_pasted_id_with_spaces_around_it_and_says_an_ids_form_beside_one_of_another(tmp_path, monkeypatch):
+    """`amx show ' p_…'` (a space pasted with it) or an id in upper case said only "is not in the index", with no word
+    on an id's form: the id is read without the spaces around it, and one of no id's form is refused saying the form
+    (in lower case where that is all that is wrong: the API and the explorer refuse it so too, not folding it)."""
+    from tests.support.indexing import Index, record
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", network="cj"))
+    [program] = index.programs()
+    program_id = program["id"]
+    for typed in (f" {program_id}", f"{program_id}\n", f"\t{program_id} "):
+        shown = run_cli("show", typed)
+        assert shown.exit_code == 0 and shown.output.startswith(f"Bluehost ({program_id})"), (typed, shown.output)
+    for typed, said in ((program_id.upper(), f" (an id is in lower case: {program_id})"), ("p_91916e0dd", ""),
+                        (f"{program_id}0", "")):
+        refused = run_cli("show", typed)
+        assert refused.exit_code == 2, (typed, refused.output)
+        assert (f"Invalid value for 'program_id': {typed!r} is not a program's id: an id is p_ and 16 hex digits, as "
+                f"amx search lists them{said} ") in " ".join(refused.output.replace("│", " ").split()), refused.output
+
+
 def test_a_notify_message_writes_its_figures_and_categories_as_the_product_does(tmp_path, monkeypatch):
     """The demo's notify read "Notion raised its commission 50.0% → 60.0% (b2b_saas)": a float's .0 and a category's
     code, where every other page and table says 50% and "B2B SaaS"."""

@@ -59,9 +59,13 @@ def show(program_id: Annotated[str, typer.Argument(help="A program's id, p_… (
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.handlers.programs import merchants_like
     from affiliate_matrix.merge import holds
-    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, in_lower_case, is_program_id
     from affiliate_matrix.wording import field_label, utc_said
 
+    program_id = program_id.strip()  # as pasted from a line, a space or a newline beside it
+    if program_id[:2].lower() == "p_" and not is_program_id(program_id):  # the form said, as the API says it
+        raise invalid("program_id", f"{program_id[:40]!r} is not a program's id: an id is p_ and 16 hex digits, as "
+                                    f"amx search lists them{in_lower_case(program_id)}")
     rt = open_runtime()
     rt.index.ensure_index(PROGRAMS_INDEX)
     doc = rt.index.get(PROGRAMS_INDEX.name, program_id)

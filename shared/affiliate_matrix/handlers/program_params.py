@@ -19,7 +19,8 @@ from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_
 from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
 from affiliate_matrix.program_index import (BOUNDS, EPC_WINDOWS, FILTERS, MAX_FLAT_CURRENCIES, MAX_PAGE_SIZE,
-                                            PROGRAM_ID, RESULT_WINDOW, SORTS, WORLDWIDE, is_program_id)
+                                            PROGRAM_ID, RESULT_WINDOW, SORTS, WORLDWIDE, in_lower_case,
+                                            is_program_id)
 from affiliate_matrix.search import MAX_WORDS, PREFIX_MIN
 from affiliate_matrix.wording import quoted
 
@@ -219,7 +220,7 @@ def _program_id(value, info):
     """A program's id as the index gives it (p_ and 16 hex digits); another is refused in words, not as the pattern."""
     if isinstance(value, str) and not is_program_id(value):
         raise refuse(f"{info.field_name} must be a program's id, p_ and 16 hex digits as amx search and the API list "
-                     f"them, not {value[:40]!r}")
+                     f"them, not {value[:40]!r}{in_lower_case(value)}")
     return value
 
 

@@ -206,7 +206,7 @@ def dispatch(rt, request, page):
     # The index's pages, through the programs API's code: loaded here, so signing in (a browser's first
     # request, the function's cold start) does not.
     from affiliate_matrix.handlers import programs as api
-    from affiliate_matrix.program_index import is_program_id
+    from affiliate_matrix.program_index import in_lower_case, is_program_id
     from affiliate_matrix.web import pages
 
     api._ensure_indexes(rt)
@@ -229,7 +229,7 @@ def dispatch(rt, request, page):
         # bidi override is never shown as it is), in the page's terms: the API's parameter program_id was never typed
         if not is_program_id(program_id):
             raise InvalidInput(f"{program_id[:40]!r} is not a program's id: an id is p_ and 16 hex digits, as the "
-                               "Programs page links each program")
+                               f"Programs page links each program{in_lower_case(program_id)}")
         try:
             context = pages.program_page(rt, program_id)
         except NotFoundError:  # its id moved: the API's redirect, to this site's page of the id now
