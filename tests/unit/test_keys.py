@@ -124,11 +124,29 @@ def test_a_key_path_of_another_shape_is_refused_in_words_not_as_its_pattern(tmp_
     from affiliate_matrix.cli import app
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
     added = CliRunner().invoke(app, ["keys", "add", path, "--rotation", "manual", "--field", "value"], input="v\n")
-    [error] = added.exception.errors()  # a model's refusal: amx says it as "error: path: <msg>"
-    assert (error["loc"], error["msg"].removeprefix("Value error, ")) == (("path",), (
-        f"{path!r} is not a key's path: letters, digits, '_' and '-', parts separated by '/', at most 200 characters "
-        "(as amx keys status shows it)")), added.exception
+    said = " ".join(added.output.replace("│", " ").split())  # a usage error naming the argument, as Click's are
+    assert added.exit_code == 2 and (
+        f"Invalid value for 'path': {path!r} is not a key's path: letters, digits, '_' and '-', parts separated by '/', "
+        "at most 200 characters (as amx keys status shows it)") in said, said
+
+
+def test_a_rotation_of_none_of_the_ways_is_an_option_error_naming_it_and_what_was_typed(tmp_path, monkeypatch):
+    """`amx keys add connections/x --rotation weird` said "error: rotation: Input should be 'generate', 'provider' or
+    'manual'", the record's field bare and not what was typed: a usage error naming --rotation, as the CLI's other
+    option errors are."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    added = CliRunner().invoke(app, ["keys", "add", "connections/x", "--rotation", "weird", "--field", "value"],
+                               input="v\n")
+    said = " ".join(added.output.replace("│", " ").split())
+    assert added.exit_code == 2 and ("Invalid value for '--rotation': must be one of 'generate', 'provider' or "
+                                     "'manual', got 'weird'") in said, said
 
 
 def test_adding_a_key_where_an_unregistered_secret_is_stored_does_not_send_the_user_to_rotate_it(rt):

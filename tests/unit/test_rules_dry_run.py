@@ -181,16 +181,30 @@ def test_amx_rules_test_shows_a_webhook_as_its_host_as_amx_rules_show_does(env, 
     assert "s3cr3t" not in result.output
 
 
-def test_a_rule_file_using_a_yaml_alias_is_refused_naming_it_before_it_is_expanded(env, tmp_path):
+def file_refused(rule, monkeypatch, capsys) -> str:
+    """What `amx rules add FILE` said of a file it read no rule document from: a usage error naming the file, in one
+    line (the words after the file's name), as the `amx` entry point prints it."""
+    from affiliate_matrix.cli import main
+
+    monkeypatch.setattr("sys.argv", ["amx", "rules", "add", str(rule)])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main()
+    said = capsys.readouterr().err
+    prefix, suffix = f"error: Invalid value for 'path': {rule}: ", "; see amx rules add --help\n"
+    assert exited.value.code == 2 and said.startswith(prefix) and said.endswith(suffix), said
+    assert said.count("\n") == 1, said
+    return said.removeprefix(prefix).removesuffix(suffix)
+
+
+def test_a_rule_file_using_a_yaml_alias_is_refused_naming_it_before_it_is_expanded(env, tmp_path, monkeypatch, capsys):
     """`amx rules add FILE` read YAML with its aliases: a few lines of nested ones (a billion laughs) stand for
     billions of values, which checking the rule walked for hours, every byte of memory with them. A rule needs none."""
     laughs = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
               *(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 3))]
     rule = tmp_path / "laughs.yaml"
     rule.write_text("laughs:\n" + "".join(f"  {line}\n" for line in laughs) + "id: laughs\ndescription: *a2\n")
-    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
-    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
-    assert str(result.exception).startswith("the rule uses a YAML alias (*a0, line 3"), str(result.exception)
+    assert file_refused(rule, monkeypatch, capsys).startswith("the rule uses a YAML alias (*a0, line 3")
     assert CliRunner().invoke(app, ["rules", "show", "laughs"]).exit_code != 0  # nothing stored
 
 
@@ -200,42 +214,49 @@ def test_a_rule_file_using_a_yaml_alias_is_refused_naming_it_before_it_is_expand
     ("rule.json", '{"id": "dup", "trigger": {"event": "program.delta"}, "condition": "program.cookie_days < 30",\n'
                   '"action": {"type": "alert", "params": {"text": "x"}}, "condition": "true"}'),
 ])
-def test_a_rule_file_giving_a_key_twice_is_refused_naming_it(env, tmp_path, name, text):
+def test_a_rule_file_giving_a_key_twice_is_refused_naming_it(env, tmp_path, name, text, monkeypatch, capsys):
     """A rule file naming a key twice was taken with its last value, silently: whoever reviewed it read the first
     condition (short cookies), and the rule fired on every delta. A JSON body giving a key twice is refused so too."""
     rule = tmp_path / name
     rule.write_text(text)
-    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
-    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
     line = 5 if name == "rule.yaml" else 2
-    assert str(result.exception) == f"the rule gives the key 'condition' twice (line {line})", str(result.exception)
+    assert file_refused(rule, monkeypatch, capsys) == f"the rule gives the key 'condition' twice (line {line})"
     assert CliRunner().invoke(app, ["rules", "show", "dup"]).exit_code != 0  # nothing stored
 
 
-def test_a_rule_file_holding_a_number_of_thousands_of_digits_is_refused_in_our_words(env, tmp_path):
+def test_a_rule_file_of_malformed_yaml_is_refused_in_one_line_naming_the_file_and_the_line(env, tmp_path,
+                                                                                              monkeypatch, capsys):
+    """`amx rules add` of malformed YAML printed PyYAML's error, six lines quoting the text under carets, each "in
+    "<unicode string>"", naming no file: one line names the file, the line and column and what is wrong."""
+    rule = tmp_path / "bad.yaml"
+    rule.write_text("id: r1\nfoo: [bar\n  baz: 1\n")
+    assert file_refused(rule, monkeypatch, capsys) == (
+        "the rule is not valid YAML/JSON: line 3, column 6: expected ',' or ']', but got ':' (while parsing a flow "
+        "sequence begun on line 2)")
+    rule.write_text("id: r1\ndescription: a\x07\n")  # a character no YAML takes: where, as PyYAML counts it
+    assert file_refused(rule, monkeypatch, capsys) == (
+        "the rule is not valid YAML/JSON: line 2, column 15: U+0007: special characters are not allowed")
+
+
+def test_a_rule_file_holding_a_number_of_thousands_of_digits_is_refused_in_our_words(env, tmp_path, monkeypatch, capsys):
     """YAML's integer was read by int(), whose refusal past 4,300 digits told the operator to call
     sys.set_int_max_str_digits(), as a JSON body's did before it was refused in our words."""
     rule = tmp_path / "long.yaml"
     rule.write_text('id: long\ntrigger: {event: program.delta}\ncondition: "true"\n'
                     "action: {type: alert, params: {text: x}}\ncooldown_s: " + "9" * 5000 + "\n")
-    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
-    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
-    assert str(result.exception) == ("the rule holds a number too long: 5,000 digits, where a number has at most "
-                                     "4,300"), str(result.exception)
+    assert file_refused(rule, monkeypatch, capsys) == "the rule holds a number too long: 5,000 digits, where a number has at most 4,300"
 
 
 @pytest.mark.parametrize("number", ["0x" + "F" * 4000, "-0x" + "f" * 4000, "0x" + "F" * 3600])
-def test_a_rule_file_holding_a_number_of_thousands_of_digits_in_another_base_is_refused_too(env, tmp_path, number):
+def test_a_rule_file_holding_a_number_of_thousands_of_digits_in_another_base_is_refused_too(env, tmp_path, number, monkeypatch, capsys):
     """YAML reads hexadecimal integers too: 4,000 hexadecimal digits passed the count of the characters written and
     made a number of over 4,800 decimal digits, which writing the rule refused in Python's words, telling the operator
     to call sys.set_int_max_str_digits()."""
     rule = tmp_path / "long.yaml"
     rule.write_text('id: long\ntrigger: {event: program.delta}\ncondition: "true"\n'
                     "action: {type: alert, params: {text: x, severity: " + number + "}}\n")
-    result = CliRunner().invoke(app, ["rules", "add", str(rule)])
-    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
-    assert str(result.exception) == (f"the rule holds a number too long: {number[:12]}… is over 4,300 digits, "
-                                     "where a number has at most 4,300"), str(result.exception)
+    assert file_refused(rule, monkeypatch, capsys) == (f"the rule holds a number too long: {number[:12]}… is over 4,300 digits, where a "
+                                  "number has at most 4,300")
 
 
 def test_a_rule_needing_a_value_the_program_does_not_have_neither_fires_nor_fails(env):

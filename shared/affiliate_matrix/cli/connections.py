@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix import connection_fields as defaults
-from affiliate_matrix.cli.common import console, ids_listed, invalid, open_runtime
+from affiliate_matrix.cli.common import as_option, console, ids_listed, invalid, open_runtime
 from affiliate_matrix.wording import NO_VALUE, listings
 
 sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
@@ -107,19 +107,30 @@ def connections_add(
                                                                        "name a key not added yet.")] = True,
 ):
     """Create a connection (fails if it exists)."""
+    from pydantic import ValidationError
+
     from affiliate_matrix.connections import Connection, checked, checked_against_store, save_connection
-    from affiliate_matrix.errors import ConflictError
+    from affiliate_matrix.errors import ConflictError, InvalidInput
+    from affiliate_matrix.handlers.routes import problem
     from affiliate_matrix.sources import get_source
 
     get_source(source)
-    connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
-                            rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path, enabled=enabled,
-                            concurrency=concurrency)
-    checked(connection)
+    try:
+        connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
+                                rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path, enabled=enabled,
+                                concurrency=concurrency)
+        checked(connection)
+    except ValidationError as exc:  # named by the option typed, as a usage error (it said "concurrency: …" bare)
+        raise as_option(problem(exc, query=True), ADD_OPTIONS) from None
+    except InvalidInput as exc:
+        raise as_option(exc, ADD_OPTIONS) from None
     if not credentials_path and (lacking := keyless(source, connection_id)):
         raise invalid("--credentials-path", lacking)
     rt = open_runtime()
-    checked_against_store(rt, connection)  # a key of another source's or none there is refused, as the API does
+    try:  # a key of another source's or none there is refused, as the API does
+        checked_against_store(rt, connection)
+    except InvalidInput as exc:
+        raise as_option(exc, ADD_OPTIONS) from None
     try:
         save_connection(rt.store, connection, create=True)
     except ConflictError:
@@ -144,6 +155,7 @@ def connections_edit(
 ):
     """Change a connection's fields, as PATCH /connections/{id} does: its claims, health and last sync stay (delete
     and add again would withdraw its claims, its programs closed_suspected until the next sync)."""
+    from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.handlers.connections import CONNECTIONS
     from affiliate_matrix.handlers.documents import merge
     from affiliate_matrix.handlers.preconditions import EntityTags
@@ -163,7 +175,10 @@ def connections_edit(
         changes["base_url"] = None  # a merge patch's null: back to the default, the source's own address
     rt = open_runtime()
     before = CONNECTIONS.stored(rt, connection_id)[0].model_dump(mode="json")
-    after = merge(rt, CONNECTIONS, connection_id, EntityTags(True, ()), changes)[0]
+    try:
+        after = merge(rt, CONNECTIONS, connection_id, EntityTags(True, ()), changes)[0]
+    except InvalidInput as exc:  # the API's refusal of a field typed, named by its option (as add names it)
+        raise as_option(exc, {name: option for name, option in OPTION_OF.items() if name in changes}) from None
     # what did change, by the options typed: every field named was said to, though it held that value already
     changed = [("--enabled" if after[name] else "--disabled") if name == "enabled" else OPTION_OF[name]
                for name in changes if after.get(name) != before.get(name)]
@@ -173,6 +188,7 @@ def connections_edit(
 
 OPTION_OF = {"base_url": "--base-url", "schedule": "--schedule", "rate_limit_per_s": "--rate-limit-per-s",
              "credentials_path": "--credentials-path", "concurrency": "--concurrency", "disabled_reason": "--reason"}
+ADD_OPTIONS = {**OPTION_OF, "id": "connection_id", "source": "--source"}
 
 
 @connections_app.command("test")

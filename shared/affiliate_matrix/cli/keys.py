@@ -8,7 +8,7 @@ from rich.markup import escape
 
 from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, INVISIBLE_FORMAT,
                                          LINE_SEPARATORS, characters)
-from affiliate_matrix.cli.common import console, errors, invalid, open_runtime
+from affiliate_matrix.cli.common import as_option, console, errors, invalid, open_runtime
 from affiliate_matrix.wording import NO_VALUE
 
 keys_app = typer.Typer(help="API keys in the secret store (Vault, or secrets.json in AMX_DATA_DIR locally): the "
@@ -125,6 +125,11 @@ def _read_fields(names: list[str], every: list[str]) -> dict[str, str]:
     return dict(zip(names, lines))
 
 
+# a key's record's fields by the option (or argument) of `amx keys add` each is typed as
+RECORD_OPTIONS = {"path": "path", "rotation": "--rotation", "owner_source": "--source", "generated_fields": "--generate",
+                  "lifetime_days": "--lifetime-days", "origins": "--for-url"}
+
+
 @keys_app.command("add")
 def keys_add(
     path: Annotated[str, typer.Argument(help=KEY_PATH)],
@@ -145,7 +150,10 @@ def keys_add(
     """Store a key in the secret store (create-only) and register how it rotates."""
     from datetime import UTC, datetime
 
+    from pydantic import ValidationError
+
     from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.handlers.routes import problem
     from affiliate_matrix.keys import (KeyRecord, add_key, check_addable, check_folder, check_origins,
                                        check_rotation, origin)
     from affiliate_matrix.sources import get_source
@@ -159,9 +167,11 @@ def keys_add(
         origins = list(dict.fromkeys(origin(url) for url in for_url))
     except InvalidInput as exc:
         raise invalid("--for-url", str(exc)) from None
-    record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
-                       lifetime_days=lifetime_days, created_at=datetime.now(UTC),
-                       origins=origins)
+    try:
+        record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
+                           lifetime_days=lifetime_days, created_at=datetime.now(UTC), origins=origins)
+    except ValidationError as exc:  # named by the option typed, as a usage error (it said "rotation: …" bare)
+        raise as_option(problem(exc, query=True), RECORD_OPTIONS) from None
     check_folder(path)  # before the values are asked for
     check_rotation(record)
     check_origins(record)

@@ -35,7 +35,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     """Check a rule (its CEL condition against the documented context) and store it."""
     from affiliate_matrix.documents import rewritten
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.rules.model import checked, parse_rule
+    from affiliate_matrix.rules.model import NotARule, checked, parse_rule
     from affiliate_matrix.rules.store import load_rule, save_rule
 
     try:  # no further than the limit, and refused past it: cut short, a file's end (enabled: false) was lost unsaid
@@ -55,6 +55,8 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
         where = ".".join(map(str, first["loc"])) or "rule"
         # as POST /rules says it
         raise InvalidInput(f"{where}: {error_said(first)}{unknown_beside(exc.errors(include_url=False))}") from None
+    except NotARule as exc:  # text of no document (its YAML, an alias, a key twice): the file's, by its line
+        raise invalid("path", f"{'standard input' if path == '-' else path}: {exc}") from None
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     rt = open_runtime("triggers")

@@ -344,6 +344,25 @@ def trigger_type(kind: str) -> str:
     return EVENT_PREFIX + short
 
 
+class NotARule(ValueError):
+    """Text that is no document a rule could be read from (parse_rule): not YAML, or YAML a rule takes none of."""
+
+
+def yaml_said(exc, text: str) -> str:
+    """A YAML error in one line, where it is and what is wrong (`line 3, column 6: expected ',' or ']', but got ':'`),
+    not PyYAML's lines quoting the text under a caret, each "in "<unicode string>"", which a terminal showed as six."""
+    mark = getattr(exc, "problem_mark", None)
+    if getattr(exc, "problem", None) and mark is not None:
+        begun = getattr(exc, "context_mark", None)
+        within = f" ({exc.context} begun on line {begun.line + 1})" if exc.context and begun is not None else ""
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}{within}"
+    if isinstance(getattr(exc, "position", None), int) and getattr(exc, "reason", None):  # a character YAML refuses
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        return f"line {line}, column {column}: U+{ord(text[exc.position]):04X}: {exc.reason}"
+    return " ".join(str(exc).split())
+
+
 def parse_rule(text: str) -> Rule:
     """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`. An alias (*name) is refused: a few
     lines of nested ones (a billion laughs) stand for billions of values, which checking the rule would walk. So are an
@@ -357,7 +376,7 @@ def parse_rule(text: str) -> Rule:
         def compose_node(self, parent, index):
             if self.check_event(yaml.AliasEvent):
                 alias = self.peek_event()
-                raise ValueError(f"the rule uses a YAML alias (*{str(alias.anchor)[:40]}, line "
+                raise NotARule(f"the rule uses a YAML alias (*{str(alias.anchor)[:40]}, line "
                                  f"{alias.start_mark.line + 1}): write its value out, a rule takes none")
             return super().compose_node(parent, index)
 
@@ -366,18 +385,18 @@ def parse_rule(text: str) -> Rule:
             for key, _ in node.value:
                 if isinstance(key, yaml.ScalarNode):
                     if key.value in seen:
-                        raise ValueError(f"the rule gives the key {key.value[:80]!r} twice (line "
+                        raise NotARule(f"the rule gives the key {key.value[:80]!r} twice (line "
                                          f"{key.start_mark.line + 1})")
                     seen.add(key.value)
             return super().construct_mapping(node, deep)
 
         def construct_yaml_int(self, node):
             if (digits := len(str(node.value).lstrip("+-"))) > MAX_INT_DIGITS:  # before int(), which refuses it
-                raise ValueError(f"the rule holds a number too long: {digits:,} digits, where a number has at most "
+                raise NotARule(f"the rule holds a number too long: {digits:,} digits, where a number has at most "
                                  f"{MAX_INT_DIGITS:,}")
             value = super().construct_yaml_int(node)
             if abs(value) >= 10 ** MAX_INT_DIGITS:  # hexadecimal (0x…): fewer characters than its decimal digits
-                raise ValueError(f"the rule holds a number too long: {str(node.value)[:12]}… is over "
+                raise NotARule(f"the rule holds a number too long: {str(node.value)[:12]}… is over "
                                  f"{MAX_INT_DIGITS:,} digits, where a number has at most {MAX_INT_DIGITS:,}")
             return value
 
@@ -386,11 +405,11 @@ def parse_rule(text: str) -> Rule:
     try:
         data: Any = yaml.load(text, Loader=Unaliased)  # a SafeLoader: no Python object is made
     except yaml.YAMLError as exc:
-        raise ValueError(f"the rule is not valid YAML/JSON: {exc}") from None
+        raise NotARule(f"the rule is not valid YAML/JSON: {yaml_said(exc, text)}") from None
     except RecursionError:  # PyYAML composes nested collections recursively
-        raise ValueError("the rule is not valid YAML/JSON: nested too deeply") from None
+        raise NotARule("the rule is not valid YAML/JSON: nested too deeply") from None
     if not isinstance(data, dict):
-        raise ValueError("the rule must be a mapping")
+        raise NotARule("the rule must be a mapping")
     for said in ("warnings", "state"):  # what GET /rules/{id} says of a rule, not part of it: a rule read and saved
         data.pop(said, None)            # is taken
     # strictly, as POST /rules reads its body: `cooldown_s: true` was a cool-down of 1 s and "60" 60, where the API
