@@ -168,6 +168,16 @@ def test_a_bad_ttl_is_refused_naming_the_option(tmp_path, ttl, message):
     assert result.returncode == 2 and "--ttl" in result.stderr and message in result.stderr
 
 
+def test_revoking_a_token_says_so_once_not_again_as_a_log_line_unless_the_logs_are_asked_for(tmp_path, local):
+    """`amx tokens revoke ID` printed its own "revoked token …" and the token.revoked warning as a log line beside it:
+    the command says its outcome once, as `amx keys revoke` does; with AMX_LOG_LEVEL set the logs have it whole."""
+    for env, logged in (({}, False), ({"AMX_LOG_LEVEL": "info"}, True)):
+        token_id = create_token(local.secrets, "read").split("_")[1]
+        revoked = amx("tokens", "revoke", token_id, cwd=tmp_path, env=env)
+        assert revoked.returncode == 0 and revoked.stdout == f"revoked token {token_id}\n", revoked.stdout
+        assert ("token.revoked" in revoked.stderr) is logged, revoked.stderr
+
+
 def test_revoking_an_unknown_token_says_so(tmp_path):
     result = amx("tokens", "revoke", "0123456789ab", cwd=tmp_path)
     assert result.returncode == 2 and "there is no token 0123456789ab" in result.stderr

@@ -58,7 +58,8 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (
 
     from affiliate_matrix.cli.views import utc_text
 
-    if earlier := revoke_token(open_runtime(), token_id):
+    # said below: its token.revoked line is the logs' (AMX_LOG_LEVEL), not a second word on the terminal
+    if earlier := revoke_token(open_runtime(listed=("token.revoked",)), token_id):
         console.print(f"token {token_id} was revoked already, at {utc_text(earlier)} UTC")
     else:
         console.print(f"revoked token {token_id}")
