@@ -2246,16 +2246,20 @@ def test_a_disabled_rule_needs_a_change_on_the_rules_page(app, rt):
         disabled_reason="the demo's rule: its webhook is a placeholder; give it yours and amx rules add --replace to use it")
     stored_rule(rt, id="old-relay", enabled=False, disabled_reason="disabled by hand", action={
         "type": "notify", "params": {"webhook_url": "https://amx:s3cr3t-pw@hooks.example.com/services/T0/B0"}})
+    stored_rule(rt, id="paused", enabled=False, disabled_reason="paused for the sale week")
     stored_rule(rt, id="running")
     sign_in(app, rt)
     rows = rules_rows(app.get("/rules").text)
-    enabling = ("Needs a change: It never acts while disabled: change what disabled it, then enable it with amx rules "
-                "enable")
+    # the demo's said to run `amx rules enable`, which refuses it until its webhook is changed: what to change first
+    enabling = ("Needs a change: It never acts while disabled: first make the change below (enabling it is refused "
+                "while its webhook or key is one it could not use), then enable it with amx rules enable")
     demo, relay = rows["demo-commission-raised"], rows["old-relay"]
-    assert f"{enabling} demo-commission-raised" in demo and "Nothing" not in demo, demo
-    assert "action.params.webhook_url is the demo's placeholder, which posts to no one" in demo, demo
+    assert f"{enabling} demo-commission-raised action.params.webhook_url is the demo's placeholder, which posts to no " \
+           "one" in demo and "Nothing" not in demo, demo
     assert f"{enabling} old-relay" in relay, relay
     assert "action.params.webhook_url holds credentials (user:password@)" in relay, relay
+    assert ("Needs a change: It never acts while disabled: change what disabled it, then enable it with amx rules "
+            "enable paused") in rows["paused"], rows["paused"]  # nothing else to change first
     assert "Needs a change: Nothing" in rows["running"], rows["running"]
 
 
