@@ -95,6 +95,20 @@ def test_show_reads_a_pasted_id_with_spaces_around_it_and_says_an_ids_form_besid
                 f"amx search lists them{said} ") in " ".join(refused.output.replace("│", " ").split()), refused.output
 
 
+def test_a_scrape_that_read_no_listings_says_so_naming_no_batch(tmp_path, monkeypatch):
+    """`amx scrape` of a source it could not reach said "0 listings, …; batch batches/…/e3b0c4….jsonl": a path to look
+    at, the hash of an empty file. A run that read no listings says so and names no batch."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "1")
+    monkeypatch.setenv("COLUMNS", "400")
+    assert run_cli("connections", "add", "ap", "--source", "affiliateprograms", "--base-url",
+                   "http://127.0.0.1:1/").exit_code == 0  # (port 1: nothing listens, refused at once)
+    scraped = run_cli("scrape", "ap")
+    assert scraped.exit_code == 1, scraped.output
+    assert [line for line in scraped.output.splitlines() if line.startswith("no listings read: ")], scraped.output
+    assert "batch" not in scraped.output, scraped.output
+
+
 def test_a_notify_message_writes_its_figures_and_categories_as_the_product_does(tmp_path, monkeypatch):
     """The demo's notify read "Notion raised its commission 50.0% → 60.0% (b2b_saas)": a float's .0 and a category's
     code, where every other page and table says 50% and "B2B SaaS"."""

@@ -69,9 +69,11 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
                 raise
     # its last_sync, as the API's sync records it: amx connections list shows it
     record_run(rt, name, started, report, unreached=unreached)
-    console.print(f"{listings(report.records)}, {counted(len(report.failures), 'failure')}, "
-                  f"{counted(report.not_modified, 'page')} unchanged; "
-                  f"batch {stored_at(rt, report.batch_key)}", soft_wrap=True)
+    # the batch named only where it holds listings: an empty one's path read as data to look at (its key is the hash
+    # of nothing); it is stored and announced all the same, the run's record the index and the API's sync read
+    said = f"{counted(len(report.failures), 'failure')}, {counted(report.not_modified, 'page')} unchanged"
+    console.print(f"{listings(report.records)}, {said}; batch {stored_at(rt, report.batch_key)}" if report.records
+                  else f"no listings read: {said}", soft_wrap=True)
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped
         console.print(f"[yellow]{escape(report.incomplete)}[/]")
     print_indexed(indexed)
