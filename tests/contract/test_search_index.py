@@ -899,6 +899,20 @@ def test_a_cursor_holding_null_for_a_value_is_a_place_among_the_missing(loaded, 
     assert [h.id for h in result.hits] == sorted(d["id"] for d in docs() if d[field] is None and d["id"] > "doc-00500")
 
 
+@pytest.mark.parametrize("sort", [[], [SortKey(field="commission")]])
+def test_a_cursor_holding_null_or_no_string_for_the_hits_id_is_malformed(loaded, sort):
+    """`"a": [null]` for the default sort answered an empty page, as if past every hit: null is a field's missing value
+    (above), but a cursor's last value is its hit's id, which every document has, so no page gives one so."""
+    from affiliate_matrix.search import encode_cursor
+
+    query = SearchQuery(sort=sort, size=5)
+    given = loaded.search("things", query).next_cursor  # (a page's own cursor ends with its last hit's id)
+    assert loaded.search("things", query.replaced(cursor=given)).hits
+    for forged in ([None] * (len(sort) + 1), [*([None] * len(sort)), 5]):
+        with pytest.raises(InvalidInput, match="cursor is malformed"):
+            loaded.search("things", query.replaced(cursor=encode_cursor(query, forged)))
+
+
 def test_a_cursor_holding_null_for_a_score_is_malformed(loaded):
     from affiliate_matrix.search import encode_cursor
 

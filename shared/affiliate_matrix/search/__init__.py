@@ -1087,6 +1087,10 @@ def _read_cursor(query: SearchQuery):
         # a commission sort has a key per flat currency asked: a bound of 10 refused the cursor of 9 or more
         if len(cursor.a) > len(query.sort) + 2:
             raise ValueError("more sort values than the query has keys")
+        # its last value is its hit's id, every sort's last key (ties broken by it), which every document has: a null
+        # there (a field's "missing", sorting last, read as a place past every hit) is no cursor a page gave
+        if not cursor.a or not isinstance(cursor.a[-1], str):
+            raise ValueError("no hit's id last")
     except (ValueError, ValidationError, RecursionError):  # not base64, not JSON, or not exactly a cursor's shape
         raise malformed_cursor() from None
     if cursor.q != query.fingerprint():
