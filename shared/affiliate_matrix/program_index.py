@@ -26,8 +26,8 @@ def in_lower_case(value: str) -> str:
     """What to add to the refusal of an id that is a program's in lower case alone (P_91916E0DD2956D64): that ids are
     lower case, the id so. It is refused, not folded, by the API, the explorer and the CLI alike (an id is the index's
     key as make_id writes it: one folded would be a second spelling of every id in every link)."""
-    return f" (an id is in lower case: {value.lower()})" if value != value.lower() and is_program_id(value.lower()) \
-        else ""
+    folded = value.lower()
+    return f" (an id is in lower case: {folded})" if folded != value and is_program_id(folded) else ""
 
 
 

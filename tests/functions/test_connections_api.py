@@ -337,8 +337,8 @@ def test_a_base_url_written_as_a_non_public_address_is_refused_when_written(env,
         said = CliRunner().invoke(amx, ["connections", "add", f"c{number}", "--source", "affiliateprograms",
                                         "--base-url", address])  # the same words, named by the option typed
         shown = " ".join(said.output.replace("│", " ").split())
-        assert said.exit_code == 2 and "Invalid value for '--base-url': " + answer.get_json()["error"]["message"].removeprefix(
-            "base_url: ") in shown, (address, shown)
+        api_said = answer.get_json()["error"]["message"].removeprefix("base_url: ")
+        assert said.exit_code == 2 and f"Invalid value for '--base-url': {api_said}" in shown, (address, shown)
     assert [c["id"] for c in client.get("/connections", headers=env["read"]).get_json()["items"]] == []
     taken = ["https://affiliateprograms.example/", "http://inside.test/"] + (list(loopback) if loopback_allowed else [])
     for number, address in enumerate(taken):  # a name is judged at each fetch, when it is resolved

@@ -377,7 +377,7 @@ def parse_rule(text: str) -> Rule:
             if self.check_event(yaml.AliasEvent):
                 alias = self.peek_event()
                 raise NotARule(f"the rule uses a YAML alias (*{str(alias.anchor)[:40]}, line "
-                                 f"{alias.start_mark.line + 1}): write its value out, a rule takes none")
+                               f"{alias.start_mark.line + 1}): write its value out, a rule takes none")
             return super().compose_node(parent, index)
 
         def construct_mapping(self, node, deep=False):  # its last value was taken, where a JSON body's is refused
@@ -386,18 +386,18 @@ def parse_rule(text: str) -> Rule:
                 if isinstance(key, yaml.ScalarNode):
                     if key.value in seen:
                         raise NotARule(f"the rule gives the key {key.value[:80]!r} twice (line "
-                                         f"{key.start_mark.line + 1})")
+                                       f"{key.start_mark.line + 1})")
                     seen.add(key.value)
             return super().construct_mapping(node, deep)
 
         def construct_yaml_int(self, node):
             if (digits := len(str(node.value).lstrip("+-"))) > MAX_INT_DIGITS:  # before int(), which refuses it
                 raise NotARule(f"the rule holds a number too long: {digits:,} digits, where a number has at most "
-                                 f"{MAX_INT_DIGITS:,}")
+                               f"{MAX_INT_DIGITS:,}")
             value = super().construct_yaml_int(node)
             if abs(value) >= 10 ** MAX_INT_DIGITS:  # hexadecimal (0x…): fewer characters than its decimal digits
                 raise NotARule(f"the rule holds a number too long: {str(node.value)[:12]}… is over "
-                                 f"{MAX_INT_DIGITS:,} digits, where a number has at most {MAX_INT_DIGITS:,}")
+                               f"{MAX_INT_DIGITS:,} digits, where a number has at most {MAX_INT_DIGITS:,}")
             return value
 
     Unaliased.add_constructor("tag:yaml.org,2002:int", Unaliased.construct_yaml_int)

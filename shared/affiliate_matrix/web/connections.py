@@ -1,5 +1,5 @@
-"""The Connections page: each configured connection, its health and its last sync, read as the connections API lists them
-to a read token (its Collection's own listing, shown_to). Apart from pages.py, so it loads neither the programs API
+"""The Connections page: each configured connection, its health and its last sync, read as the connections API lists
+them to a read token (its Collection's own listing, shown_to). Apart from pages.py, so it loads neither the programs API
 nor the index: the store alone answers it."""
 
 from affiliate_matrix.connections import DIRECTORY_CRAWL
