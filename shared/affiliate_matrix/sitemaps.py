@@ -72,7 +72,7 @@ def seeds(source: Source, fetcher: Fetcher | StoredPages, store, run: str | None
     robots.txt names, asked for, the kept copies' times read against it); None, a replay's (the copies of those the
     last run named)."""
     base, requests, unchanged, live, refused = source.base_url, [], set(), run is not None, Refused()
-    roots, guessed = _roots(source, fetcher, live, refused)
+    roots, guessed = _roots(source, fetcher, live)
     if live:  # the roots named now are noted for a replay; those named before and no more are not
         for entry in fetcher.validators.values():
             entry.pop("sitemap", None)
@@ -136,7 +136,7 @@ def seeds(source: Source, fetcher: Fetcher | StoredPages, store, run: str | None
     return requests, unchanged, refused
 
 
-def _roots(source: Source, fetcher: Fetcher | StoredPages, live: bool, refused: Refused) -> tuple[list[str], bool]:
+def _roots(source: Source, fetcher: Fetcher | StoredPages, live: bool) -> tuple[list[str], bool]:
     """The sitemaps robots.txt names, or /sitemap.xml where it names none (guessed: True); a replay's, those the last
     run noted."""
     if not live:
@@ -144,9 +144,8 @@ def _roots(source: Source, fetcher: Fetcher | StoredPages, live: bool, refused: 
         return noted[:MAX_SITEMAPS], False
     try:
         named = fetcher.sitemaps(source.base_url)
-    except FetchError as exc:
-        refused.add(source, f"{source.base_url}/robots.txt", f"its sitemaps not read: {exc}")
-        return [], False
+    except FetchError:  # robots.txt not asked (its address refused, no time left): /sitemap.xml is refused for that,
+        named = []  # as every page of the site, and said so as theirs are (a host unreached, one way: said_one_way)
     if named:
         return [urljoin(source.base_url + "/", url) for url in named[:MAX_SITEMAPS]], False
     return [f"{source.base_url}/sitemap.xml"], True
