@@ -255,11 +255,12 @@ def redirected(asked: str, url: str, refusal: RefusedAddress) -> RefusedAddress:
 
 def http_cache(rt, key: str, replaying: str | None = None, connection=None) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
-    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py), whether
-    it is gone ("gone", "gone_since"), whether its last answer came in a coding not asked for ("undecoded": {...}
-    of texts, crawl.undecoded_note), the run its copy is of ("kept_in_run") and whether robots.txt named it as a
-    sitemap ("sitemap": "root", sitemaps.py). A connection's crawl keeps it as {"generation": ..., "pages": {url:
-    ...}}: read for `connection` (a Connection), one kept for another of its generations (or for none, kept before
+    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py), whether it
+    is gone ("gone", "gone_since"), whether its last answer came in a coding not asked for ("undecoded": {...} of texts,
+    crawl.undecoded_note), the run its copy is of ("kept_in_run"), whether robots.txt named it as a sitemap ("sitemap":
+    "root", sitemaps.py) or /sitemap.xml was found absent ("absent": its answer), and the runs in a row it was not asked
+    since ("unasked": a count, sitemaps.MAX_UNASKED). A connection's crawl keeps it as {"generation": ..., "pages":
+    {url: ...}}: read for `connection` (a Connection), one kept for another of its generations (or for none, kept before
     caches named one) is none (connections.kept_for_another). It is only a cache: a damaged one is logged, naming it,
     and the run fetches everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the
     stored pages through it alone, so a damaged one fails it (DamagedData), naming the way back."""
@@ -270,7 +271,8 @@ def http_cache(rt, key: str, replaying: str | None = None, connection=None) -> d
             isinstance(v, list) and all(isinstance(link, list) and len(link) == 2
                                         and all(isinstance(part, str) for part in link) for link in v)
             if name == "links" else isinstance(v, dict) and all(isinstance(part, str) for part in v.values())
-            if name == "undecoded" else isinstance(v, str | None) for name, v in entry.items())
+            if name == "undecoded" else type(v) is int and v >= 0 if name == "unasked"
+            else isinstance(v, str | None) for name, v in entry.items())
             for url, entry in cache.items())
 
     def enveloped(cache) -> bool:  # a connection's, naming its generation (no URL is "generation" or "pages")

@@ -217,12 +217,23 @@ def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync
 def outcome(report) -> dict:
     """A finished run's word (a pipeline.ScrapeReport), as its sync's record and the connection's last_sync say it
     (to every read token: each request its failures quote named without the account, sources.requests_named_in):
-    failed when it read no record and something failed."""
+    failed when it read no record and something failed. The sitemaps its crawl refused are said after its failures,
+    the first few and how many more, and fail nothing: the crawl went on without them."""
     from affiliate_matrix.sources import requests_named_in
 
     return {"status": "failed" if report.records == 0 and report.failures else "succeeded", "pages": report.pages,
             "records": report.records, "incomplete": report.incomplete,
-            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.why}") for f in report.failures]}
+            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.why}") for f in report.failures]
+            + sitemaps_refused_said(report.sitemaps_refused)}
+
+
+def sitemaps_refused_said(refused) -> list[str]:
+    """A crawl's refused sitemaps (sitemaps.Refused) as a run's errors say failures: "sitemap <url>: <why>" each of the
+    first few, then how many more."""
+    more = refused.count - len(refused.first)
+    return [f"sitemap {said}" for said in refused.first] + (
+        [f"sitemap: {more:,} more refused (each logged as sitemap.refused); the crawl went on without them"]
+        if more else [])
 
 
 def said_one_way(errors: list[str], unreached: list[tuple[str, str]]) -> list[str]:

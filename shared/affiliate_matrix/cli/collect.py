@@ -14,8 +14,9 @@ from affiliate_matrix.wording import counted, listings
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
 # Each page or response that failed is listed by the command (_exit_on_failures), not printed again as its log line;
-# a plugin's fault too, listed with the exception and the plugin's line that raised it (crawl.fault_reason)
-PAGES_FAILED = ("scrape.page_failed", "crawl.plugin_fault", "sync.plugin_fault")
+# a plugin's fault too, listed with the exception and the plugin's line that raised it (crawl.fault_reason); and the
+# sitemaps a crawl refused, counted with the first few (_say_failures)
+PAGES_FAILED = ("scrape.page_failed", "crawl.plugin_fault", "sync.plugin_fault", "sitemap.refused")
 
 
 @commands.command()
@@ -90,6 +91,13 @@ def _exit_on_failures(rt, report) -> None:
 def _say_failures(rt, report) -> None:
     from affiliate_matrix.crawl import error_key
 
+    if refused := report.sitemaps_refused.count:  # not a failure: the crawl went on without them
+        console.print(f"[yellow]{counted(refused, 'sitemap')} refused, the crawl went on without "
+                      f"{'it' if refused == 1 else 'them'}[/]")
+        for said in report.sitemaps_refused.first:
+            console.print(f"  [yellow]sitemap[/] {escape(said)}")  # a site's words
+        if more := refused - len(report.sitemaps_refused.first):
+            console.print(f"  and {more:,} more (AMX_LOG_LEVEL=warning logs each as sitemap.refused)")
     for failure in report.failures:
         console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.why}')}")  # a site's words
         if failure.raw_key:  # where to look, and what a fixed parser reads again (amx replay): each path on a line
