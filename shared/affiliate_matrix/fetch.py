@@ -104,8 +104,9 @@ class Fetcher:
         return robots.rules.can_fetch(url, self.robots_token)
 
     def _read_robots(self, site: str) -> tuple[str, str, Response | NameUnreached | None]:
-        """A site's robots.txt rules, the problem when it could not be read, and what the problem was (_Robots.cause). Its redirects are followed, up to MAX_REDIRECTS (RFC 9309 2.3.1.2), each hop checked like a
-        page's; past them it counts as missing."""
+        """A site's robots.txt rules, the problem when it could not be read, and what the problem was (_Robots.cause).
+        Its redirects are followed, up to MAX_REDIRECTS (RFC 9309 2.3.1.2), each hop checked like a page's; past them
+        it counts as missing."""
         url = f"{site}/robots.txt"
         for _ in range(MAX_REDIRECTS + 1):
             try:

@@ -10,7 +10,8 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
   public, and the socket is connected to one of those checked addresses. The Host header, TLS SNI
   and certificate verification stay on the name (httpcore starts TLS with the origin's host), so a
   name that answers a public address first and a private one a moment later (DNS rebinding) gets
-  nowhere, and HTTPS works as usual.
+  nowhere, and HTTPS works as usual. A name that does not resolve (in time), or resolves to an address refused, is a
+  NameUnreached (RefusedAddress the second), naming the host: what a read token reads says the two one way by it.
 * Not public: what `ipaddress` does not call global, multicast, reserved, site-local (fec0::/10),
   local-use NAT64 (64:ff9b:1::/48), 192.0.0.0/24 and 3fff::/20 (_ALSO_NOT_PUBLIC). An IPv6 address that carries an IPv4 address is judged by that
   address: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96), 6to4
