@@ -52,7 +52,7 @@ def check(rt, connection: Connection, *, say_why: bool = False, wall_clock: Call
             "retry_after_s": retry_after}
 
 
-def unreached(connection: Connection, exc: NameUnreached, say_why: bool) -> tuple[str, bool, str]:
+def unreached_check(connection: Connection, exc: NameUnreached, say_why: bool) -> tuple[str, bool, str]:
     """The failed check of a host found at no address to connect to: said one way whether its name did not resolve or
     resolves to a non-public address (unreached_said), the reason logged; `say_why`: the reason."""
     if say_why:
@@ -112,7 +112,7 @@ def _checks(rt, source, connection: Connection, say_why: bool,
                 checks.append(("read", False, f"{response.url} answered HTTP {response.status}: "
                                f"{PAGE_NOT_SERVED.get(response.status, 'no page to read')}"))
         except NameUnreached as exc:
-            checks.append(unreached(connection, exc, say_why))
+            checks.append(unreached_check(connection, exc, say_why))
         except FetchError as exc:
             found, retry_after = _failed(exc, source, wall_clock)
             checks += found
@@ -217,7 +217,7 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
     except UnsendableHeader as exc:  # nothing was sent: whether the provider is reachable is not known
         return [("request sent", False, str(exc))]
     except NameUnreached as exc:
-        return [unreached(connection, exc, say_why)]
+        return [unreached_check(connection, exc, say_why)]
     except (FetchError, AmxError, TimeoutError) as exc:
         return [("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")]
     except Exception as exc:  # noqa: BLE001 - the API answered, the plugin could not read it
