@@ -217,14 +217,21 @@ def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync
 def outcome(report) -> dict:
     """A finished run's word (a pipeline.ScrapeReport), as its sync's record and the connection's last_sync say it
     (to every read token: each request its failures quote named without the account, sources.requests_named_in):
-    failed when it read no record and something failed. The sitemaps its crawl refused are said after its failures,
-    the first few and how many more, and fail nothing: the crawl went on without them."""
+    failed when it read no record and something failed. A failure for a host found at no address to connect to
+    (Failure.unreached) is said as the connection test says it, one way whether the name did not resolve or resolves
+    to a non-public address (an admin could map internal names by the difference), and whole so after what failed: the
+    words around the reason told the two apart too (a page not fetched for want of its robots.txt, the address policy
+    named). The reason goes to the log (sync.name_unreached) and to `amx scrape`'s own lines. The sitemaps its crawl
+    refused are said after its failures, the first few and how many more, and fail nothing: the crawl went on without
+    them."""
+    from affiliate_matrix.connection_test import unreached_said
     from affiliate_matrix.sources import requests_named_in
 
     return {"status": "failed" if report.records == 0 and report.failures else "succeeded", "pages": report.pages,
             "records": report.records, "incomplete": report.incomplete,
-            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.why}") for f in report.failures]
-            + sitemaps_refused_said(report.sitemaps_refused)}
+            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: "
+                                                        f"{unreached_said(f.unreached) if f.unreached else f.why}")
+                       for f in report.failures] + sitemaps_refused_said(report.sitemaps_refused)}
 
 
 def sitemaps_refused_said(refused) -> list[str]:
@@ -234,23 +241,6 @@ def sitemaps_refused_said(refused) -> list[str]:
     return [f"sitemap {said}" for said in refused.first] + (
         [f"sitemap: {more:,} more refused (each logged as sitemap.refused); the crawl went on without them"]
         if more else [])
-
-
-def said_one_way(errors: list[str], unreached: list[tuple[str, str]]) -> list[str]:
-    """`errors` with each refusal of a host a request found no address of to connect to (netguard.names_unreached:
-    (host, its refusal)) said as the connection test says it, one way whether the name did not resolve or resolves to a
-    non-public address: a sync's errors are read by every read token, and an admin could map internal names by them.
-    Such an error is said whole so, after what failed ("fetch <url>", as `outcome` names it): the words around the
-    refusal told the two apart too (a page not fetched for want of its robots.txt, the address policy named)."""
-    from affiliate_matrix.connection_test import unreached_said
-
-    def said(error: str) -> str:
-        for host, refusal in unreached:
-            if refusal in error:
-                return f"{error.split(': ', 1)[0]}: {unreached_said(host)}"
-        return error
-
-    return [said(error) for error in errors]
 
 
 def run_error(rt, connection_id: str, exc: Exception) -> str:
@@ -268,14 +258,10 @@ def run_error(rt, connection_id: str, exc: Exception) -> str:
     return requests_named_in(source, str(exc))
 
 
-def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None,
-               unreached: list[tuple[str, str]] = ()) -> None:
+def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None) -> None:
     """A run no sync record follows (amx scrape) in the connection's last_sync, as a requested sync's end is recorded:
-    its report's outcome, or failed with the `error` that ended it, each host found at no address to connect to
-    (`unreached`: netguard.names_unreached) said one way (said_one_way). A connection deleted meanwhile has none to
-    keep."""
+    its report's outcome, or failed with the `error` that ended it. A connection deleted meanwhile has none to keep."""
     result = outcome(report) if report is not None else {"status": "failed", "errors": [error]}
-    result["errors"] = said_one_way(result["errors"], unreached)
     try:
         record_last_sync(rt, connection_id, SyncResult(started_at=started_at, finished_at=datetime.now(UTC), **result))
     except NotFoundError:

@@ -350,17 +350,26 @@ def test_a_connection_test_refusing_a_private_address_names_the_host_not_the_add
     import socket
 
     real = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *args, **kwargs: real(
-        "10.1.2.3" if host == "inside.test" else host, port, *args, **kwargs))
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "nowhere.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real("10.1.2.3" if host == "inside.test" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     client = app()
-    client.post("/connections", json=body(id="in", base_url="http://inside.test/"), headers=env["admin"])
-    answer = client.post("/connections/in/test", headers=env["admin"])
-    (check,) = answer.get_json()["checks"]
-    assert check["ok"] is False and check["detail"] == (
-        "inside.test does not resolve, or resolves to a non-public address, which a sync never fetches from "
-        "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)"), check
+    answers = {}
+    for host in ("inside.test", "nowhere.test"):
+        client.post("/connections", json=body(id=host[:2], base_url=f"http://{host}/"), headers=env["admin"])
+        answers[host] = client.post(f"/connections/{host[:2]}/test", headers=env["admin"])
+        (check,) = answers[host].get_json()["checks"]
+        assert check["ok"] is False and check["detail"] == (
+            f"{host} does not resolve, or resolves to a non-public address, which a sync never fetches from "
+            "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)"), check
+    assert answers["nowhere.test"].get_json() == json.loads(
+        answers["inside.test"].get_data(as_text=True).replace("inside.test", "nowhere.test"))
     logged = capsys.readouterr()
-    assert "10.1.2.3" not in answer.get_data(as_text=True) + logged.out + logged.err
+    assert "10.1.2.3" not in answers["inside.test"].get_data(as_text=True) + logged.out + logged.err
 
 
 @pytest.fixture

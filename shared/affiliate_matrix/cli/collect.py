@@ -34,7 +34,6 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
     from affiliate_matrix.pipeline import scrape as run_scrape
     from affiliate_matrix.sources import all_sources
-    from affiliate_matrix.netguard import names_unreached
     from affiliate_matrix.sync_requests import record_run, run_error
 
     rt = open_runtime("scrape", listed=PAGES_FAILED)
@@ -61,15 +60,14 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
                                          f"{counted(counts['failures'], 'failure')}")
 
         started = datetime.now(UTC)
-        # its last_sync is read by the API's callers: a host found at no address is said there as a sync says it
-        with names_unreached() as unreached:
-            try:
-                report = run_scrape(rt, name, on_item=seen)
-            except AmxError as exc:  # recorded as a requested sync's failure is (handlers/scrape.py)
-                record_run(rt, name, started, error=run_error(rt, name, exc), unreached=unreached)
-                raise
-    # its last_sync, as the API's sync records it: amx connections list shows it
-    record_run(rt, name, started, report, unreached=unreached)
+        try:
+            report = run_scrape(rt, name, on_item=seen)
+        except AmxError as exc:  # recorded as a requested sync's failure is (handlers/scrape.py)
+            record_run(rt, name, started, error=run_error(rt, name, exc))
+            raise
+    # its last_sync, as the API's sync records it (read by the API's callers: a host found at no address said one way,
+    # sync_requests.outcome): amx connections list shows it
+    record_run(rt, name, started, report)
     console.print(f"{listings(report.records)}, {counted(len(report.failures), 'failure')}, "
                   f"{counted(report.not_modified, 'page')} unchanged; "
                   f"batch {stored_at(rt, report.batch_key)}", soft_wrap=True)
