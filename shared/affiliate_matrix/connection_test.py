@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from affiliate_matrix.connections import Connection, address_problem, credentials_for, key_owner_problem
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
-from affiliate_matrix.netguard import NameUnreached, deadline
+from affiliate_matrix.netguard import NameUnreached, deadline, unreached_said
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import GaveUp, Response, UnsendableHeader, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
@@ -59,13 +59,6 @@ def unreached_check(connection: Connection, exc: NameUnreached, say_why: bool) -
         return ("reachable", False, str(exc))
     log.warning("connection_test.name_unreached", connection_id=connection.id, reason=str(exc))
     return ("reachable", False, unreached_said(exc.host))
-
-
-def unreached_said(host: str) -> str:
-    """A host a request found no address of to connect to, said one way whether its name did not resolve or resolves to
-    an address no request goes to."""
-    return (f"{host} does not resolve, or resolves to a non-public address, which a sync never fetches from "
-            "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)")
 
 
 def _checks(rt, source, connection: Connection, say_why: bool,

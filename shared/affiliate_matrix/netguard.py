@@ -61,7 +61,7 @@ _ALSO_NOT_PUBLIC = [ipaddress.ip_network(network) for network in
 class NameUnreached(FetchError):
     """No address of `host` to connect to: its name did not resolve (in time), or it resolves to an address refused
     (RefusedAddress). The message says which, for the log and the admin's own `amx connections test`; what every read
-    token reads (a connection test's answer, a sync's record) says the two one way (connection_test.unreached_said),
+    token reads (a connection test's answer, a sync's record) says the two one way (unreached_said),
     told by this type, never by the message's words: an admin could map internal names by the difference."""
 
     def __init__(self, message: str, *, host: str):
@@ -71,6 +71,13 @@ class NameUnreached(FetchError):
     def said(self, message: str) -> "NameUnreached":
         """This error in other words (what a caller did not fetch for it), of its kind and host still."""
         return type(self)(message, host=self.host)
+
+
+def unreached_said(host: str) -> str:
+    """A host a request found no address of to connect to, said one way whether its name did not resolve or resolves to
+    an address no request goes to."""
+    return (f"{host} does not resolve, or resolves to a non-public address, which a sync never fetches from "
+            "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)")
 
 
 class RefusedAddress(NameUnreached):

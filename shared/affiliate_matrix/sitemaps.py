@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 from affiliate_matrix.crawl import MAX_QUEUED, Failure, StoredPages, kept_answer
 from affiliate_matrix.fetch import GONE, Fetcher, FetchError, site_of
+from affiliate_matrix.netguard import NameUnreached, unreached_said
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import MAX_BYTES, WaitsSpent
 from affiliate_matrix.sources import MAX_URL, XML_FAULTS, Request, Source, parsed_xml_events
@@ -101,7 +102,7 @@ def seeds(source: Source, fetcher: Fetcher | StoredPages, store, run: str | None
             refused.add(source, url, str(exc))
             break
         except (FetchError, ValueError) as exc:
-            refused.add(source, url, str(exc))
+            refused.add(source, url, _said(exc))
             continue
         if body is None:
             continue
@@ -130,7 +131,7 @@ def seeds(source: Source, fetcher: Fetcher | StoredPages, store, run: str | None
         except XML_FAULTS as exc:  # the entries read before the fault stand
             refused.add(source, url, str(exc)[:300] if str(exc).startswith(url) else f"{url}: not XML read ({exc})")
         except FetchError as exc:  # robots.txt read again (allowed), and not read: no more of it is taken
-            refused.add(source, url, f"its pages not judged by robots.txt: {exc}")
+            refused.add(source, url, f"its pages not judged by robots.txt: {_said(exc)}")
     log.info("sitemap.read", source=source.name, sitemaps=read, entries=entries, program_pages=len(listed),
              seeded=len(requests), unchanged=len(unchanged), disallowed=disallowed, not_read=len(queue))
     return requests, unchanged, refused
@@ -187,6 +188,12 @@ def _body(source: Source, fetcher, store, url: str, guessed: bool = False) -> by
     if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:14].lower().startswith((b"<!doctype html", b"<html")):
         return _none(source, fetcher, url, "an HTML page", guessed)
     return body
+
+
+def _said(exc: Exception) -> str:
+    """Why a sitemap was refused, as a sync's record may say it to every read token: a host found at no address to
+    connect to one way (netguard.unreached_said), the detail in the fetcher's log."""
+    return unreached_said(exc.host) if isinstance(exc, NameUnreached) else str(exc)
 
 
 def _none(source: Source, fetcher, url: str, answer: str, guessed: bool) -> None:

@@ -224,7 +224,7 @@ def outcome(report) -> dict:
     named). The reason goes to the log (sync.name_unreached) and to `amx scrape`'s own lines. The sitemaps its crawl
     refused are said after its failures, the first few and how many more, and fail nothing: the crawl went on without
     them."""
-    from affiliate_matrix.connection_test import unreached_said
+    from affiliate_matrix.netguard import unreached_said
     from affiliate_matrix.sources import requests_named_in
 
     return {"status": "failed" if report.records == 0 and report.failures else "succeeded", "pages": report.pages,

@@ -290,7 +290,7 @@ def test_a_name_that_does_not_resolve_and_one_resolving_to_a_private_address_rea
     it."""
     from structlog.testing import capture_logs
 
-    from affiliate_matrix.connection_test import unreached_said
+    from affiliate_matrix.netguard import unreached_said
 
     def tested(host: str, **options) -> dict:
         def answer(request):

@@ -1,6 +1,6 @@
 """A sync's word on a host it found no address to connect to, as every read token sees it (its record, GET /syncs/{id},
 the connection's last_sync): one way whether the name does not resolve or resolves to a non-public address, as the
-connection test says it (connection_test.unreached_said), the reason logged; an admin cannot map internal names by
+connection test says it (netguard.unreached_said), the reason logged; an admin cannot map internal names by
 it."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connection_test import unreached_said
+from affiliate_matrix.netguard import unreached_said
 from affiliate_matrix.connections import Connection, load_connection, save_connection
 from affiliate_matrix.events import Event
 from affiliate_matrix.handlers.scrape import collect
