@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, skip_reason, stored_connections,
-                                          update_connection)
+from affiliate_matrix.connections import (INCOMPLETE, SITEMAPS_REFUSED, Connection, SyncResult, skip_reason,
+                                          stored_connections, update_connection)
 from affiliate_matrix.documents import load_document, rewritten, stored_json
 from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError, NotFoundError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
@@ -34,6 +34,7 @@ class Sync(Document):
     records: int = 0
     errors: list[str] = []
     incomplete: str | None = Field(None, description=INCOMPLETE)
+    sitemaps_refused: list[str] = Field([], description=SITEMAPS_REFUSED)
     replay: bool = Field(False, description="A replay: the connection's stored pages, or its API's stored answers, "
                                             "parsed again, with no network (POST /connections/{id}/replay).")
 
@@ -210,7 +211,8 @@ def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync
     if sync.status in ("succeeded", "failed"):
         record_last_sync(rt, sync.connection_id, SyncResult(
             status=sync.status, started_at=sync.started_at, finished_at=sync.finished_at, pages=sync.pages,
-            records=sync.records, errors=sync.errors, incomplete=sync.incomplete))
+            records=sync.records, errors=sync.errors, incomplete=sync.incomplete,
+            sitemaps_refused=sync.sitemaps_refused))
     return sync
 
 
@@ -222,8 +224,7 @@ def outcome(report) -> dict:
     to a non-public address (an admin could map internal names by the difference), and whole so after what failed: the
     words around the reason told the two apart too (a page not fetched for want of its robots.txt, the address policy
     named). The reason goes to the log (sync.name_unreached) and to `amx scrape`'s own lines. The sitemaps its crawl
-    refused are said after its failures, the first few and how many more, and fail nothing: the crawl went on without
-    them."""
+    refused are said apart from its failures, the first few and how many more: the crawl went on without them."""
     from affiliate_matrix.netguard import unreached_said
     from affiliate_matrix.sources import requests_named_in
 
@@ -231,11 +232,12 @@ def outcome(report) -> dict:
             "records": report.records, "incomplete": report.incomplete,
             "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: "
                                                         f"{unreached_said(f.unreached) if f.unreached else f.why}")
-                       for f in report.failures] + sitemaps_refused_said(report.sitemaps_refused)}
+                       for f in report.failures],
+            "sitemaps_refused": sitemaps_refused_said(report.sitemaps_refused)}
 
 
 def sitemaps_refused_said(refused) -> list[str]:
-    """A crawl's refused sitemaps (sitemaps.Refused) as a run's errors say failures: "sitemap <url>: <why>" each of the
+    """A crawl's refused sitemaps (sitemaps.Refused) as a run's record says them: "sitemap <url>: <why>" each of the
     first few, then how many more."""
     more = refused.count - len(refused.first)
     return [f"sitemap {said}" for said in refused.first] + (
