@@ -860,8 +860,9 @@ def test_answers_kept_past_their_bound_are_refused_unread_and_the_replay_says_wh
     kept = rt.store.get("api-answers/cj.json").data
     monkeypatch.setattr(sync, "MAX_API_ANSWERS_BYTES", len(kept) - 1)  # 32 MiB as shipped: the record as it is suffices
     code, said = replayed_by_amx(monkeypatch, capsys, tmp_path, "cj")
-    assert code == 2 and said == (f"error: api-answers/cj.json is damaged (too large to read: {len(kept):,} bytes, more "
-                                  f"than the {len(kept) - 1:,} bytes a read of it takes): amx scrape cj syncs it again")
+    assert code == 2 and said == (f"error: api-answers/cj.json is damaged (too large to read: {len(kept):,} bytes, "
+                                  f"more than the {len(kept) - 1:,} bytes a read of it takes): amx scrape cj syncs it "
+                                  "again")
     code, said = replayed_by_amx(monkeypatch, capsys, tmp_path, "--all")
     assert code == 1 and "left out: api-answers/cj.json is damaged (too large to read: " in said, said
 
