@@ -351,8 +351,10 @@ class StoredAnswers:
             response = Response(str(answer["url"]), int(answer["status"]), headers, body)
             coding = answer.get("coding_not_asked_for")
         except (KeyError, TypeError, ValueError, AttributeError, NotFoundError, DamagedData) as exc:
-            raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {str(exc)[:200]})") \
-                from None
+            # a damaged copy named with what is wrong with it, not its remedy (cut off at 200 characters, and a sync
+            # keeps a copy anew)
+            why = f"{exc.where}: {exc.problem}" if isinstance(exc, DamagedData) else str(exc)[:200]
+            raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {why})") from None
         if coding:  # the sync's refusal, in its words: its bytes are no text for the plugin
             raise undecoded(request_label(request), str(coding), response)
         return response, fetched_at

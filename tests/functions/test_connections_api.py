@@ -427,6 +427,29 @@ def test_a_replay_is_accepted_then_parses_the_kept_answers_with_no_network(env, 
     assert (done["status"], done["records"], done["errors"], done["replay"]) == ("succeeded", 4, [], True)
 
 
+def test_a_replay_of_answers_kept_past_their_bound_is_refused_naming_them_and_not_queued(env, broker, monkeypatch):
+    """The answers kept were read whole by POST /connections/{id}/replay (checking that there are some) whatever their
+    size: past storage.MAX_API_ANSWERS_BYTES they are refused unread, as damaged, in the answer itself (the record, its
+    size and the bound, and what makes them anew), and no replay is queued to fail."""
+    from affiliate_matrix import sync
+
+    client = app()
+    with recorded_sites("clickbank") as urls:
+        client.post("/connections", json=body(id="cb", source="clickbank", base_url=urls["clickbank"]),
+                    headers=env["admin"])
+        client.post("/connections/cb/sync", headers=env["admin"])
+        assert deliver(app("sync"), json.loads(broker.requests[0].body), "sync").status_code == 204
+    kept = env["rt"].store.get("api-answers/cb.json").data
+    monkeypatch.setattr(sync, "MAX_API_ANSWERS_BYTES", len(kept) - 1)  # 32 MiB as shipped: the record as it is suffices
+    asked = len(broker.requests)
+    refused = client.post("/connections/cb/replay", headers=env["admin"])
+    said = refused.get_json()["error"]["message"]
+    assert refused.status_code == 500 and said == (
+        f"api-answers/cb.json is damaged (too large to read: {len(kept):,} bytes, more than the {len(kept) - 1:,} bytes "
+        "a read of it takes): amx scrape cb syncs it again"), refused.get_json()
+    assert len(broker.requests) == asked
+
+
 def test_a_sync_asked_of_a_function_served_alone_on_the_embedded_bus_says_it_is_not_run_and_what_runs_it(env):
     """On the embedded defaults (AMX_EVENTS=inprocess) the connections function served alone has nothing that takes
     a sync's request (only `amx up` runs a Broker): the sync answered 202 queued and stayed queued for good, with no
