@@ -4,9 +4,8 @@ Writes and deletes go under an exclusive flock on the key's lock file (one of 25
 hash of the key), so comparing the ETag and acting on it is one step for every thread and every
 process on the directory (`amx up` runs each function as its own process). Data goes to a
 temporary file, synced, renamed into place, so a reader never sees half a file, nor a crash an empty one.
-An object is two files, its bytes and its metadata (`.<name>.meta`: content type, key, which file its bytes are),
-renamed one after the other; the metadata goes first and describes the bytes before the put and the bytes after, each
-by its ETag, and a reader
+An object is two files, its bytes and its metadata (`.<name>.meta`: content type, key), renamed one after the other;
+the metadata goes first and describes the bytes before the put and the bytes after, each by its ETag, and a reader
 takes the content type of the bytes it read: renaming the bytes publishes the put, so a reader between the two
 renames, or after a crash there, sees the old object whole (or none, if there was none).
 
@@ -128,12 +127,11 @@ class LocalObjectStore(ObjectStore):
             previous = None if current in (None, etag) else _content_type(self._meta(key), current)
             if previous is not None:  # still the object's until the bytes' rename below
                 record["previous"] = {"etag": current, "content_type": previous}
-            staged = self._staged(path, data)
-            try:  # the bytes' file as it will stand (a rename keeps it): a get refusing it says its ETag unread
-                record["file"] = _identity(os.stat(staged))
-                meta = self._staged(path, json.dumps(record).encode())
+            meta = self._staged(path, json.dumps(record).encode())
+            try:
+                staged = self._staged(path, data)
             except BaseException:
-                os.unlink(staged)
+                os.unlink(meta)
                 raise
             os.replace(meta, self._meta_path(key))
             os.replace(staged, path)
@@ -187,18 +185,11 @@ class LocalObjectStore(ObjectStore):
             return {}
         return record if isinstance(record, dict) else {}
 
-    def _put_etag(self, key: str, status: os.stat_result) -> str | None:
-        """The ETag of the file `status` describes as the put that wrote it said it (its metadata names the file), read
-        from none of its bytes; None when no put wrote it as it is (written to by hand since)."""
-        record = self._meta(key)
-        etag = record.get("etag")
-        return etag if record.get("file") == _identity(status) and isinstance(etag, str) else None
-
     def _read(self, key: str, max_bytes: int) -> StoredObject:
         try:
             with open(self.path_of(key), "rb") as f:  # a put renames another file into place: this one stays whole
-                if (size := (status := os.fstat(f.fileno())).st_size) > max_bytes:
-                    raise ObjectTooLarge(key, size, max_bytes, self._put_etag(key, status) or _etag_of_file(f))
+                if (size := os.fstat(f.fileno()).st_size) > max_bytes:
+                    raise ObjectTooLarge(key, size, max_bytes, _etag_of_file(f))
                 data = f.read(max_bytes + 1)
         except (FileNotFoundError, IsADirectoryError):
             raise NotFoundError(f"object {key!r} not found") from None
@@ -285,13 +276,6 @@ def _etag_of_file(f) -> str:
     """etag_of the file's bytes from where `f` is, read a piece at a time (a HEAD, or a get refusing a large object,
     holds no more of it)."""
     return hashlib.file_digest(f, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
-
-
-def _identity(status: os.stat_result) -> list[int]:
-    """A file as a put left it: its inode, size and time of last write (a rename keeps all three; a write to it, by hand,
-    changes its time). Should a write by hand keep all three, the ETag said is the put's: an If-Match on it conflicts,
-    since a put compares the bytes' own."""
-    return [status.st_ino, status.st_size, status.st_mtime_ns]
 
 
 def _content_type(record: dict, etag: str) -> str | None:
