@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from affiliate_matrix.connections import Connection, address_problem, credentials_for, key_owner_problem
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
-from affiliate_matrix.netguard import deadline, names_unreached
+from affiliate_matrix.netguard import NameUnreached, deadline, unreached_said
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_values, without_values
 from affiliate_matrix.polite import GaveUp, Response, UnsendableHeader, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
@@ -44,13 +44,7 @@ def check(rt, connection: Connection, *, say_why: bool = False, wall_clock: Call
     missing or incomplete, not in the API's one answer for all. `wall_clock`: what a Retry-After given as an HTTP date
     is counted from, for the seconds it says (tests pass a fixed one); nothing is decided by it."""
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
-    with names_unreached() as unreached:
-        checks, retry_after, credentials = _checks(rt, source, connection, say_why, wall_clock)
-    if unreached and not say_why:  # the one answer whichever it was, the reason logged (netguard.names_unreached)
-        log.warning("connection_test.name_unreached", connection_id=connection.id,
-                    reason="; ".join(said for _, said in unreached))
-        checks = [(name, ok, unreached_said(unreached[-1][0]) if ok is False and name == "reachable" else detail)
-                  for name, ok, detail in checks]
+    checks, retry_after, credentials = _checks(rt, source, connection, say_why, wall_clock)
     return {"ok": bool(checks) and all(ok is True for _, ok, _ in checks),
             # a provider's answer quoted in a detail may quote the key it was sent
             "checks": [{"name": name, "ok": ok, "detail": without_values(detail, secret_values(credentials or {}))}
@@ -58,11 +52,13 @@ def check(rt, connection: Connection, *, say_why: bool = False, wall_clock: Call
             "retry_after_s": retry_after}
 
 
-def unreached_said(host: str) -> str:
-    """A host a request found no address of to connect to, said one way whether its name did not resolve or resolves to
-    an address no request goes to."""
-    return (f"{host} does not resolve, or resolves to a non-public address, which a sync never fetches from "
-            "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)")
+def unreached_check(connection: Connection, exc: NameUnreached, say_why: bool) -> tuple[str, bool, str]:
+    """The failed check of a host found at no address to connect to: said one way whether its name did not resolve or
+    resolves to a non-public address (unreached_said), the reason logged; `say_why`: the reason."""
+    if say_why:
+        return ("reachable", False, str(exc))
+    log.warning("connection_test.name_unreached", connection_id=connection.id, reason=str(exc))
+    return ("reachable", False, unreached_said(exc.host))
 
 
 def _checks(rt, source, connection: Connection, say_why: bool,
@@ -108,6 +104,8 @@ def _checks(rt, source, connection: Connection, say_why: bool,
             else:  # the host answered: what is wrong is the page, not the way to it
                 checks.append(("read", False, f"{response.url} answered HTTP {response.status}: "
                                f"{PAGE_NOT_SERVED.get(response.status, 'no page to read')}"))
+        except NameUnreached as exc:
+            checks.append(unreached_check(connection, exc, say_why))
         except FetchError as exc:
             found, retry_after = _failed(exc, source, wall_clock)
             checks += found
@@ -211,6 +209,8 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         raise  # an answer, maybe one asking to be asked later: check() says which
     except UnsendableHeader as exc:  # nothing was sent: whether the provider is reachable is not known
         return [("request sent", False, str(exc))]
+    except NameUnreached as exc:
+        return [unreached_check(connection, exc, say_why)]
     except (FetchError, AmxError, TimeoutError) as exc:
         return [("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")]
     except Exception as exc:  # noqa: BLE001 - the API answered, the plugin could not read it

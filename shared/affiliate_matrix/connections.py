@@ -60,6 +60,9 @@ DIRECTORY_CRAWL = "a directory crawl: its programs are re-verified on their own 
 # A finished run's word on what it did not read (pipeline.incomplete_because, as its report and amx scrape say it)
 INCOMPLETE = ("Why the run cannot tell which programs the connection no longer lists (a crawl stopped at its page "
               "budget says so, with the pages it left for the next run); null: a complete run.")
+# A finished crawl's word on the sitemaps it went on without (sync_requests.outcome): no failure of the run
+SITEMAPS_REFUSED = ("The sitemaps the crawl refused and went on without (a damaged file, one on another host): the "
+                    "first few, each with why, then how many more. Not failures: the run's status ignores them.")
 
 
 class SyncResult(Model):
@@ -70,6 +73,7 @@ class SyncResult(Model):
     records: int = 0
     errors: list[str] = []
     incomplete: str | None = Field(None, description=INCOMPLETE)
+    sitemaps_refused: list[str] = Field([], description=SITEMAPS_REFUSED)
 
 
 class Connection(Document):

@@ -20,6 +20,7 @@ from affiliate_matrix.fetch import GONE, MAX_VALIDATORS, Fetcher, FetchError, Re
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.model_types import COMMISSION_TEXT_MAX, TEXT_MAX, cut
 from affiliate_matrix.models import Payout, RawRecord, clean_text
+from affiliate_matrix.netguard import host_unreached
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import MAX_BYTES, Undecoded, WaitsSpent, undecoded
 from affiliate_matrix.sources import MAX_TERMS_TEXT, Listing, Page, ParseError, Request, Source, terms_said
@@ -94,6 +95,9 @@ class Failure:
     refused: bool = False
     # A sync stopped here: the wait before its next request would have passed its time budget (polite.WaitsSpent)
     out_of_time: bool = False
+    # The host a request found no address of to connect to (netguard.NameUnreached, told by the error's type): every
+    # read token is told it one way (sync_requests.outcome), the reason only where the detail goes
+    unreached: str | None = None
 
     @property
     def why(self) -> str:
@@ -346,7 +350,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     raw_key = keep_raw(source, store, outcome.response) if isinstance(outcome, Undecoded) else None
                     if raw_key:
                         note = (note or {}) | undecoded_note(outcome, raw_key)
-                    yield Failure(request.url, "fetch", str(outcome), raw_key)
+                    yield Failure(request.url, "fetch", str(outcome), raw_key, unreached=host_unreached(outcome))
                 else:
                     links, failure, not_followed = [], None, {}
                     for item in _process(source, connection, fetcher, store, request, outcome, fetched_at,

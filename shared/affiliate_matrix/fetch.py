@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from affiliate_matrix.errors import DamagedData, FetchError
-from affiliate_matrix.netguard import RefusedAddress, check_public, target_of
+from affiliate_matrix.netguard import NameUnreached, RefusedAddress, check_public, target_of
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, GaveUp, PoliteClient, Response, WaitBudget,
                                      WaitsSpent, retry_after_seconds)
@@ -60,7 +60,9 @@ class _Robots:
     rules: object
     until: float
     problem: str = ""
-    answer: Response | None = None  # its answer when that was the problem (a 429 or 5xx): its status and Retry-After
+    # What the problem was, where it was one: its answer (a 429 or 5xx: its status and Retry-After), or the name found
+    # at no address to connect to, whose type a page not fetched for it keeps (NameUnreached)
+    cause: Response | NameUnreached | None = None
 
 
 class Fetcher:
@@ -93,18 +95,18 @@ class Fetcher:
         site = _site(url)
         robots = self._robots.get(site)
         if robots is None or robots.until < self.client.clock():
-            rules, problem, answer = self._read_robots(site)
+            rules, problem, cause = self._read_robots(site)
             robots = self._robots[site] = _Robots(Protego.parse(_delays_read(rules)), self.client.clock() + 3600,
-                                                  problem, answer)
+                                                  problem, cause)
             spacing = _asked_spacing(robots.rules, self.robots_token)
             if spacing:
                 self.client.space_host(url, min(spacing, MAX_CRAWL_DELAY))
         return robots.rules.can_fetch(url, self.robots_token)
 
-    def _read_robots(self, site: str) -> tuple[str, str, Response | None]:
-        """A site's robots.txt rules, the problem when it could not be read, and the answer that was the problem (a
-        429 or 5xx). Its redirects are followed, up to MAX_REDIRECTS (RFC 9309 2.3.1.2), each hop checked like a
-        page's; past them it counts as missing."""
+    def _read_robots(self, site: str) -> tuple[str, str, Response | NameUnreached | None]:
+        """A site's robots.txt rules, the problem when it could not be read, and what the problem was (_Robots.cause).
+        Its redirects are followed, up to MAX_REDIRECTS (RFC 9309 2.3.1.2), each hop checked like a page's; past them
+        it counts as missing."""
         url = f"{site}/robots.txt"
         for _ in range(MAX_REDIRECTS + 1):
             try:
@@ -112,9 +114,11 @@ class Fetcher:
             except FetchError as exc:
                 if isinstance(exc, RefusedAddress) and url == f"{site}/robots.txt" or isinstance(exc, WaitsSpent):
                     raise  # the site itself: not "unreachable", never to be asked at all; or not asked: no time left
+                unreached = exc if isinstance(exc, NameUnreached) else None
                 if url == f"{site}/robots.txt":  # the host not resolved or reached: said first, robots after
-                    return STAY_AWAY, f"{exc}; its robots.txt could not be read", None
-                return STAY_AWAY, f"its robots.txt redirects where it cannot be read: {exc}", None  # stay away for now
+                    return STAY_AWAY, f"{exc}; its robots.txt could not be read", unreached
+                # stay away for now
+                return STAY_AWAY, f"its robots.txt redirects where it cannot be read: {exc}", unreached
             if response.status in REDIRECTS and "location" in response.headers:
                 try:
                     url = urljoin(url, response.headers["location"])
@@ -186,7 +190,9 @@ class Fetcher:
         if robots.problem:  # not the site's rules: what kept us from reading them
             said = (f"{url}: not fetched{after}: {robots.problem} (no page of a site is fetched while its robots.txt "
                     "cannot be read)")
-            raise GaveUp(said, robots.answer) if robots.answer else FetchError(said)  # its answer, for whoever asks
+            if isinstance(robots.cause, NameUnreached):
+                raise robots.cause.said(said)
+            raise GaveUp(said, robots.cause) if robots.cause else FetchError(said)  # its answer, for whoever asks
         raise FetchError(f"{url}: disallowed by robots.txt{after}")
 
     def _get(self, url: str, site: str | None) -> Response:
@@ -250,16 +256,17 @@ class Fetcher:
 def redirected(asked: str, url: str, refusal: RefusedAddress) -> RefusedAddress:
     """The address guard's refusal of `url`, where the page `asked` for redirected: said as the redirect's (it read as
     the refusal of the page's own host: the demo's shortlink row); the page's own refusal as it is."""
-    return refusal if url == asked else RefusedAddress(f"{asked}: redirects to {url}; {refusal}")
+    return refusal if url == asked else refusal.said(f"{asked}: redirects to {url}; {refusal}")
 
 
 def http_cache(rt, key: str, replaying: str | None = None, connection=None) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
-    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py), whether
-    it is gone ("gone", "gone_since"), whether its last answer came in a coding not asked for ("undecoded": {...}
-    of texts, crawl.undecoded_note), the run its copy is of ("kept_in_run") and whether robots.txt named it as a
-    sitemap ("sitemap": "root", sitemaps.py). A connection's crawl keeps it as {"generation": ..., "pages": {url:
-    ...}}: read for `connection` (a Connection), one kept for another of its generations (or for none, kept before
+    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py), whether it
+    is gone ("gone", "gone_since"), whether its last answer came in a coding not asked for ("undecoded": {...} of texts,
+    crawl.undecoded_note), the run its copy is of ("kept_in_run"), whether robots.txt named it as a sitemap ("sitemap":
+    "root", sitemaps.py) or /sitemap.xml was found absent ("absent": its answer), and the runs in a row it was not asked
+    since ("unasked": a count, sitemaps.MAX_UNASKED). A connection's crawl keeps it as {"generation": ..., "pages":
+    {url: ...}}: read for `connection` (a Connection), one kept for another of its generations (or for none, kept before
     caches named one) is none (connections.kept_for_another). It is only a cache: a damaged one is logged, naming it,
     and the run fetches everything in full and writes it anew. A replay (`replaying`: its connection's id) finds the
     stored pages through it alone, so a damaged one fails it (DamagedData), naming the way back."""
@@ -270,7 +277,8 @@ def http_cache(rt, key: str, replaying: str | None = None, connection=None) -> d
             isinstance(v, list) and all(isinstance(link, list) and len(link) == 2
                                         and all(isinstance(part, str) for part in link) for link in v)
             if name == "links" else isinstance(v, dict) and all(isinstance(part, str) for part in v.values())
-            if name == "undecoded" else isinstance(v, str | None) for name, v in entry.items())
+            if name == "undecoded" else type(v) is int and v >= 0 if name == "unasked"
+            else isinstance(v, str | None) for name, v in entry.items())
             for url, entry in cache.items())
 
     def enveloped(cache) -> bool:  # a connection's, naming its generation (no URL is "generation" or "pages")

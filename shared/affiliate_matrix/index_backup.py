@@ -43,6 +43,10 @@ MANIFEST = "manifest.json"
 STORE_PREFIX = "backups/index/"
 PART_BYTES = 32 * 1024 * 1024  # a part is closed once past this
 MAX_LINE = 16 * 1024 * 1024  # a document's line, as an import's (exchange.MAX_LINE)
+# What a restore reads of each object, refused unread past it (storage's get, max_bytes): a backup is as large as the
+# index, so it is read a part at a time, each part no larger than its manifest says (at most its last line past
+# PART_BYTES), and the manifest no larger than any backup writes: each part adds about 175 bytes to it (its name, counts
+# and digest), so 4 MiB lists some 24,000 parts, 700 GiB of documents, past what any index of this product holds.
 MAX_PART = PART_BYTES + MAX_LINE
 MAX_MANIFEST = 4 * 1024 * 1024
 BATCH = 1000  # documents written at a time
@@ -177,7 +181,11 @@ def back_up(index, place) -> dict:
             index.ensure_index(code)
             spec = index.live_spec(name)
             manifest["indices"][name] = _backed_up(index, place, spec, rendered_digest(code) if spec == code else None)
-        place.write(MANIFEST, json.dumps(manifest, indent=1).encode())
+        written = json.dumps(manifest, indent=1).encode()
+        if len(written) > MAX_MANIFEST:  # no index of this product is so large: but no backup is taken unrestorable
+            raise InvalidInput(f"the backup's {MANIFEST} would be {len(written):,} bytes, past the {MAX_MANIFEST:,} a "
+                               "restore reads: the index is larger than a backup holds")
+        place.write(MANIFEST, written)
         whole = True
     finally:
         place.end(whole)

@@ -10,7 +10,8 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
   public, and the socket is connected to one of those checked addresses. The Host header, TLS SNI
   and certificate verification stay on the name (httpcore starts TLS with the origin's host), so a
   name that answers a public address first and a private one a moment later (DNS rebinding) gets
-  nowhere, and HTTPS works as usual.
+  nowhere, and HTTPS works as usual. A name that does not resolve (in time), or resolves to an address refused, is a
+  NameUnreached (RefusedAddress the second), naming the host: what a read token reads says the two one way by it.
 * Not public: what `ipaddress` does not call global, multicast, reserved, site-local (fec0::/10),
   local-use NAT64 (64:ff9b:1::/48), 192.0.0.0/24 and 3fff::/20 (_ALSO_NOT_PUBLIC). An IPv6 address that carries an IPv4 address is judged by that
   address: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96), 6to4
@@ -57,9 +58,36 @@ _ALSO_NOT_PUBLIC = [ipaddress.ip_network(network) for network in
                     ("fec0::/10", "64:ff9b:1::/48", "192.0.0.0/24", "3fff::/20")]
 
 
-class RefusedAddress(FetchError):
+class NameUnreached(FetchError):
+    """No address of `host` to connect to: its name did not resolve (in time), or it resolves to an address refused
+    (RefusedAddress). The message says which, for the log and the admin's own `amx connections test`; what every read
+    token reads (a connection test's answer, a sync's record) says the two one way (unreached_said),
+    told by this type, never by the message's words: an admin could map internal names by the difference."""
+
+    def __init__(self, message: str, *, host: str):
+        super().__init__(message)
+        self.host = host
+
+    def said(self, message: str) -> "NameUnreached":
+        """This error in other words (what a caller did not fetch for it), of its kind and host still."""
+        return type(self)(message, host=self.host)
+
+
+def unreached_said(host: str) -> str:
+    """A host a request found no address of to connect to, said one way whether its name did not resolve or resolves to
+    an address no request goes to."""
+    return (f"{host} does not resolve, or resolves to a non-public address, which a sync never fetches from "
+            "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)")
+
+
+class RefusedAddress(NameUnreached):
     """The host resolves to an address that is not public; the message names the host and the kind of address
     (loopback, private, ...), never the address, which it would tell whoever reads a connection test or a sync."""
+
+
+def host_unreached(exc: BaseException) -> str | None:
+    """The host `exc` found no address of to connect to (NameUnreached), else None."""
+    return exc.host if isinstance(exc, NameUnreached) else None
 
 
 def never(host: str, port: int) -> bool:
@@ -232,15 +260,15 @@ def resolve(host: str, port: int, within: float | None = None) -> list[str]:
     else:
         threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
     if not wait([answer], within).done:
-        raise FetchError(f"cannot resolve {host!r}: its name did not resolve in time (no answer within "
-                         f"{within:.3g} s)")
+        raise NameUnreached(f"cannot resolve {host!r}: its name did not resolve in time (no answer within "
+                            f"{within:.3g} s)", host=host)
     try:
         infos = answer.result()
     except (OSError, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise NameUnreached(f"cannot resolve {host!r}: {getattr(exc, 'strerror', None) or exc}", host=host) from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise FetchError(f"cannot resolve {host!r}: no address")
+        raise NameUnreached(f"cannot resolve {host!r}: no address", host=host)
     return addresses
 
 
@@ -255,7 +283,7 @@ def resolve_public(host: str, port: int, *, allow_loopback: bool = False, within
 
 
 def refused(host: str, port: int, reason: str) -> RefusedAddress:
-    return RefusedAddress(f"refused {host}:{port}: {host} resolves to a non-public address ({reason})")
+    return RefusedAddress(f"refused {host}:{port}: {host} resolves to a non-public address ({reason})", host=host)
 
 
 def check_public(url: str, *, allow_loopback: bool = False) -> list[str]:
@@ -266,28 +294,6 @@ def check_public(url: str, *, allow_loopback: bool = False) -> list[str]:
 
 
 _DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=None)  # a time.monotonic() instant
-_UNREACHED: ContextVar[list[tuple[str, str]] | None] = ContextVar("names_unreached", default=None)
-
-
-@contextmanager
-def names_unreached() -> Iterator[list[tuple[str, str]]]:
-    """The list of the hosts a guarded request in this block found no address to connect to (a page, a redirect's
-    target, robots.txt, an API's request, on the threads they run on: to_thread copies the context), each as (host,
-    its error): a name that did not resolve (in time), or that resolves to an address refused. For a caller whose
-    answer must not tell those two apart: an admin could learn by it which internal names exist (a connection test)."""
-    noted: list[tuple[str, str]] = []
-    token = _UNREACHED.set(noted)
-    try:
-        yield noted
-    finally:
-        _UNREACHED.reset(token)
-
-
-def _noted(host: str, exc: FetchError) -> FetchError:
-    """`exc`, a guarded lookup's refusal of `host`, added to the list of the names_unreached it runs within, if any."""
-    if (noted := _UNREACHED.get()) is not None:
-        noted.append((host, str(exc)))
-    return exc
 
 
 @contextmanager
@@ -395,11 +401,7 @@ class _GuardedBackend(_BoundedBackend):
         self.on_loopback: set[tuple[str, int]] = set()  # (host, port) connected to a loopback address where allowed
 
     def addresses(self, host: str, port: int, within: float | None) -> list[str]:
-        try:
-            return resolve_public(host, port, allow_loopback=self.allow_loopback(host, port), within=within)
-        except FetchError as exc:
-            _noted(host, exc)
-            raise
+        return resolve_public(host, port, allow_loopback=self.allow_loopback(host, port), within=within)
 
     def connected(self, host: str, port: int, address: str) -> None:
         if is_loopback(ipaddress.ip_address(address.split("%")[0])):
@@ -455,7 +457,7 @@ class GuardedTransport(BoundedTransport):
             url = request.url
             host, port = url.raw_host.decode("ascii"), url.port or (443 if url.scheme == "https" else 80)
             if (host, port) in self._backend.on_loopback and not self._backend.allow_loopback(host, port):
-                raise _noted(host, refused(host, port, "loopback"))
+                raise refused(host, port, "loopback")
         return super().handle_request(request)
 
 

@@ -28,6 +28,7 @@ from affiliate_matrix.program_index import (PROGRAMS_INDEX, from_document, match
                                            to_document)
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, migrate_first, words
+from affiliate_matrix.sitemaps import Refused as SitemapsRefused
 from affiliate_matrix.sitemaps import seeds as sitemap_seeds
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import MAX_BATCH_BYTES, read_json
@@ -53,6 +54,8 @@ class ScrapeReport:
     source: str = ""  # the connection's source plugin (its failures' requests named as it names them: outcome)
     # An API's sync (sync.RUN): a live one's own; a replay's, the sync whose answers it read (None: not said)
     run: str | None = None
+    # A directory's sitemaps its crawl refused and went on without (a damaged file, one on another host): not a failure
+    sitemaps_refused: SitemapsRefused = field(default_factory=SitemapsRefused)
 
 
 @dataclass
@@ -105,10 +108,13 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
                             credentials_path=connection.credentials_path)
     else:
         items = crawl_with_cache(rt, connection, source, replay)
-    records, failures, pages, budget_spent = [], [], [], None
+    records, failures, pages, budget_spent, sitemaps_refused = [], [], [], None, SitemapsRefused()
     for item in items:
         if isinstance(item, BudgetSpent):  # the crawl's last word, not a page
             budget_spent = item
+            continue
+        if isinstance(item, SitemapsRefused):  # the crawl's first word, when it refused any
+            sitemaps_refused = item
             continue
         {RawRecord: records, Fetched: pages, Failure: failures}[type(item)].append(item)
         if isinstance(item, Failure):
@@ -135,7 +141,8 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
              batch_key=batch_key)
     rt.bus.publish(event)
     return ScrapeReport(connection.id, batch_key, event.id, len(records), failures, len(pages),
-                        sum(p.not_modified for p in pages), incomplete, budget_spent, source.name, run)
+                        sum(p.not_modified for p in pages), incomplete, budget_spent, source.name, run,
+                        sitemaps_refused)
 
 
 def _key_to_replay(rt, connection, source) -> dict[str, str]:
@@ -228,11 +235,14 @@ def crawl_with_cache(rt, connection, source, replay: bool):
             fetcher.spacing(source.base_url)  # reads robots.txt once, before the crawl's threads would each read it
         # data: runs are ordered by it, never by now (a replay is none)
         run = None if replay else datetime.now(UTC).isoformat(timespec="microseconds")
-        seeds = ([], set()) if source.program_pages is None else sitemap_seeds(source, fetcher, rt.store, run)
+        seeded, unchanged, refused = ([], set(), SitemapsRefused()) if source.program_pages is None else \
+            sitemap_seeds(source, fetcher, rt.store, run)
+        if refused.count:  # said with the run's outcome (scrape)
+            yield refused
         if replay:  # every page kept, up to all a crawl holds: it asks no host, so a run's page limit is not its
-            yield from crawl(source, connection, fetcher, rt.store, max_pages=MAX_QUEUED, seeds=seeds)
+            yield from crawl(source, connection, fetcher, rt.store, max_pages=MAX_QUEUED, seeds=(seeded, unchanged))
             return
-        yield from crawl(source, connection, fetcher, rt.store, run=run, seeds=seeds)
+        yield from crawl(source, connection, fetcher, rt.store, run=run, seeds=(seeded, unchanged))
     finally:
         fetcher.close()
         # Kept only while the connection is stored with this crawl's generation (write_kept); one not kept costs a

@@ -38,7 +38,7 @@ from affiliate_matrix.crawl import (Failure, Fetched, error_key, fault_reason, r
                                    time_budget)
 from affiliate_matrix.errors import DamagedData, FetchError, InvalidInput, NotFoundError, ObjectTooLarge
 from affiliate_matrix.fetch import REDIRECTS
-from affiliate_matrix.netguard import RefusedAddress, on_this_machine, origin_policy
+from affiliate_matrix.netguard import RefusedAddress, host_unreached, on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection, answers_key, kept_for_another, write_kept
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger, keys_unlogged, secret_field, secret_values, without_values
@@ -351,8 +351,10 @@ class StoredAnswers:
             response = Response(str(answer["url"]), int(answer["status"]), headers, body)
             coding = answer.get("coding_not_asked_for")
         except (KeyError, TypeError, ValueError, AttributeError, NotFoundError, DamagedData) as exc:
-            raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {str(exc)[:200]})") \
-                from None
+            # a damaged copy named with what is wrong with it, not its remedy (cut off at 200 characters, and a sync
+            # keeps a copy anew)
+            why = f"{exc.where}: {exc.problem}" if isinstance(exc, DamagedData) else str(exc)[:200]
+            raise FetchError(f"{said}: its kept answer cannot be read ({type(exc).__name__}: {why})") from None
         if coding:  # the sync's refusal, in its words: its bytes are no text for the plugin
             raise undecoded(request_label(request), str(coding), response)
         return response, fetched_at
@@ -441,7 +443,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
             reason += ("; refused by the address policy (no request goes to a non-public address), not a network "
                        "failure: the sync ended here, and asking again would not change it while the name resolves so")
         items.append(Failure(connection.id, "fetch", reason, exc.raw_key, refused=refused,
-                             out_of_time=isinstance(exc, WaitsSpent)))
+                             out_of_time=isinstance(exc, WaitsSpent), unreached=host_unreached(exc)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
         url, raw_key = api.last_stored or (connection.id, None)
         items.append(Failure(url, "parse", _reason(source, url, exc), raw_key))
@@ -465,7 +467,8 @@ def listing_record(source: ApiSource, connection: Connection, response: ApiRespo
     """A listing as a RawRecord; what the plugin could not read (an exception it handed over, data that
     does not fit a record) as a parse failure of that response."""
     if isinstance(listing, ItemFailed):  # its own request failed: named with that request and its raw answer
-        return Failure(listing.url, listing.stage, str(listing), listing.raw_key)
+        return Failure(listing.url, listing.stage, str(listing), listing.raw_key,
+                       unreached=host_unreached(listing.error))
     if isinstance(listing, Exception):
         return Failure(response.url, "parse", _reason(source, response.url, listing), response.raw_key)
     try:

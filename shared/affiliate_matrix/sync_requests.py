@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, skip_reason, stored_connections,
-                                          update_connection)
+from affiliate_matrix.connections import (INCOMPLETE, SITEMAPS_REFUSED, Connection, SyncResult, skip_reason,
+                                          stored_connections, update_connection)
 from affiliate_matrix.documents import load_document, rewritten, stored_json
 from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError, NotFoundError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
@@ -34,6 +34,7 @@ class Sync(Document):
     records: int = 0
     errors: list[str] = []
     incomplete: str | None = Field(None, description=INCOMPLETE)
+    sitemaps_refused: list[str] = Field([], description=SITEMAPS_REFUSED)
     replay: bool = Field(False, description="A replay: the connection's stored pages, or its API's stored answers, "
                                             "parsed again, with no network (POST /connections/{id}/replay).")
 
@@ -210,36 +211,38 @@ def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync
     if sync.status in ("succeeded", "failed"):
         record_last_sync(rt, sync.connection_id, SyncResult(
             status=sync.status, started_at=sync.started_at, finished_at=sync.finished_at, pages=sync.pages,
-            records=sync.records, errors=sync.errors, incomplete=sync.incomplete))
+            records=sync.records, errors=sync.errors, incomplete=sync.incomplete,
+            sitemaps_refused=sync.sitemaps_refused))
     return sync
 
 
 def outcome(report) -> dict:
     """A finished run's word (a pipeline.ScrapeReport), as its sync's record and the connection's last_sync say it
     (to every read token: each request its failures quote named without the account, sources.requests_named_in):
-    failed when it read no record and something failed."""
+    failed when it read no record and something failed. A failure for a host found at no address to connect to
+    (Failure.unreached) is said as the connection test says it, one way whether the name did not resolve or resolves
+    to a non-public address (an admin could map internal names by the difference), and whole so after what failed: the
+    words around the reason told the two apart too (a page not fetched for want of its robots.txt, the address policy
+    named). The reason goes to the log (sync.name_unreached) and to `amx scrape`'s own lines. The sitemaps its crawl
+    refused are said apart from its failures, the first few and how many more: the crawl went on without them."""
+    from affiliate_matrix.netguard import unreached_said
     from affiliate_matrix.sources import requests_named_in
 
     return {"status": "failed" if report.records == 0 and report.failures else "succeeded", "pages": report.pages,
             "records": report.records, "incomplete": report.incomplete,
-            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.why}") for f in report.failures]}
+            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: "
+                                                        f"{unreached_said(f.unreached) if f.unreached else f.why}")
+                       for f in report.failures],
+            "sitemaps_refused": sitemaps_refused_said(report.sitemaps_refused)}
 
 
-def said_one_way(errors: list[str], unreached: list[tuple[str, str]]) -> list[str]:
-    """`errors` with each refusal of a host a request found no address of to connect to (netguard.names_unreached:
-    (host, its refusal)) said as the connection test says it, one way whether the name did not resolve or resolves to a
-    non-public address: a sync's errors are read by every read token, and an admin could map internal names by them.
-    Such an error is said whole so, after what failed ("fetch <url>", as `outcome` names it): the words around the
-    refusal told the two apart too (a page not fetched for want of its robots.txt, the address policy named)."""
-    from affiliate_matrix.connection_test import unreached_said
-
-    def said(error: str) -> str:
-        for host, refusal in unreached:
-            if refusal in error:
-                return f"{error.split(': ', 1)[0]}: {unreached_said(host)}"
-        return error
-
-    return [said(error) for error in errors]
+def sitemaps_refused_said(refused) -> list[str]:
+    """A crawl's refused sitemaps (sitemaps.Refused) as a run's record says them: "sitemap <url>: <why>" each of the
+    first few, then how many more."""
+    more = refused.count - len(refused.first)
+    return [f"sitemap {said}" for said in refused.first] + (
+        [f"sitemap: {more:,} more refused (each logged as sitemap.refused); the crawl went on without them"]
+        if more else [])
 
 
 def run_error(rt, connection_id: str, exc: Exception) -> str:
@@ -257,14 +260,10 @@ def run_error(rt, connection_id: str, exc: Exception) -> str:
     return requests_named_in(source, str(exc))
 
 
-def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None,
-               unreached: list[tuple[str, str]] = ()) -> None:
+def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None) -> None:
     """A run no sync record follows (amx scrape) in the connection's last_sync, as a requested sync's end is recorded:
-    its report's outcome, or failed with the `error` that ended it, each host found at no address to connect to
-    (`unreached`: netguard.names_unreached) said one way (said_one_way). A connection deleted meanwhile has none to
-    keep."""
+    its report's outcome, or failed with the `error` that ended it. A connection deleted meanwhile has none to keep."""
     result = outcome(report) if report is not None else {"status": "failed", "errors": [error]}
-    result["errors"] = said_one_way(result["errors"], unreached)
     try:
         record_last_sync(rt, connection_id, SyncResult(started_at=started_at, finished_at=datetime.now(UTC), **result))
     except NotFoundError:

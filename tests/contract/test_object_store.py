@@ -502,6 +502,36 @@ def test_a_read_past_its_bound_is_refused_before_the_body_is_read(store):
     assert store.get("dead-letters/big.json", max_bytes=size).data[-1:] == b"]"  # a bound it fits in reads it
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("server", S3_SERVERS)
+def test_a_read_past_its_bound_is_not_sent_over_the_network(request, server):
+    """Holding little of a refused object is not enough: a get reading its body to the end and dropping it would hold
+    little too, and still take every byte of it from S3. Counted on the wire (a proxy between the store and S3): a get
+    refused on its Content-Length is sent a few buffers of the body at most, where a get that reads it is sent it
+    all."""
+    from urllib.parse import urlsplit
+
+    from tests.support.counting_proxy import CountingProxy
+
+    server_url = urlsplit(request.getfixturevalue(server).url)
+    proxy = CountingProxy((server_url.hostname, server_url.port))
+    try:
+        settings = fresh_bucket(server_url.geturl()).model_copy(update={"s3_endpoint_url": proxy.url})
+        store = open_object_store(settings)
+        size = 16 * 1024 * 1024
+        store.put("dead-letters/big.json", b" " * size, content_type="application/json")
+        before = proxy.sent
+        with pytest.raises(ObjectTooLarge, match=f"^object dead-letters/big.json is damaged \\(too large to read: "
+                                                 f"{size:,} bytes, more than the 1,024 bytes"):
+            store.get("dead-letters/big.json", max_bytes=1024)
+        refused = proxy.sent - before
+        assert len(store.get("dead-letters/big.json", max_bytes=size).data) == size
+        read = proxy.sent - before - refused
+    finally:
+        proxy.close()
+    assert refused < size // 16 and read >= size, (refused, read)
+
+
 def test_a_read_at_its_bound_is_read_whole(store):
     store.put("docs/a.json", b"0123456789")
     assert store.get("docs/a.json", max_bytes=10).data == b"0123456789"

@@ -396,18 +396,36 @@ def test_a_restore_given_no_backup_names_those_stored_newest_first(amx, tmp_path
                           "08:00:00 UTC), newest first)") in said, said
 
 
+@pytest.mark.parametrize("name,most", [("deltas-1.jsonl", None), ("manifest.json", "4,194,304")],
+                         ids=["a part", "the manifest"])
 @pytest.mark.parametrize("store", ["local", pytest.param("s3", marks=pytest.mark.slow)])
-def test_a_stored_backups_part_written_over_larger_is_refused_on_its_size(amx, tmp_path, monkeypatch, request, store):
-    """A part in the object store is read no further than the size its manifest says (a part of 48 MiB at most): one
-    written over with more is refused on its size, as damaged, before its body is read (storage's get, whose contract
-    tests show it), and nothing is restored."""
+def test_a_stored_backups_object_written_over_larger_is_refused_on_its_size(amx, tmp_path, monkeypatch, request, store,
+                                                                           name, most):
+    """A part in the object store is read no further than the size its manifest says (a part of 48 MiB at most), the
+    manifest no further than index_backup.MAX_MANIFEST: one written over with more is refused on its size, as damaged,
+    before its body is read (storage's get, whose contract tests show it), and nothing is restored."""
     if store == "s3":
         request.getfixturevalue("on_s3")
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
     rt = filled(tmp_path)
     assert amx("index", "backup", "--key", "nightly")[0] == 0
     before = held(rt)
-    rt.store.put("backups/index/nightly/deltas-1.jsonl", b"x" * 10_000_000)
+    rt.store.put(f"backups/index/nightly/{name}", b"x" * 10_000_000)
     code, said = amx("index", "restore", "--key", "nightly", "--replace")
-    assert code == 2 and "deltas-1.jsonl is 10,000,000 bytes, past the" in said and "it may hold" in said, said
+    assert code == 2 and said.startswith("error: the backup ") and "backups/index/nightly/ is damaged (" in said, said
+    assert f"{name} is 10,000,000 bytes, past the {most or ''}" in said and "it may hold" in said, said
     assert held(Runtime("test", Settings())) == before
+
+
+def test_a_backup_whose_manifest_a_restore_would_refuse_is_not_taken(amx, tmp_path, monkeypatch):
+    """A manifest past what a restore reads (MAX_MANIFEST: an index of some 700 GiB) would make a backup that no
+    restore takes back: the backup says so instead, and leaves no manifest (a backup cut short)."""
+    from affiliate_matrix import index_backup
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+    filled(tmp_path)
+    monkeypatch.setattr(index_backup, "MAX_MANIFEST", 1000)
+    code, said = amx("index", "backup", "--key", "nightly")
+    assert code == 2 and "error: the backup's manifest.json would be " in said, said
+    assert "bytes, past the 1,000 a restore reads: the index is larger than a backup holds" in said, said
+    assert Runtime("test", Settings()).store.head("backups/index/nightly/manifest.json") is None

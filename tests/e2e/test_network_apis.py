@@ -831,6 +831,50 @@ def test_a_damaged_answers_record_is_refused_naming_it(tmp_path, written):
         scrape(rt, "cj", replay=True)
 
 
+def replayed_by_amx(monkeypatch, capsys, data_dir, *args: str) -> tuple[int, str]:
+    """`amx replay ...` run as its console script runs it: its exit code, and all it said, its spaces run together."""
+    from affiliate_matrix.cli import main
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setattr("sys.argv", ["amx", "replay", *args])
+    capsys.readouterr()  # (what came before)
+    with pytest.raises(SystemExit) as ended:
+        main()
+    said = capsys.readouterr()
+    return ended.value.code, " ".join((said.out + said.err).split())
+
+
+@pytest.mark.parametrize("where", ["local", pytest.param("s3", marks=pytest.mark.slow)])
+def test_answers_kept_past_their_bound_are_refused_unread_and_the_replay_says_which(tmp_path, monkeypatch, capsys,
+                                                                                   request, where):
+    """The answers kept (api-answers/<connection>.json) and each answer's raw copy were read whole before their size
+    was looked at, whoever wrote them: each is read no further than its bound (storage.MAX_API_ANSWERS_BYTES, and the
+    cap the answer was fetched under), so one past it is refused unread, named with its size and the bound: the
+    record ends the replay (damaged, to be synced again), a raw copy fails its request and the replay goes on."""
+    from affiliate_matrix import sync
+
+    if where == "s3":
+        request.getfixturevalue("on_s3")
+    rt, reports = synced(tmp_path, "cj", index=False)
+    kept = rt.store.get("api-answers/cj.json").data
+    monkeypatch.setattr(sync, "MAX_API_ANSWERS_BYTES", len(kept) - 1)  # 32 MiB as shipped: the record as it is suffices
+    code, said = replayed_by_amx(monkeypatch, capsys, tmp_path, "cj")
+    assert code == 2 and said == (f"error: api-answers/cj.json is damaged (too large to read: {len(kept):,} bytes, "
+                                  f"more than the {len(kept) - 1:,} bytes a read of it takes): amx scrape cj syncs it "
+                                  "again")
+    code, said = replayed_by_amx(monkeypatch, capsys, tmp_path, "--all")
+    assert code == 1 and "left out: api-answers/cj.json is damaged (too large to read: " in said, said
+
+    monkeypatch.setattr(sync, "MAX_API_ANSWERS_BYTES", len(kept))
+    raw_key = next(iter(kept_answers(rt, "cj").values()))["raw_key"]  # the listing's first page
+    rt.store.put(raw_key, b" " * (MAX_BYTES + 1))  # past the 5 MB cj's answers are fetched under
+    code, said = replayed_by_amx(monkeypatch, capsys, tmp_path, "cj")
+    assert code == 1 and "1 failure" in said, said
+    assert (f"its kept answer cannot be read (ObjectTooLarge: object {raw_key}: too large to read: {MAX_BYTES + 1:,} "
+            f"bytes, more than the {MAX_BYTES:,} bytes a read of it takes) 1 page or response failed") in said, said
+
+
 def test_a_rebuild_names_a_connection_whose_answers_are_damaged_and_replays_the_others(tmp_path):
     from affiliate_matrix.pipeline import rebuild
 

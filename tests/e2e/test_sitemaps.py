@@ -43,15 +43,19 @@ def gzipped(site: Path, name: str, url: str) -> None:
     (site / f"{name}.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
 
 
-def crawled(url: str, store, validators: dict, run: str, **options) -> tuple[list, list]:
-    """A live crawl's outcomes and its log; `options`: crawl's (max_pages) and the connection's (concurrency)."""
+def crawled(url: str, store, validators: dict, run: str, asked: list | None = None, **options) -> tuple[list, list]:
+    """A live crawl's outcomes and its log; `options`: crawl's (max_pages) and the connection's (concurrency).
+    `asked`: where the URLs asked for (robots.txt aside) are listed, in order."""
     source = get_source("affiliateprograms")(url)
     fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
+    if asked is not None:
+        get = fetcher.get
+        fetcher.get = lambda page, **how: asked.append(page) or get(page, **how)
     try:
         with capture_logs() as logs:
-            found = seeds(source, fetcher, store, run)
+            seeded, unchanged, _ = seeds(source, fetcher, store, run)
             connection = Connection(id="ap", source="affiliateprograms", concurrency=options.pop("concurrency", 2))
-            outcomes = list(crawl(source, connection, fetcher, store, run=run, seeds=found, **options))
+            outcomes = list(crawl(source, connection, fetcher, store, run=run, seeds=(seeded, unchanged), **options))
     finally:
         fetcher.close()
     return outcomes, logs
@@ -257,3 +261,117 @@ def test_a_redirected_page_read_unasked_keeps_its_notes_and_counts_the_run(tmp_p
     assert [o.record_key for o in outcomes if isinstance(o, RawRecord)] == ["mailerlite"]
     assert validators[listed] == {"redirect": reached, "kept_in_run": FIRST_RUN, "fetched_in_run": FIRST_RUN,
                                   "unasked": 3}
+
+
+# A site with no sitemap, a text sitemap, and what a run's outcome says of the sitemaps it refused.
+# How a site says it has none at /sitemap.xml: (its files over the recorded site's, whether robots.txt names it)
+NO_SITEMAP = {
+    "404": ({}, False),
+    "soft 404": ({"sitemap.xml": "<!DOCTYPE html>\n<html><body><h1>Page not found</h1></body></html>"}, False),
+    "named": ({}, True),  # robots.txt names it: asked every run, whatever it answers
+}
+
+
+@pytest.mark.parametrize("answer", NO_SITEMAP)
+def test_a_site_with_no_sitemap_is_asked_for_it_once_in_max_unasked_runs_unless_robots_txt_names_it(tmp_path,
+                                                                                                      answer):
+    """/sitemap.xml answering 404 (or a 200 HTML page: a "soft 404") cost a request, and a spacing of the run's time
+    budget, every run. Its absence is noted in its cache entry and it is not asked for the next MAX_UNASKED runs
+    (counted, not days); the run after asks it once more. One robots.txt names is asked every run."""
+    files, named = NO_SITEMAP[answer]
+    site = site_with(tmp_path)
+    for name, text in files.items():
+        (site / name).write_text(text)
+    if named:
+        (site / "robots.txt").write_text("User-agent: *\nSitemap: {{site:affiliateprograms}}/sitemap.xml\n")
+    store, validators = LocalObjectStore(tmp_path / "store"), {}
+    runs = [later(FIRST_RUN, timedelta(days=day)) for day in range(MAX_UNASKED + 3)]
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        url, asked_in_runs = urls["affiliateprograms"], []
+        for run in runs:
+            asked = []
+            outcomes, logs = crawled(url, store, validators, run, asked=asked)
+            asked_in_runs.append(f"{url}/sitemap.xml" in asked)
+            assert not logged(logs, "sitemap.refused")  # no sitemap is no refusal
+            assert {o.record_key for o in outcomes if isinstance(o, RawRecord)} == LINKED
+    if named:
+        assert asked_in_runs == [True] * len(runs)
+    else:
+        assert asked_in_runs == [True] + [False] * MAX_UNASKED + [True, False]
+        assert validators[f"{url}/sitemap.xml"] == {"absent": "HTTP 404" if answer == "404" else "an HTML page",
+                                                    "unasked": 1}
+
+
+def test_a_sitemap_found_at_sitemap_xml_after_it_was_absent_is_read_when_asked_again(tmp_path):
+    site = site_with(tmp_path, "directory")
+    (site / "robots.txt").write_text("User-agent: *\n")
+    index = (site / "sitemap_index.xml").read_text()
+    store, validators = LocalObjectStore(tmp_path / "store"), {}
+    runs = [later(FIRST_RUN, timedelta(days=day)) for day in range(MAX_UNASKED + 2)]
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        url = urls["affiliateprograms"]
+        gzipped(site, "sitemap-programs.xml", url)
+        for run in runs[:-1]:
+            crawled(url, store, validators, run)
+        assert validators[f"{url}/sitemap.xml"] == {"absent": "HTTP 404", "unasked": MAX_UNASKED}
+        (site / "sitemap.xml").write_text(index)
+        outcomes, _ = crawled(url, store, validators, runs[-1])
+    assert {o.record_key for o in outcomes if isinstance(o, RawRecord)} == LINKED | {"mailerlite", "wise"}
+    assert "absent" not in validators[f"{url}/sitemap.xml"] and validators[f"{url}/sitemap.xml"]["sitemap"] == "root"
+
+
+def test_a_text_sitemap_robots_txt_names_is_read_a_url_a_line_with_the_same_bounds(tmp_path):
+    """sitemaps.org's text form: a URL a line. Its program pages on the directory's host are crawled (MailerLite and
+    Wise, linked by no category page; Wise listed twice, read once); its other lines (a category page, a page on
+    another host) are not program pages."""
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site_with(tmp_path, "directory",
+                                                                                           "text")}) as urls:
+        outcomes, logs = crawled(urls["affiliateprograms"], LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN)
+    assert {o.record_key for o in outcomes if isinstance(o, RawRecord)} == LINKED | {"mailerlite", "wise"}
+    assert logged(logs, "sitemap.read") == [{"sitemaps": 1, "entries": 5, "program_pages": 2, "seeded": 2,
+                                             "unchanged": 0, "disallowed": 0, "not_read": 0}]
+    assert not logged(logs, "sitemap.refused")
+
+
+def test_a_text_sitemap_reads_no_more_entries_than_its_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr("affiliate_matrix.sitemaps.MAX_ENTRIES", 1)
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site_with(tmp_path, "directory",
+                                                                                           "text")}) as urls:
+        outcomes, logs = crawled(urls["affiliateprograms"], LocalObjectStore(tmp_path / "store"), {}, FIRST_RUN)
+    assert logged(logs, "sitemap.read")[0]["entries"] == 1
+    assert {o.record_key for o in outcomes if isinstance(o, RawRecord)} == LINKED | {"mailerlite"}
+
+
+def test_amx_scrape_and_the_runs_record_say_the_sitemaps_refused_and_do_not_fail_for_them(tmp_path, monkeypatch):
+    """Refused sitemaps were only logged: `amx scrape` counts them with the first few reasons, and the run's record
+    (the connection's last_sync) says those after its failures; the run is not failed for them."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import load_connection
+
+    monkeypatch.setenv("COLUMNS", "400")
+    for name, value in {"DATA_DIR": str(tmp_path / "data"), "ALLOW_LOOPBACK_FETCH": "true"}.items():
+        monkeypatch.setenv(f"AMX_{name}", value)
+    site = site_with(tmp_path, "directory", "hostile")
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        url = urls["affiliateprograms"]
+        rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=url, rate_limit_per_s=50))
+        result = CliRunner().invoke(app, ["scrape", "ap"])
+    # Surfshark's page, which no reader reads, is the one failure: a refused sitemap is none
+    assert result.exit_code == 1 and "\n1 page or response failed" in result.output, (result.output, result.exception)
+    said = result.output[result.output.index("4 sitemaps refused"):].splitlines()
+    assert said[:5] == [
+        "4 sitemaps refused, the crawl went on without them",
+        f"  sitemap {url}/bomb.xml: the sitemap declares an XML entity ('lol'), which no answer of this source does: "
+        "refused unread, as what it expands to may be gigabytes",
+        f"  sitemap {url}/deep.xml: elements nested 8 deep and more: no sitemap nests so",
+        f"  sitemap https://cdn.elsewhere.example/sitemap.xml: on another host than the directory's "
+        f"({url.removeprefix('http://')}): not asked for",
+        "  and 1 more (AMX_LOG_LEVEL=warning logs each as sitemap.refused)"]
+    last = load_connection(rt.store, "ap")[0].last_sync
+    assert last.status == "succeeded" and [error.split(" ")[0] for error in last.errors] == ["parse"]
+    assert last.sitemaps_refused[:3] == [line.removeprefix("  ") for line in said[1:4]]
+    assert last.sitemaps_refused[3:] == [
+        "sitemap: 1 more refused (each logged as sitemap.refused); the crawl went on without them"]

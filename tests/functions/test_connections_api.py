@@ -352,17 +352,26 @@ def test_a_connection_test_refusing_a_private_address_names_the_host_not_the_add
     import socket
 
     real = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *args, **kwargs: real(
-        "10.1.2.3" if host == "inside.test" else host, port, *args, **kwargs))
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "nowhere.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real("10.1.2.3" if host == "inside.test" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     client = app()
-    client.post("/connections", json=body(id="in", base_url="http://inside.test/"), headers=env["admin"])
-    answer = client.post("/connections/in/test", headers=env["admin"])
-    (check,) = answer.get_json()["checks"]
-    assert check["ok"] is False and check["detail"] == (
-        "inside.test does not resolve, or resolves to a non-public address, which a sync never fetches from "
-        "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)"), check
+    answers = {}
+    for host in ("inside.test", "nowhere.test"):
+        client.post("/connections", json=body(id=host[:2], base_url=f"http://{host}/"), headers=env["admin"])
+        answers[host] = client.post(f"/connections/{host[:2]}/test", headers=env["admin"])
+        (check,) = answers[host].get_json()["checks"]
+        assert check["ok"] is False and check["detail"] == (
+            f"{host} does not resolve, or resolves to a non-public address, which a sync never fetches from "
+            "(AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one)"), check
+    assert answers["nowhere.test"].get_json() == json.loads(
+        answers["inside.test"].get_data(as_text=True).replace("inside.test", "nowhere.test"))
     logged = capsys.readouterr()
-    assert "10.1.2.3" not in answer.get_data(as_text=True) + logged.out + logged.err
+    assert "10.1.2.3" not in answers["inside.test"].get_data(as_text=True) + logged.out + logged.err
 
 
 @pytest.fixture
@@ -418,6 +427,29 @@ def test_a_replay_is_accepted_then_parses_the_kept_answers_with_no_network(env, 
     assert deliver(app("sync"), asked, "sync").status_code == 204
     done = client.get(accepted.headers["Location"], headers=env["read"]).get_json()
     assert (done["status"], done["records"], done["errors"], done["replay"]) == ("succeeded", 4, [], True)
+
+
+def test_a_replay_of_answers_kept_past_their_bound_is_refused_naming_them_and_not_queued(env, broker, monkeypatch):
+    """The answers kept were read whole by POST /connections/{id}/replay (checking that there are some) whatever their
+    size: past storage.MAX_API_ANSWERS_BYTES they are refused unread, as damaged, in the answer itself (the record, its
+    size and the bound, and what makes them anew), and no replay is queued to fail."""
+    from affiliate_matrix import sync
+
+    client = app()
+    with recorded_sites("clickbank") as urls:
+        client.post("/connections", json=body(id="cb", source="clickbank", base_url=urls["clickbank"]),
+                    headers=env["admin"])
+        client.post("/connections/cb/sync", headers=env["admin"])
+        assert deliver(app("sync"), json.loads(broker.requests[0].body), "sync").status_code == 204
+    kept = env["rt"].store.get("api-answers/cb.json").data
+    monkeypatch.setattr(sync, "MAX_API_ANSWERS_BYTES", len(kept) - 1)  # 32 MiB as shipped: the record as it is suffices
+    asked = len(broker.requests)
+    refused = client.post("/connections/cb/replay", headers=env["admin"])
+    said = refused.get_json()["error"]["message"]
+    assert refused.status_code == 500 and said == (
+        f"api-answers/cb.json is damaged (too large to read: {len(kept):,} bytes, more than the {len(kept) - 1:,} bytes "
+        "a read of it takes): amx scrape cb syncs it again"), refused.get_json()
+    assert len(broker.requests) == asked
 
 
 def test_a_sync_asked_of_a_function_served_alone_on_the_embedded_bus_says_it_is_not_run_and_what_runs_it(env):

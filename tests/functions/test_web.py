@@ -2090,7 +2090,8 @@ def connections_rows(page: str) -> dict[str, str]:
 def test_the_connections_page_lists_each_connection_with_its_health_and_last_sync_in_words(app, rt):
     stored_connection(rt, id="ap", last_sync={
         "status": "succeeded", "started_at": "2026-12-01T09:58:00Z", "finished_at": "2026-12-01T10:00:05.123456Z",
-        "pages": 5, "records": 1234, "errors": []})
+        "pages": 5, "records": 1234, "errors": [],
+        "sitemaps_refused": ["sitemap https://cdn.example/sitemap.xml: on another host than the directory's"]})
     stored_connection(rt, id="awin-main", source="awin", schedule="30 */6 * * *", enabled=False,
                       disabled_reason="paused for the audit", healthy=False,
                       health_reason="the provider refused its credentials at 2026-12-02 07:00 UTC",
@@ -2106,9 +2107,10 @@ def test_the_connections_page_lists_each_connection_with_its_health_and_last_syn
     assert set(rows) == {"ap", "awin-main", "fresh", "odd"}, rows
     ap, awin = rows["ap"], rows["awin-main"]
     for said in ("AffiliatePrograms.com", "Enabled", "every day at 03:00 UTC", "0 3 * * *", "Healthy",
-                 "Succeeded 2026-12-01 10:00 UTC", "1,234 listings read from 5 pages"):
+                 "Succeeded 2026-12-01 10:00 UTC", "1,234 listings read from 5 pages",
+                 "Sitemaps refused, read without: sitemap https://cdn.example/sitemap.xml"):
         assert said in ap, (said, ap)
-    assert "failed" not in ap
+    assert "failed" not in ap  # a sitemap refused is no failure of the run
     for said in ("Awin publisher API", "Disabled: paused for the audit", "every 6 hours from 00:30 UTC",
                  "30 */6 * * *",
                  "Unhealthy: the provider refused its credentials at 2026-12-02 07:00 UTC", "Failed 2026-12-02 07:01 UTC",

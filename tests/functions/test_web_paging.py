@@ -66,6 +66,25 @@ def test_a_merchants_cursor_it_cannot_read_is_refused_in_the_page(web_client, we
     assert re.search(r"cursor is malformed|cursor belongs to a different query", shown(answer.text))
 
 
+def test_the_merchants_page_reads_its_cursor_once(web_client, web_rt, monkeypatch):
+    """The page read its cursor twice, once for the merchants and once for its place among them: one reading, the
+    merchants and the place both of it."""
+    from affiliate_matrix import merchants
+
+    real, read = merchants.merchants_after, []
+
+    def counted(cursor, text):
+        read.append(cursor)
+        return real(cursor, text)
+
+    monkeypatch.setattr(merchants, "merchants_after", counted)
+    sign_in(web_client, web_rt)
+    first = web_client.get("/merchants?limit=2").text
+    page = web_client.get(pager_link(first, "next")).text
+    assert status(page) == "Merchants 3–4; more on the next page." and merchant_keys(page) != merchant_keys(first)
+    assert len(read) == 2 and read[1], read  # the first page's (no cursor) and the second's
+
+
 def test_previous_reaches_the_first_page_from_deep_in_the_programs_list(web_client, web_rt, monkeypatch):
     """Next carried at most 5 earlier pages (back=): a person eight pages in could not page back to the first. The
     stack keeps its bound (an address a proxy takes), but past it the oldest cursor gives way to its page's number,

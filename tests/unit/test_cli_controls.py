@@ -101,15 +101,51 @@ def at_a_terminal(tmp_path, *args: str, stdin: str = "") -> str:
     return said.decode()
 
 
+def shown_as_exported(tmp_path, monkeypatch, fmt: str, said: str) -> None:
+    """`said`, an export of the program stored_named stored under NAME + RAW_IN_JSON as a terminal showed it, holds none
+    of its controls raw: a CSV each as the console shows it (\\x9b), JSON Lines each as JSON escapes it (\\u009b, where
+    \\x9b is no JSON), so that the line shown, copied, parses as the program a pipe is given."""
+    assert not {"\x1b", "\x07", "\x9b", "\u202e"} & set(said), said
+    if fmt == "csv":
+        assert "Evil\\x9b2J Shop\\u202e" in said and SHOWN in said, said
+        return
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    piped = CliRunner().invoke(app, ["export", "programs", "--format", fmt])
+    assert piped.exit_code == 0 and "\x9b" in piped.stdout, piped.output
+    assert json.loads(said) == json.loads(piped.stdout), said
+    assert json.loads(said)["name"] == NAME + RAW_IN_JSON, said
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
-def test_an_export_to_a_terminal_shows_each_control_of_a_name_as_its_escape(tmp_path, fmt):
+def test_an_export_to_a_terminal_shows_each_control_of_a_name_as_its_escape(tmp_path, monkeypatch, fmt):
     """`amx export programs` wrote a program's name to the terminal as stored: the console's escaping was bypassed
     (an export writes to standard output itself), and CSV leaves every control raw, JSON the C1 and bidi ones."""
     stored_named(tmp_path, NAME + RAW_IN_JSON)
-    said = at_a_terminal(tmp_path, "export", "programs", "--format", fmt)
-    assert not {"\x1b", "\x07", "\x9b", "\u202e"} & set(said), said
-    shown = "Evil\\x9b2J Shop\\u202e"
-    assert shown in said and (SHOWN in said if fmt == "csv" else "Evil\\u001b]0;owned\\u0007 Shop" in said), said
+    shown_as_exported(tmp_path, monkeypatch, fmt, at_a_terminal(tmp_path, "export", "programs", "--format", fmt))
+
+
+def test_json_shown_at_a_terminal_parses_as_the_data():
+    """data_out(json=True) at a terminal escapes each control a terminal acts on as JSON does: the text shown parses
+    as the data written, whatever control its strings hold; anything else keeps the console's escapes."""
+    from affiliate_matrix.characters import (BIDI_CONTROLS, C0_CONTROLS, DELETE_AND_C1_CONTROLS, LINE_SEPARATORS,
+                                             characters)
+    from affiliate_matrix.cli.common import data_out
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    every = "".join(sorted(characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS, BIDI_CONTROLS, LINE_SEPARATORS)))
+    data = {"name": f"Shop{every}", every: [every, "\\x9b"]}
+    for written in (json.dumps(data, ensure_ascii=False), json.dumps(data, ensure_ascii=False, indent=2)):
+        terminal = Terminal()
+        print(written, file=data_out(terminal, json=True))
+        shown = terminal.getvalue()
+        assert not set(every) - {"\t", "\n"} & set(shown), shown
+        assert json.loads(shown) == data, shown
+    terminal = Terminal()
+    print("Evil\x9b2J", file=data_out(terminal))
+    assert terminal.getvalue() == "Evil\\x9b2J\n"
 
 
 def test_terms_json_of_a_scraped_text_holds_none_of_its_controls_raw(tmp_path):
@@ -148,12 +184,10 @@ def test_a_token_and_a_schema_are_printed_whole_to_a_pipe(tmp_path, monkeypatch)
 # it): the export was written there raw, past data_out's escaping, and --format parquet wrote its binary to the
 # terminal that `parquet is binary: give --out FILE` keeps it from.
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
-def test_an_export_out_to_a_terminal_shows_each_control_of_a_name_as_its_escape(tmp_path, fmt):
+def test_an_export_out_to_a_terminal_shows_each_control_of_a_name_as_its_escape(tmp_path, monkeypatch, fmt):
     stored_named(tmp_path, NAME + RAW_IN_JSON)
     said = at_a_terminal(tmp_path, "export", "programs", "--format", fmt, "--out", "/proc/self/fd/1")
-    assert not {"\x1b", "\x07", "\x9b", "\u202e"} & set(said), said
-    assert "Evil\\x9b2J Shop\\u202e" in said and (SHOWN in said if fmt == "csv" else
-                                                   "Evil\\u001b]0;owned\\u0007 Shop" in said), said
+    shown_as_exported(tmp_path, monkeypatch, fmt, said)
 
 
 def test_a_parquet_export_out_to_a_terminal_is_refused(tmp_path):

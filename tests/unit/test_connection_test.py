@@ -276,20 +276,26 @@ def names(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
-# an API's credentials go to its own domain alone, and its requests follow no redirect off it
-@pytest.mark.parametrize("source,domain,redirected", [("affiliateprograms", "test", False),
-                                                      ("affiliateprograms", "test", True), ("awin", "awin.com", False)])
+# an API's credentials go to its own domain alone, and its requests follow no redirect off it. `redirected`: the
+# directory's robots.txt and page redirect to the host, or its page alone (its robots.txt answering none)
+@pytest.mark.parametrize("source,domain,redirected", [("affiliateprograms", "test", ""),
+                                                      ("affiliateprograms", "test", "robots.txt and page"),
+                                                      ("affiliateprograms", "test", "page"), ("awin", "awin.com", "")])
 def test_a_name_that_does_not_resolve_and_one_resolving_to_a_private_address_read_the_same(rt, names, source, domain,
                                                                                            redirected):
     """The test said "cannot resolve 'x'" of one and "x resolves to a non-public address (private …)" of the other: an
     admin could learn by it which internal names exist. Both are said one way, naming both and the setting for a
-    loopback one, the page's host or a redirect's target alike; the reason is logged. amx (say_why) is told it."""
+    loopback one, the page's host or a redirect's target alike, told by the error's type (netguard.NameUnreached) on
+    every way it takes (its own request, robots.txt's, a redirect's); the reason is logged. amx (say_why) is told
+    it."""
     from structlog.testing import capture_logs
 
-    from affiliate_matrix.connection_test import unreached_said
+    from affiliate_matrix.netguard import unreached_said
 
     def tested(host: str, **options) -> dict:
-        def answer(request):  # robots.txt and the page redirected to `host`
+        def answer(request):
+            if request.path == "/robots.txt" and redirected == "page":
+                return 404, {}, b""
             return 302, {"Location": f"http://{host}/p/"}, b""
 
         with Loopback(answer) as site:
@@ -307,5 +313,7 @@ def test_a_name_that_does_not_resolve_and_one_resolving_to_a_private_address_rea
     reasons = [line["reason"] for line in logs if line["event"] == "connection_test.name_unreached"]
     assert len(reasons) == 2 and f"cannot resolve '{unresolved}'" in reasons[0], logs
     assert f"{private} resolves to a non-public address (private" in reasons[1] and "10.1.2.3" not in reasons[1]
-    said = tested(private, say_why=True)
-    assert any("resolves to a non-public address (private" in c["detail"] for c in said["checks"]), said
+    for host, reason in ((unresolved, f"cannot resolve '{unresolved}'"),
+                         (private, f"{private} resolves to a non-public address (private")):
+        said = tested(host, say_why=True)
+        assert any(reason in c["detail"] for c in said["checks"]), said

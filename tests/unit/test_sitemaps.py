@@ -1,12 +1,14 @@
 """What a sitemap's <lastmod> is read as (sitemaps.last_modified): the latest instant it can mean, so that a page is
-never taken as unchanged since its kept copy for a zone the sitemap left out. (The crawl's reading of sitemaps over
-real HTTP: tests/e2e/test_sitemaps.py.)"""
+never taken as unchanged since its kept copy for a zone the sitemap left out, or a day of the month or year it names;
+how a text sitemap is read; what a run's outcome says of the sitemaps it refused; and the sitemaps' notes in the HTTP
+cache read back. (The crawl's reading of sitemaps over real HTTP: tests/e2e/test_sitemaps.py.)"""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
-from affiliate_matrix.sitemaps import last_modified
+from affiliate_matrix.sitemaps import Refused, _entries, last_modified
 
 
 @pytest.mark.parametrize(("lastmod", "read"), [
@@ -16,11 +18,80 @@ from affiliate_matrix.sitemaps import last_modified
     ("2025-04-01T08:00", datetime(2025, 4, 1, 20, tzinfo=UTC)),  # no zone: at UTC−12, the latest it can be
     ("2025-04-01", datetime(2025, 4, 2, 12, tzinfo=UTC)),  # a date alone: its end, at UTC−12
     (" 2025-04-01 ", datetime(2025, 4, 2, 12, tzinfo=UTC)),
+    # a month or a year alone: the end of its last day, at UTC−12 (a page of "2026-11" may have changed on the 30th)
+    ("2026-11", datetime(2026, 12, 1, 12, tzinfo=UTC)),
+    ("2026-12", datetime(2027, 1, 1, 12, tzinfo=UTC)),
+    ("2024-02", datetime(2024, 3, 1, 12, tzinfo=UTC)),
+    ("2026", datetime(2027, 1, 1, 12, tzinfo=UTC)),
 ])
 def test_a_lastmod_is_read_as_the_latest_instant_it_can_mean(lastmod, read):
     assert last_modified(lastmod) == read
 
 
-@pytest.mark.parametrize("lastmod", [None, "", "yesterday", "2025-13-01", "2025-04"])
+@pytest.mark.parametrize("lastmod", [None, "", "yesterday", "2025-13-01", "2025-13", "2025-00", "0000", "9999",
+                                     "2025-4", "2025-W14", "20250401"])
 def test_a_lastmod_not_read_is_none_so_the_page_is_asked(lastmod):
     assert last_modified(lastmod) is None
+
+
+def test_a_lastmod_of_a_month_is_never_taken_as_before_a_copy_kept_within_it():
+    """A copy kept on November 20th is not newer than a page changed in "2026-11": the change may be of the 30th."""
+    assert last_modified("2026-11") > datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
+    assert last_modified("2026") > datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
+
+
+def test_a_text_sitemap_is_read_a_url_a_line():
+    body = ("\ufeffhttps://x.test/p/a/\r\n\r\n  https://x.test/p/b/  \nhttps://x.test/über/\n").encode()
+    assert list(_entries("https://x.test/sitemap.txt", body)) == [
+        ("url", "https://x.test/p/a/", None), ("url", "https://x.test/p/b/", None),
+        ("url", "https://x.test/über/", None)]
+
+
+@pytest.mark.parametrize(("body", "refusal"), [
+    (b"https://x.test/p/a/\n\xff\xfe\n", "https://x.test/sitemap.txt: a text sitemap not in UTF-8 (invalid start "
+                                             "byte)"),
+    (b"\x00\x01garbage\n", "https://x.test/sitemap.txt: not a sitemap (neither XML nor a text sitemap's URL a line: "
+                            "it opens with '\\x00\\x01garbage')"),
+])
+def test_a_text_sitemap_not_in_utf8_or_of_no_urls_is_refused_naming_why(body, refusal):
+    with pytest.raises(ValueError) as refused:
+        list(_entries("https://x.test/sitemap.txt", body))
+    assert str(refused.value) == refusal
+
+
+def test_a_runs_record_says_the_first_refused_sitemaps_and_how_many_more_apart_from_its_errors():
+    from affiliate_matrix.pipeline import ScrapeReport
+    from affiliate_matrix.sources import get_source
+    from affiliate_matrix.sync_requests import outcome
+
+    source, refused = get_source("affiliateprograms")("https://x.test"), Refused()
+    for number in range(5):
+        refused.add(source, f"https://x.test/s{number}.xml", "on another host" if number else
+                    "https://x.test/s0.xml: not XML read (syntax error)")
+    said = outcome(ScrapeReport("ap", "batches/ap/x.jsonl", "e1", records=3, source="affiliateprograms",
+                                sitemaps_refused=refused))
+    assert said["status"] == "succeeded" and said["errors"] == []
+    assert said["sitemaps_refused"] == [
+        "sitemap https://x.test/s0.xml: not XML read (syntax error)", "sitemap https://x.test/s1.xml: on another host",
+        "sitemap https://x.test/s2.xml: on another host",
+        "sitemap: 2 more refused (each logged as sitemap.refused); the crawl went on without them"]
+    assert outcome(ScrapeReport("ap", "batches/ap/x.jsonl", "e1", records=0))["status"] == "succeeded"
+
+
+def test_the_http_cache_reads_back_the_sitemaps_notes_and_refuses_a_count_that_is_none(tmp_path):
+    """A page read unasked and /sitemap.xml noted absent count runs (`unasked`, a whole number): the cache read them as
+    damaged (every note a text), so the next run fetched every page in full and asked every page again."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.fetch import http_cache
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    cache = {"http://a.test/p/1/": {"raw_key": "raw/a/x.html", "kept_in_run": "2026-12-01T00:00:00+00:00",
+                                    "unasked": 3},
+             "http://a.test/sitemap.xml": {"absent": "HTTP 404", "unasked": 2}}
+    rt.store.put("http-cache/a.json", json.dumps(cache).encode(), content_type="application/json")
+    assert http_cache(rt, "http-cache/a.json") == cache
+    for count in ("3", -1, True, 2.5):
+        damaged = {"http://a.test/sitemap.xml": {"absent": "HTTP 404", "unasked": count}}
+        rt.store.put("http-cache/a.json", json.dumps(damaged).encode(), content_type="application/json")
+        assert http_cache(rt, "http-cache/a.json") == {}

@@ -1,6 +1,6 @@
 """A sync's word on a host it found no address to connect to, as every read token sees it (its record, GET /syncs/{id},
 the connection's last_sync): one way whether the name does not resolve or resolves to a non-public address, as the
-connection test says it (connection_test.unreached_said), the reason logged; an admin cannot map internal names by
+connection test says it (netguard.unreached_said), the reason logged; an admin cannot map internal names by
 it."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connection_test import unreached_said
+from affiliate_matrix.netguard import unreached_said
 from affiliate_matrix.connections import Connection, load_connection, save_connection
 from affiliate_matrix.events import Event
 from affiliate_matrix.handlers.scrape import collect
@@ -97,3 +97,24 @@ def test_amx_scrape_keeps_its_last_sync_in_the_same_one_way(rt, tmp_path, monkey
         last[host] = load_connection(rt.store, "c")[0].last_sync.errors
         assert last[host] and all(unreached_said(host) in error for error in last[host]), last[host]
     assert json.dumps(last["nowhere.test"]) == json.dumps(last["inside.test"]).replace("inside.test", "nowhere.test")
+
+
+def test_an_item_request_finding_no_address_is_that_items_failure_said_one_way():
+    """An API's item request (a programme's details) whose host is found at no address mid-sync (its DNS changed under
+    the sync) is that item's failure, the error's type kept on it (Failure.unreached), so that the sync's record says it
+    one way as it says the first request's; the reason stays on the failure, for the log and amx scrape's lines."""
+    from affiliate_matrix.netguard import NameUnreached
+    from affiliate_matrix.pipeline import ScrapeReport
+    from affiliate_matrix.sources import ItemFailed, get_source
+    from affiliate_matrix.sync import listing_record
+    from affiliate_matrix.sync_requests import outcome
+
+    url = "https://api.awin.com/publishers/123456/programmedetails?advertiserId=1001"
+    refusal = NameUnreached("cannot resolve 'api.awin.com': Name or service not known", host="api.awin.com")
+    failure = listing_record(get_source("awin")(None), Connection(id="c", source="awin"), None,
+                             ItemFailed(url, refusal, None, unanswered=True))
+    assert failure.unreached == "api.awin.com" and str(refusal) in failure.reason, failure
+    report = ScrapeReport("c", "raw/batch", "e", 0, failures=[failure], source="awin")
+    (error,) = outcome(report)["errors"]  # its request named without the account (requests_named_in)
+    assert error.startswith("fetch https://api.awin.com/") and error.endswith(f": {unreached_said('api.awin.com')}")
+    assert "cannot resolve" not in error, error

@@ -44,7 +44,7 @@ def budget_allocate(
     request = _stdin()
     result = allocate_json(request, metric=metric)
     if as_json:
-        print(result, file=data_out())
+        print(result, file=data_out(json=True))
         return
     from rich.table import Table
 
@@ -92,7 +92,7 @@ def budget_forecast(
 
         result = forecast_json(_stdin())
     if as_json:
-        print(result, file=data_out())
+        print(result, file=data_out(json=True))
         return
     forecasts = json.loads(result)["forecasts"]
     if not forecasts:  # only --from-store: a request has one campaign or more

@@ -14,8 +14,9 @@ from affiliate_matrix.wording import counted, listings
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
 # Each page or response that failed is listed by the command (_exit_on_failures), not printed again as its log line;
-# a plugin's fault too, listed with the exception and the plugin's line that raised it (crawl.fault_reason)
-PAGES_FAILED = ("scrape.page_failed", "crawl.plugin_fault", "sync.plugin_fault")
+# a plugin's fault too, listed with the exception and the plugin's line that raised it (crawl.fault_reason); and the
+# sitemaps a crawl refused, counted with the first few (_say_failures)
+PAGES_FAILED = ("scrape.page_failed", "crawl.plugin_fault", "sync.plugin_fault", "sitemap.refused")
 
 
 @commands.command()
@@ -33,7 +34,6 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
     from affiliate_matrix.pipeline import scrape as run_scrape
     from affiliate_matrix.sources import all_sources
-    from affiliate_matrix.netguard import names_unreached
     from affiliate_matrix.sync_requests import record_run, run_error
 
     rt = open_runtime("scrape", listed=PAGES_FAILED)
@@ -60,15 +60,14 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
                                          f"{counted(counts['failures'], 'failure')}")
 
         started = datetime.now(UTC)
-        # its last_sync is read by the API's callers: a host found at no address is said there as a sync says it
-        with names_unreached() as unreached:
-            try:
-                report = run_scrape(rt, name, on_item=seen)
-            except AmxError as exc:  # recorded as a requested sync's failure is (handlers/scrape.py)
-                record_run(rt, name, started, error=run_error(rt, name, exc), unreached=unreached)
-                raise
-    # its last_sync, as the API's sync records it: amx connections list shows it
-    record_run(rt, name, started, report, unreached=unreached)
+        try:
+            report = run_scrape(rt, name, on_item=seen)
+        except AmxError as exc:  # recorded as a requested sync's failure is (handlers/scrape.py)
+            record_run(rt, name, started, error=run_error(rt, name, exc))
+            raise
+    # its last_sync, as the API's sync records it (read by the API's callers: a host found at no address said one way,
+    # sync_requests.outcome): amx connections list shows it
+    record_run(rt, name, started, report)
     # the batch named only where it holds listings: an empty one's path read as data to look at (its key is the hash
     # of nothing); it is stored and announced all the same, the run's record the index and the API's sync read
     said = f"{counted(len(report.failures), 'failure')}, {counted(report.not_modified, 'page')} unchanged"
@@ -92,6 +91,13 @@ def _exit_on_failures(rt, report) -> None:
 def _say_failures(rt, report) -> None:
     from affiliate_matrix.crawl import error_key
 
+    if refused := report.sitemaps_refused.count:  # not a failure: the crawl went on without them
+        console.print(f"[yellow]{counted(refused, 'sitemap')} refused, the crawl went on without "
+                      f"{'it' if refused == 1 else 'them'}[/]")
+        for said in report.sitemaps_refused.first:
+            console.print(f"  [yellow]sitemap[/] {escape(said)}")  # a site's words
+        if more := refused - len(report.sitemaps_refused.first):
+            console.print(f"  and {more:,} more (AMX_LOG_LEVEL=warning logs each as sitemap.refused)")
     for failure in report.failures:
         console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.why}')}")  # a site's words
         if failure.raw_key:  # where to look, and what a fixed parser reads again (amx replay): each path on a line

@@ -29,32 +29,34 @@ errors = ShownConsole(stderr=True, soft_wrap=True)
 
 
 class _ShownAtTerminal:
-    """A text stream writing to `stream` each control a terminal acts on as its escape, as ShownConsole shows it."""
+    """A text stream writing to `stream` each control a terminal acts on as its escape, as ShownConsole shows it (as
+    JSON escapes it where the text is JSON: `in_json`)."""
 
-    def __init__(self, stream):
-        self.stream = stream
+    def __init__(self, stream, in_json: bool):
+        self.stream, self.in_json = stream, in_json
 
     def write(self, text: str) -> int:
         from affiliate_matrix.observability import controls_escaped
 
-        return self.stream.write(controls_escaped(text))
+        return self.stream.write(controls_escaped(text, in_json=self.in_json))
 
     def flush(self) -> None:
         self.stream.flush()
 
 
-def data_out(stream=None):
+def data_out(stream=None, *, json: bool = False):
     """Standard output (or the text `stream` --out opened: /dev/tty, /dev/stdout) for what a command writes for a
     program to read (JSON, CSV, a token), which `print(…, file=)` and an export write to: to a file or a pipe as it is,
     byte for byte; at a terminal with each control a terminal acts on as its escape, as the console shows every other
     line (ShownConsole). JSON escapes the C0 controls (ESC as
     \\u001b), but written as UTF-8 (Pydantic's, an export's lines) it leaves DEL, the C1 controls (CSI, OSC as one
     character) and the bidi ones raw, and a CSV leaves them all: a program's name, a page's text, anyone's to write,
-    would recolour, clear or retitle the terminal."""
+    would recolour, clear or retitle the terminal. `json`: what is written is JSON (or JSON Lines), its controls
+    escaped as JSON escapes them (\\u009b, not \\x9b), so that what the screen shows, copied, still parses."""
     import sys
 
     stream = sys.stdout if stream is None else stream
-    return _ShownAtTerminal(stream) if stream.isatty() else stream
+    return _ShownAtTerminal(stream, json) if stream.isatty() else stream
 
 
 def shown(said: str) -> str:

@@ -58,15 +58,15 @@ def export_programs(
     rt.index.ensure_index(PROGRAMS_INDEX)
     damaged = LeftOut()  # a program of the index not of its shape: left out of the file, named below
     if out is None:
-        long_cells = export(rt.index, fmt, data_out(), query, excel=excel, damaged=damaged)
+        long_cells = export(rt.index, fmt, data_out(json=fmt == "jsonl"), query, excel=excel, damaged=damaged)
     else:
         text_mode = {"encoding": "utf-8", "newline": ""}
         with whole_or_not_at_all(out) as partial:
             with open(partial, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else text_mode)) as sink:
                 if fmt == "parquet" and sink.isatty():  # --out /dev/tty, /dev/stdout
                     raise invalid("--out", f"{out} is a terminal, and parquet is binary: give --out FILE")
-                long_cells = export(rt.index, fmt, sink if fmt == "parquet" else data_out(sink), query, excel=excel,
-                                    damaged=damaged)
+                long_cells = export(rt.index, fmt, sink if fmt == "parquet" else data_out(sink, json=fmt == "jsonl"),
+                                    query, excel=excel, damaged=damaged)
         errors.print(f"wrote {out}")
     print_damaged(errors, damaged.named)
     if damaged.more:

@@ -38,7 +38,7 @@ def flags_schema():
 
     from affiliate_matrix.flag_config import FeatureFlagConfig
 
-    print(json.dumps(FeatureFlagConfig.model_json_schema(), indent=2, sort_keys=True), file=data_out())
+    print(json.dumps(FeatureFlagConfig.model_json_schema(), indent=2, sort_keys=True), file=data_out(json=True))
 
 
 def check_allowed(subject: str) -> None:

@@ -258,7 +258,7 @@ def terms_extract(
         raise invalid("path", f"the text is longer than {limit:,} characters")
     terms = extract(text).as_json()
     if as_json:
-        print(json.dumps(terms), file=data_out())
+        print(json.dumps(terms), file=data_out(json=True))
         return
     console.print(terms_table(terms))
 

@@ -138,8 +138,10 @@ def changes_route(call):
 
 
 def merchants_route(call):
-    body, headers = cached_body(call.rt, call.request, PROGRAMS_INDEX.name,
-                                lambda: merchants_with(call.rt, call.params))
+    from affiliate_matrix.merchants import merchants_after
+
+    body, headers = cached_body(call.rt, call.request, PROGRAMS_INDEX.name, lambda: merchants_with(
+        call.rt, call.params, merchants_after(call.params.cursor, call.params.q)))
     return respond(body, counted(body, headers))
 
 
@@ -486,16 +488,20 @@ def export_with(rt, params, head: bool = False):
 
 
 def merchants(rt, args) -> dict:
-    return merchants_with(rt, parameters(merchants_params(), args, {}))
+    from affiliate_matrix.merchants import merchants_after
+
+    params = parameters(merchants_params(), args, {})
+    return merchants_with(rt, params, merchants_after(params.cursor, params.q))
 
 
-def merchants_with(rt, params) -> dict:
-    """Merchants whose programs match q, each with how many programs and on which networks."""
-    from affiliate_matrix.merchants import find_merchants, merchants_after
+def merchants_with(rt, params, after: int) -> dict:
+    """Merchants whose programs match q, each with how many programs and on which networks: those past the first
+    `after`, which its cursor says (merchants.merchants_after, read once by the caller, who may need it too)."""
+    from affiliate_matrix.merchants import find_merchants
 
     damaged: list[dict] = []  # a program not of its summary's shape: left out of the counts and named
     found = find_merchants(rt.index, params.q, params.limit, readable=lambda docs: summaries(docs, damaged),
-                           after=merchants_after(params.cursor, params.q))
+                           after=after)
     return with_errors(found, damaged)
 
 

@@ -31,8 +31,7 @@ def collect(rt, event) -> None:
         request_due(rt, event.data["class"], event.time, every)
         return
     from affiliate_matrix.connections import CONNECTION_ID
-    from affiliate_matrix.netguard import names_unreached
-    from affiliate_matrix.sync_requests import SYNC_ID, load_sync, outcome, run_error, said_one_way, update_sync
+    from affiliate_matrix.sync_requests import SYNC_ID, load_sync, outcome, run_error, update_sync
 
     connection_id, sync_id = event.data.get("connection_id"), event.data.get("sync_id")
     if not isinstance(connection_id, str) or not re.fullmatch(CONNECTION_ID, connection_id):
@@ -48,37 +47,34 @@ def collect(rt, event) -> None:
         # its run's outcome would be written as the other connection's (its record, its last_sync)
         raise InvalidInput(f"sync {sync_id} follows connection {followed!r}, not {connection_id!r}")
     if sync_id is None:
-        with names_unreached() as unreached:
-            ended = outcome(scrape(rt, connection_id, replay=replay))
-        ended["errors"] = said_one_way(ended["errors"], unreached)
+        ended = outcome(scrape(rt, connection_id, replay=replay))
         if ended["status"] == "failed":
             announce_failure(rt, event, connection_id, None, ended["errors"])
         return
 
     update_sync(rt, sync_id, status="running", started_at=datetime.now(UTC))
-    with names_unreached() as unreached:  # what its errors say of a host found at no address to connect to
-        try:
-            report = scrape(rt, connection_id, replay=replay)
-        except AmxError as exc:
-            (error,) = said_one_way([run_error(rt, connection_id, exc)], _logged(connection_id, sync_id, unreached))
-            update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[error])
-            announce_failure(rt, event, connection_id, sync_id, [error])
-            raise
+    try:
+        report = scrape(rt, connection_id, replay=replay)
+    except AmxError as exc:
+        error = run_error(rt, connection_id, exc)
+        update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[error])
+        announce_failure(rt, event, connection_id, sync_id, [error])
+        raise
+    _log_unreached(connection_id, sync_id, report)
     ended = outcome(report)
-    ended["errors"] = said_one_way(ended["errors"], _logged(connection_id, sync_id, unreached))
     update_sync(rt, sync_id, finished_at=datetime.now(UTC), **ended)
     if ended["status"] == "failed":
         announce_failure(rt, event, connection_id, sync_id, ended["errors"])
 
 
-def _logged(connection_id: str, sync_id: str, unreached: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """`unreached` (netguard.names_unreached), each host's reason logged: its sync's errors say them one way."""
-    if unreached:
+def _log_unreached(connection_id: str, sync_id: str, report) -> None:
+    """The reasons of the run's failures for a host found at no address to connect to, which its sync's errors say
+    one way (sync_requests.outcome)."""
+    if reasons := [failure.reason for failure in report.failures if failure.unreached]:
         from affiliate_matrix.observability import get_logger
 
         get_logger().warning("sync.name_unreached", connection_id=connection_id, sync_id=sync_id,
-                             reason="; ".join(said for _, said in unreached))
-    return unreached
+                             reason="; ".join(reasons))
 
 
 def announce_failure(rt, cause, connection_id: str, sync_id: str | None, errors: list[str]) -> None:

@@ -179,14 +179,17 @@ def name_requests(_logger, _method, event_dict):
 # (ensure_ascii); the console renderer prints a value as it is unless it holds a space, a quote or a line break.
 # Tabs and line feeds stay: a traceback's lines are its own. The invisible format characters (a zero-width space) stay
 # on purpose: a terminal acts on none of them (a name refuses them for making one name two: model_types.check_name).
-_TERMINAL_CONTROLS = {ord(c): f"\\x{ord(c):02x}" if c < "\u0100" else f"\\u{ord(c):04x}" for c in characters(
-    C0_CONTROLS, DELETE_AND_C1_CONTROLS, BIDI_CONTROLS, LINE_SEPARATORS, but=(TAB, LINE_FEED))}
+_ACTED_ON = characters(C0_CONTROLS, DELETE_AND_C1_CONTROLS, BIDI_CONTROLS, LINE_SEPARATORS, but=(TAB, LINE_FEED))
+_TERMINAL_CONTROLS = {ord(c): f"\\x{ord(c):02x}" if c < "\u0100" else f"\\u{ord(c):04x}" for c in _ACTED_ON}
+_JSON_CONTROLS = {ord(c): f"\\u{ord(c):04x}" for c in _ACTED_ON}  # as JSON escapes them (\u009b: JSON has no \x9b)
 
 
-def controls_escaped(text: str) -> str:
+def controls_escaped(text: str, *, in_json: bool = False) -> str:
     """`text` with every control character a terminal acts on as its escape (\\x1b, \\u202e), shown rather than acted
-    on: for what a command prints of data anyone may have written (a dead letter's event, as its sender sent it)."""
-    return text.translate(_TERMINAL_CONTROLS)
+    on: for what a command prints of data anyone may have written (a dead letter's event, as its sender sent it).
+    `in_json`: `text` is JSON, where such a character stands only inside a string: each is escaped as JSON escapes it
+    (\\u009b), so that the text shown parses as the same data."""
+    return text.translate(_JSON_CONTROLS if in_json else _TERMINAL_CONTROLS)
 
 
 def escape_controls(_logger, _method, event_dict):

@@ -277,8 +277,8 @@ def merchants_page(rt, args: MultiDict) -> dict:
     from affiliate_matrix.merchants import merchants_after, merchants_cursor
 
     params = api.parameters(api.merchants_params(), args, {})
-    found = api.merchants_with(rt, params)
     after = merchants_after(params.cursor, params.q)
+    found = api.merchants_with(rt, params, after)
     previous = None
     if after:
         before = after - params.limit
