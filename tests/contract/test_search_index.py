@@ -283,6 +283,16 @@ def test_a_possessive_is_searched_as_its_name(index, q, expected):
     assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
 
 
+@pytest.mark.parametrize("q,expected", [("ben and jerry's", ["bj"]), ("Crate AND Barrel", ["cb"]),
+                                        ("ben & jerry", ["bj"]), ("and", ["oo"]), ("odds and", ["oo"])])
+def test_and_between_words_finds_a_name_written_with_an_ampersand(index, q, expected):
+    """"ben and jerry's" found nothing: every word must match, and "Ben & Jerry's" holds no word "and" ("&" is none).
+    Between two words "and" is searched as the "&" brands write; alone or at an end it is a word."""
+    names = {"bj": "Ben & Jerry's", "cb": "Crate & Barrel", "oo": "Odds and Ends"}
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in names.items()], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
+
+
 @pytest.mark.parametrize("q", ["https://www.hotels.com/deals?ref=1", "hotels.com", "www.hotels.com",
                                "http://hotels.com:8080/", "HTTPS://WWW2.Hotels.com"])
 def test_a_site_pasted_whole_is_searched_as_its_host(index, q):
