@@ -293,6 +293,17 @@ def test_and_between_words_finds_a_name_written_with_an_ampersand(index, q, expe
     assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
 
 
+@pytest.mark.parametrize("q,expected", [("nord vpn", ["n", "s"]), ("NORD VPN deals", ["n"]), ("1800 flowers", ["f"]),
+                                        ("blue host reviews", ["b"]), ("Blue Hóst", ["b"]), ("nord stage", ["s"]),
+                                        ("vpn nord", ["s"])])
+def test_a_name_written_as_one_word_is_found_by_its_words_typed_apart(index, q, expected):
+    """"nord vpn" found nothing: every word had to match a term of its own, and NordVPN is one. Two words side by side
+    also match the term they make written together, exactly, on both indexes."""
+    names = {"n": "NordVPN deals", "f": "Gifts at 1800flowers.com", "b": "Bluehost Reviews", "s": "Nord Stage VPN"}
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in names.items()], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == expected
+
+
 @pytest.mark.parametrize("q", ["https://www.hotels.com/deals?ref=1", "hotels.com", "www.hotels.com",
                                "http://hotels.com:8080/", "HTTPS://WWW2.Hotels.com"])
 def test_a_site_pasted_whole_is_searched_as_its_host(index, q):

@@ -403,6 +403,24 @@ def words(text: str | None) -> list[str]:
     return [word for phrase in phrases(text) for word in phrase]
 
 
+def joined_words(phrases: list[list[str]]) -> list[list[str]]:
+    """Each word of a query's phrases (in words' order) the terms it and a word beside it make written together, its
+    accents off as the indexes hold terms: a name or a domain written as one word is typed as two, "nord vpn" for
+    NordVPN, "1800 flowers" for 1800flowers.com, "blue host" for Bluehost, and every word had to match a term of its
+    own, so they found nothing. A word matches its term or one such join (exactly: no typo), on both indexes. A run's
+    pairs (a script written without spaces) join nothing: they are searched side by side already."""
+    alone = [phrase[0] if len(phrase) == 1 and not _unspaced(phrase[0][0]) else None for phrase in phrases]
+    joins = []
+    for at, (phrase, word) in enumerate(zip(phrases, alone)):
+        if word is None:
+            joins += [[] for _ in phrase]
+            continue
+        beside = [alone[at - 1] + word if at and alone[at - 1] else None,
+                  word + alone[at + 1] if at + 1 < len(alone) and alone[at + 1] else None]
+        joins.append([unaccented(join) for join in beside if join])
+    return joins
+
+
 def word_runs(text: str) -> list[str]:
     """The runs of letters, marks and digits in text, as both indexes split it into words (a vowel sign or a virama is
     its word's: "हिन्दी" is one word, not "ह", "न" and "द"), everything else a break; without what a word is written

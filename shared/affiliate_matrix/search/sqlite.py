@@ -28,7 +28,7 @@ from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
     encode_cursor, exact_value, expansions, kept_for_rollback, lease_taken, migration_label, move_records, narrowed,
-    paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
+    joined_words, paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page, walked_page_before
 from affiliate_matrix.search.fts import fts_clauses, fts_match, near, plain, read_vocabulary
@@ -577,7 +577,8 @@ class SqliteSearchIndex(SearchIndex):
         if text_words:
             vocabulary = self._vocabulary(t)
             most = expansions(len(text_words), sum(kind == "text" for kind in spec.fields.values()))
-            groups = [near(w, vocabulary, most) for w in text_words]
+            groups = [sorted({*near(w, vocabulary, most), *joins})
+                      for w, joins in zip(text_words, joined_words(phrases))]
             plainly = all(map(plain, text_words))  # (so no run of a script written without spaces: no phrase)
             begun = begun_word(query, text_words)
             if plainly and begun is None:
