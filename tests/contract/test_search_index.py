@@ -1393,6 +1393,20 @@ def test_a_prefix_query_finds_words_by_their_start_below_whole_words(index, q, e
         assert [h.id for h in first.hits + rest.hits] == expected
 
 
+@pytest.mark.parametrize("q,expected", [("nord", ["n", "s"]), ("nord v", ["n"]), ("nord vp", ["n", "s"]),
+                                        ("Nörd VP", ["n", "s"]),
+                                        ("nord vpn", ["n", "s"]), ("nord st", ["s"]), ("vpn nord", ["s"])])
+def test_the_last_two_words_of_a_prefix_query_written_together_begin_a_word(index, q, expected):
+    """"nord" found NordVPN and "nord vpn" did, but "nord v" and "nord vp", typed between them, did not: "v" began no
+    word (one letter begins none) and "vp" none of NordVPN's. Written together, the last two words begin a word too
+    (scoring nothing)."""
+    names = {"n": "NordVPN deals", "s": "Nord Stage VPN"}
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in names.items()], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, prefix=True, size=10)).hits) == expected
+    if q == "nord vp":  # whole words only without a prefix
+        assert index.search("things", SearchQuery(text=q, size=10)).hits == []
+
+
 def test_relevance_pages_with_a_write_between_them_return_every_match_once(index):
     """A relevance cursor is the last hit's score and id, and a score is the index's statistics of the moment (bm25:
     the documents there are, their average length): a write between two pages moved every score, so the hits ranked

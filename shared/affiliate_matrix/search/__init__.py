@@ -548,6 +548,17 @@ def begun_word(query: "SearchQuery", words: list[str]) -> str | None:
     return unaccented(words[-1])
 
 
+def begun_join(query: "SearchQuery", phrases: list[list[str]]) -> str | None:
+    """The last two words of a prefix query written together (joined_words) as the start of a term, which both match
+    beside their own: "nord v" and "nord vp" begin NordVPN, as "nord" and "nord vpn" find it, where the words typed so
+    far found nothing (the last one alone began no term, a letter alone none). None when the query matches whole
+    words only, or its last two are not words of their own (a run's pairs)."""
+    if not (query.prefix and len(phrases) > 1 and len(phrases[-1]) == len(phrases[-2]) == 1):
+        return None
+    before, last = phrases[-2][0], phrases[-1][0]
+    return None if _unspaced(before[0]) or _unspaced(last[0]) else unaccented(before + last)
+
+
 def typo_allowance(word: str) -> int:
     """Edits a word may be off by and still match: OpenSearch's fuzziness AUTO (0 / 1 / 2)."""
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2

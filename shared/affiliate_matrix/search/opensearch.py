@@ -26,7 +26,7 @@ from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, slee
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
+    SearchResult, Versioned, begun_join, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
     encode_cursor, end_moves, exact_value, expansions, finishing_command, lease_taken, lone, migration_label, narrowed,
     joined_words, paired, ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
 )
@@ -849,6 +849,8 @@ class OpenSearchIndex(SearchIndex):
         begun = begun_word(query, text_words)
         if begun is not None:  # or the last one the start of a word
             must[-1] = {"bool": {"should": [must[-1], starts(begun)]}}
+        if (joined := begun_join(query, phrases)) is not None:  # or the last two, written together
+            must[-2:] = [{"bool": {"should": [clause, starts(joined)]}} for clause in must[-2:]]
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
         for field, ranges in query.ranges.items():
