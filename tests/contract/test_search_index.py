@@ -283,6 +283,27 @@ def test_a_possessive_is_searched_as_its_name(index, q, expected):
     assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
 
 
+@pytest.mark.parametrize("q,expected", [("ben and jerry's", ["bj"]), ("Crate AND Barrel", ["cb"]),
+                                        ("ben & jerry", ["bj"]), ("and", ["oo"]), ("odds and", ["oo"])])
+def test_and_between_words_finds_a_name_written_with_an_ampersand(index, q, expected):
+    """"ben and jerry's" found nothing: every word must match, and "Ben & Jerry's" holds no word "and" ("&" is none).
+    Between two words "and" is searched as the "&" brands write; alone or at an end it is a word."""
+    names = {"bj": "Ben & Jerry's", "cb": "Crate & Barrel", "oo": "Odds and Ends"}
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in names.items()], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
+
+
+@pytest.mark.parametrize("q,expected", [("nord vpn", ["n", "s"]), ("NORD VPN deals", ["n"]), ("1800 flowers", ["f"]),
+                                        ("blue host reviews", ["b"]), ("Blue Hóst", ["b"]), ("nord stage", ["s"]),
+                                        ("vpn nord", ["s"])])
+def test_a_name_written_as_one_word_is_found_by_its_words_typed_apart(index, q, expected):
+    """"nord vpn" found nothing: every word had to match a term of its own, and NordVPN is one. Two words side by side
+    also match the term they make written together, exactly, on both indexes."""
+    names = {"n": "NordVPN deals", "f": "Gifts at 1800flowers.com", "b": "Bluehost Reviews", "s": "Nord Stage VPN"}
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in names.items()], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == expected
+
+
 @pytest.mark.parametrize("q", ["https://www.hotels.com/deals?ref=1", "hotels.com", "www.hotels.com",
                                "http://hotels.com:8080/", "HTTPS://WWW2.Hotels.com"])
 def test_a_site_pasted_whole_is_searched_as_its_host(index, q):
@@ -1384,6 +1405,20 @@ def test_a_prefix_query_finds_words_by_their_start_below_whole_words(index, q, e
         first = index.search("things", query.replaced(size=2))
         rest = index.search("things", query.replaced(size=10, cursor=first.next_cursor))
         assert [h.id for h in first.hits + rest.hits] == expected
+
+
+@pytest.mark.parametrize("q,expected", [("nord", ["n", "s"]), ("nord v", ["n"]), ("nord vp", ["n", "s"]),
+                                        ("Nörd VP", ["n", "s"]),
+                                        ("nord vpn", ["n", "s"]), ("nord st", ["s"]), ("vpn nord", ["s"])])
+def test_the_last_two_words_of_a_prefix_query_written_together_begin_a_word(index, q, expected):
+    """"nord" found NordVPN and "nord vpn" did, but "nord v" and "nord vp", typed between them, did not: "v" began no
+    word (one letter begins none) and "vp" none of NordVPN's. Written together, the last two words begin a word too
+    (scoring nothing)."""
+    names = {"n": "NordVPN deals", "s": "Nord Stage VPN"}
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in names.items()], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, prefix=True, size=10)).hits) == expected
+    if q == "nord vp":  # whole words only without a prefix
+        assert index.search("things", SearchQuery(text=q, size=10)).hits == []
 
 
 def test_relevance_pages_with_a_write_between_them_return_every_match_once(index):

@@ -77,7 +77,8 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("q=" + "a" * 501, 400, "q is 501 characters, past the 500 searched: search for fewer words"),
     ("cursor=" + "a" * 2001, 400, "cursor is longer than any next_cursor (2,001 characters; one is at most 2,000): "
                                   "pass back next_cursor exactly as it was given"),
-    ("q=%22%29%20OR%201%3D1", 400, "query syntax ('=')"),
+    ("q=%22%29%20OR%201%3D1", 400, "query syntax ('OR')"),
+    ("q=hosting%20-bluehost", 400, "query syntax ('-')"),  # it found Bluehost alone: no index reads a web search's -
     ("q=name%3A*", 400, "query syntax ('*')"),
     ("q=Web%20hosting%3A%20best%20plans", 200, ""),  # a colon in a title is punctuation (it was a 400, 'g:')
     ("q=x%27%20--%20drop", 400, "query syntax ('--')"),

@@ -72,11 +72,27 @@ def test_any_other_value_is_left_to_the_model(values):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab -/*?^~{}[]\\;=<>|:&'\".()\x00\x1f\x7f"), max_size=8))
+@given(st.lists(st.sampled_from(["a", "b", " ", "-", "OR", "NOT", *"/*?^~{}[]\\;=<>|:&'\".()\x00\x1f\x7f"]),
+                max_size=8).map("".join))
 def test_the_query_syntax_named_is_the_first_the_pattern_finds(text):
     import re
 
     from affiliate_matrix.handlers.program_shapes import query_syntax
 
-    found = re.search(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|--|/\*|\*/", text)
+    found = re.search(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|--|/\*|\*/|(?<!\S)-(?=[^\W_])|(?<=\s)(?:OR|NOT)(?=\s+\S)", text)
     assert query_syntax(text) == (found.group() if found else None)
+
+
+@pytest.mark.parametrize("text,operator", [("hosting -bluehost", "-"), ("-bluehost", "-"), ("bluehost OR hostgator", "OR"),
+                                           ("hosting NOT bluehost", "NOT"), ("1-800-Flowers", None),
+                                           ("Crate - Barrel", None), ("bluehost or hostgator", None),
+                                           ("OR Tools", None), ("Tools OR", None), ("ORACLE NOTION", None)])
+def test_a_web_search_s_operators_are_refused_as_query_syntax_and_a_name_s_hyphen_is_not(text, operator):
+    """No index here reads them: "hosting -bluehost" found Bluehost alone, the program meant to be left out, and
+    "bluehost OR hostgator" nothing (every word must match). Refused naming them, as `host*` is."""
+    from affiliate_matrix.handlers.program_shapes import query_syntax, searchable
+
+    assert query_syntax(text) == operator
+    if operator:
+        with pytest.raises(InvalidInput, match=f"q contains query syntax \\('{operator}'\\); search for plain words"):
+            searchable(text, "q")

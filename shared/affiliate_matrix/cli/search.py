@@ -23,8 +23,8 @@ terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 def search(
     # each word its own argument, as a shell splits `amx search web hosting` (one quoted argument reads the same)
     text: Annotated[Optional[list[str]], typer.Argument(help=(
-        "Words to search for: plain words, as the API takes them (query syntax, as * ? ~ = < > ; --, is "
-        "refused)."))] = None,
+        "Words to search for: plain words, as the API takes them (query syntax, as * ? ~ = < > ; --, a - before a "
+        "word, OR and NOT between words, is refused)."))] = None,
     *,  # the search options here (with_search_options)
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
     epc_window: EpcWindowOption = "7d",

@@ -17,6 +17,11 @@ from affiliate_matrix.search import searched_words
 # compile every start would pay.
 SYNTAX_CHARACTERS = frozenset(map(chr, range(0x20))) | frozenset("*?^~{}[]\\;=<>|")
 SYNTAX_PAIRS = ("--", "/*")
+# The operators a user types into a web search, which the index does not read: a "-" before a word (to leave it out:
+# "hosting -bluehost" found Bluehost alone, the one program meant not to be shown) and OR or NOT in capitals between two
+# words ("bluehost OR hostgator" found nothing, every word having to match). A hyphen inside a name ("1-800-Flowers") or
+# between spaces, and "or" or "not" in small letters, are a name's.
+OPERATOR_WORDS = ("OR", "NOT")
 # What no word, network or source is written with and the index would drop unseen (search._INVISIBLE,
 # models.clean_text): the C0 controls (NUL, tab and LF among them), DEL, the C1 controls, the line and paragraph
 # separators (line breaks, as LF is) and the bidi controls (marks, embeddings, overrides, isolates). A value holding one
@@ -35,14 +40,30 @@ WORDS_MAX_LENGTH, CURSOR_MAX_LENGTH = 500, 2000  # the longest q and cursor a re
 
 
 def query_syntax(text: str) -> str | None:
-    """The first query syntax in `text` (a character, or a pair), None when it has none."""
-    if SYNTAX_CHARACTERS.isdisjoint(text) and not any(pair in text for pair in SYNTAX_PAIRS):
+    """The first query syntax in `text` (a character, a pair or an operator), None when it has none."""
+    if (SYNTAX_CHARACTERS.isdisjoint(text) and not any(pair in text for pair in SYNTAX_PAIRS) and "-" not in text
+            and not any(word in text for word in OPERATOR_WORDS)):
         return None
     for at, character in enumerate(text):
         if character in SYNTAX_CHARACTERS:
             return character
         if text[at:at + 2] in SYNTAX_PAIRS:
             return text[at:at + 2]
+        if operator := _operator_at(text, at):
+            return operator
+    return None
+
+
+def _operator_at(text: str, at: int) -> str | None:
+    """The operator (OPERATOR_WORDS, or a "-" before a word) that begins a word of `text` at `at`, else None."""
+    if at and not text[at - 1].isspace():
+        return None
+    if text[at] == "-":
+        return "-" if text[at + 1:at + 2].isalnum() else None
+    for word in OPERATOR_WORDS:
+        end = at + len(word)
+        if at and text.startswith(word, at) and text[end:end + 1].isspace() and text[end:].strip():
+            return word
     return None
 
 

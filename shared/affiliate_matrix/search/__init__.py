@@ -403,6 +403,24 @@ def words(text: str | None) -> list[str]:
     return [word for phrase in phrases(text) for word in phrase]
 
 
+def joined_words(phrases: list[list[str]]) -> list[list[str]]:
+    """Each word of a query's phrases (in words' order) the terms it and a word beside it make written together, its
+    accents off as the indexes hold terms: a name or a domain written as one word is typed as two, "nord vpn" for
+    NordVPN, "1800 flowers" for 1800flowers.com, "blue host" for Bluehost, and every word had to match a term of its
+    own, so they found nothing. A word matches its term or one such join (exactly: no typo), on both indexes. A run's
+    pairs (a script written without spaces) join nothing: they are searched side by side already."""
+    alone = [phrase[0] if len(phrase) == 1 and not _unspaced(phrase[0][0]) else None for phrase in phrases]
+    joins = []
+    for at, (phrase, word) in enumerate(zip(phrases, alone)):
+        if word is None:
+            joins += [[] for _ in phrase]
+            continue
+        beside = [alone[at - 1] + word if at and alone[at - 1] else None,
+                  word + alone[at + 1] if at + 1 < len(alone) and alone[at + 1] else None]
+        joins.append([unaccented(join) for join in beside if join])
+    return joins
+
+
 def word_runs(text: str) -> list[str]:
     """The runs of letters, marks and digits in text, as both indexes split it into words (a vowel sign or a virama is
     its word's: "हिन्दी" is one word, not "ह", "न" and "द"), everything else a break; without what a word is written
@@ -430,15 +448,23 @@ _PASTED_SITE = r"(?<!\S)(?:[a-z][a-z0-9+.-]*://(?:[^\s/?#@]*@)?(?:www\d{0,3}\.)?
 # an "s" of their own ("Macy's"); the name alone is what is meant, and finds those too
 _POSSESSIVE = r"(?<=\w)['’]s\b"
 
+# "and" between two words, as brands write "&" ("Ben & Jerry's", "Crate & Barrel"): the index holds no word for "&",
+# so "ben and jerry" found nothing, every word must match. Either way it is searched as the words around it (a merchant's
+# key reads "and" as "&" too: resolve); "and" alone, first or last is a word like any other.
+_AND = r"(?<=\S)\s+and\s+(?=\S)"
+
 
 def _as_meant(text: str) -> str:
-    """A search's text with a site pasted whole as its host (_PASTED_SITE), a possessive as its name (_POSSESSIVE).
-    Each pattern is compiled by re on the first text that can hold it: not by every start, nor by programs' first
-    search (_PASTED_SITE's case-folded classes cost ~4 M instructions, 0.4% of a cold start)."""
+    """A search's text with a site pasted whole as its host (_PASTED_SITE), a possessive as its name (_POSSESSIVE),
+    an "and" between words as the "&" the index holds no word for (_AND). Each pattern is compiled by re on the first
+    text that can hold it: not by every start, nor by programs' first search (_PASTED_SITE's case-folded classes cost
+    ~4 M instructions, 0.4% of a cold start)."""
     if "://" in text or "www" in text.lower():
         text = re.sub(_PASTED_SITE, r"\1", text, flags=re.I)
     if "'" in text or "’" in text:
         text = re.sub(_POSSESSIVE, "", text, flags=re.I)
+    if "and" in text.lower().split():
+        text = re.sub(_AND, " ", text, flags=re.I)
     return text
 
 
@@ -520,6 +546,17 @@ def begun_word(query: "SearchQuery", words: list[str]) -> str | None:
     if not (query.prefix and words and len(words[-1]) >= PREFIX_MIN) or _unspaced(words[-1][0]):
         return None  # (a run's pairs are found inside longer runs anyway, its one character at the start of any: lone)
     return unaccented(words[-1])
+
+
+def begun_join(query: "SearchQuery", phrases: list[list[str]]) -> str | None:
+    """The last two words of a prefix query written together (joined_words) as the start of a term, which both match
+    beside their own: "nord v" and "nord vp" begin NordVPN, as "nord" and "nord vpn" find it, where the words typed so
+    far found nothing (the last one alone began no term, a letter alone none). None when the query matches whole
+    words only, or its last two are not words of their own (a run's pairs)."""
+    if not (query.prefix and len(phrases) > 1 and len(phrases[-1]) == len(phrases[-2]) == 1):
+        return None
+    before, last = phrases[-2][0], phrases[-1][0]
+    return None if _unspaced(before[0]) or _unspaced(last[0]) else unaccented(before + last)
 
 
 def typo_allowance(word: str) -> int:

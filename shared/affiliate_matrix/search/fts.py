@@ -39,12 +39,12 @@ def read_vocabulary(db, t: str) -> dict[str, list[str]]:
 
 
 def fts_clauses(phrases: list[list[str]], groups: list[list[str]], begun: str | None = None,
-                starts: bool = True) -> list[str]:
+                starts: bool = True, joined: str | None = None) -> list[str]:
     """The FTS5 expression of each of a query's phrases (search.phrases; `groups`: each word's alternatives, near, in
     the phrases' order), all of which a row must match: a word any of its alternatives; a run's pairs side by side,
     as written (a phrase has no typo allowance, as on OpenSearch); one character of such a run (lone) also any term
-    it begins, and with `begun` the last word any term it begins, unless `starts` is False (what is scored: a
-    start matched adds nothing)."""
+    it begins, with `begun` the last word any term it begins, and with `joined` (search.begun_join) the last two
+    any term it begins, unless `starts` is False (what is scored: a start matched adds nothing)."""
     clauses, at = [], 0
     for phrase in phrases:
         if len(phrase) > 1:
@@ -57,6 +57,9 @@ def fts_clauses(phrases: list[list[str]], groups: list[list[str]], begun: str | 
         at += len(phrase)
     if starts and begun is not None:  # (begun_word: never a run's)
         clauses[-1].append(f'"{begun}"*')
+    if starts and joined is not None:  # (begun_join: two words', never a run's)
+        clauses[-2].append(f'"{joined}"*')
+        clauses[-1].append(f'"{joined}"*')
     return [clause if isinstance(clause, str) else "(" + " OR ".join(clause) + ")" for clause in clauses]
 
 

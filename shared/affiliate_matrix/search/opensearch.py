@@ -26,9 +26,9 @@ from affiliate_matrix.netguard import UNANSWERED, bounded_client, deadline, slee
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
+    SearchResult, Versioned, begun_join, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
     encode_cursor, end_moves, exact_value, expansions, finishing_command, lease_taken, lone, migration_label, narrowed,
-    paired, ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
+    joined_words, paired, ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
 )
 
 log = get_logger()
@@ -833,17 +833,24 @@ class OpenSearchIndex(SearchIndex):
             return {"constant_score": {"filter": {"bool": {"should": [{"prefix": {f: word}} for f in text_fields]}},
                                        "boost": 0}}
 
+        joins, at = joined_words(phrases), 0  # (each word's, in text_words' order)
         for phrase in phrases:  # every word must match some text field, allowing typos; a run's pairs side by side
+            at += len(phrase)
             if len(phrase) > 1:
                 must.append({"multi_match": {"query": " ".join(phrase), "fields": text_fields, "type": "phrase"}})
                 continue
             must.append({"multi_match": {"query": phrase[0], "fields": text_fields, "fuzziness": "AUTO",
                                          "prefix_length": 1, "max_expansions": most}})
+            if joined := joins[at - 1]:  # or written together with a word beside it
+                must[-1] = {"bool": {"should": [must[-1], *({"multi_match": {"query": join, "fields": text_fields}}
+                                                            for join in joined)]}}
             if lone(phrase[0]):  # one character of such a run: also every term it begins (search.paired)
                 must[-1] = {"bool": {"should": [must[-1], starts(phrase[0])]}}
         begun = begun_word(query, text_words)
         if begun is not None:  # or the last one the start of a word
             must[-1] = {"bool": {"should": [must[-1], starts(begun)]}}
+        if (joined := begun_join(query, phrases)) is not None:  # or the last two, written together
+            must[-2:] = [{"bool": {"should": [clause, starts(joined)]}} for clause in must[-2:]]
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
         for field, ranges in query.ranges.items():

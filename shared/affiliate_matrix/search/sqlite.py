@@ -26,9 +26,9 @@ from pathlib import Path
 from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInput, NotFoundError, malformed_cursor
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
+    SearchResult, Versioned, begun_join, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
     encode_cursor, exact_value, expansions, kept_for_rollback, lease_taken, migration_label, move_records, narrowed,
-    paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
+    joined_words, paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page, walked_page_before
 from affiliate_matrix.search.fts import fts_clauses, fts_match, near, plain, read_vocabulary
@@ -577,14 +577,15 @@ class SqliteSearchIndex(SearchIndex):
         if text_words:
             vocabulary = self._vocabulary(t)
             most = expansions(len(text_words), sum(kind == "text" for kind in spec.fields.values()))
-            groups = [near(w, vocabulary, most) for w in text_words]
+            groups = [sorted({*near(w, vocabulary, most), *joins})
+                      for w, joins in zip(text_words, joined_words(phrases))]
             plainly = all(map(plain, text_words))  # (so no run of a script written without spaces: no phrase)
-            begun = begun_word(query, text_words)
-            if plainly and begun is None:
+            begun, joined = begun_word(query, text_words), begun_join(query, phrases)
+            if plainly and begun is None and joined is None:
                 scorer = columns.text()
                 match &= scorer.match(groups)
             else:  # a word FTS5's tokenizer would change (accents, joined words), a phrase, or a start: FTS5 matches
-                wanted = fts_clauses(phrases, groups, begun)
+                wanted = fts_clauses(phrases, groups, begun, joined=joined)
                 matched, scorer = fts_match(self.db, t, wanted, columns.size)
                 match &= matched
                 if started := wanted != (whole := fts_clauses(phrases, groups, begun, starts=False)):
