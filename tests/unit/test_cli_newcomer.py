@@ -378,7 +378,11 @@ def test_a_command_the_api_names_and_amx_keeps_elsewhere_is_refused_naming_where
                         "as POST /connections/{id}/sync asks; see amx connections --help"),
                        (["merchants"], "No such command 'merchants': amx compare MERCHANT shows one merchant across "
                         "its sources (GET /merchants/{key}); see amx --help"),
-                       (["rules", "sync"], "No such command 'sync'; see amx rules --help")):
+                       (["rules", "sync"], "No such command 'sync'; see amx rules --help"),
+                       # a web search's way to leave a word out, which Click read as the option -b
+                       (["search", "hosting", "-bluehost"], "No such option: -b (a word beginning with '-' is read as "
+                        "an option here, and a search leaves no word out: search for the words to find); see amx "
+                        "search --help")):
         result = amx(tmp_path, *args, env=env)
         assert result.returncode == 2 and one_error_line(result) == f"error: {said}\n", (args, result.stderr)
 
