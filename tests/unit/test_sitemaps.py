@@ -91,6 +91,23 @@ def test_a_sitemaps_url_naming_a_user_before_the_directorys_host_is_not_the_dire
         assert not _on_host(url.replace("/p/a/", "/sitemap.xml"), source.base_url)
 
 
+def test_a_refused_sitemaps_url_is_said_without_the_credentials_it_carries_as_a_failures_is():
+    """A run's record is every read token's: a refused sitemap's signed link or user:password@ is redacted there, as in
+    its errors (sources.requests_named_in)."""
+    from affiliate_matrix.pipeline import ScrapeReport
+    from affiliate_matrix.sources import get_source
+    from affiliate_matrix.sync_requests import outcome
+
+    source, refused = get_source("affiliateprograms")("https://x.test"), Refused()
+    refused.add(source, "https://x.test/s.xml?signature=0123456789abcdef", "not XML read (syntax error)")
+    refused.add(source, "https://user:hunter22@x.test/s.xml", "on another host than the directory's (x.test)")
+    said = outcome(ScrapeReport("ap", "batches/ap/x.jsonl", "e1", records=3, source="affiliateprograms",
+                                sitemaps_refused=refused))["sitemaps_refused"]
+    assert said == ["sitemap https://x.test/s.xml?signature=[redacted]: not XML read (syntax error)",
+                    "sitemap https://user:[redacted]@x.test/s.xml: on another host than the directory's (x.test)"]
+    assert not any("0123456789abcdef" in line or "hunter22" in line for line in said)
+
+
 def test_the_http_cache_reads_back_the_sitemaps_notes_and_refuses_a_count_that_is_none(tmp_path):
     """A page read unasked and /sitemap.xml noted absent count runs (`unasked`, a whole number): the cache read them as
     damaged (every note a text), so the next run fetched every page in full and asked every page again."""
