@@ -260,10 +260,13 @@ def _local(tag) -> str:
 
 
 def _on_host(url: str, base: str) -> bool:
-    """Whether `url` is on the directory's host (its name and port; http or https)."""
+    """Whether `url` is on the directory's host (its name and port; http or https), naming no user before it (the
+    link walk follows none: `https://paypal.com@site/…` reads as another site's page, and a connection's base_url
+    holds none)."""
     try:
         parts, home = urlsplit(url), urlsplit(base)
-        return parts.scheme in ("http", "https") and (parts.hostname, parts.port) == (home.hostname, home.port)
+        return (parts.scheme in ("http", "https") and "@" not in parts.netloc
+                and (parts.hostname, parts.port) == (home.hostname, home.port))
     except ValueError:  # a malformed address ("http://[", a port past 65535)
         return False
 

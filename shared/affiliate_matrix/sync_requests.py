@@ -233,14 +233,17 @@ def outcome(report) -> dict:
             "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: "
                                                         f"{unreached_said(f.unreached) if f.unreached else f.why}")
                        for f in report.failures],
-            "sitemaps_refused": sitemaps_refused_said(report.sitemaps_refused)}
+            "sitemaps_refused": sitemaps_refused_said(report.source, report.sitemaps_refused)}
 
 
-def sitemaps_refused_said(refused) -> list[str]:
+def sitemaps_refused_said(source_name: str, refused) -> list[str]:
     """A crawl's refused sitemaps (sitemaps.Refused) as a run's record says them: "sitemap <url>: <why>" each of the
-    first few, then how many more."""
+    first few, each URL named as a failure's is (requests_named_in: a signed link's or a user:password@'s secret is no
+    read token's), then how many more."""
+    from affiliate_matrix.sources import requests_named_in
+
     more = refused.count - len(refused.first)
-    return [f"sitemap {said}" for said in refused.first] + (
+    return [requests_named_in(source_name, f"sitemap {said}") for said in refused.first] + (
         [f"sitemap: {more:,} more refused (each logged as sitemap.refused); the crawl went on without them"]
         if more else [])
 

@@ -941,6 +941,21 @@ def test_a_cursor_holding_null_for_a_score_is_malformed(loaded):
     with pytest.raises(InvalidInput, match="cursor is malformed"):
         loaded.search("things", query.replaced(cursor=encode_cursor(query, [None, "doc-00500"])))
 
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_a_cursor_holding_null_for_a_sort_within_a_range_is_read_or_malformed_not_a_node_error(loaded, backward):
+    """OpenSearch ranks a hit with no value in the range by its script's number past every other, never null: a forged
+    null (forward or backward) failed the search with a 500, said as the index unavailable. The embedded index reads it
+    as its own cursors hold it."""
+    from affiliate_matrix.search import encode_cursor
+
+    query = SearchQuery(sort=[SortKey(field="commission", order="desc", within=Range(gte=10, lte=40))], size=5)
+    forged = query.replaced(cursor=encode_cursor(query, [None, "doc-00500"], backward=backward))
+    try:
+        assert loaded.search("things", forged).total
+    except InvalidInput as refused:
+        assert "cursor is malformed" in str(refused)
+
 @pytest.mark.parametrize("sort,filters", [
     ([], {}), ([SortKey(field="cookie_days", order="desc"), SortKey(field="network")], {}),
     ([SortKey(field="commission")], {}), ([SortKey(field="commission", order="desc")], {"network": ["cj"]}),

@@ -78,6 +78,36 @@ def test_a_runs_record_says_the_first_refused_sitemaps_and_how_many_more_apart_f
     assert outcome(ScrapeReport("ap", "batches/ap/x.jsonl", "e1", records=0))["status"] == "succeeded"
 
 
+def test_a_sitemaps_url_naming_a_user_before_the_directorys_host_is_not_the_directorys():
+    """`https://paypal.test@x.test/p/a/` is x.test's page to a client, another site's to a reader: the link walk follows
+    no such link (Page.follow: not the page's origin), and a sitemap's entry or index named so is refused as well."""
+    from affiliate_matrix.sitemaps import _on_host, _program_page
+    from affiliate_matrix.sources import get_source
+
+    source = get_source("affiliateprograms")("https://x.test")
+    assert _program_page(source, "https://x.test/p/a/", source.base_url)
+    for url in ("https://paypal.test@x.test/p/a/", "https://user:secret@x.test/p/a/", "https://@x.test/p/a/"):
+        assert _program_page(source, url, source.base_url) is None
+        assert not _on_host(url.replace("/p/a/", "/sitemap.xml"), source.base_url)
+
+
+def test_a_refused_sitemaps_url_is_said_without_the_credentials_it_carries_as_a_failures_is():
+    """A run's record is every read token's: a refused sitemap's signed link or user:password@ is redacted there, as in
+    its errors (sources.requests_named_in)."""
+    from affiliate_matrix.pipeline import ScrapeReport
+    from affiliate_matrix.sources import get_source
+    from affiliate_matrix.sync_requests import outcome
+
+    source, refused = get_source("affiliateprograms")("https://x.test"), Refused()
+    refused.add(source, "https://x.test/s.xml?signature=0123456789abcdef", "not XML read (syntax error)")
+    refused.add(source, "https://user:hunter22@x.test/s.xml", "on another host than the directory's (x.test)")
+    said = outcome(ScrapeReport("ap", "batches/ap/x.jsonl", "e1", records=3, source="affiliateprograms",
+                                sitemaps_refused=refused))["sitemaps_refused"]
+    assert said == ["sitemap https://x.test/s.xml?signature=[redacted]: not XML read (syntax error)",
+                    "sitemap https://user:[redacted]@x.test/s.xml: on another host than the directory's (x.test)"]
+    assert not any("0123456789abcdef" in line or "hunter22" in line for line in said)
+
+
 def test_the_http_cache_reads_back_the_sitemaps_notes_and_refuses_a_count_that_is_none(tmp_path):
     """A page read unasked and /sitemap.xml noted absent count runs (`unasked`, a whole number): the cache read them as
     damaged (every note a text), so the next run fetched every page in full and asked every page again."""

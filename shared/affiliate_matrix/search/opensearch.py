@@ -86,9 +86,10 @@ return found;"""
 def _takes(kind: str, value) -> bool:
     """Whether the node takes `value` after a sort key of `kind` (a field's type, score or script) as a hit's sort
     values hold one: a date as epoch milliseconds, a bool as 0 or 1, a missing number as ±Infinity, a missing value
-    as null (_MISSING_LAST) but for a score. A forged cursor's other value failed the search in the node's words."""
+    as null (_MISSING_LAST) but for a score or a script (a hit with no value in the range has its `none`, a number). A
+    forged cursor's other value failed the search in the node's words (a null for a script: a 500)."""
     if value is None:
-        return kind != "score"
+        return kind not in ("score", "script")
     if kind in ("keyword", "text"):
         return isinstance(value, str)
     if kind in ("date", "bool"):
