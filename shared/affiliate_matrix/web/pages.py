@@ -323,7 +323,8 @@ def changes_page(rt, args: MultiDict) -> dict:
     names = program_names(rt.index, [item["program_id"] for item in feed["items"]] + program_ids, damaged)
     return {"args": args, "feed": feed, "tracked": TRACKED, "names": names, "damaged_programs": damaged,
             "program_ids": program_ids, "pages": {
-                "first": url("/changes", args, cursor=None) if "cursor" in args else None,
+                # none where no change comes before this page's (paged back to the newest: its address holds a cursor)
+                "first": url("/changes", args, cursor=None) if feed["previous_cursor"] else None,
                 "previous": url("/changes", args, cursor=feed["previous_cursor"]) if feed["previous_cursor"] else None,
                 "next": url("/changes", args, cursor=feed["next_cursor"]) if feed["next_cursor"] else None}}
 
