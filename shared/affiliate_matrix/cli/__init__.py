@@ -112,7 +112,7 @@ def elsewhere(said: str, ctx) -> str:
 
     found = re.match(r"No such command '([^']+)'", said)
     where = ELSEWHERE.get((ctx.command_path, found[1])) if found and ctx is not None else None
-    if ctx is not None and ctx.command_path == "amx search" and said.startswith("No such option: -"):
+    if ctx is not None and ctx.command_path == "amx search" and re.match(r"No such option: -[^-]", said):
         # `amx search hosting -bluehost`, a web search's way to leave a word out: Click took "-b" for an option
         return (f"{said} (a word beginning with '-' is read as an option here, and a search leaves no word out: "
                 "search for the words to find)")
