@@ -62,6 +62,9 @@ _STEMMED_SAMPLE = ("hosts hosting hosted shoes running happily agreement kindnes
 
 
 def _stemming() -> dict:
+    """A stemmed index's stems: their language, what it makes of _STEMMED_SAMPLE, and the mark the embedded index
+    writes them behind (OpenSearch's field is in its mapping)."""
     from affiliate_matrix.search import STEM_LANGUAGE, document_stems
+    from affiliate_matrix.search.sqlite import STEM_MARK
 
-    return {"language": STEM_LANGUAGE, "sample": document_stems([_STEMMED_SAMPLE])}
+    return {"language": STEM_LANGUAGE, "sample": document_stems([_STEMMED_SAMPLE]), "sqlite_mark": STEM_MARK}

@@ -574,9 +574,9 @@ def typo_allowance(word: str) -> int:
 # both indexes alike because both are computed here, in Python, at index time and query time (stems_of, stem_of), and
 # held in a field of their own beside the words (opensearch.STEMS, sqlite.STEM_MARK), so a word's own term and its typos
 # are searched as before and a stem's match adds less than an exact word's. A program says nothing of its text's
-# language, and most sources write English: the English stemmer alone, since a second language's stems of the same words
-# would conflate unrelated words of the first ("pain" in French is bread); other languages' shoppers' words for a
-# category are the taxonomy's names in them (taxonomy.CATEGORY_NAMES). Only ASCII words of letters are stemmed (what an
+# language, and most sources write English: the English stemmer alone, since a second language's rules applied to every
+# word would join English words that English's keep apart (more hits that are not what was asked); other languages'
+# shoppers' words for a category are the taxonomy's names in them (taxonomy.CATEGORY_NAMES). Only ASCII words of letters are stemmed (what an
 # English stemmer is for); a name's stem changes nothing of how it is found by itself (its term, its exact boost).
 STEM_LANGUAGE = "english"
 
