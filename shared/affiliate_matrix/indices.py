@@ -24,7 +24,8 @@ def rendered(spec) -> dict:
     """What an index version's documents are written with, on each backend: OpenSearch's settings and mappings (as
     `amx index render` commits them) and, where it has text fields, the SQLite index's tokenizer and the foldings its
     text is written with (search.narrowed and search.paired, its words; search.folded, its whole values, none past
-    RAW_IGNORE_ABOVE: programs v12, activations and alerts v4, where the first 256 characters were kept before).
+    RAW_IGNORE_ABOVE: programs v12, activations and alerts v4, where the first 256 characters were kept before), and
+    a stemmed index's stems (search.document_stems: their language and what the stemmer makes of a sample of words).
     Documents written under another are searched otherwise until `amx index migrate` writes them again, so a change
     here is a new version."""
     from affiliate_matrix.search import RAW_IGNORE_ABOVE
@@ -35,6 +36,8 @@ def rendered(spec) -> dict:
     if "text" in spec.fields.values():
         body["sqlite"] = {"tokenize": TOKENIZE, "narrowed": _narrowing("narrowed"), "paired": _narrowing("paired"),
                           "raw": _narrowing("folded"), "raw_ignore_above": RAW_IGNORE_ABOVE}
+    if spec.stemmed:
+        body["stems"] = _stemming()
     return body
 
 
@@ -50,3 +53,18 @@ def _narrowing(name: str) -> str:
 
     every = "".join(map(chr, (*range(0xD800), *range(0xE000, 0x110000))))
     return hashlib.sha256(getattr(search, name)(every).encode()).hexdigest()
+
+
+# Words whose stems show the stemmer's rules at work (plurals, -ing, -ed, -ly, -ment, -ness, -ational, -ies, y to i):
+# another language, or a stemmer release with other rules for them, changes the digest.
+_STEMMED_SAMPLE = ("hosts hosting hosted shoes running happily agreement kindness relational ponies cry cries "
+                   "generously sensational traditional conditional beautiful electrical hopefulness")
+
+
+def _stemming() -> dict:
+    """A stemmed index's stems: their language, what it makes of _STEMMED_SAMPLE, and the mark the embedded index
+    writes them behind (OpenSearch's field is in its mapping)."""
+    from affiliate_matrix.search import STEM_LANGUAGE, document_stems
+    from affiliate_matrix.search.sqlite import STEM_MARK
+
+    return {"language": STEM_LANGUAGE, "sample": document_stems([_STEMMED_SAMPLE]), "sqlite_mark": STEM_MARK}

@@ -176,10 +176,13 @@ def accounts_unnamed(program):
 # words again, under the version a query without the break is searched by.
 # v21: adds average_payment_days and deeplinks (ProgramSummary): max_payment_days=30 lists the programs paid within 30
 # days on average, deeplinks=allowed those whose networks allow deep links (a facet too).
+# v22: the fields of v21; category_words holds each category's names in shoppers' languages besides its key
+# (taxonomy.CATEGORY_NAMES: "Schuhe" and "chaussures" find apparel programs), and the index is stemmed
+# (IndexSpec.stemmed: "hosts" finds "hosting", search.document_stems): `amx index migrate programs` writes both.
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 21, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
-                           upgrade=_as_indexed_now, combine=_merged)
+PROGRAMS_INDEX = IndexSpec("programs", 22, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+                           upgrade=_as_indexed_now, combine=_merged, stemmed=True)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none
 WORLDWIDE_SHOWN = "Open to every country"  # how the explorer's country facet and the CLI's --country say it
@@ -365,6 +368,7 @@ def to_document(program: "Program") -> dict:
     currencies = [t.currency for t in program.commission if t.type == "flat"]
     percent, flat = best("percent"), best("flat", currencies[0]) if currencies else None  # the first stated
     said = [t for t in said_terms(program) if t.type == "flat"]
+    from affiliate_matrix.taxonomy import category_words
 
     return {
         "id": program.id,
@@ -374,7 +378,7 @@ def to_document(program: "Program") -> dict:
         "merchant_key": program.merchant_key,
         "merchant_domain": program.merchant_domain,
         "domain_words": program.merchant_domain,
-        "category_words": program.categories,  # taxonomy keys: both indexes split "vpn_security" into its words
+        "category_words": category_words(program.categories),  # keys and their names in shoppers' languages (v22)
         "kind": program.kind,
         "status": program.status,
         "categories": program.categories,

@@ -1697,3 +1697,58 @@ def test_a_relevance_point_in_time_gone_pages_the_live_index_and_one_of_another_
     forged = encode_cursor(query, [100.0, "a"], foreign)
     with pytest.raises(InvalidInput, match="cursor is malformed"):
         index.search("things", query.replaced(cursor=forged))
+
+
+HOSTING = {"bluehost": ("Bluehost", "https://bluehost.com", "Web hosting for WordPress sites"),
+           "gator": ("HostGator", "https://hostgator.com", "Shared hosting and domains"),
+           "fast": ("HostFast", "https://hostfast.io", "Hosting plans with a free domain"),
+           "named": ("Hosting", "https://hosting.example", "A directory of plans"),
+           "pro": ("Sitecraft", "https://sitecraft.example", "Build a site we host for you"),
+           "shoes": ("Stride Co", "https://stride.example", "Running shoes and trainers for every season"),
+           "books": ("Page Turner", "https://pageturner.example", "Books delivered weekly")}
+
+
+@pytest.fixture
+def hosting(index):
+    """The programs index holding HOSTING, each with its source's category label (hosting; the shoes shop apparel, the
+    site builder software)."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    labels = {"shoes": ["clothing"], "books": ["books"], "pro": ["software"]}
+    batch = {key: to_document(make_program(name, url, description=text, categories=labels.get(key, ["hosting"])))
+             for key, (name, url, text) in HOSTING.items()}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", list(batch.values()), refresh=True).errors == []
+    keys = {doc["id"]: key for key, doc in batch.items()}
+    return lambda q: [keys[hit.id] for hit in index.search(
+        "programs", SearchQuery(text=q, exact=["name", "merchant", "domain_words"], size=10)).hits]
+
+
+def test_a_word_finds_the_programs_holding_a_word_of_its_stem(hosting):
+    """"hosts" found none of Bluehost, HostGator and HostFast: their text says "hosting" and "host…", three edits
+    away, past the typo allowance. The programs index holds its words' stems too (search.document_stems), the same
+    on both indexes, and a word matches its stem there: "hosts" and "host" find every hosting program."""
+    assert sorted(hosting("hosts")) == ["bluehost", "fast", "gator", "named", "pro"]
+    assert sorted(hosting("shoe")) == sorted(hosting("shoes")) == ["shoes"]
+    assert sorted(hosting("host")) == ["bluehost", "fast", "gator", "named", "pro"]
+    assert hosting("hostels") == []  # its stem is "hostel": a stem is a word's, not any word's start
+
+
+def test_a_word_matched_exactly_ranks_above_its_stem_and_a_name_asked_first(hosting):
+    """A stem's match adds less than the word's own: the program named "Hosting" ranks first for "hosting" (its
+    exact name), and those whose text holds "hosting" rank above the one holding only another word of its stem
+    ("we host")."""
+    found = hosting("hosting")
+    assert found[0] == "named" and found[-1] == "pro" and sorted(found) == ["bluehost", "fast", "gator", "named", "pro"]
+
+
+@pytest.mark.parametrize("q,expected", [("Schuhe", ["shoes"]), ("chaussures", ["shoes"]), ("zapatos", ["shoes"]),
+                                        ("Hébergement", ["bluehost", "fast", "gator", "named"]),
+                                        ("alojamiento", ["bluehost", "fast", "gator", "named"]),
+                                        ("Bücher", ["books"]), ("Gepäck", [])])
+def test_a_category_s_name_in_a_shopper_s_language_finds_its_programs(hosting, q, expected):
+    """Category words were the taxonomy's keys alone (English): "Schuhe", "chaussures" and "Hébergement" found
+    nothing, the programs' text being English. Each category's names in German, French, Spanish, Dutch, Portuguese
+    and Italian (taxonomy.CATEGORY_NAMES) are searched with its key."""
+    assert sorted(hosting(q)) == expected

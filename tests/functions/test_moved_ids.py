@@ -439,7 +439,7 @@ def rollback_stopped_at(rt, stop: str) -> None:
 
 @pytest.mark.parametrize("stop", ["the alias swap", "the records after the swap"])
 def test_a_rollback_stopped_part_way_is_finished_by_the_next_which_rolls_back_no_further(rt, stop):
-    """A rollback from v21 to v15 stops at its alias swap or after it, before it put back the records the migration
+    """A rollback from v22 to v15 stops at its alias swap or after it, before it put back the records the migration
     wrote over and deleted its own. Run again, it took the index one version further back (to v14), and the records
     stayed as the migration left them. Now the rollback records that it is under way (programs@rollback) before its
     first step, and the next finishes it: v15, every record as before the migration; the one after rolls back on."""
@@ -455,7 +455,7 @@ def test_a_rollback_stopped_part_way_is_finished_by_the_next_which_rolls_back_no
     rt.index.migrate(PROGRAMS_INDEX)
 
     rollback_stopped_at(rt, stop)
-    assert rt.index.status(PROGRAMS_INDEX.name).current == (21 if stop == "the alias swap" else 15)
+    assert rt.index.status(PROGRAMS_INDEX.name).current == (22 if stop == "the alias swap" else 15)
 
     again = CliRunner().invoke(app, ["index", "rollback", "programs"])
     assert again.exit_code == 0, again.output
@@ -485,7 +485,7 @@ def test_a_migration_after_a_rollback_stopped_part_way_finishes_it_first(rt, sto
     deploy = CliRunner().invoke(app, ["index", "migrate", "programs"])
     assert deploy.exit_code == 0, deploy.output
     assert "programs: finished the rollback to v15 that had stopped part-way" in deploy.output
-    assert "programs: now v21, 2 documents copied" in deploy.output
+    assert "programs: now v22, 2 documents copied" in deploy.output
     assert seen(rt, *ids) == migrated
     assert rt.index.rollback(PROGRAMS_INDEX.name) == 15
     assert seen(rt, *ids) == as_before
@@ -503,11 +503,11 @@ def retention_deletes(rt, version: int) -> None:
 
 
 def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given_up_by_abandon(rt):
-    """A rollback from v21 to v15 stopped before its alias swap, and v15 was deleted since (the retention policy):
+    """A rollback from v22 to v15 stopped before its alias swap, and v15 was deleted since (the retention policy):
     every `amx index migrate` (each deploy) failed at the swap until its record was deleted by hand, and on the
     embedded index pointed the alias at the missing version. Now the rollback and the migration refuse before any
     step, naming what is wrong and `amx index rollback programs --abandon`, which gives it up (refused while it can
-    still finish): the index stays at v21, every record as the migration left them, and deploys go on. `amx index
+    still finish): the index stays at v22, every record as the migration left them, and deploys go on. `amx index
     status` showed neither the rollback left unfinished nor, once stuck, the command that gives it up: it shows both."""
     from typer.testing import CliRunner
 
@@ -532,28 +532,28 @@ def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given
         below = " ".join(shown.output.split("┘")[-1].split())
         return row.split("│")[-2].strip(), below[below.find("programs: "):] if "programs: " in below else ""
 
-    assert to_do() == ("amx index rollback programs", "programs: the rollback from v21 to v15 is running or stopped "
+    assert to_do() == ("amx index rollback programs", "programs: the rollback from v22 to v15 is running or stopped "
                                                       "part-way: run again, the command finishes it")
     early = runner.invoke(app, ["index", "rollback", "programs", "--abandon"])
     assert isinstance(early.exception, InvalidInput), early.output
-    assert "the rollback of 'programs' from v21 to v15 can still finish" in str(early.exception)
+    assert "the rollback of 'programs' from v22 to v15 can still finish" in str(early.exception)
 
     retention_deletes(rt, 15)
     for command in (["index", "migrate", "programs"], ["index", "rollback", "programs"]):
         refused = runner.invoke(app, command)
         assert isinstance(refused.exception, ConflictError), refused.output
         said = str(refused.exception)
-        assert said.startswith("the rollback of 'programs' from v21 to v15 cannot finish: v15 was deleted"), said
-        assert "run `amx index rollback programs --abandon` to give it up (the index stays at v21)" in said
+        assert said.startswith("the rollback of 'programs' from v22 to v15 cannot finish: v15 was deleted"), said
+        assert "run `amx index rollback programs --abandon` to give it up (the index stays at v22)" in said
         status = rt.index.status(PROGRAMS_INDEX.name)
-        assert (status.current, status.versions) == (21, [21])
+        assert (status.current, status.versions) == (22, [22])
 
-    assert to_do() == ("amx index rollback programs --abandon", "programs: the rollback from v21 to v15 cannot finish "
+    assert to_do() == ("amx index rollback programs --abandon", "programs: the rollback from v22 to v15 cannot finish "
                                                                 "(v15 was deleted): the command gives it up, the index "
-                                                                "staying at v21")
+                                                                "staying at v22")
     given_up = runner.invoke(app, ["index", "rollback", "programs", "--abandon"])
     assert given_up.exit_code == 0, given_up.output
-    assert "programs: gave up the rollback from v21 to v15 (v15 was deleted); still at v21" in given_up.output
+    assert "programs: gave up the rollback from v22 to v15 (v15 was deleted); still at v22" in given_up.output
     assert seen(rt, *ids) == migrated  # (programs@rollback gone, the records a first attempt put back ended again)
     deploy = runner.invoke(app, ["index", "migrate", "programs"])
     assert deploy.exit_code == 0 and "nothing to migrate" in deploy.output, deploy.output
@@ -562,22 +562,22 @@ def test_a_rollback_whose_version_was_deleted_before_its_swap_is_named_and_given
 
 
 def test_the_copies_kept_for_a_rollback_go_once_the_version_it_would_go_back_to_is_deleted(rt):
-    """The records a migration replaced are kept (programs@v21:<old id>) for its rollback, and outlived the version it
+    """The records a migration replaced are kept (programs@v22:<old id>) for its rollback, and outlived the version it
     rolls back to (deleted by OpenSearch's retention policy 30 days on). `amx index migrate`, which a deploy runs every
     time, deletes them once no version below the live one is left; until then they are kept."""
     from affiliate_matrix.search import SearchQuery
 
     def copies() -> list[str]:
-        hits = rt.index.search(MOVED_INDEX.name, SearchQuery(filters={"index": ["programs@v21"]}, size=100)).hits
+        hits = rt.index.search(MOVED_INDEX.name, SearchQuery(filters={"index": ["programs@v22"]}, size=100)).hits
         return sorted(hit.id for hit in hits)
 
     before, kitchen, elsewhere = moved_on_and_back_before_v16(rt)
     rt.index.migrate(PROGRAMS_INDEX)
     rt.index.finish_migration(PROGRAMS_INDEX)
-    assert copies() == sorted([f"programs@v21:{kitchen.id}", f"programs@v21:{before.id}"])
+    assert copies() == sorted([f"programs@v22:{kitchen.id}", f"programs@v22:{before.id}"])
 
     retention_deletes(rt, 15)
-    assert rt.index.status(PROGRAMS_INDEX.name).versions == [21]
+    assert rt.index.status(PROGRAMS_INDEX.name).versions == [22]
     assert rt.index.finish_migration(PROGRAMS_INDEX) == 0
     assert copies() == []
     assert seen(rt, before.id, kitchen.id)["answers"] == {before.id: (308, f"/programs/{kitchen.id}", ["d_0"]),
@@ -688,7 +688,7 @@ def test_a_rollback_that_died_holding_its_lease_is_named_and_its_lease_cleared_b
     # A rollback whose process died after recording that it is under way: its lease and its record left.
     died = rt.index._lease("programs", lease_holder("rollback", 15))
     died.__enter__()  # (held by a name: a generator collected would give it back)
-    begin_rollback(rt.index, "programs", 21, 15)
+    begin_rollback(rt.index, "programs", PROGRAMS_INDEX.version, 15)
 
     runner = CliRunner()
     deploy = runner.invoke(app, ["index", "migrate", "programs"])

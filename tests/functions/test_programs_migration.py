@@ -380,3 +380,23 @@ def test_a_migration_to_v19_writes_the_last_character_of_a_run_so_one_character_
     assert rt.index.migrate(PROGRAMS_INDEX) == 2
     found = {q: [hit.id for hit in rt.index.search("programs", SearchQuery(text=q)).hits] for q in ("場", "楽")}
     assert found == {"場": [programs[0].id], "楽": [programs[0].id]}
+
+
+def test_a_migration_to_v22_writes_the_stems_and_category_names_a_search_finds_programs_by(rt):
+    """v21 held no stems and its category words were the taxonomy's keys alone: "hosts" found no program whose text
+    says "hosting", and "Hébergement" no hosting program. Written by v21's code and migrated, the index holds each
+    program's stems (search.document_stems) and its categories' names (taxonomy.CATEGORY_NAMES), on either index."""
+    hosting = make_program("Alpha", "https://alpha.com", description="Web hosting plans", categories=["hosting"])
+    books = make_program("Bravo Books", "https://bravo.com", categories=["books"])
+    v21 = [{**indexed_by(21, p), "category_words": p.categories} for p in (hosting, books)]
+    rt.index.ensure_index(spec_of(21))
+    assert rt.index.bulk_upsert("programs", v21, refresh=True).errors == []
+
+    def found(q: str) -> list[str]:
+        return [hit.id for hit in rt.index.search("programs", SearchQuery(text=q)).hits]
+
+    assert [found(q) for q in ("hosts", "Hébergement", "hosting")] == [[], [], [hosting.id]]
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 2
+    assert rt.index.status("programs").current == 22
+    assert [found(q) for q in ("hosts", "Hébergement", "Bücher")] == [[hosting.id], [hosting.id], [books.id]]

@@ -17,7 +17,7 @@ from tests.support.processes import ROOT
 HEAVY = ("jwt", "cryptography", "numpy", "boto3", "botocore", "opensearchpy", "hvac", "rapidfuzz", "httpx",
          "selectolax", "protego", "tldextract", "pycountry", "cronsim", "yaml", "cloudevents", "prometheus_client",
          "common_expression_language", "cel", "pyarrow", "scipy", "pandas", "statsmodels", "matplotlib",
-         "typer", "rich")
+         "typer", "rich", "snowballstemmer")
 # Our own modules that cost a cold start 5 ms or more and that only some work needs: the domain's classes
 # (programs, records), the search port, the programs API, the budget's allocation contract.
 HEAVY_OWN = ("affiliate_matrix.models", "affiliate_matrix.search", "affiliate_matrix.handlers.programs",

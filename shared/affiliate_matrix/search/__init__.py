@@ -20,7 +20,7 @@ import re
 from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import ValidationError
@@ -50,8 +50,11 @@ def _is_name(name) -> bool:
 # would make it; None: documents are copied as they are; and combine (Callable[[list[dict]], dict] | None): the one
 # document that upgraded documents landing on one id make (an upgrade may move a document to another id), in whatever
 # order they come; None: a migration landing two on one id is refused (Landings). Code, not part of the stored spec.
-_IndexSpecFields = namedtuple("_IndexSpecFields", "name version fields id_field upgrade combine",
-                              defaults=("id", None, None))
+# And stemmed (bool): whether its text fields' words are held with their stems too (document_stems), which a query's
+# word then also matches (stem_of); part of the stored spec when true, so an index of a version without stems is
+# written and searched without them whatever the code's version (a write of its field there would be refused).
+_IndexSpecFields = namedtuple("_IndexSpecFields", "name version fields id_field upgrade combine stemmed",
+                              defaults=("id", None, None, False))
 
 
 class IndexSpec(_IndexSpecFields):
@@ -76,17 +79,20 @@ class IndexSpec(_IndexSpecFields):
 
     def __repr__(self) -> str:
         return (f"IndexSpec(name={self.name!r}, version={self.version}, fields={self.fields!r}, "
-                f"id_field={self.id_field!r})")
+                f"id_field={self.id_field!r}{', stemmed=True' if self.stemmed else ''})")
 
     def physical(self, prefix: str) -> str:
         return f"{prefix}-{self.name}-v{self.version}"
 
     def to_json(self) -> dict:
-        return {"name": self.name, "version": self.version, "fields": self.fields, "id_field": self.id_field}
+        stemmed = {"stemmed": True} if self.stemmed else {}  # (a spec without stems is stored as before them)
+        return {"name": self.name, "version": self.version, "fields": self.fields, "id_field": self.id_field,
+                **stemmed}
 
     @classmethod
     def from_json(cls, data: dict) -> "IndexSpec":
-        return cls(data["name"], data["version"], data["fields"], data.get("id_field", "id"))
+        return cls(data["name"], data["version"], data["fields"], data.get("id_field", "id"),
+                   stemmed=data.get("stemmed", False) is True)
 
 
 # A query and its parts are plain immutable records our code builds (a caller's values reach them checked by the API
@@ -562,6 +568,50 @@ def begun_join(query: "SearchQuery", phrases: list[list[str]]) -> str | None:
 def typo_allowance(word: str) -> int:
     """Edits a word may be off by and still match: OpenSearch's fuzziness AUTO (0 / 1 / 2)."""
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+
+
+# Stems: a query's word also matches a document's word of the same stem ("hosts" finds "hosting", "shoes" "shoe"), on
+# both indexes alike because both are computed here, in Python, at index time and query time (stems_of, stem_of), and
+# held in a field of their own beside the words (opensearch.STEMS, sqlite.STEM_MARK), so a word's own term and its typos
+# are searched as before and a stem's match adds less than an exact word's. A program says nothing of its text's
+# language, and most sources write English: the English stemmer alone, since a second language's rules applied to every
+# word would join English words that English's keep apart (more hits that are not what was asked); other languages'
+# shoppers' words for a category are the taxonomy's names in them (taxonomy.CATEGORY_NAMES). Only ASCII words of letters are stemmed (what an
+# English stemmer is for); a name's stem changes nothing of how it is found by itself (its term, its exact boost).
+STEM_LANGUAGE = "english"
+
+
+def _stemmed(word: str) -> bool:
+    """Whether a word has a stem to match: ASCII letters only, three or more (a shorter one is its own stem)."""
+    return len(word) > 2 and word.isascii() and word.isalpha()
+
+
+def stem_of(word: str) -> str | None:
+    """A query's word's stem (as stems_of gives a document's), None for a word not stemmed (_stemmed)."""
+    return stems_of([word])[0] if _stemmed(word) else None
+
+
+def stems_of(words: list[str]) -> list[str]:
+    """The stems of words (lower case, accents off, as words gives them) that are stemmed (_stemmed), in order."""
+    return [_stem(word) for word in words if _stemmed(word)]
+
+
+@lru_cache(maxsize=16384)
+def _stem(word: str) -> str:
+    """A word's stem, kept for the next time (the stemmer is pure Python, ~25 µs a word, and a program's words are
+    mostly those of the others'). The stemmer is loaded on first use (snowballstemmer's package loads its 30-odd
+    languages: ~15 ms no start pays), and one is made per word (~0.3 µs): a stemmer keeps the word it works on, so
+    threads cannot share one."""
+    from snowballstemmer import stemmer
+
+    return stemmer(STEM_LANGUAGE).stemWord(word)
+
+
+def document_stems(values: list[str]) -> str:
+    """The distinct stems of a document's text fields' values (each its words as a query's are: words), as both
+    indexes hold them in their stems field: space-separated, in the order first met."""
+    found = [word for value in values for word in words(value)]
+    return " ".join(dict.fromkeys(stems_of(found))) if any(map(_stemmed, found)) else ""
 
 
 def expansions(words: int, text_fields: int) -> int:

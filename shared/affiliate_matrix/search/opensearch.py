@@ -28,7 +28,8 @@ from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_join, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
     encode_cursor, end_moves, exact_value, expansions, finishing_command, lease_taken, lone, migration_label, narrowed,
-    joined_words, paired, ranges_of, record_moves, searched_phrases, upgraded, validate_query, whole_value,
+    document_stems, joined_words, paired, ranges_of, record_moves, searched_phrases, stem_of, upgraded, validate_query,
+    whole_value,
 )
 
 log = get_logger()
@@ -51,6 +52,13 @@ _SETTINGS = {
 # so a document reads back as written. The field itself is kept, unsearched. FOLDED and the whole values' names cannot
 # be a spec's field names (IndexSpec's have no "-").
 FOLDED = "folded-text"
+
+
+# A stemmed index's stems (search.document_stems) under FOLDED, beside its text fields' words (no field's name: those
+# have no "-"): a query's word matches its stem there (search.stem_of), scored at STEM_BOOST of a word's own match, so
+# a document holding the word exactly scores above one holding only its stem.
+STEMS = "word-stems"
+STEM_BOOST = 0.5
 
 
 def _whole(field: str) -> str:
@@ -131,6 +139,8 @@ def mapping_for(spec: IndexSpec) -> dict:
         for name in text_fields:
             searched[name] = {"type": "text", "analyzer": "folding"}
             searched[_whole(name)] = {"type": "keyword"}
+        if spec.stemmed:
+            searched[STEMS] = {"type": "text", "analyzer": "folding"}
         mapping["properties"][FOLDED] = {"properties": searched}
         mapping["_source"] = {"excludes": [FOLDED, f"{FOLDED}.*"]}
     return mapping
@@ -150,7 +160,14 @@ def as_indexed(spec: IndexSpec, doc: dict) -> dict:
                   and (whole := whole_value(v)) is not None]
         if wholes:
             searched[_whole(field)] = wholes
+    if spec.stemmed and (stems := document_stems([v for field, kind in spec.fields.items() if kind == "text"
+                                                  for v in _listed(doc.get(field)) if isinstance(v, str)])):
+        searched[STEMS] = stems
     return {**doc, FOLDED: searched} if searched else doc
+
+
+def _listed(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
 
 
 # What _shard_copy reads of the cluster state (not the mapping and settings beside them).
@@ -845,6 +862,9 @@ class OpenSearchIndex(SearchIndex):
             if joined := joins[at - 1]:  # or written together with a word beside it
                 must[-1] = {"bool": {"should": [must[-1], *({"multi_match": {"query": join, "fields": text_fields}}
                                                             for join in joined)]}}
+            if spec.stemmed and (stem := stem_of(phrase[0])) is not None:  # or its stem, scored below the word
+                must[-1] = {"bool": {"should": [must[-1], {"match": {f"{FOLDED}.{STEMS}": {
+                    "query": stem, "boost": STEM_BOOST}}}]}}
             if lone(phrase[0]):  # one character of such a run: also every term it begins (search.paired)
                 must[-1] = {"bool": {"should": [must[-1], starts(phrase[0])]}}
         begun = begun_word(query, text_words)

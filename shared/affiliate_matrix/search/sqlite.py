@@ -28,7 +28,8 @@ from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, MOVED_INDEX, BulkResult, Hit, IndexSpec, IndexStatus, Landings, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_join, begun_word, check_migration, cursor_backward, cursor_point, decode_cursor, document_times,
     encode_cursor, exact_value, expansions, kept_for_rollback, lease_taken, migration_label, move_records, narrowed,
-    joined_words, paired, ranges_of, searched_phrases, upgraded, utc_time, validate_query, whole_value,
+    document_stems, joined_words, paired, ranges_of, searched_phrases, stem_of, upgraded, utc_time, validate_query,
+    whole_value,
 )
 from affiliate_matrix.search.columns import Columns, ScoreKey, sorted_page, walked_page, walked_page_before
 from affiliate_matrix.search.fts import fts_clauses, fts_match, near, plain, read_vocabulary
@@ -41,6 +42,21 @@ _CHUNK = 1000
 # digits, as OpenSearch's pattern and search.words have it: by default unicode61 cut a word at its vowel signs and
 # viramas ("हिन्दी" was "ह", "न" and "द").
 TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* M* N*'"
+
+
+# A stemmed index's stems (search.document_stems) go in an FTS5 column of their own (STEMS_COLUMN, not a spec field's
+# name: those have no "-"), each behind STEM_MARK, so a stem is a term no word is: a query's word matches its own
+# term and typos as before, and its stem as the one term STEM_MARK + stem. Its bm25 share is added to a word's own, so
+# a document holding the word exactly scores above one holding only its stem. The mark is a letter narrowed spells in
+# ASCII ("þ" is "th"), so no indexed or query word holds it, and one FTS5 keeps as it is (no accent, lower case).
+STEMS_COLUMN = '"word-stems"'
+STEM_MARK = "þ"
+
+
+def marked_stem(word: str) -> list[str]:
+    """The FTS5 term of a query's word's stem, as a list of it (none for a word not stemmed: search.stem_of)."""
+    stem = stem_of(word)
+    return [] if stem is None else [STEM_MARK + stem]
 
 
 def _table(physical: str) -> str:
@@ -234,7 +250,7 @@ class SqliteSearchIndex(SearchIndex):
         self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_num_fv" ON "{t}_num"(field, value, rid)')
         self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_num_r" ON "{t}_num"(rid, field)')
         if text_fields:
-            columns = ", ".join(text_fields)
+            columns = ", ".join(text_fields + [STEMS_COLUMN] * spec.stemmed)
             self.db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS "{t}_fts" USING fts5({columns}, '
                             f"tokenize=\"{TOKENIZE}\")")
         self.db.execute("INSERT OR IGNORE INTO amx_index VALUES (?, ?)", (physical, json.dumps(spec.to_json())))
@@ -411,6 +427,7 @@ class SqliteSearchIndex(SearchIndex):
 
     def _write_docs(self, t: str, spec: IndexSpec, docs: list[dict], result: BulkResult) -> None:
         text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
+        columns = ", ".join(text_fields + [STEMS_COLUMN] * spec.stemmed)
         for doc in docs:
             doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
             try:
@@ -427,10 +444,12 @@ class SqliteSearchIndex(SearchIndex):
             self.db.executemany(f'INSERT INTO "{t}_num" VALUES (?, ?, ?)', [(rid, f, v) for f, v in num])
             if text_fields:
                 self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', (rid,))
-                values = [paired(narrowed(" ".join(map(str, _as_list(doc.get(f) or []))))) for f in text_fields]
-                marks = ", ".join("?" * (len(text_fields) + 1))
-                self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {", ".join(text_fields)}) VALUES ({marks})',
-                                (rid, *values))
+                texts = [" ".join(map(str, _as_list(doc.get(f) or []))) for f in text_fields]
+                values = [paired(narrowed(text)) for text in texts]
+                if spec.stemmed:
+                    values.append(" ".join(STEM_MARK + stem for stem in document_stems(texts).split()))
+                marks = ", ".join("?" * (len(values) + 1))
+                self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {columns}) VALUES ({marks})', (rid, *values))
             result.indexed += 1
 
     def _unchanged(self, t: str, spec: IndexSpec, doc, version: str | None, result: BulkResult) -> bool:
@@ -577,7 +596,7 @@ class SqliteSearchIndex(SearchIndex):
         if text_words:
             vocabulary = self._vocabulary(t)
             most = expansions(len(text_words), sum(kind == "text" for kind in spec.fields.values()))
-            groups = [sorted({*near(w, vocabulary, most), *joins})
+            groups = [sorted({*near(w, vocabulary, most), *joins, *(marked_stem(w) if spec.stemmed else [])})
                       for w, joins in zip(text_words, joined_words(phrases))]
             plainly = all(map(plain, text_words))  # (so no run of a script written without spaces: no phrase)
             begun, joined = begun_word(query, text_words), begun_join(query, phrases)
