@@ -1827,7 +1827,6 @@ def test_a_schedule_longer_than_any_cron_expression_is_refused_without_echoing_i
     """`amx connections add --schedule` took a 40,000-character schedule (a list of 20,000 minutes) and stored it,
     for every cron tick to read, and one of 60,000 characters the cron library refused was echoed whole in the error.
     Both are refused in one short line; the longest real expression (every value listed) is still taken."""
-    from affiliate_matrix.errors import InvalidInput
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     for schedule in ("*/1 * * * " + "1," * 20_000 + "2", "x" * 60_000 + " * * * *"):

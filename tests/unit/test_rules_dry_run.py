@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.runtime import Runtime
 from tests.support.apps import function_client
 from tests.support.indexing import T2, Index, record
