@@ -150,24 +150,20 @@ def as_indexed(spec: IndexSpec, doc: dict) -> dict:
     """The document as indexed: itself, and under FOLDED (mapping_for) its text fields' values narrowed and their
     whole values. A value that is not text is sent as it is, for the mapping to take (a number) or refuse (an object)
     as it would the field's."""
-    searched = {}
+    searched, texts = {}, []
     for field, kind in spec.fields.items():
         if kind != "text" or doc.get(field) is None:
             continue
         values = doc[field] if isinstance(doc[field], list) else [doc[field]]
         searched[field] = [paired(narrowed(v)) if isinstance(v, str) else v for v in values]
+        texts += [v for v in values if isinstance(v, str)]
         wholes = [whole for v in values if v is not None and not isinstance(v, (dict, list))
                   and (whole := whole_value(v)) is not None]
         if wholes:
             searched[_whole(field)] = wholes
-    if spec.stemmed and (stems := document_stems([v for field, kind in spec.fields.items() if kind == "text"
-                                                  for v in _listed(doc.get(field)) if isinstance(v, str)])):
+    if spec.stemmed and (stems := document_stems(texts)):
         searched[STEMS] = stems
     return {**doc, FOLDED: searched} if searched else doc
-
-
-def _listed(value) -> list:
-    return [] if value is None else value if isinstance(value, list) else [value]
 
 
 # What _shard_copy reads of the cluster state (not the mapping and settings beside them).
